@@ -1,0 +1,66 @@
+"""The FastAPI application: one factory, routers per domain under /v1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from gateway.auth import api as auth_api
+from gateway.config import Settings
+from gateway.context import GatewayContext, build_context
+from gateway.core import health
+from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
+from gateway.core.problem import install_problem_handlers
+
+API_PREFIX = "/v1"
+
+DESCRIPTION = """\
+Ketenpoort is the gateway through which covenant partners tackling residential nuisance
+(woonoverlast) exchange case information: only what a covenant clause allows, for a named
+purpose, to a partner involved in the case. Every disclosure is decided by policy compiled
+from the covenant and recorded in a verifiable audit log.
+
+Authenticate with a short-lived JWT signed by your partner key (one token per request).
+Errors are `application/problem+json` (RFC 9457).
+"""
+
+
+def api_routers() -> list[APIRouter]:
+    """Every domain's router; a new domain adds one line here."""
+    return [health.router, auth_api.router]
+
+
+def create_app(settings: Settings | None = None, context: GatewayContext | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "context", None) is None:
+            app.state.context = build_context(settings)
+        yield
+        app.state.context.close()
+
+    app = FastAPI(
+        title="Ketenpoort",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        contact={
+            "name": "Ketenpoort team",
+            "email": "ketenpoort@example.nl",
+            "url": "https://ketenpoort.nl",
+        },
+        license_info={"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/nl/"},
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(ResponseHeadersMiddleware)
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,113 @@
+"""Partner public keys (JWKS per partner) and the development issuer's key pairs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+# Only asymmetric algorithms whose key type pins the algorithm: an HMAC or RSA token can
+# never be verified with one of these keys, which rules out key-confusion attacks.
+ACCEPTED_ALGORITHMS = ("EdDSA", "ES256")
+
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerKey:
+    kid: str
+    algorithm: str
+    key: PublicKey
+
+
+class TrustStore:
+    """The public keys of each partner, by key id."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, dict[str, PartnerKey]] = {}
+
+    def add_jwks(self, partner_id: str, jwks: dict[str, Any]) -> None:
+        for jwk in jwks.get("keys", []):
+            key = _public_key_from_jwk(jwk)
+            self._keys.setdefault(partner_id, {})[jwk["kid"]] = key
+
+    def load_dir(self, directory: Path, partner_ids: set[str]) -> None:
+        if not directory.is_dir():
+            return
+        for path in sorted(directory.glob("*.json")):
+            if path.stem in partner_ids:
+                self.add_jwks(path.stem, json.loads(path.read_text()))
+
+    def has_partner(self, partner_id: str) -> bool:
+        return partner_id in self._keys
+
+    def key(self, partner_id: str, kid: str) -> PartnerKey | None:
+        return self._keys.get(partner_id, {}).get(kid)
+
+
+def _public_key_from_jwk(jwk: dict[str, Any]) -> PartnerKey:
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "OKP" and crv == "Ed25519":
+        key = jwt.algorithms.OKPAlgorithm.from_jwk(jwk)
+        assert isinstance(key, ed25519.Ed25519PublicKey)
+        return PartnerKey(jwk["kid"], "EdDSA", key)
+    if kty == "EC" and crv == "P-256":
+        key = jwt.algorithms.ECAlgorithm.from_jwk(jwk)
+        assert isinstance(key, ec.EllipticCurvePublicKey)
+        return PartnerKey(jwk["kid"], "ES256", key)
+    raise ValueError(f"unsupported JWK (kty={kty}, crv={crv}); use Ed25519 or P-256")
+
+
+def public_jwk(private_key: PrivateKey, kid: str) -> dict[str, Any]:
+    if isinstance(private_key, ed25519.Ed25519PrivateKey):
+        jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(private_key.public_key()))
+        jwk["alg"] = "EdDSA"
+    else:
+        jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private_key.public_key()))
+        jwk["alg"] = "ES256"
+    jwk.update({"kid": kid, "use": "sig"})
+    return dict(jwk)
+
+
+def key_id(private_key: PrivateKey) -> str:
+    """RFC 7638 thumbprint of the public key, so a kid is derived, never chosen."""
+    jwk = public_jwk(private_key, kid="")
+    members = ("crv", "kty", "x") if jwk["kty"] == "OKP" else ("crv", "kty", "x", "y")
+    canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return jwt.utils.base64url_encode(digest).decode()
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Create a file readable by the owner only; the mode is set before any byte is written."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def load_private_key(path: Path) -> PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{path}: only Ed25519 or P-256 keys can sign partner tokens")
+    return key
+
+
+def algorithm_for(private_key: PrivateKey) -> str:
+    return "EdDSA" if isinstance(private_key, ed25519.Ed25519PrivateKey) else "ES256"
+
+
+def private_key_pem(private_key: PrivateKey) -> bytes:
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

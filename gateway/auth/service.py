@@ -1,0 +1,159 @@
+"""Authenticating partner tokens: every rejection names its reason, none leaks internals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.auth.keys import ACCEPTED_ALGORITHMS, TrustStore
+from gateway.auth.models import UsedToken
+from gateway.auth.principal import ROLES, Principal
+from gateway.core.errors import Forbidden, Unauthenticated
+from gateway.db import transaction
+
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti"]
+
+
+class PartnerDirectory:
+    """What the gateway knows of each partner from the covenants: kind, covenant, roles."""
+
+    def __init__(self, partners: dict[str, tuple[str, str, frozenset[str]]]) -> None:
+        self._partners = partners
+
+    def __contains__(self, partner_id: object) -> bool:
+        return partner_id in self._partners
+
+    def ids(self) -> set[str]:
+        return set(self._partners)
+
+    def kind(self, partner_id: str) -> str:
+        return self._partners[partner_id][0]
+
+    def covenant(self, partner_id: str) -> str:
+        return self._partners[partner_id][1]
+
+    def roles(self, partner_id: str) -> frozenset[str]:
+        return self._partners[partner_id][2]
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        trust: TrustStore,
+        partners: PartnerDirectory,
+        audience: str,
+        max_lifetime: timedelta,
+        leeway: timedelta,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.trust = trust
+        self.partners = partners
+        self.audience = audience
+        self.max_lifetime = max_lifetime
+        self.leeway = leeway
+        self.clock = clock
+
+    def verify(self, token: str) -> Principal:
+        """Check signature and claims; raise Unauthenticated/Forbidden with the reason."""
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise Unauthenticated("The bearer token is not a well-formed JWT.") from None
+        algorithm = header.get("alg")
+        if algorithm not in ACCEPTED_ALGORITHMS:
+            raise Unauthenticated(
+                f"Token algorithm {str(algorithm)[:20]!r} is not accepted; "
+                f"use one of {', '.join(ACCEPTED_ALGORITHMS)}."
+            )
+        issuer = unverified.get("iss")
+        if not isinstance(issuer, str) or issuer not in self.partners:
+            raise Unauthenticated("The token's issuer is not a partner of any covenant.")
+        kid = header.get("kid")
+        key = self.trust.key(issuer, kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthenticated("The token's key id (kid) is not registered for its issuer.")
+        if key.algorithm != algorithm:
+            raise Unauthenticated("The token's algorithm does not match the registered key.")
+        claims = self._decode(token, key.key, algorithm, issuer)
+        self._check_lifetime(claims)
+        role = claims.get("role")
+        if not isinstance(role, str) or role not in ROLES:
+            raise Forbidden("The token carries no role the gateway knows.")
+        if role not in self.partners.roles(issuer):
+            raise Forbidden(f"Role {role!r} is not granted to partner {issuer!r}.")
+        user = claims.get("sub")
+        return Principal(
+            partner_id=issuer,
+            partner_kind=self.partners.kind(issuer),
+            covenant_id=self.partners.covenant(issuer),
+            role=role,
+            user=user if isinstance(user, str) and user else None,
+            token_id=str(claims["jti"]),
+            expires_at=datetime.fromtimestamp(float(claims["exp"]), UTC),
+        )
+
+    def _decode(self, token: str, key: Any, algorithm: str, issuer: str) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=issuer,
+                leeway=self.leeway,
+                options={"require": REQUIRED_CLAIMS},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("The token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthenticated("The token is not valid yet (nbf/iat in the future).") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthenticated("The token is not meant for this gateway (aud).") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthenticated(f"The token lacks the required claim {exc.claim!r}.") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthenticated("The token's signature does not verify.") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("The token is invalid.") from None
+        if not isinstance(claims.get("jti"), str) or not 8 <= len(claims["jti"]) <= 200:
+            raise Unauthenticated("The token's jti must be a string of 8 to 200 characters.")
+        return claims
+
+    def _check_lifetime(self, claims: dict[str, Any]) -> None:
+        lifetime = float(claims["exp"]) - float(claims["iat"])
+        if lifetime > self.max_lifetime.total_seconds():
+            raise Unauthenticated(
+                f"The token lives longer than {int(self.max_lifetime.total_seconds())} seconds."
+            )
+        now = self.clock().timestamp()
+        if float(claims["iat"]) > now + self.leeway.total_seconds():
+            raise Unauthenticated("The token is not valid yet (nbf/iat in the future).")
+
+
+def consume_token_id(factory: sessionmaker[Session], principal: Principal) -> None:
+    """Record the jti in its own transaction, so a failed request cannot free it for replay."""
+    try:
+        with transaction(factory) as session:
+            session.add(
+                UsedToken(
+                    issuer=principal.partner_id,
+                    jti=principal.token_id,
+                    expires_at=principal.expires_at,
+                )
+            )
+    except IntegrityError:
+        raise Unauthenticated("The token has already been used (replayed jti).") from None
+
+
+def purge_used_tokens(factory: sessionmaker[Session], now: datetime, grace: timedelta) -> int:
+    with transaction(factory) as session:
+        result = session.execute(delete(UsedToken).where(UsedToken.expires_at < now - grace))
+        return int(getattr(result, "rowcount", 0) or 0)

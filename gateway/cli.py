@@ -1,0 +1,136 @@
+"""The `ketenpoort` command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.config import Settings
+
+app = typer.Typer(
+    name="ketenpoort",
+    help="Ketenpoort: the covenant gateway for sharing woonoverlast case data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory (SQLite file, generated keys). Default: KETENPOORT_DATA_DIR "
+        "or ./ketenpoort-data. Ignored for the database when KETENPOORT_DATABASE_URL is set.",
+        envvar="KETENPOORT_DATA_DIR",
+    ),
+]
+
+
+def load_settings(data_dir: Path | None, **overrides: object) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if data_dir is not None:
+        values["data_dir"] = data_dir
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only).")] = 1,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Embedded demo mode: development token issuer for the demo partners.",
+            envvar="KETENPOORT_DEMO_MODE",
+        ),
+    ] = False,
+) -> None:
+    """Run the gateway (migrates the database first)."""
+    import os
+
+    import uvicorn
+
+    from gateway.db import upgrade_database
+
+    settings = load_settings(data_dir, demo_mode=demo)
+    settings.ensure_data_dir()
+    typer.echo(f"Migrating {_safe_url(settings.resolved_database_url)} ...")
+    upgrade_database(settings.resolved_database_url)
+    os.environ["KETENPOORT_DATA_DIR"] = str(settings.data_dir)
+    os.environ["KETENPOORT_DEMO_MODE"] = "true" if settings.demo_mode else "false"
+    if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
+        typer.echo("SQLite serves one worker; use PostgreSQL for more.", err=True)
+        workers = 1
+    typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
+    if settings.demo_mode:
+        typer.echo(
+            "Try: curl -H \"Authorization: Bearer $(ketenpoort dev-token --partner u-centraal "
+            f"--role casemanager)\" http://{host}:{port}/v1/me"
+        )
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply all database migrations (SQLite file in the data dir, or KETENPOORT_DATABASE_URL)."""
+    from gateway.db import current_revisions, upgrade_database
+
+    settings = load_settings(data_dir)
+    settings.ensure_data_dir()
+    url = settings.resolved_database_url
+    before = current_revisions(url)
+    upgrade_database(url)
+    after = current_revisions(url)
+    typer.echo(
+        f"Database {_safe_url(url)} at {', '.join(sorted(after)) or 'empty'}"
+        + (" (unchanged)" if before == after else f" (was {', '.join(sorted(before)) or 'empty'})")
+    )
+
+
+@app.command("dev-token")
+def dev_token(
+    partner: Annotated[str, typer.Option(help="Partner id, e.g. u-centraal or mitros.")],
+    role: Annotated[str, typer.Option(help="Role, e.g. casemanager or privacy-officer.")],
+    user: Annotated[str | None, typer.Option(help="User id within the partner.")] = None,
+    lifetime: Annotated[int, typer.Option(help="Seconds the token lives.")] = 300,
+    data_dir: DataDir = None,
+) -> None:
+    """Print a single-use token from the development issuer (embedded demo mode only)."""
+    from gateway.auth.dev import mint_dev_token
+    from gateway.core.errors import GatewayError
+
+    settings = load_settings(data_dir)
+    try:
+        token = mint_dev_token(
+            settings, partner_id=partner, role=role, user=user, lifetime_seconds=lifetime
+        )
+    except GatewayError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without a password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app()

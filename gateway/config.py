@@ -1,0 +1,73 @@
+"""The gateway's configuration: one settings class, environment prefix ``KETENPOORT_``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting can be given as ``KETENPOORT_<NAME>`` in the environment.
+
+    Secrets have no defaults: key material is generated at first start inside ``data_dir``
+    (0600) or supplied by a key provider; nothing secret is in the repository.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KETENPOORT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("ketenpoort-data"),
+        description="Directory for the SQLite file, generated keys and bundles.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; when unset, a SQLite file in data_dir is used. "
+        "Example: postgresql+psycopg://ketenpoort@db:5432/ketenpoort",
+    )
+    demo_mode: bool = Field(
+        default=False,
+        description="Embedded demo: enables the development token issuer for the demo "
+        "partners. Never enable in production.",
+    )
+    audience: str = Field(
+        default="ketenpoort", description="The JWT audience this gateway accepts."
+    )
+    max_token_lifetime_seconds: int = Field(
+        default=600, ge=10, description="Tokens living longer than this are rejected."
+    )
+    clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    jwks_dir: Path | None = Field(
+        default=None,
+        description="Directory with one <partner-id>.json JWKS per partner; "
+        "defaults to <data_dir>/jwks.",
+    )
+    covenant_dir: Path | None = Field(
+        default=None,
+        description="Directory with covenant YAML files; defaults to the packaged covenants.",
+    )
+    opa_url: str | None = Field(
+        default=None,
+        description="When set, decisions are made by this OPA server instead of in-process.",
+    )
+    auto_migrate: bool = Field(
+        default=True, description="Run database migrations at start."
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ketenpoort.db').resolve()}"
+
+    @property
+    def resolved_jwks_dir(self) -> Path:
+        return self.jwks_dir if self.jwks_dir is not None else self.data_dir / "jwks"
+
+    @property
+    def dev_keys_dir(self) -> Path:
+        return self.data_dir / "dev-keys"
+
+    def ensure_data_dir(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)

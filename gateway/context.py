@@ -1,0 +1,81 @@
+"""Everything a running gateway holds, built once at start and shared by all requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.auth.dev import dev_jwks_dir, ensure_dev_keys
+from gateway.auth.keys import TrustStore
+from gateway.auth.service import PartnerDirectory, TokenVerifier
+from gateway.config import Settings
+from gateway.db import make_engine, make_sessionmaker, upgrade_database
+
+if TYPE_CHECKING:
+    from gateway.policy.covenant import Covenant
+
+# A readiness check returns None when healthy, else a short reason without personal data.
+ReadinessCheck = Callable[[], str | None]
+
+
+@dataclass
+class GatewayContext:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    covenants: dict[str, Covenant]
+    partners: PartnerDirectory
+    verifier: TokenVerifier
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    # Domain services (policy engine, key provider, audit log...) register here at start.
+    services: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def partner_directory(covenants: dict[str, Covenant]) -> PartnerDirectory:
+    return PartnerDirectory(
+        {
+            partner.id: (partner.kind, covenant.id, frozenset(partner.roles))
+            for covenant in covenants.values()
+            for partner in covenant.partners
+        }
+    )
+
+
+def build_context(settings: Settings) -> GatewayContext:
+    from gateway.policy.covenant import load_covenants
+
+    settings.ensure_data_dir()
+    url = settings.resolved_database_url
+    if settings.auto_migrate:
+        upgrade_database(url)
+    engine = make_engine(url)
+    covenants = load_covenants(settings.covenant_dir)
+    partners = partner_directory(covenants)
+    trust = TrustStore()
+    trust.load_dir(settings.resolved_jwks_dir, partners.ids())
+    if settings.demo_mode:
+        ensure_dev_keys(settings, sorted(partners.ids()))
+        trust.load_dir(dev_jwks_dir(settings), partners.ids())
+    verifier = TokenVerifier(
+        trust=trust,
+        partners=partners,
+        audience=settings.audience,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        leeway=timedelta(seconds=settings.clock_skew_seconds),
+    )
+    return GatewayContext(
+        settings=settings,
+        engine=engine,
+        session_factory=make_sessionmaker(engine),
+        covenants=covenants,
+        partners=partners,
+        verifier=verifier,
+    )

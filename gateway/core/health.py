@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from gateway.auth.deps import Context
+from gateway.core.problem import problem_response
+from gateway.core.schemas import ApiModel
+
+router = APIRouter(tags=["health"])
+
+
+class Health(ApiModel):
+    status: Literal["ok"]
+    checks: dict[str, str]
+
+
+@router.get("/health/live", response_model=Health, summary="The process is up")
+def live() -> Health:
+    return Health(status="ok", checks={})
+
+
+@router.get(
+    "/health/ready",
+    response_model=Health,
+    summary="Ready to disclose: database, keys, policy and audit log all reachable",
+    responses={503: {"description": "A dependency is down; nothing will be disclosed"}},
+)
+def ready(context: Context) -> Health | JSONResponse:
+    checks: dict[str, str] = {}
+    failures: list[str] = []
+    try:
+        with context.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = type(exc).__name__
+        failures.append("database")
+    for name, check in context.readiness_checks.items():
+        try:
+            problem = check()
+        except Exception as exc:  # noqa: BLE001
+            problem = type(exc).__name__
+        checks[name] = problem or "ok"
+        if problem:
+            failures.append(name)
+    if failures:
+        return problem_response(
+            503,
+            "Service unavailable",
+            f"Not ready: {', '.join(failures)} unavailable.",
+            problem="not-ready",
+            extra={"checks": checks},
+        )
+    return Health(status="ok", checks=checks)

@@ -1,0 +1,234 @@
+"""The front door: every way a token can be wrong gets a 401/403 problem saying why."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from fastapi.testclient import TestClient
+
+from gateway.auth.dev import dev_key_path
+from gateway.auth.keys import key_id, load_private_key
+from gateway.config import Settings
+
+PARTNER = "u-centraal"
+
+
+def _claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": PARTNER,
+        "aud": settings.audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 120,
+        "jti": f"jti-{time.monotonic_ns()}",
+        "role": "casemanager",
+        "sub": "cm-1",
+    }
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _signed(settings: Settings, partner: str = PARTNER, **overrides: Any) -> str:
+    key = load_private_key(dev_key_path(settings, partner))
+    return jwt.encode(
+        _claims(settings, **overrides), key, algorithm="EdDSA", headers={"kid": key_id(key)}
+    )
+
+
+def _get_me(client: TestClient, token: str | None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return client.get("/v1/me", headers=headers)
+
+
+def _assert_problem(response: Any, status: int, detail_fragment: str) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["title"]
+    assert detail_fragment in body["detail"]
+    # No internals: no stack traces, no exception class names of libraries.
+    assert "Traceback" not in response.text
+    assert "jwt." not in response.text
+
+
+class TestAcceptedToken:
+    def test_valid_partner_token_identifies_partner_role_and_user(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        response = _get_me(client, _signed(settings))
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "partnerId": "u-centraal",
+            "partnerKind": response.json()["partnerKind"],
+            "covenantId": "utrecht-extreme-woonoverlast",
+            "role": "casemanager",
+            "user": "cm-1",
+        }
+        assert response.headers["api-version"] == "1.0.0"
+        assert response.headers["cache-control"] == "no-store"
+
+    def test_es256_partner_key_is_accepted_when_registered(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        from gateway.auth.keys import public_jwk
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        client.app.state.context.verifier.trust.add_jwks(  # type: ignore[attr-defined]
+            PARTNER, {"keys": [public_jwk(key, key_id(key))]}
+        )
+        token = jwt.encode(_claims(settings), key, algorithm="ES256", headers={"kid": key_id(key)})
+        assert _get_me(client, token).status_code == 200
+
+
+class TestRejectedToken:
+    def test_missing_token_is_401(self, client: TestClient) -> None:
+        response = _get_me(client, None)
+        _assert_problem(response, 401, "bearer token is required")
+        assert response.headers["www-authenticate"] == "Bearer"
+
+    def test_malformed_token_is_401(self, client: TestClient) -> None:
+        _assert_problem(_get_me(client, "not-a-jwt"), 401, "not a well-formed JWT")
+
+    def test_unknown_issuer_is_401(self, client: TestClient, settings: Settings) -> None:
+        _assert_problem(
+            _get_me(client, _signed(settings, iss="evil-corp")), 401, "issuer is not a partner"
+        )
+
+    def test_unknown_kid_is_401(self, client: TestClient, settings: Settings) -> None:
+        stranger = ed25519.Ed25519PrivateKey.generate()
+        token = jwt.encode(
+            _claims(settings), stranger, algorithm="EdDSA", headers={"kid": "unknown-kid"}
+        )
+        _assert_problem(_get_me(client, token), 401, "key id (kid) is not registered")
+
+    def test_signature_by_another_key_under_the_partners_kid_is_401(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        real = load_private_key(dev_key_path(settings, PARTNER))
+        forger = ed25519.Ed25519PrivateKey.generate()
+        token = jwt.encode(
+            _claims(settings), forger, algorithm="EdDSA", headers={"kid": key_id(real)}
+        )
+        _assert_problem(_get_me(client, token), 401, "signature does not verify")
+
+    def test_tampered_payload_is_401(self, client: TestClient, settings: Settings) -> None:
+        header, _, signature = _signed(settings).split(".")
+        payload = base64.urlsafe_b64encode(
+            json.dumps(_claims(settings, role="privacy-officer")).encode()
+        ).rstrip(b"=")
+        token = f"{header}.{payload.decode()}.{signature}"
+        _assert_problem(_get_me(client, token), 401, "signature does not verify")
+
+    def test_alg_none_is_401(self, client: TestClient, settings: Settings) -> None:
+        real = load_private_key(dev_key_path(settings, PARTNER))
+        token = jwt.encode(
+            _claims(settings), None, algorithm="none", headers={"kid": key_id(real)}
+        )
+        _assert_problem(_get_me(client, token), 401, "algorithm 'none' is not accepted")
+
+    def test_hmac_signed_with_the_public_key_is_401(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        real = load_private_key(dev_key_path(settings, PARTNER))
+        public_pem = real.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        # Key confusion: the attacker uses the (public) verification key as an HMAC secret.
+        token = jwt.api_jws.PyJWS().encode(
+            json.dumps(_claims(settings)).encode(),
+            public_pem,
+            algorithm="HS256",
+            headers={"kid": key_id(real)},
+        )
+        _assert_problem(_get_me(client, token), 401, "algorithm 'HS256' is not accepted")
+
+    def test_rsa_token_is_401(self, client: TestClient, settings: Settings) -> None:
+        real = load_private_key(dev_key_path(settings, PARTNER))
+        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        token = jwt.encode(
+            _claims(settings), rsa_key, algorithm="RS256", headers={"kid": key_id(real)}
+        )
+        _assert_problem(_get_me(client, token), 401, "algorithm 'RS256' is not accepted")
+
+    def test_expired_token_is_401(self, client: TestClient, settings: Settings) -> None:
+        past = int(time.time()) - 1000
+        token = _signed(settings, iat=past, nbf=past, exp=past + 60)
+        _assert_problem(_get_me(client, token), 401, "expired")
+
+    def test_not_yet_valid_token_is_401(self, client: TestClient, settings: Settings) -> None:
+        future = int(time.time()) + 1000
+        token = _signed(settings, iat=future, nbf=future, exp=future + 60)
+        _assert_problem(_get_me(client, token), 401, "not valid yet")
+
+    def test_wrong_audience_is_401(self, client: TestClient, settings: Settings) -> None:
+        _assert_problem(
+            _get_me(client, _signed(settings, aud="another-gateway")), 401, "not meant for this"
+        )
+
+    def test_missing_jti_is_401(self, client: TestClient, settings: Settings) -> None:
+        _assert_problem(_get_me(client, _signed(settings, jti=None)), 401, "'jti'")
+
+    def test_overlong_lifetime_is_401(self, client: TestClient, settings: Settings) -> None:
+        now = int(time.time())
+        token = _signed(settings, exp=now + 24 * 3600)
+        _assert_problem(_get_me(client, token), 401, "lives longer than")
+
+    def test_replayed_jti_is_401(self, client: TestClient, settings: Settings) -> None:
+        token = _signed(settings)
+        assert _get_me(client, token).status_code == 200
+        _assert_problem(_get_me(client, token), 401, "already been used")
+
+    def test_replay_is_refused_across_replicas(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        """A second gateway process on the same database also refuses the used jti."""
+        from gateway.app import create_app
+        from gateway.context import build_context
+
+        token = _signed(settings)
+        assert _get_me(client, token).status_code == 200
+        other = build_context(settings)
+        try:
+            with TestClient(create_app(settings, other)) as replica:
+                _assert_problem(_get_me(replica, token), 401, "already been used")
+        finally:
+            other.close()
+
+    def test_unknown_role_is_403(self, client: TestClient, settings: Settings) -> None:
+        _assert_problem(_get_me(client, _signed(settings, role="superuser")), 403, "no role")
+
+    def test_role_not_granted_to_partner_is_403(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        # A housing corporation has no community police officers.
+        token = _signed(settings, partner="mitros", iss="mitros", role="wijkagent")
+        _assert_problem(_get_me(client, token), 403, "not granted to partner 'mitros'")
+
+    def test_dev_tokens_are_rejected_outside_demo_mode(self, settings: Settings) -> None:
+        from gateway.app import create_app
+        from gateway.context import build_context
+
+        token = _signed(settings)  # the dev key exists from the demo-mode context fixture
+        production = settings.model_copy(update={"demo_mode": False})
+        ctx = build_context(production)
+        try:
+            with TestClient(create_app(production, ctx)) as prod_client:
+                _assert_problem(_get_me(prod_client, token), 401, "kid")
+        finally:
+            ctx.close()
+
+
+@pytest.mark.usefixtures("context")
+def test_dev_keys_are_written_owner_only(settings: Settings) -> None:
+    mode = stat.S_IMODE(dev_key_path(settings, PARTNER).stat().st_mode)
+    assert mode == 0o600

@@ -1,0 +1,145 @@
+"""Shared fixtures: a fresh, migrated database per test on SQLite and (when reachable) PostgreSQL.
+
+The PostgreSQL run uses KETENPOORT_TEST_POSTGRES_URL (default: the local server with trust
+auth, database ``test``). Each test gets its own database cloned from a migrated template,
+so tests can run in parallel and never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway.app import create_app
+from gateway.auth.dev import mint_dev_token
+from gateway.config import Settings
+from gateway.context import GatewayContext, build_context
+from gateway.db import upgrade_database
+
+PG_URL = os.environ.get(
+    "KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_HINT = (
+    "PostgreSQL tests skipped: no server at {url} ({error}). To run them, start PostgreSQL "
+    "with trust auth for user postgres (or set KETENPOORT_TEST_POSTGRES_URL to a URL of a user "
+    "who may CREATE DATABASE); with CI=true they are required."
+)
+
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated template database; skips (or fails under CI) without PostgreSQL."""
+    try:
+        engine = _admin_engine()
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means: not reachable
+        message = PG_HINT.format(url=PG_URL, error=type(exc).__name__)
+        if IN_CI:
+            pytest.fail("CI=true but " + message, pytrace=False)
+        pytest.skip(message)
+    name = f"kp_tpl_{os.getpid()}_{secrets.token_hex(4)}"
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade_database(url)
+    yield url
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    """A fresh migrated database for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "ketenpoort.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    template_url: str = request.getfixturevalue("postgres_template")
+    template = make_url(template_url).database
+    name = f"kp_{secrets.token_hex(6)}"
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        demo_mode=True,
+        auto_migrate=False,
+    )
+
+
+@pytest.fixture
+def context(settings: Settings) -> Iterator[GatewayContext]:
+    ctx = build_context(settings)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def app(settings: Settings, context: GatewayContext) -> FastAPI:
+    return create_app(settings, context)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def token(settings: Settings) -> TokenFactory:
+    """``token("u-centraal", "casemanager", user="cm-1")``: a fresh single-use dev token."""
+
+    def make(partner: str, role: str, *, user: str | None = None, lifetime: int = 300) -> str:
+        return mint_dev_token(
+            settings, partner_id=partner, role=role, user=user, lifetime_seconds=lifetime
+        )
+
+    return make
+
+
+@pytest.fixture
+def auth(token: TokenFactory) -> Callable[..., dict[str, str]]:
+    """``auth("u-centraal", "casemanager")``: an Authorization header with a fresh token."""
+
+    def make(partner: str, role: str, *, user: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(partner, role, user=user)}"}
+
+    return make
