@@ -1,0 +1,1 @@
+"""Covenants as code: covenant models, bundle compilation and the policy decision point."""

@@ -1,0 +1,101 @@
+"""Semantic checks on a parsed covenant, each failure pinned to a file and line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gateway.policy.errors import CovenantError
+
+if TYPE_CHECKING:
+    from gateway.policy.covenant import Covenant, LineMap
+
+_Path = tuple[str | int, ...]
+
+
+class _Checker:
+    def __init__(self, covenant: Covenant, file: Path, lines: LineMap) -> None:
+        self.covenant = covenant
+        self.file = file
+        self.lines = lines
+
+    def fail(self, path: _Path, problem: str) -> CovenantError:
+        from gateway.policy.covenant import line_of
+
+        return CovenantError(self.file, line_of(self.lines, path), problem)
+
+    def unique_ids(self, section: str, ids: Sequence[str]) -> set[str]:
+        seen: set[str] = set()
+        for index, item_id in enumerate(ids):
+            if item_id in seen:
+                raise self.fail((section, index, "id"), f"duplicate {section} id '{item_id}'")
+            seen.add(item_id)
+        return seen
+
+    def known(
+        self, path: _Path, values: Iterable[str], allowed: set[str], what: str
+    ) -> None:
+        for index, value in enumerate(values):
+            if value not in allowed:
+                raise self.fail((*path, index), f"unknown {what} '{value}'")
+
+
+def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
+    """Raise :class:`CovenantError` for the first semantic problem found."""
+    from gateway.policy.covenant import MANDATORY_ROLES, NON_RECIPIENT_ROLES
+
+    c = _Checker(covenant, file, lines)
+    kinds = c.unique_ids("partnerKinds", [k.id for k in covenant.partner_kinds])
+    roles = c.unique_ids("roles", [r.id for r in covenant.roles])
+    c.unique_ids("partners", [p.id for p in covenant.partners])
+    phases = c.unique_ids("phases", [p.id for p in covenant.phases])
+    purposes = c.unique_ids("purposes", [p.id for p in covenant.purposes])
+    categories = c.unique_ids("categories", [k.id for k in covenant.categories])
+    c.unique_ids("clauses", [k.id for k in covenant.clauses])
+
+    for i, partner in enumerate(covenant.partners):
+        if partner.kind not in kinds:
+            raise c.fail(("partners", i, "kind"), f"unknown partner kind '{partner.kind}'")
+        c.known(("partners", i, "roles"), partner.roles, roles, "role")
+        for role in MANDATORY_ROLES:
+            if role not in partner.roles:
+                problem = f"partner '{partner.id}' lacks role '{role}'"
+                raise c.fail(("partners", i, "roles"), problem)
+
+    owners: dict[str, str] = {}
+    for i, category in enumerate(covenant.categories):
+        if category.owner not in kinds:
+            raise c.fail(("categories", i, "owner"), f"unknown partner kind '{category.owner}'")
+        owners[category.id] = category.owner
+
+    used: set[str] = set()
+    for i, clause in enumerate(covenant.clauses):
+        at: _Path = ("clauses", i)
+        if clause.provider not in kinds:
+            raise c.fail((*at, "provider"), f"unknown partner kind '{clause.provider}'")
+        c.known((*at, "recipients"), clause.recipients, roles, "role")
+        for j, role in enumerate(clause.recipients):
+            if role in NON_RECIPIENT_ROLES:
+                raise c.fail((*at, "recipients", j), f"role '{role}' never receives case data")
+        c.known((*at, "categories"), clause.categories, categories, "category")
+        c.known((*at, "purposes"), clause.purposes, purposes, "purpose")
+        c.known((*at, "phases"), clause.phases, phases, "phase")
+        for j, category_id in enumerate(clause.categories):
+            if owners[category_id] != clause.provider:
+                raise c.fail(
+                    (*at, "categories", j),
+                    f"category '{category_id}' is held by '{owners[category_id]}', "
+                    f"not by the clause's provider '{clause.provider}'",
+                )
+        for field in ("recipients", "categories", "purposes", "phases"):
+            if not getattr(clause, field):
+                raise c.fail((*at, "id"), f"clause '{clause.id}' has no {field}")
+        if "case-team" not in clause.conditions:
+            # Need to know is the covenant's first principle: no clause may skip it.
+            raise c.fail((*at, "conditions"), f"clause '{clause.id}' lacks condition 'case-team'")
+        used.update(clause.categories)
+
+    for i, category in enumerate(covenant.categories):
+        if category.id not in used:
+            raise c.fail(("categories", i, "id"), f"category '{category.id}' is used by no clause")

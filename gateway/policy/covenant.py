@@ -1,0 +1,233 @@
+"""A covenant as data: the pydantic models and the loader for ``policies/covenants/*.yaml``.
+
+Loading validates the file completely before anything else sees it. Every problem is raised
+as :class:`~gateway.policy.errors.CovenantError` naming the file, the line and the problem,
+so a broken covenant never replaces a working one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+import policies
+from gateway.policy.errors import CovenantError
+
+Sensitivity = Literal["low", "medium", "high"]
+SpecialCategory = Literal["criminal", "health"]
+AnswerForm = Literal["detail", "yes-no"]
+Condition = Literal[
+    # The requesting partner is in the case team (need to know).
+    "case-team",
+    # For a corporation dwelling, that corporation has given permission for the case (U §5.1).
+    "corporation-permission",
+    # While a police investigation runs, an unexpired OM consent for this case covers the
+    # category (U §5.3).
+    "om-consent-if-investigation",
+    # The police (community officer) is part of the case team (U §5.3 sfeerverslag).
+    "police-in-case-team",
+]
+
+#: Roles present in every partner: the back-office adapter and the privacy officer.
+MANDATORY_ROLES = ("adapter", "privacy-officer")
+#: Roles that never receive case data through a clause.
+NON_RECIPIENT_ROLES = frozenset(MANDATORY_ROLES)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class Source(_Model):
+    document: str
+    title: str
+
+
+class PartnerKind(_Model):
+    id: str
+    description: str = ""
+
+
+class Role(_Model):
+    id: str
+    description: str = ""
+
+
+class Partner(_Model):
+    id: str
+    name: str
+    kind: str
+    roles: list[str]
+
+
+class Phase(_Model):
+    id: str
+    description: str = ""
+
+
+class Purpose(_Model):
+    id: str
+    name: str
+    description: str = ""
+
+
+class DataCategory(_Model):
+    id: str
+    name: str
+    owner: str = Field(description="The partner kind that holds and provides this data.")
+    sensitivity: Sensitivity
+    special: SpecialCategory | None = Field(
+        default=None, description="GDPR special or criminal-law category, if any."
+    )
+    answer: AnswerForm = Field(
+        default="detail", description="'yes-no' for categories the source phrases as 'whether'."
+    )
+
+
+class Clause(_Model):
+    id: str = Field(description="Cites the source section, e.g. U-5.3-geweld.")
+    source: str = Field(description="Section reference, e.g. 'U §5.3'.")
+    text: str = Field(description="The source wording the clause encodes.")
+    provider: str = Field(description="The partner kind that discloses.")
+    recipients: list[str] = Field(description="Roles that may receive.")
+    categories: list[str]
+    purposes: list[str]
+    phases: list[str]
+    conditions: list[Condition] = Field(default_factory=list)
+
+
+class Covenant(_Model):
+    id: str
+    name: str
+    source: Source
+    partner_kinds: list[PartnerKind]
+    roles: list[Role]
+    partners: list[Partner]
+    phases: list[Phase] = Field(default_factory=list)
+    purposes: list[Purpose] = Field(default_factory=list)
+    categories: list[DataCategory] = Field(default_factory=list)
+    clauses: list[Clause] = Field(default_factory=list)
+    # Owned by the workflow (gateway/cases) and retention (gateway/retention) domains;
+    # typed loosely here so those domains can tighten them.
+    workflow: dict[str, Any] | None = None
+    retention: dict[str, Any] | None = None
+
+    def partner(self, partner_id: str) -> Partner | None:
+        return next((p for p in self.partners if p.id == partner_id), None)
+
+    def category(self, category_id: str) -> DataCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def clause(self, clause_id: str) -> Clause | None:
+        return next((c for c in self.clauses if c.id == clause_id), None)
+
+    def purpose(self, purpose_id: str) -> Purpose | None:
+        return next((p for p in self.purposes if p.id == purpose_id), None)
+
+
+def default_covenant_dir() -> Path:
+    return Path(policies.__file__).parent / "covenants"
+
+
+LineMap = dict[tuple[str | int, ...], int]
+
+
+def _map_lines(file: Path, node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise CovenantError(file, key_node.start_mark.line + 1, f"duplicate key '{key}'")
+            seen.add(key)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            _map_lines(file, value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _map_lines(file, item, (*path, index), lines)
+
+
+def line_of(lines: LineMap, path: tuple[str | int, ...]) -> int | None:
+    """The line of ``path`` or of its nearest ancestor that appears in the file."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+def parse_covenant(text: str, file: Path | str = "<covenant>") -> Covenant:
+    """Parse and validate covenant YAML text; ``file`` is only used in error messages."""
+    file = Path(file)
+    try:
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise CovenantError(file, 1, "the file is empty")
+            lines: LineMap = {}
+            _map_lines(file, node, (), lines)
+            raw = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise CovenantError(file, line, f"not valid YAML: {exc.problem}") from None
+    if not isinstance(raw, dict):
+        raise CovenantError(file, 1, "a covenant must be a mapping")
+    try:
+        covenant = Covenant.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        where = ".".join(str(part) for part in loc)
+        raise CovenantError(file, line_of(lines, loc), f"{where}: {error['msg']}") from None
+    # Imported here: the checks need the models defined above.
+    from gateway.policy.checks import check_covenant
+
+    check_covenant(covenant, file, lines)
+    return covenant
+
+
+def load_covenant(path: Path) -> Covenant:
+    """Load and validate one covenant file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CovenantError(path, None, f"cannot read: {exc.strerror}") from None
+    return parse_covenant(text, path)
+
+
+def load_covenants(directory: Path | None = None) -> dict[str, Covenant]:
+    """Load every ``*.yaml`` covenant in ``directory`` (default: the packaged covenants).
+
+    Covenant ids and partner ids must be unique across all files: one gateway serves
+    several covenants and a partner id identifies one organisation in one covenant.
+    """
+    directory = directory if directory is not None else default_covenant_dir()
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise CovenantError(directory, None, "no covenant files (*.yaml) found")
+    covenants: dict[str, Covenant] = {}
+    partner_owner: dict[str, str] = {}
+    for file in files:
+        covenant = load_covenant(file)
+        if covenant.id in covenants:
+            raise CovenantError(file, 1, f"duplicate covenant id '{covenant.id}'")
+        for partner in covenant.partners:
+            if partner.id in partner_owner:
+                raise CovenantError(
+                    file,
+                    None,
+                    f"partner id '{partner.id}' is also used by covenant "
+                    f"'{partner_owner[partner.id]}'",
+                )
+            partner_owner[partner.id] = covenant.id
+        covenants[covenant.id] = covenant
+    return covenants
