@@ -28,8 +28,22 @@ Errors are `application/problem+json` (RFC 9457).
 
 
 def api_routers() -> list[APIRouter]:
-    """Every domain's router; a new domain adds one line here."""
-    return [health.router, auth_api.router]
+    """Every domain's router under /v1; a new domain adds one line here."""
+    import audit.api
+    from gateway.cases import api as cases_api
+    from gateway.crypto import api as crypto_api
+    from gateway.exchange import api as exchange_api
+    from gateway.retention import api as retention_api
+
+    return [
+        health.router,
+        auth_api.router,
+        cases_api.router,
+        exchange_api.router,
+        audit.api.router,
+        crypto_api.router,
+        retention_api.router,
+    ]
 
 
 def create_app(settings: Settings | None = None, context: GatewayContext | None = None) -> FastAPI:
@@ -63,4 +77,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     app.add_middleware(ResponseHeadersMiddleware)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX)
+    from gateway.web import api as web_api
+
+    app.include_router(web_api.router)  # the Dutch pages live outside /v1
     return app

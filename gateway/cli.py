@@ -19,6 +19,23 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
+
+def _register_domain_commands() -> None:
+    import audit.cli
+    from gateway.cases import cli as cases_cli
+    from gateway.crypto import cli as crypto_cli
+    from gateway.exchange import cli as exchange_cli
+    from gateway.retention import cli as retention_cli
+
+    app.add_typer(crypto_cli.app, name="keys", help="Key-encryption keys: status, rotate, retire.")
+    app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
+    app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
+    app.add_typer(exchange_cli.app, name="exchange", help="Information requests.")
+    app.add_typer(retention_cli.app, name="retention", help="Retention sweeps and legal holds.")
+
+
+_register_domain_commands()
+
 DataDir = Annotated[
     Path | None,
     typer.Option(

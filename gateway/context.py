@@ -71,7 +71,7 @@ def build_context(settings: Settings) -> GatewayContext:
         max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
         leeway=timedelta(seconds=settings.clock_skew_seconds),
     )
-    return GatewayContext(
+    context = GatewayContext(
         settings=settings,
         engine=engine,
         session_factory=make_sessionmaker(engine),
@@ -79,3 +79,26 @@ def build_context(settings: Settings) -> GatewayContext:
         partners=partners,
         verifier=verifier,
     )
+    install_domains(context)
+    return context
+
+
+def install_domains(context: GatewayContext) -> None:
+    """Each domain registers its services, readiness checks and jobs; order matters:
+    policy, keys and the audit log come before the domains that use them."""
+    import audit.wiring
+    import gateway.cases.wiring
+    import gateway.crypto.wiring
+    import gateway.exchange.wiring
+    import gateway.retention.wiring
+    import gateway.web.wiring
+
+    for install in (
+        gateway.crypto.wiring.install,
+        audit.wiring.install,
+        gateway.cases.wiring.install,
+        gateway.exchange.wiring.install,
+        gateway.retention.wiring.install,
+        gateway.web.wiring.install,
+    ):
+        install(context)

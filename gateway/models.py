@@ -1,5 +1,13 @@
-"""Imports every ORM model so Base.metadata knows all tables (Alembic and tests use this)."""
+"""Imports every ORM model module so Base.metadata knows all tables (Alembic, tests)."""
 
-from gateway.auth.models import UsedToken
+import audit.models
+import gateway.auth.models
+import gateway.cases.models
+import gateway.crypto.models
+import gateway.exchange.models
+import gateway.retention.models
 
-__all__ = ["UsedToken"]
+__all__ = [
+    "audit",
+    "gateway",
+]

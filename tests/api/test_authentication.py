@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import stat
 import time
@@ -144,12 +146,16 @@ class TestRejectedToken:
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         # Key confusion: the attacker uses the (public) verification key as an HMAC secret.
-        token = jwt.api_jws.PyJWS().encode(
-            json.dumps(_claims(settings)).encode(),
-            public_pem,
-            algorithm="HS256",
-            headers={"kid": key_id(real)},
+        def b64(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+        signing_input = (
+            b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": key_id(real)}).encode())
+            + "."
+            + b64(json.dumps(_claims(settings)).encode())
         )
+        mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+        token = f"{signing_input}.{b64(mac)}"
         _assert_problem(_get_me(client, token), 401, "algorithm 'HS256' is not accepted")
 
     def test_rsa_token_is_401(self, client: TestClient, settings: Settings) -> None:

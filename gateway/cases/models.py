@@ -1,0 +1,3 @@
+"""ORM models of the cases domain."""
+
+from __future__ import annotations
