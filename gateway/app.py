@@ -12,7 +12,7 @@ from gateway.config import Settings
 from gateway.context import GatewayContext, build_context
 from gateway.core import health
 from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
-from gateway.core.problem import install_problem_handlers
+from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
 
 API_PREFIX = "/v1"
 
@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     install_problem_handlers(app)
     app.add_middleware(ResponseHeadersMiddleware)
     for router in api_routers():
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
     from gateway.web import api as web_api
 
     app.include_router(web_api.router)  # the Dutch pages live outside /v1

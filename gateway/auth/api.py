@@ -19,9 +19,7 @@ def read_me(principal: CurrentPrincipal) -> Me:
     )
 
 
-@router.get(
-    "/partners", response_model=list[PartnerOut], summary="The partners of your covenant"
-)
+@router.get("/partners", response_model=list[PartnerOut], summary="The partners of your covenant")
 def list_partners(principal: CurrentPrincipal, context: Context) -> list[PartnerOut]:
     covenant = context.covenants[principal.covenant_id]
     return [

@@ -56,14 +56,14 @@ class TrustStore:
 def _public_key_from_jwk(jwk: dict[str, Any]) -> PartnerKey:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
-        key = jwt.algorithms.OKPAlgorithm.from_jwk(jwk)
-        assert isinstance(key, ed25519.Ed25519PublicKey)
-        return PartnerKey(jwk["kid"], "EdDSA", key)
+        okp = jwt.algorithms.OKPAlgorithm.from_jwk(jwk)
+        if isinstance(okp, ed25519.Ed25519PublicKey):
+            return PartnerKey(jwk["kid"], "EdDSA", okp)
     if kty == "EC" and crv == "P-256":
-        key = jwt.algorithms.ECAlgorithm.from_jwk(jwk)
-        assert isinstance(key, ec.EllipticCurvePublicKey)
-        return PartnerKey(jwk["kid"], "ES256", key)
-    raise ValueError(f"unsupported JWK (kty={kty}, crv={crv}); use Ed25519 or P-256")
+        curve = jwt.algorithms.ECAlgorithm.from_jwk(jwk)
+        if isinstance(curve, ec.EllipticCurvePublicKey):
+            return PartnerKey(jwk["kid"], "ES256", curve)
+    raise ValueError(f"unsupported public JWK (kty={kty}, crv={crv}); use Ed25519 or P-256")
 
 
 def public_jwk(private_key: PrivateKey, kid: str) -> dict[str, Any]:

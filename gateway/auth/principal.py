@@ -4,7 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 ROLES = frozenset(
-    {"casemanager", "wijkagent", "woonconsulent", "buurtteam-medewerker", "privacy-officer", "adapter"}
+    {
+        "casemanager",
+        "wijkagent",
+        "woonconsulent",
+        "buurtteam-medewerker",
+        "privacy-officer",
+        "adapter",
+    }
 )
 
 

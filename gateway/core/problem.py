@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.core.errors import GatewayError
@@ -40,7 +42,7 @@ def problem_response(
     problem: str | None = None,
     invalid_params: list[dict[str, str]] | None = None,
     extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (problem or title.lower().replace(" ", "-")),
@@ -52,7 +54,12 @@ def problem_response(
         body["invalidParams"] = invalid_params
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return JSONResponse(
+        body,
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=dict(headers) if headers else None,
+    )
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -100,8 +107,48 @@ async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
     # The exception may carry personal data in its message: log only its type.
     log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
     return problem_response(
-        500, "Internal error", "The gateway could not complete the request.", problem="internal-error"
+        500,
+        "Internal error",
+        "The gateway could not complete the request.",
+        problem="internal-error",
     )
+
+
+class InvalidParam(BaseModel):
+    name: str
+    reason: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details, as every error response carries them."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    invalid_params: list[InvalidParam] | None = Field(default=None, alias="invalidParams")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "model": ProblemDetails,
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+    }
+
+
+#: Documented on every /v1 operation, so clients (and the API fuzz test) know every error shape.
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem("Invalid parameters"),
+    401: _problem("Missing, invalid, expired or replayed token"),
+    403: _problem("Not allowed for this partner or role"),
+    404: _problem("Not found"),
+    409: _problem("Conflicts with the current state"),
+    422: _problem("Well-formed but not acceptable"),
+    503: _problem("A dependency needed to disclose safely is unavailable"),
+}
 
 
 def install_problem_handlers(app: FastAPI) -> None:

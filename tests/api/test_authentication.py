@@ -133,9 +133,7 @@ class TestRejectedToken:
 
     def test_alg_none_is_401(self, client: TestClient, settings: Settings) -> None:
         real = load_private_key(dev_key_path(settings, PARTNER))
-        token = jwt.encode(
-            _claims(settings), None, algorithm="none", headers={"kid": key_id(real)}
-        )
+        token = jwt.encode(_claims(settings), None, algorithm="none", headers={"kid": key_id(real)})
         _assert_problem(_get_me(client, token), 401, "algorithm 'none' is not accepted")
 
     def test_hmac_signed_with_the_public_key_is_401(
@@ -145,6 +143,7 @@ class TestRejectedToken:
         public_pem = real.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
         # Key confusion: the attacker uses the (public) verification key as an HMAC secret.
         def b64(data: bytes) -> str:
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -220,6 +219,7 @@ class TestRejectedToken:
         token = _signed(settings, partner="mitros", iss="mitros", role="wijkagent")
         _assert_problem(_get_me(client, token), 403, "not granted to partner 'mitros'")
 
+    @pytest.mark.usefixtures("context")
     def test_dev_tokens_are_rejected_outside_demo_mode(self, settings: Settings) -> None:
         from gateway.app import create_app
         from gateway.context import build_context
