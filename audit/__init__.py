@@ -1,0 +1,60 @@
+"""The verifiable disclosure log: append inside the caller's transaction, RFC 6962 Merkle
+proofs, Ed25519-signed checkpoints, verification, exports and privacy-officer reports.
+
+Other domains use::
+
+    from audit import AuditEntry, ProcessingActivity, audit_log
+
+    log = audit_log(context)            # context.services["audit"], 503 when missing
+    receipt = log.append(session=session, entry=AuditEntry(...))
+
+See docs/audit.md.
+"""
+
+from audit.entry import (
+    CONSENT_CHANGE,
+    DENIAL,
+    DISCLOSURE,
+    KEY_ROTATION,
+    RETENTION_REDACTION,
+    WORKFLOW_TRANSITION,
+    Actor,
+    AuditEntry,
+    DataSubject,
+    DecisionRef,
+    Outcome,
+    ProcessingActivity,
+    Redaction,
+    Status,
+    TraceContext,
+)
+from audit.errors import AuditUnavailable
+from audit.log import AppendedEntry, append_entries
+from audit.schemas import CheckpointView, Receipt
+from audit.service import AuditLog, audit_log, receipt_for
+
+__all__ = [
+    "CONSENT_CHANGE",
+    "DENIAL",
+    "DISCLOSURE",
+    "KEY_ROTATION",
+    "RETENTION_REDACTION",
+    "WORKFLOW_TRANSITION",
+    "Actor",
+    "AppendedEntry",
+    "AuditEntry",
+    "AuditLog",
+    "AuditUnavailable",
+    "CheckpointView",
+    "DataSubject",
+    "DecisionRef",
+    "Outcome",
+    "ProcessingActivity",
+    "Receipt",
+    "Redaction",
+    "Status",
+    "TraceContext",
+    "append_entries",
+    "audit_log",
+    "receipt_for",
+]

@@ -55,6 +55,18 @@ class Settings(BaseSettings):
         default=True, description="Run database migrations at start."
     )
 
+    # The disclosure log (audit/, docs/audit.md).
+    audit_key_dir: Path | None = Field(
+        default=None,
+        description="Directory of the audit checkpoint signing key and pseudonym key "
+        "(created at first start, 0600); defaults to <data_dir>/audit. Replicas must share it.",
+    )
+    audit_checkpoint_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How often the server signs an audit checkpoint; 0 disables the "
+        "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
+    )
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -1,0 +1,224 @@
+"""Signed checkpoints, the tree tiles behind them, and the database-backed node reader.
+
+A checkpoint is a short text note (:func:`checkpoint_note`) naming the tree size, the root hash
+and the signing time, signed with the audit Ed25519 key. The signing job runs under a database
+lock (an advisory lock on PostgreSQL, the write lock on SQLite), so two replicas never sign at
+once; the primary key on ``tree_size`` is the backstop.
+
+Before signing, the job checks that the new tree extends the previous checkpoint (a
+consistency proof): a log whose old entries were altered is never signed over.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.keys import CheckpointSigner
+from audit.merkle import (
+    ProofError,
+    consistency_proof,
+    perfect_root,
+    tree_root,
+    verify_consistency,
+)
+from audit.models import AuditCheckpoint, AuditHead, AuditRecord, AuditTreeNode
+from audit.schemas import CheckpointView
+from gateway.core.errors import GatewayError
+from gateway.db import transaction, utcnow
+
+log = logging.getLogger("ketenpoort.audit")
+
+NOTE_ORIGIN = "ketenpoort-audit-log/v1"
+#: Subtree roots are stored every TILE_HEIGHT levels.
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+#: Children read per query while building tiles (a multiple of TILE_WIDTH).
+_CHUNK = TILE_WIDTH * 1024
+_ADVISORY_LOCK_KEY = 0x6B70_6175  # "kpau"
+
+
+class AuditIntegrityError(GatewayError):
+    status = 500
+    problem = "audit-integrity"
+    title = "Audit log integrity failure"
+
+
+def format_signed_at(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def checkpoint_note(tree_size: int, root_hash: bytes, signed_at: datetime) -> str:
+    """The exact text a checkpoint signature covers (one field per line)."""
+    return (
+        f"{NOTE_ORIGIN}\n{tree_size}\n{base64.b64encode(root_hash).decode('ascii')}\n"
+        f"{format_signed_at(signed_at)}\n"
+    )
+
+
+@dataclass(frozen=True)
+class ParsedNote:
+    tree_size: int
+    root_hash: bytes
+    signed_at: str
+
+
+def parse_note(note: str) -> ParsedNote:
+    lines = note.split("\n")
+    if len(lines) != 5 or lines[0] != NOTE_ORIGIN or lines[4] != "":
+        raise ValueError("not a checkpoint note")
+    return ParsedNote(int(lines[1]), base64.b64decode(lines[2], validate=True), lines[3])
+
+
+def checkpoint_view(row: AuditCheckpoint) -> CheckpointView:
+    return CheckpointView(
+        tree_size=row.tree_size,
+        root_hash=row.root_hash.hex(),
+        signed_at=row.signed_at,
+        key_id=row.key_id,
+        note=row.note,
+        signature=base64.b64encode(row.signature).decode("ascii"),
+    )
+
+
+class DbNodeReader:
+    """Perfect-subtree roots from the database: stored tiles every 8 levels, hashed up
+    from the level below otherwise (at most 128 hashes per node). Results are memoised."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def stored(self, level: int, start: int, end: int) -> list[bytes]:
+        if level == 0:
+            rows = self._session.execute(
+                select(AuditRecord.leaf_hash)
+                .where(AuditRecord.index >= start, AuditRecord.index < end)
+                .order_by(AuditRecord.index)
+            ).scalars()
+        else:
+            rows = self._session.execute(
+                select(AuditTreeNode.hash)
+                .where(
+                    AuditTreeNode.level == level,
+                    AuditTreeNode.node_index >= start,
+                    AuditTreeNode.node_index < end,
+                )
+                .order_by(AuditTreeNode.node_index)
+            ).scalars()
+        hashes = list(rows)
+        if len(hashes) != end - start:
+            raise AuditIntegrityError(
+                f"The audit log misses stored nodes at level {level} in [{start}, {end})."
+            )
+        return hashes
+
+    def perfect_nodes(self, level: int, start: int, end: int) -> list[bytes]:
+        result: list[bytes] = []
+        for index in range(start, end):
+            key = (level, index)
+            if key not in self._memo:
+                base = level - level % TILE_HEIGHT
+                width = 1 << (level - base)
+                self._memo[key] = perfect_root(
+                    self.stored(base, index * width, (index + 1) * width)
+                )
+            result.append(self._memo[key])
+        return result
+
+
+def build_tiles(session: Session, old_size: int, new_size: int) -> None:
+    """Store the tile nodes completed by growing the tree from ``old_size`` to ``new_size``."""
+    reader = DbNodeReader(session)
+    level, low, high = 0, old_size, new_size
+    while True:
+        first, last = low // TILE_WIDTH, high // TILE_WIDTH  # new parents: [first, last)
+        if last <= first:
+            return
+        for chunk_start in range(first * TILE_WIDTH, last * TILE_WIDTH, _CHUNK):
+            chunk_end = min(chunk_start + _CHUNK, last * TILE_WIDTH)
+            children = reader.stored(level, chunk_start, chunk_end)
+            rows = [
+                {
+                    "level": level + TILE_HEIGHT,
+                    "node_index": chunk_start // TILE_WIDTH + i,
+                    "hash": perfect_root(children[i * TILE_WIDTH : (i + 1) * TILE_WIDTH]),
+                }
+                for i in range(len(children) // TILE_WIDTH)
+            ]
+            session.execute(insert(AuditTreeNode), rows)
+        level, low, high = level + TILE_HEIGHT, first, last
+
+
+def _take_signing_lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    else:
+        # SQLite: a write statement takes the database write lock for the transaction.
+        session.execute(text("UPDATE audit_head SET next_index = next_index WHERE id = 1"))
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def sign_checkpoint(
+    session_factory: sessionmaker[Session], signer: CheckpointSigner
+) -> CheckpointView | None:
+    """Sign a checkpoint over every committed entry; ``None`` when nothing is new.
+
+    Safe to run from several replicas and from cron at once (see the module docstring).
+    """
+    try:
+        with transaction(session_factory) as session:
+            _take_signing_lock(session)
+            previous = latest_checkpoint(session)
+            size = session.execute(
+                select(AuditHead.next_index).where(AuditHead.id == 1)
+            ).scalar_one()
+            old_size = previous.tree_size if previous else 0
+            if size <= old_size:
+                return None
+            build_tiles(session, old_size, size)
+            reader = DbNodeReader(session)
+            root = tree_root(reader, size)
+            if previous is not None:
+                try:
+                    verify_consistency(
+                        old_size,
+                        size,
+                        previous.root_hash,
+                        root,
+                        consistency_proof(reader, old_size, size),
+                    )
+                except ProofError as exc:
+                    raise AuditIntegrityError(
+                        f"Refusing to sign: the log no longer extends checkpoint {old_size} "
+                        "(run 'ketenpoort audit verify')."
+                    ) from exc
+            signed_at = utcnow()
+            note = checkpoint_note(size, root, signed_at)
+            row = AuditCheckpoint(
+                tree_size=size,
+                root_hash=root,
+                signed_at=signed_at,
+                key_id=signer.key_id,
+                note=note,
+                signature=signer.sign(note.encode("utf-8")),
+            )
+            session.add(row)
+            session.flush()
+            view = checkpoint_view(row)
+    except IntegrityError:
+        log.info("another process signed this checkpoint first")
+        return None
+    log.info("signed audit checkpoint tree_size=%d", view.tree_size)
+    return view

@@ -1,0 +1,234 @@
+"""What one audit entry records, and its canonical serialisation.
+
+The fields follow the Dutch "Logboek Dataverwerkingen" standard (trace and span ids from W3C
+trace context, activity, status, start and end, the processing activity, the data subject as a
+pseudonym) and OPA decision logs (decision id, bundle revision, result). An entry never holds
+plaintext personal data: data subjects and users are keyed pseudonyms made by
+:class:`audit.keys.Pseudonymiser`, so shredding case data never breaks verification.
+
+The leaf hash of an entry is computed over :func:`canonical_json` of its stored form
+(:func:`entry_body`), which adds the entry's index and the time it was recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+#: The version of the stored entry format; part of every leaf.
+ENTRY_FORMAT = 1
+
+Status = Literal["ok", "error"]
+#: The result of the decision or action the entry records.
+Outcome = Literal["disclosed", "partially-disclosed", "denied", "recorded", "failed"]
+
+#: Activity names used by the gateway's domains; other names are allowed (kebab-case).
+DISCLOSURE = "disclosure"
+DENIAL = "denial"
+WORKFLOW_TRANSITION = "workflow-transition"
+CONSENT_CHANGE = "consent-change"
+KEY_ROTATION = "key-rotation"
+RETENTION_REDACTION = "retention-redaction"
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9.\-_:]{0,99}$")
+_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}$")
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+def _check_ident(value: str) -> str:
+    if not _IDENT.match(value):
+        raise ValueError("must be a short identifier (letters, digits, . - _ :)")
+    return value
+
+
+class TraceContext(_Part):
+    """W3C trace context of the processing: its own span and the caller's span, if any."""
+
+    trace_id: str = Field(min_length=32, max_length=32)
+    span_id: str = Field(min_length=16, max_length=16)
+    parent_span_id: str | None = Field(default=None, min_length=16, max_length=16)
+
+    @field_validator("trace_id", "span_id", "parent_span_id")
+    @classmethod
+    def _lower_hex(cls, value: str | None) -> str | None:
+        if value is not None and (not _HEX.match(value) or not value.strip("0")):
+            raise ValueError("must be non-zero lowercase hex")
+        return value
+
+    @classmethod
+    def new(cls) -> TraceContext:
+        return cls(trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8))
+
+    @classmethod
+    def from_traceparent(cls, header: str | None) -> TraceContext:
+        """A new span in the caller's trace (``traceparent: 00-<trace>-<parent>-<flags>``);
+        a missing or malformed header starts a new trace, as the W3C spec asks."""
+        if header:
+            parts = header.strip().lower().split("-")
+            if len(parts) >= 4 and len(parts[0]) == 2 and parts[0] != "ff":
+                trace_id, parent = parts[1], parts[2]
+                try:
+                    return cls(
+                        trace_id=trace_id, span_id=secrets.token_hex(8), parent_span_id=parent
+                    )
+                except ValueError:
+                    pass
+        return cls.new()
+
+    def traceparent(self) -> str:
+        return f"00-{self.trace_id}-{self.span_id}-01"
+
+
+class ProcessingActivity(_Part):
+    """Why the data was processed: the covenant, the clause(s) that allowed it, the purpose."""
+
+    covenant_id: str
+    clause_ids: tuple[str, ...] = ()
+    purpose: str | None = None
+
+    _ids = field_validator("covenant_id", "purpose")(
+        lambda v: v if v is None else _check_ident(v)
+    )
+
+    @field_validator("clause_ids")
+    @classmethod
+    def _clauses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_ident(v) for v in value)
+
+
+class DataSubject(_Part):
+    """The person the data is about, as a keyed pseudonym (never the identifier itself)."""
+
+    pseudonym: str = Field(min_length=64, max_length=64, description="HMAC-SHA256, hex.")
+    identifier_type: str = Field(description="e.g. 'bsn', 'address', 'case-person'.")
+
+    @field_validator("pseudonym")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not _HEX.match(value):
+            raise ValueError("a pseudonym is lowercase hex")
+        return value
+
+    @field_validator("identifier_type")
+    @classmethod
+    def _type(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("identifier type must be a short lowercase slug")
+        return value
+
+
+class Actor(_Part):
+    """A partner acting in a role; ``user`` is a keyed pseudonym of the person, if any."""
+
+    partner_id: str
+    role: str | None = None
+    user_pseudonym: str | None = Field(default=None, min_length=64, max_length=64)
+
+    _ids = field_validator("partner_id", "role")(lambda v: v if v is None else _check_ident(v))
+
+
+class Redaction(_Part):
+    category: str
+    reason: str = Field(max_length=500, description="Policy reason code or text; no personal data.")
+
+
+class DecisionRef(_Part):
+    """The policy decision behind the entry (OPA decision log terms)."""
+
+    decision_id: str = Field(max_length=100)
+    bundle_revision: str | None = Field(default=None, max_length=200)
+
+
+class AuditEntry(_Part):
+    """One processing, as the caller states it. See the module docstring for the rules."""
+
+    activity: str = Field(description="Activity name, kebab-case, e.g. 'disclosure'.")
+    status: Status = "ok"
+    outcome: Outcome
+    trace: TraceContext = Field(default_factory=TraceContext.new)
+    started_at: datetime
+    ended_at: datetime
+    processing: ProcessingActivity
+    case_id: str | None = Field(default=None, description="The gateway's case id (no BSN).")
+    data_subject: DataSubject | None = None
+    requester: Actor | None = None
+    recipient: Actor | None = None
+    data_owners: tuple[str, ...] = Field(
+        default=(), description="Partner ids whose data was disclosed (they may fetch receipts)."
+    )
+    disclosed: tuple[str, ...] = ()
+    redacted: tuple[Redaction, ...] = ()
+    decision: DecisionRef | None = None
+    attributes: dict[str, str | int | bool] = Field(
+        default_factory=dict,
+        description="Extra non-personal facts (e.g. transition from/to, key version).",
+    )
+
+    @field_validator("activity")
+    @classmethod
+    def _activity(cls, value: str) -> str:
+        if not _SLUG.match(value):
+            raise ValueError("activity must be a short lowercase slug")
+        return value
+
+    @field_validator("started_at", "ended_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(UTC)
+
+    @field_validator("case_id")
+    @classmethod
+    def _case(cls, value: str | None) -> str | None:
+        return value if value is None else _check_ident(value)
+
+    @field_validator("data_owners", "disclosed")
+    @classmethod
+    def _idents(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_ident(v) for v in value)
+
+    @field_validator("attributes")
+    @classmethod
+    def _attributes(cls, value: dict[str, str | int | bool]) -> dict[str, str | int | bool]:
+        if len(value) > 20:
+            raise ValueError("at most 20 attributes")
+        for key, item in value.items():
+            if not _SLUG.match(key.lower()) or (isinstance(item, str) and len(item) > 200):
+                raise ValueError("attribute keys are slugs; values at most 200 characters")
+        return value
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 UTC with microseconds: one spelling per instant, so hashes are stable."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_body(entry: AuditEntry, *, index: int, recorded_at: datetime) -> dict[str, Any]:
+    """The stored form of an entry: what the leaf hash covers."""
+    body = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+    body["startedAt"] = format_time(entry.started_at)
+    body["endedAt"] = format_time(entry.ended_at)
+    body["format"] = ENTRY_FORMAT
+    body["index"] = index
+    body["recordedAt"] = format_time(recorded_at)
+    return body
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the bytes the leaf hash is computed over."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")

@@ -1,0 +1,134 @@
+"""API schemas of the audit domain (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from audit.entry import Outcome
+from gateway.core.schemas import ApiModel
+
+
+class CheckpointView(ApiModel):
+    """A signed checkpoint: verify ``signature`` (Ed25519, base64) over ``note`` (UTF-8)."""
+
+    tree_size: int
+    root_hash: str = Field(description="hex")
+    signed_at: datetime
+    key_id: str = Field(description="SHA-256 of the raw public key, hex.")
+    note: str
+    signature: str = Field(description="base64")
+
+
+class Receipt(ApiModel):
+    """Proof of recording handed to the requester: the entry's index and leaf hash, and once
+    a checkpoint covers it, the inclusion proof against that signed checkpoint."""
+
+    index: int
+    leaf_hash: str = Field(description="hex; SHA-256(0x00 || canonical entry JSON)")
+    recorded_at: datetime
+    checkpoint: CheckpointView | None = None
+    inclusion_proof: list[str] | None = Field(default=None, description="hex, leaf upwards")
+
+
+class ConsistencyProofView(ApiModel):
+    first: CheckpointView
+    second: CheckpointView
+    proof: list[str] = Field(description="hex, RFC 9162 §2.1.4")
+
+
+class PublicKeyView(ApiModel):
+    algorithm: Literal["Ed25519"] = "Ed25519"
+    key_id: str
+    public_key: str = Field(description="raw public key, base64")
+
+
+class SubjectIdentifier(ApiModel):
+    """A data subject's identifier, sent in a POST body only (never in a URL)."""
+
+    identifier_type: str = Field(default="bsn", max_length=50)
+    identifier: str = Field(min_length=1, max_length=200)
+
+
+class EntrySearch(ApiModel):
+    case_id: str | None = None
+    data_subject: SubjectIdentifier | None = None
+    partner_id: str | None = Field(default=None, description="Requester or recipient.")
+    purpose: str | None = None
+    clause_id: str | None = None
+    outcome: Outcome | None = None
+    activity: str | None = None
+    started_from: datetime | None = Field(default=None, alias="from")
+    started_until: datetime | None = Field(default=None, alias="until")
+    after_index: int | None = Field(default=None, description="Paging: entries after this index.")
+    limit: int = Field(default=100, ge=1, le=1000)
+
+
+class EntryPage(ApiModel):
+    entries: list[dict[str, Any]]
+    next_after_index: int | None = None
+
+
+class AccessReportLine(ApiModel):
+    index: int
+    when: datetime
+    activity: str
+    outcome: str
+    recipient: str | None
+    requester: str | None
+    categories_disclosed: list[str]
+    categories_redacted: list[str]
+    purpose: str | None
+    clause_ids: list[str]
+    covenant_id: str
+
+
+class AccessReport(ApiModel):
+    """GDPR art. 15: every processing about one person, to whom, what, when, why."""
+
+    identifier_type: str
+    generated_at: datetime
+    covenant_id: str
+    lines: list[AccessReportLine]
+
+
+class ProcessingActivityView(ApiModel):
+    purpose: str
+    purpose_name: str
+    clause_id: str
+    source: str
+    controller_kind: str = Field(description="The partner kind that discloses.")
+    recipient_roles: list[str]
+    categories: list[str]
+    special_categories: list[str]
+    phases: list[str]
+    conditions: list[str]
+
+
+class ProcessingRegister(ApiModel):
+    """GDPR art. 30 register of processing activities, generated from the covenant file."""
+
+    covenant_id: str
+    covenant_name: str
+    source_document: str
+    partners: list[dict[str, str]]
+    retention: dict[str, Any] | None
+    activities: list[ProcessingActivityView]
+
+
+class PartnerActivity(ApiModel):
+    partner_id: str
+    period: str
+    requests: int
+    denials: int
+    denial_rate: float
+    unusual: bool
+    reason: str | None = None
+
+
+class ActivityReport(ApiModel):
+    covenant_id: str
+    period: Literal["day", "week", "month"]
+    rows: list[PartnerActivity]

@@ -1,0 +1,36 @@
+"""Test helpers for other domains: make audit writes fail to prove nothing is disclosed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from audit.entry import AuditEntry
+from audit.service import audit_log
+from gateway.context import GatewayContext
+
+
+class InjectedAuditFailure(RuntimeError):
+    """The failure :func:`failing_audit_writes` injects."""
+
+
+@contextmanager
+def failing_audit_writes(context: GatewayContext) -> Iterator[list[AuditEntry]]:
+    """Within the block every audit append fails after its rows were written (so the
+    caller's transaction really has to roll them back). Yields the entries attempted."""
+    service = audit_log(context)
+    attempted: list[AuditEntry] = []
+
+    def fail(session: Session, entries: Sequence[AuditEntry]) -> None:
+        del session
+        attempted.extend(entries)
+        raise InjectedAuditFailure("injected audit write failure")
+
+    previous = service.append_hook
+    service.append_hook = fail
+    try:
+        yield attempted
+    finally:
+        service.append_hook = previous
