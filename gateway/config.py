@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,10 +51,35 @@ class Settings(BaseSettings):
         default=None,
         description="When set, decisions are made by this OPA server instead of in-process.",
     )
-    auto_migrate: bool = Field(
-        default=True, description="Run database migrations at start."
+    auto_migrate: bool = Field(default=True, description="Run database migrations at start.")
+    # Field-level encryption (gateway/crypto, docs/crypto.md).
+    key_provider: str = Field(
+        default="local",
+        pattern="^(local|pkcs11)$",
+        description="Where key-encryption keys live: 'local' (a key file in data_dir, "
+        "created at first start, 0600) or 'pkcs11' (an HSM through a PKCS#11 module).",
     )
-
+    key_file: Path | None = Field(
+        default=None, description="The local KEK file; defaults to <data_dir>/keys/kek.json."
+    )
+    pkcs11_module: str | None = Field(
+        default=None, description="Path of the PKCS#11 module (.so), e.g. libsofthsm2.so."
+    )
+    pkcs11_token_label: str | None = Field(default=None, description="Label of the HSM token.")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="User PIN of the HSM token.")
+    pkcs11_key_label: str = Field(
+        default="ketenpoort-kek",
+        description="KEK object label prefix on the token; version n is '<prefix>-v<n>'.",
+    )
+    dek_cache_size: int = Field(
+        default=10_000, ge=1, description="Unwrapped data keys kept in memory (LRU)."
+    )
+    dek_cache_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a cached data key is trusted before the database is asked "
+        "again; bounds how long another replica can still read a shredded scope.",
+    )
     # The disclosure log (audit/, docs/audit.md).
     audit_key_dir: Path | None = Field(
         default=None,
@@ -67,6 +92,7 @@ class Settings(BaseSettings):
         description="How often the server signs an audit checkpoint; 0 disables the "
         "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
     )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

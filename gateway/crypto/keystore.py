@@ -1,0 +1,282 @@
+"""Data keys: created per scope, wrapped by the KEK, cached unwrapped in memory (bounded).
+
+The hot path of every field operation is a dictionary lookup here plus one AES-GCM call.
+A data key created inside a caller's transaction only enters the shared cache once that
+transaction commits, so a rolled-back key can never encrypt a value that outlives it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy import event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from gateway.crypto.errors import InvalidKeyScope, KeyProviderUnavailable, UndecryptableValue
+from gateway.crypto.models import DataKey
+from gateway.crypto.providers import KEY_BYTES, KeyProvider
+from gateway.db import utcnow
+
+log = logging.getLogger("ketenpoort.crypto")
+
+SYSTEM_PREFIX = "system:"
+BLIND_INDEX_SCOPE = "system:blind-index"
+_SCOPE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}:[A-Za-z0-9._:-]{1,160}$")
+_PENDING = "ketenpoort.crypto.pending"
+_LISTENING = "ketenpoort.crypto.listening"
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """A value whose data key was shredded: permanently unreadable, with when and why."""
+
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataKeyHandle:
+    """An unwrapped data key; ``key`` stays in process memory and is never logged."""
+
+    id: int
+    scope: str
+    key: bytes
+    cipher: AESGCM
+
+
+@dataclass(slots=True)
+class _Entry:
+    dek_id: int
+    scope: str
+    handle: DataKeyHandle | None
+    erased: Erased | None
+    loaded: float
+
+
+def validate_scope(scope: str, *, allow_system: bool = False) -> str:
+    if not _SCOPE_RE.match(scope):
+        raise InvalidKeyScope("A key scope looks like 'case:<id>' (kind, colon, identifier).")
+    if scope.startswith(SYSTEM_PREFIX) and not allow_system:
+        raise InvalidKeyScope("Scopes starting with 'system:' are reserved for the gateway.")
+    return scope
+
+
+def wrap_aad(scope: str) -> bytes:
+    """A wrapped data key is bound to its scope, so it cannot be moved to another row."""
+    return f"ketenpoort.dek.v1|{len(scope)}:{scope}".encode()
+
+
+class DataKeyStore:
+    """Finds, creates and unwraps data keys; caches unwrapped keys for ``ttl_seconds``.
+
+    The cache is bounded (oldest entries go first). The TTL bounds how long another
+    replica may still use a data key that this or another replica has shredded; shredding
+    in this process evicts at once. Shredded keys are cached as erased for the TTL too, so
+    a shred that rolls back heals itself.
+    """
+
+    def __init__(self, provider: KeyProvider, *, max_entries: int, ttl_seconds: float) -> None:
+        self.provider = provider
+        self.max_entries = max_entries
+        self.ttl_seconds = ttl_seconds
+        self._by_id: dict[int, _Entry] = {}
+        self._id_by_scope: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    # -- hot path ------------------------------------------------------------------------
+
+    def for_encrypt(self, session: Session, scope: str) -> DataKeyHandle:
+        """The data key of ``scope``, created (wrapped by the active KEK) when it has none.
+
+        Raises ScopeShredded (via ``Erased``) when the scope was shredded: new data never
+        goes into an erased dossier.
+        """
+        dek_id = self._id_by_scope.get(scope)
+        if dek_id is not None:
+            entry = self._by_id.get(dek_id)
+            if entry is not None and time.monotonic() - entry.loaded < self.ttl_seconds:
+                if entry.handle is not None:
+                    return entry.handle
+                raise _shredded_scope_error()
+        pending = _pending(session).get(scope)
+        if pending is not None:
+            return pending
+        return self._load_or_create(session, scope)
+
+    def for_decrypt(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
+        entry = self._by_id.get(dek_id)
+        if entry is not None and time.monotonic() - entry.loaded < self.ttl_seconds:
+            return entry.handle if entry.handle is not None else _erased(entry)
+        for handle in _pending(session).values():
+            if handle.id == dek_id:
+                return handle
+        return self._load_by_id(session, dek_id)
+
+    # -- cache misses --------------------------------------------------------------------
+
+    def _load_by_id(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
+        row = session.execute(_row_query().where(DataKey.id == dek_id)).one_or_none()
+        if row is None:
+            raise UndecryptableValue("A stored value names a data key that does not exist.")
+        return self._remember(self._open_row(session, row))
+
+    def _load_or_create(self, session: Session, scope: str) -> DataKeyHandle:
+        row = session.execute(_row_query().where(DataKey.scope == scope)).one_or_none()
+        if row is None:
+            validate_scope(scope, allow_system=scope == BLIND_INDEX_SCOPE)
+            return self._create(session, scope)
+        entry = self._remember(self._open_row(session, row))
+        if isinstance(entry, Erased):
+            raise _shredded_scope_error()
+        return entry
+
+    def _create(self, session: Session, scope: str) -> DataKeyHandle:
+        key = os.urandom(KEY_BYTES)
+        version = self.provider.active_version()
+        wrapped = self.provider.wrap(version, key, wrap_aad(scope))
+        values: dict[str, Any] = {
+            "scope": scope,
+            "kek_version": version,
+            "wrapped_key": wrapped,
+            "created_at": utcnow(),
+        }
+        insert = _insert_ignoring_duplicates(session, values)
+        dek_id = session.execute(insert).scalar_one_or_none()
+        if dek_id is None:
+            # Another transaction created this scope's key first (PostgreSQL waits for it to
+            # commit before reporting the conflict); use theirs.
+            row = session.execute(_row_query().where(DataKey.scope == scope)).one()
+            entry = self._remember(self._open_row(session, row))
+            if isinstance(entry, Erased):
+                raise _shredded_scope_error()
+            return entry
+        handle = DataKeyHandle(id=dek_id, scope=scope, key=key, cipher=AESGCM(key))
+        _add_pending(session, self, handle)
+        return handle
+
+    def _open_row(self, session: Session, row: Any) -> _Entry:
+        if row.wrapped_key is None:
+            erased = Erased(at=row.shredded_at, reason=row.shred_reason or "")
+            return _Entry(row.id, row.scope, None, erased, time.monotonic())
+        try:
+            key = self.provider.unwrap(row.kek_version, row.wrapped_key, wrap_aad(row.scope))
+        except KeyProviderUnavailable:
+            # A rotation may have re-wrapped this key and retired its KEK between our read
+            # and the unwrap; one fresh read settles it, a second failure is a real outage.
+            fresh = session.execute(_row_query().where(DataKey.id == row.id)).one()
+            if fresh.kek_version == row.kek_version or fresh.wrapped_key is None:
+                raise
+            return self._open_row(session, fresh)
+        except UndecryptableValue:
+            log.warning("data key %s failed to unwrap (tampered row or wrong KEK)", row.id)
+            raise
+        handle = DataKeyHandle(id=row.id, scope=row.scope, key=key, cipher=AESGCM(key))
+        return _Entry(row.id, row.scope, handle, None, time.monotonic())
+
+    def _remember(self, entry: _Entry) -> DataKeyHandle | Erased:
+        with self._lock:
+            self._store(entry)
+        return entry.handle if entry.handle is not None else _erased(entry)
+
+    def remember_committed(self, handle: DataKeyHandle) -> None:
+        with self._lock:
+            self._store(_Entry(handle.id, handle.scope, handle, None, time.monotonic()))
+
+    def _store(self, entry: _Entry) -> None:
+        dek_id = entry.dek_id
+        while len(self._by_id) >= self.max_entries and dek_id not in self._by_id:
+            oldest = next(iter(self._by_id))
+            evicted = self._by_id.pop(oldest)
+            if self._id_by_scope.get(evicted.scope) == oldest:
+                del self._id_by_scope[evicted.scope]
+        self._by_id[dek_id] = entry
+        self._id_by_scope[entry.scope] = dek_id
+
+    # -- management ----------------------------------------------------------------------
+
+    def forget(self, *, dek_id: int | None = None, scope: str | None = None) -> None:
+        """Drop cached keys (after shredding) so this process stops using them at once."""
+        with self._lock:
+            if scope is not None:
+                dek_id = self._id_by_scope.pop(scope, dek_id)
+            if dek_id is not None:
+                self._by_id.pop(dek_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._by_id.clear()
+            self._id_by_scope.clear()
+
+    def cached_count(self) -> int:
+        return len(self._by_id)
+
+
+def _erased(entry: _Entry) -> Erased:
+    assert entry.erased is not None
+    return entry.erased
+
+
+def _shredded_scope_error() -> InvalidKeyScope:
+    return InvalidKeyScope("This scope's data key was shredded; no new values can be stored.")
+
+
+def _row_query() -> Any:
+    return select(
+        DataKey.id,
+        DataKey.scope,
+        DataKey.kek_version,
+        DataKey.wrapped_key,
+        DataKey.shredded_at,
+        DataKey.shred_reason,
+    )
+
+
+def count_data_keys(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(DataKey)).scalar_one())
+
+
+def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pg = postgresql.insert(DataKey).values(**values)
+        return pg.on_conflict_do_nothing(index_elements=["scope"]).returning(DataKey.id)
+    if dialect == "sqlite":
+        lite = sqlite.insert(DataKey).values(**values)
+        return lite.on_conflict_do_nothing(index_elements=["scope"]).returning(DataKey.id)
+    raise NotImplementedError(f"data keys are not supported on {dialect}")
+
+
+# -- pending keys of an open transaction -------------------------------------------------
+
+
+def _pending(session: Session) -> dict[str, DataKeyHandle]:
+    pending: dict[str, DataKeyHandle] | None = session.info.get(_PENDING)
+    return pending if pending is not None else {}
+
+
+def _add_pending(session: Session, store: DataKeyStore, handle: DataKeyHandle) -> None:
+    pending: dict[str, DataKeyHandle] = session.info.setdefault(_PENDING, {})
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+
+        def publish(committed: Session) -> None:
+            for key in committed.info.pop(_PENDING, {}).values():
+                store.remember_committed(key)
+
+        def discard(rolled_back: Session, _previous: Any) -> None:
+            # Any rollback, even of a savepoint, may have undone the insert: forget the
+            # pending keys; a later use reloads the row if it survived.
+            rolled_back.info.pop(_PENDING, None)
+
+        event.listen(session, "after_commit", publish)
+        event.listen(session, "after_soft_rollback", discard)
+    pending[handle.scope] = handle
