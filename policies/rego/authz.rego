@@ -152,14 +152,19 @@ category_result(category, ids, answers) := {
 default allow := false
 
 allow if {
-	some _, result in categories
+	some result in categories
 	result.outcome == "disclose"
+}
+
+clause_ids contains id if {
+	some result in categories
+	some id in result.clauses
 }
 
 decision := {
 	"allow": allow,
 	"categories": categories,
-	"clauses": sort({id | some _, result in categories; some id in result.clauses}),
+	"clauses": sort(clause_ids),
 	"errors": request_errors,
 	"revision": data.ketenpoort.revision,
 }
@@ -178,11 +183,20 @@ else := ["unknown-purpose"] if not covenant.purposes[input.purpose]
 
 else := ["unknown-phase"]
 
+# Separate heads, not an else chain: rego-cpp loses the argument binding in else branches.
 redact_reasons(category) := request_errors if count(request_errors) > 0
 
-else := ["unknown-category"] if not covenant.categories[category]
+redact_reasons(category) := ["unknown-category"] if {
+	count(request_errors) == 0
+	not covenant.categories[category]
+}
 
-else := reasons if {
+redact_reasons(category) := clause_reasons(category) if {
+	count(request_errors) == 0
+	covenant.categories[category]
+}
+
+clause_reasons(category) := reasons if {
 	covenants := data.ketenpoort.covenants
 	cov := covenants[input.case.covenant]
 	failed := {reason |
@@ -192,43 +206,36 @@ else := reasons if {
 	reasons := [reason | some reason in reason_order; reason in failed]
 }
 
+# Every way a clause can fail for this request. Written as one object of checks rather
+# than function heads with constant arguments, which engines disagree on.
 clause_failures(clause, category) := {reason |
-	some reason in reason_order
-	fails(clause, category, reason)
+	checks := failure_checks(clause, category)
+	checks[reason] == true
 }
 
-fails(clause, _, "role-not-recipient") if not clause.recipients[input.requester.role]
-
-fails(clause, _, "purpose-not-allowed") if not clause.purposes[input.purpose]
-
-fails(clause, _, "phase-not-allowed") if not clause.phases[input.case.phase]
-
-fails(clause, _, "not-in-case-team") if {
-	clause.conditions["case-team"]
-	not "case-team" in met
+failure_checks(clause, category) := {
+		"role-not-recipient": object.get(clause.recipients, input.requester.role, false) == false,
+		"purpose-not-allowed": object.get(clause.purposes, input.purpose, false) == false,
+		"phase-not-allowed": object.get(clause.phases, input.case.phase, false) == false,
+		"not-in-case-team": unmet(clause, "case-team"),
+		"corporation-permission-missing": unmet(clause, "corporation-permission"),
+		"police-not-in-case-team": unmet(clause, "police-in-case-team"),
+		"om-consent-missing": om_unmet(clause, category, false),
+		"om-consent-expired": om_unmet(clause, category, true),
 }
 
-fails(clause, _, "corporation-permission-missing") if {
-	clause.conditions["corporation-permission"]
-	not "corporation-permission" in met
-}
+unmet(clause, condition) := true if {
+	clause.conditions[condition]
+	not condition in met
+} else := false
 
-fails(clause, _, "police-not-in-case-team") if {
-	clause.conditions["police-in-case-team"]
-	not "police-in-case-team" in met
-}
-
-fails(clause, category, "om-consent-missing") if {
+om_unmet(clause, category, expired) := true if {
 	clause.conditions["om-consent-if-investigation"]
 	not concat(":", ["om-consent", category]) in met
-	not om_consent_expired(category)
-}
+	om_consent_expired_flag(category) == expired
+} else := false
 
-fails(clause, category, "om-consent-expired") if {
-	clause.conditions["om-consent-if-investigation"]
-	not concat(":", ["om-consent", category]) in met
-	om_consent_expired(category)
-}
+om_consent_expired_flag(category) := true if om_consent_expired(category) else := false
 
 om_consent_expired(category) if {
 	some consent in om_consents

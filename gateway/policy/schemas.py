@@ -1,0 +1,119 @@
+"""The typed policy input and decision."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Requester(_Model):
+    partner: str
+    role: str
+    user: str = Field(description="Pseudonymous user id; never logged by the policy domain.")
+
+
+class Dwelling(_Model):
+    ownership: Literal["corporation", "private-rental", "owner-occupied"]
+    corporation: str | None = Field(
+        default=None, description="Partner id, for ownership=corporation."
+    )
+
+
+class CaseContext(_Model):
+    id: str
+    covenant: str
+    phase: str
+    team: list[str] = Field(description="Partner ids in the case team: the need-to-know set.")
+    dwelling: Dwelling
+    police_investigation: bool = Field(
+        description="Whether a police investigation runs (U §5.3); recorded by the police."
+    )
+
+
+class Consent(_Model):
+    kind: Literal["om-consent", "corporation-permission"]
+    case: str
+    partner: str = Field(description="Recording partner: the police (OM) or the corporation.")
+    categories: list[str] = Field(default_factory=list)
+    granted_at: datetime
+    expires_at: datetime | None = None
+
+
+class PolicyInput(_Model):
+    requester: Requester
+    case: CaseContext
+    categories: list[str]
+    purpose: str
+    consents: list[Consent] = Field(default_factory=list)
+    now: datetime
+
+    def document(self) -> dict[str, Any]:
+        """The engine input; built by hand (cheaper than model_dump) with Unix-second times."""
+        case = self.case
+        consents = []
+        for c in self.consents:
+            doc: dict[str, Any] = {
+                "kind": c.kind,
+                "case": c.case,
+                "partner": c.partner,
+                "categories": c.categories,
+                "grantedAt": int(c.granted_at.timestamp()),
+            }
+            if c.expires_at is not None:
+                doc["expiresAt"] = int(c.expires_at.timestamp())
+            consents.append(doc)
+        return {
+            "requester": {
+                "partner": self.requester.partner,
+                "role": self.requester.role,
+                "user": self.requester.user,
+            },
+            "case": {
+                "id": case.id,
+                "covenant": case.covenant,
+                "phase": case.phase,
+                "team": case.team,
+                "dwelling": {
+                    "ownership": case.dwelling.ownership,
+                    "corporation": case.dwelling.corporation,
+                },
+                "policeInvestigation": case.police_investigation,
+            },
+            "categories": self.categories,
+            "purpose": self.purpose,
+            "consents": consents,
+            "now": int(self.now.timestamp()),
+        }
+
+
+class CategoryDecision(_Model):
+    outcome: Literal["disclose", "redact"]
+    answer: Literal["detail", "yes-no", "none"] = Field(
+        description="'yes-no': disclose only whether, never detail."
+    )
+    clauses: list[str]
+    reasons: list[str]
+
+    @property
+    def reason(self) -> str:
+        return "clause-applies" if self.outcome == "disclose" else self.reasons[0]
+
+
+class Decision(_Model):
+    allow: bool
+    categories: dict[str, CategoryDecision]
+    clauses: list[str]
+    errors: list[str]
+    bundle_revision: str | None
+    decision_id: str
+    engine: str
+
+    def disclosed(self) -> list[str]:
+        return [c for c, d in self.categories.items() if d.outcome == "disclose"]
