@@ -92,6 +92,40 @@ class Settings(BaseSettings):
         description="How often the server signs an audit checkpoint; 0 disables the "
         "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
     )
+    # The Dutch web pages (gateway/web, docs/web.md).
+    web_cookie_secure: bool = Field(
+        default=True,
+        description="Mark the page session cookie Secure (sent over HTTPS only). Browsers "
+        "treat http://127.0.0.1 and http://localhost as secure, so keep it on; turn it off "
+        "only behind plain HTTP on another host name, never in production.",
+    )
+    web_session_idle_minutes: int = Field(
+        default=30, ge=1, le=1440, description="A page session ends after this much idleness."
+    )
+    web_session_max_hours: int = Field(
+        default=10, ge=1, le=24, description="A page session ends this long after sign-in."
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OIDC issuer URL for signing in to the web pages (authorization-code "
+        "flow with PKCE); when unset, only the demo sign-in (demo mode) exists.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="OIDC client id.")
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="OIDC client secret (omit for a public client: PKCE only)."
+    )
+    oidc_redirect_url: str | None = Field(
+        default=None,
+        description="The callback URL registered at the issuer, "
+        "e.g. https://ketenpoort.example.nl/inloggen/oidc/terug.",
+    )
+    oidc_scopes: str = Field(default="openid profile", description="Scopes to request.")
+    oidc_partner_claim: str = Field(
+        default="ketenpoort_partner", description="ID-token claim naming the partner id."
+    )
+    oidc_role_claim: str = Field(
+        default="ketenpoort_role", description="ID-token claim naming the role."
+    )
 
     @property
     def resolved_database_url(self) -> str:
