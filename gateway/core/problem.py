@@ -135,7 +135,9 @@ def _problem(description: str) -> dict[str, Any]:
     return {
         "model": ProblemDetails,
         "description": description,
-        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        "content": {
+            PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+        },
     }
 
 
