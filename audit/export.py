@@ -1,0 +1,165 @@
+"""Reading the log for verification, and the offline export file an auditor verifies.
+
+The export is JSON Lines: a header with the public key(s), then every checkpoint, then every
+entry as its exact stored body (a string, so the bytes the leaf hash covers survive).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.checkpoints import format_signed_at
+from audit.keys import public_key_from_text, public_key_id, public_key_text
+from audit.models import AuditCheckpoint, AuditHead, AuditRecord
+from audit.verify import StoredCheckpoint, StoredEntry
+from gateway.db import utcnow
+
+EXPORT_FORMAT = "ketenpoort-audit-export"
+_CHUNK = 20_000
+
+
+def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
+    rows = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size)).scalars()
+    return [
+        StoredCheckpoint(
+            tree_size=row.tree_size,
+            root_hash=row.root_hash,
+            signed_at=format_signed_at(row.signed_at),
+            key_id=row.key_id,
+            note=row.note,
+            signature=row.signature,
+        )
+        for row in rows
+    ]
+
+
+def db_head_size(session: Session) -> int:
+    return int(session.execute(select(AuditHead.next_index)).scalar_one())
+
+
+def db_entries(
+    session_factory: sessionmaker[Session], *, end: int | None = None
+) -> Iterator[StoredEntry]:
+    """Every entry in index order, read in chunks (keyset paging, constant memory)."""
+    after = -1
+    while True:
+        with session_factory() as session:
+            query = (
+                select(AuditRecord.index, AuditRecord.leaf_hash, AuditRecord.body)
+                .where(AuditRecord.index > after)
+                .order_by(AuditRecord.index)
+                .limit(_CHUNK)
+            )
+            if end is not None:
+                query = query.where(AuditRecord.index < end)
+            rows = session.execute(query).all()
+        for index, leaf, body in rows:
+            yield StoredEntry(index, bytes(leaf), body)
+        if len(rows) < _CHUNK:
+            return
+        after = rows[-1][0]
+
+
+def _checkpoint_json(checkpoint: StoredCheckpoint) -> dict[str, Any]:
+    return {
+        "type": "checkpoint",
+        "treeSize": checkpoint.tree_size,
+        "rootHash": checkpoint.root_hash.hex(),
+        "signedAt": checkpoint.signed_at,
+        "keyId": checkpoint.key_id,
+        "note": checkpoint.note,
+        "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
+    }
+
+
+def write_export(
+    session_factory: sessionmaker[Session],
+    out: IO[str],
+    public_keys: list[Ed25519PublicKey],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the whole log to ``out``; returns the number of entries written."""
+    with session_factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    header = {
+        "type": EXPORT_FORMAT,
+        "version": 1,
+        "exportedAt": format_signed_at(utcnow()),
+        "treeSize": size,
+        "publicKeys": [
+            {"keyId": public_key_id(key), "algorithm": "Ed25519", "publicKey": public_key_text(key)}
+            for key in public_keys
+        ],
+    }
+    out.write(json.dumps(header) + "\n")
+    for checkpoint in checkpoints:
+        out.write(json.dumps(_checkpoint_json(checkpoint)) + "\n")
+    written = 0
+    for entry in db_entries(session_factory, end=size):
+        line = {"type": "entry", "index": entry.index, "leafHash": entry.leaf_hash.hex()}
+        line["body"] = entry.body
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        written += 1
+        if progress is not None and written % 10_000 == 0:
+            progress(10_000)
+    if progress is not None and written % 10_000:
+        progress(written % 10_000)
+    return written
+
+
+@dataclass
+class ExportFile:
+    tree_size: int
+    public_keys: list[Ed25519PublicKey]
+    checkpoints: list[StoredCheckpoint]
+    path: Path
+
+    def entries(self) -> Iterator[StoredEntry]:
+        with self.path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                record = json.loads(line)
+                if record.get("type") != "entry":
+                    continue
+                try:
+                    yield StoredEntry(
+                        int(record["index"]), bytes.fromhex(record["leafHash"]), record["body"]
+                    )
+                except (KeyError, ValueError, TypeError):
+                    raise ValueError(f"line {number}: not a valid entry") from None
+
+
+def read_export(path: Path) -> ExportFile:
+    """Read the header and checkpoints (entries are streamed later by :meth:`entries`)."""
+    checkpoints: list[StoredCheckpoint] = []
+    with path.open(encoding="utf-8") as handle:
+        header = json.loads(handle.readline() or "{}")
+        if header.get("type") != EXPORT_FORMAT:
+            raise ValueError("not a Ketenpoort audit export")
+        for line in handle:
+            record = json.loads(line)
+            if record.get("type") == "entry":
+                break
+            if record.get("type") == "checkpoint":
+                checkpoints.append(
+                    StoredCheckpoint(
+                        tree_size=int(record["treeSize"]),
+                        root_hash=bytes.fromhex(record["rootHash"]),
+                        signed_at=str(record["signedAt"]),
+                        key_id=str(record["keyId"]),
+                        note=str(record["note"]),
+                        signature=base64.b64decode(record["signature"]),
+                    )
+                )
+    keys = [public_key_from_text(k["publicKey"]) for k in header.get("publicKeys", [])]
+    return ExportFile(int(header.get("treeSize", 0)), keys, checkpoints, path)
