@@ -90,8 +90,8 @@ def serve(
     typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
     if settings.demo_mode:
         typer.echo(
-            "Try: curl -H \"Authorization: Bearer $(ketenpoort dev-token --partner u-centraal "
-            f"--role casemanager)\" http://{host}:{port}/v1/me"
+            'Try: curl -H "Authorization: Bearer $(ketenpoort dev-token --partner u-centraal '
+            f'--role casemanager)" http://{host}:{port}/v1/me'
         )
     uvicorn.run(
         "gateway.asgi:app",
