@@ -90,10 +90,12 @@ def install_domains(context: GatewayContext) -> None:
     import gateway.cases.wiring
     import gateway.crypto.wiring
     import gateway.exchange.wiring
+    import gateway.policy.wiring
     import gateway.retention.wiring
     import gateway.web.wiring
 
     for install in (
+        gateway.policy.wiring.install,
         gateway.crypto.wiring.install,
         audit.wiring.install,
         gateway.cases.wiring.install,

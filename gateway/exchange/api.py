@@ -1,5 +1,205 @@
+"""Routes of the exchange: information requests, the partner inbox, answers, pushed case facts.
+
+Every route that reads case data goes through :mod:`gateway.exchange.service`, which decides,
+decrypts only what is disclosed and writes the audit entry in the request's transaction.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession
+from gateway.exchange import inbox as inbox_service
+from gateway.exchange import service
+from gateway.exchange.deps import ExchangeDep
+from gateway.exchange.idempotency import idempotent
+from gateway.exchange.schemas import (
+    AnswerIn,
+    AnswerReceipt,
+    CaseFactIn,
+    CaseFactOut,
+    CaseFactQuery,
+    DisclosureOut,
+    Inbox,
+    InformationRequestIn,
+    InformationRequestOut,
+)
+
+router = APIRouter(tags=["exchange"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description="Any unique string per logical request (a UUID); a retry with the same "
+        "key and body returns the first response and creates nothing twice.",
+    ),
+]
+
+
+def _traceparent(request: Request) -> str | None:
+    return request.headers.get("traceparent")
+
+
+@router.post("/information-requests", status_code=201, summary="Ask partners for case data")
+def create_information_request(
+    body: InformationRequestIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    exchange: ExchangeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> InformationRequestOut:
+    """Decided at once: categories no clause allows come back denied with reasons."""
+    return idempotent(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        operation="create-information-request",
+        body=body,
+        response=response,
+        model=InformationRequestOut,
+        status_code=201,
+        produce=lambda: service.create_information_request(
+            session=session,
+            exchange=exchange,
+            principal=principal,
+            request=body,
+            traceparent=_traceparent(request),
+        ),
+    )
+
+
+@router.get("/information-requests/{request_id}", summary="A request and its status")
+def read_information_request(
+    request_id: str, principal: CurrentPrincipal, session: DbSession, exchange: ExchangeDep
+) -> InformationRequestOut:
+    """Status per category (no values): for the requester and the addressed partners."""
+    return service.information_request_status(
+        session=session, exchange=exchange, principal=principal, request_id=request_id
+    )
+
+
+@router.post(
+    "/information-requests/{request_id}/answers", summary="Answer a request (addressed partner)"
+)
+def answer_information_request(
+    request_id: str,
+    body: AnswerIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    exchange: ExchangeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> AnswerReceipt:
+    """Decided again: a category no longer allowed is withheld and its value not stored."""
+    return idempotent(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        operation=f"answer:{request_id}",
+        body=body,
+        response=response,
+        model=AnswerReceipt,
+        produce=lambda: service.answer_information_request(
+            session=session,
+            exchange=exchange,
+            principal=principal,
+            request_id=request_id,
+            answer=body,
+            traceparent=_traceparent(request),
+        ),
+    )
+
+
+@router.get("/information-requests/{request_id}/answers", summary="Read the answers (requester)")
+def read_answers(
+    request_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    exchange: ExchangeDep,
+) -> DisclosureOut:
+    """Each category disclosed or redacted with reason and clause; audited, with a receipt."""
+    return service.disclose_answers(
+        session=session,
+        exchange=exchange,
+        principal=principal,
+        request_id=request_id,
+        traceparent=_traceparent(request),
+    )
+
+
+@router.get("/inbox", summary="Open work for the calling partner (long poll)")
+async def read_inbox(
+    context: Context,
+    principal: CurrentPrincipal,
+    wait_seconds: Annotated[
+        float,
+        Query(
+            alias="waitSeconds",
+            ge=0,
+            le=60,
+            description="Hold the call up to this long until there is work (long polling).",
+        ),
+    ] = 0,
+) -> Inbox:
+    """Never holds a database transaction while waiting: each look is its own short one."""
+    return await inbox_service.wait_for_inbox(
+        context=context, principal=principal, wait_seconds=wait_seconds, run=run_in_threadpool
+    )
+
+
+@router.post("/case-facts", status_code=201, summary="Add a fact to a case (case-team partner)")
+def push_case_fact(
+    body: CaseFactIn,
+    request: Request,
+    response: Response,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    exchange: ExchangeDep,
+    idempotency_key: IdempotencyKey = None,
+) -> CaseFactOut:
+    """Stored encrypted under the case's key scope; only a category the partner holds."""
+    return idempotent(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        operation="push-case-fact",
+        body=body,
+        response=response,
+        model=CaseFactOut,
+        status_code=201,
+        produce=lambda: service.push_case_fact(
+            session=session,
+            exchange=exchange,
+            principal=principal,
+            fact=body,
+            traceparent=_traceparent(request),
+        ),
+    )
+
+
+@router.post("/case-facts/queries", summary="Read a case's stored facts (case-team member)")
+def query_case_facts(
+    body: CaseFactQuery,
+    request: Request,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    exchange: ExchangeDep,
+) -> DisclosureOut:
+    """The same decision as a request: disclosed or redacted per category, audited."""
+    return service.disclose_case_facts(
+        session=session,
+        exchange=exchange,
+        principal=principal,
+        query=body,
+        traceparent=_traceparent(request),
+    )

@@ -1,0 +1,169 @@
+"""The enforcement point's building blocks: the policy input, the decision, the audit entry.
+
+Kept apart from the service so every route builds its input and records its entry the same
+way: requester from the token, case facts from the cases domain, time from the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from audit import Actor, AuditEntry, DecisionRef, Outcome, ProcessingActivity, Redaction
+from audit.entry import TraceContext
+from audit.schemas import Receipt
+from gateway.auth.principal import Principal
+from gateway.cases.errors import CaseNotFound
+from gateway.exchange.deps import Exchange
+from gateway.policy.covenant import Covenant
+from gateway.policy.errors import PolicyUnavailable
+from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
+
+#: Reasons ``gateway.policy.engine`` gives when it could not decide: an outage (503), not a
+#: refusal. Anything else is the covenant speaking and is shown to the requester.
+ENGINE_FAILURES = frozenset(
+    {"no-policy-loaded", "engine-timeout", "undefined-result", "engine-error"}
+)
+
+NOT_VISIBLE = "No case with this id is visible to your partner."
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The case as the policy sees it (no personal data), with its covenant."""
+
+    case: CaseContext
+    consents: list[Consent]
+    covenant: Covenant
+    closed: bool
+
+
+def load_case(
+    session: Session, exchange: Exchange, *, case_id: str, principal: Principal
+) -> CaseView:
+    """The case's policy facts; a case of another covenant is reported as not found."""
+    try:
+        facts = exchange.case_facts(session, case_id)
+    except CaseNotFound:
+        raise CaseNotFound(NOT_VISIBLE) from None
+    case = CaseContext.model_validate(facts["case"])
+    if case.covenant != principal.covenant_id:
+        raise CaseNotFound(NOT_VISIBLE)
+    covenant = exchange.covenants.get(case.covenant)
+    if covenant is None:
+        raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")
+    consents = [Consent.model_validate(c) for c in facts.get("consents", [])]
+    return CaseView(
+        case=case, consents=consents, covenant=covenant, closed=bool(facts["case"].get("closed"))
+    )
+
+
+def decide(
+    exchange: Exchange,
+    view: CaseView,
+    *,
+    partner: str,
+    role: str,
+    user: str | None,
+    categories: Sequence[str],
+    purpose: str,
+    now: datetime,
+) -> Decision:
+    """One decision for ``categories``; an engine that cannot decide is a 503, never a 500
+    and never a silent partial answer."""
+    policy_input = PolicyInput(
+        requester=Requester(partner=partner, role=role, user=user or "-"),
+        case=view.case,
+        categories=list(dict.fromkeys(categories)),
+        purpose=purpose,
+        consents=view.consents,
+        now=now,
+    )
+    decision = exchange.policy.decide(policy_input)
+    if ENGINE_FAILURES.intersection(decision.errors):
+        raise PolicyUnavailable(
+            "The policy engine could not decide; nothing was disclosed. Try again later."
+        )
+    return decision
+
+
+def governing_clauses(covenant: Covenant, category: str) -> list[str]:
+    """The clauses that could allow ``category``: named when it is redacted, so the reader
+    sees which clause's conditions were not met."""
+    return sorted(c.id for c in covenant.clauses if category in c.categories)
+
+
+def answer_form(covenant: Covenant, category: str) -> str:
+    found = covenant.category(category)
+    return found.answer if found is not None else "detail"
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    activity: str
+    outcome: Outcome
+    started_at: datetime
+    ended_at: datetime
+    view: CaseView
+    purpose: str | None
+    clauses: Iterable[str]
+    decision: Decision | None
+    requester: Actor | None
+    recipient: Actor | None = None
+    data_owners: Iterable[str] = ()
+    disclosed: Iterable[str] = ()
+    redacted: Iterable[tuple[str, str]] = ()
+    attributes: dict[str, str | int | bool] | None = None
+
+
+def record(
+    session: Session, exchange: Exchange, facts: EntryFacts, *, traceparent: str | None
+) -> Receipt:
+    """Append the audit entry in ``session``'s transaction: the last step before commit.
+
+    If it cannot be written, :class:`audit.AuditUnavailable` propagates, the request's
+    transaction rolls back and nothing is disclosed or stored.
+    """
+    entry = AuditEntry(
+        activity=facts.activity,
+        outcome=facts.outcome,
+        trace=TraceContext.from_traceparent(traceparent),
+        started_at=facts.started_at,
+        ended_at=facts.ended_at,
+        processing=ProcessingActivity(
+            covenant_id=facts.view.covenant.id,
+            clause_ids=tuple(sorted(set(facts.clauses))),
+            purpose=facts.purpose,
+        ),
+        case_id=facts.view.case.id,
+        requester=facts.requester,
+        recipient=facts.recipient,
+        data_owners=tuple(sorted(set(facts.data_owners))),
+        disclosed=tuple(sorted(set(facts.disclosed))),
+        redacted=tuple(
+            Redaction(category=category, reason=reason)
+            for category, reason in sorted(set(facts.redacted))
+        ),
+        decision=(
+            DecisionRef(
+                decision_id=facts.decision.decision_id,
+                bundle_revision=facts.decision.bundle_revision,
+            )
+            if facts.decision is not None
+            else None
+        ),
+        attributes=facts.attributes or {},
+    )
+    return exchange.audit.append(session=session, entry=entry)
+
+
+def stored_actor(exchange: Exchange, *, partner: str, role: str, user: str | None) -> Actor:
+    """An actor for a requester known from a stored request (not the current token)."""
+    return Actor(
+        partner_id=partner,
+        role=role,
+        user_pseudonym=exchange.audit.pseudonymiser.user(partner, user) if user else None,
+    )

@@ -1,0 +1,64 @@
+"""The exchange's collaborators, resolved per request from the running gateway.
+
+Each one missing is an outage, never a reason to disclose less carefully: resolving raises
+a 503 problem (policy, keys or audit unavailable) before any case data is touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from audit import AuditLog, audit_log
+from gateway.auth.deps import Context
+from gateway.context import GatewayContext
+from gateway.crypto.fields import FieldCipher
+from gateway.crypto.wiring import crypto_services
+from gateway.policy.covenant import Covenant
+from gateway.policy.engine import PolicyEngine
+from gateway.policy.errors import PolicyUnavailable
+from gateway.policy.wiring import policy_engine
+
+#: ``case_policy_facts(session, case_id)`` of the cases domain: ``{"case": ..., "consents": ...}``.
+CaseFacts = Callable[[Session, str], dict[str, Any]]
+
+
+def _case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
+    from gateway.cases.service import case_policy_facts
+
+    return case_policy_facts(session, case_id)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """Everything the enforcement point needs; built per request (cheap: references only)."""
+
+    covenants: dict[str, Covenant]
+    policy: PolicyEngine
+    cipher: FieldCipher
+    audit: AuditLog
+    case_facts: CaseFacts
+
+
+def exchange_services(context: GatewayContext, case_facts: CaseFacts | None = None) -> Exchange:
+    engine = policy_engine(context)
+    if engine is None:
+        raise PolicyUnavailable("No policy engine is running; nothing can be disclosed.")
+    return Exchange(
+        covenants=context.covenants,
+        policy=engine,
+        cipher=crypto_services(context).fields,
+        audit=audit_log(context),
+        case_facts=case_facts if case_facts is not None else _case_policy_facts,
+    )
+
+
+def get_exchange(context: Context) -> Exchange:
+    return exchange_services(context)
+
+
+ExchangeDep = Annotated[Exchange, Depends(get_exchange)]

@@ -1,0 +1,100 @@
+"""Idempotency keys: a retried POST with the same key and body creates nothing twice.
+
+The key is claimed (a row inserted and flushed) before the work starts, inside the request's
+transaction. A concurrent duplicate on PostgreSQL waits on the unique index and then fails
+with 409 (retry: it gets the stored response); a duplicate after the commit gets the stored
+response replayed. If the work fails, the claim rolls back with it, so the key stays free.
+Stored responses never hold case data: only ids, states and receipts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.core.errors import Conflict, Unprocessable
+from gateway.db import utcnow
+from gateway.exchange.models import IdempotencyRecord
+
+M = TypeVar("M", bound=BaseModel)
+
+REPLAY_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyKeyReused(Unprocessable):
+    problem = "idempotency-key-reused"
+    title = "Idempotency key reused for a different request"
+
+
+class IdempotencyKeyInFlight(Conflict):
+    problem = "idempotency-key-in-flight"
+    title = "A request with this idempotency key is still being processed"
+
+
+def request_hash(operation: str, body: BaseModel) -> str:
+    digest = hashlib.sha256(operation.encode() + b"\0")
+    digest.update(body.model_dump_json(by_alias=True).encode())
+    return digest.hexdigest()
+
+
+def idempotent(
+    *,
+    session: Session,
+    principal: Principal,
+    key: str | None,
+    operation: str,
+    body: BaseModel,
+    response: Response,
+    model: type[M],
+    produce: Callable[[], M],
+    status_code: int = 200,
+) -> M:
+    """Run ``produce`` once per (partner, key); replay its response for retries."""
+    if key is None:
+        return produce()
+    digest = request_hash(operation, body)
+    existing = session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.partner_id == principal.partner_id, IdempotencyRecord.key == key
+        )
+    ).one_or_none()
+    if existing is not None:
+        if existing.request_hash != digest:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request; use a new key."
+            )
+        if existing.status_code == 0:
+            raise IdempotencyKeyInFlight("Retry shortly: the first request is still running.")
+        response.status_code = existing.status_code
+        response.headers[REPLAY_HEADER] = "true"
+        return model.model_validate(existing.response)
+    record = IdempotencyRecord(
+        partner_id=principal.partner_id,
+        key=key,
+        operation=operation[:200],
+        request_hash=digest,
+        status_code=0,
+        response={},
+        created_at=utcnow(),
+    )
+    session.add(record)
+    try:
+        # Raising rolls the whole request back, so no savepoint is needed.
+        session.flush()
+    except IntegrityError:
+        raise IdempotencyKeyInFlight(
+            "Retry shortly: a request with this Idempotency-Key is being processed."
+        ) from None
+    result = produce()
+    record.status_code = status_code
+    record.response = result.model_dump(mode="json", by_alias=True)
+    session.flush()
+    return result

@@ -1,0 +1,180 @@
+"""The partner inbox: open work addressed to the calling partner, by long polling.
+
+A back office behind a firewall needs no inbound port: its adapter holds
+``GET /v1/inbox?waitSeconds=25`` open and the gateway answers as soon as there is work. The
+wait never holds a database transaction: each look is a short read of its own. A request
+made in this process wakes waiting callers at once (after its commit); requests made by
+another replica are seen at the next look (every ``POLL_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.context import GatewayContext
+from gateway.db import transaction, utcnow
+from gateway.exchange.models import InformationRequest, RequestItem
+from gateway.exchange.schemas import Inbox, InboxItem
+
+log = logging.getLogger("ketenpoort.exchange")
+
+POLL_SECONDS = 1.0
+_TICK_SECONDS = 0.05
+MAX_ITEMS = 100
+
+T = TypeVar("T")
+Run = Callable[..., Awaitable[Any]]
+
+
+class _Generations:
+    """A counter per partner, bumped when work for it commits in this process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, int] = {}
+
+    def get(self, partner: str) -> int:
+        with self._lock:
+            return self._values.get(partner, 0)
+
+    def bump(self, partners: Iterable[str]) -> None:
+        with self._lock:
+            for partner in partners:
+                self._values[partner] = self._values.get(partner, 0) + 1
+
+
+_generations = _Generations()
+
+
+def notify_after_commit(session: Session, partners: set[str]) -> None:
+    """Wake the partners' long polls once (and only if) the session commits."""
+    if partners:
+        event.listen(session, "after_commit", lambda _: _generations.bump(partners), once=True)
+
+
+def _information_items(session: Session, principal: Principal) -> list[InboxItem]:
+    rows = session.execute(
+        select(InformationRequest, RequestItem)
+        .join(RequestItem, RequestItem.request_id == InformationRequest.id)
+        .where(
+            RequestItem.partner_id == principal.partner_id,
+            RequestItem.state == "asked",
+            InformationRequest.covenant_id == principal.covenant_id,
+        )
+        .order_by(InformationRequest.created_at, RequestItem.id)
+    ).all()
+    items: dict[str, InboxItem] = {}
+    for request, item in rows:
+        current = items.get(request.id)
+        if current is None:
+            if len(items) >= MAX_ITEMS:
+                break
+            current = InboxItem(
+                kind="information-request",
+                request_id=request.id,
+                case_id=request.case_id,
+                covenant_id=request.covenant_id,
+                purpose=request.purpose,
+                requester_partner_id=request.requester_partner_id,
+                requester_role=request.requester_role,
+                created_at=request.created_at,
+                due_at=request.due_at,
+            )
+        items[request.id] = current.model_copy(
+            update={
+                "categories": [*current.categories, item.category],
+                "answer_forms": {**current.answer_forms, item.category: item.answer_form},
+            }
+        )
+    return list(items.values())
+
+
+def _permission_items(
+    session: Session, context: GatewayContext, principal: Principal
+) -> list[InboxItem]:
+    """Cases waiting for this corporation's permission (U §5.1), due per the workflow's
+    deadline (three working days, U §5.2), as computed by the cases domain."""
+    if principal.partner_kind != "housing-corporation":
+        return []
+    try:
+        from gateway.cases.deadlines import case_deadlines
+        from gateway.cases.models import CaseConsent, CaseFile, Dwelling
+
+        runtime = context.services.get("cases")
+        if runtime is None:
+            return []
+        rows = session.execute(
+            select(CaseFile, Dwelling)
+            .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+            .where(
+                Dwelling.corporation_id == principal.partner_id,
+                CaseFile.covenant_id == principal.covenant_id,
+                CaseFile.closed_at.is_(None),
+            )
+        ).all()
+        items = []
+        now = utcnow()
+        for case, dwelling in rows:
+            consents = list(
+                session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id))
+            )
+            for running in case_deadlines(
+                definition=runtime.workflow(case.covenant_id),
+                calendar=runtime.calendar(case.covenant_id),
+                case=case,
+                dwelling=dwelling,
+                consents=consents,
+                now=now,
+            ):
+                if (
+                    running.responsible_partner_id == principal.partner_id
+                    and running.deadline.met_by_consent == "corporation-permission"
+                ):
+                    items.append(
+                        InboxItem(
+                            kind="permission-request",
+                            case_id=case.id,
+                            case_reference=case.reference,
+                            covenant_id=case.covenant_id,
+                            created_at=case.state_entered_at,
+                            due_at=running.due.at,
+                        )
+                    )
+        return items
+    except Exception:  # noqa: BLE001 - the information requests must still be served
+        log.exception("permission requests could not be listed")
+        return []
+
+
+def read_inbox(context: GatewayContext, principal: Principal) -> Inbox:
+    with transaction(context.session_factory) as session:
+        items = _permission_items(session, context, principal) + _information_items(
+            session, principal
+        )
+    return Inbox(partner_id=principal.partner_id, items=items)
+
+
+async def wait_for_inbox(
+    *, context: GatewayContext, principal: Principal, wait_seconds: float, run: Run
+) -> Inbox:
+    """Answer at once when there is work, else when work arrives or ``wait_seconds`` pass."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        generation = _generations.get(principal.partner_id)
+        inbox: Inbox = await run(read_inbox, context, principal)
+        if inbox.items or time.monotonic() >= deadline:
+            return inbox
+        next_look = min(deadline, time.monotonic() + POLL_SECONDS)
+        while time.monotonic() < next_look:
+            if _generations.get(principal.partner_id) != generation:
+                break
+            await asyncio.sleep(_TICK_SECONDS)

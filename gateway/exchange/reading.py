@@ -1,0 +1,237 @@
+"""Disclosure: decide now, decrypt only what is disclosed, record it, hand out a receipt.
+
+The only place where answers and case facts are decrypted. A decryption or key failure
+raises before the audit entry is written, so the request's transaction rolls back and no
+plaintext leaves; an audit failure does the same after decryption, before the response.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.crypto.fields import case_scope
+from gateway.crypto.keystore import Erased
+from gateway.db import utcnow
+from gateway.exchange.decisions import (
+    CaseView,
+    EntryFacts,
+    answer_form,
+    decide,
+    governing_clauses,
+    record,
+)
+from gateway.exchange.deps import Exchange
+from gateway.exchange.models import CaseFact, Disclosure, RequestItem
+from gateway.exchange.schemas import CategoryValue, DisclosureOut
+from gateway.policy.schemas import Decision
+
+#: Pushed facts returned per category, newest first.
+FACTS_PER_CATEGORY = 50
+
+_ITEM_REASONS = {
+    "asked": "not-answered-yet",
+    "not-available": "not-available-at-partner",
+}
+
+
+def _open(session: Session, exchange: Exchange, fact: CaseFact) -> CategoryValue:
+    plain = exchange.cipher.decrypt(
+        session=session,
+        scope=case_scope(fact.case_id),
+        table="case_fact",
+        record_id=fact.id,
+        field="value",
+        ciphertext=fact.value_sealed,
+    )
+    base = CategoryValue(
+        category=fact.category,
+        partner_id=fact.partner_id,
+        outcome="disclosed",
+        answer_form=fact.answer_form,
+        recorded_at=fact.recorded_at,
+    )
+    if isinstance(plain, Erased):
+        return base.model_copy(
+            update={"outcome": "redacted", "erased": True, "reasons": ["erased-by-retention"]}
+        )
+    if fact.answer_form == "yes-no":
+        return base.model_copy(update={"yes_no": plain == "yes"})
+    return base.model_copy(update={"value": plain})
+
+
+def _redacted(
+    view: CaseView, category: str, partner: str, reasons: list[str], state: str | None = None
+) -> CategoryValue:
+    return CategoryValue(
+        category=category,
+        partner_id=partner,
+        outcome="redacted",
+        answer_form=answer_form(view.covenant, category),
+        state=state,
+        reasons=reasons,
+        clauses=governing_clauses(view.covenant, category),
+    )
+
+
+def _answer_values(
+    session: Session,
+    exchange: Exchange,
+    view: CaseView,
+    decision: Decision,
+    items: Sequence[RequestItem],
+    facts: Mapping[str, CaseFact],
+) -> list[CategoryValue]:
+    values = []
+    for item in items:
+        verdict = decision.categories[item.category]
+        fact = facts.get(item.fact_id) if item.fact_id else None
+        if item.state != "answered" or fact is None:
+            reasons = list(item.reasons) or [_ITEM_REASONS.get(item.state, item.state)]
+            values.append(_redacted(view, item.category, item.partner_id, reasons, item.state))
+        elif verdict.outcome != "disclose":
+            values.append(
+                _redacted(view, item.category, item.partner_id, list(verdict.reasons), item.state)
+            )
+        else:
+            value = _open(session, exchange, fact)
+            values.append(
+                value.model_copy(update={"state": item.state, "clauses": verdict.clauses})
+            )
+    return values
+
+
+def _fact_values(
+    session: Session, exchange: Exchange, view: CaseView, decision: Decision
+) -> list[CategoryValue]:
+    values = []
+    for category, verdict in decision.categories.items():
+        if verdict.outcome != "disclose":
+            values.append(_redacted(view, category, "", list(verdict.reasons)))
+            continue
+        facts = session.scalars(
+            select(CaseFact)
+            .where(
+                CaseFact.case_id == view.case.id,
+                CaseFact.category == category,
+                CaseFact.source == "push",
+            )
+            .order_by(CaseFact.recorded_at.desc(), CaseFact.id)
+            .limit(FACTS_PER_CATEGORY)
+        ).all()
+        if not facts:
+            values.append(
+                CategoryValue(
+                    category=category,
+                    partner_id="",
+                    outcome="disclosed",
+                    answer_form=verdict.answer if verdict.answer != "none" else "detail",
+                    reasons=["nothing-on-file"],
+                    clauses=list(verdict.clauses),
+                )
+            )
+        for fact in facts:
+            value = _open(session, exchange, fact)
+            values.append(value.model_copy(update={"clauses": list(verdict.clauses)}))
+    return values
+
+
+def disclose(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    view: CaseView,
+    purpose: str,
+    request_id: str | None,
+    items: Sequence[RequestItem] | None,
+    facts: Mapping[str, CaseFact] | None,
+    categories: Sequence[str],
+    traceparent: str | None,
+) -> DisclosureOut:
+    started = utcnow()
+    decision = decide(
+        exchange,
+        view,
+        partner=principal.partner_id,
+        role=principal.role,
+        user=principal.user,
+        categories=categories,
+        purpose=purpose,
+        now=started,
+    )
+    if items is not None:
+        values = _answer_values(session, exchange, view, decision, items, facts or {})
+    else:
+        values = _fact_values(session, exchange, view, decision)
+    shown = [
+        v
+        for v in values
+        if v.outcome == "disclosed" and (v.value is not None or v.yes_no is not None)
+    ]
+    disclosed = sorted({v.category for v in shown})
+    owners = sorted({v.partner_id for v in shown})
+    redacted = sorted(
+        {
+            (v.category, v.reasons[0] if v.reasons else "redacted")
+            for v in values
+            if v.outcome == "redacted"
+        }
+    )
+    clauses = sorted({c for v in shown for c in v.clauses})
+    disclosure_id = str(uuid.uuid4()) if shown else None
+    receipt = record(
+        session,
+        exchange,
+        EntryFacts(
+            activity="disclosure" if shown else "denial",
+            outcome=(("partially-disclosed" if redacted else "disclosed") if shown else "denied"),
+            started_at=started,
+            ended_at=utcnow(),
+            view=view,
+            purpose=purpose,
+            clauses=clauses or decision.clauses,
+            decision=decision,
+            requester=exchange.audit.actor(principal),
+            recipient=exchange.audit.actor(principal),
+            data_owners=owners,
+            disclosed=disclosed,
+            redacted=redacted,
+            attributes={"request-id": request_id} if request_id else {},
+        ),
+        traceparent=traceparent,
+    )
+    if disclosure_id is not None:
+        session.add(
+            Disclosure(
+                id=disclosure_id,
+                case_id=view.case.id,
+                covenant_id=view.covenant.id,
+                request_id=request_id,
+                recipient_partner_id=principal.partner_id,
+                recipient_role=principal.role,
+                purpose=purpose,
+                disclosed=disclosed,
+                redacted=[{"category": c, "reason": r} for c, r in redacted],
+                data_owners=owners,
+                decision_id=decision.decision_id,
+                bundle_revision=decision.bundle_revision,
+                audit_index=receipt.index,
+                disclosed_at=started,
+            )
+        )
+        session.flush()
+    return DisclosureOut(
+        disclosure_id=disclosure_id,
+        case_id=view.case.id,
+        purpose=purpose,
+        request_id=request_id,
+        values=values,
+        decision_id=decision.decision_id,
+        bundle_revision=decision.bundle_revision,
+        receipt=receipt,
+    )

@@ -1,0 +1,79 @@
+"""Wires the policy decision point into a running gateway: ``context.services["policy"]``.
+
+At start the loaded covenants are compiled into a signed bundle (the gateway's own bundle
+key, created at first start with 0600), written to ``<data_dir>/bundles/bundle.tar.gz`` (an
+OPA server next to the replica may fetch it from there), verified as a reader would, and
+loaded into the engine: embedded regorus by default, an OPA server when ``opa_url`` is set.
+
+Fail closed: if anything here fails the engine stays without a policy, every decision
+denies (``no-policy-loaded``), the exchange answers 503 and readiness reports why.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gateway.context import GatewayContext
+from gateway.core.errors import GatewayError
+from gateway.policy.bundle import (
+    build_bundle,
+    default_key_path,
+    load_or_create_signing_key,
+    pack,
+    read_bundle,
+    write_bundle,
+)
+from gateway.policy.engine import OpaServerEngine, PolicyEngine, RegorusEngine
+
+log = logging.getLogger("ketenpoort.policy")
+
+SERVICE_NAME = "policy"
+
+
+def _signing_key(context: GatewayContext) -> ec.EllipticCurvePrivateKey:
+    path = default_key_path(context.settings.data_dir)
+    # Several workers may start at once: one creates the key (O_EXCL), the others read it
+    # once it is written.
+    for _ in range(50):
+        try:
+            return load_or_create_signing_key(path)
+        except (FileExistsError, ValueError):
+            time.sleep(0.1)
+    return load_or_create_signing_key(path)
+
+
+def make_engine(context: GatewayContext) -> PolicyEngine:
+    url = context.settings.opa_url
+    return OpaServerEngine(url) if url else RegorusEngine()
+
+
+def install(context: GatewayContext) -> None:
+    """Register the engine (always) and the ``policy`` readiness check."""
+    engine = make_engine(context)
+    context.services[SERVICE_NAME] = engine
+    problem: str | None = None
+    try:
+        key = _signing_key(context)
+        bundle = build_bundle(context.covenants, key)
+        write_bundle(bundle, context.settings.data_dir / "bundles")
+        # Load what a reader of the packed bundle gets, so the signature path is exercised.
+        engine.load(read_bundle(pack(bundle), key.public_key()))
+        log.info("policy bundle %s loaded into %s", bundle.revision, engine.name)
+    except (GatewayError, OSError) as exc:
+        problem = f"policy bundle not loaded: {getattr(exc, 'detail', type(exc).__name__)}"
+        log.error("%s", problem)
+
+    def policy_ready() -> str | None:
+        if problem is not None:
+            return problem
+        return None if engine.revision is not None else "no policy loaded"
+
+    context.readiness_checks[SERVICE_NAME] = policy_ready
+
+
+def policy_engine(context: GatewayContext) -> PolicyEngine | None:
+    service = context.services.get(SERVICE_NAME)
+    return service if service is not None and hasattr(service, "decide") else None
