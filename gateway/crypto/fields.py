@@ -20,7 +20,13 @@ from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import MappedColumn, Session, mapped_column
 
 from gateway.crypto.errors import UndecryptableValue
-from gateway.crypto.keystore import DataKeyHandle, DataKeyStore, Erased
+from gateway.crypto.keystore import (
+    SYSTEM_PREFIX,
+    DataKeyHandle,
+    DataKeyStore,
+    Erased,
+    validate_scope,
+)
 
 log = logging.getLogger("ketenpoort.crypto")
 
@@ -70,6 +76,9 @@ class FieldCipher:
         ``session`` is the caller's transaction: a scope's first data key is created in it
         and is only kept if that transaction commits.
         """
+        if scope.startswith(SYSTEM_PREFIX):
+            # The blind-index key must never double as a field key.
+            validate_scope(scope)
         handle = self._store.for_encrypt(session, scope)
         nonce = os.urandom(_NONCE)
         aad = field_aad(scope, table, str(record_id), field, handle.id)

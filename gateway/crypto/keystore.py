@@ -126,6 +126,7 @@ class DataKeyStore:
     def _load_by_id(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
         row = session.execute(_row_query().where(DataKey.id == dek_id)).one_or_none()
         if row is None:
+            log.warning("rejected stored value: unknown data key %s", dek_id)
             raise UndecryptableValue("A stored value names a data key that does not exist.")
         return self._remember(self._open_row(session, row))
 

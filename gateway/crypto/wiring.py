@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from gateway.context import GatewayContext
 from gateway.crypto.errors import KeyProviderUnavailable
@@ -32,7 +33,20 @@ def install(context: GatewayContext) -> None:
     except KeyProviderUnavailable as exc:
         log.error("key provider unavailable at start: %s", exc.detail)
     context.services[SERVICE_NAME] = services
-    context.readiness_checks["keys"] = services.provider.check
+    context.readiness_checks["keys"] = keys_readiness_check(services)
+
+
+def keys_readiness_check(services: CryptoServices) -> Callable[[], str | None]:
+    """Probe the KEK; when it is gone, also drop the cached data keys, so decryption stops
+    at the next probe rather than only when the cache expires (dek_cache_seconds)."""
+
+    def check() -> str | None:
+        problem = services.provider.check()
+        if problem is not None:
+            services.keys.clear()
+        return problem
+
+    return check
 
 
 def crypto_services(context: GatewayContext) -> CryptoServices:
