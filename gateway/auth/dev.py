@@ -26,8 +26,9 @@ def dev_jwks_dir(settings: Settings) -> Path:
 
 def ensure_dev_keys(settings: Settings, partner_ids: Iterable[str]) -> None:
     """Generate (once) an Ed25519 key per demo partner, private part 0600, JWKS beside it."""
+    settings.dev_keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     jwks_dir = dev_jwks_dir(settings)
-    jwks_dir.mkdir(parents=True, exist_ok=True)
+    jwks_dir.mkdir(exist_ok=True)
     for partner_id in partner_ids:
         pem_path = settings.dev_keys_dir / f"{partner_id}.pem"
         if not pem_path.exists():
