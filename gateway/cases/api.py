@@ -1,5 +1,364 @@
+"""Routes of the cases domain: resolve dependencies, call one service function, return.
+
+No personal identifier ever appears in a path or query string: intake (address, BSN) is a
+POST body. Responses carry no personal data; decrypted fields leave only through the
+exchange path.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date, timedelta
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession
+from gateway.cases import meetings, overview, service
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import (
+    ActionIn,
+    ActionOut,
+    AttendanceIn,
+    CaseListItem,
+    CaseSummary,
+    ConsentIn,
+    ConsentOut,
+    CriteriaRequest,
+    DeadlineOut,
+    IntakeRequest,
+    IntakeResult,
+    InvestigationStatusIn,
+    MeetingIn,
+    MeetingOut,
+    MinutesIn,
+    SteeringReport,
+    TeamMemberIn,
+    TransitionRequest,
+)
+from gateway.cases.wiring import SERVICE
+from gateway.cases.workflow import apply_transition
+from gateway.core.errors import BadRequest
+
+router = APIRouter(tags=["cases"])
+
+
+def get_runtime(context: Context) -> CaseRuntime:
+    runtime: CaseRuntime = context.services[SERVICE]
+    return runtime
+
+
+Runtime = Annotated[CaseRuntime, Depends(get_runtime)]
+
+
+@router.post(
+    "/reports",
+    response_model=IntakeResult,
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a report (melding): joins a known dossier or opens a case",
+)
+def post_report(
+    body: IntakeRequest,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> IntakeResult:
+    result = service.register_report(session, runtime=runtime, principal=principal, request=body)
+    if not result.created:
+        response.status_code = status.HTTP_200_OK
+    return result
+
+
+@router.get("/cases", response_model=list[CaseListItem], summary="Your partner's cases")
+def get_cases(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    include_closed: Annotated[bool, Query(alias="includeClosed")] = True,
+) -> list[CaseListItem]:
+    return service.list_cases(session, principal=principal, include_closed=include_closed)
+
+
+CaseId = Annotated[str, Path(alias="caseId", max_length=36)]
+MeetingId = Annotated[str, Path(alias="meetingId", max_length=36)]
+
+
+@router.get(
+    "/cases/{caseId}",
+    response_model=CaseSummary,
+    summary="A case without personal data: phase, team, consents, deadlines",
+)
+def get_case(
+    case_id: CaseId, session: DbSession, runtime: Runtime, principal: CurrentPrincipal
+) -> CaseSummary:
+    return service.case_summary(session, runtime=runtime, case_id=case_id, principal=principal)
+
+
+@router.post(
+    "/cases/{caseId}/transitions",
+    response_model=CaseSummary,
+    summary="Move the case; 409 names the transitions allowed from its state",
+)
+def post_transition(
+    case_id: CaseId,
+    body: TransitionRequest,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> CaseSummary:
+    apply_transition(session, runtime=runtime, case_id=case_id, principal=principal, request=body)
+    return service.case_summary(session, runtime=runtime, case_id=case_id, principal=principal)
+
+
+@router.post(
+    "/cases/{caseId}/criteria",
+    response_model=CaseSummary,
+    summary="Utrecht: record the criteria of U §2 or an acute override",
+)
+def post_criteria(
+    case_id: CaseId,
+    body: CriteriaRequest,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> CaseSummary:
+    return service.record_criteria(
+        session, runtime=runtime, case_id=case_id, principal=principal, request=body
+    )
+
+
+@router.post(
+    "/cases/{caseId}/team",
+    response_model=list[str],
+    summary="Add a partner to the case team (the lead only)",
+)
+def post_team_member(
+    case_id: CaseId,
+    body: TeamMemberIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> list[str]:
+    return service.change_team(
+        session,
+        runtime=runtime,
+        case_id=case_id,
+        principal=principal,
+        partner_id=body.partner_id,
+        add=True,
+    )
+
+
+@router.delete(
+    "/cases/{caseId}/team/{partnerId}",
+    response_model=list[str],
+    summary="Remove a partner from the case team (the lead only)",
+)
+def delete_team_member(
+    case_id: CaseId,
+    partner_id: Annotated[str, Path(alias="partnerId", max_length=100)],
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> list[str]:
+    return service.change_team(
+        session,
+        runtime=runtime,
+        case_id=case_id,
+        principal=principal,
+        partner_id=partner_id,
+        add=False,
+    )
+
+
+@router.post(
+    "/cases/{caseId}/consents",
+    response_model=ConsentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record the corporation's permission or the OM's consent",
+)
+def post_consent(
+    case_id: CaseId,
+    body: ConsentIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> ConsentOut:
+    return service.record_consent(
+        session, runtime=runtime, case_id=case_id, principal=principal, request=body
+    )
+
+
+@router.post(
+    "/cases/{caseId}/consents/{consentId}/withdrawal",
+    response_model=ConsentOut,
+    summary="Withdraw a consent (by the partner that recorded it)",
+)
+def post_consent_withdrawal(
+    case_id: CaseId,
+    consent_id: Annotated[str, Path(alias="consentId", max_length=36)],
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> ConsentOut:
+    return service.withdraw_consent(
+        session, runtime=runtime, case_id=case_id, consent_id=consent_id, principal=principal
+    )
+
+
+@router.put(
+    "/cases/{caseId}/investigation-status",
+    response_model=InvestigationStatusIn,
+    summary="Police: whether an investigation runs (U §5.3)",
+)
+def put_investigation_status(
+    case_id: CaseId,
+    body: InvestigationStatusIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> InvestigationStatusIn:
+    running = service.set_investigation_status(
+        session, runtime=runtime, case_id=case_id, principal=principal, running=body.running
+    )
+    return InvestigationStatusIn(running=running)
+
+
+@router.get(
+    "/deadlines",
+    response_model=list[DeadlineOut],
+    summary="What is due for your partner's cases, overdue first",
+)
+def get_deadlines(
+    session: DbSession, runtime: Runtime, principal: CurrentPrincipal
+) -> list[DeadlineOut]:
+    return overview.partner_deadlines(
+        session,
+        runtime=runtime,
+        covenant_id=principal.covenant_id,
+        partner_id=principal.partner_id,
+        partner_kind=principal.partner_kind,
+    )
+
+
+@router.get(
+    "/steering-report",
+    response_model=SteeringReport,
+    summary="Figures for the steering group, without personal data",
+)
+def get_steering_report(
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+    period_from: Annotated[date | None, Query(alias="from")] = None,
+    period_to: Annotated[date | None, Query(alias="to")] = None,
+) -> SteeringReport:
+    today = date.today()
+    period_to = period_to or today
+    period_from = period_from or period_to - timedelta(days=365)
+    if period_from > period_to:
+        raise BadRequest("'from' lies after 'to'.")
+    return overview.steering_report(
+        session,
+        runtime=runtime,
+        covenant_id=principal.covenant_id,
+        period_from=period_from,
+        period_to=period_to,
+    )
+
+
+@router.post(
+    "/meetings",
+    response_model=MeetingOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Plan a district case meeting; the agenda is the district's open cases",
+)
+def post_meeting(
+    body: MeetingIn, session: DbSession, runtime: Runtime, principal: CurrentPrincipal
+) -> MeetingOut:
+    return meetings.plan_meeting(session, runtime=runtime, principal=principal, request=body)
+
+
+@router.get("/meetings", response_model=list[MeetingOut], summary="Case meetings")
+def get_meetings(
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+    district: Annotated[str | None, Query(max_length=100)] = None,
+) -> list[MeetingOut]:
+    return meetings.list_meetings(session, runtime=runtime, principal=principal, district=district)
+
+
+@router.get("/meetings/{meetingId}", response_model=MeetingOut, summary="One case meeting")
+def get_meeting(
+    meeting_id: MeetingId, session: DbSession, runtime: Runtime, principal: CurrentPrincipal
+) -> MeetingOut:
+    return meetings.get_meeting(
+        session, runtime=runtime, principal=principal, meeting_id=meeting_id
+    )
+
+
+@router.post(
+    "/meetings/{meetingId}/attendance", response_model=MeetingOut, summary="Record who attended"
+)
+def post_attendance(
+    meeting_id: MeetingId,
+    body: AttendanceIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> MeetingOut:
+    return meetings.record_attendance(
+        session, runtime=runtime, principal=principal, meeting_id=meeting_id, request=body
+    )
+
+
+@router.post(
+    "/meetings/{meetingId}/minutes",
+    response_model=MeetingOut,
+    summary="Record the minutes (sealed); marks the meeting held",
+)
+def post_minutes(
+    meeting_id: MeetingId,
+    body: MinutesIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> MeetingOut:
+    return meetings.record_minutes(
+        session, runtime=runtime, principal=principal, meeting_id=meeting_id, request=body
+    )
+
+
+@router.post(
+    "/meetings/{meetingId}/actions",
+    response_model=ActionOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Agree an action with owner and due date",
+)
+def post_action(
+    meeting_id: MeetingId,
+    body: ActionIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> ActionOut:
+    return meetings.add_action(
+        session, runtime=runtime, principal=principal, meeting_id=meeting_id, request=body
+    )
+
+
+@router.post(
+    "/meetings/{meetingId}/actions/{actionId}/completion",
+    response_model=ActionOut,
+    summary="Mark an action done (its owner or the organiser)",
+)
+def post_action_completion(
+    meeting_id: MeetingId,
+    action_id: Annotated[str, Path(alias="actionId", max_length=36)],
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> ActionOut:
+    return meetings.complete_action(
+        session, runtime=runtime, principal=principal, meeting_id=meeting_id, action_id=action_id
+    )

@@ -1,3 +1,228 @@
-"""ORM models of the cases domain."""
+"""ORM models of the cases domain.
+
+No column holds plaintext personal data: addresses, identifiers, names, report texts, reasons
+and minutes are stored as ciphertext sealed under the case's (or dwelling's) key scope, and
+lookups go through keyed blind indexes. What stays in the clear is what the workflow and the
+steering figures need: states, dates, districts, partner ids, amounts and durations.
+"""
 
 from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.db import Base, UTCDateTime
+
+
+class Dwelling(Base):
+    """A dwelling known to a covenant, found by the blind index of its address.
+
+    The sealed address itself lives on each case (``CaseFile.address_sealed``), under the
+    case's key scope, so shredding a case also shreds the address it holds.
+    """
+
+    __tablename__ = "dwelling"
+    __table_args__ = (UniqueConstraint("covenant_id", "address_index"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    covenant_id: Mapped[str] = mapped_column(String(100))
+    address_index: Mapped[str] = mapped_column(String(128))
+    # corporation | private-rental | owner-occupied
+    ownership: Mapped[str] = mapped_column(String(20))
+    corporation_id: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CaseFile(Base):
+    """A case ("casus"); named CaseFile because ``case`` is an SQL keyword."""
+
+    __tablename__ = "case_file"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    covenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    dwelling_id: Mapped[str] = mapped_column(ForeignKey("dwelling.id"), index=True)
+    district: Mapped[str] = mapped_column(String(100), index=True)
+    address_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    state: Mapped[str] = mapped_column(String(60), index=True)
+    state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The ``days`` fact of the transition that entered the state (temporary eviction).
+    state_days: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lead_partner_id: Mapped[str] = mapped_column(String(100), index=True)
+    case_manager: Mapped[str | None] = mapped_column(String(200))
+    # Rijswijk: simple | complex (R §3.2); None until weighed.
+    complexity: Mapped[str | None] = mapped_column(String(20))
+    # U §2: the acute override and its (sealed) reason.
+    acute_override: Mapped[bool] = mapped_column(Boolean, default=False)
+    acute_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # U §5.1: the case manager's OGGZ check.
+    oggz_target_group: Mapped[bool | None] = mapped_column(Boolean)
+    oggz_referred: Mapped[bool | None] = mapped_column(Boolean)
+    both_sides_heard: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by the police (U §5.3): OM consent is needed for antecedents while it runs.
+    investigation_running: Mapped[bool] = mapped_column(Boolean, default=False)
+    # U §7: the result on two legs and the aftercare decision, as fixed codes.
+    neighbours_judgement: Mapped[str | None] = mapped_column(String(20))
+    partners_judgement: Mapped[str | None] = mapped_column(String(20))
+    aftercare_decision: Mapped[str | None] = mapped_column(String(20))
+    # Optimistic lock: two partners moving the same case at once cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CasePerson(Base):
+    __tablename__ = "case_person"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    # causer | complainant | neighbour
+    role: Mapped[str] = mapped_column(String(20))
+    identifier_index: Mapped[str | None] = mapped_column(String(128), index=True)
+    identifier_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class CaseReport(Base):
+    """A report ("melding") in the case's dossier."""
+
+    __tablename__ = "case_report"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    source_partner_id: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    description_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseTeamMember(Base):
+    """The partners involved in the case: the need-to-know set the policy uses."""
+
+    __tablename__ = "case_team_member"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by: Mapped[str] = mapped_column(String(300))
+
+
+class CaseConsent(Base):
+    """A consent on file: the corporation's permission (U §5.1) or the OM's consent
+    registered by the police (U §5.3), with its scope (data categories) and expiry."""
+
+    __tablename__ = "case_consent"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    partner_id: Mapped[str] = mapped_column(String(100))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    scope: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(300))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseCriterion(Base):
+    """U §2: one criterion judged for the case, with the reporter's evidence (sealed)."""
+
+    __tablename__ = "case_criterion"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    criterion: Mapped[str] = mapped_column(String(60), primary_key=True)
+    holds: Mapped[bool] = mapped_column(Boolean)
+    evidence_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(300))
+
+
+class CaseTransition(Base):
+    """The case's history: every transition made, by whom, with its non-personal facts."""
+
+    __tablename__ = "case_transition"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    transition: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str] = mapped_column(String(60))
+    to_state: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_partner_id: Mapped[str] = mapped_column(String(100))
+    actor_role: Mapped[str] = mapped_column(String(60))
+    actor_user: Mapped[str | None] = mapped_column(String(200))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class EnforcementMeasure(Base):
+    """An instrument of the enforcement matrix (R Bijlage E) applied in the case."""
+
+    __tablename__ = "enforcement_measure"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    transition_id: Mapped[str] = mapped_column(ForeignKey("case_transition.id"))
+    instrument: Mapped[str] = mapped_column(String(40))
+    amount_eur: Mapped[int | None] = mapped_column(Integer)
+    days: Mapped[int | None] = mapped_column(Integer)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_partner_id: Mapped[str] = mapped_column(String(100))
+
+
+class CaseMeeting(Base):
+    """A case meeting ("casusoverleg") of one district."""
+
+    __tablename__ = "case_meeting"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    covenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    district: Mapped[str] = mapped_column(String(100), index=True)
+    scheduled_on: Mapped[date] = mapped_column(Date)
+    organiser_partner_id: Mapped[str] = mapped_column(String(100))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # partner id -> present (True) / absent with notice (False)
+    attendance: Mapped[dict[str, bool]] = mapped_column(JSON)
+    minutes_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MeetingAgendaItem(Base):
+    __tablename__ = "meeting_agenda_item"
+
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("case_meeting.id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    state_at_agenda: Mapped[str] = mapped_column(String(60))
+
+
+class MeetingAction(Base):
+    """An action agreed in a case meeting, with its owner (a partner) and due date."""
+
+    __tablename__ = "meeting_action"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(ForeignKey("case_meeting.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("case_file.id"))
+    owner_partner_id: Mapped[str] = mapped_column(String(100), index=True)
+    description_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    due_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

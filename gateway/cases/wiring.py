@@ -1,10 +1,49 @@
-"""Wires the cases domain into a running gateway (services, readiness checks, jobs)."""
+"""Wires the cases domain into a running gateway: workflows, the sealer and the audit seam."""
 
 from __future__ import annotations
 
+from gateway.cases.definition import load_workflows
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.seams import CaseAudit, InMemorySealer, RecordingAudit, Sealer
 from gateway.context import GatewayContext
+
+SERVICE = "cases"
+
+
+def _sealer(context: GatewayContext) -> Sealer:
+    return InMemorySealer()
+
+
+def _audit(context: GatewayContext) -> CaseAudit:
+    return RecordingAudit()
 
 
 def install(context: GatewayContext) -> None:
-    """Nothing to register yet."""
-    del context
+    """Load and check every covenant's workflow; fail at start, not at the first request."""
+    workflows = load_workflows()
+    for covenant_id, definition in workflows.items():
+        covenant = context.covenants.get(covenant_id)
+        if covenant is None:
+            continue
+        phases = {p.id for p in covenant.phases}
+        missing = [s.id for s in definition.states if phases and s.id not in phases]
+        if missing:
+            from gateway.cases.definition import WorkflowError
+
+            raise WorkflowError(
+                f"workflow of '{covenant_id}' has states that are not covenant phases: "
+                f"{', '.join(missing)}"
+            )
+    runtime = CaseRuntime(
+        workflows=workflows,
+        covenants=context.covenants,
+        sealer=_sealer(context),
+        audit=_audit(context),
+    )
+    context.services[SERVICE] = runtime
+
+    def workflows_loaded() -> str | None:
+        absent = sorted(set(context.covenants) - set(runtime.workflows))
+        return f"no workflow for {', '.join(absent)}" if absent else None
+
+    context.readiness_checks["case-workflows"] = workflows_loaded

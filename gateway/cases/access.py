@@ -1,0 +1,35 @@
+"""Who may see a case: the partners in its team (the lead is always in it), and only within
+the covenant their token belongs to. A case outside that set is reported as not found, so a
+partner cannot learn that a case about an address or person exists."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.cases.errors import CaseNotFound
+from gateway.cases.models import CaseFile, CaseTeamMember
+
+
+def team_ids(session: Session, case_id: str) -> set[str]:
+    rows = session.scalars(
+        select(CaseTeamMember.partner_id).where(CaseTeamMember.case_id == case_id)
+    )
+    return set(rows)
+
+
+def visible_case(
+    session: Session, *, case_id: str, principal: Principal, for_update: bool = False
+) -> tuple[CaseFile, set[str]]:
+    """The case and its team, if ``principal``'s partner may see it; else CaseNotFound."""
+    statement = select(CaseFile).where(CaseFile.id == case_id)
+    if for_update:
+        statement = statement.with_for_update()
+    case = session.scalars(statement).one_or_none()
+    if case is None or case.covenant_id != principal.covenant_id:
+        raise CaseNotFound("No case with this id is visible to your partner.")
+    team = team_ids(session, case_id)
+    if principal.partner_id != case.lead_partner_id and principal.partner_id not in team:
+        raise CaseNotFound("No case with this id is visible to your partner.")
+    return case, team

@@ -1,0 +1,290 @@
+"""A covenant's workflow as data: the pydantic models and the loader for
+``policies/workflows/<covenant-id>.yaml``.
+
+The file names the states (the covenant's phases), the allowed transitions with who may make
+them and the guards that must hold, the deadlines, and (Rijswijk) the enforcement matrix.
+The engine in :mod:`gateway.cases.workflow` enforces it; nothing about a covenant's process
+is hard-coded in Python except the meaning of each named guard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+import policies
+from gateway.core.errors import GatewayError
+
+PeriodUnit = Literal["hours", "calendar-days", "working-days", "weeks", "months"]
+DeadlineStart = Literal["first-report", "state-entered"]
+Holiday = Literal[
+    "new-years-day",
+    "good-friday",
+    "easter-monday",
+    "kings-day",
+    "liberation-day",
+    "ascension-day",
+    "whit-monday",
+    "christmas-day",
+    "boxing-day",
+]
+LeadRule = Literal["source-partner", "partner-kind"]
+TeamSeed = Literal["lead", "source-partner", "dwelling-corporation"]
+#: Facts a transition request may carry; a transition lists the ones it requires.
+Fact = Literal[
+    "reason",
+    "oggz-check",
+    "both-sides-heard",
+    "mediation-screening",
+    "breach-established",
+    "amount-eur",
+    "days",
+    "measure",
+    "result",
+]
+Instrument = Literal[
+    "warning",
+    "intention",
+    "behavioural-order",
+    "last-chance-contract",
+    "penalty",
+    "administrative-enforcement",
+    "temporary-eviction",
+    "temporary-eviction-extension",
+    "permanent-eviction",
+]
+
+
+class WorkflowError(GatewayError):
+    """A workflow file is missing or invalid; the gateway refuses to start with it."""
+
+    status = 500
+    problem = "workflow-invalid"
+    title = "Workflow definition invalid"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class Period(_Model):
+    amount: int | None = Field(default=None, ge=1)
+    unit: PeriodUnit
+    # Take the amount from the ``days`` fact of the transition that entered the state
+    # (the temporary eviction runs for the days the mayor decided).
+    amount_from_days: bool = False
+    # Algemene termijnenwet art. 1: a period ending on a Saturday, Sunday or holiday ends
+    # on the next working day.
+    roll_to_working_day: bool = False
+
+    @model_validator(mode="after")
+    def _amount_given(self) -> Period:
+        if (self.amount is None) == (not self.amount_from_days):
+            raise ValueError("give either 'amount' or 'amountFromDays: true'")
+        return self
+
+
+class Calendar(_Model):
+    timezone: str = "Europe/Amsterdam"
+    holidays: list[Holiday]
+
+
+class State(_Model):
+    id: str
+    description: str = ""
+    final: bool = False
+
+
+class Actor(_Model):
+    """One way to be allowed: a partner of one of ``partner_kinds`` acting in one of ``roles``.
+
+    ``lead`` means the acting partner must hold the lead (regie) of the case; ``team`` that it
+    must be in the case team (the lead always is).
+    """
+
+    partner_kinds: list[str]
+    roles: list[str]
+    lead: bool = False
+    team: bool = True
+
+
+class Guard(_Model):
+    name: str
+    source: str = Field(description="The section the guard encodes, e.g. 'R Bijlage E'.")
+
+
+class Transition(_Model):
+    id: str
+    description: str = ""
+    source: str
+    from_states: list[str] = Field(alias="from")
+    to: str
+    actors: list[Actor]
+    guards: list[Guard] = Field(default_factory=list)
+    requires: list[Fact] = Field(default_factory=list)
+    records: Instrument | None = Field(
+        default=None, description="The enforcement instrument this transition applies."
+    )
+    lead_to: str | None = Field(
+        default=None, description="Move the lead (regie) to the partner of this kind."
+    )
+    complexity: Literal["simple", "complex"] | None = Field(
+        default=None, description="Classifies the case (R §3.2)."
+    )
+
+
+class Deadline(_Model):
+    id: str
+    description: str
+    source: str
+    start: DeadlineStart
+    open_in: list[str] = Field(description="States in which the deadline runs.")
+    period: Period
+    # The deadline is met once a consent of this kind is on file (corporation's answer).
+    met_by_consent: str | None = None
+    responsible: Literal["lead", "dwelling-corporation"] = "lead"
+
+    @model_validator(mode="after")
+    def _one_state_for_state_entered(self) -> Deadline:
+        if self.start == "state-entered" and len(self.open_in) != 1:
+            raise ValueError("a deadline that starts when a state is entered runs in one state")
+        return self
+
+
+class Criterion(_Model):
+    id: str
+    text: str
+
+
+class Classification(_Model):
+    """U §2: at least ``minimum`` criteria must hold, or an acute override with a reason."""
+
+    source: str
+    minimum: int = Field(ge=1)
+    criteria: list[Criterion]
+    acute_override: bool = True
+
+
+class EnforcementMatrix(_Model):
+    """R Bijlage E, the limits the escalation guards enforce."""
+
+    source: str
+    penalty_per_breach_max_eur: int = Field(gt=0)
+    penalty_total_max_eur: int = Field(gt=0)
+    temporary_eviction_days: int = Field(gt=0)
+    temporary_eviction_extension_max_days: int = Field(gt=0)
+
+
+class Meetings(_Model):
+    source: str
+    interval: Period
+    organiser_kind: str
+
+
+class Intake(_Model):
+    source: str
+    lead: LeadRule
+    lead_kind: str | None = None
+    team: list[TeamSeed]
+    # U §5.2: when the corporation itself reports its own dwelling it commissions the case,
+    # so its permission is on file from the start.
+    reporter_corporation_permits: bool = False
+
+
+class WorkflowDefinition(_Model):
+    covenant: str
+    source: str
+    calendar: Calendar
+    initial_state: str
+    states: list[State]
+    transitions: list[Transition]
+    deadlines: list[Deadline] = Field(default_factory=list)
+    intake: Intake
+    classification: Classification | None = None
+    enforcement_matrix: EnforcementMatrix | None = None
+    meetings: Meetings
+    target: Deadline | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> WorkflowDefinition:
+        ids = {s.id for s in self.states}
+        if len(ids) != len(self.states):
+            raise ValueError("duplicate state id")
+        if self.initial_state not in ids:
+            raise ValueError(f"initialState '{self.initial_state}' is not a state")
+        seen: set[str] = set()
+        for t in self.transitions:
+            if t.id in seen:
+                raise ValueError(f"duplicate transition id '{t.id}'")
+            seen.add(t.id)
+            for state in [*t.from_states, t.to]:
+                if state not in ids:
+                    raise ValueError(f"transition '{t.id}' names unknown state '{state}'")
+            if any(self.state(s).final for s in t.from_states):
+                raise ValueError(f"transition '{t.id}' leaves a final state")
+        for d in [*self.deadlines, *([self.target] if self.target else [])]:
+            for state in d.open_in:
+                if state not in ids:
+                    raise ValueError(f"deadline '{d.id}' names unknown state '{state}'")
+        return self
+
+    def state(self, state_id: str) -> State:
+        return next(s for s in self.states if s.id == state_id)
+
+    def transition(self, transition_id: str) -> Transition | None:
+        return next((t for t in self.transitions if t.id == transition_id), None)
+
+    def transitions_from(self, state_id: str) -> list[Transition]:
+        return [t for t in self.transitions if state_id in t.from_states]
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.states if s.final)
+
+    @property
+    def all_deadlines(self) -> list[Deadline]:
+        return [*self.deadlines, *([self.target] if self.target else [])]
+
+
+def default_workflow_dir() -> Path:
+    return Path(policies.__file__).parent / "workflows"
+
+
+def parse_workflow(text: str, file: Path | str = "<workflow>") -> WorkflowDefinition:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise WorkflowError(f"{file}: not valid YAML ({type(exc).__name__})") from None
+    try:
+        definition = WorkflowDefinition.model_validate(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        raise WorkflowError(f"{file}: {where}: {error['msg']}") from None
+    from gateway.cases.guards import GUARDS
+
+    for t in definition.transitions:
+        for guard in t.guards:
+            if guard.name not in GUARDS:
+                raise WorkflowError(
+                    f"{file}: transition '{t.id}' uses unknown guard '{guard.name}'"
+                )
+    return definition
+
+
+def load_workflows(directory: Path | None = None) -> dict[str, WorkflowDefinition]:
+    """Every ``*.yaml`` workflow in ``directory`` (default: the packaged ones), by covenant id."""
+    directory = directory if directory is not None else default_workflow_dir()
+    workflows: dict[str, WorkflowDefinition] = {}
+    for file in sorted(directory.glob("*.yaml")):
+        definition = parse_workflow(file.read_text(encoding="utf-8"), file)
+        if definition.covenant in workflows:
+            raise WorkflowError(f"{file}: second workflow for covenant '{definition.covenant}'")
+        workflows[definition.covenant] = definition
+    return workflows

@@ -1,0 +1,46 @@
+"""Errors of the cases domain; each renders as application/problem+json."""
+
+from __future__ import annotations
+
+from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+class CaseNotFound(NotFound):
+    """Also raised for cases outside the caller's need to know: existence is not revealed."""
+
+    problem = "case-not-found"
+    title = "Case not found"
+
+
+class TransitionNotAllowed(Conflict):
+    """The transition does not leave the case's current state; names the ones that do."""
+
+    problem = "transition-not-allowed"
+    title = "Transition not allowed in this state"
+
+
+class UnknownTransition(Unprocessable):
+    problem = "unknown-transition"
+    title = "Unknown transition"
+
+
+class GuardFailed(Conflict):
+    """The transition leaves this state, but a condition of the covenant does not hold."""
+
+    problem = "guard-failed"
+    title = "Covenant condition not met"
+
+
+class MissingFacts(Unprocessable):
+    problem = "missing-facts"
+    title = "Facts missing or not expected for this transition"
+
+
+class NotPermitted(Forbidden):
+    problem = "not-permitted"
+    title = "Not permitted for this partner or role"
+
+
+class InvalidCaseData(Unprocessable):
+    problem = "invalid-case-data"
+    title = "Invalid case data"

@@ -1,0 +1,206 @@
+"""The named guards a workflow file may put on a transition.
+
+A guard reads the case as it stands plus the facts of the request and returns ``None`` when
+the transition may go ahead, or a short reason (no personal data) when it may not. The limits
+come from the workflow file (the enforcement matrix), never from constants here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.auth.principal import Principal
+from gateway.cases.definition import WorkflowDefinition
+from gateway.cases.models import (
+    CaseConsent,
+    CaseCriterion,
+    CaseFile,
+    CaseTeamMember,
+    Dwelling,
+    EnforcementMeasure,
+)
+from gateway.cases.schemas import TransitionFacts
+
+CORPORATION_PERMISSION = "corporation-permission"
+OM_CONSENT = "om-consent"
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    definition: WorkflowDefinition
+    case: CaseFile
+    dwelling: Dwelling
+    principal: Principal
+    facts: TransitionFacts
+    criteria: list[CaseCriterion]
+    consents: list[CaseConsent]
+    measures: list[EnforcementMeasure]
+    team: list[CaseTeamMember]
+    now: datetime
+
+
+Guard = Callable[[GuardContext], str | None]
+
+
+def live_consents(consents: list[CaseConsent], kind: str, now: datetime) -> list[CaseConsent]:
+    return [
+        c
+        for c in consents
+        if c.kind == kind
+        and c.withdrawn_at is None
+        and (c.expires_at is None or c.expires_at > now)
+    ]
+
+
+def _criteria_met(ctx: GuardContext) -> str | None:
+    rules = ctx.definition.classification
+    if rules is None:
+        return None
+    holding = sum(1 for c in ctx.criteria if c.holds)
+    if holding >= rules.minimum:
+        return None
+    if rules.acute_override and ctx.case.acute_override:
+        return None
+    return (
+        f"{holding} of the criteria hold; at least {rules.minimum} must, "
+        "or record an acute override with a reason"
+    )
+
+
+def _corporation_dwelling(ctx: GuardContext) -> str | None:
+    if ctx.dwelling.ownership == "corporation":
+        return None
+    return "the dwelling is not owned by a housing corporation"
+
+
+def _corporation_permission(ctx: GuardContext) -> str | None:
+    if ctx.dwelling.ownership != "corporation":
+        return None
+    on_file = live_consents(ctx.consents, CORPORATION_PERMISSION, ctx.now)
+    answers = [c for c in on_file if c.partner_id == ctx.dwelling.corporation_id]
+    if not answers:
+        return "the corporation has not given permission yet"
+    latest = max(answers, key=lambda c: c.recorded_at)
+    return None if latest.granted else "the corporation refused permission"
+
+
+def _both_sides_heard(ctx: GuardContext) -> str | None:
+    if ctx.facts.both_sides_heard:
+        return None
+    return "the plan of approach needs the causer and the neighbours heard first"
+
+
+def _multidisciplinary_team(ctx: GuardContext) -> str | None:
+    if len({m.partner_id for m in ctx.team}) >= 2:
+        return None
+    return "a complex case needs a team of at least two partners"
+
+
+def _mediation_allowed(ctx: GuardContext) -> str | None:
+    screening = ctx.facts.mediation_screening
+    if screening is None:
+        return "the mediation screening is missing"
+    if screening.crime or screening.serious_psychosocial or screening.multi_problem:
+        return (
+            "mediation is not suitable with (suspected) crime, serious psychosocial or "
+            "multiple problems; the case goes straight to the case meeting"
+        )
+    return None
+
+
+def _instruments(ctx: GuardContext, *names: str) -> list[EnforcementMeasure]:
+    return [m for m in ctx.measures if m.instrument in names]
+
+
+def _previous_instrument_intention(ctx: GuardContext) -> str | None:
+    if _instruments(ctx, "intention"):
+        return None
+    return "a behavioural order comes only after the intention to impose a measure"
+
+
+def _measure_fits_ownership(ctx: GuardContext) -> str | None:
+    if ctx.facts.measure == "last-chance-contract" and ctx.dwelling.ownership != "corporation":
+        return "a last-chance contract is a corporation's instrument for its tenants"
+    return None
+
+
+def _corporation_acts_for_own_tenant(ctx: GuardContext) -> str | None:
+    if ctx.principal.partner_kind != "housing-corporation":
+        return None
+    if ctx.dwelling.corporation_id == ctx.principal.partner_id:
+        return None
+    return "a corporation acts only for the tenants of its own dwellings"
+
+
+def _breach_established(ctx: GuardContext) -> str | None:
+    if ctx.facts.breach_established:
+        return None
+    return "the breach of the behavioural order must be established first"
+
+
+def _matrix(ctx: GuardContext) -> tuple[int, int, int, int]:
+    matrix = ctx.definition.enforcement_matrix
+    if matrix is None:
+        raise LookupError("this workflow has no enforcement matrix")
+    return (
+        matrix.penalty_per_breach_max_eur,
+        matrix.penalty_total_max_eur,
+        matrix.temporary_eviction_days,
+        matrix.temporary_eviction_extension_max_days,
+    )
+
+
+def _penalty_within_limits(ctx: GuardContext) -> str | None:
+    per_breach, total, _, _ = _matrix(ctx)
+    amount = ctx.facts.amount_eur
+    if amount is None or amount <= 0:
+        return "a penalty needs a positive amount"
+    if amount > per_breach:
+        return f"a penalty is at most EUR {per_breach} per breach"
+    so_far = sum(m.amount_eur or 0 for m in _instruments(ctx, "penalty"))
+    if so_far + amount > total:
+        return f"penalties total at most EUR {total}; EUR {so_far} is already imposed"
+    return None
+
+
+def _penalty_or_enforcement_applied(ctx: GuardContext) -> str | None:
+    if _instruments(ctx, "penalty", "administrative-enforcement"):
+        return None
+    return "temporary eviction comes only after a penalty or administrative enforcement"
+
+
+def _temporary_eviction_within_limits(ctx: GuardContext) -> str | None:
+    _, _, days, _ = _matrix(ctx)
+    if ctx.facts.days is None or not 1 <= ctx.facts.days <= days:
+        return f"a temporary eviction lasts at most {days} days"
+    return None
+
+
+def _extension_within_limits(ctx: GuardContext) -> str | None:
+    _, _, _, extension = _matrix(ctx)
+    if ctx.facts.days is None or ctx.facts.days < 1:
+        return "an extension needs a positive number of days"
+    so_far = sum(m.days or 0 for m in _instruments(ctx, "temporary-eviction-extension"))
+    if so_far + ctx.facts.days > extension:
+        return f"the temporary eviction is extended by at most {extension} days in total"
+    return None
+
+
+GUARDS: dict[str, Guard] = {
+    "criteria-met": _criteria_met,
+    "corporation-dwelling": _corporation_dwelling,
+    "corporation-permission": _corporation_permission,
+    "both-sides-heard": _both_sides_heard,
+    "multidisciplinary-team": _multidisciplinary_team,
+    "mediation-allowed": _mediation_allowed,
+    "previous-instrument-intention": _previous_instrument_intention,
+    "measure-fits-ownership": _measure_fits_ownership,
+    "corporation-acts-for-own-tenant": _corporation_acts_for_own_tenant,
+    "breach-established": _breach_established,
+    "penalty-within-limits": _penalty_within_limits,
+    "penalty-or-enforcement-applied": _penalty_or_enforcement_applied,
+    "temporary-eviction-within-limits": _temporary_eviction_within_limits,
+    "extension-within-limits": _extension_within_limits,
+}

@@ -1,0 +1,290 @@
+"""Case meetings ("casusoverleg"): per district, every six weeks (U §5.1; R §3.1).
+
+The organiser (U Centraal in Utrecht, the municipality in Rijswijk) creates the meeting; the
+agenda is drawn from the open cases in that district; attendance, minutes (sealed) and actions
+with an owner and a due date are recorded on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.models import CaseFile, CaseMeeting, MeetingAction, MeetingAgendaItem
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import (
+    ActionIn,
+    ActionOut,
+    AgendaItemOut,
+    AttendanceIn,
+    MeetingIn,
+    MeetingOut,
+    MinutesIn,
+)
+from gateway.db import utcnow
+
+EXCLUDED_ROLES = frozenset({"privacy-officer", "adapter"})
+
+
+def _require_organiser(runtime: CaseRuntime, principal: Principal) -> None:
+    kind = runtime.workflow(principal.covenant_id).meetings.organiser_kind
+    if principal.partner_kind != kind or principal.role in EXCLUDED_ROLES:
+        raise NotPermitted(f"Case meetings are organised by the partner of kind '{kind}'.")
+
+
+def _meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMeeting:
+    meeting = session.get(CaseMeeting, meeting_id)
+    if meeting is None or meeting.covenant_id != principal.covenant_id:
+        raise CaseNotFound("No meeting with this id in your covenant.")
+    return meeting
+
+
+def meeting_out(session: Session, meeting: CaseMeeting, *, today: date) -> MeetingOut:
+    agenda = session.execute(
+        select(MeetingAgendaItem, CaseFile.reference)
+        .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
+        .where(MeetingAgendaItem.meeting_id == meeting.id)
+        .order_by(MeetingAgendaItem.position)
+    ).all()
+    actions = session.scalars(
+        select(MeetingAction)
+        .where(MeetingAction.meeting_id == meeting.id)
+        .order_by(MeetingAction.due_on)
+    )
+    return MeetingOut(
+        id=meeting.id,
+        covenant_id=meeting.covenant_id,
+        district=meeting.district,
+        scheduled_on=meeting.scheduled_on,
+        organiser_partner_id=meeting.organiser_partner_id,
+        held_at=meeting.held_at,
+        attendance=dict(meeting.attendance),
+        has_minutes=meeting.minutes_sealed is not None,
+        agenda=[
+            AgendaItemOut(case_id=item.case_id, reference=ref, state_at_agenda=item.state_at_agenda)
+            for item, ref in agenda
+        ],
+        actions=[action_out(a, today) for a in actions],
+    )
+
+
+def action_out(action: MeetingAction, today: date) -> ActionOut:
+    return ActionOut(
+        id=action.id,
+        case_id=action.case_id,
+        owner_partner_id=action.owner_partner_id,
+        due_on=action.due_on,
+        done_at=action.done_at,
+        overdue=action.done_at is None and action.due_on < today,
+    )
+
+
+def _today(runtime: CaseRuntime, covenant_id: str, now: datetime) -> date:
+    return runtime.calendar(covenant_id).local_date(now)
+
+
+def plan_meeting(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    request: MeetingIn,
+    now: datetime | None = None,
+) -> MeetingOut:
+    """Create a district meeting with its agenda: the open cases of that district."""
+    now = now or utcnow()
+    _require_organiser(runtime, principal)
+    definition = runtime.workflow(principal.covenant_id)
+    meeting = CaseMeeting(
+        id=str(uuid.uuid4()),
+        covenant_id=principal.covenant_id,
+        district=request.district,
+        scheduled_on=request.scheduled_on,
+        organiser_partner_id=principal.partner_id,
+        attendance={},
+        created_at=now,
+    )
+    session.add(meeting)
+    session.flush()
+    cases = session.scalars(
+        select(CaseFile)
+        .where(
+            CaseFile.covenant_id == principal.covenant_id,
+            CaseFile.district == request.district,
+            CaseFile.state.not_in(definition.final_states),
+        )
+        .order_by(CaseFile.first_report_at)
+    )
+    for position, case in enumerate(cases):
+        session.add(
+            MeetingAgendaItem(
+                meeting_id=meeting.id,
+                case_id=case.id,
+                position=position,
+                state_at_agenda=case.state,
+            )
+        )
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity="case-meeting-planned",
+        covenant_id=principal.covenant_id,
+        case_id=meeting.id,
+        actor=principal,
+        details={"district": request.district},
+    )
+    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+
+
+def list_meetings(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    district: str | None,
+    now: datetime | None = None,
+) -> list[MeetingOut]:
+    now = now or utcnow()
+    statement = select(CaseMeeting).where(CaseMeeting.covenant_id == principal.covenant_id)
+    if district is not None:
+        statement = statement.where(CaseMeeting.district == district)
+    today = _today(runtime, principal.covenant_id, now)
+    return [
+        meeting_out(session, m, today=today)
+        for m in session.scalars(statement.order_by(CaseMeeting.scheduled_on))
+    ]
+
+
+def get_meeting(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    meeting_id: str,
+    now: datetime | None = None,
+) -> MeetingOut:
+    now = now or utcnow()
+    meeting = _meeting(session, meeting_id, principal)
+    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+
+
+def record_attendance(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    meeting_id: str,
+    request: AttendanceIn,
+    now: datetime | None = None,
+) -> MeetingOut:
+    now = now or utcnow()
+    _require_organiser(runtime, principal)
+    meeting = _meeting(session, meeting_id, principal)
+    unknown = [
+        p for p in request.attendance if runtime.partner_kind(meeting.covenant_id, p) is None
+    ]
+    if unknown:
+        raise InvalidCaseData(f"Not partners of this covenant: {', '.join(unknown)}.")
+    meeting.attendance = {**meeting.attendance, **request.attendance}
+    session.flush()
+    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+
+
+def record_minutes(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    meeting_id: str,
+    request: MinutesIn,
+    now: datetime | None = None,
+) -> MeetingOut:
+    """The organiser takes the minutes (U §5.1); recording them marks the meeting held."""
+    now = now or utcnow()
+    _require_organiser(runtime, principal)
+    meeting = _meeting(session, meeting_id, principal)
+    meeting.minutes_sealed = runtime.sealer.seal(
+        session,
+        scope=f"meeting:{meeting.id}",
+        record=meeting.id,
+        field="minutes",
+        value=request.text,
+    )
+    meeting.held_at = meeting.held_at or now
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity="case-meeting-minutes",
+        covenant_id=meeting.covenant_id,
+        case_id=meeting.id,
+        actor=principal,
+        details={"district": meeting.district},
+    )
+    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+
+
+def add_action(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    meeting_id: str,
+    request: ActionIn,
+    now: datetime | None = None,
+) -> ActionOut:
+    now = now or utcnow()
+    _require_organiser(runtime, principal)
+    meeting = _meeting(session, meeting_id, principal)
+    if runtime.partner_kind(meeting.covenant_id, request.owner_partner_id) is None:
+        raise InvalidCaseData(f"'{request.owner_partner_id}' is not a partner of this covenant.")
+    if request.case_id is not None:
+        on_agenda = session.get(MeetingAgendaItem, (meeting.id, request.case_id))
+        if on_agenda is None:
+            raise InvalidCaseData("An action's case must be on the meeting's agenda.")
+    action = MeetingAction(
+        id=str(uuid.uuid4()),
+        meeting_id=meeting.id,
+        case_id=request.case_id,
+        owner_partner_id=request.owner_partner_id,
+        due_on=request.due_on,
+        description_sealed=runtime.sealer.seal(
+            session,
+            scope=f"meeting:{meeting.id}",
+            record=meeting.id,
+            field="action",
+            value=request.description,
+        ),
+    )
+    session.add(action)
+    session.flush()
+    return action_out(action, _today(runtime, principal.covenant_id, now))
+
+
+def complete_action(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    meeting_id: str,
+    action_id: str,
+    now: datetime | None = None,
+) -> ActionOut:
+    """The action's owner (or the organiser) marks it done."""
+    now = now or utcnow()
+    meeting = _meeting(session, meeting_id, principal)
+    action = session.get(MeetingAction, action_id)
+    if action is None or action.meeting_id != meeting.id:
+        raise CaseNotFound("No such action in this meeting.")
+    organiser = principal.partner_id == meeting.organiser_partner_id
+    if (
+        action.owner_partner_id != principal.partner_id and not organiser
+    ) or principal.role in EXCLUDED_ROLES:
+        raise NotPermitted("Only the action's owner or the organiser completes it.")
+    action.done_at = action.done_at or now
+    session.flush()
+    return action_out(action, _today(runtime, principal.covenant_id, now))

@@ -1,0 +1,47 @@
+"""What the cases domain holds at run time: the workflows, the covenants, and its seams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gateway.cases.calendar import WorkingCalendar
+from gateway.cases.definition import WorkflowDefinition
+from gateway.cases.seams import CaseAudit, Sealer
+from gateway.core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:
+    from gateway.policy.covenant import Covenant
+
+
+@dataclass
+class CaseRuntime:
+    workflows: dict[str, WorkflowDefinition]
+    covenants: dict[str, Covenant]
+    sealer: Sealer
+    audit: CaseAudit
+    _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
+
+    def workflow(self, covenant_id: str) -> WorkflowDefinition:
+        definition = self.workflows.get(covenant_id)
+        if definition is None:
+            # Fail closed: without its workflow a covenant's cases cannot move or be opened.
+            raise ServiceUnavailable(f"No workflow is loaded for covenant '{covenant_id}'.")
+        return definition
+
+    def calendar(self, covenant_id: str) -> WorkingCalendar:
+        if covenant_id not in self._calendars:
+            spec = self.workflow(covenant_id).calendar
+            self._calendars[covenant_id] = WorkingCalendar(spec.timezone, spec.holidays)
+        return self._calendars[covenant_id]
+
+    def partner_kind(self, covenant_id: str, partner_id: str) -> str | None:
+        covenant = self.covenants.get(covenant_id)
+        partner = covenant.partner(partner_id) if covenant else None
+        return partner.kind if partner else None
+
+    def partners_of_kind(self, covenant_id: str, kind: str) -> list[str]:
+        covenant = self.covenants.get(covenant_id)
+        if covenant is None:
+            return []
+        return [p.id for p in covenant.partners if p.kind == kind]

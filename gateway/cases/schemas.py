@@ -1,0 +1,322 @@
+"""API schemas of the cases domain (camelCase on the wire).
+
+Requests may carry personal data (an address, a BSN, a report text) because intake must
+receive it; responses never do: a case summary says how many persons of which role are on
+file, not who they are. Decrypted personal data leaves the gateway only through the
+exchange path, where the policy decides and the audit log records.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from gateway.core.schemas import ApiModel
+
+Ownership = Literal["corporation", "private-rental", "owner-occupied"]
+PersonRole = Literal["causer", "complainant", "neighbour"]
+Channel = Literal["form", "phone", "email", "letter", "social-media", "in-person", "other"]
+Judgement = Literal["resolved", "improved", "unchanged", "worse"]
+AftercareDecision = Literal["none", "aftercare-plan"]
+ConsentKind = Literal["corporation-permission", "om-consent"]
+
+_POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
+
+
+def bsn_is_valid(value: str) -> bool:
+    """The "elfproef" of a Dutch citizen service number (BSN)."""
+    if not re.fullmatch(r"[0-9]{9}", value):
+        return False
+    weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
+    return sum(int(d) * w for d, w in zip(value, weights, strict=True)) % 11 == 0
+
+
+class AddressIn(ApiModel):
+    postcode: str = Field(examples=["3511 AB"])
+    house_number: int = Field(ge=1, le=99999)
+    house_number_addition: str | None = Field(default=None, max_length=10)
+    street: str | None = Field(default=None, max_length=200)
+    city: str | None = Field(default=None, max_length=100)
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        if not _POSTCODE.match(value.strip()):
+            raise ValueError("a Dutch postcode, e.g. 3511 AB")
+        return value.strip()
+
+    def index_key(self) -> str:
+        """The normalised form the blind index is made of: postcode, number, addition."""
+        addition = (self.house_number_addition or "").strip().upper()
+        return f"{self.postcode.replace(' ', '').upper()}|{self.house_number}|{addition}"
+
+
+class DwellingIn(ApiModel):
+    address: AddressIn
+    ownership: Ownership
+    corporation_id: str | None = Field(
+        default=None, description="The owning corporation's partner id (ownership=corporation)."
+    )
+    district: str = Field(min_length=1, max_length=100, description="The district (wijk).")
+
+
+class PersonIn(ApiModel):
+    role: PersonRole
+    bsn: str | None = Field(default=None, description="Citizen service number; sealed.")
+    name: str | None = Field(default=None, max_length=200, description="Sealed.")
+
+    @field_validator("bsn")
+    @classmethod
+    def _bsn(cls, value: str | None) -> str | None:
+        if value is not None and not bsn_is_valid(value):
+            raise ValueError("not a valid BSN (nine digits passing the elfproef)")
+        return value
+
+
+class ReportIn(ApiModel):
+    channel: Channel
+    received_at: datetime | None = Field(default=None, description="Default: now.")
+    description: str = Field(min_length=1, max_length=5000, description="Sealed.")
+
+
+class IntakeRequest(ApiModel):
+    dwelling: DwellingIn
+    persons: list[PersonIn] = Field(default_factory=list, max_length=20)
+    report: ReportIn
+
+
+class IntakeResult(ApiModel):
+    case_id: str
+    reference: str
+    created: bool = Field(description="False when the report joined an existing dossier.")
+    state: str
+
+
+class OggzCheck(ApiModel):
+    target_group: bool
+    referred: bool
+
+
+class MediationScreening(ApiModel):
+    crime: bool
+    serious_psychosocial: bool
+    multi_problem: bool
+
+
+class CaseResult(ApiModel):
+    neighbours_judgement: Judgement
+    partners_judgement: Judgement
+    aftercare: AftercareDecision
+
+
+class TransitionFacts(ApiModel):
+    """Facts a transition may need; the workflow file says which ones it requires."""
+
+    reason: str | None = Field(default=None, min_length=1, max_length=2000, description="Sealed.")
+    oggz_check: OggzCheck | None = None
+    both_sides_heard: bool | None = None
+    mediation_screening: MediationScreening | None = None
+    breach_established: bool | None = None
+    amount_eur: int | None = None
+    days: int | None = None
+    measure: Literal["behavioural-order", "last-chance-contract"] | None = None
+    result: CaseResult | None = None
+
+
+class TransitionRequest(TransitionFacts):
+    transition: str = Field(min_length=1, max_length=60)
+
+
+class CriterionIn(ApiModel):
+    criterion: str
+    holds: bool
+    evidence: str | None = Field(default=None, max_length=2000, description="Sealed.")
+
+
+class CriteriaRequest(ApiModel):
+    criteria: list[CriterionIn] = Field(default_factory=list, max_length=20)
+    acute_override_reason: str | None = Field(
+        default=None, min_length=1, max_length=2000, description="U §2 acute override; sealed."
+    )
+
+
+class TeamMemberIn(ApiModel):
+    partner_id: str
+
+
+class ConsentIn(ApiModel):
+    kind: ConsentKind
+    granted: bool = True
+    scope: list[str] = Field(default_factory=list, description="Data categories covered.")
+    expires_at: datetime | None = None
+
+
+class InvestigationStatusIn(ApiModel):
+    running: bool
+
+
+class ConsentOut(ApiModel):
+    id: str
+    kind: str
+    partner_id: str
+    granted: bool
+    scope: list[str]
+    expires_at: datetime | None
+    recorded_at: datetime
+    withdrawn_at: datetime | None
+    live: bool
+
+
+class CriterionOut(ApiModel):
+    criterion: str
+    holds: bool
+    has_evidence: bool
+
+
+class MeasureOut(ApiModel):
+    instrument: str
+    amount_eur: int | None
+    days: int | None
+    decided_at: datetime
+    decided_by_partner_id: str
+
+
+class HistoryOut(ApiModel):
+    transition: str
+    from_state: str
+    to_state: str
+    at: datetime
+    actor_partner_id: str
+    actor_role: str
+    has_reason: bool
+
+
+class AllowedTransitionOut(ApiModel):
+    id: str
+    to: str
+    description: str
+
+
+class DeadlineOut(ApiModel):
+    kind: Literal["case", "meeting-action", "district-meeting"]
+    deadline: str
+    description: str
+    source: str
+    case_id: str | None
+    reference: str | None
+    district: str | None
+    due_at: datetime
+    due_on: date | None
+    overdue: bool
+    responsible_partner_id: str | None
+
+
+class CaseListItem(ApiModel):
+    id: str
+    reference: str
+    covenant_id: str
+    state: str
+    district: str
+    lead_partner_id: str
+    opened_at: datetime
+    first_report_at: datetime
+    closed_at: datetime | None
+
+
+class CaseSummary(CaseListItem):
+    state_entered_at: datetime
+    ownership: Ownership
+    corporation_id: str | None
+    case_manager: str | None
+    complexity: str | None
+    report_count: int
+    person_roles: dict[str, int]
+    team: list[str]
+    consents: list[ConsentOut]
+    criteria: list[CriterionOut]
+    acute_override: bool
+    investigation_running: bool
+    oggz_target_group: bool | None
+    both_sides_heard: bool
+    measures: list[MeasureOut]
+    result: CaseResult | None
+    history: list[HistoryOut]
+    deadlines: list[DeadlineOut]
+    allowed_transitions: list[AllowedTransitionOut]
+
+
+class MeetingIn(ApiModel):
+    district: str = Field(min_length=1, max_length=100)
+    scheduled_on: date
+
+
+class AttendanceIn(ApiModel):
+    attendance: dict[str, bool] = Field(description="Partner id -> present.")
+
+
+class MinutesIn(ApiModel):
+    text: str = Field(min_length=1, max_length=20000, description="Sealed.")
+
+
+class ActionIn(ApiModel):
+    case_id: str | None = None
+    owner_partner_id: str
+    description: str = Field(min_length=1, max_length=2000, description="Sealed.")
+    due_on: date
+
+
+class AgendaItemOut(ApiModel):
+    case_id: str
+    reference: str
+    state_at_agenda: str
+
+
+class ActionOut(ApiModel):
+    id: str
+    case_id: str | None
+    owner_partner_id: str
+    due_on: date
+    done_at: datetime | None
+    overdue: bool
+
+
+class MeetingOut(ApiModel):
+    id: str
+    covenant_id: str
+    district: str
+    scheduled_on: date
+    organiser_partner_id: str
+    held_at: datetime | None
+    attendance: dict[str, bool]
+    has_minutes: bool
+    agenda: list[AgendaItemOut]
+    actions: list[ActionOut]
+
+
+class ThroughputOut(ApiModel):
+    closed_cases: int
+    median_days: float | None
+    mean_days: float | None
+    max_days: float | None
+
+
+class SteeringReport(ApiModel):
+    covenant_id: str
+    period_from: date
+    period_to: date
+    generated_at: datetime
+    cases_opened: int
+    cases_closed: int
+    open_cases: int
+    throughput: ThroughputOut
+    target_months: int
+    closed_within_target: int
+    share_closed_within_target: float | None
+    open_by_phase: dict[str, int]
+    open_by_district: dict[str, int]
+    opened_by_district: dict[str, int]
+    overdue_deadlines: int
+    transitions: dict[str, int]

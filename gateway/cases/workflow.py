@@ -1,0 +1,304 @@
+"""The workflow engine: one function, :func:`apply_transition`, moves a case.
+
+It checks, in this order, and stops at the first failure:
+
+1. the transition exists in the covenant's workflow (422, naming the allowed ones);
+2. it leaves the case's current state (409 ``transition-not-allowed``, naming the allowed ones);
+3. the caller's partner kind, role, lead and team membership match one of its actors (403);
+4. the request carries exactly the facts the transition requires (422);
+5. every guard holds (409 ``guard-failed``, naming the guard and the section it encodes).
+
+Then it records the transition in the case history (sealing any reason), applies the
+enforcement instrument, lead change and facts, and writes the audit entry, all in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.cases.access import visible_case
+from gateway.cases.definition import Actor, Fact, Transition, WorkflowDefinition
+from gateway.cases.errors import (
+    GuardFailed,
+    MissingFacts,
+    NotPermitted,
+    TransitionNotAllowed,
+    UnknownTransition,
+)
+from gateway.cases.guards import GUARDS, GuardContext
+from gateway.cases.models import (
+    CaseConsent,
+    CaseCriterion,
+    CaseFile,
+    CaseTeamMember,
+    CaseTransition,
+    Dwelling,
+    EnforcementMeasure,
+)
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import TransitionFacts, TransitionRequest
+from gateway.db import utcnow
+
+#: Request attribute of each fact a workflow file may require.
+FACT_FIELDS: dict[Fact, str] = {
+    "reason": "reason",
+    "oggz-check": "oggz_check",
+    "both-sides-heard": "both_sides_heard",
+    "mediation-screening": "mediation_screening",
+    "breach-established": "breach_established",
+    "amount-eur": "amount_eur",
+    "days": "days",
+    "measure": "measure",
+    "result": "result",
+}
+WORKFLOW_TRANSITION = "workflow-transition"
+
+
+def actor_matches(actor: Actor, principal: Principal, case: CaseFile, team: set[str]) -> bool:
+    if principal.partner_kind not in actor.partner_kinds or principal.role not in actor.roles:
+        return False
+    is_lead = principal.partner_id == case.lead_partner_id
+    if actor.lead and not is_lead:
+        return False
+    return not (actor.team and not is_lead and principal.partner_id not in team)
+
+
+def may_make(transition: Transition, principal: Principal, case: CaseFile, team: set[str]) -> bool:
+    return any(actor_matches(a, principal, case, team) for a in transition.actors)
+
+
+def allowed_transitions(
+    definition: WorkflowDefinition,
+    case: CaseFile,
+    principal: Principal | None = None,
+    team: set[str] | None = None,
+) -> list[Transition]:
+    """The transitions out of the case's state; with a principal, only the ones it may make
+    (guards are not evaluated: they can change with the facts of the request)."""
+    out = definition.transitions_from(case.state)
+    if principal is None:
+        return out
+    return [t for t in out if may_make(t, principal, case, team or set())]
+
+
+def _who(transition: Transition) -> str:
+    return "; ".join(
+        f"{'/'.join(a.partner_kinds)} as {'/'.join(a.roles)}"
+        + (" holding the lead" if a.lead else "")
+        for a in transition.actors
+    )
+
+
+def _check_facts(transition: Transition, facts: TransitionFacts) -> None:
+    missing = [f for f in transition.requires if getattr(facts, FACT_FIELDS[f]) is None]
+    unexpected = [
+        f
+        for f, attr in FACT_FIELDS.items()
+        if f != "reason" and f not in transition.requires and getattr(facts, attr) is not None
+    ]
+    if missing or unexpected:
+        params = [{"name": f, "reason": "required"} for f in missing] + [
+            {"name": f, "reason": "not used by this transition"} for f in unexpected
+        ]
+        raise MissingFacts(
+            f"Transition '{transition.id}' requires "
+            f"{', '.join(transition.requires) or 'no facts'}.",
+            invalid_params=params,
+        )
+
+
+def _guard_context(
+    session: Session,
+    *,
+    definition: WorkflowDefinition,
+    case: CaseFile,
+    principal: Principal,
+    facts: TransitionFacts,
+    now: datetime,
+) -> GuardContext:
+    def rows(model: Any) -> list[Any]:
+        return list(session.scalars(select(model).where(model.case_id == case.id)))
+
+    return GuardContext(
+        definition=definition,
+        case=case,
+        dwelling=session.get_one(Dwelling, case.dwelling_id),
+        principal=principal,
+        facts=facts,
+        criteria=rows(CaseCriterion),
+        consents=rows(CaseConsent),
+        measures=rows(EnforcementMeasure),
+        team=rows(CaseTeamMember),
+        now=now,
+    )
+
+
+def _non_personal_facts(facts: TransitionFacts) -> dict[str, Any]:
+    # The reason is free text and may name people: it is sealed, never stored in the clear.
+    return facts.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"reason"})
+
+
+def _apply(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    transition: Transition,
+    principal: Principal,
+    facts: TransitionFacts,
+    now: datetime,
+) -> CaseTransition:
+    row = CaseTransition(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        transition=transition.id,
+        from_state=case.state,
+        to_state=transition.to,
+        at=now,
+        actor_partner_id=principal.partner_id,
+        actor_role=principal.role,
+        actor_user=principal.user,
+        facts=_non_personal_facts(facts),
+    )
+    if facts.reason is not None:
+        row.reason_sealed = runtime.sealer.seal(
+            session, scope=case.id, record=row.id, field="reason", value=facts.reason
+        )
+    session.add(row)
+    session.flush()
+    if transition.records is not None:
+        session.add(
+            EnforcementMeasure(
+                id=str(uuid.uuid4()),
+                case_id=case.id,
+                transition_id=row.id,
+                instrument=facts.measure
+                if transition.records == "behavioural-order" and facts.measure
+                else transition.records,
+                amount_eur=facts.amount_eur,
+                days=facts.days,
+                decided_at=now,
+                decided_by_partner_id=principal.partner_id,
+            )
+        )
+    if transition.lead_to is not None:
+        _move_lead(
+            session, runtime=runtime, case=case, kind=transition.lead_to, now=now, by=principal
+        )
+    if transition.complexity is not None:
+        case.complexity = transition.complexity
+    if facts.oggz_check is not None:
+        case.oggz_target_group = facts.oggz_check.target_group
+        case.oggz_referred = facts.oggz_check.referred
+    if facts.both_sides_heard:
+        case.both_sides_heard = True
+    if facts.result is not None:
+        case.neighbours_judgement = facts.result.neighbours_judgement
+        case.partners_judgement = facts.result.partners_judgement
+        case.aftercare_decision = facts.result.aftercare
+    case.state = transition.to
+    case.state_entered_at = now
+    case.state_days = facts.days
+    if runtime.workflow(case.covenant_id).state(transition.to).final:
+        case.closed_at = now
+    return row
+
+
+def _move_lead(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    kind: str,
+    now: datetime,
+    by: Principal,
+) -> None:
+    candidates = runtime.partners_of_kind(case.covenant_id, kind)
+    if not candidates:
+        raise GuardFailed(f"The covenant has no partner of kind '{kind}' to take the lead.")
+    # R §3.2.3: one municipality per covenant; the first listed partner of the kind leads.
+    case.lead_partner_id = candidates[0]
+    case.case_manager = None
+    if session.get(CaseTeamMember, (case.id, candidates[0])) is None:
+        session.add(
+            CaseTeamMember(
+                case_id=case.id, partner_id=candidates[0], added_at=now, added_by=by.actor
+            )
+        )
+
+
+def apply_transition(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    request: TransitionRequest,
+    now: datetime | None = None,
+) -> CaseFile:
+    """Move the case by ``request.transition``, or raise; see the module docstring."""
+    now = now or utcnow()
+    case, team = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    definition = runtime.workflow(case.covenant_id)
+    allowed = [t.id for t in definition.transitions_from(case.state)]
+    extra = {"state": case.state, "allowedTransitions": allowed}
+    transition = definition.transition(request.transition)
+    if transition is None:
+        raise UnknownTransition(
+            f"'{request.transition}' is not a transition of this covenant; from "
+            f"'{case.state}' allowed: {', '.join(allowed) or 'none'}.",
+            extra=extra,
+        )
+    if case.state not in transition.from_states:
+        raise TransitionNotAllowed(
+            f"'{transition.id}' does not leave state '{case.state}'; allowed from "
+            f"'{case.state}': {', '.join(allowed) or 'none (final state)'}.",
+            extra=extra,
+        )
+    if not may_make(transition, principal, case, team):
+        raise NotPermitted(f"'{transition.id}' is made by {_who(transition)}.")
+    facts = TransitionFacts.model_validate(request.model_dump(exclude={"transition"}))
+    _check_facts(transition, facts)
+    ctx = _guard_context(
+        session, definition=definition, case=case, principal=principal, facts=facts, now=now
+    )
+    for guard in transition.guards:
+        failure = GUARDS[guard.name](ctx)
+        if failure is not None:
+            raise GuardFailed(
+                f"'{transition.id}' needs '{guard.name}' ({guard.source}): {failure}.",
+                extra={**extra, "guard": guard.name, "source": guard.source},
+            )
+    from_state = case.state
+    row = _apply(
+        session,
+        runtime=runtime,
+        case=case,
+        transition=transition,
+        principal=principal,
+        facts=facts,
+        now=now,
+    )
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity=WORKFLOW_TRANSITION,
+        covenant_id=case.covenant_id,
+        case_id=case.id,
+        actor=principal,
+        details={
+            "transition": transition.id,
+            "fromState": from_state,
+            "toState": transition.to,
+            "transitionRecord": row.id,
+            "source": transition.source,
+        },
+    )
+    return case

@@ -1,0 +1,85 @@
+"""Small builders for case tests: request bodies, principals, facts that satisfy a guard."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gateway.auth.principal import Principal
+from gateway.cases.definition import Fact
+
+# Valid BSNs (elfproef) used as test identities; never real people.
+BSN_CAUSER = "111222333"
+BSN_COMPLAINANT = "123456782"
+CAUSER_NAME = "Jan Testpersoon"
+STREET = "Teststraat"
+
+
+def report_body(
+    *,
+    postcode: str = "3511 AB",
+    number: int = 12,
+    ownership: str = "corporation",
+    corporation: str | None = "mitros",
+    district: str = "Oost",
+    persons: list[dict[str, Any]] | None = None,
+    description: str = "Geluidsoverlast en bedreiging van de buren door Jan Testpersoon.",
+    received_at: datetime | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "dwelling": {
+            "address": {"postcode": postcode, "houseNumber": number, "street": STREET,
+                        "city": "Utrecht"},
+            "ownership": ownership,
+            "district": district,
+        },
+        "persons": persons
+        if persons is not None
+        else [
+            {"role": "causer", "bsn": BSN_CAUSER, "name": CAUSER_NAME},
+            {"role": "complainant", "bsn": BSN_COMPLAINANT},
+        ],
+        "report": {"channel": "form", "description": description},
+    }
+    if corporation is not None:
+        body["dwelling"]["corporationId"] = corporation
+    if received_at is not None:
+        body["report"]["receivedAt"] = received_at.isoformat()
+    return body
+
+
+def principal(partner: str, kind: str, role: str, covenant: str, user: str = "u-1") -> Principal:
+    return Principal(
+        partner_id=partner,
+        partner_kind=kind,
+        covenant_id=covenant,
+        role=role,
+        user=user,
+        token_id="test",
+        expires_at=datetime.now(UTC) + timedelta(minutes=5),
+    )
+
+
+#: A value for each fact that satisfies the guards reading it.
+VALID_FACTS: dict[Fact, tuple[str, Any]] = {
+    "reason": ("reason", "Onherstelbare situatie."),
+    "oggz-check": ("oggzCheck", {"targetGroup": False, "referred": False}),
+    "both-sides-heard": ("bothSidesHeard", True),
+    "mediation-screening": (
+        "mediationScreening",
+        {"crime": False, "seriousPsychosocial": False, "multiProblem": False},
+    ),
+    "breach-established": ("breachEstablished", True),
+    "amount-eur": ("amountEur", 1000),
+    "days": ("days", 5),
+    "measure": ("measure", "behavioural-order"),
+    "result": (
+        "result",
+        {"neighboursJudgement": "improved", "partnersJudgement": "resolved",
+         "aftercare": "aftercare-plan"},
+    ),
+}
+
+
+def valid_facts(requires: list[Fact]) -> dict[str, Any]:
+    return dict(VALID_FACTS[f] for f in requires)
