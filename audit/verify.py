@@ -182,7 +182,6 @@ def verify_log(
                         "changed",
                         f"an entry in {previous_size}..{compact.size - 1} was altered together "
                         f"with its leaf hash: checkpoint {compact.size}'s signed root differs",
-                        index=previous_size,
                         checkpoint=compact.size,
                     )
                 )
