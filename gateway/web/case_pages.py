@@ -1,0 +1,301 @@
+"""Pages for case workers: my cases, a case with its timeline, transitions, information
+requests and their answers, and the case meetings per district.
+
+Each handler resolves the page session's principal and calls the cases or exchange service
+function the API calls; nothing here reads a case table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from gateway.core.errors import NotFound, Unprocessable
+from gateway.web import services
+from gateway.web.forms import request_options, transition_facts
+from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState, redirect
+
+router = APIRouter(route_class=PageRoute)
+
+CaseId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def _cases() -> Any:
+    return services.domain_module("gateway.cases.service", "Het zaaksysteem")
+
+
+@router.get("/zaken")
+def my_cases(page: CaseWorkerPage) -> Response:
+    principal = page.require_principal()
+    runtime = services.cases_runtime(page.context)
+    overview = services.domain_module("gateway.cases.overview", "De termijnen")
+    cases = _cases().list_cases(page.db, principal=principal)
+    deadlines = overview.partner_deadlines(
+        page.db,
+        runtime=runtime,
+        covenant_id=principal.covenant_id,
+        partner_id=principal.partner_id,
+        partner_kind=principal.partner_kind,
+    )
+    per_case: dict[str, list[Any]] = {}
+    for deadline in deadlines:
+        if deadline.case_id:
+            per_case.setdefault(deadline.case_id, []).append(deadline)
+    rows = []
+    for case in cases:
+        own = sorted(per_case.get(case.id, []), key=lambda d: (not d.overdue, d.due_at))
+        rows.append({"case": case, "deadlines": own, "overdue": any(d.overdue for d in own)})
+    # Overdue first, then the nearest due date; closed cases last.
+    rows.sort(
+        key=lambda r: (
+            r["case"].closed_at is not None,
+            not r["overdue"],
+            r["deadlines"][0].due_at if r["deadlines"] else FAR_FUTURE,
+            r["case"].opened_at,
+        )
+    )
+    other = [d for d in deadlines if not d.case_id]
+    return page.render("zaken.html", rows=rows, other_deadlines=other)
+
+
+def _summary(page: PageState, case_id: str) -> Any:
+    return _cases().case_summary(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        case_id=case_id,
+        principal=page.require_principal(),
+    )
+
+
+def _timeline(page: PageState, summary: Any, meetings: list[Any]) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = [
+        {
+            "at": summary.first_report_at,
+            "kind": "melding",
+            "text": f"Eerste melding; {summary.report_count} melding(en) in het dossier",
+        },
+    ]
+    for item in summary.history:
+        events.append(
+            {
+                "at": item.at,
+                "kind": "overgang",
+                "text": f"{item.transition}: {item.from_state} → {item.to_state}",
+                "from_state": item.from_state,
+                "to_state": item.to_state,
+                "actor": item.actor_partner_id,
+            }
+        )
+    for consent in summary.consents:
+        events.append({"at": consent.recorded_at, "kind": "toestemming", "consent": consent})
+    for meeting in meetings:
+        at = datetime.combine(meeting.scheduled_on, datetime.min.time(), tzinfo=UTC)
+        events.append({"at": at, "kind": "overleg", "meeting": meeting})
+    for request in _case_requests(page, summary.id):
+        events.append({"at": request.created_at, "kind": "verzoek", "request": request})
+    events.sort(key=lambda e: e["at"])
+    return events
+
+
+def _case_requests(page: PageState, case_id: str) -> list[Any]:
+    """The case's information requests, when the exchange offers a list of them."""
+    try:
+        service, exchange = services.exchange(page.context)
+        lister = services.function(service, "list_information_requests", "Verzoekenlijst")
+    except services.NotAvailable:
+        return []
+    result: list[Any] = lister(
+        session=page.db, exchange=exchange, principal=page.require_principal(), case_id=case_id
+    )
+    return result
+
+
+def _case_meetings(page: PageState, summary: Any) -> list[Any]:
+    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
+    found = meetings.list_meetings(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        district=summary.district,
+    )
+    return [m for m in found if any(item.case_id == summary.id for item in m.agenda)]
+
+
+@router.get("/zaken/{case_id}")
+def case_page(
+    page: CaseWorkerPage,
+    case_id: CaseId,
+    melding: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    summary = _summary(page, case_id)
+    meetings = _case_meetings(page, summary)
+    return page.render(
+        "zaak.html",
+        case=summary,
+        timeline=_timeline(page, summary, meetings),
+        notice=_NOTICES.get(melding or ""),
+    )
+
+
+_NOTICES = {"overgang": "De zaak is naar de volgende fase gebracht."}
+
+
+def _allowed(summary: Any, transition_id: str) -> Any:
+    allowed = {t.id: t for t in summary.allowed_transitions}
+    if transition_id not in allowed:
+        raise Unprocessable(
+            "Deze overgang is nu niet mogelijk voor u. Kies er een uit de lijst op de zaakpagina."
+        )
+    return allowed[transition_id]
+
+
+def _definition(page: PageState, summary: Any, transition_id: str) -> Any:
+    runtime = services.cases_runtime(page.context)
+    return runtime.workflow(summary.covenant_id).transition(transition_id)
+
+
+@router.get("/zaken/{case_id}/overgang/{transition_id}")
+def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: CaseId) -> Response:
+    summary = _summary(page, case_id)
+    allowed = _allowed(summary, transition_id)
+    definition = _definition(page, summary, transition_id)
+    return page.render(
+        "overgang.html", case=summary, transition=allowed, requires=list(definition.requires)
+    )
+
+
+@router.post("/zaken/{case_id}/overgang/{transition_id}")
+async def make_transition(
+    request: Request, page: CsrfChecked, case_id: CaseId, transition_id: CaseId
+) -> Response:
+    _require_case_worker(page)
+    summary = _summary(page, case_id)
+    _allowed(summary, transition_id)
+    definition = _definition(page, summary, transition_id)
+    form = await request.form()
+    schemas = services.domain_module("gateway.cases.schemas", "Het zaaksysteem")
+    workflow = services.domain_module("gateway.cases.workflow", "Het zaaksysteem")
+    values = {"transition": transition_id, **transition_facts(form, list(definition.requires))}
+    try:
+        body = schemas.TransitionRequest.model_validate(values)
+    except ValidationError:
+        raise Unprocessable("Niet alle gegevens voor deze overgang zijn goed ingevuld.") from None
+    workflow.apply_transition(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        case_id=case_id,
+        principal=page.require_principal(),
+        request=body,
+    )
+    return redirect(f"/zaken/{case_id}?melding=overgang")
+
+
+def _require_case_worker(page: PageState) -> None:
+    from gateway.web.pages import CASE_ROLES
+
+    if page.require_principal().role not in CASE_ROLES:
+        from gateway.core.errors import Forbidden
+
+        raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
+
+
+@router.get("/zaken/{case_id}/informatieverzoek")
+def information_request_form(page: CaseWorkerPage, case_id: CaseId) -> Response:
+    summary = _summary(page, case_id)
+    options = request_options(page.covenant(), summary, page.require_principal())
+    return page.render("verzoek.html", case=summary, options=options)
+
+
+@router.post("/zaken/{case_id}/informatieverzoek")
+async def make_information_request(
+    request: Request, page: CsrfChecked, case_id: CaseId
+) -> Response:
+    _require_case_worker(page)
+    summary = _summary(page, case_id)
+    principal = page.require_principal()
+    options = request_options(page.covenant(), summary, principal)
+    form = await request.form()
+    purpose = str(form.get("doel") or "")
+    asked: dict[str, list[str]] = {}
+    for raw in form.getlist("vraag"):
+        partner_id, _, category = str(raw).partition("|")
+        if (partner_id, category) not in options.pairs:
+            raise Unprocessable("Kies alleen partners en gegevens uit het formulier.")
+        asked.setdefault(partner_id, []).append(category)
+    if purpose not in {p.id for p in options.purposes}:
+        raise Unprocessable("Kies een doel uit de lijst.")
+    if not asked:
+        raise Unprocessable("Kies ten minste één gegeven bij een partner.")
+    service, exchange = services.exchange(page.context)
+    schemas = services.domain_module("gateway.exchange.schemas", "Informatieverzoeken")
+    body = schemas.InformationRequestIn.model_validate(
+        {
+            "caseId": case_id,
+            "purpose": purpose,
+            "recipients": [{"partnerId": p, "categories": c} for p, c in asked.items()],
+        }
+    )
+    created = service.create_information_request(
+        session=page.db, exchange=exchange, principal=principal, request=body, traceparent=None
+    )
+    return redirect(f"/zaken/{case_id}/informatieverzoeken/{created.id}")
+
+
+@router.get("/zaken/{case_id}/informatieverzoeken/{request_id}")
+def information_request_answer(
+    page: CaseWorkerPage, case_id: CaseId, request_id: CaseId
+) -> Response:
+    summary = _summary(page, case_id)
+    principal = page.require_principal()
+    service, exchange = services.exchange(page.context)
+    status = service.information_request_status(
+        session=page.db, exchange=exchange, principal=principal, request_id=request_id
+    )
+    if status.case_id != summary.id:
+        raise NotFound("Dit verzoek hoort niet bij deze zaak.")
+    # Reading the answers is a disclosure: decided again and audited, with a receipt.
+    answers = service.disclose_answers(
+        session=page.db,
+        exchange=exchange,
+        principal=principal,
+        request_id=request_id,
+        traceparent=None,
+    )
+    return page.render("antwoord.html", case=summary, status=status, answers=answers)
+
+
+@router.get("/overleggen")
+def meetings_page(
+    page: CaseWorkerPage, wijk: Annotated[str | None, Query(max_length=100)] = None
+) -> Response:
+    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
+    found = meetings.list_meetings(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        district=wijk or None,
+    )
+    districts = sorted({m.district for m in found})
+    by_district: dict[str, list[Any]] = {}
+    for meeting in found:
+        by_district.setdefault(meeting.district, []).append(meeting)
+    return page.render(
+        "overleggen.html", by_district=by_district, districts=districts, wijk=wijk or ""
+    )
+
+
+@router.get("/overleggen/{meeting_id}")
+def meeting_page(page: CaseWorkerPage, meeting_id: CaseId) -> Response:
+    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
+    meeting = meetings.get_meeting(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+    )
+    return page.render("overleg.html", meeting=meeting)

@@ -1,0 +1,297 @@
+"""The page machinery: the route class that renders errors as Dutch pages and sets the
+security headers, the per-request page state (session, principal, CSRF), and rendering.
+
+Pages never read case tables: they call the same service functions the API calls, with the
+principal the page session carries, so the policy decision and the audit record are the
+same whichever door a request came through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from gateway.auth.deps import Context, DbSession
+from gateway.auth.principal import Principal
+from gateway.context import GatewayContext
+from gateway.core.errors import GatewayError
+from gateway.web import sessions, texts
+from gateway.web.models import WebSession
+from gateway.web.texts import error_title, role_label
+
+log = logging.getLogger("ketenpoort.web")
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
+
+# No script runs on these pages at all; styles and images only from this origin (SVG charts
+# are inline markup with presentation attributes, not style attributes); forms only post
+# here; no framing.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; connect-src 'none'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+CASE_ROLES = frozenset(
+    {
+        "casemanager",
+        "wijkagent",
+        "woonconsulent",
+        "buurtteam-medewerker",
+        "gebiedsmanager",
+        "woonbegeleider",
+        "zorgmedewerker",
+        "bemiddelaar",
+        "brandweer-medewerker",
+    }
+)
+PRIVACY_ROLES = frozenset({"privacy-officer"})
+
+
+def _format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(DUTCH_TIME).strftime("%d-%m-%Y %H:%M")
+
+
+def _format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = value.astimezone(DUTCH_TIME).date()
+    return value.strftime("%d-%m-%Y")
+
+
+def _make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.filters["datumtijd"] = _format_datetime
+    env.filters["datum"] = _format_date
+    env.filters["rol"] = role_label
+    env.filters["fase"] = texts.phase_label
+    env.filters["uitkomst"] = texts.outcome_label
+    env.filters["reden"] = texts.reason_label
+    env.filters["status"] = texts.item_state_label
+    env.filters["toestemming"] = texts.consent_label
+    env.filters["oordeel"] = lambda v: texts.JUDGEMENTS.get(v or "", v or "—")
+    env.filters["feit"] = lambda v: texts.FACTS.get(v, v)
+    return templates
+
+
+TEMPLATES = _make_templates()
+
+
+@dataclass
+class PageState:
+    """Everything a page handler needs about the request, resolved once."""
+
+    request: Request
+    context: GatewayContext
+    db: Session
+    row: WebSession | None
+    principal: Principal | None
+    # A session issued during this request; its cookie is set on the response.
+    issued: sessions.IssuedSession | None = None
+    clear_cookie: bool = False
+    flash: list[str] = field(default_factory=list)
+
+    @property
+    def csrf_token(self) -> str:
+        """The session's form token; a pre-sign-in session is opened when there is none."""
+        if self.row is None:
+            self.issued = sessions.start_anonymous_session(self.db)
+            self.row = self.issued.row
+        return self.row.csrf_token
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise sessions.SignInRequired("Log in om deze pagina te zien.")
+        return self.principal
+
+    def render(self, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
+        values.setdefault("principal", self.principal)
+        values.setdefault("covenant", self.covenant())
+        values.setdefault("partner_names", self.partner_names())
+        values["csrf_token"] = self.csrf_token
+        values["demo_mode"] = self.context.settings.demo_mode
+        values["path"] = self.request.url.path
+        response = TEMPLATES.TemplateResponse(
+            self.request, template, values, status_code=status_code
+        )
+        assert isinstance(response, HTMLResponse)
+        return response
+
+    def partner_names(self) -> dict[str, str]:
+        covenant = self.covenant()
+        return {p.id: p.name for p in covenant.partners} if covenant is not None else {}
+
+    def covenant(self) -> Any:
+        if self.principal is None:
+            return None
+        return self.context.covenants.get(self.principal.covenant_id)
+
+
+async def page_state(request: Request, context: Context, db: DbSession) -> PageState:
+    settings = context.settings
+    row = sessions.load_session(
+        db, cookie_value=request.cookies.get(sessions.cookie_name(settings)), settings=settings
+    )
+    principal = sessions.principal_of(row) if row is not None else None
+    if principal is not None and not _still_valid(context, principal):
+        # The covenant no longer knows this partner or role: the session ends (fail closed).
+        sessions.sign_out(db, row=row)  # type: ignore[arg-type]
+        row, principal = None, None
+    state = PageState(request=request, context=context, db=db, row=row, principal=principal)
+    request.state.page = state
+    return state
+
+
+def _still_valid(context: GatewayContext, principal: Principal) -> bool:
+    covenant = context.covenants.get(principal.covenant_id)
+    partner = covenant.partner(principal.partner_id) if covenant else None
+    return partner is not None and principal.role in partner.roles
+
+
+Page = Annotated[PageState, Depends(page_state)]
+
+
+async def _signed_in(page: Page) -> PageState:
+    page.require_principal()
+    return page
+
+
+async def _case_worker(page: Page) -> PageState:
+    principal = page.require_principal()
+    if principal.role not in CASE_ROLES:
+        raise _forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
+    return page
+
+
+async def _privacy_officer(page: Page) -> PageState:
+    principal = page.require_principal()
+    if principal.role not in PRIVACY_ROLES:
+        raise _forbidden("Deze pagina is alleen voor privacyfunctionarissen.")
+    return page
+
+
+def _forbidden(detail: str) -> GatewayError:
+    from gateway.core.errors import Forbidden
+
+    return Forbidden(detail)
+
+
+SignedInPage = Annotated[PageState, Depends(_signed_in)]
+CaseWorkerPage = Annotated[PageState, Depends(_case_worker)]
+PrivacyPage = Annotated[PageState, Depends(_privacy_officer)]
+
+
+async def _csrf_checked(request: Request, page: Page) -> PageState:
+    """Every POST form carries the session's synchronizer token."""
+    form = await request.form()
+    submitted = form.get("csrf_token")
+    sessions.check_csrf(page.row, submitted if isinstance(submitted, str) else None)
+    return page
+
+
+CsrfChecked = Annotated[PageState, Depends(_csrf_checked)]
+
+
+def redirect(url: str) -> RedirectResponse:
+    # 303: after a POST the browser follows with a GET (no re-posting on reload).
+    return RedirectResponse(url, status_code=303)
+
+
+def _apply_session_cookie(request: Request, response: Response, *, committed: bool) -> None:
+    page: PageState | None = getattr(request.state, "page", None)
+    if page is None or not committed:
+        # After an error the transaction was rolled back: a session issued in it is gone.
+        return
+    settings = page.context.settings
+    name = sessions.cookie_name(settings)
+    if page.issued is not None:
+        response.set_cookie(
+            name,
+            page.issued.cookie_value,
+            httponly=True,
+            secure=settings.web_cookie_secure,
+            samesite="strict",
+            path="/",
+        )
+    elif page.clear_cookie:
+        response.delete_cookie(
+            name, path="/", secure=settings.web_cookie_secure, httponly=True, samesite="strict"
+        )
+
+
+def _error_page(request: Request, exc: GatewayError) -> Response:
+    page: PageState | None = getattr(request.state, "page", None)
+    values = {
+        "title": error_title(exc.status),
+        "detail": exc.detail,
+        "status": exc.status,
+        "principal": page.principal if page else None,
+        "covenant": page.covenant() if page else None,
+        "partner_names": page.partner_names() if page else {},
+        "demo_mode": False,
+        "csrf_token": page.row.csrf_token if page and page.row else "",
+        "path": request.url.path,
+    }
+    return TEMPLATES.TemplateResponse(request, "fout.html", values, status_code=exc.status)
+
+
+class PageRoute(APIRoute):
+    """Routes of the web pages: Dutch HTML errors instead of problem+json, a redirect to
+    the sign-in page when there is no session, and the pages' security headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            committed = False
+            try:
+                response = await handle(request)
+                committed = True
+            except sessions.SignInRequired:
+                response = redirect("/inloggen")
+            except GatewayError as exc:
+                # The request's transaction has been rolled back by now.
+                response = _error_page(request, exc)
+            except RequestValidationError:
+                response = _error_page(
+                    request,
+                    _unprocessable(
+                        "Niet alle velden zijn (goed) ingevuld. Ga terug en "
+                        "controleer het formulier."
+                    ),
+                )
+            _apply_session_cookie(request, response, committed=committed)
+            response.headers.update(PAGE_HEADERS)
+            return response
+
+        return page_handler
+
+
+def _unprocessable(detail: str) -> GatewayError:
+    from gateway.core.errors import Unprocessable
+
+    return Unprocessable(detail)

@@ -1,0 +1,238 @@
+"""Pages for privacy officers: the audit log's verification status and latest signed
+checkpoint, disclosure search, denials, the data-subject access report, retention due dates
+and legal holds, and charts. Each reads through the audit, cases or retention services."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from gateway.core.errors import Unprocessable
+from gateway.web import charts, services, texts
+from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
+
+router = APIRouter(route_class=PageRoute)
+
+Text = Annotated[str | None, Query(max_length=100)]
+
+
+def _optional(call: Any) -> tuple[Any, str | None]:
+    """Run ``call``; a part of the gateway that is not there becomes a plain notice."""
+    try:
+        return call(), None
+    except services.NotAvailable as exc:
+        return None, exc.detail
+
+
+def _latest_checkpoint(page: PageState) -> Any:
+    checkpoints = services.domain_module("audit.checkpoints", "Het logboek")
+    row = checkpoints.latest_checkpoint(page.db)
+    return checkpoints.checkpoint_view(row) if row is not None else None
+
+
+@router.get("/privacy")
+def privacy_overview(page: PrivacyPage) -> Response:
+    checkpoint, missing = _optional(lambda: _latest_checkpoint(page))
+    return page.render("privacy.html", checkpoint=checkpoint, missing=missing, result=None)
+
+
+def _verify(page: PageState) -> Any:
+    export = services.domain_module("audit.export", "Verificatie van het logboek")
+    verify = services.domain_module("audit.verify", "Verificatie van het logboek")
+    keys = services.domain_module("audit.keys", "Verificatie van het logboek")
+    wiring = services.domain_module("audit.wiring", "Verificatie van het logboek")
+    public_key = keys.load_public_key(wiring.key_dir(page.context.settings))
+    return verify.verify_log(
+        export.db_entries(page.db),
+        export.db_checkpoints(page.db),
+        [public_key],
+        expected_size=export.db_head_size(page.db),
+    )
+
+
+@router.post("/privacy/verificatie")
+def verify_audit_log(page: CsrfChecked) -> Response:
+    _require_privacy_officer(page)
+    result, missing = _optional(lambda: _verify(page))
+    checkpoint, _ = _optional(lambda: _latest_checkpoint(page))
+    return page.render(
+        "privacy.html", checkpoint=checkpoint, missing=missing, result=result, verified=True
+    )
+
+
+def _require_privacy_officer(page: PageState) -> None:
+    from gateway.core.errors import Forbidden
+    from gateway.web.pages import PRIVACY_ROLES
+
+    if page.require_principal().role not in PRIVACY_ROLES:
+        raise Forbidden("Deze pagina is alleen voor privacyfunctionarissen.")
+
+
+def _period_start(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=DUTCH_TIME)
+    except ValueError:
+        raise Unprocessable("Vul een datum in als jjjj-mm-dd.") from None
+
+
+def _search(page: PageState, filters: dict[str, Any]) -> Any:
+    reports = services.domain_module("audit.reports", "Zoeken in verstrekkingen")
+    search = services.function(reports, "search_entries", "Zoeken in verstrekkingen")
+    schemas = services.domain_module("audit.schemas", "Zoeken in verstrekkingen")
+    try:
+        query = schemas.EntrySearch.model_validate(filters)
+    except ValidationError:
+        raise Unprocessable("Controleer de zoekvelden.") from None
+    return search(page.db, principal=page.require_principal(), search=query)
+
+
+def _search_filters(
+    zaak: str | None,
+    partner: str | None,
+    doel: str | None,
+    artikel: str | None,
+    van: str | None,
+    tot: str | None,
+) -> dict[str, Any]:
+    until = _period_start(tot)
+    filters: dict[str, Any] = {
+        "caseId": zaak or None,
+        "partnerId": partner or None,
+        "purpose": doel or None,
+        "clauseId": artikel or None,
+        "from": _period_start(van),
+        "until": until + timedelta(days=1) if until else None,
+        "limit": 200,
+    }
+    return filters
+
+
+@router.get("/privacy/verstrekkingen")
+def disclosure_search(
+    page: PrivacyPage,
+    zaak: Text = None,
+    partner: Text = None,
+    doel: Text = None,
+    artikel: Text = None,
+    van: Text = None,
+    tot: Text = None,
+) -> Response:
+    filters = _search_filters(zaak, partner, doel, artikel, van, tot)
+    found, missing = _optional(lambda: _search(page, filters))
+    return page.render(
+        "verstrekkingen.html",
+        found=found,
+        missing=missing,
+        form={
+            "zaak": zaak,
+            "partner": partner,
+            "doel": doel,
+            "artikel": artikel,
+            "van": van,
+            "tot": tot,
+        },
+        heading="Verstrekkingen zoeken",
+        action="/privacy/verstrekkingen",
+    )
+
+
+@router.get("/privacy/weigeringen")
+def denials(
+    page: PrivacyPage, van: Text = None, tot: Text = None, partner: Text = None
+) -> Response:
+    filters = {**_search_filters(None, partner, None, None, van, tot), "outcome": "denied"}
+    found, missing = _optional(lambda: _search(page, filters))
+    return page.render(
+        "verstrekkingen.html",
+        found=found,
+        missing=missing,
+        form={"partner": partner, "van": van, "tot": tot},
+        heading="Weigeringen",
+        action="/privacy/weigeringen",
+        denials_only=True,
+    )
+
+
+@router.get("/privacy/inzage")
+def access_request_form(page: PrivacyPage) -> Response:
+    return page.render("inzage.html", report=None, missing=None)
+
+
+@router.post("/privacy/inzage")
+def access_report(
+    page: CsrfChecked,
+    soort: Annotated[str, Form(max_length=50)] = "bsn",
+    nummer: Annotated[str, Form(min_length=1, max_length=200)] = "",
+) -> Response:
+    """The identifier arrives in a POST body only and is never echoed into a URL or log."""
+    _require_privacy_officer(page)
+
+    def build() -> Any:
+        reports = services.domain_module("audit.reports", "Het inzageverzoek")
+        make = services.function(reports, "access_report", "Het inzageverzoek")
+        schemas = services.domain_module("audit.schemas", "Het inzageverzoek")
+        subject = schemas.SubjectIdentifier(identifier_type=soort, identifier=nummer.strip())
+        return make(
+            page.db,
+            principal=page.require_principal(),
+            subject=subject,
+            audit=page.context.services.get("audit"),
+        )
+
+    report, missing = _optional(build)
+    return page.render("inzage.html", report=report, missing=missing, soort=soort)
+
+
+@router.get("/privacy/bewaartermijnen")
+def retention_page(page: PrivacyPage) -> Response:
+    def load() -> Any:
+        service = services.domain_module("gateway.retention.service", "Bewaartermijnen")
+        overview = services.function(
+            service, "retention_overview", "Het overzicht van bewaartermijnen"
+        )
+        return overview(page.db, principal=page.require_principal())
+
+    overview, missing = _optional(load)
+    return page.render("bewaartermijnen.html", overview=overview, missing=missing)
+
+
+@router.get("/privacy/grafieken")
+def charts_page(page: PrivacyPage) -> Response:
+    principal = page.require_principal()
+    today = datetime.now(UTC).astimezone(DUTCH_TIME).date()
+    year_ago = today - timedelta(days=365)
+
+    def steering() -> Any:
+        overview = services.domain_module("gateway.cases.overview", "Stuurinformatie")
+        return overview.steering_report(
+            page.db,
+            runtime=services.cases_runtime(page.context),
+            covenant_id=principal.covenant_id,
+            period_from=year_ago,
+            period_to=today,
+        )
+
+    def activity() -> Any:
+        reports = services.domain_module("audit.reports", "Verstrekkingen per partner")
+        report = services.function(reports, "activity_report", "Verstrekkingen per partner")
+        return report(page.db, principal=principal, period="month")
+
+    figures, figures_missing = _optional(steering)
+    per_partner, activity_missing = _optional(activity)
+    return page.render(
+        "grafieken.html",
+        phases=charts.bars(
+            dict(figures.open_by_phase) if figures else {},
+            label=texts.phase_label,
+        ),
+        figures=figures,
+        figures_missing=figures_missing,
+        per_partner=charts.partner_months(per_partner.rows) if per_partner else None,
+        activity_missing=activity_missing,
+    )
