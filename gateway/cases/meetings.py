@@ -26,6 +26,7 @@ from gateway.cases.schemas import (
     MeetingOut,
     MinutesIn,
 )
+from gateway.crypto import record_scope
 from gateway.db import utcnow
 
 EXCLUDED_ROLES = frozenset({"privacy-officer", "adapter"})
@@ -134,9 +135,9 @@ def plan_meeting(
         session,
         activity="case-meeting-planned",
         covenant_id=principal.covenant_id,
-        case_id=meeting.id,
+        case_id=None,
         actor=principal,
-        details={"district": request.district},
+        details={"meeting": meeting.id, "district": request.district},
     )
     return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
 
@@ -210,10 +211,11 @@ def record_minutes(
     meeting = _meeting(session, meeting_id, principal)
     meeting.minutes_sealed = runtime.sealer.seal(
         session,
-        scope=f"meeting:{meeting.id}",
-        record=meeting.id,
+        scope=record_scope("case_meeting", meeting.id),
+        table="case_meeting",
+        record_id=meeting.id,
         field="minutes",
-        value=request.text,
+        plaintext=request.text,
     )
     meeting.held_at = meeting.held_at or now
     session.flush()
@@ -221,9 +223,9 @@ def record_minutes(
         session,
         activity="case-meeting-minutes",
         covenant_id=meeting.covenant_id,
-        case_id=meeting.id,
+        case_id=None,
         actor=principal,
-        details={"district": meeting.district},
+        details={"meeting": meeting.id, "district": meeting.district},
     )
     return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
 
@@ -246,18 +248,20 @@ def add_action(
         on_agenda = session.get(MeetingAgendaItem, (meeting.id, request.case_id))
         if on_agenda is None:
             raise InvalidCaseData("An action's case must be on the meeting's agenda.")
+    action_id = str(uuid.uuid4())
     action = MeetingAction(
-        id=str(uuid.uuid4()),
+        id=action_id,
         meeting_id=meeting.id,
         case_id=request.case_id,
         owner_partner_id=request.owner_partner_id,
         due_on=request.due_on,
         description_sealed=runtime.sealer.seal(
             session,
-            scope=f"meeting:{meeting.id}",
-            record=meeting.id,
-            field="action",
-            value=request.description,
+            scope=record_scope("case_meeting", meeting.id),
+            table="meeting_action",
+            record_id=action_id,
+            field="description",
+            plaintext=request.description,
         ),
     )
     session.add(action)

@@ -48,11 +48,6 @@ class AddressIn(ApiModel):
             raise ValueError("a Dutch postcode, e.g. 3511 AB")
         return value.strip()
 
-    def index_key(self) -> str:
-        """The normalised form the blind index is made of: postcode, number, addition."""
-        addition = (self.house_number_addition or "").strip().upper()
-        return f"{self.postcode.replace(' ', '').upper()}|{self.house_number}|{addition}"
-
 
 class DwellingIn(ApiModel):
     address: AddressIn

@@ -8,31 +8,40 @@ pass their own.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-from typing import Any, Protocol
+from typing import Protocol
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
+from audit import AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
+from gateway.core.errors import ServiceUnavailable
+from gateway.crypto import CryptoServices
+from gateway.db import utcnow
 
 AuditValue = str | int | bool | None
 
 
 class Sealer(Protocol):
-    def seal(self, session: Session, *, scope: str, record: str, field: str, value: str) -> bytes:
-        """Encrypt ``value`` under the key of ``scope``, bound to ``record`` and ``field``."""
+    """Seals personal fields and makes blind indexes; the real one is gateway/crypto's."""
+
+    def seal(
+        self,
+        session: Session,
+        *,
+        scope: str,
+        table: str,
+        record_id: str,
+        field: str,
+        plaintext: str,
+    ) -> bytes:
+        """Encrypt ``plaintext`` under the key of ``scope``, bound to table, record and field."""
         ...
 
-    def unseal(
-        self, session: Session, *, scope: str, record: str, field: str, sealed: bytes
+    def bsn_index(self, session: Session, *, bsn: str) -> str: ...
+
+    def address_index(
+        self, session: Session, *, postcode: str, house_number: int, addition: str | None
     ) -> str: ...
-
-    def blind_index(self, *, kind: str, value: str) -> str:
-        """A keyed, deterministic index of a normalised identifier (BSN, address)."""
-        ...
 
 
 class CaseAudit(Protocol):
@@ -42,7 +51,7 @@ class CaseAudit(Protocol):
         *,
         activity: str,
         covenant_id: str,
-        case_id: str,
+        case_id: str | None,
         actor: Principal | None,
         details: dict[str, AuditValue],
     ) -> None:
@@ -50,37 +59,76 @@ class CaseAudit(Protocol):
         ...
 
 
-class InMemorySealer:
-    """AES-256-GCM with one random key per process: for tests and benchmarks only.
+class CryptoSealer:
+    """The seam over gateway/crypto: FieldCipher for fields, BlindIndex for lookups."""
 
-    Associated data binds each ciphertext to its scope, record and field, as the real
-    field cipher does, so a ciphertext moved to another row fails to open.
-    """
+    def __init__(self, services: CryptoServices) -> None:
+        self._services = services
 
-    def __init__(self) -> None:
-        self._key = AESGCM(AESGCM.generate_key(bit_length=256))
-        self._index_key = secrets.token_bytes(32)
+    def seal(
+        self,
+        session: Session,
+        *,
+        scope: str,
+        table: str,
+        record_id: str,
+        field: str,
+        plaintext: str,
+    ) -> bytes:
+        return self._services.fields.encrypt(
+            session=session,
+            scope=scope,
+            table=table,
+            record_id=record_id,
+            field=field,
+            plaintext=plaintext,
+        )
 
-    def seal(self, session: Session, *, scope: str, record: str, field: str, value: str) -> bytes:
-        nonce = secrets.token_bytes(12)
-        aad = f"{scope}|{record}|{field}".encode()
-        return nonce + self._key.encrypt(nonce, value.encode(), aad)
+    def bsn_index(self, session: Session, *, bsn: str) -> str:
+        return self._services.blind_index.bsn(session=session, bsn=bsn)
 
-    def unseal(
-        self, session: Session, *, scope: str, record: str, field: str, sealed: bytes
+    def address_index(
+        self, session: Session, *, postcode: str, house_number: int, addition: str | None
     ) -> str:
-        aad = f"{scope}|{record}|{field}".encode()
-        return self._key.decrypt(sealed[:12], sealed[12:], aad).decode()
-
-    def blind_index(self, *, kind: str, value: str) -> str:
-        return hmac.new(self._index_key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        return self._services.blind_index.address(
+            session=session, postcode=postcode, house_number=house_number, addition=addition
+        )
 
 
-class RecordingAudit:
-    """Keeps entries in memory: for tests, and the fallback while no audit log is wired."""
+class UnavailableSealer:
+    """Used when the key provider is not configured: every write of personal data fails
+    closed with 503 instead of storing plaintext."""
 
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
+    def _fail(self) -> ServiceUnavailable:
+        return ServiceUnavailable("Field encryption is unavailable; nothing was stored.")
+
+    def seal(
+        self,
+        session: Session,
+        *,
+        scope: str,
+        table: str,
+        record_id: str,
+        field: str,
+        plaintext: str,
+    ) -> bytes:
+        raise self._fail()
+
+    def bsn_index(self, session: Session, *, bsn: str) -> str:
+        raise self._fail()
+
+    def address_index(
+        self, session: Session, *, postcode: str, house_number: int, addition: str | None
+    ) -> str:
+        raise self._fail()
+
+
+class LogAudit:
+    """The seam over audit/: one entry per case event, appended in the caller's transaction
+    (a failed append raises and rolls the whole change back: no audit, no change)."""
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
 
     def record(
         self,
@@ -88,16 +136,40 @@ class RecordingAudit:
         *,
         activity: str,
         covenant_id: str,
-        case_id: str,
+        case_id: str | None,
         actor: Principal | None,
         details: dict[str, AuditValue],
     ) -> None:
-        self.entries.append(
-            {
-                "activity": activity,
-                "covenant_id": covenant_id,
-                "case_id": case_id,
-                "actor": actor.actor if actor else None,
-                **details,
-            }
+        now = utcnow()
+        attributes = {
+            key: value[:200] if isinstance(value, str) else value
+            for key, value in details.items()
+            if value is not None
+        }
+        entry = AuditEntry(
+            activity=activity,
+            outcome="recorded",
+            started_at=now,
+            ended_at=now,
+            processing=ProcessingActivity(covenant_id=covenant_id),
+            case_id=case_id,
+            requester=self._log.actor(actor) if actor is not None else None,
+            attributes=attributes,
         )
+        self._log.append(session=session, entry=entry)
+
+
+class UnavailableAudit:
+    """Used when no audit log is wired: every case change fails closed with 503."""
+
+    def record(
+        self,
+        session: Session,
+        *,
+        activity: str,
+        covenant_id: str,
+        case_id: str | None,
+        actor: Principal | None,
+        details: dict[str, AuditValue],
+    ) -> None:
+        raise ServiceUnavailable("The audit log is unavailable; the change was not made.")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from audit import CONSENT_CHANGE
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, visible_case
 from gateway.cases.deadlines import case_deadlines
@@ -50,15 +51,25 @@ from gateway.cases.schemas import (
     MeasureOut,
 )
 from gateway.cases.workflow import allowed_transitions
+from gateway.crypto import case_scope
 from gateway.db import utcnow
 
 INTAKE_ROLES_EXCLUDED = frozenset({"privacy-officer"})
 
 
 def _seal(
-    runtime: CaseRuntime, session: Session, scope: str, record: str, field: str, value: str
+    runtime: CaseRuntime, session: Session, case_id: str, where: tuple[str, str, str], value: str
 ) -> bytes:
-    return runtime.sealer.seal(session, scope=scope, record=record, field=field, value=value)
+    """Seal ``value`` under the case's key scope: shredding the case's key erases it."""
+    table, record_id, field = where
+    return runtime.sealer.seal(
+        session,
+        scope=case_scope(case_id),
+        table=table,
+        record_id=record_id,
+        field=field,
+        plaintext=value,
+    )
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -175,8 +186,7 @@ def _open_case(
             runtime,
             session,
             case_id,
-            case_id,
-            "address",
+            ("case_file", case_id, "address"),
             request.dwelling.address.model_dump_json(by_alias=True),
         ),
         state=definition.initial_state,
@@ -236,14 +246,15 @@ def register_report(
     definition = runtime.workflow(covenant_id)
     _check_dwelling(runtime, covenant_id, request)
     sealer = runtime.sealer
-    address_index = sealer.blind_index(
-        kind="address", value=f"{covenant_id}|{request.dwelling.address.index_key()}"
+    address = request.dwelling.address
+    # Indexes are global; every lookup below is also scoped to the caller's covenant.
+    address_index = sealer.address_index(
+        session,
+        postcode=address.postcode,
+        house_number=address.house_number,
+        addition=address.house_number_addition,
     )
-    person_indexes = {
-        p.bsn: sealer.blind_index(kind="bsn", value=f"{covenant_id}|{p.bsn}")
-        for p in request.persons
-        if p.bsn
-    }
+    person_indexes = {p.bsn: sealer.bsn_index(session, bsn=p.bsn) for p in request.persons if p.bsn}
     received_at = request.report.received_at or now
     if received_at.tzinfo is None:
         raise InvalidCaseData("receivedAt needs a time zone offset.")
@@ -318,7 +329,11 @@ def _add_report_and_persons(
             received_at=received_at,
             registered_at=now,
             description_sealed=_seal(
-                runtime, session, case.id, report_id, "description", request.report.description
+                runtime,
+                session,
+                case.id,
+                ("case_report", report_id, "description"),
+                request.report.description,
             ),
         )
     )
@@ -336,10 +351,14 @@ def _add_report_and_persons(
                 case_id=case.id,
                 role=person.role,
                 identifier_index=index,
-                identifier_sealed=_seal(runtime, session, case.id, person_id, "bsn", person.bsn)
+                identifier_sealed=_seal(
+                    runtime, session, case.id, ("case_person", person_id, "bsn"), person.bsn
+                )
                 if person.bsn
                 else None,
-                name_sealed=_seal(runtime, session, case.id, person_id, "name", person.name)
+                name_sealed=_seal(
+                    runtime, session, case.id, ("case_person", person_id, "name"), person.name
+                )
                 if person.name
                 else None,
             )
@@ -546,7 +565,11 @@ def record_criteria(
         row.holds = item.holds
         row.evidence_sealed = (
             _seal(
-                runtime, session, case.id, f"criterion:{item.criterion}", "evidence", item.evidence
+                runtime,
+                session,
+                case.id,
+                ("case_criterion", f"{case.id}:{item.criterion}", "evidence"),
+                item.evidence,
             )
             if item.evidence
             else None
@@ -558,7 +581,11 @@ def record_criteria(
             raise InvalidCaseData("This covenant allows no acute override.")
         case.acute_override = True
         case.acute_reason_sealed = _seal(
-            runtime, session, case.id, case.id, "acute-reason", request.acute_override_reason
+            runtime,
+            session,
+            case.id,
+            ("case_file", case.id, "acute_reason"),
+            request.acute_override_reason,
         )
     session.flush()
     runtime.audit.record(
@@ -654,7 +681,7 @@ def record_consent(
     session.flush()
     runtime.audit.record(
         session,
-        activity="consent-change",
+        activity=CONSENT_CHANGE,
         covenant_id=case.covenant_id,
         case_id=case.id,
         actor=principal,
@@ -690,7 +717,7 @@ def withdraw_consent(
         session.flush()
         runtime.audit.record(
             session,
-            activity="consent-change",
+            activity=CONSENT_CHANGE,
             covenant_id=case.covenant_id,
             case_id=case.id,
             actor=principal,

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+from audit import AuditLog
 from gateway.cases.definition import load_workflows
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.seams import CaseAudit, InMemorySealer, RecordingAudit, Sealer
+from gateway.cases.seams import (
+    CaseAudit,
+    CryptoSealer,
+    LogAudit,
+    Sealer,
+    UnavailableAudit,
+    UnavailableSealer,
+)
 from gateway.context import GatewayContext
+from gateway.crypto.runtime import CryptoServices
+from gateway.crypto.wiring import SERVICE_NAME as CRYPTO_SERVICE
 
 SERVICE = "cases"
 
 
 def _sealer(context: GatewayContext) -> Sealer:
-    return InMemorySealer()
+    services = context.services.get(CRYPTO_SERVICE)
+    if isinstance(services, CryptoServices):
+        return CryptoSealer(services)
+    # Fail closed: without keys nothing personal is stored (the keys readiness check says why).
+    return UnavailableSealer()
 
 
 def _audit(context: GatewayContext) -> CaseAudit:
-    return RecordingAudit()
+    service = context.services.get("audit")
+    return LogAudit(service) if isinstance(service, AuditLog) else UnavailableAudit()
 
 
 def install(context: GatewayContext) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit import WORKFLOW_TRANSITION
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.definition import Actor, Fact, Transition, WorkflowDefinition
@@ -44,6 +45,7 @@ from gateway.cases.models import (
 )
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import TransitionFacts, TransitionRequest
+from gateway.crypto import case_scope
 from gateway.db import utcnow
 
 #: Request attribute of each fact a workflow file may require.
@@ -58,7 +60,6 @@ FACT_FIELDS: dict[Fact, str] = {
     "measure": "measure",
     "result": "result",
 }
-WORKFLOW_TRANSITION = "workflow-transition"
 
 
 def actor_matches(actor: Actor, principal: Principal, case: CaseFile, team: set[str]) -> bool:
@@ -169,7 +170,12 @@ def _apply(
     )
     if facts.reason is not None:
         row.reason_sealed = runtime.sealer.seal(
-            session, scope=case.id, record=row.id, field="reason", value=facts.reason
+            session,
+            scope=case_scope(case.id),
+            table="case_transition",
+            record_id=row.id,
+            field="reason",
+            plaintext=facts.reason,
         )
     session.add(row)
     session.flush()

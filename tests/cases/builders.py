@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
+from audit.models import AuditRecord
 from gateway.auth.principal import Principal
 from gateway.cases.definition import Fact
+from gateway.context import GatewayContext
 
 # Valid BSNs (elfproef) used as test identities; never real people.
 BSN_CAUSER = "111222333"
@@ -28,8 +32,12 @@ def report_body(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "dwelling": {
-            "address": {"postcode": postcode, "houseNumber": number, "street": STREET,
-                        "city": "Utrecht"},
+            "address": {
+                "postcode": postcode,
+                "houseNumber": number,
+                "street": STREET,
+                "city": "Utrecht",
+            },
             "ownership": ownership,
             "district": district,
         },
@@ -75,11 +83,23 @@ VALID_FACTS: dict[Fact, tuple[str, Any]] = {
     "measure": ("measure", "behavioural-order"),
     "result": (
         "result",
-        {"neighboursJudgement": "improved", "partnersJudgement": "resolved",
-         "aftercare": "aftercare-plan"},
+        {
+            "neighboursJudgement": "improved",
+            "partnersJudgement": "resolved",
+            "aftercare": "aftercare-plan",
+        },
     ),
 }
 
 
 def valid_facts(requires: list[Fact]) -> dict[str, Any]:
     return dict(VALID_FACTS[f] for f in requires)
+
+
+def audit_activities(context: GatewayContext, case_id: str | None = None) -> list[str]:
+    """The activities recorded in the audit log (for one case), in log order."""
+    statement = select(AuditRecord.activity).order_by(AuditRecord.index)
+    if case_id is not None:
+        statement = statement.where(AuditRecord.case_id == case_id)
+    with context.session_factory() as session:
+        return list(session.scalars(statement))

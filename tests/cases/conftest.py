@@ -7,12 +7,11 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from gateway.cases import api as cases_api
+from gateway.cases.runtime import CaseRuntime
 from gateway.config import Settings
+from gateway.context import GatewayContext
 from gateway.core.headers import ResponseHeadersMiddleware
 from gateway.core.problem import install_problem_handlers
-
-from gateway.cases.runtime import CaseRuntime
-from gateway.context import GatewayContext
 
 
 @pytest.fixture
