@@ -15,6 +15,7 @@ from adapters.sdk._models import (
     CaseFactIn,
     CaseFactQuery,
     CaseListItem,
+    CaseSummary,
     CategoryAnswer,
     Consent,
     ConsentIn,
@@ -22,6 +23,7 @@ from adapters.sdk._models import (
     Inbox,
     InformationRequest,
     InformationRequestIn,
+    InvestigationStatus,
     Me,
     Recipient,
 )
@@ -34,6 +36,8 @@ _DISCLOSURE = TypeAdapter(Disclosure)
 _CASE_FACT = TypeAdapter(CaseFact)
 _CASES = TypeAdapter(list[CaseListItem])
 _CONSENT = TypeAdapter(Consent)
+_CASE = TypeAdapter(CaseSummary)
+_INVESTIGATION = TypeAdapter(InvestigationStatus)
 
 #: The longest wait the gateway accepts for one inbox poll (seconds).
 MAX_WAIT_SECONDS = 60.0
@@ -170,12 +174,31 @@ class KetenpoortClient(BaseClient):
         """The cases this partner is involved in."""
         return await self.get_json("/cases", _CASES, params={"includeClosed": include_closed})
 
+    async def case(self, case_id: str) -> CaseSummary:
+        """A case without personal data: state, team, consents, investigation status."""
+        return await self.get_json(f"/cases/{case_id}", _CASE)
+
+    async def set_investigation_status(self, case_id: str, *, running: bool) -> bool:
+        """Police: tell the gateway whether an investigation runs (a PUT: safe to repeat)."""
+        response = await self.request(
+            "PUT",
+            f"/cases/{case_id}/investigation-status",
+            json=InvestigationStatus(running=running),
+        )
+        return _INVESTIGATION.validate_json(response.content).running
+
     async def record_consent(
         self, case_id: str, consent: ConsentIn, *, idempotency_key: str | None = None
     ) -> Consent:
         """Register an OM consent (police) or a corporation's permission on a case."""
         return await self.post_json(
             f"/cases/{case_id}/consents", _CONSENT, consent, idempotency_key=idempotency_key
+        )
+
+    async def withdraw_consent(self, case_id: str, consent_id: str) -> Consent:
+        """Withdraw a consent this partner recorded (e.g. the OM revoked its consent)."""
+        return await self.post_json(
+            f"/cases/{case_id}/consents/{consent_id}/withdrawal", _CONSENT, None
         )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -95,7 +95,7 @@ class BaseClient:
         """
         return derive_idempotency_key(self._idempotency_secret, self.partner_id, *parts)
 
-    async def __aenter__(self) -> BaseClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -269,3 +269,18 @@ class Consent(SdkModel):
     recorded_at: datetime
     withdrawn_at: datetime | None = None
     live: bool
+
+
+class InvestigationStatus(SdkModel):
+    """Police: whether a criminal investigation runs (U §5.3: antecedents need OM consent)."""
+
+    running: bool
+
+
+class CaseSummary(CaseListItem):
+    """The part of a case summary adapters use (the gateway sends more; it is ignored)."""
+
+    team: list[str] = Field(default_factory=list)
+    consents: list[Consent] = Field(default_factory=list)
+    investigation_running: bool = False
+    report_count: int = 0

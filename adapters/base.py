@@ -1,0 +1,121 @@
+"""What every reference adapter has in common: export records become category answers.
+
+A partner adapter knows three things about its partner kind: the record model of its
+export, which fact of a record answers which category (in both covenants), and which
+categories it pushes on its own initiative. The loop in ``adapters.runner`` does the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
+
+from pydantic import BeforeValidator
+
+from adapters.exports import ExportRecord
+from adapters.sdk import AnswerForm, CategoryAnswer, ConsentIn, KetenpoortClient
+
+R = TypeVar("R", bound=ExportRecord)
+
+#: A record's fact for one category: detail text, a yes/no, or None when it holds nothing.
+Fact = str | bool | None
+
+_TRUE = {"true", "yes", "y", "ja", "j", "1", "on"}
+_FALSE = {"false", "no", "n", "nee", "0", "off"}
+
+
+def _flag(value: Any) -> Any:
+    """Exports from Dutch back offices say ja/nee as often as true/false."""
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+    return value
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+
+
+def end_of_day(day: date) -> datetime:
+    """A consent that expires "on" a date holds through that whole day (UTC)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+
+
+def join_lines(parts: list[str]) -> str:
+    return "; ".join(p.strip() for p in parts if p.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A fact this partner adds to a case on its own initiative."""
+
+    category: str
+    value: str | None = None
+    yes_no: bool | None = None
+
+
+class PartnerAdapter(Generic[R]):
+    """Base of the reference adapters; subclasses fill in the class attributes."""
+
+    #: The command name and the partner kind it serves ("police", "housing-corporation"...).
+    command: ClassVar[str]
+    partner_kind: ClassVar[str]
+    record_model: type[R]
+    #: category id -> the fact of a record that answers it (both covenants' ids).
+    categories: ClassVar[Mapping[str, Callable[[Any], Fact]]]
+    #: Categories pushed to the case when they change (a subset of ``categories``).
+    push_categories: ClassVar[frozenset[str]] = frozenset()
+
+    def fact(self, category: str, record: R | None) -> Fact:
+        if record is None:
+            return None
+        extract = self.categories.get(category)
+        return extract(record) if extract is not None else None
+
+    def answers(
+        self, categories: list[str], forms: Mapping[str, AnswerForm], record: R | None
+    ) -> list[CategoryAnswer]:
+        """One answer per asked category; built whole before anything is sent."""
+        return [
+            category_answer(c, forms.get(c, "detail"), self.fact(c, record)) for c in categories
+        ]
+
+    def pushes(self, record: R, covenant_categories: frozenset[str] | None) -> list[Push]:
+        """The facts to push for a record: only categories the case's covenant has."""
+        result = []
+        for category in sorted(self.push_categories):
+            if covenant_categories is not None and category not in covenant_categories:
+                continue
+            fact = self.fact(category, record)
+            if isinstance(fact, bool):
+                result.append(Push(category, yes_no=fact))
+            elif fact:
+                result.append(Push(category, value=fact))
+        return result
+
+    def permission(self, record: R | None) -> ConsentIn | None:
+        """A corporation's permission decision for a case, if its export has one."""
+        return None
+
+    async def sync_case(
+        self, client: KetenpoortClient, case_id: str, record: R, say: Callable[[str], None]
+    ) -> None:
+        """Bring the gateway's view of the case up to date before answering (police:
+        investigation status and OM consents, which the policy decides on)."""
+        del client, case_id, record, say
+
+
+def category_answer(category: str, form: AnswerForm, fact: Fact) -> CategoryAnswer:
+    """A fact in the form the request asks: for a 'whether' category never the detail."""
+    if fact is None or fact == "":
+        return CategoryAnswer.unavailable(category)
+    if form == "yes-no":
+        # Data minimisation (U §5.3 "het feit of"): a detail fact only says that there is one.
+        return CategoryAnswer.whether(category, fact if isinstance(fact, bool) else True)
+    if isinstance(fact, bool):
+        return CategoryAnswer.detail(category, "yes" if fact else "no")
+    return CategoryAnswer.detail(category, fact)

@@ -1,0 +1,159 @@
+"""``ketenpoort-adapter``: run a reference adapter as its own process.
+
+    ketenpoort-adapter police --export FILE --gateway URL --key KEY [--partner ID] [--once]
+
+Exit codes: 0 done (or stopped by SIGINT/SIGTERM); 1 the adapter cannot run (unreadable
+export, gateway unreachable, key not accepted, wrong partner kind); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from adapters.base import PartnerAdapter
+from adapters.corporation import CorporationAdapter
+from adapters.municipality import MunicipalityAdapter
+from adapters.neighbourhood_team import NeighbourhoodTeamAdapter
+from adapters.police import PoliceAdapter
+from adapters.runner import AdapterRunner, AdapterStopped, install_stop_signals
+from adapters.sdk import MAX_WAIT_SECONDS, KetenpoortClient, KetenpoortError
+
+ADAPTERS: dict[str, type[PartnerAdapter[Any]]] = {
+    cls.command: cls
+    for cls in (PoliceAdapter, CorporationAdapter, NeighbourhoodTeamAdapter, MunicipalityAdapter)
+}
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Reference partner adapters: answer the gateway's requests from an export file "
+    "and push new facts, polling the inbox (no inbound port needed).",
+)
+
+ExportOpt = Annotated[
+    Path,
+    typer.Option(
+        "--export",
+        help="The partner's export: .json (an array of records), .jsonl or .csv.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+GatewayOpt = Annotated[
+    str,
+    typer.Option("--gateway", envvar="KETENPOORT_GATEWAY_URL", help="The gateway's base URL."),
+]
+KeyOpt = Annotated[
+    Path,
+    typer.Option(
+        "--key",
+        envvar="KETENPOORT_ADAPTER_KEY",
+        help="The partner's private key (PEM, Ed25519 or P-256) that signs its tokens.",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+    ),
+]
+PartnerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--partner",
+        envvar="KETENPOORT_PARTNER_ID",
+        help="The partner id; default: the key file's name without .pem.",
+    ),
+]
+OnceOpt = Annotated[
+    bool, typer.Option("--once", help="Process the inbox once, without waiting, and exit.")
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait", min=0, max=MAX_WAIT_SECONDS, help="Seconds each inbox poll may wait for work."
+    ),
+]
+AudienceOpt = Annotated[
+    str, typer.Option("--audience", help="The JWT audience the gateway accepts.")
+]
+
+
+def _stamp() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+def _run(
+    command: str,
+    export: Path,
+    gateway: str,
+    key: Path,
+    partner: str | None,
+    once: bool,
+    wait: float,
+    audience: str,
+) -> None:
+    adapter = ADAPTERS[command]()
+    partner_id = partner or key.stem
+
+    def say(message: str) -> None:
+        print(f"{_stamp()} [{command} {partner_id}] {message}", flush=True)
+
+    def warn(message: str) -> None:
+        print(f"{_stamp()} [{command} {partner_id}] {message}", file=sys.stderr, flush=True)
+
+    async def main() -> None:
+        async with KetenpoortClient(gateway, partner_id, key, audience=audience) as client:
+            runner = AdapterRunner(adapter, client, export, say=say, warn=warn)
+            if once:
+                report = await runner.run_once(wait_seconds=0)
+                say(
+                    f"done: {report.answered} answered, {report.permissions} permission(s), "
+                    f"{report.pushed} pushed, {report.waiting} waiting, "
+                    f"{report.skipped_rows} bad row(s), {report.failed} failed"
+                )
+                return
+            stop = asyncio.Event()
+            install_stop_signals(stop)
+            await runner.run(stop, wait_seconds=wait)
+            say("stopped")
+
+    try:
+        asyncio.run(main())
+    except AdapterStopped as exc:
+        warn(f"cannot run: {exc}")
+        raise typer.Exit(1) from None
+    except KetenpoortError as exc:
+        warn(f"stopped: {exc}")
+        raise typer.Exit(1) from None
+
+
+def _register(command: str, summary: str) -> None:
+    def run(
+        export: ExportOpt,
+        gateway: GatewayOpt,
+        key: KeyOpt,
+        partner: PartnerOpt = None,
+        once: OnceOpt = False,
+        wait: WaitOpt = 25.0,
+        audience: AudienceOpt = "ketenpoort",
+    ) -> None:
+        _run(command, export, gateway, key, partner, once, wait, audience)
+
+    run.__doc__ = summary
+    app.command(command)(run)
+
+
+_register("police", "Police: registrations, violence and intimidation, antecedents, OM consents.")
+_register("corporation", "Housing corporation: tenancy facts and permission decisions.")
+_register("neighbourhood-team", "Neighbourhood team: known or not, and the care worker.")
+_register("municipality", "Municipality: safety knowledge, measures, hygiene advice, case file.")
+
+
+def main() -> None:
+    """Console entry point (``ketenpoort-adapter``)."""
+    app()

@@ -1,0 +1,230 @@
+"""Reading a partner's export (CSV, JSON or JSON Lines) into validated records.
+
+Each record is validated whole before anything of it is used: a bad row is reported with
+its file and line and skipped, so nothing half-written ever reaches the gateway. Problems
+name the field and what is wrong with it, never the value (it may be personal data).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic.alias_generators import to_camel
+
+R = TypeVar("R", bound="ExportRecord")
+
+#: Separator of list values inside one CSV cell ("a | b | c").
+CSV_LIST_SEPARATOR = "|"
+
+
+class ExportError(Exception):
+    """The export as a whole cannot be read (missing file, unknown format, broken JSON)."""
+
+
+class ExportRecord(BaseModel):
+    """Base of a partner's export record: camelCase keys, unknown keys are an error.
+
+    Every record names the case it belongs to, by the gateway's case reference (what the
+    case manager tells the team) or its case id.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    case_reference: str | None = None
+    case_id: str | None = None
+
+    def matches(self, *, case_id: str, case_reference: str | None) -> bool:
+        if self.case_id is not None and self.case_id == case_id:
+            return True
+        return self.case_reference is not None and self.case_reference == case_reference
+
+    @property
+    def case_label(self) -> str:
+        """How progress lines name the case: a reference or id, never a person."""
+        return self.case_reference or self.case_id or "?"
+
+    @classmethod
+    def from_csv_row(cls, row: Mapping[str, str]) -> dict[str, Any]:
+        """Turn one CSV row (all strings) into input for ``model_validate``.
+
+        Empty cells are absent; subclasses split list cells and group columns.
+        """
+        return {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProblem:
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow(Generic[R]):
+    line: int
+    record: R
+
+
+@dataclass
+class Export(Generic[R]):
+    path: Path
+    rows: list[ExportRow[R]] = field(default_factory=list)
+    problems: list[ExportProblem] = field(default_factory=list)
+
+    def records(self) -> list[R]:
+        return [row.record for row in self.rows]
+
+    def for_case(self, *, case_id: str, case_reference: str | None) -> R | None:
+        """The case's record; the last one wins when a case appears twice."""
+        found: R | None = None
+        for row in self.rows:
+            if row.record.matches(case_id=case_id, case_reference=case_reference):
+                found = row.record
+        return found
+
+
+def read_export(path: Path, model: type[R]) -> Export[R]:
+    """Read and validate every record of ``path``; bad rows become ``problems``."""
+    export: Export[R] = Export(path=path)
+    to_input: Callable[[Any], Any]
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        raw_rows: Iterator[tuple[int, Any]] = _csv_rows(path)
+        to_input = model.from_csv_row
+    elif suffix in (".jsonl", ".ndjson"):
+        raw_rows = _json_lines(path, export)
+        to_input = _identity
+    elif suffix == ".json":
+        raw_rows = _json_array(path)
+        to_input = _identity
+    else:
+        raise ExportError(f"{path}: unknown export format {suffix!r} (use .csv, .json or .jsonl)")
+    for line, raw in raw_rows:
+        if not isinstance(raw, dict):
+            export.problems.append(ExportProblem(path, line, "a record must be an object"))
+            continue
+        try:
+            record = model.model_validate(to_input(raw))
+        except ValidationError as exc:
+            export.problems.append(ExportProblem(path, line, describe_validation_error(exc)))
+            continue
+        except ValueError as exc:
+            export.problems.append(ExportProblem(path, line, str(exc)))
+            continue
+        if record.case_reference is None and record.case_id is None:
+            export.problems.append(
+                ExportProblem(path, line, "names no case: give caseReference or caseId")
+            )
+            continue
+        export.rows.append(ExportRow(line, record))
+    return export
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Which fields are wrong and why; never the offending values."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "record"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)
+
+
+def split_list(cell: str | None) -> list[str]:
+    if cell is None or not cell.strip():
+        return []
+    return [part.strip() for part in cell.split(CSV_LIST_SEPARATOR) if part.strip()]
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _open_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such export file") from None
+    except UnicodeDecodeError as exc:
+        raise ExportError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    text = _open_text(path)
+    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    start = 2  # line 1 is the header
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ExportError(f"{path}:{reader.line_num}: broken CSV ({exc})") from None
+        if None in row:
+            # More cells than header columns: DictReader files them under the key None.
+            yield start, {"__extra_cells__": "x"}
+        else:
+            yield start, row
+        start = reader.line_num + 1
+
+
+def _json_lines(path: Path, export: Export[Any]) -> Iterator[tuple[int, Any]]:
+    for number, text in enumerate(_open_text(path).splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            yield number, json.loads(text)
+        except json.JSONDecodeError as exc:
+            export.problems.append(ExportProblem(path, number, f"not valid JSON ({exc.msg})"))
+
+
+def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
+    """The elements of a top-level JSON array, each with the line it starts on.
+
+    A file that is not a well-formed array is rejected whole: where one element ends and
+    the next begins is then unknowable, so no element of it can be trusted.
+    """
+    text = _open_text(path)
+    decoder = json.JSONDecoder()
+
+    def line_of(index: int) -> int:
+        return text.count("\n", 0, index) + 1
+
+    def skip_space(index: int) -> int:
+        while index < len(text) and text[index] in " \t\r\n":
+            index += 1
+        return index
+
+    position = skip_space(0)
+    if position >= len(text) or text[position] != "[":
+        raise ExportError(f"{path}:{line_of(position)}: a JSON export must be an array of records")
+    elements: list[tuple[int, Any]] = []
+    position = skip_space(position + 1)
+    if position < len(text) and text[position] == "]":
+        return iter(elements)
+    while True:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            raise ExportError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        elements.append((line_of(position), value))
+        position = skip_space(end)
+        if position < len(text) and text[position] == ",":
+            position = skip_space(position + 1)
+            continue
+        if position < len(text) and text[position] == "]":
+            break
+        raise ExportError(f"{path}:{line_of(position)}: expected ',' or ']' in the array")
+    if skip_space(position + 1) != len(text):
+        raise ExportError(f"{path}:{line_of(position)}: text after the array")
+    return iter(elements)
