@@ -92,6 +92,27 @@ class Settings(BaseSettings):
         description="How often the server signs an audit checkpoint; 0 disables the "
         "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
     )
+    # Retention (gateway/retention, docs/retention.md).
+    retention_dir: Path | None = Field(
+        default=None,
+        description="Directory of <covenant-id>.yaml retention rules; defaults to the "
+        "packaged policies/retention.",
+    )
+    retention_default_period_months: int = Field(
+        default=24,
+        ge=1,
+        le=1200,
+        description="Period for rules that say 'period: default' (Utrecht states none).",
+    )
+    retention_sweep_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often the server runs the retention sweep; 0 disables the "
+        "in-process job (then run 'ketenpoort retention run' from cron).",
+    )
+    retention_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="Cases erased per sweep transaction."
+    )
     # The Dutch web pages (gateway/web, docs/web.md).
     web_cookie_secure: bool = Field(
         default=True,

@@ -1,0 +1,33 @@
+"""Retention: rules per covenant (policies/retention/<covenant-id>.yaml), every case's
+retention state, legal holds, and the sweep that erases what is due (docs/retention.md).
+
+Other domains use::
+
+    from gateway.retention import ensure_not_erased, register_case, record_fact
+
+    ensure_not_erased(session=session, case_id=case_id)   # 410 "erased under rule X on date"
+"""
+
+from gateway.retention.errors import CaseErased, LegalHoldConflict, SweepAlreadyRunning
+from gateway.retention.service import (
+    Erasure,
+    RetentionState,
+    ensure_not_erased,
+    erasure_of,
+    record_fact,
+    register_case,
+    retention_state,
+)
+
+__all__ = [
+    "CaseErased",
+    "Erasure",
+    "LegalHoldConflict",
+    "RetentionState",
+    "SweepAlreadyRunning",
+    "ensure_not_erased",
+    "erasure_of",
+    "record_fact",
+    "register_case",
+    "retention_state",
+]

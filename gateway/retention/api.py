@@ -1,5 +1,246 @@
+"""Retention endpoints: every case's retention state, dated facts, legal holds, the rules,
+and a dry-run preview for privacy officers."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit import audit_log
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_roles
+from gateway.auth.principal import Principal
+from gateway.core.errors import Forbidden
+from gateway.retention import service
+from gateway.retention.errors import RetentionCaseNotFound
+from gateway.retention.models import RetentionCase, RetentionHold
+from gateway.retention.schemas import (
+    DryRunOut,
+    DueItemOut,
+    FactIn,
+    LegalHoldIn,
+    LegalHoldOut,
+    RetentionStateOut,
+    RuleOut,
+    RulesOut,
+)
+from gateway.retention.wiring import RetentionService, retention_service
+
+router = APIRouter(tags=["retention"])
+
+PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
+HOLD_ROLES = frozenset({"privacy-officer", "casemanager"})
+FACT_ROLES = frozenset({"casemanager", "woonconsulent", "adapter"})
+
+
+def get_retention(context: Context) -> RetentionService:
+    return retention_service(context)
+
+
+Retention = Annotated[RetentionService, Depends(get_retention)]
+NOT_VISIBLE = "No case with this id is visible to your partner."
+
+
+def visible_retention_case(session: Session, principal: Principal, case_id: str) -> RetentionCase:
+    """Privacy officers see every case of their covenant (the state holds no personal
+    data); others only cases whose team their partner is in. Anything else is 404."""
+    row = session.get(RetentionCase, case_id)
+    if row is None or row.covenant_id != principal.covenant_id:
+        raise RetentionCaseNotFound(NOT_VISIBLE)
+    if principal.role == "privacy-officer":
+        return row
+    from gateway.cases.models import CaseFile, CaseTeamMember
+
+    lead = session.scalar(select(CaseFile.lead_partner_id).where(CaseFile.id == case_id))
+    member = session.scalar(
+        select(CaseTeamMember.partner_id).where(
+            CaseTeamMember.case_id == case_id, CaseTeamMember.partner_id == principal.partner_id
+        )
+    )
+    if principal.partner_id != lead and member is None:
+        raise RetentionCaseNotFound(NOT_VISIBLE)
+    return row
+
+
+def _hold_out(hold: RetentionHold | None) -> LegalHoldOut | None:
+    if hold is None:
+        return None
+    return LegalHoldOut(
+        id=hold.id,
+        reason=hold.reason,
+        set_at=hold.set_at,
+        set_by=hold.set_by,
+        lifted_at=hold.lifted_at,
+        lifted_by=hold.lifted_by,
+        lift_reason=hold.lift_reason,
+    )
+
+
+def _state_out(state: service.RetentionState) -> RetentionStateOut:
+    return RetentionStateOut(
+        case_id=state.case_id,
+        covenant_id=state.covenant_id,
+        status=state.status,
+        rule_id=state.rule_id,
+        source_date=state.source_date,
+        due_on=state.due_on,
+        reason=state.reason,
+        legal_hold=_hold_out(state.hold),
+        erased_at=state.erased_at,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/retention",
+    response_model=RetentionStateOut,
+    summary="The case's retention state: rule, due date, why; or when and why it was erased",
+)
+def get_retention_state(
+    case_id: str, principal: CurrentPrincipal, session: DbSession, retention: Retention
+) -> RetentionStateOut:
+    visible_retention_case(session, principal, case_id)
+    return _state_out(
+        service.retention_state(session=session, rules=retention.rules, case_id=case_id)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/retention/facts",
+    response_model=RetentionStateOut,
+    status_code=201,
+    summary="Record a dated fact the rules use (e.g. the resident moved out)",
+)
+def post_retention_fact(
+    case_id: str,
+    body: FactIn,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    retention: Retention,
+) -> RetentionStateOut:
+    if principal.role not in FACT_ROLES:
+        raise Forbidden("Recording retention facts needs a case-handling role.")
+    visible_retention_case(session, principal, case_id)
+    service.record_fact(
+        session=session,
+        rules=retention.rules,
+        case_id=case_id,
+        kind=body.kind,
+        occurred_on=body.occurred_on,
+        detail=body.detail,
+        recorded_by=principal.actor,
+    )
+    return _state_out(
+        service.retention_state(session=session, rules=retention.rules, case_id=case_id)
+    )
+
+
+@router.post(
+    "/cases/{case_id}/retention/legal-hold",
+    response_model=LegalHoldOut,
+    status_code=201,
+    summary="Suspend redaction (legal hold) with a reason; audited",
+)
+def post_legal_hold(
+    case_id: str,
+    body: LegalHoldIn,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    context: Context,
+) -> LegalHoldOut:
+    if principal.role not in HOLD_ROLES:
+        raise Forbidden("A legal hold is set by a privacy officer or case manager.")
+    visible_retention_case(session, principal, case_id)
+    log = audit_log(context)
+    hold = service.set_legal_hold(
+        session=session,
+        audit=log,
+        case_id=case_id,
+        reason=body.reason,
+        actor=log.actor(principal),
+        set_by=principal.actor,
+    )
+    return _hold_out(hold)  # type: ignore[return-value]
+
+
+@router.post(
+    "/cases/{case_id}/retention/legal-hold/lift",
+    response_model=LegalHoldOut,
+    summary="Lift the legal hold with a reason; audited",
+)
+def lift_legal_hold(
+    case_id: str,
+    body: LegalHoldIn,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    context: Context,
+) -> LegalHoldOut:
+    if principal.role not in HOLD_ROLES:
+        raise Forbidden("A legal hold is lifted by a privacy officer or case manager.")
+    visible_retention_case(session, principal, case_id)
+    log = audit_log(context)
+    hold = service.lift_legal_hold(
+        session=session,
+        audit=log,
+        case_id=case_id,
+        reason=body.reason,
+        actor=log.actor(principal),
+        lifted_by=principal.actor,
+    )
+    return _hold_out(hold)  # type: ignore[return-value]
+
+
+@router.get("/retention/rules", response_model=RulesOut, summary="Your covenant's retention rules")
+def get_retention_rules(principal: CurrentPrincipal, retention: Retention) -> RulesOut:
+    policy = retention.rules.policy(principal.covenant_id)
+    rules = policy.rules if policy else []
+    return RulesOut(
+        covenant_id=principal.covenant_id,
+        revision=retention.rules.revision,
+        rules=[
+            RuleOut(
+                id=rule.id,
+                description=rule.description,
+                source=rule.source,
+                restarted_by=list(rule.restarted_by),
+                terms=[
+                    f"{t.source_date}{':' + t.name if t.name else ''} + "
+                    f"{'default' if t.period == 'default' else t.period.text()}"
+                    for t in rule.terms
+                ],
+            )
+            for rule in rules
+        ],
+    )
+
+
+@router.get(
+    "/retention/due",
+    response_model=DryRunOut,
+    summary="Dry run: what the next sweep would erase in your covenant (changes nothing)",
+)
+def get_retention_due(
+    principal: PrivacyOfficer,
+    context: Context,
+    retention: Retention,
+    as_of: Annotated[date | None, Query(alias="asOf")] = None,
+) -> DryRunOut:
+    report = retention.sweep(context, dry_run=True, as_of=as_of, started_by=principal.actor)
+    mine = [item for item in report.items if item.covenant_id == principal.covenant_id]
+    return DryRunOut(
+        as_of=report.as_of,
+        due=len(mine),
+        on_hold=report.on_hold,
+        items=[
+            DueItemOut(
+                case_id=i.case_id,
+                rule_id=i.rule_id,
+                due_on=i.due_on,
+                key_scope=i.key_scope,
+                values=i.values,
+            )
+            for i in mine[:1000]
+        ],
+    )

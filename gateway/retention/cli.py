@@ -1,5 +1,152 @@
+"""``ketenpoort retention``: run the sweep (or a dry run) and show the rules."""
+
 from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
+    from gateway.retention.sweeper import SweepReport
+
 app = typer.Typer(no_args_is_help=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Data directory (SQLite file, keys). Default: KETENPOORT_DATA_DIR.",
+        envvar="KETENPOORT_DATA_DIR",
+    ),
+]
+
+
+@contextmanager
+def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[GatewayContext]:
+    from gateway.cli import load_settings
+    from gateway.context import build_context
+
+    # The command is the job: no background jobs in this process.
+    settings = load_settings(
+        data_dir,
+        retention_sweep_interval_seconds=0,
+        audit_checkpoint_interval_seconds=0,
+        retention_batch_size=batch_size,
+    )
+    context = build_context(settings)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def _summary(report: SweepReport) -> str:
+    verb = "would erase" if report.dry_run else "erased"
+    return (
+        f"{'Dry run' if report.dry_run else 'Run'} as of {report.as_of}: {verb} "
+        f"{report.due if report.dry_run else report.redacted} case(s); "
+        f"{report.on_hold} due but on legal hold; {report.seconds:.1f}s."
+    )
+
+
+@app.command("run")
+def run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report exactly what would be erased; change nothing.")
+    ] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Sweep as if today were this date (YYYY-MM-DD).")
+    ] = None,
+    show: Annotated[bool, typer.Option("--list", help="List every case with what goes.")] = False,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the report as JSON to this file.")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Cases per transaction.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Erase every case whose retention period ended: shred its data key, overwrite its
+    values with tombstones, write one audit entry per case. Safe to rerun after a crash."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from gateway.core.errors import GatewayError
+    from gateway.retention.wiring import retention_service
+
+    day = date.fromisoformat(as_of) if as_of else None
+    with _context(data_dir, batch_size) as context:
+        service = retention_service(context)
+        try:
+            if dry_run:
+                report = service.sweep(context, dry_run=True, as_of=day, started_by="cli")
+            else:
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    transient=not sys.stderr.isatty(),
+                ) as bar:
+                    task = bar.add_task("erasing", total=None)
+
+                    def progress(done: int, total: int) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    report = service.sweep(context, as_of=day, started_by="cli", progress=progress)
+        except GatewayError as exc:
+            typer.echo(f"retention run failed: {exc.detail}", err=True)
+            raise typer.Exit(code=1) from None
+    if show:
+        for item in report.items:
+            values = ", ".join(f"{t}: {n}" for t, n in sorted(item.values.items())) or "no rows"
+            typer.echo(
+                f"{item.case_id}  {item.rule_id}  due {item.due_on}  key {item.key_scope}  {values}"
+            )
+    typer.echo(_summary(report))
+    if json_out is not None:
+        json_out.write_text(json.dumps(_report_json(report), indent=2), encoding="utf-8")
+
+
+def _report_json(report: SweepReport) -> dict[str, object]:
+    return {
+        "runId": report.run_id,
+        "dryRun": report.dry_run,
+        "asOf": report.as_of.isoformat(),
+        "due": report.due,
+        "erased": report.redacted,
+        "onHold": report.on_hold,
+        "seconds": round(report.seconds, 3),
+        "items": [
+            {
+                "caseId": i.case_id,
+                "covenantId": i.covenant_id,
+                "ruleId": i.rule_id,
+                "dueOn": i.due_on.isoformat(),
+                "keyScope": i.key_scope,
+                "values": i.values,
+            }
+            for i in report.items
+        ],
+    }
+
+
+@app.command("rules")
+def rules(data_dir: DataDir = None) -> None:
+    """Show every covenant's retention rules (and the rules revision)."""
+    from gateway.cli import load_settings
+    from gateway.retention.rules import load_rules
+
+    settings = load_settings(data_dir)
+    loaded = load_rules(
+        settings.retention_dir, default_months=settings.retention_default_period_months
+    )
+    typer.echo(f"revision {loaded.revision}; default period {loaded.default_period.text()}")
+    for covenant_id, policy in sorted(loaded.policies.items()):
+        typer.echo(covenant_id)
+        for rule in policy.rules:
+            typer.echo(f"  {rule.id}: {rule.description}")

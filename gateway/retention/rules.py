@@ -1,0 +1,254 @@
+"""Retention rules as data, and the pure function that applies them to one case's facts.
+
+Modelled on the ZGW archiving model ("archiefnominatie", "brondatum", "afleidingswijze",
+"archiefactietermijn"): a rule covers a kind of case (``appliesTo``), derives one or more
+source dates in named ways (``terms[].sourceDate``), adds a period to each, combines them
+(``combine``) and names the events that restart the clock (``restartedBy``). The result is
+the *due date*: from that day on the case's dossier is erased (ZGW's "archiefactiedatum").
+
+Rules live in ``policies/retention/<covenant-id>.yaml``; nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
+
+from gateway.core.errors import ServiceUnavailable
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies" / "retention"
+
+#: The named ways to derive a source date ("afleidingswijze").
+SourceDateKind = Literal[
+    "mediation-ended",
+    "resident-moved-out",
+    "last-sanction-imposed",
+    "case-closed",
+    "recorded-date",
+]
+RestartEvent = Literal["report-about-same-resident"]
+
+
+class RetentionPolicyInvalid(ServiceUnavailable):
+    """A retention file does not validate: fail closed (no sweep runs on broken rules)."""
+
+    problem = "retention-policy-invalid"
+    title = "Retention policy invalid"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class Period(_Model):
+    years: int = Field(default=0, ge=0, le=100)
+    months: int = Field(default=0, ge=0, le=1200)
+    days: int = Field(default=0, ge=0, le=36500)
+
+    def after(self, start: date) -> date:
+        """``start`` plus this period; a month end clamps (31 Jan + 1 month = 28/29 Feb)."""
+        month_index = start.month - 1 + self.months + 12 * self.years
+        year, month = start.year + month_index // 12, month_index % 12 + 1
+        day = min(start.day, calendar.monthrange(year, month)[1])
+        return date(year, month, day) + timedelta(days=self.days)
+
+    def text(self) -> str:
+        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
+        words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+        return ", ".join(words) if words else "0 days"
+
+
+class Term(_Model):
+    source_date: SourceDateKind
+    #: For ``recorded-date``: which date recorded on the case (e.g. ``court-ruling``).
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,59}$")
+    #: ``default`` takes the configured default period (Utrecht states none).
+    period: Period | Literal["default"]
+
+    @model_validator(mode="after")
+    def _name_for_recorded(self) -> Term:
+        if (self.source_date == "recorded-date") != (self.name is not None):
+            raise ValueError("'name' is required for, and only for, sourceDate recorded-date")
+        return self
+
+
+class AppliesTo(_Model):
+    """Which cases a rule covers; an empty selector covers every case not matched before."""
+
+    mediation: Literal["solved", "failed", "none"] | None = None
+    sanctioned: bool | None = None
+    complexity: Literal["simple", "complex"] | None = None
+
+
+class RetentionRule(_Model):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,99}$")
+    description: str
+    source: str
+    applies_to: AppliesTo = Field(default_factory=AppliesTo)
+    terms: list[Term] = Field(min_length=1)
+    combine: Literal["earliest", "latest"] = "earliest"
+    restarted_by: list[RestartEvent] = Field(default_factory=list)
+
+
+class RetentionPolicy(_Model):
+    covenant: str
+    source: str
+    sanction_instruments: list[str] = Field(default_factory=list)
+    rules: list[RetentionRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RetentionPolicy:
+        ids = [rule.id for rule in self.rules]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rule ids must be unique within a covenant")
+        return self
+
+    def rule(self, rule_id: str) -> RetentionRule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+@dataclass(frozen=True)
+class RetentionRules:
+    """All covenants' retention policies plus the configured default period."""
+
+    policies: dict[str, RetentionPolicy]
+    default_period: Period
+    #: A hash of the rules and the default: cases computed under another revision are stale.
+    revision: str
+
+    def policy(self, covenant_id: str) -> RetentionPolicy | None:
+        return self.policies.get(covenant_id)
+
+
+def load_rules(directory: Path | None = None, *, default_months: int = 24) -> RetentionRules:
+    """Read every ``<covenant-id>.yaml`` in ``directory``; raise RetentionPolicyInvalid."""
+    directory = directory if directory is not None else POLICY_DIR
+    policies: dict[str, RetentionPolicy] = {}
+    digest = hashlib.sha256(f"default-months={default_months}".encode())
+    for path in sorted(directory.glob("*.yaml")):
+        raw = path.read_bytes()
+        digest.update(path.name.encode() + b"\0" + raw)
+        try:
+            policy = RetentionPolicy.model_validate(yaml.safe_load(raw))
+        except (ValidationError, yaml.YAMLError) as exc:
+            raise RetentionPolicyInvalid(f"{path.name}: {exc}") from None
+        if policy.covenant != path.stem:
+            raise RetentionPolicyInvalid(f"{path.name} names covenant '{policy.covenant}'.")
+        policies[policy.covenant] = policy
+    return RetentionRules(policies, Period(months=default_months), digest.hexdigest()[:16])
+
+
+# -- applying a rule ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about one case; dates are calendar dates (Amsterdam)."""
+
+    mediation_ended: date | None = None
+    #: ``solved`` when the mediation ended the nuisance, ``failed`` when it escalated.
+    mediation_outcome: str | None = None
+    last_sanction: date | None = None
+    moved_out: date | None = None
+    closed: date | None = None
+    complexity: str | None = None
+    #: Reports about the same resident (this case and the covenant's other cases).
+    resident_reports: Sequence[date] = ()
+    recorded: dict[str, date] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The retention state of a case: which rule, the due date (None: not yet known), why."""
+
+    rule_id: str | None
+    source_date: date | None
+    due_on: date | None
+    reason: str
+
+
+def select_rule(policy: RetentionPolicy, facts: CaseFacts) -> RetentionRule | None:
+    for rule in policy.rules:
+        if _covers(rule.applies_to, facts, policy):
+            return rule
+    return None
+
+
+def _covers(selector: AppliesTo, facts: CaseFacts, policy: RetentionPolicy) -> bool:
+    del policy
+    if selector.mediation is not None:
+        outcome = facts.mediation_outcome if facts.mediation_ended else None
+        if (outcome or "none") != selector.mediation:
+            return False
+    if selector.sanctioned is not None and (facts.last_sanction is not None) != selector.sanctioned:
+        return False
+    return selector.complexity is None or facts.complexity == selector.complexity
+
+
+def _source_date(term: Term, facts: CaseFacts) -> date | None:
+    match term.source_date:
+        case "mediation-ended":
+            return facts.mediation_ended
+        case "resident-moved-out":
+            return facts.moved_out
+        case "last-sanction-imposed":
+            return facts.last_sanction
+        case "case-closed":
+            return facts.closed
+        case "recorded-date":
+            return facts.recorded.get(term.name or "")
+
+
+def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdict:
+    """The due date of a case under its covenant's rules, with the reason in words."""
+    policy = rules.policy(covenant_id)
+    if policy is None:
+        return Verdict(None, None, None, f"No retention rules for covenant '{covenant_id}'; kept.")
+    rule = select_rule(policy, facts)
+    if rule is None:
+        return Verdict(None, None, None, "No retention rule covers this case; kept.")
+    candidates: list[tuple[date, date, str]] = []
+    waiting: list[str] = []
+    for term in rule.terms:
+        period = rules.default_period if term.period == "default" else term.period
+        start = _source_date(term, facts)
+        label = term.name if term.source_date == "recorded-date" and term.name else term.source_date
+        if start is None:
+            waiting.append(label)
+            continue
+        due = period.after(start)
+        why = f"{label} on {start.isoformat()} + {period.text()}"
+        if "report-about-same-resident" in rule.restarted_by:
+            start, due, why = _restart(start, due, period, facts.resident_reports, why)
+        candidates.append((due, start, why))
+    if not candidates:
+        return Verdict(
+            rule.id, None, None, f"{rule.id}: kept until {' / '.join(waiting)} is known."
+        )
+    pick = min if rule.combine == "earliest" else max
+    due, start, why = pick(candidates)
+    note = f"; not yet known: {', '.join(waiting)}" if waiting else ""
+    return Verdict(rule.id, start, due, f"{rule.id}: {why} = due {due.isoformat()}{note}.")
+
+
+def _restart(
+    start: date, due: date, period: Period, reports: Sequence[date], why: str
+) -> tuple[date, date, str]:
+    """R §3.4: a new report about the same resident *within* the term starts it again from
+    that report. A report on or after the due date comes too late: the term had ended."""
+    for report in sorted(reports):
+        if start < report < due:
+            start, due = report, period.after(report)
+            why = f"restarted by a new report on {report.isoformat()} + {period.text()}"
+    return start, due, why

@@ -1,0 +1,77 @@
+"""API schemas of the retention domain (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field
+
+from gateway.core.schemas import ApiModel
+
+
+class LegalHoldOut(ApiModel):
+    id: str
+    reason: str
+    set_at: datetime
+    set_by: str
+    lifted_at: datetime | None = None
+    lifted_by: str | None = None
+    lift_reason: str | None = None
+
+
+class RetentionStateOut(ApiModel):
+    case_id: str
+    covenant_id: str
+    status: Literal["retained", "due", "on-hold", "erased"]
+    rule_id: str | None
+    source_date: date | None
+    due_on: date | None = Field(description="From this day on the dossier is erased.")
+    reason: str = Field(description="Why: the rule, the source date and the period.")
+    legal_hold: LegalHoldOut | None = None
+    erased_at: datetime | None = None
+
+
+class FactIn(ApiModel):
+    kind: Literal["resident-moved-out", "recorded-date", "mediation-ended", "case-closed"]
+    occurred_on: date
+    detail: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9-]{0,59}$",
+        description="'solved'/'failed' for mediation-ended; the date's name for recorded-date.",
+    )
+
+
+class LegalHoldIn(ApiModel):
+    reason: str = Field(
+        min_length=3, max_length=500, description="E.g. 'court procedure'; no personal data."
+    )
+
+
+class RuleOut(ApiModel):
+    id: str
+    description: str
+    source: str
+    restarted_by: list[str]
+    terms: list[str]
+
+
+class RulesOut(ApiModel):
+    covenant_id: str
+    revision: str
+    rules: list[RuleOut]
+
+
+class DueItemOut(ApiModel):
+    case_id: str
+    rule_id: str
+    due_on: date
+    key_scope: str
+    values: dict[str, int] = Field(description="Rows per table whose values would be erased.")
+
+
+class DryRunOut(ApiModel):
+    as_of: date
+    due: int
+    on_hold: int
+    items: list[DueItemOut] = Field(description="At most 1000; the CLI lists all.")

@@ -1,0 +1,389 @@
+"""The retention register: cases, their dated facts, verdicts, legal holds and erasures.
+
+Service functions take a session (the caller's transaction) and plain values; they never
+commit. Verdicts are recomputed whenever a fact changes (for the case and for every case
+about the same resident, since a report about them restarts their clock) and lazily when
+the rules revision changes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
+from gateway.core.errors import Unprocessable
+from gateway.crypto import case_scope
+from gateway.db import utcnow
+from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
+from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
+from gateway.retention.rules import CaseFacts, RetentionRules, Verdict, evaluate
+
+#: Dates are the covenant's calendar dates: a timestamp becomes a date in Amsterdam.
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+FACT_KINDS = frozenset(
+    {
+        "mediation-ended",
+        "sanction-imposed",
+        "resident-moved-out",
+        "case-closed",
+        "report-received",
+        "recorded-date",
+    }
+)
+MEDIATION_OUTCOMES = frozenset({"solved", "failed"})
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+@dataclass(frozen=True)
+class Erasure:
+    case_id: str
+    rule_id: str
+    erased_at: datetime
+
+
+# -- the register ------------------------------------------------------------------------
+
+
+def register_case(
+    *,
+    session: Session,
+    case_id: str,
+    covenant_id: str,
+    resident_key: str | None = None,
+    complexity: str | None = None,
+) -> RetentionCase:
+    """Put a case under retention (idempotent); its verdict is computed on first use."""
+    row = session.get(RetentionCase, case_id)
+    if row is None:
+        row = RetentionCase(
+            case_id=case_id,
+            covenant_id=covenant_id,
+            scope=case_scope(case_id),
+            resident_key=resident_key,
+            complexity=complexity,
+            reason="",
+            rules_revision="",
+            stale=True,
+        )
+        session.add(row)
+        session.flush()
+        return row
+    if row.erased_at is None and (resident_key, complexity) != (row.resident_key, row.complexity):
+        row.resident_key = resident_key or row.resident_key
+        row.complexity = complexity or row.complexity
+        row.stale = True
+    return row
+
+
+def _case(session: Session, case_id: str) -> RetentionCase:
+    row = session.get(RetentionCase, case_id)
+    if row is None:
+        raise RetentionCaseNotFound("No case with this id is under retention.")
+    return row
+
+
+def record_fact(
+    *,
+    session: Session,
+    rules: RetentionRules,
+    case_id: str,
+    kind: str,
+    occurred_on: date,
+    recorded_by: str,
+    detail: str | None = None,
+    source_ref: str | None = None,
+) -> Verdict:
+    """Record a dated event on a case (e.g. the resident moved out) and return the new
+    verdict. Facts on an erased case are refused: there is nothing left to keep."""
+    if kind not in FACT_KINDS:
+        raise Unprocessable(f"Unknown fact kind '{kind}'.")
+    if kind == "mediation-ended" and detail not in MEDIATION_OUTCOMES:
+        raise Unprocessable("A mediation-ended fact needs detail 'solved' or 'failed'.")
+    if kind == "recorded-date" and not detail:
+        raise Unprocessable("A recorded-date fact needs the date's name as detail.")
+    row = _case(session, case_id)
+    if row.erased_at is not None:
+        assert row.erased_rule_id is not None
+        raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
+    session.add(
+        RetentionFact(
+            case_id=case_id,
+            kind=kind,
+            occurred_on=occurred_on,
+            detail=detail,
+            source_ref=source_ref,
+            recorded_at=utcnow(),
+            recorded_by=recorded_by,
+        )
+    )
+    session.flush()
+    mark_stale(session, [row])
+    return refresh_cases(session=session, rules=rules, case_ids=[case_id])[case_id]
+
+
+def mark_stale(session: Session, rows: Iterable[RetentionCase]) -> None:
+    """The case and, for a report, every case about the same resident must be recomputed."""
+    keys = {row.resident_key for row in rows if row.resident_key}
+    ids = [row.case_id for row in rows]
+    session.execute(
+        update(RetentionCase)
+        .where(RetentionCase.case_id.in_(ids))
+        .values(stale=True)
+        .execution_options(synchronize_session=False)
+    )
+    if keys:
+        session.execute(
+            update(RetentionCase)
+            .where(RetentionCase.resident_key.in_(keys), RetentionCase.erased_at.is_(None))
+            .values(stale=True)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# -- computing verdicts ------------------------------------------------------------------
+
+
+def _facts_for(
+    session: Session, rules: RetentionRules, rows: Sequence[RetentionCase]
+) -> dict[str, CaseFacts]:
+    ids = [row.case_id for row in rows]
+    by_case: dict[str, list[RetentionFact]] = defaultdict(list)
+    for fact in session.scalars(select(RetentionFact).where(RetentionFact.case_id.in_(ids))):
+        by_case[fact.case_id].append(fact)
+    reports = _resident_reports(session, rows)
+    result: dict[str, CaseFacts] = {}
+    for row in rows:
+        policy = rules.policy(row.covenant_id)
+        sanctions = set(policy.sanction_instruments) if policy else set()
+        facts = by_case.get(row.case_id, [])
+        mediation = max(
+            (f for f in facts if f.kind == "mediation-ended"),
+            key=lambda f: f.occurred_on,
+            default=None,
+        )
+        own_reports = [f.occurred_on for f in facts if f.kind == "report-received"]
+        result[row.case_id] = CaseFacts(
+            mediation_ended=mediation.occurred_on if mediation else None,
+            mediation_outcome=mediation.detail if mediation else None,
+            last_sanction=_latest(
+                f for f in facts if f.kind == "sanction-imposed" and f.detail in sanctions
+            ),
+            moved_out=_latest(f for f in facts if f.kind == "resident-moved-out"),
+            closed=_latest(f for f in facts if f.kind == "case-closed"),
+            complexity=row.complexity,
+            resident_reports=sorted(set(own_reports) | reports.get(row.resident_key or "", set())),
+            recorded={
+                f.detail: f.occurred_on
+                for f in sorted(facts, key=lambda f: f.occurred_on)
+                if f.kind == "recorded-date" and f.detail
+            },
+        )
+    return result
+
+
+def _latest(facts: Iterable[RetentionFact]) -> date | None:
+    return max((f.occurred_on for f in facts), default=None)
+
+
+def _resident_reports(session: Session, rows: Sequence[RetentionCase]) -> dict[str, set[date]]:
+    """Reports about the same resident in any case of the same covenant (R §3.4: "geen
+    nieuwe overlastmelding over dezelfde bewoner")."""
+    keys = {(row.covenant_id, row.resident_key) for row in rows if row.resident_key}
+    if not keys:
+        return {}
+    found: dict[str, set[date]] = defaultdict(set)
+    statement = (
+        select(RetentionCase.covenant_id, RetentionCase.resident_key, RetentionFact.occurred_on)
+        .join(RetentionFact, RetentionFact.case_id == RetentionCase.case_id)
+        .where(
+            RetentionCase.resident_key.in_({key for _, key in keys}),
+            RetentionFact.kind == "report-received",
+        )
+    )
+    for covenant_id, resident_key, occurred_on in session.execute(statement):
+        if resident_key is not None and (covenant_id, resident_key) in keys:
+            found[resident_key].add(occurred_on)
+    return found
+
+
+def refresh_cases(
+    *, session: Session, rules: RetentionRules, case_ids: Sequence[str]
+) -> dict[str, Verdict]:
+    """Recompute and store the verdicts of ``case_ids`` (erased cases keep theirs)."""
+    rows = list(
+        session.scalars(
+            select(RetentionCase).where(
+                RetentionCase.case_id.in_(case_ids), RetentionCase.erased_at.is_(None)
+            )
+        )
+    )
+    facts = _facts_for(session, rules, rows)
+    now = utcnow()
+    verdicts: dict[str, Verdict] = {}
+    for row in rows:
+        verdict = evaluate(rules, row.covenant_id, facts[row.case_id])
+        row.rule_id, row.source_date, row.due_on = (
+            verdict.rule_id,
+            verdict.source_date,
+            verdict.due_on,
+        )
+        row.reason = verdict.reason[:500]
+        row.rules_revision, row.stale, row.computed_at = rules.revision, False, now
+        verdicts[row.case_id] = verdict
+    session.flush()
+    return verdicts
+
+
+def stale_case_ids(session: Session, rules: RetentionRules, *, limit: int) -> list[str]:
+    statement = (
+        select(RetentionCase.case_id)
+        .where(
+            RetentionCase.erased_at.is_(None),
+            (RetentionCase.stale.is_(True)) | (RetentionCase.rules_revision != rules.revision),
+        )
+        .order_by(RetentionCase.case_id)
+        .limit(limit)
+    )
+    return list(session.scalars(statement))
+
+
+# -- reading the state -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionState:
+    case_id: str
+    covenant_id: str
+    status: str  # retained | due | on-hold | erased
+    rule_id: str | None
+    source_date: date | None
+    due_on: date | None
+    reason: str
+    hold: RetentionHold | None
+    erased_at: datetime | None
+
+
+def retention_state(
+    *, session: Session, rules: RetentionRules, case_id: str, today: date | None = None
+) -> RetentionState:
+    row = _case(session, case_id)
+    if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
+        refresh_cases(session=session, rules=rules, case_ids=[case_id])
+    hold = active_hold(session, case_id)
+    today = today or local_date(utcnow())
+    if row.erased_at is not None:
+        status = "erased"
+        reason = f"Erased under rule {row.erased_rule_id} on {local_date(row.erased_at)}."
+    else:
+        due = row.due_on is not None and row.due_on <= today
+        status = "on-hold" if hold is not None else ("due" if due else "retained")
+        reason = row.reason
+    return RetentionState(
+        case_id=row.case_id,
+        covenant_id=row.covenant_id,
+        status=status,
+        rule_id=row.erased_rule_id or row.rule_id,
+        source_date=row.source_date,
+        due_on=row.due_on,
+        reason=reason,
+        hold=hold,
+        erased_at=row.erased_at,
+    )
+
+
+def erasure_of(*, session: Session, case_id: str) -> Erasure | None:
+    """How a case was erased, or None. Other domains call this before reading case data."""
+    row = session.execute(
+        select(RetentionCase.erased_rule_id, RetentionCase.erased_at).where(
+            RetentionCase.case_id == case_id
+        )
+    ).one_or_none()
+    if row is None or row.erased_at is None:
+        return None
+    return Erasure(case_id=case_id, rule_id=row.erased_rule_id or "", erased_at=row.erased_at)
+
+
+def ensure_not_erased(*, session: Session, case_id: str) -> None:
+    """Raise CaseErased (410: "erased under rule X on date") for an erased case."""
+    erasure = erasure_of(session=session, case_id=case_id)
+    if erasure is not None:
+        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+
+
+# -- legal holds -------------------------------------------------------------------------
+
+
+def active_hold(session: Session, case_id: str) -> RetentionHold | None:
+    return session.scalars(
+        select(RetentionHold).where(
+            RetentionHold.case_id == case_id, RetentionHold.lifted_at.is_(None)
+        )
+    ).first()
+
+
+def _hold_entry(
+    activity: str, covenant_id: str, case_id: str, actor: Actor, hold_id: str
+) -> AuditEntry:
+    now = utcnow()
+    return AuditEntry(
+        activity=activity,
+        outcome="recorded",
+        started_at=now,
+        ended_at=now,
+        processing=ProcessingActivity(covenant_id=covenant_id, purpose="retention"),
+        case_id=case_id,
+        requester=actor,
+        # The hold's free-text reason stays out of the log: it may name people.
+        attributes={"hold-id": hold_id},
+    )
+
+
+def set_legal_hold(
+    *, session: Session, audit: AuditLog, case_id: str, reason: str, actor: Actor, set_by: str
+) -> RetentionHold:
+    """Suspend redaction of a case (e.g. a court procedure); audited."""
+    row = _case(session, case_id)
+    if row.erased_at is not None:
+        assert row.erased_rule_id is not None
+        raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
+    if active_hold(session, case_id) is not None:
+        raise LegalHoldConflict("This case already has an active legal hold.")
+    hold = RetentionHold(
+        id=str(uuid.uuid4()), case_id=case_id, reason=reason, set_at=utcnow(), set_by=set_by
+    )
+    session.add(hold)
+    session.flush()
+    audit.append(
+        session=session,
+        entry=_hold_entry("legal-hold-set", row.covenant_id, case_id, actor, hold.id),
+    )
+    return hold
+
+
+def lift_legal_hold(
+    *, session: Session, audit: AuditLog, case_id: str, reason: str, actor: Actor, lifted_by: str
+) -> RetentionHold:
+    """End the active legal hold; audited. A case past its due date is redacted next run."""
+    row = _case(session, case_id)
+    hold = active_hold(session, case_id)
+    if hold is None:
+        raise LegalHoldConflict("This case has no active legal hold.")
+    hold.lifted_at, hold.lifted_by, hold.lift_reason = utcnow(), lifted_by, reason
+    session.flush()
+    audit.append(
+        session=session,
+        entry=_hold_entry("legal-hold-lifted", row.covenant_id, case_id, actor, hold.id),
+    )
+    return hold

@@ -1,0 +1,391 @@
+"""The retention sweep: find what is due, shred its data keys, overwrite its values with
+tombstones, record one audit entry per erased case.
+
+Set-based: a batch of cases is erased with a handful of statements (``... WHERE case_id IN
+(...)``), never one ORM round trip per row. Each batch is one transaction that holds whole
+cases, so a crash at any point leaves every case either untouched or fully erased (with its
+tombstone and its audit entry); the next run continues with what is still due, and a case
+is erased exactly once because the batch only takes cases whose ``erased_at`` is NULL.
+A dry run does the same reads inside a transaction that is rolled back: it reports exactly
+what a real run would remove and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import exists, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import RETENTION_REDACTION, AuditEntry, AuditLog, ProcessingActivity
+from gateway.crypto import DataKeyStore
+from gateway.crypto.models import DataKey
+from gateway.db import transaction, utcnow
+from gateway.retention.casefacts import sync_from_cases
+from gateway.retention.lock import SweepLock
+from gateway.retention.models import (
+    RetentionCase,
+    RetentionHold,
+    RetentionRun,
+    RetentionTombstone,
+)
+from gateway.retention.rules import RetentionRules
+from gateway.retention.service import local_date, refresh_cases, stale_case_ids
+from gateway.retention.targets import RedactionTarget, discover_targets, tombstone_value
+
+log = logging.getLogger("ketenpoort.retention")
+
+Progress = Callable[[int, int], None]
+#: Called inside each batch's transaction after its writes (tests inject crashes here).
+FaultHook = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class DueCase:
+    case_id: str
+    covenant_id: str
+    scope: str
+    rule_id: str
+    due_on: date
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    """One case a run erases (or, in a dry run, would erase), and what goes with it."""
+
+    case_id: str
+    covenant_id: str
+    rule_id: str
+    due_on: date
+    key_scope: str
+    values: dict[str, int]
+
+
+@dataclass
+class SweepReport:
+    run_id: str
+    dry_run: bool
+    as_of: date
+    due: int = 0
+    redacted: int = 0
+    on_hold: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    items: list[SweepItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SweepOptions:
+    as_of: date | None = None
+    dry_run: bool = False
+    batch_size: int = 500
+    started_by: str = "system"
+    sync_cases: bool = True
+    collect_items: bool = True
+    lock_lease_seconds: float = 900.0
+
+
+def run_sweep(
+    *,
+    session_factory: sessionmaker[Session],
+    rules: RetentionRules,
+    audit: AuditLog | None,
+    keys: DataKeyStore | None,
+    options: SweepOptions,
+    progress: Progress | None = None,
+    fault: FaultHook | None = None,
+) -> SweepReport:
+    """Run one sweep (see the module docstring). Raises SweepAlreadyRunning when another
+    process holds the lock; a real run without an audit log refuses (fail closed)."""
+    started = time.perf_counter()
+    as_of = options.as_of or local_date(utcnow())
+    report = SweepReport(run_id=str(uuid.uuid4()), dry_run=options.dry_run, as_of=as_of)
+    if options.dry_run:
+        _dry_run(session_factory, rules, options, report)
+    else:
+        if audit is None:
+            from audit import AuditUnavailable
+
+            raise AuditUnavailable("No audit log: nothing is erased without its audit entry.")
+        engine = session_factory.kw["bind"]
+        lock = SweepLock(engine, lease_seconds=options.lock_lease_seconds)
+        with lock.held():
+            _real_run(session_factory, rules, audit, keys, options, report, lock, progress, fault)
+        _flush_sqlite_wal(session_factory)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare(session: Session, rules: RetentionRules, options: SweepOptions) -> None:
+    if options.sync_cases:
+        sync_from_cases(session=session, rules=rules)
+    while ids := stale_case_ids(session, rules, limit=options.batch_size):
+        refresh_cases(session=session, rules=rules, case_ids=ids)
+
+
+def _dry_run(
+    factory: sessionmaker[Session],
+    rules: RetentionRules,
+    options: SweepOptions,
+    report: SweepReport,
+) -> None:
+    session = factory()
+    try:
+        _prepare(session, rules, options)
+        report.due, report.on_hold = _count_due(session, rules, report.as_of)
+        targets = discover_targets(session.connection())
+        last = ""
+        while batch := _next_batch(session, rules, report.as_of, last, options.batch_size):
+            counts = _value_counts(session, targets, [c.case_id for c in batch])
+            report.items.extend(_item(case, counts.get(case.case_id, {})) for case in batch)
+            last = batch[-1].case_id
+    finally:
+        session.rollback()  # a dry run changes nothing, not even the register's verdicts
+        session.close()
+
+
+def _real_run(
+    factory: sessionmaker[Session],
+    rules: RetentionRules,
+    audit: AuditLog,
+    keys: DataKeyStore | None,
+    options: SweepOptions,
+    report: SweepReport,
+    lock: SweepLock,
+    progress: Progress | None,
+    fault: FaultHook | None,
+) -> None:
+    with transaction(factory) as session:
+        session.add(
+            RetentionRun(
+                id=report.run_id,
+                started_at=utcnow(),
+                dry_run=False,
+                as_of=report.as_of,
+                redacted=0,
+                status="running",
+                started_by=options.started_by,
+            )
+        )
+        if options.sync_cases:
+            sync_from_cases(session=session, rules=rules)
+    while True:
+        with transaction(factory) as session:
+            ids = stale_case_ids(session, rules, limit=options.batch_size)
+            if not ids:
+                break
+            refresh_cases(session=session, rules=rules, case_ids=ids)
+    with transaction(factory) as session:
+        report.due, report.on_hold = _count_due(session, rules, report.as_of)
+        targets = discover_targets(session.connection())
+    if progress is not None:
+        progress(0, report.due)
+    last = ""
+    while True:
+        with transaction(factory) as session:
+            batch = _next_batch(session, rules, report.as_of, last, options.batch_size)
+            if not batch:
+                break
+            items = _erase_batch(session, audit, targets, batch, report.run_id)
+            if fault is not None:
+                fault(report.batches + 1)
+        report.batches += 1
+        report.redacted += len(batch)
+        if options.collect_items:
+            report.items.extend(items)
+        if keys is not None:
+            for case in batch:
+                keys.forget(scope=case.scope)
+        last = batch[-1].case_id
+        lock.renew()
+        if progress is not None:
+            progress(report.redacted, report.due)
+    with transaction(factory) as session:
+        session.execute(
+            update(RetentionRun)
+            .where(RetentionRun.id == report.run_id)
+            .values(finished_at=utcnow(), redacted=report.redacted, status="finished")
+        )
+    log.info("retention sweep %s erased %s cases", report.run_id, report.redacted)
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def _held() -> Any:
+    return exists().where(
+        RetentionHold.case_id == RetentionCase.case_id, RetentionHold.lifted_at.is_(None)
+    )
+
+
+def _due_filter(rules: RetentionRules, as_of: date) -> list[Any]:
+    # A stale verdict is never acted on: a new fact may have moved the due date.
+    return [
+        RetentionCase.erased_at.is_(None),
+        RetentionCase.due_on.is_not(None),
+        RetentionCase.due_on <= as_of,
+        RetentionCase.stale.is_(False),
+        RetentionCase.rules_revision == rules.revision,
+        RetentionCase.rule_id.is_not(None),
+    ]
+
+
+def _count_due(session: Session, rules: RetentionRules, as_of: date) -> tuple[int, int]:
+    base = select(func.count()).select_from(RetentionCase).where(*_due_filter(rules, as_of))
+    due = int(session.execute(base.where(~_held())).scalar_one())
+    held = int(session.execute(base.where(_held())).scalar_one())
+    return due, held
+
+
+def _next_batch(
+    session: Session, rules: RetentionRules, as_of: date, after: str, size: int
+) -> list[DueCase]:
+    rows = session.execute(
+        select(
+            RetentionCase.case_id,
+            RetentionCase.covenant_id,
+            RetentionCase.scope,
+            RetentionCase.rule_id,
+            RetentionCase.due_on,
+        )
+        .where(*_due_filter(rules, as_of), ~_held(), RetentionCase.case_id > after)
+        .order_by(RetentionCase.case_id)
+        .limit(size)
+    ).all()
+    return [DueCase(r.case_id, r.covenant_id, r.scope, r.rule_id, r.due_on) for r in rows]
+
+
+def _value_counts(
+    session: Session, targets: list[RedactionTarget], ids: list[str]
+) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for target in targets:
+        statement = select(target.key, func.count()).where(target.key.in_(ids)).group_by(target.key)
+        for case_id, count in session.execute(statement):
+            counts[case_id][target.name] = int(count)
+    return counts
+
+
+def _item(case: DueCase, values: dict[str, int]) -> SweepItem:
+    return SweepItem(case.case_id, case.covenant_id, case.rule_id, case.due_on, case.scope, values)
+
+
+# -- erasing one batch -------------------------------------------------------------------
+
+
+def _erase_batch(
+    session: Session,
+    audit: AuditLog,
+    targets: list[RedactionTarget],
+    batch: list[DueCase],
+    run_id: str,
+) -> list[SweepItem]:
+    now = utcnow()
+    ids = [case.case_id for case in batch]
+    if session.get_bind().dialect.name == "sqlite":
+        # Freed pages are zeroed, so the old wrapped keys do not linger in the file.
+        session.execute(text("PRAGMA secure_delete=ON"))
+    counts = _value_counts(session, targets, ids)
+    _shred_keys(session, batch, now)
+    for target in targets:
+        values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
+        values.update({c.name: None for c in target.indexes})
+        session.execute(update(target.table).where(target.key.in_(ids)).values(values))
+    items = [_item(case, counts.get(case.case_id, {})) for case in batch]
+    session.execute(
+        insert(RetentionTombstone),
+        [
+            {
+                "case_id": item.case_id,
+                "covenant_id": item.covenant_id,
+                "rule_id": item.rule_id,
+                "due_on": item.due_on,
+                "erased_at": now,
+                "run_id": run_id,
+                "removed": {"keyScope": item.key_scope, "values": item.values},
+            }
+            for item in items
+        ],
+    )
+    session.execute(
+        update(RetentionCase)
+        .where(RetentionCase.case_id.in_(ids), RetentionCase.erased_at.is_(None))
+        .values(
+            erased_at=now,
+            erased_rule_id=RetentionCase.rule_id,
+            erased_run_id=run_id,
+            resident_key=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # Last: the append holds the audit log's lock until this transaction commits.
+    audit.append_many(session=session, entries=[_entry(item, run_id, now) for item in items])
+    return items
+
+
+def _shred_keys(session: Session, batch: list[DueCase], now: datetime) -> None:
+    """Bulk form of gateway.crypto.shred_scope: the same end state (wrapped key NULL, when
+    and why recorded; a tombstone key for a scope that never had one, so nothing can be
+    stored under it later), in two statements per batch instead of two per case."""
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for case in batch:
+        by_reason[f"retention rule {case.rule_id}"].append(case.scope)
+    rows = [
+        {
+            "scope": scope,
+            "kek_version": 0,
+            "wrapped_key": None,
+            "shredded_at": now,
+            "shred_reason": reason,
+            "created_at": now,
+        }
+        for reason, scopes in by_reason.items()
+        for scope in scopes
+    ]
+    dialect = session.get_bind().dialect.name
+    ins = postgresql.insert(DataKey) if dialect == "postgresql" else sqlite.insert(DataKey)
+    session.execute(ins.on_conflict_do_nothing(index_elements=["scope"]), rows)
+    for reason, scopes in by_reason.items():
+        session.execute(
+            update(DataKey)
+            .where(DataKey.scope.in_(scopes), DataKey.wrapped_key.is_not(None))
+            .values(wrapped_key=None, shredded_at=now, shred_reason=reason)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _entry(item: SweepItem, run_id: str, now: datetime) -> AuditEntry:
+    return AuditEntry(
+        activity=RETENTION_REDACTION,
+        outcome="recorded",
+        started_at=now,
+        ended_at=now,
+        processing=ProcessingActivity(
+            covenant_id=item.covenant_id, clause_ids=(item.rule_id,), purpose="retention"
+        ),
+        case_id=item.case_id,
+        attributes={
+            "rule": item.rule_id,
+            "due-on": item.due_on.isoformat(),
+            "run": run_id,
+            "key-scope": item.key_scope,
+            "values": sum(item.values.values()),
+        },
+    )
+
+
+def _flush_sqlite_wal(factory: sessionmaker[Session]) -> None:
+    """Move the erased pages out of the write-ahead log into the (zeroed) database file."""
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

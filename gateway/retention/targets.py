@@ -1,0 +1,88 @@
+"""Which stored values belong to a case's dossier, and the SQL that overwrites them.
+
+Shredding the case's data key already makes every value under it unreadable. The sweeper
+also overwrites the ciphertexts (defence in depth: nothing of the dossier stays in the live
+tables) and clears blind indexes, which would otherwise still link the erased case to the
+resident. Targets are found from the ORM metadata, so a column another domain adds is
+covered without a change here: any table with a ``case_id`` column (or ``case_file``
+itself), its ``*_sealed`` / ``info={"encrypted": True}`` columns, and its ``*_index`` /
+``info={"blind_index": True}`` columns. The audit log and retention's own tables are never
+touched: the audit log holds no personal data and must keep verifying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, LargeBinary, Table, case, cast, func, inspect, literal
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+#: FieldCipher frames start with a format byte and the data key id (9 bytes). An erased
+#: value keeps that header followed by zeros, so FieldCipher.decrypt still finds the
+#: (shredded) data key and answers Erased instead of failing on a malformed value.
+HEADER_BYTES = 9
+ZERO_BODY = bytes(12 + 16)
+EXCLUDED_PREFIXES = ("retention_", "audit_", "crypto_")
+
+
+@dataclass(frozen=True)
+class RedactionTarget:
+    table: Table
+    key: Column[Any]
+    sealed: tuple[Column[Any], ...]
+    indexes: tuple[Column[Any], ...]
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+
+def _is_sealed(column: Column[Any]) -> bool:
+    return bool(column.info.get("encrypted")) or (
+        column.name.endswith("_sealed") and isinstance(column.type, LargeBinary)
+    )
+
+
+def _is_index(column: Column[Any]) -> bool:
+    return bool(column.info.get("blind_index")) or (
+        column.name.endswith("_index") and column.nullable is True
+    )
+
+
+def discover_targets(connection: Connection) -> list[RedactionTarget]:
+    """Targets among the gateway's models whose tables exist in this database."""
+    import gateway.models  # noqa: F401 - registers every domain's tables on Base.metadata
+    from gateway.db import Base
+
+    existing = set(inspect(connection).get_table_names())
+    targets: list[RedactionTarget] = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in existing or table.name.startswith(EXCLUDED_PREFIXES):
+            continue
+        if table.name == "case_file":
+            key = table.c.id
+        elif "case_id" in table.c:
+            key = table.c.case_id
+        else:
+            continue
+        sealed = tuple(c for c in table.c if _is_sealed(c))
+        indexes = tuple(c for c in table.c if _is_index(c) and c is not key)
+        if sealed or indexes:
+            targets.append(RedactionTarget(table, key, sealed, indexes))
+    return targets
+
+
+def tombstone_value(column: Column[Any]) -> ColumnElement[Any]:
+    """Header kept, body zeroed; NULL stays NULL; a value too short for a header becomes
+    empty (or NULL where allowed)."""
+    header = func.substr(column, 1, HEADER_BYTES)
+    # SQLite's || yields text: cast back, or the column would hold a string.
+    erased = cast(header.op("||")(literal(ZERO_BODY, LargeBinary)), LargeBinary)
+    short: Any = None if column.nullable else literal(b"", LargeBinary)
+    return case(
+        (column.is_(None), None),
+        (func.length(column) >= HEADER_BYTES, erased),
+        else_=short,
+    )

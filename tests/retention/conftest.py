@@ -1,0 +1,167 @@
+"""Builders for retention tests: cases with sealed values, dated facts, and checks on the
+audit log. Cases are written straight into the cases domain's tables (its service is not
+what these tests are about); values are sealed with the real field cipher."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from audit.models import AuditRecord
+from gateway.config import Settings
+from gateway.cases.models import CaseFile, CasePerson, CaseReport, CaseTeamMember, Dwelling
+from gateway.context import GatewayContext
+from gateway.crypto import case_scope
+from gateway.crypto.wiring import crypto_services
+from gateway.db import transaction
+from gateway.retention import register_case
+from gateway.retention.service import record_fact
+from gateway.retention.wiring import retention_service
+
+RIJSWIJK = "rijswijk-woonoverlast"
+UTRECHT = "utrecht-extreme-woonoverlast"
+MUNICIPALITY = "gemeente-rijswijk"
+
+
+@dataclass
+class SeededCase:
+    case_id: str
+    report_ids: list[str] = field(default_factory=list)
+    ciphertexts: list[bytes] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
+
+
+def seed_case(
+    context: GatewayContext,
+    *,
+    covenant_id: str = RIJSWIJK,
+    canary: str | None = None,
+    resident: str | None = None,
+    facts: list[tuple[str, date, str | None]] = (),  # type: ignore[assignment]
+) -> SeededCase:
+    """A case with one sealed report (holding ``canary``), a causer, a team, and ``facts``."""
+    fields = crypto_services(context).fields
+    case_id = str(uuid.uuid4())
+    seeded = SeededCase(case_id)
+    with transaction(context.session_factory) as session:
+        dwelling = Dwelling(
+            id=str(uuid.uuid4()), covenant_id=covenant_id, address_index=uuid.uuid4().hex,
+            ownership="corporation", corporation_id=None, district="Centrum", created_at=_now(),
+        )
+        session.add(dwelling)
+        scope = case_scope(case_id)
+        address = fields.encrypt(
+            session=session, scope=scope, table="case_file", record_id=case_id,
+            field="address", plaintext="Teststraat 1",
+        )
+        session.add(
+            CaseFile(
+                id=case_id, reference=f"R-{uuid.uuid4().hex[:10]}", covenant_id=covenant_id,
+                dwelling_id=dwelling.id, district="Centrum", address_sealed=address,
+                state="intake", state_entered_at=_now(), opened_at=_now(),
+                first_report_at=_now(), lead_partner_id=MUNICIPALITY,
+            )
+        )
+        session.flush()
+        session.add(
+            CaseTeamMember(case_id=case_id, partner_id=MUNICIPALITY, added_at=_now(), added_by="t")
+        )
+        report_id = str(uuid.uuid4())
+        sealed = fields.encrypt(
+            session=session, scope=scope, table="case_report", record_id=report_id,
+            field="description", plaintext=canary or "geluidsoverlast",
+        )
+        session.add(
+            CaseReport(
+                id=report_id, case_id=case_id, source_partner_id=MUNICIPALITY, channel="form",
+                received_at=_now(), registered_at=_now(), description_sealed=sealed,
+            )
+        )
+        seeded.report_ids.append(report_id)
+        seeded.ciphertexts.extend([address, sealed])
+        session.add(
+            CasePerson(
+                id=str(uuid.uuid4()), case_id=case_id, role="causer",
+                identifier_index=resident, identifier_sealed=None, name_sealed=None,
+            )
+        )
+        register_case(
+            session=session, case_id=case_id, covenant_id=covenant_id, resident_key=resident
+        )
+    for kind, on, detail in facts:
+        add_fact(context, case_id, kind, on, detail)
+    return seeded
+
+
+def add_fact(
+    context: GatewayContext, case_id: str, kind: str, on: date, detail: str | None = None
+) -> None:
+    rules = retention_service(context).rules
+    with transaction(context.session_factory) as session:
+        record_fact(
+            session=session, rules=rules, case_id=case_id, kind=kind, occurred_on=on,
+            detail=detail, recorded_by="test",
+        )
+
+
+def redaction_entries(session: Session, case_id: str | None = None) -> int:
+    statement = select(func.count()).select_from(AuditRecord).where(
+        AuditRecord.activity == "retention-redaction"
+    )
+    if case_id is not None:
+        statement = statement.where(AuditRecord.case_id == case_id)
+    return int(session.execute(statement).scalar_one())
+
+
+def audit_verifies(context: GatewayContext) -> bool:
+    from audit.export import db_checkpoints, db_entries, db_head_size
+    from audit.keys import load_public_key
+    from audit.service import audit_log
+    from audit.verify import verify_log
+    from audit.wiring import key_dir
+
+    audit_log(context).sign_checkpoint(context.session_factory)
+    with context.session_factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    result = verify_log(
+        db_entries(context.session_factory),
+        checkpoints,
+        [load_public_key(key_dir(context.settings))],
+        expected_size=size,
+    )
+    return result.ok and result.verified_tree_size == size
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """As the shared fixture, without background jobs: tests call the sweep directly."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        demo_mode=True,
+        auto_migrate=False,
+        retention_sweep_interval_seconds=0,
+        audit_checkpoint_interval_seconds=0,
+    )
+
+
+Seeder = Callable[..., SeededCase]
+
+
+@pytest.fixture
+def seed(context: GatewayContext) -> Seeder:
+    def make(**kwargs: object) -> SeededCase:
+        return seed_case(context, **kwargs)  # type: ignore[arg-type]
+
+    return make
