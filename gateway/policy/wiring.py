@@ -12,6 +12,7 @@ denies (``no-policy-loaded``), the exchange answers 503 and readiness reports wh
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError
 from gateway.policy.bundle import (
+    Bundle,
     build_bundle,
     default_key_path,
     load_or_create_signing_key,
@@ -27,6 +29,7 @@ from gateway.policy.bundle import (
     write_bundle,
 )
 from gateway.policy.engine import OpaServerEngine, PolicyEngine, RegorusEngine
+from gateway.policy.schemas import Decision, PolicyInput
 
 log = logging.getLogger("ketenpoort.policy")
 
@@ -45,9 +48,48 @@ def _signing_key(context: GatewayContext) -> ec.EllipticCurvePrivateKey:
     return load_or_create_signing_key(path)
 
 
+class ThreadLocalRegorus:
+    """One embedded regorus engine per thread, each loaded from the same verified bundle.
+
+    A regorus ``Engine`` is unsendable (pyo3): touching it, even to clone it, from a thread
+    other than its creator's panics. The server decides on its worker threads, so each
+    thread compiles its own engine on first use (a few milliseconds, once per thread).
+    """
+
+    name = RegorusEngine.name
+
+    def __init__(self) -> None:
+        self._bundle: Bundle | None = None
+        self._generation = 0
+        self._local = threading.local()
+
+    @property
+    def revision(self) -> str | None:
+        return self._bundle.revision if self._bundle is not None else None
+
+    def load(self, bundle: Bundle) -> None:
+        RegorusEngine().load(bundle)  # proves it compiles before it replaces anything
+        self._bundle = bundle
+        self._generation += 1
+
+    def _engine(self) -> RegorusEngine:
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            engine = RegorusEngine()
+            if self._bundle is not None:
+                engine.load(self._bundle)
+            local.engine, local.generation = engine, self._generation
+        engine_here: RegorusEngine = local.engine
+        return engine_here
+
+    def decide(self, policy_input: PolicyInput) -> Decision:
+        # RegorusEngine.decide fails closed itself (no policy loaded, engine error).
+        return self._engine().decide(policy_input)
+
+
 def make_engine(context: GatewayContext) -> PolicyEngine:
     url = context.settings.opa_url
-    return OpaServerEngine(url) if url else RegorusEngine()
+    return OpaServerEngine(url) if url else ThreadLocalRegorus()
 
 
 def install(context: GatewayContext) -> None:

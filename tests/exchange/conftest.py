@@ -1,0 +1,132 @@
+"""Fixtures for the exchange API tests: a gateway with the /v1 routers and a Utrecht case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gateway.app import API_PREFIX, api_routers
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.core.headers import ResponseHeadersMiddleware
+from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
+
+Auth = Callable[..., dict[str, str]]
+
+CASE_MANAGER = ("u-centraal", "casemanager")
+POLICE = ("politie-midden-nederland", "adapter")
+WIJKAGENT = ("politie-midden-nederland", "wijkagent")
+MITROS = ("mitros", "woonconsulent")
+BUURTTEAM = ("buurtteam-sociaal", "adapter")
+ANTECEDENTS = "police-nuisance-antecedents"
+VIOLENCE = "police-physical-violence"
+REPORTS = "police-reports"
+
+
+@pytest.fixture
+def exchange_client(settings: Settings, context: GatewayContext) -> Iterator[TestClient]:
+    """The /v1 API as served (without the web pages, which these tests do not need)."""
+    app = FastAPI()
+    app.state.context = context
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(ResponseHeadersMiddleware)
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@dataclass
+class UtrechtCase:
+    """A corporation dwelling's case with permission given and the police in the team."""
+
+    client: TestClient
+    auth: Auth
+    case_id: str
+
+    def as_(self, who: tuple[str, str], user: str | None = None) -> dict[str, str]:
+        return self.auth(*who, user=user)
+
+    def request(
+        self, categories: list[str], purpose: str = "case-handling", **headers: str
+    ) -> dict:  # type: ignore[type-arg]
+        response = self.client.post(
+            "/v1/information-requests",
+            json={"caseId": self.case_id, "purpose": purpose, "categories": categories},
+            headers={**self.as_(CASE_MANAGER, "cm-1"), **headers},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def answer(self, request_id: str, answers: list[dict], who: tuple[str, str] = POLICE):  # type: ignore[no-untyped-def, type-arg]
+        return self.client.post(
+            f"/v1/information-requests/{request_id}/answers",
+            json={"answers": answers},
+            headers=self.as_(who),
+        )
+
+    def read(self, request_id: str, who: tuple[str, str] = CASE_MANAGER) -> dict:  # type: ignore[type-arg]
+        response = self.client.get(
+            f"/v1/information-requests/{request_id}/answers", headers=self.as_(who, "cm-1")
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def investigation(self, running: bool) -> None:
+        response = self.client.put(
+            f"/v1/cases/{self.case_id}/investigation-status",
+            json={"running": running},
+            headers=self.as_(WIJKAGENT),
+        )
+        assert response.status_code == 200, response.text
+
+    def om_consent(self, expires_at: str = "2099-01-01T00:00:00Z") -> str:
+        response = self.client.post(
+            f"/v1/cases/{self.case_id}/consents",
+            json={"kind": "om-consent", "scope": [ANTECEDENTS], "expiresAt": expires_at},
+            headers=self.as_(WIJKAGENT),
+        )
+        assert response.status_code == 201, response.text
+        return response.json()["id"]  # type: ignore[no-any-return]
+
+
+def open_utrecht_case(client: TestClient, auth: Auth) -> UtrechtCase:
+    report = client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "3511 AB", "houseNumber": 12},
+                "ownership": "corporation",
+                "corporationId": "mitros",
+                "district": "binnenstad",
+            },
+            "persons": [{"role": "causer", "bsn": "111222333"}],
+            "report": {"channel": "form", "description": "Nachtelijk lawaai en bedreigingen."},
+        },
+        headers=auth(*MITROS),
+    )
+    assert report.status_code == 201, report.text
+    case_id = report.json()["caseId"]
+    team = client.post(
+        f"/v1/cases/{case_id}/team",
+        json={"partnerId": "politie-midden-nederland"},
+        headers=auth(*CASE_MANAGER),
+    )
+    assert team.status_code in (200, 201), team.text
+    permission = client.post(
+        f"/v1/cases/{case_id}/consents",
+        json={"kind": "corporation-permission"},
+        headers=auth(*MITROS),
+    )
+    assert permission.status_code == 201, permission.text
+    return UtrechtCase(client=client, auth=auth, case_id=case_id)
+
+
+@pytest.fixture
+def utrecht_case(exchange_client: TestClient, auth: Auth) -> UtrechtCase:
+    return open_utrecht_case(exchange_client, auth)
