@@ -1,0 +1,170 @@
+"""The local KEK file: created at first start with 0600; when it is gone nothing is
+disclosed or written, requests get a 503 problem and the gateway reports not-ready."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.auth.deps import DbSession
+from gateway.context import GatewayContext
+from gateway.crypto import CryptoServices, KeyProviderUnavailable, case_scope
+from gateway.crypto.deps import FieldCipherDep
+from gateway.crypto.runtime import build_crypto_services, local_key_file
+from gateway.crypto.wiring import install
+from gateway.db import transaction
+from tests.conftest import TokenFactory
+
+
+@pytest.fixture
+def client(context: GatewayContext) -> Iterator[TestClient]:
+    with TestClient(create_app(context.settings, context), raise_server_exceptions=False) as c:
+        yield c
+
+
+def _seal(crypto: CryptoServices, context: GatewayContext, case_id: int = 1) -> bytes:
+    with transaction(context.session_factory) as session:
+        return crypto.fields.encrypt(
+            session=session, scope=case_scope(case_id), table="t", record_id=1, field="f",
+            plaintext="secret",
+        )
+
+
+def test_first_start_creates_a_kek_file_readable_by_the_owner_only(
+    context: GatewayContext,
+) -> None:
+    path = local_key_file(context.settings)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_lost_kek_file_is_not_recreated_once_data_keys_exist(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    _seal(crypto, context)
+    path = local_key_file(context.settings)
+    path.unlink()
+    restarted = GatewayContext(**{**context.__dict__, "services": {}, "readiness_checks": {}})
+    install(restarted)
+    assert not path.exists()
+    problem = restarted.readiness_checks["keys"]()
+    assert problem is not None
+    assert "missing" in problem
+
+
+def test_missing_kek_stops_reads_and_writes(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    sealed = _seal(crypto, context)
+    local_key_file(context.settings).unlink()
+    cold = build_crypto_services(context.settings)
+    with transaction(context.session_factory) as session:
+        with pytest.raises(KeyProviderUnavailable):
+            cold.fields.decrypt(
+                session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+                ciphertext=sealed,
+            )
+        with pytest.raises(KeyProviderUnavailable):
+            cold.fields.encrypt(
+                session=session, scope=case_scope(2), table="t", record_id=1, field="f",
+                plaintext="new",
+            )
+
+
+def test_failed_readiness_probe_drops_cached_data_keys(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    sealed = _seal(crypto, context)
+    local_key_file(context.settings).unlink()
+    assert context.readiness_checks["keys"]() is not None
+    with transaction(context.session_factory) as session, pytest.raises(KeyProviderUnavailable):
+        crypto.fields.decrypt(
+            session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+            ciphertext=sealed,
+        )
+
+
+def test_gateway_reports_not_ready_without_its_kek(
+    context: GatewayContext, client: TestClient
+) -> None:
+    assert client.get("/v1/health/ready").status_code == 200
+    local_key_file(context.settings).unlink()
+    response = client.get("/v1/health/ready")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["checks"]["keys"] != "ok"
+
+
+def test_request_needing_a_lost_kek_gets_a_503_problem_and_no_value(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    sealed = _seal(crypto, context)
+    router = APIRouter()
+
+    @router.get("/v1/test-decrypt")
+    def read_value(session: DbSession, fields: FieldCipherDep) -> dict[str, str]:
+        value = fields.decrypt(
+            session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+            ciphertext=sealed,
+        )
+        return {"value": str(value)}
+
+    app = create_app(context.settings, context)
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/v1/test-decrypt").json() == {"value": "secret"}
+        local_key_file(context.settings).unlink()
+        crypto.keys.clear()  # as after a failed readiness probe or the cache TTL
+        response = client.get("/v1/test-decrypt")
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["type"].endswith("key-provider-unavailable")
+    assert problem["title"] == "Key provider unavailable"
+    assert "secret" not in response.text
+
+
+def test_key_status_reports_a_lost_kek_without_failing(
+    context: GatewayContext, client: TestClient, token: TokenFactory
+) -> None:
+    local_key_file(context.settings).unlink()
+    response = client.get(
+        "/v1/key-status",
+        headers={"Authorization": f"Bearer {token('u-centraal', 'privacy-officer')}"},
+    )
+    assert response.status_code == 200
+    assert response.json()["providerProblem"] == "The local KEK file is missing or unreadable."
+
+
+def test_key_status_shows_versions_to_privacy_officers_only(
+    context: GatewayContext,
+    crypto: CryptoServices,
+    client: TestClient,
+    auth: Callable[..., dict[str, str]],
+) -> None:
+    _seal(crypto, context)
+    response = client.get("/v1/key-status", headers=auth("u-centraal", "privacy-officer"))
+    assert response.status_code == 200
+    assert response.json() == {
+        "provider": "local",
+        "kekVersions": [1],
+        "activeVersion": 1,
+        "providerProblem": None,
+        "dataKeysByKekVersion": {"1": 1},
+        "shreddedScopes": 0,
+    }
+    denied = client.get("/v1/key-status", headers=auth("u-centraal", "casemanager"))
+    assert denied.status_code == 403
+
+
+def test_malformed_kek_file_makes_the_provider_unavailable(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    local_key_file(context.settings).write_text('{"format": "something-else"}')
+    problem = crypto.provider.check()
+    assert problem == "The local KEK file is malformed."
