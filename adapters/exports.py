@@ -114,6 +114,10 @@ def read_export(path: Path, model: type[R]) -> Export[R]:
         if not isinstance(raw, dict):
             export.problems.append(ExportProblem(path, line, "a record must be an object"))
             continue
+        if None in raw:
+            # csv.DictReader files cells beyond the header under the key None.
+            export.problems.append(ExportProblem(path, line, "more cells than header columns"))
+            continue
         try:
             record = model.model_validate(to_input(raw))
         except ValidationError as exc:
@@ -170,11 +174,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             return
         except csv.Error as exc:
             raise ExportError(f"{path}:{reader.line_num}: broken CSV ({exc})") from None
-        if None in row:
-            # More cells than header columns: DictReader files them under the key None.
-            yield start, {"__extra_cells__": "x"}
-        else:
-            yield start, row
+        yield start, row
         start = reader.line_num + 1
 
 

@@ -84,6 +84,7 @@ class AdapterRunner:
         self._synced: set[tuple[str, str]] = set()
         self._parked: set[str] = set()
         self._rejected_pushes: set[tuple[str, str]] = set()
+        self._references: dict[str, str] = {}
 
     # --- one cycle ---------------------------------------------------------------------
 
@@ -177,6 +178,7 @@ class AdapterRunner:
     async def _push_all(self, report: CycleReport) -> None:
         assert self.export is not None
         cases = await self.client.cases(include_closed=False)
+        self._references.update((case.id, case.reference) for case in cases)
         for case in cases:
             record = self.export.for_case(case_id=case.id, case_reference=case.reference)
             if record is None:
@@ -224,8 +226,14 @@ class AdapterRunner:
 
     async def _handle(self, item: InboxItem, report: CycleReport) -> None:
         assert self.export is not None
-        record = self.export.for_case(case_id=item.case_id, case_reference=item.case_reference)
-        label = item.case_reference or item.case_id
+        try:
+            reference = await self._reference_of(item)
+            record = self.export.for_case(case_id=item.case_id, case_reference=reference)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            reference, record = None, None
+        label = reference or item.case_id
         try:
             if item.kind == "information-request" and item.request_id is not None:
                 if record is not None:
@@ -243,6 +251,14 @@ class AdapterRunner:
                 raise
             report.failed += 1
             self._park(item, report, f"case {label}: {item.kind} failed: {exc}")
+
+    async def _reference_of(self, item: InboxItem) -> str | None:
+        """Exports name cases by reference; the inbox may give only the case id."""
+        if item.case_reference is not None:
+            return item.case_reference
+        if item.case_id not in self._references:
+            self._references[item.case_id] = (await self.client.case(item.case_id)).reference
+        return self._references[item.case_id]
 
     async def _answer(self, item: InboxItem, record: Any, label: str, report: CycleReport) -> None:
         assert item.request_id is not None

@@ -1,0 +1,220 @@
+"""Reading partner exports: every bad row is reported with its line and skipped whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from adapters.corporation import CorporationAdapter, CorporationRecord
+from adapters.examples import DEFAULT_EXAMPLES, EXAMPLES_DIR, write_example
+from adapters.exports import ExportError, read_export
+from adapters.municipality import MunicipalityRecord
+from adapters.neighbourhood_team import NeighbourhoodTeamAdapter, NeighbourhoodTeamRecord
+from adapters.police import PoliceAdapter, PoliceRecord
+
+GOOD = {
+    "caseReference": "UTR-2025-AAAAAA",
+    "reportCount": 2,
+    "reports": ["Geluid 's nachts", "Bedreiging"],
+    "physicalViolence": False,
+    "seriousIntimidation": True,
+    "nuisanceAntecedents": True,
+}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_bad_json_record_is_reported_with_its_line_and_the_others_are_kept(
+    tmp_path: Path,
+) -> None:
+    bad = {**GOOD, "caseReference": "UTR-2025-BBBBBB", "reportCount": -1}
+    text = "[\n" + ",\n".join(json.dumps(r, indent=2) for r in (GOOD, bad, GOOD)) + "\n]\n"
+    path = write(tmp_path, "police.json", text)
+    export = read_export(path, PoliceRecord)
+    lines = text.splitlines()
+    assert [row.line for row in export.rows] == [2, 2 + 2 * (len(lines) - 2) // 3]
+    [problem] = export.problems
+    assert lines[problem.line - 1].strip() == "{"
+    assert problem.line == 2 + (len(lines) - 2) // 3
+    assert "reportCount" in problem.message
+    assert str(problem).startswith(f"{path}:{problem.line}: ")
+
+
+def test_a_bad_csv_row_is_reported_with_its_file_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "police.csv",
+        "caseReference,reportCount,reports,physicalViolence,seriousIntimidation,"
+        "nuisanceAntecedents,investigationRunning,omConsentScope,omConsentExpiresOn\n"
+        "UTR-1,2,a|b,nee,ja,ja,ja,police-nuisance-antecedents,2099-12-31\n"
+        "UTR-2,1,a,misschien,nee,nee,nee,,\n"
+        "UTR-3,1,a,nee,nee,nee,nee,,,extra\n"
+        "UTR-4,0,,nee,nee,nee,nee,,\n",
+    )
+    export = read_export(path, PoliceRecord)
+    assert [(r.line, r.record.case_reference) for r in export.rows] == [(2, "UTR-1"), (5, "UTR-4")]
+    assert [(p.line, p.message) for p in export.problems] == [
+        (3, "physicalViolence: Input should be a valid boolean, unable to interpret input"),
+        (4, "more cells than header columns"),
+    ]
+    first = export.rows[0].record
+    assert first.reports == ["a", "b"]
+    assert first.physical_violence is False
+    assert first.investigation_running is True
+    assert first.om_consents[0].scope == ["police-nuisance-antecedents"]
+
+
+def test_a_problem_names_the_field_but_never_echoes_its_value(tmp_path: Path) -> None:
+    secret = "Jan Modaal woont op nummer 12"
+    record = {**GOOD, "reports": [secret * 20]}
+    path = write(tmp_path, "police.jsonl", json.dumps(GOOD) + "\n\n" + json.dumps(record) + "\n")
+    export = read_export(path, PoliceRecord)
+    [problem] = export.problems
+    assert problem.line == 3
+    assert "reports.0" in problem.message
+    assert "Jan" not in str(problem)
+
+
+def test_a_record_naming_no_case_is_skipped(tmp_path: Path) -> None:
+    record = {k: v for k, v in GOOD.items() if k != "caseReference"}
+    path = write(tmp_path, "police.jsonl", json.dumps(record) + "\n")
+    export = read_export(path, PoliceRecord)
+    assert export.rows == []
+    assert export.problems[0].message == "names no case: give caseReference or caseId"
+
+
+def test_unknown_fields_are_an_error_so_a_typo_never_silently_drops_a_flag(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, "p.jsonl", json.dumps({**GOOD, "physicalViolance": True}) + "\n")
+    export = read_export(path, PoliceRecord)
+    assert "physicalViolance: Field required" in export.problems[0].message
+    assert "physicalViolance: Extra inputs are not permitted" in export.problems[0].message
+
+
+def test_a_broken_json_line_is_reported_and_the_next_lines_still_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.jsonl", '{"caseReference": \n' + json.dumps(GOOD) + "\n")
+    export = read_export(path, PoliceRecord)
+    assert [row.line for row in export.rows] == [2]
+    assert export.problems[0].line == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("p.json", '{"not": "an array"}', "must be an array"),
+        ("p.json", '[{"a": 1},\n{"b": }]', "p.json:2: not valid JSON"),
+        ("p.json", "[{}] trailing", "text after the array"),
+        ("p.xlsx", "", "unknown export format"),
+    ],
+)
+def test_an_unreadable_export_is_rejected_whole(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    with pytest.raises(ExportError, match=message):
+        read_export(write(tmp_path, name, text), PoliceRecord)
+
+
+def test_a_missing_export_is_an_export_error(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="no such export file"):
+        read_export(tmp_path / "missing.json", PoliceRecord)
+
+
+def test_an_empty_array_is_an_empty_export(tmp_path: Path) -> None:
+    export = read_export(write(tmp_path, "p.json", " [ ] \n"), PoliceRecord)
+    assert export.rows == []
+    assert export.problems == []
+
+
+def test_more_descriptions_than_reports_is_a_bad_row(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.jsonl", json.dumps({**GOOD, "reportCount": 1}) + "\n")
+    assert (
+        "more report descriptions than reportCount"
+        in read_export(path, PoliceRecord).problems[0].message
+    )
+
+
+def test_a_care_worker_for_someone_not_known_is_a_bad_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "b.jsonl", json.dumps({"caseId": "c1", "known": False, "careWorker": "X"}) + "\n"
+    )
+    assert (
+        "careWorker and actions need known=true"
+        in read_export(path, NeighbourhoodTeamRecord).problems[0].message
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("police.json", PoliceRecord),
+        ("police.csv", PoliceRecord),
+        ("corporation.json", CorporationRecord),
+        ("neighbourhood-team.json", NeighbourhoodTeamRecord),
+        ("neighbourhood-team.csv", NeighbourhoodTeamRecord),
+        ("municipality.json", MunicipalityRecord),
+    ],
+)
+def test_the_shipped_examples_read_without_problems(name: str, model: type) -> None:
+    export = read_export(EXAMPLES_DIR / name, model)
+    assert export.problems == []
+    assert export.rows
+
+
+def test_every_adapter_ships_an_example() -> None:
+    assert set(DEFAULT_EXAMPLES) == {"police", "corporation", "neighbourhood-team", "municipality"}
+    assert all((EXAMPLES_DIR / name).is_file() for name in DEFAULT_EXAMPLES.values())
+
+
+def test_an_example_can_be_bound_to_real_case_references(tmp_path: Path) -> None:
+    path = write_example("police.json", tmp_path / "police.json", {"UTR-DEMO-1": "UTR-2025-X"})
+    export = read_export(path, PoliceRecord)
+    assert export.for_case(case_id="?", case_reference="UTR-2025-X") is not None
+    assert export.for_case(case_id="?", case_reference="UTR-DEMO-1") is None
+
+
+def test_a_whether_category_is_answered_yes_or_no_never_with_detail() -> None:
+    record = PoliceRecord.model_validate(GOOD)
+    answers = PoliceAdapter().answers(
+        ["police-reports", "police-reports", "police-serious-intimidation", "police-unknown"],
+        {"police-reports": "yes-no", "police-serious-intimidation": "yes-no"},
+        record,
+    )
+    assert [(a.value, a.yes_no, a.not_available) for a in answers] == [
+        (None, True, False),
+        (None, True, False),
+        (None, True, False),
+        (None, None, True),
+    ]
+
+
+def test_a_case_missing_from_the_export_is_answered_not_available() -> None:
+    answers = NeighbourhoodTeamAdapter().answers(["neighbourhood-team-known"], {}, None)
+    assert answers[0].not_available
+
+
+def test_a_detail_category_gets_the_registrations_text() -> None:
+    record = PoliceRecord.model_validate({**GOOD, "policeAction": "Wijkagent op bezoek"})
+    [answer] = PoliceAdapter().answers(["police-reports"], {}, record)
+    assert (
+        answer.value
+        == "2 report(s): Geluid 's nachts; Bedreiging. Police action: Wijkagent op bezoek"
+    )
+
+
+def test_a_corporation_decision_becomes_its_permission() -> None:
+    record = CorporationRecord.model_validate(
+        {"caseId": "c", "permission": "granted", "permissionExpiresOn": "2099-01-31"}
+    )
+    consent = CorporationAdapter().permission(record)
+    assert consent is not None
+    assert (consent.kind, consent.granted) == ("corporation-permission", True)
+    assert consent.expires_at is not None
+    assert consent.expires_at.isoformat() == "2099-01-31T23:59:59+00:00"
+    assert CorporationAdapter().permission(CorporationRecord(case_id="c")) is None
