@@ -92,10 +92,12 @@ def test_a_record_naming_no_case_is_skipped(tmp_path: Path) -> None:
 def test_unknown_fields_are_an_error_so_a_typo_never_silently_drops_a_flag(
     tmp_path: Path,
 ) -> None:
-    path = write(tmp_path, "p.jsonl", json.dumps({**GOOD, "physicalViolance": True}) + "\n")
+    record = {k: v for k, v in GOOD.items() if k != "physicalViolence"}
+    path = write(tmp_path, "p.jsonl", json.dumps({**record, "physicalViolance": True}) + "\n")
     export = read_export(path, PoliceRecord)
-    assert "physicalViolance: Field required" in export.problems[0].message
-    assert "physicalViolance: Extra inputs are not permitted" in export.problems[0].message
+    assert export.problems[0].message == (
+        "physicalViolence: Field required; physicalViolance: Extra inputs are not permitted"
+    )
 
 
 def test_a_broken_json_line_is_reported_and_the_next_lines_still_read(tmp_path: Path) -> None:
