@@ -103,6 +103,35 @@ def serve(
     )
 
 
+@app.command()
+def demo(
+    gateway: Annotated[
+        str | None,
+        typer.Option(help="Use this running gateway (demo mode) instead of starting one."),
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Data directory: default a fresh temporary one; with --gateway, that "
+            "gateway's data directory (its development keys sign the partners' tokens).",
+        ),
+    ] = None,
+    checkpoint_wait: Annotated[
+        float, typer.Option(help="Seconds to wait for a signed audit checkpoint.")
+    ] = 90.0,
+) -> None:
+    """Play one scenario per covenant end to end, narrated; non-zero exit if a step misbehaves."""
+    from rich.console import Console
+
+    from gateway.exchange.demo import run_demo
+
+    code = run_demo(
+        gateway=gateway, data_dir=data_dir, checkpoint_wait=checkpoint_wait, console=Console()
+    )
+    raise typer.Exit(code)
+
+
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
     """Apply all database migrations (SQLite file in the data dir, or KETENPOORT_DATABASE_URL)."""

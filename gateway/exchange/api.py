@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from audit import Receipt
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange import service
@@ -202,4 +203,14 @@ def query_case_facts(
         principal=principal,
         query=body,
         traceparent=_traceparent(request),
+    )
+
+
+@router.get("/disclosures/{disclosure_id}/receipt", summary="A disclosure's audit receipt")
+def read_disclosure_receipt(
+    disclosure_id: str, principal: CurrentPrincipal, session: DbSession
+) -> Receipt:
+    """With the inclusion proof against the latest signed checkpoint once one covers it."""
+    return service.disclosure_receipt(
+        session=session, principal=principal, disclosure_id=disclosure_id
     )

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import receipt_for
+from audit import Receipt, receipt_for
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -33,7 +33,7 @@ from gateway.exchange.decisions import (
     stored_actor,
 )
 from gateway.exchange.deps import Exchange
-from gateway.exchange.models import CaseFact, InformationRequest, RequestItem
+from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
 from gateway.exchange.reading import disclose
 from gateway.exchange.schemas import (
     AnswerIn,
@@ -564,3 +564,27 @@ def disclose_case_facts(
         categories=list(query.categories),
         traceparent=traceparent,
     )
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+
+class DisclosureNotFound(NotFound):
+    problem = "disclosure-not-found"
+    title = "Disclosure not found"
+
+
+def disclosure_receipt(*, session: Session, principal: Principal, disclosure_id: str) -> Receipt:
+    """The receipt of a disclosure, with its inclusion proof once a checkpoint covers it;
+    for the recipient and the partners whose data was disclosed."""
+    row = session.get(Disclosure, disclosure_id)
+    if (
+        row is None
+        or principal.covenant_id != row.covenant_id
+        or (
+            principal.partner_id != row.recipient_partner_id
+            and principal.partner_id not in row.data_owners
+        )
+    ):
+        raise DisclosureNotFound("No disclosure with this id is visible to your partner.")
+    return receipt_for(session, index=row.audit_index)
