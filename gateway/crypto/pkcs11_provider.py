@@ -178,9 +178,15 @@ class Pkcs11KeyProvider(KeyProvider):
     def _open(self) -> Any:
         if self._session is None:
             import pkcs11
+            from pkcs11.exceptions import UserAlreadyLoggedIn
 
             token = pkcs11.lib(self.module).get_token(token_label=self.token_label)
-            self._session = token.open(user_pin=self._pin, rw=True)
+            try:
+                self._session = token.open(user_pin=self._pin, rw=True)
+            except UserAlreadyLoggedIn:
+                # PKCS#11 logins are per process: another provider instance (a CLI command
+                # in-process, a test) already logged in, and its sessions share the login.
+                self._session = token.open(rw=True)
         return self._session
 
     def _drop_session(self) -> None:
