@@ -1,5 +1,178 @@
+"""The audit API: receipts and proofs for partners, reports for privacy officers.
+
+Privacy officers see their own covenant only. Data-subject identifiers arrive in POST bodies
+and are pseudonymised at once; they never appear in a URL, a log line or the database.
+"""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated, Literal
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
+
+from audit import reports
+from audit.checkpoints import checkpoint_view, latest_checkpoint
+from audit.errors import CheckpointNotFound, EntryNotFound
+from audit.models import AuditRecord
+from audit.schemas import (
+    AccessReport,
+    ActivityReport,
+    CheckpointView,
+    ConsistencyProofView,
+    EntryPage,
+    EntrySearch,
+    ProcessingRegister,
+    PublicKeyView,
+    Receipt,
+    SubjectIdentifier,
+)
+from audit.service import audit_log, consistency_between, receipt_for
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_roles
+from gateway.auth.principal import Principal
+from gateway.core.errors import NotFound
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
+
+
+def _subject_pseudonym(context: Context, subject: SubjectIdentifier | None) -> str | None:
+    if subject is None:
+        return None
+    return audit_log(context).pseudonymiser.subject(subject.identifier_type, subject.identifier)
+
+
+@router.get("/receipts/{index}", response_model=Receipt, response_model_by_alias=True)
+def get_receipt(index: int, session: DbSession, principal: CurrentPrincipal) -> Receipt:
+    """An entry's receipt, with its inclusion proof once a signed checkpoint covers it.
+
+    For the requesting and receiving partner, the partners whose data was disclosed, and the
+    privacy officers of the entry's covenant."""
+    record = session.get(AuditRecord, index)
+    allowed = record is not None and (
+        principal.partner_id in (record.requester_partner, record.recipient_partner)
+        or f" {principal.partner_id} " in record.data_owners
+        or (principal.role == "privacy-officer" and principal.covenant_id == record.covenant_id)
+    )
+    if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
+        raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
+    return receipt_for(session, index=index)
+
+
+@router.get("/checkpoints/latest", response_model=CheckpointView, response_model_by_alias=True)
+def get_latest_checkpoint(session: DbSession, principal: CurrentPrincipal) -> CheckpointView:
+    """The newest signed checkpoint (tree size, root hash, time, Ed25519 signature)."""
+    del principal
+    row = latest_checkpoint(session)
+    if row is None:
+        raise CheckpointNotFound("No checkpoint has been signed yet.")
+    return checkpoint_view(row)
+
+
+@router.get(
+    "/consistency-proof", response_model=ConsistencyProofView, response_model_by_alias=True
+)
+def get_consistency_proof(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    first: Annotated[int, Query(ge=1, description="Tree size of the older checkpoint.")],
+    second: Annotated[int, Query(ge=1, description="Tree size of the newer checkpoint.")],
+) -> ConsistencyProofView:
+    """Proof that the older checkpoint's log is a prefix of the newer one (RFC 9162)."""
+    del principal
+    return consistency_between(session, first=first, second=second)
+
+
+@router.get("/public-key", response_model=PublicKeyView, response_model_by_alias=True)
+def get_public_key(context: Context) -> PublicKeyView:
+    """The checkpoint signing key; compare its key id with the one published out of band."""
+    return audit_log(context).public_key()
+
+
+@router.post("/entries/search", response_model=EntryPage, response_model_by_alias=True)
+def search_entries(
+    search: EntrySearch, session: DbSession, context: Context, officer: PrivacyOfficer
+) -> EntryPage:
+    """Entries of your covenant by case, data subject, partner, purpose, clause, period,
+    outcome; page on with ``afterIndex``."""
+    entries, after = reports.search_entries(
+        session,
+        covenant_id=officer.covenant_id,
+        search=search,
+        subject_pseudonym=_subject_pseudonym(context, search.data_subject),
+    )
+    return EntryPage(entries=entries, next_after_index=after)
+
+
+@router.post("/entries/export")
+def export_entries(
+    search: EntrySearch,
+    session: DbSession,
+    context: Context,
+    officer: PrivacyOfficer,
+    export_format: Annotated[
+        Literal["jsonl", "csv"], Query(alias="format", description="jsonl or csv")
+    ] = "jsonl",
+) -> StreamingResponse:
+    """All matching entries as JSON Lines or CSV."""
+    entries = list(
+        reports.iter_entries(
+            session,
+            covenant_id=officer.covenant_id,
+            search=search,
+            subject_pseudonym=_subject_pseudonym(context, search.data_subject),
+        )
+    )
+    if export_format == "csv":
+        return StreamingResponse(
+            reports.as_csv(entries),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="audit-entries.csv"'},
+        )
+    return StreamingResponse(
+        reports.as_jsonl(entries),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit-entries.jsonl"'},
+    )
+
+
+@router.post("/access-report", response_model=AccessReport, response_model_by_alias=True)
+def create_access_report(
+    subject: SubjectIdentifier, session: DbSession, context: Context, officer: PrivacyOfficer
+) -> AccessReport:
+    """GDPR art. 15: every recorded processing about one person in your covenant."""
+    return reports.access_report(
+        session,
+        covenant_id=officer.covenant_id,
+        subject_pseudonym=audit_log(context).pseudonymiser.subject(
+            subject.identifier_type, subject.identifier
+        ),
+        identifier_type=subject.identifier_type,
+    )
+
+
+@router.get(
+    "/processing-register", response_model=ProcessingRegister, response_model_by_alias=True
+)
+def get_processing_register(context: Context, officer: PrivacyOfficer) -> ProcessingRegister:
+    """GDPR art. 30: your covenant's processing activities, generated from its file."""
+    covenant = context.covenants.get(officer.covenant_id)
+    if covenant is None:
+        raise NotFound("Your covenant is not loaded in this gateway.")
+    return reports.processing_register(covenant)
+
+
+@router.get("/partner-activity", response_model=ActivityReport, response_model_by_alias=True)
+def get_partner_activity(
+    session: DbSession,
+    officer: PrivacyOfficer,
+    period: Annotated[Literal["day", "week", "month"], Query()] = "week",
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query()] = None,
+) -> ActivityReport:
+    """Requests and denials per partner and period; unusual periods are flagged."""
+    return reports.partner_activity(
+        session, covenant_id=officer.covenant_id, period=period, since=since, until=until
+    )

@@ -1,0 +1,308 @@
+"""What privacy officers ask of the log: searches, the GDPR art. 15 access report, the art. 30
+register of processing activities, denials and unusual volumes, and JSON Lines / CSV exports.
+
+Every query is limited to one covenant (the officer's own). Data subjects are searched by
+pseudonym only: the API pseudonymises the identifier it receives in a POST body.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from audit.models import AuditRecord
+from audit.schemas import (
+    AccessReport,
+    AccessReportLine,
+    ActivityReport,
+    EntrySearch,
+    PartnerActivity,
+    ProcessingActivityView,
+    ProcessingRegister,
+)
+from gateway.db import utcnow
+from gateway.policy.covenant import Covenant
+
+Period = Literal["day", "week", "month"]
+
+#: A period is unusual when it has this many times a partner's median volume (and at least
+#: UNUSUAL_MINIMUM requests), or when at least half of at least DENIAL_MINIMUM requests were
+#: denied. Simple, explainable thresholds; privacy officers look closer, the report only points.
+UNUSUAL_FACTOR = 3.0
+UNUSUAL_MINIMUM = 10
+DENIAL_MINIMUM = 5
+DENIAL_RATE = 0.5
+
+
+def _conditions(
+    *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [AuditRecord.covenant_id == covenant_id]
+    if search.case_id is not None:
+        conditions.append(AuditRecord.case_id == search.case_id)
+    if subject_pseudonym is not None:
+        conditions.append(AuditRecord.subject_pseudonym == subject_pseudonym)
+    if search.partner_id is not None:
+        conditions.append(
+            or_(
+                AuditRecord.requester_partner == search.partner_id,
+                AuditRecord.recipient_partner == search.partner_id,
+            )
+        )
+    if search.purpose is not None:
+        conditions.append(AuditRecord.purpose == search.purpose)
+    if search.clause_id is not None:
+        conditions.append(AuditRecord.clause_ids.contains(f" {search.clause_id} "))
+    if search.outcome is not None:
+        conditions.append(AuditRecord.outcome == search.outcome)
+    if search.activity is not None:
+        conditions.append(AuditRecord.activity == search.activity)
+    if search.started_from is not None:
+        conditions.append(AuditRecord.started_at >= search.started_from)
+    if search.started_until is not None:
+        conditions.append(AuditRecord.started_at < search.started_until)
+    if search.after_index is not None:
+        conditions.append(AuditRecord.index > search.after_index)
+    return conditions
+
+
+def search_entries(
+    session: Session, *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """One page of entries (their stored bodies) and the index to continue after, if any."""
+    conditions = _conditions(
+        covenant_id=covenant_id, search=search, subject_pseudonym=subject_pseudonym
+    )
+    rows = session.execute(
+        select(AuditRecord.index, AuditRecord.body)
+        .where(*conditions)
+        .order_by(AuditRecord.index)
+        .limit(search.limit + 1)
+    ).all()
+    more = len(rows) > search.limit
+    rows = rows[: search.limit]
+    entries = [json.loads(body) for _, body in rows]
+    return entries, (rows[-1][0] if more and rows else None)
+
+
+def iter_entries(
+    session: Session, *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+) -> Iterator[dict[str, Any]]:
+    """Every matching entry, paged through (for exports)."""
+    after = search.after_index
+    while True:
+        page = search.model_copy(update={"after_index": after, "limit": 1000})
+        entries, after = search_entries(
+            session, covenant_id=covenant_id, search=page, subject_pseudonym=subject_pseudonym
+        )
+        yield from entries
+        if after is None:
+            return
+
+
+CSV_COLUMNS = (
+    "index", "recordedAt", "activity", "status", "outcome", "startedAt", "endedAt",
+    "covenantId", "clauseIds", "purpose", "caseId", "subjectPseudonym", "identifierType",
+    "requesterPartner", "requesterRole", "requesterUser", "recipientPartner", "recipientRole",
+    "dataOwners", "disclosed", "redacted", "decisionId", "bundleRevision", "traceId", "spanId",
+    "parentSpanId",
+)  # fmt: skip
+
+
+def flatten(entry: dict[str, Any]) -> dict[str, Any]:
+    """One CSV row per entry; lists joined with ';'."""
+    processing = entry.get("processing", {})
+    subject = entry.get("dataSubject", {})
+    requester = entry.get("requester", {})
+    recipient = entry.get("recipient", {})
+    decision = entry.get("decision", {})
+    trace = entry.get("trace", {})
+    return {
+        "index": entry.get("index"),
+        "recordedAt": entry.get("recordedAt"),
+        "activity": entry.get("activity"),
+        "status": entry.get("status"),
+        "outcome": entry.get("outcome"),
+        "startedAt": entry.get("startedAt"),
+        "endedAt": entry.get("endedAt"),
+        "covenantId": processing.get("covenantId"),
+        "clauseIds": ";".join(processing.get("clauseIds", [])),
+        "purpose": processing.get("purpose"),
+        "caseId": entry.get("caseId"),
+        "subjectPseudonym": subject.get("pseudonym"),
+        "identifierType": subject.get("identifierType"),
+        "requesterPartner": requester.get("partnerId"),
+        "requesterRole": requester.get("role"),
+        "requesterUser": requester.get("userPseudonym"),
+        "recipientPartner": recipient.get("partnerId"),
+        "recipientRole": recipient.get("role"),
+        "dataOwners": ";".join(entry.get("dataOwners", [])),
+        "disclosed": ";".join(entry.get("disclosed", [])),
+        "redacted": ";".join(f"{r['category']}:{r['reason']}" for r in entry.get("redacted", [])),
+        "decisionId": decision.get("decisionId"),
+        "bundleRevision": decision.get("bundleRevision"),
+        "traceId": trace.get("traceId"),
+        "spanId": trace.get("spanId"),
+        "parentSpanId": trace.get("parentSpanId"),
+    }
+
+
+def as_jsonl(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    for entry in entries:
+        yield json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for entry in entries:
+        writer.writerow(flatten(entry))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def access_report(
+    session: Session, *, covenant_id: str, subject_pseudonym: str, identifier_type: str
+) -> AccessReport:
+    """GDPR art. 15: every processing recorded about one person in this covenant."""
+    search = EntrySearch()
+    lines = [
+        AccessReportLine(
+            index=entry["index"],
+            when=datetime.fromisoformat(entry["startedAt"].replace("Z", "+00:00")),
+            activity=entry["activity"],
+            outcome=entry["outcome"],
+            recipient=entry.get("recipient", {}).get("partnerId"),
+            requester=entry.get("requester", {}).get("partnerId"),
+            categories_disclosed=entry.get("disclosed", []),
+            categories_redacted=[r["category"] for r in entry.get("redacted", [])],
+            purpose=entry["processing"].get("purpose"),
+            clause_ids=entry["processing"].get("clauseIds", []),
+            covenant_id=entry["processing"]["covenantId"],
+        )
+        for entry in iter_entries(
+            session, covenant_id=covenant_id, search=search, subject_pseudonym=subject_pseudonym
+        )
+    ]
+    return AccessReport(
+        identifier_type=identifier_type,
+        generated_at=utcnow(),
+        covenant_id=covenant_id,
+        lines=lines,
+    )
+
+
+def processing_register(covenant: Covenant) -> ProcessingRegister:
+    """GDPR art. 30: one processing activity per clause and purpose, from the covenant file."""
+    special = {c.id: c.special for c in covenant.categories if c.special}
+    activities = [
+        ProcessingActivityView(
+            purpose=purpose_id,
+            purpose_name=(p.name if (p := covenant.purpose(purpose_id)) else purpose_id),
+            clause_id=clause.id,
+            source=clause.source,
+            controller_kind=clause.provider,
+            recipient_roles=list(clause.recipients),
+            categories=list(clause.categories),
+            special_categories=sorted(
+                {f"{c}:{special[c]}" for c in clause.categories if c in special}
+            ),
+            phases=list(clause.phases),
+            conditions=list(clause.conditions),
+        )
+        for clause in covenant.clauses
+        for purpose_id in clause.purposes
+    ]
+    return ProcessingRegister(
+        covenant_id=covenant.id,
+        covenant_name=covenant.name,
+        source_document=covenant.source.title,
+        partners=[{"id": p.id, "name": p.name, "kind": p.kind} for p in covenant.partners],
+        retention=covenant.retention,
+        activities=activities,
+    )
+
+
+def _bucket(moment: datetime, period: Period) -> str:
+    if period == "day":
+        return moment.strftime("%Y-%m-%d")
+    if period == "week":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return moment.strftime("%Y-%m")
+
+
+def partner_activity(
+    session: Session,
+    *,
+    covenant_id: str,
+    period: Period,
+    since: datetime | None,
+    until: datetime | None,
+) -> ActivityReport:
+    """Requests and denials per requesting partner and period, with unusual periods flagged."""
+    query = select(
+        AuditRecord.requester_partner, AuditRecord.started_at, AuditRecord.outcome
+    ).where(
+        AuditRecord.covenant_id == covenant_id,
+        AuditRecord.activity.in_(("disclosure", "denial")),
+        AuditRecord.requester_partner.is_not(None),
+    )
+    if since is not None:
+        query = query.where(AuditRecord.started_at >= since)
+    if until is not None:
+        query = query.where(AuditRecord.started_at < until)
+    counts: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for partner, started_at, outcome in session.execute(query):
+        if partner is None:
+            continue
+        cell = counts[partner][_bucket(started_at, period)]
+        cell[0] += 1
+        cell[1] += outcome == "denied"
+    rows: list[PartnerActivity] = []
+    for partner, buckets in sorted(counts.items()):
+        median = statistics.median(cell[0] for cell in buckets.values())
+        for bucket, (requests, denials) in sorted(buckets.items()):
+            rows.append(_activity_row(partner, bucket, requests, denials, median))
+    return ActivityReport(covenant_id=covenant_id, period=period, rows=rows)
+
+
+def _activity_row(
+    partner: str, bucket: str, requests: int, denials: int, median: float
+) -> PartnerActivity:
+    rate = denials / requests if requests else 0.0
+    reasons: Sequence[str] = [
+        reason
+        for reason, applies in (
+            (
+                f"{requests} requests, over {UNUSUAL_FACTOR:g}x the partner's median {median:g}",
+                requests >= UNUSUAL_MINIMUM and requests > UNUSUAL_FACTOR * median,
+            ),
+            (
+                f"{denials} of {requests} requests denied",
+                requests >= DENIAL_MINIMUM and rate >= DENIAL_RATE,
+            ),
+        )
+        if applies
+    ]
+    return PartnerActivity(
+        partner_id=partner,
+        period=bucket,
+        requests=requests,
+        denials=denials,
+        denial_rate=round(rate, 3),
+        unusual=bool(reasons),
+        reason="; ".join(reasons) or None,
+    )
