@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from gateway.core.errors import NotFound, Unprocessable
 from gateway.web import services
 from gateway.web.forms import request_options, transition_facts
+from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState, redirect
 
 router = APIRouter(route_class=PageRoute)
@@ -96,23 +97,28 @@ def _timeline(page: PageState, summary: Any, meetings: list[Any]) -> list[dict[s
     for meeting in meetings:
         at = datetime.combine(meeting.scheduled_on, datetime.min.time(), tzinfo=UTC)
         events.append({"at": at, "kind": "overleg", "meeting": meeting})
-    for request in _case_requests(page, summary.id):
-        events.append({"at": request.created_at, "kind": "verzoek", "request": request})
+    for line in _case_log(page, summary.id):
+        events.append({"at": line.when, "kind": "logboek", "line": line})
     events.sort(key=lambda e: e["at"])
     return events
 
 
-def _case_requests(page: PageState, case_id: str) -> list[Any]:
-    """The case's information requests, when the exchange offers a list of them."""
+def _case_log(page: PageState, case_id: str) -> list[LogLine]:
+    """The case's requests, disclosures and denials in which the user's partner took part
+    (as requester or recipient), from the audit log: ids and categories, never values."""
     try:
-        service, exchange = services.exchange(page.context)
-        lister = services.function(service, "list_information_requests", "Verzoekenlijst")
+        lines = search_log(
+            page,
+            {"caseId": case_id, "partnerId": page.require_principal().partner_id, "limit": 200},
+        )
     except services.NotAvailable:
         return []
-    result: list[Any] = lister(
-        session=page.db, exchange=exchange, principal=page.require_principal(), case_id=case_id
-    )
-    return result
+    return [line for line in lines if line.activity in TIMELINE_ACTIVITIES]
+
+
+TIMELINE_ACTIVITIES = frozenset(
+    {"information-request", "information-answer", "disclosure", "denial", "case-fact-recorded"}
+)
 
 
 def _case_meetings(page: PageState, summary: Any) -> list[Any]:

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
-from pydantic import ValidationError
 
+from audit import audit_log
 from gateway.core.errors import Unprocessable
 from gateway.web import charts, services, texts
+from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
 
 router = APIRouter(route_class=PageRoute)
@@ -47,7 +48,7 @@ def _verify(page: PageState) -> Any:
     wiring = services.domain_module("audit.wiring", "Verificatie van het logboek")
     public_key = keys.load_public_key(wiring.key_dir(page.context.settings))
     return verify.verify_log(
-        export.db_entries(page.db),
+        export.db_entries(page.context.session_factory),
         export.db_checkpoints(page.db),
         [public_key],
         expected_size=export.db_head_size(page.db),
@@ -81,15 +82,8 @@ def _period_start(value: str | None) -> datetime | None:
         raise Unprocessable("Vul een datum in als jjjj-mm-dd.") from None
 
 
-def _search(page: PageState, filters: dict[str, Any]) -> Any:
-    reports = services.domain_module("audit.reports", "Zoeken in verstrekkingen")
-    search = services.function(reports, "search_entries", "Zoeken in verstrekkingen")
-    schemas = services.domain_module("audit.schemas", "Zoeken in verstrekkingen")
-    try:
-        query = schemas.EntrySearch.model_validate(filters)
-    except ValidationError:
-        raise Unprocessable("Controleer de zoekvelden.") from None
-    return search(page.db, principal=page.require_principal(), search=query)
+def _search(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
+    return search_log(page, filters)
 
 
 def _search_filters(
@@ -172,17 +166,20 @@ def access_report(
 ) -> Response:
     """The identifier arrives in a POST body only and is never echoed into a URL or log."""
     _require_privacy_officer(page)
+    if soort != "bsn":
+        raise Unprocessable("Kies een soort nummer uit de lijst.")
 
     def build() -> Any:
         reports = services.domain_module("audit.reports", "Het inzageverzoek")
         make = services.function(reports, "access_report", "Het inzageverzoek")
-        schemas = services.domain_module("audit.schemas", "Het inzageverzoek")
-        subject = schemas.SubjectIdentifier(identifier_type=soort, identifier=nummer.strip())
+        log = audit_log(page.context)
+        # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.
+        subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
         return make(
             page.db,
-            principal=page.require_principal(),
-            subject=subject,
-            audit=page.context.services.get("audit"),
+            covenant_id=page.require_principal().covenant_id,
+            subject_pseudonym=subject.pseudonym,
+            identifier_type=soort,
         )
 
     report, missing = _optional(build)
@@ -220,8 +217,11 @@ def charts_page(page: PrivacyPage) -> Response:
 
     def activity() -> Any:
         reports = services.domain_module("audit.reports", "Verstrekkingen per partner")
-        report = services.function(reports, "activity_report", "Verstrekkingen per partner")
-        return report(page.db, principal=principal, period="month")
+        report = services.function(reports, "partner_activity", "Verstrekkingen per partner")
+        since = datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME)
+        return report(
+            page.db, covenant_id=principal.covenant_id, period="month", since=since, until=None
+        )
 
     figures, figures_missing = _optional(steering)
     per_partner, activity_missing = _optional(activity)

@@ -1,0 +1,316 @@
+"""The Dutch pages through a TestClient: sessions, CSRF, CSP, sign-in, and the case and
+privacy pages reading through the same services (policy decision, audit) as the API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from gateway.context import GatewayContext
+from gateway.web.models import WebSession
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.scenario import CAUSER_BSN, seed_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+
+
+def session_cookie(client: TestClient) -> str | None:
+    return client.cookies.get("__Host-ketenpoort-sessie")
+
+
+class TestWithoutSignIn:
+    @pytest.mark.parametrize(
+        "path", ["/zaken", "/overleggen", "/privacy", "/privacy/inzage", "/privacy/grafieken"]
+    )
+    def test_pages_redirect_to_sign_in_and_show_no_case_data(
+        self, browser: TestClient, path: str
+    ) -> None:
+        response = browser.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/inloggen"
+
+    def test_a_case_page_reveals_nothing_without_a_session(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        response = browser.get(f"/zaken/{seeded.case_id}")
+        assert seeded.reference not in response.text
+        assert response.url.path == "/inloggen"
+
+    def test_a_bearer_token_does_not_open_the_pages(self, browser: TestClient, auth: Auth) -> None:
+        response = browser.get(
+            "/zaken", headers=auth("u-centraal", "casemanager"), follow_redirects=False
+        )
+        assert response.status_code == 303
+
+
+class TestSignInPage:
+    def test_is_dutch_labelled_and_script_free_under_a_strict_csp(
+        self, browser: TestClient
+    ) -> None:
+        response = browser.get("/inloggen")
+        assert response.status_code == 200
+        html = response.text
+        assert '<html lang="nl">' in html
+        assert "Inloggen" in html
+        assert "Demogebruikers" in html
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'none'" in csp
+        assert "default-src 'none'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "form-action 'self'" in csp
+        assert "<script" not in html
+        assert "style=" not in html
+        assert " on" + "click" not in html
+        for field_id in re.findall(r'<(?:select|input|textarea)[^>]*\bid="([^"]+)"', html):
+            assert f'for="{field_id}"' in html, f"field {field_id} has no label"
+
+    def test_lists_demo_users_of_both_covenants(self, browser: TestClient) -> None:
+        html = browser.get("/inloggen").text
+        assert "Aanpak extreme woonoverlast Utrecht" in html
+        assert 'value="u-centraal|casemanager"' in html
+        assert 'value="gemeente-rijswijk|' in html
+        assert "|adapter" not in html
+
+    def test_session_cookie_is_secure_httponly_and_strict(self, browser: TestClient) -> None:
+        cookie = browser.get("/inloggen").headers["set-cookie"]
+        assert cookie.startswith("__Host-ketenpoort-sessie=")
+        lowered = cookie.lower()
+        assert "secure" in lowered
+        assert "httponly" in lowered
+        assert "samesite=strict" in lowered
+        assert "path=/" in lowered
+        assert "domain=" not in lowered
+
+    def test_demo_sign_in_does_not_exist_outside_demo_mode(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        token = csrf_of(browser.get("/inloggen").text)
+        context.settings.demo_mode = False
+        response = browser.post(
+            "/inloggen/demo", data={"csrf_token": token, "gebruiker": "u-centraal|casemanager"}
+        )
+        assert response.status_code == 404
+        assert "alleen in de demomodus" in response.text
+
+
+class TestCsrf:
+    def test_a_form_without_its_token_is_refused(self, browser: TestClient) -> None:
+        browser.get("/inloggen")
+        response = browser.post("/inloggen/demo", data={"gebruiker": "u-centraal|casemanager"})
+        assert response.status_code == 403
+        assert "Het formulier is verlopen of ongeldig" in response.text
+        assert "set-cookie" not in response.headers
+
+    def test_a_token_of_another_session_is_refused(self, browser: TestClient, app: object) -> None:
+        with TestClient(app, base_url="https://testserver") as other:  # type: ignore[arg-type]
+            foreign = csrf_of(other.get("/inloggen").text)
+        browser.get("/inloggen")
+        response = browser.post(
+            "/inloggen/demo", data={"csrf_token": foreign, "gebruiker": "u-centraal|casemanager"}
+        )
+        assert response.status_code == 403
+
+    def test_a_signed_in_form_without_token_changes_nothing(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        response = browser.post(
+            f"/zaken/{seeded.case_id}/informatieverzoek",
+            data={"doel": "intake-assessment", "vraag": "politie-midden-nederland|police-reports"},
+        )
+        assert response.status_code == 403
+        page = browser.get(f"/zaken/{seeded.case_id}")
+        assert "Informatieverzoek</strong>" not in page.text
+
+
+class TestSession:
+    def test_sign_in_issues_a_new_session_id_and_sign_out_ends_it(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        browser.get("/inloggen")
+        anonymous = session_cookie(browser)
+        sign_in(browser, "u-centraal", "casemanager")
+        signed_in = session_cookie(browser)
+        assert signed_in
+        assert signed_in != anonymous
+        assert browser.get("/zaken").status_code == 200
+        token = csrf_of(browser.get("/zaken").text)
+        assert browser.post("/uitloggen", data={"csrf_token": token}).url.path == "/inloggen"
+        browser.cookies.set("__Host-ketenpoort-sessie", signed_in)
+        assert browser.get("/zaken", follow_redirects=False).status_code == 303
+        with context.session_factory() as session:
+            signed = session.scalar(
+                select(func.count())
+                .select_from(WebSession)
+                .where(WebSession.partner_id.is_not(None))
+            )
+        assert signed == 0
+
+    def test_the_database_holds_only_a_hash_of_the_cookie(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        sign_in(browser, "u-centraal", "casemanager")
+        cookie = session_cookie(browser)
+        with context.session_factory() as session:
+            ids = list(session.scalars(select(WebSession.id_hash)))
+        assert cookie
+        assert cookie not in ids
+        assert len(ids) == 1
+
+    def test_case_workers_and_privacy_officers_keep_to_their_pages(
+        self, browser: TestClient
+    ) -> None:
+        sign_in(browser, "u-centraal", "casemanager")
+        assert browser.get("/privacy").status_code == 403
+        sign_in(browser, "u-centraal", "privacy-officer")
+        assert browser.get("/zaken").status_code == 403
+        assert browser.get("/privacy").status_code == 200
+
+
+class TestCasePages:
+    def test_my_cases_lists_the_case_with_its_phase_and_deadline(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        html = browser.get("/zaken").text
+        assert seeded.reference in html
+        assert "Aanmelding" in html
+
+    def test_case_page_shows_team_timeline_and_only_allowed_transitions(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        html = browser.get(f"/zaken/{seeded.case_id}").text
+        assert "Zaakteam" in html
+        assert "Politie eenheid Midden-Nederland" in html
+        assert "Tijdlijn" in html
+        assert "Eerste melding" in html
+        offered = set(re.findall(rf"/zaken/{seeded.case_id}/overgang/([a-z0-9-]+)", html))
+        workflow = context.services["cases"].workflow("utrecht-extreme-woonoverlast")
+        assert offered <= {t.id for t in workflow.transitions_from("intake")}
+        forbidden = next(t.id for t in workflow.transitions if "intake" not in t.from_states)
+        response = browser.get(f"/zaken/{seeded.case_id}/overgang/{forbidden}")
+        assert response.status_code == 422
+
+    def test_request_answer_shows_a_redacted_category_with_reason_and_clause(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        form = browser.get(f"/zaken/{seeded.case_id}/informatieverzoek").text
+        assert 'value="politie-midden-nederland|police-nuisance-antecedents"' in form
+        assert "mitros|" not in form  # not in the case team: not offered
+        response = browser.post(
+            f"/zaken/{seeded.case_id}/informatieverzoek",
+            data={
+                "csrf_token": csrf_of(form),
+                "doel": "intake-assessment",
+                "vraag": [
+                    "politie-midden-nederland|police-reports",
+                    "politie-midden-nederland|police-nuisance-antecedents",
+                ],
+            },
+        )
+        assert response.status_code == 200
+        assert "/informatieverzoeken/" in response.url.path
+        html = response.text
+        assert "Afgeschermd" in html
+        assert "Er loopt een onderzoek en toestemming van het OM ontbreekt" in html
+        assert "U-5.3-antecedenten" in html
+        assert "vastgelegd in het logboek" in html
+        timeline = browser.get(f"/zaken/{seeded.case_id}").text
+        assert "Informatieverzoek" in timeline
+
+    def test_a_category_the_form_did_not_offer_is_refused(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        form = browser.get(f"/zaken/{seeded.case_id}/informatieverzoek").text
+        response = browser.post(
+            f"/zaken/{seeded.case_id}/informatieverzoek",
+            data={
+                "csrf_token": csrf_of(form),
+                "doel": "intake-assessment",
+                "vraag": "mitros|corporation-tenancy",
+            },
+        )
+        assert response.status_code == 422
+
+    def test_a_case_outside_the_partners_team_is_not_found(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "mitros", "woonconsulent")
+        response = browser.get(f"/zaken/{seeded.case_id}")
+        assert response.status_code == 404
+        assert seeded.reference not in response.text
+
+    def test_meetings_page_is_dutch(self, browser: TestClient) -> None:
+        sign_in(browser, "u-centraal", "casemanager")
+        html = browser.get("/overleggen").text
+        assert "Casusoverleggen per wijk" in html
+
+
+class TestPrivacyPages:
+    def test_access_report_takes_the_identifier_only_in_a_post_body(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "privacy-officer")
+        form = browser.get("/privacy/inzage")
+        assert 'method="post" action="/privacy/inzage"' in form.text
+        response = browser.post(
+            "/privacy/inzage", data={"csrf_token": csrf_of(form.text), "nummer": CAUSER_BSN}
+        )
+        assert response.status_code == 200
+        assert CAUSER_BSN not in response.text
+        assert CAUSER_BSN not in str(response.url)
+        assert "Inzageverzoek" in response.text
+
+    def test_overview_shows_checkpoint_and_verifies_the_log(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        seed_utrecht_case(client, auth)
+        context.services["audit"].sign_checkpoint(context.session_factory)
+        sign_in(browser, "u-centraal", "privacy-officer")
+        page = browser.get("/privacy")
+        assert "Laatste ondertekende controlepunt" in page.text
+        result = browser.post("/privacy/verificatie", data={"csrf_token": csrf_of(page.text)})
+        assert "Het logboek is intact" in result.text
+
+    def test_charts_are_server_rendered_svg(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "privacy-officer")
+        html = browser.get("/privacy/grafieken").text
+        assert "Open zaken per fase" in html
+        assert "<svg" in html
+        assert "Aanmelding" in html
+        assert "<script" not in html
+
+    @pytest.mark.parametrize(
+        "path", ["/privacy/verstrekkingen", "/privacy/weigeringen", "/privacy/bewaartermijnen"]
+    )
+    def test_other_privacy_pages_render_in_dutch(self, browser: TestClient, path: str) -> None:
+        sign_in(browser, "u-centraal", "privacy-officer")
+        response = browser.get(path)
+        assert response.status_code == 200
+        assert '<html lang="nl">' in response.text
+
+
+def test_stylesheets_are_served_from_the_gateway_itself(browser: TestClient) -> None:
+    response = browser.get("/statisch/stijl.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert browser.get("/statisch/print.css").status_code == 200
+    assert browser.get("/statisch/../config.py").status_code == 404
