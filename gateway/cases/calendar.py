@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar as _stdlib_calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -109,7 +109,9 @@ class WorkingCalendar:
         if count is None:
             raise ValueError("period without an amount")
         if period.unit == "hours":
-            return Due(at=start + timedelta(hours=count), on=None)
+            # In UTC: aware arithmetic in a local zone is wall-clock time, and 48 hours across
+            # the switch to summer time are still 48 real hours.
+            return Due(at=start.astimezone(UTC) + timedelta(hours=count), on=None)
         first = self.local_date(start)
         if period.unit == "working-days":
             day = self.add_working_days(first, count)
