@@ -1,0 +1,120 @@
+"""The pages in a real browser: a case manager signs in, opens a case, requests
+information and sees a redacted category with its reason; a privacy officer opens the
+access report. Screenshots of the main pages go to tests/screenshots/ (not committed)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from tests.browser.conftest import SCREENSHOTS, LiveGateway
+from tests.web.conftest import CASES_TUPLES_WARNING
+from tests.web.scenario import CAUSER_BSN, answer_police_reports, seed_utrecht_case
+
+pytestmark = [pytest.mark.browser, CASES_TUPLES_WARNING]
+
+
+def sign_in(driver: Any, url: str, choice: str) -> None:
+    driver.get(f"{url}/inloggen")
+    Select(driver.find_element(By.ID, "gebruiker")).select_by_value(choice)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/inloggen/demo'] button").click()
+
+
+def csp_violations(driver: Any) -> list[str]:
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
+def test_case_manager_requests_information_and_privacy_officer_reads_access_report(
+    chrome: Any,
+    live_gateway: LiveGateway,
+    api: httpx.Client,
+    screenshot: Callable[[str], Path],
+) -> None:
+    driver, url = chrome, live_gateway.url
+    seeded = seed_utrecht_case(api, live_gateway.auth)
+
+    driver.get(f"{url}/inloggen")
+    assert driver.find_element(By.TAG_NAME, "h1").text == "Inloggen"
+    # Keyboard: the first Tab reaches the skip link.
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    assert driver.switch_to.active_element.text == "Naar de inhoud"
+    screenshot("01-inloggen")
+
+    sign_in(driver, url, "u-centraal|casemanager")
+    assert driver.current_url == f"{url}/zaken"
+    cookie = driver.get_cookie("__Host-ketenpoort-sessie")
+    assert cookie is not None
+    assert cookie["httpOnly"] is True
+    assert cookie["secure"] is True
+    assert cookie["sameSite"] == "Strict"
+    screenshot("02-mijn-zaken")
+
+    driver.find_element(By.LINK_TEXT, seeded.reference).click()
+    assert driver.find_element(By.TAG_NAME, "h1").text == f"Zaak {seeded.reference}"
+    assert "Politie eenheid Midden-Nederland" in driver.page_source
+    screenshot("03-zaak")
+
+    driver.find_element(By.LINK_TEXT, "Informatie opvragen").click()
+    driver.find_element(By.ID, "vraag-politie-midden-nederland-police-reports").click()
+    driver.find_element(By.ID, "vraag-politie-midden-nederland-police-nuisance-antecedents").click()
+    screenshot("04-informatieverzoek")
+    driver.find_element(By.CSS_SELECTOR, "form.formulier button[type=submit]").click()
+
+    assert "/informatieverzoeken/" in driver.current_url
+    request_id = driver.current_url.rsplit("/", 1)[-1]
+    redacted = driver.find_elements(By.CSS_SELECTOR, ".antwoord-redacted")
+    assert redacted, "no redacted category shown"
+    text = " ".join(item.text for item in redacted)
+    assert "Afgeschermd" in text
+    assert "Er loopt een onderzoek en toestemming van het OM ontbreekt" in text
+    assert "U-5.3-antecedenten" in text
+
+    answer_police_reports(api, live_gateway.auth, request_id)
+    driver.refresh()
+    disclosed = driver.find_elements(By.CSS_SELECTOR, ".antwoord-disclosed")
+    assert any("3 meldingen geluidsoverlast" in item.text for item in disclosed)
+    screenshot("05-antwoord")
+
+    driver.get(f"{url}/zaken/{seeded.case_id}")
+    assert "Verstrekking" in driver.find_element(By.CLASS_NAME, "tijdlijn").text
+    screenshot("06-zaak-tijdlijn")
+
+    driver.find_element(By.CSS_SELECTOR, "form[action='/uitloggen'] button").click()
+    assert driver.current_url == f"{url}/inloggen"
+
+    sign_in(driver, url, "u-centraal|privacy-officer")
+    assert driver.current_url == f"{url}/privacy"
+    driver.find_element(By.CSS_SELECTOR, "form[action='/privacy/verificatie'] button").click()
+    assert "Het logboek is intact" in driver.page_source
+    screenshot("07-privacy-overzicht")
+
+    driver.get(f"{url}/privacy/inzage")
+    driver.find_element(By.ID, "nummer").send_keys(CAUSER_BSN)
+    driver.find_element(By.ID, "nummer").send_keys(Keys.ENTER)
+    assert driver.find_element(By.ID, "kop-rapport").text == "Overzicht van verwerkingen"
+    assert CAUSER_BSN not in driver.current_url
+    assert CAUSER_BSN not in driver.page_source
+    screenshot("08-inzagerapport")
+    pdf = driver.print_page()
+    (SCREENSHOTS / "08-inzagerapport.pdf").write_bytes(base64.b64decode(pdf))
+
+    driver.get(f"{url}/privacy/verstrekkingen?zaak={seeded.case_id}")
+    assert "regel(s) gevonden" in driver.page_source
+    screenshot("09-verstrekkingen")
+    driver.get(f"{url}/privacy/grafieken")
+    assert driver.find_elements(By.CSS_SELECTOR, "svg rect.balk")
+    screenshot("10-grafieken")
+
+    assert csp_violations(driver) == []
