@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audit.models import AuditRecord
-from gateway.config import Settings
 from gateway.cases.models import CaseFile, CasePerson, CaseReport, CaseTeamMember, Dwelling
+from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope
 from gateway.crypto.wiring import crypto_services
@@ -55,21 +55,37 @@ def seed_case(
     seeded = SeededCase(case_id)
     with transaction(context.session_factory) as session:
         dwelling = Dwelling(
-            id=str(uuid.uuid4()), covenant_id=covenant_id, address_index=uuid.uuid4().hex,
-            ownership="corporation", corporation_id=None, district="Centrum", created_at=_now(),
+            id=str(uuid.uuid4()),
+            covenant_id=covenant_id,
+            address_index=uuid.uuid4().hex,
+            ownership="corporation",
+            corporation_id=None,
+            district="Centrum",
+            created_at=_now(),
         )
         session.add(dwelling)
         scope = case_scope(case_id)
         address = fields.encrypt(
-            session=session, scope=scope, table="case_file", record_id=case_id,
-            field="address", plaintext="Teststraat 1",
+            session=session,
+            scope=scope,
+            table="case_file",
+            record_id=case_id,
+            field="address",
+            plaintext="Teststraat 1",
         )
         session.add(
             CaseFile(
-                id=case_id, reference=f"R-{uuid.uuid4().hex[:10]}", covenant_id=covenant_id,
-                dwelling_id=dwelling.id, district="Centrum", address_sealed=address,
-                state="intake", state_entered_at=_now(), opened_at=_now(),
-                first_report_at=_now(), lead_partner_id=MUNICIPALITY,
+                id=case_id,
+                reference=f"R-{uuid.uuid4().hex[:10]}",
+                covenant_id=covenant_id,
+                dwelling_id=dwelling.id,
+                district="Centrum",
+                address_sealed=address,
+                state="intake",
+                state_entered_at=_now(),
+                opened_at=_now(),
+                first_report_at=_now(),
+                lead_partner_id=MUNICIPALITY,
             )
         )
         session.flush()
@@ -78,21 +94,34 @@ def seed_case(
         )
         report_id = str(uuid.uuid4())
         sealed = fields.encrypt(
-            session=session, scope=scope, table="case_report", record_id=report_id,
-            field="description", plaintext=canary or "geluidsoverlast",
+            session=session,
+            scope=scope,
+            table="case_report",
+            record_id=report_id,
+            field="description",
+            plaintext=canary or "geluidsoverlast",
         )
         session.add(
             CaseReport(
-                id=report_id, case_id=case_id, source_partner_id=MUNICIPALITY, channel="form",
-                received_at=_now(), registered_at=_now(), description_sealed=sealed,
+                id=report_id,
+                case_id=case_id,
+                source_partner_id=MUNICIPALITY,
+                channel="form",
+                received_at=_now(),
+                registered_at=_now(),
+                description_sealed=sealed,
             )
         )
         seeded.report_ids.append(report_id)
         seeded.ciphertexts.extend([address, sealed])
         session.add(
             CasePerson(
-                id=str(uuid.uuid4()), case_id=case_id, role="causer",
-                identifier_index=resident, identifier_sealed=None, name_sealed=None,
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                role="causer",
+                identifier_index=resident,
+                identifier_sealed=None,
+                name_sealed=None,
             )
         )
         register_case(
@@ -109,14 +138,21 @@ def add_fact(
     rules = retention_service(context).rules
     with transaction(context.session_factory) as session:
         record_fact(
-            session=session, rules=rules, case_id=case_id, kind=kind, occurred_on=on,
-            detail=detail, recorded_by="test",
+            session=session,
+            rules=rules,
+            case_id=case_id,
+            kind=kind,
+            occurred_on=on,
+            detail=detail,
+            recorded_by="test",
         )
 
 
 def redaction_entries(session: Session, case_id: str | None = None) -> int:
-    statement = select(func.count()).select_from(AuditRecord).where(
-        AuditRecord.activity == "retention-redaction"
+    statement = (
+        select(func.count())
+        .select_from(AuditRecord)
+        .where(AuditRecord.activity == "retention-redaction")
     )
     if case_id is not None:
         statement = statement.where(AuditRecord.case_id == case_id)

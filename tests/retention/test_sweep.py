@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
+from gateway.crypto import Erased, case_scope
 from gateway.crypto.models import DataKey
 from gateway.crypto.wiring import crypto_services
-from gateway.crypto import Erased, case_scope
 from gateway.db import transaction
 from gateway.retention import SweepAlreadyRunning, erasure_of
 from gateway.retention.lock import SweepLock
@@ -37,7 +37,8 @@ def test_due_case_is_erased_with_tombstone_and_one_audit_entry(
     assert [item.case_id for item in report.items] == [due.case_id]
     with context.session_factory() as session:
         erasure = erasure_of(session=session, case_id=due.case_id)
-        assert erasure is not None and erasure.rule_id == "R-3.4-licht-bemiddeld"
+        assert erasure is not None
+        assert erasure.rule_id == "R-3.4-licht-bemiddeld"
         assert erasure_of(session=session, case_id=kept.case_id) is None
         tombstone = session.get(RetentionTombstone, due.case_id)
         assert tombstone is not None
@@ -46,12 +47,15 @@ def test_due_case_is_erased_with_tombstone_and_one_audit_entry(
         assert redaction_entries(session, due.case_id) == 1
         assert redaction_entries(session) == 1
         key = session.scalar(select(DataKey).where(DataKey.scope == case_scope(due.case_id)))
-        assert key is not None and key.wrapped_key is None
+        assert key is not None
+        assert key.wrapped_key is None
         assert key.shred_reason == "retention rule R-3.4-licht-bemiddeld"
     assert audit_verifies(context)
 
 
-def test_erased_values_read_as_erased_not_as_an_error(context: GatewayContext, seed: Seeder) -> None:
+def test_erased_values_read_as_erased_not_as_an_error(
+    context: GatewayContext, seed: Seeder
+) -> None:
     case = light_case(seed)
     retention_service(context).sweep(context, as_of=DUE)
     from gateway.cases.models import CaseReport
@@ -59,10 +63,15 @@ def test_erased_values_read_as_erased_not_as_an_error(context: GatewayContext, s
     fields = crypto_services(context).fields
     with transaction(context.session_factory) as session:
         stored = session.get(CaseReport, case.report_ids[0])
-        assert stored is not None and stored.description_sealed != case.ciphertexts[1]
+        assert stored is not None
+        assert stored.description_sealed != case.ciphertexts[1]
         value = fields.decrypt(
-            session=session, scope=case_scope(case.case_id), table="case_report",
-            record_id=case.report_ids[0], field="description", ciphertext=stored.description_sealed,
+            session=session,
+            scope=case_scope(case.case_id),
+            table="case_report",
+            record_id=case.report_ids[0],
+            field="description",
+            ciphertext=stored.description_sealed,
         )
     assert isinstance(value, Erased)
     assert "R-3.4-licht-bemiddeld" in value.reason
@@ -77,12 +86,20 @@ def test_dry_run_reports_exactly_what_the_run_erases_and_changes_nothing(
     dry = service.sweep(context, as_of=DUE, dry_run=True)
     with context.session_factory() as session:
         assert redaction_entries(session) == 0
-        assert session.scalar(
-            select(func.count()).select_from(RetentionCase).where(RetentionCase.erased_at.is_not(None))
-        ) == 0
-        assert session.scalar(
-            select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None))
-        ) == 0
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(RetentionCase)
+                .where(RetentionCase.erased_at.is_not(None))
+            )
+            == 0
+        )
+        assert (
+            session.scalar(
+                select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None))
+            )
+            == 0
+        )
     real = service.sweep(context, as_of=DUE)
     assert sorted(dry.items, key=lambda i: i.case_id) == sorted(real.items, key=lambda i: i.case_id)
     assert {i.case_id for i in real.items} == {c.case_id for c in cases}
@@ -98,21 +115,33 @@ def test_second_run_erases_nothing_again(context: GatewayContext, seed: Seeder) 
 
 
 def test_legal_hold_suspends_erasure_until_lifted(context: GatewayContext, seed: Seeder) -> None:
-    from audit.service import audit_log
     from audit.entry import Actor
+    from audit.service import audit_log
     from gateway.retention.service import lift_legal_hold, set_legal_hold
 
     case = light_case(seed)
     log = audit_log(context)
     actor = Actor(partner_id="gemeente-rijswijk", role="privacy-officer")
     with transaction(context.session_factory) as session:
-        set_legal_hold(session=session, audit=log, case_id=case.case_id, reason="court procedure",
-                       actor=actor, set_by="gemeente-rijswijk/privacy-officer")
+        set_legal_hold(
+            session=session,
+            audit=log,
+            case_id=case.case_id,
+            reason="court procedure",
+            actor=actor,
+            set_by="gemeente-rijswijk/privacy-officer",
+        )
     report = retention_service(context).sweep(context, as_of=DUE)
     assert (report.redacted, report.on_hold) == (0, 1)
     with transaction(context.session_factory) as session:
-        lift_legal_hold(session=session, audit=log, case_id=case.case_id, reason="ruling final",
-                        actor=actor, lifted_by="gemeente-rijswijk/privacy-officer")
+        lift_legal_hold(
+            session=session,
+            audit=log,
+            case_id=case.case_id,
+            reason="ruling final",
+            actor=actor,
+            lifted_by="gemeente-rijswijk/privacy-officer",
+        )
     assert retention_service(context).sweep(context, as_of=DUE).redacted == 1
     assert audit_verifies(context)
 
@@ -135,12 +164,16 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
     with pytest.raises(InjectedCrash):
         service.sweep(context, as_of=DUE, fault=crash_in_third_batch)
     with context.session_factory() as session:
-        erased = set(session.scalars(
-            select(RetentionCase.case_id).where(RetentionCase.erased_at.is_not(None))
-        ))
+        erased = set(
+            session.scalars(
+                select(RetentionCase.case_id).where(RetentionCase.erased_at.is_not(None))
+            )
+        )
         assert len(erased) == 4
         for case in cases:
-            key = session.scalar(select(DataKey.wrapped_key).where(DataKey.scope == case_scope(case.case_id)))
+            key = session.scalar(
+                select(DataKey.wrapped_key).where(DataKey.scope == case_scope(case.case_id))
+            )
             # Key shredded if and only if the case is recorded as erased and audited.
             assert (key is None) == (case.case_id in erased)
             assert redaction_entries(session, case.case_id) == (1 if case.case_id in erased else 0)
@@ -151,7 +184,9 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
     assert audit_verifies(context)
 
 
-def test_second_sweep_is_refused_while_the_lock_is_held(context: GatewayContext, seed: Seeder) -> None:
+def test_second_sweep_is_refused_while_the_lock_is_held(
+    context: GatewayContext, seed: Seeder
+) -> None:
     light_case(seed)
     lock = SweepLock(context.engine)
     with lock.held(), pytest.raises(SweepAlreadyRunning):

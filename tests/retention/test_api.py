@@ -1,0 +1,171 @@
+"""The retention API: every case shows its state (rule, due date, why); facts, legal holds
+(audited), and after erasure "erased under rule X on date", never plaintext or a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from audit.models import AuditRecord
+from gateway.context import GatewayContext
+from gateway.retention.wiring import retention_service
+from tests.retention.conftest import Seeder, audit_verifies
+
+Auth = Callable[..., dict[str, str]]
+MUNI = "gemeente-rijswijk"
+
+
+def url(case_id: str, tail: str = "") -> str:
+    return f"/v1/cases/{case_id}/retention{tail}"
+
+
+class TestGetRetentionState:
+    def test_without_token_is_401(self, client: TestClient, seed: Seeder) -> None:
+        assert client.get(url(seed().case_id)).status_code == 401
+
+    def test_partner_outside_the_team_sees_404(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        response = client.get(url(seed().case_id), headers=auth("vidomes", "woonconsulent"))
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+    def test_other_covenant_privacy_officer_sees_404(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        assert (
+            client.get(
+                url(seed().case_id), headers=auth("u-centraal", "privacy-officer")
+            ).status_code
+            == 404
+        )
+
+    def test_team_member_sees_rule_due_date_and_why(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        body = client.get(url(case.case_id), headers=auth(MUNI, "casemanager")).json()
+        assert body["ruleId"] == "R-3.4-licht-bemiddeld"
+        assert body["dueOn"] == "2025-03-10"
+        assert body["sourceDate"] == "2024-03-10"
+        assert "mediation-ended on 2024-03-10 + 1 year" in body["reason"]
+
+    def test_heavier_case_waits_for_move_out(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        body = client.get(url(seed().case_id), headers=auth(MUNI, "privacy-officer")).json()
+        assert (body["ruleId"], body["dueOn"], body["status"]) == ("R-3.4-zwaar", None, "retained")
+
+
+class TestRecordFact:
+    def test_move_out_sets_the_due_date(self, client: TestClient, auth: Auth, seed: Seeder) -> None:
+        case = seed()
+        response = client.post(
+            url(case.case_id, "/facts"),
+            headers=auth(MUNI, "casemanager"),
+            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["dueOn"] == "2025-06-01"
+
+    def test_privacy_officer_may_not_record_facts(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        response = client.post(
+            url(seed().case_id, "/facts"),
+            headers=auth(MUNI, "privacy-officer"),
+            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+        )
+        assert response.status_code == 403
+
+
+class TestLegalHold:
+    def test_hold_is_shown_refused_twice_lifted_and_both_audited(
+        self, client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
+    ) -> None:
+        case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        set_ = client.post(
+            url(case.case_id, "/legal-hold"),
+            headers=auth(MUNI, "privacy-officer"),
+            json={"reason": "court procedure"},
+        )
+        assert set_.status_code == 201, set_.text
+        assert set_.json()["setBy"] == "gemeente-rijswijk/privacy-officer"
+        again = client.post(
+            url(case.case_id, "/legal-hold"),
+            headers=auth(MUNI, "privacy-officer"),
+            json={"reason": "court procedure"},
+        )
+        assert again.status_code == 409
+        state = client.get(url(case.case_id), headers=auth(MUNI, "casemanager")).json()
+        assert state["status"] == "on-hold"
+        assert state["legalHold"]["reason"] == "court procedure"
+        lift = client.post(
+            url(case.case_id, "/legal-hold/lift"),
+            headers=auth(MUNI, "casemanager"),
+            json={"reason": "ruling final"},
+        )
+        assert lift.status_code == 200
+        assert lift.json()["liftedBy"] == "gemeente-rijswijk/casemanager"
+        with context.session_factory() as session:
+            activities = list(
+                session.scalars(
+                    select(AuditRecord.activity).where(AuditRecord.case_id == case.case_id)
+                )
+            )
+        assert activities == ["legal-hold-set", "legal-hold-lifted"]
+        assert audit_verifies(context)
+
+    def test_adapter_may_not_set_a_hold(self, client: TestClient, auth: Auth, seed: Seeder) -> None:
+        response = client.post(
+            url(seed().case_id, "/legal-hold"),
+            headers=auth(MUNI, "adapter"),
+            json={"reason": "court procedure"},
+        )
+        assert response.status_code == 403
+
+
+class TestAfterErasure:
+    def test_state_says_erased_under_rule_on_date_and_writes_answer_410(
+        self, client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
+    ) -> None:
+        case = seed(canary="CANARY-api", facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+        state = client.get(url(case.case_id), headers=auth(MUNI, "casemanager"))
+        assert state.status_code == 200
+        body = state.json()
+        assert body["status"] == "erased"
+        assert body["reason"].startswith("Erased under rule R-3.4-licht-bemiddeld on ")
+        assert "CANARY" not in state.text
+        write = client.post(
+            url(case.case_id, "/facts"),
+            headers=auth(MUNI, "casemanager"),
+            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+        )
+        assert write.status_code == 410
+        assert "Erased under rule R-3.4-licht-bemiddeld on" in write.json()["detail"]
+
+
+class TestDryRunPreview:
+    def test_privacy_officer_sees_what_would_be_erased_and_nothing_changes(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        headers = auth(MUNI, "privacy-officer")
+        response = client.get("/v1/retention/due", params={"asOf": "2025-03-10"}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert [i["caseId"] for i in response.json()["items"]] == [case.case_id]
+        assert response.json()["items"][0]["values"]["case_report"] == 1
+        state = client.get(url(case.case_id), headers=auth(MUNI, "privacy-officer")).json()
+        assert state["status"] == "due"
+
+    def test_case_manager_may_not_preview(self, client: TestClient, auth: Auth) -> None:
+        assert client.get("/v1/retention/due", headers=auth(MUNI, "casemanager")).status_code == 403
+
+
+def test_rules_are_listed_for_the_callers_covenant(client: TestClient, auth: Auth) -> None:
+    body = client.get("/v1/retention/rules", headers=auth(MUNI, "casemanager")).json()
+    assert [r["id"] for r in body["rules"]] == ["R-3.4-licht-bemiddeld", "R-3.4-zwaar"]

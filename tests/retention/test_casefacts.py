@@ -1,0 +1,65 @@
+"""The sweep reads the workflow's own records: a case whose mediation solved the nuisance
+is registered and erased a year later without anyone calling the retention API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+
+from gateway.cases.models import CaseTransition
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from gateway.retention.models import RetentionCase
+from gateway.retention.wiring import retention_service
+from tests.retention.conftest import Seeder
+
+
+def _transition(context: GatewayContext, case_id: str, to_state: str, at: datetime) -> None:
+    with transaction(context.session_factory) as session:
+        session.add(
+            CaseTransition(
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                transition="t",
+                from_state="mediation",
+                to_state=to_state,
+                at=at,
+                actor_partner_id="gemeente-rijswijk",
+                actor_role="casemanager",
+                actor_user=None,
+                facts={},
+                reason_sealed=None,
+            )
+        )
+
+
+def test_mediation_recorded_by_the_workflow_starts_the_one_year_term(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    case = seed()
+    # 23:30 UTC on 9 March is 10 March in Amsterdam: the covenant's calendar date counts.
+    _transition(
+        context, case.case_id, "aftercare-evaluation", datetime(2024, 3, 9, 23, 30, tzinfo=UTC)
+    )
+    service = retention_service(context)
+    assert service.sweep(context, as_of=date(2025, 3, 9)).redacted == 0
+    with context.session_factory() as session:
+        row = session.get(RetentionCase, case.case_id)
+        assert row is not None
+        assert (row.rule_id, row.due_on) == ("R-3.4-licht-bemiddeld", date(2025, 3, 10))
+    assert service.sweep(context, as_of=date(2025, 3, 10)).redacted == 1
+
+
+def test_failed_mediation_recorded_by_the_workflow_keeps_the_case_under_the_heavier_rule(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    case = seed()
+    _transition(context, case.case_id, "integrated-approach", datetime(2024, 3, 10, 12, tzinfo=UTC))
+    retention_service(context).sweep(context, as_of=date(2030, 1, 1))
+    with context.session_factory() as session:
+        rule = session.scalar(
+            select(RetentionCase.rule_id).where(RetentionCase.case_id == case.case_id)
+        )
+    assert rule == "R-3.4-zwaar"

@@ -1,0 +1,131 @@
+"""The Rijswijk rules (R §3.4) at their bounds, and the Utrecht default."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gateway.retention.rules import CaseFacts, RetentionPolicyInvalid, evaluate, load_rules
+
+R = "rijswijk-woonoverlast"
+U = "utrecht-extreme-woonoverlast"
+RULES = load_rules()
+ENDED = date(2024, 3, 10)
+
+
+def light(**kwargs: object) -> CaseFacts:
+    return CaseFacts(mediation_ended=ENDED, mediation_outcome="solved", **kwargs)  # type: ignore[arg-type]
+
+
+def is_due(facts: CaseFacts, on: date, covenant: str = R) -> bool:
+    verdict = evaluate(RULES, covenant, facts)
+    return verdict.due_on is not None and verdict.due_on <= on
+
+
+def test_light_case_is_kept_one_year_after_mediation_ended() -> None:
+    verdict = evaluate(RULES, R, light())
+    assert verdict.rule_id == "R-3.4-licht-bemiddeld"
+    assert verdict.due_on == date(2025, 3, 10)
+    assert "mediation-ended on 2024-03-10 + 1 year" in verdict.reason
+
+
+def test_light_case_is_kept_the_day_before_and_erased_the_day_after_its_due_date() -> None:
+    assert not is_due(light(), date(2025, 3, 9))
+    assert is_due(light(), date(2025, 3, 10))
+    assert is_due(light(), date(2025, 3, 11))
+
+
+def test_new_report_about_the_same_resident_within_the_year_restarts_the_clock() -> None:
+    facts = light(resident_reports=[date(2024, 11, 1)])
+    verdict = evaluate(RULES, R, facts)
+    assert verdict.due_on == date(2025, 11, 1)
+    assert "restarted by a new report on 2024-11-01" in verdict.reason
+    assert not is_due(facts, date(2025, 10, 31))
+    assert is_due(facts, date(2025, 11, 2))
+
+
+def test_each_report_inside_the_running_term_restarts_it_again() -> None:
+    facts = light(resident_reports=[date(2024, 11, 1), date(2025, 10, 1)])
+    assert evaluate(RULES, R, facts).due_on == date(2026, 10, 1)
+
+
+def test_report_after_the_year_ended_does_not_bring_the_dossier_back() -> None:
+    facts = light(resident_reports=[date(2025, 3, 10), date(2025, 6, 1)])
+    assert evaluate(RULES, R, facts).due_on == date(2025, 3, 10)
+
+
+def test_report_before_the_mediation_ended_does_not_restart() -> None:
+    assert evaluate(RULES, R, light(resident_reports=[date(2024, 1, 5)])).due_on == date(
+        2025, 3, 10
+    )
+
+
+def test_heavier_case_is_kept_while_the_resident_lives_in_the_dwelling() -> None:
+    verdict = evaluate(RULES, R, CaseFacts(complexity="complex"))
+    assert verdict.rule_id == "R-3.4-zwaar"
+    assert verdict.due_on is None
+    assert "resident-moved-out" in verdict.reason
+
+
+def test_heavier_case_is_erased_when_the_resident_moved_out() -> None:
+    facts = CaseFacts(complexity="complex", moved_out=date(2025, 6, 1))
+    assert evaluate(RULES, R, facts).due_on == date(2025, 6, 1)
+    assert not is_due(facts, date(2025, 5, 31))
+    assert is_due(facts, date(2025, 6, 2))
+
+
+def test_heavier_case_is_kept_at_most_two_years_after_the_last_sanction() -> None:
+    facts = CaseFacts(last_sanction=date(2024, 2, 29))
+    verdict = evaluate(RULES, R, facts)
+    assert verdict.due_on == date(2026, 2, 28)  # leap day + 2 years clamps to 28 Feb
+    assert not is_due(facts, date(2026, 2, 27))
+    assert is_due(facts, date(2026, 3, 1))
+
+
+def test_two_year_cap_applies_while_the_resident_still_lives_there() -> None:
+    facts = CaseFacts(last_sanction=date(2024, 5, 1), moved_out=date(2027, 1, 1))
+    assert evaluate(RULES, R, facts).due_on == date(2026, 5, 1)
+
+
+def test_moving_out_before_the_cap_erases_earlier() -> None:
+    facts = CaseFacts(last_sanction=date(2024, 5, 1), moved_out=date(2024, 8, 1))
+    assert evaluate(RULES, R, facts).due_on == date(2024, 8, 1)
+
+
+def test_sanctioned_case_falls_under_the_heavier_rule_even_after_successful_mediation() -> None:
+    verdict = evaluate(RULES, R, light(last_sanction=date(2024, 6, 1)))
+    assert verdict.rule_id == "R-3.4-zwaar"
+    assert verdict.due_on == date(2026, 6, 1)
+
+
+def test_failed_mediation_falls_under_the_heavier_rule() -> None:
+    facts = CaseFacts(mediation_ended=ENDED, mediation_outcome="failed")
+    assert evaluate(RULES, R, facts).rule_id == "R-3.4-zwaar"
+
+
+def test_utrecht_keeps_the_default_period_after_closure() -> None:
+    verdict = evaluate(RULES, U, CaseFacts(closed=date(2024, 4, 30)))
+    assert verdict.rule_id == "U-default-na-afsluiting"
+    assert verdict.due_on == date(2026, 4, 30)
+    assert evaluate(RULES, U, CaseFacts()).due_on is None
+
+
+def test_utrecht_default_period_is_configurable() -> None:
+    rules = load_rules(default_months=6)
+    assert evaluate(rules, U, CaseFacts(closed=date(2024, 8, 31))).due_on == date(2025, 2, 28)
+    assert rules.revision != RULES.revision
+
+
+def test_broken_rules_file_fails_closed(tmp_path: Path) -> None:
+    (tmp_path / f"{R}.yaml").write_text("covenant: rijswijk-woonoverlast\nrules: []\n")
+    with pytest.raises(RetentionPolicyInvalid):
+        load_rules(tmp_path)
+
+
+def test_file_must_be_named_after_its_covenant(tmp_path: Path) -> None:
+    source = Path(__file__).parents[2] / "policies" / "retention" / f"{R}.yaml"
+    (tmp_path / "other.yaml").write_text(source.read_text())
+    with pytest.raises(RetentionPolicyInvalid):
+        load_rules(tmp_path)
