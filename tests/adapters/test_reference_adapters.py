@@ -1,0 +1,272 @@
+"""Each reference adapter answers a real request end to end (in-process gateway, no network)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from adapters.base import PartnerAdapter
+from adapters.corporation import CorporationAdapter
+from adapters.municipality import MunicipalityAdapter
+from adapters.neighbourhood_team import NeighbourhoodTeamAdapter
+from adapters.police import PoliceAdapter
+from adapters.runner import AdapterRunner, AdapterStopped
+from adapters.sdk import Disclosure
+from tests.adapters.conftest import Auth, ClientFactory, open_utrecht_case
+
+pytestmark = pytest.mark.anyio
+
+POLICE = "politie-midden-nederland"
+ANTECEDENTS = "police-nuisance-antecedents"
+VIOLENCE = "police-physical-violence"
+INTIMIDATION = "police-serious-intimidation"
+REPORTS = "police-reports"
+
+
+def police_record(reference: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "caseReference": reference,
+        "reportCount": 3,
+        "reports": ["Geluid 's nachts", "Ruzie in het trappenhuis", "Bedreiging"],
+        "physicalViolence": False,
+        "seriousIntimidation": True,
+        "nuisanceAntecedents": True,
+        **overrides,
+    }
+
+
+def write_export(path: Path, *records: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(list(records), indent=2), encoding="utf-8")
+    return path
+
+
+class Lines:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.err: list[str] = []
+
+
+def runner_for(
+    adapter: PartnerAdapter[Any], client: Any, export: Path, lines: Lines
+) -> AdapterRunner:
+    return AdapterRunner(adapter, client, export, say=lines.out.append, warn=lines.err.append)
+
+
+def values(disclosure: Disclosure) -> dict[str, Any]:
+    return {v.category: v for v in disclosure.values}
+
+
+async def ask(
+    sdk_client: ClientFactory, case_id: str, categories: list[str], purpose: str = "case-handling"
+) -> str:
+    async with sdk_client("u-centraal", "casemanager", user="cm-1") as manager:
+        request = await manager.request_information(case_id, purpose, categories)
+    return request.id
+
+
+async def read(sdk_client: ClientFactory, request_id: str) -> Disclosure:
+    async with sdk_client("u-centraal", "casemanager", user="cm-1") as manager:
+        return await manager.read_answers(request_id)
+
+
+async def test_police_adapter_answers_a_request_from_its_export_with_a_receipt(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth)
+    request_id = await ask(sdk_client, case.id, [VIOLENCE, INTIMIDATION, REPORTS])
+    export = write_export(tmp_path / "police.json", police_record(case.reference))
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        report = await runner_for(PoliceAdapter(), police, export, lines).run_once()
+        assert (await police.inbox()).items == []
+    assert report.answered == 1
+    answers = values(await read(sdk_client, request_id))
+    assert answers[VIOLENCE].outcome == "disclosed"
+    assert answers[VIOLENCE].yes_no is False
+    assert answers[INTIMIDATION].yes_no is True
+    assert answers[REPORTS].value is not None
+    assert answers[REPORTS].value.startswith("3 report(s): Geluid 's nachts")
+    assert any(f"answered request {request_id} (3 answered)" in line for line in lines.out)
+    assert not any("Geluid" in line for line in lines.out + lines.err)
+
+
+async def test_police_antecedents_withheld_until_the_om_consent_in_the_export_reaches_the_gateway(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth)
+    first = await ask(sdk_client, case.id, [ANTECEDENTS, VIOLENCE])
+    export = write_export(
+        tmp_path / "police.json", police_record(case.reference, investigationRunning=True)
+    )
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        runner = runner_for(PoliceAdapter(), police, export, lines)
+        await runner.run_once()
+        assert (await police.case(case.id)).investigation_running is True
+        answers = values(await read(sdk_client, first))
+        assert answers[ANTECEDENTS].outcome == "redacted"
+        assert answers[ANTECEDENTS].yes_no is None
+        assert "om-consent-missing" in answers[ANTECEDENTS].reasons
+        assert answers[VIOLENCE].outcome == "disclosed"
+        assert any("withheld by the gateway: om-consent-missing" in line for line in lines.out)
+
+        write_export(
+            export,
+            police_record(
+                case.reference,
+                investigationRunning=True,
+                omConsents=[{"scope": [ANTECEDENTS], "expiresOn": "2099-12-31"}],
+            ),
+        )
+        await runner.run_once()
+        consents = (await police.case(case.id)).consents
+        assert [(c.kind, c.scope, c.live) for c in consents if c.kind == "om-consent"] == [
+            ("om-consent", [ANTECEDENTS], True)
+        ]
+        second = await ask(sdk_client, case.id, [ANTECEDENTS])
+        await runner.run_once()
+        await runner.run_once()  # nothing new: the consent is not registered twice
+        assert (
+            len([c for c in (await police.case(case.id)).consents if c.kind == "om-consent"]) == 1
+        )
+    answers = values(await read(sdk_client, second))
+    assert answers[ANTECEDENTS].outcome == "disclosed"
+    assert answers[ANTECEDENTS].yes_no is True
+
+
+async def test_police_adapter_pushes_new_registrations_once(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth)
+    export = write_export(tmp_path / "police.json", police_record(case.reference))
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        runner = runner_for(PoliceAdapter(), police, export, lines)
+        first = await runner.run_once()
+        again = await runner.run_once()
+    assert first.pushed == 1
+    assert again.pushed == 0
+    async with sdk_client("u-centraal", "casemanager", user="cm-1") as manager:
+        facts = await manager.read_facts(case.id, "case-handling", [REPORTS])
+    assert values(facts)[REPORTS].outcome == "disclosed"
+    assert values(facts)[REPORTS].value is not None
+
+
+async def test_a_bad_row_is_skipped_and_reported_while_the_good_ones_are_answered(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth)
+    request_id = await ask(sdk_client, case.id, [VIOLENCE])
+    export = write_export(
+        tmp_path / "police.json",
+        police_record("UTR-OTHER", physicalViolence="sometimes"),
+        police_record(case.reference, physicalViolence=True),
+    )
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        report = await runner_for(PoliceAdapter(), police, export, lines).run_once()
+    assert report.skipped_rows == 1
+    assert report.answered == 1
+    assert any(f"{export}:2: physicalViolence" in line for line in lines.err)
+    assert values(await read(sdk_client, request_id))[VIOLENCE].yes_no is True
+
+
+async def test_a_case_missing_from_the_export_is_answered_not_available(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth)
+    request_id = await ask(sdk_client, case.id, [VIOLENCE])
+    export = write_export(tmp_path / "police.json", police_record("UTR-SOMETHING-ELSE"))
+    async with sdk_client(POLICE) as police:
+        report = await runner_for(PoliceAdapter(), police, export, Lines()).run_once()
+    assert report.answered == 1
+    status = await read(sdk_client, request_id)
+    assert values(status)[VIOLENCE].state == "not-available"
+
+
+async def test_neighbourhood_team_adapter_says_known_and_names_the_care_worker(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth, team=("buurtteam-sociaal",))
+    request_id = await ask(
+        sdk_client, case.id, ["neighbourhood-team-known", "neighbourhood-team-care-worker"]
+    )
+    export = write_export(
+        tmp_path / "buurtteam.json",
+        {"caseReference": case.reference, "known": True, "careWorker": "M. Jansen (fictief)"},
+    )
+    async with sdk_client("buurtteam-sociaal") as team:
+        report = await runner_for(NeighbourhoodTeamAdapter(), team, export, Lines()).run_once()
+    assert report.answered == 1
+    answers = values(await read(sdk_client, request_id))
+    assert answers["neighbourhood-team-known"].yes_no is True
+    assert answers["neighbourhood-team-care-worker"].value == "M. Jansen (fictief)"
+
+
+async def test_municipality_adapter_answers_with_its_own_facts(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth, team=("gemeente-utrecht",), stage="plan-of-approach")
+    request_id = await ask(sdk_client, case.id, ["municipality-safety-knowledge"])
+    export = write_export(
+        tmp_path / "gemeente.json",
+        {
+            "caseReference": case.reference,
+            "safetyKnowledge": "Adres bekend bij gebiedsmanager (fictief)",
+            "administrativeMeasures": ["Waarschuwingsbrief"],
+        },
+    )
+    async with sdk_client("gemeente-utrecht") as municipality:
+        report = await runner_for(MunicipalityAdapter(), municipality, export, Lines()).run_once()
+    assert report.answered == 1
+    answer = values(await read(sdk_client, request_id))["municipality-safety-knowledge"]
+    assert answer.value == (
+        "Adres bekend bij gebiedsmanager (fictief). Administrative measures: Waarschuwingsbrief"
+    )
+
+
+async def test_corporation_adapter_gives_the_permission_its_export_records(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth, team=(), stage="permission-requested")
+    export = write_export(
+        tmp_path / "mitros.json",
+        {"caseReference": case.reference, "tenantSince": "2016-04-01", "permission": "granted"},
+    )
+    async with sdk_client("mitros") as mitros:
+        inbox = await mitros.inbox()
+        assert [item.kind for item in inbox.items] == ["permission-request"]
+        report = await runner_for(CorporationAdapter(), mitros, export, Lines()).run_once()
+        assert report.permissions == 1
+        summary = await mitros.case(case.id)
+        assert [(c.kind, c.granted) for c in summary.consents] == [("corporation-permission", True)]
+        assert (await mitros.inbox()).items == []
+
+
+async def test_corporation_adapter_leaves_an_undecided_permission_waiting(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    case = open_utrecht_case(client, auth, team=(), stage="permission-requested")
+    export = write_export(tmp_path / "mitros.json", {"caseReference": case.reference})
+    lines = Lines()
+    async with sdk_client("mitros") as mitros:
+        runner = runner_for(CorporationAdapter(), mitros, export, lines)
+        first = await runner.run_once()
+        second = await runner.run_once()
+        assert len((await mitros.inbox()).items) == 1
+    assert (first.permissions, first.waiting) == (0, 1)
+    assert (second.permissions, second.waiting) == (0, 1)
+    assert sum("no decision in the export" in line for line in lines.err) == 1
+
+
+async def test_an_adapter_refuses_to_run_with_another_kind_of_partners_key(
+    sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "police.json")
+    async with sdk_client("mitros") as mitros:
+        with pytest.raises(AdapterStopped, match="is a housing-corporation"):
+            await runner_for(PoliceAdapter(), mitros, export, Lines()).run_once()
