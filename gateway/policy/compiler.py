@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import policies
-from gateway.policy.covenant import Covenant
+from gateway.policy.covenant import Clause, Covenant
 
 #: Everything the bundle holds lives under this data path; also the manifest's root.
 DATA_ROOT = "ketenpoort"
@@ -24,12 +24,29 @@ def _flags(values: Iterable[str]) -> dict[str, bool]:
     return {value: True for value in values}
 
 
+def _clause_data(clause: Clause) -> dict[str, Any]:
+    return {
+        "id": clause.id,
+        "provider": clause.provider,
+        "recipients": _flags(clause.recipients),
+        "purposes": _flags(clause.purposes),
+        "phases": _flags(clause.phases),
+        "conditions": _flags(clause.conditions),
+    }
+
+
 def compile_covenant(covenant: Covenant) -> dict[str, Any]:
-    """The data one covenant contributes, under ``data.ketenpoort.covenants[<id>]``."""
-    by_category: dict[str, list[str]] = {c.id: [] for c in covenant.categories}
-    for clause in covenant.clauses:
+    """The data one covenant contributes, under ``data.ketenpoort.covenants[<id>]``.
+
+    Lookup tables, so the Rego decision never iterates over all clauses: ``grants`` answers
+    "which clauses may apply" with one key lookup, ``clausesByCategory`` (clause objects
+    embedded, sorted by id) explains a redaction by visiting only the category's clauses.
+    """
+    clauses = sorted(covenant.clauses, key=lambda c: c.id)
+    by_category: dict[str, list[dict[str, Any]]] = {c.id: [] for c in covenant.categories}
+    for clause in clauses:
         for category_id in clause.categories:
-            by_category[category_id].append(clause.id)
+            by_category[category_id].append(_clause_data(clause))
     return {
         "name": covenant.name,
         "partners": {
@@ -46,17 +63,8 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             }
             for c in covenant.categories
         },
-        "clauses": {
-            c.id: {
-                "provider": c.provider,
-                "recipients": _flags(c.recipients),
-                "purposes": _flags(c.purposes),
-                "phases": _flags(c.phases),
-                "conditions": _flags(c.conditions),
-            }
-            for c in covenant.clauses
-        },
-        "clausesByCategory": {k: sorted(v) for k, v in by_category.items()},
+        "clauses": {c.id: _clause_data(c) for c in clauses},
+        "clausesByCategory": by_category,
         "answers": {c.id: c.answer for c in covenant.categories},
         "grants": _grants(covenant),
     }
@@ -75,12 +83,8 @@ def _grants(covenant: Covenant) -> dict[str, dict[str, list[dict[str, Any]]]]:
                 for phase in clause.phases:
                     by_category = grants.setdefault(f"{role}|{purpose}|{phase}", {})
                     for category_id in clause.categories:
-                        conditions = sorted(
-                            f"om-consent:{category_id}" if c == "om-consent-if-investigation" else c
-                            for c in clause.conditions
-                        )
                         by_category.setdefault(category_id, []).append(
-                            {"id": clause.id, "conditions": conditions}
+                            {"id": clause.id, "conditions": _flags(clause.conditions)}
                         )
     return grants
 

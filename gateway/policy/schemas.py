@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -11,6 +12,32 @@ from pydantic.alias_generators import to_camel
 
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _trusted(cls: type[_M], values: dict[str, Any]) -> _M:
+    """An instance from values the policy domain built itself, without validation.
+
+    What ``model_construct`` does, minus its per-field default handling (a third of the
+    cost of a decision): every field is given. The equality test in tests/policy guards
+    this against a pydantic upgrade.
+    """
+    instance = _new(cls)
+    _set(instance, "__dict__", values)
+    _set(instance, "__pydantic_fields_set__", set(values))
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
+
+
+def new_decision_id() -> str:
+    """A random (version 4) UUID as text; formatted by hand, twice as fast as uuid4()."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 class Requester(_Model):
@@ -101,6 +128,15 @@ class CategoryDecision(_Model):
     clauses: list[str]
     reasons: list[str]
 
+    @classmethod
+    def trusted(
+        cls, outcome: str, answer: str, clauses: list[str], reasons: list[str]
+    ) -> Self:
+        """Built by the engine from the policy's own output; see ``_trusted``."""
+        return _trusted(
+            cls, {"outcome": outcome, "answer": answer, "clauses": clauses, "reasons": reasons}
+        )
+
     @property
     def reason(self) -> str:
         return "clause-applies" if self.outcome == "disclose" else self.reasons[0]
@@ -114,6 +150,32 @@ class Decision(_Model):
     bundle_revision: str | None
     decision_id: str
     engine: str
+
+    @classmethod
+    def trusted(
+        cls,
+        *,
+        allow: bool,
+        categories: dict[str, CategoryDecision],
+        clauses: list[str],
+        errors: list[str],
+        bundle_revision: str | None,
+        decision_id: str,
+        engine: str,
+    ) -> Self:
+        """Built by the engine from the policy's own output; see ``_trusted``."""
+        return _trusted(
+            cls,
+            {
+                "allow": allow,
+                "categories": categories,
+                "clauses": clauses,
+                "errors": errors,
+                "bundle_revision": bundle_revision,
+                "decision_id": decision_id,
+                "engine": engine,
+            },
+        )
 
     def disclosed(self) -> list[str]:
         return [c for c, d in self.categories.items() if d.outcome == "disclose"]

@@ -7,16 +7,45 @@
 # categories, purpose, consents [{kind, case, partner, categories, grantedAt, expiresAt}],
 # now. Times are Unix seconds.
 #
-# Performance note: a reference like data.a[input.x].b[input.y] is slow in the embedded
-# engine; every rule binds the covenant once to a local and indexes that.
+# The gateway evaluates one rule, `decision`, which returns the whole decision document.
+#
+# Speed: the compiler indexes the clauses by "role|purpose|phase" and category (`grants`),
+# so a decision is one key lookup per requested category plus the dynamic conditions;
+# nothing iterates over all clauses. Why a category was redacted is only worked out for
+# redacted categories, from that category's own clauses (`clausesByCategory`).
+#
+# Portability: the same bundle runs on regorus (interpreter and RVM), rego-cpp (regopy)
+# and OPA, and tests/policy fails on any disagreement. Constructs that the engines here
+# evaluate differently are avoided on purpose:
+# - a function argument used inside a comprehension (rego-cpp 1.5 treats it as unbound
+#   and iterates over everything): there are no comprehensions inside functions;
+# - `else` on functions and `x := a == b` (rego-cpp makes a false comparison undefined);
+# - `every` inside a comprehension (regorus and rego-cpp disagree);
+# - a comprehension without iteration nested in another comprehension (regorus's RVM turns
+#   an empty one into undefined): reasons are collected by partial rules instead.
 package ketenpoort.authz
 
 import rego.v1
 
-covenant := cov if {
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
+decision := {
+	"allow": allow,
+	"categories": object.union(
+		{category: verdict |
+			some category, ids in granted
+			verdict := {"outcome": "disclose", "answer": covenant.answers[category], "clauses": ids, "reasons": []}
+		},
+		{category: verdict |
+			some category in input.categories
+			not granted[category]
+			verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons[category]}
+		},
+	),
+	"clauses": sort({id | some ids in granted; some id in ids}),
+	"errors": request_errors,
+	"revision": data.ketenpoort.revision,
 }
+
+covenant := data.ketenpoort.covenants[input.case.covenant]
 
 # Reason codes, most fundamental first; a redacted category lists those that apply.
 reason_order := [
@@ -36,209 +65,204 @@ reason_order := [
 	"om-consent-expired",
 ]
 
-# --- conditions, evaluated once per decision ----------------------------------------------
-
-# Need to know: the requesting partner is in the case team.
-met contains "case-team" if input.requester.partner in input.case.team
-
-# U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
-met contains "corporation-permission" if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
-
-met contains "corporation-permission" if {
-	input.case.dwelling.ownership == "corporation"
-	corporation := input.case.dwelling.corporation
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
-	cov.partners[corporation].kind == "housing-corporation"
-	some consent in input.consents
-	consent.kind == "corporation-permission"
-	consent.case == input.case.id
-	consent.partner == corporation
-	consent_active(consent)
-}
-
-# U §5.3 sfeerverslag: the community officer was actively involved in the case.
-met contains "police-in-case-team" if {
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
-	partners := cov.partners
-	some partner in input.case.team
-	partners[partner].kind == "police"
-}
-
-# U §5.3: with no police investigation running, no OM consent is needed.
-met contains concat(":", ["om-consent", category]) if {
-	input.case.policeInvestigation == false
-	some category in input.categories
-}
-
-# While an investigation runs: an OM consent recorded by the police for this case that
-# covers the category and has not expired. An open-ended consent is not accepted.
-met contains concat(":", ["om-consent", category]) if {
-	some consent in om_consents
-	consent.grantedAt <= input.now
-	input.now < consent.expiresAt
-	some category in consent.categories
-}
-
-om_consents contains consent if {
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
-	partners := cov.partners
-	some consent in input.consents
-	consent.kind == "om-consent"
-	consent.case == input.case.id
-	partners[consent.partner].kind == "police"
-	consent.expiresAt
-}
-
-consent_active(consent) if {
-	consent.grantedAt <= input.now
-	not consent.expiresAt
-}
-
-consent_active(consent) if {
-	consent.grantedAt <= input.now
-	input.now < consent.expiresAt
-}
-
-# --- the decision -------------------------------------------------------------------------
-
 valid_request if {
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
+	cov := covenant
 	cov.partners[input.requester.partner].roles[input.requester.role]
 	cov.purposes[input.purpose]
 	cov.phases[input.case.phase]
 }
 
-# The compiler indexes the clauses by "role|purpose|phase" and category (the static part),
-# with their conditions; only the dynamic conditions are checked here.
-grants := found if {
-	valid_request
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
-	found := cov.grants[concat("|", [input.requester.role, input.purpose, input.case.phase])]
-} else := {}
+# --- what is disclosed ----------------------------------------------------------------------
 
-categories[category] := result if {
+# category -> ids of the clauses that allow it (sorted: the compiler sorts grants by id).
+# A "role|purpose|phase" key exists only for roles, purposes and phases of the covenant (the
+# covenant checks guarantee it), so with the partner holding the role the request is valid.
+granted := {category: ids |
+	cov := covenant
+	grants := cov.grants[concat("|", [input.requester.role, input.purpose, input.case.phase])]
+	cov.partners[input.requester.partner].roles[input.requester.role]
 	some category in input.categories
-	satisfied := met
-	covenants := data.ketenpoort.covenants
-	answers := covenants[input.case.covenant].answers
-	ids := [grant.id |
-		some grant in grants[category]
-		every condition in grant.conditions {
-			condition in satisfied
-		}
-	]
-	result := category_result(category, ids, answers)
-}
-
-category_result(category, ids, answers) := {
-	"outcome": "disclose",
-	"answer": answers[category],
-	"clauses": sort(ids),
-	"reasons": [],
-} if {
+	ids := [grant.id | some grant in grants[category]; not fails(grant.conditions, category)]
 	count(ids) > 0
-} else := {
-	"outcome": "redact",
-	"answer": "none",
-	"clauses": [],
-	"reasons": redact_reasons(category),
 }
 
 default allow := false
 
-allow if {
-	some result in categories
-	result.outcome == "disclose"
+allow if count(granted) > 0
+
+# --- conditions ---------------------------------------------------------------------------------
+
+# A clause's conditions fail for this request. Each head first checks whether the clause has
+# the condition, so a condition is only evaluated when a clause that may apply needs it.
+fails(conditions, _) if {
+	conditions["case-team"]
+	not case_team
 }
 
-clause_ids contains id if {
-	some result in categories
-	some id in result.clauses
+fails(conditions, _) if {
+	conditions["corporation-permission"]
+	not corporation_permission
 }
 
-decision := {
-	"allow": allow,
-	"categories": categories,
-	"clauses": sort(clause_ids),
-	"errors": request_errors,
-	"revision": data.ketenpoort.revision,
+fails(conditions, _) if {
+	conditions["police-in-case-team"]
+	not police_in_case_team
 }
 
-# --- why: only evaluated for a redacted category or an invalid request ----------------------
+fails(conditions, category) if {
+	conditions["om-consent-if-investigation"]
+	not om_consent(category)
+}
 
-request_errors := [] if valid_request
+# Need to know: the requesting partner is in the case team.
+case_team if input.requester.partner in input.case.team
 
-else := ["unknown-covenant"] if not covenant
+# U §5.3: with no police investigation running, no OM consent is needed; while one runs,
+# the category needs an OM consent that covers it and has not expired.
+om_consent(_) if input.case.policeInvestigation == false
 
-else := ["unknown-partner"] if not covenant.partners[input.requester.partner]
+om_consent(category) if om_consented[category]
 
-else := ["role-not-held-by-partner"] if not covenant.partners[input.requester.partner].roles[input.requester.role]
+# U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
+corporation_permission if input.case.dwelling.ownership != "corporation"
 
-else := ["unknown-purpose"] if not covenant.purposes[input.purpose]
+corporation_permission if {
+	dwelling := input.case.dwelling
+	dwelling.ownership == "corporation"
+	corporation := dwelling.corporation
+	covenant.partners[corporation].kind == "housing-corporation"
+	case_id := input.case.id
+	now := input.now
+	some consent in input.consents
+	consent.partner == corporation
+	consent.kind == "corporation-permission"
+	consent.case == case_id
+	consent.grantedAt <= now
+	not expired(consent)
+}
 
-else := ["unknown-phase"]
+# U §5.3 sfeerverslag: the community officer was actively involved in the case.
+police_in_case_team if {
+	partners := covenant.partners
+	some partner in input.case.team
+	partners[partner].kind == "police"
+}
 
-# Separate heads, not an else chain: rego-cpp loses the argument binding in else branches.
-redact_reasons(category) := request_errors if count(request_errors) > 0
+# An OM consent is recorded by the police for this case and must carry an expiry; an
+# open-ended consent is not accepted.
+om_consents contains consent if {
+	partners := covenant.partners
+	some consent in input.consents
+	consent.kind == "om-consent"
+	consent.case == input.case.id
+	partners[consent.partner].kind == "police"
+	is_number(consent.expiresAt)
+}
 
-redact_reasons(category) := ["unknown-category"] if {
-	count(request_errors) == 0
+om_consented contains category if {
+	some consent in om_consents
+	consent.grantedAt <= input.now
+	not expired(consent)
+	some category in consent.categories
+}
+
+om_expired contains category if {
+	some consent in om_consents
+	expired(consent)
+	some category in consent.categories
+}
+
+expired(consent) if consent.expiresAt <= input.now
+
+# --- why: only evaluated for a redacted category or an invalid request ------------------------
+
+# An else chain, so a decision that discloses something does not evaluate the rest.
+request_errors := [] if {
+	count(granted) > 0
+} else := [] if {
+	valid_request
+} else := [first] if {
+	first := [error | some error in reason_order; request_failures[error]][0]
+}
+
+request_failures contains "unknown-covenant" if not covenant
+
+request_failures contains "unknown-partner" if not covenant.partners[input.requester.partner]
+
+request_failures contains "role-not-held-by-partner" if {
+	not covenant.partners[input.requester.partner].roles[input.requester.role]
+}
+
+request_failures contains "unknown-purpose" if not covenant.purposes[input.purpose]
+
+request_failures contains "unknown-phase" if not covenant.phases[input.case.phase]
+
+reasons := {category: request_errors | some category in input.categories} if not valid_request
+
+reasons := {category: ordered |
+	some category in input.categories
+	not granted[category]
+	ordered := [reason | some reason in reason_order; [category, reason] in failures]
+} if valid_request
+
+# [category, reason] for every way one of the category's clauses fails this request; a
+# category with several clauses lists the union.
+failures contains [category, "unknown-category"] if {
+	some category in input.categories
 	not covenant.categories[category]
 }
 
-redact_reasons(category) := clause_reasons(category) if {
-	count(request_errors) == 0
-	covenant.categories[category]
+failures contains [category, "role-not-recipient"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	not clause.recipients[input.requester.role]
 }
 
-clause_reasons(category) := reasons if {
-	covenants := data.ketenpoort.covenants
-	cov := covenants[input.case.covenant]
-	failed := {reason |
-		some id in cov.clausesByCategory[category]
-		some reason in clause_failures(cov.clauses[id], category)
-	}
-	reasons := [reason | some reason in reason_order; reason in failed]
+failures contains [category, "purpose-not-allowed"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	not clause.purposes[input.purpose]
 }
 
-# Every way a clause can fail for this request. Written as one object of checks rather
-# than function heads with constant arguments, which engines disagree on.
-clause_failures(clause, category) := {reason |
-	checks := failure_checks(clause, category)
-	checks[reason] == true
+failures contains [category, "phase-not-allowed"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	not clause.phases[input.case.phase]
 }
 
-failure_checks(clause, category) := {
-		"role-not-recipient": object.get(clause.recipients, input.requester.role, false) == false,
-		"purpose-not-allowed": object.get(clause.purposes, input.purpose, false) == false,
-		"phase-not-allowed": object.get(clause.phases, input.case.phase, false) == false,
-		"not-in-case-team": unmet(clause, "case-team"),
-		"corporation-permission-missing": unmet(clause, "corporation-permission"),
-		"police-not-in-case-team": unmet(clause, "police-in-case-team"),
-		"om-consent-missing": om_unmet(clause, category, false),
-		"om-consent-expired": om_unmet(clause, category, true),
+failures contains [category, "not-in-case-team"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	clause.conditions["case-team"]
+	not case_team
 }
 
-unmet(clause, condition) := true if {
-	clause.conditions[condition]
-	not condition in met
-} else := false
+failures contains [category, "corporation-permission-missing"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	clause.conditions["corporation-permission"]
+	not corporation_permission
+}
 
-om_unmet(clause, category, expired) := true if {
+failures contains [category, "police-not-in-case-team"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	clause.conditions["police-in-case-team"]
+	not police_in_case_team
+}
+
+failures contains [category, "om-consent-missing"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
 	clause.conditions["om-consent-if-investigation"]
-	not concat(":", ["om-consent", category]) in met
-	om_consent_expired_flag(category) == expired
-} else := false
+	not om_consent(category)
+	not om_expired[category]
+}
 
-om_consent_expired_flag(category) := true if om_consent_expired(category) else := false
-
-om_consent_expired(category) if {
-	some consent in om_consents
-	category in consent.categories
-	consent.expiresAt <= input.now
+failures contains [category, "om-consent-expired"] if {
+	some category in input.categories
+	some clause in covenant.clausesByCategory[category]
+	clause.conditions["om-consent-if-investigation"]
+	not om_consent(category)
+	om_expired[category]
 }
