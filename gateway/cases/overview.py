@@ -153,15 +153,12 @@ def _district_meetings_due(
         first_open[case.district] = min(
             first_open.get(case.district, case.opened_at), case.opened_at
         )
-    last_held = dict(
-        session.execute(
-            select(CaseMeeting.district, func.max(CaseMeeting.held_at))
-            .where(CaseMeeting.covenant_id == covenant_id, CaseMeeting.held_at.is_not(None))
-            .group_by(CaseMeeting.district)
-        )
-        .tuples()
-        .all()
+    rows = session.execute(
+        select(CaseMeeting.district, func.max(CaseMeeting.held_at))
+        .where(CaseMeeting.covenant_id == covenant_id, CaseMeeting.held_at.is_not(None))
+        .group_by(CaseMeeting.district)
     )
+    last_held = {district: held for district, held in rows if held is not None}
     out = []
     for district, since in sorted(first_open.items()):
         held = last_held.get(district)

@@ -1,0 +1,409 @@
+"""The case endpoints: who may do what (401 / 403 / 404), intake rules, consents, the policy
+facts, deadlines ordering, meetings, and that no plaintext personal data reaches the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gateway.cases.service import case_policy_facts
+from gateway.context import GatewayContext
+from gateway.policy.schemas import CaseContext, Consent
+from tests.cases.builders import (
+    BSN_CAUSER,
+    BSN_COMPLAINANT,
+    CAUSER_NAME,
+    STREET,
+    audit_activities,
+    report_body,
+)
+
+Auth = Callable[..., dict[str, str]]
+CM = ("u-centraal", "casemanager")
+POLICE = ("politie-midden-nederland", "wijkagent")
+MITROS = ("mitros", "woonconsulent")
+
+
+def _open(client: TestClient, auth: Auth, who: tuple[str, str] = POLICE, **kw: Any) -> str:
+    response = client.post("/v1/reports", json=report_body(**kw), headers=auth(*who))
+    assert response.status_code in (200, 201), response.text
+    case_id: str = response.json()["caseId"]
+    return case_id
+
+
+class TestIntake:
+    def test_without_a_token_is_401(self, client: TestClient) -> None:
+        assert client.post("/v1/reports", json=report_body()).status_code == 401
+
+    def test_a_privacy_officer_does_not_register_reports(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        response = client.post(
+            "/v1/reports", json=report_body(), headers=auth("u-centraal", "privacy-officer")
+        )
+        assert response.status_code == 403
+
+    def test_a_corporation_dwelling_names_a_corporation_of_the_covenant(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        response = client.post(
+            "/v1/reports", json=report_body(corporation="vidomes"), headers=auth(*POLICE)
+        )
+        assert response.status_code == 422
+        assert response.json()["invalidParams"][0]["name"] == "dwelling.corporationId"
+
+    def test_an_invalid_bsn_is_refused_without_echoing_it(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        body = report_body(persons=[{"role": "causer", "bsn": "123456789"}])
+        response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+        assert response.status_code == 400
+        assert "123456789" not in response.text
+
+    def test_a_report_about_a_known_person_joins_the_dossier(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        first = _open(client, auth)
+        other_address = report_body(
+            postcode="3512 CD", number=3, persons=[{"role": "causer", "bsn": BSN_CAUSER}]
+        )
+        response = client.post("/v1/reports", json=other_address, headers=auth(*MITROS))
+        assert response.status_code == 200
+        assert response.json()["caseId"] == first
+
+    def test_a_report_after_closure_opens_a_new_case(self, client: TestClient, auth: Auth) -> None:
+        first = _open(client, auth)
+        client.post(
+            f"/v1/cases/{first}/transitions",
+            headers=auth(*CM),
+            json={"transition": "decline", "reason": "Geen extreme overlast."},
+        )
+        assert _open(client, auth) != first
+
+
+class TestCaseVisibility:
+    def test_a_partner_outside_the_team_gets_404(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        response = client.get(f"/v1/cases/{case_id}", headers=auth("portaal", "woonconsulent"))
+        assert response.status_code == 404
+        assert client.get("/v1/cases", headers=auth("portaal", "woonconsulent")).json() == []
+
+    def test_another_covenant_gets_404(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        response = client.get(
+            f"/v1/cases/{case_id}", headers=auth("gemeente-rijswijk", "casemanager")
+        )
+        assert response.status_code == 404
+
+    def test_the_summary_holds_no_personal_data(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM))
+        assert summary.status_code == 200
+        assert summary.json()["personRoles"] == {"causer": 1, "complainant": 1}
+        for personal in (BSN_CAUSER, BSN_COMPLAINANT, CAUSER_NAME, STREET, "3511"):
+            assert personal not in summary.text
+
+    def test_nothing_personal_is_stored_in_the_clear(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        case_id = _open(client, auth)
+        client.post(
+            f"/v1/cases/{case_id}/criteria",
+            headers=auth(*CM),
+            json={
+                "criteria": [
+                    {
+                        "criterion": "serious-or-long",
+                        "holds": True,
+                        "evidence": f"{CAUSER_NAME} schreeuwt elke nacht.",
+                    }
+                ]
+            },
+        )
+        tables = [
+            "dwelling",
+            "case_file",
+            "case_person",
+            "case_report",
+            "case_criterion",
+            "case_transition",
+            "case_consent",
+            "case_team_member",
+        ]
+        with context.engine.connect() as connection:
+            dump = " ".join(
+                repr(row)
+                for table in tables
+                for row in connection.execute(text(f"SELECT * FROM {table}"))  # noqa: S608
+            )
+        for personal in (
+            BSN_CAUSER,
+            BSN_COMPLAINANT,
+            CAUSER_NAME,
+            "Jan",
+            STREET,
+            "3511",
+            "bedreiging",
+            "schreeuwt",
+        ):
+            assert personal not in dump
+
+
+class TestTransitions:
+    def test_a_forbidden_transition_is_409_naming_the_allowed_ones(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        response = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*CM),
+            json={
+                "transition": "close",
+                "result": {
+                    "neighboursJudgement": "resolved",
+                    "partnersJudgement": "resolved",
+                    "aftercare": "none",
+                },
+            },
+        )
+        assert response.status_code == 409
+        problem = response.json()
+        assert problem["type"].endswith("/transition-not-allowed")
+        assert problem["allowedTransitions"] == ["request-permission", "take-on", "decline"]
+        assert "request-permission, take-on, decline" in problem["detail"]
+
+    def test_an_unknown_transition_is_422(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        response = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*CM),
+            json={"transition": "evict-temporarily", "days": 10},
+        )
+        assert response.status_code == 422
+        assert response.json()["allowedTransitions"] == ["request-permission", "take-on", "decline"]
+
+    def test_a_team_member_without_the_role_is_403(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        response = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*POLICE),
+            json={"transition": "decline", "reason": "Niet extreem."},
+        )
+        assert response.status_code == 403
+        assert "casemanagement as casemanager" in response.json()["detail"]
+
+    def test_facts_the_transition_does_not_use_are_refused(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        response = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*CM),
+            json={"transition": "decline", "reason": "x", "amountEur": 5},
+        )
+        assert response.status_code == 422
+        assert response.json()["invalidParams"] == [
+            {"name": "amount-eur", "reason": "not used by this transition"}
+        ]
+
+    def test_an_acute_override_stands_in_for_the_criteria(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth, ownership="owner-occupied", corporation=None)
+        client.post(
+            f"/v1/cases/{case_id}/criteria",
+            headers=auth(*CM),
+            json={"acuteOverrideReason": "Brandgevaar."},
+        )
+        response = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*CM),
+            json={"transition": "take-on", "oggzCheck": {"targetGroup": False, "referred": False}},
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["acuteOverride"] is True
+
+
+class TestConsentsAndPolicyFacts:
+    def test_only_the_owning_corporation_gives_permission(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        client.post(f"/v1/cases/{case_id}/team", headers=auth(*CM), json={"partnerId": "portaal"})
+        response = client.post(
+            f"/v1/cases/{case_id}/consents",
+            headers=auth("portaal", "woonconsulent"),
+            json={"kind": "corporation-permission"},
+        )
+        assert response.status_code == 403
+
+    def test_om_consent_needs_scope_and_expiry_and_reaches_the_policy_input(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        case_id = _open(client, auth)
+        url = f"/v1/cases/{case_id}/consents"
+        assert (
+            client.post(url, headers=auth(*POLICE), json={"kind": "om-consent"}).status_code == 422
+        )
+        assert (
+            client.post(
+                url,
+                headers=auth(*MITROS),
+                json={
+                    "kind": "om-consent",
+                    "scope": ["police-nuisance-antecedents"],
+                    "expiresAt": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+                },
+            ).status_code
+            == 403
+        )
+        expires = datetime.now(UTC) + timedelta(days=30)
+        consent = client.post(
+            url,
+            headers=auth(*POLICE),
+            json={
+                "kind": "om-consent",
+                "scope": ["police-nuisance-antecedents"],
+                "expiresAt": expires.isoformat(),
+            },
+        )
+        assert consent.status_code == 201
+        status = client.put(
+            f"/v1/cases/{case_id}/investigation-status",
+            headers=auth(*POLICE),
+            json={"running": True},
+        )
+        assert status.status_code == 200
+
+        with context.session_factory() as session:
+            facts = case_policy_facts(session, case_id)
+        case = CaseContext.model_validate(facts["case"])
+        consents = [Consent.model_validate(c) for c in facts["consents"]]
+        assert case.phase == "intake"
+        assert case.police_investigation is True
+        assert case.dwelling.ownership == "corporation"
+        assert case.dwelling.corporation == "mitros"
+        assert case.team == ["mitros", "politie-midden-nederland", "u-centraal"]
+        assert [(c.kind, c.partner, c.categories) for c in consents] == [
+            ("om-consent", "politie-midden-nederland", ["police-nuisance-antecedents"])
+        ]
+        assert consents[0].expires_at is not None
+
+        withdrawn = client.post(f"{url}/{consent.json()['id']}/withdrawal", headers=auth(*POLICE))
+        assert withdrawn.json()["live"] is False
+        with context.session_factory() as session:
+            assert case_policy_facts(session, case_id)["consents"] == []
+        assert audit_activities(context, case_id).count("consent-change") == 2
+
+    def test_the_team_changes_only_by_the_lead(self, client: TestClient, auth: Auth) -> None:
+        case_id = _open(client, auth)
+        url = f"/v1/cases/{case_id}/team"
+        assert (
+            client.post(url, headers=auth(*POLICE), json={"partnerId": "lister"}).status_code == 403
+        )
+        team = client.post(url, headers=auth(*CM), json={"partnerId": "lister"}).json()
+        assert "lister" in team
+        team = client.delete(f"{url}/lister", headers=auth(*CM)).json()
+        assert "lister" not in team
+
+
+class TestDeadlines:
+    def test_overdue_deadlines_come_first(self, client: TestClient, auth: Auth) -> None:
+        fresh = _open(client, auth)
+        late = _open(
+            client,
+            auth,
+            postcode="3512 CD",
+            persons=[],
+            received_at=datetime.now(UTC) - timedelta(days=21),
+        )
+        deadlines = client.get("/v1/deadlines", headers=auth(*CM)).json()
+        cases = [d for d in deadlines if d["kind"] == "case"]
+        assert [(d["caseId"], d["overdue"]) for d in cases] == [(late, True), (fresh, False)]
+        assert all(d["deadline"] == "intake-decision" for d in cases)
+        meetings = [d for d in deadlines if d["kind"] == "district-meeting"]
+        assert [m["district"] for m in meetings] == ["Oost"]
+
+
+class TestMeetings:
+    def test_a_district_meeting_with_agenda_attendance_minutes_and_actions(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        case_id = _open(client, auth)
+        _open(client, auth, postcode="3512 CD", persons=[], district="West")
+        assert (
+            client.post(
+                "/v1/meetings",
+                headers=auth(*POLICE),
+                json={"district": "Oost", "scheduledOn": "2026-12-01"},
+            ).status_code
+            == 403
+        )
+        meeting = client.post(
+            "/v1/meetings",
+            headers=auth(*CM),
+            json={"district": "Oost", "scheduledOn": "2026-12-01"},
+        ).json()
+        assert [item["caseId"] for item in meeting["agenda"]] == [case_id]
+        url = f"/v1/meetings/{meeting['id']}"
+        client.post(
+            f"{url}/attendance",
+            headers=auth(*CM),
+            json={
+                "attendance": {
+                    "u-centraal": True,
+                    "politie-midden-nederland": True,
+                    "mitros": False,
+                }
+            },
+        )
+        held = client.post(
+            f"{url}/minutes", headers=auth(*CM), json={"text": f"Besproken: {CAUSER_NAME}."}
+        ).json()
+        assert held["heldAt"] is not None
+        assert held["hasMinutes"] is True
+        assert CAUSER_NAME not in str(held)
+        action = client.post(
+            f"{url}/actions",
+            headers=auth(*CM),
+            json={
+                "caseId": case_id,
+                "ownerPartnerId": "politie-midden-nederland",
+                "description": "Sfeerverslag opstellen.",
+                "dueOn": str(date.today() - timedelta(days=1)),
+            },
+        )
+        assert action.status_code == 201
+        police_deadlines = client.get("/v1/deadlines", headers=auth(*POLICE)).json()
+        assert police_deadlines[0]["kind"] == "meeting-action"
+        assert police_deadlines[0]["overdue"] is True
+        done = client.post(f"{url}/actions/{action.json()['id']}/completion", headers=auth(*POLICE))
+        assert done.json()["doneAt"] is not None
+        shown = client.get(url, headers=auth(*POLICE)).json()
+        assert shown["attendance"]["mitros"] is False
+        assert "case-meeting-minutes" in audit_activities(context)
+
+
+class TestSteeringReport:
+    def test_the_figures_count_per_phase_and_district_without_personal_data(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        _open(client, auth)
+        _open(client, auth, postcode="3512 CD", persons=[], district="West")
+        report = client.get("/v1/steering-report", headers=auth("u-centraal", "privacy-officer"))
+        assert report.status_code == 200
+        body = report.json()
+        assert body["casesOpened"] == 2
+        assert body["openByPhase"] == {"intake": 2}
+        assert body["openByDistrict"] == {"Oost": 1, "West": 1}
+        assert body["shareClosedWithinTarget"] is None
+
+    def test_a_reversed_period_is_400(self, client: TestClient, auth: Auth) -> None:
+        response = client.get(
+            "/v1/steering-report?from=2026-12-01&to=2026-01-01", headers=auth(*CM)
+        )
+        assert response.status_code == 400
