@@ -94,6 +94,7 @@ class DbNodeReader:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._memo: dict[tuple[int, int], bytes] = {}
+        self._tiles: dict[tuple[int, int], list[bytes]] = {}
 
     def stored(self, level: int, start: int, end: int) -> list[bytes]:
         if level == 0:
@@ -119,6 +120,25 @@ class DbNodeReader:
             )
         return hashes
 
+    def _tile(self, base: int, tile: int) -> list[bytes]:
+        """The stored nodes of one aligned 256-wide tile at ``base`` (the right edge may be
+        shorter); fetched once, so a proof costs a few queries, not one per level."""
+        key = (base, tile)
+        if key not in self._tiles:
+            start = tile * TILE_WIDTH
+            if base == 0:
+                query = select(AuditRecord.leaf_hash).where(
+                    AuditRecord.index >= start, AuditRecord.index < start + TILE_WIDTH
+                ).order_by(AuditRecord.index)
+            else:
+                query = select(AuditTreeNode.hash).where(
+                    AuditTreeNode.level == base,
+                    AuditTreeNode.node_index >= start,
+                    AuditTreeNode.node_index < start + TILE_WIDTH,
+                ).order_by(AuditTreeNode.node_index)
+            self._tiles[key] = list(self._session.execute(query).scalars())
+        return self._tiles[key]
+
     def perfect_nodes(self, level: int, start: int, end: int) -> list[bytes]:
         result: list[bytes] = []
         for index in range(start, end):
@@ -126,9 +146,15 @@ class DbNodeReader:
             if key not in self._memo:
                 base = level - level % TILE_HEIGHT
                 width = 1 << (level - base)
-                self._memo[key] = perfect_root(
-                    self.stored(base, index * width, (index + 1) * width)
-                )
+                first = index * width
+                tile = self._tile(base, first // TILE_WIDTH)
+                offset = first % TILE_WIDTH
+                children = tile[offset : offset + width]
+                if len(children) != width:
+                    raise AuditIntegrityError(
+                        f"The audit log misses stored nodes at level {base} from {first}."
+                    )
+                self._memo[key] = perfect_root(children)
             result.append(self._memo[key])
         return result
 

@@ -23,7 +23,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from audit.entry import AuditEntry, canonical_json, entry_body
+from audit.entry import AuditEntry, canonical_json, entry_body, format_time
 from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
 from audit.models import AuditHead, AuditRecord
@@ -84,14 +84,20 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
     """
     if not entries:
         return []
+    # Serialise before taking the lock: the lock is held until the caller commits, so the
+    # work done under it bounds the log's throughput.
+    prepared = [(entry, entry_body(entry, index=0, recorded_at=utcnow())) for entry in entries]
     try:
         first = reserve_indexes(session, len(entries))
         recorded_at = utcnow()
+        stamp = format_time(recorded_at)
         rows: list[dict[str, object]] = []
         appended: list[AppendedEntry] = []
-        for offset, entry in enumerate(entries):
+        for offset, (entry, body_fields) in enumerate(prepared):
             index = first + offset
-            body = canonical_json(entry_body(entry, index=index, recorded_at=recorded_at))
+            body_fields["index"] = index
+            body_fields["recordedAt"] = stamp
+            body = canonical_json(body_fields)
             leaf = leaf_hash(body)
             rows.append(
                 {

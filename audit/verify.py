@@ -100,7 +100,20 @@ def check_checkpoint(
     return None
 
 
+_INDEX_MARK = '"format":1,"index":'
+
+
 def _body_index(body: str) -> int | None:
+    # Fast path: in canonical JSON the top-level "index" follows "format" and no later
+    # top-level field is free-form, so the last occurrence is the entry's own index.
+    at = body.rfind(_INDEX_MARK)
+    if at >= 0:
+        start = at + len(_INDEX_MARK)
+        end = start
+        while end < len(body) and body[end].isdigit():
+            end += 1
+        if end > start and body[end] in ",}":
+            return int(body[start:end])
     try:
         value = json.loads(body).get("index")
     except (ValueError, AttributeError):
