@@ -109,6 +109,6 @@ class BlindIndex:
         return self._mac(session, "person", normalise_person(name, date_of_birth))
 
     def _mac(self, session: Session, kind: str, normalised: str) -> str:
-        key = self._store.for_encrypt(session, BLIND_INDEX_SCOPE).key
+        key = self._store.system_key(session, BLIND_INDEX_SCOPE)
         message = f"ketenpoort.blind-index.v1|{kind}|{normalised}".encode()
         return hmac.new(key, message, hashlib.sha256).hexdigest()

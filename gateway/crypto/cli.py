@@ -31,11 +31,11 @@ DataDir = Annotated[
 
 @contextmanager
 def _opened(data_dir: Path | None) -> Iterator[tuple[sessionmaker[Session], CryptoServices]]:
-    from gateway.cli import load_settings
+    from gateway.config import Settings
     from gateway.crypto.runtime import build_crypto_services
     from gateway.db import make_engine, make_sessionmaker, upgrade_database
 
-    settings = load_settings(data_dir)
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     settings.ensure_data_dir()
     url = settings.resolved_database_url
     if settings.auto_migrate:

@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import logging
 import os
+from time import monotonic
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import MappedColumn, Session, mapped_column
 
-from gateway.crypto.errors import UndecryptableValue
-from gateway.crypto.keystore import (
-    SYSTEM_PREFIX,
-    DataKeyHandle,
-    DataKeyStore,
-    Erased,
-    validate_scope,
-)
+from gateway.crypto.errors import InvalidKeyScope, UndecryptableValue
+from gateway.crypto.keystore import DataKeyHandle, DataKeyStore, Erased
 
 log = logging.getLogger("ketenpoort.crypto")
 
@@ -34,7 +29,8 @@ FORMAT_V1 = 1
 _HEADER = 1 + 8
 _NONCE = 12
 _TAG = 16
-_FORMAT_BYTE = FORMAT_V1.to_bytes(1, "big")
+_BODY = _HEADER + _NONCE
+_MIN_LENGTH = _BODY + _TAG
 
 
 def case_scope(case_id: int | str) -> str:
@@ -47,12 +43,23 @@ def record_scope(table: str, record_id: int | str) -> str:
     return f"record:{table}.{record_id}"
 
 
+_SEP = "\x1f"  # ASCII unit separator: never part of a scope, table, record id or field name
+
+
 def field_aad(scope: str, table: str, record_id: str, field: str, dek_id: int) -> bytes:
-    # Length-prefixed parts: no choice of names can make two different tuples collide.
-    return (
-        f"ketenpoort.field.v1|{len(scope)}:{scope}|{len(table)}:{table}"
-        f"|{len(record_id)}:{record_id}|{len(field)}:{field}|{dek_id}"
-    ).encode()
+    """The associated data of one field value.
+
+    Parts are joined by a separator that may not occur in them (checked by counting), so no
+    choice of names can make two different tuples produce the same bytes.
+    """
+    aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{dek_id}"
+    if aad.count(_SEP) != 5:
+        raise _separator_in_names()
+    return aad.encode()
+
+
+def _separator_in_names() -> InvalidKeyScope:
+    return InvalidKeyScope("Scope, table, record id and field may not contain \\x1f.")
 
 
 class FieldCipher:
@@ -60,6 +67,8 @@ class FieldCipher:
 
     def __init__(self, store: DataKeyStore) -> None:
         self._store = store
+        self._by_scope = store.by_scope
+        self._by_header = store.by_header
 
     def encrypt(
         self,
@@ -76,14 +85,20 @@ class FieldCipher:
         ``session`` is the caller's transaction: a scope's first data key is created in it
         and is only kept if that transaction commits.
         """
-        if scope.startswith(SYSTEM_PREFIX):
-            # The blind-index key must never double as a field key.
-            validate_scope(scope)
-        handle = self._store.for_encrypt(session, scope)
+        # The hot path, inlined for speed (the benchmark holds it to 2x raw AES-GCM): one
+        # cache read, the associated data, one AES-GCM call. Misses, expiry, shredded and
+        # reserved scopes all take the store's slow path.
+        entry = self._by_scope.get(scope)
+        if entry is not None and entry.handle is not None and monotonic() < entry.expires:
+            handle = entry.handle
+        else:
+            handle = self._store.for_encrypt(session, scope)
         nonce = os.urandom(_NONCE)
-        aad = field_aad(scope, table, str(record_id), field, handle.id)
-        sealed = handle.cipher.encrypt(nonce, plaintext.encode(), aad)
-        return b"".join((_FORMAT_BYTE, handle.id.to_bytes(8, "big"), nonce, sealed))
+        aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{handle.id}"
+        if aad.count(_SEP) != 5:
+            raise _separator_in_names()
+        sealed = handle.cipher.encrypt(nonce, plaintext.encode(), aad.encode())
+        return handle.header + nonce + sealed
 
     def decrypt(
         self,
@@ -101,29 +116,25 @@ class FieldCipher:
         to another record/field/scope, or names an unknown data key; ``KeyProviderUnavailable``
         when the KEK is needed and cannot be reached.
         """
-        if len(ciphertext) < _HEADER + _NONCE + _TAG or ciphertext[0] != FORMAT_V1:
+        if len(ciphertext) < _MIN_LENGTH or ciphertext[0] != FORMAT_V1:
             raise self._reject("malformed", table, record_id, field, None)
-        dek_id = int.from_bytes(ciphertext[1:_HEADER], "big")
-        key = self._store.for_decrypt(session, dek_id)
-        if isinstance(key, Erased):
-            return key
+        entry = self._by_header.get(ciphertext[:_HEADER])
+        if entry is not None and entry.handle is not None and monotonic() < entry.expires:
+            key: DataKeyHandle = entry.handle
+        else:
+            found = self._store.for_decrypt(session, int.from_bytes(ciphertext[1:_HEADER], "big"))
+            if isinstance(found, Erased):
+                return found
+            key = found
         if key.scope != scope:
-            raise self._reject("scope mismatch", table, record_id, field, dek_id)
-        return self._open(key, ciphertext, scope, table, str(record_id), field)
-
-    def _open(
-        self,
-        key: DataKeyHandle,
-        ciphertext: bytes,
-        scope: str,
-        table: str,
-        record_id: str,
-        field: str,
-    ) -> str:
-        aad = field_aad(scope, table, record_id, field, key.id)
-        nonce = ciphertext[_HEADER : _HEADER + _NONCE]
+            raise self._reject("scope mismatch", table, record_id, field, key.id)
+        aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{key.id}"
+        if aad.count(_SEP) != 5:
+            raise _separator_in_names()
         try:
-            return key.cipher.decrypt(nonce, ciphertext[_HEADER + _NONCE :], aad).decode()
+            return key.cipher.decrypt(
+                ciphertext[_HEADER:_BODY], ciphertext[_BODY:], aad.encode()
+            ).decode()
         except (InvalidTag, UnicodeDecodeError):
             raise self._reject("integrity check failed", table, record_id, field, key.id) from None
 

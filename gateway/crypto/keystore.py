@@ -51,6 +51,16 @@ class DataKeyHandle:
     scope: str
     key: bytes
     cipher: AESGCM
+    header: bytes  # ciphertext prefix: format byte and this key's id
+
+    @classmethod
+    def of(cls, dek_id: int, scope: str, key: bytes) -> DataKeyHandle:
+        return cls(id=dek_id, scope=scope, key=key, cipher=AESGCM(key), header=_header(dek_id))
+
+
+def _header(dek_id: int) -> bytes:
+    """The ciphertext prefix naming a data key: format byte 1 and the key id (8 bytes)."""
+    return b"\x01" + dek_id.to_bytes(8, "big")
 
 
 @dataclass(slots=True)
@@ -59,7 +69,7 @@ class _Entry:
     scope: str
     handle: DataKeyHandle | None
     erased: Erased | None
-    loaded: float
+    expires: float  # time.monotonic() after which the database is asked again
 
 
 def validate_scope(scope: str, *, allow_system: bool = False) -> str:
@@ -88,8 +98,12 @@ class DataKeyStore:
         self.provider = provider
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
-        self._by_id: dict[int, _Entry] = {}
-        self._id_by_scope: dict[str, int] = {}
+        # The hot-path cache, read without the lock by FieldCipher (dict reads are atomic):
+        # by ciphertext header (format byte + key id) for decryption, by scope for encryption.
+        self.by_header: dict[bytes, _Entry] = {}
+        self.by_scope: dict[str, _Entry] = {}
+        # Gateway-internal keys (the blind-index key): never used for fields, never shredded.
+        self._system: dict[str, DataKeyHandle] = {}
         self._lock = threading.Lock()
 
     # -- hot path ------------------------------------------------------------------------
@@ -97,35 +111,41 @@ class DataKeyStore:
     def for_encrypt(self, session: Session, scope: str) -> DataKeyHandle:
         """The data key of ``scope``, created (wrapped by the active KEK) when it has none.
 
-        Raises ScopeShredded (via ``Erased``) when the scope was shredded: new data never
-        goes into an erased dossier.
+        Raises InvalidKeyScope when the scope was shredded (new data never goes into an
+        erased dossier) or is malformed or reserved.
         """
-        dek_id = self._id_by_scope.get(scope)
-        if dek_id is not None:
-            entry = self._by_id.get(dek_id)
-            if entry is not None and time.monotonic() - entry.loaded < self.ttl_seconds:
-                if entry.handle is not None:
-                    return entry.handle
-                raise _shredded_scope_error()
+        entry = self.by_scope.get(scope)
+        if entry is not None and time.monotonic() < entry.expires:
+            if entry.handle is not None:
+                return entry.handle
+            raise _shredded_scope_error()
+        validate_scope(scope)
         pending = _pending(session).get(scope)
         if pending is not None:
             return pending
         return self._load_or_create(session, scope)
 
     def for_decrypt(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
-        entry = self._by_id.get(dek_id)
-        if entry is not None and time.monotonic() - entry.loaded < self.ttl_seconds:
+        entry = self.by_header.get(_header(dek_id))
+        if entry is not None and time.monotonic() < entry.expires:
             return entry.handle if entry.handle is not None else _erased(entry)
         for handle in _pending(session).values():
             if handle.id == dek_id:
                 return handle
         return self._load_by_id(session, dek_id)
 
+    def system_key(self, session: Session, scope: str = BLIND_INDEX_SCOPE) -> bytes:
+        """A gateway-internal key (the blind-index HMAC key), created on first use."""
+        handle = self._system.get(scope)
+        if handle is None:
+            handle = _pending(session).get(scope) or self._load_or_create(session, scope)
+        return handle.key
+
     # -- cache misses --------------------------------------------------------------------
 
     def _load_by_id(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
         row = session.execute(_row_query().where(DataKey.id == dek_id)).one_or_none()
-        if row is None:
+        if row is None or row.scope.startswith(SYSTEM_PREFIX):
             log.warning("rejected stored value: unknown data key %s", dek_id)
             raise UndecryptableValue("A stored value names a data key that does not exist.")
         return self._remember(self._open_row(session, row))
@@ -160,14 +180,14 @@ class DataKeyStore:
             if isinstance(entry, Erased):
                 raise _shredded_scope_error()
             return entry
-        handle = DataKeyHandle(id=dek_id, scope=scope, key=key, cipher=AESGCM(key))
+        handle = DataKeyHandle.of(dek_id, scope, key)
         _add_pending(session, self, handle)
         return handle
 
     def _open_row(self, session: Session, row: Any) -> _Entry:
         if row.wrapped_key is None:
             erased = Erased(at=row.shredded_at, reason=row.shred_reason or "")
-            return _Entry(row.id, row.scope, None, erased, time.monotonic())
+            return _Entry(row.id, row.scope, None, erased, self._expiry())
         try:
             key = self.provider.unwrap(row.kek_version, row.wrapped_key, wrap_aad(row.scope))
         except KeyProviderUnavailable:
@@ -180,27 +200,34 @@ class DataKeyStore:
         except UndecryptableValue:
             log.warning("data key %s failed to unwrap (tampered row or wrong KEK)", row.id)
             raise
-        handle = DataKeyHandle(id=row.id, scope=row.scope, key=key, cipher=AESGCM(key))
-        return _Entry(row.id, row.scope, handle, None, time.monotonic())
+        handle = DataKeyHandle.of(row.id, row.scope, key)
+        return _Entry(row.id, row.scope, handle, None, self._expiry())
 
     def _remember(self, entry: _Entry) -> DataKeyHandle | Erased:
         with self._lock:
             self._store(entry)
         return entry.handle if entry.handle is not None else _erased(entry)
 
+    def _expiry(self) -> float:
+        return time.monotonic() + self.ttl_seconds
+
     def remember_committed(self, handle: DataKeyHandle) -> None:
         with self._lock:
-            self._store(_Entry(handle.id, handle.scope, handle, None, time.monotonic()))
+            self._store(_Entry(handle.id, handle.scope, handle, None, self._expiry()))
 
     def _store(self, entry: _Entry) -> None:
-        dek_id = entry.dek_id
-        while len(self._by_id) >= self.max_entries and dek_id not in self._by_id:
-            oldest = next(iter(self._by_id))
-            evicted = self._by_id.pop(oldest)
-            if self._id_by_scope.get(evicted.scope) == oldest:
-                del self._id_by_scope[evicted.scope]
-        self._by_id[dek_id] = entry
-        self._id_by_scope[entry.scope] = dek_id
+        if entry.scope.startswith(SYSTEM_PREFIX):
+            if entry.handle is not None:
+                self._system[entry.scope] = entry.handle
+            return
+        header = _header(entry.dek_id)
+        while len(self.by_header) >= self.max_entries and header not in self.by_header:
+            oldest = next(iter(self.by_header))
+            evicted = self.by_header.pop(oldest)
+            if self.by_scope.get(evicted.scope) is evicted:
+                del self.by_scope[evicted.scope]
+        self.by_header[header] = entry
+        self.by_scope[entry.scope] = entry
 
     # -- management ----------------------------------------------------------------------
 
@@ -208,17 +235,19 @@ class DataKeyStore:
         """Drop cached keys (after shredding) so this process stops using them at once."""
         with self._lock:
             if scope is not None:
-                dek_id = self._id_by_scope.pop(scope, dek_id)
+                entry = self.by_scope.pop(scope, None)
+                if entry is not None:
+                    self.by_header.pop(_header(entry.dek_id), None)
             if dek_id is not None:
-                self._by_id.pop(dek_id, None)
+                self.by_header.pop(_header(dek_id), None)
 
     def clear(self) -> None:
         with self._lock:
-            self._by_id.clear()
-            self._id_by_scope.clear()
+            self.by_header.clear()
+            self.by_scope.clear()
 
     def cached_count(self) -> int:
-        return len(self._by_id)
+        return len(self.by_header)
 
 
 def _erased(entry: _Entry) -> Erased:

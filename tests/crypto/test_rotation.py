@@ -13,6 +13,7 @@ from gateway.context import GatewayContext
 from gateway.crypto import CryptoServices, KeyRotationIncomplete, case_scope
 from gateway.crypto.fields import FieldCipher
 from gateway.crypto.keystore import DataKeyStore
+from gateway.crypto.cli import app
 from gateway.crypto.models import DataKey
 from gateway.crypto.providers import LocalKeyFileProvider
 from gateway.crypto.runtime import local_key_file
@@ -122,20 +123,18 @@ def test_retiring_before_rotation_finished_is_refused(
 def test_keys_commands_rotate_retire_and_report_status(
     context: GatewayContext, crypto: CryptoServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.cli import app
-
     sealed = _store_values(context, crypto)
     monkeypatch.setenv("KETENPOORT_DATABASE_URL", context.settings.resolved_database_url)
     data_dir = str(Path(context.settings.data_dir))
     runner = CliRunner()
-    rotated = runner.invoke(app, ["keys", "rotate", "--data-dir", data_dir, "--batch-size", "9"])
+    rotated = runner.invoke(app, ["rotate", "--data-dir", data_dir, "--batch-size", "9"])
     assert rotated.exit_code == 0, rotated.output
     assert f"re-wrapped {CASES} data keys" in rotated.output
-    status = runner.invoke(app, ["keys", "status", "--data-dir", data_dir])
+    status = runner.invoke(app, ["status", "--data-dir", data_dir])
     assert status.exit_code == 0, status.output
     assert "KEK versions:    1, 2" in status.output
     assert "data keys under KEK v2: " in status.output
-    retired = runner.invoke(app, ["keys", "retire", "--data-dir", data_dir])
+    retired = runner.invoke(app, ["retire", "--data-dir", data_dir])
     assert retired.exit_code == 0, retired.output
     assert "Retired KEK version(s) 1." in retired.output
     # The running gateway's provider sees the rotated key file and keeps reading.
@@ -150,13 +149,11 @@ def test_keys_commands_rotate_retire_and_report_status(
 def test_retire_without_rotation_is_refused_on_the_command_line(
     context: GatewayContext, crypto: CryptoServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gateway.cli import app
-
     _store_values(context, crypto)
     crypto.provider.create_version()
     monkeypatch.setenv("KETENPOORT_DATABASE_URL", context.settings.resolved_database_url)
     result = CliRunner().invoke(
-        app, ["keys", "retire", "--data-dir", str(context.settings.data_dir)]
+        app, ["retire", "--data-dir", str(context.settings.data_dir)]
     )
     assert result.exit_code == 2
     assert "rotate --resume" in result.output
