@@ -94,6 +94,8 @@ def _make_templates() -> Jinja2Templates:
     env.filters["status"] = texts.item_state_label
     env.filters["toestemming"] = texts.consent_label
     env.filters["oordeel"] = lambda v: texts.JUDGEMENTS.get(v or "", v or "—")
+    env.filters["activiteit"] = texts.activity_label
+    env.globals["termijn"] = texts.deadline_label
     env.filters["feit"] = lambda v: texts.FACTS.get(v, v)
     return templates
 

@@ -103,6 +103,7 @@ REASONS = {
     "om-consent-expired": "De toestemming van het OM is verlopen",
     "not-available": "De partner heeft hierover geen gegevens",
     "erased": "Vernietigd na afloop van de bewaartermijn",
+    "not-answered-yet": "Nog niet beantwoord door de partner",
 }
 
 ITEM_STATES = {
@@ -150,3 +151,41 @@ def item_state_label(state: str | None) -> str:
 
 def consent_label(kind: str) -> str:
     return CONSENT_KINDS.get(kind, kind)
+
+
+#: Deadlines of the workflows (policies/workflows/*.yaml) and the gateway's own lists.
+DEADLINES = {
+    "intake-decision": "Besluit of U Centraal de aanmelding oppakt (binnen 5 dagen)",
+    "corporation-permission-answer": "Antwoord van de corporatie op de toestemmingsvraag "
+    "(binnen 3 dagen)",
+    "evaluation-moment": "Vast evaluatiemoment",
+    "weigh-report": "Melding wegen (streven: binnen 48 uur)",
+    "weigh-complex-report": "Complexe melding wegen",
+    "mediation-evaluation": "Bemiddeling evalueren (na 6 weken)",
+    "temporary-eviction-ends": "Einde tijdelijke uithuiszetting",
+    "close-within-target": "Zaak afsluiten binnen 3 maanden na de eerste melding",
+}
+
+ACTIVITIES = {
+    "case-intake": "Aanmelding vastgelegd",
+    "case-team-change": "Zaakteam gewijzigd",
+    "case-investigation-status": "Onderzoeksstatus politie",
+    "workflow-transition": "Fase gewijzigd",
+    "consent-change": "Toestemming gewijzigd",
+    "information-request": "Informatieverzoek",
+    "information-answer": "Antwoord van partner",
+    "disclosure": "Verstrekking",
+    "denial": "Weigering",
+    "case-fact-recorded": "Gegeven toegevoegd",
+    "retention-redaction": "Vernietigd (bewaartermijn)",
+    "key-rotation": "Sleutel vervangen",
+    "case-meeting-planned": "Casusoverleg gepland",
+}
+
+
+def deadline_label(deadline_id: str, fallback: str) -> str:
+    return DEADLINES.get(deadline_id, fallback)
+
+
+def activity_label(activity: str) -> str:
+    return ACTIVITIES.get(activity, activity)

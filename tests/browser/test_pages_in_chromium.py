@@ -13,7 +13,8 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import SCREENSHOTS, LiveGateway
 from tests.web.conftest import CASES_TUPLES_WARNING
@@ -26,6 +27,10 @@ def sign_in(driver: Any, url: str, choice: str) -> None:
     driver.get(f"{url}/inloggen")
     Select(driver.find_element(By.ID, "gebruiker")).select_by_value(choice)
     driver.find_element(By.CSS_SELECTOR, "form[action='/inloggen/demo'] button").click()
+
+
+def wait_for_url(driver: Any, url: str) -> None:
+    WebDriverWait(driver, 10).until(expected_conditions.url_to_be(url))
 
 
 def csp_violations(driver: Any) -> list[str]:
@@ -53,7 +58,7 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     screenshot("01-inloggen")
 
     sign_in(driver, url, "u-centraal|casemanager")
-    assert driver.current_url == f"{url}/zaken"
+    wait_for_url(driver, f"{url}/zaken")
     cookie = driver.get_cookie("__Host-ketenpoort-sessie")
     assert cookie is not None
     assert cookie["httpOnly"] is True
@@ -71,8 +76,7 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     driver.find_element(By.ID, "vraag-politie-midden-nederland-police-nuisance-antecedents").click()
     screenshot("04-informatieverzoek")
     driver.find_element(By.CSS_SELECTOR, "form.formulier button[type=submit]").click()
-
-    assert "/informatieverzoeken/" in driver.current_url
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("/informatieverzoeken/"))
     request_id = driver.current_url.rsplit("/", 1)[-1]
     redacted = driver.find_elements(By.CSS_SELECTOR, ".antwoord-redacted")
     assert redacted, "no redacted category shown"
@@ -92,10 +96,10 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     screenshot("06-zaak-tijdlijn")
 
     driver.find_element(By.CSS_SELECTOR, "form[action='/uitloggen'] button").click()
-    assert driver.current_url == f"{url}/inloggen"
+    wait_for_url(driver, f"{url}/inloggen")
 
     sign_in(driver, url, "u-centraal|privacy-officer")
-    assert driver.current_url == f"{url}/privacy"
+    wait_for_url(driver, f"{url}/privacy")
     driver.find_element(By.CSS_SELECTOR, "form[action='/privacy/verificatie'] button").click()
     assert "Het logboek is intact" in driver.page_source
     screenshot("07-privacy-overzicht")
@@ -103,6 +107,9 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     driver.get(f"{url}/privacy/inzage")
     driver.find_element(By.ID, "nummer").send_keys(CAUSER_BSN)
     driver.find_element(By.ID, "nummer").send_keys(Keys.ENTER)
+    WebDriverWait(driver, 10).until(
+        expected_conditions.presence_of_element_located((By.ID, "kop-rapport"))
+    )
     assert driver.find_element(By.ID, "kop-rapport").text == "Overzicht van verwerkingen"
     assert CAUSER_BSN not in driver.current_url
     assert CAUSER_BSN not in driver.page_source

@@ -1,0 +1,165 @@
+"""Signing in through OIDC (authorization code + PKCE) against a fake issuer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from fastapi.testclient import TestClient
+
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.web.oidc import OidcClient
+from gateway.web.wiring import OIDC_SERVICE
+
+ISSUER = "https://idp.example.nl"
+CLIENT_ID = "ketenpoort-web"
+REDIRECT = "https://testserver/inloggen/oidc/terug"
+
+
+@dataclass
+class FakeIssuer:
+    """Discovery, JWKS and a token endpoint that checks the PKCE verifier."""
+
+    claims: dict[str, Any]
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    nonce_override: str | None = None
+
+    def authorize(self, url: str) -> tuple[str, str]:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        assert query["code_challenge_method"] == "S256"
+        assert query["client_id"] == CLIENT_ID
+        assert query["redirect_uri"] == REDIRECT
+        code = f"code-{len(self.codes)}"
+        self.codes[code] = query
+        return code, query["state"]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/.well-known/openid-configuration":
+            return httpx.Response(
+                200,
+                json={
+                    "issuer": ISSUER,
+                    "authorization_endpoint": f"{ISSUER}/authorize",
+                    "token_endpoint": f"{ISSUER}/token",
+                    "jwks_uri": f"{ISSUER}/jwks",
+                },
+            )
+        if request.url.path == "/jwks":
+            jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.key.public_key()))
+            return httpx.Response(200, json={"keys": [{**jwk, "kid": "k1", "alg": "ES256"}]})
+        if request.url.path == "/token":
+            form = {k: v[0] for k, v in parse_qs(request.content.decode()).items()}
+            asked = self.codes.pop(form.get("code", ""), None)
+            if asked is None:
+                return httpx.Response(400, json={"error": "invalid_grant"})
+            digest = hashlib.sha256(form["code_verifier"].encode()).digest()
+            challenge = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+            if challenge != asked["code_challenge"]:
+                return httpx.Response(400, json={"error": "invalid_grant"})
+            now = int(time.time())
+            token = jwt.encode(
+                {
+                    "iss": ISSUER,
+                    "aud": CLIENT_ID,
+                    "iat": now,
+                    "exp": now + 300,
+                    "nonce": self.nonce_override or asked["nonce"],
+                    **self.claims,
+                },
+                self.key,
+                algorithm="ES256",
+                headers={"kid": "k1"},
+            )
+            return httpx.Response(200, json={"id_token": token, "token_type": "Bearer"})
+        return httpx.Response(404)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "demo_mode": False,
+            "oidc_issuer": ISSUER,
+            "oidc_client_id": CLIENT_ID,
+            "oidc_redirect_url": REDIRECT,
+        }
+    )
+
+
+@pytest.fixture
+def issuer(context: GatewayContext) -> Iterator[FakeIssuer]:
+    fake = FakeIssuer(
+        claims={
+            "sub": "user-42",
+            "ketenpoort_partner": "u-centraal",
+            "ketenpoort_role": "privacy-officer",
+        }
+    )
+    client = OidcClient(context.settings, transport=httpx.MockTransport(fake.handle))
+    context.services[OIDC_SERVICE] = client
+    yield fake
+    client.close()
+
+
+def start(browser: TestClient, issuer: FakeIssuer) -> tuple[str, str]:
+    response = browser.get("/inloggen/oidc", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"{ISSUER}/authorize?")
+    return issuer.authorize(response.headers["location"])
+
+
+def test_sign_in_page_offers_the_organisation_login_and_no_demo_users(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    html = browser.get("/inloggen").text
+    assert 'href="/inloggen/oidc"' in html
+    assert "Demogebruikers" not in html
+
+
+def test_code_flow_with_pkce_signs_in_the_partner_and_role_of_the_id_token(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    code, state = start(browser, issuer)
+    response = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert response.url.path == "/privacy"
+    assert "Privacyoverzicht" in response.text
+
+
+def test_a_state_is_used_once(browser: TestClient, issuer: FakeIssuer) -> None:
+    code, state = start(browser, issuer)
+    browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    replay = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert replay.status_code == 401
+
+
+def test_an_id_token_for_another_attempt_is_refused(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    issuer.nonce_override = "someone-elses-nonce"
+    code, state = start(browser, issuer)
+    response = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert response.status_code == 401
+    assert browser.get("/privacy", follow_redirects=False).status_code == 303
+
+
+def test_a_role_the_covenant_does_not_give_the_partner_is_refused(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    issuer.claims["ketenpoort_role"] = "wijkagent"
+    code, state = start(browser, issuer)
+    response = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert response.status_code == 403
