@@ -200,7 +200,8 @@ def main() -> None:
                 started = time.perf_counter()
                 receipt = receipt_for(session, index=index)
                 timings.append(time.perf_counter() - started)
-                assert receipt.checkpoint is not None and receipt.inclusion_proof is not None
+                assert receipt.checkpoint is not None
+                assert receipt.inclusion_proof is not None
                 verify_inclusion(
                     index,
                     receipt.checkpoint.tree_size,
