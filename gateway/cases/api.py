@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
-from gateway.cases import meetings, overview, service
+from gateway.cases import changes, intake, meetings, overview, service
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     ActionIn,
@@ -63,7 +63,7 @@ def post_report(
     principal: CurrentPrincipal,
     response: Response,
 ) -> IntakeResult:
-    result = service.register_report(session, runtime=runtime, principal=principal, request=body)
+    result = intake.register_report(session, runtime=runtime, principal=principal, request=body)
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return result
@@ -121,7 +121,7 @@ def post_criteria(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> CaseSummary:
-    return service.record_criteria(
+    return changes.record_criteria(
         session, runtime=runtime, case_id=case_id, principal=principal, request=body
     )
 
@@ -138,7 +138,7 @@ def post_team_member(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> list[str]:
-    return service.change_team(
+    return changes.change_team(
         session,
         runtime=runtime,
         case_id=case_id,
@@ -160,7 +160,7 @@ def delete_team_member(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> list[str]:
-    return service.change_team(
+    return changes.change_team(
         session,
         runtime=runtime,
         case_id=case_id,
@@ -183,7 +183,7 @@ def post_consent(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> ConsentOut:
-    return service.record_consent(
+    return changes.record_consent(
         session, runtime=runtime, case_id=case_id, principal=principal, request=body
     )
 
@@ -200,7 +200,7 @@ def post_consent_withdrawal(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> ConsentOut:
-    return service.withdraw_consent(
+    return changes.withdraw_consent(
         session, runtime=runtime, case_id=case_id, consent_id=consent_id, principal=principal
     )
 
@@ -217,7 +217,7 @@ def put_investigation_status(
     runtime: Runtime,
     principal: CurrentPrincipal,
 ) -> InvestigationStatusIn:
-    running = service.set_investigation_status(
+    running = changes.set_investigation_status(
         session, runtime=runtime, case_id=case_id, principal=principal, running=body.running
     )
     return InvestigationStatusIn(running=running)

@@ -44,3 +44,8 @@ class NotPermitted(Forbidden):
 class InvalidCaseData(Unprocessable):
     problem = "invalid-case-data"
     title = "Invalid case data"
+
+
+class CaseChanged(Conflict):
+    problem = "case-changed"
+    title = "The case changed meanwhile"

@@ -21,12 +21,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from audit import WORKFLOW_TRANSITION
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.definition import Actor, Fact, Transition, WorkflowDefinition
 from gateway.cases.errors import (
+    CaseChanged,
     GuardFailed,
     MissingFacts,
     NotPermitted,
@@ -283,16 +285,21 @@ def apply_transition(
                 extra={**extra, "guard": guard.name, "source": guard.source},
             )
     from_state = case.state
-    row = _apply(
-        session,
-        runtime=runtime,
-        case=case,
-        transition=transition,
-        principal=principal,
-        facts=facts,
-        now=now,
-    )
-    session.flush()
+    try:
+        row = _apply(
+            session,
+            runtime=runtime,
+            case=case,
+            transition=transition,
+            principal=principal,
+            facts=facts,
+            now=now,
+        )
+        session.flush()
+    except StaleDataError:
+        # Another partner moved the case between our read and our write (the version
+        # column caught it); the client re-reads the case and decides again.
+        raise CaseChanged("The case was changed by someone else; read it again.") from None
     runtime.audit.record(
         session,
         activity=WORKFLOW_TRANSITION,

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from typer.testing import CliRunner
 
+from gateway.cases.intake import register_report
 from gateway.cases.schemas import IntakeRequest
-from gateway.cases.service import register_report
 from gateway.cli import app
 from gateway.context import GatewayContext
 from gateway.db import transaction

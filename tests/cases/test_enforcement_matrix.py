@@ -10,10 +10,10 @@ import pytest
 
 from gateway.auth.principal import Principal
 from gateway.cases.errors import GuardFailed, MissingFacts
+from gateway.cases.intake import register_report
 from gateway.cases.models import CaseFile, CaseTeamMember
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import IntakeRequest, TransitionRequest
-from gateway.cases.service import register_report
 from gateway.cases.workflow import apply_transition
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.cases.definition import Transition, WorkflowDefinition
 from gateway.cases.errors import TransitionNotAllowed
+from gateway.cases.intake import register_report
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -22,7 +23,6 @@ from gateway.cases.models import (
 )
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import IntakeRequest, TransitionRequest
-from gateway.cases.service import register_report
 from gateway.cases.workflow import apply_transition
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError

@@ -1,0 +1,267 @@
+"""What the partners record on a case outside its transitions: the criteria (U §2), the case
+team (the need-to-know set), consents (corporation permission, OM consent) and whether a
+police investigation runs. Each change is audited in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from audit import CONSENT_CHANGE
+from gateway.auth.principal import Principal
+from gateway.cases.access import team_ids, visible_case
+from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.guards import CORPORATION_PERMISSION, OM_CONSENT
+from gateway.cases.intake import NON_CASEWORK_ROLES, add_team_member, seal_for_case
+from gateway.cases.models import (
+    CaseConsent,
+    CaseCriterion,
+    CaseFile,
+    CaseTeamMember,
+    Dwelling,
+)
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import (
+    CaseSummary,
+    ConsentIn,
+    ConsentOut,
+    CriteriaRequest,
+)
+from gateway.cases.service import case_summary, consent_out
+from gateway.db import utcnow
+
+# --- criteria, team, consents, investigation --------------------------------------------------
+
+
+def _require_lead(case: CaseFile, principal: Principal, what: str) -> None:
+    if principal.partner_id != case.lead_partner_id or principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted(f"Only the partner holding the lead (regie) {what}.")
+
+
+def record_criteria(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    request: CriteriaRequest,
+    now: datetime | None = None,
+) -> CaseSummary:
+    """U §2: record which criteria hold, with the reporter's evidence, or an acute override."""
+    now = now or utcnow()
+    case, _ = visible_case(session, case_id=case_id, principal=principal)
+    _require_lead(case, principal, "tests a report against the criteria")
+    rules = runtime.workflow(case.covenant_id).classification
+    if rules is None:
+        raise InvalidCaseData("This covenant has no criteria to record.")
+    known = {c.id for c in rules.criteria}
+    unknown = [c.criterion for c in request.criteria if c.criterion not in known]
+    if unknown:
+        raise InvalidCaseData(
+            f"Unknown criteria: {', '.join(unknown)}; known: {', '.join(sorted(known))}."
+        )
+    definition = runtime.workflow(case.covenant_id)
+    testing = {
+        state
+        for t in definition.transitions
+        if any(g.name == "criteria-met" for g in t.guards)
+        for state in t.from_states
+    }
+    if case.state not in testing:
+        raise InvalidCaseData("Criteria are recorded while the report is being tested.")
+    for item in request.criteria:
+        row = session.get(CaseCriterion, (case.id, item.criterion))
+        if row is None:
+            row = CaseCriterion(case_id=case.id, criterion=item.criterion)
+            session.add(row)
+        row.holds = item.holds
+        row.evidence_sealed = (
+            seal_for_case(
+                runtime,
+                session,
+                case.id,
+                ("case_criterion", f"{case.id}:{item.criterion}", "evidence"),
+                item.evidence,
+            )
+            if item.evidence
+            else None
+        )
+        row.recorded_at = now
+        row.recorded_by = principal.actor
+    if request.acute_override_reason is not None:
+        if not rules.acute_override:
+            raise InvalidCaseData("This covenant allows no acute override.")
+        case.acute_override = True
+        case.acute_reason_sealed = seal_for_case(
+            runtime,
+            session,
+            case.id,
+            ("case_file", case.id, "acute_reason"),
+            request.acute_override_reason,
+        )
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity="case-criteria",
+        covenant_id=case.covenant_id,
+        case_id=case.id,
+        actor=principal,
+        details={
+            "criteriaHolding": sum(1 for c in request.criteria if c.holds),
+            "acuteOverride": request.acute_override_reason is not None,
+        },
+    )
+    return case_summary(session, runtime=runtime, case_id=case.id, principal=principal, now=now)
+
+
+def change_team(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    partner_id: str,
+    add: bool,
+    now: datetime | None = None,
+) -> list[str]:
+    """The lead decides who is involved: the need-to-know set the policy uses."""
+    now = now or utcnow()
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    _require_lead(case, principal, "changes the case team")
+    if runtime.partner_kind(case.covenant_id, partner_id) is None:
+        raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
+    if add:
+        changed = add_team_member(session, case.id, partner_id, now, principal.actor)
+    else:
+        if partner_id == case.lead_partner_id:
+            raise InvalidCaseData("The lead partner cannot leave the team.")
+        member = session.get(CaseTeamMember, (case.id, partner_id))
+        changed = member is not None
+        if member is not None:
+            session.delete(member)
+    session.flush()
+    if changed:
+        runtime.audit.record(
+            session,
+            activity="case-team-change",
+            covenant_id=case.covenant_id,
+            case_id=case.id,
+            actor=principal,
+            details={"partner": partner_id, "added": add},
+        )
+    return sorted(team_ids(session, case.id) | {case.lead_partner_id})
+
+
+def record_consent(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    request: ConsentIn,
+    now: datetime | None = None,
+) -> ConsentOut:
+    """The corporation's permission (by the dwelling's corporation, U §5.1-5.2) or the OM's
+    consent (registered by the police, with scope and expiry, U §5.3)."""
+    now = now or utcnow()
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    if principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted("A privacy officer does not record consents.")
+    if request.kind == CORPORATION_PERMISSION:
+        dwelling = session.get_one(Dwelling, case.dwelling_id)
+        if dwelling.ownership != "corporation" or dwelling.corporation_id != principal.partner_id:
+            raise NotPermitted("Only the corporation that owns the dwelling gives its permission.")
+    if request.kind == OM_CONSENT:
+        if principal.partner_kind != "police":
+            raise NotPermitted("The OM's consent is registered by the police.")
+        if request.expires_at is None or not request.scope:
+            raise InvalidCaseData("An OM consent names the categories it covers and an expiry.")
+    if request.expires_at is not None and request.expires_at <= now:
+        raise InvalidCaseData("expiresAt lies in the past.")
+    consent = CaseConsent(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        kind=request.kind,
+        partner_id=principal.partner_id,
+        granted=request.granted,
+        scope=sorted(set(request.scope)),
+        expires_at=request.expires_at,
+        recorded_at=now,
+        recorded_by=principal.actor,
+    )
+    session.add(consent)
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity=CONSENT_CHANGE,
+        covenant_id=case.covenant_id,
+        case_id=case.id,
+        actor=principal,
+        details={
+            "consent": consent.id,
+            "kind": request.kind,
+            "granted": request.granted,
+            "scope": json.dumps(consent.scope),
+            "expiresAt": request.expires_at.isoformat() if request.expires_at else None,
+        },
+    )
+    return consent_out(consent, now)
+
+
+def withdraw_consent(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    consent_id: str,
+    principal: Principal,
+    now: datetime | None = None,
+) -> ConsentOut:
+    now = now or utcnow()
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    consent = session.get(CaseConsent, consent_id)
+    if consent is None or consent.case_id != case.id:
+        raise CaseNotFound("No such consent on this case.")
+    if consent.partner_id != principal.partner_id or principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted("Only the partner that recorded a consent withdraws it.")
+    if consent.withdrawn_at is None:
+        consent.withdrawn_at = now
+        session.flush()
+        runtime.audit.record(
+            session,
+            activity=CONSENT_CHANGE,
+            covenant_id=case.covenant_id,
+            case_id=case.id,
+            actor=principal,
+            details={"consent": consent.id, "kind": consent.kind, "withdrawn": True},
+        )
+    return consent_out(consent, now)
+
+
+def set_investigation_status(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    running: bool,
+) -> bool:
+    """U §5.3: the police say whether an investigation runs (then antecedents need OM consent)."""
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    if principal.partner_kind != "police" or principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted("Only the police record whether an investigation runs.")
+    if case.investigation_running != running:
+        case.investigation_running = running
+        session.flush()
+        runtime.audit.record(
+            session,
+            activity="case-investigation-status",
+            covenant_id=case.covenant_id,
+            case_id=case.id,
+            actor=principal,
+            details={"running": running},
+        )
+    return running

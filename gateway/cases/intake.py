@@ -1,0 +1,345 @@
+"""Intake (R Bijlage B/C step 1, U §5.1, §6): a report about a known dwelling or person
+joins that open dossier; otherwise a case is opened with its lead and team. Personal fields
+are sealed under the case's key scope before they reach a model; lookups use blind indexes."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.cases.errors import InvalidCaseData, NotPermitted
+from gateway.cases.guards import CORPORATION_PERMISSION
+from gateway.cases.models import (
+    CaseConsent,
+    CaseFile,
+    CasePerson,
+    CaseReport,
+    CaseTeamMember,
+    Dwelling,
+)
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import (
+    IntakeRequest,
+    IntakeResult,
+)
+from gateway.crypto import case_scope
+from gateway.db import utcnow
+
+NON_CASEWORK_ROLES = frozenset({"privacy-officer"})
+
+
+def seal_for_case(
+    runtime: CaseRuntime, session: Session, case_id: str, where: tuple[str, str, str], value: str
+) -> bytes:
+    """Seal ``value`` under the case's key scope: shredding the case's key erases it."""
+    table, record_id, field = where
+    return runtime.sealer.seal(
+        session,
+        scope=case_scope(case_id),
+        table=table,
+        record_id=record_id,
+        field=field,
+        plaintext=value,
+    )
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def _check_dwelling(runtime: CaseRuntime, covenant_id: str, request: IntakeRequest) -> None:
+    dwelling = request.dwelling
+    if dwelling.ownership == "corporation":
+        kind = runtime.partner_kind(covenant_id, dwelling.corporation_id or "")
+        if kind != "housing-corporation":
+            raise InvalidCaseData(
+                "A corporation dwelling names its corporation's partner id (corporationId).",
+                invalid_params=[
+                    {
+                        "name": "dwelling.corporationId",
+                        "reason": "not a corporation of this covenant",
+                    }
+                ],
+            )
+    elif dwelling.corporation_id is not None:
+        raise InvalidCaseData(
+            "Only a corporation dwelling has a corporationId.",
+            invalid_params=[{"name": "dwelling.corporationId", "reason": "not expected"}],
+        )
+
+
+def _known_case(
+    session: Session,
+    *,
+    covenant_id: str,
+    finals: frozenset[str],
+    address_index: str,
+    person_indexes: list[str],
+) -> CaseFile | None:
+    """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?"""
+    open_cases = select(CaseFile).where(
+        CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals)
+    )
+    by_dwelling = open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
+        Dwelling.address_index == address_index
+    )
+    conditions = [CaseFile.id.in_(select(CaseFile.id).select_from(by_dwelling.subquery()))]
+    if person_indexes:
+        conditions.append(
+            CaseFile.id.in_(
+                select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
+            )
+        )
+    return session.scalars(
+        open_cases.where(or_(*conditions)).order_by(CaseFile.opened_at).limit(1)
+    ).first()
+
+
+def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal) -> str:
+    rule = runtime.workflow(covenant_id).intake
+    if rule.lead == "source-partner":
+        return principal.partner_id
+    candidates = runtime.partners_of_kind(covenant_id, rule.lead_kind or "")
+    if not candidates:
+        raise InvalidCaseData(f"The covenant has no partner of kind '{rule.lead_kind}' to lead.")
+    return candidates[0]
+
+
+def add_team_member(
+    session: Session, case_id: str, partner_id: str, now: datetime, by: str
+) -> bool:
+    if session.get(CaseTeamMember, (case_id, partner_id)) is not None:
+        return False
+    session.add(CaseTeamMember(case_id=case_id, partner_id=partner_id, added_at=now, added_by=by))
+    return True
+
+
+def _reference(covenant_id: str, now: datetime) -> str:
+    return f"{covenant_id[:3].upper()}-{now.year}-{secrets.token_hex(3).upper()}"
+
+
+def _open_case(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    request: IntakeRequest,
+    address_index: str,
+    received_at: datetime,
+    now: datetime,
+) -> CaseFile:
+    covenant_id = principal.covenant_id
+    definition = runtime.workflow(covenant_id)
+    dwelling = session.scalars(
+        select(Dwelling).where(
+            Dwelling.covenant_id == covenant_id, Dwelling.address_index == address_index
+        )
+    ).one_or_none()
+    if dwelling is None:
+        dwelling = Dwelling(
+            id=str(uuid.uuid4()),
+            covenant_id=covenant_id,
+            address_index=address_index,
+            created_at=now,
+        )
+        session.add(dwelling)
+    # The latest report knows the current owner and district (a dwelling can change hands).
+    dwelling.ownership = request.dwelling.ownership
+    dwelling.corporation_id = request.dwelling.corporation_id
+    dwelling.district = request.dwelling.district
+    session.flush()
+    case_id = str(uuid.uuid4())
+    lead = _lead_for(runtime, covenant_id, principal)
+    case = CaseFile(
+        id=case_id,
+        reference=_reference(covenant_id, now),
+        covenant_id=covenant_id,
+        dwelling_id=dwelling.id,
+        district=request.dwelling.district,
+        address_sealed=seal_for_case(
+            runtime,
+            session,
+            case_id,
+            ("case_file", case_id, "address"),
+            request.dwelling.address.model_dump_json(by_alias=True),
+        ),
+        state=definition.initial_state,
+        state_entered_at=now,
+        opened_at=now,
+        first_report_at=received_at,
+        lead_partner_id=lead,
+        case_manager=principal.user if principal.partner_id == lead else None,
+        acute_override=False,
+        both_sides_heard=False,
+        investigation_running=False,
+    )
+    session.add(case)
+    session.flush()
+    seeds = {
+        "lead": lead,
+        "source-partner": principal.partner_id,
+        "dwelling-corporation": request.dwelling.corporation_id,
+    }
+    for seed in definition.intake.team:
+        if seeds[seed] is not None:
+            add_team_member(session, case_id, seeds[seed] or "", now, principal.actor)
+    if (
+        definition.intake.reporter_corporation_permits
+        and request.dwelling.corporation_id == principal.partner_id
+    ):
+        # U §5.2: the corporation reporting its own dwelling commissions the case itself.
+        session.add(
+            CaseConsent(
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                kind=CORPORATION_PERMISSION,
+                partner_id=principal.partner_id,
+                granted=True,
+                scope=[],
+                expires_at=None,
+                recorded_at=now,
+                recorded_by=principal.actor,
+            )
+        )
+    return case
+
+
+def register_report(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    request: IntakeRequest,
+    now: datetime | None = None,
+) -> IntakeResult:
+    """Intake: add the report to the open dossier of a known dwelling or person, or open one."""
+    now = now or utcnow()
+    if principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted("A privacy officer does not register reports.")
+    covenant_id = principal.covenant_id
+    definition = runtime.workflow(covenant_id)
+    _check_dwelling(runtime, covenant_id, request)
+    sealer = runtime.sealer
+    address = request.dwelling.address
+    # Indexes are global; every lookup below is also scoped to the caller's covenant.
+    address_index = sealer.address_index(
+        session,
+        postcode=address.postcode,
+        house_number=address.house_number,
+        addition=address.house_number_addition,
+    )
+    person_indexes = {p.bsn: sealer.bsn_index(session, bsn=p.bsn) for p in request.persons if p.bsn}
+    received_at = request.report.received_at or now
+    if received_at.tzinfo is None:
+        raise InvalidCaseData("receivedAt needs a time zone offset.")
+    if received_at > now:
+        raise InvalidCaseData("receivedAt lies in the future.")
+    case = _known_case(
+        session,
+        covenant_id=covenant_id,
+        finals=definition.final_states,
+        address_index=address_index,
+        person_indexes=list(person_indexes.values()),
+    )
+    created = case is None
+    if case is None:
+        case = _open_case(
+            session,
+            runtime=runtime,
+            principal=principal,
+            request=request,
+            address_index=address_index,
+            received_at=received_at,
+            now=now,
+        )
+    else:
+        case.first_report_at = min(case.first_report_at, received_at)
+        add_team_member(session, case.id, principal.partner_id, now, principal.actor)
+    _add_report_and_persons(
+        session,
+        runtime=runtime,
+        case=case,
+        principal=principal,
+        request=request,
+        person_indexes=person_indexes,
+        received_at=received_at,
+        now=now,
+    )
+    runtime.audit.record(
+        session,
+        activity="case-intake",
+        covenant_id=covenant_id,
+        case_id=case.id,
+        actor=principal,
+        details={
+            "created": created,
+            "channel": request.report.channel,
+            "persons": len(request.persons),
+        },
+    )
+    return IntakeResult(
+        case_id=case.id, reference=case.reference, created=created, state=case.state
+    )
+
+
+def _add_report_and_persons(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    principal: Principal,
+    request: IntakeRequest,
+    person_indexes: dict[str, str],
+    received_at: datetime,
+    now: datetime,
+) -> None:
+    report_id = str(uuid.uuid4())
+    session.add(
+        CaseReport(
+            id=report_id,
+            case_id=case.id,
+            source_partner_id=principal.partner_id,
+            channel=request.report.channel,
+            received_at=received_at,
+            registered_at=now,
+            description_sealed=seal_for_case(
+                runtime,
+                session,
+                case.id,
+                ("case_report", report_id, "description"),
+                request.report.description,
+            ),
+        )
+    )
+    known = set(
+        session.scalars(select(CasePerson.identifier_index).where(CasePerson.case_id == case.id))
+    )
+    for person in request.persons:
+        index = person_indexes.get(person.bsn) if person.bsn else None
+        if index is not None and index in known:
+            continue
+        person_id = str(uuid.uuid4())
+        session.add(
+            CasePerson(
+                id=person_id,
+                case_id=case.id,
+                role=person.role,
+                identifier_index=index,
+                identifier_sealed=seal_for_case(
+                    runtime, session, case.id, ("case_person", person_id, "bsn"), person.bsn
+                )
+                if person.bsn
+                else None,
+                name_sealed=seal_for_case(
+                    runtime, session, case.id, ("case_person", person_id, "name"), person.name
+                )
+                if person.name
+                else None,
+            )
+        )
+        if index is not None:
+            known.add(index)
