@@ -197,8 +197,16 @@ def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
     text = _open_text(path)
     decoder = json.JSONDecoder()
 
+    # Lines are counted on from the last element, never from the start: linear, not
+    # quadratic, in the size of the export.
+    counted = [0, 1]  # [index, line at index]
+
     def line_of(index: int) -> int:
-        return text.count("\n", 0, index) + 1
+        if index < counted[0]:
+            return text.count("\n", 0, index) + 1
+        counted[1] += text.count("\n", counted[0], index)
+        counted[0] = index
+        return counted[1]
 
     def skip_space(index: int) -> int:
         while index < len(text) and text[index] in " \t\r\n":

@@ -287,3 +287,28 @@ async def test_the_gateway_url_may_be_given_with_or_without_v1() -> None:
     async with client:
         await client.inbox()
     assert str(gateway.requests[0].url) == "http://gw.test/v1/inbox?waitSeconds=0"
+
+
+async def test_poll_inbox_yields_only_inboxes_with_work_until_stopped() -> None:
+    import asyncio
+
+    item = {
+        "kind": "information-request",
+        "requestId": "req-1",
+        "caseId": "case-1",
+        "covenantId": "utrecht-extreme-woonoverlast",
+        "categories": ["police-reports"],
+        "createdAt": "2025-03-01T10:00:00Z",
+    }
+    gateway = Recorder(
+        httpx.Response(200, json={"partnerId": "p", "items": []}),
+        httpx.Response(200, json={"partnerId": "p", "items": [item]}),
+    )
+    stop = asyncio.Event()
+    seen = []
+    async with make_client(gateway) as client:
+        async for inbox in client.poll_inbox(wait_seconds=5, stop=stop):
+            seen.append(inbox)
+            stop.set()
+    assert [i.request_id for i in seen[0].items] == ["req-1"]
+    assert [r.url.params["waitSeconds"] for r in gateway.requests] == ["5", "5"]
