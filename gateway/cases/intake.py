@@ -184,9 +184,14 @@ def _open_case(
         "source-partner": principal.partner_id,
         "dwelling-corporation": request.dwelling.corporation_id,
     }
-    for seed in definition.intake.team:
-        if seeds[seed] is not None:
-            add_team_member(session, case_id, seeds[seed] or "", now, principal.actor)
+    # A new case has no team yet: add each seeded partner once, without a lookup per member.
+    members = {seeds[seed] for seed in definition.intake.team} - {None}
+    session.add_all(
+        CaseTeamMember(
+            case_id=case_id, partner_id=partner_id, added_at=now, added_by=principal.actor
+        )
+        for partner_id in sorted(m for m in members if m is not None)
+    )
     if (
         definition.intake.reporter_corporation_permits
         and request.dwelling.corporation_id == principal.partner_id
