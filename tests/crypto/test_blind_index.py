@@ -93,7 +93,9 @@ def test_names_ignore_case_accents_punctuation_and_spacing() -> None:
     assert normalise_name("OYKU DE VRIES JANSEN") == "oyku de vries jansen"
 
 
-def test_person_index_needs_a_real_past_date(context: GatewayContext, crypto: CryptoServices) -> None:
+def test_person_index_needs_a_real_past_date(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
     with transaction(context.session_factory) as session:
         with pytest.raises(InvalidIdentifier):
             crypto.blind_index.person(

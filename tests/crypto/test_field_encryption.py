@@ -172,11 +172,17 @@ def test_same_value_encrypts_differently_each_time(
 def test_data_key_of_a_rolled_back_transaction_is_never_used_again(
     context: GatewayContext, crypto: CryptoServices
 ) -> None:
-    with pytest.raises(RuntimeError), transaction(context.session_factory) as session:
-        crypto.fields.encrypt(
-            session=session, scope=case_scope(5), table="t", record_id=1, field="f", plaintext="x"
-        )
-        raise RuntimeError("request failed")
+
+    def encrypt_then_fail() -> None:
+        with transaction(context.session_factory) as session:
+            crypto.fields.encrypt(
+                session=session, scope=case_scope(5), table="t", record_id=1, field="f",
+                plaintext="x",
+            )
+            raise RuntimeError("request failed")
+
+    with pytest.raises(RuntimeError):
+        encrypt_then_fail()
     with transaction(context.session_factory) as session:
         sealed = crypto.fields.encrypt(
             session=session, scope=case_scope(5), table="t", record_id=1, field="f", plaintext="y"

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from gateway.context import GatewayContext
 from gateway.crypto import CryptoServices, KeyRotationIncomplete, case_scope
+from gateway.crypto.cli import app
 from gateway.crypto.fields import FieldCipher
 from gateway.crypto.keystore import DataKeyStore
-from gateway.crypto.cli import app
 from gateway.crypto.models import DataKey
 from gateway.crypto.providers import LocalKeyFileProvider
 from gateway.crypto.runtime import local_key_file

@@ -37,7 +37,8 @@ def test_shredding_is_final_for_other_processes_after_their_cache_expires(
     context: GatewayContext, people: People, crypto: CryptoServices
 ) -> None:
     _two_cases(context, people)
-    other_replica = build_crypto_services(context.settings.model_copy(update={"dek_cache_seconds": 0}))
+    no_cache = context.settings.model_copy(update={"dek_cache_seconds": 0})
+    other_replica = build_crypto_services(no_cache)
     with transaction(context.session_factory) as session:
         shred_scope(session=session, keys=crypto.keys, scope=case_scope(10), reason=REASON)
     reader = People(context, other_replica)
@@ -102,9 +103,14 @@ def test_shred_that_rolls_back_leaves_the_values_readable(
     context: GatewayContext, people: People, crypto: CryptoServices
 ) -> None:
     _two_cases(context, people)
-    with pytest.raises(RuntimeError), transaction(context.session_factory) as session:
-        shred_scope(session=session, keys=crypto.keys, scope=case_scope(10), reason=REASON)
-        raise RuntimeError("audit write failed")
+
+    def shred_then_fail() -> None:
+        with transaction(context.session_factory) as session:
+            shred_scope(session=session, keys=crypto.keys, scope=case_scope(10), reason=REASON)
+            raise RuntimeError("audit write failed")
+
+    with pytest.raises(RuntimeError):
+        shred_then_fail()
     with transaction(context.session_factory) as session:
         assert people.read(session=session, person_id=1, field="name") == "Alice"
 
