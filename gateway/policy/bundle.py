@@ -35,7 +35,13 @@ from gateway.policy.covenant import Covenant
 from gateway.policy.errors import BundleError
 
 SIGNING_ALGORITHM = "ES256"
-KEY_ID = "ketenpoort-policy"
+#: The key id in the signature; an OPA server must register the verification key under the
+#: same id (docker-compose.yml: ``--verification-key-id=ketenpoort``).
+KEY_ID = "ketenpoort"
+#: Written next to ``bundle.tar.gz`` by ``ketenpoort policy build`` for the OPA server
+#: (docker-compose.yml: ``--verification-key=/bundles/bundle-verification.pem``).
+BUNDLE_FILE = "bundle.tar.gz"
+VERIFICATION_KEY_FILE = "bundle-verification.pem"
 _STRUCTURED = frozenset({"data.json", ".manifest"})
 _MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 
@@ -75,9 +81,11 @@ def load_or_create_signing_key(path: Path) -> ec.EllipticCurvePrivateKey:
 
 def public_key_pem(key: ec.EllipticCurvePrivateKey) -> str:
     """PEM for OPA's ``keys.<id>.key`` (algorithm ES256)."""
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def default_key_path(data_dir: Path) -> Path:
@@ -144,12 +152,24 @@ def pack(bundle: Bundle) -> bytes:
     return gzip.compress(raw.getvalue(), mtime=0)
 
 
+def _write_atomically(target: Path, content: bytes) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(target)
+
+
 def write_bundle(bundle: Bundle, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "bundle.tar.gz"
-    tmp = target.with_suffix(".tmp")
-    tmp.write_bytes(pack(bundle))
-    tmp.replace(target)
+    target = out_dir / BUNDLE_FILE
+    _write_atomically(target, pack(bundle))
+    return target
+
+
+def write_verification_key(key: ec.EllipticCurvePrivateKey, out_dir: Path) -> Path:
+    """The public key (PEM) a reader, e.g. an OPA server, verifies the bundle with."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / VERIFICATION_KEY_FILE
+    _write_atomically(target, public_key_pem(key).encode())
     return target
 
 
@@ -215,3 +235,29 @@ def read_bundle(blob: bytes, public_key: ec.EllipticCurvePublicKey) -> Bundle:
     if not modules:
         raise BundleError("bundle holds no Rego modules")
     return Bundle(revision=revision, modules=modules, data=data, files=dict(files))
+
+
+def gateway_bundle(covenant_dir: Path | None, data_dir: Path) -> Bundle:
+    """The bundle a gateway with these settings loads at start, read back and verified.
+
+    Built from the same covenant directory with the gateway's own signing key, so its
+    revision (derived from the inputs) equals the running gateway's. Raises
+    :class:`~gateway.policy.errors.CovenantError` or :class:`BundleError`.
+    """
+    from gateway.policy.covenant import load_covenants
+
+    key = load_or_create_signing_key(default_key_path(data_dir))
+    bundle = build_bundle(load_covenants(covenant_dir), key)
+    return read_bundle(pack(bundle), key.public_key())
+
+
+def read_bundle_file(path: Path, data_dir: Path) -> Bundle:
+    """A ``bundle.tar.gz`` verified with the gateway's key (the one in ``data_dir``)."""
+    key_path = default_key_path(data_dir)
+    if not key_path.exists():
+        raise BundleError(f"no bundle signing key at {key_path}; cannot verify {path.name}")
+    try:
+        blob = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"cannot read {path.name}: {exc.strerror}") from None
+    return read_bundle(blob, load_or_create_signing_key(key_path).public_key())

@@ -33,9 +33,7 @@ class _Checker:
             seen.add(item_id)
         return seen
 
-    def known(
-        self, path: _Path, values: Iterable[str], allowed: set[str], what: str
-    ) -> None:
+    def known(self, path: _Path, values: Iterable[str], allowed: set[str], what: str) -> None:
         for index, value in enumerate(values):
             if value not in allowed:
                 raise self.fail((*path, index), f"unknown {what} '{value}'")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,24 +10,26 @@ import typer
 from gateway.policy.bundle import (
     build_bundle,
     default_key_path,
+    gateway_bundle,
     load_or_create_signing_key,
+    read_bundle_file,
     write_bundle,
+    write_verification_key,
 )
-from gateway.policy.covenant import default_covenant_dir, load_covenant, load_covenants
+from gateway.policy.covenant import load_covenant, load_covenants
 from gateway.policy.engine import RegorusEngine
 from gateway.policy.errors import BundleError, CovenantError
 from gateway.policy.schemas import PolicyInput
 
 app = typer.Typer(help="Covenant policies: build, test, explain.", no_args_is_help=True)
 
-_TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]+)\b", re.MULTILINE)
-_PACKAGE = re.compile(r"^package\s+([A-Za-z0-9_.]+)", re.MULTILINE)
 
-
-def _data_dir() -> Path:
+def _settings_dirs() -> tuple[Path | None, Path]:
+    """The gateway's covenant directory and data directory (KETENPOORT_* settings)."""
     from gateway.config import Settings
 
-    return Settings().data_dir
+    settings = Settings()
+    return settings.covenant_dir, settings.data_dir
 
 
 @app.command()
@@ -38,68 +37,84 @@ def build(
     covenant: Annotated[Path | None, typer.Option(help="One covenant file.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
 ) -> None:
-    """Compile the covenant(s) into a signed bundle.tar.gz."""
+    """Compile the covenant(s) into a signed bundle.tar.gz, with its verification key.
+
+    Writes bundle.tar.gz and bundle-verification.pem (the public key an OPA server
+    verifies the bundle with, key id "ketenpoort") to the output directory.
+    """
+    covenant_dir, data_dir = _settings_dirs()
     try:
         if covenant is not None:
             loaded = load_covenant(covenant)
             covenants = {loaded.id: loaded}
         else:
-            covenants = load_covenants()
-        key = load_or_create_signing_key(default_key_path(_data_dir()))
+            covenants = load_covenants(covenant_dir)
+        key = load_or_create_signing_key(default_key_path(data_dir))
         bundle = build_bundle(covenants, key)
     except (CovenantError, BundleError) as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
-    target = write_bundle(bundle, out if out is not None else _data_dir() / "bundles")
+    out_dir = out if out is not None else data_dir / "bundles"
+    target = write_bundle(bundle, out_dir)
+    pem = write_verification_key(key, out_dir)
     typer.echo(f"built {target} revision {bundle.revision} ({', '.join(sorted(covenants))})")
+    typer.echo(f"verification key {pem}")
 
 
 @app.command("test")
-def run_tests() -> None:
-    """Run every Rego test_ rule under policies/ on the compiled covenants, like opa test."""
-    import regorus
+def run_tests(
+    engine: Annotated[
+        list[str] | None, typer.Option(help="Engine(s) to run on; default: all available.")
+    ] = None,
+) -> None:
+    """Run every Rego test_ rule under policies/ on every engine available, like opa test."""
+    from gateway.policy.regotest import available_engines, run_rego_tests
 
-    from gateway.policy.compiler import compile_data, rego_modules, revision_of
-
-    root = default_covenant_dir().parent
-    covenants = load_covenants()
-    modules = rego_modules()
-    engine = regorus.Engine()
-    for name, text in modules.items():
-        engine.add_policy(name, text)
-    tests: list[str] = []
-    for path in sorted(root.rglob("*_test.rego")):
-        text = path.read_text()
-        engine.add_policy(str(path.relative_to(root)), text)
-        package = _PACKAGE.search(text)
-        if package:
-            tests += [f"data.{package.group(1)}.{rule}" for rule in _TEST_RULE.findall(text)]
-    engine.add_data_json(json.dumps(compile_data(covenants, revision_of(covenants, modules))))
-    failed = 0
-    for rule in dict.fromkeys(tests):
-        started = time.perf_counter()
-        try:
-            ok = engine.eval_rule(rule) is True
-        except RuntimeError:
-            ok = False
-        elapsed = (time.perf_counter() - started) * 1e6
-        failed += not ok
-        typer.echo(f"{rule}: {'PASS' if ok else 'FAIL'} ({elapsed:.0f}µs)")
+    engines = engine or available_engines()
+    results = run_rego_tests(engines)
+    for result in results:
+        status = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
+        line = f"{result.engine}: {result.rule}: {status} ({result.microseconds:.0f}µs)"
+        typer.echo(line if result.error is None else f"{line}: {result.error}")
     typer.echo("-" * 60)
-    typer.echo(f"PASS: {len(tests) - failed}/{len(tests)}")
-    if failed:
+    failed = 0
+    for name in engines:
+        mine = [r for r in results if r.engine == name]
+        passed = sum(r.passed for r in mine)
+        skipped = sum(r.skipped for r in mine)
+        failed += len(mine) - passed - skipped
+        summary = f"{name}: PASS: {passed}/{len(mine)}"
+        typer.echo(summary + (f" (SKIP: {skipped}, engine limitation)" if skipped else ""))
+    if failed or not any(r.passed for r in results):
         raise typer.Exit(1)
 
 
 @app.command()
 def explain(
     input_file: Annotated[Path, typer.Option("--input", help="A PolicyInput as JSON.")],
+    bundle_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--bundle", help="A bundle.tar.gz to explain with, verified with the gateway's key."
+        ),
+    ] = None,
 ) -> None:
-    """Print the decision for one request with the clauses and reasons per category."""
+    """Print the decision for one request with the clauses and reasons per category.
 
-    key = load_or_create_signing_key(default_key_path(_data_dir()))
-    engine = RegorusEngine()
-    engine.load(build_bundle(load_covenants(), key))
+    Uses the bundle the gateway loads at start (same covenant directory, same signing
+    key, hence the same revision), or --bundle.
+    """
+    covenant_dir, data_dir = _settings_dirs()
+    try:
+        if bundle_file is not None:
+            bundle = read_bundle_file(bundle_file, data_dir)
+        else:
+            bundle = gateway_bundle(covenant_dir, data_dir)
+        engine = RegorusEngine()
+        engine.load(bundle)
+    except (CovenantError, BundleError) as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
     request = PolicyInput.model_validate_json(input_file.read_text())
     decision = engine.decide(request)
     typer.echo(f"allow: {decision.allow}   revision: {decision.bundle_revision}")

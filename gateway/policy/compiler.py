@@ -49,9 +49,7 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             by_category[category_id].append(_clause_data(clause))
     return {
         "name": covenant.name,
-        "partners": {
-            p.id: {"kind": p.kind, "roles": _flags(p.roles)} for p in covenant.partners
-        },
+        "partners": {p.id: {"kind": p.kind, "roles": _flags(p.roles)} for p in covenant.partners},
         "purposes": _flags(p.id for p in covenant.purposes),
         "phases": _flags(p.id for p in covenant.phases),
         "categories": {

@@ -287,13 +287,16 @@ class RegorusInterpreterEngine(_PerThread):
 
 
 class RegopyEngine(_Engine):
-    """rego-cpp through regopy; used for the differential test run."""
+    """rego-cpp through regopy; used for the differential test run.
+
+    One interpreter per loaded bundle, used under a lock (a query is not thread-safe).
+    """
 
     name = "regopy"
 
     def __init__(self, timeout_seconds: float = 2.0) -> None:
         super().__init__(timeout_seconds)
-        self._bundle: Bundle | None = None
+        self._interpreter: Any = None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -307,23 +310,28 @@ class RegopyEngine(_Engine):
         return interpreter
 
     def load(self, bundle: Bundle) -> None:
-        interpreter = self.interpreter(bundle.modules, bundle.data)
-        interpreter.set_input_term("{}")
-        output = interpreter.query(DECISION_RULE)
-        if not output.ok():
+        try:
+            interpreter = self.interpreter(bundle.modules, bundle.data)
+            interpreter.set_input_term("{}")
+            output = interpreter.query(DECISION_RULE)
+            compiled = output.ok()
+        except Exception:  # noqa: BLE001 - regopy raises its own error types
+            compiled = False
+        if not compiled:
             raise BundleError(f"bundle {bundle.revision} does not compile on regopy")
-        self._bundle = bundle
+        with self._lock:
+            self._interpreter = interpreter
         self._revision = bundle.revision
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
-        assert self._bundle is not None
         with self._lock:
-            interpreter = self.interpreter(self._bundle.modules, self._bundle.data)
-            interpreter.set_input_term(orjson.dumps(document).decode())
-            output = interpreter.query(DECISION_RULE)
+            self._interpreter.set_input_term(orjson.dumps(document).decode())
+            output = self._interpreter.query(DECISION_RULE)
             if not output.ok():
-                return None
-            text = str(output.json()) if hasattr(output, "json") else str(output)
+                return None  # not str(output): regopy 1.5.2 crashes rendering an error
+            text = str(output)
+        if text == "undefined":
+            return None
         parsed = orjson.loads(text)
         return parsed["expressions"][0] if "expressions" in parsed else parsed
 

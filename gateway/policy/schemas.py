@@ -129,9 +129,7 @@ class CategoryDecision(_Model):
     reasons: list[str]
 
     @classmethod
-    def trusted(
-        cls, outcome: str, answer: str, clauses: list[str], reasons: list[str]
-    ) -> Self:
+    def trusted(cls, outcome: str, answer: str, clauses: list[str], reasons: list[str]) -> Self:
         """Built by the engine from the policy's own output; see ``_trusted``."""
         return _trusted(
             cls, {"outcome": outcome, "answer": answer, "clauses": clauses, "reasons": reasons}

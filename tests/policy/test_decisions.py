@@ -291,3 +291,81 @@ def test_regorus_and_regopy_agree_on_redaction_reasons(engine: RegorusEngine) ->
     other.load(BUNDLE)
     request = utrecht_request(case__policeInvestigation=True)
     assert engine.decide(request).categories == other.decide(request).categories
+
+
+# --- engine internals that the hot path relies on ------------------------------------------
+
+
+def test_decision_assembled_without_validation_equals_a_validated_one(
+    engine: RegorusEngine,
+) -> None:
+    decision = engine.decide(utrecht_request(categories=["police-reports", "bogus"]))
+    validated = type(decision).model_validate(decision.model_dump())
+    assert decision == validated
+    assert decision.model_dump() == validated.model_dump()
+
+
+def test_each_thread_gets_its_own_engine(engine: RegorusEngine) -> None:
+    import threading
+
+    results: list[bool] = []
+
+    def decide() -> None:
+        results.append(engine.decide(utrecht_request()).allow)
+
+    threads = [threading.Thread(target=decide) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 4
+
+
+def test_rego_tests_pass_on_regorus() -> None:
+    from gateway.policy.regotest import run_rego_tests
+
+    results = run_rego_tests(["regorus"])
+    assert len(results) >= 15
+    assert [r.rule for r in results if not r.passed] == []
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+
+def test_policy_build_writes_bundle_and_verification_key_opa_can_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    import jwt
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    from typer.testing import CliRunner
+
+    from gateway.policy.cli import app
+
+    monkeypatch.setenv("KETENPOORT_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "bundles")])
+    assert result.exit_code == 0, result.output
+    public = load_pem_public_key((tmp_path / "bundles" / "bundle-verification.pem").read_bytes())
+    assert isinstance(public, ec.EllipticCurvePublicKey)
+    bundle = read_bundle((tmp_path / "bundles" / "bundle.tar.gz").read_bytes(), public)
+    token = json.loads(bundle.files[".signatures.json"])["signatures"][0]
+    # docker-compose.yml runs OPA with --verification-key-id=ketenpoort
+    assert jwt.get_unverified_header(token)["kid"] == "ketenpoort"
+
+
+def test_policy_explain_uses_the_bundle_the_gateway_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from gateway.policy.bundle import gateway_bundle
+    from gateway.policy.cli import app
+
+    monkeypatch.setenv("KETENPOORT_DATA_DIR", str(tmp_path))
+    request_file = tmp_path / "request.json"
+    request_file.write_text(utrecht_request(case__policeInvestigation=True).model_dump_json())
+    result = CliRunner().invoke(app, ["explain", "--input", str(request_file)])
+    assert result.exit_code == 0, result.output
+    assert f"revision: {gateway_bundle(None, tmp_path).revision}" in result.output
+    assert "police-nuisance-antecedents: redact (none) - om-consent-missing" in result.output
