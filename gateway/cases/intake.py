@@ -8,7 +8,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -80,23 +80,25 @@ def _known_case(
     address_index: str,
     person_indexes: list[str],
 ) -> CaseFile | None:
-    """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?"""
-    open_cases = select(CaseFile).where(
-        CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals)
+    """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?
+
+    The dwelling decides first (the nuisance is tied to it); a known person second. Of several
+    open cases the oldest holds the dossier."""
+    open_cases = (
+        select(CaseFile)
+        .where(CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals))
+        .order_by(CaseFile.opened_at)
+        .limit(1)
     )
-    by_dwelling = open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
-        Dwelling.address_index == address_index
-    )
-    conditions = [CaseFile.id.in_(select(CaseFile.id).select_from(by_dwelling.subquery()))]
-    if person_indexes:
-        conditions.append(
-            CaseFile.id.in_(
-                select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
-            )
+    at_dwelling = session.scalars(
+        open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
+            Dwelling.address_index == address_index
         )
-    return session.scalars(
-        open_cases.where(or_(*conditions)).order_by(CaseFile.opened_at).limit(1)
     ).first()
+    if at_dwelling is not None or not person_indexes:
+        return at_dwelling
+    known_person = select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
+    return session.scalars(open_cases.where(CaseFile.id.in_(known_person))).first()
 
 
 def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal) -> str:

@@ -211,6 +211,14 @@ def _apply(
         case.neighbours_judgement = facts.result.neighbours_judgement
         case.partners_judgement = facts.result.partners_judgement
         case.aftercare_decision = facts.result.aftercare
+    if (
+        case.case_manager is None
+        and principal.partner_id == case.lead_partner_id
+        and principal.role != "adapter"
+    ):
+        # The lead's first person to move the case becomes its case manager (U §5.1; after
+        # the lead moved to the municipality, R §3.2.3).
+        case.case_manager = principal.user
     case.state = transition.to
     case.state_entered_at = now
     case.state_days = facts.days

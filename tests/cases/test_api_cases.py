@@ -75,6 +75,15 @@ class TestIntake:
         assert response.status_code == 200
         assert response.json()["caseId"] == first
 
+    def test_a_report_about_a_known_address_joins_that_dossier_and_no_other(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        first = _open(client, auth, persons=[])
+        second = _open(client, auth, postcode="3512 CD", number=7, persons=[])
+        again = _open(client, auth, who=MITROS, postcode="3512cd", number=7, persons=[])
+        assert second != first
+        assert again == second
+
     def test_a_report_after_closure_opens_a_new_case(self, client: TestClient, auth: Auth) -> None:
         first = _open(client, auth)
         client.post(

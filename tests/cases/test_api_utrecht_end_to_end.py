@@ -108,6 +108,7 @@ def test_utrecht_case_runs_from_police_report_to_closure(
     )
 
     assert closed["state"] == "closed"
+    assert closed["caseManager"] == "cm-1"
     assert closed["closedAt"] is not None
     assert closed["result"]["neighboursJudgement"] == "improved"
     assert closed["deadlines"] == []
