@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from audit import CONSENT_CHANGE
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, visible_case
-from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.errors import CaseClosed, CaseNotFound, InvalidCaseData, NotPermitted
 from gateway.cases.guards import CORPORATION_PERMISSION, OM_CONSENT
 from gateway.cases.intake import NON_CASEWORK_ROLES, add_team_member, seal_for_case
 from gateway.cases.models import (
@@ -36,6 +36,11 @@ from gateway.db import utcnow
 # --- criteria, team, consents, investigation --------------------------------------------------
 
 
+def _require_open(runtime: CaseRuntime, case: CaseFile) -> None:
+    if case.state in runtime.workflow(case.covenant_id).final_states:
+        raise CaseClosed("The case is closed; open a new case with a new report.")
+
+
 def _require_lead(case: CaseFile, principal: Principal, what: str) -> None:
     if principal.partner_id != case.lead_partner_id or principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted(f"Only the partner holding the lead (regie) {what}.")
@@ -53,6 +58,7 @@ def record_criteria(
     """U §2: record which criteria hold, with the reporter's evidence, or an acute override."""
     now = now or utcnow()
     case, _ = visible_case(session, case_id=case_id, principal=principal)
+    _require_open(runtime, case)
     _require_lead(case, principal, "tests a report against the criteria")
     rules = runtime.workflow(case.covenant_id).classification
     if rules is None:
@@ -130,6 +136,7 @@ def change_team(
     """The lead decides who is involved: the need-to-know set the policy uses."""
     now = now or utcnow()
     case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    _require_open(runtime, case)
     _require_lead(case, principal, "changes the case team")
     if runtime.partner_kind(case.covenant_id, partner_id) is None:
         raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
@@ -168,6 +175,7 @@ def record_consent(
     consent (registered by the police, with scope and expiry, U §5.3)."""
     now = now or utcnow()
     case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    _require_open(runtime, case)
     if principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted("A privacy officer does not record consents.")
     if request.kind == CORPORATION_PERMISSION:
@@ -251,6 +259,7 @@ def set_investigation_status(
 ) -> bool:
     """U §5.3: the police say whether an investigation runs (then antecedents need OM consent)."""
     case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    _require_open(runtime, case)
     if principal.partner_kind != "police" or principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted("Only the police record whether an investigation runs.")
     if case.investigation_running != running:

@@ -49,3 +49,8 @@ class InvalidCaseData(Unprocessable):
 class CaseChanged(Conflict):
     problem = "case-changed"
     title = "The case changed meanwhile"
+
+
+class CaseClosed(Conflict):
+    problem = "case-closed"
+    title = "The case is closed"

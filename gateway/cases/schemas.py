@@ -35,7 +35,7 @@ def bsn_is_valid(value: str) -> bool:
 
 
 class AddressIn(ApiModel):
-    postcode: str = Field(examples=["3511 AB"])
+    postcode: str = Field(examples=["3511 AB"], pattern=r"^\s*[1-9][0-9]{3} ?[A-Za-z]{2}\s*$")
     house_number: int = Field(ge=1, le=99999)
     house_number_addition: str | None = Field(default=None, max_length=10)
     street: str | None = Field(default=None, max_length=200)

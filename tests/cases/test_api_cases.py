@@ -308,6 +308,27 @@ class TestConsentsAndPolicyFacts:
             assert case_policy_facts(session, case_id)["consents"] == []
         assert audit_activities(context, case_id).count("consent-change") == 2
 
+    def test_a_closed_case_takes_no_new_consents_or_team_members(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        client.post(
+            f"/v1/cases/{case_id}/transitions",
+            headers=auth(*CM),
+            json={"transition": "decline", "reason": "Geen extreme overlast."},
+        )
+        consent = client.post(
+            f"/v1/cases/{case_id}/consents",
+            headers=auth(*MITROS),
+            json={"kind": "corporation-permission"},
+        )
+        assert consent.status_code == 409
+        assert consent.json()["type"].endswith("/case-closed")
+        team = client.post(
+            f"/v1/cases/{case_id}/team", headers=auth(*CM), json={"partnerId": "lister"}
+        )
+        assert team.status_code == 409
+
     def test_the_team_changes_only_by_the_lead(self, client: TestClient, auth: Auth) -> None:
         case_id = _open(client, auth)
         url = f"/v1/cases/{case_id}/team"
