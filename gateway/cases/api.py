@@ -16,6 +16,8 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.cases import changes, intake, meetings, overview, service
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
+    EARLIEST,
+    LATEST,
     ActionIn,
     ActionOut,
     AttendanceIn,
@@ -78,8 +80,9 @@ def get_cases(
     return service.list_cases(session, principal=principal, include_closed=include_closed)
 
 
-CaseId = Annotated[str, Path(alias="caseId", max_length=36)]
-MeetingId = Annotated[str, Path(alias="meetingId", max_length=36)]
+_ID = r"^[A-Za-z0-9-]+$"
+CaseId = Annotated[str, Path(alias="caseId", max_length=36, pattern=_ID)]
+MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=_ID)]
 
 
 @router.get(
@@ -155,7 +158,7 @@ def post_team_member(
 )
 def delete_team_member(
     case_id: CaseId,
-    partner_id: Annotated[str, Path(alias="partnerId", max_length=100)],
+    partner_id: Annotated[str, Path(alias="partnerId", max_length=100, pattern=_ID)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
@@ -195,7 +198,7 @@ def post_consent(
 )
 def post_consent_withdrawal(
     case_id: CaseId,
-    consent_id: Annotated[str, Path(alias="consentId", max_length=36)],
+    consent_id: Annotated[str, Path(alias="consentId", max_length=36, pattern=_ID)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
@@ -252,11 +255,12 @@ def get_steering_report(
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> SteeringReport:
-    today = date.today()
-    period_to = period_to or today
-    period_from = period_from or period_to - timedelta(days=365)
-    if period_from > period_to:
-        raise BadRequest("'from' lies after 'to'.")
+    period_to = period_to or date.today()
+    if not EARLIEST <= period_to <= LATEST:
+        raise BadRequest(f"'to' lies between {EARLIEST} and {LATEST}.")
+    period_from = period_from or max(EARLIEST, period_to - timedelta(days=365))
+    if not EARLIEST <= period_from <= period_to:
+        raise BadRequest(f"'from' lies between {EARLIEST} and 'to'.")
     return overview.steering_report(
         session,
         runtime=runtime,
@@ -283,7 +287,7 @@ def get_meetings(
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
-    district: Annotated[str | None, Query(max_length=100)] = None,
+    district: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
 ) -> list[MeetingOut]:
     return meetings.list_meetings(session, runtime=runtime, principal=principal, district=district)
 
@@ -354,7 +358,7 @@ def post_action(
 )
 def post_action_completion(
     meeting_id: MeetingId,
-    action_id: Annotated[str, Path(alias="actionId", max_length=36)],
+    action_id: Annotated[str, Path(alias="actionId", max_length=36, pattern=_ID)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -24,6 +24,25 @@ AftercareDecision = Literal["none", "aftercare-plan"]
 ConsentKind = Literal["corporation-permission", "om-consent"]
 
 _POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
+#: Dates the workflow computes with: far enough either side for any real case, and far from
+#: the ends of the calendar, where adding a period would overflow.
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+D = TypeVar("D", date, datetime)
+
+#: Ids and names stored in the clear: no control characters (PostgreSQL refuses NUL).
+PartnerId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+RecordId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+District = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+def check_date(value: D) -> D:
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"a date between {EARLIEST} and {LATEST}")
+    return value
 
 
 def bsn_is_valid(value: str) -> bool:
@@ -52,10 +71,10 @@ class AddressIn(ApiModel):
 class DwellingIn(ApiModel):
     address: AddressIn
     ownership: Ownership
-    corporation_id: str | None = Field(
+    corporation_id: PartnerId | None = Field(
         default=None, description="The owning corporation's partner id (ownership=corporation)."
     )
-    district: str = Field(min_length=1, max_length=100, description="The district (wijk).")
+    district: District = Field(description="The district (wijk).")
 
 
 class PersonIn(ApiModel):
@@ -75,6 +94,11 @@ class ReportIn(ApiModel):
     channel: Channel
     received_at: datetime | None = Field(default=None, description="Default: now.")
     description: str = Field(min_length=1, max_length=5000, description="Sealed.")
+
+    @field_validator("received_at")
+    @classmethod
+    def _received(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else check_date(value)
 
 
 class IntakeRequest(ApiModel):
@@ -115,18 +139,18 @@ class TransitionFacts(ApiModel):
     both_sides_heard: bool | None = None
     mediation_screening: MediationScreening | None = None
     breach_established: bool | None = None
-    amount_eur: int | None = None
-    days: int | None = None
+    amount_eur: int | None = Field(default=None, ge=0, le=1_000_000)
+    days: int | None = Field(default=None, ge=0, le=366)
     measure: Literal["behavioural-order", "last-chance-contract"] | None = None
     result: CaseResult | None = None
 
 
 class TransitionRequest(TransitionFacts):
-    transition: str = Field(min_length=1, max_length=60)
+    transition: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
 
 
 class CriterionIn(ApiModel):
-    criterion: str
+    criterion: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
     holds: bool
     evidence: str | None = Field(default=None, max_length=2000, description="Sealed.")
 
@@ -139,14 +163,21 @@ class CriteriaRequest(ApiModel):
 
 
 class TeamMemberIn(ApiModel):
-    partner_id: str
+    partner_id: PartnerId
 
 
 class ConsentIn(ApiModel):
     kind: ConsentKind
     granted: bool = True
-    scope: list[str] = Field(default_factory=list, description="Data categories covered.")
+    scope: list[Annotated[str, Field(max_length=100, pattern=r"^[a-z0-9-]+$")]] = Field(
+        default_factory=list, max_length=50, description="Data categories covered."
+    )
     expires_at: datetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _expires(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else check_date(value)
 
 
 class InvestigationStatusIn(ApiModel):
@@ -244,12 +275,14 @@ class CaseSummary(CaseListItem):
 
 
 class MeetingIn(ApiModel):
-    district: str = Field(min_length=1, max_length=100)
+    district: District
     scheduled_on: date
+
+    _scheduled = field_validator("scheduled_on")(check_date)
 
 
 class AttendanceIn(ApiModel):
-    attendance: dict[str, bool] = Field(description="Partner id -> present.")
+    attendance: dict[PartnerId, bool] = Field(max_length=100, description="Partner id -> present.")
 
 
 class MinutesIn(ApiModel):
@@ -257,10 +290,12 @@ class MinutesIn(ApiModel):
 
 
 class ActionIn(ApiModel):
-    case_id: str | None = None
-    owner_partner_id: str
+    case_id: RecordId | None = None
+    owner_partner_id: PartnerId
     description: str = Field(min_length=1, max_length=2000, description="Sealed.")
     due_on: date
+
+    _due = field_validator("due_on")(check_date)
 
 
 class AgendaItemOut(ApiModel):
