@@ -143,6 +143,16 @@ def _guard_context(
     )
 
 
+def _check_guards(transition: Transition, ctx: GuardContext, extra: dict[str, Any]) -> None:
+    for guard in transition.guards:
+        failure = GUARDS[guard.name](ctx)
+        if failure is not None:
+            raise GuardFailed(
+                f"'{transition.id}' needs '{guard.name}' ({guard.source}): {failure}.",
+                extra={**extra, "guard": guard.name, "source": guard.source},
+            )
+
+
 def _non_personal_facts(facts: TransitionFacts) -> dict[str, Any]:
     # The reason is free text and may name people: it is sealed, never stored in the clear.
     return facts.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"reason"})
@@ -182,35 +192,14 @@ def _apply(
     session.add(row)
     session.flush()
     if transition.records is not None:
-        session.add(
-            EnforcementMeasure(
-                id=str(uuid.uuid4()),
-                case_id=case.id,
-                transition_id=row.id,
-                instrument=facts.measure
-                if transition.records == "behavioural-order" and facts.measure
-                else transition.records,
-                amount_eur=facts.amount_eur,
-                days=facts.days,
-                decided_at=now,
-                decided_by_partner_id=principal.partner_id,
-            )
-        )
+        _record_measure(session, case=case, transition=transition, row=row, facts=facts)
     if transition.lead_to is not None:
         _move_lead(
             session, runtime=runtime, case=case, kind=transition.lead_to, now=now, by=principal
         )
     if transition.complexity is not None:
         case.complexity = transition.complexity
-    if facts.oggz_check is not None:
-        case.oggz_target_group = facts.oggz_check.target_group
-        case.oggz_referred = facts.oggz_check.referred
-    if facts.both_sides_heard:
-        case.both_sides_heard = True
-    if facts.result is not None:
-        case.neighbours_judgement = facts.result.neighbours_judgement
-        case.partners_judgement = facts.result.partners_judgement
-        case.aftercare_decision = facts.result.aftercare
+    _keep_facts(case, facts)
     if (
         case.case_manager is None
         and principal.partner_id == case.lead_partner_id
@@ -225,6 +214,46 @@ def _apply(
     if runtime.workflow(case.covenant_id).state(transition.to).final:
         case.closed_at = now
     return row
+
+
+def _record_measure(
+    session: Session,
+    *,
+    case: CaseFile,
+    transition: Transition,
+    row: CaseTransition,
+    facts: TransitionFacts,
+) -> None:
+    # Phase 4a applies a behavioural order or, for a corporation tenant, a last-chance
+    # contract (R Bijlage D fase 4a): the request's measure names which.
+    instrument = transition.records
+    if instrument == "behavioural-order" and facts.measure is not None:
+        instrument = facts.measure
+    session.add(
+        EnforcementMeasure(
+            id=str(uuid.uuid4()),
+            case_id=case.id,
+            transition_id=row.id,
+            instrument=instrument,
+            amount_eur=facts.amount_eur,
+            days=facts.days,
+            decided_at=row.at,
+            decided_by_partner_id=row.actor_partner_id,
+        )
+    )
+
+
+def _keep_facts(case: CaseFile, facts: TransitionFacts) -> None:
+    """The facts the case keeps in the clear: the OGGZ check, both sides heard, the result."""
+    if facts.oggz_check is not None:
+        case.oggz_target_group = facts.oggz_check.target_group
+        case.oggz_referred = facts.oggz_check.referred
+    if facts.both_sides_heard:
+        case.both_sides_heard = True
+    if facts.result is not None:
+        case.neighbours_judgement = facts.result.neighbours_judgement
+        case.partners_judgement = facts.result.partners_judgement
+        case.aftercare_decision = facts.result.aftercare
 
 
 def _move_lead(
@@ -282,16 +311,13 @@ def apply_transition(
         raise NotPermitted(f"'{transition.id}' is made by {_who(transition)}.")
     facts = TransitionFacts.model_validate(request.model_dump(exclude={"transition"}))
     _check_facts(transition, facts)
-    ctx = _guard_context(
-        session, definition=definition, case=case, principal=principal, facts=facts, now=now
+    _check_guards(
+        transition,
+        _guard_context(
+            session, definition=definition, case=case, principal=principal, facts=facts, now=now
+        ),
+        extra,
     )
-    for guard in transition.guards:
-        failure = GUARDS[guard.name](ctx)
-        if failure is not None:
-            raise GuardFailed(
-                f"'{transition.id}' needs '{guard.name}' ({guard.source}): {failure}.",
-                extra={**extra, "guard": guard.name, "source": guard.source},
-            )
     from_state = case.state
     try:
         row = _apply(
