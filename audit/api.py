@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 
 from audit import reports
@@ -33,6 +33,10 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_role
 from gateway.auth.principal import Principal
 from gateway.core.errors import NotFound
 
+# Database integers are 64-bit; larger numbers are bad input, not a server error.
+MAX_TREE_SIZE = 2**62
+LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry.")]
+
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
@@ -45,7 +49,7 @@ def _subject_pseudonym(context: Context, subject: SubjectIdentifier | None) -> s
 
 
 @router.get("/receipts/{index}", response_model=Receipt, response_model_by_alias=True)
-def get_receipt(index: int, session: DbSession, principal: CurrentPrincipal) -> Receipt:
+def get_receipt(index: LogIndex, session: DbSession, principal: CurrentPrincipal) -> Receipt:
     """An entry's receipt, with its inclusion proof once a signed checkpoint covers it.
 
     For the requesting and receiving partner, the partners whose data was disclosed, and the
@@ -71,14 +75,16 @@ def get_latest_checkpoint(session: DbSession, principal: CurrentPrincipal) -> Ch
     return checkpoint_view(row)
 
 
-@router.get(
-    "/consistency-proof", response_model=ConsistencyProofView, response_model_by_alias=True
-)
+@router.get("/consistency-proof", response_model=ConsistencyProofView, response_model_by_alias=True)
 def get_consistency_proof(
     session: DbSession,
     principal: CurrentPrincipal,
-    first: Annotated[int, Query(ge=1, description="Tree size of the older checkpoint.")],
-    second: Annotated[int, Query(ge=1, description="Tree size of the newer checkpoint.")],
+    first: Annotated[
+        int, Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the older checkpoint.")
+    ],
+    second: Annotated[
+        int, Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the newer checkpoint.")
+    ],
 ) -> ConsistencyProofView:
     """Proof that the older checkpoint's log is a prefix of the newer one (RFC 9162)."""
     del principal
@@ -106,7 +112,23 @@ def search_entries(
     return EntryPage(entries=entries, next_after_index=after)
 
 
-@router.post("/entries/export")
+class _ExportResponse(StreamingResponse):
+    media_type = "application/x-ndjson"
+
+
+@router.post(
+    "/entries/export",
+    response_class=_ExportResponse,
+    responses={
+        200: {
+            "description": "The matching entries as JSON Lines (default) or CSV.",
+            "content": {
+                "application/x-ndjson": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
 def export_entries(
     search: EntrySearch,
     session: DbSession,
@@ -153,9 +175,7 @@ def create_access_report(
     )
 
 
-@router.get(
-    "/processing-register", response_model=ProcessingRegister, response_model_by_alias=True
-)
+@router.get("/processing-register", response_model=ProcessingRegister, response_model_by_alias=True)
 def get_processing_register(context: Context, officer: PrivacyOfficer) -> ProcessingRegister:
     """GDPR art. 30: your covenant's processing activities, generated from its file."""
     covenant = context.covenants.get(officer.covenant_id)

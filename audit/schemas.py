@@ -62,7 +62,9 @@ class EntrySearch(ApiModel):
     activity: str | None = None
     started_from: datetime | None = Field(default=None, alias="from")
     started_until: datetime | None = Field(default=None, alias="until")
-    after_index: int | None = Field(default=None, description="Paging: entries after this index.")
+    after_index: int | None = Field(
+        default=None, ge=-1, le=2**62, description="Paging: entries after this index."
+    )
     limit: int = Field(default=100, ge=1, le=1000)
 
 

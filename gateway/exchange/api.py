@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from audit import Receipt
@@ -28,6 +28,9 @@ from gateway.exchange.schemas import (
     InformationRequestIn,
     InformationRequestOut,
 )
+
+RequestId = Annotated[str, Path(alias="requestId", max_length=64)]
+DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64)]
 
 router = APIRouter(tags=["exchange"])
 
@@ -77,9 +80,9 @@ def create_information_request(
     )
 
 
-@router.get("/information-requests/{request_id}", summary="A request and its status")
+@router.get("/information-requests/{requestId}", summary="A request and its status")
 def read_information_request(
-    request_id: str, principal: CurrentPrincipal, session: DbSession, exchange: ExchangeDep
+    request_id: RequestId, principal: CurrentPrincipal, session: DbSession, exchange: ExchangeDep
 ) -> InformationRequestOut:
     """Status per category (no values): for the requester and the addressed partners."""
     return service.information_request_status(
@@ -88,10 +91,10 @@ def read_information_request(
 
 
 @router.post(
-    "/information-requests/{request_id}/answers", summary="Answer a request (addressed partner)"
+    "/information-requests/{requestId}/answers", summary="Answer a request (addressed partner)"
 )
 def answer_information_request(
-    request_id: str,
+    request_id: RequestId,
     body: AnswerIn,
     request: Request,
     response: Response,
@@ -120,9 +123,9 @@ def answer_information_request(
     )
 
 
-@router.get("/information-requests/{request_id}/answers", summary="Read the answers (requester)")
+@router.get("/information-requests/{requestId}/answers", summary="Read the answers (requester)")
 def read_answers(
-    request_id: str,
+    request_id: RequestId,
     request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
@@ -206,9 +209,9 @@ def query_case_facts(
     )
 
 
-@router.get("/disclosures/{disclosure_id}/receipt", summary="A disclosure's audit receipt")
+@router.get("/disclosures/{disclosureId}/receipt", summary="A disclosure's audit receipt")
 def read_disclosure_receipt(
-    disclosure_id: str, principal: CurrentPrincipal, session: DbSession
+    disclosure_id: DisclosureId, principal: CurrentPrincipal, session: DbSession
 ) -> Receipt:
     """With the inclusion proof against the latest signed checkpoint once one covers it."""
     return service.disclosure_receipt(

@@ -12,6 +12,7 @@ from typing import Any
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 ROLE_FOR_PATH = (
     ("/v1/audit", ("gemeente-utrecht", "privacy-officer")),
@@ -50,7 +51,14 @@ def test_api_answers_every_input_without_server_error_and_per_spec(
         )
         def exercise(case: Any) -> None:
             partner, role = _identity(case.path)
-            case.call_and_validate(headers=auth(partner, role))
+            if case.query and "waitSeconds" in case.query:
+                # Long polling is exercised in the exchange tests; here it would only wait.
+                case.query["waitSeconds"] = 0
+            # Schema-valid input may still be refused with a documented 400/422: a BSN's
+            # elfproef or an unknown partner id cannot be expressed in JSON Schema.
+            case.call_and_validate(
+                headers=auth(partner, role), excluded_checks=[positive_data_acceptance]
+            )
 
         try:
             exercise()
