@@ -24,14 +24,12 @@ def _register_domain_commands() -> None:
     import audit.cli
     from gateway.cases import cli as cases_cli
     from gateway.crypto import cli as crypto_cli
-    from gateway.exchange import cli as exchange_cli
     from gateway.policy import cli as policy_cli
     from gateway.retention import cli as retention_cli
 
     app.add_typer(crypto_cli.app, name="keys", help="Key-encryption keys: status, rotate, retire.")
     app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
     app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
-    app.add_typer(exchange_cli.app, name="exchange", help="Information requests.")
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(retention_cli.app, name="retention", help="Retention sweeps and legal holds.")
 

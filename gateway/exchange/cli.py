@@ -1,5 +1,0 @@
-from __future__ import annotations
-
-import typer
-
-app = typer.Typer(no_args_is_help=True)
