@@ -52,6 +52,20 @@ class Settings(BaseSettings):
         description="When set, decisions are made by this OPA server instead of in-process.",
     )
     auto_migrate: bool = Field(default=True, description="Run database migrations at start.")
+    # Connections per process: each uvicorn worker has its own pool, so with W workers the
+    # server may hold W * (pool size + max overflow) connections; keep that under the
+    # database's max_connections (PostgreSQL's default is 100), with room for migrations
+    # and the command line.
+    db_pool_size: int = Field(
+        default=5, ge=1, le=200, description="PostgreSQL connections kept open per worker."
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        le=200,
+        description="Extra PostgreSQL connections a worker may open under load, beyond the "
+        "pool size; a request that finds none free waits for one (up to 30 s).",
+    )
     # Field-level encryption (gateway/crypto, docs/crypto.md).
     key_provider: str = Field(
         default="local",

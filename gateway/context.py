@@ -56,7 +56,9 @@ def build_context(settings: Settings) -> GatewayContext:
     url = settings.resolved_database_url
     if settings.auto_migrate:
         upgrade_database(url)
-    engine = make_engine(url)
+    engine = make_engine(
+        url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
     covenants = load_covenants(settings.covenant_dir)
     partners = partner_directory(covenants)
     trust = TrustStore()
