@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
+from gateway.auth.principal import Principal
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
 from gateway.db import utcnow
@@ -320,6 +321,131 @@ def ensure_not_erased(*, session: Session, case_id: str) -> None:
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is not None:
         raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+
+
+# -- the privacy officer's overview -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverviewCase:
+    """One case's retention verdict, as the privacy officer's page lists it."""
+
+    case_id: str
+    reference: str | None
+    rule: str | None
+    due_on: date | None
+    reason: str
+    status: str  # retained | due | on-hold
+    on_hold: bool
+
+
+@dataclass(frozen=True)
+class OverviewHold:
+    """An active legal hold: who set it, why and when."""
+
+    case_id: str
+    reference: str | None
+    placed_at: datetime
+    set_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RetentionOverview:
+    covenant_id: str
+    as_of: date
+    due: list[OverviewCase]
+    holds: list[OverviewHold]
+    #: How many cases of the covenant have a due date; ``due`` shows the first ``limit``.
+    with_due_date: int
+    erased: int
+
+
+def _references(session: Session, case_ids: set[str]) -> dict[str, str]:
+    """Case references (``R-2024-0001``, not personal data) from the cases domain."""
+    if not case_ids:
+        return {}
+    from gateway.cases.models import CaseFile
+
+    rows = session.execute(select(CaseFile.id, CaseFile.reference).where(CaseFile.id.in_(case_ids)))
+    return {str(case_id): str(reference) for case_id, reference in rows}
+
+
+def retention_overview(
+    *, session: Session, principal: Principal, limit: int = 200, today: date | None = None
+) -> RetentionOverview:
+    """For the principal's covenant: the cases that are not erased and have a due date
+    (earliest first, at most ``limit``) with their rule, due date and why, and every active
+    legal hold with who set it, why and when. Case ids, references, rule ids and dates
+    only: no personal data. The stored verdicts are shown as they are (the sweep refreshes
+    stale ones before it acts; a case's own page recomputes)."""
+    covenant_id = principal.covenant_id
+    today = today or local_date(utcnow())
+    holds = list(
+        session.scalars(
+            select(RetentionHold)
+            .join(RetentionCase, RetentionCase.case_id == RetentionHold.case_id)
+            .where(RetentionCase.covenant_id == covenant_id, RetentionHold.lifted_at.is_(None))
+            .order_by(RetentionHold.set_at)
+        )
+    )
+    held = {hold.case_id for hold in holds}
+    live = (
+        RetentionCase.covenant_id == covenant_id,
+        RetentionCase.erased_at.is_(None),
+        RetentionCase.due_on.is_not(None),
+    )
+    rows = list(
+        session.scalars(
+            select(RetentionCase)
+            .where(*live)
+            .order_by(RetentionCase.due_on, RetentionCase.case_id)
+            .limit(limit)
+        )
+    )
+    with_due_date = int(
+        session.execute(select(func.count()).select_from(RetentionCase).where(*live)).scalar_one()
+    )
+    erased = int(
+        session.execute(
+            select(func.count())
+            .select_from(RetentionCase)
+            .where(RetentionCase.covenant_id == covenant_id, RetentionCase.erased_at.is_not(None))
+        ).scalar_one()
+    )
+    references = _references(session, {row.case_id for row in rows} | held)
+    cases = []
+    for row in rows:
+        on_hold = row.case_id in held
+        due = row.due_on is not None and row.due_on <= today
+        cases.append(
+            OverviewCase(
+                case_id=row.case_id,
+                reference=references.get(row.case_id),
+                rule=row.rule_id,
+                due_on=row.due_on,
+                reason=row.reason,
+                status="on-hold" if on_hold else ("due" if due else "retained"),
+                on_hold=on_hold,
+            )
+        )
+    return RetentionOverview(
+        covenant_id=covenant_id,
+        as_of=today,
+        due=cases,
+        holds=[
+            OverviewHold(
+                case_id=hold.case_id,
+                reference=references.get(hold.case_id),
+                placed_at=hold.set_at,
+                set_by=hold.set_by,
+                reason=hold.reason,
+            )
+            for hold in holds
+        ],
+        with_due_date=with_due_date,
+        erased=erased,
+    )
 
 
 # -- legal holds -------------------------------------------------------------------------

@@ -193,7 +193,7 @@ def retention_page(page: PrivacyPage) -> Response:
         overview = services.function(
             service, "retention_overview", "Het overzicht van bewaartermijnen"
         )
-        return overview(page.db, principal=page.require_principal())
+        return overview(session=page.db, principal=page.require_principal())
 
     overview, missing = _optional(load)
     return page.render("bewaartermijnen.html", overview=overview, missing=missing)

@@ -86,6 +86,7 @@ def _no_remaining_key_opens(
         ).all()
     assert keys, "other cases keep their keys"
     for scope, version, wrapped in keys:
+        assert wrapped is not None
         key = provider.unwrap(version, wrapped, wrap_aad(scope))
         with pytest.raises(InvalidTag):
             AESGCM(key).decrypt(nonce, body, aad)
