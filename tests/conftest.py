@@ -143,3 +143,21 @@ def auth(token: TokenFactory) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token(partner, role, user=user)}"}
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly how many tests ran against PostgreSQL (CI must show the PostgreSQL run)."""
+    outcomes = ("passed", "failed", "error", "skipped")
+    counts = {
+        outcome: sum(
+            1
+            for report in terminalreporter.stats.get(outcome, [])
+            if "postgresql" in getattr(report, "nodeid", "")
+        )
+        for outcome in outcomes
+    }
+    url = make_url(PG_URL).render_as_string(hide_password=True)
+    terminalreporter.write_line(
+        f"PostgreSQL ({url}): {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['error']} errors, {counts['skipped']} skipped"
+    )
