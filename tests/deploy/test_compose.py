@@ -47,3 +47,13 @@ def test_compose_has_no_secrets_in_it() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?" in text
     assert "BEGIN PRIVATE KEY" not in text
+
+
+def test_readme_documents_every_setting() -> None:
+    from gateway.config import Settings
+
+    readme = (ROOT / "README.md").read_text()
+    missing = [
+        name for name in Settings.model_fields if f"KETENPOORT_{name.upper()}" not in readme
+    ]
+    assert not missing, f"settings missing from README.md: {missing}"
