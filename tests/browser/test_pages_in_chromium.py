@@ -17,10 +17,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser.conftest import SCREENSHOTS, LiveGateway
-from tests.web.conftest import CASES_TUPLES_WARNING
 from tests.web.scenario import CAUSER_BSN, answer_police_reports, seed_utrecht_case
 
-pytestmark = [pytest.mark.browser, CASES_TUPLES_WARNING]
+pytestmark = [pytest.mark.browser]
 
 
 def sign_in(driver: Any, url: str, choice: str) -> None:

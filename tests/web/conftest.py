@@ -10,13 +10,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-# gateway/cases/overview.py calls Result.tuples(), deprecated in SQLAlchemy 2.1; with
-# filterwarnings=error that turns "my cases" of a meeting organiser into a 500. Ignored
-# narrowly here until the cases domain drops the call (reported to its owner).
-CASES_TUPLES_WARNING = pytest.mark.filterwarnings(
-    "ignore:The Result.tuples:sqlalchemy.exc.SADeprecationWarning"
-)
-
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
 from gateway.web.models import WebSession
-from tests.web.conftest import CASES_TUPLES_WARNING, csrf_of, sign_in
+from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import CAUSER_BSN, seed_utrecht_case
 
 Auth = Callable[..., dict[str, str]]
@@ -130,7 +130,6 @@ class TestCsrf:
 
 
 class TestSession:
-    @CASES_TUPLES_WARNING
     def test_sign_in_issues_a_new_session_id_and_sign_out_ends_it(
         self, browser: TestClient, context: GatewayContext
     ) -> None:
@@ -174,7 +173,6 @@ class TestSession:
         assert browser.get("/privacy").status_code == 200
 
 
-@CASES_TUPLES_WARNING
 class TestCasePages:
     def test_my_cases_lists_the_case_with_its_phase_and_deadline(
         self, browser: TestClient, client: TestClient, auth: Auth
