@@ -30,6 +30,8 @@ def _register_domain_commands() -> None:
     app.add_typer(crypto_cli.app, name="keys", help="Key-encryption keys: status, rotate, retire.")
     app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
     app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
+    # The issue names `ketenpoort deadlines`; the same function as `ketenpoort cases deadlines`.
+    app.command("deadlines")(cases_cli.deadlines)
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(retention_cli.app, name="retention", help="Retention sweeps and legal holds.")
 

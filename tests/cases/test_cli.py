@@ -1,10 +1,11 @@
-"""``ketenpoort cases deadlines`` and ``ketenpoort cases report``."""
+"""``ketenpoort deadlines`` (or ``cases deadlines``) and ``ketenpoort cases report``."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from typer.testing import CliRunner
 
 from gateway.cases.intake import register_report
@@ -30,13 +31,14 @@ def _late_report(context: GatewayContext) -> str:
         ).reference
 
 
+@pytest.mark.parametrize("command", [["deadlines"], ["cases", "deadlines"]], ids=" ".join)
 def test_deadlines_lists_overdue_first_and_exits_1(
-    context: GatewayContext, database_url: str
+    context: GatewayContext, database_url: str, command: list[str]
 ) -> None:
     reference = _late_report(context)
     result = CliRunner().invoke(
         app,
-        ["cases", "deadlines", "--partner", "u-centraal", "--json"],
+        [*command, "--partner", "u-centraal", "--json"],
         env={"KETENPOORT_DATABASE_URL": database_url},
     )
     assert result.exit_code == 1, result.output
@@ -46,10 +48,11 @@ def test_deadlines_lists_overdue_first_and_exits_1(
     assert items[0]["deadline"] == "intake-decision"
 
 
-def test_deadlines_of_an_unknown_partner_is_an_error(database_url: str) -> None:
+@pytest.mark.parametrize("command", [["deadlines"], ["cases", "deadlines"]], ids=" ".join)
+def test_deadlines_of_an_unknown_partner_is_an_error(database_url: str, command: list[str]) -> None:
     result = CliRunner().invoke(
         app,
-        ["cases", "deadlines", "--partner", "nobody"],
+        [*command, "--partner", "nobody"],
         env={"KETENPOORT_DATABASE_URL": database_url},
     )
     assert result.exit_code == 2
