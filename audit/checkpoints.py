@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.keys import CheckpointSigner
+from audit.log import seal
 from audit.merkle import (
     ProofError,
     consistency_proof,
@@ -28,7 +29,7 @@ from audit.merkle import (
     tree_root,
     verify_consistency,
 )
-from audit.models import AuditCheckpoint, AuditHead, AuditRecord, AuditTreeNode
+from audit.models import AuditCheckpoint, AuditRecord, AuditTreeNode
 from audit.schemas import CheckpointView
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
@@ -207,9 +208,8 @@ def sign_checkpoint(
         with transaction(session_factory) as session:
             _take_signing_lock(session)
             previous = latest_checkpoint(session)
-            size = session.execute(
-                select(AuditHead.next_index).where(AuditHead.id == 1)
-            ).scalar_one()
+            # Fills holes left by rolled-back appends (PostgreSQL) and advances the head.
+            size = seal(session)
             old_size = previous.tree_size if previous else 0
             if size <= old_size:
                 return None

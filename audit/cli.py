@@ -144,7 +144,7 @@ def verify(
             size = db_head_size(session)
         with _progress(size, "Verifying log") as advance:
             result = verify_log(
-                db_entries(factory),
+                db_entries(factory, end=size),
                 checkpoints,
                 keys,
                 expected_size=size,

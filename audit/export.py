@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.checkpoints import format_signed_at
 from audit.keys import public_key_from_text, public_key_id, public_key_text
-from audit.models import AuditCheckpoint, AuditHead, AuditRecord
+from audit.log import sealed_size
+from audit.models import AuditCheckpoint, AuditRecord
 from audit.verify import StoredCheckpoint, StoredEntry
 from gateway.db import utcnow
 
@@ -43,7 +44,8 @@ def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
 
 
 def db_head_size(session: Session) -> int:
-    return int(session.execute(select(AuditHead.next_index)).scalar_one())
+    """The number of entries in the log (the committed prefix without holes)."""
+    return sealed_size(session)
 
 
 def db_entries(

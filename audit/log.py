@@ -1,14 +1,22 @@
 """Appending to the log inside the caller's transaction.
 
-An append locks the single ``audit_head`` row (``UPDATE ... RETURNING``: a row lock on
-PostgreSQL, the write lock on SQLite) and inserts the entries with the indexes it reserved.
-Both happen in the caller's session, so:
+The entry is inserted in the caller's session, so it commits with the disclosure it records,
+or neither does (no audit, no disclosure). How it gets its index depends on the database:
 
-* the entry commits with the disclosure it records, or neither does (no audit, no disclosure);
-* a rolled-back transaction also rolls back its reservation, so indexes never have gaps;
-* concurrent appenders from several processes queue on the row lock, so the log never forks.
+PostgreSQL: ``nextval('audit_index_seq')``, no lock. A lock held through the caller's commit
+(the fsync) would serialise every disclosure; a sequence lets commits run, and be flushed,
+together. Indexes are unique (the log never forks: the primary key is the backstop) but a
+rolled-back transaction leaves its index unused. :func:`seal` (run by the checkpoint job under
+its lock) closes such holes: it inserts a *void* entry at every index that is still missing
+once a later entry has been committed for :data:`VOID_GRACE_SECONDS`. The void insert uses
+``ON CONFLICT DO NOTHING``, so it waits for a transaction still holding that index and yields
+to it if it commits; should a stalled appender come after the void, its insert fails on the
+primary key and its transaction (and disclosure) rolls back: fail closed. :func:`sealed_size`
+is the committed prefix without holes; checkpoints and verification cover exactly that prefix.
 
-The lock is held until the caller commits: append as the last step before committing.
+SQLite: the single ``audit_head`` row is locked (``UPDATE ... RETURNING`` takes the database
+write lock, which SQLite holds until the commit anyway), so indexes never have holes.
+
 Nothing about the Merkle tree is computed here; only the leaf hash, once, stored with the
 entry. Trees are built by the checkpoint job (:mod:`audit.checkpoints`).
 """
@@ -17,19 +25,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from audit.entry import AuditEntry, canonical_json, entry_body, format_time
+from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, format_time
 from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
 from audit.models import AuditHead, AuditRecord
 from gateway.db import utcnow
 
 HEAD_ID = 1
+#: A missing index is voided only once an entry with a higher index has been committed for this
+#: long: its appender took the index before that entry's did, so it has had at least this long
+#: to insert its row. (An appender stalled longer fails closed, see the module docstring.)
+VOID_GRACE_SECONDS = 10.0
+VOID_ACTIVITY = "index-void"
+#: The table itself: Core inserts skip the ORM's per-row bookkeeping.
+_ENTRIES = cast(Table, AuditRecord.__table__)
+_NEXTVAL = text("SELECT nextval('audit_index_seq') FROM generate_series(1, :count)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +79,16 @@ def _search_columns(entry: AuditEntry) -> dict[str, object]:
     }
 
 
-def reserve_indexes(session: Session, count: int) -> int:
-    """Lock the head row and reserve ``count`` indexes; returns the first one."""
+def uses_sequence(session: Session) -> bool:
+    """Whether indexes come from ``audit_index_seq`` (PostgreSQL) or the head row."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def reserve_indexes(session: Session, count: int) -> list[int]:
+    """``count`` fresh indexes, ascending: from the sequence (PostgreSQL, no lock) or by
+    locking the head row until the transaction ends (SQLite)."""
+    if uses_sequence(session):
+        return sorted(int(v) for v in session.execute(_NEXTVAL, {"count": count}).scalars())
     statement = (
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
@@ -73,35 +99,58 @@ def reserve_indexes(session: Session, count: int) -> int:
     end = session.execute(statement).scalar_one_or_none()
     if end is None:
         raise AuditUnavailable("The audit log is not initialised (no head row); run migrations.")
-    return int(end) - count
+    return list(range(int(end) - count, int(end)))
+
+
+def _with_index(prefix: bytes, index: int, suffix: bytes) -> bytes:
+    return b"%s%d%s" % (prefix, index, suffix)
+
+
+_PLACEHOLDER = -7_391_604_285
+_MARK = b'"format":%d,"index":%d,' % (ENTRY_FORMAT, _PLACEHOLDER)
+
+
+def _split_body(body: bytes) -> tuple[bytes, bytes]:
+    """Split canonical JSON made with the placeholder index around that index, so each entry is
+    serialised once, before its index is known. In canonical JSON the top-level ``index``
+    follows ``format`` and no later top-level field is free-form (see audit.verify), so the
+    last occurrence of the mark is the entry's own."""
+    at = body.rfind(_MARK)
+    if at < 0:
+        raise AssertionError("canonical entry body without its index")
+    cut = at + len(_MARK) - len(b"%d," % _PLACEHOLDER)
+    return body[:cut], body[cut + len(b"%d" % _PLACEHOLDER) :]
 
 
 def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[AppendedEntry]:
     """Append ``entries`` in order, in ``session``'s transaction; see the module docstring.
 
-    Raises :class:`AuditUnavailable` when the database refuses; the caller's transaction is
-    then unusable and must roll back (letting the error propagate does that).
+    One statement reserves the indexes and one multi-row insert writes the entries, however
+    many there are. Raises :class:`AuditUnavailable` when the database refuses; the caller's
+    transaction is then unusable and must roll back (letting the error propagate does that).
     """
     if not entries:
         return []
-    # Serialise before taking the lock: the lock is held until the caller commits, so the
-    # work done under it bounds the log's throughput.
-    prepared = [(entry, entry_body(entry, index=0, recorded_at=utcnow())) for entry in entries]
+    # Serialise everything but the index before reserving it: on SQLite the reservation is a
+    # lock held until the caller commits, so the work done under it bounds the throughput.
+    recorded_at = utcnow()
+    stamp = format_time(recorded_at)
+    prepared: list[tuple[AuditEntry, bytes, bytes]] = []
+    for entry in entries:
+        fields = entry_body(entry, index=_PLACEHOLDER, recorded_at=recorded_at)
+        fields["recordedAt"] = stamp
+        prefix, suffix = _split_body(canonical_json(fields))
+        prepared.append((entry, prefix, suffix))
     try:
-        first = reserve_indexes(session, len(entries))
-        recorded_at = utcnow()
-        stamp = format_time(recorded_at)
+        indexes = reserve_indexes(session, len(entries))
         rows: list[dict[str, object]] = []
         appended: list[AppendedEntry] = []
-        for offset, (entry, body_fields) in enumerate(prepared):
-            index = first + offset
-            body_fields["index"] = index
-            body_fields["recordedAt"] = stamp
-            body = canonical_json(body_fields)
+        for index, (entry, prefix, suffix) in zip(indexes, prepared, strict=True):
+            body = _with_index(prefix, index, suffix)
             leaf = leaf_hash(body)
             rows.append(
                 {
-                    "index": index,
+                    "idx": index,
                     "leaf_hash": leaf,
                     "body": body.decode("utf-8"),
                     "recorded_at": recorded_at,
@@ -109,9 +158,111 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
                 }
             )
             appended.append(AppendedEntry(index, leaf, recorded_at))
-        session.execute(insert(AuditRecord), rows)
+        # One executemany (insertmanyvalues batches on PostgreSQL).
+        session.connection().execute(insert(_ENTRIES), rows)
     except SQLAlchemyError as exc:
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
         ) from exc
     return appended
+
+
+def sealed_size(session: Session) -> int:
+    """The number of entries in the log: the committed prefix ``0..n-1`` without holes.
+
+    On SQLite that is the head row. On PostgreSQL it is the sealed head (see :func:`seal`)
+    extended by the run of committed entries that follows it; an index still held by an open
+    transaction (or left by a rolled-back one, until it is voided) ends the run.
+    """
+    head = session.execute(
+        select(AuditHead.next_index).where(AuditHead.id == HEAD_ID)
+    ).scalar_one_or_none()
+    if head is None:
+        raise AuditUnavailable("The audit log is not initialised (no head row); run migrations.")
+    if not uses_sequence(session):
+        return int(head)
+    following = _ENTRIES.alias("following")
+    this = _ENTRIES.alias("this")
+    # The first entry at or after the head whose successor is missing ends the run.
+    run_end = session.execute(
+        select(func.min(this.c.idx)).where(
+            this.c.idx >= head,
+            ~select(following.c.idx).where(following.c.idx == this.c.idx + 1).exists(),
+        )
+    ).scalar_one_or_none()
+    present = session.execute(
+        select(AuditRecord.index).where(AuditRecord.index == head)
+    ).scalar_one_or_none()
+    if present is None or run_end is None:
+        return int(head)
+    return int(run_end) + 1
+
+
+def _void_row(index: int, now: datetime) -> dict[str, object]:
+    body = canonical_json(
+        {
+            "activity": VOID_ACTIVITY,
+            "format": ENTRY_FORMAT,
+            "index": index,
+            "reason": "index reserved by a transaction that rolled back",
+            "recordedAt": format_time(now),
+        }
+    )
+    return {
+        "idx": index,
+        "leaf_hash": leaf_hash(body),
+        "body": body.decode("utf-8"),
+        "recorded_at": now,
+        # No covenant: privacy-officer searches (always per covenant) never show voids.
+        "covenant_id": "",
+        "activity": VOID_ACTIVITY,
+        "outcome": "recorded",
+        "clause_ids": "",
+        "data_owners": "",
+        "started_at": now,
+    }
+
+
+def seal(session: Session, *, grace_seconds: float = VOID_GRACE_SECONDS) -> int:
+    """Advance the head over the committed prefix, voiding holes left by rollbacks; returns the
+    sealed size. Call under the checkpoint lock (PostgreSQL; on SQLite it only reads the head).
+
+    Only indexes at or above the head are ever voided: a hole below it (an entry deleted after
+    sealing) is tampering, which verification must report, not paper over.
+    """
+    if not uses_sequence(session):
+        return sealed_size(session)
+    head = int(
+        session.execute(select(AuditHead.next_index).where(AuditHead.id == HEAD_ID)).scalar_one()
+    )
+    now = utcnow()
+    # Holes below the newest entry committed before the grace period (see VOID_GRACE_SECONDS).
+    limit = session.execute(
+        select(func.max(AuditRecord.index)).where(
+            AuditRecord.index >= head,
+            AuditRecord.recorded_at < now - timedelta(seconds=grace_seconds),
+        )
+    ).scalar_one_or_none()
+    if limit is not None:
+        present = set(
+            session.execute(
+                select(AuditRecord.index).where(
+                    AuditRecord.index >= head, AuditRecord.index < limit
+                )
+            ).scalars()
+        )
+        missing = [index for index in range(head, int(limit)) if index not in present]
+        if missing:
+            # Waits for any open transaction that holds one of these indexes.
+            session.execute(
+                pg_insert(_ENTRIES)
+                .values([_void_row(index, now) for index in missing])
+                .on_conflict_do_nothing(index_elements=["idx"])
+            )
+    size = sealed_size(session)
+    if size > head:
+        session.execute(
+            update(AuditHead).where(AuditHead.id == HEAD_ID).values(next_index=size)
+        )
+    return size
+

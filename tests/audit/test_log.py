@@ -6,20 +6,24 @@ import base64
 import json
 import os
 import stat
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditLog, AuditUnavailable, receipt_for
 from audit.entry import TraceContext
+from audit.export import db_checkpoints, db_entries, db_head_size
 from audit.keys import public_key_from_text, verify_signature
+from audit.log import seal
 from audit.merkle import verify_inclusion
 from audit.models import AuditCheckpoint, AuditRecord
 from audit.service import consistency_between
 from audit.testing import failing_audit_writes
+from audit.verify import verify_log
 from gateway.auth.models import UsedToken
 from gateway.db import transaction
 
@@ -55,7 +59,72 @@ def test_a_rolled_back_disclosure_leaves_no_entry_and_no_gap(
         disclose_then_fail()
     with transaction(factory) as session:
         receipt = audit_log.append(session=session, entry=disclosure(1))
-    assert receipt.index == 0
+    with transaction(factory) as session:
+        size = seal(session, grace_seconds=0)
+    with factory() as session:
+        bodies = session.scalars(select(AuditRecord.body).order_by(AuditRecord.index)).all()
+        assert db_head_size(session) == size == receipt.index + 1
+    # SQLite rolls the reservation back; PostgreSQL voids the index the rollback left unused.
+    assert all('"dec-0"' not in body for body in bodies)
+    assert [json.loads(body)["activity"] for body in bodies[:-1]] == ["index-void"] * receipt.index
+    audit_log.sign_checkpoint(factory)
+    with factory() as session:
+        checkpoints = db_checkpoints(session)
+    result = verify_log(
+        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
+    )
+    assert result.ok, result.problems
+    assert result.verified_tree_size == size
+
+
+def test_sealing_waits_for_an_open_append_instead_of_voiding_it(
+    database_url: str, factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL appends without the head lock")
+    open_session = factory()
+    open_session.begin()
+    held = audit_log.append(session=open_session, entry=disclosure(0))
+    with transaction(factory) as session:
+        later = audit_log.append(session=session, entry=disclosure(1))
+    assert held.index < later.index
+    sealed: list[int] = []
+    sealer = threading.Thread(
+        target=lambda: sealed.append(_seal_now(factory)), daemon=True
+    )
+    sealer.start()
+    sealer.join(timeout=1.0)
+    assert sealer.is_alive()  # blocked on the open transaction's index, not voiding it
+    open_session.commit()
+    open_session.close()
+    sealer.join(timeout=10.0)
+    assert sealed == [later.index + 1]
+    with factory() as session:
+        record = session.get(AuditRecord, held.index)
+        assert record is not None
+        assert bytes(record.leaf_hash).hex() == held.leaf_hash
+
+
+def test_an_append_whose_index_was_voided_fails_closed(
+    database_url: str, factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL appends without the head lock")
+    with transaction(factory) as session:
+        session.execute(text("SELECT nextval('audit_index_seq')"))  # a stalled appender's index
+    with transaction(factory) as session:
+        audit_log.append(session=session, entry=disclosure(1))
+    assert _seal_now(factory) == 2
+    with factory() as session:
+        session.execute(text("SELECT setval('audit_index_seq', 0, false)"))
+        session.commit()
+    with pytest.raises(AuditUnavailable), transaction(factory) as session:
+        audit_log.append(session=session, entry=disclosure(0))
+
+
+def _seal_now(factory: sessionmaker[Session]) -> int:
+    with transaction(factory) as session:
+        return seal(session, grace_seconds=0)
 
 
 def test_when_the_audit_write_fails_nothing_is_disclosed(
@@ -81,7 +150,8 @@ def test_when_the_audit_write_fails_nothing_is_disclosed(
         assert session.scalar(select(func.count()).select_from(UsedToken)) == 0
         assert session.scalar(select(func.count()).select_from(AuditRecord)) == 0
     with transaction(factory) as session:
-        assert audit_log.append(session=session, entry=disclosure(1)).index == 0
+        receipt = audit_log.append(session=session, entry=disclosure(1))
+    assert _seal_now(factory) == receipt.index + 1  # no gap (a void on PostgreSQL)
 
 
 def test_entries_hold_pseudonyms_never_the_identifier(
