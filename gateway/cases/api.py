@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.cases import changes, intake, meetings, overview, service
@@ -40,6 +40,7 @@ from gateway.cases.schemas import (
 from gateway.cases.wiring import SERVICE
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
+from gateway.exchange.idempotency import idempotent
 
 router = APIRouter(tags=["cases"])
 
@@ -50,6 +51,17 @@ def get_runtime(context: Context) -> CaseRuntime:
 
 
 Runtime = Annotated[CaseRuntime, Depends(get_runtime)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description="Any unique string per logical request (a UUID); a retry with the same "
+        "key and body returns the first response and creates nothing twice.",
+    ),
+]
 
 
 @router.post(
@@ -64,8 +76,22 @@ def post_report(
     runtime: Runtime,
     principal: CurrentPrincipal,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> IntakeResult:
-    result = intake.register_report(session, runtime=runtime, principal=principal, request=body)
+    result = idempotent(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        operation="register-report",
+        body=body,
+        response=response,
+        model=IntakeResult,
+        status_code=status.HTTP_201_CREATED,
+        produce=lambda: intake.register_report(
+            session, runtime=runtime, principal=principal, request=body
+        ),
+    )
+    # The helper stores one status per operation; a replay answers as the first call did.
     if not result.created:
         response.status_code = status.HTTP_200_OK
     return result
@@ -185,9 +211,22 @@ def post_consent(
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> ConsentOut:
-    return changes.record_consent(
-        session, runtime=runtime, case_id=case_id, principal=principal, request=body
+    return idempotent(
+        session=session,
+        principal=principal,
+        key=idempotency_key,
+        # The case is in the path, not the body: it belongs to what the key stands for.
+        operation=f"record-consent:{case_id}",
+        body=body,
+        response=response,
+        model=ConsentOut,
+        status_code=status.HTTP_201_CREATED,
+        produce=lambda: changes.record_consent(
+            session, runtime=runtime, case_id=case_id, principal=principal, request=body
+        ),
     )
 
 

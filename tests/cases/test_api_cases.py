@@ -437,3 +437,65 @@ class TestSteeringReport:
             "/v1/steering-report?from=2026-12-01&to=2026-01-01", headers=auth(*CM)
         )
         assert response.status_code == 400
+
+
+class TestIdempotencyKeys:
+    def _consent(self, client: TestClient, auth: Auth, case_id: str, key: str, **body: Any) -> Any:
+        return client.post(
+            f"/v1/cases/{case_id}/consents",
+            headers={**auth(*MITROS), "Idempotency-Key": key},
+            json={"kind": "corporation-permission", **body},
+        )
+
+    def test_a_retried_consent_is_recorded_once_and_replayed(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        first = self._consent(client, auth, case_id, "consent-key-0001")
+        again = self._consent(client, auth, case_id, "consent-key-0001")
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["id"] == first.json()["id"]
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM)).json()
+        assert [c["id"] for c in summary["consents"]] == [first.json()["id"]]
+
+    def test_a_consent_key_reused_for_another_body_or_case_is_422(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+        other_case = _open(client, auth, postcode="3512 CD", number=9, persons=[])
+        assert self._consent(client, auth, case_id, "consent-key-0002").status_code == 201
+        refused = self._consent(client, auth, case_id, "consent-key-0002", granted=False)
+        assert refused.status_code == 422
+        assert refused.json()["type"].endswith("/idempotency-key-reused")
+        elsewhere = self._consent(client, auth, other_case, "consent-key-0002")
+        assert elsewhere.status_code == 422
+
+    def test_a_retried_report_opens_one_case_and_counts_once(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        def post() -> Any:
+            headers = {**auth(*POLICE), "Idempotency-Key": "report-key-0001"}
+            return client.post("/v1/reports", json=report_body(), headers=headers)
+
+        first, again = post(), post()
+        assert first.status_code == again.status_code == 201, again.text
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
+        summary = client.get(f"/v1/cases/{first.json()['caseId']}", headers=auth(*CM)).json()
+        assert summary["reportCount"] == 1
+
+    def test_a_retried_report_that_joined_a_dossier_replays_as_200(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _open(client, auth)
+
+        def post() -> Any:
+            headers = {**auth(*MITROS), "Idempotency-Key": "report-key-0002"}
+            return client.post("/v1/reports", json=report_body(), headers=headers)
+
+        first, again = post(), post()
+        assert first.status_code == again.status_code == 200, again.text
+        assert again.json()["caseId"] == case_id
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM)).json()
+        assert summary["reportCount"] == 2
