@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gateway.core.cli import DataDir, load_settings, open_database, progress_bar
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-    from sqlalchemy.orm import Session, sessionmaker
 
     from audit.verify import VerificationResult
-    from gateway.config import Settings
 
 app = typer.Typer(no_args_is_help=True)
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Data directory (SQLite file, audit keys). Default: KETENPOORT_DATA_DIR.",
-        envvar="KETENPOORT_DATA_DIR",
-    ),
-]
 PublicKeyOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -35,38 +24,6 @@ PublicKeyOption = Annotated[
         "Default: the gateway's own key (database) or the keys in the export file.",
     ),
 ]
-
-
-@contextmanager
-def _database(data_dir: Path | None) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    from gateway.cli import load_settings
-    from gateway.db import make_engine, make_sessionmaker, upgrade_database
-
-    settings = load_settings(data_dir)
-    settings.ensure_data_dir()
-    url = settings.resolved_database_url
-    if settings.auto_migrate:
-        upgrade_database(url)
-    engine = make_engine(url)
-    try:
-        yield settings, make_sessionmaker(engine)
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        transient=not sys.stderr.isatty(),
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done: bar.advance(task, done)
 
 
 def _trusted_keys(files: list[Path] | None) -> list[Ed25519PublicKey]:
@@ -119,13 +76,13 @@ def verify(
         keys = extra or exported.public_keys
         for key in keys:
             typer.echo(f"Trusting signing key {public_key_id(key)}")
-        with _progress(exported.tree_size, "Verifying export") as advance:
+        with progress_bar("Verifying export", exported.tree_size) as bar:
             result = verify_log(
                 exported.entries(),
                 exported.checkpoints,
                 keys,
                 expected_size=exported.tree_size,
-                progress=advance,
+                progress=bar.advance,
             )
         _report(result)
         return
@@ -133,7 +90,7 @@ def verify(
     from audit.keys import load_public_key
     from audit.wiring import key_dir
 
-    with _database(data_dir) as (settings, factory):
+    with open_database(data_dir) as (settings, factory):
         try:
             keys = extra or [load_public_key(key_dir(settings))]
         except FileNotFoundError as exc:
@@ -142,13 +99,13 @@ def verify(
         with factory() as session:
             checkpoints = db_checkpoints(session)
             size = db_head_size(session)
-        with _progress(size, "Verifying log") as advance:
+        with progress_bar("Verifying log", size) as bar:
             result = verify_log(
                 db_entries(factory, end=size),
                 checkpoints,
                 keys,
                 expected_size=size,
-                progress=advance,
+                progress=bar.advance,
             )
     _report(result)
 
@@ -163,12 +120,12 @@ def export_log(
     from audit.keys import load_public_key, public_key_id
     from audit.wiring import key_dir
 
-    with _database(data_dir) as (settings, factory):
+    with open_database(data_dir) as (settings, factory):
         key = load_public_key(key_dir(settings))
         with factory() as session:
             size = db_head_size(session)
-        with file.open("w", encoding="utf-8") as out, _progress(size, "Exporting") as advance:
-            written = write_export(factory, out, [key], progress=advance)
+        with file.open("w", encoding="utf-8") as out, progress_bar("Exporting", size) as bar:
+            written = write_export(factory, out, [key], progress=bar.advance)
     typer.echo(f"Wrote {written} entries to {file}; signing key {public_key_id(key)}")
 
 
@@ -178,7 +135,7 @@ def checkpoint(data_dir: DataDir = None) -> None:
     from audit.service import AuditLog
     from audit.wiring import key_dir
 
-    with _database(data_dir) as (settings, factory):
+    with open_database(data_dir) as (settings, factory):
         view = AuditLog.from_key_dir(key_dir(settings)).sign_checkpoint(factory)
     if view is None:
         typer.echo("No new entries since the last checkpoint.")
@@ -191,7 +148,6 @@ def public_key_command(data_dir: DataDir = None) -> None:
     """Print the checkpoint signing public key (base64) and its fingerprint."""
     from audit.keys import load_or_create_signer, public_key_text
     from audit.wiring import key_dir
-    from gateway.cli import load_settings
 
     signer = load_or_create_signer(key_dir(load_settings(data_dir)))
     typer.echo(public_key_text(signer.public_key))

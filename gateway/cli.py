@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import Settings
+from gateway.core.cli import DataDir, load_settings
 
 app = typer.Typer(
     name="ketenpoort",
@@ -37,23 +37,6 @@ def _register_domain_commands() -> None:
 
 
 _register_domain_commands()
-
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Data directory (SQLite file, generated keys). Default: KETENPOORT_DATA_DIR "
-        "or ./ketenpoort-data. Ignored for the database when KETENPOORT_DATABASE_URL is set.",
-        envvar="KETENPOORT_DATA_DIR",
-    ),
-]
-
-
-def load_settings(data_dir: Path | None, **overrides: object) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if data_dir is not None:
-        values["data_dir"] = data_dir
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -181,4 +164,6 @@ def _safe_url(url: str) -> str:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Migration chatter is not news on every command.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app()

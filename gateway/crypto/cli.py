@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gateway.core.cli import DataDir, open_database, progress_bar
 from gateway.core.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -19,37 +20,23 @@ if TYPE_CHECKING:
 
 app = typer.Typer(no_args_is_help=True)
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Data directory (SQLite file, local KEK file). Default: KETENPOORT_DATA_DIR.",
-        envvar="KETENPOORT_DATA_DIR",
-    ),
-]
-
 
 @contextmanager
 def _opened(data_dir: Path | None) -> Iterator[tuple[sessionmaker[Session], CryptoServices]]:
-    from gateway.config import Settings
-    from gateway.crypto.runtime import build_crypto_services
-    from gateway.db import make_engine, make_sessionmaker, upgrade_database
+    from gateway.crypto.runtime import build_crypto_services, create_first_kek
 
-    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
-    settings.ensure_data_dir()
-    url = settings.resolved_database_url
-    if settings.auto_migrate:
-        upgrade_database(url)
-    engine = make_engine(url)
-    services = build_crypto_services(settings)
-    try:
-        yield make_sessionmaker(engine), services
-    except GatewayError as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        services.close()
-        engine.dispose()
+    with open_database(data_dir) as (settings, factory):
+        services = build_crypto_services(settings)
+        try:
+            # Same first-start rule as the server: a KEK is only ever created while no data
+            # key exists, so a lost key file is reported, never silently replaced.
+            create_first_kek(services.provider, factory)
+            yield factory, services
+        except GatewayError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(2) from None
+        finally:
+            services.close()
 
 
 @app.command("status")
@@ -88,27 +75,15 @@ def rotate(
     Safe while the gateway runs: reads keep working because the old KEK still unwraps until
     'ketenpoort keys retire'. Interrupted? Run again with --resume.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from gateway.crypto.service import rotate_kek
 
-    with _opened(data_dir) as (factory, services), Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task("Re-wrapping data keys", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with _opened(data_dir) as (factory, services), progress_bar("Re-wrapping data keys") as bar:
         result = rotate_kek(
             session_factory=factory,
             provider=services.provider,
             batch_size=batch_size,
             new_version=not resume,
-            progress=progress,
+            progress=bar.update,
         )
     typer.echo(
         f"KEK version {result.kek_version} is active; re-wrapped {result.rewrapped} data keys "

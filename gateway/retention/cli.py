@@ -30,8 +30,8 @@ DataDir = Annotated[
 
 @contextmanager
 def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[GatewayContext]:
-    from gateway.cli import load_settings
     from gateway.context import build_context
+    from gateway.core.cli import load_settings
 
     # The command is the job: no background jobs in this process.
     settings = load_settings(
@@ -138,7 +138,7 @@ def _report_json(report: SweepReport) -> dict[str, object]:
 @app.command("rules")
 def rules(data_dir: DataDir = None) -> None:
     """Show every covenant's retention rules (and the rules revision)."""
-    from gateway.cli import load_settings
+    from gateway.core.cli import load_settings
     from gateway.retention.rules import load_rules
 
     settings = load_settings(data_dir)
