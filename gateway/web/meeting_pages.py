@@ -1,0 +1,239 @@
+"""Pages for the case meetings ("casusoverleg") per district: the list, one meeting, and the
+organiser's forms to plan a meeting, record attendance and minutes, agree actions with an
+owner and a due date, and mark an action done.
+
+Every handler calls the function in gateway/cases/meetings.py that the API calls, with the
+page session's principal: who may organise, which cases make the agenda and what is sealed
+are decided there, never here. Nothing here reads a meeting or case table.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from gateway.core.errors import Unprocessable
+from gateway.web import services
+from gateway.web.pages import CASE_ROLES, CaseWorkerPage, CsrfChecked, PageRoute, PageState
+from gateway.web.pages import redirect as redirect_to
+
+router = APIRouter(route_class=PageRoute)
+
+MeetingId = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+
+# The form value for "present" and "absent"; an empty choice records nothing for the partner.
+PRESENT, ABSENT = "aanwezig", "afwezig"
+
+NOTICES = {
+    "gepland": "Het overleg is gepland; de agenda bestaat uit de open zaken in de wijk.",
+    "aanwezigheid": "De aanwezigheid is vastgelegd.",
+    "notulen": "De notulen zijn versleuteld vastgelegd; het overleg staat als gehouden.",
+    "actie": "De actie is vastgelegd.",
+    "afgerond": "De actie staat als afgerond.",
+}
+
+
+def _meetings() -> Any:
+    return services.domain_module("gateway.cases.meetings", "Casusoverleggen")
+
+
+def _schemas() -> Any:
+    return services.domain_module("gateway.cases.schemas", "Casusoverleggen")
+
+
+def _may_organise(page: PageState) -> bool:
+    """Whether to offer the organiser's forms. Only an offer: the service decides again."""
+    principal = page.require_principal()
+    runtime = services.cases_runtime(page.context)
+    organiser_kind = runtime.workflow(principal.covenant_id).meetings.organiser_kind
+    excluded: frozenset[str] = getattr(_meetings(), "EXCLUDED_ROLES", frozenset())
+    return principal.partner_kind == organiser_kind and principal.role not in excluded
+
+
+def _require_case_worker(page: PageState) -> None:
+    if page.require_principal().role not in CASE_ROLES:
+        from gateway.core.errors import Forbidden
+
+        raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
+
+
+def _validated(model: Any, values: dict[str, Any], problem: str) -> Any:
+    try:
+        return model.model_validate(values)
+    except ValidationError:
+        raise Unprocessable(problem) from None
+
+
+def _text(form: Any, name: str) -> str:
+    return str(form.get(name) or "").strip()
+
+
+def _open_districts(page: PageState) -> list[str]:
+    """The districts of the partner's open cases, offered when planning (through the cases
+    service, so only cases the partner may see)."""
+    service = services.domain_module("gateway.cases.service", "Het zaaksysteem")
+    cases = service.list_cases(page.db, principal=page.require_principal(), include_closed=False)
+    return sorted({case.district for case in cases})
+
+
+@router.get("/overleggen")
+def meetings_page(
+    page: CaseWorkerPage,
+    wijk: Annotated[str | None, Query(max_length=100)] = None,
+    melding: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    found = _meetings().list_meetings(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        district=wijk or None,
+    )
+    by_district: dict[str, list[Any]] = {}
+    for meeting in found:
+        by_district.setdefault(meeting.district, []).append(meeting)
+    organiser = _may_organise(page)
+    return page.render(
+        "overleggen.html",
+        by_district=by_district,
+        wijk=wijk or "",
+        may_organise=organiser,
+        districts=_open_districts(page) if organiser else [],
+        today=date.today().isoformat(),
+        notice=NOTICES.get(melding or ""),
+    )
+
+
+@router.post("/overleggen")
+async def plan_meeting(request: Request, page: CsrfChecked) -> Response:
+    _require_case_worker(page)
+    form = await request.form()
+    body = _validated(
+        _schemas().MeetingIn,
+        {"district": _text(form, "wijk"), "scheduledOn": _text(form, "datum")},
+        "Vul een wijk en een geldige datum in.",
+    )
+    meeting = _meetings().plan_meeting(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        request=body,
+    )
+    return redirect_to(f"/overleggen/{meeting.id}?melding=gepland")
+
+
+@router.get("/overleggen/{meeting_id}")
+def meeting_page(
+    page: CaseWorkerPage,
+    meeting_id: MeetingId,
+    melding: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    principal = page.require_principal()
+    meeting = _meetings().get_meeting(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=principal,
+        meeting_id=meeting_id,
+    )
+    organiser = _may_organise(page) and meeting.organiser_partner_id == principal.partner_id
+    return page.render(
+        "overleg.html",
+        meeting=meeting,
+        may_organise=organiser,
+        # The owner of an action or the organiser may mark it done (the service checks).
+        may_complete={
+            a.id
+            for a in meeting.actions
+            if a.done_at is None and (organiser or a.owner_partner_id == principal.partner_id)
+        },
+        present=PRESENT,
+        absent=ABSENT,
+        notice=NOTICES.get(melding or ""),
+    )
+
+
+@router.post("/overleggen/{meeting_id}/aanwezigheid")
+async def record_attendance(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
+    _require_case_worker(page)
+    form = await request.form()
+    attendance: dict[str, bool] = {}
+    for partner_id in page.partner_names():
+        choice = _text(form, f"aanwezig-{partner_id}")
+        if choice in (PRESENT, ABSENT):
+            attendance[partner_id] = choice == PRESENT
+        elif choice:
+            raise Unprocessable("Kies per partner aanwezig, afwezig of niets.")
+    if not attendance:
+        raise Unprocessable("Kies voor ten minste één partner aanwezig of afwezig.")
+    body = _validated(
+        _schemas().AttendanceIn, {"attendance": attendance}, "De aanwezigheid klopt niet."
+    )
+    _meetings().record_attendance(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
+    )
+    return redirect_to(f"/overleggen/{meeting_id}?melding=aanwezigheid")
+
+
+@router.post("/overleggen/{meeting_id}/notulen")
+async def record_minutes(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
+    _require_case_worker(page)
+    form = await request.form()
+    body = _validated(
+        _schemas().MinutesIn,
+        {"text": _text(form, "notulen")},
+        "Vul de notulen in (hoogstens 20.000 tekens).",
+    )
+    _meetings().record_minutes(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
+    )
+    return redirect_to(f"/overleggen/{meeting_id}?melding=notulen")
+
+
+@router.post("/overleggen/{meeting_id}/acties")
+async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
+    _require_case_worker(page)
+    form = await request.form()
+    body = _validated(
+        _schemas().ActionIn,
+        {
+            "caseId": _text(form, "zaak") or None,
+            "ownerPartnerId": _text(form, "eigenaar"),
+            "description": _text(form, "omschrijving"),
+            "dueOn": _text(form, "uiterlijk"),
+        },
+        "Vul een eigenaar, een omschrijving en een geldige datum in.",
+    )
+    _meetings().add_action(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
+    )
+    return redirect_to(f"/overleggen/{meeting_id}?melding=actie")
+
+
+@router.post("/overleggen/{meeting_id}/acties/{action_id}/afgerond")
+async def complete_action(
+    page: CsrfChecked, meeting_id: MeetingId, action_id: MeetingId
+) -> Response:
+    _require_case_worker(page)
+    _meetings().complete_action(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        action_id=action_id,
+    )
+    return redirect_to(f"/overleggen/{meeting_id}?melding=afgerond")

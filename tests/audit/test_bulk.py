@@ -1,0 +1,66 @@
+"""The bulk path: set-based append_many, and the fast serialisation it relies on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditLog
+from audit.entry import AuditEntry, canonical_json, entry_body
+from audit.export import db_checkpoints, db_entries, db_head_size
+from audit.log import fast_canonical_json
+from audit.models import AuditRecord
+from audit.verify import verify_log
+from gateway.db import transaction
+
+from .builders import disclosure
+
+AWKWARD = ["é ø ß 中文", "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f", "quote\" back\\slash", "\u2028"]
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_fast_serialisation_is_byte_identical_to_canonical_json(text: str) -> None:
+    entry = disclosure(3, attributes={"note": text, "count": 12, "flag": True})
+    body = entry_body(entry, index=2**40, recorded_at=datetime(2026, 1, 2, tzinfo=UTC))
+    assert fast_canonical_json(body) == canonical_json(body)
+
+
+def test_a_bulk_append_writes_every_entry_once_in_order_and_verifies(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    template = disclosure(0)
+    # The cheap constructor for trusted callers: copy a validated template.
+    entries = [
+        template.model_copy(update={"case_id": f"case-{n}"}) for n in range(2500)
+    ]
+    with transaction(factory) as session:
+        first = audit_log.append_many(session=session, entries=entries[:1])
+        rest = audit_log.append_many(session=session, entries=entries[1:])
+    receipts = first + rest
+    assert [r.index for r in receipts] == list(range(2500))
+    with factory() as session:
+        rows = session.execute(
+            select(AuditRecord.index, AuditRecord.case_id, AuditRecord.leaf_hash).order_by(
+                AuditRecord.index
+            )
+        ).all()
+    assert [(i, c) for i, c, _ in rows] == [(n, f"case-{n}") for n in range(2500)]
+    assert [bytes(h).hex() for _, _, h in rows] == [r.leaf_hash for r in receipts]
+    audit_log.sign_checkpoint(factory)
+    with factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    result = verify_log(
+        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
+    )
+    assert result.ok, result.problems
+    assert result.verified_tree_size == 2500
+
+
+def test_a_template_copy_is_the_entry_validation_would_have_built() -> None:
+    template = disclosure(0)
+    copied = template.model_copy(update={"case_id": "case-7"})
+    assert copied == AuditEntry.model_validate({**dict(template), "case_id": "case-7"})
