@@ -268,8 +268,5 @@ def seal(session: Session, *, grace_seconds: float = VOID_GRACE_SECONDS) -> int:
             )
     size = sealed_size(session)
     if size > head:
-        session.execute(
-            update(AuditHead).where(AuditHead.id == HEAD_ID).values(next_index=size)
-        )
+        session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(next_index=size))
     return size
-

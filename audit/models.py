@@ -2,8 +2,10 @@
 
 ``audit_entry`` holds the canonical JSON (``body``) each leaf hash is computed over, plus a few
 copied columns for the privacy officers' searches; verification only trusts ``body``.
-``audit_head`` is a single row: the next index. Appends lock it inside the caller's
-transaction, which serialises appends across processes without forks or gaps.
+``audit_head`` is a single row. On SQLite it is the next index and appends lock it inside the
+caller's transaction. On PostgreSQL appends take indexes from ``audit_index_seq`` without a
+lock and the row is the sealed size: the prefix the checkpoint job has checked has no holes
+(see :mod:`audit.log`).
 ``audit_tree_node`` caches roots of perfect subtrees every 8 levels (tiles), so inclusion
 proofs at a million entries read a few hundred hashes instead of the whole log.
 """

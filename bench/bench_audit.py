@@ -5,8 +5,10 @@ inclusion-proof time at the full size.
     .venv/bin/python bench/bench_audit.py                      # 100k entries
     .venv/bin/python bench/bench_audit.py --entries 1000000    # the 1M figure
 
-Writes bench/results/audit.json. The baseline is the same insert without the head-row lock
-(what an unordered log would cost), measured in the same run.
+Writes bench/results/audit.json. The baseline is the same insert without any index
+reservation (what an unordered log would cost), measured in the same run, as is the previous
+design (the head row locked through the commit) for comparison. ``--bulk-rows`` sizes the
+retention sweeper's bulk path (append_many in one transaction against a plain insert).
 """
 
 from __future__ import annotations
@@ -113,6 +115,81 @@ def bench_unordered_baseline(factory: sessionmaker[Session], threads: int, secon
     return count / elapsed
 
 
+def bench_head_lock(factory: sessionmaker[Session], threads: int, seconds: float) -> float:
+    """The previous design, for comparison: the baseline insert with the head row locked
+    (``UPDATE ... RETURNING``) in the same transaction, so the lock is held through COMMIT."""
+
+    def work(worker: int) -> int:
+        done, deadline = 0, time.perf_counter() + seconds
+        base = 2 * 10**12 + worker * 10**9
+        while time.perf_counter() < deadline:
+            entry = disclosure(done)
+            body = canonical_json(entry_body(entry, index=base + done, recorded_at=utcnow()))
+            with transaction(factory) as session:
+                session.execute(
+                    text("UPDATE audit_head SET next_index = next_index WHERE id = 1 "
+                         "RETURNING next_index")
+                )  # fmt: skip
+                session.execute(insert(AuditRecord), [_row(base + done, body, entry.started_at)])
+            done += 1
+        return done
+
+    count, elapsed = run_threads(threads, work)
+    with transaction(factory) as session:
+        session.execute(text("DELETE FROM audit_entry WHERE idx >= 1000000000000"))
+    return count / elapsed
+
+
+def _row(index: int, body: bytes, started_at: object) -> dict[str, object]:
+    return {
+        "index": index,
+        "leaf_hash": leaf_hash(body),
+        "body": body.decode(),
+        "recorded_at": utcnow(),
+        "covenant_id": "bench",
+        "activity": "disclosure",
+        "outcome": "disclosed",
+        "clause_ids": "",
+        "data_owners": "",
+        "started_at": started_at,
+    }
+
+
+def bench_bulk(factory: sessionmaker[Session], log: AuditLog, rows: int) -> dict[str, float]:
+    """The retention sweeper's path: build ``rows`` entries and append them in one
+    transaction; the baseline is a plain multi-row insert of prepared rows."""
+    started = time.perf_counter()
+    validated = [disclosure(n) for n in range(rows)]
+    build_validated = time.perf_counter() - started
+    template = validated[0]
+    started = time.perf_counter()
+    copied = [template.model_copy(update={"case_id": f"case-{n}"}) for n in range(rows)]
+    build_copied = time.perf_counter() - started
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        log.append_many(session=session, entries=copied)
+    append_many = time.perf_counter() - started
+    prepared = [
+        _row(3 * 10**12 + n, canonical_json(entry_body(e, index=n, recorded_at=utcnow())),
+             e.started_at)
+        for n, e in enumerate(validated)
+    ]  # fmt: skip
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        session.execute(insert(AuditRecord), prepared)
+    plain_insert = time.perf_counter() - started
+    with transaction(factory) as session:
+        session.execute(text("DELETE FROM audit_entry WHERE idx >= 1000000000000"))
+    return {
+        "bulk_rows": rows,
+        "bulk_build_validated_us_per_entry": round(build_validated / rows * 1e6, 1),
+        "bulk_build_model_copy_us_per_entry": round(build_copied / rows * 1e6, 1),
+        "bulk_append_many_s": round(append_many, 3),
+        "bulk_append_many_us_per_entry": round(append_many / rows * 1e6, 1),
+        "bulk_baseline_plain_insert_s": round(plain_insert, 3),
+    }
+
+
 def fill(factory: sessionmaker[Session], log: AuditLog, target: int, batch: int) -> float:
     """Batched appends (append_many) from 4 threads until the log holds ``target`` entries."""
     with factory() as session:
@@ -141,6 +218,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--bulk-rows", type=int, default=10_000)
     args = parser.parse_args()
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -155,16 +233,31 @@ def main() -> None:
         factory = make_sessionmaker(engine)
         log = AuditLog.from_key_dir(Path(tempfile.mkdtemp()) / "keys")
 
+        results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+        results["cpus"] = os.cpu_count()
         baseline = bench_unordered_baseline(factory, args.threads, args.seconds)
         single = bench_single_appends(factory, log, args.threads, args.seconds)
+        head_lock = bench_head_lock(factory, args.threads, args.seconds)
+        results["threads"] = args.threads
         results["baseline_unordered_inserts_per_s"] = round(baseline)
         results["single_entry_commits_per_s"] = round(single)
         results["single_vs_baseline"] = round(single / baseline, 3)
+        results["previous_head_lock_commits_per_s"] = round(head_lock)
         print(f"appends, one per transaction, {args.threads} threads: {single:,.0f}/s "
-              f"(unordered baseline {baseline:,.0f}/s)")  # fmt: skip
+              f"(unordered baseline {baseline:,.0f}/s, "
+              f"previous head-lock design {head_lock:,.0f}/s)")  # fmt: skip
+
+        bulk = bench_bulk(factory, log, args.bulk_rows)
+        results.update(bulk)
+        print(f"append_many of {args.bulk_rows:,} in one transaction: "
+              f"{bulk['bulk_append_many_s']}s "
+              f"(plain insert {bulk['bulk_baseline_plain_insert_s']}s); "
+              f"building entries {bulk['bulk_build_validated_us_per_entry']} us validated, "
+              f"{bulk['bulk_build_model_copy_us_per_entry']} us as template copies")  # fmt: skip
 
         batched = fill(factory, log, args.entries, args.batch)
         results["batched_appends_per_s"] = round(batched)
+        results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         results["batch_size"] = args.batch
         print(f"appends in batches of {args.batch}: {batched:,.0f}/s")
 

@@ -18,7 +18,7 @@ from gateway.db import transaction
 
 from .builders import disclosure
 
-AWKWARD = ["é ø ß 中文", "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f", "quote\" back\\slash", "\u2028"]
+AWKWARD = ["é ø ß 中文", "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f", 'quote" back\\slash', "\u2028"]
 
 
 @pytest.mark.parametrize("text", AWKWARD)
@@ -33,9 +33,7 @@ def test_a_bulk_append_writes_every_entry_once_in_order_and_verifies(
 ) -> None:
     template = disclosure(0)
     # The cheap constructor for trusted callers: copy a validated template.
-    entries = [
-        template.model_copy(update={"case_id": f"case-{n}"}) for n in range(2500)
-    ]
+    entries = [template.model_copy(update={"case_id": f"case-{n}"}) for n in range(2500)]
     with transaction(factory) as session:
         first = audit_log.append_many(session=session, entries=entries[:1])
         rest = audit_log.append_many(session=session, entries=entries[1:])

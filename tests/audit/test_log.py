@@ -89,9 +89,7 @@ def test_sealing_waits_for_an_open_append_instead_of_voiding_it(
         later = audit_log.append(session=session, entry=disclosure(1))
     assert held.index < later.index
     sealed: list[int] = []
-    sealer = threading.Thread(
-        target=lambda: sealed.append(_seal_now(factory)), daemon=True
-    )
+    sealer = threading.Thread(target=lambda: sealed.append(_seal_now(factory)), daemon=True)
     sealer.start()
     sealer.join(timeout=1.0)
     assert sealer.is_alive()  # blocked on the open transaction's index, not voiding it
