@@ -1,0 +1,82 @@
+"""`ketenpoort audit verify / export`, as an operator and an external auditor run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from audit import audit_log
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from tests.audit.builders import disclosure
+
+
+def _ketenpoort(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KETENPOORT_")}
+    env["KETENPOORT_DATABASE_URL"] = settings.resolved_database_url
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", *args, "--data-dir", str(settings.data_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def _fill(context: GatewayContext, count: int) -> None:
+    log = audit_log(context)
+    for number in range(count):
+        with transaction(context.session_factory) as session:
+            log.append(session=session, entry=disclosure(number))
+    log.sign_checkpoint(context.session_factory)
+
+
+def test_verify_passes_on_an_untouched_log_and_names_a_changed_entry(
+    context: GatewayContext, settings: Settings
+) -> None:
+    _fill(context, 12)
+    ok = _ketenpoort(settings, "audit", "verify")
+    assert ok.returncode == 0, ok.stderr
+    assert "OK: the log verifies." in ok.stdout
+
+    with transaction(context.session_factory) as session:
+        session.execute(
+            text("UPDATE audit_entry SET body = replace(body, 'dec-5', 'dec-4') WHERE idx = 5")
+        )
+    bad = _ketenpoort(settings, "audit", "verify")
+    assert bad.returncode == 1
+    assert "FAILED: first bad" in bad.stderr
+    assert "5" in bad.stderr.split("FAILED: first bad", 1)[1].splitlines()[0]
+
+
+def test_an_export_verifies_offline_and_a_tampered_export_does_not(
+    context: GatewayContext, settings: Settings, tmp_path: Path
+) -> None:
+    _fill(context, 8)
+    export = tmp_path / "audit-export.jsonl"
+    written = _ketenpoort(settings, "audit", "export", str(export))
+    assert written.returncode == 0, written.stderr
+    offline = subprocess.run(
+        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("KETENPOORT_")},
+    )
+    assert offline.returncode == 0, offline.stderr
+    assert "OK: the log verifies." in offline.stdout
+
+    export.write_text(export.read_text().replace("dec-3", "dec-2", 1))
+    tampered = subprocess.run(
+        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert tampered.returncode == 1
+    assert "FAILED" in tampered.stderr
