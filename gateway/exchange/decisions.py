@@ -17,10 +17,12 @@ from audit.entry import TraceContext
 from audit.schemas import Receipt
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
+from gateway.cases.subjects import case_data_subjects
 from gateway.exchange.deps import Exchange
 from gateway.policy.covenant import Covenant
 from gateway.policy.errors import PolicyUnavailable
 from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
+from gateway.retention.service import ensure_not_erased
 
 #: Reasons ``gateway.policy.engine`` gives when it could not decide: an outage (503), not a
 #: refusal. Anything else is the covenant speaking and is shown to the requester.
@@ -44,7 +46,8 @@ class CaseView:
 def load_case(
     session: Session, exchange: Exchange, *, case_id: str, principal: Principal
 ) -> CaseView:
-    """The case's policy facts; a case of another covenant is reported as not found."""
+    """The case's policy facts; a case of another covenant is reported as not found, a case
+    erased under retention as gone (410, naming the rule and the date)."""
     try:
         facts = exchange.case_facts(session, case_id)
     except CaseNotFound:
@@ -52,6 +55,10 @@ def load_case(
     case = CaseContext.model_validate(facts["case"])
     if case.covenant != principal.covenant_id:
         raise CaseNotFound(NOT_VISIBLE)
+    # After the covenant check, so that another covenant does not learn of the erasure;
+    # before any decision, so an erased case is neither disclosed (as redactions) nor
+    # written to (its key scope is shredded).
+    ensure_not_erased(session=session, case_id=case_id)
     covenant = exchange.covenants.get(case.covenant)
     if covenant is None:
         raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")
@@ -139,6 +146,9 @@ def record(
             purpose=facts.purpose,
         ),
         case_id=facts.view.case.id,
+        # The case's persons and dwelling, from their blind indexes (nothing is decrypted):
+        # what the privacy officer's access report (GDPR art. 15) searches by.
+        data_subjects=case_data_subjects(session, exchange.audit, facts.view.case.id),
         requester=facts.requester,
         recipient=facts.recipient,
         data_owners=tuple(sorted(set(facts.data_owners))),

@@ -62,18 +62,27 @@ def notify_after_commit(session: Session, partners: set[str]) -> None:
 
 
 def _information_items(session: Session, principal: Principal) -> list[InboxItem]:
+    from gateway.cases.models import CaseFile
+    from gateway.retention.models import RetentionCase
+
+    # The case's reference (an opaque dossier number, no personal data) lets an adapter
+    # match its export without another call. A case erased under retention takes no
+    # answers (410), so its open requests are no longer work.
     rows = session.execute(
-        select(InformationRequest, RequestItem)
+        select(InformationRequest, RequestItem, CaseFile.reference)
         .join(RequestItem, RequestItem.request_id == InformationRequest.id)
+        .outerjoin(CaseFile, CaseFile.id == InformationRequest.case_id)
+        .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
         .where(
             RequestItem.partner_id == principal.partner_id,
             RequestItem.state == "asked",
             InformationRequest.covenant_id == principal.covenant_id,
+            RetentionCase.erased_at.is_(None),
         )
         .order_by(InformationRequest.created_at, RequestItem.id)
     ).all()
     items: dict[str, InboxItem] = {}
-    for request, item in rows:
+    for request, item, reference in rows:
         current = items.get(request.id)
         if current is None:
             if len(items) >= MAX_ITEMS:
@@ -82,6 +91,7 @@ def _information_items(session: Session, principal: Principal) -> list[InboxItem
                 kind="information-request",
                 request_id=request.id,
                 case_id=request.case_id,
+                case_reference=reference,
                 covenant_id=request.covenant_id,
                 purpose=request.purpose,
                 requester_partner_id=request.requester_partner_id,

@@ -48,6 +48,7 @@ from gateway.exchange.schemas import (
     InformationRequestOut,
     RequestState,
 )
+from gateway.retention.service import ensure_not_erased
 
 #: Roles that never ask, answer or push: the privacy officer audits, it does not exchange.
 NON_EXCHANGING_ROLES = frozenset({"privacy-officer"})
@@ -269,6 +270,7 @@ def information_request_status(
     involved = {row.requester_partner_id} | {i.partner_id for i in items}
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
+    ensure_not_erased(session=session, case_id=row.case_id)
     return _request_out(session, row, items)
 
 
