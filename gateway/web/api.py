@@ -1,6 +1,6 @@
 """The Dutch web pages, mounted at the root (outside /v1): sign-in, the start page and the
-stylesheets here; case pages in :mod:`gateway.web.case_pages`, privacy-officer pages in
-:mod:`gateway.web.privacy_pages`."""
+stylesheets here; case pages in :mod:`gateway.web.case_pages`, case meetings in
+:mod:`gateway.web.meeting_pages`, privacy-officer pages in :mod:`gateway.web.privacy_pages`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import RedirectResponse, Response
 
 from gateway.core.errors import NotFound
-from gateway.web import case_pages, privacy_pages, sessions
+from gateway.web import case_pages, meeting_pages, privacy_pages, sessions
 from gateway.web.oidc import OidcClient
 from gateway.web.pages import (
     PRIVACY_ROLES,
@@ -26,6 +26,7 @@ from gateway.web.wiring import OIDC_SERVICE
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.include_router(case_pages.router)
+router.include_router(meeting_pages.router)
 router.include_router(privacy_pages.router)
 
 STATIC_DIR = Path(__file__).parent / "static"

@@ -1,5 +1,5 @@
 """Pages for case workers: my cases, a case with its timeline, transitions, information
-requests and their answers, and the case meetings per district.
+requests and their answers (the case meetings are in :mod:`gateway.web.meeting_pages`).
 
 Each handler resolves the page session's principal and calls the cases or exchange service
 function the API calls; nothing here reads a case table.
@@ -19,6 +19,7 @@ from gateway.web import services
 from gateway.web.forms import request_options, transition_facts
 from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState, redirect
+from gateway.web.texts import transition_description
 
 router = APIRouter(route_class=PageRoute)
 
@@ -145,6 +146,10 @@ def case_page(
         case=summary,
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
+        descriptions={
+            t.id: transition_description(_definition(page, summary, t.id), t.id)
+            for t in summary.allowed_transitions
+        },
     )
 
 
@@ -171,7 +176,11 @@ def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: CaseId
     allowed = _allowed(summary, transition_id)
     definition = _definition(page, summary, transition_id)
     return page.render(
-        "overgang.html", case=summary, transition=allowed, requires=list(definition.requires)
+        "overgang.html",
+        case=summary,
+        transition=allowed,
+        description=transition_description(definition, transition_id),
+        requires=list(definition.requires),
     )
 
 
@@ -273,35 +282,3 @@ def information_request_answer(
         traceparent=None,
     )
     return page.render("antwoord.html", case=summary, status=status, answers=answers)
-
-
-@router.get("/overleggen")
-def meetings_page(
-    page: CaseWorkerPage, wijk: Annotated[str | None, Query(max_length=100)] = None
-) -> Response:
-    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
-    found = meetings.list_meetings(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        district=wijk or None,
-    )
-    districts = sorted({m.district for m in found})
-    by_district: dict[str, list[Any]] = {}
-    for meeting in found:
-        by_district.setdefault(meeting.district, []).append(meeting)
-    return page.render(
-        "overleggen.html", by_district=by_district, districts=districts, wijk=wijk or ""
-    )
-
-
-@router.get("/overleggen/{meeting_id}")
-def meeting_page(page: CaseWorkerPage, meeting_id: CaseId) -> Response:
-    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
-    meeting = meetings.get_meeting(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-    )
-    return page.render("overleg.html", meeting=meeting)

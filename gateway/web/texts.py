@@ -189,3 +189,13 @@ def deadline_label(deadline_id: str, fallback: str) -> str:
 
 def activity_label(activity: str) -> str:
     return ACTIVITIES.get(activity, activity)
+
+
+def transition_description(definition: object, transition_id: str) -> str:
+    """A transition as the pages show it: the workflow file's Dutch description
+    (``descriptionNl``) where it has one, otherwise the transition id. The ``description``
+    field is English, the API's language, so pages never show it."""
+    text = getattr(definition, "description_nl", None)
+    if isinstance(text, str) and text.strip():
+        return text.strip()
+    return transition_id

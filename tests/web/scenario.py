@@ -22,19 +22,25 @@ class SeededCase:
 
 
 def seed_utrecht_case(
-    client: httpx.Client, auth: Headers, *, district: str = "Noordoost"
+    client: httpx.Client,
+    auth: Headers,
+    *,
+    district: str = "Noordoost",
+    house_number: int = 12,
+    causer_bsn: str | None = CAUSER_BSN,
 ) -> SeededCase:
+    """A new case; another address and no causer's BSN make a second, separate one."""
     manager = {"user": "cm-1"}
     created = client.post(
         "/v1/reports",
         headers=auth("u-centraal", "casemanager", **manager),
         json={
             "dwelling": {
-                "address": {"postcode": "3511 AB", "houseNumber": 12},
+                "address": {"postcode": "3511 AB", "houseNumber": house_number},
                 "ownership": "owner-occupied",
                 "district": district,
             },
-            "persons": [{"role": "causer", "bsn": CAUSER_BSN}],
+            "persons": [{"role": "causer", "bsn": causer_bsn}] if causer_bsn else [],
             "report": {"channel": "form", "description": "Harde muziek en bedreigingen"},
         },
     )

@@ -1,0 +1,211 @@
+"""The case-meeting pages: the organiser plans a district meeting (agenda from the district's
+open cases), records attendance and sealed minutes, agrees actions with owners and due dates,
+and an action's owner marks it done; all through the forms, with their CSRF token, and all
+through gateway/cases/meetings.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from gateway.cases.models import CaseMeeting, MeetingAction
+from gateway.context import GatewayContext
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.scenario import POLICE, seed_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+MEETING_URL = re.compile(r"/overleggen/([0-9a-f-]{36})")
+
+
+def _plan(browser: TestClient, district: str = "Noordoost") -> str:
+    form = browser.get("/overleggen").text
+    response = browser.post(
+        "/overleggen",
+        data={"csrf_token": csrf_of(form), "wijk": district, "datum": date.today().isoformat()},
+    )
+    assert response.status_code == 200, response.text
+    found = MEETING_URL.search(str(response.url))
+    assert found, response.url
+    return found.group(1)
+
+
+def _post(browser: TestClient, meeting_id: str, path: str, data: dict[str, str]) -> str:
+    page = browser.get(f"/overleggen/{meeting_id}").text
+    response = browser.post(
+        f"/overleggen/{meeting_id}/{path}", data={"csrf_token": csrf_of(page), **data}
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+class TestPlanning:
+    def test_the_organiser_plans_a_meeting_with_the_districts_open_cases_on_the_agenda(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth, district="Noordoost")
+        elsewhere = seed_utrecht_case(
+            client, auth, district="Zuid", house_number=40, causer_bsn=None
+        )
+        sign_in(browser, "u-centraal", "casemanager")
+        planning = browser.get("/overleggen").text
+        assert "Overleg plannen" in planning
+        assert '<option value="Noordoost">' in planning  # the districts of open cases
+        meeting_id = _plan(browser)
+        html = browser.get(f"/overleggen/{meeting_id}?melding=gepland").text
+        assert "Het overleg is gepland" in html
+        assert seeded.reference in html
+        assert elsewhere.reference not in html
+
+    def test_only_the_organiser_is_offered_the_forms(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser)
+        sign_in(browser, POLICE, "wijkagent")
+        assert "Overleg plannen" not in browser.get("/overleggen").text
+        html = browser.get(f"/overleggen/{meeting_id}").text
+        assert "Aanwezigheid vastleggen" not in html
+        assert "Actie toevoegen" not in html
+
+    def test_a_partner_that_does_not_organise_is_refused_by_the_service(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        sign_in(browser, POLICE, "wijkagent")
+        form = browser.get("/overleggen").text
+        response = browser.post(
+            "/overleggen",
+            data={"csrf_token": csrf_of(form), "wijk": "Noordoost", "datum": "2026-12-01"},
+        )
+        assert response.status_code == 403
+        with context.session_factory() as session:
+            assert session.scalars(select(CaseMeeting)).first() is None
+
+    def test_planning_without_the_form_token_changes_nothing(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        sign_in(browser, "u-centraal", "casemanager")
+        response = browser.post("/overleggen", data={"wijk": "Noordoost", "datum": "2026-12-01"})
+        assert response.status_code == 403
+        with context.session_factory() as session:
+            assert session.scalars(select(CaseMeeting)).first() is None
+
+    def test_an_invalid_date_is_422_in_dutch(self, browser: TestClient) -> None:
+        sign_in(browser, "u-centraal", "casemanager")
+        form = browser.get("/overleggen").text
+        response = browser.post(
+            "/overleggen",
+            data={"csrf_token": csrf_of(form), "wijk": "Noordoost", "datum": "morgen"},
+        )
+        assert response.status_code == 422
+        assert "geldige datum" in response.text
+
+
+class TestDuringTheMeeting:
+    def test_attendance_minutes_and_an_action_are_recorded_and_the_owner_completes_it(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser)
+
+        html = _post(
+            browser,
+            meeting_id,
+            "aanwezigheid",
+            {"aanwezig-u-centraal": "aanwezig", f"aanwezig-{POLICE}": "afwezig"},
+        )
+        assert "De aanwezigheid is vastgelegd" in html
+        assert "Stad-Utrecht: afwezig met bericht" in html
+
+        minutes = "Buren gehoord; geluidsmeting afgesproken."
+        html = _post(browser, meeting_id, "notulen", {"notulen": minutes})
+        assert "versleuteld vastgelegd" in html
+        assert minutes not in html  # sealed: the page does not echo them
+
+        due = date.today() + timedelta(days=14)
+        html = _post(
+            browser,
+            meeting_id,
+            "acties",
+            {
+                "zaak": seeded.case_id,
+                "eigenaar": POLICE,
+                "omschrijving": "Geluidsmeting uitvoeren",
+                "uiterlijk": due.isoformat(),
+            },
+        )
+        assert "De actie is vastgelegd" in html
+        with context.session_factory() as session:
+            meeting = session.get(CaseMeeting, meeting_id)
+            action = session.scalars(select(MeetingAction)).one()
+            assert meeting is not None
+            assert meeting.held_at is not None
+            assert meeting.attendance == {"u-centraal": True, POLICE: False}
+            assert action.owner_partner_id == POLICE
+            assert action.due_on == due
+            # Minutes and the action's description are sealed, never stored in the clear.
+            assert minutes.encode() not in bytes(meeting.minutes_sealed or b"")
+        assert "Geluidsmeting uitvoeren" not in html
+
+        sign_in(browser, POLICE, "wijkagent")
+        html = _post(browser, meeting_id, f"acties/{action.id}/afgerond", {})
+        assert "De actie staat als afgerond" in html
+        assert "Gedaan" in html
+        with context.session_factory() as session:
+            done = session.get(MeetingAction, action.id)
+            assert done is not None
+            assert done.done_at is not None
+
+    def test_another_partner_cannot_complete_someone_elses_action(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser)
+        _post(
+            browser,
+            meeting_id,
+            "acties",
+            {"eigenaar": "u-centraal", "omschrijving": "Plan bijwerken", "uiterlijk": "2026-12-31"},
+        )
+        with context.session_factory() as session:
+            action_id = session.scalars(select(MeetingAction.id)).one()
+        sign_in(browser, POLICE, "wijkagent")
+        page = browser.get(f"/overleggen/{meeting_id}").text
+        assert f"/acties/{action_id}/afgerond" not in page
+        response = browser.post(
+            f"/overleggen/{meeting_id}/acties/{action_id}/afgerond",
+            data={"csrf_token": csrf_of(page)},
+        )
+        assert response.status_code == 403
+        with context.session_factory() as session:
+            action = session.get(MeetingAction, action_id)
+            assert action is not None
+            assert action.done_at is None
+
+    def test_an_action_for_a_case_off_the_agenda_is_refused(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seed_utrecht_case(client, auth, district="Noordoost")
+        elsewhere = seed_utrecht_case(
+            client, auth, district="Zuid", house_number=40, causer_bsn=None
+        )
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser, "Noordoost")
+        page = browser.get(f"/overleggen/{meeting_id}").text
+        response = browser.post(
+            f"/overleggen/{meeting_id}/acties",
+            data={
+                "csrf_token": csrf_of(page),
+                "zaak": elsewhere.case_id,
+                "eigenaar": POLICE,
+                "omschrijving": "Iets",
+                "uiterlijk": "2026-12-31",
+            },
+        )
+        assert response.status_code == 422
