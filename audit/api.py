@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from audit import reports
 from audit.checkpoints import checkpoint_view, latest_checkpoint
@@ -42,10 +43,21 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
 
 
-def _subject_pseudonym(context: Context, subject: SubjectIdentifier | None) -> str | None:
+def _subject_pseudonym(
+    context: Context, session: Session, subject: SubjectIdentifier | None
+) -> str | None:
+    """The pseudonym entries carry for ``subject`` (a BSN or address via its blind index)."""
     if subject is None:
         return None
-    return audit_log(context).pseudonymiser.subject(subject.identifier_type, subject.identifier)
+    return (
+        audit_log(context)
+        .data_subject(
+            identifier_type=subject.identifier_type,
+            identifier=subject.identifier,
+            session=session,
+        )
+        .pseudonym
+    )
 
 
 @router.get("/receipts/{index}", response_model=Receipt, response_model_by_alias=True)
@@ -107,7 +119,7 @@ def search_entries(
         session,
         covenant_id=officer.covenant_id,
         search=search,
-        subject_pseudonym=_subject_pseudonym(context, search.data_subject),
+        subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
     )
     return EntryPage(entries=entries, next_after_index=after)
 
@@ -144,7 +156,7 @@ def export_entries(
             session,
             covenant_id=officer.covenant_id,
             search=search,
-            subject_pseudonym=_subject_pseudonym(context, search.data_subject),
+            subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
         )
     )
     if export_format == "csv":
@@ -168,9 +180,11 @@ def create_access_report(
     return reports.access_report(
         session,
         covenant_id=officer.covenant_id,
-        subject_pseudonym=audit_log(context).pseudonymiser.subject(
-            subject.identifier_type, subject.identifier
-        ),
+        subject_pseudonym=audit_log(context)
+        .data_subject(
+            identifier_type=subject.identifier_type, identifier=subject.identifier, session=session
+        )
+        .pseudonym,
         identifier_type=subject.identifier_type,
     )
 

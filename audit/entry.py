@@ -6,6 +6,11 @@ pseudonym) and OPA decision logs (decision id, bundle revision, result). An entr
 plaintext personal data: data subjects and users are keyed pseudonyms made by
 :class:`audit.keys.Pseudonymiser`, so shredding case data never breaks verification.
 
+An entry names its data subjects either in ``data_subject`` (one person, the original form)
+or in ``data_subjects`` (a list: an entry about a case names every person of the case and its
+dwelling, one entry per processing rather than one per person, so the log counts processings
+and a disclosure is never split over entries). Searches by subject match either.
+
 The leaf hash of an entry is computed over :func:`canonical_json` of its stored form
 (:func:`entry_body`), which adds the entry's index and the time it was recorded.
 """
@@ -35,6 +40,9 @@ WORKFLOW_TRANSITION = "workflow-transition"
 CONSENT_CHANGE = "consent-change"
 KEY_ROTATION = "key-rotation"
 RETENTION_REDACTION = "retention-redaction"
+
+#: At most this many data subjects per entry (a case has a handful of persons and a dwelling).
+MAX_SUBJECTS = 50
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9.\-_:]{0,99}$")
 _IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}$")
@@ -109,7 +117,12 @@ class ProcessingActivity(_Part):
 
 
 class DataSubject(_Part):
-    """The person the data is about, as a keyed pseudonym (never the identifier itself)."""
+    """The person the data is about, as a keyed pseudonym (never the identifier itself).
+
+    For ``bsn`` and ``address`` the pseudonym is derived from the identifier's blind index
+    (see :meth:`audit.service.AuditLog.subject_from_index`), so a domain that only stores the
+    blind index can name the subject without decrypting anything.
+    """
 
     pseudonym: str = Field(min_length=64, max_length=64, description="HMAC-SHA256, hex.")
     identifier_type: str = Field(description="e.g. 'bsn', 'address', 'case-person'.")
@@ -163,6 +176,14 @@ class AuditEntry(_Part):
     processing: ProcessingActivity
     case_id: str | None = Field(default=None, description="The gateway's case id (no BSN).")
     data_subject: DataSubject | None = None
+    data_subjects: tuple[DataSubject, ...] = Field(
+        default=(),
+        max_length=MAX_SUBJECTS,
+        description=(
+            "Every person (and dwelling) the processing concerns, e.g. all persons of a case; "
+            "kept sorted and without duplicates so the canonical JSON is deterministic."
+        ),
+    )
     requester: Actor | None = None
     recipient: Actor | None = None
     data_owners: tuple[str, ...] = Field(
@@ -189,6 +210,12 @@ class AuditEntry(_Part):
         if value.tzinfo is None:
             raise ValueError("timestamps must be timezone-aware")
         return value.astimezone(UTC)
+
+    @field_validator("data_subjects")
+    @classmethod
+    def _subjects(cls, value: tuple[DataSubject, ...]) -> tuple[DataSubject, ...]:
+        unique = {(s.identifier_type, s.pseudonym): s for s in value}
+        return tuple(unique[key] for key in sorted(unique))
 
     @field_validator("case_id")
     @classmethod
@@ -219,6 +246,10 @@ def format_time(value: datetime) -> str:
 def entry_body(entry: AuditEntry, *, index: int, recorded_at: datetime) -> dict[str, Any]:
     """The stored form of an entry: what the leaf hash covers."""
     body = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
+    # An entry without a list of subjects keeps the exact form of entries written before the
+    # list existed (format 1), so their leaf hashes and the verification of old logs hold.
+    if not body.get("dataSubjects"):
+        body.pop("dataSubjects", None)
     body["startedAt"] = format_time(entry.started_at)
     body["endedAt"] = format_time(entry.ended_at)
     body["format"] = ENTRY_FORMAT

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +43,20 @@ UNUSUAL_MINIMUM = 10
 DENIAL_MINIMUM = 5
 DENIAL_RATE = 0.5
 
+_PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
+
+
+def subject_condition(pseudonym: str) -> ColumnElement[bool]:
+    """Entries naming the subject in ``dataSubject`` (the indexed column) or in the
+    ``dataSubjects`` list (the stored body; a pseudonym is 64 hex digits, so the quoted
+    ``"pseudonym":"<hex>"`` of the canonical JSON matches nothing else)."""
+    if not _PSEUDONYM.match(pseudonym):
+        raise ValueError("a subject pseudonym is 64 lowercase hex digits")
+    return or_(
+        AuditRecord.subject_pseudonym == pseudonym,
+        AuditRecord.body.contains(f'"pseudonym":"{pseudonym}"'),
+    )
+
 
 def _conditions(
     *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
@@ -50,7 +65,7 @@ def _conditions(
     if search.case_id is not None:
         conditions.append(AuditRecord.case_id == search.case_id)
     if subject_pseudonym is not None:
-        conditions.append(AuditRecord.subject_pseudonym == subject_pseudonym)
+        conditions.append(subject_condition(subject_pseudonym))
     if search.partner_id is not None:
         conditions.append(
             or_(
@@ -114,7 +129,7 @@ CSV_COLUMNS = (
     "covenantId", "clauseIds", "purpose", "caseId", "subjectPseudonym", "identifierType",
     "requesterPartner", "requesterRole", "requesterUser", "recipientPartner", "recipientRole",
     "dataOwners", "disclosed", "redacted", "decisionId", "bundleRevision", "traceId", "spanId",
-    "parentSpanId",
+    "parentSpanId", "dataSubjects",
 )  # fmt: skip
 
 
@@ -153,6 +168,9 @@ def flatten(entry: dict[str, Any]) -> dict[str, Any]:
         "traceId": trace.get("traceId"),
         "spanId": trace.get("spanId"),
         "parentSpanId": trace.get("parentSpanId"),
+        "dataSubjects": ";".join(
+            f"{s['identifierType']}:{s['pseudonym']}" for s in entry.get("dataSubjects", [])
+        ),
     }
 
 

@@ -7,8 +7,10 @@ request transaction. Tests replace the object (or set :attr:`AuditLog.append_hoo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,8 +36,54 @@ from audit.models import AuditCheckpoint, AuditRecord
 from audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
+from gateway.db import transaction
+
+if TYPE_CHECKING:
+    from gateway.crypto.blind_index import BlindIndex
 
 AppendHook = Callable[[Session, Sequence[AuditEntry]], None]
+
+#: Identifier types whose pseudonym is derived from the blind index the cases domain stores
+#: (``case_person.identifier_index``, ``dwelling.address_index``): the exchange, which never
+#: holds the BSN in plaintext, and the access report, which gets it in a POST body, then
+#: compute the same pseudonym.
+INDEXED_TYPES = frozenset({"bsn", "address"})
+
+_ADDRESS = re.compile(r"^\s*([0-9]{4}\s*[A-Za-z]{2})\s*[,|]?\s*(\S.*?)\s*$")
+
+
+class SubjectIndexer(Protocol):
+    """Turns an identifier of an :data:`INDEXED_TYPES` type into its blind index."""
+
+    def __call__(
+        self, *, session: Session | None, identifier_type: str, identifier: str
+    ) -> str: ...
+
+
+class BlindIndexSubjects:
+    """The :class:`SubjectIndexer` over gateway/crypto's blind index. Without a session it
+    uses its own short transaction (the blind-index key may be created on first use)."""
+
+    def __init__(self, blind_index: BlindIndex, session_factory: sessionmaker[Session]) -> None:
+        self._blind_index = blind_index
+        self._session_factory = session_factory
+
+    def __call__(self, *, session: Session | None, identifier_type: str, identifier: str) -> str:
+        if session is None:
+            with transaction(self._session_factory) as own:
+                return self._index(own, identifier_type, identifier)
+        return self._index(session, identifier_type, identifier)
+
+    def _index(self, session: Session, identifier_type: str, identifier: str) -> str:
+        if identifier_type == "bsn":
+            return self._blind_index.bsn(session=session, bsn=identifier)
+        match = _ADDRESS.match(identifier)
+        if match is None:
+            # The same rule (and error) as the blind index's own postcode check.
+            return self._blind_index.address(session=session, postcode=identifier, house_number=0)
+        return self._blind_index.address(
+            session=session, postcode=match.group(1), house_number=match.group(2)
+        )
 
 
 def _receipt(appended: AppendedEntry) -> Receipt:
@@ -49,9 +97,18 @@ def _receipt(appended: AppendedEntry) -> Receipt:
 class AuditLog:
     """Append entries, pseudonymise identifiers, sign checkpoints, hand out proofs."""
 
-    def __init__(self, *, signer: CheckpointSigner, pseudonymiser: Pseudonymiser) -> None:
+    def __init__(
+        self,
+        *,
+        signer: CheckpointSigner,
+        pseudonymiser: Pseudonymiser,
+        subject_indexer: SubjectIndexer | None = None,
+    ) -> None:
         self.signer = signer
         self.pseudonymiser = pseudonymiser
+        #: Blind indexes for ``bsn`` and ``address`` subjects; set by :func:`audit_log` from
+        #: gateway/crypto when the gateway runs. Without it those subjects fail closed.
+        self.subject_indexer = subject_indexer
         #: Called after the entries are written, before returning; raising from it makes the
         #: append fail as a database error would (tests inject failures here).
         self.append_hook: AppendHook | None = None
@@ -90,11 +147,46 @@ class AuditLog:
 
     # -- building entries --------------------------------------------------------------------
 
-    def data_subject(self, *, identifier_type: str, identifier: str) -> DataSubject:
-        """The keyed pseudonym of a data subject (the identifier is not kept)."""
+    def data_subject(
+        self, *, identifier_type: str, identifier: str, session: Session | None = None
+    ) -> DataSubject:
+        """The keyed pseudonym of a data subject (the identifier is not kept).
+
+        A ``bsn`` or ``address`` goes through its blind index first and then through
+        :meth:`subject_from_index`, exactly as the entries written from stored blind indexes
+        do, so the access report finds them. Pass the request's ``session`` when there is one.
+        """
+        if identifier_type in INDEXED_TYPES:
+            if self.subject_indexer is None:
+                raise AuditUnavailable(
+                    "Blind indexes are unavailable; the data subject cannot be looked up."
+                )
+            index = self.subject_indexer(
+                session=session, identifier_type=identifier_type, identifier=identifier
+            )
+            return self.subject_from_index(identifier_type=identifier_type, blind_index=index)
         return DataSubject(
             pseudonym=self.pseudonymiser.subject(identifier_type, identifier),
             identifier_type=identifier_type,
+        )
+
+    def subject_from_index(self, *, identifier_type: str, blind_index: str) -> DataSubject:
+        """The pseudonym of the subject whose identifier has ``blind_index``: computable at
+        disclosure time from what the case stores, without decrypting anything. The one
+        function both the writers and the access report use."""
+        if identifier_type not in INDEXED_TYPES:
+            raise ValueError(f"{identifier_type!r} subjects are not found by blind index")
+        # A separate input space from plain identifiers: HMAC(key, type, "blind-index:" + i).
+        return DataSubject(
+            pseudonym=self.pseudonymiser.subject(identifier_type, f"blind-index:{blind_index}"),
+            identifier_type=identifier_type,
+        )
+
+    def subjects_from_indexes(self, indexes: Iterable[tuple[str, str]]) -> tuple[DataSubject, ...]:
+        """:meth:`subject_from_index` for ``(identifier_type, blind_index)`` pairs."""
+        return tuple(
+            self.subject_from_index(identifier_type=kind, blind_index=index)
+            for kind, index in indexes
         )
 
     def actor(self, principal: Principal) -> Actor:
@@ -168,4 +260,9 @@ def audit_log(context: GatewayContext) -> AuditLog:
     service = context.services.get("audit")
     if not isinstance(service, AuditLog):
         raise AuditUnavailable("The audit log is not available; nothing can be disclosed.")
+    if service.subject_indexer is None:
+        # Crypto is installed after audit, so the blind index is attached on first use.
+        blind_index = getattr(context.services.get("crypto"), "blind_index", None)
+        if blind_index is not None:
+            service.subject_indexer = BlindIndexSubjects(blind_index, context.session_factory)
     return service

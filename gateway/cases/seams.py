@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from audit import AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
+from gateway.cases.subjects import case_data_subjects
 from gateway.core.errors import ServiceUnavailable
 from gateway.crypto import CryptoServices
 from gateway.db import utcnow
@@ -153,6 +154,10 @@ class LogAudit:
             ended_at=now,
             processing=ProcessingActivity(covenant_id=covenant_id),
             case_id=case_id,
+            # Read in this transaction: an intake's new persons are already flushed.
+            data_subjects=(
+                case_data_subjects(session, self._log, case_id) if case_id is not None else ()
+            ),
             requester=self._log.actor(actor) if actor is not None else None,
             attributes=attributes,
         )

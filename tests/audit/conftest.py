@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def key_dir(tmp_path: Path) -> Path:
     return tmp_path / "audit-keys"
 
 
+def fake_blind_index(*, session: Session | None, identifier_type: str, identifier: str) -> str:
+    """Stands in for gateway/crypto's blind index (these tests run without key services)."""
+    value = "".join(identifier.split()).upper()
+    return hmac.new(
+        b"test blind-index key", f"{identifier_type}|{value}".encode(), "sha256"
+    ).hexdigest()
+
+
 @pytest.fixture
 def audit_log(key_dir: Path) -> AuditLog:
-    return AuditLog.from_key_dir(key_dir)
+    log = AuditLog.from_key_dir(key_dir)
+    log.subject_indexer = fake_blind_index
+    return log

@@ -1,0 +1,41 @@
+"""Who an audit entry about a case is about: its persons and its dwelling, as pseudonyms.
+
+The case stores a blind index for each person's BSN (``case_person.identifier_index``) and for
+its dwelling's address (``dwelling.address_index``). The audit pseudonym is derived from those
+(:meth:`audit.AuditLog.subject_from_index`), so every writer (intake, transitions, the
+exchange's disclosures and denials) names the data subjects without decrypting anything, and
+the privacy officer's access report, given a BSN or address, finds the same pseudonym.
+Persons registered without a BSN have no index and so cannot be named (they are not in the
+access report; see docs/cases.md).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit import AuditLog, DataSubject
+from gateway.cases.models import CaseFile, CasePerson, Dwelling
+
+
+def case_subject_indexes(session: Session, case_id: str) -> list[tuple[str, str]]:
+    """``(identifier type, blind index)`` of every person with a BSN and of the dwelling."""
+    persons = session.scalars(
+        select(CasePerson.identifier_index).where(
+            CasePerson.case_id == case_id, CasePerson.identifier_index.is_not(None)
+        )
+    )
+    indexes = [("bsn", index) for index in persons if index]
+    address = session.scalar(
+        select(Dwelling.address_index)
+        .join(CaseFile, CaseFile.dwelling_id == Dwelling.id)
+        .where(CaseFile.id == case_id)
+    )
+    if address:
+        indexes.append(("address", address))
+    return indexes
+
+
+def case_data_subjects(session: Session, log: AuditLog, case_id: str) -> tuple[DataSubject, ...]:
+    """The data subjects an audit entry about ``case_id`` names (empty for an unknown case)."""
+    return log.subjects_from_indexes(case_subject_indexes(session, case_id))
