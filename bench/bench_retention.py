@@ -84,6 +84,23 @@ def _drop(name: str) -> None:
     admin.dispose()
 
 
+def _server_cpu(engine: Any, database: str) -> dict[int, float]:
+    """CPU seconds used so far by each server process connected to ``database`` (the
+    server runs on this machine; without /proc the figure is left out)."""
+    with engine.connect() as connection:
+        pids = connection.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :db"), {"db": database}
+        ).scalars()
+        spent: dict[int, float] = {}
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            spent[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
 def run_size(n: int, batch_size: int, key_dir: Path) -> dict[str, Any]:
     name = f"kp_bench_retention_{n}_{secrets.token_hex(3)}"
     url = _database(name)
@@ -101,6 +118,8 @@ def run_size(n: int, batch_size: int, key_dir: Path) -> dict[str, Any]:
             connection.execute(text("ANALYZE"))
         seeded = time.perf_counter() - seed_started
         audit = AuditLog.from_key_dir(key_dir)
+        server_before = _server_cpu(engine, name)
+        cpu_started = time.process_time()
         started = time.perf_counter()
         report = run_sweep(
             session_factory=make_sessionmaker(engine),
@@ -115,6 +134,11 @@ def run_size(n: int, batch_size: int, key_dir: Path) -> dict[str, Any]:
             ),
         )
         seconds = time.perf_counter() - started
+        python_cpu = time.process_time() - cpu_started
+        server_after = _server_cpu(engine, name)
+        server_cpu = sum(
+            spent - server_before.get(pid, 0.0) for pid, spent in server_after.items()
+        )
         with engine.connect() as connection:
             left = connection.execute(
                 text("SELECT count(*) FROM crypto_data_key WHERE wrapped_key IS NOT NULL")
@@ -132,6 +156,10 @@ def run_size(n: int, batch_size: int, key_dir: Path) -> dict[str, Any]:
             "casesPerSecond": round(n / seconds),
             "microsecondsPerCase": round(seconds / n * 1e6, 1),
             "batches": report.batches,
+            # CPU seconds: the machine is shared, so wall time moves with its load.
+            "pythonCpuSeconds": round(python_cpu, 2),
+            "serverCpuSeconds": round(server_cpu, 2),
+            "loadAverage": round(os.getloadavg()[0], 1),
         }
     finally:
         _drop(name)

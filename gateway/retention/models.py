@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -19,17 +19,30 @@ from gateway.db import Base, UTCDateTime
 
 class RetentionCase(Base):
     __tablename__ = "retention_case"
+    # Partial (migration 0010): an erased row adds no entry, which keeps erasing cheap.
+    # The sweep walks the primary key in keyset order; the stale scan reads the table.
     __table_args__ = (
-        # The sweeper's query: what is due, not yet erased.
-        Index("ix_retention_case_due", "erased_at", "due_on"),
+        Index(
+            "ix_retention_case_live",
+            "covenant_id",
+            "due_on",
+            postgresql_where=text("erased_at IS NULL"),
+            sqlite_where=text("erased_at IS NULL"),
+        ),
+        Index(
+            "ix_retention_case_resident",
+            "resident_key",
+            postgresql_where=text("resident_key IS NOT NULL"),
+            sqlite_where=text("resident_key IS NOT NULL"),
+        ),
     )
 
     case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    covenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    covenant_id: Mapped[str] = mapped_column(String(100))
     #: The crypto key scope of the dossier (``case:<id>``): what the sweeper shreds.
     scope: Mapped[str] = mapped_column(String(200))
     #: Blind index of the causer's identifier; links reports about the same resident.
-    resident_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    resident_key: Mapped[str | None] = mapped_column(String(128))
     complexity: Mapped[str | None] = mapped_column(String(20))
     rule_id: Mapped[str | None] = mapped_column(String(100))
     source_date: Mapped[date | None] = mapped_column(Date)
@@ -37,7 +50,7 @@ class RetentionCase(Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     #: The rules revision the verdict was computed under; stale rows are recomputed.
     rules_revision: Mapped[str] = mapped_column(String(32), default="")
-    stale: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    stale: Mapped[bool] = mapped_column(Boolean, default=True)
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_rule_id: Mapped[str | None] = mapped_column(String(100))

@@ -22,7 +22,20 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import (
+    String,
+    any_,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -193,10 +206,15 @@ def _real_run(
     last = ""
     while True:
         with transaction(factory) as session:
-            batch = _next_batch(session, rules, report.as_of, last, options.batch_size)
+            if session.get_bind().dialect.name == "postgresql":
+                batch, items = _erase_batch_pg(
+                    session, rules, audit, targets, report, last, options.batch_size
+                )
+            else:
+                batch = _next_batch(session, rules, report.as_of, last, options.batch_size)
+                items = _erase_batch(session, audit, targets, batch, report.run_id) if batch else []
             if not batch:
                 break
-            items = _erase_batch(session, audit, targets, batch, report.run_id)
             if fault is not None:
                 fault(report.batches + 1)
         report.batches += 1
@@ -299,6 +317,114 @@ def _item(case: DueCase, values: dict[str, int]) -> SweepItem:
 
 # -- erasing one batch -------------------------------------------------------------------
 
+# PostgreSQL: the batch is chosen and erased on the server. The chosen cases go into a
+# temporary table (dropped at commit), every statement joins it, and the rows per table
+# are counted from the UPDATEs themselves: no id list travels to the server and back, and
+# no table is read twice. Measured at 100k cases: the array parameters' conversion and the
+# separate count queries were half the sweep.
+_PG_BATCH_TABLES = (
+    """CREATE TEMPORARY TABLE retention_batch (case_id TEXT PRIMARY KEY, covenant_id TEXT,
+         scope TEXT, rule_id TEXT, due_on DATE) ON COMMIT DROP""",
+    """CREATE TEMPORARY TABLE retention_batch_count (case_id TEXT, target TEXT, n BIGINT)
+         ON COMMIT DROP""",
+)
+_PG_CHOOSE = """
+    INSERT INTO retention_batch
+    SELECT c.case_id, c.covenant_id, c.scope, c.rule_id, c.due_on
+    FROM retention_case c
+    WHERE c.erased_at IS NULL AND c.due_on IS NOT NULL AND c.due_on <= :as_of
+      AND c.stale = false AND c.rules_revision = :revision AND c.rule_id IS NOT NULL
+      AND c.case_id > :after
+      AND NOT EXISTS (SELECT 1 FROM retention_hold h
+                      WHERE h.case_id = c.case_id AND h.lifted_at IS NULL)
+    ORDER BY c.case_id
+    LIMIT :size
+    RETURNING case_id, covenant_id, scope, rule_id, due_on"""
+_PG_NEW_KEY_TOMBSTONES = """
+    INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, shredded_at, shred_reason,
+      created_at)
+    SELECT b.scope, 0, NULL, :now, 'retention rule ' || b.rule_id, :now
+    FROM retention_batch b
+    WHERE NOT EXISTS (SELECT 1 FROM crypto_data_key k WHERE k.scope = b.scope)
+    ON CONFLICT (scope) DO NOTHING"""
+_PG_SHRED = """
+    UPDATE crypto_data_key k
+    SET wrapped_key = NULL, shredded_at = :now, shred_reason = 'retention rule ' || b.rule_id
+    FROM retention_batch b
+    WHERE k.scope = b.scope AND k.wrapped_key IS NOT NULL"""
+_PG_BATCH_TOMBSTONES = """
+    INSERT INTO retention_tombstone
+      (case_id, covenant_id, rule_id, due_on, erased_at, run_id, removed)
+    SELECT b.case_id, b.covenant_id, b.rule_id, b.due_on, :now, :run,
+      json_build_object('keyScope', b.scope, 'values', COALESCE(c.v, '{}'::json))
+    FROM retention_batch b
+    LEFT JOIN (SELECT case_id, json_object_agg(target, n) AS v
+               FROM retention_batch_count GROUP BY case_id) c ON c.case_id = b.case_id"""
+_PG_MARK_ERASED = """
+    UPDATE retention_case r
+    SET erased_at = :now, erased_rule_id = r.rule_id, erased_run_id = :run,
+        resident_key = NULL
+    FROM retention_batch b
+    WHERE r.case_id = b.case_id AND r.erased_at IS NULL"""
+
+
+def _pg_overwrite(session: Session, target: RedactionTarget) -> None:
+    """Overwrite one table's values of the batch's cases and count its rows per case."""
+    values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
+    values.update({c.name: None for c in target.indexes})
+    batch = table("retention_batch", column("case_id"))
+    erased = (
+        update(target.table)
+        .where(target.key == batch.c.case_id)
+        .values(values)
+        .returning(target.key.label("case_id"))
+        .cte("erased")
+    )
+    count = select(erased.c.case_id, literal(target.name), func.count()).group_by(erased.c.case_id)
+    counts = table("retention_batch_count", column("case_id"), column("target"), column("n"))
+    session.execute(insert(counts).from_select(["case_id", "target", "n"], count))
+
+
+def _erase_batch_pg(
+    session: Session,
+    rules: RetentionRules,
+    audit: AuditLog,
+    targets: list[RedactionTarget],
+    report: SweepReport,
+    after: str,
+    size: int,
+) -> tuple[list[DueCase], list[SweepItem]]:
+    now = utcnow()
+    for statement in _PG_BATCH_TABLES:
+        session.execute(text(statement))
+    rows = session.execute(
+        text(_PG_CHOOSE),
+        {"as_of": report.as_of, "revision": rules.revision, "after": after, "size": size},
+    ).all()
+    if not rows:
+        return [], []
+    # A fresh temporary table has no statistics; with them the joins below probe the
+    # tables' indexes for the batch instead of reading whole tables (linear, not quadratic).
+    session.execute(text("ANALYZE retention_batch"))
+    # RETURNING does not keep the ORDER BY: sort, the keyset continues after the last id.
+    batch = sorted((DueCase(*row) for row in rows), key=lambda case: case.case_id)
+    for target in targets:
+        _pg_overwrite(session, target)
+    params = {"now": now, "run": report.run_id}
+    session.execute(text(_PG_NEW_KEY_TOMBSTONES), params)
+    session.execute(text(_PG_SHRED), params)
+    session.execute(text(_PG_BATCH_TOMBSTONES), params)
+    session.execute(text(_PG_MARK_ERASED), params)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for case_id, name, n in session.execute(
+        text("SELECT case_id, target, n FROM retention_batch_count")
+    ):
+        counts[case_id][name] = int(n)
+    items = [_item(case, counts.get(case.case_id, {})) for case in batch]
+    # Last: the append holds the audit log's lock until this transaction commits.
+    audit.append_many(session=session, entries=_entries(items, report.run_id, now))
+    return batch, items
+
 
 def _erase_batch(
     session: Session,
@@ -332,7 +458,7 @@ def _erase_batch(
         .execution_options(synchronize_session=False)
     )
     # Last: the append holds the audit log's lock until this transaction commits.
-    audit.append_many(session=session, entries=[_entry(item, run_id, now) for item in items])
+    audit.append_many(session=session, entries=_entries(items, run_id, now))
     return items
 
 
@@ -426,6 +552,38 @@ def _shred_keys(session: Session, batch: list[DueCase], now: datetime) -> None:
         )
 
 
+def _entries(items: list[SweepItem], run_id: str, now: datetime) -> list[AuditEntry]:
+    """One ``retention-redaction`` entry per case. Validating a pydantic model per case was
+    a fifth of the sweep (about 100 µs each): one entry per (covenant, rule) is built and
+    validated in full, and the others are copies of it that differ only in the case id and
+    the attributes, values that come from the register (a uuid case id, an ISO date, the
+    validated rule) and were in that validated shape already. The batch shares one trace."""
+    templates: dict[tuple[str, str], AuditEntry] = {}
+    entries: list[AuditEntry] = []
+    for item in items:
+        template = templates.get((item.covenant_id, item.rule_id))
+        if template is None:
+            template = templates[(item.covenant_id, item.rule_id)] = _entry(item, run_id, now)
+            entries.append(template)
+            continue
+        entries.append(
+            template.model_copy(
+                update={"case_id": item.case_id, "attributes": _attributes(item, run_id)}
+            )
+        )
+    return entries
+
+
+def _attributes(item: SweepItem, run_id: str) -> dict[str, str | int | bool]:
+    return {
+        "rule": item.rule_id,
+        "due-on": item.due_on.isoformat(),
+        "run": run_id,
+        "key-scope": item.key_scope,
+        "values": sum(item.values.values()),
+    }
+
+
 def _entry(item: SweepItem, run_id: str, now: datetime) -> AuditEntry:
     return AuditEntry(
         activity=RETENTION_REDACTION,
@@ -436,13 +594,7 @@ def _entry(item: SweepItem, run_id: str, now: datetime) -> AuditEntry:
             covenant_id=item.covenant_id, clause_ids=(item.rule_id,), purpose="retention"
         ),
         case_id=item.case_id,
-        attributes={
-            "rule": item.rule_id,
-            "due-on": item.due_on.isoformat(),
-            "run": run_id,
-            "key-scope": item.key_scope,
-            "values": sum(item.values.values()),
-        },
+        attributes=_attributes(item, run_id),
     )
 
 
