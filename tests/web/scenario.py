@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
+from fastapi.testclient import TestClient
 
 Headers = Callable[..., dict[str, str]]
+# The page tests pass a TestClient, the browser test an httpx client to the live server.
+Client = httpx.Client | TestClient
 
 POLICE = "politie-midden-nederland"
 CAUSER_BSN = "111222333"
@@ -22,7 +25,7 @@ class SeededCase:
 
 
 def seed_utrecht_case(
-    client: httpx.Client,
+    client: Client,
     auth: Headers,
     *,
     district: str = "Noordoost",
@@ -61,7 +64,7 @@ def seed_utrecht_case(
     return SeededCase(case_id=case_id, reference=created.json()["reference"])
 
 
-def answer_police_reports(client: httpx.Client, auth: Headers, request_id: str) -> None:
+def answer_police_reports(client: Client, auth: Headers, request_id: str) -> None:
     """The police adapter answers the reports category of an open request."""
     answered = client.post(
         f"/v1/information-requests/{request_id}/answers",

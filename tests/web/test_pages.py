@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
+from gateway.web import case_pages
 from gateway.web.models import WebSession
+from gateway.web.texts import transition_description
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import CAUSER_BSN, seed_utrecht_case
 
@@ -200,6 +203,40 @@ class TestCasePages:
         response = browser.get(f"/zaken/{seeded.case_id}/overgang/{forbidden}")
         assert response.status_code == 422
 
+    def test_a_transition_without_a_dutch_description_shows_its_id(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        html = browser.get(f"/zaken/{seeded.case_id}").text
+        assert '<span class="bron">(take-on)</span>' in html
+        assert "Decide to take the case on" not in html  # the English description stays in the API
+        form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
+        assert '<p class="beschrijving">take-on</p>' in form
+
+    def test_a_transition_shows_the_workflows_dutch_description(
+        self,
+        browser: TestClient,
+        client: TestClient,
+        auth: Auth,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        original = case_pages._definition
+
+        def with_dutch(page: object, summary: object, transition_id: str) -> object:
+            found = original(page, summary, transition_id)  # type: ignore[arg-type]
+            return SimpleNamespace(
+                description_nl=f"Beschrijving van {transition_id}", requires=found.requires
+            )
+
+        monkeypatch.setattr(case_pages, "_definition", with_dutch)
+        seeded = seed_utrecht_case(client, auth)
+        sign_in(browser, "u-centraal", "casemanager")
+        html = browser.get(f"/zaken/{seeded.case_id}").text
+        assert '<span class="beschrijving">Beschrijving van take-on</span>' in html
+        form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
+        assert '<p class="beschrijving">Beschrijving van take-on</p>' in form
+
     def test_request_answer_shows_a_redacted_category_with_reason_and_clause(
         self, browser: TestClient, client: TestClient, auth: Auth
     ) -> None:
@@ -314,3 +351,15 @@ def test_stylesheets_are_served_from_the_gateway_itself(browser: TestClient) -> 
     assert response.headers["content-type"].startswith("text/css")
     assert browser.get("/statisch/print.css").status_code == 200
     assert browser.get("/statisch/../config.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("definition", "shown"),
+    [
+        (SimpleNamespace(description_nl="Zaak in behandeling nemen"), "Zaak in behandeling nemen"),
+        (SimpleNamespace(description_nl="  "), "take-on"),
+        (SimpleNamespace(description="Decide to take the case on"), "take-on"),
+    ],
+)
+def test_a_transition_is_described_in_dutch_or_by_its_id(definition: object, shown: str) -> None:
+    assert transition_description(definition, "take-on") == shown
