@@ -124,3 +124,50 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     screenshot("10-grafieken")
 
     assert csp_violations(driver) == []
+
+
+def test_organiser_plans_a_district_meeting_and_records_it(
+    chrome: Any,
+    live_gateway: LiveGateway,
+    api: httpx.Client,
+    screenshot: Callable[[str], Path],
+) -> None:
+    driver, url = chrome, live_gateway.url
+    seeded = seed_utrecht_case(
+        api, live_gateway.auth, district="Oost", house_number=20, causer_bsn=None
+    )
+    driver.delete_all_cookies()
+    sign_in(driver, url, "u-centraal|casemanager")
+    wait_for_url(driver, f"{url}/zaken")
+
+    driver.get(f"{url}/overleggen")
+    driver.find_element(By.ID, "plan-wijk").send_keys("Oost")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/overleggen'] button").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("melding=gepland"))
+    assert seeded.reference in driver.find_element(By.TAG_NAME, "ol").text
+
+    Select(driver.find_element(By.ID, "aanwezig-u-centraal")).select_by_value("aanwezig")
+    Select(driver.find_element(By.ID, "aanwezig-politie-midden-nederland")).select_by_value(
+        "afwezig"
+    )
+    driver.find_element(By.CSS_SELECTOR, "form[action$='/aanwezigheid'] button").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("melding=aanwezigheid"))
+
+    driver.find_element(By.ID, "notulen").send_keys("Situatie besproken; buurtbemiddeling.")
+    driver.find_element(By.CSS_SELECTOR, "form[action$='/notulen'] button").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("melding=notulen"))
+
+    Select(driver.find_element(By.ID, "actie-zaak")).select_by_value(seeded.case_id)
+    Select(driver.find_element(By.ID, "actie-eigenaar")).select_by_value("politie-midden-nederland")
+    driver.find_element(By.ID, "actie-omschrijving").send_keys("Huisbezoek afleggen")
+    # A date field takes the date typed in the browser's locale; the script sets the value
+    # as ISO, which is what the form submits whatever the locale.
+    driver.execute_script("document.getElementById('actie-uiterlijk').value = '2026-12-31'")
+    driver.find_element(By.CSS_SELECTOR, "form[action$='/acties'] button").click()
+    WebDriverWait(driver, 10).until(expected_conditions.url_contains("melding=actie"))
+    page = driver.page_source
+    assert "Afwezig met bericht" in page or "afwezig met bericht" in page
+    assert "Huisbezoek afleggen" not in page  # sealed, not echoed
+    assert driver.find_elements(By.CSS_SELECTOR, "form[action$='/afgerond'] button")
+    screenshot("11-casusoverleg")
+    assert csp_violations(driver) == []
