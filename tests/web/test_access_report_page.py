@@ -1,0 +1,53 @@
+"""The privacy officer's access report page finds the disclosures about a person."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import csrf_of, sign_in
+from tests.web.scenario import CAUSER_BSN, answer_police_reports, seed_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+EMPTY = "Over deze betrokkene zijn geen verwerkingen vastgelegd."
+
+
+def _disclose_police_reports(client: TestClient, auth: Auth, case_id: str) -> None:
+    def manager() -> dict[str, str]:  # tokens are single-use (jti)
+        return auth("u-centraal", "casemanager", user="cm-1")
+
+    request = client.post(
+        "/v1/information-requests",
+        json={"caseId": case_id, "purpose": "case-handling", "categories": ["police-reports"]},
+        headers=manager(),
+    )
+    assert request.status_code == 201, request.text
+    answer_police_reports(client, auth, request.json()["id"])
+    read = client.get(f"/v1/information-requests/{request.json()['id']}/answers", headers=manager())
+    assert read.status_code == 200, read.text
+
+
+def _report_page(browser: TestClient, number: str) -> str:
+    form = browser.get("/privacy/inzage")
+    response = browser.post(
+        "/privacy/inzage", data={"csrf_token": csrf_of(form.text), "nummer": number}
+    )
+    assert response.status_code == 200, response.text
+    assert number not in response.text
+    return response.text
+
+
+def test_access_report_page_lists_the_disclosure_about_the_causer(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    seeded = seed_utrecht_case(client, auth)
+    _disclose_police_reports(client, auth, seeded.case_id)
+    sign_in(browser, "u-centraal", "privacy-officer")
+
+    html = _report_page(browser, CAUSER_BSN)
+
+    assert EMPTY not in html
+    assert "U-5.3-meldingen" in html
+    assert "<td>" in html
+    assert EMPTY in _report_page(browser, "999999990")
