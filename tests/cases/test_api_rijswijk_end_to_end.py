@@ -55,7 +55,10 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
     moved = _move(client, corporation, case_id, "classify-complex")
     assert moved["leadPartnerId"] == "gemeente-rijswijk"
     assert moved["complexity"] == "complex"
-    mayor = lambda: auth(*MAYOR)  # noqa: E731 - a fresh single-use token per request
+
+    def mayor() -> dict[str, str]:
+        return auth(*MAYOR)  # a fresh single-use token per request
+
     _move(client, mayor(), case_id, "form-team")
     _move(
         client,
