@@ -168,7 +168,7 @@ def run_size(n: int, batch_size: int, key_dir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="10000,100000", help="Comma-separated sizes.")
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=5000)
     args = parser.parse_args()
     sizes = sorted(int(part) for part in args.rows.split(","))
     results: list[dict[str, Any]] = []

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -105,6 +106,8 @@ class SweepOptions:
     started_by: str = "system"
     sync_cases: bool = True
     collect_items: bool = True
+    #: Batches erased at the same time (PostgreSQL only; SQLite has one writer).
+    workers: int = 2
     lock_lease_seconds: float = 900.0
 
 
@@ -203,31 +206,11 @@ def _real_run(
         targets = discover_targets(session.connection())
     if progress is not None:
         progress(0, report.due)
-    last = ""
-    while True:
-        with transaction(factory) as session:
-            if session.get_bind().dialect.name == "postgresql":
-                batch, items = _erase_batch_pg(
-                    session, rules, audit, targets, report, last, options.batch_size
-                )
-            else:
-                batch = _next_batch(session, rules, report.as_of, last, options.batch_size)
-                items = _erase_batch(session, audit, targets, batch, report.run_id) if batch else []
-            if not batch:
-                break
-            if fault is not None:
-                fault(report.batches + 1)
-        report.batches += 1
-        report.redacted += len(batch)
-        if options.collect_items:
-            report.items.extend(items)
-        if keys is not None:
-            for case in batch:
-                keys.forget(scope=case.scope)
-        last = batch[-1].case_id
-        lock.renew()
-        if progress is not None:
-            progress(report.redacted, report.due)
+    workers = options.workers if factory.kw["bind"].dialect.name == "postgresql" else 1
+    _erase_all(
+        _Batches(factory, rules, audit, keys, targets, options, report, lock, progress, fault),
+        workers,
+    )
     with transaction(factory) as session:
         session.execute(
             update(RetentionRun)
@@ -235,6 +218,94 @@ def _real_run(
             .values(finished_at=utcnow(), redacted=report.redacted, status="finished")
         )
     log.info("retention sweep %s erased %s cases", report.run_id, report.redacted)
+
+
+@dataclass
+class _Batches:
+    """Hands out batches in keyset order and records the finished ones; shared by workers.
+
+    With several workers (PostgreSQL) one batch's Python work (audit entries) runs while
+    another's statements run on the server. A batch is chosen under ``choosing`` and starts
+    after the last chosen case, so no two batches overlap although neither has committed.
+    Each batch is still one transaction of whole cases: a crash in one leaves it untouched,
+    and a failure stops the others before they choose another batch."""
+
+    factory: sessionmaker[Session]
+    rules: RetentionRules
+    audit: AuditLog
+    keys: DataKeyStore | None
+    targets: list[RedactionTarget]
+    options: SweepOptions
+    report: SweepReport
+    lock: SweepLock
+    progress: Progress | None
+    fault: FaultHook | None
+    last: str = ""
+    chosen: int = 0
+    choosing: threading.Lock = field(default_factory=threading.Lock)
+    finishing: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def erase_next(self) -> bool:
+        """Erase one batch; False when nothing is left (or another worker failed)."""
+        size = self.options.batch_size
+        with transaction(self.factory) as session:
+            postgres = session.get_bind().dialect.name == "postgresql"
+            with self.choosing:
+                if self.stop.is_set():
+                    return False
+                if postgres:
+                    batch = _choose_pg(session, self.rules, self.report.as_of, self.last, size)
+                else:
+                    batch = _next_batch(session, self.rules, self.report.as_of, self.last, size)
+                if not batch:
+                    self.stop.set()
+                    return False
+                self.last = batch[-1].case_id
+                self.chosen += 1
+                number = self.chosen
+            if postgres:
+                items = _erase_chosen_pg(session, self.audit, self.targets, batch, self.report)
+            else:
+                items = _erase_batch(session, self.audit, self.targets, batch, self.report.run_id)
+            if self.fault is not None:
+                self.fault(number)
+        with self.finishing:
+            self.report.batches += 1
+            self.report.redacted += len(batch)
+            if self.options.collect_items:
+                self.report.items.extend(items)
+            if self.keys is not None:
+                for case in batch:
+                    self.keys.forget(scope=case.scope)
+            self.lock.renew()
+            if self.progress is not None:
+                self.progress(self.report.redacted, self.report.due)
+        return True
+
+
+def _erase_all(batches: _Batches, workers: int) -> None:
+    if workers <= 1:
+        while batches.erase_next():
+            pass
+        return
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            while batches.erase_next():
+                pass
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            batches.stop.set()
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, name=f"retention-{n}") for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
 
 
 # -- queries -----------------------------------------------------------------------------
@@ -385,29 +456,31 @@ def _pg_overwrite(session: Session, target: RedactionTarget) -> None:
     session.execute(insert(counts).from_select(["case_id", "target", "n"], count))
 
 
-def _erase_batch_pg(
-    session: Session,
-    rules: RetentionRules,
-    audit: AuditLog,
-    targets: list[RedactionTarget],
-    report: SweepReport,
-    after: str,
-    size: int,
-) -> tuple[list[DueCase], list[SweepItem]]:
-    now = utcnow()
+def _choose_pg(
+    session: Session, rules: RetentionRules, as_of: date, after: str, size: int
+) -> list[DueCase]:
+    """Put the next batch into this transaction's temporary table and return it."""
     for statement in _PG_BATCH_TABLES:
         session.execute(text(statement))
     rows = session.execute(
         text(_PG_CHOOSE),
-        {"as_of": report.as_of, "revision": rules.revision, "after": after, "size": size},
+        {"as_of": as_of, "revision": rules.revision, "after": after, "size": size},
     ).all()
-    if not rows:
-        return [], []
+    # RETURNING does not keep the ORDER BY: sort, the keyset continues after the last id.
+    return sorted((DueCase(*row) for row in rows), key=lambda case: case.case_id)
+
+
+def _erase_chosen_pg(
+    session: Session,
+    audit: AuditLog,
+    targets: list[RedactionTarget],
+    batch: list[DueCase],
+    report: SweepReport,
+) -> list[SweepItem]:
+    now = utcnow()
     # A fresh temporary table has no statistics; with them the joins below probe the
     # tables' indexes for the batch instead of reading whole tables (linear, not quadratic).
     session.execute(text("ANALYZE retention_batch"))
-    # RETURNING does not keep the ORDER BY: sort, the keyset continues after the last id.
-    batch = sorted((DueCase(*row) for row in rows), key=lambda case: case.case_id)
     for target in targets:
         _pg_overwrite(session, target)
     params = {"now": now, "run": report.run_id}
@@ -423,7 +496,7 @@ def _erase_batch_pg(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last: the append holds the audit log's lock until this transaction commits.
     audit.append_many(session=session, entries=_entries(items, report.run_id, now))
-    return batch, items
+    return items
 
 
 def _erase_batch(

@@ -33,6 +33,8 @@ class RetentionService:
     rules: RetentionRules
     batch_size: int
     job: RetentionJob | None = field(default=None)
+    #: Batches erased at the same time on PostgreSQL (see sweeper._Batches).
+    workers: int = 2
 
     def sweep(
         self,
@@ -55,7 +57,11 @@ class RetentionService:
             audit=audit if isinstance(audit, AuditLog) else None,
             keys=keys if isinstance(keys, DataKeyStore) else None,
             options=SweepOptions(
-                as_of=as_of, dry_run=dry_run, batch_size=self.batch_size, started_by=started_by
+                as_of=as_of,
+                dry_run=dry_run,
+                batch_size=self.batch_size,
+                started_by=started_by,
+                workers=self.workers,
             ),
             progress=progress,
             fault=fault,

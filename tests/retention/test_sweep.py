@@ -156,6 +156,7 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
     cases = [light_case(seed) for _ in range(7)]
     service = retention_service(context)
     service.batch_size = 2
+    service.workers = 1  # batches in order, so exactly two commit before the crash
 
     def crash_in_third_batch(batch: int) -> None:
         if batch == 3:
@@ -200,3 +201,52 @@ def test_scheduled_job_skips_quietly_when_another_replica_sweeps(
     light_case(seed)
     with SweepLock(context.engine).held():
         assert scheduled_sweep(context) is None
+
+
+def test_parallel_workers_erase_every_due_case_exactly_once(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    cases = [light_case(seed) for _ in range(9)]
+    service = retention_service(context)
+    service.batch_size, service.workers = 2, 3
+    report = service.sweep(context, as_of=DUE)
+    assert (report.redacted, report.batches) == (9, 5)
+    assert sorted(item.case_id for item in report.items) == sorted(c.case_id for c in cases)
+    with context.session_factory() as session:
+        for case in cases:
+            assert redaction_entries(session, case.case_id) == 1
+            assert session.get(RetentionTombstone, case.case_id) is not None
+    assert audit_verifies(context)
+
+
+def test_a_failing_worker_stops_the_others_and_leaves_whole_cases(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    cases = [light_case(seed) for _ in range(8)]
+    service = retention_service(context)
+    service.batch_size, service.workers = 2, 2
+
+    def crash_in_second_batch(batch: int) -> None:
+        if batch == 2:
+            raise InjectedCrash("disk full")
+
+    with pytest.raises(InjectedCrash):
+        service.sweep(context, as_of=DUE, fault=crash_in_second_batch)
+    with context.session_factory() as session:
+        erased = set(
+            session.scalars(
+                select(RetentionCase.case_id).where(RetentionCase.erased_at.is_not(None))
+            )
+        )
+        assert len(erased) < 8
+        for case in cases:
+            key = session.scalar(
+                select(DataKey.wrapped_key).where(DataKey.scope == case_scope(case.case_id))
+            )
+            assert (key is None) == (case.case_id in erased)
+            assert redaction_entries(session, case.case_id) == (1 if case.case_id in erased else 0)
+    assert service.sweep(context, as_of=DUE).redacted == 8 - len(erased)
+    with context.session_factory() as session:
+        for case in cases:
+            assert redaction_entries(session, case.case_id) == 1
+    assert audit_verifies(context)
