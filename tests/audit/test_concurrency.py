@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditLog
 from audit.export import db_checkpoints, db_entries, db_head_size
+from audit.log import seal
 from audit.models import AuditRecord
 from audit.verify import verify_log
+from gateway.db import transaction
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES, THREADS, APPENDS = 2, 20, 10
@@ -54,3 +56,43 @@ def test_two_processes_with_twenty_writers_each_leave_a_log_without_gaps(
     assert result.ok, result.problems
     assert result.verified_tree_size == total
     assert result.checkpoints >= 2
+
+
+@pytest.mark.slow
+def test_rolled_back_appends_from_two_processes_leave_no_gap_once_sealed(
+    database_url: str, factory: sessionmaker[Session], audit_log: AuditLog, key_dir: Path
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several writer processes need PostgreSQL")
+    rollback_every = 3
+    command = [
+        sys.executable, "-m", "tests.audit.concurrent_writer",
+        database_url, str(key_dir), str(THREADS), str(APPENDS), str(rollback_every),
+    ]  # fmt: skip
+    writers = [
+        subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(PROCESSES)
+    ]
+    while any(writer.poll() is None for writer in writers):
+        audit_log.sign_checkpoint(factory)
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
+        if writer.stderr:
+            writer.stderr.close()
+    with transaction(factory) as session:
+        size = seal(session, grace_seconds=0)
+    audit_log.sign_checkpoint(factory)
+    committed = PROCESSES * THREADS * (APPENDS - APPENDS // rollback_every)
+    with factory() as session:
+        activities = session.scalars(select(AuditRecord.activity).order_by(AuditRecord.index)).all()
+        indexes = session.scalars(select(AuditRecord.index).order_by(AuditRecord.index)).all()
+        checkpoints = db_checkpoints(session)
+        assert db_head_size(session) == size
+    assert list(indexes) == list(range(size))
+    assert activities.count("disclosure") == committed
+    assert activities.count("index-void") == size - committed
+    result = verify_log(
+        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
+    )
+    assert result.ok, result.problems
+    assert result.verified_tree_size == size
