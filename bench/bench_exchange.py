@@ -420,6 +420,9 @@ def main() -> None:
         print(json.dumps(load_generator(json.loads(args.load_generator))))
         return
 
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the finally blocks still stop
+    # the server and drop the database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load_before = os.getloadavg()
     run = orchestrate(args)
     results = run["results"]
