@@ -6,7 +6,7 @@ its dwelling's address (``dwelling.address_index``). The audit pseudonym is deri
 exchange's disclosures and denials) names the data subjects without decrypting anything, and
 the privacy officer's access report, given a BSN or address, finds the same pseudonym.
 Persons registered without a BSN have no index and so cannot be named (they are not in the
-access report; see docs/cases.md).
+access report; see docs/audit.md).
 """
 
 from __future__ import annotations
