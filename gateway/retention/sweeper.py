@@ -411,18 +411,23 @@ _PG_CHOOSE = """
     ORDER BY c.case_id
     LIMIT :size
     RETURNING case_id, covenant_id, scope, rule_id, due_on"""
-_PG_NEW_KEY_TOMBSTONES = """
+# Shred the batch's keys; a scope that never had a key gets a shredded tombstone key, so
+# nothing can be stored under it later. The tombstone insert only considers scopes the
+# UPDATE did not find: a NOT EXISTS against the whole key table was planned as a scan of
+# it, once per batch (quadratic in the table size); the unique index settles the rest.
+_PG_SHRED = """
+    WITH shredded AS (
+      UPDATE crypto_data_key k
+      SET wrapped_key = NULL, shredded_at = :now, shred_reason = 'retention rule ' || b.rule_id
+      FROM retention_batch b
+      WHERE k.scope = b.scope AND k.wrapped_key IS NOT NULL
+      RETURNING k.scope)
     INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, shredded_at, shred_reason,
       created_at)
     SELECT b.scope, 0, NULL, :now, 'retention rule ' || b.rule_id, :now
     FROM retention_batch b
-    WHERE NOT EXISTS (SELECT 1 FROM crypto_data_key k WHERE k.scope = b.scope)
+    WHERE NOT EXISTS (SELECT 1 FROM shredded s WHERE s.scope = b.scope)
     ON CONFLICT (scope) DO NOTHING"""
-_PG_SHRED = """
-    UPDATE crypto_data_key k
-    SET wrapped_key = NULL, shredded_at = :now, shred_reason = 'retention rule ' || b.rule_id
-    FROM retention_batch b
-    WHERE k.scope = b.scope AND k.wrapped_key IS NOT NULL"""
 _PG_BATCH_TOMBSTONES = """
     INSERT INTO retention_tombstone
       (case_id, covenant_id, rule_id, due_on, erased_at, run_id, removed)
@@ -484,7 +489,6 @@ def _erase_chosen_pg(
     for target in targets:
         _pg_overwrite(session, target)
     params = {"now": now, "run": report.run_id}
-    session.execute(text(_PG_NEW_KEY_TOMBSTONES), params)
     session.execute(text(_PG_SHRED), params)
     session.execute(text(_PG_BATCH_TOMBSTONES), params)
     session.execute(text(_PG_MARK_ERASED), params)
