@@ -11,11 +11,13 @@ Other domains use::
 from gateway.retention.errors import CaseErased, LegalHoldConflict, SweepAlreadyRunning
 from gateway.retention.service import (
     Erasure,
+    RetentionOverview,
     RetentionState,
     ensure_not_erased,
     erasure_of,
     record_fact,
     register_case,
+    retention_overview,
     retention_state,
 )
 
@@ -23,11 +25,13 @@ __all__ = [
     "CaseErased",
     "Erasure",
     "LegalHoldConflict",
+    "RetentionOverview",
     "RetentionState",
     "SweepAlreadyRunning",
     "ensure_not_erased",
     "erasure_of",
     "record_fact",
     "register_case",
+    "retention_overview",
     "retention_state",
 ]

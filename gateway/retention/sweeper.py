@@ -498,7 +498,7 @@ def _erase_chosen_pg(
     ):
         counts[case_id][name] = int(n)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
-    # Last: the append holds the audit log's lock until this transaction commits.
+    # Last, as every audited write: the entries commit with the erasure or not at all.
     audit.append_many(session=session, entries=_entries(items, report.run_id, now))
     return items
 
