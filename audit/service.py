@@ -127,12 +127,15 @@ class AuditLog:
 
         Raises :class:`~audit.errors.AuditUnavailable` when it cannot be written: let it
         propagate so the caller's transaction rolls back and nothing is disclosed.
-        Call it as the last step before the commit (it holds the log's lock until then).
+        On PostgreSQL it holds no lock (the index comes from a sequence, see
+        :mod:`audit.log`); on SQLite it takes the database write lock, as any write does.
         """
         return self.append_many(session=session, entries=[entry])[0]
 
     def append_many(self, *, session: Session, entries: Sequence[AuditEntry]) -> list[Receipt]:
-        """Record several entries at once (one lock, one insert): for batches and sweeps."""
+        """Record several entries at once (one reservation, one multi-row insert or COPY): for
+        batches and sweeps. For trusted bulk callers, ``template.model_copy(update=...)`` of a
+        validated entry is the cheap way to build many (see docs/audit.md)."""
         appended = append_entries(session, entries)
         if self.append_hook is not None:
             try:
