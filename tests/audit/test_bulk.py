@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
+from audit import AuditLog, AuditUnavailable
 from audit.entry import AuditEntry, canonical_json, entry_body
 from audit.export import db_checkpoints, db_entries, db_head_size
 from audit.log import fast_canonical_json
@@ -62,3 +62,29 @@ def test_a_template_copy_is_the_entry_validation_would_have_built() -> None:
     template = disclosure(0)
     copied = template.model_copy(update={"case_id": "case-7"})
     assert copied == AuditEntry.model_validate({**dict(template), "case_id": "case-7"})
+
+
+def test_a_rolled_back_bulk_append_leaves_no_entry(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    # 300 entries take the COPY path on PostgreSQL: it must run in the caller's transaction.
+    template = disclosure(0)
+    entries = [template.model_copy(update={"case_id": f"case-{n}"}) for n in range(300)]
+
+    def sweep_then_fail() -> None:
+        with transaction(factory) as session:
+            audit_log.append_many(session=session, entries=entries)
+            raise RuntimeError("the sweep failed after the audit write")
+
+    with pytest.raises(RuntimeError):
+        sweep_then_fail()
+    with factory() as session:
+        assert session.scalars(select(AuditRecord.index)).all() == []
+
+
+def test_a_naive_time_in_a_trusted_copy_is_refused(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    naive = disclosure(0).model_copy(update={"started_at": datetime(2026, 1, 2)})  # noqa: DTZ001
+    with pytest.raises((ValueError, AuditUnavailable)), transaction(factory) as session:
+        audit_log.append_many(session=session, entries=[naive] * 300)
