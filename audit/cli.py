@@ -86,7 +86,7 @@ def verify(
             )
         _report(result)
         return
-    from audit.export import db_checkpoints, db_entries, db_head_size
+    from audit.export import verify_database
     from audit.keys import load_public_key
     from audit.wiring import key_dir
 
@@ -96,17 +96,8 @@ def verify(
         except FileNotFoundError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
-        with factory() as session:
-            checkpoints = db_checkpoints(session)
-            size = db_head_size(session)
-        with progress_bar("Verifying log", size) as bar:
-            result = verify_log(
-                db_entries(factory, end=size),
-                checkpoints,
-                keys,
-                expected_size=size,
-                progress=bar.advance,
-            )
+        with progress_bar("Verifying log") as bar:
+            result = verify_database(factory, keys, sized=bar.set_total, progress=bar.advance)
     _report(result)
 
 

@@ -21,7 +21,7 @@ from audit.checkpoints import format_signed_at
 from audit.keys import public_key_from_text, public_key_id, public_key_text
 from audit.log import sealed_size
 from audit.models import AuditCheckpoint, AuditRecord
-from audit.verify import StoredCheckpoint, StoredEntry
+from audit.verify import StoredCheckpoint, StoredEntry, VerificationResult, verify_log
 from gateway.db import utcnow
 
 EXPORT_FORMAT = "ketenpoort-audit-export"
@@ -46,6 +46,33 @@ def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
 def db_head_size(session: Session) -> int:
     """The number of entries in the log (the committed prefix without holes)."""
     return sealed_size(session)
+
+
+def verify_database(
+    session_factory: sessionmaker[Session],
+    keys: list[Ed25519PublicKey],
+    *,
+    sized: Callable[[int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerificationResult:
+    """Verify the stored log against its signed checkpoints.
+
+    Checkpoints first, then the size, then the entries up to that size: an entry appended or a
+    checkpoint signed while this runs cannot look like a missing entry, and a deleted entry
+    under a checkpoint still shows. ``sized`` learns the size before the long part starts.
+    """
+    with session_factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    if sized is not None:
+        sized(size)
+    return verify_log(
+        db_entries(session_factory, end=size),
+        checkpoints,
+        keys,
+        expected_size=size,
+        progress=progress,
+    )
 
 
 def db_entries(

@@ -48,7 +48,11 @@ class PublicKeyView(ApiModel):
 class SubjectIdentifier(ApiModel):
     """A data subject's identifier, sent in a POST body only (never in a URL)."""
 
-    identifier_type: str = Field(default="bsn", max_length=50)
+    identifier_type: str = Field(
+        default="bsn",
+        pattern=r"^[a-z0-9][a-z0-9.\-_:]{0,49}$",
+        description="bsn or address (found through their blind index), or another slug.",
+    )
     identifier: str = Field(min_length=1, max_length=200)
 
 

@@ -60,6 +60,9 @@ class ProgressBar:
     def update(self, done: int, total: int) -> None:
         self._bar.update(self._task, completed=done, total=total)
 
+    def set_total(self, total: int) -> None:
+        self._bar.update(self._task, total=total)
+
     def advance(self, n: int) -> None:
         self._bar.advance(self._task, n)
 

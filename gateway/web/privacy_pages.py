@@ -43,16 +43,10 @@ def privacy_overview(page: PrivacyPage) -> Response:
 
 def _verify(page: PageState) -> Any:
     export = services.domain_module("audit.export", "Verificatie van het logboek")
-    verify = services.domain_module("audit.verify", "Verificatie van het logboek")
     keys = services.domain_module("audit.keys", "Verificatie van het logboek")
     wiring = services.domain_module("audit.wiring", "Verificatie van het logboek")
     public_key = keys.load_public_key(wiring.key_dir(page.context.settings))
-    return verify.verify_log(
-        export.db_entries(page.context.session_factory),
-        export.db_checkpoints(page.db),
-        [public_key],
-        expected_size=export.db_head_size(page.db),
-    )
+    return export.verify_database(page.context.session_factory, [public_key])
 
 
 @router.post("/privacy/verificatie")
