@@ -4,13 +4,12 @@ scheduled sweep (a stoppable background thread, like the audit checkpoint job)."
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from dataclasses import dataclass, field
 from datetime import date
 
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError, ServiceUnavailable
+from gateway.core.jobs import PeriodicJob
 from gateway.crypto import DataKeyStore
 from gateway.retention.rules import RetentionRules, load_rules
 from gateway.retention.sweeper import (
@@ -32,7 +31,7 @@ class RetentionService:
 
     rules: RetentionRules
     batch_size: int
-    job: RetentionJob | None = field(default=None)
+    job: PeriodicJob | None = field(default=None)
     #: Batches erased at the same time on PostgreSQL (see sweeper._Batches).
     workers: int = 2
 
@@ -80,41 +79,6 @@ def scheduled_sweep(context: GatewayContext) -> SweepReport | None:
         return None
 
 
-class RetentionJob:
-    """Runs :func:`scheduled_sweep` every ``interval`` seconds until stopped. Holds only a
-    weak reference to the context, so a discarded gateway lets the thread end."""
-
-    def __init__(self, context: GatewayContext, interval: float) -> None:
-        self._context = weakref.ref(context)
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="retention-sweep", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join(timeout=30)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            context = self._context()
-            if context is None:
-                return
-            try:
-                scheduled_sweep(context)
-            except Exception:  # noqa: BLE001 - a failed run is retried at the next tick
-                log.exception("retention sweep failed; retrying in %.0fs", self._interval)
-            finally:
-                del context
-
-
 def install(context: GatewayContext) -> None:
     """Register ``context.services["retention"]`` and the ``retention`` readiness check;
     start the scheduled sweep unless its interval is 0. Broken rules fail closed: the
@@ -136,7 +100,15 @@ def install(context: GatewayContext) -> None:
         f"no retention rules for {', '.join(missing)}" if missing else None
     )
     if settings.retention_sweep_interval_seconds > 0:
-        service.job = RetentionJob(context, settings.retention_sweep_interval_seconds)
+        service.job = PeriodicJob(
+            context,
+            interval=settings.retention_sweep_interval_seconds,
+            task=scheduled_sweep,
+            name="retention-sweep",
+            description="retention sweep",
+            log=log,
+            join_timeout=30,
+        )
         service.job.start()
 
 

@@ -1,0 +1,72 @@
+"""A periodic background job: one daemon thread that runs a task every ``interval``
+seconds until stopped (the audit checkpoint signing and the scheduled retention sweep)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gateway.context import GatewayContext
+
+JobTask = Callable[["GatewayContext"], object]
+
+
+class PeriodicJob:
+    """Runs ``task(context)`` every ``interval`` seconds in a daemon thread called ``name``
+    until stopped; ``description`` names the job in the log.
+
+    The thread holds only a weak reference to the context, so a discarded gateway (tests,
+    reloads) lets it end; :meth:`stop` ends it at once. The task gets the context per run
+    rather than closing over it, which would keep the gateway alive. A failed run is logged
+    with its traceback only (never the data it worked on) and retried at the next tick.
+    """
+
+    def __init__(
+        self,
+        context: GatewayContext,
+        *,
+        interval: float,
+        task: JobTask,
+        name: str,
+        description: str,
+        log: logging.Logger,
+        join_timeout: float = 10,
+    ) -> None:
+        self._context = weakref.ref(context)
+        self._interval = interval
+        self._task = task
+        self._description = description
+        self._log = log
+        self._join_timeout = join_timeout
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout=self._join_timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            context = self._context()
+            if context is None:
+                return
+            try:
+                self._task(context)
+            except Exception:  # noqa: BLE001 - a failed run is retried at the next tick
+                self._log.exception(
+                    "%s failed; retrying in %.0fs", self._description, self._interval
+                )
+            finally:
+                del context
