@@ -102,8 +102,16 @@ def _wait_ready(url: str, timeout: float, process: subprocess.Popen[bytes] | Non
 
 
 @contextmanager
-def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
-    """A gateway process on a free loopback port, in demo mode, signing checkpoints often."""
+def gateway_process(
+    data_dir: Path,
+    *,
+    log_path: Path,
+    database_url: str | None = None,
+    console: Console | None = None,
+) -> Iterator[str]:
+    """A gateway process on a free loopback port, in demo mode, signing checkpoints every
+    second; yields its URL once it is ready and stops it on exit (the demo and the e2e tests).
+    Without ``database_url`` it uses a fresh SQLite database in ``data_dir``."""
     port = _free_port()
     env = {
         **os.environ,
@@ -111,9 +119,12 @@ def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
         "KETENPOORT_DEMO_MODE": "true",
         "KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS": "1",
     }
-    # A fresh data directory means a fresh SQLite database, whatever the shell says.
-    env.pop("KETENPOORT_DATABASE_URL", None)
-    log = (data_dir / "gateway.log").open("wb")
+    if database_url is None:
+        # A fresh data directory means a fresh SQLite database, whatever the shell says.
+        env.pop("KETENPOORT_DATABASE_URL", None)
+    else:
+        env["KETENPOORT_DATABASE_URL"] = database_url
+    log = log_path.open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -133,9 +144,11 @@ def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        with console.status(f"Starting the gateway on {url} (data in {data_dir}) ..."):
+        if console is None:
             _wait_ready(url, 60, process)
-        console.print(f"[green]Gateway ready[/] at {url}/v1 (log: {data_dir / 'gateway.log'})")
+        else:
+            with console.status(f"Starting the gateway on {url} (data in {data_dir}) ..."):
+                _wait_ready(url, 60, process)
         yield url
     finally:
         process.terminate()
@@ -144,6 +157,15 @@ def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextmanager
+def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
+    """The demo's own gateway on a fresh SQLite database in ``data_dir``."""
+    log_path = data_dir / "gateway.log"
+    with gateway_process(data_dir, log_path=log_path, console=console) as url:
+        console.print(f"[green]Gateway ready[/] at {url}/v1 (log: {log_path})")
+        yield url
 
 
 # --- the scenarios ------------------------------------------------------------------------------
@@ -181,6 +203,13 @@ def _report(
 
 def _transition(gw: DemoGateway, who: Partner, case: str, name: str, **facts: Any) -> Any:
     return gw.call(who, "POST", f"/cases/{case}/transitions", {"transition": name, **facts})
+
+
+def _close(gw: DemoGateway, who: Partner, case: str, *, neighbours: str, partners: str) -> None:
+    """Close on the two legs: the neighbours' and the partners' judgement, no aftercare."""
+    result = {"neighboursJudgement": neighbours, "partnersJudgement": partners, "aftercare": "none"}
+    summary = _transition(gw, who, case, "close", result=result)
+    expect(summary["state"] == "closed", "the case is closed")
 
 
 def _ask(gw: DemoGateway, case: str, who: Partner, purpose: str, categories: list[str]) -> Any:
@@ -337,13 +366,7 @@ def utrecht() -> Scenario:
         _transition(gw, CM_U, s["case"], "adopt-plan", bothSidesHeard=True)
         _transition(gw, CM_U, s["case"], "record-evaluation")
         _transition(gw, CM_U, s["case"], "start-final-evaluation")
-        result = {
-            "neighboursJudgement": "improved",
-            "partnersJudgement": "resolved",
-            "aftercare": "none",
-        }
-        summary = _transition(gw, CM_U, s["case"], "close", result=result)
-        expect(summary["state"] == "closed", "the case is closed")
+        _close(gw, CM_U, s["case"], neighbours="improved", partners="resolved")
         return "Plan of approach adopted, evaluated, final evaluation, closed on two legs (U §7)."
 
     return Scenario(
@@ -432,13 +455,7 @@ def rijswijk() -> Scenario:
     def escalation(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_R, s["case"], "issue-warning")
         _transition(gw, CM_R, s["case"], "nuisance-stopped")
-        result = {
-            "neighboursJudgement": "resolved",
-            "partnersJudgement": "improved",
-            "aftercare": "none",
-        }
-        summary = _transition(gw, CM_R, s["case"], "close", result=result)
-        expect(summary["state"] == "closed", "the case is closed")
+        _close(gw, CM_R, s["case"], neighbours="resolved", partners="improved")
         return "Warning by the mayor (R Bijlage E), nuisance stopped, evaluated and closed."
 
     return Scenario(

@@ -61,6 +61,21 @@ def _require_case_worker(page: PageState) -> None:
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
 
 
+def _change_meeting(
+    page: PageState, change: str, meeting_id: str, notice: str, **arguments: Any
+) -> Response:
+    """Call ``change`` of gateway/cases/meetings.py as the page's principal, as the API does,
+    then show the meeting with the notice for what was done."""
+    getattr(_meetings(), change)(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        **arguments,
+    )
+    return redirect_to(f"/overleggen/{meeting_id}?melding={notice}")
+
+
 def _validated(model: Any, values: dict[str, Any], problem: str) -> Any:
     try:
         return model.model_validate(values)
@@ -171,14 +186,7 @@ async def record_attendance(request: Request, page: CsrfChecked, meeting_id: Mee
     body = _validated(
         _schemas().AttendanceIn, {"attendance": attendance}, "De aanwezigheid klopt niet."
     )
-    _meetings().record_attendance(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-        request=body,
-    )
-    return redirect_to(f"/overleggen/{meeting_id}?melding=aanwezigheid")
+    return _change_meeting(page, "record_attendance", meeting_id, "aanwezigheid", request=body)
 
 
 @router.post("/overleggen/{meeting_id}/notulen")
@@ -190,14 +198,7 @@ async def record_minutes(request: Request, page: CsrfChecked, meeting_id: Meetin
         {"text": _text(form, "notulen")},
         "Vul de notulen in (hoogstens 20.000 tekens).",
     )
-    _meetings().record_minutes(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-        request=body,
-    )
-    return redirect_to(f"/overleggen/{meeting_id}?melding=notulen")
+    return _change_meeting(page, "record_minutes", meeting_id, "notulen", request=body)
 
 
 @router.post("/overleggen/{meeting_id}/acties")
@@ -214,14 +215,7 @@ async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId)
         },
         "Vul een eigenaar, een omschrijving en een geldige datum in.",
     )
-    _meetings().add_action(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-        request=body,
-    )
-    return redirect_to(f"/overleggen/{meeting_id}?melding=actie")
+    return _change_meeting(page, "add_action", meeting_id, "actie", request=body)
 
 
 @router.post("/overleggen/{meeting_id}/acties/{action_id}/afgerond")
@@ -229,11 +223,4 @@ async def complete_action(
     page: CsrfChecked, meeting_id: MeetingId, action_id: MeetingId
 ) -> Response:
     _require_case_worker(page)
-    _meetings().complete_action(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-        action_id=action_id,
-    )
-    return redirect_to(f"/overleggen/{meeting_id}?melding=afgerond")
+    return _change_meeting(page, "complete_action", meeting_id, "afgerond", action_id=action_id)
