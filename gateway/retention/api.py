@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import audit_log
+from audit import AuditLog, audit_log
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_roles
 from gateway.auth.principal import Principal
+from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.retention import service
 from gateway.retention.errors import RetentionCaseNotFound
@@ -137,6 +138,16 @@ def post_retention_fact(
     )
 
 
+def _legal_hold_audit(
+    session: Session, context: GatewayContext, principal: Principal, case_id: str, *, verb: str
+) -> AuditLog:
+    """Who may set or lift a legal hold on this case; the audit log that records it."""
+    if principal.role not in HOLD_ROLES:
+        raise Forbidden(f"A legal hold is {verb} by a privacy officer or case manager.")
+    visible_retention_case(session, principal, case_id)
+    return audit_log(context)
+
+
 @router.post(
     "/cases/{case_id}/retention/legal-hold",
     response_model=LegalHoldOut,
@@ -150,10 +161,7 @@ def post_legal_hold(
     session: DbSession,
     context: Context,
 ) -> LegalHoldOut:
-    if principal.role not in HOLD_ROLES:
-        raise Forbidden("A legal hold is set by a privacy officer or case manager.")
-    visible_retention_case(session, principal, case_id)
-    log = audit_log(context)
+    log = _legal_hold_audit(session, context, principal, case_id, verb="set")
     hold = service.set_legal_hold(
         session=session,
         audit=log,
@@ -177,10 +185,7 @@ def lift_legal_hold(
     session: DbSession,
     context: Context,
 ) -> LegalHoldOut:
-    if principal.role not in HOLD_ROLES:
-        raise Forbidden("A legal hold is lifted by a privacy officer or case manager.")
-    visible_retention_case(session, principal, case_id)
-    log = audit_log(context)
+    log = _legal_hold_audit(session, context, principal, case_id, verb="lifted")
     hold = service.lift_legal_hold(
         session=session,
         audit=log,
