@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from audit import Receipt
@@ -16,7 +16,7 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange import service
 from gateway.exchange.deps import ExchangeDep
-from gateway.exchange.idempotency import idempotent
+from gateway.exchange.idempotency import Idempotent
 from gateway.exchange.schemas import (
     AnswerIn,
     AnswerReceipt,
@@ -34,49 +34,37 @@ DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64)]
 
 router = APIRouter(tags=["exchange"])
 
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        description="Any unique string per logical request (a UUID); a retry with the same "
-        "key and body returns the first response and creates nothing twice.",
-    ),
-]
-
 
 def _traceparent(request: Request) -> str | None:
     return request.headers.get("traceparent")
 
 
+#: The caller's W3C trace context (``traceparent`` header), carried into the audit entry.
+Traceparent = Annotated[str | None, Depends(_traceparent)]
+
+
 @router.post("/information-requests", status_code=201, summary="Ask partners for case data")
 def create_information_request(
     body: InformationRequestIn,
-    request: Request,
-    response: Response,
     principal: CurrentPrincipal,
     session: DbSession,
     exchange: ExchangeDep,
-    idempotency_key: IdempotencyKey = None,
+    traceparent: Traceparent,
+    idempotency: Idempotent,
 ) -> InformationRequestOut:
     """Decided at once: categories no clause allows come back denied with reasons."""
-    return idempotent(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
-        operation="create-information-request",
-        body=body,
-        response=response,
-        model=InformationRequestOut,
-        status_code=201,
-        produce=lambda: service.create_information_request(
+    return idempotency.run(
+        "create-information-request",
+        body,
+        InformationRequestOut,
+        lambda: service.create_information_request(
             session=session,
             exchange=exchange,
             principal=principal,
             request=body,
-            traceparent=_traceparent(request),
+            traceparent=traceparent,
         ),
+        status_code=201,
     )
 
 
@@ -96,29 +84,24 @@ def read_information_request(
 def answer_information_request(
     request_id: RequestId,
     body: AnswerIn,
-    request: Request,
-    response: Response,
     principal: CurrentPrincipal,
     session: DbSession,
     exchange: ExchangeDep,
-    idempotency_key: IdempotencyKey = None,
+    traceparent: Traceparent,
+    idempotency: Idempotent,
 ) -> AnswerReceipt:
     """Decided again: a category no longer allowed is withheld and its value not stored."""
-    return idempotent(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
-        operation=f"answer:{request_id}",
-        body=body,
-        response=response,
-        model=AnswerReceipt,
-        produce=lambda: service.answer_information_request(
+    return idempotency.run(
+        f"answer:{request_id}",
+        body,
+        AnswerReceipt,
+        lambda: service.answer_information_request(
             session=session,
             exchange=exchange,
             principal=principal,
             request_id=request_id,
             answer=body,
-            traceparent=_traceparent(request),
+            traceparent=traceparent,
         ),
     )
 
@@ -126,10 +109,10 @@ def answer_information_request(
 @router.get("/information-requests/{requestId}/answers", summary="Read the answers (requester)")
 def read_answers(
     request_id: RequestId,
-    request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
     exchange: ExchangeDep,
+    traceparent: Traceparent,
 ) -> DisclosureOut:
     """Each category disclosed or redacted with reason and clause; audited, with a receipt."""
     return service.disclose_answers(
@@ -137,7 +120,7 @@ def read_answers(
         exchange=exchange,
         principal=principal,
         request_id=request_id,
-        traceparent=_traceparent(request),
+        traceparent=traceparent,
     )
 
 
@@ -164,40 +147,35 @@ async def read_inbox(
 @router.post("/case-facts", status_code=201, summary="Add a fact to a case (case-team partner)")
 def push_case_fact(
     body: CaseFactIn,
-    request: Request,
-    response: Response,
     principal: CurrentPrincipal,
     session: DbSession,
     exchange: ExchangeDep,
-    idempotency_key: IdempotencyKey = None,
+    traceparent: Traceparent,
+    idempotency: Idempotent,
 ) -> CaseFactOut:
     """Stored encrypted under the case's key scope; only a category the partner holds."""
-    return idempotent(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
-        operation="push-case-fact",
-        body=body,
-        response=response,
-        model=CaseFactOut,
-        status_code=201,
-        produce=lambda: service.push_case_fact(
+    return idempotency.run(
+        "push-case-fact",
+        body,
+        CaseFactOut,
+        lambda: service.push_case_fact(
             session=session,
             exchange=exchange,
             principal=principal,
             fact=body,
-            traceparent=_traceparent(request),
+            traceparent=traceparent,
         ),
+        status_code=201,
     )
 
 
 @router.post("/case-facts/queries", summary="Read a case's stored facts (case-team member)")
 def query_case_facts(
     body: CaseFactQuery,
-    request: Request,
     principal: CurrentPrincipal,
     session: DbSession,
     exchange: ExchangeDep,
+    traceparent: Traceparent,
 ) -> DisclosureOut:
     """The same decision as a request: disclosed or redacted per category, audited."""
     return service.disclose_case_facts(
@@ -205,7 +183,7 @@ def query_case_facts(
         exchange=exchange,
         principal=principal,
         query=body,
-        traceparent=_traceparent(request),
+        traceparent=traceparent,
     )
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Annotated, TypeVar
 
-from fastapi import Response
+from fastapi import Depends, Header, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.auth.deps import CurrentPrincipal, DbSession
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Unprocessable
 from gateway.db import utcnow
@@ -27,6 +29,18 @@ from gateway.exchange.models import IdempotencyRecord
 M = TypeVar("M", bound=BaseModel)
 
 REPLAY_HEADER = "Idempotent-Replayed"
+
+# The header every idempotent POST declares (the exchange's and the cases domain's).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description="Any unique string per logical request (a UUID); a retry with the same "
+        "key and body returns the first response and creates nothing twice.",
+    ),
+]
 
 
 class IdempotencyKeyReused(Unprocessable):
@@ -98,3 +112,47 @@ def idempotent(
     record.response = result.model_dump(mode="json", by_alias=True)
     session.flush()
     return result
+
+
+@dataclass(frozen=True)
+class IdempotentPost:
+    """A POST that a retry with the same Idempotency-Key replays instead of repeating."""
+
+    session: Session
+    principal: Principal
+    key: str | None
+    response: Response
+
+    def run(
+        self,
+        operation: str,
+        body: BaseModel,
+        model: type[M],
+        produce: Callable[[], M],
+        *,
+        status_code: int = 200,
+    ) -> M:
+        return idempotent(
+            session=self.session,
+            principal=self.principal,
+            key=self.key,
+            operation=operation,
+            body=body,
+            response=self.response,
+            model=model,
+            produce=produce,
+            status_code=status_code,
+        )
+
+
+def idempotent_post(
+    session: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> IdempotentPost:
+    return IdempotentPost(session, principal, idempotency_key, response)
+
+
+#: The endpoint dependency: the request's session, caller, key and response in one.
+Idempotent = Annotated[IdempotentPost, Depends(idempotent_post)]
