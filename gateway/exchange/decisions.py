@@ -18,6 +18,7 @@ from audit.schemas import Receipt
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.subjects import case_data_subjects
+from gateway.db import utcnow
 from gateway.exchange.deps import Exchange
 from gateway.policy.covenant import Covenant
 from gateway.policy.errors import PolicyUnavailable
@@ -110,15 +111,17 @@ def answer_form(covenant: Covenant, category: str) -> str:
 
 @dataclass(frozen=True)
 class EntryFacts:
+    """What one exchange audit entry says; it ends when it is recorded, and its requester
+    is the caller."""
+
     activity: str
     outcome: Outcome
     started_at: datetime
-    ended_at: datetime
     view: CaseView
     purpose: str | None
     clauses: Iterable[str]
     decision: Decision | None
-    requester: Actor | None
+    caller: Principal
     recipient: Actor | None = None
     data_owners: Iterable[str] = ()
     disclosed: Iterable[str] = ()
@@ -139,7 +142,7 @@ def record(
         outcome=facts.outcome,
         trace=TraceContext.from_traceparent(traceparent),
         started_at=facts.started_at,
-        ended_at=facts.ended_at,
+        ended_at=utcnow(),
         processing=ProcessingActivity(
             covenant_id=facts.view.covenant.id,
             clause_ids=tuple(sorted(set(facts.clauses))),
@@ -149,7 +152,7 @@ def record(
         # The case's persons and dwelling, from their blind indexes (nothing is decrypted):
         # what the privacy officer's access report (GDPR art. 15) searches by.
         data_subjects=case_data_subjects(session, exchange.audit, facts.view.case.id),
-        requester=facts.requester,
+        requester=exchange.audit.actor(facts.caller),
         recipient=facts.recipient,
         data_owners=tuple(sorted(set(facts.data_owners))),
         disclosed=tuple(sorted(set(facts.disclosed))),
