@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.cases import changes, intake, meetings, overview, service
@@ -40,7 +40,7 @@ from gateway.cases.schemas import (
 from gateway.cases.wiring import SERVICE
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
-from gateway.exchange.idempotency import idempotent
+from gateway.exchange.idempotency import Idempotent
 
 router = APIRouter(tags=["cases"])
 
@@ -51,17 +51,6 @@ def get_runtime(context: Context) -> CaseRuntime:
 
 
 Runtime = Annotated[CaseRuntime, Depends(get_runtime)]
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        min_length=8,
-        max_length=200,
-        description="Any unique string per logical request (a UUID); a retry with the same "
-        "key and body returns the first response and creates nothing twice.",
-    ),
-]
 
 
 @router.post(
@@ -75,25 +64,18 @@ def post_report(
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> IntakeResult:
-    result = idempotent(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
-        operation="register-report",
-        body=body,
-        response=response,
-        model=IntakeResult,
+    result = idempotency.run(
+        "register-report",
+        body,
+        IntakeResult,
+        lambda: intake.register_report(session, runtime=runtime, principal=principal, request=body),
         status_code=status.HTTP_201_CREATED,
-        produce=lambda: intake.register_report(
-            session, runtime=runtime, principal=principal, request=body
-        ),
     )
     # The helper stores one status per operation; a replay answers as the first call did.
     if not result.created:
-        response.status_code = status.HTTP_200_OK
+        idempotency.response.status_code = status.HTTP_200_OK
     return result
 
 
@@ -211,22 +193,17 @@ def post_consent(
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
-    response: Response,
-    idempotency_key: IdempotencyKey = None,
+    idempotency: Idempotent,
 ) -> ConsentOut:
-    return idempotent(
-        session=session,
-        principal=principal,
-        key=idempotency_key,
+    return idempotency.run(
         # The case is in the path, not the body: it belongs to what the key stands for.
-        operation=f"record-consent:{case_id}",
-        body=body,
-        response=response,
-        model=ConsentOut,
-        status_code=status.HTTP_201_CREATED,
-        produce=lambda: changes.record_consent(
+        f"record-consent:{case_id}",
+        body,
+        ConsentOut,
+        lambda: changes.record_consent(
             session, runtime=runtime, case_id=case_id, principal=principal, request=body
         ),
+        status_code=status.HTTP_201_CREATED,
     )
 
 

@@ -41,6 +41,15 @@ def _require_open(runtime: CaseRuntime, case: CaseFile) -> None:
         raise CaseClosed("The case is closed; open a new case with a new report.")
 
 
+def _open_case_for_change(
+    session: Session, runtime: CaseRuntime, case_id: str, principal: Principal
+) -> CaseFile:
+    """The case, if visible to ``principal``, locked against concurrent changes and open."""
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    _require_open(runtime, case)
+    return case
+
+
 def _require_lead(case: CaseFile, principal: Principal, what: str) -> None:
     if principal.partner_id != case.lead_partner_id or principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted(f"Only the partner holding the lead (regie) {what}.")
@@ -108,12 +117,10 @@ def record_criteria(
             ("case_file", case.id, "acute_reason"),
             request.acute_override_reason,
         )
-    session.flush()
-    runtime.audit.record(
+    runtime.record_case_event(
         session,
+        case,
         activity="case-criteria",
-        covenant_id=case.covenant_id,
-        case_id=case.id,
         actor=principal,
         details={
             "criteriaHolding": sum(1 for c in request.criteria if c.holds),
@@ -135,8 +142,7 @@ def change_team(
 ) -> list[str]:
     """The lead decides who is involved: the need-to-know set the policy uses."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
-    _require_open(runtime, case)
+    case = _open_case_for_change(session, runtime, case_id, principal)
     _require_lead(case, principal, "changes the case team")
     if runtime.partner_kind(case.covenant_id, partner_id) is None:
         raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
@@ -151,11 +157,10 @@ def change_team(
             session.delete(member)
     session.flush()
     if changed:
-        runtime.audit.record(
+        runtime.record_case_event(
             session,
+            case,
             activity="case-team-change",
-            covenant_id=case.covenant_id,
-            case_id=case.id,
             actor=principal,
             details={"partner": partner_id, "added": add},
         )
@@ -174,8 +179,7 @@ def record_consent(
     """The corporation's permission (by the dwelling's corporation, U §5.1-5.2) or the OM's
     consent (registered by the police, with scope and expiry, U §5.3)."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
-    _require_open(runtime, case)
+    case = _open_case_for_change(session, runtime, case_id, principal)
     if principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted("A privacy officer does not record consents.")
     if request.kind == CORPORATION_PERMISSION:
@@ -201,12 +205,10 @@ def record_consent(
         recorded_by=principal.actor,
     )
     session.add(consent)
-    session.flush()
-    runtime.audit.record(
+    runtime.record_case_event(
         session,
+        case,
         activity=CONSENT_CHANGE,
-        covenant_id=case.covenant_id,
-        case_id=case.id,
         actor=principal,
         details={
             "consent": consent.id,
@@ -237,12 +239,10 @@ def withdraw_consent(
         raise NotPermitted("Only the partner that recorded a consent withdraws it.")
     if consent.withdrawn_at is None:
         consent.withdrawn_at = now
-        session.flush()
-        runtime.audit.record(
+        runtime.record_case_event(
             session,
+            case,
             activity=CONSENT_CHANGE,
-            covenant_id=case.covenant_id,
-            case_id=case.id,
             actor=principal,
             details={"consent": consent.id, "kind": consent.kind, "withdrawn": True},
         )
@@ -258,18 +258,15 @@ def set_investigation_status(
     running: bool,
 ) -> bool:
     """U §5.3: the police say whether an investigation runs (then antecedents need OM consent)."""
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
-    _require_open(runtime, case)
+    case = _open_case_for_change(session, runtime, case_id, principal)
     if principal.partner_kind != "police" or principal.role in NON_CASEWORK_ROLES:
         raise NotPermitted("Only the police record whether an investigation runs.")
     if case.investigation_running != running:
         case.investigation_running = running
-        session.flush()
-        runtime.audit.record(
+        runtime.record_case_event(
             session,
+            case,
             activity="case-investigation-status",
-            covenant_id=case.covenant_id,
-            case_id=case.id,
             actor=principal,
             details={"running": running},
         )

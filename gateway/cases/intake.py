@@ -276,11 +276,10 @@ def register_report(
         received_at=received_at,
         now=now,
     )
-    runtime.audit.record(
+    runtime.record_case_event(
         session,
+        case,
         activity="case-intake",
-        covenant_id=covenant_id,
-        case_id=case.id,
         actor=principal,
         details={
             "created": created,

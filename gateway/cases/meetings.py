@@ -89,6 +89,29 @@ def _today(runtime: CaseRuntime, covenant_id: str, now: datetime) -> date:
     return runtime.calendar(covenant_id).local_date(now)
 
 
+def _audited_meeting_out(
+    session: Session,
+    runtime: CaseRuntime,
+    meeting: CaseMeeting,
+    *,
+    activity: str,
+    principal: Principal,
+    now: datetime,
+) -> MeetingOut:
+    """Audit a change to ``meeting`` (it names no case: the agenda is the district's) in the
+    caller's transaction, then render the meeting."""
+    session.flush()
+    runtime.audit.record(
+        session,
+        activity=activity,
+        covenant_id=meeting.covenant_id,
+        case_id=None,
+        actor=principal,
+        details={"meeting": meeting.id, "district": meeting.district},
+    )
+    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+
+
 def plan_meeting(
     session: Session,
     *,
@@ -130,16 +153,9 @@ def plan_meeting(
                 state_at_agenda=case.state,
             )
         )
-    session.flush()
-    runtime.audit.record(
-        session,
-        activity="case-meeting-planned",
-        covenant_id=principal.covenant_id,
-        case_id=None,
-        actor=principal,
-        details={"meeting": meeting.id, "district": request.district},
+    return _audited_meeting_out(
+        session, runtime, meeting, activity="case-meeting-planned", principal=principal, now=now
     )
-    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
 
 
 def list_meetings(
@@ -218,16 +234,9 @@ def record_minutes(
         plaintext=request.text,
     )
     meeting.held_at = meeting.held_at or now
-    session.flush()
-    runtime.audit.record(
-        session,
-        activity="case-meeting-minutes",
-        covenant_id=meeting.covenant_id,
-        case_id=None,
-        actor=principal,
-        details={"meeting": meeting.id, "district": meeting.district},
+    return _audited_meeting_out(
+        session, runtime, meeting, activity="case-meeting-minutes", principal=principal, now=now
     )
-    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
 
 
 def add_action(

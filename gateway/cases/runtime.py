@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING
 
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import WorkflowDefinition
-from gateway.cases.seams import CaseAudit, Sealer
+from gateway.cases.seams import AuditValue, CaseAudit, Sealer
 from gateway.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gateway.auth.principal import Principal
+    from gateway.cases.models import CaseFile
     from gateway.policy.covenant import Covenant
 
 
@@ -45,3 +49,24 @@ class CaseRuntime:
         if covenant is None:
             return []
         return [p.id for p in covenant.partners if p.kind == kind]
+
+    def record_case_event(
+        self,
+        session: Session,
+        case: CaseFile,
+        *,
+        activity: str,
+        actor: Principal,
+        details: dict[str, AuditValue],
+    ) -> None:
+        """Audit a change to ``case`` in ``session``'s transaction: the pending change is
+        flushed first, so a change that cannot be written is never audited as made."""
+        session.flush()
+        self.audit.record(
+            session,
+            activity=activity,
+            covenant_id=case.covenant_id,
+            case_id=case.id,
+            actor=actor,
+            details=details,
+        )

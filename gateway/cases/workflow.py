@@ -334,11 +334,10 @@ def apply_transition(
         # Another partner moved the case between our read and our write (the version
         # column caught it); the client re-reads the case and decides again.
         raise CaseChanged("The case was changed by someone else; read it again.") from None
-    runtime.audit.record(
+    runtime.record_case_event(
         session,
+        case,
         activity=WORKFLOW_TRANSITION,
-        covenant_id=case.covenant_id,
-        case_id=case.id,
         actor=principal,
         details={
             "transition": transition.id,

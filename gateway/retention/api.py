@@ -7,7 +7,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import AuditLog, audit_log
@@ -53,16 +52,14 @@ def visible_retention_case(session: Session, principal: Principal, case_id: str)
         raise RetentionCaseNotFound(NOT_VISIBLE)
     if principal.role == "privacy-officer":
         return row
-    from gateway.cases.models import CaseFile, CaseTeamMember
+    from gateway.cases.access import visible_case
+    from gateway.cases.errors import CaseNotFound
 
-    lead = session.scalar(select(CaseFile.lead_partner_id).where(CaseFile.id == case_id))
-    member = session.scalar(
-        select(CaseTeamMember.partner_id).where(
-            CaseTeamMember.case_id == case_id, CaseTeamMember.partner_id == principal.partner_id
-        )
-    )
-    if principal.partner_id != lead and member is None:
-        raise RetentionCaseNotFound(NOT_VISIBLE)
+    # The cases domain owns the need-to-know rule (the lead and the team).
+    try:
+        visible_case(session, case_id=case_id, principal=principal)
+    except CaseNotFound:
+        raise RetentionCaseNotFound(NOT_VISIBLE) from None
     return row
 
 
