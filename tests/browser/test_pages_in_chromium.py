@@ -100,7 +100,11 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     sign_in(driver, url, "u-centraal|privacy-officer")
     wait_for_url(driver, f"{url}/privacy")
     driver.find_element(By.CSS_SELECTOR, "form[action='/privacy/verificatie'] button").click()
-    assert "Het logboek is intact" in driver.page_source
+    # Wait for the POST's page: reading page_source right after the click can still see the
+    # overview page on a busy machine.
+    wait_for_url(driver, f"{url}/privacy/verificatie")
+    outcome = driver.find_element(By.CSS_SELECTOR, "#kop-verificatie ~ p.melding").text
+    assert "Het logboek is intact" in outcome, outcome
     screenshot("07-privacy-overzicht")
 
     driver.get(f"{url}/privacy/inzage")
