@@ -108,6 +108,14 @@ class BlindIndex:
     def person(self, *, session: Session, name: str, date_of_birth: date) -> str:
         return self._mac(session, "person", normalise_person(name, date_of_birth))
 
+    def fingerprint(self, *, session: Session, purpose: str, data: bytes) -> str:
+        """A keyed digest of arbitrary bytes (e.g. a request body that holds a BSN), so that
+        equality can be checked later without storing a guessable plain hash. Its input space
+        is separate from the identifier indexes."""
+        key = self._store.system_key(session, BLIND_INDEX_SCOPE)
+        message = f"ketenpoort.fingerprint.v1|{purpose}|".encode() + data
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+
     def _mac(self, session: Session, kind: str, normalised: str) -> str:
         key = self._store.system_key(session, BLIND_INDEX_SCOPE)
         message = f"ketenpoort.blind-index.v1|{kind}|{normalised}".encode()

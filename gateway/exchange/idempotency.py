@@ -9,7 +9,6 @@ Stored responses never hold case data: only ids, states and receipts.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -20,13 +19,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.auth.deps import CurrentPrincipal, DbSession
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Unprocessable
+from gateway.crypto.wiring import crypto_services
 from gateway.db import utcnow
 from gateway.exchange.models import IdempotencyRecord
 
 M = TypeVar("M", bound=BaseModel)
+Fingerprint = Callable[[bytes], str]
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -53,10 +54,10 @@ class IdempotencyKeyInFlight(Conflict):
     title = "A request with this idempotency key is still being processed"
 
 
-def request_hash(operation: str, body: BaseModel) -> str:
-    digest = hashlib.sha256(operation.encode() + b"\0")
-    digest.update(body.model_dump_json(by_alias=True).encode())
-    return digest.hexdigest()
+def request_hash(operation: str, body: BaseModel, fingerprint: Fingerprint) -> str:
+    """A keyed digest of the request: bodies can hold a BSN or an address, so a plain hash
+    of them would be a guessable stand-in for personal data."""
+    return fingerprint(operation.encode() + b"\0" + body.model_dump_json(by_alias=True).encode())
 
 
 def idempotent(
@@ -69,12 +70,13 @@ def idempotent(
     response: Response,
     model: type[M],
     produce: Callable[[], M],
+    fingerprint: Fingerprint,
     status_code: int = 200,
 ) -> M:
     """Run ``produce`` once per (partner, key); replay its response for retries."""
     if key is None:
         return produce()
-    digest = request_hash(operation, body)
+    digest = request_hash(operation, body, fingerprint)
     existing = session.scalars(
         select(IdempotencyRecord).where(
             IdempotencyRecord.partner_id == principal.partner_id, IdempotencyRecord.key == key
@@ -122,6 +124,7 @@ class IdempotentPost:
     principal: Principal
     key: str | None
     response: Response
+    fingerprint: Fingerprint
 
     def run(
         self,
@@ -141,17 +144,24 @@ class IdempotentPost:
             response=self.response,
             model=model,
             produce=produce,
+            fingerprint=self.fingerprint,
             status_code=status_code,
         )
 
 
 def idempotent_post(
+    context: Context,
     session: DbSession,
     principal: CurrentPrincipal,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> IdempotentPost:
-    return IdempotentPost(session, principal, idempotency_key, response)
+    blind_index = crypto_services(context).blind_index
+
+    def fingerprint(data: bytes) -> str:
+        return blind_index.fingerprint(session=session, purpose="idempotency", data=data)
+
+    return IdempotentPost(session, principal, idempotency_key, response, fingerprint)
 
 
 #: The endpoint dependency: the request's session, caller, key and response in one.

@@ -499,3 +499,25 @@ class TestIdempotencyKeys:
         assert again.json()["caseId"] == case_id
         summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM)).json()
         assert summary["reportCount"] == 2
+
+
+def test_the_stored_request_digest_of_an_intake_is_keyed_not_a_plain_hash(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """An intake body holds a BSN and an address: its stored digest must not be a plain
+    SHA-256 that anyone could recompute from a guessed body."""
+    import hashlib
+
+    from gateway.cases.schemas import IntakeRequest
+
+    body = report_body()
+    headers = {**auth(*POLICE), "Idempotency-Key": "report-key-digest"}
+    assert client.post("/v1/reports", json=body, headers=headers).status_code == 201
+    with context.engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT operation, request_hash FROM idempotency_record")
+        ).one()
+    canonical = IntakeRequest.model_validate(body).model_dump_json(by_alias=True).encode()
+    plain = hashlib.sha256(stored.operation.encode() + b"\0" + canonical).hexdigest()
+    assert len(stored.request_hash) == 64
+    assert stored.request_hash != plain
