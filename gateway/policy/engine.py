@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -111,7 +112,7 @@ def to_decision(result: Any, engine: str, revision: str | None) -> Decision:
     )
 
 
-class _Engine:
+class _Engine(ABC):
     """Shared fail-closed ``decide``; subclasses implement ``_evaluate``."""
 
     name = "abstract"
@@ -124,8 +125,9 @@ class _Engine:
     def revision(self) -> str | None:
         return self._revision
 
+    @abstractmethod
     def _evaluate(self, document: dict[str, Any]) -> Any:
-        raise NotImplementedError
+        """The engine's decision document for one input."""
 
     def decide(self, policy_input: PolicyInput) -> Decision:
         revision = self._revision
@@ -179,8 +181,9 @@ class _PerThread(_Engine):
     def _next_generation(self) -> int:
         return self._loaded.generation + 1 if self._loaded is not None else 1
 
+    @abstractmethod
     def _build(self, loaded: _Loaded) -> Any:
-        raise NotImplementedError
+        """A new engine object for this thread, loaded with the bundle."""
 
     def _thread_engine(self) -> Any:
         loaded = self._loaded

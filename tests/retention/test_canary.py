@@ -3,6 +3,7 @@ remaining data key opens its old ciphertext."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import subprocess
@@ -34,7 +35,9 @@ def _database_bytes(context: GatewayContext) -> bytes:
         path = Path(str(url.database))
         return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
     if not Path(PG_DUMP).exists():
-        pytest.skip("pg_dump not installed")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but pg_dump is missing (scripts/system-deps.sh installs it)")
+        pytest.skip("pg_dump not installed: apt-get install postgresql-client to run this test")
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return subprocess.run(
         [PG_DUMP, "--no-owner", libpq], check=True, capture_output=True, timeout=120
