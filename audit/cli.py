@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
+from audit import reports
 from gateway.core.cli import DataDir, load_settings, open_database, progress_bar
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from pydantic import BaseModel
+    from sqlalchemy.orm import Session, sessionmaker
 
+    from audit.schemas import SubjectIdentifier
     from audit.verify import VerificationResult
+    from gateway.config import Settings
+    from gateway.policy.covenant import Covenant
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -143,3 +155,424 @@ def public_key_command(data_dir: DataDir = None) -> None:
     signer = load_or_create_signer(key_dir(load_settings(data_dir)))
     typer.echo(public_key_text(signer.public_key))
     typer.echo(f"key id (SHA-256): {signer.key_id}", err=True)
+
+
+# -- privacy officers' reports -------------------------------------------------------------
+#
+# The same service functions as the API (audit.reports), for one covenant named with
+# --covenant. A data subject's identifier is never an argument (it would stay in the shell
+# history and show in `ps`): it is read from stdin, or asked for without echo on a terminal.
+
+Format = Literal["json", "jsonl", "csv"]
+CovenantOption = Annotated[
+    str | None,
+    typer.Option(
+        "--covenant",
+        help="The covenant whose log to read (required when the gateway loads several).",
+    ),
+]
+FormatOption = Annotated[str, typer.Option("--format", help="json, jsonl (JSON Lines) or csv.")]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to FILE (created 0600) instead of stdout."),
+]
+FromOption = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help="From this time (ISO 8601; a date or a time without offset is UTC)."
+    ),
+]
+UntilOption = Annotated[
+    str | None, typer.Option("--until", help="Before this time (ISO 8601, as --from).")
+]
+IdentifierTypeOption = Annotated[
+    str,
+    typer.Option(
+        "--identifier-type",
+        help="bsn (default) or address (found through the blind index), or another type. "
+        "The identifier itself is read from stdin, or asked for without echo.",
+    ),
+]
+
+_FORMATS = ("json", "jsonl", "csv")
+
+
+class _Failure(Exception):
+    """A user-facing error: printed as ``error: ...`` with exit code 2, no traceback."""
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(2)
+
+
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """Turn the known failures into one clear line on stderr and exit code 2."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.core.errors import GatewayError
+
+    try:
+        yield
+    except _Failure as exc:
+        raise _fail(str(exc)) from None
+    except GatewayError as exc:  # details never hold personal data (see GatewayError)
+        raise _fail(exc.detail or exc.title) from None
+    except ValidationError as exc:
+        raise _fail(_validation_message(exc)) from None
+    except SQLAlchemyError as exc:
+        raise _fail(f"the database refused the query ({type(exc).__name__})") from None
+
+
+def _validation_message(exc: Any) -> str:
+    """Pydantic's messages without the input values (an identifier must not be echoed)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error.get("loc", ())) or "value"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def _format(value: str) -> Format:
+    if value not in _FORMATS:
+        raise _Failure(f"--format is one of {', '.join(_FORMATS)}, not {value!r}")
+    return cast(Format, value)
+
+
+def _moment(option: str, value: str | None) -> str | None:
+    """ISO 8601 as given, with UTC assumed when it carries no offset."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise _Failure(f"{option} is an ISO 8601 date or time, e.g. 2026-01-01") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.isoformat()
+
+
+def read_identifier(identifier_type: str, *, stdin: IO[str] | None = None) -> str:
+    """The data subject's identifier from stdin (first line), or asked for without echo when
+    stdin is a terminal; checked (a BSN must pass the 11-check) before anything is looked up.
+    The value never reaches an error message."""
+    import getpass
+
+    source = stdin if stdin is not None else sys.stdin
+    if source.isatty():
+        value = getpass.getpass(f"{identifier_type} of the data subject (not shown): ")
+    else:
+        value = source.readline()
+    value = value.strip()
+    if not value:
+        raise _Failure(
+            "no identifier given: pipe it on stdin (e.g. from a file) or type it at the prompt; "
+            "it is never taken as an argument"
+        )
+    if identifier_type == "bsn":
+        from gateway.crypto.blind_index import normalise_bsn
+
+        normalise_bsn(value)  # InvalidIdentifier: "A BSN has 9 digits and passes the 11-check."
+    return value
+
+
+class _Officer:
+    """What a report command works with: a session on the deployment's database, the
+    covenant, and the pseudonym of an identifier computed exactly as the API computes it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        factory: sessionmaker[Session],
+        session: Session,
+        covenant: Covenant,
+        closing: ExitStack,
+    ) -> None:
+        self.settings = settings
+        self.factory = factory
+        self.session = session
+        self.covenant = covenant
+        self._closing = closing
+
+    def pseudonym(self, subject: SubjectIdentifier) -> str:
+        """Opened read-only: a missing key is an error here, never a reason to create one (a
+        wrong --data-dir would otherwise find nothing and say so)."""
+        from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
+        from audit.service import INDEXED_TYPES, AuditLog, BlindIndexSubjects
+        from audit.wiring import key_dir
+        from gateway.crypto.runtime import build_crypto_services
+
+        keys = key_dir(self.settings)
+        for name in (SIGNING_KEY_FILE, PSEUDONYM_KEY_FILE):
+            if not (keys / name).exists():
+                raise _Failure(f"no audit keys in {keys} ({name} missing); is --data-dir right?")
+        log = AuditLog.from_key_dir(keys)
+        if subject.identifier_type in INDEXED_TYPES:
+            services = build_crypto_services(self.settings)
+            self._closing.callback(services.close)
+            if not services.provider.versions():
+                raise _Failure(
+                    "no key-encryption key found, so the identifier cannot be looked up; "
+                    "is --data-dir right?"
+                )
+            log.subject_indexer = BlindIndexSubjects(services.blind_index, self.factory)
+        return log.data_subject(
+            identifier_type=subject.identifier_type,
+            identifier=subject.identifier,
+            session=self.session,
+        ).pseudonym
+
+
+@contextmanager
+def _officer(data_dir: Path | None, covenant: str | None) -> Iterator[_Officer]:
+    from gateway.policy.covenant import load_covenants
+
+    with open_database(data_dir) as (settings, factory), ExitStack() as closing:
+        chosen = _choose_covenant(load_covenants(settings.covenant_dir), covenant)
+        with factory() as session:
+            yield _Officer(settings, factory, session, chosen, closing)
+
+
+def _choose_covenant(covenants: dict[str, Covenant], wanted: str | None) -> Covenant:
+    if wanted is None:
+        if len(covenants) == 1:
+            return next(iter(covenants.values()))
+        raise _Failure(f"name the covenant with --covenant ({', '.join(sorted(covenants))})")
+    found = covenants.get(wanted)
+    if found is None:
+        raise _Failure(f"unknown covenant {wanted!r} (loaded: {', '.join(sorted(covenants))})")
+    return found
+
+
+def _subject(identifier_type: str) -> SubjectIdentifier:
+    """The identifier read as :func:`read_identifier` does, validated as the API's body."""
+    from audit.schemas import SubjectIdentifier
+
+    SubjectIdentifier(identifier_type=identifier_type, identifier="x")  # the type, first
+    return SubjectIdentifier(
+        identifier_type=identifier_type, identifier=read_identifier(identifier_type)
+    )
+
+
+@contextmanager
+def _output(path: Path | None) -> Iterator[IO[str]]:
+    """stdout, or FILE created with mode 0600 (reports are personal data about processing)."""
+    if path is None:
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise _Failure(f"cannot write {path}: {exc.strerror}") from None
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+        yield out
+
+
+def _emit(
+    output: Path | None,
+    output_format: Format,
+    document: Callable[[], Any],
+    rows: Iterable[dict[str, Any]],
+    csv_lines: Callable[[Iterable[dict[str, Any]]], Iterable[str]],
+    what: str,
+) -> None:
+    """``json``: the whole ``document()``; ``jsonl``: one row per line; ``csv``: a header and
+    one line per row. With --output, a count goes to stderr."""
+    counted = _Counter(rows)
+    with _output(output) as out:
+        if output_format == "json":
+            out.write(json.dumps(document(), ensure_ascii=False, indent=2, sort_keys=True))
+            out.write("\n")
+            if output is not None:
+                typer.echo(f"Wrote {what} to {output}", err=True)
+            return
+        chunks = reports.as_jsonl(counted) if output_format == "jsonl" else csv_lines(counted)
+        out.writelines(chunks)
+    if output is not None:
+        typer.echo(f"Wrote {counted.count} {what} to {output}", err=True)
+
+
+class _Counter:
+    """Counts the rows passing through to the writer."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+def _dumped(models: Iterable[BaseModel]) -> list[dict[str, Any]]:
+    return [model.model_dump(mode="json", by_alias=True) for model in models]
+
+
+def _table(columns: Sequence[str]) -> Callable[[Iterable[dict[str, Any]]], Iterable[str]]:
+    return lambda rows: reports.as_table_csv(rows, columns)
+
+
+@app.command("search")
+def search(
+    covenant: CovenantOption = None,
+    case_id: Annotated[str | None, typer.Option("--case", help="Case id.")] = None,
+    subject_type: Annotated[
+        str | None,
+        typer.Option(
+            "--subject",
+            help="Only entries about one data subject with an identifier of this type (bsn, "
+            "address, ...); the identifier is read from stdin, or asked for without echo.",
+        ),
+    ] = None,
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Requesting or receiving partner id.")
+    ] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Purpose id.")] = None,
+    clause: Annotated[str | None, typer.Option("--clause", help="Covenant clause id.")] = None,
+    activity: Annotated[
+        str | None, typer.Option("--activity", help="e.g. disclosure, denial, case-intake.")
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome", help="disclosed, partially-disclosed, denied, recorded or failed."
+        ),
+    ] = None,
+    since: FromOption = None,
+    until: UntilOption = None,
+    output_format: FormatOption = "json",
+    output: OutputOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Entries of a covenant by case, data subject, partner, purpose, clause, period, outcome
+    (as POST /v1/audit/entries/search and /entries/export)."""
+    from audit.schemas import EntrySearch
+
+    with _reporting():
+        chosen = _format(output_format)
+        filters = EntrySearch.model_validate(
+            {
+                "caseId": case_id,
+                "partnerId": partner,
+                "purpose": purpose,
+                "clauseId": clause,
+                "activity": activity,
+                "outcome": outcome,
+                "from": _moment("--from", since),
+                "until": _moment("--until", until),
+            }
+        )
+        subject = _subject(subject_type) if subject_type is not None else None
+        with _officer(data_dir, covenant) as officer:
+            entries = reports.iter_entries(
+                officer.session,
+                covenant_id=officer.covenant.id,
+                search=filters,
+                subject_pseudonym=officer.pseudonym(subject) if subject else None,
+            )
+            _emit(output, chosen, lambda: list(entries), entries, reports.as_csv, "entries")
+
+
+@app.command("access-report")
+def access_report(
+    covenant: CovenantOption = None,
+    identifier_type: IdentifierTypeOption = "bsn",
+    output_format: FormatOption = "json",
+    output: OutputOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """GDPR art. 15: every recorded processing about one person (identifier from stdin)."""
+    from audit.schemas import AccessReportLine
+
+    with _reporting():
+        chosen = _format(output_format)
+        subject = _subject(identifier_type)
+        with _officer(data_dir, covenant) as officer:
+            report = reports.access_report(
+                officer.session,
+                covenant_id=officer.covenant.id,
+                subject_pseudonym=officer.pseudonym(subject),
+                identifier_type=subject.identifier_type,
+            )
+        columns = [field.alias or name for name, field in AccessReportLine.model_fields.items()]
+        _emit(
+            output,
+            chosen,
+            lambda: report.model_dump(mode="json", by_alias=True),
+            _dumped(report.lines),
+            _table(columns),
+            "lines",
+        )
+
+
+@app.command("register")
+def register(
+    covenant: CovenantOption = None,
+    output_format: FormatOption = "json",
+    output: OutputOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """GDPR art. 30: the covenant's processing activities, generated from its file (jsonl and
+    csv hold the activities; json the whole register with partners and retention)."""
+    from audit.schemas import ProcessingActivityView
+    from gateway.policy.covenant import load_covenants
+
+    with _reporting():
+        chosen = _format(output_format)
+        settings = load_settings(data_dir)
+        found = _choose_covenant(load_covenants(settings.covenant_dir), covenant)
+        result = reports.processing_register(found)
+        columns = [
+            field.alias or name for name, field in ProcessingActivityView.model_fields.items()
+        ]
+        _emit(
+            output,
+            chosen,
+            lambda: result.model_dump(mode="json", by_alias=True),
+            _dumped(result.activities),
+            _table(columns),
+            "activities",
+        )
+
+
+@app.command("activity")
+def activity_report(
+    covenant: CovenantOption = None,
+    period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
+    since: FromOption = None,
+    until: UntilOption = None,
+    output_format: FormatOption = "json",
+    output: OutputOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Requests and denials per partner and period, unusual periods flagged (as GET
+    /v1/audit/partner-activity)."""
+    from audit.schemas import PartnerActivity
+
+    with _reporting():
+        chosen = _format(output_format)
+        if period not in ("day", "week", "month"):
+            raise _Failure(f"--period is day, week or month, not {period!r}")
+        start = _moment("--from", since)
+        end = _moment("--until", until)
+        with _officer(data_dir, covenant) as officer:
+            result = reports.partner_activity(
+                officer.session,
+                covenant_id=officer.covenant.id,
+                period=cast(reports.Period, period),
+                since=datetime.fromisoformat(start) if start else None,
+                until=datetime.fromisoformat(end) if end else None,
+            )
+        columns = [field.alias or name for name, field in PartnerActivity.model_fields.items()]
+        _emit(
+            output,
+            chosen,
+            lambda: result.model_dump(mode="json", by_alias=True),
+            _dumped(result.rows),
+            _table(columns),
+            "rows",
+        )

@@ -324,3 +324,21 @@ def _activity_row(
         unusual=bool(reasons),
         reason="; ".join(reasons) or None,
     )
+
+
+def as_table_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iterator[str]:
+    """Report rows (model dumps) as CSV with ``columns``; lists joined with ';'."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                column: ";".join(map(str, value)) if isinstance(value, list) else value
+                for column, value in ((c, row.get(c)) for c in columns)
+            }
+        )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,228 @@
+"""``ketenpoort audit search | access-report | register | activity``: the privacy officer's
+reports on the command line, computed by the same functions as the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
+
+from audit import Actor, audit_log
+from audit.cli import read_identifier
+from gateway.cli import app
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.db import transaction
+
+from .builders import disclosure
+
+Auth = Callable[..., dict[str, str]]
+COVENANT = "utrecht-extreme-woonoverlast"
+BSN = "123456782"
+OTHER_BSN = "999999990"
+
+
+def _record(context: GatewayContext, count: int, bsn: str = BSN, **overrides: object) -> None:
+    log = audit_log(context)
+    with transaction(context.session_factory) as session:
+        subject = log.data_subject(identifier_type="bsn", identifier=bsn, session=session)
+        for number in range(count):
+            entry = disclosure(number, data_subject=subject, **overrides)
+            log.append(session=session, entry=entry)
+
+
+def _cli(settings: Settings, *args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["audit", *args, "--data-dir", str(settings.data_dir)],
+        input=stdin,
+        env={"KETENPOORT_DATABASE_URL": settings.resolved_database_url},
+    )
+
+
+class TestAccessReport:
+    def test_lists_every_processing_about_the_person_read_from_stdin(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        _record(context, 2)
+        _record(context, 1, bsn=OTHER_BSN)
+
+        result = _cli(settings, "access-report", "--covenant", COVENANT, stdin=f"{BSN}\n")
+
+        assert result.exit_code == 0, result.output
+        assert BSN not in result.stdout
+        report = json.loads(result.stdout)
+        assert report["covenantId"] == COVENANT
+        assert report["identifierType"] == "bsn"
+        assert [line["index"] for line in report["lines"]] == [0, 1]
+        assert report["lines"][0]["clauseIds"] == ["U-5.3-geweld"]
+        assert report["lines"][0]["categoriesRedacted"] == ["antecedenten"]
+        # Written as people write it, the same person.
+        spaced = _cli(settings, "access-report", "--covenant", COVENANT, stdin="1234 56 782\n")
+        assert json.loads(spaced.stdout)["lines"] == report["lines"]
+
+    def test_gives_the_same_lines_as_the_api(
+        self, context: GatewayContext, settings: Settings, client: TestClient, auth: Auth
+    ) -> None:
+        _record(context, 3)
+        api = client.post(
+            "/v1/audit/access-report",
+            json={"identifierType": "bsn", "identifier": BSN},
+            headers=auth("u-centraal", "privacy-officer"),
+        ).json()
+        cli = json.loads(_cli(settings, "access-report", "--covenant", COVENANT, stdin=BSN).stdout)
+        assert cli["lines"] == api["lines"]
+        assert len(cli["lines"]) == 3
+
+    def test_csv_has_one_row_per_line(self, context: GatewayContext, settings: Settings) -> None:
+        _record(context, 2)
+        result = _cli(
+            settings, "access-report", "--covenant", COVENANT, "--format", "csv", stdin=BSN
+        )
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [row["index"] for row in rows] == ["0", "1"]
+        assert rows[0]["recipient"] == "u-centraal"
+        assert rows[0]["categoriesDisclosed"] == "geweldsincidenten"
+
+    def test_an_invalid_bsn_is_refused_without_echoing_it(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        _record(context, 1)
+        result = _cli(settings, "access-report", "--covenant", COVENANT, stdin="123456789\n")
+        assert result.exit_code == 2
+        assert "11-check" in result.output
+        assert "123456789" not in result.output
+        assert "Traceback" not in result.output
+
+    def test_without_an_identifier_on_stdin_it_fails(self, settings: Settings) -> None:
+        result = _cli(settings, "access-report", "--covenant", COVENANT, stdin="")
+        assert result.exit_code == 2
+        assert "no identifier given" in result.output
+
+    def test_the_identifier_is_never_an_argument(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        result = _cli(settings, "access-report", "--covenant", COVENANT, BSN, stdin="")
+        assert result.exit_code == 2
+        assert "lines" not in result.stdout
+
+    def test_a_wrong_data_dir_is_an_error_not_an_empty_report(
+        self, settings: Settings, tmp_path: Path
+    ) -> None:
+        result = CliRunner().invoke(
+            app,
+            ["audit", "access-report", "--covenant", COVENANT, "--data-dir", str(tmp_path / "x")],
+            input=BSN,
+            env={"KETENPOORT_DATABASE_URL": settings.resolved_database_url},
+        )
+        assert result.exit_code == 2
+        assert "is --data-dir right?" in result.output
+        assert not (tmp_path / "x" / "audit" / "pseudonym-key").exists()
+
+
+class TestSearch:
+    def test_filters_by_subject_clause_partner_and_outcome(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        _record(context, 2)
+        _record(context, 2, outcome="denied", requester=Actor(partner_id="mitros"))
+        _record(context, 1, bsn=OTHER_BSN)
+
+        def indexes(*args: str, stdin: str | None = None) -> list[int]:
+            result = _cli(settings, "search", "--covenant", COVENANT, *args, stdin=stdin)
+            assert result.exit_code == 0, result.output
+            return [entry["index"] for entry in json.loads(result.stdout)]
+
+        assert indexes() == [0, 1, 2, 3, 4]
+        assert indexes("--subject", "bsn", stdin=BSN) == [0, 1, 2, 3]
+        assert indexes("--outcome", "denied") == [2, 3]
+        assert indexes("--partner", "mitros") == [2, 3]
+        assert indexes("--clause", "U-5.3-geweld", "--case", "case-1") == [1, 3]
+        assert indexes("--clause", "U-9-elders") == []
+        assert indexes("--from", "2026-03-02T09:31:00Z", "--until", "2026-03-02T09:32") == [1, 3]
+
+    def test_writes_json_lines_and_csv_to_a_private_file(
+        self, context: GatewayContext, settings: Settings, tmp_path: Path
+    ) -> None:
+        _record(context, 3)
+        target = tmp_path / "out.jsonl"
+        result = _cli(
+            settings, "search", "--covenant", COVENANT, "--format", "jsonl", "-o", str(target)
+        )
+        assert result.exit_code == 0, result.output
+        assert "Wrote 3 entries" in result.stderr
+        lines = target.read_text().splitlines()
+        assert [json.loads(line)["index"] for line in lines] == [0, 1, 2]
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+        table = _cli(settings, "search", "--covenant", COVENANT, "--format", "csv")
+        rows = list(csv.DictReader(io.StringIO(table.stdout)))
+        assert [row["index"] for row in rows] == ["0", "1", "2"]
+        assert rows[0]["clauseIds"] == "U-5.3-geweld"
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--format", "xml"], "--format is one of"),
+            (["--outcome", "maybe"], "outcome"),
+            (["--from", "yesterday"], "--from is an ISO 8601"),
+            (["--covenant", "nowhere"], "unknown covenant"),
+        ],
+    )
+    def test_bad_options_are_clear_errors(
+        self, settings: Settings, args: list[str], message: str
+    ) -> None:
+        result = _cli(settings, "search", *(["--covenant", COVENANT] + args))
+        assert result.exit_code == 2
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_register_lists_every_clause_of_the_covenant_file(
+    context: GatewayContext, settings: Settings
+) -> None:
+    covenant = context.covenants[COVENANT]
+    document = json.loads(_cli(settings, "register", "--covenant", COVENANT).stdout)
+    assert document["covenantName"] == covenant.name
+    assert {a["clauseId"] for a in document["activities"]} == {c.id for c in covenant.clauses}
+    table = _cli(settings, "register", "--covenant", COVENANT, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(table.stdout)))
+    assert {row["clauseId"] for row in rows} == {c.id for c in covenant.clauses}
+    assert all(row["purpose"] for row in rows)
+
+
+def test_activity_flags_a_partner_with_many_denials(
+    context: GatewayContext, settings: Settings
+) -> None:
+    _record(context, 6, outcome="denied", requester=Actor(partner_id="mitros"))
+    result = _cli(
+        settings, "activity", "--covenant", COVENANT, "--period", "day", "--format", "jsonl"
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows == [
+        {
+            "partnerId": "mitros",
+            "period": "2026-03-02",
+            "requests": 6,
+            "denials": 6,
+            "denialRate": 1.0,
+            "unusual": True,
+            "reason": "6 of 6 requests denied",
+        }
+    ]
+    empty = _cli(settings, "activity", "--covenant", COVENANT, "--from", "2026-04-01")
+    assert json.loads(empty.stdout)["rows"] == []
+
+
+def test_read_identifier_takes_the_first_line_and_checks_a_bsn() -> None:
+    assert read_identifier("bsn", stdin=io.StringIO(" 123456782 \nrest")) == "123456782"
+    assert read_identifier("case-person", stdin=io.StringIO("p-1")) == "p-1"
