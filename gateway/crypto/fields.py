@@ -21,7 +21,13 @@ from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import MappedColumn, Session, mapped_column
 
 from gateway.crypto.errors import InvalidKeyScope, UndecryptableValue
-from gateway.crypto.keystore import DataKeyHandle, DataKeyStore, Erased
+from gateway.crypto.keystore import (
+    AAD_CONTEXT,
+    AAD_SEPARATOR,
+    DataKeyHandle,
+    DataKeyStore,
+    Erased,
+)
 
 log = logging.getLogger("ketenpoort.crypto")
 
@@ -43,19 +49,26 @@ def record_scope(table: str, record_id: int | str) -> str:
     return f"record:{table}.{record_id}"
 
 
-_SEP = "\x1f"  # ASCII unit separator: never part of a scope, table, record id or field name
+_SEP = AAD_SEPARATOR
 
 
-def field_aad(scope: str, table: str, record_id: str, field: str, dek_id: int) -> bytes:
+def field_aad(scope: str, table: str, record_id: int | str, field: str, dek_id: int) -> bytes:
     """The associated data of one field value.
 
-    Parts are joined by a separator that may not occur in them (checked by counting), so no
-    choice of names can make two different tuples produce the same bytes.
+    ``kp.field.v1 | scope | table | record id | field | data key id``, joined by a
+    separator that may not occur in any part (the scope is checked when its key handle is
+    built, the others on every call), so no choice of names can make two different tuples
+    produce the same bytes.
     """
-    aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{dek_id}"
-    if aad.count(_SEP) != 5:
+    if _SEP in scope:
         raise _separator_in_names()
-    return aad.encode()
+    _check_names(table, record_id, field)
+    return _SEP.join((AAD_CONTEXT, scope, table, str(record_id), field, str(dek_id))).encode()
+
+
+def _check_names(table: str, record_id: int | str, field: str) -> None:
+    if _SEP in table or _SEP in field or (record_id.__class__ is str and _SEP in record_id):
+        raise _separator_in_names()
 
 
 def _separator_in_names() -> InvalidKeyScope:
@@ -94,9 +107,9 @@ class FieldCipher:
         else:
             handle = self._store.for_encrypt(session, scope)
         nonce = os.urandom(_NONCE)
-        aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{handle.id}"
-        if aad.count(_SEP) != 5:
-            raise _separator_in_names()
+        # The AAD inlined (same bytes as field_aad): the key-only parts come prebuilt.
+        _check_names(table, record_id, field)
+        aad = f"{handle.aad_prefix}{table}{_SEP}{record_id}{_SEP}{field}{handle.aad_suffix}"
         sealed = handle.cipher.encrypt(nonce, plaintext.encode(), aad.encode())
         return handle.header + nonce + sealed
 
@@ -128,9 +141,8 @@ class FieldCipher:
             key = found
         if key.scope != scope:
             raise self._reject("scope mismatch", table, record_id, field, key.id)
-        aad = f"kp.field.v1\x1f{scope}\x1f{table}\x1f{record_id}\x1f{field}\x1f{key.id}"
-        if aad.count(_SEP) != 5:
-            raise _separator_in_names()
+        _check_names(table, record_id, field)
+        aad = f"{key.aad_prefix}{table}{_SEP}{record_id}{_SEP}{field}{key.aad_suffix}"
         try:
             return key.cipher.decrypt(
                 ciphertext[_HEADER:_BODY], ciphertext[_BODY:], aad.encode()

@@ -35,6 +35,10 @@ _PENDING = "ketenpoort.crypto.pending"
 _LISTENING = "ketenpoort.crypto.listening"
 
 
+AAD_CONTEXT = "kp.field.v1"
+AAD_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a scope, table, record id or field
+
+
 @dataclass(frozen=True, slots=True)
 class Erased:
     """A value whose data key was shredded: permanently unreadable, with when and why."""
@@ -52,10 +56,24 @@ class DataKeyHandle:
     key: bytes
     cipher: AESGCM
     header: bytes  # ciphertext prefix: format byte and this key's id
+    # The parts of every field's associated data that depend on this key alone, built once
+    # (see gateway.crypto.fields.field_aad for the layout).
+    aad_prefix: str
+    aad_suffix: str
 
     @classmethod
     def of(cls, dek_id: int, scope: str, key: bytes) -> DataKeyHandle:
-        return cls(id=dek_id, scope=scope, key=key, cipher=AESGCM(key), header=_header(dek_id))
+        if AAD_SEPARATOR in scope:
+            raise InvalidKeyScope("A key scope may not contain \\x1f.")
+        return cls(
+            id=dek_id,
+            scope=scope,
+            key=key,
+            cipher=AESGCM(key),
+            header=_header(dek_id),
+            aad_prefix=f"{AAD_CONTEXT}{AAD_SEPARATOR}{scope}{AAD_SEPARATOR}",
+            aad_suffix=f"{AAD_SEPARATOR}{dek_id}",
+        )
 
 
 def _header(dek_id: int) -> bytes:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 import gateway.models  # noqa: F401 - every domain's tables, to find every encrypted column
 from gateway.context import GatewayContext
-from gateway.crypto import CryptoServices, UndecryptableValue, case_scope
+from gateway.crypto import CryptoServices, Erased, UndecryptableValue, case_scope
 from gateway.db import Base, transaction
 from tests.crypto.conftest import ENCRYPTED_FIELDS, People, person
 
@@ -235,3 +235,56 @@ def _database_bytes(database_url: str, tmp_path: Path) -> bytes:
         [pg_dump, "--no-owner", libpq_url], check=True, capture_output=True, timeout=60
     )
     return dump.stdout
+
+
+@pytest.mark.parametrize(
+    ("table", "record_id", "field"),
+    [("t\x1fx", 1, "f"), ("t", "1\x1fx", "f"), ("t", 1, "f\x1fx")],
+)
+def test_names_holding_the_associated_data_separator_are_refused(
+    context: GatewayContext, crypto: CryptoServices, table: str, record_id: int | str, field: str
+) -> None:
+    # Otherwise ("a\x1fb", "c") and ("a", "b\x1fc") would share associated data.
+    from gateway.crypto import InvalidKeyScope
+
+    with transaction(context.session_factory) as session:
+        sealed = crypto.fields.encrypt(
+            session=session, scope="case:3", table="t", record_id=1, field="f", plaintext="x"
+        )
+        with pytest.raises(InvalidKeyScope):
+            crypto.fields.encrypt(
+                session=session, scope="case:3", table=table, record_id=record_id, field=field,
+                plaintext="x",
+            )
+        with pytest.raises(InvalidKeyScope):
+            crypto.fields.decrypt(
+                session=session, scope="case:3", table=table, record_id=record_id, field=field,
+                ciphertext=sealed,
+            )
+
+
+def test_ciphertext_opens_with_the_documented_associated_data_only(
+    context: GatewayContext, crypto: CryptoServices
+) -> None:
+    # An auditor with the data key can check a value with field_aad; the hot path builds the
+    # same bytes from the key's prebuilt parts.
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from gateway.crypto.fields import field_aad
+
+    with transaction(context.session_factory) as session:
+        sealed = crypto.fields.encrypt(
+            session=session, scope="case:4", table="case_report", record_id="r-9", field="text",
+            plaintext="geluidsoverlast",
+        )
+        dek_id = int.from_bytes(sealed[1:9], "big")
+        handle = crypto.keys.for_decrypt(session, dek_id)
+    assert not isinstance(handle, Erased)
+    cipher = AESGCM(handle.key)
+    nonce, body = sealed[9:21], sealed[21:]
+    aad = field_aad("case:4", "case_report", "r-9", "text", dek_id)
+    assert aad == f"kp.field.v1\x1fcase:4\x1fcase_report\x1fr-9\x1ftext\x1f{dek_id}".encode()
+    assert cipher.decrypt(nonce, body, aad) == b"geluidsoverlast"
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(nonce, body, field_aad("case:4", "case_report", "r-9", "text2", dek_id))
