@@ -11,7 +11,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.db import Base, UTCDateTime
@@ -51,6 +61,9 @@ class RetentionCase(Base):
     #: The rules revision the verdict was computed under; stale rows are recomputed.
     rules_revision: Mapped[str] = mapped_column(String(32), default="")
     stale: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: An active legal hold (its record is ``retention_hold``). Setting or lifting a hold
+    #: updates this row, so the hold and the sweep's erasure share the row's lock.
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     computed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     erased_rule_id: Mapped[str | None] = mapped_column(String(100))

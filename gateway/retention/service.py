@@ -476,14 +476,37 @@ def _hold_entry(
     )
 
 
+def _lock_for_hold(session: Session, case_id: str, *, on_hold: bool) -> RetentionCase:
+    """Set the case's hold flag: an UPDATE, so it takes the row lock the sweep's erasure
+    takes (on SQLite: the write lock). If the sweep holds it, this waits until the sweep
+    commits; a case erased meanwhile answers CaseErased ("erased under rule X on date")."""
+    _case(session, case_id)  # 404 for an unknown case
+    changed = session.execute(  # type: ignore[attr-defined]
+        update(RetentionCase)
+        .where(RetentionCase.case_id == case_id, RetentionCase.erased_at.is_(None))
+        .values(on_hold=on_hold)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    # Read again after the lock: the row may have changed while this waited for it.
+    row = session.execute(
+        select(RetentionCase)
+        .where(RetentionCase.case_id == case_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    if not changed or row.erased_at is not None:
+        assert row.erased_at is not None
+        raise CaseErased(rule_id=row.erased_rule_id or "", erased_at=row.erased_at)
+    return row
+
+
 def set_legal_hold(
     *, session: Session, audit: AuditLog, case_id: str, reason: str, actor: Actor, set_by: str
 ) -> RetentionHold:
-    """Suspend redaction of a case (e.g. a court procedure); audited."""
-    row = _case(session, case_id)
-    if row.erased_at is not None:
-        assert row.erased_rule_id is not None
-        raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
+    """Suspend redaction of a case (e.g. a court procedure); audited. Checked under the
+    case's row lock, which the sweep holds while it erases the case: a hold either commits
+    before the sweep locks the row (the sweep then skips the case) or waits and is refused
+    with CaseErased, never recorded for a case that is already gone."""
+    row = _lock_for_hold(session, case_id, on_hold=True)
     if active_hold(session, case_id) is not None:
         raise LegalHoldConflict("This case already has an active legal hold.")
     hold = RetentionHold(
@@ -502,7 +525,7 @@ def lift_legal_hold(
     *, session: Session, audit: AuditLog, case_id: str, reason: str, actor: Actor, lifted_by: str
 ) -> RetentionHold:
     """End the active legal hold; audited. A case past its due date is redacted next run."""
-    row = _case(session, case_id)
+    row = _lock_for_hold(session, case_id, on_hold=False)
     hold = active_hold(session, case_id)
     if hold is None:
         raise LegalHoldConflict("This case has no active legal hold.")

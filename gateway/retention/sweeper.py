@@ -28,7 +28,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     column,
-    exists,
     func,
     insert,
     literal,
@@ -49,7 +48,6 @@ from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
 from gateway.retention.models import (
     RetentionCase,
-    RetentionHold,
     RetentionRun,
     RetentionTombstone,
 )
@@ -62,6 +60,10 @@ log = logging.getLogger("ketenpoort.retention")
 Progress = Callable[[int, int], None]
 #: Called inside each batch's transaction after its writes (tests inject crashes here).
 FaultHook = Callable[[int], None]
+#: Called inside each batch's transaction with a stage and the batch's case ids: "picked"
+#: (chosen, nothing locked yet) and "locked" (the cases' rows are locked and re-checked,
+#: nothing erased yet). Tests interleave a legal hold here.
+Seam = Callable[[str, list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ def run_sweep(
     options: SweepOptions,
     progress: Progress | None = None,
     fault: FaultHook | None = None,
+    seam: Seam | None = None,
 ) -> SweepReport:
     """Run one sweep (see the module docstring). Raises SweepAlreadyRunning when another
     process holds the lock; a real run without an audit log refuses (fail closed)."""
@@ -136,7 +139,9 @@ def run_sweep(
         engine = session_factory.kw["bind"]
         lock = SweepLock(engine, lease_seconds=options.lock_lease_seconds)
         with lock.held():
-            _real_run(session_factory, rules, audit, keys, options, report, lock, progress, fault)
+            _real_run(
+                session_factory, rules, audit, keys, options, report, lock, progress, fault, seam
+            )
         _flush_sqlite_wal(session_factory)
     report.seconds = time.perf_counter() - started
     return report
@@ -180,6 +185,7 @@ def _real_run(
     lock: SweepLock,
     progress: Progress | None,
     fault: FaultHook | None,
+    seam: Seam | None,
 ) -> None:
     with transaction(factory) as session:
         session.add(
@@ -208,7 +214,9 @@ def _real_run(
         progress(0, report.due)
     workers = options.workers if factory.kw["bind"].dialect.name == "postgresql" else 1
     _erase_all(
-        _Batches(factory, rules, audit, keys, targets, options, report, lock, progress, fault),
+        _Batches(
+            factory, rules, audit, keys, targets, options, report, lock, progress, fault, seam
+        ),
         workers,
     )
     with transaction(factory) as session:
@@ -240,6 +248,7 @@ class _Batches:
     lock: SweepLock
     progress: Progress | None
     fault: FaultHook | None
+    seam: Seam | None = None
     last: str = ""
     chosen: int = 0
     choosing: threading.Lock = field(default_factory=threading.Lock)
@@ -264,10 +273,12 @@ class _Batches:
                 self.last = batch[-1].case_id
                 self.chosen += 1
                 number = self.chosen
-            if postgres:
-                items = _erase_chosen_pg(session, self.audit, self.targets, batch, self.report)
-            else:
-                items = _erase_batch(session, self.audit, self.targets, batch, self.report.run_id)
+            if self.seam is not None:
+                self.seam("picked", [c.case_id for c in batch])
+            erase = _erase_chosen_pg if postgres else _erase_batch
+            batch, items = erase(
+                session, self.audit, self.targets, batch, self.rules, self.report, self.seam
+            )
             if self.fault is not None:
                 self.fault(number)
         with self.finishing:
@@ -312,9 +323,7 @@ def _erase_all(batches: _Batches, workers: int) -> None:
 
 
 def _held() -> Any:
-    return exists().where(
-        RetentionHold.case_id == RetentionCase.case_id, RetentionHold.lifted_at.is_(None)
-    )
+    return RetentionCase.on_hold.is_(True)
 
 
 def _due_filter(rules: RetentionRules, as_of: date) -> list[Any]:
@@ -405,9 +414,7 @@ _PG_CHOOSE = """
     FROM retention_case c
     WHERE c.erased_at IS NULL AND c.due_on IS NOT NULL AND c.due_on <= :as_of
       AND c.stale = false AND c.rules_revision = :revision AND c.rule_id IS NOT NULL
-      AND c.case_id > :after
-      AND NOT EXISTS (SELECT 1 FROM retention_hold h
-                      WHERE h.case_id = c.case_id AND h.lifted_at IS NULL)
+      AND c.case_id > :after AND NOT c.on_hold
     ORDER BY c.case_id
     LIMIT :size
     RETURNING case_id, covenant_id, scope, rule_id, due_on"""
@@ -436,12 +443,24 @@ _PG_BATCH_TOMBSTONES = """
     FROM retention_batch b
     LEFT JOIN (SELECT case_id, json_object_agg(target, n) AS v
                FROM retention_batch_count GROUP BY case_id) c ON c.case_id = b.case_id"""
+# First in the batch: the UPDATE locks the picked cases' rows (a legal hold updates the same
+# row, see service.set_legal_hold) and re-checks them under the lock. A case whose row
+# changed after the pick (a hold, a new fact making its verdict stale, a new due date) is
+# left out: when this waits for a row lock, PostgreSQL evaluates the WHERE again on the
+# committed row. The cases left out are deleted from the batch and returned.
 _PG_MARK_ERASED = """
-    UPDATE retention_case r
-    SET erased_at = :now, erased_rule_id = r.rule_id, erased_run_id = :run,
-        resident_key = NULL
-    FROM retention_batch b
-    WHERE r.case_id = b.case_id AND r.erased_at IS NULL"""
+    WITH erased AS (
+      UPDATE retention_case r
+      SET erased_at = :now, erased_rule_id = r.rule_id, erased_run_id = :run,
+          resident_key = NULL
+      FROM retention_batch b
+      WHERE r.case_id = b.case_id AND r.erased_at IS NULL AND NOT r.on_hold
+        AND NOT r.stale AND r.rules_revision = :revision AND r.rule_id = b.rule_id
+        AND r.due_on = b.due_on
+      RETURNING r.case_id)
+    DELETE FROM retention_batch b
+    WHERE NOT EXISTS (SELECT 1 FROM erased e WHERE e.case_id = b.case_id)
+    RETURNING b.case_id"""
 
 
 def _pg_overwrite(session: Session, target: RedactionTarget) -> None:
@@ -480,18 +499,26 @@ def _erase_chosen_pg(
     audit: AuditLog,
     targets: list[RedactionTarget],
     batch: list[DueCase],
+    rules: RetentionRules,
     report: SweepReport,
-) -> list[SweepItem]:
+    seam: Seam | None,
+) -> tuple[list[DueCase], list[SweepItem]]:
     now = utcnow()
     # A fresh temporary table has no statistics; with them the joins below probe the
     # tables' indexes for the batch instead of reading whole tables (linear, not quadratic).
     session.execute(text("ANALYZE retention_batch"))
+    params = {"now": now, "run": report.run_id}
+    dropped = set(
+        session.scalars(text(_PG_MARK_ERASED), {**params, "revision": rules.revision})
+    )
+    if dropped:
+        batch = [case for case in batch if case.case_id not in dropped]
+    if seam is not None:
+        seam("locked", [case.case_id for case in batch])
     for target in targets:
         _pg_overwrite(session, target)
-    params = {"now": now, "run": report.run_id}
     session.execute(text(_PG_SHRED), params)
     session.execute(text(_PG_BATCH_TOMBSTONES), params)
-    session.execute(text(_PG_MARK_ERASED), params)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for case_id, name, n in session.execute(
         text("SELECT case_id, target, n FROM retention_batch_count")
@@ -500,7 +527,7 @@ def _erase_chosen_pg(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
     audit.append_many(session=session, entries=_entries(items, report.run_id, now))
-    return items
+    return batch, items
 
 
 def _erase_batch(
@@ -508,13 +535,46 @@ def _erase_batch(
     audit: AuditLog,
     targets: list[RedactionTarget],
     batch: list[DueCase],
-    run_id: str,
-) -> list[SweepItem]:
+    rules: RetentionRules,
+    report: SweepReport,
+    seam: Seam | None,
+) -> tuple[list[DueCase], list[SweepItem]]:
     now = utcnow()
-    ids = [case.case_id for case in batch]
+    run_id = report.run_id
     if session.get_bind().dialect.name == "sqlite":
         # Freed pages are zeroed, so the old wrapped keys do not linger in the file.
         session.execute(text("PRAGMA secure_delete=ON"))
+    # The first write: on SQLite it takes the write lock, so the batch is re-checked (no
+    # hold, verdict unchanged) inside the write transaction; on PostgreSQL it locks the
+    # rows a legal hold updates. Only the cases it marks are erased.
+    picked = {case.case_id: case for case in batch}
+    marked = session.execute(
+        update(RetentionCase)
+        .where(
+            _among(session, RetentionCase.case_id, list(picked)),
+            *_due_filter(rules, report.as_of),
+            ~_held(),
+        )
+        .values(
+            erased_at=now,
+            erased_rule_id=RetentionCase.rule_id,
+            erased_run_id=run_id,
+            resident_key=None,
+        )
+        .returning(RetentionCase.case_id, RetentionCase.rule_id, RetentionCase.due_on)
+        .execution_options(synchronize_session=False)
+    ).all()
+    # The verdict as it stood under the lock (a refresh since the pick may have moved it).
+    batch = []
+    for case_id, rule_id, due_on in sorted(marked):
+        # The due filter requires both.
+        assert rule_id is not None
+        assert due_on is not None
+        case = picked[case_id]
+        batch.append(DueCase(case_id, case.covenant_id, case.scope, rule_id, due_on))
+    if seam is not None:
+        seam("locked", [case.case_id for case in batch])
+    ids = [case.case_id for case in batch]
     counts = _value_counts(session, targets, ids)
     _shred_keys(session, batch, now)
     for target in targets:
@@ -523,20 +583,9 @@ def _erase_batch(
         session.execute(update(target.table).where(_among(session, target.key, ids)).values(values))
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
-    session.execute(
-        update(RetentionCase)
-        .where(_among(session, RetentionCase.case_id, ids), RetentionCase.erased_at.is_(None))
-        .values(
-            erased_at=now,
-            erased_rule_id=RetentionCase.rule_id,
-            erased_run_id=run_id,
-            resident_key=None,
-        )
-        .execution_options(synchronize_session=False)
-    )
     # Last: the append holds the audit log's lock until this transaction commits.
     audit.append_many(session=session, entries=_entries(items, run_id, now))
-    return items
+    return batch, items
 
 
 _PG_TOMBSTONES = text(

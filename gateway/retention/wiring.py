@@ -15,6 +15,7 @@ from gateway.retention.rules import RetentionRules, load_rules
 from gateway.retention.sweeper import (
     FaultHook,
     Progress,
+    Seam,
     SweepOptions,
     SweepReport,
     run_sweep,
@@ -44,6 +45,7 @@ class RetentionService:
         started_by: str = "system",
         progress: Progress | None = None,
         fault: FaultHook | None = None,
+        seam: Seam | None = None,
     ) -> SweepReport:
         from audit import AuditLog
 
@@ -64,6 +66,7 @@ class RetentionService:
             ),
             progress=progress,
             fault=fault,
+            seam=seam,
         )
 
 
