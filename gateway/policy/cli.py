@@ -67,25 +67,32 @@ def run_tests(
         list[str] | None, typer.Option(help="Engine(s) to run on; default: all available.")
     ] = None,
 ) -> None:
-    """Run every Rego test_ rule under policies/ on every engine available, like opa test."""
+    """Run every Rego test_ rule under policies/ on every engine available, like opa test.
+
+    Engines that cannot evaluate `with input as` (rego-cpp, regorus's RVM) run each test
+    staged: the runner performs the test's `with` on that engine (see
+    gateway/policy/regotest.py). Any failure, or any disagreement between the runs, exits 1.
+    """
     from gateway.policy.regotest import available_engines, run_rego_tests
 
     engines = engine or available_engines()
-    results = run_rego_tests(engines)
-    for result in results:
-        status = "SKIP" if result.skipped else "PASS" if result.passed else "FAIL"
-        line = f"{result.engine}: {result.rule}: {status} ({result.microseconds:.0f}µs)"
+    report = run_rego_tests(engines)
+    for result in report.results:
+        status = "PASS" if result.passed else "FAIL"
+        line = f"{result.run}: {result.rule}: {status} ({result.microseconds:.0f}µs)"
         typer.echo(line if result.error is None else f"{line}: {result.error}")
     typer.echo("-" * 60)
-    failed = 0
-    for name in engines:
-        mine = [r for r in results if r.engine == name]
-        passed = sum(r.passed for r in mine)
-        skipped = sum(r.skipped for r in mine)
-        failed += len(mine) - passed - skipped
-        summary = f"{name}: PASS: {passed}/{len(mine)}"
-        typer.echo(summary + (f" (SKIP: {skipped}, engine limitation)" if skipped else ""))
-    if failed or not any(r.passed for r in results):
+    runs = list(dict.fromkeys(r.run for r in report.results))
+    for run in runs:
+        mine = [r for r in report.results if r.run == run]
+        typer.echo(f"{run}: PASS: {sum(r.passed for r in mine)}/{len(mine)}")
+    for disagreement in report.disagreements:
+        typer.echo(f"DISAGREE: {disagreement}")
+    if report.disagreements:
+        typer.echo(f"engines disagree on {len(report.disagreements)} test(s)")
+    elif report.results:
+        typer.echo(f"all runs agree ({', '.join(runs)})")
+    if not report.ok:
         raise typer.Exit(1)
 
 

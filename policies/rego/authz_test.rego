@@ -1,9 +1,11 @@
 # Rego tests for the key clauses; `ketenpoort policy test` runs them on every engine
-# available (regorus, and regopy when installed) against the compiled covenants.
+# available (regorus, its RVM, and regopy when installed) against the compiled covenants.
 # tests/policy/test_clauses.py generates the exhaustive per-clause tests from the covenants.
 #
-# Style: the input is bound to a local before `with input as`, because rego-cpp 1.5 fails
-# `with input as <rule reference>`.
+# Style: each `with` is one line of the form `<statement> with input as <expression>` in a
+# `test_... if {` block, with one `data.` rule reference: engines without `with` (rego-cpp,
+# the RVM) run the tests staged, and the runner only rewrites that form (see
+# gateway/policy/regotest.py); any other `with` fails on those engines.
 package ketenpoort.authz_test
 
 import rego.v1
