@@ -122,6 +122,9 @@ class Guard(_Model):
 class Transition(_Model):
     id: str
     description: str = ""
+    description_nl: str = Field(
+        min_length=1, description="What the transition means, in Dutch, for the pages."
+    )
     source: str
     from_states: list[str] = Field(alias="from")
     to: str

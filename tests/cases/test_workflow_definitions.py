@@ -61,6 +61,7 @@ def _text(**replace: str) -> str:
         ("penaltyPerBreachMaxEur: 5000", "penaltyPerBreachMaxEur: 0", "greater than 0"),
         ("initialState: intake", "initialState: start", "initialState 'start'"),
         ("requires: [days]", "requires: [dayz]", "requires"),
+        ('descriptionNl: "Monodisciplinair', 'descriptionNx: "Monodisciplinair', "descriptionNl"),
     ],
 )
 def test_a_broken_workflow_file_is_refused_with_the_reason(

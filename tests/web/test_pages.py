@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
-from gateway.web import case_pages
 from gateway.web.models import WebSession
 from gateway.web.texts import transition_description
 from tests.web.conftest import csrf_of, sign_in
@@ -203,39 +202,18 @@ class TestCasePages:
         response = browser.get(f"/zaken/{seeded.case_id}/overgang/{forbidden}")
         assert response.status_code == 422
 
-    def test_a_transition_without_a_dutch_description_shows_its_id(
+    def test_a_transition_shows_the_workflows_dutch_description(
         self, browser: TestClient, client: TestClient, auth: Auth
     ) -> None:
         seeded = seed_utrecht_case(client, auth)
         sign_in(browser, "u-centraal", "casemanager")
         html = browser.get(f"/zaken/{seeded.case_id}").text
+        dutch = "Besluit de zaak op te pakken; de casusregisseur heeft de OGGZ-doelgroep getoetst."
+        assert f'<span class="beschrijving">{dutch}</span>' in html
         assert '<span class="bron">(take-on)</span>' in html
         assert "Decide to take the case on" not in html  # the English description stays in the API
         form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
-        assert '<p class="beschrijving">take-on</p>' in form
-
-    def test_a_transition_shows_the_workflows_dutch_description(
-        self,
-        browser: TestClient,
-        client: TestClient,
-        auth: Auth,
-        monkeypatch: pytest.MonkeyPatch,
-    ) -> None:
-        original = case_pages._definition
-
-        def with_dutch(page: object, summary: object, transition_id: str) -> object:
-            found = original(page, summary, transition_id)  # type: ignore[arg-type]
-            return SimpleNamespace(
-                description_nl=f"Beschrijving van {transition_id}", requires=found.requires
-            )
-
-        monkeypatch.setattr(case_pages, "_definition", with_dutch)
-        seeded = seed_utrecht_case(client, auth)
-        sign_in(browser, "u-centraal", "casemanager")
-        html = browser.get(f"/zaken/{seeded.case_id}").text
-        assert '<span class="beschrijving">Beschrijving van take-on</span>' in html
-        form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
-        assert '<p class="beschrijving">Beschrijving van take-on</p>' in form
+        assert f'<p class="beschrijving">{dutch}</p>' in form
 
     def test_request_answer_shows_a_redacted_category_with_reason_and_clause(
         self, browser: TestClient, client: TestClient, auth: Auth
