@@ -237,6 +237,7 @@ def main() -> None:
         create_first_kek(crypto.provider, factory)
         result: dict[str, Any] = {
             "python": sys.version.split()[0],
+            "load_average_at_start": os.getloadavg(),
             "field_cipher_vs_raw_aesgcm": bench_field_cipher(
                 crypto, factory, args.ops, args.rounds
             ),
