@@ -40,7 +40,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from audit import RETENTION_REDACTION, AuditEntry, AuditLog, ProcessingActivity
+from audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, ProcessingActivity
+from audit.entry import MAX_SUBJECTS
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
 from gateway.db import transaction, utcnow
@@ -515,6 +516,8 @@ def _erase_chosen_pg(
         batch = [case for case in batch if case.case_id not in dropped]
     if seam is not None:
         seam("locked", [case.case_id for case in batch])
+    # Before the overwrite: it clears the persons' blind indexes the subjects come from.
+    subjects = _subjects(audit, session.execute(text(_PG_SUBJECTS)))
     for target in targets:
         _pg_overwrite(session, target)
     session.execute(text(_PG_SHRED), params)
@@ -526,7 +529,8 @@ def _erase_chosen_pg(
         counts[case_id][name] = int(n)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
-    audit.append_many(session=session, entries=_entries(items, report.run_id, now))
+    entries = _entries(items, report.run_id, now, subjects)
+    audit.append_many(session=session, entries=entries)
     return batch, items
 
 
@@ -575,6 +579,7 @@ def _erase_batch(
     if seam is not None:
         seam("locked", [case.case_id for case in batch])
     ids = [case.case_id for case in batch]
+    subjects = _subjects(audit, session.execute(_subject_indexes(session, ids)))
     counts = _value_counts(session, targets, ids)
     _shred_keys(session, batch, now)
     for target in targets:
@@ -584,7 +589,7 @@ def _erase_batch(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.
-    audit.append_many(session=session, entries=_entries(items, run_id, now))
+    audit.append_many(session=session, entries=_entries(items, run_id, now, subjects))
     return batch, items
 
 
@@ -678,23 +683,85 @@ def _shred_keys(session: Session, batch: list[DueCase], now: datetime) -> None:
         )
 
 
-def _entries(items: list[SweepItem], run_id: str, now: datetime) -> list[AuditEntry]:
-    """One ``retention-redaction`` entry per case. Validating a pydantic model per case was
-    a fifth of the sweep (about 100 µs each): one entry per (covenant, rule) is built and
-    validated in full, and the others are copies of it that differ only in the case id and
-    the attributes, values that come from the register (a uuid case id, an ISO date, the
-    validated rule) and were in that validated shape already. The batch shares one trace."""
+# Who an erased case was about, as the cases domain names them (gateway/cases/subjects.py):
+# every person with a blind index of their BSN, and the dwelling's address index.
+_PG_SUBJECTS = """
+    SELECT p.case_id, 'bsn', p.identifier_index
+    FROM case_person p JOIN retention_batch b ON b.case_id = p.case_id
+    WHERE p.identifier_index IS NOT NULL
+    UNION ALL
+    SELECT f.id, 'address', d.address_index
+    FROM case_file f JOIN retention_batch b ON b.case_id = f.id
+      JOIN dwelling d ON d.id = f.dwelling_id
+    WHERE d.address_index IS NOT NULL"""
+
+
+def _subject_indexes(session: Session, ids: list[str]) -> Any:
+    """``(case id, identifier type, blind index)`` of the batch's persons and dwellings."""
+    from gateway.cases.models import CaseFile, CasePerson, Dwelling
+
+    persons = select(CasePerson.case_id, literal("bsn"), CasePerson.identifier_index).where(
+        _among(session, CasePerson.case_id, ids), CasePerson.identifier_index.is_not(None)
+    )
+    dwellings = (
+        select(CaseFile.id, literal("address"), Dwelling.address_index)
+        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(_among(session, CaseFile.id, ids), Dwelling.address_index.is_not(None))
+    )
+    return persons.union_all(dwellings)
+
+
+def _subjects(audit: AuditLog, rows: Any) -> dict[str, tuple[DataSubject, ...]]:
+    """Each case's data subjects as the audit log's keyed pseudonyms of the stored blind
+    indexes: the access report finds the erasure by the person's BSN or address, and
+    nothing is decrypted. Sorted and unique, as AuditEntry keeps them; at most
+    MAX_SUBJECTS per entry (a case has a handful: more are left out, with a warning)."""
+    pseudonyms: dict[tuple[str, str], DataSubject] = {}
+    found: dict[str, dict[tuple[str, str], DataSubject]] = defaultdict(dict)
+    for case_id, kind, index in rows:
+        subject = pseudonyms.get((kind, index))
+        if subject is None:
+            subject = audit.subject_from_index(identifier_type=kind, blind_index=index)
+            pseudonyms[(kind, index)] = subject
+        found[case_id][(subject.identifier_type, subject.pseudonym)] = subject
+    result: dict[str, tuple[DataSubject, ...]] = {}
+    for case_id, unique in found.items():
+        if len(unique) > MAX_SUBJECTS:
+            log.warning("retention: case %s names over %s data subjects", case_id, MAX_SUBJECTS)
+        result[case_id] = tuple(unique[key] for key in sorted(unique)[:MAX_SUBJECTS])
+    return result
+
+
+def _entries(
+    items: list[SweepItem],
+    run_id: str,
+    now: datetime,
+    subjects: dict[str, tuple[DataSubject, ...]],
+) -> list[AuditEntry]:
+    """One ``retention-redaction`` entry per case, naming the case's data subjects.
+    Validating a pydantic model per case was a fifth of the sweep (about 100 µs each): one
+    entry per (covenant, rule) is built and validated in full, and the others are copies of
+    it that differ only in the case id, the attributes and the subjects, values that come
+    from the register (a uuid case id, an ISO date, the validated rule) and from
+    ``_subjects`` (pseudonyms made by the audit log, sorted and unique) and were in that
+    validated shape already. The batch shares one trace."""
     templates: dict[tuple[str, str], AuditEntry] = {}
     entries: list[AuditEntry] = []
     for item in items:
+        named = subjects.get(item.case_id, ())
         template = templates.get((item.covenant_id, item.rule_id))
         if template is None:
-            template = templates[(item.covenant_id, item.rule_id)] = _entry(item, run_id, now)
+            template = _entry(item, run_id, now, named)
+            templates[(item.covenant_id, item.rule_id)] = template
             entries.append(template)
             continue
         entries.append(
             template.model_copy(
-                update={"case_id": item.case_id, "attributes": _attributes(item, run_id)}
+                update={
+                    "case_id": item.case_id,
+                    "attributes": _attributes(item, run_id),
+                    "data_subjects": named,
+                }
             )
         )
     return entries
@@ -710,7 +777,9 @@ def _attributes(item: SweepItem, run_id: str) -> dict[str, str | int | bool]:
     }
 
 
-def _entry(item: SweepItem, run_id: str, now: datetime) -> AuditEntry:
+def _entry(
+    item: SweepItem, run_id: str, now: datetime, subjects: tuple[DataSubject, ...]
+) -> AuditEntry:
     return AuditEntry(
         activity=RETENTION_REDACTION,
         outcome="recorded",
@@ -720,6 +789,7 @@ def _entry(item: SweepItem, run_id: str, now: datetime) -> AuditEntry:
             covenant_id=item.covenant_id, clause_ids=(item.rule_id,), purpose="retention"
         ),
         case_id=item.case_id,
+        data_subjects=subjects,
         attributes=_attributes(item, run_id),
     )
 
