@@ -157,3 +157,7 @@ _register("municipality", "Municipality: safety knowledge, measures, hygiene adv
 def main() -> None:
     """Console entry point (``ketenpoort-adapter``)."""
     app()
+
+
+if __name__ == "__main__":
+    main()

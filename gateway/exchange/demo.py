@@ -1,22 +1,28 @@
 """``ketenpoort demo``: one scenario per covenant, narrated step by step over real HTTP.
 
 Starts a gateway on loopback in a fresh data directory (or uses ``--gateway URL`` together
-with that gateway's ``--data-dir`` for the development tokens), then plays the partners:
-each partner call carries its own single-use token from the development issuer. Every step
-says what the covenant expects and checks that the gateway did exactly that; the run ends
-with the audit receipts verified against signed checkpoints and exits non-zero if any step
-misbehaved.
-"""
+with that gateway's ``--data-dir`` for the development keys) and the partners' reference
+adapters, each as its own ``ketenpoort-adapter`` process with the partner's development key
+and an export file. The demo plays the people (reports, the case manager) with single-use
+tokens from the development issuer, and the partners' back offices by writing the adapters'
+exports; the answers, pushes and consents on the partner side come from the adapter
+processes, whose output is narrated as it comes. Every step says what the covenant expects
+and checks that the gateway did exactly that; the run ends with the audit receipts verified
+against signed checkpoints and exits non-zero if any step misbehaved. Every process the demo
+started is stopped when it ends, fails or is interrupted (Ctrl-C, SIGTERM)."""
 
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +33,9 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.markup import escape
 
-from gateway.auth.dev import mint_dev_token
+from gateway.auth.dev import dev_key_path, mint_dev_token
 from gateway.config import Settings
 
 
@@ -55,6 +62,7 @@ class DemoGateway:
     url: str
     settings: Settings
     client: httpx.Client
+    adapters: dict[str, AdapterProcess] = field(default_factory=dict)
     receipts: list[tuple[str, str, Partner]] = field(default_factory=list)
 
     def call(
@@ -168,20 +176,191 @@ def local_gateway(data_dir: Path, console: Console) -> Iterator[str]:
         yield url
 
 
+# --- the partners' adapters ---------------------------------------------------------------------
+
+#: How long an adapter's inbox poll waits: it wakes at once for new work; an export change or a
+#: case joined is picked up at the start of the next poll, so keep it short for the demo.
+ADAPTER_WAIT_SECONDS = 1.0
+#: How long a step waits for an adapter to do its part before the step fails.
+ADAPTER_STEP_TIMEOUT = 45.0
+
+
+class AdapterProcess:
+    """One reference adapter (``ketenpoort-adapter``) running as its own process.
+
+    Its output lines are narrated as they come (a reader thread) and kept, so a step can wait
+    until the adapter says it did its part. The demo plays the partner's back office by
+    writing the adapter's export file; everything the adapter sends, it sends itself."""
+
+    def __init__(
+        self,
+        key: str,
+        command: str,
+        partner: str,
+        export: Path,
+        process: subprocess.Popen[str],
+        console: Console | None,
+    ) -> None:
+        self.key, self.command, self.partner, self.export = key, command, partner, export
+        self.process = process
+        self.console = console
+        self.lines: list[str] = []
+        self._ended = False
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(
+            target=self._pump, name=f"demo-adapter-{key}", daemon=True
+        )
+        self._reader.start()
+
+    @property
+    def label(self) -> str:
+        return f"{self.command} adapter ({self.partner}, pid {self.process.pid})"
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            line = raw.rstrip("\n")
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+            if self.console is not None:
+                self.console.print(f"    [dim]↳ {escape(line)}[/]", highlight=False)
+        with self._changed:
+            self._ended = True
+            self._changed.notify_all()
+
+    def mark(self) -> int:
+        """Where the adapter's output stands now; ``wait_for`` looks only after it."""
+        with self._changed:
+            return len(self.lines)
+
+    def wait_for(self, text: str, *, since: int, timeout: float = ADAPTER_STEP_TIMEOUT) -> str:
+        """The first line after ``since`` that contains ``text``; StepFailed if the adapter
+        does not say it within ``timeout`` seconds or exits first."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for line in self.lines[since:]:
+                    if text in line:
+                        return line
+                if self._ended:
+                    raise StepFailed(
+                        f"the {self.label} exited (code {self.process.poll()}) "
+                        f"before saying {text!r}"
+                    )
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StepFailed(
+                        f"the {self.label} did not say {text!r} within {timeout:.0f}s"
+                    )
+                self._changed.wait(remaining)
+
+    def write_export(self, records: list[dict[str, Any]]) -> int:
+        """The back office exports anew (written whole, then renamed, so the adapter never
+        reads half a file); returns the mark to wait from."""
+        since = self.mark()
+        partial = self.export.with_suffix(".part")
+        partial.write_text(json.dumps(records, indent=2), encoding="utf-8")
+        os.replace(partial, self.export)
+        return since
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM (the adapter stops at once, also in a long poll), then kill if need be."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+#: The adapters the scenarios use: key -> (ketenpoort-adapter command, partner id).
+DEMO_ADAPTERS = {
+    "police-u": ("police", "politie-midden-nederland"),
+    "mitros": ("corporation", "mitros"),
+    "police-r": ("police", "politie-den-haag"),
+    "wijkteam-r": ("neighbourhood-team", "sociaal-wijkteam-rijswijk"),
+}
+
+
+def adapter_command(command: str, export: Path, gateway: str, key: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "adapters.cli",
+        command,
+        "--export",
+        str(export),
+        "--gateway",
+        gateway,
+        "--key",
+        str(key),
+        "--wait",
+        str(ADAPTER_WAIT_SECONDS),
+    ]
+
+
+@contextmanager
+def partner_adapters(
+    gateway: str,
+    settings: Settings,
+    workdir: Path,
+    console: Console | None,
+    specs: dict[str, tuple[str, str]] = DEMO_ADAPTERS,
+) -> Iterator[dict[str, AdapterProcess]]:
+    """Start each reference adapter as its own process, with an empty export and the
+    partner's development key; yield them once each has introduced itself to the gateway,
+    and stop every one of them on the way out, whatever happened."""
+    running: dict[str, AdapterProcess] = {}
+    try:
+        for key, (command, partner) in specs.items():
+            export = workdir / f"{partner}.json"
+            export.write_text("[]", encoding="utf-8")
+            process = subprocess.Popen(
+                adapter_command(command, export, gateway, dev_key_path(settings, partner)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                bufsize=1,
+            )
+            running[key] = AdapterProcess(key, command, partner, export, process, console)
+        if console is None:
+            for adapter in running.values():
+                adapter.wait_for("adapter for", since=0, timeout=60)
+        else:
+            with console.status("Starting the partners' reference adapters ..."):
+                for adapter in running.values():
+                    adapter.wait_for("adapter for", since=0, timeout=60)
+        if console is not None:
+            console.print(
+                "[green]Adapters running[/]: "
+                + ", ".join(a.label for a in running.values())
+            )
+        yield running
+    finally:
+        for adapter in running.values():
+            if adapter.process.poll() is None:
+                adapter.process.terminate()
+        for adapter in running.values():
+            adapter.stop()
+
+
 # --- the scenarios ------------------------------------------------------------------------------
 
 CM_U = Partner("u-centraal", "casemanager", "cm-demo")
 MITROS = Partner("mitros", "woonconsulent", "wc-demo")
 BUURTTEAM_U = Partner("buurtteam-sociaal", "buurtteam-medewerker", "bt-demo")
 POLICE_U = Partner("politie-midden-nederland", "wijkagent", "wa-demo")
-POLICE_U_ADAPTER = Partner("politie-midden-nederland", "adapter")
 ANTECEDENTS = "police-nuisance-antecedents"
 VIOLENCE = "police-physical-violence"
 
 CM_R = Partner("gemeente-rijswijk", "casemanager", "cm-demo")
 RIJSWIJK_WONEN = Partner("rijswijk-wonen", "woonconsulent", "wc-demo")
 POLICE_R = Partner("politie-den-haag", "wijkagent", "wa-demo")
-WIJKTEAM_R = Partner("sociaal-wijkteam-rijswijk", "adapter")
 
 
 def _report(
@@ -224,37 +403,55 @@ def _ask(gw: DemoGateway, case: str, who: Partner, purpose: str, categories: lis
     return result
 
 
-def _answer_inbox(gw: DemoGateway, adapter: Partner, answers: dict[str, Any]) -> int:
-    """The partner's adapter: long-poll the inbox and answer what it holds."""
-    inbox = gw.call(adapter, "GET", "/inbox?waitSeconds=5")
-    answered = 0
-    for item in inbox["items"]:
-        if item["kind"] != "information-request":
-            continue
-        given = []
-        for category in item["categories"]:
-            value = answers.get(category)
-            if isinstance(value, bool):
-                given.append({"category": category, "yesNo": value})
-            elif value is None:
-                given.append({"category": category, "notAvailable": True})
-            else:
-                given.append({"category": category, "value": value})
-        gw.call(
-            adapter,
-            "POST",
-            f"/information-requests/{item['requestId']}/answers",
-            {"answers": given},
-        )
-        answered += 1
-    return answered
-
-
 def _read(gw: DemoGateway, who: Partner, request_id: str) -> dict[str, Any]:
     disclosure = gw.call(who, "GET", f"/information-requests/{request_id}/answers")
     if disclosure["disclosureId"]:
         gw.receipts.append(("disclosure", disclosure["disclosureId"], who))
     return {v["category"]: v for v in disclosure["values"]}
+
+
+def _police_u_export(reference: str, *, om_consent: bool) -> list[dict[str, Any]]:
+    """The police back office's export for the Utrecht case (fictional)."""
+    consents = (
+        [
+            {
+                "scope": [ANTECEDENTS],
+                "expiresOn": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
+            }
+        ]
+        if om_consent
+        else []
+    )
+    return [
+        {
+            "caseReference": reference,
+            "reportCount": 3,
+            "reports": [
+                "Nachtelijk geluid uit de woning, melding door bovenburen",
+                "Bedreiging van een buurvrouw bij de voordeur",
+                "Duwen en slaan in het trappenhuis",
+            ],
+            "physicalViolence": True,
+            "seriousIntimidation": True,
+            "nuisanceAntecedents": True,
+            "investigationRunning": True,
+            "omConsents": consents,
+        }
+    ]
+
+
+def _mitros_export(reference: str, *, permission: bool) -> list[dict[str, Any]]:
+    """Mitros' tenancy administration for the Utrecht case (fictional)."""
+    record: dict[str, Any] = {
+        "caseReference": reference,
+        "tenantSince": "2016-04-01",
+        "tenancy": "Huurcontract voor onbepaalde tijd, eengezinswoning",
+        "nuisanceReports": ["Klacht van bovenburen over geluid in de nacht"],
+        "measures": ["Gesprek woonconsulent"],
+    }
+    if permission:
+        record["permission"] = "granted"
+    return [record]
 
 
 def utrecht() -> Scenario:
@@ -266,16 +463,24 @@ def utrecht() -> Scenario:
     }
 
     def two_reports(gw: DemoGateway, s: dict[str, Any]) -> str:
-        first = _report(gw, MITROS, dwelling, "Nachtelijk lawaai, bedreiging van buren.")
+        # The neighbourhood team reports first: had Mitros opened the case about its own
+        # dwelling, that would have been its permission already (U §5.2).
+        first = _report(gw, BUURTTEAM_U, dwelling, "Buren melden stankoverlast en vervuiling.")
         second = _report(
-            gw, BUURTTEAM_U, dwelling, "Buren melden stankoverlast en vervuiling.", joins=True
+            gw, MITROS, dwelling, "Nachtelijk lawaai, bedreiging van buren.", joins=True
         )
         expect(first["created"] and not second["created"], "the second report joins the dossier")
         expect(first["caseId"] == second["caseId"], "both reports are one case")
-        s["case"] = first["caseId"]
+        s["case"], s["reference"] = first["caseId"], first["reference"]
+        # The partners' back offices now know the case by its reference.
+        police, mitros = gw.adapters["police-u"], gw.adapters["mitros"]
+        since = police.write_export(_police_u_export(s["reference"], om_consent=False))
+        police.wait_for("record(s)", since=since)
+        since = mitros.write_export(_mitros_export(s["reference"], permission=False))
+        mitros.wait_for("record(s)", since=since)
         return (
-            "Mitros and the neighbourhood team reported the same dwelling: "
-            f"one case {first['reference']}."
+            "The neighbourhood team and Mitros reported the same dwelling: "
+            f"one case {first['reference']}; the police's and Mitros' exports now hold it."
         )
 
     def criteria(gw: DemoGateway, s: dict[str, Any]) -> str:
@@ -294,6 +499,8 @@ def utrecht() -> Scenario:
         return "U Centraal found 3 of the 6 criteria of U §2 (at least 2 needed)."
 
     def permission_requested(gw: DemoGateway, s: dict[str, Any]) -> str:
+        mitros = gw.adapters["mitros"]
+        since = mitros.mark()
         _transition(gw, CM_U, s["case"], "request-permission")
         deadlines = gw.call(MITROS, "GET", "/deadlines")
         due = [
@@ -302,65 +509,78 @@ def utrecht() -> Scenario:
             if d.get("deadline") == "corporation-permission-answer" and d.get("caseId") == s["case"]
         ]
         expect(bool(due), "the corporation's 3-day answer shows in Mitros' deadlines")
-        inbox = gw.call(Partner("mitros", "adapter"), "GET", "/inbox")
-        expect(
-            any(i["kind"] == "permission-request" for i in inbox["items"]),
-            "Mitros' inbox shows the permission request",
-        )
+        mitros.wait_for(f"case {s['reference']}: permission asked; no decision", since=since)
         return (
             f"Permission asked of Mitros (U §5.1); due {due[0]['dueAt'][:10]} "
-            "(3 working days, U §5.2)."
+            "(3 working days, U §5.2). Mitros' adapter found it in its inbox; "
+            "no decision in its export yet."
         )
 
     def permission_given(gw: DemoGateway, s: dict[str, Any]) -> str:
-        gw.call(
-            MITROS,
-            "POST",
-            f"/cases/{s['case']}/consents",
-            {"kind": "corporation-permission"},
-            expect_status=201,
-        )
+        mitros = gw.adapters["mitros"]
+        since = mitros.write_export(_mitros_export(s["reference"], permission=True))
+        mitros.wait_for(f"case {s['reference']}: permission granted", since=since)
         _transition(
             gw, CM_U, s["case"], "take-on", oggzCheck={"targetGroup": False, "referred": False}
         )
+        police = gw.adapters["police-u"]
+        since = police.mark()
         gw.call(CM_U, "POST", f"/cases/{s['case']}/team", {"partnerId": "politie-midden-nederland"})
-        return "Mitros gave permission; the case is taken on; the police join the case team."
+        # Now in the case team, the police adapter brings the gateway up to date.
+        police.wait_for(
+            f"case {s['reference']}: told the gateway an investigation runs", since=since
+        )
+        return (
+            "Mitros' woonconsulent granted permission in its own system and the adapter passed "
+            "it on; the case is taken on; the police joined the case team, and their adapter "
+            "said that an investigation runs."
+        )
 
     def withheld(gw: DemoGateway, s: dict[str, Any]) -> str:
-        gw.call(POLICE_U, "PUT", f"/cases/{s['case']}/investigation-status", {"running": True})
+        police = gw.adapters["police-u"]
+        since = police.mark()
         request = _ask(gw, s["case"], CM_U, "case-handling", [ANTECEDENTS, VIOLENCE])
         items = {i["category"]: i for i in request["items"]}
         expect(items[ANTECEDENTS]["state"] == "denied", "antecedents are withheld")
         expect(items[ANTECEDENTS]["reasons"] == ["om-consent-missing"], "reason: no OM consent")
         expect(items[VIOLENCE]["state"] == "asked", "violence (yes/no) is asked")
-        expect(_answer_inbox(gw, POLICE_U_ADAPTER, {VIOLENCE: True}) == 1, "police answer")
+        police.wait_for(f"answered request {request['id']}", since=since)
         values = _read(gw, CM_U, request["id"])
         expect(values[VIOLENCE]["yesNo"] is True, "violence disclosed as yes/no only")
         expect(values[ANTECEDENTS]["outcome"] == "redacted", "antecedents redacted")
         return (
             "An investigation runs and no OM consent is on file: antecedents withheld "
             f"(reason om-consent-missing, clause {', '.join(values[ANTECEDENTS]['clauses'])}); "
-            "'physical violence' answered: yes."
+            "the police adapter answered 'physical violence' from its export: yes."
         )
 
     def om_consent(gw: DemoGateway, s: dict[str, Any]) -> str:
-        expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-        gw.call(
-            POLICE_U,
-            "POST",
-            f"/cases/{s['case']}/consents",
-            {"kind": "om-consent", "scope": [ANTECEDENTS], "expiresAt": expires},
-            expect_status=201,
+        police = gw.adapters["police-u"]
+        since = police.write_export(_police_u_export(s["reference"], om_consent=True))
+        police.wait_for(f"case {s['reference']}: registered an OM consent", since=since)
+        case = gw.call(CM_U, "GET", f"/cases/{s['case']}")
+        expect(
+            any(c["kind"] == "om-consent" and c["live"] for c in case["consents"]),
+            "the OM consent is on file",
         )
-        return "The police registered the OM's consent for the antecedents, valid 30 days."
+        return (
+            "The OM consented to sharing the antecedents; the police export holds it and the "
+            "police adapter registered it (valid 30 days)."
+        )
 
     def answered(gw: DemoGateway, s: dict[str, Any]) -> str:
+        police = gw.adapters["police-u"]
+        since = police.mark()
         request = _ask(gw, s["case"], CM_U, "case-handling", [ANTECEDENTS])
         expect(request["items"][0]["state"] == "asked", "now the antecedents are asked")
-        expect(_answer_inbox(gw, POLICE_U_ADAPTER, {ANTECEDENTS: True}) == 1, "police answer")
+        police.wait_for(f"answered request {request['id']}", since=since)
         values = _read(gw, CM_U, request["id"])
         expect(values[ANTECEDENTS]["outcome"] == "disclosed", "antecedents disclosed")
-        return "Asked again: known for nuisance antecedents: yes (U-5.3-antecedenten)."
+        expect(values[ANTECEDENTS]["yesNo"] is True, "antecedents: yes")
+        return (
+            "Asked again; the police adapter answered: known for nuisance antecedents: yes "
+            "(U-5.3-antecedenten)."
+        )
 
     def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_U, s["case"], "adopt-plan", bothSidesHeard=True)
@@ -398,7 +618,7 @@ def rijswijk() -> Scenario:
             gw, POLICE_R, dwelling, "Melding geluidsoverlast en bedreiging.", joins=True
         )
         expect(first["caseId"] == second["caseId"], "both reports are one case")
-        s["case"] = first["caseId"]
+        s["case"], s["reference"] = first["caseId"], first["reference"]
         return (
             "Rijswijk Wonen and the police reported the same dwelling: "
             f"one case {first['reference']}."
@@ -414,18 +634,20 @@ def rijswijk() -> Scenario:
         return "Complex (R §3.2.3): the lead moved to the municipality; nuisance team formed."
 
     def registrations(gw: DemoGateway, s: dict[str, Any]) -> str:
-        pushed = gw.call(
-            POLICE_R,
-            "POST",
-            "/case-facts",
-            {
-                "caseId": s["case"],
-                "category": "police-registrations",
-                "value": "2 registraties geluidsoverlast (maart)",
-            },
-            expect_status=201,
+        police = gw.adapters["police-r"]
+        since = police.write_export(
+            [
+                {
+                    "caseReference": s["reference"],
+                    "reportCount": 2,
+                    "reports": ["Geluidsoverlast (maart)", "Bedreiging van een buurman (maart)"],
+                    "physicalViolence": False,
+                    "seriousIntimidation": True,
+                    "nuisanceAntecedents": False,
+                }
+            ]
         )
-        expect(pushed["receipt"]["index"] >= 0, "the push is audited")
+        police.wait_for(f"case {s['reference']}: pushed police-registrations", since=since)
         read = gw.call(
             CM_R,
             "POST",
@@ -438,19 +660,29 @@ def rijswijk() -> Scenario:
         )
         expect(read["values"][0]["outcome"] == "disclosed", "registrations disclosed")
         gw.receipts.append(("disclosure", read["disclosureId"], CM_R))
-        return "The police added registrations; the municipality read them for dossier building."
+        return (
+            "The police registered two reports in their own system; their adapter pushed them "
+            "to the case; the municipality read them for dossier building."
+        )
 
     def care_worker(gw: DemoGateway, s: dict[str, Any]) -> str:
+        wijkteam = gw.adapters["wijkteam-r"]
+        since = wijkteam.write_export(
+            [{"caseReference": s["reference"], "known": True, "careWorker": "J. de Vries"}]
+        )
+        wijkteam.wait_for("record(s)", since=since)
+        since = wijkteam.mark()
         request = _ask(
             gw, s["case"], CM_R, "integrated-approach", ["neighbourhood-team-care-worker"]
         )
-        expect(
-            _answer_inbox(gw, WIJKTEAM_R, {"neighbourhood-team-care-worker": "J. de Vries"}) == 1,
-            "the wijkteam answers",
-        )
+        wijkteam.wait_for(f"answered request {request['id']}", since=since)
         values = _read(gw, CM_R, request["id"])
         expect(values["neighbourhood-team-care-worker"]["outcome"] == "disclosed", "disclosed")
-        return "The social neighbourhood team named the care worker (R Bijlage F)."
+        expect(
+            values["neighbourhood-team-care-worker"]["value"] == "J. de Vries",
+            "the care worker named in the wijkteam's export",
+        )
+        return "The social neighbourhood team's adapter named the care worker (R Bijlage F)."
 
     def escalation(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_R, s["case"], "issue-warning")
@@ -541,25 +773,58 @@ def play(gw: DemoGateway, console: Console, checkpoint_wait: float) -> list[str]
     return failures
 
 
+class DemoInterrupted(Exception):
+    """SIGTERM (or SIGINT outside a terminal): stop the demo and everything it started."""
+
+
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Turn SIGTERM into an exception in the main thread, so that the ``finally`` blocks stop
+    the adapters and the gateway (Ctrl-C raises KeyboardInterrupt already)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise DemoInterrupted(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_demo(
     *, gateway: str | None, data_dir: Path | None, checkpoint_wait: float, console: Console
 ) -> int:
-    """Play both scenarios; 0 when every step behaved as the covenants say."""
+    """Play both scenarios with the reference adapters running as their own processes;
+    0 when every step behaved as the covenants say, 1 if not, 130 when interrupted."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the narration says what happens
     if gateway is not None and data_dir is None:
         console.print("[red]--gateway needs --data-dir of that gateway (its development keys).")
         return 2
-    with contextmanager(_data_dir)(data_dir) as directory:
-        settings = Settings(data_dir=directory, demo_mode=True)
-        with httpx.Client(timeout=30) as client:
-            if gateway is not None:
-                _wait_ready(gateway.rstrip("/"), 30, None)
-                failures = play(
-                    DemoGateway(gateway.rstrip("/"), settings, client), console, checkpoint_wait
-                )
-            else:
-                with local_gateway(directory, console) as url:
-                    failures = play(DemoGateway(url, settings, client), console, checkpoint_wait)
+    try:
+        with _interruptible(), contextmanager(_data_dir)(data_dir) as directory:
+            settings = Settings(data_dir=directory, demo_mode=True)
+            with (
+                tempfile.TemporaryDirectory(prefix="ketenpoort-demo-exports-") as exports,
+                httpx.Client(timeout=30) as client,
+            ):
+                if gateway is not None:
+                    url = gateway.rstrip("/")
+                    _wait_ready(url, 30, None)
+                    failures = _play_with_adapters(
+                        url, settings, Path(exports), client, console, checkpoint_wait
+                    )
+                else:
+                    with local_gateway(directory, console) as url:
+                        failures = _play_with_adapters(
+                            url, settings, Path(exports), client, console, checkpoint_wait
+                        )
+    except (KeyboardInterrupt, DemoInterrupted):
+        console.print("[yellow]Interrupted: the adapters and the gateway have been stopped.")
+        return 130
     console.rule("[bold]Summary")
     if failures:
         for failure in failures:
@@ -568,6 +833,22 @@ def run_demo(
         return 1
     console.print("[green bold]Every step behaved as the covenants say; every receipt verified.")
     return 0
+
+
+def _play_with_adapters(
+    url: str,
+    settings: Settings,
+    exports: Path,
+    client: httpx.Client,
+    console: Console,
+    checkpoint_wait: float,
+) -> list[str]:
+    try:
+        with partner_adapters(url, settings, exports, console) as adapters:
+            return play(DemoGateway(url, settings, client, adapters), console, checkpoint_wait)
+    except StepFailed as exc:  # only the adapters' start: play() reports its own failures
+        console.print(f"[red]✗ adapters[/]: {exc}")
+        return [f"adapters: {exc}"]
 
 
 def _data_dir(given: Path | None) -> Iterator[Path]:
