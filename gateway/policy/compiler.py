@@ -38,15 +38,11 @@ def _clause_data(clause: Clause) -> dict[str, Any]:
 def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     """The data one covenant contributes, under ``data.ketenpoort.covenants[<id>]``.
 
-    Lookup tables, so the Rego decision never iterates over all clauses: ``grants`` answers
-    "which clauses may apply" with one key lookup, ``clausesByCategory`` (clause objects
-    embedded, sorted by id) explains a redaction by visiting only the category's clauses.
+    Lookup tables, so the Rego decision never iterates over clauses: ``grants`` answers
+    "which clauses may apply" with one key lookup, ``redaction`` explains a redaction with
+    one lookup per fact of the request.
     """
     clauses = sorted(covenant.clauses, key=lambda c: c.id)
-    by_category: dict[str, list[dict[str, Any]]] = {c.id: [] for c in covenant.categories}
-    for clause in clauses:
-        for category_id in clause.categories:
-            by_category[category_id].append(_clause_data(clause))
     return {
         "name": covenant.name,
         "partners": {p.id: {"kind": p.kind, "roles": _flags(p.roles)} for p in covenant.partners},
@@ -62,7 +58,7 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             for c in covenant.categories
         },
         "clauses": {c.id: _clause_data(c) for c in clauses},
-        "clausesByCategory": by_category,
+        "redaction": _redaction(covenant),
         "answers": {c.id: c.answer for c in covenant.categories},
         "grants": _grants(covenant),
     }
@@ -85,6 +81,53 @@ def _grants(covenant: Covenant) -> dict[str, dict[str, list[dict[str, Any]]]]:
                             {"id": clause.id, "conditions": _flags(clause.conditions)}
                         )
     return grants
+
+
+#: A failing dynamic condition's reason code; in reason order (policies/rego/authz.rego).
+CONDITION_REASONS = {
+    "case-team": "not-in-case-team",
+    "corporation-permission": "corporation-permission-missing",
+    "police-in-case-team": "police-not-in-case-team",
+}
+OM_CONDITION = "om-consent-if-investigation"
+OM_REASONS = ("om-consent-missing", "om-consent-expired")
+
+
+def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
+    """Per category: each fact of a request that fails one of the category's clauses, mapped
+    to its reason code. A redacted category lists the reasons of all its clauses' failures
+    (their union), so a fact is listed when it fails at least one clause:
+
+    - ``role:<role>``, ``purpose:<purpose>``, ``phase:<phase>``: a clause of the category
+      does not allow it (the static reasons);
+    - ``condition:<condition>``: a clause of the category has that condition (the request
+      supplies the fact only when the condition fails);
+    - ``om-consent-missing:<category>``, ``om-consent-expired:<category>``: a clause of the
+      category needs OM consent (the request supplies them per category).
+    """
+    roles = sorted({r.id for r in covenant.roles} | {r for p in covenant.partners for r in p.roles})
+    static = (
+        ("role", "recipients", "role-not-recipient", roles),
+        ("purpose", "purposes", "purpose-not-allowed", [p.id for p in covenant.purposes]),
+        ("phase", "phases", "phase-not-allowed", [p.id for p in covenant.phases]),
+    )
+    redaction: dict[str, dict[str, str]] = {}
+    for category in covenant.categories:
+        clauses = [c for c in covenant.clauses if category.id in c.categories]
+        facts: dict[str, str] = {}
+        for kind, field, reason, values in static:
+            for value in values:
+                if any(value not in getattr(clause, field) for clause in clauses):
+                    facts[f"{kind}:{value}"] = reason
+        conditions = {condition for clause in clauses for condition in clause.conditions}
+        for condition, reason in CONDITION_REASONS.items():
+            if condition in conditions:
+                facts[f"condition:{condition}"] = reason
+        if OM_CONDITION in conditions:
+            for reason in OM_REASONS:
+                facts[f"{reason}:{category.id}"] = reason
+        redaction[category.id] = facts
+    return redaction
 
 
 def rego_modules(rego_dir: Path | None = None) -> dict[str, str]:

@@ -11,8 +11,10 @@
 #
 # Speed: the compiler indexes the clauses by "role|purpose|phase" and category (`grants`),
 # so a decision is one key lookup per requested category plus the dynamic conditions;
-# nothing iterates over all clauses. Why a category was redacted is only worked out for
-# redacted categories, from that category's own clauses (`clausesByCategory`).
+# nothing iterates over clauses. Why a category was redacted is only worked out for
+# redacted categories: the request's failing facts (role, purpose, phase, failing
+# conditions, OM consent state) are listed once, in reason order, and each is looked up in
+# the category's compiled `redaction` table (fact -> reason code).
 #
 # Portability: the same bundle runs on regorus (interpreter and RVM), rego-cpp (regopy)
 # and OPA, and tests/policy fails on any disagreement. Constructs that the engines here
@@ -22,7 +24,11 @@
 # - `else` on functions and `x := a == b` (rego-cpp makes a false comparison undefined);
 # - `every` inside a comprehension (regorus and rego-cpp disagree);
 # - a comprehension without iteration nested in another comprehension (regorus's RVM turns
-#   an empty one into undefined): reasons are collected by partial rules instead.
+#   an empty one into undefined);
+# - `x := obj[key]` when the key may be missing: regorus's RVM (0.13) does not fail the
+#   body (an unused x: the body succeeds; a used x: the value "<undefined>" flows on, e.g.
+#   `{k: x | some k in ["a", "b"]; x := data.t[k]}` with t = {"a": 1} gives b too). Such a
+#   lookup is tested on its own first (`obj[key]`), as in `reasons`.
 package ketenpoort.authz
 
 import rego.v1
@@ -138,7 +144,7 @@ corporation_permission if {
 	consent.kind == "corporation-permission"
 	consent.case == case_id
 	consent.grantedAt <= now
-	not expired(consent)
+	not consent.expiresAt <= now # not expired; no expiresAt: open-ended
 }
 
 # U §5.3 sfeerverslag: the community officer was actively involved in the case.
@@ -199,70 +205,62 @@ request_failures contains "unknown-phase" if not covenant.phases[input.case.phas
 
 reasons := {category: request_errors | some category in input.categories} if not valid_request
 
-reasons := {category: ordered |
+reasons := object.union(
+	{category: ["unknown-category"] |
+		some category in redacted
+		not covenant.categories[category]
+	},
+	{category: ordered |
+		some category in redacted
+		covenant.redaction[category] # tested first: see "Portability" above
+		why := covenant.redaction[category]
+		ordered := [why[fact] | some fact in facts; why[fact]]
+	},
+) if valid_request
+
+redacted contains category if {
 	some category in input.categories
 	not granted[category]
-	ordered := [reason | some reason in reason_order; [category, reason] in failures]
-} if valid_request
-
-# [category, reason] for every way one of the category's clauses fails this request; a
-# category with several clauses lists the union.
-failures contains [category, "unknown-category"] if {
-	some category in input.categories
-	not covenant.categories[category]
 }
 
-failures contains [category, "role-not-recipient"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	not clause.recipients[input.requester.role]
-}
+# The facts of this request that can make a clause fail, in reason order. The compiled
+# `redaction[category]` maps each fact that fails one of the category's clauses to its reason
+# code, so explaining a redaction visits neither the clauses nor the reasons that cannot apply.
+facts := array.concat(
+	[
+		concat(":", ["role", input.requester.role]),
+		concat(":", ["purpose", input.purpose]),
+		concat(":", ["phase", input.case.phase]),
+	],
+	array.concat(
+		[concat(":", ["condition", condition]) | some condition in failing_conditions],
+		[concat(":", [om_failure[category], category]) |
+			some category in redacted
+			om_failure[category]
+		],
+	),
+)
 
-failures contains [category, "purpose-not-allowed"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	not clause.purposes[input.purpose]
-}
+# Sorted as in reason_order (case-team, corporation-permission, police-in-case-team).
+failing_conditions := [condition |
+	some condition in ["case-team", "corporation-permission", "police-in-case-team"]
+	condition_fails[condition]
+]
 
-failures contains [category, "phase-not-allowed"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	not clause.phases[input.case.phase]
-}
+condition_fails contains "case-team" if not case_team
 
-failures contains [category, "not-in-case-team"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	clause.conditions["case-team"]
-	not case_team
-}
+condition_fails contains "corporation-permission" if not corporation_permission
 
-failures contains [category, "corporation-permission-missing"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	clause.conditions["corporation-permission"]
-	not corporation_permission
-}
+condition_fails contains "police-in-case-team" if not police_in_case_team
 
-failures contains [category, "police-not-in-case-team"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	clause.conditions["police-in-case-team"]
-	not police_in_case_team
-}
-
-failures contains [category, "om-consent-missing"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	clause.conditions["om-consent-if-investigation"]
-	not om_consent(category)
-	not om_expired[category]
-}
-
-failures contains [category, "om-consent-expired"] if {
-	some category in input.categories
-	some clause in covenant.clausesByCategory[category]
-	clause.conditions["om-consent-if-investigation"]
+om_failure[category] := "om-consent-expired" if {
+	some category in redacted
 	not om_consent(category)
 	om_expired[category]
+}
+
+om_failure[category] := "om-consent-missing" if {
+	some category in redacted
+	not om_consent(category)
+	not om_expired[category]
 }
