@@ -59,6 +59,10 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
         },
         "clauses": {c.id: _clause_data(c) for c in clauses},
         "redaction": _redaction(covenant),
+        # Categories with a clause that needs OM consent while an investigation runs.
+        "omConsent": _flags(
+            sorted({k for c in clauses if OM_CONDITION in c.conditions for k in c.categories})
+        ),
         "answers": {c.id: c.answer for c in covenant.categories},
         "grants": _grants(covenant),
     }

@@ -255,12 +255,14 @@ condition_fails contains "police-in-case-team" if not police_in_case_team
 
 om_failure[category] := "om-consent-expired" if {
 	some category in redacted
+	covenant.omConsent[category]
 	not om_consent(category)
 	om_expired[category]
 }
 
 om_failure[category] := "om-consent-missing" if {
 	some category in redacted
+	covenant.omConsent[category]
 	not om_consent(category)
 	not om_expired[category]
 }
