@@ -15,11 +15,15 @@ Run: .venv/bin/python bench/bench_retention.py [--rows 10000,100000] [--batch-si
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import secrets
 import sys
 import tempfile
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -38,7 +42,9 @@ from gateway.retention.sweeper import SweepOptions, run_sweep  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-RESULTS = Path(__file__).parent / "results" / "retention.json"
+RESULTS = Path(
+    os.environ.get("KETENPOORT_BENCH_RESULTS", Path(__file__).parent / "results" / "retention.json")
+)
 COVENANT = "rijswijk-woonoverlast"
 RULE = "R-3.4-licht-bemiddeld"
 
@@ -60,6 +66,12 @@ SEED_SQL = [
          registered_at, description_sealed)
        SELECT 'r' || g, 'c' || lpad(g::text, 8, '0'), 'gemeente-rijswijk', 'form', now(), now(),
          '\\x01'::bytea || int8send(g) || gen_random_bytes(200)
+       FROM generate_series(1, :n) g""",
+    # One causer per case with a BSN blind index: the audit entry names them (and the
+    # dwelling), and the sweep overwrites their sealed identifier and clears the index.
+    """INSERT INTO case_person (id, case_id, role, identifier_index, identifier_sealed)
+       SELECT 'p' || g, 'c' || lpad(g::text, 8, '0'), 'causer', encode(sha256(int8send(g)), 'hex'),
+         '\\x01'::bytea || int8send(g) || gen_random_bytes(40)
        FROM generate_series(1, :n) g""",
     """INSERT INTO retention_case (case_id, covenant_id, scope, rule_id, source_date, due_on,
          reason, rules_revision, stale)
@@ -102,7 +114,53 @@ def _server_cpu(engine: Any, database: str) -> dict[int, float]:
     return spent
 
 
-def run_size(n: int, batch_size: int, key_dir: Path, workers: int = 2) -> dict[str, Any]:
+class StatementTimes:
+    """Client-side seconds per kind of statement (summed over the workers' connections):
+    where the sweep waits for the server."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._started = threading.local()
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    @staticmethod
+    def _kind(statement: str) -> str:
+        words = " ".join(statement.split())
+        return words[:70]
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self._started.value = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        kind = self._kind(statement)
+        spent = time.perf_counter() - self._started.value
+        with _times_lock:
+            self.seconds[kind] = self.seconds.get(kind, 0.0) + spent
+            self.calls[kind] = self.calls.get(kind, 0) + 1
+
+    def top(self, count: int = 12) -> list[dict[str, Any]]:
+        ranked = sorted(self.seconds.items(), key=lambda item: -item[1])[:count]
+        return [
+            {"statement": kind, "seconds": round(spent, 2), "calls": self.calls[kind]}
+            for kind, spent in ranked
+        ]
+
+
+_times_lock = threading.Lock()
+
+
+def run_size(
+    n: int,
+    batch_size: int,
+    key_dir: Path,
+    workers: int = 2,
+    profile: bool = False,
+    persons: bool = True,
+) -> dict[str, Any]:
     name = f"kp_bench_retention_{n}_{secrets.token_hex(3)}"
     url = _database(name)
     try:
@@ -114,14 +172,19 @@ def run_size(n: int, batch_size: int, key_dir: Path, workers: int = 2) -> dict[s
             connection.execute(text("CREATE EXTENSION IF NOT EXISTS pgcrypto"))
             params = {"n": n, "covenant": COVENANT, "rule": RULE, "revision": rules.revision}
             for statement in SEED_SQL:
-                connection.execute(text(statement), params)
+                if persons or "case_person" not in statement:
+                    connection.execute(text(statement), params)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("ANALYZE"))
         seeded = time.perf_counter() - seed_started
         audit = AuditLog.from_key_dir(key_dir)
+        times = StatementTimes(engine) if profile else None
+        profiler = cProfile.Profile() if profile else None
         server_before = _server_cpu(engine, name)
         cpu_started = time.process_time()
         started = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
         report = run_sweep(
             session_factory=make_sessionmaker(engine),
             rules=rules,
@@ -137,6 +200,8 @@ def run_size(n: int, batch_size: int, key_dir: Path, workers: int = 2) -> dict[s
         )
         seconds = time.perf_counter() - started
         python_cpu = time.process_time() - cpu_started
+        if profiler is not None:
+            profiler.disable()
         server_after = _server_cpu(engine, name)
         server_cpu = sum(spent - server_before.get(pid, 0.0) for pid, spent in server_after.items())
         with engine.connect() as connection:
@@ -149,7 +214,7 @@ def run_size(n: int, batch_size: int, key_dir: Path, workers: int = 2) -> dict[s
         engine.dispose()
         if (report.redacted, left, audited) != (n, 0, n):
             raise RuntimeError(f"sweep incomplete: {(report.redacted, left, audited)}")
-        return {
+        result: dict[str, Any] = {
             "rows": n,
             "seedSeconds": round(seeded, 2),
             "sweepSeconds": round(seconds, 2),
@@ -161,6 +226,12 @@ def run_size(n: int, batch_size: int, key_dir: Path, workers: int = 2) -> dict[s
             "serverCpuSeconds": round(server_cpu, 2),
             "loadAverage": round(os.getloadavg()[0], 1),
         }
+        if times is not None and profiler is not None:
+            result["statementSeconds"] = times.top()
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+            result["pythonProfileMainThread"] = out.getvalue().splitlines()[:60]
+        return result
     finally:
         _drop(name)
 
@@ -170,12 +241,25 @@ def main() -> None:
     parser.add_argument("--rows", default="10000,100000", help="Comma-separated sizes.")
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2, help="Batches erased at once.")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="Add seconds per statement and a cProfile of the main thread (use --workers 1).",
+    )
+    parser.add_argument(
+        "--persons",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Seed a causer (BSN blind index, sealed identifier) per case (default: yes).",
+    )
     args = parser.parse_args()
     sizes = sorted(int(part) for part in args.rows.split(","))
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as key_dir:
         for n in sizes:
-            result = run_size(n, args.batch_size, Path(key_dir), args.workers)
+            result = run_size(
+                n, args.batch_size, Path(key_dir), args.workers, args.profile, args.persons
+            )
             print(json.dumps(result), flush=True)
             results.append(result)
     base = results[0]
@@ -188,6 +272,7 @@ def main() -> None:
         "benchmark": "retention sweep (PostgreSQL)",
         "batchSize": args.batch_size,
         "workers": args.workers,
+        "personsPerCase": 1 if args.persons else 0,
         "results": results,
         "target": "1M due cases erased in under 120 s",
         "targetMet": None if million is None else million["sweepSeconds"] < 120,

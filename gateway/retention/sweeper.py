@@ -517,7 +517,7 @@ def _erase_chosen_pg(
     if seam is not None:
         seam("locked", [case.case_id for case in batch])
     # Before the overwrite: it clears the persons' blind indexes the subjects come from.
-    subjects = _subjects(audit, session.execute(text(_PG_SUBJECTS)))
+    subjects = _subjects(audit, session.execute(text(_PG_SUBJECTS)).all())
     for target in targets:
         _pg_overwrite(session, target)
     session.execute(text(_PG_SHRED), params)
@@ -525,7 +525,7 @@ def _erase_chosen_pg(
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     for case_id, name, n in session.execute(
         text("SELECT case_id, target, n FROM retention_batch_count")
-    ):
+    ).all():
         counts[case_id][name] = int(n)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
@@ -579,7 +579,7 @@ def _erase_batch(
     if seam is not None:
         seam("locked", [case.case_id for case in batch])
     ids = [case.case_id for case in batch]
-    subjects = _subjects(audit, session.execute(_subject_indexes(session, ids)))
+    subjects = _subjects(audit, session.execute(_subject_indexes(session, ids)).all())
     counts = _value_counts(session, targets, ids)
     _shred_keys(session, batch, now)
     for target in targets:
