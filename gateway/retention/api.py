@@ -23,6 +23,8 @@ from gateway.retention.schemas import (
     FactIn,
     LegalHoldIn,
     LegalHoldOut,
+    RecordStateOut,
+    RecordStatesOut,
     RetentionStateOut,
     RuleOut,
     RulesOut,
@@ -102,6 +104,37 @@ def get_retention_state(
     visible_retention_case(session, principal, case_id)
     return _state_out(
         service.retention_state(session=session, rules=retention.rules, case_id=case_id)
+    )
+
+
+@router.get(
+    "/cases/{case_id}/retention/records",
+    response_model=RecordStatesOut,
+    summary="The retention state of every record of the case's dossier",
+)
+def get_record_states(
+    case_id: str, principal: CurrentPrincipal, session: DbSession, retention: Retention
+) -> RecordStatesOut:
+    visible_retention_case(session, principal, case_id)
+    state, records, truncated = service.record_states(
+        session=session, rules=retention.rules, case_id=case_id
+    )
+    return RecordStatesOut(
+        case_id=case_id,
+        status=state.status,
+        records=[
+            RecordStateOut(
+                kind=r.kind,
+                id=r.record_id,
+                status=r.status,
+                rule_id=r.rule_id,
+                due_on=r.due_on,
+                reason=r.reason,
+                erased_values=r.erased_values,
+            )
+            for r in records
+        ],
+        truncated=truncated,
     )
 
 

@@ -32,6 +32,25 @@ class RetentionStateOut(ApiModel):
     erased_at: datetime | None = None
 
 
+class RecordStateOut(ApiModel):
+    kind: str = Field(description="The table the record lives in, e.g. 'case_report'.")
+    id: str = Field(description="The record's id (its key columns, ':'-joined if several).")
+    status: Literal["retained", "due", "on-hold", "erased"]
+    rule_id: str | None
+    due_on: date | None
+    reason: str
+    erased_values: int | None = Field(
+        default=None, description="After erasure: values of this record that were erased."
+    )
+
+
+class RecordStatesOut(ApiModel):
+    case_id: str
+    status: Literal["retained", "due", "on-hold", "erased"]
+    records: list[RecordStateOut] = Field(description="At most 1000 records.")
+    truncated: bool = False
+
+
 class FactIn(ApiModel):
     kind: Literal["resident-moved-out", "recorded-date", "mediation-ended", "case-closed"]
     occurred_on: date

@@ -304,6 +304,75 @@ def retention_state(
     )
 
 
+@dataclass(frozen=True)
+class RecordState:
+    """One stored record of a case's dossier and its retention state: a record is kept and
+    erased with its case (the rules are per dossier), so it shows the case's rule, due date
+    and status, and after erasure how many of its values were erased."""
+
+    kind: str
+    record_id: str
+    status: str
+    rule_id: str | None
+    due_on: date | None
+    reason: str
+    erased_values: int | None
+
+
+def record_states(
+    *,
+    session: Session,
+    rules: RetentionRules,
+    case_id: str,
+    limit: int = 1000,
+    today: date | None = None,
+) -> tuple[RetentionState, list[RecordState], bool]:
+    """The case's state and that of every record the sweep erases with it (rows of the
+    tables that hold sealed values or blind indexes of the case; see targets.py), at most
+    ``limit``; the flag says whether more were left out. Ids and counts only: nothing is
+    decrypted."""
+    from gateway.retention.targets import discover_targets, erased_value_count
+
+    state = retention_state(session=session, rules=rules, case_id=case_id, today=today)
+    if state.status == "erased":
+        reason = f"{state.reason} With its case's dossier."
+    elif state.status == "on-hold":
+        reason = f"Kept with its case's dossier under a legal hold. {state.reason}"
+    else:
+        reason = f"Kept and erased with its case's dossier. {state.reason}"
+    records: list[RecordState] = []
+    truncated = False
+    for target in discover_targets(session.connection()):
+        keys = list(target.table.primary_key.columns) or [target.key]
+        counted = erased_value_count(target) if state.status == "erased" else None
+        columns = [*keys, counted] if counted is not None else keys
+        rows = session.execute(
+            select(*columns)
+            .where(target.key == case_id)
+            .order_by(*keys)
+            .limit(limit - len(records) + 1)
+        ).all()
+        for row in rows:
+            if len(records) == limit:
+                truncated = True
+                break
+            values = row[: len(keys)]
+            records.append(
+                RecordState(
+                    kind=target.name,
+                    record_id=":".join(str(value) for value in values),
+                    status=state.status,
+                    rule_id=state.rule_id,
+                    due_on=state.due_on,
+                    reason=reason[:500],
+                    erased_values=int(row[-1]) if counted is not None else None,
+                )
+            )
+        if truncated:
+            break
+    return state, records, truncated
+
+
 def erasure_of(*, session: Session, case_id: str) -> Erasure | None:
     """How a case was erased, or None. Other domains call this before reading case data."""
     row = session.execute(

@@ -86,3 +86,18 @@ def tombstone_value(column: Column[Any]) -> ColumnElement[Any]:
         (func.length(column) >= HEADER_BYTES, erased),
         else_=short,
     )
+
+
+def erased_value_count(target: RedactionTarget) -> ColumnElement[Any]:
+    """How many of a row's sealed values hold a tombstone (header and zero body), for the
+    per-record state after erasure."""
+    erased = literal(ZERO_BODY, LargeBinary)
+    terms = [
+        case((func.substr(c, HEADER_BYTES + 1) == erased, 1), else_=0) for c in target.sealed
+    ]
+    if not terms:
+        return literal(0)
+    total: ColumnElement[Any] = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
