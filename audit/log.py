@@ -153,6 +153,9 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
         prefix, suffix = _split_body(fast_canonical_json(fields))
         prepared.append((entry, prefix, suffix))
     try:
+        if len(prepared) == 1 and uses_sequence(session):
+            entry, prefix, suffix = prepared[0]
+            return [_append_one(session, entry, prefix, suffix, recorded_at)]
         indexes = reserve_indexes(session, len(entries))
         rows: list[dict[str, object]] = []
         appended: list[AppendedEntry] = []
@@ -179,6 +182,55 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
             "The audit entry could not be written; nothing was disclosed."
         ) from exc
     return appended
+
+
+_ONE_COLUMNS = (
+    "covenant_id", "activity", "outcome", "case_id", "subject_pseudonym", "requester_partner",
+    "recipient_partner", "purpose", "clause_ids", "data_owners", "started_at",
+)  # fmt: skip
+#: One round trip for the single append (the hot path of every disclosure on PostgreSQL):
+#: the index from the sequence, the body with that index spliced in, and its leaf hash
+#: (RFC 6962: SHA-256 of 0x00 || body) computed by the server, returned for checking.
+_ONE_INSERT = (
+    "INSERT INTO audit_entry (idx, leaf_hash, body, recorded_at, "
+    + ", ".join(_ONE_COLUMNS)
+    + ") SELECT r.n, sha256(decode('00', 'hex') || convert_to(r.body, 'UTF8')), r.body, "
+    "%(recorded_at)s, "
+    + ", ".join(f"%({name})s" for name in _ONE_COLUMNS)
+    + " FROM (SELECT s.n, %(prefix)s::text || s.n::text || %(suffix)s::text AS body"
+    " FROM (SELECT nextval('audit_index_seq') AS n) AS s) AS r RETURNING idx, leaf_hash"
+)
+
+
+def _append_one(
+    session: Session, entry: AuditEntry, prefix: bytes, suffix: bytes, recorded_at: datetime
+) -> AppendedEntry:
+    """Reserve, build and insert one entry in a single prepared statement on the session's
+    own connection (inside the caller's transaction; no ORM or SQL compilation on the hot
+    path). The server's leaf hash is checked against the one computed here over the same
+    bytes: a mismatch (say, a database not in UTF-8) fails closed."""
+    params: dict[str, object] = _search_columns(entry)
+    if not isinstance(recorded_at, datetime) or recorded_at.tzinfo is None:
+        raise ValueError("recorded_at must be a timezone-aware datetime")
+    started_at = params["started_at"]
+    if not isinstance(started_at, datetime) or started_at.tzinfo is None:
+        raise ValueError("started_at must be a timezone-aware datetime")  # as UTCDateTime
+    params["recorded_at"] = recorded_at
+    params["prefix"] = prefix.decode("utf-8")
+    params["suffix"] = suffix.decode("utf-8")
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise AuditUnavailable("The single-append path needs a psycopg connection.")
+    row = raw.execute(_ONE_INSERT, params, prepare=True).fetchone()
+    if row is None:
+        raise AuditUnavailable("The audit entry could not be written; nothing was disclosed.")
+    index, stored_leaf = int(row[0]), bytes(row[1])
+    leaf = leaf_hash(_with_index(prefix, index, suffix))
+    if stored_leaf != leaf:
+        raise AuditUnavailable(
+            "The stored audit entry does not hash as written; nothing was disclosed."
+        )
+    return AppendedEntry(index, leaf, recorded_at)
 
 
 def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:

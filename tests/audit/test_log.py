@@ -15,11 +15,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditLog, AuditUnavailable, receipt_for
-from audit.entry import TraceContext
+from audit.entry import Redaction, TraceContext
 from audit.export import db_checkpoints, db_entries, db_head_size
 from audit.keys import public_key_from_text, verify_signature
 from audit.log import seal
-from audit.merkle import verify_inclusion
+from audit.merkle import leaf_hash, verify_inclusion
 from audit.models import AuditCheckpoint, AuditRecord
 from audit.service import consistency_between
 from audit.testing import failing_audit_writes
@@ -234,3 +234,45 @@ def test_trace_context_continues_the_callers_trace() -> None:
     assert trace.span_id != trace.parent_span_id
     assert TraceContext.from_traceparent("garbage").parent_span_id is None
     assert TraceContext.from_traceparent(None).trace_id != trace.trace_id
+
+
+def test_a_single_append_stores_the_body_and_leaf_hash_a_batch_would(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    """The single-append path (one statement on PostgreSQL, the server hashing the body) and
+    the batch path write entries that differ only in their index."""
+    reason = Redaction(category="antecedenten", reason="geen toestemming van de OvJ — één keer")
+    unicode_entry = disclosure(0, redacted=(reason,))
+    with transaction(factory) as session:
+        single = audit_log.append(session=session, entry=unicode_entry)
+    with transaction(factory) as session:
+        pair = audit_log.append_many(session=session, entries=[unicode_entry, disclosure(1)])
+    with factory() as session:
+        rows = {r.index: r for r in session.scalars(select(AuditRecord)).all()}
+    one, batched = rows[single.index], rows[pair[0].index]
+    def without_index_and_time(body: str) -> dict[str, object]:
+        fields = json.loads(body)
+        del fields["index"], fields["recordedAt"]
+        return fields  # type: ignore[no-any-return]
+
+    assert without_index_and_time(one.body) == without_index_and_time(batched.body)
+    assert "één keer" in one.body
+    for receipt in (single, *pair):
+        record = rows[receipt.index]
+        assert bytes(record.leaf_hash).hex() == receipt.leaf_hash
+        assert leaf_hash(record.body.encode("utf-8")).hex() == receipt.leaf_hash
+
+
+def test_a_stored_leaf_hash_that_does_not_match_fails_closed(
+    database_url: str,
+    factory: sessionmaker[Session],
+    audit_log: AuditLog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("only PostgreSQL hashes the single append in the database")
+    monkeypatch.setattr("audit.log.leaf_hash", lambda body: b"\0" * 32)
+    with pytest.raises(AuditUnavailable), transaction(factory) as session:
+        audit_log.append(session=session, entry=disclosure(0))
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(AuditRecord)) == 0
