@@ -43,6 +43,9 @@ decision := {"allow": true, "categories": {c: {"outcome": "disclose", "answer": 
 """
 
 
+TARGET_P50_US = 50
+
+
 def request(categories: list[str], investigation: bool = False) -> PolicyInput:
     return PolicyInput.model_validate(
         {
@@ -114,6 +117,8 @@ def measure(full: Any, allow_all: Any, policy_input: PolicyInput, n: int) -> dic
         "full_covenant": full_summary,
         "allow_all": base_summary,
         "ratio_p50": round(full_summary["p50_us"] / base_summary["p50_us"], 2),
+        "ratio_p99": round(full_summary["p99_us"] / base_summary["p99_us"], 2),
+        "p50_within_target": full_summary["p50_us"] <= TARGET_P50_US,
         "n": n,
     }
 
@@ -132,7 +137,7 @@ def main() -> dict[str, Any]:
     load1, _, _ = os.getloadavg()
     result: dict[str, Any] = {
         "engine": args.engine,
-        "target_p50_us": 50,
+        "target_p50_us": TARGET_P50_US,
         "cpus": os.cpu_count(),
         "load_average_at_start": round(load1, 2),
         "scenarios": {
@@ -140,6 +145,7 @@ def main() -> dict[str, Any]:
             for name, policy_input in SCENARIOS.items()
         },
     }
+    result["load_average_at_end"] = round(os.getloadavg()[0], 2)
     out = Path(__file__).parent / "results" / "policy.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
