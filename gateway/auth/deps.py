@@ -22,7 +22,8 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_context(request: Request) -> GatewayContext:
+async def get_context(request: Request) -> GatewayContext:
+    # async: no I/O, so FastAPI does not hop to a worker thread for it on every request.
     context: GatewayContext = request.app.state.context
     return context
 

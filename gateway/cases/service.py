@@ -202,10 +202,15 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
     data. Only granted, not withdrawn consents are listed; expired ones stay in so the policy
     can say why it redacts ("om-consent-expired")."""
-    case = session.get(CaseFile, case_id)
-    if case is None:
+    # The case and its dwelling in one round trip: every disclosure starts here.
+    found = session.execute(
+        select(CaseFile, Dwelling)
+        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(CaseFile.id == case_id)
+    ).one_or_none()
+    if found is None:
         raise CaseNotFound("No case with this id.")
-    dwelling = session.get_one(Dwelling, case.dwelling_id)
+    case, dwelling = found
     consents = session.scalars(
         select(CaseConsent)
         .where(

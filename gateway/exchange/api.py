@@ -35,7 +35,8 @@ DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64)]
 router = APIRouter(tags=["exchange"])
 
 
-def _traceparent(request: Request) -> str | None:
+async def _traceparent(request: Request) -> str | None:
+    # async: a header lookup needs no worker thread (a sync dependency costs a thread hop).
     return request.headers.get("traceparent")
 
 

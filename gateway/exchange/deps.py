@@ -57,7 +57,8 @@ def exchange_services(context: GatewayContext, case_facts: CaseFacts | None = No
     )
 
 
-def get_exchange(context: Context) -> Exchange:
+async def get_exchange(context: Context) -> Exchange:
+    # async: only lookups in the running gateway, no I/O, so no worker thread hop.
     return exchange_services(context)
 
 
