@@ -450,7 +450,16 @@ def _batched(
     except Exception:  # noqa: BLE001 - find out which one errors, below
         found = None
     if isinstance(found, list):
-        return {item[0]: item[1] for item in found} if pairs else dict.fromkeys(found, True)
+        if pairs and all(
+            isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+            and item[0] in singles
+            for item in found
+        ):
+            return {item[0]: item[1] for item in found}
+        if not pairs and all(isinstance(item, str) and item in singles for item in found):
+            return dict.fromkeys(found, True)
+        # Anything else (regorus's RVM puts "<undefined>" into a set for an undefined
+        # `v := rule`): ask one rule at a time.
     values: dict[str, Any] = {}
     for key, ref in singles.items():
         try:

@@ -216,3 +216,15 @@ def test_staging_rewrites_the_with_and_computes_the_input_from_the_lines_before_
         in module
     )
     assert " with " not in module
+
+
+def test_a_malformed_batch_answer_is_asked_again_one_rule_at_a_time() -> None:
+    from gateway.policy.regotest import UNDEFINED, _batched
+
+    class Engine:
+        def rule(self, ref: str, input_json: str) -> Any:
+            # As regorus's RVM answers a set rule `s contains [k, v] if { v := undefined }`.
+            answers = {"batch": [["t1", 1], "<undefined>"], "p1": 1, "p2": UNDEFINED}
+            return answers[ref]
+
+    assert _batched(Engine(), "batch", {"t1": "p1", "t2": "p2"}, pairs=True) == {"t1": 1}
