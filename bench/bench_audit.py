@@ -89,7 +89,7 @@ def _baseline_row(index: int, entry: AuditEntry) -> dict[str, object]:
 
 
 def _writer_threads(kind: str, url: str, key_dir: str, threads: int, seconds: float,
-                    process: int, barrier: Any) -> tuple[int, float]:  # fmt: skip
+                    process: int, barrier: Any) -> tuple[int, float, float]:  # fmt: skip
     """One process of ``threads`` writers, each committing one row per transaction for
     ``seconds``: ``append`` (log.append in a session transaction, as the gateway does),
     ``baseline`` (the same row, plain INSERT in a session transaction, no index reservation)
@@ -101,11 +101,13 @@ def _writer_threads(kind: str, url: str, key_dir: str, threads: int, seconds: fl
     entries = [disclosure(n) for n in range(ENTRY_POOL)]  # built once: the caller's work
     counts = [0] * threads
     local = threading.Barrier(threads + 1)
+    go = threading.Barrier(threads + 1)
 
     def work(worker: int) -> None:
         base = BASELINE_BASE + (process * 1000 + worker) * 10**8
         raw = psycopg.connect(_libpq_url(url)) if kind == "raw" else None
         local.wait()
+        go.wait()
         done, deadline = 0, time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             entry = entries[done % ENTRY_POOL]
@@ -130,12 +132,13 @@ def _writer_threads(kind: str, url: str, key_dir: str, threads: int, seconds: fl
         thread.start()
     local.wait()
     barrier.wait()  # every process starts together
-    started = time.perf_counter()
+    go.wait()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in pool:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     engine.dispose()
-    return sum(counts), elapsed
+    return sum(counts), elapsed, cpu
 
 
 def _libpq_url(url: str) -> str:
@@ -156,9 +159,10 @@ def _process_main(kind: str, url: str, key_dir: str, threads: int, seconds: floa
 
 
 def bench_writers(kind: str, url: str, key_dir: Path, processes: int, threads: int,
-                  seconds: float) -> float:  # fmt: skip
-    """Committed rows per second from ``processes`` x ``threads`` writers (spawned processes,
-    as the gateway's workers: no shared interpreter lock)."""
+                  seconds: float) -> tuple[float, float]:  # fmt: skip
+    """Committed rows per second, and the writers' own CPU time per row (µs), from
+    ``processes`` x ``threads`` writers (spawned processes, as the gateway's workers: no
+    shared interpreter lock)."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results = context.Queue()
@@ -178,7 +182,10 @@ def bench_writers(kind: str, url: str, key_dir: Path, processes: int, threads: i
     with transaction(make_sessionmaker(engine)) as session:
         session.execute(text(f"DELETE FROM audit_entry WHERE idx >= {BASELINE_BASE}"))
     engine.dispose()
-    return sum(count for count, _ in outcomes) / max(elapsed for _, elapsed in outcomes)
+    count = sum(outcome[0] for outcome in outcomes)
+    rate = count / max(outcome[1] for outcome in outcomes)
+    cpu_us = sum(outcome[2] for outcome in outcomes) / count * 1e6 if count else 0.0
+    return rate, cpu_us
 
 
 def _row(index: int, body: bytes, started_at: object) -> dict[str, object]:
@@ -338,17 +345,24 @@ def main() -> None:
         for processes, threads in [] if args.skip_single else args.writers:
             shape = f"{processes}x{threads}"
             runs: dict[str, list[float]] = {kind: [] for kind in args.kinds}
+            cpu: dict[str, list[float]] = {kind: [] for kind in args.kinds}
             for _ in range(args.rounds):  # kinds interleaved: the machine's load drifts
                 for kind in args.kinds:
-                    runs[kind].append(
-                        bench_writers(kind, url, key_dir, processes, threads, args.seconds)
+                    rate, cpu_us = bench_writers(
+                        kind, url, key_dir, processes, threads, args.seconds
                     )
-            rates: dict[str, float] = {kind: statistics.median(v) for kind, v in runs.items()}
-            rates |= {f"{kind}_runs": [round(r) for r in v] for kind, v in runs.items()}  # type: ignore[dict-item]
-            if "append" in rates and "baseline" in rates:
-                rates["append_vs_baseline"] = round(rates["append"] / rates["baseline"], 3)
-            if "append" in rates and "raw" in rates:
-                rates["append_vs_raw"] = round(rates["append"] / rates["raw"], 3)
+                    runs[kind].append(rate)
+                    cpu[kind].append(cpu_us)
+            rates: dict[str, object] = {kind: statistics.median(v) for kind, v in runs.items()}
+            rates |= {f"{kind}_runs": [round(r) for r in v] for kind, v in runs.items()}
+            rates |= {
+                f"{kind}_client_cpu_us_per_row": round(statistics.median(v))
+                for kind, v in cpu.items()
+            }
+            for other in ("baseline", "raw"):
+                if "append" in runs and other in runs:
+                    ratio = statistics.median(runs["append"]) / statistics.median(runs[other])
+                    rates[f"append_vs_{other}"] = round(ratio, 3)
             writers[shape] = {
                 k: round(v) if isinstance(v, float) and v > 10 else v for k, v in rates.items()
             }
