@@ -226,3 +226,21 @@ def test_activity_flags_a_partner_with_many_denials(
 def test_read_identifier_takes_the_first_line_and_checks_a_bsn() -> None:
     assert read_identifier("bsn", stdin=io.StringIO(" 123456782 \nrest")) == "123456782"
     assert read_identifier("case-person", stdin=io.StringIO("p-1")) == "p-1"
+
+
+def test_on_a_terminal_the_identifier_is_asked_for_without_echo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    prompts: list[str] = []
+
+    def no_echo(prompt: str) -> str:
+        prompts.append(prompt)
+        return "1234 56 782"
+
+    monkeypatch.setattr("getpass.getpass", no_echo)
+    assert read_identifier("bsn", stdin=Terminal("never read")) == "1234 56 782"
+    assert prompts == ["bsn of the data subject (not shown): "]
