@@ -149,6 +149,29 @@ class TestSearch:
         assert indexes("--clause", "U-9-elders") == []
         assert indexes("--from", "2026-03-02T09:31:00Z", "--until", "2026-03-02T09:32") == [1, 3]
 
+    def test_finds_a_dwelling_by_its_address_and_refuses_a_malformed_one(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        log = audit_log(context)
+        with transaction(context.session_factory) as session:
+            dwelling = log.data_subject(
+                identifier_type="address", identifier="3511AB 12", session=session
+            )
+        _record(context, 1)
+        _record(context, 2, bsn=OTHER_BSN, data_subjects=(dwelling,))
+
+        found = _cli(
+            settings, "search", "--covenant", COVENANT, "--subject", "address", stdin="3511 ab 12"
+        )
+        assert found.exit_code == 0, found.output
+        assert [entry["index"] for entry in json.loads(found.stdout)] == [1, 2]
+        bad = _cli(
+            settings, "search", "--covenant", COVENANT, "--subject", "address", stdin="nowhere 1"
+        )
+        assert bad.exit_code == 2
+        assert "postcode" in bad.output
+        assert "nowhere" not in bad.output
+
     def test_writes_json_lines_and_csv_to_a_private_file(
         self, context: GatewayContext, settings: Settings, tmp_path: Path
     ) -> None:
