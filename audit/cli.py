@@ -223,7 +223,11 @@ def _reporting() -> Iterator[None]:
     except ValidationError as exc:
         raise _fail(_validation_message(exc)) from None
     except SQLAlchemyError as exc:
-        raise _fail(f"the database refused the query ({type(exc).__name__})") from None
+        # Not the message itself: it may quote the URL (with a password) or a parameter.
+        raise _fail(
+            f"database error ({type(exc).__name__}); check that KETENPOORT_DATABASE_URL "
+            "(or --data-dir) points at the gateway's database and that it is reachable"
+        ) from None
 
 
 def _validation_message(exc: Any) -> str:
