@@ -452,8 +452,10 @@ def search(
     output: OutputOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Entries of a covenant by case, data subject, partner, purpose, clause, period, outcome
-    (as POST /v1/audit/entries/search and /entries/export)."""
+    """Search a covenant's entries (as POST /v1/audit/entries/search and /export).
+
+    By case, data subject, partner, purpose, clause, activity, period and outcome; every
+    match, no paging."""
     from audit.schemas import EntrySearch
 
     with _reporting():
@@ -520,8 +522,9 @@ def register(
     output: OutputOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """GDPR art. 30: the covenant's processing activities, generated from its file (jsonl and
-    csv hold the activities; json the whole register with partners and retention)."""
+    """GDPR art. 30: the covenant's processing activities, from its file.
+
+    jsonl and csv hold the activities; json the whole register with partners and retention."""
     from audit.schemas import ProcessingActivityView
     from gateway.policy.covenant import load_covenants
 
@@ -553,8 +556,9 @@ def activity_report(
     output: OutputOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Requests and denials per partner and period, unusual periods flagged (as GET
-    /v1/audit/partner-activity)."""
+    """Requests and denials per partner and period, unusual ones flagged.
+
+    As GET /v1/audit/partner-activity."""
     from audit.schemas import PartnerActivity
 
     with _reporting():
