@@ -371,8 +371,12 @@ def _output(path: Path | None) -> Iterator[IO[str]]:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError as exc:
         raise _Failure(f"cannot write {path}: {exc.strerror}") from None
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
-        yield out
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+            yield out
+    except BaseException:
+        path.unlink(missing_ok=True)  # no half-written report left behind
+        raise
 
 
 def _emit(

@@ -7,11 +7,12 @@ import csv
 import io
 import json
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
 from audit import Actor, audit_log
@@ -190,6 +191,29 @@ class TestSearch:
         rows = list(csv.DictReader(io.StringIO(table.stdout)))
         assert [row["index"] for row in rows] == ["0", "1", "2"]
         assert rows[0]["clauseIds"] == "U-5.3-geweld"
+
+    def test_a_failure_halfway_leaves_no_partial_file(
+        self,
+        context: GatewayContext,
+        settings: Settings,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        _record(context, 2)
+
+        def broken(*args: object, **kwargs: object) -> Iterator[dict[str, object]]:
+            yield {"index": 0}
+            raise OperationalError("SELECT", {}, Exception("connection lost"))
+
+        monkeypatch.setattr("audit.reports.iter_entries", broken)
+        target = tmp_path / "half.jsonl"
+        result = _cli(
+            settings, "search", "--covenant", COVENANT, "--format", "jsonl", "-o", str(target)
+        )
+        assert result.exit_code == 2
+        assert "database error (OperationalError)" in result.output
+        assert "Traceback" not in result.output
+        assert not target.exists()
 
     @pytest.mark.parametrize(
         ("args", "message"),
