@@ -717,15 +717,16 @@ def _subjects(audit: AuditLog, rows: Any) -> dict[str, tuple[DataSubject, ...]]:
     nothing is decrypted. Sorted and unique, as AuditEntry keeps them; at most
     MAX_SUBJECTS per entry (a case has a handful: more are left out, with a warning)."""
     pseudonyms: dict[tuple[str, str], DataSubject] = {}
-    found: dict[str, dict[tuple[str, str], DataSubject]] = defaultdict(dict)
+    found: dict[str, list[DataSubject]] = defaultdict(list)
     for case_id, kind, index in rows:
         subject = pseudonyms.get((kind, index))
         if subject is None:
             subject = audit.subject_from_index(identifier_type=kind, blind_index=index)
             pseudonyms[(kind, index)] = subject
-        found[case_id][(subject.identifier_type, subject.pseudonym)] = subject
+        found[case_id].append(subject)
     result: dict[str, tuple[DataSubject, ...]] = {}
-    for case_id, unique in found.items():
+    for case_id, named in found.items():
+        unique = {(s.identifier_type, s.pseudonym): s for s in named}
         if len(unique) > MAX_SUBJECTS:
             log.warning("retention: case %s names over %s data subjects", case_id, MAX_SUBJECTS)
         result[case_id] = tuple(unique[key] for key in sorted(unique)[:MAX_SUBJECTS])
