@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -205,8 +205,9 @@ def disclose(
         traceparent=traceparent,
     )
     if disclosure_id is not None:
-        session.add(
-            Disclosure(
+        # A Core INSERT: the row is only written, never used as an object (no unit of work).
+        session.execute(
+            insert(Disclosure).values(
                 id=disclosure_id,
                 case_id=view.case.id,
                 covenant_id=view.covenant.id,
@@ -223,7 +224,6 @@ def disclose(
                 disclosed_at=started,
             )
         )
-        session.flush()
     return DisclosureOut(
         disclosure_id=disclosure_id,
         case_id=view.case.id,
