@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,8 @@ from gateway.exchange.deps import Exchange
 from gateway.policy.covenant import Covenant
 from gateway.policy.errors import PolicyUnavailable
 from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
-from gateway.retention.service import ensure_not_erased
+from gateway.retention.errors import CaseErased
+from gateway.retention.service import Erasure, ensure_not_erased
 
 #: Reasons ``gateway.policy.engine`` gives when it could not decide: an outage (503), not a
 #: refusal. Anything else is the covenant speaking and is shown to the requester.
@@ -44,11 +46,22 @@ class CaseView:
     closed: bool
 
 
+#: ``load_case(erasure=LOOK_UP)``: ask retention whether the case was erased.
+LOOK_UP: Final = "look-up"
+
+
 def load_case(
-    session: Session, exchange: Exchange, *, case_id: str, principal: Principal
+    session: Session,
+    exchange: Exchange,
+    *,
+    case_id: str,
+    principal: Principal,
+    erasure: Erasure | None | Literal["look-up"] = LOOK_UP,
 ) -> CaseView:
     """The case's policy facts; a case of another covenant is reported as not found, a case
-    erased under retention as gone (410, naming the rule and the date)."""
+    erased under retention as gone (410, naming the rule and the date). A caller that read
+    the case's erasure in one of its own queries passes it (``None``: not erased) and saves
+    the look-up."""
     try:
         facts = exchange.case_facts(session, case_id)
     except CaseNotFound:
@@ -59,7 +72,10 @@ def load_case(
     # After the covenant check, so that another covenant does not learn of the erasure;
     # before any decision, so an erased case is neither disclosed (as redactions) nor
     # written to (its key scope is shredded).
-    ensure_not_erased(session=session, case_id=case_id)
+    if erasure == LOOK_UP:
+        ensure_not_erased(session=session, case_id=case_id)
+    elif isinstance(erasure, Erasure):
+        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
     covenant = exchange.covenants.get(case.covenant)
     if covenant is None:
         raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")

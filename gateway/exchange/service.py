@@ -48,7 +48,8 @@ from gateway.exchange.schemas import (
     InformationRequestOut,
     RequestState,
 )
-from gateway.retention.service import ensure_not_erased
+from gateway.retention.models import RetentionCase
+from gateway.retention.service import Erasure, ensure_not_erased, erasure_of
 
 #: Roles that never ask, answer or push: the privacy officer audits, it does not exchange.
 NON_EXCHANGING_ROLES = frozenset({"privacy-officer"})
@@ -267,20 +268,34 @@ def _load_request(
 
 def _load_request_with_facts(
     session: Session, request_id: str
-) -> tuple[InformationRequest, list[RequestItem], dict[str, CaseFact]]:
-    """``_load_request`` plus each answered item's fact, in the same one round trip."""
+) -> tuple[InformationRequest, list[RequestItem], dict[str, CaseFact], Erasure | None]:
+    """``_load_request`` plus each answered item's fact and the case's erasure (retention's
+    register, one row per case), in the same one round trip."""
     rows = session.execute(
-        select(InformationRequest, RequestItem, CaseFact)
+        select(
+            InformationRequest,
+            RequestItem,
+            CaseFact,
+            RetentionCase.erased_rule_id,
+            RetentionCase.erased_at,
+        )
         .join(RequestItem, RequestItem.request_id == InformationRequest.id)
         .outerjoin(CaseFact, CaseFact.id == RequestItem.fact_id)
+        .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
         .where(InformationRequest.id == request_id)
         .order_by(RequestItem.id)
     ).all()
     if not rows:
         row, items = _load_request(session, request_id)
-        return row, items, {}
-    facts = {fact.id: fact for _, _, fact in rows if fact is not None}
-    return rows[0][0], [item for _, item, _ in rows], facts
+        return row, items, {}, erasure_of(session=session, case_id=row.case_id)
+    first = rows[0]
+    erasure = (
+        Erasure(case_id=first[0].case_id, rule_id=first[3] or "", erased_at=first[4])
+        if first[4] is not None
+        else None
+    )
+    facts = {r[2].id: r[2] for r in rows if r[2] is not None}
+    return first[0], [r[1] for r in rows], facts, erasure
 
 
 def information_request_status(
@@ -462,10 +477,10 @@ def disclose_answers(
 ) -> DisclosureOut:
     """The requester reads the answers: decided again now, decrypted only where disclosed."""
     _exchanging(principal)
-    row, items, facts = _load_request_with_facts(session, request_id)
+    row, items, facts, erasure = _load_request_with_facts(session, request_id)
     if principal.partner_id != row.requester_partner_id or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
-    view = load_case(session, exchange, case_id=row.case_id, principal=principal)
+    view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=erasure)
     return disclose(
         session=session,
         exchange=exchange,
