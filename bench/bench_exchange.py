@@ -10,9 +10,9 @@ The server runs as deployed: ``uvicorn --workers W`` against a PostgreSQL databa
 for this run (``CREATE DATABASE`` on the local server, dropped at the end), with the
 connection pool per worker sized from ``KETENPOORT_DB_POOL_SIZE``/``..._MAX_OVERFLOW`` so
 that all workers together stay under the server's ``max_connections``. The load comes from a
-separate process (``--load-generator``, httpx + asyncio) on loopback; it mints a fresh
-single-use token per request before each timed phase. ``--rows`` answered requests are
-read in turn, so no single row is hot.
+separate process (``--load-generator``: raw keep-alive HTTP/1.1 on asyncio and uvloop, one
+process) on loopback; it mints a fresh single-use token per request before any timed phase.
+``--rows`` answered requests are read in turn, so no single row is hot.
 
 Phases, both paths each, baseline and mediated alternating (``--rounds``):
 1. Closed loop, ``--concurrency`` requests in flight: maximum throughput, p50, p99.
@@ -107,7 +107,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
-def _summary(latencies: list[float], seconds: float, errors: int) -> dict[str, Any]:
+def _summary(latencies: list[float], seconds: float, faults: dict[str, int]) -> dict[str, Any]:
+    errors = sum(faults.values())
     return {
         "requests": len(latencies),
         "errors": errors,
@@ -117,65 +118,139 @@ def _summary(latencies: list[float], seconds: float, errors: int) -> dict[str, A
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
         "max_ms": round(max(latencies) * 1000, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "error_reasons": faults,
     }
 
 
-def _ok(kind: str, response: httpx.Response) -> bool:
-    if response.status_code != 200:
-        return False
-    values = response.json().get("values", [])
-    if kind == "mediated":
+class _Connection:
+    """One keep-alive HTTP/1.1 connection, requests in turn: the leanest client asyncio
+    allows (httpx costs the shared cores several times the CPU per request), so the
+    measurement measures the server. uvicorn answers with a Content-Length."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str, token: str) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n".encode("ascii")
+        )
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        length = 0
+        close = False
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        body = await self.reader.readexactly(length)
+        if close:
+            await self.close()
+        return status, body
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+        self.reader = self.writer = None
+
+
+class _Client:
+    """A pool of keep-alive connections, one request in flight on each."""
+
+    def __init__(self, url: str, size: int) -> None:
+        address = httpx.URL(url)
+        self.idle = [_Connection(address.host, address.port or 80) for _ in range(size)]
+
+    async def get(self, path: str, token: str) -> tuple[int, bytes]:
+        connection = self.idle.pop()  # callers hold at most `size` requests in flight
+        try:
+            return await connection.get(path, token)
+        except BaseException:
+            await connection.close()  # a half-read answer must not be read by the next one
+            raise
+        finally:
+            self.idle.append(connection)
+
+    async def close(self) -> None:
+        for connection in self.idle:
+            await connection.close()
+
+
+def _fault(kind: str, status: int, body: bytes) -> str | None:
+    """None for a good answer, else why it is not (counted per reason in the results)."""
+    if status != 200:
+        return f"http-{status}"
+    values = json.loads(body).get("values", [])
+    if not values:
+        return "no-values"
+    if kind == "mediated" and any(v.get("outcome") != "disclosed" for v in values):
         # A redaction here (e.g. engine-timeout) is a decision that failed closed.
-        return bool(values) and all(v.get("outcome") == "disclosed" for v in values)
-    return bool(values)
+        return "not-disclosed"
+    return None
+
+
+def _ok(kind: str, status: int, body: bytes) -> bool:
+    return _fault(kind, status, body) is None
+
+
+async def _request(client: _Client, kind: str, path: str, token: str) -> str | None:
+    try:
+        status, body = await client.get(path, token)
+    except (OSError, asyncio.IncompleteReadError, ValueError) as error:
+        return type(error).__name__
+    return _fault(kind, status, body)
 
 
 async def _closed_loop(
-    client: httpx.AsyncClient, kind: str, urls: list[str], tokens: list[str], concurrency: int
+    client: _Client, kind: str, paths: list[str], tokens: list[str], concurrency: int
 ) -> dict[str, Any]:
     pending = list(enumerate(tokens))
     pending.reverse()
     latencies: list[float] = []
-    errors = 0
+    faults: dict[str, int] = {}
 
     async def worker() -> None:
-        nonlocal errors
         while pending:
             n, token = pending.pop()
             started = time.perf_counter()
-            response = await client.get(
-                urls[n % len(urls)], headers={"Authorization": f"Bearer {token}"}
-            )
+            fault = await _request(client, kind, paths[n % len(paths)], token)
             latencies.append(time.perf_counter() - started)
-            errors += not _ok(kind, response)
+            if fault is not None:
+                faults[fault] = faults.get(fault, 0) + 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return _summary(latencies, time.perf_counter() - started, errors)
+    return _summary(latencies, time.perf_counter() - started, faults)
 
 
 async def _open_loop(
-    client: httpx.AsyncClient,
+    client: _Client,
     kind: str,
-    urls: list[str],
+    paths: list[str],
     tokens: list[str],
     rate: float,
     max_inflight: int,
 ) -> dict[str, Any]:
     latencies: list[float] = []
-    errors = 0
+    faults: dict[str, int] = {}
     limit = asyncio.Semaphore(max_inflight)
 
     async def one(n: int, token: str, scheduled: float) -> None:
-        nonlocal errors
         async with limit:
-            try:
-                response = await client.get(
-                    urls[n % len(urls)], headers={"Authorization": f"Bearer {token}"}
-                )
-                errors += not _ok(kind, response)
-            except httpx.HTTPError:
-                errors += 1
+            fault = await _request(client, kind, paths[n % len(paths)], token)
+        if fault is not None:
+            faults[fault] = faults.get(fault, 0) + 1
         # From the scheduled send time: waiting for a free slot counts as latency.
         latencies.append(time.perf_counter() - scheduled)
 
@@ -188,10 +263,48 @@ async def _open_loop(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(n, token, scheduled)))
     await asyncio.gather(*tasks)
-    result = _summary(latencies, time.perf_counter() - started, errors)
+    result = _summary(latencies, time.perf_counter() - started, faults)
     result["target_rate_rps"] = rate
     result["max_inflight"] = max_inflight
     return result
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds so far of the server (supervisor and workers), of every PostgreSQL process
+    on the host (its other databases too: the host is shared) and of this load generator."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    postgres = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                raw = stat.read()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+        if name == "postgres" or name.startswith("postgres:"):
+            postgres += seconds
+        parents[int(entry)] = int(fields[1])
+        cpu[int(entry)] = seconds
+    server = 0.0
+    for pid, seconds in cpu.items():
+        ancestor = pid
+        while ancestor > 1 and ancestor != server_pid:
+            ancestor = parents.get(ancestor, 0)
+        if ancestor == server_pid:
+            server += seconds
+    return {"server": server, "postgres": postgres, "load_generator": time.process_time()}
+
+
+def _cpu_per_request(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {k: round((after[k] - before[k]) / n * 1000, 3) for k in before}
 
 
 def _mint(settings: Settings, n: int) -> list[str]:
@@ -200,41 +313,64 @@ def _mint(settings: Settings, n: int) -> list[str]:
 
 def load_generator(config: dict[str, Any]) -> dict[str, Any]:
     settings = Settings(data_dir=Path(config["data_dir"]), demo_mode=True)
-    url = config["url"]
     paths = {
-        "baseline": [f"{url}/bench/baseline/{rid}" for rid in config["request_ids"]],
-        "mediated": [
-            f"{url}/v1/information-requests/{rid}/answers" for rid in config["request_ids"]
-        ],
+        "baseline": [f"/bench/baseline/{rid}" for rid in config["request_ids"]],
+        "mediated": [f"/v1/information-requests/{rid}/answers" for rid in config["request_ids"]],
     }
     rounds = config["rounds"]
+    per_round = config["requests"] // rounds
+    # Every token is minted before any timed phase (each unique, single use, valid for 10
+    # minutes), so signing competes with nothing that is measured.
+    warm = {kind: _mint(settings, 200) for kind in paths}
+    closed_tokens = {kind: [_mint(settings, per_round) for _ in range(rounds)] for kind in paths}
+    fixed_tokens = {
+        kind: [_mint(settings, int(rate * config["seconds"])) for rate in config["rates"]]
+        for kind in paths
+    }
 
     async def run() -> dict[str, Any]:
-        size = max(config["concurrency"], config["max_inflight"])
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        client = _Client(config["url"], max(config["concurrency"], config["max_inflight"]))
         closed: dict[str, list[dict[str, Any]]] = {"baseline": [], "mediated": []}
         fixed: dict[str, list[dict[str, Any]]] = {"baseline": [], "mediated": []}
-        async with httpx.AsyncClient(timeout=30, limits=limits) as client:
-            for kind, urls in paths.items():  # warm up both paths, every worker
-                await _closed_loop(client, kind, urls, _mint(settings, 200), 8)
-            per_round = config["requests"] // rounds
-            for _ in range(rounds):
-                for kind, urls in paths.items():
-                    tokens = _mint(settings, per_round)  # minted before the timed phase
-                    closed[kind].append(
-                        await _closed_loop(client, kind, urls, tokens, config["concurrency"])
+        try:
+            for kind, kind_paths in paths.items():  # warm up both paths, every worker
+                await _closed_loop(client, kind, kind_paths, warm[kind], 8)
+            for n in range(rounds):
+                for kind, kind_paths in paths.items():
+                    before = _cpu_seconds(config["server_pid"])
+                    result = await _closed_loop(
+                        client, kind, kind_paths, closed_tokens[kind][n], config["concurrency"]
                     )
-            for rate in config["rates"]:
-                count = int(rate * config["seconds"])
-                for kind, urls in paths.items():
-                    tokens = _mint(settings, count)
+                    after = _cpu_seconds(config["server_pid"])
+                    result["cpu_ms_per_request"] = _cpu_per_request(
+                        before, after, result["requests"]
+                    )
+                    closed[kind].append(result)
+            for n, rate in enumerate(config["rates"]):
+                for kind, kind_paths in paths.items():
                     await asyncio.sleep(1.0)  # let the previous phase's queue drain
                     fixed[kind].append(
-                        await _open_loop(client, kind, urls, tokens, rate, config["max_inflight"])
+                        await _open_loop(
+                            client,
+                            kind,
+                            kind_paths,
+                            fixed_tokens[kind][n],
+                            rate,
+                            config["max_inflight"],
+                        )
                     )
+        finally:
+            await client.close()
         return {"closed_loop": closed, "fixed_rate": fixed}
 
-    return asyncio.run(run())
+    try:
+        import uvloop  # uvicorn's loop; a leaner client loop than asyncio's own
+
+        factory: Any = uvloop.new_event_loop
+    except ImportError:
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(run())
 
 
 def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -249,6 +385,10 @@ def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "throughput_rps": round((requests - errors) / seconds, 1),
         "p50_ms": round(statistics.median(r["p50_ms"] for r in runs), 2),
         "p99_ms": max(r["p99_ms"] for r in runs),
+        "cpu_ms_per_request": {
+            k: round(statistics.fmean(r["cpu_ms_per_request"][k] for r in runs), 3)
+            for k in runs[0]["cpu_ms_per_request"]
+        },
         "rounds": runs,
     }
 
@@ -327,7 +467,7 @@ def _setup_requests(url: str, settings: Settings, rows: int) -> list[str]:
         response = client.get(
             f"{url}/bench/baseline/{ids[0]}", headers={"Authorization": f"Bearer {token}"}
         )
-        if not _ok("baseline", response):
+        if not _ok("baseline", response.status_code, response.content):
             raise SystemExit(f"setup: baseline: HTTP {response.status_code} {response.text[:300]}")
     return ids
 
@@ -404,6 +544,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         request_ids = _setup_requests(url, settings, args.rows)
         config = {
             "url": url,
+            "server_pid": server.pid,
             "data_dir": str(data_dir),
             "request_ids": request_ids,
             "requests": args.requests,
@@ -503,7 +644,8 @@ def main() -> None:
         "postgres_max_connections": run["max_connections"],
         "rows": args.rows,
         "closed_loop_concurrency": args.concurrency,
-        "load_generator": "separate process, httpx + asyncio, loopback",
+        "load_generator": "separate process, asyncio keep-alive HTTP/1.1 (raw), loopback; "
+        "tokens minted before the timed phases",
         "baseline": base,
         "mediated": med,
         "throughput_ratio_mediated_to_baseline": round(ratio, 3),

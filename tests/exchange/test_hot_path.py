@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.pool import NullPool
 
 from audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
@@ -84,3 +86,29 @@ def test_a_token_spent_on_a_failed_mediated_read_cannot_be_replayed(
     )
     assert replayed.status_code == 401
     assert "already been used" in replayed.json()["detail"]
+
+
+def test_a_read_after_the_database_dropped_the_pooled_connections_succeeds(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    # The pool pings no connection per checkout; one the server closed must still be replaced.
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    request_id = _answered(utrecht_case)
+    utrecht_case.read(request_id)  # the pool now holds connections to the database
+    admin = create_engine(context.engine.url, poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            terminated = connection.execute(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+                    "FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+    finally:
+        admin.dispose()
+    assert terminated >= 1
+    for _ in range(3):  # every pooled connection was dropped, each read checks one out
+        disclosure = utrecht_case.read(request_id)
+        assert {v["outcome"] for v in disclosure["values"]} == {"disclosed"}
