@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, format_time
 from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
-from audit.models import AuditHead, AuditRecord
+from audit.models import AuditHead, AuditRecord, AuditSubject
 from gateway.db import utcnow
 
 HEAD_ID = 1
@@ -52,6 +52,7 @@ VOID_ACTIVITY = "index-void"
 COPY_THRESHOLD = 200
 #: The table itself: Core inserts skip the ORM's per-row bookkeeping.
 _ENTRIES = cast(Table, AuditRecord.__table__)
+_SUBJECTS = cast(Table, AuditSubject.__table__)
 _NEXTVAL = text("SELECT nextval('audit_index_seq') FROM generate_series(1, :count)")
 
 
@@ -82,6 +83,14 @@ def _search_columns(entry: AuditEntry) -> dict[str, object]:
         "data_owners": _spaced(entry.data_owners),
         "started_at": entry.started_at,
     }
+
+
+def subject_pseudonyms(entry: AuditEntry) -> list[str]:
+    """Every pseudonym the entry names, once each: the rows of ``audit_entry_subject``."""
+    named = {subject.pseudonym for subject in entry.data_subjects}
+    if entry.data_subject is not None:
+        named.add(entry.data_subject.pseudonym)
+    return sorted(named)
 
 
 def uses_sequence(session: Session) -> bool:
@@ -158,8 +167,10 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
             return [_append_one(session, entry, prefix, suffix, recorded_at)]
         indexes = reserve_indexes(session, len(entries))
         rows: list[dict[str, object]] = []
+        subjects: list[dict[str, object]] = []
         appended: list[AppendedEntry] = []
         for index, (entry, prefix, suffix) in zip(indexes, prepared, strict=True):
+            subjects.extend({"pseudonym": p, "idx": index} for p in subject_pseudonyms(entry))
             body = _with_index(prefix, index, suffix)
             leaf = leaf_hash(body)
             rows.append(
@@ -173,10 +184,13 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
             )
             appended.append(AppendedEntry(index, leaf, recorded_at))
         if len(rows) >= COPY_THRESHOLD and uses_sequence(session):
-            _copy_rows(session, rows)
+            _copy_rows(session, _ENTRIES, rows)
+            _copy_rows(session, _SUBJECTS, subjects)
         else:
-            # One executemany (insertmanyvalues batches on PostgreSQL).
+            # One executemany each (insertmanyvalues batches on PostgreSQL).
             session.connection().execute(insert(_ENTRIES), rows)
+            if subjects:
+                session.connection().execute(insert(_SUBJECTS), subjects)
     except (SQLAlchemyError, psycopg.Error) as exc:
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
@@ -191,14 +205,18 @@ _ONE_COLUMNS = (
 #: One round trip for the single append (the hot path of every disclosure on PostgreSQL):
 #: the index from the sequence, the body with that index spliced in, and its leaf hash
 #: (RFC 6962: SHA-256 of 0x00 || body) computed by the server, returned for checking.
+#: The entry's data subjects go into ``audit_entry_subject`` in the same statement.
 _ONE_INSERT = (
-    "INSERT INTO audit_entry (idx, leaf_hash, body, recorded_at, "
+    "WITH e AS (INSERT INTO audit_entry (idx, leaf_hash, body, recorded_at, "
     + ", ".join(_ONE_COLUMNS)
     + ") SELECT r.n, sha256(decode('00', 'hex') || convert_to(r.body, 'UTF8')), r.body, "
     "%(recorded_at)s, "
     + ", ".join(f"%({name})s" for name in _ONE_COLUMNS)
     + " FROM (SELECT s.n, %(prefix)s::text || s.n::text || %(suffix)s::text AS body"
-    " FROM (SELECT nextval('audit_index_seq') AS n) AS s) AS r RETURNING idx, leaf_hash"
+    " FROM (SELECT nextval('audit_index_seq') AS n) AS s) AS r RETURNING idx, leaf_hash),"
+    " named AS (INSERT INTO audit_entry_subject (pseudonym, idx)"
+    " SELECT p, e.idx FROM e, unnest(%(subjects)s::text[]) AS p)"
+    " SELECT idx, leaf_hash FROM e"
 )
 
 
@@ -218,6 +236,7 @@ def _append_one(
     params["recorded_at"] = recorded_at
     params["prefix"] = prefix.decode("utf-8")
     params["suffix"] = suffix.decode("utf-8")
+    params["subjects"] = subject_pseudonyms(entry)
     raw = session.connection().connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("The single-append path needs a psycopg connection.")
@@ -233,12 +252,15 @@ def _append_one(
     return AppendedEntry(index, leaf, recorded_at)
 
 
-def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:
+def _copy_rows(session: Session, table: Table, rows: list[dict[str, object]]) -> None:
     """Write ``rows`` with ``COPY ... FROM STDIN`` on the session's own connection (so inside
     the caller's transaction): a bulk sweep's rows cost a fraction of a multi-row INSERT."""
-    columns = [column.name for column in _ENTRIES.columns]
+    if not rows:
+        return
+    columns = [column.name for column in table.columns]
+    times = [name for name in ("recorded_at", "started_at") if name in columns]
     for row in rows:
-        for name in ("recorded_at", "started_at"):
+        for name in times:
             value = row[name]
             # COPY bypasses UTCDateTime; a naive time would be read in the server's zone.
             if not isinstance(value, datetime) or value.tzinfo is None:
@@ -247,7 +269,7 @@ def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("COPY needs a psycopg connection.")
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(_ENTRIES.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:

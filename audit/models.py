@@ -58,6 +58,17 @@ class AuditRecord(Base):
     )
 
 
+class AuditSubject(Base):
+    """One data subject an entry names (``dataSubject`` or ``dataSubjects``), by pseudonym:
+    the access report looks a person up here, by index, instead of scanning entry bodies.
+    A search copy like the columns above: never used for verification."""
+
+    __tablename__ = "audit_entry_subject"
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
+
+
 class AuditCheckpoint(Base):
     """A signed statement: the log had ``tree_size`` entries with root ``root_hash``."""
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from audit.models import AuditRecord
+from audit.models import AuditRecord, AuditSubject
 from audit.schemas import (
     AccessReport,
     AccessReportLine,
@@ -47,14 +47,12 @@ _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 
 
 def subject_condition(pseudonym: str) -> ColumnElement[bool]:
-    """Entries naming the subject in ``dataSubject`` (the indexed column) or in the
-    ``dataSubjects`` list (the stored body; a pseudonym is 64 hex digits, so the quoted
-    ``"pseudonym":"<hex>"`` of the canonical JSON matches nothing else)."""
+    """Entries naming the subject in ``dataSubject`` or in the ``dataSubjects`` list: both
+    are rows of ``audit_entry_subject``, found through its primary key."""
     if not _PSEUDONYM.match(pseudonym):
         raise ValueError("a subject pseudonym is 64 lowercase hex digits")
-    return or_(
-        AuditRecord.subject_pseudonym == pseudonym,
-        AuditRecord.body.contains(f'"pseudonym":"{pseudonym}"'),
+    return AuditRecord.index.in_(
+        select(AuditSubject.index).where(AuditSubject.pseudonym == pseudonym)
     )
 
 

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit import AuditLog, AuditUnavailable
 from audit.entry import canonical_json, entry_body
-from audit.models import AuditRecord
+from audit.log import COPY_THRESHOLD
+from audit.models import AuditRecord, AuditSubject
+from audit.reports import access_report
 from gateway.db import transaction
 
 from .builders import disclosure
 from .conftest import fake_blind_index
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+_MIGRATION = importlib.import_module("gateway.migrations.versions.0013_audit_entry_subject")
+BACKFILL_POSTGRESQL: str = _MIGRATION._BACKFILL_POSTGRESQL
+BACKFILL_SQLITE: str = _MIGRATION._BACKFILL_SQLITE
 
 
 def test_a_bsn_and_its_stored_blind_index_give_the_same_pseudonym(audit_log: AuditLog) -> None:
@@ -57,3 +63,65 @@ def test_without_blind_indexes_a_bsn_subject_fails_closed(key_dir: Path) -> None
     log = AuditLog.from_key_dir(key_dir)
     with pytest.raises(AuditUnavailable):
         log.data_subject(identifier_type="bsn", identifier="123456782")
+
+
+@pytest.mark.parametrize("batch", [1, 3, COPY_THRESHOLD])
+def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_appended(
+    factory: sessionmaker[Session], audit_log: AuditLog, batch: int
+) -> None:
+    # 1: the single-statement append; 3: one multi-row insert; COPY_THRESHOLD: COPY on
+    # PostgreSQL. The report reads the subject table, so a path that forgot it finds nothing.
+    alone = audit_log.data_subject(identifier_type="bsn", identifier="123456782")
+    listed = audit_log.data_subject(identifier_type="bsn", identifier="111222333")
+    other = audit_log.data_subject(identifier_type="bsn", identifier="999999990")
+    entries = [
+        disclosure(n, data_subject=alone, data_subjects=(listed,) if n % 2 else ())
+        for n in range(batch)
+    ]
+    with transaction(factory) as session:
+        if batch == 1:
+            audit_log.append(session=session, entry=entries[0])
+        else:
+            audit_log.append_many(session=session, entries=entries)
+    with factory() as session:
+        found = {
+            subject.pseudonym: [
+                line.index
+                for line in access_report(
+                    session,
+                    covenant_id="utrecht-extreme-woonoverlast",
+                    subject_pseudonym=subject.pseudonym,
+                    identifier_type="bsn",
+                ).lines
+            ]
+            for subject in (alone, listed, other)
+        }
+    assert len(found[alone.pseudonym]) == batch
+    assert len(found[listed.pseudonym]) == batch // 2
+    assert found[other.pseudonym] == []
+
+
+def test_the_migration_rebuilds_the_subject_rows_from_the_entries(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    first = audit_log.data_subject(identifier_type="bsn", identifier="123456782")
+    second = audit_log.data_subject(identifier_type="bsn", identifier="111222333")
+    with transaction(factory) as session:
+        audit_log.append_many(
+            session=session,
+            entries=[
+                disclosure(0, data_subject=first),
+                disclosure(1, data_subjects=(first, second)),
+                disclosure(2),
+            ],
+        )
+    with factory() as session:
+        written = set(session.execute(select(AuditSubject.pseudonym, AuditSubject.index)).all())
+    assert len(written) == 3
+    with transaction(factory) as session:
+        session.execute(delete(AuditSubject))
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        session.execute(text(BACKFILL_POSTGRESQL if postgresql else BACKFILL_SQLITE))
+    with factory() as session:
+        rebuilt = set(session.execute(select(AuditSubject.pseudonym, AuditSubject.index)).all())
+    assert rebuilt == written
