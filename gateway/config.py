@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         "in-process job (then run 'ketenpoort retention run' from cron).",
     )
     retention_batch_size: int = Field(
-        default=5000, ge=1, le=10_000, description="Cases erased per sweep transaction."
+        default=10_000, ge=1, le=50_000, description="Cases erased per sweep transaction."
     )
     # The Dutch web pages (gateway/web, docs/web.md).
     web_cookie_secure: bool = Field(
