@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,14 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     one lookup per fact of the request.
     """
     clauses = sorted(covenant.clauses, key=lambda c: c.id)
+    grants = _grants(covenant)
+    redaction = _redaction(covenant)
+    om_categories = sorted(
+        {k for c in clauses if OM_CONDITION in c.conditions for k in c.categories}
+    )
+    used = {condition for clause in clauses for condition in clause.conditions}
+    condition_order: list[str] = [c for c in CONDITION_REASONS if c in used]
+    answers = {c.id: c.answer for c in covenant.categories}
     return {
         "name": covenant.name,
         "partners": {p.id: {"kind": p.kind, "roles": _flags(p.roles)} for p in covenant.partners},
@@ -58,13 +68,22 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             for c in covenant.categories
         },
         "clauses": {c.id: _clause_data(c) for c in clauses},
-        "redaction": _redaction(covenant),
+        "redaction": redaction,
         # Categories with a clause that needs OM consent while an investigation runs.
-        "omConsent": _flags(
-            sorted({k for c in clauses if OM_CONDITION in c.conditions for k in c.categories})
-        ),
-        "answers": {c.id: c.answer for c in covenant.categories},
-        "grants": _grants(covenant),
+        "omConsent": _flags(om_categories),
+        # The dynamic conditions the covenant's clauses use, in reason order: a request's
+        # state key lists those that fail (see _states).
+        "conditionOrder": condition_order,
+        "plans": _plans(grants, redaction, condition_order, set(om_categories), answers),
+        "dynamicReasons": {
+            category: _by_state(
+                condition_order,
+                category in om_categories,
+                functools.partial(_reasons, redaction[category], []),
+            )
+            for category in sorted(redaction)
+        },
+        "police": _flags(p.id for p in covenant.partners if p.kind == "police"),
     }
 
 
@@ -132,6 +151,90 @@ def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
                 facts[f"{reason}:{category.id}"] = reason
         redaction[category.id] = facts
     return redaction
+
+
+def _states(
+    condition_order: list[str], om_category: bool
+) -> list[tuple[str, tuple[str, ...], str]]:
+    """Every state a request can be in for one category: (conditions key, failing
+    conditions, OM consent failure). The conditions key is what ``failing_conditions`` in
+    authz.rego computes (the failing conditions joined by ","); the OM consent failure is
+    ``om_failures[category]`` there, "" for none (and always "" for a category without a
+    clause that needs OM consent)."""
+    om_states = ("", *OM_REASONS) if om_category else ("",)
+    return [
+        (",".join(failing), failing, om)
+        for size in range(len(condition_order) + 1)
+        for failing in itertools.combinations(condition_order, size)
+        for om in om_states
+    ]
+
+
+def _by_state(
+    condition_order: list[str], om_category: bool, value: Callable[[tuple[str, ...], str], Any]
+) -> dict[str, dict[str, Any]]:
+    """``{conditions key: {OM consent failure: value(failing, om)}}`` over ``_states``."""
+    table: dict[str, dict[str, Any]] = {}
+    for key, failing, om in _states(condition_order, om_category):
+        table.setdefault(key, {})[om] = value(failing, om)
+    return table
+
+
+def _reasons(
+    why: Mapping[str, str], static_facts: list[str], failing: tuple[str, ...], om: str
+) -> list[str]:
+    """The reasons of a redaction: the facts of the request in reason order (static facts,
+    failing conditions, the OM consent failure), each looked up in the category's
+    ``redaction`` table."""
+    facts = [*static_facts, *(f"condition:{c}" for c in failing)]
+    if om:
+        facts.extend(why_key for why_key in why if why_key.startswith(f"{om}:"))
+    return [why[fact] for fact in facts if fact in why]
+
+
+def _plans(
+    grants: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    redaction: Mapping[str, Mapping[str, str]],
+    condition_order: list[str],
+    om_categories: set[str],
+    answers: Mapping[str, str],
+) -> dict[str, dict[str, Any]]:
+    """The whole verdict of every category a clause may grant for ``role|purpose|phase``, in
+    every state (see ``_states``): the decision looks it up instead of evaluating the
+    clauses' conditions and the reasons of a redaction per category."""
+    plans: dict[str, dict[str, Any]] = {}
+    for rpp, by_category in grants.items():
+        role, purpose, phase = rpp.split("|")
+        static_facts = [f"role:{role}", f"purpose:{purpose}", f"phase:{phase}"]
+        plans[rpp] = {
+            category: _by_state(
+                condition_order,
+                category in om_categories,
+                _verdict_of(category_grants, answers[category], redaction[category], static_facts),
+            )
+            for category, category_grants in by_category.items()
+        }
+    return plans
+
+
+def _verdict_of(
+    grants: list[dict[str, Any]], answer: str, why: Mapping[str, str], static_facts: list[str]
+) -> Callable[[tuple[str, ...], str], dict[str, Any]]:
+    """A category's verdict in a state, from the clauses that may grant it."""
+
+    def verdict(failing: tuple[str, ...], om: str) -> dict[str, Any]:
+        ids = [
+            grant["id"]
+            for grant in grants
+            if not any(c in grant["conditions"] for c in failing)
+            and not (om and OM_CONDITION in grant["conditions"])
+        ]
+        if ids:
+            return {"outcome": "disclose", "answer": answer, "clauses": ids, "reasons": []}
+        reasons = _reasons(why, static_facts, failing, om)
+        return {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
+
+    return verdict
 
 
 def rego_modules(rego_dir: Path | None = None) -> dict[str, str]:
