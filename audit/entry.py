@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -238,8 +239,13 @@ class AuditEntry(_Part):
         return value
 
 
+@lru_cache(maxsize=4096)
 def format_time(value: datetime) -> str:
-    """RFC 3339 UTC with microseconds: one spelling per instant, so hashes are stable."""
+    """RFC 3339 UTC with microseconds: one spelling per instant, so hashes are stable.
+
+    Cached: a bulk append (the retention sweep) stamps thousands of entries with the same few
+    instants, and ``strftime`` was a seventh of its Python time. Equal instants in different
+    zones are equal keys and have the same UTC spelling, so the cache cannot mix them up."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

@@ -23,6 +23,7 @@ entry. Trees are built by the checkpoint job (:mod:`audit.checkpoints`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ COPY_THRESHOLD = 200
 #: The table itself: Core inserts skip the ORM's per-row bookkeeping.
 _ENTRIES = cast(Table, AuditRecord.__table__)
 _SUBJECTS = cast(Table, AuditSubject.__table__)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 _NEXTVAL = text("SELECT nextval('audit_index_seq') FROM generate_series(1, :count)")
 
 
@@ -167,10 +169,10 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
             return [_append_one(session, entry, prefix, suffix, recorded_at)]
         indexes = reserve_indexes(session, len(entries))
         rows: list[dict[str, object]] = []
-        subjects: list[dict[str, object]] = []
+        subjects: list[tuple[str, int]] = []
         appended: list[AppendedEntry] = []
         for index, (entry, prefix, suffix) in zip(indexes, prepared, strict=True):
-            subjects.extend({"pseudonym": p, "idx": index} for p in subject_pseudonyms(entry))
+            subjects.extend((pseudonym, index) for pseudonym in subject_pseudonyms(entry))
             body = _with_index(prefix, index, suffix)
             leaf = leaf_hash(body)
             rows.append(
@@ -184,13 +186,15 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
             )
             appended.append(AppendedEntry(index, leaf, recorded_at))
         if len(rows) >= COPY_THRESHOLD and uses_sequence(session):
-            _copy_rows(session, _ENTRIES, rows)
-            _copy_rows(session, _SUBJECTS, subjects)
+            _copy_rows(session, rows)
+            _copy_subjects(session, subjects)
         else:
             # One executemany each (insertmanyvalues batches on PostgreSQL).
             session.connection().execute(insert(_ENTRIES), rows)
             if subjects:
-                session.connection().execute(insert(_SUBJECTS), subjects)
+                session.connection().execute(
+                    insert(_SUBJECTS), [{"pseudonym": p, "idx": i} for p, i in subjects]
+                )
     except (SQLAlchemyError, psycopg.Error) as exc:
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
@@ -252,28 +256,44 @@ def _append_one(
     return AppendedEntry(index, leaf, recorded_at)
 
 
-def _copy_rows(session: Session, table: Table, rows: list[dict[str, object]]) -> None:
+def _driver_connection(session: Session) -> psycopg.Connection[Any]:
+    raw = session.connection().connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise AuditUnavailable("COPY needs a psycopg connection.")
+    return raw
+
+
+def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:
     """Write ``rows`` with ``COPY ... FROM STDIN`` on the session's own connection (so inside
     the caller's transaction): a bulk sweep's rows cost a fraction of a multi-row INSERT."""
-    if not rows:
-        return
-    columns = [column.name for column in table.columns]
-    times = [name for name in ("recorded_at", "started_at") if name in columns]
+    columns = [column.name for column in _ENTRIES.columns]
     for row in rows:
-        for name in times:
+        for name in ("recorded_at", "started_at"):
             value = row[name]
             # COPY bypasses UTCDateTime; a naive time would be read in the server's zone.
             if not isinstance(value, datetime) or value.tzinfo is None:
                 raise ValueError(f"{name} must be a timezone-aware datetime")
-    raw = session.connection().connection.driver_connection
-    if not isinstance(raw, psycopg.Connection):
-        raise AuditUnavailable("COPY needs a psycopg connection.")
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table.name), sql.SQL(", ").join(map(sql.Identifier, columns))
+        sql.Identifier(_ENTRIES.name), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    with _driver_connection(session).cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row([row.get(name) for name in columns])
+
+
+_SUBJECT_COPY = "COPY audit_entry_subject (pseudonym, idx) FROM STDIN"
+
+
+def _copy_subjects(session: Session, subjects: list[tuple[str, int]]) -> None:
+    """The subject rows as one block of COPY text: a pseudonym is 64 hex digits and an index
+    a number (checked), so no value needs COPY's escaping and no row is built one by one."""
+    if not subjects:
+        return
+    if not all(_HEX64.fullmatch(pseudonym) for pseudonym, _ in subjects):
+        raise AuditUnavailable("A data subject pseudonym is not 64 hex digits.")
+    block = "".join(f"{pseudonym}\t{int(index)}\n" for pseudonym, index in subjects)
+    with _driver_connection(session).cursor() as cursor, cursor.copy(_SUBJECT_COPY) as copy:
+        copy.write(block.encode("ascii"))
 
 
 def sealed_size(session: Session) -> int:
