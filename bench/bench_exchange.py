@@ -47,14 +47,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import Request
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.auth.deps import CurrentPrincipal, DbSession  # noqa: E402
+from gateway.auth.deps import Context, Credentials, authenticated_unit  # noqa: E402
 from gateway.auth.dev import mint_dev_token  # noqa: E402
+from gateway.auth.principal import Principal  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
 PG_URL = os.environ.get(
@@ -75,23 +79,35 @@ def make_app() -> Any:
     app = create_app()
     router = APIRouter()
     # The route's annotations are resolved from this module's globals (postponed
-    # annotations), hence CurrentPrincipal and DbSession are imported at the top.
+    # annotations), hence Request, Context and Credentials are imported at the top.
 
     @router.get("/bench/baseline/{request_id}")
-    def baseline(request_id: str, principal: CurrentPrincipal, session: DbSession) -> Any:
-        row = session.get(InformationRequest, request_id)
-        if row is None or row.requester_partner_id != principal.partner_id:
-            return {"values": []}
-        items = session.scalars(select(RequestItem).where(RequestItem.request_id == row.id)).all()
-        facts = session.scalars(
-            select(CaseFact).where(CaseFact.id.in_([i.fact_id for i in items if i.fact_id]))
-        ).all()
-        return {
-            "values": [
-                {"category": f.category, "partnerId": f.partner_id, "sealed": f.value_sealed.hex()}
-                for f in facts
-            ]
-        }
+    async def baseline(
+        request: Request, request_id: str, context: Context, credentials: Credentials
+    ) -> Any:
+        # Plumbed as the mediated read is (one worker thread, one pooled connection).
+        def work(principal: Principal, session: Session) -> dict[str, Any]:
+            row = session.get(InformationRequest, request_id)
+            if row is None or row.requester_partner_id != principal.partner_id:
+                return {"values": []}
+            items = session.scalars(
+                select(RequestItem).where(RequestItem.request_id == row.id)
+            ).all()
+            facts = session.scalars(
+                select(CaseFact).where(CaseFact.id.in_([i.fact_id for i in items if i.fact_id]))
+            ).all()
+            return {
+                "values": [
+                    {
+                        "category": f.category,
+                        "partnerId": f.partner_id,
+                        "sealed": f.value_sealed.hex(),
+                    }
+                    for f in facts
+                ]
+            }
+
+        return await run_in_threadpool(authenticated_unit, request, context, credentials, work)
 
     app.include_router(router)
     return app
@@ -133,6 +149,21 @@ class _Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def get(self, path: str, token: str) -> tuple[int, bytes]:
+        if self.reader is not None and self.reader.at_eof():
+            await self.close()  # the server closed it while idle (keep-alive timeout)
+        reused = self.writer is not None
+        try:
+            return await self._get(path, token)
+        except asyncio.IncompleteReadError as error:
+            if not reused or error.partial:
+                raise
+        # Closed by the server as this request went out, before it read a byte of it: sent
+        # again on a new connection (had the server used the token, the retry would get 401
+        # for the replayed jti and count as an error).
+        await self.close()
+        return await self._get(path, token)
+
+    async def _get(self, path: str, token: str) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.auth.service import consume_token_id
+from gateway.auth.service import consume_token_id, spend_token_id
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden, Unauthenticated
 from gateway.db import transaction
@@ -40,17 +40,53 @@ def get_session(context: Context) -> Iterator[Session]:
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def authenticate(
-    request: Request,
-    context: Context,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def _verified(
+    context: GatewayContext, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("A bearer token is required (Authorization: Bearer <JWT>).")
-    principal = context.verifier.verify(credentials.credentials)
+    return context.verifier.verify(credentials.credentials)
+
+
+def authenticate(request: Request, context: Context, credentials: Credentials) -> Principal:
+    principal = _verified(context, credentials)
     consume_token_id(context.session_factory, principal)
     request.state.principal = principal
     return principal
+
+
+T = TypeVar("T")
+
+
+def authenticated_unit(
+    request: Request,
+    context: GatewayContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    work: Callable[[Principal, Session], T],
+) -> T:
+    """``authenticate`` and ``get_session`` for a hot route, in one call (run it in one
+    worker thread: FastAPI runs each sync dependency in a thread of its own, a generator
+    dependency in two) and on one pooled connection: the jti is committed on it first
+    (autocommit, so a request that fails still spends its token), then ``work`` runs in the
+    request's one transaction on the same connection, committed before the response or rolled
+    back with everything it did."""
+    principal = _verified(context, credentials)
+    with context.engine.connect() as connection:
+        spend_token_id(connection, principal)
+        request.state.principal = principal
+        session = context.session_factory(bind=connection)
+        try:
+            result = work(principal, session)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    return result
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -9,11 +9,11 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.access import team_ids, visible_case
+from gateway.cases.access import visible_case
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.guards import live_consents
@@ -202,30 +202,34 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
     data. Only granted, not withdrawn consents are listed; expired ones stay in so the policy
     can say why it redacts ("om-consent-expired")."""
-    # The case and its dwelling in one round trip: every disclosure starts here.
-    found = session.execute(
-        select(CaseFile, Dwelling)
+    # The case, its dwelling, team and live consents in one round trip: every disclosure
+    # starts here. One row per (team member, consent): a case has a few of each.
+    rows = session.execute(
+        select(CaseFile, Dwelling, CaseTeamMember.partner_id, CaseConsent)
         .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-        .where(CaseFile.id == case_id)
-    ).one_or_none()
-    if found is None:
-        raise CaseNotFound("No case with this id.")
-    case, dwelling = found
-    consents = session.scalars(
-        select(CaseConsent)
-        .where(
-            CaseConsent.case_id == case.id,
-            CaseConsent.granted.is_(True),
-            CaseConsent.withdrawn_at.is_(None),
+        .outerjoin(CaseTeamMember, CaseTeamMember.case_id == CaseFile.id)
+        .outerjoin(
+            CaseConsent,
+            and_(
+                CaseConsent.case_id == CaseFile.id,
+                CaseConsent.granted.is_(True),
+                CaseConsent.withdrawn_at.is_(None),
+            ),
         )
-        .order_by(CaseConsent.recorded_at)
-    )
+        .where(CaseFile.id == case_id)
+    ).all()
+    if not rows:
+        raise CaseNotFound("No case with this id.")
+    case, dwelling = rows[0][0], rows[0][1]
+    team = {row[2] for row in rows if row[2] is not None}
+    live = {row[3].id: row[3] for row in rows if row[3] is not None}
+    consents = sorted(live.values(), key=lambda c: (c.recorded_at, c.id))
     return {
         "case": {
             "id": case.id,
             "covenant": case.covenant_id,
             "phase": case.state,
-            "team": sorted(team_ids(session, case.id) | {case.lead_partner_id}),
+            "team": sorted(team | {case.lead_partner_id}),
             "lead": case.lead_partner_id,
             "dwelling": {"ownership": dwelling.ownership, "corporation": dwelling.corporation_id},
             "policeInvestigation": case.investigation_running,
