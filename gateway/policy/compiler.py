@@ -68,7 +68,13 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             for c in covenant.categories
         },
         "clauses": {c.id: _clause_data(c) for c in clauses},
-        "redaction": redaction,
+        # Per category, the reason a role, a purpose and a phase of the request give when a
+        # clause of the category does not allow it.
+        "staticReasons": {
+            category: {kind: _facts_of(why, kind) for kind in ("role", "purpose", "phase")}
+            for category, why in sorted(redaction.items())
+        },
+        "corporations": _flags(p.id for p in covenant.partners if p.kind == "housing-corporation"),
         # Categories with a clause that needs OM consent while an investigation runs.
         "omConsent": _flags(om_categories),
         # The dynamic conditions the covenant's clauses use, in reason order: a request's
@@ -151,6 +157,12 @@ def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
                 facts[f"{reason}:{category.id}"] = reason
         redaction[category.id] = facts
     return redaction
+
+
+def _facts_of(why: Mapping[str, str], kind: str) -> dict[str, str]:
+    """``{value: reason}`` for the ``<kind>:<value>`` facts of a ``redaction`` table."""
+    prefix = f"{kind}:"
+    return {fact[len(prefix) :]: r for fact, r in why.items() if fact.startswith(prefix)}
 
 
 def _states(

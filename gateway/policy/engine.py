@@ -87,15 +87,16 @@ def to_decision(result: Any, engine: str, revision: str | None) -> Decision:
     policy, and this runs on every request.
     """
     categories: dict[str, CategoryDecision] = {}
+    trusted = CategoryDecision.trusted
     for name, d in result["categories"].items():
         outcome, answer, clauses, reasons = d["outcome"], d["answer"], d["clauses"], d["reasons"]
         if outcome not in _OUTCOMES or answer not in _ANSWERS:
             raise ValueError("bad outcome or answer")
-        if not isinstance(clauses, list) or not isinstance(reasons, list):
+        if type(clauses) is not list or type(reasons) is not list:
             raise ValueError("bad clauses or reasons")
         if outcome == "redact" and not reasons:
             raise ValueError("a redaction without a reason")
-        categories[name] = CategoryDecision.trusted(outcome, answer, clauses, reasons)
+        categories[name] = trusted(outcome, answer, clauses, reasons)
     allow = result["allow"] is True
     clauses = result["clauses"]
     errors = result["errors"]

@@ -93,33 +93,48 @@ verdicts[category] := verdict if {
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
-# phase) and the dynamic ones of its state (compiled `dynamicReasons`), in reason order.
+# phase; compiled `staticReasons`) and the dynamic ones of its state (`dynamicReasons`), in
+# reason order.
 verdicts[category] := verdict if {
-	some category in input.categories
-	not plan[category]
-	valid_request
+	some category in unplanned
+	request_valid
 	cov := covenant
-	cov.redaction[category] # tested first: see "Portability" above
-	why := cov.redaction[category]
-	static := [why[fact] | some fact in static_facts; why[fact]]
+	cov.staticReasons[category] # tested first: see "Portability" above
+	why := cov.staticReasons[category]
+	static := [reason |
+		some reason in [
+			object.get(why.role, input.requester.role, ""),
+			object.get(why.purpose, input.purpose, ""),
+			object.get(why.phase, input.case.phase, ""),
+		]
+		reason != ""
+	]
 	dynamic := cov.dynamicReasons[category][failing_conditions][object.get(om_failures, category, "")]
 	reasons := array.concat(static, dynamic)
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
 verdicts[category] := verdict if {
-	some category in input.categories
-	not plan[category]
-	valid_request
-	not covenant.redaction[category]
+	some category in unplanned
+	request_valid
+	not covenant.staticReasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": ["unknown-category"]}
 }
 
 verdicts[category] := verdict if {
-	some category in input.categories
-	not plan[category]
-	not valid_request
+	some category in unplanned
+	not request_valid
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": request_errors}
+}
+
+# The requested categories no clause may grant to this role, purpose and phase.
+unplanned := [category | some category in input.categories; not plan[category]]
+
+# A request with a plan is valid (see `plan`): valid_request is only evaluated without one.
+request_valid := true if {
+	plan
+} else := true if {
+	valid_request
 }
 
 default allow := false
@@ -128,13 +143,6 @@ allow if {
 	some verdict in verdicts
 	verdict.outcome == "disclose"
 }
-
-# The facts of a request that a clause may not allow, in reason order.
-static_facts := [
-	concat(":", ["role", input.requester.role]),
-	concat(":", ["purpose", input.purpose]),
-	concat(":", ["phase", input.case.phase]),
-]
 
 # The request's state for a category, the key of its compiled verdicts and reasons: the
 # dynamic conditions of the covenant that fail (computed once per request), then for a
@@ -167,7 +175,7 @@ corporation_permission if {
 	dwelling := input.case.dwelling
 	dwelling.ownership == "corporation"
 	corporation := dwelling.corporation
-	covenant.partners[corporation].kind == "housing-corporation"
+	covenant.corporations[corporation]
 	case_id := input.case.id
 	now := input.now
 	some consent in input.consents
@@ -219,9 +227,7 @@ om_failure(category) := "om-consent-missing" if not om_expired[category]
 
 # An else chain, so a request with a plan (hence valid) does not evaluate the rest.
 request_errors := [] if {
-	plan
-} else := [] if {
-	valid_request
+	request_valid
 } else := [first] if {
 	first := [error | some error in reason_order; request_failures[error]][0]
 }

@@ -303,6 +303,22 @@ def test_decision_assembled_without_validation_equals_a_validated_one(
     validated = type(decision).model_validate(decision.model_dump())
     assert decision == validated
     assert decision.model_dump() == validated.model_dump()
+    assert decision.model_dump_json() == validated.model_dump_json()
+    assert decision.model_fields_set == validated.model_fields_set
+
+
+def test_decision_ids_are_distinct_random_uuid4s() -> None:
+    import uuid
+
+    from gateway.policy.schemas import new_decision_id
+
+    ids = [new_decision_id() for _ in range(1000)]  # more than one batch of os.urandom
+    assert len(set(ids)) == len(ids)
+    for decision_id in ids:
+        parsed = uuid.UUID(decision_id)
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+        assert str(parsed) == decision_id
 
 
 def test_each_thread_gets_its_own_engine(engine: RegorusEngine) -> None:
