@@ -11,25 +11,28 @@ access report; see docs/audit.md).
 
 from __future__ import annotations
 
-from sqlalchemy import literal, select
+from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from audit import AuditLog, DataSubject
 from gateway.cases.models import CaseFile, CasePerson, Dwelling
 
+#: Built once (a statement's construction and cache key cost more than its execution).
+_SUBJECT_INDEXES = (
+    select(literal("bsn"), CasePerson.identifier_index)
+    .where(CasePerson.case_id == bindparam("case_id"), CasePerson.identifier_index.is_not(None))
+    .union_all(
+        select(literal("address"), Dwelling.address_index)
+        .join(CaseFile, CaseFile.dwelling_id == Dwelling.id)
+        .where(CaseFile.id == bindparam("case_id"))
+    )
+)
+
 
 def case_subject_indexes(session: Session, case_id: str) -> list[tuple[str, str]]:
     """``(identifier type, blind index)`` of every person with a BSN and of the dwelling."""
     # The persons' and the dwelling's indexes in one round trip (the exchange's hot path).
-    rows = session.execute(
-        select(literal("bsn"), CasePerson.identifier_index)
-        .where(CasePerson.case_id == case_id, CasePerson.identifier_index.is_not(None))
-        .union_all(
-            select(literal("address"), Dwelling.address_index)
-            .join(CaseFile, CaseFile.dwelling_id == Dwelling.id)
-            .where(CaseFile.id == case_id)
-        )
-    ).all()
+    rows = session.execute(_SUBJECT_INDEXES, {"case_id": case_id}).all()
     indexes = [("bsn", index) for kind, index in rows if kind == "bsn" and index]
     indexes += [("address", index) for kind, index in rows if kind == "address" and index]
     return indexes

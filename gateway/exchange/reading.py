@@ -33,6 +33,8 @@ from gateway.policy.schemas import Decision
 #: Pushed facts returned per category, newest first.
 FACTS_PER_CATEGORY = 50
 
+_INSERT_DISCLOSURE = insert(Disclosure)
+
 _ITEM_REASONS = {
     "asked": "not-answered-yet",
     "not-available": "not-available-at-partner",
@@ -205,9 +207,11 @@ def disclose(
         traceparent=traceparent,
     )
     if disclosure_id is not None:
-        # A Core INSERT: the row is only written, never used as an object (no unit of work).
-        session.execute(
-            insert(Disclosure).values(
+        # A Core INSERT built once, on the session's connection: the row is only written,
+        # never used as an object (no unit of work, no statement built per read).
+        session.connection().execute(
+            _INSERT_DISCLOSURE,
+            dict(
                 id=disclosure_id,
                 case_id=view.case.id,
                 covenant_id=view.covenant.id,
@@ -222,7 +226,7 @@ def disclose(
                 bundle_revision=decision.bundle_revision,
                 audit_index=receipt.index,
                 disclosed_at=started,
-            )
+            ),
         )
     return DisclosureOut(
         disclosure_id=disclosure_id,
