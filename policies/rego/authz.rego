@@ -85,8 +85,14 @@ plan := p if {
 	p := cov.plans[key]
 }
 
+# category -> verdict. Without a category outside the plan (the common case) the verdicts
+# are `planned` alone and `unplanned_verdicts` is never evaluated.
+verdicts := planned if {
+	count(unplanned) == 0
+} else := object.union(planned, unplanned_verdicts)
+
 # A category a clause may grant: its verdict in this request's state, compiled.
-verdicts[category] := verdict if {
+planned := {category: verdict |
 	some category in input.categories
 	plan[category]
 	verdict := plan[category][failing_conditions][object.get(om_failures, category, "")]
@@ -95,7 +101,7 @@ verdicts[category] := verdict if {
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
 # phase; compiled `staticReasons`) and the dynamic ones of its state (`dynamicReasons`), in
 # reason order.
-verdicts[category] := verdict if {
+unplanned_verdicts[category] := verdict if {
 	some category in unplanned
 	request_valid
 	cov := covenant
@@ -114,14 +120,14 @@ verdicts[category] := verdict if {
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
-verdicts[category] := verdict if {
+unplanned_verdicts[category] := verdict if {
 	some category in unplanned
 	request_valid
 	not covenant.staticReasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": ["unknown-category"]}
 }
 
-verdicts[category] := verdict if {
+unplanned_verdicts[category] := verdict if {
 	some category in unplanned
 	not request_valid
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": request_errors}
