@@ -273,7 +273,7 @@ async def _open_loop(
     rate: float,
     max_inflight: int,
 ) -> dict[str, Any]:
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []  # (sent, seconds into the phase; latency)
     faults: dict[str, int] = {}
     limit = asyncio.Semaphore(max_inflight)
 
@@ -283,7 +283,7 @@ async def _open_loop(
         if fault is not None:
             faults[fault] = faults.get(fault, 0) + 1
         # From the scheduled send time: waiting for a free slot counts as latency.
-        latencies.append(time.perf_counter() - scheduled)
+        latencies.append((scheduled - started, time.perf_counter() - scheduled))
 
     started = time.perf_counter()
     tasks = []
@@ -294,7 +294,11 @@ async def _open_loop(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(n, token, scheduled)))
     await asyncio.gather(*tasks)
-    result = _summary(latencies, time.perf_counter() - started, faults)
+    result = _summary([latency for _, latency in latencies], time.perf_counter() - started, faults)
+    # When the slow ones were sent (seconds into the phase): spread out or in bursts (stalls)?
+    slowest = max(1, len(latencies) // 100)
+    slow = sorted(latencies, key=lambda pair: pair[1], reverse=True)[:slowest]
+    result["slowest_percent_sent_at_s"] = sorted(round(sent, 2) for sent, _ in slow)
     result["target_rate_rps"] = rate
     result["max_inflight"] = max_inflight
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -34,8 +35,15 @@ def ensure_dev_keys(settings: Settings, partner_ids: Iterable[str]) -> None:
         if not pem_path.exists():
             write_secret_file(pem_path, private_key_pem(ed25519.Ed25519PrivateKey.generate()))
         key = load_private_key(pem_path)
-        jwks = {"keys": [public_jwk(key, key_id(key))]}
-        (jwks_dir / f"{partner_id}.json").write_text(json.dumps(jwks, indent=2))
+        jwks = json.dumps({"keys": [public_jwk(key, key_id(key))]}, indent=2)
+        path = jwks_dir / f"{partner_id}.json"
+        if path.exists() and path.read_text() == jwks:
+            continue
+        # Replaced whole, never truncated in place: several workers start at once and read
+        # these files (a reader saw an empty file and the worker failed to start).
+        staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        staged.write_text(jwks)
+        os.replace(staged, path)
 
 
 def dev_key_path(settings: Settings, partner_id: str) -> Path:
