@@ -92,7 +92,7 @@ plan := p if {
 # category -> verdict. Without a category outside the plan (the common case) the verdicts
 # are `planned` alone and `unplanned_verdicts` is never evaluated.
 verdicts := planned if {
-	count(unplanned) == 0
+	count(planned) == count(input.categories) # a repeated category only takes the else
 } else := object.union(planned, unplanned_verdicts)
 
 # A category a clause may grant: its verdict in this request's state, compiled.
@@ -149,8 +149,9 @@ request_valid := true if {
 
 default allow := false
 
+# Only a planned category can be disclosed.
 allow if {
-	some verdict in verdicts
+	some verdict in planned
 	verdict.outcome == "disclose"
 }
 
@@ -237,7 +238,9 @@ om_failure(category) := "om-consent-missing" if not om_expired[category]
 
 # An else chain, so a request with a plan (hence valid) does not evaluate the rest.
 request_errors := [] if {
-	request_valid
+	plan
+} else := [] if {
+	valid_request
 } else := [first] if {
 	first := [error | some error in reason_order; request_failures[error]][0]
 }
