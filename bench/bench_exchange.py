@@ -51,12 +51,11 @@ from fastapi import Request
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.auth.deps import Context, Credentials, authenticated_unit  # noqa: E402
+from gateway.auth.deps import Context, Credentials, run_authenticated  # noqa: E402
 from gateway.auth.dev import mint_dev_token  # noqa: E402
 from gateway.auth.principal import Principal  # noqa: E402
 from gateway.config import Settings  # noqa: E402
@@ -85,7 +84,7 @@ def make_app() -> Any:
     async def baseline(
         request: Request, request_id: str, context: Context, credentials: Credentials
     ) -> Any:
-        # Plumbed as the mediated read is (one worker thread, one pooled connection).
+        # Plumbed as the mediated read is (one hot thread, one pooled connection).
         def work(principal: Principal, session: Session) -> dict[str, Any]:
             row = session.get(InformationRequest, request_id)
             if row is None or row.requester_partner_id != principal.partner_id:
@@ -107,7 +106,7 @@ def make_app() -> Any:
                 ]
             }
 
-        return await run_in_threadpool(authenticated_unit, request, context, credentials, work)
+        return await run_authenticated(request, context, credentials, work)
 
     app.include_router(router)
     return app

@@ -36,6 +36,9 @@ class GatewayContext:
     services: dict[str, Any] = field(default_factory=dict)
 
     def close(self) -> None:
+        hot = self.services.pop("hot-threads", None)  # gateway.auth.deps.run_authenticated
+        if hot is not None:
+            hot.shutdown(wait=True)  # its threads drop their per-thread state themselves
         self.engine.dispose()
 
 

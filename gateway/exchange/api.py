@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from audit import Receipt
-from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, authenticated_unit
+from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, run_authenticated
 from gateway.auth.principal import Principal
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange import service
@@ -139,7 +139,7 @@ async def read_answers(
 
     # The hot read: authentication, the jti, the transaction and the disclosure in one worker
     # thread and on one pooled connection (as dependencies: four thread hops, two connections).
-    body = await run_in_threadpool(authenticated_unit, request, context, credentials, work)
+    body = await run_authenticated(request, context, credentials, work)
     return Response(body, media_type="application/json")
 
 
