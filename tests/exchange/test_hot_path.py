@@ -3,6 +3,7 @@ stays spent even when the request it carried failed."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from audit.testing import failing_audit_writes
+from gateway.auth.deps import HOT_THREADS
 from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
@@ -120,3 +122,22 @@ def test_a_read_after_the_database_dropped_the_pooled_connections_succeeds(
     for _ in range(3):  # every pooled connection was dropped, each read checks one out
         disclosure = utrecht_case.read(request_id)
         assert {v["outcome"] for v in disclosure["values"]} == {"disclosed"}
+
+
+def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    # Each fresh thread compiles its own policy engine: reads must not land on new threads
+    # again and again (anyio's pool ends idle threads), and close must end the threads.
+    request_id = _answered(utrecht_case)
+    before = set(threading.enumerate())
+    for _ in range(3):
+        utrecht_case.read(request_id)
+    hot = [
+        t
+        for t in set(threading.enumerate()) - before
+        if t.name.startswith("ketenpoort-hot")
+    ]
+    assert 1 <= len(hot) <= HOT_THREADS
+    context.close()
+    assert not any(t.is_alive() for t in hot)
