@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import select
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,8 +118,11 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commits when the block ends, rolls back everything on an error."""
+def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
+    """One unit of work: commits when the block ends, rolls back everything on an error.
+
+    ``factory`` is a sessionmaker, or one bound to a given connection (``partial(factory,
+    bind=connection)``)."""
     session = factory()
     try:
         yield session

@@ -81,16 +81,8 @@ def authenticated_unit(
     with context.engine.connect() as connection:
         spend_token_id(connection, principal)
         request.state.principal = principal
-        session = context.session_factory(bind=connection)
-        try:
-            result = work(principal, session)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
-    return result
+        with transaction(functools.partial(context.session_factory, bind=connection)) as session:
+            return work(principal, session)
 
 
 #: Threads of the hot routes: long-lived, unlike the anyio pool's (those exit after 10 s
