@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -12,26 +11,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gateway.core.cli import DataDir, load_settings, progress_bar
+
 if TYPE_CHECKING:
     from gateway.context import GatewayContext
     from gateway.retention.sweeper import SweepReport
 
 app = typer.Typer(no_args_is_help=True)
 
-DataDir = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="Data directory (SQLite file, keys). Default: KETENPOORT_DATA_DIR.",
-        envvar="KETENPOORT_DATA_DIR",
-    ),
-]
-
 
 @contextmanager
 def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[GatewayContext]:
     from gateway.context import build_context
-    from gateway.core.cli import load_settings
 
     # The command is the job: no background jobs in this process.
     settings = load_settings(
@@ -73,8 +64,6 @@ def run(
 ) -> None:
     """Erase every case whose retention period ended: shred its data key, overwrite its
     values with tombstones, write one audit entry per case. Safe to rerun after a crash."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from gateway.core.errors import GatewayError
     from gateway.retention.wiring import retention_service
 
@@ -85,19 +74,10 @@ def run(
             if dry_run:
                 report = service.sweep(context, dry_run=True, as_of=day, started_by="cli")
             else:
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeRemainingColumn(),
-                    transient=not sys.stderr.isatty(),
-                ) as bar:
-                    task = bar.add_task("erasing", total=None)
-
-                    def progress(done: int, total: int) -> None:
-                        bar.update(task, completed=done, total=total)
-
-                    report = service.sweep(context, as_of=day, started_by="cli", progress=progress)
+                with progress_bar("erasing") as bar:
+                    report = service.sweep(
+                        context, as_of=day, started_by="cli", progress=bar.update
+                    )
         except GatewayError as exc:
             typer.echo(f"retention run failed: {exc.detail}", err=True)
             raise typer.Exit(code=1) from None
