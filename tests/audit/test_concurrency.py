@@ -31,17 +31,7 @@ def test_two_processes_with_twenty_writers_each_leave_a_log_without_gaps(
         sys.executable, "-m", "tests.audit.concurrent_writer",
         database_url, str(key_dir), str(THREADS), str(APPENDS),
     ]  # fmt: skip
-    writers = [
-        subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-        for _ in range(PROCESSES)
-    ]
-    # Sign checkpoints while the writers run: they must stay consistent with the final log.
-    while any(writer.poll() is None for writer in writers):
-        audit_log.sign_checkpoint(factory)
-    for writer in writers:
-        assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
-        if writer.stderr:
-            writer.stderr.close()
+    _run_writers(command, factory, audit_log)
     audit_log.sign_checkpoint(factory)
     total = PROCESSES * THREADS * APPENDS
     with factory() as session:
@@ -69,16 +59,7 @@ def test_rolled_back_appends_from_two_processes_leave_no_gap_once_sealed(
         sys.executable, "-m", "tests.audit.concurrent_writer",
         database_url, str(key_dir), str(THREADS), str(APPENDS), str(rollback_every),
     ]  # fmt: skip
-    writers = [
-        subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-        for _ in range(PROCESSES)
-    ]
-    while any(writer.poll() is None for writer in writers):
-        audit_log.sign_checkpoint(factory)
-    for writer in writers:
-        assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
-        if writer.stderr:
-            writer.stderr.close()
+    _run_writers(command, factory, audit_log)
     with transaction(factory) as session:
         size = seal(session, grace_seconds=0)
     audit_log.sign_checkpoint(factory)
@@ -96,3 +77,20 @@ def test_rolled_back_appends_from_two_processes_leave_no_gap_once_sealed(
     )
     assert result.ok, result.problems
     assert result.verified_tree_size == size
+
+
+def _run_writers(
+    command: list[str], factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    """Run PROCESSES writer processes to the end, signing checkpoints while they run: the
+    checkpoints must stay consistent with the final log."""
+    writers = [
+        subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        for _ in range(PROCESSES)
+    ]
+    while any(writer.poll() is None for writer in writers):
+        audit_log.sign_checkpoint(factory)
+    for writer in writers:
+        assert writer.wait(timeout=120) == 0, writer.stderr.read() if writer.stderr else ""
+        if writer.stderr:
+            writer.stderr.close()
