@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -199,7 +199,8 @@ def case_summary(
 
 #: Built once with a bind parameter: constructing a statement and its cache key on every
 #: call costs more client CPU than executing it. Columns only (no ORM objects to build).
-_POLICY_FACTS = (
+#: The case, its dwelling, team and live consents: one row per (team member, consent).
+_CASE_ROWS = (
     select(
         CaseFile.id,
         CaseFile.covenant_id,
@@ -216,6 +217,7 @@ _POLICY_FACTS = (
         CaseConsent.scope.label("consent_scope"),
         CaseConsent.recorded_at.label("consent_recorded_at"),
         CaseConsent.expires_at.label("consent_expires_at"),
+        Dwelling.address_index.label("subject_index"),
     )
     .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
     .outerjoin(CaseTeamMember, CaseTeamMember.case_id == CaseFile.id)
@@ -229,23 +231,38 @@ _POLICY_FACTS = (
     )
     .where(CaseFile.id == bindparam("case_id"))
 )
+#: ... and one row per person with a BSN, carrying only its blind index (``id`` is NULL).
+_PERSON_ROWS = select(
+    *(null() for _ in range(len(_CASE_ROWS.selected_columns) - 1)),
+    CasePerson.identifier_index,
+).where(CasePerson.case_id == bindparam("case_id"), CasePerson.identifier_index.is_not(None))
+_POLICY_FACTS = union_all(_CASE_ROWS, _PERSON_ROWS)
 
 
 def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     """The case part of every policy input, shaped like ``gateway.policy.schemas``:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
     data. Only granted, not withdrawn consents are listed; expired ones stay in so the policy
-    can say why it redacts ("om-consent-expired")."""
-    # The case, its dwelling, team and live consents in one round trip: every disclosure
-    # starts here. One row per (team member, consent): a case has a few of each.
+    can say why it redacts ("om-consent-expired").
+
+    Also ``"subjects"``: the ``(identifier type, blind index)`` pairs of the case's persons
+    with a BSN and of its dwelling, as :func:`gateway.cases.subjects.case_subject_indexes`
+    gives them, for the audit entry that names whom a disclosure is about. They are keyed
+    hashes, never part of the policy input."""
+    # The case, its dwelling, team, live consents and data subjects in one round trip: every
+    # disclosure starts here. One row per (team member, consent), then one per person.
     rows = session.execute(_POLICY_FACTS, {"case_id": case_id}).all()
-    if not rows:
+    case_rows = [row for row in rows if row.id is not None]
+    if not case_rows:
         raise CaseNotFound("No case with this id.")
-    case = rows[0]
-    team = {row.member for row in rows if row.member is not None}
-    live = {row.consent_id: row for row in rows if row.consent_id is not None}
+    case = case_rows[0]
+    team = {row.member for row in case_rows if row.member is not None}
+    live = {row.consent_id: row for row in case_rows if row.consent_id is not None}
     consents = sorted(live.values(), key=lambda c: (c.consent_recorded_at, c.consent_id))
+    persons = [("bsn", row.subject_index) for row in rows if row.id is None and row.subject_index]
+    dwelling = [("address", case.subject_index)] if case.subject_index else []
     return {
+        "subjects": persons + dwelling,
         "case": {
             "id": case.id,
             "covenant": case.covenant_id,

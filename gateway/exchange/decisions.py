@@ -44,6 +44,10 @@ class CaseView:
     consents: list[Consent]
     covenant: Covenant
     closed: bool
+    #: ``(identifier type, blind index)`` of the case's persons and dwelling, read with the
+    #: policy facts, for the audit entry (keyed hashes, never part of the policy input);
+    #: ``None``: not read, the entry looks them up.
+    subjects: tuple[tuple[str, str], ...] | None = None
 
 
 #: ``load_case(erasure=LOOK_UP)``: ask retention whether the case was erased.
@@ -80,8 +84,13 @@ def load_case(
     if covenant is None:
         raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")
     consents = [Consent.model_validate(c) for c in facts.get("consents", [])]
+    subjects = facts.get("subjects")
     return CaseView(
-        case=case, consents=consents, covenant=covenant, closed=bool(facts["case"].get("closed"))
+        case=case,
+        consents=consents,
+        covenant=covenant,
+        closed=bool(facts["case"].get("closed")),
+        subjects=tuple((kind, index) for kind, index in subjects) if subjects is not None else None,
     )
 
 
@@ -167,7 +176,11 @@ def record(
         case_id=facts.view.case.id,
         # The case's persons and dwelling, from their blind indexes (nothing is decrypted):
         # what the privacy officer's access report (GDPR art. 15) searches by.
-        data_subjects=case_data_subjects(session, exchange.audit, facts.view.case.id),
+        data_subjects=(
+            exchange.audit.subjects_from_indexes(facts.view.subjects)
+            if facts.view.subjects is not None
+            else case_data_subjects(session, exchange.audit, facts.view.case.id)
+        ),
         requester=exchange.audit.actor(facts.caller),
         recipient=facts.recipient,
         data_owners=tuple(sorted(set(facts.data_owners))),
