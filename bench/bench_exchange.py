@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import gc
 import json
 import math
 import os
@@ -200,10 +202,12 @@ class _Client:
 
     def __init__(self, url: str, size: int) -> None:
         address = httpx.URL(url)
-        self.idle = [_Connection(address.host, address.port or 80) for _ in range(size)]
+        self.idle = collections.deque(
+            _Connection(address.host, address.port or 80) for _ in range(size)
+        )
 
     async def get(self, path: str, token: str) -> tuple[int, bytes]:
-        connection = self.idle.pop()  # callers hold at most `size` requests in flight
+        connection = self.idle.popleft()  # callers hold at most `size` requests in flight
         try:
             return await connection.get(path, token)
         except BaseException:
@@ -363,6 +367,13 @@ def load_generator(config: dict[str, Any]) -> dict[str, Any]:
         for kind in paths
     }
 
+    # The load generator's own pauses must not count as the server's latency: a full
+    # collection over the tokens and tasks stalled its loop (requests sent late, at the same
+    # moment in every phase). Collect between phases, never during one.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+
     async def run() -> dict[str, Any]:
         client = _Client(config["url"], size)
         closed: dict[str, list[dict[str, Any]]] = {"baseline": [], "mediated": []}
@@ -387,6 +398,7 @@ def load_generator(config: dict[str, Any]) -> dict[str, Any]:
                     closed[kind].append(result)
             for n, rate in enumerate(config["rates"]):
                 for kind, kind_paths in paths.items():
+                    gc.collect()
                     await asyncio.sleep(1.0)  # let the previous phase's queue drain
                     fixed[kind].append(
                         await _open_loop(
