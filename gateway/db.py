@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import select
 import time
+from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -132,6 +133,111 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class HotStatement:
+    """A Core statement for the mediated read's hot path: compiled once per dialect and run
+    straight on the DBAPI cursor of the caller's connection, inside its transaction.
+
+    SQLAlchemy's execution and result layers (execution context, events, result metadata,
+    ``Row`` objects; for ORM statements the entities too) cost about as much client CPU as
+    the statement itself. Here the SQL string, the bind and result processors of each
+    column's type are worked out once; a call converts the parameters, executes, and
+    applies the processors (so values are exactly what SQLAlchemy would return: aware UTC
+    datetimes, decoded JSON). Driver errors are raised as SQLAlchemy's ``DBAPIError``, and a
+    disconnect invalidates the connection, as ``Connection.execute`` does. No ORM events or
+    ``before_cursor_execute`` hooks run: only for statements that need none.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+        columns = getattr(statement, "selected_columns", ())
+        #: Rows are named tuples: ``row.case_id`` as on a SQLAlchemy ``Row``.
+        self.row_type: Any = namedtuple("HotRow", [c.key for c in columns], rename=True)  # type: ignore[misc]
+
+    def rows(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        """The result rows, as named tuples of the statement's columns."""
+        compiled = self._for(connection.dialect)
+        fetched = self._run(connection, compiled, params, fetch=True)
+        processors = compiled.result_processors
+        make = self.row_type._make
+        if not any(processors):
+            return [make(row) for row in fetched]
+        return [
+            make(value if p is None else p(value) for p, value in zip(processors, row, strict=True))
+            for row in fetched
+        ]
+
+    def execute(self, connection: Connection, params: dict[str, Any]) -> None:
+        """Run a statement that returns nothing (an ``INSERT``)."""
+        self._run(connection, self._for(connection.dialect), params, fetch=False)
+
+    def _for(self, dialect: Any) -> _Compiled:
+        found = self._compiled.get(dialect.name)
+        if found is None:
+            found = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return found
+
+    @staticmethod
+    def _run(
+        connection: Connection, compiled: _Compiled, params: dict[str, Any], *, fetch: bool
+    ) -> list[Any]:
+        values = compiled.parameters(params)
+        dbapi_connection = connection.connection.driver_connection
+        assert dbapi_connection is not None  # checked out, so live
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(compiled.sql, values)
+                return list(cursor.fetchall()) if fetch else []
+            finally:
+                cursor.close()
+        except connection.dialect.loaded_dbapi.Error as error:
+            disconnected = connection.dialect.is_disconnect(error, dbapi_connection, None)
+            if disconnected:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                compiled.sql,
+                None,
+                error,
+                connection.dialect.loaded_dbapi.Error,
+                connection_invalidated=disconnected,
+                dialect=connection.dialect,
+            ) from error
+
+
+class _Compiled:
+    """A statement's SQL for one dialect, its parameter order, literals and type processors."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql: str = compiled.string
+        self.positional: tuple[str, ...] | None = (
+            tuple(compiled.positiontup) if compiled.positional else None
+        )
+        #: Values the statement carries itself (``literal("bsn")``, a ``LIMIT``).
+        self.literals: dict[str, Any] = {
+            name: value for name, value in compiled.params.items() if value is not None
+        }
+        self.bind_processors: dict[str, Callable[[Any], Any]] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.bind_processors[name] = processor
+        columns = getattr(statement, "selected_columns", ())
+        self.result_processors: list[Callable[[Any], Any] | None] = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+        ]
+
+    def parameters(self, params: dict[str, Any]) -> Any:
+        values = {**self.literals, **params}
+        for name, processor in self.bind_processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        if self.positional is None:
+            return values
+        return tuple(values[name] for name in self.positional)
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -41,7 +41,7 @@ from gateway.cases.schemas import (
     MeasureOut,
 )
 from gateway.cases.workflow import allowed_transitions
-from gateway.db import utcnow
+from gateway.db import HotStatement, utcnow
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -236,7 +236,7 @@ _PERSON_ROWS = select(
     *(null() for _ in range(len(_CASE_ROWS.selected_columns) - 1)),
     CasePerson.identifier_index,
 ).where(CasePerson.case_id == bindparam("case_id"), CasePerson.identifier_index.is_not(None))
-_POLICY_FACTS = union_all(_CASE_ROWS, _PERSON_ROWS)
+_POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS))
 
 
 def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
@@ -251,7 +251,7 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     hashes, never part of the policy input."""
     # The case, its dwelling, team, live consents and data subjects in one round trip: every
     # disclosure starts here. One row per (team member, consent), then one per person.
-    rows = session.execute(_POLICY_FACTS, {"case_id": case_id}).all()
+    rows = _POLICY_FACTS.rows(session.connection(), {"case_id": case_id})
     case_rows = [row for row in rows if row.id is not None]
     if not case_rows:
         raise CaseNotFound("No case with this id.")

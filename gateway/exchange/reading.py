@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -26,7 +28,7 @@ from gateway.exchange.decisions import (
     record,
 )
 from gateway.exchange.deps import Exchange
-from gateway.exchange.models import CaseFact, Disclosure, RequestItem
+from gateway.exchange.models import CaseFact, Disclosure
 from gateway.exchange.schemas import CategoryValue, DisclosureOut
 from gateway.policy.schemas import Decision
 
@@ -35,13 +37,48 @@ FACTS_PER_CATEGORY = 50
 
 _INSERT_DISCLOSURE = insert(Disclosure)
 
+
+class SealedFact(Protocol):
+    """An answer or pushed fact as stored (a ``CaseFact`` row, or the hot read's tuple)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def partner_id(self) -> str: ...
+    @property
+    def answer_form(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def value_sealed(self) -> bytes: ...
+
+
+class AskedItem(Protocol):
+    """One category asked of one partner (a ``RequestItem`` row, or the hot read's tuple)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def partner_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def fact_id(self) -> str | None: ...
+
+
 _ITEM_REASONS = {
     "asked": "not-answered-yet",
     "not-available": "not-available-at-partner",
 }
 
 
-def _open(session: Session, exchange: Exchange, fact: CaseFact) -> CategoryValue:
+def _open(session: Session, exchange: Exchange, fact: SealedFact) -> CategoryValue:
     plain = exchange.cipher.decrypt(
         session=session,
         scope=case_scope(fact.case_id),
@@ -85,8 +122,8 @@ def _answer_values(
     exchange: Exchange,
     view: CaseView,
     decision: Decision,
-    items: Sequence[RequestItem],
-    facts: Mapping[str, CaseFact],
+    items: Sequence[AskedItem],
+    facts: Mapping[str, SealedFact],
 ) -> list[CategoryValue]:
     values = []
     for item in items:
@@ -150,8 +187,8 @@ def disclose(
     view: CaseView,
     purpose: str,
     request_id: str | None,
-    items: Sequence[RequestItem] | None,
-    facts: Mapping[str, CaseFact] | None,
+    items: Sequence[AskedItem] | None,
+    facts: Mapping[str, SealedFact] | None,
     categories: Sequence[str],
     traceparent: str | None,
 ) -> DisclosureOut:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.crypto.fields import case_scope
-from gateway.db import utcnow
+from gateway.db import HotStatement, utcnow
 from gateway.exchange import inbox
 from gateway.exchange.decisions import (
     CaseView,
@@ -34,7 +35,7 @@ from gateway.exchange.decisions import (
 )
 from gateway.exchange.deps import Exchange
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
-from gateway.exchange.reading import disclose
+from gateway.exchange.reading import AskedItem, SealedFact, disclose
 from gateway.exchange.schemas import (
     AnswerIn,
     AnswerReceipt,
@@ -266,41 +267,103 @@ def _load_request(
     return row, []
 
 
-#: Built once with a bind parameter (the statement's construction and cache key on every
-#: read cost more client CPU than its execution).
-_REQUEST_WITH_FACTS = (
+class _AskedRequest(NamedTuple):
+    id: str
+    case_id: str
+    covenant_id: str
+    purpose: str
+    requester_partner_id: str
+
+
+class _AskedItem(NamedTuple):
+    category: str
+    partner_id: str
+    state: str
+    reasons: list[str]
+    fact_id: str | None
+
+
+class _Answer(NamedTuple):
+    id: str
+    case_id: str
+    category: str
+    partner_id: str
+    answer_form: str
+    recorded_at: datetime
+    value_sealed: bytes
+
+
+_REQUEST_COLUMNS = (
+    InformationRequest.id,
+    InformationRequest.case_id,
+    InformationRequest.covenant_id,
+    InformationRequest.purpose,
+    InformationRequest.requester_partner_id,
+)
+_ITEM_COLUMNS = (
+    RequestItem.category,
+    RequestItem.partner_id,
+    RequestItem.state,
+    RequestItem.reasons,
+    RequestItem.fact_id,
+)
+_ANSWER_COLUMNS = (
+    CaseFact.id,
+    CaseFact.case_id,
+    CaseFact.category,
+    CaseFact.partner_id,
+    CaseFact.answer_form,
+    CaseFact.recorded_at,
+    CaseFact.value_sealed,
+)
+#: The mediated read's first statement: columns only, compiled once, run on the DBAPI
+#: cursor (ORM entities and SQLAlchemy's result layer cost more than the query).
+_REQUEST_WITH_FACTS = HotStatement(
     select(
-        InformationRequest,
-        RequestItem,
-        CaseFact,
+        *_REQUEST_COLUMNS,
+        *_ITEM_COLUMNS,
+        *_ANSWER_COLUMNS,
         RetentionCase.erased_rule_id,
         RetentionCase.erased_at,
     )
+    .select_from(InformationRequest)
     .join(RequestItem, RequestItem.request_id == InformationRequest.id)
     .outerjoin(CaseFact, CaseFact.id == RequestItem.fact_id)
     .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
     .where(InformationRequest.id == bindparam("request_id"))
     .order_by(RequestItem.id)
 )
+_ITEMS_AT = len(_REQUEST_COLUMNS)
+_ANSWER_AT = _ITEMS_AT + len(_ITEM_COLUMNS)
+_ERASURE_AT = _ANSWER_AT + len(_ANSWER_COLUMNS)
 
 
 def _load_request_with_facts(
     session: Session, request_id: str
-) -> tuple[InformationRequest, list[RequestItem], dict[str, CaseFact], Erasure | None]:
+) -> tuple[
+    _AskedRequest | InformationRequest, list[AskedItem], dict[str, SealedFact], Erasure | None
+]:
     """``_load_request`` plus each answered item's fact and the case's erasure (retention's
     register, one row per case), in the same one round trip."""
-    rows = session.execute(_REQUEST_WITH_FACTS, {"request_id": request_id}).all()
+    rows = _REQUEST_WITH_FACTS.rows(session.connection(), {"request_id": request_id})
     if not rows:
-        row, items = _load_request(session, request_id)
-        return row, items, {}, erasure_of(session=session, case_id=row.case_id)
+        row, stored = _load_request(session, request_id)
+        return row, list(stored), {}, erasure_of(session=session, case_id=row.case_id)
     first = rows[0]
+    request = _AskedRequest._make(first[:_ITEMS_AT])
+    rule_id, erased_at = first[_ERASURE_AT:]
     erasure = (
-        Erasure(case_id=first[0].case_id, rule_id=first[3] or "", erased_at=first[4])
-        if first[4] is not None
+        Erasure(case_id=request.case_id, rule_id=rule_id or "", erased_at=erased_at)
+        if erased_at is not None
         else None
     )
-    facts = {r[2].id: r[2] for r in rows if r[2] is not None}
-    return first[0], [r[1] for r in rows], facts, erasure
+    items: list[AskedItem] = [_AskedItem._make(r[_ITEMS_AT:_ANSWER_AT]) for r in rows]
+    facts: dict[str, SealedFact] = {
+        r[_ANSWER_AT]: _Answer._make(r[_ANSWER_AT:_ERASURE_AT])
+        for r in rows
+        if r[_ANSWER_AT] is not None
+    }
+    return request, items, facts, erasure
 
 
 def information_request_status(

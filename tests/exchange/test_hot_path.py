@@ -17,36 +17,58 @@ from gateway.auth.deps import HOT_THREADS
 from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
-#: What a mediated read may cost: the jti, the request with its items, facts and erasure, the
-#: case with its dwelling, team and consents (one query), data subjects, and the disclosure row;
-#: the audit entry is more (on PostgreSQL on the raw connection, unseen here; on SQLite three:
-#: the head's counter, the entry and its data subject). More means a new round trip on every
-#: read.
+#: What a mediated read may cost, as the driver sees it (SQLAlchemy's statements, the hot
+#: statements run on the DBAPI cursor, and the audit log's own): the jti; the request with its
+#: items, facts and erasure; the case with its dwelling, team, consents and data subjects (one
+#: query); the audit entry (on PostgreSQL one prepared statement with its subjects; on SQLite
+#: the head's counter, the entry, and one insert per data subject: this case has two, its
+#: person and its dwelling); and the disclosure row. More means a new round trip on every read.
 MAX_STATEMENTS = {"postgresql": 5, "sqlite": 8}
+_NOT_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEASE")
 
 
 @contextmanager
 def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
+    """Every statement the driver executes (transaction control aside), every commit and
+    every pool checkout while the block runs."""
     seen: dict[str, Any] = {"statements": [], "commits": 0, "checkouts": 0}
 
-    def statement(*args: Any) -> None:
-        seen["statements"].append(args[2])
+    def executed(sql: Any) -> None:
+        text_ = sql.decode() if isinstance(sql, bytes) else str(sql)
+        if not text_.lstrip().upper().startswith(_NOT_STATEMENTS):
+            seen["statements"].append(text_)
 
     def commit(_: Any) -> None:
         seen["commits"] += 1
 
-    def checkout(*_: Any) -> None:
+    def checkout(dbapi_connection: Any, *_: Any) -> None:
         seen["checkouts"] += 1
+        if context.engine.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(executed)
 
-    event.listen(context.engine, "before_cursor_execute", statement)
+    def checkin(dbapi_connection: Any, *_: Any) -> None:
+        if context.engine.dialect.name == "sqlite" and dbapi_connection is not None:
+            dbapi_connection.set_trace_callback(None)
+
+    import psycopg
+
+    original = psycopg.Cursor.execute
+
+    def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        executed(query)
+        return original(self, query, *args, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
     event.listen(context.engine, "commit", commit)
     event.listen(context.engine.pool, "checkout", checkout)
+    event.listen(context.engine.pool, "checkin", checkin)
     try:
         yield seen
     finally:
-        event.remove(context.engine, "before_cursor_execute", statement)
         event.remove(context.engine, "commit", commit)
         event.remove(context.engine.pool, "checkout", checkout)
+        event.remove(context.engine.pool, "checkin", checkin)
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
 def _answered(utrecht_case: UtrechtCase) -> str:
@@ -133,11 +155,7 @@ def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops
     before = set(threading.enumerate())
     for _ in range(3):
         utrecht_case.read(request_id)
-    hot = [
-        t
-        for t in set(threading.enumerate()) - before
-        if t.name.startswith("ketenpoort-hot")
-    ]
+    hot = [t for t in set(threading.enumerate()) - before if t.name.startswith("ketenpoort-hot")]
     assert 1 <= len(hot) <= HOT_THREADS
     context.close()
     assert not any(t.is_alive() for t in hot)
