@@ -184,6 +184,8 @@ class HotStatement:
         connection: Connection, compiled: _Compiled, params: dict[str, Any], *, fetch: bool
     ) -> list[Any]:
         values = compiled.parameters(params)
+        if not connection.in_transaction():
+            connection.begin()  # as ``Connection.execute`` autobegins: rollback() reaches it
         dbapi_connection = connection.connection.driver_connection
         assert dbapi_connection is not None  # checked out, so live
         try:
