@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased
-from gateway.db import utcnow
+from gateway.db import HotStatement, utcnow
 from gateway.exchange.decisions import (
     CaseView,
     EntryFacts,
@@ -35,7 +35,30 @@ from gateway.policy.schemas import Decision
 #: Pushed facts returned per category, newest first.
 FACTS_PER_CATEGORY = 50
 
-_INSERT_DISCLOSURE = insert(Disclosure)
+#: Only written, never read back as an object: no unit of work, no statement built per read.
+_INSERT_DISCLOSURE = HotStatement(
+    insert(Disclosure).values(
+        {
+            column: bindparam(column)
+            for column in (
+                "id",
+                "case_id",
+                "covenant_id",
+                "request_id",
+                "recipient_partner_id",
+                "recipient_role",
+                "purpose",
+                "disclosed",
+                "redacted",
+                "data_owners",
+                "decision_id",
+                "bundle_revision",
+                "audit_index",
+                "disclosed_at",
+            )
+        }
+    )
+)
 
 
 class SealedFact(Protocol):
@@ -244,10 +267,8 @@ def disclose(
         traceparent=traceparent,
     )
     if disclosure_id is not None:
-        # A Core INSERT built once, on the session's connection: the row is only written,
-        # never used as an object (no unit of work, no statement built per read).
-        session.connection().execute(
-            _INSERT_DISCLOSURE,
+        _INSERT_DISCLOSURE.execute(
+            session.connection(),
             dict(
                 id=disclosure_id,
                 case_id=view.case.id,
