@@ -66,6 +66,13 @@ class Settings(BaseSettings):
         description="Extra PostgreSQL connections a worker may open under load, beyond the "
         "pool size; a request that finds none free waits for one (up to 30 s).",
     )
+    hot_threads: int = Field(
+        default=16,
+        ge=1,
+        le=64,
+        description="Long-lived threads per worker for the mediated read (docs/exchange.md): "
+        "fewer threads contend less for Python's GIL; more overlap more database waits.",
+    )
     # Field-level encryption (gateway/crypto, docs/crypto.md).
     key_provider: str = Field(
         default="local",

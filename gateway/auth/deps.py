@@ -91,7 +91,6 @@ def authenticated_unit(
 #: for up to a second while they compiled. One pool per context, created on first use and
 #: shut down by ``GatewayContext.close`` (the threads drop their engines themselves: a
 #: regorus engine must not be dropped on another thread).
-HOT_THREADS = 16
 HOT_POOL = "hot-threads"
 
 
@@ -99,7 +98,8 @@ def _hot_pool(context: GatewayContext) -> ThreadPoolExecutor:
     pool = context.services.get(HOT_POOL)
     if pool is None:
         pool = context.services.setdefault(
-            HOT_POOL, ThreadPoolExecutor(HOT_THREADS, thread_name_prefix="ketenpoort-hot")
+            HOT_POOL,
+            ThreadPoolExecutor(context.settings.hot_threads, thread_name_prefix="ketenpoort-hot"),
         )
     assert isinstance(pool, ThreadPoolExecutor)
     return pool

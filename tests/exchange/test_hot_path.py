@@ -13,7 +13,6 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from audit.testing import failing_audit_writes
-from gateway.auth.deps import HOT_THREADS
 from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
@@ -156,6 +155,6 @@ def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops
     for _ in range(3):
         utrecht_case.read(request_id)
     hot = [t for t in set(threading.enumerate()) - before if t.name.startswith("ketenpoort-hot")]
-    assert 1 <= len(hot) <= HOT_THREADS
+    assert 1 <= len(hot) <= context.settings.hot_threads
     context.close()
     assert not any(t.is_alive() for t in hot)
