@@ -67,11 +67,12 @@ class Settings(BaseSettings):
         "pool size; a request that finds none free waits for one (up to 30 s).",
     )
     hot_threads: int = Field(
-        default=16,
+        default=2,
         ge=1,
         le=64,
-        description="Long-lived threads per worker for the mediated read (docs/exchange.md): "
-        "fewer threads contend less for Python's GIL; more overlap more database waits.",
+        description="Long-lived threads per worker for the mediated read (docs/exchange.md). "
+        "Two overlap one read's database waits with another's work; more threads only "
+        "contend for Python's GIL (each hand-over a context switch).",
     )
     # Field-level encryption (gateway/crypto, docs/crypto.md).
     key_provider: str = Field(

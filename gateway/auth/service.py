@@ -16,7 +16,7 @@ from gateway.auth.keys import ACCEPTED_ALGORITHMS, TrustStore
 from gateway.auth.models import UsedToken
 from gateway.auth.principal import ROLES, Principal
 from gateway.core.errors import Forbidden, Unauthenticated
-from gateway.db import UTCDateTime, transaction
+from gateway.db import HotStatement, UTCDateTime, transaction
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti"]
 
@@ -172,10 +172,12 @@ def _time_claim(claims: dict[str, Any], name: str) -> int:
 
 #: One statement, its own transaction (autocommit): set_config(..., true) lasts until that
 #: transaction's commit, which therefore does not wait for the WAL flush.
-_INSERT_ASYNC_COMMIT = text(
-    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
-    "INSERT INTO used_token (issuer, jti, expires_at) SELECT :issuer, :jti, :exp FROM async"
-).bindparams(bindparam("exp", type_=UTCDateTime()))
+_INSERT_ASYNC_COMMIT = HotStatement(
+    text(
+        "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        "INSERT INTO used_token (issuer, jti, expires_at) SELECT :issuer, :jti, :exp FROM async"
+    ).bindparams(bindparam("exp", type_=UTCDateTime()))
+)
 
 
 def consume_token_id(factory: sessionmaker[Session], principal: Principal) -> None:
@@ -202,7 +204,7 @@ def spend_token_id(connection: Connection, principal: Principal) -> None:
     connection.execution_options(isolation_level="AUTOCOMMIT")
     try:
         if connection.dialect.name == "postgresql":
-            connection.execute(_INSERT_ASYNC_COMMIT, row)
+            _INSERT_ASYNC_COMMIT.execute(connection, row)
         else:
             connection.execute(
                 insert(UsedToken).values(
