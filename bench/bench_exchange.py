@@ -289,6 +289,7 @@ async def _open_loop(
         latencies.append((scheduled - started, time.perf_counter() - scheduled))
 
     started = time.perf_counter()
+    began = time.monotonic()  # system-wide: the commit probe's clock
     tasks = []
     for n, token in enumerate(tokens):
         scheduled = started + n / rate
@@ -304,7 +305,60 @@ async def _open_loop(
     result["slowest_percent_sent_at_s"] = sorted(round(sent, 2) for sent, _ in slow)
     result["target_rate_rps"] = rate
     result["max_inflight"] = max_inflight
+    result["monotonic_span"] = [began, time.monotonic()]
     return result
+
+
+# --- the commit probe (its own process) -----------------------------------------------------
+
+#: How often the probe commits: often enough to see a stall of a few tens of milliseconds,
+#: rarely enough to add almost nothing to the database's load (50 small commits a second).
+PROBE_INTERVAL_SECONDS = 0.02
+
+
+def commit_probe(db_url: str, out: str) -> None:
+    """Until SIGTERM: a one-row INSERT and a durable COMMIT every 20 ms on its own
+    connection, each one's latency recorded. The mediated read ends with a durable commit
+    (its audit entry), so a stall of the host's WAL flush (fsync) stalls every read in
+    flight; the probe shows such stalls independently of the gateway."""
+    import psycopg
+
+    samples: list[tuple[float, float]] = []
+    stop = False
+
+    def finish(*_: Any) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, finish)
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS bench_commit_probe (at float8)")
+        connection.commit()
+        while not stop:
+            began = time.monotonic()
+            connection.execute("INSERT INTO bench_commit_probe VALUES (%s)", (began,))
+            connection.commit()
+            samples.append((began, time.monotonic() - began))
+            time.sleep(max(0.0, PROBE_INTERVAL_SECONDS - (time.monotonic() - began)))
+    Path(out).write_text(json.dumps(samples))
+
+
+def _probe_during(samples: list[list[float]], span: list[float]) -> dict[str, Any]:
+    """The probe's commits during one open-loop phase: how slow, and how often stalled."""
+    within = [(began, latency) for began, latency in samples if span[0] <= began <= span[1]]
+    if not within:
+        return {"commits": 0}
+    latencies = sorted(latency for _, latency in within)
+    slowest_at, slowest = max(within, key=lambda sample: sample[1])
+    return {
+        "commits": len(within),
+        "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+        "max_ms": round(slowest * 1000, 1),
+        # Seconds into the phase, comparable with slowest_percent_sent_at_s.
+        "slowest_at_s": round(slowest_at - span[0], 2),
+        "stalls_over_50ms": sum(1 for latency in latencies if latency > 0.05),
+    }
 
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -556,6 +610,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         pool_size = max(2, budget // args.workers - max_overflow)
     data_dir = Path(tempfile.mkdtemp(prefix="ketenpoort-bench-"))
     server: subprocess.Popen[bytes] | None = None
+    probe: subprocess.Popen[bytes] | None = None
     try:
         from gateway.context import build_context
         from gateway.db import upgrade_database
@@ -605,6 +660,17 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             "max_inflight": args.max_inflight,
             "rounds": args.rounds,
         }
+        probe_out = data_dir / "commit-probe.json"
+        probe = subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--commit-probe",
+                db_url,
+                str(probe_out),
+            ],
+            cwd=ROOT,
+        )
         load = subprocess.run(
             [sys.executable, str(Path(__file__).resolve()), "--load-generator", json.dumps(config)],
             cwd=ROOT,
@@ -616,7 +682,15 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         if load.returncode != 0:
             raise SystemExit(f"load generator failed:\n{load.stderr[-4000:]}")
         results: dict[str, Any] = json.loads(load.stdout)
+        probe.terminate()
+        probe.wait(timeout=30)
+        samples = json.loads(probe_out.read_text()) if probe_out.exists() else []
+        for phases in results["fixed_rate"].values():
+            for phase in phases:
+                phase["commit_probe"] = _probe_during(samples, phase.pop("monotonic_span"))
     finally:
+        if probe is not None and probe.poll() is None:
+            probe.kill()
         if server is not None:
             _stop(server)
         with admin.connect() as connection:
@@ -656,9 +730,13 @@ def main() -> None:
         help="the server's audit checkpoint job, seconds (the deployed default is 60)",
     )
     parser.add_argument("--load-generator", help=argparse.SUPPRESS)
+    parser.add_argument("--commit-probe", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_generator:
         print(json.dumps(load_generator(json.loads(args.load_generator))))
+        return
+    if args.commit_probe:
+        commit_probe(*args.commit_probe)
         return
 
     # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the finally blocks still stop
