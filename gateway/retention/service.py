@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
@@ -115,6 +116,11 @@ def record_fact(
     if kind == "recorded-date" and not detail:
         raise Unprocessable("A recorded-date fact needs the date's name as detail.")
     row = _case(session, case_id)
+    # Every row this transaction writes is locked first, in one statement: a case erased
+    # meanwhile is seen here (410), not after a write that could no longer be kept.
+    locked = lock_cases(
+        session, case_ids=[case_id], resident_keys=[row.resident_key] if row.resident_key else []
+    )
     if row.erased_at is not None:
         assert row.erased_rule_id is not None
         raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
@@ -130,24 +136,50 @@ def record_fact(
         )
     )
     session.flush()
-    mark_stale(session, [row])
+    _set_stale(session, locked)
     return refresh_cases(session=session, rules=rules, case_ids=[case_id])[case_id]
+
+
+def lock_cases(
+    session: Session, *, case_ids: Collection[str], resident_keys: Collection[str]
+) -> list[str]:
+    """Row-lock ``case_ids`` and every live case about ``resident_keys`` (on PostgreSQL;
+    SQLite has one writer) in one statement, in case id order, and return their ids.
+
+    Every transaction that writes several retention_case rows takes its locks this way
+    first: two transactions that lock rows in the same order cannot deadlock, whereas an
+    ``UPDATE ... WHERE ... IN`` locks in scan order. The sweep's erasure skips rows locked
+    here and leaves them to its next run (sweeper._PG_MARK_ERASED). The rows are read
+    again: a case erased while this waited shows as erased."""
+    condition: ColumnElement[bool] = RetentionCase.case_id.in_(case_ids)
+    if resident_keys:
+        condition = condition | (
+            RetentionCase.resident_key.in_(resident_keys) & RetentionCase.erased_at.is_(None)
+        )
+    rows = session.scalars(
+        select(RetentionCase)
+        .where(condition)
+        .order_by(RetentionCase.case_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return [row.case_id for row in rows]
 
 
 def mark_stale(session: Session, rows: Iterable[RetentionCase]) -> None:
     """The case and, for a report, every case about the same resident must be recomputed."""
+    rows = list(rows)
     keys = {row.resident_key for row in rows if row.resident_key}
-    ids = [row.case_id for row in rows]
-    session.execute(
-        update(RetentionCase)
-        .where(RetentionCase.case_id.in_(ids))
-        .values(stale=True)
-        .execution_options(synchronize_session=False)
+    _set_stale(
+        session, lock_cases(session, case_ids=[row.case_id for row in rows], resident_keys=keys)
     )
-    if keys:
+
+
+def _set_stale(session: Session, locked: list[str]) -> None:
+    if locked:
         session.execute(
             update(RetentionCase)
-            .where(RetentionCase.resident_key.in_(keys), RetentionCase.erased_at.is_(None))
+            .where(RetentionCase.case_id.in_(locked))
             .values(stale=True)
             .execution_options(synchronize_session=False)
         )
@@ -223,11 +255,14 @@ def refresh_cases(
     *, session: Session, rules: RetentionRules, case_ids: Sequence[str]
 ) -> dict[str, Verdict]:
     """Recompute and store the verdicts of ``case_ids`` (erased cases keep theirs)."""
+    # Locked in case id order before they are written, as lock_cases does (one statement).
     rows = list(
         session.scalars(
-            select(RetentionCase).where(
-                RetentionCase.case_id.in_(case_ids), RetentionCase.erased_at.is_(None)
-            )
+            select(RetentionCase)
+            .where(RetentionCase.case_id.in_(case_ids), RetentionCase.erased_at.is_(None))
+            .order_by(RetentionCase.case_id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
         )
     )
     facts = _facts_for(session, rules, rows)

@@ -444,20 +444,29 @@ _PG_BATCH_TOMBSTONES = """
     FROM retention_batch b
     LEFT JOIN (SELECT case_id, json_object_agg(target, n) AS v
                FROM retention_batch_count GROUP BY case_id) c ON c.case_id = b.case_id"""
-# First in the batch: the UPDATE locks the picked cases' rows (a legal hold updates the same
-# row, see service.set_legal_hold) and re-checks them under the lock. A case whose row
+# First in the batch: lock the picked cases' rows (a legal hold and a new fact update the
+# same rows, see service.lock_cases) and re-check them under the lock. A case whose row
 # changed after the pick (a hold, a new fact making its verdict stale, a new due date) is
-# left out: when this waits for a row lock, PostgreSQL evaluates the WHERE again on the
-# committed row. The cases left out are deleted from the batch and returned.
+# left out: PostgreSQL evaluates the WHERE again on the row as committed. The locks are
+# taken in case id order, as lock_cases takes them, and a row another transaction holds is
+# skipped, not waited for: the sweep never waits for a user's request (so the two cannot
+# deadlock, and the request is never the side that fails), and the skipped case, whose row
+# is about to change, is left to the next run. The cases left out are deleted from the
+# batch and returned.
 _PG_MARK_ERASED = """
-    WITH erased AS (
+    WITH locked AS (
+      SELECT r.case_id
+      FROM retention_case r JOIN retention_batch b ON r.case_id = b.case_id
+      WHERE r.erased_at IS NULL AND NOT r.on_hold AND NOT r.stale
+        AND r.rules_revision = :revision AND r.rule_id = b.rule_id AND r.due_on = b.due_on
+      ORDER BY r.case_id
+      FOR NO KEY UPDATE OF r SKIP LOCKED),
+    erased AS (
       UPDATE retention_case r
       SET erased_at = :now, erased_rule_id = r.rule_id, erased_run_id = :run,
           resident_key = NULL
-      FROM retention_batch b
-      WHERE r.case_id = b.case_id AND r.erased_at IS NULL AND NOT r.on_hold
-        AND NOT r.stale AND r.rules_revision = :revision AND r.rule_id = b.rule_id
-        AND r.due_on = b.due_on
+      FROM locked l
+      WHERE r.case_id = l.case_id
       RETURNING r.case_id)
     DELETE FROM retention_batch b
     WHERE NOT EXISTS (SELECT 1 FROM erased e WHERE e.case_id = b.case_id)

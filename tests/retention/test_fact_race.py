@@ -1,0 +1,152 @@
+"""A fact recorded while the sweep erases the same resident's cases: the user's request
+succeeds, the sweep does not fail, and no case is erased on a verdict the fact changed.
+
+A fact locks its case's row and the rows of every live case about the same resident (they
+are marked stale: a report restarts their clock); the sweep's first write locks the rows of
+a batch. Two transactions that lock the same rows in different orders deadlock, and
+PostgreSQL aborts one of them. The tests force the interleaving: the sweep is stopped after
+it picked the batch, the request takes its first retention_case row lock, and goes on only
+once the sweep waits for a lock (or has locked its batch and gone on)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, select, text
+
+from gateway.context import GatewayContext
+from gateway.retention import erasure_of
+from gateway.retention.models import RetentionFact
+from gateway.retention.wiring import retention_service
+from tests.retention.conftest import Seeder, audit_verifies
+
+DUE = date(2025, 3, 10)
+MUNI = "gemeente-rijswijk"
+RESIDENT = "blind-index-of-the-resident"
+SOLVED = ("mediation-ended", date(2024, 3, 10), "solved")
+Auth = Callable[..., dict[str, str]]
+
+
+def _sweep_waits_for_a_lock(context: GatewayContext) -> bool:
+    with context.engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
+
+
+def _locks_cases(statement: str) -> bool:
+    """A statement that writes or row-locks retention_case."""
+    sql = " ".join(statement.lower().split())
+    return sql.startswith("update retention_case") or (
+        "from retention_case" in sql and " for " in sql and "update" in sql
+    )
+
+
+class _Interleaving:
+    """Stops the request after its first row lock on retention_case until the sweep (in
+    the test's own thread) waits for a lock or has locked its batch."""
+
+    def __init__(self, context: GatewayContext) -> None:
+        self.context = context
+        self.main = threading.current_thread()
+        self.request_locked = threading.Event()
+        self.sweep_locked = threading.Event()
+        self.fired = False
+
+    def after_execute(self, *args: Any) -> None:
+        statement: str = args[2]
+        if self.fired or threading.current_thread() is self.main or not _locks_cases(statement):
+            return
+        self.fired = True
+        self.request_locked.set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not self.sweep_locked.is_set():
+            if _sweep_waits_for_a_lock(self.context):
+                time.sleep(0.2)  # the sweep has gone on to its lock wait
+                return
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def interleaving(context: GatewayContext) -> Iterator[_Interleaving]:
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("row locks and their order are PostgreSQL's (SQLite has one writer)")
+    stop = _Interleaving(context)
+    event.listen(context.engine, "after_cursor_execute", stop.after_execute)
+    yield stop
+    event.remove(context.engine, "after_cursor_execute", stop.after_execute)
+
+
+@pytest.mark.parametrize("fact_on", ["first", "last"])
+def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
+    context: GatewayContext,
+    client: TestClient,
+    auth: Auth,
+    seed: Seeder,
+    interleaving: _Interleaving,
+    fact_on: str,
+) -> None:
+    # Two due cases about one resident, in one batch; the fact goes on the one the sweep
+    # locks first or last (which one that is depends on the plan: both are tried).
+    first, last = sorted(seed(resident=RESIDENT, facts=[SOLVED]).case_id for _ in range(2))
+    target = first if fact_on == "first" else last
+    other = last if fact_on == "first" else first
+    service = retention_service(context)
+    service.workers = 1
+    responses: list[httpx.Response] = []
+
+    def post_fact() -> None:
+        # A later mediation moves the case's due date past the sweep's date.
+        responses.append(
+            client.post(
+                f"/v1/cases/{target}/retention/facts",
+                json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
+                headers=auth(MUNI, "casemanager"),
+            )
+        )
+
+    request = threading.Thread(target=post_fact)
+
+    def seam(stage: str, case_ids: list[str]) -> None:
+        if stage == "picked":
+            assert sorted(case_ids) == [first, last]
+            request.start()
+            assert interleaving.request_locked.wait(10)
+        elif stage == "locked":
+            interleaving.sweep_locked.set()
+
+    try:
+        report = service.sweep(context, as_of=DUE, seam=seam)
+    finally:
+        interleaving.sweep_locked.set()
+        if request.ident is not None:
+            request.join(timeout=30)
+    [response] = responses
+    assert response.status_code == 201, response.text
+    assert response.json()["dueOn"] == "2025-06-01"
+    # The sweep erased nothing the fact changed; what it left, the next run takes.
+    assert target not in [item.case_id for item in report.items]
+    again = service.sweep(context, as_of=DUE)
+    assert target not in [item.case_id for item in again.items]
+    with context.session_factory() as session:
+        assert erasure_of(session=session, case_id=target) is None
+        assert erasure_of(session=session, case_id=other) is not None
+        assert session.scalars(
+            select(RetentionFact.occurred_on).where(
+                RetentionFact.case_id == target,
+                RetentionFact.kind == "mediation-ended",
+                RetentionFact.recorded_by != "test",
+            )
+        ).all() == [date(2024, 6, 1)]
+    assert audit_verifies(context)
