@@ -150,3 +150,55 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
             )
         ).all() == [date(2024, 6, 1)]
     assert audit_verifies(context)
+
+
+def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
+    context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
+) -> None:
+    case = seed(resident=RESIDENT, facts=[SOLVED])
+    service = retention_service(context)
+    service.workers = 1
+    responses: list[httpx.Response] = []
+
+    def post_fact() -> None:
+        responses.append(
+            client.post(
+                f"/v1/cases/{case.case_id}/retention/facts",
+                json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
+                headers=auth(MUNI, "casemanager"),
+            )
+        )
+
+    request = threading.Thread(target=post_fact)
+
+    def fact_while_locked(stage: str, case_ids: list[str]) -> None:
+        if stage != "locked":
+            return
+        assert case_ids == [case.case_id]
+        request.start()
+        # The request waits for the sweep's lock (PostgreSQL shows the wait; SQLite has one
+        # writer and no such view).
+        postgres = context.engine.dialect.name == "postgresql"
+        deadline = time.monotonic() + (10 if postgres else 1)
+        while time.monotonic() < deadline and not (postgres and _sweep_waits_for_a_lock(context)):
+            time.sleep(0.05)
+        assert request.is_alive()
+
+    report = service.sweep(context, as_of=DUE, seam=fact_while_locked)
+    request.join(timeout=30)
+    assert report.redacted == 1
+    [response] = responses
+    assert response.status_code == 410, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"].startswith("Erased under rule R-3.4-licht-bemiddeld on ")
+    with context.session_factory() as session:
+        assert (
+            session.scalars(
+                select(RetentionFact.id).where(
+                    RetentionFact.case_id == case.case_id,
+                    RetentionFact.kind == "mediation-ended",
+                    RetentionFact.recorded_by != "test",
+                )
+            ).all()
+            == []
+        )
