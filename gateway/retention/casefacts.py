@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from gateway.db import utcnow
 from gateway.retention.models import RetentionCase, RetentionFact
 from gateway.retention.rules import RetentionRules
-from gateway.retention.service import local_date
+from gateway.retention.service import local_date, lock_cases
 
 CASE_TABLES = {"case_file", "case_person", "case_report", "case_transition", "enforcement_measure"}
 SOLVED_AFTER_MEDIATION = {"aftercare-evaluation", "closed"}
@@ -42,8 +42,8 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
         EnforcementMeasure,
     )
 
-    _register_new_cases(session, CaseFile, CasePerson)
-    imported = 0
+    changed = _register_new_cases(session, CaseFile, CasePerson)
+    facts: list[tuple[str, str, str, datetime, str | None]] = []
     not_imported = (
         ~select(RetentionFact.id)
         .where(RetentionFact.source_ref == literal("t:") + CaseTransition.id)
@@ -57,8 +57,7 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
         .where(not_imported)
     ).all()
     outcome = {True: "solved", False: "failed"}
-    imported += _insert_facts(
-        session,
+    facts.extend(
         [
             (
                 "t:" + t.id,
@@ -82,8 +81,7 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
             .exists()
         )
     ).all()
-    imported += _insert_facts(
-        session,
+    facts.extend(
         [
             ("m:" + m.id, m.case_id, "sanction-imposed", m.decided_at, m.instrument)
             for m in measures
@@ -96,9 +94,7 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
             .exists()
         )
     ).all()
-    imported += _insert_facts(
-        session, [("r:" + r.id, r.case_id, "report-received", r.received_at, None) for r in reports]
-    )
+    facts.extend(("r:" + r.id, r.case_id, "report-received", r.received_at, None) for r in reports)
     closed = session.execute(
         select(CaseFile.id, CaseFile.closed_at)
         .where(CaseFile.closed_at.is_not(None))
@@ -108,13 +104,18 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
             .exists()
         )
     ).all()
-    imported += _insert_facts(
-        session, [("c:" + c.id, c.id, "case-closed", c.closed_at, None) for c in closed]
-    )
-    return imported
+    facts.extend(("c:" + c.id, c.id, "case-closed", c.closed_at, None) for c in closed)
+    _insert_facts(session, facts)
+    _mark_changed_stale(session, changed, {case_id for _, case_id, _, _, _ in facts})
+    return len(facts)
 
 
-def _register_new_cases(session: Session, case_file: Any, case_person: Any) -> None:
+def _register_new_cases(
+    session: Session, case_file: Any, case_person: Any
+) -> list[tuple[str, str | None, str | None]]:
+    """Insert the cases retention does not know yet; return the known cases whose
+    complexity or causer the cases domain decided since, as (case id, complexity,
+    resident), for sync_from_cases to write under its locks."""
     causer = (
         select(case_person.identifier_index)
         .where(
@@ -159,12 +160,7 @@ def _register_new_cases(session: Session, case_file: Any, case_person: Any) -> N
             | (RetentionCase.resident_key.is_(None) & causer.is_not(None))
         )
     ).all()
-    for row in changed:
-        session.execute(
-            update(RetentionCase)
-            .where(RetentionCase.case_id == row.case_id)
-            .values(complexity=row.complexity, resident_key=row.resident, stale=True)
-        )
+    return [(row.case_id, row.complexity, row.resident) for row in changed]
 
 
 def _insert_facts(session: Session, facts: list[tuple[str, str, str, datetime, str | None]]) -> int:
@@ -186,9 +182,37 @@ def _insert_facts(session: Session, facts: list[tuple[str, str, str, datetime, s
             for ref, case_id, kind, at, detail in facts
         ],
     )
-    touched = {case_id for _, case_id, _, _, _ in facts}
-    rows = session.scalars(select(RetentionCase).where(RetentionCase.case_id.in_(touched))).all()
-    from gateway.retention.service import mark_stale
-
-    mark_stale(session, rows)
     return len(facts)
+
+
+def _mark_changed_stale(
+    session: Session, changed: list[tuple[str, str | None, str | None]], touched: set[str]
+) -> None:
+    """Write the changed cases and mark every case with a new fact, and every live case
+    about the same residents, stale. All of these rows are locked first, in one statement
+    in case id order (service.lock_cases), as a fact recorded through the API locks them:
+    locks taken in several statements could deadlock with it."""
+    ids = touched | {case_id for case_id, _, _ in changed}
+    if not ids:
+        return
+    keys = {resident for _, _, resident in changed if resident}
+    keys |= {
+        key
+        for key in session.scalars(
+            select(RetentionCase.resident_key).where(RetentionCase.case_id.in_(ids))
+        )
+        if key
+    }
+    locked = lock_cases(session, case_ids=ids, resident_keys=keys)
+    for case_id, complexity, resident in sorted(changed):
+        session.execute(
+            update(RetentionCase)
+            .where(RetentionCase.case_id == case_id)
+            .values(complexity=complexity, resident_key=resident, stale=True)
+        )
+    session.execute(
+        update(RetentionCase)
+        .where(RetentionCase.case_id.in_(locked))
+        .values(stale=True)
+        .execution_options(synchronize_session=False)
+    )
