@@ -202,3 +202,58 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
             ).all()
             == []
         )
+
+
+class _BothRequests:
+    """Stops each request after its first row lock on retention_case until the other one
+    has taken its own or waits for a lock."""
+
+    def __init__(self, context: GatewayContext) -> None:
+        self.context = context
+        self.fired: dict[int, threading.Event] = {}
+        self.guard = threading.Lock()
+
+    def after_execute(self, *args: Any) -> None:
+        statement: str = args[2]
+        me = threading.get_ident()
+        with self.guard:
+            if me in self.fired or not _locks_cases(statement) or len(self.fired) == 2:
+                return
+            self.fired[me] = threading.Event()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if len(self.fired) == 2 or _sweep_waits_for_a_lock(self.context):
+                time.sleep(0.2)
+                return
+            time.sleep(0.02)
+
+
+def test_facts_on_two_cases_of_one_resident_at_once_both_succeed(
+    context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
+) -> None:
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("row locks and their order are PostgreSQL's (SQLite has one writer)")
+    cases = sorted(seed(resident=RESIDENT, facts=[SOLVED]).case_id for _ in range(2))
+    both = _BothRequests(context)
+    responses: dict[str, httpx.Response] = {}
+
+    def post_fact(case_id: str) -> None:
+        responses[case_id] = client.post(
+            f"/v1/cases/{case_id}/retention/facts",
+            json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
+            headers=auth(MUNI, "casemanager"),
+        )
+
+    requests = [threading.Thread(target=post_fact, args=(case_id,)) for case_id in cases]
+    event.listen(context.engine, "after_cursor_execute", both.after_execute)
+    try:
+        for request in requests:
+            request.start()
+        for request in requests:
+            request.join(timeout=30)
+    finally:
+        event.remove(context.engine, "after_cursor_execute", both.after_execute)
+    assert len(both.fired) == 2
+    for case_id in cases:
+        assert responses[case_id].status_code == 201, responses[case_id].text
+        assert responses[case_id].json()["dueOn"] == "2025-06-01"
