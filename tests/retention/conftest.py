@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from audit.models import AuditRecord
@@ -157,6 +157,21 @@ def redaction_entries(session: Session, case_id: str | None = None) -> int:
     if case_id is not None:
         statement = statement.where(AuditRecord.case_id == case_id)
     return int(session.execute(statement).scalar_one())
+
+
+def waiting_for_a_lock(context: GatewayContext) -> bool:
+    """Whether a session of this test's database waits for a lock (PostgreSQL shows it in
+    pg_stat_activity; SQLite has one writer and no such view: always False there)."""
+    if context.engine.dialect.name != "postgresql":
+        return False
+    with context.engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        ).scalar_one()
+    return bool(waiting)
 
 
 def audit_verifies(context: GatewayContext) -> bool:

@@ -19,30 +19,19 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
 from gateway.context import GatewayContext
 from gateway.retention import erasure_of
 from gateway.retention.models import RetentionFact
 from gateway.retention.wiring import retention_service
-from tests.retention.conftest import Seeder, audit_verifies
+from tests.retention.conftest import Seeder, audit_verifies, waiting_for_a_lock
 
 DUE = date(2025, 3, 10)
 MUNI = "gemeente-rijswijk"
 RESIDENT = "blind-index-of-the-resident"
 SOLVED = ("mediation-ended", date(2024, 3, 10), "solved")
 Auth = Callable[..., dict[str, str]]
-
-
-def _sweep_waits_for_a_lock(context: GatewayContext) -> bool:
-    with context.engine.connect() as connection:
-        waiting = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
-    return bool(waiting)
 
 
 def _locks_cases(statement: str) -> bool:
@@ -72,7 +61,7 @@ class _Interleaving:
         self.request_locked.set()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not self.sweep_locked.is_set():
-            if _sweep_waits_for_a_lock(self.context):
+            if waiting_for_a_lock(self.context):
                 time.sleep(0.2)  # the sweep has gone on to its lock wait
                 return
             time.sleep(0.02)
@@ -180,7 +169,7 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
         # writer and no such view).
         postgres = context.engine.dialect.name == "postgresql"
         deadline = time.monotonic() + (10 if postgres else 1)
-        while time.monotonic() < deadline and not (postgres and _sweep_waits_for_a_lock(context)):
+        while time.monotonic() < deadline and not (postgres and waiting_for_a_lock(context)):
             time.sleep(0.05)
         assert request.is_alive()
 
@@ -222,7 +211,7 @@ class _BothRequests:
             self.fired[me] = threading.Event()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            if len(self.fired) == 2 or _sweep_waits_for_a_lock(self.context):
+            if len(self.fired) == 2 or waiting_for_a_lock(self.context):
                 time.sleep(0.2)
                 return
             time.sleep(0.02)

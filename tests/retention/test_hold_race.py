@@ -15,7 +15,7 @@ from datetime import date
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from audit.entry import Actor
 from audit.models import AuditRecord
@@ -27,7 +27,7 @@ from gateway.db import transaction
 from gateway.retention import erasure_of
 from gateway.retention.service import set_legal_hold
 from gateway.retention.wiring import retention_service
-from tests.retention.conftest import Seeder, audit_verifies, redaction_entries
+from tests.retention.conftest import Seeder, audit_verifies, redaction_entries, waiting_for_a_lock
 
 DUE = date(2025, 3, 10)
 MUNI = "gemeente-rijswijk"
@@ -84,19 +84,6 @@ def test_hold_committed_after_the_pick_keeps_the_case_intact(
     assert audit_verifies(context)
 
 
-def _waiting_for_a_lock(context: GatewayContext) -> bool:
-    if context.engine.dialect.name != "postgresql":
-        return False
-    with context.engine.connect() as connection:
-        waiting = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        ).scalar_one()
-    return bool(waiting)
-
-
 def test_hold_waiting_for_the_sweeps_lock_is_refused_as_erased(
     context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
@@ -124,7 +111,7 @@ def test_hold_waiting_for_the_sweeps_lock_is_refused_as_erased(
         # The hold must be waiting for the sweep's lock before the sweep goes on: on
         # PostgreSQL it shows as a lock wait; SQLite has no such view (one writer: it waits).
         deadline = time.monotonic() + (10 if context.engine.dialect.name == "postgresql" else 1)
-        while time.monotonic() < deadline and not _waiting_for_a_lock(context):
+        while time.monotonic() < deadline and not waiting_for_a_lock(context):
             time.sleep(0.05)
         assert thread.is_alive()  # not answered while the sweep holds the lock
 
