@@ -77,6 +77,46 @@ def interleaving(context: GatewayContext) -> Iterator[_Interleaving]:
     event.remove(context.engine, "after_cursor_execute", stop.after_execute)
 
 
+class _FactRequest:
+    """A user's request that records a later mediation on ``case_id`` (its due date moves
+    past the sweep's), posted on a thread of its own: ``start``, then ``join`` and read
+    ``response``."""
+
+    def __init__(self, client: TestClient, auth: Auth, case_id: str) -> None:
+        self.thread = threading.Thread(target=self._post, args=(client, auth, case_id))
+        self.response: httpx.Response | None = None
+
+    def _post(self, client: TestClient, auth: Auth, case_id: str) -> None:
+        self.response = client.post(
+            f"/v1/cases/{case_id}/retention/facts",
+            json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
+            headers=auth(MUNI, "casemanager"),
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self) -> httpx.Response:
+        if self.thread.ident is not None:
+            self.thread.join(timeout=30)
+        assert self.response is not None, "the request did not answer"
+        return self.response
+
+
+def _stored_mediations(context: GatewayContext, case_id: str) -> list[date]:
+    """The mediation-ended facts the requests recorded on ``case_id`` (not the seed's)."""
+    with context.session_factory() as session:
+        return list(
+            session.scalars(
+                select(RetentionFact.occurred_on).where(
+                    RetentionFact.case_id == case_id,
+                    RetentionFact.kind == "mediation-ended",
+                    RetentionFact.recorded_by != "test",
+                )
+            )
+        )
+
+
 @pytest.mark.parametrize("fact_on", ["first", "last"])
 def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
     context: GatewayContext,
@@ -93,19 +133,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
     other = last if fact_on == "first" else first
     service = retention_service(context)
     service.workers = 1
-    responses: list[httpx.Response] = []
-
-    def post_fact() -> None:
-        # A later mediation moves the case's due date past the sweep's date.
-        responses.append(
-            client.post(
-                f"/v1/cases/{target}/retention/facts",
-                json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
-                headers=auth(MUNI, "casemanager"),
-            )
-        )
-
-    request = threading.Thread(target=post_fact)
+    request = _FactRequest(client, auth, target)
 
     def seam(stage: str, case_ids: list[str]) -> None:
         if stage == "picked":
@@ -119,9 +147,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
         report = service.sweep(context, as_of=DUE, seam=seam)
     finally:
         interleaving.sweep_locked.set()
-        if request.ident is not None:
-            request.join(timeout=30)
-    [response] = responses
+        response = request.join()
     assert response.status_code == 201, response.text
     assert response.json()["dueOn"] == "2025-06-01"
     # The sweep erased nothing the fact changed; what it left, the next run takes.
@@ -131,13 +157,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
     with context.session_factory() as session:
         assert erasure_of(session=session, case_id=target) is None
         assert erasure_of(session=session, case_id=other) is not None
-        assert session.scalars(
-            select(RetentionFact.occurred_on).where(
-                RetentionFact.case_id == target,
-                RetentionFact.kind == "mediation-ended",
-                RetentionFact.recorded_by != "test",
-            )
-        ).all() == [date(2024, 6, 1)]
+    assert _stored_mediations(context, target) == [date(2024, 6, 1)]
     assert audit_verifies(context)
 
 
@@ -147,18 +167,7 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
     case = seed(resident=RESIDENT, facts=[SOLVED])
     service = retention_service(context)
     service.workers = 1
-    responses: list[httpx.Response] = []
-
-    def post_fact() -> None:
-        responses.append(
-            client.post(
-                f"/v1/cases/{case.case_id}/retention/facts",
-                json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
-                headers=auth(MUNI, "casemanager"),
-            )
-        )
-
-    request = threading.Thread(target=post_fact)
+    request = _FactRequest(client, auth, case.case_id)
 
     def fact_while_locked(stage: str, case_ids: list[str]) -> None:
         if stage != "locked":
@@ -171,26 +180,15 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
         deadline = time.monotonic() + (10 if postgres else 1)
         while time.monotonic() < deadline and not (postgres and waiting_for_a_lock(context)):
             time.sleep(0.05)
-        assert request.is_alive()
+        assert request.thread.is_alive()
 
     report = service.sweep(context, as_of=DUE, seam=fact_while_locked)
-    request.join(timeout=30)
+    response = request.join()
     assert report.redacted == 1
-    [response] = responses
     assert response.status_code == 410, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["detail"].startswith("Erased under rule R-3.4-licht-bemiddeld on ")
-    with context.session_factory() as session:
-        assert (
-            session.scalars(
-                select(RetentionFact.id).where(
-                    RetentionFact.case_id == case.case_id,
-                    RetentionFact.kind == "mediation-ended",
-                    RetentionFact.recorded_by != "test",
-                )
-            ).all()
-            == []
-        )
+    assert _stored_mediations(context, case.case_id) == []
 
 
 class _BothRequests:
@@ -224,22 +222,12 @@ def test_facts_on_two_cases_of_one_resident_at_once_both_succeed(
         pytest.skip("row locks and their order are PostgreSQL's (SQLite has one writer)")
     cases = sorted(seed(resident=RESIDENT, facts=[SOLVED]).case_id for _ in range(2))
     both = _BothRequests(context)
-    responses: dict[str, httpx.Response] = {}
-
-    def post_fact(case_id: str) -> None:
-        responses[case_id] = client.post(
-            f"/v1/cases/{case_id}/retention/facts",
-            json={"kind": "mediation-ended", "occurredOn": "2024-06-01", "detail": "solved"},
-            headers=auth(MUNI, "casemanager"),
-        )
-
-    requests = [threading.Thread(target=post_fact, args=(case_id,)) for case_id in cases]
+    requests = {case_id: _FactRequest(client, auth, case_id) for case_id in cases}
     event.listen(context.engine, "after_cursor_execute", both.after_execute)
     try:
-        for request in requests:
+        for request in requests.values():
             request.start()
-        for request in requests:
-            request.join(timeout=30)
+        responses = {case_id: request.join() for case_id, request in requests.items()}
     finally:
         event.remove(context.engine, "after_cursor_execute", both.after_execute)
     assert len(both.fired) == 2
