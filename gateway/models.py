@@ -6,6 +6,7 @@ import gateway.cases.models
 import gateway.crypto.models
 import gateway.exchange.models
 import gateway.retention.models
+import gateway.web.models
 
 __all__ = [
     "audit",

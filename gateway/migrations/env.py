@@ -1,4 +1,10 @@
-"""Alembic environment: programmatic config from gateway.db, models from gateway.models."""
+"""Alembic environment: models from gateway.models; the URL from gateway.db or the settings.
+
+``ketenpoort db upgrade`` passes the URL in a programmatic config (gateway.db.alembic_config).
+Alembic's own commands read ``alembic.ini`` at the repository root, which names no URL: it comes
+from the gateway's settings (KETENPOORT_DATABASE_URL, else the SQLite file in the data dir), so
+both ways migrate the same database.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,21 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _database_url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from gateway.config import Settings
+
+    settings = Settings()
+    if not settings.database_url:
+        settings.ensure_data_dir()
+    return settings.resolved_database_url
+
+
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=_database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -24,9 +42,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    url = config.get_main_option("sqlalchemy.url")
-    assert url is not None
-    engine = make_engine(url)
+    engine = make_engine(_database_url())
     with engine.connect() as connection:
         is_postgres = connection.dialect.name == "postgresql"
         context.configure(
