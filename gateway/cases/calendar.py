@@ -5,6 +5,11 @@ Holidays are computed, not listed, so the calendar never runs out: the fixed day
 the anonymous Gregorian algorithm (Meeus/Jones/Butcher) and the days that hang off it, and
 King's Day on 27 April or, when that is a Sunday, on Saturday 26 April (Wet van 2013).
 Liberation Day (5 May) is a holiday every year, as the Algemene termijnenwet art. 3 counts it.
+
+Days are calendar days unless a source says "werkdagen" (U §5.1 "binnen vijf dagen", U §5.2
+"binnen drie dagen"). A period with ``rollToWorkingDay`` follows the Algemene termijnenwet:
+art. 1, a period that ends on a Saturday, Sunday or holiday ends on the next working day;
+art. 2, a period of at least three days is extended until it holds at least two working days.
 """
 
 from __future__ import annotations
@@ -88,6 +93,22 @@ class WorkingCalendar:
             day += timedelta(days=1)
         return day
 
+    def extend_per_termijnenwet(self, first: date, last: date) -> date:
+        """The last day of a period that runs from the day after ``first`` to ``last``,
+        extended as the Algemene termijnenwet extends it: art. 2 (a period of at least three
+        days holds at least two working days) and art. 1 (it never ends on a Saturday, Sunday
+        or holiday)."""
+        if (last - first).days >= 3:
+            working = sum(
+                1
+                for offset in range(1, (last - first).days + 1)
+                if self.is_working_day(first + timedelta(days=offset))
+            )
+            while working < 2:
+                last = self.next_working_day(last + timedelta(days=1))
+                working += 1
+        return self.next_working_day(last)
+
     def add_working_days(self, day: date, count: int) -> date:
         """The ``count``-th working day after ``day`` (``day`` itself never counts)."""
         while count > 0:
@@ -122,7 +143,7 @@ class WorkingCalendar:
         else:
             day = add_months(first, count)
         if period.roll_to_working_day:
-            day = self.next_working_day(day)
+            day = self.extend_per_termijnenwet(first, day)
         return Due(at=self.end_of_day(day), on=day)
 
 

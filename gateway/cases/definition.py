@@ -80,7 +80,8 @@ class Period(_Model):
     # (the temporary eviction runs for the days the mayor decided).
     amount_from_days: bool = False
     # Algemene termijnenwet art. 1: a period ending on a Saturday, Sunday or holiday ends
-    # on the next working day.
+    # on the next working day; art. 2: a period of at least three days holds at least two
+    # working days (WorkingCalendar.extend_per_termijnenwet).
     roll_to_working_day: bool = False
 
     @model_validator(mode="after")

@@ -512,7 +512,7 @@ def utrecht() -> Scenario:
         mitros.wait_for(f"case {s['reference']}: permission asked; no decision", since=since)
         return (
             f"Permission asked of Mitros (U §5.1); due {due[0]['dueAt'][:10]} "
-            "(3 working days, U §5.2). Mitros' adapter found it in its inbox; "
+            "(3 days, U §5.2). Mitros' adapter found it in its inbox; "
             "no decision in its export yet."
         )
 

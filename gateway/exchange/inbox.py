@@ -112,7 +112,8 @@ def _permission_items(
     session: Session, context: GatewayContext, principal: Principal
 ) -> list[InboxItem]:
     """Cases waiting for this corporation's permission (U §5.1), due per the workflow's
-    deadline (three working days, U §5.2), as computed by the cases domain."""
+    deadline (three days, U §5.2, under the Algemene termijnenwet), as computed by the cases
+    domain."""
     if principal.partner_kind != "housing-corporation":
         return []
     try:

@@ -111,8 +111,8 @@ class InboxItem(ApiModel):
     """Work for a partner: an information request to answer, or a permission to give.
 
     ``kind=permission-request``: the case waits for this corporation's permission
-    (U §5.1, due in three working days, U §5.2); answer it with the cases API's consent
-    endpoint. It carries no categories.
+    (U §5.1, due in three days, U §5.2, moved past a weekend or holiday); answer it with the
+    cases API's consent endpoint. It carries no categories.
     """
 
     kind: Literal["information-request", "permission-request"]

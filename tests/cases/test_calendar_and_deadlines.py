@@ -43,7 +43,6 @@ def test_kings_day_moves_to_saturday_when_27_april_is_a_sunday() -> None:
 def test_the_dutch_holidays_of_2026_are_not_working_days() -> None:
     holidays = [
         date(2026, 1, 1),
-        date(2026, 4, 3),
         date(2026, 4, 6),
         date(2026, 4, 27),
         date(2026, 5, 5),
@@ -53,6 +52,8 @@ def test_the_dutch_holidays_of_2026_are_not_working_days() -> None:
     ]
     assert [CAL.is_working_day(day) for day in holidays] == [False] * len(holidays)
     assert CAL.is_working_day(date(2026, 5, 15))  # the Friday after Ascension Day works
+    # Algemene termijnenwet art. 3(1) does not name Good Friday.
+    assert CAL.is_working_day(date(2026, 4, 3))
 
 
 def test_five_working_days_from_a_friday_end_the_next_friday() -> None:
@@ -66,10 +67,57 @@ def test_a_report_on_saturday_starts_counting_on_monday() -> None:
     assert due.on == date(2026, 3, 13)
 
 
-def test_three_working_days_skip_easter() -> None:
-    # Thursday 2 April 2026: Good Friday and Easter Monday do not count.
+def test_three_working_days_skip_easter_monday() -> None:
+    # Thursday 2 April 2026: Friday 3 (Good Friday works), Tuesday 7 and Wednesday 8 April.
     due = CAL.due(at(date(2026, 4, 2)), Period(amount=3, unit="working-days"))
-    assert due.on == date(2026, 4, 9)
+    assert due.on == date(2026, 4, 8)
+
+
+# -- calendar days under the Algemene termijnenwet (U §5.1 "binnen vijf dagen", U §5.2
+# "binnen drie dagen") --------------------------------------------------------------------
+
+FIVE_DAYS = Period(amount=5, unit="calendar-days", roll_to_working_day=True)
+THREE_DAYS = Period(amount=3, unit="calendar-days", roll_to_working_day=True)
+
+
+def test_five_calendar_days_from_a_monday_end_on_saturday_and_move_to_monday() -> None:
+    # Monday 9 March 2026 + 5 days = Saturday 14 March: Atw art. 1 moves it to Monday 16.
+    assert CAL.due(at(date(2026, 3, 9)), FIVE_DAYS).on == date(2026, 3, 16)
+    # Positive control: from Tuesday 10 March the fifth day is Sunday 15: Monday 16 too;
+    # from Wednesday 11 March it is Monday 16 itself, a working day, and it stays.
+    assert CAL.due(at(date(2026, 3, 11)), FIVE_DAYS).on == date(2026, 3, 16)
+    # From Thursday 5 March the fifth day is Tuesday 10: calendar days, no weekend skipped.
+    assert CAL.due(at(date(2026, 3, 5)), FIVE_DAYS).on == date(2026, 3, 10)
+
+
+def test_three_calendar_days_across_easter_end_after_easter_monday() -> None:
+    # Thursday 2 April 2026 + 3 days = Easter Sunday 5 April; Monday 6 is Easter Monday:
+    # the period ends on Tuesday 7 April.
+    assert CAL.due(at(date(2026, 4, 2)), THREE_DAYS).on == date(2026, 4, 7)
+    # Five days from Wednesday 1 April end on Easter Monday 6 April: also Tuesday 7.
+    assert CAL.due(at(date(2026, 4, 1)), FIVE_DAYS).on == date(2026, 4, 7)
+
+
+def test_three_calendar_days_ending_on_kings_day_move_to_the_next_day() -> None:
+    # Wednesday 22 April 2026 + 5 days = Monday 27 April, King's Day: Tuesday 28 April.
+    assert CAL.due(at(date(2026, 4, 22)), FIVE_DAYS).on == date(2026, 4, 28)
+    # 2025: King's Day is Saturday 26 April (27 April was a Sunday). Wednesday 23 April +
+    # 3 days = Saturday 26: Monday 28 April.
+    assert CAL.due(at(date(2025, 4, 23)), THREE_DAYS).on == date(2025, 4, 28)
+    # Positive control: Tuesday 21 April 2026 + 3 days = Friday 24 April, a working day.
+    assert CAL.due(at(date(2026, 4, 21)), THREE_DAYS).on == date(2026, 4, 24)
+
+
+def test_three_days_hold_at_least_two_working_days() -> None:
+    # Atw art. 2: Thursday 24 December 2026 + 3 days = Sunday 27; Monday 28 is a working
+    # day, but 25, 26 and 27 December are not, so the period also takes Tuesday 29.
+    assert CAL.due(at(date(2026, 12, 24)), THREE_DAYS).on == date(2026, 12, 29)
+    # Friday 24 April 2026 + 3 days = Monday 27 April, King's Day: the period (25, 26, 27
+    # April) holds no working day, so it runs to Wednesday 29 April.
+    assert CAL.due(at(date(2026, 4, 24)), THREE_DAYS).on == date(2026, 4, 29)
+    # Friday 1 May 2026 + 3 days = Monday 4 May: the period (2, 3, 4 May) holds one working
+    # day, so it runs to Wednesday 6 May (5 May is Liberation Day).
+    assert CAL.due(at(date(2026, 5, 1)), THREE_DAYS).on == date(2026, 5, 6)
 
 
 def test_five_working_days_across_christmas_and_new_year() -> None:
