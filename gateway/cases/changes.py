@@ -8,13 +8,14 @@ import json
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit import CONSENT_CHANGE
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, visible_case
+from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
 from gateway.cases.errors import CaseClosed, CaseNotFound, InvalidCaseData, NotPermitted
-from gateway.cases.guards import CORPORATION_PERMISSION, OM_CONSENT
 from gateway.cases.intake import NON_CASEWORK_ROLES, add_team_member, seal_for_case
 from gateway.cases.models import (
     CaseConsent,
@@ -30,7 +31,7 @@ from gateway.cases.schemas import (
     ConsentOut,
     CriteriaRequest,
 )
-from gateway.cases.service import case_summary, consent_out
+from gateway.cases.service import case_summary, consent_out, standing_consent_ids
 from gateway.db import utcnow
 
 # --- criteria, team, consents, investigation --------------------------------------------------
@@ -205,6 +206,7 @@ def record_consent(
         recorded_by=principal.actor,
     )
     session.add(consent)
+    session.flush()
     runtime.record_case_event(
         session,
         case,
@@ -218,7 +220,17 @@ def record_consent(
             "expiresAt": request.expires_at.isoformat() if request.expires_at else None,
         },
     )
-    return consent_out(consent, now)
+    return _consent_out(session, case, consent, now)
+
+
+def _consent_out(
+    session: Session, case: CaseFile, consent: CaseConsent, now: datetime
+) -> ConsentOut:
+    """The consent as the case page shows it: live only while it is its party's latest answer
+    (gateway/cases/consents.py)."""
+    consents = list(session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id)))
+    standing = standing_consent_ids(consents, session.get_one(Dwelling, case.dwelling_id))
+    return consent_out(consent, now, standing=standing)
 
 
 def withdraw_consent(
@@ -246,7 +258,8 @@ def withdraw_consent(
             actor=principal,
             details={"consent": consent.id, "kind": consent.kind, "withdrawn": True},
         )
-    return consent_out(consent, now)
+    session.flush()
+    return _consent_out(session, case, consent, now)
 
 
 def set_investigation_status(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.auth.principal import Principal
+from gateway.cases.consents import CORPORATION_PERMISSION, current_answers
 from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.models import (
     CaseConsent,
@@ -22,9 +23,6 @@ from gateway.cases.models import (
     EnforcementMeasure,
 )
 from gateway.cases.schemas import TransitionFacts
-
-CORPORATION_PERMISSION = "corporation-permission"
-OM_CONSENT = "om-consent"
 
 
 @dataclass(frozen=True)
@@ -42,16 +40,6 @@ class GuardContext:
 
 
 Guard = Callable[[GuardContext], str | None]
-
-
-def live_consents(consents: list[CaseConsent], kind: str, now: datetime) -> list[CaseConsent]:
-    return [
-        c
-        for c in consents
-        if c.kind == kind
-        and c.withdrawn_at is None
-        and (c.expires_at is None or c.expires_at > now)
-    ]
 
 
 def _criteria_met(ctx: GuardContext) -> str | None:
@@ -78,12 +66,19 @@ def _corporation_dwelling(ctx: GuardContext) -> str | None:
 def _corporation_permission(ctx: GuardContext) -> str | None:
     if ctx.dwelling.ownership != "corporation":
         return None
-    on_file = live_consents(ctx.consents, CORPORATION_PERMISSION, ctx.now)
-    answers = [c for c in on_file if c.partner_id == ctx.dwelling.corporation_id]
-    if not answers:
+    corporation = ctx.dwelling.corporation_id
+    answers = current_answers(
+        ((c, c.scope) for c in ctx.consents), dwelling_corporation=corporation
+    )
+    answer = answers.get((CORPORATION_PERMISSION, corporation or "", ""))
+    if answer is None:
         return "the corporation has not given permission yet"
-    latest = max(answers, key=lambda c: c.recorded_at)
-    return None if latest.granted else "the corporation refused permission"
+    if not answer.granted:
+        return "the corporation refused or withdrew its permission"
+    expires = answer.consent.expires_at
+    if expires is not None and expires <= ctx.now:
+        return "the corporation's permission has expired"
+    return None
 
 
 def _both_sides_heard(ctx: GuardContext) -> str | None:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
+from gateway.cases.consents import CORPORATION_PERMISSION
 from gateway.cases.errors import InvalidCaseData, NotPermitted
-from gateway.cases.guards import CORPORATION_PERMISSION
 from gateway.cases.models import (
     CaseConsent,
     CaseFile,

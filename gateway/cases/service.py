@@ -6,17 +6,18 @@ Every function takes the request's session and plain values and never commits.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, null, or_, select, union_all
+from sqlalchemy import bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
+from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.errors import CaseNotFound
-from gateway.cases.guards import live_consents
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -90,8 +91,17 @@ def deadline_out(case: CaseFile, item: Any) -> DeadlineOut:
     )
 
 
-def consent_out(consent: CaseConsent, now: datetime) -> ConsentOut:
-    live = bool(live_consents([consent], consent.kind, now)) and consent.granted
+def standing_consent_ids(consents: list[CaseConsent], dwelling: Dwelling) -> set[str]:
+    """The consents that are their party's latest answer and a grant (gateway/cases/consents)."""
+    granted = granted_consents(
+        ((c, c.scope) for c in consents), dwelling_corporation=dwelling.corporation_id
+    )
+    return {g.consent.id for g in granted}
+
+
+def consent_out(consent: CaseConsent, now: datetime, *, standing: set[str]) -> ConsentOut:
+    """``standing``: the ids :func:`standing_consent_ids` gives for the case's consents."""
+    expired = consent.expires_at is not None and consent.expires_at <= now
     return ConsentOut(
         id=consent.id,
         kind=consent.kind,
@@ -101,7 +111,7 @@ def consent_out(consent: CaseConsent, now: datetime) -> ConsentOut:
         expires_at=consent.expires_at,
         recorded_at=consent.recorded_at,
         withdrawn_at=consent.withdrawn_at,
-        live=live,
+        live=consent.id in standing and not expired,
     )
 
 
@@ -124,6 +134,7 @@ def case_summary(
         return list(session.scalars(statement.order_by(order) if order is not None else statement))
 
     consents = rows(CaseConsent, CaseConsent.recorded_at)
+    standing = standing_consent_ids(consents, dwelling)
     roles = Counter(p.role for p in rows(CasePerson))
     running = case_deadlines(
         definition=definition,
@@ -152,7 +163,7 @@ def case_summary(
         report_count=len(rows(CaseReport)),
         person_roles=dict(roles),
         team=sorted(team | {case.lead_partner_id}),
-        consents=[consent_out(c, now) for c in consents],
+        consents=[consent_out(c, now, standing=standing) for c in consents],
         criteria=[
             CriterionOut(
                 criterion=c.criterion, holds=c.holds, has_evidence=c.evidence_sealed is not None
@@ -199,7 +210,7 @@ def case_summary(
 
 #: Built once with a bind parameter: constructing a statement and its cache key on every
 #: call costs more client CPU than executing it. Columns only (no ORM objects to build).
-#: The case, its dwelling, team and live consents: one row per (team member, consent).
+#: The case, its dwelling, team and consents: one row per (team member, consent).
 _CASE_ROWS = (
     select(
         CaseFile.id,
@@ -214,21 +225,17 @@ _CASE_ROWS = (
         CaseConsent.id.label("consent_id"),
         CaseConsent.kind.label("consent_kind"),
         CaseConsent.partner_id.label("consent_partner_id"),
+        CaseConsent.granted.label("consent_granted"),
         CaseConsent.scope.label("consent_scope"),
         CaseConsent.recorded_at.label("consent_recorded_at"),
         CaseConsent.expires_at.label("consent_expires_at"),
+        CaseConsent.withdrawn_at.label("consent_withdrawn_at"),
         Dwelling.address_index.label("subject_index"),
     )
     .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
     .outerjoin(CaseTeamMember, CaseTeamMember.case_id == CaseFile.id)
-    .outerjoin(
-        CaseConsent,
-        and_(
-            CaseConsent.case_id == CaseFile.id,
-            CaseConsent.granted.is_(True),
-            CaseConsent.withdrawn_at.is_(None),
-        ),
-    )
+    # Every answer, refusals and withdrawals included: only the latest per party counts.
+    .outerjoin(CaseConsent, CaseConsent.case_id == CaseFile.id)
     .where(CaseFile.id == bindparam("case_id"))
 )
 #: ... and one row per person with a BSN, carrying only its blind index (``id`` is NULL).
@@ -242,8 +249,9 @@ _POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS))
 def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     """The case part of every policy input, shaped like ``gateway.policy.schemas``:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
-    data. Only granted, not withdrawn consents are listed; expired ones stay in so the policy
-    can say why it redacts ("om-consent-expired").
+    data. Only the grants that are their party's latest answer are listed
+    (gateway/cases/consents.py: a later refusal or withdrawal ends a grant); expired ones stay
+    in so the policy can say why it redacts ("om-consent-expired").
 
     Also ``"subjects"``: the ``(identifier type, blind index)`` pairs of the case's persons
     with a BSN and of its dwelling, as :func:`gateway.cases.subjects.case_subject_indexes`
@@ -257,8 +265,23 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
         raise CaseNotFound("No case with this id.")
     case = case_rows[0]
     team = {row.member for row in case_rows if row.member is not None}
-    live = {row.consent_id: row for row in case_rows if row.consent_id is not None}
-    consents = sorted(live.values(), key=lambda c: (c.consent_recorded_at, c.consent_id))
+    answers = {
+        row.consent_id: _ConsentRow(
+            id=row.consent_id,
+            kind=row.consent_kind,
+            partner_id=row.consent_partner_id,
+            granted=row.consent_granted,
+            recorded_at=row.consent_recorded_at,
+            withdrawn_at=row.consent_withdrawn_at,
+            expires_at=row.consent_expires_at,
+        )
+        for row in case_rows
+        if row.consent_id is not None
+    }
+    scopes = {row.consent_id: row.consent_scope for row in case_rows if row.consent_id}
+    standing = granted_consents(
+        ((c, scopes[c.id]) for c in answers.values()), dwelling_corporation=case.corporation_id
+    )
     persons = [("bsn", row.subject_index) for row in rows if row.id is None and row.subject_index]
     dwelling = [("address", case.subject_index)] if case.subject_index else []
     return {
@@ -275,13 +298,26 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
         },
         "consents": [
             {
-                "kind": c.consent_kind,
+                "kind": g.consent.kind,
                 "case": case.id,
-                "partner": c.consent_partner_id,
-                "categories": list(c.consent_scope),
-                "grantedAt": c.consent_recorded_at,
-                "expiresAt": c.consent_expires_at,
+                "partner": g.consent.partner_id,
+                "categories": sorted(g.categories),
+                "grantedAt": g.consent.recorded_at,
+                "expiresAt": g.consent.expires_at,
             }
-            for c in consents
+            for g in standing
         ],
     }
+
+
+@dataclass(frozen=True)
+class _ConsentRow:
+    """A consent as the policy-facts query reads it (columns, no ORM object)."""
+
+    id: str
+    kind: str
+    partner_id: str
+    granted: bool
+    recorded_at: datetime
+    withdrawn_at: datetime | None
+    expires_at: datetime | None
