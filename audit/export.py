@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.checkpoints import format_signed_at
+from audit.columns import CHECKED_COLUMNS, StoredColumns
 from audit.keys import public_key_from_text, public_key_id, public_key_text
 from audit.log import sealed_size
-from audit.models import AuditCheckpoint, AuditRecord
+from audit.models import AuditCheckpoint, AuditRecord, AuditSubject
 from audit.verify import StoredCheckpoint, StoredEntry, VerificationResult, verify_log
 from gateway.db import utcnow
 
@@ -67,7 +69,7 @@ def verify_database(
     if sized is not None:
         sized(size)
     return verify_log(
-        db_entries(session_factory, end=size),
+        db_entries(session_factory, end=size, with_columns=True),
         checkpoints,
         keys,
         expected_size=size,
@@ -75,15 +77,29 @@ def verify_database(
     )
 
 
+_COLUMNS = [getattr(AuditRecord, name) for name in CHECKED_COLUMNS]
+
+
 def db_entries(
-    session_factory: sessionmaker[Session], *, end: int | None = None
+    session_factory: sessionmaker[Session],
+    *,
+    end: int | None = None,
+    with_columns: bool = False,
 ) -> Iterator[StoredEntry]:
-    """Every entry in index order, read in chunks (keyset paging, constant memory)."""
+    """Every entry in index order, read in chunks (keyset paging, constant memory).
+
+    ``with_columns``: also read the search columns and ``audit_entry_subject`` rows, so
+    verification can check them against the body (see :mod:`audit.columns`)."""
     after = -1
     while True:
         with session_factory() as session:
             query = (
-                select(AuditRecord.index, AuditRecord.leaf_hash, AuditRecord.body)
+                select(
+                    AuditRecord.index,
+                    AuditRecord.leaf_hash,
+                    AuditRecord.body,
+                    *(_COLUMNS if with_columns else ()),
+                )
                 .where(AuditRecord.index > after)
                 .order_by(AuditRecord.index)
                 .limit(_CHUNK)
@@ -91,8 +107,23 @@ def db_entries(
             if end is not None:
                 query = query.where(AuditRecord.index < end)
             rows = session.execute(query).all()
-        for index, leaf, body in rows:
-            yield StoredEntry(index, bytes(leaf), body)
+            subjects: dict[int, list[str]] = defaultdict(list)
+            if with_columns and rows:
+                named = session.execute(
+                    select(AuditSubject.index, AuditSubject.pseudonym).where(
+                        AuditSubject.index >= rows[0][0], AuditSubject.index <= rows[-1][0]
+                    )
+                )
+                for index, pseudonym in named:
+                    subjects[index].append(pseudonym)
+        for row in rows:
+            index, leaf, body = row[0], row[1], row[2]
+            columns = (
+                StoredColumns(dict(zip(CHECKED_COLUMNS, row[3:], strict=True)), subjects[index])
+                if with_columns
+                else None
+            )
+            yield StoredEntry(index, bytes(leaf), body, columns)
         if len(rows) < _CHUNK:
             return
         after = rows[-1][0]

@@ -18,10 +18,13 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.checkpoints import parse_note
+from audit.columns import StoredColumns, column_mismatches
 from audit.keys import public_key_id, verify_signature
 from audit.merkle import CompactRange, leaf_hash
 
-ProblemKind = Literal["changed", "missing", "reordered", "bad-signature", "malformed"]
+ProblemKind = Literal[
+    "changed", "missing", "reordered", "bad-signature", "malformed", "search-column"
+]
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class StoredEntry:
     index: int
     leaf_hash: bytes
     body: str
+    #: The search copies read from the database with the entry (``None`` in an export).
+    columns: StoredColumns | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,17 @@ def _body_index(body: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def _wrong_columns(entry: StoredEntry) -> list[str]:
+    assert entry.columns is not None
+    try:
+        body = json.loads(entry.body)
+    except ValueError:
+        return []  # reported as malformed
+    if not isinstance(body, dict):
+        return []
+    return column_mismatches(body, entry.columns)
+
+
 def verify_log(
     entries: Iterable[StoredEntry],
     checkpoints: Sequence[StoredCheckpoint],
@@ -182,6 +198,17 @@ def verify_log(
                     index=position,
                 )
             )
+        if entry.columns is not None:
+            wrong = _wrong_columns(entry)
+            if wrong:
+                report(
+                    Problem(
+                        "search-column",
+                        f"its search column(s) {', '.join(wrong)} differ from its hashed body "
+                        "(reports and searches that filter on them give wrong answers)",
+                        index=position,
+                    )
+                )
         compact.append(leaf)
         position += 1
         while next_checkpoint is not None and next_checkpoint.tree_size == compact.size:
