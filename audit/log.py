@@ -41,7 +41,7 @@ from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, fo
 from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
 from audit.models import AuditHead, AuditRecord, AuditSubject
-from gateway.db import utcnow
+from gateway.db import invalidate_if_disconnected, utcnow
 
 HEAD_ID = 1
 #: A missing index is voided only once an entry with a higher index has been committed for this
@@ -196,6 +196,9 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
                     insert(_SUBJECTS), [{"pseudonym": p, "idx": i} for p, i in subjects]
                 )
     except (SQLAlchemyError, psycopg.Error) as exc:
+        # A raw driver call (the single append, COPY) bypasses SQLAlchemy's disconnect
+        # handling: without this the caller's rollback would hit the dead connection.
+        invalidate_if_disconnected(session.connection(), exc)
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
         ) from exc

@@ -60,6 +60,7 @@ def serve(
     import uvicorn
 
     from gateway.db import upgrade_database
+    from gateway.server import uvicorn_options
 
     settings = load_settings(data_dir, demo_mode=demo)
     settings.ensure_data_dir()
@@ -82,7 +83,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
-        proxy_headers=True,
+        **uvicorn_options(),
     )
 
 

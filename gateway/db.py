@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -65,13 +66,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
     """The pool sizes apply per process (each uvicorn worker has its own engine); the
-    server passes ``Settings.db_pool_size`` and ``Settings.db_max_overflow``."""
+    server passes ``Settings.db_pool_size`` and ``Settings.db_max_overflow``.
+
+    ``hide_parameters``: a statement's parameters are personal data more often than not (a
+    token's subject, a blind index, a case's fields), and SQLAlchemy puts them in the text of
+    every error it raises, which ends up in logs and tracebacks."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=POOL_RECYCLE_SECONDS
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        hide_parameters=True,
     )
     event.listen(engine, "checkin", _mark_checkin)
     event.listen(engine, "checkout", _check_alive)
@@ -112,6 +123,41 @@ def _check_alive(dbapi_connection: Any, record: Any, _: Any) -> None:
             dbapi_connection.rollback()  # the ping's implicit transaction
         except Exception as error:  # the driver's disconnect error, whatever its class
             raise exc.DisconnectionError("the pooled connection does not answer") from error
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` means the database is unreachable or dropped the connection (as
+    opposed to a statement it refused): the request may be retried once it is back.
+
+    SQLAlchemy raises ``OperationalError`` for refused connections and most disconnects,
+    marks any error that invalidated its connection, and ``TimeoutError`` when the pool had
+    no connection to give; raw driver calls (the audit append, COPY) raise psycopg's own
+    ``OperationalError``/``InterfaceError`` (a closed connection)."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, _OUTAGES)
+
+
+_OUTAGES = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+)
+
+
+def invalidate_if_disconnected(connection: Connection, error: BaseException) -> None:
+    """After a raw driver call on ``connection`` failed with ``error``: when it was a
+    disconnect, tell SQLAlchemy, so the rollback that follows does not talk to a dead
+    socket (it would raise and mask the real error) and the pool discards the connection."""
+    dbapi = connection.dialect.loaded_dbapi
+    if not isinstance(error, dbapi.Error) or connection.invalidated:
+        return
+    raw = connection.connection.driver_connection
+    if connection.dialect.is_disconnect(error, raw, None):
+        connection.invalidate(error)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

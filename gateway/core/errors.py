@@ -67,8 +67,20 @@ class Unprocessable(GatewayError):
 
 
 class ServiceUnavailable(GatewayError):
-    """A dependency the gateway needs to disclose safely (keys, policy, audit) is down."""
+    """A dependency the gateway needs to disclose safely (keys, policy, audit) is down.
+
+    Answered with ``Retry-After`` (RFC 9110 §10.2.3): the request did nothing and may be
+    sent again, with a fresh token, after that many seconds."""
 
     status = 503
     problem = "service-unavailable"
     title = "Service unavailable"
+    retry_after_seconds = 5
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database could not be reached, or dropped the connection mid-request (a restart,
+    a failover, ``pg_terminate_backend``): the request's transaction rolled back."""
+
+    problem = "database-unavailable"
+    title = "Database unavailable"

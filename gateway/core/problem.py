@@ -6,13 +6,17 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.core.errors import GatewayError
+from gateway.core.errors import DatabaseUnavailable, GatewayError, ServiceUnavailable
+from gateway.db import is_outage
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://ketenpoort.nl/problems/"
@@ -67,9 +71,17 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "request")
 
 
+def _error_headers(exc: GatewayError) -> dict[str, str] | None:
+    if exc.status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, ServiceUnavailable):
+        return {"Retry-After": str(exc.retry_after_seconds)}
+    return None
+
+
 async def _gateway_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatewayError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    headers = _error_headers(exc)
     return problem_response(
         exc.status,
         exc.title,
@@ -103,15 +115,65 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, title, detail, headers=exc.headers)
 
 
-async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-    # The exception may carry personal data in its message: log only its type.
-    log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
+def _internal_error() -> JSONResponse:
     return problem_response(
         500,
         "Internal error",
         "The gateway could not complete the request.",
         problem="internal-error",
     )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database that is down or dropped the connection is a 503 the client may retry; any
+    other database error is a bug (500). Neither message is logged: it may quote data."""
+    if is_outage(exc):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        unavailable = DatabaseUnavailable(
+            "The database is unavailable; nothing was done. Retry later with a fresh token."
+        )
+        return await _gateway_error(request, unavailable)
+    log.error("database error: %s", type(exc).__name__)
+    return _internal_error()
+
+
+async def _unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+    # The exception may carry personal data in its message: log only its type.
+    log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
+    return _internal_error()
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an unhandled exception with a 500 problem and *keeps the client's connection*.
+
+    Starlette's outermost error middleware answers it too, but then re-raises to the server,
+    and uvicorn closes the connection: the client's next request on it (perhaps a POST whose
+    fate it then cannot know) is reset. This one sits inside it and does not re-raise.
+    An exception after the response started cannot be answered; that one still propagates.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
+            await _internal_error()(scope, receive, send)
 
 
 class InvalidParam(BaseModel):
@@ -157,4 +219,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _database_error)
+    app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
+    # Added before any other middleware: the innermost, so the others see its answer.
+    app.add_middleware(UnexpectedErrorMiddleware)
