@@ -286,7 +286,10 @@ class AdapterRunner:
     ) -> None:
         consent = self.adapter.permission(record)
         if consent is None:
-            self._park(item, report, f"case {label}: permission asked; no decision in the export")
+            due = f" (answer due {item.due_on.isoformat()})" if item.due_on else ""
+            self._park(
+                item, report, f"case {label}: permission asked{due}; no decision in the export"
+            )
             return
         await self.client.record_consent(
             item.case_id,

@@ -8,7 +8,7 @@ gateway that adds a field does not break an older adapter.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -118,6 +118,8 @@ class InboxItem(SdkModel):
     answer_forms: dict[str, AnswerForm] = Field(default_factory=dict)
     created_at: datetime
     due_at: datetime | None = None
+    #: The deadline: the last day on which the answer is in time (what to show a person).
+    due_on: date | None = None
 
     @property
     def key(self) -> str:

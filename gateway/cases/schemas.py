@@ -234,8 +234,18 @@ class DeadlineOut(ApiModel):
     case_id: str | None
     reference: str | None
     district: str | None
-    due_at: datetime
-    due_on: date | None
+    due_at: datetime = Field(
+        description=(
+            "The moment the deadline has passed: the start of the day after dueOn (Dutch "
+            "time), or for a period in hours the exact moment."
+        )
+    )
+    due_on: date | None = Field(
+        description=(
+            "The deadline: the last day (Dutch calendar) on which it is met; every page, "
+            "command and adapter shows this date. Null for a period in hours (see dueAt)."
+        )
+    )
     overdue: bool
     responsible_partner_id: str | None
 

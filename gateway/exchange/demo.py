@@ -509,9 +509,13 @@ def utrecht() -> Scenario:
             if d.get("deadline") == "corporation-permission-answer" and d.get("caseId") == s["case"]
         ]
         expect(bool(due), "the corporation's 3-day answer shows in Mitros' deadlines")
-        mitros.wait_for(f"case {s['reference']}: permission asked; no decision", since=since)
+        due_on = due[0]["dueOn"]
+        mitros.wait_for(
+            f"case {s['reference']}: permission asked (answer due {due_on}); no decision",
+            since=since,
+        )
         return (
-            f"Permission asked of Mitros (U §5.1); due {due[0]['dueAt'][:10]} "
+            f"Permission asked of Mitros (U §5.1); answer due {due_on} "
             "(3 days, U §5.2). Mitros' adapter found it in its inbox; "
             "no decision in its export yet."
         )

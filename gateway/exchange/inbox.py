@@ -158,6 +158,7 @@ def _permission_items(
                             covenant_id=case.covenant_id,
                             created_at=case.state_entered_at,
                             due_at=running.due.at,
+                            due_on=running.due.on,
                         )
                     )
         return items

@@ -27,7 +27,7 @@ returns the first response and creates nothing twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -128,7 +128,13 @@ class InboxItem(ApiModel):
         default_factory=dict, description="'yes-no': answer only whether, never detail."
     )
     created_at: datetime
-    due_at: datetime | None = None
+    due_at: datetime | None = Field(
+        default=None, description="The moment the answer is late (the day after dueOn begins)."
+    )
+    due_on: date | None = Field(
+        default=None,
+        description="The deadline: the last day (Dutch calendar) on which the answer is in time.",
+    )
 
 
 class Inbox(ApiModel):

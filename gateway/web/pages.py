@@ -81,12 +81,22 @@ def _format_date(value: date | datetime | None) -> str:
     return value.strftime("%d-%m-%Y")
 
 
+def _format_deadline(deadline: Any) -> str:
+    """A deadline as every page shows it: its last day (``dueOn``, the date the API, the
+    command line, the demo and the adapters show), or for a period in hours its moment."""
+    due_on = getattr(deadline, "due_on", None)
+    if due_on is not None:
+        return f"uiterlijk {_format_date(due_on)}"
+    return f"uiterlijk {_format_datetime(getattr(deadline, 'due_at', None))}"
+
+
 def _make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
     env.autoescape = True
     env.filters["datumtijd"] = _format_datetime
     env.filters["datum"] = _format_date
+    env.filters["termijndatum"] = _format_deadline
     env.filters["rol"] = role_label
     env.filters["fase"] = texts.phase_label
     env.filters["uitkomst"] = texts.outcome_label

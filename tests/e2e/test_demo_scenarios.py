@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -71,6 +72,11 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
     assert "(1 answered, 1 denied)" in said
     assert "[corporation mitros] case UTR-" in said
     assert ": permission granted" in said
+    # One deadline, one date: the demo's narration and the corporation adapter's own line
+    # name the same day for the answer to the permission request (U §5.2).
+    narrated = re.search(r"answer due (\d{4}-\d{2}-\d{2}) \(3 days", said)
+    assert narrated is not None, said
+    assert f"permission asked (answer due {narrated.group(1)})" in said
     assert "[police politie-den-haag] case RIJ-" in said
     assert ": pushed police-registrations" in said
     assert "[neighbourhood-team sociaal-wijkteam-rijswijk] case RIJ-" in said
