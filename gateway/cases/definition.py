@@ -45,6 +45,7 @@ Fact = Literal[
     "days",
     "measure",
     "result",
+    "adult",
 ]
 Instrument = Literal[
     "warning",
@@ -141,6 +142,23 @@ class Transition(_Model):
     complexity: Literal["simple", "complex"] | None = Field(
         default=None, description="Classifies the case (R §3.2)."
     )
+    extends_state: bool = Field(
+        default=False,
+        description=(
+            "The transition stays in its state and adds its days to the state's days, counted "
+            "from when the state was first entered (R Bijlage E: '10 dagen en aanvullend met "
+            "maximaal 18 dagen')."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _extends_its_own_state(self) -> Transition:
+        if self.extends_state and (self.from_states != [self.to] or "days" not in self.requires):
+            raise ValueError(
+                f"transition '{self.id}' extends a state: it leaves only that state and "
+                "requires 'days'"
+            )
+        return self
 
 
 class Deadline(_Model):

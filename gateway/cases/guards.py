@@ -166,6 +166,12 @@ def _penalty_or_enforcement_applied(ctx: GuardContext) -> str | None:
     return "temporary eviction comes only after a penalty or administrative enforcement"
 
 
+def _evictee_adult(ctx: GuardContext) -> str | None:
+    if ctx.facts.adult:
+        return None
+    return "only an adult can be evicted temporarily; record that the person is an adult"
+
+
 def _temporary_eviction_within_limits(ctx: GuardContext) -> str | None:
     _, _, days, _ = _matrix(ctx)
     if ctx.facts.days is None or not 1 <= ctx.facts.days <= days:
@@ -197,5 +203,6 @@ GUARDS: dict[str, Guard] = {
     "penalty-within-limits": _penalty_within_limits,
     "penalty-or-enforcement-applied": _penalty_or_enforcement_applied,
     "temporary-eviction-within-limits": _temporary_eviction_within_limits,
+    "evictee-adult": _evictee_adult,
     "extension-within-limits": _extension_within_limits,
 }

@@ -143,6 +143,10 @@ class TransitionFacts(ApiModel):
     days: int | None = Field(default=None, ge=0, le=366)
     measure: Literal["behavioural-order", "last-chance-contract"] | None = None
     result: CaseResult | None = None
+    adult: bool | None = Field(
+        default=None,
+        description="R Bijlage D fase 4c: the person evicted temporarily is an adult.",
+    )
 
 
 class TransitionRequest(TransitionFacts):

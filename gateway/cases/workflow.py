@@ -61,6 +61,7 @@ FACT_FIELDS: dict[Fact, str] = {
     "days": "days",
     "measure": "measure",
     "result": "result",
+    "adult": "adult",
 }
 
 
@@ -208,9 +209,14 @@ def _apply(
         # The lead's first person to move the case becomes its case manager (U §5.1; after
         # the lead moved to the municipality, R §3.2.3).
         case.case_manager = principal.user
-    case.state = transition.to
-    case.state_entered_at = now
-    case.state_days = facts.days
+    if transition.extends_state:
+        # R Bijlage E "10 dagen en aanvullend met maximaal 18 dagen": an extension adds to
+        # the period that is running, from its start, whenever it is decided.
+        case.state_days = (case.state_days or 0) + (facts.days or 0)
+    else:
+        case.state = transition.to
+        case.state_entered_at = now
+        case.state_days = facts.days
     if runtime.workflow(case.covenant_id).state(transition.to).final:
         case.closed_at = now
     return row

@@ -115,6 +115,8 @@ def transition_facts(form: Mapping[str, Any], requires: list[str]) -> dict[str, 
             facts["amountEur"] = _number(form, "bedrag")
         elif fact == "days":
             facts["days"] = _number(form, "dagen")
+        elif fact == "adult":
+            facts["adult"] = _flag(form, "meerderjarig")
         elif fact == "measure":
             facts["measure"] = _text(form, "maatregel")
         elif fact == "result":

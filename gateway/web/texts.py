@@ -131,6 +131,7 @@ FACTS = {
     "days": "Aantal dagen",
     "measure": "Maatregel",
     "result": "Resultaat",
+    "adult": "Meerderjarig",
 }
 
 JUDGEMENTS = {

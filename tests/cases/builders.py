@@ -81,6 +81,7 @@ VALID_FACTS: dict[Fact, tuple[str, Any]] = {
     "amount-eur": ("amountEur", 1000),
     "days": ("days", 5),
     "measure": ("measure", "behavioural-order"),
+    "adult": ("adult", True),
     "result": (
         "result",
         {

@@ -190,7 +190,7 @@ class TestTransitions:
         response = client.post(
             f"/v1/cases/{case_id}/transitions",
             headers=auth(*CM),
-            json={"transition": "evict-temporarily", "days": 10},
+            json={"transition": "evict-temporarily", "days": 10, "adult": True},
         )
         assert response.status_code == 422
         assert response.json()["allowedTransitions"] == ["request-permission", "take-on", "decline"]

@@ -87,7 +87,7 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
     _move(
         client, auth(*POLICE), case_id, "apply-administrative-enforcement", breachEstablished=True
     )
-    evicted = _move(client, mayor(), case_id, "evict-temporarily", days=10)
+    evicted = _move(client, mayor(), case_id, "evict-temporarily", days=10, adult=True)
     ends = next(d for d in evicted["deadlines"] if d["deadline"] == "temporary-eviction-ends")
     assert ends["dueOn"] is not None
     _move(client, mayor(), case_id, "extend-temporary-eviction", days=18)

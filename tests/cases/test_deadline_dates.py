@@ -5,12 +5,16 @@ they end on a weekend or holiday; and a deadline shows one date everywhere."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from gateway.cases.models import CaseFile, CaseTransition
+from gateway.context import GatewayContext
+from gateway.db import transaction
 from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
@@ -56,3 +60,101 @@ class TestCalendarDays:
     ) -> None:
         deadline = _intake_deadline(client, auth, datetime(2026, 4, 22, 10, tzinfo=AMS))
         assert deadline["dueOn"] == "2026-04-28"
+
+
+RIJSWIJK_MAYOR = ("gemeente-rijswijk", "casemanager")
+
+
+def _evicted_yesterday(client: TestClient, auth: Auth, context: GatewayContext) -> str:
+    """A Rijswijk case whose temporary eviction of 10 days started yesterday (R Bijlage E)."""
+    body = report_body(postcode="2281 AA", corporation="rijswijk-wonen", district="Te Werve")
+    created = client.post("/v1/reports", json=body, headers=auth("rijswijk-wonen", "woonconsulent"))
+    case_id: str = created.json()["caseId"]
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.state, case.lead_partner_id = "behavioural-order", "gemeente-rijswijk"
+    for step in (
+        {"transition": "apply-administrative-enforcement", "breachEstablished": True},
+        {"transition": "evict-temporarily", "days": 10, "adult": True},
+    ):
+        moved = client.post(
+            f"/v1/cases/{case_id}/transitions", json=step, headers=auth(*RIJSWIJK_MAYOR)
+        )
+        assert moved.status_code == 200, moved.text
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.state_entered_at = case.state_entered_at - timedelta(days=1)
+    return case_id
+
+
+def _eviction_ends(client: TestClient, auth: Auth, case_id: str) -> date:
+    summary = client.get(f"/v1/cases/{case_id}", headers=auth(*RIJSWIJK_MAYOR)).json()
+    (ends,) = [d for d in summary["deadlines"] if d["deadline"] == "temporary-eviction-ends"]
+    return date.fromisoformat(ends["dueOn"])
+
+
+class TestTemporaryEviction:
+    """R Bijlage D fase 4c / Bijlage E: "10 dagen en aanvullend met maximaal 18 dagen"."""
+
+    def _extend(self, client: TestClient, auth: Auth, case_id: str, days: int) -> Any:
+        return client.post(
+            f"/v1/cases/{case_id}/transitions",
+            json={"transition": "extend-temporary-eviction", "days": days},
+            headers=auth(*RIJSWIJK_MAYOR),
+        )
+
+    def test_an_extension_decided_on_day_one_ends_28_days_after_the_start(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        case_id = _evicted_yesterday(client, auth, context)
+        started = datetime.now(AMS).date() - timedelta(days=1)
+        assert _eviction_ends(client, auth, case_id) == started + timedelta(days=10)
+        assert self._extend(client, auth, case_id, 18).status_code == 200
+        assert _eviction_ends(client, auth, case_id) == started + timedelta(days=28)
+
+    def test_extensions_add_up_from_the_start_and_stop_at_28_days(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        case_id = _evicted_yesterday(client, auth, context)
+        started = datetime.now(AMS).date() - timedelta(days=1)
+        assert self._extend(client, auth, case_id, 10).status_code == 200
+        assert _eviction_ends(client, auth, case_id) == started + timedelta(days=20)
+        refused = self._extend(client, auth, case_id, 9)
+        assert refused.status_code == 409
+        assert refused.json()["guard"] == "extension-within-limits"
+        assert _eviction_ends(client, auth, case_id) == started + timedelta(days=20)
+        assert self._extend(client, auth, case_id, 8).status_code == 200
+        assert _eviction_ends(client, auth, case_id) == started + timedelta(days=28)
+
+    def test_the_eviction_records_that_the_person_is_an_adult(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        body = report_body(postcode="2282 BB", corporation="rijswijk-wonen", district="Oud")
+        created = client.post(
+            "/v1/reports", json=body, headers=auth("rijswijk-wonen", "woonconsulent")
+        )
+        case_id = created.json()["caseId"]
+        with transaction(context.session_factory) as session:
+            case = session.get_one(CaseFile, case_id)
+            case.state, case.lead_partner_id = "behavioural-order", "gemeente-rijswijk"
+        url = f"/v1/cases/{case_id}/transitions"
+        enforce = {"transition": "apply-administrative-enforcement", "breachEstablished": True}
+        assert client.post(url, json=enforce, headers=auth(*RIJSWIJK_MAYOR)).status_code == 200
+        evict = {"transition": "evict-temporarily", "days": 10}
+        missing = client.post(url, json=evict, headers=auth(*RIJSWIJK_MAYOR))
+        assert missing.status_code == 422
+        assert {"name": "adult", "reason": "required"} in missing.json()["invalidParams"]
+        minor = client.post(url, json={**evict, "adult": False}, headers=auth(*RIJSWIJK_MAYOR))
+        assert minor.status_code == 409
+        assert minor.json()["guard"] == "evictee-adult"
+        adult = client.post(url, json={**evict, "adult": True}, headers=auth(*RIJSWIJK_MAYOR))
+        assert adult.status_code == 200
+        assert adult.json()["state"] == "temporary-eviction"
+        with transaction(context.session_factory) as session:
+            recorded = session.scalars(
+                select(CaseTransition.facts).where(
+                    CaseTransition.case_id == case_id,
+                    CaseTransition.transition == "evict-temporarily",
+                )
+            ).one()
+        assert recorded["adult"] is True

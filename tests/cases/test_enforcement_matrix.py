@@ -108,10 +108,11 @@ def test_a_penalty_needs_the_breach_established(rijswijk: Rijswijk) -> None:
 def test_temporary_eviction_comes_only_after_a_penalty_or_enforcement(rijswijk: Rijswijk) -> None:
     case_id = rijswijk.case_in("penalty-enforcement")
     assert (
-        rijswijk.refused(case_id, "evict-temporarily", days=10) == "penalty-or-enforcement-applied"
+        rijswijk.refused(case_id, "evict-temporarily", days=10, adult=True)
+        == "penalty-or-enforcement-applied"
     )
     with pytest.raises(GatewayError) as wrong_state:
-        rijswijk.move(rijswijk.case_in("warning"), "evict-temporarily", days=10)
+        rijswijk.move(rijswijk.case_in("warning"), "evict-temporarily", days=10, adult=True)
     assert wrong_state.value.status == 409
     assert "evict-temporarily" not in wrong_state.value.extra["allowedTransitions"]
 
@@ -120,19 +121,20 @@ def test_temporary_eviction_lasts_at_most_10_days(rijswijk: Rijswijk) -> None:
     case_id = rijswijk.case_in("behavioural-order")
     rijswijk.move(case_id, "apply-administrative-enforcement", breachEstablished=True)
     assert (
-        rijswijk.refused(case_id, "evict-temporarily", days=11)
+        rijswijk.refused(case_id, "evict-temporarily", days=11, adult=True)
         == "temporary-eviction-within-limits"
     )
     assert (
-        rijswijk.refused(case_id, "evict-temporarily", days=0) == "temporary-eviction-within-limits"
+        rijswijk.refused(case_id, "evict-temporarily", days=0, adult=True)
+        == "temporary-eviction-within-limits"
     )
-    assert rijswijk.move(case_id, "evict-temporarily", days=10) == "temporary-eviction"
+    assert rijswijk.move(case_id, "evict-temporarily", days=10, adult=True) == "temporary-eviction"
 
 
 def test_the_extension_is_at_most_18_days_in_total(rijswijk: Rijswijk) -> None:
     case_id = rijswijk.case_in("behavioural-order")
     rijswijk.move(case_id, "impose-penalty", **_penalty(2500))
-    rijswijk.move(case_id, "evict-temporarily", days=10)
+    rijswijk.move(case_id, "evict-temporarily", days=10, adult=True)
     assert (
         rijswijk.refused(case_id, "extend-temporary-eviction", days=19) == "extension-within-limits"
     )
@@ -141,6 +143,17 @@ def test_the_extension_is_at_most_18_days_in_total(rijswijk: Rijswijk) -> None:
         rijswijk.refused(case_id, "extend-temporary-eviction", days=9) == "extension-within-limits"
     )
     assert rijswijk.move(case_id, "extend-temporary-eviction", days=8) == "temporary-eviction"
+
+
+def test_only_an_adult_is_evicted_temporarily(rijswijk: Rijswijk) -> None:
+    case_id = rijswijk.case_in("behavioural-order")
+    rijswijk.move(case_id, "apply-administrative-enforcement", breachEstablished=True)
+    assert rijswijk.refused(case_id, "evict-temporarily", days=10, adult=False) == "evictee-adult"
+    with pytest.raises(MissingFacts):
+        rijswijk.move(case_id, "evict-temporarily", days=10)
+    assert rijswijk.move(case_id, "evict-temporarily", days=10, adult=True) == (
+        "temporary-eviction"
+    )
 
 
 def test_a_behavioural_order_comes_only_after_the_intention(rijswijk: Rijswijk) -> None:
