@@ -13,6 +13,7 @@ from gateway.config import Settings
 from gateway.context import GatewayContext, build_context
 from gateway.core import health
 from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
+from gateway.core.openapi import install_openapi
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
 
 API_PREFIX = "/v1"
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     )
     app.state.context = context
     app.state.settings = settings
+    install_openapi(app, base_path=API_PREFIX)
     install_problem_handlers(app)
     app.add_middleware(ResponseHeadersMiddleware)
     for router in api_routers():

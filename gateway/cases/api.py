@@ -40,6 +40,7 @@ from gateway.cases.schemas import (
 from gateway.cases.wiring import SERVICE
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
+from gateway.core.paths import ID_PATTERN, CaseId
 from gateway.exchange.idempotency import Idempotent
 
 router = APIRouter(tags=["cases"])
@@ -58,6 +59,13 @@ Runtime = Annotated[CaseRuntime, Depends(get_runtime)]
     response_model=IntakeResult,
     status_code=status.HTTP_201_CREATED,
     summary="Register a report (melding): joins a known dossier or opens a case",
+    responses={
+        status.HTTP_200_OK: {
+            "model": IntakeResult,
+            "description": "The report joined the dossier of a case already open",
+        },
+        status.HTTP_201_CREATED: {"description": "The report opened a new case"},
+    },
 )
 def post_report(
     body: IntakeRequest,
@@ -88,9 +96,7 @@ def get_cases(
     return service.list_cases(session, principal=principal, include_closed=include_closed)
 
 
-_ID = r"^[A-Za-z0-9-]+$"
-CaseId = Annotated[str, Path(alias="caseId", max_length=36, pattern=_ID)]
-MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=_ID)]
+MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=ID_PATTERN)]
 
 
 @router.get(
@@ -166,7 +172,7 @@ def post_team_member(
 )
 def delete_team_member(
     case_id: CaseId,
-    partner_id: Annotated[str, Path(alias="partnerId", max_length=100, pattern=_ID)],
+    partner_id: Annotated[str, Path(alias="partnerId", max_length=100, pattern=ID_PATTERN)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
@@ -214,7 +220,7 @@ def post_consent(
 )
 def post_consent_withdrawal(
     case_id: CaseId,
-    consent_id: Annotated[str, Path(alias="consentId", max_length=36, pattern=_ID)],
+    consent_id: Annotated[str, Path(alias="consentId", max_length=36, pattern=ID_PATTERN)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
@@ -374,7 +380,7 @@ def post_action(
 )
 def post_action_completion(
     meeting_id: MeetingId,
-    action_id: Annotated[str, Path(alias="actionId", max_length=36, pattern=_ID)],
+    action_id: Annotated[str, Path(alias="actionId", max_length=36, pattern=ID_PATTERN)],
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,

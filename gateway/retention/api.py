@@ -14,6 +14,7 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_role
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
+from gateway.core.paths import CaseId
 from gateway.retention import service
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
@@ -94,12 +95,12 @@ def _state_out(state: service.RetentionState) -> RetentionStateOut:
 
 
 @router.get(
-    "/cases/{case_id}/retention",
+    "/cases/{caseId}/retention",
     response_model=RetentionStateOut,
     summary="The case's retention state: rule, due date, why; or when and why it was erased",
 )
 def get_retention_state(
-    case_id: str, principal: CurrentPrincipal, session: DbSession, retention: Retention
+    case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
 ) -> RetentionStateOut:
     visible_retention_case(session, principal, case_id)
     return _state_out(
@@ -108,12 +109,12 @@ def get_retention_state(
 
 
 @router.get(
-    "/cases/{case_id}/retention/records",
+    "/cases/{caseId}/retention/records",
     response_model=RecordStatesOut,
     summary="The retention state of every record of the case's dossier",
 )
 def get_record_states(
-    case_id: str, principal: CurrentPrincipal, session: DbSession, retention: Retention
+    case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
 ) -> RecordStatesOut:
     visible_retention_case(session, principal, case_id)
     state, records, truncated = service.record_states(
@@ -139,13 +140,13 @@ def get_record_states(
 
 
 @router.post(
-    "/cases/{case_id}/retention/facts",
+    "/cases/{caseId}/retention/facts",
     response_model=RetentionStateOut,
     status_code=201,
     summary="Record a dated fact the rules use (e.g. the resident moved out)",
 )
 def post_retention_fact(
-    case_id: str,
+    case_id: CaseId,
     body: FactIn,
     principal: CurrentPrincipal,
     session: DbSession,
@@ -179,13 +180,13 @@ def _legal_hold_audit(
 
 
 @router.post(
-    "/cases/{case_id}/retention/legal-hold",
+    "/cases/{caseId}/retention/legal-hold",
     response_model=LegalHoldOut,
     status_code=201,
     summary="Suspend redaction (legal hold) with a reason; audited",
 )
 def post_legal_hold(
-    case_id: str,
+    case_id: CaseId,
     body: LegalHoldIn,
     principal: CurrentPrincipal,
     session: DbSession,
@@ -204,12 +205,12 @@ def post_legal_hold(
 
 
 @router.post(
-    "/cases/{case_id}/retention/legal-hold/lift",
+    "/cases/{caseId}/retention/legal-hold/lift",
     response_model=LegalHoldOut,
     summary="Lift the legal hold with a reason; audited",
 )
 def lift_legal_hold(
-    case_id: str,
+    case_id: CaseId,
     body: LegalHoldIn,
     principal: CurrentPrincipal,
     session: DbSession,

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 ROLE_FOR_PATH = (
-    ("/v1/audit", ("gemeente-utrecht", "privacy-officer")),
-    ("/v1/privacy", ("gemeente-utrecht", "privacy-officer")),
+    ("/audit", ("gemeente-utrecht", "privacy-officer")),
+    ("/privacy", ("gemeente-utrecht", "privacy-officer")),
 )
 DEFAULT_IDENTITY = ("u-centraal", "casemanager")
 EXAMPLES_PER_OPERATION = 25

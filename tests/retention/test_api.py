@@ -43,6 +43,17 @@ class TestGetRetentionState:
             == 404
         )
 
+    def test_a_case_id_outside_the_id_pattern_is_a_400_naming_it_like_every_case_path(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        case = seed()
+        assert client.get(url(case.case_id), headers=auth(MUNI, "casemanager")).status_code == 200
+        for bad in ("a.b", "x" * 37):
+            response = client.get(url(bad), headers=auth(MUNI, "casemanager"))
+            assert response.status_code == 400, bad
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert [p["name"] for p in response.json()["invalidParams"]] == ["caseId"]
+
     def test_team_member_sees_rule_due_date_and_why(
         self, client: TestClient, auth: Auth, seed: Seeder
     ) -> None:
