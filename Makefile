@@ -4,18 +4,23 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test lint typecheck pytest demo bench clean
+.PHONY: run test install install-test lint typecheck pytest demo bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# The application's dependencies at the versions of requirements.lock (the image installs
+# the same lock with its hashes); pyproject.toml keeps ranges for use as a library.
+$(VENV)/constraints.txt: requirements.lock | $(BIN)/python
+	sed -e '/--hash=/d' -e 's/ \\$$//' requirements.lock > $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml $(VENV)/constraints.txt | $(BIN)/python
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -44,6 +49,12 @@ demo: install
 
 bench: install-test
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+## lock: re-resolve requirements.lock (exact versions and hashes) after a change to pyproject.toml
+lock: install
+	$(BIN)/pip install -q pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --extra hsm --output-file requirements.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) ketenpoort-data .pytest_cache .mypy_cache .ruff_cache

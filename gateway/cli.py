@@ -22,6 +22,7 @@ app.add_typer(db_app, name="db")
 
 def _register_domain_commands() -> None:
     import audit.cli
+    from gateway.auth import cli as partners_cli
     from gateway.cases import cli as cases_cli
     from gateway.crypto import cli as crypto_cli
     from gateway.policy import cli as policy_cli
@@ -33,6 +34,9 @@ def _register_domain_commands() -> None:
     # The issue names `ketenpoort deadlines`; the same function as `ketenpoort cases deadlines`.
     app.command("deadlines")(cases_cli.deadlines)
     app.add_typer(policy_cli.app, name="policy")
+    app.add_typer(
+        partners_cli.app, name="partners", help="Partner keys: keygen, register, list, revoke."
+    )
     app.add_typer(retention_cli.app, name="retention", help="Retention sweeps and legal holds.")
 
 

@@ -2,10 +2,51 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+#: Settings that may hold a secret: each can instead be read from the file named by
+#: ``KETENPOORT_<NAME>_FILE`` (a mounted Docker or Kubernetes secret), so no secret ever
+#: needs to be in an environment variable, where ``ps e``, crash reports and
+#: ``docker inspect`` show it.
+SECRET_FILE_SETTINGS = ("database_url", "database_password", "pkcs11_pin", "oidc_client_secret")
+
+
+class SecretFilesSource(PydanticBaseSettingsSource):
+    """``KETENPOORT_<NAME>_FILE``: the value is the file's content without its final newline.
+
+    Giving both the variable and its ``_FILE`` is refused (which one wins would be a guess),
+    and so is a file that cannot be read; the error names the variable, never the content.
+    """
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # everything happens in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        for name in SECRET_FILE_SETTINGS:
+            variable = f"KETENPOORT_{name.upper()}"
+            path = environ.get(f"{variable}_FILE")
+            if not path:
+                continue
+            if variable in environ:
+                raise ValueError(f"set {variable} or {variable}_FILE, not both")
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ValueError(f"{variable}_FILE: cannot read {path} ({exc.strerror})") from None
+            values[name] = text.removesuffix("\n").removesuffix("\r")
+        return values
 
 
 class Settings(BaseSettings):
@@ -26,6 +67,11 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; when unset, a SQLite file in data_dir is used. "
         "Example: postgresql+psycopg://ketenpoort@db:5432/ketenpoort",
     )
+    database_password: SecretStr | None = Field(
+        default=None,
+        description="Password for the database URL's user, kept out of the URL (use "
+        "KETENPOORT_DATABASE_PASSWORD_FILE for a mounted secret).",
+    )
     demo_mode: bool = Field(
         default=False,
         description="Embedded demo: enables the development token issuer for the demo "
@@ -42,6 +88,13 @@ class Settings(BaseSettings):
         default=None,
         description="Directory with one <partner-id>.json JWKS per partner; "
         "defaults to <data_dir>/jwks.",
+    )
+    jwks_refresh_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How often a replica looks for keys registered or revoked in the JWKS "
+        "directory (ketenpoort partners register/revoke); 0 looks at every token.",
     )
     covenant_dir: Path | None = Field(
         default=None,
@@ -170,10 +223,34 @@ class Settings(BaseSettings):
         default="ketenpoort_role", description="ID-token claim naming the role."
     )
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            SecretFilesSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
-            return self.database_url
+            if self.database_password is None:
+                return self.database_url
+            from sqlalchemy.engine import make_url
+
+            url = make_url(self.database_url).set(
+                password=self.database_password.get_secret_value()
+            )
+            return url.render_as_string(hide_password=False)
         return f"sqlite:///{(self.data_dir / 'ketenpoort.db').resolve()}"
 
     @property

@@ -64,7 +64,7 @@ def build_context(settings: Settings) -> GatewayContext:
     )
     covenants = load_covenants(settings.covenant_dir)
     partners = partner_directory(covenants)
-    trust = TrustStore()
+    trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
     trust.load_dir(settings.resolved_jwks_dir, partners.ids())
     if settings.demo_mode:
         ensure_dev_keys(settings, sorted(partners.ids()))

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages some tests need (SoftHSM2 for the PKCS#11 key provider, Chromium for the
-# browser tests, Node.js for the NL API Design Rules linter). Under CI=true they are installed;
-# elsewhere those tests skip with a message.
+# browser tests, Node.js for the NL API Design Rules linter, docker-compose to resolve
+# docker-compose.yml without a Docker engine). Under CI=true they are installed; elsewhere
+# those tests skip with a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${CI:-}" != "true" ]; then
@@ -13,6 +14,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 command -v pg_dump >/dev/null 2>&1 || need+=(postgresql-client)
 command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   echo "Installing system packages for the test suite: ${need[*]}"
   SUDO=""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 # Only asymmetric algorithms whose key type pins the algorithm: an HMAC or RSA token can
 # never be verified with one of these keys, which rules out key-confusion attacks.
 ACCEPTED_ALGORITHMS = ("EdDSA", "ES256")
+
+_log = logging.getLogger(__name__)
 
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
@@ -29,31 +34,91 @@ class PartnerKey:
 
 
 class TrustStore:
-    """The public keys of each partner, by key id."""
+    """The public keys of each partner, by key id.
 
-    def __init__(self) -> None:
+    Keys come from JWKS directories (one ``<partner-id>.json`` each, written by
+    ``ketenpoort partners register``) and, in tests, from :meth:`add_jwks`. The directories
+    are looked at again at most every ``refresh_seconds``: a key registered or revoked on the
+    shared volume takes effect on every replica within that time, without a restart, so a
+    partner's key rotation can overlap (old and new key both valid) and a revocation is not
+    held up by a deployment.
+    """
+
+    def __init__(
+        self, *, refresh_seconds: float = 5.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._keys: dict[str, dict[str, PartnerKey]] = {}
+        self._added: dict[str, dict[str, PartnerKey]] = {}
+        self._sources: list[tuple[Path, frozenset[str]]] = []
+        self._stamp: tuple[tuple[str, int, int], ...] = ()
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._next_check = clock() + refresh_seconds
 
     def add_jwks(self, partner_id: str, jwks: dict[str, Any]) -> None:
         for jwk in jwks.get("keys", []):
-            key = _public_key_from_jwk(jwk)
+            key = public_key_from_jwk(jwk)
+            self._added.setdefault(partner_id, {})[jwk["kid"]] = key
             self._keys.setdefault(partner_id, {})[jwk["kid"]] = key
 
     def load_dir(self, directory: Path, partner_ids: set[str]) -> None:
-        if not directory.is_dir():
-            return
-        for path in sorted(directory.glob("*.json")):
-            if path.stem in partner_ids:
-                self.add_jwks(path.stem, json.loads(path.read_text()))
+        """Trust the JWKS files in ``directory`` of these partners (a file that does not
+        parse stops the start: a gateway must not come up with a partner's keys missing)."""
+        self._sources.append((directory, frozenset(partner_ids)))
+        self._stamp = self._source_stamp()
+        self._keys = self._read_sources()
 
     def has_partner(self, partner_id: str) -> bool:
         return partner_id in self._keys
 
     def key(self, partner_id: str, kid: str) -> PartnerKey | None:
+        if self._sources and self._clock() >= self._next_check:
+            self._refresh()
         return self._keys.get(partner_id, {}).get(kid)
 
+    def _refresh(self) -> None:
+        self._next_check = self._clock() + self._refresh_seconds
+        stamp = self._source_stamp()
+        if stamp == self._stamp:
+            return
+        try:
+            keys = self._read_sources()
+        except (OSError, ValueError, KeyError):
+            # Registration replaces files whole, so this is an operator's hand edit: keep
+            # the keys in force and look again at the next interval.
+            _log.exception("partner JWKS directory unreadable; keeping the keys loaded before")
+            return
+        self._keys, self._stamp = keys, stamp
 
-def _public_key_from_jwk(jwk: dict[str, Any]) -> PartnerKey:
+    def _source_stamp(self) -> tuple[tuple[str, int, int], ...]:
+        entries: list[tuple[str, int, int]] = []
+        for directory, partner_ids in self._sources:
+            for path in _jwks_files(directory, partner_ids):
+                try:
+                    status = path.stat()
+                except FileNotFoundError:
+                    continue
+                entries.append((str(path), status.st_mtime_ns, status.st_size))
+        return tuple(entries)
+
+    def _read_sources(self) -> dict[str, dict[str, PartnerKey]]:
+        keys: dict[str, dict[str, PartnerKey]] = {
+            partner: dict(by_kid) for partner, by_kid in self._added.items()
+        }
+        for directory, partner_ids in self._sources:
+            for path in _jwks_files(directory, partner_ids):
+                for jwk in json.loads(path.read_text()).get("keys", []):
+                    keys.setdefault(path.stem, {})[jwk["kid"]] = public_key_from_jwk(jwk)
+        return keys
+
+
+def _jwks_files(directory: Path, partner_ids: frozenset[str]) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return [path for path in sorted(directory.glob("*.json")) if path.stem in partner_ids]
+
+
+def public_key_from_jwk(jwk: dict[str, Any]) -> PartnerKey:
     kty, crv = jwk.get("kty"), jwk.get("crv")
     if kty == "OKP" and crv == "Ed25519":
         okp = jwt.algorithms.OKPAlgorithm.from_jwk(jwk)
@@ -79,7 +144,11 @@ def public_jwk(private_key: PrivateKey, kid: str) -> dict[str, Any]:
 
 def key_id(private_key: PrivateKey) -> str:
     """RFC 7638 thumbprint of the public key, so a kid is derived, never chosen."""
-    jwk = public_jwk(private_key, kid="")
+    return jwk_thumbprint(public_jwk(private_key, kid=""))
+
+
+def jwk_thumbprint(jwk: dict[str, Any]) -> str:
+    """RFC 7638 §3: SHA-256 over the required members of the public JWK, sorted, no spaces."""
     members = ("crv", "kty", "x") if jwk["kty"] == "OKP" else ("crv", "kty", "x", "y")
     canonical = json.dumps({m: jwk[m] for m in members}, separators=(",", ":"), sort_keys=True)
     digest = hashlib.sha256(canonical.encode()).digest()

@@ -1,59 +1,177 @@
-"""docker-compose.yml must stay a valid production description (no Docker engine runs here,
-so its structure is checked the way `docker compose config` would resolve it)."""
+"""docker-compose.yml must describe a stack that starts. No Docker engine runs here, so the
+file is resolved by `docker-compose config` (Debian's docker-compose, no engine needed) and
+what an engine would do with it is checked against the image's directory tree
+(deploy/image-layout.sh), the database's connection limit and the secret handling."""
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from sqlalchemy.engine import make_url
+
+from gateway.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+APP_UID = 10001
+IMAGE = "ketenpoort"
+# `db upgrade`, the `ketenpoort` tool service and cron-driven jobs (docs/operations.md).
+RESERVED_FOR_COMMANDS = 10
+# PostgreSQL keeps superuser_reserved_connections (default 3) out of everyone else's reach.
+SUPERUSER_RESERVED = 3
 
 
-def _compose() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+@pytest.fixture(scope="module")
+def resolved() -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it (anchors, merges, paths)."""
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        message = "docker-compose not installed (apt-get install docker-compose)"
+        if IN_CI:
+            pytest.fail(f"CI=true but {message}; scripts/system-deps.sh installs it")
+        pytest.skip(message)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KETENPOORT_", "COMPOSE_"))}
+    result = subprocess.run(
+        [
+            binary,
+            "--project-directory",
+            str(ROOT),
+            "-f",
+            str(ROOT / "docker-compose.yml"),
+            "config",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = yaml.safe_load(result.stdout)
     return data
 
 
-def test_compose_has_the_production_shape() -> None:
-    services = _compose()["services"]
-    assert {"db", "opa", "gateway-1", "gateway-2"} <= set(services)
-    adapters = {name for name in services if name.startswith("adapter-")}
-    assert len(adapters) >= 4
-    for replica in ("gateway-1", "gateway-2"):
-        env = services[replica]["environment"]
+@pytest.fixture(scope="module")
+def layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The image's directory tree, made by the script the Dockerfile runs."""
+    if os.geteuid() != 0:
+        pytest.skip("deploy/image-layout.sh sets owners (uid 10001): run as root, as CI does")
+    root = tmp_path_factory.mktemp("image")
+    subprocess.run(["sh", str(ROOT / "deploy" / "image-layout.sh"), str(root)], check=True)
+    return root
+
+
+def _gateway_services(resolved: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: service
+        for name, service in resolved["services"].items()
+        if service.get("command", [None])[0] == "serve"
+    }
+
+
+def test_compose_has_the_production_shape(resolved: dict[str, Any]) -> None:
+    services = resolved["services"]
+    assert {"db", "opa", "migrate", "policy-bundle", "gateway-1", "gateway-2"} <= set(services)
+    assert len([name for name in services if name.startswith("adapter-")]) >= 4
+    gateways = _gateway_services(resolved)
+    assert sorted(gateways) == ["gateway-1", "gateway-2"]
+    for service in gateways.values():
+        env = service["environment"]
         assert env["KETENPOORT_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert env["KETENPOORT_OPA_URL"] == "http://opa:8181"
         assert env["KETENPOORT_DEMO_MODE"] == "false"
+        assert "--no-demo" in service["command"]
+        assert service["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        assert service["depends_on"]["db"]["condition"] == "service_healthy"
+        assert "/v1/health/ready" in " ".join(service["healthcheck"]["test"])
 
 
-def test_compose_references_resolve() -> None:
-    compose = _compose()
-    services = compose["services"]
-    volumes = set(compose.get("volumes", {}))
-    for name, service in services.items():
-        assert "image" in service or "build" in service, name
-        depends = service.get("depends_on", [])
-        for dependency in depends if isinstance(depends, list) else depends.keys():
-            assert dependency in services, f"{name} depends on unknown {dependency}"
+def test_every_image_is_pinned_to_a_version(resolved: dict[str, Any]) -> None:
+    for name, service in resolved["services"].items():
+        image = service["image"]
+        repository, _, tag = image.rpartition(":")
+        assert repository, f"{name}: {image} has no tag"
+        assert "/" not in tag, f"{name}: {image} has no tag"
+        assert tag != "latest", f"{name}: {image}"
+        assert re.match(r"\d+\.\d+", tag), f"{name}: {image} is not pinned to a release"
+
+
+def test_every_volume_the_image_writes_to_is_owned_by_its_user(
+    resolved: dict[str, Any], layout: Path
+) -> None:
+    """A named volume takes the owner of the image directory it is first mounted on; a path
+    missing from the image becomes a root-owned volume uid 10001 cannot write."""
+    checked = 0
+    for name, service in resolved["services"].items():
+        if not service["image"].startswith(f"{IMAGE}:"):
+            continue
         for mount in service.get("volumes", []):
-            source = mount.split(":", 1)[0]
-            if not source.startswith((".", "/")):
-                assert source in volumes, f"{name} mounts undeclared volume {source}"
+            source, target, *options = mount.split(":")
+            if source.startswith("/"):
+                continue  # a bind mount of the repository (example exports), read-only
+            path = layout / target.lstrip("/")
+            assert path.is_dir(), f"{name}: {target} does not exist in the image"
+            status = path.stat()
+            assert status.st_uid == APP_UID, f"{name}: {target} is not owned by uid {APP_UID}"
+            assert status.st_mode & 0o700 == 0o700, f"{name}: {target} is not writable"
+            checked += 1
+    assert checked >= 10
+
+
+def test_secrets_come_from_mounted_files_never_from_the_environment(
+    resolved: dict[str, Any],
+) -> None:
+    for name, service in resolved["services"].items():
+        env = service.get("environment") or {}
+        assert "POSTGRES_PASSWORD" not in env, name
+        for variable, value in env.items():
+            assert "PASSWORD" not in variable or variable.endswith("_FILE"), (name, variable)
+            if variable.endswith("DATABASE_URL"):
+                assert make_url(value).password is None, f"{name}: password in the URL"
+            if variable.endswith("_FILE"):
+                source = variable.removeprefix("KETENPOORT_").removeprefix("POSTGRES_")
+                assert value.startswith("/run/secrets/"), (name, variable, source)
+                secret = value.removeprefix("/run/secrets/")
+                mounted = {entry["source"] for entry in service.get("secrets", [])}
+                assert secret in mounted, f"{name}: {secret} is not mounted"
+    assert "postgres-password" in resolved["secrets"]
+
+
+def test_the_database_connection_budget_stays_within_postgres_limit(
+    resolved: dict[str, Any],
+) -> None:
+    """replicas x workers x (pool + overflow) + commands <= max_connections - reserved."""
+    db_command = resolved["services"]["db"]["command"]
+    limit = int(
+        next(arg.split("=", 1)[1] for arg in db_command if arg.startswith("max_connections="))
+    )
+    defaults = Settings.model_fields
+    needed = RESERVED_FOR_COMMANDS
+    for service in _gateway_services(resolved).values():
+        command = service["command"]
+        workers = int(command[command.index("--workers") + 1])
+        env = service["environment"]
+        pool = int(env.get("KETENPOORT_DB_POOL_SIZE", defaults["db_pool_size"].default))
+        overflow = int(env.get("KETENPOORT_DB_MAX_OVERFLOW", defaults["db_max_overflow"].default))
+        needed += workers * (pool + overflow)
+    assert needed <= limit - SUPERUSER_RESERVED, f"{needed} connections > {limit} - reserved"
 
 
 def test_compose_has_no_secrets_in_it() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
-    assert "POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?" in text
     assert "BEGIN PRIVATE KEY" not in text
+    assert "POSTGRES_PASSWORD:" not in text
+    assert "deploy/secrets/" in (ROOT / ".gitignore").read_text()
 
 
 def test_readme_documents_every_setting() -> None:
-    from gateway.config import Settings
-
     readme = (ROOT / "README.md").read_text()
-    missing = [
-        name for name in Settings.model_fields if f"KETENPOORT_{name.upper()}" not in readme
-    ]
+    missing = [name for name in Settings.model_fields if f"KETENPOORT_{name.upper()}" not in readme]
     assert not missing, f"settings missing from README.md: {missing}"
