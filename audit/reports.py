@@ -230,13 +230,13 @@ def processing_register(covenant: Covenant) -> ProcessingRegister:
             clause_id=clause.id,
             source=clause.source,
             controller_kind=clause.provider,
-            recipient_roles=list(clause.recipients),
+            recipient_roles=clause.recipient_labels,
             categories=list(clause.categories),
             special_categories=sorted(
                 {f"{c}:{special[c]}" for c in clause.categories if c in special}
             ),
             phases=list(clause.phases),
-            conditions=list(clause.conditions),
+            conditions=clause.condition_names,
         )
         for clause in covenant.clauses
         for purpose_id in clause.purposes

@@ -51,6 +51,7 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
     purposes = c.unique_ids("purposes", [p.id for p in covenant.purposes])
     categories = c.unique_ids("categories", [k.id for k in covenant.categories])
     c.unique_ids("clauses", [k.id for k in covenant.clauses])
+    events = c.unique_ids("events", [e.id for e in covenant.events])
 
     for i, partner in enumerate(covenant.partners):
         if partner.kind not in kinds:
@@ -72,10 +73,19 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
         at: _Path = ("clauses", i)
         if clause.provider not in kinds:
             raise c.fail((*at, "provider"), f"unknown partner kind '{clause.provider}'")
-        c.known((*at, "recipients"), clause.recipients, roles, "role")
-        for j, role in enumerate(clause.recipients):
-            if role in NON_RECIPIENT_ROLES:
-                raise c.fail((*at, "recipients", j), f"role '{role}' never receives case data")
+        for j, recipient in enumerate(clause.recipients):
+            where = (*at, "recipients", j)
+            if recipient.role not in roles:
+                raise c.fail(where, f"unknown role '{recipient.role}'")
+            if recipient.role in NON_RECIPIENT_ROLES:
+                raise c.fail(where, f"role '{recipient.role}' never receives case data")
+            if (recipient.relation == "event-recorder") != (recipient.event is not None):
+                raise c.fail(where, "'event' names the event of an 'event-recorder' relation only")
+            if recipient.event is not None and recipient.event not in events:
+                raise c.fail(where, f"unknown event '{recipient.event}'")
+        for j, condition in enumerate(clause.conditions):
+            if not isinstance(condition, str) and condition.event not in events:
+                raise c.fail((*at, "conditions", j), f"unknown event '{condition.event}'")
         c.known((*at, "categories"), clause.categories, categories, "category")
         c.known((*at, "purposes"), clause.purposes, purposes, "purpose")
         c.known((*at, "phases"), clause.phases, phases, "phase")
@@ -89,7 +99,7 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
         for field in ("recipients", "categories", "purposes", "phases"):
             if not getattr(clause, field):
                 raise c.fail((*at, "id"), f"clause '{clause.id}' has no {field}")
-        if "case-team" not in clause.conditions:
+        if "case-team" not in clause.condition_names:
             # Need to know is the covenant's first principle: no clause may skip it.
             raise c.fail((*at, "conditions"), f"clause '{clause.id}' lacks condition 'case-team'")
         used.update(clause.categories)

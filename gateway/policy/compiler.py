@@ -30,29 +30,35 @@ def _clause_data(clause: Clause) -> dict[str, Any]:
     return {
         "id": clause.id,
         "provider": clause.provider,
-        "recipients": _flags(clause.recipients),
+        "recipients": _flags(clause.roles),
         "purposes": _flags(clause.purposes),
         "phases": _flags(clause.phases),
-        "conditions": _flags(clause.conditions),
+        "conditions": _flags(clause.condition_names),
     }
 
 
 def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     """The data one covenant contributes, under ``data.ketenpoort.covenants[<id>]``.
 
-    Lookup tables, so the Rego decision never iterates over clauses: ``grants`` answers
-    "which clauses may apply" with one key lookup, ``redaction`` explains a redaction with
-    one lookup per fact of the request.
+    Lookup tables, so the Rego decision never iterates over clauses: ``plans`` answers
+    "which verdict" with a few key lookups, ``staticReasons`` and ``dynamicReasons`` explain
+    the redaction of a category no clause may grant to the request.
     """
     clauses = sorted(covenant.clauses, key=lambda c: c.id)
     grants = _grants(covenant)
     redaction = _redaction(covenant)
     om_categories = sorted(
-        {k for c in clauses if OM_CONDITION in c.conditions for k in c.categories}
+        {k for c in clauses if OM_CONDITION in c.condition_names for k in c.categories}
     )
-    used = {condition for clause in clauses for condition in clause.conditions}
-    condition_order: list[str] = [c for c in CONDITION_REASONS if c in used]
+    # The case-level dynamic conditions (not a recipient's relation), in reason order: the
+    # key of ``dynamicReasons`` lists those that fail.
+    used = {name for clause in clauses for name in clause.condition_names}
+    condition_order = sorted((c for c in used if c != OM_CONDITION), key=_condition_rank)
     answers = {c.id: c.answer for c in covenant.categories}
+    category_conditions = {
+        category: [c for c in condition_order if f"condition:{c}" in why]
+        for category, why in redaction.items()
+    }
     return {
         "name": covenant.name,
         "partners": {p.id: {"kind": p.kind, "roles": _flags(p.roles)} for p in covenant.partners},
@@ -75,17 +81,25 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             for category, why in sorted(redaction.items())
         },
         "corporations": _flags(p.id for p in covenant.partners if p.kind == "housing-corporation"),
-        # Categories with a clause that needs OM consent while an investigation runs.
+        # Categories with a clause that needs OM consent while an investigation runs (or
+        # while nobody recorded whether one runs).
         "omConsent": _flags(om_categories),
-        # The dynamic conditions the covenant's clauses use, in reason order: a request's
-        # state key lists those that fail (see _states).
         "conditionOrder": condition_order,
-        "plans": _plans(grants, redaction, condition_order, set(om_categories), answers),
+        # Condition name -> the case event it requires (``event:<id>``), or whose recorder
+        # the requester must be (``relation:event-recorder:<id>``).
+        "eventConditions": {c: c.removeprefix("event:") for c in used if c.startswith("event:")},
+        "recorderConditions": {
+            r.condition: r.event
+            for clause in clauses
+            for r in clause.recipients
+            if r.event is not None and r.condition is not None
+        },
+        "plans": _plans(grants, redaction, category_conditions, set(om_categories), answers),
         "dynamicReasons": {
             category: _by_state(
                 condition_order,
                 category in om_categories,
-                functools.partial(_reasons, redaction[category], []),
+                functools.partial(_reasons, redaction[category], [], frozenset()),
             )
             for category in sorted(redaction)
         },
@@ -93,33 +107,67 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     }
 
 
-def _grants(covenant: Covenant) -> dict[str, dict[str, list[dict[str, Any]]]]:
+Grant = dict[str, Any]
+
+
+def _grants(covenant: Covenant) -> dict[str, dict[str, list[Grant]]]:
     """Clauses indexed by ``role|purpose|phase`` and category: the static part of a decision.
+    A recipient bound to a relation adds that relation to the grant's conditions.
 
     Precomputed so that the Rego decision only evaluates the dynamic conditions (team,
-    consents, time) of the few clauses that can apply.
+    consents, events, relations) of the few clauses that can apply.
     """
-    grants: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    grants: dict[str, dict[str, list[Grant]]] = {}
     for clause in sorted(covenant.clauses, key=lambda c: c.id):
-        for role in clause.recipients:
+        for recipient in clause.recipients:
+            conditions = list(clause.condition_names)
+            if recipient.condition is not None:
+                conditions.append(recipient.condition)
             for purpose in clause.purposes:
                 for phase in clause.phases:
-                    by_category = grants.setdefault(f"{role}|{purpose}|{phase}", {})
+                    by_category = grants.setdefault(f"{recipient.role}|{purpose}|{phase}", {})
                     for category_id in clause.categories:
                         by_category.setdefault(category_id, []).append(
-                            {"id": clause.id, "conditions": _flags(clause.conditions)}
+                            {"id": clause.id, "conditions": _flags(conditions)}
                         )
     return grants
 
 
-#: A failing dynamic condition's reason code; in reason order (policies/rego/authz.rego).
+#: A failing dynamic condition's reason code, in reason order (policies/rego/authz.rego).
 CONDITION_REASONS = {
     "case-team": "not-in-case-team",
+    "relation:dwelling-landlord": "not-dwelling-landlord",
+    "relation:case-lead": "not-case-lead",
+    "relation:event-recorder": "not-event-recorder",
     "corporation-permission": "corporation-permission-missing",
     "police-in-case-team": "police-not-in-case-team",
+    "event": "event-not-recorded",
 }
 OM_CONDITION = "om-consent-if-investigation"
 OM_REASONS = ("om-consent-missing", "om-consent-expired")
+#: Nobody recorded whether an investigation runs: treated as if one runs (U §5.3; unknown
+#: is not no), and said so before the consent's own reason.
+STATUS_UNKNOWN = "investigation-status-unknown"
+OM_STATES = (*OM_REASONS, *(f"{STATUS_UNKNOWN},{r}" for r in OM_REASONS))
+
+
+def _condition_kind(name: str) -> str:
+    """``event:x`` -> ``event``, ``relation:event-recorder:x`` -> ``relation:event-recorder``."""
+    if name.startswith("event:"):
+        return "event"
+    if name.startswith("relation:event-recorder:"):
+        return "relation:event-recorder"
+    return name
+
+
+def _condition_rank(name: str) -> tuple[int, str]:
+    return (list(CONDITION_REASONS).index(_condition_kind(name)), name)
+
+
+def condition_reason(name: str) -> str:
+    """The reason code of a failing dynamic condition; an event's names the event."""
+    reason = CONDITION_REASONS[_condition_kind(name)]
+    return f"{reason}:{name.removeprefix('event:')}" if name.startswith("event:") else reason
 
 
 def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
@@ -129,14 +177,15 @@ def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
 
     - ``role:<role>``, ``purpose:<purpose>``, ``phase:<phase>``: a clause of the category
       does not allow it (the static reasons);
-    - ``condition:<condition>``: a clause of the category has that condition (the request
-      supplies the fact only when the condition fails);
-    - ``om-consent-missing:<category>``, ``om-consent-expired:<category>``: a clause of the
-      category needs OM consent (the request supplies them per category).
+    - ``condition:<condition>``: a clause of the category has that case-level condition
+      (a recipient's relation is not listed here: it is reported only to that recipient's
+      role, from the plan of its request);
+    - ``<om reason>:<category>``: a clause of the category needs OM consent (the request
+      supplies them per category).
     """
     roles = sorted({r.id for r in covenant.roles} | {r for p in covenant.partners for r in p.roles})
     static = (
-        ("role", "recipients", "role-not-recipient", roles),
+        ("role", "roles", "role-not-recipient", roles),
         ("purpose", "purposes", "purpose-not-allowed", [p.id for p in covenant.purposes]),
         ("phase", "phases", "phase-not-allowed", [p.id for p in covenant.phases]),
     )
@@ -148,12 +197,11 @@ def _redaction(covenant: Covenant) -> dict[str, dict[str, str]]:
             for value in values:
                 if any(value not in getattr(clause, field) for clause in clauses):
                     facts[f"{kind}:{value}"] = reason
-        conditions = {condition for clause in clauses for condition in clause.conditions}
-        for condition, reason in CONDITION_REASONS.items():
-            if condition in conditions:
-                facts[f"condition:{condition}"] = reason
+        conditions = {name for clause in clauses for name in clause.condition_names}
+        for condition in sorted(conditions - {OM_CONDITION}, key=_condition_rank):
+            facts[f"condition:{condition}"] = condition_reason(condition)
         if OM_CONDITION in conditions:
-            for reason in OM_REASONS:
+            for reason in (*OM_REASONS, STATUS_UNKNOWN):
                 facts[f"{reason}:{category.id}"] = reason
         redaction[category.id] = facts
     return redaction
@@ -169,11 +217,11 @@ def _states(
     condition_order: list[str], om_category: bool
 ) -> list[tuple[str, tuple[str, ...], str]]:
     """Every state a request can be in for one category: (conditions key, failing
-    conditions, OM consent failure). The conditions key is what ``failing_conditions`` in
-    authz.rego computes (the failing conditions joined by ","); the OM consent failure is
+    conditions, OM consent failure). The conditions key is what authz.rego computes (the
+    failing conditions of ``condition_order`` joined by ","); the OM consent failure is
     ``om_failures[category]`` there, "" for none (and always "" for a category without a
     clause that needs OM consent)."""
-    om_states = ("", *OM_REASONS) if om_category else ("",)
+    om_states = ("", *OM_STATES) if om_category else ("",)
     return [
         (",".join(failing), failing, om)
         for size in range(len(condition_order) + 1)
@@ -193,44 +241,75 @@ def _by_state(
 
 
 def _reasons(
-    why: Mapping[str, str], static_facts: list[str], failing: tuple[str, ...], om: str
+    why: Mapping[str, str],
+    static_facts: list[str],
+    relations: frozenset[str],
+    failing: tuple[str, ...],
+    om: str,
 ) -> list[str]:
     """The reasons of a redaction: the facts of the request in reason order (static facts,
     failing conditions, the OM consent failure), each looked up in the category's
-    ``redaction`` table."""
-    facts = [*static_facts, *(f"condition:{c}" for c in failing)]
-    if om:
-        facts.extend(why_key for why_key in why if why_key.startswith(f"{om}:"))
-    return [why[fact] for fact in facts if fact in why]
+    ``redaction`` table; a failing relation is listed when it is one of ``relations`` (the
+    relations of the request's role for this category)."""
+    reasons = [why[fact] for fact in static_facts if fact in why]
+    for condition in failing:
+        if condition in relations:
+            reasons.append(condition_reason(condition))
+        elif f"condition:{condition}" in why:
+            reasons.append(why[f"condition:{condition}"])
+    for part in om.split(",") if om else ():
+        reasons.extend(why[key] for key in why if key.startswith(f"{part}:"))
+    return reasons
 
 
 def _plans(
-    grants: Mapping[str, Mapping[str, list[dict[str, Any]]]],
+    grants: Mapping[str, Mapping[str, list[Grant]]],
     redaction: Mapping[str, Mapping[str, str]],
-    condition_order: list[str],
+    category_conditions: Mapping[str, list[str]],
     om_categories: set[str],
     answers: Mapping[str, str],
 ) -> dict[str, dict[str, Any]]:
-    """The whole verdict of every category a clause may grant for ``role|purpose|phase``, in
-    every state (see ``_states``): the decision looks it up instead of evaluating the
-    clauses' conditions and the reasons of a redaction per category."""
+    """Per ``role|purpose|phase``: the dynamic conditions that matter to it (``conditions``,
+    in reason order) and the whole verdict of every category a clause may grant to it, in
+    every state of those conditions (see ``_states``): the decision looks the verdict up
+    instead of evaluating the clauses' conditions and the reasons of a redaction."""
     plans: dict[str, dict[str, Any]] = {}
     for rpp, by_category in grants.items():
         role, purpose, phase = rpp.split("|")
         static_facts = [f"role:{role}", f"purpose:{purpose}", f"phase:{phase}"]
-        plans[rpp] = {
-            category: _by_state(
-                condition_order,
-                category in om_categories,
-                _verdict_of(category_grants, answers[category], redaction[category], static_facts),
+        relations = {
+            category: frozenset(
+                c for g in category_grants for c in g["conditions"] if c.startswith("relation:")
             )
             for category, category_grants in by_category.items()
+        }
+        conditions = sorted(
+            {c for category in by_category for c in category_conditions[category]}
+            | {c for names in relations.values() for c in names},
+            key=_condition_rank,
+        )
+        plans[rpp] = {
+            "conditions": conditions,
+            "categories": {
+                category: _by_state(
+                    conditions,
+                    category in om_categories,
+                    _verdict_of(
+                        category_grants,
+                        answers[category],
+                        functools.partial(
+                            _reasons, redaction[category], static_facts, relations[category]
+                        ),
+                    ),
+                )
+                for category, category_grants in by_category.items()
+            },
         }
     return plans
 
 
 def _verdict_of(
-    grants: list[dict[str, Any]], answer: str, why: Mapping[str, str], static_facts: list[str]
+    grants: list[Grant], answer: str, reasons: Callable[[tuple[str, ...], str], list[str]]
 ) -> Callable[[tuple[str, ...], str], dict[str, Any]]:
     """A category's verdict in a state, from the clauses that may grant it."""
 
@@ -242,9 +321,18 @@ def _verdict_of(
             and not (om and OM_CONDITION in grant["conditions"])
         ]
         if ids:
-            return {"outcome": "disclose", "answer": answer, "clauses": ids, "reasons": []}
-        reasons = _reasons(why, static_facts, failing, om)
-        return {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
+            return {
+                "outcome": "disclose",
+                "answer": answer,
+                "clauses": list(dict.fromkeys(ids)),
+                "reasons": [],
+            }
+        return {
+            "outcome": "redact",
+            "answer": "none",
+            "clauses": [],
+            "reasons": reasons(failing, om),
+        }
 
     return verdict
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 import policies
@@ -31,6 +31,11 @@ Condition = Literal[
     # The police (community officer) is part of the case team (U §5.3 sfeerverslag).
     "police-in-case-team",
 ]
+#: A recipient's relation to the case, besides its role (DESIGN.md "Conditions and
+#: recipients"): the partner that owns the dwelling as its landlord (a housing corporation;
+#: an owner-occupied dwelling has none), the partner holding the case's lead (regie), or the
+#: partner that recorded a named case event.
+Relation = Literal["dwelling-landlord", "case-lead", "event-recorder"]
 
 #: Roles present in every partner: the back-office adapter and the privacy officer.
 MANDATORY_ROLES = ("adapter", "privacy-officer")
@@ -90,16 +95,88 @@ class DataCategory(_Model):
     )
 
 
+class CaseEvent(_Model):
+    """An event of the case a clause can require, recorded and audited as it happens, e.g.
+    the landlord's further measures (U §5.2; R Bijlage F): ``eviction-procedure``."""
+
+    id: str
+    name: str
+    source: str = Field(description="Section reference, e.g. 'U §5.2'.")
+    recorded_by: Literal["dwelling-landlord"] = Field(
+        description="Who records it: the relation to the case the recording partner must have."
+    )
+    description: str = ""
+
+
+class Recipient(_Model):
+    """A role that may receive, optionally only where its partner has a relation to the case
+    (``relation``); ``event`` names the event for ``event-recorder``. In YAML a plain role id
+    stands for a recipient without a relation."""
+
+    role: str
+    relation: Relation | None = None
+    event: str | None = None
+
+    @property
+    def condition(self) -> str | None:
+        """The dynamic condition the relation adds to the clause for this recipient."""
+        if self.relation is None:
+            return None
+        if self.relation == "event-recorder":
+            return f"relation:event-recorder:{self.event}"
+        return f"relation:{self.relation}"
+
+    @property
+    def label(self) -> str:
+        if self.relation is None:
+            return self.role
+        suffix = f" {self.event}" if self.event else ""
+        return f"{self.role} ({self.relation}{suffix})"
+
+
+class EventCondition(_Model):
+    """A condition that a case event (``events`` of the covenant) was recorded."""
+
+    event: str
+
+    @property
+    def name(self) -> str:
+        return f"event:{self.event}"
+
+
 class Clause(_Model):
     id: str = Field(description="Cites the source section, e.g. U-5.3-geweld.")
     source: str = Field(description="Section reference, e.g. 'U §5.3'.")
     text: str = Field(description="The source wording the clause encodes.")
     provider: str = Field(description="The partner kind that discloses.")
-    recipients: list[str] = Field(description="Roles that may receive.")
+    recipients: list[Recipient] = Field(
+        description="Who may receive: roles, optionally bound to a relation to the case."
+    )
     categories: list[str]
     purposes: list[str]
     phases: list[str]
-    conditions: list[Condition] = Field(default_factory=list)
+    conditions: list[Condition | EventCondition] = Field(default_factory=list)
+
+    @field_validator("recipients", mode="before")
+    @classmethod
+    def _role_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"role": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @property
+    def roles(self) -> list[str]:
+        """The recipient roles (each once), whatever their relation."""
+        return list(dict.fromkeys(r.role for r in self.recipients))
+
+    @property
+    def condition_names(self) -> list[str]:
+        """The clause's conditions as named in the compiled data (``event:<id>`` for events)."""
+        return [c if isinstance(c, str) else c.name for c in self.conditions]
+
+    @property
+    def recipient_labels(self) -> list[str]:
+        return [r.label for r in self.recipients]
 
 
 class Covenant(_Model):
@@ -112,6 +189,9 @@ class Covenant(_Model):
     phases: list[Phase] = Field(default_factory=list)
     purposes: list[Purpose] = Field(default_factory=list)
     categories: list[DataCategory] = Field(default_factory=list)
+    events: list[CaseEvent] = Field(
+        default_factory=list, description="Case events clauses can require (recorded, audited)."
+    )
     clauses: list[Clause] = Field(default_factory=list)
     # Owned by the workflow (gateway/cases) and retention (gateway/retention) domains;
     # typed loosely here so those domains can tighten them.
@@ -129,6 +209,9 @@ class Covenant(_Model):
 
     def purpose(self, purpose_id: str) -> Purpose | None:
         return next((p for p in self.purposes if p.id == purpose_id), None)
+
+    def event(self, event_id: str) -> CaseEvent | None:
+        return next((e for e in self.events if e.id == event_id), None)
 
 
 def default_covenant_dir() -> Path:

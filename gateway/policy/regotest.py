@@ -104,9 +104,7 @@ class RegoTestReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.results) and not self.disagreements and all(
-            r.passed for r in self.results
-        )
+        return bool(self.results) and not self.disagreements and all(r.passed for r in self.results)
 
 
 # --- engines --------------------------------------------------------------------------------
@@ -161,9 +159,7 @@ class _Regopy:
         output = self._interpreter.query(ref)
         if not output.ok():
             # Not str(output): regopy 1.5.2 crashes rendering an error result.
-            raise RuntimeError(
-                _regopy_error(self._interpreter) or "rego-cpp reported an error"
-            )
+            raise RuntimeError(_regopy_error(self._interpreter) or "rego-cpp reported an error")
         text = str(output)
         if text == "undefined":
             return UNDEFINED
@@ -271,9 +267,7 @@ def _staged_key(test: str, index: int) -> str:
     return f'data.{STAGED_DATA_KEY}["{test}"]["{index}"]'
 
 
-def stage_module(
-    text: str, packages: set[str]
-) -> tuple[str, list[StagedWith], dict[str, str]]:
+def stage_module(text: str, packages: set[str]) -> tuple[str, list[StagedWith], dict[str, str]]:
     """The module with its test rules' ``with input as`` statements rewritten (see above);
     ``packages`` are those of the modules loaded, to tell the rule in a data reference."""
     package_match = _PACKAGE.search(text)
@@ -351,8 +345,10 @@ def _stage_statement(code: str, packages: set[str]) -> tuple[str, str, str, str]
         return "only `<statement> with input as <expression>` is staged"
     indent, lhs, expr = match.group("indent"), match.group("lhs"), match.group("expr")
     if (
-        _WITH.search(_code(expr)) or ";" in _code(code)
-        or not _balanced(_code(expr)) or not _balanced(_code(lhs))
+        _WITH.search(_code(expr))
+        or ";" in _code(code)
+        or not _balanced(_code(expr))
+        or not _balanced(_code(lhs))
     ):
         return "the `with` statement must be one complete line with one `with`"
     refs = _DATA_REF.findall(_code(lhs))
@@ -400,7 +396,10 @@ def _data_with(data: Any, resolved: Mapping[str, Mapping[str, Any]]) -> str:
 
 
 def run_with(
-    engine: str, factory: EvaluatorFactory, modules: Mapping[str, str], data: Any,
+    engine: str,
+    factory: EvaluatorFactory,
+    modules: Mapping[str, str],
+    data: Any,
     rules: list[str],
 ) -> list[RegoTestResult]:
     """Every test evaluated by the engine as written."""
@@ -451,7 +450,9 @@ def _batched(
         found = None
     if isinstance(found, list):
         if pairs and all(
-            isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], str)
             and item[0] in singles
             for item in found
         ):
@@ -472,8 +473,12 @@ def _batched(
 
 
 def run_staged(
-    engine: str, factory: EvaluatorFactory, policy: Mapping[str, str], data: Any,
-    tests: Mapping[str, str], rules: list[str],
+    engine: str,
+    factory: EvaluatorFactory,
+    policy: Mapping[str, str],
+    data: Any,
+    tests: Mapping[str, str],
+    rules: list[str],
 ) -> tuple[list[RegoTestResult], dict[tuple[str, int], Any]]:
     """Every test with the runner performing its ``with`` statements on the engine; also
     the value each staged ``with`` produced, for the comparison between engines."""
@@ -483,12 +488,17 @@ def run_staged(
     # Round k resolves the k-th `with` of every test; its probe sees rounds 0..k-1.
     rounds = max((w.index + 1 for w in staged.withs), default=0)
     modules = {
-        **policy, **staged.modules, "regotest_batch.rego": _batch_module(staged, rules, rounds)
+        **policy,
+        **staged.modules,
+        "regotest_batch.rego": _batch_module(staged, rules, rounds),
     }
     batch = f"data.{_BATCH_PACKAGE}"
     refs = [
-        *rules, *(w.probe for w in staged.withs), *(w.target for w in staged.withs),
-        *(f"{batch}.round_{k}" for k in range(rounds)), f"{batch}.passed",
+        *rules,
+        *(w.probe for w in staged.withs),
+        *(w.target for w in staged.withs),
+        *(f"{batch}.round_{k}" for k in range(rounds)),
+        f"{batch}.passed",
     ]
     resolved: dict[str, dict[str, Any]] = {}
     values: dict[tuple[str, int], Any] = {}
@@ -550,8 +560,9 @@ def compare(
     keys = sorted({key for values in staged_values.values() for key in values})
     for test, index in keys:
         seen = {
-            engine: orjson.dumps(values.get((test, index), UNDEFINED), default=repr,
-                                 option=orjson.OPT_SORT_KEYS)
+            engine: orjson.dumps(
+                values.get((test, index), UNDEFINED), default=repr, option=orjson.OPT_SORT_KEYS
+            )
             for engine, values in staged_values.items()
         }
         if len(set(seen.values())) > 1:

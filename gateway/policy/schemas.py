@@ -75,14 +75,32 @@ class Dwelling(_Model):
     )
 
 
+class CaseEventFact(_Model):
+    """A case event on record (e.g. the landlord's eviction procedure, U §5.2), and who
+    recorded it; a clause can require one (``{event: <id>}``)."""
+
+    kind: str
+    partner: str
+
+
 class CaseContext(_Model):
     id: str
     covenant: str
     phase: str
     team: list[str] = Field(description="Partner ids in the case team: the need-to-know set.")
+    lead: str | None = Field(
+        default=None, description="The partner holding the lead (regie); None: not known."
+    )
     dwelling: Dwelling
-    police_investigation: bool = Field(
-        description="Whether a police investigation runs (U §5.3); recorded by the police."
+    police_investigation: bool | None = Field(
+        default=None,
+        description=(
+            "Whether a police investigation runs (U §5.3); recorded by the police. None: "
+            "nobody recorded it yet, which the policy treats as if one runs."
+        ),
+    )
+    events: list[CaseEventFact] = Field(
+        default_factory=list, description="The case events recorded on the case."
     )
 
 
@@ -129,11 +147,13 @@ class PolicyInput(_Model):
                 "covenant": case.covenant,
                 "phase": case.phase,
                 "team": case.team,
+                "lead": case.lead,
                 "dwelling": {
                     "ownership": case.dwelling.ownership,
                     "corporation": case.dwelling.corporation,
                 },
                 "policeInvestigation": case.police_investigation,
+                "events": [{"kind": e.kind, "partner": e.partner} for e in case.events],
             },
             "categories": self.categories,
             "purpose": self.purpose,

@@ -43,7 +43,7 @@ def request_options(covenant: Any, summary: Any, principal: Principal) -> Reques
     if covenant is None:
         return RequestOptions(purposes=[], partners=[])
     clauses = [
-        c for c in covenant.clauses if principal.role in c.recipients and summary.state in c.phases
+        c for c in covenant.clauses if principal.role in c.roles and summary.state in c.phases
     ]
     purpose_ids: list[str] = []
     categories_by_kind: dict[str, list[str]] = {}

@@ -3,18 +3,23 @@
 # names appear here; every clause, category, purpose and phase comes from the data.
 #
 # Input (gateway/policy/schemas.py, PolicyInput): requester {partner, role, user},
-# case {id, covenant, phase, team, dwelling {ownership, corporation}, policeInvestigation},
-# categories, purpose, consents [{kind, case, partner, categories, grantedAt, expiresAt}],
-# now. Times are Unix seconds.
+# case {id, covenant, phase, team, lead, dwelling {ownership, corporation},
+# policeInvestigation (true, false, or null: nobody recorded it), events [{kind, partner}]},
+# categories, purpose, consents [{kind, case, partner, categories, grantedAt, expiresAt}]
+# (only each entitled party's latest answer, and only grants), now. Times are Unix seconds.
+#
+# Unknown is not no: every condition holds only on a recorded fact. A missing or null fact
+# (ownership, lead, investigation status, an event) fails the condition that reads it.
 #
 # The gateway evaluates one rule, `decision`, which returns the whole decision document.
 #
 # Speed: the RVM costs ~0.1-0.3 µs per operation, so the decision does as few as it can.
-# The compiler precomputes, per "role|purpose|phase" and category a clause may grant
-# (`plans`), the category's whole verdict (outcome, answer, clause ids, reasons) in every
-# state a request can be in: which of the covenant's dynamic conditions fail
-# (`failing_conditions`, computed once per request) and how the category's OM consent fails
-# (`om_failures`, only while an investigation runs). A category is then a few lookups. A
+# The compiler precomputes, per "role|purpose|phase" (`plans`), the dynamic conditions that
+# matter to it (`conditions`: case team, relations of the recipient to the case, consents,
+# events) and, per category a clause may grant, the category's whole verdict (outcome,
+# answer, clause ids, reasons) in every state a request can be in: which of those
+# conditions fail (`plan_failing`, computed once per request) and how the category's OM
+# consent fails (`om_failures`, unless the police recorded that no investigation runs). A category is then a few lookups. A
 # known category no clause grants here is redacted with its static reasons (the role, purpose
 # and phase looked up in the category's `staticReasons`) and the compiled reasons of its
 # state (`dynamicReasons`). Nothing iterates over clauses or over reason codes. Measured on
@@ -62,8 +67,13 @@ reason_order := [
 	"purpose-not-allowed",
 	"phase-not-allowed",
 	"not-in-case-team",
+	"not-dwelling-landlord",
+	"not-case-lead",
+	"not-event-recorder",
 	"corporation-permission-missing",
 	"police-not-in-case-team",
+	"event-not-recorded", # ":<event id>" follows: the event a clause requires
+	"investigation-status-unknown",
 	"om-consent-missing",
 	"om-consent-expired",
 ]
@@ -77,8 +87,8 @@ valid_request if {
 
 # --- what is disclosed ----------------------------------------------------------------------
 
-# category -> state key -> the category's whole verdict, for the categories that a clause
-# may grant to this role, purpose and phase (the compiler's `plans`). A "role|purpose|phase"
+# {conditions, categories: category -> state key -> the category's whole verdict} for the
+# categories that a clause may grant to this role, purpose and phase (the compiler's `plans`). A "role|purpose|phase"
 # key exists only for roles, purposes and phases of the covenant (the covenant checks
 # guarantee it), so with the partner holding the role the request is valid.
 plan := p if {
@@ -98,8 +108,8 @@ verdicts := planned if {
 # A category a clause may grant: its verdict in this request's state, compiled.
 planned := {category: verdict |
 	some category in input.categories
-	plan[category]
-	verdict := plan[category][failing_conditions][object.get(om_failures, category, "")]
+	plan.categories[category]
+	verdict := plan.categories[category][plan_failing][object.get(om_failures, category, "")]
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
@@ -138,7 +148,7 @@ unplanned_verdicts[category] := verdict if {
 }
 
 # The requested categories no clause may grant to this role, purpose and phase.
-unplanned := [category | some category in input.categories; not plan[category]]
+unplanned := [category | some category in input.categories; not plan.categories[category]]
 
 # A request with a plan is valid (see `plan`): valid_request is only evaluated without one.
 request_valid := true if {
@@ -155,15 +165,24 @@ allow if {
 	verdict.outcome == "disclose"
 }
 
-# The request's state for a category, the key of its compiled verdicts and reasons: the
-# dynamic conditions of the covenant that fail (computed once per request), then for a
-# category that needs OM consent while an investigation runs, how that consent fails.
+# The request's state for a planned category, the key of its compiled verdict: the dynamic
+# conditions of the plan that fail (computed once per request), then for a category that
+# needs OM consent unless no investigation runs, how that consent fails.
+plan_failing := concat(",", [condition |
+	some condition in plan.conditions
+	condition_fails[condition]
+])
+
+# The same for a category no clause grants here, over the covenant's case-level conditions
+# (a recipient's relation is reported only to the role it binds, from the plan).
 failing_conditions := concat(",", [condition |
 	some condition in covenant.conditionOrder
 	condition_fails[condition]
 ])
 
-# Categories that need OM consent while an investigation runs and lack it: how it fails.
+# Categories that need OM consent while an investigation runs, or while nobody recorded
+# whether one runs (U §5.3: only the police know; unknown is not no), and lack it: how it
+# fails. Only a recorded `false` spares the consent.
 om_failures := {} if {
 	input.case.policeInvestigation == false
 } else := {category: reason |
@@ -180,7 +199,8 @@ om_failures := {} if {
 case_team if input.requester.partner in input.case.team
 
 # U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
-corporation_permission if input.case.dwelling.ownership != "corporation"
+# Named positively: a dwelling whose ownership is not recorded needs the permission too.
+corporation_permission if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
 
 corporation_permission if {
 	dwelling := input.case.dwelling
@@ -202,6 +222,27 @@ police_in_case_team if {
 	police := covenant.police
 	some partner in input.case.team
 	police[partner]
+}
+
+# Relations of the requester to the case (a recipient bound to one, DESIGN.md "Conditions
+# and recipients"). The dwelling's landlord: the corporation that owns it (U §5.3 "de
+# verhuurder"); an owner-occupied or privately rented dwelling has no landlord among the
+# partners.
+dwelling_landlord if {
+	input.case.dwelling.ownership == "corporation"
+	input.case.dwelling.corporation == input.requester.partner
+}
+
+# The partner holding the case's lead (regie: U §5.1; R §2.3).
+case_lead if input.case.lead == input.requester.partner
+
+# Case events recorded on the case (e.g. the landlord's eviction procedure, U §5.2, §5.3),
+# and those the requester's partner recorded.
+recorded_events contains event.kind if some event in input.case.events
+
+recorded_by_requester contains event.kind if {
+	some event in input.case.events
+	event.partner == input.requester.partner
 }
 
 # An OM consent is recorded by the police for this case and must carry an expiry; an
@@ -230,9 +271,18 @@ om_expired contains category if {
 
 expired(consent) if consent.expiresAt <= input.now
 
-om_failure(category) := "om-consent-expired" if om_expired[category]
+om_failure(category) := concat(",", array.concat(investigation_status, ["om-consent-expired"])) if {
+	om_expired[category]
+}
 
-om_failure(category) := "om-consent-missing" if not om_expired[category]
+om_failure(category) := concat(",", array.concat(investigation_status, ["om-consent-missing"])) if {
+	not om_expired[category]
+}
+
+# Why OM consent is needed: an investigation runs ([]), or nobody recorded whether one does.
+investigation_status := [] if {
+	input.case.policeInvestigation == true
+} else := ["investigation-status-unknown"]
 
 # --- request errors ----------------------------------------------------------------------
 
@@ -262,3 +312,19 @@ condition_fails contains "case-team" if not case_team
 condition_fails contains "corporation-permission" if not corporation_permission
 
 condition_fails contains "police-in-case-team" if not police_in_case_team
+
+condition_fails contains "relation:dwelling-landlord" if not dwelling_landlord
+
+condition_fails contains "relation:case-lead" if not case_lead
+
+condition_fails contains condition if {
+	some condition
+	event := covenant.eventConditions[condition]
+	not recorded_events[event]
+}
+
+condition_fails contains condition if {
+	some condition
+	event := covenant.recorderConditions[condition]
+	not recorded_by_requester[event]
+}

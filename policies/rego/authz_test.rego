@@ -34,6 +34,10 @@ corporation_dwelling := {"ownership": "corporation", "corporation": "mitros"}
 
 with_case(changes) := object.union(utrecht, {"case": object.union(utrecht.case, changes)})
 
+# The request without the case facts named in `keys`. (object.union merges nested objects,
+# so it cannot take a key away; and rego-cpp merges them differently: take it out instead.)
+without_case_facts(request, keys) := object.union(object.remove(request, ["case"]), {"case": object.remove(request.case, keys)})
+
 # --- U §5.3 antecedents: OM consent while an investigation runs ---------------------------
 
 test_antecedents_withheld_without_om_consent if {
@@ -141,19 +145,122 @@ test_detail_category_is_detail if {
 	d13.categories["police-reports"].answer == "detail"
 }
 
+# --- U §5.3 sfeerverslag: the landlord's eviction procedure, its landlord and the lead --------
+
+# A rented (corporation) dwelling whose landlord recorded that it started an eviction
+# procedure; the case manager of U Centraal holds the lead.
+sfeer := object.union(utrecht, {
+	"case": object.union(utrecht.case, {
+		"dwelling": corporation_dwelling, "lead": "u-centraal", "policeInvestigation": false,
+		"events": [{"kind": "eviction-procedure", "partner": "mitros"}]
+	}),
+	"categories": ["police-atmosphere-report"], "purpose": "eviction-procedure", "consents": [permission]
+})
+
+sfeer_case(changes) := object.union(sfeer, {"case": object.union(sfeer.case, changes)})
+
+as_partner(request, partner, role) := object.union(request, {"requester": {"partner": partner, "role": role, "user": "p"}})
+
+test_sfeerverslag_to_the_case_lead_once_the_landlord_started_eviction if {
+	d := data.ketenpoort.authz.decision with input as sfeer
+	d.categories["police-atmosphere-report"].outcome == "disclose"
+	d.categories["police-atmosphere-report"].clauses == ["U-5.3-sfeerverslag"]
+}
+
+test_sfeerverslag_to_the_dwellings_own_landlord if {
+	request := as_partner(sfeer, "mitros", "woonconsulent")
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].outcome == "disclose"
+}
+
+test_sfeerverslag_not_to_another_corporation if {
+	request := as_partner(sfeer_case({"team": ["u-centraal", "politie-midden-nederland", "mitros", "portaal"]}), "portaal", "woonconsulent")
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].outcome == "redact"
+	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord"]
+}
+
+test_sfeerverslag_not_to_a_corporation_of_an_owner_occupied_dwelling if {
+	owner := sfeer_case({"dwelling": {"ownership": "owner-occupied", "corporation": null}})
+	request := as_partner(owner, "mitros", "woonconsulent")
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord"]
+}
+
+test_sfeerverslag_withheld_before_the_landlord_started_eviction if {
+	request := sfeer_case({"events": []})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["event-not-recorded:eviction-procedure"]
+}
+
+test_sfeerverslag_withheld_when_another_measure_is_on_record if {
+	request := sfeer_case({"events": [{"kind": "behavioural-order", "partner": "mitros"}]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["event-not-recorded:eviction-procedure"]
+}
+
+test_sfeerverslag_not_to_a_case_manager_without_the_lead if {
+	request := sfeer_case({"lead": "mitros"})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["not-case-lead"]
+}
+
+test_sfeerverslag_withheld_when_the_lead_is_not_known if {
+	request := without_case_facts(sfeer, ["lead"])
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["not-case-lead"]
+}
+
 test_sfeerverslag_only_for_eviction_procedure if {
-	request := object.union(utrecht, {"categories": ["police-atmosphere-report"]})
+	request := object.union(sfeer, {"purpose": "case-handling"})
 	d14 := data.ketenpoort.authz.decision with input as request
 	d14.categories["police-atmosphere-report"].reasons == ["purpose-not-allowed"]
-	eviction := object.union(request, {"purpose": "eviction-procedure"})
-	d15 := data.ketenpoort.authz.decision with input as eviction
-	d15.categories["police-atmosphere-report"].outcome == "disclose"
 }
 
 test_sfeerverslag_needs_the_police_in_the_case_team if {
-	request := object.union(with_case({"team": ["u-centraal"]}), {"categories": ["police-atmosphere-report"], "purpose": "eviction-procedure"})
+	request := sfeer_case({"team": ["u-centraal", "mitros"]})
 	d16 := data.ketenpoort.authz.decision with input as request
 	d16.categories["police-atmosphere-report"].reasons == ["police-not-in-case-team"]
+}
+
+# --- unknown is not no ------------------------------------------------------------------------
+
+test_antecedents_withheld_while_nobody_recorded_whether_an_investigation_runs if {
+	request := with_case({"policeInvestigation": null})
+	d := data.ketenpoort.authz.decision with input as request
+	v := d.categories["police-nuisance-antecedents"]
+	v.outcome == "redact"
+	v.reasons == ["investigation-status-unknown", "om-consent-missing"]
+}
+
+test_antecedents_withheld_when_the_investigation_status_is_absent if {
+	request := without_case_facts(utrecht, ["policeInvestigation"])
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["investigation-status-unknown", "om-consent-missing"]
+}
+
+test_antecedents_disclosed_with_om_consent_while_the_status_is_unknown if {
+	request := object.union(with_case({"policeInvestigation": null}), {"consents": [om]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].outcome == "disclose"
+}
+
+test_expired_om_consent_while_the_status_is_unknown if {
+	request := object.union(with_case({"policeInvestigation": null}), {"consents": [om], "now": 3000})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["investigation-status-unknown", "om-consent-expired"]
+}
+
+test_a_dwelling_of_unknown_ownership_needs_the_corporations_permission if {
+	request := object.union(without_case_facts(utrecht, ["dwelling"]), {"categories": ["police-reports"]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_an_owner_occupied_dwelling_needs_no_permission if {
+	request := object.union(utrecht, {"categories": ["police-reports"]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].outcome == "disclose"
 }
 
 # --- invalid requests -------------------------------------------------------------------------
@@ -203,4 +310,39 @@ test_rijswijk_care_information_goes_to_the_case_lead_only if {
 	})
 	d18 := data.ketenpoort.authz.decision with input as request
 	d18.categories["neighbourhood-team-actions"].reasons == ["role-not-recipient"]
+}
+
+# R Bijlage A sfeerrapportage: as in Utrecht, only once the corporation recorded its eviction
+# procedure; the mayor's phases 4a-4c alone do not unlock it.
+rijswijk_sfeer := object.union(rijswijk, {
+	"case": object.union(rijswijk.case, {
+		"phase": "behavioural-order", "lead": "gemeente-rijswijk",
+		"team": ["gemeente-rijswijk", "politie-den-haag", "vidomes"],
+		"events": [{"kind": "eviction-procedure", "partner": "vidomes"}]
+	}),
+	"categories": ["police-atmosphere-report"], "purpose": "eviction-procedure"
+})
+
+test_rijswijk_sfeerrapportage_once_the_corporation_started_eviction if {
+	d := data.ketenpoort.authz.decision with input as rijswijk_sfeer
+	d.categories["police-atmosphere-report"].clauses == ["R-A-politie-sfeerrapportage"]
+}
+
+test_rijswijk_sfeerrapportage_to_the_landlord if {
+	request := as_partner(rijswijk_sfeer, "vidomes", "woonconsulent")
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].outcome == "disclose"
+}
+
+test_rijswijk_sfeerrapportage_not_in_a_sanction_phase_without_eviction_procedure if {
+	request := object.union(rijswijk_sfeer, {"case": object.union(rijswijk_sfeer.case, {"events": []})})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["event-not-recorded:eviction-procedure"]
+}
+
+test_rijswijk_sfeerrapportage_not_to_the_other_corporation if {
+	team := ["gemeente-rijswijk", "politie-den-haag", "vidomes", "rijswijk-wonen"]
+	request := as_partner(object.union(rijswijk_sfeer, {"case": object.union(rijswijk_sfeer.case, {"team": team})}), "rijswijk-wonen", "woonconsulent")
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord"]
 }

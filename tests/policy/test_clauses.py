@@ -52,21 +52,36 @@ CASES = [
 ]
 
 
-def allowed_request(case: ClauseCase, **changes: Any) -> dict[str, Any]:
-    """A request that satisfies every term and condition of the clause."""
+def allowed_request(case: ClauseCase, recipient: int = 0, **changes: Any) -> dict[str, Any]:
+    """A request that satisfies every term and condition of the clause, by its
+    ``recipient``-th recipient: a partner holding the role and, where the recipient is bound
+    to a relation, that relation to the case."""
     clause = case.clause
-    role = clause.recipients[0]
+    bound = clause.recipients[recipient]
+    role = bound.role
+    corporation = case.partner_of_kind("housing-corporation")
+    if bound.relation in ("dwelling-landlord", "event-recorder"):
+        corporation = case.partner_with_role(role)  # the landlord asks
     requester = case.partner_with_role(role)
     police = case.partner_of_kind("police")
-    corporation = case.partner_of_kind("housing-corporation")
     assert requester is not None
     team = [p for p in dict.fromkeys([requester, police, corporation]) if p is not None]
     consents: list[dict[str, Any]] = []
-    if "corporation-permission" in clause.conditions and corporation is not None:
+    rented = bound.relation == "dwelling-landlord" or "corporation-permission" in clause.conditions
+    if rented and corporation is not None:
         dwelling: dict[str, Any] = {"ownership": "corporation", "corporation": corporation}
         consents.append(permission(corporation))
     else:
         dwelling = {"ownership": "owner-occupied"}
+    # Every event a clause requires, recorded by the dwelling's landlord (or by the requester
+    # when the recipient is bound to having recorded it).
+    events = [
+        {"kind": c.event, "partner": corporation or requester}
+        for c in clause.conditions
+        if not isinstance(c, str)
+    ]
+    if bound.event is not None:
+        events.append({"kind": bound.event, "partner": requester})
     investigation = "om-consent-if-investigation" in clause.conditions
     if investigation:
         consents.append(om_consent(case, police, expires=NOW + timedelta(days=30)))
@@ -77,8 +92,11 @@ def allowed_request(case: ClauseCase, **changes: Any) -> dict[str, Any]:
             "covenant": case.covenant.id,
             "phase": clause.phases[0],
             "team": team,
+            "lead": requester if bound.relation == "case-lead" else police,
             "dwelling": dwelling,
+            # Recorded by the police: an investigation runs where the clause reads it.
             "policeInvestigation": investigation,
+            "events": events,
         },
         "categories": [case.category],
         "purpose": clause.purposes[0],
@@ -159,7 +177,7 @@ def test_clause_denies_a_role_it_does_not_name(any_engine: Any, case: ClauseCase
         (p.id, role)
         for p in case.covenant.partners
         for role in p.roles
-        if role not in case.clause.recipients and role not in ("adapter", "privacy-officer")
+        if role not in case.clause.roles and role not in ("adapter", "privacy-officer")
     ]
     if not others:
         pytest.skip("the clause names every role")
@@ -197,6 +215,10 @@ def test_clause_denies_a_phase_it_does_not_name(any_engine: Any, case: ClauseCas
 
 
 CORPORATION_CASES = [c for c in CASES if "corporation-permission" in c.clause.conditions]
+EVENT_CASES = [c for c in CASES if any(not isinstance(k, str) for k in c.clause.conditions)]
+RELATION_CASES = [
+    (c, i) for c in CASES for i, r in enumerate(c.clause.recipients) if r.relation is not None
+]
 OM_CASES = [c for c in CASES if "om-consent-if-investigation" in c.clause.conditions]
 POLICE_TEAM_CASES = [c for c in CASES if "police-in-case-team" in c.clause.conditions]
 
@@ -258,9 +280,79 @@ def test_clause_denies_when_the_police_is_not_in_the_case_team(
     assert_denied(any_engine, case, doc, "police-not-in-case-team")
 
 
+@by_id(OM_CASES)
+def test_clause_treats_an_unrecorded_investigation_status_as_running(
+    any_engine: Any, case: ClauseCase
+) -> None:
+    doc = allowed_request(case, case__policeInvestigation=None)
+    assert verdict(any_engine, doc, case.category).outcome == "disclose"  # with OM consent
+    doc["consents"] = [c for c in doc["consents"] if c["kind"] != "om-consent"]
+    result = verdict(any_engine, doc, case.category)
+    if not case.other_clauses():
+        assert result.reasons == ["investigation-status-unknown", "om-consent-missing"]
+    assert result.outcome == "redact" or case.other_clauses()
+
+
+@by_id(EVENT_CASES)
+def test_clause_denies_until_the_event_it_requires_is_recorded(
+    any_engine: Any, case: ClauseCase
+) -> None:
+    for index in range(len(case.clause.recipients)):
+        doc = allowed_request(case, index)
+        assert verdict(any_engine, doc, case.category).outcome == "disclose"
+        for condition in case.clause.conditions:
+            if isinstance(condition, str):
+                continue
+            doc["case"]["events"] = [
+                e for e in doc["case"]["events"] if e["kind"] != condition.event
+            ]
+            assert_denied(any_engine, case, doc, f"event-not-recorded:{condition.event}")
+
+
+RELATION_REASONS = {
+    "dwelling-landlord": "not-dwelling-landlord",
+    "case-lead": "not-case-lead",
+    "event-recorder": "not-event-recorder",
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "index"), RELATION_CASES, ids=[f"{c.id}:{i}" for c, i in RELATION_CASES]
+)
+def test_clause_discloses_to_a_bound_recipient_only_with_its_relation(
+    any_engine: Any, case: ClauseCase, index: int
+) -> None:
+    bound = case.clause.recipients[index]
+    doc = allowed_request(case, index)
+    assert verdict(any_engine, doc, case.category).outcome == "disclose"
+    requester = doc["requester"]["partner"]
+    if bound.relation == "dwelling-landlord":
+        others = [
+            p.id for p in case.covenant.partners if bound.role in p.roles and p.id != requester
+        ]
+        assert others, "another partner holds the role: the denial has a requester"
+        doc["requester"]["partner"] = others[0]
+        doc["case"]["team"] = [*doc["case"]["team"], others[0]]
+    elif bound.relation == "case-lead":
+        doc["case"]["lead"] = next(p for p in doc["case"]["team"] if p != requester)
+    else:
+        doc["case"]["events"] = [
+            {**e, "partner": "someone-else"} if e["kind"] == bound.event else e
+            for e in doc["case"]["events"]
+        ]
+    result = verdict(any_engine, doc, case.category)
+    assert result.outcome == "redact"
+    assert result.reasons == [RELATION_REASONS[bound.relation]]
+
+
 def test_every_clause_is_covered() -> None:
     covered = {c.clause.id for c in CASES}
     assert covered == {c.id for cov in COVENANTS.values() for c in cov.clauses}
     assert OM_CASES
     assert CORPORATION_CASES
     assert POLICE_TEAM_CASES
+    assert EVENT_CASES
+    assert {r.relation for c, i in RELATION_CASES for r in [c.clause.recipients[i]]} >= {
+        "dwelling-landlord",
+        "case-lead",
+    }

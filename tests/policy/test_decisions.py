@@ -35,8 +35,11 @@ def utrecht_request(**changes: Any) -> PolicyInput:
             "covenant": "utrecht-extreme-woonoverlast",
             "phase": "execution",
             "team": ["u-centraal", "politie-midden-nederland", "mitros"],
+            "lead": "u-centraal",
             "dwelling": {"ownership": "corporation", "corporation": "mitros"},
             "policeInvestigation": False,
+            # The landlord started an eviction procedure (U §5.3, the sfeerverslag).
+            "events": [{"kind": "eviction-procedure", "partner": "mitros"}],
         },
         "categories": ["police-nuisance-antecedents"],
         "purpose": "case-handling",

@@ -3,7 +3,8 @@ return the same decision (outcomes, answers, clause ids, reasons, errors) for an
 
 Inputs are generated over the covenants' own partners, roles, purposes, phases and
 categories, with consents that are valid, expired, for another case or from the wrong
-partner, so every condition and every reason is exercised. Derandomized: the same inputs
+partner, a lead, case events and an investigation status that may be unknown, so every
+condition and every reason is exercised. Derandomized: the same inputs
 on every run, so a failure reproduces.
 """
 
@@ -63,6 +64,18 @@ def requests(draw: st.DrawFn) -> PolicyInput:
     team = draw(st.lists(st.sampled_from([p.id for p in partners]), max_size=5, unique=True))
     if draw(st.booleans()):
         team = [*team, partner.id]
+    event_kinds = [e.id for e in covenant.events]
+    events = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "kind": st.sampled_from([*event_kinds, "no-such-event"]),
+                    "partner": st.sampled_from([partner.id, *corporations]),
+                }
+            ),
+            max_size=2,
+        )
+    )
     return PolicyInput.model_validate(
         {
             "requester": {
@@ -75,8 +88,11 @@ def requests(draw: st.DrawFn) -> PolicyInput:
                 "covenant": draw(st.sampled_from([covenant.id, covenant.id, covenant.id, "x"])),
                 "phase": draw(st.sampled_from([p.id for p in covenant.phases])),
                 "team": team,
+                "lead": draw(st.sampled_from([partner.id, *(p.id for p in partners), None])),
                 "dwelling": dwelling,
-                "policeInvestigation": draw(st.booleans()),
+                # None: nobody recorded whether an investigation runs.
+                "policeInvestigation": draw(st.sampled_from([True, False, None])),
+                "events": events,
             },
             "categories": requested,
             "purpose": draw(st.sampled_from([*(p.id for p in covenant.purposes), "gossip"])),
