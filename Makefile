@@ -23,8 +23,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+# OPA's Go evaluator for the policy tests; see requirements/opa-go.txt for why it is
+# installed apart, pinned by hash, with --ignore-requires-python.
+$(VENV)/.installed-opa-go: requirements/opa-go.txt | $(BIN)/python
+	$(BIN)/pip install -q --no-deps --ignore-requires-python --require-hashes -r requirements/opa-go.txt
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(VENV)/.installed-opa-go
 
 ## run: install into .venv and start the gateway on its embedded defaults (demo mode)
 run: install

@@ -73,9 +73,16 @@ def run_tests(
     staged: the runner performs the test's `with` on that engine (see
     gateway/policy/regotest.py). Any failure, or any disagreement between the runs, exits 1.
     """
-    from gateway.policy.regotest import available_engines, run_rego_tests
+    from gateway.policy import opa_go
+    from gateway.policy.regotest import ENGINES, available_engines, run_rego_tests
 
     engines = engine or available_engines()
+    for name, spec in ENGINES.items():
+        what = opa_go.describe() if name == "opa-go" else spec.describes
+        status = "" if name in engines else "  (not run: " + (
+            "not installed)" if name not in available_engines() else "not selected)"
+        )
+        typer.echo(f"engine {name}: {what}{status}")
     report = run_rego_tests(engines)
     for result in report.results:
         status = "PASS" if result.passed else "FAIL"
@@ -91,7 +98,7 @@ def run_tests(
     if report.disagreements:
         typer.echo(f"engines disagree on {len(report.disagreements)} test(s)")
     elif report.results:
-        typer.echo(f"all runs agree ({', '.join(runs)})")
+        typer.echo(f"all engines agree ({', '.join(runs)})")
     if not report.ok:
         raise typer.Exit(1)
 

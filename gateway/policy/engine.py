@@ -315,14 +315,18 @@ class RegorusInterpreterEngine(_PerThread):
 class RegopyEngine(_Engine):
     """rego-cpp through regopy; used for the differential test run.
 
-    One interpreter per loaded bundle, used under a lock (a query is not thread-safe).
+    ``load`` compiles the bundle once into a rego-cpp bundle with the decision as its entry
+    point; a decision runs that entry point (~30 ms; a plain ``query`` compiles everything
+    again, ~2 s). One interpreter per loaded bundle, used under a lock (not thread-safe).
     """
 
     name = "regopy"
+    _ENTRYPOINT = DECISION_RULE.removeprefix("data.").replace(".", "/")
 
     def __init__(self, timeout_seconds: float = 2.0) -> None:
         super().__init__(timeout_seconds)
         self._interpreter: Any = None
+        self._compiled: Any = None
         self._lock = threading.Lock()
 
     @staticmethod
@@ -338,21 +342,21 @@ class RegopyEngine(_Engine):
     def load(self, bundle: Bundle) -> None:
         try:
             interpreter = self.interpreter(bundle.modules, bundle.data)
+            compiled = interpreter.build(None, [self._ENTRYPOINT])
             interpreter.set_input_term("{}")
-            output = interpreter.query(DECISION_RULE)
-            compiled = output.ok()
+            ok = interpreter.query_bundle_entrypoint(compiled, self._ENTRYPOINT).ok()
         except Exception:  # noqa: BLE001 - regopy raises its own error types
-            compiled = False
-        if not compiled:
+            ok = False
+        if not ok:
             raise BundleError(f"bundle {bundle.revision} does not compile on regopy")
         with self._lock:
-            self._interpreter = interpreter
+            self._interpreter, self._compiled = interpreter, compiled
         self._revision = bundle.revision
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
         with self._lock:
             self._interpreter.set_input_term(orjson.dumps(document).decode())
-            output = self._interpreter.query(DECISION_RULE)
+            output = self._interpreter.query_bundle_entrypoint(self._compiled, self._ENTRYPOINT)
             if not output.ok():
                 return None  # not str(output): regopy 1.5.2 crashes rendering an error
             text = str(output)

@@ -214,7 +214,7 @@ corporation_permission if {
 	consent.kind == "corporation-permission"
 	consent.case == case_id
 	consent.grantedAt <= now
-	not consent.expiresAt <= now # not expired; no expiresAt: open-ended
+	not expired(consent) # a permission without expiresAt is open-ended
 }
 
 # U §5.3 sfeerverslag: the community officer was actively involved in the case.
@@ -269,6 +269,10 @@ om_expired contains category if {
 	some category in consent.categories
 }
 
+# A consent has expired once `now` reaches its expiresAt; one without expiresAt has not.
+# Always `not expired(consent)`, never `not consent.expiresAt <= now`: OPA makes that body
+# fail when expiresAt is missing, regorus and rego-cpp make it true (policies/rego/
+# ENGINE-DIFFERENCES.md).
 expired(consent) if consent.expiresAt <= input.now
 
 om_failure(category) := concat(",", array.concat(investigation_status, ["om-consent-expired"])) if {

@@ -131,6 +131,22 @@ test_corporation_dwelling_with_permission_shares if {
 	d11.categories["police-reports"].outcome == "disclose"
 }
 
+# A permission without expiresAt is open-ended (the test above); one that has expired no
+# longer counts. OPA once redacted the open-ended one (policies/rego/ENGINE-DIFFERENCES.md).
+test_corporation_dwelling_after_permission_expired_shares_nothing if {
+	expired := object.union(permission, {"expiresAt": 900})
+	request := object.union(with_case({"dwelling": corporation_dwelling}), {"categories": ["police-reports"], "consents": [expired]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_dwelling_with_permission_until_later_shares if {
+	later := object.union(permission, {"expiresAt": 1001})
+	request := object.union(with_case({"dwelling": corporation_dwelling}), {"categories": ["police-reports"], "consents": [later]})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].outcome == "disclose"
+}
+
 # --- yes/no and the sfeerverslag ------------------------------------------------------------
 
 test_whether_category_is_yes_no if {

@@ -1,33 +1,57 @@
-"""Shared fixtures: one signed bundle of the real covenants, loaded into every engine here."""
+"""Shared fixtures: one signed bundle of the real covenants, loaded into every engine here.
+
+The engines: regorus (its RVM, the embedded production engine, and its interpreter),
+rego-cpp (regopy) and OPA's own Go evaluator (opa-go, the semantics of the production OPA
+server). opa-go comes from ``make install-test`` (requirements/opa-go.txt); without it its
+tests skip, except under CI=true, where a missing engine fails.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.policy import opa_go
 from gateway.policy.bundle import Bundle, build_bundle, pack, read_bundle
 from gateway.policy.covenant import Covenant, load_covenants
 from gateway.policy.engine import RegopyEngine, RegorusEngine, RegorusInterpreterEngine
+from gateway.policy.opa_go import OpaGoEngine
 
 COVENANTS: dict[str, Covenant] = load_covenants()
 _KEY = ec.generate_private_key(ec.SECP256R1())
 BUNDLE: Bundle = read_bundle(pack(build_bundle(COVENANTS, _KEY)), _KEY.public_key())
 
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
 ENGINE_CLASSES: dict[str, Any] = {
     "regorus": RegorusEngine,
     "regorus-interpreter": RegorusInterpreterEngine,
     "regopy": RegopyEngine,
+    "opa-go": OpaGoEngine,
 }
+#: The Python module each engine needs.
+_MODULES = {"regopy": "regopy", "opa-go": opa_go.MODULE}
 _loaded: dict[str, Any] = {}
+
+
+def require_engine(name: str) -> None:
+    """Skip when the engine's module is missing; under CI=true fail instead."""
+    module = _MODULES.get(name)
+    if module is None or importlib.util.find_spec(module) is not None:
+        return
+    message = f"engine {name} is not installed ({module}; `make install-test` installs it)"
+    if IN_CI:
+        pytest.fail("CI=true but " + message, pytrace=False)
+    pytest.skip(message)
 
 
 def loaded_engine(name: str) -> Any:
     """One engine per kind for the whole run (loading regopy is slow)."""
-    if name == "regopy" and importlib.util.find_spec("regopy") is None:
-        pytest.skip("regopy is not installed")
+    require_engine(name)
     if name not in _loaded:
         engine = ENGINE_CLASSES[name]()
         engine.load(BUNDLE)

@@ -124,3 +124,4 @@ def test_engines_agree_on_every_decision(request: PolicyInput) -> None:
     assert not set(reference.errors) & {"engine-error", "undefined-result", "engine-timeout"}
     assert _comparable(loaded_engine("regorus").decide(request)) == _comparable(reference)
     assert _comparable(loaded_engine("regopy").decide(request)) == _comparable(reference)
+    assert _comparable(loaded_engine("opa-go").decide(request)) == _comparable(reference)

@@ -7,7 +7,6 @@ disagreement between the runs, fails.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,31 +24,72 @@ from gateway.policy.regotest import (
     run_rego_tests,
     stage_module,
 )
+from tests.policy.conftest import require_engine
 
 REGO_TESTS = rego_test_rules(rego_test_modules())
 DECISION = "data.ketenpoort.authz.decision"
 
 
 def _require_regopy() -> None:
-    if importlib.util.find_spec("regopy") is None:
-        pytest.skip("regopy is not installed")
+    require_engine("regopy")
 
 
-def test_every_rego_test_passes_on_regorus_and_regopy_and_the_runs_agree() -> None:
+def test_every_rego_test_passes_on_every_engine_including_opa_and_the_runs_agree() -> None:
     _require_regopy()
-    report = run_rego_tests(["regorus", "regorus-rvm", "regopy"])
+    require_engine("opa-go")
+    report = run_rego_tests(["regorus", "regorus-rvm", "regopy", "opa-go"])
     assert len(REGO_TESTS) >= 15
     by_run: dict[str, list[str]] = {}
     for result in report.results:
         assert result.passed, (result.run, result.rule, result.error)
         by_run.setdefault(result.run, []).append(result.rule)
     # each test ran once per run: natively with `with`, and staged on each engine
-    assert by_run == {
-        run: REGO_TESTS
-        for run in ["regorus", "regorus/staged", "regorus-rvm/staged", "regopy/staged"]
-    }
+    runs = [
+        "regorus", "regorus/staged", "regorus-rvm/staged", "regopy/staged",
+        "opa-go", "opa-go/staged",
+    ]
+    assert by_run == dict.fromkeys(runs, REGO_TESTS)
     assert report.disagreements == []
     assert report.ok
+
+
+def test_policy_test_command_runs_opa_and_says_which_opa() -> None:
+    from gateway.policy.cli import app
+
+    require_engine("opa-go")
+    # Two engines only: the test above runs them all (rego-cpp alone takes a minute).
+    result = CliRunner().invoke(app, ["test", "--engine", "regorus", "--engine", "opa-go"])
+    assert result.exit_code == 0, result.output
+    assert "engine opa-go: OPA (Go) v1.20.2, the production OPA server's evaluator" in (
+        result.output
+    )
+    assert "engine regopy: rego-cpp (regopy)  (not run: not selected)\n" in result.output
+    assert f"opa-go: PASS: {len(REGO_TESTS)}/{len(REGO_TESTS)}\n" in result.output
+    assert "all engines agree (regorus, regorus/staged, opa-go, opa-go/staged)" in result.output
+
+
+def test_opa_redacts_an_open_ended_permission_checked_as_not_expires_at_before_now(
+    tmp_path: Path,
+) -> None:
+    # The construct authz.rego used until OPA ran here: regorus counts the permission, OPA
+    # does not. The runs must disagree, and the check must say so.
+    require_engine("opa-go")
+    text = (
+        "package extra_test\n\nimport rego.v1\n\n"
+        "open_ended if { some c in input.consents; not c.expiresAt <= input.now }\n\n"
+        "test_open_ended_permission_counts if {\n"
+        '\td := data.extra_test.open_ended with input as {"consents": [{"grantedAt": 1}], '
+        '"now": 5}\n'
+        "\td == true\n"
+        "}\n"
+    )
+    report = run_rego_tests(["regorus", "opa-go"], root=_extra(tmp_path, text))
+    verdicts = {r.run: r.passed for r in report.results}
+    assert verdicts == {
+        "regorus": True, "regorus/staged": True, "opa-go": False, "opa-go/staged": False
+    }
+    assert report.disagreements
+    assert not report.ok
 
 
 class _Tampering:
@@ -119,7 +159,7 @@ def test_policy_test_command_reports_each_test_per_run() -> None:
     rule = "data.ketenpoort.authz_test.test_antecedents_disclosed_with_om_consent"
     for run in ["regorus", "regorus/staged", "regorus-rvm/staged"]:
         assert f"{run}: {rule}: PASS" in result.output
-    assert "all runs agree" in result.output
+    assert "all engines agree" in result.output
 
 
 _CHAINED = """package extra_test
