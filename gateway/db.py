@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import select
+import select as selectors
 import time
 from collections import namedtuple
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, exc
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    MetaData,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger("ketenpoort.db")
@@ -110,7 +126,7 @@ def _check_alive(dbapi_connection: Any, record: Any, _: Any) -> None:
     send nothing (a firewall's); a failing statement that is a disconnect invalidates its
     connection anyway (SQLAlchemy), and ``pool_recycle`` retires old connections."""
     try:
-        readable, _w, _x = select.select([dbapi_connection.fileno()], [], [], 0)
+        readable, _w, _x = selectors.select([dbapi_connection.fileno()], [], [], 0)
     except (OSError, ValueError):
         readable = [True]  # closed or broken descriptor
     if readable:
@@ -158,6 +174,22 @@ def invalidate_if_disconnected(connection: Connection, error: BaseException) -> 
     raw = connection.connection.driver_connection
     if connection.dialect.is_disconnect(error, raw, None):
         connection.invalidate(error)
+
+
+def among(bind: Session | Connection, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for any number of values, as one bound parameter.
+
+    An ``IN`` list binds one parameter per value, and both databases cap the number of
+    parameters in a statement (PostgreSQL's protocol at 65,535, SQLite at 32,766): a
+    statement over more ids fails, and keeps failing every time it is retried. PostgreSQL
+    gets ``= ANY(:array)``; SQLite ``IN (SELECT value FROM json_each(:json))``. One array
+    parameter is also cheaper to convert than thousands of scalars."""
+    listed = list(values)
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, listed, type_=postgresql.ARRAY(String)))  # type: ignore[no-any-return]
+    each = func.json_each(bindparam(None, json.dumps(listed), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -15,7 +15,7 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.core.paths import CaseId
-from gateway.retention import service
+from gateway.retention import runs, service
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
 from gateway.retention.schemas import (
@@ -29,6 +29,8 @@ from gateway.retention.schemas import (
     RetentionStateOut,
     RuleOut,
     RulesOut,
+    SweepRunOut,
+    SweepRunsOut,
 )
 from gateway.retention.wiring import RetentionService, retention_service
 
@@ -278,5 +280,31 @@ def get_retention_due(
                 values=i.values,
             )
             for i in mine[:1000]
+        ],
+    )
+
+
+@router.get(
+    "/retention/sweeps",
+    response_model=SweepRunsOut,
+    summary="The latest retention sweeps: finished, failed, or interrupted (privacy officer)",
+)
+def get_retention_sweeps(principal: PrivacyOfficer, session: DbSession) -> SweepRunsOut:
+    del principal  # sweeps run over every covenant; a run carries no case data
+    latest = runs.recent_runs(session)
+    failed = runs.failures_in_a_row(latest)
+    return SweepRunsOut(
+        failing=failed >= runs.FAILING_AFTER,
+        failures_in_a_row=failed,
+        runs=[
+            SweepRunOut(
+                run_id=r.run_id,
+                started_at=r.started_at,
+                finished_at=r.finished_at,
+                as_of=r.as_of,
+                status=r.status,
+                erased=r.erased,
+            )
+            for r in latest
         ],
     )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import insert, inspect, literal, select, update
 from sqlalchemy.orm import Session
 
-from gateway.db import utcnow
+from gateway.db import among, utcnow
 from gateway.retention.models import RetentionCase, RetentionFact
 from gateway.retention.rules import RetentionRules
 from gateway.retention.service import local_date, lock_cases
@@ -199,7 +199,7 @@ def _mark_changed_stale(
     keys |= {
         key
         for key in session.scalars(
-            select(RetentionCase.resident_key).where(RetentionCase.case_id.in_(ids))
+            select(RetentionCase.resident_key).where(among(session, RetentionCase.case_id, ids))
         )
         if key
     }
@@ -212,7 +212,7 @@ def _mark_changed_stale(
         )
     session.execute(
         update(RetentionCase)
-        .where(RetentionCase.case_id.in_(locked))
+        .where(among(session, RetentionCase.case_id, locked))
         .values(stale=True)
         .execution_options(synchronize_session=False)
     )

@@ -129,7 +129,8 @@ class RetentionRun(Base):
     dry_run: Mapped[bool] = mapped_column(Boolean)
     as_of: Mapped[date] = mapped_column(Date)
     redacted: Mapped[int] = mapped_column(Integer, default=0)
-    # running | finished | failed (a crashed run stays 'running'; the next run finishes it)
+    # running | finished | failed | interrupted (gateway/retention/runs.py: a run whose
+    # process died stays 'running' until the next run closes it with its true count)
     status: Mapped[str] = mapped_column(String(20))
     started_by: Mapped[str] = mapped_column(String(300))
 

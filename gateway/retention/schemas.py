@@ -94,3 +94,22 @@ class DryRunOut(ApiModel):
     due: int
     on_hold: int
     items: list[DueItemOut] = Field(description="At most 1000; the CLI lists all.")
+
+
+class SweepRunOut(ApiModel):
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None
+    as_of: date
+    status: Literal["running", "finished", "failed", "interrupted"] = Field(
+        description="'interrupted': its process died; the next run closed it."
+    )
+    erased: int = Field(description="Cases this run erased (counted from the cases).")
+
+
+class SweepRunsOut(ApiModel):
+    failing: bool = Field(
+        description="The last runs failed in a row (readiness reports retention as failing)."
+    )
+    failures_in_a_row: int
+    runs: list[SweepRunOut] = Field(description="The latest real runs, newest first (20).")

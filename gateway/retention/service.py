@@ -23,7 +23,7 @@ from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
-from gateway.db import utcnow
+from gateway.db import among, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
 from gateway.retention.rules import CaseFacts, RetentionRules, Verdict, evaluate
@@ -151,10 +151,13 @@ def lock_cases(
     ``UPDATE ... WHERE ... IN`` locks in scan order. The sweep's erasure skips rows locked
     here and leaves them to its next run (sweeper._PG_MARK_ERASED). The rows are read
     again: a case erased while this waited shows as erased."""
-    condition: ColumnElement[bool] = RetentionCase.case_id.in_(case_ids)
+    # One array parameter each (gateway.db.among): an IN list binds one parameter per id,
+    # and a sync over some 32,000 cases exceeded the databases' limits.
+    condition: ColumnElement[bool] = among(session, RetentionCase.case_id, case_ids)
     if resident_keys:
         condition = condition | (
-            RetentionCase.resident_key.in_(resident_keys) & RetentionCase.erased_at.is_(None)
+            among(session, RetentionCase.resident_key, resident_keys)
+            & RetentionCase.erased_at.is_(None)
         )
     rows = session.scalars(
         select(RetentionCase)
@@ -179,7 +182,7 @@ def _set_stale(session: Session, locked: list[str]) -> None:
     if locked:
         session.execute(
             update(RetentionCase)
-            .where(RetentionCase.case_id.in_(locked))
+            .where(among(session, RetentionCase.case_id, locked))
             .values(stale=True)
             .execution_options(synchronize_session=False)
         )
@@ -193,7 +196,8 @@ def _facts_for(
 ) -> dict[str, CaseFacts]:
     ids = [row.case_id for row in rows]
     by_case: dict[str, list[RetentionFact]] = defaultdict(list)
-    for fact in session.scalars(select(RetentionFact).where(RetentionFact.case_id.in_(ids))):
+    stored = select(RetentionFact).where(among(session, RetentionFact.case_id, ids))
+    for fact in session.scalars(stored):
         by_case[fact.case_id].append(fact)
     reports = _resident_reports(session, rows)
     result: dict[str, CaseFacts] = {}
@@ -241,7 +245,7 @@ def _resident_reports(session: Session, rows: Sequence[RetentionCase]) -> dict[s
         select(RetentionCase.covenant_id, RetentionCase.resident_key, RetentionFact.occurred_on)
         .join(RetentionFact, RetentionFact.case_id == RetentionCase.case_id)
         .where(
-            RetentionCase.resident_key.in_({key for _, key in keys}),
+            among(session, RetentionCase.resident_key, {key for _, key in keys}),
             RetentionFact.kind == "report-received",
         )
     )
@@ -259,7 +263,9 @@ def refresh_cases(
     rows = list(
         session.scalars(
             select(RetentionCase)
-            .where(RetentionCase.case_id.in_(case_ids), RetentionCase.erased_at.is_(None))
+            .where(
+                among(session, RetentionCase.case_id, case_ids), RetentionCase.erased_at.is_(None)
+            )
             .order_by(RetentionCase.case_id)
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
@@ -471,7 +477,9 @@ def _references(session: Session, case_ids: set[str]) -> dict[str, str]:
         return {}
     from gateway.cases.models import CaseFile
 
-    rows = session.execute(select(CaseFile.id, CaseFile.reference).where(CaseFile.id.in_(case_ids)))
+    rows = session.execute(
+        select(CaseFile.id, CaseFile.reference).where(among(session, CaseFile.id, case_ids))
+    )
     return {str(case_id): str(reference) for case_id, reference in rows}
 
 

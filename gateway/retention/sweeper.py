@@ -24,9 +24,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    String,
-    any_,
-    bindparam,
     column,
     func,
     insert,
@@ -36,7 +33,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -44,12 +41,12 @@ from audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, Proces
 from audit.entry import MAX_SUBJECTS
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
-from gateway.db import transaction, utcnow
+from gateway.db import among, transaction, utcnow
+from gateway.retention import runs
 from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
 from gateway.retention.models import (
     RetentionCase,
-    RetentionRun,
     RetentionTombstone,
 )
 from gateway.retention.rules import RetentionRules
@@ -188,19 +185,44 @@ def _real_run(
     fault: FaultHook | None,
     seam: Seam | None,
 ) -> None:
+    # The run is recorded in a transaction of its own before any work: a run that fails
+    # (say, in the sync) or dies is still on record, and readiness can say so.
     with transaction(factory) as session:
-        session.add(
-            RetentionRun(
-                id=report.run_id,
-                started_at=utcnow(),
-                dry_run=False,
-                as_of=report.as_of,
-                redacted=0,
-                status="running",
-                started_by=options.started_by,
-            )
+        closed = runs.open_run(
+            session, run_id=report.run_id, as_of=report.as_of, started_by=options.started_by
         )
-        if options.sync_cases:
+    for run_id in closed:
+        log.warning("retention sweep %s had died; closed with the cases it erased", run_id)
+    try:
+        _sync_refresh_and_erase(
+            factory, rules, audit, keys, options, report, lock, progress, fault, seam
+        )
+    except BaseException:
+        try:
+            with transaction(factory) as session:
+                runs.close_run(session, run_id=report.run_id, status=runs.FAILED)
+        except Exception:  # noqa: BLE001 - the database may be what failed; the next run closes it
+            log.warning("retention sweep %s failed and could not be marked so", report.run_id)
+        raise
+    with transaction(factory) as session:
+        runs.close_run(session, run_id=report.run_id, status=runs.FINISHED)
+    log.info("retention sweep %s erased %s cases", report.run_id, report.redacted)
+
+
+def _sync_refresh_and_erase(
+    factory: sessionmaker[Session],
+    rules: RetentionRules,
+    audit: AuditLog,
+    keys: DataKeyStore | None,
+    options: SweepOptions,
+    report: SweepReport,
+    lock: SweepLock,
+    progress: Progress | None,
+    fault: FaultHook | None,
+    seam: Seam | None,
+) -> None:
+    if options.sync_cases:
+        with transaction(factory) as session:
             sync_from_cases(session=session, rules=rules)
     while True:
         with transaction(factory) as session:
@@ -220,13 +242,6 @@ def _real_run(
         ),
         workers,
     )
-    with transaction(factory) as session:
-        session.execute(
-            update(RetentionRun)
-            .where(RetentionRun.id == report.run_id)
-            .values(finished_at=utcnow(), redacted=report.redacted, status="finished")
-        )
-    log.info("retention sweep %s erased %s cases", report.run_id, report.redacted)
 
 
 @dataclass
@@ -365,16 +380,9 @@ def _next_batch(
 
 
 def _among(session: Session, column: Any, ids: list[str]) -> ColumnElement[bool]:
-    """``column IN ids``; on PostgreSQL ``= ANY(:ids)``: one array parameter instead of
-    thousands, so the statement is compiled and converted once (measured: the IN list's
+    """``column IN ids`` as one parameter (gateway.db.among; measured: an IN list's
     per-parameter cost dominated the sweep)."""
-    if session.get_bind().dialect.name == "postgresql":
-        condition: ColumnElement[bool] = column == any_(
-            bindparam("ids", ids, type_=postgresql.ARRAY(String))
-        )
-        return condition
-    within: ColumnElement[bool] = column.in_(ids)
-    return within
+    return among(session, column, ids)
 
 
 def _value_counts(

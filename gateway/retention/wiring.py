@@ -12,6 +12,7 @@ from gateway.core.errors import GatewayError, ServiceUnavailable
 from gateway.core.jobs import PeriodicJob
 from gateway.crypto import DataKeyStore
 from gateway.retention.rules import RetentionRules, load_rules
+from gateway.retention.runs import failing_sweeps
 from gateway.retention.sweeper import (
     FaultHook,
     Progress,
@@ -99,9 +100,15 @@ def install(context: GatewayContext) -> None:
     service = RetentionService(rules=rules, batch_size=settings.retention_batch_size)
     context.services[SERVICE_NAME] = service
     missing = sorted(set(context.covenants) - set(rules.policies))
-    context.readiness_checks["retention"] = lambda: (
-        f"no retention rules for {', '.join(missing)}" if missing else None
-    )
+
+    def ready() -> str | None:
+        if missing:
+            return f"no retention rules for {', '.join(missing)}"
+        # A sweep that keeps failing erases nothing that is due: not ready, and say why.
+        with context.session_factory() as session:
+            return failing_sweeps(session)
+
+    context.readiness_checks["retention"] = ready
     if settings.retention_sweep_interval_seconds > 0:
         service.job = PeriodicJob(
             context,

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
 from gateway.retention.errors import SweepAlreadyRunning
-from gateway.retention.models import RetentionCase
+from gateway.retention.models import RetentionCase, RetentionRun
 from gateway.retention.sweeper import SweepReport
 from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies, redaction_entries
@@ -81,6 +81,12 @@ def test_sweeper_killed_halfway_then_rerun_erases_everything_exactly_once(
 
     report = _rerun_once_the_lock_is_free(context)
     assert report.redacted == 10 - erased
+    with context.session_factory() as session:
+        killed = session.scalars(
+            select(RetentionRun).where(RetentionRun.id != report.run_id)
+        ).one()
+    # The killed run is closed by the rerun with what it had erased, not left 'running', 0.
+    assert (killed.status, killed.redacted) == ("interrupted", erased)
     with context.session_factory() as session:
         for case in cases:
             assert redaction_entries(session, case.case_id) == 1
