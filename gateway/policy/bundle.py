@@ -9,12 +9,14 @@ their bytes. ES256 is used because OPA verifies RS*, PS*, ES* and HS*, not EdDSA
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
 import tarfile
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,9 +155,23 @@ def pack(bundle: Bundle) -> bytes:
 
 
 def _write_atomically(target: Path, content: bytes) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(content)
-    tmp.replace(target)
+    """Write a temporary file of a name no other writer uses, then rename it over ``target``:
+    readers see the old file or the new one, never part of one. A fixed temporary name was
+    shared by every process writing to a shared data directory (replicas starting together,
+    ``ketenpoort policy build``): one truncated another's file, or renamed it away before
+    the other's rename, which then failed."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(name, 0o644)  # mkstemp makes 0600; an OPA sidecar may run as another user
+        os.replace(name, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
 
 
 def write_bundle(bundle: Bundle, out_dir: Path) -> Path:

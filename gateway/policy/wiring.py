@@ -92,28 +92,67 @@ def make_engine(context: GatewayContext) -> PolicyEngine:
     return OpaServerEngine(url) if url else ThreadLocalRegorus()
 
 
+#: Attempts at start before the gateway starts not-ready; a transient failure (a shared data
+#: directory being written by another process, say) then heals at the next readiness probe.
+LOAD_ATTEMPTS_AT_START = 3
+#: At most one load attempt per this many seconds after start (from the readiness check).
+RETRY_SECONDS = 5.0
+
+
+class _BundleLoader:
+    """Builds, writes, verifies and loads the bundle; remembers why it last failed, and tries
+    again (rate-limited) when asked while nothing is loaded: a replica that came up without
+    a loadable bundle does not stay down until restarted by hand."""
+
+    def __init__(self, context: GatewayContext, engine: PolicyEngine) -> None:
+        self.context = context
+        self.engine = engine
+        self.problem: str | None = None
+        self._last_attempt = 0.0
+        self._lock = threading.Lock()
+
+    def attempt(self) -> bool:
+        self._last_attempt = time.monotonic()
+        try:
+            key = _signing_key(self.context)
+            bundle = build_bundle(self.context.covenants, key)
+            write_bundle(bundle, self.context.settings.data_dir / "bundles")
+            # Load what a reader of the packed bundle gets, so the signature path is exercised.
+            self.engine.load(read_bundle(pack(bundle), key.public_key()))
+        except (GatewayError, OSError) as exc:
+            self.problem = (
+                f"policy bundle not loaded: {getattr(exc, 'detail', type(exc).__name__)}"
+            )
+            log.error("%s", self.problem)
+            return False
+        self.problem = None
+        log.info("policy bundle %s loaded into %s", bundle.revision, self.engine.name)
+        return True
+
+    def at_start(self) -> None:
+        for attempt in range(LOAD_ATTEMPTS_AT_START):
+            if self.attempt():
+                return
+            if attempt + 1 < LOAD_ATTEMPTS_AT_START:
+                time.sleep(0.2 * (attempt + 1))
+
+    def ready(self) -> str | None:
+        if self.problem is not None and time.monotonic() - self._last_attempt >= RETRY_SECONDS:
+            with self._lock:
+                if self.problem is not None:
+                    self.attempt()
+        if self.problem is not None:
+            return self.problem
+        return None if self.engine.revision is not None else "no policy loaded"
+
+
 def install(context: GatewayContext) -> None:
     """Register the engine (always) and the ``policy`` readiness check."""
     engine = make_engine(context)
     context.services[SERVICE_NAME] = engine
-    problem: str | None = None
-    try:
-        key = _signing_key(context)
-        bundle = build_bundle(context.covenants, key)
-        write_bundle(bundle, context.settings.data_dir / "bundles")
-        # Load what a reader of the packed bundle gets, so the signature path is exercised.
-        engine.load(read_bundle(pack(bundle), key.public_key()))
-        log.info("policy bundle %s loaded into %s", bundle.revision, engine.name)
-    except (GatewayError, OSError) as exc:
-        problem = f"policy bundle not loaded: {getattr(exc, 'detail', type(exc).__name__)}"
-        log.error("%s", problem)
-
-    def policy_ready() -> str | None:
-        if problem is not None:
-            return problem
-        return None if engine.revision is not None else "no policy loaded"
-
-    context.readiness_checks[SERVICE_NAME] = policy_ready
+    loader = _BundleLoader(context, engine)
+    loader.at_start()
+    context.readiness_checks[SERVICE_NAME] = loader.ready
 
 
 def policy_engine(context: GatewayContext) -> PolicyEngine | None:
