@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from audit import reports
+from audit import ldv, reports
 from audit.checkpoints import checkpoint_view, latest_checkpoint
 from audit.errors import CheckpointNotFound, EntryNotFound
 from audit.models import AuditRecord
@@ -133,7 +133,8 @@ class _ExportResponse(StreamingResponse):
     response_class=_ExportResponse,
     responses={
         200: {
-            "description": "The matching entries as JSON Lines (default) or CSV.",
+            "description": "The matching entries as JSON Lines (default) or CSV, or as "
+            "Logboek Dataverwerkingen records (format=ldv, JSON Lines; see docs/audit.md).",
             "content": {
                 "application/x-ndjson": {"schema": {"type": "string"}},
                 "text/csv": {"schema": {"type": "string"}},
@@ -147,10 +148,11 @@ def export_entries(
     context: Context,
     officer: PrivacyOfficer,
     export_format: Annotated[
-        Literal["jsonl", "csv"], Query(alias="format", description="jsonl or csv")
+        Literal["jsonl", "csv", "ldv"],
+        Query(alias="format", description="jsonl, csv or ldv (Logboek Dataverwerkingen)"),
     ] = "jsonl",
 ) -> StreamingResponse:
-    """All matching entries as JSON Lines or CSV."""
+    """All matching entries as JSON Lines or CSV, or as Logboek Dataverwerkingen records."""
     entries = list(
         reports.iter_entries(
             session,
@@ -164,6 +166,15 @@ def export_entries(
             reports.as_csv(entries),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="audit-entries.csv"'},
+        )
+    if export_format == "ldv":
+        records = ldv.as_records(
+            entries, base_url=context.settings.public_url, resource=ldv.gateway_resource()
+        )
+        return StreamingResponse(
+            reports.as_jsonl(records),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="ldv-records.jsonl"'},
         )
     return StreamingResponse(
         reports.as_jsonl(entries),

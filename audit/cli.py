@@ -116,9 +116,25 @@ def verify(
 @app.command("export")
 def export_log(
     file: Annotated[Path, typer.Argument(help="Where to write the export (JSON Lines).")],
+    export_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="verification (default): entries, checkpoints and the public key, for "
+            "`audit verify --export`; ldv: one covenant's entries as Logboek "
+            "Dataverwerkingen records (docs/audit.md).",
+        ),
+    ] = "verification",
+    covenant: CovenantOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Write entries, checkpoints and the public key to FILE for offline verification."""
+    """Write entries, checkpoints and the public key to FILE for offline verification, or
+    (--format ldv) the entries as Logboek Dataverwerkingen records."""
+    if export_format == "ldv":
+        _export_ldv(file, covenant, data_dir)
+        return
+    if export_format != "verification":
+        raise _fail(f"--format is verification or ldv, not {export_format!r}")
     from audit.export import db_head_size, write_export
     from audit.keys import load_public_key, public_key_id
     from audit.wiring import key_dir
@@ -130,6 +146,27 @@ def export_log(
         with file.open("w", encoding="utf-8") as out, progress_bar("Exporting", size) as bar:
             written = write_export(factory, out, [key], progress=bar.advance)
     typer.echo(f"Wrote {written} entries to {file}; signing key {public_key_id(key)}")
+
+
+def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None:
+    from audit import ldv
+    from audit.schemas import EntrySearch
+
+    with _reporting(), _officer(data_dir, covenant) as officer:
+        entries = reports.iter_entries(
+            officer.session,
+            covenant_id=officer.covenant.id,
+            search=EntrySearch(),
+            subject_pseudonym=None,
+        )
+        records = _Counter(
+            ldv.as_records(
+                entries, base_url=officer.settings.public_url, resource=ldv.gateway_resource()
+            )
+        )
+        with _output(file) as out:
+            out.writelines(reports.as_jsonl(records))
+    typer.echo(f"Wrote {records.count} Logboek Dataverwerkingen records to {file}", err=True)
 
 
 @app.command("checkpoint")

@@ -62,39 +62,60 @@ def _check_ident(value: str) -> str:
     return value
 
 
+def _non_zero_hex(value: str | None) -> str | None:
+    if value is not None and (not _HEX.match(value) or not value.strip("0")):
+        raise ValueError("must be non-zero lowercase hex")
+    return value
+
+
+class ForeignOperation(_Part):
+    """The calling partner's own operation (Logboek Dataverwerkingen ``foreign_operation``):
+    its trace and span as its ``traceparent`` header named them, and which partner it is."""
+
+    trace_id: str = Field(min_length=32, max_length=32)
+    span_id: str = Field(min_length=16, max_length=16)
+    partner_id: str
+
+    _hex = field_validator("trace_id", "span_id")(_non_zero_hex)
+    _partner = field_validator("partner_id")(lambda v: _check_ident(v))
+
+
 class TraceContext(_Part):
-    """W3C trace context of the processing: its own span and the caller's span, if any."""
+    """W3C trace context of the processing: its own trace and span, a parent span within that
+    trace, and the caller's operation in its own trace (``foreign_operation``), if any."""
 
     trace_id: str = Field(min_length=32, max_length=32)
     span_id: str = Field(min_length=16, max_length=16)
     parent_span_id: str | None = Field(default=None, min_length=16, max_length=16)
+    foreign_operation: ForeignOperation | None = None
 
-    @field_validator("trace_id", "span_id", "parent_span_id")
-    @classmethod
-    def _lower_hex(cls, value: str | None) -> str | None:
-        if value is not None and (not _HEX.match(value) or not value.strip("0")):
-            raise ValueError("must be non-zero lowercase hex")
-        return value
+    _hex = field_validator("trace_id", "span_id", "parent_span_id")(_non_zero_hex)
 
     @classmethod
     def new(cls) -> TraceContext:
         return cls(trace_id=secrets.token_hex(16), span_id=secrets.token_hex(8))
 
     @classmethod
-    def from_traceparent(cls, header: str | None) -> TraceContext:
-        """A new span in the caller's trace (``traceparent: 00-<trace>-<parent>-<flags>``);
-        a missing or malformed header starts a new trace, as the W3C spec asks."""
+    def from_traceparent(cls, header: str | None, *, partner_id: str) -> TraceContext:
+        """A new trace of the gateway's own, with the caller's ``traceparent``
+        (``00-<trace>-<span>-<flags>``) kept as the foreign operation of ``partner_id``.
+
+        Logboek Dataverwerkingen (component Applicatie): every processing starts its own
+        trace, and trace context received from another organisation is recorded as
+        ``foreign_operation``, not as a parent in our trace. A missing or malformed header
+        leaves no foreign operation."""
+        own = cls.new()
         if header:
             parts = header.strip().lower().split("-")
             if len(parts) >= 4 and len(parts[0]) == 2 and parts[0] != "ff":
-                trace_id, parent = parts[1], parts[2]
                 try:
-                    return cls(
-                        trace_id=trace_id, span_id=secrets.token_hex(8), parent_span_id=parent
+                    foreign = ForeignOperation(
+                        trace_id=parts[1], span_id=parts[2], partner_id=partner_id
                     )
                 except ValueError:
-                    pass
-        return cls.new()
+                    return own
+                return own.model_copy(update={"foreign_operation": foreign})
+        return own
 
     def traceparent(self) -> str:
         return f"00-{self.trace_id}-{self.span_id}-01"

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from audit.ldv import activity_id
 from audit.models import AuditRecord, AuditSubject
 from audit.schemas import (
     AccessReport,
@@ -225,6 +226,7 @@ def processing_register(covenant: Covenant) -> ProcessingRegister:
     special = {c.id: c.special for c in covenant.categories if c.special}
     activities = [
         ProcessingActivityView(
+            id=activity_id(covenant.id, clause.id, purpose_id),
             purpose=purpose_id,
             purpose_name=(p.name if (p := covenant.purpose(purpose_id)) else purpose_id),
             clause_id=clause.id,

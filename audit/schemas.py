@@ -101,6 +101,10 @@ class AccessReport(ApiModel):
 
 
 class ProcessingActivityView(ApiModel):
+    id: str = Field(
+        description="'<covenant>/<clause>/<purpose>': the fragment of the URI in "
+        "dpl.core.processing_activity_id of Logboek Dataverwerkingen records."
+    )
     purpose: str
     purpose_name: str
     clause_id: str

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         default=None,
         description="When set, decisions are made by this OPA server instead of in-process.",
     )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The URL partners reach the gateway at; links in exports (the processing "
+        "register URIs of Logboek Dataverwerkingen records) start with it.",
+    )
     auto_migrate: bool = Field(default=True, description="Run database migrations at start.")
     # Connections per process: each uvicorn worker has its own pool, so with W workers the
     # server may hold W * (pool size + max overflow) connections; keep that under the

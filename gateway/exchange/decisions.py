@@ -165,7 +165,7 @@ def record(
     entry = AuditEntry(
         activity=facts.activity,
         outcome=facts.outcome,
-        trace=TraceContext.from_traceparent(traceparent),
+        trace=TraceContext.from_traceparent(traceparent, partner_id=facts.caller.partner_id),
         started_at=facts.started_at,
         ended_at=utcnow(),
         processing=ProcessingActivity(

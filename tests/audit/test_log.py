@@ -226,14 +226,19 @@ def test_checkpoints_are_consistent_with_each_other(
     )
 
 
-def test_trace_context_continues_the_callers_trace() -> None:
+def test_trace_context_keeps_the_callers_operation_as_foreign_in_a_trace_of_its_own() -> None:
+    """Logboek Dataverwerkingen: a new trace per processing; the partner's trace context is
+    its foreign operation, not our parent."""
     parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    trace = TraceContext.from_traceparent(parent)
-    assert trace.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
-    assert trace.parent_span_id == "00f067aa0ba902b7"
-    assert trace.span_id != trace.parent_span_id
-    assert TraceContext.from_traceparent("garbage").parent_span_id is None
-    assert TraceContext.from_traceparent(None).trace_id != trace.trace_id
+    trace = TraceContext.from_traceparent(parent, partner_id="politie")
+    assert trace.trace_id != "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert trace.parent_span_id is None
+    assert trace.foreign_operation is not None
+    assert trace.foreign_operation.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert trace.foreign_operation.span_id == "00f067aa0ba902b7"
+    assert trace.foreign_operation.partner_id == "politie"
+    for header in ("garbage", None, "00-" + "0" * 32 + "-00f067aa0ba902b7-01"):
+        assert TraceContext.from_traceparent(header, partner_id="politie").foreign_operation is None
 
 
 def test_a_single_append_stores_the_body_and_leaf_hash_a_batch_would(
