@@ -161,3 +161,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"PostgreSQL ({url}): {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['error']} errors, {counts['skipped']} skipped"
     )
+    # Summaries a test recorded for the reader (record_property("summary", ...)), e.g. the
+    # proportions of the policy differential test; they travel back from xdist workers.
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", []):
+                if name == "summary" and getattr(report, "when", "") == "call":
+                    terminalreporter.write_line(str(value))

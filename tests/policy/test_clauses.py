@@ -1,7 +1,7 @@
 """Every clause of both covenants: allowed when all its terms hold, and denied, with the
 matching reason, for each way it can fail. Generated from the covenant data, so a clause
 added to a YAML file is tested without writing a test; run through decide() on every
-engine (regorus RVM, regorus interpreter, regopy).
+engine (regorus RVM, regorus interpreter, regopy, OPA's Go evaluator).
 """
 
 from __future__ import annotations
