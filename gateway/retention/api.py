@@ -15,10 +15,11 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.core.paths import CaseId
-from gateway.retention import runs, service
+from gateway.retention import runs, service, zgw
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
 from gateway.retention.schemas import (
+    BrondatumArchiefprocedureOut,
     DryRunOut,
     DueItemOut,
     FactIn,
@@ -93,6 +94,22 @@ def _state_out(state: service.RetentionState) -> RetentionStateOut:
         reason=state.reason,
         legal_hold=_hold_out(state.hold),
         erased_at=state.erased_at,
+        archiefnominatie=zgw.ARCHIEFNOMINATIE,
+        archiefactiedatum=state.due_on,
+        archiefstatus=zgw.archiefstatus(state.status),
+        brondatum_archiefprocedure=_brondatum(state),
+    )
+
+
+def _brondatum(state: service.RetentionState) -> BrondatumArchiefprocedureOut | None:
+    if state.term is None or state.period is None:
+        return None
+    afleidingswijze, datumkenmerk = zgw.afleidingswijze(state.term)
+    return BrondatumArchiefprocedureOut(
+        afleidingswijze=afleidingswijze,
+        datumkenmerk=datumkenmerk,
+        einddatum_bekend=state.source_date is not None,
+        procestermijn=zgw.procestermijn(state.period),
     )
 
 

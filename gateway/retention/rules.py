@@ -176,6 +176,8 @@ class Verdict:
     source_date: date | None
     due_on: date | None
     reason: str
+    #: The term whose source date decided (None while no term's date is known).
+    term: Term | None = None
 
 
 def select_rule(policy: RetentionPolicy, facts: CaseFacts) -> RetentionRule | None:
@@ -218,7 +220,7 @@ def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdi
     rule = select_rule(policy, facts)
     if rule is None:
         return Verdict(None, None, None, "No retention rule covers this case; kept.")
-    candidates: list[tuple[date, date, str]] = []
+    candidates: list[tuple[date, date, str, Term]] = []
     waiting: list[str] = []
     for term in rule.terms:
         period = rules.default_period if term.period == "default" else term.period
@@ -231,15 +233,15 @@ def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdi
         why = f"{label} on {start.isoformat()} + {period.text()}"
         if "report-about-same-resident" in rule.restarted_by:
             start, due, why = _restart(start, due, period, facts.resident_reports, why)
-        candidates.append((due, start, why))
+        candidates.append((due, start, why, term))
     if not candidates:
         return Verdict(
             rule.id, None, None, f"{rule.id}: kept until {' / '.join(waiting)} is known."
         )
     pick = min if rule.combine == "earliest" else max
-    due, start, why = pick(candidates)
+    due, start, why, term = pick(candidates, key=lambda candidate: candidate[:3])
     note = f"; not yet known: {', '.join(waiting)}" if waiting else ""
-    return Verdict(rule.id, start, due, f"{rule.id}: {why} = due {due.isoformat()}{note}.")
+    return Verdict(rule.id, start, due, f"{rule.id}: {why} = due {due.isoformat()}{note}.", term)
 
 
 def _restart(

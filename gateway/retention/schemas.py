@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from gateway.core.schemas import ApiModel
+from gateway.retention.zgw import Afleidingswijze, Archiefnominatie, Archiefstatus
 
 
 class LegalHoldOut(ApiModel):
@@ -20,6 +21,17 @@ class LegalHoldOut(ApiModel):
     lift_reason: str | None = None
 
 
+class BrondatumArchiefprocedureOut(ApiModel):
+    """ZGW's brondatumArchiefprocedure: how the source date is found (docs/retention.md)."""
+
+    afleidingswijze: Afleidingswijze
+    datumkenmerk: str | None = Field(
+        description="The case property holding the date (ours: the retention fact's name)."
+    )
+    einddatum_bekend: bool = Field(description="Whether the source date is known yet.")
+    procestermijn: str = Field(description="The period after the source date, ISO 8601 (P1Y).")
+
+
 class RetentionStateOut(ApiModel):
     case_id: str
     covenant_id: str
@@ -30,6 +42,18 @@ class RetentionStateOut(ApiModel):
     reason: str = Field(description="Why: the rule, the source date and the period.")
     legal_hold: LegalHoldOut | None = None
     erased_at: datetime | None = None
+    # The same state in ZGW's archiving terms (VNG Zaken API), next to ours.
+    archiefnominatie: Archiefnominatie = Field(
+        description="ZGW: 'vernietigen' (destroy on the archiefactiedatum) for covenant data."
+    )
+    archiefactiedatum: date | None = Field(description="ZGW: the day of destruction (dueOn).")
+    archiefstatus: Archiefstatus | None = Field(
+        description="ZGW: 'nog_te_archiveren' until erased; ZGW has no value after destruction."
+    )
+    brondatum_archiefprocedure: BrondatumArchiefprocedureOut | None = Field(
+        description="ZGW: how the source date is derived; none before a rule's date is known "
+        "or after erasure."
+    )
 
 
 class RecordStateOut(ApiModel):

@@ -26,7 +26,7 @@ from gateway.crypto import case_scope
 from gateway.db import among, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
-from gateway.retention.rules import CaseFacts, RetentionRules, Verdict, evaluate
+from gateway.retention.rules import CaseFacts, Period, RetentionRules, Term, Verdict, evaluate
 
 #: Dates are the covenant's calendar dates: a timestamp becomes a date in Amsterdam.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -315,6 +315,20 @@ class RetentionState:
     reason: str
     hold: RetentionHold | None
     erased_at: datetime | None
+    #: The rule's term that decided the due date, and its period (None: not known or erased).
+    term: Term | None = None
+    period: Period | None = None
+
+
+def _deciding_term(session: Session, rules: RetentionRules, row: RetentionCase) -> Term | None:
+    """The term whose date decides the due date (for the ZGW terms; the stored row keeps only
+    the outcome). While no date is known, a rule's only term is the one that will decide."""
+    verdict = evaluate(rules, row.covenant_id, _facts_for(session, rules, [row])[row.case_id])
+    if verdict.term is not None or verdict.rule_id is None:
+        return verdict.term
+    policy = rules.policy(row.covenant_id)
+    rule = next((r for r in policy.rules if r.id == verdict.rule_id), None) if policy else None
+    return rule.terms[0] if rule is not None and len(rule.terms) == 1 else None
 
 
 def retention_state(
@@ -325,6 +339,7 @@ def retention_state(
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
     hold = active_hold(session, case_id)
     today = today or local_date(utcnow())
+    term: Term | None = None
     if row.erased_at is not None:
         status = "erased"
         reason = f"Erased under rule {row.erased_rule_id} on {local_date(row.erased_at)}."
@@ -332,6 +347,7 @@ def retention_state(
         due = row.due_on is not None and row.due_on <= today
         status = "on-hold" if hold is not None else ("due" if due else "retained")
         reason = row.reason
+        term = _deciding_term(session, rules, row)
     return RetentionState(
         case_id=row.case_id,
         covenant_id=row.covenant_id,
@@ -342,6 +358,14 @@ def retention_state(
         reason=reason,
         hold=hold,
         erased_at=row.erased_at,
+        term=term,
+        period=(
+            None
+            if term is None
+            else rules.default_period
+            if term.period == "default"
+            else term.period
+        ),
     )
 
 

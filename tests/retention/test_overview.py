@@ -99,4 +99,8 @@ def test_privacy_page_shows_due_dates_and_holds(
     assert "niet beschikbaar" not in page.text
     assert "R-3.4-licht-bemiddeld" in page.text
     assert "10-03-2025" in page.text
+    assert "Archiefnominatie (ZGW) van alle convenantgegevens: <strong>vernietigen</strong>" in (
+        page.text
+    )
+    assert "Vernietigen op (archiefactiedatum)" in page.text
     assert "door gemeente-rijswijk/privacy-officer: rechtszaak loopt" in page.text
