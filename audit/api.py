@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
@@ -30,8 +30,7 @@ from audit.schemas import (
     SubjectIdentifier,
 )
 from audit.service import audit_log, consistency_between, receipt_for
-from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_roles
-from gateway.auth.principal import Principal
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
 
 # Database integers are 64-bit; larger numbers are bad input, not a server error.
@@ -40,7 +39,6 @@ LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
-PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
 
 
 def _subject_pseudonym(
@@ -70,7 +68,7 @@ def get_receipt(index: LogIndex, session: DbSession, principal: CurrentPrincipal
     allowed = record is not None and (
         principal.partner_id in (record.requester_partner, record.recipient_partner)
         or f" {principal.partner_id} " in record.data_owners
-        or (principal.role == "privacy-officer" and principal.covenant_id == record.covenant_id)
+        or (principal.grant.audits and principal.covenant_id == record.covenant_id)
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")

@@ -38,23 +38,24 @@ from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.schemas import IntakeRequest, TransitionRequest  # noqa: E402
 from gateway.cases.workflow import apply_transition  # noqa: E402
 from gateway.config import Settings  # noqa: E402
-from gateway.context import GatewayContext, build_context  # noqa: E402
+from gateway.context import GatewayContext, build_context, partner_directory  # noqa: E402
 from gateway.db import transaction  # noqa: E402
+from gateway.policy.covenant import load_covenants  # noqa: E402
 
 COVENANT = "rijswijk-woonoverlast"
 RESULTS = Path(__file__).parent / "results" / "cases.json"
 
 
 def _principal(partner: str, kind: str, role: str) -> Principal:
-    return Principal(
+    built = partner_directory(load_covenants()).principal(
         partner_id=partner,
-        partner_kind=kind,
-        covenant_id=COVENANT,
         role=role,
         user="bench",
         token_id="bench",
         expires_at=datetime.now(UTC) + timedelta(hours=1),
     )
+    assert (built.partner_kind, built.covenant_id) == (kind, COVENANT)
+    return built
 
 
 CORPORATION = _principal("rijswijk-wonen", "housing-corporation", "woonconsulent")

@@ -43,13 +43,7 @@ class GatewayContext:
 
 
 def partner_directory(covenants: dict[str, Covenant]) -> PartnerDirectory:
-    return PartnerDirectory(
-        {
-            partner.id: (partner.kind, covenant.id, frozenset(partner.roles))
-            for covenant in covenants.values()
-            for partner in covenant.partners
-        }
-    )
+    return PartnerDirectory.from_covenants(covenants.values())
 
 
 def build_context(settings: Settings) -> GatewayContext:

@@ -122,15 +122,15 @@ async def run_authenticated(
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
 
 
-def require_roles(*roles: str) -> Callable[[Principal], Principal]:
-    allowed = frozenset(roles)
+def require_audit_role(principal: CurrentPrincipal) -> Principal:
+    """A privacy officer: a role of kind ``audit`` in the covenant file."""
+    if not principal.grant.audits:
+        raise Forbidden(
+            f"This needs a privacy officer's role (kind 'audit' in the covenant); "
+            f"the token has {principal.role!r}."
+        )
+    return principal
 
-    def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(
-                f"This needs one of the roles {', '.join(sorted(allowed))}; "
-                f"the token has {principal.role!r}."
-            )
-        return principal
 
-    return check
+#: A privacy officer's principal (see :func:`require_audit_role`).
+PrivacyOfficer = Annotated[Principal, Depends(require_audit_role)]

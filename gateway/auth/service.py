@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, text
 from sqlalchemy.exc import IntegrityError
@@ -14,18 +15,56 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.auth.jws import MalformedJWS, UnsuitableKey, parse_compact, signature_verifies
 from gateway.auth.keys import ACCEPTED_ALGORITHMS, TrustStore
 from gateway.auth.models import UsedToken
-from gateway.auth.principal import ROLES, Principal
+from gateway.auth.principal import Principal, RoleGrant
 from gateway.core.errors import Forbidden, Unauthenticated
 from gateway.db import HotStatement, UTCDateTime, transaction
+
+if TYPE_CHECKING:
+    from gateway.policy.covenant import Covenant
 
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "jti"]
 
 
-class PartnerDirectory:
-    """What the gateway knows of each partner from the covenants: kind, covenant, roles."""
+@dataclass(frozen=True, slots=True)
+class PartnerEntry:
+    """One partner as the covenant file defines it: kind, covenant, and per role it holds
+    what that role may do."""
 
-    def __init__(self, partners: dict[str, tuple[str, str, frozenset[str]]]) -> None:
-        self._partners = partners
+    kind: str
+    covenant: str
+    grants: Mapping[str, RoleGrant]
+
+
+class PartnerDirectory:
+    """What the gateway knows of each partner from the covenants: kind, covenant, roles and
+    what each role may do. The only place roles come from (no role is listed in code)."""
+
+    def __init__(self, partners: Mapping[str, PartnerEntry]) -> None:
+        self._partners = dict(partners)
+        #: Every role some partner holds.
+        self.known_roles = frozenset(r for e in self._partners.values() for r in e.grants)
+
+    @classmethod
+    def from_covenants(cls, covenants: Iterable[Covenant]) -> PartnerDirectory:
+        entries: dict[str, PartnerEntry] = {}
+        for covenant in covenants:
+            roles = {role.id: role for role in covenant.roles}
+            for partner in covenant.partners:
+                coordinating = partner.id == covenant.coordinating_privacy_officer
+                entries[partner.id] = PartnerEntry(
+                    kind=partner.kind,
+                    covenant=covenant.id,
+                    grants={
+                        role_id: RoleGrant(
+                            kind=roles[role_id].kind,
+                            legal_hold=roles[role_id].legal_hold,
+                            records_facts=roles[role_id].records_facts,
+                            covenant_wide=coordinating and roles[role_id].kind == "audit",
+                        )
+                        for role_id in partner.roles
+                    },
+                )
+        return cls(entries)
 
     def __contains__(self, partner_id: object) -> bool:
         return partner_id in self._partners
@@ -34,13 +73,42 @@ class PartnerDirectory:
         return set(self._partners)
 
     def kind(self, partner_id: str) -> str:
-        return self._partners[partner_id][0]
+        return self._partners[partner_id].kind
 
     def covenant(self, partner_id: str) -> str:
-        return self._partners[partner_id][1]
+        return self._partners[partner_id].covenant
 
     def roles(self, partner_id: str) -> frozenset[str]:
-        return self._partners[partner_id][2]
+        return frozenset(self._partners[partner_id].grants)
+
+    def grant(self, partner_id: str, role: str) -> RoleGrant | None:
+        """What ``role`` may do for ``partner_id``; None when the covenant does not give the
+        partner that role."""
+        entry = self._partners.get(partner_id)
+        return entry.grants.get(role) if entry is not None else None
+
+    def principal(
+        self,
+        *,
+        partner_id: str,
+        role: str,
+        user: str | None,
+        token_id: str,
+        expires_at: datetime,
+    ) -> Principal:
+        """The principal of ``partner_id`` acting in ``role``; the caller checked that the
+        partner holds the role (KeyError otherwise: a programming error, never a grant)."""
+        entry = self._partners[partner_id]
+        return Principal(
+            partner_id=partner_id,
+            partner_kind=entry.kind,
+            covenant_id=entry.covenant,
+            role=role,
+            user=user,
+            token_id=token_id,
+            expires_at=expires_at,
+            grant=entry.grants[role],
+        )
 
 
 class TokenVerifier:
@@ -97,15 +165,14 @@ class TokenVerifier:
         self._check_registered_claims(claims, issuer, now)
         self._check_lifetime(claims, now)
         role = claims.get("role")
-        if not isinstance(role, str) or role not in ROLES:
+        # The covenant files are the one list of roles (PartnerDirectory).
+        if not isinstance(role, str) or role not in self.partners.known_roles:
             raise Forbidden("The token carries no role the gateway knows.")
-        if role not in self.partners.roles(issuer):
+        if self.partners.grant(issuer, role) is None:
             raise Forbidden(f"Role {role!r} is not granted to partner {issuer!r}.")
         user = claims.get("sub")
-        return Principal(
+        return self.partners.principal(
             partner_id=issuer,
-            partner_kind=self.partners.kind(issuer),
-            covenant_id=self.partners.covenant(issuer),
             role=role,
             user=user if isinstance(user, str) and user else None,
             token_id=str(claims["jti"]),

@@ -16,7 +16,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, visible_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
 from gateway.cases.errors import CaseClosed, CaseNotFound, InvalidCaseData, NotPermitted
-from gateway.cases.intake import NON_CASEWORK_ROLES, add_team_member, seal_for_case
+from gateway.cases.intake import add_team_member, seal_for_case
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -52,7 +52,7 @@ def _open_case_for_change(
 
 
 def _require_lead(case: CaseFile, principal: Principal, what: str) -> None:
-    if principal.partner_id != case.lead_partner_id or principal.role in NON_CASEWORK_ROLES:
+    if principal.partner_id != case.lead_partner_id or principal.grant.audits:
         raise NotPermitted(f"Only the partner holding the lead (regie) {what}.")
 
 
@@ -181,7 +181,7 @@ def record_consent(
     consent (registered by the police, with scope and expiry, U §5.3)."""
     now = now or utcnow()
     case = _open_case_for_change(session, runtime, case_id, principal)
-    if principal.role in NON_CASEWORK_ROLES:
+    if principal.grant.audits:
         raise NotPermitted("A privacy officer does not record consents.")
     if request.kind == CORPORATION_PERMISSION:
         dwelling = session.get_one(Dwelling, case.dwelling_id)
@@ -247,7 +247,7 @@ def withdraw_consent(
     consent = session.get(CaseConsent, consent_id)
     if consent is None or consent.case_id != case.id:
         raise CaseNotFound("No such consent on this case.")
-    if consent.partner_id != principal.partner_id or principal.role in NON_CASEWORK_ROLES:
+    if consent.partner_id != principal.partner_id or principal.grant.audits:
         raise NotPermitted("Only the partner that recorded a consent withdraws it.")
     if consent.withdrawn_at is None:
         consent.withdrawn_at = now
@@ -272,7 +272,7 @@ def set_investigation_status(
 ) -> bool:
     """U §5.3: the police say whether an investigation runs (then antecedents need OM consent)."""
     case = _open_case_for_change(session, runtime, case_id, principal)
-    if principal.partner_kind != "police" or principal.role in NON_CASEWORK_ROLES:
+    if principal.partner_kind != "police" or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")
     if case.investigation_running != running:
         case.investigation_running = running

@@ -30,8 +30,6 @@ from gateway.cases.schemas import (
 from gateway.crypto import case_scope
 from gateway.db import utcnow
 
-NON_CASEWORK_ROLES = frozenset({"privacy-officer"})
-
 
 def seal_for_case(
     runtime: CaseRuntime, session: Session, case_id: str, where: tuple[str, str, str], value: str
@@ -225,7 +223,7 @@ def register_report(
 ) -> IntakeResult:
     """Intake: add the report to the open dossier of a known dwelling or person, or open one."""
     now = now or utcnow()
-    if principal.role in NON_CASEWORK_ROLES:
+    if principal.grant.audits:
         raise NotPermitted("A privacy officer does not register reports.")
     covenant_id = principal.covenant_id
     definition = runtime.workflow(covenant_id)

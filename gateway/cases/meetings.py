@@ -29,12 +29,11 @@ from gateway.cases.schemas import (
 from gateway.crypto import record_scope
 from gateway.db import utcnow
 
-EXCLUDED_ROLES = frozenset({"privacy-officer", "adapter"})
-
 
 def _require_organiser(runtime: CaseRuntime, principal: Principal) -> None:
     kind = runtime.workflow(principal.covenant_id).meetings.organiser_kind
-    if principal.partner_kind != kind or principal.role in EXCLUDED_ROLES:
+    # Only casework roles: a privacy officer audits, an adapter is a back-office system.
+    if principal.partner_kind != kind or not principal.grant.casework:
         raise NotPermitted(f"Case meetings are organised by the partner of kind '{kind}'.")
 
 
@@ -296,7 +295,7 @@ def complete_action(
     organiser = principal.partner_id == meeting.organiser_partner_id
     if (
         action.owner_partner_id != principal.partner_id and not organiser
-    ) or principal.role in EXCLUDED_ROLES:
+    ) or not principal.grant.casework:
         raise NotPermitted("Only the action's owner or the organiser completes it.")
     action.done_at = action.done_at or now
     session.flush()

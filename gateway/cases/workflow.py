@@ -204,7 +204,7 @@ def _apply(
     if (
         case.case_manager is None
         and principal.partner_id == case.lead_partner_id
-        and principal.role != "adapter"
+        and not principal.grant.system
     ):
         # The lead's first person to move the case becomes its case manager (U §5.1; after
         # the lead moved to the municipality, R §3.2.3).

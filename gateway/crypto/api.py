@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Depends
-
-from gateway.auth.deps import DbSession, require_roles
-from gateway.auth.principal import Principal
+from gateway.auth.deps import DbSession, PrivacyOfficer
 from gateway.crypto.deps import Crypto
 from gateway.crypto.schemas import KeyStatusOut
 from gateway.crypto.service import key_status
 
 router = APIRouter(tags=["keys"])
 
-PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
 
 
 @router.get(

@@ -669,24 +669,31 @@ def rijswijk() -> Scenario:
             "to the case; the municipality read them for dossier building."
         )
 
-    def care_worker(gw: DemoGateway, s: dict[str, Any]) -> str:
+    def household_actions(gw: DemoGateway, s: dict[str, Any]) -> str:
         wijkteam = gw.adapters["wijkteam-r"]
         since = wijkteam.write_export(
-            [{"caseReference": s["reference"], "known": True, "careWorker": "J. de Vries"}]
+            [
+                {
+                    "caseReference": s["reference"],
+                    "known": True,
+                    "actions": ["Huisbezoek afgelegd", "Schuldhulp aangevraagd"],
+                }
+            ]
         )
         wijkteam.wait_for("record(s)", since=since)
         since = wijkteam.mark()
-        request = _ask(
-            gw, s["case"], CM_R, "integrated-approach", ["neighbourhood-team-care-worker"]
-        )
+        request = _ask(gw, s["case"], CM_R, "integrated-approach", ["neighbourhood-team-actions"])
         wijkteam.wait_for(f"answered request {request['id']}", since=since)
         values = _read(gw, CM_R, request["id"])
-        expect(values["neighbourhood-team-care-worker"]["outcome"] == "disclosed", "disclosed")
+        expect(values["neighbourhood-team-actions"]["outcome"] == "disclosed", "disclosed")
         expect(
-            values["neighbourhood-team-care-worker"]["value"] == "J. de Vries",
-            "the care worker named in the wijkteam's export",
+            "Huisbezoek afgelegd" in values["neighbourhood-team-actions"]["value"],
+            "the actions named in the wijkteam's export",
         )
-        return "The social neighbourhood team's adapter named the care worker (R Bijlage F)."
+        return (
+            "The social neighbourhood team's adapter told the case lead its actions in the "
+            "household (R Bijlage A)."
+        )
 
     def escalation(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_R, s["case"], "issue-warning")
@@ -700,7 +707,7 @@ def rijswijk() -> Scenario:
             ("Two reports become one case", two_reports),
             ("Complex case, nuisance team", complex_case),
             ("Police registrations pushed and read", registrations),
-            ("Care worker asked of the wijkteam", care_worker),
+            ("Household actions asked of the wijkteam", household_actions),
             ("Escalation and closure", escalation),
         ],
     )

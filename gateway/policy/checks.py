@@ -41,12 +41,12 @@ class _Checker:
 
 def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
     """Raise :class:`CovenantError` for the first semantic problem found."""
-    from gateway.policy.covenant import MANDATORY_ROLES, NON_RECIPIENT_ROLES
-
     c = _Checker(covenant, file, lines)
     kinds = c.unique_ids("partnerKinds", [k.id for k in covenant.partner_kinds])
     roles = c.unique_ids("roles", [r.id for r in covenant.roles])
-    c.unique_ids("partners", [p.id for p in covenant.partners])
+    partners = c.unique_ids("partners", [p.id for p in covenant.partners])
+    every_partner = [r.id for r in covenant.roles if r.every_partner]
+    non_recipients = {r.id: r.kind for r in covenant.roles if not r.receives_data}
     phases = c.unique_ids("phases", [p.id for p in covenant.phases])
     purposes = c.unique_ids("purposes", [p.id for p in covenant.purposes])
     categories = c.unique_ids("categories", [k.id for k in covenant.categories])
@@ -57,10 +57,20 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
         if partner.kind not in kinds:
             raise c.fail(("partners", i, "kind"), f"unknown partner kind '{partner.kind}'")
         c.known(("partners", i, "roles"), partner.roles, roles, "role")
-        for role in MANDATORY_ROLES:
+        for role in every_partner:
             if role not in partner.roles:
                 problem = f"partner '{partner.id}' lacks role '{role}'"
                 raise c.fail(("partners", i, "roles"), problem)
+
+    coordinating = covenant.coordinating_privacy_officer
+    if coordinating is not None:
+        at_coordinating: _Path = ("coordinatingPrivacyOfficer",)
+        if coordinating not in partners:
+            raise c.fail(at_coordinating, f"unknown partner '{coordinating}'")
+        officer = covenant.partner(coordinating)
+        audit_roles = {r.id for r in covenant.roles if r.kind == "audit"}
+        if officer is None or not audit_roles.intersection(officer.roles):
+            raise c.fail(at_coordinating, f"partner '{coordinating}' holds no audit role")
 
     owners: dict[str, str] = {}
     for i, category in enumerate(covenant.categories):
@@ -77,8 +87,12 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
             where = (*at, "recipients", j)
             if recipient.role not in roles:
                 raise c.fail(where, f"unknown role '{recipient.role}'")
-            if recipient.role in NON_RECIPIENT_ROLES:
-                raise c.fail(where, f"role '{recipient.role}' never receives case data")
+            if recipient.role in non_recipients:
+                raise c.fail(
+                    where,
+                    f"role '{recipient.role}' ({non_recipients[recipient.role]}) "
+                    "never receives case data",
+                )
             if (recipient.relation == "event-recorder") != (recipient.event is not None):
                 raise c.fail(where, "'event' names the event of an 'event-recorder' relation only")
             if recipient.event is not None and recipient.event not in events:

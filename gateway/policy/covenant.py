@@ -37,10 +37,7 @@ Condition = Literal[
 #: partner that recorded a named case event.
 Relation = Literal["dwelling-landlord", "case-lead", "event-recorder"]
 
-#: Roles present in every partner: the back-office adapter and the privacy officer.
-MANDATORY_ROLES = ("adapter", "privacy-officer")
-#: Roles that never receive case data through a clause.
-NON_RECIPIENT_ROLES = frozenset(MANDATORY_ROLES)
+RoleKind = Literal["casework", "audit", "system"]
 
 
 class _Model(BaseModel):
@@ -60,8 +57,32 @@ class PartnerKind(_Model):
 
 
 class Role(_Model):
+    """A role partners act in. Everything the gateway lets a role do outside the clauses
+    is said here (one source: nothing in the code lists roles)."""
+
     id: str
     description: str = ""
+    kind: RoleKind = Field(
+        default="casework",
+        description="casework: works cases and may receive data through clauses; audit: reads "
+        "the partner's disclosure log, never exchanges or receives case data (the privacy "
+        "officer); system: a back-office system that exchanges on its partner's behalf, never "
+        "receives data through a clause and never signs in to the pages (the adapter).",
+    )
+    every_partner: bool = Field(
+        default=False, description="Every partner of the covenant must hold this role."
+    )
+    legal_hold: bool = Field(
+        default=False, description="May set and lift a legal hold on a case's retention."
+    )
+    records_facts: bool = Field(
+        default=False, description="May record the dated facts retention rules read."
+    )
+
+    @property
+    def receives_data(self) -> bool:
+        """Only casework roles can be a clause's recipients."""
+        return self.kind == "casework"
 
 
 class Partner(_Model):
@@ -193,10 +214,19 @@ class Covenant(_Model):
         default_factory=list, description="Case events clauses can require (recorded, audited)."
     )
     clauses: list[Clause] = Field(default_factory=list)
+    coordinating_privacy_officer: str | None = Field(
+        default=None,
+        description="The partner whose privacy officer (audit role) coordinates: it has the "
+        "covenant-wide view of the disclosure log; every other privacy officer sees the "
+        "disclosures its own partner is accountable for (source, recipient or requester).",
+    )
     # Owned by the workflow (gateway/cases) and retention (gateway/retention) domains;
     # typed loosely here so those domains can tighten them.
     workflow: dict[str, Any] | None = None
     retention: dict[str, Any] | None = None
+
+    def role(self, role_id: str) -> Role | None:
+        return next((r for r in self.roles if r.id == role_id), None)
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

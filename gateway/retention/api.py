@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from audit import AuditLog, audit_log
-from gateway.auth.deps import Context, CurrentPrincipal, DbSession, require_roles
+from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
@@ -37,9 +37,6 @@ from gateway.retention.wiring import RetentionService, retention_service
 
 router = APIRouter(tags=["retention"])
 
-PrivacyOfficer = Annotated[Principal, Depends(require_roles("privacy-officer"))]
-HOLD_ROLES = frozenset({"privacy-officer", "casemanager"})
-FACT_ROLES = frozenset({"casemanager", "woonconsulent", "adapter"})
 
 
 def get_retention(context: Context) -> RetentionService:
@@ -56,7 +53,7 @@ def visible_retention_case(session: Session, principal: Principal, case_id: str)
     row = session.get(RetentionCase, case_id)
     if row is None or row.covenant_id != principal.covenant_id:
         raise RetentionCaseNotFound(NOT_VISIBLE)
-    if principal.role == "privacy-officer":
+    if principal.grant.audits:
         return row
     from gateway.cases.access import visible_case
     from gateway.cases.errors import CaseNotFound
@@ -171,8 +168,11 @@ def post_retention_fact(
     session: DbSession,
     retention: Retention,
 ) -> RetentionStateOut:
-    if principal.role not in FACT_ROLES:
-        raise Forbidden("Recording retention facts needs a case-handling role.")
+    if not principal.grant.records_facts:
+        raise Forbidden(
+            f"The role {principal.role!r} does not record retention facts "
+            "(recordsFacts in the covenant file)."
+        )
     visible_retention_case(session, principal, case_id)
     service.record_fact(
         session=session,
@@ -192,8 +192,11 @@ def _legal_hold_audit(
     session: Session, context: GatewayContext, principal: Principal, case_id: str, *, verb: str
 ) -> AuditLog:
     """Who may set or lift a legal hold on this case; the audit log that records it."""
-    if principal.role not in HOLD_ROLES:
-        raise Forbidden(f"A legal hold is {verb} by a privacy officer or case manager.")
+    if not principal.grant.legal_hold:
+        raise Forbidden(
+            f"A legal hold is {verb} by a role the covenant gives it (legalHold); "
+            f"{principal.role!r} has not."
+        )
     visible_retention_case(session, principal, case_id)
     return audit_log(context)
 

@@ -15,7 +15,6 @@ from gateway.core.errors import NotFound
 from gateway.web import case_pages, meeting_pages, privacy_pages, sessions
 from gateway.web.oidc import OidcClient
 from gateway.web.pages import (
-    PRIVACY_ROLES,
     CsrfChecked,
     Page,
     PageRoute,
@@ -37,7 +36,7 @@ _STATIC = {"stijl.css": "text/css; charset=utf-8", "print.css": "text/css; chars
 def start_page(page: Page) -> Response:
     if page.principal is None:
         return redirect("/inloggen")
-    if page.principal.role in PRIVACY_ROLES:
+    if page.principal.grant.audits:
         return redirect("/privacy")
     return redirect("/zaken")
 

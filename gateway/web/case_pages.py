@@ -211,9 +211,7 @@ async def make_transition(
 
 
 def _require_case_worker(page: PageState) -> None:
-    from gateway.web.pages import CASE_ROLES
-
-    if page.require_principal().role not in CASE_ROLES:
+    if not page.require_principal().grant.casework:
         from gateway.core.errors import Forbidden
 
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")

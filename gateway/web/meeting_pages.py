@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from gateway.core.errors import Unprocessable
 from gateway.web import services
-from gateway.web.pages import CASE_ROLES, CaseWorkerPage, CsrfChecked, PageRoute, PageState
+from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState
 from gateway.web.pages import redirect as redirect_to
 
 router = APIRouter(route_class=PageRoute)
@@ -50,12 +50,11 @@ def _may_organise(page: PageState) -> bool:
     principal = page.require_principal()
     runtime = services.cases_runtime(page.context)
     organiser_kind = runtime.workflow(principal.covenant_id).meetings.organiser_kind
-    excluded: frozenset[str] = getattr(_meetings(), "EXCLUDED_ROLES", frozenset())
-    return principal.partner_kind == organiser_kind and principal.role not in excluded
+    return principal.partner_kind == organiser_kind and principal.grant.casework
 
 
 def _require_case_worker(page: PageState) -> None:
-    if page.require_principal().role not in CASE_ROLES:
+    if not page.require_principal().grant.casework:
         from gateway.core.errors import Forbidden
 
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")

@@ -51,20 +51,6 @@ PAGE_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
 }
 
-CASE_ROLES = frozenset(
-    {
-        "casemanager",
-        "wijkagent",
-        "woonconsulent",
-        "buurtteam-medewerker",
-        "gebiedsmanager",
-        "woonbegeleider",
-        "zorgmedewerker",
-        "bemiddelaar",
-        "brandweer-medewerker",
-    }
-)
-PRIVACY_ROLES = frozenset({"privacy-officer"})
 
 
 def _format_datetime(value: datetime | None) -> str:
@@ -168,20 +154,14 @@ async def page_state(request: Request, context: Context, db: DbSession) -> PageS
     row = sessions.load_session(
         db, cookie_value=request.cookies.get(sessions.cookie_name(settings)), settings=settings
     )
-    principal = sessions.principal_of(row) if row is not None else None
-    if principal is not None and not _still_valid(context, principal):
+    principal = sessions.principal_of(row, context.partners) if row is not None else None
+    if row is not None and row.partner_id and principal is None:
         # The covenant no longer knows this partner or role: the session ends (fail closed).
-        sessions.sign_out(db, row=row)  # type: ignore[arg-type]
-        row, principal = None, None
+        sessions.sign_out(db, row=row)
+        row = None
     state = PageState(request=request, context=context, db=db, row=row, principal=principal)
     request.state.page = state
     return state
-
-
-def _still_valid(context: GatewayContext, principal: Principal) -> bool:
-    covenant = context.covenants.get(principal.covenant_id)
-    partner = covenant.partner(principal.partner_id) if covenant else None
-    return partner is not None and principal.role in partner.roles
 
 
 Page = Annotated[PageState, Depends(page_state)]
@@ -194,14 +174,14 @@ async def _signed_in(page: Page) -> PageState:
 
 async def _case_worker(page: Page) -> PageState:
     principal = page.require_principal()
-    if principal.role not in CASE_ROLES:
+    if not principal.grant.casework:
         raise _forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
     return page
 
 
 async def _privacy_officer(page: Page) -> PageState:
     principal = page.require_principal()
-    if principal.role not in PRIVACY_ROLES:
+    if not principal.grant.audits:
         raise _forbidden("Deze pagina is alleen voor privacyfunctionarissen.")
     return page
 

@@ -61,9 +61,8 @@ def verify_audit_log(page: CsrfChecked) -> Response:
 
 def _require_privacy_officer(page: PageState) -> None:
     from gateway.core.errors import Forbidden
-    from gateway.web.pages import PRIVACY_ROLES
 
-    if page.require_principal().role not in PRIVACY_ROLES:
+    if not page.require_principal().grant.audits:
         raise Forbidden("Deze pagina is alleen voor privacyfunctionarissen.")
 
 

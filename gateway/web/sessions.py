@@ -19,6 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
+from gateway.auth.service import PartnerDirectory
 from gateway.config import Settings
 from gateway.core.errors import Forbidden, Unauthenticated
 from gateway.db import utcnow
@@ -126,14 +127,19 @@ def sign_out(session: Session, *, row: WebSession) -> None:
     session.flush()
 
 
-def principal_of(row: WebSession) -> Principal | None:
-    """The principal a signed-in session carries; None before sign-in."""
-    if not (row.partner_id and row.partner_kind and row.covenant_id and row.role):
+def principal_of(row: WebSession, partners: PartnerDirectory) -> Principal | None:
+    """The principal a signed-in session carries; None before sign-in, and None when the
+    covenants no longer give the session's partner that role (the caller ends the session:
+    fail closed)."""
+    if not (row.partner_id and row.covenant_id and row.role):
         return None
-    return Principal(
+    if (
+        partners.grant(row.partner_id, row.role) is None
+        or partners.covenant(row.partner_id) != row.covenant_id
+    ):
+        return None
+    return partners.principal(
         partner_id=row.partner_id,
-        partner_kind=row.partner_kind,
-        covenant_id=row.covenant_id,
         role=row.role,
         user=row.user,
         # Not a JWT id: names the session (by a prefix of its hash) for logs and audit.

@@ -13,9 +13,6 @@ from gateway.core.errors import Forbidden
 from gateway.db import utcnow
 from gateway.web.texts import role_label
 
-#: Roles that may sign in to the pages; the adapter role is a back-office system.
-PAGE_ROLES_EXCLUDED = frozenset({"adapter"})
-
 
 @dataclass(frozen=True, slots=True)
 class DemoUser:
@@ -42,7 +39,8 @@ def demo_users(context: GatewayContext) -> list[DemoUser]:
     for covenant in sorted(context.covenants.values(), key=lambda c: c.name):
         for partner in covenant.partners:
             for role in partner.roles:
-                if role in PAGE_ROLES_EXCLUDED:
+                grant = context.partners.grant(partner.id, role)
+                if grant is None or grant.system:  # a back-office system signs in nowhere
                     continue
                 users.append(
                     DemoUser(
@@ -64,12 +62,11 @@ def principal_for(
     partners = context.partners
     if partner_id not in partners:
         raise Forbidden("Deze partner is niet bekend in een convenant van deze gateway.")
-    if role not in partners.roles(partner_id) or role in PAGE_ROLES_EXCLUDED:
+    grant = partners.grant(partner_id, role)
+    if grant is None or grant.system:
         raise Forbidden("Deze rol hoort niet bij deze partner of kan niet inloggen.")
-    return Principal(
+    return partners.principal(
         partner_id=partner_id,
-        partner_kind=partners.kind(partner_id),
-        covenant_id=partners.covenant(partner_id),
         role=role,
         user=user,
         token_id="web-sign-in",

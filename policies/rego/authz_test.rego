@@ -362,3 +362,41 @@ test_rijswijk_sfeerrapportage_not_to_the_other_corporation if {
 	d := data.ketenpoort.authz.decision with input as request
 	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord"]
 }
+
+# --- R Bijlage F: the Sociaal Wijkteam asks for a care worker's details (issue 14 item 5) ---
+
+care_worker_request := object.union(rijswijk, {
+	"requester": {"partner": "sociaal-wijkteam-rijswijk", "role": "buurtteam-medewerker", "user": "p"},
+	"categories": ["care-worker-details"],
+	"purpose": "integrated-approach",
+	"case": object.union(rijswijk.case, {"team": ["gemeente-rijswijk", "sociaal-wijkteam-rijswijk", "ggd-haaglanden"]})
+})
+
+test_wijkteam_receives_the_care_workers_details if {
+	d := data.ketenpoort.authz.decision with input as care_worker_request
+	d.categories["care-worker-details"].outcome == "disclose"
+	d.categories["care-worker-details"].clauses == ["R-F-wijkteam-hulpverlener"]
+}
+
+test_ggd_worker_is_no_recipient_of_care_worker_details if {
+	request := object.union(care_worker_request, {"requester": {"partner": "ggd-haaglanden", "role": "zorgmedewerker", "user": "p"}})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["care-worker-details"].outcome == "redact"
+	d.categories["care-worker-details"].reasons == ["role-not-recipient"]
+}
+
+# --- U §1: only signatories exchange (issue 14 item 4) --------------------------------------
+
+test_het_vierde_huis_is_no_partner if {
+	request := object.union(utrecht, {"requester": {"partner": "het-vierde-huis", "role": "woonbegeleider", "user": "p"}, "categories": ["police-risk-assessment"], "purpose": "safety"})
+	d := data.ketenpoort.authz.decision with input as request
+	d.allow == false
+	d.errors == ["unknown-partner"]
+}
+
+test_lister_support_worker_receives_the_risk_assessment if {
+	request := object.union(utrecht, {"requester": {"partner": "lister", "role": "woonbegeleider", "user": "p"}, "categories": ["police-risk-assessment"], "purpose": "safety", "case": object.union(utrecht.case, {"team": ["u-centraal", "politie-midden-nederland", "lister"]})})
+	d := data.ketenpoort.authz.decision with input as request
+	d.allow == true
+	d.categories["police-risk-assessment"].clauses == ["U-5.3-risico"]
+}

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gateway.auth.keys import ACCEPTED_ALGORITHMS, PrivateKey, TrustStore, key_id, public_jwk
-from gateway.auth.principal import ROLES, Principal
-from gateway.auth.service import REQUIRED_CLAIMS, PartnerDirectory, TokenVerifier
+from gateway.auth.principal import Principal, RoleGrant
+from gateway.auth.service import REQUIRED_CLAIMS, PartnerDirectory, PartnerEntry, TokenVerifier
 from gateway.core.errors import Forbidden, GatewayError, Unauthenticated
 
 AUDIENCE = "ketenpoort-test"
@@ -78,15 +78,13 @@ class PyJWTReference:
         claims = self._decode(token, key.key, algorithm, issuer)
         self._check_lifetime(claims)
         role = claims.get("role")
-        if not isinstance(role, str) or role not in ROLES:
+        if not isinstance(role, str) or role not in self.partners.known_roles:
             raise Forbidden("The token carries no role the gateway knows.")
         if role not in self.partners.roles(issuer):
             raise Forbidden(f"Role {role!r} is not granted to partner {issuer!r}.")
         user = claims.get("sub")
-        return Principal(
+        return self.partners.principal(
             partner_id=issuer,
-            partner_kind=self.partners.kind(issuer),
-            covenant_id=self.partners.covenant(issuer),
             role=role,
             user=user if isinstance(user, str) and user else None,
             token_id=str(claims["jti"]),
@@ -141,8 +139,12 @@ def _trust() -> TrustStore:
 _SETTINGS: dict[str, Any] = {
     "partners": PartnerDirectory(
         {
-            "p": ("gemeente", "covenant-p", frozenset({"casemanager", "adapter"})),
-            "q": ("politie", "covenant-q", frozenset({"wijkagent"})),
+            "p": PartnerEntry(
+                "gemeente",
+                "covenant-p",
+                {"casemanager": RoleGrant("casework"), "adapter": RoleGrant("system")},
+            ),
+            "q": PartnerEntry("politie", "covenant-q", {"wijkagent": RoleGrant("casework")}),
         }
     ),
     "audience": AUDIENCE,

@@ -9,8 +9,10 @@ from sqlalchemy import select
 
 from audit.models import AuditRecord
 from gateway.auth.principal import Principal
+from gateway.auth.service import PartnerDirectory
 from gateway.cases.definition import Fact
 from gateway.context import GatewayContext
+from gateway.policy.covenant import load_covenants
 
 # Valid BSNs (elfproef) used as test identities; never real people.
 BSN_CAUSER = "111222333"
@@ -56,16 +58,22 @@ def report_body(
     return body
 
 
+#: The packaged covenants' partners and roles: the one source principals are built from.
+PARTNERS = PartnerDirectory.from_covenants(load_covenants().values())
+
+
 def principal(partner: str, kind: str, role: str, covenant: str, user: str = "u-1") -> Principal:
-    return Principal(
+    """The principal the gateway builds for ``partner`` in ``role``; ``kind`` and ``covenant``
+    are checked against the covenant file, so a test cannot invent a grant."""
+    built = PARTNERS.principal(
         partner_id=partner,
-        partner_kind=kind,
-        covenant_id=covenant,
         role=role,
         user=user,
         token_id="test",
         expires_at=datetime.now(UTC) + timedelta(minutes=5),
     )
+    assert (built.partner_kind, built.covenant_id) == (kind, covenant)
+    return built
 
 
 #: A value for each fact that satisfies the guards reading it.

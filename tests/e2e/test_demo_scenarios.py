@@ -96,7 +96,7 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
         "SELECT category, recorded_by FROM case_fact WHERE source = 'answer' ORDER BY category",
     )
     assert answers == [
-        ("neighbourhood-team-care-worker", "sociaal-wijkteam-rijswijk/adapter"),
+        ("neighbourhood-team-actions", "sociaal-wijkteam-rijswijk/adapter"),
         ("police-nuisance-antecedents", "politie-midden-nederland/adapter"),
         ("police-physical-violence", "politie-midden-nederland/adapter"),
     ]

@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from gateway.auth.principal import Principal
+from gateway.auth.service import PartnerDirectory
 from gateway.context import GatewayContext
+from gateway.policy.covenant import load_covenants
 from gateway.retention.service import retention_overview
 from tests.retention.conftest import RIJSWIJK, UTRECHT, Seeder
 
@@ -19,10 +21,8 @@ CANARY = "Kanariestraat 7 overlast"
 
 
 def officer(covenant_id: str = RIJSWIJK) -> Principal:
-    return Principal(
-        partner_id=MUNI,
-        partner_kind="municipality",
-        covenant_id=covenant_id,
+    return PartnerDirectory.from_covenants(load_covenants().values()).principal(
+        partner_id=MUNI if covenant_id == RIJSWIJK else "gemeente-utrecht",
         role="privacy-officer",
         user=None,
         token_id="t",
