@@ -61,11 +61,13 @@ def load_case(
     case_id: str,
     principal: Principal,
     erasure: Erasure | None | Literal["look-up"] = LOOK_UP,
+    team_only: bool = False,
 ) -> CaseView:
     """The case's policy facts; a case of another covenant is reported as not found, a case
     erased under retention as gone (410, naming the rule and the date). A caller that read
     the case's erasure in one of its own queries passes it (``None``: not erased) and saves
-    the look-up."""
+    the look-up. ``team_only``: the principal's partner must be in the case team, else the
+    case is not found either (the requester's side: asking, querying, pushing)."""
     try:
         facts = exchange.case_facts(session, case_id)
     except CaseNotFound:
@@ -73,9 +75,16 @@ def load_case(
     case = CaseContext.model_validate(facts["case"])
     if case.covenant != principal.covenant_id:
         raise CaseNotFound(NOT_VISIBLE)
-    # After the covenant check, so that another covenant does not learn of the erasure;
-    # before any decision, so an erased case is neither disclosed (as redactions) nor
-    # written to (its key scope is shredded).
+    if team_only and principal.partner_id not in case.team:
+        # U §6: partners exchange with "de andere partijen die bij de casus zijn betrokken".
+        # Outside the team a case is indistinguishable from one that does not exist: the
+        # same 404 with the same words, before the erasure check and before any decision,
+        # whose reasons (not-in-case-team per addressed partner) would show that the case
+        # exists and who is in it.
+        raise CaseNotFound(NOT_VISIBLE)
+    # After the covenant and team checks, so that another covenant or an outsider does not
+    # learn of the erasure; before any decision, so an erased case is neither disclosed (as
+    # redactions) nor written to (its key scope is shredded).
     if erasure == LOOK_UP:
         ensure_not_erased(session=session, case_id=case_id)
     elif isinstance(erasure, Erasure):

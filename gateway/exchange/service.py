@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from audit import Receipt, receipt_for
 from gateway.auth.principal import Principal
-from gateway.cases.errors import CaseNotFound
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.crypto.fields import case_scope
 from gateway.db import HotStatement, utcnow
@@ -52,9 +51,6 @@ from gateway.exchange.schemas import (
 from gateway.retention.models import RetentionCase
 from gateway.retention.service import Erasure, ensure_not_erased, erasure_of
 
-#: Roles that never ask, answer or push: the privacy officer audits, it does not exchange.
-NON_EXCHANGING_ROLES = frozenset({"privacy-officer"})
-
 
 class RequestNotFound(NotFound):
     problem = "information-request-not-found"
@@ -72,7 +68,8 @@ class InvalidRequest(Unprocessable):
 
 
 def _exchanging(principal: Principal) -> None:
-    if principal.role in NON_EXCHANGING_ROLES:
+    # An audit role (the privacy officer) audits; it never asks, answers or pushes.
+    if principal.grant.audits:
         raise Forbidden(f"The role {principal.role!r} does not exchange case data.")
 
 
@@ -173,7 +170,9 @@ def create_information_request(
     """
     started = utcnow()
     _exchanging(principal)
-    view = load_case(session, exchange, case_id=request.case_id, principal=principal)
+    view = load_case(
+        session, exchange, case_id=request.case_id, principal=principal, team_only=True
+    )
     pairs = _addressed(view, request, principal)
     decision = decide(
         exchange,
@@ -578,9 +577,7 @@ def push_case_fact(
     tenancy facts, "known to the neighbourhood team"), stored encrypted under the case."""
     started = utcnow()
     _exchanging(principal)
-    view = load_case(session, exchange, case_id=fact.case_id, principal=principal)
-    if principal.partner_id not in view.case.team:
-        raise CaseNotFound("No case with this id is visible to your partner.")
+    view = load_case(session, exchange, case_id=fact.case_id, principal=principal, team_only=True)
     if view.closed:
         raise Conflict("The case is closed; nothing can be added.")
     category = view.covenant.category(fact.category)
@@ -650,7 +647,7 @@ def disclose_case_facts(
     requester; re-use for another purpose is a new request (purpose binding).
     """
     _exchanging(principal)
-    view = load_case(session, exchange, case_id=query.case_id, principal=principal)
+    view = load_case(session, exchange, case_id=query.case_id, principal=principal, team_only=True)
     return disclose(
         session=session,
         exchange=exchange,
