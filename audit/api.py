@@ -32,6 +32,7 @@ from audit.schemas import (
 from audit.service import audit_log, consistency_between, receipt_for
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
+from gateway.db import utcnow
 
 # Database integers are 64-bit; larger numbers are bad input, not a server error.
 MAX_TREE_SIZE = 2**62
@@ -68,7 +69,9 @@ def get_receipt(index: LogIndex, session: DbSession, principal: CurrentPrincipal
     allowed = record is not None and (
         principal.partner_id in (record.requester_partner, record.recipient_partner)
         or f" {principal.partner_id} " in record.data_owners
-        or (principal.grant.audits and principal.covenant_id == record.covenant_id)
+        # Only the coordinating privacy officer sees every receipt of its covenant; another
+        # partner's privacy officer sees its own partner's (the lines above).
+        or (principal.grant.covenant_wide and principal.covenant_id == record.covenant_id)
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
@@ -111,11 +114,13 @@ def get_public_key(context: Context) -> PublicKeyView:
 def search_entries(
     search: EntrySearch, session: DbSession, context: Context, officer: PrivacyOfficer
 ) -> EntryPage:
-    """Entries of your covenant by case, data subject, partner, purpose, clause, period,
+    """Entries of your covenant your partner is accountable for (all of them for the
+    coordinating privacy officer) by case, data subject, partner, purpose, clause, period,
     outcome; page on with ``afterIndex``."""
     entries, after = reports.search_entries(
         session,
         covenant_id=officer.covenant_id,
+        partner_id=reports.accountable_partner(officer),
         search=search,
         subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
     )
@@ -155,6 +160,7 @@ def export_entries(
         reports.iter_entries(
             session,
             covenant_id=officer.covenant_id,
+            partner_id=reports.accountable_partner(officer),
             search=search,
             subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
         )
@@ -185,17 +191,33 @@ def export_entries(
 def create_access_report(
     subject: SubjectIdentifier, session: DbSession, context: Context, officer: PrivacyOfficer
 ) -> AccessReport:
-    """GDPR art. 15: every recorded processing about one person in your covenant."""
-    return reports.access_report(
+    """GDPR art. 15: every recorded processing about one person that your partner is
+    accountable for (the whole covenant for its coordinating privacy officer). Audited: the
+    report itself is an entry (activity ``access-report``), written with it or not at all."""
+    started = utcnow()
+    log = audit_log(context)
+    data_subject = log.data_subject(
+        identifier_type=subject.identifier_type, identifier=subject.identifier, session=session
+    )
+    report = reports.access_report(
         session,
         covenant_id=officer.covenant_id,
-        subject_pseudonym=audit_log(context)
-        .data_subject(
-            identifier_type=subject.identifier_type, identifier=subject.identifier, session=session
-        )
-        .pseudonym,
+        partner_id=reports.accountable_partner(officer),
+        subject_pseudonym=data_subject.pseudonym,
         identifier_type=subject.identifier_type,
     )
+    log.append(
+        session=session,
+        entry=reports.access_report_entry(
+            covenant_id=officer.covenant_id,
+            officer=log.actor(officer),
+            subject=data_subject,
+            report=report,
+            started_at=started,
+            channel="api",
+        ),
+    )
+    return report
 
 
 @router.get("/processing-register", response_model=ProcessingRegister, response_model_by_alias=True)
@@ -217,5 +239,10 @@ def get_partner_activity(
 ) -> ActivityReport:
     """Requests and denials per partner and period; unusual periods are flagged."""
     return reports.partner_activity(
-        session, covenant_id=officer.covenant_id, period=period, since=since, until=until
+        session,
+        covenant_id=officer.covenant_id,
+        partner_id=reports.accountable_partner(officer),
+        period=period,
+        since=since,
+        until=until,
     )

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.orm import Session, sessionmaker
 
-    from audit.schemas import SubjectIdentifier
+    from audit.schemas import AccessReport, SubjectIdentifier
     from audit.verify import VerificationResult
     from gateway.config import Settings
     from gateway.policy.covenant import Covenant
@@ -208,6 +208,16 @@ CovenantOption = Annotated[
         help="The covenant whose log to read (required when the gateway loads several).",
     ),
 ]
+PartnerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-partner",
+        help="Report as this partner's privacy officer: only the entries the partner is "
+        "accountable for (it asked, received, or its data was disclosed). Without it: the "
+        "covenant's coordinating privacy officer (coordinatingPrivacyOfficer), who sees "
+        "the whole covenant.",
+    ),
+]
 FormatOption = Annotated[str, typer.Option("--format", help="json, jsonl (JSON Lines) or csv.")]
 OutputOption = Annotated[
     Path | None,
@@ -336,6 +346,50 @@ class _Officer:
         self.session = session
         self.covenant = covenant
         self._closing = closing
+        self.log: Any = None
+
+    def record_access_report(
+        self,
+        partner_id: str,
+        subject: SubjectIdentifier,
+        pseudonym: str,
+        report: AccessReport,
+        started: datetime,
+    ) -> None:
+        """Audit the report as the API does (activity ``access-report``), committed before
+        the report is shown: no entry, no report."""
+        from audit.entry import Actor, DataSubject
+        from gateway.db import transaction
+
+        role = next(r.id for r in self.covenant.roles if r.kind == "audit")
+        with transaction(self.factory) as session:
+            self.log.append(
+                session=session,
+                entry=reports.access_report_entry(
+                    covenant_id=self.covenant.id,
+                    officer=Actor(partner_id=partner_id, role=role),
+                    subject=DataSubject(
+                        pseudonym=pseudonym, identifier_type=subject.identifier_type
+                    ),
+                    report=report,
+                    started_at=started,
+                    channel="cli",
+                ),
+            )
+
+    def scope(self, partner: str | None) -> tuple[str, str | None]:
+        """(the officer's partner, the partner whose entries it sees or None for all): as
+        the API's ``accountable_partner``. Without --partner: the coordinating officer."""
+        coordinating = self.covenant.coordinating_privacy_officer
+        chosen = partner or coordinating
+        if chosen is None:
+            raise _Failure(
+                f"covenant {self.covenant.id!r} names no coordinatingPrivacyOfficer; "
+                "name the officer's partner with --as-partner"
+            )
+        if self.covenant.partner(chosen) is None:
+            raise _Failure(f"{chosen!r} is not a partner of covenant {self.covenant.id!r}")
+        return chosen, (None if chosen == coordinating else chosen)
 
     def pseudonym(self, subject: SubjectIdentifier) -> str:
         """Opened read-only: a missing key is an error here, never a reason to create one (a
@@ -350,6 +404,7 @@ class _Officer:
             if not (keys / name).exists():
                 raise _Failure(f"no audit keys in {keys} ({name} missing); is --data-dir right?")
         log = AuditLog.from_key_dir(keys)
+        self.log = log
         if subject.identifier_type in INDEXED_TYPES:
             services = build_crypto_services(self.settings)
             self._closing.callback(services.close)
@@ -489,6 +544,7 @@ def search(
     ] = None,
     since: FromOption = None,
     until: UntilOption = None,
+    as_partner: PartnerOption = None,
     output_format: FormatOption = "json",
     output: OutputOption = None,
     data_dir: DataDir = None,
@@ -515,9 +571,11 @@ def search(
         )
         subject = _subject(subject_type) if subject_type is not None else None
         with _officer(data_dir, covenant) as officer:
+            _, scope = officer.scope(as_partner)
             entries = reports.iter_entries(
                 officer.session,
                 covenant_id=officer.covenant.id,
+                partner_id=scope,
                 search=filters,
                 subject_pseudonym=officer.pseudonym(subject) if subject else None,
             )
@@ -528,6 +586,7 @@ def search(
 def access_report(
     covenant: CovenantOption = None,
     identifier_type: IdentifierTypeOption = "bsn",
+    as_partner: PartnerOption = None,
     output_format: FormatOption = "json",
     output: OutputOption = None,
     data_dir: DataDir = None,
@@ -539,12 +598,17 @@ def access_report(
         chosen = _format(output_format)
         subject = _subject(identifier_type)
         with _officer(data_dir, covenant) as officer:
+            started = datetime.now(UTC)
+            partner_id, scope = officer.scope(as_partner)
+            pseudonym = officer.pseudonym(subject)
             report = reports.access_report(
                 officer.session,
                 covenant_id=officer.covenant.id,
-                subject_pseudonym=officer.pseudonym(subject),
+                partner_id=scope,
+                subject_pseudonym=pseudonym,
                 identifier_type=subject.identifier_type,
             )
+            officer.record_access_report(partner_id, subject, pseudonym, report, started)
         columns = [field.alias or name for name, field in AccessReportLine.model_fields.items()]
         _emit(
             output,
@@ -593,6 +657,7 @@ def activity_report(
     period: Annotated[str, typer.Option("--period", help="day, week or month.")] = "week",
     since: FromOption = None,
     until: UntilOption = None,
+    as_partner: PartnerOption = None,
     output_format: FormatOption = "json",
     output: OutputOption = None,
     data_dir: DataDir = None,
@@ -609,9 +674,11 @@ def activity_report(
         start = _moment("--from", since)
         end = _moment("--until", until)
         with _officer(data_dir, covenant) as officer:
+            _, scope = officer.scope(as_partner)
             result = reports.partner_activity(
                 officer.session,
                 covenant_id=officer.covenant.id,
+                partner_id=scope,
                 period=cast(reports.Period, period),
                 since=datetime.fromisoformat(start) if start else None,
                 until=datetime.fromisoformat(end) if end else None,

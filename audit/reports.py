@@ -1,8 +1,12 @@
 """What privacy officers ask of the log: searches, the GDPR art. 15 access report, the art. 30
 register of processing activities, denials and unusual volumes, and JSON Lines / CSV exports.
 
-Every query is limited to one covenant (the officer's own). Data subjects are searched by
-pseudonym only: the API pseudonymises the identifier it receives in a POST body.
+Every query is limited to one covenant (the officer's own) and, unless the officer is the
+covenant's coordinating privacy officer (``coordinatingPrivacyOfficer`` in the covenant
+file), to the entries its own partner is accountable for: those where the partner asked,
+received or had its data disclosed. So a partner's privacy officer cannot learn whether a
+person figures in another partner's cases. Data subjects are searched by pseudonym only: the
+API pseudonymises the identifier it receives in a POST body.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
 from audit.ldv import activity_id
 from audit.models import AuditRecord, AuditSubject
 from audit.schemas import (
@@ -31,6 +36,7 @@ from audit.schemas import (
     ProcessingActivityView,
     ProcessingRegister,
 )
+from gateway.auth.principal import Principal
 from gateway.db import utcnow
 from gateway.policy.covenant import Covenant
 
@@ -57,10 +63,28 @@ def subject_condition(pseudonym: str) -> ColumnElement[bool]:
     )
 
 
+def accountable_partner(officer: Principal) -> str | None:
+    """The partner whose entries ``officer`` sees: its own, or None (the whole covenant) for
+    the covenant's coordinating privacy officer."""
+    return None if officer.grant.covenant_wide else officer.partner_id
+
+
+def partner_condition(partner_id: str) -> ColumnElement[bool]:
+    """Entries ``partner_id`` is accountable for: it asked (requester), received (recipient)
+    or its data was disclosed (a data owner; stored space-delimited, `` a b ``)."""
+    return or_(
+        AuditRecord.requester_partner == partner_id,
+        AuditRecord.recipient_partner == partner_id,
+        AuditRecord.data_owners.contains(f" {partner_id} "),
+    )
+
+
 def _conditions(
-    *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+    *, covenant_id: str, partner_id: str | None, search: EntrySearch, subject_pseudonym: str | None
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [AuditRecord.covenant_id == covenant_id]
+    if partner_id is not None:
+        conditions.append(partner_condition(partner_id))
     if search.case_id is not None:
         conditions.append(AuditRecord.case_id == search.case_id)
     if subject_pseudonym is not None:
@@ -90,11 +114,20 @@ def _conditions(
 
 
 def search_entries(
-    session: Session, *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+    session: Session,
+    *,
+    covenant_id: str,
+    partner_id: str | None,
+    search: EntrySearch,
+    subject_pseudonym: str | None,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of entries (their stored bodies) and the index to continue after, if any."""
+    """One page of entries (their stored bodies) and the index to continue after, if any;
+    ``partner_id``: only the entries that partner is accountable for (None: all)."""
     conditions = _conditions(
-        covenant_id=covenant_id, search=search, subject_pseudonym=subject_pseudonym
+        covenant_id=covenant_id,
+        partner_id=partner_id,
+        search=search,
+        subject_pseudonym=subject_pseudonym,
     )
     rows = session.execute(
         select(AuditRecord.index, AuditRecord.body)
@@ -109,14 +142,23 @@ def search_entries(
 
 
 def iter_entries(
-    session: Session, *, covenant_id: str, search: EntrySearch, subject_pseudonym: str | None
+    session: Session,
+    *,
+    covenant_id: str,
+    partner_id: str | None,
+    search: EntrySearch,
+    subject_pseudonym: str | None,
 ) -> Iterator[dict[str, Any]]:
     """Every matching entry, paged through (for exports)."""
     after = search.after_index
     while True:
         page = search.model_copy(update={"after_index": after, "limit": 1000})
         entries, after = search_entries(
-            session, covenant_id=covenant_id, search=page, subject_pseudonym=subject_pseudonym
+            session,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+            search=page,
+            subject_pseudonym=subject_pseudonym,
         )
         yield from entries
         if after is None:
@@ -191,9 +233,16 @@ def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 
 def access_report(
-    session: Session, *, covenant_id: str, subject_pseudonym: str, identifier_type: str
+    session: Session,
+    *,
+    covenant_id: str,
+    partner_id: str | None,
+    subject_pseudonym: str,
+    identifier_type: str,
 ) -> AccessReport:
-    """GDPR art. 15: every processing recorded about one person in this covenant."""
+    """GDPR art. 15: every processing recorded about one person in this covenant that
+    ``partner_id`` is accountable for (None: the coordinating officer's covenant-wide view).
+    The caller records that the report was made (:func:`access_report_entry`)."""
     search = EntrySearch()
     lines = [
         AccessReportLine(
@@ -210,14 +259,47 @@ def access_report(
             covenant_id=entry["processing"]["covenantId"],
         )
         for entry in iter_entries(
-            session, covenant_id=covenant_id, search=search, subject_pseudonym=subject_pseudonym
+            session,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+            search=search,
+            subject_pseudonym=subject_pseudonym,
         )
     ]
     return AccessReport(
         identifier_type=identifier_type,
         generated_at=utcnow(),
         covenant_id=covenant_id,
+        partner_id=partner_id,
         lines=lines,
+    )
+
+
+def access_report_entry(
+    *,
+    covenant_id: str,
+    officer: Actor,
+    subject: DataSubject,
+    report: AccessReport,
+    started_at: datetime,
+    channel: str,
+) -> AuditEntry:
+    """The audit entry that an access report was made: by whom, about whom (the subject's
+    pseudonym, so the person's own next access report shows it), over which scope, with how
+    many lines. Written in the report's transaction: no entry, no report."""
+    return AuditEntry(
+        activity="access-report",
+        outcome="recorded",
+        started_at=started_at,
+        ended_at=utcnow(),
+        processing=ProcessingActivity(covenant_id=covenant_id),
+        data_subject=subject,
+        requester=officer,
+        attributes={
+            "scope": report.partner_id or "covenant",
+            "lines": len(report.lines),
+            "channel": channel,
+        },
     )
 
 
@@ -266,6 +348,7 @@ def partner_activity(
     session: Session,
     *,
     covenant_id: str,
+    partner_id: str | None,
     period: Period,
     since: datetime | None,
     until: datetime | None,
@@ -278,6 +361,8 @@ def partner_activity(
         AuditRecord.activity.in_(("disclosure", "denial")),
         AuditRecord.requester_partner.is_not(None),
     )
+    if partner_id is not None:
+        query = query.where(partner_condition(partner_id))
     if since is not None:
         query = query.where(AuditRecord.started_at >= since)
     if until is not None:

@@ -97,6 +97,10 @@ class AccessReport(ApiModel):
     identifier_type: str
     generated_at: datetime
     covenant_id: str
+    partner_id: str | None = Field(
+        description="The partner whose accountability the report covers (the officer's own); "
+        "null: the whole covenant (its coordinating privacy officer)."
+    )
     lines: list[AccessReportLine]
 
 

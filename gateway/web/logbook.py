@@ -67,6 +67,7 @@ def search_log(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
     entries, _ = search(
         page.db,
         covenant_id=page.require_principal().covenant_id,
+        partner_id=reports.accountable_partner(page.require_principal()),
         search=query,
         subject_pseudonym=None,
     )

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from audit import audit_log
 from gateway.core.errors import Unprocessable
+from gateway.db import utcnow
 from gateway.web import charts, services, texts
 from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
@@ -166,14 +167,30 @@ def access_report(
         reports = services.domain_module("audit.reports", "Het inzageverzoek")
         make = services.function(reports, "access_report", "Het inzageverzoek")
         log = audit_log(page.context)
+        officer = page.require_principal()
+        started = utcnow()
         # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.
         subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
-        return make(
+        report = make(
             page.db,
-            covenant_id=page.require_principal().covenant_id,
+            covenant_id=officer.covenant_id,
+            partner_id=reports.accountable_partner(officer),
             subject_pseudonym=subject.pseudonym,
             identifier_type=soort,
         )
+        # Audited like the API's: no entry, no report (an audit failure rolls back).
+        log.append(
+            session=page.db,
+            entry=reports.access_report_entry(
+                covenant_id=officer.covenant_id,
+                officer=log.actor(officer),
+                subject=subject,
+                report=report,
+                started_at=started,
+                channel="web",
+            ),
+        )
+        return report
 
     report, missing = _optional(build)
     return page.render("inzage.html", report=report, missing=missing, soort=soort)
@@ -213,7 +230,12 @@ def charts_page(page: PrivacyPage) -> Response:
         report = services.function(reports, "partner_activity", "Verstrekkingen per partner")
         since = datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME)
         return report(
-            page.db, covenant_id=principal.covenant_id, period="month", since=since, until=None
+            page.db,
+            covenant_id=principal.covenant_id,
+            partner_id=reports.accountable_partner(principal),
+            period="month",
+            since=since,
+            until=None,
         )
 
     figures, figures_missing = _optional(steering)

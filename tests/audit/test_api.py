@@ -65,7 +65,7 @@ class TestPrivacyOfficerSearch:
         response = client.post(
             "/v1/audit/entries/search",
             json={"dataSubject": {"identifierType": "bsn", "identifier": BSN}},
-            headers=auth("mitros", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         assert response.status_code == 200
         entries = response.json()["entries"]
@@ -80,7 +80,7 @@ class TestPrivacyOfficerSearch:
         response = client.post(
             "/v1/audit/entries/search",
             json={"clauseId": "U-5.3-geweld", "partnerId": "mitros", "outcome": "denied"},
-            headers=auth("u-centraal", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         assert [e["index"] for e in response.json()["entries"]] == [2]
 
@@ -110,13 +110,13 @@ class TestPrivacyOfficerSearch:
         jsonl = client.post(
             "/v1/audit/entries/export?format=jsonl",
             json={},
-            headers=auth("u-centraal", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         assert len(jsonl.text.splitlines()) == 3
         csv = client.post(
             "/v1/audit/entries/export?format=csv",
             json={},
-            headers=auth("u-centraal", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         lines = csv.text.splitlines()
         assert lines[0].startswith("index,recordedAt,activity")
@@ -131,7 +131,7 @@ class TestReports:
         response = client.post(
             "/v1/audit/access-report",
             json={"identifierType": "bsn", "identifier": BSN},
-            headers=auth("u-centraal", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         assert response.status_code == 200
         lines = response.json()["lines"]
@@ -144,7 +144,7 @@ class TestReports:
         self, client: TestClient, context: GatewayContext, auth: Auth
     ) -> None:
         response = client.get(
-            "/v1/audit/processing-register", headers=auth("u-centraal", "privacy-officer")
+            "/v1/audit/processing-register", headers=auth("gemeente-utrecht", "privacy-officer")
         )
         assert response.status_code == 200
         body = response.json()
@@ -158,7 +158,7 @@ class TestReports:
         record(context, 6, outcome="denied", requester=Actor(partner_id="mitros"))
         response = client.get(
             "/v1/audit/partner-activity?period=day",
-            headers=auth("u-centraal", "privacy-officer"),
+            headers=auth("gemeente-utrecht", "privacy-officer"),
         )
         rows = response.json()["rows"]
         assert rows[0]["partnerId"] == "mitros"

@@ -90,6 +90,7 @@ def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_
                 for line in access_report(
                     session,
                     covenant_id="utrecht-extreme-woonoverlast",
+                    partner_id=None,
                     subject_pseudonym=subject.pseudonym,
                     identifier_type="bsn",
                 ).lines

@@ -51,3 +51,17 @@ def test_access_report_page_lists_the_disclosure_about_the_causer(
     assert "U-5.3-meldingen" in html
     assert "<td>" in html
     assert EMPTY in _report_page(browser, "999999990")
+
+
+def test_access_report_page_shows_only_what_the_officers_partner_is_accountable_for(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """Portaal took no part in the case: its officer's page finds nothing, not even that the
+    person figures in a case; the coordinating officer (the municipality) finds it."""
+    seeded = seed_utrecht_case(client, auth)
+    _disclose_police_reports(client, auth, seeded.case_id)
+    sign_in(browser, "portaal", "privacy-officer")
+    assert EMPTY in _report_page(browser, CAUSER_BSN)
+    sign_in(browser, "gemeente-utrecht", "privacy-officer")
+    html = _report_page(browser, CAUSER_BSN)
+    assert "U-5.3-meldingen" in html
