@@ -156,6 +156,7 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
         entries = reports.iter_entries(
             officer.session,
             covenant_id=officer.covenant.id,
+            partner_id=None,  # the operator's export of the whole covenant's log
             search=EntrySearch(),
             subject_pseudonym=None,
         )

@@ -100,6 +100,7 @@ def test_a_denial_turned_into_nothing_leaves_a_search_and_is_caught(
             iter_entries(
                 session,
                 covenant_id="utrecht-extreme-woonoverlast",
+                partner_id=None,
                 search=search,
                 subject_pseudonym=None,
             )
@@ -111,6 +112,7 @@ def test_a_denial_turned_into_nothing_leaves_a_search_and_is_caught(
             iter_entries(
                 session,
                 covenant_id="utrecht-extreme-woonoverlast",
+                partner_id=None,
                 search=search,
                 subject_pseudonym=None,
             )
