@@ -55,5 +55,4 @@ def install(context: GatewayContext) -> None:
             description="audit checkpoint signing",
             log=log,
         )
-        context.services["audit.checkpoint_job"] = job
-        job.start()
+        context.services["audit.checkpoint_job"] = context.start_job(job)

@@ -18,6 +18,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+tokens_app = typer.Typer(help="Spent token ids (replay protection).", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 
 
 def _register_domain_commands() -> None:
@@ -135,6 +137,26 @@ def db_upgrade(data_dir: DataDir = None) -> None:
         f"Database {_safe_url(url)} at {', '.join(sorted(after)) or 'empty'}"
         + (" (unchanged)" if before == after else f" (was {', '.join(sorted(before)) or 'empty'})")
     )
+
+
+@tokens_app.command("purge")
+def tokens_purge(data_dir: DataDir = None) -> None:
+    """Forget the ids of spent tokens that have expired (the server does it every
+    KETENPOORT_USED_TOKEN_PURGE_INTERVAL_SECONDS; this is the same job for cron)."""
+    from datetime import timedelta
+
+    from gateway.auth.service import purge_used_tokens
+    from gateway.auth.wiring import PURGE_MARGIN
+    from gateway.db import make_engine, make_sessionmaker, utcnow
+
+    settings = load_settings(data_dir)
+    engine = make_engine(settings.resolved_database_url, pool_size=1, max_overflow=0)
+    try:
+        grace = timedelta(seconds=settings.clock_skew_seconds) + PURGE_MARGIN
+        purged = purge_used_tokens(make_sessionmaker(engine), utcnow(), grace)
+    finally:
+        engine.dispose()
+    typer.echo(f"Forgot {purged} expired token ids.")
 
 
 @app.command("dev-token")

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         default=600, ge=10, description="Tokens living longer than this are rejected."
     )
     clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    used_token_purge_interval_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How often the server forgets the ids of spent tokens that have expired "
+        "(one replica at a time); 0 disables the in-process job (then run "
+        "'ketenpoort tokens purge' from cron).",
+    )
     jwks_dir: Path | None = Field(
         default=None,
         description="Directory with one <partner-id>.json JWKS per partner; "

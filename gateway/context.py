@@ -17,6 +17,7 @@ from gateway.config import Settings
 from gateway.db import make_engine, make_sessionmaker, upgrade_database
 
 if TYPE_CHECKING:
+    from gateway.core.jobs import PeriodicJob
     from gateway.policy.covenant import Covenant
 
 # A readiness check returns None when healthy, else a short reason without personal data.
@@ -34,8 +35,20 @@ class GatewayContext:
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     # Domain services (policy engine, key provider, audit log...) register here at start.
     services: dict[str, Any] = field(default_factory=dict)
+    #: Background jobs (checkpoints, retention sweep, token purge): started by
+    #: :meth:`start_job`, stopped by :meth:`close`.
+    jobs: list[PeriodicJob] = field(default_factory=list)
+
+    def start_job(self, job: PeriodicJob) -> PeriodicJob:
+        self.jobs.append(job)
+        job.start()
+        return job
 
     def close(self) -> None:
+        # Jobs first: a job still running after close would work on a disposed engine (and,
+        # in tests, on a database already dropped).
+        while self.jobs:
+            self.jobs.pop().stop()
         hot = self.services.pop("hot-threads", None)  # gateway.auth.deps.run_authenticated
         if hot is not None:
             hot.shutdown(wait=True)  # its threads drop their per-thread state themselves
@@ -86,6 +99,7 @@ def install_domains(context: GatewayContext) -> None:
     """Each domain registers its services, readiness checks and jobs; order matters:
     policy, keys and the audit log come before the domains that use them."""
     import audit.wiring
+    import gateway.auth.wiring
     import gateway.cases.wiring
     import gateway.crypto.wiring
     import gateway.exchange.wiring
@@ -101,5 +115,6 @@ def install_domains(context: GatewayContext) -> None:
         gateway.exchange.wiring.install,
         gateway.retention.wiring.install,
         gateway.web.wiring.install,
+        gateway.auth.wiring.install,
     ):
         install(context)

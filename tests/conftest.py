@@ -168,3 +168,46 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             for name, value in getattr(report, "user_properties", []):
                 if name == "summary" and getattr(report, "when", "") == "call":
                     terminalreporter.write_line(str(value))
+
+
+# -- no test leaves a background job running ---------------------------------------------
+#
+# A job outliving its test (a gateway built and never closed) keeps working on a database
+# the fixtures have dropped, logging tracebacks into other tests. Jobs started while a
+# fixture of wider scope was set up (a module's live server) may live as long as it; any
+# other job still running once its test's teardown is done fails that test.
+
+_scoped_jobs: dict[str, set[int]] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
+    from gateway.core.jobs import running_jobs
+
+    before = {id(job) for job in running_jobs()}
+    result = yield
+    if fixturedef.scope != "function":
+        started = {id(job) for job in running_jobs()} - before
+        _scoped_jobs.setdefault(fixturedef.scope, set()).update(started)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    from gateway.core.jobs import running_jobs
+
+    yield
+    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+        _scoped_jobs.pop("module", None)  # their fixtures have been torn down by now
+        _scoped_jobs.pop("class", None)
+    allowed = set().union(*_scoped_jobs.values()) if _scoped_jobs else set()
+    leaked = [job for job in running_jobs() if id(job) not in allowed]
+    if leaked:
+        for job in leaked:
+            job.stop()  # so the next test starts clean
+        names = ", ".join(sorted(job.name for job in leaked))
+        pytest.fail(
+            f"background jobs still running after the test: {names} "
+            "(close every GatewayContext the test builds)",
+            pytrace=False,
+        )

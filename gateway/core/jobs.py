@@ -14,6 +14,14 @@ if TYPE_CHECKING:
 
 JobTask = Callable[["GatewayContext"], object]
 
+#: Every job whose thread was started and may still run (tests check none outlives its test).
+_STARTED: weakref.WeakSet[PeriodicJob] = weakref.WeakSet()
+
+
+def running_jobs() -> list[PeriodicJob]:
+    """The jobs whose threads are alive, in this process."""
+    return [job for job in list(_STARTED) if job.running]
+
 
 class PeriodicJob:
     """Runs ``task(context)`` every ``interval`` seconds in a daemon thread called ``name``
@@ -45,7 +53,12 @@ class PeriodicJob:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
+    @property
+    def name(self) -> str:
+        return self._thread.name
+
     def start(self) -> None:
+        _STARTED.add(self)
         self._thread.start()
 
     def stop(self) -> None:

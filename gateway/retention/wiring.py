@@ -110,16 +110,17 @@ def install(context: GatewayContext) -> None:
 
     context.readiness_checks["retention"] = ready
     if settings.retention_sweep_interval_seconds > 0:
-        service.job = PeriodicJob(
-            context,
-            interval=settings.retention_sweep_interval_seconds,
-            task=scheduled_sweep,
-            name="retention-sweep",
-            description="retention sweep",
-            log=log,
-            join_timeout=30,
+        service.job = context.start_job(
+            PeriodicJob(
+                context,
+                interval=settings.retention_sweep_interval_seconds,
+                task=scheduled_sweep,
+                name="retention-sweep",
+                description="retention sweep",
+                log=log,
+                join_timeout=30,
+            )
         )
-        service.job.start()
 
 
 def retention_service(context: GatewayContext) -> RetentionService:
