@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.config import Settings
 from gateway.core.cli import DataDir, load_settings
 
 app = typer.Typer(
@@ -77,6 +78,10 @@ def serve(
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
         typer.echo("SQLite serves one worker; use PostgreSQL for more.", err=True)
         workers = 1
+    if not settings.resolved_database_url.startswith("sqlite"):
+        warning = connection_budget_warning(settings, workers)
+        if warning:
+            typer.echo(warning, err=True)
     typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
     if settings.demo_mode:
         typer.echo(
@@ -180,6 +185,21 @@ def dev_token(
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from None
     typer.echo(token)
+
+
+def connection_budget_warning(settings: Settings, workers: int) -> str | None:
+    """Each worker has its own pool: the replica may open workers x (pool + overflow)."""
+    per_worker = settings.db_pool_size + settings.db_max_overflow
+    total = workers * per_worker
+    if total <= settings.db_connection_budget:
+        return None
+    return (
+        f"warning: {workers} workers x ({settings.db_pool_size} pool + "
+        f"{settings.db_max_overflow} overflow) = {total} database connections, over the "
+        f"budget of {settings.db_connection_budget} (KETENPOORT_DB_CONNECTION_BUDGET): "
+        "PostgreSQL refuses connections past max_connections, and requests then fail with "
+        "503. Lower the workers or KETENPOORT_DB_POOL_SIZE / KETENPOORT_DB_MAX_OVERFLOW."
+    )
 
 
 def _safe_url(url: str) -> str:

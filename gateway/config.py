@@ -117,19 +117,28 @@ class Settings(BaseSettings):
         "register URIs of Logboek Dataverwerkingen records) start with it.",
     )
     auto_migrate: bool = Field(default=True, description="Run database migrations at start.")
-    # Connections per process: each uvicorn worker has its own pool, so with W workers the
-    # server may hold W * (pool size + max overflow) connections; keep that under the
-    # database's max_connections (PostgreSQL's default is 100), with room for migrations
-    # and the command line.
+    # Connections per process: each uvicorn worker has its own pool, so with W workers a
+    # replica may hold W * (pool size + max overflow) connections, and R replicas R times
+    # that. PostgreSQL's default max_connections is 100 (3 reserved for superusers); the
+    # defaults fit 2 replicas x 4 workers x (5 + 5) = 80 with room for migrations, the
+    # command line and cron jobs. `ketenpoort serve` warns when W * (pool + overflow)
+    # exceeds db_connection_budget (README.md, "Connection budget").
     db_pool_size: int = Field(
         default=5, ge=1, le=200, description="PostgreSQL connections kept open per worker."
     )
     db_max_overflow: int = Field(
-        default=10,
+        default=5,
         ge=0,
         le=200,
         description="Extra PostgreSQL connections a worker may open under load, beyond the "
-        "pool size; a request that finds none free waits for one (up to 30 s).",
+        "pool size; a request that finds none free waits for one (up to 30 s, then 503).",
+    )
+    db_connection_budget: int = Field(
+        default=40,
+        ge=1,
+        description="PostgreSQL connections one replica (all its workers) may hold: "
+        "(max_connections - reserve) / replicas. 'ketenpoort serve' warns when workers x "
+        "(pool size + max overflow) exceeds it.",
     )
     hot_threads: int = Field(
         default=2,

@@ -6,8 +6,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
 
 KETENPOORT = [sys.executable, "-m", "gateway"]
 
@@ -72,3 +76,37 @@ def test_dev_token_prints_a_token_the_gateway_accepts(settings, client) -> None:
     assert response.status_code == 200, response.text
     assert response.json()["partnerId"] == "mitros"
     assert response.json()["user"] == "wc-7"
+
+
+def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str) -> Any:
+    """``ketenpoort serve`` up to where it would start uvicorn (which is stubbed out)."""
+    import uvicorn
+
+    import gateway.db
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setattr(gateway.db, "upgrade_database", lambda url: None)
+    return CliRunner().invoke(
+        app,
+        ["serve", "--data-dir", str(tmp_path / "data"), *args],
+        env={"KETENPOORT_DATABASE_URL": "postgresql+psycopg://gw@db/ketenpoort", **env},
+    )
+
+
+def test_serve_warns_when_its_workers_could_open_more_connections_than_the_budget(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    over = _serve(monkeypatch, tmp_path, "--workers", "5")  # 5 x (5 + 5) = 50 > 40
+    assert over.exit_code == 0, over.output
+    assert "5 workers x (5 pool + 5 overflow) = 50 database connections" in over.output
+    assert "budget of 40" in over.output
+
+
+def test_serve_with_the_default_workers_fits_the_budget_without_a_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    within = _serve(monkeypatch, tmp_path, "--workers", "4")  # 4 x (5 + 5) = 40
+    assert within.exit_code == 0, within.output
+    assert "budget" not in within.output
+    raised = _serve(monkeypatch, tmp_path, "--workers", "4", KETENPOORT_DB_MAX_OVERFLOW="10")
+    assert "= 60 database connections, over the budget of 40" in raised.output
