@@ -184,6 +184,13 @@ class DecisionRef(_Part):
 
     decision_id: str = Field(max_length=100)
     bundle_revision: str | None = Field(default=None, max_length=200)
+    engine: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The policy engine that decided: 'regorus' (embedded in the gateway) or "
+        "'opa' (an OPA server, KETENPOORT_OPA_URL). Absent in entries written before it was "
+        "recorded.",
+    )
 
 
 class AuditEntry(_Part):

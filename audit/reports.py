@@ -169,8 +169,8 @@ CSV_COLUMNS = (
     "index", "recordedAt", "activity", "status", "outcome", "startedAt", "endedAt",
     "covenantId", "clauseIds", "purpose", "caseId", "subjectPseudonym", "identifierType",
     "requesterPartner", "requesterRole", "requesterUser", "recipientPartner", "recipientRole",
-    "dataOwners", "disclosed", "redacted", "decisionId", "bundleRevision", "traceId", "spanId",
-    "parentSpanId", "dataSubjects",
+    "dataOwners", "disclosed", "redacted", "decisionId", "bundleRevision", "policyEngine",
+    "traceId", "spanId", "parentSpanId", "dataSubjects",
 )  # fmt: skip
 
 
@@ -206,6 +206,7 @@ def flatten(entry: dict[str, Any]) -> dict[str, Any]:
         "redacted": ";".join(f"{r['category']}:{r['reason']}" for r in entry.get("redacted", [])),
         "decisionId": decision.get("decisionId"),
         "bundleRevision": decision.get("bundleRevision"),
+        "policyEngine": decision.get("engine"),
         "traceId": trace.get("traceId"),
         "spanId": trace.get("spanId"),
         "parentSpanId": trace.get("parentSpanId"),

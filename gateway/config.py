@@ -18,6 +18,10 @@ from pydantic_settings import (
 #: ``KETENPOORT_<NAME>_FILE`` (a mounted Docker or Kubernetes secret), so no secret ever
 #: needs to be in an environment variable, where ``ps e``, crash reports and
 #: ``docker inspect`` show it.
+#: The time limit of a policy decision the gateway promises (docs/policy.md); the default
+#: and the maximum of ``policy_timeout_seconds``.
+POLICY_TIME_LIMIT_SECONDS = 0.5
+
 SECRET_FILE_SETTINGS = ("database_url", "database_password", "pkcs11_pin", "oidc_client_secret")
 
 
@@ -110,6 +114,14 @@ class Settings(BaseSettings):
     opa_url: str | None = Field(
         default=None,
         description="When set, decisions are made by this OPA server instead of in-process.",
+    )
+    policy_timeout_seconds: float = Field(
+        default=POLICY_TIME_LIMIT_SECONDS,
+        gt=0,
+        le=POLICY_TIME_LIMIT_SECONDS,
+        description="The time limit of one policy decision; past it the decision denies "
+        "(engine-timeout). For an OPA server also its client's deadline and its connect and "
+        "read timeout. At most 0.5 s, the limit the gateway promises.",
     )
     public_url: str = Field(
         default="http://127.0.0.1:8000",

@@ -202,6 +202,7 @@ def record(
             DecisionRef(
                 decision_id=facts.decision.decision_id,
                 bundle_revision=facts.decision.bundle_revision,
+                engine=facts.decision.engine,
             )
             if facts.decision is not None
             else None

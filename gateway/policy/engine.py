@@ -18,12 +18,15 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import orjson
 
+from gateway.config import POLICY_TIME_LIMIT_SECONDS
 from gateway.policy.bundle import Bundle
 from gateway.policy.errors import BundleError
 from gateway.policy.schemas import CategoryDecision, Decision, PolicyInput, new_decision_id
@@ -113,8 +116,9 @@ def to_decision(result: Any, engine: str, revision: str | None) -> Decision:
     )
 
 
-#: The default time limit of one decision, in seconds (see ``_Engine``).
-DEFAULT_TIMEOUT_SECONDS = 0.5
+#: The default time limit of one decision, in seconds (see ``_Engine``); the gateway sets
+#: it from ``KETENPOORT_POLICY_TIMEOUT_SECONDS``.
+DEFAULT_TIMEOUT_SECONDS = POLICY_TIME_LIMIT_SECONDS
 
 
 class _Engine(ABC):
@@ -167,9 +171,13 @@ class _Engine(ABC):
         except (KeyboardInterrupt, SystemExit):
             raise
         # BaseException: a Rust panic inside an engine binding surfaces as pyo3's
-        # PanicException, which is not an Exception. Any engine failure must deny.
+        # PanicException, which is not an Exception. Any engine failure must deny; one that
+        # failed after the time limit (the OPA client giving up) is a timeout.
         except BaseException:  # noqa: BLE001
-            return deny(policy_input, "engine-error", self.name, revision)
+            reason = "engine-timeout" if self._timed_out(wall_started, cpu_started) else (
+                "engine-error"
+            )
+            return deny(policy_input, reason, self.name, revision)
         if decision.categories.keys() != set(policy_input.categories):
             return deny(policy_input, "undefined-result", self.name, revision)
         return decision
@@ -368,12 +376,22 @@ class RegopyEngine(_Engine):
 
 OpaQuery = Callable[[dict[str, Any]], Any]
 
+#: Decisions that may wait on the OPA server at once; more wait in line, within their limit.
+OPA_CLIENT_THREADS = 32
+
 
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
     ``query`` is injectable for tests; by default it is ``opa_client``'s ``query_rule``.
     The server's bundle revision is reported by the policy itself (``revision``).
+
+    The time limit (``KETENPOORT_POLICY_TIMEOUT_SECONDS``, ``timeout_seconds``) is a
+    deadline on the whole call: the query runs on a small thread pool and the deciding
+    thread waits at most the limit for it (a server that accepts and never answers, or
+    trickles its answer, denies with ``engine-timeout`` when the limit is reached). The
+    client itself has the same limit as its connect and read timeout, and no retries (a
+    retry cannot fit in the limit), so a pool thread is freed soon after.
     """
 
     name = "opa"
@@ -386,10 +404,11 @@ class OpaServerEngine(_Engine):
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(timeout_seconds)
-        self._query = query if query is not None else self._client_query(url)
+        self._query = query if query is not None else self._client_query(url, timeout_seconds)
+        self._pool = ThreadPoolExecutor(OPA_CLIENT_THREADS, thread_name_prefix="opa-client")
 
     @staticmethod
-    def _client_query(url: str) -> OpaQuery:
+    def _client_query(url: str, timeout_seconds: float) -> OpaQuery:
         from opa_client import OpaClient
 
         parsed = urlparse(url)
@@ -397,6 +416,8 @@ class OpaServerEngine(_Engine):
             host=parsed.hostname or "localhost",
             port=parsed.port or 8181,
             ssl=parsed.scheme == "https",
+            timeout=timeout_seconds,
+            retries=0,
         )
 
         def query(document: dict[str, Any]) -> Any:
@@ -411,7 +432,12 @@ class OpaServerEngine(_Engine):
         self._revision = bundle.revision
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
-        response = self._query(document)
+        future = self._pool.submit(self._query, document)
+        try:
+            response = future.result(timeout=self.timeout_seconds)
+        except FutureTimeout:
+            future.cancel()  # still waiting in line: never sent
+            raise
         if not isinstance(response, dict) or "result" not in response:
             return None  # OPA omits "result" when the rule is undefined
         return response["result"]

@@ -28,7 +28,12 @@ from gateway.policy.bundle import (
     read_bundle,
     write_bundle,
 )
-from gateway.policy.engine import OpaServerEngine, PolicyEngine, RegorusEngine
+from gateway.policy.engine import (
+    DEFAULT_TIMEOUT_SECONDS,
+    OpaServerEngine,
+    PolicyEngine,
+    RegorusEngine,
+)
 from gateway.policy.schemas import Decision, PolicyInput
 
 log = logging.getLogger("ketenpoort.policy")
@@ -58,7 +63,8 @@ class ThreadLocalRegorus:
 
     name = RegorusEngine.name
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
+        self.timeout_seconds = timeout_seconds
         self._bundle: Bundle | None = None
         self._generation = 0
         self._local = threading.local()
@@ -75,7 +81,7 @@ class ThreadLocalRegorus:
     def _engine(self) -> RegorusEngine:
         local = self._local
         if getattr(local, "generation", None) != self._generation:
-            engine = RegorusEngine()
+            engine = RegorusEngine(self.timeout_seconds)
             if self._bundle is not None:
                 engine.load(self._bundle)
             local.engine, local.generation = engine, self._generation
@@ -88,8 +94,10 @@ class ThreadLocalRegorus:
 
 
 def make_engine(context: GatewayContext) -> PolicyEngine:
-    url = context.settings.opa_url
-    return OpaServerEngine(url) if url else ThreadLocalRegorus()
+    """The engine the settings ask for, with the one time limit
+    (``KETENPOORT_POLICY_TIMEOUT_SECONDS``)."""
+    url, limit = context.settings.opa_url, context.settings.policy_timeout_seconds
+    return OpaServerEngine(url, timeout_seconds=limit) if url else ThreadLocalRegorus(limit)
 
 
 #: Attempts at start before the gateway starts not-ready; a transient failure (a shared data

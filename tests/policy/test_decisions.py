@@ -207,12 +207,18 @@ def test_opa_server_undefined_result_denies() -> None:
 
 
 def test_opa_server_result_is_used(engine: RegorusEngine) -> None:
+    request = utrecht_request()
+    # Decided on this thread: the query runs on the OPA client's pool thread, and a regorus
+    # VM must stay on the thread that made it.
+    answer = {"result": engine._evaluate(request.document())}
+
     def via_regorus(document: dict[str, Any]) -> Any:
-        return {"result": engine._evaluate(document)}
+        assert document == request.document()
+        return answer
 
     opa = OpaServerEngine("http://opa:8181", query=via_regorus)
     opa.load(BUNDLE)
-    assert opa.decide(utrecht_request()).allow
+    assert opa.decide(request).allow
 
 
 # --- bundles and covenants ----------------------------------------------------------------

@@ -1,0 +1,94 @@
+"""The OPA server client fails closed within the policy time limit: one setting
+(``KETENPOORT_POLICY_TIMEOUT_SECONDS``) is the decision's deadline and the client's connect
+and read timeout. Against real sockets on 127.0.0.1: a server that accepts and never
+answers, one that trickles its answer a byte at a time (each read is quick, the whole is
+not), one that refuses connections, and, as the positive control, one that answers (with
+OPA's own Go evaluator, tests/policy/opa_stand_in.py)."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.policy.engine import OpaServerEngine
+from gateway.policy.wiring import make_engine
+from tests.policy.conftest import BUNDLE
+from tests.policy.opa_stand_in import OpaStandIn, opa_stand_in
+from tests.policy.test_decisions import utrecht_request
+
+REQUEST = utrecht_request(categories=["police-reports", "police-physical-violence"])
+LIMIT = 0.2
+#: The old client's own timeout (opa-python-client's default, 1.5 s), before any retry: a
+#: decision that took this long did not fail within the limit.
+OLD_CLIENT_TIMEOUT = 1.5
+
+
+@pytest.fixture
+def opa(request: pytest.FixtureRequest) -> Iterator[OpaStandIn]:
+    with opa_stand_in(request.param) as server:
+        yield server
+
+
+def _engine_from_settings(url: str, limit: float = LIMIT) -> OpaServerEngine:
+    """The engine the gateway builds from its settings."""
+    settings = Settings(opa_url=url, policy_timeout_seconds=limit)
+    engine = make_engine(cast(GatewayContext, SimpleNamespace(settings=settings)))
+    assert isinstance(engine, OpaServerEngine)
+    engine.load(BUNDLE)
+    return engine
+
+
+def _decide(engine: OpaServerEngine) -> tuple[Any, float]:
+    started = time.perf_counter()
+    decision = engine.decide(REQUEST)
+    return decision, time.perf_counter() - started
+
+
+def _assert_nothing_disclosed(decision: Any, reason: str) -> None:
+    assert decision.allow is False
+    assert decision.errors == [reason]
+    assert decision.engine == "opa"
+    for verdict in decision.categories.values():
+        assert (verdict.outcome, verdict.reasons) == ("redact", [reason])
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_opa_server_that_answers_within_the_limit_decides(opa: OpaStandIn) -> None:
+    decision, _ = _decide(_engine_from_settings(opa.url))
+    assert decision.errors == []
+    assert decision.allow is True
+    assert decision.engine == "opa"
+    assert decision.categories["police-reports"].clauses == ["U-5.3-meldingen"]
+
+
+@pytest.mark.parametrize("opa", ["hang", "trickle"], indirect=True)
+def test_opa_server_that_does_not_answer_in_time_denies_at_the_limit(
+    opa: OpaStandIn,
+) -> None:
+    decision, elapsed = _decide(_engine_from_settings(opa.url))
+    _assert_nothing_disclosed(decision, "engine-timeout")
+    assert opa.requests == 1  # it was asked, once: no retry
+    assert LIMIT <= elapsed < OLD_CLIENT_TIMEOUT
+
+
+def test_opa_server_refusing_connections_denies() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    # Nothing listens on the port now: the connection is refused.
+    decision, _ = _decide(_engine_from_settings(f"http://127.0.0.1:{port}"))
+    _assert_nothing_disclosed(decision, "engine-error")
+
+
+def test_policy_time_limit_above_the_promised_half_second_is_refused() -> None:
+    with pytest.raises(ValidationError, match="policy_timeout_seconds"):
+        Settings(policy_timeout_seconds=1.5)
+    assert Settings().policy_timeout_seconds == 0.5
