@@ -295,4 +295,8 @@ class Settings(BaseSettings):
         return self.data_dir / "dev-keys"
 
     def ensure_data_dir(self) -> None:
+        """The data directory holds keys and, by default, the database: owner-only (0700),
+        also when it existed already with a wider mode."""
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if self.data_dir.stat().st_mode & 0o077:
+            self.data_dir.chmod(0o700)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import select as selectors
 import time
 from collections import namedtuple
@@ -88,6 +89,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
     token's subject, a blind index, a case's fields), and SQLAlchemy puts them in the text of
     every error it raises, which ends up in logs and tracebacks."""
     if url.startswith("sqlite"):
+        _owner_only_sqlite_file(url)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
         )
@@ -103,6 +105,23 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
     event.listen(engine, "checkin", _mark_checkin)
     event.listen(engine, "checkout", _check_alive)
     return engine
+
+
+def _owner_only_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask: 0644,
+    readable by every local user, while the keys beside it are 0600); its -wal and -shm
+    files take the database file's mode. An existing file is narrowed to 0600."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if companion.exists() and companion.stat().st_mode & 0o077:
+            companion.chmod(0o600)
 
 
 #: A pooled connection idle longer than this is pinged (one round trip) before it is used.
