@@ -785,13 +785,17 @@ def play(gw: DemoGateway, console: Console, checkpoint_wait: float) -> list[str]
 
 
 class DemoInterrupted(Exception):
-    """SIGTERM (or SIGINT outside a terminal): stop the demo and everything it started."""
+    """SIGTERM or SIGINT: stop the demo and everything it started."""
 
 
 @contextmanager
 def _interruptible() -> Iterator[None]:
-    """Turn SIGTERM into an exception in the main thread, so that the ``finally`` blocks stop
-    the adapters and the gateway (Ctrl-C raises KeyboardInterrupt already)."""
+    """Turn SIGTERM and SIGINT into an exception in the main thread, so that the ``finally``
+    blocks stop the adapters and the gateway.
+
+    SIGINT explicitly too: Python raises KeyboardInterrupt only if SIGINT was at its default
+    when the process started, and a non-interactive shell starts a background job
+    (``ketenpoort demo &``) with SIGINT ignored, so the demo would ignore Ctrl-C's signal."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -799,11 +803,12 @@ def _interruptible() -> Iterator[None]:
     def stop(signum: int, frame: object) -> None:
         raise DemoInterrupted(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def run_demo(

@@ -158,6 +158,10 @@ def _session_members(session: int) -> list[int]:
     return members
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_interrupting_the_demo_stops_its_gateway_and_adapters(
@@ -173,6 +177,9 @@ def test_interrupting_the_demo_stops_its_gateway_and_adapters(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # the demo leads its own session: find whatever it started
+        # As a non-interactive shell starts a background job ("ketenpoort demo &"): with
+        # SIGINT ignored, which Python then leaves ignored unless the demo handles it itself.
+        preexec_fn=_ignore_sigint,
     )
     seen: list[str] = []
     try:
