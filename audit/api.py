@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from audit import ldv, reports
-from audit.checkpoints import checkpoint_view, latest_checkpoint
+from audit.checkpoints import checkpoint_view, latest_checkpoint, note_signatures
 from audit.errors import CheckpointNotFound, EntryNotFound
 from audit.models import AuditRecord
 from audit.schemas import (
@@ -60,7 +60,9 @@ def _subject_pseudonym(
 
 
 @router.get("/receipts/{index}", response_model=Receipt, response_model_by_alias=True)
-def get_receipt(index: LogIndex, session: DbSession, principal: CurrentPrincipal) -> Receipt:
+def get_receipt(
+    index: LogIndex, session: DbSession, principal: CurrentPrincipal, context: Context
+) -> Receipt:
     """An entry's receipt, with its inclusion proof once a signed checkpoint covers it.
 
     For the requesting and receiving partner, the partners whose data was disclosed, and the
@@ -75,7 +77,7 @@ def get_receipt(index: LogIndex, session: DbSession, principal: CurrentPrincipal
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
-    return receipt_for(session, index=index)
+    return receipt_for(session, index=index, quorum=audit_log(context).quorum)
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointView, response_model_by_alias=True)
@@ -85,7 +87,7 @@ def get_latest_checkpoint(session: DbSession, principal: CurrentPrincipal) -> Ch
     row = latest_checkpoint(session)
     if row is None:
         raise CheckpointNotFound("No checkpoint has been signed yet.")
-    return checkpoint_view(row)
+    return checkpoint_view(row, note_signatures(session, row.tree_size))
 
 
 @router.get("/consistency-proof", response_model=ConsistencyProofView, response_model_by_alias=True)

@@ -1,7 +1,14 @@
 """Signed checkpoints, the tree tiles behind them, and the database-backed node reader.
 
-A checkpoint is a short text note (:func:`checkpoint_note`) naming the tree size, the root hash
-and the signing time, signed with the audit Ed25519 key. The signing job runs under a database
+A checkpoint is a C2SP ``tlog-checkpoint`` (:func:`audit.note.checkpoint_text`: the log's
+origin, the tree size, the base64 root hash, and a ``previous <size>`` extension line naming the
+checkpoint it extends), signed as a C2SP ``signed-note`` with the audit Ed25519 key under the
+origin as key name. ``audit_checkpoint.note`` holds the signed text, ``signature`` the raw
+Ed25519 signature, and ``audit_note_signature`` the note's signature lines: the log's own and
+the witnesses' cosignatures (:mod:`audit.witnessing`). Checkpoints signed before this format
+(``ketenpoort-audit-log/v1`` notes with a signing time) still verify.
+
+The signing job runs under a database The signing job runs under a database
 lock (an advisory lock on PostgreSQL, the write lock on SQLite), so two replicas never sign at
 once; the primary key on ``tree_size`` is the backstop.
 
@@ -29,7 +36,8 @@ from audit.merkle import (
     tree_root,
     verify_consistency,
 )
-from audit.models import AuditCheckpoint, AuditRecord, AuditTreeNode
+from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditTreeNode
+from audit.note import NoteError, checkpoint_text, parse_checkpoint
 from audit.schemas import CheckpointView
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
@@ -56,7 +64,8 @@ def format_signed_at(value: datetime) -> str:
 
 
 def checkpoint_note(tree_size: int, root_hash: bytes, signed_at: datetime) -> str:
-    """The exact text a checkpoint signature covers (one field per line)."""
+    """The text the checkpoints signed before the C2SP format covered (kept for tests of
+    logs written then; new checkpoints use :func:`audit.note.checkpoint_text`)."""
     return (
         f"{NOTE_ORIGIN}\n{tree_size}\n{base64.b64encode(root_hash).decode('ascii')}\n"
         f"{format_signed_at(signed_at)}\n"
@@ -70,14 +79,38 @@ class ParsedNote:
     signed_at: str
 
 
+def is_legacy_note(note: str) -> bool:
+    return note.startswith(NOTE_ORIGIN + "\n")
+
+
 def parse_note(note: str) -> ParsedNote:
+    """A checkpoint text, legacy or C2SP (``signed_at`` is empty for C2SP: the time a witness
+    vouches for is in its cosignature)."""
+    if not is_legacy_note(note):
+        try:
+            parsed = parse_checkpoint(note)
+        except NoteError as exc:
+            raise ValueError(str(exc)) from None
+        return ParsedNote(parsed.tree_size, parsed.root_hash, "")
     lines = note.split("\n")
     if len(lines) != 5 or lines[0] != NOTE_ORIGIN or lines[4] != "":
         raise ValueError("not a checkpoint note")
     return ParsedNote(int(lines[1]), base64.b64decode(lines[2], validate=True), lines[3])
 
 
-def checkpoint_view(row: AuditCheckpoint) -> CheckpointView:
+def note_signatures(session: Session, tree_size: int) -> list[str]:
+    """The signature lines of a checkpoint's signed note: the log's first, then cosignatures."""
+    return list(
+        session.execute(
+            select(AuditNoteSignature.line)
+            .where(AuditNoteSignature.tree_size == tree_size)
+            .order_by(AuditNoteSignature.signed_at, AuditNoteSignature.signer)
+        ).scalars()
+    )
+
+
+def checkpoint_view(row: AuditCheckpoint, signatures: list[str] | None = None) -> CheckpointView:
+    """The API form; with the note's ``signatures`` it carries the whole C2SP signed note."""
     return CheckpointView(
         tree_size=row.tree_size,
         root_hash=row.root_hash.hex(),
@@ -85,6 +118,8 @@ def checkpoint_view(row: AuditCheckpoint) -> CheckpointView:
         key_id=row.key_id,
         note=row.note,
         signature=base64.b64encode(row.signature).decode("ascii"),
+        signed_note=row.note + "\n" + "".join(signatures) if signatures else None,
+        cosignatures=max(len(signatures or ()) - 1, 0),
     )
 
 
@@ -198,7 +233,11 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
 
 
 def sign_checkpoint(
-    session_factory: sessionmaker[Session], signer: CheckpointSigner
+    session_factory: sessionmaker[Session],
+    signer: CheckpointSigner,
+    *,
+    origin: str,
+    pseudonym_key: str | None = None,
 ) -> CheckpointView | None:
     """Sign a checkpoint over every committed entry; ``None`` when nothing is new.
 
@@ -231,18 +270,27 @@ def sign_checkpoint(
                         "(run 'ketenpoort audit verify')."
                     ) from exc
             signed_at = utcnow()
-            note = checkpoint_note(size, root, signed_at)
+            note = checkpoint_text(
+                origin, size, root, previous=old_size, pseudonym_key=pseudonym_key
+            )
+            line = signer.note_signer(origin).sign(note)
             row = AuditCheckpoint(
                 tree_size=size,
                 root_hash=root,
                 signed_at=signed_at,
                 key_id=signer.key_id,
                 note=note,
-                signature=signer.sign(note.encode("utf-8")),
+                signature=line.signature,
             )
             session.add(row)
             session.flush()
-            view = checkpoint_view(row)
+            session.add(
+                AuditNoteSignature(
+                    tree_size=size, signer=origin, line=str(line), signed_at=signed_at
+                )
+            )
+            session.flush()
+            view = checkpoint_view(row, [str(line)])
     except IntegrityError:
         log.info("another process signed this checkpoint first")
         return None

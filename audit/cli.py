@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.orm import Session, sessionmaker
 
+    from audit.note import Verifier
     from audit.schemas import AccessReport, SubjectIdentifier
-    from audit.verify import VerificationResult
+    from audit.verify import Anchor, VerificationResult
+    from audit.witnessing import WitnessEndpoint
     from gateway.config import Settings
     from gateway.policy.covenant import Covenant
 
@@ -32,27 +35,76 @@ PublicKeyOption = Annotated[
     list[Path] | None,
     typer.Option(
         "--public-key",
-        help="A trusted public key file (base64 raw Ed25519 or PEM); repeatable. "
-        "Default: the gateway's own key (database) or the keys in the export file.",
+        help="A trusted log public key file (base64 raw Ed25519 or PEM); repeatable. A pin, "
+        "as --log-key is.",
+    ),
+]
+LogKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-key",
+        help="The log's verifier key (vkey, '<origin>+<id>+<key>') or a file holding it. "
+        "Default: KETENPOORT_AUDIT_LOG_KEY.",
+    ),
+]
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A trusted witness: '<vkey> <URL>' (or just '<vkey>' with --offline); "
+        "repeatable. Default: KETENPOORT_AUDIT_WITNESSES.",
     ),
 ]
 
 
 def _trusted_keys(files: list[Path] | None) -> list[Ed25519PublicKey]:
+    """Keys from files: a vkey (as 'audit public-key' prints), raw base64 or PEM."""
     from audit.keys import public_key_from_text
+    from audit.note import parse_vkey
 
-    return [public_key_from_text(path.read_text(encoding="utf-8")) for path in files or []]
+    keys = []
+    for path in files or []:
+        text = path.read_text(encoding="utf-8").strip()
+        parts = text.split("+", 2)
+        is_vkey = len(parts) == 3 and re.fullmatch(r"[0-9a-f]{8}", parts[1]) is not None
+        keys.append(parse_vkey(text).public_key if is_vkey else public_key_from_text(text))
+    return keys
 
 
-def _report(result: VerificationResult) -> None:
+def _text_or_file(value: str) -> str:
+    path = Path(value)
+    if "+" not in value and path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    return value.strip()
+
+
+def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
+    witnessed = (
+        f"cosigned by {result.quorum} witness(es) up to tree size {result.witnessed_tree_size}"
+        if result.quorum
+        else "no witnesses required"
+    )
     typer.echo(
         f"{result.entries} entries, {result.checkpoints} checkpoints; "
-        f"signed and verified up to tree size {result.verified_tree_size}."
+        f"signed and verified up to tree size {result.verified_tree_size}; {witnessed}; "
+        f"{result.anchors} checkpoint(s) held outside the log compared."
     )
     if result.ok:
-        unsigned = result.entries - result.verified_tree_size
-        if unsigned:
-            typer.echo(f"{unsigned} newer entries are consistent but not yet in a checkpoint.")
+        if result.unwitnessed:
+            what = "witnessed" if result.quorum else "in a signed checkpoint"
+            message = (
+                f"{result.unwitnessed} entries after tree size {result.witnessed_tree_size} "
+                f"are consistent but not yet {what}"
+            )
+            if not accept_unwitnessed:
+                typer.echo(
+                    f"NOT YET WITNESSED: {message}; until they are, whoever runs the database "
+                    "could change them unseen (run the checkpoint job, or pass "
+                    "--accept-unwitnessed).",
+                    err=True,
+                )
+                raise typer.Exit(1)
+            typer.echo(f"{message} (accepted).")
         typer.echo("OK: the log verifies.")
         return
     first = result.first_problem
@@ -63,6 +115,115 @@ def _report(result: VerificationResult) -> None:
     raise typer.Exit(1)
 
 
+class _Trust:
+    """What verify trusts, all from options or configuration, never from the key directory
+    (which whoever can rewrite the log may also replace)."""
+
+    def __init__(
+        self,
+        *,
+        log_keys: list[Ed25519PublicKey],
+        origin: str | None,
+        log_verifier: Verifier | None,
+        witnesses: list[WitnessEndpoint | Verifier],
+        quorum: int,
+    ) -> None:
+        self.log_keys = log_keys
+        self.origin = origin
+        self.log_verifier = log_verifier
+        self.witnesses = witnesses
+        self.quorum = quorum
+
+    @property
+    def witness_keys(self) -> list[Verifier]:
+        from audit.witnessing import WitnessEndpoint
+
+        return [w.verifier if isinstance(w, WitnessEndpoint) else w for w in self.witnesses]
+
+
+def _trust(
+    settings: Settings | None,
+    *,
+    public_key: list[Path] | None,
+    log_key: str | None,
+    witness: list[str] | None,
+    quorum: int | None,
+    offline: bool,
+) -> _Trust:
+    from audit.note import COSIGNATURE_V1, parse_vkey
+    from audit.wiring import witness_endpoint
+
+    vkey = log_key or (settings.audit_log_key if settings else None)
+    verifier = parse_vkey(_text_or_file(vkey)) if vkey else None
+    keys = _trusted_keys(public_key)
+    if verifier is not None:
+        keys.append(verifier.public_key)
+    texts = witness if witness is not None else (settings.audit_witnesses if settings else [])
+    witnesses: list[WitnessEndpoint | Verifier] = []
+    for text in texts:
+        if offline and " " not in text.strip():
+            found = parse_vkey(text)
+            if found.signature_type != COSIGNATURE_V1:
+                raise ValueError(f"{found.name}: a witness key has type 0x04 (cosignature)")
+            witnesses.append(found)
+        else:
+            witnesses.append(witness_endpoint(text))
+    if quorum is None:
+        configured = settings.audit_witness_quorum if settings and witness is None else None
+        quorum = configured if configured is not None else min(1, len(witnesses))
+    if quorum > len(witnesses):
+        raise ValueError(f"a quorum of {quorum} needs at least {quorum} trusted witnesses")
+    origin = verifier.name if verifier is not None else None
+    return _Trust(
+        log_keys=keys, origin=origin, log_verifier=verifier, witnesses=witnesses, quorum=quorum
+    )
+
+
+def _anchors(trust: _Trust, checkpoints: list[Path] | None, offline: bool) -> list[Anchor]:
+    """The checkpoints held outside the log: each witness's latest and the files given."""
+    import httpx
+
+    from audit.note import NoteError
+    from audit.witnessing import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
+
+    anchors: list[Anchor] = []
+    if checkpoints and trust.log_verifier is None:
+        raise _Failure("--checkpoint needs the log's verifier key (--log-key)")
+    for path in checkpoints or []:
+        assert trust.log_verifier is not None
+        try:
+            anchors.append(
+                anchor_from_note(
+                    path.read_text(encoding="utf-8"),
+                    trust.log_verifier,
+                    source=f"the checkpoint in {path}",
+                )
+            )
+        except (OSError, NoteError) as exc:
+            raise _Failure(f"cannot use {path}: {exc}") from None
+    endpoints = [w for w in trust.witnesses if isinstance(w, WitnessEndpoint)]
+    if offline or not endpoints:
+        return anchors
+    if trust.log_verifier is None:
+        raise _Failure(
+            "comparing with the witnesses needs the log's verifier key (--log-key or "
+            "KETENPOORT_AUDIT_LOG_KEY); or pass --offline"
+        )
+    with httpx.Client(timeout=10.0) as http:
+        for endpoint in endpoints:
+            try:
+                anchor = fetch_witness_anchor(endpoint, trust.log_verifier, http)
+            except (httpx.HTTPError, NoteError) as exc:
+                raise _Failure(
+                    f"witness {endpoint.name} at {endpoint.url} could not be compared ({exc}); "
+                    "a witness that cannot be asked proves nothing (pass --offline to skip)"
+                ) from None
+            if anchor is not None:
+                typer.echo(f"Witness {endpoint.name} holds tree size {anchor.tree_size}.")
+                anchors.append(anchor)
+    return anchors
+
+
 @app.command("verify")
 def verify(
     data_dir: DataDir = None,
@@ -71,46 +232,122 @@ def verify(
         typer.Option("--export", help="Verify this export file offline (no database)."),
     ] = None,
     public_key: PublicKeyOption = None,
+    log_key: LogKeyOption = None,
+    witness: WitnessOption = None,
+    quorum: Annotated[
+        int | None,
+        typer.Option("--quorum", help="Cosignatures a checkpoint needs (default: configured)."),
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--checkpoint",
+            help="A signed checkpoint seen before (e.g. from a receipt); the log must still "
+            "contain its tree. Repeatable.",
+        ),
+    ] = None,
+    accept_unwitnessed: Annotated[
+        bool,
+        typer.Option(
+            "--accept-unwitnessed",
+            help="Exit 0 even when entries after the last witnessed checkpoint exist.",
+        ),
+    ] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Do not ask the witnesses what they hold.")
+    ] = False,
+    trust_key_dir: Annotated[
+        bool,
+        typer.Option(
+            "--trust-key-dir",
+            help="Trust the signing key in the gateway's key directory (no pin: a key "
+            "replaced there with the re-signed checkpoints would not be noticed).",
+        ),
+    ] = False,
 ) -> None:
-    """Verify every entry against the signed checkpoints; names the first bad entry."""
+    """Verify every entry against the signed, witnessed checkpoints; names the first bad one.
+
+    Trusts only pinned keys: the log's (--log-key / --public-key / KETENPOORT_AUDIT_LOG_KEY)
+    and the witnesses' (--witness / KETENPOORT_AUDIT_WITNESSES), whose latest checkpoints are
+    fetched and compared unless --offline."""
     from audit.verify import verify_log
 
-    extra = _trusted_keys(public_key)
-    if export is not None:
-        from audit.export import read_export
-        from audit.keys import public_key_id
-
+    with _reporting():
+        settings = None if export is not None else load_settings(data_dir)
         try:
-            exported = read_export(export)
-        except (OSError, ValueError) as exc:
-            typer.echo(f"error: cannot read {export}: {exc}", err=True)
-            raise typer.Exit(2) from None
-        keys = extra or exported.public_keys
-        for key in keys:
-            typer.echo(f"Trusting signing key {public_key_id(key)}")
-        with progress_bar("Verifying export", exported.tree_size) as bar:
-            result = verify_log(
-                exported.entries(),
-                exported.checkpoints,
-                keys,
-                expected_size=exported.tree_size,
-                progress=bar.advance,
+            trust = _trust(
+                settings,
+                public_key=public_key,
+                log_key=log_key,
+                witness=witness,
+                quorum=quorum,
+                offline=offline,
             )
-        _report(result)
-        return
-    from audit.export import verify_database
-    from audit.keys import load_public_key
-    from audit.wiring import key_dir
+        except ValueError as exc:
+            raise _Failure(str(exc)) from None
+        anchors = _anchors(trust, checkpoint, offline)
+        if export is not None:
+            from audit.export import read_export
+            from audit.keys import public_key_id
 
-    with open_database(data_dir) as (settings, factory):
-        try:
-            keys = extra or [load_public_key(key_dir(settings))]
-        except FileNotFoundError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
-        with progress_bar("Verifying log") as bar:
-            result = verify_database(factory, keys, sized=bar.set_total, progress=bar.advance)
-    _report(result)
+            try:
+                exported = read_export(export)
+            except (OSError, ValueError) as exc:
+                raise _Failure(f"cannot read {export}: {exc}") from None
+            keys = trust.log_keys
+            if not keys:
+                if not trust_key_dir:
+                    raise _Failure(
+                        "no pinned log key: pass --log-key (the published vkey) or --public-key;"
+                        " --trust-key-dir trusts the key inside the export instead"
+                    )
+                keys = exported.public_keys
+            for key in keys:
+                typer.echo(f"Trusting signing key {public_key_id(key)}")
+            with progress_bar("Verifying export", exported.tree_size) as bar:
+                result = verify_log(
+                    exported.entries(),
+                    exported.checkpoints,
+                    keys,
+                    expected_size=exported.tree_size,
+                    progress=bar.advance,
+                    origin=trust.origin,
+                    witnesses=trust.witness_keys,
+                    quorum=trust.quorum,
+                    anchors=anchors,
+                )
+            _report(result, accept_unwitnessed=accept_unwitnessed)
+            return
+        from audit.export import verify_database
+        from audit.keys import load_public_key
+        from audit.wiring import key_dir
+
+        with open_database(data_dir) as (opened, factory):
+            keys = trust.log_keys
+            if not keys:
+                if not trust_key_dir:
+                    raise _Failure(
+                        "no pinned log key: pass --log-key (the published vkey, see 'ketenpoort "
+                        "audit public-key') or set KETENPOORT_AUDIT_LOG_KEY; --trust-key-dir "
+                        "trusts the key directory instead"
+                    )
+                try:
+                    keys = [load_public_key(key_dir(opened))]
+                except FileNotFoundError as exc:
+                    raise _Failure(str(exc)) from None
+                typer.echo("warning: the log key is not pinned (--trust-key-dir)", err=True)
+            with progress_bar("Verifying log") as bar:
+                result = verify_database(
+                    factory,
+                    keys,
+                    sized=bar.set_total,
+                    progress=bar.advance,
+                    origin=trust.origin,
+                    witnesses=trust.witness_keys,
+                    quorum=trust.quorum,
+                    anchors=anchors,
+                )
+    _report(result, accept_unwitnessed=accept_unwitnessed)
 
 
 @app.command("export")
@@ -173,11 +410,10 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
 @app.command("checkpoint")
 def checkpoint(data_dir: DataDir = None) -> None:
     """Sign a checkpoint over every committed entry (for cron; safe next to the server)."""
-    from audit.service import AuditLog
-    from audit.wiring import key_dir
+    from audit.wiring import open_audit_log
 
-    with open_database(data_dir) as (settings, factory):
-        view = AuditLog.from_key_dir(key_dir(settings)).sign_checkpoint(factory)
+    with _reporting(), open_database(data_dir) as (settings, factory):
+        view = open_audit_log(settings, factory).sign_checkpoint(factory)
     if view is None:
         typer.echo("No new entries since the last checkpoint.")
     else:
@@ -186,12 +422,19 @@ def checkpoint(data_dir: DataDir = None) -> None:
 
 @app.command("public-key")
 def public_key_command(data_dir: DataDir = None) -> None:
-    """Print the checkpoint signing public key (base64) and its fingerprint."""
-    from audit.keys import load_or_create_signer, public_key_text
+    """Print the log's verifier key (vkey, to pin), its raw public key and its fingerprint.
+
+    Never creates a key."""
+    from audit.keys import SIGNING_KEY_FILE, CheckpointSigner, _load_private_key, public_key_text
     from audit.wiring import key_dir
 
-    signer = load_or_create_signer(key_dir(load_settings(data_dir)))
-    typer.echo(public_key_text(signer.public_key))
+    settings = load_settings(data_dir)
+    path = key_dir(settings) / SIGNING_KEY_FILE
+    if not path.exists():
+        raise _fail(f"no audit signing key at {path}")
+    signer = CheckpointSigner(_load_private_key(path))
+    typer.echo(signer.vkey(settings.audit_log_origin))
+    typer.echo(f"public key (base64): {public_key_text(signer.public_key)}", err=True)
     typer.echo(f"key id (SHA-256): {signer.key_id}", err=True)
 
 
@@ -693,3 +936,82 @@ def activity_report(
             _table(columns),
             "rows",
         )
+
+
+# -- the witness ------------------------------------------------------------------------------
+
+witness_app = typer.Typer(
+    no_args_is_help=True,
+    help="Run a witness (C2SP tlog-witness) that cosigns a gateway's audit checkpoints.",
+)
+WitnessDir = Annotated[
+    Path,
+    typer.Option(
+        "--dir",
+        help="The witness's own directory (key, name, state); never inside a gateway's data "
+        "directory.",
+        envvar="KETENPOORT_WITNESS_DIR",
+    ),
+]
+
+
+@witness_app.command("init")
+def witness_init(
+    directory: WitnessDir,
+    name: Annotated[
+        str, typer.Option("--name", help="The witness's key name, e.g. witness.mitros.nl/kp.")
+    ],
+) -> None:
+    """Create the witness's key (0600) and empty state; prints its verifier key (vkey)."""
+    from audit.witness import WitnessSetupError, init_witness
+
+    try:
+        cosigner = init_witness(directory, name)
+    except (WitnessSetupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(cosigner.verifier.vkey())
+
+
+@witness_app.command("public-key")
+def witness_public_key(directory: WitnessDir) -> None:
+    """Print the witness's verifier key (vkey): what gateways and auditors pin."""
+    from audit.witness import WitnessSetupError, load_cosigner
+
+    try:
+        typer.echo(load_cosigner(directory).verifier.vkey())
+    except WitnessSetupError as exc:
+        raise _fail(str(exc)) from None
+
+
+@witness_app.command("serve")
+def witness_serve(
+    directory: WitnessDir,
+    log: Annotated[
+        list[str],
+        typer.Option(
+            "--log",
+            help="A log this witness cosigns: its verifier key (vkey; the name is its origin). "
+            "Repeatable.",
+            envvar="KETENPOORT_WITNESS_LOGS",
+        ),
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8009,
+) -> None:
+    """Serve add-checkpoint (and the latest cosigned checkpoint per log) over HTTP."""
+    import uvicorn
+
+    from audit.note import ED25519, parse_vkey
+    from audit.witness import Witness, WitnessSetupError, WitnessState, load_cosigner, witness_app
+
+    try:
+        cosigner = load_cosigner(directory)
+        logs = [parse_vkey(_text_or_file(text)) for text in log]
+    except (WitnessSetupError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if any(key.signature_type != ED25519 for key in logs):
+        raise _fail("a log key has type 0x01 (Ed25519 note signature)")
+    witness = Witness(cosigner, WitnessState(directory / "state"), logs)
+    typer.echo(f"Witness {cosigner.verifier.vkey()}")
+    typer.echo(f"Listening on http://{host}:{port} for {', '.join(k.name for k in logs)}")
+    uvicorn.run(witness_app(witness), host=host, port=port, log_level="info")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -22,8 +22,9 @@ from audit.checkpoints import format_signed_at
 from audit.columns import CHECKED_COLUMNS, StoredColumns
 from audit.keys import public_key_from_text, public_key_id, public_key_text
 from audit.log import sealed_size
-from audit.models import AuditCheckpoint, AuditRecord, AuditSubject
-from audit.verify import StoredCheckpoint, StoredEntry, VerificationResult, verify_log
+from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditSubject
+from audit.note import Verifier
+from audit.verify import Anchor, StoredCheckpoint, StoredEntry, VerificationResult, verify_log
 from gateway.db import utcnow
 
 EXPORT_FORMAT = "ketenpoort-audit-export"
@@ -32,6 +33,13 @@ _CHUNK = 20_000
 
 def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
     rows = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size)).scalars()
+    lines: dict[int, list[str]] = defaultdict(list)
+    for size, line in session.execute(
+        select(AuditNoteSignature.tree_size, AuditNoteSignature.line).order_by(
+            AuditNoteSignature.tree_size, AuditNoteSignature.signed_at, AuditNoteSignature.signer
+        )
+    ):
+        lines[size].append(line)
     return [
         StoredCheckpoint(
             tree_size=row.tree_size,
@@ -40,6 +48,7 @@ def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
             key_id=row.key_id,
             note=row.note,
             signature=row.signature,
+            signatures=tuple(lines[row.tree_size]),
         )
         for row in rows
     ]
@@ -56,6 +65,10 @@ def verify_database(
     *,
     sized: Callable[[int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    origin: str | None = None,
+    witnesses: Sequence[Verifier] = (),
+    quorum: int = 0,
+    anchors: Sequence[Anchor] = (),
 ) -> VerificationResult:
     """Verify the stored log against its signed checkpoints.
 
@@ -74,6 +87,10 @@ def verify_database(
         keys,
         expected_size=size,
         progress=progress,
+        origin=origin,
+        witnesses=witnesses,
+        quorum=quorum,
+        anchors=anchors,
     )
 
 
@@ -138,6 +155,7 @@ def _checkpoint_json(checkpoint: StoredCheckpoint) -> dict[str, Any]:
         "keyId": checkpoint.key_id,
         "note": checkpoint.note,
         "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
+        "signatures": list(checkpoint.signatures),
     }
 
 
@@ -219,6 +237,7 @@ def read_export(path: Path) -> ExportFile:
                         key_id=str(record["keyId"]),
                         note=str(record["note"]),
                         signature=base64.b64decode(record["signature"]),
+                        signatures=tuple(str(line) for line in record.get("signatures", ())),
                     )
                 )
     keys = [public_key_from_text(k["publicKey"]) for k in header.get("publicKeys", [])]

@@ -22,6 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from audit.note import NoteSigner
+
 SIGNING_KEY_FILE = "checkpoint-signing-key.pem"
 PSEUDONYM_KEY_FILE = "pseudonym-key"
 
@@ -81,6 +83,14 @@ class CheckpointSigner:
     def sign(self, message: bytes) -> bytes:
         return self.private_key.sign(message)
 
+    def note_signer(self, origin: str) -> NoteSigner:
+        """The C2SP signed-note signer of the log ``origin`` (the key name is the origin)."""
+        return NoteSigner(origin, self.private_key)
+
+    def vkey(self, origin: str) -> str:
+        """The verifier key an auditor or witness pins: ``<origin>+<key id>+<base64 key>``."""
+        return self.note_signer(origin).verifier.vkey()
+
 
 def verify_signature(public_key: Ed25519PublicKey, signature: bytes, message: bytes) -> bool:
     try:
@@ -134,6 +144,10 @@ class Pseudonymiser:
         if identifier_type in {"bsn", "postcode-huisnummer"}:
             value = "".join(value.split()).upper()
         message = f"subject\x00{identifier_type}\x00{value}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+
+    def keyed_digest(self, message: bytes) -> str:
+        """HMAC-SHA256 of ``message`` under the pseudonym key, hex (for check values)."""
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def user(self, partner_id: str, user: str) -> str:

@@ -91,3 +91,16 @@ class AuditTreeNode(Base):
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     node_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+
+class AuditNoteSignature(Base):
+    """One signature line of a checkpoint's C2SP signed note: the log's own (its key name is
+    the origin) and each witness's cosignature (tlog-cosignature), as verified when stored.
+    The signed note is the checkpoint's ``note`` text, a blank line, and these lines."""
+
+    __tablename__ = "audit_note_signature"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signer: Mapped[str] = mapped_column(String(200), primary_key=True)
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

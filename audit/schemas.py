@@ -18,8 +18,14 @@ class CheckpointView(ApiModel):
     root_hash: str = Field(description="hex")
     signed_at: datetime
     key_id: str = Field(description="SHA-256 of the raw public key, hex.")
-    note: str
+    note: str = Field(description="The signed text: a C2SP tlog-checkpoint.")
     signature: str = Field(description="base64")
+    signed_note: str | None = Field(
+        default=None,
+        description="The C2SP signed note: the checkpoint, a blank line, the log's signature "
+        "line and each witness's cosignature line (tlog-cosignature).",
+    )
+    cosignatures: int = Field(default=0, description="How many witnesses cosigned it.")
 
 
 class Receipt(ApiModel):
@@ -43,6 +49,10 @@ class PublicKeyView(ApiModel):
     algorithm: Literal["Ed25519"] = "Ed25519"
     key_id: str
     public_key: str = Field(description="raw public key, base64")
+    vkey: str | None = Field(
+        default=None,
+        description="C2SP signed-note verifier key: <origin>+<key id>+base64(0x01 || key).",
+    )
 
 
 class SubjectIdentifier(ApiModel):

@@ -8,6 +8,7 @@ request transaction. Tests replace the object (or set :attr:`AuditLog.append_hoo
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.checkpoints import (
     DbNodeReader,
     checkpoint_view,
-    latest_checkpoint,
+    note_signatures,
     sign_checkpoint,
 )
 from audit.entry import Actor, AuditEntry, DataSubject
@@ -34,12 +35,18 @@ from audit.log import AppendedEntry, append_entries
 from audit.merkle import consistency_proof, inclusion_proof
 from audit.models import AuditCheckpoint, AuditRecord
 from audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
+from audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.db import transaction
 
 if TYPE_CHECKING:
     from gateway.crypto.blind_index import BlindIndex
+
+#: What the pseudonym key's check value is the HMAC of (see audit.keyguard).
+PSEUDONYM_KEY_CHECK = b"audit-keys\x00pseudonym-key-check"
+#: The origin of logs built without settings (tests, benchmarks).
+DEFAULT_ORIGIN = "ketenpoort.example/audit-log"
 
 AppendHook = Callable[[Session, Sequence[AuditEntry]], None]
 
@@ -103,9 +110,18 @@ class AuditLog:
         signer: CheckpointSigner,
         pseudonymiser: Pseudonymiser,
         subject_indexer: SubjectIndexer | None = None,
+        origin: str = DEFAULT_ORIGIN,
+        witnessing: Witnessing | None = None,
     ) -> None:
         self.signer = signer
         self.pseudonymiser = pseudonymiser
+        #: The log's origin line and signature key name (C2SP tlog-checkpoint).
+        self.origin = origin
+        #: The configured witnesses and quorum; ``None``: checkpoints are not witnessed.
+        self.witnessing = witnessing
+        #: ``time.monotonic()`` of the last failed and the last successful append (readiness).
+        self.last_write_failure: float | None = None
+        self.last_write_success: float | None = None
         #: Blind indexes for ``bsn`` and ``address`` subjects; set by :func:`audit_log` from
         #: gateway/crypto when the gateway runs. Without it those subjects fail closed.
         self.subject_indexer = subject_indexer
@@ -136,16 +152,21 @@ class AuditLog:
         """Record several entries at once (one reservation, one multi-row insert or COPY): for
         batches and sweeps. For trusted bulk callers, ``template.model_copy(update=...)`` of a
         validated entry is the cheap way to build many (see docs/audit.md)."""
-        appended = append_entries(session, entries)
-        if self.append_hook is not None:
-            try:
-                self.append_hook(session, entries)
-            except AuditUnavailable:
-                raise
-            except Exception as exc:
-                raise AuditUnavailable(
-                    "The audit entry could not be written; nothing was disclosed."
-                ) from exc
+        try:
+            appended = append_entries(session, entries)
+            if self.append_hook is not None:
+                try:
+                    self.append_hook(session, entries)
+                except AuditUnavailable:
+                    raise
+                except Exception as exc:
+                    raise AuditUnavailable(
+                        "The audit entry could not be written; nothing was disclosed."
+                    ) from exc
+        except AuditUnavailable:
+            self.last_write_failure = time.monotonic()
+            raise
+        self.last_write_success = time.monotonic()
         return [_receipt(item) for item in appended]
 
     # -- building entries --------------------------------------------------------------------
@@ -207,34 +228,66 @@ class AuditLog:
     # -- checkpoints and proofs --------------------------------------------------------------
 
     def sign_checkpoint(self, session_factory: sessionmaker[Session]) -> CheckpointView | None:
-        """Sign a checkpoint over all committed entries (``None`` if nothing is new)."""
-        return sign_checkpoint(session_factory, self.signer)
+        """Sign a checkpoint over all committed entries (``None`` if nothing is new), then ask
+        the witnesses to cosign the latest checkpoint (also when nothing was new: a witness
+        that was down is asked again)."""
+        view = sign_checkpoint(
+            session_factory,
+            self.signer,
+            origin=self.origin,
+            pseudonym_key=self.pseudonymiser.keyed_digest(PSEUDONYM_KEY_CHECK)[:32],
+        )
+        if self.witnessing is not None:
+            self.witnessing.cosign_latest(session_factory)
+        return view
+
+    @property
+    def quorum(self) -> int:
+        return self.witnessing.quorum if self.witnessing is not None else 0
 
     def public_key(self) -> PublicKeyView:
         return PublicKeyView(
-            key_id=self.signer.key_id, public_key=public_key_text(self.signer.public_key)
+            key_id=self.signer.key_id,
+            public_key=public_key_text(self.signer.public_key),
+            vkey=self.signer.vkey(self.origin),
         )
 
 
-def receipt_for(session: Session, *, index: int) -> Receipt:
-    """The receipt of entry ``index``, with its inclusion proof against the latest checkpoint
-    when one covers it."""
+def receipt_for(session: Session, *, index: int, quorum: int = 0) -> Receipt:
+    """The receipt of entry ``index``, with its inclusion proof against the latest trusted
+    checkpoint that covers it: one with at least ``quorum`` witness cosignatures, carried in
+    the receipt as a C2SP signed note so a partner can verify it offline."""
     record = session.get(AuditRecord, index)
     if record is None:
         raise EntryNotFound(f"There is no audit entry {index}.")
     receipt = Receipt(
         index=record.index, leaf_hash=record.leaf_hash.hex(), recorded_at=record.recorded_at
     )
-    checkpoint = latest_checkpoint(session)
-    if checkpoint is None or checkpoint.tree_size <= index:
+    found = trusted_checkpoint(session, quorum=quorum)
+    if found is None or found[0].tree_size <= index:
         return receipt
+    checkpoint, signatures = found
     proof = inclusion_proof(DbNodeReader(session), index, checkpoint.tree_size)
     return receipt.model_copy(
         update={
-            "checkpoint": checkpoint_view(checkpoint),
+            "checkpoint": checkpoint_view(checkpoint, signatures),
             "inclusion_proof": [node.hex() for node in proof],
         }
     )
+
+
+def trusted_checkpoint(
+    session: Session, *, quorum: int
+) -> tuple[AuditCheckpoint, list[str]] | None:
+    """The latest checkpoint with at least ``quorum`` cosignatures, and its signature lines."""
+    rows = session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(20)
+    ).scalars()
+    for row in rows:
+        signatures = note_signatures(session, row.tree_size)
+        if quorum == 0 or len(signatures) - 1 >= quorum:
+            return row, signatures
+    return None
 
 
 def consistency_between(session: Session, *, first: int, second: int) -> ConsistencyProofView:
@@ -252,8 +305,8 @@ def consistency_between(session: Session, *, first: int, second: int) -> Consist
         raise CheckpointNotFound("The first checkpoint must not be larger than the second.")
     proof = consistency_proof(DbNodeReader(session), first, second)
     return ConsistencyProofView(
-        first=checkpoint_view(rows[first]),
-        second=checkpoint_view(rows[second]),
+        first=checkpoint_view(rows[first], note_signatures(session, first)),
+        second=checkpoint_view(rows[second], note_signatures(session, second)),
         proof=[node.hex() for node in proof],
     )
 

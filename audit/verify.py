@@ -17,13 +17,27 @@ from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.checkpoints import parse_note
+from audit.checkpoints import is_legacy_note, parse_note
 from audit.columns import StoredColumns, column_mismatches
 from audit.keys import public_key_id, verify_signature
 from audit.merkle import CompactRange, leaf_hash
+from audit.note import (
+    NoteError,
+    Verifier,
+    parse_checkpoint,
+    parse_signature_line,
+    verify_cosignature,
+)
 
 ProblemKind = Literal[
-    "changed", "missing", "reordered", "bad-signature", "malformed", "search-column"
+    "changed",
+    "missing",
+    "reordered",
+    "bad-signature",
+    "malformed",
+    "search-column",
+    "missing-checkpoint",
+    "witness",
 ]
 
 
@@ -56,6 +70,21 @@ class StoredCheckpoint:
     key_id: str
     note: str
     signature: bytes
+    #: The signed note's signature lines (the log's, then witnesses' cosignatures).
+    signatures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A checkpoint held outside the log: the latest one a witness cosigned (fetched from the
+    witness), or one a partner kept from a receipt. The log must still contain its tree."""
+
+    tree_size: int
+    root_hash: bytes
+    #: Who holds it, in words: "witness w.example/w1", "the checkpoint in receipt.txt".
+    source: str
+    #: The witness's name when it comes from a witness (its earlier cosignatures are compared).
+    witness: str | None = None
 
 
 @dataclass
@@ -64,7 +93,18 @@ class VerificationResult:
     checkpoints: int = 0
     #: The largest checkpoint whose root matched the entries.
     verified_tree_size: int = 0
+    #: The largest such checkpoint that also has the quorum of witness cosignatures (with a
+    #: quorum of 0: the largest verified checkpoint).
+    witnessed_tree_size: int = 0
+    quorum: int = 0
+    anchors: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def unwitnessed(self) -> int:
+        """Entries after the last witnessed checkpoint: consistent, but nobody outside the
+        gateway vouches for them yet."""
+        return max(self.entries - self.witnessed_tree_size, 0)
 
     @property
     def ok(self) -> bool:
@@ -80,9 +120,12 @@ class VerificationResult:
 
 
 def check_checkpoint(
-    checkpoint: StoredCheckpoint, trusted: dict[str, Ed25519PublicKey]
+    checkpoint: StoredCheckpoint,
+    trusted: dict[str, Ed25519PublicKey],
+    origin: str | None = None,
 ) -> Problem | None:
-    """The signature must be valid and the signed note must say what the row says."""
+    """The signature must be valid and the signed note must say what the row says (and name
+    the pinned ``origin``, when one is given)."""
 
     def bad(detail: str) -> Problem:
         return Problem("bad-signature", detail, checkpoint=checkpoint.tree_size)
@@ -100,9 +143,36 @@ def check_checkpoint(
         return bad(f"the signed note says tree size {note.tree_size}")
     if note.root_hash != checkpoint.root_hash:
         return bad("the stored root hash differs from the signed one")
-    if note.signed_at != checkpoint.signed_at:
-        return bad("the stored signing time differs from the signed one")
+    if is_legacy_note(checkpoint.note):
+        if note.signed_at != checkpoint.signed_at:
+            return bad("the stored signing time differs from the signed one")
+    elif origin is not None and not checkpoint.note.startswith(origin + "\n"):
+        return bad(f"the signed note names another log than {origin}")
     return None
+
+
+def witness_cosigners(checkpoint: StoredCheckpoint, witnesses: Sequence[Verifier]) -> set[str]:
+    """The configured witnesses whose valid cosignature the checkpoint carries."""
+    found: set[str] = set()
+    for text in checkpoint.signatures:
+        try:
+            line = parse_signature_line(text)
+        except NoteError:
+            continue
+        for witness in witnesses:
+            if verify_cosignature(checkpoint.note, line, witness) is not None:
+                found.add(witness.name)
+    return found
+
+
+def previous_size(checkpoint: StoredCheckpoint) -> int | None:
+    """The checkpoint this one names as its predecessor (C2SP checkpoints only)."""
+    if is_legacy_note(checkpoint.note):
+        return None
+    try:
+        return parse_checkpoint(checkpoint.note).previous
+    except NoteError:
+        return None
 
 
 _INDEX_MARK = '"format":1,"index":'
@@ -144,14 +214,21 @@ def verify_log(
     *,
     expected_size: int | None = None,
     progress: Callable[[int], None] | None = None,
+    origin: str | None = None,
+    witnesses: Sequence[Verifier] = (),
+    quorum: int = 0,
+    anchors: Sequence[Anchor] = (),
 ) -> VerificationResult:
     """Verify ``entries`` (in index order) against ``checkpoints``; see the module docstring.
 
     ``expected_size`` is the number of entries the log claims (its head); ``progress`` is
-    called with the number of entries processed since its previous call.
+    called with the number of entries processed since its previous call. ``witnesses`` and
+    ``quorum``: a checkpoint counts as witnessed with cosignatures of ``quorum`` of them.
+    ``anchors``: checkpoints held outside the log (by witnesses, from receipts); the entries
+    must still hash to their roots.
     """
     trusted = {public_key_id(key): key for key in trusted_keys}
-    result = VerificationResult(checkpoints=len(checkpoints))
+    result = VerificationResult(checkpoints=len(checkpoints), quorum=quorum, anchors=len(anchors))
     kinds: set[str] = set()
 
     def report(problem: Problem) -> None:
@@ -161,15 +238,24 @@ def verify_log(
 
     good_checkpoints: list[StoredCheckpoint] = []
     for checkpoint in sorted(checkpoints, key=lambda c: c.tree_size):
-        problem = check_checkpoint(checkpoint, trusted)
+        problem = check_checkpoint(checkpoint, trusted, origin)
         if problem:
             report(problem)
         else:
             good_checkpoints.append(checkpoint)
+    _check_chain(good_checkpoints, {c.tree_size for c in checkpoints}, report)
+    witnessed_sizes = {
+        c.tree_size
+        for c in good_checkpoints
+        if quorum == 0 or len(witness_cosigners(c, witnesses)) >= quorum
+    }
+    _check_anchors_against_log(anchors, good_checkpoints, witnesses, report)
     pending: Iterator[StoredCheckpoint] = iter(good_checkpoints)
     next_checkpoint = next(pending, None)
+    held = sorted(anchors, key=lambda a: a.tree_size)
+    next_anchor = 0
     compact = CompactRange()
-    previous_size = 0
+    previous_size_seen = 0
     position = 0
     since_progress = 0
     for entry in entries:
@@ -183,6 +269,7 @@ def verify_log(
             )
             # Later roots cannot match any more; keep checking the entries themselves.
             next_checkpoint = None
+            next_anchor = len(held)
             position = entry.index
         leaf = leaf_hash(entry.body.encode("utf-8"))
         if leaf != entry.leaf_hash:
@@ -214,18 +301,34 @@ def verify_log(
         while next_checkpoint is not None and next_checkpoint.tree_size == compact.size:
             if compact.root() == next_checkpoint.root_hash:
                 result.verified_tree_size = compact.size
-                previous_size = compact.size
+                if compact.size in witnessed_sizes:
+                    result.witnessed_tree_size = compact.size
+                previous_size_seen = compact.size
                 next_checkpoint = next(pending, None)
             else:
                 report(
                     Problem(
                         "changed",
-                        f"an entry in {previous_size}..{compact.size - 1} was altered together "
-                        f"with its leaf hash: checkpoint {compact.size}'s signed root differs",
+                        f"an entry in {previous_size_seen}..{compact.size - 1} was altered "
+                        f"together with its leaf hash: checkpoint {compact.size}'s signed root "
+                        "differs",
                         checkpoint=compact.size,
                     )
                 )
                 next_checkpoint = None
+        while next_anchor < len(held) and held[next_anchor].tree_size <= compact.size:
+            anchor = held[next_anchor]
+            if anchor.tree_size == compact.size and compact.root() != anchor.root_hash:
+                report(
+                    Problem(
+                        "changed",
+                        f"entries 0..{anchor.tree_size - 1} no longer hash to the root of the "
+                        f"checkpoint of size {anchor.tree_size} that {anchor.source} holds: "
+                        "history was rewritten",
+                        checkpoint=anchor.tree_size,
+                    )
+                )
+            next_anchor += 1
         since_progress += 1
         if progress is not None and since_progress >= 10_000:
             progress(since_progress)
@@ -233,9 +336,7 @@ def verify_log(
     if progress is not None and since_progress:
         progress(since_progress)
     result.entries = position
-    claimed = max(
-        [expected_size or 0] + [c.tree_size for c in good_checkpoints]
-    )
+    claimed = max([expected_size or 0] + [c.tree_size for c in good_checkpoints])
     if claimed > position:
         report(
             Problem(
@@ -244,7 +345,73 @@ def verify_log(
                 index=position,
             )
         )
+    for anchor in held:
+        if anchor.tree_size > position:
+            report(
+                Problem(
+                    "missing",
+                    f"{anchor.source} holds a checkpoint of size {anchor.tree_size} but the log "
+                    f"has only {position} entries: entries {position}..{anchor.tree_size - 1} "
+                    "were deleted",
+                    index=position,
+                )
+            )
+            break
     return result
+
+
+def _check_chain(
+    good: Sequence[StoredCheckpoint], present: set[int], report: Callable[[Problem], None]
+) -> None:
+    """Each C2SP checkpoint names its predecessor; a named one that is gone was deleted."""
+    for checkpoint in good:
+        previous = previous_size(checkpoint)
+        if previous and previous not in present:
+            report(
+                Problem(
+                    "missing-checkpoint",
+                    f"checkpoint {previous} is missing: checkpoint {checkpoint.tree_size} was "
+                    "signed as its successor",
+                    checkpoint=previous,
+                )
+            )
+
+
+def _check_anchors_against_log(
+    anchors: Sequence[Anchor],
+    good: Sequence[StoredCheckpoint],
+    witnesses: Sequence[Verifier],
+    report: Callable[[Problem], None],
+) -> None:
+    """A witness's latest checkpoint must be one the log has; and a witness must not hold a
+    smaller tree than one it cosigned before (its state was rolled back)."""
+    sizes = {c.tree_size for c in good}
+    by_name = {w.name: w for w in witnesses}
+    for anchor in anchors:
+        if anchor.witness is None:
+            continue
+        if anchor.tree_size and anchor.tree_size not in sizes:
+            report(
+                Problem(
+                    "missing-checkpoint",
+                    f"checkpoint {anchor.tree_size}, which {anchor.source} cosigned as the "
+                    "latest, is not in the log: it was deleted",
+                    checkpoint=anchor.tree_size,
+                )
+            )
+        witness = by_name.get(anchor.witness)
+        if witness is None:
+            continue
+        cosigned = [c.tree_size for c in good if witness.name in witness_cosigners(c, [witness])]
+        if cosigned and max(cosigned) > anchor.tree_size:
+            report(
+                Problem(
+                    "witness",
+                    f"{anchor.source} now holds tree size {anchor.tree_size} but cosigned "
+                    f"checkpoint {max(cosigned)} before: its state was rolled back",
+                    checkpoint=max(cosigned),
+                )
+            )
 
 
 def signature_from_text(text: str) -> bytes:

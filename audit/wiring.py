@@ -4,13 +4,18 @@ periodic checkpoint signing job."""
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
+from audit.keyguard import open_audit_keys
 from audit.models import AuditHead
+from audit.note import COSIGNATURE_V1, parse_vkey
 from audit.service import AuditLog
+from audit.witnessing import WitnessEndpoint, Witnessing
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.core.jobs import PeriodicJob
@@ -31,9 +36,47 @@ def sign_checkpoint(context: GatewayContext) -> None:
         service.sign_checkpoint(context.session_factory)
 
 
+def witnessing(settings: Settings) -> Witnessing | None:
+    """The configured witnesses (``KETENPOORT_AUDIT_WITNESSES``), or ``None``."""
+    endpoints = [witness_endpoint(text) for text in settings.audit_witnesses]
+    if not endpoints:
+        if settings.audit_witness_quorum:
+            raise ValueError("KETENPOORT_AUDIT_WITNESS_QUORUM is set but no witness is configured")
+        return None
+    quorum = 1 if settings.audit_witness_quorum is None else settings.audit_witness_quorum
+    return Witnessing(endpoints, quorum=quorum)
+
+
+def witness_endpoint(text: str) -> WitnessEndpoint:
+    """``'<vkey> <URL>'`` (a witness's verifier key and its URL prefix)."""
+    vkey, _, url = text.strip().partition(" ")
+    verifier = parse_vkey(vkey)
+    if verifier.signature_type != COSIGNATURE_V1:
+        raise ValueError(f"{verifier.name}: a witness key has type 0x04 (cosignature)")
+    if not url.strip().startswith(("http://", "https://")):
+        raise ValueError(f"{verifier.name}: give the witness's URL after its key")
+    return WitnessEndpoint(verifier, url.strip())
+
+
+def open_audit_log(settings: Settings, session_factory: sessionmaker[Session]) -> AuditLog:
+    """The audit log with keys checked against the log (see :mod:`audit.keyguard`)."""
+    signer, pseudonymiser = open_audit_keys(key_dir(settings), session_factory)
+    return AuditLog(
+        signer=signer,
+        pseudonymiser=pseudonymiser,
+        origin=settings.audit_log_origin,
+        witnessing=witnessing(settings),
+    )
+
+
+#: Readiness reports failing audit writes for this long after the last failure, unless a
+#: write has succeeded since.
+WRITE_FAILURE_WINDOW_SECONDS = 60.0
+
+
 def install(context: GatewayContext) -> None:
     settings = context.settings
-    service = AuditLog.from_key_dir(key_dir(settings))
+    service = open_audit_log(settings, context.session_factory)
     context.services["audit"] = service
 
     def audit_ready() -> str | None:
@@ -43,6 +86,13 @@ def install(context: GatewayContext) -> None:
                     return "audit log not initialised"
         except SQLAlchemyError:
             return "audit log unreachable"
+        failed, succeeded = service.last_write_failure, service.last_write_success
+        if (
+            failed is not None
+            and (succeeded is None or failed > succeeded)
+            and time.monotonic() - failed < WRITE_FAILURE_WINDOW_SECONDS
+        ):
+            return "audit writes are failing: nothing can be disclosed"
         return None
 
     context.readiness_checks["audit"] = audit_ready

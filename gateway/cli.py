@@ -33,6 +33,7 @@ def _register_domain_commands() -> None:
 
     app.add_typer(crypto_cli.app, name="keys", help="Key-encryption keys: status, rotate, retire.")
     app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
+    app.add_typer(audit.cli.witness_app, name="witness")
     app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
     # The issue names `ketenpoort deadlines`; the same function as `ketenpoort cases deadlines`.
     app.command("deadlines")(cases_cli.deadlines)

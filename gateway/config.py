@@ -200,6 +200,29 @@ class Settings(BaseSettings):
         description="How often the server signs an audit checkpoint; 0 disables the "
         "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
     )
+    audit_log_origin: str = Field(
+        default="ketenpoort.example/audit-log",
+        pattern=r"^[^\s+]+$",
+        description="The log's origin: the first line of every checkpoint and the key name of "
+        "its signature (C2SP tlog-checkpoint). Use a URL-like name of your deployment, e.g. "
+        "ketenpoort.utrecht.nl/audit-log; witnesses and auditors pin it with the log key.",
+    )
+    audit_witnesses: list[str] = Field(
+        default_factory=list,
+        description="Witnesses asked to cosign each checkpoint, each '<verifier key> <URL>' "
+        "(the witness's vkey from 'ketenpoort witness init', then its URL prefix).",
+    )
+    audit_witness_quorum: int | None = Field(
+        default=None,
+        ge=0,
+        description="Cosignatures a checkpoint needs to be trusted; default 1 when witnesses "
+        "are configured, else 0.",
+    )
+    audit_log_key: str | None = Field(
+        default=None,
+        description="The log's verifier key (vkey) that 'ketenpoort audit verify' trusts; pin "
+        "the published one here, not a copy from the key directory.",
+    )
     # Retention (gateway/retention, docs/retention.md).
     retention_dir: Path | None = Field(
         default=None,

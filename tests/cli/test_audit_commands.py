@@ -36,11 +36,32 @@ def _fill(context: GatewayContext, count: int) -> None:
     log.sign_checkpoint(context.session_factory)
 
 
+def _log_key(settings: Settings) -> str:
+    printed = _ketenpoort(settings, "audit", "public-key")
+    assert printed.returncode == 0, printed.stderr
+    return printed.stdout.strip()
+
+
+def test_verify_refuses_to_run_without_a_pinned_log_key(
+    context: GatewayContext, settings: Settings
+) -> None:
+    """The key directory is no pin: whoever rewrites the log can replace the key there too."""
+    _fill(context, 3)
+    refused = _ketenpoort(settings, "audit", "verify")
+    assert refused.returncode == 2
+    assert "no pinned log key" in refused.stderr
+    unpinned = _ketenpoort(settings, "audit", "verify", "--trust-key-dir")
+    assert unpinned.returncode == 0, unpinned.stderr
+    assert "not pinned" in unpinned.stderr
+
+
 def test_verify_passes_on_an_untouched_log_and_names_a_changed_entry(
     context: GatewayContext, settings: Settings
 ) -> None:
     _fill(context, 12)
-    ok = _ketenpoort(settings, "audit", "verify")
+    log_key = _log_key(settings)
+    assert log_key.startswith(settings.audit_log_origin + "+")
+    ok = _ketenpoort(settings, "audit", "verify", "--log-key", log_key)
     assert ok.returncode == 0, ok.stderr
     assert "OK: the log verifies." in ok.stdout
 
@@ -48,7 +69,7 @@ def test_verify_passes_on_an_untouched_log_and_names_a_changed_entry(
         session.execute(
             text("UPDATE audit_entry SET body = replace(body, 'dec-5', 'dec-4') WHERE idx = 5")
         )
-    bad = _ketenpoort(settings, "audit", "verify")
+    bad = _ketenpoort(settings, "audit", "verify", "--log-key", log_key)
     assert bad.returncode == 1
     assert "FAILED: first bad" in bad.stderr
     assert "5" in bad.stderr.split("FAILED: first bad", 1)[1].splitlines()[0]
@@ -58,11 +79,14 @@ def test_an_export_verifies_offline_and_a_tampered_export_does_not(
     context: GatewayContext, settings: Settings, tmp_path: Path
 ) -> None:
     _fill(context, 8)
+    key_file = tmp_path / "published-log-key.txt"
+    key_file.write_text(_log_key(settings) + "\n")
     export = tmp_path / "audit-export.jsonl"
     written = _ketenpoort(settings, "audit", "export", str(export))
     assert written.returncode == 0, written.stderr
     offline = subprocess.run(
-        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export)],
+        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export),
+         "--log-key", str(key_file)],  # fmt: skip
         capture_output=True,
         text=True,
         timeout=120,
@@ -73,7 +97,8 @@ def test_an_export_verifies_offline_and_a_tampered_export_does_not(
 
     export.write_text(export.read_text().replace("dec-3", "dec-2", 1))
     tampered = subprocess.run(
-        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export)],
+        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export),
+         "--log-key", str(key_file)],  # fmt: skip
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,0 +1,216 @@
+"""The gateway's side of witnessing: ask each configured witness to cosign the latest
+checkpoint (C2SP ``tlog-witness`` ``add-checkpoint``), verify the cosignature it returns with
+the witness key from configuration, and store it (``audit_note_signature``).
+
+A checkpoint is trusted (receipts carry it, ``audit verify`` counts it as witnessed) once it
+has cosignatures from :attr:`Witnessing.quorum` of the configured witnesses. A witness that is
+down is asked again at the next run of the checkpoint job, with the newest checkpoint: it keeps
+only its latest anyway. A witness that answers with a size below one it cosigned before has
+lost or rolled back its state: that is logged as an error (and ``audit verify`` reports it).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit.checkpoints import DbNodeReader, is_legacy_note, latest_checkpoint, note_signatures
+from audit.merkle import consistency_proof
+from audit.models import AuditNoteSignature
+from audit.note import (
+    NoteError,
+    Verifier,
+    parse_checkpoint,
+    parse_signature_line,
+    split_note,
+    verify_cosignature,
+    verify_log_signature,
+)
+from audit.verify import Anchor
+from gateway.db import transaction, utcnow
+
+log = logging.getLogger("ketenpoort.audit")
+
+
+@dataclass(frozen=True)
+class WitnessEndpoint:
+    """A configured witness: its verifier key (pinned) and its submission URL prefix."""
+
+    verifier: Verifier
+    url: str
+
+    @property
+    def name(self) -> str:
+        return self.verifier.name
+
+
+class WitnessRefused(RuntimeError):
+    """A witness would not cosign (its answer is in the message)."""
+
+
+def add_checkpoint_body(old_size: int, proof: Sequence[bytes], signed_note: str) -> bytes:
+    lines = [f"old {old_size}"] + [base64.b64encode(node).decode("ascii") for node in proof]
+    return ("\n".join(lines) + "\n\n" + signed_note).encode("utf-8")
+
+
+class Witnessing:
+    """Collects cosignatures for the latest checkpoint from the configured witnesses."""
+
+    def __init__(
+        self,
+        witnesses: Sequence[WitnessEndpoint],
+        *,
+        quorum: int,
+        http: httpx.Client | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        if not 0 <= quorum <= len(witnesses):
+            raise ValueError(f"a quorum of {quorum} needs at least {quorum} witnesses")
+        self.witnesses = list(witnesses)
+        self.quorum = quorum
+        self._http = http or httpx.Client(timeout=timeout)
+        #: Per witness, the last problem (``None`` after a cosignature): for readiness and logs.
+        self.last_problem: dict[str, str | None] = {}
+
+    def cosign_latest(self, session_factory: sessionmaker[Session]) -> int:
+        """Ask every witness that has not cosigned the latest checkpoint; returns how many
+        configured witnesses have cosigned it now."""
+        with session_factory() as session:
+            latest = latest_checkpoint(session)
+            if latest is None or is_legacy_note(latest.note):
+                return 0
+            size, text = latest.tree_size, latest.note
+            signed_note = text + "\n" + "".join(note_signatures(session, size))
+            held = self._cosigned(session, size)
+        for witness in self.witnesses:
+            if witness.name in held:
+                continue
+            try:
+                line = self._ask(session_factory, witness, size, signed_note)
+            except (httpx.HTTPError, WitnessRefused, NoteError) as exc:
+                self.last_problem[witness.name] = str(exc)
+                log.warning("witness %s did not cosign checkpoint %d: %s", witness.name, size, exc)
+                continue
+            if verify_cosignature(text, parse_signature_line(line), witness.verifier) is None:
+                self.last_problem[witness.name] = "its cosignature does not verify"
+                log.error("witness %s returned a cosignature that does not verify", witness.name)
+                continue
+            try:
+                with transaction(session_factory) as session:
+                    session.add(
+                        AuditNoteSignature(
+                            tree_size=size, signer=witness.name, line=line, signed_at=utcnow()
+                        )
+                    )
+            except IntegrityError:
+                pass  # another replica stored this witness's cosignature first
+            self.last_problem[witness.name] = None
+            held.add(witness.name)
+        return len(held)
+
+    def _cosigned(self, session: Session, size: int) -> set[str]:
+        names = {w.name for w in self.witnesses}
+        rows = session.execute(
+            select(AuditNoteSignature.signer).where(AuditNoteSignature.tree_size == size)
+        ).scalars()
+        return {name for name in rows if name in names}
+
+    def _last_cosigned_size(self, session: Session, witness: WitnessEndpoint) -> int:
+        size = session.execute(
+            select(func.max(AuditNoteSignature.tree_size)).where(
+                AuditNoteSignature.signer == witness.name
+            )
+        ).scalar_one_or_none()
+        return int(size or 0)
+
+    def _ask(
+        self,
+        session_factory: sessionmaker[Session],
+        witness: WitnessEndpoint,
+        size: int,
+        signed_note: str,
+    ) -> str:
+        with session_factory() as session:
+            old = self._last_cosigned_size(session, witness)
+        for _ in range(2):
+            with session_factory() as session:
+                proof = (
+                    consistency_proof(DbNodeReader(session), old, size) if 0 < old < size else []
+                )
+            response = self._http.post(
+                witness.url.rstrip("/") + "/add-checkpoint",
+                content=add_checkpoint_body(old, proof, signed_note),
+            )
+            if response.status_code == 200:
+                lines = [ln for ln in response.text.splitlines() if ln.startswith("\u2014 ")]
+                mine = [ln for ln in lines if ln.split(" ")[1] == witness.name]
+                if not mine:
+                    raise WitnessRefused("its answer holds no cosignature of its own")
+                return mine[0] + "\n"
+            if response.status_code != 409 or not response.text.strip().isdigit():
+                raise WitnessRefused(f"HTTP {response.status_code}: {response.text.strip()}")
+            held = int(response.text.strip())
+            if held > size:
+                raise WitnessRefused(
+                    f"it holds tree size {held}, larger than the log's {size}: the log lost "
+                    "entries or checkpoints it had (run 'ketenpoort audit verify')"
+                )
+            if held < old:
+                log.error(
+                    "witness %s holds tree size %d but cosigned %d before: its state was "
+                    "rolled back",
+                    witness.name,
+                    held,
+                    old,
+                )
+            old = held
+        raise WitnessRefused("it kept answering 409 Conflict")
+
+
+def anchor_from_note(
+    signed_note: str,
+    log_key: Verifier,
+    *,
+    source: str,
+    witness: Verifier | None = None,
+) -> Anchor:
+    """A checkpoint held outside the log, checked: signed by the pinned log key and, when it
+    comes from a witness, cosigned by that witness. Raises :class:`NoteError` otherwise."""
+    text, lines = split_note(signed_note)
+    checkpoint = parse_checkpoint(text)
+    if checkpoint.origin != log_key.name:
+        raise NoteError(f"{source}: the checkpoint is of another log ({checkpoint.origin})")
+    if not any(verify_log_signature(text, line, log_key) for line in lines):
+        raise NoteError(f"{source}: the checkpoint is not signed by the pinned log key")
+    if witness is not None and not any(
+        verify_cosignature(text, line, witness) is not None for line in lines
+    ):
+        raise NoteError(f"{source}: the checkpoint carries no valid cosignature of the witness")
+    return Anchor(
+        checkpoint.tree_size,
+        checkpoint.root_hash,
+        source,
+        witness.name if witness is not None else None,
+    )
+
+
+def fetch_witness_anchor(
+    witness: WitnessEndpoint, log_key: Verifier, http: httpx.Client
+) -> Anchor | None:
+    """The latest checkpoint ``witness`` cosigned for the log (``None``: it holds none)."""
+    response = http.get(
+        witness.url.rstrip("/") + "/checkpoint", params={"origin": log_key.name}
+    )
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return anchor_from_note(
+        response.text, log_key, source=f"witness {witness.name}", witness=witness.verifier
+    )
