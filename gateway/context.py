@@ -91,7 +91,13 @@ def build_context(settings: Settings) -> GatewayContext:
         partners=partners,
         verifier=verifier,
     )
-    install_domains(context)
+    try:
+        install_domains(context)
+    except BaseException:
+        # A domain refused to start (e.g. an audit key is missing): release what the
+        # others opened (database connections, jobs) before the error ends the start.
+        context.close()
+        raise
     return context
 
 
