@@ -1,8 +1,11 @@
 """Reference adapter for a housing corporation: tenancy facts and permission decisions.
 
 One record per case: since when the household rents the dwelling, the tenancy, the nuisance
-reports the corporation received, the measures under tenancy law it took, and its decision
-on U Centraal's permission request (U §5.1-5.2: answered within three days).
+reports the corporation received, the measures under tenancy law it took, its decision on
+U Centraal's permission request (U §5.1-5.2: answered within three days), and the further
+measures it started as case events of the covenant (``caseEvents``: U §5.2 gedragsaanwijzing,
+ontruimingsprocedure, laatste kans, zorgcontract; R Bijlage F), which the adapter records on
+the gateway once each: the sfeerverslag needs the eviction procedure on record (U §5.3).
 """
 
 from __future__ import annotations
@@ -11,11 +14,26 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
 
 from adapters.base import Fact, PartnerAdapter, end_of_day, join_lines
 from adapters.exports import ExportRecord, split_list
-from adapters.sdk import ConsentIn
+from adapters.sdk import CaseEventIn, ConsentIn, KetenpoortClient
+
+EventId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$", max_length=60)]
+
+
+class CaseEventEntry(BaseModel):
+    """A further measure the corporation started (a case event of the covenant file)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+    event: EventId
+    occurred_on: date | None = None
+
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -27,6 +45,7 @@ class CorporationRecord(ExportRecord):
     measures: list[Line] = Field(default_factory=list, max_length=50)
     permission: Literal["granted", "refused"] | None = None
     permission_expires_on: date | None = None
+    case_events: list[CaseEventEntry] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _expiry_needs_a_permission(self) -> CorporationRecord:
@@ -71,6 +90,33 @@ class CorporationAdapter(PartnerAdapter[CorporationRecord]):
         "corporation-nuisance-reports": _case_information,  # Rijswijk, Bijlage A
     }
     push_categories = frozenset(categories)
+
+    async def sync_case(
+        self,
+        client: KetenpoortClient,
+        case_id: str,
+        record: CorporationRecord,
+        say: Callable[[str], None],
+    ) -> None:
+        """Record each further measure of the export the gateway does not have yet (the
+        corporation's own records are the source; the gateway keeps every one it was told)."""
+        if not record.case_events:
+            return
+        summary = await client.case(case_id)
+        on_file = {
+            (e.event, e.occurred_on) for e in summary.events if e.partner_id == client.partner_id
+        }
+        for entry in record.case_events:
+            if (entry.event, entry.occurred_on) in on_file:
+                continue
+            on = entry.occurred_on.isoformat() if entry.occurred_on else "-"
+            await client.record_case_event(
+                case_id,
+                CaseEventIn(event=entry.event, occurred_on=entry.occurred_on),
+                idempotency_key=client.idempotency_key_for("case-event", case_id, entry.event, on),
+            )
+            on_file.add((entry.event, entry.occurred_on))
+            say(f"case {record.case_label}: recorded {entry.event} (since {on})")
 
     def permission(self, record: CorporationRecord | None) -> ConsentIn | None:
         if record is None or record.permission is None:

@@ -27,6 +27,8 @@ from adapters.sdk._http import IDEMPOTENCY_HEADER
 from adapters.sdk._models import (
     AnswerForm,
     AnswerReceipt,
+    CaseEvent,
+    CaseEventIn,
     CaseFact,
     CaseListItem,
     CaseSummary,
@@ -55,6 +57,8 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequest",
+    "CaseEvent",
+    "CaseEventIn",
     "CaseFact",
     "CaseListItem",
     "CaseSummary",

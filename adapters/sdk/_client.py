@@ -11,6 +11,8 @@ from adapters.sdk._http import BaseClient
 from adapters.sdk._models import (
     AnswerIn,
     AnswerReceipt,
+    CaseEvent,
+    CaseEventIn,
     CaseFact,
     CaseFactIn,
     CaseFactQuery,
@@ -38,6 +40,7 @@ _CASES = TypeAdapter(list[CaseListItem])
 _CONSENT = TypeAdapter(Consent)
 _CASE = TypeAdapter(CaseSummary)
 _INVESTIGATION = TypeAdapter(InvestigationStatus)
+_CASE_EVENT = TypeAdapter(CaseEvent)
 
 #: The longest wait the gateway accepts for one inbox poll (seconds).
 MAX_WAIT_SECONDS = 60.0
@@ -193,6 +196,14 @@ class KetenpoortClient(BaseClient):
         """Register an OM consent (police) or a corporation's permission on a case."""
         return await self.post_json(
             f"/cases/{case_id}/consents", _CONSENT, consent, idempotency_key=idempotency_key
+        )
+
+    async def record_case_event(
+        self, case_id: str, event: CaseEventIn, *, idempotency_key: str | None = None
+    ) -> CaseEvent:
+        """Record a case event, e.g. the corporation's eviction procedure (U §5.2, §5.3)."""
+        return await self.post_json(
+            f"/cases/{case_id}/events", _CASE_EVENT, event, idempotency_key=idempotency_key
         )
 
     async def withdraw_consent(self, case_id: str, consent_id: str) -> Consent:

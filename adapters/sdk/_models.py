@@ -273,6 +273,21 @@ class Consent(SdkModel):
     live: bool
 
 
+class CaseEventIn(SdkModel):
+    """A case event of the covenant, e.g. the landlord's ``eviction-procedure`` (U §5.2)."""
+
+    event: str
+    occurred_on: date | None = None
+
+
+class CaseEvent(SdkModel):
+    id: str
+    event: str
+    partner_id: str
+    occurred_on: date | None = None
+    recorded_at: datetime
+
+
 class InvestigationStatus(SdkModel):
     """Police: whether a criminal investigation runs (U §5.3: antecedents need OM consent)."""
 
@@ -284,5 +299,7 @@ class CaseSummary(CaseListItem):
 
     team: list[str] = Field(default_factory=list)
     consents: list[Consent] = Field(default_factory=list)
-    investigation_running: bool = False
+    # None: the police have not recorded it (the policy treats it as running).
+    investigation_running: bool | None = None
+    events: list[CaseEvent] = Field(default_factory=list)
     report_count: int = 0

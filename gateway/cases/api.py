@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
-from gateway.cases import changes, intake, meetings, overview, service
+from gateway.cases import changes, events, intake, meetings, overview, service
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EARLIEST,
@@ -21,6 +21,8 @@ from gateway.cases.schemas import (
     ActionIn,
     ActionOut,
     AttendanceIn,
+    CaseEventIn,
+    CaseEventOut,
     CaseListItem,
     CaseSummary,
     ConsentIn,
@@ -246,6 +248,31 @@ def put_investigation_status(
         session, runtime=runtime, case_id=case_id, principal=principal, running=body.running
     )
     return InvestigationStatusIn(running=running)
+
+
+@router.post(
+    "/cases/{caseId}/events",
+    response_model=CaseEventOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a case event, e.g. the landlord's eviction procedure (U §5.2, §5.3)",
+)
+def post_case_event(
+    case_id: CaseId,
+    body: CaseEventIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+    idempotency: Idempotent,
+) -> CaseEventOut:
+    return idempotency.run(
+        f"record-case-event:{case_id}",
+        body,
+        CaseEventOut,
+        lambda: events.record_event(
+            session, runtime=runtime, case_id=case_id, principal=principal, request=body
+        ),
+        status_code=status.HTTP_201_CREATED,
+    )
 
 
 @router.get(

@@ -175,7 +175,7 @@ def _open_case(
         case_manager=principal.user if principal.partner_id == lead else None,
         acute_override=False,
         both_sides_heard=False,
-        investigation_running=False,
+        investigation_running=None,  # only the police record it (U §5.3)
     )
     session.add(case)
     session.flush()

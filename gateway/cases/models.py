@@ -75,8 +75,9 @@ class CaseFile(Base):
     oggz_target_group: Mapped[bool | None] = mapped_column(Boolean)
     oggz_referred: Mapped[bool | None] = mapped_column(Boolean)
     both_sides_heard: Mapped[bool] = mapped_column(Boolean, default=False)
-    # Set by the police (U §5.3): OM consent is needed for antecedents while it runs.
-    investigation_running: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by the police (U §5.3): OM consent is needed for antecedents while it runs. None:
+    # nobody recorded it yet, which the policy treats as if one runs (unknown is not no).
+    investigation_running: Mapped[bool | None] = mapped_column(Boolean)
     # U §7: the result on two legs and the aftercare decision, as fixed codes.
     neighbours_judgement: Mapped[str | None] = mapped_column(String(20))
     partners_judgement: Mapped[str | None] = mapped_column(String(20))
@@ -140,6 +141,21 @@ class CaseConsent(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(300))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseEventRecord(Base):
+    """A case event a covenant clause can require (``events`` in the covenant file), e.g. the
+    landlord's eviction procedure (U §5.2, §5.3): which, who recorded it and when."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    partner_id: Mapped[str] = mapped_column(String(100))
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(300))
 
 
 class CaseCriterion(Base):

@@ -188,6 +188,23 @@ class InvestigationStatusIn(ApiModel):
     running: bool
 
 
+class CaseEventIn(ApiModel):
+    """A case event of the covenant (``events`` in its file), e.g. ``eviction-procedure``."""
+
+    event: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
+    occurred_on: date | None = Field(
+        default=None, description="When it happened (e.g. the procedure was started)."
+    )
+
+
+class CaseEventOut(ApiModel):
+    id: str
+    event: str
+    partner_id: str = Field(description="The partner that recorded it.")
+    occurred_on: date | None
+    recorded_at: datetime
+
+
 class ConsentOut(ApiModel):
     id: str
     kind: str
@@ -278,7 +295,10 @@ class CaseSummary(CaseListItem):
     consents: list[ConsentOut]
     criteria: list[CriterionOut]
     acute_override: bool
-    investigation_running: bool
+    investigation_running: bool | None = Field(
+        description="Recorded by the police (U §5.3); null: not recorded yet, treated as running."
+    )
+    events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
     oggz_target_group: bool | None
     both_sides_heard: bool
     measures: list[MeasureOut]

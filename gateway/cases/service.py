@@ -18,9 +18,11 @@ from gateway.cases.access import visible_case
 from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.errors import CaseNotFound
+from gateway.cases.events import event_out
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
+    CaseEventRecord,
     CaseFile,
     CasePerson,
     CaseReport,
@@ -172,6 +174,7 @@ def case_summary(
         ],
         acute_override=case.acute_override,
         investigation_running=case.investigation_running,
+        events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
         oggz_target_group=case.oggz_target_group,
         both_sides_heard=case.both_sides_heard,
         measures=[
@@ -243,7 +246,20 @@ _PERSON_ROWS = select(
     *(null() for _ in range(len(_CASE_ROWS.selected_columns) - 1)),
     CasePerson.identifier_index,
 ).where(CasePerson.case_id == bindparam("case_id"), CasePerson.identifier_index.is_not(None))
-_POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS))
+#: ... and one row per case event: its kind and recorder in the consent kind and partner
+#: columns (``id`` and ``subject_index`` are NULL).
+_EVENT_COLUMNS = list(_CASE_ROWS.selected_columns)
+_EVENT_ROWS = select(
+    *(
+        CaseEventRecord.kind
+        if column.name == "consent_kind"
+        else CaseEventRecord.partner_id
+        if column.name == "consent_partner_id"
+        else null()
+        for column in _EVENT_COLUMNS
+    )
+).where(CaseEventRecord.case_id == bindparam("case_id"))
+_POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS, _EVENT_ROWS))
 
 
 def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
@@ -258,7 +274,8 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     gives them, for the audit entry that names whom a disclosure is about. They are keyed
     hashes, never part of the policy input."""
     # The case, its dwelling, team, live consents and data subjects in one round trip: every
-    # disclosure starts here. One row per (team member, consent), then one per person.
+    # disclosure starts here. One row per (team member, consent), then one per person and
+    # one per case event.
     rows = _POLICY_FACTS.rows(session.connection(), {"case_id": case_id})
     case_rows = [row for row in rows if row.id is not None]
     if not case_rows:
@@ -283,6 +300,11 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
         ((c, scopes[c.id]) for c in answers.values()), dwelling_corporation=case.corporation_id
     )
     persons = [("bsn", row.subject_index) for row in rows if row.id is None and row.subject_index]
+    events = [
+        {"kind": row.consent_kind, "partner": row.consent_partner_id}
+        for row in rows
+        if row.id is None and row.consent_kind is not None
+    ]
     dwelling = [("address", case.subject_index)] if case.subject_index else []
     return {
         "subjects": persons + dwelling,
@@ -294,6 +316,7 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
             "lead": case.lead_partner_id,
             "dwelling": {"ownership": case.ownership, "corporation": case.corporation_id},
             "policeInvestigation": case.investigation_running,
+            "events": events,
             "closed": case.closed_at is not None,
         },
         "consents": [

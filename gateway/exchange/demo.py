@@ -207,9 +207,7 @@ class AdapterProcess:
         self.lines: list[str] = []
         self._ended = False
         self._changed = threading.Condition()
-        self._reader = threading.Thread(
-            target=self._pump, name=f"demo-adapter-{key}", daemon=True
-        )
+        self._reader = threading.Thread(target=self._pump, name=f"demo-adapter-{key}", daemon=True)
         self._reader.start()
 
     @property
@@ -250,9 +248,7 @@ class AdapterProcess:
                     )
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise StepFailed(
-                        f"the {self.label} did not say {text!r} within {timeout:.0f}s"
-                    )
+                    raise StepFailed(f"the {self.label} did not say {text!r} within {timeout:.0f}s")
                 self._changed.wait(remaining)
 
     def write_export(self, records: list[dict[str, Any]]) -> int:
@@ -337,8 +333,7 @@ def partner_adapters(
                     adapter.wait_for("adapter for", since=0, timeout=60)
         if console is not None:
             console.print(
-                "[green]Adapters running[/]: "
-                + ", ".join(a.label for a in running.values())
+                "[green]Adapters running[/]: " + ", ".join(a.label for a in running.values())
             )
         yield running
     finally:
@@ -357,6 +352,7 @@ BUURTTEAM_U = Partner("buurtteam-sociaal", "buurtteam-medewerker", "bt-demo")
 POLICE_U = Partner("politie-midden-nederland", "wijkagent", "wa-demo")
 ANTECEDENTS = "police-nuisance-antecedents"
 VIOLENCE = "police-physical-violence"
+ATMOSPHERE = "police-atmosphere-report"
 
 CM_R = Partner("gemeente-rijswijk", "casemanager", "cm-demo")
 RIJSWIJK_WONEN = Partner("rijswijk-wonen", "woonconsulent", "wc-demo")
@@ -436,12 +432,16 @@ def _police_u_export(reference: str, *, om_consent: bool) -> list[dict[str, Any]
             "nuisanceAntecedents": True,
             "investigationRunning": True,
             "omConsents": consents,
+            "atmosphereReport": "Wijkagent: aanhoudende overlast, buren durven de deur niet uit.",
         }
     ]
 
 
-def _mitros_export(reference: str, *, permission: bool) -> list[dict[str, Any]]:
-    """Mitros' tenancy administration for the Utrecht case (fictional)."""
+def _mitros_export(
+    reference: str, *, permission: bool, eviction: bool = False
+) -> list[dict[str, Any]]:
+    """Mitros' tenancy administration for the Utrecht case (fictional); ``eviction``: Mitros
+    started an eviction procedure (a case event of U §5.2)."""
     record: dict[str, Any] = {
         "caseReference": reference,
         "tenantSince": "2016-04-01",
@@ -451,7 +451,22 @@ def _mitros_export(reference: str, *, permission: bool) -> list[dict[str, Any]]:
     }
     if permission:
         record["permission"] = "granted"
+    if eviction:
+        record["caseEvents"] = [
+            {"event": "eviction-procedure", "occurredOn": datetime.now(UTC).date().isoformat()}
+        ]
     return [record]
+
+
+def _sfeerverslag(gw: DemoGateway, who: Partner, case: str, police: AdapterProcess) -> Any:
+    """Ask the police for the sfeerverslag for the eviction procedure; wait for the answer
+    when it is asked."""
+    since = police.mark()
+    request = _ask(gw, case, who, "eviction-procedure", [ATMOSPHERE])
+    item = request["items"][0]
+    if item["state"] == "asked":
+        police.wait_for(f"answered request {request['id']}", since=since)
+    return request
 
 
 def utrecht() -> Scenario:
@@ -586,12 +601,33 @@ def utrecht() -> Scenario:
             "(U-5.3-antecedenten)."
         )
 
-    def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
+    def eviction(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_U, s["case"], "adopt-plan", bothSidesHeard=True)
+        police, mitros = gw.adapters["police-u"], gw.adapters["mitros"]
+        early = _sfeerverslag(gw, CM_U, s["case"], police)["items"][0]
+        expect(early["state"] == "denied", "no sfeerverslag before an eviction procedure")
+        expect(
+            early["reasons"] == ["event-not-recorded:eviction-procedure"],
+            "reason: the landlord's eviction procedure is not on record",
+        )
+        since = mitros.write_export(_mitros_export(s["reference"], permission=True, eviction=True))
+        mitros.wait_for(f"case {s['reference']}: recorded eviction-procedure", since=since)
+        request = _sfeerverslag(gw, CM_U, s["case"], police)
+        expect(request["items"][0]["state"] == "asked", "now the sfeerverslag is asked")
+        values = _read(gw, CM_U, request["id"])
+        expect(values[ATMOSPHERE]["outcome"] == "disclosed", "sfeerverslag disclosed")
+        expect(values[ATMOSPHERE]["clauses"] == ["U-5.3-sfeerverslag"], "under U-5.3-sfeerverslag")
+        return (
+            "Plan adopted; asked for a sfeerverslag it was refused (no eviction procedure on "
+            "record); Mitros started one in its own system, its adapter recorded it on the case, "
+            "and the police's sfeerverslag went to the case lead (U §5.3)."
+        )
+
+    def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_U, s["case"], "record-evaluation")
         _transition(gw, CM_U, s["case"], "start-final-evaluation")
         _close(gw, CM_U, s["case"], neighbours="improved", partners="resolved")
-        return "Plan of approach adopted, evaluated, final evaluation, closed on two legs (U §7)."
+        return "Evaluated, final evaluation, closed on two legs (U §7)."
 
     return Scenario(
         "Utrecht: aanpak extreme woonoverlast",
@@ -603,7 +639,8 @@ def utrecht() -> Scenario:
             ("Police asked during an investigation", withheld),
             ("OM consent registered", om_consent),
             ("Same request answered", answered),
-            ("Plan, evaluation, closure", closure),
+            ("Eviction procedure, then the sfeerverslag", eviction),
+            ("Evaluation, closure", closure),
         ],
     )
 
@@ -630,9 +667,8 @@ def rijswijk() -> Scenario:
 
     def complex_case(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, RIJSWIJK_WONEN, s["case"], "classify-complex")
-        gw.call(
-            CM_R, "POST", f"/cases/{s['case']}/team", {"partnerId": "sociaal-wijkteam-rijswijk"}
-        )
+        for partner in ("sociaal-wijkteam-rijswijk", "politie-den-haag"):
+            gw.call(CM_R, "POST", f"/cases/{s['case']}/team", {"partnerId": partner})
         _transition(gw, CM_R, s["case"], "form-team")
         _transition(gw, CM_R, s["case"], "start-integrated-approach")
         return "Complex (R §3.2.3): the lead moved to the municipality; nuisance team formed."
@@ -648,6 +684,8 @@ def rijswijk() -> Scenario:
                     "physicalViolence": False,
                     "seriousIntimidation": True,
                     "nuisanceAntecedents": False,
+                    "investigationRunning": False,
+                    "atmosphereReport": "Sfeerrapportage: aanhoudende dreiging in de portiek.",
                 }
             ]
         )
@@ -697,9 +735,36 @@ def rijswijk() -> Scenario:
 
     def escalation(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_R, s["case"], "issue-warning")
+        _transition(gw, CM_R, s["case"], "announce-intention")
+        _transition(gw, CM_R, s["case"], "impose-behavioural-order", measure="behavioural-order")
+        police = gw.adapters["police-r"]
+        early = _sfeerverslag(gw, CM_R, s["case"], police)["items"][0]
+        expect(early["state"] == "denied", "phase 4a alone does not unlock the sfeerrapportage")
+        expect(
+            early["reasons"] == ["event-not-recorded:eviction-procedure"],
+            "reason: the corporation's eviction procedure is not on record",
+        )
+        gw.call(
+            RIJSWIJK_WONEN,
+            "POST",
+            f"/cases/{s['case']}/events",
+            {"event": "eviction-procedure"},
+            expect_status=201,
+        )
+        request = _sfeerverslag(gw, CM_R, s["case"], police)
+        expect(request["items"][0]["state"] == "asked", "now the sfeerrapportage is asked")
+        values = _read(gw, CM_R, request["id"])
+        expect(values[ATMOSPHERE]["outcome"] == "disclosed", "sfeerrapportage disclosed")
+        return (
+            "Warning, intention and behavioural order by the mayor (R Bijlage E); the "
+            "sfeerrapportage was refused until Rijswijk Wonen recorded its court procedure for "
+            "eviction (R Bijlage F), then the police's report went to the case lead."
+        )
+
+    def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
         _transition(gw, CM_R, s["case"], "nuisance-stopped")
         _close(gw, CM_R, s["case"], neighbours="resolved", partners="improved")
-        return "Warning by the mayor (R Bijlage E), nuisance stopped, evaluated and closed."
+        return "Nuisance stopped, evaluated and closed."
 
     return Scenario(
         "Rijswijk: woonoverlast",
@@ -708,7 +773,8 @@ def rijswijk() -> Scenario:
             ("Complex case, nuisance team", complex_case),
             ("Police registrations pushed and read", registrations),
             ("Household actions asked of the wijkteam", household_actions),
-            ("Escalation and closure", escalation),
+            ("Escalation, eviction procedure, sfeerrapportage", escalation),
+            ("Closure", closure),
         ],
     )
 

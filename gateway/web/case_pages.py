@@ -141,9 +141,18 @@ def case_page(
 ) -> Response:
     summary = _summary(page, case_id)
     meetings = _case_meetings(page, summary)
+    covenant = page.covenant()
+    principal = page.require_principal()
+    # The case events the covenant names, with its names; the landlord may record them.
+    event_names = {e.id: e.name for e in covenant.events}
+    landlord = summary.ownership == "corporation" and summary.corporation_id == (
+        principal.partner_id
+    )
     return page.render(
         "zaak.html",
         case=summary,
+        event_names=event_names,
+        recordable_events=covenant.events if landlord and summary.closed_at is None else [],
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
         descriptions={
@@ -153,7 +162,33 @@ def case_page(
     )
 
 
-_NOTICES = {"overgang": "De zaak is naar de volgende fase gebracht."}
+_NOTICES = {
+    "overgang": "De zaak is naar de volgende fase gebracht.",
+    "gebeurtenis": "De maatregel is vastgelegd.",
+}
+
+
+@router.post("/zaken/{case_id}/gebeurtenis")
+async def record_case_event(request: Request, page: CsrfChecked, case_id: CaseId) -> Response:
+    """The landlord records one of its further measures (U §5.2), as the API does."""
+    _require_case_worker(page)
+    form = await request.form()
+    schemas = services.domain_module("gateway.cases.schemas", "Het zaaksysteem")
+    events = services.domain_module("gateway.cases.events", "Het zaaksysteem")
+    try:
+        body = schemas.CaseEventIn.model_validate(
+            {"event": str(form.get("gebeurtenis") or ""), "occurredOn": form.get("datum") or None}
+        )
+    except ValidationError:
+        raise Unprocessable("Kies een maatregel uit de lijst en een geldige datum.") from None
+    events.record_event(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        case_id=case_id,
+        principal=page.require_principal(),
+        request=body,
+    )
+    return redirect(f"/zaken/{case_id}?melding=gebeurtenis")
 
 
 def _allowed(summary: Any, transition_id: str) -> Any:

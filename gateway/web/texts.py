@@ -99,6 +99,11 @@ REASONS = {
     "not-in-case-team": "De vragende partner zit niet in het zaakteam",
     "corporation-permission-missing": "Toestemming van de corporatie ontbreekt",
     "police-not-in-case-team": "De politie zit niet in het zaakteam",
+    "not-dwelling-landlord": "Alleen de verhuurder (corporatie) van deze woning ontvangt dit",
+    "not-case-lead": "Alleen de partner met de regie over de zaak ontvangt dit",
+    "not-event-recorder": "Alleen de partner die de vereiste gebeurtenis vastlegde ontvangt dit",
+    "event-not-recorded": "Een vereiste gebeurtenis in de zaak is niet vastgelegd",
+    "investigation-status-unknown": "De politie heeft niet vastgelegd of er een onderzoek loopt",
     "om-consent-missing": "Er loopt een onderzoek en toestemming van het OM ontbreekt",
     "om-consent-expired": "De toestemming van het OM is verlopen",
     "not-available": "De partner heeft hierover geen gegevens",
@@ -143,6 +148,10 @@ JUDGEMENTS = {
 
 
 def reason_label(reason: str) -> str:
+    # "event-not-recorded:<event>": the event a clause requires, named.
+    code, _, event = reason.partition(":")
+    if event and code in REASONS:
+        return f"{REASONS[code]} ({event})"
     return REASONS.get(reason, reason)
 
 
@@ -171,6 +180,7 @@ ACTIVITIES = {
     "case-intake": "Aanmelding vastgelegd",
     "case-team-change": "Zaakteam gewijzigd",
     "case-investigation-status": "Onderzoeksstatus politie",
+    "case-event": "Gebeurtenis in de zaak vastgelegd",
     "workflow-transition": "Fase gewijzigd",
     "consent-change": "Toestemming gewijzigd",
     "information-request": "Informatieverzoek",

@@ -79,15 +79,24 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
     assert f"permission asked (answer due {narrated.group(1)})" in said
     assert "[police politie-den-haag] case RIJ-" in said
     assert ": pushed police-registrations" in said
+    # The sfeerverslag is refused until the landlord's eviction procedure is on record (U §5.3;
+    # R Bijlage A), which Mitros' adapter records from its export.
+    assert re.search(r"\[corporation mitros\] case UTR-\S+: recorded eviction-procedure", said)
+    assert "Eviction procedure, then the sfeerverslag" in said
+    assert "Escalation, eviction procedure, sfeerrapportage" in said
     assert "[neighbourhood-team sociaal-wijkteam-rijswijk] case RIJ-" in said
 
     activities = dict(
         _rows(database_url, "SELECT activity, count(*) FROM audit_entry GROUP BY activity")
     )
     disclosures = _rows(database_url, "SELECT count(*) FROM disclosure")[0][0]
-    assert activities["information-request"] == 3
-    assert activities["information-answer"] == 3
-    assert activities["disclosure"] == disclosures == 4
+    # Two sfeerverslag requests per covenant: refused before, asked after the eviction.
+    assert activities["information-request"] == 7
+    assert activities["information-answer"] == 5
+    assert activities["disclosure"] == disclosures == 6
+    events = set(_rows(database_url, "SELECT kind, recorded_by FROM case_event"))
+    assert {kind for kind, _ in events} == {"eviction-procedure"}
+    assert {who.split("/")[0] for _, who in events} == {"mitros", "rijswijk-wonen"}
 
     # Every answer, the pushed registrations and the consents came from the adapters'
     # processes, signed with the partners' keys in the adapter role.
@@ -97,6 +106,8 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
     )
     assert answers == [
         ("neighbourhood-team-actions", "sociaal-wijkteam-rijswijk/adapter"),
+        ("police-atmosphere-report", "politie-den-haag/adapter"),
+        ("police-atmosphere-report", "politie-midden-nederland/adapter"),
         ("police-nuisance-antecedents", "politie-midden-nederland/adapter"),
         ("police-physical-violence", "politie-midden-nederland/adapter"),
     ]

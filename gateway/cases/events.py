@@ -1,0 +1,101 @@
+"""Case events a covenant clause can require: the landlord's further measures (U §5.2:
+gedragsaanwijzing, ontruimingsprocedure, laatste kans via Het Vierde Huis, wonen met een
+zorgcontract; R Bijlage F: the corporation's own measures), recorded and audited by the
+partner the covenant names (``recordedBy``: the dwelling's landlord). The policy reads them
+(gateway/cases/service.py ``case_policy_facts``): the sfeerverslag needs ``eviction-procedure``
+on record (U §5.3)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.auth.principal import Principal
+from gateway.cases.access import visible_case
+from gateway.cases.errors import CaseClosed, InvalidCaseData, NotPermitted
+from gateway.cases.intake import NON_CASEWORK_ROLES
+from gateway.cases.models import CaseEventRecord, CaseFile, Dwelling
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import CaseEventIn, CaseEventOut
+from gateway.db import utcnow
+
+CASE_EVENT = "case-event"
+
+
+def event_out(record: CaseEventRecord) -> CaseEventOut:
+    return CaseEventOut(
+        id=record.id,
+        event=record.kind,
+        partner_id=record.partner_id,
+        occurred_on=record.occurred_on,
+        recorded_at=record.recorded_at,
+    )
+
+
+def case_events(session: Session, case_id: str) -> list[CaseEventRecord]:
+    statement = select(CaseEventRecord).where(CaseEventRecord.case_id == case_id)
+    return list(session.scalars(statement.order_by(CaseEventRecord.recorded_at)))
+
+
+def record_event(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    request: CaseEventIn,
+    now: datetime | None = None,
+) -> CaseEventOut:
+    """Record that ``request.event`` happened in the case, by the partner the covenant lets
+    record it, audited in the same transaction."""
+    now = now or utcnow()
+    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    if case.state in runtime.workflow(case.covenant_id).final_states:
+        raise CaseClosed("The case is closed; its events can no longer change.")
+    covenant = runtime.covenants.get(case.covenant_id)
+    event = covenant.event(request.event) if covenant is not None else None
+    if covenant is None or event is None:
+        known = ", ".join(e.id for e in covenant.events) if covenant else ""
+        raise InvalidCaseData(f"Unknown case event '{request.event}'; known: {known}.")
+    if principal.role in NON_CASEWORK_ROLES:
+        raise NotPermitted("A privacy officer does not record case events.")
+    _require_recorder(session, case, principal, event.recorded_by, event.name)
+    if request.occurred_on is not None and request.occurred_on > now.date():
+        raise InvalidCaseData("occurredOn lies in the future.")
+    record = CaseEventRecord(
+        id=str(uuid.uuid4()),
+        case_id=case.id,
+        kind=event.id,
+        partner_id=principal.partner_id,
+        occurred_on=request.occurred_on,
+        recorded_at=now,
+        recorded_by=principal.actor,
+    )
+    session.add(record)
+    runtime.record_case_event(
+        session,
+        case,
+        activity=CASE_EVENT,
+        actor=principal,
+        details={
+            "event": event.id,
+            "occurredOn": request.occurred_on.isoformat() if request.occurred_on else None,
+        },
+    )
+    return event_out(record)
+
+
+def _require_recorder(
+    session: Session, case: CaseFile, principal: Principal, recorded_by: str, name: str
+) -> None:
+    # Only relation the covenant schema allows today: the dwelling's landlord, i.e. the
+    # corporation that owns it (U §5.2 "de corporatie"); an owner-occupied dwelling has none.
+    if recorded_by == "dwelling-landlord":
+        dwelling = session.get_one(Dwelling, case.dwelling_id)
+        if dwelling.ownership == "corporation" and dwelling.corporation_id == principal.partner_id:
+            return
+        raise NotPermitted(f"Only the corporation that owns the dwelling records '{name}'.")
+    raise NotPermitted(f"Nobody may record '{name}'.")  # fail closed on a new relation

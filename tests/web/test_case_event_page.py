@@ -1,0 +1,60 @@
+"""The case page shows the landlord's measures and lets only the dwelling's landlord record
+one (U §5.2), through the same service as the API; and it says when nobody recorded whether
+a police investigation runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.cases.builders import report_body
+from tests.web.conftest import csrf_of, sign_in
+
+Auth = Callable[..., dict[str, str]]
+
+
+def _mitros_case(browser: TestClient, auth: Auth) -> str:
+    created = browser.post(
+        "/v1/reports", json=report_body(), headers=auth("mitros", "woonconsulent")
+    )
+    assert created.status_code == 201, created.text
+    case_id: str = created.json()["caseId"]
+    return case_id
+
+
+def test_the_landlord_records_its_eviction_procedure_on_the_case_page(
+    browser: TestClient, auth: Auth
+) -> None:
+    case_id = _mitros_case(browser, auth)
+    sign_in(browser, "mitros", "woonconsulent")
+    page = browser.get(f"/zaken/{case_id}")
+    assert page.status_code == 200
+    assert "Geen maatregelen vastgelegd." in page.text
+    assert "Onbekend: de politie heeft het nog niet vastgelegd" in page.text
+    posted = browser.post(
+        f"/zaken/{case_id}/gebeurtenis",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "gebeurtenis": "eviction-procedure",
+            "datum": "2025-03-01",
+        },
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text
+    after = browser.get(f"/zaken/{case_id}?melding=gebeurtenis")
+    assert "Ontruimingsprocedure gestart — vastgelegd door Mitros, sinds 01-03-2025" in after.text
+
+
+def test_the_case_lead_sees_the_measures_but_records_none(browser: TestClient, auth: Auth) -> None:
+    case_id = _mitros_case(browser, auth)
+    sign_in(browser, "u-centraal", "casemanager")
+    page = browser.get(f"/zaken/{case_id}")
+    assert page.status_code == 200
+    assert 'action="/zaken/' + case_id + '/gebeurtenis"' not in page.text
+    refused = browser.post(
+        f"/zaken/{case_id}/gebeurtenis",
+        data={"csrf_token": csrf_of(page.text), "gebeurtenis": "eviction-procedure"},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
