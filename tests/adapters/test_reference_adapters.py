@@ -112,7 +112,10 @@ async def test_police_antecedents_withheld_until_the_om_consent_in_the_export_re
         assert answers[ANTECEDENTS].yes_no is None
         # Asked before the police recorded anything: nobody knew whether an investigation
         # ran, so the antecedents were refused at once, as if one ran (U §5.3).
-        assert answers[ANTECEDENTS].reasons == ["investigation-status-unknown", "om-consent-missing"]
+        assert answers[ANTECEDENTS].reasons == [
+            "investigation-status-unknown",
+            "om-consent-missing",
+        ]
         assert answers[VIOLENCE].outcome == "disclosed"
 
         write_export(

@@ -1,0 +1,75 @@
+"""The third recipient relation, "the partner that recorded X" (``event-recorder``), which no
+clause of the two covenants uses yet: a covenant that binds the sfeerverslag to the partner
+that recorded the eviction procedure, compiled and decided on every engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from gateway.policy.bundle import build_bundle, pack, read_bundle
+from gateway.policy.covenant import default_covenant_dir, parse_covenant
+from gateway.policy.schemas import PolicyInput
+from tests.policy.conftest import ENGINE_CLASSES, require_engine
+
+_FILE = default_covenant_dir() / "utrecht-extreme-woonoverlast.yaml"
+_TEXT = _FILE.read_text(encoding="utf-8").replace(
+    "      - {role: woonconsulent, relation: dwelling-landlord}\n",
+    "      - {role: woonconsulent, relation: event-recorder, event: eviction-procedure}\n",
+)
+assert "relation: event-recorder" in _TEXT, "the sfeerverslag clause's recipients changed"
+COVENANT = parse_covenant(_TEXT, _FILE)
+_KEY = ec.generate_private_key(ec.SECP256R1())
+BUNDLE = read_bundle(pack(build_bundle({COVENANT.id: COVENANT}, _KEY)), _KEY.public_key())
+
+
+@pytest.fixture(scope="module", params=sorted(ENGINE_CLASSES))
+def engine(request: pytest.FixtureRequest) -> Any:
+    require_engine(request.param)
+    loaded = ENGINE_CLASSES[request.param]()
+    loaded.load(BUNDLE)
+    return loaded
+
+
+def _request(requester: str, recorded_by: str) -> PolicyInput:
+    return PolicyInput.model_validate(
+        {
+            "requester": {"partner": requester, "role": "woonconsulent", "user": "p"},
+            "case": {
+                "id": "c1",
+                "covenant": COVENANT.id,
+                "phase": "execution",
+                "team": ["u-centraal", "politie-midden-nederland", "mitros", "portaal"],
+                "lead": "u-centraal",
+                "dwelling": {"ownership": "owner-occupied"},
+                "policeInvestigation": False,
+                "events": [{"kind": "eviction-procedure", "partner": recorded_by}],
+            },
+            "categories": ["police-atmosphere-report"],
+            "purpose": "eviction-procedure",
+            "consents": [],
+            "now": "2025-03-01T12:00:00Z",
+        }
+    )
+
+
+def test_the_partner_that_recorded_the_event_receives(engine: Any) -> None:
+    verdict = engine.decide(_request("portaal", "portaal")).categories["police-atmosphere-report"]
+    assert verdict.outcome == "disclose"
+    assert verdict.clauses == ["U-5.3-sfeerverslag"]
+
+
+def test_another_partner_with_the_role_does_not(engine: Any) -> None:
+    verdict = engine.decide(_request("mitros", "portaal")).categories["police-atmosphere-report"]
+    assert verdict.outcome == "redact"
+    assert verdict.reasons == ["not-event-recorder"]
+
+
+def test_the_relation_names_a_known_event() -> None:
+    from gateway.policy.errors import CovenantError
+
+    broken = _TEXT.replace("event: eviction-procedure}\n", "event: no-such-event}\n", 1)
+    with pytest.raises(CovenantError, match="unknown event 'no-such-event'"):
+        parse_covenant(broken, _FILE)
