@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.errors import CaseClosed, InvalidCaseData, NotPermitted
-from gateway.cases.intake import NON_CASEWORK_ROLES
 from gateway.cases.models import CaseEventRecord, CaseFile, Dwelling
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import CaseEventIn, CaseEventOut
@@ -60,7 +59,7 @@ def record_event(
     if covenant is None or event is None:
         known = ", ".join(e.id for e in covenant.events) if covenant else ""
         raise InvalidCaseData(f"Unknown case event '{request.event}'; known: {known}.")
-    if principal.role in NON_CASEWORK_ROLES:
+    if principal.grant.audits:
         raise NotPermitted("A privacy officer does not record case events.")
     _require_recorder(session, case, principal, event.recorded_by, event.name)
     if request.occurred_on is not None and request.occurred_on > now.date():
