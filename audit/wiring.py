@@ -3,7 +3,9 @@ periodic checkpoint signing job."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import subprocess
 import time
 from pathlib import Path
 
@@ -106,3 +108,58 @@ def install(context: GatewayContext) -> None:
             log=log,
         )
         context.services["audit.checkpoint_job"] = context.start_job(job)
+
+
+def _die_with_parent() -> None:
+    """Linux: the demo witness gets SIGTERM when the gateway process ends, however it ends
+    (killed included), so a demo never leaves it behind. Elsewhere the gateway's own
+    shutdown stops it."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_demo_witness(settings: Settings) -> tuple[subprocess.Popen[bytes], str]:
+    """Demo mode: one witness on loopback, as its own process (``ketenpoort witness serve``),
+    its key and state next to the data directory, never inside it. Returns the process and
+    the ``KETENPOORT_AUDIT_WITNESSES`` value naming it. The audit keys are opened (checked
+    against the log, created for an empty one) first: the witness must know the log key."""
+    import json
+    import socket
+    import sys
+
+    import httpx
+
+    from audit.witness import WitnessSetupError, init_witness, load_cosigner
+    from gateway.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        signer, _ = open_audit_keys(key_dir(settings), make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+    directory = settings.data_dir.with_name(settings.data_dir.name + "-witness")
+    try:
+        cosigner = load_cosigner(directory)
+    except WitnessSetupError:
+        cosigner = init_witness(directory, "witness.demo.localhost/ketenpoort")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "witness", "serve", "--dir", str(directory),
+         "--log", signer.vkey(settings.audit_log_origin), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return process, json.dumps([f"{cosigner.verifier.vkey()} {url}"])
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("the demo witness did not start")

@@ -24,7 +24,9 @@ import multiprocessing
 import os
 import random
 import secrets
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
@@ -304,6 +307,96 @@ def fill_sql(factory: sessionmaker[Session], target: int, chunk: int = 100_000) 
     return done / elapsed if elapsed else 0.0
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_witness_process(log: AuditLog, directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A real witness (``ketenpoort witness serve``) on a loopback port, trusting ``log``."""
+    from audit.witness import init_witness
+
+    cosigner = init_witness(directory, "witness.bench.test/kp")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "witness", "serve", "--dir", str(directory),
+         "--log", log.signer.vkey(log.origin), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return process, f"{cosigner.verifier.vkey()} {url}"
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("the witness did not start")
+
+
+def bench_witnessing(
+    factory: sessionmaker[Session], log: AuditLog, witness: str, *, threads: int,
+    seconds: float, rounds: int, interval: float,
+) -> dict[str, object]:  # fmt: skip
+    """Committed single appends per second from ``threads`` writers while the checkpoint job
+    runs every ``interval`` seconds, with witnessing off (sign only) and on (sign, then ask
+    one witness over HTTP for its cosignature), interleaved ``rounds`` times."""
+    from audit.wiring import witness_endpoint
+    from audit.witnessing import Witnessing
+
+    entries = [disclosure(n) for n in range(ENTRY_POOL)]
+    witnessing = Witnessing([witness_endpoint(witness)], quorum=1)
+    runs: dict[str, list[float]] = {"off": [], "on": []}
+    signed: dict[str, list[int]] = {"off": [], "on": []}
+    for _ in range(rounds):
+        for mode in ("off", "on"):
+            log.witnessing = witnessing if mode == "on" else None
+            stop = threading.Event()
+            count = [0]
+
+            def checkpoints(counter: list[int] = count, halt: threading.Event = stop) -> None:
+                while not halt.wait(interval):
+                    if log.sign_checkpoint(factory) is not None:
+                        counter[0] += 1
+
+            job = threading.Thread(target=checkpoints)
+            job.start()
+
+            def work(worker: int) -> int:
+                done, deadline = 0, time.perf_counter() + seconds
+                while time.perf_counter() < deadline:
+                    with transaction(factory) as session:
+                        log.append(session=session, entry=entries[(worker + done) % ENTRY_POOL])
+                    done += 1
+                return done
+
+            appended, elapsed = run_threads(threads, work)
+            stop.set()
+            job.join()
+            runs[mode].append(appended / elapsed)
+            signed[mode].append(count[0])
+    log.witnessing = None
+    with factory() as session:
+        cosigned = session.execute(
+            text("SELECT count(*) FROM audit_note_signature WHERE signer <> :o"), {"o": log.origin}
+        ).scalar_one()
+    off, on = statistics.median(runs["off"]), statistics.median(runs["on"])
+    return {
+        "threads": threads,
+        "seconds": seconds,
+        "checkpoint_interval_s": interval,
+        "appends_per_s_witnessing_off": round(off),
+        "appends_per_s_witnessing_on": round(on),
+        "on_vs_off": round(on / off, 3),
+        "runs_off": [round(r) for r in runs["off"]],
+        "runs_on": [round(r) for r in runs["on"]],
+        "checkpoints_signed_off": signed["off"],
+        "checkpoints_signed_on": signed["on"],
+        "checkpoints_cosigned": int(cosigned),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=100_000)
@@ -324,6 +417,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--bulk-rows", type=int, default=10_000)
+    parser.add_argument(
+        "--only-witnessing", action="store_true",
+        help="only appends per second with witnessing on and off (one run, interleaved)",
+    )  # fmt: skip
+    parser.add_argument("--witnessing-threads", type=int, default=16)
+    parser.add_argument("--checkpoint-interval", type=float, default=1.0)
     args = parser.parse_args()
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -341,6 +440,23 @@ def main() -> None:
 
         results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
         results["cpus"] = os.cpu_count()
+        if args.only_witnessing:
+            witness, line = start_witness_process(log, key_dir.parent / "witness")
+            try:
+                found = bench_witnessing(
+                    factory, log, line, threads=args.witnessing_threads, seconds=args.seconds,
+                    rounds=args.rounds, interval=args.checkpoint_interval,
+                )  # fmt: skip
+            finally:
+                witness.terminate()
+                witness.wait(10)
+            results["witnessing"] = found
+            results["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+            print(f"single appends per second while checkpoints are signed every "
+                  f"{args.checkpoint_interval}s: {found}")  # fmt: skip
+            engine.dispose()
+            _write_results(results, args.out)
+            return
         writers: dict[str, object] = {}
         for processes, threads in [] if args.skip_single else args.writers:
             shape = f"{processes}x{threads}"

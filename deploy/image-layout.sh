@@ -26,6 +26,8 @@ owned 0755 /srv/ketenpoort
 # KETENPOORT_DATA_DIR: the SQLite file in the embedded default, the local KEK file, the
 # audit signing and pseudonym keys: owner only.
 owned 0700 /srv/ketenpoort/data
+# A witness's key and state (ketenpoort witness init --dir /srv/witness): owner only.
+owned 0700 /srv/witness
 # Private keys of the reference adapters (ketenpoort partners keygen): owner only.
 owned 0700 /srv/ketenpoort/adapter-keys
 # KETENPOORT_JWKS_DIR (partners' public keys) and the signed policy bundle OPA reads: public.

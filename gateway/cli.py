@@ -83,20 +83,32 @@ def serve(
         warning = connection_budget_warning(settings, workers)
         if warning:
             typer.echo(warning, err=True)
+    witness = None
+    if settings.demo_mode and not settings.audit_witnesses:
+        from audit.wiring import start_demo_witness
+
+        witness, witnesses = start_demo_witness(settings)
+        os.environ["KETENPOORT_AUDIT_WITNESSES"] = witnesses
+        typer.echo(f"Demo witness cosigning the audit log: {witnesses}")
     typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
     if settings.demo_mode:
         typer.echo(
             'Try: curl -H "Authorization: Bearer $(ketenpoort dev-token --partner u-centraal '
             f'--role casemanager)" http://{host}:{port}/v1/me'
         )
-    uvicorn.run(
-        "gateway.asgi:app",
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        **uvicorn_options(),
-    )
+    try:
+        uvicorn.run(
+            "gateway.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            **uvicorn_options(),
+        )
+    finally:
+        if witness is not None:
+            witness.terminate()
+            witness.wait(10)
 
 
 @app.command()
