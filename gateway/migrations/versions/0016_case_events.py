@@ -8,8 +8,8 @@ cases keep their recorded value (they were created with "no investigation" as a 
 operator can reset them to unknown with ``UPDATE case_file SET investigation_running = NULL``
 where the police never set it, which this migration cannot tell).
 
-Revision ID: 0015_case_events
-Revises: 0014_single_head
+Revision ID: 0016_case_events
+Revises: 0015_audit_note_signature
 Create Date: 2026-12-02
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_case_events"
-down_revision: str | Sequence[str] | None = "0014_single_head"
+revision: str = "0016_case_events"
+down_revision: str | Sequence[str] | None = "0015_audit_note_signature"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
