@@ -1,11 +1,15 @@
-"""Decision latency of decide() on the full compiled covenants vs an allow-all policy.
+"""Decision latency of decide() on the full compiled covenants vs an allow-all policy, on
+every engine: regorus's RVM (the gateway's embedded engine), regorus's interpreter,
+rego-cpp (regopy) and OPA's own Go evaluator (opa-go, in process through its shared library,
+without the HTTP round trip an OPA server adds).
 
 Same engine class, same process, same input; the two are measured interleaved (one
 decision of each in turn) so that load from other processes on a shared machine hits
-both alike, and the ratio stays meaningful when the absolute figures do not.
+both alike, and the ratio stays meaningful when the absolute figures do not. The engines
+are measured one after the other in one run; their ratios to regorus's RVM are reported.
 Writes bench/results/policy.json.
 
-Run: .venv/bin/python bench/bench_policy.py [--decisions N] [--engine regorus|...]
+Run: .venv/bin/python bench/bench_policy.py [--decisions N] [--engine regorus ...]
 """
 
 from __future__ import annotations
@@ -24,16 +28,22 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from gateway.policy import opa_go
 from gateway.policy.bundle import build_bundle
 from gateway.policy.covenant import load_covenants
 from gateway.policy.engine import RegopyEngine, RegorusEngine, RegorusInterpreterEngine
+from gateway.policy.opa_go import OpaGoEngine
 from gateway.policy.schemas import PolicyInput
 
 ENGINES: dict[str, Callable[[], Any]] = {
     "regorus": RegorusEngine,
     "regorus-interpreter": RegorusInterpreterEngine,
     "regopy": RegopyEngine,
+    "opa-go": OpaGoEngine,
 }
+#: Decisions per policy and scenario by default: fewer on the slow engines, so that one run
+#: of every engine takes minutes, not hours (rego-cpp needs ~30 ms a decision).
+DEFAULT_DECISIONS = {"regorus": 5000, "regorus-interpreter": 2000, "regopy": 100, "opa-go": 2000}
 
 ALLOW_ALL = """package ketenpoort.authz
 import rego.v1
@@ -98,7 +108,7 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def measure(full: Any, allow_all: Any, policy_input: PolicyInput, n: int) -> dict[str, Any]:
-    for _ in range(300):
+    for _ in range(min(300, max(n // 5, 10))):
         full.decide(policy_input)
         allow_all.decide(policy_input)
     full_samples: list[float] = []
@@ -123,27 +133,49 @@ def measure(full: Any, allow_all: Any, policy_input: PolicyInput, n: int) -> dic
     }
 
 
+def measure_engine(name: str, bundle: Any, decisions: int) -> dict[str, Any]:
+    full = ENGINES[name]()
+    full.load(bundle)
+    allow_all = ENGINES[name]()
+    allow_all.load(replace(bundle, modules={"rego/allow_all.rego": ALLOW_ALL}))
+    if hasattr(full, "timeout_seconds"):  # measure, not deny: rego-cpp may exceed 0.5 s
+        full.timeout_seconds = allow_all.timeout_seconds = 60.0
+    assert full.decide(SCENARIOS["1 category, allowed"]).allow
+    return {
+        "engine": name,
+        "scenarios": {
+            scenario: measure(full, allow_all, policy_input, decisions)
+            for scenario, policy_input in SCENARIOS.items()
+        },
+    }
+
+
 def main() -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--decisions", type=int, default=5000, help="decisions per policy")
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="regorus")
+    parser.add_argument("--decisions", type=int, help="decisions per policy (default per engine)")
+    parser.add_argument(
+        "--engine", action="append", choices=sorted(ENGINES), help="default: every engine"
+    )
     args = parser.parse_args()
+    names = args.engine or [n for n in ENGINES if n != "opa-go" or opa_go.available()]
     bundle = build_bundle(load_covenants(), ec.generate_private_key(ec.SECP256R1()))
-    full = ENGINES[args.engine]()
-    full.load(bundle)
-    allow_all = ENGINES[args.engine]()
-    allow_all.load(replace(bundle, modules={"rego/allow_all.rego": ALLOW_ALL}))
-    assert full.decide(SCENARIOS["1 category, allowed"]).allow
     load1, _, _ = os.getloadavg()
+    engines = {
+        name: measure_engine(name, bundle, args.decisions or DEFAULT_DECISIONS[name])
+        for name in names
+    }
+    baseline = engines.get("regorus")
+    if baseline is not None:
+        for result in engines.values():
+            for scenario, figures in result["scenarios"].items():
+                base = baseline["scenarios"][scenario]["full_covenant"]["p50_us"]
+                figures["p50_vs_regorus_rvm"] = round(figures["full_covenant"]["p50_us"] / base, 1)
     result: dict[str, Any] = {
-        "engine": args.engine,
         "target_p50_us": TARGET_P50_US,
         "cpus": os.cpu_count(),
         "load_average_at_start": round(load1, 2),
-        "scenarios": {
-            name: measure(full, allow_all, policy_input, args.decisions)
-            for name, policy_input in SCENARIOS.items()
-        },
+        "opa_go": opa_go.describe() if "opa-go" in names else None,
+        "engines": engines,
     }
     result["load_average_at_end"] = round(os.getloadavg()[0], 2)
     out = Path(__file__).parent / "results" / "policy.json"
