@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, text
@@ -37,14 +36,13 @@ from audit.merkle import (
     verify_consistency,
 )
 from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditTreeNode
-from audit.note import NoteError, checkpoint_text, parse_checkpoint
+from audit.note import NOTE_ORIGIN, checkpoint_text
 from audit.schemas import CheckpointView
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
 
 log = logging.getLogger("ketenpoort.audit")
 
-NOTE_ORIGIN = "ketenpoort-audit-log/v1"
 #: Subtree roots are stored every TILE_HEIGHT levels.
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -70,32 +68,6 @@ def checkpoint_note(tree_size: int, root_hash: bytes, signed_at: datetime) -> st
         f"{NOTE_ORIGIN}\n{tree_size}\n{base64.b64encode(root_hash).decode('ascii')}\n"
         f"{format_signed_at(signed_at)}\n"
     )
-
-
-@dataclass(frozen=True)
-class ParsedNote:
-    tree_size: int
-    root_hash: bytes
-    signed_at: str
-
-
-def is_legacy_note(note: str) -> bool:
-    return note.startswith(NOTE_ORIGIN + "\n")
-
-
-def parse_note(note: str) -> ParsedNote:
-    """A checkpoint text, legacy or C2SP (``signed_at`` is empty for C2SP: the time a witness
-    vouches for is in its cosignature)."""
-    if not is_legacy_note(note):
-        try:
-            parsed = parse_checkpoint(note)
-        except NoteError as exc:
-            raise ValueError(str(exc)) from None
-        return ParsedNote(parsed.tree_size, parsed.root_hash, "")
-    lines = note.split("\n")
-    if len(lines) != 5 or lines[0] != NOTE_ORIGIN or lines[4] != "":
-        raise ValueError("not a checkpoint note")
-    return ParsedNote(int(lines[1]), base64.b64decode(lines[2], validate=True), lines[3])
 
 
 def note_signatures(session: Session, tree_size: int) -> list[str]:

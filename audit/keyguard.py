@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import is_legacy_note, latest_checkpoint
+from audit.checkpoints import latest_checkpoint
 from audit.keys import (
     PSEUDONYM_KEY_FILE,
     SIGNING_KEY_FILE,
@@ -30,7 +30,7 @@ from audit.keys import (
     verify_signature,
 )
 from audit.models import AuditCheckpoint, AuditRecord
-from audit.note import NoteError, parse_checkpoint
+from audit.note import NoteError, is_legacy_note, parse_checkpoint
 from audit.service import PSEUDONYM_KEY_CHECK
 from gateway.core.errors import GatewayError
 

@@ -291,3 +291,35 @@ def verify_cosignature(text: str, line: SignatureLine, verifier: Verifier) -> in
         return None
     message = cosigned_message(text, timestamp)
     return timestamp if _verifies(verifier.public_key, line.signature[8:], message) else None
+
+
+# -- checkpoints signed before the C2SP format ------------------------------------------------
+
+#: The first line of the notes signed before checkpoints followed C2SP (with a signing time).
+NOTE_ORIGIN = "ketenpoort-audit-log/v1"
+
+
+@dataclass(frozen=True)
+class ParsedNote:
+    tree_size: int
+    root_hash: bytes
+    signed_at: str
+
+
+def is_legacy_note(note: str) -> bool:
+    return note.startswith(NOTE_ORIGIN + "\n")
+
+
+def parse_note(note: str) -> ParsedNote:
+    """A checkpoint text, legacy or C2SP (``signed_at`` is empty for C2SP: the time a witness
+    vouches for is in its cosignature)."""
+    if not is_legacy_note(note):
+        try:
+            parsed = parse_checkpoint(note)
+        except NoteError as exc:
+            raise ValueError(str(exc)) from None
+        return ParsedNote(parsed.tree_size, parsed.root_hash, "")
+    lines = note.split("\n")
+    if len(lines) != 5 or lines[0] != NOTE_ORIGIN or lines[4] != "":
+        raise ValueError("not a checkpoint note")
+    return ParsedNote(int(lines[1]), base64.b64decode(lines[2], validate=True), lines[3])

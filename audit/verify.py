@@ -17,14 +17,15 @@ from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.checkpoints import is_legacy_note, parse_note
 from audit.columns import StoredColumns, column_mismatches
 from audit.keys import public_key_id, verify_signature
 from audit.merkle import CompactRange, leaf_hash
 from audit.note import (
     NoteError,
     Verifier,
+    is_legacy_note,
     parse_checkpoint,
+    parse_note,
     parse_signature_line,
     verify_cosignature,
 )

@@ -21,12 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import DbNodeReader, is_legacy_note, latest_checkpoint, note_signatures
+from audit.checkpoints import DbNodeReader, latest_checkpoint, note_signatures
 from audit.merkle import consistency_proof
 from audit.models import AuditNoteSignature
 from audit.note import (
     NoteError,
     Verifier,
+    is_legacy_note,
     parse_checkpoint,
     parse_signature_line,
     split_note,
