@@ -235,6 +235,20 @@ class Settings(BaseSettings):
         le=1200,
         description="Period for rules that say 'period: default' (Utrecht states none).",
     )
+    retention_unsanctioned_period_months: int = Field(
+        default=12,
+        ge=1,
+        le=1200,
+        description="Period after closure for a case closed without sanctions and without a "
+        "mediation that solved it ('period: unsanctioned-default'; R §3.4 names none).",
+    )
+    retention_inactive_period_months: int = Field(
+        default=12,
+        ge=1,
+        le=1200,
+        description="An open case without activity for this long is due too "
+        "('period: inactive-default'; storage limitation, AVG art. 5(1)(e)).",
+    )
     retention_sweep_interval_seconds: float = Field(
         default=3600.0,
         ge=0,

@@ -27,7 +27,7 @@ from gateway.cases.models import (
 )
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut, SteeringReport, ThroughputOut
-from gateway.cases.service import deadline_out
+from gateway.cases.service import deadline_out, erasure_deadlines
 from gateway.db import utcnow
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
@@ -96,6 +96,14 @@ def partner_deadlines(
             now=now,
         ):
             out.append(deadline_out(case, item))
+    out.extend(
+        erasure_deadlines(
+            session,
+            runtime=runtime,
+            cases=[c for c in cases if c.lead_partner_id == partner_id],
+            now=now,
+        )
+    )
     today = calendar.local_date(now)
     actions = session.scalars(
         select(MeetingAction)

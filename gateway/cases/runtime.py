@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import WorkflowDefinition
-from gateway.cases.seams import AuditValue, CaseAudit, Sealer
+from gateway.cases.seams import AuditValue, CaseAudit, ErasureWarnings, Sealer
 from gateway.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ class CaseRuntime:
     covenants: dict[str, Covenant]
     sealer: Sealer
     audit: CaseAudit
+    #: Set by the retention domain when it is installed: open cases about to be erased.
+    erasure_warnings: ErasureWarnings | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 
     def workflow(self, covenant_id: str) -> WorkflowDefinition:

@@ -248,7 +248,7 @@ class AllowedTransitionOut(ApiModel):
 
 
 class DeadlineOut(ApiModel):
-    kind: Literal["case", "meeting-action", "district-meeting"]
+    kind: Literal["case", "meeting-action", "district-meeting", "retention"]
     deadline: str
     description: str
     source: str

@@ -8,6 +8,9 @@ pass their own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -43,6 +46,25 @@ class Sealer(Protocol):
     def address_index(
         self, session: Session, *, postcode: str, house_number: int, addition: str | None
     ) -> str: ...
+
+
+@dataclass(frozen=True)
+class ErasureWarning:
+    """An open case whose dossier the retention sweep will erase on ``erased_on`` (unless it
+    sees activity or is closed before): its lead is warned first."""
+
+    case_id: str
+    erased_on: date
+    rule_id: str
+    source: str
+
+
+class ErasureWarnings(Protocol):
+    """The retention domain's warnings for open cases (gateway/retention/service.py)."""
+
+    def __call__(
+        self, session: Session, *, case_ids: Sequence[str], today: date
+    ) -> list[ErasureWarning]: ...
 
 
 class CaseAudit(Protocol):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -45,6 +46,9 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.workflow import allowed_transitions
 from gateway.db import HotStatement, utcnow
+
+#: The retention register's dates are Dutch calendar dates.
+LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -99,6 +103,42 @@ def standing_consent_ids(consents: list[CaseConsent], dwelling: Dwelling) -> set
         ((c, c.scope) for c in consents), dwelling_corporation=dwelling.corporation_id
     )
     return {g.consent.id for g in granted}
+
+
+def erasure_deadlines(
+    session: Session, *, runtime: CaseRuntime, cases: list[CaseFile], now: datetime
+) -> list[DeadlineOut]:
+    """The lead's warning before an open case's dossier is erased (no case is kept without
+    an end, but none disappears unannounced): due the day before the erasure; any activity
+    on the case (or closing it) moves the erasure. Empty without the retention domain."""
+    open_cases = {case.id: case for case in cases if case.closed_at is None}
+    if runtime.erasure_warnings is None or not open_cases:
+        return []
+    today = now.astimezone(LOCAL_TIME).date()
+    out = []
+    for warning in runtime.erasure_warnings(session, case_ids=sorted(open_cases), today=today):
+        case = open_cases[warning.case_id]
+        last_day = warning.erased_on - timedelta(days=1)
+        due_at = runtime.calendar(case.covenant_id).end_of_day(last_day)
+        out.append(
+            DeadlineOut(
+                kind="retention",
+                deadline="retention-erasure",
+                description=(
+                    f"The dossier is erased on {warning.erased_on.isoformat()} under "
+                    f"{warning.rule_id}, unless the case sees activity or is closed first."
+                ),
+                source=warning.source,
+                case_id=case.id,
+                reference=case.reference,
+                district=case.district,
+                due_at=due_at,
+                due_on=last_day,
+                overdue=now >= due_at,
+                responsible_partner_id=case.lead_partner_id,
+            )
+        )
+    return out
 
 
 def consent_out(consent: CaseConsent, now: datetime, *, standing: set[str]) -> ConsentOut:
@@ -200,7 +240,8 @@ def case_summary(
             )
             for t in rows(CaseTransition, CaseTransition.at)
         ],
-        deadlines=[deadline_out(case, d) for d in running],
+        deadlines=[deadline_out(case, d) for d in running]
+        + erasure_deadlines(session, runtime=runtime, cases=[case], now=now),
         allowed_transitions=[
             AllowedTransitionOut(id=t.id, to=t.to, description=t.description)
             for t in allowed_transitions(definition, case, principal, team)

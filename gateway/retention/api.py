@@ -4,7 +4,7 @@ and a dry-run preview for privacy officers."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
@@ -16,8 +16,10 @@ from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.core.paths import CaseId
 from gateway.retention import runs, service, zgw
+from gateway.retention.casefacts import case_covenant, sync_case
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
+from gateway.retention.rules import Period, RetentionRules
 from gateway.retention.schemas import (
     BrondatumArchiefprocedureOut,
     DryRunOut,
@@ -47,10 +49,22 @@ Retention = Annotated[RetentionService, Depends(get_retention)]
 NOT_VISIBLE = "No case with this id is visible to your partner."
 
 
-def visible_retention_case(session: Session, principal: Principal, case_id: str) -> RetentionCase:
+def visible_retention_case(
+    session: Session, principal: Principal, case_id: str, rules: RetentionRules | None = None
+) -> RetentionCase:
     """Privacy officers see every case of their covenant (the state holds no personal
-    data); others only cases whose team their partner is in. Anything else is 404."""
+    data); others only cases whose team their partner is in. Anything else is 404.
+
+    With ``rules``, the case's state is first brought up to date from the cases domain
+    (casefacts.sync_case): a case has a retention state from the moment it exists, not
+    from the next sweep."""
     row = session.get(RetentionCase, case_id)
+    if (
+        rules is not None
+        and (row is None or row.erased_at is None)
+        and case_covenant(session, case_id) == principal.covenant_id
+    ):
+        row = sync_case(session=session, rules=rules, case_id=case_id)
     if row is None or row.covenant_id != principal.covenant_id:
         raise RetentionCaseNotFound(NOT_VISIBLE)
     if principal.grant.audits:
@@ -118,7 +132,7 @@ def _brondatum(state: service.RetentionState) -> BrondatumArchiefprocedureOut | 
 def get_retention_state(
     case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
 ) -> RetentionStateOut:
-    visible_retention_case(session, principal, case_id)
+    visible_retention_case(session, principal, case_id, retention.rules)
     return _state_out(
         service.retention_state(session=session, rules=retention.rules, case_id=case_id)
     )
@@ -132,7 +146,7 @@ def get_retention_state(
 def get_record_states(
     case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
 ) -> RecordStatesOut:
-    visible_retention_case(session, principal, case_id)
+    visible_retention_case(session, principal, case_id, retention.rules)
     state, records, truncated = service.record_states(
         session=session, rules=retention.rules, case_id=case_id
     )
@@ -254,23 +268,40 @@ def lift_legal_hold(
 def get_retention_rules(principal: CurrentPrincipal, retention: Retention) -> RulesOut:
     policy = retention.rules.policy(principal.covenant_id)
     rules = policy.rules if policy else []
-    return RulesOut(
-        covenant_id=principal.covenant_id,
-        revision=retention.rules.revision,
-        rules=[
+
+    def period(value: Any) -> str:
+        text = retention.rules.period(value).text()
+        return text if isinstance(value, Period) else f"{value} ({text})"
+
+    shown = [
+        RuleOut(
+            id=rule.id,
+            description=rule.description,
+            source=rule.source,
+            restarted_by=list(rule.restarted_by),
+            terms=[
+                f"{t.source_date}{':' + t.name if t.name else ''} + {period(t.period)}"
+                for t in rule.terms
+            ],
+        )
+        for rule in rules
+    ]
+    if policy is not None and policy.open_cases is not None:
+        open_rule = policy.open_cases
+        shown.append(
             RuleOut(
-                id=rule.id,
-                description=rule.description,
-                source=rule.source,
-                restarted_by=list(rule.restarted_by),
+                id=open_rule.id,
+                description=open_rule.description,
+                source=open_rule.source,
+                restarted_by=[],
                 terms=[
-                    f"{t.source_date}{':' + t.name if t.name else ''} + "
-                    f"{'default' if t.period == 'default' else t.period.text()}"
-                    for t in rule.terms
+                    f"last-activity + {period(open_rule.period)} (open cases; the lead is "
+                    f"warned {open_rule.warn_before.text()} before)"
                 ],
             )
-            for rule in rules
-        ],
+        )
+    return RulesOut(
+        covenant_id=principal.covenant_id, revision=retention.rules.revision, rules=shown
     )
 
 

@@ -1,20 +1,23 @@
 """Reading the retention facts from the cases domain's tables (gateway/cases).
 
 The rules need dated events the workflow already records: mediation ended (a transition out
-of ``mediation``; solved when it went to aftercare/closure, failed when it escalated), the
-sanctions of the enforcement matrix (``enforcement_measure``), reports (``case_report``) and
-closure (``case_file.closed_at``). Rather than ask every workflow path to call retention,
-each sweep imports what is new. Idempotent: every imported fact carries a unique
-``source_ref`` naming the row it came from. Facts the workflow does not record (the
+of one of the covenant's ``mediationStates``; solved when it went to aftercare/closure,
+failed when it escalated), the sanctions of the enforcement matrix (``enforcement_measure``),
+reports (``case_report``), closure (``case_file.closed_at``) and every transition as the
+case's activity (an open case without activity is due too). Rather than ask every workflow
+path to call retention, each sweep imports what is new. Idempotent: every imported fact
+carries a unique ``source_ref`` naming the row it came from. Facts the workflow does not record (the
 resident moved out, a court date) are recorded through retention's own API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, inspect, literal, select, update
+from sqlalchemy import false, insert, inspect, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.db import among, utcnow
@@ -27,11 +30,13 @@ SOLVED_AFTER_MEDIATION = {"aftercare-evaluation", "closed"}
 RECORDED_BY = "system/cases-sync"
 
 
-def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
+def sync_from_cases(
+    *, session: Session, rules: RetentionRules, case_ids: Sequence[str] | None = None
+) -> int:
     """Register new cases and import new facts; returns the number of facts imported.
-    A database without the cases tables (or a test that seeds retention directly) has
-    nothing to import."""
-    del rules
+    With ``case_ids``, only those cases (a case's own retention state, read before the next
+    sweep). A database without the cases tables (or a test that seeds retention directly)
+    has nothing to import."""
     if not set(inspect(session.connection()).get_table_names()) >= CASE_TABLES:
         return 0
     from gateway.cases.models import (
@@ -42,18 +47,33 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
         EnforcementMeasure,
     )
 
-    changed = _register_new_cases(session, CaseFile, CasePerson)
+    def only(column: Any) -> Any:
+        return column.in_(case_ids) if case_ids is not None else literal(True)
+
+    changed = _register_new_cases(session, CaseFile, CasePerson, only)
     facts: list[tuple[str, str, str, datetime, str | None]] = []
     not_imported = (
         ~select(RetentionFact.id)
         .where(RetentionFact.source_ref == literal("t:") + CaseTransition.id)
         .exists()
     )
+    # R §3.4 "afronding van de bemiddeling": leaving a mediation state of the case's own
+    # covenant (the complex path's and the simple path's mediation, Bijlage D 2a, F).
+    left_mediation = or_(
+        false(),
+        *[
+            (CaseFile.covenant_id == covenant_id)
+            & CaseTransition.from_state.in_(policy.mediation_states)
+            & CaseTransition.to_state.not_in(policy.mediation_states)
+            for covenant_id, policy in rules.policies.items()
+        ],
+    )
     transitions = session.execute(
         select(
             CaseTransition.id, CaseTransition.case_id, CaseTransition.to_state, CaseTransition.at
         )
-        .where(CaseTransition.from_state == "mediation", CaseTransition.to_state != "mediation")
+        .join(CaseFile, CaseFile.id == CaseTransition.case_id)
+        .where(left_mediation, only(CaseTransition.case_id))
         .where(not_imported)
     ).all()
     outcome = {True: "solved", False: "failed"}
@@ -69,6 +89,15 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
             for t in transitions
         ],
     )
+    activity = session.execute(
+        select(CaseTransition.id, CaseTransition.case_id, CaseTransition.at).where(
+            only(CaseTransition.case_id),
+            ~select(RetentionFact.id)
+            .where(RetentionFact.source_ref == literal("a:") + CaseTransition.id)
+            .exists(),
+        )
+    ).all()
+    facts.extend(("a:" + a.id, a.case_id, "case-activity", a.at, None) for a in activity)
     measures = session.execute(
         select(
             EnforcementMeasure.id,
@@ -76,9 +105,10 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
             EnforcementMeasure.instrument,
             EnforcementMeasure.decided_at,
         ).where(
+            only(EnforcementMeasure.case_id),
             ~select(RetentionFact.id)
             .where(RetentionFact.source_ref == literal("m:") + EnforcementMeasure.id)
-            .exists()
+            .exists(),
         )
     ).all()
     facts.extend(
@@ -89,15 +119,16 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
     )
     reports = session.execute(
         select(CaseReport.id, CaseReport.case_id, CaseReport.received_at).where(
+            only(CaseReport.case_id),
             ~select(RetentionFact.id)
             .where(RetentionFact.source_ref == literal("r:") + CaseReport.id)
-            .exists()
+            .exists(),
         )
     ).all()
     facts.extend(("r:" + r.id, r.case_id, "report-received", r.received_at, None) for r in reports)
     closed = session.execute(
         select(CaseFile.id, CaseFile.closed_at)
-        .where(CaseFile.closed_at.is_not(None))
+        .where(CaseFile.closed_at.is_not(None), only(CaseFile.id))
         .where(
             ~select(RetentionFact.id)
             .where(RetentionFact.source_ref == literal("c:") + CaseFile.id)
@@ -111,7 +142,7 @@ def sync_from_cases(*, session: Session, rules: RetentionRules) -> int:
 
 
 def _register_new_cases(
-    session: Session, case_file: Any, case_person: Any
+    session: Session, case_file: Any, case_person: Any, only: Any
 ) -> list[tuple[str, str | None, str | None]]:
     """Insert the cases retention does not know yet; return the known cases whose
     complexity or causer the cases domain decided since, as (case id, complexity,
@@ -130,7 +161,8 @@ def _register_new_cases(
         select(
             case_file.id, case_file.covenant_id, case_file.complexity, causer.label("resident")
         ).where(
-            ~select(RetentionCase.case_id).where(RetentionCase.case_id == case_file.id).exists()
+            only(case_file.id),
+            ~select(RetentionCase.case_id).where(RetentionCase.case_id == case_file.id).exists(),
         )
     ).all()
     if new:
@@ -154,7 +186,7 @@ def _register_new_cases(
     changed = session.execute(
         select(RetentionCase.case_id, case_file.complexity, causer.label("resident"))
         .join(case_file, case_file.id == RetentionCase.case_id)
-        .where(RetentionCase.erased_at.is_(None))
+        .where(RetentionCase.erased_at.is_(None), only(RetentionCase.case_id))
         .where(
             (RetentionCase.complexity.is_distinct_from(case_file.complexity))
             | (RetentionCase.resident_key.is_(None) & causer.is_not(None))
@@ -216,3 +248,29 @@ def _mark_changed_stale(
         .values(stale=True)
         .execution_options(synchronize_session=False)
     )
+
+
+def case_covenant(session: Session, case_id: str) -> str | None:
+    """The covenant of a case in the cases domain (None: no such case, or no cases tables)."""
+    if "case_file" not in inspect(session.connection()).get_table_names():
+        return None
+    from gateway.cases.models import CaseFile
+
+    covenant: str | None = session.scalar(
+        select(CaseFile.covenant_id).where(CaseFile.id == case_id)
+    )
+    return covenant
+
+
+def sync_case(*, session: Session, rules: RetentionRules, case_id: str) -> RetentionCase | None:
+    """Bring one case's retention state up to date from the cases domain now, rather than at
+    the next sweep: register it if it is new and import its new facts, so its state exists
+    from the moment the case exists. None when no such case exists. Two requests registering
+    the same new case at once: the loser's insert is rolled back to a savepoint and it reads
+    the winner's row."""
+    try:
+        with session.begin_nested():
+            sync_from_cases(session=session, rules=rules, case_ids=[case_id])
+    except IntegrityError:
+        pass
+    return session.get(RetentionCase, case_id, populate_existing=True)

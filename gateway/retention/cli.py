@@ -123,10 +123,16 @@ def rules(data_dir: DataDir = None) -> None:
 
     settings = load_settings(data_dir)
     loaded = load_rules(
-        settings.retention_dir, default_months=settings.retention_default_period_months
+        settings.retention_dir,
+        default_months=settings.retention_default_period_months,
+        unsanctioned_months=settings.retention_unsanctioned_period_months,
+        inactive_months=settings.retention_inactive_period_months,
     )
-    typer.echo(f"revision {loaded.revision}; default period {loaded.default_period.text()}")
+    periods = ", ".join(f"{name} {p.text()}" for name, p in loaded.named_periods.items())
+    typer.echo(f"revision {loaded.revision}; default periods: {periods}")
     for covenant_id, policy in sorted(loaded.policies.items()):
         typer.echo(covenant_id)
         for rule in policy.rules:
             typer.echo(f"  {rule.id}: {rule.description}")
+        if policy.open_cases is not None:
+            typer.echo(f"  {policy.open_cases.id}: {policy.open_cases.description}")

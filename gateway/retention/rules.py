@@ -36,6 +36,16 @@ SourceDateKind = Literal[
     "recorded-date",
 ]
 RestartEvent = Literal["report-about-same-resident"]
+#: Periods the sources do not state: the gateway's configurable defaults (docs/retention.md).
+#: ``default``: Utrecht's period after closure; ``unsanctioned-default``: a Rijswijk case
+#: closed without sanctions and without a mediation that solved it; ``inactive-default``: an
+#: open case without activity (storage limitation, AVG art. 5(1)(e)).
+NamedPeriod = Literal["default", "unsanctioned-default", "inactive-default"]
+DEFAULT_MONTHS: dict[str, int] = {
+    "default": 24,
+    "unsanctioned-default": 12,
+    "inactive-default": 12,
+}
 
 
 class RetentionPolicyInvalid(ServiceUnavailable):
@@ -73,8 +83,8 @@ class Term(_Model):
     source_date: SourceDateKind
     #: For ``recorded-date``: which date recorded on the case (e.g. ``court-ruling``).
     name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]{0,59}$")
-    #: ``default`` takes the configured default period (Utrecht states none).
-    period: Period | Literal["default"]
+    #: A named period takes the configured default (the source states none).
+    period: Period | NamedPeriod
 
     @model_validator(mode="after")
     def _name_for_recorded(self) -> Term:
@@ -101,15 +111,30 @@ class RetentionRule(_Model):
     restarted_by: list[RestartEvent] = Field(default_factory=list)
 
 
+class OpenCases(_Model):
+    """No case is kept without an end: an open case without activity for ``period`` is due
+    too (AVG art. 5(1)(e)), and its lead is warned ``warn_before`` ahead of the erasure."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,99}$")
+    description: str
+    source: str
+    period: Period | NamedPeriod
+    warn_before: Period = Field(default_factory=lambda: Period(days=30))
+
+
 class RetentionPolicy(_Model):
     covenant: str
     source: str
     sanction_instruments: list[str] = Field(default_factory=list)
+    #: The workflow states whose end is "the mediation ended" (R §3.4; Bijlage D 2a and
+    #: Bijlage F: mediation in the complex and in the simple path).
+    mediation_states: list[str] = Field(default_factory=lambda: ["mediation"])
     rules: list[RetentionRule] = Field(min_length=1)
+    open_cases: OpenCases | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RetentionPolicy:
-        ids = [rule.id for rule in self.rules]
+        ids = [rule.id for rule in self.rules] + ([self.open_cases.id] if self.open_cases else [])
         if len(ids) != len(set(ids)):
             raise ValueError("rule ids must be unique within a covenant")
         return self
@@ -126,16 +151,38 @@ class RetentionRules:
     default_period: Period
     #: A hash of the rules and the default: cases computed under another revision are stale.
     revision: str
+    #: Every named period (``default`` included), as configured.
+    named_periods: dict[str, Period] = field(default_factory=dict)
 
     def policy(self, covenant_id: str) -> RetentionPolicy | None:
         return self.policies.get(covenant_id)
 
+    def period(self, period: Period | str) -> Period:
+        if isinstance(period, Period):
+            return period
+        if period == "default":
+            return self.default_period
+        return self.named_periods.get(period) or Period(months=DEFAULT_MONTHS[period])
 
-def load_rules(directory: Path | None = None, *, default_months: int = 24) -> RetentionRules:
+
+def load_rules(
+    directory: Path | None = None,
+    *,
+    default_months: int = DEFAULT_MONTHS["default"],
+    unsanctioned_months: int = DEFAULT_MONTHS["unsanctioned-default"],
+    inactive_months: int = DEFAULT_MONTHS["inactive-default"],
+) -> RetentionRules:
     """Read every ``<covenant-id>.yaml`` in ``directory``; raise RetentionPolicyInvalid."""
     directory = directory if directory is not None else POLICY_DIR
     policies: dict[str, RetentionPolicy] = {}
-    digest = hashlib.sha256(f"default-months={default_months}".encode())
+    named = {
+        "default": Period(months=default_months),
+        "unsanctioned-default": Period(months=unsanctioned_months),
+        "inactive-default": Period(months=inactive_months),
+    }
+    digest = hashlib.sha256(
+        "".join(f"{name}={p.months};" for name, p in named.items()).encode()
+    )
     for path in sorted(directory.glob("*.yaml")):
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)
@@ -146,7 +193,7 @@ def load_rules(directory: Path | None = None, *, default_months: int = 24) -> Re
         if policy.covenant != path.stem:
             raise RetentionPolicyInvalid(f"{path.name} names covenant '{policy.covenant}'.")
         policies[policy.covenant] = policy
-    return RetentionRules(policies, Period(months=default_months), digest.hexdigest()[:16])
+    return RetentionRules(policies, named["default"], digest.hexdigest()[:16], named)
 
 
 # -- applying a rule ---------------------------------------------------------------------
@@ -166,6 +213,8 @@ class CaseFacts:
     #: Reports about the same resident (this case and the covenant's other cases).
     resident_reports: Sequence[date] = ()
     recorded: dict[str, date] = field(default_factory=dict)
+    #: The latest dated event of the case (a report, a transition, a fact recorded).
+    last_activity: date | None = None
 
 
 @dataclass(frozen=True)
@@ -213,17 +262,56 @@ def _source_date(term: Term, facts: CaseFacts) -> date | None:
 
 
 def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdict:
-    """The due date of a case under its covenant's rules, with the reason in words."""
+    """The due date of a case under its covenant's rules, with the reason in words. An open
+    case is also due once it has had no activity for the covenant's ``openCases`` period,
+    when that comes first: no case is kept without an end."""
     policy = rules.policy(covenant_id)
     if policy is None:
         return Verdict(None, None, None, f"No retention rules for covenant '{covenant_id}'; kept.")
+    verdict = _rule_verdict(rules, policy, facts)
+    open_rule = policy.open_cases
+    if open_rule is None or facts.closed is not None or facts.last_activity is None:
+        return verdict
+    period = rules.period(open_rule.period)
+    due = period.after(facts.last_activity)
+    if verdict.due_on is not None and verdict.due_on <= due:
+        return verdict
+    return Verdict(
+        open_rule.id,
+        facts.last_activity,
+        due,
+        f"{open_rule.id}: open, no activity since {facts.last_activity.isoformat()} + "
+        f"{period.text()} = due {due.isoformat()}; the lead is warned "
+        f"{open_rule.warn_before.text()} before.",
+    )
+
+
+def warning_starts(rules: RetentionRules, covenant_id: str, due_on: date) -> date | None:
+    """From which day the lead of an open case is warned that its dossier will be erased on
+    ``due_on`` (the covenant's ``openCases.warnBefore``); None without an openCases rule."""
+    policy = rules.policy(covenant_id)
+    if policy is None or policy.open_cases is None:
+        return None
+    before = policy.open_cases.warn_before
+    months = before.months + 12 * before.years
+    back = _months_back(due_on, months)
+    return back - timedelta(days=before.days)
+
+
+def _months_back(day: date, months: int) -> date:
+    index = day.month - 1 - months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _rule_verdict(rules: RetentionRules, policy: RetentionPolicy, facts: CaseFacts) -> Verdict:
     rule = select_rule(policy, facts)
     if rule is None:
         return Verdict(None, None, None, "No retention rule covers this case; kept.")
     candidates: list[tuple[date, date, str, Term]] = []
     waiting: list[str] = []
     for term in rule.terms:
-        period = rules.default_period if term.period == "default" else term.period
+        period = rules.period(term.period)
         start = _source_date(term, facts)
         label = term.name if term.source_date == "recorded-date" and term.name else term.source_date
         if start is None:
@@ -247,10 +335,16 @@ def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdi
 def _restart(
     start: date, due: date, period: Period, reports: Sequence[date], why: str
 ) -> tuple[date, date, str]:
-    """R §3.4: a new report about the same resident *within* the term starts it again from
-    that report. A report on or after the due date comes too late: the term had ended."""
+    """A new report about the same resident *within* the term starts it again from that
+    report. ASSUMPTION: R §3.4 only states a condition ("Voorwaarde is wel dat er binnen die
+    termijn geen nieuwe overlastmelding over dezelfde bewoner binnenkomt"), not what a new
+    report does; the gateway reads it as a restart (docs/retention.md). A report on or after
+    the due date comes too late: the term had ended."""
     for report in sorted(reports):
         if start < report < due:
             start, due = report, period.after(report)
-            why = f"restarted by a new report on {report.isoformat()} + {period.text()}"
+            why = (
+                f"restarted by a new report on {report.isoformat()} (assumption: R §3.4 "
+                f"states a condition, not a restart) + {period.text()}"
+            )
     return start, due, why

@@ -21,12 +21,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
+from gateway.cases.seams import ErasureWarning
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
 from gateway.db import among, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
-from gateway.retention.rules import CaseFacts, Period, RetentionRules, Term, Verdict, evaluate
+from gateway.retention.rules import (
+    CaseFacts,
+    Period,
+    RetentionRules,
+    Term,
+    Verdict,
+    evaluate,
+    warning_starts,
+)
 
 #: Dates are the covenant's calendar dates: a timestamp becomes a date in Amsterdam.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
@@ -39,7 +48,13 @@ FACT_KINDS = frozenset(
         "case-closed",
         "report-received",
         "recorded-date",
+        "case-activity",
     }
+)
+#: The facts that are the case's activity: an open case without any for the covenant's
+#: ``openCases`` period is due (rules.evaluate).
+ACTIVITY_KINDS = frozenset(
+    {"report-received", "case-activity", "mediation-ended", "sanction-imposed", "case-closed"}
 )
 MEDIATION_OUTCOMES = frozenset({"solved", "failed"})
 
@@ -220,7 +235,10 @@ def _facts_for(
             moved_out=_latest(f for f in facts if f.kind == "resident-moved-out"),
             closed=_latest(f for f in facts if f.kind == "case-closed"),
             complexity=row.complexity,
-            resident_reports=sorted(set(own_reports) | reports.get(row.resident_key or "", set())),
+            resident_reports=sorted(
+                set(own_reports) | reports.get((row.covenant_id, row.resident_key or ""), set())
+            ),
+            last_activity=_latest(f for f in facts if f.kind in ACTIVITY_KINDS),
             recorded={
                 f.detail: f.occurred_on
                 for f in sorted(facts, key=lambda f: f.occurred_on)
@@ -234,24 +252,29 @@ def _latest(facts: Iterable[RetentionFact]) -> date | None:
     return max((f.occurred_on for f in facts), default=None)
 
 
-def _resident_reports(session: Session, rows: Sequence[RetentionCase]) -> dict[str, set[date]]:
+def _resident_reports(
+    session: Session, rows: Sequence[RetentionCase]
+) -> dict[tuple[str, str], set[date]]:
     """Reports about the same resident in any case of the same covenant (R §3.4: "geen
-    nieuwe overlastmelding over dezelfde bewoner")."""
+    nieuwe overlastmelding over dezelfde bewoner"), by (covenant, resident). One covenant's
+    reports never move another covenant's clock, even when both are refreshed together:
+    the only thing two covenants share is the gateway (issue 24)."""
     keys = {(row.covenant_id, row.resident_key) for row in rows if row.resident_key}
     if not keys:
         return {}
-    found: dict[str, set[date]] = defaultdict(set)
+    found: dict[tuple[str, str], set[date]] = defaultdict(set)
     statement = (
         select(RetentionCase.covenant_id, RetentionCase.resident_key, RetentionFact.occurred_on)
         .join(RetentionFact, RetentionFact.case_id == RetentionCase.case_id)
         .where(
+            RetentionCase.covenant_id.in_({covenant for covenant, _ in keys}),
             among(session, RetentionCase.resident_key, {key for _, key in keys}),
             RetentionFact.kind == "report-received",
         )
     )
     for covenant_id, resident_key, occurred_on in session.execute(statement):
         if resident_key is not None and (covenant_id, resident_key) in keys:
-            found[resident_key].add(occurred_on)
+            found[(covenant_id, resident_key)].add(occurred_on)
     return found
 
 
@@ -359,13 +382,7 @@ def retention_state(
         hold=hold,
         erased_at=row.erased_at,
         term=term,
-        period=(
-            None
-            if term is None
-            else rules.default_period
-            if term.period == "default"
-            else term.period
-        ),
+        period=None if term is None else rules.period(term.period),
     )
 
 
@@ -672,3 +689,50 @@ def lift_legal_hold(
         entry=_hold_entry("legal-hold-lifted", row.covenant_id, case_id, actor, hold.id),
     )
     return hold
+
+
+# -- warning the lead before an open case is erased ---------------------------------------
+
+
+def erasure_warnings(
+    session: Session, *, rules: RetentionRules, case_ids: Sequence[str], today: date
+) -> list[ErasureWarning]:
+    """The cases of ``case_ids`` (the caller passes open ones) whose stored due date falls
+    within their covenant's ``openCases.warnBefore`` from ``today``, not on hold: their lead
+    is warned before the erasure (a deadline in the cases domain). Stored verdicts are read
+    as they are; the sweep refreshes them (and imports new activity) before it erases."""
+    if not case_ids:
+        return []
+    rows = session.execute(
+        select(
+            RetentionCase.case_id,
+            RetentionCase.covenant_id,
+            RetentionCase.rule_id,
+            RetentionCase.due_on,
+        ).where(
+            RetentionCase.case_id.in_(case_ids),
+            RetentionCase.erased_at.is_(None),
+            RetentionCase.on_hold.is_(False),
+            RetentionCase.due_on.is_not(None),
+        )
+    ).all()
+    warnings = []
+    for case_id, covenant_id, rule_id, due_on in rows:
+        assert due_on is not None  # the query selects cases with a due date
+        starts = warning_starts(rules, covenant_id, due_on)
+        if starts is None or starts > today:
+            continue
+        policy = rules.policy(covenant_id)
+        rule = policy.rule(rule_id) if policy and rule_id else None
+        if rule is not None:
+            source = rule.source
+        elif policy is not None and policy.open_cases is not None:
+            source = policy.open_cases.source
+        else:
+            source = ""
+        warnings.append(
+            ErasureWarning(
+                case_id=case_id, erased_on=due_on, rule_id=rule_id or "", source=source
+            )
+        )
+    return warnings

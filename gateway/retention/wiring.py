@@ -3,6 +3,7 @@ scheduled sweep (a stoppable background thread, like the audit checkpoint job)."
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import date
@@ -90,7 +91,10 @@ def install(context: GatewayContext) -> None:
     settings = context.settings
     try:
         rules = load_rules(
-            settings.retention_dir, default_months=settings.retention_default_period_months
+            settings.retention_dir,
+            default_months=settings.retention_default_period_months,
+            unsanctioned_months=settings.retention_unsanctioned_period_months,
+            inactive_months=settings.retention_inactive_period_months,
         )
     except GatewayError as exc:
         log.error("retention rules invalid: %s", exc.detail)
@@ -99,6 +103,7 @@ def install(context: GatewayContext) -> None:
         return
     service = RetentionService(rules=rules, batch_size=settings.retention_batch_size)
     context.services[SERVICE_NAME] = service
+    _warn_leads(context, rules)
     missing = sorted(set(context.covenants) - set(rules.policies))
 
     def ready() -> str | None:
@@ -121,6 +126,16 @@ def install(context: GatewayContext) -> None:
                 join_timeout=30,
             )
         )
+
+
+def _warn_leads(context: GatewayContext, rules: RetentionRules) -> None:
+    """Give the cases domain the warnings its leads see before an open case is erased."""
+    from gateway.cases.runtime import CaseRuntime
+    from gateway.retention.service import erasure_warnings
+
+    runtime = context.services.get("cases")
+    if isinstance(runtime, CaseRuntime):
+        runtime.erasure_warnings = functools.partial(erasure_warnings, rules=rules)
 
 
 def retention_service(context: GatewayContext) -> RetentionService:

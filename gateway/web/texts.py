@@ -174,6 +174,7 @@ DEADLINES = {
     "mediation-evaluation": "Bemiddeling evalueren (na 6 weken)",
     "temporary-eviction-ends": "Einde tijdelijke uithuiszetting",
     "close-within-target": "Zaak afsluiten binnen 3 maanden na de eerste melding",
+    "retention-erasure": "Dossier wordt vernietigd (bewaartermijn), tenzij er eerder activiteit is",
 }
 
 ACTIVITIES = {

@@ -64,11 +64,26 @@ class TestGetRetentionState:
         assert body["sourceDate"] == "2024-03-10"
         assert "mediation-ended on 2024-03-10 + 1 year" in body["reason"]
 
-    def test_heavier_case_waits_for_move_out(
+    def test_an_open_case_without_activity_is_not_kept_without_an_end(
         self, client: TestClient, auth: Auth, seed: Seeder
     ) -> None:
+        # Its only report came on 2 January 2024 and nothing happened since.
         body = client.get(url(seed().case_id), headers=auth(MUNI, "privacy-officer")).json()
-        assert (body["ruleId"], body["dueOn"], body["status"]) == ("R-3.4-zwaar", None, "retained")
+        assert (body["ruleId"], body["dueOn"], body["status"]) == (
+            "R-open-zonder-activiteit",
+            "2025-01-02",
+            "due",
+        )
+        assert "no activity since 2024-01-02 + 12 months" in body["reason"]
+
+    def test_an_open_sanctioned_case_is_due_a_year_after_its_last_activity(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        # The heavier rule would keep it two years after the sanction ("maximaal"); an open
+        # case without any activity for a year comes first.
+        case = seed(facts=[("sanction-imposed", date(2024, 3, 1), "penalty")])
+        body = client.get(url(case.case_id), headers=auth(MUNI, "privacy-officer")).json()
+        assert (body["ruleId"], body["dueOn"]) == ("R-open-zonder-activiteit", "2025-03-01")
 
 
 class TestRecordFact:
@@ -179,4 +194,14 @@ class TestDryRunPreview:
 
 def test_rules_are_listed_for_the_callers_covenant(client: TestClient, auth: Auth) -> None:
     body = client.get("/v1/retention/rules", headers=auth(MUNI, "casemanager")).json()
-    assert [r["id"] for r in body["rules"]] == ["R-3.4-licht-bemiddeld", "R-3.4-zwaar"]
+    assert [r["id"] for r in body["rules"]] == [
+        "R-3.4-licht-bemiddeld",
+        "R-3.4-zwaar",
+        "R-3.4-zonder-sancties",
+        "R-open-zonder-activiteit",
+    ]
+    unsanctioned = body["rules"][2]
+    assert unsanctioned["terms"] == [
+        "resident-moved-out + 0 days",
+        "case-closed + unsanctioned-default (12 months)",
+    ]

@@ -62,14 +62,14 @@ def test_report_before_the_mediation_ended_does_not_restart() -> None:
     )
 
 
-def test_heavier_case_is_kept_while_the_resident_lives_in_the_dwelling() -> None:
+def test_an_unsanctioned_case_is_kept_while_the_resident_lives_in_the_dwelling() -> None:
     verdict = evaluate(RULES, R, CaseFacts(complexity="complex"))
-    assert verdict.rule_id == "R-3.4-zwaar"
+    assert verdict.rule_id == "R-3.4-zonder-sancties"
     assert verdict.due_on is None
-    assert "resident-moved-out" in verdict.reason
+    assert "resident-moved-out / case-closed" in verdict.reason
 
 
-def test_heavier_case_is_erased_when_the_resident_moved_out() -> None:
+def test_an_unsanctioned_case_is_erased_when_the_resident_moved_out() -> None:
     facts = CaseFacts(complexity="complex", moved_out=date(2025, 6, 1))
     assert evaluate(RULES, R, facts).due_on == date(2025, 6, 1)
     assert not is_due(facts, date(2025, 5, 31))
@@ -100,9 +100,50 @@ def test_sanctioned_case_falls_under_the_heavier_rule_even_after_successful_medi
     assert verdict.due_on == date(2026, 6, 1)
 
 
-def test_failed_mediation_falls_under_the_heavier_rule() -> None:
-    facts = CaseFacts(mediation_ended=ENDED, mediation_outcome="failed")
-    assert evaluate(RULES, R, facts).rule_id == "R-3.4-zwaar"
+def test_failed_mediation_without_sanctions_ends_the_default_period_after_closure() -> None:
+    facts = CaseFacts(mediation_ended=ENDED, mediation_outcome="failed", closed=date(2024, 5, 2))
+    verdict = evaluate(RULES, R, facts)
+    assert verdict.rule_id == "R-3.4-zonder-sancties"
+    assert verdict.due_on == date(2025, 5, 2)
+
+
+def test_a_light_case_closed_without_mediation_or_sanctions_has_an_end() -> None:
+    verdict = evaluate(RULES, R, CaseFacts(complexity="simple", closed=date(2024, 4, 30)))
+    assert verdict.rule_id == "R-3.4-zonder-sancties"
+    assert verdict.due_on == date(2025, 4, 30)
+    assert "case-closed on 2024-04-30 + 12 months" in verdict.reason
+    # Configurable: KETENPOORT_RETENTION_UNSANCTIONED_PERIOD_MONTHS.
+    rules = load_rules(unsanctioned_months=6)
+    facts = CaseFacts(complexity="simple", closed=date(2024, 4, 30))
+    assert evaluate(rules, R, facts).due_on == date(2024, 10, 30)
+    assert rules.revision != RULES.revision
+
+
+@pytest.mark.parametrize("covenant", [R, U])
+def test_an_open_case_without_activity_is_due_after_the_inactivity_period(covenant: str) -> None:
+    facts = CaseFacts(last_activity=date(2024, 1, 15))
+    verdict = evaluate(RULES, covenant, facts)
+    assert verdict.rule_id in {"R-open-zonder-activiteit", "U-open-zonder-activiteit"}
+    assert verdict.due_on == date(2025, 1, 15)
+    assert "no activity since 2024-01-15 + 12 months" in verdict.reason
+    # Positive control: the same case once closed follows its covenant's rule instead.
+    closed = evaluate(RULES, covenant, CaseFacts(last_activity=date(2024, 1, 15), closed=ENDED))
+    assert closed.rule_id not in {"R-open-zonder-activiteit", "U-open-zonder-activiteit"}
+    rules = load_rules(inactive_months=3)
+    assert evaluate(rules, covenant, facts).due_on == date(2024, 4, 15)
+
+
+def test_an_open_case_keeps_an_earlier_due_date_of_its_rule() -> None:
+    # Mediation solved a year ago, never closed: the light rule's date comes first.
+    facts = light(last_activity=date(2024, 9, 1))
+    assert evaluate(RULES, R, facts).rule_id == "R-3.4-licht-bemiddeld"
+    assert evaluate(RULES, R, facts).due_on == date(2025, 3, 10)
+
+
+def test_the_restart_is_labelled_as_an_assumption() -> None:
+    verdict = evaluate(RULES, R, light(resident_reports=[date(2024, 11, 1)]))
+    assert "assumption: R §3.4 states a condition, not a restart" in verdict.reason
+    assert "ASSUMPTION" in RULES.policies[R].rules[0].description
 
 
 def test_utrecht_keeps_the_default_period_after_closure() -> None:

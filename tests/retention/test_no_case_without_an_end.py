@@ -1,0 +1,164 @@
+"""No case is kept without an end, and none is erased unannounced (issue 16): a case has a
+retention state from the moment it exists (not from the next sweep), an open case without
+activity is due after the configurable inactivity period, and its lead sees a deadline
+before the erasure. Through the API, on both covenants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.context import GatewayContext
+from gateway.retention.wiring import retention_service
+from tests.cases.builders import report_body
+
+Auth = Callable[..., dict[str, str]]
+UTRECHT_CM = ("u-centraal", "casemanager")
+UTRECHT_POLICE = ("politie-midden-nederland", "wijkagent")
+RIJSWIJK_CORPORATION = ("rijswijk-wonen", "woonconsulent")
+
+
+def _report(client: TestClient, auth: Auth, who: tuple[str, str], **kw: Any) -> str:
+    response = client.post("/v1/reports", json=report_body(**kw), headers=auth(*who))
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["caseId"]
+    return case_id
+
+
+def _rijswijk(client: TestClient, auth: Auth, **kw: Any) -> str:
+    return _report(
+        client,
+        auth,
+        RIJSWIJK_CORPORATION,
+        postcode="2281 AA",
+        corporation="rijswijk-wonen",
+        district="Te Werve",
+        **kw,
+    )
+
+
+class TestStateFromTheStart:
+    @pytest.mark.parametrize("covenant", ["utrecht", "rijswijk"])
+    def test_a_new_case_has_a_retention_state_before_any_sweep(
+        self, client: TestClient, auth: Auth, covenant: str
+    ) -> None:
+        if covenant == "utrecht":
+            case_id, who, rule = _report(client, auth, UTRECHT_POLICE), UTRECHT_CM, "U-open"
+        else:
+            case_id, who, rule = _rijswijk(client, auth), RIJSWIJK_CORPORATION, "R-open"
+        response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        today = datetime.now(UTC).date()
+        assert body["status"] == "retained"
+        assert body["ruleId"] == f"{rule}-zonder-activiteit"
+        # Reported today: a year without activity from today (KETENPOORT_RETENTION_INACTIVE_
+        # PERIOD_MONTHS, 12 unless configured); the Amsterdam date may be tomorrow's at night.
+        assert date.fromisoformat(body["sourceDate"]) in {today, today + timedelta(days=1)}
+        assert body["dueOn"] is not None
+        records = client.get(f"/v1/cases/{case_id}/retention/records", headers=auth(*who))
+        assert records.status_code == 200
+        assert {r["kind"] for r in records.json()["records"]} >= {"case_file", "case_report"}
+
+    def test_a_new_case_stays_invisible_outside_its_team_and_covenant(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _report(client, auth, UTRECHT_POLICE)
+        outside = client.get(
+            f"/v1/cases/{case_id}/retention", headers=auth("portaal", "woonconsulent")
+        )
+        assert outside.status_code == 404
+        other = client.get(
+            f"/v1/cases/{case_id}/retention", headers=auth("gemeente-rijswijk", "privacy-officer")
+        )
+        assert other.status_code == 404
+        # Positive control: the case's own team sees it.
+        assert (
+            client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).status_code
+            == 200
+        )
+
+    def test_a_transition_is_seen_at_once_as_the_case_closing(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        case_id = _report(client, auth, UTRECHT_POLICE)
+        assert (
+            client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()["ruleId"]
+            == "U-open-zonder-activiteit"
+        )
+        declined = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            json={"transition": "decline", "reason": "Geen extreme overlast."},
+            headers=auth(*UTRECHT_CM),
+        )
+        assert declined.status_code == 200
+        body = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()
+        assert body["ruleId"] == "U-default-na-afsluiting"
+        assert "case-closed on" in body["reason"]
+        assert "24 months" in body["reason"]
+
+
+class TestOpenCasesEnd:
+    def test_an_open_case_without_activity_for_a_year_is_due_and_erased(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        old = datetime.now(UTC) - timedelta(days=400)
+        stale = _rijswijk(client, auth, received_at=old)
+        fresh = _report(
+            client,
+            auth,
+            RIJSWIJK_CORPORATION,
+            postcode="2282 BB",
+            corporation="rijswijk-wonen",
+            district="Oud",
+            persons=[],
+        )
+        state = client.get(f"/v1/cases/{stale}/retention", headers=auth(*RIJSWIJK_CORPORATION))
+        assert state.json()["status"] == "due"
+        assert state.json()["ruleId"] == "R-open-zonder-activiteit"
+        report = retention_service(context).sweep(context)
+        assert report.redacted == 1
+        assert (
+            client.get(f"/v1/cases/{stale}/retention", headers=auth(*RIJSWIJK_CORPORATION)).json()[
+                "status"
+            ]
+            == "erased"
+        )
+        # Positive control: the case reported today is kept.
+        kept = client.get(f"/v1/cases/{fresh}/retention", headers=auth(*RIJSWIJK_CORPORATION))
+        assert kept.json()["status"] == "retained"
+
+
+class TestTheLeadIsWarnedFirst:
+    def _warnings(self, body: Any) -> list[Any]:
+        return [d for d in body if d["deadline"] == "retention-erasure"]
+
+    def test_the_lead_sees_a_deadline_the_day_before_the_erasure(
+        self, client: TestClient, auth: Auth
+    ) -> None:
+        # Reported 350 days ago: due 12 months after the report, within 30 days.
+        old = datetime.now(UTC) - timedelta(days=350)
+        case_id = _report(client, auth, UTRECHT_POLICE, received_at=old)
+        state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()
+        erased_on = date.fromisoformat(state["dueOn"])
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*UTRECHT_CM)).json()
+        (warning,) = self._warnings(summary["deadlines"])
+        assert warning["kind"] == "retention"
+        assert warning["dueOn"] == (erased_on - timedelta(days=1)).isoformat()
+        assert warning["responsiblePartnerId"] == "u-centraal"
+        assert "U-open-zonder-activiteit" in warning["description"]
+        listed = client.get("/v1/deadlines", headers=auth(*UTRECHT_CM)).json()
+        assert [d["caseId"] for d in self._warnings(listed)] == [case_id]
+        # The police reported it but does not lead it: no warning in its list.
+        police = client.get("/v1/deadlines", headers=auth(*UTRECHT_POLICE)).json()
+        assert self._warnings(police) == []
+
+    def test_no_warning_for_a_case_far_from_its_end(self, client: TestClient, auth: Auth) -> None:
+        case_id = _report(client, auth, UTRECHT_POLICE)
+        client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM))
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*UTRECHT_CM)).json()
+        assert self._warnings(summary["deadlines"]) == []
