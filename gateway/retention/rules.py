@@ -34,6 +34,7 @@ SourceDateKind = Literal[
     "last-sanction-imposed",
     "case-closed",
     "recorded-date",
+    "last-activity",
 ]
 RestartEvent = Literal["report-about-same-resident"]
 #: Periods the sources do not state: the gateway's configurable defaults (docs/retention.md).
@@ -259,6 +260,8 @@ def _source_date(term: Term, facts: CaseFacts) -> date | None:
             return facts.closed
         case "recorded-date":
             return facts.recorded.get(term.name or "")
+        case "last-activity":
+            return facts.last_activity
 
 
 def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdict:
@@ -283,6 +286,7 @@ def evaluate(rules: RetentionRules, covenant_id: str, facts: CaseFacts) -> Verdi
         f"{open_rule.id}: open, no activity since {facts.last_activity.isoformat()} + "
         f"{period.text()} = due {due.isoformat()}; the lead is warned "
         f"{open_rule.warn_before.text()} before.",
+        Term(source_date="last-activity", period=open_rule.period),
     )
 
 

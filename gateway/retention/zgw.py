@@ -44,6 +44,9 @@ AFLEIDINGSWIJZE: dict[SourceDateKind, Afleidingswijze] = {
     "resident-moved-out": "eigenschap",
     "recorded-date": "eigenschap",
     "last-sanction-imposed": "ingangsdatum_besluit",
+    # An open case without activity (openCases): the date of its last activity, a property
+    # of the case other than its closing.
+    "last-activity": "ander_datumkenmerk",
 }
 
 

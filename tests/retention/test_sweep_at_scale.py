@@ -60,12 +60,14 @@ def is_erased(context: GatewayContext, case_id: str) -> bool:
 def test_a_sweep_whose_sync_touches_100k_cases_still_erases_the_due_case(
     context: GatewayContext, seed: Seeder
 ) -> None:
-    due = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+    # Due on 2024-01-03 (two years after its sanction, R §3.4); the clones, closed on
+    # 2024-01-02 without sanctions, are kept until 2025-01-02 (R-3.4-zonder-sancties).
+    due = seed(facts=[("sanction-imposed", date(2022, 1, 3), "penalty")])
     template = seed()
     many = MANY[context.engine.dialect.name]
     clone_closed_cases(context, template.case_id, many)
 
-    report = retention_service(context).sweep(context, as_of=AS_OF)
+    report = retention_service(context).sweep(context, as_of=date(2024, 6, 1))
 
     assert report.redacted == 1
     assert is_erased(context, due.case_id)

@@ -45,13 +45,9 @@ def test_the_term_that_decides_names_the_afleidingswijze_of_a_two_term_rule(
     client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
     """R-3.4-zwaar: moved out (+0 days) or two years after the last sanction, the earliest.
-    Before either date is known no afleidingswijze can be named; the sanction is a besluit."""
-    waiting = seed()
-    body = state(client, auth, waiting.case_id)
-    assert body["ruleId"] == "R-3.4-zwaar"
-    assert body["archiefactiedatum"] is None
-    assert body["brondatumArchiefprocedure"] is None
-    sanctioned = seed(facts=[("sanction-imposed", date(2024, 1, 15), "penalty")])
+    The sanction is a besluit. (Before a sanction the case falls under another rule.)"""
+    closed = ("case-closed", date(2024, 1, 15), None)
+    sanctioned = seed(facts=[("sanction-imposed", date(2024, 1, 15), "penalty"), closed])
     assert state(client, auth, sanctioned.case_id)["brondatumArchiefprocedure"] == {
         "afleidingswijze": "ingangsdatum_besluit",
         "datumkenmerk": "last-sanction-imposed",
@@ -62,6 +58,7 @@ def test_the_term_that_decides_names_the_afleidingswijze_of_a_two_term_rule(
         facts=[
             ("sanction-imposed", date(2024, 1, 15), "penalty"),
             ("resident-moved-out", date(2024, 6, 1), None),
+            closed,
         ]
     )
     body = state(client, auth, moved.case_id)
@@ -71,15 +68,20 @@ def test_the_term_that_decides_names_the_afleidingswijze_of_a_two_term_rule(
     assert body["brondatumArchiefprocedure"]["procestermijn"] == "P0D"
 
 
-def test_utrecht_case_counts_from_its_closing_afgehandeld_unknown_until_closed(
+def test_utrecht_case_counts_from_its_closing_afgehandeld_and_an_open_one_from_its_activity(
     client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
+    # Never closed, its only report on 2 January 2024: no case without an end (openCases).
     open_case = seed(covenant_id=UTRECHT)
     body = state(client, auth, open_case.case_id, partner="gemeente-utrecht")
-    assert body["brondatumArchiefprocedure"]["afleidingswijze"] == "afgehandeld"
-    assert body["brondatumArchiefprocedure"]["datumkenmerk"] is None
-    assert body["brondatumArchiefprocedure"]["einddatumBekend"] is False
-    assert body["archiefactiedatum"] is None
+    assert body["ruleId"] == "U-open-zonder-activiteit"
+    assert body["brondatumArchiefprocedure"] == {
+        "afleidingswijze": "ander_datumkenmerk",
+        "datumkenmerk": "last-activity",
+        "einddatumBekend": True,
+        "procestermijn": "P12M",
+    }
+    assert body["archiefactiedatum"] == "2025-01-02"
     closed = seed(covenant_id=UTRECHT, facts=[("case-closed", date(2024, 2, 1), None)])
     body = state(client, auth, closed.case_id, partner="gemeente-utrecht")
     assert body["brondatumArchiefprocedure"]["einddatumBekend"] is True
