@@ -238,3 +238,39 @@ class TestRejectedToken:
 def test_dev_keys_are_written_owner_only(settings: Settings) -> None:
     mode = stat.S_IMODE(dev_key_path(settings, PARTNER).stat().st_mode)
     assert mode == 0o600
+
+
+class TestClaimsAtTheEdge:
+    """Every claim that is stored or audited is checked for type, length and characters
+    before it reaches the database (a 301-character sub was a 500 on PostgreSQL)."""
+
+    @pytest.mark.parametrize(
+        ("overrides", "fragment"),
+        [
+            ({"sub": "u" * 201}, "at most 200 printable characters"),
+            ({"sub": "cm\x001"}, "at most 200 printable characters"),
+            ({"sub": "cm\n1"}, "at most 200 printable characters"),
+            ({"sub": 12345}, "invalid"),
+            ({"jti": "jti-\x00-0000"}, "printable characters"),
+        ],
+        ids=["sub-201-chars", "sub-nul", "sub-newline", "sub-number", "jti-nul"],
+    )
+    def test_unfit_claims_are_401(
+        self, client: TestClient, settings: Settings, overrides: dict[str, Any], fragment: str
+    ) -> None:
+        _assert_problem(_get_me(client, _signed(settings, **overrides)), 401, fragment)
+
+    def test_a_200_character_sub_is_accepted(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        response = _get_me(client, _signed(settings, sub="ü" * 200))
+        assert response.status_code == 200, response.text
+        assert response.json()["user"] == "ü" * 200
+
+    def test_an_oversized_token_is_401_before_it_is_decoded(
+        self, client: TestClient, settings: Settings
+    ) -> None:
+        padded = _signed(settings, padding="x" * 9000)  # validly signed, just too long
+        _assert_problem(_get_me(client, padded), 401, "longer than 8192 characters")
+        fits = _signed(settings, padding="x" * 4000)
+        assert _get_me(client, fits).status_code == 200

@@ -21,7 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from gateway.auth.keys import ACCEPTED_ALGORITHMS, PrivateKey, TrustStore, key_id, public_jwk
 from gateway.auth.principal import Principal, RoleGrant
-from gateway.auth.service import REQUIRED_CLAIMS, PartnerDirectory, PartnerEntry, TokenVerifier
+from gateway.auth.service import (
+    MAX_TOKEN_CHARS,
+    REQUIRED_CLAIMS,
+    PartnerDirectory,
+    PartnerEntry,
+    TokenVerifier,
+)
 from gateway.core.errors import Forbidden, GatewayError, Unauthenticated
 
 AUDIENCE = "ketenpoort-test"
@@ -55,6 +61,9 @@ class PyJWTReference:
         self.clock = clock
 
     def verify(self, token: str) -> Principal:
+        # The size check both verifiers share at the edge (issue 17), before any decoding.
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthenticated(f"The bearer token is longer than {MAX_TOKEN_CHARS} characters.")
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -444,6 +453,7 @@ def test_the_cases_reach_every_decision() -> None:
     seen = {str(_outcome(NEW.verify, build())[1]) for build in CASES.values()}
     details = {detail for detail in seen if not detail.startswith("Principal(")}
     assert details == {
+        "The bearer token is longer than 8192 characters.",
         "The bearer token is not a well-formed JWT.",
         "Token algorithm 'none' is not accepted; use one of EdDSA, ES256.",
         "Token algorithm 'None' is not accepted; use one of EdDSA, ES256.",
