@@ -14,7 +14,9 @@ from gateway.context import GatewayContext, build_context
 from gateway.core import health
 from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
 from gateway.core.openapi import install_openapi
+from gateway.core.operator_routes import install_operator_routes
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
+from gateway.core.tracing import ObservabilityMiddleware, tracer_provider
 
 API_PREFIX = "/v1"
 
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
         },
         license_info={"name": "EUPL-1.2", "url": "https://eupl.eu/1.2/nl/"},
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from the package: gateway/core/operator_routes.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -82,6 +84,9 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     install_openapi(app, base_path=API_PREFIX)
     install_problem_handlers(app)
     app.add_middleware(ResponseHeadersMiddleware)
+    # Outermost: the request id and trace span cover everything, errors included.
+    app.add_middleware(ObservabilityMiddleware, provider=tracer_provider(settings))
+    install_operator_routes(app, api_prefix=API_PREFIX)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
     from gateway.web import api as web_api

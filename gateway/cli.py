@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +10,7 @@ import typer
 
 from gateway.config import Settings
 from gateway.core.cli import DataDir, load_settings
+from gateway.core.logs import configure_logging, logging_config
 
 app = typer.Typer(
     name="ketenpoort",
@@ -63,7 +64,6 @@ def serve(
     ] = False,
 ) -> None:
     """Run the gateway (migrates the database first)."""
-    import os
 
     import uvicorn
 
@@ -96,6 +96,7 @@ def serve(
             'Try: curl -H "Authorization: Bearer $(ketenpoort dev-token --partner u-centraal '
             f'--role casemanager)" http://{host}:{port}/v1/me'
         )
+    _serve_metrics(settings, workers)
     try:
         uvicorn.run(
             "gateway.asgi:app",
@@ -103,12 +104,37 @@ def serve(
             port=port,
             workers=workers,
             log_level="info",
+            # JSON or text lines in every worker; our access line has the route, not the path.
+            log_config=logging_config(settings.log_format),
+            access_log=False,
             **uvicorn_options(),
         )
     finally:
         if witness is not None:
             witness.terminate()
             witness.wait(10)
+
+
+def _serve_metrics(settings: Settings, workers: int) -> None:
+    """With several workers each counts in its own files (prometheus-client's multiprocess
+    mode), set up before any worker starts; the metrics port is served by this process."""
+    import shutil
+    import tempfile
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ketenpoort-metrics-")
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Counts of an earlier run would be added to this one's.
+        directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    if settings.metrics_port is not None:
+        from gateway.core.metrics import start_metrics_server
+
+        start_metrics_server(
+            settings.metrics_port, settings.metrics_host, settings.resolved_database_url
+        )
+        typer.echo(f"Metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
 
 
 @app.command()
@@ -223,7 +249,8 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Migration chatter is not news on every command.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Read before the settings, which may fail and must be able to say so in the format
+    # the log collector expects.
+    log_format = os.environ.get("KETENPOORT_LOG_FORMAT", "text").lower()
+    configure_logging("json" if log_format == "json" else "text")
     app()

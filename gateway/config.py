@@ -14,15 +14,21 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-#: Settings that may hold a secret: each can instead be read from the file named by
-#: ``KETENPOORT_<NAME>_FILE`` (a mounted Docker or Kubernetes secret), so no secret ever
-#: needs to be in an environment variable, where ``ps e``, crash reports and
-#: ``docker inspect`` show it.
 #: The time limit of a policy decision the gateway promises (docs/policy.md); the default
 #: and the maximum of ``policy_timeout_seconds``.
 POLICY_TIME_LIMIT_SECONDS = 0.5
 
-SECRET_FILE_SETTINGS = ("database_url", "database_password", "pkcs11_pin", "oidc_client_secret")
+#: Settings that may hold a secret: each can instead be read from the file named by
+#: ``KETENPOORT_<NAME>_FILE`` (a mounted Docker or Kubernetes secret), so no secret ever
+#: needs to be in an environment variable, where ``ps e``, crash reports and
+#: ``docker inspect`` show it.
+SECRET_FILE_SETTINGS = (
+    "database_url",
+    "database_password",
+    "pkcs11_pin",
+    "oidc_client_secret",
+    "metrics_token",
+)
 
 
 class SecretFilesSource(PydanticBaseSettingsSource):
@@ -291,6 +297,37 @@ class Settings(BaseSettings):
     )
     oidc_role_claim: str = Field(
         default="ketenpoort_role", description="ID-token claim naming the role."
+    )
+
+    # Operations (docs/operations.md): logs, metrics, traces.
+    log_format: str = Field(
+        default="text",
+        pattern="^(text|json)$",
+        description="'json': one JSON object per line with request and trace ids (the "
+        "image's default); 'text': plain lines for a terminal.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve Prometheus metrics on this port of its own (every worker's counts "
+        "together); publish it only to the monitoring network.",
+    )
+    metrics_host: str = Field(
+        default="0.0.0.0",
+        description="Interface of the metrics port.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics on the API port answers a request bearing this "
+        "token (Authorization: Bearer ...); unset, /metrics there is 404.",
+    )
+    traces_exporter: str = Field(
+        default="none",
+        pattern="^(none|otlp|console)$",
+        description="Where OpenTelemetry spans go: 'none' (ids only, for logs and audit "
+        "entries), 'otlp' (OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* "
+        "variables) or 'console'.",
     )
 
     @classmethod

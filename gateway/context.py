@@ -69,6 +69,10 @@ def build_context(settings: Settings) -> GatewayContext:
     engine = make_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
+    if engine.dialect.name == "postgresql":
+        from gateway.core.metrics import instrument_pool
+
+        instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
     covenants = load_covenants(settings.covenant_dir)
     partners = partner_directory(covenants)
     trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)

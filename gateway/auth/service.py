@@ -295,6 +295,9 @@ def spend_token_id(connection: Connection, principal: Principal) -> None:
                 )
             )
     except IntegrityError:
+        from gateway.core.metrics import TOKEN_REPLAYS
+
+        TOKEN_REPLAYS.inc()
         raise Unauthenticated("The token has already been used (replayed jti).") from None
     finally:
         connection.rollback()  # ends SQLAlchemy's autobegun block; autocommit: nothing sent

@@ -6,6 +6,7 @@ way: requester from the token, case facts from the cases domain, time from the c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from audit.schemas import Receipt
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.subjects import case_data_subjects
+from gateway.core import metrics
 from gateway.db import utcnow
 from gateway.exchange.deps import Exchange
 from gateway.policy.covenant import Covenant
@@ -209,7 +211,23 @@ def record(
         ),
         attributes=facts.attributes or {},
     )
-    return exchange.audit.append(session=session, entry=entry)
+    started = time.perf_counter()
+    receipt = exchange.audit.append(session=session, entry=entry)
+    metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
+    _count_decision(entry)
+    return receipt
+
+
+def _count_decision(entry: AuditEntry) -> None:
+    """Metrics by outcome, reason code and covenant: vocabularies of the covenant files and
+    the policy, never an identifier (gateway/core/metrics.py)."""
+    if entry.redacted:
+        for redaction in entry.redacted:
+            metrics.DECISIONS.labels(entry.outcome, redaction.reason).inc()
+    else:
+        metrics.DECISIONS.labels(entry.outcome, "").inc()
+    if entry.disclosed:
+        metrics.DISCLOSURES.labels(entry.processing.covenant_id).inc()
 
 
 def stored_actor(exchange: Exchange, *, partner: str, role: str, user: str | None) -> Actor:

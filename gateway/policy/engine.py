@@ -380,6 +380,19 @@ OpaQuery = Callable[[dict[str, Any]], Any]
 OPA_CLIENT_THREADS = 32
 
 
+def _propagate_trace_context(client: Any) -> None:
+    """Every query to OPA carries the request's ``traceparent`` (gateway/core/tracing.py),
+    so OPA's decision log and spans join the caller's trace. requests calls a session's
+    ``auth`` on each outgoing request, in the thread that sends it."""
+    from gateway.core.tracing import inject_trace_context
+
+    def add_trace_context(request: Any) -> Any:
+        inject_trace_context(request.headers)
+        return request
+
+    client._session.auth = add_trace_context
+
+
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
@@ -419,6 +432,7 @@ class OpaServerEngine(_Engine):
             timeout=timeout_seconds,
             retries=0,
         )
+        _propagate_trace_context(client)
 
         def query(document: dict[str, Any]) -> Any:
             return client.query_rule(

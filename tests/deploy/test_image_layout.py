@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -244,7 +245,7 @@ def test_the_image_installs_the_wheel_alone_into_a_root_owned_environment(
 def test_serve_as_uid_10001_on_postgresql_reaches_ready(
     image_tree: Path, postgres_url: str
 ) -> None:
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     spec = _as_app_user(
         image_tree,
         postgres_url,
@@ -257,6 +258,8 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
         "2",
         "--no-demo",
     )
+    spec["env"]["KETENPOORT_METRICS_PORT"] = str(metrics_port)  # type: ignore[index]
+    spec["env"]["KETENPOORT_METRICS_HOST"] = "127.0.0.1"  # type: ignore[index]
     process = subprocess.Popen(  # noqa: S603
         spec.pop("args"),  # type: ignore[arg-type]
         stdout=subprocess.PIPE,
@@ -269,6 +272,19 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
             f"http://127.0.0.1:{port}/v1/health/ready", process, time.monotonic() + 120
         )
         assert ready["status"] == "ok"
+        for _ in range(3):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/health/live", timeout=5).close()
+        # Both workers' counts on the metrics port, served by the supervising process.
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as r:
+            scraped = r.read().decode()
+        live = re.search(
+            r'ketenpoort_http_requests_total\{method="GET",route="/v1/health/live",'
+            r'status="200"\} (\S+)',
+            scraped,
+        )
+        assert live is not None, scraped[-3000:]
+        assert float(live[1]) >= 3
+        assert "ketenpoort_metrics_database_up 1.0" in scraped
         assert Path(f"/proc/{process.pid}/status").read_text().count(f"\t{APP_UID}\t") >= 1
     finally:
         process.terminate()  # uvicorn's supervisor stops its workers
@@ -284,6 +300,13 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
         assert path.stat().st_uid == APP_UID, path
         if "key" in path.name or path.suffix == ".pem":
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+    # JSON logs, one event per line, from the supervisor and both workers.
+    lines = [line for line in output.splitlines() if line.strip()]
+    events = [json.loads(line) for line in lines if line.startswith("{")]
+    assert len(events) >= 5, output[-3000:]
+    access = [e for e in events if e.get("event") == "access"]
+    assert any(e["http_route"] == "/v1/health/ready" and e["http_status"] == 200 for e in access)
+    assert all(e["request_id"] and e["trace_id"] for e in access)
 
 
 def test_policy_build_writes_the_bundle_into_its_volume_as_uid_10001(

@@ -1,0 +1,267 @@
+"""What an operator sees: /metrics (Prometheus text, behind its own token, no identifier in
+any label), JSON log lines with request and trace ids and no personal data, W3C trace
+context honoured, echoed, passed on to OPA and into audit entries, and API docs that load
+without the internet."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any, get_args
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from audit.entry import Outcome
+from audit.models import AuditRecord
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.core.logs import JsonFormatter
+from tests.exchange.conftest import ANTECEDENTS, POLICE, VIOLENCE, Auth, open_utrecht_case
+
+METRICS_TOKEN = "metrics-token-for-the-test"
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+CALLER_SPAN = "00f067aa0ba902b7"
+# What the Utrecht case of tests/exchange carries: none of it may reach a label or a log.
+PERSONAL = ("111222333", "3511 AB", "3511AB", "Nachtelijk lawaai", "cm-1")
+
+
+@pytest.fixture
+def gateway(settings: Settings, context: GatewayContext) -> Iterator[TestClient]:
+    operated = settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
+    with TestClient(create_app(operated, context), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """The gateway's log as the image writes it (KETENPOORT_LOG_FORMAT=json)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    test_client = logging.getLogger("httpx2")  # the TestClient's own request lines
+    previous = root.level, test_client.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    test_client.setLevel(logging.WARNING)
+    try:
+        yield stream
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous[0])
+        test_client.setLevel(previous[1])
+
+
+def _scrape(client: TestClient) -> str:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/plain")
+    return response.text
+
+
+def _samples(text: str) -> dict[str, list[dict[str, str]]]:
+    found: dict[str, list[dict[str, str]]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found.setdefault(sample.name, []).append({**sample.labels, "": str(sample.value)})
+    return found
+
+
+def _exchange_with_a_denial_a_disclosure_and_a_replay(gateway: TestClient, auth: Auth) -> str:
+    case = open_utrecht_case(gateway, auth)
+    case.investigation(True)
+    request = case.request([ANTECEDENTS, VIOLENCE])  # antecedents: om-consent-missing
+    answered = case.answer(request["id"], [{"category": VIOLENCE, "yesNo": True}])
+    assert answered.status_code == 200, answered.text
+    case.read(request["id"])
+    used = case.as_(POLICE)
+    assert gateway.get("/v1/me", headers=used).status_code == 200
+    assert gateway.get("/v1/me", headers=used).status_code == 401  # the replay
+    return case.case_id
+
+
+def test_metrics_count_requests_decisions_disclosures_audit_and_replays(
+    gateway: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    _exchange_with_a_denial_a_disclosure_and_a_replay(gateway, auth)
+    samples = _samples(_scrape(gateway))
+
+    requests = samples["ketenpoort_http_requests_total"]
+    assert any(
+        s["route"] == "/v1/information-requests" and s["method"] == "POST" and s["status"] == "201"
+        for s in requests
+    )
+    assert any(s["route"] == "/v1/me" and s["status"] == "401" for s in requests)
+    decisions = samples["ketenpoort_policy_decisions_total"]
+    assert any(s["reason"] == "om-consent-missing" for s in decisions)
+    assert any(s["outcome"] in ("disclosed", "partially-disclosed") for s in decisions)
+    disclosures = samples["ketenpoort_disclosures_total"]
+    assert {s["covenant"] for s in disclosures} & set(context.covenants)
+    assert float(samples["ketenpoort_audit_append_duration_seconds_count"][0][""]) >= 2
+    assert float(samples["ketenpoort_token_replays_refused_total"][0][""]) >= 1
+    assert samples["ketenpoort_metrics_database_up"][0][""] == "1.0"
+    assert "ketenpoort_retention_sweep_failed_runs" in samples
+    if context.engine.dialect.name == "postgresql":
+        assert float(samples["ketenpoort_db_pool_capacity"][0][""]) >= 1
+
+
+def test_no_metric_label_carries_an_identifier_or_personal_data(
+    gateway: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    case_id = _exchange_with_a_denial_a_disclosure_and_a_replay(gateway, auth)
+    text = _scrape(gateway)
+    for value in (*PERSONAL, case_id):
+        assert value not in text
+    document = gateway.get("/v1/openapi.json").json()
+    routes = {document["servers"][0]["url"] + path for path in document["paths"]}
+    routes |= {"unmatched", "/metrics"}
+    allowed = {
+        "method": {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
+        "route": routes,
+        "outcome": set(get_args(Outcome)),
+        "covenant": set(context.covenants),
+    }
+    checked = 0
+    for name, samples in _samples(text).items():
+        if not name.startswith("ketenpoort_"):
+            continue
+        for sample in samples:
+            for label, value in sample.items():
+                if label in ("", "le"):
+                    continue
+                if label == "status":
+                    assert re.fullmatch(r"[1-5]\d\d", value), (name, value)
+                elif label == "reason":
+                    assert re.fullmatch(r"[a-z0-9-]*", value), (name, value)
+                else:
+                    assert value in allowed[label], (name, label, value)
+                checked += 1
+    assert checked > 10
+
+
+def test_metrics_need_their_token_on_the_api_port(gateway: TestClient) -> None:
+    assert gateway.get("/metrics").status_code == 401
+    wrong = gateway.get("/metrics", headers={"Authorization": "Bearer guessed"})
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "application/problem+json"
+    assert "ketenpoort_http_requests_total" in _scrape(gateway)  # positive control
+
+
+def test_without_a_metrics_token_the_api_port_has_no_metrics(client: TestClient) -> None:
+    response = client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 404
+
+
+def test_log_lines_are_json_with_request_and_trace_ids_and_no_personal_data(
+    gateway: TestClient, auth: Auth, log_lines: io.StringIO
+) -> None:
+    _exchange_with_a_denial_a_disclosure_and_a_replay(gateway, auth)
+    response = gateway.get(
+        "/v1/health/ready?bsn=111222333",
+        headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
+    )
+    assert response.status_code == 200
+    text = log_lines.getvalue()
+    for value in PERSONAL:
+        assert value not in text
+    events = [json.loads(line) for line in text.splitlines()]
+    access = [e for e in events if e.get("event") == "access"]
+    assert len(access) >= 8
+    for event in access:
+        assert re.fullmatch(r"[0-9a-f]{32}", event["request_id"])
+        assert re.fullmatch(r"[0-9a-f]{32}", event["trace_id"])
+        assert "?" not in event["http_route"]
+        assert {"time", "level", "logger", "message", "span_id", "duration_ms"} <= set(event)
+    last = access[-1]
+    assert last["http_route"] == "/v1/health/ready"
+    assert last["request_id"] == response.headers["x-request-id"]
+    assert last["trace_id"] == CALLER_TRACE
+
+
+def test_traceparent_is_honoured_echoed_and_recorded_in_the_audit_entry(
+    gateway: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    case = open_utrecht_case(gateway, auth)
+    caller = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
+    response = gateway.post(
+        "/v1/information-requests",
+        json={"caseId": case.case_id, "purpose": "case-handling", "categories": [VIOLENCE]},
+        headers={**case.as_(("u-centraal", "casemanager"), "cm-1"), "traceparent": caller},
+    )
+    assert response.status_code == 201, response.text
+    version, trace_id, span_id, flags = response.headers["traceparent"].split("-")
+    assert (version, trace_id) == ("00", CALLER_TRACE)
+    assert int(flags, 16) & 1  # sampled
+    assert span_id != CALLER_SPAN  # the gateway's own span in the caller's trace
+    with context.session_factory() as session:
+        bodies = [json.loads(b) for b in session.scalars(select(AuditRecord.body))]
+    traced = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == CALLER_TRACE]
+    assert traced, "no audit entry in the caller's trace"
+    assert traced[-1]["parentSpanId"] == span_id
+
+    # Without a traceparent the gateway starts a trace, and says which.
+    fresh = gateway.get("/v1/health/live")
+    assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]", fresh.headers["traceparent"])
+
+
+class _FakeOpa(BaseHTTPRequestHandler):
+    seen: list[str | None] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        _FakeOpa.seen.append(self.headers.get("traceparent"))
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = b"{}"  # undefined: the engine denies, which this test does not look at
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_query_to_opa_carries_the_requests_trace_context() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from gateway.policy.engine import OpaServerEngine
+
+    server = HTTPServer(("127.0.0.1", 0), _FakeOpa)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        engine = OpaServerEngine(f"http://127.0.0.1:{server.server_port}", timeout_seconds=5)
+        tracer = TracerProvider().get_tracer("test")
+        with tracer.start_as_current_span("request") as span:
+            engine._evaluate({"input": "document"})
+            context = span.get_span_context()
+        engine._evaluate({"input": "outside any span"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    inside, outside = _FakeOpa.seen[-2:]
+    assert inside is not None
+    assert inside.startswith(f"00-{context.trace_id:032x}-{context.span_id:016x}-")
+    assert outside is None  # positive control: the header comes from the span
+
+
+def test_api_docs_load_from_the_gateway_itself(client: TestClient) -> None:
+    page = client.get("/v1/docs")
+    assert page.status_code == 200
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", page.text), "external URL"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(assets) >= 3
+    for asset in assets:
+        assert asset.startswith("/v1/docs/assets/"), asset
+        assert client.get(asset).status_code == 200, asset
+    assert "/v1/openapi.json" in page.text
