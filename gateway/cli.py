@@ -72,8 +72,9 @@ def serve(
 
     settings = load_settings(data_dir, demo_mode=demo)
     settings.ensure_data_dir()
-    typer.echo(f"Migrating {_safe_url(settings.resolved_database_url)} ...")
-    upgrade_database(settings.resolved_database_url)
+    if settings.auto_migrate:  # off where a Job migrates once per release (Kubernetes)
+        typer.echo(f"Migrating {_safe_url(settings.resolved_database_url)} ...")
+        upgrade_database(settings.resolved_database_url)
     os.environ["KETENPOORT_DATA_DIR"] = str(settings.data_dir)
     os.environ["KETENPOORT_DEMO_MODE"] = "true" if settings.demo_mode else "false"
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):

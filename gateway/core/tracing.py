@@ -1,12 +1,15 @@
 """W3C trace context and OpenTelemetry spans for every request, the request id, the access
 log line and the request metrics: one pure ASGI middleware, outermost.
 
-A caller's ``traceparent`` is honoured (parsed by OpenTelemetry's own propagator): the
-request's span continues the caller's trace. The response echoes ``traceparent`` with the
-gateway's span, and the header the routes see is replaced by the same, so the audit entry
-(``audit.entry.TraceContext``) and the OPA query (:func:`inject_trace_context`) are children
-of the request's span in the caller's trace. Spans are always made (logs and audit entries
-need their ids) but exported only when ``KETENPOORT_TRACES_EXPORTER`` names an exporter.
+Each request is a trace of the gateway's own, as Logboek Dataverwerkingen asks of every
+processing: a partner's ``traceparent`` (parsed by OpenTelemetry's own propagator) is
+honoured as a span *link* to the partner's operation and recorded in the audit entry as its
+``foreign_operation`` (audit/entry.py), not continued as our parent, since the partner's
+trace belongs to another organisation. The response carries ``traceparent`` naming the
+gateway's span, so a partner can quote it; the OPA query (:func:`inject_trace_context`) and
+the audit entry (:func:`current_span_ids`) are children of that span, and every log line of
+the request carries its trace id. Spans are always made (logs and audit entries need their
+ids) but exported only when ``KETENPOORT_TRACES_EXPORTER`` names an exporter.
 
 No span, log line or metric label carries a path, a query string or a body: the route
 template (``/v1/cases/{caseId}``) stands for the path.
@@ -21,6 +24,7 @@ import time
 from collections.abc import MutableMapping
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -72,6 +76,14 @@ def current_traceparent() -> str | None:
     return carrier.get("traceparent")
 
 
+def current_span_ids() -> tuple[str, str] | None:
+    """(trace id, span id) of the request being served, as lowercase hex; None outside one."""
+    span = trace.get_current_span().get_span_context()
+    if not span.is_valid:
+        return None
+    return trace.format_trace_id(span.trace_id), trace.format_span_id(span.span_id)
+
+
 def inject_trace_context(headers: MutableMapping[str, str]) -> None:
     """Add the current span's ``traceparent`` to an outgoing request's headers."""
     _propagator.inject(headers)
@@ -91,18 +103,16 @@ class ObservabilityMiddleware:
         }
         offered = headers.get("x-request-id", "")
         request_id = offered if _REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
-        parent = _propagator.extract(headers)
+        caller = trace.get_current_span(_propagator.extract(headers)).get_span_context()
+        links = [trace.Link(caller)] if caller.is_valid else []
         method = scope["method"]
         started = time.perf_counter()
         status = 500
         with self.tracer.start_as_current_span(
-            f"{method}", context=parent, kind=trace.SpanKind.SERVER
+            method, context=otel_context.Context(), kind=trace.SpanKind.SERVER, links=links
         ) as span:
             token = request_id_var.set(request_id)
             traceparent = current_traceparent() or ""
-            scope["headers"] = [
-                (name, value) for name, value in scope["headers"] if name != b"traceparent"
-            ] + [(b"traceparent", traceparent.encode())]
 
             async def send_with_ids(message: Message) -> None:
                 nonlocal status

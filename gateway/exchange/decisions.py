@@ -21,6 +21,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.subjects import case_data_subjects
 from gateway.core import metrics
+from gateway.core.tracing import current_span_ids
 from gateway.db import utcnow
 from gateway.exchange.deps import Exchange
 from gateway.policy.covenant import Covenant
@@ -176,7 +177,7 @@ def record(
     entry = AuditEntry(
         activity=facts.activity,
         outcome=facts.outcome,
-        trace=TraceContext.from_traceparent(traceparent, partner_id=facts.caller.partner_id),
+        trace=_trace(traceparent, partner_id=facts.caller.partner_id),
         started_at=facts.started_at,
         ended_at=utcnow(),
         processing=ProcessingActivity(
@@ -216,6 +217,16 @@ def record(
     metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
     _count_decision(entry)
     return receipt
+
+
+def _trace(traceparent: str | None, *, partner_id: str) -> TraceContext:
+    """The entry's own span in the request's trace (the one its log lines carry), under the
+    request's span; the partner's traceparent stays its foreign operation."""
+    trace = TraceContext.from_traceparent(traceparent, partner_id=partner_id)
+    request = current_span_ids()
+    if request is None:
+        return trace
+    return trace.model_copy(update={"trace_id": request[0], "parent_span_id": request[1]})
 
 
 def _count_decision(entry: AuditEntry) -> None:

@@ -185,12 +185,14 @@ def test_log_lines_are_json_with_request_and_trace_ids_and_no_personal_data(
     last = access[-1]
     assert last["http_route"] == "/v1/health/ready"
     assert last["request_id"] == response.headers["x-request-id"]
-    assert last["trace_id"] == CALLER_TRACE
+    assert last["trace_id"] == response.headers["traceparent"].split("-")[1]
 
 
 def test_traceparent_is_honoured_echoed_and_recorded_in_the_audit_entry(
     gateway: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
+    """Logboek Dataverwerkingen: the request is a trace of the gateway's own; the partner's
+    operation is its foreign operation (and a span link), the response names our span."""
     case = open_utrecht_case(gateway, auth)
     caller = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
     response = gateway.post(
@@ -200,16 +202,21 @@ def test_traceparent_is_honoured_echoed_and_recorded_in_the_audit_entry(
     )
     assert response.status_code == 201, response.text
     version, trace_id, span_id, flags = response.headers["traceparent"].split("-")
-    assert (version, trace_id) == ("00", CALLER_TRACE)
+    assert version == "00"
     assert int(flags, 16) & 1  # sampled
-    assert span_id != CALLER_SPAN  # the gateway's own span in the caller's trace
+    assert trace_id != CALLER_TRACE  # our own trace, not a continuation of the partner's
     with context.session_factory() as session:
         bodies = [json.loads(b) for b in session.scalars(select(AuditRecord.body))]
-    traced = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == CALLER_TRACE]
-    assert traced, "no audit entry in the caller's trace"
-    assert traced[-1]["parentSpanId"] == span_id
+    traced = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == trace_id]
+    assert len(traced) == 1, "the request's audit entry is not in the request's trace"
+    assert traced[0]["parentSpanId"] == span_id
+    assert traced[0]["foreignOperation"] == {
+        "traceId": CALLER_TRACE,
+        "spanId": CALLER_SPAN,
+        "partnerId": "u-centraal",
+    }
 
-    # Without a traceparent the gateway starts a trace, and says which.
+    # Without a traceparent the gateway starts a trace all the same, and says which.
     fresh = gateway.get("/v1/health/live")
     assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]", fresh.headers["traceparent"])
 

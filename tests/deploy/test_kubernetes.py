@@ -1,0 +1,231 @@
+"""deploy/kubernetes: every manifest valid against the Kubernetes schemas (kubernetes-validate
+carries them offline, strict: no unknown fields), non-root and read-only everywhere, secrets
+as files, the jobs as CronJobs with the in-process jobs off, OPA and the database internal,
+and every command a container runs one the CLI has."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gateway.cli import app as cli
+from gateway.config import SECRET_FILE_SETTINGS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFESTS = ROOT / "deploy" / "kubernetes"
+# The oldest Kubernetes the manifests must run on (Haven follows the supported releases).
+KUBERNETES_VERSIONS = ("1.30.0", "1.37.0")
+APP_UID = 10001
+POSTGRES_MAX_CONNECTIONS = 100 - 3  # default max_connections minus superuser reserve
+RESERVED_FOR_JOBS = 10
+
+
+def _kustomization() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((MANIFESTS / "kustomization.yaml").read_text())
+    return data
+
+
+def _documents() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for name in _kustomization()["resources"]:
+        docs.extend(d for d in yaml.safe_load_all((MANIFESTS / name).read_text()) if d)
+    return docs
+
+
+def _of_kind(kind: str) -> list[dict[str, Any]]:
+    return [d for d in _documents() if d["kind"] == kind]
+
+
+def _pod_specs() -> Iterator[tuple[str, dict[str, Any]]]:
+    for doc in _documents():
+        name = doc["metadata"]["name"]
+        if doc["kind"] in ("Deployment", "Job"):
+            yield name, doc["spec"]["template"]["spec"]
+        elif doc["kind"] == "CronJob":
+            yield name, doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def _containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def _image(container: dict[str, Any]) -> str:
+    """The image as kustomize renders it (the kustomization's images: entries)."""
+    image: str = container["image"]
+    for rule in _kustomization().get("images", []):
+        if image == rule["name"]:
+            return f"{rule.get('newName', image)}:{rule['newTag']}"
+    return image
+
+
+def test_the_kustomization_lists_every_manifest() -> None:
+    files = {path.name for path in MANIFESTS.glob("*.yaml")} - {"kustomization.yaml"}
+    assert set(_kustomization()["resources"]) == files
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_every_manifest_is_valid_against_the_kubernetes_schemas(version: str) -> None:
+    documents = _documents()
+    assert len(documents) >= 12
+    for document in documents:
+        kubernetes_validate.validate(document, version, strict=True)
+
+
+def test_a_wrong_field_fails_validation() -> None:
+    """Negative control: the validator does look (strict mode rejects unknown fields)."""
+    deployment = _of_kind("Deployment")[0]
+    broken = {**deployment, "spec": {**deployment["spec"], "replica": 2}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBERNETES_VERSIONS[-1], strict=True)
+
+
+def test_every_pod_runs_non_root_read_only_without_privileges_or_api_token() -> None:
+    checked = 0
+    for name, spec in _pod_specs():
+        context = spec["securityContext"]
+        assert context["runAsNonRoot"] is True, name
+        assert context["runAsUser"] == APP_UID, name
+        assert context["seccompProfile"]["type"] == "RuntimeDefault", name
+        assert spec["automountServiceAccountToken"] is False, name
+        for volume in spec.get("volumes", []):
+            assert "hostPath" not in volume, name
+        for container in _containers(spec):
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, (name, container["name"])
+            assert security["readOnlyRootFilesystem"] is True, (name, container["name"])
+            assert security["capabilities"]["drop"] == ["ALL"], (name, container["name"])
+            assert "memory" in container["resources"]["limits"], (name, container["name"])
+            checked += 1
+    assert checked >= 6
+
+
+def test_every_image_is_pinned_to_a_release() -> None:
+    for _, spec in _pod_specs():
+        for container in _containers(spec):
+            repository, _, tag = _image(container).rpartition(":")
+            assert repository, container["image"]
+            assert tag[:1].isdigit(), f"{container['image']} is not pinned (tag {tag!r})"
+
+
+def test_secrets_are_mounted_as_files_never_passed_in_the_environment() -> None:
+    settings = _of_kind("ConfigMap")[0]["data"]
+    for name, spec in _pod_specs():
+        for container in _containers(spec):
+            for source in container.get("envFrom", []):
+                assert "secretRef" not in source, name
+            for variable in container.get("env", []):
+                assert "secretKeyRef" not in variable.get("valueFrom", {}), name
+        secret_volumes = {v["name"] for v in spec["volumes"] if "secret" in v}
+        for container in _containers(spec):
+            if container["image"] != "ketenpoort":
+                continue
+            mounted = {m["name"]: m for m in container["volumeMounts"]}
+            for volume in secret_volumes:
+                assert mounted[volume].get("readOnly") is True, name
+            path = settings["KETENPOORT_DATABASE_PASSWORD_FILE"]
+            assert any(path.startswith(m["mountPath"] + "/") for m in mounted.values()), name
+    for variable in settings:
+        assert "PASSWORD" not in variable or variable.endswith("_FILE")
+        assert "SECRET" not in variable
+        assert "PIN" not in variable
+        assert "TOKEN" not in variable
+
+
+def test_every_setting_in_the_config_map_is_one_the_gateway_knows() -> None:
+    known = {f"KETENPOORT_{name.upper()}" for name in Settings.model_fields}
+    known |= {f"KETENPOORT_{name.upper()}_FILE" for name in SECRET_FILE_SETTINGS}
+    known.add("PROMETHEUS_MULTIPROC_DIR")
+    unknown = set(_of_kind("ConfigMap")[0]["data"]) - known
+    assert not unknown
+
+
+def test_jobs_run_as_cron_jobs_and_the_replicas_run_none() -> None:
+    settings = _of_kind("ConfigMap")[0]["data"]
+    assert settings["KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] == "0"
+    assert settings["KETENPOORT_RETENTION_SWEEP_INTERVAL_SECONDS"] == "0"
+    commands = {
+        tuple(job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"])
+        for job in _of_kind("CronJob")
+    }
+    assert {("audit", "checkpoint"), ("retention", "run")} <= commands
+    for job in _of_kind("CronJob"):
+        assert job["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_every_command_a_container_runs_exists_in_the_cli() -> None:
+    ran = 0
+    for name, spec in _pod_specs():
+        for container in _containers(spec):
+            if container["image"] != "ketenpoort":
+                continue
+            result = CliRunner().invoke(cli, [*container["args"], "--help"])
+            assert result.exit_code == 0, (name, container["args"], result.output)
+            ran += 1
+    assert ran >= 5
+
+
+def test_the_gateway_is_probed_on_live_and_ready() -> None:
+    (deployment,) = _of_kind("Deployment")
+    gateway = next(
+        c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "gateway"
+    )
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/v1/health/live"
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/v1/health/ready"
+    assert "--no-demo" in gateway["args"]
+
+
+def test_network_policies_keep_opa_and_the_database_internal() -> None:
+    policies = _of_kind("NetworkPolicy")
+    default = [p for p in policies if p["spec"]["podSelector"] == {}]
+    assert default, "no default-deny policy"
+    assert default[0]["spec"]["policyTypes"] == ["Ingress"]
+    assert "ingress" not in default[0]["spec"]
+    opened = {
+        port["port"]
+        for policy in policies
+        for rule in policy["spec"].get("ingress", [])
+        for port in rule.get("ports", [])
+    }
+    assert 8181 not in opened  # OPA: only its own pod's gateway reaches it
+    database = next(
+        p
+        for p in policies
+        if p["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+        == "postgresql"
+    )
+    (rule,) = database["spec"]["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": {"ketenpoort.nl/database-client": "true"}}}
+    ]
+    # Every pod that talks to the database carries the label the policy admits.
+    for doc in _documents():
+        if doc["kind"] in ("Deployment", "Job"):
+            labels = doc["spec"]["template"]["metadata"]["labels"]
+        elif doc["kind"] == "CronJob":
+            labels = doc["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
+        else:
+            continue
+        assert labels.get("ketenpoort.nl/database-client") == "true", doc["metadata"]["name"]
+
+
+def test_the_connection_budget_fits_postgresql() -> None:
+    (deployment,) = _of_kind("Deployment")
+    settings = _of_kind("ConfigMap")[0]["data"]
+    gateway = next(
+        c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "gateway"
+    )
+    workers = int(gateway["args"][gateway["args"].index("--workers") + 1])
+    per_worker = int(settings["KETENPOORT_DB_POOL_SIZE"]) + int(
+        settings["KETENPOORT_DB_MAX_OVERFLOW"]
+    )
+    # A rolling update runs maxSurge extra replicas next to the old ones.
+    replicas = (
+        deployment["spec"]["replicas"] + deployment["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
+    )
+    assert replicas * workers * per_worker + RESERVED_FOR_JOBS <= POSTGRES_MAX_CONNECTIONS
