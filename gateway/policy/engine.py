@@ -12,6 +12,7 @@ the ``Decision`` is assembled without re-validating what our own policy produced
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -446,7 +447,8 @@ class OpaServerEngine(_Engine):
         self._revision = bundle.revision
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
-        future = self._pool.submit(self._query, document)
+        # In the caller's context: the query carries the request's trace context.
+        future = self._pool.submit(contextvars.copy_context().run, self._query, document)
         try:
             response = future.result(timeout=self.timeout_seconds)
         except FutureTimeout:
