@@ -14,7 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
-from gateway.core.schemas import ApiModel
+from gateway.core.schemas import ApiModel, Reason
 
 Ownership = Literal["corporation", "private-rental", "owner-occupied"]
 PersonRole = Literal["causer", "complainant", "neighbour"]
@@ -134,7 +134,9 @@ class CaseResult(ApiModel):
 class TransitionFacts(ApiModel):
     """Facts a transition may need; the workflow file says which ones it requires."""
 
-    reason: str | None = Field(default=None, min_length=1, max_length=2000, description="Sealed.")
+    reason: Reason | None = Field(
+        default=None, min_length=1, max_length=2000, description="Sealed."
+    )
     oggz_check: OggzCheck | None = None
     both_sides_heard: bool | None = None
     mediation_screening: MediationScreening | None = None
@@ -161,7 +163,7 @@ class CriterionIn(ApiModel):
 
 class CriteriaRequest(ApiModel):
     criteria: list[CriterionIn] = Field(default_factory=list, max_length=20)
-    acute_override_reason: str | None = Field(
+    acute_override_reason: Reason | None = Field(
         default=None, min_length=1, max_length=2000, description="U §2 acute override; sealed."
     )
 

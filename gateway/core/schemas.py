@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
@@ -10,3 +12,14 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
     )
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank or only whitespace")
+    return value
+
+
+#: A free-text justification (acute override, skip to eviction, legal hold): a reason is a
+#: reason, so blank and whitespace-only text is refused (issue 14.11).
+Reason = Annotated[str, AfterValidator(_not_blank)]

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from gateway.core.schemas import ApiModel
+from gateway.core.schemas import ApiModel, Reason
 from gateway.retention.zgw import Afleidingswijze, Archiefnominatie, Archiefstatus
 
 
@@ -86,7 +86,7 @@ class FactIn(ApiModel):
 
 
 class LegalHoldIn(ApiModel):
-    reason: str = Field(
+    reason: Reason = Field(
         min_length=3, max_length=500, description="E.g. 'court procedure'; no personal data."
     )
 

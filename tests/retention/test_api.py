@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -205,3 +206,30 @@ def test_rules_are_listed_for_the_callers_covenant(client: TestClient, auth: Aut
         "resident-moved-out + 0 days",
         "case-closed + unsanctioned-default (12 months)",
     ]
+
+
+@pytest.mark.parametrize("blank", ["   ", "\t\n  "], ids=["spaces", "whitespace"])
+def test_a_blank_legal_hold_reason_is_refused_to_set_and_to_lift(
+    client: TestClient, auth: Auth, seed: Seeder, blank: str
+) -> None:
+    case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+    def officer() -> dict[str, str]:
+        return auth(MUNI, "privacy-officer")  # one token per request
+
+    refused = client.post(
+        url(case.case_id, "/legal-hold"), headers=officer(), json={"reason": blank}
+    )
+    assert refused.status_code == 400, refused.text
+    assert [p["name"] for p in refused.json()["invalidParams"]] == ["reason"]
+    placed = client.post(
+        url(case.case_id, "/legal-hold"), headers=officer(), json={"reason": "court procedure"}
+    )
+    assert placed.status_code == 201, placed.text
+    not_lifted = client.post(
+        url(case.case_id, "/legal-hold/lift"), headers=officer(), json={"reason": blank}
+    )
+    assert not_lifted.status_code == 400, not_lifted.text
+    lifted = client.post(
+        url(case.case_id, "/legal-hold/lift"), headers=officer(), json={"reason": "court ruled"}
+    )
+    assert lifted.status_code == 200, lifted.text
