@@ -43,6 +43,18 @@ def _of_kind(kind: str) -> list[dict[str, Any]]:
     return [d for d in _documents() if d["kind"] == kind]
 
 
+def _settings_map() -> dict[str, str]:
+    """The gateway's settings (the witness has a map of its own)."""
+    (found,) = [d for d in _of_kind("ConfigMap") if d["metadata"]["name"] == "ketenpoort-settings"]
+    data: dict[str, str] = found["data"]
+    return data
+
+
+def _uses_settings(container: dict[str, Any]) -> bool:
+    sources = container.get("envFrom", [])
+    return any(s.get("configMapRef", {}).get("name") == "ketenpoort-settings" for s in sources)
+
+
 def _pod_specs() -> Iterator[tuple[str, dict[str, Any]]]:
     for doc in _documents():
         name = doc["metadata"]["name"]
@@ -115,7 +127,7 @@ def test_every_image_is_pinned_to_a_release() -> None:
 
 
 def test_secrets_are_mounted_as_files_never_passed_in_the_environment() -> None:
-    settings = _of_kind("ConfigMap")[0]["data"]
+    settings = _settings_map()
     for name, spec in _pod_specs():
         for container in _containers(spec):
             for source in container.get("envFrom", []):
@@ -124,8 +136,8 @@ def test_secrets_are_mounted_as_files_never_passed_in_the_environment() -> None:
                 assert "secretKeyRef" not in variable.get("valueFrom", {}), name
         secret_volumes = {v["name"] for v in spec["volumes"] if "secret" in v}
         for container in _containers(spec):
-            if container["image"] != "ketenpoort":
-                continue
+            if not _uses_settings(container):
+                continue  # the witness: no database, no secret
             mounted = {m["name"]: m for m in container["volumeMounts"]}
             for volume in secret_volumes:
                 assert mounted[volume].get("readOnly") is True, name
@@ -143,12 +155,12 @@ def test_every_setting_in_the_config_map_is_one_the_gateway_knows() -> None:
     known = {f"KETENPOORT_{name.upper()}" for name in Settings.model_fields}
     known |= {f"KETENPOORT_{name.upper()}_FILE" for name in SECRET_FILE_SETTINGS}
     known.add("PROMETHEUS_MULTIPROC_DIR")
-    unknown = set(_of_kind("ConfigMap")[0]["data"]) - known
+    unknown = set(_settings_map()) - known
     assert not unknown
 
 
 def test_jobs_run_as_cron_jobs_and_the_replicas_run_none() -> None:
-    settings = _of_kind("ConfigMap")[0]["data"]
+    settings = _settings_map()
     assert settings["KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] == "0"
     assert settings["KETENPOORT_RETENTION_SWEEP_INTERVAL_SECONDS"] == "0"
     assert settings["KETENPOORT_USED_TOKEN_PURGE_INTERVAL_SECONDS"] == "0"
@@ -173,8 +185,36 @@ def test_every_command_a_container_runs_exists_in_the_cli() -> None:
     assert ran >= 5
 
 
+def _gateway_deployment() -> dict[str, Any]:
+    (found,) = [d for d in _of_kind("Deployment") if d["metadata"]["name"] == "ketenpoort-gateway"]
+    return found
+
+
+def test_the_witness_keeps_its_state_on_its_own_volume_and_only_gateways_reach_it() -> None:
+    (witness,) = [
+        d for d in _of_kind("Deployment") if d["metadata"]["name"] == "ketenpoort-witness"
+    ]
+    spec = witness["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["args"][:2] == ["witness", "serve"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for v in spec["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert claims == {"ketenpoort-witness-state"}  # never the gateway's keys or data
+    assert witness["spec"]["replicas"] == 1
+    policy = next(
+        p for p in _of_kind("NetworkPolicy") if p["metadata"]["name"] == "witness-from-gateway"
+    )
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ketenpoort-gateway"}}}
+    ]
+
+
 def test_the_gateway_is_probed_on_live_and_ready() -> None:
-    (deployment,) = _of_kind("Deployment")
+    deployment = _gateway_deployment()
     gateway = next(
         c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "gateway"
     )
@@ -214,12 +254,15 @@ def test_network_policies_keep_opa_and_the_database_internal() -> None:
             labels = doc["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"]
         else:
             continue
+        if doc["metadata"]["name"] == "ketenpoort-witness":
+            assert "ketenpoort.nl/database-client" not in labels  # it never needs the database
+            continue
         assert labels.get("ketenpoort.nl/database-client") == "true", doc["metadata"]["name"]
 
 
 def test_the_connection_budget_fits_postgresql() -> None:
-    (deployment,) = _of_kind("Deployment")
-    settings = _of_kind("ConfigMap")[0]["data"]
+    deployment = _gateway_deployment()
+    settings = _settings_map()
     gateway = next(
         c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "gateway"
     )
