@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 ItemState = Literal["asked", "denied", "answered", "withheld", "not-available"]
 RequestState = Literal["open", "answered", "denied", "partially-answered"]
 AnswerForm = Literal["detail", "yes-no"]
-InboxItemKind = Literal["information-request", "permission-request"]
+InboxItemKind = Literal["information-request", "permission-request", "reporter-decision"]
 ConsentKind = Literal["corporation-permission", "om-consent"]
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
-from gateway.cases import changes, events, intake, meetings, overview, service
+from gateway.cases import changes, events, intake, meetings, overview, reports, service
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EARLIEST,
@@ -35,6 +35,9 @@ from gateway.cases.schemas import (
     MeetingIn,
     MeetingOut,
     MinutesIn,
+    OwnReportOut,
+    PendingReportOut,
+    ReporterDecisionIn,
     SteeringReport,
     TeamMemberIn,
     TransitionRequest,
@@ -67,6 +70,11 @@ Runtime = Annotated[CaseRuntime, Depends(get_runtime)]
             "description": "The report joined the dossier of a case already open",
         },
         status.HTTP_201_CREATED: {"description": "The report opened a new case"},
+        status.HTTP_202_ACCEPTED: {
+            "model": IntakeResult,
+            "description": "The report joined the dossier of a case whose team the reporter "
+            "is not in: no case is named, the lead decides whether the reporter joins (U §6)",
+        },
     },
 )
 def post_report(
@@ -84,9 +92,31 @@ def post_report(
         status_code=status.HTTP_201_CREATED,
     )
     # The helper stores one status per operation; a replay answers as the first call did.
-    if not result.created:
+    if result.awaiting_lead:
+        idempotency.response.status_code = status.HTTP_202_ACCEPTED
+    elif not result.created:
         idempotency.response.status_code = status.HTTP_200_OK
     return result
+
+
+ReportId = Annotated[str, Path(alias="reportId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.get(
+    "/reports",
+    response_model=list[OwnReportOut],
+    summary="The reports your partner filed, and what became of them (never the case itself "
+    "unless your partner is in its team)",
+)
+def get_own_reports(session: DbSession, principal: CurrentPrincipal) -> list[OwnReportOut]:
+    return reports.own_reports(session, principal=principal)
+
+
+@router.get("/reports/{reportId}", response_model=OwnReportOut, summary="One report you filed")
+def get_own_report(
+    report_id: ReportId, session: DbSession, principal: CurrentPrincipal
+) -> OwnReportOut:
+    return reports.own_report(session, principal=principal, report_id=report_id)
 
 
 @router.get("/cases", response_model=list[CaseListItem], summary="Your partner's cases")
@@ -164,6 +194,29 @@ def post_team_member(
         principal=principal,
         partner_id=body.partner_id,
         add=True,
+    )
+
+
+@router.post(
+    "/cases/{caseId}/reports/{reportId}/reporter-decision",
+    response_model=PendingReportOut,
+    summary="The lead decides whether the partner that filed a report joins the case team",
+)
+def post_reporter_decision(
+    case_id: CaseId,
+    report_id: ReportId,
+    body: ReporterDecisionIn,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> PendingReportOut:
+    return reports.decide_on_reporter(
+        session,
+        runtime=runtime,
+        case_id=case_id,
+        report_id=report_id,
+        principal=principal,
+        add_to_team=body.add_to_team,
     )
 
 

@@ -262,9 +262,10 @@ def register_report(
             now=now,
         )
     else:
+        # The report joins the dossier (R Bijlage B/C), its reporter does not join the team:
+        # the lead decides that (U §6; gateway/cases/reports.py).
         case.first_report_at = min(case.first_report_at, received_at)
-        add_team_member(session, case.id, principal.partner_id, now, principal.actor)
-    _add_report_and_persons(
+    report_id = _add_report_and_persons(
         session,
         runtime=runtime,
         case=case,
@@ -285,9 +286,28 @@ def register_report(
             "persons": len(request.persons),
         },
     )
+    if not created and not _in_team(session, case, principal.partner_id):
+        # Outside the team the case does not exist for the reporter: no id, no state.
+        return IntakeResult(
+            case_id=None,
+            reference=None,
+            created=False,
+            state=None,
+            report_id=report_id,
+            awaiting_lead=True,
+        )
     return IntakeResult(
-        case_id=case.id, reference=case.reference, created=created, state=case.state
+        case_id=case.id,
+        reference=case.reference,
+        created=created,
+        state=case.state,
+        report_id=report_id,
     )
+
+
+def _in_team(session: Session, case: CaseFile, partner_id: str) -> bool:
+    member = session.get(CaseTeamMember, (case.id, partner_id))
+    return partner_id == case.lead_partner_id or member is not None
 
 
 def _add_report_and_persons(
@@ -300,7 +320,8 @@ def _add_report_and_persons(
     person_indexes: dict[str, str],
     received_at: datetime,
     now: datetime,
-) -> None:
+) -> str:
+    """Add the report (and the persons it names that the dossier does not know yet); its id."""
     report_id = str(uuid.uuid4())
     session.add(
         CaseReport(
@@ -347,3 +368,4 @@ def _add_report_and_persons(
         )
         if index is not None:
             known.add(index)
+    return report_id

@@ -112,6 +112,11 @@ class CaseReport(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     description_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The lead's decision on a reporter outside the case team (U §6): ``joined`` or
+    #: ``declined``; None while undecided, and for a reporter that was in the team anyway.
+    lead_decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    lead_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    lead_decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class CaseTeamMember(Base):

@@ -25,6 +25,7 @@ from gateway.cases.models import (
     Dwelling,
     MeetingAction,
 )
+from gateway.cases.reports import reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut, SteeringReport, ThroughputOut
 from gateway.cases.service import deadline_out, erasure_deadlines
@@ -96,6 +97,9 @@ def partner_deadlines(
             now=now,
         ):
             out.append(deadline_out(case, item))
+        if case.lead_partner_id == partner_id:
+            # U §6: a report from a partner outside the team waits for the lead's decision.
+            out.extend(reporter_deadlines(session, calendar, case, now))
     out.extend(
         erasure_deadlines(
             session,

@@ -108,10 +108,47 @@ class IntakeRequest(ApiModel):
 
 
 class IntakeResult(ApiModel):
-    case_id: str
-    reference: str
+    """The registered report. A report that joined the dossier of a case whose team the
+    reporter is not in names no case (``caseId``, ``reference`` and ``state`` are null,
+    ``awaitingLead`` is true): the lead decides whether the reporter joins the team (U §6);
+    until then the case does not exist for the reporter."""
+
+    case_id: str | None
+    reference: str | None
     created: bool = Field(description="False when the report joined an existing dossier.")
-    state: str
+    state: str | None
+    report_id: str
+    awaiting_lead: bool = Field(
+        default=False,
+        description="True when the report joined a case whose team the reporter is not in.",
+    )
+
+
+class PendingReportOut(ApiModel):
+    """A report from a partner outside the case team, awaiting the lead's decision."""
+
+    id: str
+    partner_id: str
+    channel: str
+    registered_at: datetime
+    due_on: date = Field(description="The lead decides by the end of this day.")
+    overdue: bool
+
+
+class ReporterDecisionIn(ApiModel):
+    add_to_team: bool = Field(description="True: the reporter joins the case team.")
+
+
+class OwnReportOut(ApiModel):
+    """A report as its reporter sees it: when and how, and what became of it."""
+
+    id: str
+    channel: str
+    received_at: datetime
+    registered_at: datetime
+    status: Literal["in-team", "awaiting-lead", "joined", "declined"]
+    case_id: str | None = Field(description="Only while the reporter is in the case team.")
+    reference: str | None
 
 
 class OggzCheck(ApiModel):
@@ -294,6 +331,10 @@ class CaseSummary(CaseListItem):
     report_count: int
     person_roles: dict[str, int]
     team: list[str]
+    pending_reports: list[PendingReportOut] = Field(
+        default_factory=list,
+        description="Reports from partners outside the team awaiting the lead's decision.",
+    )
     consents: list[ConsentOut]
     criteria: list[CriterionOut]
     acute_override: bool

@@ -32,6 +32,7 @@ from gateway.cases.models import (
     Dwelling,
     EnforcementMeasure,
 )
+from gateway.cases.reports import pending_report_out, pending_reports, reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     AllowedTransitionOut,
@@ -186,6 +187,8 @@ def case_summary(
         consents=consents,
         now=now,
     )
+    calendar = runtime.calendar(case.covenant_id)
+    pending = pending_reports(session, case)
     result = None
     if case.neighbours_judgement and case.partners_judgement and case.aftercare_decision:
         result = CaseResult.model_validate(
@@ -205,6 +208,7 @@ def case_summary(
         report_count=len(rows(CaseReport)),
         person_roles=dict(roles),
         team=sorted(team | {case.lead_partner_id}),
+        pending_reports=[pending_report_out(calendar, r, now) for r in pending],
         consents=[consent_out(c, now, standing=standing) for c in consents],
         criteria=[
             CriterionOut(
@@ -240,8 +244,11 @@ def case_summary(
             )
             for t in rows(CaseTransition, CaseTransition.at)
         ],
-        deadlines=[deadline_out(case, d) for d in running]
-        + erasure_deadlines(session, runtime=runtime, cases=[case], now=now),
+        deadlines=[
+            *(deadline_out(case, d) for d in running),
+            *reporter_deadlines(session, calendar, case, now),
+            *erasure_deadlines(session, runtime=runtime, cases=[case], now=now),
+        ],
         allowed_transitions=[
             AllowedTransitionOut(id=t.id, to=t.to, description=t.description)
             for t in allowed_transitions(definition, case, principal, team)

@@ -360,9 +360,17 @@ POLICE_R = Partner("politie-den-haag", "wijkagent", "wa-demo")
 
 
 def _report(
-    gw: DemoGateway, who: Partner, dwelling: dict[str, Any], text: str, *, joins: bool = False
+    gw: DemoGateway,
+    who: Partner,
+    dwelling: dict[str, Any],
+    text: str,
+    *,
+    joins: bool = False,
+    awaiting_lead: bool = False,
 ) -> Any:
-    # 201: a new dossier was opened; 200: the report joined the known dossier.
+    # 201: a new dossier was opened; 200: the report joined the known dossier; 202: it joined
+    # the dossier of a case whose team the reporter is not in (the lead decides, U §6).
+    status = 202 if awaiting_lead else 200 if joins else 201
     return gw.call(
         who,
         "POST",
@@ -372,7 +380,7 @@ def _report(
             "persons": [{"role": "causer", "bsn": "111222333"}],
             "report": {"channel": "form", "description": text},
         },
-        expect_status=200 if joins else 201,
+        expect_status=status,
     )
 
 
@@ -656,13 +664,30 @@ def rijswijk() -> Scenario:
     def two_reports(gw: DemoGateway, s: dict[str, Any]) -> str:
         first = _report(gw, RIJSWIJK_WONEN, dwelling, "Burenruzie, harde muziek, dreigementen.")
         second = _report(
-            gw, POLICE_R, dwelling, "Melding geluidsoverlast en bedreiging.", joins=True
+            gw, POLICE_R, dwelling, "Melding geluidsoverlast en bedreiging.", awaiting_lead=True
         )
-        expect(first["caseId"] == second["caseId"], "both reports are one case")
+        expect(
+            second["caseId"] is None and second["awaitingLead"],
+            "the police's report joined the dossier without showing the police the case",
+        )
         s["case"], s["reference"] = first["caseId"], first["reference"]
+        case = gw.call(RIJSWIJK_WONEN, "GET", f"/cases/{s['case']}")
+        pending = case["pendingReports"]
+        expect(
+            [p["partnerId"] for p in pending] == ["politie-den-haag"]
+            and pending[0]["id"] == second["reportId"],
+            "the lead sees the police's report awaiting its decision",
+        )
+        gw.call(
+            RIJSWIJK_WONEN,
+            "POST",
+            f"/cases/{s['case']}/reports/{second['reportId']}/reporter-decision",
+            {"addToTeam": True},
+        )
         return (
             "Rijswijk Wonen and the police reported the same dwelling: "
-            f"one case {first['reference']}."
+            f"one case {first['reference']}; the lead (Rijswijk Wonen, R §3.2.2) added the "
+            "police to the team (need to know: the lead decides who is involved)."
         )
 
     def complex_case(gw: DemoGateway, s: dict[str, Any]) -> str:

@@ -167,10 +167,53 @@ def _permission_items(
         return []
 
 
+def _reporter_items(
+    session: Session, context: GatewayContext, principal: Principal
+) -> list[InboxItem]:
+    """Reports from partners outside the team of a case this partner leads, awaiting its
+    decision (U §6): for the lead's people only, not its back-office adapter (the decision
+    is theirs, and an adapter would see work it cannot do at every poll)."""
+    if not principal.grant.casework:
+        return []
+    from gateway.cases.models import CaseFile
+    from gateway.cases.reports import decision_due_on, pending_reports
+
+    runtime = context.services.get("cases")
+    if runtime is None:
+        return []
+    items = []
+    for case in session.scalars(
+        select(CaseFile).where(
+            CaseFile.lead_partner_id == principal.partner_id,
+            CaseFile.covenant_id == principal.covenant_id,
+            CaseFile.closed_at.is_(None),
+        )
+    ):
+        calendar = runtime.calendar(case.covenant_id)
+        for report in pending_reports(session, case):
+            due_on = decision_due_on(calendar, report)
+            items.append(
+                InboxItem(
+                    kind="reporter-decision",
+                    request_id=report.id,
+                    case_id=case.id,
+                    case_reference=case.reference,
+                    covenant_id=case.covenant_id,
+                    requester_partner_id=report.source_partner_id,
+                    created_at=report.registered_at,
+                    due_at=calendar.end_of_day(due_on),
+                    due_on=due_on,
+                )
+            )
+    return items[:MAX_ITEMS]
+
+
 def read_inbox(context: GatewayContext, principal: Principal) -> Inbox:
     with transaction(context.session_factory) as session:
-        items = _permission_items(session, context, principal) + _information_items(
-            session, principal
+        items = (
+            _permission_items(session, context, principal)
+            + _reporter_items(session, context, principal)
+            + _information_items(session, principal)
         )
     return Inbox(partner_id=principal.partner_id, items=items)
 

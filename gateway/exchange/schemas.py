@@ -113,9 +113,15 @@ class InboxItem(ApiModel):
     ``kind=permission-request``: the case waits for this corporation's permission
     (U §5.1, due in three days, U §5.2, moved past a weekend or holiday); answer it with the
     cases API's consent endpoint. It carries no categories.
+
+    ``kind=reporter-decision`` (for the case lead's people, not its adapter): a partner
+    outside the case team filed a report that joined the case's dossier
+    (``requesterPartnerId``); the lead decides whether it joins the team (U §6) with
+    ``POST /v1/cases/{caseId}/reports/{reportId}/reporter-decision`` (``requestId`` is the
+    report's id).
     """
 
-    kind: Literal["information-request", "permission-request"]
+    kind: Literal["information-request", "permission-request", "reporter-decision"]
     request_id: str | None = None
     case_id: str
     case_reference: str | None = None

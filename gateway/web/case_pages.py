@@ -155,6 +155,7 @@ def case_page(
         recordable_events=covenant.events if landlord and summary.closed_at is None else [],
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
+        is_lead=summary.lead_partner_id == page.require_principal().partner_id,
         descriptions={
             t.id: transition_description(_definition(page, summary, t.id), t.id)
             for t in summary.allowed_transitions
@@ -165,6 +166,8 @@ def case_page(
 _NOTICES = {
     "overgang": "De zaak is naar de volgende fase gebracht.",
     "gebeurtenis": "De maatregel is vastgelegd.",
+    "melder-toegevoegd": "De melder is aan het zaakteam toegevoegd.",
+    "melder-niet-toegevoegd": "De melder is niet aan het zaakteam toegevoegd.",
 }
 
 
@@ -243,6 +246,30 @@ async def make_transition(
         request=body,
     )
     return redirect(f"/zaken/{case_id}?melding=overgang")
+
+
+@router.post("/zaken/{case_id}/meldingen/{report_id}/besluit")
+async def decide_on_reporter(
+    request: Request, page: CsrfChecked, case_id: CaseId, report_id: CaseId
+) -> Response:
+    """The lead adds the partner that filed a report to the case team, or not (U §6); the
+    cases domain decides again whether this principal may."""
+    _require_case_worker(page)
+    form = await request.form()
+    choice = str(form.get("toevoegen") or "")
+    if choice not in ("ja", "nee"):
+        raise Unprocessable("Kies of de melder wordt toegevoegd.")
+    reports = services.domain_module("gateway.cases.reports", "Het zaaksysteem")
+    reports.decide_on_reporter(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        case_id=case_id,
+        report_id=report_id,
+        principal=page.require_principal(),
+        add_to_team=choice == "ja",
+    )
+    notice = "melder-toegevoegd" if choice == "ja" else "melder-niet-toegevoegd"
+    return redirect(f"/zaken/{case_id}?melding={notice}")
 
 
 def _require_case_worker(page: PageState) -> None:

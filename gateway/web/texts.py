@@ -175,11 +175,14 @@ DEADLINES = {
     "temporary-eviction-ends": "Einde tijdelijke uithuiszetting",
     "close-within-target": "Zaak afsluiten binnen 3 maanden na de eerste melding",
     "retention-erasure": "Dossier wordt vernietigd (bewaartermijn), tenzij er eerder activiteit is",
+    "reporter-decision": "Besluiten of de melder aan het zaakteam wordt toegevoegd",
 }
 
 ACTIVITIES = {
     "case-intake": "Aanmelding vastgelegd",
     "case-team-change": "Zaakteam gewijzigd",
+    "case-reporter-decision": "Besluit over melder in zaakteam",
+    "access-report": "Inzageverzoek uitgevoerd",
     "case-investigation-status": "Onderzoeksstatus politie",
     "case-event": "Gebeurtenis in de zaak vastgelegd",
     "workflow-transition": "Fase gewijzigd",

@@ -1,6 +1,6 @@
-"""Rijswijk, through the API: a corporation's report, a second report joining the dossier,
-escalation to a complex case (lead to the municipality), the escalation ladder up to
-eviction, aftercare and closure."""
+"""Rijswijk, through the API: a corporation's report, a second report joining the dossier
+(the lead adds its reporter to the team), escalation to a complex case (lead to the
+municipality), the escalation ladder up to eviction, aftercare and closure."""
 
 from __future__ import annotations
 
@@ -43,8 +43,16 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
         description="Opnieuw lawaai.",
     )
     second = client.post("/v1/reports", json=again, headers=auth(*POLICE))
-    assert second.status_code == 200, second.text
-    assert second.json() == {**first.json(), "created": False}
+    # The police are not in the team: their report joins the dossier, the case stays hidden
+    # from them, and the lead decides whether they join (U §6; test_reporter_and_team.py).
+    assert second.status_code == 202, second.text
+    assert second.json()["caseId"] is None
+    decided = client.post(
+        f"/v1/cases/{case_id}/reports/{second.json()['reportId']}/reporter-decision",
+        json={"addToTeam": True},
+        headers=auth(*CORPORATION),
+    )
+    assert decided.status_code == 200, decided.text
 
     summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CORPORATION)).json()
     assert summary["leadPartnerId"] == "rijswijk-wonen"
