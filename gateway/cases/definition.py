@@ -150,6 +150,11 @@ class Transition(_Model):
             "maximaal 18 dagen')."
         ),
     )
+    keeps_state_clock: bool = Field(
+        default=False,
+        description="The transition stays in its state and records an event without "
+        "restarting the state's deadlines (U §4: an administrative intervention considered).",
+    )
 
     @model_validator(mode="after")
     def _extends_its_own_state(self) -> Transition:
@@ -158,6 +163,8 @@ class Transition(_Model):
                 f"transition '{self.id}' extends a state: it leaves only that state and "
                 "requires 'days'"
             )
+        if self.keeps_state_clock and self.from_states != [self.to]:
+            raise ValueError(f"transition '{self.id}' keeps the state's clock: it stays in it")
         return self
 
 

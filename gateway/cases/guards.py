@@ -189,7 +189,21 @@ def _extension_within_limits(ctx: GuardContext) -> str | None:
     return None
 
 
+def _simple_case(ctx: GuardContext) -> str | None:
+    if ctx.case.complexity == "simple":
+        return None
+    return "only a simple case is brought in at the municipality this way"
+
+
+def _complex_case(ctx: GuardContext) -> str | None:
+    if ctx.case.complexity == "complex":
+        return None
+    return "a simple case goes to the municipality first (escalate-to-complex)"
+
+
 GUARDS: dict[str, Guard] = {
+    "simple-case": _simple_case,
+    "complex-case": _complex_case,
     "criteria-met": _criteria_met,
     "corporation-dwelling": _corporation_dwelling,
     "corporation-permission": _corporation_permission,

@@ -209,7 +209,9 @@ def _apply(
         # The lead's first person to move the case becomes its case manager (U §5.1; after
         # the lead moved to the municipality, R §3.2.3).
         case.case_manager = principal.user
-    if transition.extends_state:
+    if transition.keeps_state_clock:
+        pass  # U §4: recorded in the history; the state's deadlines run on
+    elif transition.extends_state:
         # R Bijlage E "10 dagen en aanvullend met maximaal 18 dagen": an extension adds to
         # the period that is running, from its start, whenever it is decided.
         case.state_days = (case.state_days or 0) + (facts.days or 0)

@@ -695,7 +695,7 @@ def rijswijk() -> Scenario:
         for partner in ("sociaal-wijkteam-rijswijk", "politie-den-haag"):
             gw.call(CM_R, "POST", f"/cases/{s['case']}/team", {"partnerId": partner})
         _transition(gw, CM_R, s["case"], "form-team")
-        _transition(gw, CM_R, s["case"], "start-integrated-approach")
+        _transition(gw, CM_R, s["case"], "weigh-serious", bothSidesHeard=True)
         return "Complex (R §3.2.3): the lead moved to the municipality; nuisance team formed."
 
     def registrations(gw: DemoGateway, s: dict[str, Any]) -> str:

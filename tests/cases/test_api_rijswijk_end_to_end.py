@@ -74,6 +74,7 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
         case_id,
         "start-mediation",
         mediationScreening={"crime": False, "seriousPsychosocial": False, "multiProblem": False},
+        bothSidesHeard=True,
     )
     summary = client.get(f"/v1/cases/{case_id}", headers=mayor()).json()
     assert "mediation-evaluation" in {d["deadline"] for d in summary["deadlines"]}

@@ -200,6 +200,8 @@ def test_mediation_is_refused_with_crime_or_psychosocial_problems(
 ) -> None:
     case_id = rijswijk.case_in("weighing")
     screening = {"crime": False, "seriousPsychosocial": False, "multiProblem": False, flag: True}
-    refusal = rijswijk.refused(case_id, "start-mediation", mediationScreening=screening)
+    refusal = rijswijk.refused(
+        case_id, "start-mediation", mediationScreening=screening, bothSidesHeard=True
+    )
     assert refusal == "mediation-allowed"
-    assert rijswijk.move(case_id, "start-integrated-approach") == "integrated-approach"
+    assert rijswijk.move(case_id, "weigh-serious", bothSidesHeard=True) == "integrated-approach"

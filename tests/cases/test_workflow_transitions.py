@@ -118,6 +118,13 @@ def _attempt(
         actor = _actor(runtime, case.covenant_id, transition)
         if transition.actors[0].lead:
             case.lead_partner_id = actor.partner_id
+        # A case in mediation may be a simple or a complex one (R Bijlage D 2a, F): the
+        # transitions out of it that depend on which are walked with the case they need.
+        guards = {guard.name for guard in transition.guards}
+        if "simple-case" in guards:
+            case.complexity = "simple"
+        elif "complex-case" in guards:
+            case.complexity = "complex"
         if session.get(CaseTeamMember, (case_id, actor.partner_id)) is None:
             session.add(
                 CaseTeamMember(
