@@ -17,6 +17,7 @@ from gateway.core.openapi import install_openapi
 from gateway.core.operator_routes import install_operator_routes
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
 from gateway.core.tracing import ObservabilityMiddleware, tracer_provider
+from gateway.core.urls import IdentifierInUrlMiddleware, redact_access_log
 
 API_PREFIX = "/v1"
 
@@ -83,6 +84,9 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     app.state.settings = settings
     install_openapi(app, base_path=API_PREFIX)
     install_problem_handlers(app)
+    # Before routing: a BSN in the path or query string is refused, whatever the route.
+    app.add_middleware(IdentifierInUrlMiddleware)
+    redact_access_log()
     app.add_middleware(ResponseHeadersMiddleware)
     # Outermost: the request id and trace span cover everything, errors included.
     app.add_middleware(ObservabilityMiddleware, provider=tracer_provider(settings))

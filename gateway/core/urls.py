@@ -1,0 +1,85 @@
+"""No personal identifiers in URLs (NL API Design Rules; issue 14.10).
+
+A URL ends up where request bodies do not: access logs, proxies' logs, browser history,
+``Referer`` headers. A BSN-shaped value (nine digits passing the eleven-test) anywhere in the
+path or the query string is refused with 400 problem+json before routing, and the access log
+never carries query strings (nor a BSN-shaped path segment) at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.crypto.blind_index import is_valid_bsn
+
+#: Nine digits not part of a longer run of digits.
+_NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
+_MASK = "*********"
+
+
+def carries_bsn(text: str) -> bool:
+    return any(is_valid_bsn(match.group()) for match in _NINE_DIGITS.finditer(text))
+
+
+def _url_carries_bsn(path: str, query: str) -> bool:
+    if carries_bsn(path):
+        return True
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return any(carries_bsn(key) or carries_bsn(value) for key, value in pairs) or carries_bsn(
+        unquote(query)
+    )
+
+
+class IdentifierInUrlMiddleware:
+    """Refuses, before routing, a request whose path or query string carries a BSN."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = scope.get("query_string", b"").decode("latin-1")
+            if _url_carries_bsn(scope.get("path", ""), query):
+                from gateway.core.problem import problem_response
+
+                response = problem_response(
+                    400,
+                    "Bad request",
+                    "Personal identifiers (a BSN) do not belong in a URL; send them in the "
+                    "request body (POST), e.g. the access report or a report.",
+                    problem="identifier-in-url",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def redact_url(full_path: str) -> str:
+    """The path without its query string, BSN-shaped runs masked."""
+    path, _, query = full_path.partition("?")
+    masked = _NINE_DIGITS.sub(
+        lambda m: _MASK if is_valid_bsn(m.group()) else m.group(), unquote(path)
+    )
+    return masked + ("?[query redacted]" if query else "")
+
+
+class AccessLogRedaction(logging.Filter):
+    """On uvicorn's access logger: its record's third argument is the request's path with
+    the query string; the log keeps the path only (query strings may carry anything)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_url(args[2]), *args[3:])
+        return True
+
+
+def redact_access_log() -> None:
+    """Install the filter once on ``uvicorn.access`` (every worker builds the app)."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, AccessLogRedaction) for f in access.filters):
+        access.addFilter(AccessLogRedaction())

@@ -1,0 +1,77 @@
+"""Identifiers never travel in a URL (issue 14.10): a BSN-shaped value (nine digits passing
+the eleven-test) in any path segment or query parameter is refused with 400 before routing,
+and the access log carries neither it nor any query string."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.core.urls import AccessLogRedaction
+
+Auth = Callable[..., dict[str, str]]
+BSN = "111222333"  # passes the eleven-test; a test identity
+NOT_A_BSN = "111222334"  # nine digits failing it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/cases/{BSN}",
+        f"/v1/audit/entries?subject={BSN}",
+        f"/v1/retention/sweeps?after=x&{BSN}=1",
+        f"/v1/cases/{BSN}/retention",
+        f"/zaken/{BSN}",
+        f"/v1/cases/abc?q=bsn%3A{BSN}",
+    ],
+    ids=["path", "query-value", "query-key", "nested-path", "page", "encoded"],
+)
+def test_a_bsn_in_the_url_is_refused_before_routing(
+    client: TestClient, auth: Auth, url: str
+) -> None:
+    response = client.get(url, headers=auth("u-centraal", "privacy-officer"))
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/identifier-in-url")
+    assert BSN not in response.text
+
+
+def test_nine_digits_failing_the_eleven_test_are_routed_as_usual(
+    client: TestClient, auth: Auth
+) -> None:
+    response = client.get(f"/v1/cases/{NOT_A_BSN}", headers=auth("u-centraal", "casemanager"))
+    assert response.status_code == 404, response.text  # routed: no such case
+
+
+def test_even_an_unauthenticated_request_with_a_bsn_is_refused_as_such(
+    client: TestClient,
+) -> None:
+    response = client.get(f"/v1/cases/{BSN}")
+    assert response.status_code == 400
+
+
+def test_the_access_log_keeps_neither_query_strings_nor_bsns() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/v1/cases/{BSN}/x?name=Jan&postcode=3511AB", "1.1", 400),
+        None,
+    )
+    assert AccessLogRedaction().filter(record)
+    line = record.getMessage()
+    assert BSN not in line
+    assert "Jan" not in line
+    assert "3511AB" not in line
+    assert "/v1/cases/*********/x?[query redacted]" in line
+    plain = logging.LogRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/v1/health/live", "1.1", 200), None,
+    )  # fmt: skip
+    AccessLogRedaction().filter(plain)
+    assert "/v1/health/live HTTP/1.1" in plain.getMessage()
