@@ -80,6 +80,9 @@ class Witnessing:
         #: Per witness, the last problem (``None`` after a cosignature): for readiness and logs.
         self.last_problem: dict[str, str | None] = {}
 
+    def close(self) -> None:
+        self._http.close()
+
     def cosign_latest(self, session_factory: sessionmaker[Session]) -> int:
         """Ask every witness that has not cosigned the latest checkpoint; returns how many
         configured witnesses have cosigned it now."""

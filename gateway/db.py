@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -117,8 +118,12 @@ def _owner_only_sqlite_file(url: str) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(descriptor)
+    # Only when it does not exist yet: opening and closing a descriptor of a database file this
+    # process already has open in SQLite drops all of the process's POSIX locks on it (SQLite's
+    # "How To Corrupt" §2.2): its readers then saw stale data and "disk I/O error".
+    if not path.exists():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
     for companion in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if companion.exists() and companion.stat().st_mode & 0o077:
             companion.chmod(0o600)

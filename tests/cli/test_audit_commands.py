@@ -105,3 +105,38 @@ def test_an_export_verifies_offline_and_a_tampered_export_does_not(
     )
     assert tampered.returncode == 1
     assert "FAILED" in tampered.stderr
+
+
+def test_verify_asks_a_real_witness_and_names_a_deleted_tail(
+    context: GatewayContext, settings: Settings
+) -> None:
+    """The whole path an auditor runs: a witness process (`ketenpoort witness serve`) cosigns,
+    `audit verify --log-key ... --witness '<vkey> <URL>'` fetches what it holds over HTTP; after
+    the tail, the head and the last checkpoint are deleted, it names the deleted entries."""
+    import json
+
+    from audit.wiring import start_demo_witness, witnessing
+
+    witness, configured = start_demo_witness(settings)
+    (line,) = json.loads(configured)
+    log = audit_log(context)
+    log.witnessing = witnessing(settings.model_copy(update={"audit_witnesses": [line]}))
+    try:
+        _fill(context, 6)
+        log_key = _log_key(settings)
+        ok = _ketenpoort(settings, "audit", "verify", "--log-key", log_key, "--witness", line)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert "holds tree size 6" in ok.stdout
+        with transaction(context.session_factory) as session:
+            session.execute(text("DELETE FROM audit_entry WHERE idx = 5"))
+            session.execute(text("DELETE FROM audit_note_signature"))
+            session.execute(text("DELETE FROM audit_checkpoint"))
+            session.execute(text("UPDATE audit_head SET next_index = 5"))
+        bad = _ketenpoort(settings, "audit", "verify", "--log-key", log_key, "--witness", line)
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        assert "holds a checkpoint of size 6 but the log has only 5 entries" in bad.stderr
+    finally:
+        if log.witnessing is not None:
+            log.witnessing.close()
+        witness.terminate()
+        witness.wait(10)
