@@ -119,16 +119,17 @@ def serve(
 def _serve_metrics(settings: Settings, workers: int) -> None:
     """With several workers each counts in its own files (prometheus-client's multiprocess
     mode), set up before any worker starts; the metrics port is served by this process."""
-    import shutil
     import tempfile
 
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ketenpoort-metrics-")
     elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Counts of an earlier run would be added to this one's.
-        directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-        shutil.rmtree(directory, ignore_errors=True)
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        # Counts of an earlier run would be added to this one's: remove prometheus-client's
+        # files (only those: the directory is the operator's).
+        directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
     if settings.metrics_port is not None:
         from gateway.core.metrics import start_metrics_server
 
