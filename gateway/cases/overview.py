@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.cases.calendar import add_months
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.definition import Period
 from gateway.cases.meetings import action_out
@@ -27,11 +28,54 @@ from gateway.cases.models import (
 )
 from gateway.cases.reports import reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.schemas import DeadlineOut, SteeringReport, ThroughputOut
+from gateway.cases.schemas import (
+    DeadlineOut,
+    EvaluationPeriodOut,
+    LegsOut,
+    SteeringReport,
+    ThroughputOut,
+)
 from gateway.cases.service import deadline_out, erasure_deadlines
 from gateway.db import utcnow
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
+#: No count under this size leaves the gateway in a breakdown by district or judgement: a
+#: small district (or a single closed case) could identify the people in it. Five follows
+#: common practice for published small counts (docs/cases.md).
+MIN_GROUP_SIZE = 5
+JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
+
+
+def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
+    """The counts of at least MIN_GROUP_SIZE, and how many keys were left out."""
+    kept = {key: n for key, n in sorted(counts.items()) if n >= MIN_GROUP_SIZE}
+    return kept, len(counts) - len(kept)
+
+
+def _legs(closed: list[CaseFile]) -> LegsOut:
+    """U §7: the neighbours' and the partners' judgement of the closed cases."""
+
+    def tally(values: list[str | None]) -> dict[str, int | None]:
+        counts = Counter(v for v in values if v)
+        return {j: (counts[j] if counts[j] >= MIN_GROUP_SIZE else None) for j in JUDGEMENTS}
+
+    return LegsOut(
+        neighbours=tally([c.neighbours_judgement for c in closed]),
+        partners=tally([c.partners_judgement for c in closed]),
+    )
+
+
+def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
+    """R §4.3: "een half jaar na inwerkingtreding tussentijds geëvalueerd ... Vervolgens
+    ... jaarlijks": the first period is half a year from ``start``, then a year each, up
+    to ``until`` (the last one may be cut short)."""
+    periods = []
+    begin, months = start, 6
+    while begin <= until:
+        end = add_months(begin, months) - timedelta(days=1)
+        periods.append((begin, min(end, until)))
+        begin, months = end + timedelta(days=1), 12
+    return periods
 
 
 def _open_cases(session: Session, runtime: CaseRuntime, covenant_id: str) -> list[CaseFile]:
@@ -253,6 +297,21 @@ def steering_report(
             )
         )
     )
+    open_by_district, hidden_open = _suppress(Counter(c.district for c in open_cases))
+    opened_by_district, hidden_opened = _suppress(Counter(c.district for c in opened))
+    periods = []
+    for begin, finish in evaluation_periods(period_from, period_to):
+        low = datetime.combine(begin, time(0), tzinfo=calendar.zone)
+        high = datetime.combine(finish + timedelta(days=1), time(0), tzinfo=calendar.zone)
+        in_period = [c for c in closed if c.closed_at is not None and low <= c.closed_at < high]
+        periods.append(
+            EvaluationPeriodOut(
+                period_from=begin,
+                period_to=finish,
+                cases_closed=len(in_period) if len(in_period) >= MIN_GROUP_SIZE else None,
+                legs=_legs(in_period),
+            )
+        )
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,
@@ -271,8 +330,18 @@ def steering_report(
         closed_within_target=within,
         share_closed_within_target=round(within / len(closed), 3) if closed else None,
         open_by_phase=dict(sorted(Counter(c.state for c in open_cases).items())),
-        open_by_district=dict(sorted(Counter(c.district for c in open_cases).items())),
-        opened_by_district=dict(sorted(Counter(c.district for c in opened).items())),
+        open_by_district=open_by_district,
+        opened_by_district=opened_by_district,
         overdue_deadlines=overdue,
         transitions=dict(sorted(transitions.items())),
+        min_group_size=MIN_GROUP_SIZE,
+        suppressed_districts=len(
+            {d for d in {c.district for c in open_cases} | {c.district for c in opened}}
+            - set(open_by_district)
+            - set(opened_by_district)
+        )
+        if (hidden_open or hidden_opened)
+        else 0,
+        legs=_legs(closed),
+        evaluation_periods=periods,
     )

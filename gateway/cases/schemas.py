@@ -410,6 +410,23 @@ class ThroughputOut(ApiModel):
     max_days: float | None
 
 
+class LegsOut(ApiModel):
+    """U §7: the result on two legs, as counts per judgement; a count under the minimum group
+    size is null (suppressed)."""
+
+    neighbours: dict[str, int | None]
+    partners: dict[str, int | None]
+
+
+class EvaluationPeriodOut(ApiModel):
+    """R §4.3: evaluated half a year after the start, then yearly."""
+
+    period_from: date
+    period_to: date
+    cases_closed: int | None
+    legs: LegsOut
+
+
 class SteeringReport(ApiModel):
     covenant_id: str
     period_from: date
@@ -427,3 +444,11 @@ class SteeringReport(ApiModel):
     opened_by_district: dict[str, int]
     overdue_deadlines: int
     transitions: dict[str, int]
+    min_group_size: int = Field(
+        description="Counts per district or judgement under this size are left out (null)."
+    )
+    suppressed_districts: int = Field(
+        description="Districts left out of the district counts because they were too small."
+    )
+    legs: LegsOut
+    evaluation_periods: list[EvaluationPeriodOut]

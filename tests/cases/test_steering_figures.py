@@ -1,0 +1,76 @@
+"""Steering figures (U §7/§8, R §4.3): the two legs per evaluation period (half a year,
+then yearly) and no count under the minimum group size by district or judgement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from fastapi.testclient import TestClient
+
+from gateway.cases.models import CaseFile
+from gateway.cases.overview import MIN_GROUP_SIZE, evaluation_periods
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from tests.cases.builders import report_body
+
+Auth = Callable[..., dict[str, str]]
+POLICE = ("politie-midden-nederland", "wijkagent")
+OFFICER = ("u-centraal", "privacy-officer")
+
+
+def _open(client: TestClient, auth: Auth, number: int, district: str) -> str:
+    body = report_body(postcode="3511 AB", number=number, district=district, persons=[])
+    response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+    assert response.status_code == 201, response.text
+    case_id: str = response.json()["caseId"]
+    return case_id
+
+
+def test_r_4_3_evaluates_after_half_a_year_then_yearly() -> None:
+    assert evaluation_periods(date(2026, 1, 1), date(2027, 12, 31)) == [
+        (date(2026, 1, 1), date(2026, 6, 30)),
+        (date(2026, 7, 1), date(2027, 6, 30)),
+        (date(2027, 7, 1), date(2027, 12, 31)),
+    ]
+
+
+def test_a_small_district_is_left_out_of_the_counts(client: TestClient, auth: Auth) -> None:
+    for number in range(1, MIN_GROUP_SIZE + 1):
+        _open(client, auth, number, "Oost")
+    _open(client, auth, 99, "West")
+    body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    assert body["minGroupSize"] == MIN_GROUP_SIZE == 5
+    assert body["openByDistrict"] == {"Oost": 5}  # positive control: five are shown
+    assert body["openedByDistrict"] == {"Oost": 5}
+    assert body["suppressedDistricts"] == 1
+    assert body["casesOpened"] == 6  # the covenant-wide total stays
+
+
+def test_the_two_legs_per_period_with_small_counts_suppressed(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    closed = [_open(client, auth, n, "Oost") for n in range(1, MIN_GROUP_SIZE + 2)]
+    with transaction(context.session_factory) as session:
+        for index, case_id in enumerate(closed):
+            case = session.get_one(CaseFile, case_id)
+            case.state, case.closed_at = "closed", datetime(2026, 3, 1, 12, tzinfo=UTC)
+            case.neighbours_judgement = "worse" if index == 0 else "resolved"
+            case.partners_judgement = "improved"
+            case.aftercare_decision = "none"
+    body = client.get(
+        "/v1/steering-report?from=2026-01-01&to=2026-12-01", headers=auth(*OFFICER)
+    ).json()
+    assert body["legs"]["neighbours"] == {
+        "resolved": 5,
+        "improved": None,
+        "unchanged": None,
+        "worse": None,  # one case: suppressed
+    }
+    assert body["legs"]["partners"]["improved"] == 6
+    first, second = body["evaluationPeriods"]
+    assert (first["periodFrom"], first["periodTo"]) == ("2026-01-01", "2026-06-30")
+    assert first["casesClosed"] == 6
+    assert first["legs"]["neighbours"]["resolved"] == 5
+    assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-12-01")
+    assert second["casesClosed"] is None  # none closed: under the minimum, not shown as 0
