@@ -227,15 +227,22 @@ def _mark_changed_stale(
     ids = touched | {case_id for case_id, _, _ in changed}
     if not ids:
         return
-    keys = {resident for _, _, resident in changed if resident}
-    keys |= {
-        key
-        for key in session.scalars(
-            select(RetentionCase.resident_key).where(among(session, RetentionCase.case_id, ids))
-        )
-        if key
+    # Residents are matched within their case's covenant only (issue 24).
+    covenant_of: dict[str, str] = {}
+    residents: set[tuple[str, str]] = set()
+    stored = select(
+        RetentionCase.case_id, RetentionCase.covenant_id, RetentionCase.resident_key
+    ).where(among(session, RetentionCase.case_id, ids))
+    for case_id, covenant_id, key in session.execute(stored):
+        covenant_of[case_id] = covenant_id
+        if key:
+            residents.add((covenant_id, key))
+    residents |= {
+        (covenant_of[case_id], resident)
+        for case_id, _, resident in changed
+        if resident and case_id in covenant_of
     }
-    locked = lock_cases(session, case_ids=ids, resident_keys=keys)
+    locked = lock_cases(session, case_ids=ids, residents=residents)
     for case_id, complexity, resident in sorted(changed):
         session.execute(
             update(RetentionCase)

@@ -134,7 +134,9 @@ def record_fact(
     # Every row this transaction writes is locked first, in one statement: a case erased
     # meanwhile is seen here (410), not after a write that could no longer be kept.
     locked = lock_cases(
-        session, case_ids=[case_id], resident_keys=[row.resident_key] if row.resident_key else []
+        session,
+        case_ids=[case_id],
+        residents=[(row.covenant_id, row.resident_key)] if row.resident_key else [],
     )
     if row.erased_at is not None:
         assert row.erased_rule_id is not None
@@ -156,10 +158,12 @@ def record_fact(
 
 
 def lock_cases(
-    session: Session, *, case_ids: Collection[str], resident_keys: Collection[str]
+    session: Session, *, case_ids: Collection[str], residents: Collection[tuple[str, str]]
 ) -> list[str]:
-    """Row-lock ``case_ids`` and every live case about ``resident_keys`` (on PostgreSQL;
-    SQLite has one writer) in one statement, in case id order, and return their ids.
+    """Row-lock ``case_ids`` and every live case about ``residents`` ((covenant, resident
+    key) pairs; on PostgreSQL, SQLite has one writer) in one statement, in case id order,
+    and return their ids. A resident's cases in another covenant are never touched: one
+    covenant's facts never move another covenant's case (issue 24).
 
     Every transaction that writes several retention_case rows takes its locks this way
     first: two transactions that lock rows in the same order cannot deadlock, whereas an
@@ -169,9 +173,13 @@ def lock_cases(
     # One array parameter each (gateway.db.among): an IN list binds one parameter per id,
     # and a sync over some 32,000 cases exceeded the databases' limits.
     condition: ColumnElement[bool] = among(session, RetentionCase.case_id, case_ids)
-    if resident_keys:
+    keys_by_covenant: dict[str, set[str]] = defaultdict(set)
+    for covenant_id, resident_key in residents:
+        keys_by_covenant[covenant_id].add(resident_key)
+    for covenant_id, keys in sorted(keys_by_covenant.items()):
         condition = condition | (
-            among(session, RetentionCase.resident_key, resident_keys)
+            (RetentionCase.covenant_id == covenant_id)
+            & among(session, RetentionCase.resident_key, keys)
             & RetentionCase.erased_at.is_(None)
         )
     rows = session.scalars(
@@ -187,9 +195,9 @@ def lock_cases(
 def mark_stale(session: Session, rows: Iterable[RetentionCase]) -> None:
     """The case and, for a report, every case about the same resident must be recomputed."""
     rows = list(rows)
-    keys = {row.resident_key for row in rows if row.resident_key}
+    residents = {(row.covenant_id, row.resident_key) for row in rows if row.resident_key}
     _set_stale(
-        session, lock_cases(session, case_ids=[row.case_id for row in rows], resident_keys=keys)
+        session, lock_cases(session, case_ids=[row.case_id for row in rows], residents=residents)
     )
 
 

@@ -92,6 +92,32 @@ def test_activity_in_another_covenant_does_not_keep_an_open_case(
     )  # positive control: the busy case's own activity counts for it
 
 
+@pytest.mark.parametrize("other_covenant", [UTRECHT, RIJSWIJK])
+def test_a_fact_in_another_covenant_neither_locks_nor_marks_the_case(
+    context: GatewayContext, seed: Seeder, other_covenant: str
+) -> None:
+    watched = seed(covenant_id=RIJSWIJK, resident=RESIDENT)
+    reported = seed(covenant_id=other_covenant, resident=RESIDENT)
+    retention_service(context).sweep(context, as_of=date(2024, 6, 1))  # both verdicts fresh
+    with transaction(context.session_factory) as session:
+        assert not session.get_one(RetentionCase, watched.case_id).stale
+        from gateway.retention.service import record_fact
+
+        record_fact(
+            session=session,
+            rules=retention_service(context).rules,
+            case_id=reported.case_id,
+            kind="report-received",
+            occurred_on=date(2024, 7, 1),
+            recorded_by="test",
+        )
+    with transaction(context.session_factory) as session:
+        stale = session.get_one(RetentionCase, watched.case_id).stale
+    # A report in the other covenant is no concern of the Rijswijk case (not even a lock
+    # and a recomputation); positive control: one in its own covenant marks it for one.
+    assert stale is (other_covenant == RIJSWIJK)
+
+
 # -- the cases domain: the dossier a report joins, its team, deadlines, steering ----------
 
 
