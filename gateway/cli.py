@@ -134,7 +134,10 @@ def _serve_metrics(settings: Settings, workers: int) -> None:
         from gateway.core.metrics import start_metrics_server
 
         start_metrics_server(
-            settings.metrics_port, settings.metrics_host, settings.resolved_database_url
+            settings.metrics_port,
+            settings.metrics_host,
+            settings.resolved_database_url,
+            settings.audit_log_origin,
         )
         typer.echo(f"Metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
 

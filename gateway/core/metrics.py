@@ -96,8 +96,9 @@ class DatabaseCollector(Collector):
     checkpoint and the state of the last retention sweep. A database that cannot answer
     gives ``ketenpoort_metrics_database_up 0`` (and the readiness probe says more)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, log_origin: str) -> None:
         self._engine = engine
+        self._log_origin = log_origin
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily(
@@ -108,6 +109,14 @@ class DatabaseCollector(Collector):
                 newest = connection.execute(
                     text("SELECT MAX(signed_at) FROM audit_checkpoint")
                 ).scalar()
+                # Every signature line but the log's own is a witness's cosignature.
+                witnessed = connection.execute(
+                    text(
+                        "SELECT signer, MAX(signed_at) FROM audit_note_signature "
+                        "WHERE signer <> :origin GROUP BY signer ORDER BY signer"
+                    ),
+                    {"origin": self._log_origin},
+                ).all()
                 sweep = connection.execute(
                     text(
                         "SELECT started_at, finished_at, status, redacted FROM retention_run "
@@ -132,6 +141,16 @@ class DatabaseCollector(Collector):
         if newest is not None:
             age.add_metric([], (now - _aware(newest)).total_seconds())
         yield age
+        # Per witness (an operator-configured key name, never personal data): a witness
+        # that stops cosigning shows here before the quorum fails.
+        witnessed_age = GaugeMetricFamily(
+            "ketenpoort_audit_witnessed_checkpoint_age_seconds",
+            "Seconds since the newest checkpoint the witness cosigned (absent: none yet).",
+            labels=["witness"],
+        )
+        for signer, signed_at in witnessed:
+            witnessed_age.add_metric([signer], (now - _aware(signed_at)).total_seconds())
+        yield witnessed_age
         yield from _sweep_metrics(sweep, int(failed), now)
 
 
@@ -168,10 +187,10 @@ def multiprocess() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
-def scrape(engine: Engine) -> bytes:
+def scrape(engine: Engine, log_origin: str) -> bytes:
     """The exposition text: every worker's counters and the database's gauges."""
     database = CollectorRegistry(auto_describe=True)
-    database.register(DatabaseCollector(engine))
+    database.register(DatabaseCollector(engine, log_origin))
     if multiprocess():
         workers = CollectorRegistry()
         MultiProcessCollector(workers)  # type: ignore[no-untyped-call]
@@ -179,7 +198,7 @@ def scrape(engine: Engine) -> bytes:
     return generate_latest(REGISTRY) + generate_latest(database)
 
 
-def start_metrics_server(port: int, host: str, database_url: str) -> None:
+def start_metrics_server(port: int, host: str, database_url: str, log_origin: str) -> None:
     """The metrics listener of ``serve``, in the supervising process: its own connection to
     the database, opened per scrape and closed after (NullPool)."""
     from prometheus_client import start_http_server
@@ -188,7 +207,7 @@ def start_metrics_server(port: int, host: str, database_url: str) -> None:
 
     engine = create_engine(database_url, poolclass=NullPool)
     registry = CollectorRegistry()
-    registry.register(DatabaseCollector(engine))
+    registry.register(DatabaseCollector(engine, log_origin))
     if multiprocess():
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:

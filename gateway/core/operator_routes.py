@@ -53,5 +53,6 @@ def install_operator_routes(app: FastAPI, *, api_prefix: str) -> None:
                 "The metrics token is missing or wrong.",
                 problem="unauthenticated",
             )
-        body = metrics.scrape(request.app.state.context.engine)
+        context = request.app.state.context
+        body = metrics.scrape(context.engine, context.settings.audit_log_origin)
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

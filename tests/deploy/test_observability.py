@@ -26,6 +26,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.core.logs import JsonFormatter
+from gateway.db import transaction
 from tests.exchange.conftest import ANTECEDENTS, POLICE, VIOLENCE, Auth, open_utrecht_case
 
 METRICS_TOKEN = "metrics-token-for-the-test"
@@ -149,6 +150,31 @@ def test_no_metric_label_carries_an_identifier_or_personal_data(
     assert checked > 10
 
 
+def test_metrics_give_each_witness_the_age_of_its_newest_cosignature(
+    gateway: TestClient, context: GatewayContext
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from audit.models import AuditNoteSignature
+
+    origin = context.settings.audit_log_origin
+    signed = datetime.now(UTC) - timedelta(seconds=600)
+    with transaction(context.session_factory) as session:
+        # The log's own signature line is not a witness's; its age must not show here.
+        for signer, age in ((origin, 0), ("witness.example/partner", 600)):
+            session.add(
+                AuditNoteSignature(
+                    tree_size=1,
+                    signer=signer,
+                    line=f"\u2014 {signer} AAAA",
+                    signed_at=signed + timedelta(seconds=600 - age),
+                )
+            )
+    samples = _samples(_scrape(gateway))["ketenpoort_audit_witnessed_checkpoint_age_seconds"]
+    assert [s["witness"] for s in samples] == ["witness.example/partner"]
+    assert 600 <= float(samples[0][""]) < 1200
+
+
 def test_metrics_need_their_token_on_the_api_port(gateway: TestClient) -> None:
     assert gateway.get("/metrics").status_code == 401
     wrong = gateway.get("/metrics", headers={"Authorization": "Bearer guessed"})
@@ -166,8 +192,10 @@ def test_log_lines_are_json_with_request_and_trace_ids_and_no_personal_data(
     gateway: TestClient, auth: Auth, log_lines: io.StringIO
 ) -> None:
     _exchange_with_a_denial_a_disclosure_and_a_replay(gateway, auth)
+    # A BSN in a URL is refused before routing (issue 14.10) and is not logged either.
+    assert gateway.get("/v1/health/ready?bsn=111222333").status_code == 400
     response = gateway.get(
-        "/v1/health/ready?bsn=111222333",
+        "/v1/health/ready?postcode=3511AB",
         headers={"traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"},
     )
     assert response.status_code == 200
