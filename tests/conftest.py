@@ -102,6 +102,18 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+def settings_without_jobs(tmp_path: Path, database_url: str) -> Settings:
+    """As the ``settings`` fixture, without background jobs: the test runs them itself."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        demo_mode=True,
+        auto_migrate=False,
+        retention_sweep_interval_seconds=0,
+        audit_checkpoint_interval_seconds=0,
+    )
+
+
 @pytest.fixture
 def context(settings: Settings) -> Iterator[GatewayContext]:
     ctx = build_context(settings)

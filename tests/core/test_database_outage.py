@@ -27,8 +27,9 @@ from audit.service import audit_log
 from audit.wiring import key_dir
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.context import GatewayContext, build_context
+from gateway.context import GatewayContext
 from gateway.db import transaction
+from tests.conftest import settings_without_jobs
 from tests.core.live import Answer, KeepAliveClient, served
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, open_utrecht_case
 
@@ -43,21 +44,7 @@ Auth = Callable[..., dict[str, str]]
 
 @pytest.fixture
 def settings(tmp_path: Any, database_url: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        demo_mode=True,
-        auto_migrate=False,
-        retention_sweep_interval_seconds=0,
-        audit_checkpoint_interval_seconds=0,
-    )
-
-
-@pytest.fixture
-def context(settings: Settings) -> Iterator[GatewayContext]:
-    ctx = build_context(settings)
-    yield ctx
-    ctx.close()
+    return settings_without_jobs(tmp_path, database_url)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from gateway.db import transaction
 from gateway.retention import register_case
 from gateway.retention.service import record_fact
 from gateway.retention.wiring import retention_service
+from tests.conftest import settings_without_jobs
 
 RIJSWIJK = "rijswijk-woonoverlast"
 UTRECHT = "utrecht-extreme-woonoverlast"
@@ -203,15 +204,8 @@ def audit_verifies(context: GatewayContext) -> bool:
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    """As the shared fixture, without background jobs: tests call the sweep directly."""
-    return Settings(
-        data_dir=tmp_path / "data",
-        database_url=database_url,
-        demo_mode=True,
-        auto_migrate=False,
-        retention_sweep_interval_seconds=0,
-        audit_checkpoint_interval_seconds=0,
-    )
+    """Tests call the sweep directly."""
+    return settings_without_jobs(tmp_path, database_url)
 
 
 Seeder = Callable[..., SeededCase]
