@@ -484,8 +484,9 @@ class TestIdempotencyKeys:
         assert first.status_code == again.status_code == 201, again.text
         assert again.headers["Idempotent-Replayed"] == "true"
         assert again.json() == first.json()
-        summary = client.get(f"/v1/cases/{first.json()['caseId']}", headers=auth(*CM)).json()
-        assert summary["reportCount"] == 1
+        summary = client.get(f"/v1/cases/{first.json()['caseId']}", headers=auth(*CM))
+        assert summary.status_code == 200, summary.text
+        assert summary.json()["reportCount"] == 1
 
     def test_a_retried_report_that_joined_a_dossier_replays_as_200(
         self, client: TestClient, auth: Auth
