@@ -18,11 +18,29 @@ from gateway.crypto.blind_index import is_valid_bsn
 
 #: Nine digits not part of a longer run of digits.
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
+#: The gateway's own identifiers in URLs: UUIDs (cases, meetings, requests) and hex digests
+#: (audit entries, checkpoints). A random UUID holds a nine-digit run passing the
+#: eleven-test about once in 250; that run is part of an identifier, not a BSN.
+_IDENTIFIER = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
+    r"(?![0-9A-Za-z])"
+)
 _MASK = "*********"
 
 
+def _bsn_runs(text: str) -> list[re.Match[str]]:
+    """The nine-digit runs of ``text`` outside identifiers that pass the eleven-test."""
+    identifiers = [match.span() for match in _IDENTIFIER.finditer(text)]
+    return [
+        match
+        for match in _NINE_DIGITS.finditer(text)
+        if is_valid_bsn(match.group())
+        and not any(start <= match.start() and match.end() <= end for start, end in identifiers)
+    ]
+
+
 def carries_bsn(text: str) -> bool:
-    return any(is_valid_bsn(match.group()) for match in _NINE_DIGITS.finditer(text))
+    return bool(_bsn_runs(text))
 
 
 def _url_carries_bsn(path: str, query: str) -> bool:
@@ -61,10 +79,10 @@ class IdentifierInUrlMiddleware:
 def redact_url(full_path: str) -> str:
     """The path without its query string, BSN-shaped runs masked."""
     path, _, query = full_path.partition("?")
-    masked = _NINE_DIGITS.sub(
-        lambda m: _MASK if is_valid_bsn(m.group()) else m.group(), unquote(path)
-    )
-    return masked + ("?[query redacted]" if query else "")
+    text = unquote(path)
+    for match in reversed(_bsn_runs(text)):
+        text = text[: match.start()] + _MASK + text[match.end() :]
+    return text + ("?[query redacted]" if query else "")
 
 
 class AccessLogRedaction(logging.Filter):
