@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -97,7 +98,7 @@ def serve(
             'Try: curl -H "Authorization: Bearer $(ketenpoort dev-token --partner u-centraal '
             f'--role casemanager)" http://{host}:{port}/v1/me'
         )
-    _serve_metrics(settings, workers)
+    own_metrics_dir = _serve_metrics(settings, workers)
     try:
         uvicorn.run(
             "gateway.asgi:app",
@@ -114,15 +115,21 @@ def serve(
         if witness is not None:
             witness.terminate()
             witness.wait(10)
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
 
 
-def _serve_metrics(settings: Settings, workers: int) -> None:
+def _serve_metrics(settings: Settings, workers: int) -> Path | None:
     """With several workers each counts in its own files (prometheus-client's multiprocess
-    mode), set up before any worker starts; the metrics port is served by this process."""
+    mode), set up before any worker starts; the metrics port is served by this process.
+    Returns the temporary directory it made for those files (the caller removes it when the
+    server stops), or None when the operator named one or there is one worker."""
     import tempfile
 
+    made: Path | None = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ketenpoort-metrics-")
+        made = Path(tempfile.mkdtemp(prefix="ketenpoort-metrics-"))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(made)
     elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Counts of an earlier run would be added to this one's: remove prometheus-client's
         # files (only those: the directory is the operator's).
@@ -140,6 +147,7 @@ def _serve_metrics(settings: Settings, workers: int) -> None:
             settings.audit_log_origin,
         )
         typer.echo(f"Metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
+    return made
 
 
 @app.command()

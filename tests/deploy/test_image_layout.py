@@ -259,6 +259,10 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
         "--no-demo",
     )
     spec["env"]["KETENPOORT_METRICS_PORT"] = str(metrics_port)  # type: ignore[index]
+    scratch = image_tree / HOME / "tmp"  # where serve makes its multi-worker metrics directory
+    scratch.mkdir(exist_ok=True)
+    os.chown(scratch, APP_UID, APP_UID)
+    spec["env"]["TMPDIR"] = str(scratch)  # type: ignore[index]
     spec["env"]["KETENPOORT_METRICS_HOST"] = "127.0.0.1"  # type: ignore[index]
     process = subprocess.Popen(  # noqa: S603
         spec.pop("args"),  # type: ignore[arg-type]
@@ -293,6 +297,8 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output = process.communicate()[0].decode()
+    # The metrics directory serve made for its workers went with it (it used to stay in /tmp).
+    assert not list(scratch.glob("ketenpoort-metrics-*")), output[-2000:]
     data = image_tree / HOME / "data"
     written = [path for path in data.rglob("*") if path.is_file()]
     assert written, output[-2000:]
