@@ -504,7 +504,7 @@ def _merge(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def _utrecht_case(gw: Any) -> str:
     """A Utrecht case taken on, with the police in its team (the demo's first steps, played
     here with the partners' tokens: the bench starts no adapters)."""
-    from gateway.exchange import demo
+    from gateway.demo import run as demo
 
     dwelling = {
         "address": {"postcode": "3511 AB", "houseNumber": 12},
@@ -541,7 +541,7 @@ def _utrecht_case(gw: Any) -> str:
 
 def _setup_requests(url: str, settings: Settings, rows: int) -> list[str]:
     """One Utrecht case; ``rows`` information requests to the police, each answered."""
-    from gateway.exchange import demo
+    from gateway.demo import run as demo
 
     police = demo.Partner("politie-midden-nederland", "adapter")
     ids: list[str] = []
@@ -614,7 +614,7 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     try:
         from gateway.context import build_context
         from gateway.db import upgrade_database
-        from gateway.exchange.demo import _free_port, _wait_ready
+        from gateway.demo.run import _free_port, _wait_ready
 
         upgrade_database(db_url)
         settings = Settings(data_dir=data_dir, database_url=db_url, demo_mode=True)

@@ -171,7 +171,7 @@ def demo(
     """Play one scenario per covenant end to end, narrated; non-zero exit if a step misbehaves."""
     from rich.console import Console
 
-    from gateway.exchange.demo import run_demo
+    from gateway.demo.run import run_demo
 
     code = run_demo(
         gateway=gateway, data_dir=data_dir, checkpoint_wait=checkpoint_wait, console=Console()

@@ -20,7 +20,7 @@ from rich.console import Console
 from sqlalchemy import create_engine, text
 
 from gateway.config import Settings
-from gateway.exchange.demo import (
+from gateway.demo.run import (
     AdapterProcess,
     StepFailed,
     gateway_process,
