@@ -1,16 +1,193 @@
-"""How the gateway is served: the uvicorn options ``ketenpoort serve`` and the tests share."""
+"""How the gateway is served: the uvicorn options ``ketenpoort serve`` and the tests share, and
+the HTTP/1.1 protocol that bounds a request's head before the application sees it.
+
+uvicorn's httptools protocol has no limit on the request line or the header block: an
+unauthenticated 50 MB ``Authorization`` header was parsed for 17 s, stalled the liveness probe
+and took 370 MB (issue 17). :class:`BoundedHttpToolsProtocol` refuses a request target over
+:data:`MAX_REQUEST_TARGET_BYTES` with 414 and a header block over :data:`MAX_HEADER_BYTES` with
+431, both as problem+json, while the head is still arriving.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import httptools
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from gateway.core.headers import API_VERSION
+from gateway.core.problem import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+
+#: The request target (path and query). Our paths are short and identifiers never travel in
+#: a URL; 8 KiB is what Apache and nginx allow by default.
+MAX_REQUEST_TARGET_BYTES = 8 * 1024
+#: Every header name and value, plus 4 bytes each for ``: `` and CRLF. Room for the largest
+#: token the verifier reads (8192 characters, so that one a little over that still gets its
+#: 401 from the verifier), a trace context and the web pages' cookies.
+MAX_HEADER_BYTES = 32 * 1024
+#: After refusing, the rest of what the client sends is read and dropped for this long before
+#: the connection closes: closing with unread data would reset the connection and the client
+#: could lose the answer (a "lingering close", as Apache and nginx do).
+LINGER_SECONDS = 2.0
 
 
 def uvicorn_options() -> dict[str, Any]:
     """Options every gateway server runs with (``ketenpoort serve``, tests' live servers)."""
-    return {"proxy_headers": True}
+    return {"proxy_headers": True, "http": "gateway.server:BoundedHttpToolsProtocol"}
 
 
 def server_config(app: Any, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(app, **{**uvicorn_options(), **options})
+
+
+class _HeadTooLarge(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a bounded request head.
+
+    The request target is counted as httptools hands it over (span by span), each header when
+    it is complete. A single header that never completes is caught by the bytes that arrive
+    while the head is open: only chunks that were head from their first to their last byte
+    are counted, so the count never exceeds the true head and a request within the limits is
+    never refused; at most two reads (256 KiB each) more than the limit are parsed.
+
+    A refused head ends the connection: where its next request would begin cannot be known
+    without parsing what was refused. A request still being answered on the connection
+    (pipelining) is answered first; the refusal follows it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_open = False
+        self._target_bytes = 0
+        self._header_bytes = 0
+        self._streamed_head_bytes = 0
+        self._refusal: _HeadTooLarge | None = None
+        self._refusal_sent = False
+
+    def data_received(self, data: bytes) -> None:
+        if self._refusal is not None:
+            return  # refused: read and dropped until the connection closes
+        self._unset_keepalive_if_required()
+        whole_chunk_in_head = self._head_open
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadTooLarge):
+                self._refuse(exc.__context__)
+                return
+            self._invalid_request()
+            return
+        except httptools.HttpParserError:
+            self._invalid_request()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if whole_chunk_in_head and self._head_open:
+            self._streamed_head_bytes += len(data)
+            if self._streamed_head_bytes > MAX_HEADER_BYTES:
+                self._refuse(_header_block_too_large())
+
+    def _invalid_request(self) -> None:
+        msg = "Invalid HTTP request received."
+        self.logger.warning(msg)
+        self.send_400_response(msg)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_open = True
+        self._target_bytes = self._header_bytes = self._streamed_head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._target_bytes += len(url)
+        if self._target_bytes > MAX_REQUEST_TARGET_BYTES:
+            raise _HeadTooLarge(
+                414, f"The request target is longer than {MAX_REQUEST_TARGET_BYTES} bytes."
+            )
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise _header_block_too_large()
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_open = False
+        super().on_headers_complete()
+
+    def _refuse(self, refusal: _HeadTooLarge) -> None:
+        self._refusal = refusal
+        self._head_open = False
+        self.logger.warning("Request refused before the application: %s", refusal.detail)
+        if self.cycle is not None and not self.cycle.response_complete:
+            return  # answered once the request in progress has been (on_response_complete)
+        self._send_refusal()
+
+    def on_response_complete(self) -> None:
+        if self._refusal is None:
+            super().on_response_complete()
+            return
+        self.server_state.total_requests += 1
+        if self.pipeline:  # requests parsed before the refused head are answered in order
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif not self._refusal_sent:
+            self._send_refusal()
+
+    def _send_refusal(self) -> None:
+        assert self._refusal is not None
+        self._refusal_sent = True
+        if self.transport.is_closing():
+            return
+        self.transport.write(_problem_response(self._refusal.status, self._refusal.detail))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.flow.resume_reading()  # keep draining what the client still sends
+        self.loop.call_later(LINGER_SECONDS, self._close)
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def _header_block_too_large() -> _HeadTooLarge:
+    return _HeadTooLarge(431, f"The request's header fields exceed {MAX_HEADER_BYTES} bytes.")
+
+
+_TITLES = {414: "URI too long", 431: "Request header fields too large"}
+
+
+def _problem_response(status: int, detail: str) -> bytes:
+    """The same problem+json the application gives (gateway/core/problem.py), written by the
+    server itself: the application never sees a refused head."""
+    title = _TITLES[status]
+    body = json.dumps(
+        {
+            "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
+            "title": title,
+            "status": status,
+            "detail": detail,
+        }
+    ).encode()
+    head = [
+        STATUS_LINE[status],
+        f"content-type: {PROBLEM_MEDIA_TYPE}\r\n".encode(),
+        f"content-length: {len(body)}\r\n".encode(),
+        f"api-version: {API_VERSION}\r\n".encode(),
+        b"cache-control: no-store\r\n",
+        b"connection: close\r\n",
+        b"\r\n",
+    ]
+    return b"".join(head) + body
