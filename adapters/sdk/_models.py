@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 ItemState = Literal["asked", "denied", "answered", "withheld", "not-available"]
 RequestState = Literal["open", "answered", "denied", "partially-answered"]
 AnswerForm = Literal["detail", "yes-no"]
-InboxItemKind = Literal["information-request", "permission-request", "reporter-decision"]
+InboxItemKind = Literal["information-request", "permission-request", "reporter-decision", "notice"]
 ConsentKind = Literal["corporation-permission", "om-consent"]
 
 
@@ -120,6 +120,8 @@ class InboxItem(SdkModel):
     due_at: datetime | None = None
     #: The deadline: the last day on which the answer is in time (what to show a person).
     due_on: date | None = None
+    #: kind=notice: what the partner is told of ('transition:<id>' or 'event:<id>').
+    notice: str | None = None
 
     @property
     def key(self) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
-from gateway.cases import changes, events, intake, meetings, overview, reports, service
+from gateway.cases import changes, events, intake, meetings, notices, overview, reports, service
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EARLIEST,
@@ -35,6 +35,7 @@ from gateway.cases.schemas import (
     MeetingIn,
     MeetingOut,
     MinutesIn,
+    NoticeOut,
     OwnReportOut,
     PendingReportOut,
     ReporterDecisionIn,
@@ -217,6 +218,26 @@ def post_reporter_decision(
         report_id=report_id,
         principal=principal,
         add_to_team=body.add_to_team,
+    )
+
+
+NoticeId = Annotated[str, Path(alias="noticeId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/cases/{caseId}/notices/{noticeId}/acknowledgement",
+    response_model=NoticeOut,
+    summary="Mark a notice read (R §2.3: the municipality told of the hand-over or a measure)",
+)
+def post_notice_read(
+    case_id: CaseId,
+    notice_id: NoticeId,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> NoticeOut:
+    return notices.mark_read(
+        session, runtime=runtime, case_id=case_id, notice_id=notice_id, principal=principal
     )
 
 

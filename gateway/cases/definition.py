@@ -33,6 +33,9 @@ Holiday = Literal[
     "boxing-day",
 ]
 LeadRule = Literal["source-partner", "partner-kind"]
+#: ``leadTo`` names a partner kind, or this relation: the corporation that owns the case's
+#: dwelling (R §2.3: "neemt de woningcorporatie de regie weer over").
+DWELLING_CORPORATION = "dwelling-corporation"
 TeamSeed = Literal["lead", "source-partner", "dwelling-corporation"]
 #: Facts a transition request may carry; a transition lists the ones it requires.
 Fact = Literal[
@@ -101,6 +104,12 @@ class State(_Model):
     id: str
     description: str = ""
     final: bool = False
+    events_inform: list[str] = Field(
+        default_factory=list,
+        description="Partner kinds told (a notice in their inbox) of every case event "
+        "recorded while the case is in this state (R §2.3: the corporation 'informeert ... de "
+        "gemeente over eventuele juridische maatregelen').",
+    )
 
 
 class Actor(_Model):
@@ -137,7 +146,13 @@ class Transition(_Model):
         default=None, description="The enforcement instrument this transition applies."
     )
     lead_to: str | None = Field(
-        default=None, description="Move the lead (regie) to the partner of this kind."
+        default=None,
+        description="Move the lead (regie) to the partner of this kind, or with "
+        "'dwelling-corporation' to the corporation that owns the dwelling.",
+    )
+    informs: list[str] = Field(
+        default_factory=list,
+        description="Partner kinds told of the transition by a notice in their inbox.",
     )
     complexity: Literal["simple", "complex"] | None = Field(
         default=None, description="Classifies the case (R §3.2)."
@@ -224,6 +239,10 @@ class Intake(_Model):
     # U §5.2: when the corporation itself reports its own dwelling it commissions the case,
     # so its permission is on file from the start.
     reporter_corporation_permits: bool = False
+    # R §2.3: for a rented (corporation) dwelling the landlord is the first point of contact:
+    # the transition by which it takes up a report that came in elsewhere (guard
+    # 'landlord-first' refuses the next steps until it is on the case's history).
+    landlord_first_step: str | None = None
 
 
 class WorkflowDefinition(_Model):
@@ -257,6 +276,9 @@ class WorkflowDefinition(_Model):
                     raise ValueError(f"transition '{t.id}' names unknown state '{state}'")
             if any(self.state(s).final for s in t.from_states):
                 raise ValueError(f"transition '{t.id}' leaves a final state")
+        step = self.intake.landlord_first_step
+        if step is not None and step not in seen:
+            raise ValueError(f"intake.landlordFirstStep '{step}' is not a transition")
         for d in [*self.deadlines, *([self.target] if self.target else [])]:
             for state in d.open_in:
                 if state not in ids:

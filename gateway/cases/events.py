@@ -17,8 +17,10 @@ from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.errors import CaseClosed, InvalidCaseData, NotPermitted
 from gateway.cases.models import CaseEventRecord, CaseFile, Dwelling
+from gateway.cases.notices import notify
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import CaseEventIn, CaseEventOut
+from gateway.cases.seams import AuditValue
 from gateway.db import utcnow
 
 CASE_EVENT = "case-event"
@@ -74,16 +76,25 @@ def record_event(
         recorded_by=principal.actor,
     )
     session.add(record)
-    runtime.record_case_event(
+    # R §2.3: while the corporation leads after the hand-over it "informeert ... de gemeente
+    # over eventuele juridische maatregelen": the workflow's state says whom to tell.
+    told = notify(
         session,
-        case,
-        activity=CASE_EVENT,
-        actor=principal,
-        details={
-            "event": event.id,
-            "occurredOn": request.occurred_on.isoformat() if request.occurred_on else None,
-        },
+        runtime=runtime,
+        case=case,
+        kinds=runtime.workflow(case.covenant_id).state(case.state).events_inform,
+        subject=f"event:{event.id}",
+        about_id=record.id,
+        by=principal,
+        now=now,
     )
+    details: dict[str, AuditValue] = {
+        "event": event.id,
+        "occurredOn": request.occurred_on.isoformat() if request.occurred_on else None,
+    }
+    if told:
+        details["informed"] = ",".join(sorted({n.partner_id for n in told}))
+    runtime.record_case_event(session, case, activity=CASE_EVENT, actor=principal, details=details)
     return event_out(record)
 
 

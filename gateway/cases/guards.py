@@ -18,7 +18,9 @@ from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
     CaseFile,
+    CaseReport,
     CaseTeamMember,
+    CaseTransition,
     Dwelling,
     EnforcementMeasure,
 )
@@ -37,6 +39,17 @@ class GuardContext:
     measures: list[EnforcementMeasure]
     team: list[CaseTeamMember]
     now: datetime
+    history: list[CaseTransition]
+    reports: list[CaseReport]
+    #: The dwelling's corporation when it is a housing corporation of the case's covenant;
+    #: None for any other dwelling, and for a corporation the covenant does not know.
+    covenant_corporation: str | None
+
+
+#: The tenures an intake records (gateway.cases.schemas.Ownership). Anything else on a
+#: dwelling (an imported or damaged row) is an unknown tenure, and unknown is not "rented"
+#: nor "owner-occupied": the guards that read the tenure refuse it.
+KNOWN_TENURES = frozenset({"corporation", "private-rental", "owner-occupied"})
 
 
 Guard = Callable[[GuardContext], str | None]
@@ -189,6 +202,51 @@ def _extension_within_limits(ctx: GuardContext) -> str | None:
     return None
 
 
+def _rented_corporation_dwelling(ctx: GuardContext) -> str | None:
+    """R §2.3: "Indien deze inzet niet succesvol is bij huurwoningen, neemt de
+    woningcorporatie de regie weer over"; Bijlage C: "Bij huurwoning overdracht naar
+    woningcorporatie". Only a dwelling rented from a corporation of this covenant has a
+    corporation to take the lead; an unknown tenure has none (fail closed)."""
+    if ctx.dwelling.ownership not in KNOWN_TENURES:
+        return "the dwelling's tenure is not recorded, so there is no landlord to take the lead"
+    if ctx.dwelling.ownership != "corporation":
+        return (
+            "the dwelling is not rented from a housing corporation (owner-occupied or private "
+            "rental): the municipality is the first point of contact and keeps the lead"
+        )
+    if ctx.covenant_corporation is None:
+        return "the dwelling's corporation is not a housing corporation of this covenant"
+    return None
+
+
+def _landlord_first(ctx: GuardContext) -> str | None:
+    """R §2.3: "Bij huurwoningen is de verhuurder het eerste aanspreekpunt voor overlast en
+    de partij die met de overlast aan de slag gaat." For a corporation dwelling the next
+    steps wait until the corporation has the report: it took it up (the workflow's
+    ``intake.landlordFirstStep`` is on the history) or the report came in at the
+    corporation itself. Owner-occupied and private dwellings go to the municipality (ibid.)
+    and need no landlord step; an unknown tenure is refused."""
+    ownership = ctx.dwelling.ownership
+    if ownership not in KNOWN_TENURES:
+        return (
+            "the dwelling's tenure is not recorded: whether its landlord must be approached "
+            "first cannot be told"
+        )
+    if ownership != "corporation":
+        return None
+    step = ctx.definition.intake.landlord_first_step
+    corporation = ctx.dwelling.corporation_id
+    if step is not None and any(t.transition == step for t in ctx.history):
+        return None
+    opening = min(ctx.reports, key=lambda r: (r.registered_at, r.id), default=None)
+    if opening is not None and opening.source_partner_id == corporation:
+        return None
+    return (
+        f"for a rented dwelling the landlord ('{corporation}') is the first point of contact: "
+        f"it takes up the report first ('{step}')"
+    )
+
+
 def _simple_case(ctx: GuardContext) -> str | None:
     if ctx.case.complexity == "simple":
         return None
@@ -202,6 +260,8 @@ def _complex_case(ctx: GuardContext) -> str | None:
 
 
 GUARDS: dict[str, Guard] = {
+    "rented-corporation-dwelling": _rented_corporation_dwelling,
+    "landlord-first": _landlord_first,
     "simple-case": _simple_case,
     "complex-case": _complex_case,
     "criteria-met": _criteria_met,

@@ -247,3 +247,25 @@ class MeetingAction(Base):
     description_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     due_on: Mapped[date] = mapped_column(Date)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseNotice(Base):
+    """A partner told of something in a case that it does not act on but must know: the
+    lead returned to the corporation, or the corporation recorded a legal measure (R §2.3:
+    "neemt de woningcorporatie de regie weer over en informeert ze de gemeente over eventuele
+    juridische maatregelen"). In the addressee's inbox until one of its people or its back
+    office marks it read."""
+
+    __tablename__ = "case_notice"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    partner_id: Mapped[str] = mapped_column(String(100), index=True)
+    #: ``transition:<id>`` or ``event:<id>``: what happened (no personal data).
+    subject: Mapped[str] = mapped_column(String(80))
+    #: The case_transition or case_event row it is about.
+    about_id: Mapped[str] = mapped_column(String(36))
+    from_partner_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    read_by: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -244,6 +244,20 @@ class CaseEventOut(ApiModel):
     recorded_at: datetime
 
 
+class NoticeOut(ApiModel):
+    """Something in the case this partner is told of (R §2.3: the corporation took the lead
+    back, or recorded a legal measure), until it marks it read."""
+
+    id: str
+    subject: str = Field(
+        description="What happened: 'transition:<id>' (e.g. transition:hand-over-to-"
+        "corporation) or 'event:<id>' (e.g. event:eviction-procedure)."
+    )
+    from_partner_id: str = Field(description="The partner that did it.")
+    created_at: datetime
+    read_at: datetime | None
+
+
 class ConsentOut(ApiModel):
     id: str
     kind: str
@@ -324,7 +338,9 @@ class CaseListItem(ApiModel):
 
 class CaseSummary(CaseListItem):
     state_entered_at: datetime
-    ownership: Ownership
+    ownership: Ownership | Literal["unknown"] = Field(
+        description="The tenure the reports recorded; 'unknown' when none is on record."
+    )
     corporation_id: str | None
     case_manager: str | None
     complexity: str | None
@@ -342,6 +358,10 @@ class CaseSummary(CaseListItem):
         description="Recorded by the police (U §5.3); null: not recorded yet, treated as running."
     )
     events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
+    notices: list[NoticeOut] = Field(
+        default_factory=list,
+        description="What the caller's partner is told of in this case (R §2.3), read or not.",
+    )
     oggz_target_group: bool | None
     both_sides_heard: bool
     measures: list[MeasureOut]

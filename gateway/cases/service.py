@@ -20,6 +20,7 @@ from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.events import event_out
+from gateway.cases.guards import KNOWN_TENURES
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -32,6 +33,7 @@ from gateway.cases.models import (
     Dwelling,
     EnforcementMeasure,
 )
+from gateway.cases.notices import case_notices, notice_out
 from gateway.cases.reports import pending_report_out, pending_reports, reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
@@ -201,7 +203,8 @@ def case_summary(
     return CaseSummary(
         **_list_item(case).model_dump(),
         state_entered_at=case.state_entered_at,
-        ownership=dwelling.ownership,
+        # An unrecorded tenure (an imported or damaged row) is shown as such, never guessed.
+        ownership=dwelling.ownership if dwelling.ownership in KNOWN_TENURES else "unknown",
         corporation_id=dwelling.corporation_id,
         case_manager=case.case_manager,
         complexity=case.complexity,
@@ -219,6 +222,7 @@ def case_summary(
         acute_override=case.acute_override,
         investigation_running=case.investigation_running,
         events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
+        notices=[notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
         oggz_target_group=case.oggz_target_group,
         both_sides_heard=case.both_sides_heard,
         measures=[

@@ -26,7 +26,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from audit import WORKFLOW_TRANSITION
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
-from gateway.cases.definition import Actor, Fact, Transition, WorkflowDefinition
+from gateway.cases.definition import (
+    DWELLING_CORPORATION,
+    Actor,
+    Fact,
+    Transition,
+    WorkflowDefinition,
+)
 from gateway.cases.errors import (
     CaseChanged,
     GuardFailed,
@@ -40,13 +46,16 @@ from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
     CaseFile,
+    CaseReport,
     CaseTeamMember,
     CaseTransition,
     Dwelling,
     EnforcementMeasure,
 )
+from gateway.cases.notices import notify
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import TransitionFacts, TransitionRequest
+from gateway.cases.seams import AuditValue
 from gateway.crypto import case_scope
 from gateway.db import utcnow
 
@@ -121,6 +130,7 @@ def _check_facts(transition: Transition, facts: TransitionFacts) -> None:
 def _guard_context(
     session: Session,
     *,
+    runtime: CaseRuntime,
     definition: WorkflowDefinition,
     case: CaseFile,
     principal: Principal,
@@ -130,10 +140,11 @@ def _guard_context(
     def rows(model: Any) -> list[Any]:
         return list(session.scalars(select(model).where(model.case_id == case.id)))
 
+    dwelling = session.get_one(Dwelling, case.dwelling_id)
     return GuardContext(
         definition=definition,
         case=case,
-        dwelling=session.get_one(Dwelling, case.dwelling_id),
+        dwelling=dwelling,
         principal=principal,
         facts=facts,
         criteria=rows(CaseCriterion),
@@ -141,7 +152,20 @@ def _guard_context(
         measures=rows(EnforcementMeasure),
         team=rows(CaseTeamMember),
         now=now,
+        history=rows(CaseTransition),
+        reports=rows(CaseReport),
+        covenant_corporation=covenant_corporation(runtime, case.covenant_id, dwelling),
     )
+
+
+def covenant_corporation(runtime: CaseRuntime, covenant_id: str, dwelling: Dwelling) -> str | None:
+    """The corporation that owns ``dwelling`` if it is a housing corporation of the covenant:
+    the only partner a lead can return to (R §2.3). None otherwise, unknown tenure included."""
+    if dwelling.ownership != "corporation" or dwelling.corporation_id is None:
+        return None
+    if runtime.partner_kind(covenant_id, dwelling.corporation_id) != "housing-corporation":
+        return None
+    return dwelling.corporation_id
 
 
 def _check_guards(transition: Transition, ctx: GuardContext, extra: dict[str, Any]) -> None:
@@ -273,7 +297,18 @@ def _move_lead(
     now: datetime,
     by: Principal,
 ) -> None:
-    candidates = runtime.partners_of_kind(case.covenant_id, kind)
+    if kind == DWELLING_CORPORATION:
+        # R §2.3: the lead returns to the corporation that owns the dwelling, never to
+        # another corporation; without one (owner-occupied, private, unknown tenure, a
+        # corporation outside the covenant) nobody takes it (the guards say why first).
+        owner = covenant_corporation(
+            runtime, case.covenant_id, session.get_one(Dwelling, case.dwelling_id)
+        )
+        if owner is None:
+            raise GuardFailed("The dwelling has no corporation of this covenant to take the lead.")
+        candidates = [owner]
+    else:
+        candidates = runtime.partners_of_kind(case.covenant_id, kind)
     if not candidates:
         raise GuardFailed(f"The covenant has no partner of kind '{kind}' to take the lead.")
     # R §3.2.3: one municipality per covenant; the first listed partner of the kind leads.
@@ -322,11 +357,18 @@ def apply_transition(
     _check_guards(
         transition,
         _guard_context(
-            session, definition=definition, case=case, principal=principal, facts=facts, now=now
+            session,
+            runtime=runtime,
+            definition=definition,
+            case=case,
+            principal=principal,
+            facts=facts,
+            now=now,
         ),
         extra,
     )
     from_state = case.state
+    from_lead = case.lead_partner_id
     try:
         row = _apply(
             session,
@@ -342,17 +384,32 @@ def apply_transition(
         # Another partner moved the case between our read and our write (the version
         # column caught it); the client re-reads the case and decides again.
         raise CaseChanged("The case was changed by someone else; read it again.") from None
-    runtime.record_case_event(
+    # R §2.3: whom the workflow file says to tell (the municipality, of the hand-over).
+    told = notify(
         session,
-        case,
-        activity=WORKFLOW_TRANSITION,
-        actor=principal,
-        details={
-            "transition": transition.id,
-            "fromState": from_state,
-            "toState": transition.to,
-            "transitionRecord": row.id,
-            "source": transition.source,
-        },
+        runtime=runtime,
+        case=case,
+        kinds=transition.informs,
+        subject=f"transition:{transition.id}",
+        about_id=row.id,
+        by=principal,
+        now=now,
+    )
+    details: dict[str, AuditValue] = {
+        "transition": transition.id,
+        "fromState": from_state,
+        "toState": transition.to,
+        "transitionRecord": row.id,
+        "source": transition.source,
+    }
+    if case.lead_partner_id != from_lead:
+        # A lead change is part of the audited event: who led before and who leads now
+        # decides what may be shared with whom (the policy's case-lead relation).
+        details["leadFrom"] = from_lead
+        details["leadTo"] = case.lead_partner_id
+    if told:
+        details["informed"] = ",".join(sorted({n.partner_id for n in told}))
+    runtime.record_case_event(
+        session, case, activity=WORKFLOW_TRANSITION, actor=principal, details=details
     )
     return case

@@ -12,7 +12,6 @@ from gateway.crypto.service import key_status
 router = APIRouter(tags=["keys"])
 
 
-
 @router.get(
     "/key-status",
     response_model=KeyStatusOut,

@@ -171,13 +171,9 @@ def encrypted_column(*, nullable: bool = True, comment: str | None = None) -> Ma
 
     Marked with ``info={"encrypted": True}`` so tests can find every encrypted column.
     """
-    return mapped_column(
-        LargeBinary, nullable=nullable, info={"encrypted": True}, comment=comment
-    )
+    return mapped_column(LargeBinary, nullable=nullable, info={"encrypted": True}, comment=comment)
 
 
 def blind_index_column(*, nullable: bool = True, index: bool = True) -> MappedColumn[Any]:
     """Declare a column for a ``BlindIndex`` value (64 hex characters), indexed."""
-    return mapped_column(
-        String(64), nullable=nullable, index=index, info={"blind_index": True}
-    )
+    return mapped_column(String(64), nullable=nullable, index=index, info={"blind_index": True})

@@ -113,9 +113,7 @@ class Pkcs11KeyProvider(KeyProvider):
                 # Tokens report a failed GCM tag as a generic error; telling it apart from an
                 # outage is token-specific, so a failure here is treated as a bad wrapped key
                 # unless the KEK lookup above already failed (an outage, handled by _call).
-                raise UndecryptableValue(
-                    "A wrapped data key failed its integrity check."
-                ) from exc
+                raise UndecryptableValue("A wrapped data key failed its integrity check.") from exc
             return plain
 
         return self._call(unwrap)

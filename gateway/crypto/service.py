@@ -182,9 +182,7 @@ def shred_scope(*, session: Session, keys: DataKeyStore, scope: str, reason: str
     if not reason or len(reason) > 200:
         raise InvalidKeyScope("A shred reason is 1 to 200 characters.")
     row = session.execute(
-        select(DataKey.id, DataKey.shredded_at, DataKey.shred_reason).where(
-            DataKey.scope == scope
-        )
+        select(DataKey.id, DataKey.shredded_at, DataKey.shred_reason).where(DataKey.scope == scope)
     ).one_or_none()
     keys.forget(scope=scope, dek_id=row.id if row is not None else None)
     if row is not None and row.shredded_at is not None:
@@ -192,7 +190,10 @@ def shred_scope(*, session: Session, keys: DataKeyStore, scope: str, reason: str
     erased = Erased(at=utcnow(), reason=reason)
     if row is None:
         tombstone = DataKey(
-            scope=scope, kek_version=0, wrapped_key=None, shredded_at=erased.at,
+            scope=scope,
+            kek_version=0,
+            wrapped_key=None,
+            shredded_at=erased.at,
             shred_reason=reason,
         )
         session.add(tombstone)
@@ -211,4 +212,3 @@ def shred_scope(*, session: Session, keys: DataKeyStore, scope: str, reason: str
     event.listen(session, "after_commit", lambda _: keys.forget(scope=scope, dek_id=dek_id))
     log.info("shredded data key %s (scope kind %s)", dek_id, scope.split(":", 1)[0])
     return erased
-

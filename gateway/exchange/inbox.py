@@ -208,11 +208,52 @@ def _reporter_items(
     return items[:MAX_ITEMS]
 
 
+def _notice_items(session: Session, principal: Principal) -> list[InboxItem]:
+    """Unread notices for this partner (R §2.3: the municipality told that the corporation
+    took the lead back, or of a legal measure it recorded), for its people and its back
+    office alike; a privacy officer gets none. A notice of a case erased under retention,
+    or of a case the partner has left, is no longer news."""
+    if principal.grant.audits:
+        return []
+    from gateway.cases.models import CaseFile, CaseNotice, CaseTeamMember
+    from gateway.retention.models import RetentionCase
+
+    member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == principal.partner_id)
+    rows = session.execute(
+        select(CaseNotice, CaseFile.reference, CaseFile.covenant_id)
+        .join(CaseFile, CaseFile.id == CaseNotice.case_id)
+        .outerjoin(RetentionCase, RetentionCase.case_id == CaseNotice.case_id)
+        .where(
+            CaseNotice.partner_id == principal.partner_id,
+            CaseNotice.read_at.is_(None),
+            CaseFile.covenant_id == principal.covenant_id,
+            RetentionCase.erased_at.is_(None),
+            (CaseFile.lead_partner_id == principal.partner_id) | CaseFile.id.in_(member),
+        )
+        .order_by(CaseNotice.created_at, CaseNotice.id)
+        .limit(MAX_ITEMS)
+    ).all()
+    return [
+        InboxItem(
+            kind="notice",
+            request_id=notice.id,
+            case_id=notice.case_id,
+            case_reference=reference,
+            covenant_id=covenant_id,
+            requester_partner_id=notice.from_partner_id,
+            notice=notice.subject,
+            created_at=notice.created_at,
+        )
+        for notice, reference, covenant_id in rows
+    ]
+
+
 def read_inbox(context: GatewayContext, principal: Principal) -> Inbox:
     with transaction(context.session_factory) as session:
         items = (
             _permission_items(session, context, principal)
             + _reporter_items(session, context, principal)
+            + _notice_items(session, principal)
             + _information_items(session, principal)
         )
     return Inbox(partner_id=principal.partner_id, items=items)

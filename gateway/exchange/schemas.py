@@ -119,9 +119,19 @@ class InboxItem(ApiModel):
     (``requesterPartnerId``); the lead decides whether it joins the team (U §6) with
     ``POST /v1/cases/{caseId}/reports/{reportId}/reporter-decision`` (``requestId`` is the
     report's id).
+
+    ``kind=notice``: the partner is told of something in a case it is in the team of (R §2.3:
+    the corporation took the lead back for a rented dwelling, or recorded a legal measure
+    while leading); ``notice`` says what, ``requesterPartnerId`` who, ``requestId`` is the
+    notice's id. Mark it read with ``POST /v1/cases/{caseId}/notices/{requestId}/
+    acknowledgement``; until then it stays in the inbox.
     """
 
-    kind: Literal["information-request", "permission-request", "reporter-decision"]
+    kind: Literal["information-request", "permission-request", "reporter-decision", "notice"]
+    notice: str | None = Field(
+        default=None,
+        description="kind=notice: 'transition:<id>' or 'event:<id>', what happened.",
+    )
     request_id: str | None = None
     case_id: str
     case_reference: str | None = None

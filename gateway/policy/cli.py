@@ -79,8 +79,11 @@ def run_tests(
     engines = engine or available_engines()
     for name, spec in ENGINES.items():
         what = opa_go.describe() if name == "opa-go" else spec.describes
-        status = "" if name in engines else "  (not run: " + (
-            "not installed)" if name not in available_engines() else "not selected)"
+        status = (
+            ""
+            if name in engines
+            else "  (not run: "
+            + ("not installed)" if name not in available_engines() else "not selected)")
         )
         typer.echo(f"engine {name}: {what}{status}")
     report = run_rego_tests(engines)

@@ -175,8 +175,8 @@ class _Engine(ABC):
         # PanicException, which is not an Exception. Any engine failure must deny; one that
         # failed after the time limit (the OPA client giving up) is a timeout.
         except BaseException:  # noqa: BLE001
-            reason = "engine-timeout" if self._timed_out(wall_started, cpu_started) else (
-                "engine-error"
+            reason = (
+                "engine-timeout" if self._timed_out(wall_started, cpu_started) else ("engine-error")
             )
             return deny(policy_input, reason, self.name, revision)
         if decision.categories.keys() != set(policy_input.categories):

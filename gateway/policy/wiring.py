@@ -128,9 +128,7 @@ class _BundleLoader:
             # Load what a reader of the packed bundle gets, so the signature path is exercised.
             self.engine.load(read_bundle(pack(bundle), key.public_key()))
         except (GatewayError, OSError) as exc:
-            self.problem = (
-                f"policy bundle not loaded: {getattr(exc, 'detail', type(exc).__name__)}"
-            )
+            self.problem = f"policy bundle not loaded: {getattr(exc, 'detail', type(exc).__name__)}"
             log.error("%s", self.problem)
             return False
         self.problem = None

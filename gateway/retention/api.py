@@ -40,7 +40,6 @@ from gateway.retention.wiring import RetentionService, retention_service
 router = APIRouter(tags=["retention"])
 
 
-
 def get_retention(context: Context) -> RetentionService:
     return retention_service(context)
 

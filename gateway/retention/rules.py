@@ -181,9 +181,7 @@ def load_rules(
         "unsanctioned-default": Period(months=unsanctioned_months),
         "inactive-default": Period(months=inactive_months),
     }
-    digest = hashlib.sha256(
-        "".join(f"{name}={p.months};" for name, p in named.items()).encode()
-    )
+    digest = hashlib.sha256("".join(f"{name}={p.months};" for name, p in named.items()).encode())
     for path in sorted(directory.glob("*.yaml")):
         raw = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + raw)

@@ -94,9 +94,7 @@ def recent_runs(session: Session, *, limit: int = 20) -> list[RunView]:
         .order_by(RetentionRun.started_at.desc(), RetentionRun.id)
         .limit(limit)
     )
-    return [
-        RunView(r.id, r.started_at, r.finished_at, r.as_of, r.status, r.redacted) for r in rows
-    ]
+    return [RunView(r.id, r.started_at, r.finished_at, r.as_of, r.status, r.redacted) for r in rows]
 
 
 def failures_in_a_row(runs: list[RunView]) -> int:

@@ -739,8 +739,6 @@ def erasure_warnings(
         else:
             source = ""
         warnings.append(
-            ErasureWarning(
-                case_id=case_id, erased_on=due_on, rule_id=rule_id or "", source=source
-            )
+            ErasureWarning(case_id=case_id, erased_on=due_on, rule_id=rule_id or "", source=source)
         )
     return warnings

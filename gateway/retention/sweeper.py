@@ -526,9 +526,7 @@ def _erase_chosen_pg(
     # tables' indexes for the batch instead of reading whole tables (linear, not quadratic).
     session.execute(text("ANALYZE retention_batch"))
     params = {"now": now, "run": report.run_id}
-    dropped = set(
-        session.scalars(text(_PG_MARK_ERASED), {**params, "revision": rules.revision})
-    )
+    dropped = set(session.scalars(text(_PG_MARK_ERASED), {**params, "revision": rules.revision}))
     if dropped:
         batch = [case for case in batch if case.case_id not in dropped]
     if seam is not None:

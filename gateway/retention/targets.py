@@ -92,9 +92,7 @@ def erased_value_count(target: RedactionTarget) -> ColumnElement[Any]:
     """How many of a row's sealed values hold a tombstone (header and zero body), for the
     per-record state after erasure."""
     erased = literal(ZERO_BODY, LargeBinary)
-    terms = [
-        case((func.substr(c, HEADER_BYTES + 1) == erased, 1), else_=0) for c in target.sealed
-    ]
+    terms = [case((func.substr(c, HEADER_BYTES + 1) == erased, 1), else_=0) for c in target.sealed]
     if not terms:
         return literal(0)
     total: ColumnElement[Any] = terms[0]

@@ -148,10 +148,22 @@ def case_page(
     landlord = summary.ownership == "corporation" and summary.corporation_id == (
         principal.partner_id
     )
+    # R §2.3: what this partner is told of (the hand-over, the corporation's measures), in
+    # the words of the workflow and covenant files.
+    notice_labels = {}
+    for n in summary.notices:
+        kind, _, subject_id = n.subject.partition(":")
+        if kind == "transition":
+            notice_labels[n.id] = transition_description(
+                _definition(page, summary, subject_id), subject_id
+            )
+        elif kind == "event":
+            notice_labels[n.id] = f"Maatregel vastgelegd: {event_names.get(subject_id, subject_id)}"
     return page.render(
         "zaak.html",
         case=summary,
         event_names=event_names,
+        notice_labels=notice_labels,
         recordable_events=covenant.events if landlord and summary.closed_at is None else [],
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
@@ -168,7 +180,23 @@ _NOTICES = {
     "gebeurtenis": "De maatregel is vastgelegd.",
     "melder-toegevoegd": "De melder is aan het zaakteam toegevoegd.",
     "melder-niet-toegevoegd": "De melder is niet aan het zaakteam toegevoegd.",
+    "bericht-gelezen": "Het bericht is als gelezen gemarkeerd.",
 }
+
+
+@router.post("/zaken/{case_id}/berichten/{notice_id}/gelezen")
+async def mark_notice_read(page: CsrfChecked, case_id: CaseId, notice_id: CaseId) -> Response:
+    """The partner marks a notice read (R §2.3), as the API's acknowledgement does."""
+    _require_case_worker(page)
+    notices = services.domain_module("gateway.cases.notices", "Het zaaksysteem")
+    notices.mark_read(
+        page.db,
+        runtime=services.cases_runtime(page.context),
+        case_id=case_id,
+        notice_id=notice_id,
+        principal=page.require_principal(),
+    )
+    return redirect(f"/zaken/{case_id}?melding=bericht-gelezen")
 
 
 @router.post("/zaken/{case_id}/gebeurtenis")

@@ -52,7 +52,6 @@ PAGE_HEADERS = {
 }
 
 
-
 def _format_datetime(value: datetime | None) -> str:
     if value is None:
         return "—"

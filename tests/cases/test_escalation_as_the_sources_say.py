@@ -30,12 +30,14 @@ def _move(client: TestClient, who: Any, case_id: str, transition: str, **facts: 
 
 
 def _simple_case(client: TestClient, auth: Auth) -> str:
-    """Reported by the police about a Rijswijk Wonen dwelling; the police weighs it simple."""
+    """Reported by the police about a Rijswijk Wonen dwelling; the landlord, its first point
+    of contact (R §2.3), takes it up and weighs it simple."""
     body = report_body(postcode="2281 AA", corporation="rijswijk-wonen", district="Te Werve")
     created = client.post("/v1/reports", json=body, headers=auth(*POLICE))
     assert created.status_code == 201, created.text
     case_id: str = created.json()["caseId"]
-    assert _move(client, auth(*POLICE), case_id, "classify-simple").status_code == 200
+    assert _move(client, auth(*CORPORATION), case_id, "landlord-takes-up").status_code == 200
+    assert _move(client, auth(*CORPORATION), case_id, "classify-simple").status_code == 200
     return case_id
 
 
@@ -44,7 +46,8 @@ class TestSimplePathMediation:
         self, client: TestClient, auth: Auth
     ) -> None:
         case_id = _simple_case(client, auth)
-        # The police (the lead) is not who starts buurtbemiddeling (R Bijlage D fase 2a).
+        # The police (the reporter, in the team) is not who starts buurtbemiddeling (R Bijlage
+        # D fase 2a).
         refused = _move(
             client, auth(*POLICE), case_id, "start-own-mediation", mediationScreening=SCREENING
         )
@@ -54,8 +57,9 @@ class TestSimplePathMediation:
         )
         assert started.status_code == 200, started.text
         assert (started.json()["state"], started.json()["complexity"]) == ("mediation", "simple")
-        assert _move(client, auth(*POLICE), case_id, "nuisance-stopped").status_code == 200
-        assert _move(client, auth(*POLICE), case_id, "close", result=RESULT).status_code == 200
+        assert _move(client, auth(*CORPORATION), case_id, "nuisance-stopped").status_code == 200
+        closed = _move(client, auth(*CORPORATION), case_id, "close", result=RESULT)
+        assert closed.status_code == 200
         state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*POLICE)).json()
         assert state["ruleId"] == "R-3.4-licht-bemiddeld"
         assert "mediation-ended on" in state["reason"]

@@ -46,9 +46,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("idx", name="pk_audit_entry"),
     )
-    op.create_index(
-        "ix_audit_entry_covenant_started", "audit_entry", ["covenant_id", "started_at"]
-    )
+    op.create_index("ix_audit_entry_covenant_started", "audit_entry", ["covenant_id", "started_at"])
     op.create_index("ix_audit_entry_subject", "audit_entry", ["subject_pseudonym"])
     op.create_index("ix_audit_entry_case", "audit_entry", ["case_id"])
     op.create_table(
