@@ -1,5 +1,6 @@
-"""``ketenpoort cases ...``: deadlines and the steering-group report from the command line
-(for cron or a case manager's terminal). Read-only; no personal data is printed."""
+"""``ketenpoort cases ...``: deadlines, notices and the steering-group report from the
+command line (for cron or a case manager's terminal). Read-only; no personal data is
+printed."""
 
 from __future__ import annotations
 
@@ -90,6 +91,59 @@ def deadlines(
             typer.echo("Nothing due.")
     if any(i.overdue for i in items):
         raise typer.Exit(1)
+
+
+@app.command("notices")
+def notices(
+    partner: Annotated[str, typer.Option(help="Partner id, e.g. gemeente-rijswijk.")],
+    data_dir: DataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What the partner is told of and has not marked read (R §2.3: the corporation took a
+    rented dwelling's lead back, or recorded a legal measure), with the case's lead now.
+    Mark one read with the API or the case page."""
+    from sqlalchemy import select
+
+    from gateway.cases.models import CaseFile, CaseNotice
+    from gateway.db import make_engine, make_sessionmaker
+
+    settings = _settings(data_dir)
+    runtime = _read_only_runtime(settings)
+    if not any(c.partner(partner) for c in runtime.covenants.values()):
+        raise _fail(f"unknown partner '{partner}'")
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rows = session.execute(
+                select(CaseNotice, CaseFile.reference, CaseFile.lead_partner_id)
+                .join(CaseFile, CaseFile.id == CaseNotice.case_id)
+                .where(CaseNotice.partner_id == partner, CaseNotice.read_at.is_(None))
+                .order_by(CaseNotice.created_at, CaseNotice.id)
+            ).all()
+    finally:
+        engine.dispose()
+    items = [
+        {
+            "id": notice.id,
+            "caseId": notice.case_id,
+            "reference": reference,
+            "subject": notice.subject,
+            "fromPartnerId": notice.from_partner_id,
+            "leadPartnerId": lead,
+            "createdAt": notice.created_at.isoformat(),
+        }
+        for notice, reference, lead in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    for item in items:
+        typer.echo(
+            f"{item['createdAt'][:16]:17} {item['reference']:18} {item['subject']:40} "
+            f"by {item['fromPartnerId']}; lead: {item['leadPartnerId']}"
+        )
+    if not items:
+        typer.echo("No unread notices.")
 
 
 @app.command("report")

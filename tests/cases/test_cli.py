@@ -6,10 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
+from gateway.auth.principal import Principal
 from gateway.cases.intake import register_report
-from gateway.cases.schemas import IntakeRequest
+from gateway.cases.models import CaseFile
+from gateway.cases.schemas import IntakeRequest, TransitionRequest
+from gateway.cases.workflow import apply_transition
 from gateway.cli import app
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -69,3 +73,57 @@ def test_report_prints_the_steering_figures(context: GatewayContext, database_ur
     figures = json.loads(result.stdout)
     assert figures["openByPhase"] == {"intake": 1}
     assert figures["overdueDeadlines"] == 1
+
+
+def _move(context: GatewayContext, case_id: str, who: Principal, transition: str) -> None:
+    with transaction(context.session_factory) as session:
+        apply_transition(
+            session,
+            runtime=context.services["cases"],
+            case_id=case_id,
+            principal=who,
+            request=TransitionRequest.model_validate({"transition": transition}),
+        )
+
+
+def test_notices_lists_the_hand_over_to_the_corporation(
+    context: GatewayContext, database_url: str
+) -> None:
+    """R §2.3: the municipality is told that the corporation took the lead back; the CLI
+    lists the unread notice with the case's lead now, and nothing for another partner."""
+    covenant = "rijswijk-woonoverlast"
+    corporation = principal("rijswijk-wonen", "housing-corporation", "woonconsulent", covenant)
+    mayor = principal("gemeente-rijswijk", "municipality", "casemanager", covenant)
+    body = report_body(postcode="2281 CC", corporation="rijswijk-wonen", persons=[])
+    with transaction(context.session_factory) as session:
+        case_id = register_report(
+            session,
+            runtime=context.services["cases"],
+            principal=corporation,
+            request=IntakeRequest.model_validate(body),
+        ).case_id
+    assert case_id is not None
+    # Complex (the lead moves to the municipality), then put straight into the warning
+    # phase (the API tests walk the whole path), where the intention is announced.
+    _move(context, case_id, corporation, "classify-complex")
+    with transaction(context.session_factory) as session:
+        session.execute(update(CaseFile).where(CaseFile.id == case_id).values(state="warning"))
+    _move(context, case_id, mayor, "announce-intention")
+    _move(context, case_id, corporation, "hand-over-to-corporation")
+    env = {"KETENPOORT_DATABASE_URL": database_url}
+    result = CliRunner().invoke(
+        app, ["cases", "notices", "--partner", "gemeente-rijswijk", "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)
+    assert [(i["caseId"], i["subject"], i["fromPartnerId"], i["leadPartnerId"]) for i in items] == [
+        (case_id, "transition:hand-over-to-corporation", "rijswijk-wonen", "rijswijk-wonen")
+    ]
+    text = CliRunner().invoke(app, ["cases", "notices", "--partner", "gemeente-rijswijk"], env=env)
+    assert "transition:hand-over-to-corporation" in text.stdout
+    assert "lead: rijswijk-wonen" in text.stdout
+    other = CliRunner().invoke(app, ["cases", "notices", "--partner", "vidomes"], env=env)
+    assert other.exit_code == 0
+    assert "No unread notices." in other.stdout
+    unknown = CliRunner().invoke(app, ["cases", "notices", "--partner", "nobody"], env=env)
+    assert unknown.exit_code == 2
