@@ -9,6 +9,10 @@ import jwt
 
 from gateway.auth.keys import PrivateKey, algorithm_for, key_id
 
+#: The ``typ`` header of a partner token (RFC 8725 §3.11 explicit typing): the verifier
+#: refuses a JWT without it, so no other JWT signed with a partner's key passes for one.
+PARTNER_TOKEN_TYPE = "ketenpoort+jwt"
+
 
 def sign_partner_token(
     private_key: PrivateKey,
@@ -37,5 +41,5 @@ def sign_partner_token(
         claims,
         private_key,
         algorithm=algorithm_for(private_key),
-        headers={"kid": key_id(private_key)},
+        headers={"kid": key_id(private_key), "typ": PARTNER_TOKEN_TYPE},
     )

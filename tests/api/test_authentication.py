@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from gateway.auth.dev import dev_key_path
 from gateway.auth.keys import key_id, load_private_key
+from gateway.auth.tokens import PARTNER_TOKEN_TYPE
 from gateway.config import Settings
 
 PARTNER = "u-centraal"
@@ -42,7 +43,10 @@ def _claims(settings: Settings, **overrides: Any) -> dict[str, Any]:
 def _signed(settings: Settings, partner: str = PARTNER, **overrides: Any) -> str:
     key = load_private_key(dev_key_path(settings, partner))
     return jwt.encode(
-        _claims(settings, **overrides), key, algorithm="EdDSA", headers={"kid": key_id(key)}
+        _claims(settings, **overrides),
+        key,
+        algorithm="EdDSA",
+        headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(key)},
     )
 
 
@@ -88,7 +92,12 @@ class TestAcceptedToken:
         client.app.state.context.verifier.trust.add_jwks(  # type: ignore[attr-defined]
             PARTNER, {"keys": [public_jwk(key, key_id(key))]}
         )
-        token = jwt.encode(_claims(settings), key, algorithm="ES256", headers={"kid": key_id(key)})
+        token = jwt.encode(
+            _claims(settings),
+            key,
+            algorithm="ES256",
+            headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(key)},
+        )
         assert _get_me(client, token).status_code == 200
 
 
@@ -109,7 +118,10 @@ class TestRejectedToken:
     def test_unknown_kid_is_401(self, client: TestClient, settings: Settings) -> None:
         stranger = ed25519.Ed25519PrivateKey.generate()
         token = jwt.encode(
-            _claims(settings), stranger, algorithm="EdDSA", headers={"kid": "unknown-kid"}
+            _claims(settings),
+            stranger,
+            algorithm="EdDSA",
+            headers={"typ": PARTNER_TOKEN_TYPE, "kid": "unknown-kid"},
         )
         _assert_problem(_get_me(client, token), 401, "key id (kid) is not registered")
 
@@ -119,7 +131,10 @@ class TestRejectedToken:
         real = load_private_key(dev_key_path(settings, PARTNER))
         forger = ed25519.Ed25519PrivateKey.generate()
         token = jwt.encode(
-            _claims(settings), forger, algorithm="EdDSA", headers={"kid": key_id(real)}
+            _claims(settings),
+            forger,
+            algorithm="EdDSA",
+            headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(real)},
         )
         _assert_problem(_get_me(client, token), 401, "signature does not verify")
 
@@ -133,7 +148,12 @@ class TestRejectedToken:
 
     def test_alg_none_is_401(self, client: TestClient, settings: Settings) -> None:
         real = load_private_key(dev_key_path(settings, PARTNER))
-        token = jwt.encode(_claims(settings), None, algorithm="none", headers={"kid": key_id(real)})
+        token = jwt.encode(
+            _claims(settings),
+            None,
+            algorithm="none",
+            headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(real)},
+        )
         _assert_problem(_get_me(client, token), 401, "algorithm 'none' is not accepted")
 
     def test_hmac_signed_with_the_public_key_is_401(
@@ -149,7 +169,11 @@ class TestRejectedToken:
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
         signing_input = (
-            b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": key_id(real)}).encode())
+            b64(
+                json.dumps(
+                    {"alg": "HS256", "typ": PARTNER_TOKEN_TYPE, "kid": key_id(real)}
+                ).encode()
+            )
             + "."
             + b64(json.dumps(_claims(settings)).encode())
         )
@@ -161,7 +185,10 @@ class TestRejectedToken:
         real = load_private_key(dev_key_path(settings, PARTNER))
         rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         token = jwt.encode(
-            _claims(settings), rsa_key, algorithm="RS256", headers={"kid": key_id(real)}
+            _claims(settings),
+            rsa_key,
+            algorithm="RS256",
+            headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(real)},
         )
         _assert_problem(_get_me(client, token), 401, "algorithm 'RS256' is not accepted")
 
@@ -250,7 +277,7 @@ class TestClaimsAtTheEdge:
             ({"sub": "u" * 201}, "at most 200 printable characters"),
             ({"sub": "cm\x001"}, "at most 200 printable characters"),
             ({"sub": "cm\n1"}, "at most 200 printable characters"),
-            ({"sub": 12345}, "invalid"),
+            ({"sub": 12345}, "sub must be a string"),
             ({"jti": "jti-\x00-0000"}, "printable characters"),
         ],
         ids=["sub-201-chars", "sub-nul", "sub-newline", "sub-number", "jti-nul"],
@@ -260,9 +287,61 @@ class TestClaimsAtTheEdge:
     ) -> None:
         _assert_problem(_get_me(client, _signed(settings, **overrides)), 401, fragment)
 
-    def test_a_200_character_sub_is_accepted(
-        self, client: TestClient, settings: Settings
+    @pytest.mark.parametrize(
+        ("claim", "fragment"),
+        [
+            ("iss", "issuer is not a partner"),
+            ("aud", "lacks the required claim 'aud'"),
+            ("exp", "lacks the required claim 'exp'"),
+            ("iat", "lacks the required claim 'iat'"),
+            ("jti", "lacks the required claim 'jti'"),
+            ("role", "lacks the required claim 'role'"),
+        ],
+    )
+    def test_a_token_without_a_required_claim_is_401(
+        self, client: TestClient, settings: Settings, claim: str, fragment: str
     ) -> None:
+        _assert_problem(_get_me(client, _signed(settings, **{claim: None})), 401, fragment)
+        # Positive control: the same token with the claim is accepted.
+        assert _get_me(client, _signed(settings)).status_code == 200
+
+    @pytest.mark.parametrize(
+        ("overrides", "fragment"),
+        [
+            ({"iss": ""}, "issuer is not a partner"),
+            ({"aud": 7}, "not meant for this gateway (aud)"),
+            ({"exp": str(int(time.time()) + 60)}, "'exp' must be a NumericDate"),
+            ({"iat": True}, "'iat' must be a NumericDate"),
+            ({"nbf": "now"}, "'nbf' must be a NumericDate"),
+            ({"jti": 12345678}, "jti must be a string of 8 to 200 characters"),
+            ({"role": ["casemanager"]}, "role must be a string of 1 to 100 printable"),
+            ({"role": "casemanager\n"}, "role must be a string of 1 to 100 printable"),
+        ],
+        ids=[
+            "iss-empty",
+            "aud-number",
+            "exp-string",
+            "iat-bool",
+            "nbf-string",
+            "jti-number",
+            "role-list",
+            "role-newline",
+        ],
+    )
+    def test_a_malformed_claim_is_401_naming_it(
+        self, client: TestClient, settings: Settings, overrides: dict[str, Any], fragment: str
+    ) -> None:
+        _assert_problem(_get_me(client, _signed(settings, **overrides)), 401, fragment)
+        assert _get_me(client, _signed(settings)).status_code == 200
+
+    def test_a_token_of_another_type_is_401(self, client: TestClient, settings: Settings) -> None:
+        key = load_private_key(dev_key_path(settings, PARTNER))
+        # The partner's own key, but typ JWT (say an ID token of the partner's own systems).
+        other = jwt.encode(_claims(settings), key, algorithm="EdDSA", headers={"kid": key_id(key)})
+        _assert_problem(_get_me(client, other), 401, "typ header) must be 'ketenpoort+jwt'")
+        assert _get_me(client, _signed(settings)).status_code == 200
+
+    def test_a_200_character_sub_is_accepted(self, client: TestClient, settings: Settings) -> None:
         response = _get_me(client, _signed(settings, sub="ü" * 200))
         assert response.status_code == 200, response.text
         assert response.json()["user"] == "ü" * 200

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from gateway.auth.dev import dev_key_path
 from gateway.auth.keys import key_id, load_private_key
+from gateway.auth.tokens import PARTNER_TOKEN_TYPE
 from gateway.config import Settings
 from tests.exchange.conftest import CASE_MANAGER, UtrechtCase
 
@@ -42,7 +43,9 @@ def _token_claiming(settings: Settings, issuer: str, signed_by: str) -> str:
         "jti": f"jti-{time.monotonic_ns()}",
         "role": "woonbegeleider",
     }
-    return jwt.encode(claims, key, algorithm="EdDSA", headers={"kid": key_id(key)})
+    return jwt.encode(
+        claims, key, algorithm="EdDSA", headers={"typ": PARTNER_TOKEN_TYPE, "kid": key_id(key)}
+    )
 
 
 def test_het_vierde_huis_cannot_authenticate_and_lister_can(
