@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The gateway's port for `make run` (another one when 8000 is taken: make run PORT=8001).
+PORT ?= 8000
 
 .PHONY: run test install install-test lint typecheck pytest demo bench clean lock
 
@@ -32,9 +34,10 @@ $(VENV)/.installed-opa-go: requirements/opa-go.txt | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test $(VENV)/.installed-opa-go
 
-## run: install into .venv and start the gateway on its embedded defaults (demo mode)
+## run: install into .venv and start the gateway on its embedded defaults (demo mode, with
+## demo cases to explore); PORT=8001 for another port
 run: install
-	$(BIN)/ketenpoort serve --demo
+	$(BIN)/ketenpoort serve --demo --port $(PORT)
 
 ## test: install the test tools and run lint, type checks and the whole suite
 test: install-test

@@ -23,6 +23,7 @@ from adapters.neighbourhood_team import NeighbourhoodTeamAdapter
 from adapters.police import PoliceAdapter
 from adapters.runner import AdapterRunner, AdapterStopped, install_stop_signals
 from adapters.sdk import MAX_WAIT_SECONDS, KetenpoortClient, KetenpoortError
+from gateway.auth.keys import load_private_key
 
 ADAPTERS: dict[str, type[PartnerAdapter[Any]]] = {
     cls.command: cls
@@ -106,8 +107,18 @@ def _run(
     def warn(message: str) -> None:
         print(f"{_stamp()} [{command} {partner_id}] {message}", file=sys.stderr, flush=True)
 
+    try:
+        private_key = load_private_key(key)
+    except (ValueError, TypeError, OSError) as exc:
+        # Not a traceback: name the file and what it should be.
+        warn(
+            f"cannot run: {key} is not a usable private key (unencrypted PEM, Ed25519 or "
+            f"P-256, as 'ketenpoort partners keygen' writes): {exc}"
+        )
+        raise typer.Exit(1) from None
+
     async def main() -> None:
-        async with KetenpoortClient(gateway, partner_id, key, audience=audience) as client:
+        async with KetenpoortClient(gateway, partner_id, private_key, audience=audience) as client:
             runner = AdapterRunner(adapter, client, export, say=say, warn=warn)
             if once:
                 report = await runner.run_once(wait_seconds=0)

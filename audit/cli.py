@@ -64,10 +64,19 @@ def _trusted_keys(files: list[Path] | None) -> list[Ed25519PublicKey]:
 
     keys = []
     for path in files or []:
-        text = path.read_text(encoding="utf-8").strip()
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _Failure(f"cannot read {path} (a public key): {exc}") from None
         parts = text.split("+", 2)
         is_vkey = len(parts) == 3 and re.fullmatch(r"[0-9a-f]{8}", parts[1]) is not None
-        keys.append(parse_vkey(text).public_key if is_vkey else public_key_from_text(text))
+        try:
+            keys.append(parse_vkey(text).public_key if is_vkey else public_key_from_text(text))
+        except ValueError as exc:
+            raise _Failure(
+                f"{path} is not a public key (a vkey as 'audit public-key' prints, raw base64 "
+                f"or PEM): {exc}"
+            ) from None
     return keys
 
 

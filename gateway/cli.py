@@ -71,6 +71,10 @@ def serve(
     from gateway.db import upgrade_database
     from gateway.server import uvicorn_options
 
+    taken = port_taken(host, port)
+    if taken is not None:
+        typer.echo(taken, err=True)
+        raise typer.Exit(1)
     settings = load_settings(data_dir, demo_mode=demo)
     settings.ensure_data_dir()
     if settings.auto_migrate:  # off where a Job migrates once per release (Kubernetes)
@@ -78,6 +82,12 @@ def serve(
         upgrade_database(settings.resolved_database_url)
     os.environ["KETENPOORT_DATA_DIR"] = str(settings.data_dir)
     os.environ["KETENPOORT_DEMO_MODE"] = "true" if settings.demo_mode else "false"
+    if settings.demo_mode and "KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS" not in os.environ:
+        # A receipt's proof waits for the next signed checkpoint: a minute (the default) is
+        # a long silence in a demo. Cheap: a run with nothing new signs nothing.
+        os.environ["KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = str(
+            DEMO_CHECKPOINT_INTERVAL_SECONDS
+        )
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
         typer.echo("SQLite serves one worker; use PostgreSQL for more.", err=True)
         workers = 1
@@ -94,10 +104,7 @@ def serve(
         typer.echo(f"Demo witness cosigning the audit log: {witnesses}")
     typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
     if settings.demo_mode:
-        typer.echo(
-            'Try: curl -H "Authorization: Bearer $(ketenpoort dev-token --partner u-centraal '
-            f'--role casemanager)" http://{host}:{port}/v1/me'
-        )
+        typer.echo(curl_hint(host, port, data_dir))
     own_metrics_dir = _serve_metrics(settings, workers)
     try:
         uvicorn.run(
@@ -117,6 +124,69 @@ def serve(
             witness.wait(10)
         if own_metrics_dir is not None:
             shutil.rmtree(own_metrics_dir, ignore_errors=True)
+
+
+#: How often ``serve --demo`` signs an audit checkpoint unless configured otherwise.
+DEMO_CHECKPOINT_INTERVAL_SECONDS = 5
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why the gateway cannot listen on ``host:port``, said before anything else starts
+    (uvicorn would say "listening" first and then fail with Errno 98); None when it can.
+
+    Binds as uvicorn does (SO_REUSEADDR: a port in TIME_WAIT is free, one with a listener
+    is not) and lets go at once."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"error: cannot listen on {host}:{port}: {exc.strerror}"
+    family, kind, protocol, _, address = infos[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                return f"error: cannot listen on {host}:{port}: {exc.strerror}"
+            return (
+                f"error: port {port} on {host} is already in use (another gateway, or another "
+                f"program). Start on another port: make run PORT={port + 1}  (or: ketenpoort "
+                f"serve --port {port + 1})"
+            )
+    return None
+
+
+def _command_name() -> str:
+    """How to call ``ketenpoort`` from the current directory: the bare name when the shell
+    finds this installation's script, else its path (``make run`` never puts .venv/bin
+    on PATH, so a bare ``ketenpoort`` would not be found)."""
+    import shutil
+    import sys
+
+    script = Path(sys.executable).parent / "ketenpoort"
+    found = shutil.which("ketenpoort")
+    if found is not None and Path(found).resolve() == script.resolve():
+        return "ketenpoort"
+    try:
+        return str(script.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
+def curl_hint(host: str, port: int, data_dir: Path | None) -> str:
+    """A first call that works as printed: the token command as this shell finds it, a
+    user (the token names one), and the data directory when it is not the default."""
+    import shlex
+
+    where = f" --data-dir {shlex.quote(str(data_dir))}" if data_dir is not None else ""
+    shown = f"[{host}]" if ":" in host else host
+    return (
+        f'Try: curl -H "Authorization: Bearer $({_command_name()} dev-token --partner '
+        f'u-centraal --role casemanager --user cm-1{where})" http://{shown}:{port}/v1/me'
+    )
 
 
 def _serve_metrics(settings: Settings, workers: int) -> Path | None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gateway.core.cli import DataDir, load_settings
+from gateway.core.cli import DataDir, load_settings, read_text_file
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -69,7 +69,11 @@ def register(
     from gateway.auth.partners import OnboardingError, register_keys
 
     settings = load_settings(data_dir)
-    text = sys.stdin.read() if jwks_file == "-" else Path(jwks_file).read_text()
+    text = (
+        sys.stdin.read()
+        if jwks_file == "-"
+        else read_text_file(Path(jwks_file), "a JWKS file from 'ketenpoort partners keygen'")
+    )
     try:
         jwks: Any = json.loads(text)
         added = register_keys(

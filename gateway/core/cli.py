@@ -7,9 +7,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
@@ -80,3 +81,69 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[ProgressBar]:
         transient=not sys.stderr.isatty(),
     ) as bar:
         yield ProgressBar(bar, bar.add_task(label, total=total))
+
+
+def validation_errors(exc: Exception) -> list[str]:
+    """A pydantic ValidationError as one line per problem: where in the document (dotted,
+    with list positions) and what is wrong, without pydantic's URLs and input echoes (the
+    input may hold personal data)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return [str(exc)]
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "(the document)"
+        lines.append(f"{where}: {error['msg']}")
+    return lines
+
+
+def fail_with_list(title: str, problems: list[str], hint: str | None = None) -> typer.Exit:
+    """Print ``error: title``, one ``- problem`` line each and the hint on stderr; returns
+    the Exit (code 1) to raise."""
+    typer.echo(f"error: {title}", err=True)
+    for problem in problems:
+        typer.echo(f"  - {problem}", err=True)
+    if hint:
+        typer.echo(hint, err=True)
+    return typer.Exit(1)
+
+
+def read_text_file(path: Path, what: str, hint: str | None = None) -> str:
+    """A file a command reads (``what`` it should hold), or a readable error naming it,
+    never a traceback."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise fail_with_list(f"{path}: no such file (expected {what})", [], hint) from None
+    except IsADirectoryError:
+        raise fail_with_list(f"{path} is a directory (expected {what})", [], hint) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail_with_list(f"cannot read {path} (expected {what}): {exc}", [], hint) from None
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def read_json_model(path: Path, model: type[_M], what: str, hint: str | None = None) -> _M:
+    """A JSON file validated by a pydantic model; a missing file, bad JSON or every
+    validation error as a readable list on stderr, exit code 1."""
+    import json
+
+    from pydantic import ValidationError
+
+    text = read_text_file(path, what, hint)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail_with_list(
+            f"{path} is not JSON (expected {what})",
+            [f"line {exc.lineno}, column {exc.colno}: {exc.msg}"],
+            hint,
+        ) from None
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        problems = validation_errors(exc)
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise fail_with_list(f"{path} is not {what} ({count}):", problems, hint) from None

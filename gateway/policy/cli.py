@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from gateway.core.cli import read_json_model
 from gateway.policy.bundle import (
     build_bundle,
     default_key_path,
@@ -19,6 +20,7 @@ from gateway.policy.bundle import (
 from gateway.policy.covenant import load_covenant, load_covenants
 from gateway.policy.engine import RegorusEngine
 from gateway.policy.errors import BundleError, CovenantError
+from gateway.policy.reasons import reason_in_words, reasons_in_words
 from gateway.policy.schemas import PolicyInput
 
 app = typer.Typer(help="Covenant policies: build, test, explain.", no_args_is_help=True)
@@ -106,6 +108,23 @@ def run_tests(
         raise typer.Exit(1)
 
 
+def example_input() -> Path:
+    """The shipped example of a policy input (policies/examples/), a valid one to start from."""
+    import policies
+
+    return Path(policies.__file__).parent / "examples" / "explain-om-consent-missing.json"
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+EXPLAIN_HINT = "A valid example: ketenpoort policy explain --input {} (docs/policy.md)."
+
+
 @app.command()
 def explain(
     input_file: Annotated[Path, typer.Option("--input", help="A PolicyInput as JSON.")],
@@ -119,8 +138,13 @@ def explain(
     """Print the decision for one request with the clauses and reasons per category.
 
     Uses the bundle the gateway loads at start (same covenant directory, same signing
-    key, hence the same revision), or --bundle.
+    key, hence the same revision), or --bundle. Example input (the police asked while an
+    investigation runs without OM consent): policies/examples/explain-om-consent-missing.json.
+    A file that is not a policy input is refused with every problem listed.
     """
+    request = read_json_model(
+        input_file, PolicyInput, "a policy input", EXPLAIN_HINT.format(_shown(example_input()))
+    )
     covenant_dir, data_dir = _settings_dirs()
     try:
         if bundle_file is not None:
@@ -132,11 +156,14 @@ def explain(
     except (CovenantError, BundleError) as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
-    request = PolicyInput.model_validate_json(input_file.read_text())
     decision = engine.decide(request)
     typer.echo(f"allow: {decision.allow}   revision: {decision.bundle_revision}")
     for error in decision.errors:
-        typer.echo(f"request error: {error}")
+        typer.echo(f"request error: {reason_in_words(error)}")
     for category, d in decision.categories.items():
-        why = ", ".join(d.clauses) if d.outcome == "disclose" else ", ".join(d.reasons)
+        why = (
+            "under " + ", ".join(d.clauses)
+            if d.outcome == "disclose"
+            else reasons_in_words(d.reasons)
+        )
         typer.echo(f"  {category}: {d.outcome} ({d.answer}) - {why}")

@@ -186,7 +186,9 @@ def post_retention_fact(
             f"The role {principal.role!r} does not record retention facts "
             "(recordsFacts in the covenant file)."
         )
-    visible_retention_case(session, principal, case_id)
+    # With the rules: a case gets its retention state from the moment it exists, so a fact
+    # on a case that no sweep or page has seen yet is recorded, not refused with 404.
+    visible_retention_case(session, principal, case_id, retention.rules)
     service.record_fact(
         session=session,
         rules=retention.rules,
@@ -210,7 +212,8 @@ def _legal_hold_audit(
             f"A legal hold is {verb} by a role the covenant gives it (legalHold); "
             f"{principal.role!r} has not."
         )
-    visible_retention_case(session, principal, case_id)
+    # With the rules, as for a fact: a brand-new case can be put on hold at once.
+    visible_retention_case(session, principal, case_id, retention_service(context).rules)
     return audit_log(context)
 
 
