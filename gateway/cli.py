@@ -63,6 +63,15 @@ def serve(
             envvar="KETENPOORT_DEMO_MODE",
         ),
     ] = False,
+    demo_data: Annotated[
+        bool,
+        typer.Option(
+            "--demo-data/--no-demo-data",
+            help="With --demo: seed demo cases to explore once (open cases of both covenants, "
+            "requests waiting, answered and refused, a meeting, a legal hold, a case due for "
+            "erasure), over the API once the gateway is ready.",
+        ),
+    ] = True,
 ) -> None:
     """Run the gateway (migrates the database first)."""
 
@@ -106,6 +115,8 @@ def serve(
     if settings.demo_mode:
         typer.echo(curl_hint(host, port, data_dir))
     own_metrics_dir = _serve_metrics(settings, workers)
+    if settings.demo_mode and demo_data:
+        _seed_when_ready(settings, host, port, data_dir)
     try:
         uvicorn.run(
             "gateway.asgi:app",
@@ -128,6 +139,31 @@ def serve(
 
 #: How often ``serve --demo`` signs an audit checkpoint unless configured otherwise.
 DEMO_CHECKPOINT_INTERVAL_SECONDS = 5
+
+
+def _seed_when_ready(settings: Settings, host: str, port: int, data_dir: Path | None) -> None:
+    """In a thread: wait until the gateway answers ready, then seed the demo cases over its
+    API (gateway/exchange/demo_data.py; once: a marker in the data directory)."""
+    import threading
+
+    def seed() -> None:
+        from gateway.exchange.demo import StepFailed, _wait_ready
+        from gateway.exchange.demo_data import ensure_demo_data
+
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"
+        try:
+            _wait_ready(url, 120, None)
+        except StepFailed as exc:
+            typer.echo(f"Demo cases not seeded: {exc}", err=True)
+            return
+        # One block at the end: the server's access lines would split it up line by line.
+        lines: list[str] = []
+        ensure_demo_data(url, settings, lines.append)
+        lines.append(curl_hint(host, port, data_dir))
+        typer.echo("\n".join(["", *lines, ""]))
+
+    threading.Thread(target=seed, name="demo-data", daemon=True).start()
 
 
 def port_taken(host: str, port: int) -> str | None:

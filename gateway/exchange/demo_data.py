@@ -62,6 +62,9 @@ class SeededCase:
     case_id: str
     reference: str
     shows: str
+    #: The information requests made on it, by what they show: "partly-refused",
+    #: "refused", "waiting", "answered".
+    requests: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -243,6 +246,7 @@ def utrecht_requests(gw: DemoGateway) -> SeededCase:
         reference,
         "plan of approach; requests partly refused (antecedents: " + withheld + "), "
         "refused (no sfeerverslag in this phase) and waiting for the police",
+        {"partly-refused": partial["id"], "refused": refused["id"], "waiting": waiting["id"]},
     )
 
 
@@ -272,6 +276,7 @@ def utrecht_legal_hold(gw: DemoGateway) -> SeededCase:
         case,
         reference,
         "execution; antecedents answered in full; a legal hold stops its erasure",
+        {"answered": answered["id"]},
     )
 
 
@@ -389,6 +394,7 @@ def rijswijk_requests(gw: DemoGateway) -> SeededCase:
         reference,
         "complex case, integrated approach; registrations and wijkteam actions disclosed, "
         "a police report waiting, the sfeerrapportage refused",
+        {"answered": actions["id"], "waiting": waiting["id"], "refused": refused["id"]},
     )
 
 
@@ -491,6 +497,7 @@ def seed(gw: DemoGateway, say: Callable[[str], None]) -> Seeded:
                         "caseId": c.case_id,
                         "reference": c.reference,
                         "shows": c.shows,
+                        "requests": c.requests,
                     }
                     for c in seeded.cases
                 ],
@@ -510,20 +517,22 @@ def ensure_demo_data(url: str, settings: Settings, say: Callable[[str], None]) -
         gw = DemoGateway(url, settings, client)
         recorded = already_seeded(gw)
         if recorded is not None:
-            references = ", ".join(c["reference"] for c in recorded["cases"])
-            say(f"Demo cases already there ({references}); {_marker(settings)} records them.")
-            return True
-        say("Seeding demo cases to explore (through the API, audited like any work) ...")
-        try:
-            seeded = seed(gw, say)
-        except (StepFailed, httpx.HTTPError, KeyError) as exc:
-            say(f"Seeding the demo cases stopped: {exc}")
-            return False
-        if seeded.skipped:
-            say(f"  left as they were (their dwellings had a case already): {len(seeded.skipped)}")
-        say(
-            "Sign in at /inloggen as U Centraal (casemanager), Rijswijk Wonen (woonconsulent) "
-            "or Gemeente Rijswijk (casemanager) to see them; as a privacy officer for the log "
-            "and retention."
-        )
-        return True
+            say(f"Demo cases already there ({_marker(settings)} records them):")
+            for case in recorded["cases"]:
+                say(f"  {case['reference']}: {case['shows']}")
+        else:
+            say("Seeding demo cases to explore (over the API, audited like any work):")
+            try:
+                seeded = seed(gw, say)
+            except (StepFailed, httpx.HTTPError, KeyError) as exc:
+                say(f"Seeding the demo cases stopped: {exc}")
+                return False
+            if seeded.skipped:
+                say(f"  left as they were (their dwellings had a case already): "
+                    f"{', '.join(seeded.skipped)}")  # fmt: skip
+    say(
+        f"Sign in at {url}/inloggen as U Centraal (casemanager), Rijswijk Wonen "
+        "(woonconsulent) or Gemeente Rijswijk (casemanager) to see them; as a privacy "
+        "officer for the log and retention (README.md: What to try next)."
+    )
+    return True

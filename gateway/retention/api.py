@@ -79,6 +79,16 @@ def visible_retention_case(
     return row
 
 
+def visible_new_or_known_case(
+    session: Session, principal: Principal, case_id: str, rules: RetentionRules
+) -> RetentionCase:
+    """As ``visible_retention_case``, for a write: a case that no sweep and no page has
+    looked at yet (no retention row) is registered first, so a legal hold or a fact on a
+    brand-new case is recorded instead of refused with 404; a known case is used as it is."""
+    known = session.get(RetentionCase, case_id) is not None
+    return visible_retention_case(session, principal, case_id, None if known else rules)
+
+
 def _hold_out(hold: RetentionHold | None) -> LegalHoldOut | None:
     if hold is None:
         return None
@@ -186,9 +196,7 @@ def post_retention_fact(
             f"The role {principal.role!r} does not record retention facts "
             "(recordsFacts in the covenant file)."
         )
-    # With the rules: a case gets its retention state from the moment it exists, so a fact
-    # on a case that no sweep or page has seen yet is recorded, not refused with 404.
-    visible_retention_case(session, principal, case_id, retention.rules)
+    visible_new_or_known_case(session, principal, case_id, retention.rules)
     service.record_fact(
         session=session,
         rules=retention.rules,
@@ -212,8 +220,7 @@ def _legal_hold_audit(
             f"A legal hold is {verb} by a role the covenant gives it (legalHold); "
             f"{principal.role!r} has not."
         )
-    # With the rules, as for a fact: a brand-new case can be put on hold at once.
-    visible_retention_case(session, principal, case_id, retention_service(context).rules)
+    visible_new_or_known_case(session, principal, case_id, retention_service(context).rules)
     return audit_log(context)
 
 

@@ -110,3 +110,69 @@ def test_serve_with_the_default_workers_fits_the_budget_without_a_warning(
     assert "budget" not in within.output
     raised = _serve(monkeypatch, tmp_path, "--workers", "4", KETENPOORT_DB_MAX_OVERFLOW="10")
     assert "= 60 database connections, over the budget of 40" in raised.output
+
+
+def test_serve_on_a_taken_port_says_so_and_how_to_pick_another(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        taken = _serve(monkeypatch, tmp_path, "--port", str(port))
+    assert taken.exit_code == 1, taken.output
+    assert f"port {port} on 127.0.0.1 is already in use" in taken.output
+    assert f"make run PORT={port + 1}" in taken.output
+    assert f"ketenpoort serve --port {port + 1}" in taken.output
+    assert "listening" not in taken.output  # said before anything claims to listen
+    # Positive control: the same port once free.
+    free = _serve(monkeypatch, tmp_path, "--port", str(port))
+    assert free.exit_code == 0, free.output
+    assert f"listening on http://127.0.0.1:{port}/v1" in free.output
+
+
+def _serve_demo(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str
+) -> tuple[Any, list[tuple[Any, ...]]]:
+    """``serve --demo`` up to uvicorn, with the demo witness and the seeding thread
+    recorded instead of started."""
+    import gateway.cli
+
+    seeding: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(gateway.cli, "_seed_when_ready", lambda *a: seeding.append(a))
+    for name in ("KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "KETENPOORT_DATA_DIR",
+                 "KETENPOORT_DEMO_MODE", "KETENPOORT_AUDIT_WITNESSES"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)  # restored after the test: serve sets them
+    witness = '["witness.example/w+01020304+AAAA http://127.0.0.1:9"]'
+    result = _serve(monkeypatch, tmp_path, "--demo", *args, KETENPOORT_AUDIT_WITNESSES=witness)
+    return result, seeding
+
+
+def test_serve_demo_prints_a_curl_hint_that_works_from_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result, _ = _serve_demo(monkeypatch, tmp_path, "--port", "8123")
+    assert result.exit_code == 0, result.output
+    (hint,) = [line for line in result.output.splitlines() if line.startswith("Try: curl")]
+    # The venv's script (never on PATH under make run), with a user, the data dir, the port.
+    command = hint.split("$(")[1].split(" dev-token")[0]
+    assert command == "ketenpoort" or Path(command).name == "ketenpoort", hint
+    assert Path(sys.executable).parent.joinpath("ketenpoort").exists()
+    assert "--partner u-centraal --role casemanager --user cm-1" in hint
+    assert f"--data-dir {tmp_path / 'data'}" in hint
+    assert hint.endswith("http://127.0.0.1:8123/v1/me")
+
+
+def test_serve_demo_seeds_demo_cases_unless_told_not_to(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seeded, seeding = _serve_demo(monkeypatch, tmp_path)
+    assert seeded.exit_code == 0, seeded.output
+    assert len(seeding) == 1  # tests/e2e/test_demo_data.py runs the seeding itself
+    # In demo mode a checkpoint is signed every few seconds (receipts get proofs quickly).
+    assert os.environ["KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] == "5"
+    skipped, seeding = _serve_demo(monkeypatch, tmp_path, "--no-demo-data")
+    assert skipped.exit_code == 0, skipped.output
+    assert seeding == []

@@ -213,6 +213,7 @@ def test_a_blank_legal_hold_reason_is_refused_to_set_and_to_lift(
     client: TestClient, auth: Auth, seed: Seeder, blank: str
 ) -> None:
     case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+
     def officer() -> dict[str, str]:
         return auth(MUNI, "privacy-officer")  # one token per request
 
@@ -233,3 +234,51 @@ def test_a_blank_legal_hold_reason_is_refused_to_set_and_to_lift(
         url(case.case_id, "/legal-hold/lift"), headers=officer(), json={"reason": "court ruled"}
     )
     assert lifted.status_code == 200, lifted.text
+
+
+class TestANewCase:
+    """A case has a retention state from the moment it exists: a legal hold or a fact on a
+    case that no sweep and no page has looked at yet is recorded, not refused with 404."""
+
+    def _new_case(self, client: TestClient, auth: Auth) -> str:
+        from tests.cases.builders import report_body
+
+        opened = client.post(
+            "/v1/reports",
+            json=report_body(postcode="3581 ZZ"),
+            headers=auth("mitros", "woonconsulent"),
+        )
+        assert opened.status_code == 201, opened.text
+        return str(opened.json()["caseId"])
+
+    def test_a_legal_hold_right_after_intake(self, client: TestClient, auth: Auth) -> None:
+        case_id = self._new_case(client, auth)
+        held = client.post(
+            url(case_id, "/legal-hold"),
+            headers=auth("u-centraal", "casemanager"),
+            json={"reason": "court procedure"},
+        )
+        assert held.status_code == 201, held.text
+        state = client.get(url(case_id), headers=auth("u-centraal", "casemanager")).json()
+        assert state["legalHold"]["reason"] == "court procedure"
+        # Denial controls: another covenant's case manager sees no such case; a role
+        # without the legal hold in the case team is refused.
+        for who, status in ((("gemeente-rijswijk", "casemanager"), 404),
+                            (("mitros", "woonconsulent"), 403)):  # fmt: skip
+            refused = client.post(
+                url(case_id, "/legal-hold"), headers=auth(*who), json={"reason": "court procedure"}
+            )
+            assert refused.status_code == status, (who, refused.text)
+
+    def test_a_fact_right_after_intake(self, client: TestClient, auth: Auth) -> None:
+        case_id = self._new_case(client, auth)
+        recorded = client.post(
+            url(case_id, "/facts"),
+            headers=auth("u-centraal", "casemanager"),
+            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+        )
+        assert recorded.status_code == 201, recorded.text
+        # Utrecht's rule runs from closure (a move-out does not end it): an open case with
+        # activity today is kept; the state names its rule.
+        assert recorded.json()["caseId"] == case_id
+        assert recorded.json()["ruleId"] == "U-open-zonder-activiteit"
