@@ -15,7 +15,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from audit import reports
-from gateway.core.cli import DataDir, load_settings, open_database, progress_bar
+from gateway.core.cli import DataDir, load_settings, open_database, plural, progress_bar
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -89,21 +89,24 @@ def _text_or_file(value: str) -> str:
 
 def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
     witnessed = (
-        f"cosigned by {result.quorum} witness(es) up to tree size {result.witnessed_tree_size}"
+        f"cosigned by {plural(result.quorum, 'witness', 'witnesses')} up to tree size "
+        f"{result.witnessed_tree_size}"
         if result.quorum
         else "no witnesses required"
     )
     typer.echo(
-        f"{result.entries} entries, {result.checkpoints} checkpoints; "
+        f"{plural(result.entries, 'entry', 'entries')}, "
+        f"{plural(result.checkpoints, 'checkpoint')}; "
         f"signed and verified up to tree size {result.verified_tree_size}; {witnessed}; "
-        f"{result.anchors} checkpoint(s) held outside the log compared."
+        f"{plural(result.anchors, 'checkpoint')} held outside the log compared."
     )
     if result.ok:
         if result.unwitnessed:
             what = "witnessed" if result.quorum else "in a signed checkpoint"
             message = (
-                f"{result.unwitnessed} entries after tree size {result.witnessed_tree_size} "
-                f"are consistent but not yet {what}"
+                f"{plural(result.unwitnessed, 'entry', 'entries')} after tree size "
+                f"{result.witnessed_tree_size} "
+                f"{'is' if result.unwitnessed == 1 else 'are'} consistent but not yet {what}"
             )
             if not accept_unwitnessed:
                 typer.echo(

@@ -37,8 +37,13 @@ def _register_domain_commands() -> None:
     app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
     app.add_typer(audit.cli.witness_app, name="witness")
     app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
-    # The issue names `ketenpoort deadlines`; the same function as `ketenpoort cases deadlines`.
-    app.command("deadlines")(cases_cli.deadlines)
+    # A shortcut for the command a partner's monitoring runs most (docs/retention.md and
+    # README.md name it): the same function as `ketenpoort cases deadlines`.
+    app.command(
+        "deadlines",
+        help="What is due for a partner's cases, overdue first; exit code 1 when anything "
+        "is overdue. The same as 'ketenpoort cases deadlines'.",
+    )(cases_cli.deadlines)
     app.add_typer(policy_cli.app, name="policy")
     app.add_typer(
         partners_cli.app, name="partners", help="Partner keys: keygen, register, list, revoke."

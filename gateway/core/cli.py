@@ -83,6 +83,11 @@ def progress_bar(label: str, total: int | None = None) -> Iterator[ProgressBar]:
         yield ProgressBar(bar, bar.add_task(label, total=total))
 
 
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 checkpoint``, ``2 checkpoints``; ``nouns`` for an irregular plural (entries)."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 def validation_errors(exc: Exception) -> list[str]:
     """A pydantic ValidationError as one line per problem: where in the document (dotted,
     with list positions) and what is wrong, without pydantic's URLs and input echoes (the
@@ -145,5 +150,5 @@ def read_json_model(path: Path, model: type[_M], what: str, hint: str | None = N
         return model.model_validate(document)
     except ValidationError as exc:
         problems = validation_errors(exc)
-        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        count = plural(len(problems), "problem")
         raise fail_with_list(f"{path} is not {what} ({count}):", problems, hint) from None

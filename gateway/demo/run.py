@@ -37,6 +37,8 @@ from rich.markup import escape
 
 from gateway.auth.dev import dev_key_path, mint_dev_token
 from gateway.config import Settings
+from gateway.core.cli import plural
+from gateway.policy.reasons import reasons_in_words
 
 
 class StepFailed(Exception):
@@ -576,8 +578,9 @@ def utrecht() -> Scenario:
         expect(values[VIOLENCE]["yesNo"] is True, "violence disclosed as yes/no only")
         expect(values[ANTECEDENTS]["outcome"] == "redacted", "antecedents redacted")
         return (
-            "An investigation runs and no OM consent is on file: antecedents withheld "
-            f"(reason om-consent-missing, clause {', '.join(values[ANTECEDENTS]['clauses'])}); "
+            "Antecedents withheld because "
+            f"{reasons_in_words(values[ANTECEDENTS]['reasons'])} "
+            f"- clause {', '.join(values[ANTECEDENTS]['clauses'])}; "
             "the police adapter answered 'physical violence' from its export: yes."
         )
 
@@ -618,6 +621,7 @@ def utrecht() -> Scenario:
             early["reasons"] == ["event-not-recorded:eviction-procedure"],
             "reason: the landlord's eviction procedure is not on record",
         )
+        s["refused"] = reasons_in_words(early["reasons"])
         since = mitros.write_export(_mitros_export(s["reference"], permission=True, eviction=True))
         mitros.wait_for(f"case {s['reference']}: recorded eviction-procedure", since=since)
         request = _sfeerverslag(gw, CM_U, s["case"], police)
@@ -626,9 +630,9 @@ def utrecht() -> Scenario:
         expect(values[ATMOSPHERE]["outcome"] == "disclosed", "sfeerverslag disclosed")
         expect(values[ATMOSPHERE]["clauses"] == ["U-5.3-sfeerverslag"], "under U-5.3-sfeerverslag")
         return (
-            "Plan adopted; asked for a sfeerverslag it was refused (no eviction procedure on "
-            "record); Mitros started one in its own system, its adapter recorded it on the case, "
-            "and the police's sfeerverslag went to the case lead (U §5.3)."
+            f"Plan adopted; a sfeerverslag was refused because {s['refused']}; Mitros "
+            "started an eviction procedure in its own system, its adapter recorded it on the "
+            "case, and the police's sfeerverslag went to the case lead (U §5.3)."
         )
 
     def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
@@ -769,6 +773,7 @@ def rijswijk() -> Scenario:
             early["reasons"] == ["event-not-recorded:eviction-procedure"],
             "reason: the corporation's eviction procedure is not on record",
         )
+        refused = reasons_in_words(early["reasons"])
         gw.call(
             RIJSWIJK_WONEN,
             "POST",
@@ -782,8 +787,9 @@ def rijswijk() -> Scenario:
         expect(values[ATMOSPHERE]["outcome"] == "disclosed", "sfeerrapportage disclosed")
         return (
             "Warning, intention and behavioural order by the mayor (R Bijlage E); the "
-            "sfeerrapportage was refused until Rijswijk Wonen recorded its court procedure for "
-            "eviction (R Bijlage F), then the police's report went to the case lead."
+            f"sfeerrapportage was refused because {refused}, until Rijswijk Wonen recorded "
+            "its court procedure for eviction (R Bijlage F); then the police's report went to "
+            "the case lead."
         )
 
     def closure(gw: DemoGateway, s: dict[str, Any]) -> str:
@@ -807,15 +813,24 @@ def rijswijk() -> Scenario:
 # --- receipts -----------------------------------------------------------------------------------
 
 
-def verify_receipts(gw: DemoGateway, wait_seconds: float) -> str:
-    """Every receipt's inclusion proof leads to a checkpoint signed by the audit key."""
+def verify_receipts(
+    gw: DemoGateway, wait_seconds: float, progress: Callable[[str], None] | None = None
+) -> str:
+    """Every receipt's inclusion proof leads to a checkpoint signed by the audit key.
+
+    A receipt has its proof once a signed (and, with witnesses, cosigned) checkpoint covers
+    it: the gateway signs one every KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS (a second
+    for the demo's own gateway, 5 s under ``serve --demo``, a minute by default).
+    ``progress`` hears, about every second, what is waited for and for how long."""
     from audit.keys import load_public_key, verify_signature
     from audit.merkle import verify_inclusion
     from audit.wiring import key_dir
 
     public_key = load_public_key(key_dir(gw.settings))
     verified = 0
-    for kind, ident, who in gw.receipts:
+    started = time.monotonic()
+    total = len(gw.receipts)
+    for number, (kind, ident, who) in enumerate(gw.receipts, start=1):
         path = (
             f"/information-requests/{ident}"
             if kind == "request"
@@ -827,6 +842,13 @@ def verify_receipts(gw: DemoGateway, wait_seconds: float) -> str:
             receipt = body["receipt"] if kind == "request" else body
             if receipt.get("inclusionProof") is not None or time.monotonic() > deadline:
                 break
+            if progress is not None:
+                progress(
+                    f"Receipt {number} of {total} (log entry {receipt['index']}): waiting for "
+                    f"the gateway's next signed checkpoint, {time.monotonic() - started:.0f} s "
+                    f"so far (it signs one every KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS; "
+                    f"giving up after {wait_seconds:.0f} s) ..."
+                )
             time.sleep(0.5)
         checkpoint = receipt.get("checkpoint")
         expect(checkpoint is not None, f"a signed checkpoint covers entry {receipt['index']}")
@@ -845,7 +867,11 @@ def verify_receipts(gw: DemoGateway, wait_seconds: float) -> str:
         )
         verified += 1
     expect(verified > 0, "there are receipts to verify")
-    return f"{verified} receipts: inclusion proofs and checkpoint signatures verified."
+    waited = time.monotonic() - started
+    return (
+        f"{plural(verified, 'receipt')}: inclusion proofs and checkpoint signatures verified "
+        f"(in {waited:.0f} s)."
+    )
 
 
 # --- running ------------------------------------------------------------------------------------
@@ -864,11 +890,12 @@ def play(gw: DemoGateway, console: Console, checkpoint_wait: float) -> list[str]
                     failures.append(f"{scenario.title} / {title}: {exc}")
                     console.print(f"[red]✗ {number}. {title}[/]: {exc}")
                     break
-            console.print(f"[green]✓ {number}. {title}[/]: {said}")
+            console.print(f"[green]✓ {number}. {title}[/]: {escape(said)}")
     console.rule("[bold]Audit receipts")
-    with console.status("Waiting for a signed checkpoint and verifying receipts ..."):
+    with console.status("Verifying every receipt against a signed checkpoint ...") as status:
         try:
-            console.print(f"[green]✓[/] {verify_receipts(gw, checkpoint_wait)}")
+            said = verify_receipts(gw, checkpoint_wait, status.update)
+            console.print(f"[green]✓[/] {said}")
         except Exception as exc:  # noqa: BLE001 - any verification error fails the demo
             failures.append(f"receipts: {exc}")
             console.print(f"[red]✗ receipts[/]: {exc}")

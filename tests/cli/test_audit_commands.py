@@ -64,6 +64,9 @@ def test_verify_passes_on_an_untouched_log_and_names_a_changed_entry(
     ok = _ketenpoort(settings, "audit", "verify", "--log-key", log_key)
     assert ok.returncode == 0, ok.stderr
     assert "OK: the log verifies." in ok.stdout
+    # One checkpoint is "1 checkpoint", several entries are "entries".
+    assert "12 entries, 1 checkpoint; " in ok.stdout
+    assert "0 checkpoints held outside the log compared" in ok.stdout
 
     with transaction(context.session_factory) as session:
         session.execute(

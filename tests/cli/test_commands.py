@@ -176,3 +176,26 @@ def test_serve_demo_seeds_demo_cases_unless_told_not_to(
     skipped, seeding = _serve_demo(monkeypatch, tmp_path, "--no-demo-data")
     assert skipped.exit_code == 0, skipped.output
     assert seeding == []
+
+
+def test_the_readme_names_every_top_level_command_and_keeps_the_two_on_its_first_screen() -> None:
+    import typer.main
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+    assert {"serve", "demo", "deadlines", "tokens"} <= names
+    missing = sorted(name for name in names if f"`ketenpoort {name}" not in readme)
+    assert missing == [], f"commands not in README.md: {missing}"
+    first_screen = "\n".join(readme.splitlines()[:25])
+    assert "make run " in first_screen
+    assert "make test " in first_screen
+    assert "### What to try next" in readme
+
+
+def test_pyproject_license_is_an_spdx_string_with_a_setuptools_that_reads_it() -> None:
+    """setuptools 77+ warns on the old `license = {text = ...}` table (PEP 639)."""
+    import tomllib
+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "EUPL-1.2"
+    assert "setuptools>=77" in pyproject["build-system"]["requires"]

@@ -65,7 +65,13 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
     )
     said = output.getvalue()
     assert code == 0, said
-    assert "antecedents withheld (reason om-consent-missing" in said
+    # Reasons in words first, the code second.
+    assert (
+        "Antecedents withheld because an investigation is running and the OM has not "
+        "consented (om-consent-missing) - clause U-5.3-antecedenten;"
+    ) in said
+    assert "the landlord's eviction procedure (event-not-recorded:eviction-procedure)" in said
+    assert re.search(r"✓ 13 receipts: inclusion proofs and checkpoint signatures verified", said)
     # The adapters' own narration, as their processes said it.
     assert "[police politie-midden-nederland] case UTR-" in said
     assert "told the gateway an investigation runs" in said
