@@ -148,12 +148,12 @@ DEMO_CHECKPOINT_INTERVAL_SECONDS = 5
 
 def _seed_when_ready(settings: Settings, host: str, port: int, data_dir: Path | None) -> None:
     """In a thread: wait until the gateway answers ready, then seed the demo cases over its
-    API (gateway/exchange/demo_data.py; once: a marker in the data directory)."""
+    API (gateway/demo/data.py; once: a marker in the data directory)."""
     import threading
 
     def seed() -> None:
-        from gateway.exchange.demo import StepFailed, _wait_ready
-        from gateway.exchange.demo_data import ensure_demo_data
+        from gateway.demo.data import ensure_demo_data
+        from gateway.demo.run import StepFailed, _wait_ready
 
         local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
         url = f"http://[{local}]:{port}" if ":" in local else f"http://{local}:{port}"

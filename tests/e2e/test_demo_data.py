@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from gateway.config import Settings
-from gateway.exchange.demo import CM_R, CM_U, RIJSWIJK_WONEN, DemoGateway, Partner
+from gateway.demo.run import CM_R, CM_U, RIJSWIJK_WONEN, DemoGateway, Partner
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 
 from gateway.config import Settings
-from gateway.exchange.demo import (
+from gateway.demo.run import (
     ANTECEDENTS,
     ATMOSPHERE,
     BUURTTEAM_U,

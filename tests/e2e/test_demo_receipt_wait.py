@@ -10,7 +10,7 @@ import pytest
 
 from gateway.config import Settings
 from gateway.context import GatewayContext
-from gateway.exchange.demo import CM_U, DemoGateway, StepFailed, verify_receipts
+from gateway.demo.run import CM_U, DemoGateway, StepFailed, verify_receipts
 
 
 class _NoCheckpointYet(DemoGateway):
