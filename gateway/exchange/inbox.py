@@ -210,10 +210,12 @@ def _reporter_items(
 
 def _notice_items(session: Session, principal: Principal) -> list[InboxItem]:
     """Unread notices for this partner (R §2.3: the municipality told that the corporation
-    took the lead back, or of a legal measure it recorded), for its people and its back
-    office alike; a privacy officer gets none. A notice of a case erased under retention,
-    or of a case the partner has left, is no longer news."""
-    if principal.grant.audits:
+    took the lead back, or of a legal measure it recorded), for its people: not for its
+    back-office adapter, whose long poll would return at once for as long as a notice it
+    cannot mark read is waiting (as with reporter decisions), nor for a privacy officer.
+    A notice of a case erased under retention, or of a case the partner has left, is no
+    longer news."""
+    if not principal.grant.casework:
         return []
     from gateway.cases.models import CaseFile, CaseNotice, CaseTeamMember
     from gateway.retention.models import RetentionCase

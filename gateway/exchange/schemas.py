@@ -120,7 +120,8 @@ class InboxItem(ApiModel):
     ``POST /v1/cases/{caseId}/reports/{reportId}/reporter-decision`` (``requestId`` is the
     report's id).
 
-    ``kind=notice``: the partner is told of something in a case it is in the team of (R §2.3:
+    ``kind=notice`` (for the partner's people, not its adapter): the partner is told of
+    something in a case it is in the team of (R §2.3:
     the corporation took the lead back for a rented dwelling, or recorded a legal measure
     while leading); ``notice`` says what, ``requesterPartnerId`` who, ``requestId`` is the
     notice's id. Mark it read with ``POST /v1/cases/{caseId}/notices/{requestId}/
