@@ -49,7 +49,8 @@ MARKER = "demo-data.json"
 POLICE_U_SYSTEM = Partner("politie-midden-nederland", "adapter", "bronsysteem")
 POLICE_R_SYSTEM = Partner("politie-den-haag", "adapter", "bronsysteem")
 WIJKTEAM_R_SYSTEM = Partner("sociaal-wijkteam-rijswijk", "adapter", "bronsysteem")
-BO_EX = Partner("bo-ex", "woonconsulent", "wc-demo")
+PRIVACY_U = Partner("u-centraal", "privacy-officer", "po-demo")
+PRIVACY_R = Partner("gemeente-rijswijk", "privacy-officer", "po-demo")
 
 #: The district of the Utrecht demo cases and of the case meeting planned for them.
 UTRECHT_DISTRICT = "Oost"
@@ -214,9 +215,9 @@ def _taken_on(gw: DemoGateway, postcode: str, number: int, bsn: str, text: str) 
 
 
 def utrecht_requests(gw: DemoGateway) -> SeededCase:
-    """Plan of approach, three requests to the police: one partly refused (antecedents
-    withheld: an investigation runs without OM consent; violence answered), one refused
-    whole (no sfeerverslag in this phase), one still waiting for the police."""
+    """Plan of approach, three requests: to the police one partly refused (antecedents
+    withheld: an investigation runs without OM consent; violence answered) and one refused
+    whole (no sfeerverslag in this phase); one still waiting for the neighbourhood team."""
     case, reference = _taken_on(
         gw, "3581 AC", 5, "200000020", "Nachtelijk lawaai, bedreiging en vernieling bij buren."
     )
@@ -235,17 +236,18 @@ def utrecht_requests(gw: DemoGateway) -> SeededCase:
     refused = _ask(gw, CM_U, case, "eviction-procedure", [ATMOSPHERE])
     expect(_states(refused) == {ATMOSPHERE: "denied"}, "no sfeerverslag in this phase")
 
-    waiting = _ask(
-        gw, CM_U, case, "case-handling", ["police-reports", "police-serious-intimidation"]
-    )
-    expect(set(_states(waiting).values()) == {"asked"}, "both asked of the police")
+    # Waiting on the neighbourhood team, which has no adapter in `ketenpoort demo`: a demo
+    # played against this gateway leaves it waiting.
+    gw.call(CM_U, "POST", f"/cases/{case}/team", {"partnerId": "buurtteam-sociaal"})
+    waiting = _ask(gw, CM_U, case, "case-handling", ["neighbourhood-team-known"])
+    expect(_states(waiting) == {"neighbourhood-team-known": "asked"}, "asked of the buurtteam")
     return SeededCase(
         "utrecht-requests",
         "utrecht",
         case,
         reference,
         "plan of approach; requests partly refused (antecedents: " + withheld + "), "
-        "refused (no sfeerverslag in this phase) and waiting for the police",
+        "refused (no sfeerverslag in this phase) and waiting for the neighbourhood team",
         {"partly-refused": partial["id"], "refused": refused["id"], "waiting": waiting["id"]},
     )
 
@@ -325,7 +327,7 @@ def rijswijk_mediation(gw: DemoGateway) -> SeededCase:
 
 def rijswijk_requests(gw: DemoGateway) -> SeededCase:
     """A complex case in the integrated approach: the police's registrations pushed and
-    read, the wijkteam's actions answered, a police report waiting, the sfeerrapportage
+    read, the wijkteam's actions answered, the GGD's actions waiting, the sfeerrapportage
     refused (not in this phase)."""
     dwelling = _dwelling("2283 AB", 9, "Rijswijk", "Te Werve", "rijswijk-wonen")
     case, reference = _open_case(
@@ -383,8 +385,10 @@ def rijswijk_requests(gw: DemoGateway) -> SeededCase:
         _read(gw, CM_R, actions["id"])["neighbourhood-team-actions"]["outcome"] == "disclosed",
         "the wijkteam's actions disclosed",
     )
-    waiting = _ask(gw, CM_R, case, "dossier-building", ["police-administrative-report"])
-    expect(_states(waiting) == {"police-administrative-report": "asked"}, "asked of the police")
+    # Waiting on the GGD, which has no adapter in `ketenpoort demo` (see utrecht_requests).
+    gw.call(CM_R, "POST", f"/cases/{case}/team", {"partnerId": "ggd-haaglanden"})
+    waiting = _ask(gw, CM_R, case, "integrated-approach", ["care-actions"])
+    expect(_states(waiting) == {"care-actions": "asked"}, "asked of the GGD")
     refused = _ask(gw, CM_R, case, "eviction-procedure", [ATMOSPHERE])
     expect(_states(refused) == {ATMOSPHERE: "denied"}, "no sfeerrapportage in this phase")
     return SeededCase(
@@ -393,7 +397,7 @@ def rijswijk_requests(gw: DemoGateway) -> SeededCase:
         case,
         reference,
         "complex case, integrated approach; registrations and wijkteam actions disclosed, "
-        "a police report waiting, the sfeerrapportage refused",
+        "the GGD's actions waiting, the sfeerrapportage refused",
         {"answered": actions["id"], "waiting": waiting["id"], "refused": refused["id"]},
     )
 
@@ -480,6 +484,11 @@ def seed(gw: DemoGateway, say: Callable[[str], None]) -> Seeded:
             seeded.skipped.append(make.__name__)
             continue
         seeded.cases.append(made)
+        # The privacy officer looks at its retention: the case's state is computed and
+        # stored now, so the retention overview lists it with its due date at once rather
+        # than after the next sweep.
+        officer = PRIVACY_U if made.covenant == "utrecht" else PRIVACY_R
+        gw.call(officer, "GET", f"/cases/{made.case_id}/retention")
         say(f"  {made.reference}: {made.shows}")
     if seeded.cases and any(c.covenant == "utrecht" for c in seeded.cases):
         seeded.meeting_id = utrecht_meeting(gw)
