@@ -29,7 +29,7 @@ from audit.schemas import (
     Receipt,
     SubjectIdentifier,
 )
-from audit.service import audit_log, consistency_between, receipt_for
+from audit.service import audit_log, consistency_between
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
 from gateway.db import utcnow
@@ -39,7 +39,6 @@ MAX_TREE_SIZE = 2**62
 LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry.")]
 
 router = APIRouter(prefix="/audit", tags=["audit"])
-
 
 
 def _subject_pseudonym(
@@ -77,7 +76,7 @@ def get_receipt(
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
-    return receipt_for(session, index=index, quorum=audit_log(context).quorum)
+    return audit_log(context).receipt(session, index)
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointView, response_model_by_alias=True)

@@ -8,7 +8,7 @@ Ed25519 signature, and ``audit_note_signature`` the note's signature lines: the 
 the witnesses' cosignatures (:mod:`audit.witnessing`). Checkpoints signed before this format
 (``ketenpoort-audit-log/v1`` notes with a signing time) still verify.
 
-The signing job runs under a database The signing job runs under a database
+The signing job runs under a database
 lock (an advisory lock on PostgreSQL, the write lock on SQLite), so two replicas never sign at
 once; the primary key on ``tree_size`` is the backstop.
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select, text
@@ -36,8 +37,9 @@ from audit.merkle import (
     verify_consistency,
 )
 from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditTreeNode
-from audit.note import NOTE_ORIGIN, checkpoint_text
+from audit.note import NOTE_ORIGIN, NoteError, checkpoint_text, is_legacy_note, parse_checkpoint
 from audit.schemas import CheckpointView
+from audit.verify import StoredCheckpoint
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
 
@@ -55,6 +57,15 @@ class AuditIntegrityError(GatewayError):
     status = 500
     problem = "audit-integrity"
     title = "Audit log integrity failure"
+
+
+class SignerReplaced(AuditIntegrityError):
+    """The latest checkpoint announced another signing key than the one in hand."""
+
+    def __init__(self, detail: str, announced: str) -> None:
+        super().__init__(detail)
+        #: The announced key (vkey).
+        self.announced = announced
 
 
 def format_signed_at(value: datetime) -> str:
@@ -92,6 +103,19 @@ def checkpoint_view(row: AuditCheckpoint, signatures: list[str] | None = None) -
         signature=base64.b64encode(row.signature).decode("ascii"),
         signed_note=row.note + "\n" + "".join(signatures) if signatures else None,
         cosignatures=max(len(signatures or ()) - 1, 0),
+    )
+
+
+def stored_checkpoint(row: AuditCheckpoint, signatures: Sequence[str]) -> StoredCheckpoint:
+    """A checkpoint row as the verifier reads it (with its note's signature lines)."""
+    return StoredCheckpoint(
+        tree_size=row.tree_size,
+        root_hash=row.root_hash,
+        signed_at=format_signed_at(row.signed_at),
+        key_id=row.key_id,
+        note=row.note,
+        signature=row.signature,
+        signatures=tuple(signatures),
     )
 
 
@@ -135,15 +159,21 @@ class DbNodeReader:
         if key not in self._tiles:
             start = tile * TILE_WIDTH
             if base == 0:
-                query = select(AuditRecord.leaf_hash).where(
-                    AuditRecord.index >= start, AuditRecord.index < start + TILE_WIDTH
-                ).order_by(AuditRecord.index)
+                query = (
+                    select(AuditRecord.leaf_hash)
+                    .where(AuditRecord.index >= start, AuditRecord.index < start + TILE_WIDTH)
+                    .order_by(AuditRecord.index)
+                )
             else:
-                query = select(AuditTreeNode.hash).where(
-                    AuditTreeNode.level == base,
-                    AuditTreeNode.node_index >= start,
-                    AuditTreeNode.node_index < start + TILE_WIDTH,
-                ).order_by(AuditTreeNode.node_index)
+                query = (
+                    select(AuditTreeNode.hash)
+                    .where(
+                        AuditTreeNode.level == base,
+                        AuditTreeNode.node_index >= start,
+                        AuditTreeNode.node_index < start + TILE_WIDTH,
+                    )
+                    .order_by(AuditTreeNode.node_index)
+                )
             self._tiles[key] = list(self._session.execute(query).scalars())
         return self._tiles[key]
 
@@ -218,53 +248,85 @@ def sign_checkpoint(
     try:
         with transaction(session_factory) as session:
             _take_signing_lock(session)
-            previous = latest_checkpoint(session)
-            # Fills holes left by rolled-back appends (PostgreSQL) and advances the head.
-            size = seal(session)
-            old_size = previous.tree_size if previous else 0
-            if size <= old_size:
-                return None
-            build_tiles(session, old_size, size)
-            reader = DbNodeReader(session)
-            root = tree_root(reader, size)
-            if previous is not None:
-                try:
-                    verify_consistency(
-                        old_size,
-                        size,
-                        previous.root_hash,
-                        root,
-                        consistency_proof(reader, old_size, size),
-                    )
-                except ProofError as exc:
-                    raise AuditIntegrityError(
-                        f"Refusing to sign: the log no longer extends checkpoint {old_size} "
-                        "(run 'ketenpoort audit verify')."
-                    ) from exc
-            signed_at = utcnow()
-            note = checkpoint_text(
-                origin, size, root, previous=old_size, pseudonym_key=pseudonym_key
-            )
-            line = signer.note_signer(origin).sign(note)
-            row = AuditCheckpoint(
-                tree_size=size,
-                root_hash=root,
-                signed_at=signed_at,
-                key_id=signer.key_id,
-                note=note,
-                signature=line.signature,
-            )
-            session.add(row)
-            session.flush()
-            session.add(
-                AuditNoteSignature(
-                    tree_size=size, signer=origin, line=str(line), signed_at=signed_at
-                )
-            )
-            session.flush()
-            view = checkpoint_view(row, [str(line)])
+            view = sign_in(session, signer, origin=origin, pseudonym_key=pseudonym_key)
     except IntegrityError:
         log.info("another process signed this checkpoint first")
         return None
-    log.info("signed audit checkpoint tree_size=%d", view.tree_size)
+    if view is not None:
+        log.info("signed audit checkpoint tree_size=%d", view.tree_size)
     return view
+
+
+def lock_for_signing(session: Session) -> None:
+    """Take the signing lock in ``session``'s transaction (see the module docstring)."""
+    _take_signing_lock(session)
+
+
+def sign_in(
+    session: Session,
+    signer: CheckpointSigner,
+    *,
+    origin: str,
+    pseudonym_key: str | None = None,
+    next_key: str | None = None,
+) -> CheckpointView | None:
+    """Sign a checkpoint in ``session``'s transaction, which holds the signing lock; ``None``
+    when nothing is new. ``next_key`` (a vkey) announces a key rotation (audit.rotation).
+
+    Refuses (:class:`AuditIntegrityError`) to sign with a key the previous checkpoint
+    announced a replacement for: after a rotation only the new key signs."""
+    previous = latest_checkpoint(session)
+    if previous is not None and not is_legacy_note(previous.note):
+        try:
+            announced = parse_checkpoint(previous.note).next_key
+        except NoteError:
+            announced = None
+        if announced is not None and announced != signer.vkey(origin):
+            raise SignerReplaced(
+                f"Refusing to sign: checkpoint {previous.tree_size} announced a new log key "
+                "and this process holds another (a rotation that has not finished: "
+                "'ketenpoort audit rotate-key' finishes it).",
+                announced,
+            )
+    # Fills holes left by rolled-back appends (PostgreSQL) and advances the head.
+    size = seal(session)
+    old_size = previous.tree_size if previous else 0
+    if size <= old_size:
+        return None
+    build_tiles(session, old_size, size)
+    reader = DbNodeReader(session)
+    root = tree_root(reader, size)
+    if previous is not None:
+        try:
+            verify_consistency(
+                old_size,
+                size,
+                previous.root_hash,
+                root,
+                consistency_proof(reader, old_size, size),
+            )
+        except ProofError as exc:
+            raise AuditIntegrityError(
+                f"Refusing to sign: the log no longer extends checkpoint {old_size} "
+                "(run 'ketenpoort audit verify')."
+            ) from exc
+    signed_at = utcnow()
+    note = checkpoint_text(
+        origin, size, root, previous=old_size, pseudonym_key=pseudonym_key, next_key=next_key
+    )
+    line = signer.note_signer(origin).sign(note)
+    row = AuditCheckpoint(
+        tree_size=size,
+        root_hash=root,
+        signed_at=signed_at,
+        key_id=signer.key_id,
+        note=note,
+        signature=line.signature,
+    )
+    session.add(row)
+    session.flush()
+    session.add(
+        AuditNoteSignature(tree_size=size, signer=origin, line=str(line), signed_at=signed_at)
+    )
+    session.flush()
+    return checkpoint_view(row, [str(line)])

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
     from audit.note import Verifier
     from audit.schemas import AccessReport, SubjectIdentifier
-    from audit.verify import Anchor, VerificationResult
+    from audit.service import AuditLog
+    from audit.verification import Trust
+    from audit.verify import VerificationResult
     from audit.witnessing import WitnessEndpoint
     from gateway.config import Settings
     from gateway.policy.covenant import Covenant
@@ -127,32 +129,6 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
     raise typer.Exit(1)
 
 
-class _Trust:
-    """What verify trusts, all from options or configuration, never from the key directory
-    (which whoever can rewrite the log may also replace)."""
-
-    def __init__(
-        self,
-        *,
-        log_keys: list[Ed25519PublicKey],
-        origin: str | None,
-        log_verifier: Verifier | None,
-        witnesses: list[WitnessEndpoint | Verifier],
-        quorum: int,
-    ) -> None:
-        self.log_keys = log_keys
-        self.origin = origin
-        self.log_verifier = log_verifier
-        self.witnesses = witnesses
-        self.quorum = quorum
-
-    @property
-    def witness_keys(self) -> list[Verifier]:
-        from audit.witnessing import WitnessEndpoint
-
-        return [w.verifier if isinstance(w, WitnessEndpoint) else w for w in self.witnesses]
-
-
 def _trust(
     settings: Settings | None,
     *,
@@ -161,15 +137,15 @@ def _trust(
     witness: list[str] | None,
     quorum: int | None,
     offline: bool,
-) -> _Trust:
+) -> Trust:
+    """What verify trusts, all from options or configuration, never from the key directory
+    (which whoever can rewrite the log may also replace)."""
     from audit.note import COSIGNATURE_V1, parse_vkey
+    from audit.verification import Trust
     from audit.wiring import witness_endpoint
 
     vkey = log_key or (settings.audit_log_key if settings else None)
     verifier = parse_vkey(_text_or_file(vkey)) if vkey else None
-    keys = _trusted_keys(public_key)
-    if verifier is not None:
-        keys.append(verifier.public_key)
     texts = witness if witness is not None else (settings.audit_witnesses if settings else [])
     witnesses: list[WitnessEndpoint | Verifier] = []
     for text in texts:
@@ -185,55 +161,22 @@ def _trust(
         quorum = configured if configured is not None else min(1, len(witnesses))
     if quorum > len(witnesses):
         raise ValueError(f"a quorum of {quorum} needs at least {quorum} trusted witnesses")
-    origin = verifier.name if verifier is not None else None
-    return _Trust(
-        log_keys=keys, origin=origin, log_verifier=verifier, witnesses=witnesses, quorum=quorum
+    return Trust(
+        log_key=verifier,
+        extra_keys=_trusted_keys(public_key),
+        witnesses=witnesses,
+        quorum=quorum,
     )
 
 
-def _anchors(trust: _Trust, checkpoints: list[Path] | None, offline: bool) -> list[Anchor]:
-    """The checkpoints held outside the log: each witness's latest and the files given."""
-    import httpx
-
-    from audit.note import NoteError
-    from audit.witnessing import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
-
-    anchors: list[Anchor] = []
-    if checkpoints and trust.log_verifier is None:
-        raise _Failure("--checkpoint needs the log's verifier key (--log-key)")
-    for path in checkpoints or []:
-        assert trust.log_verifier is not None
+def _checkpoint_notes(files: list[Path] | None) -> list[tuple[str, str]]:
+    notes = []
+    for path in files or []:
         try:
-            anchors.append(
-                anchor_from_note(
-                    path.read_text(encoding="utf-8"),
-                    trust.log_verifier,
-                    source=f"the checkpoint in {path}",
-                )
-            )
-        except (OSError, NoteError) as exc:
+            notes.append((f"the checkpoint in {path}", path.read_text(encoding="utf-8")))
+        except OSError as exc:
             raise _Failure(f"cannot use {path}: {exc}") from None
-    endpoints = [w for w in trust.witnesses if isinstance(w, WitnessEndpoint)]
-    if offline or not endpoints:
-        return anchors
-    if trust.log_verifier is None:
-        raise _Failure(
-            "comparing with the witnesses needs the log's verifier key (--log-key or "
-            "KETENPOORT_AUDIT_LOG_KEY); or pass --offline"
-        )
-    with httpx.Client(timeout=10.0) as http:
-        for endpoint in endpoints:
-            try:
-                anchor = fetch_witness_anchor(endpoint, trust.log_verifier, http)
-            except (httpx.HTTPError, NoteError) as exc:
-                raise _Failure(
-                    f"witness {endpoint.name} at {endpoint.url} could not be compared ({exc}); "
-                    "a witness that cannot be asked proves nothing (pass --offline to skip)"
-                ) from None
-            if anchor is not None:
-                typer.echo(f"Witness {endpoint.name} holds tree size {anchor.tree_size}.")
-                anchors.append(anchor)
-    return anchors
+    return notes
 
 
 @app.command("verify")
@@ -279,10 +222,15 @@ def verify(
 ) -> None:
     """Verify every entry against the signed, witnessed checkpoints; names the first bad one.
 
-    Trusts only pinned keys: the log's (--log-key / --public-key / KETENPOORT_AUDIT_LOG_KEY)
-    and the witnesses' (--witness / KETENPOORT_AUDIT_WITNESSES), whose latest checkpoints are
+    Trusts only pinned keys: the log's (--log-key / --public-key / KETENPOORT_AUDIT_LOG_KEY:
+    the log's first key; later keys only through rotations announced by the key before) and
+    the witnesses' (--witness / KETENPOORT_AUDIT_WITNESSES), whose latest checkpoints are
     fetched and compared unless --offline."""
-    from audit.verify import verify_log
+    import dataclasses
+
+    import httpx
+
+    from audit.verification import CannotVerify, verify_exported, verify_stored
 
     with _reporting():
         settings = None if export is not None else load_settings(data_dir)
@@ -297,69 +245,82 @@ def verify(
             )
         except ValueError as exc:
             raise _Failure(str(exc)) from None
-        anchors = _anchors(trust, checkpoint, offline)
-        if export is not None:
-            from audit.export import read_export
-            from audit.keys import public_key_id
-
+        notes = _checkpoint_notes(checkpoint)
+        with ExitStack() as stack:
+            http = None if offline else stack.enter_context(httpx.Client(timeout=10.0))
             try:
-                exported = read_export(export)
-            except (OSError, ValueError) as exc:
-                raise _Failure(f"cannot read {export}: {exc}") from None
-            keys = trust.log_keys
-            if not keys:
-                if not trust_key_dir:
-                    raise _Failure(
-                        "no pinned log key: pass --log-key (the published vkey) or --public-key;"
-                        " --trust-key-dir trusts the key inside the export instead"
-                    )
-                keys = exported.public_keys
-            for key in keys:
-                typer.echo(f"Trusting signing key {public_key_id(key)}")
-            with progress_bar("Verifying export", exported.tree_size) as bar:
-                result = verify_log(
-                    exported.entries(),
-                    exported.checkpoints,
-                    keys,
-                    expected_size=exported.tree_size,
-                    progress=bar.advance,
-                    origin=trust.origin,
-                    witnesses=trust.witness_keys,
-                    quorum=trust.quorum,
-                    anchors=anchors,
-                )
-            _report(result, accept_unwitnessed=accept_unwitnessed)
-            return
-        from audit.export import verify_database
-        from audit.keys import load_public_key
-        from audit.wiring import key_dir
+                if export is not None:
+                    from audit.export import read_export
 
-        with open_database(data_dir) as (opened, factory):
-            keys = trust.log_keys
-            if not keys:
-                if not trust_key_dir:
-                    raise _Failure(
-                        "no pinned log key: pass --log-key (the published vkey, see 'ketenpoort "
-                        "audit public-key') or set KETENPOORT_AUDIT_LOG_KEY; --trust-key-dir "
-                        "trusts the key directory instead"
-                    )
-                try:
-                    keys = [load_public_key(key_dir(opened))]
-                except FileNotFoundError as exc:
-                    raise _Failure(str(exc)) from None
-                typer.echo("warning: the log key is not pinned (--trust-key-dir)", err=True)
-            with progress_bar("Verifying log") as bar:
-                result = verify_database(
-                    factory,
-                    keys,
-                    sized=bar.set_total,
-                    progress=bar.advance,
-                    origin=trust.origin,
-                    witnesses=trust.witness_keys,
-                    quorum=trust.quorum,
-                    anchors=anchors,
-                )
-    _report(result, accept_unwitnessed=accept_unwitnessed)
+                    try:
+                        exported = read_export(export)
+                    except (OSError, ValueError) as exc:
+                        raise _Failure(f"cannot read {export}: {exc}") from None
+                    if not trust.pinned:
+                        if not trust_key_dir:
+                            raise _Failure(
+                                "no pinned log key: pass --log-key (the published vkey) or "
+                                "--public-key; --trust-key-dir trusts the key inside the "
+                                "export instead"
+                            )
+                        trust = dataclasses.replace(trust, extra_keys=exported.public_keys)
+                    _echo_trust(trust)
+                    with progress_bar("Verifying export", exported.tree_size) as bar:
+                        checked = verify_exported(
+                            exported, trust, http=http, notes=notes, progress=bar.advance
+                        )
+                else:
+                    with open_database(data_dir) as (opened, factory):
+                        if not trust.pinned:
+                            trust = dataclasses.replace(
+                                trust, extra_keys=_key_dir_keys(opened, trust_key_dir)
+                            )
+                        with progress_bar("Verifying log") as bar:
+                            checked = verify_stored(
+                                factory,
+                                trust,
+                                http=http,
+                                notes=notes,
+                                sized=bar.set_total,
+                                progress=bar.advance,
+                            )
+            except CannotVerify as exc:
+                hint = "" if offline else " (pass --offline to skip asking the witnesses)"
+                raise _Failure(f"{exc}{hint}") from None
+    for holding in checked.holdings:
+        if holding.tree_size is not None:
+            typer.echo(f"Witness {holding.name} holds tree size {holding.tree_size}.")
+    if checked.rotations:
+        typer.echo(
+            f"Followed {checked.rotations} announced key rotation(s) to the current key "
+            f"{checked.key_ids[-1][:16]}…"
+        )
+    _report(checked.result, accept_unwitnessed=accept_unwitnessed)
+
+
+def _echo_trust(trust: Trust) -> None:
+    from audit.keys import public_key_id
+
+    for key in trust.pinned:
+        typer.echo(f"Trusting signing key {public_key_id(key)}")
+
+
+def _key_dir_keys(settings: Settings, trust_key_dir: bool) -> list[Ed25519PublicKey]:
+    from audit.keys import load_public_key
+    from audit.wiring import key_dir
+
+    if not trust_key_dir:
+        raise _Failure(
+            "no pinned log key: pass --log-key (the published vkey, see 'ketenpoort "
+            "audit public-key') or set KETENPOORT_AUDIT_LOG_KEY; --trust-key-dir "
+            "trusts the key directory instead"
+        )
+    try:
+        keys = [load_public_key(key_dir(settings))]
+    except FileNotFoundError as exc:
+        raise _Failure(str(exc)) from None
+    typer.echo("warning: the log key is not pinned (--trust-key-dir)", err=True)
+    return keys
 
 
 @app.command("export")
@@ -430,6 +391,67 @@ def checkpoint(data_dir: DataDir = None) -> None:
         typer.echo("No new entries since the last checkpoint.")
     else:
         typer.echo(f"Signed checkpoint: tree size {view.tree_size}, root {view.root_hash}")
+
+
+@app.command("rotate-key")
+def rotate_key(data_dir: DataDir = None) -> None:
+    """Replace the log's signing key: a checkpoint signed by the old key announces the new one,
+    the witnesses cosign it, then the new key is installed. Run again to finish a rotation the
+    witnesses could not cosign yet. Publish the new verifier key it prints."""
+    from audit.rotation import RotationError, rotate_signing_key
+    from audit.wiring import key_dir, pinned_log_key
+    from gateway.policy.covenant import load_covenants
+
+    with _reporting(), open_database(data_dir) as (settings, factory):
+        pinned = pinned_log_key(settings)
+        try:
+            audit = _open_for_rotation(settings)
+            result = rotate_signing_key(
+                factory,
+                audit,
+                key_dir(settings),
+                covenant_ids=sorted(load_covenants(settings.covenant_dir)),
+                pinned=pinned.public_key if pinned is not None else None,
+            )
+        except RotationError as exc:
+            raise _Failure(str(exc)) from None
+    typer.echo(
+        f"Checkpoint {result.announced_in} (signed by the old key {result.old_key_id[:16]}…) "
+        f"announces the new key; cosigned by {result.cosigned} of the {result.quorum} "
+        "witness(es) required."
+    )
+    if not result.installed:
+        typer.echo(
+            "NOT INSTALLED: the announcement lacks the witness quorum; the old key stays in use "
+            "and signs nothing new. Run 'ketenpoort audit rotate-key' again when the witnesses "
+            "are reachable.",
+            err=True,
+        )
+        raise typer.Exit(1)
+    typer.echo(f"Installed. The new log verifier key (publish it): {result.new_vkey}")
+
+
+def _open_for_rotation(settings: Settings) -> AuditLog:
+    """The audit log as configured (origin, witnesses), without the start-time key check: the
+    rotation checks the keys itself and may resume an announced rotation."""
+    from audit.keys import PSEUDONYM_KEY_FILE, load_or_create_pseudonymiser, load_signer
+    from audit.service import AuditLog
+    from audit.wiring import key_dir, witnessing
+
+    directory = key_dir(settings)
+    try:
+        signer = load_signer(directory)
+    except FileNotFoundError as exc:
+        raise _Failure(str(exc)) from None
+    if not (directory / PSEUDONYM_KEY_FILE).exists():
+        raise _Failure(f"no pseudonym key in {directory}")
+    return AuditLog(
+        signer=signer,
+        pseudonymiser=load_or_create_pseudonymiser(directory),
+        origin=settings.audit_log_origin,
+        witnessing=witnessing(settings),
+        key_dir=directory,
+    )
 
 
 @app.command("public-key")

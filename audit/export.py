@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import format_signed_at
+from audit.checkpoints import format_signed_at, stored_checkpoint
 from audit.columns import CHECKED_COLUMNS, StoredColumns
 from audit.keys import public_key_from_text, public_key_id, public_key_text
 from audit.log import sealed_size
@@ -40,18 +40,7 @@ def db_checkpoints(session: Session) -> list[StoredCheckpoint]:
         )
     ):
         lines[size].append(line)
-    return [
-        StoredCheckpoint(
-            tree_size=row.tree_size,
-            root_hash=row.root_hash,
-            signed_at=format_signed_at(row.signed_at),
-            key_id=row.key_id,
-            note=row.note,
-            signature=row.signature,
-            signatures=tuple(lines[row.tree_size]),
-        )
-        for row in rows
-    ]
+    return [stored_checkpoint(row, lines[row.tree_size]) for row in rows]
 
 
 def db_head_size(session: Session) -> int:

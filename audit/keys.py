@@ -25,6 +25,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from audit.note import NoteSigner
 
 SIGNING_KEY_FILE = "checkpoint-signing-key.pem"
+#: A rotation's new signing key, until the checkpoint announcing it is witnessed.
+NEXT_SIGNING_KEY_FILE = "checkpoint-signing-key.next.pem"
 PSEUDONYM_KEY_FILE = "pseudonym-key"
 
 
@@ -107,16 +109,43 @@ def _load_private_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+def _new_private_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
 def load_or_create_signer(key_dir: Path) -> CheckpointSigner:
     path = key_dir / SIGNING_KEY_FILE
     if not path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_new_secret(path, pem)
+        _write_new_secret(path, _new_private_pem())
     return CheckpointSigner(_load_private_key(path))
+
+
+def load_signer(key_dir: Path) -> CheckpointSigner:
+    """The signing key in ``key_dir``; never creates one."""
+    path = key_dir / SIGNING_KEY_FILE
+    if not path.exists():
+        raise FileNotFoundError(f"no audit signing key in {key_dir}")
+    return CheckpointSigner(_load_private_key(path))
+
+
+def load_or_create_next_signer(key_dir: Path) -> CheckpointSigner:
+    """A rotation's new key (``checkpoint-signing-key.next.pem``): the one a rotation that did
+    not finish left, or a new one. It signs nothing until :func:`install_next_signer`."""
+    path = key_dir / NEXT_SIGNING_KEY_FILE
+    if not path.exists():
+        _write_new_secret(path, _new_private_pem())
+    return CheckpointSigner(_load_private_key(path))
+
+
+def install_next_signer(key_dir: Path) -> CheckpointSigner:
+    """Make the rotation's new key the signing key (one atomic rename; the old key is gone,
+    so it can sign nothing more)."""
+    os.replace(key_dir / NEXT_SIGNING_KEY_FILE, key_dir / SIGNING_KEY_FILE)
+    return load_signer(key_dir)
 
 
 def load_public_key(key_dir: Path) -> Ed25519PublicKey:

@@ -34,6 +34,8 @@ DASH = "\u2014"
 PREVIOUS = "previous"
 #: The extension line with the check value of the log's pseudonym key (see audit.keyguard).
 PSEUDONYM_KEY = "pseudonym-key"
+#: The extension line announcing the log's next signing key (a vkey): a key rotation.
+NEXT_KEY = "next-key"
 _NAME = re.compile(r"^[^\s+]+$")
 #: Signed notes are short; the spec asks verifiers to accept at least 16 signatures.
 MAX_SIGNATURES = 64
@@ -164,11 +166,24 @@ class Checkpoint:
     previous: int | None = None
     #: The check value of the pseudonym key the log was written with (extension line), if any.
     pseudonym_key: str | None = None
+    #: The log's next signing key (a vkey of this origin) when this checkpoint announces a
+    #: key rotation: checkpoints after it are signed by that key, never by this one's.
+    next_key: str | None = None
 
     def text(self) -> str:
         return checkpoint_text(
-            self.origin, self.tree_size, self.root_hash, self.previous, self.pseudonym_key
+            self.origin,
+            self.tree_size,
+            self.root_hash,
+            self.previous,
+            self.pseudonym_key,
+            self.next_key,
         )
+
+    @property
+    def next_verifier(self) -> Verifier | None:
+        """The announced next key, parsed (checked when the checkpoint was parsed)."""
+        return parse_vkey(self.next_key) if self.next_key is not None else None
 
 
 def checkpoint_text(
@@ -177,12 +192,15 @@ def checkpoint_text(
     root_hash: bytes,
     previous: int | None = None,
     pseudonym_key: str | None = None,
+    next_key: str | None = None,
 ) -> str:
-    """The checkpoint body. Two extension lines (allowed by tlog-checkpoint, ignored by tools
+    """The checkpoint body. Extension lines (allowed by tlog-checkpoint, ignored by tools
     that do not know them, but covered by every signature and cosignature): ``previous <size>``
-    chains each checkpoint to the one before, so a deleted checkpoint row is noticed, and
+    chains each checkpoint to the one before, so a deleted checkpoint row is noticed,
     ``pseudonym-key <check>`` says which pseudonym key the entries were written with, so a
-    replaced key is refused at start (audit.keyguard)."""
+    replaced key is refused at start (audit.keyguard), and ``next-key <vkey>`` announces a
+    rotation of the log's signing key: signed by the old key and cosigned by the witnesses, it
+    is the only way verifiers and witnesses accept checkpoints signed by another key."""
     if not origin or "\n" in origin:
         raise NoteError("an origin is one non-empty line")
     text = f"{origin}\n{tree_size}\n{base64.b64encode(root_hash).decode('ascii')}\n"
@@ -192,7 +210,19 @@ def checkpoint_text(
         if not re.fullmatch(r"[0-9a-f]{32}", pseudonym_key):
             raise NoteError("a pseudonym key check is 32 hex digits")
         text += f"{PSEUDONYM_KEY} {pseudonym_key}\n"
+    if next_key is not None:
+        _check_next_key(origin, next_key)
+        text += f"{NEXT_KEY} {next_key}\n"
     return text
+
+
+def _check_next_key(origin: str, vkey: str) -> Verifier:
+    verifier = parse_vkey(vkey)
+    if verifier.signature_type != ED25519 or verifier.name != origin:
+        raise NoteError(f"a '{NEXT_KEY}' line names an Ed25519 key of the log {origin}")
+    if verifier.vkey() != vkey:
+        raise NoteError(f"a '{NEXT_KEY}' line is a verifier key in its canonical form")
+    return verifier
 
 
 _DECIMAL = re.compile(r"^(0|[1-9][0-9]*)$")
@@ -213,6 +243,7 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise NoteError("a root hash is 32 bytes")
     previous = None
     pseudonym_key = None
+    next_key = None
     for extension in lines[3:-1]:
         word, _, value = extension.partition(" ")
         if word == PREVIOUS:
@@ -223,7 +254,12 @@ def parse_checkpoint(text: str) -> Checkpoint:
             if not re.fullmatch(r"[0-9a-f]{32}", value) or pseudonym_key is not None:
                 raise NoteError("a 'pseudonym-key' line is one 32-hex-digit check value")
             pseudonym_key = value
-    return Checkpoint(origin, int(size), root_hash, previous, pseudonym_key)
+        elif word == NEXT_KEY:
+            if next_key is not None:
+                raise NoteError(f"a checkpoint announces at most one '{NEXT_KEY}'")
+            _check_next_key(origin, value)
+            next_key = value
+    return Checkpoint(origin, int(size), root_hash, previous, pseudonym_key, next_key)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,11 @@ class CheckpointView(ApiModel):
         description="The C2SP signed note: the checkpoint, a blank line, the log's signature "
         "line and each witness's cosignature line (tlog-cosignature).",
     )
-    cosignatures: int = Field(default=0, description="How many witnesses cosigned it.")
+    cosignatures: int = Field(
+        default=0,
+        description="How many cosignature lines it carries; in a receipt, how many of them "
+        "verify with the gateway's configured witness keys.",
+    )
 
 
 class Receipt(ApiModel):
@@ -37,6 +41,16 @@ class Receipt(ApiModel):
     recorded_at: datetime
     checkpoint: CheckpointView | None = None
     inclusion_proof: list[str] | None = Field(default=None, description="hex, leaf upwards")
+    witnessed: bool = Field(
+        default=False,
+        description="True only when ``checkpoint`` covers the entry and carries valid "
+        "cosignatures of at least ``witnessQuorum`` of the gateway's configured witnesses. "
+        "False: not yet witnessed (no such checkpoint covers the entry yet, or no witnesses are "
+        "configured and the checkpoint is only the gateway's own signature); ask again later.",
+    )
+    witness_quorum: int = Field(
+        default=0, description="The cosignatures a checkpoint needs to count as witnessed."
+    )
 
 
 class ConsistencyProofView(ApiModel):

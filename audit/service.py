@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.checkpoints import (
     DbNodeReader,
+    SignerReplaced,
     checkpoint_view,
     note_signatures,
     sign_checkpoint,
+    stored_checkpoint,
 )
 from audit.entry import Actor, AuditEntry, DataSubject
 from audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
@@ -29,12 +31,15 @@ from audit.keys import (
     Pseudonymiser,
     load_or_create_pseudonymiser,
     load_or_create_signer,
+    load_signer,
     public_key_text,
 )
 from audit.log import AppendedEntry, append_entries
 from audit.merkle import consistency_proof, inclusion_proof
 from audit.models import AuditCheckpoint, AuditRecord
+from audit.note import Verifier
 from audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
+from audit.verify import witness_cosigners
 from audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
@@ -93,11 +98,14 @@ class BlindIndexSubjects:
         )
 
 
-def _receipt(appended: AppendedEntry) -> Receipt:
+def _receipt(appended: AppendedEntry, quorum: int) -> Receipt:
+    """A just-written entry's receipt: no checkpoint covers it yet, so nothing vouches for it
+    beyond the gateway's word (``witnessed`` false; fetch the receipt again later)."""
     return Receipt(
         index=appended.index,
         leaf_hash=appended.leaf_hash.hex(),
         recorded_at=appended.recorded_at,
+        witness_quorum=quorum,
     )
 
 
@@ -112,6 +120,8 @@ class AuditLog:
         subject_indexer: SubjectIndexer | None = None,
         origin: str = DEFAULT_ORIGIN,
         witnessing: Witnessing | None = None,
+        key_dir: Path | None = None,
+        pinned_key: Verifier | None = None,
     ) -> None:
         self.signer = signer
         self.pseudonymiser = pseudonymiser
@@ -119,6 +129,11 @@ class AuditLog:
         self.origin = origin
         #: The configured witnesses and quorum; ``None``: checkpoints are not witnessed.
         self.witnessing = witnessing
+        #: Where the signing key lives: after a rotation the new key is read from here.
+        self.key_dir = key_dir
+        #: The configured log key (``KETENPOORT_AUDIT_LOG_KEY``): what the privacy officers'
+        #: verification page pins, as ``audit verify`` does. ``None``: not configured.
+        self.pinned_key = pinned_key
         #: ``time.monotonic()`` of the last failed and the last successful append (readiness).
         self.last_write_failure: float | None = None
         self.last_write_success: float | None = None
@@ -134,6 +149,7 @@ class AuditLog:
         return cls(
             signer=load_or_create_signer(key_dir),
             pseudonymiser=load_or_create_pseudonymiser(key_dir),
+            key_dir=key_dir,
         )
 
     # -- writing ---------------------------------------------------------------------------
@@ -167,7 +183,7 @@ class AuditLog:
             self.last_write_failure = time.monotonic()
             raise
         self.last_write_success = time.monotonic()
-        return [_receipt(item) for item in appended]
+        return [_receipt(item, self.quorum) for item in appended]
 
     # -- building entries --------------------------------------------------------------------
 
@@ -231,15 +247,42 @@ class AuditLog:
         """Sign a checkpoint over all committed entries (``None`` if nothing is new), then ask
         the witnesses to cosign the latest checkpoint (also when nothing was new: a witness
         that was down is asked again)."""
-        view = sign_checkpoint(
+        try:
+            view = self._sign(session_factory)
+        except SignerReplaced as exc:
+            # A rotation announced a new key (audit.rotation): take it from the key directory
+            # once it is installed there; until then sign nothing.
+            if not self._take_announced_key(exc.announced):
+                raise
+            view = self._sign(session_factory)
+        if self.witnessing is not None:
+            self.witnessing.cosign_latest(session_factory)
+        return view
+
+    def _sign(self, session_factory: sessionmaker[Session]) -> CheckpointView | None:
+        return sign_checkpoint(
             session_factory,
             self.signer,
             origin=self.origin,
             pseudonym_key=self.pseudonymiser.keyed_digest(PSEUDONYM_KEY_CHECK)[:32],
         )
-        if self.witnessing is not None:
-            self.witnessing.cosign_latest(session_factory)
-        return view
+
+    def _take_announced_key(self, announced: str) -> bool:
+        if self.key_dir is None:
+            return False
+        try:
+            installed = load_signer(self.key_dir)
+        except (OSError, ValueError):
+            return False
+        if installed.vkey(self.origin) != announced:
+            return False
+        self.signer = installed
+        return True
+
+    def receipt(self, session: Session, index: int) -> Receipt:
+        """:func:`receipt_for` with this log's configured witnesses and quorum."""
+        witnesses = [w.verifier for w in self.witnessing.witnesses] if self.witnessing else []
+        return receipt_for(session, index=index, witnesses=witnesses, quorum=self.quorum)
 
     @property
     def quorum(self) -> int:
@@ -253,39 +296,63 @@ class AuditLog:
         )
 
 
-def receipt_for(session: Session, *, index: int, quorum: int = 0) -> Receipt:
+def receipt_for(
+    session: Session,
+    *,
+    index: int,
+    witnesses: Sequence[Verifier] = (),
+    quorum: int = 0,
+) -> Receipt:
     """The receipt of entry ``index``, with its inclusion proof against the latest trusted
-    checkpoint that covers it: one with at least ``quorum`` witness cosignatures, carried in
-    the receipt as a C2SP signed note so a partner can verify it offline."""
+    checkpoint that covers it: one with valid cosignatures of at least ``quorum`` of the
+    configured ``witnesses``, carried in the receipt as a C2SP signed note so a partner can
+    verify it offline. ``witnessed`` says whether such a checkpoint covers the entry; it is
+    never true without witnesses (quorum 0: the checkpoint is only the gateway's own word)."""
     record = session.get(AuditRecord, index)
     if record is None:
         raise EntryNotFound(f"There is no audit entry {index}.")
     receipt = Receipt(
-        index=record.index, leaf_hash=record.leaf_hash.hex(), recorded_at=record.recorded_at
+        index=record.index,
+        leaf_hash=record.leaf_hash.hex(),
+        recorded_at=record.recorded_at,
+        witness_quorum=quorum,
     )
-    found = trusted_checkpoint(session, quorum=quorum)
+    found = trusted_checkpoint(session, witnesses=witnesses, quorum=quorum)
     if found is None or found[0].tree_size <= index:
         return receipt
     checkpoint, signatures = found
     proof = inclusion_proof(DbNodeReader(session), index, checkpoint.tree_size)
+    view = checkpoint_view(checkpoint, signatures)
+    cosigned = _cosigners(checkpoint, signatures, witnesses)
     return receipt.model_copy(
         update={
-            "checkpoint": checkpoint_view(checkpoint, signatures),
+            "checkpoint": view.model_copy(update={"cosignatures": len(cosigned)}),
             "inclusion_proof": [node.hex() for node in proof],
+            "witnessed": quorum > 0 and len(cosigned) >= quorum,
         }
     )
 
 
+def _cosigners(
+    row: AuditCheckpoint, signatures: Sequence[str], witnesses: Sequence[Verifier]
+) -> set[str]:
+    return witness_cosigners(stored_checkpoint(row, signatures), witnesses)
+
+
 def trusted_checkpoint(
-    session: Session, *, quorum: int
+    session: Session, *, witnesses: Sequence[Verifier] = (), quorum: int
 ) -> tuple[AuditCheckpoint, list[str]] | None:
-    """The latest checkpoint with at least ``quorum`` cosignatures, and its signature lines."""
+    """The latest checkpoint with valid cosignatures of at least ``quorum`` of ``witnesses``
+    (each checked with the configured witness key: a line someone added to the database does
+    not count), and its signature lines."""
+    if quorum > len(witnesses):
+        return None
     rows = session.execute(
         select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(20)
     ).scalars()
     for row in rows:
         signatures = note_signatures(session, row.tree_size)
-        if quorum == 0 or len(signatures) - 1 >= quorum:
+        if quorum == 0 or len(_cosigners(row, signatures, witnesses)) >= quorum:
             return row, signatures
     return None
 

@@ -5,6 +5,11 @@ its index checked against its position, and the tree grown in a :class:`CompactR
 root is compared with every checkpoint on the way. Checkpoint signatures are checked with the
 trusted public keys (never with keys read from the database). The first problem per kind is
 reported by index and in words: changed, missing, reordered, bad signature.
+
+Keys: the first checkpoint must be signed by a pinned key; every later one by the same key,
+until a checkpoint signed by it announces its successor (``next-key``, a key rotation) with
+the quorum of witness cosignatures; from then on only by the successor. A checkpoint signed
+by another key, pinned or not, is a silent key swap and is refused.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ ProblemKind = Literal[
     "search-column",
     "missing-checkpoint",
     "witness",
+    "key-rotation",
 ]
 
 
@@ -152,6 +158,103 @@ def check_checkpoint(
     return None
 
 
+def announced_key(checkpoint: StoredCheckpoint) -> Ed25519PublicKey | None:
+    """The next signing key a C2SP checkpoint announces (``next-key`` line), if any."""
+    if is_legacy_note(checkpoint.note):
+        return None
+    try:
+        verifier = parse_checkpoint(checkpoint.note).next_verifier
+    except NoteError:
+        return None
+    return verifier.public_key if verifier is not None else None
+
+
+@dataclass
+class _KeyChain:
+    """Which key must sign the next checkpoint. Before the first good checkpoint: any pinned
+    key. After it: the key that signed it, until a checkpoint signed by that key announces
+    its successor (``next-key``); from then on only the announced key."""
+
+    pinned: dict[str, Ed25519PublicKey]
+    current: Ed25519PublicKey | None = None
+    #: The checkpoint that announced ``current`` (``None``: the first key, pinned).
+    announced_in: int | None = None
+    #: Whether that announcement carries the quorum of witness cosignatures.
+    announcement_witnessed: bool = True
+    #: The key ``current`` replaced (refused after the announcement).
+    replaced: Ed25519PublicKey | None = None
+
+    def check(self, checkpoint: StoredCheckpoint, origin: str | None) -> Problem | None:
+        def refuse(kind: ProblemKind, detail: str) -> Problem:
+            return Problem(kind, detail, checkpoint=checkpoint.tree_size)
+
+        if self.current is None:
+            return check_checkpoint(checkpoint, self.pinned, origin)
+        expected = public_key_id(self.current)
+        if checkpoint.key_id != expected:
+            known = set(self.pinned) | (
+                {public_key_id(self.replaced)} if self.replaced is not None else set()
+            )
+            if checkpoint.key_id not in known:
+                return refuse(
+                    "bad-signature", f"signed by an untrusted key {checkpoint.key_id[:16]}…"
+                )
+            if self.replaced is not None and checkpoint.key_id == public_key_id(self.replaced):
+                return refuse(
+                    "key-rotation",
+                    f"signed by the old key {checkpoint.key_id[:16]}… after checkpoint "
+                    f"{self.announced_in} announced its replacement by {expected[:16]}…",
+                )
+            return refuse(
+                "key-rotation",
+                f"signed by key {checkpoint.key_id[:16]}…, but the log's key here is "
+                f"{expected[:16]}… and no checkpoint signed by that key announced the change: "
+                "a silent key swap",
+            )
+        problem = check_checkpoint(checkpoint, {expected: self.current}, origin)
+        if problem is None and not self.announcement_witnessed:
+            return refuse(
+                "key-rotation",
+                f"signed by the key {expected[:16]}… that checkpoint {self.announced_in} "
+                "announced, but that announcement lacks the quorum of witness cosignatures",
+            )
+        return problem
+
+    def advance(self, checkpoint: StoredCheckpoint, witnessed: bool) -> None:
+        """``checkpoint`` passed :meth:`check`: its key (or the one it announces) is next."""
+        if self.current is None:
+            self.current = self.pinned[checkpoint.key_id]
+        successor = announced_key(checkpoint)
+        if successor is not None and public_key_id(successor) != public_key_id(self.current):
+            self.replaced = self.current
+            self.current = successor
+            self.announced_in = checkpoint.tree_size
+            self.announcement_witnessed = witnessed
+
+
+def key_chain(
+    checkpoints: Sequence[StoredCheckpoint],
+    pinned: Iterable[Ed25519PublicKey],
+    origin: str | None = None,
+) -> list[Ed25519PublicKey]:
+    """The log's signing keys in order: a pinned key that signed the first good checkpoint,
+    then each key announced by a checkpoint its predecessor signed. (Witness quorum is not
+    considered here; :func:`verify_log` does.) For checking checkpoints held outside the log
+    (a witness's latest, a receipt's) that a later key signed."""
+    chain = _KeyChain({public_key_id(key): key for key in pinned})
+    keys: list[Ed25519PublicKey] = []
+    for checkpoint in sorted(checkpoints, key=lambda c: c.tree_size):
+        if chain.check(checkpoint, origin) is not None:
+            continue
+        if chain.current is None:
+            keys.append(chain.pinned[checkpoint.key_id])
+        chain.advance(checkpoint, witnessed=True)
+        assert chain.current is not None
+        if public_key_id(keys[-1]) != public_key_id(chain.current):
+            keys.append(chain.current)
+    return keys or list(chain.pinned.values())
+
+
 def witness_cosigners(checkpoint: StoredCheckpoint, witnesses: Sequence[Verifier]) -> set[str]:
     """The configured witnesses whose valid cosignature the checkpoint carries."""
     found: set[str] = set()
@@ -222,6 +325,8 @@ def verify_log(
 ) -> VerificationResult:
     """Verify ``entries`` (in index order) against ``checkpoints``; see the module docstring.
 
+    ``trusted_keys`` are the pinned keys: one of them signed the first checkpoint (later keys
+    are reached only through announcements, see the module docstring).
     ``expected_size`` is the number of entries the log claims (its head); ``progress`` is
     called with the number of entries processed since its previous call. ``witnesses`` and
     ``quorum``: a checkpoint counts as witnessed with cosignatures of ``quorum`` of them.
@@ -238,18 +343,19 @@ def verify_log(
             result.problems.append(problem)
 
     good_checkpoints: list[StoredCheckpoint] = []
+    witnessed_sizes: set[int] = set()
+    keys = _KeyChain(trusted)
     for checkpoint in sorted(checkpoints, key=lambda c: c.tree_size):
-        problem = check_checkpoint(checkpoint, trusted, origin)
+        problem = keys.check(checkpoint, origin)
         if problem:
             report(problem)
-        else:
-            good_checkpoints.append(checkpoint)
+            continue
+        good_checkpoints.append(checkpoint)
+        witnessed = quorum == 0 or len(witness_cosigners(checkpoint, witnesses)) >= quorum
+        if witnessed:
+            witnessed_sizes.add(checkpoint.tree_size)
+        keys.advance(checkpoint, witnessed)
     _check_chain(good_checkpoints, {c.tree_size for c in checkpoints}, report)
-    witnessed_sizes = {
-        c.tree_size
-        for c in good_checkpoints
-        if quorum == 0 or len(witness_cosigners(c, witnesses)) >= quorum
-    }
     _check_anchors_against_log(anchors, good_checkpoints, witnesses, report)
     pending: Iterator[StoredCheckpoint] = iter(good_checkpoints)
     next_checkpoint = next(pending, None)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.keyguard import open_audit_keys
 from audit.models import AuditHead
-from audit.note import COSIGNATURE_V1, parse_vkey
+from audit.note import COSIGNATURE_V1, ED25519, Verifier, parse_vkey
 from audit.service import AuditLog
 from audit.witnessing import WitnessEndpoint, Witnessing
 from gateway.config import Settings
@@ -60,15 +60,69 @@ def witness_endpoint(text: str) -> WitnessEndpoint:
     return WitnessEndpoint(verifier, url.strip())
 
 
+def pinned_log_key(settings: Settings) -> Verifier | None:
+    """The configured log key (``KETENPOORT_AUDIT_LOG_KEY``: a vkey, or a file holding one),
+    checked to be an Ed25519 key of this log's origin; ``None`` when not configured."""
+    configured = settings.audit_log_key
+    if not configured:
+        return None
+    text = configured.strip()
+    if "+" not in text and Path(text).exists():
+        text = Path(text).read_text(encoding="utf-8").strip()
+    verifier = parse_vkey(text)
+    if verifier.signature_type != ED25519 or verifier.name != settings.audit_log_origin:
+        raise ValueError(
+            "KETENPOORT_AUDIT_LOG_KEY is not an Ed25519 key of the log "
+            f"{settings.audit_log_origin} (KETENPOORT_AUDIT_LOG_ORIGIN)"
+        )
+    return verifier
+
+
 def open_audit_log(settings: Settings, session_factory: sessionmaker[Session]) -> AuditLog:
-    """The audit log with keys checked against the log (see :mod:`audit.keyguard`)."""
-    signer, pseudonymiser = open_audit_keys(key_dir(settings), session_factory)
+    """The audit log with keys checked against the log (see :mod:`audit.keyguard`) and, when
+    configured, against the pinned log key."""
+    pinned = pinned_log_key(settings)
+    directory = key_dir(settings)
+    signer, pseudonymiser = open_audit_keys(
+        directory, session_factory, pinned.public_key if pinned is not None else None
+    )
     return AuditLog(
         signer=signer,
         pseudonymiser=pseudonymiser,
         origin=settings.audit_log_origin,
         witnessing=witnessing(settings),
+        key_dir=directory,
+        pinned_key=pinned,
     )
+
+
+def demo_log_key(settings: Settings) -> str | None:
+    """Demo mode without a configured log key: the key directory's key as the pin (a demo has
+    no one else to publish it), unless the log has rotated its key (then the first key is not
+    in the key directory any more and nothing is pinned)."""
+    from sqlalchemy import func
+
+    from audit.keys import load_signer
+    from audit.models import AuditCheckpoint
+    from audit.note import NEXT_KEY
+    from gateway.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            rotated = session.execute(
+                select(func.count())
+                .select_from(AuditCheckpoint)
+                .where(AuditCheckpoint.note.contains(f"\n{NEXT_KEY} "))
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    if rotated:
+        return None
+    try:
+        return load_signer(key_dir(settings)).vkey(settings.audit_log_origin)
+    except FileNotFoundError:
+        return None
 
 
 #: Readiness reports failing audit writes for this long after the last failure, unless a

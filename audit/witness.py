@@ -3,10 +3,13 @@
 rewriting the log, e.g. a partner organisation.
 
 For each log it knows (by origin and log public key, configured as verifier keys) the witness
-keeps only the latest checkpoint it cosigned. ``POST /add-checkpoint`` carries the size of the
-checkpoint the log thinks the witness holds, a consistency proof from it, and the new signed
-checkpoint; the witness cosigns (C2SP ``tlog-cosignature``) only when the new checkpoint is
-signed by the log's key and provably extends what it holds, and stores it before answering.
+keeps only the latest checkpoint it cosigned, and the log key that must sign the next one: the
+key that signed the last, or the key it announced (``next-key``, a key rotation signed by the
+old key). A checkpoint signed by any other key is refused (403), configured or not.
+``POST /add-checkpoint`` carries the size of the checkpoint the log thinks the witness holds,
+a consistency proof from it, and the new signed checkpoint; the witness cosigns (C2SP
+``tlog-cosignature``) only when the new checkpoint is signed by the log's current key and
+provably extends what it holds, and stores it before answering.
 So once a witness has cosigned tree size N with root R, no rewrite of entries below N and no
 deletion of the tail can get its cosignature again, and ``audit verify`` compares the log with
 what the witness holds (``GET /checkpoint``, a monitoring read this project adds; the protocol
@@ -44,6 +47,7 @@ from audit.note import (
     check_name,
     join_note,
     parse_checkpoint,
+    parse_vkey,
     split_note,
     verify_log_signature,
 )
@@ -109,6 +113,12 @@ class HeldCheckpoint:
     root_hash: bytes
     #: The signed note as the witness holds it: the log's signature and the cosignature.
     note: str
+    #: The log key (vkey) that must sign the next checkpoint: the one that signed this, or the
+    #: one this checkpoint announced (``next-key``). ``None`` in state written before keys
+    #: were tracked: then any configured key of the log.
+    key: str | None = None
+    #: The log key (vkey) that signed this checkpoint.
+    signed_by: str | None = None
 
 
 class WitnessState:
@@ -138,7 +148,12 @@ class WitnessState:
             return None
         data = json.loads(path.read_text(encoding="utf-8"))
         return HeldCheckpoint(
-            data["origin"], int(data["treeSize"]), base64.b64decode(data["rootHash"]), data["note"]
+            data["origin"],
+            int(data["treeSize"]),
+            base64.b64decode(data["rootHash"]),
+            data["note"],
+            data.get("key"),
+            data.get("signedBy"),
         )
 
     def put(self, held: HeldCheckpoint) -> None:
@@ -150,6 +165,10 @@ class WitnessState:
             "rootHash": base64.b64encode(held.root_hash).decode("ascii"),
             "note": held.note,
         }
+        if held.key is not None:
+            data["key"] = held.key
+        if held.signed_by is not None:
+            data["signedBy"] = held.signed_by
         with temporary.open("w", encoding="utf-8") as handle:
             json.dump(data, handle)
             handle.flush()
@@ -187,17 +206,29 @@ class Witness:
             checkpoint = parse_checkpoint(text)
         except (NoteError, ValueError) as exc:
             return WitnessAnswer(400, f"malformed request: {exc}\n")
-        trusted = self._logs.get(checkpoint.origin)
-        if trusted is None:
+        configured = self._logs.get(checkpoint.origin)
+        if configured is None:
             return WitnessAnswer(404, "unknown log origin\n")
-        if not any(
-            verify_log_signature(text, line, key) for line in signatures for key in trusted
-        ):
-            return WitnessAnswer(403, "no signature by a known key of this log\n")
-        if old_size > checkpoint.tree_size:
-            return WitnessAnswer(400, "the old size is larger than the checkpoint\n")
         with self.state.locked():
             held = self.state.get(checkpoint.origin)
+            # After the first checkpoint only the key it was signed with (or the key a
+            # checkpoint signed by that key announced) may sign: no silent key swap.
+            trusted = [parse_vkey(held.key)] if held is not None and held.key else configured
+            if held is not None and held.signed_by and split_note(held.note)[0] == text:
+                trusted = [parse_vkey(held.signed_by)]  # the checkpoint it holds, asked again
+            signer = next(
+                (
+                    key
+                    for line in signatures
+                    for key in trusted
+                    if verify_log_signature(text, line, key)
+                ),
+                None,
+            )
+            if signer is None:
+                return WitnessAnswer(403, "no signature by the current key of this log\n")
+            if old_size > checkpoint.tree_size:
+                return WitnessAnswer(400, "the old size is larger than the checkpoint\n")
             held_size = held.tree_size if held else 0
             if old_size != held_size:
                 return WitnessAnswer(409, f"{held_size}\n", SIZE_CONTENT_TYPE)
@@ -215,13 +246,15 @@ class Witness:
                 except ProofError:
                     return WitnessAnswer(422, "the consistency proof does not verify\n")
             line = self.cosigner.cosign(text, int(self._now()))
-            log_lines = [s for s in signatures if any(k.matches(s) for k in trusted)]
+            log_lines = [s for s in signatures if signer.matches(s)]
             self.state.put(
                 HeldCheckpoint(
                     checkpoint.origin,
                     checkpoint.tree_size,
                     checkpoint.root_hash,
                     join_note(text, [*log_lines, line]),
+                    checkpoint.next_key or signer.vkey(),
+                    signer.vkey(),
                 )
             )
         return WitnessAnswer(200, str(line))

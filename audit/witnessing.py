@@ -80,6 +80,11 @@ class Witnessing:
         #: Per witness, the last problem (``None`` after a cosignature): for readiness and logs.
         self.last_problem: dict[str, str | None] = {}
 
+    @property
+    def http(self) -> httpx.Client:
+        """The client that reaches the witnesses (verification asks them through it too)."""
+        return self._http
+
     def close(self) -> None:
         self._http.close()
 
@@ -180,18 +185,20 @@ class Witnessing:
 
 def anchor_from_note(
     signed_note: str,
-    log_key: Verifier,
+    log_key: Verifier | Sequence[Verifier],
     *,
     source: str,
     witness: Verifier | None = None,
 ) -> Anchor:
-    """A checkpoint held outside the log, checked: signed by the pinned log key and, when it
+    """A checkpoint held outside the log, checked: signed by the pinned log key (or, after key
+    rotations, by one of the log's keys from :func:`audit.verify.key_chain`) and, when it
     comes from a witness, cosigned by that witness. Raises :class:`NoteError` otherwise."""
+    keys = [log_key] if isinstance(log_key, Verifier) else list(log_key)
     text, lines = split_note(signed_note)
     checkpoint = parse_checkpoint(text)
-    if checkpoint.origin != log_key.name:
+    if checkpoint.origin != keys[0].name:
         raise NoteError(f"{source}: the checkpoint is of another log ({checkpoint.origin})")
-    if not any(verify_log_signature(text, line, log_key) for line in lines):
+    if not any(verify_log_signature(text, line, key) for line in lines for key in keys):
         raise NoteError(f"{source}: the checkpoint is not signed by the pinned log key")
     if witness is not None and not any(
         verify_cosignature(text, line, witness) is not None for line in lines
@@ -206,12 +213,11 @@ def anchor_from_note(
 
 
 def fetch_witness_anchor(
-    witness: WitnessEndpoint, log_key: Verifier, http: httpx.Client
+    witness: WitnessEndpoint, log_key: Verifier | Sequence[Verifier], http: httpx.Client
 ) -> Anchor | None:
     """The latest checkpoint ``witness`` cosigned for the log (``None``: it holds none)."""
-    response = http.get(
-        witness.url.rstrip("/") + "/checkpoint", params={"origin": log_key.name}
-    )
+    origin = log_key.name if isinstance(log_key, Verifier) else log_key[0].name
+    response = http.get(witness.url.rstrip("/") + "/checkpoint", params={"origin": origin})
     if response.status_code == 404:
         return None
     response.raise_for_status()

@@ -116,6 +116,13 @@ def serve(
         witness, witnesses = start_demo_witness(settings)
         os.environ["KETENPOORT_AUDIT_WITNESSES"] = witnesses
         typer.echo(f"Demo witness cosigning the audit log: {witnesses}")
+    if settings.demo_mode and not settings.audit_log_key:
+        from audit.wiring import demo_log_key
+
+        pinned = demo_log_key(settings)
+        if pinned is not None:
+            os.environ["KETENPOORT_AUDIT_LOG_KEY"] = pinned
+            typer.echo(f"Demo log key pinned: {pinned}")
     typer.echo(f"Ketenpoort listening on http://{host}:{port}/v1 (demo mode: {settings.demo_mode})")
     if settings.demo_mode:
         typer.echo(curl_hint(host, port, data_dir))

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from audit import Receipt
+from audit import Receipt, audit_log
 from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, run_authenticated
 from gateway.auth.principal import Principal
 from gateway.exchange import inbox as inbox_service
@@ -208,9 +208,13 @@ def query_case_facts(
 
 @router.get("/disclosures/{disclosureId}/receipt", summary="A disclosure's audit receipt")
 def read_disclosure_receipt(
-    disclosure_id: DisclosureId, principal: CurrentPrincipal, session: DbSession
+    disclosure_id: DisclosureId, principal: CurrentPrincipal, session: DbSession, context: Context
 ) -> Receipt:
-    """With the inclusion proof against the latest signed checkpoint once one covers it."""
+    """With the inclusion proof against the latest checkpoint with the witness quorum once one
+    covers it (``witnessed`` says whether one does)."""
     return service.disclosure_receipt(
-        session=session, principal=principal, disclosure_id=disclosure_id
+        session=session,
+        audit=audit_log(context),
+        principal=principal,
+        disclosure_id=disclosure_id,
     )

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from audit import Receipt, receipt_for
+from audit import AuditLog, Receipt
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.crypto.fields import case_scope
@@ -136,7 +136,7 @@ def _status(item: RequestItem) -> CategoryStatus:
 
 
 def _request_out(
-    session: Session, request: InformationRequest, items: Sequence[RequestItem]
+    session: Session, audit: AuditLog, request: InformationRequest, items: Sequence[RequestItem]
 ) -> InformationRequestOut:
     return InformationRequestOut(
         id=request.id,
@@ -151,7 +151,7 @@ def _request_out(
         items=[_status(item) for item in items],
         decision_id=request.decision_id,
         bundle_revision=request.bundle_revision,
-        receipt=receipt_for(session, index=request.audit_index),
+        receipt=audit.receipt(session, request.audit_index),
     )
 
 
@@ -244,7 +244,7 @@ def create_information_request(
     session.add_all(items)
     session.flush()
     inbox.notify_after_commit(session, {i.partner_id for i in asked})
-    return _request_out(session, row, items).model_copy(update={"receipt": receipt})
+    return _request_out(session, exchange.audit, row, items).model_copy(update={"receipt": receipt})
 
 
 def _load_request(
@@ -369,13 +369,12 @@ def information_request_status(
     *, session: Session, exchange: Exchange, principal: Principal, request_id: str
 ) -> InformationRequestOut:
     """The request's state per category, for its requester and the addressed partners."""
-    del exchange
     row, items = _load_request(session, request_id)
     involved = {row.requester_partner_id} | {i.partner_id for i in items}
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
     ensure_not_erased(session=session, case_id=row.case_id)
-    return _request_out(session, row, items)
+    return _request_out(session, exchange.audit, row, items)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -670,7 +669,9 @@ class DisclosureNotFound(NotFound):
     title = "Disclosure not found"
 
 
-def disclosure_receipt(*, session: Session, principal: Principal, disclosure_id: str) -> Receipt:
+def disclosure_receipt(
+    *, session: Session, audit: AuditLog, principal: Principal, disclosure_id: str
+) -> Receipt:
     """The receipt of a disclosure, with its inclusion proof once a checkpoint covers it;
     for the recipient and the partners whose data was disclosed."""
     row = session.get(Disclosure, disclosure_id)
@@ -683,4 +684,4 @@ def disclosure_receipt(*, session: Session, principal: Principal, disclosure_id:
         )
     ):
         raise DisclosureNotFound("No disclosure with this id is visible to your partner.")
-    return receipt_for(session, index=row.audit_index)
+    return audit.receipt(session, row.audit_index)

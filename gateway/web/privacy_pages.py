@@ -11,11 +11,13 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from audit import audit_log
+from audit.verification import CannotVerify, Trust, verify_stored
 from gateway.core.errors import Unprocessable
 from gateway.db import utcnow
 from gateway.web import charts, services, texts
 from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
+from gateway.web.verification import VerificationView, not_verified, verification_view
 
 router = APIRouter(route_class=PageRoute)
 
@@ -39,24 +41,52 @@ def _latest_checkpoint(page: PageState) -> Any:
 @router.get("/privacy")
 def privacy_overview(page: PrivacyPage) -> Response:
     checkpoint, missing = _optional(lambda: _latest_checkpoint(page))
-    return page.render("privacy.html", checkpoint=checkpoint, missing=missing, result=None)
+    return page.render("privacy.html", checkpoint=checkpoint, missing=missing, verification=None)
 
 
-def _verify(page: PageState) -> Any:
-    export = services.domain_module("audit.export", "Verificatie van het logboek")
-    keys = services.domain_module("audit.keys", "Verificatie van het logboek")
-    wiring = services.domain_module("audit.wiring", "Verificatie van het logboek")
-    public_key = keys.load_public_key(wiring.key_dir(page.context.settings))
-    return export.verify_database(page.context.session_factory, [public_key])
+def _verify(page: PageState) -> VerificationView:
+    """The verification ``ketenpoort audit verify`` runs with the configured log key, witnesses
+    and quorum (audit.verification), never with the key directory's key: whoever can rewrite
+    the log can replace that key too, and a check against it proves nothing."""
+    log = audit_log(page.context)
+    if log.pinned_key is None:
+        return not_verified(
+            "De sleutel van het logboek is niet vastgelegd in de configuratie "
+            "(KETENPOORT_AUDIT_LOG_KEY). Zonder die vastgelegde sleutel bewijst een controle "
+            "niets: wie het logboek kan herschrijven, kan ook de sleutel in de sleutelmap "
+            "vervangen. Vraag de beheerder de gepubliceerde sleutel in te stellen."
+        )
+    witnessing = log.witnessing
+    trust = Trust(
+        log_key=log.pinned_key,
+        witnesses=list(witnessing.witnesses) if witnessing is not None else [],
+        quorum=log.quorum,
+    )
+    try:
+        checked = verify_stored(
+            page.context.session_factory,
+            trust,
+            http=witnessing.http if witnessing is not None else None,
+        )
+    except CannotVerify as exc:
+        return not_verified(
+            "De controle kon niet worden uitgevoerd: een getuige die niet te bereiken is, "
+            f"bewijst niets. ({exc})"
+        )
+    return verification_view(checked)
 
 
 @router.post("/privacy/verificatie")
 def verify_audit_log(page: CsrfChecked) -> Response:
     _require_privacy_officer(page)
-    result, missing = _optional(lambda: _verify(page))
+    verification, missing = _optional(lambda: _verify(page))
     checkpoint, _ = _optional(lambda: _latest_checkpoint(page))
     return page.render(
-        "privacy.html", checkpoint=checkpoint, missing=missing, result=result, verified=True
+        "privacy.html",
+        checkpoint=checkpoint,
+        missing=missing,
+        verification=verification,
+        verified=True,
     )
 
 
