@@ -226,8 +226,10 @@ class Settings(BaseSettings):
     )
     audit_log_key: str | None = Field(
         default=None,
-        description="The log's verifier key (vkey) that 'ketenpoort audit verify' trusts; pin "
-        "the published one here, not a copy from the key directory.",
+        description="The log's first verifier key (vkey, or a file holding it) as published: "
+        "'ketenpoort audit verify' and the Verificatie page pin it, and the gateway refuses to "
+        "start with a signing key its announced rotations do not lead to. Never a copy from "
+        "the key directory.",
     )
     # Retention (gateway/retention, docs/retention.md).
     retention_dir: Path | None = Field(
