@@ -107,6 +107,10 @@ def demo_log_key(settings: Settings) -> str | None:
     from audit.note import NEXT_KEY
     from gateway.db import make_engine, make_sessionmaker
 
+    try:
+        signer = load_signer(key_dir(settings))
+    except FileNotFoundError:
+        return None  # the first start creates it; the next start pins it
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_sessionmaker(engine)() as session:
@@ -115,14 +119,13 @@ def demo_log_key(settings: Settings) -> str | None:
                 .select_from(AuditCheckpoint)
                 .where(AuditCheckpoint.note.contains(f"\n{NEXT_KEY} "))
             ).scalar_one()
+    except SQLAlchemyError:
+        return None
     finally:
         engine.dispose()
     if rotated:
         return None
-    try:
-        return load_signer(key_dir(settings)).vkey(settings.audit_log_origin)
-    except FileNotFoundError:
-        return None
+    return signer.vkey(settings.audit_log_origin)
 
 
 #: Readiness reports failing audit writes for this long after the last failure, unless a
