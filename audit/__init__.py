@@ -3,9 +3,9 @@ proofs, Ed25519-signed checkpoints, verification, exports and privacy-officer re
 
 Other domains use::
 
-    from audit import AuditEntry, ProcessingActivity, audit_log
+    from audit import AuditEntry, ProcessingActivity
 
-    log = audit_log(context)            # context.services["audit"], 503 when missing
+    log = context.audit                 # built at start: a gateway without it does not start
     receipt = log.append(session=session, entry=AuditEntry(...))
 
 See docs/audit.md.
@@ -31,7 +31,7 @@ from audit.entry import (
 from audit.errors import AuditUnavailable
 from audit.log import AppendedEntry, append_entries
 from audit.schemas import CheckpointView, Receipt
-from audit.service import AuditLog, audit_log, receipt_for
+from audit.service import AuditLog, receipt_for
 
 __all__ = [
     "CONSENT_CHANGE",
@@ -55,6 +55,5 @@ __all__ = [
     "Status",
     "TraceContext",
     "append_entries",
-    "audit_log",
     "receipt_for",
 ]

@@ -29,7 +29,7 @@ from audit.schemas import (
     Receipt,
     SubjectIdentifier,
 )
-from audit.service import audit_log, consistency_between
+from audit.service import consistency_between
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
 from gateway.db import utcnow
@@ -47,15 +47,11 @@ def _subject_pseudonym(
     """The pseudonym entries carry for ``subject`` (a BSN or address via its blind index)."""
     if subject is None:
         return None
-    return (
-        audit_log(context)
-        .data_subject(
-            identifier_type=subject.identifier_type,
-            identifier=subject.identifier,
-            session=session,
-        )
-        .pseudonym
-    )
+    return context.audit.data_subject(
+        identifier_type=subject.identifier_type,
+        identifier=subject.identifier,
+        session=session,
+    ).pseudonym
 
 
 @router.get("/receipts/{index}", response_model=Receipt, response_model_by_alias=True)
@@ -76,7 +72,7 @@ def get_receipt(
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
-    return audit_log(context).receipt(session, index)
+    return context.audit.receipt(session, index)
 
 
 @router.get("/checkpoints/latest", response_model=CheckpointView, response_model_by_alias=True)
@@ -108,7 +104,7 @@ def get_consistency_proof(
 @router.get("/public-key", response_model=PublicKeyView, response_model_by_alias=True)
 def get_public_key(context: Context) -> PublicKeyView:
     """The checkpoint signing key; compare its key id with the one published out of band."""
-    return audit_log(context).public_key()
+    return context.audit.public_key()
 
 
 @router.post("/entries/search", response_model=EntryPage, response_model_by_alias=True)
@@ -196,7 +192,7 @@ def create_access_report(
     accountable for (the whole covenant for its coordinating privacy officer). Audited: the
     report itself is an entry (activity ``access-report``), written with it or not at all."""
     started = utcnow()
-    log = audit_log(context)
+    log = context.audit
     data_subject = log.data_subject(
         identifier_type=subject.identifier_type, identifier=subject.identifier, session=session
     )

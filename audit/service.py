@@ -1,8 +1,9 @@
-"""The audit log as a service object: ``context.services["audit"]``.
+"""The audit log as a service object: ``GatewayContext.audit``.
 
-Other domains call :func:`audit_log` to get it and :meth:`AuditLog.append` inside their own
-request transaction. Tests replace the object (or set :attr:`AuditLog.append_hook`, see
-:mod:`audit.testing`) to prove that a failed audit write discloses nothing.
+Other domains get it from the context (or as an argument of their ``build``) and call
+:meth:`AuditLog.append` inside their own request transaction. Tests replace the object (or
+set :attr:`AuditLog.append_hook`, see :mod:`audit.testing`) to prove that a failed audit
+write discloses nothing.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, R
 from audit.verify import witness_cosigners
 from audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
-from gateway.context import GatewayContext
 from gateway.db import transaction
 
 if TYPE_CHECKING:
@@ -376,16 +376,3 @@ def consistency_between(session: Session, *, first: int, second: int) -> Consist
         second=checkpoint_view(rows[second], note_signatures(session, second)),
         proof=[node.hex() for node in proof],
     )
-
-
-def audit_log(context: GatewayContext) -> AuditLog:
-    """The registered audit log; fails closed (503) when it is missing."""
-    service = context.services.get("audit")
-    if not isinstance(service, AuditLog):
-        raise AuditUnavailable("The audit log is not available; nothing can be disclosed.")
-    if service.subject_indexer is None:
-        # Crypto is installed after audit, so the blind index is attached on first use.
-        blind_index = getattr(context.services.get("crypto"), "blind_index", None)
-        if blind_index is not None:
-            service.subject_indexer = BlindIndexSubjects(blind_index, context.session_factory)
-    return service

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from audit.entry import AuditEntry
-from audit.service import audit_log
-from gateway.context import GatewayContext
+from audit.service import AuditLog
 
 
 class InjectedAuditFailure(RuntimeError):
@@ -17,10 +16,9 @@ class InjectedAuditFailure(RuntimeError):
 
 
 @contextmanager
-def failing_audit_writes(context: GatewayContext) -> Iterator[list[AuditEntry]]:
+def failing_audit_writes(service: AuditLog) -> Iterator[list[AuditEntry]]:
     """Within the block every audit append fails after its rows were written (so the
     caller's transaction really has to roll them back). Yields the entries attempted."""
-    service = audit_log(context)
     attempted: list[AuditEntry] = []
 
     def fail(session: Session, entries: Sequence[AuditEntry]) -> None:

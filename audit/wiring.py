@@ -1,5 +1,5 @@
-"""Wires the audit log into a running gateway: the service, a readiness check and the
-periodic checkpoint signing job."""
+"""Builds the audit log of a running gateway (``GatewayContext.audit``) and its readiness
+check; the composition root schedules :func:`sign_checkpoint` as the checkpoint job."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit.keyguard import open_audit_keys
 from audit.models import AuditHead
 from audit.note import COSIGNATURE_V1, ED25519, Verifier, parse_vkey
-from audit.service import AuditLog
+from audit.service import AuditLog, BlindIndexSubjects
 from audit.witnessing import WitnessEndpoint, Witnessing
 from gateway.config import Settings
-from gateway.context import GatewayContext
-from gateway.core.jobs import PeriodicJob
+from gateway.core.readiness import ReadinessChecks
+from gateway.crypto.blind_index import BlindIndex
 
 log = logging.getLogger("ketenpoort.audit")
 
@@ -30,12 +30,10 @@ def key_dir(settings: Settings) -> Path:
     return configured if configured is not None else settings.data_dir / "audit"
 
 
-def sign_checkpoint(context: GatewayContext) -> None:
+def sign_checkpoint(service: AuditLog, session_factory: sessionmaker[Session]) -> None:
     """One run of the periodic checkpoint job. Replicas may all run it: the signing itself
     takes a database lock."""
-    service = context.services.get("audit")
-    if isinstance(service, AuditLog):
-        service.sign_checkpoint(context.session_factory)
+    service.sign_checkpoint(session_factory)
 
 
 def witnessing(settings: Settings) -> Witnessing | None:
@@ -133,14 +131,22 @@ def demo_log_key(settings: Settings) -> str | None:
 WRITE_FAILURE_WINDOW_SECONDS = 60.0
 
 
-def install(context: GatewayContext) -> None:
-    settings = context.settings
-    service = open_audit_log(settings, context.session_factory)
-    context.services["audit"] = service
+def build(
+    settings: Settings,
+    session_factory: sessionmaker[Session],
+    blind_index: BlindIndex | None,
+    readiness: ReadinessChecks,
+) -> AuditLog:
+    """The audit log (its keys missing or not the log's stops the start) and the ``audit``
+    readiness check. Without a blind index (no key provider) a data subject cannot be looked
+    up: the log says so (503) rather than search by anything else."""
+    service = open_audit_log(settings, session_factory)
+    if blind_index is not None:
+        service.subject_indexer = BlindIndexSubjects(blind_index, session_factory)
 
     def audit_ready() -> str | None:
         try:
-            with context.session_factory() as session:
+            with session_factory() as session:
                 if session.execute(select(AuditHead.next_index)).first() is None:
                     return "audit log not initialised"
         except SQLAlchemyError:
@@ -154,17 +160,8 @@ def install(context: GatewayContext) -> None:
             return "audit writes are failing: nothing can be disclosed"
         return None
 
-    context.readiness_checks["audit"] = audit_ready
-    if settings.audit_checkpoint_interval_seconds > 0:
-        job = PeriodicJob(
-            context,
-            interval=settings.audit_checkpoint_interval_seconds,
-            task=sign_checkpoint,
-            name="audit-checkpoints",
-            description="audit checkpoint signing",
-            log=log,
-        )
-        context.services["audit.checkpoint_job"] = context.start_job(job)
+    readiness["audit"] = audit_ready
+    return service
 
 
 def _die_with_parent() -> None:

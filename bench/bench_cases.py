@@ -223,7 +223,7 @@ def main() -> None:
         )
         context = build_context(settings)
         try:
-            runtime: CaseRuntime = context.services["cases"]
+            runtime: CaseRuntime = context.cases
             intake, case_ids = bench_intake(context, runtime, args.rows)
             transitions = bench_transitions(context, runtime, case_ids)
             overview = bench_overview(context, runtime, args.rows)

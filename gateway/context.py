@@ -1,27 +1,45 @@
-"""Everything a running gateway holds, built once at start and shared by all requests."""
+"""The composition root: everything a running gateway holds, built once at start.
+
+Each domain has one ``build(...)`` (in its ``wiring`` module) that takes exactly what it
+needs as arguments and returns its typed service; :func:`build_context` calls them in
+dependency order and schedules the background jobs. Nothing here is looked up by name, so
+mypy checks every wire, and no domain imports this module to reach another domain: the
+arrows point from here to the domains, never back (tests/standards/test_import_graph.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit import AuditLog
+from audit import wiring as audit_wiring
+from gateway.auth import wiring as auth_wiring
 from gateway.auth.dev import dev_jwks_dir, ensure_dev_keys
 from gateway.auth.keys import TrustStore
 from gateway.auth.service import PartnerDirectory, TokenVerifier
+from gateway.cases import wiring as cases_wiring
+from gateway.cases.runtime import CaseRuntime
 from gateway.config import Settings
+from gateway.core.jobs import PeriodicJob
+from gateway.core.readiness import ReadinessCheck, ReadinessChecks
+from gateway.crypto import wiring as crypto_wiring
+from gateway.crypto.runtime import CryptoServices
 from gateway.db import make_engine, make_sessionmaker, upgrade_database
+from gateway.exchange import wiring as exchange_wiring
+from gateway.policy import wiring as policy_wiring
+from gateway.policy.covenant import Covenant, load_covenants
+from gateway.policy.engine import PolicyEngine
+from gateway.retention import wiring as retention_wiring
+from gateway.retention.wiring import RetentionService
+from gateway.web import wiring as web_wiring
+from gateway.web.oidc import OidcClient
 
-if TYPE_CHECKING:
-    from gateway.core.jobs import PeriodicJob
-    from gateway.policy.covenant import Covenant
-
-# A readiness check returns None when healthy, else a short reason without personal data.
-ReadinessCheck = Callable[[], str | None]
+__all__ = ["GatewayContext", "ReadinessCheck", "build_context", "partner_directory"]
 
 
 @dataclass
@@ -32,14 +50,38 @@ class GatewayContext:
     covenants: dict[str, Covenant]
     partners: PartnerDirectory
     verifier: TokenVerifier
-    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
-    # Domain services (policy engine, key provider, audit log...) register here at start.
-    services: dict[str, Any] = field(default_factory=dict)
+    #: The policy decision point; without a loaded bundle it denies everything.
+    policy: PolicyEngine
+    #: Field encryption and blind indexes; ``None`` when the key provider is misconfigured
+    #: (the gateway runs not-ready and :meth:`require_keys` answers 503).
+    keys: CryptoServices | None
+    audit: AuditLog
+    #: ``None`` when the retention rules are invalid (not ready, no sweep).
+    retention: RetentionService | None
+    cases: CaseRuntime
+    #: The OIDC client of the pages' sign-in, when an issuer is configured.
+    oidc: OidcClient | None
+    #: Threads of the hot routes: long-lived, unlike the anyio pool's (those exit after 10 s
+    #: idle), because each thread builds per-thread state on first use (its regorus engine
+    #: compiles the policy, about 10 ms): a burst that spawned fresh threads stalled the
+    #: worker for up to a second while they compiled. The executor starts its threads on
+    #: first use; they drop their engines themselves (a regorus engine must not be dropped
+    #: on another thread).
+    hot_threads: ThreadPoolExecutor
+    readiness_checks: ReadinessChecks = field(default_factory=dict)
     #: Background jobs (checkpoints, retention sweep, token purge): started by
     #: :meth:`start_job`, stopped by :meth:`close`.
-    jobs: list[PeriodicJob] = field(default_factory=list)
+    jobs: list[PeriodicJob[GatewayContext]] = field(default_factory=list)
 
-    def start_job(self, job: PeriodicJob) -> PeriodicJob:
+    def require_keys(self) -> CryptoServices:
+        """The key services, or 503: nothing personal is read or stored without them."""
+        return crypto_wiring.require(self.keys)
+
+    def require_retention(self) -> RetentionService:
+        """The retention service, or 503 when its rules did not load."""
+        return retention_wiring.require(self.retention)
+
+    def start_job(self, job: PeriodicJob[GatewayContext]) -> PeriodicJob[GatewayContext]:
         self.jobs.append(job)
         job.start()
         return job
@@ -49,9 +91,7 @@ class GatewayContext:
         # in tests, on a database already dropped).
         while self.jobs:
             self.jobs.pop().stop()
-        hot = self.services.pop("hot-threads", None)  # gateway.auth.deps.run_authenticated
-        if hot is not None:
-            hot.shutdown(wait=True)  # its threads drop their per-thread state themselves
+        self.hot_threads.shutdown(wait=True)
         self.engine.dispose()
 
 
@@ -59,9 +99,24 @@ def partner_directory(covenants: dict[str, Covenant]) -> PartnerDirectory:
     return PartnerDirectory.from_covenants(covenants.values())
 
 
-def build_context(settings: Settings) -> GatewayContext:
-    from gateway.policy.covenant import load_covenants
+def token_verifier(settings: Settings, partners: PartnerDirectory) -> TokenVerifier:
+    trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
+    trust.load_dir(settings.resolved_jwks_dir, partners.ids())
+    if settings.demo_mode:
+        ensure_dev_keys(settings, sorted(partners.ids()))
+        trust.load_dir(dev_jwks_dir(settings), partners.ids())
+    return TokenVerifier(
+        trust=trust,
+        partners=partners,
+        audience=settings.audience,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        leeway=timedelta(seconds=settings.clock_skew_seconds),
+    )
 
+
+def build_context(settings: Settings) -> GatewayContext:
+    """Every domain, in dependency order: policy, keys and the audit log come before the
+    domains that use them; then the jobs."""
     settings.ensure_data_dir()
     url = settings.resolved_database_url
     if settings.auto_migrate:
@@ -69,62 +124,101 @@ def build_context(settings: Settings) -> GatewayContext:
     engine = make_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
-    if engine.dialect.name == "postgresql":
-        from gateway.core.metrics import instrument_pool
-
-        instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
-    covenants = load_covenants(settings.covenant_dir)
-    partners = partner_directory(covenants)
-    trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
-    trust.load_dir(settings.resolved_jwks_dir, partners.ids())
-    if settings.demo_mode:
-        ensure_dev_keys(settings, sorted(partners.ids()))
-        trust.load_dir(dev_jwks_dir(settings), partners.ids())
-    verifier = TokenVerifier(
-        trust=trust,
-        partners=partners,
-        audience=settings.audience,
-        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
-        leeway=timedelta(seconds=settings.clock_skew_seconds),
-    )
-    context = GatewayContext(
-        settings=settings,
-        engine=engine,
-        session_factory=make_sessionmaker(engine),
-        covenants=covenants,
-        partners=partners,
-        verifier=verifier,
-    )
     try:
-        install_domains(context)
+        context = _build_domains(settings, engine)
     except BaseException:
-        # A domain refused to start (e.g. an audit key is missing): release what the
-        # others opened (database connections, jobs) before the error ends the start.
+        # A domain refused to start (e.g. an audit key is missing): release the database
+        # connections before the error ends the start.
+        engine.dispose()
+        raise
+    try:
+        _start_jobs(context)
+    except BaseException:
         context.close()
         raise
     return context
 
 
-def install_domains(context: GatewayContext) -> None:
-    """Each domain registers its services, readiness checks and jobs; order matters:
-    policy, keys and the audit log come before the domains that use them."""
-    import audit.wiring
-    import gateway.auth.wiring
-    import gateway.cases.wiring
-    import gateway.crypto.wiring
-    import gateway.exchange.wiring
-    import gateway.policy.wiring
-    import gateway.retention.wiring
-    import gateway.web.wiring
+def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
+    if engine.dialect.name == "postgresql":
+        # Imported here: prometheus-client opens its multiprocess files at the first metric,
+        # which a command (a CronJob) on SQLite must not need.
+        from gateway.core.metrics import instrument_pool
 
-    for install in (
-        gateway.policy.wiring.install,
-        gateway.crypto.wiring.install,
-        audit.wiring.install,
-        gateway.cases.wiring.install,
-        gateway.exchange.wiring.install,
-        gateway.retention.wiring.install,
-        gateway.web.wiring.install,
-        gateway.auth.wiring.install,
-    ):
-        install(context)
+        instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
+    session_factory = make_sessionmaker(engine)
+    covenants = load_covenants(settings.covenant_dir)
+    partners = partner_directory(covenants)
+    readiness: ReadinessChecks = {}
+    policy = policy_wiring.build(settings, covenants, readiness)
+    keys = crypto_wiring.build(settings, session_factory, readiness)
+    audit = audit_wiring.build(
+        settings, session_factory, keys.blind_index if keys else None, readiness
+    )
+    retention = retention_wiring.build(
+        settings, covenants, session_factory, audit, keys.keys if keys else None, readiness
+    )
+    cases = cases_wiring.build(
+        covenants,
+        keys,
+        audit,
+        retention.erasure_warnings() if retention else None,
+        readiness,
+    )
+    exchange_wiring.build(keys, readiness)
+    return GatewayContext(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        covenants=covenants,
+        partners=partners,
+        verifier=token_verifier(settings, partners),
+        policy=policy,
+        keys=keys,
+        audit=audit,
+        retention=retention,
+        cases=cases,
+        oidc=web_wiring.build(settings),
+        hot_threads=ThreadPoolExecutor(settings.hot_threads, thread_name_prefix="ketenpoort-hot"),
+        readiness_checks=readiness,
+    )
+
+
+def _start_jobs(context: GatewayContext) -> None:
+    """The periodic jobs, each given the context per run (see :class:`PeriodicJob`); an
+    interval of 0 switches a job off."""
+    settings = context.settings
+    if settings.audit_checkpoint_interval_seconds > 0:
+        context.start_job(
+            PeriodicJob(
+                context,
+                interval=settings.audit_checkpoint_interval_seconds,
+                task=lambda c: audit_wiring.sign_checkpoint(c.audit, c.session_factory),
+                name="audit-checkpoints",
+                description="audit checkpoint signing",
+                log=audit_wiring.log,
+            )
+        )
+    if context.retention is not None and settings.retention_sweep_interval_seconds > 0:
+        context.start_job(
+            PeriodicJob(
+                context,
+                interval=settings.retention_sweep_interval_seconds,
+                task=lambda c: retention_wiring.scheduled_sweep(c.require_retention()),
+                name="retention-sweep",
+                description="retention sweep",
+                log=retention_wiring.log,
+                join_timeout=30,
+            )
+        )
+    if settings.used_token_purge_interval_seconds > 0:
+        context.start_job(
+            PeriodicJob(
+                context,
+                interval=settings.used_token_purge_interval_seconds,
+                task=lambda c: auth_wiring.purge_expired_token_ids(c.settings, c.session_factory),
+                name="used-token-purge",
+                description="used token purge",
+                log=auth_wiring.log,
+            )
+        )

@@ -6,7 +6,6 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -85,26 +84,6 @@ def authenticated_unit(
             return work(principal, session)
 
 
-#: Threads of the hot routes: long-lived, unlike the anyio pool's (those exit after 10 s
-#: idle), because each thread builds per-thread state on first use (its regorus engine
-#: compiles the policy, about 10 ms): a burst that spawned fresh threads stalled the worker
-#: for up to a second while they compiled. One pool per context, created on first use and
-#: shut down by ``GatewayContext.close`` (the threads drop their engines themselves: a
-#: regorus engine must not be dropped on another thread).
-HOT_POOL = "hot-threads"
-
-
-def _hot_pool(context: GatewayContext) -> ThreadPoolExecutor:
-    pool = context.services.get(HOT_POOL)
-    if pool is None:
-        pool = context.services.setdefault(
-            HOT_POOL,
-            ThreadPoolExecutor(context.settings.hot_threads, thread_name_prefix="ketenpoort-hot"),
-        )
-    assert isinstance(pool, ThreadPoolExecutor)
-    return pool
-
-
 async def run_authenticated(
     request: Request,
     context: GatewayContext,
@@ -115,7 +94,7 @@ async def run_authenticated(
     call = functools.partial(authenticated_unit, request, context, credentials, work)
     # As starlette's run_in_threadpool: the caller's context variables go with the call.
     return await asyncio.get_running_loop().run_in_executor(
-        _hot_pool(context), contextvars.copy_context().run, call
+        context.hot_threads, contextvars.copy_context().run, call
     )
 
 

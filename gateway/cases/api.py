@@ -43,7 +43,6 @@ from gateway.cases.schemas import (
     TeamMemberIn,
     TransitionRequest,
 )
-from gateway.cases.wiring import SERVICE
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
 from gateway.core.paths import ID_PATTERN, CaseId
@@ -53,8 +52,7 @@ router = APIRouter(tags=["cases"])
 
 
 def get_runtime(context: Context) -> CaseRuntime:
-    runtime: CaseRuntime = context.services[SERVICE]
-    return runtime
+    return context.cases
 
 
 Runtime = Annotated[CaseRuntime, Depends(get_runtime)]

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.alias_generators import to_camel
 
 import policies
+from gateway.cases.guards import GUARDS
 from gateway.core.errors import GatewayError
 
 PeriodUnit = Literal["hours", "calendar-days", "working-days", "weeks", "months"]
@@ -318,8 +319,6 @@ def parse_workflow(text: str, file: Path | str = "<workflow>") -> WorkflowDefini
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"])
         raise WorkflowError(f"{file}: {where}: {error['msg']}") from None
-    from gateway.cases.guards import GUARDS
-
     for t in definition.transitions:
         for guard in t.guards:
             if guard.name not in GUARDS:

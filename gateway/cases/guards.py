@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gateway.auth.principal import Principal
 from gateway.cases.consents import CORPORATION_PERMISSION, current_answers
-from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -25,6 +25,10 @@ from gateway.cases.models import (
     EnforcementMeasure,
 )
 from gateway.cases.schemas import TransitionFacts
+
+if TYPE_CHECKING:
+    # Only a type: the definition's loader checks guard names against GUARDS.
+    from gateway.cases.definition import WorkflowDefinition
 
 
 @dataclass(frozen=True)

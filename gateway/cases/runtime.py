@@ -24,7 +24,7 @@ class CaseRuntime:
     covenants: dict[str, Covenant]
     sealer: Sealer
     audit: CaseAudit
-    #: Set by the retention domain when it is installed: open cases about to be erased.
+    #: The retention domain's warnings of open cases about to be erased (None without it).
     erasure_warnings: ErasureWarnings | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 

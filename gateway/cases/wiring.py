@@ -1,64 +1,49 @@
-"""Wires the cases domain into a running gateway: workflows, the sealer and the audit seam."""
+"""Builds the cases domain of a running gateway (``GatewayContext.cases``): the workflows,
+checked against the covenants, and the seams to the keys and the audit log."""
 
 from __future__ import annotations
 
 from audit import AuditLog
-from gateway.cases.definition import load_workflows
+from gateway.cases.definition import WorkflowError, load_workflows
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.seams import (
-    CaseAudit,
-    CryptoSealer,
-    LogAudit,
-    Sealer,
-    UnavailableAudit,
-    UnavailableSealer,
-)
-from gateway.context import GatewayContext
-from gateway.crypto.runtime import CryptoServices
-from gateway.crypto.wiring import SERVICE_NAME as CRYPTO_SERVICE
-
-SERVICE = "cases"
+from gateway.cases.seams import CryptoSealer, ErasureWarnings, LogAudit, UnavailableSealer
+from gateway.core.readiness import ReadinessChecks
+from gateway.crypto import CryptoServices
+from gateway.policy.covenant import Covenant
 
 
-def _sealer(context: GatewayContext) -> Sealer:
-    services = context.services.get(CRYPTO_SERVICE)
-    if isinstance(services, CryptoServices):
-        return CryptoSealer(services)
-    # Fail closed: without keys nothing personal is stored (the keys readiness check says why).
-    return UnavailableSealer()
-
-
-def _audit(context: GatewayContext) -> CaseAudit:
-    service = context.services.get("audit")
-    return LogAudit(service) if isinstance(service, AuditLog) else UnavailableAudit()
-
-
-def install(context: GatewayContext) -> None:
-    """Load and check every covenant's workflow; fail at start, not at the first request."""
+def build(
+    covenants: dict[str, Covenant],
+    keys: CryptoServices | None,
+    audit: AuditLog,
+    erasure_warnings: ErasureWarnings | None,
+    readiness: ReadinessChecks,
+) -> CaseRuntime:
+    """Load and check every covenant's workflow: fail at start, not at the first request.
+    Without keys nothing personal is stored (fail closed; the keys readiness check says why)."""
     workflows = load_workflows()
     for covenant_id, definition in workflows.items():
-        covenant = context.covenants.get(covenant_id)
+        covenant = covenants.get(covenant_id)
         if covenant is None:
             continue
         phases = {p.id for p in covenant.phases}
         missing = [s.id for s in definition.states if phases and s.id not in phases]
         if missing:
-            from gateway.cases.definition import WorkflowError
-
             raise WorkflowError(
                 f"workflow of '{covenant_id}' has states that are not covenant phases: "
                 f"{', '.join(missing)}"
             )
     runtime = CaseRuntime(
         workflows=workflows,
-        covenants=context.covenants,
-        sealer=_sealer(context),
-        audit=_audit(context),
+        covenants=covenants,
+        sealer=CryptoSealer(keys) if keys is not None else UnavailableSealer(),
+        audit=LogAudit(audit),
+        erasure_warnings=erasure_warnings,
     )
-    context.services[SERVICE] = runtime
 
     def workflows_loaded() -> str | None:
-        absent = sorted(set(context.covenants) - set(runtime.workflows))
+        absent = sorted(set(covenants) - set(runtime.workflows))
         return f"no workflow for {', '.join(absent)}" if absent else None
 
-    context.readiness_checks["case-workflows"] = workflows_loaded
+    readiness["case-workflows"] = workflows_loaded
+    return runtime

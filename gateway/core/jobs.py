@@ -7,44 +7,43 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Generic, TypeVar
 
-if TYPE_CHECKING:
-    from gateway.context import GatewayContext
-
-JobTask = Callable[["GatewayContext"], object]
+#: What a job works for (the running gateway): held weakly, handed to each run.
+Owner = TypeVar("Owner")
 
 #: Every job whose thread was started and may still run (tests check none outlives its test).
-_STARTED: weakref.WeakSet[PeriodicJob] = weakref.WeakSet()
+_STARTED: weakref.WeakSet[PeriodicJob[Any]] = weakref.WeakSet()
 
 
-def running_jobs() -> list[PeriodicJob]:
+def running_jobs() -> list[PeriodicJob[Any]]:
     """The jobs whose threads are alive, in this process."""
     return [job for job in list(_STARTED) if job.running]
 
 
-class PeriodicJob:
-    """Runs ``task(context)`` every ``interval`` seconds in a daemon thread called ``name``
+class PeriodicJob(Generic[Owner]):
+    """Runs ``task(owner)`` every ``interval`` seconds in a daemon thread called ``name``
     until stopped; ``description`` names the job in the log.
 
-    The thread holds only a weak reference to the context, so a discarded gateway (tests,
-    reloads) lets it end; :meth:`stop` ends it at once. The task gets the context per run
-    rather than closing over it, which would keep the gateway alive. A failed run is logged
-    with its traceback only (never the data it worked on) and retried at the next tick.
+    The thread holds only a weak reference to its owner (the running gateway), so a discarded
+    gateway (tests, reloads) lets it end; :meth:`stop` ends it at once. The task gets the
+    owner per run rather than closing over it, which would keep the gateway alive. A failed
+    run is logged with its traceback only (never the data it worked on) and retried at the
+    next tick.
     """
 
     def __init__(
         self,
-        context: GatewayContext,
+        owner: Owner,
         *,
         interval: float,
-        task: JobTask,
+        task: Callable[[Owner], object],
         name: str,
         description: str,
         log: logging.Logger,
         join_timeout: float = 10,
     ) -> None:
-        self._context = weakref.ref(context)
+        self._owner = weakref.ref(owner)
         self._interval = interval
         self._task = task
         self._description = description
@@ -72,14 +71,14 @@ class PeriodicJob:
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
-            context = self._context()
-            if context is None:
+            owner = self._owner()
+            if owner is None:
                 return
             try:
-                self._task(context)
+                self._task(owner)
             except Exception:  # noqa: BLE001 - a failed run is retried at the next tick
                 self._log.exception(
                     "%s failed; retrying in %.0fs", self._description, self._interval
                 )
             finally:
-                del context
+                del owner

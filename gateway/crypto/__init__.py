@@ -4,7 +4,7 @@ Other domains use (see docs/crypto.md):
 
 - ``FieldCipher.encrypt(session=, scope=, table=, record_id=, field=, plaintext=) -> bytes``
   and ``.decrypt(..., ciphertext=) -> str | Erased``; get it from ``FieldCipherDep`` in an
-  endpoint or ``crypto_services(context).fields`` elsewhere.
+  endpoint or ``context.require_keys().fields`` elsewhere.
 - ``BlindIndex.bsn / .address / .person(session=, ...) -> str`` (64 hex characters).
 - ``encrypted_column()`` / ``blind_index_column()`` to declare ORM columns.
 - ``case_scope(case_id)``: the key scope of a case's dossier.

@@ -10,19 +10,18 @@ from gateway.auth.deps import Context
 from gateway.crypto.blind_index import BlindIndex
 from gateway.crypto.fields import FieldCipher
 from gateway.crypto.runtime import CryptoServices
-from gateway.crypto.wiring import crypto_services
 
 
 def get_crypto(context: Context) -> CryptoServices:
-    return crypto_services(context)
+    return context.require_keys()
 
 
 def get_field_cipher(context: Context) -> FieldCipher:
-    return crypto_services(context).fields
+    return context.require_keys().fields
 
 
 def get_blind_index(context: Context) -> BlindIndex:
-    return crypto_services(context).blind_index
+    return context.require_keys().blind_index
 
 
 Crypto = Annotated[CryptoServices, Depends(get_crypto)]

@@ -1,39 +1,43 @@
-"""Wires the crypto domain into a running gateway: key services and the keys readiness check."""
+"""Builds the crypto domain of a running gateway (``GatewayContext.keys``) and its ``keys``
+readiness check."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from gateway.context import GatewayContext
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.config import Settings
+from gateway.core.readiness import ReadinessChecks
 from gateway.crypto.errors import KeyProviderUnavailable
 from gateway.crypto.runtime import CryptoServices, build_crypto_services, create_first_kek
 
 log = logging.getLogger("ketenpoort.crypto")
 
-SERVICE_NAME = "crypto"
 
-
-def install(context: GatewayContext) -> None:
-    """Register ``context.services["crypto"]`` and the ``keys`` readiness check.
+def build(
+    settings: Settings, session_factory: sessionmaker[Session], readiness: ReadinessChecks
+) -> CryptoServices | None:
+    """The key services, or ``None`` when the key provider is misconfigured.
 
     A KEK that cannot be reached does not stop the start: the gateway comes up not-ready
     (503 on /v1/health/ready) and every encrypt or decrypt answers 503 until it returns.
     """
     try:
-        services = build_crypto_services(context.settings)
+        services = build_crypto_services(settings)
     except KeyProviderUnavailable as exc:
         log.error("key provider misconfigured: %s", exc.detail)
         detail = exc.detail
-        context.readiness_checks["keys"] = lambda: detail
-        return
+        readiness["keys"] = lambda: detail
+        return None
     try:
-        if create_first_kek(services.provider, context.session_factory):
+        if create_first_kek(services.provider, session_factory):
             log.info("first start: created KEK version 1 (%s provider)", services.provider.name)
     except KeyProviderUnavailable as exc:
         log.error("key provider unavailable at start: %s", exc.detail)
-    context.services[SERVICE_NAME] = services
-    context.readiness_checks["keys"] = keys_readiness_check(services)
+    readiness["keys"] = keys_readiness_check(services)
+    return services
 
 
 def keys_readiness_check(services: CryptoServices) -> Callable[[], str | None]:
@@ -49,8 +53,8 @@ def keys_readiness_check(services: CryptoServices) -> Callable[[], str | None]:
     return check
 
 
-def crypto_services(context: GatewayContext) -> CryptoServices:
-    services = context.services.get(SERVICE_NAME)
-    if not isinstance(services, CryptoServices):
+def require(services: CryptoServices | None) -> CryptoServices:
+    """The key services, or 503 (fail closed: nothing personal is read or stored)."""
+    if services is None:
         raise KeyProviderUnavailable("The key provider is not configured.")
     return services

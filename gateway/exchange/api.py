@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from audit import Receipt, audit_log
+from audit import Receipt
 from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, run_authenticated
 from gateway.auth.principal import Principal
 from gateway.exchange import inbox as inbox_service
@@ -214,7 +214,7 @@ def read_disclosure_receipt(
     covers it (``witnessed`` says whether one does)."""
     return service.disclosure_receipt(
         session=session,
-        audit=audit_log(context),
+        audit=context.audit,
         principal=principal,
         disclosure_id=disclosure_id,
     )

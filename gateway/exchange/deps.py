@@ -1,7 +1,7 @@
-"""The exchange's collaborators, resolved per request from the running gateway.
+"""The exchange's collaborators, taken per request from the running gateway.
 
-Each one missing is an outage, never a reason to disclose less carefully: resolving raises
-a 503 problem (policy, keys or audit unavailable) before any case data is touched.
+The keys missing is an outage, never a reason to disclose less carefully: resolving raises
+a 503 problem before any case data is touched.
 """
 
 from __future__ import annotations
@@ -13,15 +13,12 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from audit import AuditLog, audit_log
+from audit import AuditLog
 from gateway.auth.deps import Context
 from gateway.context import GatewayContext
 from gateway.crypto.fields import FieldCipher
-from gateway.crypto.wiring import crypto_services
 from gateway.policy.covenant import Covenant
 from gateway.policy.engine import PolicyEngine
-from gateway.policy.errors import PolicyUnavailable
-from gateway.policy.wiring import policy_engine
 
 #: ``case_policy_facts(session, case_id)`` of the cases domain: ``{"case": ..., "consents": ...}``.
 CaseFacts = Callable[[Session, str], dict[str, Any]]
@@ -45,14 +42,11 @@ class Exchange:
 
 
 def exchange_services(context: GatewayContext, case_facts: CaseFacts | None = None) -> Exchange:
-    engine = policy_engine(context)
-    if engine is None:
-        raise PolicyUnavailable("No policy engine is running; nothing can be disclosed.")
     return Exchange(
         covenants=context.covenants,
-        policy=engine,
-        cipher=crypto_services(context).fields,
-        audit=audit_log(context),
+        policy=context.policy,
+        cipher=context.require_keys().fields,
+        audit=context.audit,
         case_facts=case_facts if case_facts is not None else _case_policy_facts,
     )
 

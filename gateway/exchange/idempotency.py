@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Unprocessable
-from gateway.crypto.wiring import crypto_services
 from gateway.db import utcnow
 from gateway.exchange.models import IdempotencyRecord
 
@@ -156,7 +155,7 @@ def idempotent_post(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> IdempotentPost:
-    blind_index = crypto_services(context).blind_index
+    blind_index = context.require_keys().blind_index
 
     def fingerprint(data: bytes) -> str:
         return blind_index.fingerprint(session=session, purpose="idempotency", data=data)

@@ -120,9 +120,7 @@ def _permission_items(
         from gateway.cases.deadlines import case_deadlines
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
-        runtime = context.services.get("cases")
-        if runtime is None:
-            return []
+        runtime = context.cases
         rows = session.execute(
             select(CaseFile, Dwelling)
             .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
@@ -178,9 +176,7 @@ def _reporter_items(
     from gateway.cases.models import CaseFile
     from gateway.cases.reports import decision_due_on, pending_reports
 
-    runtime = context.services.get("cases")
-    if runtime is None:
-        return []
+    runtime = context.cases
     items = []
     for case in session.scalars(
         select(CaseFile).where(

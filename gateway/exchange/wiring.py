@@ -1,21 +1,16 @@
-"""Wires the exchange domain into a running gateway.
+"""Builds the exchange domain's part of a running gateway: its readiness check.
 
-The exchange holds no state of its own: it resolves the policy engine, the field cipher and
-the audit log per request (see :mod:`gateway.exchange.deps`), so it registers only a
-readiness check naming which of them is missing.
+The exchange holds no state of its own: it takes the policy engine, the field cipher and
+the audit log from the context per request (see :mod:`gateway.exchange.deps`). The policy
+engine and the audit log always exist once the gateway has started; the keys may not.
 """
 
 from __future__ import annotations
 
-from gateway.context import GatewayContext
-
-SERVICE_NAME = "exchange"
-NEEDS = ("policy", "crypto", "audit")
+from gateway.core.readiness import ReadinessChecks
+from gateway.crypto import CryptoServices
 
 
-def install(context: GatewayContext) -> None:
-    def exchange_ready() -> str | None:
-        missing = [name for name in NEEDS if name not in context.services]
-        return f"exchange cannot disclose without: {', '.join(missing)}" if missing else None
-
-    context.readiness_checks[SERVICE_NAME] = exchange_ready
+def build(keys: CryptoServices | None, readiness: ReadinessChecks) -> None:
+    problem = None if keys is not None else "exchange cannot disclose without: crypto"
+    readiness["exchange"] = lambda: problem

@@ -9,9 +9,20 @@ from typing import TYPE_CHECKING
 from gateway.policy.errors import CovenantError
 
 if TYPE_CHECKING:
-    from gateway.policy.covenant import Covenant, LineMap
+    from gateway.policy.covenant import Covenant
 
 _Path = tuple[str | int, ...]
+
+#: Where each part of a covenant file starts: a path of keys and indexes to its line.
+LineMap = dict[_Path, int]
+
+
+def line_of(lines: LineMap, path: _Path) -> int | None:
+    """The line of ``path`` or of its nearest ancestor that appears in the file."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
 
 
 class _Checker:
@@ -21,8 +32,6 @@ class _Checker:
         self.lines = lines
 
     def fail(self, path: _Path, problem: str) -> CovenantError:
-        from gateway.policy.covenant import line_of
-
         return CovenantError(self.file, line_of(self.lines, path), problem)
 
     def unique_ids(self, section: str, ids: Sequence[str]) -> set[str]:

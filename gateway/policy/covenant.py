@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 import policies
+from gateway.policy.checks import LineMap, check_covenant, line_of
 from gateway.policy.errors import CovenantError
 
 Sensitivity = Literal["low", "medium", "high"]
@@ -248,9 +249,6 @@ def default_covenant_dir() -> Path:
     return Path(policies.__file__).parent / "covenants"
 
 
-LineMap = dict[tuple[str | int, ...], int]
-
-
 def _map_lines(file: Path, node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -265,14 +263,6 @@ def _map_lines(file: Path, node: yaml.Node, path: tuple[str | int, ...], lines: 
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _map_lines(file, item, (*path, index), lines)
-
-
-def line_of(lines: LineMap, path: tuple[str | int, ...]) -> int | None:
-    """The line of ``path`` or of its nearest ancestor that appears in the file."""
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
 
 
 def parse_covenant(text: str, file: Path | str = "<covenant>") -> Covenant:
@@ -301,9 +291,6 @@ def parse_covenant(text: str, file: Path | str = "<covenant>") -> Covenant:
         loc = tuple(error["loc"])
         where = ".".join(str(part) for part in loc)
         raise CovenantError(file, line_of(lines, loc), f"{where}: {error['msg']}") from None
-    # Imported here: the checks need the models defined above.
-    from gateway.policy.checks import check_covenant
-
     check_covenant(covenant, file, lines)
     return covenant
 

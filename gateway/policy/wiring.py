@@ -1,4 +1,4 @@
-"""Wires the policy decision point into a running gateway: ``context.services["policy"]``.
+"""Builds the policy decision point of a running gateway (``GatewayContext.policy``).
 
 At start the loaded covenants are compiled into a signed bundle (the gateway's own bundle
 key, created at first start with 0600), written to ``<data_dir>/bundles/bundle.tar.gz`` (an
@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.context import GatewayContext
+from gateway.config import Settings
 from gateway.core.errors import GatewayError
+from gateway.core.readiness import ReadinessChecks
 from gateway.policy.bundle import (
     Bundle,
     build_bundle,
@@ -28,6 +30,7 @@ from gateway.policy.bundle import (
     read_bundle,
     write_bundle,
 )
+from gateway.policy.covenant import Covenant
 from gateway.policy.engine import (
     DEFAULT_TIMEOUT_SECONDS,
     OpaServerEngine,
@@ -38,11 +41,8 @@ from gateway.policy.schemas import Decision, PolicyInput
 
 log = logging.getLogger("ketenpoort.policy")
 
-SERVICE_NAME = "policy"
-
-
-def _signing_key(context: GatewayContext) -> ec.EllipticCurvePrivateKey:
-    path = default_key_path(context.settings.data_dir)
+def _signing_key(data_dir: Path) -> ec.EllipticCurvePrivateKey:
+    path = default_key_path(data_dir)
     # Several workers may start at once: one creates the key (O_EXCL), the others read it
     # once it is written.
     for _ in range(50):
@@ -93,10 +93,10 @@ class ThreadLocalRegorus:
         return self._engine().decide(policy_input)
 
 
-def make_engine(context: GatewayContext) -> PolicyEngine:
+def make_engine(settings: Settings) -> PolicyEngine:
     """The engine the settings ask for, with the one time limit
     (``KETENPOORT_POLICY_TIMEOUT_SECONDS``)."""
-    url, limit = context.settings.opa_url, context.settings.policy_timeout_seconds
+    url, limit = settings.opa_url, settings.policy_timeout_seconds
     return OpaServerEngine(url, timeout_seconds=limit) if url else ThreadLocalRegorus(limit)
 
 
@@ -112,8 +112,11 @@ class _BundleLoader:
     again (rate-limited) when asked while nothing is loaded: a replica that came up without
     a loadable bundle does not stay down until restarted by hand."""
 
-    def __init__(self, context: GatewayContext, engine: PolicyEngine) -> None:
-        self.context = context
+    def __init__(
+        self, data_dir: Path, covenants: dict[str, Covenant], engine: PolicyEngine
+    ) -> None:
+        self.data_dir = data_dir
+        self.covenants = covenants
         self.engine = engine
         self.problem: str | None = None
         self._last_attempt = 0.0
@@ -122,9 +125,9 @@ class _BundleLoader:
     def attempt(self) -> bool:
         self._last_attempt = time.monotonic()
         try:
-            key = _signing_key(self.context)
-            bundle = build_bundle(self.context.covenants, key)
-            write_bundle(bundle, self.context.settings.data_dir / "bundles")
+            key = _signing_key(self.data_dir)
+            bundle = build_bundle(self.covenants, key)
+            write_bundle(bundle, self.data_dir / "bundles")
             # Load what a reader of the packed bundle gets, so the signature path is exercised.
             self.engine.load(read_bundle(pack(bundle), key.public_key()))
         except (GatewayError, OSError) as exc:
@@ -152,15 +155,13 @@ class _BundleLoader:
         return None if self.engine.revision is not None else "no policy loaded"
 
 
-def install(context: GatewayContext) -> None:
-    """Register the engine (always) and the ``policy`` readiness check."""
-    engine = make_engine(context)
-    context.services[SERVICE_NAME] = engine
-    loader = _BundleLoader(context, engine)
+def build(
+    settings: Settings, covenants: dict[str, Covenant], readiness: ReadinessChecks
+) -> PolicyEngine:
+    """The engine (always: without a loaded bundle it denies everything) and the ``policy``
+    readiness check."""
+    engine = make_engine(settings)
+    loader = _BundleLoader(settings.data_dir, covenants, engine)
     loader.at_start()
-    context.readiness_checks[SERVICE_NAME] = loader.ready
-
-
-def policy_engine(context: GatewayContext) -> PolicyEngine | None:
-    service = context.services.get(SERVICE_NAME)
-    return service if service is not None and hasattr(service, "decide") else None
+    readiness["policy"] = loader.ready
+    return engine

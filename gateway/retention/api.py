@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from audit import AuditLog, audit_log
+from audit import AuditLog
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
@@ -35,13 +35,13 @@ from gateway.retention.schemas import (
     SweepRunOut,
     SweepRunsOut,
 )
-from gateway.retention.wiring import RetentionService, retention_service
+from gateway.retention.wiring import RetentionService
 
 router = APIRouter(tags=["retention"])
 
 
 def get_retention(context: Context) -> RetentionService:
-    return retention_service(context)
+    return context.require_retention()
 
 
 Retention = Annotated[RetentionService, Depends(get_retention)]
@@ -220,8 +220,8 @@ def _legal_hold_audit(
             f"A legal hold is {verb} by a role the covenant gives it (legalHold); "
             f"{principal.role!r} has not."
         )
-    visible_new_or_known_case(session, principal, case_id, retention_service(context).rules)
-    return audit_log(context)
+    visible_new_or_known_case(session, principal, case_id, context.require_retention().rules)
+    return context.audit
 
 
 @router.post(
@@ -325,7 +325,7 @@ def get_retention_due(
     retention: Retention,
     as_of: Annotated[date | None, Query(alias="asOf")] = None,
 ) -> DryRunOut:
-    report = retention.sweep(context, dry_run=True, as_of=as_of, started_by=principal.actor)
+    report = retention.sweep(dry_run=True, as_of=as_of, started_by=principal.actor)
     mine = [item for item in report.items if item.covenant_id == principal.covenant_id]
     return DryRunOut(
         as_of=report.as_of,

@@ -65,19 +65,16 @@ def run(
     """Erase every case whose retention period ended: shred its data key, overwrite its
     values with tombstones, write one audit entry per case. Safe to rerun after a crash."""
     from gateway.core.errors import GatewayError
-    from gateway.retention.wiring import retention_service
 
     day = date.fromisoformat(as_of) if as_of else None
     with _context(data_dir, batch_size) as context:
-        service = retention_service(context)
+        service = context.require_retention()
         try:
             if dry_run:
-                report = service.sweep(context, dry_run=True, as_of=day, started_by="cli")
+                report = service.sweep(dry_run=True, as_of=day, started_by="cli")
             else:
                 with progress_bar("erasing") as bar:
-                    report = service.sweep(
-                        context, as_of=day, started_by="cli", progress=bar.update
-                    )
+                    report = service.sweep(as_of=day, started_by="cli", progress=bar.update)
         except GatewayError as exc:
             typer.echo(f"retention run failed: {exc.detail}", err=True)
             raise typer.Exit(code=1) from None

@@ -1,19 +1,27 @@
-"""Wires the retention domain into a running gateway: the rules, the service object and the
-scheduled sweep (a stoppable background thread, like the audit checkpoint job)."""
+"""Builds the retention domain of a running gateway (``GatewayContext.retention``): the
+rules, the service object and its readiness check; the composition root schedules
+:func:`scheduled_sweep` as the sweep job."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
-from gateway.context import GatewayContext
+from sqlalchemy.orm import Session, sessionmaker
+
+from audit import AuditLog
+from gateway.cases.seams import ErasureWarnings
+from gateway.config import Settings
 from gateway.core.errors import GatewayError, ServiceUnavailable
-from gateway.core.jobs import PeriodicJob
+from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import DataKeyStore
+from gateway.policy.covenant import Covenant
+from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.rules import RetentionRules, load_rules
 from gateway.retention.runs import failing_sweeps
+from gateway.retention.service import erasure_warnings
 from gateway.retention.sweeper import (
     FaultHook,
     Progress,
@@ -25,8 +33,6 @@ from gateway.retention.sweeper import (
 
 log = logging.getLogger("ketenpoort.retention")
 
-SERVICE_NAME = "retention"
-
 
 @dataclass
 class RetentionService:
@@ -34,13 +40,15 @@ class RetentionService:
 
     rules: RetentionRules
     batch_size: int
-    job: PeriodicJob | None = field(default=None)
+    session_factory: sessionmaker[Session]
+    audit: AuditLog
+    #: ``None`` without a key provider: the sweep then refuses to erase (see run_sweep).
+    keys: DataKeyStore | None
     #: Batches erased at the same time on PostgreSQL (see sweeper._Batches).
     workers: int = 2
 
     def sweep(
         self,
-        context: GatewayContext,
         *,
         dry_run: bool = False,
         as_of: date | None = None,
@@ -49,16 +57,11 @@ class RetentionService:
         fault: FaultHook | None = None,
         seam: Seam | None = None,
     ) -> SweepReport:
-        from audit import AuditLog
-
-        audit = context.services.get("audit")
-        crypto = context.services.get("crypto")
-        keys = getattr(crypto, "keys", None)
         return run_sweep(
-            session_factory=context.session_factory,
+            session_factory=self.session_factory,
             rules=self.rules,
-            audit=audit if isinstance(audit, AuditLog) else None,
-            keys=keys if isinstance(keys, DataKeyStore) else None,
+            audit=self.audit,
+            keys=self.keys,
             options=SweepOptions(
                 as_of=as_of,
                 dry_run=dry_run,
@@ -71,24 +74,31 @@ class RetentionService:
             seam=seam,
         )
 
+    def erasure_warnings(self) -> ErasureWarnings:
+        """The warnings the cases domain shows its leads before an open case is erased."""
+        return functools.partial(erasure_warnings, rules=self.rules)
 
-def scheduled_sweep(context: GatewayContext) -> SweepReport | None:
+
+def scheduled_sweep(service: RetentionService) -> SweepReport | None:
     """The job the server runs on its schedule (tests call it directly). Another replica
     holding the lock is not an error: that replica is doing the work."""
-    from gateway.retention.errors import SweepAlreadyRunning
-
     try:
-        return retention_service(context).sweep(context, started_by="system/scheduler")
+        return service.sweep(started_by="system/scheduler")
     except SweepAlreadyRunning:
         log.info("retention sweep skipped: another replica holds the lock")
         return None
 
 
-def install(context: GatewayContext) -> None:
-    """Register ``context.services["retention"]`` and the ``retention`` readiness check;
-    start the scheduled sweep unless its interval is 0. Broken rules fail closed: the
-    gateway is not ready and no sweep runs."""
-    settings = context.settings
+def build(
+    settings: Settings,
+    covenants: dict[str, Covenant],
+    session_factory: sessionmaker[Session],
+    audit: AuditLog,
+    keys: DataKeyStore | None,
+    readiness: ReadinessChecks,
+) -> RetentionService | None:
+    """The retention service and the ``retention`` readiness check. Broken rules fail
+    closed: ``None``, the gateway is not ready and no sweep runs."""
     try:
         rules = load_rules(
             settings.retention_dir,
@@ -99,47 +109,28 @@ def install(context: GatewayContext) -> None:
     except GatewayError as exc:
         log.error("retention rules invalid: %s", exc.detail)
         detail = exc.detail[:200]
-        context.readiness_checks["retention"] = lambda: detail
-        return
-    service = RetentionService(rules=rules, batch_size=settings.retention_batch_size)
-    context.services[SERVICE_NAME] = service
-    _warn_leads(context, rules)
-    missing = sorted(set(context.covenants) - set(rules.policies))
+        readiness["retention"] = lambda: detail
+        return None
+    missing = sorted(set(covenants) - set(rules.policies))
 
     def ready() -> str | None:
         if missing:
             return f"no retention rules for {', '.join(missing)}"
         # A sweep that keeps failing erases nothing that is due: not ready, and say why.
-        with context.session_factory() as session:
+        with session_factory() as session:
             return failing_sweeps(session)
 
-    context.readiness_checks["retention"] = ready
-    if settings.retention_sweep_interval_seconds > 0:
-        service.job = context.start_job(
-            PeriodicJob(
-                context,
-                interval=settings.retention_sweep_interval_seconds,
-                task=scheduled_sweep,
-                name="retention-sweep",
-                description="retention sweep",
-                log=log,
-                join_timeout=30,
-            )
-        )
+    readiness["retention"] = ready
+    return RetentionService(
+        rules=rules,
+        batch_size=settings.retention_batch_size,
+        session_factory=session_factory,
+        audit=audit,
+        keys=keys,
+    )
 
 
-def _warn_leads(context: GatewayContext, rules: RetentionRules) -> None:
-    """Give the cases domain the warnings its leads see before an open case is erased."""
-    from gateway.cases.runtime import CaseRuntime
-    from gateway.retention.service import erasure_warnings
-
-    runtime = context.services.get("cases")
-    if isinstance(runtime, CaseRuntime):
-        runtime.erasure_warnings = functools.partial(erasure_warnings, rules=rules)
-
-
-def retention_service(context: GatewayContext) -> RetentionService:
-    service = context.services.get(SERVICE_NAME)
-    if not isinstance(service, RetentionService):
+def require(service: RetentionService | None) -> RetentionService:
+    if service is None:
         raise ServiceUnavailable("The retention rules are not loaded.")
     return service

@@ -21,7 +21,6 @@ from gateway.web.pages import (
     redirect,
 )
 from gateway.web.signin import demo_users, principal_for
-from gateway.web.wiring import OIDC_SERVICE
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 router.include_router(case_pages.router)
@@ -43,7 +42,7 @@ def start_page(page: Page) -> Response:
 
 @router.get("/inloggen")
 def sign_in_page(page: Page) -> Response:
-    oidc = page.context.services.get(OIDC_SERVICE)
+    oidc = page.context.oidc
     users = demo_users(page.context) if page.context.settings.demo_mode else []
     covenants: dict[str, list[object]] = {}
     for user in users:
@@ -106,8 +105,8 @@ def sign_in_oidc_callback(
 
 
 def _oidc(page: Page) -> OidcClient:
-    client = page.context.services.get(OIDC_SERVICE)
-    if not isinstance(client, OidcClient):
+    client = page.context.oidc
+    if client is None:
         raise NotFound("Inloggen via OIDC is op deze gateway niet ingesteld.")
     return client
 

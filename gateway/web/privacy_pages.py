@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from audit import audit_log
 from audit.verification import CannotVerify, Trust, verify_stored
 from gateway.core.errors import Unprocessable
 from gateway.db import utcnow
@@ -48,7 +47,7 @@ def _verify(page: PageState) -> VerificationView:
     """The verification ``ketenpoort audit verify`` runs with the configured log key, witnesses
     and quorum (audit.verification), never with the key directory's key: whoever can rewrite
     the log can replace that key too, and a check against it proves nothing."""
-    log = audit_log(page.context)
+    log = page.context.audit
     if log.pinned_key is None:
         return not_verified(
             "De sleutel van het logboek is niet vastgelegd in de configuratie "
@@ -196,7 +195,7 @@ def access_report(
     def build() -> Any:
         reports = services.domain_module("audit.reports", "Het inzageverzoek")
         make = services.function(reports, "access_report", "Het inzageverzoek")
-        log = audit_log(page.context)
+        log = page.context.audit
         officer = page.require_principal()
         started = utcnow()
         # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.

@@ -11,6 +11,7 @@ import importlib
 from types import ModuleType
 from typing import Any
 
+from gateway.cases.runtime import CaseRuntime
 from gateway.context import GatewayContext
 from gateway.core.errors import ServiceUnavailable
 
@@ -20,11 +21,8 @@ class NotAvailable(ServiceUnavailable):
     title = "Part of the gateway not available"
 
 
-def cases_runtime(context: GatewayContext) -> Any:
-    runtime = context.services.get("cases")
-    if runtime is None:
-        raise NotAvailable("Het zaaksysteem (workflow) draait niet op deze gateway.")
-    return runtime
+def cases_runtime(context: GatewayContext) -> CaseRuntime:
+    return context.cases
 
 
 def domain_module(name: str, what: str) -> ModuleType:

@@ -13,7 +13,6 @@ from gateway.auth.dev import mint_dev_token
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.policy.covenant import Covenant, load_covenants
-from gateway.retention.wiring import retention_service
 from tests.exchange.conftest import CASE_MANAGER, MITROS, open_utrecht_case
 
 Auth = Callable[..., dict[str, str]]
@@ -103,7 +102,7 @@ def registered_case(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> tuple[str, TestClient]:
     case = open_utrecht_case(client, auth)
-    retention_service(context).sweep(context, as_of=date(2020, 1, 1))
+    context.require_retention().sweep(as_of=date(2020, 1, 1))
     return case.case_id, client
 
 

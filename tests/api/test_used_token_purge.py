@@ -22,6 +22,10 @@ from gateway.db import transaction, utcnow
 Token = Callable[..., str]
 
 
+def _purge(context: GatewayContext) -> int:
+    return purge_expired_token_ids(context.settings, context.session_factory)
+
+
 def spent(context: GatewayContext, jti: str, *, expired_for: timedelta) -> None:
     with transaction(context.session_factory) as session:
         session.execute(
@@ -44,7 +48,7 @@ def test_the_purge_forgets_only_ids_of_tokens_expired_beyond_the_clock_skew(
     live = token("u-centraal", "casemanager")
     assert client.get("/v1/me", headers={"Authorization": f"Bearer {live}"}).status_code == 200
 
-    assert purge_expired_token_ids(context) == 1
+    assert _purge(context) == 1
 
     assert "long-expired-1" not in remembered(context)
     assert "within-the-skew" in remembered(context)
@@ -81,14 +85,14 @@ def test_the_server_runs_the_purge_as_a_job_and_stops_it_on_close(
 def test_only_one_replica_purges_at_a_time(context: GatewayContext) -> None:
     spent(context, "long-expired-3", expired_for=timedelta(hours=1))
     if context.engine.dialect.name != "postgresql":
-        assert purge_expired_token_ids(context) == 1  # one writer: nothing to coordinate
+        assert _purge(context) == 1  # one writer: nothing to coordinate
         return
     with context.engine.connect() as other:  # another replica, mid-purge
         other.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": 0x6B70_7472})
-        assert purge_expired_token_ids(context) == 0
+        assert _purge(context) == 0
         assert "long-expired-3" in remembered(context)
         other.rollback()
-    assert purge_expired_token_ids(context) == 1
+    assert _purge(context) == 1
 
 
 def test_tokens_purge_command_forgets_expired_ids(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from audit import Actor, AuditLog, audit_log
+from audit import Actor, AuditLog
 from gateway.context import GatewayContext
 from gateway.db import transaction
 
@@ -17,7 +17,7 @@ BSN = "123456782"
 
 
 def record(context: GatewayContext, count: int, **overrides: object) -> AuditLog:
-    log = audit_log(context)
+    log = context.audit
     subject = log.data_subject(identifier_type="bsn", identifier=BSN)
     values: dict[str, object] = {"data_subject": subject, **overrides}
     with transaction(context.session_factory) as session:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
-from audit import Actor, audit_log
+from audit import Actor
 from audit.cli import read_identifier
 from gateway.cli import app
 from gateway.config import Settings
@@ -31,7 +31,7 @@ OTHER_BSN = "999999990"
 
 
 def _record(context: GatewayContext, count: int, bsn: str = BSN, **overrides: object) -> None:
-    log = audit_log(context)
+    log = context.audit
     with transaction(context.session_factory) as session:
         subject = log.data_subject(identifier_type="bsn", identifier=bsn, session=session)
         for number in range(count):
@@ -159,7 +159,7 @@ class TestSearch:
     def test_finds_a_dwelling_by_its_address_and_refuses_a_malformed_one(
         self, context: GatewayContext, settings: Settings
     ) -> None:
-        log = audit_log(context)
+        log = context.audit
         with transaction(context.session_factory) as session:
             dwelling = log.data_subject(
                 identifier_type="address", identifier="3511AB 12", session=session

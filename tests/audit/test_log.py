@@ -129,9 +129,6 @@ def test_when_the_audit_write_fails_nothing_is_disclosed(
     factory: sessionmaker[Session], audit_log: AuditLog
 ) -> None:
     # The "disclosure" is a row the caller writes in the same transaction as the entry.
-    class Context:
-        services = {"audit": audit_log}
-
     expires = datetime.now(UTC) + timedelta(minutes=5)
 
     def disclose() -> None:
@@ -140,8 +137,7 @@ def test_when_the_audit_write_fails_nothing_is_disclosed(
             session.flush()
             audit_log.append(session=session, entry=disclosure(0))
 
-    context = Context()
-    with failing_audit_writes(context) as attempted, pytest.raises(AuditUnavailable):  # type: ignore[arg-type]
+    with failing_audit_writes(audit_log) as attempted, pytest.raises(AuditUnavailable):
         disclose()
     assert len(attempted) == 1
     with factory() as session:

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from audit import Actor, audit_log
+from audit import Actor
 from audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -37,7 +37,7 @@ OTHER_CORPORATION_OFFICER = ("portaal", "privacy-officer")
 def _record(context: GatewayContext) -> None:
     """Entry 0: the police disclosed to U Centraal. Entry 1: Mitros asked and was denied.
     Both about the same person."""
-    log = audit_log(context)
+    log = context.audit
     subject = log.data_subject(identifier_type="bsn", identifier=BSN)
     with transaction(context.session_factory) as session:
         log.append(session=session, entry=disclosure(0, data_subject=subject))
@@ -107,7 +107,7 @@ def test_every_access_report_is_audited_with_who_asked_and_about_whom(
     activity, requester, body = rows[0]
     assert (activity, requester) == ("access-report", "portaal")
     assert BSN not in body
-    subject = audit_log(context).data_subject(identifier_type="bsn", identifier=BSN)
+    subject = context.audit.data_subject(identifier_type="bsn", identifier=BSN)
     assert subject.pseudonym in body
     # The coordinating officer sees who looked the person up; the police's officer does not
     # see Portaal's look-up (Portaal's own officer does).

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from audit import AuditUnavailable, audit_log
+from audit import AuditUnavailable
 from audit.keyguard import AuditKeyError
 from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
 from audit.merkle import verify_inclusion
@@ -29,7 +29,7 @@ Auth = object
 
 @pytest.fixture
 def witness(context: GatewayContext, tmp_path: Path) -> Iterator[RunningWitness]:
-    log = audit_log(context)
+    log = context.audit
     running = start_witness(tmp_path / "witness", "witness.mitros.test/kp", log)
     http = witnessed(log, [running], quorum=1)
     yield running
@@ -37,7 +37,7 @@ def witness(context: GatewayContext, tmp_path: Path) -> Iterator[RunningWitness]
 
 
 def _append(context: GatewayContext, count: int) -> None:
-    log = audit_log(context)
+    log = context.audit
     with transaction(context.session_factory) as session:
         for number in range(count):
             log.append(session=session, entry=disclosure(number))
@@ -46,7 +46,7 @@ def _append(context: GatewayContext, count: int) -> None:
 def test_a_receipt_carries_the_cosigned_checkpoint_and_verifies_offline(
     client: TestClient, context: GatewayContext, witness: RunningWitness, auth: Auth
 ) -> None:
-    log = audit_log(context)
+    log = context.audit
     _append(context, 5)
     witness.down = True
     log.sign_checkpoint(context.session_factory)
@@ -78,7 +78,7 @@ def test_a_receipt_carries_the_cosigned_checkpoint_and_verifies_offline(
 def test_the_published_key_is_a_vkey_and_the_latest_checkpoint_a_signed_note(
     client: TestClient, context: GatewayContext, witness: RunningWitness, auth: Auth
 ) -> None:
-    log = audit_log(context)
+    log = context.audit
     _append(context, 2)
     log.sign_checkpoint(context.session_factory)
     key = client.get(
@@ -98,7 +98,7 @@ def test_readiness_says_so_when_audit_writes_fail(
     client: TestClient, context: GatewayContext
 ) -> None:
     assert client.get("/v1/health/ready").status_code == 200
-    with failing_audit_writes(context), pytest.raises(AuditUnavailable):
+    with failing_audit_writes(context.audit), pytest.raises(AuditUnavailable):
         _append(context, 1)
     failing = client.get("/v1/health/ready")
     assert failing.status_code == 503

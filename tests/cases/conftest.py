@@ -8,5 +8,5 @@ from gateway.context import GatewayContext
 
 @pytest.fixture
 def runtime(context: GatewayContext) -> CaseRuntime:
-    service: CaseRuntime = context.services["cases"]
+    service: CaseRuntime = context.cases
     return service

@@ -29,7 +29,7 @@ def _late_report(context: GatewayContext) -> str:
     with transaction(context.session_factory) as session:
         return register_report(
             session,
-            runtime=context.services["cases"],
+            runtime=context.cases,
             principal=POLICE,
             request=IntakeRequest.model_validate(body),
         ).reference
@@ -79,7 +79,7 @@ def _move(context: GatewayContext, case_id: str, who: Principal, transition: str
     with transaction(context.session_factory) as session:
         apply_transition(
             session,
-            runtime=context.services["cases"],
+            runtime=context.cases,
             case_id=case_id,
             principal=who,
             request=TransitionRequest.model_validate({"transition": transition}),
@@ -98,7 +98,7 @@ def test_notices_lists_the_hand_over_to_the_corporation(
     with transaction(context.session_factory) as session:
         case_id = register_report(
             session,
-            runtime=context.services["cases"],
+            runtime=context.cases,
             principal=corporation,
             request=IntakeRequest.model_validate(body),
         ).case_id

@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from audit import audit_log
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -29,7 +28,7 @@ def _ketenpoort(settings: Settings, *args: str) -> subprocess.CompletedProcess[s
 
 
 def _fill(context: GatewayContext, count: int) -> None:
-    log = audit_log(context)
+    log = context.audit
     for number in range(count):
         with transaction(context.session_factory) as session:
             log.append(session=session, entry=disclosure(number))
@@ -122,7 +121,7 @@ def test_verify_asks_a_real_witness_and_names_a_deleted_tail(
 
     witness, configured = start_demo_witness(settings)
     (line,) = json.loads(configured)
-    log = audit_log(context)
+    log = context.audit
     log.witnessing = witnessing(settings.model_copy(update={"audit_witnesses": [line]}))
     try:
         _fill(context, 6)

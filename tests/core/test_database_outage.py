@@ -23,7 +23,6 @@ import audit.log
 from audit.export import verify_database
 from audit.keys import load_public_key
 from audit.models import AuditRecord
-from audit.service import audit_log
 from audit.wiring import key_dir
 from gateway.app import create_app
 from gateway.config import Settings
@@ -160,7 +159,7 @@ def audit_verifies(context: GatewayContext) -> bool:
     its grace period), a checkpoint is signed, and the whole log verifies against it."""
     with transaction(context.session_factory) as session:
         audit.log.seal(session, grace_seconds=0)
-    audit_log(context).sign_checkpoint(context.session_factory)
+    context.audit.sign_checkpoint(context.session_factory)
     result = verify_database(context.session_factory, [load_public_key(key_dir(context.settings))])
     return result.ok and result.verified_tree_size == result.entries
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
-from gateway.auth.dev import dev_jwks_dir, ensure_dev_keys
-from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.crypto import CryptoServices, Erased, case_scope
-from gateway.crypto.wiring import crypto_services, install
 from gateway.db import transaction
 
 ENCRYPTED_FIELDS = ("name", "bsn", "address", "description")
@@ -32,49 +28,12 @@ person = Table(
 
 
 @pytest.fixture
-def context(settings: Settings) -> Iterator[GatewayContext]:
-    """The gateway's context with only the crypto domain installed.
-
-    Overrides the shared fixture so these tests do not depend on the other domains'
-    wiring (which is under construction in parallel); start-up otherwise matches
-    ``build_context``.
-    """
-    from gateway.auth.keys import TrustStore
-    from gateway.auth.service import TokenVerifier
-    from gateway.context import partner_directory
-    from gateway.db import make_engine, make_sessionmaker
-    from gateway.policy.covenant import load_covenants
-
-    settings.ensure_data_dir()
-    engine = make_engine(settings.resolved_database_url)
-    covenants = load_covenants(settings.covenant_dir)
-    partners = partner_directory(covenants)
-    trust = TrustStore()
-    ensure_dev_keys(settings, sorted(partners.ids()))
-    trust.load_dir(dev_jwks_dir(settings), partners.ids())
-    ctx = GatewayContext(
-        settings=settings,
-        engine=engine,
-        session_factory=make_sessionmaker(engine),
-        covenants=covenants,
-        partners=partners,
-        verifier=TokenVerifier(
-            trust=trust,
-            partners=partners,
-            audience=settings.audience,
-            max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
-            leeway=timedelta(seconds=settings.clock_skew_seconds),
-        ),
-    )
-    install(ctx)
-    yield ctx
-    ctx.services["crypto"].close()
-    ctx.close()
-
-
-@pytest.fixture
-def crypto(context: GatewayContext) -> CryptoServices:
-    return crypto_services(context)
+def crypto(context: GatewayContext) -> Iterator[CryptoServices]:
+    """The running gateway's key services (the shared ``context`` fixture builds them as
+    ``build_context`` does); their provider is closed after the test (PKCS#11 sessions)."""
+    services = context.require_keys()
+    yield services
+    services.close()
 
 
 @dataclass

@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 from gateway.app import create_app
 from gateway.auth.deps import DbSession
 from gateway.context import GatewayContext
+from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import CryptoServices, KeyProviderUnavailable, case_scope
 from gateway.crypto.deps import FieldCipherDep
 from gateway.crypto.runtime import build_crypto_services, local_key_file
-from gateway.crypto.wiring import install
+from gateway.crypto.wiring import build
 from gateway.db import transaction
 from tests.conftest import TokenFactory
 
@@ -49,10 +50,11 @@ def test_lost_kek_file_is_not_recreated_once_data_keys_exist(
     _seal(crypto, context)
     path = local_key_file(context.settings)
     path.unlink()
-    restarted = GatewayContext(**{**context.__dict__, "services": {}, "readiness_checks": {}})
-    install(restarted)
+    readiness: ReadinessChecks = {}
+    restarted = build(context.settings, context.session_factory, readiness)
+    assert restarted is not None
     assert not path.exists()
-    problem = restarted.readiness_checks["keys"]()
+    problem = readiness["keys"]()
     assert problem is not None
     assert "missing" in problem
 

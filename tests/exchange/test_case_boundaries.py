@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 
 from audit.models import AuditRecord
 from gateway.context import GatewayContext
-from gateway.retention.wiring import retention_service
 from tests.exchange.conftest import CASE_MANAGER, VIOLENCE, UtrechtCase
 
 OUTSIDER = ("buurtteam-sociaal", "buurtteam-medewerker")
@@ -141,15 +140,15 @@ def test_outsider_learns_nothing_of_an_erased_case_either(
 ) -> None:
     """An erased case answers 410 to its team (rule and date); to an outsider it is a 404
     like any case that does not exist."""
-    retention = retention_service(context)
-    retention.sweep(context, as_of=date(2020, 1, 1))
+    retention = context.require_retention()
+    retention.sweep(as_of=date(2020, 1, 1))
     closed = utrecht_case.client.post(
         f"/v1/cases/{utrecht_case.case_id}/retention/facts",
         json={"kind": "case-closed", "occurredOn": "2020-01-06"},
         headers=utrecht_case.as_(CASE_MANAGER),
     )
     assert closed.status_code in (200, 201), closed.text
-    assert retention.sweep(context, as_of=date(2030, 1, 1)).redacted >= 1
+    assert retention.sweep(as_of=date(2030, 1, 1)).redacted >= 1
     call = _query(utrecht_case)
     missing_id = str(uuid.uuid4())
     _same_apart_from_ids(

@@ -8,7 +8,6 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from gateway.retention.wiring import retention_service
 from tests.exchange.conftest import (
     CASE_MANAGER,
     POLICE,
@@ -23,15 +22,15 @@ SECRET = "3 meldingen, adres Domstraat 1"
 
 def _erase(context: GatewayContext, case: UtrechtCase) -> None:
     """Closed long ago (Utrecht keeps the default 24 months), then the sweep runs."""
-    retention = retention_service(context)
-    retention.sweep(context, as_of=date(2020, 1, 1))  # registers the case with retention
+    retention = context.require_retention()
+    retention.sweep(as_of=date(2020, 1, 1))  # registers the case with retention
     closed = case.client.post(
         f"/v1/cases/{case.case_id}/retention/facts",
         json={"kind": "case-closed", "occurredOn": "2020-01-06"},
         headers=case.as_(CASE_MANAGER),
     )
     assert closed.status_code in (200, 201), closed.text
-    report = retention.sweep(context, as_of=date(2030, 1, 1))
+    report = retention.sweep(as_of=date(2030, 1, 1))
     assert report.redacted >= 1
 
 

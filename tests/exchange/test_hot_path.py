@@ -107,7 +107,7 @@ def test_a_token_spent_on_a_failed_mediated_read_cannot_be_replayed(
 ) -> None:
     request_id = _answered(utrecht_case)
     headers = utrecht_case.as_(CASE_MANAGER, "cm-1")
-    with failing_audit_writes(context):
+    with failing_audit_writes(context.audit):
         failed = utrecht_case.client.get(
             f"/v1/information-requests/{request_id}/answers", headers=headers
         )

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest
+from gateway.policy.engine import RegorusEngine
 from tests.exchange.conftest import (
     ANTECEDENTS,
     BUURTTEAM,
@@ -172,7 +173,7 @@ def test_audit_failure_discloses_nothing_and_leaves_no_disclosure_row(
 ) -> None:
     request = utrecht_case.request([REPORTS])
     utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "2 meldingen"}])
-    with failing_audit_writes(context) as attempted:
+    with failing_audit_writes(context.audit) as attempted:
         response = utrecht_case.client.get(
             f"/v1/information-requests/{request['id']}/answers",
             headers=utrecht_case.as_(CASE_MANAGER),
@@ -226,7 +227,8 @@ def test_pushed_fact_is_read_by_team_member_through_the_decision(
 def test_policy_engine_failure_is_a_503_and_nothing_is_asked(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    engine = context.services.pop("policy")
+    # An engine with no policy loaded (a bundle that never compiled) decides nothing.
+    engine, context.policy = context.policy, RegorusEngine()
     try:
         response = utrecht_case.client.post(
             "/v1/information-requests",
@@ -238,9 +240,18 @@ def test_policy_engine_failure_is_a_503_and_nothing_is_asked(
             headers=utrecht_case.as_(CASE_MANAGER),
         )
     finally:
-        context.services["policy"] = engine
+        context.policy = engine
     assert response.status_code == 503
+    assert response.json()["type"].endswith("/policy-unavailable")
     assert _count(context, InformationRequest) == 0
+    # Positive control: the same request with the gateway's own engine is decided.
+    allowed = utrecht_case.client.post(
+        "/v1/information-requests",
+        json={"caseId": utrecht_case.case_id, "purpose": "case-handling", "categories": [VIOLENCE]},
+        headers=utrecht_case.as_(CASE_MANAGER),
+    )
+    assert allowed.status_code == 201, allowed.text
+    assert _count(context, InformationRequest) == 1
 
 
 def test_inbox_long_poll_returns_when_work_arrives(

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from audit import AuditLog, audit_log
+from audit import AuditLog
 from audit.merkle import verify_inclusion
 from audit.witnessing import anchor_from_note
 from gateway.context import GatewayContext
@@ -23,7 +23,7 @@ from tests.exchange.conftest import CASE_MANAGER, POLICE, VIOLENCE, UtrechtCase
 @pytest.fixture
 def witnesses(context: GatewayContext, tmp_path: Path) -> Iterator[list[RunningWitness]]:
     """Two witnesses, both required (quorum 2)."""
-    log = audit_log(context)
+    log = context.audit
     running = [
         start_witness(tmp_path / f"w{n}", f"witness.partner-{n}.test/kp", log) for n in (1, 2)
     ]
@@ -48,7 +48,7 @@ def _receipt(case: UtrechtCase, disclosure_id: str) -> dict:  # type: ignore[typ
 
 
 def _sign(context: GatewayContext) -> AuditLog:
-    log = audit_log(context)
+    log = context.audit
     log.sign_checkpoint(context.session_factory)
     return log
 

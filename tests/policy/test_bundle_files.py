@@ -67,8 +67,8 @@ def test_a_replica_whose_bundle_did_not_load_at_start_retries_and_becomes_ready(
     context = build_context(settings)
     try:
         check = context.readiness_checks["policy"]
-        assert context.services["policy"].revision is None  # not loaded at start...
+        assert context.policy.revision is None  # not loaded at start...
         assert check() is None  # ...loaded by the readiness check's retry
-        assert context.services["policy"].revision is not None
+        assert context.policy.revision is not None
     finally:
         context.close()

@@ -10,14 +10,12 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from gateway.config import Settings
-from gateway.context import GatewayContext
 from gateway.policy.engine import OpaServerEngine
 from gateway.policy.wiring import make_engine
 from tests.policy.conftest import BUNDLE
@@ -40,7 +38,7 @@ def opa(request: pytest.FixtureRequest) -> Iterator[OpaStandIn]:
 def _engine_from_settings(url: str, limit: float = LIMIT) -> OpaServerEngine:
     """The engine the gateway builds from its settings."""
     settings = Settings(opa_url=url, policy_timeout_seconds=limit)
-    engine = make_engine(cast(GatewayContext, SimpleNamespace(settings=settings)))
+    engine = make_engine(settings)
     assert isinstance(engine, OpaServerEngine)
     engine.load(BUNDLE)
     return engine

@@ -19,11 +19,9 @@ from gateway.cases.models import CaseFile, CasePerson, CaseReport, CaseTeamMembe
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope
-from gateway.crypto.wiring import crypto_services
 from gateway.db import transaction
 from gateway.retention import register_case
 from gateway.retention.service import record_fact
-from gateway.retention.wiring import retention_service
 from tests.conftest import settings_without_jobs
 
 RIJSWIJK = "rijswijk-woonoverlast"
@@ -51,7 +49,7 @@ def seed_case(
     facts: list[tuple[str, date, str | None]] = (),  # type: ignore[assignment]
 ) -> SeededCase:
     """A case with one sealed report (holding ``canary``), a causer, a team, and ``facts``."""
-    fields = crypto_services(context).fields
+    fields = context.require_keys().fields
     case_id = str(uuid.uuid4())
     seeded = SeededCase(case_id)
     with transaction(context.session_factory) as session:
@@ -136,7 +134,7 @@ def seed_case(
 def add_fact(
     context: GatewayContext, case_id: str, kind: str, on: date, detail: str | None = None
 ) -> None:
-    rules = retention_service(context).rules
+    rules = context.require_retention().rules
     with transaction(context.session_factory) as session:
         record_fact(
             session=session,
@@ -179,7 +177,6 @@ def audit_verifies(context: GatewayContext) -> bool:
     import audit.log
     from audit.export import db_checkpoints, db_entries, db_head_size
     from audit.keys import load_public_key
-    from audit.service import audit_log
     from audit.verify import verify_log
     from audit.wiring import key_dir
 
@@ -189,7 +186,7 @@ def audit_verifies(context: GatewayContext) -> bool:
     if seal is not None:
         with transaction(context.session_factory) as session:
             seal(session, grace_seconds=0)
-    audit_log(context).sign_checkpoint(context.session_factory)
+    context.audit.sign_checkpoint(context.session_factory)
     with context.session_factory() as session:
         checkpoints = db_checkpoints(session)
         size = db_head_size(session)

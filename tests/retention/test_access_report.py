@@ -11,10 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from audit.models import AuditRecord
-from audit.service import audit_log
 from gateway.context import GatewayContext
 from gateway.retention import erasure_of
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies
 
 Auth = Callable[..., dict[str, str]]
@@ -24,7 +22,7 @@ STRANGER_BSN = "999999990"
 
 
 def _blind_index(context: GatewayContext, bsn: str) -> str:
-    indexer = audit_log(context).subject_indexer
+    indexer = context.audit.subject_indexer
     assert indexer is not None
     return indexer(session=None, identifier_type="bsn", identifier=bsn)
 
@@ -48,7 +46,7 @@ def test_access_report_shows_the_persons_data_erased_when_and_under_which_rule(
         facts=[("mediation-ended", date(2024, 3, 10), "solved")],
     )
     seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])  # someone else's case
-    report = retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+    report = context.require_retention().sweep(as_of=date(2025, 3, 10))
     assert report.redacted == 2
 
     lines = _report(client, auth, CAUSER_BSN)

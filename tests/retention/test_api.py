@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from audit.models import AuditRecord
 from gateway.context import GatewayContext
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies
 
 Auth = Callable[..., dict[str, str]]
@@ -160,7 +159,7 @@ class TestAfterErasure:
         self, client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
     ) -> None:
         case = seed(canary="CANARY-api", facts=[("mediation-ended", date(2024, 3, 10), "solved")])
-        retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+        context.require_retention().sweep(as_of=date(2025, 3, 10))
         state = client.get(url(case.case_id), headers=auth(MUNI, "casemanager"))
         assert state.status_code == 200
         body = state.json()

@@ -21,8 +21,6 @@ from gateway.crypto import case_scope
 from gateway.crypto.fields import field_aad
 from gateway.crypto.keystore import wrap_aad
 from gateway.crypto.models import DataKey
-from gateway.crypto.wiring import crypto_services
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder
 
 DUE = date(2025, 3, 10)
@@ -64,7 +62,7 @@ def test_canary_is_gone_from_the_database_and_no_remaining_key_opens_it(
     before = _database_bytes(context)
     assert any(form in before for form in _searchable(ciphertext)), "search would find it"
 
-    assert retention_service(context).sweep(context, as_of=DUE).redacted == 1
+    assert context.require_retention().sweep(as_of=DUE).redacted == 1
 
     after = _database_bytes(context)
     assert canary.encode() not in after
@@ -77,7 +75,7 @@ def test_canary_is_gone_from_the_database_and_no_remaining_key_opens_it(
 def _no_remaining_key_opens(
     context: GatewayContext, case_id: str, report_id: str, ciphertext: bytes
 ) -> None:
-    provider = crypto_services(context).provider
+    provider = context.require_keys().provider
     dek_id = int.from_bytes(ciphertext[1:9], "big")
     nonce, body = ciphertext[9:21], ciphertext[21:]
     aad = field_aad(case_scope(case_id), "case_report", report_id, "description", dek_id)

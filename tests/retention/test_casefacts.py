@@ -10,7 +10,6 @@ from gateway.cases.models import CaseTransition
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder
 
 
@@ -41,13 +40,13 @@ def test_mediation_recorded_by_the_workflow_starts_the_one_year_term(
     _transition(
         context, case.case_id, "aftercare-evaluation", datetime(2024, 3, 9, 23, 30, tzinfo=UTC)
     )
-    service = retention_service(context)
-    assert service.sweep(context, as_of=date(2025, 3, 9)).redacted == 0
+    service = context.require_retention()
+    assert service.sweep(as_of=date(2025, 3, 9)).redacted == 0
     with context.session_factory() as session:
         row = session.get(RetentionCase, case.case_id)
         assert row is not None
         assert (row.rule_id, row.due_on) == ("R-3.4-licht-bemiddeld", date(2025, 3, 10))
-    assert service.sweep(context, as_of=date(2025, 3, 10)).redacted == 1
+    assert service.sweep(as_of=date(2025, 3, 10)).redacted == 1
 
 
 def test_failed_mediation_recorded_by_the_workflow_does_not_start_the_light_term(
@@ -55,7 +54,7 @@ def test_failed_mediation_recorded_by_the_workflow_does_not_start_the_light_term
 ) -> None:
     case = seed()
     _transition(context, case.case_id, "integrated-approach", datetime(2024, 3, 10, 12, tzinfo=UTC))
-    retention_service(context).sweep(context, as_of=date(2025, 3, 9))
+    context.require_retention().sweep(as_of=date(2025, 3, 9))
     with context.session_factory() as session:
         row = session.get(RetentionCase, case.case_id)
         assert row is not None

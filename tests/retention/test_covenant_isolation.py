@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
-from gateway.retention.wiring import retention_service
 from tests.cases.builders import BSN_CAUSER, report_body
 from tests.retention.conftest import RIJSWIJK, UTRECHT, Seeder
 
@@ -56,7 +55,7 @@ def test_a_report_in_another_covenant_does_not_restart_the_light_year(
         facts=[("report-received", date(2024, 11, 1), None)],
     )
     # The sweep refreshes every stale verdict, both cases in one batch (nothing is due yet).
-    retention_service(context).sweep(context, as_of=date(2025, 3, 9))
+    context.require_retention().sweep(as_of=date(2025, 3, 9))
     rule, due = _due(context, mediated.case_id)
     assert rule == "R-3.4-licht-bemiddeld"
     if other_covenant == UTRECHT:
@@ -76,13 +75,13 @@ def test_activity_in_another_covenant_does_not_keep_an_open_case(
 
         record_fact(
             session=session,
-            rules=retention_service(context).rules,
+            rules=context.require_retention().rules,
             case_id=busy.case_id,
             kind="case-activity" if other_covenant == UTRECHT else "report-received",
             occurred_on=date(2024, 12, 1),
             recorded_by="test",
         )
-    retention_service(context).sweep(context, as_of=date(2024, 12, 31))
+    context.require_retention().sweep(as_of=date(2024, 12, 31))
     rule, due = _due(context, idle.case_id)
     # Activity on another case is not this case's activity, in either covenant; a report in
     # its own covenant restarts nothing for an open case either (no rule of it restarts).
@@ -98,14 +97,14 @@ def test_a_fact_in_another_covenant_neither_locks_nor_marks_the_case(
 ) -> None:
     watched = seed(covenant_id=RIJSWIJK, resident=RESIDENT)
     reported = seed(covenant_id=other_covenant, resident=RESIDENT)
-    retention_service(context).sweep(context, as_of=date(2024, 6, 1))  # both verdicts fresh
+    context.require_retention().sweep(as_of=date(2024, 6, 1))  # both verdicts fresh
     with transaction(context.session_factory) as session:
         assert not session.get_one(RetentionCase, watched.case_id).stale
         from gateway.retention.service import record_fact
 
         record_fact(
             session=session,
-            rules=retention_service(context).rules,
+            rules=context.require_retention().rules,
             case_id=reported.case_id,
             kind="report-received",
             occurred_on=date(2024, 7, 1),

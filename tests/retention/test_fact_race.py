@@ -24,7 +24,6 @@ from sqlalchemy import event, select
 from gateway.context import GatewayContext
 from gateway.retention import erasure_of
 from gateway.retention.models import RetentionFact
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies, waiting_for_a_lock
 
 DUE = date(2025, 3, 10)
@@ -131,7 +130,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
     first, last = sorted(seed(resident=RESIDENT, facts=[SOLVED]).case_id for _ in range(2))
     target = first if fact_on == "first" else last
     other = last if fact_on == "first" else first
-    service = retention_service(context)
+    service = context.require_retention()
     service.workers = 1
     request = _FactRequest(client, auth, target)
 
@@ -144,7 +143,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
             interleaving.sweep_locked.set()
 
     try:
-        report = service.sweep(context, as_of=DUE, seam=seam)
+        report = service.sweep(as_of=DUE, seam=seam)
     finally:
         interleaving.sweep_locked.set()
         response = request.join()
@@ -152,7 +151,7 @@ def test_fact_recorded_while_the_sweep_erases_the_residents_cases_succeeds(
     assert response.json()["dueOn"] == "2025-06-01"
     # The sweep erased nothing the fact changed; what it left, the next run takes.
     assert target not in [item.case_id for item in report.items]
-    again = service.sweep(context, as_of=DUE)
+    again = service.sweep(as_of=DUE)
     assert target not in [item.case_id for item in again.items]
     with context.session_factory() as session:
         assert erasure_of(session=session, case_id=target) is None
@@ -165,7 +164,7 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
     context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
     case = seed(resident=RESIDENT, facts=[SOLVED])
-    service = retention_service(context)
+    service = context.require_retention()
     service.workers = 1
     request = _FactRequest(client, auth, case.case_id)
 
@@ -182,7 +181,7 @@ def test_fact_waiting_for_the_sweeps_lock_is_refused_as_erased(
             time.sleep(0.05)
         assert request.thread.is_alive()
 
-    report = service.sweep(context, as_of=DUE, seam=fact_while_locked)
+    report = service.sweep(as_of=DUE, seam=fact_while_locked)
     response = request.join()
     assert report.redacted == 1
     assert response.status_code == 410, response.text

@@ -19,14 +19,12 @@ from sqlalchemy import func, select
 
 from audit.entry import Actor
 from audit.models import AuditRecord
-from audit.service import audit_log
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope
 from gateway.crypto.models import DataKey
 from gateway.db import transaction
 from gateway.retention import erasure_of
 from gateway.retention.service import set_legal_hold
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies, redaction_entries, waiting_for_a_lock
 
 DUE = date(2025, 3, 10)
@@ -50,7 +48,7 @@ def test_hold_committed_after_the_pick_keeps_the_case_intact(
 ) -> None:
     held = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
     other = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
-    service = retention_service(context)
+    service = context.require_retention()
     service.workers = 1
     picked: list[list[str]] = []
 
@@ -62,14 +60,14 @@ def test_hold_committed_after_the_pick_keeps_the_case_intact(
         with transaction(context.session_factory) as session:
             set_legal_hold(
                 session=session,
-                audit=audit_log(context),
+                audit=context.audit,
                 case_id=held.case_id,
                 reason="court procedure",
                 actor=Actor(partner_id=MUNI, role="privacy-officer"),
                 set_by=f"{MUNI}/privacy-officer",
             )
 
-    report = service.sweep(context, as_of=DUE, seam=hold_after_pick)
+    report = service.sweep(as_of=DUE, seam=hold_after_pick)
     assert picked == [sorted([held.case_id, other.case_id])]  # the hold came after the pick
     assert [item.case_id for item in report.items] == [other.case_id]
     assert report.redacted == 1
@@ -88,7 +86,7 @@ def test_hold_waiting_for_the_sweeps_lock_is_refused_as_erased(
     context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
     case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
-    service = retention_service(context)
+    service = context.require_retention()
     service.workers = 1
     responses: list[httpx.Response] = []
 
@@ -115,7 +113,7 @@ def test_hold_waiting_for_the_sweeps_lock_is_refused_as_erased(
             time.sleep(0.05)
         assert thread.is_alive()  # not answered while the sweep holds the lock
 
-    report = service.sweep(context, as_of=DUE, seam=hold_while_locked)
+    report = service.sweep(as_of=DUE, seam=hold_while_locked)
     thread.join(timeout=30)
     assert report.redacted == 1
     [response] = responses

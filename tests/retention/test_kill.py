@@ -16,7 +16,6 @@ from gateway.context import GatewayContext
 from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.models import RetentionCase, RetentionRun
 from gateway.retention.sweeper import SweepReport
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder, audit_verifies, redaction_entries
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,14 +24,13 @@ import sys, time
 from datetime import date
 from gateway.config import Settings
 from gateway.context import build_context
-from gateway.retention.wiring import retention_service
 
 context = build_context(Settings())
 def progress(done, total):
     print(f"progress {done}/{total}", flush=True)
     if done:
         time.sleep(0.5)
-retention_service(context).sweep(context, as_of=date(2025, 3, 10), progress=progress)
+context.require_retention().sweep(as_of=date(2025, 3, 10), progress=progress)
 print("finished", flush=True)
 """
 
@@ -100,7 +98,7 @@ def _rerun_once_the_lock_is_free(context: GatewayContext) -> SweepReport:
     deadline = time.monotonic() + 30
     while True:
         try:
-            return retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+            return context.require_retention().sweep(as_of=date(2025, 3, 10))
         except SweepAlreadyRunning:
             if time.monotonic() > deadline:
                 raise

@@ -13,7 +13,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from gateway.retention.wiring import retention_service
 from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
@@ -120,7 +119,7 @@ class TestOpenCasesEnd:
         state = client.get(f"/v1/cases/{stale}/retention", headers=auth(*RIJSWIJK_CORPORATION))
         assert state.json()["status"] == "due"
         assert state.json()["ruleId"] == "R-open-zonder-activiteit"
-        report = retention_service(context).sweep(context)
+        report = context.require_retention().sweep()
         assert report.redacted == 1
         assert (
             client.get(f"/v1/cases/{stale}/retention", headers=auth(*RIJSWIJK_CORPORATION)).json()[

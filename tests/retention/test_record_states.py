@@ -9,11 +9,9 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from audit.entry import Actor
-from audit.service import audit_log
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.service import set_legal_hold
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder
 
 Auth = Callable[..., dict[str, str]]
@@ -57,7 +55,7 @@ def test_after_erasure_each_record_says_erased_under_rule_and_counts_its_values(
     context: GatewayContext, client: TestClient, auth: Auth, seed: Seeder
 ) -> None:
     case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
-    retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+    context.require_retention().sweep(as_of=date(2025, 3, 10))
     body = _records(client, auth, case.case_id)
     assert body["status"] == "erased"
     kinds = _by_kind(body)
@@ -76,7 +74,7 @@ def test_records_of_a_held_case_say_so(
     with transaction(context.session_factory) as session:
         set_legal_hold(
             session=session,
-            audit=audit_log(context),
+            audit=context.audit,
             case_id=case.case_id,
             reason="court procedure",
             actor=Actor(partner_id=MUNI, role="privacy-officer"),

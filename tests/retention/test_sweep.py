@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 from gateway.context import GatewayContext
 from gateway.crypto import Erased, case_scope
 from gateway.crypto.models import DataKey
-from gateway.crypto.wiring import crypto_services
 from gateway.db import transaction
 from gateway.retention import SweepAlreadyRunning, erasure_of
 from gateway.retention.lock import SweepLock
 from gateway.retention.models import RetentionCase, RetentionTombstone
-from gateway.retention.wiring import retention_service, scheduled_sweep
+from gateway.retention.wiring import scheduled_sweep
 from tests.retention.conftest import Seeder, audit_verifies, redaction_entries
 
 MEDIATION_ENDED = date(2024, 3, 10)
@@ -32,7 +31,7 @@ def test_due_case_is_erased_with_tombstone_and_one_audit_entry(
 ) -> None:
     due = light_case(seed)
     kept = seed(facts=[("mediation-ended", date(2024, 9, 1), "solved")])
-    report = retention_service(context).sweep(context, as_of=DUE)
+    report = context.require_retention().sweep(as_of=DUE)
     assert report.redacted == 1
     assert [item.case_id for item in report.items] == [due.case_id]
     with context.session_factory() as session:
@@ -57,10 +56,10 @@ def test_erased_values_read_as_erased_not_as_an_error(
     context: GatewayContext, seed: Seeder
 ) -> None:
     case = light_case(seed)
-    retention_service(context).sweep(context, as_of=DUE)
+    context.require_retention().sweep(as_of=DUE)
     from gateway.cases.models import CaseReport
 
-    fields = crypto_services(context).fields
+    fields = context.require_keys().fields
     with transaction(context.session_factory) as session:
         stored = session.get(CaseReport, case.report_ids[0])
         assert stored is not None
@@ -82,8 +81,8 @@ def test_dry_run_reports_exactly_what_the_run_erases_and_changes_nothing(
 ) -> None:
     cases = [light_case(seed) for _ in range(3)]
     seed(facts=[("mediation-ended", date(2024, 9, 1), "solved")])
-    service = retention_service(context)
-    dry = service.sweep(context, as_of=DUE, dry_run=True)
+    service = context.require_retention()
+    dry = service.sweep(as_of=DUE, dry_run=True)
     with context.session_factory() as session:
         assert redaction_entries(session) == 0
         assert (
@@ -100,27 +99,26 @@ def test_dry_run_reports_exactly_what_the_run_erases_and_changes_nothing(
             )
             == 0
         )
-    real = service.sweep(context, as_of=DUE)
+    real = service.sweep(as_of=DUE)
     assert sorted(dry.items, key=lambda i: i.case_id) == sorted(real.items, key=lambda i: i.case_id)
     assert {i.case_id for i in real.items} == {c.case_id for c in cases}
 
 
 def test_second_run_erases_nothing_again(context: GatewayContext, seed: Seeder) -> None:
     case = light_case(seed)
-    service = retention_service(context)
-    assert service.sweep(context, as_of=DUE).redacted == 1
-    assert service.sweep(context, as_of=DUE).redacted == 0
+    service = context.require_retention()
+    assert service.sweep(as_of=DUE).redacted == 1
+    assert service.sweep(as_of=DUE).redacted == 0
     with context.session_factory() as session:
         assert redaction_entries(session, case.case_id) == 1
 
 
 def test_legal_hold_suspends_erasure_until_lifted(context: GatewayContext, seed: Seeder) -> None:
     from audit.entry import Actor
-    from audit.service import audit_log
     from gateway.retention.service import lift_legal_hold, set_legal_hold
 
     case = light_case(seed)
-    log = audit_log(context)
+    log = context.audit
     actor = Actor(partner_id="gemeente-rijswijk", role="privacy-officer")
     with transaction(context.session_factory) as session:
         set_legal_hold(
@@ -131,7 +129,7 @@ def test_legal_hold_suspends_erasure_until_lifted(context: GatewayContext, seed:
             actor=actor,
             set_by="gemeente-rijswijk/privacy-officer",
         )
-    report = retention_service(context).sweep(context, as_of=DUE)
+    report = context.require_retention().sweep(as_of=DUE)
     assert (report.redacted, report.on_hold) == (0, 1)
     with transaction(context.session_factory) as session:
         lift_legal_hold(
@@ -142,7 +140,7 @@ def test_legal_hold_suspends_erasure_until_lifted(context: GatewayContext, seed:
             actor=actor,
             lifted_by="gemeente-rijswijk/privacy-officer",
         )
-    assert retention_service(context).sweep(context, as_of=DUE).redacted == 1
+    assert context.require_retention().sweep(as_of=DUE).redacted == 1
     assert audit_verifies(context)
 
 
@@ -154,7 +152,7 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
     context: GatewayContext, seed: Seeder
 ) -> None:
     cases = [light_case(seed) for _ in range(7)]
-    service = retention_service(context)
+    service = context.require_retention()
     service.batch_size = 2
     service.workers = 1  # batches in order, so exactly two commit before the crash
 
@@ -163,7 +161,7 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
             raise InjectedCrash("power cut")
 
     with pytest.raises(InjectedCrash):
-        service.sweep(context, as_of=DUE, fault=crash_in_third_batch)
+        service.sweep(as_of=DUE, fault=crash_in_third_batch)
     with context.session_factory() as session:
         erased = set(
             session.scalars(
@@ -178,7 +176,7 @@ def test_crash_halfway_leaves_no_half_erased_case_and_rerun_erases_each_once(
             # Key shredded if and only if the case is recorded as erased and audited.
             assert (key is None) == (case.case_id in erased)
             assert redaction_entries(session, case.case_id) == (1 if case.case_id in erased else 0)
-    assert service.sweep(context, as_of=DUE).redacted == 3
+    assert service.sweep(as_of=DUE).redacted == 3
     with context.session_factory() as session:
         for case in cases:
             assert redaction_entries(session, case.case_id) == 1
@@ -191,8 +189,9 @@ def test_second_sweep_is_refused_while_the_lock_is_held(
     light_case(seed)
     lock = SweepLock(context.engine)
     with lock.held(), pytest.raises(SweepAlreadyRunning):
-        retention_service(context).sweep(context, as_of=DUE)
-    assert scheduled_sweep(context) is not None  # lock released: the scheduled job runs
+        context.require_retention().sweep(as_of=DUE)
+    # The lock is released: the scheduled job runs.
+    assert scheduled_sweep(context.require_retention()) is not None
 
 
 def test_scheduled_job_skips_quietly_when_another_replica_sweeps(
@@ -200,16 +199,16 @@ def test_scheduled_job_skips_quietly_when_another_replica_sweeps(
 ) -> None:
     light_case(seed)
     with SweepLock(context.engine).held():
-        assert scheduled_sweep(context) is None
+        assert scheduled_sweep(context.require_retention()) is None
 
 
 def test_parallel_workers_erase_every_due_case_exactly_once(
     context: GatewayContext, seed: Seeder
 ) -> None:
     cases = [light_case(seed) for _ in range(9)]
-    service = retention_service(context)
+    service = context.require_retention()
     service.batch_size, service.workers = 2, 3
-    report = service.sweep(context, as_of=DUE)
+    report = service.sweep(as_of=DUE)
     assert (report.redacted, report.batches) == (9, 5)
     assert sorted(item.case_id for item in report.items) == sorted(c.case_id for c in cases)
     with context.session_factory() as session:
@@ -223,7 +222,7 @@ def test_a_failing_worker_stops_the_others_and_leaves_whole_cases(
     context: GatewayContext, seed: Seeder
 ) -> None:
     cases = [light_case(seed) for _ in range(8)]
-    service = retention_service(context)
+    service = context.require_retention()
     service.batch_size, service.workers = 2, 2
 
     def crash_in_second_batch(batch: int) -> None:
@@ -231,7 +230,7 @@ def test_a_failing_worker_stops_the_others_and_leaves_whole_cases(
             raise InjectedCrash("disk full")
 
     with pytest.raises(InjectedCrash):
-        service.sweep(context, as_of=DUE, fault=crash_in_second_batch)
+        service.sweep(as_of=DUE, fault=crash_in_second_batch)
     with context.session_factory() as session:
         erased = set(
             session.scalars(
@@ -245,7 +244,7 @@ def test_a_failing_worker_stops_the_others_and_leaves_whole_cases(
             )
             assert (key is None) == (case.case_id in erased)
             assert redaction_entries(session, case.case_id) == (1 if case.case_id in erased else 0)
-    assert service.sweep(context, as_of=DUE).redacted == 8 - len(erased)
+    assert service.sweep(as_of=DUE).redacted == 8 - len(erased)
     with context.session_factory() as session:
         for case in cases:
             assert redaction_entries(session, case.case_id) == 1

@@ -18,7 +18,6 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention import runs
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionRun
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import Seeder
 
 AS_OF = date(2025, 3, 10)
@@ -67,7 +66,7 @@ def test_a_sweep_whose_sync_touches_100k_cases_still_erases_the_due_case(
     many = MANY[context.engine.dialect.name]
     clone_closed_cases(context, template.case_id, many)
 
-    report = retention_service(context).sweep(context, as_of=date(2024, 6, 1))
+    report = context.require_retention().sweep(as_of=date(2024, 6, 1))
 
     assert report.redacted == 1
     assert is_erased(context, due.case_id)
@@ -113,7 +112,7 @@ def test_a_sweep_that_keeps_failing_makes_the_gateway_not_ready_and_shows_in_the
     with failing_sync(monkeypatch):
         for attempt in range(runs.FAILING_AFTER):
             with pytest.raises(RuntimeError):
-                retention_service(context).sweep(context, as_of=AS_OF)
+                context.require_retention().sweep(as_of=AS_OF)
             ready = client.get("/v1/health/ready")
             # One failure is not yet "keeps failing"; the positive control of the check.
             assert (ready.status_code == 503) == (attempt + 1 >= runs.FAILING_AFTER)
@@ -127,7 +126,7 @@ def test_a_sweep_that_keeps_failing_makes_the_gateway_not_ready_and_shows_in_the
     assert [run["status"] for run in body["runs"]] == ["failed"] * 3
 
     # Once a sweep goes through again, the gateway is ready and the due case is erased.
-    report = retention_service(context).sweep(context, as_of=AS_OF)
+    report = context.require_retention().sweep(as_of=AS_OF)
     assert report.redacted == 1
     assert client.get("/v1/health/ready").status_code == 200
     after = client.get("/v1/retention/sweeps", headers=auth(*officer)).json()
@@ -150,7 +149,7 @@ def test_a_run_whose_process_died_is_closed_by_the_next_with_the_cases_it_erased
     running with nothing erased, though its batch erased cases (tests/retention/test_kill.py
     kills a real process)."""
     cases = [seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")]) for _ in range(3)]
-    first = retention_service(context).sweep(context, as_of=AS_OF)
+    first = context.require_retention().sweep(as_of=AS_OF)
     assert first.redacted == 3
     with transaction(context.session_factory) as session:
         session.execute(
@@ -160,7 +159,7 @@ def test_a_run_whose_process_died_is_closed_by_the_next_with_the_cases_it_erased
         )
     seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
 
-    second = retention_service(context).sweep(context, as_of=AS_OF)
+    second = context.require_retention().sweep(as_of=AS_OF)
 
     assert second.redacted == 1
     with context.session_factory() as session:

@@ -9,7 +9,6 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from gateway.retention.wiring import retention_service
 from tests.retention.conftest import UTRECHT, Seeder
 
 Auth = Callable[..., dict[str, str]]
@@ -94,7 +93,7 @@ def test_an_erased_dossier_has_no_archiefstatus_left(
 ) -> None:
     case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
     assert state(client, auth, case.case_id)["archiefstatus"] == "nog_te_archiveren"
-    retention_service(context).sweep(context, as_of=date(2025, 3, 10))
+    context.require_retention().sweep(as_of=date(2025, 3, 10))
     body = state(client, auth, case.case_id)
     assert body["status"] == "erased"
     assert body["archiefstatus"] is None

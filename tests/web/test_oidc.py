@@ -20,7 +20,6 @@ from fastapi.testclient import TestClient
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.web.oidc import OidcClient
-from gateway.web.wiring import OIDC_SERVICE
 
 ISSUER = "https://idp.example.nl"
 CLIENT_ID = "ketenpoort-web"
@@ -110,8 +109,9 @@ def issuer(context: GatewayContext) -> Iterator[FakeIssuer]:
         }
     )
     client = OidcClient(context.settings, transport=httpx.MockTransport(fake.handle))
-    context.services[OIDC_SERVICE] = client
+    context.oidc = client
     yield fake
+    context.oidc = None
     client.close()
 
 

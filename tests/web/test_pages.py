@@ -196,7 +196,7 @@ class TestCasePages:
         assert "Tijdlijn" in html
         assert "Eerste melding" in html
         offered = set(re.findall(rf"/zaken/{seeded.case_id}/overgang/([a-z0-9-]+)", html))
-        workflow = context.services["cases"].workflow("utrecht-extreme-woonoverlast")
+        workflow = context.cases.workflow("utrecht-extreme-woonoverlast")
         assert offered <= {t.id for t in workflow.transitions_from("intake")}
         forbidden = next(t.id for t in workflow.transitions if "intake" not in t.from_states)
         response = browser.get(f"/zaken/{seeded.case_id}/overgang/{forbidden}")
@@ -295,7 +295,7 @@ class TestPrivacyPages:
         self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
     ) -> None:
         seed_utrecht_case(client, auth)
-        log = context.services["audit"]
+        log = context.audit
         log.sign_checkpoint(context.session_factory)
         log.pinned_key = log.signer.note_signer(log.origin).verifier  # KETENPOORT_AUDIT_LOG_KEY
         sign_in(browser, "u-centraal", "privacy-officer")

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from audit import AuditLog, audit_log
+from audit import AuditLog
 from audit.keys import SIGNING_KEY_FILE, load_or_create_signer
 from audit.wiring import key_dir
 from gateway.context import GatewayContext
@@ -27,7 +27,7 @@ Auth = Callable[..., dict[str, str]]
 @pytest.fixture
 def witnesses(context: GatewayContext, tmp_path: Path) -> Iterator[list[RunningWitness]]:
     """Two witnesses, quorum 2, and the log key pinned as KETENPOORT_AUDIT_LOG_KEY pins it."""
-    log = audit_log(context)
+    log = context.audit
     running = [
         start_witness(tmp_path / f"w{n}", f"witness.partner-{n}.test/kp", log) for n in (1, 2)
     ]
@@ -39,7 +39,7 @@ def witnesses(context: GatewayContext, tmp_path: Path) -> Iterator[list[RunningW
 
 def _seeded(client: TestClient, auth: Auth, context: GatewayContext) -> AuditLog:
     seed_utrecht_case(client, auth)
-    log = audit_log(context)
+    log = context.audit
     log.sign_checkpoint(context.session_factory)
     return log
 
@@ -75,7 +75,7 @@ def test_without_a_configured_log_key_nothing_is_claimed(
 ) -> None:
     """The key directory's key is not a pin: the page refuses to call the log intact."""
     _seeded(client, auth, context)
-    assert audit_log(context).pinned_key is None
+    assert context.audit.pinned_key is None
     html = _verify(browser)
     assert "Niet gecontroleerd" in html
     assert "KETENPOORT_AUDIT_LOG_KEY" in html
@@ -131,7 +131,7 @@ def test_entries_the_witnesses_have_not_cosigned_are_named(
     _seeded(client, auth, context)
     witnesses[1].down = True
     seed_utrecht_case(client, auth, house_number=14, causer_bsn=None)  # more entries
-    audit_log(context).sign_checkpoint(context.session_factory)  # one cosignature of two
+    context.audit.sign_checkpoint(context.session_factory)  # one cosignature of two
     witnesses[1].down = False
     html = _verify(browser)
     assert "nog niet door de getuigen medeondertekend" in html
