@@ -3,6 +3,7 @@
 import audit.models
 import gateway.auth.models
 import gateway.cases.models
+import gateway.core.models
 import gateway.crypto.models
 import gateway.exchange.models
 import gateway.retention.models

@@ -45,8 +45,8 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
+from gateway.core.idempotency import Idempotent
 from gateway.core.paths import ID_PATTERN, CaseId
-from gateway.exchange.idempotency import Idempotent
 
 router = APIRouter(tags=["cases"])
 

@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from audit import Receipt
 from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, run_authenticated
 from gateway.auth.principal import Principal
+from gateway.core.idempotency import Idempotent
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange import service
 from gateway.exchange.deps import ExchangeDep, exchange_services
-from gateway.exchange.idempotency import Idempotent
 from gateway.exchange.schemas import (
     AnswerIn,
     AnswerReceipt,

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Unprocessable
+from gateway.core.models import IdempotencyRecord
 from gateway.db import utcnow
-from gateway.exchange.models import IdempotencyRecord
 
 M = TypeVar("M", bound=BaseModel)
 Fingerprint = Callable[[bytes], str]
