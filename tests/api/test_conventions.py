@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -18,21 +19,39 @@ def test_openapi_is_published_with_contact_and_semver(client: TestClient) -> Non
     assert all(part.isdigit() for part in (major, minor, patch))
 
 
+#: A path parameter is camelCase, as the JSON members it names (``{caseId}`` and ``caseId``).
+CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]+)*")
+
+
 def test_every_path_is_versioned_kebab_case_without_trailing_slash(client: TestClient) -> None:
     spec = client.get("/v1/openapi.json").json()
     # The major version is in the server's base URL; the paths are relative to it.
     assert [server["url"] for server in spec["servers"]] == ["/v1"]
     paths = spec["paths"]
     assert paths
+    parameters = set()
     for path in paths:
         assert path.startswith("/"), path
         assert not path.startswith("/v1/"), path
         assert not path.endswith("/"), path
         for segment in path.split("/"):
             if segment.startswith("{"):
+                assert segment.endswith("}"), path
+                assert CAMEL_CASE.fullmatch(segment[1:-1]), path
+                parameters.add(segment[1:-1])
                 continue
             assert segment == segment.lower(), path
             assert "_" not in segment, path
+    # The check saw the parameters it is about (a spec without any would pass it vacuously).
+    assert {"caseId", "requestId"} <= parameters
+
+
+def test_the_camel_case_rule_refuses_snake_case_and_accepts_camel_case() -> None:
+    assert CAMEL_CASE.fullmatch("caseId")
+    assert CAMEL_CASE.fullmatch("index")
+    assert not CAMEL_CASE.fullmatch("case_id")
+    assert not CAMEL_CASE.fullmatch("CaseId")
+    assert not CAMEL_CASE.fullmatch("case-id")
 
 
 def test_unknown_path_is_a_problem(client: TestClient) -> None:
