@@ -12,6 +12,7 @@ from gateway.auth import api as auth_api
 from gateway.config import Settings
 from gateway.context import GatewayContext, build_context
 from gateway.core import health
+from gateway.core.body_limit import BodyLimitMiddleware
 from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
 from gateway.core.openapi import install_openapi
 from gateway.core.operator_routes import install_operator_routes
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     install_problem_handlers(app)
     # Before routing: a BSN in the path or query string is refused, whatever the route.
     app.add_middleware(IdentifierInUrlMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_request_body_bytes)
     redact_access_log()
     app.add_middleware(ResponseHeadersMiddleware)
     # Outermost: the request id and trace span cover everything, errors included.

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         default=600, ge=10, description="Tokens living longer than this are rejected."
     )
     clock_skew_seconds: int = Field(default=30, ge=0, le=300)
+    max_request_body_bytes: int = Field(
+        default=1_048_576,
+        ge=4096,
+        description="A request body over this many bytes is refused with 413 (the API's "
+        "JSON bodies are a few kilobytes).",
+    )
     used_token_purge_interval_seconds: float = Field(
         default=300.0,
         ge=0,
