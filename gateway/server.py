@@ -27,10 +27,12 @@ MAX_REQUEST_TARGET_BYTES = 8 * 1024
 #: token the verifier reads (8192 characters, so that one a little over that still gets its
 #: 401 from the verifier), a trace context and the web pages' cookies.
 MAX_HEADER_BYTES = 32 * 1024
-#: After refusing, the rest of what the client sends is read and dropped for this long before
-#: the connection closes: closing with unread data would reset the connection and the client
-#: could lose the answer (a "lingering close", as Apache and nginx do).
+#: After refusing, what the client still sends is read and dropped, for at most this long and
+#: this many bytes, before the connection closes: closing with unread data would reset the
+#: connection and the client could lose the answer (a "lingering close", as Apache and nginx
+#: do). The byte bound keeps a client that sends on and on from holding the server's reads.
 LINGER_SECONDS = 2.0
+LINGER_BYTES = 1024 * 1024
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -70,11 +72,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._streamed_head_bytes = 0
         self._refusal: _HeadTooLarge | None = None
+        self._dropped_bytes = 0
         self._refusal_sent = False
 
     def data_received(self, data: bytes) -> None:
-        if self._refusal is not None:
-            return  # refused: read and dropped until the connection closes
+        if self._refusal is not None:  # refused: read and dropped until the connection closes
+            self._dropped_bytes += len(data)
+            if self._refusal_sent and self._dropped_bytes > LINGER_BYTES:
+                self._close()
+            return
         self._unset_keepalive_if_required()
         whole_chunk_in_head = self._head_open
         try:
@@ -179,7 +185,8 @@ def _problem_response(status: int, detail: str) -> bytes:
             "title": title,
             "status": status,
             "detail": detail,
-        }
+        },
+        separators=(",", ":"),
     ).encode()
     head = [
         STATUS_LINE[status],

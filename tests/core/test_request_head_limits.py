@@ -195,14 +195,17 @@ def test_a_header_that_never_ends_is_refused_while_it_streams_in(port: int) -> N
         probe_started = time.monotonic()
         probe.send(_request())
         assert probe.response().status == 200
-        assert time.monotonic() - probe_started < 2
+        assert time.monotonic() - probe_started < 5
         probe.close()
     finally:
         stop.set()
         thread.join(timeout=30)
         streamer.close()
     assert not thread.is_alive()
-    assert sent < 50 * 1024 * 1024  # the server stopped reading before the 50 MB
+    # The server read at most the limit, two reads and LINGER_BYTES; the rest of what was
+    # sent sat in the sockets' buffers (5 MB here, Linux lets them grow to about 10 MB on
+    # loopback) when the connection closed.
+    assert sent < 20 * 1024 * 1024, sent
 
 
 def test_a_pipelined_request_before_a_refused_head_is_answered_first(
