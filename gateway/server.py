@@ -56,9 +56,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     The request target is counted as httptools hands it over (span by span), each header when
     it is complete. A single header that never completes is caught by the bytes that arrive
-    while the head is open: only chunks that were head from their first to their last byte
-    are counted, so the count never exceeds the true head and a request within the limits is
-    never refused; at most two reads (256 KiB each) more than the limit are parsed.
+    while the head is open: only reads that were head from their first to their last byte
+    (no parser event but a target span or a header between them) are counted, so the count
+    never exceeds the true head and a request within the limits is never refused; at most two
+    reads (256 KiB each) more than the limit are parsed.
+
+    The trailer fields of a chunked body (after its last, empty chunk) are collected by
+    httptools like headers, so they count with the head they follow, the same way. Refused
+    there, the request being answered never ends: its application is told the client left and
+    the refusal answers it, unless the response has begun (then the connection just closes).
 
     A refused head ends the connection: where its next request would begin cannot be known
     without parsing what was refused. A request still being answered on the connection
@@ -74,6 +80,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._refusal: _HeadTooLarge | None = None
         self._dropped_bytes = 0
         self._refusal_sent = False
+        #: Between a request's head and the end of its message (body and trailer fields).
+        self._in_body = False
+        #: Bumped by every parser event that can end a head; a read during which it did not
+        #: change was within one head (or one trailer section) throughout.
+        self._events = 0
 
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:  # refused: read and dropped until the connection closes
@@ -82,7 +93,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._close()
             return
         self._unset_keepalive_if_required()
-        whole_chunk_in_head = self._head_open
+        whole_chunk_in_head, events = self._head_open, self._events
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
@@ -100,7 +111,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             else:
                 self._unsupported_upgrade_warning()
             return
-        if whole_chunk_in_head and self._head_open:
+        if whole_chunk_in_head and self._head_open and events == self._events:
             self._streamed_head_bytes += len(data)
             if self._streamed_head_bytes > MAX_HEADER_BYTES:
                 self._refuse(_header_block_too_large())
@@ -112,6 +123,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._events += 1
+        self._in_body = False
         self._head_open = True
         self._target_bytes = self._header_bytes = self._streamed_head_bytes = 0
 
@@ -130,15 +143,61 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._events += 1
         self._head_open = False
+        self._in_body = True
         super().on_headers_complete()
+
+    def on_chunk_header(self) -> None:
+        # A chunk's size line was read: its data follows, or after the last chunk the
+        # trailer fields, which are head-like until on_chunk_complete.
+        self._events += 1
+        self._head_open = True
+
+    def on_body(self, body: bytes) -> None:
+        self._events += 1
+        self._head_open = False
+        super().on_body(body)
+
+    def on_chunk_complete(self) -> None:
+        self._events += 1
+        self._head_open = False
+
+    def on_message_complete(self) -> None:
+        self._events += 1
+        self._in_body = False
+        super().on_message_complete()
 
     def _refuse(self, refusal: _HeadTooLarge) -> None:
         self._refusal = refusal
         self._head_open = False
         self.logger.warning("Request refused before the application: %s", refusal.detail)
+        if self._in_body:
+            self._refuse_trailers()
+            return
         if self.cycle is not None and not self.cycle.response_complete:
             return  # answered once the request in progress has been (on_response_complete)
+        self._send_refusal()
+
+    def _refuse_trailers(self) -> None:
+        """Refused in the trailer fields of the request last parsed (``self.cycle``): its
+        message never completes, so its application would wait for the rest forever."""
+        cycle = self.cycle
+        queued = [entry for entry in self.pipeline if entry[0] is cycle]
+        if queued:  # not started: dropped, the refusal follows the requests before it
+            self.pipeline.remove(queued[0])
+            return
+        if cycle is None or cycle.response_started:
+            # Nothing to answer, or a response under way (or done) that the refusal cannot
+            # follow as the answer to this request: the connection ends.
+            self._refusal_sent = True
+            if cycle is not None:
+                cycle.disconnected = True
+                cycle.message_event.set()
+            self._linger_close()
+            return
+        cycle.disconnected = True  # its receive() says http.disconnect, its send() is a no-op
+        cycle.message_event.set()
         self._send_refusal()
 
     def on_response_complete(self) -> None:
@@ -158,6 +217,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         self.transport.write(_problem_response(self._refusal.status, self._refusal.detail))
+        self._linger_close()
+
+    def _linger_close(self) -> None:
+        """Close after LINGER_SECONDS of reading and dropping: what was written reaches the
+        client instead of being lost to a reset."""
+        if self.transport.is_closing():
+            return
         if self.transport.can_write_eof():
             self.transport.write_eof()
         self.flow.resume_reading()  # keep draining what the client still sends
