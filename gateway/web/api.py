@@ -64,7 +64,11 @@ def sign_in_demo(page: CsrfChecked, gebruiker: Annotated[str, Form(max_length=30
         lifetime=timedelta(hours=settings.web_session_max_hours),
     )
     page.issued = sessions.sign_in(
-        page.db, previous=page.row, principal=principal, method="demo", settings=settings
+        page.db,
+        previous=page.row,
+        principal=principal,
+        method=sessions.DEMO_METHOD,
+        settings=settings,
     )
     return redirect("/")
 

@@ -27,6 +27,8 @@ from gateway.web.models import WebSession
 
 #: A pre-sign-in session only carries the sign-in form's CSRF token; it lives briefly.
 ANONYMOUS_LIFETIME = timedelta(minutes=30)
+#: ``auth_method`` of a session opened by the demo sign-in (demo mode only).
+DEMO_METHOD = "demo"
 
 
 class CsrfRejected(Forbidden):
@@ -83,7 +85,13 @@ def load_session(
         return None
     now = utcnow()
     idle_limit = timedelta(minutes=settings.web_session_idle_minutes)
-    if row.expires_at <= now or (row.partner_id and now - row.last_seen_at > idle_limit):
+    if (
+        row.expires_at <= now
+        or (row.partner_id and now - row.last_seen_at > idle_limit)
+        # A demo sign-in proves nothing (anyone picks any user): a gateway started without
+        # demo mode on a database a demo ran on must not honour it (fail closed).
+        or (row.auth_method == DEMO_METHOD and not settings.demo_mode)
+    ):
         session.delete(row)
         session.flush()
         return None

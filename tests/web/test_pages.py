@@ -99,6 +99,28 @@ class TestSignInPage:
         assert response.status_code == 404
         assert "alleen in de demomodus" in response.text
 
+    @pytest.mark.parametrize("demo_mode", [True, False])
+    def test_a_demo_session_ends_when_the_gateway_is_not_in_demo_mode(
+        self, browser: TestClient, context: GatewayContext, demo_mode: bool
+    ) -> None:
+        # A demo sign-in proves nothing; a gateway started without demo mode on a database
+        # a demo ran on refuses its sessions and deletes them. Positive control: demo mode.
+        sign_in(browser, "u-centraal", "casemanager")
+        assert browser.get("/zaken", follow_redirects=False).status_code == 200
+        context.settings.demo_mode = demo_mode
+        response = browser.get("/zaken", follow_redirects=False)
+        with context.session_factory() as db:
+            demo_sessions = db.scalar(
+                select(func.count()).select_from(WebSession).where(WebSession.auth_method == "demo")
+            )
+        if demo_mode:
+            assert response.status_code == 200
+            assert demo_sessions == 1
+        else:
+            assert response.status_code == 303
+            assert response.headers["location"] == "/inloggen"
+            assert demo_sessions == 0
+
 
 class TestCsrf:
     def test_a_form_without_its_token_is_refused(self, browser: TestClient) -> None:
