@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from audit import Outcome
 from gateway.auth.principal import Principal
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased
@@ -99,6 +100,45 @@ _ITEM_REASONS = {
     "asked": "not-answered-yet",
     "not-available": "not-available-at-partner",
 }
+
+#: Item states whose category has no value to show but was not withheld by any decision: the
+#: partner has not answered yet, or answered that it holds nothing. A refusal is a category
+#: withheld by a decision (the policy's, when the request was made, the answer delivered or
+#: the answers read; or retention's erasure); these are not refusals, so they are not in
+#: the audit entry's ``redacted`` list and do not make a read a denial (issue 23). The API
+#: still returns them with ``outcome: redacted`` and their ``state`` (no value to show),
+#: as it always did, so older partner SDKs keep parsing it.
+NOT_REFUSED = frozenset({"asked", "not-available"})
+
+#: The activity of a read that disclosed nothing and refused nothing (answers still awaited,
+#: the partner holds nothing, nothing on file): recorded, but neither a disclosure nor a
+#: denial, so the privacy officers' refusal lists and the per-partner denial counts leave it.
+NOTHING_TO_DISCLOSE = "information-read"
+
+
+def entry_outcome(*, shown: bool, refused: bool) -> tuple[str, Outcome]:
+    """The activity and outcome of a read's audit entry: a disclosure (in part, when a
+    category was refused), a denial (only refusals), or a read with nothing to disclose."""
+    if shown:
+        return "disclosure", "partially-disclosed" if refused else "disclosed"
+    if refused:
+        return "denial", "denied"
+    return NOTHING_TO_DISCLOSE, "recorded"
+
+
+def _read_attributes(
+    request_id: str | None, values: Sequence[CategoryValue]
+) -> dict[str, str | int | bool]:
+    """The request and how many categories still wait for an answer or were answered with
+    "nothing held": counts, so the entry says why nothing was disclosed for them."""
+    attributes: dict[str, str | int | bool] = {"request-id": request_id} if request_id else {}
+    awaiting = sum(1 for v in values if v.state == "asked")
+    not_held = sum(1 for v in values if v.state == "not-available")
+    if awaiting:
+        attributes["awaiting-answer"] = awaiting
+    if not_held:
+        attributes["not-available"] = not_held
+    return attributes
 
 
 def _open(session: Session, exchange: Exchange, fact: SealedFact) -> CategoryValue:
@@ -241,17 +281,18 @@ def disclose(
         {
             (v.category, v.reasons[0] if v.reasons else "redacted")
             for v in values
-            if v.outcome == "redacted"
+            if v.outcome == "redacted" and v.state not in NOT_REFUSED
         }
     )
     clauses = sorted({c for v in shown for c in v.clauses})
     disclosure_id = str(uuid.uuid4()) if shown else None
+    activity, outcome = entry_outcome(shown=bool(shown), refused=bool(redacted))
     receipt = record(
         session,
         exchange,
         EntryFacts(
-            activity="disclosure" if shown else "denial",
-            outcome=(("partially-disclosed" if redacted else "disclosed") if shown else "denied"),
+            activity=activity,
+            outcome=outcome,
             started_at=started,
             view=view,
             purpose=purpose,
@@ -262,7 +303,7 @@ def disclose(
             data_owners=owners,
             disclosed=disclosed,
             redacted=redacted,
-            attributes={"request-id": request_id} if request_id else {},
+            attributes=_read_attributes(request_id, values),
         ),
         traceparent=traceparent,
     )

@@ -457,12 +457,15 @@ def answer_information_request(
             item.state, item.reasons, item.clauses = "answered", [], list(verdict.clauses)
             item.fact_id = fact.id
     stored = [i for i in open_items.values() if i.state == "answered"]
+    withheld = [i for i in open_items.values() if i.state == "withheld"]
     receipt = record(
         session,
         exchange,
         EntryFacts(
             activity="information-answer",
-            outcome="recorded" if stored else "denied",
+            # Denied only when the policy withheld something and nothing was stored: an
+            # answer "we hold nothing" (not-available) refuses nothing (issue 23).
+            outcome="denied" if withheld and not stored else "recorded",
             started_at=started,
             view=view,
             purpose=row.purpose,
@@ -476,9 +479,7 @@ def answer_information_request(
                 user=row.requester_user,
             ),
             data_owners=[principal.partner_id],
-            redacted=[
-                (i.category, i.reasons[0]) for i in open_items.values() if i.state == "withheld"
-            ],
+            redacted=[(i.category, i.reasons[0]) for i in withheld],
             attributes={"request-id": row.id, "stored": len(stored)},
         ),
         traceparent=traceparent,
