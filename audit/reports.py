@@ -18,10 +18,11 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
@@ -111,6 +112,91 @@ def _conditions(
     if search.after_index is not None:
         conditions.append(AuditRecord.index > search.after_index)
     return conditions
+
+
+#: Entries of the exchange (requests, answers, reads): where categories are disclosed or
+#: refused. Other activities (a transition, a team change) disclose nothing.
+EXCHANGE_ACTIVITIES = ("information-request", "information-answer", "disclosure", "denial")
+
+#: How the canonical JSON of an entry (sorted keys, no spaces) spells a non-empty list of
+#: refused categories: each refusal is an object and ``category`` is its first key.
+_REFUSED = '%"redacted":[{"category":%'
+
+
+def refusal_condition() -> ColumnElement[bool]:
+    """Exchange entries that refused at least one category: a category withheld by a
+    decision when the request was made, the answer delivered or the answers read (a read
+    that disclosed some and refused others among them: "partially disclosed"). Searched in
+    the stored body, which verification covers, so the search needs no copied column."""
+    return AuditRecord.activity.in_(EXCHANGE_ACTIVITIES) & AuditRecord.body.like(_REFUSED)
+
+
+def disclosure_or_refusal_condition() -> ColumnElement[bool]:
+    """Entries that disclosed something to a recipient or refused something."""
+    return or_(AuditRecord.activity == "disclosure", refusal_condition())
+
+
+@dataclass(frozen=True)
+class EntryWindow:
+    """One page of a newest-first list: the entries, whether there are newer ones (before
+    the first) and older ones (after the last), and how many match in all."""
+
+    entries: list[dict[str, Any]]
+    newer: bool
+    older: bool
+    total: int
+
+
+def entry_window(
+    session: Session,
+    *,
+    covenant_id: str,
+    partner_id: str | None,
+    search: EntrySearch,
+    extra: Sequence[ColumnElement[bool]] = (),
+    older_than: int | None = None,
+    newer_than: int | None = None,
+) -> EntryWindow:
+    """``search.limit`` matching entries, newest first: the newest, those just older than
+    index ``older_than`` or those just newer than ``newer_than`` (a cursor both ways, stable
+    while entries are appended)."""
+    conditions = [
+        *_conditions(
+            covenant_id=covenant_id, partner_id=partner_id, search=search, subject_pseudonym=None
+        ),
+        *extra,
+    ]
+    query = select(AuditRecord.index, AuditRecord.body).where(*conditions)
+    if newer_than is not None:
+        rows = session.execute(
+            query.where(AuditRecord.index > newer_than)
+            .order_by(AuditRecord.index)
+            .limit(search.limit)
+        ).all()[::-1]
+    else:
+        if older_than is not None:
+            query = query.where(AuditRecord.index < older_than)
+        rows = session.execute(
+            query.order_by(AuditRecord.index.desc()).limit(search.limit)
+        ).all()
+
+    def exists(condition: ColumnElement[bool]) -> bool:
+        found = session.execute(
+            select(AuditRecord.index).where(*conditions, condition).limit(1)
+        ).first()
+        return found is not None
+
+    total = int(
+        session.execute(
+            select(func.count()).select_from(AuditRecord).where(*conditions)
+        ).scalar_one()
+    )
+    return EntryWindow(
+        entries=[json.loads(body) for _, body in rows],
+        newer=bool(rows) and exists(AuditRecord.index > rows[0][0]),
+        older=bool(rows) and exists(AuditRecord.index < rows[-1][0]),
+        total=total,
+    )
 
 
 def search_entries(

@@ -104,6 +104,9 @@ class AppliesTo(_Model):
 
 class RetentionRule(_Model):
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,99}$")
+    #: The rule in Dutch, as the privacy officer's pages name it (``description`` is the
+    #: English of the API and the command line).
+    name: str | None = Field(default=None, max_length=200)
     description: str
     source: str
     applies_to: AppliesTo = Field(default_factory=AppliesTo)
@@ -117,6 +120,7 @@ class OpenCases(_Model):
     too (AVG art. 5(1)(e)), and its lead is warned ``warn_before`` ahead of the erasure."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,99}$")
+    name: str | None = Field(default=None, max_length=200)
     description: str
     source: str
     period: Period | NamedPeriod
@@ -334,6 +338,16 @@ def _rule_verdict(rules: RetentionRules, policy: RetentionPolicy, facts: CaseFac
     return Verdict(rule.id, start, due, f"{rule.id}: {why} = due {due.isoformat()}{note}.", term)
 
 
+#: How a verdict's reason says that a new report restarted the term (see :func:`restarted`).
+RESTARTED = "restarted by a new report on"
+
+
+def restarted(reason: str) -> bool:
+    """Whether a stored verdict's reason is a term restarted by a new report about the same
+    resident: the verdict keeps only its source date (the report's), not which event it was."""
+    return RESTARTED in reason
+
+
 def _restart(
     start: date, due: date, period: Period, reports: Sequence[date], why: str
 ) -> tuple[date, date, str]:
@@ -346,7 +360,7 @@ def _restart(
         if start < report < due:
             start, due = report, period.after(report)
             why = (
-                f"restarted by a new report on {report.isoformat()} (assumption: R §3.4 "
+                f"{RESTARTED} {report.isoformat()} (assumption: R §3.4 "
                 f"states a condition, not a restart) + {period.text()}"
             )
     return start, due, why

@@ -34,6 +34,7 @@ from gateway.retention.rules import (
     Term,
     Verdict,
     evaluate,
+    restarted,
     warning_starts,
 )
 
@@ -496,6 +497,9 @@ class OverviewCase:
     reason: str
     status: str  # retained | due | on-hold
     on_hold: bool
+    #: The day the term started ("brondatum"), and whether a new report restarted it.
+    source_date: date | None = None
+    restarted: bool = False
 
 
 @dataclass(frozen=True)
@@ -588,6 +592,8 @@ def retention_overview(
                 reason=row.reason,
                 status="on-hold" if on_hold else ("due" if due else "retained"),
                 on_hold=on_hold,
+                source_date=row.source_date,
+                restarted=restarted(row.reason),
             )
         )
     return RetentionOverview(

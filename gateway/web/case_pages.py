@@ -159,9 +159,14 @@ def case_page(
             )
         elif kind == "event":
             notice_labels[n.id] = f"Maatregel vastgelegd: {event_names.get(subject_id, subject_id)}"
+    classification = services.cases_runtime(page.context).workflow(
+        summary.covenant_id
+    ).classification
     return page.render(
         "zaak.html",
         case=summary,
+        classification=classification,
+        recorded={c.criterion: c for c in summary.criteria},
         event_names=event_names,
         notice_labels=notice_labels,
         recordable_events=covenant.events if landlord and summary.closed_at is None else [],
@@ -369,4 +374,51 @@ def information_request_answer(
         request_id=request_id,
         traceparent=None,
     )
-    return page.render("antwoord.html", case=summary, status=status, answers=answers)
+    shown = [answer_state(value) for value in answers.values]
+    order = ("verstrekt", "geweigerd", "wacht", "geen-gegevens")
+    counts = [(k, n) for k in order if (n := sum(1 for a in shown if a["kind"] == k))]
+    return page.render(
+        "antwoord.html",
+        case=summary,
+        status=status,
+        answers=answers,
+        shown=shown,
+        counts=counts,
+        ANSWER_LOOKS=ANSWER_LOOKS,
+    )
+
+
+#: How the answer page shows a category: each state its own label and colour (issue 23).
+ANSWER_LOOKS = {
+    "verstrekt": {"label": "Verstrekt", "kleur": "groen"},
+    "geweigerd": {"label": "Geweigerd", "kleur": "rood"},
+    "wacht": {"label": "Wacht op antwoord", "kleur": "blauw"},
+    "geen-gegevens": {"label": "Geen gegevens", "kleur": "grijs"},
+}
+
+#: When the decision that refused a category was taken, by the item's state.
+_REFUSED_WHEN = {
+    "denied": "Geweigerd door het beleid toen het verzoek werd gedaan.",
+    "withheld": "Geweigerd door het beleid toen de partner antwoordde; het antwoord is niet "
+    "bewaard.",
+    "answered": "De partner heeft geantwoord, maar het beleid staat u nu niet toe het te zien.",
+}
+
+
+def answer_state(value: Any) -> dict[str, Any]:
+    """One category of the answers: disclosed, waiting for the partner (no refusal), the
+    partner holds nothing, or refused by a decision (with when and why)."""
+    if value.outcome == "disclosed":
+        kind = "verstrekt"
+    elif value.state == "asked":
+        kind = "wacht"
+    elif value.state == "not-available":
+        kind = "geen-gegevens"
+    else:
+        kind = "geweigerd"
+    moment = (
+        "Vernietigd na afloop van de bewaartermijn."
+        if value.erased
+        else _REFUSED_WHEN.get(value.state or "", "Geweigerd door het beleid.")
+    )
+    return {"kind": kind, "value": value, "moment": moment}

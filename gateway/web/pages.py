@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from sqlalchemy.orm import Session
 
 from gateway.auth.deps import Context, DbSession
@@ -75,6 +76,14 @@ def _format_deadline(deadline: Any) -> str:
     return f"uiterlijk {_format_datetime(getattr(deadline, 'due_at', None))}"
 
 
+@pass_context
+def _reason(context: Any, reason: str) -> str:
+    """A reason code in words; a required case event by the page's covenant's name for it."""
+    covenant = context.get("covenant")
+    names = {e.id: e.name for e in getattr(covenant, "events", None) or []}
+    return texts.reason_label(reason, names)
+
+
 def _make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
@@ -85,12 +94,15 @@ def _make_templates() -> Jinja2Templates:
     env.filters["rol"] = role_label
     env.filters["fase"] = texts.phase_label
     env.filters["uitkomst"] = texts.outcome_label
-    env.filters["reden"] = texts.reason_label
+    env.filters["uitkomstkleur"] = texts.outcome_colour
+    env.filters["reden"] = _reason
     env.filters["status"] = texts.item_state_label
     env.filters["toestemming"] = texts.consent_label
     env.filters["oordeel"] = lambda v: texts.JUDGEMENTS.get(v or "", v or "—")
     env.filters["activiteit"] = texts.activity_label
     env.globals["termijn"] = texts.deadline_label
+    env.globals["wie"] = texts.actor_label
+    env.globals["doelnaam"] = texts.purpose_label
     env.filters["feit"] = lambda v: texts.FACTS.get(v, v)
     return templates
 
@@ -234,11 +246,32 @@ def _apply_session_cookie(request: Request, response: Response, *, committed: bo
         )
 
 
+def _raised_by_a_page(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised in the pages' own code, whose details are Dutch; the other
+    domains speak the API's English."""
+    tb = exc.__traceback__
+    if tb is None:  # made, not raised, by the route class below
+        return True
+    module = ""
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        tb = tb.tb_next
+    return module.startswith("gateway.web.")
+
+
+def page_detail(exc: GatewayError) -> str:
+    """What an error page says: the pages' own Dutch detail, or for an error of another
+    domain (an English detail, written for the API) a Dutch sentence for its status."""
+    if _raised_by_a_page(exc):
+        return exc.detail
+    return texts.error_detail(exc.status)
+
+
 def _error_page(request: Request, exc: GatewayError) -> Response:
     page: PageState | None = getattr(request.state, "page", None)
     values = {
         "title": error_title(exc.status),
-        "detail": exc.detail,
+        "detail": page_detail(exc),
         "status": exc.status,
         "principal": page.principal if page else None,
         "covenant": page.covenant() if page else None,

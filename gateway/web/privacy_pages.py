@@ -14,8 +14,9 @@ from audit.verification import CannotVerify, Trust, verify_stored
 from gateway.core.errors import Unprocessable
 from gateway.db import utcnow
 from gateway.web import charts, services, texts
-from gateway.web.logbook import LogLine, search_log
+from gateway.web.logbook import access_report_lines, log_page
 from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
+from gateway.web.retention_view import retention_rows
 from gateway.web.verification import VerificationView, not_verified, verification_view
 
 router = APIRouter(route_class=PageRoute)
@@ -105,11 +106,8 @@ def _period_start(value: str | None) -> datetime | None:
         raise Unprocessable("Vul een datum in als jjjj-mm-dd.") from None
 
 
-def _search(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
-    return search_log(page, filters)
-
-
 def _search_filters(
+    page: PageState,
     zaak: str | None,
     partner: str | None,
     doel: str | None,
@@ -118,16 +116,55 @@ def _search_filters(
     tot: str | None,
 ) -> dict[str, Any]:
     until = _period_start(tot)
-    filters: dict[str, Any] = {
-        "caseId": zaak or None,
+    return {
+        "caseId": _case_id(page, zaak),
         "partnerId": partner or None,
         "purpose": doel or None,
         "clauseId": artikel or None,
         "from": _period_start(van),
         "until": until + timedelta(days=1) if until else None,
-        "limit": 200,
     }
-    return filters
+
+
+def _case_id(page: PageState, zaak: str | None) -> str | None:
+    """The case asked for, by its number (``UTR-2026-…``, what people know) or its id; a
+    number of no case of this covenant matches nothing, it is not ignored."""
+    if not zaak or not zaak.strip():
+        return None
+    references = services.domain_module("gateway.cases.references", "Zaaknummers")
+    found: str | None = references.case_id_of(
+        page.db, covenant_id=page.require_principal().covenant_id, number=zaak
+    )
+    return found or zaak.strip()
+
+
+Cursor = Annotated[int | None, Query(ge=-1, le=2**62)]
+
+
+def _list_page(
+    page: PageState,
+    *,
+    template_values: dict[str, Any],
+    filters: dict[str, Any],
+    refusals_only: bool,
+    ouder: int | None,
+    nieuwer: int | None,
+) -> Response:
+    found, missing = _optional(
+        lambda: log_page(
+            page, filters, refusals_only=refusals_only, older_than=ouder, newer_than=nieuwer
+        )
+    )
+    form = template_values["form"]
+    query = {k: v for k, v in form.items() if v}
+    return page.render(
+        "verstrekkingen.html",
+        found=found,
+        missing=missing,
+        query=query,
+        refusals_only=refusals_only,
+        **template_values,
+    )
 
 
 @router.get("/privacy/verstrekkingen")
@@ -139,40 +176,54 @@ def disclosure_search(
     artikel: Text = None,
     van: Text = None,
     tot: Text = None,
+    ouder: Cursor = None,
+    nieuwer: Cursor = None,
 ) -> Response:
-    filters = _search_filters(zaak, partner, doel, artikel, van, tot)
-    found, missing = _optional(lambda: _search(page, filters))
-    return page.render(
-        "verstrekkingen.html",
-        found=found,
-        missing=missing,
-        form={
-            "zaak": zaak,
-            "partner": partner,
-            "doel": doel,
-            "artikel": artikel,
-            "van": van,
-            "tot": tot,
+    """Entries that disclosed or refused something, newest first, a page at a time."""
+    form = {
+        "zaak": zaak,
+        "partner": partner,
+        "doel": doel,
+        "artikel": artikel,
+        "van": van,
+        "tot": tot,
+    }
+    return _list_page(
+        page,
+        template_values={
+            "form": form,
+            "heading": "Verstrekkingen",
+            "action": "/privacy/verstrekkingen",
         },
-        heading="Verstrekkingen zoeken",
-        action="/privacy/verstrekkingen",
+        filters=_search_filters(page, zaak, partner, doel, artikel, van, tot),
+        refusals_only=False,
+        ouder=ouder,
+        nieuwer=nieuwer,
     )
 
 
 @router.get("/privacy/weigeringen")
 def denials(
-    page: PrivacyPage, van: Text = None, tot: Text = None, partner: Text = None
+    page: PrivacyPage,
+    van: Text = None,
+    tot: Text = None,
+    partner: Text = None,
+    ouder: Cursor = None,
+    nieuwer: Cursor = None,
 ) -> Response:
-    filters = {**_search_filters(None, partner, None, None, van, tot), "outcome": "denied"}
-    found, missing = _optional(lambda: _search(page, filters))
-    return page.render(
-        "verstrekkingen.html",
-        found=found,
-        missing=missing,
-        form={"partner": partner, "van": van, "tot": tot},
-        heading="Weigeringen",
-        action="/privacy/weigeringen",
-        denials_only=True,
+    """Entries in which a decision withheld at least one category: whole and partial
+    refusals; a category still awaiting its answer is none (issue 23)."""
+    return _list_page(
+        page,
+        template_values={
+            "form": {"partner": partner, "van": van, "tot": tot},
+            "heading": "Weigeringen",
+            "action": "/privacy/weigeringen",
+        },
+        filters=_search_filters(page, None, partner, None, None, van, tot),
+        refusals_only=True,
+        ouder=ouder,
+        nieuwer=nieuwer,
     )
 
 
@@ -222,7 +273,13 @@ def access_report(
         return report
 
     report, missing = _optional(build)
-    return page.render("inzage.html", report=report, missing=missing, soort=soort)
+    return page.render(
+        "inzage.html",
+        report=report,
+        lines=access_report_lines(report) if report is not None else [],
+        missing=missing,
+        soort=soort,
+    )
 
 
 @router.get("/privacy/bewaartermijnen")
@@ -235,7 +292,12 @@ def retention_page(page: PrivacyPage) -> Response:
         return overview(session=page.db, principal=page.require_principal())
 
     overview, missing = _optional(load)
-    return page.render("bewaartermijnen.html", overview=overview, missing=missing)
+    rows = (
+        retention_rows(page.context, page.require_principal().covenant_id, overview)
+        if overview is not None
+        else []
+    )
+    return page.render("bewaartermijnen.html", overview=overview, rows=rows, missing=missing)
 
 
 @router.get("/privacy/grafieken")

@@ -30,7 +30,7 @@ class DemoUser:
 
     @property
     def label(self) -> str:
-        return f"{self.partner_name} — {role_label(self.role)} ({self.user})"
+        return f"{self.partner_name} — {role_label(self.role)}"
 
 
 def demo_users(context: GatewayContext) -> list[DemoUser]:

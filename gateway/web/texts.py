@@ -53,6 +53,8 @@ OUTCOMES = {
     "denied": "Geweigerd",
     "partial": "Deels verstrekt",
     "partially-disclosed": "Deels verstrekt",
+    "partially-refused": "Deels geweigerd",
+    "nothing-disclosed": "Nog niets verstrekt",
     "recorded": "Vastgelegd",
     "failed": "Mislukt",
     "success": "Gelukt",
@@ -69,6 +71,37 @@ ERROR_TITLES = {
     422: "Controleer uw invoer",
     503: "Tijdelijk niet beschikbaar",
 }
+
+
+#: The colour of an outcome's label: green disclosed, amber in part, red refused, grey else.
+OUTCOME_COLOURS = {
+    "disclosed": "groen",
+    "partially-disclosed": "oranje",
+    "partially-refused": "oranje",
+    "denied": "rood",
+}
+
+
+def outcome_colour(outcome: str | None) -> str:
+    return OUTCOME_COLOURS.get(outcome or "", "grijs")
+
+
+#: What an error page says when the error came from another domain (whose details are the
+#: API's English): the status in a Dutch sentence.
+ERROR_DETAILS = {
+    400: "Dit verzoek is ongeldig.",
+    401: "U bent niet (meer) ingelogd. Log opnieuw in.",
+    403: "U hebt geen toegang tot deze gegevens of deze handeling.",
+    404: "Deze zaak of pagina bestaat niet, of is niet zichtbaar voor uw organisatie.",
+    409: "Dit kan niet in de huidige fase of toestand van de zaak.",
+    410: "Deze zaak is vernietigd na afloop van de bewaartermijn.",
+    422: "Niet alle gegevens zijn (goed) ingevuld. Ga terug en controleer het formulier.",
+    503: "Een deel van de gateway is tijdelijk niet beschikbaar. Probeer het later opnieuw.",
+}
+
+
+def error_detail(status: int) -> str:
+    return ERROR_DETAILS.get(status, "Er ging iets mis. Probeer het later opnieuw.")
 
 
 def role_label(role: str | None) -> str:
@@ -109,7 +142,11 @@ REASONS = {
     "om-consent-expired": "De toestemming van het OM is verlopen",
     "not-available": "De partner heeft hierover geen gegevens",
     "erased": "Vernietigd na afloop van de bewaartermijn",
+    "erased-by-retention": "Vernietigd na afloop van de bewaartermijn",
     "not-answered-yet": "Nog niet beantwoord door de partner",
+    "not-available-at-partner": "De partner heeft hierover geen gegevens",
+    "nothing-on-file": "Er is niets over vastgelegd",
+    "redacted": "Afgeschermd",
 }
 
 ITEM_STATES = {
@@ -148,11 +185,11 @@ JUDGEMENTS = {
 }
 
 
-def reason_label(reason: str) -> str:
-    # "event-not-recorded:<event>": the event a clause requires, named.
+def reason_label(reason: str, event_names: dict[str, str] | None = None) -> str:
+    # "event-not-recorded:<event>": the event a clause requires, by the covenant's name.
     code, _, event = reason.partition(":")
     if event and code in REASONS:
-        return f"{REASONS[code]} ({event})"
+        return f"{REASONS[code]}: {(event_names or {}).get(event, event).lower()}"
     return REASONS.get(reason, reason)
 
 
@@ -174,9 +211,10 @@ DEADLINES = {
     "weigh-complex-report": "Complexe melding wegen",
     "mediation-evaluation": "Bemiddeling evalueren (na 6 weken)",
     "temporary-eviction-ends": "Einde tijdelijke uithuiszetting",
-    "close-within-target": "Zaak afsluiten binnen 3 maanden na de eerste melding",
+    "three-month-target": "Zaak afsluiten binnen 3 maanden na de eerste melding (streefdoel)",
     "retention-erasure": "Dossier wordt vernietigd (bewaartermijn), tenzij er eerder activiteit is",
     "reporter-decision": "Besluiten of de melder aan het zaakteam wordt toegevoegd",
+    "district-meeting": "Volgende casusoverleg in de wijk",
 }
 
 ACTIVITIES = {
@@ -193,14 +231,39 @@ ACTIVITIES = {
     "information-answer": "Antwoord van partner",
     "disclosure": "Verstrekking",
     "denial": "Weigering",
+    "information-read": "Antwoorden ingezien",
     "case-fact-recorded": "Gegeven toegevoegd",
     "retention-redaction": "Vernietigd (bewaartermijn)",
     "key-rotation": "Sleutel vervangen",
     "case-meeting-planned": "Casusoverleg gepland",
+    "case-meeting-minutes": "Verslag casusoverleg vastgelegd",
+    "case-criteria": "Criteria (U §2) vastgelegd",
+    "legal-hold-set": "Bewaarplicht ingesteld",
+    "legal-hold-lifted": "Bewaarplicht opgeheven",
+}
+
+#: Purposes the gateway records that are no purpose of a covenant file.
+PURPOSES = {
+    "retention": "Bewaartermijnen",
 }
 
 
+def purpose_label(purpose: str | None, covenant: object) -> str:
+    """A purpose by the covenant's name for it, or the gateway's own; "—" for none."""
+    if not purpose:
+        return "—"
+    find = getattr(covenant, "purpose", None)
+    found = find(purpose) if callable(find) else None
+    if found is not None:
+        return str(found.name)
+    return PURPOSES.get(purpose, purpose)
+
+
 def deadline_label(deadline_id: str, fallback: str) -> str:
+    """A deadline's Dutch name; an action agreed in a meeting is ``action:<id>``. The
+    fallback (the API's English description) only for an id this list does not know."""
+    if deadline_id.startswith("action:"):
+        return "Actie uit een casusoverleg"
     return DEADLINES.get(deadline_id, fallback)
 
 
@@ -216,3 +279,13 @@ def transition_description(definition: object, transition_id: str) -> str:
     if isinstance(text, str) and text.strip():
         return text.strip()
     return transition_id
+
+
+
+def actor_label(actor: str, partner_names: dict[str, str]) -> str:
+    """``partner/role[/user]`` (how holds and logs name who acted) as "U Centraal
+    (Privacyfunctionaris)"; the user id is left out, pages name organisations and roles."""
+    partner, _, rest = actor.partition("/")
+    role = rest.partition("/")[0]
+    name = partner_names.get(partner, partner)
+    return f"{name} ({role_label(role)})" if role else name

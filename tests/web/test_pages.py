@@ -231,8 +231,9 @@ class TestCasePages:
         sign_in(browser, "u-centraal", "casemanager")
         html = browser.get(f"/zaken/{seeded.case_id}").text
         dutch = "Besluit de zaak op te pakken; de casusregisseur heeft de OGGZ-doelgroep getoetst."
-        assert f'<span class="beschrijving">{dutch}</span>' in html
-        assert '<span class="bron">(take-on)</span>' in html
+        # The transition's id only as a tooltip: the visible text is Dutch (issue 23).
+        assert f'<span class="beschrijving" title="take-on">{dutch}</span>' in html
+        assert "(take-on)" not in html
         assert "Decide to take the case on" not in html  # the English description stays in the API
         form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
         assert f'<p class="beschrijving">{dutch}</p>' in form
@@ -259,8 +260,13 @@ class TestCasePages:
         assert response.status_code == 200
         assert "/informatieverzoeken/" in response.url.path
         html = response.text
-        assert "Afgeschermd" in html
-        assert "Er loopt een onderzoek en toestemming van het OM ontbreekt" in html
+        refused = html[html.index('class="antwoord antwoord-geweigerd"') :]
+        assert "Geweigerd" in refused
+        assert "Er loopt een onderzoek en toestemming van het OM ontbreekt" in refused
+        # The reports are asked and not answered yet: waiting, not refused (issue 23).
+        waiting = html[html.index('class="antwoord antwoord-wacht"') :]
+        assert "Wacht op antwoord" in waiting
+        assert "Nog niet beantwoord" not in html
         assert "U-5.3-antecedenten" in html
         assert "vastgelegd in het logboek" in html
         timeline = browser.get(f"/zaken/{seeded.case_id}").text
