@@ -75,8 +75,10 @@ class LogLine:
         if self.categories_disclosed:
             return "partially-disclosed" if self.refusals else "disclosed"
         if self.refusals:
-            # Some of it was asked, stored or still awaits an answer: refused in part.
-            partial = any(
+            # Some of it was asked, stored or still awaits an answer: refused in part. A
+            # request or answer that refused something is "recorded" when the rest went on
+            # (the access report's lines carry no attributes, only the outcome).
+            partial = self.outcome == "recorded" or any(
                 self.attributes.get(key)
                 for key in ("asked", "stored", "awaiting-answer", "not-available")
             )

@@ -22,7 +22,7 @@ import pytest
 from gateway.app import create_app
 from gateway.auth.dev import mint_dev_token
 from gateway.config import Settings
-from gateway.context import build_context
+from gateway.context import GatewayContext, build_context
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -39,6 +39,8 @@ HINT = (
 class LiveGateway:
     url: str
     settings: Settings
+    #: The served gateway's context (e.g. to sign an audit checkpoint as its job would).
+    context: GatewayContext
 
     def auth(self, partner: str, role: str, *, user: str | None = None) -> dict[str, str]:
         token = mint_dev_token(
@@ -77,7 +79,7 @@ def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGatew
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the gateway did not start for the browser test")
         time.sleep(0.05)
-    yield LiveGateway(url=url, settings=settings)
+    yield LiveGateway(url=url, settings=settings, context=context)
     server.should_exit = True
     thread.join(timeout=10)
 

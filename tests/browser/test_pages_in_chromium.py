@@ -71,22 +71,25 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     screenshot("03-zaak")
 
     driver.find_element(By.LINK_TEXT, "Informatie opvragen").click()
+    # Several purposes fit this phase: none is chosen for the user (issue 23).
+    assert not driver.find_elements(By.CSS_SELECTOR, "input[name=doel]:checked")
+    driver.find_element(By.ID, "doel-intake-assessment").click()
     driver.find_element(By.ID, "vraag-politie-midden-nederland-police-reports").click()
     driver.find_element(By.ID, "vraag-politie-midden-nederland-police-nuisance-antecedents").click()
     screenshot("04-informatieverzoek")
     driver.find_element(By.CSS_SELECTOR, "form.formulier button[type=submit]").click()
     WebDriverWait(driver, 10).until(expected_conditions.url_contains("/informatieverzoeken/"))
     request_id = driver.current_url.rsplit("/", 1)[-1]
-    redacted = driver.find_elements(By.CSS_SELECTOR, ".antwoord-redacted")
-    assert redacted, "no redacted category shown"
+    redacted = driver.find_elements(By.CSS_SELECTOR, ".antwoord-geweigerd")
+    assert redacted, "no refused category shown"
     text = " ".join(item.text for item in redacted)
-    assert "Afgeschermd" in text
+    assert "Geweigerd" in text
     assert "Er loopt een onderzoek en toestemming van het OM ontbreekt" in text
     assert "U-5.3-antecedenten" in text
 
     answer_police_reports(api, live_gateway.auth, request_id)
     driver.refresh()
-    disclosed = driver.find_elements(By.CSS_SELECTOR, ".antwoord-disclosed")
+    disclosed = driver.find_elements(By.CSS_SELECTOR, ".antwoord-verstrekt")
     assert any("3 meldingen geluidsoverlast" in item.text for item in disclosed)
     screenshot("05-antwoord")
 
@@ -120,8 +123,8 @@ def test_case_manager_requests_information_and_privacy_officer_reads_access_repo
     pdf = driver.print_page()
     (SCREENSHOTS / "08-inzagerapport.pdf").write_bytes(base64.b64decode(pdf))
 
-    driver.get(f"{url}/privacy/verstrekkingen?zaak={seeded.case_id}")
-    assert "regel(s) gevonden" in driver.page_source
+    driver.get(f"{url}/privacy/verstrekkingen?zaak={seeded.reference}")
+    assert "regels gevonden" in driver.page_source
     screenshot("09-verstrekkingen")
     driver.get(f"{url}/privacy/grafieken")
     assert driver.find_elements(By.CSS_SELECTOR, "svg rect.balk")

@@ -27,7 +27,7 @@ ENGLISH = frozenset(_ENGLISH_WORDS.split())
 DUTCH_HYPHENATED = frozenset({"politie-inzet"})
 
 KEBAB = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
-UUID = re.compile(r"^[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}$")
+UUID_ANYWHERE = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b")
 WORD = re.compile(r"[A-Za-z]+")
 HEX = re.compile(r"\b(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\b")
 
@@ -62,8 +62,9 @@ def visible_text(html: str) -> str:
 def english_in(text: str) -> list[str]:
     """The English words and identifiers in ``text`` (a page's visible text), each once."""
     found: list[str] = []
+    text = UUID_ANYWHERE.sub(" ", text)  # decision and record ids are no words
     for token in KEBAB.findall(text):
-        if token not in DUTCH_HYPHENATED and not UUID.match(token):
+        if token not in DUTCH_HYPHENATED:
             found.append(token)
     # Hashes and key ids are hex: their letter runs ("be", "ad") are no words.
     without_ids = HEX.sub(" ", KEBAB.sub(" ", text))

@@ -40,6 +40,7 @@ def test_the_scan_finds_the_english_the_issue_named(text: str, found: list[str])
         "Het logboek is in orde: regel 0 tot en met 12 (besluit "
         "f59d60ce-83af-4c0a-a2af-24ca08b9377a, sleutel 9ef0a4283ea6dbd400c8).",
         "Artikel U-5.3-antecedenten (U §5.3), zaak UTR-2026-8310F4, 03-12-2026",
+        "Vastgelegd (regel 6; besluit 6db135d3-43f0-4be2-b841-c7cf852e3f6c, beleid 9ef0a42).",
     ],
 )
 def test_the_scan_passes_dutch_text(text: str) -> None:

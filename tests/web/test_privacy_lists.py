@@ -71,7 +71,7 @@ def test_lines_name_the_case_by_its_number_and_the_number_finds_them(
     sign_in(browser, "u-centraal", "privacy-officer")
     html = browser.get("/privacy/verstrekkingen").text
     number = seeded.case.reference
-    assert f'<a href="/privacy/verstrekkingen?zaak={number}">{number}</a>' in html
+    assert f'class="zaaknummer" href="/privacy/verstrekkingen?zaak={number}">{number}</a>' in html
     assert seeded.case.case_id[:8] not in visible_text(html)
 
     by_number = browser.get(f"/privacy/verstrekkingen?zaak={number.lower()}").text
