@@ -96,12 +96,32 @@ def verification_view(checked: Checked) -> VerificationView:
             "niet-intact", f"Het logboek is NIET intact: {what}.", lines, problems
         )
     if result.unwitnessed:
+        # The newest lines always wait for the next checkpoint: say so, and why that is
+        # normal, so a privacy officer does not read it as damage (issue 23).
+        if result.witnessed_tree_size == 0:
+            open_part = f"Nog geen van de {result.entries} regels " + (
+                "is door de getuigen medeondertekend"
+                if result.quorum
+                else "valt onder een ondertekend controlepunt"
+            )
+        else:
+            newest = (
+                "De nieuwste regel"
+                if result.unwitnessed == 1
+                else f"De nieuwste {result.unwitnessed} regels"
+            )
+            open_part = f"{newest} (na regel {result.witnessed_tree_size}) " + (
+                "zijn nog niet door de getuigen medeondertekend"
+                if result.quorum
+                else "vallen nog niet onder een ondertekend controlepunt"
+            )
         return VerificationView(
             "nog-niet-getuigd",
-            f"Geen fouten gevonden, maar {result.unwitnessed} regels na regel "
-            f"{result.witnessed_tree_size} zijn nog niet door de getuigen medeondertekend. "
-            "Tot dat gebeurt, kan wie de database beheert ze ongemerkt wijzigen of weghalen. "
-            "Het volgende controlepunt volgt binnen enkele minuten; controleer daarna opnieuw.",
+            f"Geen fouten gevonden in alle {result.entries} regels. {open_part}. "
+            "Dat is normaal: de gateway "
+            "ondertekent regelmatig een nieuw controlepunt en het volgende neemt ze mee, "
+            "meestal binnen enkele minuten. Tot dan kan wie de database beheert die regels "
+            "ongemerkt wijzigen of weghalen; controleer daarna opnieuw.",
             lines,
         )
     witnessed = (

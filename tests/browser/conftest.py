@@ -66,6 +66,10 @@ def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGatew
         audit_checkpoint_interval_seconds=0,
     )
     context = build_context(settings)
+    # The published log key pinned, as KETENPOORT_AUDIT_LOG_KEY (and 'serve --demo') does:
+    # without it the Verificatie page refuses to call the log intact.
+    log = context.audit
+    log.pinned_key = log.signer.note_signer(log.origin).verifier
     app = create_app(settings, context)
     port = _free_port()
     server = uvicorn.Server(

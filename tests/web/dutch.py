@@ -26,7 +26,9 @@ ENGLISH = frozenset(_ENGLISH_WORDS.split())
 #: Dutch words written with a hyphen on the pages (category names of the covenant files).
 DUTCH_HYPHENATED = frozenset({"politie-inzet"})
 
-KEBAB = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-])")
+#: A kebab-case token; not a part of a path or host name (``ketenpoort.example/audit-log``,
+#: the log's origin, is a name an operator configures, not an English word).
+KEBAB = re.compile(r"(?<![\w/.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w/.-])")
 UUID_ANYWHERE = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b")
 WORD = re.compile(r"[A-Za-z]+")
 HEX = re.compile(r"\b(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\b")

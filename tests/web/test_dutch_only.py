@@ -41,6 +41,7 @@ def test_the_scan_finds_the_english_the_issue_named(text: str, found: list[str])
         "f59d60ce-83af-4c0a-a2af-24ca08b9377a, sleutel 9ef0a4283ea6dbd400c8).",
         "Artikel U-5.3-antecedenten (U §5.3), zaak UTR-2026-8310F4, 03-12-2026",
         "Vastgelegd (regel 6; besluit 6db135d3-43f0-4be2-b841-c7cf852e3f6c, beleid 9ef0a42).",
+        "met de sleutel van het logboek (ketenpoort.example/audit-log, sleutel 9ef0a4283e…)",
     ],
 )
 def test_the_scan_passes_dutch_text(text: str) -> None:
@@ -51,7 +52,9 @@ def test_every_page_shows_only_dutch(
     browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     seeded = seed_explorable_case(client, auth, district="Oost")
-    context.audit.sign_checkpoint(context.session_factory)
+    log = context.audit
+    log.pinned_key = log.signer.note_signer(log.origin).verifier  # KETENPOORT_AUDIT_LOG_KEY
+    log.sign_checkpoint(context.session_factory)
     rijswijk = client.post(
         "/v1/reports",
         headers=auth("gemeente-rijswijk", "casemanager", user="cm-r"),
@@ -108,7 +111,9 @@ def test_every_page_shows_only_dutch(
     ):
         scan(f"privacy-officer {path}", browser.get(path).text)
     token = csrf_of(browser.get("/privacy").text)
-    scan("verificatie", browser.post("/privacy/verificatie", data={"csrf_token": token}).text)
+    verified = browser.post("/privacy/verificatie", data={"csrf_token": token}).text
+    assert "Wat is gecontroleerd" in verified
+    scan("verificatie", verified)
     report = browser.post("/privacy/inzage", data={"csrf_token": token, "nummer": CAUSER_BSN})
     assert "Overzicht van verwerkingen" in report.text
     scan("inzagerapport", report.text)
