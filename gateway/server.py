@@ -5,11 +5,14 @@ uvicorn's httptools protocol has no limit on the request line or the header bloc
 unauthenticated 50 MB ``Authorization`` header was parsed for 17 s, stalled the liveness probe
 and took 370 MB (issue 17). :class:`BoundedHttpToolsProtocol` refuses a request target over
 :data:`MAX_REQUEST_TARGET_BYTES` with 414 and a header block over :data:`MAX_HEADER_BYTES` with
-431, both as problem+json, while the head is still arriving.
+431, both as problem+json, while the head is still arriving, and a head that takes longer than
+:data:`HEAD_TIMEOUT_SECONDS` with 408 (uvicorn has no such timeout: a connection that sent
+nothing, or a head a byte at a time, was held for as long as the client liked).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -33,6 +36,11 @@ MAX_HEADER_BYTES = 32 * 1024
 #: do). The byte bound keeps a client that sends on and on from holding the server's reads.
 LINGER_SECONDS = 2.0
 LINGER_BYTES = 1024 * 1024
+#: From a connection's start, or a request's first byte, to the end of its head. A client
+#: sends its head at once; one that trickles it, or opens connections and sends nothing,
+#: would otherwise hold the server's connections for as long as it likes ("slowloris").
+#: nginx's client_header_timeout is 60 s, Apache's 20 to 40 s.
+HEAD_TIMEOUT_SECONDS = 30.0
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -44,7 +52,7 @@ def server_config(app: Any, **options: Any) -> uvicorn.Config:
     return uvicorn.Config(app, **{**uvicorn_options(), **options})
 
 
-class _HeadTooLarge(Exception):
+class _HeadRefused(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
@@ -77,7 +85,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._target_bytes = 0
         self._header_bytes = 0
         self._streamed_head_bytes = 0
-        self._refusal: _HeadTooLarge | None = None
+        self._refusal: _HeadRefused | None = None
         self._dropped_bytes = 0
         self._refusal_sent = False
         #: Between a request's head and the end of its message (body and trailer fields).
@@ -85,6 +93,36 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         #: Bumped by every parser event that can end a head; a read during which it did not
         #: change was within one head (or one trailer section) throughout.
         self._events = 0
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _start_head_timer(self) -> None:
+        self._stop_head_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._refusal is not None or self.transport.is_closing():
+            return
+        if not self._head_open:
+            # Nothing sent since the connection opened: nothing to answer.
+            self.transport.close()
+            return
+        self._refuse(
+            _HeadRefused(408, f"The request's head took longer than {HEAD_TIMEOUT_SECONDS:g} s.")
+        )
 
     def data_received(self, data: bytes) -> None:
         if self._refusal is not None:  # refused: read and dropped until the connection closes
@@ -97,7 +135,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
-            if isinstance(exc.__context__, _HeadTooLarge):
+            if isinstance(exc.__context__, _HeadRefused):
                 self._refuse(exc.__context__)
                 return
             self._invalid_request()
@@ -126,12 +164,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._events += 1
         self._in_body = False
         self._head_open = True
+        if self._head_timer is None:  # a request after the first on the connection
+            self._start_head_timer()
         self._target_bytes = self._header_bytes = self._streamed_head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         self._target_bytes += len(url)
         if self._target_bytes > MAX_REQUEST_TARGET_BYTES:
-            raise _HeadTooLarge(
+            raise _HeadRefused(
                 414, f"The request target is longer than {MAX_REQUEST_TARGET_BYTES} bytes."
             )
         super().on_url(url)
@@ -143,6 +183,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self._stop_head_timer()
         self._events += 1
         self._head_open = False
         self._in_body = True
@@ -168,7 +209,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_body = False
         super().on_message_complete()
 
-    def _refuse(self, refusal: _HeadTooLarge) -> None:
+    def _refuse(self, refusal: _HeadRefused) -> None:
         self._refusal = refusal
         self._head_open = False
         self.logger.warning("Request refused before the application: %s", refusal.detail)
@@ -234,11 +275,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def _header_block_too_large() -> _HeadTooLarge:
-    return _HeadTooLarge(431, f"The request's header fields exceed {MAX_HEADER_BYTES} bytes.")
+def _header_block_too_large() -> _HeadRefused:
+    return _HeadRefused(431, f"The request's header fields exceed {MAX_HEADER_BYTES} bytes.")
 
 
-_TITLES = {414: "URI too long", 431: "Request header fields too large"}
+_TITLES = {408: "Request timeout", 414: "URI too long", 431: "Request header fields too large"}
 
 
 def _problem_response(status: int, detail: str) -> bytes:

@@ -10,6 +10,7 @@ the server's behaviour is what is tested, not the gateway's routes."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -26,10 +27,12 @@ _ENOUGH = 50 * 1024 * 1024
 
 
 async def _echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``POST /read`` reads the whole body and answers its length; anything else answers
-    at once without reading the body."""
+    """``POST /read`` reads the whole body and answers its length; ``/slow`` answers after
+    1.5 s; anything else answers at once without reading the body."""
     if scope["type"] != "http":
         return
+    if scope["path"] == "/slow":
+        await asyncio.sleep(1.5)
     length = 0
     if scope["path"] == "/read":
         while True:
