@@ -439,6 +439,27 @@ CHANGED_ON_PURPOSE: dict[str, tuple[dict[str, Any], str]] = {
     ),
 }
 
+_KID = "The token's key id (kid) is not registered for its issuer."
+_BAD_SIGNATURE = "The token's signature does not verify."
+
+
+def _embedding(key: ed25519.Ed25519PrivateKey, *, kid: str) -> str:
+    """Signed by ``key``, whose public key the header carries and points to every way."""
+    jwk = public_jwk(key, kid)
+    return _token(
+        key=key,
+        header={
+            "alg": "EdDSA",
+            "kid": kid,
+            "typ": TOKEN_TYPE,
+            "jwk": jwk,
+            "jku": "https://attacker.example/jwks.json",
+            "x5u": "https://attacker.example/cert.pem",
+            "x5c": ["MIIB"],
+        },
+    )
+
+
 #: Cases added with PyJWT, each with what it must give.
 NEW_CASES: dict[str, tuple[Callable[[], str], dict[str, Any]]] = {
     # Explicit typing (RFC 8725 §3.11); the positive controls are every accepted case above.
@@ -507,6 +528,28 @@ NEW_CASES: dict[str, tuple[Callable[[], str], dict[str, Any]]] = {
     "jti with a NUL": (
         lambda: _token(_claims(jti="jti-\x00-0000")),
         _refused(401, "The token's jti must be printable characters."),
+    ),
+    # A key the token names itself (jwk, jku, x5u, x5c: RFC 8725 §3.10) is never used; the key
+    # is the one registered for (iss, kid), and kid only looks it up (no path).
+    "a stranger's key embedded as jwk, its thumbprint as kid": (
+        lambda: _embedding(STRANGER, kid=key_id(STRANGER)),
+        _refused(401, _KID),
+    ),
+    "a stranger's key embedded as jwk under p's kid": (
+        lambda: _embedding(STRANGER, kid=key_id(ED)),
+        _refused(401, _BAD_SIGNATURE),
+    ),
+    "kid as a path to q's JWKS file": (
+        lambda: _with_header({"kid": "../jwks/q.json"}),
+        _refused(401, _KID),
+    ),
+    "q's kid under iss p": (
+        lambda: _token(header={"alg": "EdDSA", "kid": key_id(OTHER_ED), "typ": TOKEN_TYPE}),
+        _refused(401, _KID),
+    ),
+    "jwk, jku, x5u and x5c on a token by the registered key (positive control)": (
+        lambda: _embedding(ED, kid=key_id(ED)),
+        _ACCEPTED,
     ),
 }
 
