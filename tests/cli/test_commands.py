@@ -178,6 +178,34 @@ def test_serve_demo_seeds_demo_cases_unless_told_not_to(
     assert seeding == []
 
 
+@pytest.mark.parametrize(
+    ("args", "env_demo_mode"),
+    [
+        (["--no-demo"], None),
+        (["--no-demo", "--demo-data"], None),
+        ([], None),  # the default
+        ([], "false"),  # as the Dockerfile's and Kubernetes' configuration say
+        (["--no-demo"], "true"),  # the command line wins over a stray environment variable
+    ],
+)
+def test_serve_outside_demo_mode_never_seeds_demo_cases(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, args: list[str], env_demo_mode: str | None
+) -> None:
+    # Positive control: test_serve_demo_seeds_demo_cases_unless_told_not_to (--demo seeds).
+    import gateway.cli
+
+    seeding: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(gateway.cli, "_seed_when_ready", lambda *a: seeding.append(a))
+    monkeypatch.delenv("KETENPOORT_DEMO_MODE", raising=False)  # restored: serve sets it
+    env = {} if env_demo_mode is None else {"KETENPOORT_DEMO_MODE": env_demo_mode}
+    result = _serve(monkeypatch, tmp_path, *args, **env)
+    assert result.exit_code == 0, result.output
+    assert "(demo mode: False)" in result.output
+    assert seeding == []
+    if env_demo_mode is None:  # (CliRunner puts back a variable it was given)
+        assert os.environ["KETENPOORT_DEMO_MODE"] == "false"  # what the workers read
+
+
 def test_the_readme_names_every_top_level_command_and_keeps_the_two_on_its_first_screen() -> None:
     import typer.main
 
