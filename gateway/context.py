@@ -27,12 +27,13 @@ from gateway.cases.runtime import CaseRuntime
 from gateway.config import Settings
 from gateway.core.jobs import PeriodicJob
 from gateway.core.readiness import ReadinessCheck, ReadinessChecks
+from gateway.covenant_package import load_covenant_package
 from gateway.crypto import wiring as crypto_wiring
 from gateway.crypto.runtime import CryptoServices
 from gateway.db import make_engine, make_sessionmaker, upgrade_database
 from gateway.exchange import wiring as exchange_wiring
 from gateway.policy import wiring as policy_wiring
-from gateway.policy.covenant import Covenant, load_covenants
+from gateway.policy.covenant import Covenant
 from gateway.policy.engine import PolicyEngine
 from gateway.retention import wiring as retention_wiring
 from gateway.retention.wiring import RetentionService
@@ -147,7 +148,8 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
 
         instrument_pool(engine, settings.db_pool_size + settings.db_max_overflow)
     session_factory = make_sessionmaker(engine)
-    covenants = load_covenants(settings.covenant_dir)
+    package = load_covenant_package(settings)
+    covenants = package.covenants
     partners = partner_directory(covenants)
     readiness: ReadinessChecks = {}
     policy = policy_wiring.build(settings, covenants, readiness)
@@ -156,10 +158,18 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
         settings, session_factory, keys.blind_index if keys else None, readiness
     )
     retention = retention_wiring.build(
-        settings, covenants, session_factory, audit, keys.keys if keys else None, readiness
+        settings,
+        covenants,
+        package.retention,
+        package.retention_problem,
+        session_factory,
+        audit,
+        keys.keys if keys else None,
+        readiness,
     )
     cases = cases_wiring.build(
         covenants,
+        package.workflows,
         keys,
         audit,
         retention.erasure_warnings() if retention else None,

@@ -62,6 +62,7 @@ class Role(_Model):
     is said here (one source: nothing in the code lists roles)."""
 
     id: str
+    name: str = Field(description="The role's name as people read it (Dutch, on the pages).")
     description: str = ""
     kind: RoleKind = Field(
         default="casework",
@@ -228,6 +229,11 @@ class Covenant(_Model):
 
     def role(self, role_id: str) -> Role | None:
         return next((r for r in self.roles if r.id == role_id), None)
+
+    def role_name(self, role_id: str) -> str:
+        """The role's name from the covenant; an unknown id is shown as it is."""
+        role = self.role(role_id)
+        return role.name if role is not None else role_id
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

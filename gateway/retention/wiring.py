@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from audit import AuditLog
 from gateway.cases.seams import ErasureWarnings
 from gateway.config import Settings
-from gateway.core.errors import GatewayError, ServiceUnavailable
+from gateway.core.errors import ServiceUnavailable
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import DataKeyStore
 from gateway.policy.covenant import Covenant
 from gateway.retention.errors import SweepAlreadyRunning
-from gateway.retention.rules import RetentionRules, load_rules
+from gateway.retention.rules import RetentionRules
 from gateway.retention.runs import failing_sweeps
 from gateway.retention.service import erasure_warnings
 from gateway.retention.sweeper import (
@@ -92,23 +92,18 @@ def scheduled_sweep(service: RetentionService) -> SweepReport | None:
 def build(
     settings: Settings,
     covenants: dict[str, Covenant],
+    rules: RetentionRules | None,
+    rules_problem: str | None,
     session_factory: sessionmaker[Session],
     audit: AuditLog,
     keys: DataKeyStore | None,
     readiness: ReadinessChecks,
 ) -> RetentionService | None:
-    """The retention service and the ``retention`` readiness check. Broken rules fail
-    closed: ``None``, the gateway is not ready and no sweep runs."""
-    try:
-        rules = load_rules(
-            settings.retention_dir,
-            default_months=settings.retention_default_period_months,
-            unsanctioned_months=settings.retention_unsanctioned_period_months,
-            inactive_months=settings.retention_inactive_period_months,
-        )
-    except GatewayError as exc:
-        log.error("retention rules invalid: %s", exc.detail)
-        detail = exc.detail[:200]
+    """The retention service and the ``retention`` readiness check. Rules that did not load
+    or do not fit the workflows (``rules`` is ``None``, ``rules_problem`` says why; see
+    gateway/covenant_package.py) fail closed: ``None``, not ready, no sweep."""
+    if rules is None:
+        detail = (rules_problem or "retention rules not loaded")[:200]
         readiness["retention"] = lambda: detail
         return None
     missing = sorted(set(covenants) - set(rules.policies))

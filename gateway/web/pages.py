@@ -22,15 +22,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from jinja2.runtime import Context as TemplateContext
 from sqlalchemy.orm import Session
 
 from gateway.auth.deps import Context, DbSession
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError
+from gateway.policy.covenant import Covenant
 from gateway.web import sessions, texts
 from gateway.web.models import WebSession
-from gateway.web.texts import error_title, role_label
+from gateway.web.texts import error_title
 
 log = logging.getLogger("ketenpoort.web")
 
@@ -84,6 +86,21 @@ def _reason(context: Any, reason: str) -> str:
     return texts.reason_label(reason, names)
 
 
+@pass_context
+def role_name(values: TemplateContext, role: str | None) -> str:
+    """A role's name from the covenant of the page (``covenant`` in every page's values):
+    the covenant file is the one source of role names."""
+    if not role:
+        return "—"
+    covenant = values.get("covenant")
+    return covenant.role_name(role) if isinstance(covenant, Covenant) else role
+
+
+@pass_context
+def _actor(values: TemplateContext, actor: str, partner_names: dict[str, str]) -> str:
+    return texts.actor_label(actor, partner_names, lambda role: role_name(values, role))
+
+
 def _make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
@@ -91,7 +108,7 @@ def _make_templates() -> Jinja2Templates:
     env.filters["datumtijd"] = _format_datetime
     env.filters["datum"] = _format_date
     env.filters["termijndatum"] = _format_deadline
-    env.filters["rol"] = role_label
+    env.filters["rol"] = role_name
     env.filters["fase"] = texts.phase_label
     env.filters["uitkomst"] = texts.outcome_label
     env.filters["uitkomstkleur"] = texts.outcome_colour
@@ -101,7 +118,7 @@ def _make_templates() -> Jinja2Templates:
     env.filters["oordeel"] = lambda v: texts.JUDGEMENTS.get(v or "", v or "—")
     env.filters["activiteit"] = texts.activity_label
     env.globals["termijn"] = texts.deadline_label
-    env.globals["wie"] = texts.actor_label
+    env.globals["wie"] = _actor
     env.globals["doelnaam"] = texts.purpose_label
     env.filters["feit"] = lambda v: texts.FACTS.get(v, v)
     return templates

@@ -11,7 +11,6 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.db import utcnow
-from gateway.web.texts import role_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +20,8 @@ class DemoUser:
     partner_id: str
     partner_name: str
     role: str
+    #: The role's name from the covenant file.
+    role_name: str
     user: str
 
     @property
@@ -30,7 +31,7 @@ class DemoUser:
 
     @property
     def label(self) -> str:
-        return f"{self.partner_name} — {role_label(self.role)}"
+        return f"{self.partner_name} — {self.role_name}"
 
 
 def demo_users(context: GatewayContext) -> list[DemoUser]:
@@ -49,6 +50,7 @@ def demo_users(context: GatewayContext) -> list[DemoUser]:
                         partner_id=partner.id,
                         partner_name=partner.name,
                         role=role,
+                        role_name=covenant.role_name(role),
                         user=f"demo-{role}-{partner.id}",
                     )
                 )

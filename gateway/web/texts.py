@@ -1,24 +1,13 @@
 """Dutch words for the ids the covenants and services use in English.
 
-Covenant files already name purposes and data categories in Dutch; roles, phases, outcomes
-and activities are ids, translated here. An unknown id is shown as it is rather than hidden.
+Covenant files already name roles, purposes and data categories in Dutch (a role's name is
+read from its covenant: :func:`gateway.web.pages.role_name`); phases, outcomes and activities
+are ids, translated here. An unknown id is shown as it is rather than hidden.
 """
 
 from __future__ import annotations
 
-ROLES = {
-    "casemanager": "Casemanager",
-    "wijkagent": "Wijkagent",
-    "woonconsulent": "Woonconsulent",
-    "buurtteam-medewerker": "Medewerker buurtteam",
-    "gebiedsmanager": "Gebiedsmanager",
-    "woonbegeleider": "Woonbegeleider",
-    "zorgmedewerker": "Zorgmedewerker",
-    "bemiddelaar": "Bemiddelaar",
-    "brandweer-medewerker": "Medewerker brandweer",
-    "privacy-officer": "Privacyfunctionaris",
-    "adapter": "Koppeling (systeem)",
-}
+from collections.abc import Callable
 
 PHASES = {
     # Utrecht (U §5.1)
@@ -102,10 +91,6 @@ ERROR_DETAILS = {
 
 def error_detail(status: int) -> str:
     return ERROR_DETAILS.get(status, "Er ging iets mis. Probeer het later opnieuw.")
-
-
-def role_label(role: str | None) -> str:
-    return ROLES.get(role or "", role or "—")
 
 
 def phase_label(phase: str | None) -> str:
@@ -282,10 +267,13 @@ def transition_description(definition: object, transition_id: str) -> str:
 
 
 
-def actor_label(actor: str, partner_names: dict[str, str]) -> str:
+def actor_label(
+    actor: str, partner_names: dict[str, str], role_name: Callable[[str], str]
+) -> str:
     """``partner/role[/user]`` (how holds and logs name who acted) as "U Centraal
-    (Privacyfunctionaris)"; the user id is left out, pages name organisations and roles."""
+    (Privacyfunctionaris)", the role named by the covenant (``role_name``); the user id is
+    left out, pages name organisations and roles."""
     partner, _, rest = actor.partition("/")
     role = rest.partition("/")[0]
     name = partner_names.get(partner, partner)
-    return f"{name} ({role_label(role)})" if role else name
+    return f"{name} ({role_name(role)})" if role else name

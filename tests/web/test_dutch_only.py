@@ -137,9 +137,8 @@ def test_every_id_the_pages_translate_has_its_dutch_word(context: GatewayContext
         missing += [s.id for s in workflow.states if s.id not in texts.PHASES]
         deadlines = [*workflow.deadlines, *([workflow.target] if workflow.target else [])]
         missing += [d.id for d in deadlines if d.id not in texts.DEADLINES]
-        missing += [
-            role for p in covenant.partners for role in p.roles if role not in texts.ROLES
-        ]
+        # Roles are named by the covenant itself (roles[].name, required when it loads).
+        missing += [r.id for r in covenant.roles if not r.name.strip()]
     logged = {
         "case-intake", "case-team-change", "case-reporter-decision", "access-report",
         "case-investigation-status", "case-event", "workflow-transition", "consent-change",
