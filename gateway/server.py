@@ -155,9 +155,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
                 self._refuse(_header_block_too_large())
 
     def _invalid_request(self) -> None:
-        msg = "Invalid HTTP request received."
-        self.logger.warning(msg)
-        self.send_400_response(msg)
+        # uvicorn's own 400 is text/plain and written at once, even in the middle of the
+        # response to a request before it (pipelining); a refusal is problem+json, in turn.
+        self._refuse(_HeadRefused(400, "The request is not valid HTTP/1.1 (RFC 9112)."))
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -214,15 +214,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._head_open = False
         self.logger.warning("Request refused before the application: %s", refusal.detail)
         if self._in_body:
-            self._refuse_trailers()
+            self._refuse_in_body()
             return
         if self.cycle is not None and not self.cycle.response_complete:
             return  # answered once the request in progress has been (on_response_complete)
         self._send_refusal()
 
-    def _refuse_trailers(self) -> None:
-        """Refused in the trailer fields of the request last parsed (``self.cycle``): its
-        message never completes, so its application would wait for the rest forever."""
+    def _refuse_in_body(self) -> None:
+        """Refused in the body or trailer fields of the request last parsed (``self.cycle``):
+        its message never completes, so its application would wait for the rest forever."""
         cycle = self.cycle
         queued = [entry for entry in self.pipeline if entry[0] is cycle]
         if queued:  # not started: dropped, the refusal follows the requests before it
@@ -279,7 +279,12 @@ def _header_block_too_large() -> _HeadRefused:
     return _HeadRefused(431, f"The request's header fields exceed {MAX_HEADER_BYTES} bytes.")
 
 
-_TITLES = {408: "Request timeout", 414: "URI too long", 431: "Request header fields too large"}
+_TITLES = {
+    400: "Bad request",
+    408: "Request timeout",
+    414: "URI too long",
+    431: "Request header fields too large",
+}
 
 
 def _problem_response(status: int, detail: str) -> bytes:

@@ -2,7 +2,8 @@
 trailer fields of a chunked body (RFC 9112 §7.1.2). httptools collects a trailer field like a
 header, in memory until it ends; before they were counted, one endless trailer field grew the
 server by the megabytes it was sent (64 MB sent: +120 MB resident), the issue 17 attack behind
-a chunked body. And a pipelined request is not refused for the body of the one before it.
+a chunked body. And a pipelined request is not refused for the body of the one before it; a
+request that is not HTTP/1.1 is answered 400 problem+json, after any before it.
 
 Against a real uvicorn server with the gateway's protocol, over raw sockets (as
 test_request_head_limits.py), serving a small ASGI application that reads the body or not:
@@ -193,5 +194,47 @@ def test_a_body_read_between_two_heads_does_not_count_for_the_second(port: int) 
         assert first.body == b"40000"
         second = connection.response()
         assert second.status == 200, second.body
+    finally:
+        connection.close()
+
+
+def test_a_folded_header_line_is_400_problem_json(port: int) -> None:
+    # obs-fold (RFC 9112 §5.2) is refused by the parser; the answer is problem+json like
+    # every other refusal (it was uvicorn's text/plain). Control: the same header unfolded.
+    connection = RawConnection(port)
+    try:
+        connection.send(b"GET / HTTP/1.1\r\nHost: gateway\r\nX-Folded: a\r\n b\r\n\r\n")
+        answer = connection.response()
+        _assert_problem(answer, 400, "bad-request")
+        assert connection.closed_by_server()
+    finally:
+        connection.close()
+    control = RawConnection(port)
+    try:
+        control.send(b"GET / HTTP/1.1\r\nHost: gateway\r\nX-Folded: a b\r\n\r\n")
+        assert control.response().status == 200
+    finally:
+        control.close()
+
+
+def test_a_malformed_chunk_of_a_body_being_read_is_400_not_a_wait(port: int) -> None:
+    connection = RawConnection(port)
+    try:
+        connection.send(_chunked_head("/read") + b"5\r\nhello\r\nzz\r\n")
+        _assert_problem(connection.response(), 400, "bad-request")
+        assert connection.closed_by_server()
+    finally:
+        connection.close()
+
+
+def test_a_pipelined_malformed_request_is_answered_after_the_one_before_it(port: int) -> None:
+    # The 400 follows the slow request's answer instead of cutting into it.
+    connection = RawConnection(port)
+    try:
+        connection.send(b"GET /slow HTTP/1.1\r\nHost: gateway\r\n\r\nNOT HTTP\r\n\r\n")
+        first = connection.response()
+        assert first.status == 200
+        assert first.body == b"0"
+        _assert_problem(connection.response(), 400, "bad-request")
     finally:
         connection.close()
