@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -50,6 +51,14 @@ class CaseFile(Base):
     """A case ("casus"); named CaseFile because ``case`` is an SQL keyword."""
 
     __tablename__ = "case_file"
+    # The steering report reads its period through the first two, and the deadlines read
+    # each (deadline, state) stream in start order through the last two (migration 0018).
+    __table_args__ = (
+        Index("ix_case_file_opened", "covenant_id", "opened_at"),
+        Index("ix_case_file_closed", "covenant_id", "closed_at"),
+        Index("ix_case_file_state_first_report", "covenant_id", "state", "first_report_at"),
+        Index("ix_case_file_state_entered", "covenant_id", "state", "state_entered_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -180,6 +189,7 @@ class CaseTransition(Base):
     """The case's history: every transition made, by whom, with its non-personal facts."""
 
     __tablename__ = "case_transition"
+    __table_args__ = (Index("ix_case_transition_at", "at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)

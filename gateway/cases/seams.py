@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from audit import AuditEntry, AuditLog, ProcessingActivity
@@ -60,10 +61,12 @@ class ErasureWarning:
 
 
 class ErasureWarnings(Protocol):
-    """The retention domain's warnings for open cases (gateway/retention/service.py)."""
+    """The retention domain's warnings for open cases (gateway/retention/service.py).
+    ``case_ids`` may be a query of case ids: the deadlines of a partner with tens of
+    thousands of open cases pass a subquery, not a list past SQLite's bound-variable limit."""
 
     def __call__(
-        self, session: Session, *, case_ids: Sequence[str], today: date
+        self, session: Session, *, case_ids: Sequence[str] | Select[Any], today: date
     ) -> list[ErasureWarning]: ...
 
 

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -709,13 +710,18 @@ def lift_legal_hold(
 
 
 def erasure_warnings(
-    session: Session, *, rules: RetentionRules, case_ids: Sequence[str], today: date
+    session: Session,
+    *,
+    rules: RetentionRules,
+    case_ids: Sequence[str] | Select[Any],
+    today: date,
 ) -> list[ErasureWarning]:
     """The cases of ``case_ids`` (the caller passes open ones) whose stored due date falls
     within their covenant's ``openCases.warnBefore`` from ``today``, not on hold: their lead
     is warned before the erasure (a deadline in the cases domain). Stored verdicts are read
-    as they are; the sweep refreshes them (and imports new activity) before it erases."""
-    if not case_ids:
+    as they are; the sweep refreshes them (and imports new activity) before it erases.
+    ``case_ids`` is a list or a query of ids (a partner's open cases, however many)."""
+    if isinstance(case_ids, Sequence) and not case_ids:
         return []
     rows = session.execute(
         select(

@@ -1,0 +1,644 @@
+"""A partner's deadlines a page at a time, and the count of overdue ones, at any history size.
+
+A covenant's history grows without end; what a partner has to do does not page well when it
+is computed for every open case and then sorted (30,000 deadlines in one response at 50,000
+cases). Here each deadline of the workflow, in each state it runs in, is a *stream*: the
+cases in that state ordered by the deadline's start column, read in keyset order from an
+index on ``(covenant_id, state, start column)``. A due moment follows from the start column
+(:mod:`gateway.cases.due_ranges`), so every stream knows a *horizon*: no row it has not read
+yet falls due before it. The streams are read until enough items fall due before every
+stream's horizon; those are final, in order, and the page.
+
+The order is the one the deadlines list always had: overdue first, then by due moment (the
+same thing, as a deadline is overdue exactly when its due moment has passed), ties broken by
+kind, deadline, case, district and item, so that a cursor (the last item's sort key) lands in
+the same place whatever ``now`` is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.cases.calendar import WorkingCalendar
+from gateway.cases.definition import Deadline, WorkflowDefinition
+from gateway.cases.due_ranges import DueRule, StartRange
+from gateway.cases.models import (
+    CaseConsent,
+    CaseFile,
+    CaseMeeting,
+    CaseReport,
+    CaseTeamMember,
+    Dwelling,
+    MeetingAction,
+)
+from gateway.cases.reports import DECISION_SOURCE, REPORTER_DECISION_DAYS
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import DeadlineOut
+from gateway.core.errors import BadRequest
+
+#: The sort key of a deadline: due moment, kind, deadline, case, district, item.
+SortKey = tuple[datetime, str, str, str, str, str]
+MAX_PAGE = 500
+DEFAULT_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Item:
+    key: SortKey
+    make: Callable[[datetime], DeadlineOut]
+
+
+@dataclass(frozen=True)
+class DeadlinePage:
+    items: list[DeadlineOut]
+    #: The cursor of the next page; None on the last.
+    next_cursor: str | None
+
+
+# -- the cursor ---------------------------------------------------------------------------
+
+
+def encode_cursor(key: SortKey) -> str:
+    """Hex of the key: opaque to the client, and a run of digits in it is part of a hex
+    identifier (gateway/core/urls.py), never taken for a BSN."""
+    text = json.dumps([key[0].astimezone(UTC).isoformat(), *key[1:]], separators=(",", ":"))
+    return text.encode().hex()
+
+
+def decode_cursor(cursor: str) -> SortKey:
+    try:
+        raw = json.loads(bytes.fromhex(cursor).decode())
+        if not (isinstance(raw, list) and len(raw) == 6 and all(isinstance(v, str) for v in raw)):
+            raise ValueError("not a sort key")
+        due = datetime.fromisoformat(raw[0])
+        if due.tzinfo is None:
+            raise ValueError("naive moment")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadRequest("'cursor' is not a cursor this list gave out.") from error
+    return (due.astimezone(UTC), raw[1], raw[2], raw[3], raw[4], raw[5])
+
+
+# -- case deadlines as streams --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One deadline in one state (and, for a period from ``days``, one number of days)."""
+
+    deadline: Deadline
+    state: str
+    rule: DueRule
+    state_days: int | None = None
+
+    @property
+    def column(self) -> ColumnElement[datetime]:
+        if self.deadline.start == "first-report":
+            return CaseFile.first_report_at.expression
+        return CaseFile.state_entered_at.expression
+
+    def conditions(self, covenant_id: str, partner_id: str | None) -> list[ColumnElement[bool]]:
+        """The cases of the stream, optionally those a partner leads or is in the team of."""
+        where: list[ColumnElement[bool]] = [
+            CaseFile.covenant_id == covenant_id,
+            CaseFile.state == self.state,
+        ]
+        if self.state_days is not None:
+            where.append(CaseFile.state_days == self.state_days)
+        if partner_id is not None:
+            where.append(partner_cases(partner_id))
+        if self.deadline.met_by_consent is not None:
+            # Met by a consent of the kind recorded since the state was entered (as
+            # gateway.cases.deadlines._met_by_consent): withdrawn or not, it answered.
+            where.append(
+                ~exists().where(
+                    CaseConsent.case_id == CaseFile.id,
+                    CaseConsent.kind == self.deadline.met_by_consent,
+                    CaseConsent.recorded_at >= CaseFile.state_entered_at,
+                )
+            )
+        return where
+
+    def in_ranges(self, ranges: Sequence[StartRange]) -> ColumnElement[bool]:
+        column = self.column
+        parts = []
+        for r in ranges:
+            bounds = [
+                *([column >= r.low] if r.low is not None else []),
+                *([column < r.high] if r.high is not None else []),
+            ]
+            parts.append(and_(*bounds) if bounds else column.is_not(None))
+        return or_(*parts) if parts else column.is_(None)
+
+
+def partner_cases(partner_id: str) -> ColumnElement[bool]:
+    member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == partner_id)
+    return or_(CaseFile.lead_partner_id == partner_id, CaseFile.id.in_(member))
+
+
+def case_streams(
+    session: Session,
+    *,
+    definition: WorkflowDefinition,
+    calendar: WorkingCalendar,
+    covenant_id: str,
+) -> list[Stream]:
+    """Every (deadline, open state) of the workflow; a period from ``days`` once per number
+    of days a case in that state has (unknown days: no deadline, as case_deadlines has it)."""
+    finals = definition.final_states
+    streams = []
+    for deadline in definition.all_deadlines:
+        for state in deadline.open_in:
+            if state in finals:
+                continue
+            if not deadline.period.amount_from_days:
+                streams.append(Stream(deadline, state, DueRule.of(calendar, deadline.period)))
+                continue
+            counts = session.scalars(
+                select(CaseFile.state_days)
+                .where(
+                    CaseFile.covenant_id == covenant_id,
+                    CaseFile.state == state,
+                    CaseFile.state_days.is_not(None),
+                )
+                .distinct()
+            )
+            for days in sorted(c for c in counts if c is not None):
+                rule = DueRule.of(calendar, deadline.period, days)
+                streams.append(Stream(deadline, state, rule, state_days=days))
+    return streams
+
+
+def overdue_count(
+    session: Session, *, runtime: CaseRuntime, covenant_id: str, now: datetime
+) -> int:
+    """How many deadlines of the covenant's open cases are overdue at ``now``: one COUNT
+    per stream over the start instants whose due moment has passed."""
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    passed = now.astimezone(UTC) + timedelta(microseconds=1)  # due_at <= now
+    total = 0
+    for stream in case_streams(
+        session, definition=definition, calendar=calendar, covenant_id=covenant_id
+    ):
+        counted = session.scalar(
+            select(func.count())
+            .select_from(CaseFile)
+            .where(
+                *stream.conditions(covenant_id, None),
+                stream.in_ranges(stream.rule.start_ranges(None, passed)),
+            )
+        )
+        total += counted or 0
+    return total
+
+
+# -- reading streams until the page is certain ----------------------------------------------
+
+
+@dataclass
+class _Reader:
+    """Reads one stream in keyset order; ``horizon`` bounds what it has not read yet."""
+
+    fetch: Callable[[Any, int], list[Any]]
+    position: Callable[[Any], Any]
+    horizon_of: Callable[[Any], datetime]
+    to_items: Callable[[Any], Iterator[Item]]
+    batch: int
+    last: Any = None
+    done: bool = False
+    horizon: datetime | None = None
+    items: list[Item] = field(default_factory=list)
+
+    def read(self) -> None:
+        rows = self.fetch(self.last, self.batch + 1)
+        for row in rows[: self.batch]:
+            self.items.extend(self.to_items(row))
+        if len(rows) <= self.batch:
+            self.done, self.horizon = True, None
+        else:
+            self.last = self.position(rows[self.batch - 1])
+            self.horizon = self.horizon_of(rows[self.batch - 1])
+        self.batch *= 2
+
+
+def _stream_reader(
+    session: Session,
+    stream: Stream,
+    *,
+    covenant_id: str,
+    partner_id: str,
+    after: SortKey | None,
+    batch: int,
+) -> _Reader:
+    column = stream.column
+    by_corporation = stream.deadline.responsible == "dwelling-corporation"
+    columns: list[Any] = [
+        CaseFile.id,
+        CaseFile.reference,
+        CaseFile.district,
+        column,
+        CaseFile.lead_partner_id,
+    ]
+    query = select(*columns, *([Dwelling.corporation_id] if by_corporation else []))
+    if by_corporation:
+        query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+    query = query.where(*stream.conditions(covenant_id, partner_id))
+    if after is not None:
+        query = query.where(column >= stream.rule.earliest_start(after[0]))
+    query = query.order_by(column, CaseFile.id)
+    deadline = stream.deadline
+
+    def fetch(last: tuple[datetime, str] | None, limit: int) -> list[Any]:
+        keyset = query
+        if last is not None:
+            keyset = keyset.where(
+                or_(column > last[0], and_(column == last[0], CaseFile.id > last[1]))
+            )
+        return list(session.execute(keyset.limit(limit)).all())
+
+    def to_items(row: Any) -> Iterator[Item]:
+        case_id, reference, district, start, lead = row[:5]
+        due_at = stream.rule.due_at(start)
+        due_on = (
+            None
+            if stream.rule.unit == "hours"
+            else stream.rule.calendar.local_date(due_at - timedelta(microseconds=1))
+        )
+        responsible = row[5] if by_corporation else lead
+
+        def make(now: datetime) -> DeadlineOut:
+            return DeadlineOut(
+                kind="case",
+                deadline=deadline.id,
+                description=deadline.description,
+                source=deadline.source,
+                case_id=case_id,
+                reference=reference,
+                district=district,
+                due_at=due_at,
+                due_on=due_on,
+                overdue=now >= due_at,
+                responsible_partner_id=responsible,
+            )
+
+        yield Item((due_at, "case", deadline.id, case_id, district or "", ""), make)
+
+    return _Reader(
+        fetch=fetch,
+        position=lambda row: (row[3], row[0]),
+        horizon_of=lambda row: stream.rule.horizon(row[3]),
+        to_items=to_items,
+        batch=batch,
+    )
+
+
+def _action_reader(
+    session: Session,
+    *,
+    definition: WorkflowDefinition,
+    calendar: WorkingCalendar,
+    covenant_id: str,
+    partner_id: str,
+    after: SortKey | None,
+    batch: int,
+) -> _Reader:
+    """The partner's open meeting actions, by due day."""
+    query = (
+        select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
+        .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
+        .where(
+            CaseMeeting.covenant_id == covenant_id,
+            MeetingAction.owner_partner_id == partner_id,
+            MeetingAction.done_at.is_(None),
+        )
+    )
+    if after is not None:
+        query = query.where(MeetingAction.due_on >= calendar.local_date(after[0]) - timedelta(2))
+    query = query.order_by(MeetingAction.due_on, MeetingAction.id)
+
+    def fetch(last: tuple[date, str] | None, limit: int) -> list[Any]:
+        keyset = query
+        if last is not None:
+            keyset = keyset.where(
+                or_(
+                    MeetingAction.due_on > last[0],
+                    and_(MeetingAction.due_on == last[0], MeetingAction.id > last[1]),
+                )
+            )
+        return list(session.execute(keyset.limit(limit)).all())
+
+    def to_items(row: Any) -> Iterator[Item]:
+        action_id, case_id, due_on = row
+        due_at = calendar.end_of_day(due_on)
+
+        def make(now: datetime) -> DeadlineOut:
+            return DeadlineOut(
+                kind="meeting-action",
+                deadline=f"action:{action_id}",
+                description="Action agreed in a case meeting.",
+                source=definition.meetings.source,
+                case_id=case_id,
+                reference=None,
+                district=None,
+                due_at=due_at,
+                due_on=due_on,
+                # As meetings.action_out: overdue once its day has passed.
+                overdue=due_on < calendar.local_date(now),
+                responsible_partner_id=partner_id,
+            )
+
+        yield Item((due_at, "meeting-action", f"action:{action_id}", case_id or "", "", ""), make)
+
+    return _Reader(
+        fetch=fetch,
+        position=lambda row: (row[2], row[0]),
+        horizon_of=lambda row: calendar.end_of_day(row[2]),
+        to_items=to_items,
+        batch=batch,
+    )
+
+
+# -- the few items computed whole: reporter decisions, erasures, district meetings ----------
+
+
+def _open(definition: WorkflowDefinition, covenant_id: str) -> list[ColumnElement[bool]]:
+    return [CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(definition.final_states)]
+
+
+def _reporter_items(
+    session: Session,
+    *,
+    definition: WorkflowDefinition,
+    calendar: WorkingCalendar,
+    covenant_id: str,
+    partner_id: str,
+) -> list[Item]:
+    """U §6: one decision for the lead per report from a partner outside the team that the
+    lead has not decided on (as reports.pending_reports, for all the lead's cases at once)."""
+    in_team = exists().where(
+        CaseTeamMember.case_id == CaseReport.case_id,
+        CaseTeamMember.partner_id == CaseReport.source_partner_id,
+    )
+    rows = session.execute(
+        select(
+            CaseReport.id,
+            CaseReport.source_partner_id,
+            CaseReport.registered_at,
+            CaseFile.id,
+            CaseFile.reference,
+            CaseFile.district,
+        )
+        .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        .where(
+            *_open(definition, covenant_id),
+            CaseFile.lead_partner_id == partner_id,
+            CaseReport.lead_decision.is_(None),
+            CaseReport.source_partner_id != CaseFile.lead_partner_id,
+            ~in_team,
+        )
+    ).all()
+    items = []
+    for report_id, reporter, registered_at, case_id, reference, district in rows:
+        due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
+        due_at = calendar.end_of_day(due_on)
+        out = DeadlineOut(
+            kind="case",
+            deadline="reporter-decision",
+            description=(f"Decide whether the reporting partner '{reporter}' joins the case team."),
+            source=DECISION_SOURCE,
+            case_id=case_id,
+            reference=reference,
+            district=district,
+            due_at=due_at,
+            due_on=due_on,
+            overdue=False,
+            responsible_partner_id=partner_id,
+        )
+        key = (due_at, "case", "reporter-decision", case_id, district or "", report_id)
+        items.append(Item(key, _with_overdue(out)))
+    return items
+
+
+def _erasure_items(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    definition: WorkflowDefinition,
+    calendar: WorkingCalendar,
+    covenant_id: str,
+    partner_id: str,
+    now: datetime,
+) -> list[Item]:
+    """The lead's warning before an open case's dossier is erased (cases.service
+    .erasure_deadlines), for the lead's open cases as one subquery."""
+    if runtime.erasure_warnings is None:
+        return []
+    lead_open = select(CaseFile.id).where(
+        *_open(definition, covenant_id),
+        CaseFile.lead_partner_id == partner_id,
+        CaseFile.closed_at.is_(None),
+    )
+    today = calendar.local_date(now)
+    warnings = runtime.erasure_warnings(session, case_ids=lead_open, today=today)
+    if not warnings:
+        return []
+    cases = {
+        row.id: row
+        for row in session.execute(
+            select(CaseFile.id, CaseFile.reference, CaseFile.district).where(
+                CaseFile.id.in_([w.case_id for w in warnings])
+            )
+        )
+    }
+    items = []
+    for warning in warnings:
+        case = cases[warning.case_id]
+        last_day = warning.erased_on - timedelta(days=1)
+        due_at = calendar.end_of_day(last_day)
+        out = DeadlineOut(
+            kind="retention",
+            deadline="retention-erasure",
+            description=(
+                f"The dossier is erased on {warning.erased_on.isoformat()} under "
+                f"{warning.rule_id}, unless the case sees activity or is closed first."
+            ),
+            source=warning.source,
+            case_id=case.id,
+            reference=case.reference,
+            district=case.district,
+            due_at=due_at,
+            due_on=last_day,
+            overdue=False,
+            responsible_partner_id=partner_id,
+        )
+        key = (due_at, "retention", "retention-erasure", case.id, case.district or "", "")
+        items.append(Item(key, _with_overdue(out)))
+    return items
+
+
+def _district_meeting_items(
+    session: Session,
+    *,
+    definition: WorkflowDefinition,
+    calendar: WorkingCalendar,
+    covenant_id: str,
+    partner_id: str,
+) -> list[Item]:
+    """For the organiser: each district's next case meeting, from its last meeting held (or
+    the first opening of a case of the partner's in it)."""
+    first_open = session.execute(
+        select(CaseFile.district, func.min(CaseFile.opened_at))
+        .where(*_open(definition, covenant_id), partner_cases(partner_id))
+        .group_by(CaseFile.district)
+    ).all()
+    last_held = dict(
+        session.execute(
+            select(CaseMeeting.district, func.max(CaseMeeting.held_at))
+            .where(CaseMeeting.covenant_id == covenant_id, CaseMeeting.held_at.is_not(None))
+            .group_by(CaseMeeting.district)
+        ).all()
+    )
+    items = []
+    for district, since in sorted(first_open):
+        held = last_held.get(district)
+        start = held if held is not None else since
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        due = calendar.due(start, definition.meetings.interval)
+        out = DeadlineOut(
+            kind="district-meeting",
+            deadline="district-meeting",
+            description="The district's next case meeting.",
+            source=definition.meetings.source,
+            case_id=None,
+            reference=None,
+            district=district,
+            due_at=due.at,
+            due_on=due.on,
+            overdue=False,
+            responsible_partner_id=partner_id,
+        )
+        key = (due.at, "district-meeting", "district-meeting", "", district, "")
+        items.append(Item(key, _with_overdue(out)))
+    return items
+
+
+def _with_overdue(out: DeadlineOut) -> Callable[[datetime], DeadlineOut]:
+    return lambda now: out.model_copy(update={"overdue": now >= out.due_at})
+
+
+# -- the page -------------------------------------------------------------------------------
+
+
+def deadlines_page(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    partner_id: str,
+    partner_kind: str,
+    now: datetime,
+    after: SortKey | None = None,
+    limit: int | None = DEFAULT_PAGE,
+) -> DeadlinePage:
+    """The partner's deadlines after ``after`` (a page's last sort key), at most ``limit``
+    (None: all of them), overdue first, then by due moment."""
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    want = None if limit is None else limit + 1
+    batch = 64 if want is None else max(8, want)
+    readers = [
+        _stream_reader(
+            session, s, covenant_id=covenant_id, partner_id=partner_id, after=after, batch=batch
+        )
+        for s in case_streams(
+            session, definition=definition, calendar=calendar, covenant_id=covenant_id
+        )
+    ]
+    readers.append(
+        _action_reader(
+            session,
+            definition=definition,
+            calendar=calendar,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+            after=after,
+            batch=batch,
+        )
+    )
+    whole = [
+        *_reporter_items(
+            session,
+            definition=definition,
+            calendar=calendar,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+        ),
+        *_erasure_items(
+            session,
+            runtime=runtime,
+            definition=definition,
+            calendar=calendar,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+            now=now,
+        ),
+    ]
+    if partner_kind == definition.meetings.organiser_kind:
+        whole.extend(
+            _district_meeting_items(
+                session,
+                definition=definition,
+                calendar=calendar,
+                covenant_id=covenant_id,
+                partner_id=partner_id,
+            )
+        )
+    for reader in readers:
+        reader.read()
+    while True:
+        waiting = [r for r in readers if not r.done]
+        horizon = min((r.horizon for r in waiting if r.horizon is not None), default=None)
+        certain = [
+            item
+            for item in (*whole, *(i for r in readers for i in r.items))
+            if (after is None or item.key > after) and (horizon is None or item.key[0] < horizon)
+        ]
+        if not waiting or (want is not None and len(certain) >= want):
+            break
+        min(waiting, key=lambda r: r.horizon or datetime.max.replace(tzinfo=UTC)).read()
+    certain.sort(key=lambda item: item.key)
+    shown = certain if limit is None else certain[:limit]
+    more = limit is not None and len(certain) > limit
+    return DeadlinePage(
+        items=[item.make(now) for item in shown],
+        next_cursor=encode_cursor(shown[-1].key) if more and shown else None,
+    )
+
+
+def all_deadlines(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    partner_id: str,
+    partner_kind: str,
+    now: datetime,
+) -> list[DeadlineOut]:
+    """Every deadline of the partner (the command line's list), in page order."""
+    return deadlines_page(
+        session,
+        runtime=runtime,
+        covenant_id=covenant_id,
+        partner_id=partner_id,
+        partner_kind=partner_kind,
+        now=now,
+        limit=None,
+    ).items
