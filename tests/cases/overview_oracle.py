@@ -1,0 +1,347 @@
+"""Cross-case views: a partner's deadlines, and the steering group's figures.
+
+Neither contains personal data: deadlines name cases by id and reference; the steering report
+is counts and durations per phase, district and period (U §8, R §4.3).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.cases.calendar import add_months
+from gateway.cases.deadlines import case_deadlines
+from gateway.cases.definition import Period
+from gateway.cases.meetings import action_out
+from gateway.cases.models import (
+    CaseConsent,
+    CaseFile,
+    CaseMeeting,
+    CaseTeamMember,
+    CaseTransition,
+    Dwelling,
+    MeetingAction,
+)
+from gateway.cases.reports import reporter_deadlines
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import (
+    DeadlineOut,
+    EvaluationPeriodOut,
+    LegsOut,
+    SteeringReport,
+    ThroughputOut,
+)
+from gateway.cases.service import deadline_out, erasure_deadlines
+from gateway.db import utcnow
+
+DEFAULT_TARGET = Period(amount=3, unit="months")
+#: No count under this size leaves the gateway in a breakdown by district or judgement: a
+#: small district (or a single closed case) could identify the people in it. Five follows
+#: common practice for published small counts (docs/cases.md).
+MIN_GROUP_SIZE = 5
+JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
+
+
+def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
+    """The counts of at least MIN_GROUP_SIZE, and how many keys were left out."""
+    kept = {key: n for key, n in sorted(counts.items()) if n >= MIN_GROUP_SIZE}
+    return kept, len(counts) - len(kept)
+
+
+def _legs(closed: list[CaseFile]) -> LegsOut:
+    """U §7: the neighbours' and the partners' judgement of the closed cases."""
+
+    def tally(values: list[str | None]) -> dict[str, int | None]:
+        counts = Counter(v for v in values if v)
+        return {j: (counts[j] if counts[j] >= MIN_GROUP_SIZE else None) for j in JUDGEMENTS}
+
+    return LegsOut(
+        neighbours=tally([c.neighbours_judgement for c in closed]),
+        partners=tally([c.partners_judgement for c in closed]),
+    )
+
+
+def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
+    """R §4.3: "een half jaar na inwerkingtreding tussentijds geëvalueerd ... Vervolgens
+    ... jaarlijks": the first period is half a year from ``start``, then a year each, up
+    to ``until`` (the last one may be cut short)."""
+    periods = []
+    begin, months = start, 6
+    while begin <= until:
+        end = add_months(begin, months) - timedelta(days=1)
+        periods.append((begin, min(end, until)))
+        begin, months = end + timedelta(days=1), 12
+    return periods
+
+
+def _open_cases(session: Session, runtime: CaseRuntime, covenant_id: str) -> list[CaseFile]:
+    finals = runtime.workflow(covenant_id).final_states
+    return list(
+        session.scalars(
+            select(CaseFile).where(
+                CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals)
+            )
+        )
+    )
+
+
+def _consents_by_case(session: Session, case_ids: list[str]) -> dict[str, list[CaseConsent]]:
+    grouped: dict[str, list[CaseConsent]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        for consent in session.scalars(
+            select(CaseConsent).where(CaseConsent.case_id.in_(case_ids))
+        ):
+            grouped[consent.case_id].append(consent)
+    return grouped
+
+
+def partner_deadlines(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    partner_id: str,
+    partner_kind: str,
+    now: datetime | None = None,
+) -> list[DeadlineOut]:
+    """Everything due for the partner's cases, its meeting actions and (for the organiser)
+    the next meeting per district: overdue first, then by due date."""
+    now = now or utcnow()
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == partner_id)
+    cases = list(
+        session.scalars(
+            select(CaseFile).where(
+                CaseFile.covenant_id == covenant_id,
+                CaseFile.state.not_in(definition.final_states),
+                or_(CaseFile.lead_partner_id == partner_id, CaseFile.id.in_(member)),
+            )
+        )
+    )
+    dwellings = {
+        d.id: d
+        for d in session.scalars(
+            select(Dwelling).where(Dwelling.id.in_([c.dwelling_id for c in cases]))
+        )
+    }
+    consents = _consents_by_case(session, [c.id for c in cases])
+    out: list[DeadlineOut] = []
+    for case in cases:
+        for item in case_deadlines(
+            definition=definition,
+            calendar=calendar,
+            case=case,
+            dwelling=dwellings[case.dwelling_id],
+            consents=consents[case.id],
+            now=now,
+        ):
+            out.append(deadline_out(case, item))
+        if case.lead_partner_id == partner_id:
+            # U §6: a report from a partner outside the team waits for the lead's decision.
+            out.extend(reporter_deadlines(session, calendar, case, now))
+    out.extend(
+        erasure_deadlines(
+            session,
+            runtime=runtime,
+            cases=[c for c in cases if c.lead_partner_id == partner_id],
+            now=now,
+        )
+    )
+    today = calendar.local_date(now)
+    actions = session.scalars(
+        select(MeetingAction)
+        .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
+        .where(
+            CaseMeeting.covenant_id == covenant_id,
+            MeetingAction.owner_partner_id == partner_id,
+            MeetingAction.done_at.is_(None),
+        )
+    )
+    for action in actions:
+        shown = action_out(action, today)
+        out.append(
+            DeadlineOut(
+                kind="meeting-action",
+                deadline=f"action:{action.id}",
+                description="Action agreed in a case meeting.",
+                source=definition.meetings.source,
+                case_id=action.case_id,
+                reference=None,
+                district=None,
+                due_at=calendar.end_of_day(action.due_on),
+                due_on=action.due_on,
+                overdue=shown.overdue,
+                responsible_partner_id=partner_id,
+            )
+        )
+    if partner_kind == definition.meetings.organiser_kind:
+        out.extend(
+            _district_meetings_due(
+                session,
+                runtime=runtime,
+                covenant_id=covenant_id,
+                partner_id=partner_id,
+                cases=cases,
+                now=now,
+            )
+        )
+    return sorted(out, key=lambda d: (not d.overdue, d.due_at))
+
+
+def _district_meetings_due(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    partner_id: str,
+    cases: list[CaseFile],
+    now: datetime,
+) -> list[DeadlineOut]:
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    first_open: dict[str, datetime] = {}
+    for case in cases:
+        first_open[case.district] = min(
+            first_open.get(case.district, case.opened_at), case.opened_at
+        )
+    rows = session.execute(
+        select(CaseMeeting.district, func.max(CaseMeeting.held_at))
+        .where(CaseMeeting.covenant_id == covenant_id, CaseMeeting.held_at.is_not(None))
+        .group_by(CaseMeeting.district)
+    )
+    last_held = {district: held for district, held in rows if held is not None}
+    out = []
+    for district, since in sorted(first_open.items()):
+        held = last_held.get(district)
+        start = held if held is not None else since
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        due = calendar.due(start, definition.meetings.interval)
+        out.append(
+            DeadlineOut(
+                kind="district-meeting",
+                deadline="district-meeting",
+                description="The district's next case meeting.",
+                source=definition.meetings.source,
+                case_id=None,
+                reference=None,
+                district=district,
+                due_at=due.at,
+                due_on=due.on,
+                overdue=now >= due.at,
+                responsible_partner_id=partner_id,
+            )
+        )
+    return out
+
+
+def steering_report(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    period_from: date,
+    period_to: date,
+    now: datetime | None = None,
+) -> SteeringReport:
+    """Figures for the steering group, without personal data."""
+    now = now or utcnow()
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    start = datetime.combine(period_from, time(0), tzinfo=calendar.zone)
+    end = datetime.combine(period_to + timedelta(days=1), time(0), tzinfo=calendar.zone)
+    all_cases = list(session.scalars(select(CaseFile).where(CaseFile.covenant_id == covenant_id)))
+    opened = [c for c in all_cases if start <= c.opened_at < end]
+    closed = [c for c in all_cases if c.closed_at is not None and start <= c.closed_at < end]
+    target = definition.target.period if definition.target else DEFAULT_TARGET
+    durations = [
+        (c.closed_at - c.first_report_at).total_seconds() / 86400 for c in closed if c.closed_at
+    ]
+    within = sum(
+        1
+        for c in closed
+        if c.closed_at and c.closed_at < calendar.due(c.first_report_at, target).at
+    )
+    open_cases = [c for c in all_cases if c.state not in definition.final_states]
+    dwellings = {
+        d.id: d
+        for d in session.scalars(select(Dwelling).where(Dwelling.covenant_id == covenant_id))
+    }
+    consents = _consents_by_case(session, [c.id for c in open_cases])
+    overdue = sum(
+        1
+        for c in open_cases
+        for d in case_deadlines(
+            definition=definition,
+            calendar=calendar,
+            case=c,
+            dwelling=dwellings[c.dwelling_id],
+            consents=consents[c.id],
+            now=now,
+        )
+        if d.overdue
+    )
+    transitions = Counter(
+        session.scalars(
+            select(CaseTransition.transition)
+            .join(CaseFile, CaseFile.id == CaseTransition.case_id)
+            .where(
+                CaseFile.covenant_id == covenant_id,
+                CaseTransition.at >= start,
+                CaseTransition.at < end,
+            )
+        )
+    )
+    open_by_district, hidden_open = _suppress(Counter(c.district for c in open_cases))
+    opened_by_district, hidden_opened = _suppress(Counter(c.district for c in opened))
+    periods = []
+    for begin, finish in evaluation_periods(period_from, period_to):
+        low = datetime.combine(begin, time(0), tzinfo=calendar.zone)
+        high = datetime.combine(finish + timedelta(days=1), time(0), tzinfo=calendar.zone)
+        in_period = [c for c in closed if c.closed_at is not None and low <= c.closed_at < high]
+        periods.append(
+            EvaluationPeriodOut(
+                period_from=begin,
+                period_to=finish,
+                cases_closed=len(in_period) if len(in_period) >= MIN_GROUP_SIZE else None,
+                legs=_legs(in_period),
+            )
+        )
+    return SteeringReport(
+        covenant_id=covenant_id,
+        period_from=period_from,
+        period_to=period_to,
+        generated_at=now,
+        cases_opened=len(opened),
+        cases_closed=len(closed),
+        open_cases=len(open_cases),
+        throughput=ThroughputOut(
+            closed_cases=len(durations),
+            median_days=round(statistics.median(durations), 1) if durations else None,
+            mean_days=round(statistics.fmean(durations), 1) if durations else None,
+            max_days=round(max(durations), 1) if durations else None,
+        ),
+        target_months=target.amount or 3,
+        closed_within_target=within,
+        share_closed_within_target=round(within / len(closed), 3) if closed else None,
+        open_by_phase=dict(sorted(Counter(c.state for c in open_cases).items())),
+        open_by_district=open_by_district,
+        opened_by_district=opened_by_district,
+        overdue_deadlines=overdue,
+        transitions=dict(sorted(transitions.items())),
+        min_group_size=MIN_GROUP_SIZE,
+        suppressed_districts=len(
+            {d for d in {c.district for c in open_cases} | {c.district for c in opened}}
+            - set(open_by_district)
+            - set(opened_by_district)
+        )
+        if (hidden_open or hidden_opened)
+        else 0,
+        legs=_legs(closed),
+        evaluation_periods=periods,
+    )
