@@ -10,10 +10,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.cases import changes, events, intake, meetings, notices, overview, reports, service
+from gateway.cases.deadline_pages import DEFAULT_PAGE, MAX_PAGE, decode_cursor
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EARLIEST,
@@ -28,7 +29,8 @@ from gateway.cases.schemas import (
     ConsentIn,
     ConsentOut,
     CriteriaRequest,
-    DeadlineOut,
+    DeadlineList,
+    DeadlinesEmbedded,
     IntakeRequest,
     IntakeResult,
     InvestigationStatusIn,
@@ -46,7 +48,9 @@ from gateway.cases.schemas import (
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
 from gateway.core.idempotency import Idempotent
+from gateway.core.pagination import page_links
 from gateway.core.paths import ID_PATTERN, CaseId
+from gateway.db import utcnow
 
 router = APIRouter(tags=["cases"])
 
@@ -349,18 +353,31 @@ def post_case_event(
 
 @router.get(
     "/deadlines",
-    response_model=list[DeadlineOut],
-    summary="What is due for your partner's cases, overdue first",
+    response_model=DeadlineList,
+    summary="What is due for your partner's cases, overdue first, a page at a time",
+    description="Follow `_links.next.href` for the next page; it is absent on the last.",
 )
 def get_deadlines(
-    session: DbSession, runtime: Runtime, principal: CurrentPrincipal
-) -> list[DeadlineOut]:
-    return overview.partner_deadlines(
+    request: Request,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    cursor: Annotated[str | None, Query(max_length=400, pattern=r"^[0-9a-f]+$")] = None,
+) -> DeadlineList:
+    page = overview.deadlines_page(
         session,
         runtime=runtime,
         covenant_id=principal.covenant_id,
         partner_id=principal.partner_id,
         partner_kind=principal.partner_kind,
+        now=utcnow(),
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    return DeadlineList(
+        embedded=DeadlinesEmbedded(deadlines=page.items),
+        links=page_links(request.url, next_cursor=page.next_cursor),
     )
 
 

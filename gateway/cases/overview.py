@@ -21,6 +21,7 @@ from gateway.cases.deadline_pages import (
     SortKey,
     all_deadlines,
     deadlines_page,
+    decode_cursor,
     overdue_count,
 )
 from gateway.cases.definition import Period
@@ -40,6 +41,7 @@ __all__ = [
     "DeadlinePage",
     "SortKey",
     "deadlines_page",
+    "decode_cursor",
     "evaluation_periods",
     "partner_deadlines",
     "steering_report",

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
+from gateway.core.pagination import PageLinks
 from gateway.core.schemas import ApiModel, Reason
 
 Ownership = Literal["corporation", "private-rental", "owner-occupied"]
@@ -421,6 +422,17 @@ class MeetingOut(ApiModel):
     has_minutes: bool
     agenda: list[AgendaItemOut]
     actions: list[ActionOut]
+
+
+class DeadlinesEmbedded(ApiModel):
+    deadlines: list[DeadlineOut]
+
+
+class DeadlineList(ApiModel):
+    """A page of the partner's deadlines, overdue first, then by due moment."""
+
+    embedded: DeadlinesEmbedded = Field(alias="_embedded")
+    links: PageLinks = Field(alias="_links")
 
 
 class ThroughputOut(ApiModel):

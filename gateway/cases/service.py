@@ -6,6 +6,7 @@ Every function takes the request's session and plain values and never commits.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,9 +58,15 @@ LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 
 def list_cases(
-    session: Session, *, principal: Principal, include_closed: bool = True
+    session: Session,
+    *,
+    principal: Principal,
+    include_closed: bool = True,
+    case_ids: Sequence[str] | None = None,
+    newest: int | None = None,
 ) -> list[CaseListItem]:
-    """The caller's partner's cases: those it leads or is in the team of."""
+    """The caller's partner's cases: those it leads or is in the team of, oldest first;
+    only ``case_ids`` of them when given, or only the ``newest`` (newest first)."""
     member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == principal.partner_id)
     statement = select(CaseFile).where(
         CaseFile.covenant_id == principal.covenant_id,
@@ -67,7 +74,13 @@ def list_cases(
     )
     if not include_closed:
         statement = statement.where(CaseFile.closed_at.is_(None))
-    return [_list_item(c) for c in session.scalars(statement.order_by(CaseFile.opened_at))]
+    if case_ids is not None:
+        statement = statement.where(CaseFile.id.in_(case_ids))
+    if newest is not None:
+        statement = statement.order_by(CaseFile.opened_at.desc(), CaseFile.id).limit(newest)
+    else:
+        statement = statement.order_by(CaseFile.opened_at)
+    return [_list_item(c) for c in session.scalars(statement)]
 
 
 def _list_item(case: CaseFile) -> CaseListItem:

@@ -527,7 +527,7 @@ def utrecht() -> Scenario:
         mitros = gw.adapters["mitros"]
         since = mitros.mark()
         _transition(gw, CM_U, s["case"], "request-permission")
-        deadlines = gw.call(MITROS, "GET", "/deadlines")
+        deadlines = gw.call(MITROS, "GET", "/deadlines")["_embedded"]["deadlines"]
         due = [
             d
             for d in deadlines

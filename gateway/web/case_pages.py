@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from gateway.core.errors import NotFound, Unprocessable
+from gateway.core.errors import BadRequest, NotFound, Unprocessable
 from gateway.web import services
 from gateway.web.forms import request_options, transition_facts
 from gateway.web.logbook import LogLine, search_log
@@ -24,45 +24,71 @@ from gateway.web.texts import transition_description
 router = APIRouter(route_class=PageRoute)
 
 CaseId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
-FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def _cases() -> Any:
     return services.domain_module("gateway.cases.service", "Het zaaksysteem")
 
 
+#: Deadlines per page of "Mijn zaken", and the newest cases without one shown below them.
+DEADLINES_PER_PAGE = 50
+NEWEST_CASES = 50
+
+
 @router.get("/zaken")
-def my_cases(page: CaseWorkerPage) -> Response:
+def my_cases(
+    page: CaseWorkerPage,
+    na: Annotated[str | None, Query(max_length=400, pattern=r"^[0-9a-f]+$")] = None,
+) -> Response:
+    """The partner's deadlines a page at a time (``na``: the cursor of the page before),
+    grouped by case, overdue first; on the first page also its newest cases without one."""
     principal = page.require_principal()
     runtime = services.cases_runtime(page.context)
     overview = services.domain_module("gateway.cases.overview", "De termijnen")
-    cases = _cases().list_cases(page.db, principal=principal)
-    deadlines = overview.partner_deadlines(
+    try:
+        after = overview.decode_cursor(na) if na else None
+    except BadRequest as error:
+        raise NotFound("Deze pagina met termijnen bestaat niet.") from error
+    shown = overview.deadlines_page(
         page.db,
         runtime=runtime,
         covenant_id=principal.covenant_id,
         partner_id=principal.partner_id,
         partner_kind=principal.partner_kind,
+        now=datetime.now(UTC),
+        after=after,
+        limit=DEADLINES_PER_PAGE,
     )
     per_case: dict[str, list[Any]] = {}
-    for deadline in deadlines:
+    for deadline in shown.items:
         if deadline.case_id:
             per_case.setdefault(deadline.case_id, []).append(deadline)
-    rows = []
-    for case in cases:
-        own = sorted(per_case.get(case.id, []), key=lambda d: (not d.overdue, d.due_at))
-        rows.append({"case": case, "deadlines": own, "overdue": any(d.overdue for d in own)})
-    # Overdue first, then the nearest due date; closed cases last.
-    rows.sort(
-        key=lambda r: (
-            r["case"].closed_at is not None,
-            not r["overdue"],
-            r["deadlines"][0].due_at if r["deadlines"] else FAR_FUTURE,
-            r["case"].opened_at,
-        )
+    cases = _cases()
+    listed = {
+        c.id: c
+        for c in cases.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
+    }
+    # In the order of each case's first deadline on the page: overdue first, then due date.
+    rows = [
+        {"case": listed[case_id], "deadlines": own, "overdue": any(d.overdue for d in own)}
+        for case_id, own in per_case.items()
+        if case_id in listed
+    ]
+    if after is None:
+        newest = cases.list_cases(page.db, principal=principal, newest=NEWEST_CASES)
+        rows += [
+            {"case": case, "deadlines": [], "overdue": False}
+            for case in newest
+            if case.id not in per_case
+        ]
+    other = [d for d in shown.items if not d.case_id]
+    return page.render(
+        "zaken.html",
+        rows=rows,
+        other_deadlines=other,
+        next_page=f"/zaken?na={shown.next_cursor}" if shown.next_cursor else None,
+        first_page=after is None,
     )
-    other = [d for d in deadlines if not d.case_id]
-    return page.render("zaken.html", rows=rows, other_deadlines=other)
 
 
 def _summary(page: PageState, case_id: str) -> Any:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from gateway.cli import app as cli
 from tests.adapters.conftest import Auth, ClientFactory, open_utrecht_case
+from tests.cases.builders import listed_deadlines
 from tests.web.conftest import browser, sign_in  # noqa: F401 - the page client fixture
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +38,7 @@ async def test_the_permission_answer_shows_one_date_everywhere(
     (in_case,) = [d for d in summary["deadlines"] if d["deadline"] == ANSWER]
     due_on = date.fromisoformat(in_case["dueOn"])
 
-    listed = client.get("/v1/deadlines", headers=auth(*MITROS)).json()
+    listed = listed_deadlines(client, auth(*MITROS))
     assert [d["dueOn"] for d in listed if d["deadline"] == ANSWER] == [in_case["dueOn"]]
 
     async with sdk_client("mitros") as adapter:

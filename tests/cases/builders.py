@@ -112,3 +112,16 @@ def audit_activities(context: GatewayContext, case_id: str | None = None) -> lis
         statement = statement.where(AuditRecord.case_id == case_id)
     with context.session_factory() as session:
         return list(session.scalars(statement))
+
+
+def listed_deadlines(client: Any, headers: dict[str, str]) -> list[dict[str, Any]]:
+    """Every item of ``GET /v1/deadlines``, following ``_links.next`` page by page."""
+    items: list[dict[str, Any]] = []
+    href: str | None = "/v1/deadlines"
+    while href is not None:
+        response = client.get(href, headers=headers)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        items += body["_embedded"]["deadlines"]
+        href = body["_links"].get("next", {}).get("href")
+    return items

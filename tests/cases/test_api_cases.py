@@ -20,6 +20,7 @@ from tests.cases.builders import (
     CAUSER_NAME,
     STREET,
     audit_activities,
+    listed_deadlines,
     report_body,
 )
 
@@ -357,7 +358,7 @@ class TestDeadlines:
             persons=[],
             received_at=datetime.now(UTC) - timedelta(days=21),
         )
-        deadlines = client.get("/v1/deadlines", headers=auth(*CM)).json()
+        deadlines = listed_deadlines(client, auth(*CM))
         cases = [d for d in deadlines if d["kind"] == "case"]
         assert [(d["caseId"], d["overdue"]) for d in cases] == [(late, True), (fresh, False)]
         assert all(d["deadline"] == "intake-decision" for d in cases)
@@ -414,7 +415,7 @@ class TestMeetings:
             },
         )
         assert action.status_code == 201
-        police_deadlines = client.get("/v1/deadlines", headers=auth(*POLICE)).json()
+        police_deadlines = listed_deadlines(client, auth(*POLICE))
         assert police_deadlines[0]["kind"] == "meeting-action"
         assert police_deadlines[0]["overdue"] is True
         done = client.post(f"{url}/actions/{action.json()['id']}/completion", headers=auth(*POLICE))

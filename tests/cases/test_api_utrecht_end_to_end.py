@@ -8,7 +8,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from tests.cases.builders import BSN_CAUSER, CAUSER_NAME, STREET, audit_activities, report_body
+from tests.cases.builders import (
+    BSN_CAUSER,
+    CAUSER_NAME,
+    STREET,
+    audit_activities,
+    listed_deadlines,
+    report_body,
+)
 
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
@@ -67,7 +74,7 @@ def test_utrecht_case_runs_from_police_report_to_closure(
     )
 
     _move(client, auth, case_id, "request-permission")
-    deadlines = client.get("/v1/deadlines", headers=auth("mitros", "woonconsulent")).json()
+    deadlines = listed_deadlines(client, auth("mitros", "woonconsulent"))
     assert {d["deadline"] for d in deadlines} >= {"corporation-permission-answer"}
     answer = next(d for d in deadlines if d["deadline"] == "corporation-permission-answer")
     assert answer["responsiblePartnerId"] == "mitros"
@@ -86,7 +93,7 @@ def test_utrecht_case_runs_from_police_report_to_closure(
         json={"kind": "corporation-permission", "granted": True},
     )
     assert permission.status_code == 201, permission.text
-    after = client.get("/v1/deadlines", headers=auth("mitros", "woonconsulent")).json()
+    after = listed_deadlines(client, auth("mitros", "woonconsulent"))
     assert "corporation-permission-answer" not in {d["deadline"] for d in after}
 
     _move(client, auth, case_id, "take-on", oggzCheck={"targetGroup": True, "referred": True})

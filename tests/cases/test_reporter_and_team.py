@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from audit.models import AuditRecord
 from gateway.context import GatewayContext
+from tests.cases.builders import listed_deadlines
 
 Auth = Callable[..., dict[str, str]]
 
@@ -105,7 +106,7 @@ def test_the_lead_is_told_in_its_deadlines_and_its_inbox(
     client: TestClient, auth: Auth, joined: tuple[str, dict[str, Any]]
 ) -> None:
     case_id, police = joined
-    deadlines = client.get("/v1/deadlines", headers=auth(*LEAD)).json()
+    deadlines = listed_deadlines(client, auth(*LEAD))
     (due,) = [d for d in deadlines if d["deadline"] == "reporter-decision"]
     assert due["caseId"] == case_id
     assert due["responsiblePartnerId"] == "u-centraal"
@@ -126,7 +127,7 @@ def test_the_lead_is_told_in_its_deadlines_and_its_inbox(
     for who in (MITROS, POLICE):
         kinds = [i["kind"] for i in client.get("/v1/inbox", headers=auth(*who)).json()["items"]]
         assert "reporter-decision" not in kinds
-        due = client.get("/v1/deadlines", headers=auth(*who)).json()
+        due = listed_deadlines(client, auth(*who))
         assert "reporter-decision" not in [d["deadline"] for d in due]
 
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
-from tests.cases.builders import BSN_CAUSER, report_body
+from tests.cases.builders import BSN_CAUSER, listed_deadlines, report_body
 from tests.retention.conftest import RIJSWIJK, UTRECHT, Seeder
 
 Auth = Callable[..., dict[str, str]]
@@ -169,7 +169,7 @@ def test_a_report_in_another_covenant_joins_no_dossier_and_moves_nothing(
     assert rijswijk not in {
         c["id"] for c in client.get("/v1/cases", headers=auth(*UTRECHT_CM)).json()
     }
-    rijswijk_deadlines = client.get("/v1/deadlines", headers=auth(*RIJSWIJK_CORPORATION)).json()
+    rijswijk_deadlines = listed_deadlines(client, auth(*RIJSWIJK_CORPORATION))
     assert utrecht["caseId"] not in {d["caseId"] for d in rijswijk_deadlines}
 
     # Positive control: a Rijswijk report about the same causer (by the case's lead, from

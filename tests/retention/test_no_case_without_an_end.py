@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from tests.cases.builders import report_body
+from tests.cases.builders import listed_deadlines, report_body
 
 Auth = Callable[..., dict[str, str]]
 UTRECHT_CM = ("u-centraal", "casemanager")
@@ -150,10 +150,10 @@ class TestTheLeadIsWarnedFirst:
         assert warning["dueOn"] == (erased_on - timedelta(days=1)).isoformat()
         assert warning["responsiblePartnerId"] == "u-centraal"
         assert "U-open-zonder-activiteit" in warning["description"]
-        listed = client.get("/v1/deadlines", headers=auth(*UTRECHT_CM)).json()
+        listed = listed_deadlines(client, auth(*UTRECHT_CM))
         assert [d["caseId"] for d in self._warnings(listed)] == [case_id]
         # The police reported it but does not lead it: no warning in its list.
-        police = client.get("/v1/deadlines", headers=auth(*UTRECHT_POLICE)).json()
+        police = listed_deadlines(client, auth(*UTRECHT_POLICE))
         assert self._warnings(police) == []
 
     def test_no_warning_for_a_case_far_from_its_end(self, client: TestClient, auth: Auth) -> None:
