@@ -138,8 +138,13 @@ class Stream:
 
 
 def partner_cases(partner_id: str) -> ColumnElement[bool]:
-    member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == partner_id)
-    return or_(CaseFile.lead_partner_id == partner_id, CaseFile.id.in_(member))
+    """The partner leads the case or is in its team. A correlated EXISTS (one primary-key
+    lookup per row read) rather than ``id IN (the partner's cases)``, which builds the list
+    of every case the partner was ever in before the first row."""
+    member = exists().where(
+        CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id
+    )
+    return or_(CaseFile.lead_partner_id == partner_id, member)
 
 
 def case_streams(

@@ -189,7 +189,8 @@ class CaseTransition(Base):
     """The case's history: every transition made, by whom, with its non-personal facts."""
 
     __tablename__ = "case_transition"
-    __table_args__ = (Index("ix_case_transition_at", "at"),)
+    # Covering (migration 0018): the steering report counts a period's transitions per kind.
+    __table_args__ = (Index("ix_case_transition_at", "at", "case_id", "transition"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)

@@ -34,7 +34,7 @@ CASE_FILE = {
 def upgrade() -> None:
     for name, columns in CASE_FILE.items():
         op.create_index(name, "case_file", columns)
-    op.create_index("ix_case_transition_at", "case_transition", ["at"])
+    op.create_index("ix_case_transition_at", "case_transition", ["at", "case_id", "transition"])
 
 
 def downgrade() -> None:

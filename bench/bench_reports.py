@@ -1,0 +1,286 @@
+"""Benchmark of the reports that read a covenant's history: the steering report and a
+partner's deadlines, at 1,000 and 50,000 cases, against the former Python computation and a
+bare indexed select in the same run.
+
+A history is seeded in bulk (tests/cases/history.py: Core inserts, no sealing) into a
+temporary SQLite file and, when reachable, a PostgreSQL database made for the run; both are
+deleted afterwards. Two shapes:
+
+- ``history``: cases over six years, the newest 5% (and a few stuck old ones) still open;
+  what a covenant looks like after years. The steering report covers the last year.
+- ``all-open``: every case open, the deadlines' worst case (the issue's 30,000 deadlines in
+  one response); a page must not cost more there.
+
+Measured (min/median/max over ``--runs`` runs, each a fresh session as a request has):
+the steering report; the first page of 100 deadlines of the lead partner; the tenth page
+(through the cursors); the former computations (tests/cases/overview_oracle.py, word for word
+the code before: every case loaded, filtered in Python) of both, which the new must equal;
+and a baseline: one indexed select of 100 case rows. Goals (issue 20): a report at 50,000
+cases within 100 ms, a deadlines page within 50 ms.
+
+Writes bench/results/reports.json. Run: .venv/bin/python bench/bench_reports.py [--sizes ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
+from gateway.cases import overview  # noqa: E402
+from gateway.cases.deadline_pages import decode_cursor  # noqa: E402
+from gateway.cases.definition import load_workflows  # noqa: E402
+from gateway.cases.runtime import CaseRuntime  # noqa: E402
+from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
+from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
+from gateway.policy.covenant import load_covenants  # noqa: E402
+from gateway.retention.rules import load_rules  # noqa: E402
+from gateway.retention.service import erasure_warnings  # noqa: E402
+from tests.cases import overview_oracle  # noqa: E402
+from tests.cases.history import seed_history  # noqa: E402
+
+COVENANT = "rijswijk-woonoverlast"
+LEAD, LEAD_KIND = "gemeente-rijswijk", "municipality"
+RESULTS = Path(__file__).parent / "results" / "reports.json"
+PG_URL = os.environ.get("KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+GOAL_REPORT_MS = 100.0
+GOAL_PAGE_MS = 50.0
+PAGE = 100
+
+
+def _runtime() -> CaseRuntime:
+    runtime = CaseRuntime(
+        workflows=load_workflows(),
+        covenants=load_covenants(),
+        sealer=UnavailableSealer(),
+        audit=UnavailableAudit(),
+    )
+    runtime.erasure_warnings = partial(erasure_warnings, rules=load_rules())
+    return runtime
+
+
+def _key(d: Any) -> tuple[Any, ...]:
+    return (d.due_at, d.kind, d.deadline, d.case_id or "", d.district or "")
+
+
+def _stats(times: list[float]) -> dict[str, float]:
+    ms = [t * 1000 for t in times]
+    return {
+        "min_ms": round(min(ms), 2),
+        "median_ms": round(statistics.median(ms), 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
+def _timed(operation: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = operation()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
+@contextmanager
+def _sqlite() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="kp-bench-reports-") as tmp:
+        yield f"sqlite:///{tmp}/reports.db"
+
+
+@contextmanager
+def _postgres() -> Iterator[str | None]:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+    try:
+        with admin.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - not reachable: the run is SQLite only
+        admin.dispose()
+        yield None
+        return
+    name = f"kp_bench_reports_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict[str, Any]:
+    runtime = _runtime()
+    upgrade_database(url)
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    try:
+        seeding = time.perf_counter()
+        history = seed_history(
+            engine,
+            runtime.workflow(COVENANT),
+            cases=cases,
+            now=now,
+            years=6,
+            open_share=0.05 if shape == "history" else 1.0,
+        )
+        seeded_s = time.perf_counter() - seeding
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                connection.execute(text("ANALYZE"))
+                connection.commit()
+        sessions = make_sessionmaker(engine)
+        period = {"period_from": history.period_from, "period_to": history.period_to}
+        partner = {"partner_id": LEAD, "partner_kind": LEAD_KIND}
+
+        def report(module: Any) -> Any:
+            with sessions() as session:
+                return module.steering_report(
+                    session, runtime=runtime, covenant_id=COVENANT, now=now, **period
+                )
+
+        def page(after: str | None) -> Any:
+            with sessions() as session:
+                return overview.deadlines_page(
+                    session,
+                    runtime=runtime,
+                    covenant_id=COVENANT,
+                    now=now,
+                    after=decode_cursor(after) if after else None,
+                    limit=PAGE,
+                    **partner,
+                )
+
+        def old_deadlines() -> Any:
+            with sessions() as session:
+                return overview_oracle.partner_deadlines(
+                    session, runtime=runtime, covenant_id=COVENANT, now=now, **partner
+                )
+
+        def baseline() -> Any:
+            with engine.connect() as connection:
+                return connection.execute(
+                    text(
+                        "SELECT id, reference, district, state, first_report_at FROM case_file "
+                        "WHERE covenant_id = :c AND state = 'intake' "
+                        "ORDER BY first_report_at, id LIMIT :n"
+                    ),
+                    {"c": COVENANT, "n": PAGE},
+                ).all()
+
+        page(None), report(overview), baseline()  # warm caches and connections alike
+        report_times, new_report = _timed(partial(report, overview), runs)
+        first_times, first = _timed(partial(page, None), runs)
+        cursor, pages_walked = first.next_cursor, 1
+        while cursor and pages_walked < 9:
+            cursor, pages_walked = page(cursor).next_cursor, pages_walked + 1
+        tenth_times, _ = (_timed(partial(page, cursor), runs) if cursor else ([], None))
+        base_times, _ = _timed(baseline, runs)
+        old_report_times, old_report = _timed(partial(report, overview_oracle), old_runs)
+        old_list_times, old_list = _timed(old_deadlines, old_runs)
+        same_report = new_report.model_dump() == old_report.model_dump()
+        # The former list breaks ties in the order cases came from the database; the page
+        # by kind, deadline, case and district: compare both in the page's order.
+        same_first_page = first.items == sorted(old_list, key=_key)[: len(first.items)]
+        base_median = statistics.median(base_times)
+        out: dict[str, Any] = {
+            "cases": cases,
+            "shape": shape,
+            "seed_seconds": round(seeded_s, 1),
+            "open_cases": new_report.open_cases,
+            "deadlines_of_the_lead": len(old_list),
+            "baseline_indexed_select_100_rows": _stats(base_times),
+            "steering_report": _stats(report_times),
+            "steering_report_before": _stats(old_report_times),
+            "steering_report_equals_before": same_report,
+            "deadlines_first_page": _stats(first_times),
+            "deadlines_tenth_page": _stats(tenth_times) if tenth_times else None,
+            "deadlines_whole_list_before": _stats(old_list_times),
+            "first_page_equals_before": same_first_page,
+            "ratio_report_to_baseline": round(statistics.median(report_times) / base_median, 1),
+            "ratio_page_to_baseline": round(statistics.median(first_times) / base_median, 1),
+            "speedup_report": round(
+                statistics.median(old_report_times) / statistics.median(report_times), 1
+            ),
+            "speedup_first_page": round(
+                statistics.median(old_list_times) / statistics.median(first_times), 1
+            ),
+        }
+        return out
+    finally:
+        engine.dispose()
+
+
+def _goals(row: dict[str, Any]) -> str:
+    report = row["steering_report"]["median_ms"]
+    pages = [row["deadlines_first_page"]["median_ms"]]
+    if row["deadlines_tenth_page"]:
+        pages.append(row["deadlines_tenth_page"]["median_ms"])
+    return (
+        f"{row['backend']:10} {row['shape']:8} {row['cases']:>6} cases: report "
+        f"{report:7.1f} ms (goal <= {GOAL_REPORT_MS:.0f} at 50k; before "
+        f"{row['steering_report_before']['median_ms']:.0f} ms), page "
+        f"{max(pages):6.1f} ms (goal <= {GOAL_PAGE_MS:.0f}; whole list before "
+        f"{row['deadlines_whole_list_before']['median_ms']:.0f} ms), "
+        f"baseline {row['baseline_indexed_select_100_rows']['median_ms']:.2f} ms, "
+        f"equal {row['steering_report_equals_before'] and row['first_page_equals_before']}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 50000])
+    parser.add_argument("--shapes", nargs="+", default=["history", "all-open"])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each new measure (>= 3)")
+    parser.add_argument("--old-runs", type=int, default=3, help="runs of the former code")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    if args.runs < 3 or args.old_runs < 3:
+        parser.error("at least 3 runs each")
+    rows = []
+    load_before = os.getloadavg()
+    backends = [("sqlite", _sqlite)] + ([] if args.no_postgres else [("postgresql", _postgres)])
+    for backend, database in backends:
+        for shape in args.shapes:
+            for cases in args.sizes:
+                with database() as url:
+                    if url is None:
+                        print(f"{backend}: not reachable, skipped", file=sys.stderr)
+                        break
+                    measured = _measure(url, cases, shape, args.runs, args.old_runs)
+                    row = {"backend": backend, **measured}
+                    row["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+                    rows.append(row)
+                    print(_goals(row), flush=True)
+    results = {
+        "benchmark": "reports",
+        "date": date.today().isoformat(),
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "goals_ms": {"steering_report_at_50k": GOAL_REPORT_MS, "deadlines_page": GOAL_PAGE_MS},
+        "page_size": PAGE,
+        "runs": {"new": args.runs, "before": args.old_runs},
+        "rows": rows,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""The steering group's figures (U §7, §8; R §4.3), counted in SQL over the report's period.
+
+No personal data: counts and durations per phase, district and period, small counts left
+out. The report reads what its period holds, through the indexes on ``opened_at``,
+``closed_at`` and the transitions' ``at`` (migration 0018), and counts the open cases with
+GROUP BY; nothing grows with the covenant's whole history. Python sees single rows only
+where a figure must be exact to the microsecond: the median and longest case, and the cases
+whose duration lies within a day or two of the target (the target falls on a working-day
+calendar SQL does not have).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, case, cast, exists, func, literal, select
+from sqlalchemy.orm import Session
+
+from gateway.cases.calendar import WorkingCalendar, add_months
+from gateway.cases.deadline_pages import overdue_count
+from gateway.cases.definition import Period
+from gateway.cases.due_ranges import DueRule
+from gateway.cases.models import CaseFile, CaseTransition
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import EvaluationPeriodOut, LegsOut, SteeringReport, ThroughputOut
+from gateway.db import utcnow
+
+DEFAULT_TARGET = Period(amount=3, unit="months")
+#: No count under this size leaves the gateway in a breakdown by district or judgement: a
+#: small district (or a single closed case) could identify the people in it. Five follows
+#: common practice for published small counts (docs/cases.md).
+MIN_GROUP_SIZE = 5
+JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
+
+
+def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
+    """R §4.3: "een half jaar na inwerkingtreding tussentijds geëvalueerd ... Vervolgens
+    ... jaarlijks": the first period is half a year from ``start``, then a year each, up
+    to ``until`` (the last one may be cut short)."""
+    periods = []
+    begin, months = start, 6
+    while begin <= until:
+        end = add_months(begin, months) - timedelta(days=1)
+        periods.append((begin, min(end, until)))
+        begin, months = end + timedelta(days=1), 12
+    return periods
+
+
+def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
+    """The counts of at least MIN_GROUP_SIZE, and how many keys were left out."""
+    kept = {key: n for key, n in sorted(counts.items()) if n >= MIN_GROUP_SIZE}
+    return kept, len(counts) - len(kept)
+
+
+def _tally(counts: Counter[str]) -> dict[str, int | None]:
+    return {j: (counts[j] if counts[j] >= MIN_GROUP_SIZE else None) for j in JUDGEMENTS}
+
+
+def _days(session: Session) -> ColumnElement[Any]:
+    """``closed_at - first_report_at`` in days, as each database computes it."""
+    if session.get_bind().dialect.name == "postgresql":
+        seconds = func.extract("epoch", CaseFile.closed_at - CaseFile.first_report_at)
+        return cast(seconds, Float) / 86400.0
+    return func.julianday(CaseFile.closed_at) - func.julianday(CaseFile.first_report_at)
+
+
+def _exact_days(row: Any) -> float:
+    return float((row.closed_at - row.first_report_at).total_seconds() / 86400)
+
+
+class _Closed:
+    """The cases closed in ``[low, high)`` of one covenant."""
+
+    def __init__(self, session: Session, covenant_id: str, low: datetime, high: datetime):
+        self.session = session
+        self.where = [
+            CaseFile.covenant_id == covenant_id,
+            CaseFile.closed_at >= low,
+            CaseFile.closed_at < high,
+        ]
+        self.days = _days(session)
+
+    def _rows(self, query: Any) -> list[Any]:
+        return list(self.session.execute(query).all())
+
+    def legs(self) -> tuple[int, Counter[str], Counter[str]]:
+        """How many, and the neighbours' and partners' judgements (U §7)."""
+        rows = self._rows(
+            select(
+                CaseFile.neighbours_judgement, CaseFile.partners_judgement, func.count()
+            )
+            .where(*self.where)
+            .group_by(CaseFile.neighbours_judgement, CaseFile.partners_judgement)
+        )
+        neighbours: Counter[str] = Counter()
+        partners: Counter[str] = Counter()
+        for mine, theirs, count in rows:
+            if mine:
+                neighbours[mine] += count
+            if theirs:
+                partners[theirs] += count
+        return sum(r[2] for r in rows), neighbours, partners
+
+    def figures(self, rule: DueRule) -> tuple[int, ThroughputOut, int]:
+        """How many, their throughput, and how many closed before the target fell.
+
+        One scan counts, sums and finds the longest, and counts the cases closed more than
+        a day before the shortest the target can be (sure within it); the cases up to a day
+        past the longest it can be are put to the calendar one by one. The median and the
+        longest come back as rows, their durations computed exactly in Python."""
+        if rule.unit == "hours":
+            shortest = longest = rule.count / 24
+        else:
+            shortest, longest = rule.min_span, rule.max_span + 1
+        low, high = literal(shortest - 1.0), literal(longest + 1.0)
+        closed, total, most, sure = self.session.execute(
+            select(
+                func.count(),
+                func.sum(self.days),
+                func.max(self.days),
+                func.sum(case((self.days < low, 1), else_=0)),
+            ).where(*self.where)
+        ).one()
+        if not closed:
+            empty = ThroughputOut(closed_cases=0, median_days=None, mean_days=None, max_days=None)
+            return 0, empty, 0
+        pair = (CaseFile.closed_at, CaseFile.first_report_at)
+        between = self._rows(
+            select(*pair).where(*self.where, self.days >= low, self.days <= high)
+        )
+        middle = self._rows(
+            select(*pair)
+            .where(*self.where)
+            .order_by(self.days, CaseFile.id)
+            .offset((closed - 1) // 2)
+            .limit(2 - closed % 2)
+        )
+        longest_case = self._rows(select(*pair).where(*self.where, self.days >= most).limit(1))
+        within = int(sure or 0) + sum(
+            1 for r in between if r.closed_at < rule.due_at(r.first_report_at)
+        )
+        return (
+            closed,
+            ThroughputOut(
+                closed_cases=closed,
+                median_days=round(statistics.fmean(_exact_days(r) for r in middle), 1),
+                mean_days=round(float(total) / closed, 1),
+                max_days=round(_exact_days(longest_case[0]), 1),
+            ),
+            within,
+        )
+
+
+def _day_start(calendar: WorkingCalendar, day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=calendar.zone)
+
+
+def steering_report(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    period_from: date,
+    period_to: date,
+    now: datetime | None = None,
+) -> SteeringReport:
+    """Figures for the steering group over ``period_from`` to ``period_to`` (local days)."""
+    now = now or utcnow()
+    definition = runtime.workflow(covenant_id)
+    calendar = runtime.calendar(covenant_id)
+    start = _day_start(calendar, period_from)
+    end = _day_start(calendar, period_to + timedelta(days=1))
+    in_covenant = CaseFile.covenant_id == covenant_id
+    opened = Counter(
+        dict(
+            session.execute(
+                select(CaseFile.district, func.count())
+                .where(in_covenant, CaseFile.opened_at >= start, CaseFile.opened_at < end)
+                .group_by(CaseFile.district)
+            ).all()
+        )
+    )
+    open_by_phase: Counter[str] = Counter()
+    open_districts: Counter[str] = Counter()
+    for state, district, count in session.execute(
+        select(CaseFile.state, CaseFile.district, func.count())
+        .where(in_covenant, CaseFile.state.not_in(definition.final_states))
+        .group_by(CaseFile.state, CaseFile.district)
+    ):
+        open_by_phase[state] += count
+        open_districts[district] += count
+    # EXISTS rather than a join: the planner then reads the period's transitions through
+    # their index instead of every case of the covenant and each one's transitions.
+    transitions = dict(
+        session.execute(
+            select(CaseTransition.transition, func.count())
+            .where(
+                CaseTransition.at >= start,
+                CaseTransition.at < end,
+                exists().where(CaseFile.id == CaseTransition.case_id, in_covenant),
+            )
+            .group_by(CaseTransition.transition)
+        ).all()
+    )
+    periods = []
+    neighbours: Counter[str] = Counter()
+    partners: Counter[str] = Counter()
+    for begin, finish in evaluation_periods(period_from, period_to):
+        closed_in = _Closed(
+            session,
+            covenant_id,
+            _day_start(calendar, begin),
+            _day_start(calendar, finish + timedelta(days=1)),
+        )
+        count, mine, theirs = closed_in.legs()
+        neighbours += mine
+        partners += theirs
+        periods.append(
+            EvaluationPeriodOut(
+                period_from=begin,
+                period_to=finish,
+                cases_closed=count if count >= MIN_GROUP_SIZE else None,
+                legs=LegsOut(neighbours=_tally(mine), partners=_tally(theirs)),
+            )
+        )
+    target = definition.target.period if definition.target else DEFAULT_TARGET
+    closed, throughput, within = _Closed(session, covenant_id, start, end).figures(
+        DueRule.of(calendar, target)
+    )
+    open_by_district, hidden_open = _suppress(open_districts)
+    opened_by_district, hidden_opened = _suppress(opened)
+    return SteeringReport(
+        covenant_id=covenant_id,
+        period_from=period_from,
+        period_to=period_to,
+        generated_at=now,
+        cases_opened=sum(opened.values()),
+        cases_closed=closed,
+        open_cases=sum(open_by_phase.values()),
+        throughput=throughput,
+        target_months=target.amount or 3,
+        closed_within_target=within,
+        share_closed_within_target=round(within / closed, 3) if closed else None,
+        open_by_phase=dict(sorted(open_by_phase.items())),
+        open_by_district=open_by_district,
+        opened_by_district=opened_by_district,
+        overdue_deadlines=overdue_count(
+            session, runtime=runtime, covenant_id=covenant_id, now=now
+        ),
+        transitions=dict(sorted(transitions.items())),
+        min_group_size=MIN_GROUP_SIZE,
+        suppressed_districts=len(
+            (set(open_districts) | set(opened)) - set(open_by_district) - set(opened_by_district)
+        )
+        if (hidden_open or hidden_opened)
+        else 0,
+        legs=LegsOut(neighbours=_tally(neighbours), partners=_tally(partners)),
+        evaluation_periods=periods,
+    )
