@@ -6,6 +6,13 @@ answer with a receipt). Baseline: ``GET /bench/baseline/{id}``, mounted only by 
 ``make_app`` (never by the served app): it authenticates (token check and single-use jti,
 as the mediated path does) and reads the same rows, without policy, decryption or audit.
 
+Bare: ``GET /bare/{id}`` on a separate, bare FastAPI app (``make_bare_app``, its own uvicorn
+with as many workers): the token's signature and claims checked by the gateway's verifier
+(no single-use jti), then one indexed SELECT of the answered facts joined to their request,
+on a pooled connection; no policy, no audit, no middleware, no transaction beyond the read.
+The floor a mediated read is measured against (issue 20); the baseline above does the jti
+insert and an ORM session, which flatters the ratio.
+
 The server runs as deployed: ``uvicorn --workers W`` against a PostgreSQL database created
 for this run (``CREATE DATABASE`` on the local server, dropped at the end), with the
 connection pool per worker sized from ``KETENPOORT_DB_POOL_SIZE``/``..._MAX_OVERFLOW`` so
@@ -16,10 +23,12 @@ process) on loopback; it mints a fresh single-use token per request before any t
 
 Phases, both paths each, baseline and mediated alternating (``--rounds``):
 1. Closed loop, ``--concurrency`` requests in flight: maximum throughput, p50, p99.
-   Target: mediated keeps at least half the baseline's throughput.
+   Targets: mediated keeps at least half the baseline's throughput, and 0.6 of the bare
+   read's (issue 20).
 2. Open loop at a fixed ``--rate`` (default 200 req/s) for ``--seconds``; latency counts
    from each request's scheduled send time (no coordinated omission), at most
-   ``--max-inflight`` in flight. Target: mediated p99 under 20 ms.
+   ``--max-inflight`` in flight. Targets: mediated p99 under 20 ms, and at most 1.5 times
+   the bare read's p99 at the same rate.
 
 A mediated answer with any category not disclosed (for example a decision that failed
 closed on the engine's timeout) counts as an error, like any non-200 status.
@@ -111,6 +120,76 @@ def make_app() -> Any:
         return await run_authenticated(request, context, credentials, work)
 
     app.include_router(router)
+    return app
+
+
+BARE_SELECT = text(
+    "SELECT f.category, f.partner_id, f.value_sealed"
+    " FROM information_request r"
+    " JOIN information_request_item i ON i.request_id = r.id"
+    " JOIN case_fact f ON f.id = i.fact_id"
+    " WHERE r.id = :request_id AND r.requester_partner_id = :partner"
+)
+
+
+def make_bare_app() -> Any:
+    """The floor: a bare FastAPI app (uvicorn --factory), one authenticated indexed select.
+
+    The gateway's own token verifier (signature and claims, as every gateway request does;
+    no single-use jti, which costs a write), a pooled engine, one statement; no policy,
+    no audit, no middleware. Configured from the same KETENPOORT_* environment."""
+    from datetime import timedelta
+
+    from fastapi import FastAPI, Header, HTTPException
+
+    from gateway.auth.dev import dev_jwks_dir
+    from gateway.auth.keys import TrustStore
+    from gateway.auth.service import TokenVerifier
+    from gateway.context import partner_directory
+    from gateway.db import make_engine
+    from gateway.policy.covenant import load_covenants
+
+    settings = Settings()
+    partners = partner_directory(load_covenants(settings.covenant_dir))
+    trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
+    trust.load_dir(dev_jwks_dir(settings), partners.ids())
+    verifier = TokenVerifier(
+        trust=trust,
+        partners=partners,
+        audience=settings.audience,
+        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
+        leeway=timedelta(seconds=settings.clock_skew_seconds),
+    )
+    engine = make_engine(
+        settings.resolved_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    app = FastAPI(openapi_url=None)
+
+    @app.get("/v1/health/ready")
+    def ready() -> dict[str, str]:
+        return {"status": "ready"}
+
+    @app.get("/bare/{request_id}")
+    def bare(request_id: str, authorization: str = Header("")) -> dict[str, Any]:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer":
+            raise HTTPException(401)
+        try:
+            principal = verifier.verify(token)
+        except Exception as error:  # noqa: BLE001 - any refusal is a 401 here
+            raise HTTPException(401) from error
+        with engine.connect() as connection:
+            rows = connection.execute(
+                BARE_SELECT, {"request_id": request_id, "partner": principal.partner_id}
+            ).all()
+        return {
+            "values": [
+                {"category": c, "partnerId": p, "sealed": bytes(v).hex()} for c, p, v in rows
+            ]
+        }
+
     return app
 
 
@@ -406,9 +485,13 @@ def _mint(settings: Settings, n: int) -> list[str]:
 def load_generator(config: dict[str, Any]) -> dict[str, Any]:
     settings = Settings(data_dir=Path(config["data_dir"]), demo_mode=True)
     paths = {
+        "bare": [f"/bare/{rid}" for rid in config["request_ids"]],
         "baseline": [f"/bench/baseline/{rid}" for rid in config["request_ids"]],
         "mediated": [f"/v1/information-requests/{rid}/answers" for rid in config["request_ids"]],
     }
+    urls = {"bare": config["bare_url"], "baseline": config["url"], "mediated": config["url"]}
+    pids = {"bare": config["bare_pid"], "baseline": config["server_pid"]}
+    pids["mediated"] = config["server_pid"]
     rounds = config["rounds"]
     per_round = config["requests"] // rounds
     # Every token is minted before any timed phase (each unique, single use, valid for 10
@@ -429,23 +512,27 @@ def load_generator(config: dict[str, Any]) -> dict[str, Any]:
     gc.disable()
 
     async def run() -> dict[str, Any]:
-        client = _Client(config["url"], size)
-        closed: dict[str, list[dict[str, Any]]] = {"baseline": [], "mediated": []}
-        fixed: dict[str, list[dict[str, Any]]] = {"baseline": [], "mediated": []}
+        clients = {kind: _Client(urls[kind], size) for kind in paths}
+        closed: dict[str, list[dict[str, Any]]] = {kind: [] for kind in paths}
+        fixed: dict[str, list[dict[str, Any]]] = {kind: [] for kind in paths}
         try:
             # Warm up both paths at the most requests in flight any phase has, so that every
             # client connection, worker thread and pooled database connection (with its
             # prepared statements) exists before the first timed phase, as on a server that
             # has been running.
             for kind, kind_paths in paths.items():
-                await _closed_loop(client, kind, kind_paths, warm[kind], size)
+                await _closed_loop(clients[kind], kind, kind_paths, warm[kind], size)
             for n in range(rounds):
                 for kind, kind_paths in paths.items():
-                    before = _cpu_seconds(config["server_pid"])
+                    before = _cpu_seconds(pids[kind])
                     result = await _closed_loop(
-                        client, kind, kind_paths, closed_tokens[kind][n], config["concurrency"]
+                        clients[kind],
+                        kind,
+                        kind_paths,
+                        closed_tokens[kind][n],
+                        config["concurrency"],
                     )
-                    after = _cpu_seconds(config["server_pid"])
+                    after = _cpu_seconds(pids[kind])
                     result["cpu_ms_per_request"] = _cpu_per_request(
                         before, after, result["requests"]
                     )
@@ -456,7 +543,7 @@ def load_generator(config: dict[str, Any]) -> dict[str, Any]:
                     await asyncio.sleep(1.0)  # let the previous phase's queue drain
                     fixed[kind].append(
                         await _open_loop(
-                            client,
+                            clients[kind],
                             kind,
                             kind_paths,
                             fixed_tokens[kind][n],
@@ -465,7 +552,8 @@ def load_generator(config: dict[str, Any]) -> dict[str, Any]:
                         )
                     )
         finally:
-            await client.close()
+            for client in clients.values():
+                await client.close()
         return {"closed_loop": closed, "fixed_rate": fixed}
 
     try:
@@ -602,14 +690,16 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     db_url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     # Each worker gets its share of the load plus headroom for the background jobs (audit
-    # checkpoint, retention sweep); all workers together must fit under max_connections.
+    # checkpoint, retention sweep); all workers of both servers (the gateway's and the bare
+    # app's) together must fit under max_connections.
     pool_size = math.ceil(max(args.concurrency, args.max_inflight) / args.workers) + 2
     max_overflow = 4
     budget = max_connections - SPARE_CONNECTIONS
-    if args.workers * (pool_size + max_overflow) > budget:
-        pool_size = max(2, budget // args.workers - max_overflow)
+    if 2 * args.workers * (pool_size + max_overflow) > budget:
+        pool_size = max(2, budget // (2 * args.workers) - max_overflow)
     data_dir = Path(tempfile.mkdtemp(prefix="ketenpoort-bench-"))
     server: subprocess.Popen[bytes] | None = None
+    bare: subprocess.Popen[bytes] | None = None
     probe: subprocess.Popen[bytes] | None = None
     try:
         from gateway.context import build_context
@@ -647,10 +737,25 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         )  # fmt: skip
         url = f"http://127.0.0.1:{port}"
         _wait_ready(url, 60, server)
+        bare_port = _free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable, "-m", "uvicorn", "bench.bench_exchange:make_bare_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(bare_port), "--workers", str(args.workers),
+                "--log-level", "warning", "--no-access-log",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )  # fmt: skip
+        bare_url = f"http://127.0.0.1:{bare_port}"
+        _wait_ready(bare_url, 60, bare)
         request_ids = _setup_requests(url, settings, args.rows)
         config = {
             "url": url,
             "server_pid": server.pid,
+            "bare_url": bare_url,
+            "bare_pid": bare.pid,
             "data_dir": str(data_dir),
             "request_ids": request_ids,
             "requests": args.requests,
@@ -693,6 +798,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             probe.kill()
         if server is not None:
             _stop(server)
+        if bare is not None:
+            _stop(bare)
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -745,12 +852,14 @@ def main() -> None:
     load_before = os.getloadavg()
     run = orchestrate(args)
     results = run["results"]
+    bare = _merge(results["closed_loop"]["bare"])
     base = _merge(results["closed_loop"]["baseline"])
     med = _merge(results["closed_loop"]["mediated"])
     rates = [
-        {"rate_rps": rate, "baseline": b, "mediated": m}
-        for rate, b, m in zip(
+        {"rate_rps": rate, "bare": n, "baseline": b, "mediated": m}
+        for rate, n, b, m in zip(
             args.rates,
+            results["fixed_rate"]["bare"],
             results["fixed_rate"]["baseline"],
             results["fixed_rate"]["mediated"],
             strict=True,
@@ -760,6 +869,8 @@ def main() -> None:
     at_target = next(r for r in rates if r["rate_rps"] == target_rate)
     med_rate = at_target["mediated"]
     ratio = med["throughput_rps"] / base["throughput_rps"]
+    bare_ratio = med["throughput_rps"] / bare["throughput_rps"]
+    p99_to_bare = med_rate["p99_ms"] / at_target["bare"]["p99_ms"]
 
     def holds(run: dict[str, Any]) -> bool:
         return bool(run["p99_ms"] < 20 and run["errors"] == 0)
@@ -782,11 +893,18 @@ def main() -> None:
         "audit_checkpoint_interval_seconds": args.checkpoint_interval,
         "load_generator": "separate process, asyncio keep-alive HTTP/1.1 (raw), loopback; "
         "tokens minted before the timed phases",
+        "bare": bare,
         "baseline": base,
         "mediated": med,
         "throughput_ratio_mediated_to_baseline": round(ratio, 3),
+        "throughput_ratio_mediated_to_bare": round(bare_ratio, 3),
+        "throughput_ratio_baseline_to_bare": round(
+            base["throughput_rps"] / bare["throughput_rps"], 3
+        ),
+        "p99_ratio_mediated_to_bare_at_rate": round(p99_to_bare, 2),
         "fixed_rate": rates,
         "highest_rate_with_p99_under_20ms": {
+            "bare": highest("bare"),
             "baseline": highest("baseline"),
             "mediated": highest("mediated"),
         },
@@ -796,6 +914,11 @@ def main() -> None:
             "p99_ms_at_rate_under": 20,
             "rate_rps": target_rate,
             "p99_at_rate_met": holds(med_rate),
+            # Issue 20: against the bare read, in the same run.
+            "throughput_ratio_to_bare_at_least": 0.6,
+            "throughput_ratio_to_bare_met": bare_ratio >= 0.6 and med["errors"] == 0,
+            "p99_ratio_to_bare_at_rate_at_most": 1.5,
+            "p99_ratio_to_bare_at_rate_met": p99_to_bare <= 1.5,
         },
     }
     out = ROOT / "bench" / "results" / "exchange.json"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
@@ -256,7 +256,14 @@ def _stream_reader(
         query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
     query = query.where(*stream.conditions(covenant_id, partner_id))
     if after is not None:
-        query = query.where(column >= stream.rule.earliest_start(after[0]))
+        # The earliest start whose due moment is not before the cursor's: exact, so a page
+        # far down the list reads no rows the pages before it showed (beyond ties).
+        ranges = stream.rule.start_ranges(after[0], None)
+        lows = [r.low for r in ranges]
+        if ranges and None not in lows:
+            query = query.where(column >= min(low for low in lows if low is not None))
+        elif not ranges:
+            query = query.where(column.is_(None))
     query = query.order_by(column, CaseFile.id)
     deadline = stream.deadline
 
@@ -373,25 +380,32 @@ def _action_reader(
 # -- the few items computed whole: reporter decisions, erasures, district meetings ----------
 
 
-def _open(definition: WorkflowDefinition, covenant_id: str) -> list[ColumnElement[bool]]:
-    return [CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(definition.final_states)]
+def open_in(definition: WorkflowDefinition, covenant_id: str) -> list[ColumnElement[bool]]:
+    """The covenant's open cases: in one of the workflow's states that is not final. Named
+    states rather than ``NOT IN`` the final ones, so the index on (covenant, state) reads
+    only the open cases and not the covenant's whole history."""
+    states = sorted(s.id for s in definition.states if not s.final)
+    return [CaseFile.covenant_id == covenant_id, CaseFile.state.in_(states)]
 
 
-def _reporter_items(
+def _reporter_reader(
     session: Session,
     *,
     definition: WorkflowDefinition,
     calendar: WorkingCalendar,
     covenant_id: str,
     partner_id: str,
-) -> list[Item]:
+    after: SortKey | None,
+    batch: int,
+) -> _Reader:
     """U §6: one decision for the lead per report from a partner outside the team that the
-    lead has not decided on (as reports.pending_reports, for all the lead's cases at once)."""
+    lead has not decided on (as reports.pending_reports, for all the lead's cases at once),
+    by registration: the decision is due a fixed number of days after it."""
     in_team = exists().where(
         CaseTeamMember.case_id == CaseReport.case_id,
         CaseTeamMember.partner_id == CaseReport.source_partner_id,
     )
-    rows = session.execute(
+    query = (
         select(
             CaseReport.id,
             CaseReport.source_partner_id,
@@ -402,33 +416,66 @@ def _reporter_items(
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .where(
-            *_open(definition, covenant_id),
+            *open_in(definition, covenant_id),
             CaseFile.lead_partner_id == partner_id,
             CaseReport.lead_decision.is_(None),
             CaseReport.source_partner_id != CaseFile.lead_partner_id,
             ~in_team,
         )
-    ).all()
-    items = []
-    for report_id, reporter, registered_at, case_id, reference, district in rows:
-        due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
-        due_at = calendar.end_of_day(due_on)
-        out = DeadlineOut(
-            kind="case",
-            deadline="reporter-decision",
-            description=(f"Decide whether the reporting partner '{reporter}' joins the case team."),
-            source=DECISION_SOURCE,
-            case_id=case_id,
-            reference=reference,
-            district=district,
-            due_at=due_at,
-            due_on=due_on,
-            overdue=False,
-            responsible_partner_id=partner_id,
+    )
+    if after is not None:
+        first = calendar.local_date(after[0]) - timedelta(days=REPORTER_DECISION_DAYS + 2)
+        query = query.where(
+            CaseReport.registered_at >= datetime.combine(first, time(0), tzinfo=calendar.zone)
         )
+    query = query.order_by(CaseReport.registered_at, CaseReport.id)
+
+    def due(registered_at: datetime) -> tuple[date, datetime]:
+        due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
+        return due_on, calendar.end_of_day(due_on)
+
+    def fetch(last: tuple[datetime, str] | None, limit: int) -> list[Any]:
+        keyset = query
+        if last is not None:
+            keyset = keyset.where(
+                or_(
+                    CaseReport.registered_at > last[0],
+                    and_(CaseReport.registered_at == last[0], CaseReport.id > last[1]),
+                )
+            )
+        return list(session.execute(keyset.limit(limit)).all())
+
+    def to_items(row: Any) -> Iterator[Item]:
+        report_id, reporter, registered_at, case_id, reference, district = row
+        due_on, due_at = due(registered_at)
+
+        def make(now: datetime) -> DeadlineOut:
+            return DeadlineOut(
+                kind="case",
+                deadline="reporter-decision",
+                description=(
+                    f"Decide whether the reporting partner '{reporter}' joins the case team."
+                ),
+                source=DECISION_SOURCE,
+                case_id=case_id,
+                reference=reference,
+                district=district,
+                due_at=due_at,
+                due_on=due_on,
+                overdue=due_at <= now,
+                responsible_partner_id=partner_id,
+            )
+
         key = (due_at, "case", "reporter-decision", case_id, district or "", report_id)
-        items.append(Item(key, _with_overdue(out)))
-    return items
+        yield Item(key, make)
+
+    return _Reader(
+        fetch=fetch,
+        position=lambda row: (row[2], row[0]),
+        horizon_of=lambda row: due(row[2])[1],
+        to_items=to_items,
+        batch=batch,
+    )
 
 
 def _erasure_items(
@@ -446,7 +493,7 @@ def _erasure_items(
     if runtime.erasure_warnings is None:
         return []
     lead_open = select(CaseFile.id).where(
-        *_open(definition, covenant_id),
+        *open_in(definition, covenant_id),
         CaseFile.lead_partner_id == partner_id,
         CaseFile.closed_at.is_(None),
     )
@@ -500,7 +547,7 @@ def _district_meeting_items(
     the first opening of a case of the partner's in it)."""
     first_open = session.execute(
         select(CaseFile.district, func.min(CaseFile.opened_at))
-        .where(*_open(definition, covenant_id), partner_cases(partner_id))
+        .where(*open_in(definition, covenant_id), partner_cases(partner_id))
         .group_by(CaseFile.district)
     ).all()
     last_held = dict(
@@ -558,7 +605,9 @@ def deadlines_page(
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     want = None if limit is None else limit + 1
-    batch = 64 if want is None else max(8, want)
+    # Small first reads: most streams contribute little to one page; a stream read again
+    # reads twice as many rows as the time before.
+    batch = 256 if want is None else max(8, want // 4)
     readers = [
         _stream_reader(
             session, s, covenant_id=covenant_id, partner_id=partner_id, after=after, batch=batch
@@ -578,14 +627,20 @@ def deadlines_page(
             batch=batch,
         )
     )
-    whole = [
-        *_reporter_items(
+    readers.append(
+        _reporter_reader(
             session,
             definition=definition,
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
-        ),
+            after=after,
+            # Its query costs the same for few rows as for many (the database sorts the
+            # lead's pending reports before the first row): read enough in one go.
+            batch=max(batch, 500),
+        )
+    )
+    whole = [
         *_erasure_items(
             session,
             runtime=runtime,

@@ -92,12 +92,6 @@ class DueRule:
 
     # -- turned round -----------------------------------------------------------------
 
-    def earliest_start(self, due_from: datetime) -> datetime:
-        """A start before this instant has its due moment before ``due_from``."""
-        if self.unit == "hours":
-            return due_from.astimezone(UTC) - timedelta(hours=self.count)
-        return self.day_start(self.calendar.local_date(due_from) - timedelta(self.max_span + 1))
-
     def horizon(self, start: datetime) -> datetime:
         """The earliest due moment of any start at or after ``start``."""
         if self.unit == "hours":

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Float, case, cast, exists, func, literal, 
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar, add_months
-from gateway.cases.deadline_pages import overdue_count
+from gateway.cases.deadline_pages import open_in, overdue_count
 from gateway.cases.definition import Period
 from gateway.cases.due_ranges import DueRule
 from gateway.cases.models import CaseFile, CaseTransition
@@ -187,7 +187,7 @@ def steering_report(
     open_districts: Counter[str] = Counter()
     for state, district, count in session.execute(
         select(CaseFile.state, CaseFile.district, func.count())
-        .where(in_covenant, CaseFile.state.not_in(definition.final_states))
+        .where(*open_in(definition, covenant_id))
         .group_by(CaseFile.state, CaseFile.district)
     ):
         open_by_phase[state] += count

@@ -12,11 +12,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -709,6 +709,19 @@ def lift_legal_hold(
 # -- warning the lead before an open case is erased ---------------------------------------
 
 
+def last_warned_due_on(rules: RetentionRules, covenant_id: str, today: date) -> date | None:
+    """The latest erasure day whose warning has started by ``today`` (warning_starts grows
+    with the erasure day); None without an openCases rule."""
+    policy = rules.policy(covenant_id)
+    if policy is None or policy.open_cases is None:
+        return None
+    before = policy.open_cases.warn_before
+    day = today + timedelta(days=before.days + 31 * (before.months + 12 * before.years) + 31)
+    while (starts := warning_starts(rules, covenant_id, day)) is not None and starts > today:
+        day -= timedelta(days=1)
+    return day
+
+
 def erasure_warnings(
     session: Session,
     *,
@@ -723,6 +736,15 @@ def erasure_warnings(
     ``case_ids`` is a list or a query of ids (a partner's open cases, however many)."""
     if isinstance(case_ids, Sequence) and not case_ids:
         return []
+    # Only the verdicts whose warning has started, in SQL: the rest of the open cases'
+    # (tens of thousands for a partner) never reach Python.
+    warned = [
+        and_(RetentionCase.covenant_id == covenant_id, RetentionCase.due_on <= last)
+        for covenant_id in sorted(rules.policies)
+        if (last := last_warned_due_on(rules, covenant_id, today)) is not None
+    ]
+    if not warned:
+        return []
     rows = session.execute(
         select(
             RetentionCase.case_id,
@@ -734,6 +756,7 @@ def erasure_warnings(
             RetentionCase.erased_at.is_(None),
             RetentionCase.on_hold.is_(False),
             RetentionCase.due_on.is_not(None),
+            or_(*warned),
         )
     ).all()
     warnings = []
