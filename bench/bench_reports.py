@@ -18,7 +18,8 @@ the code before: every case loaded, filtered in Python) of both, which the new m
 and a baseline: one indexed select of 100 case rows. Goals (issue 20): a report at 50,000
 cases within 100 ms, a deadlines page within 50 ms.
 
-Writes bench/results/reports.json. Run: .venv/bin/python bench/bench_reports.py [--sizes ...]
+Writes bench/results/reports.json. Run (about 15 minutes on a shared 2-core machine):
+flock /tmp/bench.lock .venv/bin/python bench/bench_reports.py [--sizes ...] [--shapes ...]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -251,6 +253,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.runs < 3 or args.old_runs < 3:
         parser.error("at least 3 runs each")
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C: the temporary database file and
+    # the PostgreSQL database made for the run are still deleted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rows = []
     load_before = os.getloadavg()
     backends = [("sqlite", _sqlite)] + ([] if args.no_postgres else [("postgresql", _postgres)])
