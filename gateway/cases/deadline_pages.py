@@ -138,13 +138,18 @@ class Stream:
 
 
 def partner_cases(partner_id: str) -> ColumnElement[bool]:
-    """The partner leads the case or is in its team. A correlated EXISTS (one primary-key
-    lookup per row read) rather than ``id IN (the partner's cases)``, which builds the list
-    of every case the partner was ever in before the first row."""
-    member = exists().where(
-        CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id
+    """The partner leads the case or is in its team: one primary-key lookup per row read,
+    rather than ``id IN (the partner's cases)``, which builds the list of every case the
+    partner was ever in before the first row."""
+    # A scalar subquery, not EXISTS: PostgreSQL turns an EXISTS under OR into a "hashed
+    # SubPlan" over every team the partner was ever in (its whole history) even when the
+    # page needs a few rows; a scalar subquery is looked up per row read.
+    member = (
+        select(CaseTeamMember.partner_id)
+        .where(CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id)
+        .scalar_subquery()
     )
-    return or_(CaseFile.lead_partner_id == partner_id, member)
+    return or_(CaseFile.lead_partner_id == partner_id, member.is_not(None))
 
 
 def case_streams(
