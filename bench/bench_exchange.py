@@ -138,28 +138,14 @@ def make_bare_app() -> Any:
     The gateway's own token verifier (signature and claims, as every gateway request does;
     no single-use jti, which costs a write), a pooled engine, one statement; no policy,
     no audit, no middleware. Configured from the same KETENPOORT_* environment."""
-    from datetime import timedelta
-
     from fastapi import FastAPI, Header, HTTPException
 
-    from gateway.auth.dev import dev_jwks_dir
-    from gateway.auth.keys import TrustStore
-    from gateway.auth.service import TokenVerifier
-    from gateway.context import partner_directory
+    from gateway.context import partner_directory, token_verifier
     from gateway.db import make_engine
     from gateway.policy.covenant import load_covenants
 
     settings = Settings()
-    partners = partner_directory(load_covenants(settings.covenant_dir))
-    trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
-    trust.load_dir(dev_jwks_dir(settings), partners.ids())
-    verifier = TokenVerifier(
-        trust=trust,
-        partners=partners,
-        audience=settings.audience,
-        max_lifetime=timedelta(seconds=settings.max_token_lifetime_seconds),
-        leeway=timedelta(seconds=settings.clock_skew_seconds),
-    )
+    verifier = token_verifier(settings, partner_directory(load_covenants(settings.covenant_dir)))
     engine = make_engine(
         settings.resolved_database_url,
         pool_size=settings.db_pool_size,

@@ -22,7 +22,7 @@ def _references(html: str) -> set[str]:
 def test_my_cases_page_links_to_the_next_deadlines(
     browser: TestClient, context: GatewayContext
 ) -> None:
-    runtime = context.services["cases"]
+    runtime = context.cases
     seed_history(
         context.engine,
         runtime.workflow("rijswijk-woonoverlast"),
