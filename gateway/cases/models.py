@@ -52,7 +52,7 @@ class CaseFile(Base):
 
     __tablename__ = "case_file"
     # The steering report reads its period through the first two, and the deadlines read
-    # each (deadline, state) stream in start order through the last two (migration 0018).
+    # each (deadline, state) stream in start order through the last two (migration 0019).
     __table_args__ = (
         Index("ix_case_file_opened", "covenant_id", "opened_at"),
         Index("ix_case_file_closed", "covenant_id", "closed_at"),
@@ -189,7 +189,7 @@ class CaseTransition(Base):
     """The case's history: every transition made, by whom, with its non-personal facts."""
 
     __tablename__ = "case_transition"
-    # Covering (migration 0018): the steering report counts a period's transitions per kind.
+    # Covering (migration 0019): the steering report counts a period's transitions per kind.
     __table_args__ = (Index("ix_case_transition_at", "at", "case_id", "transition"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

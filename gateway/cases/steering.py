@@ -2,7 +2,7 @@
 
 No personal data: counts and durations per phase, district and period, small counts left
 out. The report reads what its period holds, through the indexes on ``opened_at``,
-``closed_at`` and the transitions' ``at`` (migration 0018), and counts the open cases with
+``closed_at`` and the transitions' ``at`` (migration 0019), and counts the open cases with
 GROUP BY; nothing grows with the covenant's whole history. Python sees single rows only
 where a figure must be exact to the microsecond: the median and longest case, and the cases
 whose duration lies within a day or two of the target (the target falls on a working-day

@@ -7,8 +7,8 @@ deadlines are read a page at a time, each (deadline, state) in the order of the 
 start column (``ix_case_file_state_first_report``, ``ix_case_file_state_entered``), and the
 overdue count is one range count per such pair over the same indexes.
 
-Revision ID: 0018_case_period_indexes
-Revises: 0017_report_lead_decision
+Revision ID: 0019_case_period_indexes
+Revises: 0018_case_notice
 Create Date: 2026-12-03
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018_case_period_indexes"
-down_revision: str | Sequence[str] | None = "0017_report_lead_decision"
+revision: str = "0019_case_period_indexes"
+down_revision: str | Sequence[str] | None = "0018_case_notice"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
