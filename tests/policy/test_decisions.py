@@ -385,4 +385,7 @@ def test_policy_explain_uses_the_bundle_the_gateway_loads(
     result = CliRunner().invoke(app, ["explain", "--input", str(request_file)])
     assert result.exit_code == 0, result.output
     assert f"revision: {gateway_bundle(None, tmp_path).revision}" in result.output
-    assert "police-nuisance-antecedents: redact (none) - om-consent-missing" in result.output
+    assert (
+        "police-nuisance-antecedents: redact (none) - an investigation is running and the OM "
+        "has not consented (om-consent-missing)"
+    ) in result.output
