@@ -58,6 +58,10 @@ class Receipt(SdkModel):
     recorded_at: datetime
     checkpoint: Checkpoint | None = None
     inclusion_proof: list[str] | None = None
+    #: True only when ``checkpoint`` covers the entry with at least ``witness_quorum`` of the
+    #: gateway's witnesses' cosignatures; False means not yet witnessed: ask again later.
+    witnessed: bool = False
+    witness_quorum: int = 0
 
 
 # --- information requests -------------------------------------------------------------
