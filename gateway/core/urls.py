@@ -25,18 +25,31 @@ _IDENTIFIER = re.compile(
     r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
     r"(?![0-9A-Za-z])"
 )
+#: A BSN as people write it: 3-3-3 or 4-2-3 digits with dots, spaces or dashes between
+#: (``123.456.782``, ``1234 56 782``), e.g. pasted into a page's search field (a GET form).
+_FORMATTED = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9]{3}([. -])[0-9]{3}\1[0-9]{3}|[0-9]{4}([. -])[0-9]{2}\2[0-9]{3})"
+    r"(?![0-9A-Za-z])"
+)
 _MASK = "*********"
 
 
 def _bsn_runs(text: str) -> list[re.Match[str]]:
-    """The nine-digit runs of ``text`` outside identifiers that pass the eleven-test."""
+    """The nine-digit runs of ``text`` outside identifiers, and the BSN-formatted groups,
+    that pass the eleven-test; in the order they occur."""
     identifiers = [match.span() for match in _IDENTIFIER.finditer(text)]
-    return [
+    plain = [
         match
         for match in _NINE_DIGITS.finditer(text)
         if is_valid_bsn(match.group())
         and not any(start <= match.start() and match.end() <= end for start, end in identifiers)
     ]
+    formatted = [
+        match
+        for match in _FORMATTED.finditer(text)
+        if is_valid_bsn(re.sub(r"[^0-9]", "", match.group()))
+    ]
+    return sorted(plain + formatted, key=lambda match: match.start())
 
 
 def carries_bsn(text: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -99,3 +100,38 @@ def test_the_access_log_keeps_a_uuid_and_masks_a_bsn_beside_it() -> None:
     assert redact_url(f"/zaken/{UUID_WITH_A_BSN_RUN}/{BSN}?q=1") == (
         f"/zaken/{UUID_WITH_A_BSN_RUN}/*********?[query redacted]"
     )
+
+
+def _refused_as_identifier(client: TestClient, auth: Auth, url: str) -> bool:
+    response = client.get(url, headers=auth("u-centraal", "privacy-officer"))
+    kind = response.json().get("type", "") if response.status_code >= 400 else ""
+    return str(kind).endswith("/identifier-in-url")
+
+
+@pytest.mark.parametrize(
+    "written", ["111.222.333", "111 222 333", "111-222-333", "1112 22 333", "1112.22.333"]
+)
+def test_a_bsn_written_with_dots_spaces_or_dashes_is_refused_too(
+    client: TestClient, auth: Auth, written: str
+) -> None:
+    """As a person pastes it into a GET search field (the privacy pages' 'Zaaknummer'): the
+    form sends it in the query string, where browser history and proxy logs keep it."""
+    for query in (quote(written), written.replace(" ", "+")):
+        assert _refused_as_identifier(client, auth, f"/v1/audit/entries?q={query}"), query
+        assert _refused_as_identifier(client, auth, f"/zaken/{quote(written)}"), query
+
+
+def test_formatted_digits_glued_to_letters_or_failing_the_eleven_test_are_routed(
+    client: TestClient, auth: Auth
+) -> None:
+    """Positive controls: the same shapes that are no BSN reach the routes."""
+    for written in ("111.222.334", "2026-12-03", "111 222 3334", "x111-222-333"):
+        assert not _refused_as_identifier(client, auth, f"/v1/cases/{quote(written)}"), written
+        assert not _refused_as_identifier(client, auth, f"/v1/audit/entries?q={quote(written)}")
+
+
+def test_the_access_log_masks_a_formatted_bsn() -> None:
+    from gateway.core.urls import redact_url
+
+    assert redact_url("/zaken/111.222.333/x") == "/zaken/*********/x"
+    assert redact_url("/zaken/111%20222%20333") == "/zaken/*********"
