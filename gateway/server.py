@@ -180,6 +180,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > MAX_HEADER_BYTES:
             raise _header_block_too_large()
+        if self._in_body:
+            # A trailer field: counted, then dropped. uvicorn would append it to the request's
+            # header list while the application runs (RFC 9110 §6.5.1: never merged into the
+            # header section), where it would pass for a header the client never sent as one.
+            return
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:

@@ -28,7 +28,8 @@ _ENOUGH = 50 * 1024 * 1024
 
 
 async def _echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """``POST /read`` reads the whole body and answers its length; ``/slow`` answers after
+    """``POST /read`` reads the whole body and answers its length (``PUT /read``: the
+    request's header names, once the body is read); ``/slow`` answers after
     1.5 s; anything else answers at once without reading the body."""
     if scope["type"] != "http":
         return
@@ -44,6 +45,8 @@ async def _echo_length(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if not message.get("more_body"):
                 break
     body = str(length).encode()
+    if scope["path"] == "/read" and scope["method"] == "PUT":  # the header names it saw
+        body = b",".join(sorted(name for name, _ in scope["headers"]))
     await send(
         {
             "type": "http.response.start",
@@ -236,5 +239,23 @@ def test_a_pipelined_malformed_request_is_answered_after_the_one_before_it(port:
         assert first.status == 200
         assert first.body == b"0"
         _assert_problem(connection.response(), 400, "bad-request")
+    finally:
+        connection.close()
+
+
+def test_a_trailer_field_never_becomes_a_header_of_the_request(port: int) -> None:
+    # Control: the same field in the head is a header.
+    connection = RawConnection(port)
+    try:
+        connection.send(
+            b"PUT /read HTTP/1.1\r\nHost: gateway\r\nX-Early: 1\r\nTransfer-Encoding: chunked"
+            b"\r\n\r\n5\r\nhello\r\n0\r\nX-Late: 1\r\nAuthorization: Bearer x\r\n\r\n"
+        )
+        answer = connection.response()
+        assert answer.status == 200
+        names = answer.body.split(b",")
+        assert b"x-early" in names
+        assert b"x-late" not in names
+        assert b"authorization" not in names
     finally:
         connection.close()
