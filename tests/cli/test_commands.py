@@ -78,6 +78,21 @@ def test_dev_token_prints_a_token_the_gateway_accepts(settings, client) -> None:
     assert response.json()["user"] == "wc-7"
 
 
+#: What ``serve`` puts in its own environment for its workers. Left behind, they changed later
+#: tests in the same process: PROMETHEUS_MULTIPROC_DIR named a directory removed when serve
+#: returned (the metrics tests then found no request counter), KETENPOORT_DEMO_MODE=false
+#: made the demo's gateway refuse its own dev tokens. (monkeypatch.delenv of an unset
+#: variable records nothing to restore.)
+_SET_BY_SERVE = (
+    "KETENPOORT_DATA_DIR",
+    "KETENPOORT_DEMO_MODE",
+    "KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS",
+    "KETENPOORT_AUDIT_WITNESSES",
+    "KETENPOORT_AUDIT_LOG_KEY",
+    "PROMETHEUS_MULTIPROC_DIR",
+)
+
+
 def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str) -> Any:
     """``ketenpoort serve`` up to where it would start uvicorn (which is stubbed out)."""
     import uvicorn
@@ -86,6 +101,10 @@ def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: s
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
     monkeypatch.setattr(gateway.db, "upgrade_database", lambda url: None)
+    for name in _SET_BY_SERVE:  # put back as they were after the test, set or not
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
     return CliRunner().invoke(
         app,
         ["serve", "--data-dir", str(tmp_path / "data"), *args],
