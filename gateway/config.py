@@ -91,7 +91,11 @@ class Settings(BaseSettings):
         default="ketenpoort", description="The JWT audience this gateway accepts."
     )
     max_token_lifetime_seconds: int = Field(
-        default=600, ge=10, description="Tokens living longer than this are rejected."
+        default=600,
+        ge=10,
+        le=3600,
+        description="Tokens living longer than this are rejected (at most an hour: a spent "
+        "token id is remembered until its token expires).",
     )
     clock_skew_seconds: int = Field(default=30, ge=0, le=300)
     max_request_body_bytes: int = Field(

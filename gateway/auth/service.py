@@ -337,7 +337,8 @@ def consume_token_id(factory: sessionmaker[Session], principal: Principal) -> No
     request's own durable commit (an audit entry, a change) flushes the WAL up to and with it,
     so it costs one disk flush per request instead of two. Only a database crash within the
     WAL writer's delay (a fraction of a second), after a request that wrote nothing durable,
-    could forget a jti, and then only until the token expires (60 seconds at most)."""
+    could forget a jti, and then only until the token expires
+    (``KETENPOORT_MAX_TOKEN_LIFETIME_SECONDS``, 600 s by default, at most an hour)."""
     engine = factory.kw["bind"]
     with engine.connect() as connection:
         spend_token_id(connection, principal)

@@ -215,6 +215,15 @@ class TestRejectedToken:
         token = _signed(settings, exp=now + 24 * 3600)
         _assert_problem(_get_me(client, token), 401, "lives longer than")
 
+    def test_the_lifetime_setting_is_bounded_to_an_hour(self, tmp_path: Any) -> None:
+        """A spent token id is remembered until its token expires: an operator cannot set a
+        lifetime that makes a stolen token good for days."""
+        from pydantic import ValidationError
+
+        assert Settings(data_dir=tmp_path, max_token_lifetime_seconds=3600)  # control
+        with pytest.raises(ValidationError, match="max_token_lifetime_seconds"):
+            Settings(data_dir=tmp_path, max_token_lifetime_seconds=3601)
+
     def test_replayed_jti_is_401(self, client: TestClient, settings: Settings) -> None:
         token = _signed(settings)
         assert _get_me(client, token).status_code == 200
