@@ -188,25 +188,28 @@ def case_streams(
 def overdue_count(
     session: Session, *, runtime: CaseRuntime, covenant_id: str, now: datetime
 ) -> int:
-    """How many deadlines of the covenant's open cases are overdue at ``now``: one COUNT
-    per stream over the start instants whose due moment has passed."""
+    """How many deadlines of the covenant's open cases are overdue at ``now``: a COUNT per
+    stream over the start instants whose due moment has passed, all in one statement."""
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     passed = now.astimezone(UTC) + timedelta(microseconds=1)  # due_at <= now
-    total = 0
-    for stream in case_streams(
-        session, definition=definition, calendar=calendar, covenant_id=covenant_id
-    ):
-        counted = session.scalar(
-            select(func.count())
-            .select_from(CaseFile)
-            .where(
-                *stream.conditions(covenant_id, None),
-                stream.in_ranges(stream.rule.start_ranges(None, passed)),
-            )
+    counts = [
+        select(func.count())
+        .select_from(CaseFile)
+        .where(
+            *stream.conditions(covenant_id, None),
+            stream.in_ranges(stream.rule.start_ranges(None, passed)),
         )
-        total += counted or 0
-    return total
+        .scalar_subquery()
+        for stream in case_streams(
+            session, definition=definition, calendar=calendar, covenant_id=covenant_id
+        )
+    ]
+    if not counts:
+        return 0
+    # One statement: each count is an index range scan; on PostgreSQL each separate
+    # statement would be a round trip.
+    return sum(int(n or 0) for n in session.execute(select(*counts)).one())
 
 
 # -- reading streams until the page is certain ----------------------------------------------
