@@ -1,59 +1,36 @@
-"""The verifiable disclosure log: append inside the caller's transaction, RFC 6962 Merkle
-proofs, Ed25519-signed checkpoints, verification, exports and privacy-officer reports.
+"""Ketenpoort's disclosure log as a library an external auditor can install and run alone:
+the entry format, RFC 6962 Merkle trees and proofs, C2SP checkpoints, signed notes and
+cosignatures, verification of a whole log against pinned log and witness keys (following
+announced key rotations), and reading the export file.
 
-Other domains use::
-
-    from audit import AuditEntry, ProcessingActivity
-
-    log = context.audit                 # built at start: a gateway without it does not start
-    receipt = log.append(session=session, entry=AuditEntry(...))
-
-See docs/audit.md.
+Nothing here imports the gateway (no database, no web framework): the gateway's side (writing
+entries, signing checkpoints, witnessing, the API, the CLI, reports) is ``gateway.audit``.
+``ketenpoort-verify EXPORT --log-key VKEY --witness-key VKEY`` (:mod:`audit.verifier_cli`) is
+the command; ``pip install ./audit`` installs this part alone (see docs/audit.md).
 """
 
-from audit.entry import (
-    CONSENT_CHANGE,
-    DENIAL,
-    DISCLOSURE,
-    KEY_ROTATION,
-    RETENTION_REDACTION,
-    WORKFLOW_TRANSITION,
-    Actor,
-    AuditEntry,
-    DataSubject,
-    DecisionRef,
-    Outcome,
-    ProcessingActivity,
-    Redaction,
-    Status,
-    TraceContext,
+from audit.merkle import verify_consistency, verify_inclusion
+from audit.note import Verifier, parse_vkey
+from audit.verify import (
+    Anchor,
+    Problem,
+    StoredCheckpoint,
+    StoredEntry,
+    VerificationResult,
+    key_chain,
+    verify_log,
 )
-from audit.errors import AuditUnavailable
-from audit.log import AppendedEntry, append_entries
-from audit.schemas import CheckpointView, Receipt
-from audit.service import AuditLog, receipt_for
 
 __all__ = [
-    "CONSENT_CHANGE",
-    "DENIAL",
-    "DISCLOSURE",
-    "KEY_ROTATION",
-    "RETENTION_REDACTION",
-    "WORKFLOW_TRANSITION",
-    "Actor",
-    "AppendedEntry",
-    "AuditEntry",
-    "AuditLog",
-    "AuditUnavailable",
-    "CheckpointView",
-    "DataSubject",
-    "DecisionRef",
-    "Outcome",
-    "ProcessingActivity",
-    "Receipt",
-    "Redaction",
-    "Status",
-    "TraceContext",
-    "append_entries",
-    "receipt_for",
+    "Anchor",
+    "Problem",
+    "StoredCheckpoint",
+    "StoredEntry",
+    "VerificationResult",
+    "Verifier",
+    "key_chain",
+    "parse_vkey",
+    "verify_consistency",
+    "verify_inclusion",
+    "verify_log",
 ]

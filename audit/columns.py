@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-#: The activity of a void entry (see :mod:`audit.log`); its columns are fixed.
+#: The activity of a void entry (see :mod:`gateway.audit.log`); its columns are fixed.
 VOID_ACTIVITY = "index-void"
 
 #: The search columns of ``audit_entry`` that verification checks, in table order.

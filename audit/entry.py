@@ -142,8 +142,8 @@ class DataSubject(_Part):
     """The person the data is about, as a keyed pseudonym (never the identifier itself).
 
     For ``bsn`` and ``address`` the pseudonym is derived from the identifier's blind index
-    (see :meth:`audit.service.AuditLog.subject_from_index`), so a domain that only stores the
-    blind index can name the subject without decrypting anything.
+    (see :meth:`gateway.audit.service.AuditLog.subject_from_index`), so a domain that only
+    stores the blind index can name the subject without decrypting anything.
     """
 
     pseudonym: str = Field(min_length=64, max_length=64, description="HMAC-SHA256, hex.")

@@ -32,7 +32,7 @@ COSIGNATURE_V1 = 0x04
 DASH = "\u2014"
 #: The extension line naming the checkpoint this one extends (0 for the first).
 PREVIOUS = "previous"
-#: The extension line with the check value of the log's pseudonym key (see audit.keyguard).
+#: The extension line with the check value of the log's pseudonym key (see gateway.audit.keyguard).
 PSEUDONYM_KEY = "pseudonym-key"
 #: The extension line announcing the log's next signing key (a vkey): a key rotation.
 NEXT_KEY = "next-key"
@@ -198,7 +198,7 @@ def checkpoint_text(
     that do not know them, but covered by every signature and cosignature): ``previous <size>``
     chains each checkpoint to the one before, so a deleted checkpoint row is noticed,
     ``pseudonym-key <check>`` says which pseudonym key the entries were written with, so a
-    replaced key is refused at start (audit.keyguard), and ``next-key <vkey>`` announces a
+    replaced key is refused at start (gateway.audit.keyguard), and ``next-key <vkey>`` announces a
     rotation of the log's signing key: signed by the old key and cosigned by the witnesses, it
     is the only way verifiers and witnesses accept checkpoints signed by another key."""
     if not origin or "\n" in origin:

@@ -1,11 +1,12 @@
-"""One verification with pinned keys, for ``ketenpoort audit verify`` and the privacy officers'
-"Verificatie" page alike: the same keys, witnesses, quorum and checks, so the page never says
-more than the command would.
+"""One verification with pinned keys, for ``ketenpoort-verify``, ``ketenpoort audit verify``
+and the privacy officers' "Verificatie" page alike: the same keys, witnesses, quorum and checks,
+so the page never says more than the commands would. (The database side,
+:func:`gateway.audit.verification.verify_stored`, reads the log and calls the same functions.)
 
 What it trusts comes from configuration or options, never from the key directory or the
-database: the pinned log key (the log's first key; later keys only through announcements, see
-:mod:`audit.rotation`), the witness keys, and what each witness holds now (fetched over HTTP,
-its cosignature checked). A witness that cannot be asked proves nothing: that is
+database: the pinned log key (the log's first key; later keys only through announcements,
+see :mod:`gateway.audit.rotation`), the witness keys, and what each witness holds now (fetched
+over HTTP, its cosignature checked). A witness that cannot be asked proves nothing: that is
 :class:`CannotVerify`, not a pass.
 """
 
@@ -16,13 +17,12 @@ from dataclasses import dataclass, field
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy.orm import Session, sessionmaker
 
-from audit.export import ExportFile, db_checkpoints, verify_database
+from audit.anchors import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
+from audit.exportfile import ExportFile
 from audit.keys import public_key_id
 from audit.note import NoteError, Verifier
 from audit.verify import Anchor, StoredCheckpoint, VerificationResult, key_chain, verify_log
-from audit.witnessing import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
 
 
 class CannotVerify(RuntimeError):
@@ -140,7 +140,7 @@ def anchors(
     return found, holdings
 
 
-def _checked(
+def checked_result(
     result: VerificationResult,
     trust: Trust,
     checkpoints: Sequence[StoredCheckpoint],
@@ -149,34 +149,6 @@ def _checked(
 ) -> Checked:
     chain = key_chain(checkpoints, trust.pinned, trust.origin)
     return Checked(result, trust, [public_key_id(k) for k in chain], holdings, offline)
-
-
-def verify_stored(
-    session_factory: sessionmaker[Session],
-    trust: Trust,
-    *,
-    http: httpx.Client | None,
-    notes: Sequence[tuple[str, str]] = (),
-    sized: Callable[[int], None] | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Checked:
-    """Verify the log in the database; ``http`` ``None`` means offline (witnesses not asked)."""
-    if not trust.pinned:
-        raise CannotVerify("no pinned log key (KETENPOORT_AUDIT_LOG_KEY or --log-key)")
-    with session_factory() as session:
-        checkpoints = db_checkpoints(session)
-    found, holdings = anchors(trust, checkpoints, http=http, notes=notes)
-    result = verify_database(
-        session_factory,
-        trust.pinned,
-        sized=sized,
-        progress=progress,
-        origin=trust.origin,
-        witnesses=trust.witness_keys,
-        quorum=trust.quorum,
-        anchors=found,
-    )
-    return _checked(result, trust, checkpoints, holdings, http is None)
 
 
 def verify_exported(
@@ -202,4 +174,4 @@ def verify_exported(
         quorum=trust.quorum,
         anchors=found,
     )
-    return _checked(result, trust, exported.checkpoints, holdings, http is None)
+    return checked_result(result, trust, exported.checkpoints, holdings, http is None)

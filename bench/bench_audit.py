@@ -43,18 +43,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audit import AuditLog, receipt_for  # noqa: E402
 from audit.entry import AuditEntry, canonical_json, entry_body  # noqa: E402
-from audit.export import db_checkpoints, db_entries, db_head_size  # noqa: E402
-from audit.log import (  # noqa: E402
+from audit.merkle import leaf_hash, verify_inclusion  # noqa: E402
+from audit.verify import verify_log  # noqa: E402
+from gateway.audit import AuditLog, receipt_for  # noqa: E402
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size  # noqa: E402
+from gateway.audit.log import (  # noqa: E402
     _PLACEHOLDER,
     _search_columns,
     _split_body,
     fast_canonical_json,
 )
-from audit.merkle import leaf_hash, verify_inclusion  # noqa: E402
-from audit.models import AuditRecord  # noqa: E402
-from audit.verify import verify_log  # noqa: E402
+from gateway.audit.models import AuditRecord  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database, utcnow  # noqa: E402
 from tests.audit.builders import disclosure  # noqa: E402
 
@@ -315,7 +315,7 @@ def _free_port() -> int:
 
 def start_witness_process(log: AuditLog, directory: Path) -> tuple[subprocess.Popen[bytes], str]:
     """A real witness (``ketenpoort witness serve``) on a loopback port, trusting ``log``."""
-    from audit.witness import init_witness
+    from gateway.audit.witness import init_witness
 
     cosigner = init_witness(directory, "witness.bench.test/kp")
     port = _free_port()
@@ -342,8 +342,8 @@ def bench_witnessing(
     """Committed single appends per second from ``threads`` writers while the checkpoint job
     runs every ``interval`` seconds, with witnessing off (sign only) and on (sign, then ask
     one witness over HTTP for its cosignature), interleaved ``rounds`` times."""
-    from audit.wiring import witness_endpoint
-    from audit.witnessing import Witnessing
+    from audit.anchors import witness_endpoint
+    from gateway.audit.witnessing import Witnessing
 
     entries = [disclosure(n) for n in range(ENTRY_POOL)]
     witnessing = Witnessing([witness_endpoint(witness)], quorum=1)

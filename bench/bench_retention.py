@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audit.service import AuditLog  # noqa: E402
+from gateway.audit.service import AuditLog  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
 from gateway.retention.sweeper import SweepOptions, run_sweep  # noqa: E402

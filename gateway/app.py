@@ -35,7 +35,7 @@ Errors are `application/problem+json` (RFC 9457).
 
 def api_routers() -> list[APIRouter]:
     """Every domain's router under /v1; a new domain adds one line here."""
-    import audit.api
+    from gateway.audit import api as audit_api
     from gateway.cases import api as cases_api
     from gateway.crypto import api as crypto_api
     from gateway.exchange import api as exchange_api
@@ -46,7 +46,7 @@ def api_routers() -> list[APIRouter]:
         auth_api.router,
         cases_api.router,
         exchange_api.router,
-        audit.api.router,
+        audit_api.router,
         crypto_api.router,
         retention_api.router,
     ]

@@ -26,7 +26,7 @@ app.add_typer(tokens_app, name="tokens")
 
 
 def _register_domain_commands() -> None:
-    import audit.cli
+    from gateway.audit import cli as audit_cli
     from gateway.auth import cli as partners_cli
     from gateway.cases import cli as cases_cli
     from gateway.crypto import cli as crypto_cli
@@ -34,8 +34,8 @@ def _register_domain_commands() -> None:
     from gateway.retention import cli as retention_cli
 
     app.add_typer(crypto_cli.app, name="keys", help="Key-encryption keys: status, rotate, retire.")
-    app.add_typer(audit.cli.app, name="audit", help="The disclosure log: verify, export, reports.")
-    app.add_typer(audit.cli.witness_app, name="witness")
+    app.add_typer(audit_cli.app, name="audit", help="The disclosure log: verify, export, reports.")
+    app.add_typer(audit_cli.witness_app, name="witness")
     app.add_typer(cases_cli.app, name="cases", help="Cases and the steering-group report.")
     # A shortcut for the command a partner's monitoring runs most (docs/retention.md and
     # README.md name it): the same function as `ketenpoort cases deadlines`.
@@ -111,13 +111,13 @@ def serve(
             typer.echo(warning, err=True)
     witness = None
     if settings.demo_mode and not settings.audit_witnesses:
-        from audit.wiring import start_demo_witness
+        from gateway.audit.wiring import start_demo_witness
 
         witness, witnesses = start_demo_witness(settings)
         os.environ["KETENPOORT_AUDIT_WITNESSES"] = witnesses
         typer.echo(f"Demo witness cosigning the audit log: {witnesses}")
     if settings.demo_mode and not settings.audit_log_key:
-        from audit.wiring import demo_log_key
+        from gateway.audit.wiring import demo_log_key
 
         pinned = demo_log_key(settings)
         if pinned is not None:

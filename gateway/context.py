@@ -16,8 +16,8 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
-from audit import wiring as audit_wiring
+from gateway.audit import AuditLog
+from gateway.audit import wiring as audit_wiring
 from gateway.auth import wiring as auth_wiring
 from gateway.auth.dev import dev_jwks_dir, ensure_dev_keys
 from gateway.auth.keys import TrustStore

@@ -1,6 +1,6 @@
 """Imports every ORM model module so Base.metadata knows all tables (Alembic, tests)."""
 
-import audit.models
+import gateway.audit.models
 import gateway.auth.models
 import gateway.cases.models
 import gateway.core.models
@@ -10,6 +10,5 @@ import gateway.retention.models
 import gateway.web.models
 
 __all__ = [
-    "audit",
     "gateway",
 ]

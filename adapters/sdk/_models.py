@@ -1,7 +1,7 @@
 """Typed models of what the SDK sends and receives (camelCase on the wire).
 
 They mirror the gateway's schemas (gateway/exchange/schemas.py, gateway/cases/schemas.py,
-audit/schemas.py) field for field; a contract test compares them with the gateway's
+gateway/audit/schemas.py) field for field; a contract test compares them with the gateway's
 OpenAPI document. Unlike the gateway, they ignore members they do not know, so a newer
 gateway that adds a field does not break an older adapter.
 """

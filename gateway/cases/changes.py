@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit import CONSENT_CHANGE
+from gateway.audit import CONSENT_CHANGE
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, visible_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from audit import AuditEntry, AuditLog, ProcessingActivity
+from gateway.audit import AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.cases.subjects import case_data_subjects
 from gateway.core.errors import ServiceUnavailable

@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, literal, select
 from sqlalchemy.orm import Session
 
-from audit import AuditLog, DataSubject
+from gateway.audit import AuditLog, DataSubject
 from gateway.cases.models import CaseFile, CasePerson, Dwelling
 
 #: Built once (a statement's construction and cache key cost more than its execution).

@@ -3,7 +3,7 @@ and the seams to the keys and the audit log."""
 
 from __future__ import annotations
 
-from audit import AuditLog
+from gateway.audit import AuditLog
 from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.seams import CryptoSealer, ErasureWarnings, LogAudit, UnavailableSealer

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from audit import WORKFLOW_TRANSITION
+from gateway.audit import WORKFLOW_TRANSITION
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.definition import (

@@ -824,7 +824,7 @@ def verify_receipts(
     ``progress`` hears, about every second, what is waited for and for how long."""
     from audit.keys import load_public_key, verify_signature
     from audit.merkle import verify_inclusion
-    from audit.wiring import key_dir
+    from gateway.audit.wiring import key_dir
 
     public_key = load_public_key(key_dir(gw.settings))
     verified = 0

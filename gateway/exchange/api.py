@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from audit import Receipt
+from gateway.audit import Receipt
 from gateway.auth.deps import Context, Credentials, CurrentPrincipal, DbSession, run_authenticated
 from gateway.auth.principal import Principal
 from gateway.core.idempotency import Idempotent

@@ -14,9 +14,9 @@ from typing import Final, Literal
 
 from sqlalchemy.orm import Session
 
-from audit import Actor, AuditEntry, DecisionRef, Outcome, ProcessingActivity, Redaction
 from audit.entry import TraceContext
-from audit.schemas import Receipt
+from gateway.audit import Actor, AuditEntry, DecisionRef, Outcome, ProcessingActivity, Redaction
+from gateway.audit.schemas import Receipt
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.subjects import case_data_subjects

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from audit import AuditLog
+from gateway.audit import AuditLog
 from gateway.auth.deps import Context
 from gateway.context import GatewayContext
 from gateway.crypto.fields import FieldCipher

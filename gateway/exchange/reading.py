@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from audit import Outcome
+from gateway.audit import Outcome
 from gateway.auth.principal import Principal
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased

@@ -14,7 +14,7 @@ Flow, as a partner sees it:
    is ``withheld`` and its value is not even stored.
 3. The requester reads ``GET /v1/information-requests/{id}/answers``
    (:class:`DisclosureOut`): per category the value, or why it is redacted and under which
-   clause, and a :class:`~audit.schemas.Receipt` of the audit entry.
+   clause, and a :class:`~gateway.audit.schemas.Receipt` of the audit entry.
 
 Pushes: a partner in the case team adds facts on its own initiative with
 ``POST /v1/case-facts`` (:class:`CaseFactIn`); team members read them with
@@ -32,7 +32,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from audit.schemas import Receipt
+from gateway.audit.schemas import Receipt
 from gateway.core.schemas import ApiModel
 
 #: What happened to one category of a request.

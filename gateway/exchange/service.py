@@ -16,7 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from audit import AuditLog, Receipt
+from gateway.audit import AuditLog, Receipt
 from gateway.auth.principal import Principal
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.crypto.fields import case_scope

@@ -20,7 +20,7 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from audit import Actor, AuditEntry, AuditLog, ProcessingActivity
+from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.cases.seams import ErasureWarning
 from gateway.core.errors import Unprocessable

@@ -37,8 +37,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, ProcessingActivity
 from audit.entry import MAX_SUBJECTS
+from gateway.audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, ProcessingActivity
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
 from gateway.db import among, transaction, utcnow
@@ -131,7 +131,7 @@ def run_sweep(
         _dry_run(session_factory, rules, options, report)
     else:
         if audit is None:
-            from audit import AuditUnavailable
+            from gateway.audit import AuditUnavailable
 
             raise AuditUnavailable("No audit log: nothing is erased without its audit entry.")
         engine = session_factory.kw["bind"]

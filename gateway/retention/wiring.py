@@ -11,7 +11,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
+from gateway.audit import AuditLog
 from gateway.cases.seams import ErasureWarnings
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable

@@ -123,7 +123,7 @@ def _numbers(page: PageState, entries: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def _query(filters: dict[str, Any]) -> Any:
-    schemas = services.domain_module("audit.schemas", "Zoeken in het logboek")
+    schemas = services.domain_module("gateway.audit.schemas", "Zoeken in het logboek")
     try:
         return schemas.EntrySearch.model_validate(filters)
     except ValidationError:
@@ -132,7 +132,7 @@ def _query(filters: dict[str, Any]) -> Any:
 
 def search_log(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
     """Matching entries, oldest first (a case's timeline)."""
-    reports = services.domain_module("audit.reports", "Zoeken in het logboek")
+    reports = services.domain_module("gateway.audit.reports", "Zoeken in het logboek")
     search = services.function(reports, "search_entries", "Zoeken in het logboek")
     entries, _ = search(
         page.db,
@@ -165,7 +165,7 @@ def log_page(
 ) -> LogPage:
     """A page of the entries that disclosed or refused something (``refusals_only``: that
     refused a category), newest first; never transitions, team changes and the like."""
-    reports = services.domain_module("audit.reports", "Zoeken in het logboek")
+    reports = services.domain_module("gateway.audit.reports", "Zoeken in het logboek")
     window_of = services.function(reports, "entry_window", "Zoeken in het logboek")
     principal = page.require_principal()
     condition = (

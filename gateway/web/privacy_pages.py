@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
-from audit.verification import CannotVerify, Trust, verify_stored
+from audit.verification import CannotVerify, Trust
+from gateway.audit.verification import verify_stored
 from gateway.core.errors import Unprocessable
 from gateway.db import utcnow
 from gateway.web import charts, services, texts
@@ -33,7 +34,7 @@ def _optional(call: Any) -> tuple[Any, str | None]:
 
 
 def _latest_checkpoint(page: PageState) -> Any:
-    checkpoints = services.domain_module("audit.checkpoints", "Het logboek")
+    checkpoints = services.domain_module("gateway.audit.checkpoints", "Het logboek")
     row = checkpoints.latest_checkpoint(page.db)
     return checkpoints.checkpoint_view(row) if row is not None else None
 
@@ -244,7 +245,7 @@ def access_report(
         raise Unprocessable("Kies een soort nummer uit de lijst.")
 
     def build() -> Any:
-        reports = services.domain_module("audit.reports", "Het inzageverzoek")
+        reports = services.domain_module("gateway.audit.reports", "Het inzageverzoek")
         make = services.function(reports, "access_report", "Het inzageverzoek")
         log = page.context.audit
         officer = page.require_principal()
@@ -317,7 +318,7 @@ def charts_page(page: PrivacyPage) -> Response:
         )
 
     def activity() -> Any:
-        reports = services.domain_module("audit.reports", "Verstrekkingen per partner")
+        reports = services.domain_module("gateway.audit.reports", "Verstrekkingen per partner")
         report = services.function(reports, "partner_activity", "Verstrekkingen per partner")
         since = datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME)
         return report(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from audit import AuditEntry, ProcessingActivity
 from audit.entry import Actor, DecisionRef, Redaction
+from gateway.audit import AuditEntry, ProcessingActivity
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 

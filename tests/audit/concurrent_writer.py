@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from audit import AuditLog
+from gateway.audit import AuditLog
 from gateway.db import make_engine, make_sessionmaker, transaction
 from tests.audit.builders import disclosure
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
+from gateway.audit import AuditLog
 from gateway.db import make_engine, make_sessionmaker
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from audit import Actor, AuditLog
+from gateway.audit import Actor, AuditLog
 from gateway.context import GatewayContext
 from gateway.db import transaction
 

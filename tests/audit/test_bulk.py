@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog, AuditUnavailable
 from audit.entry import AuditEntry, canonical_json, entry_body
-from audit.export import db_checkpoints, db_entries, db_head_size
-from audit.log import fast_canonical_json
-from audit.models import AuditRecord
 from audit.verify import verify_log
+from gateway.audit import AuditLog, AuditUnavailable
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size
+from gateway.audit.log import fast_canonical_json
+from gateway.audit.models import AuditRecord
 from gateway.db import transaction
 
 from .builders import disclosure

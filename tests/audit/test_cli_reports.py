@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
-from audit import Actor
-from audit.cli import read_identifier
+from gateway.audit import Actor
+from gateway.audit.cli import read_identifier
 from gateway.cli import app
 from gateway.config import Settings
 from gateway.context import GatewayContext
@@ -211,7 +211,7 @@ class TestSearch:
             yield {"index": 0}
             raise OperationalError("SELECT", {}, Exception("connection lost"))
 
-        monkeypatch.setattr("audit.reports.iter_entries", broken)
+        monkeypatch.setattr("gateway.audit.reports.iter_entries", broken)
         target = tmp_path / "half.jsonl"
         result = _cli(
             settings, "search", "--covenant", COVENANT, "--format", "jsonl", "-o", str(target)

@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
-from audit.export import db_checkpoints, db_entries, db_head_size
-from audit.log import seal
-from audit.models import AuditRecord
 from audit.verify import verify_log
+from gateway.audit import AuditLog
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size
+from gateway.audit.log import seal
+from gateway.audit.models import AuditRecord
 from gateway.db import transaction
 
 ROOT = Path(__file__).resolve().parents[2]

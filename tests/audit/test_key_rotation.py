@@ -18,10 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
-from audit.checkpoints import SignerReplaced, lock_for_signing, sign_in
-from audit.export import read_export, write_export
-from audit.keyguard import AuditKeyError, open_audit_keys, pseudonym_key_check
+from audit.exportfile import read_export
 from audit.keys import (
     NEXT_SIGNING_KEY_FILE,
     SIGNING_KEY_FILE,
@@ -29,11 +26,16 @@ from audit.keys import (
     load_or_create_signer,
     load_signer,
 )
-from audit.models import AuditCheckpoint, AuditRecord
 from audit.note import Verifier
-from audit.rotation import rotate_signing_key
-from audit.verification import Checked, Trust, verify_exported, verify_stored
-from audit.witnessing import Witnessing
+from audit.verification import Checked, Trust, verify_exported
+from gateway.audit import AuditLog
+from gateway.audit.checkpoints import SignerReplaced, lock_for_signing, sign_in
+from gateway.audit.export import write_export
+from gateway.audit.keyguard import AuditKeyError, open_audit_keys, pseudonym_key_check
+from gateway.audit.models import AuditCheckpoint, AuditRecord
+from gateway.audit.rotation import rotate_signing_key
+from gateway.audit.verification import verify_stored
+from gateway.audit.witnessing import Witnessing
 from gateway.db import transaction
 
 from .builders import disclosure
@@ -310,7 +312,7 @@ def _forge_checkpoint(deployment: Deployment, signer: CheckpointSigner) -> int:
     signed by it, past the gateway's own refusal to sign with a replaced key (their own code
     would not have that check)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("audit.checkpoints.is_legacy_note", lambda note: True)
+        patch.setattr("gateway.audit.checkpoints.is_legacy_note", lambda note: True)
         size = _sign_with(deployment, signer)
     assert size is not None
     return size

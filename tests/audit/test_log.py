@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog, AuditUnavailable, receipt_for
 from audit.entry import Redaction, TraceContext
-from audit.export import db_checkpoints, db_entries, db_head_size
 from audit.keys import public_key_from_text, verify_signature
-from audit.log import seal
 from audit.merkle import leaf_hash, verify_inclusion
-from audit.models import AuditCheckpoint, AuditRecord
-from audit.service import consistency_between
-from audit.testing import failing_audit_writes
 from audit.verify import verify_log
+from gateway.audit import AuditLog, AuditUnavailable, receipt_for
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size
+from gateway.audit.log import seal
+from gateway.audit.models import AuditCheckpoint, AuditRecord
+from gateway.audit.service import consistency_between
+from gateway.audit.testing import failing_audit_writes
 from gateway.auth.models import UsedToken
 from gateway.db import transaction
 
@@ -272,7 +272,7 @@ def test_a_stored_leaf_hash_that_does_not_match_fails_closed(
 ) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("only PostgreSQL hashes the single append in the database")
-    monkeypatch.setattr("audit.log.leaf_hash", lambda body: b"\0" * 32)
+    monkeypatch.setattr("gateway.audit.log.leaf_hash", lambda body: b"\0" * 32)
     with pytest.raises(AuditUnavailable), transaction(factory) as session:
         audit_log.append(session=session, entry=disclosure(0))
     with factory() as session:

@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from audit import Actor
-from audit.models import AuditRecord
+from gateway.audit import Actor
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.policy.covenant import parse_covenant

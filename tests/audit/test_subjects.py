@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog, AuditUnavailable
 from audit.entry import canonical_json, entry_body
-from audit.log import COPY_THRESHOLD
-from audit.models import AuditRecord, AuditSubject
-from audit.reports import access_report
+from gateway.audit import AuditLog, AuditUnavailable
+from gateway.audit.log import COPY_THRESHOLD
+from gateway.audit.models import AuditRecord, AuditSubject
+from gateway.audit.reports import access_report
 from gateway.db import transaction
 
 from .builders import disclosure

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
 from audit.columns import CHECKED_COLUMNS
 from audit.entry import DataSubject
-from audit.export import verify_database
-from audit.reports import iter_entries
-from audit.schemas import EntrySearch
 from audit.verify import VerificationResult
+from gateway.audit import AuditLog
+from gateway.audit.export import verify_database
+from gateway.audit.reports import iter_entries
+from gateway.audit.schemas import EntrySearch
 from gateway.db import transaction
 
 from .builders import disclosure

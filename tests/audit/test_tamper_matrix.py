@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
-from audit.export import verify_database
-from audit.keyguard import AuditKeyError, open_audit_keys
+from audit.anchors import fetch_witness_anchor
 from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
 from audit.merkle import leaf_hash
 from audit.verify import Anchor, Problem, VerificationResult
-from audit.witnessing import fetch_witness_anchor
+from gateway.audit import AuditLog
+from gateway.audit.export import verify_database
+from gateway.audit.keyguard import AuditKeyError, open_audit_keys
 from gateway.db import transaction
 
 from .builders import disclosure

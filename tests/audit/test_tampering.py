@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit import AuditLog
 from audit.entry import canonical_json
-from audit.export import db_checkpoints, db_entries, db_head_size, read_export, write_export
+from audit.exportfile import read_export
 from audit.merkle import leaf_hash
 from audit.verify import StoredCheckpoint, StoredEntry, VerificationResult, verify_log
+from gateway.audit import AuditLog
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size, write_export
 from gateway.db import transaction
 
 from .builders import disclosure

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from audit.merkle import LeafListReader, consistency_proof, leaf_hash, root_of
 from audit.note import Checkpoint, NoteSigner, join_note, parse_signature_line, verify_cosignature
-from audit.witness import (
+from gateway.audit.witness import (
     SIZE_CONTENT_TYPE,
     Witness,
     WitnessSetupError,
@@ -22,7 +22,7 @@ from audit.witness import (
     load_cosigner,
     witness_app,
 )
-from audit.witnessing import add_checkpoint_body
+from gateway.audit.witnessing import add_checkpoint_body
 
 ORIGIN = "log.example/audit"
 LEAVES = [leaf_hash(b"entry %d" % i) for i in range(40)]

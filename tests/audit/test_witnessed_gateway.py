@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from audit import AuditUnavailable
-from audit.keyguard import AuditKeyError
+from audit.anchors import anchor_from_note
 from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
 from audit.merkle import verify_inclusion
-from audit.testing import failing_audit_writes
-from audit.wiring import key_dir
-from audit.witnessing import anchor_from_note
+from gateway.audit import AuditUnavailable
+from gateway.audit.keyguard import AuditKeyError
+from gateway.audit.testing import failing_audit_writes
+from gateway.audit.wiring import key_dir
 from gateway.config import Settings
 from gateway.context import GatewayContext, build_context
 from gateway.db import transaction

@@ -1,4 +1,4 @@
-"""In-process witnesses for tests: the real witness app (audit/witness.py) behind an httpx
+"""In-process witnesses for tests: the real witness app (gateway/audit/witness.py) behind an httpx
 client that routes by host name, so the gateway's witnessing code and the verifier talk HTTP
 to them as they would to `ketenpoort witness serve`."""
 
@@ -10,10 +10,11 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
-from audit import AuditLog
+from audit.anchors import WitnessEndpoint
 from audit.note import Verifier
-from audit.witness import Witness, WitnessState, init_witness, witness_app
-from audit.witnessing import WitnessEndpoint, Witnessing
+from gateway.audit import AuditLog
+from gateway.audit.witness import Witness, WitnessState, init_witness, witness_app
+from gateway.audit.witnessing import Witnessing
 
 ORIGIN = "ketenpoort.test/audit-log"
 

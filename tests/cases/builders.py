@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.auth.principal import Principal
 from gateway.auth.service import PartnerDirectory
 from gateway.cases.definition import Fact

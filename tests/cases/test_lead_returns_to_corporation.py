@@ -24,7 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.cases.models import CaseFile, CaseNotice, Dwelling
 from gateway.cases.service import case_policy_facts
 from gateway.context import GatewayContext

@@ -117,7 +117,7 @@ def test_verify_asks_a_real_witness_and_names_a_deleted_tail(
     the tail, the head and the last checkpoint are deleted, it names the deleted entries."""
     import json
 
-    from audit.wiring import start_demo_witness, witnessing
+    from gateway.audit.wiring import start_demo_witness, witnessing
 
     witness, configured = start_demo_witness(settings)
     (line,) = json.loads(configured)

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-import audit.log
-from audit.export import verify_database
 from audit.keys import load_public_key
-from audit.models import AuditRecord
-from audit.wiring import key_dir
 from gateway.app import create_app
+from gateway.audit import log as audit_entries
+from gateway.audit.export import verify_database
+from gateway.audit.models import AuditRecord
+from gateway.audit.wiring import key_dir
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -158,7 +158,7 @@ def audit_verifies(context: GatewayContext) -> bool:
     """Holes left by rolled-back appends are voided at once (the checkpoint job would after
     its grace period), a checkpoint is signed, and the whole log verifies against it."""
     with transaction(context.session_factory) as session:
-        audit.log.seal(session, grace_seconds=0)
+        audit_entries.seal(session, grace_seconds=0)
     context.audit.sign_checkpoint(context.session_factory)
     result = verify_database(context.session_factory, [load_public_key(key_dir(context.settings))])
     return result.ok and result.verified_tree_size == result.entries

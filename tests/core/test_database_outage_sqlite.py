@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from audit.models import AuditRecord
 from gateway.app import create_app
+from gateway.audit.models import AuditRecord
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from tests.conftest import settings_without_jobs

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from tests.conftest import settings_without_jobs

@@ -21,8 +21,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from audit.entry import Outcome
-from audit.models import AuditRecord
 from gateway.app import create_app
+from gateway.audit.models import AuditRecord
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.core.logs import JsonFormatter
@@ -187,7 +187,7 @@ def test_metrics_give_each_witness_the_age_of_its_newest_cosignature(
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from audit.models import AuditNoteSignature
+    from gateway.audit.models import AuditNoteSignature
 
     origin = context.settings.audit_log_origin
     signed = datetime.now(UTC) - timedelta(seconds=600)

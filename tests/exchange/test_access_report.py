@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, MITROS, REPORTS, VIOLENCE, UtrechtCase
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, VIOLENCE, UtrechtCase
 

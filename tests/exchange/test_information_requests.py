@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from audit.testing import failing_audit_writes
+from gateway.audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest
 from gateway.policy.engine import RegorusEngine

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from audit import AuditLog
+from audit.anchors import anchor_from_note
 from audit.merkle import verify_inclusion
-from audit.witnessing import anchor_from_note
+from gateway.audit import AuditLog
 from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from tests.audit.witnesses import RunningWitness, log_verifier, start_witness, witnessed

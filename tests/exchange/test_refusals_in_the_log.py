@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from audit.models import AuditRecord
-from audit.reports import partner_activity
+from gateway.audit.models import AuditRecord
+from gateway.audit.reports import partner_activity
 from gateway.context import GatewayContext
 from tests.exchange.conftest import ANTECEDENTS, REPORTS, VIOLENCE, UtrechtCase
 

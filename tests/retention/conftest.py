@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.cases.models import CaseFile, CasePerson, CaseReport, CaseTeamMember, Dwelling
 from gateway.config import Settings
 from gateway.context import GatewayContext
@@ -174,15 +174,15 @@ def waiting_for_a_lock(context: GatewayContext) -> bool:
 
 
 def audit_verifies(context: GatewayContext) -> bool:
-    import audit.log
-    from audit.export import db_checkpoints, db_entries, db_head_size
     from audit.keys import load_public_key
     from audit.verify import verify_log
-    from audit.wiring import key_dir
+    from gateway.audit import log as audit_entries
+    from gateway.audit.export import db_checkpoints, db_entries, db_head_size
+    from gateway.audit.wiring import key_dir
 
     # On PostgreSQL a rolled-back append (the crash tests) leaves an unused index, voided
     # by the checkpoint job after a grace period; here at once.
-    seal = getattr(audit.log, "seal", None)
+    seal = getattr(audit_entries, "seal", None)
     if seal is not None:
         with transaction(context.session_factory) as session:
             seal(session, grace_seconds=0)

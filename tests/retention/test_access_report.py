@@ -10,7 +10,7 @@ from datetime import date, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.retention import erasure_of
 from tests.retention.conftest import Seeder, audit_verifies

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from tests.retention.conftest import Seeder, audit_verifies
 

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from audit.entry import Actor
-from audit.models import AuditRecord
+from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope
 from gateway.crypto.models import DataKey

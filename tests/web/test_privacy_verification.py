@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from audit import AuditLog
 from audit.keys import SIGNING_KEY_FILE, load_or_create_signer
-from audit.wiring import key_dir
+from gateway.audit import AuditLog
+from gateway.audit.wiring import key_dir
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.audit.witnesses import RunningWitness, log_verifier, start_witness, witnessed

@@ -2,8 +2,8 @@
 
 Appends take their index from ``audit_index_seq`` (no lock held through the commit); the
 checkpoint job seals the committed prefix and fills indexes whose transaction rolled back with
-void entries (see :mod:`audit.log`). SQLite keeps the head-row lock (it has one writer anyway),
-so this migration does nothing there.
+void entries (see :mod:`gateway.audit.log`). SQLite keeps the head-row lock (it has one writer
+anyway), so this migration does nothing there.
 
 Revision ID: 0010_audit_index_sequence
 Revises: 0003_audit
@@ -26,7 +26,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     # CACHE 1 (the default) keeps nextval monotonic in time across sessions, which the
-    # gap filler relies on (audit.log.seal).
+    # gap filler relies on (gateway.audit.log.seal).
     op.execute("CREATE SEQUENCE audit_index_seq AS bigint MINVALUE 0 START WITH 0 CACHE 1")
     # Continue after the entries already appended under the head-row lock.
     op.execute(

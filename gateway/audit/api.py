@@ -13,11 +13,12 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from audit import ldv, reports
-from audit.checkpoints import checkpoint_view, latest_checkpoint, note_signatures
-from audit.errors import CheckpointNotFound, EntryNotFound
-from audit.models import AuditRecord
-from audit.schemas import (
+from audit import ldv
+from gateway.audit import reports
+from gateway.audit.checkpoints import checkpoint_view, latest_checkpoint, note_signatures
+from gateway.audit.errors import CheckpointNotFound, EntryNotFound
+from gateway.audit.models import AuditRecord
+from gateway.audit.schemas import (
     AccessReport,
     ActivityReport,
     CheckpointView,
@@ -29,7 +30,7 @@ from audit.schemas import (
     Receipt,
     SubjectIdentifier,
 )
-from audit.service import consistency_between
+from gateway.audit.service import consistency_between
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
 from gateway.db import utcnow

@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.keys import CheckpointSigner
-from audit.log import seal
 from audit.merkle import (
     ProofError,
     consistency_proof,
@@ -36,10 +35,11 @@ from audit.merkle import (
     tree_root,
     verify_consistency,
 )
-from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditTreeNode
 from audit.note import NOTE_ORIGIN, NoteError, checkpoint_text, is_legacy_note, parse_checkpoint
-from audit.schemas import CheckpointView
 from audit.verify import StoredCheckpoint
+from gateway.audit.log import seal
+from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditTreeNode
+from gateway.audit.schemas import CheckpointView
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
 

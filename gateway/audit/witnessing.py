@@ -14,42 +14,25 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import DbNodeReader, latest_checkpoint, note_signatures
+from audit.anchors import WitnessEndpoint
 from audit.merkle import consistency_proof
-from audit.models import AuditNoteSignature
 from audit.note import (
     NoteError,
-    Verifier,
     is_legacy_note,
-    parse_checkpoint,
     parse_signature_line,
-    split_note,
     verify_cosignature,
-    verify_log_signature,
 )
-from audit.verify import Anchor
+from gateway.audit.checkpoints import DbNodeReader, latest_checkpoint, note_signatures
+from gateway.audit.models import AuditNoteSignature
 from gateway.db import transaction, utcnow
 
 log = logging.getLogger("ketenpoort.audit")
-
-
-@dataclass(frozen=True)
-class WitnessEndpoint:
-    """A configured witness: its verifier key (pinned) and its submission URL prefix."""
-
-    verifier: Verifier
-    url: str
-
-    @property
-    def name(self) -> str:
-        return self.verifier.name
 
 
 class WitnessRefused(RuntimeError):
@@ -181,46 +164,3 @@ class Witnessing:
                 )
             old = held
         raise WitnessRefused("it kept answering 409 Conflict")
-
-
-def anchor_from_note(
-    signed_note: str,
-    log_key: Verifier | Sequence[Verifier],
-    *,
-    source: str,
-    witness: Verifier | None = None,
-) -> Anchor:
-    """A checkpoint held outside the log, checked: signed by the pinned log key (or, after key
-    rotations, by one of the log's keys from :func:`audit.verify.key_chain`) and, when it
-    comes from a witness, cosigned by that witness. Raises :class:`NoteError` otherwise."""
-    keys = [log_key] if isinstance(log_key, Verifier) else list(log_key)
-    text, lines = split_note(signed_note)
-    checkpoint = parse_checkpoint(text)
-    if checkpoint.origin != keys[0].name:
-        raise NoteError(f"{source}: the checkpoint is of another log ({checkpoint.origin})")
-    if not any(verify_log_signature(text, line, key) for line in lines for key in keys):
-        raise NoteError(f"{source}: the checkpoint is not signed by the pinned log key")
-    if witness is not None and not any(
-        verify_cosignature(text, line, witness) is not None for line in lines
-    ):
-        raise NoteError(f"{source}: the checkpoint carries no valid cosignature of the witness")
-    return Anchor(
-        checkpoint.tree_size,
-        checkpoint.root_hash,
-        source,
-        witness.name if witness is not None else None,
-    )
-
-
-def fetch_witness_anchor(
-    witness: WitnessEndpoint, log_key: Verifier | Sequence[Verifier], http: httpx.Client
-) -> Anchor | None:
-    """The latest checkpoint ``witness`` cosigned for the log (``None``: it holds none)."""
-    origin = log_key.name if isinstance(log_key, Verifier) else log_key[0].name
-    response = http.get(witness.url.rstrip("/") + "/checkpoint", params={"origin": origin})
-    if response.status_code == 404:
-        return None
-    response.raise_for_status()
-    return anchor_from_note(
-        response.text, log_key, source=f"witness {witness.name}", witness=witness.verifier
-    )

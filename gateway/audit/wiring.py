@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.keyguard import open_audit_keys
-from audit.models import AuditHead
-from audit.note import COSIGNATURE_V1, ED25519, Verifier, parse_vkey
-from audit.service import AuditLog, BlindIndexSubjects
-from audit.witnessing import WitnessEndpoint, Witnessing
+from audit.anchors import witness_endpoint
+from audit.note import ED25519, Verifier, parse_vkey
+from gateway.audit.keyguard import open_audit_keys
+from gateway.audit.models import AuditHead
+from gateway.audit.service import AuditLog, BlindIndexSubjects
+from gateway.audit.witnessing import Witnessing
 from gateway.config import Settings
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto.blind_index import BlindIndex
@@ -45,17 +46,6 @@ def witnessing(settings: Settings) -> Witnessing | None:
         return None
     quorum = 1 if settings.audit_witness_quorum is None else settings.audit_witness_quorum
     return Witnessing(endpoints, quorum=quorum)
-
-
-def witness_endpoint(text: str) -> WitnessEndpoint:
-    """``'<vkey> <URL>'`` (a witness's verifier key and its URL prefix)."""
-    vkey, _, url = text.strip().partition(" ")
-    verifier = parse_vkey(vkey)
-    if verifier.signature_type != COSIGNATURE_V1:
-        raise ValueError(f"{verifier.name}: a witness key has type 0x04 (cosignature)")
-    if not url.strip().startswith(("http://", "https://")):
-        raise ValueError(f"{verifier.name}: give the witness's URL after its key")
-    return WitnessEndpoint(verifier, url.strip())
 
 
 def pinned_log_key(settings: Settings) -> Verifier | None:
@@ -101,8 +91,8 @@ def demo_log_key(settings: Settings) -> str | None:
     from sqlalchemy import func
 
     from audit.keys import load_signer
-    from audit.models import AuditCheckpoint
     from audit.note import NEXT_KEY
+    from gateway.audit.models import AuditCheckpoint
     from gateway.db import make_engine, make_sessionmaker
 
     try:
@@ -186,7 +176,7 @@ def start_demo_witness(settings: Settings) -> tuple[subprocess.Popen[bytes], str
 
     import httpx
 
-    from audit.witness import WitnessSetupError, init_witness, load_cosigner
+    from gateway.audit.witness import WitnessSetupError, init_witness, load_cosigner
     from gateway.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings.resolved_database_url)

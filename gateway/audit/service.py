@@ -17,16 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import (
-    DbNodeReader,
-    SignerReplaced,
-    checkpoint_view,
-    note_signatures,
-    sign_checkpoint,
-    stored_checkpoint,
-)
 from audit.entry import Actor, AuditEntry, DataSubject
-from audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
 from audit.keys import (
     CheckpointSigner,
     Pseudonymiser,
@@ -35,13 +26,22 @@ from audit.keys import (
     load_signer,
     public_key_text,
 )
-from audit.log import AppendedEntry, append_entries
 from audit.merkle import consistency_proof, inclusion_proof
-from audit.models import AuditCheckpoint, AuditRecord
 from audit.note import Verifier
-from audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from audit.verify import witness_cosigners
-from audit.witnessing import Witnessing
+from gateway.audit.checkpoints import (
+    DbNodeReader,
+    SignerReplaced,
+    checkpoint_view,
+    note_signatures,
+    sign_checkpoint,
+    stored_checkpoint,
+)
+from gateway.audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
+from gateway.audit.log import AppendedEntry, append_entries
+from gateway.audit.models import AuditCheckpoint, AuditRecord
+from gateway.audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
+from gateway.audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
 from gateway.db import transaction
 

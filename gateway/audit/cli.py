@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, cast
 
 import typer
 
-from audit import reports
+from gateway.audit import reports
 from gateway.core.cli import DataDir, load_settings, open_database, plural, progress_bar
 
 if TYPE_CHECKING:
@@ -22,12 +22,12 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
     from sqlalchemy.orm import Session, sessionmaker
 
+    from audit.anchors import WitnessEndpoint
     from audit.note import Verifier
-    from audit.schemas import AccessReport, SubjectIdentifier
-    from audit.service import AuditLog
     from audit.verification import Trust
     from audit.verify import VerificationResult
-    from audit.witnessing import WitnessEndpoint
+    from gateway.audit.schemas import AccessReport, SubjectIdentifier
+    from gateway.audit.service import AuditLog
     from gateway.config import Settings
     from gateway.policy.covenant import Covenant
 
@@ -140,9 +140,9 @@ def _trust(
 ) -> Trust:
     """What verify trusts, all from options or configuration, never from the key directory
     (which whoever can rewrite the log may also replace)."""
+    from audit.anchors import witness_endpoint
     from audit.note import COSIGNATURE_V1, parse_vkey
     from audit.verification import Trust
-    from audit.wiring import witness_endpoint
 
     vkey = log_key or (settings.audit_log_key if settings else None)
     verifier = parse_vkey(_text_or_file(vkey)) if vkey else None
@@ -230,7 +230,8 @@ def verify(
 
     import httpx
 
-    from audit.verification import CannotVerify, verify_exported, verify_stored
+    from audit.verification import CannotVerify, verify_exported
+    from gateway.audit.verification import verify_stored
 
     with _reporting():
         settings = None if export is not None else load_settings(data_dir)
@@ -250,7 +251,7 @@ def verify(
             http = None if offline else stack.enter_context(httpx.Client(timeout=10.0))
             try:
                 if export is not None:
-                    from audit.export import read_export
+                    from audit.exportfile import read_export
 
                     try:
                         exported = read_export(export)
@@ -307,7 +308,7 @@ def _echo_trust(trust: Trust) -> None:
 
 def _key_dir_keys(settings: Settings, trust_key_dir: bool) -> list[Ed25519PublicKey]:
     from audit.keys import load_public_key
-    from audit.wiring import key_dir
+    from gateway.audit.wiring import key_dir
 
     if not trust_key_dir:
         raise _Failure(
@@ -345,9 +346,9 @@ def export_log(
         return
     if export_format != "verification":
         raise _fail(f"--format is verification or ldv, not {export_format!r}")
-    from audit.export import db_head_size, write_export
     from audit.keys import load_public_key, public_key_id
-    from audit.wiring import key_dir
+    from gateway.audit.export import db_head_size, write_export
+    from gateway.audit.wiring import key_dir
 
     with open_database(data_dir) as (settings, factory):
         key = load_public_key(key_dir(settings))
@@ -360,7 +361,7 @@ def export_log(
 
 def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None:
     from audit import ldv
-    from audit.schemas import EntrySearch
+    from gateway.audit.schemas import EntrySearch
 
     with _reporting(), _officer(data_dir, covenant) as officer:
         entries = reports.iter_entries(
@@ -383,7 +384,7 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
 @app.command("checkpoint")
 def checkpoint(data_dir: DataDir = None) -> None:
     """Sign a checkpoint over every committed entry (for cron; safe next to the server)."""
-    from audit.wiring import open_audit_log
+    from gateway.audit.wiring import open_audit_log
 
     with _reporting(), open_database(data_dir) as (settings, factory):
         view = open_audit_log(settings, factory).sign_checkpoint(factory)
@@ -398,8 +399,8 @@ def rotate_key(data_dir: DataDir = None) -> None:
     """Replace the log's signing key: a checkpoint signed by the old key announces the new one,
     the witnesses cosign it, then the new key is installed. Run again to finish a rotation the
     witnesses could not cosign yet. Publish the new verifier key it prints."""
-    from audit.rotation import RotationError, rotate_signing_key
-    from audit.wiring import key_dir, pinned_log_key
+    from gateway.audit.rotation import RotationError, rotate_signing_key
+    from gateway.audit.wiring import key_dir, pinned_log_key
     from gateway.policy.covenant import load_covenants
 
     with _reporting(), open_database(data_dir) as (settings, factory):
@@ -435,8 +436,8 @@ def _open_for_rotation(settings: Settings) -> AuditLog:
     """The audit log as configured (origin, witnesses), without the start-time key check: the
     rotation checks the keys itself and may resume an announced rotation."""
     from audit.keys import PSEUDONYM_KEY_FILE, load_or_create_pseudonymiser, load_signer
-    from audit.service import AuditLog
-    from audit.wiring import key_dir, witnessing
+    from gateway.audit.service import AuditLog
+    from gateway.audit.wiring import key_dir, witnessing
 
     directory = key_dir(settings)
     try:
@@ -460,7 +461,7 @@ def public_key_command(data_dir: DataDir = None) -> None:
 
     Never creates a key."""
     from audit.keys import SIGNING_KEY_FILE, CheckpointSigner, _load_private_key, public_key_text
-    from audit.wiring import key_dir
+    from gateway.audit.wiring import key_dir
 
     settings = load_settings(data_dir)
     path = key_dir(settings) / SIGNING_KEY_FILE
@@ -673,8 +674,8 @@ class _Officer:
         """Opened read-only: a missing key is an error here, never a reason to create one (a
         wrong --data-dir would otherwise find nothing and say so)."""
         from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
-        from audit.service import INDEXED_TYPES, AuditLog, BlindIndexSubjects
-        from audit.wiring import key_dir
+        from gateway.audit.service import INDEXED_TYPES, AuditLog, BlindIndexSubjects
+        from gateway.audit.wiring import key_dir
         from gateway.crypto.runtime import build_crypto_services
 
         keys = key_dir(self.settings)
@@ -722,7 +723,7 @@ def _choose_covenant(covenants: dict[str, Covenant], wanted: str | None) -> Cove
 
 def _subject(identifier_type: str) -> SubjectIdentifier:
     """The identifier read as :func:`read_identifier` does, validated as the API's body."""
-    from audit.schemas import SubjectIdentifier
+    from gateway.audit.schemas import SubjectIdentifier
 
     SubjectIdentifier(identifier_type=identifier_type, identifier="x")  # the type, first
     return SubjectIdentifier(
@@ -831,7 +832,7 @@ def search(
 
     By case, data subject, partner, purpose, clause, activity, period and outcome; every
     match, no paging."""
-    from audit.schemas import EntrySearch
+    from gateway.audit.schemas import EntrySearch
 
     with _reporting():
         chosen = _format(output_format)
@@ -870,7 +871,7 @@ def access_report(
     data_dir: DataDir = None,
 ) -> None:
     """GDPR art. 15: every recorded processing about one person (identifier from stdin)."""
-    from audit.schemas import AccessReportLine
+    from gateway.audit.schemas import AccessReportLine
 
     with _reporting():
         chosen = _format(output_format)
@@ -908,7 +909,7 @@ def register(
     """GDPR art. 30: the covenant's processing activities, from its file.
 
     jsonl and csv hold the activities; json the whole register with partners and retention."""
-    from audit.schemas import ProcessingActivityView
+    from gateway.audit.schemas import ProcessingActivityView
     from gateway.policy.covenant import load_covenants
 
     with _reporting():
@@ -943,7 +944,7 @@ def activity_report(
     """Requests and denials per partner and period, unusual ones flagged.
 
     As GET /v1/audit/partner-activity."""
-    from audit.schemas import PartnerActivity
+    from gateway.audit.schemas import PartnerActivity
 
     with _reporting():
         chosen = _format(output_format)
@@ -997,7 +998,7 @@ def witness_init(
     ],
 ) -> None:
     """Create the witness's key (0600) and empty state; prints its verifier key (vkey)."""
-    from audit.witness import WitnessSetupError, init_witness
+    from gateway.audit.witness import WitnessSetupError, init_witness
 
     try:
         cosigner = init_witness(directory, name)
@@ -1009,7 +1010,7 @@ def witness_init(
 @witness_app.command("public-key")
 def witness_public_key(directory: WitnessDir) -> None:
     """Print the witness's verifier key (vkey): what gateways and auditors pin."""
-    from audit.witness import WitnessSetupError, load_cosigner
+    from gateway.audit.witness import WitnessSetupError, load_cosigner
 
     try:
         typer.echo(load_cosigner(directory).verifier.vkey())
@@ -1036,7 +1037,13 @@ def witness_serve(
     import uvicorn
 
     from audit.note import ED25519, parse_vkey
-    from audit.witness import Witness, WitnessSetupError, WitnessState, load_cosigner, witness_app
+    from gateway.audit.witness import (
+        Witness,
+        WitnessSetupError,
+        WitnessState,
+        load_cosigner,
+        witness_app,
+    )
 
     try:
         cosigner = load_cosigner(directory)

@@ -1,33 +1,27 @@
-"""Reading the log for verification, and the offline export file an auditor verifies.
-
-The export is JSON Lines: a header with the public key(s), then every checkpoint, then every
-entry as its exact stored body (a string, so the bytes the leaf hash covers survive).
-"""
+"""Reading the log from the database for verification, and writing the offline export file
+an auditor verifies (its format and its reading: :mod:`audit.exportfile`)."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import format_signed_at, stored_checkpoint
 from audit.columns import CHECKED_COLUMNS, StoredColumns
-from audit.keys import public_key_from_text, public_key_id, public_key_text
-from audit.log import sealed_size
-from audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditSubject
+from audit.exportfile import EXPORT_FORMAT, checkpoint_json
+from audit.keys import public_key_id, public_key_text
 from audit.note import Verifier
 from audit.verify import Anchor, StoredCheckpoint, StoredEntry, VerificationResult, verify_log
+from gateway.audit.checkpoints import format_signed_at, stored_checkpoint
+from gateway.audit.log import sealed_size
+from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord, AuditSubject
 from gateway.db import utcnow
 
-EXPORT_FORMAT = "ketenpoort-audit-export"
 _CHUNK = 20_000
 
 
@@ -135,19 +129,6 @@ def db_entries(
         after = rows[-1][0]
 
 
-def _checkpoint_json(checkpoint: StoredCheckpoint) -> dict[str, Any]:
-    return {
-        "type": "checkpoint",
-        "treeSize": checkpoint.tree_size,
-        "rootHash": checkpoint.root_hash.hex(),
-        "signedAt": checkpoint.signed_at,
-        "keyId": checkpoint.key_id,
-        "note": checkpoint.note,
-        "signature": base64.b64encode(checkpoint.signature).decode("ascii"),
-        "signatures": list(checkpoint.signatures),
-    }
-
-
 def write_export(
     session_factory: sessionmaker[Session],
     out: IO[str],
@@ -171,7 +152,7 @@ def write_export(
     }
     out.write(json.dumps(header) + "\n")
     for checkpoint in checkpoints:
-        out.write(json.dumps(_checkpoint_json(checkpoint)) + "\n")
+        out.write(json.dumps(checkpoint_json(checkpoint)) + "\n")
     written = 0
     for entry in db_entries(session_factory, end=size):
         line = {"type": "entry", "index": entry.index, "leafHash": entry.leaf_hash.hex()}
@@ -185,49 +166,3 @@ def write_export(
     return written
 
 
-@dataclass
-class ExportFile:
-    tree_size: int
-    public_keys: list[Ed25519PublicKey]
-    checkpoints: list[StoredCheckpoint]
-    path: Path
-
-    def entries(self) -> Iterator[StoredEntry]:
-        with self.path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                record = json.loads(line)
-                if record.get("type") != "entry":
-                    continue
-                try:
-                    yield StoredEntry(
-                        int(record["index"]), bytes.fromhex(record["leafHash"]), record["body"]
-                    )
-                except (KeyError, ValueError, TypeError):
-                    raise ValueError(f"line {number}: not a valid entry") from None
-
-
-def read_export(path: Path) -> ExportFile:
-    """Read the header and checkpoints (entries are streamed later by :meth:`entries`)."""
-    checkpoints: list[StoredCheckpoint] = []
-    with path.open(encoding="utf-8") as handle:
-        header = json.loads(handle.readline() or "{}")
-        if header.get("type") != EXPORT_FORMAT:
-            raise ValueError("not a Ketenpoort audit export")
-        for line in handle:
-            record = json.loads(line)
-            if record.get("type") == "entry":
-                break
-            if record.get("type") == "checkpoint":
-                checkpoints.append(
-                    StoredCheckpoint(
-                        tree_size=int(record["treeSize"]),
-                        root_hash=bytes.fromhex(record["rootHash"]),
-                        signed_at=str(record["signedAt"]),
-                        key_id=str(record["keyId"]),
-                        note=str(record["note"]),
-                        signature=base64.b64decode(record["signature"]),
-                        signatures=tuple(str(line) for line in record.get("signatures", ())),
-                    )
-                )
-    keys = [public_key_from_text(k["publicKey"]) for k in header.get("publicKeys", [])]
-    return ExportFile(int(header.get("treeSize", 0)), keys, checkpoints, path)

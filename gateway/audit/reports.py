@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
 from audit.ldv import activity_id
-from audit.models import AuditRecord, AuditSubject
-from audit.schemas import (
+from gateway.audit.models import AuditRecord, AuditSubject
+from gateway.audit.schemas import (
     AccessReport,
     AccessReportLine,
     ActivityReport,

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy.orm import Session
 
 from audit.entry import AuditEntry
-from audit.service import AuditLog
+from gateway.audit.service import AuditLog
 
 
 class InjectedAuditFailure(RuntimeError):

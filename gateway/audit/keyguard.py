@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import latest_checkpoint
 from audit.keys import (
     PSEUDONYM_KEY_FILE,
     SIGNING_KEY_FILE,
@@ -34,9 +33,10 @@ from audit.keys import (
     load_or_create_signer,
     verify_signature,
 )
-from audit.models import AuditCheckpoint, AuditRecord
 from audit.note import NEXT_KEY, NoteError, is_legacy_note, parse_checkpoint
-from audit.service import PSEUDONYM_KEY_CHECK
+from gateway.audit.checkpoints import latest_checkpoint
+from gateway.audit.models import AuditCheckpoint, AuditRecord
+from gateway.audit.service import PSEUDONYM_KEY_CHECK
 from gateway.core.errors import GatewayError
 
 

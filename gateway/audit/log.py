@@ -38,9 +38,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, format_time
-from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
-from audit.models import AuditHead, AuditRecord, AuditSubject
+from gateway.audit.errors import AuditUnavailable
+from gateway.audit.models import AuditHead, AuditRecord, AuditSubject
 from gateway.db import invalidate_if_disconnected, utcnow
 
 HEAD_ID = 1

@@ -30,7 +30,11 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.checkpoints import (
+from audit.entry import KEY_ROTATION, AuditEntry, ProcessingActivity
+from audit.keys import CheckpointSigner, install_next_signer, load_or_create_next_signer
+from audit.note import NoteError, is_legacy_note, parse_checkpoint
+from audit.verify import witness_cosigners
+from gateway.audit.checkpoints import (
     AuditIntegrityError,
     latest_checkpoint,
     lock_for_signing,
@@ -38,12 +42,8 @@ from audit.checkpoints import (
     sign_in,
     stored_checkpoint,
 )
-from audit.entry import KEY_ROTATION, AuditEntry, ProcessingActivity
-from audit.keyguard import open_audit_keys, pseudonym_key_check
-from audit.keys import CheckpointSigner, install_next_signer, load_or_create_next_signer
-from audit.note import NoteError, is_legacy_note, parse_checkpoint
-from audit.service import AuditLog
-from audit.verify import witness_cosigners
+from gateway.audit.keyguard import open_audit_keys, pseudonym_key_check
+from gateway.audit.service import AuditLog
 from gateway.db import transaction, utcnow
 
 log = logging.getLogger("ketenpoort.audit")

@@ -1,0 +1,59 @@
+"""The verifiable disclosure log: append inside the caller's transaction, RFC 6962 Merkle
+proofs, Ed25519-signed checkpoints, verification, exports and privacy-officer reports.
+
+Other domains use::
+
+    from audit import AuditEntry, ProcessingActivity
+
+    log = context.audit                 # built at start: a gateway without it does not start
+    receipt = log.append(session=session, entry=AuditEntry(...))
+
+See docs/audit.md.
+"""
+
+from audit.entry import (
+    CONSENT_CHANGE,
+    DENIAL,
+    DISCLOSURE,
+    KEY_ROTATION,
+    RETENTION_REDACTION,
+    WORKFLOW_TRANSITION,
+    Actor,
+    AuditEntry,
+    DataSubject,
+    DecisionRef,
+    Outcome,
+    ProcessingActivity,
+    Redaction,
+    Status,
+    TraceContext,
+)
+from gateway.audit.errors import AuditUnavailable
+from gateway.audit.log import AppendedEntry, append_entries
+from gateway.audit.schemas import CheckpointView, Receipt
+from gateway.audit.service import AuditLog, receipt_for
+
+__all__ = [
+    "CONSENT_CHANGE",
+    "DENIAL",
+    "DISCLOSURE",
+    "KEY_ROTATION",
+    "RETENTION_REDACTION",
+    "WORKFLOW_TRANSITION",
+    "Actor",
+    "AppendedEntry",
+    "AuditEntry",
+    "AuditLog",
+    "AuditUnavailable",
+    "CheckpointView",
+    "DataSubject",
+    "DecisionRef",
+    "Outcome",
+    "ProcessingActivity",
+    "Receipt",
+    "Redaction",
+    "Status",
+    "TraceContext",
+    "append_entries",
+    "receipt_for",
+]
