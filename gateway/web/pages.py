@@ -278,9 +278,13 @@ def _raised_by_a_page(exc: BaseException) -> bool:
 
 def page_detail(exc: GatewayError) -> str:
     """What an error page says: the pages' own Dutch detail, or for an error of another
-    domain (an English detail, written for the API) a Dutch sentence for its status."""
+    domain (an English detail, written for the API) a Dutch sentence for its status; a
+    refused workflow step says which condition of the covenant does not hold yet."""
     if _raised_by_a_page(exc):
         return exc.detail
+    guard = exc.extra.get("guard")
+    if exc.problem == "guard-failed" and isinstance(guard, str):
+        return texts.guard_detail(guard, str(exc.extra.get("source", "")))
     return texts.error_detail(exc.status)
 
 

@@ -93,6 +93,54 @@ def error_detail(status: int) -> str:
     return ERROR_DETAILS.get(status, "Er ging iets mis. Probeer het later opnieuw.")
 
 
+#: Each workflow guard (gateway/cases/guards.py ``GUARDS``) as a case manager reads it when a
+#: step is refused (409 guard-failed); tests/web check that every guard has one.
+GUARD_TEXTS = {
+    "rented-corporation-dwelling": "de woning moet een huurwoning zijn van een "
+    "woningcorporatie van dit convenant, met de eigendom vastgelegd",
+    "landlord-first": "bij een huurwoning is de verhuurder het eerste aanspreekpunt: de "
+    "woningcorporatie neemt de melding eerst op",
+    "simple-case": "alleen een enkelvoudige zaak wordt zo bij de gemeente ingebracht",
+    "complex-case": "een enkelvoudige zaak gaat eerst naar de gemeente (opschalen naar "
+    "complex)",
+    "criteria-met": "er moeten genoeg criteria van het convenant vastgesteld zijn, of een "
+    "spoedbesluit met reden",
+    "corporation-dwelling": "de woning moet eigendom zijn van een woningcorporatie",
+    "corporation-permission": "de woningcorporatie moet toestemming gegeven hebben (niet "
+    "geweigerd, ingetrokken of verlopen)",
+    "both-sides-heard": "eerst moeten de veroorzaker en de buren gehoord zijn (hoor en "
+    "wederhoor)",
+    "multidisciplinary-team": "een complexe zaak heeft een team van ten minste twee "
+    "partners nodig",
+    "mediation-allowed": "eerst moet de screening voor buurtbemiddeling vastgelegd zijn",
+    "previous-instrument-intention": "een gedragsaanwijzing komt pas na het voornemen tot "
+    "een maatregel",
+    "measure-fits-ownership": "een laatste-kanscontract is een middel van de "
+    "woningcorporatie voor haar eigen huurders",
+    "corporation-acts-for-own-tenant": "een woningcorporatie treedt alleen op voor "
+    "huurders van haar eigen woningen",
+    "breach-established": "eerst moet de overtreding van de gedragsaanwijzing vastgesteld "
+    "zijn",
+    "penalty-within-limits": "de dwangsom moet binnen de grenzen van het convenant blijven",
+    "penalty-or-enforcement-applied": "een tijdelijke uithuisplaatsing komt pas na een "
+    "dwangsom of bestuursdwang",
+    "temporary-eviction-within-limits": "een tijdelijke uithuisplaatsing duurt niet langer "
+    "dan het convenant toestaat",
+    "evictee-adult": "alleen een meerderjarige kan tijdelijk uit huis geplaatst worden; leg "
+    "vast dat de persoon meerderjarig is",
+    "extension-within-limits": "de verlenging blijft binnen het aantal dagen dat het "
+    "convenant toestaat",
+}
+
+
+def guard_detail(guard: str, source: str) -> str:
+    """Why a workflow step was refused, in Dutch, with the convenant section it encodes."""
+    why = GUARD_TEXTS.get(guard)
+    if why is None:
+        return ERROR_DETAILS[409]
+    return f"Deze stap kan nog niet: {why} ({source})."
+
+
 def phase_label(phase: str | None) -> str:
     return PHASES.get(phase or "", phase or "—")
 

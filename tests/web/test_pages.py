@@ -238,6 +238,30 @@ class TestCasePages:
         form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
         assert f'<p class="beschrijving">{dutch}</p>' in form
 
+    def test_a_refused_step_says_in_dutch_which_covenant_condition_is_missing(
+        self, browser: TestClient, client: TestClient, auth: Auth
+    ) -> None:
+        """The API's 409 guard-failed names the guard in English; the page says the same
+        condition in Dutch with the section, instead of a bare "not possible now"."""
+        seeded = seed_utrecht_case(client, auth)  # no criteria recorded yet
+        sign_in(browser, "u-centraal", "casemanager")
+        form = browser.get(f"/zaken/{seeded.case_id}/overgang/take-on").text
+        refused = browser.post(
+            f"/zaken/{seeded.case_id}/overgang/take-on", data={"csrf_token": csrf_of(form)}
+        )
+        assert refused.status_code == 409
+        assert (
+            "Deze stap kan nog niet: er moeten genoeg criteria van het convenant vastgesteld "
+            "zijn, of een spoedbesluit met reden (U §2)."
+        ) in refused.text
+        assert "criteria-met" not in refused.text  # the guard's id stays in the API
+
+    def test_every_workflow_guard_has_a_dutch_text(self) -> None:
+        from gateway.cases.guards import GUARDS
+        from gateway.web.texts import GUARD_TEXTS
+
+        assert set(GUARD_TEXTS) == set(GUARDS)
+
     def test_request_answer_shows_a_redacted_category_with_reason_and_clause(
         self, browser: TestClient, client: TestClient, auth: Auth
     ) -> None:
