@@ -244,6 +244,17 @@ class Intake(_Model):
     # the transition by which it takes up a report that came in elsewhere (guard
     # 'landlord-first' refuses the next steps until it is on the case's history).
     landlord_first_step: str | None = None
+    # R §2.3: "Bij koop- of particuliere woningen is de gemeente het eerste aanspreekpunt":
+    # per tenure that is not the corporation's, the partner kind that leads a case a report
+    # opens, whoever received the report. A tenure not listed keeps the ``lead`` rule; when
+    # the map is set, a tenure that is neither listed nor a corporation's is refused.
+    first_contact: dict[Literal["owner-occupied", "private-rental"], str] = Field(
+        default_factory=dict
+    )
+
+    def first_contact_kind(self, ownership: str) -> str | None:
+        """The partner kind ``firstContact`` names for ``ownership``, if any."""
+        return next((kind for t, kind in self.first_contact.items() if t == ownership), None)
 
 
 class WorkflowDefinition(_Model):

@@ -22,13 +22,18 @@ from gateway.cases.models import (
     CaseTeamMember,
     Dwelling,
 )
+from gateway.cases.notices import notify
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     IntakeRequest,
     IntakeResult,
 )
+from gateway.cases.seams import AuditValue
 from gateway.crypto import case_scope
 from gateway.db import utcnow
+
+#: The notice subject for the first point of contact a report was routed to (R §2.3).
+FIRST_CONTACT_NOTICE = "intake:first-contact"
 
 
 def seal_for_case(
@@ -99,8 +104,29 @@ def _known_case(
     return session.scalars(open_cases.where(CaseFile.id.in_(known_person))).first()
 
 
-def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal) -> str:
+def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, ownership: str) -> str:
+    """Who leads the case a report opens.
+
+    R §2.3: "Bij koop- of particuliere woningen is de gemeente het eerste aanspreekpunt":
+    the workflow's ``intake.firstContact`` names, per such tenure, the partner kind that
+    leads whoever received the report (the first listed partner of that kind, as every
+    lead move does, R §3.2.3). A rented corporation dwelling keeps the ``lead`` rule and
+    waits for its landlord (guard ``landlord-first``). A tenure the map does not know is
+    refused rather than given to whoever filed it (unknown is not no)."""
     rule = runtime.workflow(covenant_id).intake
+    if rule.first_contact:
+        kind = rule.first_contact_kind(ownership)
+        if kind is None and ownership != "corporation":
+            raise InvalidCaseData(
+                "The dwelling's tenure is not recorded: who is its first point of contact "
+                "cannot be told.",
+                invalid_params=[{"name": "dwelling.ownership", "reason": "unknown tenure"}],
+            )
+        if kind is not None:
+            first = runtime.partners_of_kind(covenant_id, kind)
+            if not first:
+                raise InvalidCaseData(f"The covenant has no partner of kind '{kind}' to lead.")
+            return first[0]
     if rule.lead == "source-partner":
         return principal.partner_id
     candidates = runtime.partners_of_kind(covenant_id, rule.lead_kind or "")
@@ -153,7 +179,7 @@ def _open_case(
     dwelling.district = request.dwelling.district
     session.flush()
     case_id = str(uuid.uuid4())
-    lead = _lead_for(runtime, covenant_id, principal)
+    lead = _lead_for(runtime, covenant_id, principal, request.dwelling.ownership)
     case = CaseFile(
         id=case_id,
         reference=_reference(covenant_id, now),
@@ -275,16 +301,30 @@ def register_report(
         received_at=received_at,
         now=now,
     )
+    details: dict[str, AuditValue] = {
+        "created": created,
+        "channel": request.report.channel,
+        "persons": len(request.persons),
+    }
+    first_contact = definition.intake.first_contact_kind(request.dwelling.ownership)
+    if created and first_contact is not None and case.lead_partner_id != principal.partner_id:
+        # R §2.3: the report came in elsewhere; the first point of contact leads and is told
+        # (its inbox and the case page), as the hand-over to the corporation tells it.
+        told = notify(
+            session,
+            runtime=runtime,
+            case=case,
+            kinds=[first_contact],
+            subject=FIRST_CONTACT_NOTICE,
+            about_id=report_id,
+            by=principal,
+            now=now,
+        )
+        details["lead"] = case.lead_partner_id
+        if told:
+            details["informed"] = ",".join(sorted({n.partner_id for n in told}))
     runtime.record_case_event(
-        session,
-        case,
-        activity="case-intake",
-        actor=principal,
-        details={
-            "created": created,
-            "channel": request.report.channel,
-            "persons": len(request.persons),
-        },
+        session, case, activity="case-intake", actor=principal, details=details
     )
     if not created and not _in_team(session, case, principal.partner_id):
         # Outside the team the case does not exist for the reporter: no id, no state.

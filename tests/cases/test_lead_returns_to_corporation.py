@@ -422,9 +422,11 @@ class TestLandlordFirst:
         case_id = _report(client, auth, POLICE, ownership=ownership)
         refused = _move(client, auth(*RW), case_id, "landlord-takes-up")
         assert refused.status_code == 404  # no landlord, so the corporation is not involved
-        assert (
-            _ok(_move(client, auth(*POLICE), case_id, "classify-complex"))["leadPartnerId"]
-            == "gemeente-rijswijk"
+        # R §2.3: the municipality is the first point of contact and leads from intake on.
+        case = _ok(client.get(f"/v1/cases/{case_id}", headers=auth(*MAYOR)))
+        assert case["leadPartnerId"] == "gemeente-rijswijk"
+        assert _ok(_move(client, auth(*MAYOR), case_id, "classify-complex"))["state"] == (
+            "multi-intake"
         )
 
     def test_an_unknown_tenure_is_not_weighed_until_it_is_known(
