@@ -174,6 +174,7 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
         audit,
         retention.erasure_warnings() if retention else None,
         readiness,
+        retention.register_new_case() if retention else None,
     )
     exchange_wiring.build(keys, readiness)
     return GatewayContext(

@@ -301,6 +301,11 @@ def register_report(
         received_at=received_at,
         now=now,
     )
+    if created and runtime.register_retention is not None:
+        # Issue 16: the case's retention state (rule, due date or why none yet) exists from
+        # the moment the case exists, in the same transaction.
+        session.flush()
+        runtime.register_retention(session, case_id=case.id)
     details: dict[str, AuditValue] = {
         "created": created,
         "channel": request.report.channel,

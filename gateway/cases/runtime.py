@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import WorkflowDefinition
-from gateway.cases.seams import AuditValue, CaseAudit, ErasureWarnings, Sealer
+from gateway.cases.seams import (
+    AuditValue,
+    CaseAudit,
+    ErasureWarnings,
+    RetentionRegistration,
+    Sealer,
+)
 from gateway.core.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -26,6 +32,9 @@ class CaseRuntime:
     audit: CaseAudit
     #: The retention domain's warnings of open cases about to be erased (None without it).
     erasure_warnings: ErasureWarnings | None = None
+    #: The retention domain's registration of a new case (None without it: the sweep
+    #: registers the case once retention runs).
+    register_retention: RetentionRegistration | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 
     def workflow(self, covenant_id: str) -> WorkflowDefinition:

@@ -70,6 +70,14 @@ class ErasureWarnings(Protocol):
     ) -> list[ErasureWarning]: ...
 
 
+class RetentionRegistration(Protocol):
+    """The retention domain registers a case the moment it is opened (issue 16: "a case's
+    retention state exists from the moment the case exists"): its rule and due date, or why
+    none yet, are written in the transaction that creates the case, not at the next sweep."""
+
+    def __call__(self, session: Session, *, case_id: str) -> None: ...
+
+
 class CaseAudit(Protocol):
     def record(
         self,

@@ -6,7 +6,13 @@ from __future__ import annotations
 from gateway.audit import AuditLog
 from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.seams import CryptoSealer, ErasureWarnings, LogAudit, UnavailableSealer
+from gateway.cases.seams import (
+    CryptoSealer,
+    ErasureWarnings,
+    LogAudit,
+    RetentionRegistration,
+    UnavailableSealer,
+)
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import CryptoServices
 from gateway.policy.covenant import Covenant
@@ -19,6 +25,7 @@ def build(
     audit: AuditLog,
     erasure_warnings: ErasureWarnings | None,
     readiness: ReadinessChecks,
+    register_retention: RetentionRegistration | None = None,
 ) -> CaseRuntime:
     """The workflows come checked against the covenants (gateway/covenant_package.py).
     Without keys nothing personal is stored (fail closed; the keys readiness check says why)."""
@@ -28,6 +35,7 @@ def build(
         sealer=CryptoSealer(keys) if keys is not None else UnavailableSealer(),
         audit=LogAudit(audit),
         erasure_warnings=erasure_warnings,
+        register_retention=register_retention,
     )
 
     def workflows_loaded() -> str | None:

@@ -484,9 +484,10 @@ def seed(gw: DemoGateway, say: Callable[[str], None]) -> Seeded:
             seeded.skipped.append(make.__name__)
             continue
         seeded.cases.append(made)
-        # The privacy officer looks at its retention: the case's state is computed and
-        # stored now, so the retention overview lists it with its due date at once rather
-        # than after the next sweep.
+        # The case is on the retention overview from its opening (registered in the
+        # intake's transaction). What the seeding did since (a closing, a mediation's end)
+        # reaches the stored verdict at the next sweep or read: the privacy officer reads
+        # it now, so the overview shows each case's rule for how it ended, not how it began.
         officer = PRIVACY_U if made.covenant == "utrecht" else PRIVACY_R
         gw.call(officer, "GET", f"/cases/{made.case_id}/retention")
         say(f"  {made.reference}: {made.shows}")

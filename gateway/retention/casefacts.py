@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from gateway.db import among, utcnow
 from gateway.retention.models import RetentionCase, RetentionFact
 from gateway.retention.rules import RetentionRules
-from gateway.retention.service import local_date, lock_cases
+from gateway.retention.service import local_date, lock_cases, refresh_cases
 
 CASE_TABLES = {"case_file", "case_person", "case_report", "case_transition", "enforcement_measure"}
 SOLVED_AFTER_MEDIATION = {"aftercare-evaluation", "closed"}
@@ -267,6 +267,16 @@ def case_covenant(session: Session, case_id: str) -> str | None:
         select(CaseFile.covenant_id).where(CaseFile.id == case_id)
     )
     return covenant
+
+
+def register_new_case(session: Session, *, rules: RetentionRules, case_id: str) -> None:
+    """Issue 16: a case's retention state exists from the moment the case exists. Called by
+    the cases domain in the transaction that opens the case (after its report and persons
+    are flushed): register it, import its facts (the report) and compute its verdict (rule
+    and due date, or why none yet), so the overview and ``GET .../retention`` show it at
+    once rather than after the next sweep. The transaction rolls back as a whole."""
+    sync_case(session=session, rules=rules, case_id=case_id)
+    refresh_cases(session=session, rules=rules, case_ids=[case_id])
 
 
 def sync_case(*, session: Session, rules: RetentionRules, case_id: str) -> RetentionCase | None:

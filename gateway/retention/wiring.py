@@ -12,12 +12,13 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import AuditLog
-from gateway.cases.seams import ErasureWarnings
+from gateway.cases.seams import ErasureWarnings, RetentionRegistration
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import DataKeyStore
 from gateway.policy.covenant import Covenant
+from gateway.retention.casefacts import register_new_case
 from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.rules import RetentionRules
 from gateway.retention.runs import failing_sweeps
@@ -73,6 +74,10 @@ class RetentionService:
             fault=fault,
             seam=seam,
         )
+
+    def register_new_case(self) -> RetentionRegistration:
+        """The registration the cases domain calls in the transaction that opens a case."""
+        return functools.partial(register_new_case, rules=self.rules)
 
     def erasure_warnings(self) -> ErasureWarnings:
         """The warnings the cases domain shows its leads before an open case is erased."""

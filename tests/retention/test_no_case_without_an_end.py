@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
+from gateway.retention.models import RetentionCase
+from gateway.retention.service import retention_overview
 from tests.cases.builders import listed_deadlines, report_body
+from tests.retention.test_overview import officer as _officer
+from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
 UTRECHT_CM = ("u-centraal", "casemanager")
@@ -62,6 +67,60 @@ class TestStateFromTheStart:
         records = client.get(f"/v1/cases/{case_id}/retention/records", headers=auth(*who))
         assert records.status_code == 200
         assert {r["kind"] for r in records.json()["records"]} >= {"case_file", "case_report"}
+
+    def test_a_new_case_is_on_the_overview_without_any_read_or_sweep(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        """Registered in the transaction that opened the case: no page, API read or sweep
+        has touched it when the privacy officer's overview lists it."""
+        case_id = _rijswijk(client, auth)
+        with context.session_factory() as session:
+            row = session.get(RetentionCase, case_id)
+            assert row is not None
+            assert (row.stale, row.rules_revision) == (
+                False,
+                context.require_retention().rules.revision,
+            )
+            overview = retention_overview(session=session, principal=_officer())
+        listed = {c.case_id: c for c in overview.due}
+        assert case_id in listed
+        assert listed[case_id].rule == "R-open-zonder-activiteit"
+        assert listed[case_id].due_on == row.due_on
+        assert listed[case_id].reason
+        browser = TestClient(client.app, base_url="https://testserver")
+        with browser:
+            sign_in(browser, "gemeente-rijswijk", "privacy-officer")
+            page = browser.get("/privacy/bewaartermijnen")
+        assert page.status_code == 200, page.text
+        assert listed[case_id].reference in page.text
+        # The API says the same as the overview.
+        state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*RIJSWIJK_CORPORATION))
+        assert state.status_code == 200, state.text
+        assert (state.json()["ruleId"], state.json()["dueOn"]) == (
+            "R-open-zonder-activiteit",
+            row.due_on.isoformat() if row.due_on else None,
+        )
+
+    def test_a_report_that_is_refused_registers_nothing(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        """The registration is part of the case's transaction: no case, no retention row."""
+        with context.session_factory() as session:
+            before = session.scalar(select(func.count()).select_from(RetentionCase))
+        body = report_body(postcode="2281 AC", corporation="rijswijk-wonen", district="Te Werve")
+        body["report"]["receivedAt"] = "2999-01-01T00:00:00+01:00"  # in the future: refused
+        refused = client.post("/v1/reports", json=body, headers=auth(*RIJSWIJK_CORPORATION))
+        assert refused.status_code in (400, 422), refused.text
+        with context.session_factory() as session:
+            assert session.scalar(select(func.count()).select_from(RetentionCase)) == before
+        # Positive control: the same report received now registers one case.
+        del body["report"]["receivedAt"]
+        assert (
+            client.post("/v1/reports", json=body, headers=auth(*RIJSWIJK_CORPORATION)).status_code
+            == 201
+        )
+        with context.session_factory() as session:
+            assert session.scalar(select(func.count()).select_from(RetentionCase)) == before + 1
 
     def test_a_new_case_stays_invisible_outside_its_team_and_covenant(
         self, client: TestClient, auth: Auth
