@@ -9,7 +9,13 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
-from tests.cases.test_lead_returns_to_corporation import RW, _case_at_intention, _move
+from tests.cases.test_lead_returns_to_corporation import (
+    POLICE,
+    RW,
+    _case_at_intention,
+    _move,
+    _report,
+)
 from tests.web.conftest import csrf_of, sign_in
 
 Auth = Callable[..., dict[str, str]]
@@ -51,3 +57,22 @@ def test_the_corporation_that_acted_gets_no_notice_of_its_own(
     page = browser.get(f"/zaken/{case_id}").text
     assert "Overgedragen aan de woningcorporatie" in page
     assert HEADING not in page
+
+
+def test_the_municipality_sees_a_report_it_leads_as_first_point_of_contact(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """R §2.3 ("Bij koop- of particuliere woningen is de gemeente het eerste aanspreekpunt"):
+    a police report about an owner-occupied dwelling is shown to the municipality in Dutch;
+    the police that filed it is told nothing (control)."""
+    case_id = _report(client, auth, POLICE, ownership="owner-occupied")
+    sign_in(browser, "gemeente-rijswijk", "casemanager")
+    page = browser.get(f"/zaken/{case_id}").text
+    assert HEADING in page
+    assert "Melding ontvangen: u bent het eerste aanspreekpunt" in page
+    police = TestClient(client.app, base_url="https://testserver")
+    with police:
+        sign_in(police, "politie-den-haag", "wijkagent")
+        own = police.get(f"/zaken/{case_id}")
+    assert own.status_code == 200, own.text
+    assert HEADING not in own.text
