@@ -46,6 +46,7 @@ test: install-test
 
 lint:
 	$(BIN)/ruff check gateway audit adapters tests bench
+	$(BIN)/ruff format --check gateway audit adapters tests bench
 
 typecheck:
 	$(BIN)/mypy --strict gateway audit adapters

@@ -128,9 +128,7 @@ class ProcessingActivity(_Part):
     clause_ids: tuple[str, ...] = ()
     purpose: str | None = None
 
-    _ids = field_validator("covenant_id", "purpose")(
-        lambda v: v if v is None else _check_ident(v)
-    )
+    _ids = field_validator("covenant_id", "purpose")(lambda v: v if v is None else _check_ident(v))
 
     @field_validator("clause_ids")
     @classmethod

@@ -189,9 +189,7 @@ class ProofError(ValueError):
     """A proof does not verify."""
 
 
-def root_from_inclusion_proof(
-    index: int, size: int, leaf: bytes, proof: Sequence[bytes]
-) -> bytes:
+def root_from_inclusion_proof(index: int, size: int, leaf: bytes, proof: Sequence[bytes]) -> bytes:
     """RFC 9162 §2.1.3.2: the root the proof leads to, or :class:`ProofError`."""
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of size {size}")

@@ -73,7 +73,11 @@ def bench_field_cipher(
         # The scope's data key is created and committed first: the steady state of a running
         # gateway, where the key is in the in-memory cache.
         fields.encrypt(
-            session=session, scope=scope, table="case_person", record_id=17, field="x",
+            session=session,
+            scope=scope,
+            table="case_person",
+            record_id=17,
+            field="x",
             plaintext="warm",
         )
     with transaction(factory) as session:
@@ -82,12 +86,20 @@ def bench_field_cipher(
             def gateway_path(value: str = value, name: str = name) -> None:
                 for _ in range(ops):
                     sealed = fields.encrypt(
-                        session=session, scope=scope, table="case_person", record_id=17,
-                        field=name, plaintext=value,
+                        session=session,
+                        scope=scope,
+                        table="case_person",
+                        record_id=17,
+                        field=name,
+                        plaintext=value,
                     )
                     fields.decrypt(
-                        session=session, scope=scope, table="case_person", record_id=17,
-                        field=name, ciphertext=sealed,
+                        session=session,
+                        scope=scope,
+                        table="case_person",
+                        record_id=17,
+                        field=name,
+                        ciphertext=sealed,
                     )
 
             def raw_path(value: str = value) -> None:
@@ -161,8 +173,12 @@ def _blind_index_on(url: str, crypto: CryptoServices, rows: int, lookups: int) -
         for i, bsn in enumerate(bsns, start=1):
             index = pg_crypto.blind_index.bsn(session=session, bsn=bsn)
             sealed = pg_crypto.fields.encrypt(
-                session=session, scope=case_scope(i % 1000), table="bench_person",
-                record_id=i, field="bsn", plaintext=bsn,
+                session=session,
+                scope=case_scope(i % 1000),
+                table="bench_person",
+                record_id=i,
+                field="bsn",
+                plaintext=bsn,
             )
             buffer.write(f"{i}\t{index}\t\\\\x{sealed.hex()}\n")
     prepared_s = time.perf_counter() - started
@@ -175,9 +191,10 @@ def _blind_index_on(url: str, crypto: CryptoServices, rows: int, lookups: int) -
         )
         raw = connection.connection.driver_connection
         assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(
-            "COPY bench_person (id, bsn_index, bsn) FROM STDIN"
-        ) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy("COPY bench_person (id, bsn_index, bsn) FROM STDIN") as copy,
+        ):
             copy.write(buffer.getvalue())
         connection.execute(
             text("CREATE INDEX ix_bench_person_bsn_index ON bench_person (bsn_index)")

@@ -59,7 +59,9 @@ from tests.cases.history import seed_history  # noqa: E402
 COVENANT = "rijswijk-woonoverlast"
 LEAD, LEAD_KIND = "gemeente-rijswijk", "municipality"
 RESULTS = Path(__file__).parent / "results" / "reports.json"
-PG_URL = os.environ.get("KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 GOAL_REPORT_MS = 100.0
 GOAL_PAGE_MS = 50.0
 PAGE = 100
@@ -190,7 +192,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         cursor, pages_walked = first.next_cursor, 1
         while cursor and pages_walked < 9:
             cursor, pages_walked = page(cursor).next_cursor, pages_walked + 1
-        tenth_times, _ = (_timed(partial(page, cursor), runs) if cursor else ([], None))
+        tenth_times, _ = _timed(partial(page, cursor), runs) if cursor else ([], None)
         base_times, _ = _timed(baseline, runs)
         old_report_times, old_report = _timed(partial(report, overview_oracle), old_runs)
         old_list_times, old_list = _timed(old_deadlines, old_runs)

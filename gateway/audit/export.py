@@ -164,5 +164,3 @@ def write_export(
     if progress is not None and written % 10_000:
         progress(written % 10_000)
     return written
-
-

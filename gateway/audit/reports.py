@@ -176,9 +176,7 @@ def entry_window(
     else:
         if older_than is not None:
             query = query.where(AuditRecord.index < older_than)
-        rows = session.execute(
-            query.order_by(AuditRecord.index.desc()).limit(search.limit)
-        ).all()
+        rows = session.execute(query.order_by(AuditRecord.index.desc()).limit(search.limit)).all()
 
     def exists(condition: ColumnElement[bool]) -> bool:
         found = session.execute(

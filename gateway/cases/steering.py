@@ -89,9 +89,7 @@ class _Closed:
     def legs(self) -> tuple[int, Counter[str], Counter[str]]:
         """How many, and the neighbours' and partners' judgements (U §7)."""
         rows = self._rows(
-            select(
-                CaseFile.neighbours_judgement, CaseFile.partners_judgement, func.count()
-            )
+            select(CaseFile.neighbours_judgement, CaseFile.partners_judgement, func.count())
             .where(*self.where)
             .group_by(CaseFile.neighbours_judgement, CaseFile.partners_judgement)
         )
@@ -128,9 +126,7 @@ class _Closed:
             empty = ThroughputOut(closed_cases=0, median_days=None, mean_days=None, max_days=None)
             return 0, empty, 0
         pair = (CaseFile.closed_at, CaseFile.first_report_at)
-        between = self._rows(
-            select(*pair).where(*self.where, self.days >= low, self.days <= high)
-        )
+        between = self._rows(select(*pair).where(*self.where, self.days >= low, self.days <= high))
         middle = self._rows(
             select(*pair)
             .where(*self.where)
@@ -247,9 +243,7 @@ def steering_report(
         open_by_phase=dict(sorted(open_by_phase.items())),
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
-        overdue_deadlines=overdue_count(
-            session, runtime=runtime, covenant_id=covenant_id, now=now
-        ),
+        overdue_deadlines=overdue_count(session, runtime=runtime, covenant_id=covenant_id, now=now),
         transitions=dict(sorted(transitions.items())),
         min_group_size=MIN_GROUP_SIZE,
         suppressed_districts=len(

@@ -41,6 +41,7 @@ from gateway.policy.schemas import Decision, PolicyInput
 
 log = logging.getLogger("ketenpoort.policy")
 
+
 def _signing_key(data_dir: Path) -> ec.EllipticCurvePrivateKey:
     path = default_key_path(data_dir)
     # Several workers may start at once: one creates the key (O_EXCL), the others read it

@@ -65,8 +65,7 @@ def my_cases(
             per_case.setdefault(deadline.case_id, []).append(deadline)
     cases = _cases()
     listed = {
-        c.id: c
-        for c in cases.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
+        c.id: c for c in cases.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
     }
     # In the order of each case's first deadline on the page: overdue first, then due date.
     rows = [
@@ -188,9 +187,9 @@ def case_page(
             notice_labels[n.id] = "Melding ontvangen: u bent het eerste aanspreekpunt"
         elif kind == "event":
             notice_labels[n.id] = f"Maatregel vastgelegd: {event_names.get(subject_id, subject_id)}"
-    classification = services.cases_runtime(page.context).workflow(
-        summary.covenant_id
-    ).classification
+    classification = (
+        services.cases_runtime(page.context).workflow(summary.covenant_id).classification
+    )
     return page.render(
         "zaak.html",
         case=summary,

@@ -101,17 +101,14 @@ GUARD_TEXTS = {
     "landlord-first": "bij een huurwoning is de verhuurder het eerste aanspreekpunt: de "
     "woningcorporatie neemt de melding eerst op",
     "simple-case": "alleen een enkelvoudige zaak wordt zo bij de gemeente ingebracht",
-    "complex-case": "een enkelvoudige zaak gaat eerst naar de gemeente (opschalen naar "
-    "complex)",
+    "complex-case": "een enkelvoudige zaak gaat eerst naar de gemeente (opschalen naar complex)",
     "criteria-met": "er moeten genoeg criteria van het convenant vastgesteld zijn, of een "
     "spoedbesluit met reden",
     "corporation-dwelling": "de woning moet eigendom zijn van een woningcorporatie",
     "corporation-permission": "de woningcorporatie moet toestemming gegeven hebben (niet "
     "geweigerd, ingetrokken of verlopen)",
-    "both-sides-heard": "eerst moeten de veroorzaker en de buren gehoord zijn (hoor en "
-    "wederhoor)",
-    "multidisciplinary-team": "een complexe zaak heeft een team van ten minste twee "
-    "partners nodig",
+    "both-sides-heard": "eerst moeten de veroorzaker en de buren gehoord zijn (hoor en wederhoor)",
+    "multidisciplinary-team": "een complexe zaak heeft een team van ten minste twee partners nodig",
     "mediation-allowed": "eerst moet de screening voor buurtbemiddeling vastgelegd zijn",
     "previous-instrument-intention": "een gedragsaanwijzing komt pas na het voornemen tot "
     "een maatregel",
@@ -119,8 +116,7 @@ GUARD_TEXTS = {
     "woningcorporatie voor haar eigen huurders",
     "corporation-acts-for-own-tenant": "een woningcorporatie treedt alleen op voor "
     "huurders van haar eigen woningen",
-    "breach-established": "eerst moet de overtreding van de gedragsaanwijzing vastgesteld "
-    "zijn",
+    "breach-established": "eerst moet de overtreding van de gedragsaanwijzing vastgesteld zijn",
     "penalty-within-limits": "de dwangsom moet binnen de grenzen van het convenant blijven",
     "penalty-or-enforcement-applied": "een tijdelijke uithuisplaatsing komt pas na een "
     "dwangsom of bestuursdwang",
@@ -314,10 +310,7 @@ def transition_description(definition: object, transition_id: str) -> str:
     return transition_id
 
 
-
-def actor_label(
-    actor: str, partner_names: dict[str, str], role_name: Callable[[str], str]
-) -> str:
+def actor_label(actor: str, partner_names: dict[str, str], role_name: Callable[[str], str]) -> str:
     """``partner/role[/user]`` (how holds and logs name who acted) as "U Centraal
     (Privacyfunctionaris)", the role named by the covenant (``role_name``); the user id is
     left out, pages name organisations and roles."""

@@ -79,8 +79,7 @@ def _what_was_checked(checked: Checked) -> list[str]:
             lines.append(f"Getuige {holding.name} is nu gevraagd wat hij bewaart: {held}.")
     else:
         lines.append(
-            "Er zijn geen getuigen ingesteld: niemand buiten de gateway staat in voor het "
-            "logboek."
+            "Er zijn geen getuigen ingesteld: niemand buiten de gateway staat in voor het logboek."
         )
     return lines
 

@@ -79,9 +79,7 @@ def test_rolled_back_appends_from_two_processes_leave_no_gap_once_sealed(
     assert result.verified_tree_size == size
 
 
-def _run_writers(
-    command: list[str], factory: sessionmaker[Session], audit_log: AuditLog
-) -> None:
+def _run_writers(command: list[str], factory: sessionmaker[Session], audit_log: AuditLog) -> None:
     """Run PROCESSES writer processes to the end, signing checkpoints while they run: the
     checkpoints must stay consistent with the final log."""
     writers = [

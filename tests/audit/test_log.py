@@ -251,6 +251,7 @@ def test_a_single_append_stores_the_body_and_leaf_hash_a_batch_would(
     with factory() as session:
         rows = {r.index: r for r in session.scalars(select(AuditRecord)).all()}
     one, batched = rows[single.index], rows[pair[0].index]
+
     def without_index_and_time(body: str) -> dict[str, object]:
         fields = json.loads(body)
         del fields["index"], fields["recordedAt"]

@@ -37,9 +37,7 @@ def verify_db(factory: sessionmaker[Session], log: AuditLog) -> VerificationResu
     with factory() as session:
         checkpoints = db_checkpoints(session)
         size = db_head_size(session)
-    return verify_log(
-        db_entries(factory), checkpoints, [log.signer.public_key], expected_size=size
-    )
+    return verify_log(db_entries(factory), checkpoints, [log.signer.public_key], expected_size=size)
 
 
 def test_an_untouched_log_verifies(filled: sessionmaker[Session], audit_log: AuditLog) -> None:

@@ -50,6 +50,7 @@ def test_a_receipt_carries_the_cosigned_checkpoint_and_verifies_offline(
     _append(context, 5)
     witness.down = True
     log.sign_checkpoint(context.session_factory)
+
     def headers() -> dict[str, str]:
         return auth("u-centraal", "casemanager")  # type: ignore[operator,no-any-return]
 
@@ -82,11 +83,13 @@ def test_the_published_key_is_a_vkey_and_the_latest_checkpoint_a_signed_note(
     _append(context, 2)
     log.sign_checkpoint(context.session_factory)
     key = client.get(
-        "/v1/audit/public-key", headers=auth("u-centraal", "casemanager")  # type: ignore[operator]
+        "/v1/audit/public-key",
+        headers=auth("u-centraal", "casemanager"),  # type: ignore[operator]
     ).json()
     assert key["vkey"] == log_verifier(log).vkey()
     latest = client.get(
-        "/v1/audit/checkpoints/latest", headers=auth("u-centraal", "casemanager")  # type: ignore[operator]
+        "/v1/audit/checkpoints/latest",
+        headers=auth("u-centraal", "casemanager"),  # type: ignore[operator]
     ).json()
     assert latest["note"] == f"{log.origin}\n2\n" + latest["note"].split("\n")[2] + (
         "\nprevious 0\n" + latest["note"].split("\n")[4] + "\n"

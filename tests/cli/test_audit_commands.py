@@ -87,8 +87,17 @@ def test_an_export_verifies_offline_and_a_tampered_export_does_not(
     written = _ketenpoort(settings, "audit", "export", str(export))
     assert written.returncode == 0, written.stderr
     offline = subprocess.run(
-        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export),
-         "--log-key", str(key_file)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "audit",
+            "verify",
+            "--export",
+            str(export),
+            "--log-key",
+            str(key_file),
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         timeout=120,
@@ -99,8 +108,17 @@ def test_an_export_verifies_offline_and_a_tampered_export_does_not(
 
     export.write_text(export.read_text().replace("dec-3", "dec-2", 1))
     tampered = subprocess.run(
-        [sys.executable, "-m", "gateway", "audit", "verify", "--export", str(export),
-         "--log-key", str(key_file)],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "audit",
+            "verify",
+            "--export",
+            str(export),
+            "--log-key",
+            str(key_file),
+        ],  # fmt: skip
         capture_output=True,
         text=True,
         timeout=120,

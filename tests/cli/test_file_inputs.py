@@ -102,8 +102,19 @@ def test_the_shipped_example_explains_a_refusal_in_words_then_code(tmp_path: Pat
         (["partners", "register", "--partner", "mitros", "empty.json"], "not a JWKS"),
         (["partners", "register", "--partner", "mitros", "garbage.txt"], "not JSON"),
         (["partners", "register", "--partner", "mitros", "missing.json"], "no such file"),
-        (["partners", "token", "--partner", "mitros", "--role", "adapter", "--key-file",
-          "garbage.txt"], "cannot use garbage.txt"),  # fmt: skip
+        (
+            [
+                "partners",
+                "token",
+                "--partner",
+                "mitros",
+                "--role",
+                "adapter",
+                "--key-file",
+                "garbage.txt",
+            ],
+            "cannot use garbage.txt",
+        ),  # fmt: skip
         (["audit", "verify", "--log-key", "garbage.txt"], "verifier key"),
         (["audit", "verify", "--public-key", "missing.pem"], "cannot read missing.pem"),
         (["audit", "verify", "--public-key", "garbage.txt"], "is not a public key"),

@@ -99,7 +99,9 @@ def test_person_index_needs_a_real_past_date(
     with transaction(context.session_factory) as session:
         with pytest.raises(InvalidIdentifier):
             crypto.blind_index.person(
-                session=session, name="Jan", date_of_birth=datetime(1980, 1, 1)  # type: ignore[arg-type]
+                session=session,
+                name="Jan",
+                date_of_birth=datetime(1980, 1, 1),  # type: ignore[arg-type]
             )
         with pytest.raises(InvalidIdentifier):
             crypto.blind_index.person(session=session, name="Jan", date_of_birth=date(2999, 1, 1))

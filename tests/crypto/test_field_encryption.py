@@ -92,9 +92,7 @@ def test_ciphertexts_swapped_between_fields_both_fail(
                 people.read(session=session, person_id=1, field=field)
 
 
-def test_ciphertext_moved_to_another_case_fails(
-    context: GatewayContext, people: People
-) -> None:
+def test_ciphertext_moved_to_another_case_fails(context: GatewayContext, people: People) -> None:
     with transaction(context.session_factory) as session:
         people.add(session=session, person_id=1, case_id=10, name="Alice")
         people.add(session=session, person_id=2, case_id=11, name="Bob")
@@ -176,7 +174,11 @@ def test_data_key_of_a_rolled_back_transaction_is_never_used_again(
     def encrypt_then_fail() -> None:
         with transaction(context.session_factory) as session:
             crypto.fields.encrypt(
-                session=session, scope=case_scope(5), table="t", record_id=1, field="f",
+                session=session,
+                scope=case_scope(5),
+                table="t",
+                record_id=1,
+                field="f",
                 plaintext="x",
             )
             raise RuntimeError("request failed")
@@ -253,12 +255,20 @@ def test_names_holding_the_associated_data_separator_are_refused(
         )
         with pytest.raises(InvalidKeyScope):
             crypto.fields.encrypt(
-                session=session, scope="case:3", table=table, record_id=record_id, field=field,
+                session=session,
+                scope="case:3",
+                table=table,
+                record_id=record_id,
+                field=field,
                 plaintext="x",
             )
         with pytest.raises(InvalidKeyScope):
             crypto.fields.decrypt(
-                session=session, scope="case:3", table=table, record_id=record_id, field=field,
+                session=session,
+                scope="case:3",
+                table=table,
+                record_id=record_id,
+                field=field,
                 ciphertext=sealed,
             )
 
@@ -275,7 +285,11 @@ def test_ciphertext_opens_with_the_documented_associated_data_only(
 
     with transaction(context.session_factory) as session:
         sealed = crypto.fields.encrypt(
-            session=session, scope="case:4", table="case_report", record_id="r-9", field="text",
+            session=session,
+            scope="case:4",
+            table="case_report",
+            record_id="r-9",
+            field="text",
             plaintext="geluidsoverlast",
         )
         dek_id = int.from_bytes(sealed[1:9], "big")

@@ -31,7 +31,11 @@ def client(context: GatewayContext) -> Iterator[TestClient]:
 def _seal(crypto: CryptoServices, context: GatewayContext, case_id: int = 1) -> bytes:
     with transaction(context.session_factory) as session:
         return crypto.fields.encrypt(
-            session=session, scope=case_scope(case_id), table="t", record_id=1, field="f",
+            session=session,
+            scope=case_scope(case_id),
+            table="t",
+            record_id=1,
+            field="f",
             plaintext="secret",
         )
 
@@ -68,12 +72,20 @@ def test_missing_kek_stops_reads_and_writes(
     with transaction(context.session_factory) as session:
         with pytest.raises(KeyProviderUnavailable):
             cold.fields.decrypt(
-                session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+                session=session,
+                scope=case_scope(1),
+                table="t",
+                record_id=1,
+                field="f",
                 ciphertext=sealed,
             )
         with pytest.raises(KeyProviderUnavailable):
             cold.fields.encrypt(
-                session=session, scope=case_scope(2), table="t", record_id=1, field="f",
+                session=session,
+                scope=case_scope(2),
+                table="t",
+                record_id=1,
+                field="f",
                 plaintext="new",
             )
 
@@ -86,7 +98,11 @@ def test_failed_readiness_probe_drops_cached_data_keys(
     assert context.readiness_checks["keys"]() is not None
     with transaction(context.session_factory) as session, pytest.raises(KeyProviderUnavailable):
         crypto.fields.decrypt(
-            session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+            session=session,
+            scope=case_scope(1),
+            table="t",
+            record_id=1,
+            field="f",
             ciphertext=sealed,
         )
 
@@ -111,7 +127,11 @@ def test_request_needing_a_lost_kek_gets_a_503_problem_and_no_value(
     @router.get("/v1/test-decrypt")
     def read_value(session: DbSession, fields: FieldCipherDep) -> dict[str, str]:
         value = fields.decrypt(
-            session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+            session=session,
+            scope=case_scope(1),
+            table="t",
+            record_id=1,
+            field="f",
             ciphertext=sealed,
         )
         return {"value": str(value)}

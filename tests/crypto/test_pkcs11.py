@@ -127,9 +127,7 @@ def test_hsm_kek_is_sensitive_and_never_extractable(
 
 
 def test_hsm_refusing_the_login_makes_the_provider_unavailable(softhsm: str) -> None:
-    wrong = Pkcs11KeyProvider(
-        module=softhsm, token_label="no-such-token", pin=PIN, key_label="kek"
-    )
+    wrong = Pkcs11KeyProvider(module=softhsm, token_label="no-such-token", pin=PIN, key_label="kek")
     with pytest.raises(KeyProviderUnavailable):
         wrong.versions()
     assert wrong.check() == "The PKCS#11 token is unreachable or refused the login."
@@ -143,7 +141,11 @@ def test_gateway_on_an_hsm_encrypts_rotates_and_retires(
         assert create_first_kek(crypto.provider, context.session_factory)
         with transaction(context.session_factory) as session:
             sealed = crypto.fields.encrypt(
-                session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+                session=session,
+                scope=case_scope(1),
+                table="t",
+                record_id=1,
+                field="f",
                 plaintext="in the hsm",
             )
         result = rotate_kek(session_factory=context.session_factory, provider=crypto.provider)
@@ -154,7 +156,11 @@ def test_gateway_on_an_hsm_encrypts_rotates_and_retires(
         crypto.keys.clear()
         with transaction(context.session_factory) as session:
             value = crypto.fields.decrypt(
-                session=session, scope=case_scope(1), table="t", record_id=1, field="f",
+                session=session,
+                scope=case_scope(1),
+                table="t",
+                record_id=1,
+                field="f",
                 ciphertext=sealed,
             )
         assert value == "in the hsm"

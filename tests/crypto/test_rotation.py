@@ -84,8 +84,11 @@ def test_rotation_under_concurrent_reads_loses_no_read_and_leaves_only_the_new_k
         )
         with transaction(context.session_factory) as session:
             retired = retire_old_keks(session=session, provider=crypto.provider)
-        _read_all(context, FieldCipher(DataKeyStore(crypto.provider, max_entries=100,
-                                                    ttl_seconds=0)), sealed)
+        _read_all(
+            context,
+            FieldCipher(DataKeyStore(crypto.provider, max_entries=100, ttl_seconds=0)),
+            sealed,
+        )
     finally:
         done.set()
         for thread in threads:
@@ -152,8 +155,6 @@ def test_retire_without_rotation_is_refused_on_the_command_line(
     _store_values(context, crypto)
     crypto.provider.create_version()
     monkeypatch.setenv("KETENPOORT_DATABASE_URL", context.settings.resolved_database_url)
-    result = CliRunner().invoke(
-        app, ["retire", "--data-dir", str(context.settings.data_dir)]
-    )
+    result = CliRunner().invoke(app, ["retire", "--data-dir", str(context.settings.data_dir)])
     assert result.exit_code == 2
     assert "rotate --resume" in result.output

@@ -83,7 +83,11 @@ def test_nothing_new_can_be_stored_in_a_shredded_scope(
     for fields in (crypto.fields, build_crypto_services(context.settings).fields):
         with transaction(context.session_factory) as session, pytest.raises(InvalidKeyScope):
             fields.encrypt(
-                session=session, scope=case_scope(10), table="t", record_id=9, field="f",
+                session=session,
+                scope=case_scope(10),
+                table="t",
+                record_id=9,
+                field="f",
                 plaintext="late",
             )
 

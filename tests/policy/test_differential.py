@@ -130,9 +130,7 @@ def events_recorded_by_another(doc: Doc, case: ClauseCase, rng: random.Random) -
         event["partner"] = rng.choice(_partners(case))
 
 
-def corporation_dwelling_without_permission(
-    doc: Doc, case: ClauseCase, rng: random.Random
-) -> None:
+def corporation_dwelling_without_permission(doc: Doc, case: ClauseCase, rng: random.Random) -> None:
     if doc["case"]["dwelling"]["ownership"] != "corporation":
         other_landlord(doc, case, rng)
     doc["consents"] = [c for c in doc["consents"] if c["kind"] != "corporation-permission"]
@@ -191,14 +189,34 @@ def om_consent_for_another_category(doc: Doc, case: ClauseCase, rng: random.Rand
 
 
 CHANGES: list[Change] = [
-    other_role, role_not_held, unknown_partner, unknown_covenant, unknown_purpose,
-    other_purpose, unknown_phase, other_phase, unknown_category, another_category,
-    requester_leaves_team, police_leaves_team, other_lead, other_landlord,
-    not_rented_from_a_corporation, events_not_recorded, events_recorded_by_another,
-    corporation_dwelling_without_permission, permission_expired,
-    permission_open_ended_or_later, permission_for_another_case, investigation_unknown,
-    investigation_without_om_consent, no_investigation, om_consent_expired,
-    om_consent_open_ended, om_consent_not_yet_granted, om_consent_for_another_category,
+    other_role,
+    role_not_held,
+    unknown_partner,
+    unknown_covenant,
+    unknown_purpose,
+    other_purpose,
+    unknown_phase,
+    other_phase,
+    unknown_category,
+    another_category,
+    requester_leaves_team,
+    police_leaves_team,
+    other_lead,
+    other_landlord,
+    not_rented_from_a_corporation,
+    events_not_recorded,
+    events_recorded_by_another,
+    corporation_dwelling_without_permission,
+    permission_expired,
+    permission_open_ended_or_later,
+    permission_for_another_case,
+    investigation_unknown,
+    investigation_without_om_consent,
+    no_investigation,
+    om_consent_expired,
+    om_consent_open_ended,
+    om_consent_not_yet_granted,
+    om_consent_for_another_category,
 ]
 
 
@@ -253,9 +271,7 @@ def generate(count: int, seed: int) -> list[Generated]:
             for change in rng.sample(CHANGES, rng.choice([0, 0, 1, 2])):
                 change(doc, case, rng)
                 changes.append(change)
-        recipe = " + ".join(
-            [f"{case.id} by recipient {recipient}", *(c.__name__ for c in changes)]
-        )
+        recipe = " + ".join([f"{case.id} by recipient {recipient}", *(c.__name__ for c in changes)])
         generated.append(Generated(PolicyInput.model_validate(doc), recipe))
     return generated
 
@@ -299,13 +315,9 @@ def producible_reason_codes() -> list[str]:
     the Rego writes itself (the request errors, ``unknown-category``, the OM consent states).
     A code of ``reason_order`` that no clause of these covenants can cause (e.g.
     ``not-event-recorder`` without a recipient bound to recording an event) is not."""
-    compiled = {
-        _code(part) for text in _strings(BUNDLE.data) for part in text.split(",")
-    }
+    compiled = {_code(part) for text in _strings(BUNDLE.data) for part in text.split(",")}
     rego = "\n".join(BUNDLE.modules.values())
-    return [
-        code for code in reason_codes() if code in compiled or rego.count(f'"{code}"') >= 2
-    ]
+    return [code for code in reason_codes() if code in compiled or rego.count(f'"{code}"') >= 2]
 
 
 def _code(reason: str) -> str:
@@ -337,10 +349,12 @@ class Tally:
             f"{self.with_redaction} ({self.with_redaction / n:.0%}), request errors "
             f"{self.request_errors} ({self.request_errors / n:.0%})",
             f"  clauses allowed: {len(self.clauses_allowed)} ("
-            + ", ".join(f"{c} {k}" for c, k in sorted(self.clauses_allowed.items())) + ")",
+            + ", ".join(f"{c} {k}" for c, k in sorted(self.clauses_allowed.items()))
+            + ")",
             f"  reason codes: {len(self.reasons)} of the {len(producible_reason_codes())} this "
             "bundle can give ("
-            + ", ".join(f"{c} {k}" for c, k in sorted(self.reasons.items())) + "); "
+            + ", ".join(f"{c} {k}" for c, k in sorted(self.reasons.items()))
+            + "); "
             "in reason_order but no clause can cause it: "
             + (", ".join(sorted(set(reason_codes()) - set(producible_reason_codes()))) or "none"),
         ]

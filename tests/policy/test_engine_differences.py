@@ -40,7 +40,8 @@ CONSTRUCTS = [
     Construct(
         "not-over-an-undefined-reference",
         "p if { some c in input.cs; not c.expiresAt <= input.now }",
-        {"cs": [{"grantedAt": 1}], "now": 5}, {},
+        {"cs": [{"grantedAt": 1}], "now": 5},
+        {},
         {"regorus": True, "regorus-rvm": True, "regopy": True, "opa-go": "undefined"},
         True,
         "p if { some c in input.cs; not expired(c) }\nexpired(c) if c.expiresAt <= input.now",
@@ -48,7 +49,8 @@ CONSTRUCTS = [
     Construct(
         "comprehension-without-iteration-nested-in-a-comprehension",
         "p := [[c | c := input.v] | some x in [1]]",
-        {}, {},
+        {},
+        {},
         {"regorus-rvm": [["<undefined>"]]},
         [[]],
         'p := [object.get(input, "v", []) | some x in [1]]',
@@ -56,7 +58,8 @@ CONSTRUCTS = [
     Construct(
         "some-key-value-in-an-array-comprehension",
         "p := [v | some i, v in input.xs]",
-        {"xs": ["a", "b"]}, {},
+        {"xs": ["a", "b"]},
+        {},
         {"regopy": ERROR},
         ["a", "b"],
         "p := [v | some v in input.xs]",
@@ -64,7 +67,8 @@ CONSTRUCTS = [
     Construct(
         "assignment-from-a-missing-key",
         'p := {k: x | some k in ["a", "b"]; x := data.tbl[k]}',
-        {}, {"tbl": {"a": 1}},
+        {},
+        {"tbl": {"a": 1}},
         {"regorus-rvm": {"a": 1, "b": "<undefined>"}},
         {"a": 1},
         'p := {k: x | some k in ["a", "b"]; data.tbl[k]; x := data.tbl[k]}',
@@ -97,9 +101,7 @@ def test_the_form_written_instead_means_the_same_on_every_engine(
     construct: Construct, engine: str
 ) -> None:
     require_engine(engine)
-    assert _answer(engine, construct.instead, construct.input, construct.data) == (
-        construct.agreed
-    )
+    assert _answer(engine, construct.instead, construct.input, construct.data) == (construct.agreed)
 
 
 def test_every_construct_differs_on_some_engine_and_opa_gives_the_agreed_answer() -> None:

@@ -27,9 +27,7 @@ def test_words_come_first_and_the_code_after() -> None:
         "a case event the clause requires is not on record: the landlord's eviction "
         "procedure (event-not-recorded:eviction-procedure)"
     )
-    assert reasons_in_words(["investigation-status-unknown", "om-consent-missing"]).count(
-        "; "
-    ) == 1
+    assert reasons_in_words(["investigation-status-unknown", "om-consent-missing"]).count("; ") == 1
 
 
 def test_a_code_without_words_is_shown_as_the_code() -> None:

@@ -45,8 +45,12 @@ def test_every_rego_test_passes_on_every_engine_including_opa_and_the_runs_agree
         by_run.setdefault(result.run, []).append(result.rule)
     # each test ran once per run: natively with `with`, and staged on each engine
     runs = [
-        "regorus", "regorus/staged", "regorus-rvm/staged", "regopy/staged",
-        "opa-go", "opa-go/staged",
+        "regorus",
+        "regorus/staged",
+        "regorus-rvm/staged",
+        "regopy/staged",
+        "opa-go",
+        "opa-go/staged",
     ]
     assert by_run == dict.fromkeys(runs, REGO_TESTS)
     assert report.disagreements == []
@@ -86,7 +90,10 @@ def test_opa_redacts_an_open_ended_permission_checked_as_not_expires_at_before_n
     report = run_rego_tests(["regorus", "opa-go"], root=_extra(tmp_path, text))
     verdicts = {r.run: r.passed for r in report.results}
     assert verdicts == {
-        "regorus": True, "regorus/staged": True, "opa-go": False, "opa-go/staged": False
+        "regorus": True,
+        "regorus/staged": True,
+        "opa-go": False,
+        "opa-go/staged": False,
     }
     assert report.disagreements
     assert not report.ok
@@ -211,9 +218,7 @@ def test_staged_runs_give_the_same_verdicts_as_native_with_including_failures(
     tmp_path: Path,
 ) -> None:
     _require_regopy()
-    report = run_rego_tests(
-        ["regorus", "regorus-rvm", "regopy"], root=_extra(tmp_path, _CHAINED)
-    )
+    report = run_rego_tests(["regorus", "regorus-rvm", "regopy"], root=_extra(tmp_path, _CHAINED))
     verdicts = {(r.run, r.rule.rsplit(".", 1)[1]): r.passed for r in report.results}
     for run in ["regorus", "regorus/staged", "regorus-rvm/staged", "regopy/staged"]:
         assert verdicts[(run, "test_second_request_built_from_first_decision")] is True

@@ -80,9 +80,7 @@ def test_sweeper_killed_halfway_then_rerun_erases_everything_exactly_once(
     report = _rerun_once_the_lock_is_free(context)
     assert report.redacted == 10 - erased
     with context.session_factory() as session:
-        killed = session.scalars(
-            select(RetentionRun).where(RetentionRun.id != report.run_id)
-        ).one()
+        killed = session.scalars(select(RetentionRun).where(RetentionRun.id != report.run_id)).one()
     # The killed run is closed by the rerun with what it had erased, not left 'running', 0.
     assert (killed.status, killed.redacted) == ("interrupted", erased)
     with context.session_factory() as session:

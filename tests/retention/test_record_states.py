@@ -19,9 +19,7 @@ MUNI = "gemeente-rijswijk"
 
 
 def _records(client: TestClient, auth: Auth, case_id: str, role: str = "casemanager") -> dict:  # type: ignore[type-arg]
-    response = client.get(
-        f"/v1/cases/{case_id}/retention/records", headers=auth(MUNI, role)
-    )
+    response = client.get(f"/v1/cases/{case_id}/retention/records", headers=auth(MUNI, role))
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]
 

@@ -112,6 +112,7 @@ def _read(client: Client, auth: Headers, request_id: str) -> None:
 
 def seed_explorable_case(client: Client, auth: Headers, *, district: str) -> ExplorableCase:
     seeded = seed_utrecht_case(client, auth, district=district, house_number=77)
+
     # A token is used once (jti replay protection): a new one per call.
     def manager() -> dict[str, str]:
         return auth("u-centraal", "casemanager", user="cm-1")
@@ -132,8 +133,10 @@ def seed_explorable_case(client: Client, auth: Headers, *, district: str) -> Exp
     )
     assert criteria.status_code == 200, criteria.text
     partial = _request(
-        client, auth, seeded.case_id, ["police-reports", "police-nuisance-antecedents",
-                                       "police-physical-violence"]
+        client,
+        auth,
+        seeded.case_id,
+        ["police-reports", "police-nuisance-antecedents", "police-physical-violence"],
     )
     answer_police_reports(client, auth, partial)
     waiting = _request(client, auth, seeded.case_id, ["police-serious-intimidation"])

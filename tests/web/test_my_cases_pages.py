@@ -1,4 +1,4 @@
-""""Mijn zaken" a page of deadlines at a time: a "Volgende termijnen" link while more follow,
+""" "Mijn zaken" a page of deadlines at a time: a "Volgende termijnen" link while more follow,
 a page further shows other cases, a cursor the page never gave is a 404 page."""
 
 from __future__ import annotations
