@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar
@@ -152,6 +152,21 @@ def partner_cases(partner_id: str) -> ColumnElement[bool]:
     return or_(CaseFile.lead_partner_id == partner_id, member.is_not(None))
 
 
+def _keyset_fetcher(
+    session: Session, query: Select[*tuple[Any, ...]], order: Any, tiebreak: Any
+) -> Callable[[tuple[Any, str] | None, int], list[Any]]:
+    """Rows of ``query`` (ordered by ``order``, then ``tiebreak``) after the row keyed
+    ``last``, at most ``limit`` of them: keyset paging, so a page costs the same at any depth."""
+
+    def fetch(last: tuple[Any, str] | None, limit: int) -> list[Any]:
+        keyset = query
+        if last is not None:
+            keyset = keyset.where(or_(order > last[0], and_(order == last[0], tiebreak > last[1])))
+        return list(session.execute(keyset.limit(limit)).all())
+
+    return fetch
+
+
 def case_streams(
     session: Session,
     *,
@@ -275,13 +290,7 @@ def _stream_reader(
     query = query.order_by(column, CaseFile.id)
     deadline = stream.deadline
 
-    def fetch(last: tuple[datetime, str] | None, limit: int) -> list[Any]:
-        keyset = query
-        if last is not None:
-            keyset = keyset.where(
-                or_(column > last[0], and_(column == last[0], CaseFile.id > last[1]))
-            )
-        return list(session.execute(keyset.limit(limit)).all())
+    fetch = _keyset_fetcher(session, query, column, CaseFile.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         case_id, reference, district, start, lead = row[:5]
@@ -343,16 +352,7 @@ def _action_reader(
         query = query.where(MeetingAction.due_on >= calendar.local_date(after[0]) - timedelta(2))
     query = query.order_by(MeetingAction.due_on, MeetingAction.id)
 
-    def fetch(last: tuple[date, str] | None, limit: int) -> list[Any]:
-        keyset = query
-        if last is not None:
-            keyset = keyset.where(
-                or_(
-                    MeetingAction.due_on > last[0],
-                    and_(MeetingAction.due_on == last[0], MeetingAction.id > last[1]),
-                )
-            )
-        return list(session.execute(keyset.limit(limit)).all())
+    fetch = _keyset_fetcher(session, query, MeetingAction.due_on, MeetingAction.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         action_id, case_id, due_on = row
@@ -442,16 +442,7 @@ def _reporter_reader(
         due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
         return due_on, calendar.end_of_day(due_on)
 
-    def fetch(last: tuple[datetime, str] | None, limit: int) -> list[Any]:
-        keyset = query
-        if last is not None:
-            keyset = keyset.where(
-                or_(
-                    CaseReport.registered_at > last[0],
-                    and_(CaseReport.registered_at == last[0], CaseReport.id > last[1]),
-                )
-            )
-        return list(session.execute(keyset.limit(limit)).all())
+    fetch = _keyset_fetcher(session, query, CaseReport.registered_at, CaseReport.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         report_id, reporter, registered_at, case_id, reference, district = row
