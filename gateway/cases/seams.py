@@ -73,7 +73,8 @@ class ErasureWarnings(Protocol):
 class RetentionRegistration(Protocol):
     """The retention domain registers a case the moment it is opened (issue 16: "a case's
     retention state exists from the moment the case exists"): its rule and due date, or why
-    none yet, are written in the transaction that creates the case, not at the next sweep."""
+    none yet, are written in the transaction that creates the case, not at the next sweep;
+    and brought up to date in the transaction of every workflow step."""
 
     def __call__(self, session: Session, *, case_id: str) -> None: ...
 

@@ -384,6 +384,11 @@ def apply_transition(
         # Another partner moved the case between our read and our write (the version
         # column caught it); the client re-reads the case and decides again.
         raise CaseChanged("The case was changed by someone else; read it again.") from None
+    if runtime.register_retention is not None:
+        # The case's retention state follows the step in the same transaction (a closing,
+        # the end of mediation, a sanction), not at the next sweep: the privacy officer's
+        # overview reads the stored state (issue 16).
+        runtime.register_retention(session, case_id=case.id)
     # R §2.3: whom the workflow file says to tell (the municipality, of the hand-over).
     told = notify(
         session,

@@ -160,6 +160,28 @@ class TestStateFromTheStart:
         assert "24 months" in body["reason"]
 
 
+    def test_a_closing_step_moves_the_stored_rule_in_its_own_transaction(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        """Not only at the next sweep or read: the privacy officer's overview reads the
+        stored state, which the workflow step itself brings up to date."""
+        case_id = _report(client, auth, UTRECHT_POLICE)
+        with context.session_factory() as session:
+            row = session.get(RetentionCase, case_id)
+            assert row is not None and row.rule_id == "U-open-zonder-activiteit"  # control
+        declined = client.post(
+            f"/v1/cases/{case_id}/transitions",
+            json={"transition": "decline", "reason": "Geen extreme overlast."},
+            headers=auth(*UTRECHT_CM),
+        )
+        assert declined.status_code == 200, declined.text
+        with context.session_factory() as session:
+            row = session.get(RetentionCase, case_id)
+            assert row is not None
+            assert row.rule_id == "U-default-na-afsluiting"
+            assert row.source_date == datetime.now(UTC).date()
+
+
 class TestOpenCasesEnd:
     def test_an_open_case_without_activity_for_a_year_is_due_and_erased(
         self, client: TestClient, auth: Auth, context: GatewayContext
