@@ -821,6 +821,14 @@ def search(
             "--outcome", help="disclosed, partially-disclosed, denied, recorded or failed."
         ),
     ] = None,
+    refused: Annotated[
+        bool,
+        typer.Option(
+            "--refused",
+            help="Only entries that withheld a category by a decision, partial refusals "
+            "included (--outcome denied finds whole refusals only).",
+        ),
+    ] = False,
     since: FromOption = None,
     until: UntilOption = None,
     as_partner: PartnerOption = None,
@@ -830,8 +838,8 @@ def search(
 ) -> None:
     """Search a covenant's entries (as POST /v1/audit/entries/search and /export).
 
-    By case, data subject, partner, purpose, clause, activity, period and outcome; every
-    match, no paging."""
+    By case, data subject, partner, purpose, clause, activity, period, outcome and refusal;
+    every match, no paging."""
     from gateway.audit.schemas import EntrySearch
 
     with _reporting():
@@ -844,6 +852,7 @@ def search(
                 "clauseId": clause,
                 "activity": activity,
                 "outcome": outcome,
+                "refused": refused,
                 "from": _moment("--from", since),
                 "until": _moment("--until", until),
             }

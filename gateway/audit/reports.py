@@ -103,6 +103,8 @@ def _conditions(
         conditions.append(AuditRecord.clause_ids.contains(f" {search.clause_id} "))
     if search.outcome is not None:
         conditions.append(AuditRecord.outcome == search.outcome)
+    if search.refused:
+        conditions.append(refusal_condition())
     if search.activity is not None:
         conditions.append(AuditRecord.activity == search.activity)
     if search.started_from is not None:

@@ -87,6 +87,13 @@ class EntrySearch(ApiModel):
     purpose: str | None = None
     clause_id: str | None = None
     outcome: Outcome | None = None
+    refused: bool = Field(
+        default=False,
+        description="Only entries that withheld at least one category by a decision: whole "
+        "and partial refusals (a partial one has outcome partially-disclosed or recorded, so "
+        "outcome=denied alone misses it). A category the partner has not answered yet is no "
+        "refusal.",
+    )
     activity: str | None = None
     started_from: datetime | None = Field(default=None, alias="from")
     started_until: datetime | None = Field(default=None, alias="until")

@@ -156,6 +156,22 @@ class TestSearch:
         assert indexes("--clause", "U-9-elders") == []
         assert indexes("--from", "2026-03-02T09:31:00Z", "--until", "2026-03-02T09:32") == [1, 3]
 
+    def test_refused_finds_whole_and_partial_refusals_only(
+        self, context: GatewayContext, settings: Settings
+    ) -> None:
+        _record(context, 1)  # partially disclosed: one category withheld
+        _record(context, 1, outcome="disclosed", redacted=())
+        _record(context, 1, outcome="denied", disclosed=())
+
+        def indexes(*args: str) -> list[int]:
+            result = _cli(settings, "search", "--covenant", COVENANT, *args)
+            assert result.exit_code == 0, result.output
+            return [entry["index"] for entry in json.loads(result.stdout)]
+
+        assert indexes() == [0, 1, 2]  # control
+        assert indexes("--refused") == [0, 2]
+        assert indexes("--outcome", "denied") == [2]  # misses the partial refusal
+
     def test_finds_a_dwelling_by_its_address_and_refuses_a_malformed_one(
         self, context: GatewayContext, settings: Settings
     ) -> None:

@@ -126,3 +126,41 @@ def test_an_answer_withheld_on_delivery_is_a_refusal(
     answer_entry = _entry(context, answered.json()["receipt"]["index"])
     assert answer_entry["outcome"] == "denied"
     assert answer_entry["redacted"] == [{"category": ANTECEDENTS, "reason": "om-consent-missing"}]
+
+
+def _found(context: GatewayContext, **search: Any) -> set[int]:
+    from gateway.audit.reports import iter_entries
+    from gateway.audit.schemas import EntrySearch
+
+    with context.session_factory() as session:
+        return {
+            int(entry["index"])
+            for entry in iter_entries(
+                session,
+                covenant_id="utrecht-extreme-woonoverlast",
+                partner_id=None,
+                search=EntrySearch.model_validate(search),
+                subject_pseudonym=None,
+            )
+        }
+
+
+def test_a_search_for_refusals_finds_partial_ones_and_no_unanswered_read(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    """`audit search --refused` / {"refused": true}: outcome=denied misses a partial
+    refusal (its outcome is partially-disclosed), and an unanswered category is none."""
+    waiting = utrecht_case.request([VIOLENCE])
+    unanswered_read = utrecht_case.read(waiting["id"])["receipt"]["index"]
+    utrecht_case.investigation(True)
+    request = utrecht_case.request([ANTECEDENTS, REPORTS])
+    answered = utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "2 meldingen"}])
+    assert answered.status_code == 200, answered.text
+    partial_read = utrecht_case.read(request["id"])["receipt"]["index"]
+    assert _entry(context, partial_read)["outcome"] == "partially-disclosed"
+
+    refused = _found(context, refused=True)
+    assert partial_read in refused
+    assert unanswered_read not in refused
+    assert partial_read not in _found(context, outcome="denied")  # why the filter exists
+    assert unanswered_read in _found(context)  # control: the read is logged, just no refusal

@@ -159,7 +159,6 @@ class TestStateFromTheStart:
         assert "case-closed on" in body["reason"]
         assert "24 months" in body["reason"]
 
-
     def test_a_closing_step_moves_the_stored_rule_in_its_own_transaction(
         self, client: TestClient, auth: Auth, context: GatewayContext
     ) -> None:
