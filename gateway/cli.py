@@ -147,6 +147,9 @@ def serve(
             witness.wait(10)
         if own_metrics_dir is not None:
             shutil.rmtree(own_metrics_dir, ignore_errors=True)
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == str(own_metrics_dir):
+                # Not the operator's: a later serve in this process makes its own again.
+                del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 #: How often ``serve --demo`` signs an audit checkpoint unless configured otherwise.

@@ -129,6 +129,9 @@ def test_serve_with_the_default_workers_fits_the_budget_without_a_warning(
     assert "budget" not in within.output
     raised = _serve(monkeypatch, tmp_path, "--workers", "4", KETENPOORT_DB_MAX_OVERFLOW="10")
     assert "= 60 database connections, over the budget of 40" in raised.output
+    # The second serve in this process made (and removed) a metrics directory of its own
+    # instead of re-creating the first one's, which then stayed behind in /tmp.
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 
 
 def test_serve_on_a_taken_port_says_so_and_how_to_pick_another(
