@@ -167,7 +167,8 @@ class TestStateFromTheStart:
         case_id = _report(client, auth, UTRECHT_POLICE)
         with context.session_factory() as session:
             row = session.get(RetentionCase, case_id)
-            assert row is not None and row.rule_id == "U-open-zonder-activiteit"  # control
+            assert row is not None
+            assert row.rule_id == "U-open-zonder-activiteit"  # control
         declined = client.post(
             f"/v1/cases/{case_id}/transitions",
             json={"transition": "decline", "reason": "Geen extreme overlast."},
