@@ -27,6 +27,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar
+from gateway.cases.deadlines import erasure_deadline
 from gateway.cases.definition import Deadline, WorkflowDefinition
 from gateway.cases.due_ranges import DueRule, StartRange
 from gateway.cases.models import (
@@ -511,25 +512,16 @@ def _erasure_items(
     items = []
     for warning in warnings:
         case = cases[warning.case_id]
-        last_day = warning.erased_on - timedelta(days=1)
-        due_at = calendar.end_of_day(last_day)
-        out = DeadlineOut(
-            kind="retention",
-            deadline="retention-erasure",
-            description=(
-                f"The dossier is erased on {warning.erased_on.isoformat()} under "
-                f"{warning.rule_id}, unless the case sees activity or is closed first."
-            ),
-            source=warning.source,
+        out = erasure_deadline(
+            warning,
             case_id=case.id,
             reference=case.reference,
             district=case.district,
-            due_at=due_at,
-            due_on=last_day,
-            overdue=False,
+            calendar=calendar,
             responsible_partner_id=partner_id,
+            now=None,
         )
-        key = (due_at, "retention", "retention-erasure", case.id, case.district or "", "")
+        key = (out.due_at, "retention", "retention-erasure", case.id, case.district or "", "")
         items.append(Item(key, _with_overdue(out)))
     return items
 

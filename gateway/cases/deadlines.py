@@ -9,11 +9,16 @@ open deadline at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from gateway.cases.calendar import Due, WorkingCalendar
 from gateway.cases.definition import Deadline, WorkflowDefinition
 from gateway.cases.models import CaseConsent, CaseFile, Dwelling
+from gateway.cases.schemas import DeadlineOut
+
+if TYPE_CHECKING:
+    from gateway.cases.seams import ErasureWarning
 
 
 @dataclass(frozen=True)
@@ -71,3 +76,35 @@ def target_due(
     if definition.target is None:
         return None
     return calendar.due(case.first_report_at, definition.target.period).at
+
+
+def erasure_deadline(
+    warning: ErasureWarning,
+    *,
+    case_id: str,
+    reference: str | None,
+    district: str | None,
+    calendar: WorkingCalendar,
+    responsible_partner_id: str | None,
+    now: datetime | None,
+) -> DeadlineOut:
+    """The retention sweep's warning as a deadline: the dossier's last day before erasure
+    (``overdue`` only when ``now`` is given; a page sets it when it is read)."""
+    last_day = warning.erased_on - timedelta(days=1)
+    due_at = calendar.end_of_day(last_day)
+    return DeadlineOut(
+        kind="retention",
+        deadline="retention-erasure",
+        description=(
+            f"The dossier is erased on {warning.erased_on.isoformat()} under "
+            f"{warning.rule_id}, unless the case sees activity or is closed first."
+        ),
+        source=warning.source,
+        case_id=case_id,
+        reference=reference,
+        district=district,
+        due_at=due_at,
+        due_on=last_day,
+        overdue=now is not None and now >= due_at,
+        responsible_partner_id=responsible_partner_id,
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.consents import granted_consents
-from gateway.cases.deadlines import case_deadlines
+from gateway.cases.deadlines import case_deadlines, erasure_deadline
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.events import event_out
 from gateway.cases.guards import KNOWN_TENURES
@@ -134,24 +134,15 @@ def erasure_deadlines(
     out = []
     for warning in runtime.erasure_warnings(session, case_ids=sorted(open_cases), today=today):
         case = open_cases[warning.case_id]
-        last_day = warning.erased_on - timedelta(days=1)
-        due_at = runtime.calendar(case.covenant_id).end_of_day(last_day)
         out.append(
-            DeadlineOut(
-                kind="retention",
-                deadline="retention-erasure",
-                description=(
-                    f"The dossier is erased on {warning.erased_on.isoformat()} under "
-                    f"{warning.rule_id}, unless the case sees activity or is closed first."
-                ),
-                source=warning.source,
+            erasure_deadline(
+                warning,
                 case_id=case.id,
                 reference=case.reference,
                 district=case.district,
-                due_at=due_at,
-                due_on=last_day,
-                overdue=now >= due_at,
+                calendar=runtime.calendar(case.covenant_id),
                 responsible_partner_id=case.lead_partner_id,
+                now=now,
             )
         )
     return out
