@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a trusted witness to ask what it holds: 'VKEY URL'; repeatable",
     )
     parser.add_argument(
-        "--quorum", type=int, help="cosignatures a checkpoint needs (default 1 with witnesses)"
+        "--quorum", type=int, help="cosignatures a checkpoint needs (default 1; 0: no witness)"
     )
     parser.add_argument(
         "--checkpoint",
@@ -100,7 +100,14 @@ def _trust(args: argparse.Namespace) -> Trust:
             witnesses.append(witness_endpoint(text))
         except ValueError as exc:
             raise _Refused(f"--witness: {exc}") from None
-    quorum = args.quorum if args.quorum is not None else min(1, len(witnesses))
+    if args.quorum is None and not witnesses:
+        # Fail closed: without a witness nothing outside the log's own storage vouches for
+        # its checkpoints; an auditor who means that says so.
+        raise _Refused(
+            "no witness to trust: give --witness-key or --witness, or --quorum 0 to check "
+            "the log's own signatures only"
+        )
+    quorum = args.quorum if args.quorum is not None else 1
     if not 0 <= quorum <= len(witnesses):
         raise _Refused(f"a quorum of {quorum} needs at least {quorum} trusted witnesses")
     return Trust(log_key=log_key, witnesses=witnesses, quorum=quorum)

@@ -18,11 +18,13 @@ from gateway.crypto.blind_index import is_valid_bsn
 
 #: Nine digits not part of a longer run of digits.
 _NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
-#: The gateway's own identifiers in URLs: UUIDs (cases, meetings, requests) and hex digests
-#: (audit entries, checkpoints). A random UUID holds a nine-digit run passing the
-#: eleven-test about once in 250; that run is part of an identifier, not a BSN.
+#: The gateway's own identifiers in URLs, in exactly their shapes: UUIDs (cases, meetings,
+#: requests; with or without dashes) and SHA-256 hex digests (audit entries, checkpoints).
+#: A random UUID holds a nine-digit run passing the eleven-test about once in 250; that run
+#: is part of an identifier, not a BSN. Any other hex run is no identifier of ours.
 _IDENTIFIER = re.compile(
-    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32,})"
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}"
+    r"|[0-9a-fA-F]{64}|[0-9a-fA-F]{32})"
     r"(?![0-9A-Za-z])"
 )
 #: A BSN as people write it: 3-3-3 or 4-2-3 digits with dots, spaces or dashes between

@@ -90,6 +90,8 @@ def test_a_uuid_whose_digits_pass_the_eleven_test_is_routed_as_an_identifier(
     headers = auth("u-centraal", "casemanager")
     assert client.get(f"/v1/cases/{UUID_WITH_A_BSN_RUN}", headers=headers).status_code == 404
     assert client.get(f"/v1/cases/abc{BSN}", headers=headers).status_code == 400
+    # A hex run of another length is no identifier of ours: a BSN at its end still counts.
+    assert client.get(f"/v1/cases/{'a' * 31}{BSN}", headers=headers).status_code == 400
     assert client.get(f"/v1/cases/{UUID_WITH_A_BSN_RUN}/{BSN}", headers=headers).status_code == 400
     assert client.get(f"/v1/cases/{UUID_WITH_A_BSN_RUN}-{BSN}", headers=headers).status_code == 400
 

@@ -215,6 +215,7 @@ def test_a_silent_key_swap_is_refused_by_the_witnesses_and_the_verifier(
     deployment.checkpoint(log=impostor)
     assert impostor.witnessing is not None
     refusals = list(impostor.witnessing.last_problem.values())
+    assert refusals, "no witness was asked"  # else all() below holds for nothing
     assert all("403" in (p or "") for p in refusals), refusals
     checked = deployment.verify()
     assert not checked.result.ok

@@ -200,9 +200,24 @@ def test_ketenpoort_verify_checks_an_export_without_the_gateway(
 
     # Another log key (not the one the log was published with): refused, exit 1.
     other = AuditLog.from_key_dir(tmp_path / "other-keys").signer.vkey(ORIGIN)
-    wrong = _verify_alone(wheel, tmp_path, str(path), "--log-key", other)
+    wrong = _verify_alone(wheel, tmp_path, str(path), "--log-key", other, *keys[2:])
     assert wrong.returncode == 1
     assert "signed by an untrusted key" in wrong.stderr
+
+
+def test_ketenpoort_verify_without_a_witness_runs_only_when_asked(
+    wheel: Path, exported: tuple[Path, AuditLog, RunningWitness], tmp_path: Path
+) -> None:
+    """No witness given: refused (exit 2), not "OK" on the log's own word; with --quorum 0
+    the auditor asks for exactly that check (positive control)."""
+    path, log, _ = exported
+    log_key = ["--log-key", log_verifier(log).vkey()]
+    unwitnessed = _verify_alone(wheel, tmp_path, str(path), *log_key)
+    assert unwitnessed.returncode == 2, unwitnessed.stdout
+    assert "no witness to trust" in unwitnessed.stderr
+    asked = _verify_alone(wheel, tmp_path, str(path), *log_key, "--quorum", "0")
+    assert asked.returncode == 0, asked.stderr
+    assert "no witnesses required" in asked.stdout
 
 
 def test_ketenpoort_verify_refuses_to_run_without_what_it_must_trust(

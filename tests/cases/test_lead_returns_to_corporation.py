@@ -445,6 +445,10 @@ class TestLandlordFirst:
         taken = _move(client, auth(*RW), case_id, "landlord-takes-up")
         assert taken.status_code == 409
         assert taken.json()["guard"] == "rented-corporation-dwelling"
+        # Positive control of that refusal, on a twin case: the corporation's tenure on
+        # record, the same landlord's same step goes ahead.
+        twin = _report(client, auth, POLICE)
+        assert _move(client, auth(*RW), twin, "landlord-takes-up").status_code == 200
         with transaction(context.session_factory) as session:
             session.execute(
                 update(Dwelling)
