@@ -363,7 +363,7 @@ def get_deadlines(
     runtime: Runtime,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=400, pattern=r"^[0-9a-f]+$")] = None,
+    cursor: Annotated[str | None, Query(max_length=400, pattern=r"^[a-p]+$")] = None,
 ) -> DeadlineList:
     page = overview.deadlines_page(
         session,

@@ -81,6 +81,12 @@ def _corporation_dwelling(ctx: GuardContext) -> str | None:
 
 
 def _corporation_permission(ctx: GuardContext) -> str | None:
+    if ctx.dwelling.ownership not in KNOWN_TENURES:
+        # Unknown is not "not rented": the policy (authz.rego) asks the permission then too.
+        return (
+            "the dwelling's tenure is not recorded: whether a corporation must consent "
+            "first cannot be told"
+        )
     if ctx.dwelling.ownership != "corporation":
         return None
     corporation = ctx.dwelling.corporation_id

@@ -38,7 +38,7 @@ NEWEST_CASES = 50
 @router.get("/zaken")
 def my_cases(
     page: CaseWorkerPage,
-    na: Annotated[str | None, Query(max_length=400, pattern=r"^[0-9a-f]+$")] = None,
+    na: Annotated[str | None, Query(max_length=400, pattern=r"^[a-p]+$")] = None,
 ) -> Response:
     """The partner's deadlines a page at a time (``na``: the cursor of the page before),
     grouped by case, overdue first; on the first page also its newest cases without one."""

@@ -243,6 +243,41 @@ class TestTransitions:
         assert response.status_code == 200, response.text
         assert response.json()["acuteOverride"] is True
 
+    def test_an_unknown_tenure_does_not_pass_for_no_corporation_to_ask(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        """U §5.1: take-on waits for the corporation's permission; with the tenure not on
+        record nobody can tell there is none to ask, so take-on is refused (fail closed)."""
+        case_id = _open(client, auth, ownership="owner-occupied", corporation=None)
+        client.post(
+            f"/v1/cases/{case_id}/criteria",
+            headers=auth(*CM),
+            json={"acuteOverrideReason": "Brandgevaar."},
+        )
+        with context.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE dwelling SET ownership = 'unknown' WHERE id = "
+                    "(SELECT dwelling_id FROM case_file WHERE id = :id)"
+                ),
+                {"id": case_id},
+            )
+        take_on = {"transition": "take-on", "oggzCheck": {"targetGroup": False, "referred": False}}
+        refused = client.post(f"/v1/cases/{case_id}/transitions", headers=auth(*CM), json=take_on)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["guard"] == "corporation-permission"
+        with context.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE dwelling SET ownership = 'owner-occupied' WHERE id = "
+                    "(SELECT dwelling_id FROM case_file WHERE id = :id)"
+                ),
+                {"id": case_id},
+            )
+        # Positive control: the tenure on record (owner-occupied), the same step goes ahead.
+        allowed = client.post(f"/v1/cases/{case_id}/transitions", headers=auth(*CM), json=take_on)
+        assert allowed.status_code == 200, allowed.text
+
 
 class TestConsentsAndPolicyFacts:
     def test_only_the_owning_corporation_gives_permission(

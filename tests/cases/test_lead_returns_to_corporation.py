@@ -229,6 +229,11 @@ class TestTheLeadReturnsToTheCorporation:
         )
         assert imposed["state"] == "behavioural-order"
         assert imposed["leadPartnerId"] == "rijswijk-wonen"
+        # R §2.3: the corporation's legal measure reaches the municipality (the hand-over,
+        # its own step, did not: see above).
+        assert [n["notice"] for n in _notices(client, auth, MAYOR)] == [
+            "transition:impose-behavioural-order"
+        ]
         # The mayor's penalty follows the mayor's own order, not the corporation's.
         penalty = _move(
             client, auth(*MAYOR), case_id, "impose-penalty", breachEstablished=True, amountEur=100
