@@ -59,6 +59,7 @@ demo: install
 
 bench: install-test
 	for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/goals.py
 
 ## lock: re-resolve requirements.lock (exact versions and hashes) after a change to pyproject.toml
 lock: install
