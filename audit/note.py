@@ -22,6 +22,7 @@ import hashlib
 import re
 import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -344,6 +345,27 @@ class ParsedNote:
 
 def is_legacy_note(note: str) -> bool:
     return note.startswith(NOTE_ORIGIN + "\n")
+
+
+def announced_next_key(note: str) -> str | None:
+    """The vkey a stored checkpoint note announces as the next signing key (its ``next-key``
+    line), or ``None``: a legacy note, a note that does not parse, or one without the line.
+    The one reading of an announcement the verifier, the key guard and the rotation share."""
+    if is_legacy_note(note):
+        return None
+    try:
+        return parse_checkpoint(note).next_key
+    except NoteError:
+        return None
+
+
+def vkey_text_or_file(value: str) -> str:
+    """A vkey given on a command line or in a setting: the vkey itself, or the path of a file
+    holding one (a vkey always contains ``+``, a path to read never does)."""
+    path = Path(value.strip())
+    if "+" not in value and path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    return value.strip()
 
 
 def parse_note(note: str) -> ParsedNote:

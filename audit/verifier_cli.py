@@ -24,7 +24,7 @@ import httpx
 
 from audit.anchors import WitnessEndpoint, witness_endpoint
 from audit.exportfile import read_export
-from audit.note import COSIGNATURE_V1, ED25519, NoteError, Verifier, parse_vkey
+from audit.note import COSIGNATURE_V1, ED25519, NoteError, Verifier, parse_vkey, vkey_text_or_file
 from audit.verification import CannotVerify, Checked, Trust, verify_exported
 
 
@@ -32,16 +32,9 @@ class _Refused(Exception):
     """Cannot run (exit code 2)."""
 
 
-def _text_or_file(value: str) -> str:
-    path = Path(value)
-    if "+" not in value and path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    return value.strip()
-
-
 def _key(value: str, signature_type: int, what: str) -> Verifier:
     try:
-        verifier = parse_vkey(_text_or_file(value))
+        verifier = parse_vkey(vkey_text_or_file(value))
     except (NoteError, OSError) as exc:
         raise _Refused(f"{what}: {exc}") from None
     if verifier.signature_type != signature_type:

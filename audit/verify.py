@@ -28,10 +28,12 @@ from audit.merkle import CompactRange, leaf_hash
 from audit.note import (
     NoteError,
     Verifier,
+    announced_next_key,
     is_legacy_note,
     parse_checkpoint,
     parse_note,
     parse_signature_line,
+    parse_vkey,
     verify_cosignature,
 )
 
@@ -160,13 +162,8 @@ def check_checkpoint(
 
 def announced_key(checkpoint: StoredCheckpoint) -> Ed25519PublicKey | None:
     """The next signing key a C2SP checkpoint announces (``next-key`` line), if any."""
-    if is_legacy_note(checkpoint.note):
-        return None
-    try:
-        verifier = parse_checkpoint(checkpoint.note).next_verifier
-    except NoteError:
-        return None
-    return verifier.public_key if verifier is not None else None
+    next_key = announced_next_key(checkpoint.note)
+    return parse_vkey(next_key).public_key if next_key is not None else None
 
 
 @dataclass

@@ -82,13 +82,6 @@ def _trusted_keys(files: list[Path] | None) -> list[Ed25519PublicKey]:
     return keys
 
 
-def _text_or_file(value: str) -> str:
-    path = Path(value)
-    if "+" not in value and path.exists():
-        return path.read_text(encoding="utf-8").strip()
-    return value.strip()
-
-
 def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
     witnessed = (
         f"cosigned by {plural(result.quorum, 'witness', 'witnesses')} up to tree size "
@@ -141,11 +134,11 @@ def _trust(
     """What verify trusts, all from options or configuration, never from the key directory
     (which whoever can rewrite the log may also replace)."""
     from audit.anchors import witness_endpoint
-    from audit.note import COSIGNATURE_V1, parse_vkey
+    from audit.note import COSIGNATURE_V1, parse_vkey, vkey_text_or_file
     from audit.verification import Trust
 
     vkey = log_key or (settings.audit_log_key if settings else None)
-    verifier = parse_vkey(_text_or_file(vkey)) if vkey else None
+    verifier = parse_vkey(vkey_text_or_file(vkey)) if vkey else None
     texts = witness if witness is not None else (settings.audit_witnesses if settings else [])
     witnesses: list[WitnessEndpoint | Verifier] = []
     for text in texts:
@@ -1045,7 +1038,7 @@ def witness_serve(
     """Serve add-checkpoint (and the latest cosigned checkpoint per log) over HTTP."""
     import uvicorn
 
-    from audit.note import ED25519, parse_vkey
+    from audit.note import ED25519, parse_vkey, vkey_text_or_file
     from gateway.audit.witness import (
         Witness,
         WitnessSetupError,
@@ -1056,7 +1049,7 @@ def witness_serve(
 
     try:
         cosigner = load_cosigner(directory)
-        logs = [parse_vkey(_text_or_file(text)) for text in log]
+        logs = [parse_vkey(vkey_text_or_file(text)) for text in log]
     except (WitnessSetupError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if any(key.signature_type != ED25519 for key in logs):

@@ -33,7 +33,14 @@ from audit.keys import (
     load_or_create_signer,
     verify_signature,
 )
-from audit.note import NEXT_KEY, NoteError, is_legacy_note, parse_checkpoint
+from audit.note import (
+    NEXT_KEY,
+    NoteError,
+    announced_next_key,
+    is_legacy_note,
+    parse_checkpoint,
+    parse_vkey,
+)
 from gateway.audit.checkpoints import latest_checkpoint
 from gateway.audit.models import AuditCheckpoint, AuditRecord
 from gateway.audit.service import PSEUDONYM_KEY_CHECK
@@ -67,13 +74,8 @@ def _raw(key: Ed25519PublicKey) -> bytes:
 
 
 def _announced(row: AuditCheckpoint) -> Ed25519PublicKey | None:
-    if is_legacy_note(row.note):
-        return None
-    try:
-        verifier = parse_checkpoint(row.note).next_verifier
-    except NoteError:
-        return None
-    return verifier.public_key if verifier is not None else None
+    next_key = announced_next_key(row.note)
+    return parse_vkey(next_key).public_key if next_key is not None else None
 
 
 def _signs(key: Ed25519PublicKey, row: AuditCheckpoint) -> bool:

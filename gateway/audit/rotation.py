@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from audit.entry import KEY_ROTATION, AuditEntry, ProcessingActivity
 from audit.keys import CheckpointSigner, install_next_signer, load_or_create_next_signer
-from audit.note import NoteError, is_legacy_note, parse_checkpoint
+from audit.note import announced_next_key
 from audit.verify import witness_cosigners
 from gateway.audit.checkpoints import (
     AuditIntegrityError,
@@ -70,13 +70,8 @@ class RotationResult:
 
 def _announced(session: Session) -> tuple[int, str] | None:
     latest = latest_checkpoint(session)
-    if latest is None or is_legacy_note(latest.note):
-        return None
-    try:
-        next_key = parse_checkpoint(latest.note).next_key
-    except NoteError:
-        return None
-    return (latest.tree_size, next_key) if next_key is not None else None
+    next_key = announced_next_key(latest.note) if latest is not None else None
+    return (latest.tree_size, next_key) if latest is not None and next_key is not None else None
 
 
 def rotate_signing_key(

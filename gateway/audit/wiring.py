@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.anchors import witness_endpoint
-from audit.note import ED25519, Verifier, parse_vkey
+from audit.note import ED25519, Verifier, parse_vkey, vkey_text_or_file
 from gateway.audit.keyguard import open_audit_keys
 from gateway.audit.models import AuditHead
 from gateway.audit.service import AuditLog, BlindIndexSubjects
@@ -54,10 +54,7 @@ def pinned_log_key(settings: Settings) -> Verifier | None:
     configured = settings.audit_log_key
     if not configured:
         return None
-    text = configured.strip()
-    if "+" not in text and Path(text).exists():
-        text = Path(text).read_text(encoding="utf-8").strip()
-    verifier = parse_vkey(text)
+    verifier = parse_vkey(vkey_text_or_file(configured))
     if verifier.signature_type != ED25519 or verifier.name != settings.audit_log_origin:
         raise ValueError(
             "KETENPOORT_AUDIT_LOG_KEY is not an Ed25519 key of the log "
