@@ -58,7 +58,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import Request
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -66,7 +65,7 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gateway.auth.deps import Context, Credentials, run_authenticated  # noqa: E402
+from gateway.auth.deps import HotUnit  # noqa: E402
 from gateway.auth.dev import mint_dev_token  # noqa: E402
 from gateway.auth.principal import Principal  # noqa: E402
 from gateway.config import Settings  # noqa: E402
@@ -89,12 +88,10 @@ def make_app() -> Any:
     app = create_app()
     router = APIRouter()
     # The route's annotations are resolved from this module's globals (postponed
-    # annotations), hence Request, Context and Credentials are imported at the top.
+    # annotations), hence HotUnit is imported at the top.
 
     @router.get("/bench/baseline/{request_id}")
-    async def baseline(
-        request: Request, request_id: str, context: Context, credentials: Credentials
-    ) -> Any:
+    async def baseline(request_id: str, unit: HotUnit) -> Any:
         # Plumbed as the mediated read is (one hot thread, one pooled connection).
         def work(principal: Principal, session: Session) -> dict[str, Any]:
             row = session.get(InformationRequest, request_id)
@@ -117,7 +114,7 @@ def make_app() -> Any:
                 ]
             }
 
-        return await run_authenticated(request, context, credentials, work)
+        return await unit.run(work)
 
     app.include_router(router)
     return app

@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import functools
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
@@ -84,18 +85,38 @@ def authenticated_unit(
             return work(principal, session)
 
 
-async def run_authenticated(
-    request: Request,
-    context: GatewayContext,
-    credentials: HTTPAuthorizationCredentials | None,
-    work: Callable[[Principal, Session], T],
-) -> T:
-    """:func:`authenticated_unit` on one of the context's long-lived hot threads."""
-    call = functools.partial(authenticated_unit, request, context, credentials, work)
-    # As starlette's run_in_threadpool: the caller's context variables go with the call.
-    return await asyncio.get_running_loop().run_in_executor(
-        context.hot_threads, contextvars.copy_context().run, call
-    )
+@dataclass(frozen=True)
+class UnitOfWork:
+    """What a hot route needs to authenticate and open its one transaction, collected by the
+    :data:`HotUnit` dependency; :meth:`run` does both and the route's work in one call."""
+
+    request: Request
+    context: GatewayContext
+    credentials: HTTPAuthorizationCredentials | None
+
+    async def run(self, work: Callable[[Principal, Session], T]) -> T:
+        """:func:`authenticated_unit` on one of the context's long-lived hot threads."""
+        call = functools.partial(
+            authenticated_unit, self.request, self.context, self.credentials, work
+        )
+        # As starlette's run_in_threadpool: the caller's context variables go with the call.
+        return await asyncio.get_running_loop().run_in_executor(
+            self.context.hot_threads, contextvars.copy_context().run, call
+        )
+
+
+async def get_unit_of_work(
+    request: Request, context: Context, credentials: Credentials
+) -> UnitOfWork:
+    # async: it only collects; the token check, the jti and the transaction run in
+    # ``UnitOfWork.run``, on a hot thread, with the route's work.
+    return UnitOfWork(request=request, context=context, credentials=credentials)
+
+
+#: The hot routes' dependency (the mediated read): authentication and the request's one
+#: transaction in one hot thread and on one pooled connection, where ``CurrentPrincipal`` and
+#: ``DbSession`` take a thread hop each (a generator two) and a connection each.
+HotUnit = Annotated[UnitOfWork, Depends(get_unit_of_work)]
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
