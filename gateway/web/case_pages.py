@@ -23,7 +23,14 @@ from gateway.web.texts import transition_description
 
 router = APIRouter(route_class=PageRoute)
 
-CaseId = Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
+#: Ids in the pages' paths (a transition id may hold ``.``, ``_`` or ``:``). The parameter
+#: names are camelCase like the API's (``/zaken/{caseId}``); the Python names stay snake_case.
+PAGE_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+CaseId = Annotated[str, Path(alias="caseId", max_length=100, pattern=PAGE_ID_PATTERN)]
+NoticeId = Annotated[str, Path(alias="noticeId", max_length=100, pattern=PAGE_ID_PATTERN)]
+TransitionId = Annotated[str, Path(alias="transitionId", max_length=100, pattern=PAGE_ID_PATTERN)]
+ReportId = Annotated[str, Path(alias="reportId", max_length=100, pattern=PAGE_ID_PATTERN)]
+RequestId = Annotated[str, Path(alias="requestId", max_length=100, pattern=PAGE_ID_PATTERN)]
 
 
 def _cases() -> Any:
@@ -158,7 +165,7 @@ def _case_meetings(page: PageState, summary: Any) -> list[Any]:
     return [m for m in found if any(item.case_id == summary.id for item in m.agenda)]
 
 
-@router.get("/zaken/{case_id}")
+@router.get("/zaken/{caseId}")
 def case_page(
     page: CaseWorkerPage,
     case_id: CaseId,
@@ -217,8 +224,8 @@ _NOTICES = {
 }
 
 
-@router.post("/zaken/{case_id}/berichten/{notice_id}/gelezen")
-async def mark_notice_read(page: CsrfChecked, case_id: CaseId, notice_id: CaseId) -> Response:
+@router.post("/zaken/{caseId}/berichten/{noticeId}/gelezen")
+async def mark_notice_read(page: CsrfChecked, case_id: CaseId, notice_id: NoticeId) -> Response:
     """The partner marks a notice read (R §2.3), as the API's acknowledgement does."""
     _require_case_worker(page)
     notices = services.domain_module("gateway.cases.notices", "Het zaaksysteem")
@@ -232,7 +239,7 @@ async def mark_notice_read(page: CsrfChecked, case_id: CaseId, notice_id: CaseId
     return redirect(f"/zaken/{case_id}?melding=bericht-gelezen")
 
 
-@router.post("/zaken/{case_id}/gebeurtenis")
+@router.post("/zaken/{caseId}/gebeurtenis")
 async def record_case_event(request: Request, page: CsrfChecked, case_id: CaseId) -> Response:
     """The landlord records one of its further measures (U §5.2), as the API does."""
     _require_case_worker(page)
@@ -269,8 +276,8 @@ def _definition(page: PageState, summary: Any, transition_id: str) -> Any:
     return runtime.workflow(summary.covenant_id).transition(transition_id)
 
 
-@router.get("/zaken/{case_id}/overgang/{transition_id}")
-def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: CaseId) -> Response:
+@router.get("/zaken/{caseId}/overgang/{transitionId}")
+def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: TransitionId) -> Response:
     summary = _summary(page, case_id)
     allowed = _allowed(summary, transition_id)
     definition = _definition(page, summary, transition_id)
@@ -283,9 +290,9 @@ def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: CaseId
     )
 
 
-@router.post("/zaken/{case_id}/overgang/{transition_id}")
+@router.post("/zaken/{caseId}/overgang/{transitionId}")
 async def make_transition(
-    request: Request, page: CsrfChecked, case_id: CaseId, transition_id: CaseId
+    request: Request, page: CsrfChecked, case_id: CaseId, transition_id: TransitionId
 ) -> Response:
     _require_case_worker(page)
     summary = _summary(page, case_id)
@@ -309,9 +316,9 @@ async def make_transition(
     return redirect(f"/zaken/{case_id}?melding=overgang")
 
 
-@router.post("/zaken/{case_id}/meldingen/{report_id}/besluit")
+@router.post("/zaken/{caseId}/meldingen/{reportId}/besluit")
 async def decide_on_reporter(
-    request: Request, page: CsrfChecked, case_id: CaseId, report_id: CaseId
+    request: Request, page: CsrfChecked, case_id: CaseId, report_id: ReportId
 ) -> Response:
     """The lead adds the partner that filed a report to the case team, or not (U §6); the
     cases domain decides again whether this principal may."""
@@ -340,14 +347,14 @@ def _require_case_worker(page: PageState) -> None:
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
 
 
-@router.get("/zaken/{case_id}/informatieverzoek")
+@router.get("/zaken/{caseId}/informatieverzoek")
 def information_request_form(page: CaseWorkerPage, case_id: CaseId) -> Response:
     summary = _summary(page, case_id)
     options = request_options(page.covenant(), summary, page.require_principal())
     return page.render("verzoek.html", case=summary, options=options)
 
 
-@router.post("/zaken/{case_id}/informatieverzoek")
+@router.post("/zaken/{caseId}/informatieverzoek")
 async def make_information_request(
     request: Request, page: CsrfChecked, case_id: CaseId
 ) -> Response:
@@ -382,9 +389,9 @@ async def make_information_request(
     return redirect(f"/zaken/{case_id}/informatieverzoeken/{created.id}")
 
 
-@router.get("/zaken/{case_id}/informatieverzoeken/{request_id}")
+@router.get("/zaken/{caseId}/informatieverzoeken/{requestId}")
 def information_request_answer(
-    page: CaseWorkerPage, case_id: CaseId, request_id: CaseId
+    page: CaseWorkerPage, case_id: CaseId, request_id: RequestId
 ) -> Response:
     summary = _summary(page, case_id)
     principal = page.require_principal()

@@ -23,7 +23,9 @@ from gateway.web.pages import redirect as redirect_to
 
 router = APIRouter(route_class=PageRoute)
 
-MeetingId = Annotated[str, Path(max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+#: camelCase path parameters like the API's (``/overleggen/{meetingId}``).
+MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
+ActionId = Annotated[str, Path(alias="actionId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
 # The form value for "present" and "absent"; an empty choice records nothing for the partner.
 PRESENT, ABSENT = "aanwezig", "afwezig"
@@ -139,7 +141,7 @@ async def plan_meeting(request: Request, page: CsrfChecked) -> Response:
     return redirect_to(f"/overleggen/{meeting.id}?melding=gepland")
 
 
-@router.get("/overleggen/{meeting_id}")
+@router.get("/overleggen/{meetingId}")
 def meeting_page(
     page: CaseWorkerPage,
     meeting_id: MeetingId,
@@ -169,7 +171,7 @@ def meeting_page(
     )
 
 
-@router.post("/overleggen/{meeting_id}/aanwezigheid")
+@router.post("/overleggen/{meetingId}/aanwezigheid")
 async def record_attendance(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
     _require_case_worker(page)
     form = await request.form()
@@ -188,7 +190,7 @@ async def record_attendance(request: Request, page: CsrfChecked, meeting_id: Mee
     return _change_meeting(page, "record_attendance", meeting_id, "aanwezigheid", request=body)
 
 
-@router.post("/overleggen/{meeting_id}/notulen")
+@router.post("/overleggen/{meetingId}/notulen")
 async def record_minutes(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
     _require_case_worker(page)
     form = await request.form()
@@ -200,7 +202,7 @@ async def record_minutes(request: Request, page: CsrfChecked, meeting_id: Meetin
     return _change_meeting(page, "record_minutes", meeting_id, "notulen", request=body)
 
 
-@router.post("/overleggen/{meeting_id}/acties")
+@router.post("/overleggen/{meetingId}/acties")
 async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId) -> Response:
     _require_case_worker(page)
     form = await request.form()
@@ -217,9 +219,9 @@ async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId)
     return _change_meeting(page, "add_action", meeting_id, "actie", request=body)
 
 
-@router.post("/overleggen/{meeting_id}/acties/{action_id}/afgerond")
+@router.post("/overleggen/{meetingId}/acties/{actionId}/afgerond")
 async def complete_action(
-    page: CsrfChecked, meeting_id: MeetingId, action_id: MeetingId
+    page: CsrfChecked, meeting_id: MeetingId, action_id: ActionId
 ) -> Response:
     _require_case_worker(page)
     return _change_meeting(page, "complete_action", meeting_id, "afgerond", action_id=action_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+
+# One rule for every route, pages included: tests/standards/test_path_parameters.py.
+from tests.standards.test_path_parameters import CAMEL_CASE
 
 
 def test_openapi_is_published_with_contact_and_semver(client: TestClient) -> None:
@@ -17,10 +19,6 @@ def test_openapi_is_published_with_contact_and_semver(client: TestClient) -> Non
     assert set(spec["info"]["contact"]) == {"name", "email", "url"}
     major, minor, patch = spec["info"]["version"].split(".")
     assert all(part.isdigit() for part in (major, minor, patch))
-
-
-#: A path parameter is camelCase, as the JSON members it names (``{caseId}`` and ``caseId``).
-CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]+)*")
 
 
 def test_every_path_is_versioned_kebab_case_without_trailing_slash(client: TestClient) -> None:
@@ -44,14 +42,6 @@ def test_every_path_is_versioned_kebab_case_without_trailing_slash(client: TestC
             assert "_" not in segment, path
     # The check saw the parameters it is about (a spec without any would pass it vacuously).
     assert {"caseId", "requestId"} <= parameters
-
-
-def test_the_camel_case_rule_refuses_snake_case_and_accepts_camel_case() -> None:
-    assert CAMEL_CASE.fullmatch("caseId")
-    assert CAMEL_CASE.fullmatch("index")
-    assert not CAMEL_CASE.fullmatch("case_id")
-    assert not CAMEL_CASE.fullmatch("CaseId")
-    assert not CAMEL_CASE.fullmatch("case-id")
 
 
 def test_unknown_path_is_a_problem(client: TestClient) -> None:
