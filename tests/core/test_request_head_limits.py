@@ -165,6 +165,13 @@ def test_a_request_target_at_the_limit_reaches_the_application(
     assert connection.response().status == 200
 
 
+def test_a_request_target_one_byte_over_the_limit_is_414(connection: RawConnection) -> None:
+    # The edge of the control above: one byte more is refused.
+    prefix = "/v1/health/live?pad="
+    connection.send(_request(prefix + "x" * (MAX_REQUEST_TARGET_BYTES - len(prefix) + 1)))
+    _assert_problem(connection.response(), 414, "uri-too-long")
+
+
 def test_a_header_that_never_ends_is_refused_while_it_streams_in(port: int) -> None:
     """50 MB of Authorization header (issue 17: parsed for 17 s, 370 MB, the liveness probe
     stalled). The server refuses after about the limit and reads no further than it must;
