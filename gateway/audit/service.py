@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.entry import Actor, AuditEntry, DataSubject
@@ -39,7 +40,7 @@ from gateway.audit.checkpoints import (
 )
 from gateway.audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
 from gateway.audit.log import AppendedEntry, append_entries
-from gateway.audit.models import AuditCheckpoint, AuditRecord
+from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord
 from gateway.audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from gateway.audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
@@ -318,43 +319,66 @@ def receipt_for(
         witness_quorum=quorum,
     )
     found = trusted_checkpoint(session, witnesses=witnesses, quorum=quorum)
-    if found is None or found[0].tree_size <= index:
+    if found is None or found.row.tree_size <= index:
         return receipt
-    checkpoint, signatures = found
-    proof = inclusion_proof(DbNodeReader(session), index, checkpoint.tree_size)
-    view = checkpoint_view(checkpoint, signatures)
-    cosigned = _cosigners(checkpoint, signatures, witnesses)
+    proof = inclusion_proof(DbNodeReader(session), index, found.row.tree_size)
+    view = checkpoint_view(found.row, found.signatures)
     return receipt.model_copy(
         update={
-            "checkpoint": view.model_copy(update={"cosignatures": len(cosigned)}),
+            "checkpoint": view.model_copy(update={"cosignatures": len(found.cosigners)}),
             "inclusion_proof": [node.hex() for node in proof],
-            "witnessed": quorum > 0 and len(cosigned) >= quorum,
+            "witnessed": quorum > 0 and len(found.cosigners) >= quorum,
         }
     )
 
 
-def _cosigners(
-    row: AuditCheckpoint, signatures: Sequence[str], witnesses: Sequence[Verifier]
-) -> set[str]:
-    return witness_cosigners(stored_checkpoint(row, signatures), witnesses)
+@dataclass(frozen=True)
+class TrustedCheckpoint:
+    row: AuditCheckpoint
+    #: The signed note's signature lines as stored (the log's, then cosignatures).
+    signatures: list[str]
+    #: The configured witnesses whose cosignature verified with their configured key.
+    cosigners: set[str]
+
+
+#: Checkpoints read per query while looking for the latest trusted one.
+_CANDIDATES_PER_QUERY = 20
 
 
 def trusted_checkpoint(
     session: Session, *, witnesses: Sequence[Verifier] = (), quorum: int
-) -> tuple[AuditCheckpoint, list[str]] | None:
+) -> TrustedCheckpoint | None:
     """The latest checkpoint with valid cosignatures of at least ``quorum`` of ``witnesses``
     (each checked with the configured witness key: a line someone added to the database does
-    not count), and its signature lines."""
+    not count), its signature lines and the witnesses that cosigned it.
+
+    Only checkpoints with stored cosignature lines of at least ``quorum`` configured witnesses
+    are candidates (found in SQL), newest first, however far back: after a long witness outage
+    the newest witnessed checkpoint may be many checkpoints old. Each candidate's lines are
+    then verified; a forged line only costs a verification, it never counts."""
     if quorum > len(witnesses):
         return None
-    rows = session.execute(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(20)
-    ).scalars()
-    for row in rows:
-        signatures = note_signatures(session, row.tree_size)
-        if quorum == 0 or len(_cosigners(row, signatures, witnesses)) >= quorum:
-            return row, signatures
-    return None
+    candidates = select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc())
+    if quorum > 0:
+        cosigned = (
+            select(AuditNoteSignature.tree_size)
+            .where(AuditNoteSignature.signer.in_(sorted({w.name for w in witnesses})))
+            .group_by(AuditNoteSignature.tree_size)
+            .having(func.count() >= quorum)
+        )
+        candidates = candidates.where(AuditCheckpoint.tree_size.in_(cosigned))
+    below: int | None = None
+    while True:
+        page = candidates if below is None else candidates.where(AuditCheckpoint.tree_size < below)
+        rows = list(session.execute(page.limit(_CANDIDATES_PER_QUERY)).scalars())
+        for row in rows:
+            signatures = note_signatures(session, row.tree_size)
+            cosigners = witness_cosigners(stored_checkpoint(row, signatures), witnesses)
+            if quorum == 0 or len(cosigners) >= quorum:
+                return TrustedCheckpoint(row, signatures, cosigners)
+        if len(rows) < _CANDIDATES_PER_QUERY:
+            return None
+        below = rows[-1].tree_size
 
 
 def consistency_between(session: Session, *, first: int, second: int) -> ConsistencyProofView:

@@ -374,3 +374,39 @@ def test_keys_are_created_only_for_an_empty_log(
     assert (keys / PSEUDONYM_KEY_FILE).exists()
     again, _ = open_audit_keys(keys, factory)
     assert again.key_id == signer.key_id
+
+
+def test_a_receipt_finds_the_witnessed_checkpoint_behind_many_unwitnessed_ones(
+    deployment: Deployment,
+) -> None:
+    """Witnesses down for 25 checkpoint periods: an entry the witnessed checkpoint at 20 covers
+    keeps a witnessed receipt (it looked back only 20 checkpoints before), and an entry only the
+    unwitnessed checkpoints cover gets none (the control: nothing is witnessed by default)."""
+    for witness in deployment.witnesses:
+        witness.down = True
+    for number in range(SIZE, SIZE + 25):
+        deployment.append(1, start=number)
+        deployment.log.sign_checkpoint(deployment.factory)
+    # A line forged into the database under a witness's name on the newest checkpoint is a
+    # candidate by its count, but does not verify, so it does not count.
+    with transaction(deployment.factory) as session:
+        forged = session.execute(
+            text("SELECT line FROM audit_note_signature WHERE tree_size = 20 AND signer = :s"),
+            {"s": deployment.witnesses[0].name},
+        ).scalar_one()
+    for witness in deployment.witnesses:
+        deployment.sql(
+            "INSERT INTO audit_note_signature (tree_size, signer, line, signed_at) "
+            "VALUES (:size, :signer, :line, CURRENT_TIMESTAMP)",
+            size=SIZE + 25,
+            signer=witness.name,
+            line=forged,
+        )
+    with transaction(deployment.factory) as session:
+        covered = deployment.log.receipt(session, 5)
+        uncovered = deployment.log.receipt(session, SIZE + 2)
+    assert covered.witnessed
+    assert covered.checkpoint is not None and covered.checkpoint.tree_size == SIZE
+    assert covered.checkpoint.cosignatures == 2
+    assert not uncovered.witnessed
+    assert uncovered.checkpoint is None
