@@ -406,7 +406,8 @@ def test_a_receipt_finds_the_witnessed_checkpoint_behind_many_unwitnessed_ones(
         covered = deployment.log.receipt(session, 5)
         uncovered = deployment.log.receipt(session, SIZE + 2)
     assert covered.witnessed
-    assert covered.checkpoint is not None and covered.checkpoint.tree_size == SIZE
+    assert covered.checkpoint is not None
+    assert covered.checkpoint.tree_size == SIZE
     assert covered.checkpoint.cosignatures == 2
     assert not uncovered.witnessed
     assert uncovered.checkpoint is None
