@@ -14,8 +14,18 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from gateway.core.errors import BadRequest, NotFound, Unprocessable
-from gateway.web import services
+from gateway.cases import events as case_events
+from gateway.cases import meetings as case_meetings
+from gateway.cases import notices as case_notices
+from gateway.cases import overview as case_overview
+from gateway.cases import reports as case_reports
+from gateway.cases import schemas as case_schemas
+from gateway.cases import service as case_service
+from gateway.cases import workflow as case_workflow
+from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from gateway.exchange import schemas as exchange_schemas
+from gateway.exchange import service as exchange_service
+from gateway.exchange.deps import exchange_services
 from gateway.web.forms import request_options, transition_facts
 from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState, redirect
@@ -33,10 +43,6 @@ ReportId = Annotated[str, Path(alias="reportId", max_length=100, pattern=PAGE_ID
 RequestId = Annotated[str, Path(alias="requestId", max_length=100, pattern=PAGE_ID_PATTERN)]
 
 
-def _cases() -> Any:
-    return services.domain_module("gateway.cases.service", "Het zaaksysteem")
-
-
 #: Deadlines per page of "Mijn zaken", and the newest cases without one shown below them.
 DEADLINES_PER_PAGE = 50
 NEWEST_CASES = 50
@@ -50,13 +56,12 @@ def my_cases(
     """The partner's deadlines a page at a time (``na``: the cursor of the page before),
     grouped by case, overdue first; on the first page also its newest cases without one."""
     principal = page.require_principal()
-    runtime = services.cases_runtime(page.context)
-    overview = services.domain_module("gateway.cases.overview", "De termijnen")
+    runtime = page.context.cases
     try:
-        after = overview.decode_cursor(na) if na else None
+        after = case_overview.decode_cursor(na) if na else None
     except BadRequest as error:
         raise NotFound("Deze pagina met termijnen bestaat niet.") from error
-    shown = overview.deadlines_page(
+    shown = case_overview.deadlines_page(
         page.db,
         runtime=runtime,
         covenant_id=principal.covenant_id,
@@ -70,9 +75,9 @@ def my_cases(
     for deadline in shown.items:
         if deadline.case_id:
             per_case.setdefault(deadline.case_id, []).append(deadline)
-    cases = _cases()
     listed = {
-        c.id: c for c in cases.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
+        c.id: c
+        for c in case_service.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
     }
     # In the order of each case's first deadline on the page: overdue first, then due date.
     rows = [
@@ -81,7 +86,7 @@ def my_cases(
         if case_id in listed
     ]
     if after is None:
-        newest = cases.list_cases(page.db, principal=principal, newest=NEWEST_CASES)
+        newest = case_service.list_cases(page.db, principal=principal, newest=NEWEST_CASES)
         rows += [
             {"case": case, "deadlines": [], "overdue": False}
             for case in newest
@@ -98,9 +103,9 @@ def my_cases(
 
 
 def _summary(page: PageState, case_id: str) -> Any:
-    return _cases().case_summary(
+    return case_service.case_summary(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         case_id=case_id,
         principal=page.require_principal(),
     )
@@ -139,13 +144,10 @@ def _timeline(page: PageState, summary: Any, meetings: list[Any]) -> list[dict[s
 def _case_log(page: PageState, case_id: str) -> list[LogLine]:
     """The case's requests, disclosures and denials in which the user's partner took part
     (as requester or recipient), from the audit log: ids and categories, never values."""
-    try:
-        lines = search_log(
-            page,
-            {"caseId": case_id, "partnerId": page.require_principal().partner_id, "limit": 200},
-        )
-    except services.NotAvailable:
-        return []
+    lines = search_log(
+        page,
+        {"caseId": case_id, "partnerId": page.require_principal().partner_id, "limit": 200},
+    )
     return [line for line in lines if line.activity in TIMELINE_ACTIVITIES]
 
 
@@ -155,10 +157,9 @@ TIMELINE_ACTIVITIES = frozenset(
 
 
 def _case_meetings(page: PageState, summary: Any) -> list[Any]:
-    meetings = services.domain_module("gateway.cases.meetings", "Casusoverleggen")
-    found = meetings.list_meetings(
+    found = case_meetings.list_meetings(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         principal=page.require_principal(),
         district=summary.district,
     )
@@ -194,9 +195,7 @@ def case_page(
             notice_labels[n.id] = "Melding ontvangen: u bent het eerste aanspreekpunt"
         elif kind == "event":
             notice_labels[n.id] = f"Maatregel vastgelegd: {event_names.get(subject_id, subject_id)}"
-    classification = (
-        services.cases_runtime(page.context).workflow(summary.covenant_id).classification
-    )
+    classification = page.context.cases.workflow(summary.covenant_id).classification
     return page.render(
         "zaak.html",
         case=summary,
@@ -228,10 +227,9 @@ _NOTICES = {
 async def mark_notice_read(page: CsrfChecked, case_id: CaseId, notice_id: NoticeId) -> Response:
     """The partner marks a notice read (R §2.3), as the API's acknowledgement does."""
     _require_case_worker(page)
-    notices = services.domain_module("gateway.cases.notices", "Het zaaksysteem")
-    notices.mark_read(
+    case_notices.mark_read(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         case_id=case_id,
         notice_id=notice_id,
         principal=page.require_principal(),
@@ -244,17 +242,15 @@ async def record_case_event(request: Request, page: CsrfChecked, case_id: CaseId
     """The landlord records one of its further measures (U §5.2), as the API does."""
     _require_case_worker(page)
     form = await request.form()
-    schemas = services.domain_module("gateway.cases.schemas", "Het zaaksysteem")
-    events = services.domain_module("gateway.cases.events", "Het zaaksysteem")
     try:
-        body = schemas.CaseEventIn.model_validate(
+        body = case_schemas.CaseEventIn.model_validate(
             {"event": str(form.get("gebeurtenis") or ""), "occurredOn": form.get("datum") or None}
         )
     except ValidationError:
         raise Unprocessable("Kies een maatregel uit de lijst en een geldige datum.") from None
-    events.record_event(
+    case_events.record_event(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         case_id=case_id,
         principal=page.require_principal(),
         request=body,
@@ -272,7 +268,7 @@ def _allowed(summary: Any, transition_id: str) -> Any:
 
 
 def _definition(page: PageState, summary: Any, transition_id: str) -> Any:
-    runtime = services.cases_runtime(page.context)
+    runtime = page.context.cases
     return runtime.workflow(summary.covenant_id).transition(transition_id)
 
 
@@ -299,16 +295,14 @@ async def make_transition(
     _allowed(summary, transition_id)
     definition = _definition(page, summary, transition_id)
     form = await request.form()
-    schemas = services.domain_module("gateway.cases.schemas", "Het zaaksysteem")
-    workflow = services.domain_module("gateway.cases.workflow", "Het zaaksysteem")
     values = {"transition": transition_id, **transition_facts(form, list(definition.requires))}
     try:
-        body = schemas.TransitionRequest.model_validate(values)
+        body = case_schemas.TransitionRequest.model_validate(values)
     except ValidationError:
         raise Unprocessable("Niet alle gegevens voor deze overgang zijn goed ingevuld.") from None
-    workflow.apply_transition(
+    case_workflow.apply_transition(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         case_id=case_id,
         principal=page.require_principal(),
         request=body,
@@ -327,10 +321,9 @@ async def decide_on_reporter(
     choice = str(form.get("toevoegen") or "")
     if choice not in ("ja", "nee"):
         raise Unprocessable("Kies of de melder wordt toegevoegd.")
-    reports = services.domain_module("gateway.cases.reports", "Het zaaksysteem")
-    reports.decide_on_reporter(
+    case_reports.decide_on_reporter(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         case_id=case_id,
         report_id=report_id,
         principal=page.require_principal(),
@@ -342,8 +335,6 @@ async def decide_on_reporter(
 
 def _require_case_worker(page: PageState) -> None:
     if not page.require_principal().grant.casework:
-        from gateway.core.errors import Forbidden
-
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
 
 
@@ -374,16 +365,15 @@ async def make_information_request(
         raise Unprocessable("Kies een doel uit de lijst.")
     if not asked:
         raise Unprocessable("Kies ten minste één gegeven bij een partner.")
-    service, exchange = services.exchange(page.context)
-    schemas = services.domain_module("gateway.exchange.schemas", "Informatieverzoeken")
-    body = schemas.InformationRequestIn.model_validate(
+    exchange = exchange_services(page.context)
+    body = exchange_schemas.InformationRequestIn.model_validate(
         {
             "caseId": case_id,
             "purpose": purpose,
             "recipients": [{"partnerId": p, "categories": c} for p, c in asked.items()],
         }
     )
-    created = service.create_information_request(
+    created = exchange_service.create_information_request(
         session=page.db, exchange=exchange, principal=principal, request=body, traceparent=None
     )
     return redirect(f"/zaken/{case_id}/informatieverzoeken/{created.id}")
@@ -395,14 +385,14 @@ def information_request_answer(
 ) -> Response:
     summary = _summary(page, case_id)
     principal = page.require_principal()
-    service, exchange = services.exchange(page.context)
-    status = service.information_request_status(
+    exchange = exchange_services(page.context)
+    status = exchange_service.information_request_status(
         session=page.db, exchange=exchange, principal=principal, request_id=request_id
     )
     if status.case_id != summary.id:
         raise NotFound("Dit verzoek hoort niet bij deze zaak.")
     # Reading the answers is a disclosure: decided again and audited, with a receipt.
-    answers = service.disclose_answers(
+    answers = exchange_service.disclose_answers(
         session=page.db,
         exchange=exchange,
         principal=principal,

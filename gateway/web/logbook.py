@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from gateway.audit import reports as audit_reports
+from gateway.audit.schemas import EntrySearch
+from gateway.cases import references
 from gateway.core.errors import Unprocessable
-from gateway.web import services
 
 if TYPE_CHECKING:
     from gateway.web.pages import PageState
@@ -115,29 +117,24 @@ def _numbers(page: PageState, entries: list[dict[str, Any]]) -> dict[str, str]:
     ids = {str(e["caseId"]) for e in entries if e.get("caseId")}
     if not ids:
         return {}
-    references = services.domain_module("gateway.cases.references", "Zaaknummers")
-    numbers: dict[str, str] = references.case_numbers(
+    return references.case_numbers(
         page.db, covenant_id=page.require_principal().covenant_id, case_ids=ids
     )
-    return numbers
 
 
-def _query(filters: dict[str, Any]) -> Any:
-    schemas = services.domain_module("gateway.audit.schemas", "Zoeken in het logboek")
+def _query(filters: dict[str, Any]) -> EntrySearch:
     try:
-        return schemas.EntrySearch.model_validate(filters)
+        return EntrySearch.model_validate(filters)
     except ValidationError:
         raise Unprocessable("Controleer de zoekvelden.") from None
 
 
 def search_log(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
     """Matching entries, oldest first (a case's timeline)."""
-    reports = services.domain_module("gateway.audit.reports", "Zoeken in het logboek")
-    search = services.function(reports, "search_entries", "Zoeken in het logboek")
-    entries, _ = search(
+    entries, _ = audit_reports.search_entries(
         page.db,
         covenant_id=page.require_principal().covenant_id,
-        partner_id=reports.accountable_partner(page.require_principal()),
+        partner_id=audit_reports.accountable_partner(page.require_principal()),
         search=_query(filters),
         subject_pseudonym=None,
     )
@@ -165,16 +162,16 @@ def log_page(
 ) -> LogPage:
     """A page of the entries that disclosed or refused something (``refusals_only``: that
     refused a category), newest first; never transitions, team changes and the like."""
-    reports = services.domain_module("gateway.audit.reports", "Zoeken in het logboek")
-    window_of = services.function(reports, "entry_window", "Zoeken in het logboek")
     principal = page.require_principal()
     condition = (
-        reports.refusal_condition() if refusals_only else reports.disclosure_or_refusal_condition()
+        audit_reports.refusal_condition()
+        if refusals_only
+        else audit_reports.disclosure_or_refusal_condition()
     )
-    window = window_of(
+    window = audit_reports.entry_window(
         page.db,
         covenant_id=principal.covenant_id,
-        partner_id=reports.accountable_partner(principal),
+        partner_id=audit_reports.accountable_partner(principal),
         search=_query({**filters, "limit": PAGE_SIZE}),
         extra=[condition],
         older_than=older_than,

@@ -10,18 +10,22 @@ are decided there, never here. Nothing here reads a meeting or case table.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from gateway.core.errors import Unprocessable
-from gateway.web import services
+from gateway.cases import meetings as case_meetings
+from gateway.cases import service as case_service
+from gateway.cases.schemas import ActionIn, AttendanceIn, MeetingIn, MinutesIn
+from gateway.core.errors import Forbidden, Unprocessable
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState
 from gateway.web.pages import redirect as redirect_to
 
 router = APIRouter(route_class=PageRoute)
+
+Body = TypeVar("Body", bound=BaseModel)
 
 #: camelCase path parameters like the API's (``/overleggen/{meetingId}``).
 MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
@@ -39,45 +43,25 @@ NOTICES = {
 }
 
 
-def _meetings() -> Any:
-    return services.domain_module("gateway.cases.meetings", "Casusoverleggen")
-
-
-def _schemas() -> Any:
-    return services.domain_module("gateway.cases.schemas", "Casusoverleggen")
-
-
 def _may_organise(page: PageState) -> bool:
     """Whether to offer the organiser's forms. Only an offer: the service decides again."""
     principal = page.require_principal()
-    runtime = services.cases_runtime(page.context)
+    runtime = page.context.cases
     organiser_kind = runtime.workflow(principal.covenant_id).meetings.organiser_kind
     return principal.partner_kind == organiser_kind and principal.grant.casework
 
 
 def _require_case_worker(page: PageState) -> None:
     if not page.require_principal().grant.casework:
-        from gateway.core.errors import Forbidden
-
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
 
 
-def _change_meeting(
-    page: PageState, change: str, meeting_id: str, notice: str, **arguments: Any
-) -> Response:
-    """Call ``change`` of gateway/cases/meetings.py as the page's principal, as the API does,
-    then show the meeting with the notice for what was done."""
-    getattr(_meetings(), change)(
-        page.db,
-        runtime=services.cases_runtime(page.context),
-        principal=page.require_principal(),
-        meeting_id=meeting_id,
-        **arguments,
-    )
+def _shown(meeting_id: str, notice: str) -> Response:
+    """The meeting again, with the notice for what was just done."""
     return redirect_to(f"/overleggen/{meeting_id}?melding={notice}")
 
 
-def _validated(model: Any, values: dict[str, Any], problem: str) -> Any:
+def _validated(model: type[Body], values: dict[str, Any], problem: str) -> Body:
     try:
         return model.model_validate(values)
     except ValidationError:
@@ -91,8 +75,9 @@ def _text(form: Any, name: str) -> str:
 def _open_districts(page: PageState) -> list[str]:
     """The districts of the partner's open cases, offered when planning (through the cases
     service, so only cases the partner may see)."""
-    service = services.domain_module("gateway.cases.service", "Het zaaksysteem")
-    cases = service.list_cases(page.db, principal=page.require_principal(), include_closed=False)
+    cases = case_service.list_cases(
+        page.db, principal=page.require_principal(), include_closed=False
+    )
     return sorted({case.district for case in cases})
 
 
@@ -102,9 +87,9 @@ def meetings_page(
     wijk: Annotated[str | None, Query(max_length=100)] = None,
     melding: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
-    found = _meetings().list_meetings(
+    found = case_meetings.list_meetings(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         principal=page.require_principal(),
         district=wijk or None,
     )
@@ -128,13 +113,13 @@ async def plan_meeting(request: Request, page: CsrfChecked) -> Response:
     _require_case_worker(page)
     form = await request.form()
     body = _validated(
-        _schemas().MeetingIn,
+        MeetingIn,
         {"district": _text(form, "wijk"), "scheduledOn": _text(form, "datum")},
         "Vul een wijk en een geldige datum in.",
     )
-    meeting = _meetings().plan_meeting(
+    meeting = case_meetings.plan_meeting(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         principal=page.require_principal(),
         request=body,
     )
@@ -148,9 +133,9 @@ def meeting_page(
     melding: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     principal = page.require_principal()
-    meeting = _meetings().get_meeting(
+    meeting = case_meetings.get_meeting(
         page.db,
-        runtime=services.cases_runtime(page.context),
+        runtime=page.context.cases,
         principal=principal,
         meeting_id=meeting_id,
     )
@@ -184,10 +169,15 @@ async def record_attendance(request: Request, page: CsrfChecked, meeting_id: Mee
             raise Unprocessable("Kies per partner aanwezig, afwezig of niets.")
     if not attendance:
         raise Unprocessable("Kies voor ten minste één partner aanwezig of afwezig.")
-    body = _validated(
-        _schemas().AttendanceIn, {"attendance": attendance}, "De aanwezigheid klopt niet."
+    body = _validated(AttendanceIn, {"attendance": attendance}, "De aanwezigheid klopt niet.")
+    case_meetings.record_attendance(
+        page.db,
+        runtime=page.context.cases,
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
     )
-    return _change_meeting(page, "record_attendance", meeting_id, "aanwezigheid", request=body)
+    return _shown(meeting_id, "aanwezigheid")
 
 
 @router.post("/overleggen/{meetingId}/notulen")
@@ -195,11 +185,18 @@ async def record_minutes(request: Request, page: CsrfChecked, meeting_id: Meetin
     _require_case_worker(page)
     form = await request.form()
     body = _validated(
-        _schemas().MinutesIn,
+        MinutesIn,
         {"text": _text(form, "notulen")},
         "Vul de notulen in (hoogstens 20.000 tekens).",
     )
-    return _change_meeting(page, "record_minutes", meeting_id, "notulen", request=body)
+    case_meetings.record_minutes(
+        page.db,
+        runtime=page.context.cases,
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
+    )
+    return _shown(meeting_id, "notulen")
 
 
 @router.post("/overleggen/{meetingId}/acties")
@@ -207,7 +204,7 @@ async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId)
     _require_case_worker(page)
     form = await request.form()
     body = _validated(
-        _schemas().ActionIn,
+        ActionIn,
         {
             "caseId": _text(form, "zaak") or None,
             "ownerPartnerId": _text(form, "eigenaar"),
@@ -216,7 +213,14 @@ async def add_action(request: Request, page: CsrfChecked, meeting_id: MeetingId)
         },
         "Vul een eigenaar, een omschrijving en een geldige datum in.",
     )
-    return _change_meeting(page, "add_action", meeting_id, "actie", request=body)
+    case_meetings.add_action(
+        page.db,
+        runtime=page.context.cases,
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        request=body,
+    )
+    return _shown(meeting_id, "actie")
 
 
 @router.post("/overleggen/{meetingId}/acties/{actionId}/afgerond")
@@ -224,4 +228,11 @@ async def complete_action(
     page: CsrfChecked, meeting_id: MeetingId, action_id: ActionId
 ) -> Response:
     _require_case_worker(page)
-    return _change_meeting(page, "complete_action", meeting_id, "afgerond", action_id=action_id)
+    case_meetings.complete_action(
+        page.db,
+        runtime=page.context.cases,
+        principal=page.require_principal(),
+        meeting_id=meeting_id,
+        action_id=action_id,
+    )
+    return _shown(meeting_id, "afgerond")

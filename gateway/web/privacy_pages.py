@@ -11,10 +11,15 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 
 from audit.verification import CannotVerify, Trust
+from gateway.audit import checkpoints
+from gateway.audit import reports as audit_reports
 from gateway.audit.verification import verify_stored
-from gateway.core.errors import Unprocessable
+from gateway.cases import overview as case_overview
+from gateway.cases import references
+from gateway.core.errors import Forbidden, Unprocessable
 from gateway.db import utcnow
-from gateway.web import charts, services, texts
+from gateway.retention.service import retention_overview
+from gateway.web import charts, texts
 from gateway.web.logbook import access_report_lines, log_page
 from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
 from gateway.web.retention_view import retention_rows
@@ -25,24 +30,14 @@ router = APIRouter(route_class=PageRoute)
 Text = Annotated[str | None, Query(max_length=100)]
 
 
-def _optional(call: Any) -> tuple[Any, str | None]:
-    """Run ``call``; a part of the gateway that is not there becomes a plain notice."""
-    try:
-        return call(), None
-    except services.NotAvailable as exc:
-        return None, exc.detail
-
-
 def _latest_checkpoint(page: PageState) -> Any:
-    checkpoints = services.domain_module("gateway.audit.checkpoints", "Het logboek")
     row = checkpoints.latest_checkpoint(page.db)
     return checkpoints.checkpoint_view(row) if row is not None else None
 
 
 @router.get("/privacy")
 def privacy_overview(page: PrivacyPage) -> Response:
-    checkpoint, missing = _optional(lambda: _latest_checkpoint(page))
-    return page.render("privacy.html", checkpoint=checkpoint, missing=missing, verification=None)
+    return page.render("privacy.html", checkpoint=_latest_checkpoint(page), verification=None)
 
 
 def _verify(page: PageState) -> VerificationView:
@@ -80,20 +75,16 @@ def _verify(page: PageState) -> VerificationView:
 @router.post("/privacy/verificatie")
 def verify_audit_log(page: CsrfChecked) -> Response:
     _require_privacy_officer(page)
-    verification, missing = _optional(lambda: _verify(page))
-    checkpoint, _ = _optional(lambda: _latest_checkpoint(page))
+    verification = _verify(page)
     return page.render(
         "privacy.html",
-        checkpoint=checkpoint,
-        missing=missing,
+        checkpoint=_latest_checkpoint(page),
         verification=verification,
         verified=True,
     )
 
 
 def _require_privacy_officer(page: PageState) -> None:
-    from gateway.core.errors import Forbidden
-
     if not page.require_principal().grant.audits:
         raise Forbidden("Deze pagina is alleen voor privacyfunctionarissen.")
 
@@ -132,8 +123,7 @@ def _case_id(page: PageState, zaak: str | None) -> str | None:
     number of no case of this covenant matches nothing, it is not ignored."""
     if not zaak or not zaak.strip():
         return None
-    references = services.domain_module("gateway.cases.references", "Zaaknummers")
-    found: str | None = references.case_id_of(
+    found = references.case_id_of(
         page.db, covenant_id=page.require_principal().covenant_id, number=zaak
     )
     return found or zaak.strip()
@@ -151,17 +141,14 @@ def _list_page(
     ouder: int | None,
     nieuwer: int | None,
 ) -> Response:
-    found, missing = _optional(
-        lambda: log_page(
-            page, filters, refusals_only=refusals_only, older_than=ouder, newer_than=nieuwer
-        )
+    found = log_page(
+        page, filters, refusals_only=refusals_only, older_than=ouder, newer_than=nieuwer
     )
     form = template_values["form"]
     query = {k: v for k, v in form.items() if v}
     return page.render(
         "verstrekkingen.html",
         found=found,
-        missing=missing,
         query=query,
         refusals_only=refusals_only,
         **template_values,
@@ -230,7 +217,7 @@ def denials(
 
 @router.get("/privacy/inzage")
 def access_request_form(page: PrivacyPage) -> Response:
-    return page.render("inzage.html", report=None, missing=None)
+    return page.render("inzage.html", report=None)
 
 
 @router.post("/privacy/inzage")
@@ -244,61 +231,43 @@ def access_report(
     if soort != "bsn":
         raise Unprocessable("Kies een soort nummer uit de lijst.")
 
-    def build() -> Any:
-        reports = services.domain_module("gateway.audit.reports", "Het inzageverzoek")
-        make = services.function(reports, "access_report", "Het inzageverzoek")
-        log = page.context.audit
-        officer = page.require_principal()
-        started = utcnow()
-        # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.
-        subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
-        report = make(
-            page.db,
+    log = page.context.audit
+    officer = page.require_principal()
+    started = utcnow()
+    # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.
+    subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
+    report = audit_reports.access_report(
+        page.db,
+        covenant_id=officer.covenant_id,
+        partner_id=audit_reports.accountable_partner(officer),
+        subject_pseudonym=subject.pseudonym,
+        identifier_type=soort,
+    )
+    # Audited like the API's: no entry, no report (an audit failure rolls back).
+    log.append(
+        session=page.db,
+        entry=audit_reports.access_report_entry(
             covenant_id=officer.covenant_id,
-            partner_id=reports.accountable_partner(officer),
-            subject_pseudonym=subject.pseudonym,
-            identifier_type=soort,
-        )
-        # Audited like the API's: no entry, no report (an audit failure rolls back).
-        log.append(
-            session=page.db,
-            entry=reports.access_report_entry(
-                covenant_id=officer.covenant_id,
-                officer=log.actor(officer),
-                subject=subject,
-                report=report,
-                started_at=started,
-                channel="web",
-            ),
-        )
-        return report
-
-    report, missing = _optional(build)
+            officer=log.actor(officer),
+            subject=subject,
+            report=report,
+            started_at=started,
+            channel="web",
+        ),
+    )
     return page.render(
         "inzage.html",
         report=report,
-        lines=access_report_lines(report) if report is not None else [],
-        missing=missing,
+        lines=access_report_lines(report),
         soort=soort,
     )
 
 
 @router.get("/privacy/bewaartermijnen")
 def retention_page(page: PrivacyPage) -> Response:
-    def load() -> Any:
-        service = services.domain_module("gateway.retention.service", "Bewaartermijnen")
-        overview = services.function(
-            service, "retention_overview", "Het overzicht van bewaartermijnen"
-        )
-        return overview(session=page.db, principal=page.require_principal())
-
-    overview, missing = _optional(load)
-    rows = (
-        retention_rows(page.context, page.require_principal().covenant_id, overview)
-        if overview is not None
-        else []
-    )
-    return page.render("bewaartermijnen.html", overview=overview, rows=rows, missing=missing)
+    overview = retention_overview(session=page.db, principal=page.require_principal())
+    rows = retention_rows(page.context, page.require_principal().covenant_id, overview)
+    return page.render("bewaartermijnen.html", overview=overview, rows=rows)
 
 
 @router.get("/privacy/grafieken")
@@ -307,39 +276,24 @@ def charts_page(page: PrivacyPage) -> Response:
     today = datetime.now(UTC).astimezone(DUTCH_TIME).date()
     year_ago = today - timedelta(days=365)
 
-    def steering() -> Any:
-        overview = services.domain_module("gateway.cases.overview", "Stuurinformatie")
-        return overview.steering_report(
-            page.db,
-            runtime=services.cases_runtime(page.context),
-            covenant_id=principal.covenant_id,
-            period_from=year_ago,
-            period_to=today,
-        )
-
-    def activity() -> Any:
-        reports = services.domain_module("gateway.audit.reports", "Verstrekkingen per partner")
-        report = services.function(reports, "partner_activity", "Verstrekkingen per partner")
-        since = datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME)
-        return report(
-            page.db,
-            covenant_id=principal.covenant_id,
-            partner_id=reports.accountable_partner(principal),
-            period="month",
-            since=since,
-            until=None,
-        )
-
-    figures, figures_missing = _optional(steering)
-    per_partner, activity_missing = _optional(activity)
+    figures = case_overview.steering_report(
+        page.db,
+        runtime=page.context.cases,
+        covenant_id=principal.covenant_id,
+        period_from=year_ago,
+        period_to=today,
+    )
+    per_partner = audit_reports.partner_activity(
+        page.db,
+        covenant_id=principal.covenant_id,
+        partner_id=audit_reports.accountable_partner(principal),
+        period="month",
+        since=datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME),
+        until=None,
+    )
     return page.render(
         "grafieken.html",
-        phases=charts.bars(
-            dict(figures.open_by_phase) if figures else {},
-            label=texts.phase_label,
-        ),
+        phases=charts.bars(dict(figures.open_by_phase), label=texts.phase_label),
         figures=figures,
-        figures_missing=figures_missing,
-        per_partner=charts.partner_months(per_partner.rows) if per_partner else None,
-        activity_missing=activity_missing,
+        per_partner=charts.partner_months(per_partner.rows),
     )
