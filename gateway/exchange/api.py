@@ -1,6 +1,6 @@
 """Routes of the exchange: information requests, the partner inbox, answers, pushed case facts.
 
-Every route that reads case data goes through :mod:`gateway.exchange.service`, which decides,
+Every route that reads case data goes through :mod:`gateway.exchange.enforcement`, which decides,
 decrypts only what is disclosed and writes the audit entry in the request's transaction.
 """
 
@@ -16,8 +16,8 @@ from gateway.audit import Receipt
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, HotUnit
 from gateway.auth.principal import Principal
 from gateway.core.idempotency import Idempotent
+from gateway.exchange import enforcement
 from gateway.exchange import inbox as inbox_service
-from gateway.exchange import service
 from gateway.exchange.deps import ExchangeDep, exchange_services
 from gateway.exchange.schemas import (
     AnswerIn,
@@ -60,7 +60,7 @@ def create_information_request(
         "create-information-request",
         body,
         InformationRequestOut,
-        lambda: service.create_information_request(
+        lambda: enforcement.create_information_request(
             session=session,
             exchange=exchange,
             principal=principal,
@@ -76,7 +76,7 @@ def read_information_request(
     request_id: RequestId, principal: CurrentPrincipal, session: DbSession, exchange: ExchangeDep
 ) -> InformationRequestOut:
     """Status per category (no values): for the requester and the addressed partners."""
-    return service.information_request_status(
+    return enforcement.information_request_status(
         session=session, exchange=exchange, principal=principal, request_id=request_id
     )
 
@@ -98,7 +98,7 @@ def answer_information_request(
         f"answer:{request_id}",
         body,
         AnswerReceipt,
-        lambda: service.answer_information_request(
+        lambda: enforcement.answer_information_request(
             session=session,
             exchange=exchange,
             principal=principal,
@@ -122,7 +122,7 @@ async def read_answers(
     def work(principal: Principal, session: Session) -> bytes:
         # Resolved after authentication, as the ExchangeDep dependency was: without a policy
         # engine the token is still spent and the answer is 503, with nothing read.
-        disclosure = service.disclose_answers(
+        disclosure = enforcement.disclose_answers(
             session=session,
             exchange=exchange_services(context),
             principal=principal,
@@ -173,7 +173,7 @@ def push_case_fact(
         "push-case-fact",
         body,
         CaseFactOut,
-        lambda: service.push_case_fact(
+        lambda: enforcement.push_case_fact(
             session=session,
             exchange=exchange,
             principal=principal,
@@ -193,7 +193,7 @@ def query_case_facts(
     traceparent: Traceparent,
 ) -> DisclosureOut:
     """The same decision as a request: disclosed or redacted per category, audited."""
-    return service.disclose_case_facts(
+    return enforcement.disclose_case_facts(
         session=session,
         exchange=exchange,
         principal=principal,
@@ -208,7 +208,7 @@ def read_disclosure_receipt(
 ) -> Receipt:
     """With the inclusion proof against the latest checkpoint with the witness quorum once one
     covers it (``witnessed`` says whether one does)."""
-    return service.disclosure_receipt(
+    return enforcement.disclosure_receipt(
         session=session,
         audit=context.audit,
         principal=principal,

@@ -37,7 +37,7 @@ REASON_WORDS = {
     "engine-error": "the policy engine failed",
     "engine-timeout": "the policy engine did not decide in time",
     "undefined-result": "the policy gave no decision",
-    # Answers and retention (gateway/exchange/reading.py).
+    # Answers and retention (gateway/exchange/enforcement.py).
     "not-answered-yet": "the partner has not answered yet",
     "not-available-at-partner": "the partner holds nothing on it",
     "erased-by-retention": "erased when its retention period ended",

@@ -23,8 +23,8 @@ from gateway.cases import schemas as case_schemas
 from gateway.cases import service as case_service
 from gateway.cases import workflow as case_workflow
 from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from gateway.exchange import enforcement
 from gateway.exchange import schemas as exchange_schemas
-from gateway.exchange import service as exchange_service
 from gateway.exchange.deps import exchange_services
 from gateway.web.forms import request_options, transition_facts
 from gateway.web.logbook import LogLine, search_log
@@ -373,7 +373,7 @@ async def make_information_request(
             "recipients": [{"partnerId": p, "categories": c} for p, c in asked.items()],
         }
     )
-    created = exchange_service.create_information_request(
+    created = enforcement.create_information_request(
         session=page.db, exchange=exchange, principal=principal, request=body, traceparent=None
     )
     return redirect(f"/zaken/{case_id}/informatieverzoeken/{created.id}")
@@ -386,13 +386,13 @@ def information_request_answer(
     summary = _summary(page, case_id)
     principal = page.require_principal()
     exchange = exchange_services(page.context)
-    status = exchange_service.information_request_status(
+    status = enforcement.information_request_status(
         session=page.db, exchange=exchange, principal=principal, request_id=request_id
     )
     if status.case_id != summary.id:
         raise NotFound("Dit verzoek hoort niet bij deze zaak.")
     # Reading the answers is a disclosure: decided again and audited, with a receipt.
-    answers = exchange_service.disclose_answers(
+    answers = enforcement.disclose_answers(
         session=page.db,
         exchange=exchange,
         principal=principal,

@@ -1,0 +1,1263 @@
+"""The enforcement point: every read of case data, and every write of it, in one module.
+
+A read goes top to bottom through the sections below, in this order, in the request's one
+transaction:
+
+1. load the case and the request (its covenant, team, phase, consents; the request with its
+   items, answers and the case's erasure in one round trip);
+2. build the policy input (requester from the token, case facts from the cases domain, time
+   from the clock);
+3. decide (an engine that cannot decide is a 503: nothing is disclosed);
+4. open only what is disclosed (the only place where answers and case facts are decrypted; a
+   key failure raises before the audit entry, so the transaction rolls back);
+5. record the audit entry, the last step of the caller's transaction (no audit record, no
+   disclosure; an audit failure rolls back what was decrypted before the response);
+6. answer, with the receipt.
+
+The writes (asking, answering, pushing a fact) and the status and receipt reads use the same
+steps: :func:`load_case`, :func:`decide`, :func:`record`. Nothing else in the gateway reads
+the plaintext of answers and case facts.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal, NamedTuple, Protocol
+
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import Session
+
+from audit.entry import TraceContext
+from gateway.audit import (
+    Actor,
+    AuditEntry,
+    AuditLog,
+    DecisionRef,
+    Outcome,
+    ProcessingActivity,
+    Receipt,
+    Redaction,
+)
+from gateway.auth.principal import Principal
+from gateway.cases.errors import CaseNotFound
+from gateway.cases.subjects import case_data_subjects
+from gateway.core import metrics
+from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from gateway.core.tracing import current_span_ids
+from gateway.crypto.fields import case_scope
+from gateway.crypto.keystore import Erased
+from gateway.db import HotStatement, utcnow
+from gateway.exchange import inbox
+from gateway.exchange.deps import Exchange
+from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
+from gateway.exchange.schemas import (
+    AnswerIn,
+    AnswerReceipt,
+    CaseFactIn,
+    CaseFactOut,
+    CaseFactQuery,
+    CategoryAnswerIn,
+    CategoryStatus,
+    CategoryValue,
+    DisclosureOut,
+    InformationRequestIn,
+    InformationRequestOut,
+    RequestState,
+)
+from gateway.policy.covenant import Covenant
+from gateway.policy.errors import PolicyUnavailable
+from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
+from gateway.retention.errors import CaseErased
+from gateway.retention.models import RetentionCase
+from gateway.retention.service import Erasure, ensure_not_erased, erasure_of
+
+NOT_VISIBLE = "No case with this id is visible to your partner."
+
+
+class RequestNotFound(NotFound):
+    problem = "information-request-not-found"
+    title = "Information request not found"
+
+
+class InvalidAnswer(Unprocessable):
+    problem = "invalid-answer"
+    title = "Invalid answer"
+
+
+class InvalidRequest(Unprocessable):
+    problem = "invalid-information-request"
+    title = "Invalid information request"
+
+
+class DisclosureNotFound(NotFound):
+    problem = "disclosure-not-found"
+    title = "Disclosure not found"
+
+
+def _exchanging(principal: Principal) -> None:
+    # An audit role (the privacy officer) audits; it never asks, answers or pushes.
+    if principal.grant.audits:
+        raise Forbidden(f"The role {principal.role!r} does not exchange case data.")
+
+
+# --- 1. load the case and the request --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """The case as the policy sees it (no personal data), with its covenant."""
+
+    case: CaseContext
+    consents: list[Consent]
+    covenant: Covenant
+    closed: bool
+    #: ``(identifier type, blind index)`` of the case's persons and dwelling, read with the
+    #: policy facts, for the audit entry (keyed hashes, never part of the policy input);
+    #: ``None``: not read, the entry looks them up.
+    subjects: tuple[tuple[str, str], ...] | None = None
+
+
+#: ``load_case(erasure=LOOK_UP)``: ask retention whether the case was erased.
+LOOK_UP: Final = "look-up"
+
+
+def load_case(
+    session: Session,
+    exchange: Exchange,
+    *,
+    case_id: str,
+    principal: Principal,
+    erasure: Erasure | None | Literal["look-up"] = LOOK_UP,
+    team_only: bool = False,
+) -> CaseView:
+    """The case's policy facts; a case of another covenant is reported as not found, a case
+    erased under retention as gone (410, naming the rule and the date). A caller that read
+    the case's erasure in one of its own queries passes it (``None``: not erased) and saves
+    the look-up. ``team_only``: the principal's partner must be in the case team, else the
+    case is not found either (the requester's side: asking, querying, pushing)."""
+    try:
+        facts = exchange.case_facts(session, case_id)
+    except CaseNotFound:
+        raise CaseNotFound(NOT_VISIBLE) from None
+    case = CaseContext.model_validate(facts["case"])
+    if case.covenant != principal.covenant_id:
+        raise CaseNotFound(NOT_VISIBLE)
+    if team_only and principal.partner_id not in case.team:
+        # U §6: partners exchange with "de andere partijen die bij de casus zijn betrokken".
+        # Outside the team a case is indistinguishable from one that does not exist: the
+        # same 404 with the same words, before the erasure check and before any decision,
+        # whose reasons (not-in-case-team per addressed partner) would show that the case
+        # exists and who is in it.
+        raise CaseNotFound(NOT_VISIBLE)
+    # After the covenant and team checks, so that another covenant or an outsider does not
+    # learn of the erasure; before any decision, so an erased case is neither disclosed (as
+    # redactions) nor written to (its key scope is shredded).
+    if erasure == LOOK_UP:
+        ensure_not_erased(session=session, case_id=case_id)
+    elif isinstance(erasure, Erasure):
+        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+    covenant = exchange.covenants.get(case.covenant)
+    if covenant is None:
+        raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")
+    consents = [Consent.model_validate(c) for c in facts.get("consents", [])]
+    subjects = facts.get("subjects")
+    return CaseView(
+        case=case,
+        consents=consents,
+        covenant=covenant,
+        closed=bool(facts["case"].get("closed")),
+        subjects=tuple((kind, index) for kind, index in subjects) if subjects is not None else None,
+    )
+
+
+def _load_request(
+    session: Session, request_id: str
+) -> tuple[InformationRequest, list[RequestItem]]:
+    # One round trip for the request and its items: on the read path (under load) every
+    # round trip to the database counts.
+    rows = session.execute(
+        select(InformationRequest, RequestItem)
+        .join(RequestItem, RequestItem.request_id == InformationRequest.id)
+        .where(InformationRequest.id == request_id)
+        .order_by(RequestItem.id)
+    ).all()
+    if rows:
+        return rows[0][0], [item for _, item in rows]
+    row = session.get(InformationRequest, request_id)
+    if row is None:
+        raise RequestNotFound("No information request with this id is visible to your partner.")
+    return row, []
+
+
+class SealedFact(Protocol):
+    """An answer or pushed fact as stored (a ``CaseFact`` row, or the hot read's tuple)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def partner_id(self) -> str: ...
+    @property
+    def answer_form(self) -> str: ...
+    @property
+    def recorded_at(self) -> datetime: ...
+    @property
+    def value_sealed(self) -> bytes: ...
+
+
+class AskedItem(Protocol):
+    """One category asked of one partner (a ``RequestItem`` row, or the hot read's tuple)."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def partner_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def reasons(self) -> list[str]: ...
+    @property
+    def fact_id(self) -> str | None: ...
+
+
+class _AskedRequest(NamedTuple):
+    id: str
+    case_id: str
+    covenant_id: str
+    purpose: str
+    requester_partner_id: str
+
+
+class _AskedItem(NamedTuple):
+    category: str
+    partner_id: str
+    state: str
+    reasons: list[str]
+    fact_id: str | None
+
+
+class _Answer(NamedTuple):
+    id: str
+    case_id: str
+    category: str
+    partner_id: str
+    answer_form: str
+    recorded_at: datetime
+    value_sealed: bytes
+
+
+_REQUEST_COLUMNS = (
+    InformationRequest.id,
+    InformationRequest.case_id,
+    InformationRequest.covenant_id,
+    InformationRequest.purpose,
+    InformationRequest.requester_partner_id,
+)
+
+
+_ITEM_COLUMNS = (
+    RequestItem.category,
+    RequestItem.partner_id,
+    RequestItem.state,
+    RequestItem.reasons,
+    RequestItem.fact_id,
+)
+
+
+_ANSWER_COLUMNS = (
+    CaseFact.id,
+    CaseFact.case_id,
+    CaseFact.category,
+    CaseFact.partner_id,
+    CaseFact.answer_form,
+    CaseFact.recorded_at,
+    CaseFact.value_sealed,
+)
+
+
+#: The mediated read's first statement: columns only, compiled once, run on the DBAPI
+#: cursor (ORM entities and SQLAlchemy's result layer cost more than the query).
+_REQUEST_WITH_FACTS = HotStatement(
+    select(
+        *_REQUEST_COLUMNS,
+        *_ITEM_COLUMNS,
+        *_ANSWER_COLUMNS,
+        RetentionCase.erased_rule_id,
+        RetentionCase.erased_at,
+    )
+    .select_from(InformationRequest)
+    .join(RequestItem, RequestItem.request_id == InformationRequest.id)
+    .outerjoin(CaseFact, CaseFact.id == RequestItem.fact_id)
+    .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
+    .where(InformationRequest.id == bindparam("request_id"))
+    .order_by(RequestItem.id)
+)
+
+_ITEMS_AT = len(_REQUEST_COLUMNS)
+_ANSWER_AT = _ITEMS_AT + len(_ITEM_COLUMNS)
+_ERASURE_AT = _ANSWER_AT + len(_ANSWER_COLUMNS)
+
+
+def _load_request_with_facts(
+    session: Session, request_id: str
+) -> tuple[
+    _AskedRequest | InformationRequest, list[AskedItem], dict[str, SealedFact], Erasure | None
+]:
+    """``_load_request`` plus each answered item's fact and the case's erasure (retention's
+    register, one row per case), in the same one round trip."""
+    rows = _REQUEST_WITH_FACTS.rows(session.connection(), {"request_id": request_id})
+    if not rows:
+        row, stored = _load_request(session, request_id)
+        return row, list(stored), {}, erasure_of(session=session, case_id=row.case_id)
+    first = rows[0]
+    request = _AskedRequest._make(first[:_ITEMS_AT])
+    rule_id, erased_at = first[_ERASURE_AT:]
+    erasure = (
+        Erasure(case_id=request.case_id, rule_id=rule_id or "", erased_at=erased_at)
+        if erased_at is not None
+        else None
+    )
+    items: list[AskedItem] = [_AskedItem._make(r[_ITEMS_AT:_ANSWER_AT]) for r in rows]
+    facts: dict[str, SealedFact] = {
+        r[_ANSWER_AT]: _Answer._make(r[_ANSWER_AT:_ERASURE_AT])
+        for r in rows
+        if r[_ANSWER_AT] is not None
+    }
+    return request, items, facts, erasure
+
+
+# --- 2. build the policy input, 3. decide ----------------------------------------------------
+
+
+#: Reasons ``gateway.policy.engine`` gives when it could not decide: an outage (503), not a
+#: refusal. Anything else is the covenant speaking and is shown to the requester.
+ENGINE_FAILURES = frozenset(
+    {"no-policy-loaded", "engine-timeout", "undefined-result", "engine-error"}
+)
+
+
+def decide(
+    exchange: Exchange,
+    view: CaseView,
+    *,
+    partner: str,
+    role: str,
+    user: str | None,
+    categories: Sequence[str],
+    purpose: str,
+    now: datetime,
+) -> Decision:
+    """One decision for ``categories``; an engine that cannot decide is a 503, never a 500
+    and never a silent partial answer."""
+    policy_input = PolicyInput(
+        requester=Requester(partner=partner, role=role, user=user or "-"),
+        case=view.case,
+        categories=list(dict.fromkeys(categories)),
+        purpose=purpose,
+        consents=view.consents,
+        now=now,
+    )
+    decision = exchange.policy.decide(policy_input)
+    if ENGINE_FAILURES.intersection(decision.errors):
+        raise PolicyUnavailable(
+            "The policy engine could not decide; nothing was disclosed. Try again later."
+        )
+    return decision
+
+
+def governing_clauses(covenant: Covenant, category: str) -> list[str]:
+    """The clauses that could allow ``category``: named when it is redacted, so the reader
+    sees which clause's conditions were not met."""
+    return sorted(c.id for c in covenant.clauses if category in c.categories)
+
+
+def answer_form(covenant: Covenant, category: str) -> str:
+    found = covenant.category(category)
+    return found.answer if found is not None else "detail"
+
+
+# --- 4. open only what is disclosed ----------------------------------------------------------
+
+
+#: Pushed facts returned per category, newest first.
+FACTS_PER_CATEGORY = 50
+
+
+_ITEM_REASONS = {
+    "asked": "not-answered-yet",
+    "not-available": "not-available-at-partner",
+}
+
+
+#: Item states whose category has no value to show but was not withheld by any decision: the
+#: partner has not answered yet, or answered that it holds nothing. A refusal is a category
+#: withheld by a decision (the policy's, when the request was made, the answer delivered or
+#: the answers read; or retention's erasure); these are not refusals, so they are not in
+#: the audit entry's ``redacted`` list and do not make a read a denial (issue 23). The API
+#: still returns them with ``outcome: redacted`` and their ``state`` (no value to show),
+#: as it always did, so older partner SDKs keep parsing it.
+NOT_REFUSED = frozenset({"asked", "not-available"})
+
+
+def _open(session: Session, exchange: Exchange, fact: SealedFact) -> CategoryValue:
+    plain = exchange.cipher.decrypt(
+        session=session,
+        scope=case_scope(fact.case_id),
+        table="case_fact",
+        record_id=fact.id,
+        field="value",
+        ciphertext=fact.value_sealed,
+    )
+    base = CategoryValue(
+        category=fact.category,
+        partner_id=fact.partner_id,
+        outcome="disclosed",
+        answer_form=fact.answer_form,
+        recorded_at=fact.recorded_at,
+    )
+    if isinstance(plain, Erased):
+        return base.model_copy(
+            update={"outcome": "redacted", "erased": True, "reasons": ["erased-by-retention"]}
+        )
+    if fact.answer_form == "yes-no":
+        return base.model_copy(update={"yes_no": plain == "yes"})
+    return base.model_copy(update={"value": plain})
+
+
+def _redacted(
+    view: CaseView, category: str, partner: str, reasons: list[str], state: str | None = None
+) -> CategoryValue:
+    return CategoryValue(
+        category=category,
+        partner_id=partner,
+        outcome="redacted",
+        answer_form=answer_form(view.covenant, category),
+        state=state,
+        reasons=reasons,
+        clauses=governing_clauses(view.covenant, category),
+    )
+
+
+def _answer_values(
+    session: Session,
+    exchange: Exchange,
+    view: CaseView,
+    decision: Decision,
+    items: Sequence[AskedItem],
+    facts: Mapping[str, SealedFact],
+) -> list[CategoryValue]:
+    values = []
+    for item in items:
+        verdict = decision.categories[item.category]
+        fact = facts.get(item.fact_id) if item.fact_id else None
+        if item.state != "answered" or fact is None:
+            reasons = list(item.reasons) or [_ITEM_REASONS.get(item.state, item.state)]
+            values.append(_redacted(view, item.category, item.partner_id, reasons, item.state))
+        elif verdict.outcome != "disclose":
+            values.append(
+                _redacted(view, item.category, item.partner_id, list(verdict.reasons), item.state)
+            )
+        else:
+            value = _open(session, exchange, fact)
+            values.append(
+                value.model_copy(update={"state": item.state, "clauses": verdict.clauses})
+            )
+    return values
+
+
+def _fact_values(
+    session: Session, exchange: Exchange, view: CaseView, decision: Decision
+) -> list[CategoryValue]:
+    values = []
+    for category, verdict in decision.categories.items():
+        if verdict.outcome != "disclose":
+            values.append(_redacted(view, category, "", list(verdict.reasons)))
+            continue
+        facts = session.scalars(
+            select(CaseFact)
+            .where(
+                CaseFact.case_id == view.case.id,
+                CaseFact.category == category,
+                CaseFact.source == "push",
+            )
+            .order_by(CaseFact.recorded_at.desc(), CaseFact.id)
+            .limit(FACTS_PER_CATEGORY)
+        ).all()
+        if not facts:
+            values.append(
+                CategoryValue(
+                    category=category,
+                    partner_id="",
+                    outcome="disclosed",
+                    answer_form=verdict.answer if verdict.answer != "none" else "detail",
+                    reasons=["nothing-on-file"],
+                    clauses=list(verdict.clauses),
+                )
+            )
+        for fact in facts:
+            value = _open(session, exchange, fact)
+            values.append(value.model_copy(update={"clauses": list(verdict.clauses)}))
+    return values
+
+
+# --- 5. record the audit entry ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFacts:
+    """What one exchange audit entry says; it ends when it is recorded, and its requester
+    is the caller."""
+
+    activity: str
+    outcome: Outcome
+    started_at: datetime
+    view: CaseView
+    purpose: str | None
+    clauses: Iterable[str]
+    decision: Decision | None
+    caller: Principal
+    recipient: Actor | None = None
+    data_owners: Iterable[str] = ()
+    disclosed: Iterable[str] = ()
+    redacted: Iterable[tuple[str, str]] = ()
+    attributes: dict[str, str | int | bool] | None = None
+
+
+def record(
+    session: Session, exchange: Exchange, facts: EntryFacts, *, traceparent: str | None
+) -> Receipt:
+    """Append the audit entry in ``session``'s transaction: the last step before commit.
+
+    If it cannot be written, :class:`audit.AuditUnavailable` propagates, the request's
+    transaction rolls back and nothing is disclosed or stored.
+    """
+    entry = AuditEntry(
+        activity=facts.activity,
+        outcome=facts.outcome,
+        trace=_trace(traceparent, partner_id=facts.caller.partner_id),
+        started_at=facts.started_at,
+        ended_at=utcnow(),
+        processing=ProcessingActivity(
+            covenant_id=facts.view.covenant.id,
+            clause_ids=tuple(sorted(set(facts.clauses))),
+            purpose=facts.purpose,
+        ),
+        case_id=facts.view.case.id,
+        # The case's persons and dwelling, from their blind indexes (nothing is decrypted):
+        # what the privacy officer's access report (GDPR art. 15) searches by.
+        data_subjects=(
+            exchange.audit.subjects_from_indexes(facts.view.subjects)
+            if facts.view.subjects is not None
+            else case_data_subjects(session, exchange.audit, facts.view.case.id)
+        ),
+        requester=exchange.audit.actor(facts.caller),
+        recipient=facts.recipient,
+        data_owners=tuple(sorted(set(facts.data_owners))),
+        disclosed=tuple(sorted(set(facts.disclosed))),
+        redacted=tuple(
+            Redaction(category=category, reason=reason)
+            for category, reason in sorted(set(facts.redacted))
+        ),
+        decision=(
+            DecisionRef(
+                decision_id=facts.decision.decision_id,
+                bundle_revision=facts.decision.bundle_revision,
+                engine=facts.decision.engine,
+            )
+            if facts.decision is not None
+            else None
+        ),
+        attributes=facts.attributes or {},
+    )
+    started = time.perf_counter()
+    receipt = exchange.audit.append(session=session, entry=entry)
+    metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
+    _count_decision(entry)
+    return receipt
+
+
+def _trace(traceparent: str | None, *, partner_id: str) -> TraceContext:
+    """The entry's own span in the request's trace (the one its log lines carry), under the
+    request's span; the partner's traceparent stays its foreign operation."""
+    trace = TraceContext.from_traceparent(traceparent, partner_id=partner_id)
+    request = current_span_ids()
+    if request is None:
+        return trace
+    return trace.model_copy(update={"trace_id": request[0], "parent_span_id": request[1]})
+
+
+def _count_decision(entry: AuditEntry) -> None:
+    """Metrics by outcome, reason code and covenant: vocabularies of the covenant files and
+    the policy, never an identifier (gateway/core/metrics.py)."""
+    if entry.redacted:
+        for redaction in entry.redacted:
+            metrics.DECISIONS.labels(entry.outcome, redaction.reason).inc()
+    else:
+        metrics.DECISIONS.labels(entry.outcome, "").inc()
+    if entry.disclosed:
+        metrics.DISCLOSURES.labels(entry.processing.covenant_id).inc()
+
+
+def stored_actor(exchange: Exchange, *, partner: str, role: str, user: str | None) -> Actor:
+    """An actor for a requester known from a stored request (not the current token)."""
+    return Actor(
+        partner_id=partner,
+        role=role,
+        user_pseudonym=exchange.audit.pseudonymiser.user(partner, user) if user else None,
+    )
+
+
+#: The activity of a read that disclosed nothing and refused nothing (answers still awaited,
+#: the partner holds nothing, nothing on file): recorded, but neither a disclosure nor a
+#: denial, so the privacy officers' refusal lists and the per-partner denial counts leave it.
+NOTHING_TO_DISCLOSE = "information-read"
+
+
+def entry_outcome(*, shown: bool, refused: bool) -> tuple[str, Outcome]:
+    """The activity and outcome of a read's audit entry: a disclosure (in part, when a
+    category was refused), a denial (only refusals), or a read with nothing to disclose."""
+    if shown:
+        return "disclosure", "partially-disclosed" if refused else "disclosed"
+    if refused:
+        return "denial", "denied"
+    return NOTHING_TO_DISCLOSE, "recorded"
+
+
+def _read_attributes(
+    request_id: str | None, values: Sequence[CategoryValue]
+) -> dict[str, str | int | bool]:
+    """The request and how many categories still wait for an answer or were answered with
+    "nothing held": counts, so the entry says why nothing was disclosed for them."""
+    attributes: dict[str, str | int | bool] = {"request-id": request_id} if request_id else {}
+    awaiting = sum(1 for v in values if v.state == "asked")
+    not_held = sum(1 for v in values if v.state == "not-available")
+    if awaiting:
+        attributes["awaiting-answer"] = awaiting
+    if not_held:
+        attributes["not-available"] = not_held
+    return attributes
+
+
+#: Only written, never read back as an object: no unit of work, no statement built per read.
+_INSERT_DISCLOSURE = HotStatement(
+    insert(Disclosure).values(
+        {
+            column: bindparam(column)
+            for column in (
+                "id",
+                "case_id",
+                "covenant_id",
+                "request_id",
+                "recipient_partner_id",
+                "recipient_role",
+                "purpose",
+                "disclosed",
+                "redacted",
+                "data_owners",
+                "decision_id",
+                "bundle_revision",
+                "audit_index",
+                "disclosed_at",
+            )
+        }
+    )
+)
+
+
+# --- 6. answer: the reads --------------------------------------------------------------------
+
+
+def disclose(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    view: CaseView,
+    purpose: str,
+    request_id: str | None,
+    items: Sequence[AskedItem] | None,
+    facts: Mapping[str, SealedFact] | None,
+    categories: Sequence[str],
+    traceparent: str | None,
+) -> DisclosureOut:
+    started = utcnow()
+    decision = decide(
+        exchange,
+        view,
+        partner=principal.partner_id,
+        role=principal.role,
+        user=principal.user,
+        categories=categories,
+        purpose=purpose,
+        now=started,
+    )
+    if items is not None:
+        values = _answer_values(session, exchange, view, decision, items, facts or {})
+    else:
+        values = _fact_values(session, exchange, view, decision)
+    shown = [
+        v
+        for v in values
+        if v.outcome == "disclosed" and (v.value is not None or v.yes_no is not None)
+    ]
+    disclosed = sorted({v.category for v in shown})
+    owners = sorted({v.partner_id for v in shown})
+    redacted = sorted(
+        {
+            (v.category, v.reasons[0] if v.reasons else "redacted")
+            for v in values
+            if v.outcome == "redacted" and v.state not in NOT_REFUSED
+        }
+    )
+    clauses = sorted({c for v in shown for c in v.clauses})
+    disclosure_id = str(uuid.uuid4()) if shown else None
+    activity, outcome = entry_outcome(shown=bool(shown), refused=bool(redacted))
+    receipt = record(
+        session,
+        exchange,
+        EntryFacts(
+            activity=activity,
+            outcome=outcome,
+            started_at=started,
+            view=view,
+            purpose=purpose,
+            clauses=clauses or decision.clauses,
+            decision=decision,
+            caller=principal,
+            recipient=exchange.audit.actor(principal),
+            data_owners=owners,
+            disclosed=disclosed,
+            redacted=redacted,
+            attributes=_read_attributes(request_id, values),
+        ),
+        traceparent=traceparent,
+    )
+    if disclosure_id is not None:
+        _INSERT_DISCLOSURE.execute(
+            session.connection(),
+            dict(
+                id=disclosure_id,
+                case_id=view.case.id,
+                covenant_id=view.covenant.id,
+                request_id=request_id,
+                recipient_partner_id=principal.partner_id,
+                recipient_role=principal.role,
+                purpose=purpose,
+                disclosed=disclosed,
+                redacted=[{"category": c, "reason": r} for c, r in redacted],
+                data_owners=owners,
+                decision_id=decision.decision_id,
+                bundle_revision=decision.bundle_revision,
+                audit_index=receipt.index,
+                disclosed_at=started,
+            ),
+        )
+    return DisclosureOut(
+        disclosure_id=disclosure_id,
+        case_id=view.case.id,
+        purpose=purpose,
+        request_id=request_id,
+        values=values,
+        decision_id=decision.decision_id,
+        bundle_revision=decision.bundle_revision,
+        receipt=receipt,
+    )
+
+
+def disclose_answers(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    request_id: str,
+    traceparent: str | None = None,
+) -> DisclosureOut:
+    """The requester reads the answers: decided again now, decrypted only where disclosed."""
+    _exchanging(principal)
+    row, items, facts, erasure = _load_request_with_facts(session, request_id)
+    if principal.partner_id != row.requester_partner_id or principal.covenant_id != row.covenant_id:
+        raise RequestNotFound("No information request with this id is visible to your partner.")
+    view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=erasure)
+    return disclose(
+        session=session,
+        exchange=exchange,
+        principal=principal,
+        view=view,
+        purpose=row.purpose,
+        request_id=row.id,
+        items=items,
+        facts=facts,
+        categories=[i.category for i in items],
+        traceparent=traceparent,
+    )
+
+
+def disclose_case_facts(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    query: CaseFactQuery,
+    traceparent: str | None = None,
+) -> DisclosureOut:
+    """A reader asks for the pushed facts of a case for a purpose: the same decision.
+
+    Answers to requests are not included: they were given for that request's purpose and
+    requester; re-use for another purpose is a new request (purpose binding).
+    """
+    _exchanging(principal)
+    view = load_case(session, exchange, case_id=query.case_id, principal=principal, team_only=True)
+    return disclose(
+        session=session,
+        exchange=exchange,
+        principal=principal,
+        view=view,
+        purpose=query.purpose,
+        request_id=None,
+        items=None,
+        facts=None,
+        categories=list(query.categories),
+        traceparent=traceparent,
+    )
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+def _addressed(
+    view: CaseView, request: InformationRequestIn, principal: Principal
+) -> list[tuple[str, str]]:
+    """(partner, category) pairs: explicit recipients, or the case-team partners whose kind
+    holds each category. A category nobody could provide is a bad request, not a denial."""
+    covenant = view.covenant
+    pairs: list[tuple[str, str]] = []
+    for recipient in request.recipients:
+        partner = covenant.partner(recipient.partner_id)
+        if partner is None:
+            raise InvalidRequest(f"'{recipient.partner_id}' is not a partner of this covenant.")
+        for category in recipient.categories:
+            found = covenant.category(category)
+            if found is None or found.owner != partner.kind:
+                raise InvalidRequest(
+                    f"'{recipient.partner_id}' ({partner.kind}) does not hold '{category}'."
+                )
+            pairs.append((partner.id, category))
+    for category in request.categories:
+        found = covenant.category(category)
+        if found is None:
+            raise InvalidRequest(f"'{category}' is not a data category of this covenant.")
+        holders = [
+            p.id
+            for p in covenant.partners
+            if p.kind == found.owner and p.id in view.case.team and p.id != principal.partner_id
+        ]
+        if not holders:
+            raise InvalidRequest(
+                f"No partner holding '{category}' ({found.owner}) is in the case team; "
+                "address one with 'recipients'."
+            )
+        pairs += [(holder, category) for holder in holders]
+    return list(dict.fromkeys(pairs))
+
+
+def request_state(items: Sequence[RequestItem]) -> RequestState:
+    states = {item.state for item in items}
+    if "asked" in states:
+        return "open"
+    if states <= {"denied", "withheld"}:
+        return "denied"
+    if states & {"denied", "withheld"}:
+        return "partially-answered"
+    return "answered"
+
+
+def _status(item: RequestItem) -> CategoryStatus:
+    return CategoryStatus(
+        partner_id=item.partner_id,
+        category=item.category,
+        state=item.state,
+        answer_form=item.answer_form,
+        reasons=list(item.reasons),
+        clauses=list(item.clauses),
+        answered_at=item.answered_at,
+    )
+
+
+def _request_out(
+    session: Session, audit: AuditLog, request: InformationRequest, items: Sequence[RequestItem]
+) -> InformationRequestOut:
+    return InformationRequestOut(
+        id=request.id,
+        case_id=request.case_id,
+        covenant_id=request.covenant_id,
+        purpose=request.purpose,
+        requester_partner_id=request.requester_partner_id,
+        requester_role=request.requester_role,
+        state=request_state(items),
+        created_at=request.created_at,
+        due_at=request.due_at,
+        items=[_status(item) for item in items],
+        decision_id=request.decision_id,
+        bundle_revision=request.bundle_revision,
+        receipt=audit.receipt(session, request.audit_index),
+    )
+
+
+def create_information_request(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    request: InformationRequestIn,
+    traceparent: str | None = None,
+) -> InformationRequestOut:
+    """Ask partners for categories about a case for a purpose; decided now (U §5.3, §5.6).
+
+    Categories no clause allows are ``denied`` with the policy's reasons and the clauses
+    that govern them; the rest are ``asked`` and appear in the partners' inboxes.
+    """
+    started = utcnow()
+    _exchanging(principal)
+    view = load_case(
+        session, exchange, case_id=request.case_id, principal=principal, team_only=True
+    )
+    pairs = _addressed(view, request, principal)
+    decision = decide(
+        exchange,
+        view,
+        partner=principal.partner_id,
+        role=principal.role,
+        user=principal.user,
+        categories=[category for _, category in pairs],
+        purpose=request.purpose,
+        now=started,
+    )
+    row = InformationRequest(
+        id=str(uuid.uuid4()),
+        case_id=view.case.id,
+        covenant_id=view.covenant.id,
+        purpose=request.purpose,
+        requester_partner_id=principal.partner_id,
+        requester_role=principal.role,
+        requester_user=principal.user,
+        created_at=started,
+        due_at=None,
+        decision_id=decision.decision_id,
+        bundle_revision=decision.bundle_revision,
+        audit_index=-1,
+    )
+    items = []
+    for partner, category in pairs:
+        verdict = decision.categories[category]
+        allowed = verdict.outcome == "disclose"
+        items.append(
+            RequestItem(
+                request_id=row.id,
+                partner_id=partner,
+                category=category,
+                answer_form=answer_form(view.covenant, category),
+                state="asked" if allowed else "denied",
+                reasons=[] if allowed else list(verdict.reasons),
+                clauses=(
+                    list(verdict.clauses) if allowed else governing_clauses(view.covenant, category)
+                ),
+            )
+        )
+    asked = [i for i in items if i.state == "asked"]
+    receipt = record(
+        session,
+        exchange,
+        EntryFacts(
+            activity="information-request",
+            outcome="recorded" if asked else "denied",
+            started_at=started,
+            view=view,
+            purpose=request.purpose,
+            clauses=decision.clauses,
+            decision=decision,
+            caller=principal,
+            data_owners=sorted({i.partner_id for i in asked}),
+            redacted=[(i.category, i.reasons[0]) for i in items if i.state == "denied"],
+            attributes={
+                "request-id": row.id,
+                "asked": len(asked),
+                "denied": len(items) - len(asked),
+            },
+        ),
+        traceparent=traceparent,
+    )
+    row.audit_index = receipt.index
+    session.add(row)
+    session.flush()
+    session.add_all(items)
+    session.flush()
+    inbox.notify_after_commit(session, {i.partner_id for i in asked})
+    return _request_out(session, exchange.audit, row, items).model_copy(update={"receipt": receipt})
+
+
+def information_request_status(
+    *, session: Session, exchange: Exchange, principal: Principal, request_id: str
+) -> InformationRequestOut:
+    """The request's state per category, for its requester and the addressed partners."""
+    row, items = _load_request(session, request_id)
+    involved = {row.requester_partner_id} | {i.partner_id for i in items}
+    if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
+        raise RequestNotFound("No information request with this id is visible to your partner.")
+    ensure_not_erased(session=session, case_id=row.case_id)
+    return _request_out(session, exchange.audit, row, items)
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def _sealed_answer(given: CategoryAnswerIn, form: str) -> str:
+    """The text to store, in the form the covenant allows (U §5.3 "het feit of": yes/no)."""
+    if form == "yes-no":
+        if given.yes_no is None:
+            raise InvalidAnswer(f"'{given.category}' is answered yes or no only (yesNo).")
+        return "yes" if given.yes_no else "no"
+    if given.value is None:
+        raise InvalidAnswer(f"'{given.category}' needs a 'value'.")
+    return given.value
+
+
+def answer_information_request(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    request_id: str,
+    answer: AnswerIn,
+    traceparent: str | None = None,
+) -> AnswerReceipt:
+    """An addressed partner answers. Decided again with the requester as recipient: what is
+    no longer allowed (a consent revoked, the case moved on) is withheld and not stored."""
+    started = utcnow()
+    _exchanging(principal)
+    row, items = _load_request(session, request_id)
+    mine = {i.category: i for i in items if i.partner_id == principal.partner_id}
+    if not mine or principal.covenant_id != row.covenant_id:
+        raise RequestNotFound("No information request with this id is visible to your partner.")
+    given = {a.category: a for a in answer.answers}
+    unknown = sorted(set(given) - set(mine))
+    if unknown:
+        raise InvalidAnswer(f"Not asked of your partner: {', '.join(unknown)}.")
+    open_items = {c: i for c, i in mine.items() if i.state == "asked" and c in given}
+    if not open_items:
+        raise Conflict("These categories were already answered or are not open.")
+    view = load_case(session, exchange, case_id=row.case_id, principal=principal)
+    values = {
+        c: _sealed_answer(given[c], i.answer_form)
+        for c, i in open_items.items()
+        if not given[c].not_available
+    }
+    decision = decide(
+        exchange,
+        view,
+        partner=row.requester_partner_id,
+        role=row.requester_role,
+        user=row.requester_user,
+        categories=list(open_items),
+        purpose=row.purpose,
+        now=started,
+    )
+    facts: list[CaseFact] = []
+    for category, item in open_items.items():
+        verdict = decision.categories[category]
+        item.answered_at = started
+        if verdict.outcome != "disclose":
+            item.state, item.reasons = "withheld", list(verdict.reasons)
+            item.clauses = governing_clauses(view.covenant, category)
+        elif category not in values:
+            item.state, item.reasons, item.clauses = "not-available", [], list(verdict.clauses)
+        else:
+            fact = _seal_fact(
+                session,
+                exchange,
+                view,
+                principal,
+                category,
+                item.answer_form,
+                values[category],
+                source="answer",
+                request_id=row.id,
+                at=started,
+            )
+            facts.append(fact)
+            item.state, item.reasons, item.clauses = "answered", [], list(verdict.clauses)
+            item.fact_id = fact.id
+    stored = [i for i in open_items.values() if i.state == "answered"]
+    withheld = [i for i in open_items.values() if i.state == "withheld"]
+    receipt = record(
+        session,
+        exchange,
+        EntryFacts(
+            activity="information-answer",
+            # Denied only when the policy withheld something and nothing was stored: an
+            # answer "we hold nothing" (not-available) refuses nothing (issue 23).
+            outcome="denied" if withheld and not stored else "recorded",
+            started_at=started,
+            view=view,
+            purpose=row.purpose,
+            clauses=decision.clauses,
+            decision=decision,
+            caller=principal,
+            recipient=stored_actor(
+                exchange,
+                partner=row.requester_partner_id,
+                role=row.requester_role,
+                user=row.requester_user,
+            ),
+            data_owners=[principal.partner_id],
+            redacted=[(i.category, i.reasons[0]) for i in withheld],
+            attributes={"request-id": row.id, "stored": len(stored)},
+        ),
+        traceparent=traceparent,
+    )
+    for fact in facts:
+        fact.audit_index = receipt.index
+    session.add_all(facts)
+    session.flush()
+    return AnswerReceipt(
+        request_id=row.id,
+        partner_id=principal.partner_id,
+        items=[_status(i) for i in mine.values()],
+        receipt=receipt,
+    )
+
+
+def _seal_fact(
+    session: Session,
+    exchange: Exchange,
+    view: CaseView,
+    principal: Principal,
+    category: str,
+    form: str,
+    text: str,
+    *,
+    source: str,
+    request_id: str | None,
+    at: datetime,
+) -> CaseFact:
+    fact_id = str(uuid.uuid4())
+    sealed = exchange.cipher.encrypt(
+        session=session,
+        scope=case_scope(view.case.id),
+        table="case_fact",
+        record_id=fact_id,
+        field="value",
+        plaintext=text,
+    )
+    return CaseFact(
+        id=fact_id,
+        case_id=view.case.id,
+        covenant_id=view.covenant.id,
+        category=category,
+        partner_id=principal.partner_id,
+        source=source,
+        request_id=request_id,
+        answer_form=form,
+        value_sealed=sealed,
+        recorded_at=at,
+        recorded_by=principal.actor,
+        audit_index=-1,
+    )
+
+
+# --- pushes ----------------------------------------------------------------------------------
+
+
+def push_case_fact(
+    *,
+    session: Session,
+    exchange: Exchange,
+    principal: Principal,
+    fact: CaseFactIn,
+    traceparent: str | None = None,
+) -> CaseFactOut:
+    """A case-team partner adds a fact in a category its kind holds (police registrations,
+    tenancy facts, "known to the neighbourhood team"), stored encrypted under the case."""
+    started = utcnow()
+    _exchanging(principal)
+    view = load_case(session, exchange, case_id=fact.case_id, principal=principal, team_only=True)
+    if view.closed:
+        raise Conflict("The case is closed; nothing can be added.")
+    category = view.covenant.category(fact.category)
+    if category is None:
+        raise InvalidAnswer(f"'{fact.category}' is not a data category of this covenant.")
+    if category.owner != principal.partner_kind:
+        raise Forbidden(
+            f"'{fact.category}' is held by {category.owner} partners, not {principal.partner_kind}."
+        )
+    text = _sealed_answer(
+        CategoryAnswerIn(category=fact.category, value=fact.value, yes_no=fact.yes_no),
+        category.answer,
+    )
+    row = _seal_fact(
+        session,
+        exchange,
+        view,
+        principal,
+        fact.category,
+        category.answer,
+        text,
+        source="push",
+        request_id=None,
+        at=started,
+    )
+    receipt = record(
+        session,
+        exchange,
+        EntryFacts(
+            activity="case-fact-recorded",
+            outcome="recorded",
+            started_at=started,
+            view=view,
+            purpose=None,
+            clauses=(),
+            decision=None,
+            caller=principal,
+            data_owners=[principal.partner_id],
+            attributes={"category": fact.category, "fact-id": row.id},
+        ),
+        traceparent=traceparent,
+    )
+    row.audit_index = receipt.index
+    session.add(row)
+    session.flush()
+    return CaseFactOut(
+        id=row.id,
+        case_id=row.case_id,
+        category=row.category,
+        partner_id=row.partner_id,
+        recorded_at=started,
+        receipt=receipt,
+    )
+
+
+# --- receipts --------------------------------------------------------------------------------
+
+
+def disclosure_receipt(
+    *, session: Session, audit: AuditLog, principal: Principal, disclosure_id: str
+) -> Receipt:
+    """The receipt of a disclosure, with its inclusion proof once a checkpoint covers it;
+    for the recipient and the partners whose data was disclosed."""
+    row = session.get(Disclosure, disclosure_id)
+    if (
+        row is None
+        or principal.covenant_id != row.covenant_id
+        or (
+            principal.partner_id != row.recipient_partner_id
+            and principal.partner_id not in row.data_owners
+        )
+    ):
+        raise DisclosureNotFound("No disclosure with this id is visible to your partner.")
+    return audit.receipt(session, row.audit_index)
