@@ -26,9 +26,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, NamedTuple, Protocol
+from typing import Final, Literal, NamedTuple
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.entry import TraceContext
@@ -73,7 +73,7 @@ from gateway.policy.errors import PolicyUnavailable
 from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
 from gateway.retention.errors import CaseErased
 from gateway.retention.models import RetentionCase
-from gateway.retention.service import Erasure, ensure_not_erased, erasure_of
+from gateway.retention.service import Erasure, ensure_not_erased
 
 NOT_VISIBLE = "No case with this id is visible to your partner."
 
@@ -174,76 +174,41 @@ def load_case(
     )
 
 
-def _load_request(
-    session: Session, request_id: str
-) -> tuple[InformationRequest, list[RequestItem]]:
-    # One round trip for the request and its items: on the read path (under load) every
-    # round trip to the database counts.
-    rows = session.execute(
-        select(InformationRequest, RequestItem)
-        .join(RequestItem, RequestItem.request_id == InformationRequest.id)
-        .where(InformationRequest.id == request_id)
-        .order_by(RequestItem.id)
-    ).all()
-    if rows:
-        return rows[0][0], [item for _, item in rows]
-    row = session.get(InformationRequest, request_id)
-    if row is None:
-        raise RequestNotFound("No information request with this id is visible to your partner.")
-    return row, []
+class AskedRequest(NamedTuple):
+    """An information request as stored (``information_request``)."""
 
-
-class SealedFact(Protocol):
-    """An answer or pushed fact as stored (a ``CaseFact`` row, or the hot read's tuple)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def case_id(self) -> str: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def partner_id(self) -> str: ...
-    @property
-    def answer_form(self) -> str: ...
-    @property
-    def recorded_at(self) -> datetime: ...
-    @property
-    def value_sealed(self) -> bytes: ...
-
-
-class AskedItem(Protocol):
-    """One category asked of one partner (a ``RequestItem`` row, or the hot read's tuple)."""
-
-    @property
-    def category(self) -> str: ...
-    @property
-    def partner_id(self) -> str: ...
-    @property
-    def state(self) -> str: ...
-    @property
-    def reasons(self) -> list[str]: ...
-    @property
-    def fact_id(self) -> str | None: ...
-
-
-class _AskedRequest(NamedTuple):
     id: str
     case_id: str
     covenant_id: str
     purpose: str
     requester_partner_id: str
+    requester_role: str
+    requester_user: str | None
+    created_at: datetime
+    due_at: datetime | None
+    decision_id: str
+    bundle_revision: str | None
+    audit_index: int
 
 
-class _AskedItem(NamedTuple):
-    category: str
+class AskedItem(NamedTuple):
+    """One category asked of one partner, and what became of it
+    (``information_request_item``; ``id`` is ``None`` until it is stored)."""
+
+    id: int | None
     partner_id: str
+    category: str
+    answer_form: str
     state: str
     reasons: list[str]
+    clauses: list[str]
+    answered_at: datetime | None
     fact_id: str | None
 
 
-class _Answer(NamedTuple):
+class SealedFact(NamedTuple):
+    """An answer or a pushed fact as stored, its value still encrypted (``case_fact``)."""
+
     id: str
     case_id: str
     category: str
@@ -253,84 +218,87 @@ class _Answer(NamedTuple):
     value_sealed: bytes
 
 
-_REQUEST_COLUMNS = (
-    InformationRequest.id,
-    InformationRequest.case_id,
-    InformationRequest.covenant_id,
-    InformationRequest.purpose,
-    InformationRequest.requester_partner_id,
-)
+class LoadedRequest(NamedTuple):
+    """A request, its items in the order they were asked, the answers they point to (by
+    fact id) and how the case was erased (``None``: not erased)."""
+
+    request: AskedRequest
+    items: list[AskedItem]
+    facts: dict[str, SealedFact]
+    erasure: Erasure | None
 
 
-_ITEM_COLUMNS = (
-    RequestItem.category,
-    RequestItem.partner_id,
-    RequestItem.state,
-    RequestItem.reasons,
-    RequestItem.fact_id,
-)
+_REQUEST_COLUMNS = tuple(getattr(InformationRequest, f) for f in AskedRequest._fields)
+_ITEM_COLUMNS = tuple(getattr(RequestItem, f) for f in AskedItem._fields)
+_FACT_COLUMNS = tuple(getattr(CaseFact, f) for f in SealedFact._fields)
+_ITEMS_AT = len(_REQUEST_COLUMNS)
+_FACT_AT = _ITEMS_AT + len(_ITEM_COLUMNS)
+_ERASURE_AT = _FACT_AT + len(_FACT_COLUMNS)
 
-
-_ANSWER_COLUMNS = (
-    CaseFact.id,
-    CaseFact.case_id,
-    CaseFact.category,
-    CaseFact.partner_id,
-    CaseFact.answer_form,
-    CaseFact.recorded_at,
-    CaseFact.value_sealed,
-)
-
-
-#: The mediated read's first statement: columns only, compiled once, run on the DBAPI
-#: cursor (ORM entities and SQLAlchemy's result layer cost more than the query).
-_REQUEST_WITH_FACTS = HotStatement(
+#: The request, its items, their answers and the case's erasure (retention's register, one
+#: row per case) in one round trip: one row per item (one row of NULL items for a request
+#: without any). Columns only, compiled once, run on the DBAPI cursor: ORM entities and
+#: SQLAlchemy's result layer cost more than the query on the mediated read.
+_LOAD_REQUEST = HotStatement(
     select(
         *_REQUEST_COLUMNS,
         *_ITEM_COLUMNS,
-        *_ANSWER_COLUMNS,
+        *_FACT_COLUMNS,
         RetentionCase.erased_rule_id,
         RetentionCase.erased_at,
     )
     .select_from(InformationRequest)
-    .join(RequestItem, RequestItem.request_id == InformationRequest.id)
+    .outerjoin(RequestItem, RequestItem.request_id == InformationRequest.id)
     .outerjoin(CaseFact, CaseFact.id == RequestItem.fact_id)
     .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
     .where(InformationRequest.id == bindparam("request_id"))
     .order_by(RequestItem.id)
 )
 
-_ITEMS_AT = len(_REQUEST_COLUMNS)
-_ANSWER_AT = _ITEMS_AT + len(_ITEM_COLUMNS)
-_ERASURE_AT = _ANSWER_AT + len(_ANSWER_COLUMNS)
 
-
-def _load_request_with_facts(
-    session: Session, request_id: str
-) -> tuple[
-    _AskedRequest | InformationRequest, list[AskedItem], dict[str, SealedFact], Erasure | None
-]:
-    """``_load_request`` plus each answered item's fact and the case's erasure (retention's
-    register, one row per case), in the same one round trip."""
-    rows = _REQUEST_WITH_FACTS.rows(session.connection(), {"request_id": request_id})
+def load_request(session: Session, request_id: str) -> LoadedRequest:
+    """The one loader of a request, for every route that reads or answers one. Who may see
+    it is the caller's check: a request that does not exist is the same 404 as one that is
+    not visible."""
+    rows = _LOAD_REQUEST.rows(session.connection(), {"request_id": request_id})
     if not rows:
-        row, stored = _load_request(session, request_id)
-        return row, list(stored), {}, erasure_of(session=session, case_id=row.case_id)
+        raise RequestNotFound("No information request with this id is visible to your partner.")
     first = rows[0]
-    request = _AskedRequest._make(first[:_ITEMS_AT])
+    request = AskedRequest._make(first[:_ITEMS_AT])
     rule_id, erased_at = first[_ERASURE_AT:]
     erasure = (
         Erasure(case_id=request.case_id, rule_id=rule_id or "", erased_at=erased_at)
         if erased_at is not None
         else None
     )
-    items: list[AskedItem] = [_AskedItem._make(r[_ITEMS_AT:_ANSWER_AT]) for r in rows]
-    facts: dict[str, SealedFact] = {
-        r[_ANSWER_AT]: _Answer._make(r[_ANSWER_AT:_ERASURE_AT])
+    items = [AskedItem._make(r[_ITEMS_AT:_FACT_AT]) for r in rows if r[_ITEMS_AT] is not None]
+    facts = {
+        r[_FACT_AT]: SealedFact._make(r[_FACT_AT:_ERASURE_AT])
         for r in rows
-        if r[_ANSWER_AT] is not None
+        if r[_FACT_AT] is not None
     }
-    return request, items, facts, erasure
+    return LoadedRequest(request, items, facts, erasure)
+
+
+#: Pushed facts returned per category, newest first.
+FACTS_PER_CATEGORY = 50
+
+_PUSHED_FACTS = HotStatement(
+    select(*_FACT_COLUMNS)
+    .where(
+        CaseFact.case_id == bindparam("case_id"),
+        CaseFact.category == bindparam("category"),
+        CaseFact.source == "push",
+    )
+    .order_by(CaseFact.recorded_at.desc(), CaseFact.id)
+    .limit(FACTS_PER_CATEGORY)
+)
+
+
+def load_pushed_facts(session: Session, case_id: str, category: str) -> list[SealedFact]:
+    """A case's pushed facts in ``category``, the newest :data:`FACTS_PER_CATEGORY`."""
+    rows = _PUSHED_FACTS.rows(session.connection(), {"case_id": case_id, "category": category})
+    return [SealedFact._make(row) for row in rows]
 
 
 # --- 2. build the policy input, 3. decide ----------------------------------------------------
@@ -384,10 +352,6 @@ def answer_form(covenant: Covenant, category: str) -> str:
 
 
 # --- 4. open only what is disclosed ----------------------------------------------------------
-
-
-#: Pushed facts returned per category, newest first.
-FACTS_PER_CATEGORY = 50
 
 
 _ITEM_REASONS = {
@@ -480,16 +444,7 @@ def _fact_values(
         if verdict.outcome != "disclose":
             values.append(_redacted(view, category, "", list(verdict.reasons)))
             continue
-        facts = session.scalars(
-            select(CaseFact)
-            .where(
-                CaseFact.case_id == view.case.id,
-                CaseFact.category == category,
-                CaseFact.source == "push",
-            )
-            .order_by(CaseFact.recorded_at.desc(), CaseFact.id)
-            .limit(FACTS_PER_CATEGORY)
-        ).all()
+        facts = load_pushed_facts(session, view.case.id, category)
         if not facts:
             values.append(
                 CategoryValue(
@@ -781,7 +736,7 @@ def disclose_answers(
 ) -> DisclosureOut:
     """The requester reads the answers: decided again now, decrypted only where disclosed."""
     _exchanging(principal)
-    row, items, facts, erasure = _load_request_with_facts(session, request_id)
+    row, items, facts, erasure = load_request(session, request_id)
     if principal.partner_id != row.requester_partner_id or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
     view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=erasure)
@@ -867,7 +822,7 @@ def _addressed(
     return list(dict.fromkeys(pairs))
 
 
-def request_state(items: Sequence[RequestItem]) -> RequestState:
+def request_state(items: Sequence[AskedItem]) -> RequestState:
     states = {item.state for item in items}
     if "asked" in states:
         return "open"
@@ -878,7 +833,7 @@ def request_state(items: Sequence[RequestItem]) -> RequestState:
     return "answered"
 
 
-def _status(item: RequestItem) -> CategoryStatus:
+def _status(item: AskedItem) -> CategoryStatus:
     return CategoryStatus(
         partner_id=item.partner_id,
         category=item.category,
@@ -891,7 +846,7 @@ def _status(item: RequestItem) -> CategoryStatus:
 
 
 def _request_out(
-    session: Session, audit: AuditLog, request: InformationRequest, items: Sequence[RequestItem]
+    session: Session, audit: AuditLog, request: AskedRequest, items: Sequence[AskedItem]
 ) -> InformationRequestOut:
     return InformationRequestOut(
         id=request.id,
@@ -939,7 +894,7 @@ def create_information_request(
         purpose=request.purpose,
         now=started,
     )
-    row = InformationRequest(
+    row = AskedRequest(
         id=str(uuid.uuid4()),
         case_id=view.case.id,
         covenant_id=view.covenant.id,
@@ -958,8 +913,8 @@ def create_information_request(
         verdict = decision.categories[category]
         allowed = verdict.outcome == "disclose"
         items.append(
-            RequestItem(
-                request_id=row.id,
+            AskedItem(
+                id=None,
                 partner_id=partner,
                 category=category,
                 answer_form=answer_form(view.covenant, category),
@@ -968,6 +923,8 @@ def create_information_request(
                 clauses=(
                     list(verdict.clauses) if allowed else governing_clauses(view.covenant, category)
                 ),
+                answered_at=None,
+                fact_id=None,
             )
         )
     asked = [i for i in items if i.state == "asked"]
@@ -993,24 +950,33 @@ def create_information_request(
         ),
         traceparent=traceparent,
     )
-    row.audit_index = receipt.index
-    session.add(row)
-    session.flush()
-    session.add_all(items)
-    session.flush()
+    row = row._replace(audit_index=receipt.index)
+    session.execute(insert(InformationRequest), [row._asdict()])
+    session.execute(
+        insert(RequestItem),
+        [_item_values(row.id, item) for item in items],
+    )
     inbox.notify_after_commit(session, {i.partner_id for i in asked})
     return _request_out(session, exchange.audit, row, items).model_copy(update={"receipt": receipt})
+
+
+def _item_values(request_id: str, item: AskedItem) -> dict[str, object]:
+    """An item's columns to insert (its id is the database's)."""
+    values: dict[str, object] = item._asdict()
+    del values["id"]
+    return values | {"request_id": request_id}
 
 
 def information_request_status(
     *, session: Session, exchange: Exchange, principal: Principal, request_id: str
 ) -> InformationRequestOut:
     """The request's state per category, for its requester and the addressed partners."""
-    row, items = _load_request(session, request_id)
+    row, items, _facts, erasure = load_request(session, request_id)
     involved = {row.requester_partner_id} | {i.partner_id for i in items}
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
-    ensure_not_erased(session=session, case_id=row.case_id)
+    if erasure is not None:
+        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
     return _request_out(session, exchange.audit, row, items)
 
 
@@ -1041,7 +1007,7 @@ def answer_information_request(
     no longer allowed (a consent revoked, the case moved on) is withheld and not stored."""
     started = utcnow()
     _exchanging(principal)
-    row, items = _load_request(session, request_id)
+    row, items, _facts, _erasure = load_request(session, request_id)
     mine = {i.category: i for i in items if i.partner_id == principal.partner_id}
     if not mine or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
@@ -1069,14 +1035,23 @@ def answer_information_request(
         now=started,
     )
     facts: list[CaseFact] = []
+    done: dict[str, AskedItem] = {}
     for category, item in open_items.items():
         verdict = decision.categories[category]
-        item.answered_at = started
         if verdict.outcome != "disclose":
-            item.state, item.reasons = "withheld", list(verdict.reasons)
-            item.clauses = governing_clauses(view.covenant, category)
+            done[category] = item._replace(
+                state="withheld",
+                reasons=list(verdict.reasons),
+                clauses=governing_clauses(view.covenant, category),
+                answered_at=started,
+            )
         elif category not in values:
-            item.state, item.reasons, item.clauses = "not-available", [], list(verdict.clauses)
+            done[category] = item._replace(
+                state="not-available",
+                reasons=[],
+                clauses=list(verdict.clauses),
+                answered_at=started,
+            )
         else:
             fact = _seal_fact(
                 session,
@@ -1091,10 +1066,16 @@ def answer_information_request(
                 at=started,
             )
             facts.append(fact)
-            item.state, item.reasons, item.clauses = "answered", [], list(verdict.clauses)
-            item.fact_id = fact.id
-    stored = [i for i in open_items.values() if i.state == "answered"]
-    withheld = [i for i in open_items.values() if i.state == "withheld"]
+            done[category] = item._replace(
+                state="answered",
+                reasons=[],
+                clauses=list(verdict.clauses),
+                answered_at=started,
+                fact_id=fact.id,
+            )
+    mine.update(done)
+    stored = [i for i in done.values() if i.state == "answered"]
+    withheld = [i for i in done.values() if i.state == "withheld"]
     receipt = record(
         session,
         exchange,
@@ -1125,6 +1106,20 @@ def answer_information_request(
         fact.audit_index = receipt.index
     session.add_all(facts)
     session.flush()
+    session.execute(
+        update(RequestItem),
+        [
+            {
+                "id": item.id,
+                "state": item.state,
+                "reasons": item.reasons,
+                "clauses": item.clauses,
+                "answered_at": item.answered_at,
+                "fact_id": item.fact_id,
+            }
+            for item in done.values()
+        ],
+    )
     return AnswerReceipt(
         request_id=row.id,
         partner_id=principal.partner_id,

@@ -224,6 +224,32 @@ def test_pushed_fact_is_read_by_team_member_through_the_decision(
     assert "purpose-not-allowed" in wrong_purpose.json()["values"][0]["reasons"]
 
 
+def test_pushed_facts_are_read_newest_first_without_the_answers_to_requests(
+    utrecht_case: UtrechtCase,
+) -> None:
+    for n, value in enumerate(("melding 01-02", "melding 03-04")):
+        pushed = utrecht_case.client.post(
+            "/v1/case-facts",
+            json={"caseId": utrecht_case.case_id, "category": REPORTS, "value": value},
+            headers={**utrecht_case.as_(POLICE), "Idempotency-Key": f"push-order-{n}"},
+        )
+        assert pushed.status_code == 201, pushed.text
+    request = utrecht_case.request([REPORTS])
+    answered = utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "antwoord"}])
+    assert answered.status_code == 200, answered.text
+    # The answer is on file (its request discloses it) ...
+    assert _by_category(utrecht_case.read(request["id"]))[REPORTS]["value"] == "antwoord"
+
+    read = utrecht_case.client.post(
+        "/v1/case-facts/queries",
+        json={"caseId": utrecht_case.case_id, "purpose": "case-handling", "categories": [REPORTS]},
+        headers=utrecht_case.as_(CASE_MANAGER, "cm-1"),
+    )
+    assert read.status_code == 200, read.text
+    # ... but a query of the case's facts gives only the pushed ones, the newest first.
+    assert [v["value"] for v in read.json()["values"]] == ["melding 03-04", "melding 01-02"]
+
+
 def test_policy_engine_failure_is_a_503_and_nothing_is_asked(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
