@@ -70,6 +70,9 @@ from gateway.auth.dev import mint_dev_token  # noqa: E402
 from gateway.auth.principal import Principal  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).parent))
+from goals import goal, host, spread  # noqa: E402
+
 PG_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -812,7 +815,9 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="open loop, per path")
     parser.add_argument("--max-inflight", type=int, default=64, help="open loop bound")
-    parser.add_argument("--rounds", type=int, default=2, help="closed loop, alternating")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="closed loop, alternating (each ratio per round)"
+    )
     parser.add_argument(
         "--checkpoint-interval",
         type=float,
@@ -904,6 +909,73 @@ def main() -> None:
             "p99_ratio_to_bare_at_rate_met": p99_to_bare <= 1.5,
         },
     }
+    # Each round runs the three paths one after the other: a ratio per round compares runs
+    # of the same minute (the host is shared), and the goals take their median.
+    per_round = {
+        kind: [r["throughput_rps"] for r in results["closed_loop"][kind]]
+        for kind in ("bare", "baseline", "mediated")
+    }
+    to_bare = [m / b for m, b in zip(per_round["mediated"], per_round["bare"], strict=True)]
+    to_base = [m / b for m, b in zip(per_round["mediated"], per_round["baseline"], strict=True)]
+    cpu = {
+        part: [r["cpu_ms_per_request"][part] for r in results["closed_loop"]["mediated"]]
+        for part in ("server", "postgres")
+    }
+    report["per_round"] = {
+        "throughput_ratio_mediated_to_bare": spread(to_bare),
+        "throughput_ratio_mediated_to_baseline": spread(to_base),
+        "mediated_server_cpu_ms_per_request": spread(cpu["server"]),
+        "mediated_postgres_cpu_ms_per_request": spread(cpu["postgres"]),
+    }
+    report["host"] = host()
+    same_run = "in the same run, per closed-loop round (median)"
+    report["goals"] = [
+        goal(
+            "exchange: mediated/bare throughput",
+            report["per_round"]["throughput_ratio_mediated_to_bare"]["median"],
+            op=">=",
+            target=0.6,
+            unit="x",
+            baseline=f"bare FastAPI + PostgreSQL read, {same_run}",
+        ),
+        goal(
+            "exchange: mediated/baseline throughput",
+            report["per_round"]["throughput_ratio_mediated_to_baseline"]["median"],
+            op=">=",
+            target=0.5,
+            unit="x",
+            baseline=f"authenticated baseline read (jti, same rows), {same_run}",
+        ),
+        goal(
+            f"exchange: mediated p99 / bare p99 at {target_rate:g} req/s",
+            round(p99_to_bare, 2),
+            op="<=",
+            target=1.5,
+            unit="x",
+            baseline="bare read's p99 at the same open-loop rate, same run",
+        ),
+        goal(
+            f"exchange: mediated p99 at {target_rate:g} req/s",
+            med_rate["p99_ms"],
+            op="<",
+            target=20,
+            unit="ms",
+        ),
+        goal(
+            "exchange: worker CPU per mediated read",
+            report["per_round"]["mediated_server_cpu_ms_per_request"]["median"],
+            op="<=",
+            target=1.2,
+            unit="ms",
+        ),
+        goal(
+            "exchange: PostgreSQL CPU per mediated read (all databases on the host)",
+            report["per_round"]["mediated_postgres_cpu_ms_per_request"]["median"],
+            op="<=",
+            target=0.5,
+            unit="ms",
+        ),
+    ]
     out = ROOT / "bench" / "results" / "exchange.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
