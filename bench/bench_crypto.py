@@ -1,8 +1,9 @@
 """Benchmark of field-level encryption.
 
 1. FieldCipher encrypt + decrypt of typical field values vs raw AESGCM in the same run
-   (target: overhead ratio <= 2x). The gateway path includes the data-key cache lookup,
-   the associated data (scope, table, record id, field, key version) and the header.
+   (goal, issue 20: overhead ratio <= 1.5x for the worst value; ``--runs`` runs, min /
+   median / max). The gateway path includes the data-key cache lookup, the associated data
+   (scope, table, record id, field, key version) and the header.
 2. Blind-index lookups on PostgreSQL: N rows (default 100k, ``--rows 1000000``), the plan
    of the lookup (must be an index scan) and the time per lookup including normalisation
    and HMAC.
@@ -30,6 +31,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from goals import goal, host, spread  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
 from gateway.crypto import case_scope  # noqa: E402
@@ -46,6 +50,8 @@ VALUES = {
         "als bewoner afwezig is. Afval op galerij. Buren voelen zich geintimideerd."
     ),
 }
+#: The goal of issue 20: FieldCipher encrypt + decrypt within 1.5x raw AES-GCM.
+TARGET_RATIO = 1.5
 PG_ADMIN_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -128,8 +134,38 @@ def bench_field_cipher(
         "rounds": rounds,
         "values": results,
         "max_ratio": max(ratios),
-        "target_ratio": 2.0,
-        "meets_target": max(ratios) <= 2.0,
+    }
+
+
+def bench_field_cipher_runs(
+    crypto: CryptoServices, factory: Any, ops: int, rounds: int, runs: int
+) -> dict[str, Any]:
+    """``runs`` runs of ``bench_field_cipher``; each run's figure is its worst value's ratio
+    (the goal holds for every value), summarised min / median / max."""
+    done = [bench_field_cipher(crypto, factory, ops, rounds) for _ in range(runs)]
+    worst = [run["max_ratio"] for run in done]
+    per_value = {
+        name: {
+            "bytes": done[0]["values"][name]["bytes"],
+            "ratio": spread([run["values"][name]["ratio"] for run in done]),
+            "raw_aesgcm_us_per_roundtrip": spread(
+                [run["values"][name]["raw_aesgcm_us_per_roundtrip"] for run in done]
+            ),
+            "field_cipher_us_per_roundtrip": spread(
+                [run["values"][name]["field_cipher_us_per_roundtrip"] for run in done]
+            ),
+        }
+        for name in VALUES
+    }
+    summary = spread(worst)
+    return {
+        "ops_per_round": ops,
+        "rounds": rounds,
+        "values": per_value,
+        "max_ratio": summary,
+        "target_ratio": TARGET_RATIO,
+        "meets_target": summary["median"] <= TARGET_RATIO,
+        "runs": done,
     }
 
 
@@ -241,6 +277,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="blind-index table rows")
     parser.add_argument("--ops", type=int, default=500, help="round trips per timed round")
     parser.add_argument("--rounds", type=int, default=200, help="interleaved rounds per value")
+    parser.add_argument("--runs", type=int, default=3, help="runs of the field-cipher bench")
     parser.add_argument("--lookups", type=int, default=1_000)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
@@ -255,15 +292,33 @@ def main() -> None:
         result: dict[str, Any] = {
             "python": sys.version.split()[0],
             "load_average_at_start": os.getloadavg(),
-            "field_cipher_vs_raw_aesgcm": bench_field_cipher(
-                crypto, factory, args.ops, args.rounds
+            "host": host(),
+            "field_cipher_vs_raw_aesgcm": bench_field_cipher_runs(
+                crypto, factory, args.ops, args.rounds, args.runs
             ),
         }
-        print(json.dumps(result["field_cipher_vs_raw_aesgcm"], indent=2))
+        worst = result["field_cipher_vs_raw_aesgcm"]["max_ratio"]
+        result["goals"] = [
+            goal(
+                "field encrypt+decrypt / raw AES-GCM (worst value)",
+                worst["median"],
+                op="<=",
+                target=TARGET_RATIO,
+                unit="x",
+                baseline="raw AESGCM encrypt+decrypt, same values, same run",
+            )
+        ]
+        print(
+            json.dumps(
+                {k: v for k, v in result["field_cipher_vs_raw_aesgcm"].items() if k != "runs"},
+                indent=2,
+            )
+        )
         if not args.skip_postgres:
             result["blind_index_postgresql"] = bench_blind_index(crypto, args.rows, args.lookups)
             print(json.dumps(result["blind_index_postgresql"], indent=2))
         engine.dispose()
+    result["load_average_at_end"] = os.getloadavg()
     out = Path(__file__).parent / "results" / "crypto.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
