@@ -17,6 +17,7 @@ from adapters.sdk._models import (
     CaseFactIn,
     CaseFactQuery,
     CaseListItem,
+    CasePage,
     CaseSummary,
     CategoryAnswer,
     Consent,
@@ -36,7 +37,7 @@ _REQUEST = TypeAdapter(InformationRequest)
 _ANSWER_RECEIPT = TypeAdapter(AnswerReceipt)
 _DISCLOSURE = TypeAdapter(Disclosure)
 _CASE_FACT = TypeAdapter(CaseFact)
-_CASES = TypeAdapter(list[CaseListItem])
+_CASE_PAGE = TypeAdapter(CasePage)
 _CONSENT = TypeAdapter(Consent)
 _CASE = TypeAdapter(CaseSummary)
 _INVESTIGATION = TypeAdapter(InvestigationStatus)
@@ -44,6 +45,8 @@ _CASE_EVENT = TypeAdapter(CaseEvent)
 
 #: The longest wait the gateway accepts for one inbox poll (seconds).
 MAX_WAIT_SECONDS = 60.0
+#: The largest page the gateway serves (``limit`` of a paged list).
+MAX_PAGE = 500
 # The connection must outlive the gateway's wait, or the client gives up on a healthy poll.
 _POLL_GRACE_SECONDS = 10.0
 
@@ -173,9 +176,39 @@ class KetenpoortClient(BaseClient):
 
     # --- cases ----------------------------------------------------------------------------
 
-    async def cases(self, *, include_closed: bool = True) -> list[CaseListItem]:
-        """The cases this partner is involved in."""
-        return await self.get_json("/cases", _CASES, params={"includeClosed": include_closed})
+    async def cases(
+        self, *, include_closed: bool = True, page_size: int = MAX_PAGE
+    ) -> list[CaseListItem]:
+        """The cases this partner is involved in, oldest first: every page, followed."""
+        return [
+            case
+            async for case in self.iter_cases(include_closed=include_closed, page_size=page_size)
+        ]
+
+    async def iter_cases(
+        self, *, include_closed: bool = True, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[CaseListItem]:
+        """The cases this partner is involved in, a page (``page_size``, 1..500) at a time,
+        following ``_links.next`` until the last page."""
+        cursor: str | None = None
+        while True:
+            page = await self.cases_page(
+                include_closed=include_closed, limit=page_size, cursor=cursor
+            )
+            for case in page.embedded.cases:
+                yield case
+            cursor = page.next_cursor
+            if cursor is None:
+                return
+
+    async def cases_page(
+        self, *, include_closed: bool = True, limit: int = 100, cursor: str | None = None
+    ) -> CasePage:
+        """One page of ``GET /v1/cases``; ``cursor`` from the page before (``next_cursor``)."""
+        params: dict[str, str | int | bool] = {"includeClosed": include_closed, "limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return await self.get_json("/cases", _CASE_PAGE, params=params)
 
     async def case(self, case_id: str) -> CaseSummary:
         """A case without personal data: state, team, consents, investigation status."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -256,6 +257,35 @@ class CaseListItem(SdkModel):
     opened_at: datetime
     first_report_at: datetime
     closed_at: datetime | None = None
+
+
+class Link(SdkModel):
+    href: str
+
+
+class PageLinks(SdkModel):
+    self_: Link = Field(alias="self")
+    next: Link | None = None
+
+
+class CasesEmbedded(SdkModel):
+    cases: list[CaseListItem]
+
+
+class CasePage(SdkModel):
+    """One page of ``GET /v1/cases``: the cases under ``_embedded``, ``_links.next`` while
+    more follow."""
+
+    embedded: CasesEmbedded = Field(alias="_embedded")
+    links: PageLinks = Field(alias="_links")
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The ``cursor`` of the next page's link; None on the last page."""
+        if self.links.next is None:
+            return None
+        query = parse_qs(urlsplit(self.links.next.href).query)
+        return query.get("cursor", [None])[0]
 
 
 class ConsentIn(SdkModel):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession
 from gateway.cases import changes, events, intake, meetings, notices, overview, reports, service
-from gateway.cases.deadline_pages import DEFAULT_PAGE, MAX_PAGE, decode_cursor
+from gateway.cases.deadline_pages import decode_cursor
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EARLIEST,
@@ -24,7 +24,8 @@ from gateway.cases.schemas import (
     AttendanceIn,
     CaseEventIn,
     CaseEventOut,
-    CaseListItem,
+    CaseList,
+    CasesEmbedded,
     CaseSummary,
     ConsentIn,
     ConsentOut,
@@ -48,7 +49,13 @@ from gateway.cases.schemas import (
 from gateway.cases.workflow import apply_transition
 from gateway.core.errors import BadRequest
 from gateway.core.idempotency import Idempotent
-from gateway.core.pagination import page_links
+from gateway.core.pagination import (
+    CURSOR_PATTERN,
+    DEFAULT_PAGE,
+    MAX_CURSOR,
+    MAX_PAGE,
+    page_links,
+)
 from gateway.core.paths import ID_PATTERN, CaseId
 from gateway.db import utcnow
 
@@ -122,13 +129,52 @@ def get_own_report(
     return reports.own_report(session, principal=principal, report_id=report_id)
 
 
-@router.get("/cases", response_model=list[CaseListItem], summary="Your partner's cases")
+Limit = Annotated[
+    int,
+    Query(
+        ge=1,
+        le=MAX_PAGE,
+        description=f"Items per page, 1 to {MAX_PAGE}; {DEFAULT_PAGE} when omitted.",
+    ),
+]
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR,
+        pattern=CURSOR_PATTERN,
+        description="Opaque: the `cursor` of `_links.next.href`; a cursor this list did not "
+        "give out (changed, or of another list or filter) is a 400.",
+    ),
+]
+
+
+@router.get(
+    "/cases",
+    response_model=CaseList,
+    summary="Your partner's cases (lead or team), oldest first, a page at a time",
+    description="The cases under `_embedded.cases`; follow `_links.next.href` for the next "
+    "page, absent on the last.",
+)
 def get_cases(
+    request: Request,
     session: DbSession,
     principal: CurrentPrincipal,
     include_closed: Annotated[bool, Query(alias="includeClosed")] = True,
-) -> list[CaseListItem]:
-    return service.list_cases(session, principal=principal, include_closed=include_closed)
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+) -> CaseList:
+    after = (
+        service.decode_cases_cursor(cursor, principal=principal, include_closed=include_closed)
+        if cursor
+        else None
+    )
+    page = service.cases_page(
+        session, principal=principal, include_closed=include_closed, after=after, limit=limit
+    )
+    return CaseList(
+        embedded=CasesEmbedded(cases=page.items),
+        links=page_links(request.url, next_cursor=page.next_cursor),
+    )
 
 
 MeetingId = Annotated[str, Path(alias="meetingId", max_length=36, pattern=ID_PATTERN)]
@@ -362,8 +408,8 @@ def get_deadlines(
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
-    cursor: Annotated[str | None, Query(max_length=400, pattern=r"^[a-p]+$")] = None,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
 ) -> DeadlineList:
     page = overview.deadlines_page(
         session,

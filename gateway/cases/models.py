@@ -52,12 +52,14 @@ class CaseFile(Base):
 
     __tablename__ = "case_file"
     # The steering report reads its period through the first two, and the deadlines read
-    # each (deadline, state) stream in start order through the last two (migration 0019).
+    # each (deadline, state) stream in start order through the next two (migration 0019);
+    # GET /v1/cases reads the cases a partner leads in page order through the last (0020).
     __table_args__ = (
         Index("ix_case_file_opened", "covenant_id", "opened_at"),
         Index("ix_case_file_closed", "covenant_id", "closed_at"),
         Index("ix_case_file_state_first_report", "covenant_id", "state", "first_report_at"),
         Index("ix_case_file_state_entered", "covenant_id", "state", "state_entered_at"),
+        Index("ix_case_file_lead_opened", "lead_partner_id", "opened_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -132,6 +134,7 @@ class CaseTeamMember(Base):
     """The partners involved in the case: the need-to-know set the policy uses."""
 
     __tablename__ = "case_team_member"
+    __table_args__ = (Index("ix_case_team_member_partner", "partner_id", "case_id"),)
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
     partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -337,6 +337,17 @@ class CaseListItem(ApiModel):
     closed_at: datetime | None
 
 
+class CasesEmbedded(ApiModel):
+    cases: list[CaseListItem]
+
+
+class CaseList(ApiModel):
+    """A page of the partner's cases, oldest first (by opening, ties by id)."""
+
+    embedded: CasesEmbedded = Field(alias="_embedded")
+    links: PageLinks = Field(alias="_links")
+
+
 class CaseSummary(CaseListItem):
     state_entered_at: datetime
     ownership: Ownership | Literal["unknown"] = Field(

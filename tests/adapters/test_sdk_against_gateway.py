@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.sdk import AuthenticationError, Inbox, KetenpoortClient
+from gateway.context import GatewayContext
 from tests.adapters.conftest import ClientFactory
 
 pytestmark = pytest.mark.anyio
@@ -49,3 +50,29 @@ async def test_an_empty_inbox_answers_at_once_without_waiting(sdk_client: Client
     assert isinstance(inbox, Inbox)
     assert inbox.partner_id == "politie-midden-nederland"
     assert inbox.items == []
+
+
+async def test_cases_follows_the_pages_to_the_whole_list(
+    sdk_client: ClientFactory, context: GatewayContext
+) -> None:
+    """``cases()`` follows ``_links.next`` page by page: with pages of 7 it gives what one
+    page of 500 gives, in the same order, each case once."""
+    from datetime import UTC, datetime
+
+    from tests.cases.history import seed_history
+
+    covenant = "utrecht-extreme-woonoverlast"
+    seed_history(
+        context.engine, context.cases.workflow(covenant), cases=60, now=datetime.now(UTC), years=1
+    )
+    async with sdk_client("u-centraal", "casemanager") as client:
+        whole = await client.cases_page(limit=500)
+        paged = await client.cases(page_size=7)
+        first = await client.cases_page(limit=7)
+        open_only = await client.cases(include_closed=False, page_size=7)
+    assert whole.next_cursor is None
+    assert len(whole.embedded.cases) > 7
+    assert first.next_cursor is not None
+    assert paged == whole.embedded.cases
+    assert len({c.id for c in paged}) == len(paged)
+    assert open_only == [c for c in whole.embedded.cases if c.closed_at is None]

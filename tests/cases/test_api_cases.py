@@ -103,7 +103,8 @@ class TestCaseVisibility:
         case_id = _open(client, auth)
         response = client.get(f"/v1/cases/{case_id}", headers=auth("portaal", "woonconsulent"))
         assert response.status_code == 404
-        assert client.get("/v1/cases", headers=auth("portaal", "woonconsulent")).json() == []
+        listed = client.get("/v1/cases", headers=auth("portaal", "woonconsulent")).json()
+        assert listed["_embedded"]["cases"] == []
 
     def test_another_covenant_gets_404(self, client: TestClient, auth: Auth) -> None:
         case_id = _open(client, auth)

@@ -124,7 +124,7 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
 
     # The corporation stayed in the team and still sees the case and its closure.
     mine = client.get("/v1/cases", headers=auth(*CORPORATION)).json()
-    assert [c["id"] for c in mine] == [case_id]
+    assert [c["id"] for c in mine["_embedded"]["cases"]] == [case_id]
     report = client.get("/v1/steering-report", headers=mayor()).json()
     assert report["casesClosed"] == 1
     assert report["targetMonths"] == 3

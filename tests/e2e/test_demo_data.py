@@ -112,11 +112,14 @@ def test_serve_demo_seeds_every_state_once_through_the_api(
 
         with httpx.Client(timeout=30) as client:
             gw = DemoGateway(url, Settings(data_dir=data_dir, demo_mode=True), client)
-            listed_u = {c["reference"]: c for c in gw.call(CM_U, "GET", "/cases")}
+            listed_u = {
+                c["reference"]: c
+                for c in gw.call(CM_U, "GET", "/cases?limit=500")["_embedded"]["cases"]
+            }
             listed_r = {
                 c["reference"]: c
                 for who in (RIJSWIJK_WONEN, CM_R)
-                for c in gw.call(who, "GET", "/cases")
+                for c in gw.call(who, "GET", "/cases?limit=500")["_embedded"]["cases"]
             }
 
             def state(key: str) -> str:

@@ -167,7 +167,8 @@ def test_a_report_in_another_covenant_joins_no_dossier_and_moves_nothing(
     assert "politie-midden-nederland" not in after["team"]
     # The Utrecht case is not in Rijswijk's lists, nor the other way round.
     assert rijswijk not in {
-        c["id"] for c in client.get("/v1/cases", headers=auth(*UTRECHT_CM)).json()
+        c["id"]
+        for c in client.get("/v1/cases", headers=auth(*UTRECHT_CM)).json()["_embedded"]["cases"]
     }
     rijswijk_deadlines = listed_deadlines(client, auth(*RIJSWIJK_CORPORATION))
     assert utrecht["caseId"] not in {d["caseId"] for d in rijswijk_deadlines}
