@@ -272,7 +272,8 @@ def _plans(
     """Per ``role|purpose|phase``: the dynamic conditions that matter to it (``conditions``,
     in reason order) and the whole verdict of every category a clause may grant to it, in
     every state of those conditions (see ``_states``): the decision looks the verdict up
-    instead of evaluating the clauses' conditions and the reasons of a redaction."""
+    instead of evaluating the clauses' conditions and the reasons of a redaction; and the
+    static reasons of every other category (``unplanned``)."""
     plans: dict[str, dict[str, Any]] = {}
     for rpp, by_category in grants.items():
         role, purpose, phase = rpp.split("|")
@@ -303,6 +304,14 @@ def _plans(
                     ),
                 )
                 for category, category_grants in by_category.items()
+            },
+            # Every other category of the covenant: no clause may grant it here, and it is
+            # redacted with these static reasons (the role's, the purpose's and the phase's,
+            # in reason order), then the compiled dynamic reasons of its state.
+            "unplanned": {
+                category: [why[fact] for fact in static_facts if fact in why]
+                for category, why in sorted(redaction.items())
+                if category not in by_category
             },
         }
     return plans

@@ -19,11 +19,12 @@
 # events) and, per category a clause may grant, the category's whole verdict (outcome,
 # answer, clause ids, reasons) in every state a request can be in: which of those
 # conditions fail (`plan_failing`, computed once per request) and how the category's OM
-# consent fails (`om_failures`, unless the police recorded that no investigation runs). A category is then a few lookups. A
-# known category no clause grants here is redacted with its static reasons (the role, purpose
-# and phase looked up in the category's `staticReasons`) and the compiled reasons of its
-# state (`dynamicReasons`). Nothing iterates over clauses or over reason codes. Measured on
-# the RVM (bench/bench_policy.py, docs/policy.md): a lookup in a partial set evaluates all
+# consent fails (`om_failures`, unless the police recorded that no investigation runs). A
+# category is then a few lookups. A known category no clause grants here is redacted with
+# its static reasons (role, purpose, phase: compiled into the plan as `unplanned`, or without
+# a plan looked up per kind in the category's `staticReasons`) and the compiled reasons of
+# its state (`dynamicReasons`). Nothing iterates over clauses or over reason codes. Measured
+# on the RVM (bench/bench_policy.py, docs/policy.md): a lookup in a partial set evaluates all
 # its members; else chains and functions cost more than the set here; concat ~0.6 µs.
 #
 # Portability: the same bundle runs on regorus (interpreter and RVM), rego-cpp (regopy)
@@ -113,10 +114,22 @@ planned := {category: verdict |
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
-# phase; compiled `staticReasons`) and the dynamic ones of its state (`dynamicReasons`), in
-# reason order.
+# phase) and the dynamic ones of its state (`dynamicReasons`), in reason order. With a plan
+# the static reasons are compiled into it (`unplanned`); without one (a request with a role,
+# purpose or phase the covenant's clauses never combine) they are looked up per kind in the
+# category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
 	some category in unplanned
+	plan.unplanned[category] # tested first: see "Portability" above
+	static := plan.unplanned[category]
+	dynamic := covenant.dynamicReasons[category][failing_conditions][object.get(om_failures, category, "")]
+	reasons := array.concat(static, dynamic)
+	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
+}
+
+unplanned_verdicts[category] := verdict if {
+	some category in unplanned
+	not plan
 	request_valid
 	cov := covenant
 	cov.staticReasons[category] # tested first: see "Portability" above
