@@ -22,7 +22,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar
@@ -179,6 +190,29 @@ def case_streams(
     """Every (deadline, open state) of the workflow; a period from ``days`` once per number
     of days a case in that state has (unknown days: no deadline, as case_deadlines has it)."""
     finals = definition.final_states
+    by_days = sorted(
+        {
+            state
+            for deadline in definition.all_deadlines
+            if deadline.period.amount_from_days
+            for state in deadline.open_in
+            if state not in finals
+        }
+    )
+    days_of: dict[str, list[int]] = {state: [] for state in by_days}
+    if by_days:
+        # One statement for every state whose period comes from the case's days.
+        for state, days in session.execute(
+            select(CaseFile.state, CaseFile.state_days)
+            .where(
+                CaseFile.covenant_id == covenant_id,
+                CaseFile.state.in_(by_days),
+                CaseFile.state_days.is_not(None),
+            )
+            .distinct()
+        ):
+            if days is not None:
+                days_of[state].append(days)
     streams = []
     for deadline in definition.all_deadlines:
         for state in deadline.open_in:
@@ -187,16 +221,7 @@ def case_streams(
             if not deadline.period.amount_from_days:
                 streams.append(Stream(deadline, state, DueRule.of(calendar, deadline.period)))
                 continue
-            counts = session.scalars(
-                select(CaseFile.state_days)
-                .where(
-                    CaseFile.covenant_id == covenant_id,
-                    CaseFile.state == state,
-                    CaseFile.state_days.is_not(None),
-                )
-                .distinct()
-            )
-            for days in sorted(c for c in counts if c is not None):
+            for days in sorted(days_of[state]):
                 rule = DueRule.of(calendar, deadline.period, days)
                 streams.append(Stream(deadline, state, rule, state_days=days))
     return streams
@@ -241,13 +266,19 @@ class _Reader:
     horizon_of: Callable[[Any], datetime]
     to_items: Callable[[Any], Iterator[Item]]
     batch: int
+    #: The first read's query (ordered, without its limit), when it can be read together
+    #: with other streams' first reads (:func:`_read_first_together`).
+    first: Select[Any] | None = None
     last: Any = None
     done: bool = False
     horizon: datetime | None = None
     items: list[Item] = field(default_factory=list)
 
     def read(self) -> None:
-        rows = self.fetch(self.last, self.batch + 1)
+        self.accept(self.fetch(self.last, self.batch + 1))
+
+    def accept(self, rows: Sequence[Any]) -> None:
+        """Take the rows of a read of ``batch + 1`` rows (after ``last``)."""
         for row in rows[: self.batch]:
             self.items.extend(self.to_items(row))
         if len(rows) <= self.batch:
@@ -256,6 +287,27 @@ class _Reader:
             self.last = self.position(rows[self.batch - 1])
             self.horizon = self.horizon_of(rows[self.batch - 1])
         self.batch *= 2
+
+
+def _read_first_together(session: Session, readers: Sequence[_Reader]) -> None:
+    """The first read of every reader with a ``first`` query, in one statement: each a
+    subquery with its order and limit, UNION ALL, numbered; on PostgreSQL every statement
+    is a round trip, and a page starts with one read per (deadline, state)."""
+    together = [r for r in readers if r.first is not None]
+    if not together:
+        return
+    parts = []
+    for n, reader in enumerate(together):
+        assert reader.first is not None
+        sub = reader.first.limit(reader.batch + 1).subquery()
+        parts.append(select(literal(n).label("stream"), *sub.c))
+    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    statement = select(*merged.c).order_by(merged.c.stream, merged.c.start, merged.c.id)
+    rows: list[list[Any]] = [[] for _ in together]
+    for row in session.execute(statement):
+        rows[row[0]].append(tuple(row[1:]))
+    for reader, own in zip(together, rows, strict=True):
+        reader.accept(own)
 
 
 def _stream_reader(
@@ -269,14 +321,19 @@ def _stream_reader(
 ) -> _Reader:
     column = stream.column
     by_corporation = stream.deadline.responsible == "dwelling-corporation"
-    columns: list[Any] = [
-        CaseFile.id,
-        CaseFile.reference,
-        CaseFile.district,
-        column,
-        CaseFile.lead_partner_id,
-    ]
-    query = select(*columns, *([Dwelling.corporation_id] if by_corporation else []))
+    # The same columns for every stream (the corporation's or NULL), so that the first reads
+    # of all streams go to the database as one UNION ALL.
+    corporation = (
+        Dwelling.corporation_id if by_corporation else null().cast(Dwelling.corporation_id.type)
+    )
+    query = select(
+        CaseFile.id.label("id"),
+        CaseFile.reference.label("reference"),
+        CaseFile.district.label("district"),
+        column.label("start"),
+        CaseFile.lead_partner_id.label("lead"),
+        corporation.label("corporation"),
+    )
     if by_corporation:
         query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
     query = query.where(*stream.conditions(covenant_id, partner_id))
@@ -327,6 +384,7 @@ def _stream_reader(
         horizon_of=lambda row: stream.rule.horizon(row[3]),
         to_items=to_items,
         batch=batch,
+        first=query,
     )
 
 
@@ -653,8 +711,10 @@ def deadlines_page(
                 partner_id=partner_id,
             )
         )
+    _read_first_together(session, readers)
     for reader in readers:
-        reader.read()
+        if reader.first is None:
+            reader.read()
     while True:
         waiting = [r for r in readers if not r.done]
         horizon = min((r.horizon for r in waiting if r.horizon is not None), default=None)

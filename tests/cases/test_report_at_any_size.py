@@ -177,3 +177,59 @@ def test_an_overdue_deadline_stops_counting_once_its_case_leaves_the_state(
     # Each stuck intake case had the 48-hour weighing and the three-month target overdue.
     assert before.overdue_deadlines - after.overdue_deadlines >= len(stuck)
     assert after.overdue_deadlines == oracle.overdue_deadlines
+
+
+def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
+    context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
+) -> None:
+    """On PostgreSQL each statement is a round trip: a deadlines page reads the first rows of
+    every (deadline, state) stream in one statement, and the report's counts by group are
+    one statement. Fails if the streams are read one statement each again."""
+    from sqlalchemy import event
+
+    from gateway.cases.deadline_pages import case_streams
+
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    covenant = COVENANTS[0]
+    history = histories[covenant]
+    with context.session_factory() as session:
+        streams = case_streams(
+            session,
+            definition=runtime.workflow(covenant),
+            calendar=runtime.calendar(covenant),
+            covenant_id=covenant,
+        )
+        event.listen(context.engine, "before_cursor_execute", count)
+        try:
+            page = overview.deadlines_page(
+                session,
+                runtime=runtime,
+                covenant_id=covenant,
+                partner_id=history.lead,
+                partner_kind="municipality",
+                now=NOW,
+                limit=100,
+            )
+            on_page = len(statements)
+            statements.clear()
+            overview.steering_report(
+                session,
+                runtime=runtime,
+                covenant_id=covenant,
+                period_from=history.period_from,
+                period_to=history.period_to,
+                now=NOW,
+            )
+            in_report = len(statements)
+        finally:
+            event.remove(context.engine, "before_cursor_execute", count)
+    assert len(page.items) == 100
+    assert len(streams) > 10  # one statement each would be more than the bound below
+    assert on_page <= 10, on_page
+    # opened, open, transitions and judgements in one; the closed cases' figures (4); the
+    # overdue counts (2: the streams' days, then the counts).
+    assert in_report <= 8, in_report
