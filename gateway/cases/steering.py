@@ -6,9 +6,9 @@ out. The report reads what its period holds, through the indexes on ``opened_at`
 closed cases are read from the index alone), and counts the open cases with GROUP BY;
 nothing grows with the covenant's whole history but the check of each of the period's
 transitions against the covenant. The counts by group go to the database as one
-statement. Python sees single rows only where a figure must be exact to the microsecond: the median and longest case, and the cases
-whose duration lies within a day or two of the target (the target falls on a working-day
-calendar SQL does not have).
+statement. Python sees single rows only where a figure must be exact to the microsecond:
+the median and longest case, and the cases whose duration lies within a day or two of the
+target (the target falls on a working-day calendar SQL does not have).
 """
 
 from __future__ import annotations
