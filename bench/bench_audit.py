@@ -10,7 +10,13 @@ the same processes x threads, with two baselines: ``baseline``, the same row by 
 INSERT in the same kind of session transaction (what the disclosure's transaction costs
 without any index reservation), and ``raw``, the same row by a prepared INSERT + COMMIT on a
 bare psycopg connection (the ceiling of this machine for one row per transaction from
-Python). Kinds run interleaved, ``--rounds`` times, and the median is reported.
+Python), and with ``pgbench`` itself (the same row by ``pgbench -M prepared``, one INSERT per
+transaction, as many clients as writers: the floor of this server for it, issue 20's
+baseline). Kinds run interleaved, ``--rounds`` times (min/median/max reported), with the WAL
+flushes (``pg_stat_wal.wal_sync``) each kind caused: commits per WAL flush is how many commits
+PostgreSQL's own group commit put behind one fsync. A kind suffixed ``+cdN`` (``append+cd100``)
+runs with ``commit_delay = N`` microseconds set on the benchmark's own database (``ALTER
+DATABASE``; the server's setting is not touched).
 ``--bulk-rows`` sizes the retention sweeper's bulk path (append_many in one transaction
 against a plain insert). Beyond ``--batched-entries`` the log is filled in the database
 (bodies built and hashed by PostgreSQL) so the 1M measurements take minutes, not an hour.
@@ -23,6 +29,7 @@ import json
 import multiprocessing
 import os
 import random
+import resource
 import secrets
 import socket
 import statistics
@@ -42,6 +49,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from goals import goal, host, spread  # noqa: E402
 
 from audit.entry import AuditEntry, canonical_json, entry_body  # noqa: E402
 from audit.merkle import leaf_hash, verify_inclusion  # noqa: E402
@@ -159,6 +169,99 @@ RAW_INSERT = (
 def _process_main(kind: str, url: str, key_dir: str, threads: int, seconds: float,
                   process: int, barrier: Any, results: Any) -> None:  # fmt: skip
     results.put(_writer_threads(kind, url, key_dir, threads, seconds, process, barrier))
+
+
+#: pgbench's row: the same columns and body size as the baseline's, its index from its own
+#: sequence far above any real one (like BASELINE_BASE), one INSERT per transaction.
+PGBENCH_SCRIPT = (
+    "INSERT INTO audit_entry (idx, leaf_hash, body, recorded_at, covenant_id, activity, "
+    "outcome, clause_ids, data_owners, started_at) VALUES "
+    "(2000000000000 + nextval('bench_pgbench_seq'), decode(:leaf, 'hex'), :body, now(), "
+    "'bench', 'disclosure', 'disclosed', '', '', now());\n"
+)
+
+
+def bench_pgbench(url: str, clients: int, seconds: float) -> tuple[float, float]:
+    """Rows per second and pgbench's own CPU per row (µs): ``clients`` pgbench clients (2
+    threads, as this machine has 2 cores), prepared statements, one row per transaction."""
+    entry = disclosure(0)
+    body = fast_canonical_json(entry_body(entry, index=BASELINE_BASE, recorded_at=utcnow()))
+    parsed = make_url(url)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+        script.write(PGBENCH_SCRIPT)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        done = subprocess.run(
+            ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+             "-T", str(max(1, round(seconds))), "-f", script.name,
+             "-D", f"body={body.decode()}", "-D", f"leaf={leaf_hash(body).hex()}",
+             "-h", parsed.host or "127.0.0.1", "-p", str(parsed.port or 5432),
+             "-U", parsed.username or "postgres", str(parsed.database)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(script.name)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rows, rate = 0, 0.0
+    for line in done.stdout.splitlines():
+        if line.startswith("number of transactions actually processed:"):
+            rows = int(line.split(":")[1].split("/")[0])
+        if line.startswith("tps ="):
+            rate = float(line.split()[2])
+    if not rows or not rate:
+        raise RuntimeError(f"pgbench said: {done.stdout} {done.stderr}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return rate, cpu / rows * 1e6
+
+
+def wal_counters(url: str) -> tuple[int, int]:
+    """(``pg_stat_wal.wal_sync``, committed transactions of this database): WAL flushes of
+    the whole server (other databases' commits count too: the machine is shared) and this
+    database's commits. Read after a pause, since backends report them about once a second."""
+    time.sleep(1.2)
+    parsed = make_url(url)
+    with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
+        syncs = connection.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
+        commits = connection.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = %s", [parsed.database]
+        ).fetchone()
+    assert syncs is not None
+    assert commits is not None
+    return int(syncs[0]), int(commits[0])
+
+
+def set_commit_delay(url: str, microseconds: int) -> None:
+    """``commit_delay`` for new connections to the benchmark's own database only."""
+    name = make_url(url).database
+    with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
+        if microseconds:
+            connection.execute(f'ALTER DATABASE "{name}" SET commit_delay = {int(microseconds)}')
+        else:
+            connection.execute(f'ALTER DATABASE "{name}" RESET commit_delay')
+
+
+def run_kind(kind: str, url: str, key_dir: Path, processes: int, threads: int,
+             seconds: float) -> dict[str, float]:  # fmt: skip
+    """One run of ``kind`` (``append``, ``baseline``, ``raw``, ``pgbench``, each optionally
+    ``+cdN``): rows per second, client CPU per row, and commits per WAL flush."""
+    base, _, delay = kind.partition("+cd")
+    set_commit_delay(url, int(delay or 0))
+    syncs, commits = wal_counters(url)
+    if base == "pgbench":
+        rate, cpu_us = bench_pgbench(url, processes * threads, seconds)
+    else:
+        rate, cpu_us = bench_writers(base, url, key_dir, processes, threads, seconds)
+    syncs_after, commits_after = wal_counters(url)
+    set_commit_delay(url, 0)
+    if base == "pgbench":
+        with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
+            connection.execute("DELETE FROM audit_entry WHERE idx >= %s", [BASELINE_BASE])
+    flushes = syncs_after - syncs
+    return {
+        "rate": rate,
+        "cpu_us": cpu_us,
+        "commits_per_wal_sync": (commits_after - commits) / flushes if flushes else 0.0,
+    }
 
 
 def bench_writers(kind: str, url: str, key_dir: Path, processes: int, threads: int,
@@ -404,8 +507,11 @@ def main() -> None:
         "--writers", type=_shape, nargs="+", default=[(1, 16), (2, 8), (4, 4)],
         help="processes x threads for the single-append test, e.g. 4x4 2x8",
     )  # fmt: skip
-    parser.add_argument("--kinds", nargs="+", default=["raw", "baseline", "append"])
-    parser.add_argument("--rounds", type=int, default=2, help="runs of each kind (median)")
+    parser.add_argument(
+        "--kinds", nargs="+", default=["pgbench", "raw", "baseline", "append"],
+        help="append, baseline, raw, pgbench; +cdN runs with commit_delay N µs (append+cd100)",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each kind (min/median/max)")
     parser.add_argument("--only-single", action="store_true")
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--proofs", type=int, default=200)
@@ -433,6 +539,8 @@ def main() -> None:
     results: dict[str, object] = {"entries": args.entries, "database": "postgresql"}
     try:
         upgrade_database(url)
+        with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
+            connection.execute("CREATE SEQUENCE bench_pgbench_seq")
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
         key_dir = Path(tempfile.mkdtemp()) / "keys"
@@ -458,32 +566,57 @@ def main() -> None:
             _write_results(results, args.out)
             return
         writers: dict[str, object] = {}
+        goals: list[dict[str, object]] = []
         for processes, threads in [] if args.skip_single else args.writers:
             shape = f"{processes}x{threads}"
-            runs: dict[str, list[float]] = {kind: [] for kind in args.kinds}
-            cpu: dict[str, list[float]] = {kind: [] for kind in args.kinds}
+            found: dict[str, dict[str, list[float]]] = {
+                kind: {"rate": [], "cpu_us": [], "commits_per_wal_sync": []} for kind in args.kinds
+            }
             for _ in range(args.rounds):  # kinds interleaved: the machine's load drifts
                 for kind in args.kinds:
-                    rate, cpu_us = bench_writers(
-                        kind, url, key_dir, processes, threads, args.seconds
+                    run = run_kind(kind, url, key_dir, processes, threads, args.seconds)
+                    for name, value in run.items():
+                        found[kind][name].append(value)
+            rates: dict[str, object] = {}
+            for kind, figures in found.items():
+                rates[kind] = round(statistics.median(figures["rate"]))
+                rates[f"{kind}_runs"] = [round(r) for r in figures["rate"]]
+                rates[f"{kind}_per_s"] = spread(figures["rate"], 0)
+                rates[f"{kind}_client_cpu_us_per_row"] = spread(figures["cpu_us"], 0)
+                rates[f"{kind}_commits_per_wal_sync"] = spread(figures["commits_per_wal_sync"], 2)
+            for kind in args.kinds:
+                for other in ("baseline", "raw", "pgbench"):
+                    if kind.startswith("append") and other in found:
+                        # Per round (same minute, same load), then min/median/max.
+                        ratios = [
+                            a / b
+                            for a, b in zip(found[kind]["rate"], found[other]["rate"], strict=True)
+                        ]
+                        rates[f"{kind}_vs_{other}"] = spread(ratios, 3)
+            writers[shape] = rates
+            if "append" in found and "pgbench" in found and processes * threads == 16:
+                ratio = rates["append_vs_pgbench"]
+                assert isinstance(ratio, dict)
+                goals.append(
+                    goal(
+                        f"audit appends/s, {shape} writers, vs pgbench (16 clients)",
+                        ratio["median"], op=">=", target=0.5, unit="x",
+                        baseline="pgbench -M prepared inserting the same row, same run",
                     )
-                    runs[kind].append(rate)
-                    cpu[kind].append(cpu_us)
-            rates: dict[str, object] = {kind: statistics.median(v) for kind, v in runs.items()}
-            rates |= {f"{kind}_runs": [round(r) for r in v] for kind, v in runs.items()}
-            rates |= {
-                f"{kind}_client_cpu_us_per_row": round(statistics.median(v))
-                for kind, v in cpu.items()
-            }
-            for other in ("baseline", "raw"):
-                if "append" in runs and other in runs:
-                    ratio = statistics.median(runs["append"]) / statistics.median(runs[other])
-                    rates[f"append_vs_{other}"] = round(ratio, 3)
-            writers[shape] = {
-                k: round(v) if isinstance(v, float) and v > 10 else v for k, v in rates.items()
-            }
-            print(f"{processes} processes x {threads} threads, one entry per transaction, "
-                  f"per second: {writers[shape]}")  # fmt: skip
+                )  # fmt: skip
+                cpu_row = rates["append_client_cpu_us_per_row"]
+                assert isinstance(cpu_row, dict)
+                goals.append(
+                    goal(
+                        f"client CPU per committed append, {shape} writers (whole transaction)",
+                        cpu_row["median"], op="<=", target=100, unit="us",
+                    )
+                )  # fmt: skip
+            print(f"{processes} processes x {threads} threads, one entry per transaction: "
+                  f"{json.dumps(rates)}")  # fmt: skip
+        if goals:
+            results["goals"] = goals
+        results["host"] = host()
         results["single_appends_per_s_by_processes_x_threads"] = writers
         results["load_average_after_single"] = [round(x, 2) for x in os.getloadavg()]
         if args.only_single:
