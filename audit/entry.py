@@ -265,14 +265,64 @@ class AuditEntry(_Part):
         return value
 
 
+class EntryTemplate:
+    """Entries that share most of their fields, validated once: each entry made from the
+    template validates only the fields it sets.
+
+    ``EntryTemplate(validated_entry).entry(case_id=..., started_at=..., ...)`` copies the
+    template's entry and runs each given value through that field's own validation in the
+    model's schema (pydantic's assignment validation: the same types, constraints and
+    ``field_validator``s as ``AuditEntry(...)``; nested parts given as model instances are
+    taken as they are, as ``AuditEntry(...)`` takes them). So an entry from a template is
+    the entry full validation would give (same canonical JSON, same leaf hash), and a bad
+    value fails the same way (``ValidationError``), at a fraction of the cost when most
+    fields come from the template: a request builds the covenant's, the partner's and the
+    decision's parts once and sets the case, the times and the subjects per entry.
+
+    Each entry gets a fresh trace unless ``trace`` is given: two processings never share a
+    span. ``attributes`` is copied, never shared with the template.
+    """
+
+    __slots__ = ("_base",)
+
+    def __init__(self, base: AuditEntry) -> None:
+        if not isinstance(base, AuditEntry):
+            raise TypeError("a template is a validated AuditEntry")
+        self._base = base
+
+    def entry(self, **fields: Any) -> AuditEntry:
+        unknown = fields.keys() - _ENTRY_FIELDS
+        if unknown:
+            raise TypeError(f"AuditEntry has no field {sorted(unknown)!r}")
+        made = self._base.model_copy()
+        if "attributes" not in fields:
+            # The template's validated value, copied: no entry shares a mutable dict.
+            made.__dict__["attributes"] = dict(self._base.attributes)
+        if "trace" not in fields:
+            fields["trace"] = TraceContext.new()
+        assign = AuditEntry.__pydantic_validator__.validate_assignment
+        for name, value in fields.items():
+            assign(made, name, value)
+        return made
+
+
+_ENTRY_FIELDS = frozenset(AuditEntry.model_fields)
+
+
 @lru_cache(maxsize=4096)
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with microseconds: one spelling per instant, so hashes are stable.
 
     Cached: a bulk append (the retention sweep) stamps thousands of entries with the same few
     instants, and ``strftime`` was a seventh of its Python time. Equal instants in different
-    zones are equal keys and have the same UTC spelling, so the cache cannot mix them up."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    zones are equal keys and have the same UTC spelling, so the cache cannot mix them up.
+    A single append stamps a new instant each time (a miss): ``isoformat`` spells it in a
+    third less time than ``strftime``, the same characters from the year 1000 on
+    (tests/audit/test_template.py checks); earlier years keep ``strftime``'s spelling."""
+    utc = value.astimezone(UTC)
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def entry_body(entry: AuditEntry, *, index: int, recorded_at: datetime) -> dict[str, Any]:

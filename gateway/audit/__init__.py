@@ -8,6 +8,10 @@ Other domains use::
     log = context.audit                 # built at start: a gateway without it does not start
     receipt = log.append(session=session, entry=AuditEntry(...))
 
+Many entries that share most fields (one covenant, partner and decision; the case, times and
+subjects vary): validate the shared part once, ``template = EntryTemplate(AuditEntry(...))``,
+then ``template.entry(case_id=..., started_at=..., ...)`` validates only what it sets.
+
 See docs/audit.md.
 """
 
@@ -22,6 +26,7 @@ from audit.entry import (
     AuditEntry,
     DataSubject,
     DecisionRef,
+    EntryTemplate,
     Outcome,
     ProcessingActivity,
     Redaction,
@@ -48,6 +53,7 @@ __all__ = [
     "CheckpointView",
     "DataSubject",
     "DecisionRef",
+    "EntryTemplate",
     "Outcome",
     "ProcessingActivity",
     "Receipt",
