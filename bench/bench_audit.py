@@ -53,7 +53,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from goals import goal, host, spread  # noqa: E402
 
-from audit.entry import AuditEntry, canonical_json, entry_body  # noqa: E402
+from audit.entry import (  # noqa: E402
+    AuditEntry,
+    DecisionRef,
+    EntryTemplate,
+    canonical_json,
+    entry_body,
+)
 from audit.merkle import leaf_hash, verify_inclusion  # noqa: E402
 from audit.verify import verify_log  # noqa: E402
 from gateway.audit import AuditLog, receipt_for  # noqa: E402
@@ -66,7 +72,7 @@ from gateway.audit.log import (  # noqa: E402
 )
 from gateway.audit.models import AuditRecord  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database, utcnow  # noqa: E402
-from tests.audit.builders import disclosure  # noqa: E402
+from tests.audit.builders import T0, disclosure  # noqa: E402
 
 PG_URL = os.environ.get(
     "KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -350,6 +356,30 @@ def bench_bulk(factory: sessionmaker[Session], log: AuditLog, rows: int) -> dict
     }
 
 
+def bench_entry_build(count: int = 20_000, repeats: int = 3) -> dict[str, object]:
+    """Client CPU (process time, one thread) to build one request's entry: validated in full
+    (``AuditEntry(...)`` with its parts, as tests/audit/builders.disclosure does) against
+    :class:`audit.entry.EntryTemplate` setting the case, the two times and the decision."""
+    template = EntryTemplate(disclosure(0))
+    decisions = [DecisionRef(decision_id=f"dec-{n}", bundle_revision="rev-1") for n in range(64)]
+    validated, templated = [], []
+    for _ in range(repeats):
+        started = time.process_time()
+        for n in range(count):
+            disclosure(n)
+        validated.append((time.process_time() - started) / count * 1e6)
+        started = time.process_time()
+        for n in range(count):
+            template.entry(
+                case_id=f"case-{n % 5}", started_at=T0, ended_at=T0, decision=decisions[n % 64]
+            )
+        templated.append((time.process_time() - started) / count * 1e6)
+    return {
+        "entry_build_validated_us": spread(validated, 1),
+        "entry_build_template_us": spread(templated, 1),
+    }
+
+
 def fill(factory: sessionmaker[Session], log: AuditLog, target: int, batch: int) -> float:
     """Batched appends (append_many) from 4 threads until the log holds ``target`` entries."""
     with factory() as session:
@@ -614,6 +644,10 @@ def main() -> None:
                 )  # fmt: skip
             print(f"{processes} processes x {threads} threads, one entry per transaction: "
                   f"{json.dumps(rates)}")  # fmt: skip
+        if not args.skip_single:
+            results.update(bench_entry_build())
+            print(f"building one entry: validated {results['entry_build_validated_us']} us, "
+                  f"from a template {results['entry_build_template_us']} us")  # fmt: skip
         if goals:
             results["goals"] = goals
         results["host"] = host()
