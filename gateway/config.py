@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -125,7 +125,9 @@ class Settings(BaseSettings):
     )
     covenant_dir: Path | None = Field(
         default=None,
-        description="Directory with covenant YAML files; defaults to the packaged covenants.",
+        description="Directory of covenant folders, one per covenant: "
+        "<covenant-id>/covenant.yaml, workflow.yaml and retention.yaml (docs/policy.md); "
+        "defaults to the packaged covenants (policies/).",
     )
     opa_url: str | None = Field(
         default=None,
@@ -244,8 +246,8 @@ class Settings(BaseSettings):
     # Retention (gateway/retention, docs/retention.md).
     retention_dir: Path | None = Field(
         default=None,
-        description="Directory of <covenant-id>.yaml retention rules; defaults to the "
-        "packaged policies/retention.",
+        description="No longer read, and refused when set: a covenant's retention rules are "
+        "<covenant_dir>/<covenant-id>/retention.yaml, beside its covenant and workflow.",
     )
     retention_default_period_months: int = Field(
         default=24,
@@ -358,6 +360,18 @@ class Settings(BaseSettings):
             dotenv_settings,
             file_secret_settings,
         )
+
+    @field_validator("retention_dir")
+    @classmethod
+    def _retention_dir_is_retired(cls, value: Path | None) -> Path | None:
+        # Ignoring it would apply the packaged rules instead of the operator's: refuse.
+        if value is not None:
+            raise ValueError(
+                "KETENPOORT_RETENTION_DIR is no longer read: put each covenant's retention "
+                "rules in <KETENPOORT_COVENANT_DIR>/<covenant-id>/retention.yaml, beside its "
+                "covenant.yaml and workflow.yaml (docs/operations.md)"
+            )
+        return value
 
     @property
     def resolved_database_url(self) -> str:

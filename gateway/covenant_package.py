@@ -1,16 +1,19 @@
-"""The covenant package: each covenant's covenant, workflow and retention files, loaded
-together at start and checked against each other.
+"""The covenant package: one folder per covenant, ``<covenant-id>/covenant.yaml``,
+``workflow.yaml`` and ``retention.yaml`` (gateway/policy/layout.py), loaded together at start
+and checked against each other.
 
 Each file is checked on its own by its loader (gateway/policy/covenant.py,
-gateway/cases/definition.py, gateway/retention/rules.py); what ties them together is checked
-here, once: a workflow's states are the covenant's phases, and the retention rules name
-only the workflow's states and known enforcement instruments. What is refused and how:
+gateway/cases/definition.py, gateway/retention/rules.py), which also refuses a file whose
+covenant id is not its folder's name; what ties them together is checked here, once: a
+workflow's states are the covenant's phases, and the retention rules name only the
+workflow's states and known enforcement instruments. What is refused and how:
 
-- covenants or workflows that do not load, or a workflow state that is not a phase of its
-  covenant: the gateway does not start (nothing can be decided or moved without them);
+- a folder lacking one of the three files or holding another YAML file, covenant files
+  outside a folder (the layout before), covenants or workflows that do not load, an id
+  that is not its folder's name, or a workflow state that is not a phase of its covenant:
+  the gateway does not start, and the error names the file;
 - retention rules that do not load or do not match the workflow: the gateway starts
-  not-ready and no sweep runs (fail closed: nothing is erased on rules it cannot trust);
-- a covenant without a workflow or without retention rules: not ready, and says which.
+  not-ready and no sweep runs (fail closed: nothing is erased on rules it cannot trust).
 """
 
 from __future__ import annotations
@@ -39,21 +42,16 @@ class CovenantPackage:
     retention: RetentionRules | None
     retention_problem: str | None = None
 
-    def without_workflow(self) -> list[str]:
-        return sorted(set(self.covenants) - set(self.workflows))
-
-    def without_retention(self) -> list[str]:
-        policies = self.retention.policies if self.retention is not None else {}
-        return sorted(set(self.covenants) - set(policies))
-
 
 def load_covenant_package(settings: Settings) -> CovenantPackage:
-    covenants = load_covenants(settings.covenant_dir)
-    workflows = load_workflows()
+    """Every covenant folder in ``settings.covenant_dir`` (default: the packaged ones)."""
+    directory = settings.covenant_dir
+    covenants = load_covenants(directory)  # checks the layout first: every folder, 3 files
+    workflows = load_workflows(directory)
     check_workflows(covenants, workflows)
     try:
         rules = load_rules(
-            settings.retention_dir,
+            directory,
             default_months=settings.retention_default_period_months,
             unsanctioned_months=settings.retention_unsanctioned_period_months,
             inactive_months=settings.retention_inactive_period_months,
@@ -71,7 +69,7 @@ def check_workflows(
     covenants: dict[str, Covenant], workflows: dict[str, WorkflowDefinition]
 ) -> None:
     """Every state of a covenant's workflow is a phase of that covenant (the policy decides
-    by phase). A workflow of a covenant this gateway does not load is left alone."""
+    by phase)."""
     for covenant_id, definition in workflows.items():
         covenant = covenants.get(covenant_id)
         if covenant is None:
@@ -100,13 +98,13 @@ def retention_mismatch(
         unknown_states = [s for s in policy.mediation_states if s not in states]
         if unknown_states:
             return (
-                f"{covenant_id}.yaml: mediationStates names states its workflow does not "
+                f"{covenant_id}/retention.yaml: mediationStates names states its workflow does not "
                 f"have: {', '.join(unknown_states)}"
             )
         unknown = [i for i in policy.sanction_instruments if i not in INSTRUMENTS]
         if unknown:
             return (
-                f"{covenant_id}.yaml: sanctionInstruments names unknown instruments: "
+                f"{covenant_id}/retention.yaml: sanctionInstruments names unknown instruments: "
                 f"{', '.join(unknown)}"
             )
     return None

@@ -43,7 +43,7 @@ def _read_only_runtime(settings: Settings) -> CaseRuntime:
 
     # Reading deadlines and figures seals nothing and changes nothing, so no keys are opened.
     return CaseRuntime(
-        workflows=load_workflows(),
+        workflows=load_workflows(settings.covenant_dir),
         covenants=load_covenants(settings.covenant_dir),
         sealer=UnavailableSealer(),
         audit=UnavailableAudit(),

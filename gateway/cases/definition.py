@@ -1,5 +1,5 @@
 """A covenant's workflow as data: the pydantic models and the loader for
-``policies/workflows/<covenant-id>.yaml``.
+``policies/<covenant-id>/workflow.yaml``.
 
 The file names the states (the covenant's phases), the allowed transitions with who may make
 them and the guards that must hold, the deadlines, and (Rijswijk) the enforcement matrix.
@@ -16,9 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
-import policies
 from gateway.cases.guards import GUARDS
 from gateway.core.errors import GatewayError
+from gateway.policy.layout import covenant_folders, id_mismatch
 
 PeriodUnit = Literal["hours", "calendar-days", "working-days", "weeks", "months"]
 DeadlineStart = Literal["first-report", "state-entered"]
@@ -315,10 +315,6 @@ class WorkflowDefinition(_Model):
         return [*self.deadlines, *([self.target] if self.target else [])]
 
 
-def default_workflow_dir() -> Path:
-    return Path(policies.__file__).parent / "workflows"
-
-
 def parse_workflow(text: str, file: Path | str = "<workflow>") -> WorkflowDefinition:
     try:
         raw = yaml.safe_load(text)
@@ -340,12 +336,13 @@ def parse_workflow(text: str, file: Path | str = "<workflow>") -> WorkflowDefini
 
 
 def load_workflows(directory: Path | None = None) -> dict[str, WorkflowDefinition]:
-    """Every ``*.yaml`` workflow in ``directory`` (default: the packaged ones), by covenant id."""
-    directory = directory if directory is not None else default_workflow_dir()
+    """``<id>/workflow.yaml`` of every covenant folder in ``directory`` (default: the
+    packaged ones), by covenant id; a workflow names its folder's covenant."""
     workflows: dict[str, WorkflowDefinition] = {}
-    for file in sorted(directory.glob("*.yaml")):
+    for folder in covenant_folders(directory):
+        file = folder.workflow
         definition = parse_workflow(file.read_text(encoding="utf-8"), file)
-        if definition.covenant in workflows:
-            raise WorkflowError(f"{file}: second workflow for covenant '{definition.covenant}'")
+        if definition.covenant != folder.id:
+            raise WorkflowError(f"{file}: {id_mismatch('covenant', definition.covenant, folder)}")
         workflows[definition.covenant] = definition
     return workflows

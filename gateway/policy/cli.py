@@ -36,7 +36,9 @@ def _settings_dirs() -> tuple[Path | None, Path]:
 
 @app.command()
 def build(
-    covenant: Annotated[Path | None, typer.Option(help="One covenant file.")] = None,
+    covenant: Annotated[
+        Path | None, typer.Option(help="One covenant file (policies/<covenant-id>/covenant.yaml).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
 ) -> None:
     """Compile the covenant(s) into a signed bundle.tar.gz, with its verification key.

@@ -1,4 +1,4 @@
-"""A covenant as data: the pydantic models and the loader for ``policies/covenants/*.yaml``.
+"""A covenant as data: the pydantic models and the loader for ``policies/<id>/covenant.yaml``.
 
 Loading validates the file completely before anything else sees it. Every problem is raised
 as :class:`~gateway.policy.errors.CovenantError` naming the file, the line and the problem,
@@ -14,9 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
-import policies
 from gateway.policy.checks import LineMap, check_covenant, line_of
 from gateway.policy.errors import CovenantError
+from gateway.policy.layout import covenant_folders, default_package_dir, id_mismatch
 
 Sensitivity = Literal["low", "medium", "high"]
 SpecialCategory = Literal["criminal", "health"]
@@ -252,7 +252,8 @@ class Covenant(_Model):
 
 
 def default_covenant_dir() -> Path:
-    return Path(policies.__file__).parent / "covenants"
+    """The packaged covenant folders (``policies/``; gateway/policy/layout.py)."""
+    return default_package_dir()
 
 
 def _map_lines(file: Path, node: yaml.Node, path: tuple[str | int, ...], lines: LineMap) -> None:
@@ -311,21 +312,20 @@ def load_covenant(path: Path) -> Covenant:
 
 
 def load_covenants(directory: Path | None = None) -> dict[str, Covenant]:
-    """Load every ``*.yaml`` covenant in ``directory`` (default: the packaged covenants).
+    """Load ``<id>/covenant.yaml`` of every covenant folder in ``directory`` (default: the
+    packaged covenants; the layout is checked by gateway/policy/layout.py).
 
-    Covenant ids and partner ids must be unique across all files: one gateway serves
-    several covenants and a partner id identifies one organisation in one covenant.
+    A covenant's id is its folder's name. Partner ids must be unique across all covenants:
+    one gateway serves several covenants and a partner id identifies one organisation in
+    one covenant.
     """
-    directory = directory if directory is not None else default_covenant_dir()
-    files = sorted(directory.glob("*.yaml"))
-    if not files:
-        raise CovenantError(directory, None, "no covenant files (*.yaml) found")
     covenants: dict[str, Covenant] = {}
     partner_owner: dict[str, str] = {}
-    for file in files:
+    for folder in covenant_folders(directory):
+        file = folder.covenant
         covenant = load_covenant(file)
-        if covenant.id in covenants:
-            raise CovenantError(file, 1, f"duplicate covenant id '{covenant.id}'")
+        if covenant.id != folder.id:
+            raise CovenantError(file, 1, id_mismatch("id", covenant.id, folder))
         for partner in covenant.partners:
             if partner.id in partner_owner:
                 raise CovenantError(

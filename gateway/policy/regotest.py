@@ -40,7 +40,8 @@ from typing import Any, Protocol
 import orjson
 
 from gateway.policy.compiler import compile_data, rego_modules, revision_of
-from gateway.policy.covenant import Covenant, default_covenant_dir, load_covenants
+from gateway.policy.covenant import Covenant, load_covenants
+from gateway.policy.layout import default_package_dir
 
 _TEST_RULE = re.compile(r"^(test_[A-Za-z0-9_]+)\b", re.MULTILINE)
 _PACKAGE = re.compile(r"^package\s+([A-Za-z0-9_.]+)", re.MULTILINE)
@@ -228,7 +229,7 @@ def available_engines() -> list[str]:
 
 def rego_test_modules(root: Path | None = None) -> dict[str, str]:
     """The ``*_test.rego`` files under ``policies/``, keyed by their path."""
-    root = root if root is not None else default_covenant_dir().parent
+    root = root if root is not None else default_package_dir()
     return {
         path.relative_to(root).as_posix(): path.read_text(encoding="utf-8")
         for path in sorted(root.rglob("*_test.rego"))

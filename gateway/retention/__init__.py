@@ -1,4 +1,4 @@
-"""Retention: rules per covenant (policies/retention/<covenant-id>.yaml), every case's
+"""Retention: rules per covenant (policies/<covenant-id>/retention.yaml), every case's
 retention state, legal holds, and the sweep that erases what is due (docs/retention.md).
 
 Other domains use::

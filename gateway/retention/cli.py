@@ -120,7 +120,7 @@ def rules(data_dir: DataDir = None) -> None:
 
     settings = load_settings(data_dir)
     loaded = load_rules(
-        settings.retention_dir,
+        settings.covenant_dir,
         default_months=settings.retention_default_period_months,
         unsanctioned_months=settings.retention_unsanctioned_period_months,
         inactive_months=settings.retention_inactive_period_months,

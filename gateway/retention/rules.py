@@ -6,7 +6,7 @@ source dates in named ways (``terms[].sourceDate``), adds a period to each, comb
 (``combine``) and names the events that restart the clock (``restartedBy``). The result is
 the *due date*: from that day on the case's dossier is erased (ZGW's "archiefactiedatum").
 
-Rules live in ``policies/retention/<covenant-id>.yaml``; nothing here touches a database.
+Rules live in ``policies/<covenant-id>/retention.yaml``; nothing here touches a database.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.alias_generators import to_camel
 
 from gateway.core.errors import ServiceUnavailable
-
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies" / "retention"
+from gateway.policy.layout import RETENTION_FILE, covenant_folders, id_mismatch
 
 #: The named ways to derive a source date ("afleidingswijze").
 SourceDateKind = Literal[
@@ -177,8 +176,9 @@ def load_rules(
     unsanctioned_months: int = DEFAULT_MONTHS["unsanctioned-default"],
     inactive_months: int = DEFAULT_MONTHS["inactive-default"],
 ) -> RetentionRules:
-    """Read every ``<covenant-id>.yaml`` in ``directory``; raise RetentionPolicyInvalid."""
-    directory = directory if directory is not None else POLICY_DIR
+    """Read ``<id>/retention.yaml`` of every covenant folder in ``directory`` (default: the
+    packaged ones); raise RetentionPolicyInvalid (naming the file) or CovenantError (the
+    layout, gateway/policy/layout.py)."""
     policies: dict[str, RetentionPolicy] = {}
     named = {
         "default": Period(months=default_months),
@@ -186,15 +186,21 @@ def load_rules(
         "inactive-default": Period(months=inactive_months),
     }
     digest = hashlib.sha256("".join(f"{name}={p.months};" for name, p in named.items()).encode())
-    for path in sorted(directory.glob("*.yaml")):
-        raw = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + raw)
+    for folder in covenant_folders(directory):
+        raw = folder.retention.read_bytes()
+        file_name = f"{folder.id}/{RETENTION_FILE}"  # short: it goes into the readiness check
+        # The name each file had before the folders (``<id>.yaml``), so the rules'
+        # revision (stored with each verdict; another revision makes it stale) stays the same
+        # when only the layout changed.
+        digest.update(f"{folder.id}.yaml".encode() + b"\0" + raw)
         try:
             policy = RetentionPolicy.model_validate(yaml.safe_load(raw))
         except (ValidationError, yaml.YAMLError) as exc:
-            raise RetentionPolicyInvalid(f"{path.name}: {exc}") from None
-        if policy.covenant != path.stem:
-            raise RetentionPolicyInvalid(f"{path.name} names covenant '{policy.covenant}'.")
+            raise RetentionPolicyInvalid(f"{file_name}: {exc}") from None
+        if policy.covenant != folder.id:
+            raise RetentionPolicyInvalid(
+                f"{file_name}: {id_mismatch('covenant', policy.covenant, folder)}"
+            )
         policies[policy.covenant] = policy
     return RetentionRules(policies, named["default"], digest.hexdigest()[:16], named)
 

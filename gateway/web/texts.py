@@ -230,7 +230,7 @@ def consent_label(kind: str) -> str:
     return CONSENT_KINDS.get(kind, kind)
 
 
-#: Deadlines of the workflows (policies/workflows/*.yaml) and the gateway's own lists.
+#: Deadlines of the workflows (policies/<covenant-id>/workflow.yaml) and the gateway's own lists.
 DEADLINES = {
     "intake-decision": "Besluit of U Centraal de aanmelding oppakt (binnen 5 dagen)",
     "corporation-permission-answer": "Antwoord van de corporatie op de toestemmingsvraag "

@@ -1,5 +1,5 @@
 # The decision over a compiled covenant (data.ketenpoort.covenants, built from
-# policies/covenants/*.yaml by `ketenpoort policy build`). Generic: no covenant-specific
+# policies/<covenant-id>/covenant.yaml by `ketenpoort policy build`). Generic: no covenant-specific
 # names appear here; every clause, category, purpose and phase comes from the data.
 #
 # Input (gateway/policy/schemas.py, PolicyInput): requester {partner, role, user},

@@ -157,7 +157,7 @@ def test_receipts_follow_the_same_scope(
 
 
 def _covenant_with(coordinating: str) -> str:
-    text = Path(__file__).parents[2] / "policies/covenants/utrecht-extreme-woonoverlast.yaml"
+    text = Path(__file__).parents[2] / "policies/utrecht-extreme-woonoverlast/covenant.yaml"
     return text.read_text(encoding="utf-8").replace(
         "coordinatingPrivacyOfficer: gemeente-utrecht",
         f"coordinatingPrivacyOfficer: {coordinating}",

@@ -44,7 +44,7 @@ def _text(**replace: str) -> str:
     text = (
         Path(__file__)
         .parents[2]
-        .joinpath("policies/workflows/rijswijk-woonoverlast.yaml")
+        .joinpath("policies/rijswijk-woonoverlast/workflow.yaml")
         .read_text()
     )
     for old, new in replace.items():

@@ -254,7 +254,7 @@ def test_bundle_signed_by_another_key_is_refused() -> None:
 def test_broken_covenant_names_file_line_and_problem(
     mutation: tuple[str, str], problem: str
 ) -> None:
-    path = Path("policies/covenants/utrecht-extreme-woonoverlast.yaml")
+    path = Path("policies/utrecht-extreme-woonoverlast/covenant.yaml")
     text = path.read_text().replace(*mutation, 1)
     with pytest.raises(CovenantError) as caught:
         parse_covenant(text, path)
@@ -263,7 +263,7 @@ def test_broken_covenant_names_file_line_and_problem(
 
 
 def test_unused_category_is_an_error() -> None:
-    path = Path("policies/covenants/rijswijk-woonoverlast.yaml")
+    path = Path("policies/rijswijk-woonoverlast/covenant.yaml")
     text = path.read_text().replace("categories: [fire-safety-findings]", "categories: []")
     with pytest.raises(CovenantError, match="no categories|used by no clause"):
         parse_covenant(text, path)

@@ -14,7 +14,7 @@ from gateway.policy.covenant import default_covenant_dir, parse_covenant
 from gateway.policy.schemas import PolicyInput
 from tests.policy.conftest import ENGINE_CLASSES, require_engine
 
-_FILE = default_covenant_dir() / "utrecht-extreme-woonoverlast.yaml"
+_FILE = default_covenant_dir() / "utrecht-extreme-woonoverlast" / "covenant.yaml"
 _TEXT = _FILE.read_text(encoding="utf-8").replace(
     "      - {role: woonconsulent, relation: dwelling-landlord}\n",
     "      - {role: woonconsulent, relation: event-recorder, event: eviction-procedure}\n",

@@ -159,14 +159,35 @@ def test_utrecht_default_period_is_configurable() -> None:
     assert rules.revision != RULES.revision
 
 
-def test_broken_rules_file_fails_closed(tmp_path: Path) -> None:
-    (tmp_path / f"{R}.yaml").write_text("covenant: rijswijk-woonoverlast\nrules: []\n")
-    with pytest.raises(RetentionPolicyInvalid):
+PACKAGED = Path(__file__).parents[2] / "policies"
+
+
+def _folder(tmp_path: Path, name: str, retention: str) -> Path:
+    """A covenant folder ``name`` with the packaged Rijswijk covenant and workflow files and
+    the given retention rules (the layout of gateway/policy/layout.py)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    for file in ("covenant.yaml", "workflow.yaml"):
+        (folder / file).write_text((PACKAGED / R / file).read_text())
+    (folder / "retention.yaml").write_text(retention)
+    return tmp_path
+
+
+def test_broken_rules_file_fails_closed_naming_it(tmp_path: Path) -> None:
+    _folder(tmp_path, R, "covenant: rijswijk-woonoverlast\nrules: []\n")
+    with pytest.raises(RetentionPolicyInvalid, match=f"{R}/retention.yaml"):
         load_rules(tmp_path)
 
 
-def test_file_must_be_named_after_its_covenant(tmp_path: Path) -> None:
-    source = Path(__file__).parents[2] / "policies" / "retention" / f"{R}.yaml"
-    (tmp_path / "other.yaml").write_text(source.read_text())
-    with pytest.raises(RetentionPolicyInvalid):
+def test_rules_must_name_the_covenant_of_their_folder(tmp_path: Path) -> None:
+    _folder(tmp_path, "other", (PACKAGED / R / "retention.yaml").read_text())
+    with pytest.raises(RetentionPolicyInvalid, match="other/retention.yaml") as refused:
         load_rules(tmp_path)
+    assert f"covenant: '{R}' is not the name of its folder 'other'" in refused.value.detail
+
+
+def test_positive_control_the_same_rules_in_their_own_folder_load(tmp_path: Path) -> None:
+    _folder(tmp_path, R, (PACKAGED / R / "retention.yaml").read_text())
+    loaded = load_rules(tmp_path)
+    assert set(loaded.policies) == {R}
+    assert loaded.policies[R] == RULES.policies[R]
