@@ -1,15 +1,24 @@
-"""Benchmark of the retention sweep on PostgreSQL.
+"""Benchmark of the retention sweep, fact sync included, on PostgreSQL (and SQLite).
 
-For each size N (default 10k and 100k; ``--rows 10000,100000,1000000`` for the 1M run) a
-fresh database gets N due cases, each with a data key, a sealed address on ``case_file``
-and a sealed report on ``case_report`` (seeded set-based with generate_series). Then one
-real sweep erases them all: shred N data keys, overwrite 2N ciphertexts, write N tombstones
-and N audit entries. Reports seconds, cases per second, and the time ratio against the
-smallest size next to the size ratio (linear growth: the two ratios match).
+For each size N (default 100k and 1M on PostgreSQL) a fresh database gets N closed cases in
+the cases domain's tables, seeded set-based: a case file with a sealed address, a data key, a
+sealed report, a causer with a BSN blind index and a sealed identifier, and a transition out
+of mediation. With ``--shape sync`` (the default) the retention register knows none of them,
+as after a bulk import or a rules change: the sweep's fact sync registers N cases, imports
+3N facts (the report, the end of the mediation, the closing) plus N activity facts, computes
+N verdicts, and then erases all N (shred N data keys, overwrite their ciphertexts, write N
+tombstones and N audit entries). ``--shape synced`` seeds the register with current
+verdicts and skips the sync (the figure docs/retention.md had before issue 20).
 
-Target: 1M cases in under 2 minutes. Writes bench/results/retention.json.
-Run: .venv/bin/python bench/bench_retention.py [--rows 10000,100000] [--batch-size 5000]
-     [--workers 2]
+Each size runs ``--runs`` times (a fresh database each time) and reports min/median/max of
+the sweep and of its phases (sync, verdicts, erasure). The baseline, in the same run: one
+plain ``UPDATE`` of the same N register rows (every row touched once, no Python), and the
+smallest size for linearity.
+
+Goal (issue 20): 1M due cases swept, fact sync included, in under 2 minutes on PostgreSQL.
+Writes bench/results/retention.json (``--backend sqlite``: retention_sqlite.json).
+Run: flock /tmp/bench.lock .venv/bin/python bench/bench_retention.py [--rows 100000,1000000]
+     [--runs 3] [--backend postgresql|sqlite] [--shape sync|synced] [--batch-size 10000]
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from goals import goal, host, spread  # noqa: E402
 
 from gateway.audit.service import AuditLog  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
@@ -42,43 +54,104 @@ from gateway.retention.sweeper import SweepOptions, run_sweep  # noqa: E402
 PG_ADMIN_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-RESULTS = Path(
-    os.environ.get("KETENPOORT_BENCH_RESULTS", Path(__file__).parent / "results" / "retention.json")
+RESULTS_DIR = Path(
+    os.environ.get("KETENPOORT_BENCH_RESULTS_DIR", Path(__file__).parent / "results")
 )
 COVENANT = "rijswijk-woonoverlast"
-RULE = "R-3.4-licht-bemiddeld"
+RULE = "R-3.4-zonder-sancties"
+AS_OF = date(2025, 1, 1)
+GOAL_SECONDS = 120.0
 
-SEED_SQL = [
+# Per backend: an n-digit case id in keyset order, random bytes, a blind index, and the
+# series 1..n. The same statements then seed both databases.
+_PG = {
+    "id": "'c' || lpad(g::text, 8, '0')",
+    "num": "g::text",
+    "sealed": "'\\x01'::bytea || gen_random_bytes({n})",
+    "bytes": "gen_random_bytes({n})",
+    "index": "encode(sha256(int8send(g)), 'hex')",
+    "series": "generate_series(1, :n) g",
+    "day": "(TIMESTAMPTZ '2023-01-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
+    "earlier": "(TIMESTAMPTZ '2022-06-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
+    "bool": "{v}",
+}
+_SQLITE = {
+    "id": "'c' || printf('%08d', g.n)",
+    "num": "CAST(g.n AS TEXT)",
+    "sealed": "randomblob({n} + 1)",
+    "bytes": "randomblob({n})",
+    "index": "lower(hex(randomblob(32)))",
+    "series": "g",
+    "day": "strftime('%Y-%m-%d %H:%M:%S', '2023-01-01 10:00:00', '+' || (g.n % 300) || ' days')",
+    "earlier": (
+        "strftime('%Y-%m-%d %H:%M:%S', '2022-06-01 10:00:00', '+' || (g.n % 300) || ' days')"
+    ),
+    "bool": "{v}",
+}
+_SQLITE_SERIES = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n) "
+
+CASES_SQL = [
     """INSERT INTO dwelling (id, covenant_id, address_index, ownership, district, created_at)
-       VALUES ('bench-dwelling', :covenant, 'x', 'corporation', 'Centrum', now())""",
-    # Case ids are zero-padded so keyset order matches insertion order.
+       VALUES ('bench-dwelling', :covenant, 'x', 'corporation', 'Centrum', :now)""",
     """INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, created_at)
-       SELECT 'case:c' || lpad(g::text, 8, '0'), 1, gen_random_bytes(60), now()
-       FROM generate_series(1, :n) g""",
+       SELECT 'case:' || {id}, 1, {bytes60}, :now FROM {series}""",
     """INSERT INTO case_file (id, reference, covenant_id, dwelling_id, district, address_sealed,
-         state, state_entered_at, opened_at, first_report_at, lead_partner_id, acute_override,
-         both_sides_heard, investigation_running, version)
-       SELECT 'c' || lpad(g::text, 8, '0'), 'R-' || g, :covenant, 'bench-dwelling', 'Centrum',
-         '\\x01'::bytea || int8send(g) || gen_random_bytes(60), 'closed', now(), now(), now(),
-         'gemeente-rijswijk', false, false, false, 1
-       FROM generate_series(1, :n) g""",
+         state, state_entered_at, opened_at, first_report_at, closed_at, lead_partner_id,
+         acute_override, both_sides_heard, investigation_running, version)
+       SELECT {id}, 'R-' || {num}, :covenant, 'bench-dwelling', 'Centrum', {sealed60},
+         'closed', {day}, {earlier}, {earlier}, {day}, 'gemeente-rijswijk', {false}, {false},
+         {false}, 1
+       FROM {series}""",
     """INSERT INTO case_report (id, case_id, source_partner_id, channel, received_at,
          registered_at, description_sealed)
-       SELECT 'r' || g, 'c' || lpad(g::text, 8, '0'), 'gemeente-rijswijk', 'form', now(), now(),
-         '\\x01'::bytea || int8send(g) || gen_random_bytes(200)
-       FROM generate_series(1, :n) g""",
-    # One causer per case with a BSN blind index: the audit entry names them (and the
-    # dwelling), and the sweep overwrites their sealed identifier and clears the index.
+       SELECT 'r' || {num}, {id}, 'gemeente-rijswijk', 'form', {earlier}, {earlier},
+         {sealed200}
+       FROM {series}""",
+    # One causer per case with a BSN blind index: the register's resident, the audit
+    # entry's data subject; the sweep overwrites the sealed identifier and clears the index.
     """INSERT INTO case_person (id, case_id, role, identifier_index, identifier_sealed)
-       SELECT 'p' || g, 'c' || lpad(g::text, 8, '0'), 'causer', encode(sha256(int8send(g)), 'hex'),
-         '\\x01'::bytea || int8send(g) || gen_random_bytes(40)
-       FROM generate_series(1, :n) g""",
-    """INSERT INTO retention_case (case_id, covenant_id, scope, rule_id, source_date, due_on,
-         reason, rules_revision, stale)
-       SELECT 'c' || lpad(g::text, 8, '0'), :covenant, 'case:c' || lpad(g::text, 8, '0'),
-         :rule, DATE '2023-01-01', DATE '2024-01-01', 'bench', :revision, false
-       FROM generate_series(1, :n) g""",
+       SELECT 'p' || {num}, {id}, 'causer', {index}, {sealed40}
+       FROM {series}""",
+    # Out of mediation into closure: a failed mediation (it did not go to aftercare), so the
+    # unsanctioned rule applies: due a year after the closing.
+    """INSERT INTO case_transition (id, case_id, transition, from_state, to_state, at,
+         actor_partner_id, actor_role, facts)
+       SELECT 't' || {num}, {id}, 'close', 'mediation', 'closed', {day}, 'gemeente-rijswijk',
+         'casemanager', '{{}}'
+       FROM {series}""",
 ]
+# --shape synced: the register and its facts as the sync leaves them.
+SYNCED_SQL = [
+    """INSERT INTO retention_case (case_id, covenant_id, scope, resident_key, rule_id,
+         source_date, due_on, reason, rules_revision, stale, on_hold)
+       SELECT {id}, :covenant, 'case:' || {id}, {index}, :rule, DATE '2023-01-01',
+         DATE '2024-01-01', 'bench', :revision, {false}, {false}
+       FROM {series}""",
+]
+
+
+def _sql(statement: str, backend: str) -> str:
+    words = _PG if backend == "postgresql" else _SQLITE
+    filled = statement.format(
+        id=words["id"],
+        num=words["num"],
+        bytes60=words["bytes"].format(n=60),
+        sealed40=words["sealed"].format(n=40),
+        sealed60=words["sealed"].format(n=60),
+        sealed200=words["sealed"].format(n=200),
+        index=words["index"],
+        series=words["series"],
+        day=words["day"],
+        earlier=words["earlier"],
+        false="false" if backend == "postgresql" else "0",
+    )
+    if backend == "sqlite" and "{series}" in statement:
+        filled = _SQLITE_SERIES + filled
+    if backend == "sqlite":
+        filled = filled.replace("DATE '2023-01-01'", "'2023-01-01'").replace(
+            "DATE '2024-01-01'", "'2024-01-01'"
+        )
+    return filled
 
 
 def _database(name: str) -> str:
@@ -153,34 +226,67 @@ class StatementTimes:
 _times_lock = threading.Lock()
 
 
-def run_size(
+def _seed(engine: Any, backend: str, n: int, shape: str, revision: str) -> None:
+    from gateway.db import utcnow
+
+    params = {"n": n, "covenant": COVENANT, "rule": RULE, "revision": revision, "now": utcnow()}
+    statements = CASES_SQL + (SYNCED_SQL if shape == "synced" else [])
+    with engine.begin() as connection:
+        if backend == "postgresql":
+            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pgcrypto"))
+        for statement in statements:
+            connection.execute(text(_sql(statement, backend)), params)
+    if backend == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    else:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _baseline(engine: Any, n: int) -> float:
+    """One plain UPDATE of the same N register rows, committed: the floor for touching each
+    case's row once, with no Python per row."""
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        updated = connection.execute(
+            text("UPDATE retention_case SET computed_at = erased_at WHERE erased_at IS NOT NULL")
+        ).rowcount
+    seconds = time.perf_counter() - started
+    if updated != n:
+        raise RuntimeError(f"baseline updated {updated} rows, not {n}")
+    return seconds
+
+
+def run_once(
+    backend: str,
     n: int,
+    shape: str,
     batch_size: int,
     key_dir: Path,
-    workers: int = 2,
-    profile: bool = False,
-    persons: bool = True,
+    workers: int,
+    profile: bool,
 ) -> dict[str, Any]:
-    name = f"kp_bench_retention_{n}_{secrets.token_hex(3)}"
-    url = _database(name)
+    name = f"kp_retention_bench_{n}_{secrets.token_hex(3)}"
+    sqlite_dir = None
+    if backend == "postgresql":
+        url = _database(name)
+    else:
+        sqlite_dir = tempfile.TemporaryDirectory(prefix="kp_retention_")
+        url = f"sqlite:///{sqlite_dir.name}/bench.db"
     try:
         upgrade_database(url)
         rules = load_rules()
         engine = make_engine(url)
         seed_started = time.perf_counter()
-        with engine.begin() as connection:
-            connection.execute(text("CREATE EXTENSION IF NOT EXISTS pgcrypto"))
-            params = {"n": n, "covenant": COVENANT, "rule": RULE, "revision": rules.revision}
-            for statement in SEED_SQL:
-                if persons or "case_person" not in statement:
-                    connection.execute(text(statement), params)
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("ANALYZE"))
+        _seed(engine, backend, n, shape, rules.revision)
         seeded = time.perf_counter() - seed_started
         audit = AuditLog.from_key_dir(key_dir)
         times = StatementTimes(engine) if profile else None
         profiler = cProfile.Profile() if profile else None
-        server_before = _server_cpu(engine, name)
+        server_before = _server_cpu(engine, name) if backend == "postgresql" else {}
+        load_before = os.getloadavg()[0]
         cpu_started = time.process_time()
         started = time.perf_counter()
         if profiler is not None:
@@ -191,9 +297,9 @@ def run_size(
             audit=audit,
             keys=None,
             options=SweepOptions(
-                as_of=date(2025, 1, 1),
+                as_of=AS_OF,
                 batch_size=batch_size,
-                sync_cases=False,
+                sync_cases=shape == "sync",
                 collect_items=False,
                 workers=workers,
             ),
@@ -202,8 +308,12 @@ def run_size(
         python_cpu = time.process_time() - cpu_started
         if profiler is not None:
             profiler.disable()
-        server_after = _server_cpu(engine, name)
-        server_cpu = sum(spent - server_before.get(pid, 0.0) for pid, spent in server_after.items())
+        server_cpu = None
+        if backend == "postgresql":
+            server_after = _server_cpu(engine, name)
+            server_cpu = sum(
+                spent - server_before.get(pid, 0.0) for pid, spent in server_after.items()
+            )
         with engine.connect() as connection:
             left = connection.execute(
                 text("SELECT count(*) FROM crypto_data_key WHERE wrapped_key IS NOT NULL")
@@ -211,34 +321,72 @@ def run_size(
             audited = connection.execute(
                 text("SELECT count(*) FROM audit_entry WHERE activity = 'retention-redaction'")
             ).scalar_one()
-        engine.dispose()
+            facts = connection.execute(text("SELECT count(*) FROM retention_fact")).scalar_one()
         if (report.redacted, left, audited) != (n, 0, n):
             raise RuntimeError(f"sweep incomplete: {(report.redacted, left, audited)}")
+        if shape == "sync" and facts != 4 * n:
+            raise RuntimeError(f"sync imported {facts} facts, not {4 * n}")
+        baseline = _baseline(engine, n)
+        engine.dispose()
         result: dict[str, Any] = {
             "rows": n,
             "seedSeconds": round(seeded, 2),
             "sweepSeconds": round(seconds, 2),
+            "phases": {k: round(v, 2) for k, v in report.phases.items()},
+            "baselineUpdateSeconds": round(baseline, 3),
             "casesPerSecond": round(n / seconds),
             "microsecondsPerCase": round(seconds / n * 1e6, 1),
             "batches": report.batches,
             # CPU seconds: the machine is shared, so wall time moves with its load.
             "pythonCpuSeconds": round(python_cpu, 2),
-            "serverCpuSeconds": round(server_cpu, 2),
-            "loadAverage": round(os.getloadavg()[0], 1),
+            "serverCpuSeconds": None if server_cpu is None else round(server_cpu, 2),
+            "loadAverage": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         }
         if times is not None and profiler is not None:
             result["statementSeconds"] = times.top()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
-            result["pythonProfileMainThread"] = out.getvalue().splitlines()[:60]
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(30)
+            result["pythonProfileMainThread"] = out.getvalue().splitlines()[:70]
         return result
     finally:
-        _drop(name)
+        if backend == "postgresql":
+            _drop(name)
+        elif sqlite_dir is not None:
+            sqlite_dir.cleanup()
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    phases = sorted({phase for run in runs for phase in run["phases"]})
+    return {
+        "rows": runs[0]["rows"],
+        "sweepSeconds": spread([r["sweepSeconds"] for r in runs], 2),
+        "phaseSeconds": {
+            phase: spread([r["phases"].get(phase, 0.0) for r in runs], 2) for phase in phases
+        },
+        "baselineUpdateSeconds": spread([r["baselineUpdateSeconds"] for r in runs], 3),
+        "ratioToBaseline": spread(
+            [r["sweepSeconds"] / r["baselineUpdateSeconds"] for r in runs], 1
+        ),
+        "pythonCpuSeconds": spread([r["pythonCpuSeconds"] for r in runs], 2),
+        "serverCpuSeconds": (
+            None
+            if runs[0]["serverCpuSeconds"] is None
+            else spread([r["serverCpuSeconds"] for r in runs], 2)
+        ),
+        "runs": runs,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", default="10000,100000", help="Comma-separated sizes.")
+    parser.add_argument("--rows", default=None, help="Comma-separated sizes.")
+    parser.add_argument(
+        "--runs",
+        default="3",
+        help="Runs per size (fresh data each): one number, or one per size (e.g. 3,1).",
+    )
+    parser.add_argument("--backend", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--shape", choices=["sync", "synced"], default="sync")
     parser.add_argument("--batch-size", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=2, help="Batches erased at once.")
     parser.add_argument(
@@ -246,40 +394,82 @@ def main() -> None:
         action="store_true",
         help="Add seconds per statement and a cProfile of the main thread (use --workers 1).",
     )
-    parser.add_argument(
-        "--persons",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="Seed a causer (BSN blind index, sealed identifier) per case (default: yes).",
-    )
     args = parser.parse_args()
-    sizes = sorted(int(part) for part in args.rows.split(","))
-    results: list[dict[str, Any]] = []
+    default = "100000,1000000" if args.backend == "postgresql" else "10000,100000"
+    sizes = sorted(int(part) for part in (args.rows or default).split(","))
+    started_host = host()
+    sizes_out: list[dict[str, Any]] = []
+    counts = [int(part) for part in args.runs.split(",")]
+    counts += [counts[-1]] * (len(sizes) - len(counts))
     with tempfile.TemporaryDirectory() as key_dir:
-        for n in sizes:
-            result = run_size(
-                n, args.batch_size, Path(key_dir), args.workers, args.profile, args.persons
+        for n, count in zip(sizes, counts, strict=False):
+            runs = []
+            for _ in range(count):
+                result = run_once(
+                    args.backend,
+                    n,
+                    args.shape,
+                    args.batch_size,
+                    Path(key_dir),
+                    args.workers,
+                    args.profile,
+                )
+                print(json.dumps(result), flush=True)
+                runs.append(result)
+            sizes_out.append(_summary(runs))
+    base = sizes_out[0]
+    for size in sizes_out:
+        size["sizeRatio"] = round(size["rows"] / base["rows"], 2)
+        size["timeRatio"] = round(
+            size["sweepSeconds"]["median"] / base["sweepSeconds"]["median"], 2
+        )
+        size["linearity"] = round(size["timeRatio"] / size["sizeRatio"], 2)
+    label = "PostgreSQL" if args.backend == "postgresql" else "SQLite"
+    with_sync = "fact sync included" if args.shape == "sync" else "register already synced"
+    goals = []
+    for size in sizes_out:
+        goals.append(
+            goal(
+                f"retention sweep {size['rows']:,} cases, {with_sync} ({label}), median",
+                size["sweepSeconds"]["median"],
+                op="<",
+                target=GOAL_SECONDS * size["rows"] / 1_000_000,
+                unit="s",
+                baseline=(
+                    f"plain UPDATE of the same rows: {size['baselineUpdateSeconds']['median']} s"
+                    f" (x{size['ratioToBaseline']['median']})"
+                ),
             )
-            print(json.dumps(result), flush=True)
-            results.append(result)
-    base = results[0]
-    for result in results:
-        result["sizeRatio"] = round(result["rows"] / base["rows"], 2)
-        result["timeRatio"] = round(result["sweepSeconds"] / base["sweepSeconds"], 2)
-        result["linearity"] = round(result["timeRatio"] / result["sizeRatio"], 2)
-    million = next((r for r in results if r["rows"] == 1_000_000), None)
+        )
+        if size is not base:
+            goals.append(
+                goal(
+                    f"retention sweep {size['rows']:,} vs {base['rows']:,}: time ratio / size "
+                    f"ratio ({label})",
+                    size["linearity"],
+                    op="<=",
+                    target=1.25,
+                    unit="x",
+                    baseline=f"the {base['rows']:,}-case sweep of the same run",
+                )
+            )
     summary = {
-        "benchmark": "retention sweep (PostgreSQL)",
+        "benchmark": f"retention sweep ({label}, {with_sync})",
+        "backend": args.backend,
+        "shape": args.shape,
         "batchSize": args.batch_size,
         "workers": args.workers,
-        "personsPerCase": 1 if args.persons else 0,
-        "results": results,
-        "target": "1M due cases erased in under 120 s",
-        "targetMet": None if million is None else million["sweepSeconds"] < 120,
+        "goals": goals,
+        "host": {"start": started_host, "end": host()},
+        "sizes": sizes_out,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    print(json.dumps(summary, indent=2))
+    name = "retention.json" if args.backend == "postgresql" else "retention_sqlite.json"
+    if args.shape != "sync":
+        name = name.replace(".json", f"_{args.shape}.json")
+    out = Path(os.environ.get("KETENPOORT_BENCH_RESULTS", RESULTS_DIR / name))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(json.dumps({k: v for k, v in summary.items() if k != "sizes"}, indent=2))
 
 
 if __name__ == "__main__":

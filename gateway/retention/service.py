@@ -13,10 +13,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,7 +25,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.seams import ErasureWarning
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
-from gateway.db import among, utcnow
+from gateway.db import Base, among, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
 from gateway.retention.rules import (
@@ -216,14 +216,29 @@ def _set_stale(session: Session, locked: list[str]) -> None:
 # -- computing verdicts ------------------------------------------------------------------
 
 
+class CaseRow(NamedTuple):
+    """What a verdict needs of a register row (the bulk refresh reads no ORM objects)."""
+
+    case_id: str
+    covenant_id: str
+    resident_key: str | None
+    complexity: str | None
+
+
+#: One stored fact as the verdict reads it: (kind, occurred_on, detail).
+_Fact = tuple[str, date, str | None]
+
+
 def _facts_for(
-    session: Session, rules: RetentionRules, rows: Sequence[RetentionCase]
+    session: Session, rules: RetentionRules, rows: Sequence[RetentionCase] | Sequence[CaseRow]
 ) -> dict[str, CaseFacts]:
     ids = [row.case_id for row in rows]
-    by_case: dict[str, list[RetentionFact]] = defaultdict(list)
-    stored = select(RetentionFact).where(among(session, RetentionFact.case_id, ids))
-    for fact in session.scalars(stored):
-        by_case[fact.case_id].append(fact)
+    by_case: dict[str, list[_Fact]] = defaultdict(list)
+    stored = select(
+        RetentionFact.case_id, RetentionFact.kind, RetentionFact.occurred_on, RetentionFact.detail
+    ).where(among(session, RetentionFact.case_id, ids))
+    for case_id, kind, occurred_on, detail in session.execute(stored):
+        by_case[case_id].append((kind, occurred_on, detail))
     reports = _resident_reports(session, rows)
     result: dict[str, CaseFacts] = {}
     for row in rows:
@@ -231,39 +246,39 @@ def _facts_for(
         sanctions = set(policy.sanction_instruments) if policy else set()
         facts = by_case.get(row.case_id, [])
         mediation = max(
-            (f for f in facts if f.kind == "mediation-ended"),
-            key=lambda f: f.occurred_on,
+            (f for f in facts if f[0] == "mediation-ended"),
+            key=lambda f: f[1],
             default=None,
         )
-        own_reports = [f.occurred_on for f in facts if f.kind == "report-received"]
+        own_reports = [f[1] for f in facts if f[0] == "report-received"]
         result[row.case_id] = CaseFacts(
-            mediation_ended=mediation.occurred_on if mediation else None,
-            mediation_outcome=mediation.detail if mediation else None,
+            mediation_ended=mediation[1] if mediation else None,
+            mediation_outcome=mediation[2] if mediation else None,
             last_sanction=_latest(
-                f for f in facts if f.kind == "sanction-imposed" and f.detail in sanctions
+                f for f in facts if f[0] == "sanction-imposed" and f[2] in sanctions
             ),
-            moved_out=_latest(f for f in facts if f.kind == "resident-moved-out"),
-            closed=_latest(f for f in facts if f.kind == "case-closed"),
+            moved_out=_latest(f for f in facts if f[0] == "resident-moved-out"),
+            closed=_latest(f for f in facts if f[0] == "case-closed"),
             complexity=row.complexity,
             resident_reports=sorted(
                 set(own_reports) | reports.get((row.covenant_id, row.resident_key or ""), set())
             ),
-            last_activity=_latest(f for f in facts if f.kind in ACTIVITY_KINDS),
+            last_activity=_latest(f for f in facts if f[0] in ACTIVITY_KINDS),
             recorded={
-                f.detail: f.occurred_on
-                for f in sorted(facts, key=lambda f: f.occurred_on)
-                if f.kind == "recorded-date" and f.detail
+                f[2]: f[1]
+                for f in sorted(facts, key=lambda f: f[1])
+                if f[0] == "recorded-date" and f[2]
             },
         )
     return result
 
 
-def _latest(facts: Iterable[RetentionFact]) -> date | None:
-    return max((f.occurred_on for f in facts), default=None)
+def _latest(facts: Iterable[_Fact]) -> date | None:
+    return max((f[1] for f in facts), default=None)
 
 
 def _resident_reports(
-    session: Session, rows: Sequence[RetentionCase]
+    session: Session, rows: Sequence[RetentionCase] | Sequence[CaseRow]
 ) -> dict[tuple[str, str], set[date]]:
     """Reports about the same resident in any case of the same covenant (R §3.4: "geen
     nieuwe overlastmelding over dezelfde bewoner"), by (covenant, resident). One covenant's
@@ -321,17 +336,110 @@ def refresh_cases(
     return verdicts
 
 
-def stale_case_ids(session: Session, rules: RetentionRules, *, limit: int) -> list[str]:
+def stale_case_ids(
+    session: Session, rules: RetentionRules, *, limit: int, after: str = ""
+) -> list[str]:
+    """The next ``limit`` live cases whose verdict is stale (a new fact) or of another rules
+    revision, in case id order after ``after``."""
     statement = (
         select(RetentionCase.case_id)
         .where(
             RetentionCase.erased_at.is_(None),
             (RetentionCase.stale.is_(True)) | (RetentionCase.rules_revision != rules.revision),
+            RetentionCase.case_id > after,
         )
         .order_by(RetentionCase.case_id)
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+_PG_VERDICTS = text(
+    """UPDATE retention_case r
+       SET rule_id = v.rule_id, source_date = v.source_date, due_on = v.due_on,
+           reason = v.reason, rules_revision = :revision, stale = false, computed_at = :now
+       FROM unnest(CAST(:ids AS TEXT[]), CAST(:rules AS TEXT[]), CAST(:sources AS DATE[]),
+                   CAST(:dues AS DATE[]), CAST(:reasons AS TEXT[]))
+            AS v(case_id, rule_id, source_date, due_on, reason)
+       WHERE r.case_id = v.case_id"""
+)
+
+
+def refresh_stale(*, session: Session, rules: RetentionRules, after: str, limit: int) -> str | None:
+    """Recompute the next ``limit`` stale verdicts after case id ``after`` and return the
+    last case id done (None: none left). The sweep walks the register in keyset order with
+    this, one transaction per call, so each stale row is read once however many there are
+    (a scan from the start for every batch grew with the square of the cases). Same
+    verdicts as refresh_cases; it reads and writes plain rows, not ORM objects, and on
+    PostgreSQL writes a batch's verdicts with one statement. A case made stale again behind
+    the walk (a fact recorded meanwhile) stays stale: the sweep does not erase it, and the
+    next run recomputes it."""
+    rows = [
+        CaseRow(*row)
+        for row in session.execute(
+            select(
+                RetentionCase.case_id,
+                RetentionCase.covenant_id,
+                RetentionCase.resident_key,
+                RetentionCase.complexity,
+            )
+            .where(
+                RetentionCase.erased_at.is_(None),
+                RetentionCase.stale.is_(True) | (RetentionCase.rules_revision != rules.revision),
+                RetentionCase.case_id > after,
+            )
+            .order_by(RetentionCase.case_id)
+            .limit(limit)
+            # Locked in case id order, as lock_cases does (one statement).
+            .with_for_update(key_share=True)
+        )
+    ]
+    if not rows:
+        return None
+    facts = _facts_for(session, rules, rows)
+    now = utcnow()
+    verdicts = [(row.case_id, evaluate(rules, row.covenant_id, facts[row.case_id])) for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _PG_VERDICTS,
+            {
+                "revision": rules.revision,
+                "now": now,
+                "ids": [case_id for case_id, _ in verdicts],
+                "rules": [v.rule_id for _, v in verdicts],
+                "sources": [v.source_date for _, v in verdicts],
+                "dues": [v.due_on for _, v in verdicts],
+                "reasons": [v.reason[:500] for _, v in verdicts],
+            },
+        )
+    else:
+        # Core executemany on the session's connection (an ORM update with a list of
+        # parameter sets would be the ORM's bulk update by primary key).
+        register = Base.metadata.tables["retention_case"]
+        session.connection().execute(
+            update(register)
+            .where(register.c.case_id == bindparam("b_case"))
+            .values(
+                rule_id=bindparam("b_rule"),
+                source_date=bindparam("b_source"),
+                due_on=bindparam("b_due"),
+                reason=bindparam("b_reason"),
+                rules_revision=rules.revision,
+                stale=False,
+                computed_at=now,
+            ),
+            [
+                {
+                    "b_case": case_id,
+                    "b_rule": v.rule_id,
+                    "b_source": v.source_date,
+                    "b_due": v.due_on,
+                    "b_reason": v.reason[:500],
+                }
+                for case_id, v in verdicts
+            ],
+        )
+    return rows[-1].case_id
 
 
 # -- reading the state -------------------------------------------------------------------

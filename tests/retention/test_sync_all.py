@@ -1,0 +1,261 @@
+"""The sweep's sync of every case (issue 20): on PostgreSQL a handful of set-based
+statements (casefacts._sync_all_pg), elsewhere and for one case the Python path. Both must
+leave the register and its facts exactly alike: the same cases registered, the same facts
+with the same Amsterdam calendar dates and details, the same cases marked stale (those with
+a new fact or a changed complexity or causer, and the live cases about the same resident
+in the same covenant), and the same complexity and resident written."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from gateway.cases.models import CaseFile, CasePerson, CaseTransition, EnforcementMeasure
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from gateway.retention.casefacts import sync_from_cases
+from gateway.retention.models import RetentionCase, RetentionFact
+from gateway.retention.service import refresh_cases, refresh_stale
+from tests.retention.conftest import UTRECHT, Seeder
+
+Snapshot = tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]
+
+
+def _transition(session: Session, case_id: str, to_state: str, at: datetime) -> str:
+    transition_id = str(uuid.uuid4())
+    session.add(
+        CaseTransition(
+            id=transition_id,
+            case_id=case_id,
+            transition="t",
+            from_state="mediation",
+            to_state=to_state,
+            at=at,
+            actor_partner_id="gemeente-rijswijk",
+            actor_role="casemanager",
+            actor_user=None,
+            facts={},
+            reason_sealed=None,
+        )
+    )
+    session.flush()
+    return transition_id
+
+
+def _history(context: GatewayContext, seed: Seeder) -> dict[str, str]:
+    """Cases whose workflow records retention has not imported yet, one of each kind."""
+    cases = {
+        "solved": seed(resident="res-a").case_id,
+        "failed": seed().case_id,
+        "sanctioned": seed().case_id,
+        "closed": seed().case_id,
+        "same-resident": seed(resident="res-a").case_id,
+        "other-covenant": seed(covenant_id=UTRECHT, resident="res-a").case_id,
+        "complexity": seed().case_id,
+        "causer-later": seed().case_id,
+        "unregistered": seed(resident="res-b").case_id,
+        "untouched": seed().case_id,
+    }
+    # What was seeded is imported, and every verdict fresh: the snapshot then shows only
+    # what the sync does with the history below.
+    rules = context.require_retention().rules
+    with transaction(context.session_factory) as session:
+        sync_from_cases(session=session, rules=rules)
+    with transaction(context.session_factory) as session:
+        ids = list(session.scalars(select(RetentionCase.case_id)))
+        refresh_cases(session=session, rules=rules, case_ids=ids)
+    with transaction(context.session_factory) as session:
+        # 23:30 UTC on 9 March is 10 March in Amsterdam: the covenant's calendar date.
+        _transition(
+            session,
+            cases["solved"],
+            "aftercare-evaluation",
+            datetime(2024, 3, 9, 23, 30, tzinfo=UTC),
+        )
+        _transition(
+            session, cases["failed"], "integrated-approach", datetime(2024, 3, 10, 12, tzinfo=UTC)
+        )
+        step = _transition(
+            session, cases["sanctioned"], "integrated-approach", datetime(2024, 4, 1, tzinfo=UTC)
+        )
+        session.add(
+            EnforcementMeasure(
+                id=str(uuid.uuid4()),
+                case_id=cases["sanctioned"],
+                transition_id=step,
+                instrument="penalty",
+                amount_eur=500,
+                days=None,
+                decided_at=datetime(2024, 4, 2, 22, 15, tzinfo=UTC),
+                decided_by_partner_id="gemeente-rijswijk",
+            )
+        )
+        session.execute(
+            update(CaseFile)
+            .where(CaseFile.id == cases["closed"])
+            .values(closed_at=datetime(2024, 5, 31, 22, 30, tzinfo=UTC), state="closed")
+        )
+        session.execute(
+            update(CaseFile).where(CaseFile.id == cases["complexity"]).values(complexity="complex")
+        )
+        session.execute(
+            update(CasePerson)
+            .where(CasePerson.case_id == cases["causer-later"])
+            .values(identifier_index="res-c")
+        )
+        session.execute(delete(RetentionFact).where(RetentionFact.case_id == cases["unregistered"]))
+        session.execute(delete(RetentionCase).where(RetentionCase.case_id == cases["unregistered"]))
+    return cases
+
+
+def _snapshot(session: Session) -> Snapshot:
+    facts = {
+        tuple(row)
+        for row in session.execute(
+            select(
+                RetentionFact.source_ref,
+                RetentionFact.case_id,
+                RetentionFact.kind,
+                RetentionFact.occurred_on,
+                RetentionFact.detail,
+                RetentionFact.recorded_by,
+            )
+        )
+    }
+    register = {
+        tuple(row)
+        for row in session.execute(
+            select(
+                RetentionCase.case_id,
+                RetentionCase.covenant_id,
+                RetentionCase.scope,
+                RetentionCase.resident_key,
+                RetentionCase.complexity,
+                RetentionCase.stale,
+                RetentionCase.on_hold,
+            )
+        )
+    }
+    return facts, register
+
+
+def _sync(context: GatewayContext, case_ids: list[str] | None) -> tuple[int, Snapshot]:
+    """One sync, its result read in its transaction, then rolled back."""
+    rules = context.require_retention().rules
+    session = context.session_factory()
+    try:
+        imported = sync_from_cases(session=session, rules=rules, case_ids=case_ids)
+        return imported, _snapshot(session)
+    finally:
+        session.rollback()
+        session.close()
+
+
+def test_the_sync_of_every_case_imports_and_marks_as_the_per_case_sync(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    cases = _history(context, seed)
+    with context.session_factory() as session:
+        every = list(session.scalars(select(CaseFile.id)))
+
+    imported, (facts, register) = _sync(context, None)  # PostgreSQL: set-based
+    listed, per_case = _sync(context, every)  # the Python path, every case by id
+
+    assert (imported, (facts, register)) == (listed, per_case)
+    new = {(ref[:2], case_id, kind, on, detail) for ref, case_id, kind, on, detail, _ in facts}
+    assert ("t:", cases["solved"], "mediation-ended", date(2024, 3, 10), "solved") in new
+    assert ("t:", cases["failed"], "mediation-ended", date(2024, 3, 10), "failed") in new
+    assert ("m:", cases["sanctioned"], "sanction-imposed", date(2024, 4, 3), "penalty") in new
+    assert ("c:", cases["closed"], "case-closed", date(2024, 6, 1), None) in new
+    assert ("r:", cases["unregistered"], "report-received", date(2024, 1, 2), None) in new
+    # Each transition is also activity ("a:"); the unregistered case's report is new again.
+    assert imported == 2 + 2 + 3 + 1 + 1
+    state = {row[0]: row for row in register}
+    stale = {case_id for case_id, *_, is_stale, _ in register if is_stale}
+    assert stale == {
+        cases[name]
+        for name in (
+            "solved",
+            "failed",
+            "sanctioned",
+            "closed",
+            "same-resident",  # a report about res-a restarts its clock
+            "complexity",
+            "causer-later",
+            "unregistered",
+        )
+    }
+    # The positive control of the covenant boundary and of the untouched case.
+    assert cases["other-covenant"] not in stale
+    assert cases["untouched"] not in stale
+    assert state[cases["complexity"]][4] == "complex"
+    assert state[cases["causer-later"]][3] == "res-c"
+    unregistered = state[cases["unregistered"]]
+    assert unregistered[1:4] == (
+        "rijswijk-woonoverlast",
+        f"case:{cases['unregistered']}",
+        "res-b",
+    )
+
+
+def test_a_second_sync_imports_nothing_and_marks_nothing(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    _history(context, seed)
+    rules = context.require_retention().rules
+    with transaction(context.session_factory) as session:
+        assert sync_from_cases(session=session, rules=rules) > 0
+    with transaction(context.session_factory) as session:
+        ids = list(session.scalars(select(RetentionCase.case_id)))
+        refresh_cases(session=session, rules=rules, case_ids=ids)
+
+    imported, (_, register) = _sync(context, None)
+
+    assert imported == 0
+    assert not any(is_stale for *_, is_stale, _ in register)
+
+
+def test_the_keyset_refresh_gives_the_verdicts_of_the_per_case_refresh(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    _history(context, seed)
+    rules = context.require_retention().rules
+    with transaction(context.session_factory) as session:
+        sync_from_cases(session=session, rules=rules)
+    columns = (
+        RetentionCase.case_id,
+        RetentionCase.rule_id,
+        RetentionCase.source_date,
+        RetentionCase.due_on,
+        RetentionCase.reason,
+        RetentionCase.rules_revision,
+        RetentionCase.stale,
+    )
+    session = context.session_factory()
+    try:
+        ids = list(session.scalars(select(RetentionCase.case_id)))
+        refresh_cases(session=session, rules=rules, case_ids=ids)
+        session.flush()
+        expected = set(session.execute(select(*columns)).all())
+    finally:
+        session.rollback()
+        session.close()
+
+    with context.session_factory() as session:
+        stale = len(list(session.scalars(select(RetentionCase.case_id).where(RetentionCase.stale))))
+    assert stale == 8
+    walked = 0
+    last: str | None = ""
+    while last is not None:
+        with transaction(context.session_factory) as session:
+            last = refresh_stale(session=session, rules=rules, after=last, limit=3)
+        walked += 1
+
+    with context.session_factory() as session:
+        assert set(session.execute(select(*columns)).all()) == expected
+    # Batches of 3 over the 8 stale cases, and one more call that finds none left.
+    assert walked == 3 + 1
