@@ -69,13 +69,14 @@ def check_workflows(
     covenants: dict[str, Covenant], workflows: dict[str, WorkflowDefinition]
 ) -> None:
     """Every state of a covenant's workflow is a phase of that covenant (the policy decides
-    by phase)."""
+    by phase). A covenant that lists no phases has none: its workflow's states are all
+    missing, not all accepted (no clause could ever name the phase a case is in)."""
     for covenant_id, definition in workflows.items():
         covenant = covenants.get(covenant_id)
         if covenant is None:
             continue
         phases = {p.id for p in covenant.phases}
-        missing = [s.id for s in definition.states if phases and s.id not in phases]
+        missing = [s.id for s in definition.states if s.id not in phases]
         if missing:
             raise WorkflowError(
                 f"workflow of '{covenant_id}' has states that are not covenant phases: "

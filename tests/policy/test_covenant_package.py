@@ -109,6 +109,18 @@ def test_a_workflow_state_that_is_not_a_covenant_phase_stops_the_start() -> None
     assert "mediation" in refused.value.detail
 
 
+def test_a_covenant_without_phases_does_not_accept_every_workflow_state() -> None:
+    """Unknown is not no: a covenant that lists no phases has none, so its workflow's states
+    are all refused (before, an empty list skipped the check). The control above: the shipped
+    covenant with its phases fits."""
+    covenants = load_covenants()
+    workflows = load_workflows()
+    without = covenants[RIJSWIJK].model_copy(update={"phases": []})
+    with pytest.raises(WorkflowError) as refused:
+        check_workflows({**covenants, RIJSWIJK: without}, workflows)
+    assert all(state.id in refused.value.detail for state in workflows[RIJSWIJK].states)
+
+
 def test_role_names_come_from_the_covenant() -> None:
     covenants = load_covenants()
     for covenant in covenants.values():
