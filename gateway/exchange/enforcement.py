@@ -14,9 +14,10 @@ transaction:
    disclosure; an audit failure rolls back what was decrypted before the response);
 6. answer, with the receipt.
 
-The writes (asking, answering, pushing a fact) and the status and receipt reads use the same
-steps: :func:`load_case`, :func:`decide`, :func:`record`. Nothing else in the gateway reads
-the plaintext of answers and case facts.
+The writes (asking, answering, pushing a fact) take the same steps (:func:`load_case`,
+:func:`decide`, :func:`record`); the status of a request reads it through the same loader
+(:func:`load_request`). Nothing else in the gateway reads the plaintext of answers and case
+facts.
 """
 
 from __future__ import annotations
@@ -642,6 +643,9 @@ def disclose(
     categories: Sequence[str],
     traceparent: str | None,
 ) -> DisclosureOut:
+    """Steps 2 to 6 for a case (and request) already loaded: decide now for ``categories``,
+    open only the disclosed values (``items``/``facts``: a request's answers; ``None``: the
+    case's pushed facts), record the audit entry, then the disclosure row, and answer."""
     started = utcnow()
     decision = decide(
         exchange,
