@@ -39,25 +39,6 @@ _BODY = _HEADER + _NONCE
 _MIN_LENGTH = _BODY + _TAG
 
 
-#: Nonces drawn per call of os.urandom: one getrandom call per 256 values instead of one per
-#: value (a third of the cost of an encryption). Each nonce is popped once (``list.pop`` is
-#: atomic: two threads never get the same one; two refilling at once only draw more), and
-#: a forked child starts with an empty pool, so it never reuses a nonce its parent holds.
-#: Nonces are not secret (they are stored in the ciphertext); only their uniqueness under
-#: a data key matters, and 96 random bits from the OS give it as before.
-_NONCE_BATCH = 256
-_nonces: list[bytes] = []
-os.register_at_fork(after_in_child=_nonces.clear)
-
-
-def _refill_nonces() -> bytes:
-    raw = os.urandom(_NONCE * _NONCE_BATCH)
-    batch = [raw[i : i + _NONCE] for i in range(0, len(raw), _NONCE)]
-    nonce = batch.pop()
-    _nonces.extend(batch)
-    return nonce
-
-
 def case_scope(case_id: int | str) -> str:
     """The key scope of one case's dossier: the unit the retention rules erase."""
     return f"case:{case_id}"
@@ -136,10 +117,10 @@ class FieldCipher:
         ):
             raise _separator_in_names()
         aad = f"{handle.aad_prefix}{table}\x1f{record_id}\x1f{field}{handle.aad_suffix}"
-        try:
-            nonce = _nonces.pop()
-        except IndexError:
-            nonce = _refill_nonces()
+        # One os.urandom per value, never a pool kept in the process: the kernel reseeds its
+        # generator when a VM snapshot is restored or forked, a pool in memory would hand out
+        # the same nonces again, and a nonce reused under a key breaks AES-GCM.
+        nonce = os.urandom(_NONCE)
         return (
             handle.header + nonce + handle.cipher.encrypt(nonce, plaintext.encode(), aad.encode())
         )

@@ -160,10 +160,8 @@ def test_altered_stored_value_fails_closed(
     assert _open(context, crypto, ciphertext, record_id=record_id, field=field) == plaintext
 
 
-def test_every_value_gets_its_own_nonce_across_pool_refills(
-    context: GatewayContext, crypto: CryptoServices
-) -> None:
-    count = 3 * field_module._NONCE_BATCH + 5
+def test_every_value_gets_its_own_nonce(context: GatewayContext, crypto: CryptoServices) -> None:
+    count = 1000
     with transaction(context.session_factory) as session:
         sealed = [
             crypto.fields.encrypt(
@@ -182,16 +180,26 @@ def test_every_value_gets_its_own_nonce_across_pool_refills(
     assert opened == {"x"}
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_does_not_inherit_the_nonce_pool() -> None:
-    field_module._refill_nonces()
-    assert field_module._nonces  # the parent holds nonces it has not used yet
-    held = list(field_module._nonces)
-    pid = os.fork()
-    if pid == 0:  # the child: its pool starts empty, and its first nonce is a new one
-        empty = not field_module._nonces
-        fresh = field_module._refill_nonces()
-        os._exit(0 if empty and not set(held) & {fresh, *field_module._nonces} else 1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert field_module._nonces == held  # the parent's pool is untouched
+def test_each_encryption_draws_its_nonce_from_the_os(
+    context: GatewayContext, crypto: CryptoServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No pool of nonces in the process: a pool in memory would be handed out again after a VM
+    snapshot is restored (the kernel reseeds its generator then; a process's memory does not
+    change). Each value's nonce is the one os.urandom returned for it."""
+    drawn: list[bytes] = []
+    system_urandom = os.urandom
+
+    def urandom(size: int) -> bytes:
+        drawn.append(system_urandom(size))
+        return drawn[-1]
+
+    monkeypatch.setattr(field_module.os, "urandom", urandom)
+    with transaction(context.session_factory) as session:
+        sealed = [
+            crypto.fields.encrypt(
+                session=session, scope="case:5", table="t", record_id=1, field="f", plaintext="x"
+            )
+            for _ in range(3)
+        ]
+    assert [value[9:21] for value in sealed] == drawn[-3:]
+    assert all(len(nonce) == 12 for nonce in drawn[-3:])
