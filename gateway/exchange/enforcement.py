@@ -27,9 +27,9 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from audit.entry import TraceContext
@@ -1110,20 +1110,28 @@ def answer_information_request(
         fact.audit_index = receipt.index
     session.add_all(facts)
     session.flush()
-    session.execute(
-        update(RequestItem),
-        [
-            {
-                "id": item.id,
-                "state": item.state,
-                "reasons": item.reasons,
-                "clauses": item.clauses,
-                "answered_at": item.answered_at,
-                "fact_id": item.fact_id,
-            }
-            for item in done.values()
-        ],
-    )
+    # Each item changes only while it is still asked: an answer with another Idempotency-Key
+    # that read the same open items, and committed first, leaves fewer rows to change; then
+    # this answer is refused whole (its facts and audit entry roll back with it), never
+    # stored beside the first. On PostgreSQL the second waits for the first's row locks and
+    # then sees its state.
+    changed = 0
+    for item in done.values():
+        result = session.execute(
+            update(RequestItem)
+            .where(RequestItem.id == item.id, RequestItem.state == "asked")
+            .values(
+                state=item.state,
+                reasons=item.reasons,
+                clauses=item.clauses,
+                answered_at=item.answered_at,
+                fact_id=item.fact_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        changed += cast(CursorResult[Any], result).rowcount
+    if changed != len(done):
+        raise Conflict("These categories were answered meanwhile; nothing was stored.")
     return AnswerReceipt(
         request_id=row.id,
         partner_id=principal.partner_id,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gateway.audit.models import AuditRecord
 from gateway.audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
+from gateway.exchange import enforcement
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest
 from gateway.policy.engine import RegorusEngine
 from tests.exchange.conftest import (
@@ -297,3 +300,28 @@ def test_inbox_long_poll_returns_when_work_arrives(
     thread.join(timeout=10)
     assert results
     assert len(results[0]["items"]) == 1
+
+
+def test_a_second_answer_that_read_the_items_still_open_is_refused_and_stores_nothing(
+    utrecht_case: UtrechtCase, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two answers with different Idempotency-Keys that both read the item as asked: the one
+    that commits second changes no row and is refused whole (409), its fact and audit entry
+    rolled back. Simulated by handing the second answer the items as they were before the
+    first committed. The control: the first answer stored its fact."""
+    request = utrecht_case.request([REPORTS])
+    before = enforcement.load_request
+    with context.session_factory() as session:
+        stale = before(session, request["id"])
+    first = utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "2 meldingen"}])
+    assert first.status_code == 200, first.text
+    facts, entries = _count(context, CaseFact), _count(context, AuditRecord)
+    assert facts == 1
+
+    monkeypatch.setattr(enforcement, "load_request", lambda session, request_id: stale)
+    second = utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "9 meldingen"}])
+    assert second.status_code == 409, second.text
+    assert second.headers["content-type"] == "application/problem+json"
+    assert (_count(context, CaseFact), _count(context, AuditRecord)) == (facts, entries)
+    monkeypatch.setattr(enforcement, "load_request", before)
+    assert _by_category(utrecht_case.read(request["id"]))[REPORTS]["value"] == "2 meldingen"
