@@ -418,7 +418,13 @@ def get_deadlines(
         partner_id=principal.partner_id,
         partner_kind=principal.partner_kind,
         now=utcnow(),
-        after=decode_cursor(cursor) if cursor else None,
+        after=(
+            decode_cursor(
+                cursor, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+            )
+            if cursor
+            else None
+        ),
         limit=limit,
     )
     return DeadlineList(

@@ -77,20 +77,24 @@ class DeadlinePage:
 # -- the cursor ---------------------------------------------------------------------------
 
 
-#: What a deadlines cursor is checked against (gateway/core/pagination.py): a cursor of
-#: another list is refused.
-CURSOR_QUERY = "deadlines"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def encode_cursor(key: SortKey) -> str:
+def _cursor_query(covenant_id: str, partner_id: str) -> str:
+    """What a deadlines cursor is checked against (gateway/core/pagination.py): a cursor of
+    another list or of another partner is refused."""
+    return f"deadlines|{covenant_id}|{partner_id}"
+
+
+def encode_cursor(key: SortKey, *, covenant_id: str, partner_id: str) -> str:
     # The due moment as whole microseconds since the epoch: exact, and shorter than ISO.
     micros = (key[0] - _EPOCH) // timedelta(microseconds=1)
-    return pagination.encode_cursor(CURSOR_QUERY, [str(micros), *key[1:]])
+    query = _cursor_query(covenant_id, partner_id)
+    return pagination.encode_cursor(query, [str(micros), *key[1:]])
 
 
-def decode_cursor(cursor: str) -> SortKey:
-    raw = pagination.decode_cursor(CURSOR_QUERY, cursor, 6)
+def decode_cursor(cursor: str, *, covenant_id: str, partner_id: str) -> SortKey:
+    raw = pagination.decode_cursor(_cursor_query(covenant_id, partner_id), cursor, 6)
     try:
         due = _EPOCH + timedelta(microseconds=int(raw[0]))
     except (ValueError, OverflowError) as error:
@@ -731,7 +735,11 @@ def deadlines_page(
     more = limit is not None and len(certain) > limit
     return DeadlinePage(
         items=[item.make(now) for item in shown],
-        next_cursor=encode_cursor(shown[-1].key) if more and shown else None,
+        next_cursor=(
+            encode_cursor(shown[-1].key, covenant_id=covenant_id, partner_id=partner_id)
+            if more and shown
+            else None
+        ),
     )
 
 

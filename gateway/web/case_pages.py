@@ -58,7 +58,13 @@ def my_cases(
     principal = page.require_principal()
     runtime = page.context.cases
     try:
-        after = case_overview.decode_cursor(na) if na else None
+        after = (
+            case_overview.decode_cursor(
+                na, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+            )
+            if na
+            else None
+        )
     except BadRequest as error:
         raise NotFound("Deze pagina met termijnen bestaat niet.") from error
     shown = case_overview.deadlines_page(

@@ -124,7 +124,15 @@ def test_the_paged_deadlines_equal_the_python_list(
                         page = overview.deadlines_page(
                             session,
                             **args,  # type: ignore[arg-type]
-                            after=decode_cursor(cursor) if cursor else None,
+                            after=(
+                                decode_cursor(
+                                    cursor,
+                                    covenant_id=args["covenant_id"],  # type: ignore[arg-type]
+                                    partner_id=args["partner_id"],  # type: ignore[arg-type]
+                                )
+                                if cursor
+                                else None
+                            ),
                             limit=size,
                         )
                         assert len(page.items) <= size
