@@ -10,8 +10,9 @@ transaction:
 3. decide (an engine that cannot decide is a 503: nothing is disclosed);
 4. open only what is disclosed (the only place where answers and case facts are decrypted; a
    key failure raises before the audit entry, so the transaction rolls back);
-5. record the audit entry, the last step of the caller's transaction (no audit record, no
-   disclosure; an audit failure rolls back what was decrypted before the response);
+5. record the audit entry in the caller's transaction, with the disclosure row (and, for an
+   answer, its facts and items) written after it in the same transaction (no audit record,
+   no disclosure; an audit failure rolls back what was decrypted before the response);
 6. answer, with the receipt.
 
 The writes (asking, answering, pushing a fact) take the same steps (:func:`load_case`,

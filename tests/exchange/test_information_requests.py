@@ -325,3 +325,20 @@ def test_a_second_answer_that_read_the_items_still_open_is_refused_and_stores_no
     assert (_count(context, CaseFact), _count(context, AuditRecord)) == (facts, entries)
     monkeypatch.setattr(enforcement, "load_request", before)
     assert _by_category(utrecht_case.read(request["id"]))[REPORTS]["value"] == "2 meldingen"
+
+
+def test_the_answers_are_read_only_with_a_valid_token(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    """The hot read authenticates through HotUnit: without a token, or with a broken one, it
+    is 401 and nothing is disclosed or audited. The control: the case manager's token reads."""
+    request = utrecht_case.request([REPORTS])
+    utrecht_case.answer(request["id"], [{"category": REPORTS, "value": "4 meldingen"}])
+    url = f"/v1/information-requests/{request['id']}/answers"
+    entries = _count(context, AuditRecord)
+    for headers in ({}, {"Authorization": "Bearer not.a.token"}):
+        refused = utrecht_case.client.get(url, headers=headers)
+        assert refused.status_code == 401, refused.text
+        assert "4 meldingen" not in refused.text
+    assert (_count(context, Disclosure), _count(context, AuditRecord)) == (0, entries)
+    assert _by_category(utrecht_case.read(request["id"]))[REPORTS]["value"] == "4 meldingen"
