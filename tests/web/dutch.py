@@ -32,6 +32,8 @@ KEBAB = re.compile(r"(?<![\w/.-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w/.-])")
 UUID_ANYWHERE = re.compile(r"\b[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}\b")
 WORD = re.compile(r"[A-Za-z]+")
 HEX = re.compile(r"\b(?=[0-9a-f]*[0-9])[0-9a-f]{8,}\b")
+#: A case number (gateway/cases/intake.py): its random part is upper-case hex ("64BE27").
+CASE_NUMBER = re.compile(r"\b[A-Z]{3}-\d{4}-[0-9A-F]{6}\b")
 
 
 class _VisibleText(HTMLParser):
@@ -65,6 +67,7 @@ def english_in(text: str) -> list[str]:
     """The English words and identifiers in ``text`` (a page's visible text), each once."""
     found: list[str] = []
     text = UUID_ANYWHERE.sub(" ", text)  # decision and record ids are no words
+    text = CASE_NUMBER.sub(" ", text)  # nor is "BE" in the case number UTR-2026-64BE27
     for token in KEBAB.findall(text):
         if token not in DUTCH_HYPHENATED:
             found.append(token)

@@ -26,6 +26,8 @@ Auth = Callable[..., dict[str, str]]
         ("case-closed on 2026-12-03 + 24 months", ["case-closed", "months", "on"]),
         ("Reden: not-answered-yet", ["not-answered-yet"]),
         ("No case with this id is visible to your partner.", ["No", "case", "this", "your"]),
+        # The control of the case number below: "BE" outside a case number is still found.
+        ("Zaak UTR-2026-64BE27 BE", ["BE"]),
     ],
 )
 def test_the_scan_finds_the_english_the_issue_named(text: str, found: list[str]) -> None:
@@ -42,6 +44,9 @@ def test_the_scan_finds_the_english_the_issue_named(text: str, found: list[str])
         "Artikel U-5.3-antecedenten (U §5.3), zaak UTR-2026-8310F4, 03-12-2026",
         "Vastgelegd (regel 6; besluit 6db135d3-43f0-4be2-b841-c7cf852e3f6c, beleid 9ef0a42).",
         "met de sleutel van het logboek (ketenpoort.example/audit-log, sleutel 9ef0a4283e…)",
+        # A case number's random part is upper-case hex: "BE" in it is no word (it failed the
+        # browser tests for UTR-2026-64BE27).
+        "Zaak UTR-2026-64BE27, RIJ-2026-ADBE00",
     ],
 )
 def test_the_scan_passes_dutch_text(text: str) -> None:
