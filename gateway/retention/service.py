@@ -194,15 +194,6 @@ def lock_cases(
     return [row.case_id for row in rows]
 
 
-def mark_stale(session: Session, rows: Iterable[RetentionCase]) -> None:
-    """The case and, for a report, every case about the same resident must be recomputed."""
-    rows = list(rows)
-    residents = {(row.covenant_id, row.resident_key) for row in rows if row.resident_key}
-    _set_stale(
-        session, lock_cases(session, case_ids=[row.case_id for row in rows], residents=residents)
-    )
-
-
 def _set_stale(session: Session, locked: list[str]) -> None:
     if locked:
         session.execute(
@@ -334,24 +325,6 @@ def refresh_cases(
         verdicts[row.case_id] = verdict
     session.flush()
     return verdicts
-
-
-def stale_case_ids(
-    session: Session, rules: RetentionRules, *, limit: int, after: str = ""
-) -> list[str]:
-    """The next ``limit`` live cases whose verdict is stale (a new fact) or of another rules
-    revision, in case id order after ``after``."""
-    statement = (
-        select(RetentionCase.case_id)
-        .where(
-            RetentionCase.erased_at.is_(None),
-            (RetentionCase.stale.is_(True)) | (RetentionCase.rules_revision != rules.revision),
-            RetentionCase.case_id > after,
-        )
-        .order_by(RetentionCase.case_id)
-        .limit(limit)
-    )
-    return list(session.scalars(statement))
 
 
 _PG_VERDICTS = text(

@@ -78,8 +78,11 @@ def _follow(
 
 
 @pytest.mark.parametrize("who", [MAYOR, POLICE], ids=["lead", "team-member"])
-@pytest.mark.parametrize("size", [1, 5, 7, 20])
-@pytest.mark.parametrize("include_closed", [True, False])
+# A page per case (size 1) only over the open cases: over every case it is slow.
+@pytest.mark.parametrize(
+    ("size", "include_closed"),
+    [(1, False), (5, True), (5, False), (7, True), (7, False), (20, True), (20, False)],
+)
 def test_pages_followed_to_the_end_are_the_whole_list_once(
     client: TestClient,
     auth: Auth,
@@ -89,8 +92,6 @@ def test_pages_followed_to_the_end_are_the_whole_list_once(
     size: int,
     include_closed: bool,
 ) -> None:
-    if size == 1 and include_closed:
-        pytest.skip("covered with the open cases only: a page per case is slow")
     flag = "true" if include_closed else "false"
     seen, pages = _follow(
         client, lambda: auth(*who), f"/v1/cases?includeClosed={flag}&limit={size}"
