@@ -43,8 +43,13 @@ _ids: list[str] = []
 os.register_at_fork(after_in_child=_ids.clear)
 
 
+#: The variant digit (RFC 4122: binary 10xx) for each random hex digit: its two low bits kept.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+
+
 def _uuid4(h: str) -> str:
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    # A table lookup, not int(h[16], 16) per id: ~160 instead of ~300 ns an id (issue 20).
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
 def new_decision_id() -> str:
