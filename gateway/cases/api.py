@@ -36,10 +36,14 @@ from gateway.cases.schemas import (
     IntakeResult,
     InvestigationStatusIn,
     MeetingIn,
+    MeetingList,
     MeetingOut,
+    MeetingsEmbedded,
     MinutesIn,
     NoticeOut,
+    OwnReportList,
     OwnReportOut,
+    OwnReportsEmbedded,
     PendingReportOut,
     ReporterDecisionIn,
     SteeringReport,
@@ -111,24 +115,6 @@ def post_report(
 
 ReportId = Annotated[str, Path(alias="reportId", max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 
-
-@router.get(
-    "/reports",
-    response_model=list[OwnReportOut],
-    summary="The reports your partner filed, and what became of them (never the case itself "
-    "unless your partner is in its team)",
-)
-def get_own_reports(session: DbSession, principal: CurrentPrincipal) -> list[OwnReportOut]:
-    return reports.own_reports(session, principal=principal)
-
-
-@router.get("/reports/{reportId}", response_model=OwnReportOut, summary="One report you filed")
-def get_own_report(
-    report_id: ReportId, session: DbSession, principal: CurrentPrincipal
-) -> OwnReportOut:
-    return reports.own_report(session, principal=principal, report_id=report_id)
-
-
 Limit = Annotated[
     int,
     Query(
@@ -146,6 +132,36 @@ Cursor = Annotated[
         "give out (changed, or of another list or filter) is a 400.",
     ),
 ]
+
+
+@router.get(
+    "/reports",
+    response_model=OwnReportList,
+    summary="The reports your partner filed, and what became of them (never the case itself "
+    "unless your partner is in its team), newest first, a page at a time",
+    description="The reports under `_embedded.reports`; follow `_links.next.href` for the "
+    "next page, absent on the last.",
+)
+def get_own_reports(
+    request: Request,
+    session: DbSession,
+    principal: CurrentPrincipal,
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+) -> OwnReportList:
+    after = reports.decode_own_reports_cursor(cursor, principal=principal) if cursor else None
+    page = reports.own_reports_page(session, principal=principal, after=after, limit=limit)
+    return OwnReportList(
+        embedded=OwnReportsEmbedded(reports=page.items),
+        links=page_links(request.url, next_cursor=page.next_cursor),
+    )
+
+
+@router.get("/reports/{reportId}", response_model=OwnReportOut, summary="One report you filed")
+def get_own_report(
+    report_id: ReportId, session: DbSession, principal: CurrentPrincipal
+) -> OwnReportOut:
+    return reports.own_report(session, principal=principal, report_id=report_id)
 
 
 @router.get(
@@ -472,14 +488,34 @@ def post_meeting(
     return meetings.plan_meeting(session, runtime=runtime, principal=principal, request=body)
 
 
-@router.get("/meetings", response_model=list[MeetingOut], summary="Case meetings")
+@router.get(
+    "/meetings",
+    response_model=MeetingList,
+    summary="Case meetings of your covenant (of one district), by date, a page at a time",
+    description="The meetings under `_embedded.meetings`; follow `_links.next.href` for the "
+    "next page, absent on the last.",
+)
 def get_meetings(
+    request: Request,
     session: DbSession,
     runtime: Runtime,
     principal: CurrentPrincipal,
     district: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")] = None,
-) -> list[MeetingOut]:
-    return meetings.list_meetings(session, runtime=runtime, principal=principal, district=district)
+    limit: Limit = DEFAULT_PAGE,
+    cursor: Cursor = None,
+) -> MeetingList:
+    after = (
+        meetings.decode_meetings_cursor(cursor, principal=principal, district=district)
+        if cursor
+        else None
+    )
+    page = meetings.meetings_page(
+        session, runtime=runtime, principal=principal, district=district, after=after, limit=limit
+    )
+    return MeetingList(
+        embedded=MeetingsEmbedded(meetings=page.items),
+        links=page_links(request.url, next_cursor=page.next_cursor),
+    )
 
 
 @router.get("/meetings/{meetingId}", response_model=MeetingOut, summary="One case meeting")

@@ -7,10 +7,13 @@ with an owner and a due date are recorded on it.
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -26,6 +29,8 @@ from gateway.cases.schemas import (
     MeetingOut,
     MinutesIn,
 )
+from gateway.core import pagination
+from gateway.core.errors import BadRequest
 from gateway.crypto import record_scope
 from gateway.db import utcnow
 
@@ -45,32 +50,50 @@ def _meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMee
 
 
 def meeting_out(session: Session, meeting: CaseMeeting, *, today: date) -> MeetingOut:
-    agenda = session.execute(
-        select(MeetingAgendaItem, CaseFile.reference)
-        .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
-        .where(MeetingAgendaItem.meeting_id == meeting.id)
-        .order_by(MeetingAgendaItem.position)
-    ).all()
-    actions = session.scalars(
-        select(MeetingAction)
-        .where(MeetingAction.meeting_id == meeting.id)
-        .order_by(MeetingAction.due_on)
-    )
-    return MeetingOut(
-        id=meeting.id,
-        covenant_id=meeting.covenant_id,
-        district=meeting.district,
-        scheduled_on=meeting.scheduled_on,
-        organiser_partner_id=meeting.organiser_partner_id,
-        held_at=meeting.held_at,
-        attendance=dict(meeting.attendance),
-        has_minutes=meeting.minutes_sealed is not None,
-        agenda=[
-            AgendaItemOut(case_id=item.case_id, reference=ref, state_at_agenda=item.state_at_agenda)
-            for item, ref in agenda
-        ],
-        actions=[action_out(a, today) for a in actions],
-    )
+    (out,) = meetings_out(session, [meeting], today=today)
+    return out
+
+
+def meetings_out(
+    session: Session, meetings: Sequence[CaseMeeting], *, today: date
+) -> list[MeetingOut]:
+    """The meetings with their agendas and actions: two statements for all of them."""
+    ids = [m.id for m in meetings]
+    agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
+    actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
+    if ids:
+        for item, reference in session.execute(
+            select(MeetingAgendaItem, CaseFile.reference)
+            .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
+            .where(MeetingAgendaItem.meeting_id.in_(ids))
+            .order_by(MeetingAgendaItem.meeting_id, MeetingAgendaItem.position)
+        ):
+            agendas[item.meeting_id].append(
+                AgendaItemOut(
+                    case_id=item.case_id, reference=reference, state_at_agenda=item.state_at_agenda
+                )
+            )
+        for action in session.scalars(
+            select(MeetingAction)
+            .where(MeetingAction.meeting_id.in_(ids))
+            .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
+        ):
+            actions[action.meeting_id].append(action_out(action, today))
+    return [
+        MeetingOut(
+            id=meeting.id,
+            covenant_id=meeting.covenant_id,
+            district=meeting.district,
+            scheduled_on=meeting.scheduled_on,
+            organiser_partner_id=meeting.organiser_partner_id,
+            held_at=meeting.held_at,
+            attendance=dict(meeting.attendance),
+            has_minutes=meeting.minutes_sealed is not None,
+            agenda=agendas[meeting.id],
+            actions=actions[meeting.id],
+        )
+        for meeting in meetings
+    ]
 
 
 def action_out(action: MeetingAction, today: date) -> ActionOut:
@@ -157,23 +180,91 @@ def plan_meeting(
     )
 
 
-def list_meetings(
+@dataclass(frozen=True)
+class MeetingPage:
+    items: list[MeetingOut]
+    #: The cursor of the next page; None on the last.
+    next_cursor: str | None
+
+
+def _meetings_query(principal: Principal, district: str | None) -> str:
+    """What a meetings cursor belongs to: the covenant, the partner that was given it and the
+    district filtered by (JSON: a district may hold any letter). Another partner's cursor, or
+    one of another district, is refused."""
+    return "meetings|" + json.dumps([principal.covenant_id, principal.partner_id, district])
+
+
+def decode_meetings_cursor(
+    cursor: str, *, principal: Principal, district: str | None
+) -> tuple[date, str]:
+    """The (date, meeting id) a meetings cursor of this query points after; else 400."""
+    raw = pagination.decode_cursor(_meetings_query(principal, district), cursor, 2)
+    try:
+        return date.fromisoformat(raw[0]), raw[1]
+    except ValueError as error:
+        raise BadRequest("'cursor' is not a cursor this list gave out.") from error
+
+
+def meetings_page(
     session: Session,
     *,
     runtime: CaseRuntime,
     principal: Principal,
     district: str | None,
+    after: tuple[date, str] | None = None,
+    limit: int = pagination.DEFAULT_PAGE,
     now: datetime | None = None,
-) -> list[MeetingOut]:
+) -> MeetingPage:
+    """The covenant's meetings (of ``district`` when given) by date, ties by id, after
+    ``after``, at most ``limit``: one keyset read from ``ix_case_meeting_*_scheduled``."""
     now = now or utcnow()
     statement = select(CaseMeeting).where(CaseMeeting.covenant_id == principal.covenant_id)
     if district is not None:
         statement = statement.where(CaseMeeting.district == district)
+    if after is not None:
+        statement = statement.where(
+            or_(
+                CaseMeeting.scheduled_on > after[0],
+                and_(CaseMeeting.scheduled_on == after[0], CaseMeeting.id > after[1]),
+            )
+        )
+    rows = list(
+        session.scalars(
+            statement.order_by(CaseMeeting.scheduled_on, CaseMeeting.id).limit(limit + 1)
+        )
+    )
+    shown, cursor = pagination.split_page(
+        rows,
+        limit=limit,
+        query=_meetings_query(principal, district),
+        key=lambda meeting: [meeting.scheduled_on.isoformat(), meeting.id],
+    )
     today = _today(runtime, principal.covenant_id, now)
-    return [
-        meeting_out(session, m, today=today)
-        for m in session.scalars(statement.order_by(CaseMeeting.scheduled_on))
-    ]
+    return MeetingPage(items=meetings_out(session, shown, today=today), next_cursor=cursor)
+
+
+def case_meetings(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    principal: Principal,
+    case_id: str,
+    now: datetime | None = None,
+) -> list[MeetingOut]:
+    """The covenant's meetings with ``case_id`` on the agenda, by date (the case page; the
+    caller has checked the case is visible): read by ``ix_meeting_agenda_item_case``, so it
+    grows with the case's meetings, not the district's."""
+    now = now or utcnow()
+    found = session.scalars(
+        select(CaseMeeting)
+        .join(MeetingAgendaItem, MeetingAgendaItem.meeting_id == CaseMeeting.id)
+        .where(
+            MeetingAgendaItem.case_id == case_id,
+            CaseMeeting.covenant_id == principal.covenant_id,
+        )
+        .order_by(CaseMeeting.scheduled_on, CaseMeeting.id)
+    ).all()
+    return meetings_out(session, found, today=_today(runtime, principal.covenant_id, now))
 
 
 def get_meeting(

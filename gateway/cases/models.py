@@ -129,6 +129,10 @@ class CaseReport(Base):
     """A report ("melding") in the case's dossier."""
 
     __tablename__ = "case_report"
+    # A partner's own reports, newest first, a page at a time (GET /v1/reports).
+    __table_args__ = (
+        Index("ix_case_report_source_registered", "source_partner_id", "registered_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -241,9 +245,16 @@ class CaseMeeting(Base):
     """A case meeting ("casusoverleg") of one district."""
 
     __tablename__ = "case_meeting"
+    # The covenant's meetings (of one district or all) by date, a page at a time.
+    __table_args__ = (
+        Index("ix_case_meeting_covenant_scheduled", "covenant_id", "scheduled_on", "id"),
+        Index(
+            "ix_case_meeting_district_scheduled", "covenant_id", "district", "scheduled_on", "id"
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    covenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    covenant_id: Mapped[str] = mapped_column(String(100))
     district: Mapped[str] = mapped_column(String(100), index=True)
     scheduled_on: Mapped[date] = mapped_column(Date)
     organiser_partner_id: Mapped[str] = mapped_column(String(100))
@@ -256,6 +267,8 @@ class CaseMeeting(Base):
 
 class MeetingAgendaItem(Base):
     __tablename__ = "meeting_agenda_item"
+    # The meetings a case was on the agenda of (the case page).
+    __table_args__ = (Index("ix_meeting_agenda_item_case", "case_id", "meeting_id"),)
 
     meeting_id: Mapped[str] = mapped_column(ForeignKey("case_meeting.id"), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)

@@ -11,10 +11,11 @@ reported itself (its own reports, without the case), never the case.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -22,9 +23,10 @@ from gateway.cases.access import team_ids, visible_case
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.errors import CaseNotFound, NotPermitted
 from gateway.cases.intake import add_team_member
-from gateway.cases.models import CaseFile, CaseReport
+from gateway.cases.models import CaseFile, CaseReport, CaseTeamMember
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut, OwnReportOut, PendingReportOut
+from gateway.core import pagination
 from gateway.db import utcnow
 
 #: ASSUMPTION: the sources set no term for the lead's decision on a reporter; the gateway uses
@@ -140,44 +142,99 @@ def decide_on_reporter(
     return pending_report_out(runtime.calendar(case.covenant_id), report, now)
 
 
-def _status(session: Session, report: CaseReport, case: CaseFile) -> ReporterStatus:
+def _status(report: CaseReport, *, in_team: bool) -> ReporterStatus:
     if report.lead_decision == "joined":
         return "joined"
-    if reporter_in_team(session, case, report.source_partner_id):
+    if in_team:
         return "in-team"
     if report.lead_decision == "declined":
         return "declined"
     return "awaiting-lead"
 
 
-def _own_out(session: Session, report: CaseReport, case: CaseFile) -> OwnReportOut:
-    status = _status(session, report, case)
-    visible = reporter_in_team(session, case, report.source_partner_id)
+def _own_out(report: CaseReport, case: CaseFile, *, in_team: bool) -> OwnReportOut:
+    """``in_team``: the reporter leads the case or is in its team now."""
     return OwnReportOut(
         id=report.id,
         channel=report.channel,
         received_at=report.received_at,
         registered_at=report.registered_at,
-        status=status,
+        status=_status(report, in_team=in_team),
         # The case only for a reporter in its team: outside it the case does not exist.
-        case_id=case.id if visible else None,
-        reference=case.reference if visible else None,
+        case_id=case.id if in_team else None,
+        reference=case.reference if in_team else None,
     )
 
 
-def own_reports(session: Session, *, principal: Principal) -> list[OwnReportOut]:
-    """The reports the caller's partner filed, newest first: what it reported itself."""
-    rows = session.execute(
+@dataclass(frozen=True)
+class OwnReportPage:
+    items: list[OwnReportOut]
+    #: The cursor of the next page; None on the last.
+    next_cursor: str | None
+
+
+def _own_reports_query(principal: Principal) -> str:
+    """What an own-reports cursor belongs to: another partner's cursor is refused."""
+    return f"reports|{principal.covenant_id}|{principal.partner_id}"
+
+
+def decode_own_reports_cursor(cursor: str, *, principal: Principal) -> tuple[datetime, str]:
+    """The (registration moment, report id) an own-reports cursor points after; else 400."""
+    return pagination.decode_moment_cursor(_own_reports_query(principal), cursor)
+
+
+def own_reports_page(
+    session: Session,
+    *,
+    principal: Principal,
+    after: tuple[datetime, str] | None = None,
+    limit: int = pagination.DEFAULT_PAGE,
+) -> OwnReportPage:
+    """The reports the caller's partner filed in its covenant, newest first (ties by id,
+    highest first), after ``after``, at most ``limit``: read backwards from
+    ``ix_case_report_source_registered``, each report's case by its primary key."""
+    partner = principal.partner_id
+    statement = (
         select(CaseReport, CaseFile)
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .where(
-            CaseReport.source_partner_id == principal.partner_id,
+            CaseReport.source_partner_id == partner,
             CaseFile.covenant_id == principal.covenant_id,
         )
-        .order_by(CaseReport.registered_at.desc(), CaseReport.id)
-        .limit(500)
+    )
+    if after is not None:
+        statement = statement.where(
+            or_(
+                CaseReport.registered_at < after[0],
+                and_(CaseReport.registered_at == after[0], CaseReport.id < after[1]),
+            )
+        )
+    rows = session.execute(
+        statement.order_by(CaseReport.registered_at.desc(), CaseReport.id.desc()).limit(limit + 1)
     ).all()
-    return [_own_out(session, report, case) for report, case in rows]
+    shown, cursor = pagination.split_page(
+        rows,
+        limit=limit,
+        query=_own_reports_query(principal),
+        key=lambda row: pagination.moment_key(row[0].registered_at, row[0].id),
+    )
+    case_ids = sorted({case.id for _, case in shown})
+    teams = (
+        set(
+            session.scalars(
+                select(CaseTeamMember.case_id).where(
+                    CaseTeamMember.case_id.in_(case_ids), CaseTeamMember.partner_id == partner
+                )
+            )
+        )
+        if case_ids
+        else set()
+    )
+    items = [
+        _own_out(report, case, in_team=case.lead_partner_id == partner or case.id in teams)
+        for report, case in shown
+    ]
+    return OwnReportPage(items=items, next_cursor=cursor)
 
 
 def own_report(session: Session, *, principal: Principal, report_id: str) -> OwnReportOut:
@@ -190,4 +247,5 @@ def own_report(session: Session, *, principal: Principal, report_id: str) -> Own
         or case.covenant_id != principal.covenant_id
     ):
         raise CaseNotFound("No report with this id was filed by your partner.")
-    return _own_out(session, report, case)
+    in_team = reporter_in_team(session, case, report.source_partner_id)
+    return _own_out(report, case, in_team=in_team)

@@ -152,6 +152,17 @@ class OwnReportOut(ApiModel):
     reference: str | None
 
 
+class OwnReportsEmbedded(ApiModel):
+    reports: list[OwnReportOut]
+
+
+class OwnReportList(ApiModel):
+    """A page of the reports the partner filed, newest first (by registration, ties by id)."""
+
+    embedded: OwnReportsEmbedded = Field(alias="_embedded")
+    links: PageLinks = Field(alias="_links")
+
+
 class OggzCheck(ApiModel):
     target_group: bool
     referred: bool
@@ -433,6 +444,17 @@ class MeetingOut(ApiModel):
     has_minutes: bool
     agenda: list[AgendaItemOut]
     actions: list[ActionOut]
+
+
+class MeetingsEmbedded(ApiModel):
+    meetings: list[MeetingOut]
+
+
+class MeetingList(ApiModel):
+    """A page of the covenant's case meetings, by date (ties by id)."""
+
+    embedded: MeetingsEmbedded = Field(alias="_embedded")
+    links: PageLinks = Field(alias="_links")
 
 
 class DeadlinesEmbedded(ApiModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,7 +50,6 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.workflow import allowed_transitions
 from gateway.core import pagination
-from gateway.core.errors import BadRequest
 from gateway.db import HotStatement, utcnow
 
 #: The retention register's dates are Dutch calendar dates.
@@ -102,14 +101,7 @@ def decode_cases_cursor(
     cursor: str, *, principal: Principal, include_closed: bool
 ) -> tuple[datetime, str]:
     """The (opening moment, case id) a cases cursor of this query points after; else 400."""
-    raw = pagination.decode_cursor(_cases_query(principal, include_closed), cursor, 2)
-    try:
-        opened = datetime.fromisoformat(raw[0])
-    except ValueError as error:
-        raise BadRequest("'cursor' is not a cursor this list gave out.") from error
-    if opened.tzinfo is None:
-        raise BadRequest("'cursor' is not a cursor this list gave out.")
-    return opened.astimezone(UTC), raw[1]
+    return pagination.decode_moment_cursor(_cases_query(principal, include_closed), cursor)
 
 
 def cases_page(
@@ -160,13 +152,12 @@ def cases_page(
             .limit(limit + 1)
         )
     )
-    shown = rows[:limit]
-    more = len(rows) > limit
-    cursor = None
-    if more and shown:
-        last = shown[-1]
-        key = [last.opened_at.astimezone(UTC).isoformat(), last.id]
-        cursor = pagination.encode_cursor(_cases_query(principal, include_closed), key)
+    shown, cursor = pagination.split_page(
+        rows,
+        limit=limit,
+        query=_cases_query(principal, include_closed),
+        key=lambda case: pagination.moment_key(case.opened_at, case.id),
+    )
     return CasePage(items=[_list_item(c) for c in shown], next_cursor=cursor)
 
 

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
@@ -68,6 +70,38 @@ def decode_cursor(query: str, cursor: str, size: int) -> list[str]:
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("'cursor' is not a cursor this list gave out.") from error
     return raw
+
+
+def decode_moment_cursor(query: str, cursor: str) -> tuple[datetime, str]:
+    """The (moment, id) sort key of a cursor of ``query`` that :func:`moment_key` made; the
+    moment an aware UTC datetime. Anything else is a 400."""
+    raw = decode_cursor(query, cursor, 2)
+    try:
+        moment = datetime.fromisoformat(raw[0])
+    except ValueError as error:
+        raise BadRequest("'cursor' is not a cursor this list gave out.") from error
+    if moment.tzinfo is None:
+        raise BadRequest("'cursor' is not a cursor this list gave out.")
+    return moment.astimezone(UTC), raw[1]
+
+
+def moment_key(moment: datetime, item_id: str) -> list[str]:
+    """The sort key of an item ordered by a moment, ties by id (:func:`decode_moment_cursor`)."""
+    return [moment.astimezone(UTC).isoformat(), item_id]
+
+
+Row = TypeVar("Row")
+
+
+def split_page(
+    rows: Sequence[Row], *, limit: int, query: str, key: Callable[[Row], Sequence[str]]
+) -> tuple[list[Row], str | None]:
+    """A page from ``limit + 1`` rows read in keyset order: the first ``limit``, and the cursor
+    after the last of them while a row follows (None on the last page)."""
+    shown = list(rows[:limit])
+    if len(rows) > limit and shown:
+        return shown, encode_cursor(query, key(shown[-1]))
+    return shown, None
 
 
 class Link(ApiModel):

@@ -163,13 +163,12 @@ TIMELINE_ACTIVITIES = frozenset(
 
 
 def _case_meetings(page: PageState, summary: Any) -> list[Any]:
-    found = case_meetings.list_meetings(
+    return case_meetings.case_meetings(
         page.db,
         runtime=page.context.cases,
         principal=page.require_principal(),
-        district=summary.district,
+        case_id=summary.id,
     )
-    return [m for m in found if any(item.case_id == summary.id for item in m.agenda)]
 
 
 @router.get("/zaken/{caseId}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from gateway.cases import meetings as case_meetings
 from gateway.cases import service as case_service
 from gateway.cases.schemas import ActionIn, AttendanceIn, MeetingIn, MinutesIn
-from gateway.core.errors import Forbidden, Unprocessable
+from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState
 from gateway.web.pages import redirect as redirect_to
 
@@ -41,6 +42,10 @@ NOTICES = {
     "actie": "De actie is vastgelegd.",
     "afgerond": "De actie staat als afgerond.",
 }
+
+
+#: Meetings per page of the list (``na``: the cursor of the page before).
+MEETINGS_PER_PAGE = 50
 
 
 def _may_organise(page: PageState) -> bool:
@@ -86,17 +91,32 @@ def meetings_page(
     page: CaseWorkerPage,
     wijk: Annotated[str | None, Query(max_length=100)] = None,
     melding: Annotated[str | None, Query(max_length=40)] = None,
+    na: Annotated[str | None, Query(max_length=600, pattern=r"^[a-p]+$")] = None,
 ) -> Response:
-    found = case_meetings.list_meetings(
+    """The covenant's meetings by date, a page at a time (as ``GET /v1/meetings``)."""
+    principal = page.require_principal()
+    district = wijk or None
+    try:
+        after = (
+            case_meetings.decode_meetings_cursor(na, principal=principal, district=district)
+            if na
+            else None
+        )
+    except BadRequest as error:
+        raise NotFound("Deze pagina met overleggen bestaat niet.") from error
+    shown = case_meetings.meetings_page(
         page.db,
         runtime=page.context.cases,
-        principal=page.require_principal(),
-        district=wijk or None,
+        principal=principal,
+        district=district,
+        after=after,
+        limit=MEETINGS_PER_PAGE,
     )
     by_district: dict[str, list[Any]] = {}
-    for meeting in found:
+    for meeting in shown.items:
         by_district.setdefault(meeting.district, []).append(meeting)
     organiser = _may_organise(page)
+    filters = [("wijk", district)] if district else []
     return page.render(
         "overleggen.html",
         by_district=by_district,
@@ -105,6 +125,12 @@ def meetings_page(
         districts=_open_districts(page) if organiser else [],
         today=date.today().isoformat(),
         notice=NOTICES.get(melding or ""),
+        next_page=(
+            f"/overleggen?{urlencode([*filters, ('na', shown.next_cursor)])}"
+            if shown.next_cursor
+            else None
+        ),
+        first_page=None if after is None else f"/overleggen?{urlencode(filters)}",
     )
 
 

@@ -186,14 +186,14 @@ def test_the_reporter_keeps_seeing_what_it_reported_itself(
     _, police = joined
     mine = client.get("/v1/reports", headers=auth(*POLICE))
     assert mine.status_code == 200, mine.text
-    (own,) = mine.json()
+    (own,) = mine.json()["_embedded"]["reports"]
     assert own["id"] == police["reportId"]
     assert (own["status"], own["caseId"], own["reference"]) == ("awaiting-lead", None, None)
     assert own["channel"] == "form"
     # Another partner cannot read it; the partner that opened the case sees its own report
     # with the case (it is in the team).
     assert client.get(f"/v1/reports/{own['id']}", headers=auth(*MITROS)).status_code == 404
-    (mitros,) = client.get("/v1/reports", headers=auth(*MITROS)).json()
+    (mitros,) = client.get("/v1/reports", headers=auth(*MITROS)).json()["_embedded"]["reports"]
     assert mitros["status"] == "in-team"
     assert mitros["caseId"] is not None
 

@@ -160,7 +160,7 @@ def test_serve_demo_seeds_every_state_once_through_the_api(
                 assert set(_states(request).values()) == {expected}, (kind, request)
 
             # A case meeting planned for the Utrecht cases' district, its open cases on it.
-            meetings = gw.call(CM_U, "GET", "/meetings?district=Oost")
+            meetings = gw.call(CM_U, "GET", "/meetings?district=Oost")["_embedded"]["meetings"]
             assert [m["id"] for m in meetings] == [marker["meetingId"]]
             agenda = {item["reference"] for item in meetings[0]["agenda"]}
             assert {c["reference"] for k, c in cases.items() if k.startswith("utrecht")} <= agenda
