@@ -117,6 +117,7 @@ def meetings_page(
         by_district.setdefault(meeting.district, []).append(meeting)
     organiser = _may_organise(page)
     filters = [("wijk", district)] if district else []
+    first = "/overleggen" + (f"?{urlencode(filters)}" if filters else "")
     return page.render(
         "overleggen.html",
         by_district=by_district,
@@ -130,7 +131,7 @@ def meetings_page(
             if shown.next_cursor
             else None
         ),
-        first_page=None if after is None else f"/overleggen?{urlencode(filters)}",
+        first_page=None if after is None else first,
     )
 
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from gateway.cases.models import CaseMeeting, MeetingAction
 from gateway.context import GatewayContext
+from gateway.web.meeting_pages import MEETINGS_PER_PAGE
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import POLICE, seed_utrecht_case
 
@@ -209,3 +211,106 @@ class TestDuringTheMeeting:
             },
         )
         assert response.status_code == 422
+
+
+MEETING_LINK = re.compile(r'href="/overleggen/([0-9a-f-]{36})"')
+NEXT_PAGE = re.compile(r'href="(/overleggen\?[^"]*na=[a-p]+)" rel="next"')
+
+
+class TestAHistoryOfMeetings:
+    """The list a page at a time (as ``GET /v1/meetings``), by date; a case's page shows the
+    meetings it was on the agenda of, whatever the district's history."""
+
+    @staticmethod
+    def _seed_meetings(context: GatewayContext, count: int) -> list[str]:
+        start = date(2024, 1, 1)
+        rows = [
+            {
+                "id": f"00000000-0000-4000-8000-{n:012d}",
+                "covenant_id": "utrecht-extreme-woonoverlast",
+                "district": "Noordoost" if n % 2 else "Zuid",
+                "scheduled_on": start + timedelta(days=n // 3),  # three a day: ties by id
+                "organiser_partner_id": "u-centraal",
+                "held_at": None,
+                "attendance": {},
+                "created_at": datetime.now(UTC),
+            }
+            for n in range(count)
+        ]
+        with context.engine.begin() as connection:
+            connection.execute(insert(CaseMeeting), rows)
+        return [row["id"] for row in rows]
+
+    @staticmethod
+    def _follow(browser: TestClient, url: str) -> tuple[list[list[str]], list[str]]:
+        """The meeting ids of each page (grouped by district on it), and the pages' urls."""
+        seen: list[list[str]] = []
+        pages: list[str] = []
+        next_url: str | None = url
+        while next_url is not None:
+            response = browser.get(next_url)
+            assert response.status_code == 200, response.text
+            pages.append(next_url)
+            seen.append(MEETING_LINK.findall(response.text))
+            found = NEXT_PAGE.search(response.text)
+            next_url = unescape(found.group(1)) if found else None
+        return seen, pages
+
+    def test_the_list_pages_through_every_meeting_once_by_date(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        ids = self._seed_meetings(context, MEETINGS_PER_PAGE + 12)  # by date, ties by id
+        noordoost = [i for n, i in enumerate(ids) if n % 2]
+        zuid = [i for n, i in enumerate(ids) if not n % 2]
+        sign_in(browser, "u-centraal", "casemanager")
+        seen, pages = self._follow(browser, "/overleggen")
+        assert [len(page) for page in seen] == [MEETINGS_PER_PAGE, 12]
+        assert set(seen[0]) == set(ids[:MEETINGS_PER_PAGE])  # the first 50 by date
+        every = [i for page in seen for i in page]
+        assert sorted(every) == ids  # each once
+        # The page groups by district; within one, by date across the pages.
+        assert [i for i in every if i in set(noordoost)] == noordoost
+        assert [i for i in every if i in set(zuid)] == zuid
+        last = browser.get(pages[-1]).text
+        assert 'href="/overleggen">Terug naar de eerste overleggen' in last
+        # One district: its meetings only, and the next page keeps the filter.
+        seen, pages = self._follow(browser, "/overleggen?wijk=Noordoost")
+        assert seen == [noordoost]  # 31 meetings: one page
+        assert pages == ["/overleggen?wijk=Noordoost"]
+
+    def test_a_page_the_list_never_gave_is_not_found(
+        self, browser: TestClient, context: GatewayContext
+    ) -> None:
+        self._seed_meetings(context, 2 * MEETINGS_PER_PAGE + 2)
+        sign_in(browser, "u-centraal", "casemanager")
+        found = NEXT_PAGE.search(browser.get("/overleggen?wijk=Zuid").text)
+        assert found
+        next_url = unescape(found.group(1))
+        assert browser.get(next_url).status_code == 200  # the control
+        cursor = next_url.split("na=")[1]
+        assert "wijk=Zuid" in next_url
+        for wrong in (
+            f"/overleggen?na={cursor}",  # of Zuid, on every district
+            f"/overleggen?wijk=Noordoost&na={cursor}",
+            f"/overleggen?wijk=Zuid&na={cursor[:-2]}",
+        ):
+            response = browser.get(wrong)
+            assert response.status_code == 404, wrong
+            assert "Deze pagina met overleggen bestaat niet" in response.text
+        # Another partner's page of the same list is not its page.
+        sign_in(browser, POLICE, "wijkagent")
+        assert browser.get(next_url).status_code == 404
+
+    def test_the_case_page_shows_the_meetings_the_case_was_on_the_agenda_of(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        seeded = seed_utrecht_case(client, auth, district="Noordoost")
+        elsewhere = seed_utrecht_case(
+            client, auth, district="Zuid", house_number=40, causer_bsn=None
+        )
+        self._seed_meetings(context, 20)  # the district's history, none with the case
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser)
+        on_agenda = MEETING_LINK.findall(browser.get(f"/zaken/{seeded.case_id}").text)
+        assert on_agenda == [meeting_id]
+        assert MEETING_LINK.findall(browser.get(f"/zaken/{elsewhere.case_id}").text) == []
