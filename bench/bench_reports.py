@@ -16,9 +16,14 @@ the steering report; the first page of 100 deadlines of the lead partner; the te
 (through the cursors); the former computations (tests/cases/overview_oracle.py, word for word
 the code before: every case loaded, filtered in Python) of both, which the new must equal;
 the lead's cases a page at a time (``GET /v1/cases``: first and tenth page of 100) against
-the whole list as it was served before (``service.list_cases``); and a baseline: one indexed
-select of 100 case rows. Goals (issue 20, rows via bench/goals.py): at 50,000 cases the
-report within 100 ms, the first and the tenth deadlines page and a cases page within 50 ms.
+the whole list as it was served before (``service.list_cases``); the lead's own reports
+(``GET /v1/reports``) and the covenant's meetings (``GET /v1/meetings``; one meeting per ten
+cases is added to the seeded history, so the list grows with it) a page at a time (first and
+tenth page of 100) against the list as served before (the former code's statements: the
+newest 500 reports with two team lookups each; every meeting with two statements each); and
+a baseline: one indexed select of 100 case rows. Goals (issue 20, rows via bench/goals.py):
+at 50,000 cases the report within 100 ms, the first and the tenth deadlines page and a
+cases, reports or meetings page within 50 ms.
 
 PostgreSQL is measured after ``VACUUM ANALYZE``, the state autovacuum keeps a database in
 (statistics, and the visibility map that lets the report read covering indexes only); a
@@ -42,20 +47,23 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, insert, make_url, select, text  # noqa: E402
 
 from gateway.auth.principal import Principal, RoleGrant  # noqa: E402
+from gateway.cases import meetings as case_meetings  # noqa: E402
 from gateway.cases import overview  # noqa: E402
+from gateway.cases import reports as case_reports  # noqa: E402
 from gateway.cases import service as case_service  # noqa: E402
 from gateway.cases.deadline_pages import decode_cursor  # noqa: E402
 from gateway.cases.definition import load_workflows  # noqa: E402
+from gateway.cases.models import CaseFile, CaseMeeting, CaseReport  # noqa: E402
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
@@ -139,6 +147,37 @@ def _postgres() -> Iterator[str | None]:
         admin.dispose()
 
 
+def _more_meetings(engine: Any, count: int, now: datetime) -> None:
+    """``count`` more meetings of the covenant, about every six weeks per district back from
+    ``now`` (no agenda or actions: the list's cost is the meetings)."""
+    rows = [
+        {
+            "id": f"00000000-0000-4000-8000-{n:012d}",
+            "covenant_id": COVENANT,
+            "district": f"wijk-{n % 8}",
+            "scheduled_on": (now - timedelta(days=6 * (n // 8) + n % 8)).date(),
+            "organiser_partner_id": LEAD,
+            "held_at": now,
+            "attendance": {},
+            "created_at": now,
+        }
+        for n in range(count)
+    ]
+    with engine.begin() as connection:
+        for start in range(0, len(rows), 5000):
+            connection.execute(insert(CaseMeeting), rows[start : start + 5000])
+
+
+def _pages(read: Callable[[str | None], Any], runs: int) -> tuple[list[float], list[float], Any]:
+    """Times of the first page and of the tenth (through the cursors), and the first page."""
+    first_times, first = _timed(partial(read, None), runs)
+    cursor, walked = first.next_cursor, 1
+    while cursor and walked < 9:
+        cursor, walked = read(cursor).next_cursor, walked + 1
+    tenth_times, _ = _timed(partial(read, cursor), runs) if cursor else ([], None)
+    return first_times, tenth_times, first
+
+
 def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict[str, Any]:
     runtime = _runtime()
     upgrade_database(url)
@@ -154,6 +193,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
             years=6,
             open_share=0.05 if shape == "history" else 1.0,
         )
+        _more_meetings(engine, cases // 10, now)
         seeded_s = time.perf_counter() - seeding
         if engine.dialect.name == "postgresql":
             # As autovacuum leaves a running database: statistics and the visibility map.
@@ -208,6 +248,65 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                     session, runtime=runtime, covenant_id=COVENANT, now=now, **partner
                 )
 
+        def reports_page(cursor: str | None) -> Any:
+            with sessions() as session:
+                after = (
+                    case_reports.decode_own_reports_cursor(cursor, principal=principal)
+                    if cursor
+                    else None
+                )
+                return case_reports.own_reports_page(
+                    session, principal=principal, after=after, limit=PAGE
+                )
+
+        def old_reports() -> Any:
+            # The former own_reports: the newest 500 (silently cut there), and for each the
+            # reporter's team membership looked up twice (status, and whether the case shows).
+            with sessions() as session:
+                rows = session.execute(
+                    select(CaseReport, CaseFile)
+                    .join(CaseFile, CaseFile.id == CaseReport.case_id)
+                    .where(CaseReport.source_partner_id == LEAD, CaseFile.covenant_id == COVENANT)
+                    .order_by(CaseReport.registered_at.desc(), CaseReport.id)
+                    .limit(500)
+                ).all()
+                return [
+                    (
+                        report.registered_at,
+                        report.id,
+                        case_reports.reporter_in_team(session, case, report.source_partner_id),
+                        case_reports.reporter_in_team(session, case, report.source_partner_id),
+                    )
+                    for report, case in rows
+                ]
+
+        def meetings_page(cursor: str | None) -> Any:
+            with sessions() as session:
+                after = (
+                    case_meetings.decode_meetings_cursor(cursor, principal=principal, district=None)
+                    if cursor
+                    else None
+                )
+                return case_meetings.meetings_page(
+                    session,
+                    runtime=runtime,
+                    principal=principal,
+                    district=None,
+                    after=after,
+                    limit=PAGE,
+                    now=now,
+                )
+
+        def old_meetings() -> Any:
+            # The former list_meetings: every meeting of the covenant, two statements each.
+            with sessions() as session:
+                found = session.scalars(
+                    select(CaseMeeting)
+                    .where(CaseMeeting.covenant_id == COVENANT)
+                    .order_by(CaseMeeting.scheduled_on)
+                ).all()
+                return [case_meetings.meeting_out(session, m, today=now.date()) for m in found]
+
         def baseline() -> Any:
             with engine.connect() as connection:
                 return connection.execute(
@@ -244,6 +343,21 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         same_cases = [c.id for c in cases_first.items] == [
             c.id for c in sorted(old_case_list, key=lambda c: (c.opened_at, c.id))[:PAGE]
         ]
+        reports_first_times, reports_tenth_times, reports_first = _pages(reports_page, runs)
+        old_reports_times, old_report_list = _timed(old_reports, old_runs)
+        # The former list broke ties by id ascending, the page by id descending (the order
+        # its index reads backwards): compare both in the page's order.
+        same_reports = [r.id for r in reports_first.items] == [
+            r[1] for r in sorted(old_report_list, reverse=True)[: len(reports_first.items)]
+        ]
+        meetings_first_times, meetings_tenth_times, meetings_first = _pages(meetings_page, runs)
+        old_meetings_times, old_meeting_list = _timed(old_meetings, old_runs)
+        same_meetings = (
+            meetings_first.items
+            == sorted(old_meeting_list, key=lambda m: (m.scheduled_on, m.id))[
+                : len(meetings_first.items)
+            ]
+        )
         base_times, _ = _timed(baseline, runs)
         old_report_times, old_report = _timed(partial(report, overview_oracle), old_runs)
         old_list_times, old_list = _timed(old_deadlines, old_runs)
@@ -271,6 +385,16 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
             "cases_whole_list_before": _stats(old_cases_times),
             "cases_of_the_lead": len(old_case_list),
             "cases_first_page_equals_before": same_cases,
+            "reports_of_the_lead": len(old_report_list),
+            "reports_first_page": _stats(reports_first_times),
+            "reports_tenth_page": _stats(reports_tenth_times) if reports_tenth_times else None,
+            "reports_list_before_newest_500": _stats(old_reports_times),
+            "reports_first_page_equals_before": same_reports,
+            "meetings_of_the_covenant": len(old_meeting_list),
+            "meetings_first_page": _stats(meetings_first_times),
+            "meetings_tenth_page": _stats(meetings_tenth_times) if meetings_tenth_times else None,
+            "meetings_whole_list_before": _stats(old_meetings_times),
+            "meetings_first_page_equals_before": same_meetings,
             "ratio_report_to_baseline": round(statistics.median(report_times) / base_median, 1),
             "ratio_page_to_baseline": round(statistics.median(first_times) / base_median, 1),
             "speedup_report": round(
@@ -289,6 +413,8 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                 "cases_tenth_page": spread([t * 1000 for t in cases_tenth_times], 2)
                 if cases_tenth_times
                 else None,
+                "reports_first_page": spread([t * 1000 for t in reports_first_times], 2),
+                "meetings_first_page": spread([t * 1000 for t in meetings_first_times], 2),
             },
             "host_after": host(),
         }
@@ -313,6 +439,12 @@ def _goals(row: dict[str, Any]) -> str:
         f"baseline {row['baseline_indexed_select_100_rows']['median_ms']:.2f} ms, "
         f"equal {row['steering_report_equals_before'] and row['first_page_equals_before']}"
         f" {row['cases_first_page_equals_before']}"
+        f"\n{'':30}reports page {row['reports_first_page']['median_ms']:.1f} ms (newest 500 "
+        f"before {row['reports_list_before_newest_500']['median_ms']:.0f} ms), meetings page "
+        f"{row['meetings_first_page']['median_ms']:.1f} ms (whole list of "
+        f"{row['meetings_of_the_covenant']} before "
+        f"{row['meetings_whole_list_before']['median_ms']:.0f} ms), equal "
+        f"{row['reports_first_page_equals_before']} {row['meetings_first_page_equals_before']}"
     )
 
 
@@ -331,6 +463,10 @@ def _goal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ("deadlines tenth page", row["deadlines_tenth_page"], GOAL_PAGE_MS),
             ("/v1/cases first page", row["cases_first_page"], GOAL_PAGE_MS),
             ("/v1/cases tenth page", row["cases_tenth_page"], GOAL_PAGE_MS),
+            ("/v1/reports first page", row["reports_first_page"], GOAL_PAGE_MS),
+            ("/v1/reports tenth page", row["reports_tenth_page"], GOAL_PAGE_MS),
+            ("/v1/meetings first page", row["meetings_first_page"], GOAL_PAGE_MS),
+            ("/v1/meetings tenth page", row["meetings_tenth_page"], GOAL_PAGE_MS),
         ]
         for name, figure, target in measured:
             if figure is None:
@@ -387,6 +523,8 @@ def main() -> None:
             "steering_report_at_50k": GOAL_REPORT_MS,
             "deadlines_page": GOAL_PAGE_MS,
             "cases_page": GOAL_PAGE_MS,
+            "reports_page": GOAL_PAGE_MS,
+            "meetings_page": GOAL_PAGE_MS,
         },
         "page_size": PAGE,
         "runs": {"new": args.runs, "before": args.old_runs},
