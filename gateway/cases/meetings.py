@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -223,10 +223,7 @@ def meetings_page(
         statement = statement.where(CaseMeeting.district == district)
     if after is not None:
         statement = statement.where(
-            or_(
-                CaseMeeting.scheduled_on > after[0],
-                and_(CaseMeeting.scheduled_on == after[0], CaseMeeting.id > after[1]),
-            )
+            pagination.after_key(CaseMeeting.scheduled_on, CaseMeeting.id, after)
         )
     rows = list(
         session.scalars(

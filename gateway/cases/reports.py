@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -204,10 +204,7 @@ def own_reports_page(
     )
     if after is not None:
         statement = statement.where(
-            or_(
-                CaseReport.registered_at < after[0],
-                and_(CaseReport.registered_at == after[0], CaseReport.id < after[1]),
-            )
+            pagination.after_key(CaseReport.registered_at, CaseReport.id, after, descending=True)
         )
     rows = session.execute(
         statement.order_by(CaseReport.registered_at.desc(), CaseReport.id.desc()).limit(limit + 1)

@@ -133,12 +133,7 @@ def cases_page(
         if not include_closed:
             query = query.where(CaseFile.closed_at.is_(None))
         if after is not None:
-            query = query.where(
-                or_(
-                    CaseFile.opened_at > after[0],
-                    and_(CaseFile.opened_at == after[0], CaseFile.id > after[1]),
-                )
-            )
+            query = query.where(pagination.after_key(CaseFile.opened_at, CaseFile.id, after))
         return query.order_by(CaseFile.opened_at, CaseFile.id).limit(limit + 1).subquery()
 
     led = branch(CaseFile.lead_partner_id == partner)

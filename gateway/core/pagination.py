@@ -25,6 +25,8 @@ from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
+from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import QueryableAttribute
 from starlette.datastructures import URL
 
 from gateway.core.errors import BadRequest
@@ -91,6 +93,24 @@ def moment_key(moment: datetime, item_id: str) -> list[str]:
 
 
 Row = TypeVar("Row")
+Key = TypeVar("Key")
+
+
+def after_key(
+    order: ColumnElement[Key] | QueryableAttribute[Key],
+    tiebreak: ColumnElement[str] | QueryableAttribute[str],
+    key: tuple[Key, str],
+    *,
+    descending: bool = False,
+) -> ColumnElement[bool]:
+    """The rows after ``key`` in the order (``order``, ``tiebreak``), both ascending or both
+    descending. The first bound is redundant but is what an index on (..., order, tiebreak)
+    can start its range at: without it PostgreSQL reads the index from the list's first row and
+    filters out every row of the pages before, so page n would cost n pages."""
+    value, last = key
+    if descending:
+        return and_(order <= value, or_(order < value, tiebreak < last))
+    return and_(order >= value, or_(order > value, tiebreak > last))
 
 
 def split_page(
