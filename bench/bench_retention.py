@@ -287,6 +287,14 @@ def run_once(
         profiler = cProfile.Profile() if profile else None
         server_before = _server_cpu(engine, name) if backend == "postgresql" else {}
         load_before = os.getloadavg()[0]
+        # CPU seconds per phase (Python: the whole process; server: the database's
+        # backends), sampled as each phase starts.
+        samples: list[tuple[str, float, float]] = []
+
+        def on_phase(name_: str) -> None:
+            server = sum(_server_cpu(engine, name).values()) if backend == "postgresql" else 0.0
+            samples.append((name_, time.process_time(), server))
+
         cpu_started = time.process_time()
         started = time.perf_counter()
         if profiler is not None:
@@ -303,6 +311,7 @@ def run_once(
                 collect_items=False,
                 workers=workers,
             ),
+            phase=on_phase,
         )
         seconds = time.perf_counter() - started
         python_cpu = time.process_time() - cpu_started
@@ -341,6 +350,7 @@ def run_once(
             "pythonCpuSeconds": round(python_cpu, 2),
             "serverCpuSeconds": None if server_cpu is None else round(server_cpu, 2),
             "loadAverage": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "phaseCpuSeconds": _phase_cpu(samples, backend == "postgresql"),
         }
         if times is not None and profiler is not None:
             result["statementSeconds"] = times.top()
@@ -353,6 +363,21 @@ def run_once(
             _drop(name)
         elif sqlite_dir is not None:
             sqlite_dir.cleanup()
+
+
+def _phase_cpu(
+    samples: list[tuple[str, float, float]], server: bool
+) -> dict[str, dict[str, float | None]]:
+    """Python and server CPU seconds of each phase, from the samples taken as phases start.
+    The server figure sums the processes connected at both ends of a phase (a connection
+    opened and closed within one phase is missed: the pool keeps the sweep's connections)."""
+    spent: dict[str, dict[str, float | None]] = {}
+    for (name, python, pg), (_, python_end, pg_end) in zip(samples, samples[1:], strict=False):
+        spent[name] = {
+            "python": round(python_end - python, 2),
+            "server": round(pg_end - pg, 2) if server else None,
+        }
+    return spent
 
 
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -368,6 +393,13 @@ def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
             [r["sweepSeconds"] / r["baselineUpdateSeconds"] for r in runs], 1
         ),
         "pythonCpuSeconds": spread([r["pythonCpuSeconds"] for r in runs], 2),
+        "phaseCpuSeconds": {
+            phase: {
+                side: spread([r["phaseCpuSeconds"][phase][side] or 0.0 for r in runs], 2)
+                for side in ("python", "server")
+            }
+            for phase in sorted(runs[0]["phaseCpuSeconds"])
+        },
         "serverCpuSeconds": (
             None
             if runs[0]["serverCpuSeconds"] is None

@@ -62,6 +62,9 @@ FaultHook = Callable[[int], None]
 #: (chosen, nothing locked yet) and "locked" (the cases' rows are locked and re-checked,
 #: nothing erased yet). Tests interleave a legal hold here.
 Seam = Callable[[str, list[str]], None]
+#: Called as a real run's phases start: "sync", "verdicts", "erase", and "done" at the end
+#: (the bench samples CPU time here).
+PhaseHook = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def run_sweep(
     progress: Progress | None = None,
     fault: FaultHook | None = None,
     seam: Seam | None = None,
+    phase: PhaseHook | None = None,
 ) -> SweepReport:
     """Run one sweep (see the module docstring). Raises SweepAlreadyRunning when another
     process holds the lock; a real run without an audit log refuses (fail closed)."""
@@ -141,7 +145,17 @@ def run_sweep(
         lock = SweepLock(engine, lease_seconds=options.lock_lease_seconds)
         with lock.held():
             _real_run(
-                session_factory, rules, audit, keys, options, report, lock, progress, fault, seam
+                session_factory,
+                rules,
+                audit,
+                keys,
+                options,
+                report,
+                lock,
+                progress,
+                fault,
+                seam,
+                phase or _no_phase,
             )
         _flush_sqlite_wal(session_factory)
     report.seconds = time.perf_counter() - started
@@ -188,6 +202,7 @@ def _real_run(
     progress: Progress | None,
     fault: FaultHook | None,
     seam: Seam | None,
+    phase: PhaseHook,
 ) -> None:
     # The run is recorded in a transaction of its own before any work: a run that fails
     # (say, in the sync) or dies is still on record, and readiness can say so.
@@ -199,7 +214,7 @@ def _real_run(
         log.warning("retention sweep %s had died; closed with the cases it erased", run_id)
     try:
         _sync_refresh_and_erase(
-            factory, rules, audit, keys, options, report, lock, progress, fault, seam
+            factory, rules, audit, keys, options, report, lock, progress, fault, seam, phase
         )
     except BaseException:
         try:
@@ -224,19 +239,23 @@ def _sync_refresh_and_erase(
     progress: Progress | None,
     fault: FaultHook | None,
     seam: Seam | None,
+    phase: PhaseHook,
 ) -> None:
+    phase("sync")
     started = time.perf_counter()
     if options.sync_cases:
         with transaction(factory) as session:
             sync_from_cases(session=session, rules=rules)
     synced = time.perf_counter()
     report.phases["sync"] = synced - started
+    phase("verdicts")
     # Keyset order, one transaction per batch: every stale verdict is read once.
     last: str | None = ""
     while last is not None:
         with transaction(factory) as session:
             last = refresh_stale(session=session, rules=rules, after=last, limit=options.batch_size)
     report.phases["verdicts"] = time.perf_counter() - synced
+    phase("erase")
     started = time.perf_counter()
     with transaction(factory) as session:
         report.due, report.on_hold = _count_due(session, rules, report.as_of)
@@ -251,6 +270,11 @@ def _sync_refresh_and_erase(
         workers,
     )
     report.phases["erase"] = time.perf_counter() - started
+    phase("done")
+
+
+def _no_phase(name: str) -> None:
+    pass
 
 
 @dataclass
