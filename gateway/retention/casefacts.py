@@ -230,21 +230,28 @@ _PG_SYNC_TABLES = (
          resident_key TEXT, complexity TEXT) ON COMMIT DROP""",
     """CREATE TEMPORARY TABLE retention_sync_fact (source_ref TEXT, case_id TEXT, kind TEXT,
          occurred_on DATE, detail TEXT) ON COMMIT DROP""",
+    "CREATE TEMPORARY TABLE retention_sync_registered (case_id TEXT PRIMARY KEY) ON COMMIT DROP",
 )
 _PG_SYNC_TABLE_NAMES = (
     "retention_sync",
     "retention_sync_changed",
     "retention_sync_new",
     "retention_sync_fact",
+    "retention_sync_registered",
 )
-# A new case is stale (no verdict yet), as register_case makes it.
+# A new case is stale (no verdict yet), as register_case makes it. The cases this
+# transaction registers are noted: no other transaction sees (or can lock) their rows
+# before it commits, and they are stale already, so they need neither lock nor mark.
 _PG_REGISTER = """
-    INSERT INTO retention_case (case_id, covenant_id, scope, resident_key, complexity, reason,
-      rules_revision, stale, on_hold)
-    SELECT case_id, covenant_id, 'case:' || case_id, resident_key, complexity, '', '', true,
-      false
-    FROM retention_sync_new
-    ON CONFLICT (case_id) DO NOTHING"""
+    WITH registered AS (
+      INSERT INTO retention_case (case_id, covenant_id, scope, resident_key, complexity,
+        reason, rules_revision, stale, on_hold)
+      SELECT case_id, covenant_id, 'case:' || case_id, resident_key, complexity, '', '', true,
+        false
+      FROM retention_sync_new
+      ON CONFLICT (case_id) DO NOTHING
+      RETURNING case_id)
+    INSERT INTO retention_sync_registered SELECT case_id FROM registered"""
 # The facts staged, imported; the cases they are about are collected for the locks.
 _PG_IMPORT_FACTS = """
     WITH added AS (
@@ -256,7 +263,9 @@ _PG_IMPORT_FACTS = """
       RETURNING case_id)
     INSERT INTO retention_sync SELECT case_id FROM added"""
 # Every case with a new fact or a changed complexity or causer, and every live case about
-# the same residents (within the case's covenant, issue 24), as _mark_changed_stale has it.
+# the same residents (within the case's covenant, issue 24), as _mark_changed_stale has it;
+# but not the cases this transaction registered (stale, and seen by no one else yet:
+# after a bulk import, locking them all was a row lock per case for nothing).
 _PG_LOCKSET = """
     CREATE TEMPORARY TABLE retention_sync_lock ON COMMIT DROP AS
     WITH ids AS (SELECT DISTINCT case_id FROM retention_sync),
@@ -267,12 +276,15 @@ _PG_LOCKSET = """
       UNION
       SELECT r.covenant_id, c.resident
       FROM retention_sync_changed c JOIN retention_case r ON r.case_id = c.case_id
-      WHERE c.resident IS NOT NULL)
-    SELECT case_id FROM ids
-    UNION
-    SELECT r.case_id FROM retention_case r
-    JOIN residents x ON x.covenant_id = r.covenant_id AND x.resident_key = r.resident_key
-    WHERE r.erased_at IS NULL"""
+      WHERE c.resident IS NOT NULL),
+    touched AS (
+      SELECT case_id FROM ids
+      UNION
+      SELECT r.case_id FROM retention_case r
+      JOIN residents x ON x.covenant_id = r.covenant_id AND x.resident_key = r.resident_key
+      WHERE r.erased_at IS NULL)
+    SELECT t.case_id FROM touched t
+    WHERE NOT EXISTS (SELECT 1 FROM retention_sync_registered g WHERE g.case_id = t.case_id)"""
 _PG_LOCK_AND_MARK = """
     WITH locked AS (
       SELECT r.case_id FROM retention_case r
@@ -325,6 +337,7 @@ def _sync_all_pg(session: Session, rules: RetentionRules) -> int:
     if found.rowcount:  # type: ignore[attr-defined]
         session.execute(text(_PG_REGISTER))
         _analyze(session, "retention_case")
+        _analyze(session, "retention_sync_registered")
     changed = _changed_cases(everything).subquery()
     session.execute(
         insert(

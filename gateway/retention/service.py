@@ -221,51 +221,86 @@ _Fact = tuple[str, date, str | None]
 
 
 def _facts_for(
-    session: Session, rules: RetentionRules, rows: Sequence[RetentionCase] | Sequence[CaseRow]
+    session: Session,
+    rules: RetentionRules,
+    rows: Sequence[RetentionCase] | Sequence[CaseRow],
+    ordered: bool = False,
 ) -> dict[str, CaseFacts]:
+    """The facts of ``rows``. ``ordered``: the rows are a run of consecutive case ids in
+    the database's order (a keyset batch), so the facts are read as that range of the
+    case id index (PostgreSQL planned ``case_id = ANY(…)`` with 10,000 ids as a scan of
+    every fact, once per batch)."""
     ids = [row.case_id for row in rows]
     by_case: dict[str, list[_Fact]] = defaultdict(list)
     stored = select(
         RetentionFact.case_id, RetentionFact.kind, RetentionFact.occurred_on, RetentionFact.detail
     ).where(among(session, RetentionFact.case_id, ids))
+    if ordered and ids:
+        stored = stored.where(RetentionFact.case_id.between(ids[0], ids[-1]))
     for case_id, kind, occurred_on, detail in session.execute(stored):
         by_case[case_id].append((kind, occurred_on, detail))
     reports = _resident_reports(session, rows)
+    sanctions_of: dict[str, frozenset[str]] = {}
     result: dict[str, CaseFacts] = {}
     for row in rows:
-        policy = rules.policy(row.covenant_id)
-        sanctions = set(policy.sanction_instruments) if policy else set()
-        facts = by_case.get(row.case_id, [])
-        mediation = max(
-            (f for f in facts if f[0] == "mediation-ended"),
-            key=lambda f: f[1],
-            default=None,
-        )
-        own_reports = [f[1] for f in facts if f[0] == "report-received"]
-        result[row.case_id] = CaseFacts(
-            mediation_ended=mediation[1] if mediation else None,
-            mediation_outcome=mediation[2] if mediation else None,
-            last_sanction=_latest(
-                f for f in facts if f[0] == "sanction-imposed" and f[2] in sanctions
-            ),
-            moved_out=_latest(f for f in facts if f[0] == "resident-moved-out"),
-            closed=_latest(f for f in facts if f[0] == "case-closed"),
-            complexity=row.complexity,
-            resident_reports=sorted(
-                set(own_reports) | reports.get((row.covenant_id, row.resident_key or ""), set())
-            ),
-            last_activity=_latest(f for f in facts if f[0] in ACTIVITY_KINDS),
-            recorded={
-                f[2]: f[1]
-                for f in sorted(facts, key=lambda f: f[1])
-                if f[0] == "recorded-date" and f[2]
-            },
+        sanctions = sanctions_of.get(row.covenant_id)
+        if sanctions is None:
+            policy = rules.policy(row.covenant_id)
+            sanctions = frozenset(policy.sanction_instruments if policy else ())
+            sanctions_of[row.covenant_id] = sanctions
+        result[row.case_id] = _case_facts(
+            by_case.get(row.case_id, ()),
+            sanctions,
+            row.complexity,
+            reports.get((row.covenant_id, row.resident_key or ""), set()),
         )
     return result
 
 
-def _latest(facts: Iterable[_Fact]) -> date | None:
-    return max((f[1] for f in facts), default=None)
+def _case_facts(
+    facts: Iterable[_Fact], sanctions: frozenset[str], complexity: str | None, reports: set[date]
+) -> CaseFacts:
+    """One case's facts as the rules read them, in one pass over its stored facts (the
+    verdicts of a whole register are computed from these: one pass rather than one per
+    kind). Ties keep what the per-kind reading kept: the first mediation of the latest
+    day, and the last recorded date of a name among those of its latest day."""
+    mediation: _Fact | None = None
+    last_sanction = moved_out = closed = last_activity = None
+    own_reports: set[date] = set()
+    recorded: dict[str, date] = {}
+    for fact in facts:
+        kind, day, detail = fact
+        if kind in ACTIVITY_KINDS and (last_activity is None or day > last_activity):
+            last_activity = day
+        if kind == "report-received":
+            own_reports.add(day)
+        elif kind == "mediation-ended":
+            if mediation is None or day > mediation[1]:
+                mediation = fact
+        elif kind == "sanction-imposed":
+            if detail in sanctions and (last_sanction is None or day > last_sanction):
+                last_sanction = day
+        elif kind == "case-closed":
+            if closed is None or day > closed:
+                closed = day
+        elif kind == "resident-moved-out":
+            if moved_out is None or day > moved_out:
+                moved_out = day
+        elif kind == "recorded-date" and detail:
+            known = recorded.get(detail)
+            if known is None or day >= known:
+                recorded[detail] = day
+    return CaseFacts(
+        mediation_ended=mediation[1] if mediation else None,
+        mediation_outcome=mediation[2] if mediation else None,
+        last_sanction=last_sanction,
+        moved_out=moved_out,
+        closed=closed,
+        complexity=complexity,
+        resident_reports=sorted(own_reports | reports),
+        last_activity=last_activity,
+        recorded=recorded,
+    )
 
 
 def _resident_reports(
@@ -279,6 +314,18 @@ def _resident_reports(
     if not keys:
         return {}
     found: dict[tuple[str, str], set[date]] = defaultdict(set)
+    if session.get_bind().dialect.name == "postgresql":
+        reported = session.execute(
+            _PG_RESIDENT_REPORTS,
+            {
+                "covenants": sorted({covenant for covenant, _ in keys}),
+                "keys": sorted({key for _, key in keys}),
+            },
+        )
+        for covenant_id, resident_key, occurred_on in reported:
+            if (covenant_id, resident_key) in keys:
+                found[(covenant_id, resident_key)].add(occurred_on)
+        return found
     statement = (
         select(RetentionCase.covenant_id, RetentionCase.resident_key, RetentionFact.occurred_on)
         .join(RetentionFact, RetentionFact.case_id == RetentionCase.case_id)
@@ -292,6 +339,22 @@ def _resident_reports(
         if resident_key is not None and (covenant_id, resident_key) in keys:
             found[(covenant_id, resident_key)].add(occurred_on)
     return found
+
+
+# The residents' cases found by the resident index, and each case's reports by the fact
+# table's case index: the OFFSET 0 keeps the lateral subquery a per-case index lookup. As a
+# plain join it was planned as a hash join over every report fact, once per batch of
+# verdicts, which grows with the square of the register.
+_PG_RESIDENT_REPORTS = text(
+    """SELECT r.covenant_id, r.resident_key, f.occurred_on
+       FROM retention_case r
+       CROSS JOIN LATERAL (
+         SELECT occurred_on FROM retention_fact
+         WHERE retention_fact.case_id = r.case_id AND retention_fact.kind = 'report-received'
+         OFFSET 0) f
+       WHERE r.resident_key = ANY(CAST(:keys AS TEXT[]))
+         AND r.covenant_id = ANY(CAST(:covenants AS TEXT[]))"""
+)
 
 
 def refresh_cases(
@@ -334,7 +397,7 @@ _PG_VERDICTS = text(
        FROM unnest(CAST(:ids AS TEXT[]), CAST(:rules AS TEXT[]), CAST(:sources AS DATE[]),
                    CAST(:dues AS DATE[]), CAST(:reasons AS TEXT[]))
             AS v(case_id, rule_id, source_date, due_on, reason)
-       WHERE r.case_id = v.case_id"""
+       WHERE r.case_id = v.case_id AND r.case_id BETWEEN :first AND :last"""
 )
 
 
@@ -347,7 +410,18 @@ def refresh_stale(*, session: Session, rules: RetentionRules, after: str, limit:
     PostgreSQL writes a batch's verdicts with one statement. A case made stale again behind
     the walk (a fact recorded meanwhile) stays stale: the sweep does not erase it, and the
     next run recomputes it."""
-    rows = [
+    rows = pick_stale(session=session, rules=rules, after=after, limit=limit)
+    if not rows:
+        return None
+    write_verdicts(session=session, rules=rules, rows=rows)
+    return rows[-1].case_id
+
+
+def pick_stale(*, session: Session, rules: RetentionRules, after: str, limit: int) -> list[CaseRow]:
+    """The next ``limit`` stale rows after case id ``after``, locked in case id order (as
+    lock_cases locks them): the first half of refresh_stale. The sweep's verdict workers
+    pick one after the other (each starts after the last id picked) and write in parallel."""
+    return [
         CaseRow(*row)
         for row in session.execute(
             select(
@@ -367,9 +441,12 @@ def refresh_stale(*, session: Session, rules: RetentionRules, after: str, limit:
             .with_for_update(key_share=True)
         )
     ]
-    if not rows:
-        return None
-    facts = _facts_for(session, rules, rows)
+
+
+def write_verdicts(*, session: Session, rules: RetentionRules, rows: Sequence[CaseRow]) -> None:
+    """Compute and store the verdicts of ``rows`` (picked and locked by pick_stale in this
+    transaction): the second half of refresh_stale."""
+    facts = _facts_for(session, rules, rows, ordered=True)
     now = utcnow()
     verdicts = [(row.case_id, evaluate(rules, row.covenant_id, facts[row.case_id])) for row in rows]
     if session.get_bind().dialect.name == "postgresql":
@@ -378,6 +455,10 @@ def refresh_stale(*, session: Session, rules: RetentionRules, after: str, limit:
             {
                 "revision": rules.revision,
                 "now": now,
+                # The rows are a keyset batch: read the range, not the register (see
+                # _facts_for).
+                "first": rows[0].case_id,
+                "last": rows[-1].case_id,
                 "ids": [case_id for case_id, _ in verdicts],
                 "rules": [v.rule_id for _, v in verdicts],
                 "sources": [v.source_date for _, v in verdicts],
@@ -412,7 +493,6 @@ def refresh_stale(*, session: Session, rules: RetentionRules, after: str, limit:
                 for case_id, v in verdicts
             ],
         )
-    return rows[-1].case_id
 
 
 # -- reading the state -------------------------------------------------------------------
