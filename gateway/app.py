@@ -12,13 +12,13 @@ from gateway.auth import api as auth_api
 from gateway.config import Settings
 from gateway.context import GatewayContext, build_context
 from gateway.core import health
-from gateway.core.body_limit import BodyLimitMiddleware
-from gateway.core.headers import API_VERSION, ResponseHeadersMiddleware
+from gateway.core.edge import GatewayMiddleware
+from gateway.core.headers import API_VERSION
 from gateway.core.openapi import install_openapi
 from gateway.core.operator_routes import install_operator_routes
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
-from gateway.core.tracing import ObservabilityMiddleware, tracer_provider
-from gateway.core.urls import IdentifierInUrlMiddleware, redact_access_log
+from gateway.core.tracing import tracer_provider
+from gateway.core.urls import redact_access_log
 
 API_PREFIX = "/v1"
 
@@ -84,14 +84,15 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     app.state.context = context
     app.state.settings = settings
     install_openapi(app, base_path=API_PREFIX)
-    install_problem_handlers(app)
-    # Before routing: a BSN in the path or query string is refused, whatever the route.
-    app.add_middleware(IdentifierInUrlMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_request_body_bytes)
+    install_problem_handlers(app, middleware=False)  # GatewayMiddleware answers the unexpected
     redact_access_log()
-    app.add_middleware(ResponseHeadersMiddleware)
-    # Outermost: the request id and trace span cover everything, errors included.
-    app.add_middleware(ObservabilityMiddleware, provider=tracer_provider(settings))
+    # One layer for every request, whatever the route: request id and trace span around
+    # everything, response headers, the body limit and no BSN in the URL before routing.
+    app.add_middleware(
+        GatewayMiddleware,
+        max_body_bytes=settings.max_request_body_bytes,
+        provider=tracer_provider(settings),
+    )
     install_operator_routes(app, api_prefix=API_PREFIX)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)

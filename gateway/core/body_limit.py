@@ -12,34 +12,34 @@ Not FastAPI's own ``max_body_size``: its limiter answers a declared size with a 
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Message, Receive
+
+# Applied by the gateway's one middleware (gateway/core/edge.py), before routing.
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
-        self.app = app
+class BodyLimit:
+    def __init__(self, max_body_bytes: int) -> None:
         self.max_body_bytes = max_body_bytes
         self.detail = f"A request body may be at most {max_body_bytes} bytes."
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            from gateway.core.problem import problem_response
+    def refuse_declared(self, declared: str | None) -> Response | None:
+        """The answer to a request whose ``Content-Length`` (``declared``, None when absent)
+        is over the limit or not a number; None when the request may go on."""
+        if declared is None or (declared.isdigit() and int(declared) <= self.max_body_bytes):
+            return None
+        from gateway.core.problem import problem_response
 
-            # The client may still be sending the body nobody will read: end the connection.
-            close = {"Connection": "close"}
-            if declared.isdigit():
-                response = problem_response(413, "Payload too large", self.detail, headers=close)
-            else:
-                detail = "The Content-Length header is not a number of bytes."
-                response = problem_response(400, "Bad request", detail, headers=close)
-            await response(scope, receive, send)
-            return
+        # The client may still be sending the body nobody will read: end the connection.
+        close = {"Connection": "close"}
+        if declared.isdigit():
+            return problem_response(413, "Payload too large", self.detail, headers=close)
+        detail = "The Content-Length header is not a number of bytes."
+        return problem_response(400, "Bad request", detail, headers=close)
+
+    def counting(self, receive: Receive) -> Receive:
+        """``receive`` counting the body it passes on, refusing it past the limit."""
         received = 0
 
         async def receive_within_limit() -> Message:
@@ -53,4 +53,4 @@ class BodyLimitMiddleware:
                     raise HTTPException(413, self.detail, headers={"Connection": "close"})
             return message
 
-        await self.app(scope, receive_within_limit, send)
+        return receive_within_limit

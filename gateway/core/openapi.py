@@ -5,8 +5,8 @@ here, each a rule of the Logius linter (tools/spectral/, run by tests/standards/
 
 * ``servers``: the API's base URL carries the major version (``/core/uri-version``), and the
   paths are written relative to it, as OpenAPI resolves them (``/v1`` + ``/cases``).
-* ``API-Version`` on every response (``/core/version-header``): ResponseHeadersMiddleware sends
-  it on each one, so the document says so on each one.
+* ``API-Version`` on every response (``/core/version-header``): the gateway's middleware
+  (gateway/core/edge.py) sends it on each one, so the document says so on each one.
 * A nullable value with a format (a date, a date-time) is written ``type: [string, "null"]``
   with the format beside it, OAS 3.1's own form, instead of pydantic's ``anyOf`` with null,
   where a reader of the property (the linter, code generators) does not find the format.

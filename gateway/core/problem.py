@@ -172,8 +172,14 @@ class UnexpectedErrorMiddleware:
         except Exception as exc:
             if started:
                 raise
-            log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
-            await _internal_error()(scope, receive, send)
+            await answer_unexpected(exc, scope, receive, send)
+
+
+async def answer_unexpected(exc: Exception, scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer an exception that reached the middleware before the response started: a 500
+    problem, the exception's type logged (its message may carry personal data)."""
+    log.error("unhandled error: %s", type(exc).__name__, exc_info=False)
+    await _internal_error()(scope, receive, send)
 
 
 class InvalidParam(BaseModel):
@@ -215,12 +221,15 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(app: FastAPI, *, middleware: bool = True) -> None:
+    """The exception handlers, and (unless the gateway's own middleware does it,
+    gateway/core/edge.py) :class:`UnexpectedErrorMiddleware`."""
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(SQLAlchemyError, _database_error)
     app.add_exception_handler(psycopg.Error, _database_error)
     app.add_exception_handler(Exception, _unexpected_error)
-    # Added before any other middleware: the innermost, so the others see its answer.
-    app.add_middleware(UnexpectedErrorMiddleware)
+    if middleware:
+        # Added before any other middleware: the innermost, so the others see its answer.
+        app.add_middleware(UnexpectedErrorMiddleware)

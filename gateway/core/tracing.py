@@ -1,5 +1,6 @@
 """W3C trace context and OpenTelemetry spans for every request, the request id, the access
-log line and the request metrics: one pure ASGI middleware, outermost.
+log line and the request metrics: :class:`RequestObservation`, which the gateway's one
+middleware (gateway/core/edge.py) starts first and ends last.
 
 Each request is a trace of the gateway's own, as Logboek Dataverwerkingen asks of every
 processing: a partner's ``traceparent`` (parsed by OpenTelemetry's own propagator) is
@@ -8,8 +9,9 @@ honoured as a span *link* to the partner's operation and recorded in the audit e
 trace belongs to another organisation. The response carries ``traceparent`` naming the
 gateway's span, so a partner can quote it; the OPA query (:func:`inject_trace_context`) and
 the audit entry (:func:`current_span_ids`) are children of that span, and every log line of
-the request carries its trace id. Spans are always made (logs and audit entries need their
-ids) but exported only when ``KETENPOORT_TRACES_EXPORTER`` names an exporter.
+the request carries its trace id. Span ids are always made (logs and audit entries need
+them); SDK spans are recorded and exported only when ``KETENPOORT_TRACES_EXPORTER`` names an
+exporter.
 
 No span, log line or metric label carries a path, a query string or a body: the route
 template (``/v1/cases/{caseId}``) stands for the path.
@@ -33,8 +35,9 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from gateway.core import metrics
 from gateway.core.logs import request_id_var
@@ -49,24 +52,31 @@ _propagator = TraceContextTextMapPropagator()
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
-def tracer_provider(settings: Settings, exporter: SpanExporter | None = None) -> TracerProvider:
-    """Spans with ids always; exported only when an exporter is configured (or given)."""
+def tracer_provider(
+    settings: Settings, exporter: SpanExporter | None = None
+) -> TracerProvider | None:
+    """A provider whose spans are exported, when an exporter is configured (or given); None
+    when none is: then a request's span is only its ids (:class:`RequestObservation`)."""
     from opentelemetry.sdk.resources import Resource
 
     from gateway.core.headers import API_VERSION
 
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": "ketenpoort", "service.version": API_VERSION})
-    )
+    processor: SimpleSpanProcessor | BatchSpanProcessor
     if exporter is not None:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        processor = SimpleSpanProcessor(exporter)
     elif settings.traces_exporter == "otlp":
         # Endpoint, headers and timeouts from the standard OTEL_EXPORTER_OTLP_* variables.
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        processor = BatchSpanProcessor(OTLPSpanExporter())
     elif settings.traces_exporter == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        processor = BatchSpanProcessor(ConsoleSpanExporter())
+    else:
+        return None
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "ketenpoort", "service.version": API_VERSION})
+    )
+    provider.add_span_processor(processor)
     return provider
 
 
@@ -89,68 +99,96 @@ def inject_trace_context(headers: MutableMapping[str, str]) -> None:
     _propagator.inject(headers)
 
 
-class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, provider: TracerProvider) -> None:
-        self.app = app
-        self.tracer = provider.get_tracer("gateway")
+_ids = RandomIdGenerator()
+_SAMPLED = trace.TraceFlags(trace.TraceFlags.SAMPLED)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {
-            name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]
-        }
-        offered = headers.get("x-request-id", "")
-        request_id = offered if _REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
-        caller = trace.get_current_span(_propagator.extract(headers)).get_span_context()
-        links = [trace.Link(caller)] if caller.is_valid else []
-        method = scope["method"]
-        started = time.perf_counter()
-        status = 500
-        with self.tracer.start_as_current_span(
-            method, context=otel_context.Context(), kind=trace.SpanKind.SERVER, links=links
-        ) as span:
-            token = request_id_var.set(request_id)
-            traceparent = current_traceparent() or ""
 
-            async def send_with_ids(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        (b"traceparent", traceparent.encode()),
-                        (b"x-request-id", request_id.encode()),
-                    ]
-                await send(message)
+class RequestObservation:
+    """One request's request id, span and timing, from :meth:`start` (before anything else
+    runs) to :meth:`end` (after the response, or the error): the gateway's middleware
+    (gateway/core/edge.py) brackets every request with them.
 
-            try:
-                await self.app(scope, receive, send_with_ids)
-            finally:
-                route = _route_template(scope)
-                seconds = time.perf_counter() - started
+    With a tracer (an exporter is configured) the span is an OpenTelemetry SDK span, linked
+    to a partner's ``traceparent`` and exported. Without one nothing would ever read a
+    recorded span, so the request's span is only its ids: a non-recording span with fresh
+    random trace and span ids, current for the request like the SDK's, so log lines, the
+    audit entry, the OPA query and the ``traceparent`` response header carry the same ids
+    either way (issue 20: the SDK span was ~12% of the event loop's time per read).
+    """
+
+    __slots__ = ("method", "request_id", "traceparent", "_started", "_span", "_context", "_id")
+
+    def __init__(self, tracer: trace.Tracer | None, scope: Scope) -> None:
+        offered = ""
+        caller = ""
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                offered = value.decode("latin-1")
+            elif name == b"traceparent":
+                caller = value.decode("latin-1")
+        self.request_id = offered if _REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
+        self.method: str = scope["method"]
+        self._started = time.perf_counter()
+        span: trace.Span
+        if tracer is None:
+            trace_id, span_id = _ids.generate_trace_id(), _ids.generate_span_id()
+            span = trace.NonRecordingSpan(
+                trace.SpanContext(trace_id, span_id, is_remote=False, trace_flags=_SAMPLED)
+            )
+            self.traceparent = f"00-{trace_id:032x}-{span_id:016x}-01"
+        else:
+            linked = _propagator.extract({"traceparent": caller}) if caller else None
+            partner = trace.get_current_span(linked).get_span_context()
+            span = tracer.start_span(
+                self.method,
+                context=otel_context.Context(),
+                kind=trace.SpanKind.SERVER,
+                links=[trace.Link(partner)] if partner.is_valid else [],
+            )
+        self._span = span
+        self._context = otel_context.attach(trace.set_span_in_context(span))
+        if tracer is not None:
+            self.traceparent = current_traceparent() or ""
+        self._id = request_id_var.set(self.request_id)
+
+    def end(self, scope: Scope, status: int, error: BaseException | None = None) -> None:
+        """The span's name and attributes, the request metrics and the access log line (in
+        the request's span and with its request id), then out of the request's context."""
+        try:
+            route = _route_template(scope)
+            seconds = time.perf_counter() - self._started
+            method = self.method
+            span = self._span
+            if span.is_recording():
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.request.method", method)
                 span.set_attribute("http.route", route)
                 span.set_attribute("http.response.status_code", status)
                 if status >= 500:
                     span.set_status(trace.StatusCode.ERROR)
-                metrics.observe_request(method, route, status, seconds)
-                _log.info(
-                    "%s %s %d",
-                    method,
-                    route,
-                    status,
-                    extra={
-                        "event": "access",
-                        "http_method": method,
-                        "http_route": route,
-                        "http_status": status,
-                        "duration_ms": round(seconds * 1000, 2),
-                    },
-                )
-                request_id_var.reset(token)
+            metrics.observe_request(method, route, status, seconds)
+            _log.info(
+                "%s %s %d",
+                method,
+                route,
+                status,
+                extra={
+                    "event": "access",
+                    "http_method": method,
+                    "http_route": route,
+                    "http_status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                },
+            )
+            request_id_var.reset(self._id)
+            if error is not None and span.is_recording():
+                # As the SDK's start_as_current_span does with an exception leaving it.
+                span.record_exception(error)
+                described = f"{type(error).__name__}: {error}"
+                span.set_status(trace.Status(trace.StatusCode.ERROR, described))
+        finally:
+            self._span.end()
+            otel_context.detach(self._context)
 
 
 def _route_template(scope: Scope) -> str:

@@ -12,7 +12,8 @@ import logging
 import re
 from urllib.parse import parse_qsl, unquote
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import Response
+from starlette.types import Scope
 
 from gateway.crypto.blind_index import is_valid_bsn
 
@@ -39,13 +40,14 @@ _MASK = "*********"
 def _bsn_runs(text: str) -> list[re.Match[str]]:
     """The nine-digit runs of ``text`` outside identifiers, and the BSN-formatted groups,
     that pass the eleven-test; in the order they occur."""
-    identifiers = [match.span() for match in _IDENTIFIER.finditer(text)]
-    plain = [
-        match
-        for match in _NINE_DIGITS.finditer(text)
-        if is_valid_bsn(match.group())
-        and not any(start <= match.start() and match.end() <= end for start, end in identifiers)
-    ]
+    plain = [match for match in _NINE_DIGITS.finditer(text) if is_valid_bsn(match.group())]
+    if plain:  # only then does it matter where the identifiers are
+        identifiers = [match.span() for match in _IDENTIFIER.finditer(text)]
+        plain = [
+            match
+            for match in plain
+            if not any(start <= match.start() and match.end() <= end for start, end in identifiers)
+        ]
     formatted = [
         match
         for match in _FORMATTED.finditer(text)
@@ -61,34 +63,29 @@ def carries_bsn(text: str) -> bool:
 def _url_carries_bsn(path: str, query: str) -> bool:
     if carries_bsn(path):
         return True
+    if not query:
+        return False
     pairs = parse_qsl(query, keep_blank_values=True)
     return any(carries_bsn(key) or carries_bsn(value) for key, value in pairs) or carries_bsn(
         unquote(query)
     )
 
 
-class IdentifierInUrlMiddleware:
-    """Refuses, before routing, a request whose path or query string carries a BSN."""
+def refuse_identifier_in_url(scope: Scope) -> Response | None:
+    """The 400 problem for a request whose path or query string carries a BSN, before routing
+    (the gateway's one middleware, gateway/core/edge.py, asks); None for any other."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    if not _url_carries_bsn(scope.get("path", ""), query):
+        return None
+    from gateway.core.problem import problem_response
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            query = scope.get("query_string", b"").decode("latin-1")
-            if _url_carries_bsn(scope.get("path", ""), query):
-                from gateway.core.problem import problem_response
-
-                response = problem_response(
-                    400,
-                    "Bad request",
-                    "Personal identifiers (a BSN) do not belong in a URL; send them in the "
-                    "request body (POST), e.g. the access report or a report.",
-                    problem="identifier-in-url",
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    return problem_response(
+        400,
+        "Bad request",
+        "Personal identifiers (a BSN) do not belong in a URL; send them in the "
+        "request body (POST), e.g. the access report or a report.",
+        problem="identifier-in-url",
+    )
 
 
 def redact_url(full_path: str) -> str:

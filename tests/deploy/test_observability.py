@@ -281,6 +281,47 @@ def test_traceparent_is_honoured_echoed_and_recorded_in_the_audit_entry(
     assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]", fresh.headers["traceparent"])
 
 
+def test_with_an_exporter_each_request_is_an_exported_span_with_the_same_ids(
+    settings: Settings, context: GatewayContext, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an exporter a request's span is only its ids (issue 20); with one it is an SDK
+    span, exported, named by its route, linked to the partner's operation, and the ids the
+    response and the audit entry carry are the exported span's."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import gateway.app
+    from gateway.core.tracing import tracer_provider
+
+    assert tracer_provider(settings) is None  # the default: no exporter, nothing recorded
+    exported = InMemorySpanExporter()
+    monkeypatch.setattr(
+        gateway.app, "tracer_provider", lambda s: tracer_provider(s, exporter=exported)
+    )
+    with TestClient(create_app(settings, context), raise_server_exceptions=False) as traced:
+        case = open_utrecht_case(traced, auth)
+        response = traced.post(
+            "/v1/information-requests",
+            json={"caseId": case.case_id, "purpose": "case-handling", "categories": [VIOLENCE]},
+            headers={
+                **case.as_(("u-centraal", "casemanager"), "cm-1"),
+                "traceparent": f"00-{CALLER_TRACE}-{CALLER_SPAN}-01",
+            },
+        )
+        assert response.status_code == 201, response.text
+        assert traced.get("/v1/no-such-thing").status_code == 404
+    _, trace_id, span_id, _ = response.headers["traceparent"].split("-")
+    spans = {span.name: span for span in exported.get_finished_spans()}
+    span = spans["POST /v1/information-requests"]
+    assert (f"{span.context.trace_id:032x}", f"{span.context.span_id:016x}") == (trace_id, span_id)
+    assert dict(span.attributes or {})["http.response.status_code"] == 201
+    assert [f"{link.context.trace_id:032x}" for link in span.links] == [CALLER_TRACE]
+    assert dict(spans["GET unmatched"].attributes or {})["http.response.status_code"] == 404
+    with context.session_factory() as session:
+        bodies = [json.loads(b) for b in session.scalars(select(AuditRecord.body))]
+    traced_entries = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == trace_id]
+    assert [entry["parentSpanId"] for entry in traced_entries] == [span_id]
+
+
 class _FakeOpa(BaseHTTPRequestHandler):
     seen: list[str | None] = []
 

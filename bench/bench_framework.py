@@ -1,0 +1,110 @@
+"""The framework's share of a request, in isolation (issue 20, docs/performance.md).
+
+Two probes, CPU µs per request, min / median / max over 7 batches:
+
+* ``middleware``: the app's own middlewares (``app.user_middleware``) around a stub endpoint
+  that answers 200 with a two-byte JSON body, for the mediated read's path and headers;
+* ``routing``: the app router's dispatch of a path up to the matched route's ``handle``
+  (stubbed, so no dependency or endpoint runs), for the mediated read and three others.
+
+No database, no server: run it in a worktree to compare two versions of the code one after
+the other (``N`` requests per batch, default 10,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from fastapi.routing import APIRoute  # noqa: E402
+
+from gateway.app import create_app  # noqa: E402
+from gateway.config import Settings  # noqa: E402
+
+N = int(os.environ.get("N", "10000"))
+READ = "/v1/information-requests/0b6c3a0e-1a4f-4f63-9d7e-2a4c1f0e9b11/answers"
+PATHS = (READ, "/v1/health/live", "/v1/cases/0b6c3a0e-1a4f-4f63-9d7e-2a4c1f0e9b11", "/zaken")
+HEADERS = [
+    (b"host", b"testserver"),
+    (b"authorization", b"Bearer " + b"x" * 400),
+    (b"accept", b"*/*"),
+    (b"user-agent", b"bench"),
+]
+
+
+def _scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": "",
+        "query_string": b"",
+        "headers": HEADERS,
+    }
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _send(message: dict[str, Any]) -> None:
+    pass
+
+
+async def _stub(scope: Any, receive: Any, send: Any) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"2")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"{}"})
+
+
+def _probe(name: str, one: Callable[[], Awaitable[None]]) -> None:
+    async def batch(n: int) -> None:
+        for _ in range(n):
+            await one()
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(batch(500))
+    runs = []
+    for _ in range(7):
+        started = time.process_time()
+        loop.run_until_complete(batch(N))
+        runs.append((time.process_time() - started) / N * 1e6)
+    print(
+        f"{name}: min {min(runs):.1f} median {statistics.median(runs):.1f} "
+        f"max {max(runs):.1f} us/request (CPU)"
+    )
+    loop.close()
+
+
+def main() -> None:
+    app = create_app(Settings())
+    stack: Any = _stub
+    for cls, args, kwargs in reversed(app.user_middleware):
+        stack = cls(stack, *args, **kwargs)
+    print("middlewares:", ", ".join(m.cls.__name__ for m in app.user_middleware))
+    _probe("middleware", lambda: stack(_scope(READ), _receive, _send))
+
+    matched: list[str] = []
+
+    async def handle(self: APIRoute, scope: Any, receive: Any, send: Any) -> None:
+        matched.append(self.path)
+
+    APIRoute.handle = handle  # type: ignore[method-assign]
+    for path in PATHS:
+        _probe(
+            f"routing {path[:48]}",
+            lambda path=path: app.router.app({**_scope(path), "app": app}, _receive, _send),
+        )
+        print(f"  -> {matched[-1]}")
+
+
+if __name__ == "__main__":
+    main()
