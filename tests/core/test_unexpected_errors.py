@@ -1,0 +1,71 @@
+"""An exception the handlers do not answer (gateway/core/edge.py): before the response started
+it is a 500 problem with every header a response carries and the exception's type alone in
+the log; after the response started it goes on to the server, which ends the connection."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+from fastapi.testclient import TestClient
+
+SECRET = "111222333 Nachtelijk lawaai"
+
+
+class _Bug(Exception):
+    pass
+
+
+def _with_buggy_routes(app: FastAPI) -> FastAPI:
+    async def fails() -> dict[str, str]:
+        raise _Bug(SECRET)
+
+    async def fails_while_streaming() -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"started"
+            raise _Bug(SECRET)
+
+        return StreamingResponse(body())
+
+    async def works() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    app.add_api_route("/v1/test-only/fails", fails)
+    app.add_api_route("/v1/test-only/fails-while-streaming", fails_while_streaming)
+    app.add_api_route("/v1/test-only/works", works)
+    return app
+
+
+def test_an_unhandled_exception_is_a_500_problem_with_every_header_and_no_message(
+    app: FastAPI, caplog: pytest.LogCaptureFixture
+) -> None:
+    with TestClient(_with_buggy_routes(app), raise_server_exceptions=False) as client:
+        works = client.get("/v1/test-only/works")  # positive control
+        with caplog.at_level(logging.INFO):
+            response = client.get("/v1/test-only/fails", headers={"X-Request-Id": "req-12345678"})
+    assert works.status_code == 200
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/internal-error")
+    for answered in (works, response):
+        assert answered.headers["api-version"] == "1.0.0"
+        assert answered.headers["cache-control"] == "no-store"
+        assert answered.headers["x-content-type-options"] == "nosniff"
+        assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", answered.headers["traceparent"])
+    assert response.headers["x-request-id"] == "req-12345678"
+    assert "_Bug" in caplog.text
+    assert "111222333" not in caplog.text
+    assert "Nachtelijk" not in caplog.text
+    access = [r for r in caplog.records if getattr(r, "event", None) == "access"]
+    assert [(r.http_route, r.http_status) for r in access] == [("/v1/test-only/fails", 500)]  # type: ignore[attr-defined]
+
+
+def test_an_exception_after_the_response_started_goes_on_to_the_server(app: FastAPI) -> None:
+    with TestClient(_with_buggy_routes(app)) as client:
+        assert client.get("/v1/test-only/works").status_code == 200  # positive control
+        with pytest.raises(_Bug):
+            client.get("/v1/test-only/fails-while-streaming")
