@@ -216,7 +216,11 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                     runtime=runtime,
                     covenant_id=COVENANT,
                     now=now,
-                    after=decode_cursor(after) if after else None,
+                    after=(
+                        decode_cursor(after, covenant_id=COVENANT, partner_id=LEAD)
+                        if after
+                        else None
+                    ),
                     limit=PAGE,
                     **partner,
                 )
