@@ -114,10 +114,10 @@ CASES_SQL = [
        FROM {series}""",
     # Out of mediation into closure: a failed mediation (it did not go to aftercare), so the
     # unsanctioned rule applies: due a year after the closing.
-    """INSERT INTO case_transition (id, case_id, transition, from_state, to_state, at,
-         actor_partner_id, actor_role, facts)
-       SELECT 't' || {num}, {id}, 'close', 'mediation', 'closed', {day}, 'gemeente-rijswijk',
-         'casemanager', '{{}}'
+    """INSERT INTO case_transition (id, case_id, covenant_id, transition, from_state,
+         to_state, at, actor_partner_id, actor_role, facts)
+       SELECT 't' || {num}, {id}, :covenant, 'close', 'mediation', 'closed', {day},
+         'gemeente-rijswijk', 'casemanager', '{{}}'
        FROM {series}""",
 ]
 # --shape synced: the register and its facts as the sync leaves them.

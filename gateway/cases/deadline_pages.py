@@ -32,6 +32,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -472,11 +473,10 @@ def _reporter_reader(
 ) -> _Reader:
     """U §6: one decision for the lead per report from a partner outside the team that the
     lead has not decided on (as reports.pending_reports, for all the lead's cases at once),
-    by registration: the decision is due a fixed number of days after it."""
-    in_team = exists().where(
-        CaseTeamMember.case_id == CaseReport.case_id,
-        CaseTeamMember.partner_id == CaseReport.source_partner_id,
-    )
+    by registration: the decision is due a fixed number of days after it. The reports that
+    await a lead come from their stored flag's index (gateway/cases/awaiting.py) in
+    registration order, each one's case looked up by its key: a page reads about as many
+    reports as it shows, however many the covenant ever had."""
     query = (
         select(
             CaseReport.id,
@@ -488,11 +488,9 @@ def _reporter_reader(
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .where(
+            CaseReport.awaiting_lead == true(),
             *open_in(definition, covenant_id),
             CaseFile.lead_partner_id == partner_id,
-            CaseReport.lead_decision.is_(None),
-            CaseReport.source_partner_id != CaseFile.lead_partner_id,
-            ~in_team,
         )
     )
     if after is not None:
@@ -689,9 +687,7 @@ def deadlines_page(
             covenant_id=covenant_id,
             partner_id=partner_id,
             after=after,
-            # Its query costs the same for few rows as for many (the database sorts the
-            # lead's pending reports before the first row): read enough in one go.
-            batch=max(batch, 500),
+            batch=batch,
         )
     )
     whole = [

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -129,9 +130,11 @@ class CaseReport(Base):
     """A report ("melding") in the case's dossier."""
 
     __tablename__ = "case_report"
-    # A partner's own reports, newest first, a page at a time (GET /v1/reports).
+    # A partner's own reports, newest first, a page at a time (GET /v1/reports; migration
+    # 0024); the lead's reporter decisions in a deadlines page, by registration (0025).
     __table_args__ = (
         Index("ix_case_report_source_registered", "source_partner_id", "registered_at", "id"),
+        Index("ix_case_report_awaiting", "awaiting_lead", "registered_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -146,6 +149,11 @@ class CaseReport(Base):
     lead_decision: Mapped[str | None] = mapped_column(String(20), nullable=True)
     lead_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     lead_decided_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    #: Stored truth of "this report awaits the lead's decision" (gateway/cases/awaiting.py):
+    #: undecided, its partner neither the lead nor in the team, the case not closed. Kept
+    #: right at every flush that could change it, so a deadlines page reads the lead's
+    #: pending decisions from an index instead of every report the covenant ever had.
+    awaiting_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CaseTeamMember(Base):
@@ -210,11 +218,14 @@ class CaseTransition(Base):
     """The case's history: every transition made, by whom, with its non-personal facts."""
 
     __tablename__ = "case_transition"
-    # Covering (migration 0019): the steering report counts a period's transitions per kind.
-    __table_args__ = (Index("ix_case_transition_at", "at", "case_id", "transition"),)
+    # Covering (migration 0025): the steering report counts a covenant's transitions of a
+    # period per kind from this index alone, without checking each one's case.
+    __table_args__ = (Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    #: The case's covenant (a case never changes covenant), written with every transition.
+    covenant_id: Mapped[str] = mapped_column(String(100))
     transition: Mapped[str] = mapped_column(String(60))
     from_state: Mapped[str] = mapped_column(String(60))
     to_state: Mapped[str] = mapped_column(String(60))
@@ -310,3 +321,7 @@ class CaseNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+# The session keeps case_report.awaiting_lead right at every flush (its listeners live there).
+import gateway.cases.awaiting  # noqa: E402,F401  (after the models it imports)

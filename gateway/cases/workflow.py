@@ -196,6 +196,7 @@ def _apply(
     row = CaseTransition(
         id=str(uuid.uuid4()),
         case_id=case.id,
+        covenant_id=case.covenant_id,
         transition=transition.id,
         from_state=case.state,
         to_state=transition.to,

@@ -174,6 +174,7 @@ def seed_history(
             )
         reporters = [case_lead] + ([rng.choice(others)] if rng.random() < 0.2 else [])
         for n, reporter in enumerate(reporters):
+            decision = None if rng.random() < 0.7 else "declined"
             rows["report"].append(
                 {
                     "id": _id(rng),
@@ -183,7 +184,12 @@ def seed_history(
                     "received_at": first_report,
                     "registered_at": first_report + timedelta(hours=n * 30),
                     "description_sealed": b"sealed",
-                    "lead_decision": None if rng.random() < 0.7 else "declined",
+                    "lead_decision": decision,
+                    # As gateway/cases/awaiting.py has it (these inserts bypass the session).
+                    "awaiting_lead": decision is None
+                    and reporter != case_lead
+                    and reporter not in team
+                    and closed_at is None,
                 }
             )
         if rng.random() < 0.3:
@@ -210,6 +216,7 @@ def seed_history(
                 {
                     "id": _id(rng),
                     "case_id": case_id,
+                    "covenant_id": covenant,
                     "transition": rng.choice(["classify-complex", "form-team", "close", "warn"]),
                     "from_state": "intake",
                     "to_state": state,

@@ -83,6 +83,7 @@ def _case_in_state(
         history = CaseTransition(
             id=str(uuid.uuid4()),
             case_id=case_id,
+            covenant_id=covenant_id,
             transition="seed",
             from_state=state,
             to_state=state,

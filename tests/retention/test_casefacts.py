@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
-from gateway.cases.models import CaseTransition
+from gateway.cases.models import CaseFile, CaseTransition
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
@@ -19,6 +19,7 @@ def _transition(context: GatewayContext, case_id: str, to_state: str, at: dateti
             CaseTransition(
                 id=str(uuid.uuid4()),
                 case_id=case_id,
+                covenant_id=session.get_one(CaseFile, case_id).covenant_id,
                 transition="t",
                 from_state="mediation",
                 to_state=to_state,

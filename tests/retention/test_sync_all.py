@@ -31,6 +31,7 @@ def _transition(session: Session, case_id: str, to_state: str, at: datetime) -> 
         CaseTransition(
             id=transition_id,
             case_id=case_id,
+            covenant_id=session.get_one(CaseFile, case_id).covenant_id,
             transition="t",
             from_state="mediation",
             to_state=to_state,
