@@ -9,10 +9,10 @@ ones come from an index (``ix_case_report_awaiting``) whatever the history.
 The flag is kept right by the session, not by each write path: every flush that adds a
 report or a team member, removes a team member, changes a report's decision or a case's lead
 or closure recomputes the flag of every report of the cases it touched, in the same
-transaction, with one UPDATE by the same rule the migration (0025) filled it with
-it. So a new write path cannot forget it (tests/cases/test_awaiting_lead.py checks the
-stored flag against the computed truth after each path). Core inserts that bypass the
-session (tests/cases/history.py) set it themselves.
+transaction, with one UPDATE by the rule the migration (0025) filled it with. So a new write
+path cannot forget it (tests/cases/test_awaiting_lead.py checks the stored flag against the
+computed truth after each path). Core inserts that bypass the session
+(tests/cases/history.py) set it themselves.
 
 Two transactions changing the same case serialize on the case row (the refresh locks it,
 as the case's write paths do), so the later one recomputes with the earlier one's rows.
