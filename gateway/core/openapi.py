@@ -14,7 +14,7 @@ here, each a rule of the Logius linter (tools/spectral/, run by tests/standards/
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,13 +34,20 @@ _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "opt
 _STRING_KEYWORDS = frozenset({"type", "format", "pattern", "minLength", "maxLength"})
 
 
-def install_openapi(app: FastAPI, *, base_path: str) -> None:
-    """Serve FastAPI's document for ``app`` in the NL API Design Rules form."""
+def install_openapi(app: FastAPI, *, base_path: str, path_order: Sequence[str] = ()) -> None:
+    """Serve FastAPI's document for ``app`` in the NL API Design Rules form. ``path_order``
+    (full paths) is the order the document lists its paths in, whatever order the app tries
+    its routes in; paths not named keep FastAPI's order, after those named."""
     generate: Callable[[], dict[str, Any]] = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = conform(generate(), base_path=base_path)
+            document = generate()
+            place = {path: index for index, path in enumerate(path_order)}
+            paths = document.get("paths", {})
+            ordered = sorted(paths, key=lambda path: place.get(path, len(place)))
+            document = {**document, "paths": {path: paths[path] for path in ordered}}
+            app.openapi_schema = conform(document, base_path=base_path)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
