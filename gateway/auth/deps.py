@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -14,10 +15,19 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.auth.service import consume_token_id, spend_token_id
+from gateway.auth.service import (
+    REPLAYED,
+    claim_token_id,
+    consume_token_id,
+    spend_token_id,
+    token_replayed,
+)
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden, Unauthenticated
-from gateway.db import transaction
+from gateway.core.metrics import TOKEN_REPLAYS
+from gateway.db import abandon_pipeline, end_pipeline, send_ahead, transaction
+
+logger = logging.getLogger(__name__)
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -73,16 +83,43 @@ def authenticated_unit(
 ) -> T:
     """``authenticate`` and ``get_session`` for a hot route, in one call (run it in one
     worker thread: FastAPI runs each sync dependency in a thread of its own, a generator
-    dependency in two) and on one pooled connection: the jti is committed on it first
-    (autocommit, so a request that fails still spends its token), then ``work`` runs in the
-    request's one transaction on the same connection, committed before the response or rolled
-    back with everything it did."""
+    dependency in two), on one pooled connection and in one transaction: the jti is its first
+    statement (:func:`claim_token_id`), then ``work`` runs, committed before the response or
+    rolled back with everything it did. On PostgreSQL its statements go out pipelined
+    (:func:`gateway.db.send_ahead`): the jti with BEGIN and the first read, the last writes
+    with the COMMIT. A request that fails still spends its token: after the rollback
+    the jti is written on its own (autocommit), and a jti found spent is a replay (401)."""
     principal = _verified(context, credentials)
+    request.state.principal = principal
     with context.engine.connect() as connection:
-        spend_token_id(connection, principal)
-        request.state.principal = principal
-        with transaction(functools.partial(context.session_factory, bind=connection)) as session:
-            return work(principal, session)
+        session = context.session_factory(bind=connection)
+        try:
+            send_ahead(connection)
+            claim_token_id(session.connection(), principal)
+            result = work(principal, session)
+            session.commit()  # pipelined: the COMMIT goes out with the last writes
+            end_pipeline(connection)
+            return result
+        except Exception as error:
+            abandon_pipeline(connection)
+            session.rollback()
+            if token_replayed(error):
+                TOKEN_REPLAYS.inc()
+                raise Unauthenticated(REPLAYED) from None
+            if not connection.invalidated:
+                # The request failed and its transaction took the jti with it: spend it on
+                # its own, so the token cannot be replayed (Unauthenticated if it was spent
+                # meanwhile: by a replay racing this request, or before it, when the failure
+                # came before the first read that would have shown it).
+                try:
+                    spend_token_id(connection, principal)
+                except Unauthenticated:
+                    raise
+                except Exception:  # the database went: the request's own error says more
+                    logger.warning("could not spend the jti of a failed request", exc_info=True)
+            raise
+        finally:
+            session.close()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ stays spent even when the request it carried failed."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
 #: What a mediated read may cost, as the driver sees it (SQLAlchemy's statements, the hot
-#: statements run on the DBAPI cursor, and the audit log's own): the jti; the request with its
+#: statements run on the DBAPI cursor, and the audit log's own): the jti (in the request's
+#: transaction, pipelined with its first read on PostgreSQL); the request with its
 #: items, facts and erasure; the case with its dwelling, team, consents and data subjects (one
 #: query); the audit entry (on PostgreSQL one prepared statement with its subjects; on SQLite
 #: the head's counter, the entry, and one insert per data subject: this case has two, its
@@ -30,7 +32,7 @@ _NOT_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEAS
 def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
     """Every statement the driver executes (transaction control aside), every commit and
     every pool checkout while the block runs."""
-    seen: dict[str, Any] = {"statements": [], "commits": 0, "checkouts": 0}
+    seen: dict[str, Any] = {"statements": [], "commits": 0, "checkouts": 0, "pipelined": []}
 
     def executed(sql: Any) -> None:
         text_ = sql.decode() if isinstance(sql, bytes) else str(sql)
@@ -50,14 +52,17 @@ def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
             dbapi_connection.set_trace_callback(None)
 
     import psycopg
+    from psycopg import pq
 
     original = psycopg.Cursor.execute
 
     def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
         executed(query)
+        seen["pipelined"].append(self.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
         return original(self, query, *args, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+
     event.listen(context.engine, "commit", commit)
     event.listen(context.engine.pool, "checkout", checkout)
     event.listen(context.engine.pool, "checkin", checkin)
@@ -92,14 +97,16 @@ def test_a_mediated_read_is_one_transaction_of_few_statements_on_one_connection(
     statements = seen["statements"]
     limit = MAX_STATEMENTS[context.engine.dialect.name]
     assert len(statements) <= limit, "\n".join(s.split("\n")[0] for s in statements)
-    # The jti insert commits on its own (autocommit); the request is one transaction, on the
-    # same pooled connection.
+    # One transaction on one pooled connection, the jti its first statement (no commit of
+    # its own) ...
     assert seen["commits"] == 1
     assert seen["checkouts"] == 1
     assert "used_token" in statements[0]
     if context.engine.dialect.name == "postgresql":
-        # ... without waiting for a WAL flush: the request's durable commit flushes it.
-        assert "synchronous_commit" in statements[0]
+        # ... pipelined: BEGIN and the jti go out with the first read, the disclosure row
+        # with the COMMIT.
+        assert seen["pipelined"]
+        assert all(seen["pipelined"]), seen["pipelined"]
 
 
 def test_a_token_spent_on_a_failed_mediated_read_cannot_be_replayed(
@@ -158,3 +165,106 @@ def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops
     assert 1 <= len(hot) <= context.settings.hot_threads
     context.close()
     assert not any(t.is_alive() for t in hot)
+
+
+def test_a_token_that_carried_a_read_is_refused_the_second_time(
+    utrecht_case: UtrechtCase,
+) -> None:
+    request_id = _answered(utrecht_case)
+    headers = utrecht_case.as_(CASE_MANAGER, "cm-1")
+    url = f"/v1/information-requests/{request_id}/answers"
+    first = utrecht_case.client.get(url, headers=headers)
+    assert first.status_code == 200, first.text  # the control: the token itself is good
+    replayed = utrecht_case.client.get(url, headers=headers)
+    assert replayed.status_code == 401
+    assert "already been used" in replayed.json()["detail"]
+
+
+def test_a_token_refused_before_any_read_is_still_spent(utrecht_case: UtrechtCase) -> None:
+    # The privacy officer's role never exchanges: refused before the first statement is read,
+    # so the jti (sent, not yet confirmed) goes with the rollback and is spent again on its own.
+    request_id = _answered(utrecht_case)
+    url = f"/v1/information-requests/{request_id}/answers"
+    headers = utrecht_case.as_(("u-centraal", "privacy-officer"), "fg-1")
+    assert utrecht_case.client.get(url, headers=headers).status_code == 403
+    replayed = utrecht_case.client.get(url, headers=headers)
+    assert replayed.status_code == 401, replayed.text
+    assert "already been used" in replayed.json()["detail"]
+    # The control: a fresh token of the same role is refused for its role, not as a replay.
+    officer = utrecht_case.as_(("u-centraal", "privacy-officer"))
+    fresh = utrecht_case.client.get(url, headers=officer)
+    assert fresh.status_code == 403
+
+
+def test_one_token_sent_twice_at_once_carries_one_read(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    """Two uses of one jti at the same moment: the second insert waits for the first
+    request's transaction and fails when it commits; exactly one read is answered."""
+    from types import SimpleNamespace
+
+    from fastapi.security import HTTPAuthorizationCredentials
+
+    from gateway.auth.deps import authenticated_unit
+    from gateway.core.errors import Unauthenticated
+
+    token = utrecht_case.as_(CASE_MANAGER, "cm-1")["Authorization"].removeprefix("Bearer ")
+    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+    inside = threading.Barrier(2, timeout=10)
+    outcomes: list[str] = []
+
+    def work(principal: Any, session: Any) -> str:
+        session.execute(text("SELECT 1")).scalar_one()  # the jti is confirmed by now
+        # Hold the transaction while the other use tries (it waits on this jti's row lock).
+        with contextlib.suppress(threading.BrokenBarrierError):
+            inside.wait(timeout=2)
+        return "answered"
+
+    def use() -> None:
+        try:
+            request: Any = SimpleNamespace(state=SimpleNamespace())
+            outcomes.append(authenticated_unit(request, context, credentials, work))
+        except Unauthenticated:
+            outcomes.append("replay")
+        finally:
+            inside.abort()
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["answered", "replay"]
+
+
+def test_a_disclosure_row_that_fails_at_the_commit_takes_the_audit_entry_with_it(
+    utrecht_case: UtrechtCase, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pipelined, the disclosure row's error comes back with the COMMIT, after the audit
+    entry was written: the whole transaction rolls back, nothing is answered or kept."""
+    import uuid
+
+    from gateway.exchange import enforcement
+
+    request_id = _answered(utrecht_case)
+    fixed = uuid.uuid4()
+    monkeypatch.setattr(enforcement.uuid, "uuid4", lambda: fixed)
+
+    def counts() -> tuple[int, int]:
+        with context.engine.connect() as connection:
+            entries = connection.execute(text("SELECT count(*) FROM audit_entry")).scalar_one()
+            rows = connection.execute(text("SELECT count(*) FROM disclosure")).scalar_one()
+        return int(entries), int(rows)
+
+    before = counts()
+    utrecht_case.read(request_id)  # the control: with a fresh disclosure id, it is answered
+    after_first = counts()
+    assert after_first == (before[0] + 1, before[1] + 1)
+    again = utrecht_case.client.get(
+        f"/v1/information-requests/{request_id}/answers",
+        headers=utrecht_case.as_(CASE_MANAGER, "cm-1"),
+    )
+    assert again.status_code >= 500, again.text  # the same disclosure id: the row fails
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert "values" not in again.json()
+    assert counts() == after_first  # no audit entry without its disclosure row
