@@ -248,31 +248,45 @@ def send_ahead(connection: Connection) -> None:
 def end_pipeline(connection: Connection) -> None:
     """Leave the pipeline of :func:`send_ahead`, if one is open: what is queued is sent and
     its results read, so a pending error is raised here."""
+    if connection.invalidated:
+        return
     pipeline = connection.info.pop(_PIPELINE, None)
     if pipeline is not None:
         pipeline.__exit__(None, None, None)
 
 
 def abandon_pipeline(connection: Connection) -> None:
-    """Leave the pipeline when the request already failed: its pending errors are the same
-    failure or a consequence of it, and the rollback that follows undoes what it sent."""
+    """Leave the pipeline when the request already failed (its pending errors are the same
+    failure or a consequence of it, and the rollback that follows undoes what it sent) or
+    when nothing is pending any more (after the commit). A
+    connection that cannot leave it (the server went away mid-pipeline) is invalidated: the
+    pool replaces it, and the rollback does not talk to it."""
+    if connection.invalidated:  # its pipeline went with it (and .info would reconnect)
+        return
     pipeline = connection.info.pop(_PIPELINE, None)
-    if pipeline is not None:
-        with contextlib.suppress(Exception):
-            pipeline.__exit__(None, None, None)
+    if pipeline is None:
+        return
+    try:
+        pipeline.__exit__(None, None, None)
+    except Exception as error:
+        connection.invalidate(error)
 
 
 def _end_pipeline_first(connection: Connection, *_: Any) -> None:
     # before_cursor_execute: SQLAlchemy reads a statement's result at once.
-    if _PIPELINE in connection.info:
+    if not connection.invalidated and _PIPELINE in connection.info:
         end_pipeline(connection)
 
 
 def _abandon_record_pipeline(record: Any) -> None:
+    # Raises when the connection cannot leave the pipeline: the pool then discards it.
     pipeline = record.info.pop(_PIPELINE, None)
-    if pipeline is not None:
-        with contextlib.suppress(Exception):
-            pipeline.__exit__(None, None, None)
+    if pipeline is None or record.driver_connection is None:  # none, or invalidated
+        return
+    with contextlib.suppress(psycopg.Error):
+        pipeline.__exit__(None, None, None)
+    if record.driver_connection.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+        raise psycopg.OperationalError("the connection could not leave pipeline mode")
 
 
 def _abandon_pipeline_at_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:

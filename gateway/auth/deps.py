@@ -86,8 +86,8 @@ def authenticated_unit(
     dependency in two), on one pooled connection and in one transaction: the jti is its first
     statement (:func:`claim_token_id`), then ``work`` runs, committed before the response or
     rolled back with everything it did. On PostgreSQL its statements go out pipelined
-    (:func:`gateway.db.send_ahead`): the jti with BEGIN and the first read, the last writes
-    with the COMMIT. A request that fails still spends its token: after the rollback
+    (:func:`gateway.db.send_ahead`) until the commit: BEGIN and the jti with the first read,
+    the disclosure row with the commit's own flush. A request that fails still spends its token: after the rollback
     the jti is written on its own (autocommit), and a jti found spent is a replay (401)."""
     principal = _verified(context, credentials)
     request.state.principal = principal
@@ -97,9 +97,11 @@ def authenticated_unit(
             send_ahead(connection)
             claim_token_id(session.connection(), principal)
             result = work(principal, session)
-            session.commit()  # pipelined: the COMMIT goes out with the last writes
+            # The COMMIT on its own, after every result is in: pipelined, a server that dies
+            # right after committing can report the commit as failed (its last words read
+            # with the commit's), a 503 for a disclosure that was recorded.
             end_pipeline(connection)
-            return result
+            session.commit()
         except Exception as error:
             abandon_pipeline(connection)
             session.rollback()
@@ -120,6 +122,10 @@ def authenticated_unit(
             raise
         finally:
             session.close()
+        # Committed, so nothing is pending: a connection that fails to leave the pipeline now
+        # is replaced, and the answer stands.
+        abandon_pipeline(connection)
+        return result
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.core.tracing import current_span_ids
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased
-from gateway.db import HotStatement, send_ahead, utcnow
+from gateway.db import HotStatement, utcnow
 from gateway.exchange import inbox
 from gateway.exchange.deps import Exchange
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
@@ -700,8 +700,6 @@ def disclose(
         traceparent=traceparent,
     )
     if disclosure_id is not None:
-        # Nothing reads its result: on PostgreSQL it goes out with the COMMIT (send_ahead).
-        send_ahead(session.connection())
         _INSERT_DISCLOSURE.execute(
             session.connection(),
             dict(

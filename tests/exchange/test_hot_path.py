@@ -103,8 +103,7 @@ def test_a_mediated_read_is_one_transaction_of_few_statements_on_one_connection(
     assert seen["checkouts"] == 1
     assert "used_token" in statements[0]
     if context.engine.dialect.name == "postgresql":
-        # ... pipelined: BEGIN and the jti go out with the first read, the disclosure row
-        # with the COMMIT.
+        # ... pipelined: BEGIN and the jti go out with the first read.
         assert seen["pipelined"]
         assert all(seen["pipelined"]), seen["pipelined"]
 
@@ -240,8 +239,9 @@ def test_one_token_sent_twice_at_once_carries_one_read(
 def test_a_disclosure_row_that_fails_at_the_commit_takes_the_audit_entry_with_it(
     utrecht_case: UtrechtCase, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pipelined, the disclosure row's error comes back with the COMMIT, after the audit
-    entry was written: the whole transaction rolls back, nothing is answered or kept."""
+    """Pipelined, the disclosure row's error comes back after the audit entry was written,
+    when the pipeline is left before the commit: the whole transaction rolls back, nothing is
+    answered or kept."""
     import uuid
 
     from gateway.exchange import enforcement
