@@ -86,9 +86,9 @@ def authenticated_unit(
     dependency in two), on one pooled connection and in one transaction: the jti is its first
     statement (:func:`claim_token_id`), then ``work`` runs, committed before the response or
     rolled back with everything it did. On PostgreSQL its statements go out pipelined
-    (:func:`gateway.db.send_ahead`) until the commit: BEGIN and the jti with the first read,
-    the disclosure row with the commit's own flush. A request that fails still spends its token: after the rollback
-    the jti is written on its own (autocommit), and a jti found spent is a replay (401)."""
+    (:func:`gateway.db.send_ahead`) until the commit: BEGIN and the jti with the first read.
+    A request that fails still spends its token: after the rollback the jti is written on its
+    own (autocommit), and a jti found spent is a replay (401)."""
     principal = _verified(context, credentials)
     request.state.principal = principal
     with context.engine.connect() as connection:
