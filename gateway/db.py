@@ -255,21 +255,26 @@ def end_pipeline(connection: Connection) -> None:
         pipeline.__exit__(None, None, None)
 
 
-def abandon_pipeline(connection: Connection) -> None:
+def abandon_pipeline(connection: Connection) -> Exception | None:
     """Leave the pipeline when the request already failed (its pending errors are the same
     failure or a consequence of it, and the rollback that follows undoes what it sent) or
-    when nothing is pending any more (after the commit). A
-    connection that cannot leave it (the server went away mid-pipeline) is invalidated: the
-    pool replaces it, and the rollback does not talk to it."""
+    when nothing is pending any more (after the commit). Returns the pending error, if
+    leaving raised one. A connection that cannot leave it (the server went away
+    mid-pipeline) is invalidated: the pool replaces it, and the rollback does not talk to
+    it."""
     if connection.invalidated:  # its pipeline went with it (and .info would reconnect)
-        return
+        return None
     pipeline = connection.info.pop(_PIPELINE, None)
     if pipeline is None:
-        return
+        return None
     try:
         pipeline.__exit__(None, None, None)
     except Exception as error:
-        connection.invalidate(error)
+        raw = connection.connection.driver_connection
+        if raw is None or raw.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
+            connection.invalidate(error)
+        return error
+    return None
 
 
 def _end_pipeline_first(connection: Connection, *_: Any) -> None:

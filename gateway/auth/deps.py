@@ -103,9 +103,9 @@ def authenticated_unit(
             end_pipeline(connection)
             session.commit()
         except Exception as error:
-            abandon_pipeline(connection)
+            pending = abandon_pipeline(connection)  # e.g. the jti's, when no read came first
             session.rollback()
-            if token_replayed(error):
+            if token_replayed(error) or (pending is not None and token_replayed(pending)):
                 TOKEN_REPLAYS.inc()
                 raise Unauthenticated(REPLAYED) from None
             if not connection.invalidated:
