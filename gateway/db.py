@@ -104,10 +104,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         hide_parameters=True,
     )
     event.listen(engine, "checkin", _mark_checkin)
-    event.listen(engine, "reset", _abandon_pipeline_at_reset)
-    event.listen(engine, "checkin", _abandon_pipeline_at_checkin)
     event.listen(engine, "checkout", _check_alive)
-    event.listen(engine, "before_cursor_execute", _end_pipeline_first)
     return engine
 
 
@@ -223,87 +220,6 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-#: ``Connection.info`` key of the connection's open psycopg pipeline (:func:`send_ahead`).
-_PIPELINE = "ketenpoort.pipeline"
-
-
-def send_ahead(connection: Connection) -> None:
-    """On PostgreSQL, from here on the connection's statements go out in psycopg's pipeline
-    mode: each is sent at once and its result waited for only when it is read (a fetch, or
-    the commit), so BEGIN, a write whose result nobody reads and the COMMIT share a round trip
-    with the next read. A statement's error is raised where results are next read, which may
-    be a later statement. Only for statements run on the DBAPI connection (HotStatement, the
-    audit log's): SQLAlchemy's result layer needs each result at once, so the engine ends the
-    pipeline before any statement it runs (:func:`end_pipeline`), as does the pool when the
-    connection goes back. Elsewhere (SQLite) nothing changes."""
-    if connection.dialect.name != "postgresql" or _PIPELINE in connection.info:
-        return
-    raw = connection.connection.driver_connection
-    assert raw is not None  # checked out, so live
-    pipeline = raw.pipeline()
-    pipeline.__enter__()
-    connection.info[_PIPELINE] = pipeline
-
-
-def end_pipeline(connection: Connection) -> None:
-    """Leave the pipeline of :func:`send_ahead`, if one is open: what is queued is sent and
-    its results read, so a pending error is raised here."""
-    if connection.invalidated:
-        return
-    pipeline = connection.info.pop(_PIPELINE, None)
-    if pipeline is not None:
-        pipeline.__exit__(None, None, None)
-
-
-def abandon_pipeline(connection: Connection) -> Exception | None:
-    """Leave the pipeline when the request already failed (its pending errors are the same
-    failure or a consequence of it, and the rollback that follows undoes what it sent) or
-    when nothing is pending any more (after the commit). Returns the pending error, if
-    leaving raised one. A connection that cannot leave it (the server went away
-    mid-pipeline) is invalidated: the pool replaces it, and the rollback does not talk to
-    it."""
-    if connection.invalidated:  # its pipeline went with it (and .info would reconnect)
-        return None
-    pipeline = connection.info.pop(_PIPELINE, None)
-    if pipeline is None:
-        return None
-    try:
-        pipeline.__exit__(None, None, None)
-    except Exception as error:
-        raw = connection.connection.driver_connection
-        if raw is None or raw.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
-            connection.invalidate(error)
-        return error
-    return None
-
-
-def _end_pipeline_first(connection: Connection, *_: Any) -> None:
-    # before_cursor_execute: SQLAlchemy reads a statement's result at once.
-    if not connection.invalidated and _PIPELINE in connection.info:
-        end_pipeline(connection)
-
-
-def _abandon_record_pipeline(record: Any) -> None:
-    # Raises when the connection cannot leave the pipeline: the pool then discards it.
-    pipeline = record.info.pop(_PIPELINE, None)
-    if pipeline is None or record.driver_connection is None:  # none, or invalidated
-        return
-    with contextlib.suppress(psycopg.Error):
-        pipeline.__exit__(None, None, None)
-    if record.driver_connection.pgconn.pipeline_status != psycopg.pq.PipelineStatus.OFF:
-        raise psycopg.OperationalError("the connection could not leave pipeline mode")
-
-
-def _abandon_pipeline_at_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
-    # Before the pool's rollback: in pipeline mode a rollback with an error pending raises
-    # that error and rolls nothing back.
-    _abandon_record_pipeline(record)
-
-
-def _abandon_pipeline_at_checkin(_dbapi_connection: Any, record: Any) -> None:
-    _abandon_record_pipeline(record)
-
-
 @contextmanager
 def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
     """One unit of work: commits when the block ends, rolls back everything on an error.
@@ -315,11 +231,6 @@ def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
         yield session
         session.commit()
     except BaseException:
-        if session.in_transaction():
-            # A pipeline left open (send_ahead) would make the rollback raise its pending
-            # error and roll nothing back.
-            with contextlib.suppress(Exception):
-                abandon_pipeline(session.connection())
         session.rollback()
         raise
     finally:

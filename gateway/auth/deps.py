@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
@@ -15,19 +14,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.auth.service import (
-    REPLAYED,
-    claim_token_id,
-    consume_token_id,
-    spend_token_id,
-    token_replayed,
-)
+from gateway.auth.service import consume_token_id, spend_token_id
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden, Unauthenticated
-from gateway.core.metrics import TOKEN_REPLAYS
-from gateway.db import abandon_pipeline, end_pipeline, send_ahead, transaction
-
-logger = logging.getLogger(__name__)
+from gateway.db import transaction
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -83,49 +73,16 @@ def authenticated_unit(
 ) -> T:
     """``authenticate`` and ``get_session`` for a hot route, in one call (run it in one
     worker thread: FastAPI runs each sync dependency in a thread of its own, a generator
-    dependency in two), on one pooled connection and in one transaction: the jti is its first
-    statement (:func:`claim_token_id`), then ``work`` runs, committed before the response or
-    rolled back with everything it did. On PostgreSQL its statements go out pipelined
-    (:func:`gateway.db.send_ahead`) until the commit: BEGIN and the jti with the first read.
-    A request that fails still spends its token: after the rollback the jti is written on its
-    own (autocommit), and a jti found spent is a replay (401)."""
+    dependency in two) and on one pooled connection: the jti is committed on it first
+    (autocommit, so a request that fails still spends its token), then ``work`` runs in the
+    request's one transaction on the same connection, committed before the response or rolled
+    back with everything it did."""
     principal = _verified(context, credentials)
-    request.state.principal = principal
     with context.engine.connect() as connection:
-        session = context.session_factory(bind=connection)
-        try:
-            send_ahead(connection)
-            claim_token_id(session.connection(), principal)
-            result = work(principal, session)
-            # The COMMIT on its own, after every result is in: pipelined, a server that dies
-            # right after committing can report the commit as failed (its last words read
-            # with the commit's), a 503 for a disclosure that was recorded.
-            end_pipeline(connection)
-            session.commit()
-        except Exception as error:
-            pending = abandon_pipeline(connection)  # e.g. the jti's, when no read came first
-            session.rollback()
-            if token_replayed(error) or (pending is not None and token_replayed(pending)):
-                TOKEN_REPLAYS.inc()
-                raise Unauthenticated(REPLAYED) from None
-            if not connection.invalidated:
-                # The request failed and its transaction took the jti with it: spend it on
-                # its own, so the token cannot be replayed (Unauthenticated if it was spent
-                # meanwhile: by a replay racing this request, or before it, when the failure
-                # came before the first read that would have shown it).
-                try:
-                    spend_token_id(connection, principal)
-                except Unauthenticated:
-                    raise
-                except Exception:  # the database went: the request's own error says more
-                    logger.warning("could not spend the jti of a failed request", exc_info=True)
-            raise
-        finally:
-            session.close()
-        # Committed, so nothing is pending: a connection that fails to leave the pipeline now
-        # is replaced, and the answer stands.
-        abandon_pipeline(connection)
-        return result
+        spend_token_id(connection, principal)
+        request.state.principal = principal
+        with transaction(functools.partial(context.session_factory, bind=connection)) as session:
+            return work(principal, session)
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import jwt
-import psycopg
 from sqlalchemy import Connection, bindparam, delete, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -319,8 +317,6 @@ _NOT_YET_VALID = "The token is not valid yet (nbf/iat in the future)."
 _JTI = "The token's jti must be a string of 8 to 200 characters."
 _SUBJECT = f"The token's sub must be a string of at most {MAX_SUBJECT_CHARS} printable characters."
 _INVALID = "The token is invalid."
-#: A jti seen before: the token carried an earlier request.
-REPLAYED = "The token has already been used (replayed jti)."
 
 
 #: One statement, its own transaction (autocommit): set_config(..., true) lasts until that
@@ -331,49 +327,6 @@ _INSERT_ASYNC_COMMIT = HotStatement(
         "INSERT INTO used_token (issuer, jti, expires_at) SELECT :issuer, :jti, :exp FROM async"
     ).bindparams(bindparam("exp", type_=UTCDateTime()))
 )
-
-
-#: The jti as the first statement of the request's own transaction (the hot read's: see
-#: :func:`claim_token_id`).
-_INSERT_TOKEN = HotStatement(
-    insert(UsedToken).values(
-        issuer=bindparam("issuer"), jti=bindparam("jti"), expires_at=bindparam("exp")
-    )
-)
-
-
-def claim_token_id(connection: Connection, principal: Principal) -> None:
-    """Record the jti as the first statement of the request's transaction on ``connection``.
-
-    The hot read's way (gateway/auth/deps.py): no round trip and no commit of its own (on
-    PostgreSQL the insert goes out in one pipeline with BEGIN and the request's first reads,
-    and commits durably with the audit entry). A replayed jti fails on the primary key,
-    there or, pipelined, at the request's first read: :func:`token_replayed` recognises the
-    error. Two uses at once: the second insert waits for the first request's transaction,
-    and fails when it commits. A request that fails and rolls back takes the jti with it:
-    its caller spends it again with :func:`spend_token_id` (autocommit), so a token whose
-    request failed still cannot be replayed."""
-    _INSERT_TOKEN.execute(
-        connection,
-        {"issuer": principal.partner_id, "jti": principal.token_id, "exp": principal.expires_at},
-    )
-
-
-def token_replayed(error: BaseException) -> bool:
-    """Whether ``error`` (or what caused it) is the used-token table's duplicate key: the jti
-    of :func:`claim_token_id` was spent before. Pipelined, the driver's error may come
-    unwrapped (raised where the pipeline was left) or wrapped in SQLAlchemy's."""
-    seen: BaseException | None = error
-    for _ in range(8):  # the chain of causes: a wrapper may carry the driver's error
-        if seen is None:
-            return False
-        driver = seen.orig if isinstance(seen, IntegrityError) else seen
-        if isinstance(driver, psycopg.errors.UniqueViolation):
-            return driver.diag.table_name == UsedToken.__tablename__
-        if isinstance(driver, sqlite3.IntegrityError):
-            return f"UNIQUE constraint failed: {UsedToken.__tablename__}." in str(driver)
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def consume_token_id(factory: sessionmaker[Session], principal: Principal) -> None:
@@ -412,7 +365,7 @@ def spend_token_id(connection: Connection, principal: Principal) -> None:
         from gateway.core.metrics import TOKEN_REPLAYS
 
         TOKEN_REPLAYS.inc()
-        raise Unauthenticated(REPLAYED) from None
+        raise Unauthenticated("The token has already been used (replayed jti).") from None
     finally:
         connection.rollback()  # ends SQLAlchemy's autobegun block; autocommit: nothing sent
         connection.execution_options(isolation_level=default)

@@ -18,8 +18,7 @@ from gateway.context import GatewayContext
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
 #: What a mediated read may cost, as the driver sees it (SQLAlchemy's statements, the hot
-#: statements run on the DBAPI cursor, and the audit log's own): the jti (in the request's
-#: transaction, pipelined with its first read on PostgreSQL); the request with its
+#: statements run on the DBAPI cursor, and the audit log's own): the jti; the request with its
 #: items, facts and erasure; the case with its dwelling, team, consents and data subjects (one
 #: query); the audit entry (on PostgreSQL one prepared statement with its subjects; on SQLite
 #: the head's counter, the entry, and one insert per data subject: this case has two, its
@@ -32,7 +31,7 @@ _NOT_STATEMENTS = ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA", "SAVEPOINT", "RELEAS
 def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
     """Every statement the driver executes (transaction control aside), every commit and
     every pool checkout while the block runs."""
-    seen: dict[str, Any] = {"statements": [], "commits": 0, "checkouts": 0, "pipelined": []}
+    seen: dict[str, Any] = {"statements": [], "commits": 0, "checkouts": 0}
 
     def executed(sql: Any) -> None:
         text_ = sql.decode() if isinstance(sql, bytes) else str(sql)
@@ -52,13 +51,11 @@ def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
             dbapi_connection.set_trace_callback(None)
 
     import psycopg
-    from psycopg import pq
 
     original = psycopg.Cursor.execute
 
     def execute(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
         executed(query)
-        seen["pipelined"].append(self.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF)
         return original(self, query, *args, **kwargs)
 
     psycopg.Cursor.execute = execute  # type: ignore[method-assign]
@@ -97,15 +94,14 @@ def test_a_mediated_read_is_one_transaction_of_few_statements_on_one_connection(
     statements = seen["statements"]
     limit = MAX_STATEMENTS[context.engine.dialect.name]
     assert len(statements) <= limit, "\n".join(s.split("\n")[0] for s in statements)
-    # One transaction on one pooled connection, the jti its first statement (no commit of
-    # its own) ...
+    # The jti insert commits on its own (autocommit); the request is one transaction, on the
+    # same pooled connection.
     assert seen["commits"] == 1
     assert seen["checkouts"] == 1
     assert "used_token" in statements[0]
     if context.engine.dialect.name == "postgresql":
-        # ... pipelined: BEGIN and the jti go out with the first read.
-        assert seen["pipelined"]
-        assert all(seen["pipelined"]), seen["pipelined"]
+        # ... without waiting for a WAL flush: the request's durable commit flushes it.
+        assert "synchronous_commit" in statements[0]
 
 
 def test_a_token_spent_on_a_failed_mediated_read_cannot_be_replayed(
@@ -180,8 +176,8 @@ def test_a_token_that_carried_a_read_is_refused_the_second_time(
 
 
 def test_a_token_refused_before_any_read_is_still_spent(utrecht_case: UtrechtCase) -> None:
-    # The privacy officer's role never exchanges: refused before the first statement is read,
-    # so the jti (sent, not yet confirmed) goes with the rollback and is spent again on its own.
+    # The privacy officer's role never exchanges: refused before the request is read; its
+    # token is spent all the same.
     request_id = _answered(utrecht_case)
     url = f"/v1/information-requests/{request_id}/answers"
     headers = utrecht_case.as_(("u-centraal", "privacy-officer"), "fg-1")
@@ -198,8 +194,8 @@ def test_a_token_refused_before_any_read_is_still_spent(utrecht_case: UtrechtCas
 def test_one_token_sent_twice_at_once_carries_one_read(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    """Two uses of one jti at the same moment: the second insert waits for the first
-    request's transaction and fails when it commits; exactly one read is answered."""
+    """Two uses of one jti at the same moment: exactly one is answered, the other is refused
+    as a replay (while the first still holds its transaction open)."""
     from types import SimpleNamespace
 
     from fastapi.security import HTTPAuthorizationCredentials
@@ -213,8 +209,8 @@ def test_one_token_sent_twice_at_once_carries_one_read(
     outcomes: list[str] = []
 
     def work(principal: Any, session: Any) -> str:
-        session.execute(text("SELECT 1")).scalar_one()  # the jti is confirmed by now
-        # Hold the transaction while the other use tries (it waits on this jti's row lock).
+        session.execute(text("SELECT 1")).scalar_one()
+        # Hold the transaction open while the other use tries.
         with contextlib.suppress(threading.BrokenBarrierError):
             inside.wait(timeout=2)
         return "answered"
@@ -239,9 +235,8 @@ def test_one_token_sent_twice_at_once_carries_one_read(
 def test_a_disclosure_row_that_fails_at_the_commit_takes_the_audit_entry_with_it(
     utrecht_case: UtrechtCase, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pipelined, the disclosure row's error comes back after the audit entry was written,
-    when the pipeline is left before the commit: the whole transaction rolls back, nothing is
-    answered or kept."""
+    """The disclosure row fails after the audit entry was written (in the same transaction):
+    the whole transaction rolls back, nothing is answered or kept."""
     import uuid
 
     from gateway.exchange import enforcement
