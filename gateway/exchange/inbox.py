@@ -14,9 +14,10 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, true
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -121,27 +122,40 @@ def _permission_items(
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
         runtime = context.cases
+        waiting = (
+            Dwelling.corporation_id == principal.partner_id,
+            CaseFile.covenant_id == principal.covenant_id,
+            CaseFile.closed_at.is_(None),
+        )
         rows = session.execute(
             select(CaseFile, Dwelling)
             .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-            .where(
-                Dwelling.corporation_id == principal.partner_id,
-                CaseFile.covenant_id == principal.covenant_id,
-                CaseFile.closed_at.is_(None),
-            )
+            .where(*waiting)
+            .order_by(CaseFile.first_report_at, CaseFile.id)
         ).all()
+        # The consents of all those cases in one statement (not one per case: issue 20).
+        consents: dict[str, list[CaseConsent]] = {case.id: [] for case, _ in rows}
+        if rows:
+            for consent in session.scalars(
+                select(CaseConsent).where(
+                    CaseConsent.case_id.in_(
+                        select(CaseFile.id)
+                        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+                        .where(*waiting)
+                    )
+                )
+            ):
+                if consent.case_id in consents:
+                    consents[consent.case_id].append(consent)
         items = []
         now = utcnow()
         for case, dwelling in rows:
-            consents = list(
-                session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id))
-            )
             for running in case_deadlines(
                 definition=runtime.workflow(case.covenant_id),
                 calendar=runtime.calendar(case.covenant_id),
                 case=case,
                 dwelling=dwelling,
-                consents=consents,
+                consents=consents[case.id],
                 now=now,
             ):
                 if (
@@ -173,35 +187,51 @@ def _reporter_items(
     is theirs, and an adapter would see work it cannot do at every poll)."""
     if not principal.grant.casework:
         return []
-    from gateway.cases.models import CaseFile
-    from gateway.cases.reports import decision_due_on, pending_reports
+    from gateway.cases.models import CaseFile, CaseReport
+    from gateway.cases.reports import REPORTER_DECISION_DAYS
 
-    runtime = context.cases
-    items = []
-    for case in session.scalars(
-        select(CaseFile).where(
+    # The reports awaiting the lead by their stored flag (gateway/cases/awaiting.py: undecided,
+    # the reporter neither the lead nor in the team, the case open), in one statement for all
+    # the lead's open cases; case by case (oldest first report first), each by registration.
+    rows = session.execute(
+        select(
+            CaseReport.id,
+            CaseReport.source_partner_id,
+            CaseReport.registered_at,
+            CaseFile.id,
+            CaseFile.reference,
+            CaseFile.covenant_id,
+        )
+        .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        .where(
+            CaseReport.awaiting_lead == true(),
             CaseFile.lead_partner_id == principal.partner_id,
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
         )
-    ):
-        calendar = runtime.calendar(case.covenant_id)
-        for report in pending_reports(session, case):
-            due_on = decision_due_on(calendar, report)
-            items.append(
-                InboxItem(
-                    kind="reporter-decision",
-                    request_id=report.id,
-                    case_id=case.id,
-                    case_reference=case.reference,
-                    covenant_id=case.covenant_id,
-                    requester_partner_id=report.source_partner_id,
-                    created_at=report.registered_at,
-                    due_at=calendar.end_of_day(due_on),
-                    due_on=due_on,
-                )
+        .order_by(CaseFile.first_report_at, CaseFile.id, CaseReport.registered_at, CaseReport.id)
+        .limit(MAX_ITEMS)
+    ).all()
+    runtime = context.cases
+    items = []
+    for report_id, reporter, registered_at, case_id, reference, covenant_id in rows:
+        calendar = runtime.calendar(covenant_id)
+        # As gateway/cases/reports.decision_due_on, from the registration alone.
+        due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
+        items.append(
+            InboxItem(
+                kind="reporter-decision",
+                request_id=report_id,
+                case_id=case_id,
+                case_reference=reference,
+                covenant_id=covenant_id,
+                requester_partner_id=reporter,
+                created_at=registered_at,
+                due_at=calendar.end_of_day(due_on),
+                due_on=due_on,
             )
-    return items[:MAX_ITEMS]
+        )
+    return items
 
 
 def _notice_items(session: Session, principal: Principal) -> list[InboxItem]:
