@@ -188,7 +188,7 @@ def lock_cases(
         select(RetentionCase)
         .where(condition)
         .order_by(RetentionCase.case_id)
-        .with_for_update(key_share=True)
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: see pick_stale
         .execution_options(populate_existing=True)
     )
     return [row.case_id for row in rows]
@@ -437,7 +437,9 @@ def pick_stale(*, session: Session, rules: RetentionRules, after: str, limit: in
             )
             .order_by(RetentionCase.case_id)
             .limit(limit)
-            # Locked in case id order, as lock_cases does (one statement).
+            # Locked in case id order, as lock_cases does (one statement), FOR NO KEY UPDATE
+            # (what key_share=True renders): a fact recorded meanwhile waits for this batch's
+            # verdicts and lands after them (tests/retention/test_verdict_race.py).
             .with_for_update(key_share=True)
         )
     ]
