@@ -321,7 +321,3 @@ class CaseNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
-
-
-# The session keeps case_report.awaiting_lead right at every flush (its listeners live there).
-import gateway.cases.awaiting  # noqa: E402,F401  (after the models it imports)
