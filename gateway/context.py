@@ -175,6 +175,8 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
         retention.erasure_warnings() if retention else None,
         readiness,
         retention.register_new_case() if retention else None,
+        # Always, also when the rules did not load: an erased case stays erased.
+        retention_wiring.guard_write,
     )
     exchange_wiring.build(keys, readiness)
     return GatewayContext(

@@ -1,6 +1,7 @@
 """Who may see a case: the partners in its team (the lead is always in it), and only within
 the covenant their token belongs to. A case outside that set is reported as not found, so a
-partner cannot learn that a case about an address or person exists."""
+partner cannot learn that a case about an address or person exists. Who may write to it:
+the same, as long as retention has not erased it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.models import CaseFile, CaseTeamMember
+from gateway.cases.runtime import CaseRuntime
 
 
 def team_ids(session: Session, case_id: str) -> set[str]:
@@ -32,4 +34,23 @@ def visible_case(
     team = team_ids(session, case_id)
     if principal.partner_id != case.lead_partner_id and principal.partner_id not in team:
         raise CaseNotFound("No case with this id is visible to your partner.")
+    return case, team
+
+
+def writable_case(
+    session: Session, *, runtime: CaseRuntime, case_id: str, principal: Principal
+) -> tuple[CaseFile, set[str]]:
+    """The case and its team for a write: locked against concurrent changes, visible to
+    ``principal`` (else CaseNotFound) and not erased under retention (else the retention
+    domain's 410 ``case-erased``, docs/retention.md: "Writing to an erased case answers 410").
+
+    The retention row is locked before the case row, the order in which the retention sweep
+    takes them, so a write and the erasure of the same case cannot deadlock: either the
+    sweep skips the case this write holds, or the write waits for the sweep's commit and
+    sees the erasure. The refusal comes after the visibility check: to a partner that cannot
+    see the case, an erased case is as absent as any other."""
+    refusal = runtime.guard_write(session, case_id=case_id) if runtime.guard_write else None
+    case, team = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    if refusal is not None:
+        raise refusal
     return case, team

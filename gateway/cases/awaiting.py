@@ -52,7 +52,7 @@ def refresh_awaiting_lead(connection: Connection, case_ids: set[str]) -> int:
         return 0
     ids = sorted(case_ids)
     if connection.dialect.name == "postgresql":
-        # The lock the case's write paths take (access.visible_case): a concurrent change to
+        # The lock the case's write paths take (access.writable_case): a concurrent change to
         # the same case waits for this transaction, and then recomputes with its rows.
         connection.execute(
             select(CaseFile.id).where(CaseFile.id.in_(ids)).order_by(CaseFile.id).with_for_update()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway.audit import CONSENT_CHANGE
 from gateway.auth.principal import Principal
-from gateway.cases.access import team_ids, visible_case
+from gateway.cases.access import team_ids, writable_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
 from gateway.cases.errors import CaseClosed, CaseNotFound, InvalidCaseData, NotPermitted
 from gateway.cases.intake import add_team_member, seal_for_case
@@ -46,7 +46,7 @@ def _open_case_for_change(
     session: Session, runtime: CaseRuntime, case_id: str, principal: Principal
 ) -> CaseFile:
     """The case, if visible to ``principal``, locked against concurrent changes and open."""
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     _require_open(runtime, case)
     return case
 
@@ -67,7 +67,7 @@ def record_criteria(
 ) -> CaseSummary:
     """U §2: record which criteria hold, with the reporter's evidence, or an acute override."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     _require_open(runtime, case)
     _require_lead(case, principal, "tests a report against the criteria")
     rules = runtime.workflow(case.covenant_id).classification
@@ -243,7 +243,7 @@ def withdraw_consent(
     now: datetime | None = None,
 ) -> ConsentOut:
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     consent = session.get(CaseConsent, consent_id)
     if consent is None or consent.case_id != case.id:
         raise CaseNotFound("No such consent on this case.")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.access import visible_case
+from gateway.cases.access import writable_case
 from gateway.cases.errors import CaseClosed, InvalidCaseData, NotPermitted
 from gateway.cases.models import CaseEventRecord, CaseFile, Dwelling
 from gateway.cases.notices import notify
@@ -53,7 +53,7 @@ def record_event(
     """Record that ``request.event`` happened in the case, by the partner the covenant lets
     record it, audited in the same transaction."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     if case.state in runtime.workflow(case.covenant_id).final_states:
         raise CaseClosed("The case is closed; its events can no longer change.")
     covenant = runtime.covenants.get(case.covenant_id)

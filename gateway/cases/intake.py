@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -82,17 +83,20 @@ def _known_case(
     finals: frozenset[str],
     address_index: str,
     person_indexes: list[str],
+    passed_over: Sequence[str] = (),
 ) -> CaseFile | None:
     """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?
 
     The dwelling decides first (the nuisance is tied to it); a known person second. Of several
-    open cases the oldest holds the dossier."""
+    open cases the oldest holds the dossier. ``passed_over``: cases found erased before."""
     open_cases = (
         select(CaseFile)
         .where(CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals))
         .order_by(CaseFile.opened_at)
         .limit(1)
     )
+    if passed_over:
+        open_cases = open_cases.where(CaseFile.id.not_in(passed_over))
     at_dwelling = session.scalars(
         open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
             Dwelling.address_index == address_index
@@ -102,6 +106,37 @@ def _known_case(
         return at_dwelling
     known_person = select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
     return session.scalars(open_cases.where(CaseFile.id.in_(known_person))).first()
+
+
+def _dossier_to_join(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    finals: frozenset[str],
+    address_index: str,
+    person_indexes: list[str],
+) -> CaseFile | None:
+    """The known open case the report joins, held for the write as every write to a case
+    is (access.writable_case: locked against its erasure), or None. An open case that
+    retention erased (no activity for the covenant's period, docs/retention.md) is gone:
+    the report passes it over, to an older-known case or a new one, instead of joining a
+    dossier whose key is shredded (which would refuse the report, now and ever after)."""
+    passed_over: list[str] = []
+    while True:
+        case = _known_case(
+            session,
+            covenant_id=covenant_id,
+            finals=finals,
+            address_index=address_index,
+            person_indexes=person_indexes,
+            passed_over=passed_over,
+        )
+        if case is None or runtime.guard_write is None:
+            return case
+        if runtime.guard_write(session, case_id=case.id) is None:
+            return case
+        passed_over.append(case.id)
 
 
 def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, ownership: str) -> str:
@@ -269,8 +304,9 @@ def register_report(
         raise InvalidCaseData("receivedAt needs a time zone offset.")
     if received_at > now:
         raise InvalidCaseData("receivedAt lies in the future.")
-    case = _known_case(
+    case = _dossier_to_join(
         session,
+        runtime=runtime,
         covenant_id=covenant_id,
         finals=definition.final_states,
         address_index=address_index,

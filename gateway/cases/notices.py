@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.access import visible_case
+from gateway.cases.access import writable_case
 from gateway.cases.errors import CaseNotFound, NotPermitted
 from gateway.cases.models import CaseFile, CaseNotice, CaseTeamMember
 from gateway.cases.runtime import CaseRuntime
@@ -100,7 +100,7 @@ def mark_read(
 ) -> NoticeOut:
     """The addressee marks a notice read (once; a second time changes nothing); audited."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     if principal.grant.audits:
         raise NotPermitted("A privacy officer does not read a case's notices.")
     notice = session.get(CaseNotice, notice_id)

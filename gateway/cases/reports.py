@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.access import team_ids, visible_case
+from gateway.cases.access import team_ids, writable_case
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.errors import CaseNotFound, NotPermitted
 from gateway.cases.intake import add_team_member
@@ -116,7 +116,7 @@ def decide_on_reporter(
 ) -> PendingReportOut:
     """The lead adds the reporter of ``report_id`` to the team, or declines to; audited."""
     now = now or utcnow()
-    case, _ = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     if principal.partner_id != case.lead_partner_id or not principal.grant.casework:
         raise NotPermitted("Only the case lead decides who joins the case team.")
     report = session.get(CaseReport, report_id)

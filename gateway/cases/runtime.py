@@ -13,6 +13,7 @@ from gateway.cases.seams import (
     ErasureWarnings,
     RetentionRegistration,
     Sealer,
+    WriteGuard,
 )
 from gateway.core.errors import ServiceUnavailable
 
@@ -35,6 +36,9 @@ class CaseRuntime:
     #: The retention domain's registration of a new case (None without it: the sweep
     #: registers the case once retention runs).
     register_retention: RetentionRegistration | None = None
+    #: The retention domain's guard of every write to a case (access.writable_case): locks
+    #: the case against its erasure and refuses a case already erased (None without it).
+    guard_write: WriteGuard | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 
     def workflow(self, covenant_id: str) -> WorkflowDefinition:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from gateway.audit import AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.cases.subjects import case_data_subjects
-from gateway.core.errors import ServiceUnavailable
+from gateway.core.errors import GatewayError, ServiceUnavailable
 from gateway.crypto import CryptoServices
 from gateway.db import utcnow
 
@@ -68,6 +68,17 @@ class ErasureWarnings(Protocol):
     def __call__(
         self, session: Session, *, case_ids: Sequence[str] | Select[Any], today: date
     ) -> list[ErasureWarning]: ...
+
+
+class WriteGuard(Protocol):
+    """The retention domain, before a write to a case's dossier (gateway/retention/service.py
+    ``lock_for_write``): lock the case's retention row, so its sweep does not erase the case
+    under the write (the sweep skips a locked row and leaves it to its next run), and return
+    the refusal to raise when the case was erased already (410 ``case-erased``), else None.
+    The refusal is returned, not raised: the caller raises it only after its own visibility
+    check, so a partner that cannot see the case does not learn it existed."""
+
+    def __call__(self, session: Session, *, case_id: str) -> GatewayError | None: ...
 
 
 class RetentionRegistration(Protocol):

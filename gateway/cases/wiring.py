@@ -12,6 +12,7 @@ from gateway.cases.seams import (
     LogAudit,
     RetentionRegistration,
     UnavailableSealer,
+    WriteGuard,
 )
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import CryptoServices
@@ -26,6 +27,7 @@ def build(
     erasure_warnings: ErasureWarnings | None,
     readiness: ReadinessChecks,
     register_retention: RetentionRegistration | None = None,
+    guard_write: WriteGuard | None = None,
 ) -> CaseRuntime:
     """The workflows come checked against the covenants (gateway/covenant_package.py).
     Without keys nothing personal is stored (fail closed; the keys readiness check says why)."""
@@ -36,6 +38,7 @@ def build(
         audit=LogAudit(audit),
         erasure_warnings=erasure_warnings,
         register_retention=register_retention,
+        guard_write=guard_write,
     )
 
     def workflows_loaded() -> str | None:

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from gateway.audit import WORKFLOW_TRANSITION
 from gateway.auth.principal import Principal
-from gateway.cases.access import visible_case
+from gateway.cases.access import writable_case
 from gateway.cases.definition import (
     DWELLING_CORPORATION,
     Actor,
@@ -334,7 +334,7 @@ def apply_transition(
 ) -> CaseFile:
     """Move the case by ``request.transition``, or raise; see the module docstring."""
     now = now or utcnow()
-    case, team = visible_case(session, case_id=case_id, principal=principal, for_update=True)
+    case, team = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     definition = runtime.workflow(case.covenant_id)
     allowed = [t.id for t in definition.transitions_from(case.state)]
     extra = {"state": case.state, "allowedTransitions": allowed}

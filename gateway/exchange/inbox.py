@@ -189,10 +189,12 @@ def _reporter_items(
         return []
     from gateway.cases.models import CaseFile, CaseReport
     from gateway.cases.reports import REPORTER_DECISION_DAYS
+    from gateway.retention.models import RetentionCase
 
     # The reports awaiting the lead by their stored flag (gateway/cases/awaiting.py: undecided,
     # the reporter neither the lead nor in the team, the case open), in one statement for all
     # the lead's open cases; case by case (oldest first report first), each by registration.
+    # An open case erased under retention (no activity) takes no decision (410): not work.
     rows = session.execute(
         select(
             CaseReport.id,
@@ -203,11 +205,13 @@ def _reporter_items(
             CaseFile.covenant_id,
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        .outerjoin(RetentionCase, RetentionCase.case_id == CaseReport.case_id)
         .where(
             CaseReport.awaiting_lead == true(),
             CaseFile.lead_partner_id == principal.partner_id,
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
+            RetentionCase.erased_at.is_(None),
         )
         .order_by(CaseFile.first_report_at, CaseFile.id, CaseReport.registered_at, CaseReport.id)
         .limit(MAX_ITEMS)

@@ -647,6 +647,20 @@ def ensure_not_erased(*, session: Session, case_id: str) -> None:
         raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
 
 
+def lock_for_write(session: Session, *, case_id: str) -> CaseErased | None:
+    """The cases domain's guard before a write to a case (gateway/cases/access.writable_case):
+    lock the case's retention row as every retention writer does (``lock_cases``: the sweep's
+    erasure skips a locked row and leaves it to its next run; a write that waited for the
+    sweep reads the row again and sees the erasure), and return the 410 to raise for an
+    erased case, else None. A case not (yet) registered has nothing erased. It needs no
+    rules: an erasure stays an erasure when the rules fail to load."""
+    lock_cases(session, case_ids=[case_id], residents=[])
+    erasure = erasure_of(session=session, case_id=case_id)
+    if erasure is None:
+        return None
+    return CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+
+
 # -- the privacy officer's overview -------------------------------------------------------
 
 

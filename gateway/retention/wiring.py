@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import AuditLog
-from gateway.cases.seams import ErasureWarnings, RetentionRegistration
+from gateway.cases.seams import ErasureWarnings, RetentionRegistration, WriteGuard
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable
 from gateway.core.readiness import ReadinessChecks
@@ -22,7 +22,7 @@ from gateway.retention.casefacts import register_new_case
 from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.rules import RetentionRules
 from gateway.retention.runs import failing_sweeps
-from gateway.retention.service import erasure_warnings
+from gateway.retention.service import erasure_warnings, lock_for_write
 from gateway.retention.sweeper import (
     FaultHook,
     Progress,
@@ -82,6 +82,10 @@ class RetentionService:
     def erasure_warnings(self) -> ErasureWarnings:
         """The warnings the cases domain shows its leads before an open case is erased."""
         return functools.partial(erasure_warnings, rules=self.rules)
+
+
+#: The cases domain's guard of every write to a case (gateway/cases/access.writable_case).
+guard_write: WriteGuard = lock_for_write
 
 
 def scheduled_sweep(service: RetentionService) -> SweepReport | None:

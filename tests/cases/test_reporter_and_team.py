@@ -9,7 +9,7 @@ reporter, which keeps seeing what it reported itself. Each refusal has its posit
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -214,3 +214,25 @@ def test_a_replayed_report_answers_as_the_first_did(client: TestClient, auth: Au
     )
     assert first.status_code == replay.status_code == 202
     assert first.json() == replay.json()
+
+
+def test_an_erased_case_leaves_the_leads_inbox_and_its_decision_is_410(
+    client: TestClient, auth: Auth, joined: tuple[str, dict[str, Any]], context: GatewayContext
+) -> None:
+    """An open case without activity is erased under retention (docs/retention.md); its
+    pending report is no longer work for the lead: deciding it answers 410, so the inbox does
+    not offer it (as it does not offer an erased case's information requests or notices)."""
+    case_id, police = joined
+
+    def pending() -> list[tuple[str, str]]:
+        items = client.get("/v1/inbox", headers=auth(*LEAD)).json()["items"]
+        return [(i["kind"], i["requestId"]) for i in items if i["kind"] == "reporter-decision"]
+
+    # Positive control: before the erasure the lead is asked to decide.
+    assert pending() == [("reporter-decision", police["reportId"])]
+    report = context.require_retention().sweep(as_of=date(2030, 1, 1))
+    assert report.redacted >= 1
+    assert pending() == []
+    decided = _decide(client, auth, case_id, police["reportId"], LEAD, True)
+    assert decided.status_code == 410, decided.text
+    assert decided.headers["content-type"].startswith("application/problem+json")
