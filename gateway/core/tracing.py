@@ -182,10 +182,13 @@ class RequestObservation:
             )
             request_id_var.reset(self._id)
             if error is not None and span.is_recording():
-                # As the SDK's start_as_current_span does with an exception leaving it.
-                span.record_exception(error)
-                described = f"{type(error).__name__}: {error}"
-                span.set_status(trace.Status(trace.StatusCode.ERROR, described))
+                # The type alone, as in the log: an exception's message (and a stack trace,
+                # whose last line repeats it) may carry what a handler was working on, and a
+                # span leaves the gateway for a tracing backend. Not record_exception.
+                kind = type(error).__qualname__
+                span.set_attribute("error.type", kind)
+                span.add_event("exception", {"exception.type": kind})
+                span.set_status(trace.Status(trace.StatusCode.ERROR, kind))
         finally:
             self._span.end()
             otel_context.detach(self._context)

@@ -4,6 +4,7 @@ the log; after the response started it goes on to the server, which ends the con
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -12,6 +13,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
+from opentelemetry.trace import StatusCode
+
+from gateway.app import create_app
+from gateway.config import Settings
+from gateway.context import GatewayContext
 
 SECRET = "111222333 Nachtelijk lawaai"
 
@@ -69,3 +75,43 @@ def test_an_exception_after_the_response_started_goes_on_to_the_server(app: Fast
         assert client.get("/v1/test-only/works").status_code == 200  # positive control
         with pytest.raises(_Bug):
             client.get("/v1/test-only/fails-while-streaming")
+
+
+def test_with_a_traces_exporter_a_failed_requests_span_names_the_type_alone(
+    settings: Settings, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The span goes to a tracing backend outside the gateway: as in the log, the exception's
+    type, never its message (which may carry what a handler was working on) nor a stack
+    trace (whose last line repeats the message). Both failures: before the response started
+    (a 500) and after (the connection ends). Control: both spans are exported and marked as
+    errors, the second with the exception's type, so the test sees what it looks into."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import gateway.app
+    from gateway.core.tracing import tracer_provider
+
+    exported = InMemorySpanExporter()
+    monkeypatch.setattr(
+        gateway.app, "tracer_provider", lambda s: tracer_provider(s, exporter=exported)
+    )
+    app = _with_buggy_routes(create_app(settings, context))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        assert client.get("/v1/test-only/fails").status_code == 500
+    with TestClient(app) as client, pytest.raises(_Bug):
+        client.get("/v1/test-only/fails-while-streaming")
+    spans = {s.name: s for s in exported.get_finished_spans()}
+    failed = [spans["GET /v1/test-only/fails"], spans["GET /v1/test-only/fails-while-streaming"]]
+    recorded = json.dumps(
+        [
+            {
+                "attributes": dict(span.attributes or {}),
+                "events": [(e.name, dict(e.attributes or {})) for e in span.events],
+                "status": span.status.description,
+            }
+            for span in failed
+        ]
+    )
+    assert [span.status.status_code for span in failed] == [StatusCode.ERROR] * 2
+    assert "_Bug" in recorded
+    assert "111222333" not in recorded
+    assert "Nachtelijk" not in recorded
