@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import event, select, true
+from sqlalchemy import event, exists, select, true
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -120,12 +120,18 @@ def _permission_items(
     try:
         from gateway.cases.deadlines import case_deadlines
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
+        from gateway.retention.models import RetentionCase
 
         runtime = context.cases
+        # A case erased under retention takes no permission (410): not work.
+        not_erased = ~exists().where(
+            RetentionCase.case_id == CaseFile.id, RetentionCase.erased_at.is_not(None)
+        )
         waiting = (
             Dwelling.corporation_id == principal.partner_id,
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
+            not_erased,
         )
         rows = session.execute(
             select(CaseFile, Dwelling)

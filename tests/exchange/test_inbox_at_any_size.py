@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from gateway.auth.principal import Principal
 from gateway.cases.models import CaseFile
 from gateway.context import GatewayContext
 from gateway.exchange import inbox
 from gateway.exchange.schemas import Inbox, InboxItem
+from gateway.retention.models import RetentionCase
 from tests.cases.builders import principal
 from tests.cases.history import seed_history
 from tests.exchange import inbox_oracle
@@ -160,3 +161,40 @@ def test_the_inbox_equals_the_former_case_by_case_reads(
         assert len([i for i in got.items if i.kind == "reporter-decision"]) == inbox.MAX_ITEMS
     if kind == "housing-corporation" and covenant == UTRECHT:  # U §5.1; Rijswijk has none
         assert any(i.kind == "permission-request" for i in got.items)
+
+
+def test_cases_erased_under_retention_leave_the_inbox(context: GatewayContext) -> None:
+    """An open case without activity is erased under retention (docs/retention.md) and takes
+    no permission and no reporter decision any more (410): its items leave the corporation's
+    and the lead's inbox; the other cases' items stay (the control: every erased case had
+    items before, so the test removes something)."""
+    lead = principal("u-centraal", "casemanagement", "casemanager", UTRECHT)
+    corporation = principal("mitros", "housing-corporation", "woonconsulent", UTRECHT)
+    _seed(context, UTRECHT, 120, seed=3, open_share=1.0)
+    before = {who.partner_id: inbox.read_inbox(context, who).items for who in (lead, corporation)}
+    kinds = {"permission-request", "reporter-decision"}
+    with_items = sorted({i.case_id for items in before.values() for i in items if i.kind in kinds})
+    assert len(with_items) >= 4, with_items
+    erased = set(with_items[::2])
+    with context.session_factory.begin() as session:
+        # As the sweep marks an erasure (some seeded cases are registered, some not yet).
+        erasure = {"erased_at": NOW, "erased_rule_id": "U-open-zonder-activiteit"}
+        registered = set(
+            session.scalars(
+                select(RetentionCase.case_id).where(RetentionCase.case_id.in_(erased))
+            )
+        )
+        session.execute(
+            update(RetentionCase).where(RetentionCase.case_id.in_(registered)).values(erasure)
+        )
+        for case_id in erased - registered:
+            session.add(
+                RetentionCase(
+                    case_id=case_id, covenant_id=UTRECHT, scope=f"case:{case_id}", **erasure
+                )
+            )
+    for who in (lead, corporation):
+        after = inbox.read_inbox(context, who).items
+        assert after == [i for i in before[who.partner_id] if i.case_id not in erased]
+    assert any(i.kind == "permission-request" for i in before["mitros"] if i.case_id in erased)
+    assert any(i.kind == "reporter-decision" for i in before["u-centraal"] if i.case_id in erased)
