@@ -180,9 +180,7 @@ def test_cases_erased_under_retention_leave_the_inbox(context: GatewayContext) -
         # As the sweep marks an erasure (some seeded cases are registered, some not yet).
         erasure = {"erased_at": NOW, "erased_rule_id": "U-open-zonder-activiteit"}
         registered = set(
-            session.scalars(
-                select(RetentionCase.case_id).where(RetentionCase.case_id.in_(erased))
-            )
+            session.scalars(select(RetentionCase.case_id).where(RetentionCase.case_id.in_(erased)))
         )
         session.execute(
             update(RetentionCase).where(RetentionCase.case_id.in_(registered)).values(erasure)
