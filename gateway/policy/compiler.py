@@ -85,6 +85,8 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
         # while nobody recorded whether one runs).
         "omConsent": _flags(om_categories),
         "conditionOrder": condition_order,
+        # The same as flags: authz.rego intersects their names with the failing conditions.
+        "conditionSet": _flags(condition_order),
         # Condition name -> the case event it requires (``event:<id>``), or whose recorder
         # the requester must be (``relation:event-recorder:<id>``).
         "eventConditions": {c: c.removeprefix("event:") for c in used if c.startswith("event:")},
@@ -218,12 +220,13 @@ def _states(
 ) -> list[tuple[str, tuple[str, ...], str]]:
     """Every state a request can be in for one category: (conditions key, failing
     conditions, OM consent failure). The conditions key is what authz.rego computes (the
-    failing conditions of ``condition_order`` joined by ","); the OM consent failure is
+    failing conditions of ``condition_order``, sorted by name, joined by ","; the failing
+    conditions themselves stay in reason order); the OM consent failure is
     ``om_failures[category]`` there, "" for none (and always "" for a category without a
     clause that needs OM consent)."""
     om_states = ("", *OM_STATES) if om_category else ("",)
     return [
-        (",".join(failing), failing, om)
+        (",".join(sorted(failing)), failing, om)
         for size in range(len(condition_order) + 1)
         for failing in itertools.combinations(condition_order, size)
         for om in om_states
@@ -289,10 +292,8 @@ def _plans(
             | {c for names in relations.values() for c in names},
             key=_condition_rank,
         )
-        plans[rpp] = {
-            "conditions": conditions,
-            "categories": {
-                category: _by_state(
+        categories = {
+            category: _by_state(
                     conditions,
                     category in om_categories,
                     _verdict_of(
@@ -303,8 +304,17 @@ def _plans(
                         ),
                     ),
                 )
-                for category, category_grants in by_category.items()
-            },
+            for category, category_grants in by_category.items()
+        }
+        plans[rpp] = {
+            "conditions": conditions,
+            # The same as flags: authz.rego intersects their names with the failing ones.
+            "conditionSet": _flags(conditions),
+            "categories": categories,
+            # The planned categories' verdicts by conditions key, for the state without an
+            # OM consent failure: the decision takes those of the requested categories in
+            # one `object.filter` instead of a lookup per category.
+            "verdicts": _by_conditions(categories),
             # Every other category of the covenant: no clause may grant it here, and it is
             # redacted with these static reasons (the role's, the purpose's and the phase's,
             # in reason order), then the compiled dynamic reasons of its state.
@@ -315,6 +325,18 @@ def _plans(
             },
         }
     return plans
+
+
+def _by_conditions(
+    categories: Mapping[str, Mapping[str, Mapping[str, Any]]],
+) -> dict[str, dict[str, Any]]:
+    """``{conditions key: {category: verdict}}``, the verdicts without an OM consent failure
+    (``""``) of ``{category: {conditions key: {OM consent failure: verdict}}}``."""
+    table: dict[str, dict[str, Any]] = {}
+    for category, by_key in categories.items():
+        for key, by_om in by_key.items():
+            table.setdefault(key, {})[category] = by_om[""]
+    return table
 
 
 def _verdict_of(

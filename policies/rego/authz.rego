@@ -49,7 +49,7 @@ import rego.v1
 decision := {
 	"allow": allow,
 	"categories": verdicts,
-	"clauses": sort({id | some verdict in verdicts; some id in verdict.clauses}),
+	"clauses": sort({id | some verdict in planned; some id in verdict.clauses}),
 	"errors": request_errors,
 	"revision": data.ketenpoort.revision,
 }
@@ -107,10 +107,25 @@ verdicts := planned if {
 } else := object.union(planned, unplanned_verdicts)
 
 # A category a clause may grant: its verdict in this request's state, compiled.
-planned := {category: verdict |
-	some category in input.categories
-	plan.categories[category]
-	verdict := plan.categories[category][plan_failing][object.get(om_failures, category, "")]
+default planned := {}
+
+planned := planned_without_om if {
+	planned_without_om
+	count(om_failures) == 0
+} else := object.union(planned_without_om, om_verdicts) if {
+	planned_without_om
+}
+
+planned_without_om := object.filter(plan.verdicts[plan_failing], input.categories)
+
+om_verdicts := {category: verdict |
+	categories := plan.categories
+	failing := plan_failing
+	failures := om_failures
+	some category
+	om := failures[category]
+	categories[category]
+	verdict := categories[category][failing][om]
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
@@ -119,19 +134,23 @@ planned := {category: verdict |
 # purpose or phase the covenant's clauses never combine) they are looked up per kind in the
 # category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
+	static_reasons := plan.unplanned
+	dynamic_reasons := covenant.dynamicReasons
+	failing := failing_conditions
+	om := om_failures
 	some category in unplanned
-	plan.unplanned[category] # tested first: see "Portability" above
-	static := plan.unplanned[category]
-	dynamic := covenant.dynamicReasons[category][failing_conditions][object.get(om_failures, category, "")]
+	static_reasons[category] # tested first: see "Portability" above
+	static := static_reasons[category]
+	dynamic := dynamic_reasons[category][failing][object.get(om, category, "")]
 	reasons := array.concat(static, dynamic)
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
 unplanned_verdicts[category] := verdict if {
-	some category in unplanned
 	not plan
 	request_valid
 	cov := covenant
+	some category in unplanned
 	cov.staticReasons[category] # tested first: see "Portability" above
 	why := cov.staticReasons[category]
 	static := [reason |
@@ -148,20 +167,21 @@ unplanned_verdicts[category] := verdict if {
 }
 
 unplanned_verdicts[category] := verdict if {
-	some category in unplanned
 	request_valid
-	not covenant.staticReasons[category]
+	static_reasons := covenant.staticReasons
+	some category in unplanned
+	not static_reasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": ["unknown-category"]}
 }
 
 unplanned_verdicts[category] := verdict if {
-	some category in unplanned
 	not request_valid
+	some category in unplanned
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": request_errors}
 }
 
 # The requested categories no clause may grant to this role, purpose and phase.
-unplanned := [category | some category in input.categories; not plan.categories[category]]
+unplanned := [category | some category in input.categories; not planned[category]]
 
 # A request with a plan is valid (see `plan`): valid_request is only evaluated without one.
 request_valid := true if {
@@ -181,17 +201,11 @@ allow if {
 # The request's state for a planned category, the key of its compiled verdict: the dynamic
 # conditions of the plan that fail (computed once per request), then for a category that
 # needs OM consent unless no investigation runs, how that consent fails.
-plan_failing := concat(",", [condition |
-	some condition in plan.conditions
-	condition_fails[condition]
-])
+plan_failing := concat(",", sort(object.keys(plan.conditionSet) & condition_fails))
 
 # The same for a category no clause grants here, over the covenant's case-level conditions
 # (a recipient's relation is reported only to the role it binds, from the plan).
-failing_conditions := concat(",", [condition |
-	some condition in covenant.conditionOrder
-	condition_fails[condition]
-])
+failing_conditions := concat(",", sort(object.keys(covenant.conditionSet) & condition_fails))
 
 # Categories that need OM consent while an investigation runs, or while nobody recorded
 # whether one runs (U §5.3: only the police know; unknown is not no), and lack it: how it
@@ -199,17 +213,14 @@ failing_conditions := concat(",", [condition |
 om_failures := {} if {
 	input.case.policeInvestigation == false
 } else := {category: reason |
-	om_categories := covenant.omConsent
-	some category in input.categories
-	om_categories[category]
+	requested := object.filter(covenant.omConsent, input.categories)
+	some category
+	requested[category]
 	not om_consented[category]
-	reason := om_failure(category)
+	reason := object.get(om_expired_reasons, category, om_missing_reason)
 }
 
 # --- conditions ---------------------------------------------------------------------------------
-
-# Need to know: the requesting partner is in the case team.
-case_team if input.requester.partner in input.case.team
 
 # U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
 # Named positively: a dwelling whose ownership is not recorded needs the permission too.
@@ -229,25 +240,6 @@ corporation_permission if {
 	consent.grantedAt <= now
 	not expired(consent) # a permission without expiresAt is open-ended
 }
-
-# U §5.3 sfeerverslag: the community officer was actively involved in the case.
-police_in_case_team if {
-	police := covenant.police
-	some partner in input.case.team
-	police[partner]
-}
-
-# Relations of the requester to the case (a recipient bound to one, DESIGN.md "Conditions
-# and recipients"). The dwelling's landlord: the corporation that owns it (U §5.3 "de
-# verhuurder"); an owner-occupied or privately rented dwelling has no landlord among the
-# partners.
-dwelling_landlord if {
-	input.case.dwelling.ownership == "corporation"
-	input.case.dwelling.corporation == input.requester.partner
-}
-
-# The partner holding the case's lead (regie: U §5.1; R §2.3).
-case_lead if input.case.lead == input.requester.partner
 
 # Case events recorded on the case (e.g. the landlord's eviction procedure, U §5.2, §5.3),
 # and those the requester's partner recorded.
@@ -288,18 +280,17 @@ om_expired contains category if {
 # ENGINE-DIFFERENCES.md).
 expired(consent) if consent.expiresAt <= input.now
 
-om_failure(category) := concat(",", array.concat(investigation_status, ["om-consent-expired"])) if {
-	om_expired[category]
-}
+# How a category's OM consent fails: expired (a consent for it has expired) or missing, each
+# preceded by investigation-status-unknown while nobody recorded whether an investigation runs.
+om_expired_reasons := {category: om_expired_reason | some category in om_expired}
 
-om_failure(category) := concat(",", array.concat(investigation_status, ["om-consent-missing"])) if {
-	not om_expired[category]
-}
-
-# Why OM consent is needed: an investigation runs ([]), or nobody recorded whether one does.
-investigation_status := [] if {
+om_expired_reason := "om-consent-expired" if {
 	input.case.policeInvestigation == true
-} else := ["investigation-status-unknown"]
+} else := "investigation-status-unknown,om-consent-expired"
+
+om_missing_reason := "om-consent-missing" if {
+	input.case.policeInvestigation == true
+} else := "investigation-status-unknown,om-consent-missing"
 
 # --- request errors ----------------------------------------------------------------------
 
@@ -324,15 +315,32 @@ request_failures contains "unknown-purpose" if not covenant.purposes[input.purpo
 
 request_failures contains "unknown-phase" if not covenant.phases[input.case.phase]
 
-condition_fails contains "case-team" if not case_team
+# The dynamic conditions that fail, each with its check written out in the definition where
+# one expression says it (a rule per condition costs a rule evaluation more on the RVM). A
+# missing fact fails the condition: `not` of an undefined expression is true.
+
+# Need to know: the requesting partner is in the case team.
+condition_fails contains "case-team" if not input.requester.partner in input.case.team
 
 condition_fails contains "corporation-permission" if not corporation_permission
 
-condition_fails contains "police-in-case-team" if not police_in_case_team
+# U §5.3 sfeerverslag: the community officer was actively involved in the case (a police
+# partner is in the team).
+condition_fails contains "police-in-case-team" if {
+	not object.filter(covenant.police, input.case.team) != {}
+}
 
-condition_fails contains "relation:dwelling-landlord" if not dwelling_landlord
+# Relations of the requester to the case (a recipient bound to one, DESIGN.md "Conditions
+# and recipients"). The dwelling's landlord: the corporation that owns it (U §5.3 "de
+# verhuurder"); an owner-occupied or privately rented dwelling has no landlord among the
+# partners. (An array: undefined, hence failing, when either fact is missing.)
+condition_fails contains "relation:dwelling-landlord" if {
+	dwelling := input.case.dwelling
+	not [dwelling.ownership, dwelling.corporation] == ["corporation", input.requester.partner]
+}
 
-condition_fails contains "relation:case-lead" if not case_lead
+# The partner holding the case's lead (regie: U §5.1; R §2.3).
+condition_fails contains "relation:case-lead" if not input.case.lead == input.requester.partner
 
 condition_fails contains condition if {
 	some condition
