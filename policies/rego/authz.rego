@@ -134,23 +134,23 @@ om_verdicts := {category: verdict |
 # purpose or phase the covenant's clauses never combine) they are looked up per kind in the
 # category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
-	static_reasons := plan.unplanned
+	static_reasons := object.filter(plan.unplanned, input.categories)
 	dynamic_reasons := covenant.dynamicReasons
 	failing := failing_conditions
 	om := om_failures
-	some category in unplanned
-	static_reasons[category] # tested first: see "Portability" above
+	some category
 	static := static_reasons[category]
 	dynamic := dynamic_reasons[category][failing][object.get(om, category, "")]
 	reasons := array.concat(static, dynamic)
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
+# Without a plan no category is planned: each requested one is looked up here.
 unplanned_verdicts[category] := verdict if {
 	not plan
 	request_valid
 	cov := covenant
-	some category in unplanned
+	some category in input.categories
 	cov.staticReasons[category] # tested first: see "Portability" above
 	why := cov.staticReasons[category]
 	static := [reason |
@@ -166,22 +166,23 @@ unplanned_verdicts[category] := verdict if {
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
+# A category the covenant does not know; only looked for when the request names fewer known
+# categories than categories (a repeated category passes this test too, and finds none).
 unplanned_verdicts[category] := verdict if {
 	request_valid
 	static_reasons := covenant.staticReasons
-	some category in unplanned
+	count(object.filter(static_reasons, input.categories)) != count(input.categories)
+	some category in input.categories
 	not static_reasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": ["unknown-category"]}
 }
 
+# An invalid request has no plan: every requested category is redacted with its error.
 unplanned_verdicts[category] := verdict if {
 	not request_valid
-	some category in unplanned
+	some category in input.categories
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": request_errors}
 }
-
-# The requested categories no clause may grant to this role, purpose and phase.
-unplanned := [category | some category in input.categories; not planned[category]]
 
 # A request with a plan is valid (see `plan`): valid_request is only evaluated without one.
 request_valid := true if {
@@ -212,6 +213,8 @@ failing_conditions := concat(",", sort(object.keys(covenant.conditionSet) & cond
 # fails. Only a recorded `false` spares the consent.
 om_failures := {} if {
 	input.case.policeInvestigation == false
+} else := om_consents_missing if {
+	count(om_consents) == 0 # no OM consent on record (the common case): none to look at
 } else := {category: reason |
 	requested := object.filter(covenant.omConsent, input.categories)
 	some category
@@ -220,12 +223,17 @@ om_failures := {} if {
 	reason := object.get(om_expired_reasons, category, om_missing_reason)
 }
 
+# The requested categories that need OM consent, each lacking it.
+om_consents_missing := {category: om_missing_reason |
+	requested := object.filter(covenant.omConsent, input.categories)
+	some category
+	requested[category]
+}
+
 # --- conditions ---------------------------------------------------------------------------------
 
 # U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
 # Named positively: a dwelling whose ownership is not recorded needs the permission too.
-corporation_permission if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
-
 corporation_permission if {
 	dwelling := input.case.dwelling
 	dwelling.ownership == "corporation"
@@ -240,6 +248,10 @@ corporation_permission if {
 	consent.grantedAt <= now
 	not expired(consent) # a permission without expiresAt is open-ended
 }
+
+# After the corporation's definition: a rule's first definition that holds ends its
+# evaluation on the RVM, and corporation dwellings are the common case.
+corporation_permission if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
 
 # Case events recorded on the case (e.g. the landlord's eviction procedure, U §5.2, §5.3),
 # and those the requester's partner recorded.
@@ -280,10 +292,10 @@ om_expired contains category if {
 # ENGINE-DIFFERENCES.md).
 expired(consent) if consent.expiresAt <= input.now
 
-# How a category's OM consent fails: expired (a consent for it has expired) or missing, each
-# preceded by investigation-status-unknown while nobody recorded whether an investigation runs.
 om_expired_reasons := {category: om_expired_reason | some category in om_expired}
 
+# How a category's OM consent fails: expired (a consent for it has expired) or missing, each
+# preceded by investigation-status-unknown while nobody recorded whether an investigation runs.
 om_expired_reason := "om-consent-expired" if {
 	input.case.policeInvestigation == true
 } else := "investigation-status-unknown,om-consent-expired"
