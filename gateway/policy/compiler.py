@@ -311,10 +311,6 @@ def _plans(
             # The same as flags: authz.rego intersects their names with the failing ones.
             "conditionSet": _flags(conditions),
             "categories": categories,
-            # The planned categories' verdicts by conditions key, for the state without an
-            # OM consent failure: the decision takes those of the requested categories in
-            # one `object.filter` instead of a lookup per category.
-            "verdicts": _by_conditions(categories),
             # Every other category of the covenant: no clause may grant it here, and it is
             # redacted with these static reasons (the role's, the purpose's and the phase's,
             # in reason order), then the compiled dynamic reasons of its state.
@@ -325,18 +321,6 @@ def _plans(
             },
         }
     return plans
-
-
-def _by_conditions(
-    categories: Mapping[str, Mapping[str, Mapping[str, Any]]],
-) -> dict[str, dict[str, Any]]:
-    """``{conditions key: {category: verdict}}``, the verdicts without an OM consent failure
-    (``""``) of ``{category: {conditions key: {OM consent failure: verdict}}}``."""
-    table: dict[str, dict[str, Any]] = {}
-    for category, by_key in categories.items():
-        for key, by_om in by_key.items():
-            table.setdefault(key, {})[category] = by_om[""]
-    return table
 
 
 def _verdict_of(

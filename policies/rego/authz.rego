@@ -107,25 +107,13 @@ verdicts := planned if {
 } else := object.union(planned, unplanned_verdicts)
 
 # A category a clause may grant: its verdict in this request's state, compiled.
-default planned := {}
-
-planned := planned_without_om if {
-	planned_without_om
-	count(om_failures) == 0
-} else := object.union(planned_without_om, om_verdicts) if {
-	planned_without_om
-}
-
-planned_without_om := object.filter(plan.verdicts[plan_failing], input.categories)
-
-om_verdicts := {category: verdict |
+planned := {category: verdict |
 	categories := plan.categories
 	failing := plan_failing
-	failures := om_failures
-	some category
-	om := failures[category]
+	om := om_failures
+	some category in input.categories
 	categories[category]
-	verdict := categories[category][failing][om]
+	verdict := categories[category][failing][object.get(om, category, "")]
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
