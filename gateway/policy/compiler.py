@@ -294,16 +294,16 @@ def _plans(
         )
         categories = {
             category: _by_state(
-                    conditions,
-                    category in om_categories,
-                    _verdict_of(
-                        category_grants,
-                        answers[category],
-                        functools.partial(
-                            _reasons, redaction[category], static_facts, relations[category]
-                        ),
+                conditions,
+                category in om_categories,
+                _verdict_of(
+                    category_grants,
+                    answers[category],
+                    functools.partial(
+                        _reasons, redaction[category], static_facts, relations[category]
                     ),
-                )
+                ),
+            )
             for category, category_grants in by_category.items()
         }
         plans[rpp] = {

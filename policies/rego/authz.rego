@@ -333,10 +333,10 @@ condition_fails contains "police-in-case-team" if {
 # Relations of the requester to the case (a recipient bound to one, DESIGN.md "Conditions
 # and recipients"). The dwelling's landlord: the corporation that owns it (U §5.3 "de
 # verhuurder"); an owner-occupied or privately rented dwelling has no landlord among the
-# partners. (An array: undefined, hence failing, when either fact is missing.)
+# partners. (One expression under `not`: the array is undefined when either fact is
+# missing, and the condition fails.)
 condition_fails contains "relation:dwelling-landlord" if {
-	dwelling := input.case.dwelling
-	not [dwelling.ownership, dwelling.corporation] == ["corporation", input.requester.partner]
+	not [input.case.dwelling.ownership, input.case.dwelling.corporation] == ["corporation", input.requester.partner]
 }
 
 # The partner holding the case's lead (regie: U §5.1; R §2.3).
