@@ -73,6 +73,15 @@ CONSTRUCTS = [
         {"a": 1},
         'p := {k: x | some k in ["a", "b"]; data.tbl[k]; x := data.tbl[k]}',
     ),
+    Construct(
+        "concat-over-a-set",
+        'p := concat(",", {input.b, input.a})',
+        {"a": "a", "b": "b"},
+        {},
+        {"regopy": "b,a"},
+        "a,b",
+        'p := concat(",", sort({input.b, input.a}))',
+    ),
 ]
 
 
