@@ -169,6 +169,15 @@ class AuditLog:
         """Record several entries at once (one reservation, one multi-row insert or COPY): for
         batches and sweeps. For trusted bulk callers, ``template.model_copy(update=...)`` of a
         validated entry is the cheap way to build many (see docs/audit.md)."""
+        return [_receipt(item, self.quorum) for item in self._append(session, entries)]
+
+    def record_many(self, *, session: Session, entries: Sequence[AuditEntry]) -> int:
+        """:meth:`append_many` for a writer that hands out no receipts (the retention sweep):
+        the same writes, without a receipt model per entry (measured at 100k entries: a
+        sixth of the sweep's Python time in the audit log). Returns how many were written."""
+        return len(self._append(session, entries))
+
+    def _append(self, session: Session, entries: Sequence[AuditEntry]) -> list[AppendedEntry]:
         try:
             appended = append_entries(session, entries)
             if self.append_hook is not None:
@@ -184,7 +193,7 @@ class AuditLog:
             self.last_write_failure = time.monotonic()
             raise
         self.last_write_success = time.monotonic()
-        return [_receipt(item, self.quorum) for item in appended]
+        return appended
 
     # -- building entries --------------------------------------------------------------------
 

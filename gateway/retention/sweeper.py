@@ -666,7 +666,7 @@ def _erase_chosen_pg(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
     entries = _entries(items, report.run_id, now, subjects)
-    audit.append_many(session=session, entries=entries)
+    audit.record_many(session=session, entries=entries)
     return batch, items
 
 
@@ -725,7 +725,7 @@ def _erase_batch(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.
-    audit.append_many(session=session, entries=_entries(items, run_id, now, subjects))
+    audit.record_many(session=session, entries=_entries(items, run_id, now, subjects))
     return batch, items
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.entry import AuditEntry, canonical_json, entry_body
+from audit.entry import AuditEntry, DataSubject, ProcessingActivity, canonical_json, entry_body
 from audit.verify import verify_log
 from gateway.audit import AuditLog, AuditUnavailable
 from gateway.audit.export import db_checkpoints, db_entries, db_head_size
@@ -88,3 +88,74 @@ def test_a_naive_time_in_a_trusted_copy_is_refused(
     naive = disclosure(0).model_copy(update={"started_at": datetime(2026, 1, 2)})  # noqa: DTZ001
     with pytest.raises((ValueError, AuditUnavailable)), transaction(factory) as session:
         audit_log.append_many(session=session, entries=[naive] * 300)
+
+
+def _stored(factory: sessionmaker[Session]) -> list[dict[str, object]]:
+    with factory() as session:
+        rows = session.execute(select(AuditRecord).order_by(AuditRecord.index)).scalars().all()
+        return [
+            {
+                column: getattr(row, column)
+                for column in (
+                    "index", "body", "recorded_at", "covenant_id", "activity", "outcome",
+                    "case_id", "subject_pseudonym", "requester_partner", "recipient_partner",
+                    "purpose", "clause_ids", "data_owners", "started_at",
+                )
+            }
+            | {"leaf_hash": bytes(row.leaf_hash)}
+            for row in rows
+        ]  # fmt: skip
+
+
+def test_the_copy_path_stores_what_the_insert_path_stores(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> None:
+    # 300 entries at once take the COPY path on PostgreSQL, 10 at a time the INSERT path
+    # (SQLite: both INSERT). Values with every character COPY's text format escapes, in the
+    # body (attributes) and in the search columns (case id, purpose, clause ids).
+    def entry(number: int) -> AuditEntry:
+        awkward = AWKWARD[number % len(AWKWARD)]
+        return disclosure(
+            number,
+            case_id=f"case § {number}",
+            attributes={"note": awkward, "n": number},
+            processing=ProcessingActivity(
+                covenant_id="utrecht-extreme-woonoverlast",
+                clause_ids=("U-5.3-geweld", f"U:{number}"),
+                purpose="gezamenlijke aanpak",
+            ),
+            data_subject=DataSubject(pseudonym=f"{number:064x}", identifier_type="bsn"),
+        )
+
+    entries = [entry(n) for n in range(300)]
+    with transaction(factory) as session:
+        copied = audit_log.append_many(session=session, entries=entries)
+    with transaction(factory) as session:
+        inserted = [
+            receipt
+            for start in range(0, 300, 10)
+            for receipt in audit_log.append_many(
+                session=session, entries=entries[start : start + 10]
+            )
+        ]
+    stored = _stored(factory)
+    assert len(stored) == 600
+    for receipts, rows in ((copied, stored[:300]), (inserted, stored[300:])):
+        for made, receipt, row in zip(entries, receipts, rows, strict=True):
+            assert row["index"] == receipt.index
+            assert row["leaf_hash"].hex() == receipt.leaf_hash
+            body = entry_body(made, index=receipt.index, recorded_at=receipt.recorded_at)
+            assert row["body"] == canonical_json(body).decode("utf-8")
+    for by_copy, by_insert in zip(stored[:300], stored[300:], strict=True):
+        differ = {"index", "body", "leaf_hash", "recorded_at"}
+        assert {k: v for k, v in by_copy.items() if k not in differ} == {
+            k: v for k, v in by_insert.items() if k not in differ
+        }
+    audit_log.sign_checkpoint(factory)
+    with factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    result = verify_log(
+        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
+    )
+    assert result.ok, result.problems
