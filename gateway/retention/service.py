@@ -277,8 +277,8 @@ _PG_BATCH_FACTS = text(
 
 
 def _json_list(values: Sequence[Any]) -> str:
-    """A list of strings and dates as JSON text (dates as ISO dates, which ``CAST(... AS
-    DATE)`` reads back as the same day)."""
+    """A list of strings, dates or objects of them as JSON text (dates as ISO dates, which
+    a ``DATE`` column reads back as the same day)."""
     return orjson.dumps(values).decode()
 
 
@@ -415,15 +415,15 @@ def refresh_cases(
     return verdicts
 
 
-# The verdicts as one JSON text (see _PG_BATCH_FACTS): a list of [case id, rule id,
-# source date, due date, reason] per case.
+# The verdicts as one JSON text (see _PG_BATCH_FACTS), an object per case, read into
+# typed columns in one pass (json_to_recordset).
 _PG_VERDICTS = text(
     """UPDATE retention_case r
-       SET rule_id = v.value->>1, source_date = CAST(v.value->>2 AS DATE),
-           due_on = CAST(v.value->>3 AS DATE), reason = v.value->>4,
-           rules_revision = :revision, stale = false, computed_at = :now
-       FROM json_array_elements(CAST(:verdicts AS JSON)) AS v
-       WHERE r.case_id = v.value->>0 AND r.case_id BETWEEN :first AND :last"""
+       SET rule_id = v.rule_id, source_date = v.source_date, due_on = v.due_on,
+           reason = v.reason, rules_revision = :revision, stale = false, computed_at = :now
+       FROM json_to_recordset(CAST(:verdicts AS JSON))
+            AS v(case_id TEXT, rule_id TEXT, source_date DATE, due_on DATE, reason TEXT)
+       WHERE r.case_id = v.case_id AND r.case_id BETWEEN :first AND :last"""
 )
 
 
@@ -488,7 +488,13 @@ def write_verdicts(*, session: Session, rules: RetentionRules, rows: Sequence[Ca
                 "last": rows[-1].case_id,
                 "verdicts": _json_list(
                     [
-                        (case_id, v.rule_id, v.source_date, v.due_on, v.reason[:500])
+                        {
+                            "case_id": case_id,
+                            "rule_id": v.rule_id,
+                            "source_date": v.source_date,
+                            "due_on": v.due_on,
+                            "reason": v.reason[:500],
+                        }
                         for case_id, v in verdicts
                     ]
                 ),
