@@ -247,7 +247,7 @@ def _facts_for(
         )
     for case_id, kind, occurred_on, detail in stored:
         by_case[case_id].append((kind, occurred_on, detail))
-    reports = _resident_reports(session, rows)
+    reports = _resident_reports(session, rows, by_case)
     sanctions_of: dict[str, frozenset[str]] = {}
     result: dict[str, CaseFacts] = {}
     for row in rows:
@@ -329,22 +329,34 @@ def _case_facts(
 
 
 def _resident_reports(
-    session: Session, rows: Sequence[RetentionCase] | Sequence[CaseRow]
+    session: Session,
+    rows: Sequence[RetentionCase] | Sequence[CaseRow],
+    read: dict[str, list[_Fact]],
 ) -> dict[tuple[str, str], set[date]]:
     """Reports about the same resident in any case of the same covenant (R §3.4: "geen
     nieuwe overlastmelding over dezelfde bewoner"), by (covenant, resident). One covenant's
     reports never move another covenant's clock, even when both are refreshed together:
-    the only thing two covenants share is the gateway (issue 24)."""
+    the only thing two covenants share is the gateway (issue 24). ``read``: every fact of
+    ``rows``, as _facts_for read them."""
     keys = {(row.covenant_id, row.resident_key) for row in rows if row.resident_key}
     if not keys:
         return {}
     found: dict[tuple[str, str], set[date]] = defaultdict(set)
     if session.get_bind().dialect.name == "postgresql":
+        # The reports of ``rows`` themselves are in ``read`` already: the statement reads
+        # only the residents' other cases (in a sweep's batch, usually none: a second read
+        # of every case's facts).
+        for row in rows:
+            if row.resident_key:
+                found[(row.covenant_id, row.resident_key)].update(
+                    day for kind, day, _ in read.get(row.case_id, ()) if kind == "report-received"
+                )
         reported = session.execute(
             _PG_RESIDENT_REPORTS,
             {
                 "covenants": sorted({covenant for covenant, _ in keys}),
                 "keys": _json_list(sorted({key for _, key in keys})),
+                "read": _json_list([row.case_id for row in rows]),
             },
         )
         for covenant_id, resident_key, occurred_on in reported:
@@ -378,7 +390,8 @@ _PG_RESIDENT_REPORTS = text(
          WHERE retention_fact.case_id = r.case_id AND retention_fact.kind = 'report-received'
          OFFSET 0) f
        WHERE r.resident_key IN (SELECT json_array_elements_text(CAST(:keys AS JSON)))
-         AND r.covenant_id = ANY(CAST(:covenants AS TEXT[]))"""
+         AND r.covenant_id = ANY(CAST(:covenants AS TEXT[]))
+         AND r.case_id NOT IN (SELECT json_array_elements_text(CAST(:read AS JSON)))"""
 )
 
 

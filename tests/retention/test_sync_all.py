@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
@@ -262,3 +263,37 @@ def test_the_keyset_refresh_gives_the_verdicts_of_the_per_case_refresh(
         assert set(session.execute(select(*columns)).all()) == expected
     # Batches of 3 over the 8 stale cases, and one more call that finds none left.
     assert walked == 3 + 1
+
+
+@pytest.mark.parametrize("limit", [1, 10])
+def test_a_report_in_the_residents_other_case_restarts_the_clock_in_or_out_of_the_batch(
+    context: GatewayContext, seed: Seeder, limit: int
+) -> None:
+    # limit 1: the reporting case is in another batch (its report is read by the residents'
+    # statement); limit 10: in the same batch (its report comes from the batch's own facts).
+    rules = context.require_retention().rules
+    mediated = seed(
+        resident="res-r",
+        facts=[
+            ("mediation-ended", date(2024, 3, 10), "solved"),
+            ("case-closed", date(2024, 3, 10), None),
+        ],
+    ).case_id
+    seed(resident="res-r", facts=[("report-received", date(2024, 11, 1), None)])
+    alone = seed(
+        resident="res-s",
+        facts=[
+            ("mediation-ended", date(2024, 3, 10), "solved"),
+            ("case-closed", date(2024, 3, 10), None),
+        ],
+    ).case_id
+    with transaction(context.session_factory) as session:
+        session.execute(update(RetentionCase).values(stale=True))
+    last: str | None = ""
+    while last is not None:
+        with transaction(context.session_factory) as session:
+            last = refresh_stale(session=session, rules=rules, after=last, limit=limit)
+    with context.session_factory() as session:
+        assert session.get_one(RetentionCase, mediated).due_on == date(2025, 11, 1)
+        # Control: another resident's report restarts nothing.
+        assert session.get_one(RetentionCase, alone).due_on == date(2025, 3, 10)
