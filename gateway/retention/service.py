@@ -234,9 +234,12 @@ def _facts_for(
     ids = [row.case_id for row in rows]
     by_case: dict[str, list[_Fact]] = defaultdict(list)
     if ordered and ids and session.get_bind().dialect.name == "postgresql":
-        stored: Any = session.execute(
+        # Some 40,000 rows per batch: the driver's tuples, not SQLAlchemy result rows.
+        raw = session.connection().connection.driver_connection
+        assert raw is not None
+        stored: Any = raw.execute(
             _PG_BATCH_FACTS, {"ids": _json_list(ids), "first": ids[0], "last": ids[-1]}
-        )
+        ).fetchall()
     else:
         facts = RetentionFact.__table__.c
         # The table's columns, not the ORM class's: the rows are read as plain rows.
@@ -269,11 +272,10 @@ def _facts_for(
 # array parameter: psycopg converts an array element by element in Python (measured, issue
 # 20: converting the verdicts' arrays was a fifth of the verdicts' Python time), orjson
 # writes the whole list at once.
-_PG_BATCH_FACTS = text(
-    """SELECT case_id, kind, occurred_on, detail FROM retention_fact
-       WHERE case_id IN (SELECT json_array_elements_text(CAST(:ids AS JSON)))
-         AND case_id BETWEEN :first AND :last"""
-)
+_PG_BATCH_FACTS = """
+    SELECT case_id, kind, occurred_on, detail FROM retention_fact
+    WHERE case_id IN (SELECT json_array_elements_text(CAST(%(ids)s AS JSON)))
+      AND case_id BETWEEN %(first)s AND %(last)s"""
 
 
 def _json_list(values: Sequence[Any]) -> str:
