@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -74,9 +75,16 @@ class Period(_Model):
         return date(year, month, day) + timedelta(days=self.days)
 
     def text(self) -> str:
-        parts = [(self.years, "year"), (self.months, "month"), (self.days, "day")]
-        words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
-        return ", ".join(words) if words else "0 days"
+        # Every verdict's reason names its period: spelled once per period (a sweep
+        # computes a verdict per case; cProfile at 100k: a tenth of the verdicts' Python).
+        return _period_text(self.years, self.months, self.days)
+
+
+@lru_cache(maxsize=256)
+def _period_text(years: int, months: int, days: int) -> str:
+    parts = [(years, "year"), (months, "month"), (days, "day")]
+    words = [f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n]
+    return ", ".join(words) if words else "0 days"
 
 
 class Term(_Model):

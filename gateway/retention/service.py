@@ -9,7 +9,7 @@ the rules revision changes.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -347,9 +347,11 @@ def _resident_reports(
     if session.get_bind().dialect.name == "postgresql":
         # The reports of ``rows`` themselves are in ``read`` already: the statement reads
         # only the residents' other cases (in a sweep's batch, usually none: a second read
-        # of every case's facts).
+        # of every case's facts). A case's own reports count for it anyway (_case_facts);
+        # they are added to its resident's only when another of ``rows`` is about them too.
+        named = Counter((row.covenant_id, row.resident_key) for row in rows if row.resident_key)
         for row in rows:
-            if row.resident_key:
+            if row.resident_key and named[(row.covenant_id, row.resident_key)] > 1:
                 found[(row.covenant_id, row.resident_key)].update(
                     day for kind, day, _ in read.get(row.case_id, ()) if kind == "report-received"
                 )
