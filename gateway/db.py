@@ -275,6 +275,10 @@ class HotStatement:
         """Run a statement that returns nothing (an ``INSERT``)."""
         self._run(connection, self._for(connection.dialect), params, fetch=False)
 
+    def compiled(self, dialect: Any) -> _Compiled:
+        """The statement's SQL for ``dialect``, with its parameter order and processors."""
+        return self._for(dialect)
+
     def _for(self, dialect: Any) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:

@@ -34,7 +34,7 @@ from audit.entry import (
     TraceContext,
 )
 from gateway.audit.errors import AuditUnavailable
-from gateway.audit.log import AppendedEntry, append_entries
+from gateway.audit.log import AppendedEntry, Companion, append_entries
 from gateway.audit.schemas import CheckpointView, Receipt
 from gateway.audit.service import AuditLog, receipt_for
 
@@ -51,6 +51,7 @@ __all__ = [
     "AuditLog",
     "AuditUnavailable",
     "CheckpointView",
+    "Companion",
     "DataSubject",
     "DecisionRef",
     "EntryTemplate",

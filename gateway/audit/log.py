@@ -41,7 +41,7 @@ from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, fo
 from audit.merkle import leaf_hash
 from gateway.audit.errors import AuditUnavailable
 from gateway.audit.models import AuditHead, AuditRecord, AuditSubject
-from gateway.db import invalidate_if_disconnected, utcnow
+from gateway.db import HotStatement, invalidate_if_disconnected, utcnow
 
 HEAD_ID = 1
 #: A missing index is voided only once an entry with a higher index has been committed for this
@@ -65,6 +65,21 @@ class AppendedEntry:
     index: int
     leaf_hash: bytes
     recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Companion:
+    """A row that the entry records (the disclosure row), written with the entry: on
+    PostgreSQL in the single append's own statement, so one round trip writes both and
+    neither can be written without the other; elsewhere right after the entry, in the same
+    transaction. ``statement`` inserts one row; its ``index_param`` parameter is given the
+    entry's index, ``values`` are the others. If it fails, the entry is not written either
+    (:class:`AuditUnavailable` on PostgreSQL, the database's error elsewhere) and the caller's
+    transaction must roll back."""
+
+    statement: HotStatement
+    values: dict[str, Any]
+    index_param: str = "audit_index"
 
 
 def _spaced(values: Sequence[str]) -> str:
@@ -144,15 +159,21 @@ def _split_body(body: bytes) -> tuple[bytes, bytes]:
     return body[:cut], body[cut + len(b"%d" % _PLACEHOLDER) :]
 
 
-def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[AppendedEntry]:
+def append_entries(
+    session: Session, entries: Sequence[AuditEntry], companion: Companion | None = None
+) -> list[AppendedEntry]:
     """Append ``entries`` in order, in ``session``'s transaction; see the module docstring.
 
     One statement reserves the indexes and one multi-row insert writes the entries, however
-    many there are. Raises :class:`AuditUnavailable` when the database refuses; the caller's
-    transaction is then unusable and must roll back (letting the error propagate does that).
+    many there are. ``companion`` (one entry only): the row the entry records, written with
+    it (:class:`Companion`). Raises :class:`AuditUnavailable` when the database refuses; the
+    caller's transaction is then unusable and must roll back (letting the error propagate
+    does that).
     """
     if not entries:
         return []
+    if companion is not None and len(entries) != 1:
+        raise ValueError("a companion row goes with a single entry")
     # Serialise everything but the index before reserving it: on SQLite the reservation is a
     # lock held until the caller commits, so the work done under it bounds the throughput.
     recorded_at = utcnow()
@@ -166,7 +187,7 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
     try:
         if len(prepared) == 1 and uses_sequence(session):
             entry, prefix, suffix = prepared[0]
-            return [_append_one(session, entry, prefix, suffix, recorded_at)]
+            return [_append_one(session, entry, prefix, suffix, recorded_at, companion)]
         indexes = reserve_indexes(session, len(entries))
         rows: list[dict[str, object]] = []
         subjects: list[tuple[str, int]] = []
@@ -202,6 +223,9 @@ def append_entries(session: Session, entries: Sequence[AuditEntry]) -> list[Appe
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
         ) from exc
+    if companion is not None:
+        values = {**companion.values, companion.index_param: appended[0].index}
+        companion.statement.execute(session.connection(), values)
     return appended
 
 
@@ -227,17 +251,64 @@ _ONE_INSERT = (
     " FROM (SELECT nextval('audit_index_seq') AS n) AS s) AS r RETURNING idx, leaf_hash),"
     " named AS (INSERT INTO audit_entry_subject (pseudonym, idx)"
     " SELECT p, e.idx FROM e, unnest(string_to_array(%s::text, ' ')) AS p)"
-    " SELECT idx, leaf_hash FROM e"
 )
+_ONE_RESULT = " SELECT idx, leaf_hash FROM e"
+_ONE_STATEMENT = _ONE_INSERT + _ONE_RESULT
+
+
+class _WithCompanion:
+    """The single append's statement with a companion's ``INSERT`` as one more
+    data-modifying CTE, its index parameter replaced by the entry's index (``(SELECT idx
+    FROM e)``); SQLAlchemy's compiled named parameters made positional, after the entry's."""
+
+    def __init__(self, companion: Companion, dialect: Any) -> None:
+        compiled = companion.statement.compiled(dialect)
+        if compiled.positional is not None:
+            raise AssertionError("psycopg's dialect compiles named parameters")
+        names: list[str] = []
+
+        def positional(match: re.Match[str]) -> str:
+            if match.group(1) == companion.index_param:
+                return "(SELECT idx FROM e)"
+            names.append(match.group(1))
+            return "%s"
+
+        companion_sql, replaced = _NAMED.subn(positional, compiled.sql)
+        if replaced != len(names) + 1 or "%(" in companion_sql:
+            raise AssertionError("the companion must take the entry's index exactly once")
+        self.sql = f"{_ONE_INSERT}, companion AS ({companion_sql}){_ONE_RESULT}"
+        self.names = tuple(names)
+        self.compiled = compiled
+
+    def parameters(self, companion: Companion) -> tuple[Any, ...]:
+        values = self.compiled.parameters(companion.values)
+        return tuple(values[name] for name in self.names)
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
+_JOINED: dict[tuple[int, str, str], _WithCompanion] = {}
+
+
+def _joined(companion: Companion, dialect: Any) -> _WithCompanion:
+    key = (id(companion.statement), companion.index_param, dialect.name)
+    found = _JOINED.get(key)
+    if found is None or found.compiled is not companion.statement.compiled(dialect):
+        found = _JOINED[key] = _WithCompanion(companion, dialect)
+    return found
 
 
 def _append_one(
-    session: Session, entry: AuditEntry, prefix: bytes, suffix: bytes, recorded_at: datetime
+    session: Session,
+    entry: AuditEntry,
+    prefix: bytes,
+    suffix: bytes,
+    recorded_at: datetime,
+    companion: Companion | None = None,
 ) -> AppendedEntry:
-    """Reserve, build and insert one entry in a single prepared statement on the session's
-    own connection (inside the caller's transaction; no ORM or SQL compilation on the hot
-    path). The server's leaf hash is checked against the one computed here over the same
-    bytes: a mismatch (say, a database not in UTF-8) fails closed."""
+    """Reserve, build and insert one entry (and its companion row) in a single prepared
+    statement on the session's own connection (inside the caller's transaction; no ORM or SQL
+    compilation on the hot path). The server's leaf hash is checked against the one computed
+    here over the same bytes: a mismatch (say, a database not in UTF-8) fails closed."""
     if not isinstance(recorded_at, datetime) or recorded_at.tzinfo is None:
         raise ValueError("recorded_at must be a timezone-aware datetime")
     started_at = entry.started_at
@@ -264,10 +335,17 @@ def _append_one(
         suffix.decode("utf-8"),
         " ".join(subjects),
     )
-    raw = session.connection().connection.driver_connection
+    connection = session.connection()
+    raw = connection.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("The single-append path needs a psycopg connection.")
-    row = raw.execute(_ONE_INSERT, params, prepare=True).fetchone()
+    if companion is None:
+        row = raw.execute(_ONE_STATEMENT, params, prepare=True).fetchone()
+    else:
+        joined = _joined(companion, connection.dialect)
+        row = raw.execute(
+            joined.sql, params + joined.parameters(companion), prepare=True
+        ).fetchone()
     if row is None:
         raise AuditUnavailable("The audit entry could not be written; nothing was disclosed.")
     index, stored_leaf = int(row[0]), bytes(row[1])

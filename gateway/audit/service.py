@@ -39,7 +39,7 @@ from gateway.audit.checkpoints import (
     stored_checkpoint,
 )
 from gateway.audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
-from gateway.audit.log import AppendedEntry, append_entries
+from gateway.audit.log import AppendedEntry, Companion, append_entries
 from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord
 from gateway.audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from gateway.audit.witnessing import Witnessing
@@ -155,17 +155,27 @@ class AuditLog:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def append(self, *, session: Session, entry: AuditEntry) -> Receipt:
-        """Record ``entry`` in ``session``'s transaction and return its receipt.
+    def append(
+        self, *, session: Session, entry: AuditEntry, companion: Companion | None = None
+    ) -> Receipt:
+        """Record ``entry`` in ``session``'s transaction and return its receipt; with
+        ``companion``, the row the entry records, written with it (:class:`Companion`: on
+        PostgreSQL in the same statement).
 
         Raises :class:`~audit.errors.AuditUnavailable` when it cannot be written: let it
         propagate so the caller's transaction rolls back and nothing is disclosed.
         On PostgreSQL it holds no lock (the index comes from a sequence, see
         :mod:`audit.log`); on SQLite it takes the database write lock, as any write does.
         """
-        return self.append_many(session=session, entries=[entry])[0]
+        return self.append_many(session=session, entries=[entry], companion=companion)[0]
 
-    def append_many(self, *, session: Session, entries: Sequence[AuditEntry]) -> list[Receipt]:
+    def append_many(
+        self,
+        *,
+        session: Session,
+        entries: Sequence[AuditEntry],
+        companion: Companion | None = None,
+    ) -> list[Receipt]:
         """Record several entries at once (one reservation, one multi-row insert or COPY): for
         batches and sweeps. For trusted bulk callers, ``template.model_copy(update=...)`` of a
         validated entry is the cheap way to build many (see docs/audit.md)."""
@@ -179,7 +189,7 @@ class AuditLog:
 
     def _append(self, session: Session, entries: Sequence[AuditEntry]) -> list[AppendedEntry]:
         try:
-            appended = append_entries(session, entries)
+            appended = append_entries(session, entries, companion)
             if self.append_hook is not None:
                 try:
                     self.append_hook(session, entries)

@@ -38,6 +38,7 @@ from gateway.audit import (
     Actor,
     AuditEntry,
     AuditLog,
+    Companion,
     DecisionRef,
     Outcome,
     ProcessingActivity,
@@ -488,9 +489,16 @@ class EntryFacts:
 
 
 def record(
-    session: Session, exchange: Exchange, facts: EntryFacts, *, traceparent: str | None
+    session: Session,
+    exchange: Exchange,
+    facts: EntryFacts,
+    *,
+    traceparent: str | None,
+    companion: Companion | None = None,
 ) -> Receipt:
     """Append the audit entry in ``session``'s transaction: the last step before commit.
+    ``companion``: the row the entry records (a read's disclosure row), written with it, on
+    PostgreSQL in the same statement.
 
     If it cannot be written, :class:`audit.AuditUnavailable` propagates, the request's
     transaction rolls back and nothing is disclosed or stored.
@@ -534,7 +542,7 @@ def record(
         attributes=facts.attributes or {},
     )
     started = time.perf_counter()
-    receipt = exchange.audit.append(session=session, entry=entry)
+    receipt = exchange.audit.append(session=session, entry=entry, companion=companion)
     metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
     _count_decision(entry)
     return receipt
@@ -679,6 +687,30 @@ def disclose(
     clauses = sorted({c for v in shown for c in v.clauses})
     disclosure_id = str(uuid.uuid4()) if shown else None
     activity, outcome = entry_outcome(shown=bool(shown), refused=bool(redacted))
+    # The disclosure row goes with its audit entry: on PostgreSQL in the entry's own
+    # statement (one round trip for both; one cannot be written without the other).
+    disclosure_row = (
+        Companion(
+            _INSERT_DISCLOSURE,
+            dict(
+                id=disclosure_id,
+                case_id=view.case.id,
+                covenant_id=view.covenant.id,
+                request_id=request_id,
+                recipient_partner_id=principal.partner_id,
+                recipient_role=principal.role,
+                purpose=purpose,
+                disclosed=disclosed,
+                redacted=[{"category": c, "reason": r} for c, r in redacted],
+                data_owners=owners,
+                decision_id=decision.decision_id,
+                bundle_revision=decision.bundle_revision,
+                disclosed_at=started,
+            ),
+        )
+        if disclosure_id is not None
+        else None
+    )
     receipt = record(
         session,
         exchange,
@@ -698,27 +730,8 @@ def disclose(
             attributes=_read_attributes(request_id, values),
         ),
         traceparent=traceparent,
+        companion=disclosure_row,
     )
-    if disclosure_id is not None:
-        _INSERT_DISCLOSURE.execute(
-            session.connection(),
-            dict(
-                id=disclosure_id,
-                case_id=view.case.id,
-                covenant_id=view.covenant.id,
-                request_id=request_id,
-                recipient_partner_id=principal.partner_id,
-                recipient_role=principal.role,
-                purpose=purpose,
-                disclosed=disclosed,
-                redacted=[{"category": c, "reason": r} for c, r in redacted],
-                data_owners=owners,
-                decision_id=decision.decision_id,
-                bundle_revision=decision.bundle_revision,
-                audit_index=receipt.index,
-                disclosed_at=started,
-            ),
-        )
     return DisclosureOut(
         disclosure_id=disclosure_id,
         case_id=view.case.id,
