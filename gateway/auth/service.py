@@ -7,12 +7,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import jwt
-import psycopg
-from psycopg.pq import TransactionStatus
-from sqlalchemy import Connection, delete, insert, text
+from sqlalchemy import Connection, bindparam, delete, insert, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,7 +19,7 @@ from gateway.auth.models import UsedToken
 from gateway.auth.principal import Principal, RoleGrant
 from gateway.auth.tokens import PARTNER_TOKEN_TYPE
 from gateway.core.errors import Forbidden, Unauthenticated
-from gateway.db import invalidate_if_disconnected, transaction
+from gateway.db import HotStatement, UTCDateTime, transaction
 
 if TYPE_CHECKING:
     from gateway.policy.covenant import Covenant
@@ -322,11 +320,12 @@ _INVALID = "The token is invalid."
 
 
 #: One statement, its own transaction (autocommit): set_config(..., true) lasts until that
-#: transaction's commit, which therefore does not wait for the WAL flush. Positional, run on
-#: the driver's connection: the mediated read sends it before every request.
-_INSERT_ASYNC_COMMIT = (
-    "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
-    "INSERT INTO used_token (issuer, jti, expires_at) SELECT %s, %s, %s FROM async"
+#: transaction's commit, which therefore does not wait for the WAL flush.
+_INSERT_ASYNC_COMMIT = HotStatement(
+    text(
+        "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
+        "INSERT INTO used_token (issuer, jti, expires_at) SELECT :issuer, :jti, :exp FROM async"
+    ).bindparams(bindparam("exp", type_=UTCDateTime()))
 )
 
 
@@ -350,65 +349,26 @@ def spend_token_id(connection: Connection, principal: Principal) -> None:
     at once (autocommit, before and apart from any transaction), and the connection is left
     with no transaction, at its default isolation level, for the request to begin its own on
     it (one pooled connection per request instead of two)."""
-    if connection.dialect.name == "postgresql":
-        _spend_on_driver(connection, principal)
-        return
+    row = {"issuer": principal.partner_id, "jti": principal.token_id, "exp": principal.expires_at}
     default = connection.default_isolation_level
     connection.execution_options(isolation_level="AUTOCOMMIT")
     try:
-        connection.execute(
-            insert(UsedToken).values(
-                issuer=principal.partner_id,
-                jti=principal.token_id,
-                expires_at=principal.expires_at,
+        if connection.dialect.name == "postgresql":
+            _INSERT_ASYNC_COMMIT.execute(connection, row)
+        else:
+            connection.execute(
+                insert(UsedToken).values(
+                    issuer=row["issuer"], jti=row["jti"], expires_at=row["exp"]
+                )
             )
-        )
     except IntegrityError:
-        _replayed()
+        from gateway.core.metrics import TOKEN_REPLAYS
+
+        TOKEN_REPLAYS.inc()
+        raise Unauthenticated("The token has already been used (replayed jti).") from None
     finally:
         connection.rollback()  # ends SQLAlchemy's autobegun block; autocommit: nothing sent
         connection.execution_options(isolation_level=default)
-
-
-_IDLE = TransactionStatus.IDLE
-
-
-def _spend_on_driver(connection: Connection, principal: Principal) -> None:
-    """The jti on the psycopg connection under ``connection``, switched to autocommit for
-    this one statement and back: SQLAlchemy's isolation-level switch around it (execution
-    options, characteristics, the autobegun block's rollback) cost more client CPU than the
-    statement. SQLAlchemy's own state is left untouched (nothing began), and a connection
-    that could not be switched back is invalidated, never pooled in autocommit: the next
-    request's transaction would commit statement by statement."""
-    raw = connection.connection.driver_connection
-    if not isinstance(raw, psycopg.Connection) or raw.info.transaction_status != _IDLE:
-        raise AssertionError("the jti is spent on a fresh psycopg connection, before any work")
-    expires = principal.expires_at
-    if expires.tzinfo is None:
-        raise ValueError("naive datetime; use an aware UTC datetime")  # as UTCDateTime
-    params = (principal.partner_id, principal.token_id, expires)
-    raw.autocommit = True
-    try:
-        raw.execute(_INSERT_ASYNC_COMMIT, params, prepare=True)
-    except psycopg.errors.UniqueViolation:
-        _replayed()
-    except psycopg.Error as error:
-        invalidate_if_disconnected(connection, error)
-        raise
-    finally:
-        if not connection.invalidated:
-            try:
-                raw.autocommit = False
-            except psycopg.Error as error:
-                connection.invalidate(error)
-                raise
-
-
-def _replayed() -> NoReturn:
-    from gateway.core.metrics import TOKEN_REPLAYS
-
-    TOKEN_REPLAYS.inc()
-    raise Unauthenticated("The token has already been used (replayed jti).") from None
 
 
 #: pg_try_advisory_xact_lock key of the purge (any fixed number no other lock uses).
