@@ -179,7 +179,8 @@ class AuditLog:
         """Record several entries at once (one reservation, one multi-row insert or COPY): for
         batches and sweeps. For trusted bulk callers, ``template.model_copy(update=...)`` of a
         validated entry is the cheap way to build many (see docs/audit.md)."""
-        return [_receipt(item, self.quorum) for item in self._append(session, entries)]
+        appended = self._append(session, entries, companion)
+        return [_receipt(item, self.quorum) for item in appended]
 
     def record_many(self, *, session: Session, entries: Sequence[AuditEntry]) -> int:
         """:meth:`append_many` for a writer that hands out no receipts (the retention sweep):
@@ -187,7 +188,12 @@ class AuditLog:
         sixth of the sweep's Python time in the audit log). Returns how many were written."""
         return len(self._append(session, entries))
 
-    def _append(self, session: Session, entries: Sequence[AuditEntry]) -> list[AppendedEntry]:
+    def _append(
+        self,
+        session: Session,
+        entries: Sequence[AuditEntry],
+        companion: Companion | None = None,
+    ) -> list[AppendedEntry]:
         try:
             appended = append_entries(session, entries, companion)
             if self.append_hook is not None:
