@@ -356,12 +356,18 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         ]
         meetings_first_times, meetings_tenth_times, meetings_first = _pages(meetings_page, runs)
         old_meetings_times, old_meeting_list = _timed(old_meetings, old_runs)
-        same_meetings = (
-            meetings_first.items
-            == sorted(old_meeting_list, key=lambda m: (m.scheduled_on, m.id))[
-                : len(meetings_first.items)
-            ]
+        # The former list was oldest first; the page lists from today on, soonest first,
+        # then the earlier ones latest first: compare both in the page's order.
+        today = runtime.calendar(COVENANT).local_date(now)
+        old_in_page_order = sorted(
+            (m for m in old_meeting_list if m.scheduled_on >= today),
+            key=lambda m: (m.scheduled_on, m.id),
+        ) + sorted(
+            (m for m in old_meeting_list if m.scheduled_on < today),
+            key=lambda m: (m.scheduled_on, m.id),
+            reverse=True,
         )
+        same_meetings = meetings_first.items == old_in_page_order[: len(meetings_first.items)]
         base_times, _ = _timed(baseline, runs)
         old_report_times, old_report = _timed(partial(report, overview_oracle), old_runs)
         old_list_times, old_list = _timed(old_deadlines, old_runs)

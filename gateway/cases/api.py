@@ -491,9 +491,11 @@ def post_meeting(
 @router.get(
     "/meetings",
     response_model=MeetingList,
-    summary="Case meetings of your covenant (of one district), by date, a page at a time",
-    description="The meetings under `_embedded.meetings`; follow `_links.next.href` for the "
-    "next page, absent on the last.",
+    summary="Case meetings of your covenant (of one district): the coming ones first, a page at "
+    "a time",
+    description="The meetings from today on, soonest first, then the earlier ones, latest "
+    "first (ties by id in the same direction), under `_embedded.meetings`; follow "
+    "`_links.next.href` for the next page, absent on the last.",
 )
 def get_meetings(
     request: Request,

@@ -187,6 +187,24 @@ class MeetingPage:
     next_cursor: str | None
 
 
+#: The two parts of the meetings list, in the order they are listed: the meetings on or after
+#: the day the list was opened, soonest first (what a case worker prepares for), then the ones
+#: before it, the latest first (what was agreed lately). Oldest first put the coming meetings
+#: behind every meeting ever held: about a hundred pages in at 5,000 meetings.
+UPCOMING, PAST = "upcoming", "past"
+
+
+@dataclass(frozen=True)
+class MeetingPosition:
+    """Where a meetings cursor points: after ``key`` (date, meeting id) in ``part`` of the
+    list that was opened on ``today``. The day travels with the cursor, so a list followed
+    across midnight still shows every meeting once."""
+
+    today: date
+    part: str
+    key: tuple[date, str]
+
+
 def _meetings_query(principal: Principal, district: str | None) -> str:
     """What a meetings cursor belongs to: the covenant, the partner that was given it and the
     district filtered by (JSON: a district may hold any letter). Another partner's cursor, or
@@ -196,11 +214,17 @@ def _meetings_query(principal: Principal, district: str | None) -> str:
 
 def decode_meetings_cursor(
     cursor: str, *, principal: Principal, district: str | None
-) -> tuple[date, str]:
-    """The (date, meeting id) a meetings cursor of this query points after; else 400."""
-    raw = pagination.decode_cursor(_meetings_query(principal, district), cursor, 2)
+) -> MeetingPosition:
+    """The position a meetings cursor of this query points after; else 400."""
+    raw = pagination.decode_cursor(_meetings_query(principal, district), cursor, 4)
+    if raw[1] not in (UPCOMING, PAST):
+        raise BadRequest("'cursor' is not a cursor this list gave out.")
     try:
-        return date.fromisoformat(raw[0]), raw[1]
+        return MeetingPosition(
+            today=date.fromisoformat(raw[0]),
+            part=raw[1],
+            key=(date.fromisoformat(raw[2]), raw[3]),
+        )
     except ValueError as error:
         raise BadRequest("'cursor' is not a cursor this list gave out.") from error
 
@@ -211,33 +235,54 @@ def meetings_page(
     runtime: CaseRuntime,
     principal: Principal,
     district: str | None,
-    after: tuple[date, str] | None = None,
+    after: MeetingPosition | None = None,
     limit: int = pagination.DEFAULT_PAGE,
     now: datetime | None = None,
 ) -> MeetingPage:
-    """The covenant's meetings (of ``district`` when given) by date, ties by id, after
-    ``after``, at most ``limit``: one keyset read from ``ix_case_meeting_*_scheduled``."""
+    """The covenant's meetings (of ``district`` when given) after ``after``, at most ``limit``:
+    from today on by date, then the earlier ones latest first (ties by id in the same
+    direction). At most two keyset reads of ``ix_case_meeting_*_scheduled``, one forwards from
+    today and one backwards from the day before, each starting at the cursor."""
     now = now or utcnow()
+    today = _today(runtime, principal.covenant_id, now)
+    opened_on = after.today if after is not None else today
     statement = select(CaseMeeting).where(CaseMeeting.covenant_id == principal.covenant_id)
     if district is not None:
         statement = statement.where(CaseMeeting.district == district)
-    if after is not None:
-        statement = statement.where(
-            pagination.after_key(CaseMeeting.scheduled_on, CaseMeeting.id, after)
-        )
-    rows = list(
-        session.scalars(
-            statement.order_by(CaseMeeting.scheduled_on, CaseMeeting.id).limit(limit + 1)
-        )
-    )
+    day, meeting_id = CaseMeeting.scheduled_on, CaseMeeting.id
+    rows: list[tuple[str, CaseMeeting]] = []
+    if after is None or after.part == UPCOMING:
+        upcoming = statement.where(day >= opened_on)
+        if after is not None:
+            upcoming = upcoming.where(pagination.after_key(day, meeting_id, after.key))
+        rows += [
+            (UPCOMING, m)
+            for m in session.scalars(upcoming.order_by(day, meeting_id).limit(limit + 1))
+        ]
+    if len(rows) <= limit:
+        past = statement.where(day < opened_on)
+        if after is not None and after.part == PAST:
+            past = past.where(pagination.after_key(day, meeting_id, after.key, descending=True))
+        rows += [
+            (PAST, m)
+            for m in session.scalars(
+                past.order_by(day.desc(), meeting_id.desc()).limit(limit + 1 - len(rows))
+            )
+        ]
     shown, cursor = pagination.split_page(
         rows,
         limit=limit,
         query=_meetings_query(principal, district),
-        key=lambda meeting: [meeting.scheduled_on.isoformat(), meeting.id],
+        key=lambda row: [
+            opened_on.isoformat(),
+            row[0],
+            row[1].scheduled_on.isoformat(),
+            row[1].id,
+        ],
     )
-    today = _today(runtime, principal.covenant_id, now)
-    return MeetingPage(items=meetings_out(session, shown, today=today), next_cursor=cursor)
+    return MeetingPage(
+        items=meetings_out(session, [m for _, m in shown], today=today), next_cursor=cursor
+    )
 
 
 def case_meetings(

@@ -93,7 +93,8 @@ def meetings_page(
     melding: Annotated[str | None, Query(max_length=40)] = None,
     na: Annotated[str | None, Query(max_length=600, pattern=r"^[a-p]+$")] = None,
 ) -> Response:
-    """The covenant's meetings by date, a page at a time (as ``GET /v1/meetings``)."""
+    """The covenant's meetings a page at a time, as ``GET /v1/meetings``: from today on,
+    soonest first, then the earlier ones, latest first ("Volgende overleggen" leads there)."""
     principal = page.require_principal()
     district = wijk or None
     try:

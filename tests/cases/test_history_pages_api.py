@@ -1,15 +1,15 @@
 """``GET /v1/meetings`` and ``GET /v1/reports`` a page at a time, as ``GET /v1/cases`` is (NL API
 Design Rules, HAL style): the items under ``_embedded``, ``_links.self`` and, while more follow,
 ``_links.next``. Over a seeded history of a few hundred cases (their reports, two dozen
-meetings) with ties in the sort key at page edges; the pages followed to the end equal the whole
-list computed here in plain SQL, and a cursor is refused for any other partner, covenant or
-district."""
+meetings, some of them today and to come) with ties in the sort key at page edges; the pages
+followed to the end equal the whole list computed here (the meetings' order in Python, from
+the rows read whole), and a cursor is refused for any other partner, covenant or district."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -36,6 +36,12 @@ POLICE = ("politie-den-haag", "wijkagent")
 UTRECHT_POLICE = ("politie-midden-nederland", "wijkagent")
 TIE = datetime(2025, 6, 2, 10, 0, tzinfo=UTC)
 TIE_DAY = date(2025, 6, 2)
+#: Meetings to come on one day, a tie as well (days from today).
+COMING_IN = 20
+
+
+def _today(runtime: CaseRuntime) -> date:
+    return runtime.calendar(COVENANT).local_date(datetime.now(UTC))
 
 
 @pytest.fixture
@@ -57,7 +63,10 @@ def history(context: GatewayContext, runtime: CaseRuntime) -> History:
         )
         meeting_ids = list(
             connection.scalars(
-                select(CaseMeeting.id).where(CaseMeeting.covenant_id == COVENANT).limit(8)
+                select(CaseMeeting.id)
+                .where(CaseMeeting.covenant_id == COVENANT)
+                .order_by(CaseMeeting.id)
+                .limit(16)
             )
         )
         connection.execute(
@@ -65,6 +74,16 @@ def history(context: GatewayContext, runtime: CaseRuntime) -> History:
             .where(CaseMeeting.id.in_(meeting_ids[:7]))
             .values(scheduled_on=TIE_DAY)
         )
+        # The seeded meetings were all held: two today (the first day of the list's coming
+        # part) and seven on one day to come, so that a page edge falls in that tie too.
+        today = _today(runtime)
+        for ids, day in (
+            (meeting_ids[7:9], today),
+            (meeting_ids[9:16], today + timedelta(days=COMING_IN)),
+        ):
+            connection.execute(
+                update(CaseMeeting).where(CaseMeeting.id.in_(ids)).values(scheduled_on=day)
+            )
         # An agenda on two meetings (the seeded ones have none), to see it on the page.
         connection.execute(
             insert(MeetingAgendaItem),
@@ -238,14 +257,22 @@ def test_own_reports_limit_bounds_and_an_empty_history(
 
 
 def _meetings_oracle(
-    context: GatewayContext, district: str | None = None
+    context: GatewayContext, district: str | None = None, *, today: date | None = None
 ) -> list[tuple[str, list[str], list[str]]]:
-    """The covenant's meetings (of ``district``) by date, ties by id: id, agenda, actions."""
+    """The covenant's meetings (of ``district``): from ``today`` (the covenant's today) on by
+    date, ties by id, then the earlier ones latest first, ties by id downwards, sorted here
+    from every meeting read whole; id, agenda, actions."""
+    today = today or _today(context.cases)
     with context.session_factory() as session:
-        query = select(CaseMeeting.id).where(CaseMeeting.covenant_id == COVENANT)
+        query = select(CaseMeeting.scheduled_on, CaseMeeting.id).where(
+            CaseMeeting.covenant_id == COVENANT
+        )
         if district is not None:
             query = query.where(CaseMeeting.district == district)
-        ids = list(session.scalars(query.order_by(CaseMeeting.scheduled_on, CaseMeeting.id)))
+        every = [(day, meeting_id) for day, meeting_id in session.execute(query)]
+        coming = sorted(m for m in every if m[0] >= today)
+        earlier = sorted((m for m in every if m[0] < today), reverse=True)
+        ids = [meeting_id for _, meeting_id in coming + earlier]
         return [
             (
                 meeting_id,
@@ -277,7 +304,7 @@ def _as_oracle(meetings: list[dict[str, Any]]) -> list[tuple[str, list[str], lis
 
 @pytest.mark.parametrize("who", [MAYOR, POLICE], ids=["organiser", "other-partner"])
 @pytest.mark.parametrize("size", [1, 5])
-def test_meetings_followed_to_the_end_are_every_meeting_once_by_date(
+def test_meetings_followed_to_the_end_are_every_meeting_once_coming_ones_first(
     client: TestClient,
     auth: Auth,
     context: GatewayContext,
@@ -292,9 +319,19 @@ def test_meetings_followed_to_the_end_are_every_meeting_once_by_date(
     assert any(actions for _, _, actions in whole)
     assert _as_oracle(seen) == whole
     assert pages == -(-len(whole) // size)
+    today = _today(context.cases)
+    days = [date.fromisoformat(m["scheduledOn"]) for m in seen]
+    # The list opens where a case worker needs it: today's meetings, then those to come by
+    # date, then the ones held before today, latest first.
+    assert days[:2] == [today, today]
+    assert days[2:9] == [today + timedelta(days=COMING_IN)] * 7
+    assert days[9:] == sorted(days[9:], reverse=True)
+    assert all(day < today for day in days[9:])
+    coming = [m["id"] for m in seen if m["scheduledOn"] > today.isoformat()]
+    assert coming == sorted(coming)  # ties by id, upwards
     tied = [m["id"] for m in seen if m["scheduledOn"] == TIE_DAY.isoformat()]
     assert len(tied) == 7
-    assert tied == sorted(tied)
+    assert tied == sorted(tied, reverse=True)  # ties by id, downwards in the earlier part
 
 
 def test_meetings_of_one_district_page_through_that_district_only(
@@ -331,11 +368,15 @@ def test_a_meetings_cursor_of_another_partner_covenant_or_district_is_refused(
         f"/v1/meetings?district=wijk-3&cursor={district}", headers=auth(*MAYOR)
     )
     assert in_district.status_code == 200
-    key = [TIE_DAY.isoformat(), ""]
-    forged = pagination.encode_cursor("meetings|" + json.dumps([COVENANT, MAYOR[0], None]), key)
+    own_list = "meetings|" + json.dumps([COVENANT, MAYOR[0], None])
+    key = [date.today().isoformat(), "past", TIE_DAY.isoformat(), ""]
+    forged = pagination.encode_cursor(own_list, key)
     assert client.get(f"/v1/meetings?cursor={forged}", headers=auth(*MAYOR)).status_code == 200
     other_covenant = ["utrecht-extreme-woonoverlast", MAYOR[0], None]
     elsewhere = pagination.encode_cursor("meetings|" + json.dumps(other_covenant), key)
+    no_part = pagination.encode_cursor(own_list, [key[0], "later", *key[2:]])
+    no_day = pagination.encode_cursor(own_list, [key[0], "past", "gisteren", ""])
+    old_form = pagination.encode_cursor(own_list, key[2:])  # (date, id): before the two parts
     reports_cursor = _cursor(client.get("/v1/reports?limit=3", headers=auth(*MAYOR)).json())
     refused = {
         "of another partner": f"/v1/meetings?cursor={police_cursor}",
@@ -345,6 +386,9 @@ def test_a_meetings_cursor_of_another_partner_covenant_or_district_is_refused(
         "of another district": f"/v1/meetings?district=wijk-4&cursor={district}",
         "of the reports list": f"/v1/meetings?cursor={reports_cursor}",
         "changed by hand": f"/v1/meetings?cursor={_tampered(cursor)}",
+        "of no part of the list": f"/v1/meetings?cursor={no_part}",
+        "with no date": f"/v1/meetings?cursor={no_day}",
+        "of the former order": f"/v1/meetings?cursor={old_form}",
         "digits": "/v1/meetings?cursor=0011",
         "limit 0": "/v1/meetings?limit=0",
         "limit 501": "/v1/meetings?limit=501",
@@ -396,3 +440,49 @@ def test_the_openapi_document_describes_both_paged_lists(client: TestClient) -> 
         listed = document["components"]["schemas"][schema_name]
         assert set(listed["properties"]) == {"_embedded", "_links"}
         assert embedded in document["components"]["schemas"]
+
+
+def test_meetings_followed_across_midnight_keep_the_day_the_list_was_opened(
+    context: GatewayContext, runtime: CaseRuntime, history: History
+) -> None:
+    """The cursor carries the day the list opened: pages read on later days still split the
+    list there, so every meeting shows once (the coming ones of that day before the rest)."""
+    from gateway.auth.principal import Principal, RoleGrant
+    from gateway.cases import meetings
+
+    now = datetime.now(UTC)
+    principal = Principal(
+        partner_id=MAYOR[0],
+        partner_kind="municipality",
+        covenant_id=COVENANT,
+        role=MAYOR[1],
+        user=None,
+        token_id="test",
+        expires_at=now,
+        grant=RoleGrant("casework"),
+    )
+    seen: list[str] = []
+    after, day = None, now
+    with context.session_factory() as session:
+        while True:
+            page = meetings.meetings_page(
+                session,
+                runtime=runtime,
+                principal=principal,
+                district=None,
+                after=after,
+                limit=4,
+                now=day,
+            )
+            seen += [m.id for m in page.items]
+            if page.next_cursor is None:
+                break
+            after = meetings.decode_meetings_cursor(
+                page.next_cursor, principal=principal, district=None
+            )
+            day = now + timedelta(days=COMING_IN + 1)  # past the tie to come
+    whole = _meetings_oracle(context, today=_today(runtime))
+    assert seen == [m[0] for m in whole]
+    # Control: a list opened on that later day is another order (the tie is then past).
+    later = _meetings_oracle(context, today=_today(runtime) + timedelta(days=COMING_IN + 1))
+    assert [m[0] for m in later] != seen

@@ -218,12 +218,13 @@ NEXT_PAGE = re.compile(r'href="(/overleggen\?[^"]*na=[a-p]+)" rel="next"')
 
 
 class TestAHistoryOfMeetings:
-    """The list a page at a time (as ``GET /v1/meetings``), by date; a case's page shows the
-    meetings it was on the agenda of, whatever the district's history."""
+    """The list a page at a time (as ``GET /v1/meetings``): from today on by date, then the
+    earlier meetings, latest first; a case's page shows the meetings it was on the agenda of,
+    whatever the district's history."""
 
     @staticmethod
-    def _seed_meetings(context: GatewayContext, count: int) -> list[str]:
-        start = date(2024, 1, 1)
+    def _seed_meetings(context: GatewayContext, count: int, start: date | None = None) -> list[str]:
+        start = start or date(2024, 1, 1)
         rows = [
             {
                 "id": f"00000000-0000-4000-8000-{n:012d}",
@@ -256,19 +257,25 @@ class TestAHistoryOfMeetings:
             next_url = unescape(found.group(1)) if found else None
         return seen, pages
 
-    def test_the_list_pages_through_every_meeting_once_by_date(
+    def test_the_list_opens_at_today_and_pages_through_every_meeting_once(
         self, browser: TestClient, context: GatewayContext
     ) -> None:
-        ids = self._seed_meetings(context, MEETINGS_PER_PAGE + 12)  # by date, ties by id
-        noordoost = [i for n, i in enumerate(ids) if n % 2]
-        zuid = [i for n, i in enumerate(ids) if not n % 2]
+        today = context.cases.calendar("utrecht-extreme-woonoverlast").local_date(datetime.now(UTC))
+        # Three a day (ties by id) from ten days ago: 30 held before today, 32 from today on.
+        ids = self._seed_meetings(context, MEETINGS_PER_PAGE + 12, today - timedelta(days=10))
+        coming, earlier = ids[30:], ids[:30]
+        # Soonest first from today; then the earlier ones latest first, ties by id downwards.
+        listed = coming + sorted(earlier, key=lambda i: (ids.index(i) // 3, i), reverse=True)
+        noordoost = [i for i in listed if ids.index(i) % 2]
+        zuid = [i for i in listed if not ids.index(i) % 2]
         sign_in(browser, "u-centraal", "casemanager")
         seen, pages = self._follow(browser, "/overleggen")
         assert [len(page) for page in seen] == [MEETINGS_PER_PAGE, 12]
-        assert set(seen[0]) == set(ids[:MEETINGS_PER_PAGE])  # the first 50 by date
+        assert set(seen[0]) == set(listed[:MEETINGS_PER_PAGE])  # today's and the coming first
+        assert set(coming) <= set(seen[0])
         every = [i for page in seen for i in page]
         assert sorted(every) == ids  # each once
-        # The page groups by district; within one, by date across the pages.
+        # The page groups by district; within one, in the list's order across the pages.
         assert [i for i in every if i in set(noordoost)] == noordoost
         assert [i for i in every if i in set(zuid)] == zuid
         last = browser.get(pages[-1]).text
