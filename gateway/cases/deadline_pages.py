@@ -40,13 +40,13 @@ from sqlalchemy.orm import Session
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.deadlines import erasure_deadline
 from gateway.cases.definition import Deadline, WorkflowDefinition
+from gateway.cases.districts import district_openings, partner_cases
 from gateway.cases.due_ranges import DueRule, StartRange
 from gateway.cases.models import (
     CaseConsent,
     CaseFile,
     CaseMeeting,
     CaseReport,
-    CaseTeamMember,
     Dwelling,
     MeetingAction,
 )
@@ -66,6 +66,9 @@ DEFAULT_PAGE = pagination.DEFAULT_PAGE
 class Item:
     key: SortKey
     make: Callable[[datetime], DeadlineOut]
+    #: A case whose reference and district the item still needs: read only for the items a
+    #: page shows (the key has the district as "": the case id before it decides the order).
+    needs_case: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,21 +156,6 @@ class Stream:
             ]
             parts.append(and_(*bounds) if bounds else column.is_not(None))
         return or_(*parts) if parts else column.is_(None)
-
-
-def partner_cases(partner_id: str) -> ColumnElement[bool]:
-    """The partner leads the case or is in its team: one primary-key lookup per row read,
-    rather than ``id IN (the partner's cases)``, which builds the list of every case the
-    partner was ever in before the first row."""
-    # A scalar subquery, not EXISTS: PostgreSQL turns an EXISTS under OR into a "hashed
-    # SubPlan" over every team the partner was ever in (its whole history) even when the
-    # page needs a few rows; a scalar subquery is looked up per row read.
-    member = (
-        select(CaseTeamMember.partner_id)
-        .where(CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id)
-        .scalar_subquery()
-    )
-    return or_(CaseFile.lead_partner_id == partner_id, member.is_not(None))
 
 
 def _keyset_fetcher(
@@ -273,7 +261,7 @@ class _Reader:
     batch: int
     #: The first read's query (ordered, without its limit), when it can be read together
     #: with other streams' first reads (:func:`_read_first_together`).
-    first: Select[Any] | None = None
+    first: Select[*tuple[Any, ...]] | None = None
     last: Any = None
     done: bool = False
     horizon: datetime | None = None
@@ -477,14 +465,17 @@ def _reporter_reader(
     await a lead come from their stored flag's index (gateway/cases/awaiting.py) in
     registration order, each one's case looked up by its key: a page reads about as many
     reports as it shows, however many the covenant ever had."""
+    # The columns of a case stream (_stream_reader), so that the first read goes with theirs
+    # in one statement: the report as ``id``, its registration as ``start``, its partner as
+    # ``lead`` and its case as ``corporation``.
     query = (
         select(
-            CaseReport.id,
-            CaseReport.source_partner_id,
-            CaseReport.registered_at,
-            CaseFile.id,
-            CaseFile.reference,
-            CaseFile.district,
+            CaseReport.id.label("id"),
+            CaseFile.reference.label("reference"),
+            CaseFile.district.label("district"),
+            CaseReport.registered_at.label("start"),
+            CaseReport.source_partner_id.label("lead"),
+            CaseFile.id.label("corporation"),
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .where(
@@ -507,7 +498,7 @@ def _reporter_reader(
     fetch = _keyset_fetcher(session, query, CaseReport.registered_at, CaseReport.id)
 
     def to_items(row: Any) -> Iterator[Item]:
-        report_id, reporter, registered_at, case_id, reference, district = row
+        report_id, reference, district, registered_at, reporter, case_id = row
         due_on, due_at = due(registered_at)
 
         def make(now: datetime) -> DeadlineOut:
@@ -532,10 +523,11 @@ def _reporter_reader(
 
     return _Reader(
         fetch=fetch,
-        position=lambda row: (row[2], row[0]),
-        horizon_of=lambda row: due(row[2])[1],
+        position=lambda row: (row[3], row[0]),
+        horizon_of=lambda row: due(row[3])[1],
         to_items=to_items,
         batch=batch,
+        first=query,
     )
 
 
@@ -548,9 +540,12 @@ def _erasure_items(
     covenant_id: str,
     partner_id: str,
     now: datetime,
+    cases: dict[str, Any],
 ) -> list[Item]:
     """The lead's warning before an open case's dossier is erased (cases.service
-    .erasure_deadlines), for the lead's open cases as one subquery."""
+    .erasure_deadlines), for the lead's open cases as one subquery (the verdicts are read
+    through their index on the due date, each one's case by its key). Each case's reference
+    and district come from ``cases``, which :func:`_read_cases` fills for the items shown."""
     if runtime.erasure_warnings is None:
         return []
     lead_open = select(CaseFile.id).where(
@@ -559,32 +554,46 @@ def _erasure_items(
         CaseFile.closed_at.is_(None),
     )
     today = calendar.local_date(now)
-    warnings = runtime.erasure_warnings(session, case_ids=lead_open, today=today)
-    if not warnings:
-        return []
-    cases = {
-        row.id: row
+    items = []
+    for warning in runtime.erasure_warnings(session, case_ids=lead_open, today=today):
+
+        def make(now: datetime, warning: Any = warning) -> DeadlineOut:
+            case = cases[warning.case_id]
+            out = erasure_deadline(
+                warning,
+                case_id=case.id,
+                reference=case.reference,
+                district=case.district,
+                calendar=calendar,
+                responsible_partner_id=partner_id,
+                now=now,
+            )
+            return out
+
+        due_at = calendar.end_of_day(warning.erased_on - timedelta(days=1))  # as erasure_deadline
+        key = (due_at, "retention", "retention-erasure", warning.case_id, "", "")
+        items.append(Item(key, make, needs_case=warning.case_id))
+    return items
+
+
+def _read_cases(session: Session, cases: dict[str, Any], items: Sequence[Item]) -> None:
+    """The reference and district of the cases ``items`` still need, in one statement."""
+    wanted = sorted({i.needs_case for i in items if i.needs_case and i.needs_case not in cases})
+    if wanted:
         for row in session.execute(
             select(CaseFile.id, CaseFile.reference, CaseFile.district).where(
-                CaseFile.id.in_([w.case_id for w in warnings])
+                CaseFile.id.in_(wanted)
             )
-        )
-    }
-    items = []
-    for warning in warnings:
-        case = cases[warning.case_id]
-        out = erasure_deadline(
-            warning,
-            case_id=case.id,
-            reference=case.reference,
-            district=case.district,
-            calendar=calendar,
-            responsible_partner_id=partner_id,
-            now=None,
-        )
-        key = (out.due_at, "retention", "retention-erasure", case.id, case.district or "", "")
-        items.append(Item(key, _with_overdue(out)))
-    return items
+        ):
+            cases[row.id] = row
+
+
+def _final_key(item: Item, cases: dict[str, Any]) -> SortKey:
+    """The item's key with its case's district, as the cursor has always carried it."""
+    if item.needs_case is None:
+        return item.key
+    due_at, kind, deadline, case_id, _, rest = item.key
+    return (due_at, kind, deadline, case_id, cases[case_id].district or "", rest)
 
 
 def _district_meeting_items(
@@ -597,21 +606,16 @@ def _district_meeting_items(
 ) -> list[Item]:
     """For the organiser: each district's next case meeting, from its last meeting held (or
     the first opening of a case of the partner's in it)."""
-    first_open = session.execute(
-        select(CaseFile.district, func.min(CaseFile.opened_at))
-        .where(*open_in(definition, covenant_id), partner_cases(partner_id))
-        .group_by(CaseFile.district)
-    ).all()
-    last_held = dict(
-        session.execute(
-            select(CaseMeeting.district, func.max(CaseMeeting.held_at))
-            .where(CaseMeeting.covenant_id == covenant_id, CaseMeeting.held_at.is_not(None))
-            .group_by(CaseMeeting.district)
-        ).all()
-    )
     items = []
-    for district, since in sorted(first_open):
-        held = last_held.get(district)
+    for found in district_openings(
+        session,
+        covenant_id=covenant_id,
+        partner_id=partner_id,
+        states=[state.id for state in definition.states if not state.final],
+        with_last_meeting=True,
+    ):
+        district = found.district
+        held, since = found.last_held_at, found.first_opened_at
         start = held if held is not None else since
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
@@ -690,6 +694,7 @@ def deadlines_page(
             batch=batch,
         )
     )
+    cases: dict[str, Any] = {}
     whole = [
         *_erasure_items(
             session,
@@ -699,6 +704,7 @@ def deadlines_page(
             covenant_id=covenant_id,
             partner_id=partner_id,
             now=now,
+            cases=cases,
         ),
     ]
     if partner_kind == definition.meetings.organiser_kind:
@@ -729,10 +735,13 @@ def deadlines_page(
     certain.sort(key=lambda item: item.key)
     shown = certain if limit is None else certain[:limit]
     more = limit is not None and len(certain) > limit
+    _read_cases(session, cases, shown)
     return DeadlinePage(
         items=[item.make(now) for item in shown],
         next_cursor=(
-            encode_cursor(shown[-1].key, covenant_id=covenant_id, partner_id=partner_id)
+            encode_cursor(
+                _final_key(shown[-1], cases), covenant_id=covenant_id, partner_id=partner_id
+            )
             if more and shown
             else None
         ),

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -68,6 +69,7 @@ class CaseFile(Base):
             "first_report_at",
             "neighbours_judgement",
             "partners_judgement",
+            "id",  # the median's tie-break (migration 0026)
         ),
         Index("ix_case_file_id_covenant", "id", "covenant_id"),
         Index(
@@ -75,6 +77,16 @@ class CaseFile(Base):
         ),
         Index("ix_case_file_state_entered_id", "covenant_id", "state", "state_entered_at", "id"),
         Index("ix_case_file_lead_opened", "lead_partner_id", "opened_at", "id"),
+        # The districts of the open cases and each one's first opening (cases/districts.py;
+        # migration 0026): only open cases, so it does not grow with the history.
+        Index(
+            "ix_case_file_open_district",
+            "covenant_id",
+            "district",
+            "opened_at",
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -256,12 +268,14 @@ class CaseMeeting(Base):
     """A case meeting ("casusoverleg") of one district."""
 
     __tablename__ = "case_meeting"
-    # The covenant's meetings (of one district or all) by date, a page at a time.
+    # The covenant's meetings (of one district or all) by date, a page at a time; a
+    # district's last meeting held, for the organiser's deadlines (migration 0026).
     __table_args__ = (
         Index("ix_case_meeting_covenant_scheduled", "covenant_id", "scheduled_on", "id"),
         Index(
             "ix_case_meeting_district_scheduled", "covenant_id", "district", "scheduled_on", "id"
         ),
+        Index("ix_case_meeting_district_held", "covenant_id", "district", "held_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

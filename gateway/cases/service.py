@@ -19,6 +19,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines, erasure_deadline
+from gateway.cases.districts import district_openings
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.events import event_out
 from gateway.cases.guards import KNOWN_TENURES
@@ -82,6 +83,16 @@ def list_cases(
     else:
         statement = statement.order_by(CaseFile.opened_at)
     return [_list_item(c) for c in session.scalars(statement)]
+
+
+def open_districts(session: Session, *, principal: Principal) -> list[str]:
+    """The districts of the open cases the caller's partner leads or is in the team of (the
+    districts of ``list_cases(include_closed=False)``), in order: a few index probes per
+    district, not every open case (gateway/cases/districts.py)."""
+    found = district_openings(
+        session, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+    )
+    return sorted(d.district for d in found)  # as the form always sorted them, in Python
 
 
 @dataclass(frozen=True)

@@ -971,6 +971,15 @@ def erasure_warnings(
     ]
     if not warned:
         return []
+    if isinstance(case_ids, Select):
+        # A query of ids as a correlated EXISTS, not IN: SQLite built the whole list of the
+        # partner's open cases first and looked up each one's verdict; so the verdicts due
+        # soon come from ix_retention_case_live and each one's case is checked by its key
+        # (PostgreSQL plans both forms that way).
+        (id_column,) = case_ids.selected_columns
+        of_cases: ColumnElement[bool] = case_ids.where(id_column == RetentionCase.case_id).exists()
+    else:
+        of_cases = RetentionCase.case_id.in_(case_ids)
     rows = session.execute(
         select(
             RetentionCase.case_id,
@@ -978,7 +987,7 @@ def erasure_warnings(
             RetentionCase.rule_id,
             RetentionCase.due_on,
         ).where(
-            RetentionCase.case_id.in_(case_ids),
+            of_cases,
             RetentionCase.erased_at.is_(None),
             RetentionCase.on_hold.is_(False),
             RetentionCase.due_on.is_not(None),

@@ -191,8 +191,11 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
     context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
 ) -> None:
     """On PostgreSQL each statement is a round trip: a deadlines page reads the first rows of
-    every (deadline, state) stream in one statement, and the report's counts by group are
-    one statement. Fails if the streams are read one statement each again."""
+    every (deadline, state) stream and of the lead's reporter decisions in one statement, each
+    district's first opening and last meeting in one, and a case's reference for an erasure
+    warning only when the page shows one; the report's counts by group are one statement and
+    its closed cases one read. Fails if the streams are read one statement each again, or
+    with the former eight statements of a page and seven of the report."""
     from sqlalchemy import event
 
     from gateway.cases.deadline_pages import case_streams
@@ -237,7 +240,68 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
             event.remove(context.engine, "before_cursor_execute", count)
     assert len(page.items) == 100
     assert len(streams) > 10  # one statement each would be more than the bound below
-    assert on_page <= 10, on_page
-    # opened, open, transitions and judgements in one; the closed cases' figures (4); the
+    # The streams' days; the erasure warnings (and their cases' references when one is
+    # shown); the districts; the streams and reporter decisions; the meeting actions.
+    assert on_page <= 6, on_page
+    # opened, open, transitions and judgements in one; the closed cases' figures (1); the
     # overdue counts (2: the streams' days, then the counts).
-    assert in_report <= 8, in_report
+    assert in_report <= 4, in_report
+
+
+def test_the_open_districts_are_those_of_the_partners_open_cases(
+    context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
+) -> None:
+    """The plan-a-meeting form's districts, read district by district, equal the districts
+    of the partner's open cases as the case list gives them (the former read), for every
+    partner; and a district leaves the list when the partner's last open case in it closes."""
+    from sqlalchemy import update
+
+    from gateway.auth.principal import Principal, RoleGrant
+    from gateway.cases import service
+    from gateway.cases.models import CaseFile
+
+    def principal(covenant: str, partner: str, kind: str) -> Principal:
+        return Principal(
+            partner_id=partner,
+            partner_kind=kind,
+            covenant_id=covenant,
+            role="casemanager",
+            user=None,
+            token_id="test",
+            expires_at=NOW,
+            grant=RoleGrant("casework"),
+        )
+
+    def former(session: object, who: Principal) -> list[str]:
+        cases = service.list_cases(session, principal=who, include_closed=False)  # type: ignore[arg-type]
+        return sorted({case.district for case in cases})
+
+    compared = 0
+    with context.session_factory() as session:
+        for covenant, history in histories.items():
+            for partner, kind in _partners(runtime, covenant, history):
+                who = principal(covenant, partner, kind)
+                expected = former(session, who)
+                assert service.open_districts(session, principal=who) == expected, partner
+                compared += len(expected)
+        # Control: close every open case of one district; it leaves the list (as it leaves
+        # the former read), the others stay.
+        covenant, history = COVENANTS[0], histories[COVENANTS[0]]
+        lead = principal(covenant, history.lead, "municipality")
+        before = service.open_districts(session, principal=lead)
+        district = before[0]
+        session.execute(
+            update(CaseFile)
+            .where(
+                CaseFile.covenant_id == covenant,
+                CaseFile.district == district,
+                CaseFile.closed_at.is_(None),
+            )
+            .values(state="closed", closed_at=NOW)
+        )
+        after = service.open_districts(session, principal=lead)
+        assert after == former(session, lead)
+        session.rollback()
+    assert compared > 20
+    assert len(before) > 2
+    assert after == before[1:]
