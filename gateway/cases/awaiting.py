@@ -46,6 +46,23 @@ def awaiting_lead_truth() -> ColumnElement[bool]:
     return and_(CaseReport.lead_decision.is_(None), lead_elsewhere, ~in_team)
 
 
+def awaiting_the_lead(lead_partner_id: str, covenant_id: str) -> list[ColumnElement[bool]]:
+    """The reports that await ``lead_partner_id``'s decision in ``covenant_id``, for a
+    ``case_report`` joined to its ``case_file``: the stored flag (read from its index), on
+    the cases the partner leads that are open. Both lists of them (the inbox and a deadlines
+    page) use this. "Open" is ``closed_at`` unset, the flag's own test: with the flag right
+    it changes nothing, and it keeps a case closed by a write that bypassed the session (a
+    bulk UPDATE, as tests do) out of both. (The deadlines page had the workflow's open
+    states instead, the inbox ``closed_at``: the same cases, as a transition sets
+    ``closed_at`` exactly when it enters a final state, gateway/cases/workflow.py.)"""
+    return [
+        CaseReport.awaiting_lead == true(),
+        CaseFile.lead_partner_id == lead_partner_id,
+        CaseFile.covenant_id == covenant_id,
+        CaseFile.closed_at.is_(None),
+    ]
+
+
 def refresh_awaiting_lead(connection: Connection, case_ids: set[str]) -> int:
     """Recompute the flag of every report of ``case_ids``; how many reports changed."""
     if not case_ids:

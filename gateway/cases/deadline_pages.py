@@ -32,11 +32,11 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    true,
     union_all,
 )
 from sqlalchemy.orm import Session
 
+from gateway.cases.awaiting import awaiting_the_lead
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.deadlines import erasure_deadline
 from gateway.cases.definition import Deadline, WorkflowDefinition
@@ -452,7 +452,6 @@ def open_in(definition: WorkflowDefinition, covenant_id: str) -> list[ColumnElem
 def _reporter_reader(
     session: Session,
     *,
-    definition: WorkflowDefinition,
     calendar: WorkingCalendar,
     covenant_id: str,
     partner_id: str,
@@ -478,11 +477,7 @@ def _reporter_reader(
             CaseFile.id.label("corporation"),
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
-        .where(
-            CaseReport.awaiting_lead == true(),
-            *open_in(definition, covenant_id),
-            CaseFile.lead_partner_id == partner_id,
-        )
+        .where(*awaiting_the_lead(partner_id, covenant_id))
     )
     if after is not None:
         first = calendar.local_date(after[0]) - timedelta(days=REPORTER_DECISION_DAYS + 2)
@@ -686,7 +681,6 @@ def deadlines_page(
     readers.append(
         _reporter_reader(
             session,
-            definition=definition,
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import event, exists, select, true
+from sqlalchemy import event, exists, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -193,6 +193,7 @@ def _reporter_items(
     is theirs, and an adapter would see work it cannot do at every poll)."""
     if not principal.grant.casework:
         return []
+    from gateway.cases.awaiting import awaiting_the_lead
     from gateway.cases.models import CaseFile, CaseReport
     from gateway.cases.reports import REPORTER_DECISION_DAYS
     from gateway.retention.models import RetentionCase
@@ -213,10 +214,7 @@ def _reporter_items(
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .outerjoin(RetentionCase, RetentionCase.case_id == CaseReport.case_id)
         .where(
-            CaseReport.awaiting_lead == true(),
-            CaseFile.lead_partner_id == principal.partner_id,
-            CaseFile.covenant_id == principal.covenant_id,
-            CaseFile.closed_at.is_(None),
+            *awaiting_the_lead(principal.partner_id, principal.covenant_id),
             RetentionCase.erased_at.is_(None),
         )
         .order_by(CaseFile.first_report_at, CaseFile.id, CaseReport.registered_at, CaseReport.id)

@@ -97,8 +97,14 @@ def test_the_inbox_takes_the_same_statements_for_one_open_case_as_for_thirty(
     for who in (lead, corporation):
         key = ("new", who.partner_id)
         assert thirty[key][0] == one[key][0], (who.partner_id, one[key][0], thirty[key][0])
-        # The same items as the former reads, so the thirty cases were really read.
-        assert thirty[key][1] == thirty[("old", who.partner_id)][1]
+        # The same items as the former reads, so the thirty cases were really read: word for
+        # word on SQLite; on PostgreSQL in the order the inbox defines, as the former reads
+        # had no ORDER BY and their order there is the plan's (an index on the open cases,
+        # migration 0026, changed it from the table's order).
+        former = thirty[("old", who.partner_id)][1]
+        if context.engine.dialect.name == "sqlite":
+            assert thirty[key][1] == former
+        assert thirty[key][1].items == _in_case_order(context, former.items)
         # Control: the former reads took statements per open case.
         old = ("old", who.partner_id)
         assert thirty[old][0] > one[old][0], (who.partner_id, one[old][0], thirty[old][0])
