@@ -193,9 +193,10 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
     """On PostgreSQL each statement is a round trip: a deadlines page reads the first rows of
     every (deadline, state) stream and of the lead's reporter decisions in one statement, each
     district's first opening and last meeting in one, and a case's reference for an erasure
-    warning only when the page shows one; the report's counts by group are one statement and
-    its closed cases one read. Fails if the streams are read one statement each again, or
-    with the former eight statements of a page and seven of the report."""
+    warning only when the page shows one; the report's counts by group are one statement and,
+    on PostgreSQL, its closed cases one read (SQLite, without round trips, reads them four
+    times: faster there). Fails if the streams are read one statement each again, or with the
+    former eight statements of a page and (PostgreSQL) seven of the report."""
     from sqlalchemy import event
 
     from gateway.cases.deadline_pages import case_streams
@@ -243,9 +244,10 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
     # The streams' days; the erasure warnings (and their cases' references when one is
     # shown); the districts; the streams and reporter decisions; the meeting actions.
     assert on_page <= 6, on_page
-    # opened, open, transitions and judgements in one; the closed cases' figures (1); the
-    # overdue counts (2: the streams' days, then the counts).
-    assert in_report <= 4, in_report
+    # opened, open, transitions and judgements in one; the closed cases' figures (1 on
+    # PostgreSQL, 4 on SQLite); the overdue counts (2: the streams' days, then the counts).
+    postgresql = context.engine.dialect.name == "postgresql"
+    assert in_report <= (4 if postgresql else 7), in_report
 
 
 def test_the_open_districts_are_those_of_the_partners_open_cases(
