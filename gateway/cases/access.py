@@ -44,13 +44,14 @@ def writable_case(
     ``principal`` (else CaseNotFound) and not erased under retention (else the retention
     domain's 410 ``case-erased``, docs/retention.md: "Writing to an erased case answers 410").
 
-    The retention row is locked before the case row, the order in which the retention sweep
+    Visibility is checked first, without a lock: a partner that cannot see the case gets
+    404 (an erased case is as absent as any other) and takes no lock on it. Then the retention
+    rows are locked (the guard) before the case row, the order in which the retention sweep
     takes them, so a write and the erasure of the same case cannot deadlock: either the
     sweep skips the case this write holds, or the write waits for the sweep's commit and
-    sees the erasure. The refusal comes after the visibility check: to a partner that cannot
-    see the case, an erased case is as absent as any other."""
+    sees the erasure."""
+    visible_case(session, case_id=case_id, principal=principal)
     refusal = runtime.guard_write(session, case_id=case_id) if runtime.guard_write else None
-    case, team = visible_case(session, case_id=case_id, principal=principal, for_update=True)
     if refusal is not None:
         raise refusal
-    return case, team
+    return visible_case(session, case_id=case_id, principal=principal, for_update=True)

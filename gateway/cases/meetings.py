@@ -389,6 +389,11 @@ def add_action(
         on_agenda = session.get(MeetingAgendaItem, (meeting.id, request.case_id))
         if on_agenda is None:
             raise InvalidCaseData("An action's case must be on the meeting's agenda.")
+        # An action about a case is written to its dossier (the sweep erases it with the
+        # case): not to a case retention erased (410), as every write (access.writable_case).
+        refusal = runtime.guard_write and runtime.guard_write(session, case_id=request.case_id)
+        if refusal:
+            raise refusal
     action_id = str(uuid.uuid4())
     action = MeetingAction(
         id=action_id,

@@ -76,7 +76,7 @@ from gateway.policy.errors import PolicyUnavailable
 from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
 from gateway.retention.errors import CaseErased
 from gateway.retention.models import RetentionCase
-from gateway.retention.service import Erasure, ensure_not_erased
+from gateway.retention.service import Erasure, ensure_not_erased, lock_for_write
 
 NOT_VISIBLE = "No case with this id is visible to your partner."
 
@@ -126,6 +126,11 @@ class CaseView:
 
 #: ``load_case(erasure=LOOK_UP)``: ask retention whether the case was erased.
 LOOK_UP: Final = "look-up"
+#: ``load_case(erasure=FOR_WRITE)``: a write to the dossier (a request, an answer, a pushed
+#: fact): lock the case against its erasure as every write does (retention's
+#: ``lock_for_write``: the sweep skips a case a write holds, a write that waited for the
+#: sweep sees the erasure), then ask.
+FOR_WRITE: Final = "for-write"
 
 
 def load_case(
@@ -134,7 +139,7 @@ def load_case(
     *,
     case_id: str,
     principal: Principal,
-    erasure: Erasure | None | Literal["look-up"] = LOOK_UP,
+    erasure: Erasure | None | Literal["look-up", "for-write"] = LOOK_UP,
     team_only: bool = False,
 ) -> CaseView:
     """The case's policy facts; a case of another covenant is reported as not found, a case
@@ -159,7 +164,11 @@ def load_case(
     # After the covenant and team checks, so that another covenant or an outsider does not
     # learn of the erasure; before any decision, so an erased case is neither disclosed (as
     # redactions) nor written to (its key scope is shredded).
-    if erasure == LOOK_UP:
+    if erasure == FOR_WRITE:
+        refusal = lock_for_write(session, case_id=case_id)
+        if refusal is not None:
+            raise refusal
+    elif erasure == LOOK_UP:
         ensure_not_erased(session=session, case_id=case_id)
     elif isinstance(erasure, Erasure):
         raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
@@ -899,7 +908,12 @@ def create_information_request(
     started = utcnow()
     _exchanging(principal)
     view = load_case(
-        session, exchange, case_id=request.case_id, principal=principal, team_only=True
+        session,
+        exchange,
+        case_id=request.case_id,
+        principal=principal,
+        team_only=True,
+        erasure=FOR_WRITE,
     )
     pairs = _addressed(view, request, principal)
     decision = decide(
@@ -1036,7 +1050,7 @@ def answer_information_request(
     open_items = {c: i for c, i in mine.items() if i.state == "asked" and c in given}
     if not open_items:
         raise Conflict("These categories were already answered or are not open.")
-    view = load_case(session, exchange, case_id=row.case_id, principal=principal)
+    view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=FOR_WRITE)
     values = {
         c: _sealed_answer(given[c], i.answer_form)
         for c, i in open_items.items()
@@ -1207,7 +1221,14 @@ def push_case_fact(
     tenancy facts, "known to the neighbourhood team"), stored encrypted under the case."""
     started = utcnow()
     _exchanging(principal)
-    view = load_case(session, exchange, case_id=fact.case_id, principal=principal, team_only=True)
+    view = load_case(
+        session,
+        exchange,
+        case_id=fact.case_id,
+        principal=principal,
+        team_only=True,
+        erasure=FOR_WRITE,
+    )
     if view.closed:
         raise Conflict("The case is closed; nothing can be added.")
     category = view.covenant.category(fact.category)

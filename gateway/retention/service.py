@@ -697,13 +697,27 @@ def ensure_not_erased(*, session: Session, case_id: str) -> None:
 
 
 def lock_for_write(session: Session, *, case_id: str) -> CaseErased | None:
-    """The cases domain's guard before a write to a case (gateway/cases/access.writable_case):
-    lock the case's retention row as every retention writer does (``lock_cases``: the sweep's
-    erasure skips a locked row and leaves it to its next run; a write that waited for the
-    sweep reads the row again and sees the erasure), and return the 410 to raise for an
-    erased case, else None. A case not (yet) registered has nothing erased. It needs no
-    rules: an erasure stays an erasure when the rules fail to load."""
-    lock_cases(session, case_ids=[case_id], residents=[])
+    """The guard before a write to a case's dossier (gateway/cases/access.writable_case, the
+    exchange's writes): lock the case's retention row, and those of the live cases about the
+    same resident, in one statement as every retention writer does (``lock_cases``), and
+    return the 410 to raise for an erased case, else None.
+
+    The resident's cases too: the write's own retention sync (a step, a report) locks that
+    set later in its transaction, and a transaction that held only its own row by then
+    would lock the rest out of id order (two writes on two cases of one resident deadlocked:
+    tests/cases/test_erased_case_writes.py). The sweep's erasure skips locked rows and
+    leaves them to its next run; a write that waited for the sweep reads the row again and
+    sees the erasure. A case not (yet) registered has nothing erased. It needs no rules: an
+    erasure stays an erasure when the rules fail to load."""
+    row = session.execute(
+        select(RetentionCase.covenant_id, RetentionCase.resident_key).where(
+            RetentionCase.case_id == case_id
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    residents = [(row.covenant_id, row.resident_key)] if row.resident_key else []
+    lock_cases(session, case_ids=[case_id], residents=residents)
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is None:
         return None

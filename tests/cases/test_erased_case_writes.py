@@ -173,3 +173,33 @@ def test_a_new_report_about_an_erased_case_opens_a_new_case(
     third = client.post("/v1/reports", json=report_body(), headers=auth(*POLICE))
     assert third.status_code == 200, third.text
     assert third.json()["caseId"] == again.json()["caseId"]
+
+
+@pytest.mark.parametrize("erased", [True, False])
+def test_a_meeting_action_about_an_erased_case_is_410(
+    client: TestClient, auth: Auth, context: GatewayContext, erased: bool
+) -> None:
+    """An action about a case is written to its dossier (sealed, erased with the case): not
+    to a case erased after the meeting put it on the agenda. Control: the same action about
+    a case that was not erased is added."""
+    case_id = _open(client, auth)
+    meeting = client.post(
+        "/v1/meetings",
+        headers=auth(*CM),
+        json={"district": report_body()["dwelling"]["district"], "scheduledOn": "2026-12-01"},
+    )
+    assert meeting.status_code == 201, meeting.text
+    assert case_id in [item["caseId"] for item in meeting.json()["agenda"]]
+    if erased:
+        _erase_everything(context)
+    action = client.post(
+        f"/v1/meetings/{meeting.json()['id']}/actions",
+        headers=auth(*CM),
+        json={
+            "caseId": case_id,
+            "ownerPartnerId": "politie-midden-nederland",
+            "description": "Sfeerverslag opstellen.",
+            "dueOn": "2026-12-15",
+        },
+    )
+    assert action.status_code == (410 if erased else 201), action.text
