@@ -322,32 +322,45 @@ request_failures contains "unknown-purpose" if not covenant.purposes[input.purpo
 
 request_failures contains "unknown-phase" if not covenant.phases[input.case.phase]
 
-# The dynamic conditions that fail, each with its check written out in the definition where
-# one expression says it (a rule per condition costs a rule evaluation more on the RVM). A
-# missing fact fails the condition: `not` of an undefined expression is true.
-
-# Need to know: the requesting partner is in the case team.
-condition_fails contains "case-team" if not input.requester.partner in input.case.team
+# The dynamic conditions that fail. A missing fact fails its condition: the condition's rule
+# is then undefined, and `not` of it is true. Relations of the requester to the case (a
+# recipient bound to one) are conditions too (DESIGN.md "Conditions and recipients").
+condition_fails contains "case-team" if not case_team
 
 condition_fails contains "corporation-permission" if not corporation_permission
 
+condition_fails contains "police-in-case-team" if not police_in_case_team
+
+condition_fails contains "relation:dwelling-landlord" if not dwelling_landlord
+
+condition_fails contains "relation:case-lead" if not case_lead
+
+# Each condition positively, in a rule of its own, negated above. Not inlined as `not <expr>`:
+# OPA's evaluator (the production engine) disclosed with the case team missing when the
+# conditions were written inline (tests/policy/test_missing_facts.py caught it; regorus
+# did not differ). A missing fact leaves the rule undefined, and `not` of it fails the
+# condition on every engine.
+
+# Need to know: the requesting partner is in the case team.
+case_team if input.requester.partner in input.case.team
+
 # U §5.3 sfeerverslag: the community officer was actively involved in the case (a police
 # partner is in the team).
-condition_fails contains "police-in-case-team" if {
-	not object.filter(covenant.police, input.case.team) != {}
+police_in_case_team if {
+	police := covenant.police
+	some partner in input.case.team
+	police[partner]
 }
 
-# Relations of the requester to the case (a recipient bound to one, DESIGN.md "Conditions
-# and recipients"). The dwelling's landlord: the corporation that owns it (U §5.3 "de
-# verhuurder"); an owner-occupied or privately rented dwelling has no landlord among the
-# partners. (One expression under `not`: the array is undefined when either fact is
-# missing, and the condition fails.)
-condition_fails contains "relation:dwelling-landlord" if {
-	not [input.case.dwelling.ownership, input.case.dwelling.corporation] == ["corporation", input.requester.partner]
+# The dwelling's landlord: the corporation that owns it (U §5.3 "de verhuurder"); an
+# owner-occupied or privately rented dwelling has no landlord among the partners.
+dwelling_landlord if {
+	input.case.dwelling.ownership == "corporation"
+	input.case.dwelling.corporation == input.requester.partner
 }
 
 # The partner holding the case's lead (regie: U §5.1; R §2.3).
-condition_fails contains "relation:case-lead" if not input.case.lead == input.requester.partner
+case_lead if input.case.lead == input.requester.partner
 
 condition_fails contains condition if {
 	some condition
