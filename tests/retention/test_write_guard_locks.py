@@ -11,6 +11,7 @@ former guard in the same way and sees the deadlock, so the test can fail."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 
@@ -41,10 +42,9 @@ def _write(
     try:
         with transaction(context.session_factory) as session:
             guard(session, case_id=case_id)
-            try:
-                met.wait(timeout=3)  # the other write may be waiting for this one's locks
-            except threading.BrokenBarrierError:
-                pass
+            # The other write may be waiting for this one's locks: then the barrier breaks.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                met.wait(timeout=3)
             # What the write's retention sync locks later (casefacts._mark_changed_stale).
             lock_cases(session, case_ids=[case_id], residents=[(RIJSWIJK, RESIDENT)])
     except BaseException as error:  # noqa: BLE001 - reported by the test
