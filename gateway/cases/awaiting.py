@@ -55,8 +55,8 @@ def awaiting_the_lead(lead_partner_id: str, covenant_id: str) -> list[ColumnElem
     bulk UPDATE, as tests do) out of both. (The deadlines page had the workflow's open
     states instead, the inbox ``closed_at``: the same cases, as a transition sets
     ``closed_at`` exactly when it enters a final state, gateway/cases/workflow.py.) The
-    inbox also leaves out open cases erased under retention, which take no decision (410);
-    a deadlines page does not yet (as before this was shared; see docs/performance.md)."""
+    inbox and a deadlines page also leave out open cases erased under retention, which take
+    no decision (410): each with its own condition (the page through ``CaseRuntime.live``)."""
     return [
         CaseReport.awaiting_lead == true(),
         CaseFile.lead_partner_id == lead_partner_id,

@@ -309,6 +309,7 @@ def _stream_reader(
     *,
     covenant_id: str,
     partner_id: str,
+    live: ColumnElement[bool],
     after: SortKey | None,
     batch: int,
 ) -> _Reader:
@@ -329,7 +330,7 @@ def _stream_reader(
     )
     if by_corporation:
         query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-    query = query.where(*stream.conditions(covenant_id, partner_id))
+    query = query.where(*stream.conditions(covenant_id, partner_id), live)
     if after is not None:
         # The earliest start whose due moment is not before the cursor's: exact, so a page
         # far down the list reads no rows the pages before it showed (beyond ties).
@@ -388,10 +389,11 @@ def _action_reader(
     calendar: WorkingCalendar,
     covenant_id: str,
     partner_id: str,
+    live: ColumnElement[bool],
     after: SortKey | None,
     batch: int,
 ) -> _Reader:
-    """The partner's open meeting actions, by due day."""
+    """The partner's open meeting actions, by due day (not those about an erased case)."""
     query = (
         select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
         .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
@@ -399,6 +401,7 @@ def _action_reader(
             CaseMeeting.covenant_id == covenant_id,
             MeetingAction.owner_partner_id == partner_id,
             MeetingAction.done_at.is_(None),
+            live,
         )
     )
     if after is not None:
@@ -455,6 +458,7 @@ def _reporter_reader(
     calendar: WorkingCalendar,
     covenant_id: str,
     partner_id: str,
+    live: ColumnElement[bool],
     after: SortKey | None,
     batch: int,
 ) -> _Reader:
@@ -477,7 +481,7 @@ def _reporter_reader(
             CaseFile.id.label("corporation"),
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
-        .where(*awaiting_the_lead(partner_id, covenant_id))
+        .where(*awaiting_the_lead(partner_id, covenant_id), live)
     )
     if after is not None:
         first = calendar.local_date(after[0]) - timedelta(days=REPORTER_DECISION_DAYS + 2)
@@ -661,7 +665,14 @@ def deadlines_page(
     batch = 256 if want is None else max(8, want // 4)
     readers = [
         _stream_reader(
-            session, s, covenant_id=covenant_id, partner_id=partner_id, after=after, batch=batch
+            session,
+            s,
+            covenant_id=covenant_id,
+            partner_id=partner_id,
+            # An open case erased under retention takes no more steps (410): not work.
+            live=runtime.live(CaseFile.id),
+            after=after,
+            batch=batch,
         )
         for s in case_streams(
             session, definition=definition, calendar=calendar, covenant_id=covenant_id
@@ -674,6 +685,7 @@ def deadlines_page(
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
+            live=runtime.live(MeetingAction.case_id),
             after=after,
             batch=batch,
         )
@@ -684,6 +696,7 @@ def deadlines_page(
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
+            live=runtime.live(CaseReport.case_id),
             after=after,
             batch=batch,
         )

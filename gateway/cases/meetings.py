@@ -163,6 +163,7 @@ def plan_meeting(
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.district == request.district,
             CaseFile.state.not_in(definition.final_states),
+            runtime.live(CaseFile.id),  # an open case erased under retention is gone
         )
         .order_by(CaseFile.first_report_at)
     )

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from gateway.audit import AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
@@ -24,6 +24,8 @@ from gateway.crypto import CryptoServices
 from gateway.db import utcnow
 
 AuditValue = str | int | bool | None
+#: A column holding a case id (``CaseFile.id``, ``CaseReport.case_id``, ...).
+CaseIdColumn = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 class Sealer(Protocol):
@@ -79,6 +81,15 @@ class WriteGuard(Protocol):
     check, so a partner that cannot see the case does not learn it existed."""
 
     def __call__(self, session: Session, *, case_id: str) -> GatewayError | None: ...
+
+
+class NotErased(Protocol):
+    """The retention domain's condition that the case of ``case_id`` (a column) was not
+    erased (gateway/retention/service.py ``not_erased``): the cases domain leaves an open
+    case that retention erased off its work lists (deadlines, meeting agendas), as every
+    write to it is refused (410)."""
+
+    def __call__(self, case_id: CaseIdColumn) -> ColumnElement[bool]: ...
 
 
 class RetentionRegistration(Protocol):

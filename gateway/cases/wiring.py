@@ -10,6 +10,7 @@ from gateway.cases.seams import (
     CryptoSealer,
     ErasureWarnings,
     LogAudit,
+    NotErased,
     RetentionRegistration,
     UnavailableSealer,
     WriteGuard,
@@ -28,6 +29,7 @@ def build(
     readiness: ReadinessChecks,
     register_retention: RetentionRegistration | None = None,
     guard_write: WriteGuard | None = None,
+    not_erased: NotErased | None = None,
 ) -> CaseRuntime:
     """The workflows come checked against the covenants (gateway/covenant_package.py).
     Without keys nothing personal is stored (fail closed; the keys readiness check says why)."""
@@ -39,6 +41,7 @@ def build(
         erasure_warnings=erasure_warnings,
         register_retention=register_retention,
         guard_write=guard_write,
+        not_erased=not_erased,
     )
 
     def workflows_loaded() -> str | None:

@@ -23,7 +23,7 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
 from gateway.retention.sweeper import SweepReport
-from tests.cases.builders import principal, report_body
+from tests.cases.builders import listed_deadlines, principal, report_body
 
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
@@ -203,3 +203,50 @@ def test_a_meeting_action_about_an_erased_case_is_410(
         },
     )
     assert action.status_code == (410 if erased else 201), action.text
+
+
+def test_an_erased_open_case_leaves_the_deadlines_and_the_next_agenda(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """Its steps are refused (410), so its deadlines are no longer work, nor a meeting action
+    about it, and the next case meeting does not put it on the agenda. Control: the case had
+    deadlines and an action before, and a case opened after the sweep is listed and put on
+    the agenda as usual."""
+    erased = _open(client, auth)
+    district = report_body()["dwelling"]["district"]
+    meeting = client.post(
+        "/v1/meetings", headers=auth(*CM), json={"district": district, "scheduledOn": "2026-12-01"}
+    ).json()
+    action = client.post(
+        f"/v1/meetings/{meeting['id']}/actions",
+        headers=auth(*CM),
+        json={
+            "caseId": erased,
+            "ownerPartnerId": "politie-midden-nederland",
+            "description": "Sfeerverslag opstellen.",
+            "dueOn": "2026-12-15",
+        },
+    )
+    assert action.status_code == 201, action.text
+
+    def listed(who: tuple[str, str]) -> set[str]:
+        return {d.get("caseId") for d in listed_deadlines(client, auth(*who))}
+
+    assert erased in listed(CM)
+    assert erased in listed(POLICE)  # the action
+    _erase_everything(context)
+    later = client.post(
+        "/v1/reports",
+        json=report_body(postcode="3512 CD", number=9, persons=[]),
+        headers=auth(*POLICE),
+    )
+    assert later.status_code == 201, later.text
+    live = later.json()["caseId"]
+    assert erased not in listed(CM)
+    assert erased not in listed(POLICE)
+    assert live in listed(CM)
+    next_meeting = client.post(
+        "/v1/meetings", headers=auth(*CM), json={"district": district, "scheduledOn": "2027-01-12"}
+    )
+    assert next_meeting.status_code == 201, next_meeting.text
+    assert [item["caseId"] for item in next_meeting.json()["agenda"]] == [live]

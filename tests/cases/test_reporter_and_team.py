@@ -228,11 +228,17 @@ def test_an_erased_case_leaves_the_leads_inbox_and_its_decision_is_410(
         items = client.get("/v1/inbox", headers=auth(*LEAD)).json()["items"]
         return [(i["kind"], i["requestId"]) for i in items if i["kind"] == "reporter-decision"]
 
-    # Positive control: before the erasure the lead is asked to decide.
+    def due() -> list[str]:
+        deadlines = listed_deadlines(client, auth(*LEAD))
+        return [d["deadline"] for d in deadlines if d["deadline"] == "reporter-decision"]
+
+    # Positive control: before the erasure the lead is asked to decide (inbox, deadlines).
     assert pending() == [("reporter-decision", police["reportId"])]
+    assert due() == ["reporter-decision"]
     report = context.require_retention().sweep(as_of=date(2030, 1, 1))
     assert report.redacted >= 1
     assert pending() == []
+    assert due() == []
     decided = _decide(client, auth, case_id, police["reportId"], LEAD, True)
     assert decided.status_code == 410, decided.text
     assert decided.headers["content-type"].startswith("application/problem+json")
