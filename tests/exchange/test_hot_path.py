@@ -10,11 +10,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
+from gateway.audit.models import AuditRecord
 from gateway.audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
+from gateway.exchange.models import Disclosure
 from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
 
 #: What a mediated read may cost, as the driver sees it (SQLAlchemy's statements, the hot
@@ -267,3 +269,31 @@ def test_a_disclosure_row_that_fails_at_the_commit_takes_the_audit_entry_with_it
     assert again.headers["content-type"].startswith("application/problem+json")
     assert "values" not in again.json()
     assert counts() == after_first  # no audit entry without its disclosure row
+
+
+def test_the_disclosure_row_holds_what_was_disclosed_to_whom_and_its_entry(
+    utrecht_case: UtrechtCase, context: GatewayContext
+) -> None:
+    """The row the read writes with its audit entry (on PostgreSQL in the entry's own
+    statement, its parameters put in place by hand: gateway/audit/log.py ``_WithCompanion``)
+    holds each value in its own column: a review swapped two pairs of them and no other test
+    noticed."""
+    request_id = _answered(utrecht_case)
+    answer = utrecht_case.read(request_id)
+    with context.session_factory() as session:
+        (row,) = session.scalars(select(Disclosure).where(Disclosure.request_id == request_id))
+        entry = session.get(AuditRecord, row.audit_index)
+    assert entry is not None
+    assert row.id == answer["disclosureId"]
+    assert row.audit_index == answer["receipt"]["index"]
+    assert (row.case_id, row.covenant_id) == (utrecht_case.case_id, "utrecht-extreme-woonoverlast")
+    assert (row.recipient_partner_id, row.recipient_role) == CASE_MANAGER
+    assert row.purpose == "case-handling"
+    assert sorted(row.disclosed) == sorted([REPORTS, VIOLENCE])
+    assert row.redacted == []
+    assert row.data_owners == ["politie-midden-nederland"]
+    assert (row.decision_id, row.bundle_revision) == (
+        answer["decisionId"],
+        answer["bundleRevision"],
+    )
+    assert (entry.activity, entry.case_id) == ("disclosure", utrecht_case.case_id)
