@@ -175,25 +175,19 @@ def test_a_new_report_about_an_erased_case_opens_a_new_case(
     assert third.json()["caseId"] == again.json()["caseId"]
 
 
-@pytest.mark.parametrize("erased", [True, False])
-def test_a_meeting_action_about_an_erased_case_is_410(
-    client: TestClient, auth: Auth, context: GatewayContext, erased: bool
-) -> None:
-    """An action about a case is written to its dossier (sealed, erased with the case): not
-    to a case erased after the meeting put it on the agenda. Control: the same action about
-    a case that was not erased is added."""
-    case_id = _open(client, auth)
+def _meeting(client: TestClient, auth: Auth, day: str) -> Any:
+    """The case meeting of the cases' district on ``day``, planned by the organiser."""
+    district = report_body()["dwelling"]["district"]
     meeting = client.post(
-        "/v1/meetings",
-        headers=auth(*CM),
-        json={"district": report_body()["dwelling"]["district"], "scheduledOn": "2026-12-01"},
+        "/v1/meetings", headers=auth(*CM), json={"district": district, "scheduledOn": day}
     )
     assert meeting.status_code == 201, meeting.text
-    assert case_id in [item["caseId"] for item in meeting.json()["agenda"]]
-    if erased:
-        _erase_everything(context)
-    action = client.post(
-        f"/v1/meetings/{meeting.json()['id']}/actions",
+    return meeting.json()
+
+
+def _action(client: TestClient, auth: Auth, meeting_id: str, case_id: str) -> Any:
+    return client.post(
+        f"/v1/meetings/{meeting_id}/actions",
         headers=auth(*CM),
         json={
             "caseId": case_id,
@@ -202,6 +196,21 @@ def test_a_meeting_action_about_an_erased_case_is_410(
             "dueOn": "2026-12-15",
         },
     )
+
+
+@pytest.mark.parametrize("erased", [True, False])
+def test_a_meeting_action_about_an_erased_case_is_410(
+    client: TestClient, auth: Auth, context: GatewayContext, erased: bool
+) -> None:
+    """An action about a case is written to its dossier (sealed, erased with the case): not
+    to a case erased after the meeting put it on the agenda. Control: the same action about
+    a case that was not erased is added."""
+    case_id = _open(client, auth)
+    meeting = _meeting(client, auth, "2026-12-01")
+    assert case_id in [item["caseId"] for item in meeting["agenda"]]
+    if erased:
+        _erase_everything(context)
+    action = _action(client, auth, meeting["id"], case_id)
     assert action.status_code == (410 if erased else 201), action.text
 
 
@@ -213,20 +222,7 @@ def test_an_erased_open_case_leaves_the_deadlines_and_the_next_agenda(
     deadlines and an action before, and a case opened after the sweep is listed and put on
     the agenda as usual."""
     erased = _open(client, auth)
-    district = report_body()["dwelling"]["district"]
-    meeting = client.post(
-        "/v1/meetings", headers=auth(*CM), json={"district": district, "scheduledOn": "2026-12-01"}
-    ).json()
-    action = client.post(
-        f"/v1/meetings/{meeting['id']}/actions",
-        headers=auth(*CM),
-        json={
-            "caseId": erased,
-            "ownerPartnerId": "politie-midden-nederland",
-            "description": "Sfeerverslag opstellen.",
-            "dueOn": "2026-12-15",
-        },
-    )
+    action = _action(client, auth, _meeting(client, auth, "2026-12-01")["id"], erased)
     assert action.status_code == 201, action.text
 
     def listed(who: tuple[str, str]) -> set[str]:
@@ -245,8 +241,5 @@ def test_an_erased_open_case_leaves_the_deadlines_and_the_next_agenda(
     assert erased not in listed(CM)
     assert erased not in listed(POLICE)
     assert live in listed(CM)
-    next_meeting = client.post(
-        "/v1/meetings", headers=auth(*CM), json={"district": district, "scheduledOn": "2027-01-12"}
-    )
-    assert next_meeting.status_code == 201, next_meeting.text
-    assert [item["caseId"] for item in next_meeting.json()["agenda"]] == [live]
+    next_meeting = _meeting(client, auth, "2027-01-12")
+    assert [item["caseId"] for item in next_meeting["agenda"]] == [live]
