@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from audit.entry import Actor, DecisionRef, Redaction
-from gateway.audit import AuditEntry, ProcessingActivity
+from audit.verify import VerificationResult, verify_log
+from gateway.audit import AuditEntry, AuditLog, ProcessingActivity
+from gateway.audit.export import db_checkpoints, db_entries, db_head_size
 
 T0 = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -32,3 +36,17 @@ def disclosure(number: int = 0, **overrides: Any) -> AuditEntry:
     }
     values.update(overrides)
     return AuditEntry(**values)
+
+
+def checkpointed_and_verified(
+    factory: sessionmaker[Session], audit_log: AuditLog
+) -> VerificationResult:
+    """Sign a checkpoint over the whole log, then verify every stored entry against it, as a
+    privacy officer's verifier does."""
+    audit_log.sign_checkpoint(factory)
+    with factory() as session:
+        checkpoints = db_checkpoints(session)
+        size = db_head_size(session)
+    return verify_log(
+        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
+    )

@@ -9,14 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.entry import AuditEntry, DataSubject, ProcessingActivity, canonical_json, entry_body
-from audit.verify import verify_log
 from gateway.audit import AuditLog, AuditUnavailable
-from gateway.audit.export import db_checkpoints, db_entries, db_head_size
 from gateway.audit.log import fast_canonical_json
 from gateway.audit.models import AuditRecord
 from gateway.db import transaction
 
-from .builders import disclosure
+from .builders import checkpointed_and_verified, disclosure
 
 AWKWARD = ["é ø ß 中文", "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f", 'quote" back\\slash', "\u2028"]
 
@@ -47,13 +45,7 @@ def test_a_bulk_append_writes_every_entry_once_in_order_and_verifies(
         ).all()
     assert [(i, c) for i, c, _ in rows] == [(n, f"case-{n}") for n in range(2500)]
     assert [bytes(h).hex() for _, _, h in rows] == [r.leaf_hash for r in receipts]
-    audit_log.sign_checkpoint(factory)
-    with factory() as session:
-        checkpoints = db_checkpoints(session)
-        size = db_head_size(session)
-    result = verify_log(
-        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
-    )
+    result = checkpointed_and_verified(factory, audit_log)
     assert result.ok, result.problems
     assert result.verified_tree_size == 2500
 
@@ -151,11 +143,5 @@ def test_the_copy_path_stores_what_the_insert_path_stores(
         assert {k: v for k, v in by_copy.items() if k not in differ} == {
             k: v for k, v in by_insert.items() if k not in differ
         }
-    audit_log.sign_checkpoint(factory)
-    with factory() as session:
-        checkpoints = db_checkpoints(session)
-        size = db_head_size(session)
-    result = verify_log(
-        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
-    )
+    result = checkpointed_and_verified(factory, audit_log)
     assert result.ok, result.problems

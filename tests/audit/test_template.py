@@ -21,12 +21,10 @@ from audit.entry import (
     format_time,
 )
 from audit.merkle import leaf_hash
-from audit.verify import verify_log
 from gateway.audit import AuditLog
-from gateway.audit.export import db_checkpoints, db_entries, db_head_size
 from gateway.db import transaction
 
-from .builders import T0, disclosure
+from .builders import T0, checkpointed_and_verified, disclosure
 
 RECORDED = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SUBJECT_A = DataSubject(pseudonym="a" * 64, identifier_type="bsn")
@@ -126,13 +124,7 @@ def test_entries_from_a_template_append_and_verify(
             for n in range(3)
         ]
     assert [r.index for r in receipts] == [0, 1, 2]
-    audit_log.sign_checkpoint(factory)
-    with factory() as session:
-        checkpoints = db_checkpoints(session)
-        size = db_head_size(session)
-    result = verify_log(
-        db_entries(factory), checkpoints, [audit_log.signer.public_key], expected_size=size
-    )
+    result = checkpointed_and_verified(factory, audit_log)
     assert result.ok, result.problems
     assert result.verified_tree_size == 3
 
