@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -83,20 +82,18 @@ def _known_case(
     finals: frozenset[str],
     address_index: str,
     person_indexes: list[str],
-    passed_over: Sequence[str] = (),
+    live: ColumnElement[bool],
 ) -> CaseFile | None:
     """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?
 
     The dwelling decides first (the nuisance is tied to it); a known person second. Of several
-    open cases the oldest holds the dossier. ``passed_over``: cases found erased before."""
+    open cases the oldest holds the dossier. ``live``: not erased under retention."""
     open_cases = (
         select(CaseFile)
-        .where(CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals))
+        .where(CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals), live)
         .order_by(CaseFile.opened_at)
         .limit(1)
     )
-    if passed_over:
-        open_cases = open_cases.where(CaseFile.id.not_in(passed_over))
     at_dwelling = session.scalars(
         open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
             Dwelling.address_index == address_index
@@ -120,9 +117,11 @@ def _dossier_to_join(
     """The known open case the report joins, held for the write as every write to a case
     is (access.writable_case: locked against its erasure), or None. An open case that
     retention erased (no activity for the covenant's period, docs/retention.md) is gone:
-    the report passes it over, to an older-known case or a new one, instead of joining a
-    dossier whose key is shredded (which would refuse the report, now and ever after)."""
-    passed_over: list[str] = []
+    the report passes it over (``CaseRuntime.live``), to another known case or a new one,
+    instead of joining a dossier whose key is shredded (which would refuse the report, now
+    and ever after). A case the sweep erases while this looks is seen by the guard, which
+    waits for the sweep: the look is repeated, and then passes that case over too."""
+    refused: set[str] = set()
     while True:
         case = _known_case(
             session,
@@ -130,13 +129,16 @@ def _dossier_to_join(
             finals=finals,
             address_index=address_index,
             person_indexes=person_indexes,
-            passed_over=passed_over,
+            live=runtime.live(CaseFile.id),
         )
         if case is None or runtime.guard_write is None:
             return case
-        if runtime.guard_write(session, case_id=case.id) is None:
+        refusal = runtime.guard_write(session, case_id=case.id)
+        if refusal is None:
             return case
-        passed_over.append(case.id)
+        if case.id in refused:
+            raise refusal  # the look does not see what the guard saw: never loop on it
+        refused.add(case.id)
 
 
 def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, ownership: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import event, exists, select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -25,6 +25,7 @@ from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from gateway.exchange.models import InformationRequest, RequestItem
 from gateway.exchange.schemas import Inbox, InboxItem
+from gateway.retention.service import not_erased_condition
 
 log = logging.getLogger("ketenpoort.exchange")
 
@@ -64,7 +65,6 @@ def notify_after_commit(session: Session, partners: set[str]) -> None:
 
 def _information_items(session: Session, principal: Principal) -> list[InboxItem]:
     from gateway.cases.models import CaseFile
-    from gateway.retention.models import RetentionCase
 
     # The case's reference (an opaque dossier number, no personal data) lets an adapter
     # match its export without another call. A case erased under retention takes no
@@ -73,12 +73,11 @@ def _information_items(session: Session, principal: Principal) -> list[InboxItem
         select(InformationRequest, RequestItem, CaseFile.reference)
         .join(RequestItem, RequestItem.request_id == InformationRequest.id)
         .outerjoin(CaseFile, CaseFile.id == InformationRequest.case_id)
-        .outerjoin(RetentionCase, RetentionCase.case_id == InformationRequest.case_id)
         .where(
             RequestItem.partner_id == principal.partner_id,
             RequestItem.state == "asked",
             InformationRequest.covenant_id == principal.covenant_id,
-            RetentionCase.erased_at.is_(None),
+            not_erased_condition(InformationRequest.case_id),
         )
         .order_by(InformationRequest.created_at, RequestItem.id)
     ).all()
@@ -120,18 +119,14 @@ def _permission_items(
     try:
         from gateway.cases.deadlines import case_deadlines
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
-        from gateway.retention.models import RetentionCase
 
         runtime = context.cases
         # A case erased under retention takes no permission (410): not work.
-        not_erased = ~exists().where(
-            RetentionCase.case_id == CaseFile.id, RetentionCase.erased_at.is_not(None)
-        )
         waiting = (
             Dwelling.corporation_id == principal.partner_id,
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
-            not_erased,
+            not_erased_condition(CaseFile.id),
         )
         rows = session.execute(
             select(CaseFile, Dwelling)
@@ -196,7 +191,6 @@ def _reporter_items(
     from gateway.cases.awaiting import awaiting_the_lead
     from gateway.cases.models import CaseFile, CaseReport
     from gateway.cases.reports import REPORTER_DECISION_DAYS
-    from gateway.retention.models import RetentionCase
 
     # The reports awaiting the lead by their stored flag (gateway/cases/awaiting.py: undecided,
     # the reporter neither the lead nor in the team, the case open), in one statement for all
@@ -212,10 +206,9 @@ def _reporter_items(
             CaseFile.covenant_id,
         )
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
-        .outerjoin(RetentionCase, RetentionCase.case_id == CaseReport.case_id)
         .where(
             *awaiting_the_lead(principal.partner_id, principal.covenant_id),
-            RetentionCase.erased_at.is_(None),
+            not_erased_condition(CaseReport.case_id),
         )
         .order_by(CaseFile.first_report_at, CaseFile.id, CaseReport.registered_at, CaseReport.id)
         .limit(MAX_ITEMS)
@@ -252,18 +245,16 @@ def _notice_items(session: Session, principal: Principal) -> list[InboxItem]:
     if not principal.grant.casework:
         return []
     from gateway.cases.models import CaseFile, CaseNotice, CaseTeamMember
-    from gateway.retention.models import RetentionCase
 
     member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == principal.partner_id)
     rows = session.execute(
         select(CaseNotice, CaseFile.reference, CaseFile.covenant_id)
         .join(CaseFile, CaseFile.id == CaseNotice.case_id)
-        .outerjoin(RetentionCase, RetentionCase.case_id == CaseNotice.case_id)
         .where(
             CaseNotice.partner_id == principal.partner_id,
             CaseNotice.read_at.is_(None),
             CaseFile.covenant_id == principal.covenant_id,
-            RetentionCase.erased_at.is_(None),
+            not_erased_condition(CaseNotice.case_id),
             (CaseFile.lead_partner_id == principal.partner_id) | CaseFile.id.in_(member),
         )
         .order_by(CaseNotice.created_at, CaseNotice.id)
