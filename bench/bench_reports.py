@@ -69,7 +69,7 @@ from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E40
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
-from gateway.retention.service import erasure_warnings  # noqa: E402
+from gateway.retention.service import erasure_warnings, not_erased_condition  # noqa: E402
 from tests.cases import overview_oracle  # noqa: E402
 from tests.cases.history import seed_history  # noqa: E402
 
@@ -95,7 +95,23 @@ def _runtime() -> CaseRuntime:
         audit=UnavailableAudit(),
     )
     runtime.erasure_warnings = partial(erasure_warnings, rules=load_rules())
+    # As the gateway wires it (gateway/retention/wiring.py): the lists and counts leave out
+    # an open case erased under retention, a probe of the register per row they read.
+    runtime.not_erased = not_erased_condition
     return runtime
+
+
+def _register(engine: Any) -> None:
+    """Every seeded case in the retention register, none erased, as the sweep leaves a
+    running gateway's: the "not erased" probes then find a row, as they do in production."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO retention_case (case_id, covenant_id, scope, reason, rules_revision,"
+                " stale, on_hold) SELECT id, covenant_id, 'case:' || id, '', '', false, false"
+                " FROM case_file"
+            )
+        )
 
 
 def _key(d: Any) -> tuple[Any, ...]:
@@ -194,6 +210,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
             open_share=0.05 if shape == "history" else 1.0,
         )
         _more_meetings(engine, cases // 10, now)
+        _register(engine)
         seeded_s = time.perf_counter() - seeding
         if engine.dialect.name == "postgresql":
             # As autovacuum leaves a running database: statistics and the visibility map.
@@ -239,12 +256,19 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         def cases_page(after: tuple[datetime, str] | None) -> Any:
             with sessions() as session:
                 return case_service.cases_page(
-                    session, principal=principal, include_closed=True, after=after, limit=PAGE
+                    session,
+                    runtime=runtime,
+                    principal=principal,
+                    include_closed=True,
+                    after=after,
+                    limit=PAGE,
                 )
 
         def old_cases() -> Any:
             with sessions() as session:
-                return case_service.list_cases(session, principal=principal, include_closed=True)
+                return case_service.list_cases(
+                    session, runtime=runtime, principal=principal, include_closed=True
+                )
 
         def old_deadlines() -> Any:
             with sessions() as session:

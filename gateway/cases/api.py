@@ -174,6 +174,7 @@ def get_own_report(
 def get_cases(
     request: Request,
     session: DbSession,
+    runtime: Runtime,
     principal: CurrentPrincipal,
     include_closed: Annotated[bool, Query(alias="includeClosed")] = True,
     limit: Limit = DEFAULT_PAGE,
@@ -185,7 +186,12 @@ def get_cases(
         else None
     )
     page = service.cases_page(
-        session, principal=principal, include_closed=include_closed, after=after, limit=limit
+        session,
+        runtime=runtime,
+        principal=principal,
+        include_closed=include_closed,
+        after=after,
+        limit=limit,
     )
     return CaseList(
         embedded=CasesEmbedded(cases=page.items),

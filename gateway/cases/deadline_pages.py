@@ -224,7 +224,8 @@ def overdue_count(
     session: Session, *, runtime: CaseRuntime, covenant_id: str, now: datetime
 ) -> int:
     """How many deadlines of the covenant's open cases are overdue at ``now``: a COUNT per
-    stream over the start instants whose due moment has passed, all in one statement."""
+    stream over the start instants whose due moment has passed, all in one statement. An
+    open case erased under retention has none (as on a deadlines page)."""
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     passed = now.astimezone(UTC) + timedelta(microseconds=1)  # due_at <= now
@@ -234,6 +235,7 @@ def overdue_count(
         .where(
             *stream.conditions(covenant_id, None),
             stream.in_ranges(stream.rule.start_ranges(None, passed)),
+            runtime.live(CaseFile.id),
         )
         .scalar_subquery()
         for stream in case_streams(
@@ -602,14 +604,17 @@ def _district_meeting_items(
     calendar: WorkingCalendar,
     covenant_id: str,
     partner_id: str,
+    live: ColumnElement[bool],
 ) -> list[Item]:
     """For the organiser: each district's next case meeting, from its last meeting held (or
-    the first opening of a case of the partner's in it)."""
+    the first opening of a case of the partner's in it that ``live`` holds for: an open case
+    erased under retention is on no agenda, so it asks for no meeting)."""
     items = []
     for found in district_openings(
         session,
         covenant_id=covenant_id,
         partner_id=partner_id,
+        live=live,
         states=[state.id for state in definition.states if not state.final],
         with_last_meeting=True,
     ):
@@ -722,6 +727,7 @@ def deadlines_page(
                 calendar=calendar,
                 covenant_id=covenant_id,
                 partner_id=partner_id,
+                live=runtime.live(CaseFile.id),
             )
         )
     _read_first_together(session, readers)

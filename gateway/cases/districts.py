@@ -54,12 +54,14 @@ def district_openings(
     *,
     covenant_id: str,
     partner_id: str,
+    live: ColumnElement[bool],
     states: Sequence[str] | None = None,
     with_last_meeting: bool = False,
 ) -> list[DistrictOpening]:
     """Per district (in order) with an open case the partner leads or is in the team of (in
-    one of ``states`` when given), the first opening of one, in one statement; with each
-    district's last meeting held when ``with_last_meeting``."""
+    one of ``states`` when given) and ``live`` holds for (the cases domain's "not erased
+    under retention", ``CaseRuntime.live``), the first opening of one, in one statement;
+    with each district's last meeting held when ``with_last_meeting``."""
     # "Open" as the index has it (closed_at unset), and the states on top when given: the
     # workflow sets closed_at exactly when a case enters a final state (workflow.py).
     open_case = [CaseFile.covenant_id == covenant_id, CaseFile.closed_at.is_(None)]
@@ -71,7 +73,7 @@ def district_openings(
         .scalar_subquery()
     )
     districts = districts.union_all(select(following).where(districts.c.district.is_not(None)))
-    mine = [*open_case, CaseFile.district == districts.c.district, partner_cases(partner_id)]
+    mine = [*open_case, CaseFile.district == districts.c.district, partner_cases(partner_id), live]
     if states is not None:
         mine.append(CaseFile.state.in_(sorted(states)))
     opened = (

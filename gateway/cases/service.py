@@ -59,23 +59,35 @@ LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 # --- reading --------------------------------------------------------------------------------
 
 
+def listed(runtime: CaseRuntime, *, include_closed: bool) -> list[ColumnElement[bool]]:
+    """Which of a partner's cases its lists show: an open case erased under retention is no
+    open work (its steps answer 410; docs/retention.md), so it is left out; a closed case
+    erased under retention stays, closed as it was. Without ``include_closed``, the open
+    cases only."""
+    live = runtime.live(CaseFile.id)
+    if include_closed:
+        return [or_(CaseFile.closed_at.is_not(None), live)]
+    return [CaseFile.closed_at.is_(None), live]
+
+
 def list_cases(
     session: Session,
     *,
+    runtime: CaseRuntime,
     principal: Principal,
     include_closed: bool = True,
     case_ids: Sequence[str] | None = None,
     newest: int | None = None,
 ) -> list[CaseListItem]:
     """The caller's partner's cases: those it leads or is in the team of, oldest first;
-    only ``case_ids`` of them when given, or only the ``newest`` (newest first)."""
+    only ``case_ids`` of them when given, or only the ``newest`` (newest first). An open
+    case erased under retention is not listed (:func:`listed`)."""
     member = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == principal.partner_id)
     statement = select(CaseFile).where(
         CaseFile.covenant_id == principal.covenant_id,
         or_(CaseFile.lead_partner_id == principal.partner_id, CaseFile.id.in_(member)),
+        *listed(runtime, include_closed=include_closed),
     )
-    if not include_closed:
-        statement = statement.where(CaseFile.closed_at.is_(None))
     if case_ids is not None:
         statement = statement.where(CaseFile.id.in_(case_ids))
     if newest is not None:
@@ -85,12 +97,15 @@ def list_cases(
     return [_list_item(c) for c in session.scalars(statement)]
 
 
-def open_districts(session: Session, *, principal: Principal) -> list[str]:
+def open_districts(session: Session, *, runtime: CaseRuntime, principal: Principal) -> list[str]:
     """The districts of the open cases the caller's partner leads or is in the team of (the
     districts of ``list_cases(include_closed=False)``), in order: a few index probes per
     district, not every open case (gateway/cases/districts.py)."""
     found = district_openings(
-        session, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+        session,
+        covenant_id=principal.covenant_id,
+        partner_id=principal.partner_id,
+        live=runtime.live(CaseFile.id),
     )
     return sorted(d.district for d in found)  # as the form always sorted them, in Python
 
@@ -118,13 +133,15 @@ def decode_cases_cursor(
 def cases_page(
     session: Session,
     *,
+    runtime: CaseRuntime,
     principal: Principal,
     include_closed: bool = True,
     after: tuple[datetime, str] | None = None,
     limit: int = pagination.DEFAULT_PAGE,
 ) -> CasePage:
     """The caller's partner's cases (as :func:`list_cases`: led or in the team of, oldest
-    first, ties by id) after ``after``, at most ``limit``: keyset paging, one statement.
+    first, ties by id, an erased open case left out) after ``after``, at most ``limit``:
+    keyset paging, one statement.
 
     The cases the partner leads and those it is in the team of are two ordered reads, each
     from its index (``ix_case_file_lead_opened``; ``ix_case_team_member_partner``) and each
@@ -140,9 +157,11 @@ def cases_page(
                 CaseTeamMember,
                 and_(CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner),
             )
-        query = query.where(CaseFile.covenant_id == principal.covenant_id, *where)
-        if not include_closed:
-            query = query.where(CaseFile.closed_at.is_(None))
+        query = query.where(
+            CaseFile.covenant_id == principal.covenant_id,
+            *where,
+            *listed(runtime, include_closed=include_closed),
+        )
         if after is not None:
             query = query.where(pagination.after_key(CaseFile.opened_at, CaseFile.id, after))
         return query.order_by(CaseFile.opened_at, CaseFile.id).limit(limit + 1).subquery()

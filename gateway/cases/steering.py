@@ -290,7 +290,9 @@ def steering_report(
             CaseFile.district.cast(text),
             func.count(),
         )
-        .where(*open_in(definition, covenant_id))
+        # An open case erased under retention is no open work (its steps answer 410): it
+        # leaves the open counts; that it was opened still counts (docs/retention.md).
+        .where(*open_in(definition, covenant_id), runtime.live(CaseFile.id))
         .group_by(CaseFile.state, CaseFile.district),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.

@@ -83,7 +83,9 @@ def my_cases(
             per_case.setdefault(deadline.case_id, []).append(deadline)
     listed = {
         c.id: c
-        for c in case_service.list_cases(page.db, principal=principal, case_ids=sorted(per_case))
+        for c in case_service.list_cases(
+            page.db, runtime=runtime, principal=principal, case_ids=sorted(per_case)
+        )
     }
     # In the order of each case's first deadline on the page: overdue first, then due date.
     rows = [
@@ -92,7 +94,9 @@ def my_cases(
         if case_id in listed
     ]
     if after is None:
-        newest = case_service.list_cases(page.db, principal=principal, newest=NEWEST_CASES)
+        newest = case_service.list_cases(
+            page.db, runtime=runtime, principal=principal, newest=NEWEST_CASES
+        )
         rows += [
             {"case": case, "deadlines": [], "overdue": False}
             for case in newest

@@ -81,7 +81,9 @@ def _open_districts(page: PageState) -> list[str]:
     """The districts of the partner's open cases, offered when planning (through the cases
     service, so only cases the partner may see; read district by district, not every open
     case of the partner's)."""
-    return case_service.open_districts(page.db, principal=page.require_principal())
+    return case_service.open_districts(
+        page.db, runtime=page.context.cases, principal=page.require_principal()
+    )
 
 
 @router.get("/overleggen")

@@ -1,0 +1,103 @@
+"""An open case erased under retention is no open work (its steps answer 410): the steering
+report's open counts and overdue deadlines leave it out, ``GET /v1/cases`` does not list it
+(open only or all), and the organiser is not asked for a district meeting for it. That it
+was opened in the period still counts, and a closed case erased under retention stays in the
+full list, closed as it was (docs/retention.md, "An erased open case"). Controls: the same
+case counted and listed before the sweep, and a case opened after it counted and listed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from gateway.cases.models import CaseFile
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from tests.cases.builders import listed_deadlines, report_body
+
+Auth = Callable[..., dict[str, str]]
+CM = ("u-centraal", "casemanager")
+POLICE = ("politie-midden-nederland", "wijkagent")
+OFFICER = ("u-centraal", "privacy-officer")
+#: Long before today: the decision due five days after the first report is overdue.
+LONG_AGO = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def _open(client: TestClient, auth: Auth, number: int) -> str:
+    body = report_body(postcode="3511 AB", number=number, persons=[])
+    response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+    assert response.status_code == 201, response.text
+    return str(response.json()["caseId"])
+
+
+def _backdate(context: GatewayContext, case_id: str, **values: object) -> None:
+    with transaction(context.session_factory) as session:
+        session.execute(
+            update(CaseFile)
+            .where(CaseFile.id == case_id)
+            .values(first_report_at=LONG_AGO, state_entered_at=LONG_AGO, **values)
+        )
+
+
+def _figures(client: TestClient, auth: Auth) -> tuple[int, int, int]:
+    """The steering report's open cases, overdue deadlines and cases opened."""
+    response = client.get("/v1/steering-report", headers=auth(*OFFICER))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert sum(body["openByPhase"].values()) == body["openCases"]
+    return body["openCases"], body["overdueDeadlines"], body["casesOpened"]
+
+
+def _listed(client: TestClient, auth: Auth, *, include_closed: bool) -> list[str]:
+    """Every case of ``GET /v1/cases`` for the lead, page by page."""
+    ids: list[str] = []
+    href: str | None = f"/v1/cases?includeClosed={str(include_closed).lower()}&limit=2"
+    while href is not None:
+        response = client.get(href, headers=auth(*CM))
+        assert response.status_code == 200, response.text
+        ids += [case["id"] for case in response.json()["_embedded"]["cases"]]
+        href = response.json()["_links"].get("next", {}).get("href")
+    return ids
+
+
+def _meeting_districts(client: TestClient, auth: Auth) -> set[str]:
+    """The districts the organiser is asked to hold a case meeting in."""
+    deadlines = listed_deadlines(client, auth(*CM))
+    return {d["district"] for d in deadlines if d["kind"] == "district-meeting"}
+
+
+def _erase_everything(context: GatewayContext) -> None:
+    """Years later: every case is past its retention period."""
+    report = context.require_retention().sweep(as_of=date(2030, 1, 1))
+    assert report.redacted >= 1
+
+
+def test_an_erased_open_case_leaves_the_open_counts_and_the_case_lists(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    erased = _open(client, auth, 1)
+    _backdate(context, erased)
+    closed = _open(client, auth, 2)
+    _backdate(context, closed, state="closed", closed_at=LONG_AGO)
+    open_cases, overdue, opened = _figures(client, auth)
+    assert (open_cases, opened) == (1, 2)
+    assert overdue >= 1
+    assert _listed(client, auth, include_closed=False) == [erased]
+    assert _listed(client, auth, include_closed=True) == [erased, closed]
+    assert _meeting_districts(client, auth) == {"Oost"}
+
+    _erase_everything(context)
+    assert _figures(client, auth) == (0, 0, 2)  # opened in the period: still counted
+    assert _listed(client, auth, include_closed=False) == []
+    assert _listed(client, auth, include_closed=True) == [closed]  # closed, as it was
+    assert _meeting_districts(client, auth) == set()
+
+    later = _open(client, auth, 3)
+    _backdate(context, later)
+    assert _figures(client, auth) == (1, overdue, 3)
+    assert _listed(client, auth, include_closed=False) == [later]
+    assert _listed(client, auth, include_closed=True) == [closed, later]
+    assert _meeting_districts(client, auth) == {"Oost"}
