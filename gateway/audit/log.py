@@ -34,14 +34,14 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from audit.entry import ENTRY_FORMAT, AuditEntry, canonical_json, entry_body, format_time
 from audit.merkle import leaf_hash
 from gateway.audit.errors import AuditUnavailable
 from gateway.audit.models import AuditHead, AuditRecord, AuditSubject
-from gateway.db import HotStatement, invalidate_if_disconnected, utcnow
+from gateway.db import HotStatement, invalidate_if_disconnected, is_outage, utcnow
 
 HEAD_ID = 1
 #: A missing index is voided only once an entry with a higher index has been committed for this
@@ -74,8 +74,8 @@ class Companion:
     neither can be written without the other; elsewhere right after the entry, in the same
     transaction. ``statement`` inserts one row; its ``index_param`` parameter is given the
     entry's index, ``values`` are the others. If it fails, the entry is not written either
-    (:class:`AuditUnavailable` on PostgreSQL, the database's error elsewhere) and the caller's
-    transaction must roll back."""
+    and the caller's transaction must roll back: a row the database refused raises the
+    database's error (a 500, the log is not failing), an outage :class:`AuditUnavailable`."""
 
     statement: HotStatement
     values: dict[str, Any]
@@ -166,7 +166,8 @@ def append_entries(
 
     One statement reserves the indexes and one multi-row insert writes the entries, however
     many there are. ``companion`` (one entry only): the row the entry records, written with
-    it (:class:`Companion`). Raises :class:`AuditUnavailable` when the database refuses; the
+    it (:class:`Companion`). Raises :class:`AuditUnavailable` when the database refuses the
+    entry or is unreachable, the database's own error when it refuses the companion row; the
     caller's transaction is then unusable and must roll back (letting the error propagate
     does that).
     """
@@ -184,6 +185,7 @@ def append_entries(
         fields["recordedAt"] = stamp
         prefix, suffix = _split_body(fast_canonical_json(fields))
         prepared.append((entry, prefix, suffix))
+    alone = False  # whether the failing statement wrote the companion row alone
     try:
         if len(prepared) == 1 and uses_sequence(session):
             entry, prefix, suffix = prepared[0]
@@ -216,17 +218,40 @@ def append_entries(
                 session.connection().execute(
                     insert(_SUBJECTS), [{"pseudonym": p, "idx": i} for p, i in subjects]
                 )
+        if companion is not None:
+            alone = True
+            values = {**companion.values, companion.index_param: appended[0].index}
+            companion.statement.execute(session.connection(), values)
     except (SQLAlchemyError, psycopg.Error) as exc:
         # A raw driver call (the single append, COPY) bypasses SQLAlchemy's disconnect
         # handling: without this the caller's rollback would hit the dead connection.
         invalidate_if_disconnected(session.connection(), exc)
+        if companion is not None and _refused_companion(exc, alone=alone):
+            raise  # the database's error: a 500, and the log is not failing
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
         ) from exc
-    if companion is not None:
-        values = {**companion.values, companion.index_param: appended[0].index}
-        companion.statement.execute(session.connection(), values)
     return appended
+
+
+#: The tables of the log itself: a refusal naming one is the log's own.
+_LOG_TABLES = frozenset({_ENTRIES.name, _SUBJECTS.name})
+
+
+def _refused_companion(error: BaseException, *, alone: bool) -> bool:
+    """Whether the database refused the companion row, rather than the entry: a statement it
+    refused (a constraint, a trigger), not an outage (:func:`gateway.db.is_outage`). That is
+    a fault of the row the caller built (500), not of the audit log: it must not answer 503
+    nor mark the log as failing for readiness. On PostgreSQL the row is written by the
+    entry's own statement, so the error's table tells them apart: one of the log's tables is
+    the log's refusal (say, an index voided under a stalled appender), any other the row's."""
+    if is_outage(error):
+        return False
+    if alone:
+        return True
+    driver_error = error.orig if isinstance(error, DBAPIError) else error
+    table = getattr(getattr(driver_error, "diag", None), "table_name", None)
+    return table not in _LOG_TABLES
 
 
 _ONE_COLUMNS = (
