@@ -278,6 +278,11 @@ class WorkflowDefinition(_Model):
             raise ValueError("duplicate state id")
         if self.initial_state not in ids:
             raise ValueError(f"initialState '{self.initial_state}' is not a state")
+        if self.state(self.initial_state).final:
+            # A case would open closed: in a final state without the moment it closed
+            # (workflow.py sets closed_at when a case enters a final state, and the reports
+            # read "closed_at unset" as "not final"), and with no step out of it.
+            raise ValueError(f"initialState '{self.initial_state}' is final: a case must open")
         seen: set[str] = set()
         for t in self.transitions:
             if t.id in seen:

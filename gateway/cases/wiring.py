@@ -3,7 +3,10 @@ and the seams to the keys and the audit log."""
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from gateway.audit import AuditLog
+from gateway.cases.closure import ensure_closure_agrees
 from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.seams import (
@@ -30,9 +33,14 @@ def build(
     register_retention: RetentionRegistration | None = None,
     guard_write: WriteGuard | None = None,
     not_erased: NotErased | None = None,
+    session_factory: sessionmaker[Session] | None = None,
 ) -> CaseRuntime:
-    """The workflows come checked against the covenants (gateway/covenant_package.py).
+    """The workflows come checked against the covenants (gateway/covenant_package.py), and
+    with ``session_factory`` against the stored cases: a case whose ``closed_at`` disagrees
+    with its workflow's final states stops the start (gateway/cases/closure.py).
     Without keys nothing personal is stored (fail closed; the keys readiness check says why)."""
+    if session_factory is not None:
+        ensure_closure_agrees(session_factory, workflows)
     runtime = CaseRuntime(
         workflows=workflows,
         covenants=covenants,

@@ -60,6 +60,8 @@ def _text(**replace: str) -> str:
         ("to: own-approach", "to: own-aproach", "unknown state 'own-aproach'"),
         ("penaltyPerBreachMaxEur: 5000", "penaltyPerBreachMaxEur: 0", "greater than 0"),
         ("initialState: intake", "initialState: start", "initialState 'start'"),
+        # A case would open closed: in a final state without a closing moment.
+        ("initialState: intake", "initialState: closed", "initialState 'closed' is final"),
         ("requires: [days]", "requires: [dayz]", "requires"),
         ('descriptionNl: "Monodisciplinair', 'descriptionNx: "Monodisciplinair', "descriptionNl"),
     ],
