@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, select, text, update
+from sqlalchemy import Connection, Engine, delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from gateway.db import make_sessionmaker, transaction, utcnow
+from gateway.db import is_outage, make_sessionmaker, transaction, utcnow
 from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.models import RetentionLock
 
@@ -70,8 +70,7 @@ class SweepLock:
             try:
                 yield
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-                connection.commit()
+                _unlock(connection)
 
     def _acquire_row(self) -> None:
         now = utcnow()
@@ -103,6 +102,20 @@ class SweepLock:
                     RetentionLock.name == LOCK_NAME, RetentionLock.holder == self.holder
                 )
             )
+
+
+def _unlock(connection: Connection) -> None:
+    """Release the advisory lock. When the database dropped the connection (an outage, say a
+    restart), the server ended the session and released its locks with it: the connection is
+    discarded, and the error that ended the run stays the one raised, not this one's."""
+    try:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+        connection.commit()
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        if not connection.invalidated:
+            connection.invalidate(error)
 
 
 def _abandoned(row: RetentionLock, now: datetime) -> bool:

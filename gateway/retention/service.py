@@ -26,7 +26,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.seams import CaseIdColumn, ErasureWarning
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
-from gateway.db import Base, among, utcnow
+from gateway.db import Base, among, driver_rows, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
 from gateway.retention.rules import (
@@ -235,11 +235,11 @@ def _facts_for(
     by_case: dict[str, list[_Fact]] = defaultdict(list)
     if ordered and ids and session.get_bind().dialect.name == "postgresql":
         # Some 40,000 rows per batch: the driver's tuples, not SQLAlchemy result rows.
-        raw = session.connection().connection.driver_connection
-        assert raw is not None
-        stored: Any = raw.execute(
-            _PG_BATCH_FACTS, {"ids": _json_list(ids), "first": ids[0], "last": ids[-1]}
-        ).fetchall()
+        stored: Any = driver_rows(
+            session,
+            _PG_BATCH_FACTS,
+            {"ids": _json_list(ids), "first": ids[0], "last": ids[-1]},
+        )
     else:
         facts = RetentionFact.__table__.c
         # The table's columns, not the ORM class's: the rows are read as plain rows.

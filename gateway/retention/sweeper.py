@@ -41,7 +41,7 @@ from audit.entry import MAX_SUBJECTS
 from gateway.audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, ProcessingActivity
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
-from gateway.db import among, transaction, utcnow
+from gateway.db import among, driver_rows, transaction, utcnow
 from gateway.retention import runs
 from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
@@ -671,12 +671,10 @@ def _erase_chosen_pg(
 
 
 def _plain_rows(session: Session, statement: str, params: dict[str, Any]) -> list[Any]:
-    """The rows of ``statement`` (``%(name)s`` parameters) as the driver returns them, in the
-    session's transaction: the batch's subjects and counts are some 50,000 rows per batch,
-    and a SQLAlchemy result row cost twice the driver's tuple (measured)."""
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    return list(raw.execute(statement, params).fetchall())
+    """The rows of ``statement`` as the driver returns them (``gateway.db.driver_rows``): the
+    batch's subjects and counts are some 50,000 rows per batch, and a SQLAlchemy result row
+    cost twice the driver's tuple (measured)."""
+    return driver_rows(session, statement, params)
 
 
 def _erase_batch(
