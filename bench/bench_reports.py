@@ -102,14 +102,16 @@ def _runtime() -> CaseRuntime:
 
 
 def _register(engine: Any) -> None:
-    """Every seeded case in the retention register, none erased, as the sweep leaves a
-    running gateway's: the "not erased" probes then find a row, as they do in production."""
+    """Every seeded case in the retention register (the history registers some of the open
+    ones), none erased, as the sweep leaves a running gateway's: the "not erased" probes
+    then find a row, as they do in production."""
     with engine.begin() as connection:
         connection.execute(
             text(
                 "INSERT INTO retention_case (case_id, covenant_id, scope, reason, rules_revision,"
                 " stale, on_hold) SELECT id, covenant_id, 'case:' || id, '', '', false, false"
-                " FROM case_file"
+                " FROM case_file WHERE NOT EXISTS"
+                " (SELECT 1 FROM retention_case r WHERE r.case_id = case_file.id)"
             )
         )
 
