@@ -34,7 +34,7 @@ from audit.entry import (
     TraceContext,
 )
 from gateway.audit.errors import AuditUnavailable
-from gateway.audit.log import AppendedEntry, Companion, append_entries
+from gateway.audit.log import AppendedEntry, Companion, EntryCopy, append_entries
 from gateway.audit.schemas import CheckpointView, Receipt
 from gateway.audit.service import AuditLog, receipt_for
 
@@ -54,6 +54,7 @@ __all__ = [
     "Companion",
     "DataSubject",
     "DecisionRef",
+    "EntryCopy",
     "EntryTemplate",
     "Outcome",
     "ProcessingActivity",

@@ -39,7 +39,7 @@ from gateway.audit.checkpoints import (
     stored_checkpoint,
 )
 from gateway.audit.errors import AuditUnavailable, CheckpointNotFound, EntryNotFound
-from gateway.audit.log import AppendedEntry, Companion, append_entries
+from gateway.audit.log import AppendedEntry, Companion, EntryCopy, append_copies, append_entries
 from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecord
 from gateway.audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from gateway.audit.witnessing import Witnessing
@@ -188,17 +188,35 @@ class AuditLog:
         sixth of the sweep's Python time in the audit log). Returns how many were written."""
         return len(self._append(session, entries))
 
+    def record_copies(self, *, session: Session, copies: Sequence[EntryCopy]) -> int:
+        """:meth:`record_many` of ``[copy.entry() for copy in copies]``, the same bytes
+        written, without a model per entry (``gateway.audit.log.append_copies``): for a
+        writer of many entries that differ only in their case, attributes and subjects (the
+        retention sweep). Returns how many were written."""
+        appended = self._append(
+            session,
+            (),
+            write=lambda: append_copies(session, copies),
+            written=lambda: [copy.entry() for copy in copies],
+        )
+        return len(appended)
+
     def _append(
         self,
         session: Session,
         entries: Sequence[AuditEntry],
         companion: Companion | None = None,
+        *,
+        write: Callable[[], list[AppendedEntry]] | None = None,
+        written: Callable[[], Sequence[AuditEntry]] | None = None,
     ) -> list[AppendedEntry]:
+        """Append ``entries`` (or run ``write``, whose entries ``written`` builds for the
+        hook only) and note the outcome for readiness."""
         try:
-            appended = append_entries(session, entries, companion)
+            appended = append_entries(session, entries, companion) if write is None else write()
             if self.append_hook is not None:
                 try:
-                    self.append_hook(session, entries)
+                    self.append_hook(session, entries if written is None else written())
                 except AuditUnavailable:
                     raise
                 except Exception as exc:
@@ -240,13 +258,20 @@ class AuditLog:
         """The pseudonym of the subject whose identifier has ``blind_index``: computable at
         disclosure time from what the case stores, without decrypting anything. The one
         function both the writers and the access report use."""
+        return DataSubject(
+            pseudonym=self.pseudonym_from_index(
+                identifier_type=identifier_type, blind_index=blind_index
+            ),
+            identifier_type=identifier_type,
+        )
+
+    def pseudonym_from_index(self, *, identifier_type: str, blind_index: str) -> str:
+        """:meth:`subject_from_index`'s pseudonym alone, without a DataSubject model (for
+        :class:`gateway.audit.log.EntryCopy`, which names subjects as plain pairs)."""
         if identifier_type not in INDEXED_TYPES:
             raise ValueError(f"{identifier_type!r} subjects are not found by blind index")
         # A separate input space from plain identifiers: HMAC(key, type, "blind-index:" + i).
-        return DataSubject(
-            pseudonym=self.pseudonymiser.subject(identifier_type, f"blind-index:{blind_index}"),
-            identifier_type=identifier_type,
-        )
+        return self.pseudonymiser.subject(identifier_type, f"blind-index:{blind_index}")
 
     def subjects_from_indexes(self, indexes: Iterable[tuple[str, str]]) -> tuple[DataSubject, ...]:
         """:meth:`subject_from_index` for ``(identifier_type, blind_index)`` pairs."""

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.entry import AuditEntry, DataSubject, ProcessingActivity, canonical_json, entry_body
-from gateway.audit import AuditLog, AuditUnavailable
+from gateway.audit import AuditLog, AuditUnavailable, EntryCopy
 from gateway.audit.log import fast_canonical_json
-from gateway.audit.models import AuditRecord
+from gateway.audit.models import AuditRecord, AuditSubject
 from gateway.db import transaction
 
 from .builders import checkpointed_and_verified, disclosure
@@ -145,3 +147,120 @@ def test_the_copy_path_stores_what_the_insert_path_stores(
         }
     result = checkpointed_and_verified(factory, audit_log)
     assert result.ok, result.problems
+
+
+def _copies(audit_log: AuditLog, count: int) -> list[EntryCopy]:
+    """Copies of two templates, interleaved (as the sweep's rules alternate), with awkward
+    attribute values, no subjects, and a template that names a single subject too."""
+    plain = disclosure(0, data_subjects=())
+    named = disclosure(
+        1,
+        data_subject=DataSubject(pseudonym="f" * 64, identifier_type="case-person"),
+        data_subjects=(DataSubject(pseudonym="e" * 64, identifier_type="bsn"),),
+    )
+    copies = []
+    for n in range(count):
+        subjects = tuple(
+            sorted(
+                {
+                    (
+                        kind,
+                        audit_log.pseudonym_from_index(
+                            identifier_type=kind, blind_index=f"{n % k}"
+                        ),
+                    )
+                    for kind, k in (("bsn", 7), ("address", 3))
+                    if n % (k + 1)
+                }
+            )
+        )
+        attributes: dict[str, str | int | bool] = {
+            "rule": "R-3.4-licht-bemiddeld",
+            "due-on": "2025-11-01",
+            "values": n,
+            "flag": n % 2 == 0,
+            "note": AWKWARD[n % len(AWKWARD)],
+        }
+        template = named if n % 3 == 0 else plain
+        copies.append(EntryCopy(template, f"case-{n}", attributes, subjects))
+    return copies
+
+
+def _stored_from(factory: sessionmaker[Session], since: int) -> list[tuple[Any, ...]]:
+    """Each stored entry from ``since`` on with its body's own index taken out, and the
+    pseudonyms it is found by."""
+    with factory() as session:
+        entries = session.execute(
+            select(AuditRecord).where(AuditRecord.index >= since).order_by(AuditRecord.index)
+        ).scalars()
+        rows = []
+        for row in entries:
+            named = session.scalars(
+                select(AuditSubject.pseudonym)
+                .where(AuditSubject.index == row.index)
+                .order_by(AuditSubject.pseudonym)
+            ).all()
+            rows.append(
+                (
+                    row.body.replace(f'"index":{row.index},', ""),
+                    row.case_id,
+                    row.covenant_id,
+                    row.activity,
+                    row.subject_pseudonym,
+                    row.clause_ids,
+                    row.data_owners,
+                    row.started_at,
+                    row.recorded_at,
+                    tuple(named),
+                )
+            )
+    return rows
+
+
+@pytest.mark.parametrize("count", [3, 450])  # below and above the COPY threshold
+def test_copies_store_what_their_entries_would(
+    factory: sessionmaker[Session],
+    audit_log: AuditLog,
+    monkeypatch: pytest.MonkeyPatch,
+    count: int,
+) -> None:
+    # The oracle: the same entries as models, copied and appended by append_entries.
+    moment = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    monkeypatch.setattr("gateway.audit.log.utcnow", lambda: moment)
+    copies = _copies(audit_log, count)
+    with transaction(factory) as session:
+        assert audit_log.record_many(session=session, entries=[c.entry() for c in copies])
+    with transaction(factory) as session:
+        assert audit_log.record_copies(session=session, copies=copies) == count
+    expected, written = _stored_from(factory, 0)[:count], _stored_from(factory, count)
+    assert written == expected
+    assert any('"dataSubjects"' not in row[0] for row in written)  # no subjects: no list
+    result = checkpointed_and_verified(factory, audit_log)
+    assert result.ok, result.problems
+    assert result.verified_tree_size == 2 * count
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"case_id": "case\n7"},
+        {"attributes": {"Bad Key": 1}},
+        {"attributes": {"note": "x" * 201}},
+        {"subjects": (("bsn", "F" * 64),)},
+        {"subjects": (("bsn", "b" * 64), ("address", "a" * 64))},  # not sorted
+    ],
+)
+def test_a_copy_with_a_value_its_entry_would_refuse_is_not_written(
+    factory: sessionmaker[Session], audit_log: AuditLog, change: dict[str, Any]
+) -> None:
+    good = _copies(audit_log, 1)[0]
+    with transaction(factory) as session:  # the positive control: the copy as it was
+        assert audit_log.record_copies(session=session, copies=[good]) == 1
+    bad = dataclasses.replace(good, **change)
+    with (
+        pytest.raises(ValueError, match="case id|attribute|subject"),
+        transaction(factory) as session,
+    ):
+        audit_log.record_copies(session=session, copies=[good, bad])
+    with factory() as session:
+        assert session.scalars(select(AuditRecord.index)).all() == [0]
