@@ -28,6 +28,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     table,
     text,
@@ -38,7 +39,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
 from audit.entry import MAX_SUBJECTS
-from gateway.audit import RETENTION_REDACTION, AuditEntry, AuditLog, DataSubject, ProcessingActivity
+from gateway.audit import (
+    RETENTION_REDACTION,
+    AuditEntry,
+    AuditLog,
+    DataSubject,
+    EntryCopy,
+    ProcessingActivity,
+)
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
 from gateway.db import among, driver_rows, transaction, utcnow
@@ -574,20 +582,28 @@ _PG_MARK_ERASED = """
 
 
 def _pg_overwrite(session: Session, target: RedactionTarget, bounds: _Bounds) -> None:
-    """Overwrite one table's values of the batch's cases and count its rows per case."""
+    """Overwrite one table's values of the batch's cases and count its rows per case.
+
+    Only rows with a value to overwrite are written: a row whose sealed values and blind
+    indexes are all NULL already is what the overwrite would leave, and writing it anyway
+    made a new row version with an entry in each of its indexes (a transition without a
+    reason: at 100k cases the transitions' UPDATE was the erasure's costliest statement).
+    Every row of the case is still counted, as before, for the tombstone and the audit
+    entry: the count reads the same rows the UPDATE would have read."""
     values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
     values.update({c.name: None for c in target.indexes})
     batch = table("retention_batch", column("case_id"))
-    erased = (
-        update(target.table)
-        .where(target.key == batch.c.case_id, target.key.between(bounds.first, bounds.last))
-        .values(values)
-        .returning(target.key.label("case_id"))
-        .cte("erased")
+    in_batch = (target.key == batch.c.case_id, target.key.between(bounds.first, bounds.last))
+    holding = or_(*(c.is_not(None) for c in (*target.sealed, *target.indexes)))
+    erased = update(target.table).where(*in_batch, holding).values(values).cte("erased")
+    count = (
+        select(target.key, literal(target.name), func.count())
+        .select_from(target.table)
+        .where(*in_batch)
+        .group_by(target.key)
     )
-    count = select(erased.c.case_id, literal(target.name), func.count()).group_by(erased.c.case_id)
     counts = table("retention_batch_count", column("case_id"), column("target"), column("n"))
-    session.execute(insert(counts).from_select(["case_id", "target", "n"], count))
+    session.execute(insert(counts).from_select(["case_id", "target", "n"], count).add_cte(erased))
 
 
 @dataclass(frozen=True)
@@ -666,7 +682,7 @@ def _erase_chosen_pg(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
     entries = _entries(items, report.run_id, now, subjects)
-    audit.record_many(session=session, entries=entries)
+    audit.record_copies(session=session, copies=entries)
     return batch, items
 
 
@@ -732,7 +748,7 @@ def _erase_batch(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.
-    audit.record_many(session=session, entries=_entries(items, run_id, now, subjects))
+    audit.record_copies(session=session, copies=_entries(items, run_id, now, subjects))
     return batch, items
 
 
@@ -854,25 +870,26 @@ def _subject_indexes(session: Session, ids: list[str]) -> Any:
     return persons.union_all(dwellings)
 
 
-def _subjects(audit: AuditLog, rows: Any) -> dict[str, tuple[DataSubject, ...]]:
-    """Each case's data subjects as the audit log's keyed pseudonyms of the stored blind
-    indexes: the access report finds the erasure by the person's BSN or address, and
-    nothing is decrypted. Sorted and unique, as AuditEntry keeps them; at most
-    MAX_SUBJECTS per entry (a case has a handful: more are left out, with a warning)."""
-    pseudonyms: dict[tuple[str, str], DataSubject] = {}
-    found: dict[str, list[DataSubject]] = defaultdict(list)
+def _subjects(audit: AuditLog, rows: Any) -> dict[str, tuple[tuple[str, str], ...]]:
+    """Each case's data subjects as (identifier type, pseudonym) pairs: the audit log's
+    keyed pseudonyms of the stored blind indexes, so the access report finds the erasure by
+    the person's BSN or address, and nothing is decrypted. Sorted and unique, as
+    AuditEntry keeps them; at most MAX_SUBJECTS per entry (a case has a handful: more are
+    left out, with a warning). Plain pairs, not DataSubject models (gateway.audit.EntryCopy):
+    a model per subject was a tenth of the erasure's Python."""
+    pseudonyms: dict[tuple[str, str], str] = {}
+    found: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for case_id, kind, index in rows:
-        subject = pseudonyms.get((kind, index))
-        if subject is None:
-            subject = audit.subject_from_index(identifier_type=kind, blind_index=index)
-            pseudonyms[(kind, index)] = subject
-        found[case_id].append(subject)
-    result: dict[str, tuple[DataSubject, ...]] = {}
+        pseudonym = pseudonyms.get((kind, index))
+        if pseudonym is None:
+            pseudonym = audit.pseudonym_from_index(identifier_type=kind, blind_index=index)
+            pseudonyms[(kind, index)] = pseudonym
+        found[case_id].add((kind, pseudonym))
+    result: dict[str, tuple[tuple[str, str], ...]] = {}
     for case_id, named in found.items():
-        unique = {(s.identifier_type, s.pseudonym): s for s in named}
-        if len(unique) > MAX_SUBJECTS:
+        if len(named) > MAX_SUBJECTS:
             log.warning("retention: case %s names over %s data subjects", case_id, MAX_SUBJECTS)
-        result[case_id] = tuple(unique[key] for key in sorted(unique)[:MAX_SUBJECTS])
+        result[case_id] = tuple(sorted(named)[:MAX_SUBJECTS])
     return result
 
 
@@ -880,34 +897,24 @@ def _entries(
     items: list[SweepItem],
     run_id: str,
     now: datetime,
-    subjects: dict[str, tuple[DataSubject, ...]],
-) -> list[AuditEntry]:
+    subjects: dict[str, tuple[tuple[str, str], ...]],
+) -> list[EntryCopy]:
     """One ``retention-redaction`` entry per case, naming the case's data subjects.
-    Validating a pydantic model per case was a fifth of the sweep (about 100 µs each): one
-    entry per (covenant, rule) is built and validated in full, and the others are copies of
-    it that differ only in the case id, the attributes and the subjects, values that come
-    from the register (a uuid case id, an ISO date, the validated rule) and from
-    ``_subjects`` (pseudonyms made by the audit log, sorted and unique) and were in that
-    validated shape already. The batch shares one trace."""
+    Validating a pydantic model per case was a fifth of the sweep (about 100 µs each), and
+    copying and serialising one per case a fifth of what was left: one entry per (covenant,
+    rule) is built and validated in full, and each case's entry is a copy of it that differs
+    only in the case id, the attributes and the subjects (gateway.audit.EntryCopy: the audit
+    log checks those three fields as AuditEntry would and serialises the template once).
+    The batch shares one trace."""
     templates: dict[tuple[str, str], AuditEntry] = {}
-    entries: list[AuditEntry] = []
+    entries: list[EntryCopy] = []
     for item in items:
         named = subjects.get(item.case_id, ())
         template = templates.get((item.covenant_id, item.rule_id))
         if template is None:
             template = _entry(item, run_id, now, named)
             templates[(item.covenant_id, item.rule_id)] = template
-            entries.append(template)
-            continue
-        entries.append(
-            template.model_copy(
-                update={
-                    "case_id": item.case_id,
-                    "attributes": _attributes(item, run_id),
-                    "data_subjects": named,
-                }
-            )
-        )
+        entries.append(EntryCopy(template, item.case_id, _attributes(item, run_id), named))
     return entries
 
 
@@ -922,7 +929,7 @@ def _attributes(item: SweepItem, run_id: str) -> dict[str, str | int | bool]:
 
 
 def _entry(
-    item: SweepItem, run_id: str, now: datetime, subjects: tuple[DataSubject, ...]
+    item: SweepItem, run_id: str, now: datetime, subjects: tuple[tuple[str, str], ...]
 ) -> AuditEntry:
     return AuditEntry(
         activity=RETENTION_REDACTION,
@@ -933,7 +940,9 @@ def _entry(
             covenant_id=item.covenant_id, clause_ids=(item.rule_id,), purpose="retention"
         ),
         case_id=item.case_id,
-        data_subjects=subjects,
+        data_subjects=tuple(
+            DataSubject(identifier_type=kind, pseudonym=pseudonym) for kind, pseudonym in subjects
+        ),
         attributes=_attributes(item, run_id),
     )
 
