@@ -3,7 +3,7 @@ case, honours legal holds, dry runs change nothing, reruns and crashes are safe.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -248,4 +248,74 @@ def test_a_failing_worker_stops_the_others_and_leaves_whole_cases(
     with context.session_factory() as session:
         for case in cases:
             assert redaction_entries(session, case.case_id) == 1
+    assert audit_verifies(context)
+
+
+def test_every_row_of_an_erased_case_is_counted_whether_or_not_it_held_a_value(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    # The seeded causer has neither a blind index nor a sealed identifier; of two
+    # transitions one has a sealed reason. The overwrite writes only the rows with a value,
+    # but the tombstone and the audit entry count every row of the case, as before.
+    import json
+
+    from gateway.audit.models import AuditRecord
+    from gateway.cases.models import CaseTransition
+    from gateway.retention.targets import HEADER_BYTES, ZERO_BODY
+
+    case = light_case(seed)
+    fields = context.require_keys().fields
+    with transaction(context.session_factory) as session:
+        for number, reason in ((1, "reden"), (2, None)):
+            transition = CaseTransition(
+                id=f"{case.case_id[:30]}-t{number}",
+                case_id=case.case_id,
+                covenant_id="rijswijk-woonoverlast",
+                transition="note",
+                from_state="intake",
+                to_state="intake",
+                at=datetime(2024, 1, 2, 9, 0, tzinfo=UTC),
+                actor_partner_id="gemeente-rijswijk",
+                actor_role="casemanager",
+                facts={},
+            )
+            if reason is not None:
+                transition.reason_sealed = fields.encrypt(
+                    session=session,
+                    scope=case_scope(case.case_id),
+                    table="case_transition",
+                    record_id=transition.id,
+                    field="reason",
+                    plaintext=reason,
+                )
+            session.add(transition)
+    report = context.require_retention().sweep(as_of=DUE)
+    assert report.redacted == 1
+    with context.session_factory() as session:
+        tombstone = session.get(RetentionTombstone, case.case_id)
+        assert tombstone is not None
+        counted = tombstone.removed["values"]
+        assert counted["case_transition"] == 2
+        assert counted["case_person"] == 1
+        assert counted["case_report"] == 1
+        assert counted["case_file"] == 1
+        reasons = dict(
+            session.execute(
+                select(CaseTransition.id, CaseTransition.reason_sealed).where(
+                    CaseTransition.case_id == case.case_id
+                )
+            ).all()
+        )
+        erased = reasons[f"{case.case_id[:30]}-t1"]
+        assert erased is not None
+        assert erased[HEADER_BYTES:] == ZERO_BODY
+        assert reasons[f"{case.case_id[:30]}-t2"] is None
+        body = session.scalar(
+            select(AuditRecord.body).where(
+                AuditRecord.activity == "retention-redaction",
+                AuditRecord.case_id == case.case_id,
+            )
+        )
+        assert body is not None
+        assert json.loads(body)["attributes"]["values"] == sum(counted.values())
     assert audit_verifies(context)
