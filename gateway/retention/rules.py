@@ -71,13 +71,25 @@ class Period(_Model):
         """``start`` plus this period; a month end clamps (31 Jan + 1 month = 28/29 Feb)."""
         month_index = start.month - 1 + self.months + 12 * self.years
         year, month = start.year + month_index // 12, month_index % 12 + 1
-        day = min(start.day, calendar.monthrange(year, month)[1])
+        day = min(start.day, days_in_month(year, month))
         return date(year, month, day) + timedelta(days=self.days)
 
     def text(self) -> str:
         # Every verdict's reason names its period: spelled once per period (a sweep
         # computes a verdict per case; cProfile at 100k: a tenth of the verdicts' Python).
         return _period_text(self.years, self.months, self.days)
+
+
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """``calendar.monthrange(year, month)[1]`` without the weekday it also computes (a
+    sweep adds a period to a date for every verdict: the weekday was a tenth of the
+    verdicts' Python; tests/retention/test_rules.py compares every month of 1..9999)."""
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month - 1]
 
 
 @lru_cache(maxsize=256)
@@ -321,7 +333,7 @@ def warning_starts(rules: RetentionRules, covenant_id: str, due_on: date) -> dat
 def _months_back(day: date, months: int) -> date:
     index = day.month - 1 - months
     year, month = day.year + index // 12, index % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(day.day, days_in_month(year, month)))
 
 
 def _rule_verdict(rules: RetentionRules, policy: RetentionPolicy, facts: CaseFacts) -> Verdict:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from gateway.retention.rules import CaseFacts, RetentionPolicyInvalid, evaluate, load_rules
+from gateway.retention.rules import (
+    CaseFacts,
+    RetentionPolicyInvalid,
+    days_in_month,
+    evaluate,
+    load_rules,
+)
 
 R = "rijswijk-woonoverlast"
 U = "utrecht-extreme-woonoverlast"
@@ -191,3 +198,9 @@ def test_positive_control_the_same_rules_in_their_own_folder_load(tmp_path: Path
     loaded = load_rules(tmp_path)
     assert set(loaded.policies) == {R}
     assert loaded.policies[R] == RULES.policies[R]
+
+
+def test_days_in_month_is_the_calendars_for_every_month_of_every_year() -> None:
+    assert [days_in_month(y, m) for y in range(1, 10000) for m in range(1, 13)] == [
+        calendar.monthrange(y, m)[1] for y in range(1, 10000) for m in range(1, 13)
+    ]
