@@ -392,6 +392,11 @@ class CaseSummary(CaseListItem):
     history: list[HistoryOut]
     deadlines: list[DeadlineOut]
     allowed_transitions: list[AllowedTransitionOut]
+    erased: bool = Field(
+        default=False,
+        description="Erased under retention (docs/retention.md): its personal data is gone and"
+        " every write to it answers 410, so it has no deadlines, pending reports or transitions.",
+    )
 
 
 class MeetingIn(ApiModel):

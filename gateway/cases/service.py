@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -275,9 +275,14 @@ def case_summary(
     principal: Principal,
     now: datetime | None = None,
 ) -> CaseSummary:
-    """The case without personal data: states, dates, partners, counts and deadlines."""
+    """The case without personal data: states, dates, partners, counts and deadlines.
+
+    A case erased under retention is no open work: its steps and decisions answer 410, so
+    it has no deadlines, no reports awaiting a decision and no transitions to offer
+    (``erased``; docs/retention.md)."""
     now = now or utcnow()
     case, team = visible_case(session, case_id=case_id, principal=principal)
+    erased = not session.scalar(select(runtime.live(literal(case.id))))
     definition = runtime.workflow(case.covenant_id)
     dwelling = session.get_one(Dwelling, case.dwelling_id)
 
@@ -297,7 +302,7 @@ def case_summary(
         now=now,
     )
     calendar = runtime.calendar(case.covenant_id)
-    pending = pending_reports(session, case)
+    pending = [] if erased else pending_reports(session, case)
     result = None
     if case.neighbours_judgement and case.partners_judgement and case.aftercare_decision:
         result = CaseResult.model_validate(
@@ -355,15 +360,20 @@ def case_summary(
             )
             for t in rows(CaseTransition, CaseTransition.at)
         ],
-        deadlines=[
+        deadlines=[]
+        if erased
+        else [
             *(deadline_out(case, d) for d in running),
             *reporter_deadlines(session, calendar, case, now),
             *erasure_deadlines(session, runtime=runtime, cases=[case], now=now),
         ],
-        allowed_transitions=[
+        allowed_transitions=[]
+        if erased
+        else [
             AllowedTransitionOut(id=t.id, to=t.to, description=t.description)
             for t in allowed_transitions(definition, case, principal, team)
         ],
+        erased=erased,
     )
 
 

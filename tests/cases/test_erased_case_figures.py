@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -17,6 +18,7 @@ from gateway.cases.models import CaseFile
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import listed_deadlines, report_body
+from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
@@ -101,3 +103,61 @@ def test_an_erased_open_case_leaves_the_open_counts_and_the_case_lists(
     assert _listed(client, auth, include_closed=False) == [later]
     assert _listed(client, auth, include_closed=True) == [closed, later]
     assert _meeting_districts(client, auth) == {"Oost"}
+
+
+def _summary(client: TestClient, auth: Auth, case_id: str) -> dict[str, object]:
+    response = client.get(f"/v1/cases/{case_id}", headers=auth(*CM))
+    assert response.status_code == 200, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def _case_page(app: FastAPI, case_id: str) -> str:
+    """The case page, as the case manager sees it in a browser."""
+    with TestClient(app, base_url="https://testserver") as browser:
+        sign_in(browser, *CM)
+        page = browser.get(f"/zaken/{case_id}")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_an_erased_open_case_s_summary_offers_no_work(
+    app: FastAPI, client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """A team member who follows an old link to an erased open case sees it marked erased,
+    without deadlines, pending reports or transitions (each would answer 410). Control: the
+    same case before the sweep has all three."""
+    # The corporation reports first; the police's report then awaits the lead's decision.
+    first = client.post(
+        "/v1/reports",
+        json=report_body(postcode="3511 AB", number=1, persons=[]),
+        headers=auth("mitros", "woonconsulent"),
+    )
+    assert first.status_code == 201, first.text
+    case_id = str(first.json()["caseId"])
+    second = client.post(
+        "/v1/reports",
+        json=report_body(postcode="3511 AB", number=1, persons=[]),
+        headers=auth(*POLICE),
+    )
+    assert second.json()["awaitingLead"] is True, second.text
+    _backdate(context, case_id)
+    before = _summary(client, auth, case_id)
+    page_before = _case_page(app, case_id)
+    assert before["erased"] is False
+    assert before["deadlines"]
+    assert before["allowedTransitions"]
+    assert before["pendingReports"]
+
+    _erase_everything(context)
+    after = _summary(client, auth, case_id)
+    assert after["erased"] is True
+    assert after["deadlines"] == after["allowedTransitions"] == after["pendingReports"] == []
+    assert after["state"] == before["state"]
+    assert after["closedAt"] is None  # erased, not closed
+
+    assert "bewaartermijn verstreken" not in page_before
+    assert f"/zaken/{case_id}/informatieverzoek" in page_before
+    page = _case_page(app, case_id)
+    assert "bewaartermijn verstreken" in page
+    assert f"/zaken/{case_id}/informatieverzoek" not in page
