@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Connection, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -95,8 +95,13 @@ def make_app() -> Any:
 
     @router.get("/bench/baseline/{request_id}")
     async def baseline(request_id: str, unit: HotUnit) -> Any:
-        # Plumbed as the mediated read is (one hot thread, one pooled connection).
-        def work(principal: Principal, session: Session) -> dict[str, Any]:
+        # Plumbed as the mediated read is (one hot thread, one pooled connection, its
+        # transaction), with ORM reads in a Session joined to that transaction.
+        def work(principal: Principal, connection: Connection) -> dict[str, Any]:
+            with Session(bind=connection) as session:
+                return read(principal, session)
+
+        def read(principal: Principal, session: Session) -> dict[str, Any]:
             row = session.get(InformationRequest, request_id)
             if row is None or row.requester_partner_id != principal.partner_id:
                 return {"values": []}

@@ -238,6 +238,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
+#: What a unit of work's statements run on: an ORM ``Session`` (:func:`transaction`, every
+#: route that writes ORM objects) or a Core ``Connection`` inside its transaction (the
+#: mediated read's unit, ``gateway.auth.deps.authenticated_unit``: its statements need no
+#: unit of work, identity map or session events, and a Session's own bookkeeping, begin to
+#: close, cost ~45 µs of CPU per transaction against ~17 µs for the Connection's).
+Unit = Session | Connection
+
+
+def unit_connection(unit: Unit) -> Connection:
+    """The Core connection ``unit``'s statements run on, inside its transaction."""
+    return unit.connection() if isinstance(unit, Session) else unit
+
+
 @contextmanager
 def transaction(factory: Callable[[], Session]) -> Iterator[Session]:
     """One unit of work: commits when the block ends, rolls back everything on an error.

@@ -50,7 +50,14 @@ from audit.entry import (
 from audit.merkle import leaf_hash
 from gateway.audit.errors import AuditUnavailable
 from gateway.audit.models import AuditHead, AuditRecord, AuditSubject
-from gateway.db import HotStatement, invalidate_if_disconnected, is_outage, utcnow
+from gateway.db import (
+    HotStatement,
+    Unit,
+    invalidate_if_disconnected,
+    is_outage,
+    unit_connection,
+    utcnow,
+)
 
 HEAD_ID = 1
 #: A missing index is voided only once an entry with a higher index has been committed for this
@@ -119,12 +126,13 @@ def subject_pseudonyms(entry: AuditEntry) -> list[str]:
     return sorted(named)
 
 
-def uses_sequence(session: Session) -> bool:
+def uses_sequence(session: Unit) -> bool:
     """Whether indexes come from ``audit_index_seq`` (PostgreSQL) or the head row."""
-    return session.get_bind().dialect.name == "postgresql"
+    bind = session.get_bind() if isinstance(session, Session) else session
+    return bind.dialect.name == "postgresql"
 
 
-def reserve_indexes(session: Session, count: int) -> list[int]:
+def reserve_indexes(session: Unit, count: int) -> list[int]:
     """``count`` fresh indexes, ascending: from the sequence (PostgreSQL, no lock) or by
     locking the head row until the transaction ends (SQLite)."""
     if uses_sequence(session):
@@ -169,9 +177,10 @@ def _split_body(body: bytes) -> tuple[bytes, bytes]:
 
 
 def append_entries(
-    session: Session, entries: Sequence[AuditEntry], companion: Companion | None = None
+    session: Unit, entries: Sequence[AuditEntry], companion: Companion | None = None
 ) -> list[AppendedEntry]:
-    """Append ``entries`` in order, in ``session``'s transaction; see the module docstring.
+    """Append ``entries`` in order, in ``session``'s transaction (a Session's, or a Core
+    connection's inside its transaction); see the module docstring.
 
     One statement reserves the indexes and one multi-row insert writes the entries, however
     many there are. ``companion`` (one entry only): the row the entry records, written with
@@ -210,11 +219,11 @@ def append_entries(
         if companion is not None:
             alone = True
             values = {**companion.values, companion.index_param: appended[0].index}
-            companion.statement.execute(session.connection(), values)
+            companion.statement.execute(unit_connection(session), values)
     except (SQLAlchemyError, psycopg.Error) as exc:
         # A raw driver call (the single append, COPY) bypasses SQLAlchemy's disconnect
         # handling: without this the caller's rollback would hit the dead connection.
-        invalidate_if_disconnected(session.connection(), exc)
+        invalidate_if_disconnected(unit_connection(session), exc)
         if companion is not None and _refused_companion(exc, alone=alone):
             raise  # the database's error: a 500, and the log is not failing
         raise AuditUnavailable(
@@ -254,9 +263,7 @@ class _Row:
     pseudonyms: list[str]
 
 
-def _write_rows(
-    session: Session, prepared: list[_Row], recorded_at: datetime
-) -> list[AppendedEntry]:
+def _write_rows(session: Unit, prepared: list[_Row], recorded_at: datetime) -> list[AppendedEntry]:
     """Reserve the indexes of ``prepared`` and write them: one multi-row insert, or COPY on
     PostgreSQL from :data:`COPY_THRESHOLD` entries on."""
     indexes = reserve_indexes(session, len(prepared))
@@ -282,9 +289,9 @@ def _write_rows(
         _copy_subjects(session, subjects)
     else:
         # One executemany each (insertmanyvalues batches on PostgreSQL).
-        session.connection().execute(insert(_ENTRIES), rows)
+        unit_connection(session).execute(insert(_ENTRIES), rows)
         if subjects:
-            session.connection().execute(
+            unit_connection(session).execute(
                 insert(_SUBJECTS), [{"pseudonym": p, "idx": i} for p, i in subjects]
             )
     return appended
@@ -404,7 +411,7 @@ def append_copies(session: Session, copies: Sequence[EntryCopy]) -> list[Appende
     try:
         return _write_rows(session, prepared, recorded_at)
     except (SQLAlchemyError, psycopg.Error) as exc:
-        invalidate_if_disconnected(session.connection(), exc)
+        invalidate_if_disconnected(unit_connection(session), exc)
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
         ) from exc
@@ -479,7 +486,7 @@ def _joined(companion: Companion, dialect: Any) -> _WithCompanion:
 
 
 def _append_one(
-    session: Session,
+    session: Unit,
     entry: AuditEntry,
     prefix: bytes,
     suffix: bytes,
@@ -516,7 +523,7 @@ def _append_one(
         suffix.decode("utf-8"),
         " ".join(subjects),
     )
-    connection = session.connection()
+    connection = unit_connection(session)
     raw = connection.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("The single-append path needs a psycopg connection.")
@@ -538,14 +545,14 @@ def _append_one(
     return AppendedEntry(index, leaf, recorded_at)
 
 
-def _driver_connection(session: Session) -> psycopg.Connection[Any]:
-    raw = session.connection().connection.driver_connection
+def _driver_connection(session: Unit) -> psycopg.Connection[Any]:
+    raw = unit_connection(session).connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("COPY needs a psycopg connection.")
     return raw
 
 
-def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:
+def _copy_rows(session: Unit, rows: list[dict[str, object]]) -> None:
     """Write ``rows`` with ``COPY ... FROM STDIN`` on the session's own connection (so inside
     the caller's transaction): a bulk sweep's rows cost a fraction of a multi-row INSERT.
 
@@ -573,7 +580,7 @@ def _copy_rows(session: Session, rows: list[dict[str, object]]) -> None:
 _SUBJECT_COPY = "COPY audit_entry_subject (pseudonym, idx) FROM STDIN"
 
 
-def _copy_subjects(session: Session, subjects: list[tuple[str, int]]) -> None:
+def _copy_subjects(session: Unit, subjects: list[tuple[str, int]]) -> None:
     """The subject rows as one block of COPY text: a pseudonym is 64 hex digits and an index
     a number (checked), so no value needs COPY's escaping and no row is built one by one."""
     if not subjects:

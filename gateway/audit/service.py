@@ -44,7 +44,7 @@ from gateway.audit.models import AuditCheckpoint, AuditNoteSignature, AuditRecor
 from gateway.audit.schemas import CheckpointView, ConsistencyProofView, PublicKeyView, Receipt
 from gateway.audit.witnessing import Witnessing
 from gateway.auth.principal import Principal
-from gateway.db import transaction
+from gateway.db import Unit, transaction
 
 if TYPE_CHECKING:
     from gateway.crypto.blind_index import BlindIndex
@@ -54,7 +54,7 @@ PSEUDONYM_KEY_CHECK = b"audit-keys\x00pseudonym-key-check"
 #: The origin of logs built without settings (tests, benchmarks).
 DEFAULT_ORIGIN = "ketenpoort.example/audit-log"
 
-AppendHook = Callable[[Session, Sequence[AuditEntry]], None]
+AppendHook = Callable[[Unit, Sequence[AuditEntry]], None]
 
 #: Identifier types whose pseudonym is derived from the blind index the cases domain stores
 #: (``case_person.identifier_index``, ``dwelling.address_index``): the exchange, which never
@@ -156,9 +156,10 @@ class AuditLog:
     # -- writing ---------------------------------------------------------------------------
 
     def append(
-        self, *, session: Session, entry: AuditEntry, companion: Companion | None = None
+        self, *, session: Unit, entry: AuditEntry, companion: Companion | None = None
     ) -> Receipt:
-        """Record ``entry`` in ``session``'s transaction and return its receipt; with
+        """Record ``entry`` in ``session``'s transaction (a Session, or a Core connection in
+        its transaction) and return its receipt; with
         ``companion``, the row the entry records, written with it (:class:`Companion`: on
         PostgreSQL in the same statement).
 
@@ -172,7 +173,7 @@ class AuditLog:
     def append_many(
         self,
         *,
-        session: Session,
+        session: Unit,
         entries: Sequence[AuditEntry],
         companion: Companion | None = None,
     ) -> list[Receipt]:
@@ -203,7 +204,7 @@ class AuditLog:
 
     def _append(
         self,
-        session: Session,
+        session: Unit,
         entries: Sequence[AuditEntry],
         companion: Companion | None = None,
         *,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy.orm import Session
-
 from audit.entry import AuditEntry
 from gateway.audit.service import AuditLog
+from gateway.db import Unit
 
 
 class InjectedAuditFailure(RuntimeError):
@@ -21,7 +20,7 @@ def failing_audit_writes(service: AuditLog) -> Iterator[list[AuditEntry]]:
     caller's transaction really has to roll them back). Yields the entries attempted."""
     attempted: list[AuditEntry] = []
 
-    def fail(session: Session, entries: Sequence[AuditEntry]) -> None:
+    def fail(session: Unit, entries: Sequence[AuditEntry]) -> None:
         del session
         attempted.extend(entries)
         raise InjectedAuditFailure("injected audit write failure")

@@ -51,7 +51,7 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.workflow import allowed_transitions
 from gateway.core import pagination
-from gateway.db import HotStatement, utcnow
+from gateway.db import HotStatement, Unit, unit_connection, utcnow
 
 #: The retention register's dates are Dutch calendar dates.
 LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
@@ -431,7 +431,7 @@ _EVENT_ROWS = select(
 _POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS, _EVENT_ROWS))
 
 
-def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
+def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
     """The case part of every policy input, shaped like ``gateway.policy.schemas``:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
     data. Only the grants that are their party's latest answer are listed
@@ -445,7 +445,7 @@ def case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
     # The case, its dwelling, team, live consents and data subjects in one round trip: every
     # disclosure starts here. One row per (team member, consent), then one per person and
     # one per case event.
-    rows = _POLICY_FACTS.rows(session.connection(), {"case_id": case_id})
+    rows = _POLICY_FACTS.rows(unit_connection(session), {"case_id": case_id})
     case_rows = [row for row in rows if row.id is not None]
     if not case_rows:
         raise CaseNotFound("No case with this id.")

@@ -12,10 +12,10 @@ access report; see docs/audit.md).
 from __future__ import annotations
 
 from sqlalchemy import bindparam, literal, select
-from sqlalchemy.orm import Session
 
 from gateway.audit import AuditLog, DataSubject
 from gateway.cases.models import CaseFile, CasePerson, Dwelling
+from gateway.db import Unit
 
 #: Built once (a statement's construction and cache key cost more than its execution).
 _SUBJECT_INDEXES = (
@@ -29,7 +29,7 @@ _SUBJECT_INDEXES = (
 )
 
 
-def case_subject_indexes(session: Session, case_id: str) -> list[tuple[str, str]]:
+def case_subject_indexes(session: Unit, case_id: str) -> list[tuple[str, str]]:
     """``(identifier type, blind index)`` of every person with a BSN and of the dwelling."""
     # The persons' and the dwelling's indexes in one round trip (the exchange's hot path).
     rows = session.execute(_SUBJECT_INDEXES, {"case_id": case_id}).all()
@@ -38,6 +38,6 @@ def case_subject_indexes(session: Session, case_id: str) -> list[tuple[str, str]
     return indexes
 
 
-def case_data_subjects(session: Session, log: AuditLog, case_id: str) -> tuple[DataSubject, ...]:
+def case_data_subjects(session: Unit, log: AuditLog, case_id: str) -> tuple[DataSubject, ...]:
     """The data subjects an audit entry about ``case_id`` names (empty for an unknown case)."""
     return log.subjects_from_indexes(case_subject_indexes(session, case_id))

@@ -28,6 +28,7 @@ from gateway.crypto.keystore import (
     DataKeyStore,
     Erased,
 )
+from gateway.db import Unit
 
 log = logging.getLogger("ketenpoort.crypto")
 
@@ -121,14 +122,15 @@ class FieldCipher:
     def decrypt(
         self,
         *,
-        session: Session,
+        session: Unit,
         scope: str,
         table: str,
         record_id: int | str,
         field: str,
         ciphertext: bytes,
     ) -> str | Erased:
-        """The plaintext, or ``Erased`` when the scope was shredded.
+        """The plaintext, or ``Erased`` when the scope was shredded. ``session``: the
+        caller's unit (a Session, or a Core connection in its transaction).
 
         Raises ``UndecryptableValue`` (fail closed) when the ciphertext was altered, moved
         to another record/field/scope, or names an unknown data key; ``KeyProviderUnavailable``

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from gateway.crypto.errors import InvalidKeyScope, KeyProviderUnavailable, UndecryptableValue
 from gateway.crypto.models import DataKey
 from gateway.crypto.providers import KEY_BYTES, KeyProvider
-from gateway.db import utcnow
+from gateway.db import Unit, utcnow
 
 log = logging.getLogger("ketenpoort.crypto")
 
@@ -143,7 +143,7 @@ class DataKeyStore:
             return pending
         return self._load_or_create(session, scope)
 
-    def for_decrypt(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
+    def for_decrypt(self, session: Unit, dek_id: int) -> DataKeyHandle | Erased:
         entry = self.by_header.get(_header(dek_id))
         if entry is not None and time.monotonic() < entry.expires:
             return entry.handle if entry.handle is not None else _erased(entry)
@@ -161,7 +161,7 @@ class DataKeyStore:
 
     # -- cache misses --------------------------------------------------------------------
 
-    def _load_by_id(self, session: Session, dek_id: int) -> DataKeyHandle | Erased:
+    def _load_by_id(self, session: Unit, dek_id: int) -> DataKeyHandle | Erased:
         row = session.execute(_row_query().where(DataKey.id == dek_id)).one_or_none()
         if row is None or row.scope.startswith(SYSTEM_PREFIX):
             log.warning("rejected stored value: unknown data key %s", dek_id)
@@ -202,7 +202,7 @@ class DataKeyStore:
         _add_pending(session, self, handle)
         return handle
 
-    def _open_row(self, session: Session, row: Any) -> _Entry:
+    def _open_row(self, session: Unit, row: Any) -> _Entry:
         if row.wrapped_key is None:
             erased = Erased(at=row.shredded_at, reason=row.shred_reason or "")
             return _Entry(row.id, row.scope, None, erased, self._expiry())
@@ -306,7 +306,12 @@ def _insert_ignoring_duplicates(session: Session, values: dict[str, Any]) -> Any
 # -- pending keys of an open transaction -------------------------------------------------
 
 
-def _pending(session: Session) -> dict[str, DataKeyHandle]:
+def _pending(session: Unit) -> dict[str, DataKeyHandle]:
+    if not isinstance(session, Session):
+        # Keys are created only in a Session (for_encrypt), which keeps them here until its
+        # commit; a Core connection's ``info`` outlives its transaction (it belongs to the
+        # pooled connection), so it never holds pending keys.
+        return {}
     pending: dict[str, DataKeyHandle] | None = session.info.get(_PENDING)
     return pending if pending is not None else {}
 

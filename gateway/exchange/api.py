@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from gateway.audit import Receipt
@@ -119,11 +119,11 @@ async def read_answers(
 ) -> Response:
     """Each category disclosed or redacted with reason and clause; audited, with a receipt."""
 
-    def work(principal: Principal, session: Session) -> bytes:
+    def work(principal: Principal, connection: Connection) -> bytes:
         # Resolved after authentication, as the ExchangeDep dependency was: without a policy
         # engine the token is still spent and the answer is 503, with nothing read.
         disclosure = enforcement.disclose_answers(
-            session=session,
+            session=connection,
             exchange=exchange_services(context),
             principal=principal,
             request_id=request_id,

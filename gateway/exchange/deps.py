@@ -11,20 +11,20 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy.orm import Session
 
 from gateway.audit import AuditLog
 from gateway.auth.deps import Context
 from gateway.context import GatewayContext
 from gateway.crypto.fields import FieldCipher
+from gateway.db import Unit
 from gateway.policy.covenant import Covenant
 from gateway.policy.engine import PolicyEngine
 
 #: ``case_policy_facts(session, case_id)`` of the cases domain: ``{"case": ..., "consents": ...}``.
-CaseFacts = Callable[[Session, str], dict[str, Any]]
+CaseFacts = Callable[[Unit, str], dict[str, Any]]
 
 
-def _case_policy_facts(session: Session, case_id: str) -> dict[str, Any]:
+def _case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
     from gateway.cases.service import case_policy_facts
 
     return case_policy_facts(session, case_id)

@@ -53,7 +53,7 @@ from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from gateway.core.tracing import current_span_ids
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased
-from gateway.db import HotStatement, utcnow
+from gateway.db import HotStatement, Unit, unit_connection, utcnow
 from gateway.exchange import inbox
 from gateway.exchange.deps import Exchange
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
@@ -134,7 +134,7 @@ FOR_WRITE: Final = "for-write"
 
 
 def load_case(
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     *,
     case_id: str,
@@ -165,6 +165,8 @@ def load_case(
     # learn of the erasure; before any decision, so an erased case is neither disclosed (as
     # redactions) nor written to (its key scope is shredded).
     if erasure == FOR_WRITE:
+        if not isinstance(session, Session):
+            raise TypeError("a write to the dossier takes its unit of work as a Session")
         refusal = lock_for_write(session, case_id=case_id)
         if refusal is not None:
             raise refusal
@@ -268,11 +270,11 @@ _LOAD_REQUEST = HotStatement(
 )
 
 
-def load_request(session: Session, request_id: str) -> LoadedRequest:
+def load_request(session: Unit, request_id: str) -> LoadedRequest:
     """The one loader of a request, for every route that reads or answers one. Who may see
     it is the caller's check: a request that does not exist is the same 404 as one that is
     not visible."""
-    rows = _LOAD_REQUEST.rows(session.connection(), {"request_id": request_id})
+    rows = _LOAD_REQUEST.rows(unit_connection(session), {"request_id": request_id})
     if not rows:
         raise RequestNotFound("No information request with this id is visible to your partner.")
     first = rows[0]
@@ -307,9 +309,9 @@ _PUSHED_FACTS = HotStatement(
 )
 
 
-def load_pushed_facts(session: Session, case_id: str, category: str) -> list[SealedFact]:
+def load_pushed_facts(session: Unit, case_id: str, category: str) -> list[SealedFact]:
     """A case's pushed facts in ``category``, the newest :data:`FACTS_PER_CATEGORY`."""
-    rows = _PUSHED_FACTS.rows(session.connection(), {"case_id": case_id, "category": category})
+    rows = _PUSHED_FACTS.rows(unit_connection(session), {"case_id": case_id, "category": category})
     return [SealedFact._make(row) for row in rows]
 
 
@@ -382,7 +384,7 @@ _ITEM_REASONS = {
 NOT_REFUSED = frozenset({"asked", "not-available"})
 
 
-def _open(session: Session, exchange: Exchange, fact: SealedFact) -> CategoryValue:
+def _open(session: Unit, exchange: Exchange, fact: SealedFact) -> CategoryValue:
     plain = exchange.cipher.decrypt(
         session=session,
         scope=case_scope(fact.case_id),
@@ -422,7 +424,7 @@ def _redacted(
 
 
 def _answer_values(
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     view: CaseView,
     decision: Decision,
@@ -449,7 +451,7 @@ def _answer_values(
 
 
 def _fact_values(
-    session: Session, exchange: Exchange, view: CaseView, decision: Decision
+    session: Unit, exchange: Exchange, view: CaseView, decision: Decision
 ) -> list[CategoryValue]:
     values = []
     for category, verdict in decision.categories.items():
@@ -498,7 +500,7 @@ class EntryFacts:
 
 
 def record(
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     facts: EntryFacts,
     *,
@@ -650,7 +652,7 @@ _INSERT_DISCLOSURE = HotStatement(
 
 def disclose(
     *,
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     principal: Principal,
     view: CaseView,
@@ -755,7 +757,7 @@ def disclose(
 
 def disclose_answers(
     *,
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     principal: Principal,
     request_id: str,
@@ -783,7 +785,7 @@ def disclose_answers(
 
 def disclose_case_facts(
     *,
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     principal: Principal,
     query: CaseFactQuery,

@@ -26,7 +26,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.seams import CaseIdColumn, ErasureWarning
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
-from gateway.db import Base, among, driver_rows, utcnow
+from gateway.db import Base, Unit, among, driver_rows, utcnow
 from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
 from gateway.retention.rules import (
@@ -677,7 +677,7 @@ def record_states(
     return state, records, truncated
 
 
-def erasure_of(*, session: Session, case_id: str) -> Erasure | None:
+def erasure_of(*, session: Unit, case_id: str) -> Erasure | None:
     """How a case was erased, or None. Other domains call this before reading case data."""
     row = session.execute(
         select(RetentionCase.erased_rule_id, RetentionCase.erased_at).where(
@@ -689,7 +689,7 @@ def erasure_of(*, session: Session, case_id: str) -> Erasure | None:
     return Erasure(case_id=case_id, rule_id=row.erased_rule_id or "", erased_at=row.erased_at)
 
 
-def ensure_not_erased(*, session: Session, case_id: str) -> None:
+def ensure_not_erased(*, session: Unit, case_id: str) -> None:
     """Raise CaseErased (410: "erased under rule X on date") for an erased case."""
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is not None:
