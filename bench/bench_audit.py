@@ -110,7 +110,9 @@ def _baseline_row(index: int, entry: AuditEntry) -> dict[str, object]:
 def _writer_threads(kind: str, url: str, key_dir: str, threads: int, seconds: float,
                     process: int, barrier: Any) -> tuple[int, float, float]:  # fmt: skip
     """One process of ``threads`` writers, each committing one row per transaction for
-    ``seconds``: ``append`` (log.append in a session transaction, as the gateway does),
+    ``seconds``: ``append`` (log.append in a session transaction, as the gateway's routes
+    do), ``append-connection`` (log.append in a Core connection's transaction, as the
+    mediated read does),
     ``baseline`` (the same row, plain INSERT in a session transaction, no index reservation)
     or ``raw`` (the same row, plain INSERT + COMMIT on a bare psycopg connection: the ceiling
     of this machine for one row per transaction from Python)."""
@@ -133,6 +135,11 @@ def _writer_threads(kind: str, url: str, key_dir: str, threads: int, seconds: fl
             if kind == "append":
                 with transaction(factory) as session:
                     log.append(session=session, entry=entry)
+            elif kind == "append-connection":
+                # The mediated read's unit (gateway.auth.deps.authenticated_unit): the pooled
+                # Core connection's own transaction, no ORM Session.
+                with engine.connect() as connection, connection.begin():
+                    log.append(session=connection, entry=entry)
             elif kind == "baseline":
                 with transaction(factory) as session:
                     session.execute(insert(AuditRecord), [_baseline_row(base + done, entry)])
@@ -539,7 +546,8 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--kinds", nargs="+", default=["pgbench", "raw", "baseline", "append"],
-        help="append, baseline, raw, pgbench; +cdN runs with commit_delay N µs (append+cd100)",
+        help="append, append-connection, baseline, raw, pgbench; +cdN runs with commit_delay "
+        "N µs (append+cd100)",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="runs of each kind (min/median/max)")
     parser.add_argument("--only-single", action="store_true")
@@ -624,21 +632,25 @@ def main() -> None:
                         ]
                         rates[f"{kind}_vs_{other}"] = spread(ratios, 3)
             writers[shape] = rates
-            if "append" in found and "pgbench" in found and processes * threads == 16:
-                ratio = rates["append_vs_pgbench"]
+            for kind in ("append", "append-connection"):
+                if kind not in found or "pgbench" not in found or processes * threads != 16:
+                    continue
+                unit = "" if kind == "append" else ", in a Core connection's transaction"
+                ratio = rates[f"{kind}_vs_pgbench"]
                 assert isinstance(ratio, dict)
                 goals.append(
                     goal(
-                        f"audit appends/s, {shape} writers, vs pgbench (16 clients)",
+                        f"audit appends/s{unit}, {shape} writers, vs pgbench (16 clients)",
                         ratio["median"], op=">=", target=0.5, unit="x",
                         baseline="pgbench -M prepared inserting the same row, same run",
                     )
                 )  # fmt: skip
-                cpu_row = rates["append_client_cpu_us_per_row"]
+                cpu_row = rates[f"{kind}_client_cpu_us_per_row"]
                 assert isinstance(cpu_row, dict)
                 goals.append(
                     goal(
-                        f"client CPU per committed append, {shape} writers (whole transaction)",
+                        f"client CPU per committed append{unit}, {shape} writers "
+                        "(whole transaction)",
                         cpu_row["median"], op="<=", target=100, unit="us",
                     )
                 )  # fmt: skip
