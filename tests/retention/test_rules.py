@@ -204,3 +204,64 @@ def test_days_in_month_is_the_calendars_for_every_month_of_every_year() -> None:
     assert [days_in_month(y, m) for y in range(1, 10000) for m in range(1, 13)] == [
         calendar.monthrange(y, m)[1] for y in range(1, 10000) for m in range(1, 13)
     ]
+
+
+def _generated_facts(count: int) -> list[CaseFacts]:
+    """Cases of every shape the rules tell apart, with dates around month ends and leap
+    days (where the days in a month decide), some due by AS_OF and some not."""
+    import random
+
+    rng = random.Random(20261204)
+    start = date(2019, 1, 1).toordinal()
+    month_ends = [
+        date(year, month, day)
+        for year in range(2019, 2027)
+        for month in (1, 2, 3, 8, 12)
+        for day in (28, 29, 30, 31)
+        if day <= calendar.monthrange(year, month)[1]
+    ]
+
+    def day() -> date:
+        if rng.random() < 0.4:
+            return rng.choice(month_ends)
+        return date.fromordinal(start + rng.randrange(8 * 365))
+
+    def maybe() -> date | None:
+        return day() if rng.random() < 0.5 else None
+
+    cases = []
+    for _ in range(count):
+        mediation = maybe()
+        cases.append(
+            CaseFacts(
+                mediation_ended=mediation,
+                mediation_outcome=rng.choice(["solved", "failed"]) if mediation else None,
+                last_sanction=maybe() if rng.random() < 0.4 else None,
+                moved_out=maybe() if rng.random() < 0.4 else None,
+                closed=maybe(),
+                complexity=rng.choice([None, "simple", "complex"]),
+                resident_reports=sorted({day() for _ in range(rng.randrange(3))}),
+                last_activity=maybe(),
+                recorded={"court-ruling": day()} if rng.random() < 0.2 else {},
+            )
+        )
+    return cases
+
+
+def test_verdicts_with_days_in_month_are_those_with_the_calendars(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The oracle: the verdicts as computed with calendar.monthrange before the table.
+    as_of = date(2025, 6, 30)
+    cases = _generated_facts(6000)
+    new = [evaluate(RULES, covenant, facts) for facts in cases for covenant in (R, U)]
+    monkeypatch.setattr(
+        "gateway.retention.rules.days_in_month", lambda y, m: calendar.monthrange(y, m)[1]
+    )
+    old = [evaluate(RULES, covenant, facts) for facts in cases for covenant in (R, U)]
+    assert new == old
+    due = sum(1 for v in new if v.due_on is not None and v.due_on <= as_of)
+    kept = sum(1 for v in new if v.due_on is not None and v.due_on > as_of)
+    # Both halves are well represented: cases that are due and cases that are not.
+    assert due > len(new) // 5
+    assert kept > len(new) // 5
