@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Literal
@@ -45,9 +46,33 @@ RETENTION_REDACTION = "retention-redaction"
 #: At most this many data subjects per entry (a case has a handful of persons and a dwelling).
 MAX_SUBJECTS = 50
 
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9.\-_:]{0,99}$")
-_IDENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}$")
-_HEX = re.compile(r"^[0-9a-f]+$")
+#: What the entry's fields may hold, matched whole (``fullmatch``: ``$`` would let a trailing
+#: newline through). Public for writers that check a few fields of a validated entry
+#: themselves (``gateway.audit.log.EntryCopy``): one definition of each.
+SLUG = re.compile(r"[a-z0-9][a-z0-9.\-_:]{0,99}")
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}")
+_HEX = re.compile(r"[0-9a-f]+")
+MAX_ATTRIBUTES = 20
+MAX_ATTRIBUTE_CHARS = 200
+
+
+def is_slug(value: str) -> bool:
+    return SLUG.fullmatch(value) is not None
+
+
+def check_attributes(
+    value: dict[str, str | int | bool], *, slug: Callable[[str], bool] = is_slug
+) -> None:
+    """An entry's attributes: at most :data:`MAX_ATTRIBUTES`, keys slugs (case-insensitive),
+    values strings of at most :data:`MAX_ATTRIBUTE_CHARS`, numbers or booleans. ``slug``
+    decides a key (a bulk writer passes a cached :func:`is_slug`)."""
+    if len(value) > MAX_ATTRIBUTES:
+        raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
+    for key, item in value.items():
+        if not isinstance(item, str | int | bool):
+            raise ValueError("attribute values are strings, numbers or booleans")
+        if not slug(key.lower()) or (isinstance(item, str) and len(item) > MAX_ATTRIBUTE_CHARS):
+            raise ValueError("attribute keys are slugs; values at most 200 characters")
 
 
 class _Part(BaseModel):
@@ -57,13 +82,13 @@ class _Part(BaseModel):
 
 
 def _check_ident(value: str) -> str:
-    if not _IDENT.match(value):
+    if not IDENTIFIER.fullmatch(value):
         raise ValueError("must be a short identifier (letters, digits, . - _ :)")
     return value
 
 
 def _non_zero_hex(value: str | None) -> str | None:
-    if value is not None and (not _HEX.match(value) or not value.strip("0")):
+    if value is not None and (not _HEX.fullmatch(value) or not value.strip("0")):
         raise ValueError("must be non-zero lowercase hex")
     return value
 
@@ -150,14 +175,14 @@ class DataSubject(_Part):
     @field_validator("pseudonym")
     @classmethod
     def _hex(cls, value: str) -> str:
-        if not _HEX.match(value):
+        if not _HEX.fullmatch(value):
             raise ValueError("a pseudonym is lowercase hex")
         return value
 
     @field_validator("identifier_type")
     @classmethod
     def _type(cls, value: str) -> str:
-        if not _SLUG.match(value):
+        if not is_slug(value):
             raise ValueError("identifier type must be a short lowercase slug")
         return value
 
@@ -227,7 +252,7 @@ class AuditEntry(_Part):
     @field_validator("activity")
     @classmethod
     def _activity(cls, value: str) -> str:
-        if not _SLUG.match(value):
+        if not is_slug(value):
             raise ValueError("activity must be a short lowercase slug")
         return value
 
@@ -257,11 +282,7 @@ class AuditEntry(_Part):
     @field_validator("attributes")
     @classmethod
     def _attributes(cls, value: dict[str, str | int | bool]) -> dict[str, str | int | bool]:
-        if len(value) > 20:
-            raise ValueError("at most 20 attributes")
-        for key, item in value.items():
-            if not _SLUG.match(key.lower()) or (isinstance(item, str) and len(item) > 200):
-                raise ValueError("attribute keys are slugs; values at most 200 characters")
+        check_attributes(value)
         return value
 
 

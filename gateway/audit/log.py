@@ -40,12 +40,15 @@ from sqlalchemy.orm import Session
 
 from audit.entry import (
     ENTRY_FORMAT,
+    IDENTIFIER,
     MAX_SUBJECTS,
     AuditEntry,
     DataSubject,
     canonical_json,
+    check_attributes,
     entry_body,
     format_time,
+    is_slug,
 )
 from audit.merkle import leaf_hash
 from gateway.audit.errors import AuditUnavailable
@@ -304,8 +307,6 @@ _ATTRIBUTES_KEY = AuditEntry.model_fields["attributes"].alias or "attributes"
 _SUBJECTS_KEY = AuditEntry.model_fields["data_subjects"].alias or "data_subjects"
 _TYPE_KEY = DataSubject.model_fields["identifier_type"].alias or "identifier_type"
 _PSEUDONYM_KEY = DataSubject.model_fields["pseudonym"].alias or "pseudonym"
-_SLUG = re.compile(r"[a-z0-9][a-z0-9.\-_:]{0,99}")
-_IDENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,26 +348,23 @@ _SLUGS_KEPT = 1000
 def _is_slug(value: str, seen: set[str]) -> bool:
     if value in seen:
         return True
-    if not _SLUG.fullmatch(value):
+    if not is_slug(value):
         return False
     if len(seen) < _SLUGS_KEPT:
         seen.add(value)
     return True
 
 
+def _slug_key(key: str) -> bool:
+    return _is_slug(key, _SLUG_KEYS)
+
+
 def _check_copy(copy: EntryCopy) -> None:
     """AuditEntry's checks of the three fields a copy sets (fail closed: a bad value raises
     before anything is written)."""
-    if not _IDENT.fullmatch(copy.case_id):
+    if not IDENTIFIER.fullmatch(copy.case_id):
         raise ValueError("a copy's case id must be a short identifier")
-    attributes = copy.attributes
-    if len(attributes) > 20:
-        raise ValueError("at most 20 attributes")
-    for key, item in attributes.items():
-        if not isinstance(item, str | int | bool):
-            raise ValueError("attribute values are strings, numbers or booleans")
-        if not _is_slug(key.lower(), _SLUG_KEYS) or (isinstance(item, str) and len(item) > 200):
-            raise ValueError("attribute keys are slugs; values at most 200 characters")
+    check_attributes(copy.attributes, slug=_slug_key)
     subjects = copy.subjects
     if len(subjects) > MAX_SUBJECTS or list(subjects) != sorted(set(subjects)):
         raise ValueError("a copy's subjects are sorted, unique and at most MAX_SUBJECTS")

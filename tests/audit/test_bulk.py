@@ -244,6 +244,8 @@ def test_copies_store_what_their_entries_would(
     "change",
     [
         {"case_id": "case\n7"},
+        {"case_id": "case-7\n"},  # a trailing newline: what `$` let through
+        {"attributes": {"note\n": 1}},
         {"attributes": {"Bad Key": 1}},
         {"attributes": {"note": "x" * 201}},
         {"subjects": (("bsn", "F" * 64),)},
@@ -264,3 +266,17 @@ def test_a_copy_with_a_value_its_entry_would_refuse_is_not_written(
         audit_log.record_copies(session=session, copies=[good, bad])
     with factory() as session:
         assert session.scalars(select(AuditRecord.index)).all() == [0]
+
+
+@pytest.mark.parametrize("change", [{"case_id": "case-7\n"}, {"attributes": {"note\n": 1}}])
+def test_an_entry_refuses_a_trailing_newline_as_its_copy_does(
+    audit_log: AuditLog, change: dict[str, Any]
+) -> None:
+    """One definition of the fields' patterns (audit.entry), matched whole: the entry and its
+    copy refuse the same values. The control: the same entry without the newline."""
+    good = _copies(audit_log, 1)[0].entry()
+    fields = good.model_dump()
+    ok = {key: "case-7" if key == "case_id" else {"note": 1} for key in change}
+    assert type(good).model_validate({**fields, **ok}).model_dump() == {**fields, **ok}
+    with pytest.raises(ValueError, match="identifier|slug"):
+        type(good).model_validate({**fields, **change})
