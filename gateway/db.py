@@ -242,7 +242,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 #: route that writes ORM objects) or a Core ``Connection`` inside its transaction (the
 #: mediated read's unit, ``gateway.auth.deps.authenticated_unit``: its statements need no
 #: unit of work, identity map or session events, and a Session's own bookkeeping, begin to
-#: close, cost ~45 µs of CPU per transaction against ~17 µs for the Connection's).
+#: close, cost ~60 µs of CPU per transaction against ~17 µs for the Connection's).
 Unit = Session | Connection
 
 

@@ -81,7 +81,7 @@ def authenticated_unit(
 
     The unit is the Core connection itself, not an ORM Session on it: the enforcement point's
     reads and its audit append are Core statements (gateway.db.Unit), and a Session's begin,
-    commit and close cost ~45 µs of CPU per request against ~17 µs for the connection's own
+    commit and close cost ~60 µs of CPU per request against ~17 µs for the connection's own
     (docs/performance.md). A disconnect invalidates the connection as under a Session (the
     statements' error handling, SQLAlchemy's on COMMIT) and the rollback skips it."""
     principal = _verified(context, credentials)
