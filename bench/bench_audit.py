@@ -613,8 +613,8 @@ def main() -> None:
             for _ in range(args.rounds):  # kinds interleaved: the machine's load drifts
                 for kind in args.kinds:
                     run = run_kind(kind, url, key_dir, processes, threads, args.seconds)
-                    for name, value in run.items():
-                        found[kind][name].append(value)
+                    for figure, value in run.items():
+                        found[kind][figure].append(value)
             rates: dict[str, object] = {}
             for kind, figures in found.items():
                 rates[kind] = round(statistics.median(figures["rate"]))
