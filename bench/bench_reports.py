@@ -69,7 +69,7 @@ from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E40
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
-from gateway.retention.service import erasure_warnings, not_erased_condition  # noqa: E402
+from gateway.retention.service import erasure_warnings  # noqa: E402
 from tests.cases import overview_oracle  # noqa: E402
 from tests.cases.history import seed_history  # noqa: E402
 
@@ -95,16 +95,15 @@ def _runtime() -> CaseRuntime:
         audit=UnavailableAudit(),
     )
     runtime.erasure_warnings = partial(erasure_warnings, rules=load_rules())
-    # As the gateway wires it (gateway/retention/wiring.py): the lists and counts leave out
-    # an open case erased under retention, a probe of the register per row they read.
-    runtime.not_erased = not_erased_condition
+    # The lists and counts leave out an open case erased under retention by its own column,
+    # case_file.erased_at (gateway/cases/live.py), always: nothing to wire.
     return runtime
 
 
 def _register(engine: Any) -> None:
     """Every seeded case in the retention register (the history registers some of the open
-    ones), none erased, as the sweep leaves a running gateway's: the "not erased" probes
-    then find a row, as they do in production."""
+    ones), none erased, as the sweep leaves a running gateway's: the erasure warnings read
+    it."""
     with engine.begin() as connection:
         connection.execute(
             text(

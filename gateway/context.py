@@ -177,7 +177,6 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
         retention.register_new_case() if retention else None,
         # Always, also when the rules did not load: an erased case stays erased.
         retention_wiring.guard_write,
-        retention_wiring.not_erased,
         session_factory,
     )
     exchange_wiring.build(keys, readiness)

@@ -40,16 +40,15 @@ def _read_only_runtime(settings: Settings) -> CaseRuntime:
     from gateway.cases.definition import load_workflows
     from gateway.cases.seams import UnavailableAudit, UnavailableSealer
     from gateway.policy.covenant import load_covenants
-    from gateway.retention.wiring import not_erased
 
     # Reading deadlines and figures seals nothing and changes nothing, so no keys are opened.
-    # An open case erased under retention is no open work here either, as in the API.
+    # An open case erased under retention is no open work here either, as in the API (the
+    # sweep marks it on the case: gateway/cases/live.py).
     return CaseRuntime(
         workflows=load_workflows(settings.covenant_dir),
         covenants=load_covenants(settings.covenant_dir),
         sealer=UnavailableSealer(),
         audit=UnavailableAudit(),
-        not_erased=not_erased,
     )
 
 

@@ -701,7 +701,7 @@ def deadlines_page(
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
-            live=runtime.live(CaseReport.case_id),
+            live=runtime.live(CaseFile.id),  # the reader joins the report's case
             after=after,
             batch=batch,
         )

@@ -87,6 +87,16 @@ class CaseFile(Base):
             postgresql_where=text("closed_at IS NULL"),
             sqlite_where=text("closed_at IS NULL"),
         ),
+        # The open cases not erased by (state, district): the steering report's open counts
+        # from the index alone, and it does not grow with the history (migration 0027).
+        Index(
+            "ix_case_file_open_live",
+            "covenant_id",
+            "state",
+            "district",
+            postgresql_where=text("closed_at IS NULL AND erased_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL AND erased_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -102,6 +112,11 @@ class CaseFile(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     first_report_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the retention sweep erased the case (None: not erased). Set by the sweep's
+    #: overwrite of the dossier, in the erasure's transaction (an ``erasure_mark`` column:
+    #: gateway/retention/targets.py), so the lists and counts leave an erased case out by
+    #: a column of the row they read, not a probe of the retention register per row.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"erasure_mark": True})
     lead_partner_id: Mapped[str] = mapped_column(String(100), index=True)
     case_manager: Mapped[str | None] = mapped_column(String(200))
     # Rijswijk: simple | complex (R §3.2); None until weighed.

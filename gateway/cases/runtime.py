@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement
 
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import WorkflowDefinition
@@ -14,7 +14,6 @@ from gateway.cases.seams import (
     CaseAudit,
     CaseIdColumn,
     ErasureWarnings,
-    NotErased,
     RetentionRegistration,
     Sealer,
     WriteGuard,
@@ -43,13 +42,14 @@ class CaseRuntime:
     #: The retention domain's guard of every write to a case (access.writable_case): locks
     #: the case against its erasure and refuses a case already erased (None without it).
     guard_write: WriteGuard | None = None
-    #: The retention domain's "not erased" condition (None without it: nothing is erased).
-    not_erased: NotErased | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
 
     def live(self, case_id: CaseIdColumn) -> ColumnElement[bool]:
-        """The case of ``case_id`` (a column) was not erased under retention."""
-        return self.not_erased(case_id) if self.not_erased is not None else true()
+        """The case of ``case_id`` (a column) was not erased under retention
+        (gateway/cases/live.py)."""
+        from gateway.cases.live import live
+
+        return live(case_id)
 
     def workflow(self, covenant_id: str) -> WorkflowDefinition:
         definition = self.workflows.get(covenant_id)

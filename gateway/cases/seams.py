@@ -83,15 +83,6 @@ class WriteGuard(Protocol):
     def __call__(self, session: Session, *, case_id: str) -> GatewayError | None: ...
 
 
-class NotErased(Protocol):
-    """The retention domain's condition that the case of ``case_id`` (a column) was not
-    erased (gateway/retention/service.py ``not_erased``): the cases domain leaves an open
-    case that retention erased off its work lists (deadlines, meeting agendas), as every
-    write to it is refused (410)."""
-
-    def __call__(self, case_id: CaseIdColumn) -> ColumnElement[bool]: ...
-
-
 class RetentionRegistration(Protocol):
     """The retention domain registers a case the moment it is opened (issue 16: "a case's
     retention state exists from the moment the case exists"): its rule and due date, or why

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, bindparam, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -282,7 +282,7 @@ def case_summary(
     (``erased``; docs/retention.md)."""
     now = now or utcnow()
     case, team = visible_case(session, case_id=case_id, principal=principal)
-    erased = not session.scalar(select(runtime.live(literal(case.id))))
+    erased = case.erased_at is not None
     definition = runtime.workflow(case.covenant_id)
     dwelling = session.get_one(Dwelling, case.dwelling_id)
 

@@ -292,7 +292,13 @@ def steering_report(
         )
         # An open case erased under retention is no open work (its steps answer 410): it
         # leaves the open counts; that it was opened still counts (docs/retention.md).
-        .where(*open_in(definition, covenant_id), runtime.live(CaseFile.id))
+        # "closed_at IS NULL" too (the same cases: workflow.py sets it exactly on entering a
+        # final state), so they are read from ix_case_file_open_live alone.
+        .where(
+            *open_in(definition, covenant_id),
+            CaseFile.closed_at.is_(None),
+            runtime.live(CaseFile.id),
+        )
         .group_by(CaseFile.state, CaseFile.district),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.

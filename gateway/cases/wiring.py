@@ -13,7 +13,6 @@ from gateway.cases.seams import (
     CryptoSealer,
     ErasureWarnings,
     LogAudit,
-    NotErased,
     RetentionRegistration,
     UnavailableSealer,
     WriteGuard,
@@ -32,7 +31,6 @@ def build(
     readiness: ReadinessChecks,
     register_retention: RetentionRegistration | None = None,
     guard_write: WriteGuard | None = None,
-    not_erased: NotErased | None = None,
     session_factory: sessionmaker[Session] | None = None,
 ) -> CaseRuntime:
     """The workflows come checked against the covenants (gateway/covenant_package.py), and
@@ -49,7 +47,6 @@ def build(
         erasure_warnings=erasure_warnings,
         register_retention=register_retention,
         guard_write=guard_write,
-        not_erased=not_erased,
     )
 
     def workflows_loaded() -> str | None:

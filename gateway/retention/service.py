@@ -17,13 +17,13 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import Select, and_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
-from gateway.cases.seams import CaseIdColumn, ErasureWarning
+from gateway.cases.seams import ErasureWarning
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
 from gateway.db import Base, Unit, among, driver_rows, utcnow
@@ -694,12 +694,6 @@ def ensure_not_erased(*, session: Unit, case_id: str) -> None:
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is not None:
         raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
-
-
-def not_erased_condition(case_id: CaseIdColumn) -> ColumnElement[bool]:
-    """SQL: the case of ``case_id`` (a column of another table) was not erased; a case not
-    (yet) registered was not. One primary-key probe per row."""
-    return ~exists().where(RetentionCase.case_id == case_id, RetentionCase.erased_at.is_not(None))
 
 
 def lock_for_write(session: Session, *, case_id: str) -> CaseErased | None:

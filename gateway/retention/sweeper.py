@@ -582,7 +582,9 @@ _PG_MARK_ERASED = """
     RETURNING b.case_id"""
 
 
-def _pg_overwrite(session: Session, target: RedactionTarget, bounds: _Bounds) -> None:
+def _pg_overwrite(
+    session: Session, target: RedactionTarget, bounds: _Bounds, now: datetime
+) -> None:
     """Overwrite one table's values of the batch's cases and count its rows per case.
 
     Only rows with a value to overwrite are written: a row whose sealed values and blind
@@ -591,11 +593,14 @@ def _pg_overwrite(session: Session, target: RedactionTarget, bounds: _Bounds) ->
     reason: at 100k cases the transitions' UPDATE was the erasure's costliest statement).
     Every row of the case is still counted, as before, for the tombstone and the audit
     entry: the count reads the same rows the UPDATE would have read."""
-    values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
-    values.update({c.name: None for c in target.indexes})
+    values = _overwritten(target, now)
     batch = table("retention_batch", column("case_id"))
     in_batch = (target.key == batch.c.case_id, target.key.between(bounds.first, bounds.last))
-    holding = or_(*(c.is_not(None) for c in (*target.sealed, *target.indexes)))
+    # A row not yet marked is always written: the mark is what the reads go by.
+    holding = or_(
+        *(c.is_not(None) for c in (*target.sealed, *target.indexes)),
+        *(c.is_(None) for c in target.marks),
+    )
     erased = update(target.table).where(*in_batch, holding).values(values).cte("erased")
     count = (
         select(target.key, literal(target.name), func.count())
@@ -605,6 +610,15 @@ def _pg_overwrite(session: Session, target: RedactionTarget, bounds: _Bounds) ->
     )
     counts = table("retention_batch_count", column("case_id"), column("target"), column("n"))
     session.execute(insert(counts).from_select(["case_id", "target", "n"], count).add_cte(erased))
+
+
+def _overwritten(target: RedactionTarget, now: datetime) -> dict[str, Any]:
+    """A target's new values: sealed values tombstoned, blind indexes cleared, erasure marks
+    set to ``now``."""
+    values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
+    values.update({c.name: None for c in target.indexes})
+    values.update({c.name: now for c in target.marks})
+    return values
 
 
 @dataclass(frozen=True)
@@ -673,7 +687,7 @@ def _erase_chosen_pg(
     # Before the overwrite: it clears the persons' blind indexes the subjects come from.
     subjects = _subjects(audit, _plain_rows(session, _PG_SUBJECTS, among_ids))
     for target in targets:
-        _pg_overwrite(session, target, bounds)
+        _pg_overwrite(session, target, bounds, now)
     scopes = {"first_scope": bounds.first_scope, "last_scope": bounds.last_scope}
     session.execute(text(_PG_SHRED), {**params, **scopes})
     session.execute(text(_PG_BATCH_TOMBSTONES), params)
@@ -745,9 +759,11 @@ def _erase_batch(
     counts = _value_counts(session, targets, ids)
     _shred_keys(session, batch, now)
     for target in targets:
-        values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
-        values.update({c.name: None for c in target.indexes})
-        session.execute(update(target.table).where(_among(session, target.key, ids)).values(values))
+        session.execute(
+            update(target.table)
+            .where(_among(session, target.key, ids))
+            .values(_overwritten(target, now))
+        )
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.

@@ -6,7 +6,9 @@ tables) and clears blind indexes, which would otherwise still link the erased ca
 resident. Targets are found from the ORM metadata, so a column another domain adds is
 covered without a change here: any table with a ``case_id`` column (or ``case_file``
 itself), its ``*_sealed`` / ``info={"encrypted": True}`` columns, and its ``*_index`` /
-``info={"blind_index": True}`` columns. The audit log and retention's own tables are never
+``info={"blind_index": True}`` columns; an ``info={"erasure_mark": True}`` column is set to the
+moment of the erasure (``case_file.erased_at``: the other domains' reads leave an erased case
+out by it). The audit log and retention's own tables are never
 touched: the audit log holds no personal data and must keep verifying.
 """
 
@@ -33,6 +35,8 @@ class RedactionTarget:
     key: Column[Any]
     sealed: tuple[Column[Any], ...]
     indexes: tuple[Column[Any], ...]
+    #: Set to the moment of the erasure.
+    marks: tuple[Column[Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -69,8 +73,9 @@ def discover_targets(connection: Connection) -> list[RedactionTarget]:
             continue
         sealed = tuple(c for c in table.c if _is_sealed(c))
         indexes = tuple(c for c in table.c if _is_index(c) and c is not key)
-        if sealed or indexes:
-            targets.append(RedactionTarget(table, key, sealed, indexes))
+        marks = tuple(c for c in table.c if c.info.get("erasure_mark"))
+        if sealed or indexes or marks:
+            targets.append(RedactionTarget(table, key, sealed, indexes, marks))
     return targets
 
 

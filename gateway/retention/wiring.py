@@ -12,7 +12,7 @@ from datetime import date
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.audit import AuditLog
-from gateway.cases.seams import ErasureWarnings, NotErased, RetentionRegistration, WriteGuard
+from gateway.cases.seams import ErasureWarnings, RetentionRegistration, WriteGuard
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable
 from gateway.core.readiness import ReadinessChecks
@@ -22,7 +22,7 @@ from gateway.retention.casefacts import register_new_case
 from gateway.retention.errors import SweepAlreadyRunning
 from gateway.retention.rules import RetentionRules
 from gateway.retention.runs import failing_sweeps
-from gateway.retention.service import erasure_warnings, lock_for_write, not_erased_condition
+from gateway.retention.service import erasure_warnings, lock_for_write
 from gateway.retention.sweeper import (
     FaultHook,
     Progress,
@@ -86,8 +86,6 @@ class RetentionService:
 
 #: The cases domain's guard of every write to a case (gateway/cases/access.writable_case).
 guard_write: WriteGuard = lock_for_write
-#: The cases domain's "not erased" condition on its work lists.
-not_erased: NotErased = not_erased_condition
 
 
 def scheduled_sweep(service: RetentionService) -> SweepReport | None:

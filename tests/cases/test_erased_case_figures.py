@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from gateway.cases.models import CaseFile
 from gateway.context import GatewayContext
-from gateway.db import transaction
+from gateway.db import alembic_config, transaction
+from gateway.retention.models import RetentionCase
 from tests.cases.builders import listed_deadlines, report_body
 from tests.web.conftest import sign_in
 
@@ -161,3 +163,38 @@ def test_an_erased_open_case_s_summary_offers_no_work(
     page = _case_page(app, case_id)
     assert "bewaartermijn verstreken" in page
     assert f"/zaken/{case_id}/informatieverzoek" not in page
+
+
+def _marks(context: GatewayContext) -> dict[str, tuple[object, object]]:
+    """Each case's erasure mark and the register's erasure time."""
+    with context.session_factory() as session:
+        rows = session.execute(
+            select(CaseFile.id, CaseFile.erased_at, RetentionCase.erased_at).join(
+                RetentionCase, RetentionCase.case_id == CaseFile.id, isouter=True
+            )
+        ).all()
+    return {case_id: (mark, registered) for case_id, mark, registered in rows}
+
+
+def test_the_sweep_marks_the_erasure_on_the_case_and_the_migration_marks_earlier_ones(
+    client: TestClient, auth: Auth, context: GatewayContext, database_url: str
+) -> None:
+    """The reads go by ``case_file.erased_at`` (gateway/cases/live.py): the sweep sets it in
+    the erasure's transaction, at the register's time; a case not erased has none (the
+    control). Migration 0027 marks the cases erased before it, from the register."""
+    erased = _open(client, auth, 1)
+    _backdate(context, erased)
+    _erase_everything(context)
+    later = _open(client, auth, 2)
+    marks = _marks(context)
+    mark, registered = marks[erased]
+    assert mark is not None
+    assert mark == registered
+    assert marks[later][0] is None
+
+    context.engine.dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0026_report_closed_meeting_held")  # the column is gone
+    command.upgrade(config, "head")
+    assert _marks(context) == marks
+    assert _listed(client, auth, include_closed=True) == [later]

@@ -197,6 +197,8 @@ def test_cases_erased_under_retention_leave_the_inbox(context: GatewayContext) -
                     case_id=case_id, covenant_id=UTRECHT, scope=f"case:{case_id}", **erasure
                 )
             )
+        # And on the case itself, as the sweep's overwrite does (gateway/cases/live.py).
+        session.execute(update(CaseFile).where(CaseFile.id.in_(erased)).values(erased_at=NOW))
     for who in (lead, corporation):
         after = inbox.read_inbox(context, who).items
         assert after == [i for i in before[who.partner_id] if i.case_id not in erased]
