@@ -467,7 +467,7 @@ def get_steering_report(
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> SteeringReport:
-    period_to = period_to or date.today()
+    period_to = period_to or runtime.today(principal.covenant_id)
     if not EARLIEST <= period_to <= LATEST:
         raise BadRequest(f"'to' lies between {EARLIEST} and {LATEST}.")
     period_from = period_from or max(EARLIEST, period_to - timedelta(days=365))

@@ -168,7 +168,7 @@ def report(
     if covenant not in runtime.workflows:
         raise _fail(f"unknown covenant '{covenant}'")
     try:
-        end = date.fromisoformat(period_to) if period_to else date.today()
+        end = date.fromisoformat(period_to) if period_to else runtime.today(covenant)
         start = date.fromisoformat(period_from) if period_from else end - timedelta(days=365)
     except ValueError:
         raise _fail("dates are YYYY-MM-DD") from None

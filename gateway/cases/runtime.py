@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement
@@ -63,6 +64,13 @@ class CaseRuntime:
             spec = self.workflow(covenant_id).calendar
             self._calendars[covenant_id] = WorkingCalendar(spec.timezone, spec.holidays)
         return self._calendars[covenant_id]
+
+    def today(self, covenant_id: str) -> date:
+        """Today in the covenant's own time zone: the server's date (UTC on a server) is
+        yesterday's between midnight in the Netherlands and midnight UTC."""
+        from gateway.db import utcnow
+
+        return self.calendar(covenant_id).local_date(utcnow())
 
     def partner_kind(self, covenant_id: str, partner_id: str) -> str | None:
         covenant = self.covenants.get(covenant_id)

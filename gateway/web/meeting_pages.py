@@ -9,7 +9,6 @@ are decided there, never here. Nothing here reads a meeting or case table.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
@@ -125,7 +124,7 @@ def meetings_page(
         wijk=wijk or "",
         may_organise=organiser,
         districts=_open_districts(page) if organiser else [],
-        today=date.today().isoformat(),
+        today=page.context.cases.today(principal.covenant_id).isoformat(),
         notice=NOTICES.get(melding or ""),
         next_page=(
             f"/overleggen?{urlencode([*filters, ('na', shown.next_cursor)])}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.cases.models import CaseFile
@@ -74,3 +75,25 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
     assert first["legs"]["neighbours"]["resolved"] == 5
     assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-12-01")
     assert second["casesClosed"] is None  # none closed: under the minimum, not shown as 0
+
+
+def test_the_default_period_ends_today_in_the_netherlands_not_on_the_server(
+    client: TestClient, auth: Auth, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between midnight in the Netherlands and midnight UTC the server's date is yesterday's:
+    a report filed then was left out of the steering report's default period (seen at 23:05
+    UTC). The period ends on the covenant's own date. The control: at noon both agree."""
+    late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 00:30 on 5 December in Amsterdam
+    monkeypatch.setattr("gateway.db.utcnow", lambda: late)
+    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 5)
+    assert _period_to(client, auth) == "2026-12-05"
+    noon = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr("gateway.db.utcnow", lambda: noon)
+    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 4)
+    assert _period_to(client, auth) == "2026-12-04"
+
+
+def _period_to(client: TestClient, auth: Auth) -> str:
+    response = client.get("/v1/steering-report", headers=auth(*OFFICER))
+    assert response.status_code == 200, response.text
+    return str(response.json()["periodTo"])
