@@ -70,6 +70,16 @@ class UtrechtCase:
             headers=self.as_(who),
         )
 
+    def answered_request(self) -> str:
+        """A request for the police's reports and violence, answered by the police: its id."""
+        request = self.request([REPORTS, VIOLENCE])
+        answered = self.answer(
+            request["id"],
+            [{"category": REPORTS, "value": "2 meldingen"}, {"category": VIOLENCE, "yesNo": True}],
+        )
+        assert answered.status_code == 200, answered.text
+        return str(request["id"])
+
     def read(self, request_id: str, who: tuple[str, str] = CASE_MANAGER) -> dict:  # type: ignore[type-arg]
         response = self.client.get(
             f"/v1/information-requests/{request_id}/answers", headers=self.as_(who, "cm-1")

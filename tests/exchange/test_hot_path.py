@@ -10,14 +10,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import event, select, text
 
 from gateway.audit.models import AuditRecord
 from gateway.audit.testing import failing_audit_writes
 from gateway.context import GatewayContext
 from gateway.exchange.models import Disclosure
-from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
+from tests.exchange.conftest import CASE_MANAGER, REPORTS, VIOLENCE, UtrechtCase
+from tests.outage import terminate_other_backends
 
 #: What a mediated read may cost, as the driver sees it (SQLAlchemy's statements, the hot
 #: statements run on the DBAPI cursor, and the audit log's own): the jti; the request with its
@@ -75,21 +75,10 @@ def _watch(context: GatewayContext) -> Iterator[dict[str, Any]]:
         psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
-def _answered(utrecht_case: UtrechtCase) -> str:
-    request = utrecht_case.request([REPORTS, VIOLENCE])
-    answered = utrecht_case.answer(
-        request["id"],
-        [{"category": REPORTS, "value": "2 meldingen"}, {"category": VIOLENCE, "yesNo": True}],
-        who=POLICE,
-    )
-    assert answered.status_code == 200, answered.text
-    return str(request["id"])
-
-
 def test_a_mediated_read_is_one_transaction_of_few_statements_on_one_connection(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     utrecht_case.read(request_id)  # warm: first use of each statement
     with _watch(context) as seen:
         disclosure = utrecht_case.read(request_id)
@@ -113,7 +102,7 @@ def test_a_mediated_read_is_one_transaction_of_few_statements_on_one_connection(
 def test_a_token_spent_on_a_failed_mediated_read_cannot_be_replayed(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     headers = utrecht_case.as_(CASE_MANAGER, "cm-1")
     with failing_audit_writes(context.audit):
         failed = utrecht_case.client.get(
@@ -133,21 +122,9 @@ def test_a_read_after_the_database_dropped_the_pooled_connections_succeeds(
     # The pool pings no connection per checkout; one the server closed must still be replaced.
     if context.engine.dialect.name != "postgresql":
         pytest.skip("pg_terminate_backend is PostgreSQL's")
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     utrecht_case.read(request_id)  # the pool now holds connections to the database
-    admin = create_engine(context.engine.url, poolclass=NullPool)
-    try:
-        with admin.connect() as connection:
-            terminated = connection.execute(
-                text(
-                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
-                    "FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
-    finally:
-        admin.dispose()
-    assert terminated >= 1
+    assert terminate_other_backends(context.engine.url) >= 1
     for _ in range(3):  # every pooled connection was dropped, each read checks one out
         disclosure = utrecht_case.read(request_id)
         assert {v["outcome"] for v in disclosure["values"]} == {"disclosed"}
@@ -158,7 +135,7 @@ def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops
 ) -> None:
     # Each fresh thread compiles its own policy engine: reads must not land on new threads
     # again and again (anyio's pool ends idle threads), and close must end the threads.
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     before = set(threading.enumerate())
     for _ in range(3):
         utrecht_case.read(request_id)
@@ -171,7 +148,7 @@ def test_mediated_reads_run_on_long_lived_threads_that_closing_the_gateway_stops
 def test_a_token_that_carried_a_read_is_refused_the_second_time(
     utrecht_case: UtrechtCase,
 ) -> None:
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     headers = utrecht_case.as_(CASE_MANAGER, "cm-1")
     url = f"/v1/information-requests/{request_id}/answers"
     first = utrecht_case.client.get(url, headers=headers)
@@ -184,7 +161,7 @@ def test_a_token_that_carried_a_read_is_refused_the_second_time(
 def test_a_token_refused_before_any_read_is_still_spent(utrecht_case: UtrechtCase) -> None:
     # The privacy officer's role never exchanges: refused before the request is read; its
     # token is spent all the same.
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     url = f"/v1/information-requests/{request_id}/answers"
     headers = utrecht_case.as_(("u-centraal", "privacy-officer"), "fg-1")
     assert utrecht_case.client.get(url, headers=headers).status_code == 403
@@ -247,7 +224,7 @@ def test_a_disclosure_row_that_fails_at_the_commit_takes_the_audit_entry_with_it
 
     from gateway.exchange import enforcement
 
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     fixed = uuid.uuid4()
     monkeypatch.setattr(enforcement.uuid, "uuid4", lambda: fixed)
 
@@ -278,7 +255,7 @@ def test_the_disclosure_row_holds_what_was_disclosed_to_whom_and_its_entry(
     statement, its parameters put in place by hand: gateway/audit/log.py ``_WithCompanion``)
     holds each value in its own column: a review swapped two pairs of them and no other test
     noticed."""
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     answer = utrecht_case.read(request_id)
     with context.session_factory() as session:
         (row,) = session.scalars(select(Disclosure).where(Disclosure.request_id == request_id))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.exchange.models import Disclosure
-from tests.exchange.conftest import CASE_MANAGER, POLICE, REPORTS, VIOLENCE, UtrechtCase
+from tests.exchange.conftest import CASE_MANAGER, UtrechtCase
 
 #: In the database's message only: it must not reach the client.
 MARKER = "refused-row-marker"
@@ -69,17 +69,6 @@ def _counts(context: GatewayContext) -> tuple[int, int]:
         )
 
 
-def _answered(utrecht_case: UtrechtCase) -> str:
-    request = utrecht_case.request([REPORTS, VIOLENCE])
-    answered = utrecht_case.answer(
-        request["id"],
-        [{"category": REPORTS, "value": "2 meldingen"}, {"category": VIOLENCE, "yesNo": True}],
-        who=POLICE,
-    )
-    assert answered.status_code == 200, answered.text
-    return str(request["id"])
-
-
 def _read(utrecht_case: UtrechtCase, request_id: str) -> tuple[int, dict[str, object], str]:
     response = utrecht_case.client.get(
         f"/v1/information-requests/{request_id}/answers",
@@ -97,7 +86,7 @@ def _readiness(client: TestClient) -> tuple[int, object]:
 def test_a_refused_disclosure_row_is_a_500_that_discloses_nothing_and_leaves_readiness(
     utrecht_case: UtrechtCase, context: GatewayContext, how: str | None
 ) -> None:
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     assert _readiness(utrecht_case.client)[0] == 200
     if how is not None:
         _refuse(context, how)
@@ -118,7 +107,7 @@ def test_a_refused_disclosure_row_is_a_500_that_discloses_nothing_and_leaves_rea
 def test_an_outage_at_the_disclosure_row_is_still_a_503_and_marks_the_log_failing(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    request_id = _answered(utrecht_case)
+    request_id = utrecht_case.answered_request()
     _refuse(context, "outage")
     before = _counts(context)
     status, body, media_type = _read(utrecht_case, request_id)

@@ -14,13 +14,12 @@ from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
 
 from gateway.context import GatewayContext
 from gateway.db import is_outage
 from gateway.retention import service as retention_service
 from gateway.retention.service import erasure_of
+from tests.outage import terminate_other_backends
 from tests.retention.conftest import Seeder
 
 DUE = date(2025, 3, 10)
@@ -30,19 +29,7 @@ SOLVED = ("mediation-ended", date(2024, 3, 10), "solved")
 def _drop_connections(context: GatewayContext) -> None:
     """Terminate every other backend of the test's database, as a server restart would, and
     wait until they are gone."""
-    admin = create_engine(context.engine.url, poolclass=NullPool)
-    try:
-        with admin.connect() as connection:
-            terminated = connection.execute(
-                text(
-                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
-                    "FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar_one()
-    finally:
-        admin.dispose()
-    assert terminated >= 1
+    assert terminate_other_backends(context.engine.url) >= 1
 
 
 def _raised_by_the_read(error: pytest.ExceptionInfo[BaseException]) -> None:
