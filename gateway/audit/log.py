@@ -100,6 +100,11 @@ class Companion:
     values: dict[str, Any]
     index_param: str = "audit_index"
 
+    @property
+    def table_name(self) -> str:
+        """The table the row goes into (``disclosure``)."""
+        return str(self.statement.statement.table.name)
+
 
 def _spaced(values: Sequence[str]) -> str:
     return f" {' '.join(values)} " if values else ""
@@ -227,7 +232,7 @@ def append_entries(
         # A raw driver call (the single append, COPY) bypasses SQLAlchemy's disconnect
         # handling: without this the caller's rollback would hit the dead connection.
         invalidate_if_disconnected(unit_connection(session), exc)
-        if companion is not None and _refused_companion(exc, alone=alone):
+        if companion is not None and _refused_companion(exc, companion, alone=alone):
             raise  # the database's error: a 500, and the log is not failing
         raise AuditUnavailable(
             "The audit entry could not be written; nothing was disclosed."
@@ -235,24 +240,23 @@ def append_entries(
     return appended
 
 
-#: The tables of the log itself: a refusal naming one is the log's own.
-_LOG_TABLES = frozenset({_ENTRIES.name, _SUBJECTS.name})
-
-
-def _refused_companion(error: BaseException, *, alone: bool) -> bool:
+def _refused_companion(error: BaseException, companion: Companion, *, alone: bool) -> bool:
     """Whether the database refused the companion row, rather than the entry: a statement it
-    refused (a constraint, a trigger), not an outage (:func:`gateway.db.is_outage`). That is
-    a fault of the row the caller built (500), not of the audit log: it must not answer 503
-    nor mark the log as failing for readiness. On PostgreSQL the row is written by the
-    entry's own statement, so the error's table tells them apart: one of the log's tables is
-    the log's refusal (say, an index voided under a stalled appender), any other the row's."""
+    refused (a constraint, a trigger), not an outage (:func:`gateway.db.is_outage`), and
+    provably the row's. That is a fault of the row the caller built (500): it must not answer
+    503 nor mark the log as failing for readiness. Anything not provably the row's is the
+    log's (503, readiness marked): a refusal of the log's own tables (a revoked grant, a
+    voided index, a trigger) must never look healthy. On SQLite the row is its own statement
+    (``alone``); on PostgreSQL it is written by the entry's statement, so only the error's
+    table can tell, and an error naming no table (a trigger's RAISE, a missing privilege) is
+    the log's."""
     if is_outage(error):
         return False
     if alone:
         return True
     driver_error = error.orig if isinstance(error, DBAPIError) else error
     table = getattr(getattr(driver_error, "diag", None), "table_name", None)
-    return table not in _LOG_TABLES
+    return table is not None and table == companion.table_name
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,9 @@ MARKER = "refused-row-marker"
 AUDIT_FAILING = "audit writes are failing: nothing can be disclosed"
 
 
-def _refuse(context: GatewayContext, how: str) -> None:
+def _refuse(context: GatewayContext, how: str, table: str = "disclosure") -> None:
     """Make the database refuse (or, for ``outage``, drop the connection at) every insert
-    into ``disclosure``: only the test's own database is changed."""
+    into ``table``: only the test's own database is changed."""
     postgresql = context.engine.dialect.name == "postgresql"
     if how == "check" and not postgresql:
         pytest.skip("SQLite adds no constraint to an existing table")
@@ -36,12 +36,12 @@ def _refuse(context: GatewayContext, how: str) -> None:
             "outage": "PERFORM pg_terminate_backend(pg_backend_pid());",
         }.get(how)
         statements = (
-            [f"ALTER TABLE disclosure ADD CONSTRAINT {MARKER.replace('-', '_')} CHECK (false)"]
+            [f"ALTER TABLE {table} ADD CONSTRAINT {MARKER.replace('-', '_')} CHECK (false)"]
             if body is None
             else [
                 "CREATE FUNCTION refuse_disclosure() RETURNS trigger LANGUAGE plpgsql AS "
                 f"$$ BEGIN {body} RETURN NEW; END $$",
-                "CREATE TRIGGER refuse_disclosure BEFORE INSERT ON disclosure "
+                f"CREATE TRIGGER refuse_disclosure BEFORE INSERT ON {table} "
                 "FOR EACH ROW EXECUTE FUNCTION refuse_disclosure()",
             ]
         )
@@ -53,7 +53,7 @@ def _refuse(context: GatewayContext, how: str) -> None:
             "outage": "SELECT no_such_function_in_sqlite()",
         }[how]
         statements = [
-            f"CREATE TRIGGER refuse_disclosure BEFORE INSERT ON disclosure BEGIN {raised}; END"
+            f"CREATE TRIGGER refuse_disclosure BEFORE INSERT ON {table} BEGIN {raised}; END"
         ]
     with context.engine.begin() as connection:
         for statement in statements:
@@ -86,6 +86,8 @@ def _readiness(client: TestClient) -> tuple[int, object]:
 def test_a_refused_disclosure_row_is_a_500_that_discloses_nothing_and_leaves_readiness(
     utrecht_case: UtrechtCase, context: GatewayContext, how: str | None
 ) -> None:
+    if how == "trigger" and context.engine.dialect.name == "postgresql":
+        pytest.skip("a trigger's RAISE names no table: the log's (the test below)")
     request_id = utrecht_case.answered_request()
     assert _readiness(utrecht_case.client)[0] == 200
     if how is not None:
@@ -113,5 +115,28 @@ def test_an_outage_at_the_disclosure_row_is_still_a_503_and_marks_the_log_failin
     status, body, media_type = _read(utrecht_case, request_id)
     assert status == 503, body
     assert media_type.startswith("application/problem+json")
+    assert _counts(context) == before
+    assert _readiness(utrecht_case.client) == (503, AUDIT_FAILING)
+
+
+@pytest.mark.parametrize(("how", "table"), [("trigger", "audit_entry"), ("trigger", "disclosure")])
+def test_a_refusal_not_provably_the_row_s_is_the_log_s_503(
+    utrecht_case: UtrechtCase, context: GatewayContext, how: str, table: str
+) -> None:
+    """Only a refusal that is provably the row's is a 500 (the row's own statement on SQLite,
+    an error naming ``disclosure`` on PostgreSQL). A refusal of the log's own table, or one
+    naming no table (a trigger's RAISE on PostgreSQL, a revoked grant), is the log's: 503,
+    and readiness says the log is failing, so a broken log never looks healthy. The control
+    of each is the same read without the refusal (the first test's ``None``)."""
+    postgresql = context.engine.dialect.name == "postgresql"
+    if table == "disclosure" and not postgresql:
+        pytest.skip("on SQLite the row is its own statement: provably the row's (500, above)")
+    request_id = utrecht_case.answered_request()
+    _refuse(context, how, table)
+    before = _counts(context)
+    status, body, media_type = _read(utrecht_case, request_id)
+    assert status == 503, body
+    assert media_type.startswith("application/problem+json")
+    assert MARKER not in str(body)
     assert _counts(context) == before
     assert _readiness(utrecht_case.client) == (503, AUDIT_FAILING)
