@@ -64,7 +64,10 @@ def record_event(
     if principal.grant.audits:
         raise NotPermitted("A privacy officer does not record case events.")
     _require_recorder(session, case, principal, event.recorded_by, event.name)
-    if request.occurred_on is not None and request.occurred_on > now.date():
+    # The covenant's own date: the UTC date is yesterday's just after midnight in the
+    # Netherlands, when an event of today would have been refused as in the future.
+    today = runtime.calendar(case.covenant_id).local_date(now)
+    if request.occurred_on is not None and request.occurred_on > today:
         raise InvalidCaseData("occurredOn lies in the future.")
     record = CaseEventRecord(
         id=str(uuid.uuid4()),

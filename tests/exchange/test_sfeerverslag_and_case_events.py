@@ -6,8 +6,10 @@ request allowed."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
@@ -179,3 +181,19 @@ def test_a_new_case_does_not_know_whether_an_investigation_runs_and_withholds_an
     # Positive control 2: the police record that no investigation runs.
     utrecht_case.investigation(False)
     assert utrecht_case.request([ANTECEDENTS])["items"][0]["state"] == "asked"
+
+
+def test_an_event_of_today_in_the_netherlands_is_not_in_the_future_after_midnight(
+    utrecht_case: UtrechtCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 00:30 in Amsterdam the UTC date is still yesterday's: an eviction procedure started
+    that day was refused as lying in the future. The covenant's own date decides; the day
+    after it is still refused (the control)."""
+    late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 00:30 on 5 December in Amsterdam
+    monkeypatch.setattr("gateway.cases.events.utcnow", lambda: late)
+    tomorrow = {"event": "eviction-procedure", "occurredOn": "2026-12-06"}
+    refused = _post(utrecht_case, "events", tomorrow, MITROS)
+    assert refused.status_code == 422, refused.text
+    today = {"event": "eviction-procedure", "occurredOn": "2026-12-05"}
+    recorded = _post(utrecht_case, "events", today, MITROS)
+    assert recorded.status_code == 201, recorded.text
