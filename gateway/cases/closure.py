@@ -30,8 +30,13 @@ class ClosureMismatch:
     #: final state).
     closed: bool
     cases: int
+    #: The workflow has no such state (renamed or removed): nothing can move these cases, and
+    #: whether they are open is not the workflow's to say.
+    unknown: bool = False
 
     def describe(self) -> str:
+        if self.unknown:
+            return f"{self.cases} in '{self.state}', which the workflow does not have"
         if self.closed:
             return f"{self.cases} closed in '{self.state}', which is not final"
         return f"{self.cases} in '{self.state}', which is final, without a closing moment"
@@ -40,8 +45,9 @@ class ClosureMismatch:
 def closure_mismatches(
     session: Session, workflows: dict[str, WorkflowDefinition]
 ) -> list[ClosureMismatch]:
-    """The stored cases whose ``closed_at`` disagrees with their workflow's final states, as
-    counts per covenant and state, in one statement. Each part reads a covenant's cases in
+    """The stored cases whose ``closed_at`` disagrees with their workflow's final states, or
+    whose state the workflow does not have, as counts per covenant and state, in one
+    statement. Each part reads a covenant's cases in
     the named states by ``ix_case_file_state_district``: the open cases, and the closed cases
     whose state says they are still open."""
     parts = []
@@ -57,6 +63,7 @@ def closure_mismatches(
                     CaseFile.state,
                     literal(closed).label("closed"),
                     func.count().label("cases"),
+                    literal(False).label("unknown"),
                 )
                 .where(
                     CaseFile.covenant_id == covenant_id,
@@ -65,11 +72,28 @@ def closure_mismatches(
                 )
                 .group_by(CaseFile.covenant_id, CaseFile.state)
             )
+        parts.append(
+            select(
+                CaseFile.covenant_id,
+                CaseFile.state,
+                literal(False).label("closed"),
+                func.count().label("cases"),
+                literal(True).label("unknown"),
+            )
+            .where(
+                CaseFile.covenant_id == covenant_id,
+                CaseFile.state.not_in(sorted(s.id for s in definition.states)),
+            )
+            .group_by(CaseFile.covenant_id, CaseFile.state)
+        )
     if not parts:
         return []
     rows = session.execute(union_all(*parts)).all()
     return sorted(
-        (ClosureMismatch(r.covenant_id, r.state, bool(r.closed), int(r.cases)) for r in rows),
+        (
+            ClosureMismatch(r.covenant_id, r.state, bool(r.closed), int(r.cases), bool(r.unknown))
+            for r in rows
+        ),
         key=lambda m: (m.covenant_id, m.state, m.closed),
     )
 

@@ -43,6 +43,8 @@ def _starts(settings: Settings) -> None:
         ({"closed_at": CLOSED_AT}, "1 closed in 'intake', which is not final"),
         # In a final state without a closing moment (as if 'closed' had not been final).
         ({"state": "closed"}, "1 in 'closed', which is final, without a closing moment"),
+        # In a state the workflow no longer has (renamed or removed): nothing moves it.
+        ({"state": "afgesloten-oud"}, "1 in 'afgesloten-oud', which the workflow does not have"),
     ],
 )
 def test_cases_that_disagree_with_the_final_states_stop_the_start(
