@@ -56,7 +56,7 @@ def awaiting_the_lead(lead_partner_id: str, covenant_id: str) -> list[ColumnElem
     states instead, the inbox ``closed_at``: the same cases, as a transition sets
     ``closed_at`` exactly when it enters a final state, gateway/cases/workflow.py.) The
     inbox and a deadlines page also leave out open cases erased under retention, which take
-    no decision (410): each with its own condition (the page through ``CaseRuntime.live``)."""
+    no decision (410): each with its own condition (the page through ``live.not_erased``)."""
     return [
         CaseReport.awaiting_lead == true(),
         CaseFile.lead_partner_id == lead_partner_id,

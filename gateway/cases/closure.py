@@ -14,6 +14,7 @@ cases first (docs/cases.md, "Final states").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,42 +51,44 @@ def closure_mismatches(
     statement. Each part reads a covenant's cases in
     the named states by ``ix_case_file_state_district``: the open cases, and the closed cases
     whose state says they are still open."""
+
+    def counted(covenant_id: str, *where: Any, closed: bool, unknown: bool = False) -> Any:
+        return (
+            select(
+                CaseFile.covenant_id,
+                CaseFile.state,
+                literal(closed).label("closed"),
+                func.count().label("cases"),
+                literal(unknown).label("unknown"),
+            )
+            .where(CaseFile.covenant_id == covenant_id, *where)
+            .group_by(CaseFile.covenant_id, CaseFile.state)
+        )
+
     parts = []
     for covenant_id, definition in sorted(workflows.items()):
         finals = sorted(definition.final_states)
         others = sorted(s.id for s in definition.states if not s.final)
-        for states, closed in ((finals, False), (others, True)):
-            if not states:
-                continue
+        if finals:  # in a final state without a closing moment
             parts.append(
-                select(
-                    CaseFile.covenant_id,
-                    CaseFile.state,
-                    literal(closed).label("closed"),
-                    func.count().label("cases"),
-                    literal(False).label("unknown"),
+                counted(
+                    covenant_id,
+                    CaseFile.state.in_(finals),
+                    CaseFile.closed_at.is_(None),
+                    closed=False,
                 )
-                .where(
-                    CaseFile.covenant_id == covenant_id,
-                    CaseFile.state.in_(states),
-                    CaseFile.closed_at.is_not(None) if closed else CaseFile.closed_at.is_(None),
+            )
+        if others:  # closed in a state that is not final
+            parts.append(
+                counted(
+                    covenant_id,
+                    CaseFile.state.in_(others),
+                    CaseFile.closed_at.is_not(None),
+                    closed=True,
                 )
-                .group_by(CaseFile.covenant_id, CaseFile.state)
             )
-        parts.append(
-            select(
-                CaseFile.covenant_id,
-                CaseFile.state,
-                literal(False).label("closed"),
-                func.count().label("cases"),
-                literal(True).label("unknown"),
-            )
-            .where(
-                CaseFile.covenant_id == covenant_id,
-                CaseFile.state.not_in(sorted(s.id for s in definition.states)),
-            )
-            .group_by(CaseFile.covenant_id, CaseFile.state)
-        )
+        known = sorted(s.id for s in definition.states)
+        parts.append(counted(covenant_id, CaseFile.state.not_in(known), closed=False, unknown=True))
     if not parts:
         return []
     rows = session.execute(union_all(*parts)).all()

@@ -42,6 +42,7 @@ from gateway.cases.deadlines import erasure_deadline
 from gateway.cases.definition import Deadline, WorkflowDefinition
 from gateway.cases.districts import district_openings, partner_cases
 from gateway.cases.due_ranges import DueRule, StartRange
+from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseConsent,
     CaseFile,
@@ -235,7 +236,7 @@ def overdue_count(
         .where(
             *stream.conditions(covenant_id, None),
             stream.in_ranges(stream.rule.start_ranges(None, passed)),
-            runtime.live(CaseFile.id),
+            not_erased(CaseFile.id),
         )
         .scalar_subquery()
         for stream in case_streams(
@@ -675,7 +676,7 @@ def deadlines_page(
             covenant_id=covenant_id,
             partner_id=partner_id,
             # An open case erased under retention takes no more steps (410): not work.
-            live=runtime.live(CaseFile.id),
+            live=not_erased(CaseFile.id),
             after=after,
             batch=batch,
         )
@@ -690,7 +691,7 @@ def deadlines_page(
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
-            live=runtime.live(MeetingAction.case_id),
+            live=not_erased(MeetingAction.case_id),
             after=after,
             batch=batch,
         )
@@ -701,7 +702,7 @@ def deadlines_page(
             calendar=calendar,
             covenant_id=covenant_id,
             partner_id=partner_id,
-            live=runtime.live(CaseFile.id),  # the reader joins the report's case
+            live=not_erased(CaseFile.id),  # the reader joins the report's case
             after=after,
             batch=batch,
         )
@@ -727,7 +728,7 @@ def deadlines_page(
                 calendar=calendar,
                 covenant_id=covenant_id,
                 partner_id=partner_id,
-                live=runtime.live(CaseFile.id),
+                live=not_erased(CaseFile.id),
             )
         )
     _read_first_together(session, readers)

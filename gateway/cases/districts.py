@@ -60,7 +60,7 @@ def district_openings(
 ) -> list[DistrictOpening]:
     """Per district (in order) with an open case the partner leads or is in the team of (in
     one of ``states`` when given) and ``live`` holds for (the cases domain's "not erased
-    under retention", ``CaseRuntime.live``), the first opening of one, in one statement;
+    under retention", ``live.not_erased``), the first opening of one, in one statement;
     with each district's last meeting held when ``with_last_meeting``."""
     # "Open" as the index has it (closed_at unset), and the states on top when given: the
     # workflow sets closed_at exactly when a case enters a final state (workflow.py).

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.principal import Principal
 from gateway.cases.consents import CORPORATION_PERMISSION
 from gateway.cases.errors import InvalidCaseData, NotPermitted
+from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseConsent,
     CaseFile,
@@ -117,7 +118,7 @@ def _dossier_to_join(
     """The known open case the report joins, held for the write as every write to a case
     is (access.writable_case: locked against its erasure), or None. An open case that
     retention erased (no activity for the covenant's period, docs/retention.md) is gone:
-    the report passes it over (``CaseRuntime.live``), to another known case or a new one,
+    the report passes it over (``live.not_erased``), to another known case or a new one,
     instead of joining a dossier whose key is shredded (which would refuse the report, now
     and ever after). A case the sweep erases while this looks is seen by the guard, which
     waits for the sweep: the look is repeated, and then passes that case over too."""
@@ -129,7 +130,7 @@ def _dossier_to_join(
             finals=finals,
             address_index=address_index,
             person_indexes=person_indexes,
-            live=runtime.live(CaseFile.id),
+            live=not_erased(CaseFile.id),
         )
         if case is None or runtime.guard_write is None:
             return case

@@ -16,7 +16,7 @@ from gateway.cases.models import CaseFile
 from gateway.cases.seams import CaseIdColumn
 
 
-def live(case_id: CaseIdColumn) -> ColumnElement[bool]:
+def not_erased(case_id: CaseIdColumn) -> ColumnElement[bool]:
     """SQL: the case of ``case_id`` (``CaseFile.id`` or another table's case id column) was
     not erased under retention. Where the statement reads ``case_file`` for that case, give
     ``CaseFile.id``: a column of the row, no probe."""

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.live import not_erased
 from gateway.cases.models import CaseFile, CaseMeeting, MeetingAction, MeetingAgendaItem
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
@@ -163,7 +164,7 @@ def plan_meeting(
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.district == request.district,
             CaseFile.state.not_in(definition.final_states),
-            runtime.live(CaseFile.id),  # an open case erased under retention is gone
+            not_erased(CaseFile.id),  # an open case erased under retention is gone
         )
         .order_by(CaseFile.first_report_at)
     )

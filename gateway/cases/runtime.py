@@ -6,14 +6,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement
-
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.seams import (
     AuditValue,
     CaseAudit,
-    CaseIdColumn,
     ErasureWarnings,
     RetentionRegistration,
     Sealer,
@@ -44,13 +41,6 @@ class CaseRuntime:
     #: the case against its erasure and refuses a case already erased (None without it).
     guard_write: WriteGuard | None = None
     _calendars: dict[str, WorkingCalendar] = field(default_factory=dict)
-
-    def live(self, case_id: CaseIdColumn) -> ColumnElement[bool]:
-        """The case of ``case_id`` (a column) was not erased under retention
-        (gateway/cases/live.py)."""
-        from gateway.cases.live import live
-
-        return live(case_id)
 
     def workflow(self, covenant_id: str) -> WorkflowDefinition:
         definition = self.workflows.get(covenant_id)

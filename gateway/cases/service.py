@@ -23,6 +23,7 @@ from gateway.cases.districts import district_openings
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.events import event_out
 from gateway.cases.guards import KNOWN_TENURES
+from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -64,7 +65,7 @@ def listed(runtime: CaseRuntime, *, include_closed: bool) -> list[ColumnElement[
     open work (its steps answer 410; docs/retention.md), so it is left out; a closed case
     erased under retention stays, closed as it was. Without ``include_closed``, the open
     cases only."""
-    live = runtime.live(CaseFile.id)
+    live = not_erased(CaseFile.id)
     if include_closed:
         return [or_(CaseFile.closed_at.is_not(None), live)]
     return [CaseFile.closed_at.is_(None), live]
@@ -105,7 +106,7 @@ def open_districts(session: Session, *, runtime: CaseRuntime, principal: Princip
         session,
         covenant_id=principal.covenant_id,
         partner_id=principal.partner_id,
-        live=runtime.live(CaseFile.id),
+        live=not_erased(CaseFile.id),
     )
     return sorted(d.district for d in found)  # as the form always sorted them, in Python
 

@@ -39,6 +39,7 @@ from gateway.cases.calendar import WorkingCalendar, add_months
 from gateway.cases.deadline_pages import open_in, overdue_count
 from gateway.cases.definition import Period
 from gateway.cases.due_ranges import DueRule
+from gateway.cases.live import not_erased
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import EvaluationPeriodOut, LegsOut, SteeringReport, ThroughputOut
@@ -297,7 +298,7 @@ def steering_report(
         .where(
             *open_in(definition, covenant_id),
             CaseFile.closed_at.is_(None),
-            runtime.live(CaseFile.id),
+            not_erased(CaseFile.id),
         )
         .group_by(CaseFile.state, CaseFile.district),
         # The transition's own covenant (migration 0025): the period's transitions of the

@@ -21,7 +21,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.live import live
+from gateway.cases.live import not_erased
 from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from gateway.exchange.models import InformationRequest, RequestItem
@@ -77,7 +77,7 @@ def _information_items(session: Session, principal: Principal) -> list[InboxItem
             RequestItem.partner_id == principal.partner_id,
             RequestItem.state == "asked",
             InformationRequest.covenant_id == principal.covenant_id,
-            live(InformationRequest.case_id),
+            not_erased(InformationRequest.case_id),
         )
         .order_by(InformationRequest.created_at, RequestItem.id)
     ).all()
@@ -126,7 +126,7 @@ def _permission_items(
             Dwelling.corporation_id == principal.partner_id,
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
-            live(CaseFile.id),
+            not_erased(CaseFile.id),
         )
         rows = session.execute(
             select(CaseFile, Dwelling)
@@ -208,7 +208,7 @@ def _reporter_items(
         .join(CaseFile, CaseFile.id == CaseReport.case_id)
         .where(
             *awaiting_the_lead(principal.partner_id, principal.covenant_id),
-            live(CaseFile.id),
+            not_erased(CaseFile.id),
         )
         .order_by(CaseFile.first_report_at, CaseFile.id, CaseReport.registered_at, CaseReport.id)
         .limit(MAX_ITEMS)
@@ -254,7 +254,7 @@ def _notice_items(session: Session, principal: Principal) -> list[InboxItem]:
             CaseNotice.partner_id == principal.partner_id,
             CaseNotice.read_at.is_(None),
             CaseFile.covenant_id == principal.covenant_id,
-            live(CaseFile.id),
+            not_erased(CaseFile.id),
             (CaseFile.lead_partner_id == principal.partner_id) | CaseFile.id.in_(member),
         )
         .order_by(CaseNotice.created_at, CaseNotice.id)
