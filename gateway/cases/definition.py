@@ -13,10 +13,18 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from gateway.cases.guards import GUARDS
+from gateway.core.dutch_date import DUTCH_TIME
 from gateway.core.errors import GatewayError
 from gateway.policy.layout import covenant_folders, id_mismatch
 
@@ -97,8 +105,19 @@ class Period(_Model):
 
 
 class Calendar(_Model):
-    timezone: str = "Europe/Amsterdam"
+    timezone: str = DUTCH_TIME.key
     holidays: list[Holiday]
+
+    @field_validator("timezone")
+    @classmethod
+    def _dutch(cls, value: str) -> str:
+        # One calendar for every date of a covenant: the retention register, the erasure
+        # warnings, the pages and the date checks all count in Dutch dates
+        # (gateway.core.dutch_date), so a workflow counting its deadlines in another zone
+        # would disagree with them about what day it is. Refused, not half honoured.
+        if value != DUTCH_TIME.key:
+            raise ValueError(f"the covenant's calendar is Dutch: timezone '{DUTCH_TIME.key}'")
+        return value
 
 
 class State(_Model):

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select, union_all
 from sqlalchemy.orm import Session
@@ -52,10 +51,8 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.workflow import allowed_transitions
 from gateway.core import pagination
+from gateway.core.dutch_date import dutch_date
 from gateway.db import HotStatement, Unit, unit_connection, utcnow
-
-#: The retention register's dates are Dutch calendar dates.
-LOCAL_TIME = ZoneInfo("Europe/Amsterdam")
 
 # --- reading --------------------------------------------------------------------------------
 
@@ -234,7 +231,8 @@ def erasure_deadlines(
     open_cases = {case.id: case for case in cases if case.closed_at is None}
     if runtime.erasure_warnings is None or not open_cases:
         return []
-    today = now.astimezone(LOCAL_TIME).date()
+    # The retention register's dates are Dutch calendar dates.
+    today = dutch_date(now)
     out = []
     for warning in runtime.erasure_warnings(session, case_ids=sorted(open_cases), today=today):
         case = open_cases[warning.case_id]

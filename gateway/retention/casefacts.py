@@ -38,10 +38,11 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from gateway.core.dutch_date import DUTCH_TIME, dutch_date
 from gateway.db import among, utcnow
 from gateway.retention.models import RetentionCase, RetentionFact
 from gateway.retention.rules import RetentionRules
-from gateway.retention.service import LOCAL_TZ, local_date, lock_cases, refresh_cases
+from gateway.retention.service import lock_cases, refresh_cases
 
 CASE_TABLES = {"case_file", "case_person", "case_report", "case_transition", "enforcement_measure"}
 SOLVED_AFTER_MEDIATION = {"aftercare-evaluation", "closed"}
@@ -218,8 +219,8 @@ def _register_new_cases(session: Session, only: Any) -> list[tuple[str, str | No
 # Measured (bench/bench_retention.py, issue 20): reading every new fact into Python and
 # inserting it back, then locking and loading every touched case as an ORM object, took
 # minutes at a million cases. Here the server registers the new cases, inserts the new
-# facts (their calendar date computed in Amsterdam time, as local_date does) and collects
-# the touched case ids in a temporary table; the locks are then taken in one statement in
+# facts (their Dutch date computed as dutch_date computes it) and collects the touched case
+# ids in a temporary table; the locks are then taken in one statement in
 # case id order, as lock_cases takes them.
 
 _PG_SYNC_TABLES = (
@@ -368,8 +369,8 @@ def _sync_all_pg(session: Session, rules: RetentionRules) -> int:
                     fact.c.ref,
                     fact.c.case_id,
                     fact.c.kind,
-                    # The calendar date in Amsterdam, as local_date computes it.
-                    cast(func.timezone(LOCAL_TZ.key, fact.c.at), Date),
+                    # The Dutch date, as dutch_date computes it.
+                    cast(func.timezone(DUTCH_TIME.key, fact.c.at), Date),
                     fact.c.detail,
                 ),
             )
@@ -403,7 +404,7 @@ def _insert_facts(session: Session, facts: list[tuple[str, str, str, datetime, s
                 "source_ref": ref,
                 "case_id": case_id,
                 "kind": kind,
-                "occurred_on": local_date(at),
+                "occurred_on": dutch_date(at),
                 "detail": detail,
                 "recorded_at": now,
                 "recorded_by": RECORDED_BY,

@@ -14,7 +14,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Select, and_, bindparam, func, or_, select, text, update
@@ -24,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.cases.seams import ErasureWarning
+from gateway.core.dutch_date import dutch_date, dutch_today
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
 from gateway.db import Base, Unit, among, driver_rows, utcnow
@@ -39,9 +39,6 @@ from gateway.retention.rules import (
     restarted,
     warning_starts,
 )
-
-#: Dates are the covenant's calendar dates: a timestamp becomes a date in Amsterdam.
-LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
 
 FACT_KINDS = frozenset(
     {
@@ -60,10 +57,6 @@ ACTIVITY_KINDS = frozenset(
     {"report-received", "case-activity", "mediation-ended", "sanction-imposed", "case-closed"}
 )
 MEDIATION_OUTCOMES = frozenset({"solved", "failed"})
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 @dataclass(frozen=True)
@@ -583,11 +576,11 @@ def retention_state(
     if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
     hold = active_hold(session, case_id)
-    today = today or local_date(utcnow())
+    today = today or dutch_today()
     term: Term | None = None
     if row.erased_at is not None:
         status = "erased"
-        reason = f"Erased under rule {row.erased_rule_id} on {local_date(row.erased_at)}."
+        reason = f"Erased under rule {row.erased_rule_id} on {dutch_date(row.erased_at)}."
     else:
         due = row.due_on is not None and row.due_on <= today
         status = "on-hold" if hold is not None else ("due" if due else "retained")
@@ -786,7 +779,7 @@ def retention_overview(
     only: no personal data. The stored verdicts are shown as they are (the sweep refreshes
     stale ones before it acts; a case's own page recomputes)."""
     covenant_id = principal.covenant_id
-    today = today or local_date(utcnow())
+    today = today or dutch_today()
     holds = list(
         session.scalars(
             select(RetentionHold)

@@ -47,6 +47,7 @@ from gateway.audit import (
     EntryCopy,
     ProcessingActivity,
 )
+from gateway.core.dutch_date import dutch_today
 from gateway.crypto import DataKeyStore
 from gateway.crypto.models import DataKey
 from gateway.db import among, driver_rows, transaction, utcnow
@@ -58,7 +59,7 @@ from gateway.retention.models import (
     RetentionTombstone,
 )
 from gateway.retention.rules import RetentionRules
-from gateway.retention.service import local_date, pick_stale, refresh_stale, write_verdicts
+from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
 from gateway.retention.targets import RedactionTarget, discover_targets, tombstone_value
 
 log = logging.getLogger("ketenpoort.retention")
@@ -141,7 +142,7 @@ def run_sweep(
     """Run one sweep (see the module docstring). Raises SweepAlreadyRunning when another
     process holds the lock; a real run without an audit log refuses (fail closed)."""
     started = time.perf_counter()
-    as_of = options.as_of or local_date(utcnow())
+    as_of = options.as_of or dutch_today()
     report = SweepReport(run_id=str(uuid.uuid4()), dry_run=options.dry_run, as_of=as_of)
     if options.dry_run:
         _dry_run(session_factory, rules, options, report)

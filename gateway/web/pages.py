@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 from gateway.auth.deps import Context, DbSession
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import DUTCH_TIME, dutch_date
 from gateway.core.errors import GatewayError
 from gateway.policy.covenant import Covenant
 from gateway.web import sessions, texts
@@ -37,7 +37,6 @@ from gateway.web.texts import error_title
 log = logging.getLogger("ketenpoort.web")
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 
 # No script runs on these pages at all; styles and images only from this origin (SVG charts
 # are inline markup with presentation attributes, not style attributes); forms only post
@@ -65,7 +64,7 @@ def _format_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        value = value.astimezone(DUTCH_TIME).date()
+        value = dutch_date(value)
     return value.strftime("%d-%m-%Y")
 
 

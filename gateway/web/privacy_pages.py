@@ -4,7 +4,7 @@ and legal holds, and charts. Each reads through the audit, cases or retention se
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
@@ -16,12 +16,13 @@ from gateway.audit import reports as audit_reports
 from gateway.audit.verification import verify_stored
 from gateway.cases import overview as case_overview
 from gateway.cases import references
+from gateway.core.dutch_date import DUTCH_TIME, dutch_today
 from gateway.core.errors import Forbidden, Unprocessable
 from gateway.db import utcnow
 from gateway.retention.service import retention_overview
 from gateway.web import charts, texts
 from gateway.web.logbook import access_report_lines, log_page
-from gateway.web.pages import DUTCH_TIME, CsrfChecked, PageRoute, PageState, PrivacyPage
+from gateway.web.pages import CsrfChecked, PageRoute, PageState, PrivacyPage
 from gateway.web.retention_view import retention_rows
 from gateway.web.verification import VerificationView, not_verified, verification_view
 
@@ -273,7 +274,7 @@ def retention_page(page: PrivacyPage) -> Response:
 @router.get("/privacy/grafieken")
 def charts_page(page: PrivacyPage) -> Response:
     principal = page.require_principal()
-    today = datetime.now(UTC).astimezone(DUTCH_TIME).date()
+    today = dutch_today()
     year_ago = today - timedelta(days=365)
 
     figures = case_overview.steering_report(

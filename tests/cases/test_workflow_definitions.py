@@ -64,6 +64,9 @@ def _text(**replace: str) -> str:
         ("initialState: intake", "initialState: closed", "initialState 'closed' is final"),
         ("requires: [days]", "requires: [dayz]", "requires"),
         ('descriptionNl: "Monodisciplinair', 'descriptionNx: "Monodisciplinair', "descriptionNl"),
+        # Every date of a covenant is a Dutch date (gateway.core.dutch_date): a calendar in
+        # another zone would count deadlines on another day than the register and pages.
+        ("timezone: Europe/Amsterdam", "timezone: Europe/Brussels", "timezone 'Europe/Amsterdam'"),
     ],
 )
 def test_a_broken_workflow_file_is_refused_with_the_reason(

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_date
 from gateway.retention.models import RetentionCase
-from gateway.retention.service import local_date, retention_overview
+from gateway.retention.service import retention_overview
 from tests.cases.builders import listed_deadlines, report_body
 from tests.retention.test_overview import officer as _officer
 from tests.web.conftest import sign_in
@@ -181,7 +182,7 @@ class TestStateFromTheStart:
             assert row.rule_id == "U-default-na-afsluiting"
             # The Dutch date, as the register keeps it: the UTC date is yesterday's between
             # midnight in Amsterdam and midnight UTC (this failed in CI at 23:25 UTC).
-            assert row.source_date == local_date(datetime.now(UTC))
+            assert row.source_date == dutch_date(datetime.now(UTC))
 
 
 class TestOpenCasesEnd:
