@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from gateway.core.dutch_date import dutch_date
 from gateway.core.errors import Conflict, GatewayError, NotFound
 
 
@@ -20,8 +21,10 @@ class CaseErased(GatewayError):
     title = "Erased under a retention rule"
 
     def __init__(self, *, rule_id: str, erased_at: datetime) -> None:
+        # The Dutch date, as the case's retention state says it: erased_at is UTC, whose
+        # date is yesterday's in the hour(s) after midnight in Amsterdam.
         super().__init__(
-            f"Erased under rule {rule_id} on {erased_at.date().isoformat()}.",
+            f"Erased under rule {rule_id} on {dutch_date(erased_at).isoformat()}.",
             extra={"ruleId": rule_id, "erasedAt": erased_at.isoformat()},
         )
         self.rule_id = rule_id

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -173,6 +173,44 @@ class TestAfterErasure:
         )
         assert write.status_code == 410
         assert "Erased under rule R-3.4-licht-bemiddeld on" in write.json()["detail"]
+
+    @pytest.mark.parametrize(
+        ("erased_at", "day"),
+        [
+            (datetime(2026, 12, 5, 23, 30, tzinfo=UTC), "2026-12-06"),  # 00:30 in Amsterdam
+            (datetime(2026, 7, 14, 22, 30, tzinfo=UTC), "2026-07-15"),  # 00:30, summer time
+            # The control: at noon the UTC date and the Dutch date agree.
+            (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), "2026-12-05"),
+        ],
+    )
+    def test_the_410_names_the_dutch_date_of_the_erasure_as_the_state_does(
+        self,
+        client: TestClient,
+        auth: Auth,
+        seed: Seeder,
+        context: GatewayContext,
+        monkeypatch: pytest.MonkeyPatch,
+        erased_at: datetime,
+        day: str,
+    ) -> None:
+        """An erasure just after midnight in the Netherlands: the state said the Dutch date,
+        the 410 the UTC date, the day before. Both say the Dutch date; ``erasedAt`` stays
+        the exact moment."""
+        case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        monkeypatch.setattr("gateway.retention.sweeper.utcnow", lambda: erased_at)
+        assert context.require_retention().sweep(as_of=date(2025, 3, 10)).redacted == 1
+        sentence = f"Erased under rule R-3.4-licht-bemiddeld on {day}."
+        state = client.get(url(case.case_id), headers=auth(MUNI, "casemanager"))
+        assert state.json()["reason"] == sentence
+        write = client.post(
+            url(case.case_id, "/facts"),
+            headers=auth(MUNI, "casemanager"),
+            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+        )
+        assert write.status_code == 410
+        assert write.headers["content-type"].startswith("application/problem+json")
+        assert write.json()["detail"] == sentence
+        assert datetime.fromisoformat(write.json()["erasedAt"]) == erased_at
 
 
 class TestDryRunPreview:
