@@ -17,6 +17,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from gateway.core.dutch_date import dutch_today
 from gateway.crypto.errors import InvalidIdentifier
 from gateway.crypto.keystore import BLIND_INDEX_SCOPE, DataKeyStore
 
@@ -81,7 +82,9 @@ def normalise_name(name: str) -> str:
 
 def normalise_person(name: str, date_of_birth: date) -> str:
     # A datetime is a date too, but its time part would split one person over many values.
-    if type(date_of_birth) is not date or date_of_birth > date.today():
+    # The future is after today in the Netherlands: the server's date (UTC) is yesterday's
+    # just after midnight there, when a child born that day would have been refused.
+    if type(date_of_birth) is not date or date_of_birth > dutch_today():
         raise InvalidIdentifier("A date of birth is a calendar date, not in the future.")
     return f"{normalise_name(name)}|{date_of_birth.isoformat()}"
 

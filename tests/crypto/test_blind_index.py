@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from gateway.crypto import (
     normalise_address,
     normalise_bsn,
     normalise_name,
+    normalise_person,
 )
 from gateway.db import transaction
 from tests.crypto.conftest import People, person
@@ -105,6 +106,27 @@ def test_person_index_needs_a_real_past_date(
             )
         with pytest.raises(InvalidIdentifier):
             crypto.blind_index.person(session=session, name="Jan", date_of_birth=date(2999, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("now", "today"),
+    [
+        (datetime(2026, 12, 5, 23, 30, tzinfo=UTC), date(2026, 12, 6)),  # 00:30 in Amsterdam
+        (datetime(2026, 7, 14, 22, 30, tzinfo=UTC), date(2026, 7, 15)),  # 00:30, summer time
+        # The control: at noon the UTC date and the Dutch date agree.
+        (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), date(2026, 12, 5)),
+    ],
+)
+def test_a_person_born_today_in_the_netherlands_is_not_refused_after_midnight(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, today: date
+) -> None:
+    """Between midnight in the Netherlands and midnight UTC the server's date is yesterday's:
+    a date of birth of today was refused as lying in the future. The Dutch date decides; the
+    day after it is still refused."""
+    monkeypatch.setattr("gateway.db.utcnow", lambda: now)
+    assert normalise_person("Jan", today) == f"jan|{today.isoformat()}"
+    with pytest.raises(InvalidIdentifier):
+        normalise_person("Jan", today + timedelta(days=1))
 
 
 def test_same_identifier_gives_same_index_and_kinds_never_collide(
