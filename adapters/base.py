@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BeforeValidator
 
 from adapters.exports import ExportRecord
 from adapters.sdk import AnswerForm, CategoryAnswer, ConsentIn, KetenpoortClient
+from gateway.core.dutch_date import dutch_day_last_second
 
 R = TypeVar("R", bound=ExportRecord)
 
@@ -41,8 +42,10 @@ Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 def end_of_day(day: date) -> datetime:
-    """A consent that expires "on" a date holds through that whole day (UTC)."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+    """A consent that expires "on" a date holds through that whole day in the Netherlands
+    (the last second of it, in UTC). Not through the UTC day: that runs on until 01:00 or
+    02:00 the next morning in Amsterdam, when the consent has ended."""
+    return dutch_day_last_second(day)
 
 
 def join_lines(parts: list[str]) -> str:

@@ -10,7 +10,7 @@ and registers new OM consents: the gateway decides on delivery whether anteceden
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from adapters.base import Fact, Flag, PartnerAdapter, end_of_day, join_lines
 from adapters.exports import ExportRecord, split_list
 from adapters.sdk import ConsentIn, KetenpoortClient
+from gateway.core.dutch_date import dutch_today
 
 #: What an OM consent may cover when the export gives no scope (U §5.3: antecedents).
 DEFAULT_OM_SCOPE = ("police-nuisance-antecedents",)
@@ -120,7 +121,8 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
             await client.set_investigation_status(case_id, running=record.investigation_running)
             state = "runs" if record.investigation_running else "does not run"
             say(f"case {record.case_label}: told the gateway an investigation {state}")
-        today = datetime.now(UTC).date()
+        # The export's expiry dates are Dutch dates (end_of_day).
+        today = dutch_today()
         on_file = {
             (tuple(sorted(c.scope)), c.expires_at)
             for c in summary.consents

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ ANTECEDENTS = "police-nuisance-antecedents"
 VIOLENCE = "police-physical-violence"
 INTIMIDATION = "police-serious-intimidation"
 REPORTS = "police-reports"
+RISK = "police-risk-assessment"
 
 
 def police_record(reference: str, **overrides: Any) -> dict[str, Any]:
@@ -140,6 +142,65 @@ async def test_police_antecedents_withheld_until_the_om_consent_in_the_export_re
     answers = values(await read(sdk_client, second))
     assert answers[ANTECEDENTS].outcome == "disclosed"
     assert answers[ANTECEDENTS].yes_no is True
+
+
+WINTER_NIGHT = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)  # 00:30 on 6 December in Amsterdam
+
+
+@pytest.mark.parametrize(
+    ("now", "until", "registered"),
+    [
+        (
+            WINTER_NIGHT,
+            ["2026-12-05", "2026-12-06"],
+            [datetime(2026, 12, 6, 22, 59, 59, tzinfo=UTC)],
+        ),
+        (  # 00:30 on 15 July in Amsterdam, summer time
+            datetime(2026, 7, 14, 22, 30, tzinfo=UTC),
+            ["2026-07-14", "2026-07-15"],
+            [datetime(2026, 7, 15, 21, 59, 59, tzinfo=UTC)],
+        ),
+        (  # The control: 23:30 on 5 December in Amsterdam, the same date as in UTC.
+            WINTER_NIGHT - timedelta(hours=1),
+            ["2026-12-05", "2026-12-06"],
+            [
+                datetime(2026, 12, 5, 22, 59, 59, tzinfo=UTC),
+                datetime(2026, 12, 6, 22, 59, 59, tzinfo=UTC),
+            ],
+        ),
+    ],
+)
+async def test_an_om_consent_ends_with_its_day_in_the_netherlands_not_in_utc(
+    client: TestClient,
+    auth: Auth,
+    sdk_client: ClientFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+    until: list[str],
+    registered: list[datetime],
+) -> None:
+    """An OM consent "until 5 December" was registered until 23:59:59 UTC and as live at
+    00:30 on 6 December in Amsterdam: antecedents could go out under a consent that had
+    ended. It ends with its Dutch day, and one that has ended there is not registered."""
+    case = open_utrecht_case(client, auth)
+    # One category each: the later consent for the same category would replace the earlier.
+    consents = [
+        {"scope": [category], "expiresOn": day}
+        for category, day in zip((ANTECEDENTS, RISK), until, strict=True)
+    ]
+    export = write_export(
+        tmp_path / "police.json", police_record(case.reference, omConsents=consents)
+    )
+    # The adapter's clock and the gateway's, where it checks and shows a consent's expiry.
+    for module in ("gateway.db", "gateway.cases.changes", "gateway.cases.service"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: now)
+    async with sdk_client(POLICE) as police:
+        await runner_for(PoliceAdapter(), police, export, Lines()).run_once()
+        on_file = (await police.case(case.id)).consents
+    assert sorted((c.expires_at, c.live) for c in on_file if c.kind == "om-consent") == [
+        (moment, True) for moment in registered
+    ]
 
 
 async def test_police_adapter_pushes_new_registrations_once(
