@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from gateway.config import Settings
+from gateway.core.dutch_date import dutch_today
 from gateway.demo.run import (
     ANTECEDENTS,
     ATMOSPHERE,
@@ -285,7 +286,7 @@ def utrecht_legal_hold(gw: DemoGateway) -> SeededCase:
 def utrecht_meeting(gw: DemoGateway) -> str:
     """The district's next case meeting (U §5.1: every six weeks), its agenda the
     district's open cases."""
-    day = datetime.now(UTC).date() + timedelta(days=7)
+    day = dutch_today() + timedelta(days=7)
     meeting = gw.call(
         CM_U,
         "POST",
@@ -421,7 +422,7 @@ def rijswijk_due_for_erasure(gw: DemoGateway) -> SeededCase:
         "aftercare": "none",
     }
     _move(gw, RIJSWIJK_WONEN, case, "close", result=result)
-    moved_out = datetime.now(UTC).date() - timedelta(days=30)
+    moved_out = dutch_today() - timedelta(days=30)
     state = gw.call(
         RIJSWIJK_WONEN,
         "POST",

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from rich.markup import escape
 from gateway.auth.dev import dev_key_path, mint_dev_token
 from gateway.config import Settings
 from gateway.core.cli import plural
+from gateway.core.dutch_date import dutch_today
 from gateway.policy.reasons import reasons_in_words
 
 
@@ -422,7 +423,7 @@ def _police_u_export(reference: str, *, om_consent: bool) -> list[dict[str, Any]
         [
             {
                 "scope": [ANTECEDENTS],
-                "expiresOn": (datetime.now(UTC).date() + timedelta(days=30)).isoformat(),
+                "expiresOn": (dutch_today() + timedelta(days=30)).isoformat(),
             }
         ]
         if om_consent
@@ -463,7 +464,7 @@ def _mitros_export(
         record["permission"] = "granted"
     if eviction:
         record["caseEvents"] = [
-            {"event": "eviction-procedure", "occurredOn": datetime.now(UTC).date().isoformat()}
+            {"event": "eviction-procedure", "occurredOn": dutch_today().isoformat()}
         ]
     return [record]
 
