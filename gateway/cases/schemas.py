@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import Field, field_validator
 
+from gateway.core.dutch_date import dutch_date
 from gateway.core.pagination import PageLinks
 from gateway.core.schemas import ApiModel, Reason
 
@@ -40,7 +41,15 @@ District = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-
 
 
 def check_date(value: D) -> D:
-    day = value.date() if isinstance(value, datetime) else value
+    """A day or moment in the range the workflow computes with. A moment is counted from
+    its Dutch date, as the workflow counts it; one without an offset names no instant (and
+    compared with the clock it was a 500), so it is refused."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a moment with its offset, e.g. 2026-03-02T09:30:00+01:00")
+        day = dutch_date(value)
+    else:
+        day = value
     if not EARLIEST <= day <= LATEST:
         raise ValueError(f"a date between {EARLIEST} and {LATEST}")
     return value

@@ -8,9 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 
+from gateway.cases.schemas import ConsentIn
 from gateway.cases.service import case_policy_facts
 from gateway.context import GatewayContext
 from gateway.policy.schemas import CaseContext, Consent
@@ -29,6 +32,7 @@ HEX_IDENTIFIER = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
 POLICE = ("politie-midden-nederland", "wijkagent")
+ANTECEDENTS = "police-nuisance-antecedents"
 MITROS = ("mitros", "woonconsulent")
 
 
@@ -567,3 +571,49 @@ def test_the_stored_request_digest_of_an_intake_is_keyed_not_a_plain_hash(
     plain = hashlib.sha256(stored.operation.encode() + b"\0" + canonical).hexdigest()
     assert len(stored.request_hash) == 64
     assert stored.request_hash != plain
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "status"),
+    [
+        # No offset: no instant. Compared with the clock it was a 500.
+        ("2030-01-01T00:00:00", 400),
+        # The control: the same moment with its offset is recorded.
+        ("2030-01-01T00:00:00+01:00", 201),
+    ],
+)
+def test_a_consent_expiry_without_an_offset_is_refused_as_bad_input(
+    client: TestClient, auth: Auth, expires_at: str, status: int
+) -> None:
+    case_id = _open(client, auth)
+    response = client.post(
+        f"/v1/cases/{case_id}/consents",
+        headers=auth(*POLICE),
+        json={"kind": "om-consent", "scope": [ANTECEDENTS], "expiresAt": expires_at},
+    )
+    assert response.status_code == status, response.text
+    if status == 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        (problem,) = response.json()["invalidParams"]
+        assert problem["name"] == "expiresAt"
+
+
+@pytest.mark.parametrize(
+    ("moment", "accepted"),
+    [
+        # 00:30 on 1 January 2101 in Amsterdam: after the last date the workflow computes
+        # with, though the UTC date is still 31 December 2100.
+        ("2100-12-31T23:30:00+00:00", False),
+        ("2100-12-31T22:30:00+00:00", True),  # 23:30 on 31 December in Amsterdam
+        # 23:30 on 31 December 1999 in Amsterdam, though the offset's own date is 2000.
+        ("2000-01-01T00:30:00+02:00", False),
+        ("2000-01-01T00:30:00+01:00", True),  # 00:30 on 1 January 2000 in Amsterdam
+    ],
+)
+def test_a_moment_is_in_range_by_its_dutch_date(moment: str, accepted: bool) -> None:
+    body = {"kind": "om-consent", "scope": [ANTECEDENTS], "expiresAt": moment}
+    if accepted:
+        assert ConsentIn.model_validate(body).expires_at == datetime.fromisoformat(moment)
+    else:
+        with pytest.raises(ValidationError, match="a date between 2000-01-01 and 2100-12-31"):
+            ConsentIn.model_validate(body)
