@@ -38,6 +38,7 @@ from gateway.audit.schemas import (
     ProcessingRegister,
 )
 from gateway.auth.principal import Principal
+from gateway.core.dutch_date import DUTCH_TIME
 from gateway.db import utcnow
 from gateway.policy.covenant import Covenant
 
@@ -423,6 +424,9 @@ def processing_register(covenant: Covenant) -> ProcessingRegister:
 
 
 def _bucket(moment: datetime, period: Period) -> str:
+    # The covenant's days, weeks and months: a request at 00:30 on 1 January in Amsterdam
+    # is January's, though its UTC moment is still in December.
+    moment = moment.astimezone(DUTCH_TIME)
     if period == "day":
         return moment.strftime("%Y-%m-%d")
     if period == "week":

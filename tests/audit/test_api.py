@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from gateway.audit import Actor, AuditLog
@@ -164,6 +166,33 @@ class TestReports:
         assert rows[0]["partnerId"] == "mitros"
         assert rows[0]["denials"] == 6
         assert rows[0]["unusual"] is True
+
+
+@pytest.mark.parametrize(
+    ("started", "day"),
+    [
+        # 00:30 on New Year's Day in Amsterdam, still 31 December in UTC.
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "2027-01-01"),
+        (datetime(2026, 7, 31, 22, 30, tzinfo=UTC), "2026-08-01"),  # 00:30, summer time
+        # The control: at noon the UTC date and the Dutch date agree.
+        (datetime(2026, 12, 31, 12, 0, tzinfo=UTC), "2026-12-31"),
+    ],
+)
+def test_partner_activity_counts_a_request_on_its_dutch_day_and_month(
+    client: TestClient, context: GatewayContext, auth: Auth, started: datetime, day: str
+) -> None:
+    requester = Actor(partner_id="mitros")
+    ended = started + timedelta(milliseconds=40)
+    record(context, 1, started_at=started, ended_at=ended, requester=requester)
+    for period, bucket in (("day", day), ("month", day[:7])):
+        response = client.get(
+            f"/v1/audit/partner-activity?period={period}",
+            headers=auth("gemeente-utrecht", "privacy-officer"),
+        )
+        assert response.status_code == 200, response.text
+        assert [(r["partnerId"], r["period"]) for r in response.json()["rows"]] == [
+            ("mitros", bucket)
+        ]
 
 
 def test_the_public_key_and_latest_checkpoint_are_published(
