@@ -30,6 +30,7 @@ from gateway.cases.schemas import (
     IntakeResult,
 )
 from gateway.cases.seams import AuditValue
+from gateway.core.dutch_date import dutch_date
 from gateway.crypto import case_scope
 from gateway.db import utcnow
 
@@ -183,7 +184,10 @@ def add_team_member(
 
 
 def _reference(covenant_id: str, now: datetime) -> str:
-    return f"{covenant_id[:3].upper()}-{now.year}-{secrets.token_hex(3).upper()}"
+    # The year in the Netherlands: a case opened at 00:30 on New Year's Day there is the new
+    # year's, though the UTC year is still the old one.
+    year = dutch_date(now).year
+    return f"{covenant_id[:3].upper()}-{year}-{secrets.token_hex(3).upper()}"
 
 
 def _open_case(

@@ -617,3 +617,25 @@ def test_a_moment_is_in_range_by_its_dutch_date(moment: str, accepted: bool) -> 
     else:
         with pytest.raises(ValidationError, match="a date between 2000-01-01 and 2100-12-31"):
             ConsentIn.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("now", "year"),
+    [
+        # 00:30 on New Year's Day in Amsterdam, still 31 December in UTC.
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), 2027),
+        # The control: at noon the UTC year and the Dutch year agree.
+        (datetime(2026, 12, 31, 12, 0, tzinfo=UTC), 2026),
+    ],
+)
+def test_a_case_reference_carries_the_year_in_the_netherlands(
+    client: TestClient,
+    auth: Auth,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+    year: int,
+) -> None:
+    monkeypatch.setattr("gateway.cases.intake.utcnow", lambda: now)
+    response = client.post("/v1/reports", json=report_body(), headers=auth(*POLICE))
+    assert response.status_code == 201, response.text
+    assert re.fullmatch(rf"UTR-{year}-[0-9A-F]{{6}}", response.json()["reference"])
