@@ -33,11 +33,6 @@ def dutch_today(now: datetime | None = None) -> date:
     return dutch_date(now or db.utcnow())
 
 
-def dutch_day_start(day: date) -> datetime:
-    """The first instant of ``day`` in the Netherlands, in UTC."""
-    return datetime.combine(day, time(0), tzinfo=DUTCH_TIME).astimezone(UTC)
-
-
 def dutch_day_last_second(day: date) -> datetime:
     """The last whole second of ``day`` in the Netherlands, in UTC: what "until <day>" means
     for a consent that holds through that day."""
