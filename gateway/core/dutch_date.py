@@ -7,15 +7,14 @@ between midnight in Amsterdam and midnight UTC (00:00-01:00 in winter, 00:00-02:
 summer): ``moment.date()`` or ``date.today()`` on a server is the wrong day in that hour.
 
 The clock is ``gateway.db.utcnow``, read when a function runs, so a test that pins it pins
-every Dutch date too.
+every Dutch date too. It is imported when the clock is first read, not with this module, so
+importing the module (the partner adapters do) does not load the database layer.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
-
-from gateway import db
 
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 
@@ -30,7 +29,11 @@ def dutch_date(moment: datetime) -> date:
 
 def dutch_today(now: datetime | None = None) -> date:
     """Today in the Netherlands (at ``now``, default the clock)."""
-    return dutch_date(now or db.utcnow())
+    if now is None:
+        from gateway import db
+
+        now = db.utcnow()
+    return dutch_date(now)
 
 
 def dutch_day_last_second(day: date) -> datetime:
