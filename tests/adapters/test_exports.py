@@ -218,5 +218,6 @@ def test_a_corporation_decision_becomes_its_permission() -> None:
     assert consent is not None
     assert (consent.kind, consent.granted) == ("corporation-permission", True)
     assert consent.expires_at is not None
-    assert consent.expires_at.isoformat() == "2099-01-31T23:59:59+00:00"
+    # Through 31 January in the Netherlands: its last second, 23:59:59 in Amsterdam.
+    assert consent.expires_at.isoformat() == "2099-01-31T22:59:59+00:00"
     assert CorporationAdapter().permission(CorporationRecord(case_id="c")) is None
