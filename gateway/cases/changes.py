@@ -148,7 +148,7 @@ def change_team(
     if runtime.partner_kind(case.covenant_id, partner_id) is None:
         raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
     if add:
-        changed = add_team_member(session, case.id, partner_id, now, principal.actor)
+        changed = add_team_member(session, case, partner_id, now, principal.actor)
     else:
         if partner_id == case.lead_partner_id:
             raise InvalidCaseData("The lead partner cannot leave the team.")

@@ -533,7 +533,7 @@ def _reporter_reader(
     )
 
 
-def _erasure_items(
+def _erasure_reader(
     session: Session,
     *,
     runtime: CaseRuntime,
@@ -542,26 +542,44 @@ def _erasure_items(
     covenant_id: str,
     partner_id: str,
     now: datetime,
+    after: SortKey | None,
+    batch: int,
     cases: dict[str, Any],
-) -> list[Item]:
-    """The lead's warning before an open case's dossier is erased (cases.service
-    .erasure_deadlines), for the lead's open cases as one subquery (the verdicts are read
-    through their index on the due date, each one's case by its key). Each case's reference
-    and district come from ``cases``, which :func:`_read_cases` fills for the items shown."""
-    if runtime.erasure_warnings is None:
-        return []
+) -> _Reader | None:
+    """The lead's warnings before an open case's dossier is erased (cases.service
+    .erasure_deadlines) as a stream: the retention domain's verdicts of the lead's open cases
+    in (erasure day, case) order, read from their index a batch at a time, each one's case
+    checked by its key. Each case's reference and district come from ``cases``, which
+    :func:`_read_cases` fills for the items shown. None without the retention domain."""
+    warnings_of = runtime.erasure_warnings
+    if warnings_of is None:
+        return None
     lead_open = select(CaseFile.id).where(
         *open_in(definition, covenant_id),
         CaseFile.lead_partner_id == partner_id,
         CaseFile.closed_at.is_(None),
     )
     today = calendar.local_date(now)
-    items = []
-    for warning in runtime.erasure_warnings(session, case_ids=lead_open, today=today):
 
-        def make(now: datetime, warning: Any = warning) -> DeadlineOut:
+    def due_at(erased_on: date) -> datetime:
+        return calendar.end_of_day(erased_on - timedelta(days=1))  # as erasure_deadline
+
+    def fetch(last: tuple[date, str] | None, limit: int) -> list[Any]:
+        return list(
+            warnings_of(
+                session,
+                case_ids=lead_open,
+                today=today,
+                covenant_id=covenant_id,
+                after=last,
+                limit=limit,
+            )
+        )
+
+    def to_items(warning: Any) -> Iterator[Item]:
+        def make(now: datetime) -> DeadlineOut:
             case = cases[warning.case_id]
-            out = erasure_deadline(
+            return erasure_deadline(
                 warning,
                 case_id=case.id,
                 reference=case.reference,
@@ -570,12 +588,22 @@ def _erasure_items(
                 responsible_partner_id=partner_id,
                 now=now,
             )
-            return out
 
-        due_at = calendar.end_of_day(warning.erased_on - timedelta(days=1))  # as erasure_deadline
-        key = (due_at, "retention", "retention-erasure", warning.case_id, "", "")
-        items.append(Item(key, make, needs_case=warning.case_id))
-    return items
+        key = (due_at(warning.erased_on), "retention", "retention-erasure", warning.case_id, "", "")
+        yield Item(key, make, needs_case=warning.case_id)
+
+    reader = _Reader(
+        fetch=fetch,
+        position=lambda warning: (warning.erased_on, warning.case_id),
+        horizon_of=lambda warning: due_at(warning.erased_on),
+        to_items=to_items,
+        batch=batch,
+    )
+    if after is not None:
+        # No warning due before the cursor: start at the day before its local date (a
+        # warning is due at the end of the day before its erasure day).
+        reader.last = (calendar.local_date(after[0]) - timedelta(days=1), "")
+    return reader
 
 
 def _read_cases(session: Session, cases: dict[str, Any], items: Sequence[Item]) -> None:
@@ -708,18 +736,21 @@ def deadlines_page(
         )
     )
     cases: dict[str, Any] = {}
-    whole = [
-        *_erasure_items(
-            session,
-            runtime=runtime,
-            definition=definition,
-            calendar=calendar,
-            covenant_id=covenant_id,
-            partner_id=partner_id,
-            now=now,
-            cases=cases,
-        ),
-    ]
+    warnings = _erasure_reader(
+        session,
+        runtime=runtime,
+        definition=definition,
+        calendar=calendar,
+        covenant_id=covenant_id,
+        partner_id=partner_id,
+        now=now,
+        after=after,
+        batch=batch,
+        cases=cases,
+    )
+    if warnings is not None:
+        readers.append(warnings)
+    whole: list[Item] = []
     if partner_kind == definition.meetings.organiser_kind:
         whole.extend(
             _district_meeting_items(

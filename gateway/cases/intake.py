@@ -175,11 +175,11 @@ def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, owne
 
 
 def add_team_member(
-    session: Session, case_id: str, partner_id: str, now: datetime, by: str
+    session: Session, case: CaseFile, partner_id: str, now: datetime, by: str
 ) -> bool:
-    if session.get(CaseTeamMember, (case_id, partner_id)) is not None:
+    if session.get(CaseTeamMember, (case.id, partner_id)) is not None:
         return False
-    session.add(CaseTeamMember(case_id=case_id, partner_id=partner_id, added_at=now, added_by=by))
+    session.add(CaseTeamMember.of(case, partner_id, now=now, by=by))
     return True
 
 
@@ -255,9 +255,7 @@ def _open_case(
     # A new case has no team yet: add each seeded partner once, without a lookup per member.
     members = {seeds[seed] for seed in definition.intake.team} - {None}
     session.add_all(
-        CaseTeamMember(
-            case_id=case_id, partner_id=partner_id, added_at=now, added_by=principal.actor
-        )
+        CaseTeamMember.of(case, partner_id, now=now, by=principal.actor)
         for partner_id in sorted(m for m in members if m is not None)
     )
     if (

@@ -72,10 +72,26 @@ class CaseFile(Base):
             "id",  # the median's tie-break (migration 0026)
         ),
         Index("ix_case_file_id_covenant", "id", "covenant_id"),
+        # The deadline streams (cases/deadline_pages.py) of the cases not erased: every read
+        # leaves an erased case out, from the index alone (migration 0028).
         Index(
-            "ix_case_file_state_first_report_id", "covenant_id", "state", "first_report_at", "id"
+            "ix_case_file_state_first_report_id",
+            "covenant_id",
+            "state",
+            "first_report_at",
+            "id",
+            postgresql_where=text("erased_at IS NULL"),
+            sqlite_where=text("erased_at IS NULL"),
         ),
-        Index("ix_case_file_state_entered_id", "covenant_id", "state", "state_entered_at", "id"),
+        Index(
+            "ix_case_file_state_entered_id",
+            "covenant_id",
+            "state",
+            "state_entered_at",
+            "id",
+            postgresql_where=text("erased_at IS NULL"),
+            sqlite_where=text("erased_at IS NULL"),
+        ),
         Index("ix_case_file_lead_opened", "lead_partner_id", "opened_at", "id"),
         # The districts of the open cases and each one's first opening (cases/districts.py;
         # migration 0026): only open cases, so it does not grow with the history.
@@ -187,12 +203,30 @@ class CaseTeamMember(Base):
     """The partners involved in the case: the need-to-know set the policy uses."""
 
     __tablename__ = "case_team_member"
-    __table_args__ = (Index("ix_case_team_member_partner", "partner_id", "case_id"),)
+    __table_args__ = (
+        Index("ix_case_team_member_partner", "partner_id", "case_id"),
+        # A partner's team cases in the case list's order (opened, id): migration 0028.
+        Index("ix_case_team_member_partner_opened", "partner_id", "case_opened_at", "case_id"),
+    )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
     partner_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: The case's ``opened_at`` (which never changes), so the case list reads a partner's
+    #: team cases in its order from an index.
+    case_opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added_by: Mapped[str] = mapped_column(String(300))
+
+    @classmethod
+    def of(cls, case: CaseFile, partner_id: str, *, now: datetime, by: str) -> CaseTeamMember:
+        """A new membership of ``case``'s team, with the case's opening moment."""
+        return cls(
+            case_id=case.id,
+            partner_id=partner_id,
+            case_opened_at=case.opened_at,
+            added_at=now,
+            added_by=by,
+        )
 
 
 class CaseConsent(Base):

@@ -130,7 +130,7 @@ def decide_on_reporter(
     report.lead_decided_at = now
     report.lead_decided_by = principal.actor
     if add_to_team:
-        add_team_member(session, case.id, report.source_partner_id, now, principal.actor)
+        add_team_member(session, case, report.source_partner_id, now, principal.actor)
     session.flush()
     runtime.record_case_event(
         session,

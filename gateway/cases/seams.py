@@ -65,10 +65,20 @@ class ErasureWarning:
 class ErasureWarnings(Protocol):
     """The retention domain's warnings for open cases (gateway/retention/service.py).
     ``case_ids`` may be a query of case ids: the deadlines of a partner with tens of
-    thousands of open cases pass a subquery, not a list past SQLite's bound-variable limit."""
+    thousands of open cases pass a subquery, not a list past SQLite's bound-variable limit.
+    With ``limit``: at most that many, of ``covenant_id``, in (``erased_on``, ``case_id``)
+    order after ``after`` (keyset reading, a deadlines page at a time); every row read is a
+    warning."""
 
     def __call__(
-        self, session: Session, *, case_ids: Sequence[str] | Select[Any], today: date
+        self,
+        session: Session,
+        *,
+        case_ids: Sequence[str] | Select[Any],
+        today: date,
+        covenant_id: str | None = None,
+        after: tuple[date, str] | None = None,
+        limit: int | None = None,
     ) -> list[ErasureWarning]: ...
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, null, or_, select, union_all
+from sqlalchemy import ColumnElement, bindparam, null, or_, select, union, union_all
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
@@ -142,31 +142,32 @@ def cases_page(
     keyset paging, one statement.
 
     The cases the partner leads and those it is in the team of are two ordered reads, each
-    from its index (``ix_case_file_lead_opened``; ``ix_case_team_member_partner``) and each
-    at most a page long, merged by the database: a page costs the same at any history size
-    for the lead. (The team side sorts the partner's team cases after the cursor: it grows
-    with how many cases the partner is in the team of, not with the covenant.)"""
+    from its index (``ix_case_file_lead_opened``; ``ix_case_team_member_partner_opened``, the
+    memberships in the list's order) and each at most a page long (beyond the rows the
+    conditions leave out), merged by the database without the cases in both: a page costs
+    the same at any history size."""
     partner = principal.partner_id
-
-    def branch(*where: ColumnElement[bool], team: bool = False) -> Any:
-        query = select(CaseFile.id, CaseFile.opened_at)
-        if team:
-            query = query.join(
-                CaseTeamMember,
-                and_(CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner),
-            )
-        query = query.where(
-            CaseFile.covenant_id == principal.covenant_id,
-            *where,
-            *listed(runtime, include_closed=include_closed),
-        )
-        if after is not None:
-            query = query.where(pagination.after_key(CaseFile.opened_at, CaseFile.id, after))
-        return query.order_by(CaseFile.opened_at, CaseFile.id).limit(limit + 1).subquery()
-
-    led = branch(CaseFile.lead_partner_id == partner)
-    teamed = branch(CaseFile.lead_partner_id != partner, team=True)
-    ids = union_all(select(led.c.id), select(teamed.c.id)).subquery()
+    conditions = [
+        CaseFile.covenant_id == principal.covenant_id,
+        *listed(runtime, include_closed=include_closed),
+    ]
+    led = select(CaseFile.id).where(CaseFile.lead_partner_id == partner, *conditions)
+    if after is not None:
+        led = led.where(pagination.after_key(CaseFile.opened_at, CaseFile.id, after))
+    led = led.order_by(CaseFile.opened_at, CaseFile.id).limit(limit + 1)
+    # In the memberships' order, each one's case checked by its key: a plan that walks the
+    # covenant's cases and probes each one's membership (PostgreSQL's, for a join) reads the
+    # whole history for a partner in few teams; SQLite put the cases outside a join too.
+    opened, case_id = CaseTeamMember.case_opened_at, CaseTeamMember.case_id
+    teamed = select(case_id).where(
+        CaseTeamMember.partner_id == partner,
+        select(CaseFile.id).where(CaseFile.id == case_id, *conditions).exists(),
+    )
+    if after is not None:
+        teamed = teamed.where(pagination.after_key(opened, case_id, after))
+    teamed = teamed.order_by(opened, case_id).limit(limit + 1)
+    # UNION, not UNION ALL: the lead is (nearly always) in its own cases' teams too.
+    ids = union(led.subquery().select(), teamed.subquery().select()).subquery()
     rows = list(
         session.scalars(
             select(CaseFile)

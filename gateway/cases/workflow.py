@@ -316,11 +316,7 @@ def _move_lead(
     case.lead_partner_id = candidates[0]
     case.case_manager = None
     if session.get(CaseTeamMember, (case.id, candidates[0])) is None:
-        session.add(
-            CaseTeamMember(
-                case_id=case.id, partner_id=candidates[0], added_at=now, added_by=by.actor
-            )
-        )
+        session.add(CaseTeamMember.of(case, candidates[0], now=now, by=by.actor))
 
 
 def apply_transition(

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.auth.principal import Principal
 from gateway.cases.seams import ErasureWarning
+from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date, dutch_today
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
@@ -961,20 +962,31 @@ def erasure_warnings(
     rules: RetentionRules,
     case_ids: Sequence[str] | Select[Any],
     today: date,
+    covenant_id: str | None = None,
+    after: tuple[date, str] | None = None,
+    limit: int | None = None,
 ) -> list[ErasureWarning]:
     """The cases of ``case_ids`` (the caller passes open ones) whose stored due date falls
     within their covenant's ``openCases.warnBefore`` from ``today``, not on hold: their lead
     is warned before the erasure (a deadline in the cases domain). Stored verdicts are read
     as they are; the sweep refreshes them (and imports new activity) before it erases.
-    ``case_ids`` is a list or a query of ids (a partner's open cases, however many)."""
+    ``case_ids`` is a list or a query of ids (a partner's open cases, however many).
+
+    A page of them (a deadlines page): with ``limit``, at most that many in (erasure day,
+    case id) order after ``after``, read from ``ix_retention_case_live`` when ``covenant_id``
+    names the one covenant they are of; so a page does not read every warning of a lead with
+    tens of thousands of open cases."""
     if isinstance(case_ids, Sequence) and not case_ids:
         return []
     # Only the verdicts whose warning has started, in SQL: the rest of the open cases'
-    # (tens of thousands for a partner) never reach Python.
+    # (tens of thousands for a partner) never reach Python. The bound is exact (a warning
+    # starts later for a later erasure day; tests/retention/test_last_warned_due_on.py), so
+    # every row read is a warning, which a page's keyset reading counts on.
+    covenants = sorted(rules.policies) if covenant_id is None else [covenant_id]
     warned = [
-        and_(RetentionCase.covenant_id == covenant_id, RetentionCase.due_on <= last)
-        for covenant_id in sorted(rules.policies)
-        if (last := last_warned_due_on(rules, covenant_id, today)) is not None
+        and_(RetentionCase.covenant_id == covenant, RetentionCase.due_on <= last)
+        for covenant in covenants
+        if (last := last_warned_due_on(rules, covenant, today)) is not None
     ]
     if not warned:
         return []
@@ -987,27 +999,28 @@ def erasure_warnings(
         of_cases: ColumnElement[bool] = case_ids.where(id_column == RetentionCase.case_id).exists()
     else:
         of_cases = RetentionCase.case_id.in_(case_ids)
-    rows = session.execute(
-        select(
-            RetentionCase.case_id,
-            RetentionCase.covenant_id,
-            RetentionCase.rule_id,
-            RetentionCase.due_on,
-        ).where(
-            of_cases,
-            RetentionCase.erased_at.is_(None),
-            RetentionCase.on_hold.is_(False),
-            RetentionCase.due_on.is_not(None),
-            or_(*warned),
+    query = select(
+        RetentionCase.case_id,
+        RetentionCase.covenant_id,
+        RetentionCase.rule_id,
+        RetentionCase.due_on,
+    ).where(
+        of_cases,
+        RetentionCase.erased_at.is_(None),
+        RetentionCase.on_hold.is_(False),
+        RetentionCase.due_on.is_not(None),
+        or_(*warned),
+    )
+    if after is not None:
+        query = query.where(
+            pagination.after_key(RetentionCase.due_on, RetentionCase.case_id, after)
         )
-    ).all()
+    if limit is not None:
+        query = query.order_by(RetentionCase.due_on, RetentionCase.case_id).limit(limit)
     warnings = []
-    for case_id, covenant_id, rule_id, due_on in rows:
+    for case_id, covenant, rule_id, due_on in session.execute(query).all():
         assert due_on is not None  # the query selects cases with a due date
-        starts = warning_starts(rules, covenant_id, due_on)
-        if starts is None or starts > today:
-            continue
-        policy = rules.policy(covenant_id)
+        policy = rules.policy(covenant)
         rule = policy.rule(rule_id) if policy and rule_id else None
         if rule is not None:
             source = rule.source

@@ -168,6 +168,7 @@ def seed_history(
                 {
                     "case_id": case_id,
                     "partner_id": partner,
+                    "case_opened_at": opened,
                     "added_at": first_report,
                     "added_by": f"{partner}:bench",
                 }

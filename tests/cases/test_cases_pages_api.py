@@ -41,6 +41,13 @@ def history(context: GatewayContext, runtime: CaseRuntime) -> History:
         connection.execute(
             update(CaseFile).where(CaseFile.id.in_(seeded.case_ids[100:112])).values(opened_at=TIE)
         )
+        # A membership carries its case's opening moment (migration 0028), which the product
+        # never changes: moved here with the case's.
+        connection.execute(
+            update(CaseTeamMember)
+            .where(CaseTeamMember.case_id.in_(seeded.case_ids[100:112]))
+            .values(case_opened_at=TIE)
+        )
     return seeded
 
 

@@ -52,11 +52,7 @@ class Rijswijk:
             case.state = state
             case.lead_partner_id = "gemeente-rijswijk"
             for partner_id in team:
-                session.add(
-                    CaseTeamMember(
-                        case_id=case_id, partner_id=partner_id, added_at=utcnow(), added_by="test"
-                    )
-                )
+                session.add(CaseTeamMember.of(case, partner_id, now=utcnow(), by="test"))
         return case_id
 
     def move(self, case_id: str, transition: str, actor: Principal = MAYOR, **facts: Any) -> str:

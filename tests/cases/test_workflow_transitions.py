@@ -127,11 +127,7 @@ def _attempt(
         elif "complex-case" in guards:
             case.complexity = "complex"
         if session.get(CaseTeamMember, (case_id, actor.partner_id)) is None:
-            session.add(
-                CaseTeamMember(
-                    case_id=case_id, partner_id=actor.partner_id, added_at=utcnow(), added_by="test"
-                )
-            )
+            session.add(CaseTeamMember.of(case, actor.partner_id, now=utcnow(), by="test"))
         session.flush()
         request = TransitionRequest.model_validate(
             {"transition": transition.id, **valid_facts(transition.requires)}

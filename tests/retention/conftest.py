@@ -72,25 +72,22 @@ def seed_case(
             field="address",
             plaintext="Teststraat 1",
         )
-        session.add(
-            CaseFile(
-                id=case_id,
-                reference=f"R-{uuid.uuid4().hex[:10]}",
-                covenant_id=covenant_id,
-                dwelling_id=dwelling.id,
-                district="Centrum",
-                address_sealed=address,
-                state="intake",
-                state_entered_at=_now(),
-                opened_at=_now(),
-                first_report_at=_now(),
-                lead_partner_id=MUNICIPALITY,
-            )
+        case = CaseFile(
+            id=case_id,
+            reference=f"R-{uuid.uuid4().hex[:10]}",
+            covenant_id=covenant_id,
+            dwelling_id=dwelling.id,
+            district="Centrum",
+            address_sealed=address,
+            state="intake",
+            state_entered_at=_now(),
+            opened_at=_now(),
+            first_report_at=_now(),
+            lead_partner_id=MUNICIPALITY,
         )
+        session.add(case)
         session.flush()
-        session.add(
-            CaseTeamMember(case_id=case_id, partner_id=MUNICIPALITY, added_at=_now(), added_by="t")
-        )
+        session.add(CaseTeamMember.of(case, MUNICIPALITY, now=_now(), by="t"))
         report_id = str(uuid.uuid4())
         sealed = fields.encrypt(
             session=session,
