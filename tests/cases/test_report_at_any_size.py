@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
 from gateway.cases import overview
 from gateway.cases.deadline_pages import decode_cursor
+from gateway.cases.models import CaseFile
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut
 from gateway.context import GatewayContext
+from gateway.retention.models import RetentionCase
 from tests.cases import overview_oracle
 from tests.cases.history import History, seed_history
 
@@ -97,6 +102,44 @@ def _partners(runtime: CaseRuntime, covenant: str, history: History) -> list[tup
     ]
 
 
+def _paged_equals_the_list(session: Session, args: dict[str, Any]) -> list[DeadlineOut]:
+    """The partner's deadlines equal the oracle's, and pages of 1, 7 and 100 followed through
+    their cursors are that list once, in order. Returns the list."""
+    old = overview_oracle.partner_deadlines(session, **args)
+    new = overview.partner_deadlines(session, **args)
+    assert _as_set(new) == _as_set(old), args["partner_id"]
+    assert [(not d.overdue, d.due_at) for d in new] == sorted(
+        (not d.overdue, d.due_at) for d in old
+    )
+    for size in (1, 7, 100):
+        paged: list[DeadlineOut] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = overview.deadlines_page(
+                session,
+                **args,
+                after=(
+                    decode_cursor(
+                        cursor, covenant_id=args["covenant_id"], partner_id=args["partner_id"]
+                    )
+                    if cursor
+                    else None
+                ),
+                limit=size,
+            )
+            assert len(page.items) <= size
+            paged += page.items
+            pages += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+            assert len(page.items) == size
+        assert paged == new, (args["partner_id"], size)
+        assert pages == max(1, -(-len(new) // size))
+    return new
+
+
 def test_the_paged_deadlines_equal_the_python_list(
     context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
 ) -> None:
@@ -111,41 +154,43 @@ def test_the_paged_deadlines_equal_the_python_list(
                     "partner_kind": kind,
                     "now": NOW,
                 }
-                old = overview_oracle.partner_deadlines(session, **args)  # type: ignore[arg-type]
-                new = overview.partner_deadlines(session, **args)  # type: ignore[arg-type]
-                assert _as_set(new) == _as_set(old), (covenant, partner)
-                assert [(not d.overdue, d.due_at) for d in new] == sorted(
-                    (not d.overdue, d.due_at) for d in old
-                )
-                checked += len(new)
-                for size in (1, 7, 100):
-                    paged, cursor, pages = [], None, 0
-                    while True:
-                        page = overview.deadlines_page(
-                            session,
-                            **args,  # type: ignore[arg-type]
-                            after=(
-                                decode_cursor(
-                                    cursor,
-                                    covenant_id=args["covenant_id"],  # type: ignore[arg-type]
-                                    partner_id=args["partner_id"],  # type: ignore[arg-type]
-                                )
-                                if cursor
-                                else None
-                            ),
-                            limit=size,
-                        )
-                        assert len(page.items) <= size
-                        paged += page.items
-                        pages += 1
-                        cursor = page.next_cursor
-                        if cursor is None:
-                            break
-                        assert len(page.items) == size
-                    assert paged == new, (covenant, partner, size)
-                    assert pages == max(1, -(-len(new) // size))
+                checked += len(_paged_equals_the_list(session, args))
     # Every kind of deadline took part.
     assert checked > 1000
+
+
+def test_many_erasure_warnings_page_in_order(
+    context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
+) -> None:
+    """The erasure warnings are a stream read a batch at a time (8 for the small pages) in
+    (erasure day, case) order: with many of them, on few days (ties across the batches'
+    edges), the pages still equal the oracle's list. In a transaction rolled back after."""
+    covenant = COVENANTS[0]
+    history = histories[covenant]
+    with context.session_factory() as session:
+        open_cases = select(CaseFile.id).where(
+            CaseFile.covenant_id == covenant, CaseFile.closed_at.is_(None)
+        )
+        # Three erasure days, by the case id's first character (ids are random UUIDs).
+        first = func.substr(RetentionCase.case_id, 1, 1)
+        for days, (low, high) in ((2, ("0", "5")), (3, ("5", "a")), (9, ("a", "g"))):
+            session.execute(
+                update(RetentionCase)
+                .where(RetentionCase.case_id.in_(open_cases), first >= low, first < high)
+                .values(due_on=(NOW + timedelta(days=days)).date(), on_hold=False)
+            )
+        args = {
+            "runtime": runtime,
+            "covenant_id": covenant,
+            "partner_id": history.lead,
+            "partner_kind": runtime.partner_kind(covenant, history.lead) or "",
+            "now": NOW,
+        }
+        listed = _paged_equals_the_list(session, args)
+        warned = [d for d in listed if d.deadline == "retention-erasure"]
+        assert len(warned) > 40, len(warned)  # several batches, and ties on each day
+        assert len({d.due_on for d in warned}) == 3
+        session.rollback()
 
 
 def test_an_overdue_deadline_stops_counting_once_its_case_leaves_the_state(
