@@ -434,9 +434,21 @@ def _probe_during(samples: list[list[float]], span: list[float]) -> dict[str, An
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
+def _stat_cpu(raw: str) -> tuple[str, int, float]:
+    """(name, parent pid, utime + stime in seconds) of a /proc/<pid>[/task/<tid>]/stat line."""
+    name = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _cpu_seconds(server_pid: int) -> dict[str, float]:
     """CPU seconds so far of the server (supervisor and workers), of every PostgreSQL process
-    on the host (its other databases too: the host is shared) and of this load generator."""
+    on the host (its other databases too: the host is shared) and of this load generator.
+
+    ``server_event_loop`` is the part of ``server`` spent on the server processes' main
+    threads: each uvicorn worker's event loop (HTTP, middleware, routing, dependencies, the
+    response), as against its other threads (the hot threads' or the anyio pool's work and
+    the background jobs). A supervisor's main thread counts too (it idles)."""
     parents: dict[int, int] = {}
     cpu: dict[int, float] = {}
     postgres = 0.0
@@ -445,24 +457,31 @@ def _cpu_seconds(server_pid: int) -> dict[str, float]:
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
-                raw = stat.read()
+                name, parent, seconds = _stat_cpu(stat.read())
         except OSError:
             continue
-        name = raw[raw.index("(") + 1 : raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2 :].split()
-        seconds = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
         if name == "postgres" or name.startswith("postgres:"):
             postgres += seconds
-        parents[int(entry)] = int(fields[1])
+        parents[int(entry)] = parent
         cpu[int(entry)] = seconds
-    server = 0.0
+    server = event_loop = 0.0
     for pid, seconds in cpu.items():
         ancestor = pid
         while ancestor > 1 and ancestor != server_pid:
             ancestor = parents.get(ancestor, 0)
         if ancestor == server_pid:
             server += seconds
-    return {"server": server, "postgres": postgres, "load_generator": time.process_time()}
+            try:
+                with open(f"/proc/{pid}/task/{pid}/stat") as stat:
+                    event_loop += _stat_cpu(stat.read())[2]
+            except OSError:
+                continue
+    return {
+        "server": server,
+        "server_event_loop": event_loop,
+        "postgres": postgres,
+        "load_generator": time.process_time(),
+    }
 
 
 def _cpu_per_request(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
@@ -924,12 +943,14 @@ def main() -> None:
     to_base = [m / b for m, b in zip(per_round["mediated"], per_round["baseline"], strict=True)]
     cpu = {
         part: [r["cpu_ms_per_request"][part] for r in results["closed_loop"]["mediated"]]
-        for part in ("server", "postgres")
+        for part in ("server", "server_event_loop", "postgres")
     }
     report["per_round"] = {
         "throughput_ratio_mediated_to_bare": spread(to_bare),
         "throughput_ratio_mediated_to_baseline": spread(to_base),
         "mediated_server_cpu_ms_per_request": spread(cpu["server"]),
+        # Of which the workers' event loops (main threads); the rest is the hot threads'.
+        "mediated_server_event_loop_cpu_ms_per_request": spread(cpu["server_event_loop"]),
         "mediated_postgres_cpu_ms_per_request": spread(cpu["postgres"]),
     }
     report["host"] = host()
