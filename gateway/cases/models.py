@@ -113,6 +113,16 @@ class CaseFile(Base):
             postgresql_where=text("closed_at IS NULL AND erased_at IS NULL"),
             sqlite_where=text("closed_at IS NULL AND erased_at IS NULL"),
         ),
+        # The numbers of days the day-based deadline streams have (deadline_pages
+        # .case_streams), from the few cases that carry one (migration 0029).
+        Index(
+            "ix_case_file_state_days",
+            "covenant_id",
+            "state",
+            "state_days",
+            postgresql_where=text("state_days IS NOT NULL"),
+            sqlite_where=text("state_days IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
