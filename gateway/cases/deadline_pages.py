@@ -59,6 +59,9 @@ from gateway.core.errors import BadRequest
 
 #: The sort key of a deadline: due moment, kind, deadline, case, district, item.
 SortKey = tuple[datetime, str, str, str, str, str]
+#: What a stream has not read yet sorts after this: a due moment, and for a stream whose
+#: items share due moments (the erasure warnings: one per day) the rest of its last key.
+Horizon = tuple[Any, ...]
 MAX_PAGE = pagination.MAX_PAGE
 DEFAULT_PAGE = pagination.DEFAULT_PAGE
 
@@ -259,7 +262,7 @@ class _Reader:
 
     fetch: Callable[[Any, int], list[Any]]
     position: Callable[[Any], Any]
-    horizon_of: Callable[[Any], datetime]
+    horizon_of: Callable[[Any], Horizon]
     to_items: Callable[[Any], Iterator[Item]]
     batch: int
     #: The first read's query (ordered, without its limit), when it can be read together
@@ -267,7 +270,7 @@ class _Reader:
     first: Select[*tuple[Any, ...]] | None = None
     last: Any = None
     done: bool = False
-    horizon: datetime | None = None
+    horizon: Horizon | None = None
     items: list[Item] = field(default_factory=list)
 
     def read(self) -> None:
@@ -378,7 +381,7 @@ def _stream_reader(
     return _Reader(
         fetch=fetch,
         position=lambda row: (row[3], row[0]),
-        horizon_of=lambda row: stream.rule.horizon(row[3]),
+        horizon_of=lambda row: (stream.rule.horizon(row[3]),),
         to_items=to_items,
         batch=batch,
         first=query,
@@ -438,7 +441,7 @@ def _action_reader(
     return _Reader(
         fetch=fetch,
         position=lambda row: (row[2], row[0]),
-        horizon_of=lambda row: calendar.end_of_day(row[2]),
+        horizon_of=lambda row: (calendar.end_of_day(row[2]),),
         to_items=to_items,
         batch=batch,
     )
@@ -526,7 +529,7 @@ def _reporter_reader(
     return _Reader(
         fetch=fetch,
         position=lambda row: (row[3], row[0]),
-        horizon_of=lambda row: due(row[3])[1],
+        horizon_of=lambda row: (due(row[3])[1],),
         to_items=to_items,
         batch=batch,
         first=query,
@@ -561,8 +564,11 @@ def _erasure_reader(
     )
     today = calendar.local_date(now)
 
-    def due_at(erased_on: date) -> datetime:
-        return calendar.end_of_day(erased_on - timedelta(days=1))  # as erasure_deadline
+    def key_of(warning: Any) -> SortKey:
+        # Due at the end of the day before the erasure day (as erasure_deadline): the first
+        # instant of the erasure day.
+        due_at = calendar.end_of_day(warning.erased_on - timedelta(days=1))
+        return (due_at, "retention", "retention-erasure", warning.case_id, "", "")
 
     def fetch(last: tuple[date, str] | None, limit: int) -> list[Any]:
         return list(
@@ -589,20 +595,23 @@ def _erasure_reader(
                 now=now,
             )
 
-        key = (due_at(warning.erased_on), "retention", "retention-erasure", warning.case_id, "", "")
-        yield Item(key, make, needs_case=warning.case_id)
+        yield Item(key_of(warning), make, needs_case=warning.case_id)
 
     reader = _Reader(
         fetch=fetch,
         position=lambda warning: (warning.erased_on, warning.case_id),
-        horizon_of=lambda warning: due_at(warning.erased_on),
+        # A day's warnings share a due moment: a page takes them up to the last one read,
+        # not only once the whole day is read.
+        horizon_of=lambda warning: (*key_of(warning)[:4],),
         to_items=to_items,
         batch=batch,
     )
     if after is not None:
-        # No warning due before the cursor: start at the day before its local date (a
-        # warning is due at the end of the day before its erasure day).
-        reader.last = (calendar.local_date(after[0]) - timedelta(days=1), "")
+        # A warning is due at the first instant of its erasure day, so none before the
+        # cursor's day is after it; after the cursor's own warning when it is one.
+        day = calendar.local_date(after[0])
+        own = after[1:3] == ("retention", "retention-erasure")
+        reader.last = (day, after[3] if own else "")
     return reader
 
 
@@ -772,11 +781,11 @@ def deadlines_page(
         certain = [
             item
             for item in (*whole, *(i for r in readers for i in r.items))
-            if (after is None or item.key > after) and (horizon is None or item.key[0] < horizon)
+            if (after is None or item.key > after) and (horizon is None or item.key < horizon)
         ]
         if not waiting or (want is not None and len(certain) >= want):
             break
-        min(waiting, key=lambda r: r.horizon or datetime.max.replace(tzinfo=UTC)).read()
+        min(waiting, key=lambda r: r.horizon or (datetime.max.replace(tzinfo=UTC),)).read()
     certain.sort(key=lambda item: item.key)
     shown = certain if limit is None else certain[:limit]
     more = limit is not None and len(certain) > limit

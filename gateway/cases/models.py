@@ -24,7 +24,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from gateway.db import Base, UTCDateTime
 
@@ -165,6 +165,14 @@ class CaseFile(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @validates("opened_at")
+    def _opened_once(self, key: str, value: datetime) -> datetime:
+        """A case's opening moment is set once: its team memberships carry a copy
+        (``CaseTeamMember.case_opened_at``), by which the case list reads them in order."""
+        if self.opened_at is not None and value != self.opened_at:
+            raise ValueError("A case's opening moment does not change.")
+        return value
 
 
 class CasePerson(Base):

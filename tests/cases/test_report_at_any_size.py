@@ -186,10 +186,44 @@ def test_many_erasure_warnings_page_in_order(
             "partner_kind": runtime.partner_kind(covenant, history.lead) or "",
             "now": NOW,
         }
+        # The warnings read, counted: a page takes a day's warnings up to the last one read;
+        # it does not read the whole day (one due moment) before it can show any of them.
+        read = 0
+        warnings_of = runtime.erasure_warnings
+        assert warnings_of is not None
+
+        def counted(*a: Any, **k: Any) -> Any:
+            nonlocal read
+            found = warnings_of(*a, **k)
+            read += len(found)
+            return found
+
         listed = _paged_equals_the_list(session, args)
         warned = [d for d in listed if d.deadline == "retention-erasure"]
         assert len(warned) > 40, len(warned)  # several batches, and ties on each day
         assert len({d.due_on for d in warned}) == 3
+
+        # All on one day (one due moment): a page of 7 from the day's start reads a batch
+        # (8 + 1, then 16 + 1: the last row read is not yet certain), not the whole day.
+        day = (NOW + timedelta(days=2)).date()
+        session.execute(
+            update(RetentionCase)
+            .where(RetentionCase.case_id.in_({d.case_id for d in warned}))
+            .values(due_on=day)
+        )
+        start = runtime.calendar(covenant).end_of_day(day - timedelta(days=1))
+        runtime.erasure_warnings = counted
+        try:
+            page = overview.deadlines_page(
+                session,
+                **args,
+                after=(start, "retention", "retention-erasure", "", "", ""),
+                limit=7,
+            )
+        finally:
+            runtime.erasure_warnings = warnings_of
+        assert [d.deadline for d in page.items] == ["retention-erasure"] * 7
+        assert read <= 9 + 17 < len(warned), read  # two batches (8 and 16, each + 1)
         session.rollback()
 
 

@@ -121,3 +121,17 @@ def test_a_wrong_moment_is_caught(client: TestClient, auth: Auth, context: Gatew
         session.execute(update(CaseTeamMember).values(case_opened_at=first.replace(year=2001)))
     with pytest.raises(AssertionError):
         _members(context)
+
+
+def test_a_cases_opening_moment_is_set_once(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """The copy in the memberships stays right because the original does not move: the model
+    refuses a second opening moment (and keeps the same one, the control)."""
+    case_id = _report(client, auth, RW)["caseId"]
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.opened_at = case.opened_at  # the same moment: allowed
+        with pytest.raises(ValueError, match="opening moment"):
+            case.opened_at = case.opened_at.replace(year=2001)
+    assert _members(context) == ["rijswijk-wonen"]
