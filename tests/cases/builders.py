@@ -125,3 +125,18 @@ def listed_deadlines(client: Any, headers: dict[str, str]) -> list[dict[str, Any
         items += body["_embedded"]["deadlines"]
         href = body["_links"].get("next", {}).get("href")
     return items
+
+
+def file_report(client: Any, auth: Any, who: tuple[str, str]) -> Any:
+    """One report about the same Rijswijk dwelling (a corporation's, no persons) by ``who``
+    (partner, role) through the API; the response's JSON."""
+    body = report_body(
+        postcode="2281 AW",
+        number=40,
+        corporation="rijswijk-wonen",
+        district="Rijswijk-Zuid",
+        persons=[],
+    )
+    response = client.post("/v1/reports", json=body, headers=auth(*who))
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()

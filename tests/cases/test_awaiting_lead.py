@@ -24,25 +24,12 @@ from gateway.cases.models import CaseFile, CaseReport
 from gateway.cases.reports import pending_reports
 from gateway.context import GatewayContext
 from gateway.db import transaction
-from tests.cases.builders import report_body
+from tests.cases.builders import file_report
 
 Auth = Callable[..., dict[str, str]]
 MAYOR = ("gemeente-rijswijk", "casemanager")
 RW = ("rijswijk-wonen", "woonconsulent")
 POLICE = ("politie-den-haag", "wijkagent")
-
-
-def _report(client: TestClient, auth: Auth, who: tuple[str, str]) -> Any:
-    body = report_body(
-        postcode="2281 AW",
-        number=40,
-        corporation="rijswijk-wonen",
-        district="Rijswijk-Zuid",
-        persons=[],
-    )
-    response = client.post("/v1/reports", json=body, headers=auth(*who))
-    assert response.status_code in (200, 201, 202), response.text
-    return response.json()
 
 
 def _ok(response: Any) -> Any:
@@ -92,10 +79,10 @@ def test_the_flag_follows_every_write_path(
 ) -> None:
     # Filing: the corporation opens the case and leads it (landlord first); its own report
     # waits for nobody; the police's and the municipality's do (neither is in the team).
-    case_id = _report(client, auth, RW)["caseId"]
+    case_id = file_report(client, auth, RW)["caseId"]
     assert _waiting(context) == []
-    assert _report(client, auth, POLICE)["awaitingLead"] is True
-    _report(client, auth, MAYOR)
+    assert file_report(client, auth, POLICE)["awaitingLead"] is True
+    file_report(client, auth, MAYOR)
     assert _waiting(context) == ["gemeente-rijswijk", "politie-den-haag"]
 
     # The lead moves to the municipality: its own report no longer waits for a lead.
@@ -122,7 +109,7 @@ def test_the_flag_follows_every_write_path(
     report_id = _pending(client, auth, case_id, "politie-den-haag")
     _ok(client.post(decide.format(report_id), json={"addToTeam": False}, headers=auth(*MAYOR)))
     assert _waiting(context) == []
-    _report(client, auth, POLICE)
+    file_report(client, auth, POLICE)
     assert _waiting(context) == ["politie-den-haag"]
     report_id = _pending(client, auth, case_id, "politie-den-haag")
     _ok(client.post(decide.format(report_id), json={"addToTeam": True}, headers=auth(*MAYOR)))
@@ -131,7 +118,7 @@ def test_the_flag_follows_every_write_path(
     # Out of the team once more and a new report: waiting; the case closes: nothing waits.
     removed = client.delete(f"{team}/politie-den-haag", headers=auth(*MAYOR))
     assert removed.status_code in (200, 204), removed.text
-    _report(client, auth, POLICE)
+    file_report(client, auth, POLICE)
     assert _waiting(context) == ["politie-den-haag"]
     _move(client, auth, case_id, "form-team")
     _move(
@@ -161,7 +148,7 @@ def test_the_flag_follows_every_write_path(
 
 def test_a_stale_flag_is_caught(client: TestClient, auth: Auth, context: GatewayContext) -> None:
     """The check above can fail: a flag set by hand, past the session, is found."""
-    _report(client, auth, RW)
+    file_report(client, auth, RW)
     assert _waiting(context) == []
     with transaction(context.session_factory) as session:
         session.execute(update(CaseReport).values(awaiting_lead=True))

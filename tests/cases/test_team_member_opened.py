@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from gateway.cases.models import CaseFile, CaseTeamMember
 from gateway.context import GatewayContext
 from gateway.db import transaction
-from tests.cases.builders import report_body
+from tests.cases.builders import file_report
 
 Auth = Callable[..., dict[str, str]]
 MAYOR = ("gemeente-rijswijk", "casemanager")
@@ -32,17 +32,6 @@ TEAM = ("sociaal-wijkteam-rijswijk", "buurtteam-medewerker")
 def _ok(response: Any) -> Any:
     assert response.status_code in (200, 201, 202), response.text
     return response.json()
-
-
-def _report(client: TestClient, auth: Auth, who: tuple[str, str]) -> Any:
-    body = report_body(
-        postcode="2281 AW",
-        number=40,
-        corporation="rijswijk-wonen",
-        district="Rijswijk-Zuid",
-        persons=[],
-    )
-    return _ok(client.post("/v1/reports", json=body, headers=auth(*who)))
 
 
 def _members(context: GatewayContext) -> list[str]:
@@ -67,7 +56,7 @@ def test_every_path_that_adds_a_member_writes_the_cases_opening(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     # Intake: the corporation reports its own dwelling, leads, and is the team.
-    case_id = _report(client, auth, RW)["caseId"]
+    case_id = file_report(client, auth, RW)["caseId"]
     assert _members(context) == ["rijswijk-wonen"]
     assert _listed(client, auth, MAYOR) == []
 
@@ -96,7 +85,7 @@ def test_every_path_that_adds_a_member_writes_the_cases_opening(
 
     # A reporter added by the lead's decision.
     assert _listed(client, auth, TEAM) == []  # control: not in the team yet
-    _report(client, auth, TEAM)
+    file_report(client, auth, TEAM)
     summary = _ok(client.get(f"/v1/cases/{case_id}", headers=auth(*MAYOR)))
     (report_id,) = [
         r["id"] for r in summary["pendingReports"] if r["partnerId"] == "sociaal-wijkteam-rijswijk"
@@ -114,7 +103,7 @@ def test_every_path_that_adds_a_member_writes_the_cases_opening(
 
 def test_a_wrong_moment_is_caught(client: TestClient, auth: Auth, context: GatewayContext) -> None:
     """The check above can fail: a moment set by hand, past the model, is found."""
-    _report(client, auth, RW)
+    file_report(client, auth, RW)
     assert _members(context) == ["rijswijk-wonen"]
     with transaction(context.session_factory) as session:
         first = session.scalars(select(CaseFile.opened_at)).one()
@@ -128,7 +117,7 @@ def test_a_cases_opening_moment_is_set_once(
 ) -> None:
     """The copy in the memberships stays right because the original does not move: the model
     refuses a second opening moment (and keeps the same one, the control)."""
-    case_id = _report(client, auth, RW)["caseId"]
+    case_id = file_report(client, auth, RW)["caseId"]
     with transaction(context.session_factory) as session:
         case = session.get_one(CaseFile, case_id)
         case.opened_at = case.opened_at  # the same moment: allowed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from gateway.crypto import (
 )
 from gateway.db import transaction
 from tests.crypto.conftest import People, person
+from tests.dutch_midnight import AFTER_DUTCH_MIDNIGHT
 
 
 @pytest.mark.parametrize("bsn", ["111222333", "123456782", "999990019"])
@@ -110,12 +111,7 @@ def test_person_index_needs_a_real_past_date(
 
 @pytest.mark.parametrize(
     ("now", "today"),
-    [
-        (datetime(2026, 12, 5, 23, 30, tzinfo=UTC), date(2026, 12, 6)),  # 00:30 in Amsterdam
-        (datetime(2026, 7, 14, 22, 30, tzinfo=UTC), date(2026, 7, 15)),  # 00:30, summer time
-        # The control: at noon the UTC date and the Dutch date agree.
-        (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), date(2026, 12, 5)),
-    ],
+    AFTER_DUTCH_MIDNIGHT,
 )
 def test_a_person_born_today_in_the_netherlands_is_not_refused_after_midnight(
     monkeypatch: pytest.MonkeyPatch, now: datetime, today: date

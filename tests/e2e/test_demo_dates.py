@@ -4,21 +4,17 @@ the Netherlands would write them, also in the hour after midnight there."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from gateway.demo.run import _mitros_export, _police_u_export
+from tests.dutch_midnight import AFTER_DUTCH_MIDNIGHT
 
 
 @pytest.mark.parametrize(
     ("now", "today"),
-    [
-        (datetime(2026, 12, 5, 23, 30, tzinfo=UTC), date(2026, 12, 6)),  # 00:30 in Amsterdam
-        (datetime(2026, 7, 14, 22, 30, tzinfo=UTC), date(2026, 7, 15)),  # 00:30, summer time
-        # The control: at noon the UTC date and the Dutch date agree.
-        (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), date(2026, 12, 5)),
-    ],
+    AFTER_DUTCH_MIDNIGHT,
 )
 def test_the_demo_exports_are_dated_by_the_dutch_date(
     monkeypatch: pytest.MonkeyPatch, now: datetime, today: date

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
+from tests.dutch_midnight import AFTER_DUTCH_MIDNIGHT
 from tests.retention.conftest import Seeder, audit_verifies
 
 Auth = Callable[..., dict[str, str]]
@@ -176,12 +177,7 @@ class TestAfterErasure:
 
     @pytest.mark.parametrize(
         ("erased_at", "day"),
-        [
-            (datetime(2026, 12, 5, 23, 30, tzinfo=UTC), "2026-12-06"),  # 00:30 in Amsterdam
-            (datetime(2026, 7, 14, 22, 30, tzinfo=UTC), "2026-07-15"),  # 00:30, summer time
-            # The control: at noon the UTC date and the Dutch date agree.
-            (datetime(2026, 12, 5, 12, 0, tzinfo=UTC), "2026-12-05"),
-        ],
+        [(instant, day.isoformat()) for instant, day in AFTER_DUTCH_MIDNIGHT],
     )
     def test_the_410_names_the_dutch_date_of_the_erasure_as_the_state_does(
         self,
