@@ -157,9 +157,11 @@ def test_the_paged_deadlines_equal_the_python_list(
                 checked += len(_paged_equals_the_list(session, args))
     # Every kind of deadline took part.
     assert checked > 1000
+    # On the same histories (seeding them again for a test of its own cost a minute).
+    _many_erasure_warnings_page_in_order(context, runtime, histories)
 
 
-def test_many_erasure_warnings_page_in_order(
+def _many_erasure_warnings_page_in_order(
     context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
 ) -> None:
     """The erasure warnings are a stream read a batch at a time (8 for the small pages) in
