@@ -11,6 +11,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,55 @@ def postgres_template() -> Iterator[str]:
     engine.dispose()
 
 
+class _DatabasePool:
+    """Databases cloned from the template one test ahead, and dropped after their test, on a
+    thread of their own: a clone and a drop cost about a second of the server's time between
+    them, most of it waiting for the disk, which the next test's own work now overlaps.
+
+    One thread does both, in the order asked, so at most one clone waits ready. A clone that
+    failed raises in the test that takes it; a drop that failed is raised when the session
+    ends (a database left behind is named in the error)."""
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._engine = _admin_engine()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kp-db-pool")
+        self._next: Future[str] = self._worker.submit(self._clone)
+        self._drops: list[Future[None]] = []
+
+    def _clone(self) -> str:
+        name = f"kp_{secrets.token_hex(6)}"
+        with self._engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
+        return name
+
+    def _drop(self, name: str) -> None:
+        with self._engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def take(self) -> str:
+        ready, self._next = self._next, self._worker.submit(self._clone)
+        return ready.result()
+
+    def give_back(self, name: str) -> None:
+        self._drops.append(self._worker.submit(self._drop, name))
+
+    def close(self) -> None:
+        spare = self._next
+        self._worker.submit(lambda: self._drop(spare.result())).result()
+        self._worker.shutdown(wait=True)
+        for drop in self._drops:
+            drop.result()
+        self._engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_pool(postgres_template: str) -> Iterator[_DatabasePool]:
+    pool = _DatabasePool(make_url(postgres_template).database or "")
+    yield pool
+    pool.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -81,15 +131,10 @@ def database_url(
         yield f"sqlite:///{path}"
         return
     template_url: str = request.getfixturevalue("postgres_template")
-    template = make_url(template_url).database
-    name = f"kp_{secrets.token_hex(6)}"
-    engine = _admin_engine()
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    pool: _DatabasePool = request.getfixturevalue("postgres_pool")
+    name = pool.take()
+    yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
+    pool.give_back(name)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from gateway.cases.guards import GUARDS
+from gateway.core import yaml_text
 from gateway.core.dutch_date import DUTCH_TIME
 from gateway.core.errors import GatewayError
 from gateway.policy.layout import covenant_folders, id_mismatch
@@ -341,7 +342,7 @@ class WorkflowDefinition(_Model):
 
 def parse_workflow(text: str, file: Path | str = "<workflow>") -> WorkflowDefinition:
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml_text.safe_load(text)
     except yaml.YAMLError as exc:
         raise WorkflowError(f"{file}: not valid YAML ({type(exc).__name__})") from None
     try:

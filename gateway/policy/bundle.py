@@ -134,7 +134,9 @@ def build_bundle(
     manifest = {"revision": revision, "roots": [DATA_ROOT]}
     files: dict[str, bytes] = {
         ".manifest": json.dumps(manifest, indent=1).encode(),
-        "data.json": json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False).encode(),
+        # Canonical (compact, sorted): the form its hash is taken over, and json's C encoder
+        # (an indented dump takes the pure-Python one: 0.2 s of every start for ~0.5 MB).
+        "data.json": canonical_json(data),
     }
     files.update({name: text.encode() for name, text in modules.items()})
     files[".signatures.json"] = _sign(files, key)

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
+from gateway.core import yaml_text
 from gateway.policy.checks import LineMap, check_covenant, line_of
 from gateway.policy.errors import CovenantError
 from gateway.policy.layout import covenant_folders, default_package_dir, id_mismatch
@@ -276,7 +277,7 @@ def parse_covenant(text: str, file: Path | str = "<covenant>") -> Covenant:
     """Parse and validate covenant YAML text; ``file`` is only used in error messages."""
     file = Path(file)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = yaml_text.SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from gateway.core import yaml_text
 from gateway.core.errors import ServiceUnavailable
 from gateway.policy.layout import RETENTION_FILE, covenant_folders, id_mismatch
 
@@ -214,7 +215,7 @@ def load_rules(
         # when only the layout changed.
         digest.update(f"{folder.id}.yaml".encode() + b"\0" + raw)
         try:
-            policy = RetentionPolicy.model_validate(yaml.safe_load(raw))
+            policy = RetentionPolicy.model_validate(yaml_text.safe_load(raw))
         except (ValidationError, yaml.YAMLError) as exc:
             raise RetentionPolicyInvalid(f"{file_name}: {exc}") from None
         if policy.covenant != folder.id:

@@ -102,41 +102,57 @@ def _partners(runtime: CaseRuntime, covenant: str, history: History) -> list[tup
     ]
 
 
+def _walk(
+    session: Session, args: dict[str, Any], size: int, *, start: str | None, pages: int | None
+) -> tuple[list[DeadlineOut], list[str]]:
+    """Up to ``pages`` pages of ``size`` (None: to the end) from the cursor ``start``, through
+    their cursors; every page full but the last. The items, and the cursor of each page that
+    has one."""
+    items: list[DeadlineOut] = []
+    cursors: list[str] = []
+    cursor = start
+    read = 0
+    while pages is None or read < pages:
+        after = None
+        if cursor is not None:
+            after = decode_cursor(
+                cursor, covenant_id=args["covenant_id"], partner_id=args["partner_id"]
+            )
+        page = overview.deadlines_page(session, **args, after=after, limit=size)
+        read += 1
+        assert len(page.items) <= size
+        items += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+        assert len(page.items) == size
+        cursors.append(cursor)
+    return items, cursors
+
+
 def _paged_equals_the_list(session: Session, args: dict[str, Any]) -> list[DeadlineOut]:
-    """The partner's deadlines equal the oracle's, and pages of 1, 7 and 100 followed through
-    their cursors are that list once, in order. Returns the list."""
+    """The partner's deadlines equal the oracle's, and pages of 7 and 100 followed through
+    their cursors are that list once, in order; so are the first 25 pages of 1, and a page of
+    1 from every cursor the pages of 7 gave (every boundary of the walk of 7 read again with
+    the smallest batch; pages of 1 through the whole list cost a minute of the suite).
+    Returns the list."""
     old = overview_oracle.partner_deadlines(session, **args)
     new = overview.partner_deadlines(session, **args)
     assert _as_set(new) == _as_set(old), args["partner_id"]
     assert [(not d.overdue, d.due_at) for d in new] == sorted(
         (not d.overdue, d.due_at) for d in old
     )
-    for size in (1, 7, 100):
-        paged: list[DeadlineOut] = []
-        cursor: str | None = None
-        pages = 0
-        while True:
-            page = overview.deadlines_page(
-                session,
-                **args,
-                after=(
-                    decode_cursor(
-                        cursor, covenant_id=args["covenant_id"], partner_id=args["partner_id"]
-                    )
-                    if cursor
-                    else None
-                ),
-                limit=size,
-            )
-            assert len(page.items) <= size
-            paged += page.items
-            pages += 1
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-            assert len(page.items) == size
+    sevens: list[str] = []
+    for size in (7, 100):
+        paged, cursors = _walk(session, args, size, start=None, pages=None)
         assert paged == new, (args["partner_id"], size)
-        assert pages == max(1, -(-len(new) // size))
+        assert len(cursors) == max(1, -(-len(new) // size)) - 1
+        sevens = sevens or cursors
+    first, _ = _walk(session, args, 1, start=None, pages=25)
+    assert first == new[:25], args["partner_id"]
+    for n, cursor in enumerate(sevens, start=1):
+        one, _ = _walk(session, args, 1, start=cursor, pages=1)
+        assert one == new[7 * n : 7 * n + 1], (args["partner_id"], n)
     return new
 
 
