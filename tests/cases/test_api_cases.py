@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from gateway.cases.schemas import ConsentIn
 from gateway.cases.service import case_policy_facts
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from gateway.policy.schemas import CaseContext, Consent
 from tests.cases.builders import (
     BSN_CAUSER,
@@ -451,7 +452,7 @@ class TestMeetings:
                 "caseId": case_id,
                 "ownerPartnerId": "politie-midden-nederland",
                 "description": "Sfeerverslag opstellen.",
-                "dueOn": str(date.today() - timedelta(days=1)),
+                "dueOn": str(dutch_today() - timedelta(days=1)),
             },
         )
         assert action.status_code == 201

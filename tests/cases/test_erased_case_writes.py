@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from gateway.cases.access import writable_case
 from gateway.cases.models import CaseConsent, CaseTeamMember, CaseTransition
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from gateway.db import transaction
 from gateway.retention.models import RetentionCase
 from gateway.retention.sweeper import SweepReport
@@ -103,7 +104,7 @@ def test_the_same_write_to_a_case_that_was_not_erased_is_done(
 ) -> None:
     """Positive control: the sweep runs on a day the case is not yet due."""
     case_id = _open(client, auth)
-    report = context.require_retention().sweep(as_of=date.today())
+    report = context.require_retention().sweep(as_of=dutch_today())
     assert report.redacted == 0
     response = _write(client, auth, case_id, name)
     assert response.status_code in (200, 201), response.text

@@ -27,6 +27,7 @@ from gateway.cases.models import (
 from gateway.cases.runtime import CaseRuntime
 from gateway.context import GatewayContext
 from gateway.core import pagination
+from gateway.core.dutch_date import dutch_today
 from tests.cases.history import History, seed_history
 
 Auth = Callable[..., dict[str, str]]
@@ -369,7 +370,7 @@ def test_a_meetings_cursor_of_another_partner_covenant_or_district_is_refused(
     )
     assert in_district.status_code == 200
     own_list = "meetings|" + json.dumps([COVENANT, MAYOR[0], None])
-    key = [date.today().isoformat(), "past", TIE_DAY.isoformat(), ""]
+    key = [dutch_today().isoformat(), "past", TIE_DAY.isoformat(), ""]
     forged = pagination.encode_cursor(own_list, key)
     assert client.get(f"/v1/meetings?cursor={forged}", headers=auth(*MAYOR)).status_code == 200
     other_covenant = ["utrecht-extreme-woonoverlast", MAYOR[0], None]

@@ -15,6 +15,7 @@ from sqlalchemy import insert, select
 
 from gateway.cases.models import CaseMeeting, MeetingAction
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from gateway.web.meeting_pages import MEETINGS_PER_PAGE
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import POLICE, seed_utrecht_case
@@ -27,7 +28,7 @@ def _plan(browser: TestClient, district: str = "Noordoost") -> str:
     form = browser.get("/overleggen").text
     response = browser.post(
         "/overleggen",
-        data={"csrf_token": csrf_of(form), "wijk": district, "datum": date.today().isoformat()},
+        data={"csrf_token": csrf_of(form), "wijk": district, "datum": dutch_today().isoformat()},
     )
     assert response.status_code == 200, response.text
     found = MEETING_URL.search(str(response.url))
@@ -129,7 +130,7 @@ class TestDuringTheMeeting:
         assert "versleuteld vastgelegd" in html
         assert minutes not in html  # sealed: the page does not echo them
 
-        due = date.today() + timedelta(days=14)
+        due = dutch_today() + timedelta(days=14)
         html = _post(
             browser,
             meeting_id,
