@@ -394,6 +394,13 @@ def _propagate_trace_context(client: Any) -> None:
     client._session.auth = add_trace_context
 
 
+class StaleBundle(Exception):
+    """The OPA server answered from another bundle revision than the gateway expects."""
+
+    def __init__(self, served: object, expected: str | None) -> None:
+        super().__init__(f"OPA serves revision {served!r}, the gateway loaded {expected!r}")
+
+
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
@@ -456,4 +463,16 @@ class OpaServerEngine(_Engine):
             raise
         if not isinstance(response, dict) or "result" not in response:
             return None  # OPA omits "result" when the rule is undefined
-        return response["result"]
+        result = response["result"]
+        served = result.get("revision") if isinstance(result, dict) else None
+        if served != self._revision:
+            # The server decides on another bundle than the gateway loaded: its poll has not
+            # fetched the new one yet, or it refused it and kept the last good bundle. Its
+            # decision is by another covenant than the one this gateway enforces, so it
+            # decides nothing (engine-error: 503, nothing disclosed) until the two agree.
+            log.warning(
+                "OPA decided on another bundle revision than the gateway loaded",
+                extra={"served_revision": served, "expected_revision": self._revision},
+            )
+            raise StaleBundle(served, self._revision)
+        return result

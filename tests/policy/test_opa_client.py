@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -90,3 +91,23 @@ def test_policy_time_limit_above_the_promised_half_second_is_refused() -> None:
     with pytest.raises(ValidationError, match="policy_timeout_seconds"):
         Settings(policy_timeout_seconds=1.5)
     assert Settings().policy_timeout_seconds == 0.5
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_opa_server_on_another_bundle_revision_than_the_gateway_denies(
+    opa: OpaStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The gateway loaded a newer bundle (a covenant narrowed, say) while OPA still serves the
+    one before: OPA's decision is by another covenant, so nothing is disclosed (503) until the
+    two agree. The control is the test above: the same request, same server, same revision,
+    allowed."""
+    engine = _engine_from_settings(opa.url)
+    engine.load(replace(BUNDLE, revision="a-newer-revision"))
+    decision, _ = _decide(engine)
+    _assert_nothing_disclosed(decision, "engine-error")
+    assert decision.bundle_revision == "a-newer-revision"
+    assert opa.requests == 1
+    stale = [r for r in caplog.records if r.getMessage().startswith("OPA decided on another")]
+    assert [(r.served_revision, r.expected_revision) for r in stale] == [  # type: ignore[attr-defined]
+        (BUNDLE.revision, "a-newer-revision")
+    ]
