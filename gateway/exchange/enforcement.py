@@ -384,7 +384,19 @@ _ITEM_REASONS = {
 NOT_REFUSED = frozenset({"asked", "not-available"})
 
 
-def _open(session: Unit, exchange: Exchange, fact: SealedFact) -> CategoryValue:
+def _open(session: Unit, exchange: Exchange, fact: SealedFact, answer: str) -> CategoryValue:
+    """The fact's value, in the form the decision allows (``answer``). A fact stored in
+    detail while the covenant now allows only yes or no (its clause narrowed since) is
+    withheld, not opened: a detail cannot be told as a yes or a no without saying more."""
+    if answer == "yes-no" and fact.answer_form != "yes-no":
+        return CategoryValue(
+            category=fact.category,
+            partner_id=fact.partner_id,
+            outcome="redacted",
+            answer_form="yes-no",
+            recorded_at=fact.recorded_at,
+            reasons=["answer-form-narrowed"],
+        )
     plain = exchange.cipher.decrypt(
         session=session,
         scope=case_scope(fact.case_id),
@@ -443,7 +455,7 @@ def _answer_values(
                 _redacted(view, item.category, item.partner_id, list(verdict.reasons), item.state)
             )
         else:
-            value = _open(session, exchange, fact)
+            value = _open(session, exchange, fact, verdict.answer)
             values.append(
                 value.model_copy(update={"state": item.state, "clauses": verdict.clauses})
             )
@@ -471,7 +483,7 @@ def _fact_values(
                 )
             )
         for fact in facts:
-            value = _open(session, exchange, fact)
+            value = _open(session, exchange, fact, verdict.answer)
             values.append(value.model_copy(update={"clauses": list(verdict.clauses)}))
     return values
 
@@ -826,6 +838,15 @@ def _addressed(
         partner = covenant.partner(recipient.partner_id)
         if partner is None:
             raise InvalidRequest(f"'{recipient.partner_id}' is not a partner of this covenant.")
+        if partner.id not in view.case.team:
+            # U §6: partners exchange with "de andere partijen die bij de casus zijn
+            # betrokken"; outside the team the case does not exist, so a request would tell
+            # the partner of it. The lead adds the partner to the team first (U §5.6: the
+            # case manager asks the neighbourhood team whether it knows the causer).
+            raise InvalidRequest(
+                f"'{recipient.partner_id}' is not in the case team; the case lead adds it "
+                "to the team first."
+            )
         for category in recipient.categories:
             found = covenant.category(category)
             if found is None or found.owner != partner.kind:
@@ -1009,9 +1030,29 @@ def information_request_status(
     involved = {row.requester_partner_id} | {i.partner_id for i in items}
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
-    if erasure is not None:
-        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+    # Only while the partner is in the case team (a partner removed from it is told nothing
+    # more of the case, U §6); the team check comes before the erasure's 410.
+    _in_team(session, exchange, row.case_id, principal, erasure)
     return _request_out(session, exchange.audit, row, items)
+
+
+def _in_team(
+    session: Session,
+    exchange: Exchange,
+    case_id: str,
+    principal: Principal,
+    erasure: Erasure | None | Literal["look-up", "for-write"],
+) -> CaseView:
+    """The case, if the principal's partner is in its team now; else the request is not
+    visible (the same 404 as an unknown request)."""
+    try:
+        return load_case(
+            session, exchange, case_id=case_id, principal=principal, erasure=erasure, team_only=True
+        )
+    except CaseNotFound:
+        raise RequestNotFound(
+            "No information request with this id is visible to your partner."
+        ) from None
 
 
 # --- answers ---------------------------------------------------------------------------------
@@ -1052,7 +1093,8 @@ def answer_information_request(
     open_items = {c: i for c, i in mine.items() if i.state == "asked" and c in given}
     if not open_items:
         raise Conflict("These categories were already answered or are not open.")
-    view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=FOR_WRITE)
+    # A partner removed from the team since it was asked no longer answers.
+    view = _in_team(session, exchange, row.case_id, principal, FOR_WRITE)
     values = {
         c: _sealed_answer(given[c], i.answer_form)
         for c, i in open_items.items()

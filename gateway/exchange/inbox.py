@@ -64,11 +64,13 @@ def notify_after_commit(session: Session, partners: set[str]) -> None:
 
 
 def _information_items(session: Session, principal: Principal) -> list[InboxItem]:
+    from gateway.cases.districts import partner_cases
     from gateway.cases.models import CaseFile
 
     # The case's reference (an opaque dossier number, no personal data) lets an adapter
     # match its export without another call. A case erased under retention takes no
-    # answers (410), so its open requests are no longer work.
+    # answers (410), so its open requests are no longer work; nor are those of a case whose
+    # team the partner has left (outside the team the case does not exist, U §6).
     rows = session.execute(
         select(InformationRequest, RequestItem, CaseFile.reference)
         .join(RequestItem, RequestItem.request_id == InformationRequest.id)
@@ -78,6 +80,7 @@ def _information_items(session: Session, principal: Principal) -> list[InboxItem
             RequestItem.state == "asked",
             InformationRequest.covenant_id == principal.covenant_id,
             not_erased(InformationRequest.case_id),
+            partner_cases(principal.partner_id),
         )
         .order_by(InformationRequest.created_at, RequestItem.id)
     ).all()

@@ -41,6 +41,7 @@ REASON_WORDS = {
     "not-answered-yet": "the partner has not answered yet",
     "not-available-at-partner": "the partner holds nothing on it",
     "erased-by-retention": "erased when its retention period ended",
+    "answer-form-narrowed": "stored in more detail than the clause now allows (yes or no only)",
 }
 
 #: Events a clause can require (``event-not-recorded:<event>``), in words.

@@ -175,6 +175,7 @@ REASONS = {
     "not-answered-yet": "Nog niet beantwoord door de partner",
     "not-available-at-partner": "De partner heeft hierover geen gegevens",
     "nothing-on-file": "Er is niets over vastgelegd",
+    "answer-form-narrowed": "Vastgelegd in meer detail dan de afspraak nu toestaat (ja of nee)",
     "redacted": "Afgeschermd",
 }
 

@@ -103,6 +103,13 @@ def test_nobody_can_ask_het_vierde_huis_for_case_data_but_lister_can_be_asked(
     refused = _address(utrecht_case, "het-vierde-huis")
     assert refused.status_code == 422, refused.text
     assert refused.json()["detail"] == "'het-vierde-huis' is not a partner of this covenant."
+    # Lister signed: once the lead has taken it into the team (U §6), it is asked.
+    added = utrecht_case.client.post(
+        f"/v1/cases/{utrecht_case.case_id}/team",
+        json={"partnerId": "lister"},
+        headers=utrecht_case.as_(CASE_MANAGER),
+    )
+    assert added.status_code in (200, 201), added.text
     asked = _address(utrecht_case, "lister")
     assert asked.status_code == 201, asked.text
     assert [i["partnerId"] for i in asked.json()["items"]] == ["lister"]
