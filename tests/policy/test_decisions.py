@@ -180,6 +180,65 @@ def test_rijswijk_police_registrations_for_dossier_building(engine: RegorusEngin
     assert decision.clauses == ["R-A-politie-registraties"]
 
 
+@pytest.mark.parametrize(
+    ("dwelling", "woonconsulent_of", "expected"),
+    [
+        # The dwelling's landlord builds its dossier against its tenant: it receives them.
+        ({"ownership": "corporation", "corporation": "vidomes"}, "vidomes", "disclose"),
+        # Another corporation in the team (the complainant's landlord, say) does not.
+        ({"ownership": "corporation", "corporation": "vidomes"}, "rijswijk-wonen", "redact"),
+        # Nor does any corporation for an owner-occupied dwelling.
+        ({"ownership": "owner-occupied"}, "vidomes", "redact"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("category", "purpose", "phase"),
+    [
+        ("police-registrations", "dossier-building", "integrated-approach"),
+        ("police-administrative-report", "dossier-building", "integrated-approach"),
+    ],
+)
+def test_rijswijk_police_registrations_reach_only_the_dwellings_landlord_among_corporations(
+    engine: RegorusEngine,
+    dwelling: dict[str, str],
+    woonconsulent_of: str,
+    expected: str,
+    category: str,
+    purpose: str,
+    phase: str,
+) -> None:
+    """R Bijlage A: "de dossieropbouw van de gemeente of woningbouwcorporatie(s)"."""
+    request = PolicyInput.model_validate(
+        {
+            "requester": {"partner": woonconsulent_of, "role": "woonconsulent", "user": "w"},
+            "case": {
+                "id": "r-1",
+                "covenant": "rijswijk-woonoverlast",
+                "phase": phase,
+                "team": ["gemeente-rijswijk", "politie-den-haag", "vidomes", "rijswijk-wonen"],
+                "lead": "gemeente-rijswijk",
+                "dwelling": dwelling,
+                "policeInvestigation": False,
+            },
+            "categories": [category],
+            "purpose": purpose,
+            "consents": [
+                {
+                    "kind": "corporation-permission",
+                    "case": "r-1",
+                    "partner": "vidomes",
+                    "grantedAt": NOW - timedelta(days=10),
+                }
+            ],
+            "now": NOW,
+        }
+    )
+    verdict = engine.decide(request).categories[category]
+    assert verdict.outcome == expected, verdict.reasons
+    if expected == "redact":
+        assert verdict.reasons == ["not-dwelling-landlord"]
+
+
 # --- fail closed --------------------------------------------------------------------------
 
 
