@@ -46,7 +46,9 @@ def awaiting_lead_truth() -> ColumnElement[bool]:
     return and_(CaseReport.lead_decision.is_(None), lead_elsewhere, ~in_team)
 
 
-def awaiting_the_lead(lead_partner_id: str, covenant_id: str) -> list[ColumnElement[bool]]:
+def awaiting_the_lead(
+    lead_partner_id: str | ColumnElement[str], covenant_id: str | ColumnElement[str]
+) -> list[ColumnElement[bool]]:
     """The reports that await ``lead_partner_id``'s decision in ``covenant_id``, for a
     ``case_report`` joined to its ``case_file``: the stored flag (read from its index), on
     the cases the partner leads that are open. Both lists of them (the inbox and a deadlines

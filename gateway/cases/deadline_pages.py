@@ -17,6 +17,8 @@ the same place whatever ``now`` is.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,17 +26,22 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    String,
     and_,
+    bindparam,
     exists,
     func,
     literal,
     null,
     or_,
     select,
+    text,
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from gateway.cases.awaiting import awaiting_the_lead
 from gateway.cases.calendar import WorkingCalendar
@@ -128,8 +135,11 @@ class Stream:
             return CaseFile.first_report_at.expression
         return CaseFile.state_entered_at.expression
 
-    def conditions(self, covenant_id: str, partner_id: str | None) -> list[ColumnElement[bool]]:
-        """The cases of the stream, optionally those a partner leads or is in the team of."""
+    def conditions(
+        self, covenant_id: str | ColumnElement[str], partner_id: str | ColumnElement[str] | None
+    ) -> list[ColumnElement[bool]]:
+        """The cases of the stream, optionally those a partner leads or is in the team of
+        (values, or the parameters a page binds: :func:`_page_statements`)."""
         where: list[ColumnElement[bool]] = [
             CaseFile.covenant_id == covenant_id,
             CaseFile.state == self.state,
@@ -162,19 +172,37 @@ class Stream:
         return or_(*parts) if parts else column.is_(None)
 
 
-def _keyset_fetcher(
-    session: Session, query: Select[*tuple[Any, ...]], order: Any, tiebreak: Any
-) -> Callable[[tuple[Any, str] | None, int], list[Any]]:
-    """Rows of ``query`` (ordered by ``order``, then ``tiebreak``) after the row keyed
-    ``last``, at most ``limit`` of them: keyset paging, so a page costs the same at any depth."""
+@dataclass(frozen=True)
+class _Keyset:
+    """A stream's reads in keyset order (its query ordered by ``order``, then ``tiebreak``):
+    the first ``:limit`` rows, and the ``:limit`` rows after the row at (``:last``,
+    ``:last_id``), so a page costs the same at any depth. Built once for a page's shape
+    (:func:`_page_statements`); each read binds its values."""
 
-    def fetch(last: tuple[Any, str] | None, limit: int) -> list[Any]:
-        keyset = query
-        if last is not None:
-            keyset = keyset.where(or_(order > last[0], and_(order == last[0], tiebreak > last[1])))
-        return list(session.execute(keyset.limit(limit)).all())
+    first: Select[*tuple[Any, ...]]
+    after: Select[*tuple[Any, ...]]
 
-    return fetch
+    @classmethod
+    def of(cls, query: Select[*tuple[Any, ...]], order: Any, tiebreak: Any) -> _Keyset:
+        limit = bindparam("limit", type_=Integer(), required=True)
+        last: BindParameter[Any] = bindparam("last", required=True)
+        after = query.where(
+            or_(order > last, and_(order == last, tiebreak > bindparam("last_id", required=True)))
+        )
+        return cls(first=query.limit(limit), after=after.limit(limit))
+
+    def fetcher(
+        self, session: Session, values: dict[str, Any]
+    ) -> Callable[[tuple[Any, str] | None, int], list[Any]]:
+        """Reads with the page's ``values`` bound: at most ``limit`` rows after ``last``."""
+
+        def fetch(last: tuple[Any, str] | None, limit: int) -> list[Any]:
+            if last is None:
+                return list(session.execute(self.first, {**values, "limit": limit}).all())
+            keyset = {**values, "last": last[0], "last_id": last[1], "limit": limit}
+            return list(session.execute(self.after, keyset).all())
+
+        return fetch
 
 
 def case_streams(
@@ -253,6 +281,213 @@ def overdue_count(
     return sum(int(n or 0) for n in session.execute(select(*counts)).one())
 
 
+# -- the statements of a page: built once for its shape, bound for each page ----------------
+
+
+#: How a page after a cursor starts a stream: every row, the rows from a start on (the
+#: parameter ``from_<n>``), or only the rows without a start (no start is due after it).
+StartBound = str
+ALL, FROM, NONE = "all", "from", "none"
+
+
+def _bound(name: str) -> BindParameter[str]:
+    """The page's covenant or partner: a parameter without a value, so that a statement
+    built once never carries a page's own; executed without it, the statement fails."""
+    return bindparam(name, type_=String(), required=True)
+
+
+def _start_bound(stream: Stream, after: SortKey | None) -> tuple[StartBound, datetime | None]:
+    """The earliest start whose due moment is not before the cursor's: exact, so a page far
+    down the list reads no rows the pages before it showed (beyond ties)."""
+    if after is None:
+        return ALL, None
+    ranges = stream.rule.start_ranges(after[0], None)
+    lows = [r.low for r in ranges]
+    if ranges and None not in lows:
+        return FROM, min(low for low in lows if low is not None)
+    return (NONE, None) if not ranges else (ALL, None)
+
+
+def _case_query(stream: Stream, n: int, bound: StartBound) -> Select[*tuple[Any, ...]]:
+    """The ``n``-th case stream's rows, in start order; the covenant, the partner and the
+    start bound are parameters."""
+    column = stream.column
+    by_corporation = stream.deadline.responsible == "dwelling-corporation"
+    # The same columns for every stream (the corporation's or NULL), so that the first reads
+    # of all streams go to the database as one UNION ALL.
+    corporation = (
+        Dwelling.corporation_id if by_corporation else null().cast(Dwelling.corporation_id.type)
+    )
+    query = select(
+        CaseFile.id.label("id"),
+        CaseFile.reference.label("reference"),
+        CaseFile.district.label("district"),
+        column.label("start"),
+        CaseFile.lead_partner_id.label("lead"),
+        corporation.label("corporation"),
+    )
+    if by_corporation:
+        query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+    covenant, partner = _bound("covenant"), _bound("partner")
+    # An open case erased under retention takes no more steps (410): not work.
+    query = query.where(*stream.conditions(covenant, partner), not_erased(CaseFile.id))
+    if bound == FROM:
+        query = query.where(column >= bindparam(f"from_{n}", required=True))
+    elif bound == NONE:
+        query = query.where(column.is_(None))
+    return query.order_by(column, CaseFile.id)
+
+
+def _reporter_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
+    """U §6: one decision for the lead per report from a partner outside the team that the
+    lead has not decided on (as reports.pending_reports, for all the lead's cases at once),
+    by registration: the decision is due a fixed number of days after it. The reports that
+    await a lead come from their stored flag's index (gateway/cases/awaiting.py) in
+    registration order, each one's case looked up by its key: a page reads about as many
+    reports as it shows, however many the covenant ever had.
+
+    The columns of a case stream (:func:`_case_query`), so that the first read goes with
+    theirs in one statement: the report as ``id``, its registration as ``start``, its partner
+    as ``lead`` and its case as ``corporation``."""
+    covenant, partner = _bound("covenant"), _bound("partner")
+    query = (
+        select(
+            CaseReport.id.label("id"),
+            CaseFile.reference.label("reference"),
+            CaseFile.district.label("district"),
+            CaseReport.registered_at.label("start"),
+            CaseReport.source_partner_id.label("lead"),
+            CaseFile.id.label("corporation"),
+        )
+        .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        # The reader joins the report's case: not erased by its own column.
+        .where(*awaiting_the_lead(partner, covenant), not_erased(CaseFile.id))
+    )
+    if after_cursor:
+        query = query.where(CaseReport.registered_at >= bindparam("reported_from", required=True))
+    return query.order_by(CaseReport.registered_at, CaseReport.id)
+
+
+def _action_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
+    """The partner's open meeting actions, by due day (not those about an erased case)."""
+    query = (
+        select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
+        .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
+        .where(
+            CaseMeeting.covenant_id == _bound("covenant"),
+            MeetingAction.owner_partner_id == _bound("partner"),
+            MeetingAction.done_at.is_(None),
+            not_erased(MeetingAction.case_id),
+        )
+    )
+    if after_cursor:
+        query = query.where(MeetingAction.due_on >= bindparam("actions_from", required=True))
+    return query.order_by(MeetingAction.due_on, MeetingAction.id)
+
+
+@dataclass(frozen=True)
+class _PageStatements:
+    """A page's statements for one shape: the workflow's streams and how a page starts each.
+    Every value (covenant, partner, bounds, limits, keyset) is a parameter the page binds,
+    none is part of the statement: a page of another partner or covenant, reusing it, binds
+    its own, and a statement executed without one of them fails."""
+
+    #: Held, so that its ``id()`` in the cache key is not reused while the entry lives.
+    definition: WorkflowDefinition
+    cases: tuple[_Keyset, ...]
+    reporter: _Keyset
+    actions: _Keyset
+    #: The first read of every case stream and of the reporter decisions in one statement:
+    #: each a subquery with its order and limit, UNION ALL, numbered (on PostgreSQL every
+    #: statement is a round trip, and a page starts with one read per (deadline, state)).
+    first_reads: Select[*tuple[Any, ...]]
+
+
+def _page_statements(
+    definition: WorkflowDefinition,
+    streams: Sequence[Stream],
+    bounds: Sequence[StartBound],
+    after_cursor: bool,
+) -> _PageStatements:
+    cases = tuple(
+        _Keyset.of(_case_query(stream, n, bound), stream.column, CaseFile.id)
+        for n, (stream, bound) in enumerate(zip(streams, bounds, strict=True))
+    )
+    reporter = _Keyset.of(_reporter_query(after_cursor), CaseReport.registered_at, CaseReport.id)
+    actions = _Keyset.of(_action_query(after_cursor), MeetingAction.due_on, MeetingAction.id)
+    parts = []
+    for n, keyset in enumerate((*cases, reporter)):
+        sub = keyset.first.subquery()
+        parts.append(select(literal(n).label("stream"), *sub.c))
+    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    first_reads = select(*merged.c).order_by(merged.c.stream, merged.c.start, merged.c.id)
+    return _PageStatements(definition, cases, reporter, actions, first_reads)
+
+
+class _StatementCache:
+    """The statements of the pages by shape, the least recently used dropped beyond
+    ``size``. Building one (~20 SQLAlchemy selects) and finding its compiled form cost a page
+    more Python than all its rows; reused, the statement's compiled form is SQLAlchemy's
+    cached one and its text the same, which psycopg prepares on a connection after a few
+    executions (:func:`_read_first_together`)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[Any, ...], _PageStatements] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(
+        self,
+        key: tuple[Any, ...],
+        definition: WorkflowDefinition,
+        build: Callable[[], _PageStatements],
+    ) -> _PageStatements:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found.definition is definition:
+                self._entries.move_to_end(key)
+                return found
+        built = build()
+        with self._lock:
+            self._entries[key] = built
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return built
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_STATEMENTS = _StatementCache(64)
+
+
+def _statements_for(
+    definition: WorkflowDefinition,
+    covenant_id: str,
+    streams: Sequence[Stream],
+    bounds: Sequence[StartBound],
+    after_cursor: bool,
+) -> _PageStatements:
+    """The page's statements, from the cache. The key is everything the statements' text
+    depends on: the loaded workflow (a reloaded one is another object: new statements), the
+    streams (each deadline, state and number of days), how a page starts each, and whether
+    it follows a cursor. The partner and the covenant's id are bound, not part of it."""
+    key = (
+        id(definition),
+        covenant_id,
+        tuple((s.deadline.id, s.state, s.state_days) for s in streams),
+        tuple(bounds),
+        after_cursor,
+    )
+    return _STATEMENTS.get(
+        key,
+        definition,
+        lambda: _page_statements(definition, streams, bounds, after_cursor),
+    )
+
+
 # -- reading streams until the page is certain ----------------------------------------------
 
 
@@ -265,9 +500,8 @@ class _Reader:
     horizon_of: Callable[[Any], Horizon]
     to_items: Callable[[Any], Iterator[Item]]
     batch: int
-    #: The first read's query (ordered, without its limit), when it can be read together
-    #: with other streams' first reads (:func:`_read_first_together`).
-    first: Select[*tuple[Any, ...]] | None = None
+    #: Its first read is part of the page's one statement (``first_reads``).
+    together: bool = False
     last: Any = None
     done: bool = False
     horizon: Horizon | None = None
@@ -288,68 +522,38 @@ class _Reader:
         self.batch *= 2
 
 
-def _read_first_together(session: Session, readers: Sequence[_Reader]) -> None:
-    """The first read of every reader with a ``first`` query, in one statement: each a
-    subquery with its order and limit, UNION ALL, numbered; on PostgreSQL every statement
-    is a round trip, and a page starts with one read per (deadline, state)."""
-    together = [r for r in readers if r.first is not None]
-    if not together:
-        return
-    parts = []
-    for n, reader in enumerate(together):
-        assert reader.first is not None
-        sub = reader.first.limit(reader.batch + 1).subquery()
-        parts.append(select(literal(n).label("stream"), *sub.c))
-    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    statement = select(*merged.c).order_by(merged.c.stream, merged.c.start, merged.c.id)
+def _read_first_together(
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    values: dict[str, Any],
+    readers: Sequence[_Reader],
+) -> None:
+    """The first read of every reader ``together`` (in the order of ``statement``'s parts),
+    in one statement. On PostgreSQL with a generic plan: the statement is the same text for
+    every page of its shape, and planning its ~20 subqueries for each page's values took
+    longer than running it (EXPLAIN ANALYZE at 50,000 cases: 5-12 ms planning, 3-7 ms
+    execution), while the values change nothing in its plan (each part an index range in
+    start order, as far as its limit). psycopg prepares a statement on a connection at its
+    fifth execution there; a generic plan is then planned once per connection."""
+    together = [r for r in readers if r.together]
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # For this statement only, and undone with the transaction if it fails.
+        session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
     rows: list[list[Any]] = [[] for _ in together]
-    for row in session.execute(statement):
+    for row in session.execute(statement, values):
         rows[row[0]].append(tuple(row[1:]))
+    if postgresql:
+        session.execute(text("SET LOCAL plan_cache_mode = DEFAULT"))
     for reader, own in zip(together, rows, strict=True):
         reader.accept(own)
 
 
-def _stream_reader(
-    session: Session,
-    stream: Stream,
-    *,
-    covenant_id: str,
-    partner_id: str,
-    live: ColumnElement[bool],
-    after: SortKey | None,
-    batch: int,
+def _case_reader(
+    session: Session, stream: Stream, keyset: _Keyset, values: dict[str, Any], batch: int
 ) -> _Reader:
-    column = stream.column
     by_corporation = stream.deadline.responsible == "dwelling-corporation"
-    # The same columns for every stream (the corporation's or NULL), so that the first reads
-    # of all streams go to the database as one UNION ALL.
-    corporation = (
-        Dwelling.corporation_id if by_corporation else null().cast(Dwelling.corporation_id.type)
-    )
-    query = select(
-        CaseFile.id.label("id"),
-        CaseFile.reference.label("reference"),
-        CaseFile.district.label("district"),
-        column.label("start"),
-        CaseFile.lead_partner_id.label("lead"),
-        corporation.label("corporation"),
-    )
-    if by_corporation:
-        query = query.join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-    query = query.where(*stream.conditions(covenant_id, partner_id), live)
-    if after is not None:
-        # The earliest start whose due moment is not before the cursor's: exact, so a page
-        # far down the list reads no rows the pages before it showed (beyond ties).
-        ranges = stream.rule.start_ranges(after[0], None)
-        lows = [r.low for r in ranges]
-        if ranges and None not in lows:
-            query = query.where(column >= min(low for low in lows if low is not None))
-        elif not ranges:
-            query = query.where(column.is_(None))
-    query = query.order_by(column, CaseFile.id)
     deadline = stream.deadline
-
-    fetch = _keyset_fetcher(session, query, column, CaseFile.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         case_id, reference, district, start, lead = row[:5]
@@ -379,12 +583,12 @@ def _stream_reader(
         yield Item((due_at, "case", deadline.id, case_id, district or "", ""), make)
 
     return _Reader(
-        fetch=fetch,
+        fetch=keyset.fetcher(session, values),
         position=lambda row: (row[3], row[0]),
         horizon_of=lambda row: (stream.rule.horizon(row[3]),),
         to_items=to_items,
         batch=batch,
-        first=query,
+        together=True,
     )
 
 
@@ -393,28 +597,12 @@ def _action_reader(
     *,
     definition: WorkflowDefinition,
     calendar: WorkingCalendar,
-    covenant_id: str,
     partner_id: str,
-    live: ColumnElement[bool],
-    after: SortKey | None,
+    keyset: _Keyset,
+    values: dict[str, Any],
     batch: int,
 ) -> _Reader:
     """The partner's open meeting actions, by due day (not those about an erased case)."""
-    query = (
-        select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
-        .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
-        .where(
-            CaseMeeting.covenant_id == covenant_id,
-            MeetingAction.owner_partner_id == partner_id,
-            MeetingAction.done_at.is_(None),
-            live,
-        )
-    )
-    if after is not None:
-        query = query.where(MeetingAction.due_on >= calendar.local_date(after[0]) - timedelta(2))
-    query = query.order_by(MeetingAction.due_on, MeetingAction.id)
-
-    fetch = _keyset_fetcher(session, query, MeetingAction.due_on, MeetingAction.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         action_id, case_id, due_on = row
@@ -439,7 +627,7 @@ def _action_reader(
         yield Item((due_at, "meeting-action", f"action:{action_id}", case_id or "", "", ""), make)
 
     return _Reader(
-        fetch=fetch,
+        fetch=keyset.fetcher(session, values),
         position=lambda row: (row[2], row[0]),
         horizon_of=lambda row: (calendar.end_of_day(row[2]),),
         to_items=to_items,
@@ -462,45 +650,16 @@ def _reporter_reader(
     session: Session,
     *,
     calendar: WorkingCalendar,
-    covenant_id: str,
     partner_id: str,
-    live: ColumnElement[bool],
-    after: SortKey | None,
+    keyset: _Keyset,
+    values: dict[str, Any],
     batch: int,
 ) -> _Reader:
-    """U §6: one decision for the lead per report from a partner outside the team that the
-    lead has not decided on (as reports.pending_reports, for all the lead's cases at once),
-    by registration: the decision is due a fixed number of days after it. The reports that
-    await a lead come from their stored flag's index (gateway/cases/awaiting.py) in
-    registration order, each one's case looked up by its key: a page reads about as many
-    reports as it shows, however many the covenant ever had."""
-    # The columns of a case stream (_stream_reader), so that the first read goes with theirs
-    # in one statement: the report as ``id``, its registration as ``start``, its partner as
-    # ``lead`` and its case as ``corporation``.
-    query = (
-        select(
-            CaseReport.id.label("id"),
-            CaseFile.reference.label("reference"),
-            CaseFile.district.label("district"),
-            CaseReport.registered_at.label("start"),
-            CaseReport.source_partner_id.label("lead"),
-            CaseFile.id.label("corporation"),
-        )
-        .join(CaseFile, CaseFile.id == CaseReport.case_id)
-        .where(*awaiting_the_lead(partner_id, covenant_id), live)
-    )
-    if after is not None:
-        first = calendar.local_date(after[0]) - timedelta(days=REPORTER_DECISION_DAYS + 2)
-        query = query.where(
-            CaseReport.registered_at >= datetime.combine(first, time(0), tzinfo=calendar.zone)
-        )
-    query = query.order_by(CaseReport.registered_at, CaseReport.id)
+    """The lead's decisions on reports from outside the team (:func:`_reporter_query`)."""
 
     def due(registered_at: datetime) -> tuple[date, datetime]:
         due_on = calendar.local_date(registered_at) + timedelta(days=REPORTER_DECISION_DAYS)
         return due_on, calendar.end_of_day(due_on)
-
-    fetch = _keyset_fetcher(session, query, CaseReport.registered_at, CaseReport.id)
 
     def to_items(row: Any) -> Iterator[Item]:
         report_id, reference, district, registered_at, reporter, case_id = row
@@ -527,12 +686,12 @@ def _reporter_reader(
         yield Item(key, make)
 
     return _Reader(
-        fetch=fetch,
+        fetch=keyset.fetcher(session, values),
         position=lambda row: (row[3], row[0]),
         horizon_of=lambda row: (due(row[3])[1],),
         to_items=to_items,
         batch=batch,
-        first=query,
+        together=True,
     )
 
 
@@ -706,30 +865,33 @@ def deadlines_page(
     # Small first reads: most streams contribute little to one page; a stream read again
     # reads twice as many rows as the time before.
     batch = 256 if want is None else max(8, want // 4)
+    streams = case_streams(
+        session, definition=definition, calendar=calendar, covenant_id=covenant_id
+    )
+    starts = [_start_bound(stream, after) for stream in streams]
+    statements = _statements_for(
+        definition, covenant_id, streams, [bound for bound, _ in starts], after is not None
+    )
+    # Every value the statements take, bound here for this page alone.
+    values: dict[str, Any] = {"covenant": covenant_id, "partner": partner_id}
+    values.update({f"from_{n}": low for n, (_, low) in enumerate(starts) if low is not None})
+    if after is not None:
+        day = calendar.local_date(after[0])
+        first = day - timedelta(days=REPORTER_DECISION_DAYS + 2)
+        values["reported_from"] = datetime.combine(first, time(0), tzinfo=calendar.zone)
+        values["actions_from"] = day - timedelta(days=2)
     readers = [
-        _stream_reader(
-            session,
-            s,
-            covenant_id=covenant_id,
-            partner_id=partner_id,
-            # An open case erased under retention takes no more steps (410): not work.
-            live=not_erased(CaseFile.id),
-            after=after,
-            batch=batch,
-        )
-        for s in case_streams(
-            session, definition=definition, calendar=calendar, covenant_id=covenant_id
-        )
+        _case_reader(session, stream, keyset, values, batch)
+        for stream, keyset in zip(streams, statements.cases, strict=True)
     ]
     readers.append(
         _action_reader(
             session,
             definition=definition,
             calendar=calendar,
-            covenant_id=covenant_id,
             partner_id=partner_id,
-            live=not_erased(MeetingAction.case_id),
-            after=after,
+            keyset=statements.actions,
+            values=values,
             batch=batch,
         )
     )
@@ -737,10 +899,9 @@ def deadlines_page(
         _reporter_reader(
             session,
             calendar=calendar,
-            covenant_id=covenant_id,
             partner_id=partner_id,
-            live=not_erased(CaseFile.id),  # the reader joins the report's case
-            after=after,
+            keyset=statements.reporter,
+            values=values,
             batch=batch,
         )
     )
@@ -771,9 +932,9 @@ def deadlines_page(
                 live=not_erased(CaseFile.id),
             )
         )
-    _read_first_together(session, readers)
+    _read_first_together(session, statements.first_reads, {**values, "limit": batch + 1}, readers)
     for reader in readers:
-        if reader.first is None:
+        if not reader.together:
             reader.read()
     while True:
         waiting = [r for r in readers if not r.done]

@@ -25,10 +25,11 @@ from sqlalchemy.orm import Session
 from gateway.cases.models import CaseFile, CaseMeeting, CaseTeamMember
 
 
-def partner_cases(partner_id: str) -> ColumnElement[bool]:
+def partner_cases(partner_id: str | ColumnElement[str]) -> ColumnElement[bool]:
     """The partner leads the case or is in its team: one primary-key lookup per row read,
     rather than ``id IN (the partner's cases)``, which builds the list of every case the
-    partner was ever in before the first row."""
+    partner was ever in before the first row. ``partner_id`` a value or a bound parameter
+    (a statement built once and bound per page, gateway/cases/deadline_pages.py)."""
     # A scalar subquery, not EXISTS: PostgreSQL turns an EXISTS under OR into a "hashed
     # SubPlan" over every team the partner was ever in (its whole history) even when the
     # page needs a few rows; a scalar subquery is looked up per row read.
