@@ -113,17 +113,18 @@ class DueRule:
                     None if high is None else high.astimezone(UTC) - shift,
                 )
             ]
-        local = self.calendar.local_date
+        low_day = None if low is None else self.calendar.local_date(low)
+        high_day = None if high is None else self.calendar.local_date(high)
         margin = self.max_span + 2
         checked: set[date] = set()
-        if low is not None:
-            checked.update(local(low) - timedelta(n) for n in range(margin + 1))
-        if high is not None:
-            checked.update(local(high) - timedelta(n) for n in range(1, margin + 1))
+        if low_day is not None:
+            checked.update(low_day - timedelta(n) for n in range(margin + 1))
+        if high_day is not None:
+            checked.update(high_day - timedelta(n) for n in range(1, margin + 1))
         # Days sure to be in: after low's day (a due day lies after its start day), and more
         # than max_span before high's day.
-        sure_from = None if low is None else local(low) + timedelta(1)
-        sure_to = None if high is None else local(high) - timedelta(margin + 1)
+        sure_from = None if low_day is None else low_day + timedelta(1)
+        sure_to = None if high_day is None else high_day - timedelta(margin + 1)
         days: list[tuple[date | None, date | None]] = []
         if sure_from is None or sure_to is None or sure_from <= sure_to:
             days.append((sure_from, sure_to))
