@@ -11,7 +11,9 @@ deleted afterwards. Two shapes:
 - ``all-open``: every case open, the deadlines' worst case (the issue's 30,000 deadlines in
   one response); a page must not cost more there.
 
-Measured (min/median/max over ``--runs`` runs, each a fresh session as a request has):
+Measured (min/median/max over ``--runs`` runs, each a fresh session committed at its end as
+a request's is, gateway/auth/deps.get_session: psycopg keeps the statements it prepared on a
+connection across committed transactions, and a rollback deallocates them all):
 the steering report; the first page of 100 deadlines of the lead partner; the tenth page
 (through the cursors); the former computations (tests/cases/overview_oracle.py, word for word
 the code before: every case loaded, filtered in Python) of both, which the new must equal;
@@ -66,7 +68,7 @@ from gateway.cases.definition import load_workflows  # noqa: E402
 from gateway.cases.models import CaseFile, CaseMeeting, CaseReport  # noqa: E402
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
-from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
+from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
 from gateway.retention.service import erasure_warnings  # noqa: E402
@@ -222,13 +224,13 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         partner = {"partner_id": LEAD, "partner_kind": LEAD_KIND}
 
         def report(module: Any) -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 return module.steering_report(
                     session, runtime=runtime, covenant_id=COVENANT, now=now, **period
                 )
 
         def page(after: str | None) -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 return overview.deadlines_page(
                     session,
                     runtime=runtime,
@@ -255,7 +257,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         )
 
         def cases_page(after: tuple[datetime, str] | None) -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 return case_service.cases_page(
                     session,
                     runtime=runtime,
@@ -266,19 +268,19 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                 )
 
         def old_cases() -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 return case_service.list_cases(
                     session, runtime=runtime, principal=principal, include_closed=True
                 )
 
         def old_deadlines() -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 return overview_oracle.partner_deadlines(
                     session, runtime=runtime, covenant_id=COVENANT, now=now, **partner
                 )
 
         def reports_page(cursor: str | None) -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 after = (
                     case_reports.decode_own_reports_cursor(cursor, principal=principal)
                     if cursor
@@ -291,7 +293,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         def old_reports() -> Any:
             # The former own_reports: the newest 500 (silently cut there), and for each the
             # reporter's team membership looked up twice (status, and whether the case shows).
-            with sessions() as session:
+            with transaction(sessions) as session:
                 rows = session.execute(
                     select(CaseReport, CaseFile)
                     .join(CaseFile, CaseFile.id == CaseReport.case_id)
@@ -310,7 +312,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                 ]
 
         def meetings_page(cursor: str | None) -> Any:
-            with sessions() as session:
+            with transaction(sessions) as session:
                 after = (
                     case_meetings.decode_meetings_cursor(cursor, principal=principal, district=None)
                     if cursor
@@ -328,7 +330,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
 
         def old_meetings() -> Any:
             # The former list_meetings: every meeting of the covenant, two statements each.
-            with sessions() as session:
+            with transaction(sessions) as session:
                 found = session.scalars(
                     select(CaseMeeting)
                     .where(CaseMeeting.covenant_id == COVENANT)

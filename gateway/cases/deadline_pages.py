@@ -533,8 +533,11 @@ def _read_first_together(
     every page of its shape, and planning its ~20 subqueries for each page's values took
     longer than running it (EXPLAIN ANALYZE at 50,000 cases: 5-12 ms planning, 3-7 ms
     execution), while the values change nothing in its plan (each part an index range in
-    start order, as far as its limit). psycopg prepares a statement on a connection at its
-    fifth execution there; a generic plan is then planned once per connection."""
+    start order, as far as its limit). The generic plan saves only once prepared: psycopg
+    prepares a statement at its fifth execution on a connection, and keeps it while the
+    connection's transactions end in a commit, as a request's does (a rollback deallocates
+    every prepared statement); from then on a page is not planned (2.6-3 ms for the
+    statement, against 7-10 planned each time; 50,000 cases, measured alone)."""
     together = [r for r in readers if r.together]
     postgresql = session.get_bind().dialect.name == "postgresql"
     if postgresql:
