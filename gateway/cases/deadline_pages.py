@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
@@ -286,8 +286,10 @@ def overdue_count(
 
 #: How a page after a cursor starts a stream: every row, the rows from a start on (the
 #: parameter ``from_<n>``), or only the rows without a start (no start is due after it).
-StartBound = str
-ALL, FROM, NONE = "all", "from", "none"
+StartBound = Literal["all", "from", "none"]
+ALL: StartBound = "all"
+FROM: StartBound = "from"
+NONE: StartBound = "none"
 
 
 def _bound(name: str) -> BindParameter[str]:
@@ -454,10 +456,6 @@ class _StatementCache:
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return built
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
 
 
 _STATEMENTS = _StatementCache(64)
