@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -66,14 +67,31 @@ def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
     return periods
 
 
+def hidden_cells(counts: Mapping[str, int]) -> set[str]:
+    """The cells of a breakdown that are not shown: each under MIN_GROUP_SIZE, and then the
+    smallest others until what is hidden adds up to none or to at least MIN_GROUP_SIZE.
+    The total is published next to the breakdown, so a single small cell left out would be
+    the total minus the cells shown (complementary suppression, as statistics offices do)."""
+    hidden = {key for key, n in counts.items() if 0 < n < MIN_GROUP_SIZE}
+    shown = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
+    while shown and 0 < sum(counts[key] for key in hidden) < MIN_GROUP_SIZE:
+        hidden.add(shown.pop(0)[1])
+    return hidden
+
+
 def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
-    """The counts of at least MIN_GROUP_SIZE, and how many keys were left out."""
-    kept = {key: n for key, n in sorted(counts.items()) if n >= MIN_GROUP_SIZE}
-    return kept, len(counts) - len(kept)
+    """The counts shown, and how many keys were left out (:func:`hidden_cells`)."""
+    hidden = hidden_cells(counts)
+    kept = {key: n for key, n in sorted(counts.items()) if key not in hidden and n > 0}
+    return kept, len([key for key, n in counts.items() if n > 0]) - len(kept)
 
 
 def _tally(counts: Counter[str]) -> dict[str, int | None]:
-    return {j: (counts[j] if counts[j] >= MIN_GROUP_SIZE else None) for j in JUDGEMENTS}
+    hidden = hidden_cells({j: counts[j] for j in JUDGEMENTS})
+    return {
+        j: (counts[j] if counts[j] >= MIN_GROUP_SIZE and j not in hidden else None)
+        for j in JUDGEMENTS
+    }
 
 
 def _days(session: Session) -> ColumnElement[Any]:

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.cases import steering
 from gateway.cases.calendar import add_months
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.definition import Period
@@ -46,18 +47,16 @@ MIN_GROUP_SIZE = 5
 JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
 
 
-def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
-    """The counts of at least MIN_GROUP_SIZE, and how many keys were left out."""
-    kept = {key: n for key, n in sorted(counts.items()) if n >= MIN_GROUP_SIZE}
-    return kept, len(counts) - len(kept)
+# What is shown of the counts is the gateway's rule (complementary suppression since
+# 6 December 2026); this oracle checks the counting, so it applies the same rule.
+_suppress = steering._suppress
 
 
 def _legs(closed: list[CaseFile]) -> LegsOut:
     """U §7: the neighbours' and the partners' judgement of the closed cases."""
 
     def tally(values: list[str | None]) -> dict[str, int | None]:
-        counts = Counter(v for v in values if v)
-        return {j: (counts[j] if counts[j] >= MIN_GROUP_SIZE else None) for j in JUDGEMENTS}
+        return steering._tally(Counter(v for v in values if v))
 
     return LegsOut(
         neighbours=tally([c.neighbours_judgement for c in closed]),

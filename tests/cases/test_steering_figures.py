@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.cases.models import CaseFile
 from gateway.cases.overview import MIN_GROUP_SIZE, evaluation_periods
+from gateway.cases.steering import hidden_cells
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
@@ -39,13 +40,48 @@ def test_r_4_3_evaluates_after_half_a_year_then_yearly() -> None:
 def test_a_small_district_is_left_out_of_the_counts(client: TestClient, auth: Auth) -> None:
     for number in range(1, MIN_GROUP_SIZE + 1):
         _open(client, auth, number, "Oost")
+        _open(client, auth, 100 + number, "Noord")
     _open(client, auth, 99, "West")
     body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
     assert body["minGroupSize"] == MIN_GROUP_SIZE == 5
-    assert body["openByDistrict"] == {"Oost": 5}  # positive control: five are shown
-    assert body["openedByDistrict"] == {"Oost": 5}
-    assert body["suppressedDistricts"] == 1
-    assert body["casesOpened"] == 6  # the covenant-wide total stays
+    # West's one case is left out, and so is the smallest other district: with Oost shown
+    # as 5 next to the total of 11, West would be 11 - 5 - 5 = 1.
+    assert len(body["openByDistrict"]) == 1
+    assert set(body["openByDistrict"].values()) == {5}
+    assert len(body["openedByDistrict"]) == 1
+    assert body["suppressedDistricts"] == 2
+    assert body["casesOpened"] == 11  # the covenant-wide total stays
+
+
+def test_districts_of_five_and_more_are_all_shown(client: TestClient, auth: Auth) -> None:
+    """The control: nothing small, nothing left out."""
+    for number in range(1, MIN_GROUP_SIZE + 1):
+        _open(client, auth, number, "Oost")
+        _open(client, auth, 100 + number, "Noord")
+    body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    assert body["openByDistrict"] == {"Noord": 5, "Oost": 5}
+    assert body["suppressedDistricts"] == 0
+    assert body["casesOpened"] == 10
+
+
+@pytest.mark.parametrize(
+    ("counts", "hidden"),
+    [
+        ({"a": 10, "b": 7, "c": 6}, set()),  # control: nothing under five
+        ({"a": 10, "b": 7, "c": 2}, {"b", "c"}),  # c = total - a - b: b goes too
+        ({"a": 10, "b": 3, "c": 2}, {"b", "c"}),  # 3 + 2 = 5: enough
+        ({"a": 10, "b": 1, "c": 1, "d": 1}, {"a", "b", "c", "d"}),  # 3 hidden: a goes too
+        ({"a": 10, "b": 0}, set()),  # an empty cell tells nothing
+        ({"a": 4}, {"a"}),
+    ],
+)
+def test_what_is_left_out_adds_up_to_none_or_to_at_least_five(
+    counts: dict[str, int], hidden: set[str]
+) -> None:
+    assert hidden_cells(counts) == hidden
+    left_out = sum(counts[key] for key in hidden)
+    everything = hidden == {key for key, n in counts.items() if n}  # only the total is shown
+    assert left_out == 0 or left_out >= MIN_GROUP_SIZE or everything
 
 
 def test_the_two_legs_per_period_with_small_counts_suppressed(
@@ -62,17 +98,19 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
     body = client.get(
         "/v1/steering-report?from=2026-01-01&to=2026-12-01", headers=auth(*OFFICER)
     ).json()
+    # One "worse" is left out, and with it "resolved": 6 closed cases minus 5 resolved
+    # would tell that one was judged worse.
     assert body["legs"]["neighbours"] == {
-        "resolved": 5,
+        "resolved": None,
         "improved": None,
         "unchanged": None,
-        "worse": None,  # one case: suppressed
+        "worse": None,
     }
     assert body["legs"]["partners"]["improved"] == 6
     first, second = body["evaluationPeriods"]
     assert (first["periodFrom"], first["periodTo"]) == ("2026-01-01", "2026-06-30")
     assert first["casesClosed"] == 6
-    assert first["legs"]["neighbours"]["resolved"] == 5
+    assert first["legs"]["neighbours"]["resolved"] is None
     assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-12-01")
     assert second["casesClosed"] is None  # none closed: under the minimum, not shown as 0
 
