@@ -6,7 +6,6 @@ and are pseudonymised at once; they never appear in a URL, a log line or the dat
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -33,6 +32,7 @@ from gateway.audit.schemas import (
 from gateway.audit.service import consistency_between
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.core.errors import NotFound
+from gateway.core.schemas import Moment
 from gateway.db import utcnow
 
 # Database integers are 64-bit; larger numbers are bad input, not a server error.
@@ -232,8 +232,8 @@ def get_partner_activity(
     session: DbSession,
     officer: PrivacyOfficer,
     period: Annotated[Literal["day", "week", "month"], Query()] = "week",
-    since: Annotated[datetime | None, Query(alias="from")] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Moment | None, Query(alias="from")] = None,
+    until: Annotated[Moment | None, Query()] = None,
 ) -> ActivityReport:
     """Requests and denials per partner and period; unusual periods are flagged."""
     return reports.partner_activity(

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from audit.entry import Outcome
-from gateway.core.schemas import ApiModel
+from gateway.core.schemas import ApiModel, Moment
 
 
 class CheckpointView(ApiModel):
@@ -95,8 +95,8 @@ class EntrySearch(ApiModel):
         "refusal.",
     )
     activity: str | None = None
-    started_from: datetime | None = Field(default=None, alias="from")
-    started_until: datetime | None = Field(default=None, alias="until")
+    started_from: Moment | None = Field(default=None, alias="from")
+    started_until: Moment | None = Field(default=None, alias="until")
     after_index: int | None = Field(
         default=None, ge=-1, le=2**62, description="Paging: entries after this index."
     )

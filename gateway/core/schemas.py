@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -23,3 +24,15 @@ def _not_blank(value: str) -> str:
 #: A free-text justification (acute override, skip to eviction, legal hold): a reason is a
 #: reason, so blank and whitespace-only text is refused (issue 14.11).
 Reason = Annotated[str, AfterValidator(_not_blank)]
+
+
+def _with_offset(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("a moment with its offset, e.g. 2026-03-02T09:30:00+01:00")
+    return value
+
+
+#: A moment the API reads (a query's bounds): one without an offset names no instant, and
+#: compared with a stored moment it was a 500, so it is refused as a 400 naming the field
+#: (as ``receivedAt`` and ``expiresAt`` are, gateway/cases/schemas.check_date).
+Moment = Annotated[datetime, AfterValidator(_with_offset)]
