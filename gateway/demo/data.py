@@ -99,14 +99,23 @@ def _dwelling(
 
 
 def _open_case(
-    gw: DemoGateway, who: Partner, dwelling: dict[str, Any], bsn: str, text: str
+    gw: DemoGateway,
+    who: Partner,
+    dwelling: dict[str, Any],
+    bsn: str,
+    text: str,
+    received_at: datetime | None = None,
 ) -> tuple[str, str]:
-    """A report that opens a new case; AlreadyThere if the dwelling has one."""
+    """A report that opens a new case (received ``received_at``, default now);
+    AlreadyThere if the dwelling has one."""
+    report: dict[str, Any] = {"channel": "form", "description": text}
+    if received_at is not None:
+        report["receivedAt"] = received_at.isoformat()
     body = {
         "dwelling": dwelling,
         # Fictional people: valid BSNs (elfproef) that belong to nobody in the demo.
         "persons": [{"role": "causer", "bsn": bsn}],
-        "report": {"channel": "form", "description": text},
+        "report": report,
     }
     from gateway.auth.dev import mint_dev_token
 
@@ -413,6 +422,9 @@ def rijswijk_due_for_erasure(gw: DemoGateway) -> SeededCase:
         _dwelling("2283 AC", 15, "Rijswijk", "Te Werve", "rijswijk-wonen"),
         "200000068",
         "Overlast van een scooter in de gemeenschappelijke gang.",
+        # The report came in two months ago: a move-out a month ago is a date of the case
+        # (a retention fact is not dated before its case began, docs/retention.md).
+        received_at=datetime.now(UTC) - timedelta(days=60),
     )
     _move(gw, RIJSWIJK_WONEN, case, "classify-simple")
     _move(gw, RIJSWIJK_WONEN, case, "nuisance-stopped")

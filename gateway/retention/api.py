@@ -15,7 +15,7 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.core.paths import CaseId
-from gateway.retention import runs, service, zgw
+from gateway.retention import facts, runs, service, zgw
 from gateway.retention.casefacts import case_covenant, sync_case
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
@@ -182,13 +182,14 @@ def get_record_states(
     "/cases/{caseId}/retention/facts",
     response_model=RetentionStateOut,
     status_code=201,
-    summary="Record a dated fact the rules use (e.g. the resident moved out)",
+    summary="Record a dated fact the rules use (e.g. the resident moved out); audited",
 )
 def post_retention_fact(
     case_id: CaseId,
     body: FactIn,
     principal: CurrentPrincipal,
     session: DbSession,
+    context: Context,
     retention: Retention,
 ) -> RetentionStateOut:
     if not principal.grant.records_facts:
@@ -197,13 +198,15 @@ def post_retention_fact(
             "(recordsFacts in the covenant file)."
         )
     visible_new_or_known_case(session, principal, case_id, retention.rules)
-    service.record_fact(
+    facts.record_partner_fact(
         session=session,
         rules=retention.rules,
+        audit=context.audit,
         case_id=case_id,
         kind=body.kind,
         occurred_on=body.occurred_on,
         detail=body.detail,
+        actor=context.audit.actor(principal),
         recorded_by=principal.actor,
     )
     return _state_out(

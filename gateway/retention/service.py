@@ -120,7 +120,35 @@ def record_fact(
     source_ref: str | None = None,
 ) -> Verdict:
     """Record a dated event on a case (e.g. the resident moved out) and return the new
-    verdict. Facts on an erased case are refused: there is nothing left to keep."""
+    verdict. Facts on an erased case are refused: there is nothing left to keep.
+
+    The register's own primitive, unchecked against the cases domain and unaudited: a fact
+    a partner records goes through gateway/retention/facts.record_partner_fact, which checks
+    its date and writes the audit entry."""
+    return store_fact(
+        session=session,
+        rules=rules,
+        case_id=case_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        recorded_by=recorded_by,
+        detail=detail,
+        source_ref=source_ref,
+    )[1]
+
+
+def store_fact(
+    *,
+    session: Session,
+    rules: RetentionRules,
+    case_id: str,
+    kind: str,
+    occurred_on: date,
+    recorded_by: str,
+    detail: str | None = None,
+    source_ref: str | None = None,
+) -> tuple[RetentionFact, Verdict]:
+    """As ``record_fact``; also returns the stored fact (its id goes into the audit entry)."""
     if kind not in FACT_KINDS:
         raise Unprocessable(f"Unknown fact kind '{kind}'.")
     if kind == "mediation-ended" and detail not in MEDIATION_OUTCOMES:
@@ -138,20 +166,19 @@ def record_fact(
     if row.erased_at is not None:
         assert row.erased_rule_id is not None
         raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
-    session.add(
-        RetentionFact(
-            case_id=case_id,
-            kind=kind,
-            occurred_on=occurred_on,
-            detail=detail,
-            source_ref=source_ref,
-            recorded_at=utcnow(),
-            recorded_by=recorded_by,
-        )
+    fact = RetentionFact(
+        case_id=case_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        detail=detail,
+        source_ref=source_ref,
+        recorded_at=utcnow(),
+        recorded_by=recorded_by,
     )
+    session.add(fact)
     session.flush()
     _set_stale(session, locked)
-    return refresh_cases(session=session, rules=rules, case_ids=[case_id])[case_id]
+    return fact, refresh_cases(session=session, rules=rules, case_ids=[case_id])[case_id]
 
 
 def lock_cases(

@@ -270,6 +270,7 @@ ACTIVITIES = {
     "case-criteria": "Criteria (U §2) vastgelegd",
     "legal-hold-set": "Bewaarplicht ingesteld",
     "legal-hold-lifted": "Bewaarplicht opgeheven",
+    "retention-fact": "Datum voor de bewaartermijn vastgelegd",
 }
 
 #: Purposes the gateway records that are no purpose of a covenant file.

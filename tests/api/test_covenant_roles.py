@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from gateway.auth.dev import mint_dev_token
 from gateway.config import Settings
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from gateway.policy.covenant import Covenant, load_covenants
 from tests.exchange.conftest import CASE_MANAGER, MITROS, open_utrecht_case
 
@@ -123,7 +124,11 @@ def _hold_and_fact(
         assert lifted.status_code in (200, 201), lifted.text
     fact = client.post(
         f"/v1/cases/{case_id}/retention/facts",
-        json={"kind": "recorded-date", "occurredOn": "2020-01-02", "detail": "test-date"},
+        json={
+            "kind": "recorded-date",
+            "occurredOn": dutch_today().isoformat(),
+            "detail": "test-date",
+        },
         headers=auth(*who),
     )
     return hold.status_code, fact.status_code

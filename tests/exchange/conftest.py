@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.core.headers import ResponseHeadersMiddleware
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
+from gateway.db import transaction
+from gateway.retention.service import record_fact
 
 Auth = Callable[..., dict[str, str]]
 
@@ -140,3 +143,18 @@ def open_utrecht_case(client: TestClient, auth: Auth) -> UtrechtCase:
 @pytest.fixture
 def utrecht_case(exchange_client: TestClient, auth: Auth) -> UtrechtCase:
     return open_utrecht_case(exchange_client, auth)
+
+
+def close_in_the_register(context: GatewayContext, case_id: str, on: date) -> None:
+    """A closure dated ``on`` straight into the retention register (the case must be
+    registered), so a test can have a case closed long ago: a partner cannot date a closure
+    through the API (only its workflow closes a case, on the day it does)."""
+    with transaction(context.session_factory) as session:
+        record_fact(
+            session=session,
+            rules=context.require_retention().rules,
+            case_id=case_id,
+            kind="case-closed",
+            occurred_on=on,
+            recorded_by="test",
+        )

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
-from tests.exchange.conftest import CASE_MANAGER, VIOLENCE, UtrechtCase
+from tests.exchange.conftest import CASE_MANAGER, VIOLENCE, UtrechtCase, close_in_the_register
 
 OUTSIDER = ("buurtteam-sociaal", "buurtteam-medewerker")
 OUTSIDER_ADAPTER = ("buurtteam-sociaal", "adapter")
@@ -142,12 +142,7 @@ def test_outsider_learns_nothing_of_an_erased_case_either(
     like any case that does not exist."""
     retention = context.require_retention()
     retention.sweep(as_of=date(2020, 1, 1))
-    closed = utrecht_case.client.post(
-        f"/v1/cases/{utrecht_case.case_id}/retention/facts",
-        json={"kind": "case-closed", "occurredOn": "2020-01-06"},
-        headers=utrecht_case.as_(CASE_MANAGER),
-    )
-    assert closed.status_code in (200, 201), closed.text
+    close_in_the_register(context, utrecht_case.case_id, date(2020, 1, 6))
     assert retention.sweep(as_of=date(2030, 1, 1)).redacted >= 1
     call = _query(utrecht_case)
     missing_id = str(uuid.uuid4())

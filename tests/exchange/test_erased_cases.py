@@ -15,6 +15,7 @@ from tests.exchange.conftest import (
     VIOLENCE,
     WIJKAGENT,
     UtrechtCase,
+    close_in_the_register,
 )
 
 SECRET = "3 meldingen, adres Domstraat 1"
@@ -24,12 +25,7 @@ def _erase(context: GatewayContext, case: UtrechtCase) -> None:
     """Closed long ago (Utrecht keeps the default 24 months), then the sweep runs."""
     retention = context.require_retention()
     retention.sweep(as_of=date(2020, 1, 1))  # registers the case with retention
-    closed = case.client.post(
-        f"/v1/cases/{case.case_id}/retention/facts",
-        json={"kind": "case-closed", "occurredOn": "2020-01-06"},
-        headers=case.as_(CASE_MANAGER),
-    )
-    assert closed.status_code in (200, 201), closed.text
+    close_in_the_register(context, case.case_id, date(2020, 1, 6))
     report = retention.sweep(as_of=date(2030, 1, 1))
     assert report.redacted >= 1
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from tests.dutch_midnight import AFTER_DUTCH_MIDNIGHT
 from tests.retention.conftest import Seeder, audit_verifies
 
@@ -308,7 +309,8 @@ class TestANewCase:
         recorded = client.post(
             url(case_id, "/facts"),
             headers=auth("u-centraal", "casemanager"),
-            json={"kind": "resident-moved-out", "occurredOn": "2025-06-01"},
+            # Not before the case began (today): a fact is of its case (review F8).
+            json={"kind": "resident-moved-out", "occurredOn": dutch_today().isoformat()},
         )
         assert recorded.status_code == 201, recorded.text
         # Utrecht's rule runs from closure (a move-out does not end it): an open case with
