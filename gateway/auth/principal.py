@@ -18,7 +18,9 @@ class RoleGrant:
     covenant file; built by :class:`gateway.auth.service.PartnerDirectory`)."""
 
     kind: RoleKind
-    #: May set and lift a legal hold on a case's retention (``roles[].legalHold``).
+    #: May set and lift a legal hold on a case's retention (``roles[].legalHold``): a casework
+    #: role on the cases its partner leads, an audit role on those it leads or is in the team
+    #: of (gateway/retention/api.py).
     legal_hold: bool = False
     #: May record the dated facts retention rules read (``roles[].recordsFacts``).
     records_facts: bool = False

@@ -76,7 +76,10 @@ class Role(_Model):
         default=False, description="Every partner of the covenant must hold this role."
     )
     legal_hold: bool = Field(
-        default=False, description="May set and lift a legal hold on a case's retention."
+        default=False,
+        description="May set and lift a legal hold on a case's retention: a casework role on "
+        "the cases its partner leads, an audit role on those its partner leads or is in the "
+        "team of.",
     )
     records_facts: bool = Field(
         default=False, description="May record the dated facts retention rules read."

@@ -224,7 +224,35 @@ def _legal_hold_audit(
             f"{principal.role!r} has not."
         )
     visible_new_or_known_case(session, principal, case_id, context.require_retention().rules)
+    _holds_for_this_case(session, principal, case_id, verb=verb)
     return context.audit
+
+
+def _holds_for_this_case(
+    session: Session, principal: Principal, case_id: str, *, verb: str
+) -> None:
+    """A legalHold role acts on the cases its partner answers for: a casework role (the case
+    manager) on the cases its partner leads, an audit role (the privacy officer) on those its
+    partner leads or is in the team of. Review F9: any partner's privacy officer could lift
+    the hold the lead set for a court procedure, on a case its partner has no part in, and
+    the next sweep erased the dossier. Reading the retention state stays as it was: a
+    privacy officer sees every case of its covenant (docs/retention.md)."""
+    from gateway.cases.access import visible_case
+    from gateway.cases.errors import CaseNotFound
+
+    refusal = Forbidden(
+        f"A legal hold on this case is {verb} by its lead or by the privacy officer of a "
+        "partner in its team."
+    )
+    try:
+        case, team = visible_case(session, case_id=case_id, principal=principal)
+    except CaseNotFound:
+        raise refusal from None
+    if principal.partner_id == case.lead_partner_id:
+        return
+    if principal.grant.audits and principal.partner_id in team:
+        return
+    raise refusal
 
 
 @router.post(
