@@ -7,7 +7,7 @@ categories it pushes on its own initiative. The loop in ``adapters.runner`` does
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import BeforeValidator
 
 from adapters.exports import ExportRecord
-from adapters.sdk import AnswerForm, CategoryAnswer, ConsentIn, KetenpoortClient
+from adapters.sdk import AnswerForm, CategoryAnswer, Consent, ConsentIn, KetenpoortClient
 from gateway.core.dutch_date import dutch_day_last_second
 
 R = TypeVar("R", bound=ExportRecord)
@@ -110,6 +110,34 @@ class PartnerAdapter(Generic[R]):
         """Bring the gateway's view of the case up to date before answering (police:
         investigation status and OM consents, which the policy decides on)."""
         del client, case_id, record, say
+
+    async def case_left_export(
+        self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]
+    ) -> None:
+        """The partner is involved in the case, but its export has no record of it (any
+        more). The police adapter withdraws its OM consents on the case (they stand only
+        while the export carries them); the corporation adapter leaves its permission and
+        says so (docs/adapters.md, "When the export changes")."""
+        del client, case_id, label, say
+
+
+def own_consents(client: KetenpoortClient, consents: Iterable[Consent], kind: str) -> list[Consent]:
+    """The consents of ``kind`` this partner recorded on a case (any state)."""
+    return [c for c in consents if c.kind == kind and c.partner_id == client.partner_id]
+
+
+def consent_idempotency_key(
+    client: KetenpoortClient, operation: str, case_id: str, *parts: str, earlier: Iterable[Consent]
+) -> str:
+    """The key of recording a consent: the same answer on the same history is one request.
+
+    ``earlier`` are the partner's consents the new one follows (the same OM consent,
+    superseded; an earlier permission answer): a later grant, refusal or renewal is a new
+    request, not a replay of the first one (the gateway would replay its old response, or
+    refuse the key for another body). A repeat after a crash sees the same history and
+    gets the same key, so nothing is recorded twice.
+    """
+    return client.idempotency_key_for(operation, case_id, *parts, *sorted(c.id for c in earlier))
 
 
 def category_answer(category: str, form: AnswerForm, fact: Fact) -> CategoryAnswer:

@@ -17,9 +17,19 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-from adapters.base import Fact, PartnerAdapter, end_of_day, join_lines
+from adapters.base import (
+    Fact,
+    PartnerAdapter,
+    consent_idempotency_key,
+    end_of_day,
+    join_lines,
+    own_consents,
+)
 from adapters.exports import ExportRecord, split_list
-from adapters.sdk import CaseEventIn, ConsentIn, KetenpoortClient
+from adapters.sdk import CaseEventIn, Consent, ConsentIn, KetenpoortClient
+from gateway.core.dutch_date import dutch_date
+
+CORPORATION_PERMISSION = "corporation-permission"
 
 EventId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+$", max_length=60)]
 
@@ -99,9 +109,8 @@ class CorporationAdapter(PartnerAdapter[CorporationRecord]):
         say: Callable[[str], None],
     ) -> None:
         """Record each further measure of the export the gateway does not have yet (the
-        corporation's own records are the source; the gateway keeps every one it was told)."""
-        if not record.case_events:
-            return
+        corporation's own records are the source; the gateway keeps every one it was told),
+        and end a standing permission the export no longer grants."""
         summary = await client.case(case_id)
         on_file = {
             (e.event, e.occurred_on) for e in summary.events if e.partner_id == client.partner_id
@@ -117,6 +126,15 @@ class CorporationAdapter(PartnerAdapter[CorporationRecord]):
             )
             on_file.add((entry.event, entry.occurred_on))
             say(f"case {record.case_label}: recorded {entry.event} (since {on})")
+        await match_permission(
+            client, case_id, record.case_label, self.permission(record), summary.consents, say
+        )
+
+    async def case_left_export(
+        self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]
+    ) -> None:
+        summary = await client.case(case_id)
+        await match_permission(client, case_id, label, None, summary.consents, say)
 
     def permission(self, record: CorporationRecord | None) -> ConsentIn | None:
         if record is None or record.permission is None:
@@ -127,7 +145,50 @@ class CorporationAdapter(PartnerAdapter[CorporationRecord]):
             else None
         )
         return ConsentIn(
-            kind="corporation-permission",
+            kind=CORPORATION_PERMISSION,
             granted=record.permission == "granted",
             expires_at=expires,
         )
+
+
+async def match_permission(
+    client: KetenpoortClient,
+    case_id: str,
+    label: str,
+    decision: ConsentIn | None,
+    consents: list[Consent],
+    say: Callable[[str], None],
+) -> None:
+    """Bring the export's decision to a standing permission (U §5.1: it gates every
+    disclosure of the case): a refusal is recorded, a changed expiry is recorded as a new
+    grant (the latest answer counts).
+
+    Only what the export says acts. A record without a decision, or no record, leaves a
+    standing permission as it is and says so: the permission is the corporation's own word,
+    also given outside the export (by reporting its own dwelling, U §5.2, or by a
+    woonconsulent over the API), and silence is not its "no" (docs/adapters.md). A first
+    grant, or a grant after a "no", answers the gateway's permission request (the inbox),
+    never a sync alone: fail closed.
+    """
+    own = own_consents(client, consents, CORPORATION_PERMISSION)
+    standing = [c for c in own if c.live]
+    if not standing:
+        return
+    if decision is None:
+        say(
+            f"case {label}: the export gives no permission decision; the permission on "
+            "record stands (refuse it in the export to end it)"
+        )
+        return
+    if decision.granted and any(c.expires_at == decision.expires_at for c in standing):
+        return
+    await client.record_consent(
+        case_id,
+        decision,
+        idempotency_key=consent_idempotency_key(client, "permission", case_id, earlier=own),
+    )
+    if decision.granted:
+        until = dutch_date(decision.expires_at).isoformat() if decision.expires_at else "no end"
+        say(f"case {label}: permission granted with another expiry ({until})")
+    else:
+        say(f"case {label}: permission refused")

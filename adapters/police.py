@@ -10,16 +10,26 @@ and registers new OM consents: the gateway decides on delivery whether anteceden
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.alias_generators import to_camel
 
-from adapters.base import Fact, Flag, PartnerAdapter, end_of_day, join_lines
+from adapters.base import (
+    Fact,
+    Flag,
+    PartnerAdapter,
+    consent_idempotency_key,
+    end_of_day,
+    join_lines,
+    own_consents,
+)
 from adapters.exports import ExportRecord, split_list
-from adapters.sdk import ConsentIn, KetenpoortClient
-from gateway.core.dutch_date import dutch_today
+from adapters.sdk import Consent, ConsentIn, KetenpoortClient
+from gateway.core.dutch_date import dutch_date, dutch_today
+
+OM_CONSENT = "om-consent"
 
 #: What an OM consent may cover when the export gives no scope (U §5.3: antecedents).
 DEFAULT_OM_SCOPE = ("police-nuisance-antecedents",)
@@ -49,7 +59,8 @@ class PoliceRecord(ExportRecord):
     physical_violence: Flag
     serious_intimidation: Flag
     nuisance_antecedents: Flag
-    investigation_running: Flag = False
+    # None: the export does not say (no key, no column, an empty cell): not "no".
+    investigation_running: Flag | None = None
     om_consents: list[OmConsent] = Field(default_factory=list, max_length=20)
     risk_assessment: str | None = Field(default=None, max_length=5000)
     atmosphere_report: str | None = Field(default=None, max_length=20_000)
@@ -117,31 +128,102 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         say: Callable[[str], None],
     ) -> None:
         summary = await client.case(case_id)
-        if summary.investigation_running != record.investigation_running:
-            await client.set_investigation_status(case_id, running=record.investigation_running)
-            state = "runs" if record.investigation_running else "does not run"
+        running = record.investigation_running
+        # Only what the export says is told: a record without the status leaves it as it
+        # is, unknown until the police record it, which the policy treats as running
+        # (U §5.3; DOMAIN.md "unknown is not no").
+        if running is not None and summary.investigation_running != running:
+            await client.set_investigation_status(case_id, running=running)
+            state = "runs" if running else "does not run"
             say(f"case {record.case_label}: told the gateway an investigation {state}")
-        # The export's expiry dates are Dutch dates (end_of_day).
-        today = dutch_today()
-        on_file = {
-            (tuple(sorted(c.scope)), c.expires_at)
-            for c in summary.consents
-            if c.kind == "om-consent" and c.partner_id == client.partner_id and c.live
-        }
-        for consent in record.om_consents:
-            if not consent.live(today):
-                continue
-            expires = end_of_day(consent.expires_on)
-            if (tuple(sorted(consent.scope)), expires) in on_file:
-                continue
-            await client.record_consent(
-                case_id,
-                ConsentIn(kind="om-consent", scope=consent.scope, expires_at=expires),
-                idempotency_key=client.idempotency_key_for(
-                    "om-consent", case_id, ",".join(sorted(consent.scope)), expires.isoformat()
-                ),
-            )
+        await match_om_consents(
+            client, case_id, record.case_label, om_consents_wanted(record), summary.consents, say
+        )
+
+    async def case_left_export(
+        self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]
+    ) -> None:
+        """The investigation status stays as recorded (nothing says it changed); the OM
+        consents end: the export no longer carries them."""
+        summary = await client.case(case_id)
+        await match_om_consents(client, case_id, label, [], summary.consents, say)
+
+
+#: An OM consent as the gateway and the export both name it: its scope and its expiry.
+ConsentKey = tuple[tuple[str, ...], datetime]
+
+
+def om_consents_wanted(record: PoliceRecord) -> list[ConsentKey]:
+    """The export's OM consents that hold today (a Dutch date), in export order; one per
+    scope, the latest expiry (two for the same scope would replace each other by turns)."""
+    today = dutch_today()
+    latest: dict[tuple[str, ...], date] = {}
+    for consent in record.om_consents:
+        if not consent.live(today):
+            continue
+        scope = tuple(sorted(set(consent.scope)))
+        if scope not in latest or consent.expires_on > latest[scope]:
+            latest[scope] = consent.expires_on
+    return [(scope, end_of_day(day)) for scope, day in latest.items()]
+
+
+def _key(consent: Consent) -> ConsentKey | None:
+    if consent.expires_at is None:
+        return None
+    return tuple(sorted(set(consent.scope))), consent.expires_at
+
+
+async def match_om_consents(
+    client: KetenpoortClient,
+    case_id: str,
+    label: str,
+    wanted: list[ConsentKey],
+    consents: list[Consent],
+    say: Callable[[str], None],
+) -> None:
+    """Make the police's live OM consents on the case the export's (U §5.3): withdraw each
+    live one the export no longer has (withdrawn by the OM, or its expiry brought forward),
+    then register each one the export has and the gateway does not.
+
+    Withdrawals go first: a withdrawal is the OM's "no" for every category of its scope,
+    later than any grant before it, so a consent registered before it would end with it.
+    A consent this partner withdrew at the gateway is not registered again from the export:
+    that "no" wins until the OM consents anew (another expiry), or someone registers it.
+    """
+    own = own_consents(client, consents, OM_CONSENT)
+    stale = [c for c in own if c.live and _key(c) not in wanted]
+    for consent in stale:
+        await client.withdraw_consent(case_id, consent.id)
+        say(f"case {label}: withdrew the OM consent for {_describe(consent)}: not in the export")
+    if stale:
+        own = own_consents(client, (await client.case(case_id)).consents, OM_CONSENT)
+    for scope, expires in wanted:
+        same = [c for c in own if _key(c) == (scope, expires)]
+        if any(c.live for c in same):
+            continue
+        if any(c.withdrawn_at is not None for c in same):
             say(
-                f"case {record.case_label}: registered an OM consent for "
-                f"{', '.join(consent.scope)} until {consent.expires_on.isoformat()}"
+                f"case {label}: the OM consent for {', '.join(scope)} until "
+                f"{_dutch_day(expires)} was withdrawn at the gateway; not registered again"
             )
+            continue
+        await client.record_consent(
+            case_id,
+            ConsentIn(kind=OM_CONSENT, scope=list(scope), expires_at=expires),
+            idempotency_key=consent_idempotency_key(
+                client, OM_CONSENT, case_id, ",".join(scope), expires.isoformat(), earlier=same
+            ),
+        )
+        say(
+            f"case {label}: registered an OM consent for {', '.join(scope)} "
+            f"until {_dutch_day(expires)}"
+        )
+
+
+def _describe(consent: Consent) -> str:
+    until = f" until {_dutch_day(consent.expires_at)}" if consent.expires_at else ""
+    return ", ".join(consent.scope) + until
+
+
+def _dutch_day(moment: datetime) -> str:
+    return dutch_date(moment).isoformat()

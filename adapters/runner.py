@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from adapters.base import PartnerAdapter
+from adapters.base import PartnerAdapter, consent_idempotency_key, own_consents
 from adapters.exports import Export, ExportError, read_export
 from adapters.sdk import (
     ApiError,
@@ -30,6 +30,9 @@ from adapters.sdk import (
 
 Say = Callable[[str], None]
 T = TypeVar("T")
+
+#: What ``AdapterRunner._synced`` holds for a case the export has no record of.
+_LEFT_EXPORT = ""
 
 
 class AdapterStopped(Exception):
@@ -81,7 +84,9 @@ class AdapterRunner:
         self._me: Me | None = None
         self._categories: frozenset[str] | None = None
         self._pushed: set[tuple[str, str, str]] = set()
-        self._synced: set[tuple[str, str]] = set()
+        # case id -> the export's record (as JSON) last brought to the gateway, or
+        # _LEFT_EXPORT once the gateway was told the export has no record of the case.
+        self._synced: dict[str, str] = {}
         self._parked: set[str] = set()
         self._rejected_pushes: set[tuple[str, str]] = set()
         self._references: dict[str, str] = {}
@@ -181,21 +186,31 @@ class AdapterRunner:
         self._references.update((case.id, case.reference) for case in cases)
         for case in cases:
             record = self.export.for_case(case_id=case.id, case_reference=case.reference)
-            if record is None:
-                continue
             try:
+                if record is None:
+                    await self._left_export(case.id, case.reference)
+                    continue
                 await self._sync(case.id, record)
                 await self._push_record(case.id, record, report)
             except ApiError as exc:
                 report.failed += 1
-                self.warn(f"case {record.case_label}: not updated: {exc}")
+                self.warn(f"case {case.reference}: not updated: {exc}")
 
     async def _sync(self, case_id: str, record: Any) -> None:
-        fingerprint = (case_id, record.model_dump_json())
-        if fingerprint in self._synced:
+        fingerprint = record.model_dump_json()
+        if self._synced.get(case_id) == fingerprint:
             return
         await self.adapter.sync_case(self.client, case_id, record, self.say)
-        self._synced.add(fingerprint)
+        self._synced[case_id] = fingerprint
+
+    async def _left_export(self, case_id: str, reference: str) -> None:
+        """A case of this partner without a record in the export: the adapter's
+        ``case_left_export`` (police: OM consents withdrawn). Once per case, and again
+        only if its record came back in between."""
+        if self._synced.get(case_id) == _LEFT_EXPORT:
+            return
+        await self.adapter.case_left_export(self.client, case_id, reference, self.say)
+        self._synced[case_id] = _LEFT_EXPORT
 
     async def _push_record(self, case_id: str, record: Any, report: CycleReport) -> None:
         for push in self.adapter.pushes(record, self._categories):
@@ -291,10 +306,16 @@ class AdapterRunner:
                 item, report, f"case {label}: permission asked{due}; no decision in the export"
             )
             return
+        summary = await self.client.case(item.case_id)
         await self.client.record_consent(
             item.case_id,
             consent,
-            idempotency_key=self.client.idempotency_key_for("permission", item.case_id),
+            idempotency_key=consent_idempotency_key(
+                self.client,
+                "permission",
+                item.case_id,
+                earlier=own_consents(self.client, summary.consents, consent.kind),
+            ),
         )
         report.permissions += 1
         decision = "granted" if consent.granted else "refused"
