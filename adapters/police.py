@@ -4,7 +4,8 @@ One record per case: the report count and short descriptions, police action, whe
 physical violence and serious intimidation occur, whether the causer has nuisance
 antecedents, whether an investigation runs, and the OM consents on file (U §5.3; R
 Bijlage A). Before answering, the adapter tells the gateway whether an investigation runs
-and registers new OM consents: the gateway decides on delivery whether antecedents may go.
+(or that the export does not say) and brings the OM consents on file to the export's: the
+gateway decides on delivery whether antecedents may go.
 """
 
 from __future__ import annotations
@@ -129,13 +130,12 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
     ) -> None:
         summary = await client.case(case_id)
         running = record.investigation_running
-        # Only what the export says is told: a record without the status leaves it as it
-        # is, unknown until the police record it, which the policy treats as running
-        # (U §5.3; DOMAIN.md "unknown is not no").
-        if running is not None and summary.investigation_running != running:
+        # The gateway holds what the export says: a record without the status makes it
+        # "not recorded", which the policy treats as running (U §5.3; DOMAIN.md "unknown
+        # is not no"), also when an earlier export said no investigation runs.
+        if summary.investigation_running != running:
             await client.set_investigation_status(case_id, running=running)
-            state = "runs" if running else "does not run"
-            say(f"case {record.case_label}: told the gateway an investigation {state}")
+            say(f"case {record.case_label}: told the gateway {_status_words(running)}")
         await match_om_consents(
             client, case_id, record.case_label, om_consents_wanted(record), summary.consents, say
         )
@@ -143,8 +143,10 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
     async def case_left_export(
         self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]
     ) -> None:
-        """The investigation status stays as recorded (nothing says it changed); the OM
-        consents end: the export no longer carries them."""
+        """The OM consents end: the export no longer carries them. The investigation status
+        stays as recorded: without a record the adapter answers every category "not
+        available", so no antecedents leave through it, and an export that lost the case
+        by mistake does not rewrite what the police said."""
         summary = await client.case(case_id)
         await match_om_consents(client, case_id, label, [], summary.consents, say)
 
@@ -218,6 +220,12 @@ async def match_om_consents(
             f"case {label}: registered an OM consent for {', '.join(scope)} "
             f"until {_dutch_day(expires)}"
         )
+
+
+def _status_words(running: bool | None) -> str:
+    if running is None:
+        return "it is not recorded whether an investigation runs"
+    return "an investigation runs" if running else "an investigation does not run"
 
 
 def _describe(consent: Consent) -> str:

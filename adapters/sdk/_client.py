@@ -214,12 +214,15 @@ class KetenpoortClient(BaseClient):
         """A case without personal data: state, team, consents, investigation status."""
         return await self.get_json(f"/cases/{case_id}", _CASE)
 
-    async def set_investigation_status(self, case_id: str, *, running: bool) -> bool:
-        """Police: tell the gateway whether an investigation runs (a PUT: safe to repeat)."""
+    async def set_investigation_status(self, case_id: str, *, running: bool | None) -> bool | None:
+        """Police: tell the gateway whether an investigation runs (a PUT: safe to repeat);
+        None: the police no longer record it (the policy treats that as running)."""
         response = await self.request(
             "PUT",
             f"/cases/{case_id}/investigation-status",
-            json=InvestigationStatus(running=running),
+            # A mapping, not the model: the SDK leaves out None fields, and here null is
+            # the message ("not recorded").
+            json={"running": running},
         )
         return _INVESTIGATION.validate_json(response.content).running
 

@@ -325,9 +325,10 @@ class CaseEvent(SdkModel):
 
 
 class InvestigationStatus(SdkModel):
-    """Police: whether a criminal investigation runs (U §5.3: antecedents need OM consent)."""
+    """Police: whether a criminal investigation runs (U §5.3: antecedents need OM consent);
+    None: not recorded, which the policy treats as running."""
 
-    running: bool
+    running: bool | None
 
 
 class CaseSummary(CaseListItem):

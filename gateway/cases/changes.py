@@ -268,9 +268,10 @@ def set_investigation_status(
     runtime: CaseRuntime,
     case_id: str,
     principal: Principal,
-    running: bool,
-) -> bool:
-    """U §5.3: the police say whether an investigation runs (then antecedents need OM consent)."""
+    running: bool | None,
+) -> bool | None:
+    """U §5.3: the police say whether an investigation runs (then antecedents need OM consent);
+    None takes it back to "not recorded", which the policy treats as running (fail closed)."""
     case = _open_case_for_change(session, runtime, case_id, principal)
     if principal.partner_kind != "police" or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")

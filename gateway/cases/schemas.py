@@ -245,7 +245,10 @@ class ConsentIn(ApiModel):
 
 
 class InvestigationStatusIn(ApiModel):
-    running: bool
+    running: bool | None = Field(
+        description="Whether an investigation runs (U §5.3); null: the police do not (or no "
+        "longer) record it, which the policy treats as running."
+    )
 
 
 class CaseEventIn(ApiModel):

@@ -93,20 +93,50 @@ async def test_an_explicit_no_investigation_in_the_export_lets_the_antecedents_g
     assert (status, outcome) == (False, "disclosed")
 
 
-async def test_an_export_that_stops_saying_leaves_the_last_recorded_status_as_it_was(
-    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+@pytest.mark.parametrize("earlier", [False, True])
+async def test_an_export_that_stops_saying_makes_the_status_unknown_again(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path, earlier: bool
 ) -> None:
-    """A recorded "runs" is never taken back because a later export is silent."""
+    """An earlier "no investigation runs" is not kept once the export no longer says it:
+    an investigation may have started since. The gateway records "not recorded" (audited)
+    and the antecedents are withheld again."""
     case = open_utrecht_case(client, auth)
     export = write_export(
-        tmp_path / "police.json", police_record(case.reference, investigationRunning=True)
+        tmp_path / "police.json", police_record(case.reference, investigationRunning=earlier)
+    )
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        runner = runner_for(PoliceAdapter(), police, export, lines)
+        await runner.run_once()
+        assert (await police.case(case.id)).investigation_running is earlier  # the control
+        write_export(export, police_record(case.reference))
+        await runner.run_once()
+        assert (await police.case(case.id)).investigation_running is None
+        request_id = await ask(sdk_client, case.id, [ANTECEDENTS])
+        await runner.run_once()
+    answer = values(await read(sdk_client, request_id))[ANTECEDENTS]
+    assert (answer.outcome, answer.reasons) == (
+        "redacted",
+        ["investigation-status-unknown", "om-consent-missing"],
+    )
+    assert any("not recorded whether an investigation runs" in line for line in lines.out)
+
+
+async def test_a_case_gone_from_the_police_export_keeps_its_recorded_status(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Without a record the adapter answers "not available"; the status the police
+    recorded stays (an export that lost the case by mistake rewrites nothing)."""
+    case = open_utrecht_case(client, auth)
+    export = write_export(
+        tmp_path / "police.json", police_record(case.reference, investigationRunning=False)
     )
     async with sdk_client(POLICE) as police:
         runner = runner_for(PoliceAdapter(), police, export, Lines())
         await runner.run_once()
-        write_export(export, police_record(case.reference))
+        write_export(export, police_record("UTR-SOMETHING-ELSE"))
         await runner.run_once()
-        assert (await police.case(case.id)).investigation_running is True
+        assert (await police.case(case.id)).investigation_running is False
 
 
 def test_a_police_record_without_the_status_reads_as_not_recorded(tmp_path: Path) -> None:
