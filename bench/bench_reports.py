@@ -336,7 +336,10 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                     .where(CaseMeeting.covenant_id == COVENANT)
                     .order_by(CaseMeeting.scheduled_on)
                 ).all()
-                return [case_meetings.meeting_out(session, m, today=now.date()) for m in found]
+                return [
+                    case_meetings.meeting_out(session, m, today=now.date(), reader=principal)
+                    for m in found
+                ]
 
         def baseline() -> Any:
             with engine.connect() as connection:

@@ -13,13 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
 from gateway.cases.live import not_erased
-from gateway.cases.models import CaseFile, CaseMeeting, MeetingAction, MeetingAgendaItem
+from gateway.cases.models import (
+    CaseFile,
+    CaseMeeting,
+    CaseTeamMember,
+    MeetingAction,
+    MeetingAgendaItem,
+)
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     ActionIn,
@@ -50,35 +56,70 @@ def _meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMee
     return meeting
 
 
-def meeting_out(session: Session, meeting: CaseMeeting, *, today: date) -> MeetingOut:
-    (out,) = meetings_out(session, [meeting], today=today)
+def meeting_out(
+    session: Session, meeting: CaseMeeting, *, today: date, reader: Principal
+) -> MeetingOut:
+    (out,) = meetings_out(session, [meeting], today=today, reader=reader)
     return out
 
 
+def readers_case(partner_id: str) -> ColumnElement[bool]:
+    """Whether the joined ``CaseFile`` is one ``partner_id`` leads or is in the team of, as
+    gateway/cases/access.py decides it: a probe of the team's primary key per case."""
+    member = select(CaseTeamMember.case_id).where(
+        CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id
+    )
+    return or_(CaseFile.lead_partner_id == partner_id, member.exists())
+
+
 def meetings_out(
-    session: Session, meetings: Sequence[CaseMeeting], *, today: date
+    session: Session, meetings: Sequence[CaseMeeting], *, today: date, reader: Principal
 ) -> list[MeetingOut]:
-    """The meetings with their agendas and actions: two statements for all of them."""
+    """The meetings with their agendas and actions, as ``reader`` may see them: two
+    statements for all of them, whoever reads.
+
+    Outside a case's team the case does not exist (gateway/cases/access.py; U §6 "de andere
+    partijen die bij de casus zijn betrokken"), so an agenda names only the reader's cases,
+    those its partner leads or is in the team of, and counts the others (``otherCases``).
+    The agenda statement says which are the reader's itself, so a page of meetings costs no
+    statement more. An action is shown when it is about one of those cases, about no case,
+    or is the reader's own (the organiser gave it to the reader's partner, who must be able
+    to complete it; its deadline lists it too); the others are counted (``otherActions``)."""
     ids = [m.id for m in meetings]
     agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
+    other_cases = dict.fromkeys(ids, 0)
+    other_actions = dict.fromkeys(ids, 0)
+    partner = reader.partner_id
     if ids:
-        for item, reference in session.execute(
-            select(MeetingAgendaItem, CaseFile.reference)
+        for item, reference, readers in session.execute(
+            select(MeetingAgendaItem, CaseFile.reference, readers_case(partner))
             .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
             .where(MeetingAgendaItem.meeting_id.in_(ids))
             .order_by(MeetingAgendaItem.meeting_id, MeetingAgendaItem.position)
         ):
+            if not readers:
+                other_cases[item.meeting_id] += 1
+                continue
             agendas[item.meeting_id].append(
                 AgendaItemOut(
                     case_id=item.case_id, reference=reference, state_at_agenda=item.state_at_agenda
                 )
             )
+        # An action's case is on its meeting's agenda (add_action): the agenda said whose.
+        shown = {(m, item.case_id) for m, items in agendas.items() for item in items}
         for action in session.scalars(
             select(MeetingAction)
             .where(MeetingAction.meeting_id.in_(ids))
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
         ):
+            if (
+                action.case_id is not None
+                and action.owner_partner_id != partner
+                and (action.meeting_id, action.case_id) not in shown
+            ):
+                other_actions[action.meeting_id] += 1
+                continue
             actions[action.meeting_id].append(action_out(action, today))
     return [
         MeetingOut(
@@ -91,7 +132,9 @@ def meetings_out(
             attendance=dict(meeting.attendance),
             has_minutes=meeting.minutes_sealed is not None,
             agenda=agendas[meeting.id],
+            other_cases=other_cases[meeting.id],
             actions=actions[meeting.id],
+            other_actions=other_actions[meeting.id],
         )
         for meeting in meetings
     ]
@@ -132,7 +175,9 @@ def _audited_meeting_out(
         actor=principal,
         details={"meeting": meeting.id, "district": meeting.district},
     )
-    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+    return meeting_out(
+        session, meeting, today=_today(runtime, principal.covenant_id, now), reader=principal
+    )
 
 
 def plan_meeting(
@@ -283,7 +328,8 @@ def meetings_page(
         ],
     )
     return MeetingPage(
-        items=meetings_out(session, [m for _, m in shown], today=today), next_cursor=cursor
+        items=meetings_out(session, [m for _, m in shown], today=today, reader=principal),
+        next_cursor=cursor,
     )
 
 
@@ -308,7 +354,9 @@ def case_meetings(
         )
         .order_by(CaseMeeting.scheduled_on, CaseMeeting.id)
     ).all()
-    return meetings_out(session, found, today=_today(runtime, principal.covenant_id, now))
+    return meetings_out(
+        session, found, today=_today(runtime, principal.covenant_id, now), reader=principal
+    )
 
 
 def get_meeting(
@@ -321,7 +369,9 @@ def get_meeting(
 ) -> MeetingOut:
     now = now or utcnow()
     meeting = _meeting(session, meeting_id, principal)
-    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+    return meeting_out(
+        session, meeting, today=_today(runtime, principal.covenant_id, now), reader=principal
+    )
 
 
 def record_attendance(
@@ -343,7 +393,9 @@ def record_attendance(
         raise InvalidCaseData(f"Not partners of this covenant: {', '.join(unknown)}.")
     meeting.attendance = {**meeting.attendance, **request.attendance}
     session.flush()
-    return meeting_out(session, meeting, today=_today(runtime, principal.covenant_id, now))
+    return meeting_out(
+        session, meeting, today=_today(runtime, principal.covenant_id, now), reader=principal
+    )
 
 
 def record_minutes(
@@ -388,7 +440,17 @@ def add_action(
     if runtime.partner_kind(meeting.covenant_id, request.owner_partner_id) is None:
         raise InvalidCaseData(f"'{request.owner_partner_id}' is not a partner of this covenant.")
     if request.case_id is not None:
-        on_agenda = session.get(MeetingAgendaItem, (meeting.id, request.case_id))
+        # On the agenda as the organiser reads it (meetings_out): not a case of another
+        # team, which the same answer as for a case off the agenda does not confirm.
+        on_agenda = session.scalar(
+            select(MeetingAgendaItem.case_id)
+            .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
+            .where(
+                MeetingAgendaItem.meeting_id == meeting.id,
+                MeetingAgendaItem.case_id == request.case_id,
+                readers_case(principal.partner_id),
+            )
+        )
         if on_agenda is None:
             raise InvalidCaseData("An action's case must be on the meeting's agenda.")
         # An action about a case is written to its dossier (the sweep erases it with the

@@ -387,17 +387,36 @@ class CaseSummary(CaseListItem):
         description="Reports from partners outside the team awaiting the lead's decision.",
     )
     consents: list[ConsentOut]
-    criteria: list[CriterionOut]
+    criteria: list[CriterionOut] = Field(
+        description="The U §2 criteria the lead recorded and whether each holds (criterion 4 "
+        "names psychiatry, addiction and crime). The case lead only (U §5.1: U Centraal tests "
+        "the report against them); empty for every other reader, and then listed in withheld."
+    )
+    criteria_holding: int = Field(
+        description="How many of the U §2 criteria hold (at least two must, or acute "
+        "necessity): every reader of the summary."
+    )
     acute_override: bool
     investigation_running: bool | None = Field(
-        description="Recorded by the police (U §5.3); null: not recorded yet, treated as running."
+        description="Whether a police investigation runs (U §5.3: antecedents then need the "
+        "OM's consent), recorded by the police; null: not recorded yet, treated as running. "
+        "Criminal-law information: the police and the case lead only; null for every other "
+        "reader (a privacy officer included), and then listed in withheld."
     )
     events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
     notices: list[NoticeOut] = Field(
         default_factory=list,
         description="What the caller's partner is told of in this case (R §2.3), read or not.",
     )
-    oggz_target_group: bool | None
+    oggz_target_group: bool | None = Field(
+        description="The case manager's OGGZ check (U §5.1): whether the causer belongs to "
+        "the public mental health target group; null: not checked yet. Health data: the case "
+        "lead only; null for every other reader, and then listed in withheld."
+    )
+    oggz_referred: bool | None = Field(
+        description="Whether the case manager referred the causer to care (U §5.1, with the "
+        "OGGZ check); null: not checked yet. The case lead only, as oggzTargetGroup."
+    )
     both_sides_heard: bool
     measures: list[MeasureOut]
     result: CaseResult | None
@@ -408,6 +427,13 @@ class CaseSummary(CaseListItem):
         default=False,
         description="Erased under retention (docs/retention.md): its personal data is gone and"
         " every write to it answers 410, so it has no deadlines, pending reports or transitions.",
+    )
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="The fields of this summary withheld from you (null or empty above, not "
+        "because nothing is recorded): investigationRunning unless your partner is the police "
+        "or holds the case's lead; criteria, oggzTargetGroup and oggzReferred unless it holds "
+        "the lead; all four for a privacy officer. Empty: you see every field.",
     )
 
 
@@ -459,8 +485,20 @@ class MeetingOut(ApiModel):
     held_at: datetime | None
     attendance: dict[str, bool]
     has_minutes: bool
-    agenda: list[AgendaItemOut]
-    actions: list[ActionOut]
+    agenda: list[AgendaItemOut] = Field(
+        description="The agenda's cases your partner leads or is in the team of; a case "
+        "outside your partner's teams is not named (outside its team a case does not exist)."
+    )
+    other_cases: int = Field(
+        default=0, description="How many cases on the agenda are not yours, so not named."
+    )
+    actions: list[ActionOut] = Field(
+        description="The actions about the agenda's cases your partner leads or is in the "
+        "team of, those about no case, and your partner's own."
+    )
+    other_actions: int = Field(
+        default=0, description="How many actions about other cases are not shown."
+    )
 
 
 class MeetingsEmbedded(ApiModel):

@@ -49,6 +49,7 @@ from gateway.cases.schemas import (
     HistoryOut,
     MeasureOut,
 )
+from gateway.cases.summary_readers import summary_reader
 from gateway.cases.workflow import allowed_transitions
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date
@@ -275,7 +276,10 @@ def case_summary(
     principal: Principal,
     now: datetime | None = None,
 ) -> CaseSummary:
-    """The case without personal data: states, dates, partners, counts and deadlines.
+    """The case without personal data: states, dates, partners, counts and deadlines; the
+    police investigation status, the OGGZ check and each criterion only for the readers the
+    sources give them to (gateway/cases/summary_readers.py), the others told they are
+    ``withheld``.
 
     A case erased under retention is no open work: its steps and decisions answer 410, so
     it has no deadlines, no reports awaiting a decision and no transitions to offer
@@ -290,6 +294,8 @@ def case_summary(
         statement = select(model).where(model.case_id == case.id)
         return list(session.scalars(statement.order_by(order) if order is not None else statement))
 
+    reader = summary_reader(runtime, case, principal)
+    criteria = rows(CaseCriterion, CaseCriterion.criterion)
     consents = rows(CaseConsent, CaseConsent.recorded_at)
     standing = standing_consent_ids(consents, dwelling)
     roles = Counter(p.role for p in rows(CasePerson))
@@ -329,13 +335,17 @@ def case_summary(
             CriterionOut(
                 criterion=c.criterion, holds=c.holds, has_evidence=c.evidence_sealed is not None
             )
-            for c in rows(CaseCriterion, CaseCriterion.criterion)
-        ],
+            for c in criteria
+        ]
+        if reader.assessment
+        else [],
+        criteria_holding=sum(1 for c in criteria if c.holds),
         acute_override=case.acute_override,
-        investigation_running=case.investigation_running,
+        investigation_running=case.investigation_running if reader.investigation else None,
         events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
         notices=[notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
-        oggz_target_group=case.oggz_target_group,
+        oggz_target_group=case.oggz_target_group if reader.assessment else None,
+        oggz_referred=case.oggz_referred if reader.assessment else None,
         both_sides_heard=case.both_sides_heard,
         measures=[
             MeasureOut(
@@ -374,6 +384,7 @@ def case_summary(
             for t in allowed_transitions(definition, case, principal, team)
         ],
         erased=erased,
+        withheld=reader.withheld,
     )
 
 

@@ -1,0 +1,79 @@
+"""Which of a case summary's sensitive facts a reader sees.
+
+The summary (``GET /v1/cases/{caseId}``, the page ``/zaken/{caseId}``) is read by every
+partner in the case's team without a policy decision, so it may only carry what the whole
+team may know. Three facts are not of that kind; they are shown to whoever the sources make
+them the business of, and withheld (``withheld`` in the summary says which) from the rest:
+
+- **Whether a police investigation runs** about the causer: criminal-law information of the
+  police (AVG art. 10). U §5.3 lets the police share it only as a condition on one item, the
+  nuisance antecedents ("Indien er een onderzoek loopt kan dit alleen met toestemming van
+  het openbaar ministerie"), and only with the case manager. So it is seen by the partner
+  that holds the covenant's criminal-law data (the police, who record it) and by the case
+  lead, who asks for the antecedents and must know whether an OM consent is needed first.
+- **The OGGZ check** (target group, referred): "De casemanager toetst of de overlastgever
+  tot de OGGZ-doelgroep behoort en meldt indien nodig de cliënt aan bij Altrecht" (U §5.1):
+  public mental health, health data (AVG art. 9); the case lead's own assessment.
+- **Which of the U §2 criteria hold**: criterion 4 is "psychiatrische problematiek,
+  verslaving, onaangepast gedrag, criminaliteit"; U Centraal tests the report against them
+  (U §5.1 "Toetsing van de aanmelding aan de criteria"), so each criterion is the lead's;
+  the others see only how many hold (what the workflow's guard needs, U §2 "tenminste twee").
+  The criteria recorded are withheld too, not only their answers: a lead that records just
+  the criteria that hold would otherwise tell which they are.
+
+Who is who comes from the covenant file: the police are the partner kinds that own its
+criminal-law categories (``categories[].special: criminal``), the lead is the case's
+``case-lead`` relation, and an ``audit`` role (the privacy officer, "never receives case
+data") sees none of the three, not even for the lead or the police; it keeps the rest of
+the summary it audits with (team, consents, history, deadlines, ``erased``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.auth.principal import Principal
+from gateway.cases.models import CaseFile
+from gateway.cases.runtime import CaseRuntime
+
+#: The summary's fields that are withheld from a reader who may not see them (camelCase,
+#: as on the wire), in the order ``withheld`` lists them.
+INVESTIGATION_FIELDS = ("investigationRunning",)
+ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred")
+
+
+@dataclass(frozen=True)
+class SummaryReader:
+    """What one reader of one case's summary sees of its sensitive facts."""
+
+    #: Whether a police investigation runs (U §5.3).
+    investigation: bool
+    #: The lead's assessment: each criterion of U §2 and the OGGZ check (U §5.1).
+    assessment: bool
+
+    @property
+    def withheld(self) -> list[str]:
+        return [
+            *([] if self.investigation else INVESTIGATION_FIELDS),
+            *([] if self.assessment else ASSESSMENT_FIELDS),
+        ]
+
+
+def criminal_data_holders(runtime: CaseRuntime, covenant_id: str) -> frozenset[str]:
+    """The partner kinds that own the covenant's criminal-law categories (the police); none
+    for a covenant the gateway has not loaded (fail closed)."""
+    covenant = runtime.covenants.get(covenant_id)
+    if covenant is None:
+        return frozenset()
+    return frozenset(c.owner for c in covenant.categories if c.special == "criminal")
+
+
+def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> SummaryReader:
+    """What ``principal`` (already allowed to see ``case``) sees of its sensitive facts: the
+    partner's casework and system roles (its people and its back-office system) alike, an
+    audit role nothing."""
+    if principal.grant.audits:
+        return SummaryReader(investigation=False, assessment=False)
+    lead = principal.partner_id == case.lead_partner_id
+    police = principal.partner_kind in criminal_data_holders(runtime, case.covenant_id)
+    return SummaryReader(investigation=lead or police, assessment=lead)

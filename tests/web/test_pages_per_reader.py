@@ -1,0 +1,96 @@
+"""The case page and the meeting pages show each partner what the API shows it
+(gateway/cases/summary_readers.py, gateway/cases/meetings.py): whether a police
+investigation runs to the police and the case lead (U §5.3), which criteria hold to the lead
+(U §5.1, §2), and on a meeting's agenda only the reader's cases (U §6). Found by the review
+of 6 December (F3, F6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import sign_in
+from tests.web.scenario import POLICE, seed_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+BUURTTEAM = "buurtteam-sociaal"
+INVESTIGATION = "Politieonderzoek loopt"
+EACH_CRITERION = 'class="criteria"'
+ONLY_THE_LEAD = "Welke criteria gelden, ziet alleen de regiehouder."
+
+
+def _case_with_criteria_and_a_neighbourhood_team(client: TestClient, auth: Auth) -> str:
+    """A case with an investigation running (the scenario's police record it), two criteria
+    recorded by the lead, and the neighbourhood team in its team."""
+    seeded = seed_utrecht_case(client, auth)
+    manager = {"user": "cm-1"}
+    criteria = client.post(
+        f"/v1/cases/{seeded.case_id}/criteria",
+        headers=auth("u-centraal", "casemanager", **manager),
+        json={
+            "criteria": [
+                {"criterion": "dwelling-related", "holds": True},
+                {"criterion": "complex-problems", "holds": True},
+            ]
+        },
+    )
+    assert criteria.status_code == 200, criteria.text
+    team = client.post(
+        f"/v1/cases/{seeded.case_id}/team",
+        headers=auth("u-centraal", "casemanager", **manager),
+        json={"partnerId": BUURTTEAM},
+    )
+    assert team.status_code == 200, team.text
+    return seeded.case_id
+
+
+def test_the_case_page_shows_the_investigation_and_the_criteria_only_to_whom_they_belong(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    case_id = _case_with_criteria_and_a_neighbourhood_team(client, auth)
+    # The positive control: the lead reads both, each criterion with its answer.
+    sign_in(browser, "u-centraal", "casemanager")
+    lead = browser.get(f"/zaken/{case_id}").text
+    assert INVESTIGATION in lead
+    assert EACH_CRITERION in lead
+    assert "2 van de 6 criteria zijn vastgesteld" in lead
+    # The police read whether an investigation runs, not the lead's assessment.
+    sign_in(browser, POLICE, "wijkagent")
+    police = browser.get(f"/zaken/{case_id}").text
+    assert INVESTIGATION in police
+    assert EACH_CRITERION not in police
+    assert ONLY_THE_LEAD in police
+    # The neighbourhood team reads neither: only how many criteria hold.
+    sign_in(browser, BUURTTEAM, "buurtteam-medewerker")
+    team = browser.get(f"/zaken/{case_id}").text
+    assert INVESTIGATION not in team
+    assert EACH_CRITERION not in team
+    assert "Geldt" not in team
+    assert "2 van de 6 criteria zijn vastgesteld" in team
+    assert ONLY_THE_LEAD in team
+
+
+def test_the_meeting_pages_count_the_cases_of_other_teams_without_naming_them(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    seeded = seed_utrecht_case(client, auth, district="Noordoost")
+    planned = client.post(
+        "/v1/meetings",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"district": "Noordoost", "scheduledOn": "2099-01-05"},
+    )
+    assert planned.status_code == 201, planned.text
+    meeting_id = planned.json()["id"]
+    # The positive control: the police, in the case's team, read the case on the agenda.
+    sign_in(browser, POLICE, "wijkagent")
+    assert seeded.reference in browser.get(f"/overleggen/{meeting_id}").text
+    # Lister is not in the team: the meeting counts the case and does not name it.
+    sign_in(browser, "lister", "woonbegeleider")
+    page = browser.get(f"/overleggen/{meeting_id}").text
+    assert seeded.reference not in page
+    assert seeded.case_id not in page
+    assert "Er staat 1 zaak op de agenda waarin uw organisatie niet in het zaakteam zit" in page
+    listed = browser.get("/overleggen").text
+    assert seeded.reference not in listed
+    assert "1 zaak/zaken (1 buiten uw zaakteams)" in listed
