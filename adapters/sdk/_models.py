@@ -336,7 +336,9 @@ class CaseSummary(CaseListItem):
 
     team: list[str] = Field(default_factory=list)
     consents: list[Consent] = Field(default_factory=list)
-    # None: the police have not recorded it (the policy treats it as running).
+    # None: the police have not recorded it (the policy treats it as running). Shown to the
+    # police and the case lead only: for any other partner's adapter it is None, withheld
+    # (docs/cases.md "What the summary shows whom").
     investigation_running: bool | None = None
     events: list[CaseEvent] = Field(default_factory=list)
     report_count: int = 0

@@ -106,18 +106,13 @@ def meetings_out(
                     case_id=item.case_id, reference=reference, state_at_agenda=item.state_at_agenda
                 )
             )
-        # An action's case is on its meeting's agenda (add_action): the agenda said whose.
-        shown = {(m, item.case_id) for m, items in agendas.items() for item in items}
-        for action in session.scalars(
-            select(MeetingAction)
+        for action, readers in session.execute(
+            select(MeetingAction, readers_case(partner))
+            .outerjoin(CaseFile, CaseFile.id == MeetingAction.case_id)
             .where(MeetingAction.meeting_id.in_(ids))
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
         ):
-            if (
-                action.case_id is not None
-                and action.owner_partner_id != partner
-                and (action.meeting_id, action.case_id) not in shown
-            ):
+            if action.case_id is not None and action.owner_partner_id != partner and not readers:
                 other_actions[action.meeting_id] += 1
                 continue
             actions[action.meeting_id].append(action_out(action, today))

@@ -258,13 +258,22 @@ def test_own_reports_limit_bounds_and_an_empty_history(
 
 
 def _meetings_oracle(
-    context: GatewayContext, district: str | None = None, *, today: date | None = None
+    context: GatewayContext,
+    district: str | None = None,
+    *,
+    today: date | None = None,
+    reader: str | None = MAYOR[0],
 ) -> list[tuple[str, list[str], list[str]]]:
     """The covenant's meetings (of ``district``): from ``today`` (the covenant's today) on by
     date, ties by id, then the earlier ones latest first, ties by id downwards, sorted here
-    from every meeting read whole; id, agenda, actions."""
+    from every meeting read whole; id, agenda, actions, as ``reader`` sees them: the agenda's
+    cases it leads or is in the team of, the actions about those, about no case or its own
+    (docs/cases.md); with ``reader`` None, all of them."""
     today = today or _today(context.cases)
     with context.session_factory() as session:
+        led = select(CaseFile.id).where(CaseFile.lead_partner_id == reader)
+        teamed = select(CaseTeamMember.case_id).where(CaseTeamMember.partner_id == reader)
+        mine = set(session.scalars(led)) | set(session.scalars(teamed))
         query = select(CaseMeeting.scheduled_on, CaseMeeting.id).where(
             CaseMeeting.covenant_id == COVENANT
         )
@@ -277,20 +286,26 @@ def _meetings_oracle(
         return [
             (
                 meeting_id,
-                list(
-                    session.scalars(
+                [
+                    case_id
+                    for case_id in session.scalars(
                         select(MeetingAgendaItem.case_id)
                         .where(MeetingAgendaItem.meeting_id == meeting_id)
                         .order_by(MeetingAgendaItem.position)
                     )
-                ),
-                list(
-                    session.scalars(
-                        select(MeetingAction.id)
+                    if reader is None or case_id in mine
+                ],
+                [
+                    action_id
+                    for action_id, case_id, owner in session.execute(
+                        select(
+                            MeetingAction.id, MeetingAction.case_id, MeetingAction.owner_partner_id
+                        )
                         .where(MeetingAction.meeting_id == meeting_id)
                         .order_by(MeetingAction.due_on, MeetingAction.id)
                     )
-                ),
+                    if reader is None or case_id is None or owner == reader or case_id in mine
+                ],
             )
             for meeting_id in ids
         ]
@@ -314,11 +329,21 @@ def test_meetings_followed_to_the_end_are_every_meeting_once_coming_ones_first(
     size: int,
 ) -> None:
     seen, pages = _follow(client, lambda: auth(*who), f"/v1/meetings?limit={size}", "meetings")
-    whole = _meetings_oracle(context)
+    whole = _meetings_oracle(context, reader=who[0])
+    every = _meetings_oracle(context, reader=None)
     assert len(whole) > size
-    assert any(agenda for _, agenda, _ in whole)  # the agendas are compared, not only empty
+    assert any(agenda for _, agenda, _ in every)  # the agendas are compared, not only empty
     assert any(actions for _, _, actions in whole)
     assert _as_oracle(seen) == whole
+    # What the reader is not shown is counted: the agendas and actions as read whole.
+    counted = [(m["otherCases"], m["otherActions"]) for m in seen]
+    # The seeded history has cases outside either reader's teams on agendas and in actions.
+    assert sum(cases for cases, _ in counted) > 0
+    assert sum(actions for _, actions in counted) > 0
+    assert counted == [
+        (len(all_cases) - len(cases), len(all_actions) - len(actions))
+        for (_, all_cases, all_actions), (_, cases, actions) in zip(every, whole, strict=True)
+    ]
     assert pages == -(-len(whole) // size)
     today = _today(context.cases)
     days = [date.fromisoformat(m["scheduledOn"]) for m in seen]
