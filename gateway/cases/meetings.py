@@ -81,8 +81,9 @@ def meetings_out(
     Outside a case's team the case does not exist (gateway/cases/access.py; U §6 "de andere
     partijen die bij de casus zijn betrokken"), so an agenda names only the reader's cases,
     those its partner leads or is in the team of, and counts the others (``otherCases``).
-    The agenda statement says which are the reader's itself, so a page of meetings costs no
-    statement more. An action is shown when it is about one of those cases, about no case,
+    The agenda and action statements say which cases are the reader's themselves (a probe of
+    the team's key per case; PostgreSQL hashes the partner's memberships once), so a page of
+    meetings costs no statement more. An action is shown when it is about one of those cases, about no case,
     or is the reader's own (the organiser gave it to the reader's partner, who must be able
     to complete it; its deadline lists it too); the others are counted (``otherActions``)."""
     ids = [m.id for m in meetings]
