@@ -31,7 +31,9 @@ def test_the_landlord_records_its_eviction_procedure_on_the_case_page(
     page = browser.get(f"/zaken/{case_id}")
     assert page.status_code == 200
     assert "Geen maatregelen vastgelegd." in page.text
-    assert "Onbekend: de politie heeft het nog niet vastgelegd" in page.text
+    # Whether a police investigation runs is for the police and the case lead (U §5.3;
+    # docs/cases.md "What the summary shows whom"), not for the landlord.
+    assert "Politieonderzoek loopt" not in page.text
     posted = browser.post(
         f"/zaken/{case_id}/gebeurtenis",
         data={
@@ -51,6 +53,8 @@ def test_the_case_lead_sees_the_measures_but_records_none(browser: TestClient, a
     sign_in(browser, "u-centraal", "casemanager")
     page = browser.get(f"/zaken/{case_id}")
     assert page.status_code == 200
+    # The lead reads that the police have not recorded it yet (unknown counts as running).
+    assert "Onbekend: de politie heeft het nog niet vastgelegd" in page.text
     assert 'action="/zaken/' + case_id + '/gebeurtenis"' not in page.text
     refused = browser.post(
         f"/zaken/{case_id}/gebeurtenis",
