@@ -83,9 +83,10 @@ def meetings_out(
     those its partner leads or is in the team of, and counts the others (``otherCases``).
     The agenda and action statements say which cases are the reader's themselves (a probe of
     the team's key per case; PostgreSQL hashes the partner's memberships once), so a page of
-    meetings costs no statement more. An action is shown when it is about one of those cases, about no case,
-    or is the reader's own (the organiser gave it to the reader's partner, who must be able
-    to complete it; its deadline lists it too); the others are counted (``otherActions``)."""
+    meetings costs no statement more. An action is shown when it is about one of those cases,
+    about no case, or is the reader's own (the organiser gave it to the reader's partner, who
+    must be able to complete it; its deadline lists it too); the others are counted
+    (``otherActions``)."""
     ids = [m.id for m in meetings]
     agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
