@@ -394,7 +394,8 @@ class CaseSummary(CaseListItem):
     )
     criteria_holding: int = Field(
         description="How many of the U §2 criteria hold (at least two must, or acute "
-        "necessity): every reader of the summary."
+        "necessity). The case lead gets the count; every other reader at most the minimum "
+        "(two): that the case meets the criteria, not whether all of them hold."
     )
     acute_override: bool
     investigation_running: bool | None = Field(

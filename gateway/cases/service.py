@@ -18,6 +18,7 @@ from gateway.auth.principal import Principal
 from gateway.cases.access import visible_case
 from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines, erasure_deadline
+from gateway.cases.definition import WorkflowDefinition
 from gateway.cases.districts import district_openings
 from gateway.cases.errors import CaseNotFound
 from gateway.cases.events import event_out
@@ -268,6 +269,18 @@ def consent_out(consent: CaseConsent, now: datetime, *, standing: set[str]) -> C
     )
 
 
+def _criteria_holding(
+    definition: WorkflowDefinition, criteria: list[CaseCriterion], *, lead: bool
+) -> int:
+    """How many U §2 criteria hold; for a reader other than the lead at most the minimum the
+    workflow needs: that the case meets the criteria, not that all of them hold (with every
+    criterion holding, the one naming psychiatry, addiction and crime would hold too)."""
+    holding = sum(1 for c in criteria if c.holds)
+    if lead or definition.classification is None:
+        return holding
+    return min(holding, definition.classification.minimum)
+
+
 def case_summary(
     session: Session,
     *,
@@ -339,7 +352,7 @@ def case_summary(
         ]
         if reader.assessment
         else [],
-        criteria_holding=sum(1 for c in criteria if c.holds),
+        criteria_holding=_criteria_holding(definition, criteria, lead=reader.assessment),
         acute_override=case.acute_override,
         investigation_running=case.investigation_running if reader.investigation else None,
         events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],

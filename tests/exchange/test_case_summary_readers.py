@@ -158,3 +158,23 @@ def test_a_new_lead_reads_them_and_the_former_lead_no_longer_does(
     assert _summary(utrecht_case, MITROS)["withheld"] == []
     assert _summary(utrecht_case, MITROS)["investigationRunning"] is True
     assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == EVERYTHING
+
+
+def test_the_team_is_told_the_criteria_are_met_not_that_all_six_hold(
+    utrecht_case: UtrechtCase,
+) -> None:
+    """With every criterion holding, a count of six would tell the team that criterion 4
+    (psychiatry, addiction, crime) holds: every reader but the lead gets at most the
+    minimum (two). The control: the lead reads the count, six."""
+    every = ["dwelling-related", "serious-or-long", "several-forms", "complex-problems"]
+    every += ["own-attempts-failed", "multidisciplinary"]
+    recorded = utrecht_case.client.post(
+        f"/v1/cases/{utrecht_case.case_id}/criteria",
+        json={"criteria": [{"criterion": c, "holds": True} for c in every]},
+        headers=utrecht_case.as_(CASE_MANAGER),
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.json()["criteriaHolding"] == 6  # the lead's own answer
+    assert _summary(utrecht_case, CASE_MANAGER)["criteriaHolding"] == 6
+    for who in (POLICE, WIJKAGENT, MITROS, ("mitros", "privacy-officer")):
+        assert _summary(utrecht_case, who)["criteriaHolding"] == 2, who
