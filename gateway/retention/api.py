@@ -361,7 +361,7 @@ def get_retention_due(
     return DryRunOut(
         as_of=report.as_of,
         due=len(mine),
-        on_hold=report.on_hold,
+        on_hold=report.on_hold_by_covenant.get(principal.covenant_id, 0),
         items=[
             DueItemOut(
                 case_id=i.case_id,

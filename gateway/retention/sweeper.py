@@ -106,6 +106,8 @@ class SweepReport:
     due: int = 0
     redacted: int = 0
     on_hold: int = 0
+    #: ``on_hold`` per covenant: a covenant's privacy officer is told its own only.
+    on_hold_by_covenant: dict[str, int] = field(default_factory=dict)
     batches: int = 0
     seconds: float = 0.0
     items: list[SweepItem] = field(default_factory=list)
@@ -189,7 +191,7 @@ def _dry_run(
     session = factory()
     try:
         _prepare(session, rules, options)
-        report.due, report.on_hold = _count_due(session, rules, report.as_of)
+        _count_due(session, rules, report)
         targets = discover_targets(session.connection())
         last = ""
         while batch := _next_batch(session, rules, report.as_of, last, options.batch_size):
@@ -274,7 +276,7 @@ def _sync_refresh_and_erase(
     phase("erase")
     started = time.perf_counter()
     with transaction(factory) as session:
-        report.due, report.on_hold = _count_due(session, rules, report.as_of)
+        _count_due(session, rules, report)
         targets = discover_targets(session.connection())
     if progress is not None:
         progress(0, report.due)
@@ -454,11 +456,17 @@ def _due_filter(rules: RetentionRules, as_of: date) -> list[Any]:
     ]
 
 
-def _count_due(session: Session, rules: RetentionRules, as_of: date) -> tuple[int, int]:
-    base = select(func.count()).select_from(RetentionCase).where(*_due_filter(rules, as_of))
-    due = int(session.execute(base.where(~_held())).scalar_one())
-    held = int(session.execute(base.where(_held())).scalar_one())
-    return due, held
+def _count_due(session: Session, rules: RetentionRules, report: SweepReport) -> None:
+    due_filter = _due_filter(rules, report.as_of)
+    base = select(func.count()).select_from(RetentionCase).where(*due_filter)
+    report.due = int(session.execute(base.where(~_held())).scalar_one())
+    held = session.execute(
+        select(RetentionCase.covenant_id, func.count())
+        .where(*due_filter, _held())
+        .group_by(RetentionCase.covenant_id)
+    ).all()
+    report.on_hold_by_covenant = {covenant: int(count) for covenant, count in held}
+    report.on_hold = sum(report.on_hold_by_covenant.values())
 
 
 def _next_batch(

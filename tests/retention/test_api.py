@@ -223,6 +223,25 @@ class TestDryRunPreview:
         state = client.get(url(case.case_id), headers=auth(MUNI, "privacy-officer")).json()
         assert state["status"] == "due"
 
+    def test_the_cases_on_hold_are_counted_for_the_officers_own_covenant_only(
+        self, client: TestClient, auth: Auth, seed: Seeder
+    ) -> None:
+        case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+        held = client.post(
+            url(case.case_id, "/legal-hold"),
+            headers=auth(MUNI, "privacy-officer"),
+            json={"reason": "court procedure"},
+        )
+        assert held.status_code == 201, held.text
+        params = {"asOf": "2025-03-10"}
+        own = client.get("/v1/retention/due", params=params, headers=auth(MUNI, "privacy-officer"))
+        assert (own.json()["due"], own.json()["onHold"]) == (0, 1)  # the control
+        other = client.get(
+            "/v1/retention/due", params=params, headers=auth("u-centraal", "privacy-officer")
+        )
+        assert other.status_code == 200, other.text
+        assert (other.json()["due"], other.json()["onHold"]) == (0, 0)
+
     def test_case_manager_may_not_preview(self, client: TestClient, auth: Auth) -> None:
         assert client.get("/v1/retention/due", headers=auth(MUNI, "casemanager")).status_code == 403
 
