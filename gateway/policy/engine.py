@@ -12,6 +12,7 @@ the ``Decision`` is assembled without re-validating what our own policy produced
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -425,6 +426,9 @@ class OpaServerEngine(_Engine):
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:
         super().__init__(timeout_seconds)
+        #: Why OPA's last answer was refused (another bundle revision), until one is taken.
+        self.stale: str | None = None
+        self._stale_document: dict[str, Any] | None = None
         self._query = query if query is not None else self._client_query(url, timeout_seconds)
         self._pool = ThreadPoolExecutor(OPA_CLIENT_THREADS, thread_name_prefix="opa-client")
 
@@ -453,6 +457,19 @@ class OpaServerEngine(_Engine):
         # The server fetches and verifies the bundle itself; we only expect its revision.
         self._revision = bundle.revision
 
+    def revision_problem(self) -> str | None:
+        """For the readiness check: while OPA's last answer came from another bundle revision
+        than the gateway's, ask it again (the request it was refused for, decided anew and
+        discarded); None once OPA serves the gateway's revision. A replica taken out of
+        service for it receives no requests, so without this it would never learn that OPA
+        caught up."""
+        document = self._stale_document
+        if self.stale is None or document is None:
+            return None
+        with contextlib.suppress(Exception):  # still stale, or OPA unreachable: still not ready
+            self._evaluate(document)
+        return self.stale
+
     def _evaluate(self, document: dict[str, Any]) -> Any:
         # In the caller's context: the query carries the request's trace context.
         future = self._pool.submit(contextvars.copy_context().run, self._query, document)
@@ -465,7 +482,11 @@ class OpaServerEngine(_Engine):
             return None  # OPA omits "result" when the rule is undefined
         result = response["result"]
         served = result.get("revision") if isinstance(result, dict) else None
-        if served != self._revision:
+        if served == self._revision:
+            self.stale = None
+        else:
+            self.stale = f"OPA serves bundle revision {served}, the gateway loaded {self._revision}"
+            self._stale_document = document
             # The server decides on another bundle than the gateway loaded: its poll has not
             # fetched the new one yet, or it refused it and kept the last good bundle. Its
             # decision is by another covenant than the one this gateway enforces, so it

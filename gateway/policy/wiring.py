@@ -153,7 +153,11 @@ class _BundleLoader:
                     self.attempt()
         if self.problem is not None:
             return self.problem
-        return None if self.engine.revision is not None else "no policy loaded"
+        if self.engine.revision is None:
+            return "no policy loaded"
+        # An OPA server deciding on another bundle revision: every decision is refused (503).
+        stale = getattr(self.engine, "revision_problem", None)
+        return stale() if stale is not None else None
 
 
 def build(

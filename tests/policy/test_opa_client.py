@@ -11,14 +11,17 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from gateway.config import Settings
+from gateway.core.readiness import ReadinessChecks
+from gateway.policy.covenant import load_covenants
 from gateway.policy.engine import OpaServerEngine
-from gateway.policy.wiring import make_engine
+from gateway.policy.wiring import build, make_engine
 from tests.policy.conftest import BUNDLE
 from tests.policy.opa_stand_in import OpaStandIn, opa_stand_in
 from tests.policy.test_decisions import utrecht_request
@@ -111,3 +114,28 @@ def test_opa_server_on_another_bundle_revision_than_the_gateway_denies(
     assert [(r.served_revision, r.expected_revision) for r in stale] == [  # type: ignore[attr-defined]
         (BUNDLE.revision, "a-newer-revision")
     ]
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_readiness_reports_a_stale_opa_until_it_serves_the_gateways_revision(
+    opa: OpaStandIn, tmp_path: Path
+) -> None:
+    """A replica whose OPA decides on another revision answers every decision 503, so it is
+    not ready; taken out of service it receives no requests, so the readiness check asks OPA
+    again itself, and the replica is ready once OPA serves the gateway's revision."""
+    readiness: ReadinessChecks = {}
+    settings = Settings(opa_url=opa.url, data_dir=tmp_path, policy_timeout_seconds=LIMIT)
+    engine = build(settings, load_covenants(), readiness)
+    assert isinstance(engine, OpaServerEngine)
+    assert engine.revision == BUNDLE.revision  # the stand-in serves the gateway's bundle
+    assert readiness["policy"]() is None  # the control: ready
+    engine.load(replace(BUNDLE, revision="a-newer-revision"))  # the gateway moved on
+    _assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
+    asked = opa.requests
+    assert readiness["policy"]() == (
+        f"OPA serves bundle revision {BUNDLE.revision}, the gateway loaded a-newer-revision"
+    )
+    assert opa.requests == asked + 1  # it asked OPA again
+    engine.load(BUNDLE)  # OPA caught up (here: the gateway's expectation moved back)
+    assert readiness["policy"]() is None
+    assert engine.decide(REQUEST).allow is True
