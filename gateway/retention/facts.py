@@ -31,14 +31,13 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
+from gateway.audit import Actor, AuditLog
 from gateway.core.dutch_date import dutch_date, dutch_today
 from gateway.core.errors import Unprocessable
-from gateway.db import utcnow
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase
 from gateway.retention.rules import RetentionRules, Verdict
-from gateway.retention.service import ensure_not_erased, store_fact
+from gateway.retention.service import ensure_not_erased, retention_entry, store_fact
 
 ACTIVITY = "retention-fact"
 
@@ -136,22 +135,13 @@ def record_partner_fact(
         detail=detail,
         recorded_by=recorded_by,
     )
-    now = utcnow()
     covenant_id = session.get_one(RetentionCase, case_id).covenant_id
+    # The kind and the fact's id, as the legal hold logs its hold's id: the date (a move-out
+    # date is about the resident) and the detail (a recorded date's name is the partner's
+    # words) stay in the register, where the id leads.
+    attributes: dict[str, str | int | bool] = {"kind": kind, "fact-id": fact.id}
     audit.append(
         session=session,
-        entry=AuditEntry(
-            activity=ACTIVITY,
-            outcome="recorded",
-            started_at=now,
-            ended_at=now,
-            processing=ProcessingActivity(covenant_id=covenant_id, purpose="retention"),
-            case_id=case_id,
-            requester=actor,
-            # The kind and the fact's id, as the legal hold logs its hold's id: the date (a
-            # move-out date is about the resident) and the detail (a recorded date's name is
-            # the partner's words) stay in the register, where the id leads.
-            attributes={"kind": kind, "fact-id": fact.id},
-        ),
+        entry=retention_entry(ACTIVITY, covenant_id, case_id, actor, attributes),
     )
     return verdict

@@ -888,9 +888,16 @@ def active_hold(session: Session, case_id: str) -> RetentionHold | None:
     ).first()
 
 
-def _hold_entry(
-    activity: str, covenant_id: str, case_id: str, actor: Actor, hold_id: str
+def retention_entry(
+    activity: str,
+    covenant_id: str,
+    case_id: str,
+    actor: Actor,
+    attributes: dict[str, str | int | bool],
 ) -> AuditEntry:
+    """The audit entry of a change to a case's retention a partner made (a legal hold, a
+    fact): who, which case, and ids that lead into the register; never free text or dates
+    about the resident."""
     now = utcnow()
     return AuditEntry(
         activity=activity,
@@ -900,9 +907,15 @@ def _hold_entry(
         processing=ProcessingActivity(covenant_id=covenant_id, purpose="retention"),
         case_id=case_id,
         requester=actor,
-        # The hold's free-text reason stays out of the log: it may name people.
-        attributes={"hold-id": hold_id},
+        attributes=attributes,
     )
+
+
+def _hold_entry(
+    activity: str, covenant_id: str, case_id: str, actor: Actor, hold_id: str
+) -> AuditEntry:
+    # The hold's free-text reason stays out of the log: it may name people.
+    return retention_entry(activity, covenant_id, case_id, actor, {"hold-id": hold_id})
 
 
 def _lock_for_hold(session: Session, case_id: str, *, on_hold: bool) -> RetentionCase:
