@@ -32,6 +32,7 @@ from gateway.cases.schemas import (
     CriteriaRequest,
 )
 from gateway.cases.service import case_summary, consent_out, standing_consent_ids
+from gateway.cases.summary_readers import criminal_data_holders
 from gateway.db import utcnow
 
 # --- criteria, team, consents, investigation --------------------------------------------------
@@ -188,7 +189,8 @@ def record_consent(
         if dwelling.ownership != "corporation" or dwelling.corporation_id != principal.partner_id:
             raise NotPermitted("Only the corporation that owns the dwelling gives its permission.")
     if request.kind == OM_CONSENT:
-        if principal.partner_kind != "police":
+        # The police: the partner kinds that hold the covenant's criminal-law data (U §5.3).
+        if principal.partner_kind not in criminal_data_holders(runtime, case.covenant_id):
             raise NotPermitted("The OM's consent is registered by the police.")
         if request.expires_at is None or not request.scope:
             raise InvalidCaseData("An OM consent names the categories it covers and an expiry.")
@@ -273,7 +275,8 @@ def set_investigation_status(
     """U §5.3: the police say whether an investigation runs (then antecedents need OM consent);
     None takes it back to "not recorded", which the policy treats as running (fail closed)."""
     case = _open_case_for_change(session, runtime, case_id, principal)
-    if principal.partner_kind != "police" or principal.grant.audits:
+    police = criminal_data_holders(runtime, case.covenant_id)
+    if principal.partner_kind not in police or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")
     if case.investigation_running != running:
         case.investigation_running = running
