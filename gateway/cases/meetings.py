@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
+from gateway.cases.districts import partner_cases
 from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
 from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseFile,
     CaseMeeting,
-    CaseTeamMember,
     MeetingAction,
     MeetingAgendaItem,
 )
@@ -63,15 +63,6 @@ def meeting_out(
     return out
 
 
-def readers_case(partner_id: str) -> ColumnElement[bool]:
-    """Whether the joined ``CaseFile`` is one ``partner_id`` leads or is in the team of, as
-    gateway/cases/access.py decides it: a probe of the team's primary key per case."""
-    member = select(CaseTeamMember.case_id).where(
-        CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id
-    )
-    return or_(CaseFile.lead_partner_id == partner_id, member.exists())
-
-
 def meetings_out(
     session: Session, meetings: Sequence[CaseMeeting], *, today: date, reader: Principal
 ) -> list[MeetingOut]:
@@ -81,8 +72,8 @@ def meetings_out(
     Outside a case's team the case does not exist (gateway/cases/access.py; U §6 "de andere
     partijen die bij de casus zijn betrokken"), so an agenda names only the reader's cases,
     those its partner leads or is in the team of, and counts the others (``otherCases``).
-    The agenda and action statements say which cases are the reader's themselves (a probe of
-    the team's key per case; PostgreSQL hashes the partner's memberships once), so a page of
+    The agenda and action statements say which cases are the reader's themselves
+    (gateway/cases/districts.partner_cases: a probe of the team's key per case), so a page of
     meetings costs no statement more. An action is shown when it is about one of those cases,
     about no case, or is the reader's own (the organiser gave it to the reader's partner, who
     must be able to complete it; its deadline lists it too); the others are counted
@@ -95,7 +86,7 @@ def meetings_out(
     partner = reader.partner_id
     if ids:
         for item, reference, readers in session.execute(
-            select(MeetingAgendaItem, CaseFile.reference, readers_case(partner))
+            select(MeetingAgendaItem, CaseFile.reference, partner_cases(partner))
             .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
             .where(MeetingAgendaItem.meeting_id.in_(ids))
             .order_by(MeetingAgendaItem.meeting_id, MeetingAgendaItem.position)
@@ -109,7 +100,7 @@ def meetings_out(
                 )
             )
         for action, readers in session.execute(
-            select(MeetingAction, readers_case(partner))
+            select(MeetingAction, partner_cases(partner))
             .outerjoin(CaseFile, CaseFile.id == MeetingAction.case_id)
             .where(MeetingAction.meeting_id.in_(ids))
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
@@ -445,7 +436,7 @@ def add_action(
             .where(
                 MeetingAgendaItem.meeting_id == meeting.id,
                 MeetingAgendaItem.case_id == request.case_id,
-                readers_case(principal.partner_id),
+                partner_cases(principal.partner_id),
             )
         )
         if on_agenda is None:

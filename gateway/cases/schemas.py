@@ -16,7 +16,7 @@ from pydantic import Field, field_validator
 
 from gateway.core.dutch_date import dutch_date
 from gateway.core.pagination import PageLinks
-from gateway.core.schemas import ApiModel, Reason
+from gateway.core.schemas import ApiModel, Reason, require_offset
 
 Ownership = Literal["corporation", "private-rental", "owner-occupied"]
 PersonRole = Literal["causer", "complainant", "neighbour"]
@@ -44,12 +44,7 @@ def check_date(value: D) -> D:
     """A day or moment in the range the workflow computes with. A moment is counted from
     its Dutch date, as the workflow counts it; one without an offset names no instant (and
     compared with the clock it was a 500), so it is refused."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("a moment with its offset, e.g. 2026-03-02T09:30:00+01:00")
-        day = dutch_date(value)
-    else:
-        day = value
+    day = dutch_date(require_offset(value)) if isinstance(value, datetime) else value
     if not EARLIEST <= day <= LATEST:
         raise ValueError(f"a date between {EARLIEST} and {LATEST}")
     return value

@@ -83,15 +83,12 @@ def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
     """The counts shown, and how many keys were left out (:func:`hidden_cells`)."""
     hidden = hidden_cells(counts)
     kept = {key: n for key, n in sorted(counts.items()) if key not in hidden and n > 0}
-    return kept, len([key for key, n in counts.items() if n > 0]) - len(kept)
+    return kept, sum(1 for n in counts.values() if n > 0) - len(kept)
 
 
 def _tally(counts: Counter[str]) -> dict[str, int | None]:
     hidden = hidden_cells({j: counts[j] for j in JUDGEMENTS})
-    return {
-        j: (counts[j] if counts[j] >= MIN_GROUP_SIZE and j not in hidden else None)
-        for j in JUDGEMENTS
-    }
+    return {j: (None if j in hidden or not counts[j] else counts[j]) for j in JUDGEMENTS}
 
 
 def _days(session: Session) -> ColumnElement[Any]:

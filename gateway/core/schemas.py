@@ -26,7 +26,9 @@ def _not_blank(value: str) -> str:
 Reason = Annotated[str, AfterValidator(_not_blank)]
 
 
-def _with_offset(value: datetime) -> datetime:
+def require_offset(value: datetime) -> datetime:
+    """A moment that names an instant: one without an offset is refused (a ValueError, which
+    the API answers as a 400 naming the field)."""
     if value.tzinfo is None:
         raise ValueError("a moment with its offset, e.g. 2026-03-02T09:30:00+01:00")
     return value
@@ -34,5 +36,6 @@ def _with_offset(value: datetime) -> datetime:
 
 #: A moment the API reads (a query's bounds): one without an offset names no instant, and
 #: compared with a stored moment it was a 500, so it is refused as a 400 naming the field
-#: (as ``receivedAt`` and ``expiresAt`` are, gateway/cases/schemas.check_date).
-Moment = Annotated[datetime, AfterValidator(_with_offset)]
+#: (as ``receivedAt`` and ``expiresAt`` are, gateway/cases/schemas.check_date, which
+#: calls :func:`require_offset` too).
+Moment = Annotated[datetime, AfterValidator(require_offset)]

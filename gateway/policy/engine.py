@@ -58,6 +58,11 @@ class PolicyEngine(Protocol):
 
     def decide(self, policy_input: PolicyInput) -> Decision: ...
 
+    def revision_problem(self) -> str | None:
+        """Why the engine decides on another bundle than it loaded (the readiness check);
+        None when it does not."""
+        ...
+
 
 def deny(policy_input: PolicyInput, reason: str, engine: str, revision: str | None) -> Decision:
     """The fail-closed decision: nothing is disclosed."""
@@ -146,6 +151,10 @@ class _Engine(ABC):
     @property
     def revision(self) -> str | None:
         return self._revision
+
+    def revision_problem(self) -> str | None:
+        # An in-process engine decides on the bundle it loaded; the OPA server may not.
+        return None
 
     @abstractmethod
     def _evaluate(self, document: dict[str, Any]) -> Any:
@@ -398,9 +407,6 @@ def _propagate_trace_context(client: Any) -> None:
 class StaleBundle(Exception):
     """The OPA server answered from another bundle revision than the gateway expects."""
 
-    def __init__(self, served: object, expected: str | None) -> None:
-        super().__init__(f"OPA serves revision {served!r}, the gateway loaded {expected!r}")
-
 
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
@@ -495,5 +501,5 @@ class OpaServerEngine(_Engine):
                 "OPA decided on another bundle revision than the gateway loaded",
                 extra={"served_revision": served, "expected_revision": self._revision},
             )
-            raise StaleBundle(served, self._revision)
+            raise StaleBundle(self.stale)
         return result

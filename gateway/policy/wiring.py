@@ -93,6 +93,9 @@ class ThreadLocalRegorus:
         # RegorusEngine.decide fails closed itself (no policy loaded, engine error).
         return self._engine().decide(policy_input)
 
+    def revision_problem(self) -> str | None:
+        return None  # each thread's engine is loaded from this bundle
+
 
 def make_engine(settings: Settings) -> PolicyEngine:
     """The engine the settings ask for, with the one time limit
@@ -156,8 +159,7 @@ class _BundleLoader:
         if self.engine.revision is None:
             return "no policy loaded"
         # An OPA server deciding on another bundle revision: every decision is refused (503).
-        stale = getattr(self.engine, "revision_problem", None)
-        return stale() if stale is not None else None
+        return self.engine.revision_problem()
 
 
 def build(
