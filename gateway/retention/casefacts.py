@@ -13,10 +13,11 @@ resident moved out, a court date) are recorded through retention's own API.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
     Select,
     String,
@@ -76,6 +77,49 @@ def sync_from_cases(
     return len(facts)
 
 
+def leaving_mediation(rules: RetentionRules) -> ColumnElement[bool]:
+    """A transition that ends a mediation: R §3.4 "afronding van de bemiddeling", leaving a
+    mediation state of the case's own covenant (the complex path's and the simple path's
+    mediation, Bijlage D 2a, F). Over ``case_transition`` joined to its ``case_file``."""
+    from gateway.cases.models import CaseFile, CaseTransition
+
+    return or_(
+        false(),
+        *[
+            (CaseFile.covenant_id == covenant_id)
+            & CaseTransition.from_state.in_(policy.mediation_states)
+            & CaseTransition.to_state.not_in(policy.mediation_states)
+            for covenant_id, policy in rules.policies.items()
+        ],
+    )
+
+
+def mediation_outcome() -> ColumnElement[Any]:
+    """How a mediation ended, by where the case went: solved into aftercare or closure,
+    failed otherwise (it escalated)."""
+    from gateway.cases.models import CaseTransition
+
+    return case(
+        (CaseTransition.to_state.in_(sorted(SOLVED_AFTER_MEDIATION)), literal("solved")),
+        else_=literal("failed"),
+    )
+
+
+def mediation_endings(
+    session: Session, rules: RetentionRules, case_id: str
+) -> frozenset[tuple[date, str]]:
+    """The mediations the workflow ended in this case: (Dutch date, outcome) each, as the
+    sync imports them."""
+    from gateway.cases.models import CaseFile, CaseTransition
+
+    rows = session.execute(
+        select(CaseTransition.at, mediation_outcome())
+        .join(CaseFile, CaseFile.id == CaseTransition.case_id)
+        .where(CaseTransition.case_id == case_id, leaving_mediation(rules))
+    )
+    return frozenset((dutch_date(at), outcome) for at, outcome in rows)
+
+
 def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
     """One SELECT per kind of fact the cases domain records and retention has not imported
     yet, each with columns (ref, case_id, kind, at, detail): read into Python (SQLite, one
@@ -85,21 +129,8 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
     def not_imported(ref: Any) -> Any:
         return ~select(RetentionFact.id).where(RetentionFact.source_ref == ref).exists()
 
-    # R §3.4 "afronding van de bemiddeling": leaving a mediation state of the case's own
-    # covenant (the complex path's and the simple path's mediation, Bijlage D 2a, F).
-    left_mediation = or_(
-        false(),
-        *[
-            (CaseFile.covenant_id == covenant_id)
-            & CaseTransition.from_state.in_(policy.mediation_states)
-            & CaseTransition.to_state.not_in(policy.mediation_states)
-            for covenant_id, policy in rules.policies.items()
-        ],
-    )
-    outcome = case(
-        (CaseTransition.to_state.in_(sorted(SOLVED_AFTER_MEDIATION)), literal("solved")),
-        else_=literal("failed"),
-    )
+    left_mediation = leaving_mediation(rules)
+    outcome = mediation_outcome()
     no_detail = cast(null(), String)
     mediation_ref = literal("t:") + CaseTransition.id
     activity_ref = literal("a:") + CaseTransition.id

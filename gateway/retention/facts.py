@@ -11,7 +11,13 @@ date is taken only when it can be a fact:
   report may be dated before the case was registered);
 * a closure only as the cases domain recorded it: the workflow closes a case and retention
   imports that closure (casefacts), so a partner's ``case-closed`` is refused while the case
-  is open and on any day but the one it closed.
+  is open and on any day but the one it closed;
+* likewise a mediation's end: the workflow records it (the case leaves its covenant's
+  mediation state, the simple path's too) and retention imports it with its outcome, so a
+  partner's ``mediation-ended`` is taken only on a day, and with the outcome, that the
+  workflow recorded. A "solved" mediation dated the day an open case began put it under
+  Rijswijk's one-year rule, due a year later whatever else happened: a corporation could
+  have an active case erased at the next sweep.
 
 Review F8: any date was taken, unaudited; a landlord moved an open case's erasure from 2027
 to 2101 with a closure dated 2099, or made it due at once with one dated 2000. Storage
@@ -34,6 +40,7 @@ from sqlalchemy.orm import Session
 from gateway.audit import Actor, AuditLog
 from gateway.core.dutch_date import dutch_date, dutch_today
 from gateway.core.errors import Unprocessable
+from gateway.retention.casefacts import mediation_endings
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase
 from gateway.retention.rules import RetentionRules, Verdict
@@ -57,12 +64,14 @@ class CaseDays:
 
     began: date
     closed: date | None
+    #: The mediations the workflow ended: (Dutch date, outcome) each.
+    mediations: frozenset[tuple[date, str]] = frozenset()
 
 
-def case_days(session: Session, case_id: str) -> CaseDays:
-    """The day the case began (its first report or its opening, whichever came first) and
-    the day it closed. A case the cases domain does not know has no calendar to check a
-    fact against: refused as not found (fail closed)."""
+def case_days(session: Session, rules: RetentionRules, case_id: str) -> CaseDays:
+    """The day the case began (its first report or its opening, whichever came first), the
+    day it closed and the mediations its workflow ended. A case the cases domain does not
+    know has no calendar to check a fact against: refused as not found (fail closed)."""
     from gateway.cases.models import CaseFile
 
     row = session.execute(
@@ -76,10 +85,13 @@ def case_days(session: Session, case_id: str) -> CaseDays:
     return CaseDays(
         began=dutch_date(min(opened_at, first_report_at)),
         closed=dutch_date(closed_at) if closed_at is not None else None,
+        mediations=mediation_endings(session, rules, case_id),
     )
 
 
-def check_fact(*, kind: str, occurred_on: date, case: CaseDays, today: date) -> None:
+def check_fact(
+    *, kind: str, occurred_on: date, detail: str | None, case: CaseDays, today: date
+) -> None:
     """Raise FactRefused unless ``kind`` on ``occurred_on`` can be a fact of ``case``."""
     if kind == "case-closed" and case.closed is None:
         raise FactRefused(
@@ -105,6 +117,28 @@ def check_fact(*, kind: str, occurred_on: date, case: CaseDays, today: date) -> 
             f"The case was closed on {case.closed.isoformat()}; a closure is the one its "
             "workflow recorded.",
         )
+    if kind == "mediation-ended" and (occurred_on, detail) not in case.mediations:
+        raise _not_the_recorded_mediation(occurred_on, case.mediations)
+
+
+def _not_the_recorded_mediation(
+    occurred_on: date, recorded: frozenset[tuple[date, str]]
+) -> FactRefused:
+    """A mediation's end the workflow did not record: no mediation ended (``kind``), none
+    on that day (``occurredOn``), or one on that day that ended otherwise (``detail``)."""
+    if not recorded:
+        return FactRefused(
+            "kind",
+            "The case's workflow recorded no mediation ending: a mediation ends when the case "
+            "leaves its mediation state, and that is what retention counts from.",
+        )
+    listed = ", ".join(f"{day.isoformat()} ({how})" for day, how in sorted(recorded))
+    field = "detail" if occurred_on in {day for day, _ in recorded} else "occurredOn"
+    return FactRefused(
+        field,
+        f"The workflow recorded this case's mediation ending on {listed}; a mediation's end "
+        "is the one its workflow recorded.",
+    )
 
 
 def record_partner_fact(
@@ -124,7 +158,11 @@ def record_partner_fact(
     first, as before: its dates are no longer the question."""
     ensure_not_erased(session=session, case_id=case_id)
     check_fact(
-        kind=kind, occurred_on=occurred_on, case=case_days(session, case_id), today=dutch_today()
+        kind=kind,
+        occurred_on=occurred_on,
+        detail=detail,
+        case=case_days(session, rules, case_id),
+        today=dutch_today(),
     )
     fact, verdict = store_fact(
         session=session,

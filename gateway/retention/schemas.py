@@ -76,7 +76,10 @@ class RecordStatesOut(ApiModel):
 
 
 class FactIn(ApiModel):
-    kind: Literal["resident-moved-out", "recorded-date", "mediation-ended", "case-closed"]
+    kind: Literal["resident-moved-out", "recorded-date", "mediation-ended", "case-closed"] = Field(
+        description="'case-closed' and 'mediation-ended' are taken only as the case's "
+        "workflow recorded them (day and outcome); otherwise 422."
+    )
     occurred_on: date
     detail: str | None = Field(
         default=None,

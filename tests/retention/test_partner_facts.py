@@ -8,6 +8,7 @@ problem+json naming the field, and stores nothing; each has its control that is 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from gateway.audit.models import AuditRecord
 from gateway.audit.testing import failing_audit_writes
-from gateway.cases.models import CaseFile
+from gateway.cases.models import CaseFile, CaseTransition
 from gateway.context import GatewayContext
 from gateway.core.dutch_date import dutch_today
 from gateway.db import transaction
@@ -31,11 +32,11 @@ Auth = Callable[..., dict[str, str]]
 LEAD = ("gemeente-rijswijk", "casemanager")
 #: A seeded case began on 2 January 2024 (its report came in and it was opened).
 BEGAN = date(2024, 1, 2)
-#: The kinds the API takes besides the closure, each with the detail it needs.
+#: The kinds the API takes as the partner knows them (a closure and a mediation's end only
+#: as the workflow recorded them: tests below), each with the detail it needs.
 KINDS = [
     ("resident-moved-out", None),
     ("recorded-date", "court-date"),
-    ("mediation-ended", "solved"),
 ]
 
 
@@ -80,6 +81,28 @@ def _close(context: GatewayContext, case_id: str, at: datetime) -> None:
     with transaction(context.session_factory) as session:
         session.execute(
             update(CaseFile).where(CaseFile.id == case_id).values(closed_at=at, state="closed")
+        )
+
+
+def _end_mediation(context: GatewayContext, case_id: str, at: datetime, to_state: str) -> None:
+    """The workflow ends the case's mediation: a transition out of Rijswijk's ``mediation``
+    state (the cases domain's own table; the workflow is not under test)."""
+    with transaction(context.session_factory) as session:
+        session.add(
+            CaseTransition(
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                covenant_id="rijswijk-woonoverlast",
+                transition="evaluate-mediation",
+                from_state="mediation",
+                to_state=to_state,
+                at=at,
+                actor_partner_id=LEAD[0],
+                actor_role=LEAD[1],
+                actor_user=None,
+                facts={},
+                reason_sealed=None,
+            )
         )
 
 
@@ -255,3 +278,66 @@ def test_a_landlord_cannot_move_an_open_cases_erasure_with_a_closure_of_its_own(
             .where(AuditRecord.case_id == case.case_id, AuditRecord.activity == "retention-fact")
         )
     assert count == 1
+
+
+def test_a_mediation_the_workflow_did_not_end_is_refused_and_changes_nothing(
+    client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
+) -> None:
+    """A "solved" mediation dated the day an open case began put it under Rijswijk's
+    one-year rule (R §3.4), due a year later: the case, open and active, was erased at the
+    next sweep on a partner's word. The workflow records a mediation's end (the case leaves
+    its mediation state); until it did, the fact is refused."""
+    case = seed(facts=[("case-activity", dutch_today() - timedelta(days=30), None)])
+    state = f"/v1/cases/{case.case_id}/retention"
+    before = client.get(state, headers=auth(*LEAD)).json()
+    assert before["status"] != "due"  # open and active: kept
+    seeded = _stored(context, case.case_id)
+    for on, outcome in ((BEGAN, "solved"), (date(2024, 6, 1), "failed"), (dutch_today(), "solved")):
+        _refused(_post(client, auth, case.case_id, "mediation-ended", on, outcome), "kind")
+    after = client.get(state, headers=auth(*LEAD)).json()
+    assert (after["ruleId"], after["dueOn"], after["status"]) == (
+        before["ruleId"],
+        before["dueOn"],
+        before["status"],
+    )
+    assert _stored(context, case.case_id) == seeded
+    assert _fact_entries(context, case.case_id) == []
+    # The control: once the workflow ended the mediation (solved: into aftercare), the same
+    # fact on that day is taken.
+    _end_mediation(
+        context, case.case_id, datetime(2024, 1, 2, 10, 0, tzinfo=UTC), "aftercare-evaluation"
+    )
+    taken = _post(client, auth, case.case_id, "mediation-ended", BEGAN, "solved")
+    assert taken.status_code == 201, taken.text
+    assert [k for _, k, _ in _stored(context, case.case_id)] == ["case-activity", "mediation-ended"]
+    assert len(_fact_entries(context, case.case_id)) == 1
+
+
+def test_a_mediation_end_on_another_day_or_with_another_outcome_is_refused(
+    client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
+) -> None:
+    """The day is the Dutch date of the workflow's transition, the outcome where the case
+    went: it escalated, so the mediation failed."""
+    case = seed()
+    # 23:30 UTC on 31 May is 1 June in Amsterdam.
+    _end_mediation(context, case.case_id, datetime(2024, 5, 31, 23, 30, tzinfo=UTC), "warning")
+    for on, outcome, field in (
+        (date(2024, 5, 31), "failed", "occurredOn"),
+        (date(2024, 6, 2), "failed", "occurredOn"),
+        (date(2024, 6, 1), "solved", "detail"),
+    ):
+        _refused(_post(client, auth, case.case_id, "mediation-ended", on, outcome), field)
+    assert _stored(context, case.case_id) == []
+    taken = _post(client, auth, case.case_id, "mediation-ended", date(2024, 6, 1), "failed")
+    assert taken.status_code == 201, taken.text
+
+
+def test_a_mediation_end_is_still_refused_in_the_future_or_before_the_case_began(
+    client: TestClient, auth: Auth, seed: Seeder, context: GatewayContext
+) -> None:
+    case = seed()
+    _end_mediation(context, case.case_id, datetime(2024, 3, 1, 10, 0, tzinfo=UTC), "closed")
+    for on in (dutch_today() + timedelta(days=1), BEGAN - timedelta(days=1)):
+        _refused(_post(client, auth, case.case_id, "mediation-ended", on, "solved"), "occurredOn")
+    taken = _post(client, auth, case.case_id, "mediation-ended", date(2024, 3, 1), "solved")
+    assert taken.status_code == 201, taken.text
