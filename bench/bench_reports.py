@@ -20,12 +20,14 @@ the code before: every case loaded, filtered in Python) of both, which the new m
 the lead's cases a page at a time (``GET /v1/cases``: first and tenth page of 100) against
 the whole list as it was served before (``service.list_cases``); the lead's own reports
 (``GET /v1/reports``) and the covenant's meetings (``GET /v1/meetings``; one meeting per ten
-cases is added to the seeded history, so the list grows with it) a page at a time (first and
-tenth page of 100) against the list as served before (the former code's statements: the
-newest 500 reports with two team lookups each; every meeting with two statements each); and
-a baseline: one indexed select of 100 case rows. Goals (issue 20, rows via bench/goals.py):
-at 50,000 cases the report within 100 ms, the first and the tenth deadlines page and a
-cases, reports or meetings page within 50 ms.
+cases is added to the seeded history, so the list grows with it, each with an agenda of up to
+``--agenda-cases`` of its district's open cases and a few actions, as ``_more_meetings`` says)
+a page at a time (first and tenth page of 100), as the lead and as the police read them (each
+is shown its own cases and counts the others), against the list as served before (the former
+code's statements: the newest 500 reports with two team lookups each; every meeting with two
+statements each); and a baseline: one indexed select of 100 case rows. Goals (issue 20, rows
+via bench/goals.py): at 50,000 cases the report within 100 ms, the first and the tenth
+deadlines page and a cases, reports or meetings page within 50 ms.
 
 PostgreSQL is measured after ``VACUUM ANALYZE``, the state autovacuum keeps a database in
 (statistics, and the visibility map that lets the report read covering indexes only); a
@@ -39,14 +41,17 @@ flock /tmp/bench.lock .venv/bin/python bench/bench_reports.py [--sizes ...] [--s
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
+import random
 import secrets
 import signal
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -64,8 +69,14 @@ from gateway.cases import overview  # noqa: E402
 from gateway.cases import reports as case_reports  # noqa: E402
 from gateway.cases import service as case_service  # noqa: E402
 from gateway.cases.deadline_pages import decode_cursor  # noqa: E402
-from gateway.cases.definition import load_workflows  # noqa: E402
-from gateway.cases.models import CaseFile, CaseMeeting, CaseReport  # noqa: E402
+from gateway.cases.definition import WorkflowDefinition, load_workflows  # noqa: E402
+from gateway.cases.models import (  # noqa: E402
+    CaseFile,
+    CaseMeeting,
+    CaseReport,
+    MeetingAction,
+    MeetingAgendaItem,
+)
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database  # noqa: E402
@@ -73,13 +84,14 @@ from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
 from gateway.retention.service import erasure_warnings  # noqa: E402
 from tests.cases import overview_oracle  # noqa: E402
-from tests.cases.history import seed_history  # noqa: E402
+from tests.cases.history import PARTNERS, seed_history  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from goals import goal, host, spread  # noqa: E402
 
 COVENANT = "rijswijk-woonoverlast"
 LEAD, LEAD_KIND = "gemeente-rijswijk", "municipality"
+POLICE = "politie-den-haag"
 RESULTS = Path(__file__).parent / "results" / "reports.json"
 PG_URL = os.environ.get(
     "KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -166,10 +178,28 @@ def _postgres() -> Iterator[str | None]:
         admin.dispose()
 
 
-def _more_meetings(engine: Any, count: int, now: datetime) -> None:
-    """``count`` more meetings of the covenant, about every six weeks per district back from
-    ``now`` (no agenda or actions: the list's cost is the meetings)."""
-    rows = [
+def _more_meetings(
+    engine: Any,
+    definition: WorkflowDefinition,
+    count: int,
+    now: datetime,
+    *,
+    agenda_cases: int,
+    rng: random.Random,
+) -> None:
+    """``count`` more meetings of the covenant, one every six days per district back from
+    ``now``, each with an agenda and a few actions as a meeting has them.
+
+    The agenda is what ``meetings.plan_meeting`` draws (DOMAIN.md: the case meeting of a
+    district, its agenda from the district's open cases): the district's cases open on the
+    meeting's day, by first report, the oldest ``agenda_cases`` of them. The cap is the part a
+    meeting goes through (tens of cases): at 50,000 cases of history a district has ~300
+    open at once, more than one meeting discusses; at 1,000 cases it has a handful, all on
+    the agenda. Each meeting gets 0 to 4 actions, most about a case on its agenda, owned by
+    any partner, due two to six weeks after the meeting and mostly done when past."""
+    lead, others = PARTNERS[COVENANT]
+    open_state = next(s.id for s in definition.states if not s.final)
+    meetings = [
         {
             "id": f"00000000-0000-4000-8000-{n:012d}",
             "covenant_id": COVENANT,
@@ -182,9 +212,81 @@ def _more_meetings(engine: Any, count: int, now: datetime) -> None:
         }
         for n in range(count)
     ]
+    with engine.connect() as connection:
+        cases = connection.execute(
+            select(
+                CaseFile.id,
+                CaseFile.district,
+                CaseFile.first_report_at,
+                CaseFile.opened_at,
+                CaseFile.closed_at,
+                CaseFile.state,
+            ).where(CaseFile.covenant_id == COVENANT)
+        ).all()
+    # Per district, sweep the meetings' days in order: the cases opened by the day's start
+    # join the open set (by first report), the ones closed by then leave it.
+    agenda, actions = [], []
+    by_district: dict[str, list[Any]] = {}
+    for case in cases:
+        by_district.setdefault(case.district, []).append(case)
+    for district, district_cases in by_district.items():
+        opening = sorted(district_cases, key=lambda c: c.opened_at)
+        closing = sorted(
+            (c for c in district_cases if c.closed_at is not None), key=lambda c: c.closed_at
+        )
+        opened_n = closed_n = 0
+        open_now: list[tuple[datetime, str]] = []
+        states: dict[str, str] = {}
+        for meeting in sorted(
+            (m for m in meetings if m["district"] == district), key=lambda m: m["scheduled_on"]
+        ):
+            start = datetime.combine(meeting["scheduled_on"], datetime.min.time(), tzinfo=UTC)
+            while opened_n < len(opening) and opening[opened_n].opened_at < start:
+                case = opening[opened_n]
+                if case.closed_at is None or case.closed_at >= start:
+                    bisect.insort(open_now, (case.first_report_at, case.id))
+                    states[case.id] = case.state if case.closed_at is None else open_state
+                opened_n += 1
+            while closed_n < len(closing) and closing[closed_n].closed_at < start:
+                case = closing[closed_n]
+                key = (case.first_report_at, case.id)
+                at = bisect.bisect_left(open_now, key)
+                if at < len(open_now) and open_now[at] == key:
+                    del open_now[at]
+                closed_n += 1
+            on_agenda = [case_id for _, case_id in open_now[:agenda_cases]]
+            agenda += [
+                {
+                    "meeting_id": meeting["id"],
+                    "case_id": case_id,
+                    "position": position,
+                    "state_at_agenda": states[case_id],
+                }
+                for position, case_id in enumerate(on_agenda)
+            ]
+            for _ in range(rng.randrange(0, 5)):
+                due = meeting["scheduled_on"] + timedelta(days=rng.randrange(14, 43))
+                actions.append(
+                    {
+                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "meeting_id": meeting["id"],
+                        "case_id": rng.choice(on_agenda)
+                        if on_agenda and rng.random() < 0.8
+                        else None,
+                        "owner_partner_id": rng.choice([lead, *others]),
+                        "description_sealed": b"sealed",
+                        "due_on": due,
+                        "done_at": now if due < now.date() and rng.random() < 0.8 else None,
+                    }
+                )
     with engine.begin() as connection:
-        for start in range(0, len(rows), 5000):
-            connection.execute(insert(CaseMeeting), rows[start : start + 5000])
+        for model, rows in (
+            (CaseMeeting, meetings),
+            (MeetingAgendaItem, agenda),
+            (MeetingAction, actions),
+        ):
+            for start_at in range(0, len(rows), 5000):
+                connection.execute(insert(model), rows[start_at : start_at + 5000])
 
 
 def _pages(read: Callable[[str | None], Any], runs: int) -> tuple[list[float], list[float], Any]:
@@ -197,7 +299,9 @@ def _pages(read: Callable[[str | None], Any], runs: int) -> tuple[list[float], l
     return first_times, tenth_times, first
 
 
-def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict[str, Any]:
+def _measure(
+    url: str, cases: int, shape: str, runs: int, old_runs: int, agenda_cases: int
+) -> dict[str, Any]:
     runtime = _runtime()
     upgrade_database(url)
     engine = make_engine(url)
@@ -212,7 +316,14 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
             years=6,
             open_share=0.05 if shape == "history" else 1.0,
         )
-        _more_meetings(engine, cases // 10, now)
+        _more_meetings(
+            engine,
+            runtime.workflow(COVENANT),
+            cases // 10,
+            now,
+            agenda_cases=agenda_cases,
+            rng=random.Random(cases),
+        )
         _register(engine)
         seeded_s = time.perf_counter() - seeding
         if engine.dialect.name == "postgresql":
@@ -311,24 +422,38 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                     for report, case in rows
                 ]
 
-        def meetings_page(cursor: str | None) -> Any:
+        # The meetings list per reader (docs/cases.md): the lead, which leads most cases,
+        # and the police, in the team of about a third; each reads the agenda items and
+        # actions of its cases and a count of the others.
+        police = Principal(
+            partner_id=POLICE,
+            partner_kind="police",
+            covenant_id=COVENANT,
+            role="wijkagent",
+            user=None,
+            token_id="bench",
+            expires_at=now,
+            grant=RoleGrant("casework"),
+        )
+
+        def meetings_page(reader: Principal, cursor: str | None) -> Any:
             with transaction(sessions) as session:
                 after = (
-                    case_meetings.decode_meetings_cursor(cursor, principal=principal, district=None)
+                    case_meetings.decode_meetings_cursor(cursor, principal=reader, district=None)
                     if cursor
                     else None
                 )
                 return case_meetings.meetings_page(
                     session,
                     runtime=runtime,
-                    principal=principal,
+                    principal=reader,
                     district=None,
                     after=after,
                     limit=PAGE,
                     now=now,
                 )
 
-        def old_meetings() -> Any:
+        def old_meetings(reader: Principal) -> Any:
             # The former list_meetings: every meeting of the covenant, two statements each.
             with transaction(sessions) as session:
                 found = session.scalars(
@@ -337,7 +462,7 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                     .order_by(CaseMeeting.scheduled_on)
                 ).all()
                 return [
-                    case_meetings.meeting_out(session, m, today=now.date(), reader=principal)
+                    case_meetings.meeting_out(session, m, today=now.date(), reader=reader)
                     for m in found
                 ]
 
@@ -384,20 +509,32 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
         same_reports = [r.id for r in reports_first.items] == [
             r[1] for r in sorted(old_report_list, reverse=True)[: len(reports_first.items)]
         ]
-        meetings_first_times, meetings_tenth_times, meetings_first = _pages(meetings_page, runs)
-        old_meetings_times, old_meeting_list = _timed(old_meetings, old_runs)
-        # The former list was oldest first; the page lists from today on, soonest first,
-        # then the earlier ones latest first: compare both in the page's order.
         today = runtime.calendar(COVENANT).local_date(now)
-        old_in_page_order = sorted(
-            (m for m in old_meeting_list if m.scheduled_on >= today),
-            key=lambda m: (m.scheduled_on, m.id),
-        ) + sorted(
-            (m for m in old_meeting_list if m.scheduled_on < today),
-            key=lambda m: (m.scheduled_on, m.id),
-            reverse=True,
-        )
-        same_meetings = meetings_first.items == old_in_page_order[: len(meetings_first.items)]
+        meetings: dict[str, dict[str, Any]] = {}
+        for name, reader in (("lead", principal), ("police", police)):
+            first_m, tenth_m, meetings_first = _pages(partial(meetings_page, reader), runs)
+            old_m, old_meeting_list = _timed(partial(old_meetings, reader), old_runs)
+            # The former list was oldest first; the page lists from today on, soonest first,
+            # then the earlier ones latest first: compare both in the page's order.
+            old_in_page_order = sorted(
+                (m for m in old_meeting_list if m.scheduled_on >= today),
+                key=lambda m: (m.scheduled_on, m.id),
+            ) + sorted(
+                (m for m in old_meeting_list if m.scheduled_on < today),
+                key=lambda m: (m.scheduled_on, m.id),
+                reverse=True,
+            )
+            meetings[name] = {
+                "first": first_m,
+                "tenth": tenth_m,
+                "before": old_m,
+                "equal": meetings_first.items == old_in_page_order[: len(meetings_first.items)],
+                "count": len(old_meeting_list),
+                "agenda_rows_first_page": sum(
+                    len(m.agenda) + m.other_cases for m in meetings_first.items
+                ),
+                "shown_first_page": sum(len(m.agenda) for m in meetings_first.items),
+            }
         base_times, _ = _timed(baseline, runs)
         old_report_times, old_report = _timed(partial(report, overview_oracle), old_runs)
         old_list_times, old_list = _timed(old_deadlines, old_runs)
@@ -430,11 +567,23 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
             "reports_tenth_page": _stats(reports_tenth_times) if reports_tenth_times else None,
             "reports_list_before_newest_500": _stats(old_reports_times),
             "reports_first_page_equals_before": same_reports,
-            "meetings_of_the_covenant": len(old_meeting_list),
-            "meetings_first_page": _stats(meetings_first_times),
-            "meetings_tenth_page": _stats(meetings_tenth_times) if meetings_tenth_times else None,
-            "meetings_whole_list_before": _stats(old_meetings_times),
-            "meetings_first_page_equals_before": same_meetings,
+            "meetings_of_the_covenant": meetings["lead"]["count"],
+            "agenda_cases_at_most": agenda_cases,
+            **{
+                f"meetings{suffix}_{key}": value
+                for name, suffix in (("lead", ""), ("police", "_police"))
+                for key, value in (
+                    ("first_page", _stats(meetings[name]["first"])),
+                    (
+                        "tenth_page",
+                        _stats(meetings[name]["tenth"]) if meetings[name]["tenth"] else None,
+                    ),
+                    ("whole_list_before", _stats(meetings[name]["before"])),
+                    ("first_page_equals_before", meetings[name]["equal"]),
+                    ("first_page_agenda_rows", meetings[name]["agenda_rows_first_page"]),
+                    ("first_page_agenda_shown", meetings[name]["shown_first_page"]),
+                )
+            },
             "ratio_report_to_baseline": round(statistics.median(report_times) / base_median, 1),
             "ratio_page_to_baseline": round(statistics.median(first_times) / base_median, 1),
             "speedup_report": round(
@@ -454,7 +603,10 @@ def _measure(url: str, cases: int, shape: str, runs: int, old_runs: int) -> dict
                 if cases_tenth_times
                 else None,
                 "reports_first_page": spread([t * 1000 for t in reports_first_times], 2),
-                "meetings_first_page": spread([t * 1000 for t in meetings_first_times], 2),
+                "meetings_first_page": spread([t * 1000 for t in meetings["lead"]["first"]], 2),
+                "meetings_police_first_page": spread(
+                    [t * 1000 for t in meetings["police"]["first"]], 2
+                ),
             },
             "host_after": host(),
         }
@@ -485,6 +637,12 @@ def _goals(row: dict[str, Any]) -> str:
         f"{row['meetings_of_the_covenant']} before "
         f"{row['meetings_whole_list_before']['median_ms']:.0f} ms), equal "
         f"{row['reports_first_page_equals_before']} {row['meetings_first_page_equals_before']}"
+        f"\n{'':30}meetings page of the police {row['meetings_police_first_page']['median_ms']:.1f}"
+        f" ms (tenth {(row['meetings_police_tenth_page'] or {}).get('median_ms', 0):.1f} ms;"
+        f" agenda rows on the first page {row['meetings_first_page_agenda_rows']}: shown to the"
+        f" lead {row['meetings_first_page_agenda_shown']}, to the police"
+        f" {row['meetings_police_first_page_agenda_shown']}), equal"
+        f" {row['meetings_police_first_page_equals_before']}"
     )
 
 
@@ -507,6 +665,8 @@ def _goal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ("/v1/reports tenth page", row["reports_tenth_page"], GOAL_PAGE_MS),
             ("/v1/meetings first page", row["meetings_first_page"], GOAL_PAGE_MS),
             ("/v1/meetings tenth page", row["meetings_tenth_page"], GOAL_PAGE_MS),
+            ("/v1/meetings first page, police", row["meetings_police_first_page"], GOAL_PAGE_MS),
+            ("/v1/meetings tenth page, police", row["meetings_police_tenth_page"], GOAL_PAGE_MS),
         ]
         for name, figure, target in measured:
             if figure is None:
@@ -531,6 +691,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs of each new measure (>= 3)")
     parser.add_argument("--old-runs", type=int, default=3, help="runs of the former code")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--agenda-cases",
+        type=int,
+        default=40,
+        help="at most this many open cases of its district on a meeting's agenda",
+    )
     args = parser.parse_args()
     if args.runs < 3 or args.old_runs < 3:
         parser.error("at least 3 runs each")
@@ -548,7 +714,9 @@ def main() -> None:
                     if url is None:
                         print(f"{backend}: not reachable, skipped", file=sys.stderr)
                         break
-                    measured = _measure(url, cases, shape, args.runs, args.old_runs)
+                    measured = _measure(
+                        url, cases, shape, args.runs, args.old_runs, args.agenda_cases
+                    )
                     row = {"backend": backend, **measured}
                     row["load_average_1m_after"] = round(os.getloadavg()[0], 2)
                     rows.append(row)
