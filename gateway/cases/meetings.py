@@ -72,12 +72,12 @@ def meetings_out(
     Outside a case's team the case does not exist (gateway/cases/access.py; U §6 "de andere
     partijen die bij de casus zijn betrokken"), so an agenda names only the reader's cases,
     those its partner leads or is in the team of, and counts the others (``otherCases``).
-    The agenda and action statements say which cases are the reader's themselves
-    (gateway/cases/districts.partner_cases: a probe of the team's key per case), so a page of
-    meetings costs no statement more. An action is shown when it is about one of those cases,
-    about no case, or is the reader's own (the organiser gave it to the reader's partner, who
-    must be able to complete it; its deadline lists it too); the others are counted
-    (``otherActions``)."""
+    The agenda and action statements say which cases are the reader's themselves: each row
+    looks its case up by key with the check of gateway/cases/districts.partner_cases (a probe
+    of the team's key), so a page of meetings costs no statement more. An action is shown
+    when it is about one of those cases, about no case, or is the reader's own (the organiser
+    gave it to the reader's partner, who must be able to complete it; its deadline lists it
+    too); the others are counted (``otherActions``)."""
     ids = [m.id for m in meetings]
     agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
@@ -85,27 +85,50 @@ def meetings_out(
     other_actions = dict.fromkeys(ids, 0)
     partner = reader.partner_id
     if ids:
-        for item, reference, readers in session.execute(
-            select(MeetingAgendaItem, CaseFile.reference, partner_cases(partner))
-            .join(CaseFile, CaseFile.id == MeetingAgendaItem.case_id)
+        # The reference is read only for the reader's cases (NULL for the others: a reference
+        # is never NULL), one look-up by the case's key per agenda row. A join of case_file
+        # was planned on PostgreSQL as a hash of the whole table (a sequential scan of every
+        # case, 25-50 ms at 50,000) for the few thousand agenda rows of a page; a scalar
+        # subquery is looked up per row, never hashed. Columns, not MeetingAgendaItem
+        # entities: an ORM object per row took about 40% of such a page (docs/performance.md,
+        # "The meetings page with real agendas").
+        readers_reference = (
+            select(CaseFile.reference)
+            .where(CaseFile.id == MeetingAgendaItem.case_id, partner_cases(partner))
+            .scalar_subquery()
+        )
+        for meeting_id, case_id, state_at_agenda, reference in session.execute(
+            select(
+                MeetingAgendaItem.meeting_id,
+                MeetingAgendaItem.case_id,
+                MeetingAgendaItem.state_at_agenda,
+                readers_reference,
+            )
             .where(MeetingAgendaItem.meeting_id.in_(ids))
             .order_by(MeetingAgendaItem.meeting_id, MeetingAgendaItem.position)
         ):
-            if not readers:
-                other_cases[item.meeting_id] += 1
+            if reference is None:
+                other_cases[meeting_id] += 1
                 continue
-            agendas[item.meeting_id].append(
-                AgendaItemOut(
-                    case_id=item.case_id, reference=reference, state_at_agenda=item.state_at_agenda
-                )
+            agendas[meeting_id].append(
+                AgendaItemOut(case_id=case_id, reference=reference, state_at_agenda=state_at_agenda)
             )
+        # The same look-up for an action's case: its id when it is one of the reader's.
+        readers_case = (
+            select(CaseFile.id)
+            .where(CaseFile.id == MeetingAction.case_id, partner_cases(partner))
+            .scalar_subquery()
+        )
         for action, readers in session.execute(
-            select(MeetingAction, partner_cases(partner))
-            .outerjoin(CaseFile, CaseFile.id == MeetingAction.case_id)
+            select(MeetingAction, readers_case)
             .where(MeetingAction.meeting_id.in_(ids))
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
         ):
-            if action.case_id is not None and action.owner_partner_id != partner and not readers:
+            if (
+                action.case_id is not None
+                and action.owner_partner_id != partner
+                and readers is None
+            ):
                 other_actions[action.meeting_id] += 1
                 continue
             actions[action.meeting_id].append(action_out(action, today))
