@@ -615,6 +615,11 @@ def _measure(
         engine.dispose()
 
 
+def _median(figure: dict[str, float] | None) -> str:
+    """A median as printed, or a dash when there was no such page."""
+    return "-" if figure is None else f"{figure['median_ms']:.1f} ms"
+
+
 def _goals(row: dict[str, Any]) -> str:
     report = row["steering_report"]["median_ms"]
     pages = [row["deadlines_first_page"]["median_ms"]]
@@ -638,7 +643,7 @@ def _goals(row: dict[str, Any]) -> str:
         f"{row['meetings_whole_list_before']['median_ms']:.0f} ms), equal "
         f"{row['reports_first_page_equals_before']} {row['meetings_first_page_equals_before']}"
         f"\n{'':30}meetings page of the police {row['meetings_police_first_page']['median_ms']:.1f}"
-        f" ms (tenth {(row['meetings_police_tenth_page'] or {}).get('median_ms', 0):.1f} ms;"
+        f" ms (tenth {_median(row['meetings_police_tenth_page'])};"
         f" agenda rows on the first page {row['meetings_first_page_agenda_rows']}: shown to the"
         f" lead {row['meetings_first_page_agenda_shown']}, to the police"
         f" {row['meetings_police_first_page_agenda_shown']}), equal"
