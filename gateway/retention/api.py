@@ -208,6 +208,8 @@ def post_retention_fact(
         detail=body.detail,
         actor=context.audit.actor(principal),
         recorded_by=principal.actor,
+        partner_id=principal.partner_id,
+        runtime=context.cases,
     )
     return _state_out(
         service.retention_state(session=session, rules=retention.rules, case_id=case_id)

@@ -25,6 +25,12 @@ limitation (AVG art. 5(1)(e), DOMAIN §6: "a case that is never closed must not 
 retention") and the legal hold, the documented way to keep a dossier longer, which needs a
 reason and is audited, are why these are refused rather than taken.
 
+Who records a fact: a role with ``recordsFacts`` of a partner that knows it, the case's lead or
+the dwelling's landlord (a housing corporation of the covenant), through its people or its
+back-office system. Review2 #10: the adapter role is every partner's (``everyPartner``), so
+the police's or the fire brigade's system, in the team, recorded a move-out and the next
+sweep erased a Rijswijk dossier under "zolang de bewoner het pand bewoont" (R §3.4).
+
 Every fact taken writes an audit entry (activity ``retention-fact``) as the last step of the
 request's transaction: the fact and its entry are kept together or not at all.
 """
@@ -38,8 +44,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.audit import Actor, AuditLog
+from gateway.cases.runtime import CaseRuntime
 from gateway.core.dutch_date import dutch_date, dutch_today
-from gateway.core.errors import Unprocessable
+from gateway.core.errors import Forbidden, Unprocessable
 from gateway.retention.casefacts import mediation_endings
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase
@@ -47,6 +54,16 @@ from gateway.retention.rules import RetentionRules, Verdict
 from gateway.retention.service import ensure_not_erased, retention_entry, store_fact
 
 ACTIVITY = "retention-fact"
+
+
+class NotARecorder(Forbidden):
+    """The requester's partner neither leads the case nor lets its dwelling."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A retention fact on this case is recorded by its lead or by the dwelling's "
+            "landlord, the partners that know when a resident moved out or a date fell."
+        )
 
 
 class FactRefused(Unprocessable):
@@ -87,6 +104,25 @@ def case_days(session: Session, rules: RetentionRules, case_id: str) -> CaseDays
         closed=dutch_date(closed_at) if closed_at is not None else None,
         mediations=mediation_endings(session, rules, case_id),
     )
+
+
+def fact_recorders(session: Session, runtime: CaseRuntime, case_id: str) -> frozenset[str]:
+    """The partners that record the case's retention facts: its lead, and the dwelling's
+    landlord when a housing corporation of the covenant lets it (cases.workflow's
+    ``covenant_corporation``: unknown tenure has none)."""
+    from gateway.cases.models import CaseFile, Dwelling
+    from gateway.cases.workflow import covenant_corporation
+
+    row = session.execute(
+        select(CaseFile.covenant_id, CaseFile.lead_partner_id, Dwelling)
+        .outerjoin(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(CaseFile.id == case_id)
+    ).one_or_none()
+    if row is None:
+        raise RetentionCaseNotFound("No case with this id is visible to your partner.")
+    covenant_id, lead, dwelling = row
+    landlord = covenant_corporation(runtime, covenant_id, dwelling) if dwelling else None
+    return frozenset(p for p in (lead, landlord) if p is not None)
 
 
 def check_fact(
@@ -152,10 +188,15 @@ def record_partner_fact(
     detail: str | None,
     actor: Actor,
     recorded_by: str,
+    partner_id: str,
+    runtime: CaseRuntime,
 ) -> Verdict:
-    """Check the fact (FactRefused, 422, naming the field), store it and recompute the
-    verdict, then write its audit entry; return the new verdict. An erased case answers 410
-    first, as before: its dates are no longer the question."""
+    """Check who records it (NotARecorder, 403) and the fact (FactRefused, 422, naming the
+    field), store it and recompute the verdict, then write its audit entry; return the new
+    verdict. An erased case answers 410 before the fact is checked: its dates are no longer
+    the question."""
+    if partner_id not in fact_recorders(session, runtime, case_id):
+        raise NotARecorder()
     ensure_not_erased(session=session, case_id=case_id)
     check_fact(
         kind=kind,
