@@ -41,8 +41,9 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     """The data one covenant contributes, under ``data.ketenpoort.covenants[<id>]``.
 
     Lookup tables, so the Rego decision never iterates over clauses: ``plans`` answers
-    "which verdict" with a few key lookups, ``staticReasons`` and ``dynamicReasons`` explain
-    the redaction of a category no clause may grant to the request.
+    "which verdict" with a few key lookups, ``staticReasons`` explains the redaction of a
+    category no clause may grant to the request (by its role, purpose and phase alone: see
+    ``_reasons`` for why nothing of the case's state is told then).
     """
     clauses = sorted(covenant.clauses, key=lambda c: c.id)
     grants = _grants(covenant)
@@ -50,8 +51,7 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
     om_categories = sorted(
         {k for c in clauses if OM_CONDITION in c.condition_names for k in c.categories}
     )
-    # The case-level dynamic conditions (not a recipient's relation), in reason order: the
-    # key of ``dynamicReasons`` lists those that fail.
+    # The case-level dynamic conditions (not a recipient's relation), in reason order.
     used = {name for clause in clauses for name in clause.condition_names}
     condition_order = sorted((c for c in used if c != OM_CONDITION), key=_condition_rank)
     answers = {c.id: c.answer for c in covenant.categories}
@@ -84,9 +84,6 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
         # Categories with a clause that needs OM consent while an investigation runs (or
         # while nobody recorded whether one runs).
         "omConsent": _flags(om_categories),
-        "conditionOrder": condition_order,
-        # The same as flags: authz.rego intersects their names with the failing conditions.
-        "conditionSet": _flags(condition_order),
         # Condition name -> the case event it requires (``event:<id>``), or whose recorder
         # the requester must be (``relation:event-recorder:<id>``).
         "eventConditions": {c: c.removeprefix("event:") for c in used if c.startswith("event:")},
@@ -97,14 +94,6 @@ def compile_covenant(covenant: Covenant) -> dict[str, Any]:
             if r.event is not None and r.condition is not None
         },
         "plans": _plans(grants, redaction, category_conditions, set(om_categories), answers),
-        "dynamicReasons": {
-            category: _by_state(
-                condition_order,
-                category in om_categories,
-                functools.partial(_reasons, redaction[category], [], frozenset()),
-            )
-            for category in sorted(redaction)
-        },
         "police": _flags(p.id for p in covenant.partners if p.kind == "police"),
     }
 
@@ -243,24 +232,54 @@ def _by_state(
     return table
 
 
+def _about_the_requester(condition: str) -> bool:
+    """Whether a dynamic condition is about who asks (in the case team, its relation to the
+    case) rather than about the case's state."""
+    return condition == "case-team" or condition.startswith("relation:")
+
+
 def _reasons(
     why: Mapping[str, str],
     static_facts: list[str],
-    relations: frozenset[str],
+    grants: list[Grant],
     failing: tuple[str, ...],
     om: str,
 ) -> list[str]:
-    """The reasons of a redaction: the facts of the request in reason order (static facts,
+    """The reasons of a redaction of a category a clause may grant to the request's role,
+    purpose and phase (``grants``): the facts of the request in reason order (static facts,
     failing conditions, the OM consent failure), each looked up in the category's
-    ``redaction`` table; a failing relation is listed when it is one of ``relations`` (the
-    relations of the request's role for this category)."""
+    ``redaction`` table; a failing relation is listed when one of ``grants`` binds the role
+    to it.
+
+    The reasons never tell a requester a fact of the case it may not see (review2, finding
+    1). Whether a police investigation runs is criminal-law information (U §5.3: the police
+    share it with the case manager only) that the case summary withholds from all but the
+    police and the lead (gateway/cases/summary_readers.py), so how the OM consent fails
+    (``investigation-status-unknown``, ``om-consent-*``) is told only to a requester that a
+    clause needing the consent names, in the team and with its relation to the case. A
+    requester outside the case team sees nothing of the case: it is told only that (and the
+    static facts). A category no clause grants to the role, purpose and phase is explained
+    by those alone (the plan's ``unplanned``, the covenant's ``staticReasons``)."""
     reasons = [why[fact] for fact in static_facts if fact in why]
+    # Each grant's conditions about who asks that fail: all grants failing on the case team
+    # put the requester outside the case; a grant without such a failure could disclose.
+    refusals = [
+        [c for c in failing if c in grant["conditions"] and _about_the_requester(c)]
+        for grant in grants
+    ]
+    if all("case-team" in refused for refused in refusals):
+        return [*reasons, condition_reason("case-team")]
+    relations = {c for grant in grants for c in grant["conditions"] if c.startswith("relation:")}
     for condition in failing:
         if condition in relations:
             reasons.append(condition_reason(condition))
         elif f"condition:{condition}" in why:
             reasons.append(why[f"condition:{condition}"])
-    for part in om.split(",") if om else ():
+    om_told = any(
+        OM_CONDITION in grant["conditions"] and not refused
+        for grant, refused in zip(grants, refusals, strict=True)
+    )
+    for part in om.split(",") if om and om_told else ():
         reasons.extend(why[key] for key in why if key.startswith(f"{part}:"))
     return reasons
 
@@ -282,14 +301,14 @@ def _plans(
         role, purpose, phase = rpp.split("|")
         static_facts = [f"role:{role}", f"purpose:{purpose}", f"phase:{phase}"]
         relations = {
-            category: frozenset(
-                c for g in category_grants for c in g["conditions"] if c.startswith("relation:")
-            )
-            for category, category_grants in by_category.items()
+            c
+            for category_grants in by_category.values()
+            for grant in category_grants
+            for c in grant["conditions"]
+            if c.startswith("relation:")
         }
         conditions = sorted(
-            {c for category in by_category for c in category_conditions[category]}
-            | {c for names in relations.values() for c in names},
+            {c for category in by_category for c in category_conditions[category]} | relations,
             key=_condition_rank,
         )
         categories = {
@@ -299,9 +318,7 @@ def _plans(
                 _verdict_of(
                     category_grants,
                     answers[category],
-                    functools.partial(
-                        _reasons, redaction[category], static_facts, relations[category]
-                    ),
+                    functools.partial(_reasons, redaction[category], static_facts, category_grants),
                 ),
             )
             for category, category_grants in by_category.items()
@@ -313,7 +330,7 @@ def _plans(
             "categories": categories,
             # Every other category of the covenant: no clause may grant it here, and it is
             # redacted with these static reasons (the role's, the purpose's and the phase's,
-            # in reason order), then the compiled dynamic reasons of its state.
+            # in reason order) alone: nothing of the case's state (``_reasons``).
             "unplanned": {
                 category: [why[fact] for fact in static_facts if fact in why]
                 for category, why in sorted(redaction.items())

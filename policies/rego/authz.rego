@@ -22,9 +22,10 @@
 # intersected with the failing ones, joined in name order) and how the category's OM
 # consent fails (`om_failures`, unless the police recorded that no investigation runs). A
 # category is then a few lookups. A known category no clause grants here is redacted with
-# its static reasons (role, purpose, phase: compiled into the plan as `unplanned`, or without
-# a plan looked up per kind in the category's `staticReasons`) and the compiled reasons of
-# its state (`dynamicReasons`). Nothing iterates over clauses or over reason codes.
+# its static reasons alone (role, purpose, phase: compiled into the plan as `unplanned`, or
+# without a plan looked up per kind in the category's `staticReasons`): a requester that
+# they refuse is told nothing of the case's state (see `unplanned_verdicts`). Nothing
+# iterates over clauses or over reason codes.
 # What the RVM charges (regorus 0.13, counted in machine instructions under callgrind, a
 # figure the machine's load does not move; docs/policy.md): ~1,000 per VM instruction (a
 # register move as much as an index), ~4,500 per rule definition evaluated, ~1,400 per call
@@ -124,19 +125,18 @@ planned := {category: verdict |
 }
 
 # A known category no clause grants here: redacted, with the static reasons (role, purpose,
-# phase) and the dynamic ones of its state (`dynamicReasons`), in reason order. With a plan
-# the static reasons are compiled into it (`unplanned`); without one (a request with a role,
+# phase) alone, in reason order. Never with the case's state: the reasons given to a
+# requester do not depend on a fact it may not see, and whether a police investigation runs
+# (which the OM consent's reasons tell) is the police's and the case lead's to know (U §5.3;
+# gateway/cases/summary_readers.py); a requester the covenant does not name for a category
+# learns nothing more of the case from asking for it (review2, finding 1). With a plan the
+# static reasons are compiled into it (`unplanned`); without one (a request with a role,
 # purpose or phase the covenant's clauses never combine) they are looked up per kind in the
 # category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
 	static_reasons := object.filter(plan.unplanned, input.categories)
-	dynamic_reasons := covenant.dynamicReasons
-	failing := failing_conditions
-	om := om_failures
 	some category
-	static := static_reasons[category]
-	dynamic := dynamic_reasons[category][failing][object.get(om, category, "")]
-	reasons := array.concat(static, dynamic)
+	reasons := static_reasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
@@ -148,7 +148,7 @@ unplanned_verdicts[category] := verdict if {
 	some category in input.categories
 	cov.staticReasons[category] # tested first: see "Portability" above
 	why := cov.staticReasons[category]
-	static := [reason |
+	reasons := [reason |
 		some reason in [
 			object.get(why.role, input.requester.role, ""),
 			object.get(why.purpose, input.purpose, ""),
@@ -156,8 +156,6 @@ unplanned_verdicts[category] := verdict if {
 		]
 		reason != ""
 	]
-	dynamic := cov.dynamicReasons[category][failing_conditions][object.get(om_failures, category, "")]
-	reasons := array.concat(static, dynamic)
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
 }
 
@@ -198,10 +196,6 @@ allow if {
 # conditions of the plan that fail (computed once per request), then for a category that
 # needs OM consent unless no investigation runs, how that consent fails.
 plan_failing := concat(",", sort(object.keys(plan.conditionSet) & condition_fails))
-
-# The same for a category no clause grants here, over the covenant's case-level conditions
-# (a recipient's relation is reported only to the role it binds, from the plan).
-failing_conditions := concat(",", sort(object.keys(covenant.conditionSet) & condition_fails))
 
 # Categories that need OM consent while an investigation runs, or while nobody recorded
 # whether one runs (U §5.3: only the police know; unknown is not no), and lack it: how it

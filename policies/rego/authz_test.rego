@@ -279,6 +279,39 @@ test_an_owner_occupied_dwelling_needs_no_permission if {
 	d.categories["police-reports"].outcome == "disclose"
 }
 
+# --- the reasons tell no fact the requester may not see (review2, finding 1) -----------------
+# Whether an investigation runs is the police's and the lead's to know (U §5.3): a woonconsulent,
+# whom no clause names for the antecedents, is told that alone in all three states. The lead's
+# reasons above (om-consent-missing; investigation-status-unknown first) are the control.
+
+landlord := object.union(utrecht, {"requester": {"partner": "mitros", "role": "woonconsulent", "user": "p"}})
+
+landlord_while(status) := object.union(landlord, {"case": object.union(landlord.case, {"policeInvestigation": status})})
+
+test_a_landlord_refused_the_antecedents_is_not_told_an_investigation_runs if {
+	request := landlord_while(true)
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["role-not-recipient"]
+}
+
+test_a_landlord_refused_the_antecedents_is_not_told_none_runs if {
+	request := landlord_while(false)
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["role-not-recipient"]
+}
+
+test_a_landlord_refused_the_antecedents_is_not_told_the_status_is_unrecorded if {
+	request := landlord_while(null)
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["role-not-recipient"]
+}
+
+test_a_case_manager_outside_the_team_is_told_only_that if {
+	request := with_case({"team": ["politie-midden-nederland", "mitros"], "policeInvestigation": null})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["not-in-case-team"]
+}
+
 # --- invalid requests -------------------------------------------------------------------------
 
 test_unknown_partner_is_a_request_error if {
