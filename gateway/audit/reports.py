@@ -308,12 +308,25 @@ def as_jsonl(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+#: What a spreadsheet reads as the start of a formula (OWASP, CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it, never as a formula: text that starts like one gets a
+    leading apostrophe (review2 #9: a value a partner chose reached the privacy officer's
+    export as ``=HYPERLINK(...)``)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for entry in entries:
-        writer.writerow(flatten(entry))
+        writer.writerow({column: csv_cell(value) for column, value in flatten(entry).items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -510,7 +523,7 @@ def as_table_csv(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Iter
     for row in rows:
         writer.writerow(
             {
-                column: ";".join(map(str, value)) if isinstance(value, list) else value
+                column: csv_cell(";".join(map(str, value)) if isinstance(value, list) else value)
                 for column, value in ((c, row.get(c)) for c in columns)
             }
         )

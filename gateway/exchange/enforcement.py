@@ -810,6 +810,11 @@ def disclose_case_facts(
     """
     _exchanging(principal)
     view = load_case(session, exchange, case_id=query.case_id, principal=principal, team_only=True)
+    for category in query.categories:
+        # As a request refuses it (_addressed): a category the covenant does not have is a
+        # bad query, not a denial to write into the log (review2 #9: the log is forever).
+        if view.covenant.category(category) is None:
+            raise InvalidRequest(f"'{category}' is not a data category of this covenant.")
     return disclose(
         session=session,
         exchange=exchange,

@@ -28,7 +28,7 @@ returns the first response and creates nothing twice.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -44,19 +44,22 @@ RequestState = Literal["open", "answered", "denied", "partially-answered"]
 AnswerForm = Literal["detail", "yes-no"]
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
+#: A data category's id as the covenant files write them (``police-nuisance-antecedents``):
+#: nothing else reaches a decision, an error message or the audit log.
+CategoryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")]
 
 
 class RecipientIn(ApiModel):
     """Categories asked of one partner; the partner must hold those categories."""
 
     partner_id: str = Field(pattern=_ID)
-    categories: list[str] = Field(min_length=1, max_length=30)
+    categories: list[CategoryId] = Field(min_length=1, max_length=30)
 
 
 class InformationRequestIn(ApiModel):
     case_id: str = Field(pattern=_ID)
     purpose: str = Field(pattern=_ID, description="One purpose of the covenant.")
-    categories: list[str] = Field(
+    categories: list[CategoryId] = Field(
         default_factory=list,
         max_length=30,
         description="Categories to ask; each goes to the case-team partners whose kind "
@@ -247,4 +250,8 @@ class CaseFactOut(ApiModel):
 class CaseFactQuery(ApiModel):
     case_id: str = Field(pattern=_ID)
     purpose: str = Field(pattern=_ID)
-    categories: list[str] = Field(min_length=1, max_length=30)
+    categories: list[CategoryId] = Field(
+        min_length=1,
+        max_length=30,
+        description="Data categories of the covenant; another one is refused (422).",
+    )
