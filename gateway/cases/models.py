@@ -123,6 +123,9 @@ class CaseFile(Base):
             postgresql_where=text("state_days IS NOT NULL"),
             sqlite_where=text("state_days IS NOT NULL"),
         ),
+        # Who may learn a record exists (GET /v1/cases/{id}/retention/records,
+        # gateway/retention/targets.py): whoever reads the case.
+        {"info": {"record_readers": "case"}},
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -177,6 +180,8 @@ class CaseFile(Base):
 
 class CasePerson(Base):
     __tablename__ = "case_person"
+    # The summary counts the persons per role for every reader (``personRoles``).
+    __table_args__ = {"info": {"record_readers": "case"}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -196,6 +201,8 @@ class CaseReport(Base):
     __table_args__ = (
         Index("ix_case_report_source_registered", "source_partner_id", "registered_at", "id"),
         Index("ix_case_report_awaiting", "awaiting_lead", "registered_at", "id"),
+        # The summary counts the reports for every reader (``reportCount``).
+        {"info": {"record_readers": "case"}},
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -284,6 +291,11 @@ class CaseCriterion(Base):
     """U §2: one criterion judged for the case, with the reporter's evidence (sealed)."""
 
     __tablename__ = "case_criterion"
+    # Which criteria the lead recorded is its assessment (U §5.1; criterion 4 names
+    # psychiatry, addiction and crime): the summary shows them to the lead only, so the
+    # retention records list withholds the rows, their number included, from the rest
+    # (review2 finding 4; gateway/cases/summary_readers.py).
+    __table_args__ = {"info": {"record_readers": "assessment"}}
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
     criterion: Mapped[str] = mapped_column(String(60), primary_key=True)
@@ -299,7 +311,12 @@ class CaseTransition(Base):
     __tablename__ = "case_transition"
     # Covering (migration 0025): the steering report counts a covenant's transitions of a
     # period per kind from this index alone, without checking each one's case.
-    __table_args__ = (Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition"),)
+    # The summary's ``history`` shows every reader each transition and whether it has a
+    # reason (``hasReason``), which is what an erased record's count of values tells.
+    __table_args__ = (
+        Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition"),
+        {"info": {"record_readers": "case"}},
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -372,6 +389,9 @@ class MeetingAction(Base):
     """An action agreed in a case meeting, with its owner (a partner) and due date."""
 
     __tablename__ = "meeting_action"
+    # A case's actions are shown to the partners that lead it or are in its team
+    # (cases/meetings.py, districts.partner_cases): the readers of its retention records.
+    __table_args__ = {"info": {"record_readers": "case"}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     meeting_id: Mapped[str] = mapped_column(ForeignKey("case_meeting.id"), index=True)

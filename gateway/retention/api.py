@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from gateway.audit import AuditLog
+from gateway.audit.reports import accountable_partner
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
@@ -51,8 +52,12 @@ NOT_VISIBLE = "No case with this id is visible to your partner."
 def visible_retention_case(
     session: Session, principal: Principal, case_id: str, rules: RetentionRules | None = None
 ) -> RetentionCase:
-    """Privacy officers see every case of their covenant (the state holds no personal
-    data); others only cases whose team their partner is in. Anything else is 404.
+    """The covenant's coordinating privacy officer sees every case of its covenant (the
+    state holds no personal data); everyone else, another partner's privacy officer too,
+    the cases its partner leads or is in the team of, as the audit reports limit an officer
+    to what its partner is accountable for (``accountable_partner``). Anything else is 404,
+    the same answer as for an unknown case. Before (review2 finding 12), every officer of
+    the covenant read every case's state and hold reason.
 
     With ``rules``, the case's state is first brought up to date from the cases domain
     (casefacts.sync_case): a case has a retention state from the moment it exists, not
@@ -66,7 +71,7 @@ def visible_retention_case(
         row = sync_case(session=session, rules=rules, case_id=case_id)
     if row is None or row.covenant_id != principal.covenant_id:
         raise RetentionCaseNotFound(NOT_VISIBLE)
-    if principal.grant.audits:
+    if accountable_partner(principal) is None:
         return row
     from gateway.cases.access import visible_case
     from gateway.cases.errors import CaseNotFound
@@ -153,15 +158,22 @@ def get_retention_state(
     summary="The retention state of every record of the case's dossier",
 )
 def get_record_states(
-    case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
+    case_id: CaseId,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    context: Context,
+    retention: Retention,
 ) -> RecordStatesOut:
     visible_retention_case(session, principal, case_id, retention.rules)
-    state, records, truncated = service.record_states(
-        session=session, rules=retention.rules, case_id=case_id
+    listed = service.record_states(
+        session=session,
+        rules=retention.rules,
+        case_id=case_id,
+        readers=_record_readers(session, context, principal, case_id),
     )
     return RecordStatesOut(
         case_id=case_id,
-        status=state.status,
+        status=listed.state.status,
         records=[
             RecordStateOut(
                 kind=r.kind,
@@ -172,9 +184,30 @@ def get_record_states(
                 reason=r.reason,
                 erased_values=r.erased_values,
             )
-            for r in records
+            for r in listed.records
         ],
-        truncated=truncated,
+        truncated=listed.truncated,
+        withheld=listed.withheld,
+    )
+
+
+def _record_readers(
+    session: Session, context: GatewayContext, principal: Principal, case_id: str
+) -> frozenset[str]:
+    """What ``principal`` may learn of the case's records (targets.RECORD_READERS): the
+    case summary's reader rules decide (gateway/cases/summary_readers.py), so the records
+    list shows no one the lead's assessment or the investigation the summary withholds."""
+    from gateway.cases.models import CaseFile
+    from gateway.cases.summary_readers import summary_reader
+
+    case = session.get(CaseFile, case_id)
+    if case is None:  # a register row without its case: nothing to go by
+        return frozenset()
+    reader = summary_reader(context.cases, case, principal)
+    return frozenset(
+        {"case"}
+        | ({"assessment"} if reader.assessment else set())
+        | ({"investigation"} if reader.investigation else set())
     )
 
 
@@ -237,8 +270,9 @@ def _holds_for_this_case(
     manager) on the cases its partner leads, an audit role (the privacy officer) on those its
     partner leads or is in the team of. Review F9: any partner's privacy officer could lift
     the hold the lead set for a court procedure, on a case its partner has no part in, and
-    the next sweep erased the dossier. Reading the retention state stays as it was: a
-    privacy officer sees every case of its covenant (docs/retention.md)."""
+    the next sweep erased the dossier. Of the partners outside the case, only the
+    covenant's coordinating privacy officer reads its state (``visible_retention_case``)
+    and so gets this 403; any other gets the 404 of an unknown case before it."""
     from gateway.cases.access import visible_case
     from gateway.cases.errors import CaseNotFound
 
@@ -354,16 +388,24 @@ def get_retention_rules(principal: CurrentPrincipal, retention: Retention) -> Ru
 )
 def get_retention_due(
     principal: PrivacyOfficer,
-    context: Context,
+    session: DbSession,
     retention: Retention,
     as_of: Annotated[date | None, Query(alias="asOf")] = None,
 ) -> DryRunOut:
+    """The cases of the officer's covenant; for another partner's officer than the
+    coordinating one, those its partner leads or is in the team of (as the state)."""
     report = retention.sweep(dry_run=True, as_of=as_of, started_by=principal.actor)
-    mine = [item for item in report.items if item.covenant_id == principal.covenant_id]
+    covenant_id = principal.covenant_id
+    mine = [item for item in report.items if item.covenant_id == covenant_id]
+    held = [case_id for case_id, covenant in report.held if covenant == covenant_id]
+    shown = service.cases_in_view(
+        session, principal=principal, case_ids={i.case_id for i in mine} | set(held)
+    )
+    mine = [item for item in mine if item.case_id in shown]
     return DryRunOut(
         as_of=report.as_of,
         due=len(mine),
-        on_hold=report.on_hold_by_covenant.get(principal.covenant_id, 0),
+        on_hold=sum(1 for case_id in held if case_id in shown),
         items=[
             DueItemOut(
                 case_id=i.case_id,

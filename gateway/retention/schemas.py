@@ -73,6 +73,11 @@ class RecordStatesOut(ApiModel):
     status: Literal["retained", "due", "on-hold", "erased"]
     records: list[RecordStateOut] = Field(description="At most 1000 records.")
     truncated: bool = False
+    withheld: list[str] = Field(
+        default_factory=list,
+        description="Tables whose records you may not learn of (e.g. 'case_criterion': the "
+        "U §2 criteria are the case lead's assessment), named whether the case has any or not.",
+    )
 
 
 class FactIn(ApiModel):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
+from gateway.audit.reports import accountable_partner
 from gateway.auth.principal import Principal
 from gateway.cases.seams import ErasureWarning
 from gateway.core import pagination
@@ -644,18 +645,38 @@ class RecordState:
     erased_values: int | None
 
 
+@dataclass(frozen=True)
+class RecordStates:
+    """A case's state, the states of the records one reader may know of, and the tables
+    whose records are withheld from that reader."""
+
+    state: RetentionState
+    records: list[RecordState]
+    #: More records than the limit: the rest were left out.
+    truncated: bool
+    #: The tables whose records this reader may not learn of, whether the case has any or
+    #: not (so the list tells nothing about the case).
+    withheld: list[str]
+
+
 def record_states(
     *,
     session: Session,
     rules: RetentionRules,
     case_id: str,
+    readers: frozenset[str],
     limit: int = 1000,
     today: date | None = None,
-) -> tuple[RetentionState, list[RecordState], bool]:
+) -> RecordStates:
     """The case's state and that of every record the sweep erases with it (rows of the
     tables that hold sealed values or blind indexes of the case; see targets.py), at most
-    ``limit``; the flag says whether more were left out. Ids and counts only: nothing is
-    decrypted."""
+    ``limit``. Ids and counts only: nothing is decrypted.
+
+    ``readers``: what the reader may learn of the case (targets.RECORD_READERS, from the
+    case summary's reader rules); a table whose records it may not learn of, since a
+    record's key and its very being there can say what the summary withholds (review2
+    finding 4: ``case_criterion`` names the U §2 criteria the lead recorded), is left out
+    and named in ``withheld``."""
     from gateway.retention.targets import discover_targets, erased_value_count
 
     state = retention_state(session=session, rules=rules, case_id=case_id, today=today)
@@ -667,7 +688,11 @@ def record_states(
         reason = f"Kept and erased with its case's dossier. {state.reason}"
     records: list[RecordState] = []
     truncated = False
-    for target in discover_targets(session.connection()):
+    targets = discover_targets(session.connection())
+    withheld = sorted(t.name for t in targets if t.readers not in readers)
+    for target in targets:
+        if target.name in withheld:
+            continue
         keys = list(target.table.primary_key.columns) or [target.key]
         counted = erased_value_count(target) if state.status == "erased" else None
         columns = [*keys, counted] if counted is not None else keys
@@ -695,7 +720,7 @@ def record_states(
             )
         if truncated:
             break
-    return state, records, truncated
+    return RecordStates(state=state, records=records, truncated=truncated, withheld=withheld)
 
 
 def erasure_of(*, session: Unit, case_id: str) -> Erasure | None:
@@ -798,6 +823,31 @@ def _references(session: Session, case_ids: set[str]) -> dict[str, str]:
     return {str(case_id): str(reference) for case_id, reference in rows}
 
 
+def _partner_cases(statement: Select[Any], partner_id: str | None) -> Select[Any]:
+    """``statement`` (over ``retention_case``) limited to the cases ``partner_id`` leads or
+    is in the team of, as the cases domain decides it (districts.partner_cases); None: not
+    limited (the coordinating privacy officer's covenant-wide view)."""
+    if partner_id is None:
+        return statement
+    from gateway.cases.districts import partner_cases
+    from gateway.cases.models import CaseFile
+
+    return statement.join(CaseFile, CaseFile.id == RetentionCase.case_id).where(
+        partner_cases(partner_id)
+    )
+
+
+def cases_in_view(session: Session, *, principal: Principal, case_ids: Collection[str]) -> set[str]:
+    """Those of ``case_ids`` whose retention ``principal`` reads: all of them for the
+    covenant's coordinating privacy officer, else the cases its partner leads or is in the
+    team of (review2 finding 12; the caller has kept them to the principal's covenant)."""
+    partner_id = accountable_partner(principal)
+    if partner_id is None or not case_ids:
+        return set(case_ids)
+    ids = select(RetentionCase.case_id).where(among(session, RetentionCase.case_id, case_ids))
+    return set(session.scalars(_partner_cases(ids, partner_id)))
+
+
 def retention_overview(
     *, session: Session, principal: Principal, limit: int = 200, today: date | None = None
 ) -> RetentionOverview:
@@ -805,15 +855,24 @@ def retention_overview(
     (earliest first, at most ``limit``) with their rule, due date and why, and every active
     legal hold with who set it, why and when. Case ids, references, rule ids and dates
     only: no personal data. The stored verdicts are shown as they are (the sweep refreshes
-    stale ones before it acts; a case's own page recomputes)."""
+    stale ones before it acts; a case's own page recomputes).
+
+    The whole covenant for its coordinating privacy officer; for another partner's officer
+    the cases its partner leads or is in the team of, the counts included, as the audit
+    reports limit it to what its partner is accountable for (gateway/audit/reports.py).
+    Before (review2 finding 12), every officer of the covenant read every case's due date
+    and every hold's reason, also of cases its partner had no part in."""
     covenant_id = principal.covenant_id
+    partner_id = accountable_partner(principal)
     today = today or dutch_today()
     holds = list(
         session.scalars(
-            select(RetentionHold)
-            .join(RetentionCase, RetentionCase.case_id == RetentionHold.case_id)
-            .where(RetentionCase.covenant_id == covenant_id, RetentionHold.lifted_at.is_(None))
-            .order_by(RetentionHold.set_at)
+            _partner_cases(
+                select(RetentionHold)
+                .join(RetentionCase, RetentionCase.case_id == RetentionHold.case_id)
+                .where(RetentionCase.covenant_id == covenant_id, RetentionHold.lifted_at.is_(None)),
+                partner_id,
+            ).order_by(RetentionHold.set_at)
         )
     )
     held = {hold.case_id for hold in holds}
@@ -824,20 +883,23 @@ def retention_overview(
     )
     rows = list(
         session.scalars(
-            select(RetentionCase)
-            .where(*live)
+            _partner_cases(select(RetentionCase).where(*live), partner_id)
             .order_by(RetentionCase.due_on, RetentionCase.case_id)
             .limit(limit)
         )
     )
+    counted = select(func.count()).select_from(RetentionCase)
     with_due_date = int(
-        session.execute(select(func.count()).select_from(RetentionCase).where(*live)).scalar_one()
+        session.execute(_partner_cases(counted.where(*live), partner_id)).scalar_one()
     )
     erased = int(
         session.execute(
-            select(func.count())
-            .select_from(RetentionCase)
-            .where(RetentionCase.covenant_id == covenant_id, RetentionCase.erased_at.is_not(None))
+            _partner_cases(
+                counted.where(
+                    RetentionCase.covenant_id == covenant_id, RetentionCase.erased_at.is_not(None)
+                ),
+                partner_id,
+            )
         ).scalar_one()
     )
     references = _references(session, {row.case_id for row in rows} | held)

@@ -108,6 +108,9 @@ class SweepReport:
     on_hold: int = 0
     #: ``on_hold`` per covenant: a covenant's privacy officer is told its own only.
     on_hold_by_covenant: dict[str, int] = field(default_factory=dict)
+    #: A dry run's cases on hold that would be due, as (case id, covenant id): another
+    #: partner's privacy officer is told of those of its partner's cases only.
+    held: list[tuple[str, str]] = field(default_factory=list)
     batches: int = 0
     seconds: float = 0.0
     items: list[SweepItem] = field(default_factory=list)
@@ -192,6 +195,14 @@ def _dry_run(
     try:
         _prepare(session, rules, options)
         _count_due(session, rules, report)
+        report.held = [
+            (case_id, covenant_id)
+            for case_id, covenant_id in session.execute(
+                select(RetentionCase.case_id, RetentionCase.covenant_id)
+                .where(*_due_filter(rules, report.as_of), _held())
+                .order_by(RetentionCase.case_id)
+            )
+        ]
         targets = discover_targets(session.connection())
         last = ""
         while batch := _next_batch(session, rules, report.as_of, last, options.batch_size):

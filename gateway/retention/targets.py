@@ -10,6 +10,14 @@ itself), its ``*_sealed`` / ``info={"encrypted": True}`` columns, and its ``*_in
 moment of the erasure (``case_file.erased_at``: the other domains' reads leave an erased case
 out by it). The audit log and retention's own tables are never
 touched: the audit log holds no personal data and must keep verifying.
+
+A target's table also says who may learn that a record of it exists, for the records list
+(``GET /v1/cases/{id}/retention/records``): ``info={"record_readers": ...}`` on the
+table, one of ``RECORD_READERS``. A record's id is its key, and its being listed tells that
+it exists: ``case_criterion``'s key names a U §2 criterion the lead recorded, which the
+case summary shows the lead only (review2 finding 4). A table that names no readers is
+listed to nobody (unknown is not no); tests/retention/test_record_readers.py checks that
+every target names them.
 """
 
 from __future__ import annotations
@@ -25,6 +33,11 @@ from sqlalchemy.sql.elements import ColumnElement
 #: value keeps that header followed by zeros, so FieldCipher.decrypt still finds the
 #: (shredded) data key and answers Erased instead of failing on a malformed value.
 HEADER_BYTES = 9
+#: Who may learn that a table's records exist, in the terms of the case summary's readers
+#: (gateway/cases/summary_readers.py): ``case``, whoever reads the case's retention state;
+#: ``assessment``, those shown the lead's assessment (U §2 criteria, the OGGZ check);
+#: ``investigation``, those shown whether a police investigation runs (U §5.3).
+RECORD_READERS = ("case", "assessment", "investigation")
 ZERO_BODY = bytes(12 + 16)
 EXCLUDED_PREFIXES = ("retention_", "audit_", "crypto_")
 
@@ -41,6 +54,13 @@ class RedactionTarget:
     @property
     def name(self) -> str:
         return self.table.name
+
+    @property
+    def readers(self) -> str | None:
+        """Who may learn a record of this table exists (one of RECORD_READERS), or None:
+        the table does not say, and its records are listed to nobody."""
+        readers = self.table.info.get("record_readers")
+        return readers if readers in RECORD_READERS else None
 
 
 def _is_sealed(column: Column[Any]) -> bool:

@@ -3,8 +3,10 @@ each on the cases its partner answers for. A casework role (the case manager) on
 its partner leads; an audit role (the privacy officer) on those its partner leads or is in
 the team of. Before (review F9), any partner's privacy officer could lift the hold the lead
 set for a court procedure on a case its partner had no part in, and the next sweep erased
-the dossier if it was due. Reading the retention state is not restricted: a privacy officer
-still sees every case of its covenant (docs/retention.md). Every refusal has its control."""
+the dossier if it was due. Of the partners outside the case, only the covenant's
+coordinating privacy officer reads its retention state, and so is refused with 403; any
+other gets the 404 of an unknown case (review2 finding 12, tests/retention/
+test_officer_reads.py). Every refusal has its control."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from tests.retention.conftest import Seeder
 
 Auth = Callable[..., dict[str, str]]
 OUTSIDER_OFFICER = ("lister", "privacy-officer")
+COORDINATING_OFFICER = ("gemeente-utrecht", "privacy-officer")
 TEAM_OFFICER = ("politie-midden-nederland", "privacy-officer")
 
 
@@ -35,9 +38,14 @@ def _hold(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str], li
     )
 
 
-def _refused(response: Any) -> None:
-    assert response.status_code == 403, response.text
+def _refused(response: Any, status: int = 403) -> None:
+    assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def _refused_to(who: tuple[str, str], response: Any) -> None:
+    """403 for the coordinating officer, who reads the case's state; 404 for the rest."""
+    _refused(response, 403 if who == COORDINATING_OFFICER else 404)
 
 
 def test_a_privacy_officer_of_a_partner_outside_the_team_neither_sets_nor_lifts_a_hold(
@@ -45,12 +53,16 @@ def test_a_privacy_officer_of_a_partner_outside_the_team_neither_sets_nor_lifts_
 ) -> None:
     case = open_utrecht_case(client, auth)
     state = f"/v1/cases/{case.case_id}/retention"
-    # It still reads the retention state it audits.
-    assert client.get(state, headers=auth(*OUTSIDER_OFFICER)).status_code == 200
-    _refused(_hold(client, auth, case.case_id, OUTSIDER_OFFICER, lift=False))
+    # The coordinating officer reads the retention state it audits, and is refused (403).
+    assert client.get(state, headers=auth(*COORDINATING_OFFICER)).status_code == 200
+    _refused(_hold(client, auth, case.case_id, COORDINATING_OFFICER, lift=False))
+    # Another partner's officer does not see the case at all.
+    assert client.get(state, headers=auth(*OUTSIDER_OFFICER)).status_code == 404
+    _refused(_hold(client, auth, case.case_id, OUTSIDER_OFFICER, lift=False), 404)
     held = _hold(client, auth, case.case_id, CASE_MANAGER, lift=False)  # the lead: control
     assert held.status_code == 201, held.text
-    _refused(_hold(client, auth, case.case_id, OUTSIDER_OFFICER, lift=True))
+    _refused(_hold(client, auth, case.case_id, OUTSIDER_OFFICER, lift=True), 404)
+    _refused(_hold(client, auth, case.case_id, COORDINATING_OFFICER, lift=True))
     hold = client.get(state, headers=auth(*CASE_MANAGER)).json()["legalHold"]
     assert (hold["setBy"], hold["liftedAt"]) == ("u-centraal/casemanager", None)
     # The control: the privacy officer of a partner in the team lifts it.
@@ -76,9 +88,9 @@ def test_every_legal_hold_role_of_a_partner_outside_the_team_is_refused(
         for role in partner.roles
         if role in holding
     ]
-    assert ("lister", "privacy-officer") in outside  # the list is not empty
+    assert {OUTSIDER_OFFICER, COORDINATING_OFFICER} <= set(outside)  # the list is not empty
     for who in outside:
-        _refused(_hold(client, auth, case.case_id, who, lift=False))
+        _refused_to(who, _hold(client, auth, case.case_id, who, lift=False))
     inside = [(partner, "privacy-officer") for partner in sorted(team - {"u-centraal"})]
     assert inside, team
     for who in inside:  # the controls: every team partner's privacy officer sets and lifts
