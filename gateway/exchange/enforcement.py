@@ -1030,7 +1030,11 @@ def _item_values(request_id: str, item: AskedItem) -> dict[str, object]:
 def information_request_status(
     *, session: Session, exchange: Exchange, principal: Principal, request_id: str
 ) -> InformationRequestOut:
-    """The request's state per category, for its requester and the addressed partners."""
+    """The request's state per category: every category for its requester, its own for an
+    addressed partner. What was asked of another partner, and whether that one answered or
+    held nothing, is the requester's to know (review2 #5: the police read that the case
+    manager asked the neighbourhood team whether it knows the causer, and that it held
+    nothing; U §5.6 tells that to the case manager)."""
     row, items, _facts, erasure = load_request(session, request_id)
     involved = {row.requester_partner_id} | {i.partner_id for i in items}
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
@@ -1038,6 +1042,8 @@ def information_request_status(
     # Only while the partner is in the case team (a partner removed from it is told nothing
     # more of the case, U §6); the team check comes before the erasure's 410.
     _in_team(session, exchange, row.case_id, principal, erasure)
+    if principal.partner_id != row.requester_partner_id:
+        items = [i for i in items if i.partner_id == principal.partner_id]
     return _request_out(session, exchange.audit, row, items)
 
 
