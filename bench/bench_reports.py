@@ -423,7 +423,7 @@ def _measure(
                 ]
 
         # The meetings list per reader (docs/cases.md): the lead, which leads most cases,
-        # and the police, in the team of about a third; each reads the agenda items and
+        # and the police, in the team of about three in ten; each reads the agenda items and
         # actions of its cases and a count of the others.
         police = Principal(
             partner_id=POLICE,
