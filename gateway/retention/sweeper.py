@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import (
     column,
     func,
@@ -56,6 +57,7 @@ from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
 from gateway.retention.models import (
     RetentionCase,
+    RetentionHold,
     RetentionTombstone,
 )
 from gateway.retention.rules import RetentionRules
@@ -572,6 +574,15 @@ _PG_BATCH_TOMBSTONES = """
     FROM retention_batch b
     LEFT JOIN (SELECT case_id, json_object_agg(target, n) AS v
                FROM retention_batch_count GROUP BY case_id) c ON c.case_id = b.case_id"""
+# The legal holds' free-text reasons go with the dossier (see _forget_hold_reasons).
+_PG_HOLD_REASONS = """
+    UPDATE retention_hold h
+    SET reason = CAST(:erased AS VARCHAR),
+        lift_reason = CASE WHEN h.lift_reason IS NULL THEN NULL ELSE CAST(:erased AS VARCHAR) END
+    FROM retention_batch b
+    WHERE h.case_id = b.case_id AND h.case_id BETWEEN :first AND :last"""
+#: What an erased case's legal holds say instead of their reasons.
+ERASED_HOLD_REASON = "Erased with its case's dossier."
 # First in the batch: lock the picked cases' rows (a legal hold and a new fact update the
 # same rows, see service.lock_cases) and re-check them under the lock. A case whose row
 # changed after the pick (a hold, a new fact making its verdict stale, a new due date) is
@@ -708,6 +719,7 @@ def _erase_chosen_pg(
     subjects = _subjects(audit, _plain_rows(session, _PG_SUBJECTS, among_ids))
     for target in targets:
         _pg_overwrite(session, target, bounds, now)
+    session.execute(text(_PG_HOLD_REASONS), {"erased": ERASED_HOLD_REASON, **among_ids})
     scopes = {"first_scope": bounds.first_scope, "last_scope": bounds.last_scope}
     session.execute(text(_PG_SHRED), {**params, **scopes})
     session.execute(text(_PG_BATCH_TOMBSTONES), params)
@@ -784,11 +796,32 @@ def _erase_batch(
             .where(_among(session, target.key, ids))
             .values(_overwritten(target, now))
         )
+    _forget_hold_reasons(session, ids)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.
     audit.record_copies(session=session, copies=_entries(items, run_id, now, subjects))
     return batch, items
+
+
+def _forget_hold_reasons(session: Session, ids: list[str]) -> None:
+    """Overwrite the reasons of the erased cases' legal holds (all lifted: a held case is
+    never erased). A reason is a partner's free text of up to 500 characters ("no personal
+    data" by description only: "Rechtszaak huurder tegen verhuurder" can name the parties),
+    about a dossier that is gone, and nothing shows a lifted hold's reason; the row keeps
+    who set and lifted the hold and when, as the audit log does (its entries carry the
+    hold's id, never the reason). Retention's own tables are no redaction target, so this
+    is done here (review2 finding 12). PostgreSQL: _PG_HOLD_REASONS."""
+    erased = literal(ERASED_HOLD_REASON)
+    session.execute(
+        update(RetentionHold)
+        .where(_among(session, RetentionHold.case_id, ids))
+        .values(
+            reason=erased,
+            lift_reason=sql_case((RetentionHold.lift_reason.is_(None), None), else_=erased),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 _PG_TOMBSTONES = text(

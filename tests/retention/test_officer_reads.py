@@ -18,12 +18,17 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from audit.entry import Actor
 from gateway.auth.principal import Principal
 from gateway.auth.service import PartnerDirectory
 from gateway.context import GatewayContext
+from gateway.db import transaction
 from gateway.policy.covenant import load_covenants
-from gateway.retention.service import retention_overview
+from gateway.retention.models import RetentionHold
+from gateway.retention.service import lift_legal_hold, retention_overview, set_legal_hold
+from gateway.retention.sweeper import ERASED_HOLD_REASON
 from tests.exchange.conftest import CASE_MANAGER, UtrechtCase, open_utrecht_case
 from tests.retention.conftest import Seeder
 from tests.web.conftest import sign_in
@@ -152,3 +157,40 @@ def test_the_overviews_counts_are_of_the_partners_cases_too(
     assert (outsider.due, outsider.holds, outsider.with_due_date, outsider.erased) == ([], [], 0, 0)
     assert [row.case_id for row in coordinating.due] == [case.case_id]  # the control
     assert coordinating.with_due_date == 1
+
+
+def test_an_erased_cases_legal_hold_reasons_go_with_its_dossier(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    """A hold's reason is a partner's free text about the case (it may name the parties):
+    once the dossier is erased it is overwritten, while who set and lifted the hold, and
+    when, stay (as in the audit log). The control: a held case keeps its reasons."""
+    erased = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+    held = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
+    actor = Actor(partner_id="gemeente-rijswijk", role="casemanager")
+    by = "gemeente-rijswijk/casemanager"
+    with transaction(context.session_factory) as session:
+        for case in (erased, held):
+            hold = {"session": session, "audit": context.audit, "case_id": case.case_id}
+            set_legal_hold(**hold, reason=HOLD_REASON, actor=actor, set_by=by)
+            lift_legal_hold(**hold, reason="Rechtszaak afgerond", actor=actor, lifted_by=by)
+        set_legal_hold(
+            session=session,
+            audit=context.audit,
+            case_id=held.case_id,
+            reason=HOLD_REASON,
+            actor=actor,
+            set_by=by,
+        )
+    report = context.require_retention().sweep(as_of=date(2025, 3, 10))
+    assert report.redacted == 1
+    with context.session_factory() as session:
+        holds = session.scalars(select(RetentionHold).order_by(RetentionHold.set_at)).all()
+        reasons = {
+            (h.case_id, h.reason, h.lift_reason, h.set_by, h.lifted_by is not None) for h in holds
+        }
+    assert reasons == {
+        (erased.case_id, ERASED_HOLD_REASON, ERASED_HOLD_REASON, by, True),
+        (held.case_id, HOLD_REASON, "Rechtszaak afgerond", by, True),
+        (held.case_id, HOLD_REASON, None, by, False),
+    }
