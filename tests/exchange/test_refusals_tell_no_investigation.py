@@ -16,7 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import update
 
+from gateway.context import GatewayContext
+from gateway.db import alembic_config, transaction
+from gateway.exchange.models import RequestItem
 from gateway.policy.covenant import Covenant, load_covenants
 from tests.exchange.conftest import ANTECEDENTS, CASE_MANAGER, UtrechtCase
 
@@ -150,3 +155,44 @@ def test_a_removed_requester_reads_only_the_static_reasons(utrecht_case: Utrecht
     assert (value["outcome"], value["reasons"]) == ("redacted", ["role-not-recipient"])
     lead = _ask(utrecht_case, CASE_MANAGER).json()["items"][0]
     assert lead["reasons"] == ["om-consent-missing"]
+
+
+def test_refusals_stored_before_the_fix_tell_only_what_the_policy_tells_now(
+    utrecht_case: UtrechtCase, context: GatewayContext, database_url: str
+) -> None:
+    """An item stored by the earlier policy keeps its reasons and returns them on every read:
+    the migration (0030) takes the case's criminal-law facts out of the refusals of a
+    requester refused statically or outside the team. Control: the lead's refusal keeps
+    ``om-consent-missing``."""
+    mitros = ("mitros", "woonconsulent")
+    utrecht_case.investigation(True)
+    landlord = _ask(utrecht_case, mitros).json()["id"]
+    lead = _ask(utrecht_case, CASE_MANAGER).json()["id"]
+    old = {
+        landlord: ["role-not-recipient", "om-consent-missing"],
+        lead: ["not-in-case-team", "investigation-status-unknown", "om-consent-missing"],
+    }
+    with transaction(context.session_factory) as session:
+        for request_id, reasons in old.items():
+            session.execute(
+                update(RequestItem)
+                .where(RequestItem.request_id == request_id)
+                .values(reasons=reasons)
+            )
+    control = _ask(utrecht_case, CASE_MANAGER).json()["id"]
+
+    context.engine.dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0029_case_state_days")
+    command.upgrade(config, "head")
+
+    def told(request_id: str, who: tuple[str, str]) -> list[str]:
+        read = utrecht_case.client.get(
+            f"/v1/information-requests/{request_id}", headers=utrecht_case.as_(who)
+        )
+        assert read.status_code == 200, read.text
+        return read.json()["items"][0]["reasons"]  # type: ignore[no-any-return]
+
+    assert told(landlord, mitros) == ["role-not-recipient"]
+    assert told(lead, CASE_MANAGER) == ["not-in-case-team"]
+    assert told(control, CASE_MANAGER) == ["om-consent-missing"]
