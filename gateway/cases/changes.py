@@ -4,7 +4,6 @@ police investigation runs. Each change is audited in the caller's transaction.""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 
@@ -31,8 +30,9 @@ from gateway.cases.schemas import (
     ConsentOut,
     CriteriaRequest,
 )
+from gateway.cases.seams import AuditValue
 from gateway.cases.service import case_summary, consent_out, standing_consent_ids
-from gateway.cases.summary_readers import criminal_data_holders
+from gateway.cases.summary_readers import criminal_data_holders, summary_reader
 from gateway.db import utcnow
 
 # --- criteria, team, consents, investigation --------------------------------------------------
@@ -214,15 +214,19 @@ def record_consent(
         case,
         activity=CONSENT_CHANGE,
         actor=principal,
-        details={
-            "consent": consent.id,
-            "kind": request.kind,
-            "granted": request.granted,
-            "scope": json.dumps(consent.scope),
-            "expiresAt": request.expires_at.isoformat() if request.expires_at else None,
-        },
+        details=_consent_change(consent, "recorded"),
     )
     return _consent_out(session, case, consent, now)
+
+
+def _consent_change(consent: CaseConsent, change: str) -> dict[str, AuditValue]:
+    """A consent change as the audit log keeps it: which consent, recorded or withdrawn; not
+    its kind, answer, scope or expiry. The log is never erased and the coordinating privacy
+    officer reads all of it, and an OM consent says that a police investigation runs (U §5.3,
+    criminal-law information for the police and the case lead only; review2, finding 3). The
+    id leads to the consent on the case for whom the summary shows it; every kind has this one
+    shape, so the shape tells nothing either."""
+    return {"consent": consent.id, "change": change}
 
 
 def _consent_out(
@@ -247,7 +251,10 @@ def withdraw_consent(
     now = now or utcnow()
     case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     consent = session.get(CaseConsent, consent_id)
-    if consent is None or consent.case_id != case.id:
+    # An OM consent the summary does not show this reader is as absent as any other: a 403
+    # would confirm that one is on file, and with it the investigation (U §5.3).
+    reader = summary_reader(runtime, case, principal)
+    if consent is None or consent.case_id != case.id or not reader.consents([consent]):
         raise CaseNotFound("No such consent on this case.")
     if consent.partner_id != principal.partner_id or principal.grant.audits:
         raise NotPermitted("Only the partner that recorded a consent withdraws it.")
@@ -258,7 +265,7 @@ def withdraw_consent(
             case,
             activity=CONSENT_CHANGE,
             actor=principal,
-            details={"consent": consent.id, "kind": consent.kind, "withdrawn": True},
+            details=_consent_change(consent, "withdrawn"),
         )
     session.flush()
     return _consent_out(session, case, consent, now)
@@ -285,6 +292,10 @@ def set_investigation_status(
             case,
             activity="case-investigation-status",
             actor=principal,
-            details={"running": running},
+            # That the police changed it, not to what: the value is criminal-law information
+            # for the police and the case lead (U §5.3), and the log is never erased and is
+            # read by the coordinating privacy officer (review2, finding 3). It stays in the
+            # case row, which the summary shows to those two.
+            details={},
         )
     return running

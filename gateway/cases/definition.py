@@ -212,7 +212,9 @@ class Deadline(_Model):
     open_in: list[str] = Field(description="States in which the deadline runs.")
     period: Period
     # The deadline is met once a consent of this kind is on file (corporation's answer).
-    met_by_consent: str | None = None
+    # Only the corporation's: the whole team reads a case's deadlines, and one met by an OM
+    # consent would tell them that an investigation runs (U §5.3; summary_readers.py).
+    met_by_consent: Literal["corporation-permission"] | None = None
     responsible: Literal["lead", "dwelling-corporation"] = "lead"
 
     @model_validator(mode="after")

@@ -381,7 +381,12 @@ class CaseSummary(CaseListItem):
         default_factory=list,
         description="Reports from partners outside the team awaiting the lead's decision.",
     )
-    consents: list[ConsentOut]
+    consents: list[ConsentOut] = Field(
+        description="The consents on record. The OM's (kind om-consent) only for the police "
+        "and the case lead, as investigationRunning: the OM is asked only while an "
+        "investigation runs (U §5.3); for every other reader they are left out and omConsents "
+        "is listed in withheld."
+    )
     criteria: list[CriterionOut] = Field(
         description="The U §2 criteria the lead recorded and whether each holds (criterion 4 "
         "names psychiatry, addiction and crime). The case lead only (U §5.1: U Centraal tests "
@@ -427,9 +432,10 @@ class CaseSummary(CaseListItem):
     withheld: list[str] = Field(
         default_factory=list,
         description="The fields of this summary withheld from you (null or empty above, not "
-        "because nothing is recorded): investigationRunning unless your partner is the police "
-        "or holds the case's lead; criteria, oggzTargetGroup and oggzReferred unless it holds "
-        "the lead; all four for a privacy officer. Empty: you see every field.",
+        "because nothing is recorded): investigationRunning and omConsents (the consents of "
+        "kind om-consent, left out of consents) unless your partner is the police or holds the "
+        "case's lead; criteria, oggzTargetGroup and oggzReferred unless it holds the lead; all "
+        "five for a privacy officer. Empty: you see every field.",
     )
 
 

@@ -343,7 +343,7 @@ def case_summary(
         person_roles=dict(roles),
         team=sorted(team | {case.lead_partner_id}),
         pending_reports=[pending_report_out(calendar, r, now) for r in pending],
-        consents=[consent_out(c, now, standing=standing) for c in consents],
+        consents=[consent_out(c, now, standing=standing) for c in reader.consents(consents)],
         criteria=[
             CriterionOut(
                 criterion=c.criterion, holds=c.holds, has_evidence=c.evidence_sealed is not None

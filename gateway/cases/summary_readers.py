@@ -11,6 +11,9 @@ them the business of, and withheld (``withheld`` in the summary says which) from
   het openbaar ministerie"), and only with the case manager. So it is seen by the partner
   that holds the covenant's criminal-law data (the police, who record it) and by the case
   lead, who asks for the antecedents and must know whether an OM consent is needed first.
+  **The OM's consents** go with it: the OM is asked only "indien er een onderzoek loopt",
+  so an OM consent on file (its scope and expiry too) says that an investigation runs or
+  ran. They are left out of ``consents`` for the others (review2, finding 2).
 - **The OGGZ check** (target group, referred): "De casemanager toetst of de overlastgever
   tot de OGGZ-doelgroep behoort en meldt indien nodig de cliënt aan bij Altrecht" (U §5.1):
   public mental health, health data (AVG art. 9); the case lead's own assessment.
@@ -25,21 +28,28 @@ Who is who comes from the covenant file: the police are the partner kinds that o
 criminal-law categories (``categories[].special: criminal``), the lead is the case's
 ``case-lead`` relation, and an ``audit`` role (the privacy officer, "never receives case
 data") sees none of the three, not even for the lead or the police; it keeps the rest of
-the summary it audits with (team, consents, history, deadlines, ``erased``).
+the summary it audits with (team, consents but the OM's, history, deadlines, ``erased``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gateway.auth.principal import Principal
+from gateway.cases.consents import OM_CONSENT, ConsentRecord
 from gateway.cases.models import CaseFile
 from gateway.cases.runtime import CaseRuntime
 
 #: The summary's fields that are withheld from a reader who may not see them (camelCase,
-#: as on the wire), in the order ``withheld`` lists them.
-INVESTIGATION_FIELDS = ("investigationRunning",)
+#: as on the wire), in the order ``withheld`` lists them. ``omConsents``: the consents of kind
+#: ``om-consent`` in ``consents``, always listed for a reader who does not see them (listed
+#: only when one is on file, the name would tell what it withholds).
+INVESTIGATION_FIELDS = ("investigationRunning", "omConsents")
 ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred")
+
+Consent = TypeVar("Consent", bound=ConsentRecord)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,10 @@ class SummaryReader:
     investigation: bool
     #: The lead's assessment: each criterion of U §2 and the OGGZ check (U §5.1).
     assessment: bool
+
+    def consents(self, consents: Sequence[Consent]) -> list[Consent]:
+        """The consents this reader is shown: the OM's only with the investigation."""
+        return [c for c in consents if self.investigation or c.kind != OM_CONSENT]
 
     @property
     def withheld(self) -> list[str]:

@@ -15,7 +15,9 @@ from tests.exchange.conftest import CASE_MANAGER, MITROS, POLICE, WIJKAGENT, Utr
 
 BUURTTEAM_WORKER = ("buurtteam-sociaal", "buurtteam-medewerker")
 ASSESSMENT = ["criteria", "oggzTargetGroup", "oggzReferred"]
-EVERYTHING = ["investigationRunning", *ASSESSMENT]
+#: The investigation status and the OM consents that tell it (review2, finding 2).
+INVESTIGATION = ["investigationRunning", "omConsents"]
+EVERYTHING = [*INVESTIGATION, *ASSESSMENT]
 
 
 def _take_on_with_oggz_check(case: UtrechtCase) -> None:

@@ -96,3 +96,39 @@ def test_the_meeting_pages_count_the_cases_of_other_teams_without_naming_them(
     listed = browser.get("/overleggen").text
     assert seeded.reference not in listed
     assert "1 zaak/zaken (1 buiten uw zaakteams)" in listed
+
+
+OM_CONSENT = "Toestemming Openbaar Ministerie"
+
+
+def test_the_case_page_names_the_om_consent_only_to_the_lead_and_the_police(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """An OM consent exists only while an investigation runs (U §5.3): the page's consents and
+    its timeline name it to whom the investigation is shown, as the API does (review2,
+    finding 2)."""
+    from tests.exchange.conftest import CASE_MANAGER, open_utrecht_case
+
+    case = open_utrecht_case(client, auth)
+    for partner in (BUURTTEAM, "mitros"):
+        team = client.post(
+            f"/v1/cases/{case.case_id}/team",
+            json={"partnerId": partner},
+            headers=case.as_(CASE_MANAGER),
+        )
+        assert team.status_code in (200, 201), team.text
+    case.investigation(True)
+    case.om_consent()
+    # The positive control: the lead and the police read it in the list and on the timeline.
+    for partner, role in (("u-centraal", "casemanager"), (POLICE, "wijkagent")):
+        sign_in(browser, partner, role)
+        page = browser.get(f"/zaken/{case.case_id}").text
+        assert page.count(OM_CONSENT) == 2, (partner, role)
+        assert "police-nuisance-antecedents" in page
+    # The landlord and the neighbourhood team read the corporation's permission only.
+    for partner, role in (("mitros", "woonconsulent"), (BUURTTEAM, "buurtteam-medewerker")):
+        sign_in(browser, partner, role)
+        page = browser.get(f"/zaken/{case.case_id}").text
+        assert "Openbaar Ministerie" not in page, (partner, role)
+        assert "police-nuisance-antecedents" not in page, (partner, role)
+        assert "Toestemming corporatie" in page, (partner, role)
