@@ -335,6 +335,8 @@ class CaseSummary(CaseListItem):
     """The part of a case summary adapters use (the gateway sends more; it is ignored)."""
 
     team: list[str] = Field(default_factory=list)
+    # The OM's consents (kind om-consent) go with the investigation status: only in the
+    # police's and the case lead's summary (an OM consent says an investigation runs).
     consents: list[Consent] = Field(default_factory=list)
     # None: the police have not recorded it (the policy treats it as running). Shown to the
     # police and the case lead only: for any other partner's adapter it is None, withheld
