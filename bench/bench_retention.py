@@ -70,6 +70,7 @@ _PG = {
     "sealed": "'\\x01'::bytea || gen_random_bytes({n})",
     "bytes": "gen_random_bytes({n})",
     "index": "encode(sha256(int8send(g)), 'hex')",
+    "address": "encode(sha256(int8send(-g)), 'hex')",
     "series": "generate_series(1, :n) g",
     "day": "(TIMESTAMPTZ '2023-01-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
     "earlier": "(TIMESTAMPTZ '2022-06-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
@@ -81,6 +82,7 @@ _SQLITE = {
     "sealed": "randomblob({n} + 1)",
     "bytes": "randomblob({n})",
     "index": "lower(hex(randomblob(32)))",
+    "address": "lower(hex(randomblob(32)))",
     "series": "g",
     "day": "strftime('%Y-%m-%d %H:%M:%S', '2023-01-01 10:00:00', '+' || (g.n % 300) || ' days')",
     "earlier": (
@@ -91,16 +93,16 @@ _SQLITE = {
 _SQLITE_SERIES = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n) "
 
 CASES_SQL = [
-    """INSERT INTO dwelling (id, covenant_id, address_index, ownership, district, created_at)
-       VALUES ('bench-dwelling', :covenant, 'x', 'corporation', 'Centrum', :now)""",
+    """INSERT INTO dwelling (id, covenant_id, ownership, district, created_at)
+       VALUES ('bench-dwelling', :covenant, 'corporation', 'Centrum', :now)""",
     """INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, created_at)
        SELECT 'case:' || {id}, 1, {bytes60}, :now FROM {series}""",
     """INSERT INTO case_file (id, reference, covenant_id, dwelling_id, district, address_sealed,
-         state, state_entered_at, opened_at, first_report_at, closed_at, lead_partner_id,
-         acute_override, both_sides_heard, investigation_running, version)
+         address_index, state, state_entered_at, opened_at, first_report_at, closed_at,
+         lead_partner_id, acute_override, both_sides_heard, investigation_running, version)
        SELECT {id}, 'R-' || {num}, :covenant, 'bench-dwelling', 'Centrum', {sealed60},
-         'closed', {day}, {earlier}, {earlier}, {day}, 'gemeente-rijswijk', {false}, {false},
-         {false}, 1
+         {address}, 'closed', {day}, {earlier}, {earlier}, {day}, 'gemeente-rijswijk',
+         {false}, {false}, {false}, 1
        FROM {series}""",
     """INSERT INTO case_report (id, case_id, source_partner_id, channel, received_at,
          registered_at, description_sealed)
@@ -140,6 +142,7 @@ def _sql(statement: str, backend: str) -> str:
         sealed60=words["sealed"].format(n=60),
         sealed200=words["sealed"].format(n=200),
         index=words["index"],
+        address=words["address"],
         series=words["series"],
         day=words["day"],
         earlier=words["earlier"],

@@ -57,7 +57,7 @@ DEFAULT_ORIGIN = "ketenpoort.example/audit-log"
 AppendHook = Callable[[Unit, Sequence[AuditEntry]], None]
 
 #: Identifier types whose pseudonym is derived from the blind index the cases domain stores
-#: (``case_person.identifier_index``, ``dwelling.address_index``): the exchange, which never
+#: (``case_person.identifier_index``, ``case_file.address_index``): the exchange, which never
 #: holds the BSN in plaintext, and the access report, which gets it in a POST body, then
 #: compute the same pseudonym.
 INDEXED_TYPES = frozenset({"bsn", "address"})

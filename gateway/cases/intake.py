@@ -96,11 +96,7 @@ def _known_case(
         .order_by(CaseFile.opened_at)
         .limit(1)
     )
-    at_dwelling = session.scalars(
-        open_cases.join(Dwelling, Dwelling.id == CaseFile.dwelling_id).where(
-            Dwelling.address_index == address_index
-        )
-    ).first()
+    at_dwelling = session.scalars(open_cases.where(CaseFile.address_index == address_index)).first()
     if at_dwelling is not None or not person_indexes:
         return at_dwelling
     known_person = select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
@@ -202,23 +198,18 @@ def _open_case(
 ) -> CaseFile:
     covenant_id = principal.covenant_id
     definition = runtime.workflow(covenant_id)
-    dwelling = session.scalars(
-        select(Dwelling).where(
-            Dwelling.covenant_id == covenant_id, Dwelling.address_index == address_index
-        )
-    ).one_or_none()
-    if dwelling is None:
-        dwelling = Dwelling(
-            id=str(uuid.uuid4()),
-            covenant_id=covenant_id,
-            address_index=address_index,
-            created_at=now,
-        )
-        session.add(dwelling)
-    # The latest report knows the current owner and district (a dwelling can change hands).
-    dwelling.ownership = request.dwelling.ownership
-    dwelling.corporation_id = request.dwelling.corporation_id
-    dwelling.district = request.dwelling.district
+    # The dwelling as this case's first report describes it (a dwelling can change hands),
+    # one per case: a dwelling shared with an earlier case would lead from this case's
+    # address index to that case after its erasure (review2 finding 7).
+    dwelling = Dwelling(
+        id=str(uuid.uuid4()),
+        covenant_id=covenant_id,
+        ownership=request.dwelling.ownership,
+        corporation_id=request.dwelling.corporation_id,
+        district=request.dwelling.district,
+        created_at=now,
+    )
+    session.add(dwelling)
     session.flush()
     case_id = str(uuid.uuid4())
     lead = _lead_for(runtime, covenant_id, principal, request.dwelling.ownership)
@@ -228,6 +219,7 @@ def _open_case(
         covenant_id=covenant_id,
         dwelling_id=dwelling.id,
         district=request.dwelling.district,
+        address_index=address_index,
         address_sealed=seal_for_case(
             runtime,
             session,

@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
-    UniqueConstraint,
     false,
     text,
 )
@@ -30,18 +29,22 @@ from gateway.db import Base, UTCDateTime
 
 
 class Dwelling(Base):
-    """A dwelling known to a covenant, found by the blind index of its address.
+    """The dwelling a case is about, as the report that opened the case describes it: its
+    tenure, corporation and district (a dwelling can change hands between cases). One per
+    case.
 
-    The sealed address itself lives on each case (``CaseFile.address_sealed``), under the
-    case's key scope, so shredding a case also shreds the address it holds.
+    Nothing here leads to the address. The sealed address lives on the case
+    (``CaseFile.address_sealed``) under the case's key scope, and so does the address's blind
+    index (``CaseFile.address_index``), by which intake finds the open case at a dwelling; the
+    retention sweep clears it with the dossier. Review2 finding 7: the index used to live
+    here, one row per address shared by every case about it, and outlived every erasure, so
+    the address still joined an erased case's history (transitions, measures, dates).
     """
 
     __tablename__ = "dwelling"
-    __table_args__ = (UniqueConstraint("covenant_id", "address_index"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     covenant_id: Mapped[str] = mapped_column(String(100))
-    address_index: Mapped[str] = mapped_column(String(128))
     # corporation | private-rental | owner-occupied
     ownership: Mapped[str] = mapped_column(String(20))
     corporation_id: Mapped[str | None] = mapped_column(String(100))
@@ -93,6 +96,15 @@ class CaseFile(Base):
             sqlite_where=text("erased_at IS NULL"),
         ),
         Index("ix_case_file_lead_opened", "lead_partner_id", "opened_at", "id"),
+        # Intake's "is this dwelling already known?" (migration 0030). Partial: the sweep
+        # clears an erased case's index, which then adds no entry here.
+        Index(
+            "ix_case_file_covenant_address",
+            "covenant_id",
+            "address_index",
+            postgresql_where=text("address_index IS NOT NULL"),
+            sqlite_where=text("address_index IS NOT NULL"),
+        ),
         # The districts of the open cases and each one's first opening (cases/districts.py;
         # migration 0026): only open cases, so it does not grow with the history.
         Index(
@@ -134,6 +146,11 @@ class CaseFile(Base):
     dwelling_id: Mapped[str] = mapped_column(ForeignKey("dwelling.id"), index=True)
     district: Mapped[str] = mapped_column(String(100), index=True)
     address_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The blind index of the address (gateway/crypto: postcode + number + addition). A
+    #: blind-index column, so the retention sweep clears it with the dossier.
+    address_index: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, info={"blind_index": True}
+    )
     state: Mapped[str] = mapped_column(String(60), index=True)
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The ``days`` fact of the transition that entered the state (temporary eviction).

@@ -426,7 +426,7 @@ _CASE_ROWS = (
         CaseConsent.recorded_at.label("consent_recorded_at"),
         CaseConsent.expires_at.label("consent_expires_at"),
         CaseConsent.withdrawn_at.label("consent_withdrawn_at"),
-        Dwelling.address_index.label("subject_index"),
+        CaseFile.address_index.label("subject_index"),
     )
     .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
     .outerjoin(CaseTeamMember, CaseTeamMember.case_id == CaseFile.id)

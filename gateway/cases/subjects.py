@@ -1,7 +1,7 @@
 """Who an audit entry about a case is about: its persons and its dwelling, as pseudonyms.
 
 The case stores a blind index for each person's BSN (``case_person.identifier_index``) and for
-its dwelling's address (``dwelling.address_index``). The audit pseudonym is derived from those
+its address (``case_file.address_index``). The audit pseudonym is derived from those
 (:meth:`audit.AuditLog.subject_from_index`), so every writer (intake, transitions, the
 exchange's disclosures and denials) names the data subjects without decrypting anything, and
 the privacy officer's access report, given a BSN or address, finds the same pseudonym.
@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, literal, select
 
 from gateway.audit import AuditLog, DataSubject
-from gateway.cases.models import CaseFile, CasePerson, Dwelling
+from gateway.cases.models import CaseFile, CasePerson
 from gateway.db import Unit
 
 #: Built once (a statement's construction and cache key cost more than its execution).
@@ -22,9 +22,9 @@ _SUBJECT_INDEXES = (
     select(literal("bsn"), CasePerson.identifier_index)
     .where(CasePerson.case_id == bindparam("case_id"), CasePerson.identifier_index.is_not(None))
     .union_all(
-        select(literal("address"), Dwelling.address_index)
-        .join(CaseFile, CaseFile.dwelling_id == Dwelling.id)
-        .where(CaseFile.id == bindparam("case_id"))
+        select(literal("address"), CaseFile.address_index).where(
+            CaseFile.id == bindparam("case_id")
+        )
     )
 )
 

@@ -915,31 +915,28 @@ def _shred_keys(session: Session, batch: list[DueCase], now: datetime) -> None:
 
 
 # Who an erased case was about, as the cases domain names them (gateway/cases/subjects.py):
-# every person with a blind index of their BSN, and the dwelling's address index.
+# every person with a blind index of their BSN, and the case's address index.
 _PG_SUBJECTS = """
     SELECT p.case_id, 'bsn', p.identifier_index
     FROM case_person p JOIN retention_batch b ON b.case_id = p.case_id
     WHERE p.identifier_index IS NOT NULL AND p.case_id BETWEEN %(first)s AND %(last)s
     UNION ALL
-    SELECT f.id, 'address', d.address_index
+    SELECT f.id, 'address', f.address_index
     FROM case_file f JOIN retention_batch b ON b.case_id = f.id
-      JOIN dwelling d ON d.id = f.dwelling_id
-    WHERE d.address_index IS NOT NULL AND f.id BETWEEN %(first)s AND %(last)s"""
+    WHERE f.address_index IS NOT NULL AND f.id BETWEEN %(first)s AND %(last)s"""
 
 
 def _subject_indexes(session: Session, ids: list[str]) -> Any:
-    """``(case id, identifier type, blind index)`` of the batch's persons and dwellings."""
-    from gateway.cases.models import CaseFile, CasePerson, Dwelling
+    """``(case id, identifier type, blind index)`` of the batch's persons and addresses."""
+    from gateway.cases.models import CaseFile, CasePerson
 
     persons = select(CasePerson.case_id, literal("bsn"), CasePerson.identifier_index).where(
         _among(session, CasePerson.case_id, ids), CasePerson.identifier_index.is_not(None)
     )
-    dwellings = (
-        select(CaseFile.id, literal("address"), Dwelling.address_index)
-        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-        .where(_among(session, CaseFile.id, ids), Dwelling.address_index.is_not(None))
+    addresses = select(CaseFile.id, literal("address"), CaseFile.address_index).where(
+        _among(session, CaseFile.id, ids), CaseFile.address_index.is_not(None)
     )
-    return persons.union_all(dwellings)
+    return persons.union_all(addresses)
 
 
 def _subjects(audit: AuditLog, rows: Any) -> dict[str, tuple[tuple[str, str], ...]]:

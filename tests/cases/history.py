@@ -130,7 +130,6 @@ def seed_history(
             {
                 "id": dwelling_id,
                 "covenant_id": covenant,
-                "address_index": f"bench-{case_id}",
                 "ownership": "corporation" if corporation else "private-rental",
                 "corporation_id": corporation,
                 "district": district,
@@ -146,6 +145,7 @@ def seed_history(
                 "dwelling_id": dwelling_id,
                 "district": district,
                 "address_sealed": b"sealed",
+                "address_index": f"bench-{case_id}",
                 "state": state,
                 "state_entered_at": entered,
                 "state_days": rng.choice([10, 14, 28, None])

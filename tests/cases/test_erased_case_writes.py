@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from gateway.cases.access import writable_case
-from gateway.cases.models import CaseConsent, CaseTeamMember, CaseTransition
+from gateway.cases.models import CaseConsent, CaseFile, CaseTeamMember, CaseTransition
 from gateway.context import GatewayContext
 from gateway.core.dutch_date import dutch_today
 from gateway.db import transaction
@@ -174,6 +174,18 @@ def test_a_new_report_about_an_erased_case_opens_a_new_case(
     third = client.post("/v1/reports", json=report_body(), headers=auth(*POLICE))
     assert third.status_code == 200, third.text
     assert third.json()["caseId"] == again.json()["caseId"]
+    # Review2 finding 7: nothing leads from the address to the erased case any more, not
+    # its own index (cleared with the dossier) nor a dwelling shared with the new case.
+    with context.session_factory() as session:
+        erased = session.get_one(CaseFile, case_id)
+        new = session.get_one(CaseFile, again.json()["caseId"])
+        assert erased.address_index is None
+        assert new.address_index is not None
+        assert erased.dwelling_id != new.dwelling_id
+        at_address = session.scalars(
+            select(CaseFile.id).where(CaseFile.address_index == new.address_index)
+        ).all()
+        assert at_address == [new.id]
 
 
 def _meeting(client: TestClient, auth: Auth, day: str) -> Any:

@@ -47,8 +47,10 @@ def seed_case(
     canary: str | None = None,
     resident: str | None = None,
     facts: list[tuple[str, date, str | None]] = (),  # type: ignore[assignment]
+    address_index: str | None = None,
 ) -> SeededCase:
-    """A case with one sealed report (holding ``canary``), a causer, a team, and ``facts``."""
+    """A case with one sealed report (holding ``canary``), a causer, a team, and ``facts``;
+    its address's blind index is ``address_index`` (else a random one)."""
     fields = context.require_keys().fields
     case_id = str(uuid.uuid4())
     seeded = SeededCase(case_id)
@@ -56,7 +58,6 @@ def seed_case(
         dwelling = Dwelling(
             id=str(uuid.uuid4()),
             covenant_id=covenant_id,
-            address_index=uuid.uuid4().hex,
             ownership="corporation",
             corporation_id=None,
             district="Centrum",
@@ -79,6 +80,7 @@ def seed_case(
             dwelling_id=dwelling.id,
             district="Centrum",
             address_sealed=address,
+            address_index=address_index or uuid.uuid4().hex,
             state="intake",
             state_entered_at=_now(),
             opened_at=_now(),
