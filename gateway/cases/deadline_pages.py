@@ -371,7 +371,8 @@ def _reporter_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
 
 
 def _action_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
-    """The partner's open meeting actions, by due day (not those about an erased case)."""
+    """The partner's open meeting actions, by due day (not those about an erased case, nor
+    those of a meeting retention erased: gateway/retention/minutes.py)."""
     query = (
         select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
         .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
@@ -380,6 +381,7 @@ def _action_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
             MeetingAction.owner_partner_id == _bound("partner"),
             MeetingAction.done_at.is_(None),
             not_erased(MeetingAction.case_id),
+            CaseMeeting.erased_at.is_(None),
         )
     )
     if after_cursor:
@@ -603,7 +605,8 @@ def _action_reader(
     values: dict[str, Any],
     batch: int,
 ) -> _Reader:
-    """The partner's open meeting actions, by due day (not those about an erased case)."""
+    """The partner's open meeting actions, by due day (not those about an erased case, nor
+    those of a meeting retention erased: gateway/retention/minutes.py)."""
 
     def to_items(row: Any) -> Iterator[Item]:
         action_id, case_id, due_on = row

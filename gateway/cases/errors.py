@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from gateway.core.errors import Conflict, Forbidden, GatewayError, NotFound, Unprocessable
 
 
 class CaseNotFound(NotFound):
@@ -54,3 +54,12 @@ class CaseChanged(Conflict):
 class CaseClosed(Conflict):
     problem = "case-closed"
     title = "The case is closed"
+
+
+class MeetingErased(GatewayError):
+    """The meeting's minutes and actions were erased under retention (docs/retention.md,
+    "Case meetings"): nothing more is recorded on it."""
+
+    status = 410
+    problem = "meeting-erased"
+    title = "Erased under retention"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.cases.districts import partner_cases
-from gateway.cases.errors import CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.errors import CaseNotFound, InvalidCaseData, MeetingErased, NotPermitted
 from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseFile,
@@ -37,6 +37,7 @@ from gateway.cases.schemas import (
     MinutesIn,
 )
 from gateway.core import pagination
+from gateway.core.dutch_date import dutch_date
 from gateway.core.errors import BadRequest
 from gateway.crypto import record_scope
 from gateway.db import utcnow
@@ -53,6 +54,23 @@ def _meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMee
     meeting = session.get(CaseMeeting, meeting_id)
     if meeting is None or meeting.covenant_id != principal.covenant_id:
         raise CaseNotFound("No meeting with this id in your covenant.")
+    return meeting
+
+
+def _writable_meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMeeting:
+    """The meeting, locked for the write against the sweep's erasure of it (the sweep marks
+    it in the same row); 410 once erased: its key scope is shredded, so nothing new could
+    be sealed under it, and the record it kept is gone (docs/retention.md, "Case
+    meetings")."""
+    meeting = session.get(CaseMeeting, meeting_id, with_for_update=True, populate_existing=True)
+    if meeting is None or meeting.covenant_id != principal.covenant_id:
+        raise CaseNotFound("No meeting with this id in your covenant.")
+    if meeting.erased_at is not None:
+        raise MeetingErased(
+            "The meeting's minutes and actions were erased under retention on "
+            f"{dutch_date(meeting.erased_at).isoformat()}.",
+            extra={"erasedAt": meeting.erased_at.isoformat()},
+        )
     return meeting
 
 
@@ -396,7 +414,7 @@ def record_attendance(
 ) -> MeetingOut:
     now = now or utcnow()
     _require_organiser(runtime, principal)
-    meeting = _meeting(session, meeting_id, principal)
+    meeting = _writable_meeting(session, meeting_id, principal)
     unknown = [
         p for p in request.attendance if runtime.partner_kind(meeting.covenant_id, p) is None
     ]
@@ -421,7 +439,7 @@ def record_minutes(
     """The organiser takes the minutes (U §5.1); recording them marks the meeting held."""
     now = now or utcnow()
     _require_organiser(runtime, principal)
-    meeting = _meeting(session, meeting_id, principal)
+    meeting = _writable_meeting(session, meeting_id, principal)
     meeting.minutes_sealed = runtime.sealer.seal(
         session,
         scope=record_scope("case_meeting", meeting.id),
@@ -447,7 +465,7 @@ def add_action(
 ) -> ActionOut:
     now = now or utcnow()
     _require_organiser(runtime, principal)
-    meeting = _meeting(session, meeting_id, principal)
+    meeting = _writable_meeting(session, meeting_id, principal)
     if runtime.partner_kind(meeting.covenant_id, request.owner_partner_id) is None:
         raise InvalidCaseData(f"'{request.owner_partner_id}' is not a partner of this covenant.")
     if request.case_id is not None:
@@ -501,7 +519,7 @@ def complete_action(
 ) -> ActionOut:
     """The action's owner (or the organiser) marks it done."""
     now = now or utcnow()
-    meeting = _meeting(session, meeting_id, principal)
+    meeting = _writable_meeting(session, meeting_id, principal)
     action = session.get(MeetingAction, action_id)
     if action is None or action.meeting_id != meeting.id:
         raise CaseNotFound("No such action in this meeting.")

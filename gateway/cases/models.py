@@ -389,6 +389,10 @@ class CaseMeeting(Base):
     attendance: Mapped[dict[str, bool]] = mapped_column(JSON)
     minutes_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When the retention sweep erased the meeting's minutes and actions' descriptions (its
+    #: key scope shredded) because nothing it discussed is kept (gateway/retention/minutes.py);
+    #: None while kept. Writes to an erased meeting answer 410.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class MeetingAgendaItem(Base):

@@ -42,7 +42,8 @@ def _summary(report: SweepReport) -> str:
     verb = "would erase" if report.dry_run else "erased"
     return (
         f"{'Dry run' if report.dry_run else 'Run'} as of {report.as_of}: {verb} "
-        f"{report.due if report.dry_run else report.redacted} case(s); "
+        f"{report.due if report.dry_run else report.redacted} case(s) and "
+        f"{report.meetings} case meeting(s); "
         f"{report.on_hold} due but on legal hold; {report.seconds:.1f}s."
     )
 
@@ -97,6 +98,7 @@ def _report_json(report: SweepReport) -> dict[str, object]:
         "due": report.due,
         "erased": report.redacted,
         "onHold": report.on_hold,
+        "meetings": report.meetings,
         "seconds": round(report.seconds, 3),
         "items": [
             {

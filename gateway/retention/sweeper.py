@@ -35,7 +35,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,11 +49,11 @@ from gateway.audit import (
 )
 from gateway.core.dutch_date import dutch_today
 from gateway.crypto import DataKeyStore
-from gateway.crypto.models import DataKey
 from gateway.db import among, driver_rows, transaction, utcnow
 from gateway.retention import runs
 from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
+from gateway.retention.minutes import count_due_meetings, erase_meetings
 from gateway.retention.models import (
     RetentionCase,
     RetentionHold,
@@ -62,7 +61,12 @@ from gateway.retention.models import (
 )
 from gateway.retention.rules import RetentionRules
 from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
-from gateway.retention.targets import RedactionTarget, discover_targets, tombstone_value
+from gateway.retention.targets import (
+    RedactionTarget,
+    discover_targets,
+    shred_scopes,
+    tombstone_value,
+)
 
 log = logging.getLogger("ketenpoort.retention")
 
@@ -119,6 +123,8 @@ class SweepReport:
     #: Seconds per phase of a real run: "sync" (facts imported from the cases domain),
     #: "verdicts" (stale verdicts recomputed) and "erase".
     phases: dict[str, float] = field(default_factory=dict)
+    #: Case meetings erased (a dry run: that would be), gateway/retention/minutes.py.
+    meetings: int = 0
 
 
 @dataclass(frozen=True)
@@ -211,6 +217,8 @@ def _dry_run(
             counts = _value_counts(session, targets, [c.case_id for c in batch])
             report.items.extend(_item(case, counts.get(case.case_id, {})) for case in batch)
             last = batch[-1].case_id
+        going = [*_due_filter(rules, report.as_of), ~_held()]
+        report.meetings = count_due_meetings(session, rules, report.as_of, going=going)
     finally:
         session.rollback()  # a dry run changes nothing, not even the register's verdicts
         session.close()
@@ -297,6 +305,20 @@ def _sync_refresh_and_erase(
         factory, rules, audit, keys, targets, options, report, lock, progress, fault, seam
     )
     _run_workers(batches.erase_next, batches.stop, workers)
+    # After every batch, so no worker's uncommitted erasure hides a meeting's last case.
+    with transaction(factory) as session:
+        scopes = erase_meetings(
+            session,
+            rules=rules,
+            audit=audit,
+            as_of=report.as_of,
+            now=utcnow(),
+            run_id=report.run_id,
+        )
+    report.meetings = len(scopes)
+    if keys is not None:
+        for scope in scopes:
+            keys.forget(scope=scope)
     report.phases["erase"] = time.perf_counter() - started
     phase("done")
 
@@ -831,13 +853,6 @@ _PG_TOMBSTONES = text(
        FROM unnest(CAST(:cases AS TEXT[]), CAST(:covenants AS TEXT[]), CAST(:rules AS TEXT[]),
                    CAST(:dues AS DATE[]), CAST(:removed AS TEXT[])) AS t(c, v, r, d, j)"""
 )
-_PG_KEY_TOMBSTONES = text(
-    """INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, shredded_at, shred_reason,
-         created_at)
-       SELECT s, 0, NULL, :now, r, :now
-       FROM unnest(CAST(:scopes AS TEXT[]), CAST(:reasons AS TEXT[])) AS t(s, r)
-       ON CONFLICT (scope) DO NOTHING"""
-)
 
 
 def _insert_tombstones(
@@ -877,41 +892,8 @@ def _insert_tombstones(
 
 
 def _shred_keys(session: Session, batch: list[DueCase], now: datetime) -> None:
-    """Bulk form of gateway.crypto.shred_scope: the same end state (wrapped key NULL, when
-    and why recorded; a tombstone key for a scope that never had one, so nothing can be
-    stored under it later), in two statements per batch instead of two per case."""
-    by_reason: dict[str, list[str]] = defaultdict(list)
-    for case in batch:
-        by_reason[f"retention rule {case.rule_id}"].append(case.scope)
-    dialect = session.get_bind().dialect.name
-    pairs = [(scope, reason) for reason, scopes in by_reason.items() for scope in scopes]
-    if dialect == "postgresql":
-        session.execute(
-            _PG_KEY_TOMBSTONES,
-            {"now": now, "scopes": [p[0] for p in pairs], "reasons": [p[1] for p in pairs]},
-        )
-    else:
-        rows = [
-            {
-                "scope": scope,
-                "kek_version": 0,
-                "wrapped_key": None,
-                "shredded_at": now,
-                "shred_reason": reason,
-                "created_at": now,
-            }
-            for scope, reason in pairs
-        ]
-        session.execute(
-            sqlite.insert(DataKey).on_conflict_do_nothing(index_elements=["scope"]), rows
-        )
-    for reason, scopes in by_reason.items():
-        session.execute(
-            update(DataKey)
-            .where(_among(session, DataKey.scope, scopes), DataKey.wrapped_key.is_not(None))
-            .values(wrapped_key=None, shredded_at=now, shred_reason=reason)
-            .execution_options(synchronize_session=False)
-        )
+    """The batch's data keys, each shredded for its case's rule (targets.shred_scopes)."""
+    shred_scopes(session, [(case.scope, f"retention rule {case.rule_id}") for case in batch], now)
 
 
 # Who an erased case was about, as the cases domain names them (gateway/cases/subjects.py):

@@ -22,12 +22,30 @@ every target names them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, LargeBinary, Table, case, cast, func, inspect, literal
+from sqlalchemy import (
+    Column,
+    LargeBinary,
+    Table,
+    case,
+    cast,
+    func,
+    inspect,
+    literal,
+    text,
+    update,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+
+from gateway.crypto.models import DataKey
+from gateway.db import among
 
 #: FieldCipher frames start with a format byte and the data key id (9 bytes). An erased
 #: value keeps that header followed by zeros, so FieldCipher.decrypt still finds the
@@ -124,3 +142,49 @@ def erased_value_count(target: RedactionTarget) -> ColumnElement[Any]:
     for term in terms[1:]:
         total = total + term
     return total
+
+
+_PG_KEY_TOMBSTONES = text(
+    """INSERT INTO crypto_data_key (scope, kek_version, wrapped_key, shredded_at, shred_reason,
+         created_at)
+       SELECT s, 0, NULL, :now, r, :now
+       FROM unnest(CAST(:scopes AS TEXT[]), CAST(:reasons AS TEXT[])) AS t(s, r)
+       ON CONFLICT (scope) DO NOTHING"""
+)
+
+
+def shred_scopes(session: Session, scopes: list[tuple[str, str]], now: datetime) -> None:
+    """Bulk form of gateway.crypto.shred_scope for ``(scope, reason)`` pairs: the same end
+    state (wrapped key NULL, when and why recorded; a tombstone key for a scope that never
+    had one, so nothing can be stored under it later), in one statement per reason and one
+    for the tombstones, instead of two per scope."""
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for scope, reason in scopes:
+        by_reason[reason].append(scope)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _PG_KEY_TOMBSTONES,
+            {"now": now, "scopes": [p[0] for p in scopes], "reasons": [p[1] for p in scopes]},
+        )
+    else:
+        rows = [
+            {
+                "scope": scope,
+                "kek_version": 0,
+                "wrapped_key": None,
+                "shredded_at": now,
+                "shred_reason": reason,
+                "created_at": now,
+            }
+            for scope, reason in scopes
+        ]
+        session.execute(
+            sqlite.insert(DataKey).on_conflict_do_nothing(index_elements=["scope"]), rows
+        )
+    for reason, named in by_reason.items():
+        session.execute(
+            update(DataKey)
+            .where(among(session, DataKey.scope, named), DataKey.wrapped_key.is_not(None))
+            .values(wrapped_key=None, shredded_at=now, shred_reason=reason)
+            .execution_options(synchronize_session=False)
+        )

@@ -264,6 +264,7 @@ ACTIVITIES = {
     "information-read": "Antwoorden ingezien",
     "case-fact-recorded": "Gegeven toegevoegd",
     "retention-redaction": "Vernietigd (bewaartermijn)",
+    "retention-meeting-redaction": "Verslag casusoverleg vernietigd (bewaartermijn)",
     "key-rotation": "Sleutel vervangen",
     "case-meeting-planned": "Casusoverleg gepland",
     "case-meeting-minutes": "Verslag casusoverleg vastgelegd",
