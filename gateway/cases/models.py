@@ -96,7 +96,7 @@ class CaseFile(Base):
             sqlite_where=text("erased_at IS NULL"),
         ),
         Index("ix_case_file_lead_opened", "lead_partner_id", "opened_at", "id"),
-        # Intake's "is this dwelling already known?" (migration 0030). Partial: the sweep
+        # Intake's "is this dwelling already known?" (migration 0031). Partial: the sweep
         # clears an erased case's index, which then adds no entry here.
         Index(
             "ix_case_file_covenant_address",

@@ -1,4 +1,4 @@
-"""Migration 0030 moves the address's blind index from the dwelling to the case and gives
+"""Migration 0031 moves the address's blind index from the dwelling to the case and gives
 every case a dwelling of its own (review2 finding 7), on a database that has cases: three
 cases about one address shared one dwelling before it, one of them erased."""
 
@@ -14,7 +14,7 @@ from gateway.context import GatewayContext
 from gateway.db import alembic_config
 from tests.retention.conftest import Seeder
 
-BEFORE = "0029_case_state_days"
+BEFORE = "0030_refusal_reasons"
 
 
 def test_upgrade_moves_the_index_to_the_kept_cases_and_splits_the_shared_dwelling(

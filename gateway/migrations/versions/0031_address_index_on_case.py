@@ -22,8 +22,8 @@ batch mode fails on the cases' foreign keys (dropping the old table deletes the 
 reference). So on SQLite the table is rebuilt by hand with ``defer_foreign_keys``: dropped,
 created again and refilled in one transaction, so the references hold again at commit.
 
-Revision ID: 0030_address_index_on_case
-Revises: 0029_case_state_days
+Revision ID: 0031_address_index_on_case
+Revises: 0030_refusal_reasons
 Create Date: 2026-12-06
 """
 
@@ -34,8 +34,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0030_address_index_on_case"
-down_revision: str | Sequence[str] | None = "0029_case_state_days"
+revision: str = "0031_address_index_on_case"
+down_revision: str | Sequence[str] | None = "0030_refusal_reasons"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

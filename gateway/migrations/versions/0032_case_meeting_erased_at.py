@@ -6,8 +6,8 @@ now erases a meeting once every case on its agenda is erased (a meeting without 
 its covenant's ``openCases`` period), and marks it here: the sweep passes an erased meeting
 over, and writes to it answer 410 (gateway/retention/minutes.py, docs/retention.md).
 
-Revision ID: 0031_case_meeting_erased_at
-Revises: 0030_address_index_on_case
+Revision ID: 0032_case_meeting_erased_at
+Revises: 0031_address_index_on_case
 Create Date: 2026-12-06
 """
 
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0031_case_meeting_erased_at"
-down_revision: str | Sequence[str] | None = "0030_address_index_on_case"
+revision: str = "0032_case_meeting_erased_at"
+down_revision: str | Sequence[str] | None = "0031_address_index_on_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
