@@ -1,7 +1,11 @@
 """The framework's share of a request, in isolation (issue 20, docs/performance.md).
 
-Two probes, CPU µs per request, min / median / max over 7 batches:
+Three probes, CPU µs per request, min / median / max over 7 batches:
 
+* ``read``: the whole app (every middleware, routing, the route and its response) serving the
+  mediated read with ``UnitOfWork.run`` stubbed to return a body at once: what the event loop
+  spends per read besides the hop and the hot work (docs/performance.md, "The framework in
+  isolation");
 * ``middleware``: the app's own middlewares (``app.user_middleware``) around a stub endpoint
   that answers 200 with a two-byte JSON body, for the mediated read's path and headers;
 * ``routing``: the app router's dispatch of a path up to the matched route's ``handle``
@@ -25,8 +29,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.routing import APIRoute  # noqa: E402
+from starlette.routing import Route  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
+from gateway.auth.deps import UnitOfWork  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
 N = int(os.environ.get("N", "10000"))
@@ -84,8 +90,21 @@ def _probe(name: str, one: Callable[[], Awaitable[None]]) -> None:
     loop.close()
 
 
+async def _answered(self: UnitOfWork, work: Any) -> bytes:
+    return b'{"values":[]}'
+
+
 def main() -> None:
     app = create_app(Settings())
+    sent: list[int] = []
+
+    async def record(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            sent.append(message["status"])
+
+    UnitOfWork.run = _answered  # type: ignore[method-assign,assignment]
+    _probe("read", lambda: app({**_scope(READ), "app": app}, _receive, record))
+    assert set(sent) == {200}, set(sent)
     stack: Any = _stub
     for cls, args, kwargs in reversed(app.user_middleware):
         stack = cls(stack, *args, **kwargs)
@@ -94,10 +113,11 @@ def main() -> None:
 
     matched: list[str] = []
 
-    async def handle(self: APIRoute, scope: Any, receive: Any, send: Any) -> None:
+    async def handle(self: Route, scope: Any, receive: Any, send: Any) -> None:
         matched.append(self.path)
 
     APIRoute.handle = handle  # type: ignore[method-assign]
+    Route.handle = handle  # type: ignore[method-assign]  # a plain route (the read's)
     for path in PATHS:
         _probe(
             f"routing {path[:48]}",

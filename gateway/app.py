@@ -70,6 +70,15 @@ def documented_paths() -> list[str]:
     ]
 
 
+def install_hot_routes(app: FastAPI) -> None:
+    """The exchange's hot routes (the mediated read as a plain route, issue 20), tried before
+    every other route; each serves GET only on a path of its own documented route
+    (tests/api/test_routing.py), which still documents it."""
+    from gateway.exchange import api as exchange_api
+
+    app.router.routes[0:0] = exchange_api.hot_routes(API_PREFIX)
+
+
 def create_app(settings: Settings | None = None, context: GatewayContext | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -114,6 +123,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     install_operator_routes(app, api_prefix=API_PREFIX)
     for router in api_routers(hot_first=True):
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
+    install_hot_routes(app)
     from gateway.web import api as web_api
 
     app.include_router(web_api.router)  # the Dutch pages live outside /v1

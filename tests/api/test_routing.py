@@ -97,3 +97,44 @@ def test_the_openapi_document_is_as_if_routed_in_the_documented_order(
     monkeypatch.setattr(gateway.app, "documented_paths", list)
     routed_order = list(create_app(settings).openapi()["paths"])
     assert routed_order.index("/information-requests") < routed_order.index("/cases")
+
+
+def test_the_read_is_served_by_its_plain_route_for_get_only(settings: Settings) -> None:
+    """The mediated read's plain route (issue 20) is tried first and takes GET only; every
+    other method on its path goes to the documented routes, and its template overlaps no
+    route's but the one documenting it among those tried before the exchange's router (the
+    operator routes) and the /v1 routers (the pages come after the exchange's router: they
+    could not take the read before either)."""
+    from starlette.routing import Match, Route
+
+    from gateway.exchange.api import serve_answers
+
+    app = create_app(settings)
+    hot = app.router.routes[0]
+    assert isinstance(hot, Route)
+    assert hot.endpoint is serve_answers
+
+    def scope(method: str, path: str) -> dict[str, object]:
+        return {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+
+    read = "/v1/information-requests/0b6c3a0e/answers"
+    assert hot.matches(scope("GET", read))[0] is Match.FULL
+    for method in ("HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"):
+        assert hot.matches(scope(method, read))[0] is Match.NONE, method
+    assert hot.matches(scope("GET", read + "/"))[0] is Match.NONE
+    assert hot.matches(scope("GET", "/v1/information-requests/0b6c3a0e"))[0] is Match.NONE
+
+    templates = gateway.app.documented_paths()
+    templates += [r.path for r in app.router.routes[1:] if isinstance(r, Route)]
+    assert "/metrics" in templates  # the operator routes are in the check
+    # Its own template twice: the documented GET and the answer's POST (left to FastAPI).
+    assert {t for t in templates if overlap(t, hot.path)} == {hot.path}
+
+
+def test_the_plain_route_changes_nothing_in_the_openapi_document(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served = json.dumps(create_app(settings).openapi())
+    assert "/information-requests/{requestId}/answers" in json.loads(served)["paths"]
+    monkeypatch.setattr(gateway.app, "install_hot_routes", lambda app: None)
+    assert json.dumps(create_app(settings).openapi()) == served

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gateway.app import API_PREFIX, api_routers
+from gateway.app import API_PREFIX, api_routers, install_hot_routes
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.core.headers import ResponseHeadersMiddleware
@@ -40,6 +40,7 @@ def exchange_client(settings: Settings, context: GatewayContext) -> Iterator[Tes
     app.add_middleware(ResponseHeadersMiddleware)
     for router in api_routers():
         app.include_router(router, prefix=API_PREFIX, responses=COMMON_RESPONSES)
+    install_hot_routes(app)  # the read served as the gateway serves it
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 
