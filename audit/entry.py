@@ -40,6 +40,7 @@ DISCLOSURE = "disclosure"
 DENIAL = "denial"
 WORKFLOW_TRANSITION = "workflow-transition"
 CONSENT_CHANGE = "consent-change"
+INVESTIGATION_STATUS = "case-investigation-status"
 KEY_ROTATION = "key-rotation"
 RETENTION_REDACTION = "retention-redaction"
 

@@ -31,6 +31,8 @@ from gateway.audit.schemas import (
 )
 from gateway.audit.service import consistency_between
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
+from gateway.auth.principal import Principal
+from gateway.context import GatewayContext
 from gateway.core.errors import NotFound
 from gateway.core.schemas import Moment
 from gateway.db import utcnow
@@ -40,6 +42,14 @@ MAX_TREE_SIZE = 2**62
 LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry.")]
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+def _reader(context: GatewayContext, officer: Principal) -> reports.LogReader:
+    """The officer as the reports scope it (its covenant file names the police)."""
+    covenant = context.covenants.get(officer.covenant_id)
+    if covenant is None:
+        raise NotFound("Your covenant is not loaded in this gateway.")
+    return reports.LogReader.officer(covenant, officer)
 
 
 def _subject_pseudonym(
@@ -67,9 +77,14 @@ def get_receipt(
     allowed = record is not None and (
         principal.partner_id in (record.requester_partner, record.recipient_partner)
         or f" {principal.partner_id} " in record.data_owners
-        # Only the coordinating privacy officer sees every receipt of its covenant; another
-        # partner's privacy officer sees its own partner's (the lines above).
-        or (principal.grant.covenant_wide and principal.covenant_id == record.covenant_id)
+        # Only the coordinating privacy officer sees every receipt of its covenant that its
+        # searches find (not the police's entries about an investigation); another partner's
+        # privacy officer sees its own partner's (the lines above).
+        or (
+            principal.grant.covenant_wide
+            and principal.covenant_id == record.covenant_id
+            and reports.finds(session, _reader(context, principal), index)
+        )
     )
     if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
@@ -117,8 +132,7 @@ def search_entries(
     outcome; page on with ``afterIndex``."""
     entries, after = reports.search_entries(
         session,
-        covenant_id=officer.covenant_id,
-        partner_id=reports.accountable_partner(officer),
+        reader=_reader(context, officer),
         search=search,
         subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
     )
@@ -157,8 +171,7 @@ def export_entries(
     entries = list(
         reports.iter_entries(
             session,
-            covenant_id=officer.covenant_id,
-            partner_id=reports.accountable_partner(officer),
+            reader=_reader(context, officer),
             search=search,
             subject_pseudonym=_subject_pseudonym(context, session, search.data_subject),
         )
@@ -199,8 +212,7 @@ def create_access_report(
     )
     report = reports.access_report(
         session,
-        covenant_id=officer.covenant_id,
-        partner_id=reports.accountable_partner(officer),
+        reader=_reader(context, officer),
         subject_pseudonym=data_subject.pseudonym,
         identifier_type=subject.identifier_type,
     )

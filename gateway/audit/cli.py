@@ -359,8 +359,8 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
     with _reporting(), _officer(data_dir, covenant) as officer:
         entries = reports.iter_entries(
             officer.session,
-            covenant_id=officer.covenant.id,
-            partner_id=None,  # the operator's export of the whole covenant's log
+            # The operator's export of the whole covenant's log, as stored.
+            reader=reports.LogReader.operator(officer.covenant),
             search=EntrySearch(),
             subject_pseudonym=None,
         )
@@ -649,11 +649,9 @@ class _Officer:
                 ),
             )
 
-    def scope(self, partner: str | None) -> tuple[str, str | None]:
-        """(the officer's partner, the partner whose entries it sees or None for all): as
-        the API's ``accountable_partner``. Without --partner: the coordinating officer."""
-        coordinating = self.covenant.coordinating_privacy_officer
-        chosen = partner or coordinating
+    def officer_partner(self, partner: str | None) -> str:
+        """The officer's partner: --as-partner, or else the coordinating officer's."""
+        chosen = partner or self.covenant.coordinating_privacy_officer
         if chosen is None:
             raise _Failure(
                 f"covenant {self.covenant.id!r} names no coordinatingPrivacyOfficer; "
@@ -661,7 +659,14 @@ class _Officer:
             )
         if self.covenant.partner(chosen) is None:
             raise _Failure(f"{chosen!r} is not a partner of covenant {self.covenant.id!r}")
-        return chosen, (None if chosen == coordinating else chosen)
+        return chosen
+
+    def reader(self, partner: str | None) -> reports.LogReader:
+        """The officer of ``partner`` (without --as-partner the coordinating officer) as the
+        API's reports scope it (``accountable`` is the API's ``accountable_partner``)."""
+        chosen = self.officer_partner(partner)
+        coordinating = chosen == self.covenant.coordinating_privacy_officer
+        return reports.LogReader.of(self.covenant, chosen, covenant_wide=coordinating)
 
     def pseudonym(self, subject: SubjectIdentifier) -> str:
         """Opened read-only: a missing key is an error here, never a reason to create one (a
@@ -852,11 +857,9 @@ def search(
         )
         subject = _subject(subject_type) if subject_type is not None else None
         with _officer(data_dir, covenant) as officer:
-            _, scope = officer.scope(as_partner)
             entries = reports.iter_entries(
                 officer.session,
-                covenant_id=officer.covenant.id,
-                partner_id=scope,
+                reader=officer.reader(as_partner),
                 search=filters,
                 subject_pseudonym=officer.pseudonym(subject) if subject else None,
             )
@@ -880,12 +883,11 @@ def access_report(
         subject = _subject(identifier_type)
         with _officer(data_dir, covenant) as officer:
             started = datetime.now(UTC)
-            partner_id, scope = officer.scope(as_partner)
+            partner_id = officer.officer_partner(as_partner)
             pseudonym = officer.pseudonym(subject)
             report = reports.access_report(
                 officer.session,
-                covenant_id=officer.covenant.id,
-                partner_id=scope,
+                reader=officer.reader(as_partner),
                 subject_pseudonym=pseudonym,
                 identifier_type=subject.identifier_type,
             )
@@ -955,11 +957,10 @@ def activity_report(
         start = _moment("--from", since)
         end = _moment("--until", until)
         with _officer(data_dir, covenant) as officer:
-            _, scope = officer.scope(as_partner)
             result = reports.partner_activity(
                 officer.session,
                 covenant_id=officer.covenant.id,
-                partner_id=scope,
+                partner_id=officer.reader(as_partner).accountable,
                 period=cast(reports.Period, period),
                 since=datetime.fromisoformat(start) if start else None,
                 until=datetime.fromisoformat(end) if end else None,

@@ -7,6 +7,17 @@ file), to the entries its own partner is accountable for: those where the partne
 received or had its data disclosed. So a partner's privacy officer cannot learn whether a
 person figures in another partner's cases. Data subjects are searched by pseudonym only: the
 API pseudonymises the identifier it receives in a POST body.
+
+Whether a police investigation runs is the police's and the case lead's to know (U §5.3), and
+the log is never erased; so two things are shown by reader (:class:`LogReader`, review3
+finding 1). The police's entries about the investigation (the status changed, an OM consent
+recorded or withdrawn) are found only by the officer of the partner that wrote them and are
+in no access report. A refusal's reason that tells how the OM consent fails is shown as it
+was told only to the officers of the partners that were told it (the entry's requester and
+recipient) and of the police; any other reader reads ``om-consent-condition-not-met``. The
+stored entries are not changed: they stay verifiable, and an entry shown with that code does
+not hash to its leaf (the export for auditors, ``ketenpoort audit export``, is the log as
+stored).
 """
 
 from __future__ import annotations
@@ -17,15 +28,22 @@ import json
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
+from audit.entry import (
+    CONSENT_CHANGE,
+    INVESTIGATION_STATUS,
+    Actor,
+    AuditEntry,
+    DataSubject,
+    ProcessingActivity,
+)
 from audit.ldv import activity_id
 from gateway.audit.models import AuditRecord, AuditSubject
 from gateway.audit.schemas import (
@@ -40,6 +58,7 @@ from gateway.audit.schemas import (
 from gateway.auth.principal import Principal
 from gateway.core.dutch_date import DUTCH_TIME
 from gateway.db import utcnow
+from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
 from gateway.policy.covenant import Covenant
 
 Period = Literal["day", "week", "month"]
@@ -81,12 +100,104 @@ def partner_condition(partner_id: str) -> ColumnElement[bool]:
     )
 
 
+def investigation_condition(police: Collection[str]) -> ColumnElement[bool]:
+    """The police's entries about an investigation (U §5.3): the status changed, or a
+    consent recorded or withdrawn by the police, who can record only the OM's (so the actor
+    alone says "the OM consented": an investigation runs)."""
+    return or_(
+        AuditRecord.activity == INVESTIGATION_STATUS,
+        and_(
+            AuditRecord.activity == CONSENT_CHANGE,
+            func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police)),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """Who reads the log through a report: a privacy officer (or a case page's user) of one
+    partner in one covenant, or the operator's own export of the whole log."""
+
+    covenant_id: str
+    #: The reader's partner; None only for the operator's export (the log as stored).
+    partner_id: str | None
+    #: The covenant's coordinating privacy officer: every partner's entries.
+    covenant_wide: bool
+    #: The covenant's police (the partners of the kinds owning its criminal-law categories,
+    #: from the covenant file): they know whether an investigation runs.
+    police: frozenset[str]
+
+    @classmethod
+    def of(cls, covenant: Covenant, partner_id: str, *, covenant_wide: bool) -> LogReader:
+        return cls(
+            covenant_id=covenant.id,
+            partner_id=partner_id,
+            covenant_wide=covenant_wide,
+            police=covenant.criminal_data_partners(),
+        )
+
+    @classmethod
+    def officer(cls, covenant: Covenant, principal: Principal) -> LogReader:
+        """``principal`` (of ``covenant``) as the API and the pages scope it."""
+        return cls.of(covenant, principal.partner_id, covenant_wide=principal.grant.covenant_wide)
+
+    @classmethod
+    def operator(cls, covenant: Covenant) -> LogReader:
+        """The operator's export of the covenant's whole log, as stored (it holds the
+        database): every entry, every reason."""
+        return cls(covenant.id, None, covenant_wide=True, police=covenant.criminal_data_partners())
+
+    @property
+    def accountable(self) -> str | None:
+        """The partner whose entries this reader sees, None for the whole covenant."""
+        return None if self.covenant_wide else self.partner_id
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The entries this reader finds: its covenant's, those its partner is accountable
+        for, and of the police's entries about an investigation only its partner's own."""
+        found: list[ColumnElement[bool]] = [AuditRecord.covenant_id == self.covenant_id]
+        if self.accountable is not None:
+            found.append(partner_condition(self.accountable))
+        if self.partner_id is not None:
+            found.append(
+                or_(
+                    ~investigation_condition(self.police),
+                    AuditRecord.requester_partner == self.partner_id,
+                )
+            )
+        return found
+
+    def shown(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` (a stored body) as this reader reads it: a refusal's reason that tells
+        how the OM consent fails only for the partners told it (requester, recipient) and
+        the police, ``om-consent-condition-not-met`` for the others."""
+        redacted = entry.get("redacted")
+        if not redacted or self.partner_id is None or self.partner_id in self.police:
+            return entry
+        told = {(entry.get(party) or {}).get("partnerId") for party in ("requester", "recipient")}
+        if self.partner_id in told:
+            return entry
+        return {
+            **entry,
+            "redacted": [
+                {**r, "reason": OM_CONDITION_UNMET} if tells_investigation(str(r["reason"])) else r
+                for r in redacted
+            ],
+        }
+
+
+def finds(session: Session, reader: LogReader, index: int) -> bool:
+    """Whether the entry at ``index`` is one ``reader``'s searches find."""
+    found = session.execute(
+        select(AuditRecord.index).where(AuditRecord.index == index, *reader.conditions())
+    ).first()
+    return found is not None
+
+
 def _conditions(
-    *, covenant_id: str, partner_id: str | None, search: EntrySearch, subject_pseudonym: str | None
+    *, reader: LogReader, search: EntrySearch, subject_pseudonym: str | None
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [AuditRecord.covenant_id == covenant_id]
-    if partner_id is not None:
-        conditions.append(partner_condition(partner_id))
+    conditions = reader.conditions()
     if search.case_id is not None:
         conditions.append(AuditRecord.case_id == search.case_id)
     if subject_pseudonym is not None:
@@ -153,8 +264,7 @@ class EntryWindow:
 def entry_window(
     session: Session,
     *,
-    covenant_id: str,
-    partner_id: str | None,
+    reader: LogReader,
     search: EntrySearch,
     extra: Sequence[ColumnElement[bool]] = (),
     older_than: int | None = None,
@@ -164,9 +274,7 @@ def entry_window(
     index ``older_than`` or those just newer than ``newer_than`` (a cursor both ways, stable
     while entries are appended)."""
     conditions = [
-        *_conditions(
-            covenant_id=covenant_id, partner_id=partner_id, search=search, subject_pseudonym=None
-        ),
+        *_conditions(reader=reader, search=search, subject_pseudonym=None),
         *extra,
     ]
     query = select(AuditRecord.index, AuditRecord.body).where(*conditions)
@@ -193,7 +301,7 @@ def entry_window(
         ).scalar_one()
     )
     return EntryWindow(
-        entries=[json.loads(body) for _, body in rows],
+        entries=[reader.shown(json.loads(body)) for _, body in rows],
         newer=bool(rows) and exists(AuditRecord.index > rows[0][0]),
         older=bool(rows) and exists(AuditRecord.index < rows[-1][0]),
         total=total,
@@ -203,19 +311,17 @@ def entry_window(
 def search_entries(
     session: Session,
     *,
-    covenant_id: str,
-    partner_id: str | None,
+    reader: LogReader,
     search: EntrySearch,
     subject_pseudonym: str | None,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of entries (their stored bodies) and the index to continue after, if any;
-    ``partner_id``: only the entries that partner is accountable for (None: all)."""
-    conditions = _conditions(
-        covenant_id=covenant_id,
-        partner_id=partner_id,
-        search=search,
-        subject_pseudonym=subject_pseudonym,
-    )
+    """One page of entries (their stored bodies, as ``reader`` reads them) and the index to
+    continue after, if any."""
+    conditions = [
+        *_conditions(reader=reader, search=search, subject_pseudonym=subject_pseudonym),
+        *extra,
+    ]
     rows = session.execute(
         select(AuditRecord.index, AuditRecord.body)
         .where(*conditions)
@@ -224,17 +330,17 @@ def search_entries(
     ).all()
     more = len(rows) > search.limit
     rows = rows[: search.limit]
-    entries = [json.loads(body) for _, body in rows]
+    entries = [reader.shown(json.loads(body)) for _, body in rows]
     return entries, (rows[-1][0] if more and rows else None)
 
 
 def iter_entries(
     session: Session,
     *,
-    covenant_id: str,
-    partner_id: str | None,
+    reader: LogReader,
     search: EntrySearch,
     subject_pseudonym: str | None,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> Iterator[dict[str, Any]]:
     """Every matching entry, paged through (for exports)."""
     after = search.after_index
@@ -242,10 +348,10 @@ def iter_entries(
         page = search.model_copy(update={"after_index": after, "limit": 1000})
         entries, after = search_entries(
             session,
-            covenant_id=covenant_id,
-            partner_id=partner_id,
+            reader=reader,
             search=page,
             subject_pseudonym=subject_pseudonym,
+            extra=extra,
         )
         yield from entries
         if after is None:
@@ -336,14 +442,19 @@ def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
 def access_report(
     session: Session,
     *,
-    covenant_id: str,
-    partner_id: str | None,
+    reader: LogReader,
     subject_pseudonym: str,
     identifier_type: str,
 ) -> AccessReport:
-    """GDPR art. 15: every processing recorded about one person in this covenant that
-    ``partner_id`` is accountable for (None: the coordinating officer's covenant-wide view).
-    The caller records that the report was made (:func:`access_report_entry`)."""
+    """GDPR art. 15: every processing recorded about one person in this covenant that the
+    reader's partner is accountable for (the coordinating officer: the whole covenant). The
+    caller records that the report was made (:func:`access_report_entry`).
+
+    Never the police's entries about an investigation (:func:`investigation_condition`),
+    for no reader, the police's own officer included: the report is made to be handed to the
+    person, and telling a person that an investigation runs (or ran) about them is a
+    restriction decision a human takes (UAVG art. 41), not the report's. The police's
+    officer finds those entries by searching the person (docs/audit.md)."""
     search = EntrySearch()
     lines = [
         AccessReportLine(
@@ -361,17 +472,17 @@ def access_report(
         )
         for entry in iter_entries(
             session,
-            covenant_id=covenant_id,
-            partner_id=partner_id,
+            reader=reader,
             search=search,
             subject_pseudonym=subject_pseudonym,
+            extra=[~investigation_condition(reader.police)],
         )
     ]
     return AccessReport(
         identifier_type=identifier_type,
         generated_at=utcnow(),
-        covenant_id=covenant_id,
-        partner_id=partner_id,
+        covenant_id=reader.covenant_id,
+        partner_id=reader.accountable,
         lines=lines,
     )
 

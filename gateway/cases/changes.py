@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.audit import CONSENT_CHANGE
+from gateway.audit import CONSENT_CHANGE, INVESTIGATION_STATUS
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, writable_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
@@ -290,7 +290,7 @@ def set_investigation_status(
         runtime.record_case_event(
             session,
             case,
-            activity="case-investigation-status",
+            activity=INVESTIGATION_STATUS,
             actor=principal,
             # That the police changed it, not to what: the value is criminal-law information
             # for the police and the case lead (U §5.3), and the log is never erased and is

@@ -79,7 +79,7 @@ def criminal_data_holders(runtime: CaseRuntime, covenant_id: str) -> frozenset[s
     covenant = runtime.covenants.get(covenant_id)
     if covenant is None:
         return frozenset()
-    return frozenset(c.owner for c in covenant.categories if c.special == "criminal")
+    return covenant.criminal_data_holders()
 
 
 def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> SummaryReader:

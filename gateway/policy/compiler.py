@@ -140,6 +140,22 @@ OM_REASONS = ("om-consent-missing", "om-consent-expired")
 #: is not no), and said so before the consent's own reason.
 STATUS_UNKNOWN = "investigation-status-unknown"
 OM_STATES = (*OM_REASONS, *(f"{STATUS_UNKNOWN},{r}" for r in OM_REASONS))
+#: The reasons that tell how the OM consent fails, and with it whether a police
+#: investigation runs: the status is unknown, the consent is missing (one runs) or expired
+#: (one was given). ``_reasons`` gives them only to a requester that a clause needing the
+#: consent names; the audit log shows them only to the partners that were told them or
+#: know (gateway/audit/reports.py, ``LogReader``).
+INVESTIGATION_REASONS = frozenset((STATUS_UNKNOWN, *OM_REASONS))
+#: What any other reader of the log is shown for each of them: the same code whatever the
+#: status and the consent, so it tells neither (review3, finding 1). Never given by the
+#: policy itself.
+OM_CONDITION_UNMET = "om-consent-condition-not-met"
+
+
+def tells_investigation(reason: str) -> bool:
+    """Whether a refusal's reason (one code, or codes joined by ",") tells how the OM
+    consent fails."""
+    return not INVESTIGATION_REASONS.isdisjoint(reason.split(","))
 
 
 def _condition_kind(name: str) -> str:

@@ -254,6 +254,17 @@ class Covenant(_Model):
     def event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self.events if e.id == event_id), None)
 
+    def criminal_data_holders(self) -> frozenset[str]:
+        """The partner kinds that own the covenant's criminal-law categories
+        (``categories[].special: criminal``): the police, who alone know whether an
+        investigation runs (U §5.3)."""
+        return frozenset(c.owner for c in self.categories if c.special == "criminal")
+
+    def criminal_data_partners(self) -> frozenset[str]:
+        """The partners of those kinds (the ids of the police partners)."""
+        kinds = self.criminal_data_holders()
+        return frozenset(p.id for p in self.partners if p.kind in kinds)
+
 
 def default_covenant_dir() -> Path:
     """The packaged covenant folders (``policies/``; gateway/policy/layout.py)."""

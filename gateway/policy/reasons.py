@@ -32,6 +32,11 @@ REASON_WORDS = {
     "investigation-status-unknown": "the police have not recorded whether an investigation runs",
     "om-consent-missing": "an investigation is running and the OM has not consented",
     "om-consent-expired": "the OM's consent has expired",
+    # The audit log's reports, to a reader not told how the OM consent fails.
+    "om-consent-condition-not-met": (
+        "the clause's condition on the OM's consent is not met (how is the police's and the "
+        "case lead's to know)"
+    ),
     # The engines: every failure denies (fail closed).
     "no-policy-loaded": "no policy bundle is loaded",
     "engine-error": "the policy engine failed",

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from gateway.audit import reports as audit_reports
 from gateway.audit.schemas import EntrySearch
 from gateway.cases import references
-from gateway.core.errors import Unprocessable
+from gateway.core.errors import NotFound, Unprocessable
 
 if TYPE_CHECKING:
     from gateway.web.pages import PageState
@@ -129,12 +129,20 @@ def _query(filters: dict[str, Any]) -> EntrySearch:
         raise Unprocessable("Controleer de zoekvelden.") from None
 
 
+def log_reader(page: PageState) -> audit_reports.LogReader:
+    """The signed-in user as the audit reports scope it (the API's scope, the same rules)."""
+    principal = page.require_principal()
+    covenant = page.context.covenants.get(principal.covenant_id)
+    if covenant is None:
+        raise NotFound("Uw convenant is niet geladen in deze gateway.")
+    return audit_reports.LogReader.officer(covenant, principal)
+
+
 def search_log(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
     """Matching entries, oldest first (a case's timeline)."""
     entries, _ = audit_reports.search_entries(
         page.db,
-        covenant_id=page.require_principal().covenant_id,
-        partner_id=audit_reports.accountable_partner(page.require_principal()),
+        reader=log_reader(page),
         search=_query(filters),
         subject_pseudonym=None,
     )
@@ -162,7 +170,6 @@ def log_page(
 ) -> LogPage:
     """A page of the entries that disclosed or refused something (``refusals_only``: that
     refused a category), newest first; never transitions, team changes and the like."""
-    principal = page.require_principal()
     condition = (
         audit_reports.refusal_condition()
         if refusals_only
@@ -170,8 +177,7 @@ def log_page(
     )
     window = audit_reports.entry_window(
         page.db,
-        covenant_id=principal.covenant_id,
-        partner_id=audit_reports.accountable_partner(principal),
+        reader=log_reader(page),
         search=_query({**filters, "limit": PAGE_SIZE}),
         extra=[condition],
         older_than=older_than,

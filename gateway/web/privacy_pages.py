@@ -21,7 +21,7 @@ from gateway.core.errors import Forbidden, Unprocessable
 from gateway.db import utcnow
 from gateway.retention.service import retention_overview
 from gateway.web import charts, texts
-from gateway.web.logbook import access_report_lines, log_page
+from gateway.web.logbook import access_report_lines, log_page, log_reader
 from gateway.web.pages import CsrfChecked, PageRoute, PageState, PrivacyPage
 from gateway.web.retention_view import retention_rows
 from gateway.web.verification import VerificationView, not_verified, verification_view
@@ -239,8 +239,7 @@ def access_report(
     subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
     report = audit_reports.access_report(
         page.db,
-        covenant_id=officer.covenant_id,
-        partner_id=audit_reports.accountable_partner(officer),
+        reader=log_reader(page),
         subject_pseudonym=subject.pseudonym,
         identifier_type=soort,
     )

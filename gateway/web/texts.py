@@ -169,6 +169,10 @@ REASONS = {
     "investigation-status-unknown": "De politie heeft niet vastgelegd of er een onderzoek loopt",
     "om-consent-missing": "Er loopt een onderzoek en toestemming van het OM ontbreekt",
     "om-consent-expired": "De toestemming van het OM is verlopen",
+    "om-consent-condition-not-met": (
+        "Niet voldaan aan de voorwaarde van toestemming van het OM (hoe precies weten alleen "
+        "de politie en de regiehouder)"
+    ),
     "not-available": "De partner heeft hierover geen gegevens",
     "erased": "Vernietigd na afloop van de bewaartermijn",
     "erased-by-retention": "Vernietigd na afloop van de bewaartermijn",

@@ -15,11 +15,14 @@ from audit.entry import canonical_json, entry_body
 from gateway.audit import AuditLog, AuditUnavailable
 from gateway.audit.log import COPY_THRESHOLD
 from gateway.audit.models import AuditRecord, AuditSubject
-from gateway.audit.reports import access_report
+from gateway.audit.reports import LogReader, access_report
 from gateway.db import transaction
 
 from .builders import disclosure
 from .conftest import fake_blind_index
+
+#: The whole covenant's log as stored (the operator's view).
+WHOLE_LOG = LogReader("utrecht-extreme-woonoverlast", None, covenant_wide=True, police=frozenset())
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _MIGRATION = importlib.import_module("gateway.migrations.versions.0013_audit_entry_subject")
@@ -89,8 +92,7 @@ def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_
                 line.index
                 for line in access_report(
                     session,
-                    covenant_id="utrecht-extreme-woonoverlast",
-                    partner_id=None,
+                    reader=WHOLE_LOG,
                     subject_pseudonym=subject.pseudonym,
                     identifier_type="bsn",
                 ).lines

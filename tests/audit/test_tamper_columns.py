@@ -18,11 +18,14 @@ from audit.entry import DataSubject
 from audit.verify import VerificationResult
 from gateway.audit import AuditLog
 from gateway.audit.export import verify_database
-from gateway.audit.reports import iter_entries
+from gateway.audit.reports import LogReader, iter_entries
 from gateway.audit.schemas import EntrySearch
 from gateway.db import transaction
 
 from .builders import disclosure
+
+#: The whole covenant's log as stored (the operator's view).
+WHOLE_LOG = LogReader("utrecht-extreme-woonoverlast", None, covenant_wide=True, police=frozenset())
 
 SIZE = 6
 SUBJECT = "ab" * 32
@@ -99,8 +102,7 @@ def test_a_denial_turned_into_nothing_leaves_a_search_and_is_caught(
         before = list(
             iter_entries(
                 session,
-                covenant_id="utrecht-extreme-woonoverlast",
-                partner_id=None,
+                reader=WHOLE_LOG,
                 search=search,
                 subject_pseudonym=None,
             )
@@ -111,8 +113,7 @@ def test_a_denial_turned_into_nothing_leaves_a_search_and_is_caught(
         after = list(
             iter_entries(
                 session,
-                covenant_id="utrecht-extreme-woonoverlast",
-                partner_id=None,
+                reader=WHOLE_LOG,
                 search=search,
                 subject_pseudonym=None,
             )

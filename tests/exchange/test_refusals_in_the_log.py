@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.audit.models import AuditRecord
-from gateway.audit.reports import partner_activity
+from gateway.audit.reports import LogReader, partner_activity
 from gateway.context import GatewayContext
 from tests.exchange.conftest import ANTECEDENTS, REPORTS, VIOLENCE, UtrechtCase
+
+#: The whole covenant's log as stored (the operator's view).
+WHOLE_LOG = LogReader("utrecht-extreme-woonoverlast", None, covenant_wide=True, police=frozenset())
 
 
 def _entry(context: GatewayContext, index: int) -> dict[str, Any]:
@@ -137,8 +140,7 @@ def _found(context: GatewayContext, **search: Any) -> set[int]:
             int(entry["index"])
             for entry in iter_entries(
                 session,
-                covenant_id="utrecht-extreme-woonoverlast",
-                partner_id=None,
+                reader=WHOLE_LOG,
                 search=EntrySearch.model_validate(search),
                 subject_pseudonym=None,
             )

@@ -104,3 +104,20 @@ def test_the_lists_page_through_the_log_newest_first(
     back = browser.get(newer.group(1)).text
     assert LINE_INDEX.findall(back) == LINE_INDEX.findall(first)
     assert "2 regels gevonden" in second
+
+
+def test_the_coordinating_officers_refusals_do_not_tell_whether_an_investigation_runs(
+    browser: TestClient, seeded: ExplorableCase
+) -> None:
+    """review3, finding 1: the municipality's coordinating officer lists the lead's refused
+    antecedents with one reason whatever the investigation status; the lead's own officer
+    (the first test above) reads the reason the lead was told."""
+    sign_in(browser, "gemeente-utrecht", "privacy-officer")
+    listed = rows(browser.get("/privacy/weigeringen").text)
+    antecedents = "Het feit of de veroorzaker bekend staat vanwege overlastantecedenten"
+    refused = [r for r in listed if antecedents in r]
+    assert len(refused) == 2
+    uniform = "Niet voldaan aan de voorwaarde van toestemming van het OM"
+    assert all(uniform in r for r in refused)
+    assert all("Er loopt een onderzoek" not in r for r in listed)
+    assert all("De politie heeft niet vastgelegd" not in r for r in listed)
