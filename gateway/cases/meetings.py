@@ -482,6 +482,20 @@ def add_action(
         )
         if on_agenda is None:
             raise InvalidCaseData("An action's case must be on the meeting's agenda.")
+        # The owner reads the action's case id (meetings_out, the deadlines): outside the
+        # case's team the case does not exist for it (U §6 "de andere partijen die bij de
+        # casus zijn betrokken"; gateway/cases/access.py), so it must lead the case or be in
+        # its team. The organiser is, so the refusal tells it nothing it does not know.
+        owners_case = session.scalar(
+            select(CaseFile.id).where(
+                CaseFile.id == request.case_id, partner_cases(request.owner_partner_id)
+            )
+        )
+        if owners_case is None:
+            raise InvalidCaseData(
+                f"'{request.owner_partner_id}' is not in the case team; the case lead adds it "
+                "to the team first."
+            )
         # An action about a case is written to its dossier (the sweep erases it with the
         # case): not to a case retention erased (410), as every write (access.writable_case).
         refusal = runtime.guard_write and runtime.guard_write(session, case_id=request.case_id)

@@ -74,7 +74,7 @@ def test_actions_about_a_case_are_shown_to_its_team_and_to_their_owner_only(
     meeting_id = _plan(utrecht_case)["id"]
     assert _action(utrecht_case, meeting_id, POLICE_ID, case_id) == 201
     assert _action(utrecht_case, meeting_id, "u-centraal", None) == 201  # about no case
-    assert _action(utrecht_case, meeting_id, "lister", case_id) == 201  # Lister's own
+    assert _action(utrecht_case, meeting_id, "lister", None) == 201  # Lister's own
 
     def owners(who: tuple[str, str]) -> tuple[list[tuple[str, str | None]], int]:
         (seen,) = _as_read_by(utrecht_case, who, meeting_id)
@@ -82,14 +82,57 @@ def test_actions_about_a_case_are_shown_to_its_team_and_to_their_owner_only(
         return shown, seen.get("otherActions", 0)
 
     everything = sorted(
-        [("lister", case_id), (POLICE_ID, case_id), ("u-centraal", None)],
+        [("lister", None), (POLICE_ID, case_id), ("u-centraal", None)],
         key=lambda row: (row[0], row[1] or ""),
     )
     # The positive control: the lead and a team member see every action.
     assert owners(CASE_MANAGER) == (everything, 0)
     assert owners(WIJKAGENT) == (everything, 0)
-    # Lister sees the action it must carry out and the general one; the police's is counted.
-    assert owners(LISTER) == ([("lister", case_id), ("u-centraal", None)], 1)
+    # Lister sees the actions about no case, its own among them; the police's is counted.
+    assert owners(LISTER) == ([("lister", None), ("u-centraal", None)], 1)
+
+
+def test_an_action_about_a_case_goes_only_to_a_partner_in_its_team(
+    utrecht_case: UtrechtCase,
+) -> None:
+    """review3 finding 8: the organiser gave an action about a case to a partner outside its
+    team (only "a partner of the covenant" was checked), and the owner then read the case's
+    id on the meeting and in its deadlines while the case itself was 404 to it. Refused now;
+    the control: once the lead adds the partner to the team, the same action is taken."""
+    case_id = utrecht_case.case_id
+    meeting_id = _plan(utrecht_case)["id"]
+    body = {
+        "caseId": case_id,
+        "ownerPartnerId": "lister",
+        "description": "Huisbezoek",
+        "dueOn": "2099-01-19",
+    }
+    refused = utrecht_case.client.post(
+        f"/v1/meetings/{meeting_id}/actions", json=body, headers=utrecht_case.as_(CASE_MANAGER)
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["type"].endswith("/invalid-case-data")
+    assert "not in the case team" in refused.json()["detail"]
+    # Nothing was stored: Lister reads neither an action nor a deadline naming the case.
+    (seen,) = _as_read_by(utrecht_case, LISTER, meeting_id)
+    assert (seen["actions"], seen.get("otherActions", 0)) == ([], 0)
+    deadlines = utrecht_case.client.get("/v1/deadlines", headers=utrecht_case.as_(LISTER))
+    assert deadlines.status_code == 200, deadlines.text
+    assert case_id not in deadlines.text
+    # The positive control: in the team, Lister is given the action and reads it.
+    joined = utrecht_case.client.post(
+        f"/v1/cases/{case_id}/team",
+        json={"partnerId": "lister"},
+        headers=utrecht_case.as_(CASE_MANAGER),
+    )
+    assert joined.status_code in (200, 201), joined.text
+    taken = utrecht_case.client.post(
+        f"/v1/meetings/{meeting_id}/actions", json=body, headers=utrecht_case.as_(CASE_MANAGER)
+    )
+    assert taken.status_code == 201, taken.text
+    (seen,) = _as_read_by(utrecht_case, LISTER, meeting_id)
+    assert [(a["ownerPartnerId"], a["caseId"]) for a in seen["actions"]] == [("lister", case_id)]
 
 
 def test_an_organiser_outside_a_cases_team_neither_reads_it_on_the_agenda_nor_acts_on_it(

@@ -213,6 +213,29 @@ class TestDuringTheMeeting:
         )
         assert response.status_code == 422
 
+    def test_an_action_about_a_case_for_a_partner_outside_its_team_is_refused(
+        self, browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        """review3 finding 8 through the form: the owner must be in the case's team (it
+        would read the case's id); the control is the police, in the team, a test above."""
+        seeded = seed_utrecht_case(client, auth, district="Noordoost")
+        sign_in(browser, "u-centraal", "casemanager")
+        meeting_id = _plan(browser, "Noordoost")
+        page = browser.get(f"/overleggen/{meeting_id}").text
+        response = browser.post(
+            f"/overleggen/{meeting_id}/acties",
+            data={
+                "csrf_token": csrf_of(page),
+                "zaak": seeded.case_id,
+                "eigenaar": "lister",
+                "omschrijving": "Iets",
+                "uiterlijk": "2026-12-31",
+            },
+        )
+        assert response.status_code == 422
+        with context.session_factory() as session:
+            assert session.scalars(select(MeetingAction)).all() == []
+
 
 MEETING_LINK = re.compile(r'href="/overleggen/([0-9a-f-]{36})"')
 NEXT_PAGE = re.compile(r'href="(/overleggen\?[^"]*na=[a-p]+)" rel="next"')
