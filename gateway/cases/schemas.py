@@ -567,10 +567,19 @@ class SteeringReport(ApiModel):
     overdue_deadlines: int
     transitions: dict[str, int]
     min_group_size: int = Field(
-        description="Counts per district or judgement under this size are left out (null)."
+        description="Counts per district, phase, step (transition) or judgement under this "
+        "size are left out (null), with the smallest others until what is left out adds up "
+        "to at least this size."
     )
     suppressed_districts: int = Field(
         description="Districts left out of the district counts because they were too small."
+    )
+    suppressed_phases: int = Field(
+        description="Phases left out of openByPhase because they were too small "
+        "(openCases stays the total).",
+    )
+    suppressed_transitions: int = Field(
+        description="Steps left out of transitions because they were too small."
     )
     legs: LegsOut
     evaluation_periods: list[EvaluationPeriodOut]

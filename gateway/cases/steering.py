@@ -1,9 +1,10 @@
 """The steering group's figures (U §7, §8; R §4.3), counted in SQL over the report's period.
 
 No personal data: counts and durations per phase, district and period, small counts left
-out. The report reads what its period holds, through the indexes on ``opened_at``,
-``closed_at`` and the transitions' ``(covenant_id, at)`` (migrations 0019, 0025; covering
-since 0021, so the closed cases are read from the index alone), and counts the open cases
+out of every breakdown (districts, phases, steps, judgements). The report reads what its
+period holds, through the indexes on ``opened_at``, ``closed_at`` and the transitions'
+``(covenant_id, at)`` (migrations 0019, 0025; covering since 0021, so the closed cases are
+read from the index alone), and counts the open cases
 with GROUP BY; nothing it reads grows with the covenant's whole history. The counts by
 group go to the database as one statement. Python sees single rows only where a figure
 must be exact to the microsecond: the median and longest case, and the cases whose
@@ -47,8 +48,9 @@ from gateway.cases.schemas import EvaluationPeriodOut, LegsOut, SteeringReport, 
 from gateway.db import utcnow
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
-#: No count under this size leaves the gateway in a breakdown by district or judgement: a
-#: small district (or a single closed case) could identify the people in it. Five follows
+#: No count under this size leaves the gateway in a breakdown by district, phase, step or
+#: judgement: a small district (or a single closed case, or the one case that took a step
+#: in a short period) could identify the people in it. Five follows
 #: common practice for published small counts (docs/cases.md).
 MIN_GROUP_SIZE = 5
 JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
@@ -378,6 +380,10 @@ def steering_report(
     )
     open_by_district, hidden_open = _suppress(open_districts)
     opened_by_district, hidden_opened = _suppress(opened)
+    # Phases and steps as districts (review3 finding 9): a period of a day or two made
+    # "one case moved to temporary-eviction on day X" of a count of one.
+    shown_phases, hidden_phases = _suppress(open_by_phase)
+    shown_transitions, hidden_transitions = _suppress(Counter(transitions))
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,
@@ -390,12 +396,14 @@ def steering_report(
         target_months=target.amount or 3,
         closed_within_target=within,
         share_closed_within_target=round(within / closed, 3) if closed else None,
-        open_by_phase=dict(sorted(open_by_phase.items())),
+        open_by_phase=shown_phases,
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
         overdue_deadlines=overdue_count(session, runtime=runtime, covenant_id=covenant_id, now=now),
-        transitions=dict(sorted(transitions.items())),
+        transitions=shown_transitions,
         min_group_size=MIN_GROUP_SIZE,
+        suppressed_phases=hidden_phases,
+        suppressed_transitions=hidden_transitions,
         suppressed_districts=len(
             (set(open_districts) | set(opened)) - set(open_by_district) - set(opened_by_district)
         )

@@ -298,6 +298,8 @@ def steering_report(
     )
     open_by_district, hidden_open = _suppress(Counter(c.district for c in open_cases))
     opened_by_district, hidden_opened = _suppress(Counter(c.district for c in opened))
+    open_by_phase, hidden_phases = _suppress(Counter(c.state for c in open_cases))
+    shown_transitions, hidden_transitions = _suppress(Counter(transitions))
     periods = []
     for begin, finish in evaluation_periods(period_from, period_to):
         low = datetime.combine(begin, time(0), tzinfo=calendar.zone)
@@ -328,12 +330,14 @@ def steering_report(
         target_months=target.amount or 3,
         closed_within_target=within,
         share_closed_within_target=round(within / len(closed), 3) if closed else None,
-        open_by_phase=dict(sorted(Counter(c.state for c in open_cases).items())),
+        open_by_phase=open_by_phase,
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
         overdue_deadlines=overdue,
-        transitions=dict(sorted(transitions.items())),
+        transitions=shown_transitions,
         min_group_size=MIN_GROUP_SIZE,
+        suppressed_phases=hidden_phases,
+        suppressed_transitions=hidden_transitions,
         suppressed_districts=len(
             {d for d in {c.district for c in open_cases} | {c.district for c in opened}}
             - set(open_by_district)

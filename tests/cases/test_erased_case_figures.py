@@ -51,7 +51,9 @@ def _figures(client: TestClient, auth: Auth) -> tuple[int, int, int]:
     response = client.get("/v1/steering-report", headers=auth(*OFFICER))
     assert response.status_code == 200, response.text
     body = response.json()
-    assert sum(body["openByPhase"].values()) == body["openCases"]
+    # The phases add up to the open cases unless small ones were left out (review3 finding 9).
+    shown = sum(body["openByPhase"].values())
+    assert shown == body["openCases"] if not body["suppressedPhases"] else shown < body["openCases"]
     return body["openCases"], body["overdueDeadlines"], body["casesOpened"]
 
 

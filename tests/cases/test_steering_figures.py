@@ -135,3 +135,50 @@ def _period_to(client: TestClient, auth: Auth) -> str:
     response = client.get("/v1/steering-report", headers=auth(*OFFICER))
     assert response.status_code == 200, response.text
     return str(response.json()["periodTo"])
+
+
+RIJSWIJK_LANDLORD = ("rijswijk-wonen", "woonconsulent")
+FIRE_BRIGADE = ("brandweer-haaglanden", "brandweer-medewerker")  # in no case at all
+
+
+def _classified(client: TestClient, auth: Auth, number: int) -> None:
+    """A Rijswijk case, reported by its landlord and classified simple: one step taken,
+    the case now in own-approach."""
+    body = report_body(
+        postcode="2281 AA", number=number, corporation="rijswijk-wonen", district="Te Werve"
+    )
+    body["persons"] = []
+    filed = client.post("/v1/reports", json=body, headers=auth(*RIJSWIJK_LANDLORD))
+    assert filed.status_code == 201, filed.text
+    moved = client.post(
+        f"/v1/cases/{filed.json()['caseId']}/transitions",
+        json={"transition": "classify-simple"},
+        headers=auth(*RIJSWIJK_LANDLORD),
+    )
+    assert moved.status_code == 200, moved.text
+
+
+def test_one_case_s_phase_and_step_are_left_out_as_a_small_district_is(
+    client: TestClient, auth: Auth
+) -> None:
+    """review3 finding 9: districts were suppressed, phases and steps were not, so a report
+    over a day or two, open to every partner, told "one case moved to own-approach on day X"
+    (any step: a temporary eviction too). They are left out now, by the same rule."""
+    _classified(client, auth, 4)
+    figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
+    assert (figures["openByDistrict"], figures["suppressedDistricts"]) == ({}, 1)
+    assert figures["openByPhase"] == {}
+    assert figures["transitions"] == {}
+    assert (figures["suppressedPhases"], figures["suppressedTransitions"]) == (1, 1)
+    assert figures["openCases"] == 1  # the covenant-wide total stays
+
+
+def test_control_phases_and_steps_of_five_and_more_are_shown(
+    client: TestClient, auth: Auth
+) -> None:
+    for number in range(1, MIN_GROUP_SIZE + 1):
+        _classified(client, auth, number)
+    figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
+    assert figures["openByPhase"] == {"own-approach": MIN_GROUP_SIZE}
+    assert figures["transitions"] == {"classify-simple": MIN_GROUP_SIZE}
+    assert (figures["suppressedPhases"], figures["suppressedTransitions"]) == (0, 0)
