@@ -59,11 +59,12 @@ class CaseFact(Base):
     """A value in a case's dossier: an answer to a request, or a partner's own push."""
 
     __tablename__ = "case_fact"
-    # Who may learn a record exists (gateway/retention/targets.py): every reader of the
-    # case. A record shows its table and random id, not its category, partner or source,
-    # so it tells that values were stored, not whose or of what: none of the facts the
-    # summary withholds (gateway/cases/summary_readers.py).
-    __table_args__ = {"info": {"record_readers": "case"}}
+    # Who may learn a record exists (gateway/retention/targets.py): those who may read the
+    # fact, per record (gateway/exchange/fact_readers.py). A record shows only its table and
+    # random id, but a row appearing after a request tells that it was answered: a team
+    # member that may not read the police's antecedents learnt that the police answered
+    # (review3 finding 10).
+    __table_args__ = {"info": {"record_readers": "fact"}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36), index=True)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from gateway.audit import AuditLog
@@ -36,6 +37,7 @@ from gateway.retention.schemas import (
     SweepRunOut,
     SweepRunsOut,
 )
+from gateway.retention.targets import discover_targets
 from gateway.retention.wiring import RetentionService
 
 router = APIRouter(tags=["retention"])
@@ -165,11 +167,13 @@ def get_record_states(
     retention: Retention,
 ) -> RecordStatesOut:
     visible_retention_case(session, principal, case_id, retention.rules)
+    readers, row_readers = _record_readers(session, context, principal, case_id)
     listed = service.record_states(
         session=session,
         rules=retention.rules,
         case_id=case_id,
-        readers=_record_readers(session, context, principal, case_id),
+        readers=readers,
+        row_readers=row_readers,
     )
     return RecordStatesOut(
         case_id=case_id,
@@ -193,22 +197,30 @@ def get_record_states(
 
 def _record_readers(
     session: Session, context: GatewayContext, principal: Principal, case_id: str
-) -> frozenset[str]:
+) -> tuple[frozenset[str], dict[str, ColumnElement[bool]]]:
     """What ``principal`` may learn of the case's records (targets.RECORD_READERS): the
-    case summary's reader rules decide (gateway/cases/summary_readers.py), so the records
-    list shows no one the lead's assessment or the investigation the summary withholds."""
+    case summary's reader rules decide per table (gateway/cases/summary_readers.py), so the
+    records list shows no one the lead's assessment or the investigation the summary
+    withholds; a stored fact's record is listed to the readers of the fact, by the
+    covenant's clauses (gateway/exchange/fact_readers.py, review3 finding 10)."""
     from gateway.cases.models import CaseFile
+    from gateway.cases.service import case_policy_facts
     from gateway.cases.summary_readers import summary_reader
+    from gateway.exchange.fact_readers import readable_facts
+    from gateway.policy.schemas import CaseContext
 
     case = session.get(CaseFile, case_id)
     if case is None:  # a register row without its case: nothing to go by
-        return frozenset()
+        return frozenset(), {}
     reader = summary_reader(context.cases, case, principal)
-    return frozenset(
+    policy_case = CaseContext.model_validate(case_policy_facts(session, case_id)["case"])
+    facts = readable_facts(context.covenants.get(case.covenant_id), policy_case, principal)
+    readers = frozenset(
         {"case"}
         | ({"assessment"} if reader.assessment else set())
         | ({"investigation"} if reader.investigation else set())
     )
+    return readers, {"fact": facts}
 
 
 @router.post(
@@ -402,6 +414,12 @@ def get_retention_due(
         session, principal=principal, case_ids={i.case_id for i in mine} | set(held)
     )
     mine = [item for item in mine if item.case_id in shown]
+    # A count per table tells what the records list would (``record_readers``, targets.py):
+    # how many criteria the lead recorded, that a fact was stored. An officer (an audit
+    # role) is shown neither the lead's assessment nor the investigation, and reads no
+    # stored fact, so it gets the counts of the tables every reader of the case may learn
+    # of (review3 finding 10; the CLI's dry run, the operator's, counts every table).
+    counted = {t.name for t in discover_targets(session.connection()) if t.readers == "case"}
     return DryRunOut(
         as_of=report.as_of,
         due=len(mine),
@@ -412,7 +430,7 @@ def get_retention_due(
                 rule_id=i.rule_id,
                 due_on=i.due_on,
                 key_scope=i.key_scope,
-                values=i.values,
+                values={table: n for table, n in i.values.items() if table in counted},
             )
             for i in mine[:1000]
         ],

@@ -118,7 +118,11 @@ class DueItemOut(ApiModel):
     rule_id: str
     due_on: date
     key_scope: str
-    values: dict[str, int] = Field(description="Rows per table whose values would be erased.")
+    values: dict[str, int] = Field(
+        description="Rows per table whose values would be erased, for the tables every reader "
+        "of the case may learn of (not 'case_criterion' nor 'case_fact': their counts tell the "
+        "lead's assessment and that a fact was stored; the records list's rule)."
+    )
 
 
 class DryRunOut(ApiModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -665,6 +665,7 @@ def record_states(
     rules: RetentionRules,
     case_id: str,
     readers: frozenset[str],
+    row_readers: Mapping[str, ColumnElement[bool]] | None = None,
     limit: int = 1000,
     today: date | None = None,
 ) -> RecordStates:
@@ -676,7 +677,10 @@ def record_states(
     case summary's reader rules); a table whose records it may not learn of, since a
     record's key and its very being there can say what the summary withholds (review2
     finding 4: ``case_criterion`` names the U §2 criteria the lead recorded), is left out
-    and named in ``withheld``."""
+    and named in ``withheld``. ``row_readers``: for readers decided per record
+    (targets.PER_RECORD_READERS), the condition on a table's rows this reader may learn of;
+    such a table without one is withheld. Its other rows are left out silently: the list is
+    the same whether the case holds them or not."""
     from gateway.retention.targets import discover_targets, erased_value_count
 
     state = retention_state(session=session, rules=rules, case_id=case_id, today=today)
@@ -689,16 +693,20 @@ def record_states(
     records: list[RecordState] = []
     truncated = False
     targets = discover_targets(session.connection())
-    withheld = sorted(t.name for t in targets if t.readers not in readers)
+    per_record = dict(row_readers or {})
+    withheld = sorted(
+        t.name for t in targets if t.readers not in readers and t.readers not in per_record
+    )
     for target in targets:
         if target.name in withheld:
             continue
         keys = list(target.table.primary_key.columns) or [target.key]
         counted = erased_value_count(target) if state.status == "erased" else None
         columns = [*keys, counted] if counted is not None else keys
+        shown = [per_record[target.readers]] if target.readers in per_record else []
         rows = session.execute(
             select(*columns)
-            .where(target.key == case_id)
+            .where(target.key == case_id, *shown)
             .order_by(*keys)
             .limit(limit - len(records) + 1)
         ).all()

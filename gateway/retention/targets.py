@@ -15,9 +15,10 @@ A target's table also says who may learn that a record of it exists, for the rec
 (``GET /v1/cases/{id}/retention/records``): ``info={"record_readers": ...}`` on the
 table, one of ``RECORD_READERS``. A record's id is its key, and its being listed tells that
 it exists: ``case_criterion``'s key names a U §2 criterion the lead recorded, which the
-case summary shows the lead only (review2 finding 4). A table that names no readers is
-listed to nobody (unknown is not no); tests/retention/test_record_readers.py checks that
-every target names them.
+case summary shows the lead only (review2 finding 4); a ``case_fact`` row that a police
+answer was stored (review3 finding 10), so its rows are listed per record, to the readers of
+the fact. A table that names no readers is listed to nobody (unknown is not no);
+tests/retention/test_record_readers.py checks that every target names them.
 """
 
 from __future__ import annotations
@@ -54,8 +55,13 @@ HEADER_BYTES = 9
 #: Who may learn that a table's records exist, in the terms of the case summary's readers
 #: (gateway/cases/summary_readers.py): ``case``, whoever reads the case's retention state;
 #: ``assessment``, those shown the lead's assessment (U §2 criteria, the OGGZ check);
-#: ``investigation``, those shown whether a police investigation runs (U §5.3).
-RECORD_READERS = ("case", "assessment", "investigation")
+#: ``investigation``, those shown whether a police investigation runs (U §5.3); ``fact``,
+#: per record, those who may read the stored fact itself (``case_fact``: its provider and
+#: the recipients of its category, gateway/exchange/fact_readers.py).
+RECORD_READERS = ("case", "assessment", "investigation", "fact")
+#: The readers decided per record rather than per table: the caller of the records list
+#: gives each a condition on the table's rows, else the table is withheld.
+PER_RECORD_READERS = ("fact",)
 ZERO_BODY = bytes(12 + 16)
 EXCLUDED_PREFIXES = ("retention_", "audit_", "crypto_")
 

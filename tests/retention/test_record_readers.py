@@ -20,7 +20,15 @@ from fastapi.testclient import TestClient
 from gateway.cases.models import CaseCriterion
 from gateway.context import GatewayContext
 from gateway.retention.targets import discover_targets
-from tests.exchange.conftest import CASE_MANAGER, MITROS, WIJKAGENT, UtrechtCase, open_utrecht_case
+from tests.exchange.conftest import (
+    ANTECEDENTS,
+    CASE_MANAGER,
+    MITROS,
+    POLICE,
+    WIJKAGENT,
+    UtrechtCase,
+    open_utrecht_case,
+)
 
 Auth = Callable[..., dict[str, str]]
 BUURTTEAM_WORKER = ("buurtteam-sociaal", "buurtteam-medewerker")
@@ -121,7 +129,7 @@ def test_every_table_the_sweep_erases_says_who_may_learn_of_its_records(
         targets = discover_targets(session.connection())
     assert {t.name: t.table.info.get("record_readers") for t in targets if t.readers is None} == {}
     assert {t.readers for t in targets} <= set(RECORD_READERS)
-    assert {t.name for t in targets if t.readers != "case"} == {"case_criterion"}
+    assert {t.name for t in targets if t.readers != "case"} == {"case_criterion", "case_fact"}
 
 
 def test_a_table_that_does_not_say_is_listed_to_nobody(
@@ -144,3 +152,127 @@ def test_records_of_a_rijswijk_case_are_listed_to_its_lead_as_before(
     assert response.status_code == 200, response.text
     assert {r["kind"] for r in response.json()["records"]} >= {"case_file", "case_report"}
     assert response.json()["withheld"] == []
+
+
+# --- stored facts: listed to the readers of the fact (review3 finding 10) ---------------------
+
+POLICE_OFFICER = ("politie-midden-nederland", "privacy-officer")
+PORTAAL = ("portaal", "woonconsulent")
+ATMOSPHERE_REPORT = "police-atmosphere-report"
+
+
+def _facts(case: UtrechtCase, who: tuple[str, str]) -> list[str]:
+    body = _records(case, who)
+    assert "case_fact" not in body["withheld"]  # rows are left out, the table is not named
+    return sorted(r["id"] for r in body["records"] if r["kind"] == "case_fact")
+
+
+def _antecedents_answered(case: UtrechtCase) -> None:
+    case.investigation(True)
+    case.om_consent()
+    request = case.request([ANTECEDENTS])
+    answered = case.answer(request["id"], [{"category": ANTECEDENTS, "yesNo": True}])
+    assert answered.status_code == 200, answered.text
+
+
+def _redacted_for(case: UtrechtCase, who: tuple[str, str], category: str) -> bool:
+    query = case.client.post(
+        "/v1/case-facts/queries",
+        json={"caseId": case.case_id, "purpose": "case-handling", "categories": [category]},
+        headers=case.as_(who),
+    )
+    assert query.status_code == 200, query.text
+    return [v["outcome"] for v in query.json()["values"]] == ["redacted"]
+
+
+def test_a_police_answer_is_not_listed_to_a_team_member_that_may_not_read_it(
+    utrecht_case: UtrechtCase,
+) -> None:
+    """Before, Mitros (in the team; U §5.3 gives the antecedents to the case manager only)
+    saw a ``case_fact`` record appear once the police answered the lead: that they did,
+    after the OM consented. Its list is now the same before and after."""
+    before = _records(utrecht_case, MITROS)
+    _antecedents_answered(utrecht_case)
+    after = _records(utrecht_case, MITROS)
+    assert _facts(utrecht_case, MITROS) == []
+    assert sorted((r["kind"], r["id"]) for r in before["records"]) == sorted(
+        (r["kind"], r["id"]) for r in after["records"]
+    )
+    assert _redacted_for(utrecht_case, MITROS, ANTECEDENTS)  # what the list agrees with
+    # Nor to a privacy officer that is not the police's: an audit role receives nothing.
+    assert _facts(utrecht_case, COORDINATING_OFFICER) == []
+
+
+def test_control_the_lead_that_asked_and_the_police_that_answered_see_the_answer(
+    utrecht_case: UtrechtCase,
+) -> None:
+    _antecedents_answered(utrecht_case)
+    (fact,) = _facts(utrecht_case, CASE_MANAGER)  # the recipient, which asked
+    # The provider, whatever its role: its casework, its system and its privacy officer.
+    for police in (WIJKAGENT, POLICE, POLICE_OFFICER):
+        assert _facts(utrecht_case, police) == [fact], police
+
+
+def test_a_pushed_fact_is_listed_to_its_category_s_recipients_and_its_provider_only(
+    utrecht_case: UtrechtCase,
+) -> None:
+    """U §5.6: whether the neighbourhood team knows the causer is for the case manager."""
+    _team(utrecht_case)
+    pushed = utrecht_case.client.post(
+        "/v1/case-facts",
+        json={
+            "caseId": utrecht_case.case_id,
+            "category": "neighbourhood-team-known",
+            "yesNo": True,
+        },
+        headers=utrecht_case.as_(("buurtteam-sociaal", "adapter")),
+    )
+    assert pushed.status_code == 201, pushed.text
+    (fact,) = _facts(utrecht_case, CASE_MANAGER)
+    assert _facts(utrecht_case, BUURTTEAM_WORKER) == [fact]
+    for other in (MITROS, WIJKAGENT):
+        assert _facts(utrecht_case, other) == [], other
+
+
+def test_a_recipient_bound_to_a_relation_is_listed_the_fact_only_with_the_relation(
+    utrecht_case: UtrechtCase,
+) -> None:
+    """U §5.3 gives the sfeerverslag to "de verhuurder": a woonconsulent as the dwelling's
+    landlord (Mitros), not another corporation in the team (Portaal), as the policy decides."""
+    joined = utrecht_case.client.post(
+        f"/v1/cases/{utrecht_case.case_id}/team",
+        json={"partnerId": "portaal"},
+        headers=utrecht_case.as_(CASE_MANAGER),
+    )
+    assert joined.status_code in (200, 201), joined.text
+    pushed = utrecht_case.client.post(
+        "/v1/case-facts",
+        json={"caseId": utrecht_case.case_id, "category": ATMOSPHERE_REPORT, "value": "Rustig."},
+        headers=utrecht_case.as_(POLICE),
+    )
+    assert pushed.status_code == 201, pushed.text
+    (fact,) = _facts(utrecht_case, MITROS)
+    assert _facts(utrecht_case, CASE_MANAGER) == [fact]  # the lead: casemanager (case-lead)
+    assert _facts(utrecht_case, PORTAAL) == []
+    assert _redacted_for(utrecht_case, PORTAAL, ATMOSPHERE_REPORT)
+
+
+@pytest.mark.parametrize("who", [POLICE_OFFICER, COORDINATING_OFFICER], ids=lambda w: w[0])
+def test_the_dry_run_counts_no_criteria_and_no_stored_facts_for_an_officer(
+    utrecht_case: UtrechtCase, who: tuple[str, str]
+) -> None:
+    """The dry run (``GET /v1/retention/due``) counted the rows per table each due case
+    would lose: ``case_criterion: 2`` told an officer how many criteria the lead recorded,
+    ``case_fact: 1`` that the police answered. It counts the tables every reader may learn
+    of; the control: the case and its report are counted."""
+    _criteria_recorded(utrecht_case)
+    _antecedents_answered(utrecht_case)
+    response = utrecht_case.client.get(
+        "/v1/retention/due", params={"asOf": "2100-01-01"}, headers=utrecht_case.as_(who)
+    )
+    assert response.status_code == 200, response.text
+    (item,) = [i for i in response.json()["items"] if i["caseId"] == utrecht_case.case_id]
+    assert "case_criterion" not in item["values"]
+    assert "case_fact" not in item["values"]
+    assert item["values"]["case_file"] == 1
+    assert item["values"]["case_report"] == 1
