@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from gateway.cases.models import CaseFile, CasePerson, CaseTransition, EnforcementMeasure
@@ -297,3 +297,79 @@ def test_a_report_in_the_residents_other_case_restarts_the_clock_in_or_out_of_th
         assert session.get_one(RetentionCase, mediated).due_on == date(2025, 11, 1)
         # Control: another resident's report restarts nothing.
         assert session.get_one(RetentionCase, alone).due_on == date(2025, 3, 10)
+
+
+def _statements(context: GatewayContext) -> tuple[list[str], Any]:
+    """The SQL the engine runs from now on, and the listener to remove."""
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(context.engine, "before_cursor_execute", note)
+    return seen, note
+
+
+def _bulk_import(context: GatewayContext, *, keep: str | None = None) -> None:
+    """The register and its facts emptied (but for ``keep``'s), as after a bulk import
+    of cases or a restore of the cases' tables into a gateway without them."""
+    with transaction(context.session_factory) as session:
+        session.execute(delete(RetentionFact).where(RetentionFact.case_id != (keep or "")))
+        session.execute(delete(RetentionCase).where(RetentionCase.case_id != (keep or "")))
+
+
+def test_after_a_bulk_import_the_sync_locks_nothing_and_marks_as_the_per_case_sync(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    # Issue 20: every case the sync touches is one it registers itself (unseen by any other
+    # transaction, stale already), so it computes no lock set; the outcome is the per-case
+    # sync's, the residents' other cases included.
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("the set-based sync of every case runs on PostgreSQL")
+    cases = _history(context, seed)
+    _bulk_import(context)
+    with context.session_factory() as session:
+        every = list(session.scalars(select(CaseFile.id)))
+
+    seen, note = _statements(context)
+    try:
+        imported, (facts, register) = _sync(context, None)
+    finally:
+        event.remove(context.engine, "before_cursor_execute", note)
+    listed, per_case = _sync(context, every)
+
+    assert not any("retention_sync_lock" in statement for statement in seen)
+    assert (imported, (facts, register)) == (listed, per_case)
+    assert {row[0] for row in register} == set(every)
+    assert all(is_stale for *_, is_stale, _ in register)
+    assert {row[0]: row[3] for row in register}[cases["causer-later"]] == "res-c"
+
+
+def test_a_bulk_import_beside_an_older_case_of_the_resident_marks_that_case_stale(
+    context: GatewayContext, seed: Seeder
+) -> None:
+    # The control: one case of resident res-a was registered before, with its facts and a
+    # fresh verdict, so the register is not the sync's alone; it has no new fact, and the
+    # reports about res-a the sync imports for the other cases make it stale.
+    if context.engine.dialect.name != "postgresql":
+        pytest.skip("the set-based sync of every case runs on PostgreSQL")
+    cases = _history(context, seed)
+    older = cases["same-resident"]
+    _bulk_import(context, keep=older)
+    with transaction(context.session_factory) as session:
+        session.execute(
+            update(RetentionCase).where(RetentionCase.case_id == older).values(stale=False)
+        )
+    with context.session_factory() as session:
+        every = list(session.scalars(select(CaseFile.id)))
+
+    seen, note = _statements(context)
+    try:
+        imported, (facts, register) = _sync(context, None)
+    finally:
+        event.remove(context.engine, "before_cursor_execute", note)
+    listed, per_case = _sync(context, every)
+
+    assert any("retention_sync_lock" in statement for statement in seen)
+    assert (imported, (facts, register)) == (listed, per_case)
+    assert {row[0]: row[5] for row in register}[older] is True
