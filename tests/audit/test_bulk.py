@@ -248,6 +248,8 @@ def test_copies_store_what_their_entries_would(
         {"attributes": {"note\n": 1}},
         {"attributes": {"Bad Key": 1}},
         {"attributes": {"note": "x" * 201}},
+        {"attributes": {"note": 1.5}},  # a value's type: strings, integers and booleans
+        {"attributes": {"note": None}},
         {"subjects": (("bsn", "F" * 64),)},
         {"subjects": (("bsn", "b" * 64), ("address", "a" * 64))},  # not sorted
     ],
