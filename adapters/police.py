@@ -27,7 +27,7 @@ from adapters.base import (
     own_consents,
 )
 from adapters.exports import ExportRecord, split_list
-from adapters.sdk import Consent, ConsentIn, KetenpoortClient
+from adapters.sdk import Consent, ConsentIn, KetenpoortClient, Unprocessable
 from gateway.core.dutch_date import dutch_date, dutch_today
 
 OM_CONSENT = "om-consent"
@@ -134,8 +134,16 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         # "not recorded", which the policy treats as running (U §5.3; DOMAIN.md "unknown
         # is not no"), also when an earlier export said no investigation runs.
         if summary.investigation_running != running:
-            await client.set_investigation_status(case_id, running=running)
-            say(f"case {record.case_label}: told the gateway {_status_words(running)}")
+            try:
+                await client.set_investigation_status(case_id, running=running)
+            except Unprocessable as exc:
+                if exc.problem.slug != "not-in-covenant":
+                    raise
+                # No clause of the case's covenant depends on it (Rijswijk), so the gateway
+                # keeps no such fact: nothing to tell, the rest of the record still counts.
+                say(f"case {record.case_label}: the covenant does not use the status")
+            else:
+                say(f"case {record.case_label}: told the gateway {_status_words(running)}")
         await match_om_consents(
             client, case_id, record.case_label, om_consents_wanted(record), summary.consents, say
         )

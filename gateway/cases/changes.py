@@ -14,7 +14,13 @@ from gateway.audit import CONSENT_CHANGE, INVESTIGATION_STATUS
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, writable_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
-from gateway.cases.errors import CaseClosed, CaseNotFound, InvalidCaseData, NotPermitted
+from gateway.cases.errors import (
+    CaseClosed,
+    CaseNotFound,
+    InvalidCaseData,
+    NotInCovenant,
+    NotPermitted,
+)
 from gateway.cases.intake import add_team_member, seal_for_case
 from gateway.cases.models import (
     CaseConsent,
@@ -32,7 +38,11 @@ from gateway.cases.schemas import (
 )
 from gateway.cases.seams import AuditValue
 from gateway.cases.service import case_summary, consent_out, standing_consent_ids
-from gateway.cases.summary_readers import criminal_data_holders, summary_reader
+from gateway.cases.summary_readers import (
+    covenant_reads_investigation,
+    criminal_data_holders,
+    summary_reader,
+)
 from gateway.db import utcnow
 
 # --- criteria, team, consents, investigation --------------------------------------------------
@@ -285,6 +295,12 @@ def set_investigation_status(
     police = criminal_data_holders(runtime, case.covenant_id)
     if principal.partner_kind not in police or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")
+    if not covenant_reads_investigation(runtime, case.covenant_id):
+        # No clause of this covenant depends on it, so nobody may be told it: criminal-law
+        # information kept for nothing (review3, finding 2).
+        raise NotInCovenant(
+            "No clause of this covenant depends on a police investigation: it is not recorded."
+        )
     if case.investigation_running != running:
         case.investigation_running = running
         runtime.record_case_event(

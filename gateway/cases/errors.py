@@ -46,6 +46,14 @@ class InvalidCaseData(Unprocessable):
     title = "Invalid case data"
 
 
+class NotInCovenant(Unprocessable):
+    """The covenant of the case has nothing that uses what the request records (e.g. the
+    police investigation status in a covenant where no clause depends on it)."""
+
+    problem = "not-in-covenant"
+    title = "Not used by this covenant"
+
+
 class CaseChanged(Conflict):
     problem = "case-changed"
     title = "The case changed meanwhile"

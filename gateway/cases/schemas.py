@@ -382,8 +382,8 @@ class CaseSummary(CaseListItem):
         description="Reports from partners outside the team awaiting the lead's decision.",
     )
     consents: list[ConsentOut] = Field(
-        description="The consents on record. The OM's (kind om-consent) only for the police "
-        "and the case lead, as investigationRunning: the OM is asked only while an "
+        description="The consents on record. The OM's (kind om-consent) only to whom "
+        "investigationRunning is shown: the OM is asked only while an "
         "investigation runs (U §5.3); for every other reader they are left out and omConsents "
         "is listed in withheld."
     )
@@ -401,8 +401,10 @@ class CaseSummary(CaseListItem):
     investigation_running: bool | None = Field(
         description="Whether a police investigation runs (U §5.3: antecedents then need the "
         "OM's consent), recorded by the police; null: not recorded yet, treated as running. "
-        "Criminal-law information: the police and the case lead only; null for every other "
-        "reader (a privacy officer included), and then listed in withheld."
+        "Criminal-law information: the police, and the case lead when a clause that depends "
+        "on the investigation (om-consent-if-investigation) names the lead's role (Utrecht: "
+        "the case manager); null for every other reader (a privacy officer included), and "
+        "then listed in withheld."
     )
     events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
     notices: list[NoticeOut] = Field(
@@ -434,8 +436,9 @@ class CaseSummary(CaseListItem):
         description="The fields of this summary withheld from you (null or empty above, not "
         "because nothing is recorded): investigationRunning and omConsents (the consents of "
         "kind om-consent, left out of consents) unless your partner is the police or holds the "
-        "case's lead; criteria, oggzTargetGroup and oggzReferred unless it holds the lead; all "
-        "five for a privacy officer. Empty: you see every field.",
+        "case's lead in a role a clause depending on the investigation names; criteria, "
+        "oggzTargetGroup and oggzReferred unless it holds the lead; all five for a privacy "
+        "officer. Empty: you see every field.",
     )
 
 

@@ -10,7 +10,11 @@ them the business of, and withheld (``withheld`` in the summary says which) from
   nuisance antecedents ("Indien er een onderzoek loopt kan dit alleen met toestemming van
   het openbaar ministerie"), and only with the case manager. So it is seen by the partner
   that holds the covenant's criminal-law data (the police, who record it) and by the case
-  lead, who asks for the antecedents and must know whether an OM consent is needed first.
+  lead, who asks for the antecedents and must know whether an OM consent is needed first:
+  only a lead whose role a clause conditioned on it (``om-consent-if-investigation``) names
+  as a recipient, the case manager in Utrecht. A covenant without such a clause gives it to
+  no lead (in Rijswijk a housing corporation can lead a case about its own tenant; review3,
+  finding 2), and the police do not record it there (gateway/cases/changes.py).
   **The OM's consents** go with it: the OM is asked only "indien er een onderzoek loopt",
   so an OM consent on file (its scope and expiry too) says that an investigation runs or
   ran. They are left out of ``consents`` for the others (review2, finding 2).
@@ -26,9 +30,11 @@ them the business of, and withheld (``withheld`` in the summary says which) from
 
 Who is who comes from the covenant file: the police are the partner kinds that own its
 criminal-law categories (``categories[].special: criminal``), the lead is the case's
-``case-lead`` relation, and an ``audit`` role (the privacy officer, "never receives case
-data") sees none of the three, not even for the lead or the police; it keeps the rest of
-the summary it audits with (team, consents but the OM's, history, deadlines, ``erased``).
+``case-lead`` relation, the roles that may read the investigation are the recipients of the
+clauses the policy compiles with the OM condition, and an ``audit`` role (the privacy
+officer, "never receives case data") sees none of the three, not even for the lead or the
+police; it keeps the rest of the summary it audits with (team, consents but the OM's,
+history, deadlines, ``erased``).
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ from gateway.auth.principal import Principal
 from gateway.cases.consents import OM_CONSENT, ConsentRecord
 from gateway.cases.models import CaseFile
 from gateway.cases.runtime import CaseRuntime
+from gateway.policy.compiler import OM_CONDITION
+from gateway.policy.covenant import Covenant
 
 #: The summary's fields that are withheld from a reader who may not see them (camelCase,
 #: as on the wire), in the order ``withheld`` lists them. ``omConsents``: the consents of kind
@@ -82,6 +90,40 @@ def criminal_data_holders(runtime: CaseRuntime, covenant_id: str) -> frozenset[s
     return covenant.criminal_data_holders()
 
 
+def investigation_readers(covenant: Covenant | None) -> frozenset[str]:
+    """The roles a clause conditioned on the police investigation (``om-consent-if-
+    investigation``: the OM's consent while one runs, U §5.3) names as recipients: those that
+    ask for what the investigation holds back, so their lead must know whether it runs. A
+    recipient bound to a relation counts only when that relation is the lead's own
+    (``case-lead``): the summary cannot check another relation here, so it fails closed. None
+    for a covenant without such a clause, or one the gateway has not loaded."""
+    if covenant is None:
+        return frozenset()
+    return frozenset(
+        recipient.role
+        for clause in covenant.clauses
+        if OM_CONDITION in clause.condition_names
+        for recipient in clause.recipients
+        if recipient.relation in (None, "case-lead")
+    )
+
+
+def covenant_reads_investigation(runtime: CaseRuntime, covenant_id: str) -> bool:
+    """Whether any clause of the covenant depends on a police investigation running."""
+    return bool(investigation_readers(runtime.covenants.get(covenant_id)))
+
+
+def _lead_reads_investigation(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> bool:
+    """The lead's role is one the investigation is for; its back-office system (a ``system``
+    role, which exchanges on the partner's behalf) when one of the partner's roles is."""
+    covenant = runtime.covenants.get(case.covenant_id)
+    readers = investigation_readers(covenant)
+    if not principal.grant.system:
+        return principal.role in readers
+    partner = covenant.partner(principal.partner_id) if covenant is not None else None
+    return partner is not None and not readers.isdisjoint(partner.roles)
+
+
 def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> SummaryReader:
     """What ``principal`` (already allowed to see ``case``) sees of its sensitive facts: the
     partner's casework and system roles (its people and its back-office system) alike, an
@@ -90,4 +132,5 @@ def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -
         return SummaryReader(investigation=False, assessment=False)
     lead = principal.partner_id == case.lead_partner_id
     police = principal.partner_kind in criminal_data_holders(runtime, case.covenant_id)
-    return SummaryReader(investigation=lead or police, assessment=lead)
+    asks = lead and _lead_reads_investigation(runtime, case, principal)
+    return SummaryReader(investigation=police or asks, assessment=lead)

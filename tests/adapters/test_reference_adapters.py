@@ -335,3 +335,45 @@ async def test_an_adapter_refuses_to_run_with_another_kind_of_partners_key(
     async with sdk_client("mitros") as mitros:
         with pytest.raises(AdapterStopped, match="is a housing-corporation"):
             await runner_for(PoliceAdapter(), mitros, export, Lines()).run_once()
+
+
+async def test_police_adapter_in_rijswijk_skips_the_investigation_status_and_still_pushes(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """No Rijswijk clause depends on a police investigation, so the gateway refuses to keep
+    the status there (review3, finding 2): the adapter says so and syncs the rest."""
+    landlord = ("rijswijk-wonen", "woonconsulent")
+    filed = client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "2281 AA", "houseNumber": 4},
+                "ownership": "corporation",
+                "corporationId": "rijswijk-wonen",
+                "district": "Te Werve",
+            },
+            "persons": [],
+            "report": {"channel": "form", "description": "Overlast."},
+        },
+        headers=auth(*landlord),
+    )
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["caseId"]
+    added = client.post(
+        f"/v1/cases/{case_id}/team", json={"partnerId": "politie-den-haag"}, headers=auth(*landlord)
+    )
+    assert added.status_code == 200, added.text
+    reference = client.get(f"/v1/cases/{case_id}", headers=auth(*landlord)).json()["reference"]
+    export = write_export(
+        tmp_path / "police.json", police_record(reference, investigationRunning=True)
+    )
+    lines = Lines()
+    async with sdk_client("politie-den-haag") as police:
+        runner = runner_for(PoliceAdapter(), police, export, lines)
+        report = await runner.run_once()
+        again = await runner.run_once()
+        assert (await police.case(case_id)).investigation_running is None
+    assert (report.failed, report.pushed) == (0, 1), lines.err
+    assert (again.failed, again.pushed) == (0, 0), lines.err
+    said = f"case {reference}: the covenant does not use the status"
+    assert lines.out.count(said) == 1, lines.out

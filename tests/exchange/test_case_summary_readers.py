@@ -149,7 +149,9 @@ def test_a_new_lead_reads_them_and_the_former_lead_no_longer_does(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
     """Who holds the lead is the case's own fact (the ``case-lead`` relation), read at every
-    request: not a partner listed anywhere."""
+    request: not a partner listed anywhere. The investigation goes only to a lead whose role
+    the antecedents' clause names (the case manager, U §5.3): a corporation that leads reads
+    its assessment, not the investigation (review3, finding 2)."""
     from gateway.cases.models import CaseFile
 
     utrecht_case.investigation(True)
@@ -157,8 +159,9 @@ def test_a_new_lead_reads_them_and_the_former_lead_no_longer_does(
     with context.session_factory() as session, session.begin():
         case = session.get_one(CaseFile, utrecht_case.case_id)
         case.lead_partner_id = "mitros"
-    assert _summary(utrecht_case, MITROS)["withheld"] == []
-    assert _summary(utrecht_case, MITROS)["investigationRunning"] is True
+    assert _summary(utrecht_case, MITROS)["withheld"] == INVESTIGATION
+    assert _summary(utrecht_case, MITROS)["investigationRunning"] is None
+    assert _summary(utrecht_case, MITROS)["criteria"] != []
     assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == EVERYTHING
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from gateway.context import GatewayContext
 from tests.web.conftest import sign_in
 from tests.web.scenario import POLICE, seed_utrecht_case
 
@@ -132,3 +133,42 @@ def test_the_case_page_names_the_om_consent_only_to_the_lead_and_the_police(
         assert "Openbaar Ministerie" not in page, (partner, role)
         assert "police-nuisance-antecedents" not in page, (partner, role)
         assert "Toestemming corporatie" in page, (partner, role)
+
+
+def test_the_case_page_of_a_rijswijk_case_led_by_a_corporation_hides_the_investigation(
+    browser: TestClient, client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """No Rijswijk clause depends on a police investigation, so a corporation that leads a
+    case about its own tenant is not shown one, even a status recorded before the police
+    were refused to record it there (review3, finding 2). The control: the police are."""
+    from gateway.cases.models import CaseFile
+
+    landlord = ("rijswijk-wonen", "woonconsulent")
+    filed = client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "2281 AA", "houseNumber": 4},
+                "ownership": "corporation",
+                "corporationId": "rijswijk-wonen",
+                "district": "Te Werve",
+            },
+            "persons": [{"role": "causer", "bsn": "111222333"}],
+            "report": {"channel": "form", "description": "Overlast."},
+        },
+        headers=auth(*landlord),
+    )
+    assert filed.status_code == 201, filed.text
+    case_id = filed.json()["caseId"]
+    added = client.post(
+        f"/v1/cases/{case_id}/team", json={"partnerId": "politie-den-haag"}, headers=auth(*landlord)
+    )
+    assert added.status_code == 200, added.text
+    with context.session_factory() as session, session.begin():
+        session.get_one(CaseFile, case_id).investigation_running = True
+    sign_in(browser, *landlord)
+    page = browser.get(f"/zaken/{case_id}")
+    assert page.status_code == 200, page.text
+    assert INVESTIGATION not in page.text
+    sign_in(browser, "politie-den-haag", "wijkagent")
+    assert INVESTIGATION in browser.get(f"/zaken/{case_id}").text
