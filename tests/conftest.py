@@ -7,6 +7,7 @@ so tests can run in parallel and never see each other's rows.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
+import fastapi.routing as fastapi_routing
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -204,14 +206,53 @@ def context(settings: Settings) -> Iterator[GatewayContext]:
 
 
 @pytest.fixture
-def app(settings: Settings, context: GatewayContext) -> FastAPI:
-    return create_app(settings, context)
+def app(settings: Settings, context: GatewayContext) -> Iterator[FastAPI]:
+    app = create_app(settings, context)
+    yield app
+    assert not app.dependency_overrides, (
+        "the apps of a test session share their routes' state (_effective_route_built_once): "
+        "a dependency override would not reach them; build the gateway another way"
+    )
 
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+# -- an included route's state, built once per test session ------------------------------
+#
+# FastAPI builds the state of every route an app includes (its dependant, a pydantic
+# TypeAdapter per parameter) on the app's first request: 0.2-0.45 s at load ~7, in every
+# test that sends one (cProfile: ``_EffectiveRouteContext.from_api_route`` for 258 routes,
+# then 2 ms a request). That state depends on the route and on how it is included, which is
+# the same in every app ``create_app`` builds, except for the app as the provider of
+# ``dependency_overrides``: no test overrides a dependency (the ``app`` fixture fails one
+# that does), so each route's state is built once per session and shared by every app.
+
+_effective_routes: dict[int, list[tuple[object, object, object]]] = {}
+_build_effective_route = fastapi_routing._EffectiveRouteContext.from_api_route.__func__
+
+
+def _effective_route_built_once(
+    cls: type[object], *, original_route: object, include_context: object
+) -> object:
+    inclusion = dataclasses.replace(include_context, dependency_overrides_provider=None)  # type: ignore[type-var]
+    built = _effective_routes.setdefault(id(original_route), [])
+    for route, known_inclusion, context in built:
+        if route is original_route and known_inclusion == inclusion:
+            return context
+    context = _build_effective_route(
+        cls, original_route=original_route, include_context=include_context
+    )
+    built.append((original_route, inclusion, context))
+    return context
+
+
+fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(  # type: ignore[method-assign,assignment]
+    _effective_route_built_once
+)
 
 
 TokenFactory = Callable[..., str]
