@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+import gateway.db
 from gateway.app import create_app
 from gateway.audit.models import AuditRecord
 from gateway.config import Settings
 from gateway.context import GatewayContext
+from gateway.db import make_engine
 from tests.conftest import settings_without_jobs
 from tests.core.live import KeepAliveClient, served
 from tests.core.test_database_outage import assert_database_unavailable, audit_verifies
@@ -31,9 +33,27 @@ from tests.exchange.conftest import MITROS, POLICE
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
+@pytest.fixture(autouse=True)
+def short_busy_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests below wait out the busy timeout once each: 1 s of it instead of the
+    gateway's 10 s (which ``test_the_gateway_waits_10_s_for_the_write_lock`` holds)."""
+    monkeypatch.setattr(gateway.db, "SQLITE_BUSY_TIMEOUT_MS", 1_000)
+
+
 @pytest.fixture
 def settings(tmp_path: Any, database_url: str) -> Settings:
     return settings_without_jobs(tmp_path, database_url)
+
+
+def test_the_gateway_waits_10_s_for_the_write_lock(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()
+    engine = make_engine(settings.resolved_database_url)
+    with engine.connect() as connection:
+        waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
+    engine.dispose()
+    assert waits == 10_000
 
 
 @pytest.fixture
