@@ -13,13 +13,16 @@ from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
 from gateway.cases.consents import CORPORATION_PERMISSION
+from gateway.cases.districts import partner_cases
 from gateway.cases.errors import InvalidCaseData, NotPermitted
+from gateway.cases.held_persons import attach_held_persons
 from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseConsent,
     CaseFile,
     CasePerson,
     CaseReport,
+    CaseReportPerson,
     CaseTeamMember,
     Dwelling,
 )
@@ -81,6 +84,7 @@ def _known_case(
     session: Session,
     *,
     covenant_id: str,
+    reporter: str,
     finals: frozenset[str],
     address_index: str,
     person_indexes: list[str],
@@ -88,8 +92,14 @@ def _known_case(
 ) -> CaseFile | None:
     """R Bijlage B/C step 1: is the situation (dwelling) or a person already known?
 
-    The dwelling decides first (the nuisance is tied to it); a known person second. Of several
-    open cases the oldest holds the dossier. ``live``: not erased under retention."""
+    The dwelling decides first (the nuisance is tied to it); a known person second, and only
+    in a case the ``reporter`` leads or is in the team of. Review3 finding 4: matched across
+    addresses, a report naming a person of another team's case answered 202 where any new
+    address answers 201, so any partner could test whether a BSN is in an open case. The
+    dwelling match stays for every reporter: one dossier per dwelling is the scheme's own
+    (R Bijlage B/C "Is situatie/melder bekend?"), and what it tells an outsider is the
+    accepted residual (docs/cases.md). Of several open cases the oldest holds the dossier.
+    ``live``: not erased under retention."""
     open_cases = (
         select(CaseFile)
         .where(CaseFile.covenant_id == covenant_id, CaseFile.state.not_in(finals), live)
@@ -100,7 +110,9 @@ def _known_case(
     if at_dwelling is not None or not person_indexes:
         return at_dwelling
     known_person = select(CasePerson.case_id).where(CasePerson.identifier_index.in_(person_indexes))
-    return session.scalars(open_cases.where(CaseFile.id.in_(known_person))).first()
+    return session.scalars(
+        open_cases.where(CaseFile.id.in_(known_person), partner_cases(reporter))
+    ).first()
 
 
 def _dossier_to_join(
@@ -108,6 +120,7 @@ def _dossier_to_join(
     *,
     runtime: CaseRuntime,
     covenant_id: str,
+    reporter: str,
     finals: frozenset[str],
     address_index: str,
     person_indexes: list[str],
@@ -124,6 +137,7 @@ def _dossier_to_join(
         case = _known_case(
             session,
             covenant_id=covenant_id,
+            reporter=reporter,
             finals=finals,
             address_index=address_index,
             person_indexes=person_indexes,
@@ -173,9 +187,12 @@ def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, owne
 def add_team_member(
     session: Session, case: CaseFile, partner_id: str, now: datetime, by: str
 ) -> bool:
+    """Add ``partner_id`` to the case team (the lead's decision); the persons its undecided
+    reports named join the case with it (review3 finding 6)."""
     if session.get(CaseTeamMember, (case.id, partner_id)) is not None:
         return False
     session.add(CaseTeamMember.of(case, partner_id, now=now, by=by))
+    attach_held_persons(session, case, partner_id)
     return True
 
 
@@ -305,11 +322,15 @@ def register_report(
         session,
         runtime=runtime,
         covenant_id=covenant_id,
+        reporter=principal.partner_id,
         finals=definition.final_states,
         address_index=address_index,
         person_indexes=list(person_indexes.values()),
     )
     created = case is None
+    # Outside the team (U §6: the lead decides who is involved) the report joins the dossier,
+    # but neither its reporter nor the persons it names join the case (review3 finding 6).
+    outsider = case is not None and not _in_team(session, case, principal.partner_id)
     if case is None:
         case = _open_case(
             session,
@@ -333,6 +354,7 @@ def register_report(
         person_indexes=person_indexes,
         received_at=received_at,
         now=now,
+        held=outsider,
     )
     if created and runtime.register_retention is not None:
         # Issue 16: the case's retention state (rule, due date or why none yet) exists from
@@ -362,9 +384,16 @@ def register_report(
         if told:
             details["informed"] = ",".join(sorted({n.partner_id for n in told}))
     runtime.record_case_event(
-        session, case, activity="case-intake", actor=principal, details=details
+        session,
+        case,
+        activity="case-intake",
+        actor=principal,
+        details=details,
+        # Review3 finding 5: the outsider's own entry (its privacy officer reads it) is about
+        # what the report named, not about every person of a case it cannot see.
+        subjects=_report_subjects(address_index, person_indexes) if outsider else None,
     )
-    if not created and not _in_team(session, case, principal.partner_id):
+    if outsider:
         # Outside the team the case does not exist for the reporter: no id, no state.
         return IntakeResult(
             case_id=None,
@@ -383,6 +412,11 @@ def register_report(
     )
 
 
+def _report_subjects(address_index: str, person_indexes: dict[str, str]) -> list[tuple[str, str]]:
+    """Who a report is about, as an audit entry names them: its dwelling and its persons."""
+    return [("address", address_index)] + [("bsn", index) for index in person_indexes.values()]
+
+
 def _in_team(session: Session, case: CaseFile, partner_id: str) -> bool:
     member = session.get(CaseTeamMember, (case.id, partner_id))
     return partner_id == case.lead_partner_id or member is not None
@@ -398,8 +432,11 @@ def _add_report_and_persons(
     person_indexes: dict[str, str],
     received_at: datetime,
     now: datetime,
+    held: bool,
 ) -> str:
-    """Add the report (and the persons it names that the dossier does not know yet); its id."""
+    """Add the report and the persons it names that the dossier does not know yet; its id.
+    ``held``: the reporter is outside the team, and the persons wait with the report for the
+    lead's decision (``case_report_person``, gateway/cases/reports.py) instead of joining."""
     report_id = str(uuid.uuid4())
     session.add(
         CaseReport(
@@ -425,25 +462,29 @@ def _add_report_and_persons(
         index = person_indexes.get(person.bsn) if person.bsn else None
         if index is not None and index in known:
             continue
+        # A held person is sealed for the case_person record it becomes on the lead's
+        # acceptance (same id): nothing is decrypted or sealed again when it joins.
         person_id = str(uuid.uuid4())
-        session.add(
-            CasePerson(
-                id=person_id,
-                case_id=case.id,
-                role=person.role,
-                identifier_index=index,
-                identifier_sealed=seal_for_case(
-                    runtime, session, case.id, ("case_person", person_id, "bsn"), person.bsn
-                )
-                if person.bsn
-                else None,
-                name_sealed=seal_for_case(
-                    runtime, session, case.id, ("case_person", person_id, "name"), person.name
-                )
-                if person.name
-                else None,
+        fields = {
+            "role": person.role,
+            "identifier_index": index,
+            "identifier_sealed": seal_for_case(
+                runtime, session, case.id, ("case_person", person_id, "bsn"), person.bsn
             )
-        )
+            if person.bsn
+            else None,
+            "name_sealed": seal_for_case(
+                runtime, session, case.id, ("case_person", person_id, "name"), person.name
+            )
+            if person.name
+            else None,
+        }
+        if held:
+            session.add(
+                CaseReportPerson(id=person_id, case_id=case.id, report_id=report_id, **fields)
+            )
+        else:
+            session.add(CasePerson(id=person_id, case_id=case.id, **fields))
         if index is not None:
             known.add(index)
     return report_id

@@ -241,6 +241,29 @@ class CaseReport(Base):
     awaiting_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class CaseReportPerson(Base):
+    """A person named in a report filed by a partner outside the case team (review3 finding
+    6), held with the report: not a person of the case until the lead accepts the reporter
+    (U §6: who is involved is the lead's decision; gateway/cases/reports.py). Nothing reads
+    these as the case's: no intake match, no summary count, no audit data subject. On the
+    lead's acceptance each becomes a ``case_person`` with this row's id, so its fields are
+    sealed under the case's key scope for that ``case_person`` record from the start; a
+    declined report keeps them until the case's dossier is erased, as its own description."""
+
+    __tablename__ = "case_report_person"
+    # Listed as the report is (its existence says only that a report named someone).
+    __table_args__ = {"info": {"record_readers": "case"}}
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
+    report_id: Mapped[str] = mapped_column(ForeignKey("case_report.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    #: Not indexed on purpose: intake never looks a held person up.
+    identifier_index: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    identifier_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
 class CaseTeamMember(Base):
     """The partners involved in the case: the need-to-know set the policy uses."""
 

@@ -6,7 +6,8 @@ part of the case team: partners exchange case information with "de andere partij
 casus zijn betrokken" (U §6), and who is involved is the lead's decision (U §5.1 "De
 casemanager voert de regie"; R §3.2.3). So the lead is told (its deadline list, its inbox, the
 case page) and decides: the reporter joins the team, or not. The reporter keeps seeing what it
-reported itself (its own reports, without the case), never the case.
+reported itself (its own reports, without the case), never the case. The persons its report
+named wait with the report, and join the case only with the reporter (review3 finding 6).
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ def decide_on_reporter(
     add_to_team: bool,
     now: datetime | None = None,
 ) -> PendingReportOut:
-    """The lead adds the reporter of ``report_id`` to the team, or declines to; audited."""
+    """The lead adds the reporter of ``report_id`` to the team, or declines to; audited.
+    Added, the persons its reports named join the case with it (add_team_member); declined,
+    they stay held with the report and never join (gateway/cases/held_persons.py)."""
     now = now or utcnow()
     case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     if principal.partner_id != case.lead_partner_id or not principal.grant.casework:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
@@ -81,9 +82,12 @@ class CaseRuntime:
         activity: str,
         actor: Principal,
         details: dict[str, AuditValue],
+        subjects: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         """Audit a change to ``case`` in ``session``'s transaction: the pending change is
-        flushed first, so a change that cannot be written is never audited as made."""
+        flushed first, so a change that cannot be written is never audited as made.
+        ``subjects`` (``(identifier type, blind index)`` pairs): who the entry is about when
+        that is not every person of the case (CaseAudit.record)."""
         session.flush()
         self.audit.record(
             session,
@@ -92,4 +96,5 @@ class CaseRuntime:
             case_id=case.id,
             actor=actor,
             details=details,
+            subjects=subjects,
         )

@@ -112,8 +112,11 @@ class CaseAudit(Protocol):
         case_id: str | None,
         actor: Principal | None,
         details: dict[str, AuditValue],
+        subjects: Sequence[tuple[str, str]] | None = None,
     ) -> None:
-        """Write one audit entry in ``session``'s transaction (no personal data in details)."""
+        """Write one audit entry in ``session``'s transaction (no personal data in details).
+        ``subjects``: the entry's data subjects as ``(identifier type, blind index)`` pairs;
+        None names every person of the case and its dwelling (gateway/cases/subjects.py)."""
         ...
 
 
@@ -197,6 +200,7 @@ class LogAudit:
         case_id: str | None,
         actor: Principal | None,
         details: dict[str, AuditValue],
+        subjects: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         now = utcnow()
         attributes = {
@@ -213,7 +217,11 @@ class LogAudit:
             case_id=case_id,
             # Read in this transaction: an intake's new persons are already flushed.
             data_subjects=(
-                case_data_subjects(session, self._log, case_id) if case_id is not None else ()
+                self._log.subjects_from_indexes(sorted(set(subjects)))
+                if subjects is not None
+                else case_data_subjects(session, self._log, case_id)
+                if case_id is not None
+                else ()
             ),
             requester=self._log.actor(actor) if actor is not None else None,
             attributes=attributes,
@@ -233,5 +241,6 @@ class UnavailableAudit:
         case_id: str | None,
         actor: Principal | None,
         details: dict[str, AuditValue],
+        subjects: Sequence[tuple[str, str]] | None = None,
     ) -> None:
         raise ServiceUnavailable("The audit log is unavailable; the change was not made.")

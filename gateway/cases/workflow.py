@@ -42,6 +42,7 @@ from gateway.cases.errors import (
     UnknownTransition,
 )
 from gateway.cases.guards import GUARDS, GuardContext
+from gateway.cases.intake import add_team_member
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -315,8 +316,9 @@ def _move_lead(
     # R §3.2.3: one municipality per covenant; the first listed partner of the kind leads.
     case.lead_partner_id = candidates[0]
     case.case_manager = None
-    if session.get(CaseTeamMember, (case.id, candidates[0])) is None:
-        session.add(CaseTeamMember.of(case, candidates[0], now=now, by=by.actor))
+    # The new lead joins the team; the persons its own reports named while it was outside
+    # the team join the case with it, as when a lead adds it (gateway/cases/held_persons.py).
+    add_team_member(session, case, candidates[0], now, by.actor)
 
 
 def apply_transition(

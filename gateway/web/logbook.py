@@ -114,11 +114,17 @@ def _line(entry: dict[str, Any], references: dict[str, str]) -> LogLine:
 
 
 def _numbers(page: PageState, entries: list[dict[str, Any]]) -> dict[str, str]:
+    """The numbers of the entries' cases the officer's partner may see (review3 finding 5:
+    its own entry about a report that joined another team's case names that case's id)."""
     ids = {str(e["caseId"]) for e in entries if e.get("caseId")}
     if not ids:
         return {}
+    principal = page.require_principal()
     return references.case_numbers(
-        page.db, covenant_id=page.require_principal().covenant_id, case_ids=ids
+        page.db,
+        covenant_id=principal.covenant_id,
+        partner_id=audit_reports.accountable_partner(principal),
+        case_ids=ids,
     )
 
 

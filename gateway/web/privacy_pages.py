@@ -124,8 +124,12 @@ def _case_id(page: PageState, zaak: str | None) -> str | None:
     number of no case of this covenant matches nothing, it is not ignored."""
     if not zaak or not zaak.strip():
         return None
+    principal = page.require_principal()
     found = references.case_id_of(
-        page.db, covenant_id=page.require_principal().covenant_id, number=zaak
+        page.db,
+        covenant_id=principal.covenant_id,
+        partner_id=audit_reports.accountable_partner(principal),
+        number=zaak,
     )
     return found or zaak.strip()
 
