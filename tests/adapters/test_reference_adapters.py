@@ -18,6 +18,7 @@ from adapters.police import PoliceAdapter
 from adapters.runner import AdapterRunner, AdapterStopped
 from adapters.sdk import Disclosure
 from tests.adapters.conftest import Auth, ClientFactory, open_utrecht_case
+from tests.cases.builders import RIJSWIJK_LANDLORD, rijswijk_case_led_by_the_landlord
 
 pytestmark = pytest.mark.anyio
 
@@ -342,27 +343,10 @@ async def test_police_adapter_in_rijswijk_skips_the_investigation_status_and_sti
 ) -> None:
     """No Rijswijk clause depends on a police investigation, so the gateway refuses to keep
     the status there (review3, finding 2): the adapter says so and syncs the rest."""
-    landlord = ("rijswijk-wonen", "woonconsulent")
-    filed = client.post(
-        "/v1/reports",
-        json={
-            "dwelling": {
-                "address": {"postcode": "2281 AA", "houseNumber": 4},
-                "ownership": "corporation",
-                "corporationId": "rijswijk-wonen",
-                "district": "Te Werve",
-            },
-            "persons": [],
-            "report": {"channel": "form", "description": "Overlast."},
-        },
-        headers=auth(*landlord),
+    landlord = RIJSWIJK_LANDLORD
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("politie-den-haag",), causer=False
     )
-    assert filed.status_code == 201, filed.text
-    case_id = filed.json()["caseId"]
-    added = client.post(
-        f"/v1/cases/{case_id}/team", json={"partnerId": "politie-den-haag"}, headers=auth(*landlord)
-    )
-    assert added.status_code == 200, added.text
     reference = client.get(f"/v1/cases/{case_id}", headers=auth(*landlord)).json()["reference"]
     export = write_export(
         tmp_path / "police.json", police_record(reference, investigationRunning=True)

@@ -58,6 +58,41 @@ def report_body(
     return body
 
 
+#: Rijswijk's causer's landlord, who leads the cases it files (R §3.2.2, ``lead: source-partner``).
+RIJSWIJK_LANDLORD = ("rijswijk-wonen", "woonconsulent")
+
+
+def rijswijk_case_led_by_the_landlord(
+    client: Any, auth: Any, *, team: tuple[str, ...] = (), causer: bool = True
+) -> str:
+    """A Rijswijk case the causer's landlord files, so it leads it, with ``team`` added by
+    it; the causer named by BSN unless ``causer`` is false. Returns the case id."""
+    filed = client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "2281 AA", "houseNumber": 4},
+                "ownership": "corporation",
+                "corporationId": "rijswijk-wonen",
+                "district": "Te Werve",
+            },
+            "persons": [{"role": "causer", "bsn": BSN_CAUSER}] if causer else [],
+            "report": {"channel": "form", "description": "Overlast."},
+        },
+        headers=auth(*RIJSWIJK_LANDLORD),
+    )
+    assert filed.status_code == 201, filed.text
+    case_id: str = filed.json()["caseId"]
+    for partner in team:
+        added = client.post(
+            f"/v1/cases/{case_id}/team",
+            json={"partnerId": partner},
+            headers=auth(*RIJSWIJK_LANDLORD),
+        )
+        assert added.status_code == 200, added.text
+    return case_id
+
+
 #: The packaged covenants' partners and roles: the one source principals are built from.
 PARTNERS = PartnerDirectory.from_covenants(load_covenants().values())
 

@@ -16,11 +16,15 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from tests.cases.builders import audit_activities
+from tests.cases.builders import (
+    RIJSWIJK_LANDLORD,
+    audit_activities,
+    rijswijk_case_led_by_the_landlord,
+)
 from tests.exchange.conftest import CASE_MANAGER, MITROS, WIJKAGENT, UtrechtCase
 
 Auth = Callable[..., dict[str, str]]
-LANDLORD = ("rijswijk-wonen", "woonconsulent")
+LANDLORD = RIJSWIJK_LANDLORD
 LANDLORD_SYSTEM = ("rijswijk-wonen", "adapter")
 POLICE = ("politie-den-haag", "wijkagent")
 WIJKTEAM = ("sociaal-wijkteam-rijswijk", "buurtteam-medewerker")
@@ -30,28 +34,9 @@ INVESTIGATION = ["investigationRunning", "omConsents"]
 def _rijswijk_case_led_by_the_landlord(client: TestClient, auth: Auth) -> str:
     """The causer's landlord files the report, so it leads the case (R §3.2.2, workflow
     ``lead: source-partner``), and adds the police and the neighbourhood team."""
-    filed = client.post(
-        "/v1/reports",
-        json={
-            "dwelling": {
-                "address": {"postcode": "2281 AA", "houseNumber": 4},
-                "ownership": "corporation",
-                "corporationId": "rijswijk-wonen",
-                "district": "Te Werve",
-            },
-            "persons": [{"role": "causer", "bsn": "111222333"}],
-            "report": {"channel": "form", "description": "Overlast."},
-        },
-        headers=auth(*LANDLORD),
+    return rijswijk_case_led_by_the_landlord(
+        client, auth, team=("politie-den-haag", "sociaal-wijkteam-rijswijk")
     )
-    assert filed.status_code == 201, filed.text
-    case_id: str = filed.json()["caseId"]
-    for partner in ("politie-den-haag", "sociaal-wijkteam-rijswijk"):
-        added = client.post(
-            f"/v1/cases/{case_id}/team", json={"partnerId": partner}, headers=auth(*LANDLORD)
-        )
-        assert added.status_code == 200, added.text
-    return case_id
 
 
 def _summary(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:

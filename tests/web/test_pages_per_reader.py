@@ -11,6 +11,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
+from tests.cases.builders import RIJSWIJK_LANDLORD, rijswijk_case_led_by_the_landlord
 from tests.web.conftest import sign_in
 from tests.web.scenario import POLICE, seed_utrecht_case
 
@@ -143,27 +144,8 @@ def test_the_case_page_of_a_rijswijk_case_led_by_a_corporation_hides_the_investi
     were refused to record it there (review3, finding 2). The control: the police are."""
     from gateway.cases.models import CaseFile
 
-    landlord = ("rijswijk-wonen", "woonconsulent")
-    filed = client.post(
-        "/v1/reports",
-        json={
-            "dwelling": {
-                "address": {"postcode": "2281 AA", "houseNumber": 4},
-                "ownership": "corporation",
-                "corporationId": "rijswijk-wonen",
-                "district": "Te Werve",
-            },
-            "persons": [{"role": "causer", "bsn": "111222333"}],
-            "report": {"channel": "form", "description": "Overlast."},
-        },
-        headers=auth(*landlord),
-    )
-    assert filed.status_code == 201, filed.text
-    case_id = filed.json()["caseId"]
-    added = client.post(
-        f"/v1/cases/{case_id}/team", json={"partnerId": "politie-den-haag"}, headers=auth(*landlord)
-    )
-    assert added.status_code == 200, added.text
+    landlord = RIJSWIJK_LANDLORD
+    case_id = rijswijk_case_led_by_the_landlord(client, auth, team=("politie-den-haag",))
     with context.session_factory() as session, session.begin():
         session.get_one(CaseFile, case_id).investigation_running = True
     sign_in(browser, *landlord)
