@@ -270,7 +270,8 @@ def _reasons(
     The reasons never tell a requester a fact of the case it may not see (review2, finding
     1). Whether a police investigation runs is criminal-law information (U §5.3: the police
     share it with the case manager only) that the case summary withholds from all but the
-    police and the lead (gateway/cases/summary_readers.py), so how the OM consent fails
+    police and a lead whose role such a clause names (gateway/cases/summary_readers.py,
+    review3 finding 2), so how the OM consent fails
     (``investigation-status-unknown``, ``om-consent-*``) is told only to a requester that a
     clause needing the consent names, in the team and with its relation to the case. A
     requester outside the case team sees nothing of the case: it is told only that (and the
