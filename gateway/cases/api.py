@@ -32,6 +32,7 @@ from gateway.cases.schemas import (
     CriteriaRequest,
     DeadlineList,
     DeadlinesEmbedded,
+    DwellingLandlord,
     IntakeRequest,
     IntakeResult,
     InvestigationStatusIn,
@@ -392,6 +393,23 @@ def put_investigation_status(
         session, runtime=runtime, case_id=case_id, principal=principal, running=body.running
     )
     return InvestigationStatusIn(running=running)
+
+
+@router.put(
+    "/cases/{caseId}/dwelling/landlord",
+    response_model=DwellingLandlord,
+    summary="Correct the dwelling's tenure and landlord, the first report's word (the lead only)",
+)
+def put_dwelling_landlord(
+    case_id: CaseId,
+    body: DwellingLandlord,
+    session: DbSession,
+    runtime: Runtime,
+    principal: CurrentPrincipal,
+) -> DwellingLandlord:
+    return changes.correct_landlord(
+        session, runtime=runtime, case_id=case_id, principal=principal, request=body
+    )
 
 
 @router.post(

@@ -1,6 +1,7 @@
 """What the partners record on a case outside its transitions: the criteria (U §2), the case
-team (the need-to-know set), consents (corporation permission, OM consent) and whether a
-police investigation runs. Each change is audited in the caller's transaction."""
+team (the need-to-know set), consents (corporation permission, OM consent), whether a
+police investigation runs and the dwelling's landlord. Each change is audited in the caller's
+transaction."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from gateway.cases.errors import (
     NotInCovenant,
     NotPermitted,
 )
-from gateway.cases.intake import add_team_member, seal_for_case
+from gateway.cases.intake import add_team_member, check_landlord, seal_for_case
 from gateway.cases.models import (
     CaseConsent,
     CaseCriterion,
@@ -35,6 +36,7 @@ from gateway.cases.schemas import (
     ConsentIn,
     ConsentOut,
     CriteriaRequest,
+    DwellingLandlord,
 )
 from gateway.cases.seams import AuditValue
 from gateway.cases.service import case_summary, consent_out, standing_consent_ids
@@ -44,6 +46,9 @@ from gateway.cases.summary_readers import (
     summary_reader,
 )
 from gateway.db import utcnow
+
+#: The audit activity of a corrected landlord.
+LANDLORD_CHANGE = "case-landlord-change"
 
 # --- criteria, team, consents, investigation --------------------------------------------------
 
@@ -159,24 +164,50 @@ def change_team(
     if runtime.partner_kind(case.covenant_id, partner_id) is None:
         raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
     if add:
-        changed = add_team_member(session, case, partner_id, now, principal.actor)
+        _add_to_team(session, runtime, case, partner_id, principal, now)
     else:
         if partner_id == case.lead_partner_id:
             raise InvalidCaseData("The lead partner cannot leave the team.")
         member = session.get(CaseTeamMember, (case.id, partner_id))
-        changed = member is not None
         if member is not None:
             session.delete(member)
-    session.flush()
-    if changed:
-        runtime.record_case_event(
-            session,
-            case,
-            activity="case-team-change",
-            actor=principal,
-            details={"partner": partner_id, "added": add},
-        )
+            session.flush()
+            _team_changed(runtime, session, case, principal, partner_id, added=False)
     return sorted(team_ids(session, case.id) | {case.lead_partner_id})
+
+
+def _add_to_team(
+    session: Session,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    partner_id: str,
+    principal: Principal,
+    now: datetime,
+) -> bool:
+    """Add ``partner_id`` to the case team, audited; False if it was in it already."""
+    added = add_team_member(session, case, partner_id, now, principal.actor)
+    session.flush()
+    if added:
+        _team_changed(runtime, session, case, principal, partner_id, added=True)
+    return added
+
+
+def _team_changed(
+    runtime: CaseRuntime,
+    session: Session,
+    case: CaseFile,
+    principal: Principal,
+    partner_id: str,
+    *,
+    added: bool,
+) -> None:
+    runtime.record_case_event(
+        session,
+        case,
+        activity="case-team-change",
+        actor=principal,
+        details={"partner": partner_id, "added": added},
+    )
 
 
 def record_consent(
@@ -315,3 +346,95 @@ def set_investigation_status(
             details={},
         )
     return running
+
+
+def correct_landlord(
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    request: DwellingLandlord,
+    now: datetime | None = None,
+) -> DwellingLandlord:
+    """The lead corrects the dwelling's tenure and landlord, which until then are the first
+    report's word: nothing in the gateway can check them (it holds no register of dwellings),
+    and a corporation that names itself becomes the landlord (review3, finding 3).
+
+    The landlord is who gives the corporation's permission (U §5.1 "toestemming aan de
+    corporatie"), receives the sfeerverslag (U §5.3 "de verhuurder") and records the
+    landlord's events; all of these read ``Dwelling.corporation_id``, so they follow the
+    correction at once. A permission the previous corporation gave stops counting: it is
+    withdrawn as its giver would withdraw it, so that it does not come back should the
+    dwelling be corrected back to it. A workflow whose intake puts the dwelling's corporation
+    in the team (Utrecht) gets the new landlord in the team; nobody leaves it (the lead
+    removes a partner through the team endpoint)."""
+    now = now or utcnow()
+    case = _open_case_for_change(session, runtime, case_id, principal)
+    _require_lead(case, principal, "corrects the dwelling's landlord")
+    check_landlord(
+        runtime,
+        case.covenant_id,
+        request.ownership,
+        request.corporation_id,
+        field="corporationId",
+    )
+    dwelling = session.get_one(Dwelling, case.dwelling_id)
+    before = dwelling.corporation_id if dwelling.ownership == "corporation" else None
+    if (dwelling.ownership, dwelling.corporation_id) == (
+        request.ownership,
+        request.corporation_id,
+    ):
+        return request
+    dwelling.ownership = request.ownership
+    dwelling.corporation_id = request.corporation_id
+    runtime.record_case_event(
+        session,
+        case,
+        activity=LANDLORD_CHANGE,
+        actor=principal,
+        # Partner ids and a tenure: no personal data.
+        details={
+            "ownership": request.ownership,
+            "previous": before,
+            "corporation": request.corporation_id,
+        },
+    )
+    if before is not None and before != request.corporation_id:
+        _withdraw_permissions(session, runtime, case, principal, before, now)
+    seeds_landlord = "dwelling-corporation" in runtime.workflow(case.covenant_id).intake.team
+    if request.corporation_id is not None and seeds_landlord:
+        _add_to_team(session, runtime, case, request.corporation_id, principal, now)
+    return request
+
+
+def _withdraw_permissions(
+    session: Session,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    principal: Principal,
+    corporation_id: str,
+    now: datetime,
+) -> None:
+    """Withdraw the permissions ``corporation_id`` gave on ``case`` (automatically at intake
+    or by itself), each audited as a withdrawal."""
+    given = session.scalars(
+        select(CaseConsent)
+        .where(
+            CaseConsent.case_id == case.id,
+            CaseConsent.kind == CORPORATION_PERMISSION,
+            CaseConsent.partner_id == corporation_id,
+            CaseConsent.granted.is_(True),
+            CaseConsent.withdrawn_at.is_(None),
+        )
+        .order_by(CaseConsent.recorded_at, CaseConsent.id)
+    )
+    for consent in list(given):
+        consent.withdrawn_at = now
+        runtime.record_case_event(
+            session,
+            case,
+            activity=CONSENT_CHANGE,
+            actor=principal,
+            details=_consent_change(consent, "withdrawn"),
+        )

@@ -61,22 +61,35 @@ def seal_for_case(
 
 def _check_dwelling(runtime: CaseRuntime, covenant_id: str, request: IntakeRequest) -> None:
     dwelling = request.dwelling
-    if dwelling.ownership == "corporation":
-        kind = runtime.partner_kind(covenant_id, dwelling.corporation_id or "")
+    check_landlord(
+        runtime,
+        covenant_id,
+        dwelling.ownership,
+        dwelling.corporation_id,
+        field="dwelling.corporationId",
+    )
+
+
+def check_landlord(
+    runtime: CaseRuntime,
+    covenant_id: str,
+    ownership: str,
+    corporation_id: str | None,
+    *,
+    field: str,
+) -> None:
+    """A corporation dwelling names a corporation of the covenant; another names none."""
+    if ownership == "corporation":
+        kind = runtime.partner_kind(covenant_id, corporation_id or "")
         if kind != "housing-corporation":
             raise InvalidCaseData(
                 "A corporation dwelling names its corporation's partner id (corporationId).",
-                invalid_params=[
-                    {
-                        "name": "dwelling.corporationId",
-                        "reason": "not a corporation of this covenant",
-                    }
-                ],
+                invalid_params=[{"name": field, "reason": "not a corporation of this covenant"}],
             )
-    elif dwelling.corporation_id is not None:
+    elif corporation_id is not None:
         raise InvalidCaseData(
             "Only a corporation dwelling has a corporationId.",
-            invalid_params=[{"name": "dwelling.corporationId", "reason": "not expected"}],
+            invalid_params=[{"name": field, "reason": "not expected"}],
         )
 
 

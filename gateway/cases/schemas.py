@@ -246,6 +246,17 @@ class InvestigationStatusIn(ApiModel):
     )
 
 
+class DwellingLandlord(ApiModel):
+    """The dwelling's tenure and landlord, as the lead corrects what the first report said."""
+
+    ownership: Ownership
+    corporation_id: PartnerId | None = Field(
+        default=None,
+        description="The corporation that lets the dwelling (ownership=corporation); null "
+        "for a privately rented or owner-occupied dwelling.",
+    )
+
+
 class CaseEventIn(ApiModel):
     """A case event of the covenant (``events`` in its file), e.g. ``eviction-procedure``."""
 

@@ -254,6 +254,7 @@ DEADLINES = {
 ACTIVITIES = {
     "case-intake": "Aanmelding vastgelegd",
     "case-team-change": "Zaakteam gewijzigd",
+    "case-landlord-change": "Verhuurder van de woning gecorrigeerd",
     "case-reporter-decision": "Besluit over melder in zaakteam",
     "case-notice-read": "Bericht gelezen",
     "access-report": "Inzageverzoek uitgevoerd",

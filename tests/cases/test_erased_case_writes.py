@@ -1,9 +1,9 @@
 """A case erased under retention takes no more writes (docs/retention.md: "Writing to an
 erased case answers 410"): an open case without activity is erased like a closed one, and
 the cases domain's own writes (a step, criteria, the team, a consent, the investigation
-status, a reporter decision) answer 410 problem+json ``case-erased`` and store nothing.
-Each refusal has its positive control: the same write on a case that was not erased. A
-partner outside the team still gets the 404 it gets for any case it cannot see, not the
+status, the landlord, a reporter decision) answer 410 problem+json ``case-erased`` and store
+nothing. Each refusal has its positive control: the same write on a case that was not erased.
+A partner outside the team still gets the 404 it gets for any case it cannot see, not the
 410 that would tell it the case existed."""
 
 from __future__ import annotations
@@ -56,6 +56,12 @@ WRITES: dict[str, tuple[str, str, tuple[str, str], dict[str, Any]]] = {
         },
     ),
     "investigation": ("put", "investigation-status", POLICE, {"running": True}),
+    "landlord": (
+        "put",
+        "dwelling/landlord",
+        CM,
+        {"ownership": "corporation", "corporationId": "portaal"},
+    ),
 }
 
 

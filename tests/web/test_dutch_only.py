@@ -150,7 +150,7 @@ def test_every_id_the_pages_translate_has_its_dutch_word(context: GatewayContext
         "information-request", "information-answer", "information-read", "disclosure",
         "denial", "case-fact-recorded", "retention-redaction", "key-rotation",
         "case-meeting-planned", "case-meeting-minutes", "case-criteria", "legal-hold-set",
-        "legal-hold-lifted", "case-notice-read", "retention-fact",
+        "legal-hold-lifted", "case-notice-read", "retention-fact", "case-landlord-change",
     }  # fmt: skip
     missing += sorted(logged - set(texts.ACTIVITIES))
     missing += [d for d in ("district-meeting", "reporter-decision", "retention-erasure")
