@@ -125,6 +125,8 @@ def test_after_the_leads_correction_the_false_claimant_gets_nothing_of_the_landl
     assert "mitros" in summary["team"]
     assert "portaal" in summary["team"]  # it filed the report: it stays as the reporter
     assert _permissions(case) == [("portaal", False)]  # withdrawn, and no longer counts
+    (claimed,) = [c for c in summary["consents"] if c["partnerId"] == "portaal"]
+    assert claimed["withdrawnAt"] is not None
     refused = _ask(case, PORTAAL)
     assert refused["state"] == "denied"
     assert "not-dwelling-landlord" in refused["reasons"]

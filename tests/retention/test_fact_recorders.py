@@ -29,6 +29,7 @@ PARTNERS = load_covenants()[RIJSWIJK].partners
 #: first corporation; the other corporation is not the landlord).
 LANDLORD = next(p.id for p in PARTNERS if p.kind == "housing-corporation")
 OTHERS = [p.id for p in PARTNERS if p.id not in (MUNICIPALITY, LANDLORD)]
+PARTNERS_BY_ID = {p.id: p.kind for p in PARTNERS}
 
 
 def _case_with_team(context: GatewayContext, seed: Seeder) -> str:
@@ -122,3 +123,29 @@ def test_a_corporation_is_no_landlord_of_a_dwelling_of_unknown_tenure(
         headers=auth(MUNICIPALITY, "adapter"),
     )
     assert taken.status_code == 201, taken.text
+
+
+def test_the_landlord_the_lead_corrected_records_the_fact_and_the_claimant_not(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Review3 finding 3: the landlord is the first report's word until the lead corrects it
+    (PUT /v1/cases/{caseId}/dwelling/landlord); the recorders follow the correction at once."""
+    case_id = _case_with_team(context, seed)
+    other = next(p for p in OTHERS if PARTNERS_BY_ID[p] == "housing-corporation")
+    corrected = client.put(
+        f"/v1/cases/{case_id}/dwelling/landlord",
+        json={"ownership": "corporation", "corporationId": other},
+        headers=auth(MUNICIPALITY, "adapter"),
+    )
+    assert corrected.status_code == 200, corrected.text
+    refused = client.post(
+        f"/v1/cases/{case_id}/retention/facts", json=MOVED_OUT, headers=auth(LANDLORD, "adapter")
+    )
+    assert refused.status_code == 403, refused.text
+    assert _facts(context, case_id) == []
+    # Positive control: the corporation the lead named.
+    taken = client.post(
+        f"/v1/cases/{case_id}/retention/facts", json=MOVED_OUT, headers=auth(other, "adapter")
+    )
+    assert taken.status_code == 201, taken.text
+    assert _facts(context, case_id) == ["resident-moved-out"]
