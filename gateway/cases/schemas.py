@@ -540,7 +540,10 @@ class DeadlineList(ApiModel):
 
 
 class ThroughputOut(ApiModel):
-    closed_cases: int
+    """The period's closed cases; every figure is null when fewer than the minimum group
+    size closed (see ``SteeringReport.suppressed_figures``)."""
+
+    closed_cases: int | None
     median_days: float | None
     mean_days: float | None
     max_days: float | None
@@ -568,12 +571,20 @@ class SteeringReport(ApiModel):
     period_from: date
     period_to: date
     generated_at: datetime
-    cases_opened: int
-    cases_closed: int
+    cases_opened: int | None = Field(
+        description="Cases opened in the period; null when 1 to minGroupSize - 1."
+    )
+    cases_closed: int | None = Field(
+        description="Cases closed in the period; null when 1 to minGroupSize - 1, and the "
+        "throughput and within-target figures with it."
+    )
     open_cases: int
     throughput: ThroughputOut
     target_months: int
-    closed_within_target: int
+    closed_within_target: int | None = Field(
+        description="Null when the period's closed cases, or those within or beyond the "
+        "target, number 1 to minGroupSize - 1."
+    )
     share_closed_within_target: float | None
     open_by_phase: dict[str, int]
     open_by_district: dict[str, int]
@@ -594,6 +605,12 @@ class SteeringReport(ApiModel):
     )
     suppressed_transitions: int = Field(
         description="Steps left out of transitions because they were too small."
+    )
+    suppressed_figures: list[str] = Field(
+        description="The period's figures left out (null) because fewer than minGroupSize "
+        "cases stand behind them, by their names in this response (casesOpened, "
+        "casesClosed, closedWithinTarget, shareClosedWithinTarget, throughput.*). "
+        "openCases and overdueDeadlines are the covenant's totals now and stay.",
     )
     legs: LegsOut
     evaluation_periods: list[EvaluationPeriodOut]

@@ -88,6 +88,12 @@ def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
     return kept, sum(1 for n in counts.values() if n > 0) - len(kept)
 
 
+def _over_enough(n: int) -> int | None:
+    """A figure counted over ``n`` cases: shown at none or at least MIN_GROUP_SIZE, else
+    null, by the same rule as a cell (:func:`hidden_cells`)."""
+    return None if hidden_cells({"n": n}) else n
+
+
 def _tally(counts: Counter[str]) -> dict[str, int | None]:
     hidden = hidden_cells({j: counts[j] for j in JUDGEMENTS})
     return {j: (None if j in hidden or not counts[j] else counts[j]) for j in JUDGEMENTS}
@@ -384,18 +390,45 @@ def steering_report(
     # "one case moved to temporary-eviction on day X" of a count of one.
     shown_phases, hidden_phases = _suppress(open_by_phase)
     shown_transitions, hidden_transitions = _suppress(Counter(transitions))
+    # The period's own totals and durations as cells (follow-up to finding 9): over a day
+    # or two, "1 closed, after 41.2 days" described one case. A total under the minimum is
+    # null, and so is every figure over the closed cases then; of five or more, the within
+    # and beyond the target counts are a breakdown of two cells.
+    suppressed: list[str] = []
+    cases_opened = _over_enough(sum(opened.values()))
+    if cases_opened is None:
+        suppressed.append("casesOpened")
+    share = round(within / closed, 3) if closed else None
+    within_shown: int | None = within
+    if _over_enough(closed) is None:
+        throughput = ThroughputOut(
+            closed_cases=None, median_days=None, mean_days=None, max_days=None
+        )
+        within_shown = share = None
+        suppressed += [
+            "casesClosed",
+            "closedWithinTarget",
+            "shareClosedWithinTarget",
+            "throughput.closedCases",
+            "throughput.medianDays",
+            "throughput.meanDays",
+            "throughput.maxDays",
+        ]
+    elif hidden_cells({"within": within, "beyond": closed - within}):
+        within_shown = share = None
+        suppressed += ["closedWithinTarget", "shareClosedWithinTarget"]
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,
         period_to=period_to,
         generated_at=now,
-        cases_opened=sum(opened.values()),
-        cases_closed=closed,
+        cases_opened=cases_opened,
+        cases_closed=throughput.closed_cases,
         open_cases=sum(open_by_phase.values()),
         throughput=throughput,
         target_months=target.amount or 3,
-        closed_within_target=within,
-        share_closed_within_target=round(within / closed, 3) if closed else None,
+        closed_within_target=within_shown,
+        share_closed_within_target=share,
         open_by_phase=shown_phases,
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
@@ -404,6 +437,7 @@ def steering_report(
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,
         suppressed_transitions=hidden_transitions,
+        suppressed_figures=suppressed,
         suppressed_districts=len(
             (set(open_districts) | set(opened)) - set(open_by_district) - set(opened_by_district)
         )

@@ -313,23 +313,42 @@ def steering_report(
                 legs=_legs(in_period),
             )
         )
+
+    def small(n: int) -> bool:
+        return 0 < n < MIN_GROUP_SIZE
+
+    suppressed = ["casesOpened"] if small(len(opened)) else []
+    throughput = ThroughputOut(
+        closed_cases=len(durations),
+        median_days=round(statistics.median(durations), 1) if durations else None,
+        mean_days=round(statistics.fmean(durations), 1) if durations else None,
+        max_days=round(max(durations), 1) if durations else None,
+    )
+    share = round(within / len(closed), 3) if closed else None
+    shown_within: int | None = within
+    if small(len(closed)):
+        throughput = ThroughputOut(
+            closed_cases=None, median_days=None, mean_days=None, max_days=None
+        )
+        shown_within = share = None
+        suppressed += ["casesClosed", "closedWithinTarget", "shareClosedWithinTarget"]
+        suppressed += [f"throughput.{n}" for n in ("closedCases", "medianDays", "meanDays")]
+        suppressed += ["throughput.maxDays"]
+    elif small(within) or small(len(closed) - within):
+        shown_within = share = None
+        suppressed += ["closedWithinTarget", "shareClosedWithinTarget"]
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,
         period_to=period_to,
         generated_at=now,
-        cases_opened=len(opened),
-        cases_closed=len(closed),
+        cases_opened=None if small(len(opened)) else len(opened),
+        cases_closed=throughput.closed_cases,
         open_cases=len(open_cases),
-        throughput=ThroughputOut(
-            closed_cases=len(durations),
-            median_days=round(statistics.median(durations), 1) if durations else None,
-            mean_days=round(statistics.fmean(durations), 1) if durations else None,
-            max_days=round(max(durations), 1) if durations else None,
-        ),
+        throughput=throughput,
         target_months=target.amount or 3,
-        closed_within_target=within,
-        share_closed_within_target=round(within / len(closed), 3) if closed else None,
+        closed_within_target=shown_within,
+        share_closed_within_target=share,
         open_by_phase=open_by_phase,
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
@@ -338,6 +357,7 @@ def steering_report(
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,
         suppressed_transitions=hidden_transitions,
+        suppressed_figures=suppressed,
         suppressed_districts=len(
             {d for d in {c.district for c in open_cases} | {c.district for c in opened}}
             - set(open_by_district)

@@ -139,6 +139,8 @@ def test_utrecht_case_runs_from_police_report_to_closure(
     assert activities[0] == "case-intake"
 
     report = client.get("/v1/steering-report", headers=auth(*CM)).json()
-    assert report["casesClosed"] == 1
-    assert report["closedWithinTarget"] == 1
-    assert report["shareClosedWithinTarget"] == 1.0
+    # One closed case: its count, duration and share are under the minimum group size
+    # (five closed cases show them: tests/cases/test_steering_figures.py).
+    assert report["casesClosed"] is None
+    assert report["closedWithinTarget"] is None
+    assert report["shareClosedWithinTarget"] is None

@@ -87,7 +87,10 @@ def test_report_prints_the_steering_figures(context: GatewayContext, database_ur
         0,
         0,
     )
-    assert figures["casesOpened"] == 1
+    # Opened in the period still counts (tests/cases/test_erased_case_figures.py); one case
+    # is under the minimum group size, so the figure is left out.
+    assert figures["casesOpened"] is None
+    assert figures["suppressedFigures"] == ["casesOpened"]
 
 
 def _move(context: GatewayContext, case_id: str, who: Principal, transition: str) -> None:

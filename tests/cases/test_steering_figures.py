@@ -182,3 +182,84 @@ def test_control_phases_and_steps_of_five_and_more_are_shown(
     assert figures["openByPhase"] == {"own-approach": MIN_GROUP_SIZE}
     assert figures["transitions"] == {"classify-simple": MIN_GROUP_SIZE}
     assert (figures["suppressedPhases"], figures["suppressedTransitions"]) == (0, 0)
+
+
+def _closed_on(
+    client: TestClient, auth: Auth, context: GatewayContext, reported: list[datetime]
+) -> None:
+    """A Utrecht case per report date, each closed at noon on 1 March 2026."""
+    for number, first_report_at in enumerate(reported, start=200):
+        case_id = _open(client, auth, number, "Oost")
+        with transaction(context.session_factory) as session:
+            case = session.get_one(CaseFile, case_id)
+            case.state, case.closed_at = "closed", datetime(2026, 3, 1, 12, tzinfo=UTC)
+            case.first_report_at = first_report_at
+            case.aftercare_decision = "none"
+
+
+ONE_DAY = "/v1/steering-report?from=2026-03-01&to=2026-03-01"
+PERIOD_FIGURES = [
+    "casesClosed",
+    "closedWithinTarget",
+    "shareClosedWithinTarget",
+    "throughput.closedCases",
+    "throughput.medianDays",
+    "throughput.meanDays",
+    "throughput.maxDays",
+]
+
+
+def test_one_closed_case_s_duration_over_a_day_is_left_out(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """Follow-up to review3 finding 9: over a one-day window the report told "one case
+    closed on 1 March, after 45.5 days, within the target". A figure over fewer than the
+    minimum group size is null now, and ``suppressedFigures`` names it."""
+    _closed_on(client, auth, context, [datetime(2026, 1, 15, 0, tzinfo=UTC)])
+    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    assert figures["throughput"] == {
+        "closedCases": None,
+        "medianDays": None,
+        "meanDays": None,
+        "maxDays": None,
+    }
+    assert figures["casesClosed"] is None
+    assert figures["closedWithinTarget"] is None
+    assert figures["shareClosedWithinTarget"] is None
+    assert figures["suppressedFigures"] == PERIOD_FIGURES
+    assert figures["casesOpened"] == 0  # none opened that day: nobody described
+    # A case opened today is one case too: today's window leaves its count out.
+    today = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    assert today["casesOpened"] is None
+    assert "casesOpened" in today["suppressedFigures"]
+    assert today["openCases"] == 0  # the covenant's total now (the case is closed) stays
+
+
+def test_control_five_closed_cases_show_their_figures(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    _closed_on(client, auth, context, [datetime(2026, 1, 15, 0, tzinfo=UTC)] * MIN_GROUP_SIZE)
+    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    assert figures["casesClosed"] == MIN_GROUP_SIZE
+    assert figures["throughput"] == {
+        "closedCases": MIN_GROUP_SIZE,
+        "medianDays": 45.5,
+        "meanDays": 45.5,
+        "maxDays": 45.5,
+    }
+    assert (figures["closedWithinTarget"], figures["shareClosedWithinTarget"]) == (5, 1.0)
+    assert figures["suppressedFigures"] == []
+
+
+def test_one_case_within_the_target_beside_five_beyond_is_left_out(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """Within and beyond the target are two cells of the closed cases: 1 within beside 5
+    beyond names the one quick case; both go, the durations (over 6) stay."""
+    year_before = datetime(2025, 3, 1, 0, tzinfo=UTC)
+    _closed_on(client, auth, context, [datetime(2026, 2, 20, 0, tzinfo=UTC)] + [year_before] * 5)
+    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    assert figures["casesClosed"] == 6
+    assert figures["throughput"]["maxDays"] == 365.5
+    assert (figures["closedWithinTarget"], figures["shareClosedWithinTarget"]) == (None, None)
+    assert figures["suppressedFigures"] == ["closedWithinTarget", "shareClosedWithinTarget"]

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gateway.cases.models import CaseFile
 from gateway.cases.steering import MIN_GROUP_SIZE
 from gateway.context import GatewayContext
+from gateway.db import transaction, utcnow
 from gateway.web.models import WebSession
 from gateway.web.texts import transition_description
 from tests.web.conftest import csrf_of, sign_in
@@ -381,6 +384,35 @@ class TestPrivacyPages:
         assert "Aanmelding</text>" not in html
         assert "1 open zaak; geen fase telt er genoeg om te tonen." in html
         assert "Fasen met minder dan 5 open zaken zijn weggelaten (1)" in html
+
+    @pytest.mark.parametrize("closed", [1, MIN_GROUP_SIZE])
+    def test_the_share_within_the_target_needs_the_minimum_of_closed_cases(
+        self,
+        browser: TestClient,
+        client: TestClient,
+        auth: Auth,
+        context: GatewayContext,
+        closed: int,
+    ) -> None:
+        """The follow-up to review3 finding 9 on the page: one closed case's share and count
+        are null in the report and the page says why, not "no case closed" (1); five are
+        charted (the control)."""
+        yesterday = utcnow() - timedelta(days=1)
+        for number in range(12, 12 + closed):
+            seeded = seed_utrecht_case(client, auth, house_number=number, causer_bsn=None)
+            with transaction(context.session_factory) as session:
+                case = session.get_one(CaseFile, seeded.case_id)
+                case.state, case.closed_at = "closed", yesterday
+                case.first_report_at = yesterday - timedelta(days=30)
+        sign_in(browser, "u-centraal", "privacy-officer")
+        html = browser.get("/privacy/grafieken").text
+        assert "nog geen zaak afgesloten" not in html
+        if closed < MIN_GROUP_SIZE:
+            assert "minder dan 5 zaken afgesloten: te weinig om" in html
+            assert "procent binnen de termijn" not in html
+        else:
+            assert 'aria-label="100 procent binnen de termijn afgesloten"' in html
+            assert "5 van 5 zaken die het afgelopen jaar zijn afgesloten." in html
 
     @pytest.mark.parametrize(
         "path", ["/privacy/verstrekkingen", "/privacy/weigeringen", "/privacy/bewaartermijnen"]
