@@ -41,7 +41,11 @@ def _related(recipient: Recipient, case: CaseContext, partner_id: str) -> bool:
     if recipient.relation == "dwelling-landlord":
         return case.dwelling.ownership == "corporation" and case.dwelling.corporation == partner_id
     if recipient.relation == "event-recorder":
-        return any(e.kind == recipient.event and e.partner == partner_id for e in case.events)
+        # An event counts only while its recorder is the dwelling's landlord (its
+        # ``recordedBy``), as in authz.rego's ``recorded_by_requester``.
+        return case.dwelling.corporation == partner_id and any(
+            e.kind == recipient.event and e.partner == partner_id for e in case.events
+        )
     return False
 
 

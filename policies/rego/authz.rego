@@ -243,12 +243,19 @@ corporation_permission if {
 corporation_permission if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
 
 # Case events recorded on the case (e.g. the landlord's eviction procedure, U §5.2, §5.3),
-# and those the requester's partner recorded.
-recorded_events contains event.kind if some event in input.case.events
+# and those the requester's partner recorded. An event counts only while its recorder holds
+# the relation the covenant names for it (``recordedBy``, always the dwelling's landlord:
+# gateway/policy/covenant.py): one a corporation recorded before the lead found it was not
+# the landlord (PUT .../dwelling/landlord) unlocks nothing (review3, finding 3).
+recorded_events contains event.kind if {
+	some event in input.case.events
+	event.partner == input.case.dwelling.corporation
+}
 
 recorded_by_requester contains event.kind if {
 	some event in input.case.events
 	event.partner == input.requester.partner
+	event.partner == input.case.dwelling.corporation
 }
 
 # An OM consent is recorded by the police for this case and must carry an expiry; an

@@ -137,6 +137,12 @@ def test_after_the_leads_correction_the_false_claimant_gets_nothing_of_the_landl
     permission = _post(case, "consents", {"kind": "corporation-permission"}, MITROS)
     assert permission.status_code == 201, permission.text
     assert _permissions(case) == [("portaal", False), ("mitros", True)]
+    # Portaal's eviction procedure was not the landlord's: it unlocks nothing, for the
+    # landlord or the lead, until the landlord records its own.
+    for who in (MITROS, CASE_MANAGER):
+        waiting = _ask(case, who)
+        assert waiting["state"] == "denied", who
+        assert "event-not-recorded:eviction-procedure" in waiting["reasons"], who
     assert _post(case, "events", EVICTION, MITROS).status_code == 201
     assert _ask(case, MITROS)["state"] == "asked"
     assert _ask(case, CASE_MANAGER)["state"] == "asked"

@@ -67,7 +67,16 @@ def allowed_request(case: ClauseCase, recipient: int = 0, **changes: Any) -> dic
     assert requester is not None
     team = [p for p in dict.fromkeys([requester, police, corporation]) if p is not None]
     consents: list[dict[str, Any]] = []
-    rented = bound.relation == "dwelling-landlord" or "corporation-permission" in clause.conditions
+    # An event is recorded by the dwelling's landlord (``recordedBy``) and counts only while
+    # it is that: a clause requiring one is about a rented dwelling.
+    requires_event = bound.event is not None or any(
+        not isinstance(c, str) for c in clause.conditions
+    )
+    rented = (
+        bound.relation == "dwelling-landlord"
+        or "corporation-permission" in clause.conditions
+        or requires_event
+    )
     if rented and corporation is not None:
         dwelling: dict[str, Any] = {"ownership": "corporation", "corporation": corporation}
         consents.append(permission(corporation))

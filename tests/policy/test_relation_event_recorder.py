@@ -33,7 +33,8 @@ def engine(request: pytest.FixtureRequest) -> Any:
     return loaded
 
 
-def _request(requester: str, recorded_by: str) -> PolicyInput:
+def _request(requester: str, recorded_by: str, landlord: str | None = None) -> PolicyInput:
+    landlord = landlord or recorded_by
     return PolicyInput.model_validate(
         {
             "requester": {"partner": requester, "role": "woonconsulent", "user": "p"},
@@ -43,13 +44,23 @@ def _request(requester: str, recorded_by: str) -> PolicyInput:
                 "phase": "execution",
                 "team": ["u-centraal", "politie-midden-nederland", "mitros", "portaal"],
                 "lead": "u-centraal",
-                "dwelling": {"ownership": "owner-occupied"},
+                # The event is the landlord's (``recordedBy``): it counts while its recorder
+                # is the dwelling's corporation, whose permission every Utrecht clause needs.
+                "dwelling": {"ownership": "corporation", "corporation": landlord},
                 "policeInvestigation": False,
                 "events": [{"kind": "eviction-procedure", "partner": recorded_by}],
             },
             "categories": ["police-atmosphere-report"],
             "purpose": "eviction-procedure",
-            "consents": [],
+            "consents": [
+                {
+                    "kind": "corporation-permission",
+                    "case": "c1",
+                    "partner": landlord,
+                    "categories": [],
+                    "grantedAt": "2025-01-01T00:00:00Z",
+                }
+            ],
             "now": "2025-03-01T12:00:00Z",
         }
     )
@@ -59,6 +70,16 @@ def test_the_partner_that_recorded_the_event_receives(engine: Any) -> None:
     verdict = engine.decide(_request("portaal", "portaal")).categories["police-atmosphere-report"]
     assert verdict.outcome == "disclose"
     assert verdict.clauses == ["U-5.3-sfeerverslag"]
+
+
+def test_an_event_whose_recorder_is_no_longer_the_landlord_counts_for_nobody(engine: Any) -> None:
+    """Portaal recorded the eviction procedure, then the lead found Mitros is the landlord
+    (PUT .../dwelling/landlord, review3 finding 3): Portaal's event unlocks nothing."""
+    verdict = engine.decide(_request("portaal", "portaal", landlord="mitros")).categories[
+        "police-atmosphere-report"
+    ]
+    assert verdict.outcome == "redact"
+    assert verdict.reasons == ["not-event-recorder", "event-not-recorded:eviction-procedure"]
 
 
 def test_another_partner_with_the_role_does_not(engine: Any) -> None:
