@@ -43,7 +43,8 @@ def _related(recipient: Recipient, case: CaseContext, partner_id: str) -> bool:
     if recipient.relation == "event-recorder":
         # An event counts only while its recorder is the dwelling's landlord (its
         # ``recordedBy``), as in authz.rego's ``recorded_by_requester``.
-        return case.dwelling.corporation == partner_id and any(
+        landlord = case.dwelling.ownership == "corporation" and case.dwelling.corporation
+        return landlord == partner_id and any(
             e.kind == recipient.event and e.partner == partner_id for e in case.events
         )
     return False

@@ -249,13 +249,20 @@ corporation_permission if input.case.dwelling.ownership in {"private-rental", "o
 # the landlord (PUT .../dwelling/landlord) unlocks nothing (review3, finding 3).
 recorded_events contains event.kind if {
 	some event in input.case.events
-	event.partner == input.case.dwelling.corporation
+	recorded_by_the_landlord(event)
 }
 
 recorded_by_requester contains event.kind if {
 	some event in input.case.events
 	event.partner == input.requester.partner
-	event.partner == input.case.dwelling.corporation
+	recorded_by_the_landlord(event)
+}
+
+# As dwelling_landlord: a corporation dwelling, and the event's partner is its corporation.
+recorded_by_the_landlord(event) if {
+	dwelling := input.case.dwelling
+	dwelling.ownership == "corporation"
+	event.partner == dwelling.corporation
 }
 
 # An OM consent is recorded by the police for this case and must carry an expiry; an

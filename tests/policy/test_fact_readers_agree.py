@@ -66,11 +66,35 @@ def _when_holds(covenant: Covenant, case: CaseContext) -> dict[str, Any]:
     required = {
         c.event for clause in covenant.clauses for c in clause.conditions if not isinstance(c, str)
     }
+    # Recorded by the landlord, its ``recordedBy``: an event counts only while its recorder
+    # is the dwelling's corporation. (No packaged covenant binds a recipient to having
+    # recorded one, so the landlord gains no relation by it.) A dwelling without a landlord
+    # has none that counts: see ``_needs_the_landlords_event``.
+    dwelling = doc["dwelling"]
+    recorder = dwelling.get("corporation") if dwelling.get("ownership") == "corporation" else None
     doc["events"] = [
         *doc["events"],
-        *({"kind": e, "partner": NOT_A_PARTNER} for e in sorted(required)),
+        *({"kind": e, "partner": recorder or NOT_A_PARTNER} for e in sorted(required)),
     ]
     return doc
+
+
+def _needs_the_landlords_event(
+    covenant: Covenant, case: CaseContext, role: str, category: str
+) -> bool:
+    """Whether every clause giving ``role`` the category requires an event while the dwelling
+    has no landlord to record it: the policy never discloses it then, whatever the relations,
+    and fact_readers (which ignores the events a clause requires) is not asked about it."""
+    if case.dwelling.ownership == "corporation" and case.dwelling.corporation:
+        return False
+    clauses = [
+        clause
+        for clause in covenant.clauses
+        if category in clause.categories and any(r.role == role for r in clause.recipients)
+    ]
+    return bool(clauses) and all(
+        any(not isinstance(c, str) for c in clause.conditions) for clause in clauses
+    )
 
 
 def _disclosed(covenant: Covenant, case: CaseContext, partner: str, role: str) -> frozenset[str]:
@@ -124,6 +148,8 @@ def _pairs(cases: list[CaseContext]) -> Iterator[tuple[str, str, str, str, bool,
                 says = fact_readers.received_categories(covenant, case, principal)
                 engine = _disclosed(covenant, case, partner.id, role)
                 for category in covenant.categories:
+                    if _needs_the_landlords_event(covenant, case, role, category.id):
+                        continue
                     yield (
                         covenant.id,
                         partner.id,
