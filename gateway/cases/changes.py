@@ -300,14 +300,7 @@ def withdraw_consent(
     if consent.partner_id != principal.partner_id or principal.grant.audits:
         raise NotPermitted("Only the partner that recorded a consent withdraws it.")
     if consent.withdrawn_at is None:
-        consent.withdrawn_at = now
-        runtime.record_case_event(
-            session,
-            case,
-            activity=CONSENT_CHANGE,
-            actor=principal,
-            details=_consent_change(consent, "withdrawn"),
-        )
+        _withdraw(session, runtime, case, consent, principal, now)
     session.flush()
     return _consent_out(session, case, consent, now)
 
@@ -430,11 +423,23 @@ def _withdraw_permissions(
         .order_by(CaseConsent.recorded_at, CaseConsent.id)
     )
     for consent in list(given):
-        consent.withdrawn_at = now
-        runtime.record_case_event(
-            session,
-            case,
-            activity=CONSENT_CHANGE,
-            actor=principal,
-            details=_consent_change(consent, "withdrawn"),
-        )
+        _withdraw(session, runtime, case, consent, principal, now)
+
+
+def _withdraw(
+    session: Session,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    consent: CaseConsent,
+    principal: Principal,
+    now: datetime,
+) -> None:
+    """Withdraw ``consent`` now, audited as a consent change by ``principal``."""
+    consent.withdrawn_at = now
+    runtime.record_case_event(
+        session,
+        case,
+        activity=CONSENT_CHANGE,
+        actor=principal,
+        details=_consent_change(consent, "withdrawn"),
+    )
