@@ -108,6 +108,27 @@ class UtrechtCase:
         assert response.status_code == 201, response.text
         return response.json()["id"]  # type: ignore[no-any-return]
 
+    def to_execution(self) -> None:
+        """Criteria met, taken on, plan adopted (by the case manager): the phase of the
+        landlord's eviction procedure."""
+        criteria = [
+            {"criterion": "dwelling-related", "holds": True},
+            {"criterion": "several-forms", "holds": True},
+        ]
+        steps = [
+            ("criteria", {"criteria": criteria}),
+            (
+                "transitions",
+                {"transition": "take-on", "oggzCheck": {"targetGroup": False, "referred": False}},
+            ),
+            ("transitions", {"transition": "adopt-plan", "bothSidesHeard": True}),
+        ]
+        for path, body in steps:
+            response = self.client.post(
+                f"/v1/cases/{self.case_id}/{path}", json=body, headers=self.as_(CASE_MANAGER)
+            )
+            assert response.status_code == 200, response.text
+
 
 def open_utrecht_case(client: TestClient, auth: Auth) -> UtrechtCase:
     report = client.post(

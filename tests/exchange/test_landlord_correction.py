@@ -75,21 +75,6 @@ def _permissions(case: UtrechtCase) -> list[tuple[str, bool]]:
     ]
 
 
-def _in_execution(case: UtrechtCase) -> None:
-    """Criteria met, taken on, plan adopted: the phase of the eviction procedure."""
-    criteria = [
-        {"criterion": "dwelling-related", "holds": True},
-        {"criterion": "several-forms", "holds": True},
-    ]
-    assert _post(case, "criteria", {"criteria": criteria}, CASE_MANAGER).status_code == 200
-    for body in (
-        {"transition": "take-on", "oggzCheck": {"targetGroup": False, "referred": False}},
-        {"transition": "adopt-plan", "bothSidesHeard": True},
-    ):
-        moved = _post(case, "transitions", body, CASE_MANAGER)
-        assert moved.status_code == 200, moved.text
-
-
 def _ask(case: UtrechtCase, who: tuple[str, str]) -> dict[str, Any]:
     response = case.client.post(
         "/v1/information-requests",
@@ -109,7 +94,7 @@ def test_after_the_leads_correction_the_false_claimant_gets_nothing_of_the_landl
 ) -> None:
     case = _claimed_by_portaal(exchange_client, auth)
     assert _permissions(case) == [("portaal", True)]  # U §5.2: given by reporting
-    _in_execution(case)
+    case.to_execution()
     # What the claim gives before the correction: the landlord's events and the sfeerverslag.
     assert _post(case, "events", EVICTION, PORTAAL).status_code == 201
     assert _ask(case, PORTAAL)["state"] == "asked"

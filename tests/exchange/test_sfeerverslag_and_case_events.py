@@ -33,18 +33,8 @@ def _post(case: UtrechtCase, path: str, body: Any, who: tuple[str, str]) -> Any:
 
 
 def _in_execution(case: UtrechtCase) -> None:
-    """Criteria met, taken on, plan adopted: the phase of the eviction procedure."""
-    criteria = [
-        {"criterion": "dwelling-related", "holds": True},
-        {"criterion": "several-forms", "holds": True},
-    ]
-    assert _post(case, "criteria", {"criteria": criteria}, CASE_MANAGER).status_code == 200
-    for body in (
-        {"transition": "take-on", "oggzCheck": {"targetGroup": False, "referred": False}},
-        {"transition": "adopt-plan", "bothSidesHeard": True},
-    ):
-        moved = _post(case, "transitions", body, CASE_MANAGER)
-        assert moved.status_code == 200, moved.text
+    """In the phase of the eviction procedure, with Portaal in the team."""
+    case.to_execution()
     team = _post(case, "team", {"partnerId": "portaal"}, CASE_MANAGER)
     assert team.status_code in (200, 201), team.text
 
