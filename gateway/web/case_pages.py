@@ -21,6 +21,7 @@ from gateway.cases import overview as case_overview
 from gateway.cases import reports as case_reports
 from gateway.cases import schemas as case_schemas
 from gateway.cases import service as case_service
+from gateway.cases import summary_readers
 from gateway.cases import workflow as case_workflow
 from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from gateway.exchange import enforcement
@@ -216,6 +217,12 @@ def case_page(
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
         is_lead=summary.lead_partner_id == page.require_principal().partner_id,
+        # A covenant without a clause that depends on a police investigation keeps no such
+        # fact (Rijswijk): a row "Onbekend" would say nothing, or show a value recorded
+        # before the police were refused to record it there.
+        investigation_kept=summary_readers.covenant_reads_investigation(
+            page.context.cases, summary.covenant_id
+        ),
         descriptions={
             t.id: transition_description(_definition(page, summary, t.id), t.id)
             for t in summary.allowed_transitions

@@ -141,16 +141,42 @@ def test_the_case_page_of_a_rijswijk_case_led_by_a_corporation_hides_the_investi
 ) -> None:
     """No Rijswijk clause depends on a police investigation, so a corporation that leads a
     case about its own tenant is not shown one, even a status recorded before the police
-    were refused to record it there (review3, finding 2). The control: the police are."""
+    were refused to record it there (review3, finding 2); nor are the police, whose row
+    would only show what the covenant does not keep (below)."""
     from gateway.cases.models import CaseFile
 
     landlord = RIJSWIJK_LANDLORD
     case_id = rijswijk_case_led_by_the_landlord(client, auth, team=("politie-den-haag",))
     with context.session_factory() as session, session.begin():
         session.get_one(CaseFile, case_id).investigation_running = True
-    sign_in(browser, *landlord)
+    for who in (landlord, ("politie-den-haag", "wijkagent")):
+        sign_in(browser, *who)
+        page = browser.get(f"/zaken/{case_id}")
+        assert page.status_code == 200, page.text
+        assert INVESTIGATION not in page.text, who
+
+
+def test_the_police_case_page_has_no_investigation_row_where_the_covenant_keeps_none(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """The Rijswijk police read "Politieonderzoek loopt: Onbekend" on every case: a status
+    they cannot record there (422 not-in-covenant), so the row said nothing. The control: in
+    Utrecht, where the antecedents' clause depends on it, the police read the same "Onbekend"
+    row until they record it."""
+    case_id = rijswijk_case_led_by_the_landlord(client, auth, team=("politie-den-haag",))
+    sign_in(browser, "politie-den-haag", "wijkagent")
     page = browser.get(f"/zaken/{case_id}")
     assert page.status_code == 200, page.text
     assert INVESTIGATION not in page.text
-    sign_in(browser, "politie-den-haag", "wijkagent")
-    assert INVESTIGATION in browser.get(f"/zaken/{case_id}").text
+    assert "Onbekend" not in page.text
+    utrecht = seed_utrecht_case(client, auth)
+    unrecorded = client.put(
+        f"/v1/cases/{utrecht.case_id}/investigation-status",
+        headers=auth(POLICE, "wijkagent", user="wa-1"),
+        json={"running": None},
+    )
+    assert unrecorded.status_code == 200, unrecorded.text
+    sign_in(browser, POLICE, "wijkagent")
+    page = browser.get(f"/zaken/{utrecht.case_id}")
+    assert page.status_code == 200, page.text
+    assert f"<dt>{INVESTIGATION}</dt><dd>Onbekend" in page.text
