@@ -232,11 +232,16 @@ def plan_meeting(
     )
     session.add(meeting)
     session.flush()
+    # "Open" as ix_case_file_open_district has it (closed_at unset: the workflow sets it
+    # exactly when a case enters a final state), the final states on top, as
+    # districts.district_openings reads them: the district's open cases, not its history
+    # (migration 0034 dropped the single-column index on district).
     cases = session.scalars(
         select(CaseFile)
         .where(
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.district == request.district,
+            CaseFile.closed_at.is_(None),
             CaseFile.state.not_in(definition.final_states),
             not_erased(CaseFile.id),  # an open case erased under retention is gone
         )

@@ -56,12 +56,20 @@ class CaseFile(Base):
     """A case ("casus"); named CaseFile because ``case`` is an SQL keyword."""
 
     __tablename__ = "case_file"
-    # The steering report counts its period's openings and the open cases per district
-    # through the first two, reads its closed cases through the third from the index alone
-    # (it holds every column the report needs of them) and checks a transition's covenant
-    # through the fourth; the deadlines read each (deadline, state) stream in (start, id)
-    # order through the next two (migrations 0019, 0021); GET /v1/cases reads the cases a
-    # partner leads in page order through the last (0020).
+    # The steering report counts its period's openings per district through the first and
+    # reads its closed cases through the third from the index alone (it holds every column
+    # the report needs of them); the second counts a covenant's cases per state (the
+    # closure checks) and serves a state or district test of the covenant's cases; the
+    # deadlines read each (deadline, state) stream in (start, id) order through the next
+    # two (migrations 0019, 0021, 0028); GET /v1/cases reads the cases a partner leads in
+    # page order through ix_case_file_lead_opened (0020).
+    #
+    # No single-column index on covenant_id, lead_partner_id, state or district, and none on
+    # (id, covenant_id) (migration 0034): every read that tests one of them tests the
+    # covenant too, which these composite indexes serve. The retention sweep's overwrite of
+    # an erased case's row is no HOT update (it sets erased_at and clears address_index,
+    # both indexed), so each full index here costs an entry per erased case: add one only
+    # for a read that needs it (docs/performance.md, the retention sweep's sixth round).
     __table_args__ = (
         Index("ix_case_file_opened_district", "covenant_id", "opened_at", "district"),
         Index("ix_case_file_state_district", "covenant_id", "state", "district"),
@@ -74,7 +82,6 @@ class CaseFile(Base):
             "partners_judgement",
             "id",  # the median's tie-break (migration 0026)
         ),
-        Index("ix_case_file_id_covenant", "id", "covenant_id"),
         # The deadline streams (cases/deadline_pages.py) of the cases not erased: every read
         # leaves an erased case out, from the index alone (migration 0028).
         Index(
@@ -142,16 +149,16 @@ class CaseFile(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
-    covenant_id: Mapped[str] = mapped_column(String(100), index=True)
+    covenant_id: Mapped[str] = mapped_column(String(100))
     dwelling_id: Mapped[str] = mapped_column(ForeignKey("dwelling.id"), index=True)
-    district: Mapped[str] = mapped_column(String(100), index=True)
+    district: Mapped[str] = mapped_column(String(100))
     address_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     #: The blind index of the address (gateway/crypto: postcode + number + addition). A
     #: blind-index column, so the retention sweep clears it with the dossier.
     address_index: Mapped[str | None] = mapped_column(
         String(64), nullable=True, info={"blind_index": True}
     )
-    state: Mapped[str] = mapped_column(String(60), index=True)
+    state: Mapped[str] = mapped_column(String(60))
     state_entered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The ``days`` fact of the transition that entered the state (temporary eviction).
     state_days: Mapped[int | None] = mapped_column(Integer)
@@ -163,7 +170,7 @@ class CaseFile(Base):
     #: gateway/retention/targets.py), so the lists and counts leave an erased case out by
     #: a column of the row they read, not a probe of the retention register per row.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime, info={"erasure_mark": True})
-    lead_partner_id: Mapped[str] = mapped_column(String(100), index=True)
+    lead_partner_id: Mapped[str] = mapped_column(String(100))
     case_manager: Mapped[str | None] = mapped_column(String(200))
     # Rijswijk: simple | complex (R §3.2); None until weighed.
     complexity: Mapped[str | None] = mapped_column(String(20))
