@@ -144,9 +144,21 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
                 say(f"case {record.case_label}: the covenant does not use the status")
             else:
                 say(f"case {record.case_label}: told the gateway {_status_words(running)}")
-        await match_om_consents(
-            client, case_id, record.case_label, om_consents_wanted(record), summary.consents, say
-        )
+        try:
+            await match_om_consents(
+                client,
+                case_id,
+                record.case_label,
+                om_consents_wanted(record),
+                summary.consents,
+                say,
+            )
+        except Unprocessable as exc:
+            if exc.problem.slug != "not-in-covenant":
+                raise
+            # The OM is asked only while an investigation runs (U §5.3): where no clause
+            # depends on one, the gateway keeps no OM consent either.
+            say(f"case {record.case_label}: the covenant does not use OM consents")
 
     async def case_left_export(
         self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]

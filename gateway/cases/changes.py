@@ -233,6 +233,7 @@ def record_consent(
         # The police: the partner kinds that hold the covenant's criminal-law data (U §5.3).
         if principal.partner_kind not in criminal_data_holders(runtime, case.covenant_id):
             raise NotPermitted("The OM's consent is registered by the police.")
+        _require_investigation_clause(runtime, case, "the OM's consent")
         if request.expires_at is None or not request.scope:
             raise InvalidCaseData("An OM consent names the categories it covers and an expiry.")
     if request.expires_at is not None and request.expires_at <= now:
@@ -305,6 +306,18 @@ def withdraw_consent(
     return _consent_out(session, case, consent, now)
 
 
+def _require_investigation_clause(runtime: CaseRuntime, case: CaseFile, what: str) -> None:
+    """Refuse the investigation status and the OM's consent in a covenant where no clause
+    depends on a police investigation (no ``om-consent-if-investigation``: Rijswijk). Nobody
+    may be told them there, so they would be criminal-law information kept for nothing; an
+    OM consent, asked only "indien er een onderzoek loopt" (U §5.3), says as much as the
+    status (review3, finding 2)."""
+    if not covenant_reads_investigation(runtime, case.covenant_id):
+        raise NotInCovenant(
+            f"No clause of this covenant depends on a police investigation: {what} is not recorded."
+        )
+
+
 def set_investigation_status(
     session: Session,
     *,
@@ -319,12 +332,7 @@ def set_investigation_status(
     police = criminal_data_holders(runtime, case.covenant_id)
     if principal.partner_kind not in police or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")
-    if not covenant_reads_investigation(runtime, case.covenant_id):
-        # No clause of this covenant depends on it, so nobody may be told it: criminal-law
-        # information kept for nothing (review3, finding 2).
-        raise NotInCovenant(
-            "No clause of this covenant depends on a police investigation: it is not recorded."
-        )
+    _require_investigation_clause(runtime, case, "it")
     if case.investigation_running != running:
         case.investigation_running = running
         runtime.record_case_event(

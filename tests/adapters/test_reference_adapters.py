@@ -361,3 +361,48 @@ async def test_police_adapter_in_rijswijk_skips_the_investigation_status_and_sti
     assert (again.failed, again.pushed) == (0, 0), lines.err
     said = f"case {reference}: the covenant does not use the status"
     assert lines.out.count(said) == 1, lines.out
+
+
+async def test_police_adapter_in_rijswijk_registers_no_om_consent_and_still_pushes(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The OM is asked only while an investigation runs (U §5.3), and no Rijswijk clause
+    depends on one: the gateway refuses the OM's consent there as it refuses the status
+    (not-in-covenant), and the adapter says so and syncs the rest of the record."""
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("politie-den-haag",), causer=False
+    )
+    reference = client.get(f"/v1/cases/{case_id}", headers=auth(*RIJSWIJK_LANDLORD)).json()[
+        "reference"
+    ]
+    consent = {"scope": ["police-registrations"], "expiresOn": "2099-01-01"}
+    export = write_export(tmp_path / "police.json", police_record(reference, omConsents=[consent]))
+    lines = Lines()
+    async with sdk_client("politie-den-haag") as police:
+        runner = runner_for(PoliceAdapter(), police, export, lines)
+        report = await runner.run_once()
+        consents = (await police.case(case_id)).consents
+    assert [c for c in consents if c.kind == "om-consent"] == []
+    assert (report.failed, report.pushed) == (0, 1), lines.err
+    assert lines.out.count(f"case {reference}: the covenant does not use OM consents") == 1
+
+
+async def test_police_adapter_in_utrecht_registers_the_om_consent(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The positive control: U-5.3-antecedenten depends on the investigation."""
+    case = open_utrecht_case(client, auth)
+    consent = {"scope": [ANTECEDENTS], "expiresOn": "2099-01-01"}
+    export = write_export(
+        tmp_path / "police.json",
+        police_record(case.reference, investigationRunning=True, omConsents=[consent]),
+    )
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        report = await runner_for(PoliceAdapter(), police, export, lines).run_once()
+        summary = await police.case(case.id)
+    assert report.failed == 0, lines.err
+    assert summary.investigation_running is True
+    assert [(c.kind, c.scope, c.live) for c in summary.consents if c.kind == "om-consent"] == [
+        ("om-consent", [ANTECEDENTS], True)
+    ]
