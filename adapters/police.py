@@ -27,7 +27,7 @@ from adapters.base import (
     own_consents,
 )
 from adapters.exports import ExportRecord, split_list
-from adapters.sdk import Consent, ConsentIn, KetenpoortClient, Unprocessable
+from adapters.sdk import CaseSummary, Consent, ConsentIn, KetenpoortClient, Unprocessable
 from gateway.core.dutch_date import dutch_date, dutch_today
 
 OM_CONSENT = "om-consent"
@@ -121,6 +121,13 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
     # "The police add report registrations" (issue 7); the rest only on request.
     push_categories = frozenset({"police-reports", "police-registrations"})
 
+    def __init__(self) -> None:
+        #: The covenants whose gateway answered ``not-in-covenant`` to the investigation
+        #: status or an OM consent: no clause of theirs depends on a police investigation
+        #: (Rijswijk). The covenant files change only with a new gateway release, so the
+        #: adapter does not ask again while it runs; restart it after such a change.
+        self._covenants_without_investigation: set[str] = set()
+
     async def sync_case(
         self,
         client: KetenpoortClient,
@@ -129,22 +136,10 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         say: Callable[[str], None],
     ) -> None:
         summary = await client.case(case_id)
-        running = record.investigation_running
-        # The gateway holds what the export says: a record without the status makes it
-        # "not recorded", which the policy treats as running (U §5.3; DOMAIN.md "unknown
-        # is not no"), also when an earlier export said no investigation runs.
-        if summary.investigation_running != running:
-            try:
-                await client.set_investigation_status(case_id, running=running)
-            except Unprocessable as exc:
-                if exc.problem.slug != "not-in-covenant":
-                    raise
-                # No clause of the case's covenant depends on it (Rijswijk), so the gateway
-                # keeps no such fact: nothing to tell, the rest of the record still counts.
-                say(f"case {record.case_label}: the covenant does not use the status")
-            else:
-                say(f"case {record.case_label}: told the gateway {_status_words(running)}")
+        if summary.covenant_id in self._covenants_without_investigation:
+            return
         try:
+            await _tell_investigation_status(client, case_id, record, summary, say)
             await match_om_consents(
                 client,
                 case_id,
@@ -156,9 +151,14 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         except Unprocessable as exc:
             if exc.problem.slug != "not-in-covenant":
                 raise
-            # The OM is asked only while an investigation runs (U §5.3): where no clause
-            # depends on one, the gateway keeps no OM consent either.
-            say(f"case {record.case_label}: the covenant does not use OM consents")
+            # The gateway keeps no such fact in this covenant: nothing to tell, the rest of
+            # the record still counts. Said once, naming the covenant only (no case, no
+            # person: the line goes to the adapter's log).
+            self._covenants_without_investigation.add(summary.covenant_id)
+            say(
+                f"covenant {summary.covenant_id}: no clause depends on a police investigation; "
+                "its status and OM consents are not sent for its cases while the adapter runs"
+            )
 
     async def case_left_export(
         self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]
@@ -240,6 +240,22 @@ async def match_om_consents(
             f"case {label}: registered an OM consent for {', '.join(scope)} "
             f"until {_dutch_day(expires)}"
         )
+
+
+async def _tell_investigation_status(
+    client: KetenpoortClient,
+    case_id: str,
+    record: PoliceRecord,
+    summary: CaseSummary,
+    say: Callable[[str], None],
+) -> None:
+    """The gateway holds what the export says: a record without the status makes it "not
+    recorded", which the policy treats as running (U §5.3; DOMAIN.md "unknown is not no"),
+    also when an earlier export said no investigation runs."""
+    running = record.investigation_running
+    if summary.investigation_running != running:
+        await client.set_investigation_status(case_id, running=running)
+        say(f"case {record.case_label}: told the gateway {_status_words(running)}")
 
 
 def _status_words(running: bool | None) -> str:

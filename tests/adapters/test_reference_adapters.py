@@ -30,6 +30,14 @@ REPORTS = "police-reports"
 RISK = "police-risk-assessment"
 
 
+#: What the police adapter says once for a covenant without a clause that depends on a
+#: police investigation: the covenant, no case or person.
+RIJSWIJK_SAID = (
+    "covenant rijswijk-woonoverlast: no clause depends on a police investigation; its status "
+    "and OM consents are not sent for its cases while the adapter runs"
+)
+
+
 def police_record(reference: str, **overrides: Any) -> dict[str, Any]:
     return {
         "caseReference": reference,
@@ -359,8 +367,7 @@ async def test_police_adapter_in_rijswijk_skips_the_investigation_status_and_sti
         assert (await police.case(case_id)).investigation_running is None
     assert (report.failed, report.pushed) == (0, 1), lines.err
     assert (again.failed, again.pushed) == (0, 0), lines.err
-    said = f"case {reference}: the covenant does not use the status"
-    assert lines.out.count(said) == 1, lines.out
+    assert lines.out.count(RIJSWIJK_SAID) == 1, lines.out
 
 
 async def test_police_adapter_in_rijswijk_registers_no_om_consent_and_still_pushes(
@@ -384,7 +391,7 @@ async def test_police_adapter_in_rijswijk_registers_no_om_consent_and_still_push
         consents = (await police.case(case_id)).consents
     assert [c for c in consents if c.kind == "om-consent"] == []
     assert (report.failed, report.pushed) == (0, 1), lines.err
-    assert lines.out.count(f"case {reference}: the covenant does not use OM consents") == 1
+    assert lines.out.count(RIJSWIJK_SAID) == 1, lines.out
 
 
 async def test_police_adapter_in_utrecht_registers_the_om_consent(
@@ -406,3 +413,66 @@ async def test_police_adapter_in_utrecht_registers_the_om_consent(
     assert [(c.kind, c.scope, c.live) for c in summary.consents if c.kind == "om-consent"] == [
         ("om-consent", [ANTECEDENTS], True)
     ]
+
+
+def _count_calls(client: Any, *names: str) -> dict[str, int]:
+    """Count the calls of the client's ``names`` (each still goes to the gateway)."""
+    counts = dict.fromkeys(names, 0)
+    for name in names:
+        call = getattr(client, name)
+
+        async def counted(*args: Any, _name: str = name, _call: Any = call, **kw: Any) -> Any:
+            counts[_name] += 1
+            return await _call(*args, **kw)
+
+        setattr(client, name, counted)
+    return counts
+
+
+async def test_police_adapter_asks_a_covenant_without_the_investigation_once_per_process(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """After the gateway's not-in-covenant, the adapter no longer sends the status or OM
+    consents of that covenant's cases when their records change: before, every changed
+    record asked (and was refused) again, and each refusal was logged with the case."""
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("politie-den-haag",), causer=False
+    )
+    reference = client.get(f"/v1/cases/{case_id}", headers=auth(*RIJSWIJK_LANDLORD)).json()[
+        "reference"
+    ]
+    consent = {"scope": ["police-registrations"], "expiresOn": "2099-01-01"}
+    path = tmp_path / "police.json"
+    lines = Lines()
+    async with sdk_client("politie-den-haag") as police:
+        sent = _count_calls(police, "set_investigation_status", "record_consent")
+        runner = runner_for(PoliceAdapter(), police, path, lines)
+        for count, running in ((3, True), (4, False), (5, None)):
+            record = police_record(reference, reportCount=count, omConsents=[consent])
+            if running is not None:
+                record["investigationRunning"] = running
+            write_export(path, record)
+            report = await runner.run_once()
+            assert report.failed == 0, lines.err
+    assert sent == {"set_investigation_status": 1, "record_consent": 0}
+    assert lines.out.count(RIJSWIJK_SAID) == 1, lines.out
+    assert not [line for line in lines.out if "investigation" in line and reference in line]
+
+
+async def test_police_adapter_tells_a_utrecht_case_each_changed_status(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """The positive control: where a clause depends on it, every change is told."""
+    case = open_utrecht_case(client, auth)
+    path = tmp_path / "police.json"
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        sent = _count_calls(police, "set_investigation_status")
+        runner = runner_for(PoliceAdapter(), police, path, lines)
+        for count, running in ((3, True), (4, False)):
+            write_export(
+                path, police_record(case.reference, reportCount=count, investigationRunning=running)
+            )
+            await runner.run_once()
+            assert (await police.case(case.id)).investigation_running is running
+    assert sent == {"set_investigation_status": 2}
