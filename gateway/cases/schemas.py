@@ -226,7 +226,12 @@ class TeamMemberIn(ApiModel):
 
 
 class ConsentIn(ApiModel):
-    kind: ConsentKind
+    kind: ConsentKind = Field(
+        description="corporation-permission: by the dwelling's corporation (U §5.1); "
+        "om-consent: registered by the police, with scope and expiresAt (U §5.3), and only in "
+        "a covenant where a clause depends on a police investigation (Utrecht): elsewhere "
+        "422 not-in-covenant, as for the investigation status."
+    )
     granted: bool = True
     scope: list[Annotated[str, Field(max_length=100, pattern=r"^[a-z0-9-]+$")]] = Field(
         default_factory=list, max_length=50, description="Data categories covered."
@@ -242,7 +247,8 @@ class ConsentIn(ApiModel):
 class InvestigationStatusIn(ApiModel):
     running: bool | None = Field(
         description="Whether an investigation runs (U §5.3); null: the police do not (or no "
-        "longer) record it, which the policy treats as running."
+        "longer) record it, which the policy treats as running. Only in a covenant where a "
+        "clause depends on it (Utrecht): elsewhere 422 not-in-covenant."
     )
 
 
