@@ -39,7 +39,12 @@ from gateway.cases.schemas import (
     DwellingLandlord,
 )
 from gateway.cases.seams import AuditValue
-from gateway.cases.service import case_summary, consent_out, standing_consent_ids
+from gateway.cases.service import (
+    case_summary,
+    consent_out,
+    criteria_holding,
+    standing_consent_ids,
+)
 from gateway.cases.summary_readers import (
     covenant_reads_investigation,
     criminal_data_holders,
@@ -134,13 +139,20 @@ def record_criteria(
             ("case_file", case.id, "acute_reason"),
             request.acute_override_reason,
         )
+    # The log is read by privacy officers (the lead's and the coordinating one), to whom the
+    # summary shows at most the minimum that holds: the exact count (six of six) would tell
+    # that criterion 4, psychiatry, addiction or crime, holds (review4, finding 9). So the
+    # entry says what the summary tells a reader other than the lead, for the case as it
+    # now stands, and whether the acute override was invoked.
+    statement = select(CaseCriterion).where(CaseCriterion.case_id == case.id)
+    recorded = list(session.scalars(statement))
     runtime.record_case_event(
         session,
         case,
         activity="case-criteria",
         actor=principal,
         details={
-            "criteriaHolding": sum(1 for c in request.criteria if c.holds),
+            "criteriaHolding": criteria_holding(definition, recorded, lead=False),
             "acuteOverride": request.acute_override_reason is not None,
         },
     )

@@ -269,12 +269,14 @@ def consent_out(consent: CaseConsent, now: datetime, *, standing: set[str]) -> C
     )
 
 
-def _criteria_holding(
+def criteria_holding(
     definition: WorkflowDefinition, criteria: list[CaseCriterion], *, lead: bool
 ) -> int:
     """How many U §2 criteria hold; for a reader other than the lead at most the minimum the
     workflow needs: that the case meets the criteria, not that all of them hold (with every
-    criterion holding, the one naming psychiatry, addiction and crime would hold too)."""
+    criterion holding, the one naming psychiatry, addiction and crime would hold too). The
+    ``case-criteria`` audit entry carries the count a reader other than the lead is shown
+    (gateway/cases/changes.py)."""
     holding = sum(1 for c in criteria if c.holds)
     if lead or definition.classification is None:
         return holding
@@ -352,7 +354,7 @@ def case_summary(
         ]
         if reader.assessment
         else [],
-        criteria_holding=_criteria_holding(definition, criteria, lead=reader.assessment),
+        criteria_holding=criteria_holding(definition, criteria, lead=reader.assessment),
         acute_override=case.acute_override,
         investigation_running=case.investigation_running if reader.investigation else None,
         events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
