@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.audit import CONSENT_CHANGE, INVESTIGATION_STATUS
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, writable_case
-from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT
+from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT, SCOPED_KINDS
 from gateway.cases.errors import (
     CaseClosed,
     CaseNotFound,
@@ -248,6 +248,10 @@ def record_consent(
         _require_investigation_clause(runtime, case, "the OM's consent")
         if request.expires_at is None or not request.scope:
             raise InvalidCaseData("An OM consent names the categories it covers and an expiry.")
+    if request.kind not in SCOPED_KINDS and request.scope:
+        # A whole-case answer (the corporation's permission to take the case up, U §5.1-5.2)
+        # counts for every category: a scope would be stored and shown but change nothing.
+        raise InvalidCaseData(f"A {request.kind} covers the whole case; it names no scope.")
     if request.expires_at is not None and request.expires_at <= now:
         raise InvalidCaseData("expiresAt lies in the past.")
     consent = CaseConsent(

@@ -56,7 +56,9 @@ class Answer(Generic[C]):
 
 #: Consent kinds that cover named data categories (the OM consents per category, U §5.3);
 #: a party's answer on one category does not change its answer on another. The other kinds
-#: (the corporation's permission) cover the whole case, whatever scope they name.
+#: (the corporation's permission) cover the whole case and name no scope: recording one with
+#: a scope is refused (gateway/cases/changes.py, review4 finding 8), and a scope stored before
+#: that is ignored here.
 SCOPED_KINDS = frozenset({OM_CONSENT})
 
 #: ``(kind, partner, category)``; category is "" for a kind that covers the whole case.

@@ -234,7 +234,10 @@ class ConsentIn(ApiModel):
     )
     granted: bool = True
     scope: list[Annotated[str, Field(max_length=100, pattern=r"^[a-z0-9-]+$")]] = Field(
-        default_factory=list, max_length=50, description="Data categories covered."
+        default_factory=list,
+        max_length=50,
+        description="Data categories covered: required for om-consent; a whole-case kind "
+        "(corporation-permission) names none (422 otherwise).",
     )
     expires_at: datetime | None = None
 

@@ -298,6 +298,29 @@ class TestConsentsAndPolicyFacts:
         )
         assert response.status_code == 403
 
+    def test_a_corporation_permission_naming_categories_is_refused_and_not_stored(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        # U §5.1-5.2: the permission is to take the case up, a whole-case answer the policy
+        # applies to every category; a scope would be stored and shown but have no effect
+        # (review4, finding 8).
+        case_id = _open(client, auth)
+        url = f"/v1/cases/{case_id}/consents"
+        scoped = {"kind": "corporation-permission", "scope": ["police-reports"]}
+        refused = client.post(url, headers=auth(*MITROS), json=scoped)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["type"].endswith("/invalid-case-data")
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*MITROS)).json()
+        assert summary["consents"] == []
+        assert "consent-change" not in audit_activities(context, case_id)
+        # Positive control: the same permission without a scope (or an empty one) is taken.
+        for body in ({"kind": "corporation-permission"}, {**scoped, "scope": []}):
+            given = client.post(url, headers=auth(*MITROS), json=body)
+            assert given.status_code == 201, given.text
+            assert given.json()["scope"] == []
+        assert audit_activities(context, case_id).count("consent-change") == 2
+
     def test_om_consent_needs_scope_and_expiry_and_reaches_the_policy_input(
         self, client: TestClient, auth: Auth, context: GatewayContext
     ) -> None:
