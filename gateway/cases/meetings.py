@@ -36,6 +36,7 @@ from gateway.cases.schemas import (
     MeetingOut,
     MinutesIn,
 )
+from gateway.cases.steering import over_enough
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date
 from gateway.core.errors import BadRequest
@@ -95,7 +96,14 @@ def meetings_out(
     of the team's key), so a page of meetings costs no statement more. An action is shown
     when it is about one of those cases, about no case, or is the reader's own (the organiser
     gave it to the reader's partner, who must be able to complete it; its deadline lists it
-    too); the others are counted (``otherActions``)."""
+    too); the others are counted (``otherActions``).
+
+    Each count is shown as the steering report shows a count by district (gateway/cases/
+    steering.py ``over_enough``): 0, or at least MIN_GROUP_SIZE, else null. The agenda is the
+    district's open cases, fixed when the meeting is planned, so a count of one on a dated
+    meeting told any partner of the covenant, the organiser too, that a case outside its
+    teams was open in that district then (review4, finding 6). Counts of five or more still
+    differ from meeting to meeting, as the steering report's do from period to period."""
     ids = [m.id for m in meetings]
     agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
@@ -161,9 +169,9 @@ def meetings_out(
             attendance=dict(meeting.attendance),
             has_minutes=meeting.minutes_sealed is not None,
             agenda=agendas[meeting.id],
-            other_cases=other_cases[meeting.id],
+            other_cases=over_enough(other_cases[meeting.id]),
             actions=actions[meeting.id],
-            other_actions=other_actions[meeting.id],
+            other_actions=over_enough(other_actions[meeting.id]),
         )
         for meeting in meetings
     ]

@@ -88,9 +88,10 @@ def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
     return kept, sum(1 for n in counts.values() if n > 0) - len(kept)
 
 
-def _over_enough(n: int) -> int | None:
+def over_enough(n: int) -> int | None:
     """A figure counted over ``n`` cases: shown at none or at least MIN_GROUP_SIZE, else
-    null, by the same rule as a cell (:func:`hidden_cells`)."""
+    null, by the same rule as a cell (:func:`hidden_cells`). The meetings' counts of cases
+    and actions outside the reader's teams follow it too (gateway/cases/meetings.py)."""
     return None if hidden_cells({"n": n}) else n
 
 
@@ -395,12 +396,12 @@ def steering_report(
     # null, and so is every figure over the closed cases then; of five or more, the within
     # and beyond the target counts are a breakdown of two cells.
     suppressed: list[str] = []
-    cases_opened = _over_enough(sum(opened.values()))
+    cases_opened = over_enough(sum(opened.values()))
     if cases_opened is None:
         suppressed.append("casesOpened")
     share = round(within / closed, 3) if closed else None
     within_shown: int | None = within
-    if _over_enough(closed) is None:
+    if over_enough(closed) is None:
         throughput = ThroughputOut(
             closed_cases=None, median_days=None, mean_days=None, max_days=None
         )

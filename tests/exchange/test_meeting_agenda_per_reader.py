@@ -57,9 +57,9 @@ def test_a_partner_outside_the_team_is_not_told_which_cases_are_on_the_agenda(
     # ... and Lister, not in the team, cannot see the case itself ...
     hidden = utrecht_case.client.get(f"/v1/cases/{case_id}", headers=utrecht_case.as_(LISTER))
     assert hidden.status_code == 404, hidden.text
-    # ... nor find it on the agenda: the meeting counts it, without its id or reference.
+    # ... nor find it on the agenda, nor how many (fewer than five: null, review4 F6).
     (seen,) = _as_read_by(utrecht_case, LISTER, meeting["id"])
-    assert (seen["agenda"], seen.get("otherCases")) == ([], 1)
+    assert (seen["agenda"], seen.get("otherCases")) == ([], None)
     assert case_id not in str(seen)
     # A partner in the team reads the same agenda as the organiser.
     for member in (MITROS, WIJKAGENT):
@@ -76,7 +76,7 @@ def test_actions_about_a_case_are_shown_to_its_team_and_to_their_owner_only(
     assert _action(utrecht_case, meeting_id, "u-centraal", None) == 201  # about no case
     assert _action(utrecht_case, meeting_id, "lister", None) == 201  # Lister's own
 
-    def owners(who: tuple[str, str]) -> tuple[list[tuple[str, str | None]], int]:
+    def owners(who: tuple[str, str]) -> tuple[list[tuple[str, str | None]], int | None]:
         (seen,) = _as_read_by(utrecht_case, who, meeting_id)
         shown = sorted((a["ownerPartnerId"], a["caseId"]) for a in seen["actions"])
         return shown, seen.get("otherActions", 0)
@@ -88,8 +88,9 @@ def test_actions_about_a_case_are_shown_to_its_team_and_to_their_owner_only(
     # The positive control: the lead and a team member see every action.
     assert owners(CASE_MANAGER) == (everything, 0)
     assert owners(WIJKAGENT) == (everything, 0)
-    # Lister sees the actions about no case, its own among them; the police's is counted.
-    assert owners(LISTER) == ([("lister", None), ("u-centraal", None)], 1)
+    # Lister sees the actions about no case, its own among them; not the police's, nor how
+    # many (fewer than five: null, review4 F6).
+    assert owners(LISTER) == ([("lister", None), ("u-centraal", None)], None)
 
 
 def test_an_action_about_a_case_goes_only_to_a_partner_in_its_team(
@@ -139,14 +140,14 @@ def test_an_organiser_outside_a_cases_team_neither_reads_it_on_the_agenda_nor_ac
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
     """The agenda is the district's open cases (U §5.1); a case the organiser neither leads
-    nor is in the team of (a lead handed to the corporation, R §2.3) is counted, and an action
-    about it is refused as for a case off the agenda."""
+    nor is in the team of (a lead handed to the corporation, R §2.3) is counted (null: fewer
+    than five), and an action about it is refused as for a case off the agenda."""
     with context.session_factory() as session, session.begin():
         case = session.get_one(CaseFile, utrecht_case.case_id)
         case.lead_partner_id = "mitros"
         session.delete(session.get_one(CaseTeamMember, (case.id, "u-centraal")))
     meeting = _plan(utrecht_case)
-    assert (meeting["agenda"], meeting.get("otherCases")) == ([], 1)
+    assert (meeting["agenda"], meeting.get("otherCases")) == ([], None)
     assert _action(utrecht_case, meeting["id"], "mitros", utrecht_case.case_id) == 422
     # The positive control: the new lead reads the case on the agenda.
     (seen,) = _as_read_by(utrecht_case, MITROS, meeting["id"])

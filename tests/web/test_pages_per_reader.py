@@ -2,7 +2,7 @@
 (gateway/cases/summary_readers.py, gateway/cases/meetings.py): whether a police
 investigation runs to the police and the case lead (U §5.3), which criteria hold to the lead
 (U §5.1, §2), and on a meeting's agenda only the reader's cases (U §6). Found by the review
-of 6 December (F3, F6)."""
+of 6 December (F3, F6); the meeting counts since review4, finding 6."""
 
 from __future__ import annotations
 
@@ -94,10 +94,33 @@ def test_the_meeting_pages_count_the_cases_of_other_teams_without_naming_them(
     page = browser.get(f"/overleggen/{meeting_id}").text
     assert seeded.reference not in page
     assert seeded.case_id not in page
-    assert "Er staat 1 zaak op de agenda waarin uw organisatie niet in het zaakteam zit" in page
+    # Fewer than five, not the number: the steering report's minimum (review4, finding 6).
+    assert "Er staan minder dan 5 zaken op de agenda waarin uw organisatie niet" in page
+    assert "Geen zaken op de agenda" not in page
     listed = browser.get("/overleggen").text
     assert seeded.reference not in listed
-    assert "1 zaak/zaken (1 buiten uw zaakteams)" in listed
+    assert "0 zaak/zaken van uw zaakteams, en minder dan 5 daarbuiten" in listed
+    # The police read the case on the list too, and no count of others.
+    sign_in(browser, POLICE, "wijkagent")
+    assert "1 zaak/zaken</td>" in browser.get("/overleggen").text
+
+
+def test_the_meeting_pages_count_five_cases_of_other_teams(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """The control of the minimum: five cases outside the reader's teams are counted."""
+    for number in range(20, 25):
+        seed_utrecht_case(client, auth, district="Noordoost", house_number=number, causer_bsn=None)
+    planned = client.post(
+        "/v1/meetings",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"district": "Noordoost", "scheduledOn": "2099-01-05"},
+    )
+    assert planned.status_code == 201, planned.text
+    sign_in(browser, "lister", "woonbegeleider")
+    page = browser.get(f"/overleggen/{planned.json()['id']}").text
+    assert "Er staan 5 zaken op de agenda waarin uw organisatie niet in het zaakteam zit" in page
+    assert "5 zaak/zaken (5 buiten uw zaakteams)" in browser.get("/overleggen").text
 
 
 OM_CONSENT = "Toestemming Openbaar Ministerie"
