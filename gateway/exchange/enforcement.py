@@ -780,7 +780,10 @@ def disclose_answers(
     row, items, facts, erasure = load_request(session, request_id)
     if principal.partner_id != row.requester_partner_id or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
-    view = load_case(session, exchange, case_id=row.case_id, principal=principal, erasure=erasure)
+    # As the status read: only while the requester is in the case team (removed from it, it
+    # is told nothing more of the case, U §6: not whether the partner answered since, not
+    # that the case was erased); the team check comes before the erasure's 410.
+    view = _in_team(session, exchange, row.case_id, principal, erasure)
     return disclose(
         session=session,
         exchange=exchange,
@@ -1048,7 +1051,7 @@ def information_request_status(
 
 
 def _in_team(
-    session: Session,
+    session: Unit,
     exchange: Exchange,
     case_id: str,
     principal: Principal,

@@ -485,3 +485,40 @@ def test_an_unexpected_error_in_the_read_is_a_500_problem_without_its_message(
         _read(gateway_client, request_id, f"Bearer {token(*CASE_MANAGER, user='cm-1')}").status_code
         == 200
     )
+
+
+def test_a_requester_removed_from_the_team_gets_the_unknown_requests_404(
+    gateway_client: TestClient, auth: Auth, token: Callable[..., str]
+) -> None:
+    """Both routes: a requester the lead removed from the case team reads its request's
+    answers no more, with the exact answer of a request id that does not exist (review4
+    F2); in the team (the control) it reads them."""
+    case = open_utrecht_case(gateway_client, auth)
+    member = ("buurtteam-sociaal", "buurtteam-medewerker")
+    team = f"/v1/cases/{case.case_id}/team"
+    added = gateway_client.post(team, json={"partnerId": member[0]}, headers=case.as_(CASE_MANAGER))
+    assert added.status_code in (200, 201), added.text
+    asked = gateway_client.post(
+        "/v1/information-requests",
+        json={
+            "caseId": case.case_id,
+            "purpose": "safety",
+            "categories": ["police-risk-assessment"],
+        },
+        headers=case.as_(member, "bt-1"),
+    )
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    answered = case.answer(request_id, [{"category": "police-risk-assessment", "value": "hond"}])
+    assert answered.status_code == 200, answered.text
+    read = _read(gateway_client, request_id, f"Bearer {token(*member, user='bt-1')}")
+    assert read.status_code == 200, read.text
+    removed = gateway_client.delete(f"{team}/{member[0]}", headers=case.as_(CASE_MANAGER))
+    assert removed.status_code == 200, removed.text
+    response = _read(gateway_client, request_id, f"Bearer {token(*member, user='bt-1')}")
+    row = Ask("removed from the team", 404, NOT_VISIBLE)
+    assert _seen(response, row, request_id) == {
+        "status": 404,
+        "head": [*_problem_head(NOT_VISIBLE), *TAIL],
+        "body": NOT_VISIBLE,
+    }

@@ -6,9 +6,10 @@ investigation ran and ``investigation-status-unknown`` while nobody had recorded
 
 For every role of the Utrecht covenant file that the antecedents clause does not name, in the
 case team, under the three statuses (not recorded, running, not running): asking
-(``POST /v1/information-requests``), reading the request back (``GET``), querying the case's
-facts (``POST /v1/case-facts/queries``) and, once removed from the team, reading its answers
-all give the same reasons, the static ones. An audit role is refused the exchange itself.
+(``POST /v1/information-requests``), reading the request back (``GET``) and querying the case's
+facts (``POST /v1/case-facts/queries``) all give the same reasons, the static ones; once
+removed from the team, reading its answers is a 404 (review4 F2). An audit role is refused
+the exchange itself.
 The control: the lead, the clause's recipient, is told how the OM consent fails."""
 
 from __future__ import annotations
@@ -134,10 +135,10 @@ def test_control_the_lead_is_told_how_the_om_consent_fails(
     assert (item["state"], item["reasons"]) == expected
 
 
-def test_a_removed_requester_reads_only_the_static_reasons(utrecht_case: UtrechtCase) -> None:
+def test_a_removed_requester_reads_no_reasons(utrecht_case: UtrechtCase) -> None:
     """Mitros asks while an investigation runs, then leaves the team and reads its answers:
-    still the one static reason (the item's stored reasons). Control: the lead's own request
-    is told the OM consent is missing."""
+    told nothing, the 404 of an unknown request (review4 F2; it read the one static reason
+    before). Control: the lead's own request is told the OM consent is missing."""
     mitros = ("mitros", "woonconsulent")
     utrecht_case.investigation(True)
     asked = _ask(utrecht_case, mitros)
@@ -150,9 +151,9 @@ def test_a_removed_requester_reads_only_the_static_reasons(utrecht_case: Utrecht
         f"/v1/information-requests/{asked.json()['id']}/answers",
         headers=utrecht_case.as_(mitros, "user-1"),
     )
-    assert answers.status_code == 200, answers.text
-    (value,) = answers.json()["values"]
-    assert (value["outcome"], value["reasons"]) == ("redacted", ["role-not-recipient"])
+    assert answers.status_code == 404, answers.text
+    assert answers.json()["type"].endswith("/information-request-not-found")
+    assert "om-consent" not in answers.text
     lead = _ask(utrecht_case, CASE_MANAGER).json()["items"][0]
     assert lead["reasons"] == ["om-consent-missing"]
 
