@@ -25,7 +25,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from gateway.cases.schemas import FACTS_KEPT_AFTER_ERASURE
 from gateway.db import Base, UTCDateTime
+
+#: The lead's assessment of the causer: cleared when the dossier is erased (the retention
+#: sweep sets these columns to NULL, gateway/retention/targets.py; review4 F4).
+ASSESSMENT = {"erasure_null": True}
 
 
 class Dwelling(Base):
@@ -177,13 +182,14 @@ class CaseFile(Base):
     # U §2: the acute override and its (sealed) reason.
     acute_override: Mapped[bool] = mapped_column(Boolean, default=False)
     acute_reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    # U §5.1: the case manager's OGGZ check.
-    oggz_target_group: Mapped[bool | None] = mapped_column(Boolean)
-    oggz_referred: Mapped[bool | None] = mapped_column(Boolean)
+    # U §5.1: the case manager's OGGZ check (public mental health: health data).
+    oggz_target_group: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
+    oggz_referred: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
     both_sides_heard: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by the police (U §5.3): OM consent is needed for antecedents while it runs. None:
     # nobody recorded it yet, which the policy treats as if one runs (unknown is not no).
-    investigation_running: Mapped[bool | None] = mapped_column(Boolean)
+    # Criminal-law data (AVG art. 10): cleared at erasure, when no policy reads it any more.
+    investigation_running: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
     # U §7: the result on two legs and the aftercare decision, as fixed codes.
     neighbours_judgement: Mapped[str | None] = mapped_column(String(20))
     partners_judgement: Mapped[str | None] = mapped_column(String(20))
@@ -346,7 +352,8 @@ class CaseCriterion(Base):
 
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), primary_key=True)
     criterion: Mapped[str] = mapped_column(String(60), primary_key=True)
-    holds: Mapped[bool] = mapped_column(Boolean)
+    #: None only once the dossier is erased (migration 0036).
+    holds: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
     evidence_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(300))
@@ -376,7 +383,10 @@ class CaseTransition(Base):
     actor_partner_id: Mapped[str] = mapped_column(String(100))
     actor_role: Mapped[str] = mapped_column(String(60))
     actor_user: Mapped[str | None] = mapped_column(String(200))
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Pruned to FACTS_KEPT_AFTER_ERASURE when the dossier is erased.
+    facts: Mapped[dict[str, Any]] = mapped_column(
+        JSON, info={"erasure_keep_keys": FACTS_KEPT_AFTER_ERASURE}
+    )
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 

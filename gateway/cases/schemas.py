@@ -204,6 +204,19 @@ class TransitionFacts(ApiModel):
     )
 
 
+#: The facts a transition keeps (``case_transition.facts``) once its case's dossier is erased
+#: (gateway/retention/targets.py ``erasure_keep_keys``): an allow-list, so a fact added to
+#: TransitionFacts is dropped at erasure until someone decides it may stay. Kept: how the
+#: work went, which the steering figures may count (R §4.3, U §7-8) and which says nothing
+#: about the causer's person: both sides heard, the U §7 result, the sanction's instrument,
+#: amount and days (as ``enforcement_measure`` keeps them). Dropped: the lead's assessment of
+#: the causer (the OGGZ check, U §5.1: public mental health; the mediation screening, R
+#: Bijlage D 2a: crime, serious psychosocial or multi-problem), that a breach of the
+#: behavioural order was established (the causer's conduct) and that the evictee is an adult
+#: (an age). No figure reads any of them (review4 F4).
+FACTS_KEPT_AFTER_ERASURE = ("bothSidesHeard", "result", "measure", "amountEur", "days")
+
+
 class TransitionRequest(TransitionFacts):
     transition: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9-]+$")
 
@@ -410,12 +423,14 @@ class CaseSummary(CaseListItem):
     criteria: list[CriterionOut] = Field(
         description="The U §2 criteria the lead recorded and whether each holds (criterion 4 "
         "names psychiatry, addiction and crime). The case lead only (U §5.1: U Centraal tests "
-        "the report against them); empty for every other reader, and then listed in withheld."
+        "the report against them); empty for every other reader, and then listed in withheld. "
+        "Empty for an erased case: the assessment went with the dossier."
     )
-    criteria_holding: int = Field(
+    criteria_holding: int | None = Field(
         description="How many of the U §2 criteria hold (at least two must, or acute "
         "necessity). The case lead gets the count; every other reader at most the minimum "
-        "(two): that the case meets the criteria, not whether all of them hold."
+        "(two): that the case meets the criteria, not whether all of them hold. Null for an "
+        "erased case."
     )
     acute_override: bool
     investigation_running: bool | None = Field(
@@ -424,7 +439,7 @@ class CaseSummary(CaseListItem):
         "Criminal-law information: the police, and the case lead when a clause that depends "
         "on the investigation (om-consent-if-investigation) names the lead's role (Utrecht: "
         "the case manager); null for every other reader (a privacy officer included), and "
-        "then listed in withheld."
+        "then listed in withheld. Null for an erased case (cleared with the dossier)."
     )
     events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
     notices: list[NoticeOut] = Field(

@@ -346,21 +346,28 @@ def case_summary(
         team=sorted(team | {case.lead_partner_id}),
         pending_reports=[pending_report_out(calendar, r, now) for r in pending],
         consents=[consent_out(c, now, standing=standing) for c in reader.consents(consents)],
+        # An erased case's assessment went with its dossier (the sweep cleared it; review4
+        # F4): nothing of it is shown, also not a count of what no longer holds.
         criteria=[
             CriterionOut(
                 criterion=c.criterion, holds=c.holds, has_evidence=c.evidence_sealed is not None
             )
             for c in criteria
+            if c.holds is not None
         ]
-        if reader.assessment
+        if reader.assessment and not erased
         else [],
-        criteria_holding=criteria_holding(definition, criteria, lead=reader.assessment),
+        criteria_holding=None
+        if erased
+        else criteria_holding(definition, criteria, lead=reader.assessment),
         acute_override=case.acute_override,
-        investigation_running=case.investigation_running if reader.investigation else None,
+        investigation_running=case.investigation_running
+        if reader.investigation and not erased
+        else None,
         events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
         notices=[notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
-        oggz_target_group=case.oggz_target_group if reader.assessment else None,
-        oggz_referred=case.oggz_referred if reader.assessment else None,
+        oggz_target_group=case.oggz_target_group if reader.assessment and not erased else None,
+        oggz_referred=case.oggz_referred if reader.assessment and not erased else None,
         both_sides_heard=case.both_sides_heard,
         measures=[
             MeasureOut(

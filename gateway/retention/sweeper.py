@@ -64,6 +64,8 @@ from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
 from gateway.retention.targets import (
     RedactionTarget,
     discover_targets,
+    drops_keys,
+    pruned_object,
     shred_scopes,
     tombstone_value,
 )
@@ -651,8 +653,9 @@ def _pg_overwrite(
     in_batch = (target.key == batch.c.case_id, target.key.between(bounds.first, bounds.last))
     # A row not yet marked is always written: the mark is what the reads go by.
     holding = or_(
-        *(c.is_not(None) for c in (*target.sealed, *target.indexes)),
+        *(c.is_not(None) for c in (*target.sealed, *target.indexes, *target.nulls)),
         *(c.is_(None) for c in target.marks),
+        *(drops_keys(c) for c in target.pruned),
     )
     erased = update(target.table).where(*in_batch, holding).values(values).cte("erased")
     count = (
@@ -666,10 +669,12 @@ def _pg_overwrite(
 
 
 def _overwritten(target: RedactionTarget, now: datetime) -> dict[str, Any]:
-    """A target's new values: sealed values tombstoned, blind indexes cleared, erasure marks
-    set to ``now``."""
+    """A target's new values: sealed values tombstoned, blind indexes and assessment columns
+    cleared, JSON objects pruned to the keys they keep, erasure marks set to ``now``. One
+    UPDATE per table writes them all, on both paths (no pass of its own per kind)."""
     values: dict[str, Any] = {c.name: tombstone_value(c) for c in target.sealed}
-    values.update({c.name: None for c in target.indexes})
+    values.update({c.name: None for c in (*target.indexes, *target.nulls)})
+    values.update({c.name: pruned_object(c) for c in target.pruned})
     values.update({c.name: now for c in target.marks})
     return values
 

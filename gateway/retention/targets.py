@@ -8,8 +8,13 @@ covered without a change here: any table with a ``case_id`` column (or ``case_fi
 itself), its ``*_sealed`` / ``info={"encrypted": True}`` columns, and its ``*_index`` /
 ``info={"blind_index": True}`` columns; an ``info={"erasure_mark": True}`` column is set to the
 moment of the erasure (``case_file.erased_at``: the other domains' reads leave an erased case
-out by it). The audit log and retention's own tables are never
-touched: the audit log holds no personal data and must keep verifying.
+out by it). Plain columns that hold the lead's assessment of the causer (the U §2 criteria,
+the OGGZ check, the police investigation status) are set to NULL: ``info={"erasure_null":
+True}`` (review4 F4: they outlived the erasure). A JSON object column marked
+``info={"erasure_keep_keys": (...)}`` keeps only those keys (``case_transition.facts``: the
+sanction's days and amount the figures count, not the screening of the causer). The audit
+log and retention's own tables are never touched: the audit log holds no personal data and
+must keep verifying.
 
 A target's table also says who may learn that a record of it exists, for the records list
 (``GET /v1/cases/{id}/retention/records``): ``info={"record_readers": ...}`` on the
@@ -42,8 +47,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import JSON, Boolean
 
 from gateway.crypto.models import DataKey
 from gateway.db import among
@@ -74,6 +83,10 @@ class RedactionTarget:
     indexes: tuple[Column[Any], ...]
     #: Set to the moment of the erasure.
     marks: tuple[Column[Any], ...] = ()
+    #: Set to NULL.
+    nulls: tuple[Column[Any], ...] = ()
+    #: JSON objects that keep only the keys their ``erasure_keep_keys`` name.
+    pruned: tuple[Column[Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -118,9 +131,74 @@ def discover_targets(connection: Connection) -> list[RedactionTarget]:
         sealed = tuple(c for c in table.c if _is_sealed(c))
         indexes = tuple(c for c in table.c if _is_index(c) and c is not key)
         marks = tuple(c for c in table.c if c.info.get("erasure_mark"))
-        if sealed or indexes or marks:
-            targets.append(RedactionTarget(table, key, sealed, indexes, marks))
+        nulls = tuple(c for c in table.c if c.info.get("erasure_null"))
+        pruned = tuple(c for c in table.c if "erasure_keep_keys" in c.info)
+        if sealed or indexes or marks or nulls or pruned:
+            targets.append(RedactionTarget(table, key, sealed, indexes, marks, nulls, pruned))
     return targets
+
+
+def kept_keys(column: Column[Any]) -> tuple[str, ...]:
+    """The keys a pruned JSON column keeps (its ``erasure_keep_keys``)."""
+    keys = tuple(column.info["erasure_keep_keys"])
+    if not keys or not all(isinstance(k, str) and k.isalnum() for k in keys):
+        # They are written into the statement: names of facts, nothing else.
+        raise ValueError(f"{column}: erasure_keep_keys must name keys, plainly, not {keys!r}")
+    return keys
+
+
+class pruned_object(FunctionElement[Any]):  # noqa: N801 - an SQL function's name
+    """The JSON object in a column with only the keys it keeps (``kept_keys``): an allow-list,
+    so a fact added later is dropped at erasure until someone decides to keep it."""
+
+    type = JSON()
+    name = "pruned_object"
+    inherit_cache = True
+
+
+class drops_keys(FunctionElement[bool]):  # noqa: N801 - an SQL function's name
+    """Whether the JSON object in a column has a key ``pruned_object`` would drop: only those
+    rows are written (a rewritten row is a new row version with an entry in every index)."""
+
+    type = Boolean()
+    name = "drops_keys"
+    inherit_cache = True
+
+
+def _key_list(element: FunctionElement[Any]) -> tuple[Column[Any], str]:
+    (column,) = element.clauses
+    assert isinstance(column, Column)  # built from a target's column
+    return column, ", ".join(f"'{k}'" for k in kept_keys(column))
+
+
+@compiles(pruned_object, "postgresql")
+def _pruned_object_pg(element: pruned_object, compiler: SQLCompiler, **kw: Any) -> str:
+    column, keys = _key_list(element)
+    value = compiler.process(column, **kw)
+    return (
+        f"(SELECT COALESCE(json_object_agg(e.key, e.value), '{{}}'::json) "
+        f"FROM json_each({value}) AS e WHERE e.key IN ({keys}))"
+    )
+
+
+@compiles(pruned_object, "sqlite")
+def _pruned_object_sqlite(element: pruned_object, compiler: SQLCompiler, **kw: Any) -> str:
+    column, keys = _key_list(element)
+    value = compiler.process(column, **kw)
+    # ``->`` gives the member as JSON text and json() marks it as JSON, so an object, a
+    # true or a string is kept as it was (json_each's value would turn true into 1).
+    member = f"json({value} -> ('$.\"' || e.key || '\"'))"
+    return (
+        f"(SELECT json_group_object(e.key, {member}) "
+        f"FROM json_each({value}) AS e WHERE e.key IN ({keys}))"
+    )
+
+
+@compiles(drops_keys)
+def _drops_keys(element: drops_keys, compiler: SQLCompiler, **kw: Any) -> str:
+    column, keys = _key_list(element)
+    value = compiler.process(column, **kw)
+    return f"EXISTS (SELECT 1 FROM json_each({value}) AS e WHERE e.key NOT IN ({keys}))"
 
 
 def tombstone_value(column: Column[Any]) -> ColumnElement[Any]:
