@@ -135,7 +135,7 @@ def _brondatum(state: service.RetentionState) -> BrondatumArchiefprocedureOut | 
     return BrondatumArchiefprocedureOut(
         afleidingswijze=afleidingswijze,
         datumkenmerk=datumkenmerk,
-        einddatum_bekend=state.source_date is not None,
+        einddatum_bekend=state.source_date is not None or state.source_withheld,
         procestermijn=zgw.procestermijn(state.period),
     )
 
@@ -150,7 +150,9 @@ def get_retention_state(
 ) -> RetentionStateOut:
     visible_retention_case(session, principal, case_id, retention.rules)
     return _state_out(
-        service.retention_state(session=session, rules=retention.rules, case_id=case_id)
+        service.retention_state(
+            session=session, rules=retention.rules, case_id=case_id, reader=principal
+        )
     )
 
 
@@ -174,6 +176,7 @@ def get_record_states(
         case_id=case_id,
         readers=readers,
         row_readers=row_readers,
+        reader=principal,
     )
     return RecordStatesOut(
         case_id=case_id,
@@ -257,7 +260,9 @@ def post_retention_fact(
         runtime=context.cases,
     )
     return _state_out(
-        service.retention_state(session=session, rules=retention.rules, case_id=case_id)
+        service.retention_state(
+            session=session, rules=retention.rules, case_id=case_id, reader=principal
+        )
     )
 
 

@@ -585,6 +585,9 @@ class RetentionState:
     #: The rule's term that decided the due date, and its period (None: not known or erased).
     term: Term | None = None
     period: Period | None = None
+    #: The source date is known but not shown to this reader: a new report in a case the
+    #: reader's partner is not in restarted the term (see shown_verdict).
+    source_withheld: bool = False
 
 
 def _deciding_term(session: Session, rules: RetentionRules, row: RetentionCase) -> Term | None:
@@ -599,8 +602,16 @@ def _deciding_term(session: Session, rules: RetentionRules, row: RetentionCase) 
 
 
 def retention_state(
-    *, session: Session, rules: RetentionRules, case_id: str, today: date | None = None
+    *,
+    session: Session,
+    rules: RetentionRules,
+    case_id: str,
+    reader: Principal | None = None,
+    today: date | None = None,
 ) -> RetentionState:
+    """The case's state. With ``reader``, as that reader may see it: a term restarted by a
+    report in a case its partner is not in shows no source date and no restart
+    (shown_verdict); None: as stored (the operator's command line, the sweep)."""
     row = _case(session, case_id)
     if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
@@ -615,18 +626,20 @@ def retention_state(
         status = "on-hold" if hold is not None else ("due" if due else "retained")
         reason = row.reason
         term = _deciding_term(session, rules, row)
+    shown = shown_verdict(session, reader, row) if reader is not None else None
     return RetentionState(
         case_id=row.case_id,
         covenant_id=row.covenant_id,
         status=status,
         rule_id=row.erased_rule_id or row.rule_id,
-        source_date=row.source_date,
+        source_date=row.source_date if shown is None else shown.source_date,
         due_on=row.due_on,
-        reason=reason,
+        reason=reason if shown is None or row.erased_at is not None else shown.reason,
         hold=hold,
         erased_at=row.erased_at,
         term=term,
         period=None if term is None else rules.period(term.period),
+        source_withheld=shown is not None and shown.withheld,
     )
 
 
@@ -667,6 +680,7 @@ def record_states(
     readers: frozenset[str],
     row_readers: Mapping[str, ColumnElement[bool]] | None = None,
     limit: int = 1000,
+    reader: Principal | None = None,
     today: date | None = None,
 ) -> RecordStates:
     """The case's state and that of every record the sweep erases with it (rows of the
@@ -683,7 +697,9 @@ def record_states(
     the same whether the case holds them or not."""
     from gateway.retention.targets import discover_targets, erased_value_count
 
-    state = retention_state(session=session, rules=rules, case_id=case_id, today=today)
+    state = retention_state(
+        session=session, rules=rules, case_id=case_id, reader=reader, today=today
+    )
     if state.status == "erased":
         reason = f"{state.reason} With its case's dossier."
     elif state.status == "on-hold":
@@ -856,6 +872,70 @@ def cases_in_view(session: Session, *, principal: Principal, case_ids: Collectio
     return set(session.scalars(_partner_cases(ids, partner_id)))
 
 
+class ShownVerdict(NamedTuple):
+    """A stored verdict's source date and reason as one reader may see them."""
+
+    source_date: date | None
+    reason: str
+    restarted: bool
+    #: The source date and the restart were left out for this reader.
+    withheld: bool
+
+
+def shown_verdict(session: Session, reader: Principal, row: RetentionCase) -> ShownVerdict:
+    """The verdict's source date and reason as ``reader`` may see them (review4 F10).
+
+    A term restarted by a new report about the same resident (R §3.4) names the report's
+    day, and the report may be in another case of the covenant, at another address, whose
+    team the reader's partner is not in: telling it would say that the resident was reported
+    again, and when, to partners the covenant does not involve in that case (U §6: "de
+    partners die bij de casus zijn betrokken"; review3 finding 4 removed the same signal from
+    intake). So the restart is told only to a reader who may read a case about the resident
+    that holds a report of that day (this case's own report included; the covenant's
+    coordinating privacy officer reads every case). Anyone else sees the rule and the due
+    date, with no source date and no word of a report. The due date itself still moved: see
+    docs/retention.md ("What a reader is told of a restart") for what that leaves."""
+    # An erased case keeps its last verdict's source date (its state shows it): the same
+    # rule, and as its resident is no longer known, only its own report can be told.
+    if not restarted(row.reason) or row.source_date is None:
+        return ShownVerdict(row.source_date, row.reason, restarted(row.reason), withheld=False)
+    reporting: set[str] = (
+        {row.case_id} if _reported_on(session, row.case_id, row.source_date) else set()
+    )
+    if row.resident_key is not None:
+        reporting |= set(
+            session.scalars(
+                select(RetentionCase.case_id)
+                .join(RetentionFact, RetentionFact.case_id == RetentionCase.case_id)
+                .where(
+                    RetentionCase.covenant_id == row.covenant_id,
+                    RetentionCase.resident_key == row.resident_key,
+                    RetentionFact.kind == "report-received",
+                    RetentionFact.occurred_on == row.source_date,
+                )
+            )
+        )
+    if reporting and cases_in_view(session, principal=reader, case_ids=reporting):
+        return ShownVerdict(row.source_date, row.reason, restarted=True, withheld=False)
+    due = row.due_on.isoformat() if row.due_on is not None else "unknown"
+    return ShownVerdict(None, f"{row.rule_id}: kept until {due}.", restarted=False, withheld=True)
+
+
+def _reported_on(session: Session, case_id: str, day: date) -> bool:
+    return (
+        session.scalar(
+            select(RetentionFact.id)
+            .where(
+                RetentionFact.case_id == case_id,
+                RetentionFact.kind == "report-received",
+                RetentionFact.occurred_on == day,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def retention_overview(
     *, session: Session, principal: Principal, limit: int = 200, today: date | None = None
 ) -> RetentionOverview:
@@ -915,17 +995,18 @@ def retention_overview(
     for row in rows:
         on_hold = row.case_id in held
         due = row.due_on is not None and row.due_on <= today
+        shown = shown_verdict(session, principal, row)
         cases.append(
             OverviewCase(
                 case_id=row.case_id,
                 reference=references.get(row.case_id),
                 rule=row.rule_id,
                 due_on=row.due_on,
-                reason=row.reason,
+                reason=shown.reason,
                 status="on-hold" if on_hold else ("due" if due else "retained"),
                 on_hold=on_hold,
-                source_date=row.source_date,
-                restarted=restarted(row.reason),
+                source_date=shown.source_date,
+                restarted=shown.restarted,
             )
         )
     return RetentionOverview(
