@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from audit import ldv
-from gateway.audit import reports
+from gateway.audit import readers, reports
 from gateway.audit.checkpoints import checkpoint_view, latest_checkpoint, note_signatures
 from gateway.audit.errors import CheckpointNotFound, EntryNotFound
 from gateway.audit.models import AuditRecord
@@ -44,12 +44,12 @@ LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
-def _reader(context: GatewayContext, officer: Principal) -> reports.LogReader:
+def _reader(context: GatewayContext, officer: Principal) -> readers.LogReader:
     """The officer as the reports scope it (its covenant file names the police)."""
     covenant = context.covenants.get(officer.covenant_id)
     if covenant is None:
         raise NotFound("Your covenant is not loaded in this gateway.")
-    return reports.LogReader.officer(covenant, officer)
+    return readers.LogReader.officer(covenant, officer)
 
 
 def _subject_pseudonym(
@@ -242,6 +242,7 @@ def get_processing_register(context: Context, officer: PrivacyOfficer) -> Proces
 @router.get("/partner-activity", response_model=ActivityReport, response_model_by_alias=True)
 def get_partner_activity(
     session: DbSession,
+    context: Context,
     officer: PrivacyOfficer,
     period: Annotated[Literal["day", "week", "month"], Query()] = "week",
     since: Annotated[Moment | None, Query(alias="from")] = None,
@@ -250,8 +251,7 @@ def get_partner_activity(
     """Requests and denials per partner and period; unusual periods are flagged."""
     return reports.partner_activity(
         session,
-        covenant_id=officer.covenant_id,
-        partner_id=reports.accountable_partner(officer),
+        reader=_reader(context, officer),
         period=period,
         since=since,
         until=until,

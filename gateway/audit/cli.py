@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Annotated, Any, Literal, cast
 import typer
 
 from gateway.audit import reports
+from gateway.audit.readers import LogReader
 from gateway.core.cli import DataDir, load_settings, open_database, plural, progress_bar
 
 if TYPE_CHECKING:
@@ -360,7 +361,7 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
         entries = reports.iter_entries(
             officer.session,
             # The operator's export of the whole covenant's log, as stored.
-            reader=reports.LogReader.operator(officer.covenant),
+            reader=LogReader.operator(officer.covenant),
             search=EntrySearch(),
             subject_pseudonym=None,
         )
@@ -661,12 +662,12 @@ class _Officer:
             raise _Failure(f"{chosen!r} is not a partner of covenant {self.covenant.id!r}")
         return chosen
 
-    def reader(self, partner: str | None) -> reports.LogReader:
+    def reader(self, partner: str | None) -> LogReader:
         """The officer of ``partner`` (without --as-partner the coordinating officer) as the
         API's reports scope it (``accountable`` is the API's ``accountable_partner``)."""
         chosen = self.officer_partner(partner)
         coordinating = chosen == self.covenant.coordinating_privacy_officer
-        return reports.LogReader.of(self.covenant, chosen, covenant_wide=coordinating)
+        return LogReader.of(self.covenant, chosen, covenant_wide=coordinating)
 
     def pseudonym(self, subject: SubjectIdentifier) -> str:
         """Opened read-only: a missing key is an error here, never a reason to create one (a
@@ -959,8 +960,7 @@ def activity_report(
         with _officer(data_dir, covenant) as officer:
             result = reports.partner_activity(
                 officer.session,
-                covenant_id=officer.covenant.id,
-                partner_id=officer.reader(as_partner).accountable,
+                reader=officer.reader(as_partner),
                 period=cast(reports.Period, period),
                 since=datetime.fromisoformat(start) if start else None,
                 until=datetime.fromisoformat(end) if end else None,

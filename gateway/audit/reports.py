@@ -8,16 +8,9 @@ received or had its data disclosed. So a partner's privacy officer cannot learn 
 person figures in another partner's cases. Data subjects are searched by pseudonym only: the
 API pseudonymises the identifier it receives in a POST body.
 
-Whether a police investigation runs is the police's and the case lead's to know (U §5.3), and
-the log is never erased; so two things are shown by reader (:class:`LogReader`, review3
-finding 1). The police's entries about the investigation (the status changed, an OM consent
-recorded or withdrawn) are found only by the officer of the partner that wrote them and are
-in no access report. A refusal's reason that tells how the OM consent fails is shown as it
-was told only to the officers of the partners that were told it (the entry's requester and
-recipient) and of the police; any other reader reads ``om-consent-condition-not-met``. The
-stored entries are not changed: they stay verifiable, and an entry shown with that code does
-not hash to its leaf (the export for auditors, ``ketenpoort audit export``, is the log as
-stored).
+What each reader finds, and reads of an entry, is :class:`~gateway.audit.readers.LogReader`'s
+(the police's investigation entries, the OM refusal reasons, a data owner's view of an entry
+as it concerns its own data): every search, export, report and count here reads through one.
 """
 
 from __future__ import annotations
@@ -28,24 +21,18 @@ import json
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.entry import (
-    CONSENT_CHANGE,
-    INVESTIGATION_STATUS,
-    Actor,
-    AuditEntry,
-    DataSubject,
-    ProcessingActivity,
-)
+from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
 from audit.ldv import activity_id
 from gateway.audit.models import AuditRecord, AuditSubject
+from gateway.audit.readers import LogReader, investigation_condition
 from gateway.audit.schemas import (
     AccessReport,
     AccessReportLine,
@@ -58,7 +45,6 @@ from gateway.audit.schemas import (
 from gateway.auth.principal import Principal
 from gateway.core.dutch_date import DUTCH_TIME
 from gateway.db import utcnow
-from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
 from gateway.policy.covenant import Covenant
 
 Period = Literal["day", "week", "month"]
@@ -90,102 +76,6 @@ def accountable_partner(officer: Principal) -> str | None:
     return None if officer.grant.covenant_wide else officer.partner_id
 
 
-def partner_condition(partner_id: str) -> ColumnElement[bool]:
-    """Entries ``partner_id`` is accountable for: it asked (requester), received (recipient)
-    or its data was disclosed (a data owner; stored space-delimited, `` a b ``)."""
-    return or_(
-        AuditRecord.requester_partner == partner_id,
-        AuditRecord.recipient_partner == partner_id,
-        AuditRecord.data_owners.contains(f" {partner_id} "),
-    )
-
-
-def investigation_condition(police: Collection[str]) -> ColumnElement[bool]:
-    """The police's entries about an investigation (U §5.3): the status changed, or a
-    consent recorded or withdrawn by the police, who can record only the OM's (so the actor
-    alone says "the OM consented": an investigation runs)."""
-    return or_(
-        AuditRecord.activity == INVESTIGATION_STATUS,
-        and_(
-            AuditRecord.activity == CONSENT_CHANGE,
-            func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police)),
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class LogReader:
-    """Who reads the log through a report: a privacy officer (or a case page's user) of one
-    partner in one covenant, or the operator's own export of the whole log."""
-
-    covenant_id: str
-    #: The reader's partner; None only for the operator's export (the log as stored).
-    partner_id: str | None
-    #: The covenant's coordinating privacy officer: every partner's entries.
-    covenant_wide: bool
-    #: The covenant's police (the partners of the kinds owning its criminal-law categories,
-    #: from the covenant file): they know whether an investigation runs.
-    police: frozenset[str]
-
-    @classmethod
-    def of(cls, covenant: Covenant, partner_id: str, *, covenant_wide: bool) -> LogReader:
-        return cls(
-            covenant_id=covenant.id,
-            partner_id=partner_id,
-            covenant_wide=covenant_wide,
-            police=covenant.criminal_data_partners(),
-        )
-
-    @classmethod
-    def officer(cls, covenant: Covenant, principal: Principal) -> LogReader:
-        """``principal`` (of ``covenant``) as the API and the pages scope it."""
-        return cls.of(covenant, principal.partner_id, covenant_wide=principal.grant.covenant_wide)
-
-    @classmethod
-    def operator(cls, covenant: Covenant) -> LogReader:
-        """The operator's export of the covenant's whole log, as stored (it holds the
-        database): every entry, every reason."""
-        return cls(covenant.id, None, covenant_wide=True, police=covenant.criminal_data_partners())
-
-    @property
-    def accountable(self) -> str | None:
-        """The partner whose entries this reader sees, None for the whole covenant."""
-        return None if self.covenant_wide else self.partner_id
-
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The entries this reader finds: its covenant's, those its partner is accountable
-        for, and of the police's entries about an investigation only its partner's own."""
-        found: list[ColumnElement[bool]] = [AuditRecord.covenant_id == self.covenant_id]
-        if self.accountable is not None:
-            found.append(partner_condition(self.accountable))
-        if self.partner_id is not None:
-            found.append(
-                or_(
-                    ~investigation_condition(self.police),
-                    AuditRecord.requester_partner == self.partner_id,
-                )
-            )
-        return found
-
-    def shown(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """``entry`` (a stored body) as this reader reads it: a refusal's reason that tells
-        how the OM consent fails only for the partners told it (requester, recipient) and
-        the police, ``om-consent-condition-not-met`` for the others."""
-        redacted = entry.get("redacted")
-        if not redacted or self.partner_id is None or self.partner_id in self.police:
-            return entry
-        told = {(entry.get(party) or {}).get("partnerId") for party in ("requester", "recipient")}
-        if self.partner_id in told:
-            return entry
-        return {
-            **entry,
-            "redacted": [
-                {**r, "reason": OM_CONDITION_UNMET} if tells_investigation(str(r["reason"])) else r
-                for r in redacted
-            ],
-        }
-
-
 def finds(session: Session, reader: LogReader, index: int) -> bool:
     """Whether the entry at ``index`` is one ``reader``'s searches find."""
     found = session.execute(
@@ -211,12 +101,14 @@ def _conditions(
         )
     if search.purpose is not None:
         conditions.append(AuditRecord.purpose == search.purpose)
+    # What an entry holds is searched as the reader reads it (readers.py): a data owner's
+    # search must not find an entry by a clause, refusal or outcome it does not read.
     if search.clause_id is not None:
-        conditions.append(AuditRecord.clause_ids.contains(f" {search.clause_id} "))
+        conditions.append(reader.clause_condition(search.clause_id))
     if search.outcome is not None:
-        conditions.append(AuditRecord.outcome == search.outcome)
+        conditions.append(reader.outcome_condition(search.outcome))
     if search.refused:
-        conditions.append(refusal_condition())
+        conditions.append(reader.refusal_condition())
     if search.activity is not None:
         conditions.append(AuditRecord.activity == search.activity)
     if search.started_from is not None:
@@ -226,28 +118,6 @@ def _conditions(
     if search.after_index is not None:
         conditions.append(AuditRecord.index > search.after_index)
     return conditions
-
-
-#: Entries of the exchange (requests, answers, reads): where categories are disclosed or
-#: refused. Other activities (a transition, a team change) disclose nothing.
-EXCHANGE_ACTIVITIES = ("information-request", "information-answer", "disclosure", "denial")
-
-#: How the canonical JSON of an entry (sorted keys, no spaces) spells a non-empty list of
-#: refused categories: each refusal is an object and ``category`` is its first key.
-_REFUSED = '%"redacted":[{"category":%'
-
-
-def refusal_condition() -> ColumnElement[bool]:
-    """Exchange entries that refused at least one category: a category withheld by a
-    decision when the request was made, the answer delivered or the answers read (a read
-    that disclosed some and refused others among them: "partially disclosed"). Searched in
-    the stored body, which verification covers, so the search needs no copied column."""
-    return AuditRecord.activity.in_(EXCHANGE_ACTIVITIES) & AuditRecord.body.like(_REFUSED)
-
-
-def disclosure_or_refusal_condition() -> ColumnElement[bool]:
-    """Entries that disclosed something to a recipient or refused something."""
-    return or_(AuditRecord.activity == "disclosure", refusal_condition())
 
 
 @dataclass(frozen=True)
@@ -562,22 +432,22 @@ def _bucket(moment: datetime, period: Period) -> str:
 def partner_activity(
     session: Session,
     *,
-    covenant_id: str,
-    partner_id: str | None,
+    reader: LogReader,
     period: Period,
     since: datetime | None,
     until: datetime | None,
 ) -> ActivityReport:
-    """Requests and denials per requesting partner and period, with unusual periods flagged."""
+    """Requests and denials per requesting partner and period, with unusual periods flagged:
+    counted over the reads ``reader`` finds. A denial is a read that disclosed nothing, so
+    it has no data owner: a data owner that is no party counts the reads that disclosed its
+    own data and no denial, and no count tells it how another partner's items went."""
     query = select(
         AuditRecord.requester_partner, AuditRecord.started_at, AuditRecord.outcome
     ).where(
-        AuditRecord.covenant_id == covenant_id,
+        *reader.conditions(),
         AuditRecord.activity.in_(("disclosure", "denial")),
         AuditRecord.requester_partner.is_not(None),
     )
-    if partner_id is not None:
-        query = query.where(partner_condition(partner_id))
     if since is not None:
         query = query.where(AuditRecord.started_at >= since)
     if until is not None:
@@ -594,7 +464,7 @@ def partner_activity(
         median = statistics.median(cell[0] for cell in buckets.values())
         for bucket, (requests, denials) in sorted(buckets.items()):
             rows.append(_activity_row(partner, bucket, requests, denials, median))
-    return ActivityReport(covenant_id=covenant_id, period=period, rows=rows)
+    return ActivityReport(covenant_id=reader.covenant_id, period=period, rows=rows)
 
 
 def _activity_row(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from gateway.audit import reports as audit_reports
+from gateway.audit.readers import LogReader
 from gateway.audit.schemas import EntrySearch
 from gateway.cases import references
 from gateway.core.errors import NotFound, Unprocessable
@@ -135,13 +136,13 @@ def _query(filters: dict[str, Any]) -> EntrySearch:
         raise Unprocessable("Controleer de zoekvelden.") from None
 
 
-def log_reader(page: PageState) -> audit_reports.LogReader:
+def log_reader(page: PageState) -> LogReader:
     """The signed-in user as the audit reports scope it (the API's scope, the same rules)."""
     principal = page.require_principal()
     covenant = page.context.covenants.get(principal.covenant_id)
     if covenant is None:
         raise NotFound("Uw convenant is niet geladen in deze gateway.")
-    return audit_reports.LogReader.officer(covenant, principal)
+    return LogReader.officer(covenant, principal)
 
 
 def search_log(page: PageState, filters: dict[str, Any]) -> list[LogLine]:
@@ -176,14 +177,13 @@ def log_page(
 ) -> LogPage:
     """A page of the entries that disclosed or refused something (``refusals_only``: that
     refused a category), newest first; never transitions, team changes and the like."""
+    reader = log_reader(page)
     condition = (
-        audit_reports.refusal_condition()
-        if refusals_only
-        else audit_reports.disclosure_or_refusal_condition()
+        reader.refusal_condition() if refusals_only else reader.disclosure_or_refusal_condition()
     )
     window = audit_reports.entry_window(
         page.db,
-        reader=log_reader(page),
+        reader=reader,
         search=_query({**filters, "limit": PAGE_SIZE}),
         extra=[condition],
         older_than=older_than,

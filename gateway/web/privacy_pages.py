@@ -289,8 +289,7 @@ def charts_page(page: PrivacyPage) -> Response:
     )
     per_partner = audit_reports.partner_activity(
         page.db,
-        covenant_id=principal.covenant_id,
-        partner_id=audit_reports.accountable_partner(principal),
+        reader=log_reader(page),
         period="month",
         since=datetime.combine(year_ago, time(0), tzinfo=DUTCH_TIME),
         until=None,

@@ -15,7 +15,8 @@ from audit.entry import canonical_json, entry_body
 from gateway.audit import AuditLog, AuditUnavailable
 from gateway.audit.log import COPY_THRESHOLD
 from gateway.audit.models import AuditRecord, AuditSubject
-from gateway.audit.reports import LogReader, access_report
+from gateway.audit.readers import LogReader
+from gateway.audit.reports import access_report
 from gateway.db import transaction
 
 from .builders import disclosure

@@ -18,7 +18,8 @@ from audit.entry import DataSubject
 from audit.verify import VerificationResult
 from gateway.audit import AuditLog
 from gateway.audit.export import verify_database
-from gateway.audit.reports import LogReader, iter_entries
+from gateway.audit.readers import LogReader
+from gateway.audit.reports import iter_entries
 from gateway.audit.schemas import EntrySearch
 from gateway.db import transaction
 

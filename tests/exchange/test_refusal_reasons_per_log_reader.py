@@ -90,12 +90,21 @@ def test_a_partner_asked_in_the_same_request_reads_one_reason(
     client: TestClient, auth: Auth
 ) -> None:
     """Mitros is asked for its own category beside the police's antecedents: a data owner
-    of the request's entry, its officer finds it, but was told nothing of the police."""
+    of the request's entry, its officer finds it, but was told nothing of the police. Since
+    review4 (F1) it reads the entry as it concerns its own data: no refusal of the police's
+    item at all, not even with the one reason."""
     case = _open_case_at(client, auth, postcode="3513 EF")
     case.investigation(True)
     request = case.request([ANTECEDENTS, CORPORATION])
     assert {i["partnerId"] for i in request["items"] if i["state"] == "asked"} == {"mitros"}
-    assert _reasons(case, MITROS_OFFICER, "information-request") == [OM_CONDITION_UNMET]
+    assert _reasons(case, MITROS_OFFICER, "information-request") == []
+    found = case.client.post(
+        "/v1/audit/entries/search",
+        json={"caseId": case.case_id, "activity": "information-request"},
+        headers=case.as_(MITROS_OFFICER),
+    )
+    [entry] = found.json()["entries"]
+    assert entry["redacted"] == []
     assert _reasons(case, REQUESTER_OFFICER, "information-request") == ["om-consent-missing"]
 
 

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from gateway.audit.models import AuditRecord
-from gateway.audit.reports import LogReader, partner_activity
+from gateway.audit.readers import LogReader
+from gateway.audit.reports import partner_activity
 from gateway.context import GatewayContext
 from tests.exchange.conftest import ANTECEDENTS, REPORTS, VIOLENCE, UtrechtCase
 
@@ -30,8 +31,7 @@ def _denials_counted(context: GatewayContext) -> tuple[int, int]:
     with context.session_factory() as session:
         report = partner_activity(
             session,
-            covenant_id="utrecht-extreme-woonoverlast",
-            partner_id=None,
+            reader=WHOLE_LOG,
             period="month",
             since=None,
             until=None,

@@ -1,0 +1,267 @@
+"""Who reads the log, and what of an entry each reader reads (:class:`LogReader`).
+
+Every read of the log for a person (the API's search and exports, the access report, the
+per-partner activity, the privacy pages, the case page's timeline, the CLI's reports) goes
+through one ``LogReader``: the entries it finds (:meth:`LogReader.conditions`) and each entry
+as it reads it (:meth:`LogReader.shown`). The stored entries are never changed: they are hash
+chained and stay verifiable; an entry shown redacted does not hash to its leaf (the export
+for auditors, ``ketenpoort audit export``, is the log as stored).
+
+Three rules, each from the covenant file (never a hand-listed partner or category):
+
+- The police's entries about an investigation (the status changed, an OM consent recorded or
+  withdrawn) are found only by the officer of the partner that wrote them (review3 finding 1).
+- A partner that is only a data owner of an entry (asked, or its data disclosed, but neither
+  the entry's requester nor its recipient) reads it as it concerns its own data: the
+  categories its partner kind owns, the clauses governing them, itself as data owner, no
+  counts of the other partners' items (review4 F1). One entry records a request or a read
+  addressed to several partners; the buurtteam asked whether it knows the causer is not
+  told that the police were asked for antecedents, nor whether those passed the OM's
+  condition (U §5.3 to the case manager only; U §5.6 the buurtteam answers the case manager).
+  The searches that select on what an entry holds (a clause, refused, an outcome) select on
+  what the reader reads, so a search does not tell what the entry shows hidden.
+- A refusal's reason that tells how the OM consent fails is read as told only by the
+  partners told it (requester, recipient) and the police; any other reader reads
+  ``om-consent-condition-not-met`` (review3 finding 1).
+
+The covenant's coordinating privacy officer and the operator read every entry whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import ColumnElement, and_, false, func, or_
+
+from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS
+from gateway.audit.models import AuditRecord
+from gateway.auth.principal import Principal
+from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
+from gateway.policy.covenant import Covenant
+
+#: Entries of the exchange (requests, answers, reads): where categories are disclosed or
+#: refused. Other activities (a transition, a team change) disclose nothing.
+EXCHANGE_ACTIVITIES = ("information-request", "information-answer", "disclosure", "denial")
+
+#: How the canonical JSON of an entry (sorted keys, no spaces) spells a non-empty list of
+#: refused categories: each refusal is an object and ``category`` is its first key.
+_REFUSED = '%"redacted":[{"category":%'
+
+#: The attributes a data owner that is not a party reads: the request it was asked in. The
+#: others count every addressed partner's items (``asked``, ``denied``, ``awaiting-answer``,
+#: ``not-available``); an attribute not listed here is not shown (unknown is not no).
+OWNER_ATTRIBUTES: Final = frozenset({"request-id"})
+
+
+def partner_condition(partner_id: str) -> ColumnElement[bool]:
+    """Entries ``partner_id`` is accountable for: it asked (requester), received (recipient)
+    or its data was disclosed (a data owner; stored space-delimited, `` a b ``)."""
+    return or_(
+        AuditRecord.requester_partner == partner_id,
+        AuditRecord.recipient_partner == partner_id,
+        AuditRecord.data_owners.contains(f" {partner_id} "),
+    )
+
+
+def party_condition(partner_id: str) -> ColumnElement[bool]:
+    """Entries ``partner_id`` asked or received (never NULL, so it can be negated)."""
+    return or_(
+        func.coalesce(AuditRecord.requester_partner, "") == partner_id,
+        func.coalesce(AuditRecord.recipient_partner, "") == partner_id,
+    )
+
+
+def investigation_condition(police: Collection[str]) -> ColumnElement[bool]:
+    """The police's entries about an investigation (U §5.3): the status changed, or a
+    consent recorded or withdrawn by the police, who can record only the OM's (so the actor
+    alone says "the OM consented": an investigation runs)."""
+    return or_(
+        AuditRecord.activity == INVESTIGATION_STATUS,
+        and_(
+            AuditRecord.activity == CONSENT_CHANGE,
+            func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police)),
+        ),
+    )
+
+
+def refusal_condition() -> ColumnElement[bool]:
+    """Exchange entries that refused at least one category (as stored): a category withheld
+    by a decision when the request was made, the answer delivered or the answers read (a
+    read that disclosed some and refused others among them: "partially disclosed"). Searched
+    in the stored body, which verification covers, so the search needs no copied column."""
+    return AuditRecord.activity.in_(EXCHANGE_ACTIVITIES) & AuditRecord.body.like(_REFUSED)
+
+
+def _refused_category(category: str) -> ColumnElement[bool]:
+    """Entries whose ``redacted`` list names ``category`` (canonical JSON: a refusal is
+    ``{"category":...,"reason":...}``, keys sorted; no other object of an entry has both)."""
+    spelled = '{"category":' + json.dumps(category, ensure_ascii=False) + ',"reason":'
+    return AuditRecord.body.contains(spelled, autoescape=True)
+
+
+@dataclass(frozen=True)
+class LogReader:
+    """Who reads the log through a report: a privacy officer (or a case page's user) of one
+    partner in one covenant, or the operator's own export of the whole log."""
+
+    covenant_id: str
+    #: The reader's partner; None only for the operator's export (the log as stored).
+    partner_id: str | None
+    #: The covenant's coordinating privacy officer: every partner's entries, whole.
+    covenant_wide: bool
+    #: The covenant's police (the partners of the kinds owning its criminal-law categories,
+    #: from the covenant file): they know whether an investigation runs.
+    police: frozenset[str]
+    #: The categories the reader's partner kind owns (``categories[].owner``) and the
+    #: clauses governing them: what an entry shows a reader that is only its data owner.
+    own_categories: frozenset[str] = frozenset()
+    own_clauses: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, covenant: Covenant, partner_id: str, *, covenant_wide: bool) -> LogReader:
+        partner = covenant.partner(partner_id)
+        owned = frozenset(
+            c.id for c in covenant.categories if partner is not None and c.owner == partner.kind
+        )
+        return cls(
+            covenant_id=covenant.id,
+            partner_id=partner_id,
+            covenant_wide=covenant_wide,
+            police=covenant.criminal_data_partners(),
+            own_categories=owned,
+            own_clauses=frozenset(c.id for c in covenant.clauses if owned & set(c.categories)),
+        )
+
+    @classmethod
+    def officer(cls, covenant: Covenant, principal: Principal) -> LogReader:
+        """``principal`` (of ``covenant``) as the API and the pages scope it."""
+        return cls.of(covenant, principal.partner_id, covenant_wide=principal.grant.covenant_wide)
+
+    @classmethod
+    def operator(cls, covenant: Covenant) -> LogReader:
+        """The operator's export of the covenant's whole log, as stored (it holds the
+        database): every entry, every reason."""
+        return cls(covenant.id, None, covenant_wide=True, police=covenant.criminal_data_partners())
+
+    @property
+    def accountable(self) -> str | None:
+        """The partner whose entries this reader sees, None for the whole covenant."""
+        return None if self.covenant_wide else self.partner_id
+
+    # --- which entries --------------------------------------------------------------------
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The entries this reader finds: its covenant's, those its partner is accountable
+        for, and of the police's entries about an investigation only its partner's own."""
+        found: list[ColumnElement[bool]] = [AuditRecord.covenant_id == self.covenant_id]
+        if self.accountable is not None:
+            found.append(partner_condition(self.accountable))
+        if self.partner_id is not None:
+            found.append(
+                or_(
+                    ~investigation_condition(self.police),
+                    AuditRecord.requester_partner == self.partner_id,
+                )
+            )
+        return found
+
+    def clause_condition(self, clause_id: str) -> ColumnElement[bool]:
+        """Entries that read as citing ``clause_id``: a clause not governing the reader's
+        own categories only where its partner is a party (as a data owner it does not read
+        that clause, so the search must not find the entry by it either)."""
+        cited = AuditRecord.clause_ids.contains(f" {clause_id} ")
+        if self.accountable is None or clause_id in self.own_clauses:
+            return cited
+        return and_(cited, party_condition(self.accountable))
+
+    def refusal_condition(self) -> ColumnElement[bool]:
+        """Exchange entries that read as refusing a category: as a data owner only, one of
+        its own categories must be among the refused."""
+        refused = refusal_condition()
+        if self.accountable is None:
+            return refused
+        return and_(refused, or_(party_condition(self.accountable), self._own_refused()))
+
+    def disclosure_or_refusal_condition(self) -> ColumnElement[bool]:
+        """Entries that read as disclosing something to a recipient or refusing something."""
+        return or_(AuditRecord.activity == DISCLOSURE, self.refusal_condition())
+
+    def outcome_condition(self, outcome: str) -> ColumnElement[bool]:
+        """Entries that read with ``outcome``: a read's entry as a data owner reads it is
+        ``partially-disclosed`` only if one of its own categories was refused
+        (:meth:`shown`)."""
+        stored = AuditRecord.outcome == outcome
+        if self.accountable is None:
+            return stored
+        as_owner = and_(AuditRecord.activity == DISCLOSURE, ~party_condition(self.accountable))
+        read_as = {
+            "disclosed": ~self._own_refused(),
+            "partially-disclosed": self._own_refused(),
+        }.get(outcome, false())
+        return or_(and_(~as_owner, stored), and_(as_owner, read_as))
+
+    def _own_refused(self) -> ColumnElement[bool]:
+        return or_(false(), *(_refused_category(c) for c in sorted(self.own_categories)))
+
+    # --- what of an entry -----------------------------------------------------------------
+
+    def shown(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` (a stored body) as this reader reads it. A party (requester, recipient)
+        reads it whole; a data owner that is no party as it concerns its own data
+        (:meth:`_as_data_owner`); and a refusal's reason that tells how the OM consent fails
+        reads ``om-consent-condition-not-met`` for every reader not told it but the police
+        (the coordinating officer too)."""
+        if self.partner_id is None:
+            return entry
+        parties = {
+            (entry.get(party) or {}).get("partnerId") for party in ("requester", "recipient")
+        }
+        if self.partner_id in parties:
+            return entry
+        if not self.covenant_wide:
+            entry = self._as_data_owner(entry)
+        return self._om_reasons(entry)
+
+    def _as_data_owner(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """The entry as it concerns the reader's own data: its own categories disclosed or
+        refused, the clauses governing them, itself as data owner, the request's id but no
+        counts (they count the other partners' items too), and a read's outcome from its
+        own categories (``partially-disclosed`` only if one of its own was refused)."""
+        own = self.own_categories
+        shown = dict(entry)
+        if "processing" in entry:
+            processing = entry["processing"] or {}
+            shown["processing"] = {
+                **processing,
+                "clauseIds": [
+                    c for c in processing.get("clauseIds") or [] if c in self.own_clauses
+                ],
+            }
+        if "dataOwners" in entry:
+            shown["dataOwners"] = [p for p in entry["dataOwners"] or [] if p == self.accountable]
+        if "disclosed" in entry:
+            shown["disclosed"] = [c for c in entry["disclosed"] or [] if c in own]
+        if "redacted" in entry:
+            shown["redacted"] = [r for r in entry["redacted"] or [] if r.get("category") in own]
+        if "attributes" in entry:
+            shown["attributes"] = {
+                k: v for k, v in (entry["attributes"] or {}).items() if k in OWNER_ATTRIBUTES
+            }
+        if entry.get("activity") == DISCLOSURE:
+            shown["outcome"] = "partially-disclosed" if shown.get("redacted") else "disclosed"
+        return shown
+
+    def _om_reasons(self, entry: dict[str, Any]) -> dict[str, Any]:
+        redacted = entry.get("redacted")
+        if not redacted or self.partner_id in self.police:
+            return entry
+        return {
+            **entry,
+            "redacted": [
+                {**r, "reason": OM_CONDITION_UNMET} if tells_investigation(str(r["reason"])) else r
+                for r in redacted
+            ],
+        }
