@@ -278,6 +278,14 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(
         default=10_000, ge=1, le=50_000, description="Cases erased per sweep transaction."
     )
+    idempotency_replay_hours: int = Field(
+        default=168,
+        ge=1,
+        le=8760,
+        description="How long a POST's Idempotency-Key replays its first response; the "
+        "retention sweep deletes older records (they hold a keyed fingerprint of the request "
+        "body, which can hold a BSN). A retry after it is a new request.",
+    )
     # The Dutch web pages (gateway/web, docs/web.md).
     web_cookie_secure: bool = Field(
         default=True,

@@ -5,6 +5,12 @@ transaction. A concurrent duplicate on PostgreSQL waits on the unique index and 
 with 409 (retry: it gets the stored response); a duplicate after the commit gets the stored
 response replayed. If the work fails, the claim rolls back with it, so the key stays free.
 Stored responses never hold case data: only ids, states and receipts.
+
+A record is kept for the replay window only (``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``,
+default 7 days): the retention sweep deletes older ones (gateway/core/replays.py). Its request
+hash is a keyed fingerprint of a body that can hold a BSN or an address, so it is a
+pseudonym of personal data, and kept for ever it outlived the dossiers it was about
+(storage limitation, AVG art. 5(1)(e)). A retry after the window is a new request.
 """
 
 from __future__ import annotations

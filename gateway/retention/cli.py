@@ -44,7 +44,9 @@ def _summary(report: SweepReport) -> str:
         f"{'Dry run' if report.dry_run else 'Run'} as of {report.as_of}: {verb} "
         f"{report.due if report.dry_run else report.redacted} case(s) and "
         f"{report.meetings} case meeting(s); "
-        f"{report.on_hold} due but on legal hold; {report.seconds:.1f}s."
+        f"{report.on_hold} due but on legal hold; "
+        + ("" if report.dry_run else f"{report.idempotency_purged} idempotency record(s) deleted; ")
+        + f"{report.seconds:.1f}s."
     )
 
 
@@ -99,6 +101,7 @@ def _report_json(report: SweepReport) -> dict[str, object]:
         "erased": report.redacted,
         "onHold": report.on_hold,
         "meetings": report.meetings,
+        "idempotencyPurged": report.idempotency_purged,
         "seconds": round(report.seconds, 3),
         "items": [
             {

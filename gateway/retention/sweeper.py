@@ -20,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import case as sql_case
@@ -48,6 +48,7 @@ from gateway.audit import (
     ProcessingActivity,
 )
 from gateway.core.dutch_date import dutch_today
+from gateway.core.replays import purge_replays
 from gateway.crypto import DataKeyStore
 from gateway.db import among, driver_rows, transaction, utcnow
 from gateway.retention import runs
@@ -127,6 +128,8 @@ class SweepReport:
     phases: dict[str, float] = field(default_factory=dict)
     #: Case meetings erased (a dry run: that would be), gateway/retention/minutes.py.
     meetings: int = 0
+    #: Idempotency records deleted, their replay window past (a real run only).
+    idempotency_purged: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class SweepOptions:
     #: Batches erased at the same time (PostgreSQL only; SQLite has one writer).
     workers: int = 2
     lock_lease_seconds: float = 900.0
+    #: How long an Idempotency-Key replays (gateway/core/idempotency.py); older records are
+    #: deleted after the erasure. None: kept (a sweep without the setting).
+    idempotency_replay: timedelta | None = None
 
 
 def run_sweep(
@@ -321,6 +327,12 @@ def _sync_refresh_and_erase(
     if keys is not None:
         for scope in scopes:
             keys.forget(scope=scope)
+    if options.idempotency_replay is not None:
+        # By the clock, not as_of: the window is the partners' retries, not a covenant term.
+        with transaction(factory) as session:
+            report.idempotency_purged = purge_replays(
+                session, before=utcnow() - options.idempotency_replay
+            )
     report.phases["erase"] = time.perf_counter() - started
     phase("done")
 

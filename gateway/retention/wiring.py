@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,6 +47,8 @@ class RetentionService:
     keys: DataKeyStore | None
     #: Batches erased at the same time on PostgreSQL (see sweeper._Batches).
     workers: int = 2
+    #: How long an Idempotency-Key replays; the sweep deletes older records (None: kept).
+    idempotency_replay: timedelta | None = None
 
     def sweep(
         self,
@@ -69,6 +71,7 @@ class RetentionService:
                 batch_size=self.batch_size,
                 started_by=started_by,
                 workers=self.workers,
+                idempotency_replay=self.idempotency_replay,
             ),
             progress=progress,
             fault=fault,
@@ -131,6 +134,7 @@ def build(
         session_factory=session_factory,
         audit=audit,
         keys=keys,
+        idempotency_replay=timedelta(hours=settings.idempotency_replay_hours),
     )
 
 
