@@ -342,5 +342,8 @@ class CaseSummary(CaseListItem):
     # police and the case lead only: for any other partner's adapter it is None, withheld
     # (docs/cases.md "What the summary shows whom").
     investigation_running: bool | None = None
+    # The landlord's measures: all of them for the recipients of their category and the case
+    # lead, otherwise only those the adapter's own partner recorded (docs/cases.md "What the
+    # summary shows whom"): enough for a corporation to tell what it already recorded.
     events: list[CaseEvent] = Field(default_factory=list)
     report_count: int = 0

@@ -292,9 +292,9 @@ def case_summary(
     now: datetime | None = None,
 ) -> CaseSummary:
     """The case without personal data: states, dates, partners, counts and deadlines; the
-    police investigation status, the OGGZ check and each criterion only for the readers the
-    sources give them to (gateway/cases/summary_readers.py), the others told they are
-    ``withheld``.
+    police investigation status, the OGGZ check, each criterion and the landlord's measures
+    (case events) only for the readers the sources give them to (gateway/cases/
+    summary_readers.py), the others told they are ``withheld``.
 
     A case erased under retention is no open work: its steps and decisions answer 410, so
     it has no deadlines, no reports awaiting a decision and no transitions to offer
@@ -364,7 +364,9 @@ def case_summary(
         investigation_running=case.investigation_running
         if reader.investigation and not erased
         else None,
-        events=[event_out(e) for e in rows(CaseEventRecord, CaseEventRecord.recorded_at)],
+        events=[
+            event_out(e) for e in reader.events(rows(CaseEventRecord, CaseEventRecord.recorded_at))
+        ],
         notices=[notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
         oggz_target_group=case.oggz_target_group if reader.assessment and not erased else None,
         oggz_referred=case.oggz_referred if reader.assessment and not erased else None,

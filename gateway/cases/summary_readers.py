@@ -2,7 +2,7 @@
 
 The summary (``GET /v1/cases/{caseId}``, the page ``/zaken/{caseId}``) is read by every
 partner in the case's team without a policy decision, so it may only carry what the whole
-team may know. Three facts are not of that kind; they are shown to whoever the sources make
+team may know. Four facts are not of that kind; they are shown to whoever the sources make
 them the business of, and withheld (``withheld`` in the summary says which) from the rest:
 
 - **Whether a police investigation runs** about the causer: criminal-law information of the
@@ -27,14 +27,27 @@ them the business of, and withheld (``withheld`` in the summary says which) from
   the others see only how many hold (what the workflow's guard needs, U §2 "tenminste twee").
   The criteria recorded are withheld too, not only their answers: a lead that records just
   the criteria that hold would otherwise tell which they are.
+- **The case events** (``events``): the landlord's further measures under tenancy law
+  (U §5.2: behavioural order, eviction procedure, last chance, care contract; R Bijlage F),
+  which the covenants give as a category to few: "huurrechtelijke maatregelen" to the case
+  manager (U-6-corporatie), "Meldingen en huurrechtelijke maatregelen van de corporatie" to
+  the case manager and the wijkagent (R-A-corporatie-meldingen). Each event names its
+  category in the covenant file (``events[].category``), and is seen by the roles the
+  clauses of that category name as recipients, by the case lead (who coordinates the
+  approach and is told of the measures, R §2.3), and by the partner that recorded it (its
+  own record, which its adapter reads so as not to record it twice). Which clause applies
+  *when* (purpose, phase) is the policy's; the summary says *who*, as the retention records
+  do (docs/retention.md). Review4, finding 5.
 
 Who is who comes from the covenant file: the police are the partner kinds that own its
 criminal-law categories (``categories[].special: criminal``), the lead is the case's
 ``case-lead`` relation, the roles that may read the investigation are the recipients of the
 clauses the policy compiles with the OM condition, and an ``audit`` role (the privacy
-officer, "never receives case data") sees none of the three, not even for the lead or the
-police; it keeps the rest of the summary it audits with (team, consents but the OM's,
-history, deadlines, ``erased``).
+officer, "never receives case data") sees none of them, not even for the lead, the police
+or the recorder; it keeps the rest of the summary it audits with (team, consents but the
+OM's, history, deadlines, ``erased``). The recipients of an event's category count as the
+investigation's readers do: a recipient bound to a relation other than ``case-lead`` does
+not (the summary cannot check it), so it fails closed.
 """
 
 from __future__ import annotations
@@ -45,7 +58,7 @@ from typing import TypeVar
 
 from gateway.auth.principal import Principal
 from gateway.cases.consents import OM_CONSENT, ConsentRecord
-from gateway.cases.models import CaseFile
+from gateway.cases.models import CaseEventRecord, CaseFile
 from gateway.cases.runtime import CaseRuntime
 from gateway.policy.compiler import OM_CONDITION
 from gateway.policy.covenant import Covenant
@@ -56,8 +69,12 @@ from gateway.policy.covenant import Covenant
 #: only when one is on file, the name would tell what it withholds).
 INVESTIGATION_FIELDS = ("investigationRunning", "omConsents")
 ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred")
+#: ``events``: listed for a reader that does not see every event of the covenant, whether or
+#: not one is on file (the name would otherwise tell that the landlord recorded a measure).
+EVENT_FIELDS = ("events",)
 
 Consent = TypeVar("Consent", bound=ConsentRecord)
+Event = TypeVar("Event", bound=CaseEventRecord)
 
 
 @dataclass(frozen=True)
@@ -68,16 +85,27 @@ class SummaryReader:
     investigation: bool
     #: The lead's assessment: each criterion of U §2 and the OGGZ check (U §5.1).
     assessment: bool
+    #: The case events (their ids) this reader sees whoever recorded them.
+    event_kinds: frozenset[str] = frozenset()
+    #: Whether ``event_kinds`` are all the covenant's events.
+    every_event: bool = False
+    #: The reader's partner, which sees the events it recorded itself; None for an audit role.
+    recorder: str | None = None
 
     def consents(self, consents: Sequence[Consent]) -> list[Consent]:
         """The consents this reader is shown: the OM's only with the investigation."""
         return [c for c in consents if self.investigation or c.kind != OM_CONSENT]
+
+    def events(self, events: Sequence[Event]) -> list[Event]:
+        """The case events this reader is shown: of its categories, and its partner's own."""
+        return [e for e in events if e.kind in self.event_kinds or e.partner_id == self.recorder]
 
     @property
     def withheld(self) -> list[str]:
         return [
             *([] if self.investigation else INVESTIGATION_FIELDS),
             *([] if self.assessment else ASSESSMENT_FIELDS),
+            *([] if self.every_event else EVENT_FIELDS),
         ]
 
 
@@ -108,20 +136,51 @@ def investigation_readers(covenant: Covenant | None) -> frozenset[str]:
     )
 
 
+def category_readers(covenant: Covenant, category: str) -> frozenset[str]:
+    """The roles the clauses giving ``category`` name as recipients, without a relation or
+    bound to the lead's own (``case-lead``); the summary checks no other relation, so a
+    recipient bound to one does not count (fail closed)."""
+    return frozenset(
+        recipient.role
+        for clause in covenant.clauses
+        if category in clause.categories
+        for recipient in clause.recipients
+        if recipient.relation in (None, "case-lead")
+    )
+
+
+def _reads(principal: Principal, covenant: Covenant, roles: frozenset[str]) -> bool:
+    """The principal's role is one of ``roles``; its partner's back-office system (a
+    ``system`` role, which exchanges on the partner's behalf) when one of the partner's is."""
+    if not principal.grant.system:
+        return principal.role in roles
+    partner = covenant.partner(principal.partner_id)
+    return partner is not None and not roles.isdisjoint(partner.roles)
+
+
+def _event_kinds(covenant: Covenant | None, principal: Principal, lead: bool) -> frozenset[str]:
+    """The case events ``principal`` sees whoever recorded them: every one at the lead, else
+    those of a category its role receives; none in a covenant the gateway has not loaded."""
+    if covenant is None:
+        return frozenset()
+    return frozenset(
+        event.id
+        for event in covenant.events
+        if lead or _reads(principal, covenant, category_readers(covenant, event.category))
+    )
+
+
 def covenant_reads_investigation(runtime: CaseRuntime, covenant_id: str) -> bool:
     """Whether any clause of the covenant depends on a police investigation running."""
     return bool(investigation_readers(runtime.covenants.get(covenant_id)))
 
 
-def _lead_reads_investigation(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> bool:
-    """The lead's role is one the investigation is for; its back-office system (a ``system``
-    role, which exchanges on the partner's behalf) when one of the partner's roles is."""
-    covenant = runtime.covenants.get(case.covenant_id)
-    readers = investigation_readers(covenant)
-    if not principal.grant.system:
-        return principal.role in readers
-    partner = covenant.partner(principal.partner_id) if covenant is not None else None
-    return partner is not None and not readers.isdisjoint(partner.roles)
+def _lead_reads_investigation(covenant: Covenant | None, principal: Principal) -> bool:
+    """The lead's role is one the investigation is for (its back-office system's when one of
+    the partner's roles is)."""
+    if covenant is None:
+        return False
+    return _reads(principal, covenant, investigation_readers(covenant))
 
 
 def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> SummaryReader:
@@ -130,7 +189,15 @@ def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -
     audit role nothing."""
     if principal.grant.audits:
         return SummaryReader(investigation=False, assessment=False)
+    covenant = runtime.covenants.get(case.covenant_id)
     lead = principal.partner_id == case.lead_partner_id
     police = principal.partner_kind in criminal_data_holders(runtime, case.covenant_id)
-    asks = lead and _lead_reads_investigation(runtime, case, principal)
-    return SummaryReader(investigation=police or asks, assessment=lead)
+    asks = lead and _lead_reads_investigation(covenant, principal)
+    kinds = _event_kinds(covenant, principal, lead)
+    return SummaryReader(
+        investigation=police or asks,
+        assessment=lead,
+        event_kinds=kinds,
+        every_event=covenant is not None and kinds == {e.id for e in covenant.events},
+        recorder=principal.partner_id,
+    )

@@ -87,6 +87,10 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
             raise c.fail(("categories", i, "owner"), f"unknown partner kind '{category.owner}'")
         owners[category.id] = category.owner
 
+    for i, event in enumerate(covenant.events):
+        if event.category not in categories:
+            raise c.fail(("events", i, "category"), f"unknown category '{event.category}'")
+
     used: set[str] = set()
     for i, clause in enumerate(covenant.clauses):
         at: _Path = ("clauses", i)

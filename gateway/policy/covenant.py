@@ -132,6 +132,12 @@ class CaseEvent(_Model):
     recorded_by: Literal["dwelling-landlord"] = Field(
         description="Who records it: the relation to the case the recording partner must have."
     )
+    category: str = Field(
+        description="The data category the event is information of (e.g. the corporation's "
+        "tenancy-law measures): the case summary shows the event to that category's "
+        "recipients, the case lead and the recording partner only "
+        "(gateway/cases/summary_readers.py)."
+    )
     description: str = ""
 
 

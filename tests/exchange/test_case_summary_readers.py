@@ -18,6 +18,8 @@ ASSESSMENT = ["criteria", "oggzTargetGroup", "oggzReferred"]
 #: The investigation status and the OM consents that tell it (review2, finding 2).
 INVESTIGATION = ["investigationRunning", "omConsents"]
 EVERYTHING = [*INVESTIGATION, *ASSESSMENT]
+#: The landlord's measures: the case manager's (U-6-corporatie), the lead's and the recorder's.
+EVENTS = ["events"]
 
 
 def _take_on_with_oggz_check(case: UtrechtCase) -> None:
@@ -104,7 +106,7 @@ def test_team_members_and_privacy_officers_do_not_read_the_investigation_or_the_
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,  # how many hold, which the workflow's guard reads (U §2)
-        "withheld": EVERYTHING,
+        "withheld": [*EVERYTHING, *EVENTS],
     }
     assert len(audit_activities(context)) == before  # nothing disclosed, nothing to audit
 
@@ -141,7 +143,7 @@ def test_the_police_read_the_investigation_status_they_record_but_not_the_assess
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,
-        "withheld": ASSESSMENT,
+        "withheld": [*ASSESSMENT, *EVENTS],
     }
 
 

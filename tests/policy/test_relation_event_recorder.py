@@ -94,3 +94,16 @@ def test_the_relation_names_a_known_event() -> None:
     broken = _TEXT.replace("event: eviction-procedure}\n", "event: no-such-event}\n", 1)
     with pytest.raises(CovenantError, match="unknown event 'no-such-event'"):
         parse_covenant(broken, _FILE)
+
+
+def test_an_event_names_a_known_category() -> None:
+    """The summary shows an event to its category's recipients (review4, finding 5): a
+    category the covenant does not have would show it to nobody but the lead, silently."""
+    from gateway.policy.errors import CovenantError
+
+    broken = _TEXT.replace(
+        "category: corporation-case-information\n", "category: no-such-category\n", 1
+    )
+    assert broken != _TEXT
+    with pytest.raises(CovenantError, match="unknown category 'no-such-category'"):
+        parse_covenant(broken, _FILE)

@@ -30,7 +30,10 @@ def test_the_landlord_records_its_eviction_procedure_on_the_case_page(
     sign_in(browser, "mitros", "woonconsulent")
     page = browser.get(f"/zaken/{case_id}")
     assert page.status_code == 200
-    assert "Geen maatregelen vastgelegd." in page.text
+    # The landlord is not the lead nor a recipient of U-6-corporatie: it reads its own
+    # measures only, and is told so (review4, finding 5).
+    assert "Uw organisatie legde nog geen maatregelen vast." in page.text
+    assert "Maatregelen die een andere organisatie vastlegde, ziet alleen" in page.text
     # Whether a police investigation runs is for the police and the case lead (U §5.3;
     # docs/cases.md "What the summary shows whom"), not for the landlord.
     assert "Politieonderzoek loopt" not in page.text

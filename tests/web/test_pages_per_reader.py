@@ -203,3 +203,35 @@ def test_the_police_case_page_has_no_investigation_row_where_the_covenant_keeps_
     page = browser.get(f"/zaken/{utrecht.case_id}")
     assert page.status_code == 200, page.text
     assert f"<dt>{INVESTIGATION}</dt><dd>Onbekend" in page.text
+
+
+EVICTION_PROCEDURE = "Procedure voor ontbinding en ontruiming gestart"
+MEASURES_WITHHELD = "Maatregelen die een andere organisatie vastlegde, ziet alleen de regiehouder"
+
+
+def test_the_case_page_shows_the_landlords_measures_only_to_whom_the_covenant_gives_them(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """R-A-corporatie-meldingen gives the corporation's tenancy-law measures to the case
+    manager and the wijkagent: the GGD in the team reads that they are withheld, not "none
+    recorded" (review4, finding 5)."""
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("gemeente-rijswijk", "ggd-haaglanden")
+    )
+    recorded = client.post(
+        f"/v1/cases/{case_id}/events",
+        json={"event": "eviction-procedure", "occurredOn": "2026-11-30"},
+        headers=auth(*RIJSWIJK_LANDLORD),
+    )
+    assert recorded.status_code == 201, recorded.text
+    sign_in(browser, "ggd-haaglanden", "zorgmedewerker")
+    page = browser.get(f"/zaken/{case_id}").text
+    assert EVICTION_PROCEDURE not in page
+    assert MEASURES_WITHHELD in page
+    assert "Geen maatregelen vastgelegd" not in page
+    # The positive controls: the municipality's case manager and the landlord read it.
+    for who in (("gemeente-rijswijk", "casemanager"), RIJSWIJK_LANDLORD):
+        sign_in(browser, *who)
+        page = browser.get(f"/zaken/{case_id}").text
+        assert EVICTION_PROCEDURE in page, who
+        assert MEASURES_WITHHELD not in page, who
