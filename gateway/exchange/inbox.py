@@ -116,20 +116,28 @@ def _permission_items(
 ) -> list[InboxItem]:
     """Cases waiting for this corporation's permission (U §5.1), due per the workflow's
     deadline (three days, U §5.2, under the Algemene termijnenwet), as computed by the cases
-    domain."""
-    if principal.partner_kind != "housing-corporation":
+    domain: only those where the caller can give it (gateway/cases/changes.record_consent),
+    so the list and the action agree."""
+    # A privacy officer records no consent (403): not its work.
+    if principal.partner_kind != "housing-corporation" or principal.grant.audits:
         return []
     try:
         from gateway.cases.deadlines import case_deadlines
+        from gateway.cases.districts import partner_cases
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
         runtime = context.cases
-        # A case erased under retention takes no permission (410): not work.
+        # As the permission's route checks: the landlord of a corporation dwelling, in the
+        # case's team (a landlord the lead removed from it cannot see the case, 404: outside
+        # the team the case does not exist, U §6; review4), the case open and not erased
+        # under retention (410).
         waiting = (
             Dwelling.corporation_id == principal.partner_id,
+            Dwelling.ownership == "corporation",
             CaseFile.covenant_id == principal.covenant_id,
             CaseFile.closed_at.is_(None),
             not_erased(CaseFile.id),
+            partner_cases(principal.partner_id),
         )
         rows = session.execute(
             select(CaseFile, Dwelling)

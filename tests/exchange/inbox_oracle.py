@@ -1,7 +1,12 @@
 """The partner inbox's permission and reporter items as gateway/exchange/inbox.py computed them
 before issue 20 (two statements per open case of the partner: its consents, and its team with
 its undecided reports), kept word for word as the oracle the set-based reads are checked
-against (tests/exchange/test_inbox_at_any_size.py). Not used by the gateway."""
+against (tests/exchange/test_inbox_at_any_size.py). Not used by the gateway.
+
+One change since: a permission request is listed only where the caller can give it, as
+``POST /v1/cases/{caseId}/consents`` checks (review4, "Permission inbox without team
+check"): not for a privacy officer, and only in a case whose team the corporation is in (or
+leads), read here case by case as the route reads it (``gateway.cases.access.visible_case``)."""
 
 from __future__ import annotations
 
@@ -25,9 +30,10 @@ def _permission_items(
     """Cases waiting for this corporation's permission (U §5.1), due per the workflow's
     deadline (three days, U §5.2, under the Algemene termijnenwet), as computed by the cases
     domain."""
-    if principal.partner_kind != "housing-corporation":
+    if principal.partner_kind != "housing-corporation" or principal.grant.audits:
         return []
     try:
+        from gateway.cases.access import team_ids
         from gateway.cases.deadlines import case_deadlines
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
@@ -44,6 +50,10 @@ def _permission_items(
         items = []
         now = utcnow()
         for case, dwelling in rows:
+            if case.lead_partner_id != principal.partner_id and principal.partner_id not in (
+                team_ids(session, case.id)
+            ):
+                continue
             consents = list(
                 session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id))
             )
