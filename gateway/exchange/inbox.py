@@ -122,11 +122,28 @@ def _permission_items(
     if principal.partner_kind != "housing-corporation" or principal.grant.audits:
         return []
     try:
+        from gateway.cases.consents import CORPORATION_PERMISSION
         from gateway.cases.deadlines import case_deadlines
         from gateway.cases.districts import partner_cases
         from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
         runtime = context.cases
+        # Only the states in which the corporation's answer is due (Utrecht: permission-
+        # requested), from the workflow data: a case in another state has no such deadline
+        # running, and these few are read from an index on (covenant, state) rather than
+        # every open case of the covenant with the corporation's dwellings (issue 20;
+        # docs/performance.md, "The permission inbox").
+        asking = sorted(
+            {
+                state
+                for deadline in runtime.workflow(principal.covenant_id).all_deadlines
+                if deadline.met_by_consent == CORPORATION_PERMISSION
+                and deadline.responsible == "dwelling-corporation"
+                for state in deadline.open_in
+            }
+        )
+        if not asking:
+            return []
         # As the permission's route checks: the landlord of a corporation dwelling, in the
         # case's team (a landlord the lead removed from it cannot see the case, 404: outside
         # the team the case does not exist, U §6; review4), the case open and not erased
@@ -135,6 +152,7 @@ def _permission_items(
             Dwelling.corporation_id == principal.partner_id,
             Dwelling.ownership == "corporation",
             CaseFile.covenant_id == principal.covenant_id,
+            CaseFile.state.in_(asking),
             CaseFile.closed_at.is_(None),
             not_erased(CaseFile.id),
             partner_cases(principal.partner_id),
@@ -172,7 +190,7 @@ def _permission_items(
             ):
                 if (
                     running.responsible_partner_id == principal.partner_id
-                    and running.deadline.met_by_consent == "corporation-permission"
+                    and running.deadline.met_by_consent == CORPORATION_PERMISSION
                 ):
                     items.append(
                         InboxItem(

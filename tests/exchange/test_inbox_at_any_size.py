@@ -68,29 +68,30 @@ def _seed(context: GatewayContext, covenant: str, cases: int, seed: int, **kwarg
     )
 
 
-def _landlords_in_the_team(context: GatewayContext) -> None:
-    """Each dwelling's corporation in its case's team, as Utrecht's intake puts it there
-    (workflow ``intake.team``): the seeded teams are drawn at random, and a corporation asked
-    for its permission only where it is in the team (review4) would otherwise have no work in
-    the one-case inbox, whose read then skips the consents (a statement fewer)."""
+def _landlords_asked(context: GatewayContext) -> None:
+    """Each open case of a corporation dwelling waiting for its landlord's permission, the
+    landlord in the team: as Utrecht's intake puts it there (workflow ``intake.team``) and
+    ``request-permission`` moves the case. The seeded states and teams are drawn at random,
+    and a corporation is asked only in those states and where it is in the team (review4), so
+    the one-case inbox would otherwise have no permission work, and its read would skip the
+    consents (a statement fewer)."""
+    (asking,) = {
+        state
+        for deadline in context.cases.workflow(UTRECHT).deadlines
+        if deadline.met_by_consent == "corporation-permission"
+        for state in deadline.open_in
+    }
     with context.session_factory.begin() as session:
         landlords = session.execute(
-            select(CaseFile.id, CaseFile.opened_at, Dwelling.corporation_id)
+            select(CaseFile, Dwelling.corporation_id)
             .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-            .where(Dwelling.corporation_id.is_not(None))
+            .where(Dwelling.corporation_id.is_not(None), CaseFile.closed_at.is_(None))
         ).all()
         members = set(session.execute(select(CaseTeamMember.case_id, CaseTeamMember.partner_id)))
-        session.add_all(
-            CaseTeamMember(
-                case_id=case_id,
-                partner_id=corporation,
-                case_opened_at=opened_at,
-                added_at=NOW,
-                added_by=f"{corporation}:test",
-            )
-            for case_id, opened_at, corporation in landlords
-            if (case_id, corporation) not in members
-        )
+        for case, corporation in landlords:
+            case.state = asking
+            if (case.id, corporation) not in members:
+                session.add(CaseTeamMember.of(case, corporation, now=NOW, by="test"))
 
 
 def _statements(context: GatewayContext, reader: Reader, who: Principal) -> tuple[int, Inbox]:
@@ -108,14 +109,14 @@ def test_the_inbox_takes_the_same_statements_for_one_open_case_as_for_thirty(
     lead = principal("u-centraal", "casemanagement", "casemanager", UTRECHT)
     corporation = principal("mitros", "housing-corporation", "woonconsulent", UTRECHT)
     _seed(context, UTRECHT, 1, seed=1, open_share=1.0)
-    _landlords_in_the_team(context)
+    _landlords_asked(context)
     one = {
         (name, who.partner_id): _statements(context, reader, who)
         for name, reader in (("new", inbox.read_inbox), ("old", inbox_oracle.read_inbox))
         for who in (lead, corporation)
     }
     _seed(context, UTRECHT, 29, seed=2, open_share=1.0)
-    _landlords_in_the_team(context)
+    _landlords_asked(context)
     thirty = {
         (name, who.partner_id): _statements(context, reader, who)
         for name, reader in (("new", inbox.read_inbox), ("old", inbox_oracle.read_inbox))
