@@ -12,7 +12,18 @@ dwelling, one entry per processing rather than one per person, so the log counts
 and a disclosure is never split over entries). Searches by subject match either.
 
 The leaf hash of an entry is computed over :func:`canonical_json` of its stored form
-(:func:`entry_body`), which adds the entry's index and the time it was recorded.
+(:func:`entry_body`), which adds the entry's index, the time it was recorded and a random
+salt (:func:`new_salts`).
+
+Why the salt: some readers read an entry with parts hidden (a data owner only its own
+categories, a reason that tells whether an investigation runs rewritten; see
+:mod:`gateway.audit.readers`), yet may hold its leaf hash (a receipt, or a neighbour's in an
+inclusion proof). The hidden parts come from small sets (three reasons, a few categories,
+small counts), so without a secret in the hashed bytes such a reader could hash each
+candidate and recognise the hidden value. With 16 random bytes in the body the leaf hash
+commits to the entry but tells nothing of it to whoever lacks the salt; whoever reads the
+entry whole (with its salt) recomputes the leaf as before. Entries written before the salt
+have none and keep their leaf hashes (docs/audit.md, "Leaf hashes and hidden fields").
 """
 
 from __future__ import annotations
@@ -28,8 +39,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
-#: The version of the stored entry format; part of every leaf.
+#: The version of the stored entry format; part of every leaf. The salt did not change it:
+#: it is one more top-level field, and verification hashes the stored bytes as they are.
 ENTRY_FORMAT = 1
+#: Random bytes per entry in its stored form (hex, the ``salt`` field): 128 bits, so the
+#: leaf hash of an entry cannot be confirmed against guesses by whoever lacks them.
+SALT_BYTES = 16
+#: The top-level field of the stored form that holds the salt.
+SALT_FIELD = "salt"
 
 Status = Literal["ok", "error"]
 #: The result of the decision or action the entry records.
@@ -351,8 +368,20 @@ def format_time(value: datetime) -> str:
     return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-def entry_body(entry: AuditEntry, *, index: int, recorded_at: datetime) -> dict[str, Any]:
-    """The stored form of an entry: what the leaf hash covers."""
+def new_salts(count: int) -> list[str]:
+    """``count`` fresh salts (:data:`SALT_BYTES` random bytes each, hex) from the operating
+    system's CSPRNG, one per entry written; drawn in one call (a bulk append needs many)."""
+    width = 2 * SALT_BYTES
+    pool = secrets.token_hex(SALT_BYTES * count)
+    return [pool[at : at + width] for at in range(0, len(pool), width)]
+
+
+def entry_body(
+    entry: AuditEntry, *, index: int, recorded_at: datetime, salt: str | None
+) -> dict[str, Any]:
+    """The stored form of an entry: what the leaf hash covers. Every writer gives a fresh
+    ``salt`` (:func:`new_salts`, see the module docstring); ``None`` gives the form entries
+    had before salts (a test or a tool reproducing an old entry's leaf)."""
     body = entry.model_dump(mode="json", by_alias=True, exclude_none=True)
     # An entry without a list of subjects keeps the exact form of entries written before the
     # list existed (format 1), so their leaf hashes and the verification of old logs hold.
@@ -363,6 +392,8 @@ def entry_body(entry: AuditEntry, *, index: int, recorded_at: datetime) -> dict[
     body["format"] = ENTRY_FORMAT
     body["index"] = index
     body["recordedAt"] = format_time(recorded_at)
+    if salt is not None:
+        body[SALT_FIELD] = salt
     return body
 
 

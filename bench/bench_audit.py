@@ -59,6 +59,7 @@ from audit.entry import (  # noqa: E402
     EntryTemplate,
     canonical_json,
     entry_body,
+    new_salts,
 )
 from audit.merkle import leaf_hash, verify_inclusion  # noqa: E402
 from audit.verify import verify_log  # noqa: E402
@@ -103,7 +104,8 @@ BASELINE_BASE = 10**12
 
 
 def _baseline_row(index: int, entry: AuditEntry) -> dict[str, object]:
-    body = fast_canonical_json(entry_body(entry, index=index, recorded_at=utcnow()))
+    salt = new_salts(1)[0]
+    body = fast_canonical_json(entry_body(entry, index=index, recorded_at=utcnow(), salt=salt))
     return _row(index, body, entry.started_at)
 
 
@@ -198,7 +200,8 @@ def bench_pgbench(url: str, clients: int, seconds: float) -> tuple[float, float]
     """Rows per second and pgbench's own CPU per row (µs): ``clients`` pgbench clients (2
     threads, as this machine has 2 cores), prepared statements, one row per transaction."""
     entry = disclosure(0)
-    body = fast_canonical_json(entry_body(entry, index=BASELINE_BASE, recorded_at=utcnow()))
+    fields = entry_body(entry, index=BASELINE_BASE, recorded_at=utcnow(), salt=new_salts(1)[0])
+    body = fast_canonical_json(fields)
     parsed = make_url(url)
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
         script.write(PGBENCH_SCRIPT)
@@ -340,9 +343,10 @@ def bench_bulk(factory: sessionmaker[Session], log: AuditLog, rows: int) -> dict
         timings.append(time.perf_counter() - started)
     append_many = statistics.median(timings)
     prepared = [
-        _row(3 * 10**12 + n, canonical_json(entry_body(e, index=n, recorded_at=utcnow())),
+        _row(3 * 10**12 + n,
+             canonical_json(entry_body(e, index=n, recorded_at=utcnow(), salt=salt)),
              e.started_at)
-        for n, e in enumerate(validated)
+        for n, (e, salt) in enumerate(zip(validated, new_salts(rows), strict=True))
     ]  # fmt: skip
     timings = []
     for _ in range(3):
@@ -416,7 +420,8 @@ def fill_sql(factory: sessionmaker[Session], target: int, chunk: int = 100_000) 
     Returns entries per second."""
     entry = disclosure(0)
     recorded_at = utcnow()
-    fields = entry_body(entry, index=_PLACEHOLDER, recorded_at=recorded_at)
+    # One salt for every filled entry: bench data, sized as real entries are.
+    fields = entry_body(entry, index=_PLACEHOLDER, recorded_at=recorded_at, salt=new_salts(1)[0])
     prefix, suffix = _split_body(fast_canonical_json(fields))
     columns = _search_columns(entry)
     statement = text(

@@ -42,6 +42,7 @@ from audit.entry import (
     ENTRY_FORMAT,
     IDENTIFIER,
     MAX_SUBJECTS,
+    SALT_FIELD,
     AuditEntry,
     DataSubject,
     canonical_json,
@@ -49,6 +50,7 @@ from audit.entry import (
     entry_body,
     format_time,
     is_slug,
+    new_salts,
 )
 from audit.merkle import leaf_hash
 from gateway.audit.errors import AuditUnavailable
@@ -206,8 +208,8 @@ def append_entries(
     recorded_at = utcnow()
     stamp = format_time(recorded_at)
     prepared: list[tuple[AuditEntry, bytes, bytes]] = []
-    for entry in entries:
-        fields = entry_body(entry, index=_PLACEHOLDER, recorded_at=recorded_at)
+    for entry, salt in zip(entries, new_salts(len(entries)), strict=True):
+        fields = entry_body(entry, index=_PLACEHOLDER, recorded_at=recorded_at, salt=salt)
         fields["recordedAt"] = stamp
         prefix, suffix = _split_body(fast_canonical_json(fields))
         prepared.append((entry, prefix, suffix))
@@ -388,19 +390,26 @@ def append_copies(session: Session, copies: Sequence[EntryCopy]) -> list[Appende
     stamp = format_time(recorded_at)
     bases: dict[int, tuple[dict[str, Any], dict[str, object], str | None]] = {}
     prepared: list[_Row] = []
-    for copy in copies:
+    # A salt of each copy's own: copies of one template never share one (a reader given one
+    # copy whole could otherwise test guesses of another's hidden parts against its leaf).
+    for copy, salt in zip(copies, new_salts(len(copies)), strict=True):
         _check_copy(copy)
         base = bases.get(id(copy.template))
         if base is None:
             template = copy.template
-            fields = entry_body(template, index=_PLACEHOLDER, recorded_at=recorded_at)
+            fields = entry_body(template, index=_PLACEHOLDER, recorded_at=recorded_at, salt=None)
             fields["recordedAt"] = stamp
             for key in (_CASE_KEY, _ATTRIBUTES_KEY, _SUBJECTS_KEY):
                 fields.pop(key, None)
             single = template.data_subject.pseudonym if template.data_subject else None
             base = bases[id(template)] = (fields, _search_columns(template), single)
         fields, columns, single = base
-        body = {**fields, _CASE_KEY: copy.case_id, _ATTRIBUTES_KEY: copy.attributes}
+        body = {
+            **fields,
+            _CASE_KEY: copy.case_id,
+            _ATTRIBUTES_KEY: copy.attributes,
+            SALT_FIELD: salt,
+        }
         if copy.subjects:
             body[_SUBJECTS_KEY] = [
                 {_TYPE_KEY: kind, _PSEUDONYM_KEY: pseudonym} for kind, pseudonym in copy.subjects

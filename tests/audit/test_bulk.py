@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +12,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.entry import AuditEntry, DataSubject, ProcessingActivity, canonical_json, entry_body
+from audit.entry import (
+    SALT_FIELD,
+    AuditEntry,
+    DataSubject,
+    ProcessingActivity,
+    canonical_json,
+    entry_body,
+    new_salts,
+)
 from gateway.audit import AuditLog, AuditUnavailable, EntryCopy
 from gateway.audit.log import fast_canonical_json
 from gateway.audit.models import AuditRecord, AuditSubject
@@ -24,7 +34,9 @@ AWKWARD = ["é ø ß 中文", "tab\tnew\nline\rcr", "\x00\x01\x1f\x7f", 'quote" 
 @pytest.mark.parametrize("text", AWKWARD)
 def test_fast_serialisation_is_byte_identical_to_canonical_json(text: str) -> None:
     entry = disclosure(3, attributes={"note": text, "count": 12, "flag": True})
-    body = entry_body(entry, index=2**40, recorded_at=datetime(2026, 1, 2, tzinfo=UTC))
+    body = entry_body(
+        entry, index=2**40, recorded_at=datetime(2026, 1, 2, tzinfo=UTC), salt=new_salts(1)[0]
+    )
     assert fast_canonical_json(body) == canonical_json(body)
 
 
@@ -138,7 +150,8 @@ def test_the_copy_path_stores_what_the_insert_path_stores(
         for made, receipt, row in zip(entries, receipts, rows, strict=True):
             assert row["index"] == receipt.index
             assert row["leaf_hash"].hex() == receipt.leaf_hash
-            body = entry_body(made, index=receipt.index, recorded_at=receipt.recorded_at)
+            salt = json.loads(row["body"])[SALT_FIELD]  # drawn at random when written
+            body = entry_body(made, index=receipt.index, recorded_at=receipt.recorded_at, salt=salt)
             assert row["body"] == canonical_json(body).decode("utf-8")
     for by_copy, by_insert in zip(stored[:300], stored[300:], strict=True):
         differ = {"index", "body", "leaf_hash", "recorded_at"}
@@ -200,9 +213,12 @@ def _stored_from(factory: sessionmaker[Session], since: int) -> list[tuple[Any, 
                 .where(AuditSubject.index == row.index)
                 .order_by(AuditSubject.pseudonym)
             ).all()
+            # Each entry's salt is its own (drawn at random): compared apart, below.
+            salted = _SALTED.search(row.body)
+            assert salted is not None, row.body
             rows.append(
                 (
-                    row.body.replace(f'"index":{row.index},', ""),
+                    _SALTED.sub("", row.body.replace(f'"index":{row.index},', ""), count=1),
                     row.case_id,
                     row.covenant_id,
                     row.activity,
@@ -212,9 +228,13 @@ def _stored_from(factory: sessionmaker[Session], since: int) -> list[tuple[Any, 
                     row.started_at,
                     row.recorded_at,
                     tuple(named),
+                    salted.group(1),
                 )
             )
     return rows
+
+
+_SALTED = re.compile(r'"salt":"([0-9a-f]{32})",')
 
 
 @pytest.mark.parametrize("count", [3, 450])  # below and above the COPY threshold
@@ -233,7 +253,9 @@ def test_copies_store_what_their_entries_would(
     with transaction(factory) as session:
         assert audit_log.record_copies(session=session, copies=copies) == count
     expected, written = _stored_from(factory, 0)[:count], _stored_from(factory, count)
-    assert written == expected
+    assert [row[:-1] for row in written] == [row[:-1] for row in expected]
+    salts = [row[-1] for row in expected + written]
+    assert len(set(salts)) == len(salts) == 2 * count  # no two copies share a salt
     assert any('"dataSubjects"' not in row[0] for row in written)  # no subjects: no list
     result = checkpointed_and_verified(factory, audit_log)
     assert result.ok, result.problems

@@ -32,7 +32,7 @@ SUBJECT_B = DataSubject(pseudonym="b" * 64, identifier_type="address")
 
 
 def _leaf(entry: AuditEntry) -> bytes:
-    return leaf_hash(canonical_json(entry_body(entry, index=17, recorded_at=RECORDED)))
+    return leaf_hash(canonical_json(entry_body(entry, index=17, recorded_at=RECORDED, salt=None)))
 
 
 def _per_entry(number: int) -> dict[str, Any]:
