@@ -24,7 +24,20 @@ Three rules, each from the covenant file (never a hand-listed partner or categor
   partners told it (requester, recipient) and the police; any other reader reads
   ``om-consent-condition-not-met`` (review3 finding 1).
 
-The covenant's coordinating privacy officer and the operator read every entry whole.
+The covenant's coordinating privacy officer reads every entry whole but for that reason; the
+operator (the export for auditors) reads every entry whole.
+
+An entry shown with anything hidden or rewritten is shown without its ``salt``
+(:data:`audit.entry.SALT_FIELD`): the reader may hold the entry's leaf hash (a receipt, a
+neighbour in an inclusion proof), and with the salt it could hash each candidate for the
+hidden part (three reasons, a few categories) and recognise the stored one. Without it the
+leaf hash tells nothing. A data owner that is no party never reads the salt, whether or not
+anything of the entry is hidden from it (its presence would tell that nothing is); a reason
+rewritten is visible as such (``om-consent-condition-not-met`` is never the policy's own),
+so the coordinating officer reads the salt of every entry whose reasons it reads as told.
+Readers who read an entry whole with its salt (its parties, the police's officer, the
+operator) recompute its leaf hash and check it against their receipt. Entries written before
+salts have none: their hidden parts can still be confirmed this way (docs/audit.md).
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, false, func, or_
 
-from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS
+from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS, SALT_FIELD
 from gateway.audit.models import AuditRecord
 from gateway.auth.principal import Principal
 from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
@@ -213,7 +226,7 @@ class LogReader:
         reads it whole; a data owner that is no party as it concerns its own data
         (:meth:`_as_data_owner`); and a refusal's reason that tells how the OM consent fails
         reads ``om-consent-condition-not-met`` for every reader not told it but the police
-        (the coordinating officer too)."""
+        (the coordinating officer too). Either way without the salt (module docstring)."""
         if self.partner_id is None:
             return entry
         parties = {
@@ -231,7 +244,7 @@ class LogReader:
         counts (they count the other partners' items too), and a read's outcome from its
         own categories (``partially-disclosed`` only if one of its own was refused)."""
         own = self.own_categories
-        shown = dict(entry)
+        shown = {key: value for key, value in entry.items() if key != SALT_FIELD}
         if "processing" in entry:
             processing = entry["processing"] or {}
             shown["processing"] = {
@@ -255,13 +268,18 @@ class LogReader:
         return shown
 
     def _om_reasons(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """``entry`` with each reason that tells how the OM consent fails rewritten, and then
+        without its salt; unchanged if there is none (or the reader is the police's)."""
         redacted = entry.get("redacted")
-        if not redacted or self.partner_id in self.police:
+        if (
+            not redacted
+            or self.partner_id in self.police
+            or not any(tells_investigation(str(r["reason"])) for r in redacted)
+        ):
             return entry
-        return {
-            **entry,
-            "redacted": [
-                {**r, "reason": OM_CONDITION_UNMET} if tells_investigation(str(r["reason"])) else r
-                for r in redacted
-            ],
-        }
+        shown = {key: value for key, value in entry.items() if key != SALT_FIELD}
+        shown["redacted"] = [
+            {**r, "reason": OM_CONDITION_UNMET} if tells_investigation(str(r["reason"])) else r
+            for r in redacted
+        ]
+        return shown
