@@ -64,6 +64,10 @@ def notify_after_commit(session: Session, partners: set[str]) -> None:
 
 
 def _information_items(session: Session, principal: Principal) -> list[InboxItem]:
+    # A privacy officer audits; it never answers (403, gateway/exchange/enforcement.py): the
+    # list and the action agree.
+    if principal.grant.audits:
+        return []
     from gateway.cases.districts import partner_cases
     from gateway.cases.models import CaseFile
 
