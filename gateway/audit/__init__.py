@@ -37,7 +37,7 @@ from audit.entry import (
 from gateway.audit.errors import AuditUnavailable
 from gateway.audit.log import AppendedEntry, Companion, EntryCopy, append_entries
 from gateway.audit.schemas import CheckpointView, Receipt
-from gateway.audit.service import AuditLog, receipt_for
+from gateway.audit.service import AuditLog, leaf_withheld, receipt_for
 
 __all__ = [
     "CONSENT_CHANGE",
@@ -65,5 +65,6 @@ __all__ = [
     "Status",
     "TraceContext",
     "append_entries",
+    "leaf_withheld",
     "receipt_for",
 ]

@@ -29,7 +29,7 @@ from gateway.audit.schemas import (
     Receipt,
     SubjectIdentifier,
 )
-from gateway.audit.service import consistency_between
+from gateway.audit.service import consistency_between, leaf_withheld
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
@@ -86,7 +86,9 @@ def get_receipt(
             and reports.finds(session, _reader(context, principal), index)
         )
     )
-    if not allowed:  # the same answer for "absent" and "not yours": indexes reveal nothing
+    # The same answer for "absent", "not yours" and an entry from before salts that the
+    # partner is no party of (leaf_withheld): indexes reveal nothing.
+    if not allowed or leaf_withheld(session, index, principal.partner_id):
         raise EntryNotFound(f"There is no audit entry {index} for your organisation.")
     return context.audit.receipt(session, index)
 

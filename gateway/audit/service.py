@@ -8,6 +8,7 @@ write discloses nothing.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.entry import Actor, AuditEntry, DataSubject
+from audit.entry import SALT_FIELD, Actor, AuditEntry, DataSubject
 from audit.keys import (
     CheckpointSigner,
     Pseudonymiser,
@@ -346,6 +347,23 @@ class AuditLog:
             public_key=public_key_text(self.signer.public_key),
             vkey=self.signer.vkey(self.origin),
         )
+
+
+def leaf_withheld(session: Session, index: int, partner_id: str) -> bool:
+    """Whether the receipt of entry ``index`` is withheld from ``partner_id`` (True for an
+    index with no entry): an entry written
+    before entries held a salt (docs/audit.md, "The salt") hashes to a leaf anyone may
+    recompute, so a reader shown it with parts hidden (a data owner that is no party, review4
+    F1; the coordinating officer reading a rewritten reason, review3 finding 1) could confirm
+    a guess of them against its leaf hash. Its receipt goes only to its parties, the
+    requester and the recipient, who read it whole. Withheld from every other partner for
+    every unsalted entry alike, so the refusal says nothing of what an entry hides."""
+    record = session.get(AuditRecord, index)
+    if record is None:
+        return True
+    if partner_id in (record.requester_partner, record.recipient_partner):
+        return False
+    return SALT_FIELD not in json.loads(record.body)
 
 
 def receipt_for(

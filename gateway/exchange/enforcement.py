@@ -44,6 +44,7 @@ from gateway.audit import (
     ProcessingActivity,
     Receipt,
     Redaction,
+    leaf_withheld,
 )
 from gateway.auth.principal import Principal
 from gateway.cases.errors import CaseNotFound
@@ -904,8 +905,16 @@ def _status(item: AskedItem) -> CategoryStatus:
 
 
 def _request_out(
-    session: Session, audit: AuditLog, request: AskedRequest, items: Sequence[AskedItem]
+    session: Session,
+    audit: AuditLog,
+    request: AskedRequest,
+    items: Sequence[AskedItem],
+    reader: Principal,
 ) -> InformationRequestOut:
+    """The request as ``reader`` reads it; its receipt unless withheld from the reader's
+    partner (an addressed partner, of a request logged before entries held a salt:
+    leaf_withheld)."""
+    withheld = leaf_withheld(session, request.audit_index, reader.partner_id)
     return InformationRequestOut(
         id=request.id,
         case_id=request.case_id,
@@ -919,7 +928,7 @@ def _request_out(
         items=[_status(item) for item in items],
         decision_id=request.decision_id,
         bundle_revision=request.bundle_revision,
-        receipt=audit.receipt(session, request.audit_index),
+        receipt=None if withheld else audit.receipt(session, request.audit_index),
     )
 
 
@@ -1020,7 +1029,9 @@ def create_information_request(
         [_item_values(row.id, item) for item in items],
     )
     inbox.notify_after_commit(session, {i.partner_id for i in asked})
-    return _request_out(session, exchange.audit, row, items).model_copy(update={"receipt": receipt})
+    return _request_out(session, exchange.audit, row, items, principal).model_copy(
+        update={"receipt": receipt}
+    )
 
 
 def _item_values(request_id: str, item: AskedItem) -> dict[str, object]:
@@ -1047,7 +1058,7 @@ def information_request_status(
     _in_team(session, exchange, row.case_id, principal, erasure)
     if principal.partner_id != row.requester_partner_id:
         items = [i for i in items if i.partner_id == principal.partner_id]
-    return _request_out(session, exchange.audit, row, items)
+    return _request_out(session, exchange.audit, row, items, principal)
 
 
 def _in_team(
@@ -1359,5 +1370,9 @@ def disclosure_receipt(
             and principal.partner_id not in row.data_owners
         )
     ):
+        raise DisclosureNotFound("No disclosure with this id is visible to your partner.")
+    # A data owner of a disclosure logged before entries held a salt gets no receipt: with
+    # the leaf hash it could confirm the categories its read of the entry hides (leaf_withheld).
+    if leaf_withheld(session, row.audit_index, principal.partner_id):
         raise DisclosureNotFound("No disclosure with this id is visible to your partner.")
     return audit.receipt(session, row.audit_index)

@@ -19,14 +19,18 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
 from audit.entry import SALT_FIELD, canonical_json
 from audit.merkle import leaf_hash
 from gateway.context import GatewayContext
 from gateway.policy.compiler import INVESTIGATION_REASONS, OM_CONDITION_UNMET
-from tests.exchange.conftest import ANTECEDENTS, REPORTS, UtrechtCase
+from tests.exchange.conftest import ANTECEDENTS, CASE_MANAGER, REPORTS, UtrechtCase
 from tests.exchange.test_log_entries_per_data_owner import (
+    BUURTTEAM,
     BUURTTEAM_OFFICER,
     COORDINATOR,
+    KNOWN,
     REQUESTER_OFFICER,
     _ask_police_and_buurtteam,
 )
@@ -150,3 +154,56 @@ def test_the_coordinating_officer_verifies_an_entry_it_reads_as_told(
     whole, leaf = _read_with_receipt(utrecht_case, COORDINATOR)
     assert whole["redacted"] == []
     assert leaf_hash(canonical_json(whole)) == leaf
+
+
+def _receipt_status(case: UtrechtCase, activity: str, who: tuple[str, str]) -> int:
+    """The status of ``who``'s receipt of the case's one ``activity`` entry, found as the
+    requester's officer finds it."""
+    found = case.client.post(
+        "/v1/audit/entries/search",
+        json={"caseId": case.case_id, "activity": activity},
+        headers=case.as_(REQUESTER_OFFICER),
+    )
+    [entry] = found.json()["entries"]
+    return case.client.get(
+        f"/v1/audit/receipts/{entry['index']}", headers=case.as_(who)
+    ).status_code
+
+
+def test_an_entry_from_before_salts_gives_its_receipt_only_to_its_parties(
+    utrecht_case: UtrechtCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An entry written before salts hashes to a leaf anyone may recompute, so a reader shown
+    it with parts hidden gets no receipt of it (gateway/audit/service.leaf_withheld): not by
+    index, not in its request's status, not by its disclosure. The control: the requester,
+    which reads it whole, gets each; and the same reads of salted entries above give the
+    buurtteam and the coordinating officer their receipts."""
+    with monkeypatch.context() as before_salts:
+        before_salts.setattr("gateway.audit.log.new_salts", lambda count: [None] * count)
+        utrecht_case.investigation(True)
+        request_id = _ask_police_and_buurtteam(utrecht_case)
+        known = utrecht_case.answer(
+            request_id, [{"category": KNOWN, "yesNo": True}], who=(BUURTTEAM, "adapter")
+        )
+        assert known.status_code == 200, known.text
+        read = utrecht_case.read(request_id)
+    for activity in ("information-request", "disclosure"):
+        assert _receipt_status(utrecht_case, activity, BUURTTEAM_OFFICER) == 404, activity
+        assert _receipt_status(utrecht_case, activity, COORDINATOR) == 404, activity
+        assert _receipt_status(utrecht_case, activity, REQUESTER_OFFICER) == 200, activity
+
+    status = utrecht_case.client.get(
+        f"/v1/information-requests/{request_id}", headers=utrecht_case.as_((BUURTTEAM, "adapter"))
+    )
+    assert status.status_code == 200, status.text
+    assert status.json().get("receipt") is None
+    asked = utrecht_case.client.get(
+        f"/v1/information-requests/{request_id}", headers=utrecht_case.as_(CASE_MANAGER)
+    )
+    assert asked.json()["receipt"]["index"] >= 0
+
+    disclosure = f"/v1/disclosures/{read['disclosureId']}/receipt"
+    owner = utrecht_case.client.get(disclosure, headers=utrecht_case.as_(BUURTTEAM_OFFICER))
+    assert owner.status_code == 404, owner.text
+    recipient = utrecht_case.client.get(disclosure, headers=utrecht_case.as_(CASE_MANAGER))
+    assert recipient.status_code == 200, recipient.text
