@@ -19,8 +19,8 @@ from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from tests.cases.builders import audit_activities
 from tests.exchange.conftest import CASE_MANAGER, MITROS, WIJKAGENT, Auth, UtrechtCase
+from tests.exchange.test_sfeerverslag_and_case_events import _ask
 
-SFEERVERSLAG = "police-atmosphere-report"
 PORTAAL = ("portaal", "woonconsulent")
 EVICTION = {"event": "eviction-procedure", "occurredOn": "2025-03-01"}
 TO_MITROS = {"ownership": "corporation", "corporationId": "mitros"}
@@ -73,20 +73,6 @@ def _permissions(case: UtrechtCase) -> list[tuple[str, bool]]:
         for c in _summary(case)["consents"]
         if c["kind"] == "corporation-permission"
     ]
-
-
-def _ask(case: UtrechtCase, who: tuple[str, str]) -> dict[str, Any]:
-    response = case.client.post(
-        "/v1/information-requests",
-        json={
-            "caseId": case.case_id,
-            "purpose": "eviction-procedure",
-            "categories": [SFEERVERSLAG],
-        },
-        headers=case.as_(who, "user-1"),
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["items"][0]  # type: ignore[no-any-return]
 
 
 def test_after_the_leads_correction_the_false_claimant_gets_nothing_of_the_landlords(

@@ -20,6 +20,7 @@ from gateway.policy.bundle import Bundle, build_bundle, pack, read_bundle
 from gateway.policy.covenant import Covenant, load_covenants
 from gateway.policy.engine import RegopyEngine, RegorusEngine, RegorusInterpreterEngine
 from gateway.policy.opa_go import OpaGoEngine
+from gateway.policy.schemas import CategoryDecision, PolicyInput
 
 COVENANTS: dict[str, Covenant] = load_covenants()
 _KEY = ec.generate_private_key(ec.SECP256R1())
@@ -62,3 +63,38 @@ def loaded_engine(name: str) -> Any:
 @pytest.fixture(params=sorted(ENGINE_CLASSES))
 def any_engine(request: pytest.FixtureRequest) -> Any:
     return loaded_engine(request.param)
+
+
+def rijswijk_decision(
+    engine: Any,
+    requester: tuple[str, str],
+    category: str,
+    *,
+    phase: str,
+    purpose: str,
+    team: list[str],
+    dwelling: dict[str, str],
+) -> CategoryDecision:
+    """``engine``'s decision on one ``category`` of a Rijswijk case led by the municipality,
+    asked by ``requester`` (partner, role); no police investigation, no consents, no events."""
+    partner, role = requester
+    request = PolicyInput.model_validate(
+        {
+            "requester": {"partner": partner, "role": role, "user": "p"},
+            "case": {
+                "id": "c1",
+                "covenant": "rijswijk-woonoverlast",
+                "phase": phase,
+                "team": team,
+                "lead": "gemeente-rijswijk",
+                "dwelling": dwelling,
+                "policeInvestigation": False,
+                "events": [],
+            },
+            "categories": [category],
+            "purpose": purpose,
+            "consents": [],
+            "now": "2026-03-01T12:00:00Z",
+        }
+    )
+    return engine.decide(request).categories[category]  # type: ignore[no-any-return]

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.policy.schemas import CategoryDecision, PolicyInput
+from gateway.policy.schemas import CategoryDecision
+from tests.policy.conftest import rijswijk_decision
 
 #: Rijswijk Wonen lets the causer's dwelling; Vidomes is in the team as the complainant's
 #: landlord (or as the partner that filed the report).
@@ -31,27 +32,9 @@ def _ask(
     dwelling: dict[str, str] = LANDLORD,
     category: str = "mediation-status",
 ) -> CategoryDecision:
-    partner, role = requester
-    request = PolicyInput.model_validate(
-        {
-            "requester": {"partner": partner, "role": role, "user": "p"},
-            "case": {
-                "id": "c1",
-                "covenant": "rijswijk-woonoverlast",
-                "phase": phase,
-                "team": team,
-                "lead": "gemeente-rijswijk",
-                "dwelling": dwelling,
-                "policeInvestigation": False,
-                "events": [],
-            },
-            "categories": [category],
-            "purpose": purpose,
-            "consents": [],
-            "now": "2026-03-01T12:00:00Z",
-        }
+    return rijswijk_decision(
+        engine, requester, category, phase=phase, purpose=purpose, team=team, dwelling=dwelling
     )
-    return engine.decide(request).categories[category]  # type: ignore[no-any-return]
 
 
 RIJSWIJK_WONEN = ("rijswijk-wonen", "woonconsulent")

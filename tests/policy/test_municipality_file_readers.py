@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from gateway.policy.schemas import CategoryDecision, PolicyInput
-from tests.policy.conftest import COVENANTS
+from gateway.policy.schemas import CategoryDecision
+from tests.policy.conftest import COVENANTS, rijswijk_decision
 
 #: Rijswijk Wonen lets the causer's dwelling; Vidomes is in the team as the complainant's
 #: landlord (or as the partner that filed the report).
@@ -55,27 +55,9 @@ def _ask(
     team: list[str] = TEAM,
     dwelling: dict[str, str] = LANDLORD,
 ) -> CategoryDecision:
-    partner, role = requester
-    request = PolicyInput.model_validate(
-        {
-            "requester": {"partner": partner, "role": role, "user": "p"},
-            "case": {
-                "id": "c1",
-                "covenant": "rijswijk-woonoverlast",
-                "phase": phase,
-                "team": team,
-                "lead": "gemeente-rijswijk",
-                "dwelling": dwelling,
-                "policeInvestigation": None,
-                "events": [],
-            },
-            "categories": [CATEGORY],
-            "purpose": purpose,
-            "consents": [],
-            "now": "2026-03-01T12:00:00Z",
-        }
+    return rijswijk_decision(
+        engine, requester, CATEGORY, phase=phase, purpose=purpose, team=team, dwelling=dwelling
     )
-    return engine.decide(request).categories[CATEGORY]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(("phase", "purpose"), LANDLORDS_OWN)
