@@ -1,0 +1,94 @@
+"""Conditions and purposes of the sources that the clauses lacked (review5b, P3), on every
+engine (regorus RVM and interpreter, regopy, OPA's Go evaluator).
+
+* R-A-brandweer-bevindingen named the GGD's zorgmedewerker as a recipient for the purpose
+  ``enforcement`` too. The GGD does not enforce: "GGD komt niet verder (is vrijwillig) dan
+  inzet Bouw- en woningtoezicht" (seed 003 l.1138-1139, Bijlage F); enforcement is the
+  municipality's ("Bestuursdwang via Bouw- en Woningtoezicht", Bijlage F) and the mayor's
+  (Bijlage E). The GGD "schakel[t] brandweer in" (Bijlage A) for hoarding, which the purpose
+  ``integrated-approach`` covers. Now R-A-brandweer-bevindingen serves the integrated
+  approach and R-F-brandweer-handhaving serves enforcement, for the case manager alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.policy.schemas import CategoryDecision, PolicyInput
+
+
+def _decide(
+    engine: Any,
+    covenant: str,
+    requester: tuple[str, str],
+    category: str,
+    *,
+    purpose: str,
+    phase: str,
+    team: list[str],
+    lead: str,
+    dwelling: dict[str, str],
+    consents: list[dict[str, Any]],
+    extra_case: dict[str, Any] | None = None,
+) -> CategoryDecision:
+    partner, role = requester
+    request = PolicyInput.model_validate(
+        {
+            "requester": {"partner": partner, "role": role, "user": "p"},
+            "case": {
+                "id": "c1",
+                "covenant": covenant,
+                "phase": phase,
+                "team": team,
+                "lead": lead,
+                "dwelling": dwelling,
+                "policeInvestigation": False,
+                "events": [],
+                **(extra_case or {}),
+            },
+            "categories": [category],
+            "purpose": purpose,
+            "consents": consents,
+            "now": "2026-03-01T12:00:00Z",
+        }
+    )
+    return engine.decide(request).categories[category]  # type: ignore[no-any-return]
+
+
+FIRE_TEAM = ["gemeente-rijswijk", "ggd-haaglanden", "brandweer-haaglanden"]
+
+
+def _fire_findings(engine: Any, requester: tuple[str, str], purpose: str) -> CategoryDecision:
+    return _decide(
+        engine,
+        "rijswijk-woonoverlast",
+        requester,
+        "fire-safety-findings",
+        purpose=purpose,
+        phase="warning",
+        team=FIRE_TEAM,
+        lead="gemeente-rijswijk",
+        dwelling={"ownership": "owner-occupied"},
+        consents=[],
+    )
+
+
+def test_the_ggd_is_refused_fire_findings_for_enforcement(any_engine: Any) -> None:
+    """Disclosed to the GGD for the purpose enforcement before the fix (3201cbe)."""
+    seen = _fire_findings(any_engine, ("ggd-haaglanden", "zorgmedewerker"), "enforcement")
+    # Neither clause of the category grants it: the GGD is no recipient of the enforcement
+    # clause, and enforcement is no purpose of the integrated approach's.
+    assert (seen.outcome, seen.clauses) == ("redact", [])
+    assert seen.reasons == ["role-not-recipient", "purpose-not-allowed"], seen.reasons
+
+
+def test_control_the_ggd_receives_fire_findings_for_the_integrated_approach(
+    any_engine: Any,
+) -> None:
+    seen = _fire_findings(any_engine, ("ggd-haaglanden", "zorgmedewerker"), "integrated-approach")
+    assert (seen.outcome, seen.clauses) == ("disclose", ["R-A-brandweer-bevindingen"])
+
+
+def test_control_the_case_manager_receives_fire_findings_for_enforcement(any_engine: Any) -> None:
+    seen = _fire_findings(any_engine, ("gemeente-rijswijk", "casemanager"), "enforcement")
+    assert (seen.outcome, seen.clauses) == ("disclose", ["R-F-brandweer-handhaving"])
