@@ -96,21 +96,26 @@ def visible_new_or_known_case(
     return visible_retention_case(session, principal, case_id, None if known else rules)
 
 
-def _hold_out(hold: RetentionHold | None) -> LegalHoldOut | None:
+def _hold_out(hold: RetentionHold | None, reader: Principal) -> LegalHoldOut | None:
+    """The hold as ``reader`` may read it: its reason, setter and moment only for the
+    partner that set it (``service.hold_told_to``, review5 F2); the lift, to whoever lifted
+    it (the answer of its own lift; a state shows active holds only)."""
     if hold is None:
         return None
+    told = service.hold_told_to(reader, hold)
     return LegalHoldOut(
         id=hold.id,
-        reason=hold.reason,
-        set_at=hold.set_at,
-        set_by=hold.set_by,
+        withheld=not told,
+        reason=hold.reason if told else None,
+        set_at=hold.set_at if told else None,
+        set_by=hold.set_by if told else None,
         lifted_at=hold.lifted_at,
         lifted_by=hold.lifted_by,
         lift_reason=hold.lift_reason,
     )
 
 
-def _state_out(state: service.RetentionState) -> RetentionStateOut:
+def _state_out(state: service.RetentionState, reader: Principal) -> RetentionStateOut:
     return RetentionStateOut(
         case_id=state.case_id,
         covenant_id=state.covenant_id,
@@ -119,7 +124,7 @@ def _state_out(state: service.RetentionState) -> RetentionStateOut:
         source_date=state.source_date,
         due_on=state.due_on,
         reason=state.reason,
-        legal_hold=_hold_out(state.hold),
+        legal_hold=_hold_out(state.hold, reader),
         erased_at=state.erased_at,
         archiefnominatie=zgw.ARCHIEFNOMINATIE,
         archiefactiedatum=state.due_on,
@@ -152,7 +157,8 @@ def get_retention_state(
     return _state_out(
         service.retention_state(
             session=session, rules=retention.rules, case_id=case_id, reader=principal
-        )
+        ),
+        principal,
     )
 
 
@@ -262,7 +268,8 @@ def post_retention_fact(
     return _state_out(
         service.retention_state(
             session=session, rules=retention.rules, case_id=case_id, reader=principal
-        )
+        ),
+        principal,
     )
 
 
@@ -330,7 +337,7 @@ def post_legal_hold(
         actor=log.actor(principal),
         set_by=principal.actor,
     )
-    return _hold_out(hold)  # type: ignore[return-value]
+    return _hold_out(hold, principal)  # type: ignore[return-value]
 
 
 @router.post(
@@ -354,7 +361,7 @@ def lift_legal_hold(
         actor=log.actor(principal),
         lifted_by=principal.actor,
     )
-    return _hold_out(hold)  # type: ignore[return-value]
+    return _hold_out(hold, principal)  # type: ignore[return-value]
 
 
 @router.get("/retention/rules", response_model=RulesOut, summary="Your covenant's retention rules")

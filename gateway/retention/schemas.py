@@ -13,9 +13,15 @@ from gateway.retention.zgw import Afleidingswijze, Archiefnominatie, Archiefstat
 
 class LegalHoldOut(ApiModel):
     id: str
-    reason: str
-    set_at: datetime
-    set_by: str
+    withheld: bool = Field(
+        default=False,
+        description="The hold's reason, setter and moment are told only to the partner that "
+        "set it (U §5.3: a hold by the police says an investigation runs); every other reader "
+        "reads only that the case is on hold, with reason, setAt and setBy null.",
+    )
+    reason: str | None
+    set_at: datetime | None
+    set_by: str | None
     lifted_at: datetime | None = None
     lifted_by: str | None = None
     lift_reason: str | None = None

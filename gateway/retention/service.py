@@ -815,13 +815,14 @@ class OverviewCase:
 
 @dataclass(frozen=True)
 class OverviewHold:
-    """An active legal hold: who set it, why and when."""
+    """An active legal hold: who set it, why and when; the three only to the partner that
+    set it (``hold_told_to``), None for every other officer."""
 
     case_id: str
     reference: str | None
-    placed_at: datetime
-    set_by: str
-    reason: str
+    placed_at: datetime | None
+    set_by: str | None
+    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -1013,22 +1014,46 @@ def retention_overview(
         covenant_id=covenant_id,
         as_of=today,
         due=cases,
-        holds=[
-            OverviewHold(
-                case_id=hold.case_id,
-                reference=references.get(hold.case_id),
-                placed_at=hold.set_at,
-                set_by=hold.set_by,
-                reason=hold.reason,
-            )
-            for hold in holds
-        ],
+        holds=[_overview_hold(hold, references.get(hold.case_id), principal) for hold in holds],
         with_due_date=with_due_date,
         erased=erased,
     )
 
 
+def _overview_hold(hold: RetentionHold, reference: str | None, reader: Principal) -> OverviewHold:
+    told = hold_told_to(reader, hold)
+    return OverviewHold(
+        case_id=hold.case_id,
+        reference=reference,
+        placed_at=hold.set_at if told else None,
+        set_by=hold.set_by if told else None,
+        reason=hold.reason if told else None,
+    )
+
+
 # -- legal holds -------------------------------------------------------------------------
+
+
+def hold_setter(hold: RetentionHold) -> str:
+    """The partner that set ``hold``: ``set_by`` is the setter's ``partner/role[/user]``."""
+    return hold.set_by.split("/", 1)[0]
+
+
+def hold_told_to(reader: Principal | None, hold: RetentionHold) -> bool:
+    """Whether ``reader`` is told a hold's reason, setter and moment (review5 F2).
+
+    Every reader of the case's retention reads that it is on hold (its status, ``on-hold``,
+    is what the team acts on). Why, who set it and since when are told only to the partner
+    that set it (each of its roles, its privacy officer too); None: as stored (the
+    operator's command line). The police's privacy officer may set a hold on a case its
+    partner is in the team of, and "Strafrechtelijk onderzoek loopt" or just "the police
+    hold this dossier" tells the neighbourhood team, the GGD or the corporation whether an
+    investigation runs, which U §5.3 tells the case lead only and the case summary withholds
+    (``investigationRunning``); a free-text reason can name anything else a partner may not
+    learn. The covenant's coordinating privacy officer and the case lead are not told
+    either: the reason is the setter's, and the other partners cannot tell a neutral
+    reason from a telling one before it is shown."""
+    return reader is None or reader.partner_id == hold_setter(hold)
 
 
 def active_hold(session: Session, case_id: str) -> RetentionHold | None:
