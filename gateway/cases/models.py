@@ -312,6 +312,11 @@ class CaseConsent(Base):
     registered by the police (U §5.3), with its scope (data categories) and expiry."""
 
     __tablename__ = "case_consent"
+    # Deleted with an erased dossier (gateway/retention/targets.py ``erasure_delete``): an OM
+    # consent tells that a police investigation runs or ran, as ``investigation_running``,
+    # which the sweep clears (review4 F4); a corporation's permission was only ever an answer
+    # about sharing the dossier that is gone (review5b P2).
+    __table_args__ = {"info": {"erasure_delete": True}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -330,6 +335,9 @@ class CaseEventRecord(Base):
     landlord's eviction procedure (U §5.2, §5.3): which, who recorded it and when."""
 
     __tablename__ = "case_event"
+    # Deleted with an erased dossier (``erasure_delete``): a measure's kind tells about the
+    # resident ("wonen met een zorgcontract" a care need), with its date (review5b P2).
+    __table_args__ = {"info": {"erasure_delete": True}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)
@@ -471,6 +479,10 @@ class CaseNotice(Base):
     office marks it read."""
 
     __tablename__ = "case_notice"
+    # Deleted with an erased dossier (``erasure_delete``): ``event:<kind>`` names the
+    # landlord's measure the notice told of (review5b P2), and nobody can act on a notice of
+    # an erased case (the inbox leaves it out; marking it read answers 410).
+    __table_args__ = {"info": {"erasure_delete": True}}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case_file.id"), index=True)

@@ -345,7 +345,12 @@ def case_summary(
         person_roles=dict(roles),
         team=sorted(team | {case.lead_partner_id}),
         pending_reports=[pending_report_out(calendar, r, now) for r in pending],
-        consents=[consent_out(c, now, standing=standing) for c in reader.consents(consents)],
+        # An erased case's consents, measures and notices went with its dossier (the sweep
+        # deletes them; review5b P2: an OM consent tells that an investigation ran, as
+        # investigationRunning, and a measure such as a care contract tells a care need).
+        consents=[]
+        if erased
+        else [consent_out(c, now, standing=standing) for c in reader.consents(consents)],
         # An erased case's assessment went with its dossier (the sweep cleared it; review4
         # F4): nothing of it is shown, also not a count of what no longer holds.
         criteria=[
@@ -364,10 +369,14 @@ def case_summary(
         investigation_running=case.investigation_running
         if reader.investigation and not erased
         else None,
-        events=[
+        events=[]
+        if erased
+        else [
             event_out(e) for e in reader.events(rows(CaseEventRecord, CaseEventRecord.recorded_at))
         ],
-        notices=[notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
+        notices=[]
+        if erased
+        else [notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
         oggz_target_group=case.oggz_target_group if reader.assessment and not erased else None,
         oggz_referred=case.oggz_referred if reader.assessment and not erased else None,
         both_sides_heard=case.both_sides_heard,

@@ -18,14 +18,15 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import case as sql_case
 from sqlalchemy import (
+    Table,
     column,
+    delete,
     func,
     insert,
     literal,
@@ -35,6 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -64,6 +66,7 @@ from gateway.retention.rules import RetentionRules
 from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
 from gateway.retention.targets import (
     RedactionTarget,
+    discover_deletions,
     discover_targets,
     drops_keys,
     pruned_object,
@@ -307,11 +310,13 @@ def _sync_refresh_and_erase(
     with transaction(factory) as session:
         _count_due(session, rules, report)
         targets = discover_targets(session.connection())
+        deletions = discover_deletions(session.connection())
     if progress is not None:
         progress(0, report.due)
     batches = _Batches(
         factory, rules, audit, keys, targets, options, report, lock, progress, fault, seam
     )
+    batches.deletions = deletions
     _run_workers(batches.erase_next, batches.stop, workers)
     # After every batch, so no worker's uncommitted erasure hides a meeting's last case.
     with transaction(factory) as session:
@@ -362,6 +367,8 @@ class _Batches:
     progress: Progress | None
     fault: FaultHook | None
     seam: Seam | None = None
+    #: The tables whose rows of an erased case are deleted (targets.discover_deletions).
+    deletions: list[Table] = field(default_factory=list)
     last: str = ""
     chosen: int = 0
     choosing: threading.Lock = field(default_factory=threading.Lock)
@@ -402,10 +409,18 @@ class _Batches:
                     self.rules,
                     self.report,
                     self.seam,
+                    self.deletions,
                 )
             else:
                 batch, items = _erase_batch(
-                    session, self.audit, self.targets, batch, self.rules, self.report, self.seam
+                    session,
+                    self.audit,
+                    self.targets,
+                    batch,
+                    self.rules,
+                    self.report,
+                    self.seam,
+                    self.deletions,
                 )
             if self.fault is not None:
                 self.fault(number)
@@ -740,6 +755,7 @@ def _erase_chosen_pg(
     rules: RetentionRules,
     report: SweepReport,
     seam: Seam | None,
+    deletions: Sequence[Table] = (),
 ) -> tuple[list[DueCase], list[SweepItem]]:
     now = utcnow()
     # A fresh temporary table has no statistics; with them the joins below probe the
@@ -758,6 +774,14 @@ def _erase_chosen_pg(
     subjects = _subjects(audit, _plain_rows(session, _PG_SUBJECTS, among_ids))
     for target in targets:
         _pg_overwrite(session, target, bounds, now)
+    batch_table = table("retention_batch", column("case_id"))
+    for deleted in deletions:
+        key = deleted.c.case_id
+        session.execute(
+            delete(deleted).where(
+                key == batch_table.c.case_id, key.between(bounds.first, bounds.last)
+            )
+        )
     session.execute(text(_PG_HOLD_REASONS), {"erased": ERASED_HOLD_REASON, **among_ids})
     scopes = {"first_scope": bounds.first_scope, "last_scope": bounds.last_scope}
     session.execute(text(_PG_SHRED), {**params, **scopes})
@@ -789,6 +813,7 @@ def _erase_batch(
     rules: RetentionRules,
     report: SweepReport,
     seam: Seam | None,
+    deletions: Sequence[Table] = (),
 ) -> tuple[list[DueCase], list[SweepItem]]:
     now = utcnow()
     run_id = report.run_id
@@ -834,6 +859,12 @@ def _erase_batch(
             update(target.table)
             .where(_among(session, target.key, ids))
             .values(_overwritten(target, now))
+        )
+    for deleted in deletions:
+        session.execute(
+            delete(deleted)
+            .where(_among(session, deleted.c.case_id, ids))
+            .execution_options(synchronize_session=False)
         )
     _forget_hold_reasons(session, ids)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]

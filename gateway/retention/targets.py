@@ -12,7 +12,12 @@ out by it). Plain columns that hold the lead's assessment of the causer (the U Â
 the OGGZ check, the police investigation status) are set to NULL: ``info={"erasure_null":
 True}`` (review4 F4: they outlived the erasure). A JSON object column marked
 ``info={"erasure_keep_keys": (...)}`` keeps only those keys (``case_transition.facts``: the
-sanction's days and amount the figures count, not the screening of the causer). The audit
+sanction's days and amount the figures count, not the screening of the causer). A table
+marked ``info={"erasure_delete": True}`` whose rows hold no sealed value but tell about the
+resident by being there (an OM consent: an investigation ran; a landlord's measure: "wonen
+met een zorgcontract") loses the case's rows (``discover_deletions``; review5b P2); such rows
+are no records of the records list and are not counted in the tombstone, as their number
+would tell what the summary withholds from most readers. The audit
 log and retention's own tables are never touched: the audit log holds no personal data and
 must keep verifying.
 
@@ -136,6 +141,23 @@ def discover_targets(connection: Connection) -> list[RedactionTarget]:
         if sealed or indexes or marks or nulls or pruned:
             targets.append(RedactionTarget(table, key, sealed, indexes, marks, nulls, pruned))
     return targets
+
+
+def discover_deletions(connection: Connection) -> list[Table]:
+    """The tables, among those that exist, whose rows of an erased case the sweep deletes:
+    a ``case_id`` column and ``info={"erasure_delete": True}`` on the table."""
+    import gateway.models  # noqa: F401 - registers every domain's tables on Base.metadata
+    from gateway.db import Base
+
+    existing = set(inspect(connection).get_table_names())
+    return [
+        table
+        for table in Base.metadata.sorted_tables
+        if table.name in existing
+        and not table.name.startswith(EXCLUDED_PREFIXES)
+        and "case_id" in table.c
+        and table.info.get("erasure_delete") is True
+    ]
 
 
 def kept_keys(column: Column[Any]) -> tuple[str, ...]:

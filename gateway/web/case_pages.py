@@ -213,7 +213,9 @@ def case_page(
         recorded={c.criterion: c for c in summary.criteria},
         event_names=event_names,
         notice_labels=notice_labels,
-        recordable_events=covenant.events if landlord and summary.closed_at is None else [],
+        recordable_events=covenant.events
+        if landlord and summary.closed_at is None and not summary.erased
+        else [],
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
         is_lead=summary.lead_partner_id == page.require_principal().partner_id,
