@@ -60,6 +60,10 @@ class ErasureWarning:
     erased_on: date
     rule_id: str
     source: str
+    #: The erasure day is the day the resident moved out (its term runs from the move): the
+    #: partners told of the move (its lead and the partners that recorded it), to whom
+    #: alone the warning is shown (review5b p5b). None: the day tells nothing of a move.
+    told: frozenset[str] | None = None
 
 
 class ErasureWarnings(Protocol):

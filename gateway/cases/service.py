@@ -226,11 +226,20 @@ def standing_consent_ids(consents: list[CaseConsent], dwelling: Dwelling) -> set
 
 
 def erasure_deadlines(
-    session: Session, *, runtime: CaseRuntime, cases: list[CaseFile], now: datetime
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    cases: list[CaseFile],
+    now: datetime,
+    reader: str | None = None,
 ) -> list[DeadlineOut]:
     """The lead's warning before an open case's dossier is erased (no case is kept without
     an end, but none disappears unannounced): due the day before the erasure; any activity
-    on the case (or closing it) moves the erasure. Empty without the retention domain."""
+    on the case (or closing it) moves the erasure. Empty without the retention domain.
+
+    ``reader``: the reading partner; a warning whose day is the resident's move-out is
+    left out unless that partner is told of the move (its lead, the partner that recorded
+    it; review5b p5b, docs/retention.md "What a reader is told of a move")."""
     open_cases = {case.id: case for case in cases if case.closed_at is None}
     if runtime.erasure_warnings is None or not open_cases:
         return []
@@ -238,6 +247,8 @@ def erasure_deadlines(
     today = dutch_date(now)
     out = []
     for warning in runtime.erasure_warnings(session, case_ids=sorted(open_cases), today=today):
+        if warning.told is not None and reader not in warning.told:
+            continue
         case = open_cases[warning.case_id]
         out.append(
             erasure_deadline(
@@ -408,7 +419,9 @@ def case_summary(
         else [
             *(deadline_out(case, d) for d in running),
             *reporter_deadlines(session, calendar, case, now),
-            *erasure_deadlines(session, runtime=runtime, cases=[case], now=now),
+            *erasure_deadlines(
+                session, runtime=runtime, cases=[case], now=now, reader=principal.partner_id
+            ),
         ],
         allowed_transitions=[]
         if erased

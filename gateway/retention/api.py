@@ -432,6 +432,9 @@ def get_retention_due(
     # stored fact, so it gets the counts of the tables every reader of the case may learn
     # of (review3 finding 10; the CLI's dry run, the operator's, counts every table).
     counted = {t.name for t in discover_targets(session.connection()) if t.readers == "case"}
+    # A due date that is the resident's move-out day, to an officer not told of the move
+    # (review5b p5b; service.shown_verdict).
+    moves = service.moves_withheld(session, principal, [i.case_id for i in mine[:1000]])
     return DryRunOut(
         as_of=report.as_of,
         due=len(mine),
@@ -440,7 +443,7 @@ def get_retention_due(
             DueItemOut(
                 case_id=i.case_id,
                 rule_id=i.rule_id,
-                due_on=i.due_on,
+                due_on=None if i.case_id in moves else i.due_on,
                 key_scope=i.key_scope,
                 values={table: n for table, n in i.values.items() if table in counted},
             )

@@ -375,6 +375,18 @@ def restarted(reason: str) -> bool:
     return RESTARTED in reason
 
 
+#: How a verdict's reason says that the resident's move-out decided the due date (the
+#: term's label and its date, as :func:`_rule_verdict` writes it; see :func:`moved_out`).
+MOVED_OUT = "resident-moved-out on"
+
+
+def moved_out(reason: str) -> bool:
+    """Whether a stored verdict's reason is a term that runs from the resident's move-out:
+    its source date and due date are the day the resident moved (R §3.4 "zolang de bewoner
+    het pand bewoont"), which the sources tell the case manager only (review5b p5b)."""
+    return MOVED_OUT in reason
+
+
 def _restart(
     start: date, due: date, period: Period, reports: Sequence[date], why: str
 ) -> tuple[date, date, str]:

@@ -43,8 +43,15 @@ class RetentionStateOut(ApiModel):
     covenant_id: str
     status: Literal["retained", "due", "on-hold", "erased"]
     rule_id: str | None
-    source_date: date | None
-    due_on: date | None = Field(description="From this day on the dossier is erased.")
+    source_date: date | None = Field(
+        description="The day the term runs from; null while unknown, or not shown to you (a "
+        "new report in a case you are not in restarted it, or the resident's move-out decided "
+        "it and you are neither the case's lead nor the partner that recorded the move)."
+    )
+    due_on: date | None = Field(
+        description="From this day on the dossier is erased; null while unknown, or not shown "
+        "to you when it is the day the resident moved out (see sourceDate)."
+    )
     reason: str = Field(description="Why: the rule, the source date and the period.")
     legal_hold: LegalHoldOut | None = None
     erased_at: datetime | None = None
@@ -122,7 +129,10 @@ class RulesOut(ApiModel):
 class DueItemOut(ApiModel):
     case_id: str
     rule_id: str
-    due_on: date
+    due_on: date | None = Field(
+        description="The due date; null when it is the day the resident moved out and your "
+        "partner is neither the case's lead nor the partner that recorded the move."
+    )
     key_scope: str
     values: dict[str, int] = Field(
         description="Rows per table whose values would be erased, for the tables every reader "

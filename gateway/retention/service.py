@@ -38,6 +38,7 @@ from gateway.retention.rules import (
     Term,
     Verdict,
     evaluate,
+    moved_out,
     restarted,
     warning_starts,
 )
@@ -586,7 +587,8 @@ class RetentionState:
     term: Term | None = None
     period: Period | None = None
     #: The source date is known but not shown to this reader: a new report in a case the
-    #: reader's partner is not in restarted the term (see shown_verdict).
+    #: reader's partner is not in restarted the term, or the resident's move-out decided it
+    #: and the reader is not told of the move (see shown_verdict).
     source_withheld: bool = False
 
 
@@ -627,13 +629,16 @@ def retention_state(
         reason = row.reason
         term = _deciding_term(session, rules, row)
     shown = shown_verdict(session, reader, row) if reader is not None else None
+    if shown is not None and shown.move_withheld:
+        # The term is the move-out's: its kind (ZGW's datumkenmerk) and period (P0D) name it.
+        term = None
     return RetentionState(
         case_id=row.case_id,
         covenant_id=row.covenant_id,
         status=status,
         rule_id=row.erased_rule_id or row.rule_id,
         source_date=row.source_date if shown is None else shown.source_date,
-        due_on=row.due_on,
+        due_on=row.due_on if shown is None else shown.due_on,
         reason=reason if shown is None or row.erased_at is not None else shown.reason,
         hold=hold,
         erased_at=row.erased_at,
@@ -811,6 +816,9 @@ class OverviewCase:
     #: The day the term started ("brondatum"), and whether a new report restarted it.
     source_date: date | None = None
     restarted: bool = False
+    #: The due date is the resident's move-out day and the reader is not told of the move
+    #: (shown_verdict): ``due_on`` and ``source_date`` are None.
+    due_withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -874,13 +882,64 @@ def cases_in_view(session: Session, *, principal: Principal, case_ids: Collectio
 
 
 class ShownVerdict(NamedTuple):
-    """A stored verdict's source date and reason as one reader may see them."""
+    """A stored verdict's source date, due date and reason as one reader may see them."""
 
     source_date: date | None
     reason: str
     restarted: bool
-    #: The source date and the restart were left out for this reader.
+    #: The source date and the restart (or the move-out) were left out for this reader.
     withheld: bool
+    due_on: date | None = None
+    #: The resident's move-out decided the term and this reader is not told of it: the due
+    #: date (the day of the move) is left out too.
+    move_withheld: bool = False
+
+
+def told_of_move(session: Unit, reader: Principal, case_id: str) -> bool:
+    """Whether ``reader``'s partner (any of its roles, its privacy officer included) is told
+    of the resident's move-out in the case: the case's lead and the partners that recorded a
+    move-out on it (review5b p5b). The sources tell a move to the case manager only (U §5.2,
+    seed 000 l.79: the corporation helps a resident move "op advies van de casemanager"; R
+    §2.3 tells the municipality of legal measures only), and the landlord that recorded it
+    knows it; every other team member, and the covenant's coordinating privacy officer when
+    its partner is neither, is not told. A recorder is named by the fact's ``recorded_by``
+    (``partner/role[/user]``, ``Principal.actor``)."""
+    return reader.partner_id in move_told_to(session, case_id)
+
+
+def move_told_to(session: Unit, case_id: str) -> frozenset[str]:
+    """The partners told of the case's move-out (:func:`told_of_move`): its lead and the
+    partners that recorded one."""
+    from gateway.cases.models import CaseFile
+
+    lead = session.execute(
+        select(CaseFile.lead_partner_id).where(CaseFile.id == case_id)
+    ).scalar_one_or_none()
+    recorders = session.execute(
+        select(RetentionFact.recorded_by).where(
+            RetentionFact.case_id == case_id, RetentionFact.kind == "resident-moved-out"
+        )
+    ).scalars()
+    told = {by.partition("/")[0] for by in recorders}
+    return frozenset(told | ({lead} if lead is not None else set()))
+
+
+def moves_withheld(session: Session, reader: Principal, case_ids: Sequence[str]) -> set[str]:
+    """Those of ``case_ids`` whose stored verdict runs from the resident's move-out and whose
+    move ``reader`` is not told of (:func:`told_of_move`), for a list that shows due dates
+    without the verdicts (the dry run)."""
+    if not case_ids:
+        return set()
+    rows = session.execute(
+        select(RetentionCase.case_id, RetentionCase.reason).where(
+            among(session, RetentionCase.case_id, list(case_ids))
+        )
+    ).all()
+    return {
+        case_id
+        for case_id, reason in rows
+        if moved_out(reason) and not told_of_move(session, reader, case_id)
+    }
 
 
 def shown_verdict(session: Session, reader: Principal, row: RetentionCase) -> ShownVerdict:
@@ -895,11 +954,30 @@ def shown_verdict(session: Session, reader: Principal, row: RetentionCase) -> Sh
     that holds a report of that day (this case's own report included; the covenant's
     coordinating privacy officer reads every case). Anyone else sees the rule and the due
     date, with no source date and no word of a report. The due date itself still moved: see
-    docs/retention.md ("What a reader is told of a restart") for what that leaves."""
+    docs/retention.md ("What a reader is told of a restart") for what that leaves.
+
+    The same mechanism withholds a resident's move-out (review5b p5b): a term that runs from
+    the move (R-3.4-zwaar, R-3.4-zonder-sancties: "zolang de bewoner het pand bewoont") has
+    the day of the move as its source date and its due date, and the sources tell a move to
+    the case manager only. A reader not :func:`told_of_move` sees neither date, and a reason
+    that names the rule only (``<rule>: kept; its due date is not shown.``); an erased case's
+    state too (the erasure itself, and its day, stay the team's: closure is). See
+    docs/retention.md ("What a reader is told of a move")."""
+    if moved_out(row.reason) and not told_of_move(session, reader, row.case_id):
+        return ShownVerdict(
+            None,
+            f"{row.rule_id}: kept; its due date is not shown.",
+            restarted=False,
+            withheld=True,
+            due_on=None,
+            move_withheld=True,
+        )
     # An erased case keeps its last verdict's source date (its state shows it): the same
     # rule, and as its resident is no longer known, only its own report can be told.
     if not restarted(row.reason) or row.source_date is None:
-        return ShownVerdict(row.source_date, row.reason, restarted(row.reason), withheld=False)
+        return ShownVerdict(
+            row.source_date, row.reason, restarted(row.reason), withheld=False, due_on=row.due_on
+        )
     reporting: set[str] = (
         {row.case_id} if _reported_on(session, row.case_id, row.source_date) else set()
     )
@@ -917,9 +995,13 @@ def shown_verdict(session: Session, reader: Principal, row: RetentionCase) -> Sh
             )
         )
     if reporting and cases_in_view(session, principal=reader, case_ids=reporting):
-        return ShownVerdict(row.source_date, row.reason, restarted=True, withheld=False)
+        return ShownVerdict(
+            row.source_date, row.reason, restarted=True, withheld=False, due_on=row.due_on
+        )
     due = row.due_on.isoformat() if row.due_on is not None else "unknown"
-    return ShownVerdict(None, f"{row.rule_id}: kept until {due}.", restarted=False, withheld=True)
+    return ShownVerdict(
+        None, f"{row.rule_id}: kept until {due}.", restarted=False, withheld=True, due_on=row.due_on
+    )
 
 
 def _reported_on(session: Session, case_id: str, day: date) -> bool:
@@ -1002,12 +1084,13 @@ def retention_overview(
                 case_id=row.case_id,
                 reference=references.get(row.case_id),
                 rule=row.rule_id,
-                due_on=row.due_on,
+                due_on=shown.due_on,
                 reason=shown.reason,
                 status="on-hold" if on_hold else ("due" if due else "retained"),
                 on_hold=on_hold,
                 source_date=shown.source_date,
                 restarted=shown.restarted,
+                due_withheld=shown.move_withheld,
             )
         )
     return RetentionOverview(
@@ -1220,6 +1303,7 @@ def erasure_warnings(
         RetentionCase.covenant_id,
         RetentionCase.rule_id,
         RetentionCase.due_on,
+        RetentionCase.reason,
     ).where(
         of_cases,
         RetentionCase.erased_at.is_(None),
@@ -1234,7 +1318,7 @@ def erasure_warnings(
     if limit is not None:
         query = query.order_by(RetentionCase.due_on, RetentionCase.case_id).limit(limit)
     warnings = []
-    for case_id, covenant, rule_id, due_on in session.execute(query).all():
+    for case_id, covenant, rule_id, due_on, reason in session.execute(query).all():
         assert due_on is not None  # the query selects cases with a due date
         policy = rules.policy(covenant)
         rule = policy.rule(rule_id) if policy and rule_id else None
@@ -1244,7 +1328,15 @@ def erasure_warnings(
             source = policy.open_cases.source
         else:
             source = ""
+        # A move-out's day is told to the partners told of the move only (review5b p5b).
+        told = move_told_to(session, case_id) if moved_out(reason) else None
         warnings.append(
-            ErasureWarning(case_id=case_id, erased_on=due_on, rule_id=rule_id or "", source=source)
+            ErasureWarning(
+                case_id=case_id,
+                erased_on=due_on,
+                rule_id=rule_id or "",
+                source=source,
+                told=told,
+            )
         )
     return warnings

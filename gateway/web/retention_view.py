@@ -60,6 +60,14 @@ def explain(rules: Any, covenant_id: str, case: Any) -> RetentionRow:
             "vernietigd, tenzij er eerder weer activiteit is."
         )
         return RetentionRow(case=case, rule_name=open_rule.name or open_rule.id, why=why)
+    if case.due_withheld:
+        # The day is the resident's move-out, told to the lead and the partner that recorded
+        # it only (review5b p5b): no word of a move, no date.
+        return RetentionRow(
+            case=case,
+            rule_name=(rule.name or rule.id) if rule is not None else (case.rule or "—"),
+            why="Vernietigen op een datum die u niet wordt getoond.",
+        )
     if rule is None or start is None or due is None:
         return RetentionRow(
             case=case,

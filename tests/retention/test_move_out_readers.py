@@ -1,0 +1,233 @@
+"""Who is told that the resident moved out, and when (review5b p5b).
+
+R §3.4 keeps a Rijswijk dossier "zolang de bewoner het pand bewoont": under R-3.4-zwaar and
+R-3.4-zonder-sancties the day the resident moved out is the term's source date and its due
+date. The sources tell a move to the case manager only (U §5.2, seed 000 l.79: "op advies
+van de casemanager"; R §2.3, seed 003 l.123-126, tells the municipality of legal measures),
+while closure reaches every involved partner (U §7). But the case's retention state
+(``sourceDate``, ``dueOn``, ``reason``, the ZGW terms), its records, the dry run, the
+privacy officer's page ("Bewoner verhuisd op ...") and the summary's erasure warning told
+every team member and their privacy officers the day of the move.
+
+Now, in the way review4 F10 withholds a restart (``service.shown_verdict``), the move is
+told only to the case's lead and the partner that recorded it (any of their roles); every
+other reader sees the rule, the status and the erasure, without a source date, a due date
+or a reason naming the move. The positive control: the lead and the landlord read the date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from tests.retention.conftest import MUNICIPALITY, Seeder
+from tests.web.conftest import sign_in
+
+Auth = Callable[..., dict[str, str]]
+LANDLORD = "rijswijk-wonen"
+MOVED_ON = "2024-06-01"
+MOVED_NL = "01-06-2024"
+LEAD = (MUNICIPALITY, "casemanager")
+LEAD_OFFICER = (MUNICIPALITY, "privacy-officer")
+RECORDER = (LANDLORD, "woonconsulent")
+RECORDER_OFFICER = (LANDLORD, "privacy-officer")
+POLICE = ("politie-den-haag", "wijkagent")
+POLICE_OFFICER = ("politie-den-haag", "privacy-officer")
+OTHERS = (
+    POLICE,
+    POLICE_OFFICER,
+    ("ggd-haaglanden", "zorgmedewerker"),
+    ("vidomes", "privacy-officer"),
+)
+TOLD = (LEAD, LEAD_OFFICER, RECORDER, RECORDER_OFFICER)
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        yield client
+
+
+def _case(context: GatewayContext, seed: Seeder, *, lead: str = MUNICIPALITY) -> str:
+    """An open Rijswijk case (opened 2024-01-02, no sanction, no mediation: R-3.4-zonder-
+    sancties) whose dwelling the landlord lets, with the landlord, the police, the GGD and
+    the other corporation in its team."""
+    case_id = seed().case_id
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        session.get_one(Dwelling, case.dwelling_id).corporation_id = LANDLORD
+        case.lead_partner_id = lead
+        for partner in (LANDLORD, "politie-den-haag", "ggd-haaglanden", "vidomes"):
+            session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
+    return case_id
+
+
+def _moved(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> None:
+    response = client.post(
+        f"/v1/cases/{case_id}/retention/facts",
+        json={"kind": "resident-moved-out", "occurredOn": MOVED_ON},
+        headers=auth(*who),
+    )
+    assert response.status_code == 201, response.text
+
+
+def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> dict[str, Any]:
+    response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+    assert response.status_code == 200, (who, response.text)
+    state: dict[str, Any] = response.json()
+    return state
+
+
+def _records(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> str:
+    response = client.get(f"/v1/cases/{case_id}/retention/records", headers=auth(*who))
+    assert response.status_code == 200, (who, response.text)
+    return response.text
+
+
+def test_control_the_lead_and_the_landlord_read_the_move(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    case_id = _case(context, seed)
+    _moved(client, auth, case_id, RECORDER)
+    for who in TOLD:
+        state = _state(client, auth, case_id, who)
+        assert state["ruleId"] == "R-3.4-zonder-sancties", (who, state)
+        assert (state["sourceDate"], state["dueOn"]) == (MOVED_ON, MOVED_ON), (who, state)
+        assert "resident-moved-out on 2024-06-01" in state["reason"], (who, state)
+        assert state["brondatumArchiefprocedure"]["datumkenmerk"] == "resident-moved-out"
+        assert MOVED_ON in _records(client, auth, case_id, who)
+
+
+def test_another_team_member_and_its_officer_are_not_told_of_the_move(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Failed before: every reader read ``sourceDate``/``dueOn`` 2024-06-01 and the reason
+    "resident-moved-out on 2024-06-01"."""
+    case_id = _case(context, seed)
+    _moved(client, auth, case_id, RECORDER)
+    for who in OTHERS:
+        response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+        assert response.status_code == 200, (who, response.text)
+        state = response.json()
+        assert state["ruleId"] == "R-3.4-zonder-sancties"
+        assert state["status"] == "due"
+        assert (state["sourceDate"], state["dueOn"], state["archiefactiedatum"]) == (
+            None,
+            None,
+            None,
+        ), (who, state)
+        assert state["brondatumArchiefprocedure"] is None, (who, state)
+        assert state["reason"] == "R-3.4-zonder-sancties: kept; its due date is not shown."
+        assert MOVED_ON not in response.text, who
+        assert "moved" not in response.text, who
+        records = _records(client, auth, case_id, who)
+        assert MOVED_ON not in records, who
+        assert "moved" not in records, who
+
+
+def test_the_erased_case_tells_the_team_of_its_erasure_not_of_the_move(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Closure, and the erasure, are the team's; the day of the move stays the lead's and the
+    landlord's."""
+    case_id = _case(context, seed)
+    _moved(client, auth, case_id, RECORDER)
+    assert context.require_retention().sweep(as_of=date(2024, 6, 2)).redacted == 1
+    for who in OTHERS:
+        response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+        state = response.json()
+        assert state["status"] == "erased", (who, state)
+        assert state["erasedAt"] is not None
+        assert state["reason"].startswith("Erased under rule R-3.4-zonder-sancties on ")
+        assert (state["sourceDate"], state["dueOn"]) == (None, None), (who, state)
+        assert MOVED_ON not in response.text, who
+        assert MOVED_ON not in _records(client, auth, case_id, who), who
+    for who in TOLD:
+        state = _state(client, auth, case_id, who)
+        assert (state["status"], state["dueOn"]) == ("erased", MOVED_ON), (who, state)
+
+
+def test_after_a_hand_over_the_new_lead_is_told_and_the_former_one_not(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """The lead is read at every request (R §2.3: the corporation takes the lead back); the
+    municipality, its coordinating privacy officer included, is then told only if it
+    recorded the move itself."""
+    case_id = _case(context, seed, lead=LANDLORD)
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        team = CaseTeamMember.of(case, "sociaal-wijkteam-rijswijk", now=case.opened_at, by="t")
+        session.add(team)
+    _moved(client, auth, case_id, RECORDER)
+    assert _state(client, auth, case_id, RECORDER)["dueOn"] == MOVED_ON
+    for who in (LEAD, LEAD_OFFICER, ("sociaal-wijkteam-rijswijk", "buurtteam-medewerker")):
+        assert _state(client, auth, case_id, who)["dueOn"] is None, who
+
+
+def test_the_dry_run_shows_an_officer_not_told_no_due_date(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    case_id = _case(context, seed)
+    _moved(client, auth, case_id, RECORDER)
+
+    def due(who: tuple[str, str]) -> Any:
+        response = client.get("/v1/retention/due?asOf=2024-06-02", headers=auth(*who))
+        assert response.status_code == 200, response.text
+        (item,) = [i for i in response.json()["items"] if i["caseId"] == case_id]
+        return item["dueOn"]
+
+    assert due(LEAD_OFFICER) == MOVED_ON
+    assert due(RECORDER_OFFICER) == MOVED_ON
+    assert due(POLICE_OFFICER) is None
+
+
+def test_the_privacy_page_says_no_move_to_an_officer_not_told(
+    browser: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    case_id = _case(context, seed)
+    _moved(browser, auth, case_id, RECORDER)
+    with context.session_factory() as session:
+        reference = session.get_one(CaseFile, case_id).reference
+
+    def page(who: tuple[str, str]) -> str:
+        sign_in(browser, *who)
+        response = browser.get("/privacy/bewaartermijnen")
+        assert response.status_code == 200, response.text
+        assert reference in response.text, who
+        return response.text
+
+    assert f"Bewoner verhuisd op {MOVED_NL}" in page(RECORDER_OFFICER)
+    told = page(LEAD_OFFICER)
+    assert f"Bewoner verhuisd op {MOVED_NL}" in told
+    for who in (POLICE_OFFICER, ("vidomes", "privacy-officer")):
+        shown = page(who)
+        assert "verhuisd" not in shown, who
+        assert MOVED_NL not in shown, who
+        assert "Vernietigen op een datum die u niet wordt getoond." in shown
+
+
+def test_the_summary_warns_of_the_erasure_only_whom_the_move_is_told(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """An open case due on its move-out day: the summary's erasure warning (due the day
+    before the erasure) names the day; shown to the lead and the landlord only."""
+    case_id = _case(context, seed)
+    _moved(client, auth, case_id, RECORDER)
+
+    def warnings(who: tuple[str, str]) -> list[dict[str, Any]]:
+        response = client.get(f"/v1/cases/{case_id}", headers=auth(*who))
+        assert response.status_code == 200, (who, response.text)
+        return [d for d in response.json()["deadlines"] if d["kind"] == "retention"]
+
+    assert warnings(LEAD), "the lead is warned"
+    assert warnings(RECORDER), "the landlord that recorded the move is warned"
+    assert warnings(POLICE) == []
+    assert warnings(("ggd-haaglanden", "zorgmedewerker")) == []
