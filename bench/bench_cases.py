@@ -36,6 +36,7 @@ from gateway.cases.intake import register_report  # noqa: E402
 from gateway.cases.overview import partner_deadlines, steering_report  # noqa: E402
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.schemas import IntakeRequest, TransitionRequest  # noqa: E402
+from gateway.cases.steering import report_window  # noqa: E402
 from gateway.cases.workflow import apply_transition  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 from gateway.context import GatewayContext, build_context, partner_directory  # noqa: E402
@@ -187,14 +188,17 @@ def bench_overview(context: GatewayContext, runtime: CaseRuntime, rows: int) -> 
                 text("SELECT * FROM case_file WHERE covenant_id = :c"), {"c": COVENANT}
             ).all()
 
+    window = report_window(date.today())
+
     def report() -> None:
         with context.session_factory() as session:
             steering_report(
                 session,
                 runtime=runtime,
                 covenant_id=COVENANT,
-                period_from=date.today() - timedelta(days=365),
-                period_to=date.today(),
+                # The default window: the twelve months that have ended (review5a F1).
+                period_from=window[0],
+                period_to=window[1],
             )
 
     runs = 10

@@ -7,7 +7,8 @@ temporary SQLite file and, when reachable, a PostgreSQL database made for the ru
 deleted afterwards. Two shapes:
 
 - ``history``: cases over six years, the newest 5% (and a few stuck old ones) still open;
-  what a covenant looks like after years. The steering report covers the last year.
+  what a covenant looks like after years. The steering report covers the last twelve
+  months that have ended (its default window).
 - ``all-open``: every case open, the deadlines' worst case (the issue's 30,000 deadlines in
   one response); a page must not cost more there.
 
@@ -79,6 +80,7 @@ from gateway.cases.models import (  # noqa: E402
 )
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
+from gateway.cases.steering import report_window  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
@@ -308,7 +310,7 @@ def _measure(
     now = datetime.now(UTC)
     try:
         seeding = time.perf_counter()
-        history = seed_history(
+        seed_history(
             engine,
             runtime.workflow(COVENANT),
             cases=cases,
@@ -331,7 +333,10 @@ def _measure(
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
         sessions = make_sessionmaker(engine)
-        period = {"period_from": history.period_from, "period_to": history.period_to}
+        # The report's default window: the last twelve months that have ended (review5a F1:
+        # whole ended months only, gateway/cases/steering.py report_window).
+        first, last = report_window(runtime.calendar(COVENANT).local_date(now))
+        period = {"period_from": first, "period_to": last}
         partner = {"partner_id": LEAD, "partner_kind": LEAD_KIND}
 
         def report(module: Any) -> Any:

@@ -7,7 +7,7 @@ exchange path.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -17,8 +17,6 @@ from gateway.cases import changes, events, intake, meetings, notices, overview, 
 from gateway.cases.deadline_pages import decode_cursor
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
-    EARLIEST,
-    LATEST,
     ActionIn,
     ActionOut,
     AttendanceIn,
@@ -51,8 +49,8 @@ from gateway.cases.schemas import (
     TeamMemberIn,
     TransitionRequest,
 )
+from gateway.cases.steering import report_window
 from gateway.cases.workflow import apply_transition
-from gateway.core.errors import BadRequest
 from gateway.core.idempotency import Idempotent
 from gateway.core.pagination import (
     CURSOR_PATTERN,
@@ -477,6 +475,9 @@ def get_deadlines(
     "/steering-report",
     response_model=SteeringReport,
     summary="Figures for the steering group, without personal data",
+    description="Over whole calendar months that have ended (`from` the first day of a "
+    "month, `to` the last day of an ended month; default the last twelve): any other window "
+    "is a 422 problem+json `steering-period-not-accepted` that says what is accepted.",
 )
 def get_steering_report(
     session: DbSession,
@@ -485,12 +486,11 @@ def get_steering_report(
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> SteeringReport:
-    period_to = period_to or runtime.today(principal.covenant_id)
-    if not EARLIEST <= period_to <= LATEST:
-        raise BadRequest(f"'to' lies between {EARLIEST} and {LATEST}.")
-    period_from = period_from or max(EARLIEST, period_to - timedelta(days=365))
-    if not EARLIEST <= period_from <= period_to:
-        raise BadRequest(f"'from' lies between {EARLIEST} and 'to'.")
+    # Whole ended months only (review5a F1): two free windows a day apart told one case's
+    # closing day and duration, or its step, past the suppression of each window.
+    period_from, period_to = report_window(
+        runtime.today(principal.covenant_id), period_from, period_to
+    )
     return overview.steering_report(
         session,
         runtime=runtime,

@@ -5,7 +5,7 @@ printed."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -152,15 +152,20 @@ def notices(
 def report(
     covenant: Annotated[str, typer.Option(help="Covenant id.")],
     period_from: Annotated[
-        str | None, typer.Option("--from", help="First day (YYYY-MM-DD); default: a year ago.")
+        str | None,
+        typer.Option(
+            "--from", help="First day of a month (YYYY-MM-01); default: 12 months before --to."
+        ),
     ] = None,
     period_to: Annotated[
-        str | None, typer.Option("--to", help="Last day (YYYY-MM-DD); default: today.")
+        str | None,
+        typer.Option("--to", help="Last day of a month that has ended; default: last month's."),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """The steering group's figures (JSON): throughput, phases, districts, 3-month share."""
     from gateway.cases.overview import steering_report
+    from gateway.cases.steering import PeriodNotAccepted, report_window
     from gateway.db import make_engine, make_sessionmaker
 
     settings = _settings(data_dir)
@@ -168,12 +173,16 @@ def report(
     if covenant not in runtime.workflows:
         raise _fail(f"unknown covenant '{covenant}'")
     try:
-        end = date.fromisoformat(period_to) if period_to else runtime.today(covenant)
-        start = date.fromisoformat(period_from) if period_from else end - timedelta(days=365)
+        asked_to = date.fromisoformat(period_to) if period_to else None
+        asked_from = date.fromisoformat(period_from) if period_from else None
     except ValueError:
         raise _fail("dates are YYYY-MM-DD") from None
-    if start > end:
-        raise _fail("--from lies after --to")
+    # The API's periods (review5a F1): whole months that have ended, one rule for every
+    # channel the figures leave by.
+    try:
+        start, end = report_window(runtime.today(covenant), asked_from, asked_to)
+    except PeriodNotAccepted as error:
+        raise _fail(error.detail) from None
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_sessionmaker(engine)() as session:

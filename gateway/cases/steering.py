@@ -7,13 +7,24 @@ period holds, through the indexes on ``opened_at``, ``closed_at`` and the transi
 read from the index alone), and counts the open cases
 with GROUP BY; nothing it reads grows with the covenant's whole history. The counts by
 group go to the database as one statement. Python sees single rows only where a figure
-must be exact to the microsecond: the median and longest case, and the cases whose
+must be exact to the microsecond: the median and the fifth longest case, and the cases whose
 duration lies within a day or two of the target (the target falls on a working-day
 calendar SQL does not have).
+
+Which periods (review5a F1): whole calendar months that have ended, one or a run of them
+(a quarter, a half year, a year), in the covenant's own calendar (:func:`report_window`).
+The report is open to every partner of the covenant; with free ``from``/``to`` two windows
+a day apart differed by "one case closed on 2 March, after 45 days" and "one case took this
+step that day", whatever the suppression of each window did. Whole months make the smallest
+difference a month's worth, the granularity the report publishes. The month in progress is
+not reported at all: up to "yesterday" it would move day by day, and rounding does not stop
+a difference of one. The durations are whole weeks, and the longest is the fifth longest
+(``MIN_GROUP_SIZE``): the longest case's own duration was one case's exact figure.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from collections.abc import Mapping
@@ -44,7 +55,14 @@ from gateway.cases.due_ranges import DueRule
 from gateway.cases.live import not_erased
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.schemas import EvaluationPeriodOut, LegsOut, SteeringReport, ThroughputOut
+from gateway.cases.schemas import (
+    EARLIEST,
+    EvaluationPeriodOut,
+    LegsOut,
+    SteeringReport,
+    ThroughputOut,
+)
+from gateway.core.errors import Unprocessable
 from gateway.db import utcnow
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
@@ -54,6 +72,58 @@ DEFAULT_TARGET = Period(amount=3, unit="months")
 #: common practice for published small counts (docs/cases.md).
 MIN_GROUP_SIZE = 5
 JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
+#: Durations are shown in whole weeks (as a number of days, a multiple of 7).
+WEEK = 7
+#: The default report: the last twelve months that have ended.
+DEFAULT_MONTHS = 12
+ACCEPTED = (
+    "The steering report covers whole calendar months that have ended: 'from' is the first "
+    "day of a month, 'to' the last day of a month before the current one, 'from' not after "
+    "'to' (e.g. from=2026-01-01&to=2026-03-31 for a quarter). Without them: the last "
+    f"{DEFAULT_MONTHS} months that have ended; with one of them, {DEFAULT_MONTHS} months "
+    "from or to it."
+)
+
+
+class PeriodNotAccepted(Unprocessable):
+    problem = "steering-period-not-accepted"
+    title = "The steering report covers whole months that have ended"
+
+
+def report_window(
+    today: date, period_from: date | None = None, period_to: date | None = None
+) -> tuple[date, date]:
+    """The report's period: whole months that have ended by ``today`` (the covenant's own
+    date), or :class:`PeriodNotAccepted` (422) that says what is accepted. Two windows then
+    differ by whole months at least, and an ended month's figures no longer change (but for
+    cases erased since, which only leave the counts)."""
+    last_ended = today.replace(day=1) - timedelta(days=1)
+    problems: list[dict[str, str]] = []
+    if period_from is not None and (period_from.day != 1 or period_from < EARLIEST):
+        problems.append({"name": "from", "reason": f"the first day of a month from {EARLIEST}"})
+    if period_to is not None and (period_to + timedelta(days=1)).day != 1:
+        problems.append({"name": "to", "reason": "the last day of a month"})
+    elif period_to is not None and period_to > last_ended:
+        problems.append({"name": "to", "reason": f"a month that has ended: {last_ended} or before"})
+    if not problems:
+        if period_to is None:
+            period_to = (
+                last_ended
+                if period_from is None
+                else min(last_ended, add_months(period_from, DEFAULT_MONTHS) - timedelta(days=1))
+            )
+        if period_from is None:
+            period_from = max(EARLIEST, add_months(period_to.replace(day=1), 1 - DEFAULT_MONTHS))
+        if period_from > period_to:
+            problems.append({"name": "from", "reason": "not after 'to'"})
+    if problems or period_from is None or period_to is None:
+        raise PeriodNotAccepted(ACCEPTED, invalid_params=problems)
+    return period_from, period_to
+
+
+def whole_weeks(days: float) -> float:
+    """A duration in days to the nearest whole week."""
+    return float(round(days / WEEK) * WEEK)
 
 
 def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
@@ -118,10 +188,11 @@ class _Figures:
 
     count: int
     total: float
-    #: The median one or two, the longest, and the cases near the target (closed_at,
+    #: The median one or two, the fifth longest, and the cases near the target (closed_at,
     #: first_report_at each).
     middle: list[Any]
-    longest: Any
+    #: None with fewer than MIN_GROUP_SIZE closed (every figure is suppressed then).
+    fifth_longest: Any
     between: list[Any]
     #: Closed more than a day before the shortest the target can be.
     sure: int
@@ -145,11 +216,13 @@ class _Closed:
     def figures(self, rule: DueRule) -> tuple[int, ThroughputOut, int]:
         """How many, their throughput, and how many closed before the target fell.
 
-        The count, the sum and the longest, and how many closed more than a day before the
-        shortest the target can be (sure within it), are counted in SQL; the cases up to a
-        day past the longest it can be are put to the calendar one by one. The median (ties
-        by id) and the longest come back as rows, their durations computed exactly in
-        Python."""
+        The count and the sum, and how many closed more than a day before the shortest the
+        target can be (sure within it), are counted in SQL; the cases up to a day past the
+        longest it can be are put to the calendar one by one. The median (ties by id) and
+        the fifth longest come back as rows, their durations computed exactly in Python and
+        shown in whole weeks: the median and mean to the nearest, ``maxDays`` (the longest
+        duration at least MIN_GROUP_SIZE cases reached) rounded down, so that no figure is
+        one case's duration (review5a F1)."""
         if rule.unit == "hours":
             shortest = longest = rule.count / 24
         else:
@@ -169,9 +242,11 @@ class _Closed:
             found.count,
             ThroughputOut(
                 closed_cases=found.count,
-                median_days=round(statistics.fmean(_exact_days(r) for r in found.middle), 1),
-                mean_days=round(float(found.total) / found.count, 1),
-                max_days=round(_exact_days(found.longest), 1),
+                median_days=whole_weeks(statistics.fmean(_exact_days(r) for r in found.middle)),
+                mean_days=whole_weeks(float(found.total) / found.count),
+                max_days=None
+                if found.fifth_longest is None
+                else float(math.floor(_exact_days(found.fifth_longest) / WEEK) * WEEK),
             ),
             within,
         )
@@ -179,7 +254,7 @@ class _Closed:
     def _in_one_read(self, low: float, high: float) -> _Figures | None:
         """PostgreSQL: one read of the period's closed cases (index-only, migration 0026),
         window functions for the figures over all of them; the rows back are the median
-        (numbered by duration, ties by id), the longest and the cases near the target. Each
+        (numbered by duration, ties by id), the fifth longest and the cases near the target. Each
         statement is a round trip that waits for a core under load: this was four."""
         days = self.days
         closed = (
@@ -190,7 +265,6 @@ class _Closed:
                 func.row_number().over(order_by=(days, CaseFile.id)).label("n"),
                 func.count().over().label("closed"),
                 func.sum(days).over().label("total"),
-                func.max(days).over().label("most"),
                 func.sum(case((days < literal(low), 1), else_=0)).over().label("sure"),
             )
             .where(*self.where)
@@ -202,36 +276,33 @@ class _Closed:
                     # The median: row (n + 1) / 2 of an odd count n, rows n / 2 and n / 2 + 1
                     # of an even one; in integers, 2 * row from n to n + 2.
                     and_(closed.c.n * 2 >= closed.c.closed, closed.c.n * 2 <= closed.c.closed + 2),
-                    closed.c.days >= closed.c.most,
+                    closed.c.n == closed.c.closed - (MIN_GROUP_SIZE - 1),
                     and_(closed.c.days >= literal(low), closed.c.days <= literal(high)),
                 )
             )
         )
         if not rows:
             return None
-        count, most = rows[0].closed, rows[0].most
+        count = rows[0].closed
         return _Figures(
             count=count,
             total=rows[0].total,
             middle=[r for r in rows if count <= 2 * r.n <= count + 2],
-            longest=min(
-                (r for r in rows if r.days >= most), key=lambda r: (r.closed_at, r.first_report_at)
-            ),
+            fifth_longest=next((r for r in rows if r.n == count - (MIN_GROUP_SIZE - 1)), None),
             between=[r for r in rows if low <= r.days <= high],
             sure=int(rows[0].sure or 0),
         )
 
     def _in_four_reads(self, low: float, high: float) -> _Figures | None:
         """SQLite: the sums in one scan of the covering index, then the cases near the
-        target, the median by OFFSET and the longest. SQLite has no round trips to save,
+        target, the median and the fifth longest by OFFSET. SQLite has no round trips to save,
         and its window functions buffer and sort every row: measured at 50,000 cases, the
         one read above took twice as long there as these four."""
         days = self.days
-        closed, total, most, sure = self.session.execute(
+        closed, total, sure = self.session.execute(
             select(
                 func.count(),
                 func.sum(days),
-                func.max(days),
                 func.sum(case((days < literal(low), 1), else_=0)),
             ).where(*self.where)
         ).one()
@@ -248,12 +319,19 @@ class _Closed:
             .offset((closed - 1) // 2)
             .limit(2 - closed % 2)
         )
-        longest_case = self._rows(select(*pair).where(*self.where, days >= most).limit(1))
+        # Ties by id as the median's order, backwards: row n - 4 of n in (days, id).
+        fifth = self._rows(
+            select(*pair)
+            .where(*self.where)
+            .order_by(days.desc(), CaseFile.id.desc())
+            .offset(MIN_GROUP_SIZE - 1)
+            .limit(1)
+        )
         return _Figures(
             count=closed,
             total=total,
             middle=middle,
-            longest=longest_case[0],
+            fifth_longest=fifth[0] if fifth else None,
             between=between,
             sure=int(sure or 0),
         )
@@ -285,7 +363,10 @@ def steering_report(
     period_to: date,
     now: datetime | None = None,
 ) -> SteeringReport:
-    """Figures for the steering group over ``period_from`` to ``period_to`` (local days)."""
+    """Figures for the steering group over ``period_from`` to ``period_to`` (local days).
+
+    Any days are counted here (the tests compare them with the oracle); what a reader may
+    ask for is :func:`report_window`'s whole ended months (the API, the page, the CLI)."""
     now = now or utcnow()
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)

@@ -16,6 +16,7 @@ from gateway.audit import reports as audit_reports
 from gateway.audit.verification import verify_stored
 from gateway.cases import overview as case_overview
 from gateway.cases import references
+from gateway.cases.steering import report_window
 from gateway.core.dutch_date import DUTCH_TIME, dutch_today
 from gateway.core.errors import Forbidden, Unprocessable
 from gateway.db import utcnow
@@ -274,18 +275,41 @@ def retention_page(page: PrivacyPage) -> Response:
     return page.render("bewaartermijnen.html", overview=overview, rows=rows)
 
 
+MAANDEN = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+
+def month_name(day: date) -> str:
+    """ "november 2026"."""
+    return f"{MAANDEN[day.month - 1]} {day.year}"
+
+
 @router.get("/privacy/grafieken")
 def charts_page(page: PrivacyPage) -> Response:
     principal = page.require_principal()
     today = dutch_today()
     year_ago = today - timedelta(days=365)
-
+    # The steering figures over the last twelve months that have ended, as the API's default
+    # (review5a F1: whole ended months only, gateway/cases/steering.py).
+    period_from, period_to = report_window(page.context.cases.today(principal.covenant_id))
     figures = case_overview.steering_report(
         page.db,
         runtime=page.context.cases,
         covenant_id=principal.covenant_id,
-        period_from=year_ago,
-        period_to=today,
+        period_from=period_from,
+        period_to=period_to,
     )
     per_partner = audit_reports.partner_activity(
         page.db,
@@ -298,5 +322,6 @@ def charts_page(page: PrivacyPage) -> Response:
         "grafieken.html",
         phases=charts.bars(dict(figures.open_by_phase), label=texts.phase_label),
         figures=figures,
+        periode=f"{month_name(period_from)} tot en met {month_name(period_to)}",
         per_partner=charts.partner_months(per_partner.rows),
     )

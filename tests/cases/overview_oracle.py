@@ -6,6 +6,7 @@ is counts and durations per phase, district and period (U §8, R §4.3).
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,6 +51,9 @@ JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
 # What is shown of the counts is the gateway's rule (complementary suppression since
 # 6 December 2026); this oracle checks the counting, so it applies the same rule.
 _suppress = steering._suppress
+# Likewise the rounding of durations to whole weeks (review5a F1).
+whole_weeks = steering.whole_weeks
+WEEK = steering.WEEK
 
 
 def _legs(closed: list[CaseFile]) -> LegsOut:
@@ -320,9 +324,12 @@ def steering_report(
     suppressed = ["casesOpened"] if small(len(opened)) else []
     throughput = ThroughputOut(
         closed_cases=len(durations),
-        median_days=round(statistics.median(durations), 1) if durations else None,
-        mean_days=round(statistics.fmean(durations), 1) if durations else None,
-        max_days=round(max(durations), 1) if durations else None,
+        # In whole weeks, the longest the fifth longest (review5a F1; the rest word for word).
+        median_days=whole_weeks(statistics.median(durations)) if durations else None,
+        mean_days=whole_weeks(statistics.fmean(durations)) if durations else None,
+        max_days=float(math.floor(sorted(durations)[-MIN_GROUP_SIZE] / WEEK) * WEEK)
+        if len(durations) >= MIN_GROUP_SIZE
+        else None,
     )
     share = round(within / len(closed), 3) if closed else None
     shown_within: int | None = within

@@ -27,6 +27,7 @@ from tests.cases.builders import (
     listed_deadlines,
     report_body,
 )
+from tests.steering_periods import this_month_ended
 
 HEX_IDENTIFIER = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{32,}")
 
@@ -495,7 +496,10 @@ class TestSteeringReport:
     ) -> None:
         _open(client, auth)
         _open(client, auth, postcode="3512 CD", persons=[], district="West")
-        report = client.get("/v1/steering-report", headers=auth("u-centraal", "privacy-officer"))
+        with this_month_ended():
+            report = client.get(
+                "/v1/steering-report", headers=auth("u-centraal", "privacy-officer")
+            )
         assert report.status_code == 200
         body = report.json()
         assert body["casesOpened"] is None  # two: under the minimum group size
@@ -507,11 +511,12 @@ class TestSteeringReport:
         assert body["suppressedDistricts"] == 2
         assert body["shareClosedWithinTarget"] is None
 
-    def test_a_reversed_period_is_400(self, client: TestClient, auth: Auth) -> None:
+    def test_a_reversed_period_is_422(self, client: TestClient, auth: Auth) -> None:
         response = client.get(
-            "/v1/steering-report?from=2026-12-01&to=2026-01-01", headers=auth(*CM)
+            "/v1/steering-report?from=2026-11-01&to=2026-01-31", headers=auth(*CM)
         )
-        assert response.status_code == 400
+        assert response.status_code == 422
+        assert response.json()["invalidParams"] == [{"name": "from", "reason": "not after 'to'"}]
 
 
 class TestIdempotencyKeys:

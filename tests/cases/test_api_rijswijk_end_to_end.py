@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
 from tests.cases.builders import audit_activities, report_body
+from tests.steering_periods import this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 MAYOR = ("gemeente-rijswijk", "casemanager")
@@ -125,7 +126,8 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
     # The corporation stayed in the team and still sees the case and its closure.
     mine = client.get("/v1/cases", headers=auth(*CORPORATION)).json()
     assert [c["id"] for c in mine["_embedded"]["cases"]] == [case_id]
-    report = client.get("/v1/steering-report", headers=mayor()).json()
+    with this_month_ended():
+        report = client.get("/v1/steering-report", headers=mayor()).json()
     assert report["casesClosed"] is None  # one case: under the minimum group size
     assert "casesClosed" in report["suppressedFigures"]
     assert report["targetMonths"] == 3

@@ -16,6 +16,7 @@ from tests.cases.builders import (
     listed_deadlines,
     report_body,
 )
+from tests.steering_periods import this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
@@ -138,7 +139,8 @@ def test_utrecht_case_runs_from_police_report_to_closure(
     assert activities.count("consent-change") == 1
     assert activities[0] == "case-intake"
 
-    report = client.get("/v1/steering-report", headers=auth(*CM)).json()
+    with this_month_ended():
+        report = client.get("/v1/steering-report", headers=auth(*CM)).json()
     # One closed case: its count, duration and share are under the minimum group size
     # (five closed cases show them: tests/cases/test_steering_figures.py).
     assert report["casesClosed"] is None

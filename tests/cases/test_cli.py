@@ -18,6 +18,7 @@ from gateway.cli import app
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import principal, report_body
+from tests.steering_periods import this_month_ended
 
 POLICE = principal(
     "politie-midden-nederland", "police", "wijkagent", "utrecht-extreme-woonoverlast"
@@ -63,11 +64,12 @@ def test_deadlines_of_an_unknown_partner_is_an_error(database_url: str, command:
 
 
 def _report_figures(database_url: str) -> dict[str, object]:
-    result = CliRunner().invoke(
-        app,
-        ["cases", "report", "--covenant", "utrecht-extreme-woonoverlast"],
-        env={"KETENPOORT_DATABASE_URL": database_url},
-    )
+    with this_month_ended():
+        result = CliRunner().invoke(
+            app,
+            ["cases", "report", "--covenant", "utrecht-extreme-woonoverlast"],
+            env={"KETENPOORT_DATABASE_URL": database_url},
+        )
     assert result.exit_code == 0, result.output
     figures: dict[str, object] = json.loads(result.stdout)
     return figures

@@ -15,6 +15,7 @@ from gateway.cases.steering import hidden_cells
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
+from tests.steering_periods import this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 POLICE = ("politie-midden-nederland", "wijkagent")
@@ -42,7 +43,8 @@ def test_a_small_district_is_left_out_of_the_counts(client: TestClient, auth: Au
         _open(client, auth, number, "Oost")
         _open(client, auth, 100 + number, "Noord")
     _open(client, auth, 99, "West")
-    body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    with this_month_ended():
+        body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
     assert body["minGroupSize"] == MIN_GROUP_SIZE == 5
     # West's one case is left out, and so is the smallest other district: with Oost shown
     # as 5 next to the total of 11, West would be 11 - 5 - 5 = 1.
@@ -58,7 +60,8 @@ def test_districts_of_five_and_more_are_all_shown(client: TestClient, auth: Auth
     for number in range(1, MIN_GROUP_SIZE + 1):
         _open(client, auth, number, "Oost")
         _open(client, auth, 100 + number, "Noord")
-    body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    with this_month_ended():
+        body = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
     assert body["openByDistrict"] == {"Noord": 5, "Oost": 5}
     assert body["suppressedDistricts"] == 0
     assert body["casesOpened"] == 10
@@ -96,7 +99,7 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
             case.partners_judgement = "improved"
             case.aftercare_decision = "none"
     body = client.get(
-        "/v1/steering-report?from=2026-01-01&to=2026-12-01", headers=auth(*OFFICER)
+        "/v1/steering-report?from=2026-01-01&to=2026-11-30", headers=auth(*OFFICER)
     ).json()
     # One "worse" is left out, and with it "resolved": 6 closed cases minus 5 resolved
     # would tell that one was judged worse.
@@ -111,30 +114,31 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
     assert (first["periodFrom"], first["periodTo"]) == ("2026-01-01", "2026-06-30")
     assert first["casesClosed"] == 6
     assert first["legs"]["neighbours"]["resolved"] is None
-    assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-12-01")
+    assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-11-30")
     assert second["casesClosed"] is None  # none closed: under the minimum, not shown as 0
 
 
-def test_the_default_period_ends_today_in_the_netherlands_not_on_the_server(
+def test_the_default_period_ends_with_the_last_month_ended_in_the_netherlands(
     client: TestClient, auth: Auth, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between midnight in the Netherlands and midnight UTC the server's date is yesterday's:
-    a report filed then was left out of the steering report's default period (seen at 23:05
-    UTC). The period ends on the covenant's own date. The control: at noon both agree."""
-    late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 00:30 on 5 December in Amsterdam
+    the default period followed the server's date (seen at 23:05 UTC). It follows the
+    covenant's own date: the twelve months that have ended by then (review5a F1). The
+    control: at noon both agree, and November has not ended."""
+    late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 December in Amsterdam
     monkeypatch.setattr("gateway.db.utcnow", lambda: late)
-    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 5)
-    assert _period_to(client, auth) == "2026-12-05"
-    noon = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 1)
+    assert _period(client, auth) == ("2025-12-01", "2026-11-30")
+    noon = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     monkeypatch.setattr("gateway.db.utcnow", lambda: noon)
-    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 4)
-    assert _period_to(client, auth) == "2026-12-04"
+    assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 11, 30)
+    assert _period(client, auth) == ("2025-11-01", "2026-10-31")
 
 
-def _period_to(client: TestClient, auth: Auth) -> str:
+def _period(client: TestClient, auth: Auth) -> tuple[str, str]:
     response = client.get("/v1/steering-report", headers=auth(*OFFICER))
     assert response.status_code == 200, response.text
-    return str(response.json()["periodTo"])
+    return str(response.json()["periodFrom"]), str(response.json()["periodTo"])
 
 
 RIJSWIJK_LANDLORD = ("rijswijk-wonen", "woonconsulent")
@@ -165,7 +169,8 @@ def test_one_case_s_phase_and_step_are_left_out_as_a_small_district_is(
     over a day or two, open to every partner, told "one case moved to own-approach on day X"
     (any step: a temporary eviction too). They are left out now, by the same rule."""
     _classified(client, auth, 4)
-    figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
+    with this_month_ended():
+        figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
     assert (figures["openByDistrict"], figures["suppressedDistricts"]) == ({}, 1)
     assert figures["openByPhase"] == {}
     assert figures["transitions"] == {}
@@ -178,7 +183,8 @@ def test_control_phases_and_steps_of_five_and_more_are_shown(
 ) -> None:
     for number in range(1, MIN_GROUP_SIZE + 1):
         _classified(client, auth, number)
-    figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
+    with this_month_ended():
+        figures = client.get("/v1/steering-report", headers=auth(*FIRE_BRIGADE)).json()
     assert figures["openByPhase"] == {"own-approach": MIN_GROUP_SIZE}
     assert figures["transitions"] == {"classify-simple": MIN_GROUP_SIZE}
     assert (figures["suppressedPhases"], figures["suppressedTransitions"]) == (0, 0)
@@ -197,7 +203,7 @@ def _closed_on(
             case.aftercare_decision = "none"
 
 
-ONE_DAY = "/v1/steering-report?from=2026-03-01&to=2026-03-01"
+MARCH = "/v1/steering-report?from=2026-03-01&to=2026-03-31"
 PERIOD_FIGURES = [
     "casesClosed",
     "closedWithinTarget",
@@ -209,14 +215,15 @@ PERIOD_FIGURES = [
 ]
 
 
-def test_one_closed_case_s_duration_over_a_day_is_left_out(
+def test_one_closed_case_s_duration_over_a_month_is_left_out(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     """Follow-up to review3 finding 9: over a one-day window the report told "one case
     closed on 1 March, after 45.5 days, within the target". A figure over fewer than the
-    minimum group size is null now, and ``suppressedFigures`` names it."""
+    minimum group size is null now, and ``suppressedFigures`` names it (and a window is
+    whole months since review5a F1)."""
     _closed_on(client, auth, context, [datetime(2026, 1, 15, 0, tzinfo=UTC)])
-    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    figures = client.get(MARCH, headers=auth(*OFFICER)).json()
     assert figures["throughput"] == {
         "closedCases": None,
         "medianDays": None,
@@ -227,9 +234,10 @@ def test_one_closed_case_s_duration_over_a_day_is_left_out(
     assert figures["closedWithinTarget"] is None
     assert figures["shareClosedWithinTarget"] is None
     assert figures["suppressedFigures"] == PERIOD_FIGURES
-    assert figures["casesOpened"] == 0  # none opened that day: nobody described
-    # A case opened today is one case too: today's window leaves its count out.
-    today = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
+    assert figures["casesOpened"] == 0  # none opened in March: nobody described
+    # A case opened this month is one case too: once the month has ended, its count is out.
+    with this_month_ended():
+        today = client.get("/v1/steering-report", headers=auth(*OFFICER)).json()
     assert today["casesOpened"] is None
     assert "casesOpened" in today["suppressedFigures"]
     assert today["openCases"] == 0  # the covenant's total now (the case is closed) stays
@@ -238,14 +246,15 @@ def test_one_closed_case_s_duration_over_a_day_is_left_out(
 def test_control_five_closed_cases_show_their_figures(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
-    _closed_on(client, auth, context, [datetime(2026, 1, 15, 0, tzinfo=UTC)] * MIN_GROUP_SIZE)
-    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    # 44.5 days each: whole weeks, 42 (review5a F1).
+    _closed_on(client, auth, context, [datetime(2026, 1, 16, 0, tzinfo=UTC)] * MIN_GROUP_SIZE)
+    figures = client.get(MARCH, headers=auth(*OFFICER)).json()
     assert figures["casesClosed"] == MIN_GROUP_SIZE
     assert figures["throughput"] == {
         "closedCases": MIN_GROUP_SIZE,
-        "medianDays": 45.5,
-        "meanDays": 45.5,
-        "maxDays": 45.5,
+        "medianDays": 42.0,
+        "meanDays": 42.0,
+        "maxDays": 42.0,
     }
     assert (figures["closedWithinTarget"], figures["shareClosedWithinTarget"]) == (5, 1.0)
     assert figures["suppressedFigures"] == []
@@ -258,8 +267,8 @@ def test_one_case_within_the_target_beside_five_beyond_is_left_out(
     beyond names the one quick case; both go, the durations (over 6) stay."""
     year_before = datetime(2025, 3, 1, 0, tzinfo=UTC)
     _closed_on(client, auth, context, [datetime(2026, 2, 20, 0, tzinfo=UTC)] + [year_before] * 5)
-    figures = client.get(ONE_DAY, headers=auth(*OFFICER)).json()
+    figures = client.get(MARCH, headers=auth(*OFFICER)).json()
     assert figures["casesClosed"] == 6
-    assert figures["throughput"]["maxDays"] == 365.5
+    assert figures["throughput"]["maxDays"] == 364.0  # 365.5 days: 52 whole weeks
     assert (figures["closedWithinTarget"], figures["shareClosedWithinTarget"]) == (None, None)
     assert figures["suppressedFigures"] == ["closedWithinTarget", "shareClosedWithinTarget"]

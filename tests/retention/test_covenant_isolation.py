@@ -18,6 +18,7 @@ from gateway.db import transaction
 from gateway.retention.models import RetentionCase
 from tests.cases.builders import BSN_CAUSER, listed_deadlines, report_body
 from tests.retention.conftest import RIJSWIJK, UTRECHT, Seeder
+from tests.steering_periods import this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 RESIDENT = "blind-index-of-the-same-causer"
@@ -203,12 +204,13 @@ def test_the_steering_figures_count_their_own_covenant_only(client: TestClient, 
         district="Oost",
     )
     _report(client, auth, UTRECHT_POLICE, postcode="3512 CD", persons=[], district="West")
-    rijswijk = client.get(
-        "/v1/steering-report", headers=auth("gemeente-rijswijk", "privacy-officer")
-    ).json()
-    utrecht = client.get(
-        "/v1/steering-report", headers=auth("u-centraal", "privacy-officer")
-    ).json()
+    with this_month_ended():
+        rijswijk = client.get(
+            "/v1/steering-report", headers=auth("gemeente-rijswijk", "privacy-officer")
+        ).json()
+        utrecht = client.get(
+            "/v1/steering-report", headers=auth("u-centraal", "privacy-officer")
+        ).json()
     # One and two cases opened: under the minimum group size, left out in both.
     assert rijswijk["casesOpened"] is None
     assert utrecht["casesOpened"] is None
