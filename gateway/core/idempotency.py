@@ -65,6 +65,12 @@ def request_hash(operation: str, body: BaseModel, fingerprint: Fingerprint) -> s
     return fingerprint(operation.encode() + b"\0" + body.model_dump_json(by_alias=True).encode())
 
 
+def caller(principal: Principal) -> str:
+    """Whose key it is within the partner: ``role`` or ``role/user``. Not the token: a retry
+    may come with a fresh one."""
+    return principal.role + (f"/{principal.user}" if principal.user else "")
+
+
 def idempotent(
     *,
     session: Session,
@@ -78,15 +84,32 @@ def idempotent(
     fingerprint: Fingerprint,
     status_code: int = 200,
 ) -> M:
-    """Run ``produce`` once per (partner, key); replay its response for retries."""
+    """Run ``produce`` once per (partner, caller, key); replay its response for retries.
+
+    The caller is the role and user (:func:`caller`), not the partner alone (review5a F3):
+    the replay answers before the route's own checks, so a key scoped to the partner gave
+    another role of it (the privacy officer, 403 without the key) the case manager's stored
+    201, and another body a 422 that told the key was used. Anyone else's key is unknown to
+    a caller: its request runs, with the route's checks, under its own record. A record from
+    before keys were bound to the caller (``principal = ''``, migration 0038) replays to
+    nobody."""
     if key is None:
         return produce()
     digest = request_hash(operation, body, fingerprint)
-    existing = session.scalars(
+    mine = caller(principal)
+    found = session.scalars(
         select(IdempotencyRecord).where(
-            IdempotencyRecord.partner_id == principal.partner_id, IdempotencyRecord.key == key
+            IdempotencyRecord.partner_id == principal.partner_id,
+            IdempotencyRecord.principal.in_((mine, "")),
+            IdempotencyRecord.key == key,
         )
-    ).one_or_none()
+    ).all()
+    existing = next((r for r in found if r.principal == mine), None)
+    if existing is None and found:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was recorded before keys were bound to the caller and "
+            "replays to nobody; use a new key."
+        )
     if existing is not None:
         if existing.request_hash != digest:
             raise IdempotencyKeyReused(
@@ -99,6 +122,7 @@ def idempotent(
         return model.model_validate(existing.response)
     record = IdempotencyRecord(
         partner_id=principal.partner_id,
+        principal=mine,
         key=key,
         operation=operation[:200],
         request_hash=digest,
