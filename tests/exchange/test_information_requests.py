@@ -165,7 +165,8 @@ def test_retried_request_with_the_same_idempotency_key_creates_nothing_twice(
     reused = utrecht_case.client.post(
         "/v1/information-requests",
         json={"caseId": utrecht_case.case_id, "purpose": "safety", "categories": [VIOLENCE]},
-        headers={**utrecht_case.as_(CASE_MANAGER), "Idempotency-Key": "retry-0001"},
+        # The same caller (a key is the caller's, not the partner's: review5a F3).
+        headers={**utrecht_case.as_(CASE_MANAGER, "cm-1"), "Idempotency-Key": "retry-0001"},
     )
     assert reused.status_code == 422
     assert _count(context, InformationRequest) == 1
