@@ -372,15 +372,26 @@ def _reporter_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
 
 def _action_query(after_cursor: bool) -> Select[*tuple[Any, ...]]:
     """The partner's open meeting actions, by due day (not those about an erased case, nor
-    those of a meeting retention erased: gateway/retention/minutes.py)."""
+    those of a meeting retention erased: gateway/retention/minutes.py). An action about a
+    case only while the partner leads the case or is in its team (districts.partner_cases,
+    the rule of gateway/cases/access.py): removed from the team, the case does not exist
+    for it (404), so its deadlines name it no more (review5 F5; the organiser completes
+    the action). A probe of the case's key, as the meetings' own look-up."""
+    partner = _bound("partner")
+    owners_case = (
+        select(CaseFile.id)
+        .where(CaseFile.id == MeetingAction.case_id, partner_cases(partner))
+        .scalar_subquery()
+    )
     query = (
         select(MeetingAction.id, MeetingAction.case_id, MeetingAction.due_on)
         .join(CaseMeeting, CaseMeeting.id == MeetingAction.meeting_id)
         .where(
             CaseMeeting.covenant_id == _bound("covenant"),
-            MeetingAction.owner_partner_id == _bound("partner"),
+            MeetingAction.owner_partner_id == partner,
             MeetingAction.done_at.is_(None),
             not_erased(MeetingAction.case_id),
+            or_(MeetingAction.case_id.is_(None), owners_case.is_not(None)),
             CaseMeeting.erased_at.is_(None),
         )
     )

@@ -94,9 +94,12 @@ def meetings_out(
     The agenda and action statements say which cases are the reader's themselves: each row
     looks its case up by key with the check of gateway/cases/districts.partner_cases (a probe
     of the team's key), so a page of meetings costs no statement more. An action is shown
-    when it is about one of those cases, about no case, or is the reader's own (the organiser
-    gave it to the reader's partner, who must be able to complete it; its deadline lists it
-    too); the others are counted (``otherActions``).
+    when it is about one of those cases or about no case; the others are counted
+    (``otherActions``). The reader's own action too: its partner was in the case's team when
+    it was given (add_action), but once the lead removed it from the team the case does not
+    exist for it, and the action's case id, due day and its vanishing at the case's erasure
+    would still tell of it (review5 F5); its deadlines leave it out alike, and the organiser
+    completes it.
 
     Each count is shown as the steering report shows a count by district (gateway/cases/
     steering.py ``over_enough``): 0, or at least MIN_GROUP_SIZE, else null. The agenda is the
@@ -150,11 +153,7 @@ def meetings_out(
             .where(MeetingAction.meeting_id.in_(ids))
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
         ):
-            if (
-                action.case_id is not None
-                and action.owner_partner_id != partner
-                and readers is None
-            ):
+            if action.case_id is not None and readers is None:
                 other_actions[action.meeting_id] += 1
                 continue
             actions[action.meeting_id].append(action_out(action, today))
@@ -535,6 +534,20 @@ def add_action(
     return action_out(action, _today(runtime, principal.covenant_id, now))
 
 
+def _readers_action(session: Session, action: MeetingAction, principal: Principal) -> bool:
+    """About no case, or about a case ``principal``'s partner leads or is in the team of."""
+    if action.case_id is None:
+        return True
+    return (
+        session.scalar(
+            select(CaseFile.id).where(
+                CaseFile.id == action.case_id, partner_cases(principal.partner_id)
+            )
+        )
+        is not None
+    )
+
+
 def complete_action(
     session: Session,
     *,
@@ -544,11 +557,17 @@ def complete_action(
     action_id: str,
     now: datetime | None = None,
 ) -> ActionOut:
-    """The action's owner (or the organiser) marks it done."""
+    """The action's owner (or the organiser) marks it done. An action about a case exists
+    for a partner only while it leads the case or is in its team, as it is shown
+    (meetings_out): a former member gets the answer of an unknown action (review5 F5)."""
     now = now or utcnow()
     meeting = _writable_meeting(session, meeting_id, principal)
     action = session.get(MeetingAction, action_id)
-    if action is None or action.meeting_id != meeting.id:
+    if (
+        action is None
+        or action.meeting_id != meeting.id
+        or not _readers_action(session, action, principal)
+    ):
         raise CaseNotFound("No such action in this meeting.")
     organiser = principal.partner_id == meeting.organiser_partner_id
     if (

@@ -163,6 +163,16 @@ def partner_deadlines(
             CaseMeeting.covenant_id == covenant_id,
             MeetingAction.owner_partner_id == partner_id,
             MeetingAction.done_at.is_(None),
+            # About no case, or a case (open or closed) the partner leads or is in the team
+            # of: outside the team the case does not exist for it (review5 F5).
+            or_(
+                MeetingAction.case_id.is_(None),
+                MeetingAction.case_id.in_(
+                    select(CaseFile.id).where(
+                        or_(CaseFile.lead_partner_id == partner_id, CaseFile.id.in_(member))
+                    )
+                ),
+            ),
         )
     )
     for action in actions:
