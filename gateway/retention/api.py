@@ -458,9 +458,19 @@ def get_retention_due(
     summary="The latest retention sweeps: finished, failed, or interrupted (privacy officer)",
 )
 def get_retention_sweeps(principal: PrivacyOfficer, session: DbSession) -> SweepRunsOut:
-    del principal  # sweeps run over every covenant; a run carries no case data
+    """Sweeps run over every covenant: their times, status and ``failing`` are the same for
+    every officer, but ``erased`` counts the officer's own covenant's cases only, and for
+    another partner's officer than the coordinating one the cases its partner leads or is
+    in the team of (runs.erased_in_view; review5 F4: the run's total told Utrecht's officer
+    how many Rijswijk cases went)."""
     latest = runs.recent_runs(session)
     failed = runs.failures_in_a_row(latest)
+    erased = runs.erased_in_view(
+        session,
+        run_ids=[r.run_id for r in latest],
+        covenant_id=principal.covenant_id,
+        partner_id=accountable_partner(principal),
+    )
     return SweepRunsOut(
         failing=failed >= runs.FAILING_AFTER,
         failures_in_a_row=failed,
@@ -471,7 +481,7 @@ def get_retention_sweeps(principal: PrivacyOfficer, session: DbSession) -> Sweep
                 finished_at=r.finished_at,
                 as_of=r.as_of,
                 status=r.status,
-                erased=r.erased,
+                erased=erased.get(r.run_id, 0),
             )
             for r in latest
         ],

@@ -38,6 +38,33 @@ def erased_by(session: Session, run_id: str) -> int:
     )
 
 
+def erased_in_view(
+    session: Session, *, run_ids: list[str], covenant_id: str, partner_id: str | None
+) -> dict[str, int]:
+    """How many cases of ``covenant_id`` each of ``run_ids`` erased, for one covenant's
+    reader (review5 F4): a run sweeps every covenant, and its total told one covenant's
+    privacy officers how many of the other's cases went, and when. With ``partner_id``, only
+    the cases that partner leads or is in the team of (the officer's retention view, as the
+    overview's ``erased`` count; None: the coordinating privacy officer's, the whole
+    covenant). Counted from the cases (``erased_run_id``), so it holds for the runs before
+    this count was shown too, and for a run still going (what its committed batches erased).
+    Runs that erased none of these cases are absent."""
+    if not run_ids:
+        return {}
+    statement = select(RetentionCase.erased_run_id, func.count()).where(
+        RetentionCase.erased_run_id.in_(run_ids), RetentionCase.covenant_id == covenant_id
+    )
+    if partner_id is not None:
+        from gateway.cases.districts import partner_cases
+        from gateway.cases.models import CaseFile
+
+        statement = statement.join(CaseFile, CaseFile.id == RetentionCase.case_id).where(
+            partner_cases(partner_id)
+        )
+    counted = session.execute(statement.group_by(RetentionCase.erased_run_id))
+    return {str(run_id): int(n) for run_id, n in counted}
+
+
 def open_run(session: Session, *, run_id: str, as_of: date, started_by: str) -> list[str]:
     """Record a new run (call under the sweep lock); close runs left ``running`` by a dead
     process with their true count. Returns the ids of the runs it closed."""

@@ -156,7 +156,12 @@ class SweepRunOut(ApiModel):
     status: Literal["running", "finished", "failed", "interrupted"] = Field(
         description="'interrupted': its process died; the next run closed it."
     )
-    erased: int = Field(description="Cases this run erased (counted from the cases).")
+    erased: int = Field(
+        description="Cases of your covenant this run erased (counted from the cases), and for "
+        "a partner's privacy officer other than the covenant's coordinating one, of those its "
+        "partner leads or is in the team of; a run sweeps every covenant, the other's count "
+        "is not told."
+    )
 
 
 class SweepRunsOut(ApiModel):

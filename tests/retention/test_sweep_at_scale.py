@@ -106,7 +106,8 @@ def test_a_sweep_that_keeps_failing_makes_the_gateway_not_ready_and_shows_in_the
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
-    officer = ("u-centraal", "privacy-officer")
+    # The case's covenant's officer: another covenant's reads none of its erasures (review5 F4).
+    officer = ("gemeente-rijswijk", "privacy-officer")
     assert client.get("/v1/health/ready").status_code == 200
 
     with failing_sync(monkeypatch):
