@@ -87,16 +87,21 @@ def party_condition(partner_id: str) -> ColumnElement[bool]:
     )
 
 
+#: A legal hold set or lifted (gateway/retention/service.py ``_hold_entry``).
+LEGAL_HOLD_ACTIVITIES = ("legal-hold-set", "legal-hold-lifted")
+
+
 def investigation_condition(police: Collection[str]) -> ColumnElement[bool]:
     """The police's entries about an investigation (U §5.3): the status changed, or a
     consent recorded or withdrawn by the police, who can record only the OM's (so the actor
-    alone says "the OM consented": an investigation runs)."""
+    alone says "the OM consented": an investigation runs), or a legal hold the police set or
+    lifted (their hold keeps a dossier for a criminal procedure: the actor alone says as
+    much; the hold's setter is told to its own partner only, review5 F2)."""
+    by_police = func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police))
     return or_(
         AuditRecord.activity == INVESTIGATION_STATUS,
-        and_(
-            AuditRecord.activity == CONSENT_CHANGE,
-            func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police)),
-        ),
+        and_(AuditRecord.activity == CONSENT_CHANGE, by_police),
+        and_(AuditRecord.activity.in_(LEGAL_HOLD_ACTIVITIES), by_police),
     )
 
 

@@ -11,6 +11,7 @@ the case summary withholds from the team whether an investigation runs (U §5.3,
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -135,3 +136,39 @@ def test_control_the_privacy_page_shows_the_police_officer_its_reason(
     _held_by_the_police(browser, auth)
     page = _page(browser, POLICE_OFFICER)
     assert REASON in page
+
+
+def _hold_entries(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str) -> list[Any]:
+    found = client.post("/v1/audit/entries/search", json={"caseId": case_id}, headers=auth(*who))
+    assert found.status_code == 200, found.text
+    return [
+        e["requester"]["partnerId"]
+        for e in found.json()["entries"]
+        if e["activity"] == "legal-hold-set"
+    ]
+
+
+def test_the_audit_log_names_the_polices_hold_to_the_police_only(
+    client: TestClient, auth: Auth
+) -> None:
+    """The audit entry names its setter: the police's hold is one of their entries about an
+    investigation (audit.readers.investigation_condition), which the coordinating officer
+    does not find either."""
+    case = _held_by_the_police(client, auth)
+    assert _hold_entries(client, auth, COORDINATING, case.case_id) == []
+    # Controls: the police's officer finds it; a hold by the case manager the coordinating
+    # officer finds, as before.
+    assert _hold_entries(client, auth, POLICE_OFFICER, case.case_id) == [POLICE_OFFICER[0]]
+    lifted = client.post(
+        f"/v1/cases/{case.case_id}/retention/legal-hold/lift",
+        json={"reason": "Zaak is afgerond"},
+        headers=auth(*CASE_MANAGER),
+    )
+    assert lifted.status_code == 200, lifted.text
+    held = client.post(
+        f"/v1/cases/{case.case_id}/retention/legal-hold",
+        json={"reason": "Rechtszaak over de huurovereenkomst"},
+        headers=auth(*CASE_MANAGER),
+    )
+    assert held.status_code == 201, held.text
+    assert _hold_entries(client, auth, COORDINATING, case.case_id) == [CASE_MANAGER[0]]
