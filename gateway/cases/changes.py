@@ -47,6 +47,7 @@ from gateway.cases.service import (
 )
 from gateway.cases.summary_readers import (
     covenant_reads_investigation,
+    covenant_reads_pollution,
     criminal_data_holders,
     summary_reader,
 )
@@ -86,29 +87,42 @@ def record_criteria(
     request: CriteriaRequest,
     now: datetime | None = None,
 ) -> CaseSummary:
-    """U §2: record which criteria hold, with the reporter's evidence, or an acute override."""
+    """The lead's assessment of the report: which criteria hold (U §2), with the reporter's
+    evidence, or an acute override, while the report is being tested; and whether pollution
+    of the dwelling is part of the nuisance (U §5.4), in any open phase. Everything is
+    checked before anything is written: a bad request changes nothing."""
     now = now or utcnow()
     case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
     _require_open(runtime, case)
     _require_lead(case, principal, "tests a report against the criteria")
-    rules = runtime.workflow(case.covenant_id).classification
-    if rules is None:
+    pollution = request.dwelling_pollution
+    if pollution is not None and not covenant_reads_pollution(runtime, case.covenant_id):
+        raise NotInCovenant(
+            "No clause of this covenant depends on pollution of the dwelling: it is not recorded."
+        )
+    definition = runtime.workflow(case.covenant_id)
+    rules = definition.classification
+    assesses_criteria = bool(request.criteria) or request.acute_override_reason is not None
+    if rules is None and (assesses_criteria or pollution is None):
         raise InvalidCaseData("This covenant has no criteria to record.")
-    known = {c.id for c in rules.criteria}
+    known = {c.id for c in rules.criteria} if rules is not None else set()
     unknown = [c.criterion for c in request.criteria if c.criterion not in known]
     if unknown:
         raise InvalidCaseData(
             f"Unknown criteria: {', '.join(unknown)}; known: {', '.join(sorted(known))}."
         )
-    definition = runtime.workflow(case.covenant_id)
     testing = {
         state
         for t in definition.transitions
         if any(g.name == "criteria-met" for g in t.guards)
         for state in t.from_states
     }
-    if case.state not in testing:
+    # Pollution alone may be recorded later: it can come to light after the report was
+    # tested (hearing both sides, a home visit), and the advice serves every later phase.
+    if case.state not in testing and (assesses_criteria or pollution is None):
         raise InvalidCaseData("Criteria are recorded while the report is being tested.")
+    if request.acute_override_reason is not None and not (rules and rules.acute_override):
+        raise InvalidCaseData("This covenant allows no acute override.")
     for item in request.criteria:
         row = session.get(CaseCriterion, (case.id, item.criterion))
         if row is None:
@@ -129,8 +143,6 @@ def record_criteria(
         row.recorded_at = now
         row.recorded_by = principal.actor
     if request.acute_override_reason is not None:
-        if not rules.acute_override:
-            raise InvalidCaseData("This covenant allows no acute override.")
         case.acute_override = True
         case.acute_reason_sealed = seal_for_case(
             runtime,
@@ -144,17 +156,21 @@ def record_criteria(
     # that criterion 4, psychiatry, addiction or crime, holds (review4, finding 9). So the
     # entry says what the summary tells a reader other than the lead, for the case as it
     # now stands, and whether the acute override was invoked.
+    # Whether the lead recorded pollution is logged, not what it recorded: the lead's
+    # assessment (pollution or hoarding tells of the causer's condition), shown in the
+    # summary to the lead only.
+    if pollution is not None:
+        case.dwelling_pollution = pollution
     statement = select(CaseCriterion).where(CaseCriterion.case_id == case.id)
     recorded = list(session.scalars(statement))
+    details: dict[str, AuditValue] = {
+        "criteriaHolding": criteria_holding(definition, recorded, lead=False),
+        "acuteOverride": request.acute_override_reason is not None,
+    }
+    if pollution is not None:
+        details["dwellingPollutionRecorded"] = True
     runtime.record_case_event(
-        session,
-        case,
-        activity="case-criteria",
-        actor=principal,
-        details={
-            "criteriaHolding": criteria_holding(definition, recorded, lead=False),
-            "acuteOverride": request.acute_override_reason is not None,
-        },
+        session, case, activity="case-criteria", actor=principal, details=details
     )
     return case_summary(session, runtime=runtime, case_id=case.id, principal=principal, now=now)
 

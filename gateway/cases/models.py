@@ -185,6 +185,10 @@ class CaseFile(Base):
     # U §5.1: the case manager's OGGZ check (public mental health: health data).
     oggz_target_group: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
     oggz_referred: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
+    # U §5.4: whether pollution of the dwelling is part of the nuisance, as the case lead
+    # recorded it (POST .../criteria); None: not recorded, which the policy treats as no
+    # (U-5.4-volksgezondheid). The lead's assessment: cleared at erasure like the OGGZ check.
+    dwelling_pollution: Mapped[bool | None] = mapped_column(Boolean, info=ASSESSMENT)
     both_sides_heard: Mapped[bool] = mapped_column(Boolean, default=False)
     # Set by the police (U §5.3): OM consent is needed for antecedents while it runs. None:
     # nobody recorded it yet, which the policy treats as if one runs (unknown is not no).

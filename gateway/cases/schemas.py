@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from gateway.core.dutch_date import dutch_date
 from gateway.core.pagination import PageLinks
@@ -228,9 +228,20 @@ class CriterionIn(ApiModel):
 
 
 class CriteriaRequest(ApiModel):
+    """The case lead's assessment of a report: the U §2 criteria and the acute override
+    (while the report is being tested), and whether pollution of the dwelling is part of the
+    nuisance (U §5.4; any time the case is open)."""
+
     criteria: list[CriterionIn] = Field(default_factory=list, max_length=20)
     acute_override_reason: Reason | None = Field(
         default=None, min_length=1, max_length=2000, description="U §2 acute override; sealed."
+    )
+    dwelling_pollution: StrictBool | None = Field(
+        default=None,
+        description="U §5.4: whether pollution of the dwelling is part of the nuisance (true "
+        "or false; absent or null: unchanged). The hygiene advice (U-5.4-volksgezondheid) is "
+        "shared only while it is true. Recorded in any open phase; 422 not-in-covenant in a "
+        "covenant where no clause depends on it (Rijswijk).",
     )
 
 
@@ -455,6 +466,13 @@ class CaseSummary(CaseListItem):
         description="Whether the case manager referred the causer to care (U §5.1, with the "
         "OGGZ check); null: not checked yet. The case lead only, as oggzTargetGroup."
     )
+    dwelling_pollution: bool | None = Field(
+        default=None,
+        description="Whether pollution of the dwelling is part of the nuisance (U §5.4), as "
+        "the case lead recorded it (POST .../criteria, dwellingPollution); null: not recorded, "
+        "and the hygiene advice (U-5.4-volksgezondheid) is not shared until it is true. The "
+        "lead's assessment: the case lead only, as oggzTargetGroup.",
+    )
     both_sides_heard: bool
     measures: list[MeasureOut]
     result: CaseResult | None
@@ -472,8 +490,8 @@ class CaseSummary(CaseListItem):
         "because nothing is recorded): investigationRunning and omConsents (the consents of "
         "kind om-consent, left out of consents) unless your partner is the police or holds the "
         "case's lead in a role a clause depending on the investigation names; criteria, "
-        "oggzTargetGroup and oggzReferred unless it holds the lead; all five for a privacy "
-        "officer. Empty: you see every field.",
+        "oggzTargetGroup, oggzReferred and dwellingPollution unless it holds the lead; all "
+        "six for a privacy officer. Empty: you see every field.",
     )
 
 

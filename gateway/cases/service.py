@@ -390,6 +390,7 @@ def case_summary(
         else [notice_out(n) for n in case_notices(session, case.id, principal.partner_id)],
         oggz_target_group=case.oggz_target_group if reader.assessment and not erased else None,
         oggz_referred=case.oggz_referred if reader.assessment and not erased else None,
+        dwelling_pollution=case.dwelling_pollution if reader.assessment and not erased else None,
         both_sides_heard=case.both_sides_heard,
         measures=[
             MeasureOut(
@@ -447,6 +448,7 @@ _CASE_ROWS = (
         CaseFile.state,
         CaseFile.lead_partner_id,
         CaseFile.investigation_running,
+        CaseFile.dwelling_pollution,
         CaseFile.closed_at,
         Dwelling.ownership,
         Dwelling.corporation_id,
@@ -543,6 +545,7 @@ def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
             "dwelling": {"ownership": case.ownership, "corporation": case.corporation_id},
             "policeInvestigation": case.investigation_running,
             "events": events,
+            "dwellingPollution": case.dwelling_pollution,
             "closed": case.closed_at is not None,
         },
         "consents": [

@@ -21,6 +21,10 @@ them the business of, and withheld (``withheld`` in the summary says which) from
 - **The OGGZ check** (target group, referred): "De casemanager toetst of de overlastgever
   tot de OGGZ-doelgroep behoort en meldt indien nodig de cliënt aan bij Altrecht" (U §5.1):
   public mental health, health data (AVG art. 9); the case lead's own assessment.
+- **Whether pollution of the dwelling is part of the nuisance** (``dwellingPollution``, U
+  §5.4): the case lead records it, and the hygiene advice of Volksgezondheid (health data)
+  depends on it (U-5.4-volksgezondheid); pollution or hoarding tells of the causer's
+  condition, so it is the lead's assessment too.
 - **Which of the U §2 criteria hold**: criterion 4 is "psychiatrische problematiek,
   verslaving, onaangepast gedrag, criminaliteit"; U Centraal tests the report against them
   (U §5.1 "Toetsing van de aanmelding aan de criteria"), so each criterion is the lead's;
@@ -68,10 +72,13 @@ from gateway.policy.covenant import Clause, Covenant
 #: ``om-consent`` in ``consents``, always listed for a reader who does not see them (listed
 #: only when one is on file, the name would tell what it withholds).
 INVESTIGATION_FIELDS = ("investigationRunning", "omConsents")
-ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred")
+ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred", "dwellingPollution")
 #: ``events``: listed for a reader that does not see every event of the covenant, whether or
 #: not one is on file (the name would otherwise tell that the landlord recorded a measure).
 EVENT_FIELDS = ("events",)
+
+#: The clause condition on the lead's pollution fact (gateway/policy/covenant.py).
+POLLUTION_CONDITION = "dwelling-pollution"
 
 Consent = TypeVar("Consent", bound=ConsentRecord)
 Event = TypeVar("Event", bound=CaseEventRecord)
@@ -83,7 +90,8 @@ class SummaryReader:
 
     #: Whether a police investigation runs (U §5.3).
     investigation: bool
-    #: The lead's assessment: each criterion of U §2 and the OGGZ check (U §5.1).
+    #: The lead's assessment: each criterion of U §2, the OGGZ check (U §5.1) and whether
+    #: pollution of the dwelling is part of the nuisance (U §5.4).
     assessment: bool
     #: The case events (their ids) this reader sees whoever recorded them.
     event_kinds: frozenset[str] = frozenset()
@@ -173,6 +181,14 @@ def _event_kinds(covenant: Covenant | None, principal: Principal, lead: bool) ->
 def covenant_reads_investigation(runtime: CaseRuntime, covenant_id: str) -> bool:
     """Whether any clause of the covenant depends on a police investigation running."""
     return bool(investigation_readers(runtime.covenants.get(covenant_id)))
+
+
+def covenant_reads_pollution(runtime: CaseRuntime, covenant_id: str) -> bool:
+    """Whether any clause of the covenant depends on pollution of the dwelling (U §5.4)."""
+    covenant = runtime.covenants.get(covenant_id)
+    return covenant is not None and any(
+        POLLUTION_CONDITION in c.condition_names for c in covenant.clauses
+    )
 
 
 def _lead_reads_investigation(covenant: Covenant | None, principal: Principal) -> bool:

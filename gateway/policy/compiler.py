@@ -132,6 +132,7 @@ CONDITION_REASONS = {
     "relation:event-recorder": "not-event-recorder",
     "corporation-permission": "corporation-permission-missing",
     "police-in-case-team": "police-not-in-case-team",
+    "dwelling-pollution": "dwelling-pollution-not-established",
     "event": "event-not-recorded",
 }
 OM_CONDITION = "om-consent-if-investigation"

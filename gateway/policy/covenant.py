@@ -32,6 +32,10 @@ Condition = Literal[
     "om-consent-if-investigation",
     # The police (community officer) is part of the case team (U §5.3 sfeerverslag).
     "police-in-case-team",
+    # The case lead recorded that pollution of the dwelling is part of the nuisance (U §5.4
+    # "als vervuiling van de woning onderdeel is van de overlast"): not recorded, or recorded
+    # as not, fails it (``case.dwellingPollution`` in the policy input).
+    "dwelling-pollution",
 ]
 #: A recipient's relation to the case, besides its role (DESIGN.md "Conditions and
 #: recipients"): the partner that owns the dwelling as its landlord (a housing corporation;

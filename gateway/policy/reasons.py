@@ -28,6 +28,9 @@ REASON_WORDS = {
     "not-event-recorder": "only the partner that recorded the required case event receives it",
     "corporation-permission-missing": "the corporation has not given its permission",
     "police-not-in-case-team": "the police are not in the case team",
+    "dwelling-pollution-not-established": (
+        "the case lead has not recorded that pollution of the dwelling is part of the nuisance"
+    ),
     "event-not-recorded": "a case event the clause requires is not on record",
     "investigation-status-unknown": "the police have not recorded whether an investigation runs",
     "om-consent-missing": "an investigation is running and the OM has not consented",

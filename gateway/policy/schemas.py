@@ -107,6 +107,13 @@ class CaseContext(_Model):
     events: list[CaseEventFact] = Field(
         default_factory=list, description="The case events recorded on the case."
     )
+    dwelling_pollution: bool | None = Field(
+        default=None,
+        description=(
+            "Whether pollution of the dwelling is part of the nuisance (U §5.4); recorded by "
+            "the case lead. None: nobody recorded it, which the policy treats as no."
+        ),
+    )
 
 
 class Consent(_Model):
@@ -159,6 +166,7 @@ class PolicyInput(_Model):
                 },
                 "policeInvestigation": case.police_investigation,
                 "events": [{"kind": e.kind, "partner": e.partner} for e in case.events],
+                "dwellingPollution": case.dwelling_pollution,
             },
             "categories": self.categories,
             "purpose": self.purpose,

@@ -162,6 +162,10 @@ REASONS = {
     "not-in-case-team": "De vragende partner zit niet in het zaakteam",
     "corporation-permission-missing": "Toestemming van de corporatie ontbreekt",
     "police-not-in-case-team": "De politie zit niet in het zaakteam",
+    "dwelling-pollution-not-established": (
+        "De regiehouder heeft niet vastgelegd dat vervuiling van de woning onderdeel is van de "
+        "overlast"
+    ),
     "not-dwelling-landlord": "Alleen de verhuurder (corporatie) van deze woning ontvangt dit",
     "not-case-lead": "Alleen de partner met de regie over de zaak ontvangt dit",
     "not-event-recorder": "Alleen de partner die de vereiste gebeurtenis vastlegde ontvangt dit",

@@ -4,7 +4,8 @@
 #
 # Input (gateway/policy/schemas.py, PolicyInput): requester {partner, role, user},
 # case {id, covenant, phase, team, lead, dwelling {ownership, corporation},
-# policeInvestigation (true, false, or null: nobody recorded it), events [{kind, partner}]},
+# policeInvestigation (true, false, or null: nobody recorded it), events [{kind, partner}],
+# dwellingPollution (true, false, or null: nobody recorded it)},
 # categories, purpose, consents [{kind, case, partner, categories, grantedAt, expiresAt}]
 # (only each entitled party's latest answer, and only grants), now. Times are Unix seconds.
 #
@@ -81,6 +82,7 @@ reason_order := [
 	"not-event-recorder",
 	"corporation-permission-missing",
 	"police-not-in-case-team",
+	"dwelling-pollution-not-established",
 	"event-not-recorded", # ":<event id>" follows: the event a clause requires
 	"investigation-status-unknown",
 	"om-consent-missing",
@@ -339,6 +341,8 @@ condition_fails contains "corporation-permission" if not corporation_permission
 
 condition_fails contains "police-in-case-team" if not police_in_case_team
 
+condition_fails contains "dwelling-pollution" if not dwelling_pollution
+
 condition_fails contains "relation:dwelling-landlord" if not dwelling_landlord
 
 condition_fails contains "relation:case-lead" if not case_lead
@@ -366,6 +370,10 @@ dwelling_landlord if {
 	input.case.dwelling.ownership == "corporation"
 	input.case.dwelling.corporation == input.requester.partner
 }
+
+# U §5.4: Volksgezondheid supports the case manager "als vervuiling van de woning onderdeel
+# is van de overlast". Only a recorded `true` holds: `false`, null or a missing field fails.
+dwelling_pollution if input.case.dwellingPollution == true
 
 # The partner holding the case's lead (regie: U §5.1; R §2.3).
 case_lead if input.case.lead == input.requester.partner

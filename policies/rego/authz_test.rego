@@ -241,6 +241,29 @@ test_sfeerverslag_needs_the_police_in_the_case_team if {
 	d16.categories["police-atmosphere-report"].reasons == ["police-not-in-case-team"]
 }
 
+# --- U §5.4 hygiene advice: only "als vervuiling van de woning onderdeel is van de overlast" ---
+
+hygiene := object.union(utrecht, {"categories": ["municipality-hygiene-advice"]})
+
+test_hygiene_advice_disclosed_when_the_lead_recorded_pollution if {
+	request := object.union(hygiene, {"case": object.union(hygiene.case, {"dwellingPollution": true})})
+	d := data.ketenpoort.authz.decision with input as request
+	v := d.categories["municipality-hygiene-advice"]
+	v.outcome == "disclose"
+	v.clauses == ["U-5.4-volksgezondheid"]
+}
+
+test_hygiene_advice_withheld_when_the_lead_recorded_no_pollution if {
+	request := object.union(hygiene, {"case": object.union(hygiene.case, {"dwellingPollution": false})})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["municipality-hygiene-advice"].reasons == ["dwelling-pollution-not-established"]
+}
+
+test_hygiene_advice_withheld_while_nobody_recorded_pollution if {
+	d := data.ketenpoort.authz.decision with input as hygiene
+	d.categories["municipality-hygiene-advice"].reasons == ["dwelling-pollution-not-established"]
+}
+
 # --- unknown is not no ------------------------------------------------------------------------
 
 test_antecedents_withheld_while_nobody_recorded_whether_an_investigation_runs if {

@@ -14,7 +14,7 @@ from tests.cases.builders import audit_activities
 from tests.exchange.conftest import CASE_MANAGER, MITROS, POLICE, WIJKAGENT, UtrechtCase
 
 BUURTTEAM_WORKER = ("buurtteam-sociaal", "buurtteam-medewerker")
-ASSESSMENT = ["criteria", "oggzTargetGroup", "oggzReferred"]
+ASSESSMENT = ["criteria", "oggzTargetGroup", "oggzReferred", "dwellingPollution"]
 #: The investigation status and the OM consents that tell it (review2, finding 2).
 INVESTIGATION = ["investigationRunning", "omConsents"]
 EVERYTHING = [*INVESTIGATION, *ASSESSMENT]

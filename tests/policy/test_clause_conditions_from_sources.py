@@ -1,6 +1,14 @@
 """Conditions and purposes of the sources that the clauses lacked (review5b, P3), on every
 engine (regorus RVM and interpreter, regopy, OPA's Go evaluator).
 
+* U-5.4-volksgezondheid: "De afdeling Volksgezondheid ondersteunt de casemanagers **als
+  vervuiling van de woning onderdeel is van de overlast**" (seed 000, U §5.4). No fact of the
+  case said so and the clause had no condition for it: the municipality's hygiene advice
+  (``special: health``) was disclosed to the case manager in every case in the clause's
+  phases, an unrecorded fact counting as "yes". Now the case lead records it
+  (``dwellingPollution``, POST /v1/cases/{id}/criteria) and the clause has the condition
+  ``dwelling-pollution``: only a recorded ``true`` holds (tests/cases for the API).
+
 * R-A-brandweer-bevindingen named the GGD's zorgmedewerker as a recipient for the purpose
   ``enforcement`` too. The GGD does not enforce: "GGD komt niet verder (is vrijwillig) dan
   inzet Bouw- en woningtoezicht" (seed 003 l.1138-1139, Bijlage F); enforcement is the
@@ -13,6 +21,8 @@ engine (regorus RVM and interpreter, regopy, OPA's Go evaluator).
 from __future__ import annotations
 
 from typing import Any
+
+import pytest
 
 from gateway.policy.schemas import CategoryDecision, PolicyInput
 
@@ -53,6 +63,38 @@ def _decide(
         }
     )
     return engine.decide(request).categories[category]  # type: ignore[no-any-return]
+
+
+def _hygiene_advice(engine: Any, pollution: object) -> CategoryDecision:
+    extra = {} if pollution == "missing" else {"dwellingPollution": pollution}
+    return _decide(
+        engine,
+        "utrecht-extreme-woonoverlast",
+        ("u-centraal", "casemanager"),
+        "municipality-hygiene-advice",
+        purpose="case-handling",
+        phase="execution",
+        team=["u-centraal", "gemeente-utrecht"],
+        lead="u-centraal",
+        dwelling={"ownership": "owner-occupied"},
+        consents=[],
+        extra_case=extra,
+    )
+
+
+@pytest.mark.parametrize("pollution", [None, False, "missing"])
+def test_no_hygiene_advice_unless_the_lead_recorded_pollution(
+    any_engine: Any, pollution: object
+) -> None:
+    """Disclosed without any pollution on record before the fix (3201cbe)."""
+    seen = _hygiene_advice(any_engine, pollution)
+    assert (seen.outcome, seen.clauses) == ("redact", []), seen
+    assert seen.reasons == ["dwelling-pollution-not-established"]
+
+
+def test_control_hygiene_advice_when_the_lead_recorded_pollution(any_engine: Any) -> None:
+    seen = _hygiene_advice(any_engine, True)
+    assert (seen.outcome, seen.clauses) == ("disclose", ["U-5.4-volksgezondheid"])
 
 
 FIRE_TEAM = ["gemeente-rijswijk", "ggd-haaglanden", "brandweer-haaglanden"]

@@ -106,6 +106,8 @@ def allowed_request(case: ClauseCase, recipient: int = 0, **changes: Any) -> dic
             # Recorded by the police: an investigation runs where the clause reads it.
             "policeInvestigation": investigation,
             "events": events,
+            # Recorded by the case lead where the clause reads it (U §5.4).
+            "dwellingPollution": True if "dwelling-pollution" in clause.conditions else None,
         },
         "categories": [case.category],
         "purpose": clause.purposes[0],
@@ -230,6 +232,7 @@ RELATION_CASES = [
 ]
 OM_CASES = [c for c in CASES if "om-consent-if-investigation" in c.clause.conditions]
 POLICE_TEAM_CASES = [c for c in CASES if "police-in-case-team" in c.clause.conditions]
+POLLUTION_CASES = [c for c in CASES if "dwelling-pollution" in c.clause.conditions]
 
 
 @by_id(CORPORATION_CASES)
@@ -287,6 +290,26 @@ def test_clause_denies_when_the_police_is_not_in_the_case_team(
     police = {p.id for p in case.covenant.partners if p.kind == "police"}
     doc["case"]["team"] = [p for p in doc["case"]["team"] if p not in police]
     assert_denied(any_engine, case, doc, "police-not-in-case-team")
+
+
+@by_id(POLLUTION_CASES)
+@pytest.mark.parametrize("recorded", [None, False, "missing"])
+def test_clause_denies_unless_the_lead_recorded_pollution_of_the_dwelling(
+    any_engine: Any, case: ClauseCase, recorded: bool | str | None
+) -> None:
+    """U §5.4 "als vervuiling van de woning onderdeel is van de overlast": only a recorded
+    yes holds; no, null (nobody recorded it) and an input without the field fail."""
+    doc = allowed_request(case)
+    if recorded == "missing":
+        del doc["case"]["dwellingPollution"]
+    else:
+        doc["case"]["dwellingPollution"] = recorded
+    assert_denied(any_engine, case, doc, "dwelling-pollution-not-established")
+
+
+def test_some_clause_depends_on_pollution_of_the_dwelling() -> None:
+    # The parametrised test above must not pass on an empty list.
+    assert [c.id for c in POLLUTION_CASES] == ["U-5.4-volksgezondheid:municipality-hygiene-advice"]
 
 
 @by_id(OM_CASES)

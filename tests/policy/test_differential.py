@@ -7,12 +7,12 @@ A check that only ever sees denials proves little: a random request is almost ne
 allowed. So each request starts from one that a clause allows (tests/policy/test_clauses.py
 ``allowed_request``, by a random recipient of a random clause and category) and then, most
 of the time, one to three ways of failing are applied (a wrong role, purpose or phase, the
-requester outside the team, a missing, expired or open-ended consent, an unrecorded event or
-investigation status, an unknown covenant, partner or category, another category asked
-along). The run must reach at least a third allowed decisions, a third with a redaction,
-every clause allowed at least once and every reason code of the policy (its
-``reason_order``) at least once; it prints these proportions. Seeded: the same requests on
-every run, so a failure reproduces.
+requester outside the team, a missing, expired or open-ended consent, an unrecorded event,
+investigation status or pollution of the dwelling, an unknown covenant, partner or category,
+another category asked along). The run must reach at least a third allowed decisions, a
+third with a redaction, every clause allowed at least once and every reason code of the
+policy (its ``reason_order``) at least once; it prints these proportions. Seeded: the same
+requests on every run, so a failure reproduces.
 
 Most of those ask one category; the gateway's requests usually ask several, and one
 evaluation then discloses some and redacts others. A second run (``generate_several``) asks
@@ -136,6 +136,11 @@ def events_recorded_by_another(doc: Doc, case: ClauseCase, rng: random.Random) -
         event["partner"] = rng.choice(_partners(case))
 
 
+def pollution_not_established(doc: Doc, case: ClauseCase, rng: random.Random) -> None:
+    # U §5.4: not recorded by the lead, or recorded as no.
+    doc["case"]["dwellingPollution"] = rng.choice([None, False])
+
+
 def corporation_dwelling_without_permission(doc: Doc, case: ClauseCase, rng: random.Random) -> None:
     if doc["case"]["dwelling"]["ownership"] != "corporation":
         other_landlord(doc, case, rng)
@@ -212,6 +217,7 @@ CHANGES: list[Change] = [
     not_rented_from_a_corporation,
     events_not_recorded,
     events_recorded_by_another,
+    pollution_not_established,
     corporation_dwelling_without_permission,
     permission_expired,
     permission_open_ended_or_later,

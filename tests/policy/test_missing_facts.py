@@ -5,8 +5,9 @@ production engines (regorus's RVM, embedded; OPA's own Go evaluator, as the OPA 
 The requests are the differential test's (tests/policy/test_differential.py): most start
 from one a clause allows, so the complete request discloses often. Each fact is taken away
 in turn: the team, the dwelling and its ownership and landlord, the lead, the events, the
-consents, whether an investigation runs, the requester's partner, the clock, the case id;
-and whether an investigation runs is also given as the non-booleans "false" and 0. An
+consents, whether an investigation runs, whether the lead recorded pollution of the dwelling
+(U §5.4), the requester's partner, the clock, the case id; and whether an investigation runs
+is also given as the non-booleans "false" and 0, and pollution as "true", 1 and false. An
 engine error counts as a denial (the gateway denies on one: gateway/policy/engine.py).
 
 A check that never sees a disclosure proves nothing, so the run must disclose in at least a
@@ -37,6 +38,7 @@ PATHS = [
     ("case", "events"),
     ("consents",),
     ("case", "policeInvestigation"),
+    ("case", "dwellingPollution"),
     ("requester", "partner"),
     ("now",),
     ("case", "id"),
@@ -89,6 +91,7 @@ def test_a_missing_fact_never_discloses_more(
         complete_disclosing += bool(before)
         changes = [(path, how) for path in PATHS for how in (_DELETE, None)]
         changes += [(("case", "policeInvestigation"), odd) for odd in ("false", 0)]
+        changes += [(("case", "dwellingPollution"), odd) for odd in ("true", 1, False)]
         for path, how in changes:
             changed = _without(doc, path, how)
             if changed is None:

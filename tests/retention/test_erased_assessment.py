@@ -1,7 +1,8 @@
 """The lead's assessment of the causer goes with the erased dossier (review4 F4).
 
 The U §2 criteria (criterion 4 names psychiatry, addiction and crime), the OGGZ check (U §5.1,
-public mental health), the police investigation status (U §5.3) and the screening facts of
+public mental health), whether pollution of the dwelling is part of the nuisance (U §5.4,
+review5b P3), the police investigation status (U §5.3) and the screening facts of
 the transitions (the OGGZ check; R Bijlage D 2a: crime, serious psychosocial, multi-problem)
 are plain columns. Before, the sweep overwrote only sealed values and blind indexes, so they
 outlived the erasure and the erased case's summary and page (which says "de
@@ -38,6 +39,8 @@ SCREENED = {
     "breachEstablished": True,
     "adult": True,
 }
+#: The page's line for the lead's recorded pollution (gateway/web/templates/zaak.html).
+POLLUTION_ON_THE_PAGE = "Vervuiling van de woning is onderdeel van de overlast (U §5.4): ja"
 KEPT = {
     "bothSidesHeard": True,
     "result": {"neighboursJudgement": "improved", "partnersJudgement": "resolved"},
@@ -60,8 +63,9 @@ def _assessed(client: TestClient, auth: Any) -> UtrechtCase:
         {"criterion": "dwelling-related", "holds": True},
         {"criterion": "complex-problems", "holds": True},
     ]
+    assessment = {"criteria": criteria, "dwellingPollution": True}
     take_on = {"transition": "take-on", "oggzCheck": {"targetGroup": True, "referred": True}}
-    for path, body in (("criteria", {"criteria": criteria}), ("transitions", take_on)):
+    for path, body in (("criteria", assessment), ("transitions", take_on)):
         response = client.post(
             f"/v1/cases/{case.case_id}/{path}", json=body, headers=case.as_(CASE_MANAGER)
         )
@@ -95,7 +99,7 @@ def _summary(case: UtrechtCase) -> dict[str, Any]:
 
 
 def _assessment(seen: dict[str, Any]) -> dict[str, Any]:
-    keys = ("criteria", "criteriaHolding", "oggzTargetGroup", "oggzReferred")
+    keys = ("criteria", "criteriaHolding", "oggzTargetGroup", "oggzReferred", "dwellingPollution")
     return {k: seen[k] for k in (*keys, "investigationRunning")}
 
 
@@ -111,10 +115,12 @@ def test_control_before_erasure_the_lead_reads_its_assessment(
         True,
     )
     assert seen["investigationRunning"] is True
+    assert seen["dwellingPollution"] is True
     sign_in(browser, *CASE_MANAGER)
     page = browser.get(f"/zaken/{case.case_id}").text
     assert "Politieonderzoek loopt" in page
     assert "Geldt" in page
+    assert POLLUTION_ON_THE_PAGE in page
 
 
 def test_the_erased_case_shows_no_assessment_to_its_lead(
@@ -129,6 +135,7 @@ def test_the_erased_case_shows_no_assessment_to_its_lead(
         "criteriaHolding": None,
         "oggzTargetGroup": None,
         "oggzReferred": None,
+        "dwellingPollution": None,
         "investigationRunning": None,
     }
     sign_in(browser, *CASE_MANAGER)
@@ -137,6 +144,7 @@ def test_the_erased_case_shows_no_assessment_to_its_lead(
     assert "Deze zaak is gewist" in page.text
     assert "Politieonderzoek loopt" not in page.text
     assert "Geldt" not in page.text
+    assert POLLUTION_ON_THE_PAGE not in page.text
     assert "met het dossier gewist" in page.text
 
 
@@ -156,13 +164,14 @@ def test_the_sweep_clears_the_assessment_columns(
                 CaseFile.oggz_target_group,
                 CaseFile.oggz_referred,
                 CaseFile.investigation_running,
+                CaseFile.dwelling_pollution,
             ).where(CaseFile.id == case.case_id)
         ).one()
         facts = session.scalars(
             select(CaseTransition.facts).where(CaseTransition.case_id == case.case_id)
         ).all()
     assert list(holds) == [None, None]
-    assert tuple(row) == (None, None, None)
+    assert tuple(row) == (None, None, None, None)
     assert not any("oggzCheck" in f for f in facts), facts
 
 
@@ -225,6 +234,7 @@ def test_the_sweep_finds_the_assessment_columns_by_their_markers(
         "oggz_target_group",
         "oggz_referred",
         "investigation_running",
+        "dwelling_pollution",
     }
     assert [c.name for c in targets["case_criterion"].nulls] == ["holds"]
     assert [c.name for c in targets["case_transition"].pruned] == ["facts"]
