@@ -14,10 +14,11 @@ the fact itself, by the covenant's clauses:
   event), only with that relation, as the policy decides it (``policies/rego/authz.rego``);
   for an answer, only at the partner that asked (only the requester reads answers).
 
-What the decision adds on top (the purpose, the phase, consents, events a clause requires)
-says *when* a recipient reads the value, not *who* it is: a recipient keeps seeing that its
-record exists while it may not read the value now (an OM consent expired, the case closed),
-which tells it nothing it was not told when it read it.
+What the decision adds on top (the purpose, the phase, consents, events a clause requires,
+the lead's record of pollution of the dwelling) says *when* a recipient reads the value, not
+*who* it is: a recipient keeps seeing that its record exists while it may not read the value
+now (an OM consent expired, the case closed), which tells it nothing it was not told when it
+read it.
 """
 
 from __future__ import annotations

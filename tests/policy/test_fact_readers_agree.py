@@ -4,9 +4,10 @@ lead, the recorder of an event), which ``policies/rego/authz.rego`` decides. Thi
 two agree, so that neither can drift from the other silently.
 
 The rule claims to ignore *when* a recipient may read (purpose, phase, the case team,
-consents, the events a clause requires, the investigation). So the engine (regorus, the
-gateway's embedded one) is asked with every "when" made to hold: every partner in the team,
-the landlord's permission, no investigation, each event a clause requires recorded (by no
+consents, the events a clause requires, the investigation, pollution of the dwelling). So the
+engine (regorus, the gateway's embedded one) is asked with every "when" made to hold: every
+partner in the team, the landlord's permission, no investigation, pollution recorded by the
+lead, each event a clause requires recorded (by no
 partner of the covenant, so that no one gains the recorder relation by it), every category
 at once, under every purpose and in every phase. What is left to differ is the role and the
 relation: a category is disclosed to the role under some purpose and phase exactly when
@@ -63,6 +64,7 @@ def _when_holds(covenant: Covenant, case: CaseContext) -> dict[str, Any]:
     doc = case.model_dump(by_alias=True)
     doc["team"] = [p.id for p in covenant.partners]
     doc["policeInvestigation"] = False
+    doc["dwellingPollution"] = True  # U §5.4: the lead recorded it (a "when", not a "who")
     required = {
         c.event for clause in covenant.clauses for c in clause.conditions if not isinstance(c, str)
     }

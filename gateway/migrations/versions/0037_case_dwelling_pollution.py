@@ -26,11 +26,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Not in batch mode: SQLite adds and (3.35 and later) drops a column in place, where batch
+# mode would copy the table, which its rows' foreign keys refuse (as 0027).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("case_file") as batch:
-        batch.add_column(sa.Column("dwelling_pollution", sa.Boolean(), nullable=True))
+    op.add_column("case_file", sa.Column("dwelling_pollution", sa.Boolean(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case_file") as batch:
-        batch.drop_column("dwelling_pollution")
+    op.drop_column("case_file", "dwelling_pollution")
