@@ -8,8 +8,8 @@ for every existing case: not recorded, which the policy treats as no (unknown is
 so the advice waits until the lead records it. The retention sweep clears it with the rest
 of the lead's assessment (``info={"erasure_null": True}``).
 
-Revision ID: 0038_case_dwelling_pollution
-Revises: 0037_erased_consents_events
+Revision ID: 0039_case_dwelling_pollution
+Revises: 0038_idempotency_principal
 Create Date: 2026-12-06
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0038_case_dwelling_pollution"
-down_revision: str | Sequence[str] | None = "0037_erased_consents_events"
+revision: str = "0039_case_dwelling_pollution"
+down_revision: str | Sequence[str] | None = "0038_idempotency_principal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
