@@ -224,6 +224,17 @@ class Redaction(_Part):
     reason: str = Field(max_length=500, description="Policy reason code or text; no personal data.")
 
 
+class OwnerCategory(_Part):
+    """One category of an entry as it concerns one partner: asked of that partner (a
+    request), or that partner's item disclosed or refused (a read). Two partners of one kind
+    own the same categories, so only this tells which of them an item concerns."""
+
+    category: str
+    partner_id: str
+
+    _ids = field_validator("category", "partner_id")(lambda v: _check_ident(v))
+
+
 class DecisionRef(_Part):
     """The policy decision behind the entry (OPA decision log terms)."""
 
@@ -265,6 +276,14 @@ class AuditEntry(_Part):
     )
     disclosed: tuple[str, ...] = ()
     redacted: tuple[Redaction, ...] = ()
+    owner_categories: tuple[OwnerCategory, ...] = Field(
+        default=(),
+        description=(
+            "Which partner each category of an exchange entry concerns (asked of it, or its "
+            "item disclosed or refused); sorted, without duplicates. Absent in entries "
+            "written before it was recorded (6 December 2026) and in entries without one."
+        ),
+    )
     decision: DecisionRef | None = None
     attributes: dict[str, str | int | bool] = Field(
         default_factory=dict,
@@ -289,6 +308,12 @@ class AuditEntry(_Part):
     @classmethod
     def _subjects(cls, value: tuple[DataSubject, ...]) -> tuple[DataSubject, ...]:
         unique = {(s.identifier_type, s.pseudonym): s for s in value}
+        return tuple(unique[key] for key in sorted(unique))
+
+    @field_validator("owner_categories")
+    @classmethod
+    def _owner_categories(cls, value: tuple[OwnerCategory, ...]) -> tuple[OwnerCategory, ...]:
+        unique = {(o.partner_id, o.category): o for o in value}
         return tuple(unique[key] for key in sorted(unique))
 
     @field_validator("case_id")
@@ -387,6 +412,10 @@ def entry_body(
     # list existed (format 1), so their leaf hashes and the verification of old logs hold.
     if not body.get("dataSubjects"):
         body.pop("dataSubjects", None)
+    # Likewise an entry that names no partner per category (most entries; all before it was
+    # recorded): absent, not an empty list.
+    if not body.get("ownerCategories"):
+        body.pop("ownerCategories", None)
     body["startedAt"] = format_time(entry.started_at)
     body["endedAt"] = format_time(entry.ended_at)
     body["format"] = ENTRY_FORMAT

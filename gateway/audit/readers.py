@@ -7,7 +7,7 @@ as it reads it (:meth:`LogReader.shown`). The stored entries are never changed: 
 chained and stay verifiable; an entry shown redacted does not hash to its leaf (the export
 for auditors, ``ketenpoort audit export``, is the log as stored).
 
-Three rules, each from the covenant file (never a hand-listed partner or category):
+The rules, each from the covenant file (never a hand-listed partner or category):
 
 - The police's entries about an investigation (the status changed, an OM consent recorded or
   withdrawn) are found only by the officer of the partner that wrote them (review3 finding 1).
@@ -20,6 +20,13 @@ Three rules, each from the covenant file (never a hand-listed partner or categor
   condition (U §5.3 to the case manager only; U §5.6 the buurtteam answers the case manager).
   The searches that select on what an entry holds (a clause, refused, an outcome) select on
   what the reader reads, so a search does not tell what the entry shows hidden.
+  An entry that names each category's partner (``ownerCategories``, written since 6
+  December 2026) is read by a data owner as what it names for that partner: two partners
+  of the same kind own the same categories, and each reads only its own items, not those
+  asked of the other. An older entry names none and is read by the partner's kind.
+- The landlord's measure in a ``case-event`` entry (``event``, ``occurredOn``) is read only
+  by the partners the case summary shows the event to (a role receiving its category, the
+  lead when it was recorded; the recorder is a party); others read it without (review4 F5).
 - A refusal's reason that tells how the OM consent fails is read as told only by the
   partners told it (requester, recipient) and the police; any other reader reads
   ``om-consent-condition-not-met`` (review3 finding 1).
@@ -68,6 +75,12 @@ _REFUSED = '%"redacted":[{"category":%'
 #: ``not-available``); an attribute not listed here is not shown (unknown is not no).
 OWNER_ATTRIBUTES: Final = frozenset({"request-id"})
 
+#: The landlord's case events (gateway/cases/events.py ``CASE_EVENT``) and the attributes
+#: of their entries that tell the measure (which one, and when): read as told only by the
+#: readers the case summary shows the event to (:meth:`LogReader._reads_measure`).
+CASE_EVENT: Final = "case-event"
+MEASURE_ATTRIBUTES: Final = frozenset({"event", "occurredOn"})
+
 
 def partner_condition(partner_id: str) -> ColumnElement[bool]:
     """Entries ``partner_id`` is accountable for: it asked (requester), received (recipient)
@@ -113,11 +126,47 @@ def refusal_condition() -> ColumnElement[bool]:
     return AuditRecord.activity.in_(EXCHANGE_ACTIVITIES) & AuditRecord.body.like(_REFUSED)
 
 
+#: The top-level field of an entry that names each category's partner
+#: (:class:`audit.entry.OwnerCategory`); absent in entries written before it.
+OWNER_CATEGORIES: Final = "ownerCategories"
+
+
+def _names_owners() -> ColumnElement[bool]:
+    """Entries that name each category's partner (canonical JSON: the key, quoted, then a
+    colon; a string value holding it would be escaped, ``\\"ownerCategories\\":``)."""
+    return AuditRecord.body.contains(f'"{OWNER_CATEGORIES}":[', autoescape=True)
+
+
+def _owner_category(partner_id: str, category: str) -> ColumnElement[bool]:
+    """Entries naming ``category`` as concerning ``partner_id`` (canonical JSON of an
+    :class:`audit.entry.OwnerCategory`: ``{"category":...,"partnerId":...}``, keys sorted)."""
+    spelled = (
+        '{"category":'
+        + json.dumps(category, ensure_ascii=False)
+        + ',"partnerId":'
+        + json.dumps(partner_id, ensure_ascii=False)
+        + "}"
+    )
+    return AuditRecord.body.contains(spelled, autoescape=True)
+
+
 def _refused_category(category: str) -> ColumnElement[bool]:
     """Entries whose ``redacted`` list names ``category`` (canonical JSON: a refusal is
     ``{"category":...,"reason":...}``, keys sorted; no other object of an entry has both)."""
     spelled = '{"category":' + json.dumps(category, ensure_ascii=False) + ',"reason":'
     return AuditRecord.body.contains(spelled, autoescape=True)
+
+
+def _receives(covenant: Covenant, roles: Collection[str], category: str) -> bool:
+    """One of ``roles`` is a recipient of a clause giving ``category``, without a relation or
+    bound to the lead's own: the rule of the case summary's events
+    (gateway/cases/summary_readers.py ``category_readers``; tests check they agree)."""
+    return any(
+        recipient.role in roles and recipient.relation in (None, "case-lead")
+        for clause in covenant.clauses
+        if category in clause.categories
+        for recipient in clause.recipients
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +186,12 @@ class LogReader:
     #: clauses governing them: what an entry shows a reader that is only its data owner.
     own_categories: frozenset[str] = frozenset()
     own_clauses: frozenset[str] = frozenset()
+    #: Each of the covenant's clauses and the categories it governs: which clauses of an
+    #: entry govern the categories it names for the reader (``ownerCategories``).
+    clause_categories: tuple[tuple[str, frozenset[str]], ...] = ()
+    #: The case events (the landlord's measures) whose category a role of the reader's
+    #: partner receives: the measures it reads in a ``case-event`` entry it is no party to.
+    measure_events: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, covenant: Covenant, partner_id: str, *, covenant_wide: bool) -> LogReader:
@@ -151,6 +206,12 @@ class LogReader:
             police=covenant.criminal_data_partners(),
             own_categories=owned,
             own_clauses=frozenset(c.id for c in covenant.clauses if owned & set(c.categories)),
+            clause_categories=tuple((c.id, frozenset(c.categories)) for c in covenant.clauses),
+            measure_events=frozenset(
+                e.id
+                for e in covenant.events
+                if partner is not None and _receives(covenant, partner.roles, e.category)
+            ),
         )
 
     @classmethod
@@ -191,9 +252,16 @@ class LogReader:
         own categories only where its partner is a party (as a data owner it does not read
         that clause, so the search must not find the entry by it either)."""
         cited = AuditRecord.clause_ids.contains(f" {clause_id} ")
-        if self.accountable is None or clause_id in self.own_clauses:
+        if self.accountable is None:
             return cited
-        return and_(cited, party_condition(self.accountable))
+        governed = dict(self.clause_categories).get(clause_id, frozenset()) & self.own_categories
+        # An entry that names each category's partner: only a category it names for the
+        # reader; an older one: any category of the reader's kind.
+        as_owner = or_(
+            ~_names_owners() if clause_id in self.own_clauses else false(),
+            *(_owner_category(self.accountable, c) for c in sorted(governed)),
+        )
+        return and_(cited, or_(party_condition(self.accountable), as_owner))
 
     def refusal_condition(self) -> ColumnElement[bool]:
         """Exchange entries that read as refusing a category: as a data owner only, one of
@@ -222,7 +290,20 @@ class LogReader:
         return or_(and_(~as_owner, stored), and_(as_owner, read_as))
 
     def _own_refused(self) -> ColumnElement[bool]:
-        return or_(false(), *(_refused_category(c) for c in sorted(self.own_categories)))
+        """Entries that refused a category the reader reads as its own: one the entry names
+        for it (``ownerCategories``), or, in an entry naming no partners, one of its kind's."""
+        if self.accountable is None:
+            return false()
+        return or_(
+            false(),
+            *(
+                and_(
+                    _refused_category(c),
+                    or_(~_names_owners(), _owner_category(self.accountable, c)),
+                )
+                for c in sorted(self.own_categories)
+            ),
+        )
 
     # --- what of an entry -----------------------------------------------------------------
 
@@ -239,24 +320,60 @@ class LogReader:
         }
         if self.partner_id in parties:
             return entry
+        if entry.get("activity") == CASE_EVENT and not self._reads_measure(entry):
+            entry = self._without_measure(entry)
         if not self.covenant_wide:
             entry = self._as_data_owner(entry)
         return self._om_reasons(entry)
+
+    def _reads_measure(self, entry: dict[str, Any]) -> bool:
+        """Whether the reader reads which measure a ``case-event`` entry records, as the case
+        summary shows ``events`` (gateway/cases/summary_readers.py; docs/cases.md, review4
+        F5): to the partners a role of which receives the event's category, and to the case
+        lead (the lead when it was recorded, ``lead``; an entry written before it names none,
+        and an unknown lead is no lead); the recorder is the entry's requester (a party)."""
+        attributes = entry.get("attributes") or {}
+        return (
+            attributes.get("event") in self.measure_events
+            or attributes.get("lead") == self.partner_id
+        )
+
+    @staticmethod
+    def _without_measure(entry: dict[str, Any]) -> dict[str, Any]:
+        """A ``case-event`` entry without the measure (and so without its salt: four
+        measures are easily hashed against its leaf)."""
+        shown = {key: value for key, value in entry.items() if key != SALT_FIELD}
+        shown["attributes"] = {
+            k: v for k, v in (entry.get("attributes") or {}).items() if k not in MEASURE_ATTRIBUTES
+        }
+        return shown
 
     def _as_data_owner(self, entry: dict[str, Any]) -> dict[str, Any]:
         """The entry as it concerns the reader's own data: its own categories disclosed or
         refused, the clauses governing them, itself as data owner, the request's id but no
         counts (they count the other partners' items too), and a read's outcome from its
         own categories (``partially-disclosed`` only if one of its own was refused)."""
-        own = self.own_categories
+        own, own_clauses = self.own_categories, self.own_clauses
         shown = {key: value for key, value in entry.items() if key != SALT_FIELD}
+        if OWNER_CATEGORIES in entry:
+            # Written since entries name each category's partner: what was asked of the
+            # reader's partner, or disclosed or refused of its items, not of another partner
+            # of its kind (each owns the same categories).
+            mine = [
+                item
+                for item in entry[OWNER_CATEGORIES] or []
+                if item.get("partnerId") == self.accountable
+            ]
+            shown[OWNER_CATEGORIES] = mine
+            own = frozenset(str(item.get("category")) for item in mine)
+            own_clauses = frozenset(
+                clause for clause, governed in self.clause_categories if governed & own
+            )
         if "processing" in entry:
             processing = entry["processing"] or {}
             shown["processing"] = {
                 **processing,
-                "clauseIds": [
-                    c for c in processing.get("clauseIds") or [] if c in self.own_clauses
-                ],
+                "clauseIds": [c for c in processing.get("clauseIds") or [] if c in own_clauses],
             }
         if "dataOwners" in entry:
             shown["dataOwners"] = [p for p in entry["dataOwners"] or [] if p == self.accountable]

@@ -94,6 +94,9 @@ def record_event(
     details: dict[str, AuditValue] = {
         "event": event.id,
         "occurredOn": request.occurred_on.isoformat() if request.occurred_on else None,
+        # Who reads the measure in the log: the lead among them, as in the summary
+        # (gateway/audit/readers.py ``LogReader._reads_measure``).
+        "lead": case.lead_partner_id,
     }
     if told:
         details["informed"] = ",".join(sorted({n.partner_id for n in told}))

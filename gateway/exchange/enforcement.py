@@ -41,6 +41,7 @@ from gateway.audit import (
     Companion,
     DecisionRef,
     Outcome,
+    OwnerCategory,
     ProcessingActivity,
     Receipt,
     Redaction,
@@ -509,6 +510,10 @@ class EntryFacts:
     data_owners: Iterable[str] = ()
     disclosed: Iterable[str] = ()
     redacted: Iterable[tuple[str, str]] = ()
+    #: (partner, category): which partner each category asked, disclosed or refused
+    #: concerns (two partners of one kind own the same categories: LogReader shows each
+    #: data owner only its own).
+    owner_categories: Iterable[tuple[str, str]] = ()
     attributes: dict[str, str | int | bool] | None = None
 
 
@@ -553,6 +558,10 @@ def record(
         redacted=tuple(
             Redaction(category=category, reason=reason)
             for category, reason in sorted(set(facts.redacted))
+        ),
+        owner_categories=tuple(
+            OwnerCategory(partner_id=partner, category=category)
+            for partner, category in sorted(set(facts.owner_categories))
         ),
         decision=(
             DecisionRef(
@@ -751,6 +760,17 @@ def disclose(
             data_owners=owners,
             disclosed=disclosed,
             redacted=redacted,
+            # A category the policy refused for the case's pushed facts concerns no one
+            # partner (partner_id ""): no data owner reads it.
+            owner_categories=[
+                (v.partner_id, v.category)
+                for v in values
+                if v.partner_id
+                and (
+                    (v.outcome == "disclosed" and (v.value is not None or v.yes_no is not None))
+                    or (v.outcome == "redacted" and v.state not in NOT_REFUSED)
+                )
+            ],
             attributes=_read_attributes(request_id, values),
         ),
         traceparent=traceparent,
@@ -1014,6 +1034,7 @@ def create_information_request(
             caller=principal,
             data_owners=sorted({i.partner_id for i in asked}),
             redacted=[(i.category, i.reasons[0]) for i in items if i.state == "denied"],
+            owner_categories=[(i.partner_id, i.category) for i in items],
             attributes={
                 "request-id": row.id,
                 "asked": len(asked),

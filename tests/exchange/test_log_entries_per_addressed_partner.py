@@ -1,0 +1,186 @@
+"""Two partners of the same kind asked in one request each read the audit entry as it
+concerns their own items, not the other's.
+
+Two neighbourhood teams (``buurtteam-sociaal``, ``buurtteam-jeugd-gezin``) own the same
+categories. Until the entry named which partner each category concerns, a data owner read
+every category of its partner's kind (review4 F1's rule): the buurtteam asked whether it
+knows the causer read, in the request's entry, the clause of the care worker's name asked of
+the other team, and in the read's entry that the other team's care worker's name was
+disclosed; a team whose only item was refused was told so by the other's entry (U §5.6: a
+team answers the case manager; what the other was asked is not its to know).
+
+Now each exchange entry names, per category, the partner it concerns
+(``ownerCategories``), and a data owner reads only its own: in ``disclosed``, ``redacted``,
+``clauseIds``, ``ownerCategories``, and in the searches by clause, refusal and outcome.
+Controls: each team reads its own item; the requester's officer reads the entry whole; an
+entry written before the field (none) still reads as before, by the partner's kind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.audit.readers import LogReader
+from gateway.context import GatewayContext
+from tests.exchange.conftest import CASE_MANAGER, UtrechtCase
+
+SOCIAAL = "buurtteam-sociaal"
+JEUGD = "buurtteam-jeugd-gezin"
+KNOWN = "neighbourhood-team-known"
+CARE_WORKER = "neighbourhood-team-care-worker"
+KNOWN_CLAUSE = "U-5.6-bekend-buurtteam"
+CARE_CLAUSE = "U-5.6-hulpverlener"
+REQUESTER_OFFICER = ("u-centraal", "privacy-officer")
+
+
+def officer(partner: str) -> tuple[str, str]:
+    return (partner, "privacy-officer")
+
+
+def _ask(case: UtrechtCase, purpose: str, recipients: list[tuple[str, list[str]]]) -> str:
+    for partner, _ in recipients:
+        added = case.client.post(
+            f"/v1/cases/{case.case_id}/team",
+            json={"partnerId": partner},
+            headers=case.as_(CASE_MANAGER),
+        )
+        assert added.status_code in (200, 201), added.text
+    asked = case.client.post(
+        "/v1/information-requests",
+        json={
+            "caseId": case.case_id,
+            "purpose": purpose,
+            "recipients": [{"partnerId": p, "categories": c} for p, c in recipients],
+        },
+        headers=case.as_(CASE_MANAGER, "cm-1"),
+    )
+    assert asked.status_code == 201, asked.text
+    return str(asked.json()["id"])
+
+
+def _search(case: UtrechtCase, who: tuple[str, str], **search: Any) -> list[dict[str, Any]]:
+    found = case.client.post(
+        "/v1/audit/entries/search", json={"caseId": case.case_id, **search}, headers=case.as_(who)
+    )
+    assert found.status_code == 200, found.text
+    return found.json()["entries"]  # type: ignore[no-any-return]
+
+
+def _one(case: UtrechtCase, who: tuple[str, str], activity: str) -> dict[str, Any]:
+    [entry] = _search(case, who, activity=activity)
+    return entry
+
+
+def _seen(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "clauses": sorted(entry["processing"].get("clauseIds", [])),
+        "disclosed": entry["disclosed"],
+        "redacted": [r["category"] for r in entry["redacted"]],
+        "owners": [(o["partnerId"], o["category"]) for o in entry.get("ownerCategories", [])],
+    }
+
+
+def _each_asked_one(case: UtrechtCase) -> str:
+    return _ask(case, "case-handling", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
+
+
+def test_each_team_reads_the_request_as_asked_of_it(utrecht_case: UtrechtCase) -> None:
+    _each_asked_one(utrecht_case)
+    assert _seen(_one(utrecht_case, officer(SOCIAAL), "information-request")) == {
+        "clauses": [KNOWN_CLAUSE],
+        "disclosed": [],
+        "redacted": [],
+        "owners": [(SOCIAAL, KNOWN)],
+    }
+    # Control: the other team reads its own item, the requester's officer both.
+    assert _seen(_one(utrecht_case, officer(JEUGD), "information-request")) == {
+        "clauses": [CARE_CLAUSE],
+        "disclosed": [],
+        "redacted": [],
+        "owners": [(JEUGD, CARE_WORKER)],
+    }
+    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "information-request"))
+    assert whole["clauses"] == [KNOWN_CLAUSE, CARE_CLAUSE]
+    assert whole["owners"] == [(JEUGD, CARE_WORKER), (SOCIAAL, KNOWN)]
+    # A search by the other team's clause does not find the entry; by its own it does.
+    assert _search(utrecht_case, officer(SOCIAAL), clauseId=CARE_CLAUSE) == []
+    assert len(_search(utrecht_case, officer(SOCIAAL), clauseId=KNOWN_CLAUSE)) == 1
+    assert len(_search(utrecht_case, officer(JEUGD), clauseId=CARE_CLAUSE)) == 1
+
+
+def test_each_team_reads_only_its_own_item_of_the_read(utrecht_case: UtrechtCase) -> None:
+    request_id = _each_asked_one(utrecht_case)
+    answers = [
+        (SOCIAAL, {"category": KNOWN, "yesNo": True}),
+        (JEUGD, {"category": CARE_WORKER, "value": "J. de Vries"}),
+    ]
+    for partner, answer in answers:
+        answered = utrecht_case.answer(request_id, [answer], who=(partner, "adapter"))
+        assert answered.status_code == 200, answered.text
+    utrecht_case.read(request_id)
+    mine = _seen(_one(utrecht_case, officer(SOCIAAL), "disclosure"))
+    assert (mine["disclosed"], mine["clauses"]) == ([KNOWN], [KNOWN_CLAUSE])
+    assert mine["owners"] == [(SOCIAAL, KNOWN)]
+    theirs = _seen(_one(utrecht_case, officer(JEUGD), "disclosure"))
+    assert (theirs["disclosed"], theirs["clauses"]) == ([CARE_WORKER], [CARE_CLAUSE])
+    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "disclosure"))
+    assert sorted(whole["disclosed"]) == [CARE_WORKER, KNOWN]
+
+
+def test_a_team_is_not_told_the_other_teams_item_was_refused(utrecht_case: UtrechtCase) -> None:
+    """For aftercare the covenant allows the care worker's name, not whether the team knows
+    the causer: the sociaal team's item is refused, the other's asked. The other team reads
+    no refusal and a search for refusals does not find the entry."""
+    _ask(utrecht_case, "aftercare", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
+    entry = _one(utrecht_case, officer(JEUGD), "information-request")
+    assert _seen(entry)["redacted"] == []
+    assert _seen(entry)["owners"] == [(JEUGD, CARE_WORKER)]
+    assert _search(utrecht_case, officer(JEUGD), refused=True) == []
+    # The refused team asked nothing else: it is no data owner and finds no entry (as before).
+    assert _search(utrecht_case, officer(SOCIAAL), activity="information-request") == []
+    # Control: the requester's officer finds the refusal.
+    [refusal] = _search(utrecht_case, REQUESTER_OFFICER, refused=True)
+    assert _seen(refusal)["redacted"] == [KNOWN]
+
+
+def test_a_team_reads_its_own_refused_item(utrecht_case: UtrechtCase) -> None:
+    """Control of the last: the refused item is the reader's own, so it reads it, and a
+    search for refusals finds it."""
+    _ask(utrecht_case, "aftercare", [(JEUGD, [KNOWN, CARE_WORKER])])
+    entry = _one(utrecht_case, officer(JEUGD), "information-request")
+    assert _seen(entry)["redacted"] == [KNOWN]
+    assert len(_search(utrecht_case, officer(JEUGD), refused=True)) == 1
+
+
+@pytest.mark.parametrize("names_owners", [True, False])
+def test_an_entry_without_owner_categories_reads_by_kind(
+    context: GatewayContext, names_owners: bool
+) -> None:
+    """Entries written before ``ownerCategories`` keep the kind's rule: a neighbourhood team
+    reads both teams' categories (what they still show, docs/audit.md); with the field, its
+    own only."""
+    covenant = context.covenants["utrecht-extreme-woonoverlast"]
+    reader = LogReader.of(covenant, SOCIAAL, covenant_wide=False)
+    entry: dict[str, Any] = {
+        "activity": "disclosure",
+        "outcome": "disclosed",
+        "processing": {"covenantId": covenant.id, "clauseIds": [KNOWN_CLAUSE, CARE_CLAUSE]},
+        "requester": {"partnerId": "u-centraal"},
+        "recipient": {"partnerId": "u-centraal"},
+        "dataOwners": [JEUGD, SOCIAAL],
+        "disclosed": [CARE_WORKER, KNOWN],
+        "redacted": [],
+        "attributes": {"request-id": "r-1"},
+    }
+    if names_owners:
+        entry["ownerCategories"] = [
+            {"category": CARE_WORKER, "partnerId": JEUGD},
+            {"category": KNOWN, "partnerId": SOCIAAL},
+        ]
+    shown = reader.shown(entry)
+    if names_owners:
+        assert (shown["disclosed"], shown["processing"]["clauseIds"]) == ([KNOWN], [KNOWN_CLAUSE])
+    else:
+        assert shown["disclosed"] == [CARE_WORKER, KNOWN]
+        assert shown["processing"]["clauseIds"] == [KNOWN_CLAUSE, CARE_CLAUSE]
