@@ -493,6 +493,15 @@ class CaseSummary(CaseListItem):
         "oggzTargetGroup, oggzReferred and dwellingPollution unless it holds the lead; all "
         "six for a privacy officer. Empty: you see every field.",
     )
+    not_in_covenant: list[str] = Field(
+        default_factory=list,
+        description="The fields of this summary the case's covenant keeps nothing of, for "
+        "every reader (null or empty above because nothing can be recorded, not because it "
+        "is not yet): investigationRunning and omConsents in a covenant where no clause "
+        "depends on a police investigation (no om-consent-if-investigation: Rijswijk), where "
+        "the police cannot record them (422 not-in-covenant). withheld still lists them for "
+        "a reader who would not be shown them. Empty: the covenant keeps every field.",
+    )
 
 
 class MeetingIn(ApiModel):

@@ -50,7 +50,11 @@ from gateway.cases.schemas import (
     HistoryOut,
     MeasureOut,
 )
-from gateway.cases.summary_readers import summary_reader
+from gateway.cases.summary_readers import (
+    INVESTIGATION_FIELDS,
+    covenant_reads_investigation,
+    summary_reader,
+)
 from gateway.cases.workflow import allowed_transitions
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date
@@ -432,6 +436,11 @@ def case_summary(
         ],
         erased=erased,
         withheld=reader.withheld,
+        # Not kept there: a null that is nobody's to record, said as such (the police read
+        # it too; docs/cases.md, review3).
+        not_in_covenant=[]
+        if covenant_reads_investigation(runtime, case.covenant_id)
+        else list(INVESTIGATION_FIELDS),
     )
 
 
