@@ -4,7 +4,29 @@ The key is claimed (a row inserted and flushed) before the work starts, inside t
 transaction. A concurrent duplicate on PostgreSQL waits on the unique index and then fails
 with 409 (retry: it gets the stored response); a duplicate after the commit gets the stored
 response replayed. If the work fails, the claim rolls back with it, so the key stays free.
-Stored responses never hold case data: only ids, states and receipts.
+
+The stored response is the first response's JSON, **in plaintext** (``idempotency_record.
+response``), replayed only to the partner that sent the key. It holds no BSN, address, free
+text or answer value (those travel in request bodies, of which only a keyed digest is kept,
+or stay encrypted), but it does hold case data, per route (tests/core/
+test_idempotency_stored_responses.py pins this list):
+
+- ``POST /reports`` (IntakeResult): the case's id, reference and state, the report's id,
+  whether it joined a case or waits for the lead;
+- ``POST /cases/{caseId}/consents`` (ConsentOut): the consent's **kind, scope and expiry**;
+  an OM consent on file says that a police investigation runs (U §5.3, criminal-law data
+  the case summary withholds from all but the police and the lead);
+- ``POST /cases/{caseId}/events`` (CaseEventOut): the landlord's **measure** and its date
+  (a care contract tells a care need);
+- ``POST /information-requests`` (InformationRequestOut): the case, purpose, each asked
+  partner and category with its state, the policy's **reasons** (one can tell the OM
+  condition: ``om-consent-missing``) and clauses, the receipt;
+- ``POST /information-requests/{requestId}/answers`` (AnswerReceipt): the answering partner's
+  items, states, reasons and clauses, the receipt (never the value given);
+- ``POST /case-facts`` (CaseFactOut): the case, the category, the receipt (not the value).
+
+They are what the posting partner was answered and may read again; the rows go after the
+replay window (below), and an erased case's rows with it, not with the erasure.
 
 A record is kept for the replay window only (``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``,
 default 7 days): the retention sweep deletes older ones (gateway/core/replays.py). Its request
