@@ -15,12 +15,14 @@ from gateway.audit import CONSENT_CHANGE, INVESTIGATION_STATUS
 from gateway.auth.principal import Principal
 from gateway.cases.access import team_ids, writable_case
 from gateway.cases.consents import CORPORATION_PERMISSION, OM_CONSENT, SCOPED_KINDS
+from gateway.cases.deadlines import case_deadlines
 from gateway.cases.errors import (
     CaseClosed,
     CaseNotFound,
     InvalidCaseData,
     NotInCovenant,
     NotPermitted,
+    PermissionPending,
 )
 from gateway.cases.intake import add_team_member, check_landlord, seal_for_case
 from gateway.cases.models import (
@@ -198,10 +200,42 @@ def change_team(
             raise InvalidCaseData("The lead partner cannot leave the team.")
         member = session.get(CaseTeamMember, (case.id, partner_id))
         if member is not None:
+            if asked_for_permission(session, runtime, case, partner_id, now):
+                # U §5.1: the case manager starts "nadat de corporatie toestemming heeft
+                # gegeven"; U §5.2: the corporation answers within three days. Outside the
+                # team the case does not exist for it (404), so it could no longer answer
+                # while the deadline stays its own and the case waits on it for good.
+                raise PermissionPending(
+                    f"'{partner_id}' is asked for its permission to take the case up "
+                    "(U §5.1-5.2) and has not answered; it stays in the team until it does. "
+                    "To stop asking, decline the case."
+                )
             session.delete(member)
             session.flush()
             _team_changed(runtime, session, case, principal, partner_id, added=False)
     return sorted(team_ids(session, case.id) | {case.lead_partner_id})
+
+
+def asked_for_permission(
+    session: Session, runtime: CaseRuntime, case: CaseFile, partner_id: str, now: datetime
+) -> bool:
+    """Whether ``partner_id`` is asked now for the corporation's permission: a deadline met
+    by that permission runs in the case's state, and it is the one responsible for it (the
+    dwelling's corporation, as its inbox lists the request)."""
+    dwelling = session.get_one(Dwelling, case.dwelling_id)
+    consents = list(session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id)))
+    return any(
+        running.deadline.met_by_consent == CORPORATION_PERMISSION
+        and running.responsible_partner_id == partner_id
+        for running in case_deadlines(
+            definition=runtime.workflow(case.covenant_id),
+            calendar=runtime.calendar(case.covenant_id),
+            case=case,
+            dwelling=dwelling,
+            consents=consents,
+            now=now,
+        )
+    )
 
 
 def _add_to_team(

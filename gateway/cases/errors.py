@@ -59,6 +59,14 @@ class CaseChanged(Conflict):
     title = "The case changed meanwhile"
 
 
+class PermissionPending(Conflict):
+    """The partner is asked for the corporation's permission and has not answered: it stays
+    in the case team until it does (U §5.1-5.2)."""
+
+    problem = "permission-pending"
+    title = "The corporation's permission is still asked"
+
+
 class CaseClosed(Conflict):
     problem = "case-closed"
     title = "The case is closed"
