@@ -138,6 +138,10 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         summary = await client.case(case_id)
         if summary.covenant_id in self._covenants_without_investigation:
             return
+        if "investigationRunning" in summary.not_in_covenant:
+            # The summary says so (notInCovenant): nothing to send, not even once.
+            self._without_investigation(summary.covenant_id, say)
+            return
         try:
             await _tell_investigation_status(client, case_id, record, summary, say)
             await match_om_consents(
@@ -151,14 +155,18 @@ class PoliceAdapter(PartnerAdapter[PoliceRecord]):
         except Unprocessable as exc:
             if exc.problem.slug != "not-in-covenant":
                 raise
-            # The gateway keeps no such fact in this covenant: nothing to tell, the rest of
-            # the record still counts. Said once, naming the covenant only (no case, no
-            # person: the line goes to the adapter's log).
-            self._covenants_without_investigation.add(summary.covenant_id)
-            say(
-                f"covenant {summary.covenant_id}: no clause depends on a police investigation; "
-                "its status and OM consents are not sent for its cases while the adapter runs"
-            )
+            # A gateway that does not name notInCovenant refuses it instead.
+            self._without_investigation(summary.covenant_id, say)
+
+    def _without_investigation(self, covenant_id: str, say: Callable[[str], None]) -> None:
+        """The gateway keeps no such fact in this covenant: nothing to tell, the rest of the
+        record still counts. Said once, naming the covenant only (no case, no person: the
+        line goes to the adapter's log)."""
+        self._covenants_without_investigation.add(covenant_id)
+        say(
+            f"covenant {covenant_id}: no clause depends on a police investigation; "
+            "its status and OM consents are not sent for its cases while the adapter runs"
+        )
 
     async def case_left_export(
         self, client: KetenpoortClient, case_id: str, label: str, say: Callable[[str], None]

@@ -342,6 +342,9 @@ class CaseSummary(CaseListItem):
     # police and the case lead only: for any other partner's adapter it is None, withheld
     # (docs/cases.md "What the summary shows whom").
     investigation_running: bool | None = None
+    # The fields the case's covenant keeps nothing of (Rijswijk: investigationRunning and
+    # omConsents); empty from a gateway that does not say (before December 2026).
+    not_in_covenant: list[str] = Field(default_factory=list)
     # The landlord's measures: all of them for the recipients of their category and the case
     # lead, otherwise only those the adapter's own partner recorded (docs/cases.md "What the
     # summary shows whom"): enough for a corporation to tell what it already recorded.

@@ -432,9 +432,10 @@ def _count_calls(client: Any, *names: str) -> dict[str, int]:
 async def test_police_adapter_asks_a_covenant_without_the_investigation_once_per_process(
     client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
 ) -> None:
-    """After the gateway's not-in-covenant, the adapter no longer sends the status or OM
-    consents of that covenant's cases when their records change: before, every changed
-    record asked (and was refused) again, and each refusal was logged with the case."""
+    """The summary names the status as not kept in the covenant (``notInCovenant``), so the
+    adapter sends neither the status nor OM consents of that covenant's cases, not even once
+    (before, it learnt it from the gateway's 422 not-in-covenant; before that, every changed
+    record asked and was refused again, each refusal logged with the case)."""
     case_id = rijswijk_case_led_by_the_landlord(
         client, auth, team=("politie-den-haag",), causer=False
     )
@@ -454,9 +455,41 @@ async def test_police_adapter_asks_a_covenant_without_the_investigation_once_per
             write_export(path, record)
             report = await runner.run_once()
             assert report.failed == 0, lines.err
-    assert sent == {"set_investigation_status": 1, "record_consent": 0}
+    assert sent == {"set_investigation_status": 0, "record_consent": 0}
     assert lines.out.count(RIJSWIJK_SAID) == 1, lines.out
     assert not [line for line in lines.out if "investigation" in line and reference in line]
+
+
+async def test_police_adapter_learns_it_from_an_older_gateways_refusal(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """A gateway that does not name ``notInCovenant`` refuses the status (422
+    not-in-covenant): the adapter asks once, says so once, and asks no more."""
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("politie-den-haag",), causer=False
+    )
+    reference = client.get(f"/v1/cases/{case_id}", headers=auth(*RIJSWIJK_LANDLORD)).json()[
+        "reference"
+    ]
+    path = tmp_path / "police.json"
+    lines = Lines()
+    async with sdk_client("politie-den-haag") as police:
+        case = police.case
+
+        async def older(*args: Any, **kw: Any) -> Any:
+            return (await case(*args, **kw)).model_copy(update={"not_in_covenant": []})
+
+        police.case = older  # type: ignore[method-assign]
+        sent = _count_calls(police, "set_investigation_status")
+        runner = runner_for(PoliceAdapter(), police, path, lines)
+        for count in (3, 4):
+            write_export(
+                path, police_record(reference, reportCount=count, investigationRunning=True)
+            )
+            report = await runner.run_once()
+            assert report.failed == 0, lines.err
+    assert sent == {"set_investigation_status": 1}
+    assert lines.out.count(RIJSWIJK_SAID) == 1, lines.out
 
 
 async def test_police_adapter_tells_a_utrecht_case_each_changed_status(
