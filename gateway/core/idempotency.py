@@ -6,9 +6,9 @@ with 409 (retry: it gets the stored response); a duplicate after the commit gets
 response replayed. If the work fails, the claim rolls back with it, so the key stays free.
 
 The stored response is the first response's JSON, **in plaintext** (``idempotency_record.
-response``), replayed only to the partner that sent the key. It holds no BSN, address, free
-text or answer value (those travel in request bodies, of which only a keyed digest is kept,
-or stay encrypted), but it does hold case data, per route (tests/core/
+response``), replayed only to the caller (partner, role and user) that sent the key. It holds
+no BSN, address, free text or answer value (those travel in request bodies, of which only a
+keyed digest is kept, or stay encrypted), but it does hold case data, per route (tests/core/
 test_idempotency_stored_responses.py pins this list):
 
 - ``POST /reports`` (IntakeResult): the case's id, reference and state, the report's id,
@@ -25,7 +25,7 @@ test_idempotency_stored_responses.py pins this list):
   items, states, reasons and clauses, the receipt (never the value given);
 - ``POST /case-facts`` (CaseFactOut): the case, the category, the receipt (not the value).
 
-They are what the posting partner was answered and may read again; the rows go after the
+They are what the posting caller was answered and may read again; the rows go after the
 replay window (below), and an erased case's rows with it, not with the erasure.
 
 A record is kept for the replay window only (``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``,
