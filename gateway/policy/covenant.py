@@ -83,7 +83,7 @@ class Role(_Model):
         default=False,
         description="May set and lift a legal hold on a case's retention: a casework role on "
         "the cases its partner leads, an audit role on those its partner leads or is in the "
-        "team of.",
+        "team of; a hold is lifted only by the partner that set it.",
     )
     records_facts: bool = Field(
         default=False, description="May record the dated facts retention rules read."

@@ -99,7 +99,8 @@ def visible_new_or_known_case(
 def _hold_out(hold: RetentionHold | None, reader: Principal) -> LegalHoldOut | None:
     """The hold as ``reader`` may read it: its reason, setter and moment only for the
     partner that set it (``service.hold_told_to``, review5 F2); the lift, to whoever lifted
-    it (the answer of its own lift; a state shows active holds only)."""
+    it (the answer of its own lift, which only the setter's partner may make; a state shows
+    active holds only)."""
     if hold is None:
         return None
     told = service.hold_told_to(reader, hold)
@@ -296,7 +297,8 @@ def _holds_for_this_case(
     the hold the lead set for a court procedure, on a case its partner has no part in, and
     the next sweep erased the dossier. Of the partners outside the case, only the
     covenant's coordinating privacy officer reads its state (``visible_retention_case``)
-    and so gets this 403; any other gets the 404 of an unknown case before it."""
+    and so gets this 403; any other gets the 404 of an unknown case before it. A hold is
+    then lifted only by the partner that set it (``service.lift_legal_hold``)."""
     from gateway.cases.access import visible_case
     from gateway.cases.errors import CaseNotFound
 
@@ -343,7 +345,7 @@ def post_legal_hold(
 @router.post(
     "/cases/{caseId}/retention/legal-hold/lift",
     response_model=LegalHoldOut,
-    summary="Lift the legal hold with a reason; audited",
+    summary="Lift the legal hold with a reason (only the partner that set it); audited",
 )
 def lift_legal_hold(
     case_id: CaseId,
@@ -352,6 +354,8 @@ def lift_legal_hold(
     session: DbSession,
     context: Context,
 ) -> LegalHoldOut:
+    # Who may act on the case (as for setting one); the service then refuses a hold another
+    # partner set (403, LegalHoldNotOurs), under the case's row lock.
     log = _legal_hold_audit(session, context, principal, case_id, verb="lifted")
     hold = service.lift_legal_hold(
         session=session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from gateway.core.dutch_date import dutch_date
-from gateway.core.errors import Conflict, GatewayError, NotFound
+from gateway.core.errors import Conflict, Forbidden, GatewayError, NotFound
 
 
 class RetentionCaseNotFound(NotFound):
@@ -33,6 +33,19 @@ class CaseErased(GatewayError):
 
 class LegalHoldConflict(Conflict):
     problem = "legal-hold-conflict"
+
+
+class LegalHoldNotOurs(Forbidden):
+    """A legal hold is lifted only by the partner that set it (review5 F2's open end). The
+    refusal names neither the hold's reason nor its setter: the reader is told only that
+    another partner set it, which the hold's ``withheld: true`` already says."""
+
+    problem = "legal-hold-set-by-another-partner"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This legal hold can be lifted only by the partner that set it; it stays in force."
+        )
 
 
 class SweepAlreadyRunning(Conflict):

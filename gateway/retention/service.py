@@ -29,7 +29,12 @@ from gateway.core.dutch_date import dutch_date, dutch_today
 from gateway.core.errors import Unprocessable
 from gateway.crypto import case_scope
 from gateway.db import Base, Unit, among, driver_rows, utcnow
-from gateway.retention.errors import CaseErased, LegalHoldConflict, RetentionCaseNotFound
+from gateway.retention.errors import (
+    CaseErased,
+    LegalHoldConflict,
+    LegalHoldNotOurs,
+    RetentionCaseNotFound,
+)
 from gateway.retention.models import RetentionCase, RetentionFact, RetentionHold
 from gateway.retention.rules import (
     CaseFacts,
@@ -1225,11 +1230,22 @@ def set_legal_hold(
 def lift_legal_hold(
     *, session: Session, audit: AuditLog, case_id: str, reason: str, actor: Actor, lifted_by: str
 ) -> RetentionHold:
-    """End the active legal hold; audited. A case past its due date is redacted next run."""
+    """End the active legal hold; audited. A case past its due date is redacted next run.
+
+    Only the partner that set the hold lifts it (``lifted_by`` is the lifter's
+    ``partner/role[/user]``, as ``set_by``): which of its roles may, the route decides as it
+    does for setting one. Before, the case lead or a team partner's privacy officer could
+    lift the police's hold, kept for a criminal procedure, without being told why it was set
+    (``hold_told_to``), and the next sweep could erase the dossier. The refusal comes after
+    the hold flag's update (the row lock): it puts the flag back before the rollback."""
     row = _lock_for_hold(session, case_id, on_hold=False)
     hold = active_hold(session, case_id)
     if hold is None:
         raise LegalHoldConflict("This case has no active legal hold.")
+    if lifted_by.split("/", 1)[0] != hold_setter(hold):
+        row.on_hold = True  # as it was, even for a caller that would commit after this
+        session.flush()
+        raise LegalHoldNotOurs()
     hold.lifted_at, hold.lifted_by, hold.lift_reason = utcnow(), lifted_by, reason
     session.flush()
     audit.append(

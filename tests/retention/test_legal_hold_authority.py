@@ -6,7 +6,8 @@ set for a court procedure on a case its partner had no part in, and the next swe
 the dossier if it was due. Of the partners outside the case, only the covenant's
 coordinating privacy officer reads its retention state, and so is refused with 403; any
 other gets the 404 of an unknown case (review2 finding 12, tests/retention/
-test_officer_reads.py). Every refusal has its control."""
+test_officer_reads.py). A hold is lifted only by the partner that set it (review5 F2's open
+end, tests/retention/test_hold_lifter.py). Every refusal has its control."""
 
 from __future__ import annotations
 
@@ -65,10 +66,12 @@ def test_a_privacy_officer_of_a_partner_outside_the_team_neither_sets_nor_lifts_
     _refused(_hold(client, auth, case.case_id, COORDINATING_OFFICER, lift=True))
     hold = client.get(state, headers=auth(*CASE_MANAGER)).json()["legalHold"]
     assert (hold["setBy"], hold["liftedAt"]) == ("u-centraal/casemanager", None)
-    # The control: the privacy officer of a partner in the team lifts it.
-    lifted = _hold(client, auth, case.case_id, TEAM_OFFICER, lift=True)
+    # A team partner's privacy officer may not lift the lead's hold (only the partner that
+    # set it, tests/retention/test_hold_lifter.py); the control: the lead lifts it.
+    _refused(_hold(client, auth, case.case_id, TEAM_OFFICER, lift=True))
+    lifted = _hold(client, auth, case.case_id, CASE_MANAGER, lift=True)
     assert lifted.status_code == 200, lifted.text
-    assert lifted.json()["liftedBy"] == "politie-midden-nederland/privacy-officer"
+    assert lifted.json()["liftedBy"] == "u-centraal/casemanager"
 
 
 def test_every_legal_hold_role_of_a_partner_outside_the_team_is_refused(
@@ -111,6 +114,8 @@ def test_a_case_manager_whose_partner_no_longer_leads_the_case_holds_it_no_more(
     _refused(_hold(client, auth, case.case_id, ("gemeente-rijswijk", "casemanager"), lift=False))
     officer = _hold(client, auth, case.case_id, ("gemeente-rijswijk", "privacy-officer"), False)
     assert officer.status_code == 201, officer.text
-    # The new lead's own privacy officer lifts it (the lead's partner: the corporation).
-    lifted = _hold(client, auth, case.case_id, ("vidomes", "privacy-officer"), lift=True)
+    # The new lead's privacy officer may not lift the municipality's hold (only the partner
+    # that set it); the municipality's officer, in the team, lifts it (control).
+    _refused(_hold(client, auth, case.case_id, ("vidomes", "privacy-officer"), lift=True))
+    lifted = _hold(client, auth, case.case_id, ("gemeente-rijswijk", "privacy-officer"), True)
     assert lifted.status_code == 200, lifted.text
