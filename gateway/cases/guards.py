@@ -80,6 +80,16 @@ def _corporation_dwelling(ctx: GuardContext) -> str | None:
     return "the dwelling is not owned by a housing corporation"
 
 
+def _landlord_in_team(ctx: GuardContext) -> str | None:
+    """The corporation asked for its permission must be in the case team: outside it, it
+    cannot see the case and so cannot answer (U §5.1-5.2). No corporation on record is no
+    landlord to ask."""
+    corporation = ctx.dwelling.corporation_id
+    if corporation and any(m.partner_id == corporation for m in ctx.team):
+        return None
+    return "the dwelling's corporation is not in the case team: add it before asking its permission"
+
+
 def _corporation_permission(ctx: GuardContext) -> str | None:
     if ctx.dwelling.ownership not in KNOWN_TENURES:
         # Unknown is not "not rented": the policy (authz.rego) asks the permission then too.
@@ -277,6 +287,7 @@ GUARDS: dict[str, Guard] = {
     "criteria-met": _criteria_met,
     "corporation-dwelling": _corporation_dwelling,
     "corporation-permission": _corporation_permission,
+    "landlord-in-team": _landlord_in_team,
     "both-sides-heard": _both_sides_heard,
     "multidisciplinary-team": _multidisciplinary_team,
     "mediation-allowed": _mediation_allowed,

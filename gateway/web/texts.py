@@ -105,6 +105,8 @@ GUARD_TEXTS = {
     "criteria-met": "er moeten genoeg criteria van het convenant vastgesteld zijn, of een "
     "spoedbesluit met reden",
     "corporation-dwelling": "de woning moet eigendom zijn van een woningcorporatie",
+    "landlord-in-team": "de woningcorporatie moet in het casusteam zitten om de vraag om "
+    "toestemming te kunnen zien en beantwoorden",
     "corporation-permission": "de woningcorporatie moet toestemming gegeven hebben (niet "
     "geweigerd, ingetrokken of verlopen)",
     "both-sides-heard": "eerst moeten de veroorzaker en de buren gehoord zijn (hoor en wederhoor)",

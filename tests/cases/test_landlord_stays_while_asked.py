@@ -105,3 +105,31 @@ def test_control_removals_the_permission_does_not_wait_on(
     removed = _remove(client, auth, case_id, partner)
     assert removed.status_code == 200, removed.text
     assert partner not in _team(client, auth, case_id)
+
+
+def test_the_permission_is_not_asked_of_a_corporation_outside_the_team(
+    client: TestClient, auth: Auth, context: Any
+) -> None:
+    """Removed before the permission was asked (allowed, the control above), the corporation
+    cannot be asked: outside the team it could neither see nor answer the request. The
+    transition is refused by the guard ``landlord-in-team`` and nothing changes; once the
+    corporation is back in the team, the same request goes through (positive control)."""
+    case_id = _case_asking_permission(client, auth, ask=False)
+    assert _remove(client, auth, case_id, "mitros").status_code == 200
+    before = audit_activities(context, case_id)
+    ask = {"transition": "request-permission"}
+    refused = client.post(f"/v1/cases/{case_id}/transitions", headers=auth(*CM), json=ask)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["guard"] == "landlord-in-team"
+    assert audit_activities(context, case_id) == before
+    summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM)).json()
+    assert summary["state"] == "intake"
+
+    added = client.post(
+        f"/v1/cases/{case_id}/team", headers=auth(*CM), json={"partnerId": "mitros"}
+    )
+    assert added.status_code == 200, added.text
+    asked = client.post(f"/v1/cases/{case_id}/transitions", headers=auth(*CM), json=ask)
+    assert asked.status_code == 200, asked.text
+    assert asked.json()["state"] == "permission-requested"
