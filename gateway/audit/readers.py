@@ -157,18 +157,6 @@ def _refused_category(category: str) -> ColumnElement[bool]:
     return AuditRecord.body.contains(spelled, autoescape=True)
 
 
-def _receives(covenant: Covenant, roles: Collection[str], category: str) -> bool:
-    """One of ``roles`` is a recipient of a clause giving ``category``, without a relation or
-    bound to the lead's own: the rule of the case summary's events
-    (gateway/cases/summary_readers.py ``category_readers``; tests check they agree)."""
-    return any(
-        recipient.role in roles and recipient.relation in (None, "case-lead")
-        for clause in covenant.clauses
-        if category in clause.categories
-        for recipient in clause.recipients
-    )
-
-
 @dataclass(frozen=True)
 class LogReader:
     """Who reads the log through a report: a privacy officer (or a case page's user) of one
@@ -210,7 +198,8 @@ class LogReader:
             measure_events=frozenset(
                 e.id
                 for e in covenant.events
-                if partner is not None and _receives(covenant, partner.roles, e.category)
+                if partner is not None
+                and not covenant.category_readers(e.category).isdisjoint(partner.roles)
             ),
         )
 
@@ -328,8 +317,8 @@ class LogReader:
 
     def _reads_measure(self, entry: dict[str, Any]) -> bool:
         """Whether the reader reads which measure a ``case-event`` entry records, as the case
-        summary shows ``events`` (gateway/cases/summary_readers.py; docs/cases.md, review4
-        F5): to the partners a role of which receives the event's category, and to the case
+        summary shows ``events`` (one rule, ``Covenant.category_readers``; docs/cases.md,
+        review4 F5): to the partners a role of which receives the event's category, and to the case
         lead (the lead when it was recorded, ``lead``; an entry written before it names none,
         and an unknown lead is no lead); the recorder is the entry's requester (a party)."""
         attributes = entry.get("attributes") or {}

@@ -56,7 +56,7 @@ not (the summary cannot check it), so it fails closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -65,7 +65,7 @@ from gateway.cases.consents import OM_CONSENT, ConsentRecord
 from gateway.cases.models import CaseEventRecord, CaseFile
 from gateway.cases.runtime import CaseRuntime
 from gateway.policy.compiler import OM_CONDITION
-from gateway.policy.covenant import Clause, Covenant
+from gateway.policy.covenant import Covenant, lead_checkable_roles
 
 #: The summary's fields that are withheld from a reader who may not see them (camelCase,
 #: as on the wire), in the order ``withheld`` lists them. ``omConsents``: the consents of kind
@@ -135,26 +135,7 @@ def investigation_readers(covenant: Covenant | None) -> frozenset[str]:
     for a covenant without such a clause, or one the gateway has not loaded."""
     if covenant is None:
         return frozenset()
-    return _lead_checkable_roles(c for c in covenant.clauses if OM_CONDITION in c.condition_names)
-
-
-def category_readers(covenant: Covenant, category: str) -> frozenset[str]:
-    """The roles the clauses giving ``category`` name as recipients, without a relation or
-    bound to the lead's own (``case-lead``); the summary checks no other relation, so a
-    recipient bound to one does not count (fail closed)."""
-    return _lead_checkable_roles(c for c in covenant.clauses if category in c.categories)
-
-
-def _lead_checkable_roles(clauses: Iterable[Clause]) -> frozenset[str]:
-    """The roles ``clauses`` name as recipients without a relation or bound to the lead's
-    own (``case-lead``): the summary checks no other relation, so such a recipient does not
-    count (fail closed)."""
-    return frozenset(
-        recipient.role
-        for clause in clauses
-        for recipient in clause.recipients
-        if recipient.relation in (None, "case-lead")
-    )
+    return lead_checkable_roles(c for c in covenant.clauses if OM_CONDITION in c.condition_names)
 
 
 def _reads(principal: Principal, covenant: Covenant, roles: frozenset[str]) -> bool:
@@ -174,7 +155,7 @@ def _event_kinds(covenant: Covenant | None, principal: Principal, lead: bool) ->
     return frozenset(
         event.id
         for event in covenant.events
-        if lead or _reads(principal, covenant, category_readers(covenant, event.category))
+        if lead or _reads(principal, covenant, covenant.category_readers(event.category))
     )
 
 

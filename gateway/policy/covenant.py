@@ -7,6 +7,7 @@ so a broken covenant never replaces a working one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -264,6 +265,13 @@ class Covenant(_Model):
     def event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self.events if e.id == event_id), None)
 
+    def category_readers(self, category: str) -> frozenset[str]:
+        """The roles the clauses giving ``category`` name as recipients without a relation
+        or bound to the lead's own (``case-lead``). The case summary's events and the audit
+        log's measures are shown by this one rule; it checks no other relation, so a
+        recipient bound to one does not count (fail closed)."""
+        return lead_checkable_roles(c for c in self.clauses if category in c.categories)
+
     def criminal_data_holders(self) -> frozenset[str]:
         """The partner kinds that own the covenant's criminal-law categories
         (``categories[].special: criminal``): the police, who alone know whether an
@@ -274,6 +282,18 @@ class Covenant(_Model):
         """The partners of those kinds (the ids of the police partners)."""
         kinds = self.criminal_data_holders()
         return frozenset(p.id for p in self.partners if p.kind in kinds)
+
+
+def lead_checkable_roles(clauses: Iterable[Clause]) -> frozenset[str]:
+    """The roles ``clauses`` name as recipients without a relation or bound to the lead's
+    own (``case-lead``): readers outside the policy check no other relation, so such a
+    recipient does not count (fail closed)."""
+    return frozenset(
+        recipient.role
+        for clause in clauses
+        for recipient in clause.recipients
+        if recipient.relation in (None, "case-lead")
+    )
 
 
 def default_covenant_dir() -> Path:

@@ -22,7 +22,6 @@ from fastapi.testclient import TestClient
 
 from audit.entry import SALT_FIELD
 from gateway.audit.readers import LogReader
-from gateway.cases.summary_readers import category_readers
 from gateway.context import GatewayContext
 from tests.cases.builders import RIJSWIJK_LANDLORD, rijswijk_case_led_by_the_landlord
 from tests.exchange.conftest import MITROS, open_utrecht_case
@@ -111,13 +110,13 @@ def test_the_log_and_the_summary_give_the_measures_to_the_same_partners(
     context: GatewayContext,
 ) -> None:
     """One rule: the log reader's partners reading an event (not as lead) are those the
-    summary shows it to for one of their roles (gateway/cases/summary_readers.py)."""
+    summary shows it to for one of their roles (both through Covenant.category_readers)."""
     for covenant in context.covenants.values():
         for partner in covenant.partners:
             reader = LogReader.of(covenant, partner.id, covenant_wide=True)
             summary = {
                 e.id
                 for e in covenant.events
-                if set(partner.roles) & category_readers(covenant, e.category)
+                if set(partner.roles) & covenant.category_readers(e.category)
             }
             assert reader.measure_events == summary, (covenant.id, partner.id)

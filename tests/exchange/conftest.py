@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -180,3 +181,18 @@ def close_in_the_register(context: GatewayContext, case_id: str, on: date) -> No
             occurred_on=on,
             recorded_by="test",
         )
+
+
+def audit_search(case: UtrechtCase, who: tuple[str, str], **search: Any) -> list[dict[str, Any]]:
+    """The case's audit entries ``who`` finds with ``POST /v1/audit/entries/search``."""
+    found = case.client.post(
+        "/v1/audit/entries/search", json={"caseId": case.case_id, **search}, headers=case.as_(who)
+    )
+    assert found.status_code == 200, found.text
+    return found.json()["entries"]  # type: ignore[no-any-return]
+
+
+def audit_entry(case: UtrechtCase, who: tuple[str, str], activity: str) -> dict[str, Any]:
+    """The case's one audit entry of ``activity`` that ``who`` finds."""
+    [entry] = audit_search(case, who, activity=activity)
+    return entry

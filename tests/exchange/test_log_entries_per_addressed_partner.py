@@ -23,7 +23,7 @@ import pytest
 
 from gateway.audit.readers import LogReader
 from gateway.context import GatewayContext
-from tests.exchange.conftest import CASE_MANAGER, UtrechtCase
+from tests.exchange.conftest import CASE_MANAGER, UtrechtCase, audit_entry, audit_search
 
 SOCIAAL = "buurtteam-sociaal"
 JEUGD = "buurtteam-jeugd-gezin"
@@ -59,19 +59,6 @@ def _ask(case: UtrechtCase, purpose: str, recipients: list[tuple[str, list[str]]
     return str(asked.json()["id"])
 
 
-def _search(case: UtrechtCase, who: tuple[str, str], **search: Any) -> list[dict[str, Any]]:
-    found = case.client.post(
-        "/v1/audit/entries/search", json={"caseId": case.case_id, **search}, headers=case.as_(who)
-    )
-    assert found.status_code == 200, found.text
-    return found.json()["entries"]  # type: ignore[no-any-return]
-
-
-def _one(case: UtrechtCase, who: tuple[str, str], activity: str) -> dict[str, Any]:
-    [entry] = _search(case, who, activity=activity)
-    return entry
-
-
 def _seen(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "clauses": sorted(entry["processing"].get("clauseIds", [])),
@@ -87,26 +74,26 @@ def _each_asked_one(case: UtrechtCase) -> str:
 
 def test_each_team_reads_the_request_as_asked_of_it(utrecht_case: UtrechtCase) -> None:
     _each_asked_one(utrecht_case)
-    assert _seen(_one(utrecht_case, officer(SOCIAAL), "information-request")) == {
+    assert _seen(audit_entry(utrecht_case, officer(SOCIAAL), "information-request")) == {
         "clauses": [KNOWN_CLAUSE],
         "disclosed": [],
         "redacted": [],
         "owners": [(SOCIAAL, KNOWN)],
     }
     # Control: the other team reads its own item, the requester's officer both.
-    assert _seen(_one(utrecht_case, officer(JEUGD), "information-request")) == {
+    assert _seen(audit_entry(utrecht_case, officer(JEUGD), "information-request")) == {
         "clauses": [CARE_CLAUSE],
         "disclosed": [],
         "redacted": [],
         "owners": [(JEUGD, CARE_WORKER)],
     }
-    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "information-request"))
+    whole = _seen(audit_entry(utrecht_case, REQUESTER_OFFICER, "information-request"))
     assert whole["clauses"] == [KNOWN_CLAUSE, CARE_CLAUSE]
     assert whole["owners"] == [(JEUGD, CARE_WORKER), (SOCIAAL, KNOWN)]
     # A search by the other team's clause does not find the entry; by its own it does.
-    assert _search(utrecht_case, officer(SOCIAAL), clauseId=CARE_CLAUSE) == []
-    assert len(_search(utrecht_case, officer(SOCIAAL), clauseId=KNOWN_CLAUSE)) == 1
-    assert len(_search(utrecht_case, officer(JEUGD), clauseId=CARE_CLAUSE)) == 1
+    assert audit_search(utrecht_case, officer(SOCIAAL), clauseId=CARE_CLAUSE) == []
+    assert len(audit_search(utrecht_case, officer(SOCIAAL), clauseId=KNOWN_CLAUSE)) == 1
+    assert len(audit_search(utrecht_case, officer(JEUGD), clauseId=CARE_CLAUSE)) == 1
 
 
 def test_each_team_reads_only_its_own_item_of_the_read(utrecht_case: UtrechtCase) -> None:
@@ -119,12 +106,12 @@ def test_each_team_reads_only_its_own_item_of_the_read(utrecht_case: UtrechtCase
         answered = utrecht_case.answer(request_id, [answer], who=(partner, "adapter"))
         assert answered.status_code == 200, answered.text
     utrecht_case.read(request_id)
-    mine = _seen(_one(utrecht_case, officer(SOCIAAL), "disclosure"))
+    mine = _seen(audit_entry(utrecht_case, officer(SOCIAAL), "disclosure"))
     assert (mine["disclosed"], mine["clauses"]) == ([KNOWN], [KNOWN_CLAUSE])
     assert mine["owners"] == [(SOCIAAL, KNOWN)]
-    theirs = _seen(_one(utrecht_case, officer(JEUGD), "disclosure"))
+    theirs = _seen(audit_entry(utrecht_case, officer(JEUGD), "disclosure"))
     assert (theirs["disclosed"], theirs["clauses"]) == ([CARE_WORKER], [CARE_CLAUSE])
-    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "disclosure"))
+    whole = _seen(audit_entry(utrecht_case, REQUESTER_OFFICER, "disclosure"))
     assert sorted(whole["disclosed"]) == [CARE_WORKER, KNOWN]
 
 
@@ -133,14 +120,14 @@ def test_a_team_is_not_told_the_other_teams_item_was_refused(utrecht_case: Utrec
     the causer: the sociaal team's item is refused, the other's asked. The other team reads
     no refusal and a search for refusals does not find the entry."""
     _ask(utrecht_case, "aftercare", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
-    entry = _one(utrecht_case, officer(JEUGD), "information-request")
+    entry = audit_entry(utrecht_case, officer(JEUGD), "information-request")
     assert _seen(entry)["redacted"] == []
     assert _seen(entry)["owners"] == [(JEUGD, CARE_WORKER)]
-    assert _search(utrecht_case, officer(JEUGD), refused=True) == []
+    assert audit_search(utrecht_case, officer(JEUGD), refused=True) == []
     # The refused team asked nothing else: it is no data owner and finds no entry (as before).
-    assert _search(utrecht_case, officer(SOCIAAL), activity="information-request") == []
+    assert audit_search(utrecht_case, officer(SOCIAAL), activity="information-request") == []
     # Control: the requester's officer finds the refusal.
-    [refusal] = _search(utrecht_case, REQUESTER_OFFICER, refused=True)
+    [refusal] = audit_search(utrecht_case, REQUESTER_OFFICER, refused=True)
     assert _seen(refusal)["redacted"] == [KNOWN]
 
 
@@ -148,9 +135,9 @@ def test_a_team_reads_its_own_refused_item(utrecht_case: UtrechtCase) -> None:
     """Control of the last: the refused item is the reader's own, so it reads it, and a
     search for refusals finds it."""
     _ask(utrecht_case, "aftercare", [(JEUGD, [KNOWN, CARE_WORKER])])
-    entry = _one(utrecht_case, officer(JEUGD), "information-request")
+    entry = audit_entry(utrecht_case, officer(JEUGD), "information-request")
     assert _seen(entry)["redacted"] == [KNOWN]
-    assert len(_search(utrecht_case, officer(JEUGD), refused=True)) == 1
+    assert len(audit_search(utrecht_case, officer(JEUGD), refused=True)) == 1
 
 
 @pytest.mark.parametrize("names_owners", [True, False])

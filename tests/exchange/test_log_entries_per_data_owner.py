@@ -31,7 +31,15 @@ from gateway.audit.export import verify_database
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.policy.compiler import OM_CONDITION_UNMET
-from tests.exchange.conftest import ANTECEDENTS, CASE_MANAGER, POLICE, REPORTS, UtrechtCase
+from tests.exchange.conftest import (
+    ANTECEDENTS,
+    CASE_MANAGER,
+    POLICE,
+    REPORTS,
+    UtrechtCase,
+    audit_entry,
+    audit_search,
+)
 
 BUURTTEAM = "buurtteam-sociaal"
 KNOWN = "neighbourhood-team-known"  # U §5.6: "desgevraagd of een overlastveroorzaker ... bekend is"
@@ -82,19 +90,6 @@ def _answer_and_read(case: UtrechtCase, request_id: str, *, police_answers: bool
     case.read(request_id)
 
 
-def _search(case: UtrechtCase, who: tuple[str, str], **search: Any) -> list[dict[str, Any]]:
-    found = case.client.post(
-        "/v1/audit/entries/search", json={"caseId": case.case_id, **search}, headers=case.as_(who)
-    )
-    assert found.status_code == 200, found.text
-    return found.json()["entries"]  # type: ignore[no-any-return]
-
-
-def _one(case: UtrechtCase, who: tuple[str, str], activity: str) -> dict[str, Any]:
-    [entry] = _search(case, who, activity=activity)
-    return entry
-
-
 def _seen(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "clauses": set(entry["processing"].get("clauseIds", [])),
@@ -111,7 +106,7 @@ def test_the_buurtteam_reads_the_request_as_it_concerns_its_own_item(
 ) -> None:
     utrecht_case.investigation(False)  # the antecedents are asked (allowed)
     request_id = _ask_police_and_buurtteam(utrecht_case)
-    entry = _one(utrecht_case, BUURTTEAM_OFFICER, "information-request")
+    entry = audit_entry(utrecht_case, BUURTTEAM_OFFICER, "information-request")
     assert _seen(entry) == {
         "clauses": {BUURTTEAM_CLAUSE},
         "dataOwners": [BUURTTEAM],
@@ -122,11 +117,11 @@ def test_the_buurtteam_reads_the_request_as_it_concerns_its_own_item(
     }
     assert entry["attributes"] == {"request-id": request_id}
     # Controls: the requester's officer and the police's read what they were party to.
-    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "information-request"))
+    whole = _seen(audit_entry(utrecht_case, REQUESTER_OFFICER, "information-request"))
     assert whole["clauses"] == POLICE_CLAUSES | {BUURTTEAM_CLAUSE}
     assert whole["dataOwners"] == [BUURTTEAM, POLICE[0]]
     assert whole["counts"] == ["asked", "denied"]
-    police = _seen(_one(utrecht_case, POLICE_OFFICER, "information-request"))
+    police = _seen(audit_entry(utrecht_case, POLICE_OFFICER, "information-request"))
     assert police["clauses"] == POLICE_CLAUSES
     assert police["dataOwners"] == [POLICE[0]]
 
@@ -136,21 +131,21 @@ def test_the_buurtteam_is_not_told_the_antecedents_were_refused(
 ) -> None:
     utrecht_case.investigation(True)  # no OM consent: the antecedents are denied
     _ask_police_and_buurtteam(utrecht_case)
-    entry = _one(utrecht_case, BUURTTEAM_OFFICER, "information-request")
+    entry = audit_entry(utrecht_case, BUURTTEAM_OFFICER, "information-request")
     assert _seen(entry)["redacted"] == []
     assert _seen(entry)["clauses"] == {BUURTTEAM_CLAUSE}
     # Nor does a search by what the entry holds tell it: not found as refused, nor by the
     # police's clause; found by its own clause (the control).
-    assert _search(utrecht_case, BUURTTEAM_OFFICER, refused=True) == []
-    assert _search(utrecht_case, BUURTTEAM_OFFICER, clauseId="U-5.3-antecedenten") == []
-    assert len(_search(utrecht_case, BUURTTEAM_OFFICER, clauseId=BUURTTEAM_CLAUSE)) == 1
+    assert audit_search(utrecht_case, BUURTTEAM_OFFICER, refused=True) == []
+    assert audit_search(utrecht_case, BUURTTEAM_OFFICER, clauseId="U-5.3-antecedenten") == []
+    assert len(audit_search(utrecht_case, BUURTTEAM_OFFICER, clauseId=BUURTTEAM_CLAUSE)) == 1
     # Controls: the requester's and the police's officers read the reason as told; the
     # coordinating officer reads the refusal with the one reason (review3 finding 1).
     refusal = (ANTECEDENTS, "om-consent-missing")
     for who in (REQUESTER_OFFICER, POLICE_OFFICER):
-        [entry] = _search(utrecht_case, who, refused=True)
+        [entry] = audit_search(utrecht_case, who, refused=True)
         assert _seen(entry)["redacted"] == [refusal], who
-    [entry] = _search(utrecht_case, COORDINATOR, refused=True)
+    [entry] = audit_search(utrecht_case, COORDINATOR, refused=True)
     assert _seen(entry)["redacted"] == [(ANTECEDENTS, OM_CONDITION_UNMET)]
 
 
@@ -160,7 +155,7 @@ def test_the_buurtteam_reads_only_its_own_category_of_the_read(
     utrecht_case.investigation(False)
     request_id = _ask_police_and_buurtteam(utrecht_case)
     _answer_and_read(utrecht_case, request_id, police_answers=True)
-    entry = _one(utrecht_case, BUURTTEAM_OFFICER, "disclosure")
+    entry = audit_entry(utrecht_case, BUURTTEAM_OFFICER, "disclosure")
     assert _seen(entry) == {
         "clauses": {BUURTTEAM_CLAUSE},
         "dataOwners": [BUURTTEAM],
@@ -170,9 +165,9 @@ def test_the_buurtteam_reads_only_its_own_category_of_the_read(
         "counts": [],
     }
     # Control: the police's officer reads its own two categories, not the buurtteam's.
-    police = _seen(_one(utrecht_case, POLICE_OFFICER, "disclosure"))
+    police = _seen(audit_entry(utrecht_case, POLICE_OFFICER, "disclosure"))
     assert (police["disclosed"], police["clauses"]) == ([ANTECEDENTS, REPORTS], POLICE_CLAUSES)
-    whole = _seen(_one(utrecht_case, REQUESTER_OFFICER, "disclosure"))
+    whole = _seen(audit_entry(utrecht_case, REQUESTER_OFFICER, "disclosure"))
     assert whole["disclosed"] == [KNOWN, ANTECEDENTS, REPORTS]
 
 
@@ -185,16 +180,16 @@ def test_a_read_refused_in_part_for_the_others_reads_disclosed_to_the_buurtteam(
     utrecht_case.investigation(True)
     request_id = _ask_police_and_buurtteam(utrecht_case)
     _answer_and_read(utrecht_case, request_id, police_answers=False)
-    entry = _one(utrecht_case, BUURTTEAM_OFFICER, "disclosure")
+    entry = audit_entry(utrecht_case, BUURTTEAM_OFFICER, "disclosure")
     assert (_seen(entry)["outcome"], _seen(entry)["redacted"]) == ("disclosed", [])
     assert _seen(entry)["counts"] == []
-    assert _search(utrecht_case, BUURTTEAM_OFFICER, outcome="partially-disclosed") == []
-    assert len(_search(utrecht_case, BUURTTEAM_OFFICER, outcome="disclosed")) == 1
+    assert audit_search(utrecht_case, BUURTTEAM_OFFICER, outcome="partially-disclosed") == []
+    assert len(audit_search(utrecht_case, BUURTTEAM_OFFICER, outcome="disclosed")) == 1
     # Control: the requester's officer reads it as stored.
-    whole = _one(utrecht_case, REQUESTER_OFFICER, "disclosure")
+    whole = audit_entry(utrecht_case, REQUESTER_OFFICER, "disclosure")
     assert whole["outcome"] == "partially-disclosed"
     assert (ANTECEDENTS, "om-consent-missing") in _seen(whole)["redacted"]
-    assert len(_search(utrecht_case, REQUESTER_OFFICER, outcome="partially-disclosed")) == 1
+    assert len(audit_search(utrecht_case, REQUESTER_OFFICER, outcome="partially-disclosed")) == 1
 
 
 @pytest.mark.parametrize("export_format", ["jsonl", "csv", "ldv"])
@@ -288,7 +283,7 @@ def test_the_stored_entries_are_unchanged_and_verify(
     utrecht_case.investigation(True)
     request_id = _ask_police_and_buurtteam(utrecht_case)
     _answer_and_read(utrecht_case, request_id, police_answers=False)
-    index = _one(utrecht_case, BUURTTEAM_OFFICER, "information-request")["index"]
+    index = audit_entry(utrecht_case, BUURTTEAM_OFFICER, "information-request")["index"]
     with context.session_factory() as session:
         body = session.scalar(select(AuditRecord.body).where(AuditRecord.index == index))
     assert body is not None

@@ -65,7 +65,7 @@ def any_engine(request: pytest.FixtureRequest) -> Any:
     return loaded_engine(request.param)
 
 
-def rijswijk_decision(
+def case_decision(
     engine: Any,
     requester: tuple[str, str],
     category: str,
@@ -74,22 +74,27 @@ def rijswijk_decision(
     purpose: str,
     team: list[str],
     dwelling: dict[str, str],
+    covenant: str = "rijswijk-woonoverlast",
+    lead: str = "gemeente-rijswijk",
+    extra_case: dict[str, Any] | None = None,
 ) -> CategoryDecision:
-    """``engine``'s decision on one ``category`` of a Rijswijk case led by the municipality,
-    asked by ``requester`` (partner, role); no police investigation, no consents, no events."""
+    """``engine``'s decision on one ``category`` of a ``covenant``'s case led by ``lead`` (by
+    default a Rijswijk case led by the municipality), asked by ``requester`` (partner, role);
+    no police investigation, no consents, no events, and ``extra_case``'s facts."""
     partner, role = requester
     request = PolicyInput.model_validate(
         {
             "requester": {"partner": partner, "role": role, "user": "p"},
             "case": {
                 "id": "c1",
-                "covenant": "rijswijk-woonoverlast",
+                "covenant": covenant,
                 "phase": phase,
                 "team": team,
-                "lead": "gemeente-rijswijk",
+                "lead": lead,
                 "dwelling": dwelling,
                 "policeInvestigation": False,
                 "events": [],
+                **(extra_case or {}),
             },
             "categories": [category],
             "purpose": purpose,

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from gateway.cases.definition import load_workflows
-from gateway.policy.schemas import CategoryDecision, PolicyInput
-from tests.policy.conftest import COVENANTS
+from gateway.policy.schemas import CategoryDecision
+from tests.policy.conftest import COVENANTS, case_decision
 
 TEAM = [
     "gemeente-rijswijk",
@@ -53,27 +53,16 @@ def _decide(
     lead: str,
     requester: tuple[str, str] = MUNICIPALITY,
 ) -> CategoryDecision:
-    partner, role = requester
-    request = PolicyInput.model_validate(
-        {
-            "requester": {"partner": partner, "role": role, "user": "p"},
-            "case": {
-                "id": "c1",
-                "covenant": "rijswijk-woonoverlast",
-                "phase": phase,
-                "team": TEAM,
-                "lead": lead,
-                "dwelling": {"ownership": "corporation", "corporation": "rijswijk-wonen"},
-                "policeInvestigation": False,
-                "events": [],
-            },
-            "categories": [category],
-            "purpose": purpose,
-            "consents": [],
-            "now": "2026-03-01T12:00:00Z",
-        }
+    return case_decision(
+        engine,
+        requester,
+        category,
+        phase=phase,
+        purpose=purpose,
+        team=TEAM,
+        lead=lead,
+        dwelling={"ownership": "corporation", "corporation": "rijswijk-wonen"},
     )
-    return engine.decide(request).categories[category]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize("phase", [*AFTER_HAND_OVER, "aftercare-evaluation"])

@@ -24,60 +24,22 @@ from typing import Any
 
 import pytest
 
-from gateway.policy.schemas import CategoryDecision, PolicyInput
-
-
-def _decide(
-    engine: Any,
-    covenant: str,
-    requester: tuple[str, str],
-    category: str,
-    *,
-    purpose: str,
-    phase: str,
-    team: list[str],
-    lead: str,
-    dwelling: dict[str, str],
-    consents: list[dict[str, Any]],
-    extra_case: dict[str, Any] | None = None,
-) -> CategoryDecision:
-    partner, role = requester
-    request = PolicyInput.model_validate(
-        {
-            "requester": {"partner": partner, "role": role, "user": "p"},
-            "case": {
-                "id": "c1",
-                "covenant": covenant,
-                "phase": phase,
-                "team": team,
-                "lead": lead,
-                "dwelling": dwelling,
-                "policeInvestigation": False,
-                "events": [],
-                **(extra_case or {}),
-            },
-            "categories": [category],
-            "purpose": purpose,
-            "consents": consents,
-            "now": "2026-03-01T12:00:00Z",
-        }
-    )
-    return engine.decide(request).categories[category]  # type: ignore[no-any-return]
+from gateway.policy.schemas import CategoryDecision
+from tests.policy.conftest import case_decision
 
 
 def _hygiene_advice(engine: Any, pollution: object) -> CategoryDecision:
     extra = {} if pollution == "missing" else {"dwellingPollution": pollution}
-    return _decide(
+    return case_decision(
         engine,
-        "utrecht-extreme-woonoverlast",
         ("u-centraal", "casemanager"),
         "municipality-hygiene-advice",
+        covenant="utrecht-extreme-woonoverlast",
         purpose="case-handling",
         phase="execution",
         team=["u-centraal", "gemeente-utrecht"],
         lead="u-centraal",
         dwelling={"ownership": "owner-occupied"},
-        consents=[],
         extra_case=extra,
     )
 
@@ -101,17 +63,14 @@ FIRE_TEAM = ["gemeente-rijswijk", "ggd-haaglanden", "brandweer-haaglanden"]
 
 
 def _fire_findings(engine: Any, requester: tuple[str, str], purpose: str) -> CategoryDecision:
-    return _decide(
+    return case_decision(
         engine,
-        "rijswijk-woonoverlast",
         requester,
         "fire-safety-findings",
         purpose=purpose,
         phase="warning",
         team=FIRE_TEAM,
-        lead="gemeente-rijswijk",
         dwelling={"ownership": "owner-occupied"},
-        consents=[],
     )
 
 

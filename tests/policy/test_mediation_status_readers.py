@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.policy.schemas import CategoryDecision
-from tests.policy.conftest import rijswijk_decision
+from tests.policy.conftest import case_decision
 
 #: Rijswijk Wonen lets the causer's dwelling; Vidomes is in the team as the complainant's
 #: landlord (or as the partner that filed the report).
@@ -32,7 +32,7 @@ def _ask(
     dwelling: dict[str, str] = LANDLORD,
     category: str = "mediation-status",
 ) -> CategoryDecision:
-    return rijswijk_decision(
+    return case_decision(
         engine, requester, category, phase=phase, purpose=purpose, team=team, dwelling=dwelling
     )
 

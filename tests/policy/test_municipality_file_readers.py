@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from gateway.policy.schemas import CategoryDecision
-from tests.policy.conftest import COVENANTS, rijswijk_decision
+from tests.policy.conftest import COVENANTS, case_decision
 
 #: Rijswijk Wonen lets the causer's dwelling; Vidomes is in the team as the complainant's
 #: landlord (or as the partner that filed the report).
@@ -55,7 +55,7 @@ def _ask(
     team: list[str] = TEAM,
     dwelling: dict[str, str] = LANDLORD,
 ) -> CategoryDecision:
-    return rijswijk_decision(
+    return case_decision(
         engine, requester, CATEGORY, phase=phase, purpose=purpose, team=team, dwelling=dwelling
     )
 
