@@ -559,9 +559,10 @@ def record(
             Redaction(category=category, reason=reason)
             for category, reason in sorted(set(facts.redacted))
         ),
+        # AuditEntry sorts them and drops duplicates.
         owner_categories=tuple(
             OwnerCategory(partner_id=partner, category=category)
-            for partner, category in sorted(set(facts.owner_categories))
+            for partner, category in facts.owner_categories
         ),
         decision=(
             DecisionRef(
@@ -710,13 +711,8 @@ def disclose(
     ]
     disclosed = sorted({v.category for v in shown})
     owners = sorted({v.partner_id for v in shown})
-    redacted = sorted(
-        {
-            (v.category, v.reasons[0] if v.reasons else "redacted")
-            for v in values
-            if v.outcome == "redacted" and v.state not in NOT_REFUSED
-        }
-    )
+    refused = [v for v in values if v.outcome == "redacted" and v.state not in NOT_REFUSED]
+    redacted = sorted({(v.category, v.reasons[0] if v.reasons else "redacted") for v in refused})
     clauses = sorted({c for v in shown for c in v.clauses})
     disclosure_id = str(uuid.uuid4()) if shown else None
     activity, outcome = entry_outcome(shown=bool(shown), refused=bool(redacted))
@@ -763,13 +759,7 @@ def disclose(
             # A category the policy refused for the case's pushed facts concerns no one
             # partner (partner_id ""): no data owner reads it.
             owner_categories=[
-                (v.partner_id, v.category)
-                for v in values
-                if v.partner_id
-                and (
-                    (v.outcome == "disclosed" and (v.value is not None or v.yes_no is not None))
-                    or (v.outcome == "redacted" and v.state not in NOT_REFUSED)
-                )
+                (v.partner_id, v.category) for v in (*shown, *refused) if v.partner_id
             ],
             attributes=_read_attributes(request_id, values),
         ),

@@ -68,6 +68,28 @@ class UtrechtCase:
         assert response.status_code == 201, response.text
         return response.json()  # type: ignore[no-any-return]
 
+    def ask(self, purpose: str, recipients: list[tuple[str, list[str]]]) -> str:
+        """One request of the case manager to several partners (each added to the team
+        first), each for its own categories: the request's id."""
+        for partner, _ in recipients:
+            added = self.client.post(
+                f"/v1/cases/{self.case_id}/team",
+                json={"partnerId": partner},
+                headers=self.as_(CASE_MANAGER),
+            )
+            assert added.status_code in (200, 201), added.text
+        asked = self.client.post(
+            "/v1/information-requests",
+            json={
+                "caseId": self.case_id,
+                "purpose": purpose,
+                "recipients": [{"partnerId": p, "categories": c} for p, c in recipients],
+            },
+            headers=self.as_(CASE_MANAGER, "cm-1"),
+        )
+        assert asked.status_code == 201, asked.text
+        return str(asked.json()["id"])
+
     def answer(self, request_id: str, answers: list[dict], who: tuple[str, str] = POLICE):  # type: ignore[no-untyped-def, type-arg]
         return self.client.post(
             f"/v1/information-requests/{request_id}/answers",

@@ -23,7 +23,7 @@ import pytest
 
 from gateway.audit.readers import LogReader
 from gateway.context import GatewayContext
-from tests.exchange.conftest import CASE_MANAGER, UtrechtCase, audit_entry, audit_search
+from tests.exchange.conftest import UtrechtCase, audit_entry, audit_search
 
 SOCIAAL = "buurtteam-sociaal"
 JEUGD = "buurtteam-jeugd-gezin"
@@ -38,27 +38,6 @@ def officer(partner: str) -> tuple[str, str]:
     return (partner, "privacy-officer")
 
 
-def _ask(case: UtrechtCase, purpose: str, recipients: list[tuple[str, list[str]]]) -> str:
-    for partner, _ in recipients:
-        added = case.client.post(
-            f"/v1/cases/{case.case_id}/team",
-            json={"partnerId": partner},
-            headers=case.as_(CASE_MANAGER),
-        )
-        assert added.status_code in (200, 201), added.text
-    asked = case.client.post(
-        "/v1/information-requests",
-        json={
-            "caseId": case.case_id,
-            "purpose": purpose,
-            "recipients": [{"partnerId": p, "categories": c} for p, c in recipients],
-        },
-        headers=case.as_(CASE_MANAGER, "cm-1"),
-    )
-    assert asked.status_code == 201, asked.text
-    return str(asked.json()["id"])
-
-
 def _seen(entry: dict[str, Any]) -> dict[str, Any]:
     return {
         "clauses": sorted(entry["processing"].get("clauseIds", [])),
@@ -69,7 +48,7 @@ def _seen(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def _each_asked_one(case: UtrechtCase) -> str:
-    return _ask(case, "case-handling", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
+    return case.ask("case-handling", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
 
 
 def test_each_team_reads_the_request_as_asked_of_it(utrecht_case: UtrechtCase) -> None:
@@ -119,7 +98,7 @@ def test_a_team_is_not_told_the_other_teams_item_was_refused(utrecht_case: Utrec
     """For aftercare the covenant allows the care worker's name, not whether the team knows
     the causer: the sociaal team's item is refused, the other's asked. The other team reads
     no refusal and a search for refusals does not find the entry."""
-    _ask(utrecht_case, "aftercare", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
+    utrecht_case.ask("aftercare", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
     entry = audit_entry(utrecht_case, officer(JEUGD), "information-request")
     assert _seen(entry)["redacted"] == []
     assert _seen(entry)["owners"] == [(JEUGD, CARE_WORKER)]
@@ -134,7 +113,7 @@ def test_a_team_is_not_told_the_other_teams_item_was_refused(utrecht_case: Utrec
 def test_a_team_reads_its_own_refused_item(utrecht_case: UtrechtCase) -> None:
     """Control of the last: the refused item is the reader's own, so it reads it, and a
     search for refusals finds it."""
-    _ask(utrecht_case, "aftercare", [(JEUGD, [KNOWN, CARE_WORKER])])
+    utrecht_case.ask("aftercare", [(JEUGD, [KNOWN, CARE_WORKER])])
     entry = audit_entry(utrecht_case, officer(JEUGD), "information-request")
     assert _seen(entry)["redacted"] == [KNOWN]
     assert len(audit_search(utrecht_case, officer(JEUGD), refused=True)) == 1

@@ -33,7 +33,6 @@ from gateway.context import GatewayContext
 from gateway.policy.compiler import OM_CONDITION_UNMET
 from tests.exchange.conftest import (
     ANTECEDENTS,
-    CASE_MANAGER,
     POLICE,
     REPORTS,
     UtrechtCase,
@@ -54,26 +53,7 @@ BUURTTEAM_CLAUSE = "U-5.6-bekend-buurtteam"
 def _ask_police_and_buurtteam(case: UtrechtCase) -> str:
     """The case manager asks, in one request, the police for antecedents and reports and the
     buurtteam whether it knows the causer."""
-    added = case.client.post(
-        f"/v1/cases/{case.case_id}/team",
-        json={"partnerId": BUURTTEAM},
-        headers=case.as_(CASE_MANAGER),
-    )
-    assert added.status_code in (200, 201), added.text
-    asked = case.client.post(
-        "/v1/information-requests",
-        json={
-            "caseId": case.case_id,
-            "purpose": "case-handling",
-            "recipients": [
-                {"partnerId": POLICE[0], "categories": [ANTECEDENTS, REPORTS]},
-                {"partnerId": BUURTTEAM, "categories": [KNOWN]},
-            ],
-        },
-        headers=case.as_(CASE_MANAGER, "cm-1"),
-    )
-    assert asked.status_code == 201, asked.text
-    return str(asked.json()["id"])
+    return case.ask("case-handling", [(POLICE[0], [ANTECEDENTS, REPORTS]), (BUURTTEAM, [KNOWN])])
 
 
 def _answer_and_read(case: UtrechtCase, request_id: str, *, police_answers: bool) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from gateway.cases.models import CaseTeamMember
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from tests.adapters.conftest import open_utrecht_case
 from tests.exchange.conftest import CASE_MANAGER, MITROS, Auth
 
 PRIVACY_OFFICER = ("mitros", "privacy-officer")
@@ -27,37 +28,10 @@ def _asked_of_mitros(client: TestClient, auth: Auth, *, house_number: int = 12) 
     """A Mitros dwelling reported by the case manager (so Mitros has not commissioned the case
     itself, U §5.2), the criteria met and Mitros asked: its id and reference. Intake puts the
     dwelling's corporation in the team (Utrecht's workflow, ``intake.team``)."""
-    report = client.post(
-        "/v1/reports",
-        json={
-            "dwelling": {
-                "address": {"postcode": "3511 AB", "houseNumber": house_number},
-                "ownership": "corporation",
-                "corporationId": "mitros",
-                "district": "binnenstad",
-            },
-            "persons": [{"role": "causer"}],
-            "report": {"channel": "form", "description": "Nachtelijk lawaai (fictief)."},
-        },
-        headers=auth(*CASE_MANAGER, user="cm-1"),
+    case = open_utrecht_case(
+        client, auth, team=(), stage="permission-requested", house_number=house_number
     )
-    assert report.status_code == 201, report.text
-    case_id, reference = report.json()["caseId"], report.json()["reference"]
-    criteria = [
-        {"criterion": "dwelling-related", "holds": True},
-        {"criterion": "several-forms", "holds": True},
-    ]
-    response = client.post(
-        f"/v1/cases/{case_id}/criteria", json={"criteria": criteria}, headers=auth(*CASE_MANAGER)
-    )
-    assert response.status_code == 200, response.text
-    response = client.post(
-        f"/v1/cases/{case_id}/transitions",
-        json={"transition": "request-permission"},
-        headers=auth(*CASE_MANAGER),
-    )
-    assert response.status_code == 200, response.text
-    return case_id, reference
+    return case.id, case.reference
 
 
 def _permission_requests(client: TestClient, auth: Auth, who: tuple[str, str]) -> list[Any]:
