@@ -109,12 +109,17 @@ def investigation_condition(police: Collection[str]) -> ColumnElement[bool]:
     consent recorded or withdrawn by the police, who can record only the OM's (so the actor
     alone says "the OM consented": an investigation runs), or a legal hold the police set or
     lifted (their hold keeps a dossier for a criminal procedure: the actor alone says as
-    much; the hold's setter is told to its own partner only, review5 F2)."""
-    by_police = func.coalesce(AuditRecord.requester_partner, "").in_(sorted(police))
+    much; the hold's setter is told to its own partner only, review5 F2). The operator's
+    lift of a hold (``ketenpoort retention lift-hold``) names the hold's setter as its
+    recipient: a lift of the police's hold is theirs too, as its being the only lift entry
+    whose setting nobody else found would tell whose hold it was."""
+    names = sorted(police)
+    by_police = func.coalesce(AuditRecord.requester_partner, "").in_(names)
+    for_police = func.coalesce(AuditRecord.recipient_partner, "").in_(names)
     return or_(
         AuditRecord.activity == INVESTIGATION_STATUS,
         and_(AuditRecord.activity == CONSENT_CHANGE, by_police),
-        and_(AuditRecord.activity.in_(LEGAL_HOLD_ACTIVITIES), by_police),
+        and_(AuditRecord.activity.in_(LEGAL_HOLD_ACTIVITIES), or_(by_police, for_police)),
     )
 
 
@@ -232,6 +237,11 @@ class LogReader:
                 or_(
                     ~investigation_condition(self.police),
                     AuditRecord.requester_partner == self.partner_id,
+                    # The operator's lift of the partner's own hold (its recipient).
+                    and_(
+                        AuditRecord.activity.in_(LEGAL_HOLD_ACTIVITIES),
+                        AuditRecord.recipient_partner == self.partner_id,
+                    ),
                 )
             )
         return found

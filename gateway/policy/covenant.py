@@ -96,11 +96,24 @@ class Role(_Model):
         return self.kind == "casework"
 
 
+#: Partner ids no covenant may use: ``operator`` is the requester of the audit entries the
+#: operator's command line writes (gateway/retention/service.py ``OPERATOR_PARTNER``), and a
+#: partner of that name would find them as its own.
+RESERVED_PARTNER_IDS = frozenset({"operator"})
+
+
 class Partner(_Model):
     id: str
     name: str
     kind: str
     roles: list[str]
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_PARTNER_IDS:
+            raise ValueError(f"partner id {value!r} is reserved for the gateway's operator")
+        return value
 
 
 class Phase(_Model):

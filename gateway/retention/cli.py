@@ -138,3 +138,124 @@ def rules(data_dir: DataDir = None) -> None:
             typer.echo(f"  {rule.id}: {rule.description}")
         if policy.open_cases is not None:
             typer.echo(f"  {policy.open_cases.id}: {policy.open_cases.description}")
+
+
+#: The operator's name as the command records it (``--operator``; default the login name).
+_OPERATOR_NAME = r"[A-Za-z0-9][A-Za-z0-9._@\-]{0,99}"
+
+
+class _Refused(Exception):
+    """A lift the command refuses, with the message the operator reads (exit code 1)."""
+
+
+@app.command("lift-hold")
+def lift_hold(
+    case_id: Annotated[str, typer.Argument(help="The case's id (caseId), as the API names it.")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            "--reason",
+            help="Why the hold ends (3-500 characters; no personal data): stored with the "
+            "hold, never written to the audit log or shown again by this command.",
+        ),
+    ],
+    operator: Annotated[
+        str | None,
+        typer.Option(
+            "--operator",
+            help="Who lifts it: your name or login (default: the login name), recorded with "
+            "the hold and, pseudonymised, in the audit log.",
+        ),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Lift a case's legal hold, whoever set it: for a hold its setting partner can no
+    longer lift (the API lets only that partner). Audited (activity legal-hold-lifted, the
+    operator as requester). A case past its retention period is erased by the next sweep."""
+    import getpass
+    import re
+
+    from pydantic import ValidationError
+
+    from gateway.retention.schemas import LegalHoldIn
+
+    try:
+        reason = LegalHoldIn.model_validate({"reason": reason}).reason
+    except ValidationError:
+        typer.echo(
+            "error: --reason is 3 to 500 characters of text (why the hold ends; no personal data)",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    name = operator if operator is not None else getpass.getuser()
+    if not re.fullmatch(_OPERATOR_NAME, name):
+        typer.echo(
+            "error: --operator is a name or login of letters, digits and . _ @ - "
+            "(at most 100 characters)",
+            err=True,
+        )
+        raise typer.Exit(2)
+    with _context(data_dir) as context:
+        try:
+            hold_id, shown = _hold_to_lift(context, case_id)
+        except _Refused as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        typer.echo(shown)
+        if not yes and not typer.confirm("Lift this legal hold?", default=False):
+            typer.echo("Not lifted.", err=True)
+            raise typer.Exit(1)
+        _lift(context, case_id, reason, name, hold_id)
+    typer.echo(
+        f"Lifted the legal hold on case {case_id} (as {name}; audited). If its retention "
+        "period has ended, the next retention run erases it."
+    )
+
+
+def _hold_to_lift(context: GatewayContext, case_id: str) -> tuple[str, str]:
+    """The case's active hold's id, and what the operator is shown of it: when and by which
+    partner it was set, never its reason (the command's output may end up in a job's log)."""
+    from gateway.cases.models import CaseFile
+    from gateway.core.dutch_date import dutch_date
+    from gateway.retention.models import RetentionCase
+    from gateway.retention.service import active_hold, hold_setter
+
+    with context.session_factory() as session:
+        row = session.get(RetentionCase, case_id)
+        if row is None:
+            if session.get(CaseFile, case_id) is None:
+                raise _Refused(f"no case with id {case_id!r}")
+            raise _Refused(f"case {case_id} has no legal hold")
+        if row.erased_at is not None:
+            raise _Refused(
+                f"case {case_id} was erased under rule {row.erased_rule_id} on "
+                f"{dutch_date(row.erased_at).isoformat()}; it has no legal hold"
+            )
+        hold = active_hold(session, case_id)
+        if hold is None:
+            raise _Refused(f"case {case_id} has no legal hold")
+        return hold.id, (
+            f"Case {case_id} ({row.covenant_id}): legal hold set on "
+            f"{dutch_date(hold.set_at).isoformat()} by partner {hold_setter(hold)}."
+        )
+
+
+def _lift(context: GatewayContext, case_id: str, reason: str, operator: str, hold_id: str) -> None:
+    from gateway.core.errors import GatewayError
+    from gateway.db import transaction
+    from gateway.retention.service import operator_lift_legal_hold
+
+    try:
+        with transaction(context.session_factory) as session:
+            operator_lift_legal_hold(
+                session=session,
+                audit=context.audit,
+                case_id=case_id,
+                reason=reason,
+                operator=operator,
+                hold_id=hold_id,
+            )
+    except GatewayError as exc:  # lifted or erased meanwhile, or the hold changed
+        typer.echo(f"error: not lifted: {exc.detail}", err=True)
+        raise typer.Exit(1) from None

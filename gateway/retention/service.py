@@ -1158,6 +1158,7 @@ def retention_entry(
     case_id: str,
     actor: Actor,
     attributes: dict[str, str | int | bool],
+    recipient: Actor | None = None,
 ) -> AuditEntry:
     """The audit entry of a change to a case's retention a partner made (a legal hold, a
     fact): who, which case, and ids that lead into the register; never free text or dates
@@ -1171,15 +1172,23 @@ def retention_entry(
         processing=ProcessingActivity(covenant_id=covenant_id, purpose="retention"),
         case_id=case_id,
         requester=actor,
+        recipient=recipient,
         attributes=attributes,
     )
 
 
 def _hold_entry(
-    activity: str, covenant_id: str, case_id: str, actor: Actor, hold_id: str
+    activity: str,
+    covenant_id: str,
+    case_id: str,
+    actor: Actor,
+    hold_id: str,
+    recipient: Actor | None = None,
 ) -> AuditEntry:
     # The hold's free-text reason stays out of the log: it may name people.
-    return retention_entry(activity, covenant_id, case_id, actor, {"hold-id": hold_id})
+    return retention_entry(
+        activity, covenant_id, case_id, actor, {"hold-id": hold_id}, recipient=recipient
+    )
 
 
 def _lock_for_hold(session: Session, case_id: str, *, on_hold: bool) -> RetentionCase:
@@ -1251,6 +1260,60 @@ def lift_legal_hold(
     audit.append(
         session=session,
         entry=_hold_entry("legal-hold-lifted", row.covenant_id, case_id, actor, hold.id),
+    )
+    return hold
+
+
+#: The ``requester`` partner id of an audit entry the operator's command line wrote (no
+#: covenant partner is called so: gateway/policy/covenant.py ``RESERVED_PARTNER_IDS``).
+OPERATOR_PARTNER = "operator"
+OPERATOR_ROLE = "cli"
+
+
+def operator_lift_legal_hold(
+    *,
+    session: Session,
+    audit: AuditLog,
+    case_id: str,
+    reason: str,
+    operator: str,
+    hold_id: str | None = None,
+) -> RetentionHold:
+    """End a case's active legal hold from the operator's command line (``ketenpoort
+    retention lift-hold``), whoever set it: for a hold whose setting partner can no longer
+    lift it (its people left the case team, the partner left the covenant). Audited, under
+    the same row lock as the API's lift.
+
+    The entry's requester is the operator (partner ``operator``, role ``cli``, the
+    operator's name pseudonymised as a user's); its recipient is the partner that set the
+    hold, so that partner's officer finds the lift, and a hold the police set stays among
+    the entries only the police's officer finds (gateway/audit/readers.py
+    ``investigation_condition``): a lift of a hold nobody else saw being set would tell
+    whose it was. The hold's reason and the lift's reason stay out of the log, as on the
+    API. ``hold_id``: the hold the operator was shown and confirmed; another one (that
+    hold was lifted and a new one set meanwhile) is refused and left in force."""
+    row = _lock_for_hold(session, case_id, on_hold=False)
+    hold = active_hold(session, case_id)
+    if hold is None:
+        raise LegalHoldConflict("This case has no active legal hold.")
+    if hold_id is not None and hold.id != hold_id:
+        row.on_hold = True  # as it was
+        session.flush()
+        raise LegalHoldConflict(
+            "The case's legal hold changed since it was shown; run the command again."
+        )
+    lifted_by = f"{OPERATOR_PARTNER}/{OPERATOR_ROLE}/{operator}"
+    hold.lifted_at, hold.lifted_by, hold.lift_reason = utcnow(), lifted_by, reason
+    session.flush()
+    actor = Actor(
+        partner_id=OPERATOR_PARTNER,
+        role=OPERATOR_ROLE,
+        user_pseudonym=audit.pseudonymiser.user(OPERATOR_PARTNER, operator),
+    )
+    setter = Actor(partner_id=hold_setter(hold))
+    audit.append(
+        session=session,
+        entry=_hold_entry("legal-hold-lifted", row.covenant_id, case_id, actor, hold.id, setter),
     )
     return hold
 

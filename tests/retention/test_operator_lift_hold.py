@@ -1,0 +1,219 @@
+"""``ketenpoort retention lift-hold``: the operator lifts a legal hold whoever set it.
+
+Over the API only the partner that set a hold lifts it (test_hold_lifter.py). When that
+partner's people left the case team nobody could: the hold stayed for ever. The operator's
+command lifts it with a stated reason, after a confirmation (unless ``--yes``), and writes a
+``legal-hold-lifted`` entry whose requester is the operator (its name pseudonymised) and
+whose recipient is the hold's setter. Neither the hold's reason nor the lift's reaches the
+log or the command's output. A lift of the police's hold is found by the police's officer
+only, as their setting of it (an entry found by the coordinating officer would tell whose
+hold it was); the lead's hold's lift by the lead's officer (control)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner, Result
+
+from gateway.audit.models import AuditRecord
+from gateway.cli import app
+from gateway.config import Settings
+from gateway.context import GatewayContext
+from gateway.retention.models import RetentionCase, RetentionHold
+from tests.exchange.conftest import CASE_MANAGER, UtrechtCase, audit_search, open_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+POLICE_OFFICER = ("politie-midden-nederland", "privacy-officer")
+LEAD_OFFICER = ("u-centraal", "privacy-officer")
+COORDINATING_OFFICER = ("gemeente-utrecht", "privacy-officer")  # reads the whole covenant
+HOLD_REASON = "Strafrechtelijk onderzoek loopt (OM-zaak)"
+LIFT_REASON = "Zaak afgerond, zetter niet meer in het team"
+OPERATOR_ARGS = ("--reason", LIFT_REASON, "--operator", "ops-anna")
+
+
+def _held(client: TestClient, auth: Auth, who: tuple[str, str]) -> UtrechtCase:
+    case = open_utrecht_case(client, auth)
+    held = client.post(
+        f"/v1/cases/{case.case_id}/retention/legal-hold",
+        json={"reason": HOLD_REASON},
+        headers=auth(*who, user="setter-1"),
+    )
+    assert held.status_code == 201, held.text
+    return case
+
+
+def _cli(settings: Settings, *args: str, answer: str | None = None) -> Result:
+    return CliRunner().invoke(
+        app,
+        ["retention", "lift-hold", *args, "--data-dir", str(settings.data_dir)],
+        input=answer,
+        env={"KETENPOORT_DATABASE_URL": settings.resolved_database_url},
+    )
+
+
+def _stored(context: GatewayContext, case_id: str) -> tuple[bool, list[tuple[str | None, ...]]]:
+    """The case's hold flag (the sweep skips a case by it) and its holds."""
+    with context.session_factory() as session:
+        flag = session.scalars(
+            select(RetentionCase.on_hold).where(RetentionCase.case_id == case_id)
+        ).one()
+        holds = [
+            (h.lifted_by, h.lift_reason)
+            for h in session.scalars(select(RetentionHold).where(RetentionHold.case_id == case_id))
+        ]
+    return flag, holds
+
+
+def _lift_bodies(context: GatewayContext, case_id: str) -> list[str]:
+    with context.session_factory() as session:
+        return [
+            str(body)
+            for body in session.scalars(
+                select(AuditRecord.body).where(
+                    AuditRecord.case_id == case_id, AuditRecord.activity == "legal-hold-lifted"
+                )
+            )
+        ]
+
+
+def test_the_operator_lifts_the_polices_hold(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    case = _held(client, auth, POLICE_OFFICER)
+    # The lead cannot (the police set it): the hold stays.
+    refused = client.post(
+        f"/v1/cases/{case.case_id}/retention/legal-hold/lift",
+        json={"reason": LIFT_REASON},
+        headers=auth(*CASE_MANAGER),
+    )
+    assert refused.status_code == 403, refused.text
+    result = _cli(settings, case.case_id, *OPERATOR_ARGS, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "Lifted the legal hold" in result.output
+    assert "politie-midden-nederland" in result.output  # who set it, for the operator
+    assert HOLD_REASON not in result.output
+    assert LIFT_REASON not in result.output
+    assert _stored(context, case.case_id) == (False, [("operator/cli/ops-anna", LIFT_REASON)])
+    [body] = _lift_bodies(context, case.case_id)
+    for plaintext in (HOLD_REASON, LIFT_REASON, "ops-anna"):
+        assert plaintext not in body
+    state = client.get(f"/v1/cases/{case.case_id}/retention", headers=auth(*CASE_MANAGER))
+    assert state.json()["status"] != "on-hold"
+    assert state.json()["legalHold"] is None
+    # The police's officer finds the lift (its recipient), with the operator as requester;
+    # the coordinating officer finds neither the setting nor the lift.
+    [entry] = audit_search(case, POLICE_OFFICER, activity="legal-hold-lifted")
+    assert entry["requester"]["partnerId"] == "operator"
+    assert entry["requester"]["role"] == "cli"
+    assert len(entry["requester"]["userPseudonym"]) == 64
+    assert entry["recipient"]["partnerId"] == "politie-midden-nederland"
+    for other in (LEAD_OFFICER, COORDINATING_OFFICER):
+        assert audit_search(case, other, activity="legal-hold-lifted") == []
+        assert audit_search(case, other, activity="legal-hold-set") == []
+
+
+def test_control_the_lift_of_the_leads_hold_is_found_by_the_leads_officer(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    case = _held(client, auth, CASE_MANAGER)
+    result = _cli(settings, case.case_id, *OPERATOR_ARGS, "--yes")
+    assert result.exit_code == 0, result.output
+    for officer in (LEAD_OFFICER, COORDINATING_OFFICER):
+        [entry] = audit_search(case, officer, activity="legal-hold-lifted")
+        assert entry["recipient"]["partnerId"] == "u-centraal"
+        assert entry["requester"]["partnerId"] == "operator"
+    # The police took no part in this hold.
+    assert audit_search(case, POLICE_OFFICER, activity="legal-hold-lifted") == []
+
+
+def test_the_operator_confirms_before_the_hold_is_lifted(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    case = _held(client, auth, POLICE_OFFICER)
+    declined = _cli(settings, case.case_id, "--reason", LIFT_REASON, answer="n\n")
+    assert declined.exit_code == 1, declined.output
+    assert "Not lifted." in declined.output
+    assert _stored(context, case.case_id) == (True, [(None, None)])
+    assert _lift_bodies(context, case.case_id) == []
+    # Control: yes at the prompt lifts it, recorded under the login name by default.
+    confirmed = _cli(settings, case.case_id, "--reason", LIFT_REASON, answer="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    flag, [(lifted_by, _)] = _stored(context, case.case_id)
+    assert flag is False
+    assert lifted_by is not None
+    assert lifted_by.startswith("operator/cli/")
+    assert len(_lift_bodies(context, case.case_id)) == 1
+
+
+def test_a_case_without_a_hold_and_an_unknown_case_are_refused_clearly(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    case = open_utrecht_case(client, auth)
+    # Looked at once, so it has a retention row without a hold.
+    assert (
+        client.get(f"/v1/cases/{case.case_id}/retention", headers=auth(*CASE_MANAGER)).status_code
+        == 200
+    )
+    none = _cli(settings, case.case_id, "--reason", LIFT_REASON, "--yes")
+    assert none.exit_code == 1
+    assert f"case {case.case_id} has no legal hold" in none.output
+    unknown = _cli(settings, "00000000-0000-4000-8000-000000000000", "--reason", LIFT_REASON)
+    assert unknown.exit_code == 1
+    assert "no case with id '00000000-0000-4000-8000-000000000000'" in unknown.output
+
+
+def test_a_hold_lifted_once_has_no_second_lift(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    held = _held(client, auth, POLICE_OFFICER)
+    assert _cli(settings, held.case_id, "--reason", LIFT_REASON, "--yes").exit_code == 0
+    again = _cli(settings, held.case_id, "--reason", LIFT_REASON, "--yes")
+    assert again.exit_code == 1
+    assert "has no legal hold" in again.output
+    assert len(_lift_bodies(context, held.case_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--reason", "  "], "--reason is 3 to 500 characters"),
+        (["--reason", "x" * 501], "--reason is 3 to 500 characters"),
+        (["--reason", LIFT_REASON, "--operator", "ops anna/x"], "--operator is a name"),
+    ],
+    ids=["blank-reason", "long-reason", "bad-operator"],
+)
+def test_a_bad_reason_or_operator_changes_nothing(
+    client: TestClient,
+    auth: Auth,
+    context: GatewayContext,
+    settings: Settings,
+    args: list[str],
+    message: str,
+) -> None:
+    case = _held(client, auth, POLICE_OFFICER)
+    result = _cli(settings, case.case_id, *args, "--yes")
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert _stored(context, case.case_id) == (True, [(None, None)])
+
+
+def test_a_missing_reason_is_a_usage_error(settings: Settings) -> None:
+    result = _cli(settings, "00000000-0000-4000-8000-000000000000", "--yes")
+    assert result.exit_code == 2
+    assert "--reason" in result.output
+
+
+def test_no_covenant_partner_may_be_called_operator(tmp_path: Path) -> None:
+    """The operator's entries name partner ``operator``: a partner of that name would find
+    them as its own."""
+    from pydantic import ValidationError
+
+    from gateway.policy.covenant import Partner
+
+    with pytest.raises(ValidationError, match="reserved"):
+        Partner(id="operator", name="X", kind="municipality", roles=["casemanager"])
+    assert Partner(id="operators", name="X", kind="municipality", roles=["casemanager"]).id
