@@ -233,12 +233,13 @@ CSV_COLUMNS = (
     "covenantId", "clauseIds", "purpose", "caseId", "subjectPseudonym", "identifierType",
     "requesterPartner", "requesterRole", "requesterUser", "recipientPartner", "recipientRole",
     "dataOwners", "disclosed", "redacted", "decisionId", "bundleRevision", "policyEngine",
-    "traceId", "spanId", "parentSpanId", "dataSubjects",
+    "traceId", "spanId", "parentSpanId", "dataSubjects", "ownerCategories",
 )  # fmt: skip
 
 
 def flatten(entry: dict[str, Any]) -> dict[str, Any]:
-    """One CSV row per entry; lists joined with ';'."""
+    """One CSV row per entry; lists joined with ';' (``ownerCategories`` as
+    ``category=partner;...``, empty in an entry without the field)."""
     processing = entry.get("processing", {})
     subject = entry.get("dataSubject", {})
     requester = entry.get("requester", {})
@@ -275,6 +276,10 @@ def flatten(entry: dict[str, Any]) -> dict[str, Any]:
         "parentSpanId": trace.get("parentSpanId"),
         "dataSubjects": ";".join(
             f"{s['identifierType']}:{s['pseudonym']}" for s in entry.get("dataSubjects", [])
+        ),
+        # The entry as the reader reads it (LogReader.shown): a data owner's own only.
+        "ownerCategories": ";".join(
+            f"{o['category']}={o['partnerId']}" for o in entry.get("ownerCategories") or []
         ),
     }
 

@@ -17,10 +17,13 @@ entry written before the field (none) still reads as before, by the partner's ki
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
 
+from gateway.audit import reports
 from gateway.audit.readers import LogReader
 from gateway.context import GatewayContext
 from tests.exchange.conftest import UtrechtCase, audit_entry, audit_search
@@ -150,3 +153,60 @@ def test_an_entry_without_owner_categories_reads_by_kind(
     else:
         assert shown["disclosed"] == [CARE_WORKER, KNOWN]
         assert shown["processing"]["clauseIds"] == [KNOWN_CLAUSE, CARE_CLAUSE]
+
+
+def _csv_owner_categories(case: UtrechtCase, who: tuple[str, str]) -> dict[str, str]:
+    """The ``ownerCategories`` cell of each activity's row in ``who``'s CSV export."""
+    response = case.client.post(
+        "/v1/audit/entries/export?format=csv", json={"caseId": case.case_id}, headers=case.as_(who)
+    )
+    assert response.status_code == 200, response.text
+    rows = csv.DictReader(io.StringIO(response.text))
+    return {
+        row["activity"]: row["ownerCategories"]
+        for row in rows
+        if row["activity"] in ("information-request", "disclosure")
+    }
+
+
+def test_the_csv_export_names_each_readers_own_categories(utrecht_case: UtrechtCase) -> None:
+    """The CSV export carries ``ownerCategories`` as the JSONL export does (a spreadsheet
+    reads ``category=partner;...``), and reads it through the same reader: each team's own
+    item only, the other team's never."""
+    request_id = _each_asked_one(utrecht_case)
+    answers = [
+        (SOCIAAL, {"category": KNOWN, "yesNo": True}),
+        (JEUGD, {"category": CARE_WORKER, "value": "J. de Vries"}),
+    ]
+    for partner, answer in answers:
+        answered = utrecht_case.answer(request_id, [answer], who=(partner, "adapter"))
+        assert answered.status_code == 200, answered.text
+    utrecht_case.read(request_id)
+    own = f"{KNOWN}={SOCIAAL}"
+    assert _csv_owner_categories(utrecht_case, officer(SOCIAAL)) == {
+        "information-request": own,
+        "disclosure": own,
+    }
+    theirs = f"{CARE_WORKER}={JEUGD}"
+    assert _csv_owner_categories(utrecht_case, officer(JEUGD)) == {
+        "information-request": theirs,
+        "disclosure": theirs,
+    }
+    # Control: the requester's officer reads both, in the entry's order (as the JSONL).
+    both = f"{theirs};{own}"
+    assert _csv_owner_categories(utrecht_case, REQUESTER_OFFICER) == {
+        "information-request": both,
+        "disclosure": both,
+    }
+    jsonl = audit_entry(utrecht_case, REQUESTER_OFFICER, "disclosure")["ownerCategories"]
+    assert ";".join(f"{o['category']}={o['partnerId']}" for o in jsonl) == both
+
+
+def test_an_entry_without_owner_categories_has_an_empty_csv_cell() -> None:
+    """Entries written before the field (and the other activities) leave the cell empty,
+    not a made-up list."""
+    [row] = list(csv.DictReader(io.StringIO("".join(reports.as_csv([{"activity": "x"}])))))
+    assert row["ownerCategories"] == ""
+    named = {"activity": "x", "ownerCategories": [{"category": KNOWN, "partnerId": SOCIAAL}]}
+    [row] = list(csv.DictReader(io.StringIO("".join(reports.as_csv([named])))))
+    assert row["ownerCategories"] == f"{KNOWN}={SOCIAAL}"
