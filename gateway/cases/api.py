@@ -355,6 +355,7 @@ def post_consent(
             session, runtime=runtime, case_id=case_id, principal=principal, request=body
         ),
         status_code=status.HTTP_201_CREATED,
+        case_of=lambda _: case_id,
     )
 
 
@@ -432,6 +433,7 @@ def post_case_event(
             session, runtime=runtime, case_id=case_id, principal=principal, request=body
         ),
         status_code=status.HTTP_201_CREATED,
+        case_of=lambda _: case_id,
     )
 
 

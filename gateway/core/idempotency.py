@@ -26,7 +26,15 @@ test_idempotency_stored_responses.py pins this list):
 - ``POST /case-facts`` (CaseFactOut): the case, the category, the receipt (not the value).
 
 They are what the posting caller was answered and may read again; the rows go after the
-replay window (below), and an erased case's rows with it, not with the erasure.
+replay window (below), or with the case's dossier when the retention sweep erases it,
+whichever comes first. Each record names the case its request was about (``case_id``,
+migration 0040: the path's case, the response's ``caseId``, or an answer's request's case;
+``case_of``), and the table is marked ``erasure_delete``, so the sweep's erasure deletes
+the erased cases' records in its transaction, one DELETE per batch
+(gateway/retention/targets.py). A report that joined no case (it waits for the lead) names
+none: its stored response holds no case data (its id and ``awaitingLead``). A retry with
+the key of an erased case's record is a new request, and meets the route's own answer for
+an erased case.
 
 A record is kept for the replay window only (``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``,
 default 7 days): the retention sweep deletes older ones (gateway/core/replays.py). Its request
@@ -55,6 +63,15 @@ from gateway.db import utcnow
 
 M = TypeVar("M", bound=BaseModel)
 Fingerprint = Callable[[bytes], str]
+#: The case a response is about (stored with the record, so an erasure deletes it).
+CaseOf = Callable[[M], str | None]
+
+
+def response_case(result: BaseModel) -> str | None:
+    """The case a response names (``case_id``), if it names one."""
+    case_id = getattr(result, "case_id", None)
+    return case_id if isinstance(case_id, str) else None
+
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -105,8 +122,11 @@ def idempotent(
     produce: Callable[[], M],
     fingerprint: Fingerprint,
     status_code: int = 200,
+    case_of: CaseOf[M] | None = None,
 ) -> M:
     """Run ``produce`` once per (partner, caller, key); replay its response for retries.
+    The record names the case ``case_of`` finds for the response (default: the response's
+    own ``caseId``), so that the case's erasure deletes it.
 
     The caller is the role and user (:func:`caller`), not the partner alone (review5a F3):
     the replay answers before the route's own checks, so a key scoped to the partner gave
@@ -163,6 +183,7 @@ def idempotent(
     result = produce()
     record.status_code = status_code
     record.response = result.model_dump(mode="json", by_alias=True)
+    record.case_id = (case_of or response_case)(result)
     session.flush()
     return result
 
@@ -185,6 +206,7 @@ class IdempotentPost:
         produce: Callable[[], M],
         *,
         status_code: int = 200,
+        case_of: CaseOf[M] | None = None,
     ) -> M:
         return idempotent(
             session=self.session,
@@ -197,6 +219,7 @@ class IdempotentPost:
             produce=produce,
             fingerprint=self.fingerprint,
             status_code=status_code,
+            case_of=case_of,
         )
 
 

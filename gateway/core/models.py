@@ -15,7 +15,14 @@ class IdempotencyRecord(Base):
     """The first response to a caller's request with an ``Idempotency-Key``."""
 
     __tablename__ = "idempotency_record"
-    __table_args__ = (UniqueConstraint("partner_id", "principal", "key"),)
+    # Deleted with an erased dossier (gateway/retention/targets.py ``erasure_delete``): the
+    # stored response of a per-case POST holds the case's data in plaintext (an OM consent,
+    # a landlord's measure, the policy's reasons; gateway/core/idempotency.py), which
+    # outlived the erasure by up to the replay window (migration 0040).
+    __table_args__ = (
+        UniqueConstraint("partner_id", "principal", "key"),
+        {"info": {"erasure_delete": True}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     partner_id: Mapped[str] = mapped_column(String(100))
@@ -28,3 +35,8 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: The case the request was about (migration 0040): the sweep deletes the record with
+    #: the case's dossier. NULL for a report that joined no case (it waits for the lead)
+    #: and for a record from before 0040 whose case was not found; those go with the
+    #: replay window.
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
@@ -33,6 +33,7 @@ from gateway.core.idempotency import Idempotent
 from gateway.exchange import enforcement
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange.deps import ExchangeDep, exchange_services
+from gateway.exchange.models import InformationRequest
 from gateway.exchange.schemas import (
     AnswerIn,
     AnswerReceipt,
@@ -119,6 +120,9 @@ def answer_information_request(
             request_id=request_id,
             answer=body,
             traceparent=traceparent,
+        ),
+        case_of=lambda _: session.scalar(
+            select(InformationRequest.case_id).where(InformationRequest.id == request_id)
         ),
     )
 

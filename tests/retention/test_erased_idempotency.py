@@ -1,0 +1,187 @@
+"""An erased case's stored idempotent responses go with its dossier.
+
+A stored response holds the case's data in plaintext (gateway/core/idempotency.py lists it
+per route: an OM consent's kind and scope, the landlord's measure, the policy's reasons).
+The sweep deleted a record only after the replay window, so an erased case's responses
+outlived the erasure by up to 7 days. Now each record names its case (migration 0040) and
+the erasure deletes them in its transaction; the control: a case the sweep leaves alone (on
+legal hold) keeps its records, and they still replay. Both backends (the PostgreSQL bulk
+path and the SQLite path). Migration 0040 gives the records stored before it their case and
+deletes those of cases erased before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from gateway.context import GatewayContext
+from gateway.core.models import IdempotencyRecord
+from gateway.db import alembic_config
+from tests.exchange.conftest import (
+    CASE_MANAGER,
+    MITROS,
+    POLICE,
+    REPORTS,
+    WIJKAGENT,
+    UtrechtCase,
+    open_utrecht_case,
+)
+from tests.retention.test_erased_assessment import _erase
+
+REPLAYED = "Idempotent-Replayed"
+
+
+def _report(client: TestClient, auth: Any, house: int, bsn: str, key: str) -> Any:
+    return client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "3511 AB", "houseNumber": house},
+                "ownership": "corporation",
+                "corporationId": "mitros",
+                "district": "binnenstad",
+            },
+            "persons": [{"role": "causer", "bsn": bsn}],
+            "report": {"channel": "form", "description": "Nachtelijk lawaai."},
+        },
+        headers={**auth(*MITROS), "Idempotency-Key": key},
+    )
+
+
+def _post(case: UtrechtCase, path: str, body: dict[str, Any], who: Any, key: str) -> Any:
+    response = case.client.post(path, json=body, headers={**case.as_(*who), "Idempotency-Key": key})
+    assert response.status_code in (200, 201), response.text
+    return response
+
+
+def _case_with_every_kind_of_record(client: TestClient, auth: Any, prefix: str) -> UtrechtCase:
+    """A case with a stored response of each per-case route, keys ``<prefix>-<route>``."""
+    case = open_utrecht_case(client, auth)
+    joined = _report(client, auth, 12, "111222333", f"{prefix}-report")
+    assert joined.json()["caseId"] == case.case_id, joined.text
+    case.to_execution()
+    case.investigation(True)
+    consents = f"/v1/cases/{case.case_id}/consents"
+    om = {"kind": "om-consent", "scope": [REPORTS], "expiresAt": "2099-01-01T00:00:00Z"}
+    _post(case, consents, om, (WIJKAGENT,), f"{prefix}-consent")
+    event = {"event": "care-contract", "occurredOn": "2026-01-05"}
+    _post(case, f"/v1/cases/{case.case_id}/events", event, (MITROS,), f"{prefix}-event")
+    asked = _post(
+        case,
+        "/v1/information-requests",
+        {"caseId": case.case_id, "purpose": "case-handling", "categories": [REPORTS]},
+        (CASE_MANAGER, "cm-1"),
+        f"{prefix}-request",
+    ).json()
+    answer = {"answers": [{"category": REPORTS, "value": "2 meldingen"}]}
+    path = f"/v1/information-requests/{asked['id']}/answers"
+    _post(case, path, answer, (POLICE,), f"{prefix}-answer")
+    fact = {"caseId": case.case_id, "category": "neighbourhood-team-known", "yesNo": True}
+    case.client.post(
+        f"/v1/cases/{case.case_id}/team",
+        json={"partnerId": "buurtteam-sociaal"},
+        headers=case.as_(CASE_MANAGER),
+    )
+    _post(case, "/v1/case-facts", fact, (("buurtteam-sociaal", "adapter"),), f"{prefix}-fact")
+    return case
+
+
+ROUTES = ("report", "consent", "event", "request", "answer", "fact")
+
+
+def _records(context: GatewayContext) -> dict[str, tuple[str | None, str]]:
+    """Every record: key -> (its case, its stored response as text)."""
+    with context.session_factory() as session:
+        return {
+            r.key: (r.case_id, str(r.response)) for r in session.scalars(select(IdempotencyRecord))
+        }
+
+
+def _other_case(client: TestClient, auth: Any) -> UtrechtCase:
+    """Another case (another dwelling and causer), on legal hold: the sweep leaves it."""
+    opened = _report(client, auth, 14, "123456782", "kept-report")
+    assert opened.status_code == 201, opened.text
+    case = UtrechtCase(client=client, auth=auth, case_id=opened.json()["caseId"])
+    permission = {"kind": "corporation-permission"}
+    _post(case, f"/v1/cases/{case.case_id}/consents", permission, (MITROS,), "kept-consent")
+    held = client.post(
+        f"/v1/cases/{case.case_id}/retention/legal-hold",
+        json={"reason": "Rechtszaak loopt"},
+        headers=auth(*CASE_MANAGER),
+    )
+    assert held.status_code == 201, held.text
+    return case
+
+
+def test_every_per_case_record_names_its_case(
+    client: TestClient, auth: Any, context: GatewayContext
+) -> None:
+    case = _case_with_every_kind_of_record(client, auth, "erased")
+    stored = _records(context)
+    assert {route: stored[f"erased-{route}"][0] for route in ROUTES} == dict.fromkeys(
+        ROUTES, case.case_id
+    )
+
+
+def test_the_erasure_deletes_the_cases_records_and_keeps_another_cases(
+    client: TestClient, auth: Any, context: GatewayContext
+) -> None:
+    erased = _case_with_every_kind_of_record(client, auth, "erased")
+    kept = _other_case(client, auth)
+    before = _records(context)
+    assert "om-consent" in before["erased-consent"][1]  # the plaintext the erasure must take
+    assert "care-contract" in before["erased-event"][1]
+
+    _erase(context, erased.case_id)
+
+    after = _records(context)
+    gone = [key for key in after if key.startswith("erased-")]
+    assert gone == [], gone
+    assert not [key for key, (_, response) in after.items() if erased.case_id in response]
+    # Control: the case the sweep left keeps its records, and a retry still replays.
+    assert {key: case for key, (case, _) in after.items()} == {
+        "kept-report": kept.case_id,
+        "kept-consent": kept.case_id,
+    }
+    replay = client.post(
+        f"/v1/cases/{kept.case_id}/consents",
+        json={"kind": "corporation-permission"},
+        headers={**auth(*MITROS), "Idempotency-Key": "kept-consent"},
+    )
+    assert replay.status_code == 201, replay.text
+    assert replay.headers.get(REPLAYED) == "true"
+
+
+def test_migration_0040_names_the_stored_records_cases_and_deletes_the_erased_ones(
+    client: TestClient, auth: Any, context: GatewayContext, database_url: str
+) -> None:
+    """Records stored before 0040 get their case from the path, the response or the
+    answered request; those of a case erased before are deleted; a report waiting for the
+    lead (no case) keeps none."""
+    erased = _case_with_every_kind_of_record(client, auth, "erased")
+    kept = _other_case(client, auth)
+    waiting = _report(client, auth, 16, "222333443", "waiting-report")
+    assert waiting.status_code in (200, 201), waiting.text
+    before = _records(context)
+    context.engine.dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0039_case_dwelling_pollution")
+    with context.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE case_file SET erased_at = CURRENT_TIMESTAMP WHERE id = :id"),
+            {"id": erased.case_id},
+        )
+    context.engine.dispose()
+
+    command.upgrade(config, "head")
+
+    after = _records(context)
+    assert not [key for key in after if key.startswith("erased-")]
+    expected = {key: case for key, (case, _) in before.items() if not key.startswith("erased-")}
+    assert {key: case for key, (case, _) in after.items()} == expected
+    assert expected["kept-consent"] == kept.case_id
+    assert expected["waiting-report"] == waiting.json()["caseId"]
