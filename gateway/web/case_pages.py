@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from gateway.cases import changes as case_changes
 from gateway.cases import events as case_events
 from gateway.cases import meetings as case_meetings
 from gateway.cases import notices as case_notices
@@ -219,6 +220,14 @@ def case_page(
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
         is_lead=summary.lead_partner_id == page.require_principal().partner_id,
+        # U §5.4: the lead records whether pollution of the dwelling is part of the nuisance
+        # (the API's POST .../criteria with dwellingPollution), while the case is open, in a
+        # covenant where a clause depends on it; it reads the value only as the lead.
+        pollution_form=summary.lead_partner_id == principal.partner_id
+        and summary.closed_at is None
+        and not summary.erased
+        and "dwellingPollution" not in summary.withheld
+        and summary_readers.covenant_reads_pollution(page.context.cases, summary.covenant_id),
         # A covenant without a clause that depends on a police investigation keeps no such
         # fact (Rijswijk): a row "Onbekend" would say nothing, or show a value recorded
         # before the police were refused to record it there.
@@ -238,6 +247,7 @@ _NOTICES = {
     "melder-toegevoegd": "De melder is aan het zaakteam toegevoegd.",
     "melder-niet-toegevoegd": "De melder is niet aan het zaakteam toegevoegd.",
     "bericht-gelezen": "Het bericht is als gelezen gemarkeerd.",
+    "vervuiling": "Vastgelegd of vervuiling van de woning onderdeel is van de overlast.",
 }
 
 
@@ -274,6 +284,28 @@ async def record_case_event(request: Request, page: CsrfChecked, case_id: CaseId
         request=body,
     )
     return redirect(f"/zaken/{case_id}?melding=gebeurtenis")
+
+
+@router.post("/zaken/{caseId}/vervuiling")
+async def record_dwelling_pollution(
+    request: Request, page: CsrfChecked, case_id: CaseId
+) -> Response:
+    """The case lead records whether pollution of the dwelling is part of the nuisance (U
+    §5.4), through the service of the API's ``POST .../criteria`` with ``dwellingPollution``
+    (which decides again who may: the lead, an open case, a covenant that reads it)."""
+    _require_case_worker(page)
+    form = await request.form()
+    choice = str(form.get("vervuiling") or "")
+    if choice not in ("ja", "nee"):
+        raise Unprocessable("Kies of vervuiling van de woning onderdeel is van de overlast.")
+    case_changes.record_criteria(
+        page.db,
+        runtime=page.context.cases,
+        case_id=case_id,
+        principal=page.require_principal(),
+        request=case_schemas.CriteriaRequest.model_validate({"dwellingPollution": choice == "ja"}),
+    )
+    return redirect(f"/zaken/{case_id}?melding=vervuiling")
 
 
 def _allowed(summary: Any, transition_id: str) -> Any:
