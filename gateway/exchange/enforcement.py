@@ -60,6 +60,7 @@ from gateway.exchange import inbox
 from gateway.exchange.deps import Exchange
 from gateway.exchange.models import CaseFact, Disclosure, InformationRequest, RequestItem
 from gateway.exchange.schemas import (
+    AnswerForm,
     AnswerIn,
     AnswerReceipt,
     CaseFactIn,
@@ -73,6 +74,7 @@ from gateway.exchange.schemas import (
     InformationRequestOut,
     RequestState,
 )
+from gateway.policy import engine as policy_engine
 from gateway.policy.covenant import Covenant
 from gateway.policy.errors import PolicyUnavailable
 from gateway.policy.schemas import CaseContext, Consent, Decision, PolicyInput, Requester
@@ -322,9 +324,7 @@ def load_pushed_facts(session: Unit, case_id: str, category: str) -> list[Sealed
 
 #: Reasons ``gateway.policy.engine`` gives when it could not decide: an outage (503), not a
 #: refusal. Anything else is the covenant speaking and is shown to the requester.
-ENGINE_FAILURES = frozenset(
-    {"no-policy-loaded", "engine-timeout", "undefined-result", "engine-error"}
-)
+ENGINE_FAILURES = policy_engine.ENGINE_FAILURES
 
 
 def decide(
@@ -386,10 +386,24 @@ _ITEM_REASONS = {
 NOT_REFUSED = frozenset({"asked", "not-available"})
 
 
+def disclosed_form(answer: str) -> AnswerForm:
+    """A disclosing verdict's answer form; any other than ``detail`` or ``yes-no`` is a 503
+    with nothing disclosed. The engine refuses such an answer already
+    (``gateway.policy.engine.to_decision``, review6a finding 1); this is the last line."""
+    if answer == "detail":
+        return "detail"
+    if answer == "yes-no":
+        return "yes-no"
+    raise PolicyUnavailable("The policy engine could not decide; nothing was disclosed.")
+
+
 def _open(session: Unit, exchange: Exchange, fact: SealedFact, answer: str) -> CategoryValue:
     """The fact's value, in the form the decision allows (``answer``). A fact stored in
     detail while the covenant now allows only yes or no (its clause narrowed since) is
-    withheld, not opened: a detail cannot be told as a yes or a no without saying more."""
+    withheld, not opened: a detail cannot be told as a yes or a no without saying more.
+
+    Any other answer than ``detail`` or ``yes-no`` opens nothing (``disclosed_form``)."""
+    answer = disclosed_form(answer)
     if answer == "yes-no" and fact.answer_form != "yes-no":
         return CategoryValue(
             category=fact.category,
@@ -479,7 +493,7 @@ def _fact_values(
                     category=category,
                     partner_id="",
                     outcome="disclosed",
-                    answer_form=verdict.answer if verdict.answer != "none" else "detail",
+                    answer_form=disclosed_form(verdict.answer),
                     reasons=["nothing-on-file"],
                     clauses=list(verdict.clauses),
                 )

@@ -7,7 +7,9 @@ engine and the revision; never the input, which holds personal data.
 Hot path (``RegorusEngine``, the default): the input document goes to the engine as JSON
 (orjson), the bundle is evaluated by regorus's compiled virtual machine (RVM) as one entry
 point, ``data.ketenpoort.authz.decision``, which returns the whole decision document, and
-the ``Decision`` is assembled without re-validating what our own policy produced.
+the ``Decision`` is assembled by hand (no pydantic validation), after checking in ~1 µs that
+the answer is one the policy can give on the loaded bundle (``to_decision``): anything else
+denies as ``inconsistent-result``, whichever engine answered (review6a, finding 1).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import orjson
 
 from gateway.config import POLICY_TIME_LIMIT_SECONDS
 from gateway.policy.bundle import Bundle
+from gateway.policy.compiler import DATA_ROOT
 from gateway.policy.errors import BundleError
 from gateway.policy.schemas import CategoryDecision, Decision, PolicyInput, new_decision_id
 
@@ -44,6 +47,19 @@ log = logging.getLogger("gateway.policy")
 
 DECISION_RULE = "data.ketenpoort.authz.decision"
 _PACKAGE_PATH = "ketenpoort/authz"
+#: The reasons of a decision the engine could not make (``deny``): an outage, answered 503
+#: with nothing disclosed (gateway/exchange/enforcement.py), never a refusal by the covenant.
+#: ``inconsistent-result``: the engine answered, but not what the policy can answer
+#: (``to_decision``).
+ENGINE_FAILURES = frozenset(
+    {
+        "no-policy-loaded",
+        "engine-timeout",
+        "undefined-result",
+        "engine-error",
+        "inconsistent-result",
+    }
+)
 _OUTCOMES = frozenset({"disclose", "redact"})
 _ANSWERS = frozenset({"detail", "yes-no", "none"})
 
@@ -64,8 +80,15 @@ class PolicyEngine(Protocol):
         ...
 
 
-def deny(policy_input: PolicyInput, reason: str, engine: str, revision: str | None) -> Decision:
-    """The fail-closed decision: nothing is disclosed."""
+def deny(
+    policy_input: PolicyInput,
+    reason: str,
+    engine: str,
+    revision: str | None,
+    problem: str | None = None,
+) -> Decision:
+    """The fail-closed decision: nothing is disclosed. ``problem``: what was wrong with the
+    engine's answer (``InconsistentAnswer``: which check failed, never a value)."""
     decision_id = new_decision_id()
     log.warning(
         "policy decision failed closed",
@@ -74,6 +97,7 @@ def deny(policy_input: PolicyInput, reason: str, engine: str, revision: str | No
             "engine": engine,
             "revision": revision,
             "decision_id": decision_id,
+            "problem": problem,
         },
     )
     return Decision.trusted(
@@ -90,37 +114,122 @@ def deny(policy_input: PolicyInput, reason: str, engine: str, revision: str | No
     )
 
 
-def to_decision(result: Any, engine: str, revision: str | None) -> Decision:
-    """The engine's decision document as a ``Decision``; a wrong shape raises.
+#: The keys of the decision document and of a category's verdict (policies/rego/authz.rego,
+#: ``decision``): a strict contract, an answer with a key more or less is refused.
+_DECISION_SIZE = len(("allow", "categories", "clauses", "errors", "revision"))
+_VERDICT_SIZE = len(("outcome", "answer", "clauses", "reasons"))
+#: The answer forms a disclosure can have (a covenant's ``AnswerForm``); ``none`` is a
+#: redaction's.
+_DISCLOSED_ANSWERS = frozenset({"detail", "yes-no"})
 
-    Checked by hand rather than by pydantic validation: the document comes from our own
-    policy, and this runs on every request.
+#: Per covenant id, per category id: the answer form of a disclosure and the clause ids that
+#: may disclose it. Computed once per loaded bundle (``answer_contract``).
+AnswerContract = dict[str, dict[str, tuple[str, frozenset[str]]]]
+
+
+class InconsistentAnswer(ValueError):
+    """The engine's answer contradicts itself or the covenants of the loaded bundle."""
+
+
+def answer_contract(bundle: Bundle) -> AnswerContract:
+    """What a decision on ``bundle`` may disclose, per covenant and category: the category's
+    answer form and the ids of the clauses that can grant it (those its compiled plans ever
+    cite; the clauses of the covenant that name the category).
+
+    A category without a clause, a covenant missing here or an answer form other than
+    ``detail`` or ``yes-no`` can never be disclosed."""
+    contract: AnswerContract = {}
+    covenants = bundle.data.get(DATA_ROOT, {}).get("covenants", {})
+    for covenant_id, covenant in covenants.items():
+        governing: dict[str, set[str]] = {}
+        for plan in covenant.get("plans", {}).values():
+            for category, states in plan.get("categories", {}).items():
+                cited = governing.setdefault(category, set())
+                for by_consent in states.values():
+                    for verdict in by_consent.values():
+                        if verdict.get("outcome") == "disclose":
+                            cited.update(verdict.get("clauses", ()))
+        contract[covenant_id] = {
+            category: (about["answer"], frozenset(governing[category]))
+            for category, about in covenant.get("categories", {}).items()
+            if about.get("answer") in _DISCLOSED_ANSWERS and governing.get(category)
+        }
+    return contract
+
+
+def to_decision(
+    result: Any,
+    engine: str,
+    revision: str,
+    contract: AnswerContract,
+    policy_input: PolicyInput,
+) -> Decision:
+    """The engine's decision document as a ``Decision``. An answer that is not exactly what
+    the policy gives (review6a, finding 1) raises ``InconsistentAnswer``, and the decision
+    denies (fail closed): a key more or less; ``allow`` not a boolean, or not whether a
+    category is disclosed; a request error with a disclosure; a disclosure in another answer
+    form than the covenant's for its category, or without the clause ids that grant it
+    (each one a clause of the covenant naming the category), or with reasons; a redaction
+    with an answer form, clauses or no reasons; ``clauses`` not those of the disclosures; a
+    revision other than the loaded bundle's.
+
+    Checked by hand against lookup sets made at load (``answer_contract``), not by pydantic
+    validation: this runs on every request (~1 µs). A key missing, a type that does not
+    compare (an unhashable clause id, a reason that is no string) raises too (``KeyError``,
+    ``TypeError``): ``_Engine.decide`` takes any exception here for an inconsistent answer.
+    A key set is exact when its size is and each key is there.
     """
+    if type(result) is not dict or len(result) != _DECISION_SIZE:
+        raise InconsistentAnswer("the decision's keys")
+    if result["revision"] != revision:
+        raise InconsistentAnswer("another revision")
+    verdicts, errors, clauses = result["categories"], result["errors"], result["clauses"]
+    if type(verdicts) is not dict or type(errors) is not list or type(clauses) is not list:
+        raise InconsistentAnswer("the decision's types")
+    allowed = contract.get(policy_input.case.covenant, _NOTHING)
     categories: dict[str, CategoryDecision] = {}
     trusted = CategoryDecision.trusted
-    for name, d in result["categories"].items():
-        outcome, answer, clauses, reasons = d["outcome"], d["answer"], d["clauses"], d["reasons"]
-        if outcome not in _OUTCOMES or answer not in _ANSWERS:
-            raise ValueError("bad outcome or answer")
-        if type(clauses) is not list or type(reasons) is not list:
-            raise ValueError("bad clauses or reasons")
-        if outcome == "redact" and not reasons:
-            raise ValueError("a redaction without a reason")
-        categories[name] = trusted(outcome, answer, clauses, reasons)
-    allow = result["allow"] is True
-    clauses = result["clauses"]
-    errors = result["errors"]
-    if not isinstance(clauses, list) or not isinstance(errors, list):
-        raise ValueError("bad clauses or errors")
+    cited: set[str] = set()
+    for name, d in verdicts.items():
+        if type(d) is not dict or len(d) != _VERDICT_SIZE:
+            raise InconsistentAnswer("a verdict's keys")
+        outcome, answer, ids, reasons = d["outcome"], d["answer"], d["clauses"], d["reasons"]
+        if type(ids) is not list or type(reasons) is not list:
+            raise InconsistentAnswer("a verdict's types")
+        if outcome == "disclose":
+            form, governing = allowed.get(name, _NEVER)
+            if answer != form or not ids or reasons or not governing.issuperset(ids):
+                raise InconsistentAnswer("a disclosure the covenant does not grant so")
+            cited.update(ids)
+        elif outcome != "redact" or answer != "none" or ids or not reasons:
+            raise InconsistentAnswer("a redaction")
+        else:
+            "".join(reasons)  # every reason a string, or TypeError
+        categories[name] = trusted(outcome, answer, ids, reasons)
+    allow = result["allow"]
+    if allow is not bool(cited):  # a boolean, and true exactly when something is disclosed
+        raise InconsistentAnswer("allow")
+    if errors:
+        if cited:
+            raise InconsistentAnswer("request errors with a disclosure")
+        "".join(errors)  # every error a string, or TypeError
+    if clauses != sorted(cited):
+        raise InconsistentAnswer("the decision's clauses")
     return Decision.trusted(
         allow=allow,
         categories=categories,
         clauses=clauses,
         errors=errors,
-        bundle_revision=result.get("revision", revision),
+        bundle_revision=revision,
         decision_id=new_decision_id(),
         engine=engine,
     )
+
+
+#: A category the covenant never discloses: no answer form, no clause.
+_NEVER: tuple[str, frozenset[str]] = ("", frozenset())
+#: A covenant the bundle does not hold: none of its categories is ever disclosed.
+_NOTHING: dict[str, tuple[str, frozenset[str]]] = {}
 
 
 #: The default time limit of one decision, in seconds (see ``_Engine``); the gateway sets
@@ -147,10 +256,18 @@ class _Engine(ABC):
     def __init__(self, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
         self.timeout_seconds = timeout_seconds
         self._revision: str | None = None
+        #: The loaded bundle's revision and what a decision on it may disclose, swapped as
+        #: one so a decision never checks an answer against another bundle's covenants.
+        self._expected: tuple[str, AnswerContract] | None = None
 
     @property
     def revision(self) -> str | None:
         return self._revision
+
+    def _expect(self, bundle: Bundle) -> None:
+        """Decide on ``bundle`` from now on: its revision, and its answer contract."""
+        self._expected = (bundle.revision, answer_contract(bundle))
+        self._revision = bundle.revision
 
     def revision_problem(self) -> str | None:
         # An in-process engine decides on the bundle it loaded; the OPA server may not.
@@ -167,9 +284,10 @@ class _Engine(ABC):
         return not self.measures_cpu or time.thread_time() - cpu_started > limit
 
     def decide(self, policy_input: PolicyInput) -> Decision:
-        revision = self._revision
-        if revision is None:
+        expected = self._expected
+        if expected is None:
             return deny(policy_input, "no-policy-loaded", self.name, None)
+        revision, contract = expected
         wall_started = time.perf_counter()
         cpu_started = time.thread_time() if self.measures_cpu else 0.0
         try:
@@ -178,7 +296,6 @@ class _Engine(ABC):
                 return deny(policy_input, "engine-timeout", self.name, revision)
             if not isinstance(result, dict):
                 return deny(policy_input, "undefined-result", self.name, revision)
-            decision = to_decision(result, self.name, revision)
         except (KeyboardInterrupt, SystemExit):
             raise
         # BaseException: a Rust panic inside an engine binding surfaces as pyo3's
@@ -189,6 +306,11 @@ class _Engine(ABC):
                 "engine-timeout" if self._timed_out(wall_started, cpu_started) else ("engine-error")
             )
             return deny(policy_input, reason, self.name, revision)
+        try:
+            decision = to_decision(result, self.name, revision, contract, policy_input)
+        except Exception as exc:  # noqa: BLE001 - any answer that does not read is refused
+            problem = str(exc) if isinstance(exc, InconsistentAnswer) else type(exc).__name__
+            return deny(policy_input, "inconsistent-result", self.name, revision, problem)
         if decision.categories.keys() != set(policy_input.categories):
             return deny(policy_input, "undefined-result", self.name, revision)
         return decision
@@ -216,9 +338,9 @@ class _PerThread(_Engine):
         self._loaded: _Loaded | None = None
         self._local = threading.local()
 
-    def _install(self, loaded: _Loaded) -> None:
+    def _install(self, loaded: _Loaded, bundle: Bundle) -> None:
         self._loaded = loaded
-        self._revision = loaded.revision
+        self._expect(bundle)
 
     def _next_generation(self) -> int:
         return self._loaded.generation + 1 if self._loaded is not None else 1
@@ -273,7 +395,7 @@ class RegorusEngine(_PerThread):
             raise BundleError(f"bundle {bundle.revision} does not compile: {exc}") from None
         # Swap only after the new policy proved itself: the previous one stays otherwise.
         generation = self._next_generation()
-        self._install(_Loaded(generation, bundle.revision, modules, data_json, serialized))
+        self._install(_Loaded(generation, bundle.revision, modules, data_json, serialized), bundle)
 
     def _build(self, loaded: _Loaded) -> Any:
         import regorus
@@ -320,7 +442,7 @@ class RegorusInterpreterEngine(_PerThread):
             raise
         except BaseException as exc:  # noqa: BLE001 - see _Engine.decide
             raise BundleError(f"bundle {bundle.revision} does not compile: {exc}") from None
-        self._install(_Loaded(self._next_generation(), bundle.revision, modules, data_json))
+        self._install(_Loaded(self._next_generation(), bundle.revision, modules, data_json), bundle)
 
     def _build(self, loaded: _Loaded) -> Any:
         return self.build(loaded.modules, loaded.data_json)
@@ -370,7 +492,7 @@ class RegopyEngine(_Engine):
             raise BundleError(f"bundle {bundle.revision} does not compile on regopy")
         with self._lock:
             self._interpreter, self._compiled = interpreter, compiled
-        self._revision = bundle.revision
+        self._expect(bundle)
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
         with self._lock:
@@ -460,8 +582,9 @@ class OpaServerEngine(_Engine):
         return query
 
     def load(self, bundle: Bundle) -> None:
-        # The server fetches and verifies the bundle itself; we only expect its revision.
-        self._revision = bundle.revision
+        # The server fetches and verifies the bundle itself; we expect its revision, and
+        # check each answer against the covenants of the bundle the gateway built.
+        self._expect(bundle)
 
     def revision_problem(self) -> str | None:
         """For the readiness check: while OPA's last answer came from another bundle revision

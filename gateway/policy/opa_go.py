@@ -116,7 +116,7 @@ class OpaGoEngine(_Engine):
             raise BundleError(f"bundle {bundle.revision} does not compile on OPA: {exc}") from None
         # The previous engine is closed when the last thread using it lets go (its __del__).
         self._opa = opa
-        self._revision = bundle.revision
+        self._expect(bundle)
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
         opa = self._opa

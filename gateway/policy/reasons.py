@@ -45,6 +45,9 @@ REASON_WORDS = {
     "engine-error": "the policy engine failed",
     "engine-timeout": "the policy engine did not decide in time",
     "undefined-result": "the policy gave no decision",
+    "inconsistent-result": (
+        "the policy engine's answer contradicts itself or the covenant, and is not trusted"
+    ),
     # Answers and retention (gateway/exchange/enforcement.py).
     "not-answered-yet": "the partner has not answered yet",
     "not-available-at-partner": "the partner holds nothing on it",

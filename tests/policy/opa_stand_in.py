@@ -13,7 +13,7 @@ import json
 import socket
 import socketserver
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -90,6 +90,10 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self._opa: OpaGo | None = None
+        #: Applied to each decision document before it is sent (``answer``): a test's way to
+        #: make OPA answer something the policy cannot (tests/exchange/
+        #: test_engine_answers_checked.py).
+        self.change: Callable[[dict[str, Any]], None] | None = None
         if behaviour == "answer":
             # Compiled and prepared before the first request, as a running OPA server is.
             self._opa = OpaGo(BUNDLE.modules, BUNDLE.data)
@@ -103,9 +107,13 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         opa = self._opa
         assert opa is not None
         try:
-            return {"result": opa.rule(DECISION_RULE, document)}
+            result = opa.rule(DECISION_RULE, document)
         except Undefined:
             return {}  # as OPA: no "result" for an undefined document
+        change = self.change
+        if change is not None and isinstance(result, dict):
+            change(result)
+        return {"result": result}
 
 
 @contextmanager
