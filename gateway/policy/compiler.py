@@ -276,8 +276,14 @@ def _reasons(
     (``investigation-status-unknown``, ``om-consent-*``) is told only to a requester that a
     clause needing the consent names, in the team and with its relation to the case. A
     requester outside the case team sees nothing of the case: it is told only that (and the
-    static facts). A category no clause grants to the role, purpose and phase is explained
-    by those alone (the plan's ``unplanned``, the covenant's ``staticReasons``)."""
+    static facts). The same holds for every other fact of the case's state (an event such
+    as the landlord's eviction procedure, the pollution of the dwelling, the corporation's
+    permission, the police in the team): a failing condition on it is told only when it is
+    a condition of a grant whose conditions about the requester all hold (review6b, P1). A
+    requester every grant refuses by its relation to the case (not the landlord, not the
+    lead) is told that relation alone, whatever the case's state. A category no clause
+    grants to the role, purpose and phase is explained by those alone (the plan's
+    ``unplanned``, the covenant's ``staticReasons``)."""
     reasons = [why[fact] for fact in static_facts if fact in why]
     # Each grant's conditions about who asks that fail: all grants failing on the case team
     # put the requester outside the case; a grant without such a failure could disclose.
@@ -288,15 +294,18 @@ def _reasons(
     if all("case-team" in refused for refused in refusals):
         return [*reasons, condition_reason("case-team")]
     relations = {c for grant in grants for c in grant["conditions"] if c.startswith("relation:")}
+    # The grants that only the case's state refuses: the requester is a recipient they
+    # name, in the team and with its relation. Only their conditions on the case's state are
+    # told (review6b, P1): a requester that every grant refuses by who it is learns nothing
+    # of the case's state from a refusal it gets anyway.
+    open_grants = [grant for grant, refused in zip(grants, refusals, strict=True) if not refused]
+    told = {c for grant in open_grants for c in grant["conditions"]}
     for condition in failing:
         if condition in relations:
             reasons.append(condition_reason(condition))
-        elif f"condition:{condition}" in why:
+        elif condition in told and f"condition:{condition}" in why:
             reasons.append(why[f"condition:{condition}"])
-    om_told = any(
-        OM_CONDITION in grant["conditions"] and not refused
-        for grant, refused in zip(grants, refusals, strict=True)
-    )
+    om_told = any(OM_CONDITION in grant["conditions"] for grant in open_grants)
     for part in om.split(",") if om and om_told else ():
         reasons.extend(why[key] for key in why if key.startswith(f"{part}:"))
     return reasons

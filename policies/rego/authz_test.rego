@@ -202,7 +202,7 @@ test_sfeerverslag_not_to_a_corporation_of_an_owner_occupied_dwelling if {
 	d := data.ketenpoort.authz.decision with input as request
 	# An owner-occupied dwelling has no landlord, so no eviction procedure of its landlord
 	# counts either (an event counts while its recorder is the landlord).
-	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord", "event-not-recorded:eviction-procedure"]
+	d.categories["police-atmosphere-report"].reasons == ["not-dwelling-landlord"]
 }
 
 test_sfeerverslag_withheld_before_the_landlord_started_eviction if {

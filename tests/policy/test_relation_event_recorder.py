@@ -79,7 +79,9 @@ def test_an_event_whose_recorder_is_no_longer_the_landlord_counts_for_nobody(eng
         "police-atmosphere-report"
     ]
     assert verdict.outcome == "redact"
-    assert verdict.reasons == ["not-event-recorder", "event-not-recorded:eviction-procedure"]
+    # Refused by its relation to the case: told that alone, not whether the event counts
+    # (review6b, P1: a requester refused by who it is learns nothing of the case's state).
+    assert verdict.reasons == ["not-event-recorder"]
 
 
 def test_another_partner_with_the_role_does_not(engine: Any) -> None:
