@@ -32,14 +32,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import yaml
 
+from gateway.cases.definition import load_workflows
 from gateway.policy.compiler import OM_CONDITION
-from gateway.policy.covenant import Covenant, default_covenant_dir
+from gateway.policy.covenant import Covenant
 from gateway.policy.schemas import PolicyInput
 from tests.policy.conftest import BUNDLE, COVENANTS, ENGINE_CLASSES, loaded_engine
 from tests.policy.test_clauses import CASE_ID, NOW
 
+WORKFLOWS = load_workflows()
 SFEER = "police-atmosphere-report"
 EVICTION = "eviction-procedure"
 #: The finding's cases: (covenant, phase, the landlord, another corporation, the lead).
@@ -243,14 +244,13 @@ def _variants(
 
 def _always_lead(covenant: Covenant) -> set[str]:
     """The partners that hold the lead of every case: those of the workflow's lead kind
-    when the lead goes by kind and never moves (Utrecht: U Centraal, U §5.1 "De casemanager
-    voert de regie"). They are never a requester without the lead."""
-    workflow = yaml.safe_load(
-        (default_covenant_dir() / covenant.id / "workflow.yaml").read_text(encoding="utf-8")
-    )
-    if workflow["intake"].get("lead") != "partner-kind" or "leadTo" in repr(workflow):
+    when the lead goes by kind and no transition moves it (Utrecht: U Centraal, U §5.1 "De
+    casemanager voert de regie"; as test_care_data_after_hand_over.py decides). They are
+    never a requester without the lead."""
+    workflow = WORKFLOWS[covenant.id]
+    if workflow.intake.lead != "partner-kind" or any(t.lead_to for t in workflow.transitions):
         return set()
-    return {p.id for p in covenant.partners if p.kind == workflow["intake"]["leadKind"]}
+    return {p.id for p in covenant.partners if p.kind == workflow.intake.lead_kind}
 
 
 def _lead(covenant: Covenant, requester: str) -> str:
