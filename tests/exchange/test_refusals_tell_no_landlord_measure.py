@@ -5,7 +5,7 @@ started its eviction procedure (review6b, P1), a measure the case summary withho
 request back, not when it reads the answers, not in the audit entry its privacy officer
 finds. Positive controls: the landlord and the case lead are told the procedure is missing,
 and receive the sfeerverslag once it is on record. And refusals stored by the earlier policy
-are cut down by migration 0040."""
+are cut down by migration 0041."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_refusals_stored_before_the_fix_are_cut_down_by_the_migration(
     utrecht_case: UtrechtCase, context: GatewayContext, database_url: str
 ) -> None:
     """An item stored by the earlier policy keeps its reasons and returns them on every
-    read: migration 0040 takes the case's state out of a refusal by relation. Control: the
+    read: migration 0041 takes the case's state out of a refusal by relation. Control: the
     landlord's refusal keeps the missing procedure."""
     case = utrecht_case
     _in_execution_with_portaal(case)
@@ -116,7 +116,7 @@ def test_refusals_stored_before_the_fix_are_cut_down_by_the_migration(
         )
     context.engine.dispose()
     config = alembic_config(database_url)
-    command.downgrade(config, "0039_case_dwelling_pollution")
+    command.downgrade(config, "0040_idempotency_case")
     command.upgrade(config, "head")
     assert _told(case, other, PORTAAL)["status"] == ["not-dwelling-landlord"]
     assert _told(case, landlord, MITROS)["status"] == [MISSING]

@@ -16,8 +16,8 @@ and an unbound grant of one category, so this is exactly what the policy gives n
 a covenant that did, it would tell less, never more. Nothing is added to any item;
 downgrading does not restore what was removed.
 
-Revision ID: 0040_relation_refusal_reasons
-Revises: 0039_case_dwelling_pollution
+Revision ID: 0041_relation_refusal_reasons
+Revises: 0040_idempotency_case
 Create Date: 2026-12-06
 """
 
@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0040_relation_refusal_reasons"
-down_revision: str | Sequence[str] | None = "0039_case_dwelling_pollution"
+revision: str = "0041_relation_refusal_reasons"
+down_revision: str | Sequence[str] | None = "0040_idempotency_case"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
