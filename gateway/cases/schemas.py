@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, field_validator
 
-from gateway.core.dutch_date import dutch_date
 from gateway.core.pagination import PageLinks
-from gateway.core.schemas import ApiModel, Reason, require_offset
+from gateway.core.schemas import ApiModel, Reason, check_date
 
 Ownership = Literal["corporation", "private-rental", "owner-occupied"]
 PersonRole = Literal["causer", "complainant", "neighbour"]
@@ -26,28 +25,10 @@ AftercareDecision = Literal["none", "aftercare-plan"]
 ConsentKind = Literal["corporation-permission", "om-consent"]
 
 _POSTCODE = re.compile(r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
-#: Dates the workflow computes with: far enough either side for any real case, and far from
-#: the ends of the calendar, where adding a period would overflow.
-EARLIEST = date(2000, 1, 1)
-LATEST = date(2100, 12, 31)
-
-
-D = TypeVar("D", date, datetime)
-
 #: Ids and names stored in the clear: no control characters (PostgreSQL refuses NUL).
 PartnerId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 RecordId = Annotated[str, Field(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")]
 District = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
-
-
-def check_date(value: D) -> D:
-    """A day or moment in the range the workflow computes with. A moment is counted from
-    its Dutch date, as the workflow counts it; one without an offset names no instant (and
-    compared with the clock it was a 500), so it is refused."""
-    day = dutch_date(require_offset(value)) if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError(f"a date between {EARLIEST} and {LATEST}")
-    return value
 
 
 def bsn_is_valid(value: str) -> bool:
@@ -297,6 +278,11 @@ class CaseEventIn(ApiModel):
     occurred_on: date | None = Field(
         default=None, description="When it happened (e.g. the procedure was started)."
     )
+
+    @field_validator("occurred_on")
+    @classmethod
+    def _occurred_on(cls, value: date | None) -> date | None:
+        return None if value is None else check_date(value)
 
 
 class CaseEventOut(ApiModel):

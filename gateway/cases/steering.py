@@ -56,13 +56,13 @@ from gateway.cases.live import not_erased
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
-    EARLIEST,
     EvaluationPeriodOut,
     LegsOut,
     SteeringReport,
     ThroughputOut,
 )
 from gateway.core.errors import Unprocessable
+from gateway.core.schemas import EARLIEST, LATEST
 from gateway.db import utcnow
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
@@ -99,9 +99,13 @@ def report_window(
     cases erased since, which only leave the counts)."""
     last_ended = today.replace(day=1) - timedelta(days=1)
     problems: list[dict[str, str]] = []
-    if period_from is not None and (period_from.day != 1 or period_from < EARLIEST):
+    # Out of EARLIEST..LATEST first: at the calendar's ends the arithmetic below overflowed
+    # (a 500, review6a F5).
+    if period_from is not None and not (period_from.day == 1 and EARLIEST <= period_from <= LATEST):
         problems.append({"name": "from", "reason": f"the first day of a month from {EARLIEST}"})
-    if period_to is not None and (period_to + timedelta(days=1)).day != 1:
+    if period_to is not None and not EARLIEST <= period_to <= LATEST:
+        problems.append({"name": "to", "reason": f"the last day of a month from {EARLIEST}"})
+    elif period_to is not None and (period_to + timedelta(days=1)).day != 1:
         problems.append({"name": "to", "reason": "the last day of a month"})
     elif period_to is not None and period_to > last_ended:
         problems.append({"name": "to", "reason": f"a month that has ended: {last_ended} or before"})

@@ -3,7 +3,6 @@ and a dry-run preview for privacy officers."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
 from gateway.core.paths import CaseId
+from gateway.core.schemas import Day
 from gateway.retention import facts, runs, service, zgw
 from gateway.retention.casefacts import case_covenant, sync_case
 from gateway.retention.errors import RetentionCaseNotFound
@@ -418,7 +418,7 @@ def get_retention_due(
     principal: PrivacyOfficer,
     session: DbSession,
     retention: Retention,
-    as_of: Annotated[date | None, Query(alias="asOf")] = None,
+    as_of: Annotated[Day | None, Query(alias="asOf")] = None,
 ) -> DryRunOut:
     """The cases of the officer's covenant; for another partner's officer than the
     coordinating one, those its partner leads or is in the team of (as the state)."""

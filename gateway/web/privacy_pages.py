@@ -19,6 +19,7 @@ from gateway.cases import references
 from gateway.cases.steering import report_window
 from gateway.core.dutch_date import DUTCH_TIME, dutch_today
 from gateway.core.errors import Forbidden, Unprocessable
+from gateway.core.schemas import EARLIEST, LATEST, check_date
 from gateway.db import utcnow
 from gateway.retention.service import retention_overview
 from gateway.web import charts, texts
@@ -95,9 +96,14 @@ def _period_start(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=DUTCH_TIME)
+        day = check_date(date.fromisoformat(value))
     except ValueError:
-        raise Unprocessable("Vul een datum in als jjjj-mm-dd.") from None
+        # Out of EARLIEST..LATEST too: at the calendar's ends the search's moments overflowed
+        # (a 500, review6a F5).
+        raise Unprocessable(
+            f"Vul een datum in als jjjj-mm-dd, tussen {EARLIEST} en {LATEST}."
+        ) from None
+    return datetime.combine(day, time(0), tzinfo=DUTCH_TIME)
 
 
 def _search_filters(
