@@ -34,6 +34,7 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOffic
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import NotFound
+from gateway.core.json_body import StrictJsonRoute
 from gateway.core.schemas import Moment
 from gateway.db import utcnow
 
@@ -41,7 +42,7 @@ from gateway.db import utcnow
 MAX_TREE_SIZE = 2**62
 LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry.")]
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=StrictJsonRoute)
 
 
 def _reader(context: GatewayContext, officer: Principal) -> readers.LogReader:

@@ -4,8 +4,9 @@ from fastapi import APIRouter
 
 from gateway.auth.deps import Context, CurrentPrincipal
 from gateway.auth.schemas import Me, PartnerOut
+from gateway.core.json_body import StrictJsonRoute
 
-router = APIRouter(tags=["identity"])
+router = APIRouter(tags=["identity"], route_class=StrictJsonRoute)
 
 
 @router.get("/me", response_model=Me, summary="Who the token says you are")

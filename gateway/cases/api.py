@@ -52,6 +52,7 @@ from gateway.cases.schemas import (
 from gateway.cases.steering import report_window
 from gateway.cases.workflow import apply_transition
 from gateway.core.idempotency import Idempotent
+from gateway.core.json_body import StrictJsonRoute
 from gateway.core.pagination import (
     CURSOR_PATTERN,
     DEFAULT_PAGE,
@@ -62,7 +63,7 @@ from gateway.core.pagination import (
 from gateway.core.paths import ID_PATTERN, CaseId
 from gateway.db import utcnow
 
-router = APIRouter(tags=["cases"])
+router = APIRouter(tags=["cases"], route_class=StrictJsonRoute)
 
 
 def get_runtime(context: Context) -> CaseRuntime:

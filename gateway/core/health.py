@@ -7,10 +7,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from gateway.auth.deps import Context
+from gateway.core.json_body import StrictJsonRoute
 from gateway.core.problem import problem_response
 from gateway.core.schemas import ApiModel
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StrictJsonRoute)
 
 
 class Health(ApiModel):

@@ -93,12 +93,21 @@ async def _gateway_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _invalid_param(err: Mapping[str, Any]) -> dict[str, str]:
+    if err.get("type") == "json_invalid":
+        # A body that is not JSON, or has a key twice (gateway/core/json_body.py): what the
+        # parser found, not just that it failed.
+        found = (err.get("ctx") or {}).get("error")
+        return {"name": "body", "reason": f"not JSON: {found}" if found else "not JSON"}
+    return {
+        "name": _field_name(tuple(err.get("loc", ()))),
+        "reason": str(err.get("msg", "invalid")),
+    }
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    params = [
-        {"name": _field_name(tuple(err.get("loc", ()))), "reason": str(err.get("msg", "invalid"))}
-        for err in exc.errors()
-    ]
+    params = [_invalid_param(err) for err in exc.errors()]
     return problem_response(
         400,
         "Bad request",

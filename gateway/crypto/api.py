@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from gateway.auth.deps import DbSession, PrivacyOfficer
+from gateway.core.json_body import StrictJsonRoute
 from gateway.crypto.deps import Crypto
 from gateway.crypto.schemas import KeyStatusOut
 from gateway.crypto.service import key_status
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], route_class=StrictJsonRoute)
 
 
 @router.get(

@@ -30,6 +30,7 @@ from gateway.auth.deps import (
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.idempotency import Idempotent
+from gateway.core.json_body import StrictJsonRoute
 from gateway.exchange import enforcement
 from gateway.exchange import inbox as inbox_service
 from gateway.exchange.deps import ExchangeDep, exchange_services
@@ -49,7 +50,7 @@ from gateway.exchange.schemas import (
 RequestId = Annotated[str, Path(alias="requestId", max_length=64)]
 DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64)]
 
-router = APIRouter(tags=["exchange"])
+router = APIRouter(tags=["exchange"], route_class=StrictJsonRoute)
 
 
 async def _traceparent(request: Request) -> str | None:

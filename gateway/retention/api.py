@@ -15,6 +15,7 @@ from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOffic
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.errors import Forbidden
+from gateway.core.json_body import StrictJsonRoute
 from gateway.core.paths import CaseId
 from gateway.core.schemas import Day
 from gateway.retention import facts, runs, service, zgw
@@ -40,7 +41,7 @@ from gateway.retention.schemas import (
 from gateway.retention.targets import discover_targets
 from gateway.retention.wiring import RetentionService
 
-router = APIRouter(tags=["retention"])
+router = APIRouter(tags=["retention"], route_class=StrictJsonRoute)
 
 
 def get_retention(context: Context) -> RetentionService:

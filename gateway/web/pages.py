@@ -18,7 +18,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context as TemplateContext
@@ -29,6 +28,7 @@ from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.dutch_date import DUTCH_TIME, dutch_date
 from gateway.core.errors import GatewayError
+from gateway.core.json_body import StrictJsonRoute
 from gateway.policy.covenant import Covenant
 from gateway.web import sessions, texts
 from gateway.web.models import WebSession
@@ -303,7 +303,7 @@ def _error_page(request: Request, exc: GatewayError) -> Response:
     return TEMPLATES.TemplateResponse(request, "fout.html", values, status_code=exc.status)
 
 
-class PageRoute(APIRoute):
+class PageRoute(StrictJsonRoute):
     """Routes of the web pages: Dutch HTML errors instead of problem+json, a redirect to
     the sign-in page when there is no session, and the pages' security headers."""
 
