@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import Settings
+from gateway.config import Settings, audit_log_origin_problem
 from gateway.core.cli import DataDir, load_settings
 from gateway.core.logs import configure_logging, logging_config
 
@@ -90,6 +90,10 @@ def serve(
         typer.echo(taken, err=True)
         raise typer.Exit(1)
     settings = load_settings(data_dir, demo_mode=demo)
+    problem = audit_log_origin_problem(settings)
+    if problem is not None:  # before anything starts or migrates (review6a F2)
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
     settings.ensure_data_dir()
     if settings.auto_migrate:  # off where a Job migrates once per release (Kubernetes)
         typer.echo(f"Migrating {_safe_url(settings.resolved_database_url)} ...")

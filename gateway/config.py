@@ -59,6 +59,13 @@ class SecretFilesSource(PydanticBaseSettingsSource):
         return values
 
 
+#: The example origin of the audit log: the default, kept by demo mode only.
+EXAMPLE_AUDIT_LOG_ORIGIN = "ketenpoort.example/audit-log"
+#: How a deployment file marks a setting the operator must fill in (docker-compose.yml,
+#: deploy/kubernetes): a value the gateway refuses to start with.
+PLACEHOLDER_PREFIX = "replace-with-"
+
+
 class Settings(BaseSettings):
     """Every setting can be given as ``KETENPOORT_<NAME>`` in the environment.
 
@@ -219,11 +226,14 @@ class Settings(BaseSettings):
         "in-process job (then run 'ketenpoort audit checkpoint' from cron).",
     )
     audit_log_origin: str = Field(
-        default="ketenpoort.example/audit-log",
+        default=EXAMPLE_AUDIT_LOG_ORIGIN,
         pattern=r"^[^\s+]+$",
         description="The log's origin: the first line of every checkpoint and the key name of "
         "its signature (C2SP tlog-checkpoint). Use a URL-like name of your deployment, e.g. "
-        "ketenpoort.utrecht.nl/audit-log; witnesses and auditors pin it with the log key.",
+        "ketenpoort.utrecht.nl/audit-log; witnesses and auditors pin it with the log key. "
+        "Set once, before the first start (it never changes after). Outside demo mode the "
+        "gateway refuses to start with the example default or a 'replace-with-...' "
+        "placeholder: two deployments under one origin cannot share a witness.",
     )
     audit_witnesses: list[str] = Field(
         default_factory=list,
@@ -408,3 +418,24 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if self.data_dir.stat().st_mode & 0o077:
             self.data_dir.chmod(0o700)
+
+
+def audit_log_origin_problem(settings: Settings) -> str | None:
+    """Why the gateway must not start with this log origin (review6a F2), or None.
+
+    C2SP tlog-checkpoint: the origin identifies one log. Two deployments left at the example
+    default sign as the same log, and a partner witnessing both (the police are in both
+    covenants) keeps its state per origin: it cosigns the first and refuses the second for
+    good, and hands the second's auditors the first's checkpoint. Demo mode keeps the
+    example: a demo's log is witnessed by its own demo witness only."""
+    origin = settings.audit_log_origin
+    if settings.demo_mode or not (
+        origin == EXAMPLE_AUDIT_LOG_ORIGIN or origin.startswith(PLACEHOLDER_PREFIX)
+    ):
+        return None
+    return (
+        f"KETENPOORT_AUDIT_LOG_ORIGIN is {origin!r}, "
+        + ("the example default" if origin == EXAMPLE_AUDIT_LOG_ORIGIN else "a placeholder")
+        + ": set it to a name of this deployment's log, e.g. ketenpoort.utrecht.nl/audit-log, "
+        "before the first start (it cannot change afterwards; docs/operations.md)"
+    )

@@ -19,7 +19,7 @@ from gateway.audit.keyguard import open_audit_keys
 from gateway.audit.models import AuditHead
 from gateway.audit.service import AuditLog, BlindIndexSubjects
 from gateway.audit.witnessing import Witnessing
-from gateway.config import Settings
+from gateway.config import Settings, audit_log_origin_problem
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto.blind_index import BlindIndex
 
@@ -127,6 +127,9 @@ def build(
     """The audit log (its keys missing or not the log's stops the start) and the ``audit``
     readiness check. Without a blind index (no key provider) a data subject cannot be looked
     up: the log says so (503) rather than search by anything else."""
+    problem = audit_log_origin_problem(settings)
+    if problem is not None:
+        raise ValueError(problem)
     service = open_audit_log(settings, session_factory)
     if blind_index is not None:
         service.subject_indexer = BlindIndexSubjects(blind_index, session_factory)

@@ -261,7 +261,9 @@ class TestRejectedToken:
         from gateway.context import build_context
 
         token = _signed(settings)  # the dev key exists from the demo-mode context fixture
-        production = settings.model_copy(update={"demo_mode": False})
+        production = settings.model_copy(
+            update={"demo_mode": False, "audit_log_origin": "ketenpoort.test/audit-log"}
+        )
         ctx = build_context(production)
         try:
             with TestClient(create_app(production, ctx)) as prod_client:

@@ -108,7 +108,12 @@ def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: s
     return CliRunner().invoke(
         app,
         ["serve", "--data-dir", str(tmp_path / "data"), *args],
-        env={"KETENPOORT_DATABASE_URL": "postgresql+psycopg://gw@db/ketenpoort", **env},
+        env={
+            "KETENPOORT_DATABASE_URL": "postgresql+psycopg://gw@db/ketenpoort",
+            # Outside demo mode serve refuses the example origin (review6a F2).
+            "KETENPOORT_AUDIT_LOG_ORIGIN": "ketenpoort.test/audit-log",
+            **env,
+        },
     )
 
 

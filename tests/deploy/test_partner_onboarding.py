@@ -35,6 +35,7 @@ def gateway(data_dir: Path, sqlite_template: Path) -> Iterator[TestClient]:
     settings = Settings(
         data_dir=data_dir,
         demo_mode=False,
+        audit_log_origin="ketenpoort.test/audit-log",
         auto_migrate=False,
         jwks_refresh_seconds=0,
         audit_checkpoint_interval_seconds=0,

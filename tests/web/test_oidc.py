@@ -92,6 +92,7 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(
         update={
             "demo_mode": False,
+            "audit_log_origin": "ketenpoort.test/audit-log",
             "oidc_issuer": ISSUER,
             "oidc_client_id": CLIENT_ID,
             "oidc_redirect_url": REDIRECT,
