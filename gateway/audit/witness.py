@@ -291,6 +291,29 @@ def _parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     return int(size), proof, note
 
 
+#: A request body over ``MAX_BODY``: refused unread, and the connection closed (the client
+#: may still be sending it).
+TOO_LARGE = WitnessAnswer(413, "the request is too large\n")
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | WitnessAnswer:
+    """The request body, read as it streams in; a 413 once it is over ``limit`` bytes, or
+    declares so (``Content-Length``), without reading the rest (review6a F3: the whole body
+    was buffered before the size check, so anyone reaching the witness could exhaust its
+    memory; ``witness serve`` runs plain uvicorn, without the gateway's body limit)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and not declared.isdigit():
+        return WitnessAnswer(400, "malformed request: Content-Length is not a number\n")
+    if declared is not None and int(declared) > limit:
+        return TOO_LARGE
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return TOO_LARGE
+    return bytes(body)
+
+
 def witness_app(witness: Witness) -> FastAPI:
     """The HTTP face of a witness (tlog-witness ``add-checkpoint`` plus a monitoring read)."""
     app = FastAPI(title="Ketenpoort witness", openapi_url=None, docs_url=None, redoc_url=None)
@@ -300,7 +323,12 @@ def witness_app(witness: Witness) -> FastAPI:
 
     @app.post("/add-checkpoint")
     async def add_checkpoint(request: Request) -> Response:
-        return respond(witness.add_checkpoint(await request.body()))
+        body = await _read_at_most(request, MAX_BODY)
+        if isinstance(body, WitnessAnswer):
+            refused = respond(body)
+            refused.headers["Connection"] = "close"  # the rest of the body is never read
+            return refused
+        return respond(witness.add_checkpoint(body))
 
     @app.get("/checkpoint")
     def checkpoint(origin: str) -> Response:
