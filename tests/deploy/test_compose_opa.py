@@ -141,13 +141,42 @@ def _mount(service: dict[str, Any], volume: str) -> str:
     return str(mounts[0])
 
 
+def _kubernetes_opa() -> dict[str, Any]:
+    """The OPA sidecar of the gateway Deployment (deploy/kubernetes/gateway.yaml)."""
+    documents = yaml.safe_load_all((ROOT / "deploy/kubernetes/gateway.yaml").read_text())
+    (deployment,) = [d for d in documents if d and d["kind"] == "Deployment"]
+    (sidecar,) = [
+        c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == "opa"
+    ]
+    return sidecar  # type: ignore[no-any-return]
+
+
 def test_opa_image_is_pinned_to_the_release_the_tests_decide_with(
     opa_service: dict[str, Any],
 ) -> None:
+    """Compose's OPA and the Kubernetes sidecar both run the OPA release whose Go evaluator
+    the tests decide with (review6a F4: the sidecar ran 1.20.0, untested)."""
     require_engine("opa-go")
     version = opa_go.opa_version()
     assert version is not None
-    assert opa_service["image"] == f"openpolicyagent/opa:{version.removeprefix('v')}"
+    expected = f"openpolicyagent/opa:{version.removeprefix('v')}"
+    assert opa_service["image"] == expected
+    assert _kubernetes_opa()["image"] == expected
+
+
+def test_the_kubernetes_sidecar_runs_as_compose_does_without_telemetry(
+    opa_service: dict[str, Any],
+) -> None:
+    """The same ``opa run`` options (every one documented), telemetry off in both; only the
+    bundle's directory differs."""
+    sidecar, _ = _options(_kubernetes_opa()["args"][1:])
+    composed, _ = _options(opa_service["command"][1:])
+    assert set(sidecar) <= set(OPA_RUN_OPTIONS)
+    assert "--disable-telemetry" in sidecar
+    assert "--disable-telemetry" in composed
+    assert {k: v for k, v in sidecar.items() if k != "--verification-key"} == {
+        k: v for k, v in composed.items() if k != "--verification-key"
+    }
 
 
 def test_opa_api_is_not_reachable_from_outside_the_compose_network(
