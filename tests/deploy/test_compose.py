@@ -175,3 +175,38 @@ def test_readme_documents_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [name for name in Settings.model_fields if f"KETENPOORT_{name.upper()}" not in readme]
     assert not missing, f"settings missing from README.md: {missing}"
+
+
+def _networks(service: dict[str, Any]) -> set[str]:
+    networks = service.get("networks") or {"default": None}
+    return set(networks)
+
+
+def test_opa_and_the_database_are_on_an_internal_network_of_the_gateways_only(
+    resolved: dict[str, Any],
+) -> None:
+    """OPA has no authentication (its REST API can read its data and, but for the bundle's
+    roots, replace the policy) and PostgreSQL is the store: only the gateways and their
+    one-off jobs reach them, not the adapters or the witness (review6a, noticed). The
+    positive control: the adapters and the witness still reach the gateways."""
+    services = resolved["services"]
+    assert resolved["networks"]["backend"]["internal"] is True
+    assert _networks(services["db"]) == {"backend"}
+    assert _networks(services["opa"]) == {"backend"}
+    on_backend = {name for name, service in services.items() if "backend" in _networks(service)}
+    assert on_backend == {
+        "db",
+        "opa",
+        "gateway-1",
+        "gateway-2",
+        "migrate",
+        "policy-bundle",
+        "ketenpoort",
+    }
+    for name, service in services.items():
+        if name.startswith(("adapter-", "witness-")):
+            assert _networks(service) == {"frontend"}, name
+            assert "frontend" in _networks(services["gateway-1"])
+    for gateway in ("gateway-1", "gateway-2"):
+        assert _networks(services[gateway]) == {"backend", "frontend"}
+        assert services[gateway]["ports"]  # published through the non-internal network
