@@ -88,7 +88,7 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
         f"cosigned by {plural(result.quorum, 'witness', 'witnesses')} up to tree size "
         f"{result.witnessed_tree_size}"
         if result.quorum
-        else "no witnesses required"
+        else "NOT WITNESSED (no witness configured, quorum 0)"
     )
     typer.echo(
         f"{plural(result.entries, 'entry', 'entries')}, "
@@ -114,6 +114,17 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
                 raise typer.Exit(1)
             typer.echo(f"{message} (accepted).")
         typer.echo("OK: the log verifies.")
+        if not result.quorum:
+            # The exit code stays 0 (an operator's deployment without witnesses checks what it
+            # can), but no reader can take this for a witnessed log (review6a, noticed).
+            typer.echo(
+                "WARNING: no witness was asked (KETENPOORT_AUDIT_WITNESSES is empty and no "
+                "--witness was given): the log was checked against its own signatures only, "
+                "and a history rewritten and signed again with the log key would pass too. "
+                "An auditor's check: ketenpoort-verify, which refuses to run without a witness "
+                "unless told --quorum 0.",
+                err=True,
+            )
         return
     first = result.first_problem
     typer.echo(f"FAILED: first bad {first}", err=True)

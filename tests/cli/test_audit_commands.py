@@ -63,6 +63,9 @@ def test_verify_passes_on_an_untouched_log_and_names_a_changed_entry(
     ok = _ketenpoort(settings, "audit", "verify", "--log-key", log_key)
     assert ok.returncode == 0, ok.stderr
     assert "OK: the log verifies." in ok.stdout
+    # No witness configured: said so, unmistakably (the exit code stays 0).
+    assert "NOT WITNESSED (no witness configured, quorum 0)" in ok.stdout
+    assert "WARNING: no witness was asked" in ok.stderr
     # One checkpoint is "1 checkpoint", several entries are "entries".
     assert "12 entries, 1 checkpoint; " in ok.stdout
     assert "0 checkpoints held outside the log compared" in ok.stdout
@@ -147,6 +150,9 @@ def test_verify_asks_a_real_witness_and_names_a_deleted_tail(
         ok = _ketenpoort(settings, "audit", "verify", "--log-key", log_key, "--witness", line)
         assert ok.returncode == 0, ok.stdout + ok.stderr
         assert "holds tree size 6" in ok.stdout
+        # The positive control of the warning without witnesses: none with one.
+        assert "NOT WITNESSED" not in ok.stdout
+        assert "WARNING: no witness" not in ok.stderr
         with transaction(context.session_factory) as session:
             session.execute(text("DELETE FROM audit_entry WHERE idx = 5"))
             session.execute(text("DELETE FROM audit_note_signature"))
