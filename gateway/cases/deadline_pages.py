@@ -61,6 +61,7 @@ from gateway.cases.models import (
 from gateway.cases.reports import DECISION_SOURCE, REPORTER_DECISION_DAYS
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut
+from gateway.cases.state_at import unmoved_open_at
 from gateway.core import pagination
 from gateway.core.errors import BadRequest
 
@@ -136,10 +137,16 @@ class Stream:
         return CaseFile.state_entered_at.expression
 
     def conditions(
-        self, covenant_id: str | ColumnElement[str], partner_id: str | ColumnElement[str] | None
+        self,
+        covenant_id: str | ColumnElement[str],
+        partner_id: str | ColumnElement[str] | None,
+        *,
+        consents_before: datetime | None = None,
     ) -> list[ColumnElement[bool]]:
         """The cases of the stream, optionally those a partner leads or is in the team of
-        (values, or the parameters a page binds: :func:`_page_statements`)."""
+        (values, or the parameters a page binds: :func:`_page_statements`); with
+        ``consents_before``, a consent meets the deadline only when recorded before it (the
+        steering report's state as of a moment, gateway/cases/state_at.py)."""
         where: list[ColumnElement[bool]] = [
             CaseFile.covenant_id == covenant_id,
             CaseFile.state == self.state,
@@ -151,13 +158,14 @@ class Stream:
         if self.deadline.met_by_consent is not None:
             # Met by a consent of the kind recorded since the state was entered (as
             # gateway.cases.deadlines._met_by_consent): withdrawn or not, it answered.
-            where.append(
-                ~exists().where(
-                    CaseConsent.case_id == CaseFile.id,
-                    CaseConsent.kind == self.deadline.met_by_consent,
-                    CaseConsent.recorded_at >= CaseFile.state_entered_at,
-                )
-            )
+            answered = [
+                CaseConsent.case_id == CaseFile.id,
+                CaseConsent.kind == self.deadline.met_by_consent,
+                CaseConsent.recorded_at >= CaseFile.state_entered_at,
+            ]
+            if consents_before is not None:
+                answered.append(CaseConsent.recorded_at < consents_before)
+            where.append(~exists().where(*answered))
         return where
 
     def in_ranges(self, ranges: Sequence[StartRange]) -> ColumnElement[bool]:
@@ -252,22 +260,22 @@ def case_streams(
     return streams
 
 
-def overdue_count(
-    session: Session, *, runtime: CaseRuntime, covenant_id: str, now: datetime
-) -> int:
-    """How many deadlines of the covenant's open cases are overdue at ``now``: a COUNT per
-    stream over the start instants whose due moment has passed, all in one statement. An
-    open case erased under retention has none (as on a deadlines page)."""
+def overdue_count(session: Session, *, runtime: CaseRuntime, covenant_id: str, at: datetime) -> int:
+    """How many deadlines of the covenant's cases open at ``at`` had fallen due before it,
+    for the cases as their row has them (gateway/cases/state_at.py ``unmoved_open_at``; the
+    others are the caller's): a COUNT per stream over the start instants whose due moment
+    is before ``at``, all in one statement. An erased case has none (it is one of the
+    others when it was erased since ``at``)."""
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
-    passed = now.astimezone(UTC) + timedelta(microseconds=1)  # due_at <= now
+    passed = at.astimezone(UTC)  # due_at < at
     counts = [
         select(func.count())
         .select_from(CaseFile)
         .where(
-            *stream.conditions(covenant_id, None),
+            *stream.conditions(covenant_id, None, consents_before=passed),
             stream.in_ranges(stream.rule.start_ranges(None, passed)),
-            not_erased(CaseFile.id),
+            *unmoved_open_at(covenant_id, passed),
         )
         .scalar_subquery()
         for stream in case_streams(

@@ -611,6 +611,12 @@ class SteeringReport(ApiModel):
     covenant_id: str
     period_from: date
     period_to: date
+    as_of: datetime = Field(
+        description="The moment the state figures (openCases, openByPhase, openByDistrict, "
+        "overdueDeadlines) describe: the end of the period (00:00 of the day after periodTo, "
+        "the covenant's time), counting every step taken before it and none after. They "
+        "change only when another month has ended, never between two reads in one month."
+    )
     generated_at: datetime
     cases_opened: int | None = Field(
         description="Cases opened in the period; null when 1 to minGroupSize - 1."
@@ -619,7 +625,10 @@ class SteeringReport(ApiModel):
         description="Cases closed in the period; null when 1 to minGroupSize - 1, and the "
         "throughput and within-target figures with it."
     )
-    open_cases: int
+    open_cases: int = Field(
+        description="Cases open at asOf: opened before it, not closed and not erased under "
+        "retention before it (a case erased since counts as it stood then)."
+    )
     throughput: ThroughputOut
     target_months: int
     closed_within_target: int | None = Field(
@@ -627,10 +636,15 @@ class SteeringReport(ApiModel):
         "target, number 1 to minGroupSize - 1."
     )
     share_closed_within_target: float | None
-    open_by_phase: dict[str, int]
-    open_by_district: dict[str, int]
+    open_by_phase: dict[str, int] = Field(
+        description="The cases open at asOf by the phase they were in then."
+    )
+    open_by_district: dict[str, int] = Field(description="The cases open at asOf by district.")
     opened_by_district: dict[str, int]
-    overdue_deadlines: int
+    overdue_deadlines: int = Field(
+        description="Deadlines of the cases open at asOf that had fallen due before it and "
+        "were not met then."
+    )
     transitions: dict[str, int]
     min_group_size: int = Field(
         description="Counts per district, phase, step (transition) or judgement under this "
@@ -651,7 +665,7 @@ class SteeringReport(ApiModel):
         description="The period's figures left out (null) because fewer than minGroupSize "
         "cases stand behind them, by their names in this response (casesOpened, "
         "casesClosed, closedWithinTarget, shareClosedWithinTarget, throughput.*). "
-        "openCases and overdueDeadlines are the covenant's totals now and stay.",
+        "openCases and overdueDeadlines are the covenant's totals at asOf and stay.",
     )
     legs: LegsOut
     evaluation_periods: list[EvaluationPeriodOut]

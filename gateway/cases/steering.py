@@ -52,7 +52,6 @@ from gateway.cases.calendar import WorkingCalendar, add_months
 from gateway.cases.deadline_pages import open_in, overdue_count
 from gateway.cases.definition import Period
 from gateway.cases.due_ranges import DueRule
-from gateway.cases.live import not_erased
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
@@ -61,6 +60,7 @@ from gateway.cases.schemas import (
     SteeringReport,
     ThroughputOut,
 )
+from gateway.cases.state_at import moved_cases_at, overdue_at, unmoved_open_at
 from gateway.core.errors import Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST
 from gateway.db import utcnow
@@ -400,15 +400,12 @@ def steering_report(
             CaseFile.district.cast(text),
             func.count(),
         )
-        # An open case erased under retention is no open work (its steps answer 410): it
-        # leaves the open counts; that it was opened still counts (docs/retention.md).
-        # "closed_at IS NULL" too (the same cases: workflow.py sets it exactly on entering a
-        # final state), so they are read from ix_case_file_open_live alone.
-        .where(
-            *open_in(definition, covenant_id),
-            CaseFile.closed_at.is_(None),
-            not_erased(CaseFile.id),
-        )
+        # The cases open at the end of the period as their rows have them: no step since,
+        # not erased (an erased open case is no open work from its erasure on; one erased
+        # since is counted as it stood, below). The others are replayed from their history
+        # (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them
+        # from ix_case_file_open_live (migration 0040 added opened_at and id to it).
+        .where(*open_in(definition, covenant_id), *unmoved_open_at(covenant_id, end))
         .group_by(CaseFile.state, CaseFile.district),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.
@@ -451,6 +448,11 @@ def steering_report(
             transitions[a] = count
         else:
             legs[int(figure.split(":")[1])].append((a, b, count))
+    overdue = overdue_count(session, runtime=runtime, covenant_id=covenant_id, at=end)
+    for moved in moved_cases_at(session, definition=definition, covenant_id=covenant_id, at=end):
+        open_by_phase[moved.state] += 1
+        open_districts[moved.district] += 1
+        overdue += overdue_at(moved, definition=definition, calendar=calendar, at=end)
     periods = []
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()
@@ -507,6 +509,7 @@ def steering_report(
         covenant_id=covenant_id,
         period_from=period_from,
         period_to=period_to,
+        as_of=end,
         generated_at=now,
         cases_opened=cases_opened,
         cases_closed=throughput.closed_cases,
@@ -518,7 +521,7 @@ def steering_report(
         open_by_phase=shown_phases,
         open_by_district=open_by_district,
         opened_by_district=opened_by_district,
-        overdue_deadlines=overdue_count(session, runtime=runtime, covenant_id=covenant_id, now=now),
+        overdue_deadlines=overdue,
         transitions=shown_transitions,
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,

@@ -10,6 +10,7 @@ import math
 import statistics
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -280,7 +281,55 @@ def steering_report(
         for c in closed
         if c.closed_at and c.closed_at < calendar.due(c.first_report_at, target).at
     )
-    open_cases = [c for c in all_cases if c.state not in definition.final_states]
+    # The state figures as of the end of the period (gateway/cases/state_at.py), case by
+    # case: as its row has it when it took no step since and was not erased since, else
+    # replayed from its steps before the end.
+    steps: dict[str, list[CaseTransition]] = {c.id: [] for c in all_cases}
+    for step in session.scalars(
+        select(CaseTransition)
+        .where(CaseTransition.covenant_id == covenant_id)
+        .order_by(CaseTransition.at, CaseTransition.id)
+    ):
+        steps[step.case_id].append(step)
+    open_cases: list[SimpleNamespace] = []
+    for c in all_cases:
+        if c.opened_at >= end or (c.erased_at is not None and c.erased_at < end):
+            continue
+        moved = any(t.at >= end for t in steps[c.id]) or (
+            c.closed_at is None and c.erased_at is not None
+        )
+        if not moved:
+            if c.closed_at is not None:
+                continue
+            state, entered, days = c.state, c.state_entered_at, c.state_days
+        else:
+            if c.closed_at is not None and c.closed_at < end:
+                continue
+            state, entered, days = definition.initial_state, c.opened_at, None
+            for t in steps[c.id]:
+                if t.at >= end:
+                    break
+                spec = definition.transition(t.transition)
+                if spec is not None and spec.keeps_state_clock:
+                    continue
+                if spec is not None and spec.extends_state:
+                    days = (days or 0) + int(t.facts.get("days") or 0)
+                    continue
+                state, entered, days = t.to_state, t.at, t.facts.get("days")
+        if state in definition.final_states:
+            continue
+        open_cases.append(
+            SimpleNamespace(
+                id=c.id,
+                district=c.district,
+                dwelling_id=c.dwelling_id,
+                state=state,
+                state_entered_at=entered,
+                state_days=days,
+                first_report_at=c.first_report_at,
+                lead_partner_id=c.lead_partner_id,
+            )
+        )
     dwellings = {
         d.id: d
         for d in session.scalars(select(Dwelling).where(Dwelling.covenant_id == covenant_id))
@@ -292,10 +341,10 @@ def steering_report(
         for d in case_deadlines(
             definition=definition,
             calendar=calendar,
-            case=c,
+            case=c,  # type: ignore[arg-type]
             dwelling=dwellings[c.dwelling_id],
-            consents=consents[c.id],
-            now=now,
+            consents=[k for k in consents[c.id] if k.recorded_at < end],
+            now=end - timedelta(microseconds=1),
         )
         if d.overdue
     )
@@ -358,6 +407,7 @@ def steering_report(
         covenant_id=covenant_id,
         period_from=period_from,
         period_to=period_to,
+        as_of=end,
         generated_at=now,
         cases_opened=None if small(len(opened)) else len(opened),
         cases_closed=throughput.closed_cases,

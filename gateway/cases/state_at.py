@@ -1,0 +1,206 @@
+"""The covenant's open cases as they stood at a past moment (the steering report's ``asOf``).
+
+The steering report's state figures (``openCases``, ``openByPhase``, ``openByDistrict``,
+``overdueDeadlines``) describe the end of the report's period, not the moment it is read:
+live, two reads an hour apart told "one case entered temporary-eviction since" or "one case
+in district X was closed", whatever the small-group suppression of each read did. As of the
+end of the last whole ended month they change only when a month ends, and describe the same
+period as the rest of the report (docs/cases.md, "The steering report's state figures").
+
+A case's state at a moment ``at`` follows from its history (the workflow writes a
+``case_transition`` row for every step, with the moment and the state entered, and sets
+``closed_at`` on entering a final state):
+
+- it was open at ``at`` when it was opened before it, not closed before it, and not erased
+  under retention before it (an erased open case is no open work from its erasure on:
+  gateway/cases/live.py). A case erased *after* ``at`` counts as it stood then: the figures
+  of a moment are a function of what happened before it, so a later erasure moves none of
+  them (and tells nothing about which case was erased);
+- a case that made no transition since ``at`` and was not erased since is in the state it
+  is in now, entered when its row says, with the days its row says: the bulk, counted in SQL
+  over the stored rows (:func:`moved_since` names the others);
+- the few others (:func:`moved_cases_at`) are replayed from their transitions before ``at``:
+  the initial state from the opening, then each step's state and moment; a step that keeps
+  the state's clock changes nothing, one that extends the state adds its days (as
+  gateway/cases/workflow.py applies them).
+
+The corporation's permission (``case_consent``) meets its deadline when it was recorded
+after the state was entered and before ``at``. The one fact the history needs that erasure
+deletes is that permission (``case_consent`` is ``erasure_delete``): for a case erased since
+``at`` that sat past a permission deadline at ``at``, the deadline counts as not met (no
+permission on file), which it was if the corporation had not answered. See docs/cases.md for
+why that residual is accepted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, select, union
+from sqlalchemy.orm import Session
+
+from gateway.cases.calendar import WorkingCalendar
+from gateway.cases.definition import WorkflowDefinition
+from gateway.cases.models import CaseConsent, CaseFile, CaseTransition
+
+
+def moved_since(covenant_id: str, at: datetime) -> CompoundSelect[tuple[str]]:
+    """The ids of the covenant's cases whose stored row may not be their state at ``at``:
+    those with a transition at or after it (read from ix_case_transition_covenant_at: the
+    transitions since ``at``, a month's at the report's default end) and the open ones erased
+    at or after it (ix_case_file_erased_open, migration 0040: only erased open cases)."""
+    return union(
+        select(CaseTransition.case_id).where(
+            CaseTransition.covenant_id == covenant_id, CaseTransition.at >= at
+        ),
+        select(CaseFile.id).where(
+            CaseFile.covenant_id == covenant_id,
+            CaseFile.closed_at.is_(None),
+            CaseFile.erased_at >= at,
+        ),
+    )
+
+
+def unmoved_open_at(covenant_id: str, at: datetime) -> list[ColumnElement[bool]]:
+    """SQL: the covenant's cases open at ``at`` that are as their row has them (with the
+    open states of the workflow, :func:`gateway.cases.deadline_pages.open_in`)."""
+    return [
+        CaseFile.covenant_id == covenant_id,
+        CaseFile.opened_at < at,
+        CaseFile.closed_at.is_(None),
+        CaseFile.erased_at.is_(None),
+        CaseFile.id.not_in(moved_since(covenant_id, at).scalar_subquery()),
+    ]
+
+
+@dataclass(frozen=True)
+class CaseAt:
+    """One case as it stood at a moment: open, in ``state`` since ``entered_at``."""
+
+    case_id: str
+    district: str
+    state: str
+    entered_at: datetime
+    state_days: int | None
+    first_report_at: datetime
+    #: The kinds of consent recorded since ``entered_at`` and before the moment.
+    consents: frozenset[str]
+
+
+def replay(
+    definition: WorkflowDefinition,
+    *,
+    opened_at: datetime,
+    transitions: list[Any],
+) -> tuple[str, datetime, int | None]:
+    """The state, the moment it was entered and its days, after ``transitions`` (rows of
+    ``transition``, ``to_state``, ``at``, ``facts``; in order) from the opening."""
+    state, entered, days = definition.initial_state, opened_at, None
+    for row in transitions:
+        spec = definition.transition(row.transition)
+        facts = row.facts or {}
+        if spec is not None and spec.keeps_state_clock:
+            continue
+        if spec is not None and spec.extends_state:
+            days = (days or 0) + int(facts.get("days") or 0)
+            continue
+        state, entered = row.to_state, row.at
+        raw = facts.get("days")
+        days = int(raw) if raw is not None else None
+    return state, entered, days
+
+
+def moved_cases_at(
+    session: Session, *, definition: WorkflowDefinition, covenant_id: str, at: datetime
+) -> list[CaseAt]:
+    """The cases of :func:`moved_since` that were open at ``at``, replayed from their
+    transitions before it: one statement over those cases only (and one for their consents
+    where a consent meets a deadline)."""
+    moved = moved_since(covenant_id, at).scalar_subquery()
+    finals = definition.final_states
+    # The cases and their steps before ``at`` in one statement (a round trip on PostgreSQL):
+    # a row per step, a case without one once with NULLs.
+    cases: dict[str, Any] = {}
+    steps: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            CaseFile.id,
+            CaseFile.district,
+            CaseFile.opened_at,
+            CaseFile.first_report_at,
+            CaseTransition.id.label("step"),
+            CaseTransition.transition,
+            CaseTransition.to_state,
+            CaseTransition.at,
+            CaseTransition.facts,
+        )
+        .outerjoin(
+            CaseTransition,
+            and_(CaseTransition.case_id == CaseFile.id, CaseTransition.at < at),
+        )
+        .where(
+            CaseFile.id.in_(moved),
+            CaseFile.covenant_id == covenant_id,
+            CaseFile.opened_at < at,
+            or_(CaseFile.closed_at.is_(None), CaseFile.closed_at >= at),
+            or_(CaseFile.erased_at.is_(None), CaseFile.erased_at >= at),
+        )
+        .order_by(CaseFile.id, CaseTransition.at, CaseTransition.id)
+    ):
+        cases.setdefault(row.id, row)
+        if row.step is not None:
+            steps[row.id].append(row)
+    if not cases:
+        return []
+    consents: dict[str, list[tuple[str, datetime]]] = defaultdict(list)
+    kinds = {d.met_by_consent for d in definition.all_deadlines if d.met_by_consent}
+    if kinds:
+        # Only for a covenant whose deadlines a consent meets (Utrecht's corporation).
+        for case_id, kind, recorded_at in session.execute(
+            select(CaseConsent.case_id, CaseConsent.kind, CaseConsent.recorded_at).where(
+                CaseConsent.case_id.in_(moved),
+                CaseConsent.kind.in_(sorted(kinds)),
+                CaseConsent.recorded_at < at,
+            )
+        ):
+            consents[case_id].append((kind, recorded_at))
+    out = []
+    for case_id, row in sorted(cases.items()):
+        state, entered, days = replay(
+            definition, opened_at=row.opened_at, transitions=steps[case_id]
+        )
+        if state in finals:
+            continue
+        out.append(
+            CaseAt(
+                case_id=case_id,
+                district=row.district,
+                state=state,
+                entered_at=entered,
+                state_days=days,
+                first_report_at=row.first_report_at,
+                consents=frozenset(k for k, when in consents[case_id] if when >= entered),
+            )
+        )
+    return out
+
+
+def overdue_at(
+    case: CaseAt, *, definition: WorkflowDefinition, calendar: WorkingCalendar, at: datetime
+) -> int:
+    """How many of ``case``'s deadlines had fallen due before ``at`` (as
+    gateway.cases.deadlines.case_deadlines has them running, at the moment just before)."""
+    count = 0
+    for deadline in definition.all_deadlines:
+        if case.state not in deadline.open_in or deadline.met_by_consent in case.consents:
+            continue
+        amount = case.state_days if deadline.period.amount_from_days else None
+        if deadline.period.amount_from_days and amount is None:
+            continue
+        start = case.first_report_at if deadline.start == "first-report" else case.entered_at
+        if calendar.due(start, deadline.period, amount).at < at:
+            count += 1
+    return count
