@@ -14,16 +14,22 @@ month in progress, after ``asOf``."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
-from gateway.cases.models import CaseConsent, CaseFile, CaseReport, CaseTransition
+from gateway.cases import overview
+from gateway.cases.models import CaseConsent, CaseFile, CaseReport, CaseTransition, Dwelling
+from gateway.cases.runtime import CaseRuntime
+from gateway.cases.schemas import SteeringReport
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from tests.cases import overview_oracle
 from tests.cases.builders import report_body
 from tests.steering_periods import this_month_ended
 
@@ -177,3 +183,286 @@ def test_an_erasure_within_the_month_changes_no_state_figure(
         after = _state(client, auth)
     assert (after["openCases"], after["overdueDeadlines"]) == (0, 0)
     assert (after["openByPhase"], after["openByDistrict"]) == ({}, {})
+
+
+# -- the state at the period's end against a history computed by hand ----------------------
+
+AMS = ZoneInfo("Europe/Amsterdam")
+JANUARY = (date(2026, 1, 1), date(2026, 1, 31))
+#: The end of January 2026 in Rijswijk and Utrecht: 1 February, 00:00 local.
+END = datetime(2026, 2, 1, tzinfo=AMS)
+
+
+def _at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=10, tzinfo=AMS)
+
+
+def _case(
+    session: Session,
+    runtime: CaseRuntime,
+    covenant: str,
+    name: str,
+    *,
+    district: str,
+    opened: str,
+    steps: list[tuple[str, str, str, dict[str, Any]]] = (),  # type: ignore[assignment]
+    erased: str | None = None,
+    consents: list[str] = (),  # type: ignore[assignment]
+) -> None:
+    """A case as the workflow leaves it after ``steps`` (transition, state entered, day,
+    facts), in the order given: its row says the last state, its moment and days."""
+    workflow = runtime.workflow(covenant)
+    state, entered, days = workflow.initial_state, _at(opened), None
+    closed = None
+    for transition, to_state, day, facts in steps:
+        spec = workflow.transition(transition)
+        assert spec is not None, transition
+        if spec.extends_state:
+            days = (days or 0) + facts["days"]
+        else:
+            state, entered, days = to_state, _at(day), facts.get("days")
+        if workflow.state(to_state).final:
+            closed = _at(day)
+    session.add(
+        Dwelling(
+            id=f"d-{name}",
+            covenant_id=covenant,
+            ownership="private-rental",
+            corporation_id=None,
+            district=district,
+            created_at=_at(opened),
+        )
+    )
+    session.flush()
+    session.add(
+        CaseFile(
+            id=name,
+            reference=f"REF-{name}",
+            covenant_id=covenant,
+            dwelling_id=f"d-{name}",
+            district=district,
+            address_sealed=b"sealed",
+            state=state,
+            state_entered_at=entered,
+            state_days=days,
+            opened_at=_at(opened),
+            first_report_at=_at(opened),
+            closed_at=closed,
+            erased_at=None if erased is None else _at(erased),
+            lead_partner_id="gemeente-rijswijk",
+            acute_override=False,
+            both_sides_heard=False,
+        )
+    )
+    session.flush()
+    for n, (transition, to_state, day, facts) in enumerate(steps):
+        session.add(
+            CaseTransition(
+                id=f"{name}-{n}",
+                case_id=name,
+                covenant_id=covenant,
+                transition=transition,
+                from_state="-",
+                to_state=to_state,
+                at=_at(day),
+                actor_partner_id="gemeente-rijswijk",
+                actor_role="casemanager",
+                facts=facts,
+            )
+        )
+    for n, day in enumerate(consents):
+        session.add(
+            CaseConsent(
+                id=f"{name}-consent-{n}",
+                case_id=name,
+                kind="corporation-permission",
+                partner_id="mitros",
+                granted=True,
+                scope=[],
+                recorded_at=_at(day),
+                recorded_by="mitros:test",
+            )
+        )
+    session.flush()
+
+
+def _report(session: Session, runtime: CaseRuntime, covenant: str) -> SteeringReport:
+    return overview.steering_report(
+        session,
+        runtime=runtime,
+        covenant_id=covenant,
+        period_from=JANUARY[0],
+        period_to=JANUARY[1],
+        now=datetime(2026, 2, 20, tzinfo=UTC),
+    )
+
+
+def test_the_state_at_the_end_of_january_as_computed_by_hand(
+    context: GatewayContext, runtime: CaseRuntime
+) -> None:
+    rijswijk = "rijswijk-woonoverlast"
+    with context.session_factory() as session:
+        # Open at the end, in intake: the 48-hour weighing overdue (the three-month target
+        # falls on 1 March).
+        _case(session, runtime, rijswijk, "intake", district="Noord", opened="2025-12-01")
+        # Open at the end in own-approach, closed after it.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "closed-later",
+            district="Noord",
+            opened="2025-12-10",
+            steps=[
+                ("classify-simple", "own-approach", "2026-01-10", {}),
+                ("nuisance-stopped", "aftercare-evaluation", "2026-02-05", {}),
+                ("close", "closed", "2026-02-10", {}),
+            ],
+        )
+        # Opened and closed within January; opened after its end: neither open at it.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "closed-within",
+            district="Noord",
+            opened="2025-12-05",
+            steps=[
+                ("classify-simple", "own-approach", "2026-01-06", {}),
+                ("nuisance-stopped", "aftercare-evaluation", "2026-01-12", {}),
+                ("close", "closed", "2026-01-20", {}),
+            ],
+        )
+        _case(session, runtime, rijswijk, "opened-after", district="Noord", opened="2026-02-03")
+        # Erased in January: no open work at its end. Erased after it: open as it stood
+        # (weighing and target, from 15 October, overdue).
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "erased-before",
+            district="Zuid",
+            opened="2025-11-01",
+            erased="2026-01-25",
+        )
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "erased-after",
+            district="Zuid",
+            opened="2025-10-15",
+            erased="2026-02-10",
+        )
+        # Evicted for 10 days on 15 January (over on 25 January: overdue at the end), the
+        # eviction extended by 18 days on 2 February (its row says 28 days now); and the
+        # target from 1 September.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "extended-after",
+            district="Zuid",
+            opened="2025-09-01",
+            steps=[
+                ("evict-temporarily", "temporary-eviction", "2026-01-15", {"days": 10}),
+                ("extend-temporary-eviction", "temporary-eviction", "2026-02-02", {"days": 18}),
+            ],
+        )
+        # Evicted for 10 days on 20 January, nothing since: over on 30 January.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "evicted",
+            district="Zuid",
+            opened="2025-12-20",
+            steps=[("evict-temporarily", "temporary-eviction", "2026-01-20", {"days": 10})],
+        )
+        # In multi-intake at the end, weighing since 2 February.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "moved-after",
+            district="Noord",
+            opened="2025-12-01",
+            steps=[
+                ("classify-complex", "multi-intake", "2026-01-05", {}),
+                ("form-team", "weighing", "2026-02-02", {}),
+            ],
+        )
+        report = _report(session, runtime, rijswijk)
+        oracle = overview_oracle.steering_report(
+            session,
+            runtime=runtime,
+            covenant_id=rijswijk,
+            period_from=JANUARY[0],
+            period_to=JANUARY[1],
+            now=datetime(2026, 2, 20, tzinfo=UTC),
+        )
+        session.rollback()
+    assert report.as_of == END
+    assert report.open_cases == 6
+    assert report.open_by_phase == {
+        "intake": 2,
+        "multi-intake": 1,
+        "own-approach": 1,
+        "temporary-eviction": 2,
+    }
+    assert report.open_by_district == {"Noord": 3, "Zuid": 3}
+    # intake 1, erased-after 2, extended-after 2, evicted 1.
+    assert report.overdue_deadlines == 6
+    # And as the oracle's case-by-case computation has it (tests/cases/overview_oracle.py).
+    assert report.open_by_phase == oracle.open_by_phase
+    assert report.open_by_district == oracle.open_by_district
+    assert (report.open_cases, report.overdue_deadlines) == (
+        oracle.open_cases,
+        oracle.overdue_deadlines,
+    )
+
+
+def test_the_corporation_s_permission_counts_when_recorded_before_the_end(
+    context: GatewayContext, runtime: CaseRuntime
+) -> None:
+    utrecht = "utrecht-extreme-woonoverlast"
+    asked = ("request-permission", "permission-requested", "2026-01-10", {})
+    with context.session_factory() as session:
+        # Asked on 10 January, answered on the 12th: the answer is met; the decision (five
+        # days from the report of 2 January) is overdue.
+        _case(
+            session,
+            runtime,
+            utrecht,
+            "answered",
+            district="Oost",
+            opened="2026-01-02",
+            steps=[asked],
+            consents=["2026-01-12"],
+        )
+        # Answered only on 3 February: at the end of January both were overdue.
+        _case(
+            session,
+            runtime,
+            utrecht,
+            "answered-late",
+            district="Oost",
+            opened="2026-01-02",
+            steps=[asked],
+            consents=["2026-02-03"],
+        )
+        # Answered on the 12th and taken on after the end: replayed, as the first.
+        _case(
+            session,
+            runtime,
+            utrecht,
+            "taken-on-after",
+            district="West",
+            opened="2026-01-02",
+            steps=[asked, ("take-on", "plan-of-approach", "2026-02-05", {})],
+            consents=["2026-01-12"],
+        )
+        report = _report(session, runtime, utrecht)
+        session.rollback()
+    assert report.open_by_phase == {"permission-requested": 3}
+    assert report.overdue_deadlines == 1 + 2 + 1
