@@ -61,7 +61,7 @@ from gateway.cases.models import (
 from gateway.cases.reports import DECISION_SOURCE, REPORTER_DECISION_DAYS
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut
-from gateway.cases.state_at import unmoved_open_at
+from gateway.cases.state_at import moved_since, unmoved_in_open_state
 from gateway.core import pagination
 from gateway.core.errors import BadRequest
 
@@ -269,13 +269,14 @@ def overdue_count(session: Session, *, runtime: CaseRuntime, covenant_id: str, a
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     passed = at.astimezone(UTC)  # due_at < at
+    moved = moved_since(covenant_id, passed)
     counts = [
         select(func.count())
         .select_from(CaseFile)
         .where(
             *stream.conditions(covenant_id, None, consents_before=passed),
             stream.in_ranges(stream.rule.start_ranges(None, passed)),
-            *unmoved_open_at(covenant_id, passed),
+            *unmoved_in_open_state(passed, moved),
         )
         .scalar_subquery()
         for stream in case_streams(

@@ -36,7 +36,6 @@ from gateway.cases.schemas import (
     MeetingOut,
     MinutesIn,
 )
-from gateway.cases.steering import over_enough
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date
 from gateway.core.errors import BadRequest
@@ -90,28 +89,28 @@ def meetings_out(
 
     Outside a case's team the case does not exist (gateway/cases/access.py; U §6 "de andere
     partijen die bij de casus zijn betrokken"), so an agenda names only the reader's cases,
-    those its partner leads or is in the team of, and counts the others (``otherCases``).
-    The agenda and action statements say which cases are the reader's themselves: each row
-    looks its case up by key with the check of gateway/cases/districts.partner_cases (a probe
-    of the team's key), so a page of meetings costs no statement more. An action is shown
-    when it is about one of those cases or about no case; the others are counted
-    (``otherActions``). The reader's own action too: its partner was in the case's team when
-    it was given (add_action), but once the lead removed it from the team the case does not
-    exist for it, and the action's case id, due day and its vanishing at the case's erasure
+    those its partner leads or is in the team of. The agenda and action statements say which
+    cases are the reader's themselves: each row looks its case up by key with the check of
+    gateway/cases/districts.partner_cases (a probe of the team's key), so a page of meetings
+    costs no statement more. An action is shown when it is about one of those cases or about
+    no case. Not the reader's own action once the lead removed its partner from the case's
+    team: its partner was in the team when it was given (add_action), but the case no longer
+    exists for it, and the action's case id, due day and its vanishing at the case's erasure
     would still tell of it (review5 F5); its deadlines leave it out alike, and the organiser
     completes it.
 
-    Each count is shown as the steering report shows a count by district (gateway/cases/
-    steering.py ``over_enough``): 0, or at least MIN_GROUP_SIZE, else null. The agenda is the
-    district's open cases, fixed when the meeting is planned, so a count of one on a dated
-    meeting told any partner of the covenant, the organiser too, that a case outside its
-    teams was open in that district then (review4, finding 6). Counts of five or more still
-    differ from meeting to meeting, as the steering report's do from period to period."""
+    The others are not counted either (``otherCases`` and ``otherActions`` until 6 December
+    2026). The agenda is the district's open cases at the minute the meeting is planned, so
+    the organiser could plan two meetings minutes apart and read from the difference of the
+    counts that one case outside its teams was opened or closed in that district since; a
+    reader reading a meeting twice, that an action was given about a case it may not see.
+    Suppressing counts under five (review4, finding 6) left the difference between five and
+    six. No source asks for the count: each partner comes "goed geïnformeerd over de gevallen
+    ... waarbij de eigen organisatie is betrokken" (U §6), its own cases, and the district's
+    numbers are the steering report's, as of a month's end (docs/cases.md)."""
     ids = [m.id for m in meetings]
     agendas: dict[str, list[AgendaItemOut]] = {meeting_id: [] for meeting_id in ids}
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
-    other_cases = dict.fromkeys(ids, 0)
-    other_actions = dict.fromkeys(ids, 0)
     partner = reader.partner_id
     if ids:
         # The reference is read only for the reader's cases (NULL for the others: a reference
@@ -137,8 +136,7 @@ def meetings_out(
             .order_by(MeetingAgendaItem.meeting_id, MeetingAgendaItem.position)
         ):
             if reference is None:
-                other_cases[meeting_id] += 1
-                continue
+                continue  # not the reader's: not named, not counted
             agendas[meeting_id].append(
                 AgendaItemOut(case_id=case_id, reference=reference, state_at_agenda=state_at_agenda)
             )
@@ -154,8 +152,7 @@ def meetings_out(
             .order_by(MeetingAction.meeting_id, MeetingAction.due_on, MeetingAction.id)
         ):
             if action.case_id is not None and readers is None:
-                other_actions[action.meeting_id] += 1
-                continue
+                continue  # about a case that is not the reader's
             actions[action.meeting_id].append(action_out(action, today))
     return [
         MeetingOut(
@@ -168,9 +165,7 @@ def meetings_out(
             attendance=dict(meeting.attendance),
             has_minutes=meeting.minutes_sealed is not None,
             agenda=agendas[meeting.id],
-            other_cases=over_enough(other_cases[meeting.id]),
             actions=actions[meeting.id],
-            other_actions=over_enough(other_actions[meeting.id]),
         )
         for meeting in meetings
     ]

@@ -88,13 +88,16 @@ class CaseFile(Base):
             "id",  # the median's tie-break (migration 0026)
         ),
         # The deadline streams (cases/deadline_pages.py) of the cases not erased: every read
-        # leaves an erased case out, from the index alone (migration 0028).
+        # leaves an erased case out, from the index alone (migration 0028); the opening too,
+        # so the steering report's overdue count as of its period's end (cases/state_at.py)
+        # tests "opened before it" from the index alone (migration 0040).
         Index(
             "ix_case_file_state_first_report_id",
             "covenant_id",
             "state",
             "first_report_at",
             "id",
+            "opened_at",
             postgresql_where=text("erased_at IS NULL"),
             sqlite_where=text("erased_at IS NULL"),
         ),
@@ -104,6 +107,7 @@ class CaseFile(Base):
             "state",
             "state_entered_at",
             "id",
+            "opened_at",
             postgresql_where=text("erased_at IS NULL"),
             sqlite_where=text("erased_at IS NULL"),
         ),
@@ -128,14 +132,28 @@ class CaseFile(Base):
             sqlite_where=text("closed_at IS NULL"),
         ),
         # The open cases not erased by (state, district): the steering report's open counts
-        # from the index alone, and it does not grow with the history (migration 0027).
+        # from the index alone, and it does not grow with the history (migration 0027); with
+        # the opening and the id, its "opened before the period's end, not moved since" too
+        # (gateway/cases/state_at.py, migration 0040).
         Index(
             "ix_case_file_open_live",
             "covenant_id",
             "state",
             "district",
+            "opened_at",
+            "id",
             postgresql_where=text("closed_at IS NULL AND erased_at IS NULL"),
             sqlite_where=text("closed_at IS NULL AND erased_at IS NULL"),
+        ),
+        # The open cases erased under retention, by erasure: those erased since the steering
+        # report's period ended, which it counts as they stood (state_at.py, migration 0040).
+        # Only erased open cases: it grows with nothing else.
+        Index(
+            "ix_case_file_erased_open",
+            "covenant_id",
+            "erased_at",
+            postgresql_where=text("closed_at IS NULL AND erased_at IS NOT NULL"),
+            sqlite_where=text("closed_at IS NULL AND erased_at IS NOT NULL"),
         ),
         # The numbers of days the day-based deadline streams have (deadline_pages
         # .case_streams), from the few cases that carry one (migration 0029).
@@ -376,11 +394,12 @@ class CaseTransition(Base):
 
     __tablename__ = "case_transition"
     # Covering (migration 0025): the steering report counts a covenant's transitions of a
-    # period per kind from this index alone, without checking each one's case.
+    # period per kind from this index alone, without checking each one's case; and reads
+    # the cases that took a step since its period ended (the case id, migration 0040).
     # The summary's ``history`` shows every reader each transition and whether it has a
     # reason (``hasReason``), which is what an erased record's count of values tells.
     __table_args__ = (
-        Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition"),
+        Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition", "case_id"),
         {"info": {"record_readers": "case"}},
     )
 

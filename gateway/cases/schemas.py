@@ -540,21 +540,13 @@ class MeetingOut(ApiModel):
     has_minutes: bool
     agenda: list[AgendaItemOut] = Field(
         description="The agenda's cases your partner leads or is in the team of; a case "
-        "outside your partner's teams is not named (outside its team a case does not exist)."
-    )
-    other_cases: int | None = Field(
-        default=0,
-        description="How many cases on the agenda are not yours, so not named: 0 or at least "
-        "the steering report's minGroupSize (5); null for 1 to 4.",
+        "outside your partner's teams is not named, nor counted (outside its team a case "
+        "does not exist; a count of the others, dated to the minute the meeting was planned, "
+        "told by its difference from the next meeting's of one case opened or closed)."
     )
     actions: list[ActionOut] = Field(
         description="The actions about the agenda's cases your partner leads or is in the "
-        "team of, those about no case, and your partner's own."
-    )
-    other_actions: int | None = Field(
-        default=0,
-        description="How many actions about other cases are not shown: 0 or at least the "
-        "steering report's minGroupSize (5); null for 1 to 4.",
+        "team of, and those about no case; the others are not shown, nor counted."
     )
 
 

@@ -39,19 +39,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, select, union
+from sqlalchemy import CTE, ColumnElement, and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar
-from gateway.cases.definition import WorkflowDefinition
+from gateway.cases.definition import Deadline, WorkflowDefinition
+from gateway.cases.due_ranges import DueRule, StartRange
 from gateway.cases.models import CaseConsent, CaseFile, CaseTransition
 
 
-def moved_since(covenant_id: str, at: datetime) -> CompoundSelect[tuple[str]]:
-    """The ids of the covenant's cases whose stored row may not be their state at ``at``:
-    those with a transition at or after it (read from ix_case_transition_covenant_at: the
-    transitions since ``at``, a month's at the report's default end) and the open ones erased
-    at or after it (ix_case_file_erased_open, migration 0040: only erased open cases)."""
+def moved_since(covenant_id: str, at: datetime) -> CTE:
+    """The ids (``case_id``) of the covenant's cases whose stored row may not be their state
+    at ``at``: those with a transition at or after it (from ix_case_transition_covenant_at
+    alone, which holds the case id since migration 0040: the transitions since ``at``, a
+    month's at the report's default end) and the open ones erased at or after it
+    (ix_case_file_erased_open, 0040: only erased open cases). A CTE: a statement that tests
+    it many times (a count per deadline stream) reads it once."""
     return union(
         select(CaseTransition.case_id).where(
             CaseTransition.covenant_id == covenant_id, CaseTransition.at >= at
@@ -61,18 +64,31 @@ def moved_since(covenant_id: str, at: datetime) -> CompoundSelect[tuple[str]]:
             CaseFile.closed_at.is_(None),
             CaseFile.erased_at >= at,
         ),
-    )
+    ).cte("moved_since")
 
 
-def unmoved_open_at(covenant_id: str, at: datetime) -> list[ColumnElement[bool]]:
-    """SQL: the covenant's cases open at ``at`` that are as their row has them (with the
-    open states of the workflow, :func:`gateway.cases.deadline_pages.open_in`)."""
+def unmoved_open_at(covenant_id: str, at: datetime, moved: CTE) -> list[ColumnElement[bool]]:
+    """SQL: the covenant's cases open at ``at`` that are as their row has them, ``moved``
+    being :func:`moved_since` (with the open states of the workflow,
+    :func:`gateway.cases.deadline_pages.open_in`; from ix_case_file_open_live alone)."""
     return [
         CaseFile.covenant_id == covenant_id,
-        CaseFile.opened_at < at,
         CaseFile.closed_at.is_(None),
+        *unmoved_in_open_state(at, moved),
+    ]
+
+
+def unmoved_in_open_state(at: datetime, moved: CTE) -> list[ColumnElement[bool]]:
+    """SQL: of cases read in a state that is not final (a deadline stream's), those open at
+    ``at`` as their row has them: opened before it, not erased, not moved since. Such a case
+    has ``closed_at`` unset (the workflow sets it exactly on entering a final state, checked
+    at start: gateway/cases/closure.py), so the streams are read from their indexes alone
+    (ix_case_file_state_first_report_id, ix_case_file_state_entered_id: partial on
+    ``erased_at IS NULL``, with ``opened_at`` since migration 0040)."""
+    return [
+        CaseFile.opened_at < at,
         CaseFile.erased_at.is_(None),
-        CaseFile.id.not_in(moved_since(covenant_id, at).scalar_subquery()),
+        CaseFile.id.not_in(select(moved.c.case_id)),
     ]
 
 
@@ -119,7 +135,7 @@ def moved_cases_at(
     """The cases of :func:`moved_since` that were open at ``at``, replayed from their
     transitions before it: one statement over those cases only (and one for their consents
     where a consent meets a deadline)."""
-    moved = moved_since(covenant_id, at).scalar_subquery()
+    moved = select(moved_since(covenant_id, at).c.case_id)
     finals = definition.final_states
     # The cases and their steps before ``at`` in one statement (a round trip on PostgreSQL):
     # a row per step, a case without one once with NULLs.
@@ -188,19 +204,37 @@ def moved_cases_at(
     return out
 
 
-def overdue_at(
-    case: CaseAt, *, definition: WorkflowDefinition, calendar: WorkingCalendar, at: datetime
-) -> int:
-    """How many of ``case``'s deadlines had fallen due before ``at`` (as
-    gateway.cases.deadlines.case_deadlines has them running, at the moment just before)."""
-    count = 0
-    for deadline in definition.all_deadlines:
-        if case.state not in deadline.open_in or deadline.met_by_consent in case.consents:
-            continue
-        amount = case.state_days if deadline.period.amount_from_days else None
-        if deadline.period.amount_from_days and amount is None:
-            continue
-        start = case.first_report_at if deadline.start == "first-report" else case.entered_at
-        if calendar.due(start, deadline.period, amount).at < at:
-            count += 1
-    return count
+class OverdueAt:
+    """How many deadlines of a replayed case had fallen due before ``at``, as
+    gateway.cases.deadlines.case_deadlines has them running at the moment just before. By
+    the start ranges of gateway/cases/due_ranges.py, the ones the SQL counts use: each
+    (deadline, days) computed once, then a comparison per case (not a calendar walk)."""
+
+    def __init__(self, definition: WorkflowDefinition, calendar: WorkingCalendar, at: datetime):
+        self.definition = definition
+        self.calendar = calendar
+        self.at = at
+        self._ranges: dict[tuple[str, int | None], list[StartRange]] = {}
+
+    def _passed(self, deadline: Deadline, amount: int | None) -> list[StartRange]:
+        key = (deadline.id, amount)
+        if key not in self._ranges:
+            rule = DueRule.of(self.calendar, deadline.period, amount)
+            self._ranges[key] = rule.start_ranges(None, self.at)
+        return self._ranges[key]
+
+    def count(self, case: CaseAt) -> int:
+        count = 0
+        for deadline in self.definition.all_deadlines:
+            if case.state not in deadline.open_in or deadline.met_by_consent in case.consents:
+                continue
+            amount = case.state_days if deadline.period.amount_from_days else None
+            if deadline.period.amount_from_days and amount is None:
+                continue
+            start = case.first_report_at if deadline.start == "first-report" else case.entered_at
+            if any(
+                (r.low is None or start >= r.low) and (r.high is None or start < r.high)
+                for r in self._passed(deadline, amount)
+            ):
+                count += 1
+        return count

@@ -60,7 +60,7 @@ from gateway.cases.schemas import (
     SteeringReport,
     ThroughputOut,
 )
-from gateway.cases.state_at import moved_cases_at, overdue_at, unmoved_open_at
+from gateway.cases.state_at import OverdueAt, moved_cases_at, moved_since, unmoved_open_at
 from gateway.core.errors import Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST
 from gateway.db import utcnow
@@ -164,8 +164,7 @@ def _suppress(counts: Counter[str]) -> tuple[dict[str, int], int]:
 
 def over_enough(n: int) -> int | None:
     """A figure counted over ``n`` cases: shown at none or at least MIN_GROUP_SIZE, else
-    null, by the same rule as a cell (:func:`hidden_cells`). The meetings' counts of cases
-    and actions outside the reader's teams follow it too (gateway/cases/meetings.py)."""
+    null, by the same rule as a cell (:func:`hidden_cells`)."""
     return None if hidden_cells({"n": n}) else n
 
 
@@ -405,7 +404,10 @@ def steering_report(
         # since is counted as it stood, below). The others are replayed from their history
         # (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them
         # from ix_case_file_open_live (migration 0040 added opened_at and id to it).
-        .where(*open_in(definition, covenant_id), *unmoved_open_at(covenant_id, end))
+        .where(
+            *open_in(definition, covenant_id),
+            *unmoved_open_at(covenant_id, end, moved_since(covenant_id, end)),
+        )
         .group_by(CaseFile.state, CaseFile.district),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.
@@ -449,10 +451,11 @@ def steering_report(
         else:
             legs[int(figure.split(":")[1])].append((a, b, count))
     overdue = overdue_count(session, runtime=runtime, covenant_id=covenant_id, at=end)
+    overdue_at = OverdueAt(definition, calendar, end)
     for moved in moved_cases_at(session, definition=definition, covenant_id=covenant_id, at=end):
         open_by_phase[moved.state] += 1
         open_districts[moved.district] += 1
-        overdue += overdue_at(moved, definition=definition, calendar=calendar, at=end)
+        overdue += overdue_at.count(moved)
     periods = []
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()
