@@ -113,19 +113,16 @@ def replay(
     transitions: list[Any],
 ) -> tuple[str, datetime, int | None]:
     """The state, the moment it was entered and its days, after ``transitions`` (rows of
-    ``transition``, ``to_state``, ``at``, ``facts``; in order) from the opening."""
+    ``transition``, ``to_state``, ``at`` and the fact ``days``; in order) from the opening."""
     state, entered, days = definition.initial_state, opened_at, None
     for row in transitions:
         spec = definition.transition(row.transition)
-        facts = row.facts or {}
         if spec is not None and spec.keeps_state_clock:
             continue
         if spec is not None and spec.extends_state:
-            days = (days or 0) + int(facts.get("days") or 0)
+            days = (days or 0) + (row.days or 0)
             continue
-        state, entered = row.to_state, row.at
-        raw = facts.get("days")
-        days = int(raw) if raw is not None else None
+        state, entered, days = row.to_state, row.at, row.days
     return state, entered, days
 
 
@@ -151,7 +148,9 @@ def moved_cases_at(
             CaseTransition.transition,
             CaseTransition.to_state,
             CaseTransition.at,
-            CaseTransition.facts,
+            # The one fact the replay needs, not the JSON object (parsing it was a fifth of
+            # the replay at 1,500 moved cases).
+            CaseTransition.facts["days"].as_integer().label("days"),
         )
         .outerjoin(
             CaseTransition,
