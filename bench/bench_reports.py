@@ -62,7 +62,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, make_url, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, make_url, select, text  # noqa: E402
 
 from gateway.auth.principal import Principal, RoleGrant  # noqa: E402
 from gateway.cases import meetings as case_meetings  # noqa: E402
@@ -114,6 +114,16 @@ def _runtime() -> CaseRuntime:
     # The lists and counts leave out an open case erased under retention by its own column,
     # case_file.erased_at (gateway/cases/live.py), always: nothing to wire.
     return runtime
+
+
+def _agenda_rows(engine: Any, meeting_ids: list[str]) -> int:
+    """How many agenda rows the meetings of ``meeting_ids`` have."""
+    with engine.connect() as connection:
+        return int(
+            connection.execute(
+                select(func.count()).where(MeetingAgendaItem.meeting_id.in_(meeting_ids))
+            ).scalar_one()
+        )
 
 
 def _register(engine: Any) -> None:
@@ -535,10 +545,10 @@ def _measure(
                 "before": old_m,
                 "equal": meetings_first.items == old_in_page_order[: len(meetings_first.items)],
                 "count": len(old_meeting_list),
-                "agenda_rows_first_page": sum(
-                    # A count of other cases under five is null (review4 F6): a lower bound.
-                    len(m.agenda) + (m.other_cases or 0)
-                    for m in meetings_first.items
+                # The agenda rows the first page reads, the reader's and the others (which a
+                # meeting neither names nor counts since 6 December 2026).
+                "agenda_rows_first_page": _agenda_rows(
+                    engine, [m.id for m in meetings_first.items]
                 ),
                 "shown_first_page": sum(len(m.agenda) for m in meetings_first.items),
             }

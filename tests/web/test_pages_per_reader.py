@@ -75,7 +75,7 @@ def test_the_case_page_shows_the_investigation_and_the_criteria_only_to_whom_the
     assert ONLY_THE_LEAD in team
 
 
-def test_the_meeting_pages_count_the_cases_of_other_teams_without_naming_them(
+def test_the_meeting_pages_neither_name_nor_count_the_cases_of_other_teams(
     browser: TestClient, client: TestClient, auth: Auth
 ) -> None:
     seeded = seed_utrecht_case(client, auth, district="Noordoost")
@@ -89,28 +89,32 @@ def test_the_meeting_pages_count_the_cases_of_other_teams_without_naming_them(
     # The positive control: the police, in the case's team, read the case on the agenda.
     sign_in(browser, POLICE, "wijkagent")
     assert seeded.reference in browser.get(f"/overleggen/{meeting_id}").text
-    # Lister is not in the team: the meeting counts the case and does not name it.
+    # Lister is not in the team: the meeting neither names the case nor counts it (a count
+    # of the others told, meeting by meeting, that a case was opened or closed between).
     sign_in(browser, "lister", "woonbegeleider")
     page = browser.get(f"/overleggen/{meeting_id}").text
     assert seeded.reference not in page
     assert seeded.case_id not in page
-    # Fewer than five, not the number: the steering report's minimum (review4, finding 6).
-    assert "Er staan minder dan 5 zaken op de agenda waarin uw organisatie niet" in page
-    assert "Geen zaken op de agenda" not in page
+    assert "Geen zaken van uw zaakteams op de agenda" in page
+    assert "worden hier niet genoemd en niet geteld" in page
+    assert "minder dan 5" not in page
     listed = browser.get("/overleggen").text
     assert seeded.reference not in listed
-    assert "0 zaak/zaken van uw zaakteams, en minder dan 5 daarbuiten" in listed
-    # The police read the case on the list too, and no count of others.
+    assert "0 zaak/zaken van uw zaakteams</td>" in listed
+    # The police read the case on the list too.
     sign_in(browser, POLICE, "wijkagent")
-    assert "1 zaak/zaken</td>" in browser.get("/overleggen").text
+    assert "1 zaak/zaken van uw zaakteams</td>" in browser.get("/overleggen").text
 
 
-def test_the_meeting_pages_count_five_cases_of_other_teams(
+def test_the_meeting_pages_do_not_count_five_cases_of_other_teams_either(
     browser: TestClient, client: TestClient, auth: Auth
 ) -> None:
-    """The control of the minimum: five cases outside the reader's teams are counted."""
-    for number in range(20, 25):
-        seed_utrecht_case(client, auth, district="Noordoost", house_number=number, causer_bsn=None)
+    """Five and more were counted (the minimum group size): not any more, whatever the
+    number. The control: the police, in each case's team, read them on the agenda."""
+    seeded = [
+        seed_utrecht_case(client, auth, district="Noordoost", house_number=n, causer_bsn=None)
+        for n in range(20, 25)
+    ]
     planned = client.post(
         "/v1/meetings",
         headers=auth("u-centraal", "casemanager", user="cm-1"),
@@ -119,8 +123,12 @@ def test_the_meeting_pages_count_five_cases_of_other_teams(
     assert planned.status_code == 201, planned.text
     sign_in(browser, "lister", "woonbegeleider")
     page = browser.get(f"/overleggen/{planned.json()['id']}").text
-    assert "Er staan 5 zaken op de agenda waarin uw organisatie niet in het zaakteam zit" in page
-    assert "5 zaak/zaken (5 buiten uw zaakteams)" in browser.get("/overleggen").text
+    assert "Er staan 5 zaken" not in page
+    assert "Geen zaken van uw zaakteams op de agenda" in page
+    assert "0 zaak/zaken van uw zaakteams</td>" in browser.get("/overleggen").text
+    sign_in(browser, POLICE, "wijkagent")
+    page = browser.get(f"/overleggen/{planned.json()['id']}").text
+    assert all(case.reference in page for case in seeded)
 
 
 OM_CONSENT = "Toestemming Openbaar Ministerie"
