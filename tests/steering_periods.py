@@ -1,8 +1,9 @@
 """The steering report covers whole months that have ended (review5a F1,
 gateway/cases/steering.py ``report_window``). A test that reads in the report's default
 period what it has just done reads it as if this month had ended: the covenant's "today" is
-the first of next month for the report alone (the clock, the tokens and the report's "now"
-figures stay as they are)."""
+the first of next month for the report alone (the clock and the tokens stay as they are). The
+report's state figures are as of the end of its period (``asOf``), so with it they describe
+this month's end: every case opened and every step taken so far."""
 
 from __future__ import annotations
 

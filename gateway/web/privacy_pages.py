@@ -329,5 +329,7 @@ def charts_page(page: PrivacyPage) -> Response:
         phases=charts.bars(dict(figures.open_by_phase), label=texts.phase_label),
         figures=figures,
         periode=f"{month_name(period_from)} tot en met {month_name(period_to)}",
+        # The state figures are as of the period's end (figures.as_of), not today.
+        stand=month_name(period_to),
         per_partner=charts.partner_months(per_partner.rows),
     )
