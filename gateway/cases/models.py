@@ -90,7 +90,7 @@ class CaseFile(Base):
         # The deadline streams (cases/deadline_pages.py) of the cases not erased: every read
         # leaves an erased case out, from the index alone (migration 0028); the opening too,
         # so the steering report's overdue count as of its period's end (cases/state_at.py)
-        # tests "opened before it" from the index alone (migration 0040).
+        # tests "opened before it" from the index alone (migration 0042).
         Index(
             "ix_case_file_state_first_report_id",
             "covenant_id",
@@ -134,7 +134,7 @@ class CaseFile(Base):
         # The open cases not erased by (state, district): the steering report's open counts
         # from the index alone, and it does not grow with the history (migration 0027); with
         # the opening and the id, its "opened before the period's end, not moved since" too
-        # (gateway/cases/state_at.py, migration 0040).
+        # (gateway/cases/state_at.py, migration 0042).
         Index(
             "ix_case_file_open_live",
             "covenant_id",
@@ -146,7 +146,7 @@ class CaseFile(Base):
             sqlite_where=text("closed_at IS NULL AND erased_at IS NULL"),
         ),
         # The open cases erased under retention, by erasure: those erased since the steering
-        # report's period ended, which it counts as they stood (state_at.py, migration 0040).
+        # report's period ended, which it counts as they stood (state_at.py, migration 0042).
         # Only erased open cases: it grows with nothing else.
         Index(
             "ix_case_file_erased_open",
@@ -395,7 +395,7 @@ class CaseTransition(Base):
     __tablename__ = "case_transition"
     # Covering (migration 0025): the steering report counts a covenant's transitions of a
     # period per kind from this index alone, without checking each one's case; and reads
-    # the cases that took a step since its period ended (the case id, migration 0040).
+    # the cases that took a step since its period ended (the case id, migration 0042).
     # The summary's ``history`` shows every reader each transition and whether it has a
     # reason (``hasReason``), which is what an erased record's count of values tells.
     __table_args__ = (

@@ -51,9 +51,9 @@ from gateway.cases.models import CaseConsent, CaseFile, CaseTransition
 def moved_since(covenant_id: str, at: datetime) -> CTE:
     """The ids (``case_id``) of the covenant's cases whose stored row may not be their state
     at ``at``: those with a transition at or after it (from ix_case_transition_covenant_at
-    alone, which holds the case id since migration 0040: the transitions since ``at``, a
+    alone, which holds the case id since migration 0042: the transitions since ``at``, a
     month's at the report's default end) and the open ones erased at or after it
-    (ix_case_file_erased_open, 0040: only erased open cases). A CTE: a statement that tests
+    (ix_case_file_erased_open, 0042: only erased open cases). A CTE: a statement that tests
     it many times (a count per deadline stream) reads it once."""
     return union(
         select(CaseTransition.case_id).where(
@@ -84,7 +84,7 @@ def unmoved_in_open_state(at: datetime, moved: CTE) -> list[ColumnElement[bool]]
     has ``closed_at`` unset (the workflow sets it exactly on entering a final state, checked
     at start: gateway/cases/closure.py), so the streams are read from their indexes alone
     (ix_case_file_state_first_report_id, ix_case_file_state_entered_id: partial on
-    ``erased_at IS NULL``, with ``opened_at`` since migration 0040)."""
+    ``erased_at IS NULL``, with ``opened_at`` since migration 0042)."""
     return [
         CaseFile.opened_at < at,
         CaseFile.erased_at.is_(None),

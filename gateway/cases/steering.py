@@ -403,7 +403,7 @@ def steering_report(
         # not erased (an erased open case is no open work from its erasure on; one erased
         # since is counted as it stood, below). The others are replayed from their history
         # (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them
-        # from ix_case_file_open_live (migration 0040 added opened_at and id to it).
+        # from ix_case_file_open_live (migration 0042 added opened_at and id to it).
         .where(
             *open_in(definition, covenant_id),
             *unmoved_open_at(covenant_id, end, moved_since(covenant_id, end)),

@@ -16,8 +16,8 @@ that reads:
   ``ix_case_file_state_entered_id`` hold the opening: the overdue count tests "opened before
   the end" from them alone (their order, which the deadlines pages read, is unchanged).
 
-Revision ID: 0040_steering_as_of
-Revises: 0039_case_dwelling_pollution
+Revision ID: 0042_steering_as_of
+Revises: 0041_relation_refusal_reasons
 Create Date: 2026-12-06
 """
 
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0040_steering_as_of"
-down_revision: str | Sequence[str] | None = "0039_case_dwelling_pollution"
+revision: str = "0042_steering_as_of"
+down_revision: str | Sequence[str] | None = "0041_relation_refusal_reasons"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
