@@ -463,13 +463,16 @@ def _answer_values(
     for item in items:
         verdict = decision.categories[item.category]
         fact = facts.get(item.fact_id) if item.fact_id else None
-        if item.state != "answered" or fact is None:
+        if verdict.outcome != "disclose" and item.state != "denied":
+            # Refused now: the read's reasons, and no state. Whether the partner answered,
+            # holds nothing, has not answered yet or was withheld is part of what the reader
+            # may no longer see (review6b, P3: the care worker's name "not-available" told
+            # that the causer has none). A category denied when it was asked keeps that
+            # denial: it tells nothing of the partner.
+            values.append(_redacted(view, item.category, item.partner_id, list(verdict.reasons)))
+        elif item.state != "answered" or fact is None:
             reasons = list(item.reasons) or [_ITEM_REASONS.get(item.state, item.state)]
             values.append(_redacted(view, item.category, item.partner_id, reasons, item.state))
-        elif verdict.outcome != "disclose":
-            values.append(
-                _redacted(view, item.category, item.partner_id, list(verdict.reasons), item.state)
-            )
         else:
             value = _open(session, exchange, fact, verdict.answer)
             values.append(
@@ -906,7 +909,10 @@ def _addressed(
 
 
 def request_state(items: Sequence[AskedItem]) -> RequestState:
-    states = {item.state for item in items}
+    return _state_of({item.state for item in items})
+
+
+def _state_of(states: set[str]) -> RequestState:
     if "asked" in states:
         return "open"
     if states <= {"denied", "withheld"}:
@@ -928,16 +934,56 @@ def _status(item: AskedItem) -> CategoryStatus:
     )
 
 
+@dataclass(frozen=True)
+class RefusedNow:
+    """The requester's categories a read of the answers would refuse now (a decision taken
+    when it reads the request's status), with the decision's reasons; their answer state is
+    not shown (review6b, P3)."""
+
+    covenant: Covenant
+    reasons: Mapping[str, list[str]]
+
+    def status(self, item: AskedItem) -> CategoryStatus:
+        """``denied`` with the reasons of now, whatever the partner answered; a category
+        denied when it was asked keeps its own denial."""
+        reasons = self.reasons.get(item.category)
+        if reasons is None or item.state == "denied":
+            return _status(item)
+        return CategoryStatus(
+            partner_id=item.partner_id,
+            category=item.category,
+            state="denied",
+            answer_form=item.answer_form,
+            reasons=reasons,
+            clauses=governing_clauses(self.covenant, item.category),
+        )
+
+    def request_state(self, items: Sequence[AskedItem]) -> RequestState:
+        """The request's state as the requester may know it: open while a partner has not
+        answered, answered once every partner has (a refused category counts as answered
+        whether the partner gave a value, held nothing or its answer was withheld: which,
+        the reader may no longer see)."""
+        return _state_of(
+            {
+                i.state
+                if i.category not in self.reasons or i.state in ("asked", "denied")
+                else "answered"
+                for i in items
+            }
+        )
+
+
 def _request_out(
     session: Session,
     audit: AuditLog,
     request: AskedRequest,
     items: Sequence[AskedItem],
     reader: Principal,
+    refused_now: RefusedNow | None = None,
 ) -> InformationRequestOut:
     """The request as ``reader`` reads it; its receipt unless withheld from the reader's
     partner (an addressed partner, of a request logged before entries held a salt:
-    leaf_withheld)."""
+    leaf_withheld). ``refused_now``: the requester's categories a read would refuse now."""
     withheld = leaf_withheld(session, request.audit_index, reader.partner_id)
     return InformationRequestOut(
         id=request.id,
@@ -946,10 +992,10 @@ def _request_out(
         purpose=request.purpose,
         requester_partner_id=request.requester_partner_id,
         requester_role=request.requester_role,
-        state=request_state(items),
+        state=refused_now.request_state(items) if refused_now else request_state(items),
         created_at=request.created_at,
         due_at=request.due_at,
-        items=[_status(item) for item in items],
+        items=[refused_now.status(item) if refused_now else _status(item) for item in items],
         decision_id=request.decision_id,
         bundle_revision=request.bundle_revision,
         receipt=None if withheld else audit.receipt(session, request.audit_index),
@@ -1080,10 +1126,33 @@ def information_request_status(
         raise RequestNotFound("No information request with this id is visible to your partner.")
     # Only while the partner is in the case team (a partner removed from it is told nothing
     # more of the case, U §6); the team check comes before the erasure's 410.
-    _in_team(session, exchange, row.case_id, principal, erasure)
-    if principal.partner_id != row.requester_partner_id:
-        items = [i for i in items if i.partner_id == principal.partner_id]
-    return _request_out(session, exchange.audit, row, items, principal)
+    view = _in_team(session, exchange, row.case_id, principal, erasure)
+    if principal.partner_id != row.requester_partner_id or not items:
+        # An addressed partner reads its own items: the answers it gave.
+        items = [i for i in items if i.partner_id == principal.partner_id] if items else items
+        return _request_out(session, exchange.audit, row, items, principal)
+    # The requester: decided again now, as a read of the answers is ("decided when it is
+    # read", docs/exchange.md). A category the read would refuse shows that refusal, not
+    # whether the partner answered or holds nothing (review6b, P3).
+    decision = decide(
+        exchange,
+        view,
+        partner=principal.partner_id,
+        role=principal.role,
+        user=principal.user,
+        categories=[i.category for i in items],
+        purpose=row.purpose,
+        now=utcnow(),
+    )
+    refused = RefusedNow(
+        view.covenant,
+        {
+            category: list(verdict.reasons)
+            for category, verdict in decision.categories.items()
+            if verdict.outcome != "disclose"
+        },
+    )
+    return _request_out(session, exchange.audit, row, items, principal, refused)
 
 
 def _in_team(

@@ -82,7 +82,10 @@ class CategoryStatus(ApiModel):
     state: ItemState
     answer_form: AnswerForm
     reasons: list[str] = Field(
-        default_factory=list, description="Policy reason codes when denied or withheld."
+        default_factory=list,
+        description="Policy reason codes when denied or withheld. For the requester, a "
+        "category a read of the answers would refuse now is 'denied' with the reasons of now, "
+        "whatever the partner answered.",
     )
     clauses: list[str] = Field(
         default_factory=list,

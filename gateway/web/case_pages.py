@@ -476,8 +476,10 @@ _REFUSED_WHEN = {
     "denied": "Geweigerd door het beleid toen het verzoek werd gedaan.",
     "withheld": "Geweigerd door het beleid toen de partner antwoordde; het antwoord is niet "
     "bewaard.",
-    "answered": "De partner heeft geantwoord, maar het beleid staat u nu niet toe het te zien.",
 }
+#: A category the policy refuses at this read: its state is not shown (whether the partner
+#: answered or holds nothing is part of what the reader may not see; review6b, P3).
+_REFUSED_NOW = "Geweigerd door het beleid bij deze inzage."
 
 
 def answer_state(value: Any) -> dict[str, Any]:
@@ -494,6 +496,6 @@ def answer_state(value: Any) -> dict[str, Any]:
     moment = (
         "Vernietigd na afloop van de bewaartermijn."
         if value.erased
-        else _REFUSED_WHEN.get(value.state or "", "Geweigerd door het beleid.")
+        else _REFUSED_WHEN.get(value.state or "", _REFUSED_NOW)
     )
     return {"kind": kind, "value": value, "moment": moment}
