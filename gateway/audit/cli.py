@@ -16,7 +16,15 @@ import typer
 
 from gateway.audit import reports
 from gateway.audit.readers import LogReader
-from gateway.core.cli import DataDir, load_settings, open_database, plural, progress_bar
+from gateway.core.cli import (
+    DataDir,
+    DateOptionError,
+    load_settings,
+    open_database,
+    parse_moment_option,
+    plural,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -581,12 +589,9 @@ def _moment(option: str, value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Failure(f"{option} is an ISO 8601 date or time, e.g. 2026-01-01") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.isoformat()
+        return parse_moment_option(option, value).isoformat()
+    except DateOptionError as exc:
+        raise _Failure(str(exc)) from None
 
 
 def read_identifier(identifier_type: str, *, stdin: IO[str] | None = None) -> str:

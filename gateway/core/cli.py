@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -24,6 +25,43 @@ DataDir = Annotated[
         envvar="KETENPOORT_DATA_DIR",
     ),
 ]
+
+
+class DateOptionError(ValueError):
+    """A date or moment option the gateway cannot read or compute with; its message names the
+    option and never quotes more than the value the operator typed."""
+
+
+def parse_day_option(option: str, value: str) -> date:
+    """A ``YYYY-MM-DD`` option, in the range the API accepts for a day
+    (:func:`gateway.core.schemas.check_date`, EARLIEST..LATEST): the same check, not a copy."""
+    from gateway.core.schemas import EARLIEST, LATEST, check_date
+
+    try:
+        return check_date(date.fromisoformat(value))
+    except ValueError:
+        raise DateOptionError(
+            f"{option} is a date YYYY-MM-DD between {EARLIEST} and {LATEST}"
+        ) from None
+
+
+def parse_moment_option(option: str, value: str) -> datetime:
+    """An ISO 8601 date or time option; one without an offset is UTC. Its instant must lie
+    in the calendar in UTC, as the API's :data:`gateway.core.schemas.Moment` requires
+    (:func:`gateway.core.schemas.require_instant`): ``0001-01-01T00:00:00+01:00`` overflowed
+    when it was converted (a traceback)."""
+    from gateway.core.schemas import require_instant
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise DateOptionError(f"{option} is an ISO 8601 date or time, e.g. 2026-01-01") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return require_instant(parsed)
+    except ValueError as exc:
+        raise DateOptionError(f"{option} is {exc}") from None
 
 
 def load_settings(data_dir: Path | None, **overrides: object) -> Settings:

@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.core.cli import DataDir, load_settings, progress_bar
+from gateway.core.cli import (
+    DataDir,
+    DateOptionError,
+    load_settings,
+    parse_day_option,
+    progress_bar,
+)
 
 if TYPE_CHECKING:
     from gateway.context import GatewayContext
@@ -56,7 +61,11 @@ def run(
         bool, typer.Option("--dry-run", help="Report exactly what would be erased; change nothing.")
     ] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Sweep as if today were this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Sweep as if today were this date (YYYY-MM-DD, 2000-01-01..2100-12-31).",
+        ),
     ] = None,
     show: Annotated[bool, typer.Option("--list", help="List every case with what goes.")] = False,
     json_out: Annotated[
@@ -69,7 +78,11 @@ def run(
     values with tombstones, write one audit entry per case. Safe to rerun after a crash."""
     from gateway.core.errors import GatewayError
 
-    day = date.fromisoformat(as_of) if as_of else None
+    try:
+        day = parse_day_option("--as-of", as_of) if as_of else None
+    except DateOptionError as exc:  # refused before anything is opened or swept
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     with _context(data_dir, batch_size) as context:
         service = context.require_retention()
         try:
