@@ -5,6 +5,7 @@ and every command a container runs one the CLI has."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,7 @@ def _gateway_deployment() -> dict[str, Any]:
     return found
 
 
-def test_the_witness_keeps_its_state_on_its_own_volume_and_only_gateways_reach_it() -> None:
+def test_the_witness_keeps_its_state_on_its_own_volume_and_only_the_gateway_reaches_it() -> None:
     (witness,) = [
         d for d in _of_kind("Deployment") if d["metadata"]["name"] == "ketenpoort-witness"
     ]
@@ -209,9 +210,18 @@ def test_the_witness_keeps_its_state_on_its_own_volume_and_only_gateways_reach_i
         p for p in _of_kind("NetworkPolicy") if p["metadata"]["name"] == "witness-from-gateway"
     )
     (rule,) = policy["spec"]["ingress"]
+    # The gateways, and the checkpoint CronJob: it signs the checkpoints and asks the
+    # witnesses to cosign them (AuditLog.sign_checkpoint), in-process jobs being off.
     assert rule["from"] == [
-        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ketenpoort-gateway"}}}
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ketenpoort-gateway"}}},
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ketenpoort-audit-checkpoint"}}},
     ]
+    checkpoint = next(
+        c for c in _of_kind("CronJob") if c["metadata"]["name"] == "ketenpoort-audit-checkpoint"
+    )
+    template = checkpoint["spec"]["jobTemplate"]["spec"]["template"]
+    assert template["spec"]["containers"][0]["args"] == ["audit", "checkpoint"]
+    assert template["metadata"]["labels"]["app.kubernetes.io/name"] == "ketenpoort-audit-checkpoint"
 
 
 def test_the_gateway_is_probed_on_live_and_ready() -> None:
@@ -259,6 +269,90 @@ def test_network_policies_keep_opa_and_the_database_internal() -> None:
             assert "ketenpoort.nl/database-client" not in labels  # it never needs the database
             continue
         assert labels.get("ketenpoort.nl/database-client") == "true", doc["metadata"]["name"]
+
+
+def _key(value: object) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def _egress_policy() -> dict[str, Any]:
+    (policy,) = [p for p in _of_kind("NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]]
+    return policy
+
+
+def _pod_labels(doc: dict[str, Any]) -> dict[str, str]:
+    spec = doc["spec"]["jobTemplate"]["spec"] if doc["kind"] == "CronJob" else doc["spec"]
+    labels: dict[str, str] = spec["template"]["metadata"]["labels"]
+    return labels
+
+
+def test_the_gateway_and_its_jobs_reach_only_dns_the_database_and_the_witness() -> None:
+    """Egress is closed for the gateway pods and every job (those that talk to the database):
+    once a policy of type Egress selects a pod, only what it lists leaves it."""
+    policy = _egress_policy()
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector == {"ketenpoort.nl/database-client": "true"}
+    selected = {
+        doc["metadata"]["name"]
+        for doc in _documents()
+        if doc["kind"] in ("Deployment", "Job", "CronJob")
+        and selector.items() <= _pod_labels(doc).items()
+    }
+    assert {
+        "ketenpoort-gateway",
+        "ketenpoort-migrate",
+        "ketenpoort-audit-checkpoint",
+        "ketenpoort-retention-sweep",
+        "ketenpoort-token-purge",
+    } <= selected
+    assert "ketenpoort-witness" not in selected
+    assert policy["spec"]["policyTypes"] == ["Egress"]
+    allowed = {
+        (_key(peer), port["protocol"], port["port"])
+        for rule in policy["spec"]["egress"]
+        for peer in rule["to"]
+        for port in rule["ports"]
+    }
+    dns = _key(
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    )
+    database = _key({"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}})
+    witness = _key(
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "ketenpoort-witness"}}}
+    )
+    assert allowed == {
+        (dns, "UDP", 53),
+        (dns, "TCP", 53),
+        (database, "TCP", 5432),
+        (witness, "TCP", 8009),
+    }
+    # Every rule names its peers and ports: none is open to everywhere, no ipBlock 0.0.0.0/0.
+    for rule in policy["spec"]["egress"]:
+        assert rule.get("to"), rule
+        assert rule.get("ports"), rule
+    # The peers are what the settings point at: the database's Service port, the witness's.
+    assert make_url(_settings_map()["KETENPOORT_DATABASE_URL"]).port == 5432
+    (witness_service,) = [
+        s for s in _of_kind("Service") if s["metadata"]["name"] == "ketenpoort-witness"
+    ]
+    assert witness_service["spec"]["ports"][0]["targetPort"] == "witness"
+    witness_deployment = next(
+        d for d in _of_kind("Deployment") if d["metadata"]["name"] == "ketenpoort-witness"
+    )
+    (container,) = witness_deployment["spec"]["template"]["spec"]["containers"]
+    assert {"name": "witness", "containerPort": 8009} in container["ports"]
+    # OPA is the sidecar on loopback: no egress rule names 8181.
+    assert _settings_map()["KETENPOORT_OPA_URL"].startswith("http://127.0.0.1:")
+    assert all(port != 8181 for _, _, port in allowed)
+
+
+def test_operations_names_the_egress_rules() -> None:
+    text = " ".join((ROOT / "docs" / "operations.md").read_text(encoding="utf-8").split())
+    for word in ("gateway-egress", "kube-dns", "5432", "8009", "KETENPOORT_OIDC_ISSUER"):
+        assert word in text, word
 
 
 def test_the_connection_budget_fits_postgresql() -> None:
