@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from gateway.config import audit_log_origin_problem
 from gateway.core.cli import (
     DataDir,
     DateOptionError,
@@ -36,6 +37,12 @@ def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[G
         audit_checkpoint_interval_seconds=0,
         retention_batch_size=batch_size,
     )
+    # The gateway would refuse to start on this log origin (a ValueError from its audit
+    # wiring): said in one line, before anything is opened.
+    problem = audit_log_origin_problem(settings)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
     context = build_context(settings)
     try:
         yield context

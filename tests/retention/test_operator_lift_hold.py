@@ -46,12 +46,19 @@ def _held(client: TestClient, auth: Auth, who: tuple[str, str]) -> UtrechtCase:
     return case
 
 
-def _cli(settings: Settings, *args: str, answer: str | None = None) -> Result:
+def _cli(
+    settings: Settings, *args: str, answer: str | None = None, demo_mode: bool = True
+) -> Result:
+    """The command on the test gateway's database, in its mode (demo: the example log origin
+    is the demo's own)."""
     return CliRunner().invoke(
         app,
         ["retention", "lift-hold", *args, "--data-dir", str(settings.data_dir)],
         input=answer,
-        env={"KETENPOORT_DATABASE_URL": settings.resolved_database_url},
+        env={
+            "KETENPOORT_DATABASE_URL": settings.resolved_database_url,
+            "KETENPOORT_DEMO_MODE": "true" if demo_mode else "false",
+        },
     )
 
 
@@ -205,6 +212,21 @@ def test_a_missing_reason_is_a_usage_error(settings: Settings) -> None:
     result = _cli(settings, "00000000-0000-4000-8000-000000000000", "--yes")
     assert result.exit_code == 2
     assert "--reason" in result.output
+
+
+def test_outside_demo_mode_the_example_log_origin_is_one_line_and_changes_nothing(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    """Outside demo mode the gateway refuses the example log origin (docs/operations.md);
+    the command says so in one line naming the setting, no traceback, and lifts nothing.
+    Its positive control is every test above: in demo mode the same command lifts."""
+    case = _held(client, auth, POLICE_OFFICER)
+    result = _cli(settings, case.case_id, *OPERATOR_ARGS, "--yes", demo_mode=False)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "error: KETENPOORT_AUDIT_LOG_ORIGIN is" in result.output
+    assert "Traceback" not in result.output
+    assert _stored(context, case.case_id)[0] is True
 
 
 def test_no_covenant_partner_may_be_called_operator(tmp_path: Path) -> None:
