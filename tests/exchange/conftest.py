@@ -131,6 +131,18 @@ class UtrechtCase:
         assert response.status_code == 201, response.text
         return response.json()["id"]  # type: ignore[no-any-return]
 
+    def post(self, path: str, body: Any, who: tuple[str, str]) -> Any:
+        """``POST /v1/cases/{id}/{path}`` as ``who``: the response, unchecked."""
+        return self.client.post(
+            f"/v1/cases/{self.case_id}/{path}", json=body, headers=self.as_(who)
+        )
+
+    def to_execution_with_portaal(self) -> None:
+        """``to_execution``, with Portaal (a corporation that is not the landlord) in the team."""
+        self.to_execution()
+        team = self.post("team", {"partnerId": "portaal"}, CASE_MANAGER)
+        assert team.status_code in (200, 201), team.text
+
     def to_execution(self) -> None:
         """Criteria met, taken on, plan adopted (by the case manager): the phase of the
         landlord's eviction procedure."""

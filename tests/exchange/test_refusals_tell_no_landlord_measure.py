@@ -25,16 +25,6 @@ EVICTION = {"event": "eviction-procedure", "occurredOn": "2025-03-01"}
 MISSING = "event-not-recorded:eviction-procedure"
 
 
-def _post(case: UtrechtCase, path: str, body: Any, who: tuple[str, str]) -> Any:
-    return case.client.post(f"/v1/cases/{case.case_id}/{path}", json=body, headers=case.as_(who))
-
-
-def _in_execution_with_portaal(case: UtrechtCase) -> None:
-    case.to_execution()
-    team = _post(case, "team", {"partnerId": "portaal"}, CASE_MANAGER)
-    assert team.status_code in (200, 201), team.text
-
-
 def _ask(case: UtrechtCase, who: tuple[str, str]) -> dict[str, Any]:
     response = case.client.post(
         "/v1/information-requests",
@@ -61,12 +51,12 @@ def test_another_corporation_is_told_only_that_it_is_not_the_landlord(
     utrecht_case: UtrechtCase,
 ) -> None:
     case = utrecht_case
-    _in_execution_with_portaal(case)
+    case.to_execution_with_portaal()
     summary = case.client.get(f"/v1/cases/{case.case_id}", headers=case.as_(PORTAAL)).json()
     assert "events" in summary["withheld"]
 
     before = _ask(case, PORTAAL)
-    assert _post(case, "events", EVICTION, MITROS).status_code == 201
+    assert case.post("events", EVICTION, MITROS).status_code == 201
     after = _ask(case, PORTAAL)
     for asked in (before, after):
         [item] = asked["items"]
@@ -84,11 +74,11 @@ def test_the_landlord_and_the_lead_are_told_and_then_receive(utrecht_case: Utrec
     """The positive control: told the procedure is missing before it is recorded, asked
     (and, once the police answer, disclosed) after."""
     case = utrecht_case
-    _in_execution_with_portaal(case)
+    case.to_execution_with_portaal()
     for who in (MITROS, CASE_MANAGER):
         [item] = _ask(case, who)["items"]
         assert (item["state"], item["reasons"]) == ("denied", [MISSING]), who
-    assert _post(case, "events", EVICTION, MITROS).status_code == 201
+    assert case.post("events", EVICTION, MITROS).status_code == 201
     for who in (MITROS, CASE_MANAGER):
         asked = _ask(case, who)
         assert asked["items"][0]["state"] == "asked", who
@@ -105,7 +95,7 @@ def test_refusals_stored_before_the_fix_are_cut_down_by_the_migration(
     read: migration 0041 takes the case's state out of a refusal by relation. Control: the
     landlord's refusal keeps the missing procedure."""
     case = utrecht_case
-    _in_execution_with_portaal(case)
+    case.to_execution_with_portaal()
     other = _ask(case, PORTAAL)["id"]
     landlord = _ask(case, MITROS)["id"]
     with transaction(context.session_factory) as session:

@@ -28,17 +28,6 @@ PORTAAL = ("portaal", "woonconsulent")
 EVICTION = {"event": "eviction-procedure", "occurredOn": "2025-03-01"}
 
 
-def _post(case: UtrechtCase, path: str, body: Any, who: tuple[str, str]) -> Any:
-    return case.client.post(f"/v1/cases/{case.case_id}/{path}", json=body, headers=case.as_(who))
-
-
-def _in_execution(case: UtrechtCase) -> None:
-    """In the phase of the eviction procedure, with Portaal in the team."""
-    case.to_execution()
-    team = _post(case, "team", {"partnerId": "portaal"}, CASE_MANAGER)
-    assert team.status_code in (200, 201), team.text
-
-
 def _ask(case: UtrechtCase, who: tuple[str, str]) -> dict[str, Any]:
     response = case.client.post(
         "/v1/information-requests",
@@ -60,7 +49,7 @@ def _ask(case: UtrechtCase, who: tuple[str, str]) -> dict[str, Any]:
 def test_the_landlord_records_its_eviction_procedure_as_an_audited_case_event(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    recorded = _post(utrecht_case, "events", EVICTION, MITROS)
+    recorded = utrecht_case.post("events", EVICTION, MITROS)
     assert recorded.status_code == 201, recorded.text
     assert recorded.json()["event"] == "eviction-procedure"
     assert recorded.json()["partnerId"] == "mitros"
@@ -76,18 +65,18 @@ def test_the_landlord_records_its_eviction_procedure_as_an_audited_case_event(
 def test_only_the_dwellings_landlord_records_its_measures(
     utrecht_case: UtrechtCase, context: GatewayContext
 ) -> None:
-    team = _post(utrecht_case, "team", {"partnerId": "portaal"}, CASE_MANAGER)
+    team = utrecht_case.post("team", {"partnerId": "portaal"}, CASE_MANAGER)
     assert team.status_code in (200, 201)
     for who in (PORTAAL, WIJKAGENT, CASE_MANAGER, ("mitros", "privacy-officer")):
-        refused = _post(utrecht_case, "events", EVICTION, who)
+        refused = utrecht_case.post("events", EVICTION, who)
         assert refused.status_code == 403, (who, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
-    unknown = _post(utrecht_case, "events", {"event": "demolition"}, MITROS)
+    unknown = utrecht_case.post("events", {"event": "demolition"}, MITROS)
     assert unknown.status_code == 422
     assert "eviction-procedure" in unknown.json()["detail"]
     assert audit_activities(context, utrecht_case.case_id).count("case-event") == 0
     # Positive control: the landlord itself.
-    assert _post(utrecht_case, "events", {"event": "behavioural-order"}, MITROS).status_code == 201
+    assert utrecht_case.post("events", {"event": "behavioural-order"}, MITROS).status_code == 201
 
 
 def test_an_owner_occupied_dwelling_has_no_landlord_to_record_an_eviction(
@@ -111,15 +100,15 @@ def test_an_owner_occupied_dwelling_has_no_landlord_to_record_an_eviction(
 def test_sfeerverslag_is_withheld_until_the_landlord_started_an_eviction_procedure(
     utrecht_case: UtrechtCase,
 ) -> None:
-    _in_execution(utrecht_case)
+    utrecht_case.to_execution_with_portaal()
     before = _ask(utrecht_case, CASE_MANAGER)
     assert before["state"] == "denied"
     assert before["reasons"] == ["event-not-recorded:eviction-procedure"]
     # Another measure does not unlock it.
-    assert _post(utrecht_case, "events", {"event": "behavioural-order"}, MITROS).status_code == 201
+    assert utrecht_case.post("events", {"event": "behavioural-order"}, MITROS).status_code == 201
     assert _ask(utrecht_case, CASE_MANAGER)["state"] == "denied"
 
-    assert _post(utrecht_case, "events", EVICTION, MITROS).status_code == 201
+    assert utrecht_case.post("events", EVICTION, MITROS).status_code == 201
     after = _ask(utrecht_case, CASE_MANAGER)
     assert after["state"] == "asked"
     answered = utrecht_case.answer(
@@ -135,8 +124,8 @@ def test_sfeerverslag_is_withheld_until_the_landlord_started_an_eviction_procedu
 def test_sfeerverslag_goes_to_the_dwellings_landlord_and_the_lead_not_another_corporation(
     utrecht_case: UtrechtCase,
 ) -> None:
-    _in_execution(utrecht_case)
-    assert _post(utrecht_case, "events", EVICTION, MITROS).status_code == 201
+    utrecht_case.to_execution_with_portaal()
+    assert utrecht_case.post("events", EVICTION, MITROS).status_code == 201
     other = _ask(utrecht_case, PORTAAL)
     assert other["state"] == "denied"
     assert other["reasons"] == ["not-dwelling-landlord"]
@@ -182,8 +171,8 @@ def test_an_event_of_today_in_the_netherlands_is_not_in_the_future_after_midnigh
     late = datetime(2026, 12, 4, 23, 30, tzinfo=UTC)  # 00:30 on 5 December in Amsterdam
     monkeypatch.setattr("gateway.cases.events.utcnow", lambda: late)
     tomorrow = {"event": "eviction-procedure", "occurredOn": "2026-12-06"}
-    refused = _post(utrecht_case, "events", tomorrow, MITROS)
+    refused = utrecht_case.post("events", tomorrow, MITROS)
     assert refused.status_code == 422, refused.text
     today = {"event": "eviction-procedure", "occurredOn": "2026-12-05"}
-    recorded = _post(utrecht_case, "events", today, MITROS)
+    recorded = utrecht_case.post("events", today, MITROS)
     assert recorded.status_code == 201, recorded.text
