@@ -54,6 +54,19 @@ def _each_asked_one(case: UtrechtCase) -> str:
     return case.ask("case-handling", [(SOCIAAL, [KNOWN]), (JEUGD, [CARE_WORKER])])
 
 
+def _each_answered_and_read(case: UtrechtCase) -> None:
+    """Each team answers its own item of ``_each_asked_one``'s request; the lead reads it."""
+    request_id = _each_asked_one(case)
+    answers = [
+        (SOCIAAL, {"category": KNOWN, "yesNo": True}),
+        (JEUGD, {"category": CARE_WORKER, "value": "J. de Vries"}),
+    ]
+    for partner, answer in answers:
+        answered = case.answer(request_id, [answer], who=(partner, "adapter"))
+        assert answered.status_code == 200, answered.text
+    case.read(request_id)
+
+
 def test_each_team_reads_the_request_as_asked_of_it(utrecht_case: UtrechtCase) -> None:
     _each_asked_one(utrecht_case)
     assert _seen(audit_entry(utrecht_case, officer(SOCIAAL), "information-request")) == {
@@ -79,15 +92,7 @@ def test_each_team_reads_the_request_as_asked_of_it(utrecht_case: UtrechtCase) -
 
 
 def test_each_team_reads_only_its_own_item_of_the_read(utrecht_case: UtrechtCase) -> None:
-    request_id = _each_asked_one(utrecht_case)
-    answers = [
-        (SOCIAAL, {"category": KNOWN, "yesNo": True}),
-        (JEUGD, {"category": CARE_WORKER, "value": "J. de Vries"}),
-    ]
-    for partner, answer in answers:
-        answered = utrecht_case.answer(request_id, [answer], who=(partner, "adapter"))
-        assert answered.status_code == 200, answered.text
-    utrecht_case.read(request_id)
+    _each_answered_and_read(utrecht_case)
     mine = _seen(audit_entry(utrecht_case, officer(SOCIAAL), "disclosure"))
     assert (mine["disclosed"], mine["clauses"]) == ([KNOWN], [KNOWN_CLAUSE])
     assert mine["owners"] == [(SOCIAAL, KNOWN)]
@@ -173,15 +178,7 @@ def test_the_csv_export_names_each_readers_own_categories(utrecht_case: UtrechtC
     """The CSV export carries ``ownerCategories`` as the JSONL export does (a spreadsheet
     reads ``category=partner;...``), and reads it through the same reader: each team's own
     item only, the other team's never."""
-    request_id = _each_asked_one(utrecht_case)
-    answers = [
-        (SOCIAAL, {"category": KNOWN, "yesNo": True}),
-        (JEUGD, {"category": CARE_WORKER, "value": "J. de Vries"}),
-    ]
-    for partner, answer in answers:
-        answered = utrecht_case.answer(request_id, [answer], who=(partner, "adapter"))
-        assert answered.status_code == 200, answered.text
-    utrecht_case.read(request_id)
+    _each_answered_and_read(utrecht_case)
     own = f"{KNOWN}={SOCIAAL}"
     assert _csv_owner_categories(utrecht_case, officer(SOCIAAL)) == {
         "information-request": own,
