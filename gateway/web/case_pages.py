@@ -28,7 +28,7 @@ from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from gateway.exchange import enforcement
 from gateway.exchange import schemas as exchange_schemas
 from gateway.exchange.deps import exchange_services
-from gateway.web.forms import request_options, transition_facts
+from gateway.web.forms import request_options, transition_facts, yes_or_no
 from gateway.web.logbook import LogLine, search_log
 from gateway.web.pages import CaseWorkerPage, CsrfChecked, PageRoute, PageState, redirect
 from gateway.web.texts import transition_description
@@ -295,15 +295,15 @@ async def record_dwelling_pollution(
     (which decides again who may: the lead, an open case, a covenant that reads it)."""
     _require_case_worker(page)
     form = await request.form()
-    choice = str(form.get("vervuiling") or "")
-    if choice not in ("ja", "nee"):
-        raise Unprocessable("Kies of vervuiling van de woning onderdeel is van de overlast.")
+    polluted = yes_or_no(
+        form, "vervuiling", "Kies of vervuiling van de woning onderdeel is van de overlast."
+    )
     case_changes.record_criteria(
         page.db,
         runtime=page.context.cases,
         case_id=case_id,
         principal=page.require_principal(),
-        request=case_schemas.CriteriaRequest.model_validate({"dwellingPollution": choice == "ja"}),
+        request=case_schemas.CriteriaRequest.model_validate({"dwellingPollution": polluted}),
     )
     return redirect(f"/zaken/{case_id}?melding=vervuiling")
 
@@ -368,18 +368,16 @@ async def decide_on_reporter(
     cases domain decides again whether this principal may."""
     _require_case_worker(page)
     form = await request.form()
-    choice = str(form.get("toevoegen") or "")
-    if choice not in ("ja", "nee"):
-        raise Unprocessable("Kies of de melder wordt toegevoegd.")
+    add = yes_or_no(form, "toevoegen", "Kies of de melder wordt toegevoegd.")
     case_reports.decide_on_reporter(
         page.db,
         runtime=page.context.cases,
         case_id=case_id,
         report_id=report_id,
         principal=page.require_principal(),
-        add_to_team=choice == "ja",
+        add_to_team=add,
     )
-    notice = "melder-toegevoegd" if choice == "ja" else "melder-niet-toegevoegd"
+    notice = "melder-toegevoegd" if add else "melder-niet-toegevoegd"
     return redirect(f"/zaken/{case_id}?melding={notice}")
 
 

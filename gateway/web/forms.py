@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.auth.principal import Principal
+from gateway.core.errors import Unprocessable
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,14 @@ def request_options(covenant: Any, summary: Any, principal: Principal) -> Reques
             )
         partners.append(choice)
     return RequestOptions(purposes=purposes, partners=partners)
+
+
+def yes_or_no(form: Mapping[str, Any], name: str, ask: str) -> bool:
+    """A required ja/nee choice of a form; anything else is a 422 page saying ``ask``."""
+    choice = str(form.get(name) or "")
+    if choice not in ("ja", "nee"):
+        raise Unprocessable(ask)
+    return choice == "ja"
 
 
 def _flag(form: Mapping[str, Any], name: str) -> bool:
