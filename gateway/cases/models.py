@@ -253,6 +253,10 @@ class CaseReport(Base):
     __table_args__ = (
         Index("ix_case_report_source_registered", "source_partner_id", "registered_at", "id"),
         Index("ix_case_report_awaiting", "awaiting_lead", "registered_at", "id"),
+        # The reports registered since a moment with their case and receipt: the steering
+        # report's cases whose first report a later report moved (gateway/cases/state_at.py,
+        # migration 0043).
+        Index("ix_case_report_registered", "registered_at", "case_id", "received_at"),
         # The summary counts the reports for every reader (``reportCount``).
         {"info": {"record_readers": "case"}},
     )

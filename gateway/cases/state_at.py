@@ -16,13 +16,19 @@ A case's state at a moment ``at`` follows from its history (the workflow writes 
   gateway/cases/live.py). A case erased *after* ``at`` counts as it stood then: the figures
   of a moment are a function of what happened before it, so a later erasure moves none of
   them (and tells nothing about which case was erased);
-- a case that made no transition since ``at`` and was not erased since is in the state it
-  is in now, entered when its row says, with the days its row says: the bulk, counted in SQL
-  over the stored rows (:func:`moved_since` names the others);
+- a case that made no transition since ``at``, was not erased since and got no report since
+  that moved its first-report moment earlier is in the state it is in now, entered when its
+  row says, with the days and first report its row says: the bulk, counted in SQL over the
+  stored rows (:func:`moved_since` names the others);
 - the few others (:func:`moved_cases_at`) are replayed from their transitions before ``at``:
   the initial state from the opening, then each step's state and moment; a step that keeps
   the state's clock changes nothing, one that extends the state adds its days (as
-  gateway/cases/workflow.py applies them).
+  gateway/cases/workflow.py applies them). Their first-report moment is the earliest
+  ``received_at`` of their reports registered before ``at``: a report that joins an open
+  dossier takes its first-report moment back to its own ``receivedAt`` when that is earlier
+  (gateway/cases/intake.py), a change of the row without a transition (review7b finding 1:
+  such a report, joined after ``at``, moved the overdue count of a past report). The reports
+  (``case_report``) are no ``erasure_delete`` table: their rows and times survive erasure.
 
 The corporation's permission (``case_consent``) meets its deadline when it was recorded
 after the state was entered and before ``at``. The one fact the history needs that erasure
@@ -45,16 +51,20 @@ from sqlalchemy.orm import Session
 from gateway.cases.calendar import WorkingCalendar
 from gateway.cases.definition import Deadline, WorkflowDefinition
 from gateway.cases.due_ranges import DueRule, StartRange
-from gateway.cases.models import CaseConsent, CaseFile, CaseTransition
+from gateway.cases.models import CaseConsent, CaseFile, CaseReport, CaseTransition
 
 
 def moved_since(covenant_id: str, at: datetime) -> CTE:
     """The ids (``case_id``) of the covenant's cases whose stored row may not be their state
     at ``at``: those with a transition at or after it (from ix_case_transition_covenant_at
     alone, which holds the case id since migration 0042: the transitions since ``at``, a
-    month's at the report's default end) and the open ones erased at or after it
-    (ix_case_file_erased_open, 0042: only erased open cases). A CTE: a statement that tests
-    it many times (a count per deadline stream) reads it once."""
+    month's at the report's default end), the open ones erased at or after it
+    (ix_case_file_erased_open, 0042: only erased open cases), and those whose first-report
+    moment a report registered at or after it set (its ``received_at`` is the row's
+    ``first_report_at``: a later report received earlier than the dossier's first,
+    gateway/cases/intake.py; the reports since ``at`` from ix_case_report_registered alone,
+    migration 0043, each case by its key). A CTE: a statement that tests it many times (a
+    count per deadline stream) reads it once."""
     return union(
         select(CaseTransition.case_id).where(
             CaseTransition.covenant_id == covenant_id, CaseTransition.at >= at
@@ -63,6 +73,15 @@ def moved_since(covenant_id: str, at: datetime) -> CTE:
             CaseFile.covenant_id == covenant_id,
             CaseFile.closed_at.is_(None),
             CaseFile.erased_at >= at,
+        ),
+        # received_at is never earlier than the row's first_report_at (the minimum over the
+        # case's reports): "<=" names the case whose minimum came from a report since ``at``.
+        select(CaseReport.case_id)
+        .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        .where(
+            CaseReport.registered_at >= at,
+            CaseFile.covenant_id == covenant_id,
+            CaseReport.received_at <= CaseFile.first_report_at,
         ),
     ).cte("moved_since")
 
@@ -142,7 +161,16 @@ def moved_cases_at(
         # the table, to join the IN's 1,500); SQLite probes by the IN list itself.
         among = CaseFile.id == any_(func.array(moved.scalar_subquery()))
     # The cases and their steps before ``at`` in one statement (a round trip on PostgreSQL):
-    # a row per step, a case without one once with NULLs.
+    # a row per step, a case without one once with NULLs. The first report as it stood at
+    # ``at``: the earliest receipt of the reports registered before it (review7b finding 1),
+    # the row's where none is on file (a case made without reports).
+    first_report = func.coalesce(
+        select(func.min(CaseReport.received_at))
+        .where(CaseReport.case_id == CaseFile.id, CaseReport.registered_at < at)
+        .correlate(CaseFile)
+        .scalar_subquery(),
+        CaseFile.first_report_at,
+    )
     cases: dict[str, Any] = {}
     steps: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(
@@ -150,7 +178,7 @@ def moved_cases_at(
             CaseFile.id,
             CaseFile.district,
             CaseFile.opened_at,
-            CaseFile.first_report_at,
+            first_report.label("first_report_at"),
             CaseTransition.id.label("step"),
             CaseTransition.transition,
             CaseTransition.to_state,

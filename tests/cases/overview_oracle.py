@@ -24,6 +24,7 @@ from gateway.cases.models import (
     CaseConsent,
     CaseFile,
     CaseMeeting,
+    CaseReport,
     CaseTeamMember,
     CaseTransition,
     Dwelling,
@@ -291,6 +292,16 @@ def steering_report(
         .order_by(CaseTransition.at, CaseTransition.id)
     ):
         steps[step.case_id].append(step)
+    # The first report as it stood at the end: the earliest receipt of the reports registered
+    # before it (a report joined later may have moved it earlier; review7b finding 1).
+    first_report: dict[str, datetime] = {}
+    for case_id, received_at, registered_at in session.execute(
+        select(CaseReport.case_id, CaseReport.received_at, CaseReport.registered_at)
+        .join(CaseFile, CaseFile.id == CaseReport.case_id)
+        .where(CaseFile.covenant_id == covenant_id)
+    ):
+        if registered_at < end:
+            first_report[case_id] = min(first_report.get(case_id, received_at), received_at)
     open_cases: list[SimpleNamespace] = []
     for c in all_cases:
         if c.opened_at >= end or (c.erased_at is not None and c.erased_at < end):
@@ -326,7 +337,7 @@ def steering_report(
                 state=state,
                 state_entered_at=entered,
                 state_days=days,
-                first_report_at=c.first_report_at,
+                first_report_at=first_report.get(c.id, c.first_report_at),
                 lead_partner_id=c.lead_partner_id,
             )
         )

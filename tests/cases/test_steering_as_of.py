@@ -185,6 +185,99 @@ def test_an_erasure_within_the_month_changes_no_state_figure(
     assert (after["openByPhase"], after["openByDistrict"]) == ({}, {})
 
 
+# -- a report joined since the end, received (it says) before the dossier's first -----------
+
+
+def _month_start() -> datetime:
+    """The end of last month (the default report's ``asOf``), in UTC."""
+    today = datetime.now(AMS).date()
+    return datetime.combine(today.replace(day=1), datetime.min.time(), tzinfo=AMS).astimezone(UTC)
+
+
+def _opened_just_before_the_month(client: TestClient, auth: Auth, context: GatewayContext) -> str:
+    """A Utrecht case in intake, opened (its one report too) an hour before this month
+    began: its intake decision (five days from the first report) not yet due at ``asOf``."""
+    case_id = _open(client, auth, 1, "Oost")
+    opened = _month_start() - timedelta(hours=1)
+    with transaction(context.session_factory) as session:
+        session.execute(
+            update(CaseFile.__table__)
+            .where(CaseFile.__table__.c.id == case_id)
+            .values(opened_at=opened, first_report_at=opened, state_entered_at=opened)
+        )
+        for report in session.scalars(select(CaseReport).where(CaseReport.case_id == case_id)):
+            report.received_at = report.registered_at = opened
+    return case_id
+
+
+def _backdated_report(client: TestClient, auth: Auth, case_id: str) -> str:
+    """Another report on the case's dwelling, received (it says) twenty days before the end
+    of last month: it joins the dossier and takes its first report back to then."""
+    body = report_body(
+        number=1,
+        ownership="private-rental",
+        corporation=None,
+        district="Oost",
+        persons=[],
+        received_at=_month_start() - timedelta(days=20),
+    )
+    response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+    assert response.status_code == 200, response.text
+    assert response.json()["caseId"] == case_id
+    return str(response.json()["reportId"])
+
+
+def test_a_backdated_report_joined_since_the_end_changes_no_state_figure(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """Review7b finding 1: the joined report moved the case's first report (no transition),
+    the case counted as unmoved, and the figure as of last month's end went 0 -> 1."""
+    case_id = _opened_just_before_the_month(client, auth, context)
+    before = _state(client, auth)
+    assert (before["openCases"], before["overdueDeadlines"]) == (1, 0)
+    _backdated_report(client, auth, case_id)
+    with context.session_factory() as session:
+        first = session.scalar(select(CaseFile.first_report_at).where(CaseFile.id == case_id))
+    assert first is not None
+    assert first < _month_start() - timedelta(days=19)
+    assert _state(client, auth) == before
+
+    # The same with a step since the end (the case is replayed): its first report as it
+    # stood then, not the row's.
+    _move(client, auth, case_id, "decline", reason="Geen extreme overlast.")
+    assert _state(client, auth) == before
+
+    # Control: this month's end knows the report (and the closure).
+    with this_month_ended():
+        after = _state(client, auth)
+    assert (after["openCases"], after["overdueDeadlines"]) == (0, 0)
+
+
+def test_a_backdated_report_joined_before_the_end_counts(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """Positive control of the above: registered before the end, the backdated report's
+    receipt is the case's first report at the end (its decision overdue then), through the
+    case's row, replayed after a step since, and after the dossier's erasure (the reports'
+    rows and times are kept)."""
+    case_id = _opened_just_before_the_month(client, auth, context)
+    report_id = _backdated_report(client, auth, case_id)
+    with transaction(context.session_factory) as session:
+        report = session.get(CaseReport, report_id)
+        assert report is not None
+        report.registered_at = _month_start() - timedelta(minutes=30)
+    counted = _state(client, auth)
+    assert (counted["openCases"], counted["overdueDeadlines"]) == (1, 1)
+    _move(client, auth, case_id, "decline", reason="Geen extreme overlast.")
+    assert _state(client, auth) == counted
+    report_ = context.require_retention().sweep(as_of=date(2030, 1, 1))
+    assert report_.redacted >= 1
+    with context.session_factory() as session:
+        assert session.scalar(select(CaseFile.erased_at).where(CaseFile.id == case_id))
+        assert session.get(CaseReport, report_id) is not None
+    assert _state(client, auth) == counted
+
+
 # -- the state at the period's end against a history computed by hand ----------------------
 
 AMS = ZoneInfo("Europe/Amsterdam")
