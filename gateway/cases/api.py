@@ -104,6 +104,7 @@ def post_report(
         IntakeResult,
         lambda: intake.register_report(session, runtime=runtime, principal=principal, request=body),
         status_code=status.HTTP_201_CREATED,
+        case_of=lambda result: intake.case_of_result(session, result),
     )
     # The helper stores one status per operation; a replay answers as the first call did.
     if result.awaiting_lead:

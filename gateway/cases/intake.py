@@ -425,6 +425,17 @@ def register_report(
     )
 
 
+def case_of_result(session: Session, result: IntakeResult) -> str | None:
+    """The case an intake answer is about, for its idempotency record
+    (gateway/core/idempotency.py): the one it names, or for a report that waits for the lead
+    (no case named to its reporter) the dossier it joined, by its report (review7b finding 2:
+    "created: false, awaitingLead: true" says a dossier exists for the address or person, and
+    without its case the record outlived the dossier's erasure and replayed that answer)."""
+    if result.case_id is not None:
+        return result.case_id
+    return session.scalar(select(CaseReport.case_id).where(CaseReport.id == result.report_id))
+
+
 def _report_subjects(address_index: str, person_indexes: dict[str, str]) -> list[tuple[str, str]]:
     """Who a report is about, as an audit entry names them: its dwelling and its persons."""
     return [("address", address_index)] + [("bsn", index) for index in person_indexes.values()]

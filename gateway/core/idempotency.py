@@ -12,7 +12,8 @@ keyed digest is kept, or stay encrypted), but it does hold case data, per route 
 test_idempotency_stored_responses.py pins this list):
 
 - ``POST /reports`` (IntakeResult): the case's id, reference and state, the report's id,
-  whether it joined a case or waits for the lead;
+  whether it joined a case or waits for the lead (then no case id, but still the news that
+  a dossier exists for the address or person);
 - ``POST /cases/{caseId}/consents`` (ConsentOut): the consent's **kind, scope and expiry**;
   an OM consent on file says that a police investigation runs (U §5.3, criminal-law data
   the case summary withholds from all but the police and the lead);
@@ -31,8 +32,10 @@ whichever comes first. Each record names the case its request was about (``case_
 migration 0040: the path's case, the response's ``caseId``, or an answer's request's case;
 ``case_of``), and the table is marked ``erasure_delete``, so the sweep's erasure deletes
 the erased cases' records in its transaction, one DELETE per batch
-(gateway/retention/targets.py). A report that joined no case (it waits for the lead) names
-none: its stored response holds no case data (its id and ``awaitingLead``). A retry with
+(gateway/retention/targets.py). A report that waits for the lead names the dossier it joined
+(by its report, ``gateway.cases.intake.case_of_result``; migration 0044 for the records
+stored before): its response names no case, but "created: false, awaitingLead: true" is
+case data (a dossier exists for that address or person; review7b finding 2). A retry with
 the key of an erased case's record is a new request, and meets the route's own answer for
 an erased case.
 

@@ -36,7 +36,7 @@ class IdempotencyRecord(Base):
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: The case the request was about (migration 0040): the sweep deletes the record with
-    #: the case's dossier. NULL for a report that joined no case (it waits for the lead)
-    #: and for a record from before 0040 whose case was not found; those go with the
-    #: replay window.
+    #: the case's dossier; for a report that waits for the lead, the dossier it joined
+    #: (migration 0044). NULL for a record whose case was not found (from before 0040);
+    #: those go with the replay window.
     case_id: Mapped[str | None] = mapped_column(String(36), index=True)

@@ -185,3 +185,92 @@ def test_migration_0040_names_the_stored_records_cases_and_deletes_the_erased_on
     assert {key: case for key, (case, _) in after.items()} == expected
     assert expected["kept-consent"] == kept.case_id
     assert expected["waiting-report"] == waiting.json()["caseId"]
+
+
+# -- a report that waits for the lead (review7b finding 2) ---------------------------------
+
+OUTSIDER = ("gemeente-utrecht", "gebiedsmanager")  # not in the Utrecht case's team
+
+
+def _outsider_report(client: TestClient, auth: Any, house: int, bsn: str, key: str) -> Any:
+    return client.post(
+        "/v1/reports",
+        json={
+            "dwelling": {
+                "address": {"postcode": "3511 AB", "houseNumber": house},
+                "ownership": "corporation",
+                "corporationId": "mitros",
+                "district": "binnenstad",
+            },
+            "persons": [{"role": "causer", "bsn": bsn}],
+            "report": {"channel": "form", "description": "Nachtelijk lawaai."},
+        },
+        headers={**auth(*OUTSIDER), "Idempotency-Key": key},
+    )
+
+
+def test_a_waiting_report_s_record_goes_with_the_dossier_it_joined(
+    client: TestClient, auth: Any, context: GatewayContext
+) -> None:
+    """Its answer names no case, but "created: false, awaitingLead: true" says a dossier
+    exists: the record names the dossier it joined, the erasure deletes it, and a retry
+    with its key is a new request (no replay of a dossier that is gone). Control: the same
+    of a case the sweep leaves (legal hold) stays and still replays."""
+    erased = open_utrecht_case(client, auth)
+    kept = _other_case(client, auth)
+    waiting = _outsider_report(client, auth, 12, "111222333", "waiting-erased")
+    assert waiting.status_code == 202, waiting.text
+    assert (waiting.json()["caseId"], waiting.json()["awaitingLead"]) == (None, True)
+    held = _outsider_report(client, auth, 14, "123456782", "waiting-kept")
+    assert held.status_code == 202, held.text
+    stored = _records(context)
+    assert stored["waiting-erased"][0] == erased.case_id
+    assert stored["waiting-kept"][0] == kept.case_id
+
+    _erase(context, erased.case_id)
+
+    after = _records(context)
+    assert "waiting-erased" not in after
+    assert after["waiting-kept"][0] == kept.case_id
+    retry = _outsider_report(client, auth, 12, "111222333", "waiting-erased")
+    assert retry.headers.get(REPLAYED) is None
+    assert retry.status_code == 201, retry.text  # the dossier is gone: a new case
+    assert retry.json()["created"] is True
+    again = _outsider_report(client, auth, 14, "123456782", "waiting-kept")
+    assert again.status_code == 202, again.text
+    assert again.headers.get(REPLAYED) == "true"
+    assert again.json() == held.json()
+
+
+def test_migration_0044_names_the_stored_waiting_reports_cases(
+    client: TestClient, auth: Any, context: GatewayContext, database_url: str
+) -> None:
+    """Waiting reports' records stored before (``case_id`` NULL, as 0040 and the route left
+    them) get the dossier they joined, by the response's reportId; those of a case erased
+    before are deleted; a record of another route is left as it was."""
+    erased = open_utrecht_case(client, auth)
+    kept = _other_case(client, auth)
+    assert _outsider_report(client, auth, 12, "111222333", "waiting-erased").status_code == 202
+    assert _outsider_report(client, auth, 14, "123456782", "waiting-kept").status_code == 202
+    before = _records(context)
+    context.engine.dispose()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0043_case_report_registered")
+    with context.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE idempotency_record SET case_id = NULL WHERE key LIKE 'waiting-%'")
+        )
+        connection.execute(
+            text("UPDATE case_file SET erased_at = CURRENT_TIMESTAMP WHERE id = :id"),
+            {"id": erased.case_id},
+        )
+    context.engine.dispose()
+
+    command.upgrade(config, "head")
+
+    after = _records(context)
+    assert "waiting-erased" not in after
+    assert after["waiting-kept"][0] == kept.case_id
+    assert {key: case for key, (case, _) in after.items()} == {
+        key: case for key, (case, _) in before.items() if key != "waiting-erased"
+    }
