@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -237,9 +238,9 @@ def _hold_to_lift(context: GatewayContext, case_id: str) -> tuple[str, str]:
     """The case's active hold's id, and what the operator is shown of it: when and by which
     partner it was set, never its reason (the command's output may end up in a job's log)."""
     from gateway.cases.models import CaseFile
-    from gateway.core.dutch_date import dutch_date
+    from gateway.core.dutch_date import dutch_date, dutch_today
     from gateway.retention.models import RetentionCase
-    from gateway.retention.service import active_hold, hold_setter
+    from gateway.retention.service import active_hold, hold_setter, retention_state
 
     with context.session_factory() as session:
         row = session.get(RetentionCase, case_id)
@@ -255,10 +256,36 @@ def _hold_to_lift(context: GatewayContext, case_id: str) -> tuple[str, str]:
         hold = active_hold(session, case_id)
         if hold is None:
             raise _Refused(f"case {case_id} has no legal hold")
+        # What the lift lets happen, before the operator confirms it (review7b finding 3).
+        # Read, not stored: a refresh of a stale row here is rolled back (the sweep does it).
+        state = retention_state(
+            session=session, rules=context.require_retention().rules, case_id=case_id
+        )
+        session.rollback()
         return hold.id, (
             f"Case {case_id} ({row.covenant_id}): legal hold set on "
-            f"{dutch_date(hold.set_at).isoformat()} by partner {hold_setter(hold)}."
+            f"{dutch_date(hold.set_at).isoformat()} by partner {hold_setter(hold)}.\n"
+            f"{_after_the_lift(state.due_on, state.rule_id, dutch_today())}"
         )
+
+
+def _after_the_lift(due_on: date | None, rule_id: str | None, today: date) -> str:
+    """What lifting the hold lets the retention sweep do to the case."""
+    if due_on is None:
+        return (
+            "Its retention period has no end date (yet): the next retention run erases "
+            "nothing of it when the hold is lifted."
+        )
+    if due_on <= today:
+        return (
+            f"Its retention period ended on {due_on.isoformat()} (rule {rule_id}): once the "
+            "hold is lifted, the next retention run ERASES THE WHOLE DOSSIER. This cannot "
+            "be undone."
+        )
+    return (
+        f"Its retention period ends on {due_on.isoformat()} (rule {rule_id}): from then on, "
+        "without a hold, a retention run erases the dossier."
+    )
 
 
 def _lift(context: GatewayContext, case_id: str, reason: str, operator: str, hold_id: str) -> None:

@@ -12,6 +12,7 @@ hold it was); the lead's hold's lift by the lead's officer (control)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,10 @@ from gateway.audit.models import AuditRecord
 from gateway.cli import app
 from gateway.config import Settings
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
+from gateway.db import transaction
 from gateway.retention.models import RetentionCase, RetentionHold
+from gateway.retention.service import record_fact
 from tests.exchange.conftest import CASE_MANAGER, UtrechtCase, audit_search, open_utrecht_case
 
 Auth = Callable[..., dict[str, str]]
@@ -239,3 +243,60 @@ def test_no_covenant_partner_may_be_called_operator(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="reserved"):
         Partner(id="operator", name="X", kind="municipality", roles=["casemanager"])
     assert Partner(id="operators", name="X", kind="municipality", roles=["casemanager"]).id
+
+
+# -- what the lift lets the sweep do, said before the confirmation (review7b finding 3) -----
+
+PROMPT = "Lift this legal hold?"
+ERASES = "ERASES THE WHOLE DOSSIER"
+
+
+def _closed_on(context: GatewayContext, case_id: str, day: date) -> None:
+    retention = context.require_retention()
+    with transaction(context.session_factory) as session:
+        record_fact(
+            session=session,
+            rules=retention.rules,
+            case_id=case_id,
+            kind="case-closed",
+            occurred_on=day,
+            recorded_by="test",
+        )
+
+
+def test_the_confirmation_says_a_due_case_is_erased_by_the_next_run(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    case = _held(client, auth, POLICE_OFFICER)
+    _closed_on(context, case.case_id, date(2020, 1, 6))  # its period long over
+    declined = _cli(settings, case.case_id, *OPERATOR_ARGS, answer="n\n")
+    assert declined.exit_code == 1, declined.output
+    before_prompt = declined.output.split(PROMPT)[0]
+    assert "retention period ended on" in before_prompt
+    assert ERASES in before_prompt
+    assert "cannot be undone" in before_prompt
+    assert _stored(context, case.case_id)[0] is True
+    # With --yes there is no prompt: the same is printed before the lift.
+    lifted = _cli(settings, case.case_id, *OPERATOR_ARGS, "--yes")
+    assert lifted.exit_code == 0, lifted.output
+    assert ERASES in lifted.output.split("Lifted the legal hold")[0]
+    assert HOLD_REASON not in lifted.output
+
+
+def test_control_a_case_not_due_says_when_it_would_be(
+    client: TestClient, auth: Auth, context: GatewayContext, settings: Settings
+) -> None:
+    """An open case (its rule for open cases without activity) and one closed today: the
+    prompt says when its period ends, in the future, and nothing of an erasure due."""
+    case = _held(client, auth, POLICE_OFFICER)
+    for closed_today in (False, True):
+        if closed_today:
+            _closed_on(context, case.case_id, dutch_today())  # its period runs for years
+        result = _cli(settings, case.case_id, *OPERATOR_ARGS, answer="n\n")
+        assert result.exit_code == 1, result.output
+        before_prompt = result.output.split(PROMPT)[0]
+        assert "retention period ends on" in before_prompt
+        due = before_prompt.split("ends on ")[1][:10]
+        assert date.fromisoformat(due) > dutch_today()
+        assert ERASES not in result.output
+        assert "ended on" not in result.output
