@@ -76,12 +76,14 @@ def moved_since(covenant_id: str, at: datetime) -> CTE:
         ),
         # received_at is never earlier than the row's first_report_at (the minimum over the
         # case's reports): "<=" names the case whose minimum came from a report since ``at``.
-        select(CaseReport.case_id)
-        .join(CaseFile, CaseFile.id == CaseReport.case_id)
-        .where(
+        # From the reports since ``at`` (an index range), each case by its key: as a join,
+        # SQLite read every case of the covenant and probed its reports.
+        select(CaseReport.case_id).where(
             CaseReport.registered_at >= at,
-            CaseFile.covenant_id == covenant_id,
-            CaseReport.received_at <= CaseFile.first_report_at,
+            CaseReport.received_at
+            <= select(CaseFile.first_report_at)
+            .where(CaseFile.id == CaseReport.case_id, CaseFile.covenant_id == covenant_id)
+            .scalar_subquery(),
         ),
     ).cte("moved_since")
 
