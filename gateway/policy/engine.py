@@ -122,38 +122,136 @@ _VERDICT_SIZE = len(("outcome", "answer", "clauses", "reasons"))
 #: redaction's.
 _DISCLOSED_ANSWERS = frozenset({"detail", "yes-no"})
 
-#: Per covenant id, per category id: the answer form of a disclosure and the clause ids that
-#: may disclose it. Computed once per loaded bundle (``answer_contract``).
-AnswerContract = dict[str, dict[str, tuple[str, frozenset[str]]]]
+#: The request errors of an invalid request (policies/rego/authz.rego ``reason_order``, the
+#: first five): the only errors an answer may carry.
+_REQUEST_ERRORS = frozenset(
+    {
+        "unknown-covenant",
+        "unknown-partner",
+        "role-not-held-by-partner",
+        "unknown-purpose",
+        "unknown-phase",
+    }
+)
+#: A disclosure's key in a plan's contract: its answer form and clause ids, as the compiled
+#: verdict cites them.
+_Disclosure = tuple[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryContract:
+    """What the policy may answer on one category to the requests of one plan
+    (``role|purpose|phase``): each disclosure it can give (answer form, clause ids) with the
+    relations to the case that hold in every state it is given in (``_RELATIONS``), and the
+    reasons of each redaction it can give."""
+
+    disclosures: dict[_Disclosure, tuple[str, ...]]
+    redactions: frozenset[tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class CovenantContract:
+    """What a decision on one covenant may say: the roles each partner holds (a request has a
+    plan only with the partner holding its role), per plan key the categories' contracts,
+    and the static reasons (role, purpose, phase) it can give a valid request without a plan."""
+
+    roles: dict[str, frozenset[str]]
+    plans: dict[str, dict[str, CategoryContract]]
+    reasons: frozenset[str]
+
+
+#: Per covenant id: what a decision may say (``answer_contract``), computed once per loaded
+#: bundle.
+AnswerContract = dict[str, CovenantContract]
+
+#: The requester's relations to the case that a compiled state can require (its conditions,
+#: policies/rego/authz.rego ``condition_fails``), checked again on the request itself: a
+#: disclosure bound to one (the case team, the case lead, the dwelling's landlord) is
+#: consistent only if the relation holds for this requester. The other conditions (consents,
+#: events, the dwelling's pollution) are the case's state and are not re-derived here.
+_RELATIONS: dict[str, Callable[[PolicyInput], bool]] = {
+    "case-team": lambda i: i.requester.partner in i.case.team,
+    "relation:case-lead": lambda i: i.case.lead == i.requester.partner,
+    "relation:dwelling-landlord": lambda i: (
+        i.case.dwelling.ownership == "corporation"
+        and i.case.dwelling.corporation == i.requester.partner
+    ),
+}
 
 
 class InconsistentAnswer(ValueError):
     """The engine's answer contradicts itself or the covenants of the loaded bundle."""
 
 
-def answer_contract(bundle: Bundle) -> AnswerContract:
-    """What a decision on ``bundle`` may disclose, per covenant and category: the category's
-    answer form and the ids of the clauses that can grant it (those its compiled plans ever
-    cite; the clauses of the covenant that name the category).
+def _strings(tree: Any) -> set[str]:
+    """Every string leaf of a compiled value (the reasons of ``staticReasons``)."""
+    if isinstance(tree, str):
+        return {tree}
+    if isinstance(tree, dict):
+        return set().union(*map(_strings, tree.values())) if tree else set()
+    if isinstance(tree, list):
+        return set().union(*map(_strings, tree)) if tree else set()
+    return set()
 
-    A category without a clause, a covenant missing here or an answer form other than
-    ``detail`` or ``yes-no`` can never be disclosed."""
+
+def _category_contract(
+    states: dict[str, dict[str, Any]], condition_set: set[str], answer: str | None
+) -> CategoryContract:
+    disclosures: dict[_Disclosure, set[str]] = {}
+    redactions: set[tuple[str, ...]] = set()
+    for failing, by_consent in states.items():
+        holding = condition_set - set(failing.split(",") if failing else ())
+        for verdict in by_consent.values():
+            if verdict.get("outcome") == "disclose" and verdict.get("answer") == answer:
+                key = (str(answer), tuple(verdict.get("clauses", ())))
+                disclosures.setdefault(key, set(holding)).intersection_update(holding)
+            else:
+                redactions.add(tuple(verdict.get("reasons", ())))
+    return CategoryContract(
+        disclosures={
+            key: tuple(sorted(held & _RELATIONS.keys()))
+            for key, held in disclosures.items()
+            if key[1] and answer in _DISCLOSED_ANSWERS
+        },
+        redactions=frozenset(redactions),
+    )
+
+
+def answer_contract(bundle: Bundle) -> AnswerContract:
+    """What a decision on ``bundle`` may say, per covenant and plan (``role|purpose|phase``,
+    the plan the Rego picks for the request: policies/rego/authz.rego ``plan``): per
+    category, the disclosures its compiled states can give, each with its answer form, its
+    clause ids and the relations to the case it needs, and the reasons of the redactions
+    they can give (a category outside the plan: its ``unplanned`` reasons, or
+    ``unknown-category``).
+
+    A request without a plan (its partner not holding the role, or no clause for its role,
+    purpose and phase), a covenant missing here, a category outside the plan or an answer
+    form other than the covenant's ``detail`` or ``yes-no`` can never be disclosed."""
     contract: AnswerContract = {}
     covenants = bundle.data.get(DATA_ROOT, {}).get("covenants", {})
     for covenant_id, covenant in covenants.items():
-        governing: dict[str, set[str]] = {}
-        for plan in covenant.get("plans", {}).values():
-            for category, states in plan.get("categories", {}).items():
-                cited = governing.setdefault(category, set())
-                for by_consent in states.values():
-                    for verdict in by_consent.values():
-                        if verdict.get("outcome") == "disclose":
-                            cited.update(verdict.get("clauses", ()))
-        contract[covenant_id] = {
-            category: (about["answer"], frozenset(governing[category]))
-            for category, about in covenant.get("categories", {}).items()
-            if about.get("answer") in _DISCLOSED_ANSWERS and governing.get(category)
-        }
+        forms = {c: about.get("answer") for c, about in covenant.get("categories", {}).items()}
+        # A valid request without a plan is told its static reasons (role, purpose, phase).
+        reasons = _strings(covenant.get("staticReasons", {})) | {"unknown-category"}
+        plans: dict[str, dict[str, CategoryContract]] = {}
+        for key, plan in covenant.get("plans", {}).items():
+            condition_set = set(plan.get("conditionSet", {}))
+            by_category = {
+                category: _category_contract(states, condition_set, forms.get(category))
+                for category, states in plan.get("categories", {}).items()
+            }
+            for category, why in plan.get("unplanned", {}).items():
+                by_category[category] = CategoryContract({}, frozenset({tuple(why)}))
+            plans[key] = by_category
+        contract[covenant_id] = CovenantContract(
+            roles={
+                partner: frozenset(about.get("roles", {}))
+                for partner, about in covenant.get("partners", {}).items()
+            },
+            plans=plans,
+            reasons=frozenset(reasons),
+        )
     return contract
 
 
@@ -165,13 +263,19 @@ def to_decision(
     policy_input: PolicyInput,
 ) -> Decision:
     """The engine's decision document as a ``Decision``. An answer that is not exactly what
-    the policy gives (review6a, finding 1) raises ``InconsistentAnswer``, and the decision
-    denies (fail closed): a key more or less; ``allow`` not a boolean, or not whether a
-    category is disclosed; a request error with a disclosure; a disclosure in another answer
-    form than the covenant's for its category, or without the clause ids that grant it
-    (each one a clause of the covenant naming the category), or with reasons; a redaction
-    with an answer form, clauses or no reasons; ``clauses`` not those of the disclosures; a
-    revision other than the loaded bundle's.
+    the policy gives to THIS request (review6a finding 1, review7a F1) raises
+    ``InconsistentAnswer``, and the decision denies (fail closed): a key more or less;
+    ``allow`` not a boolean, or not whether a category is disclosed; errors other than a
+    request error, or with a disclosure; a disclosure that is not one of the verdicts of the
+    request's plan (its role, purpose and phase, the partner holding the role) for the
+    category (answer form and clause ids exactly as compiled), or bound to a relation to the
+    case (case team, case lead, dwelling's landlord) that does not hold for the requester, or
+    with reasons; a redaction with an answer form, clauses, no reasons or reasons the policy
+    cannot give this request (with a plan: one of the plan's redactions of the category;
+    without: the request's error, or the covenant's static reasons); ``clauses`` not those of
+    the disclosures; a revision other than the loaded bundle's. The rest of the case's state
+    (consents, events, pollution) is not re-derived: an answer for the same plan in another
+    state of those passes.
 
     Checked by hand against lookup sets made at load (``answer_contract``), not by pydantic
     validation: this runs on every request (~1 µs). A key missing, a type that does not
@@ -186,7 +290,14 @@ def to_decision(
     verdicts, errors, clauses = result["categories"], result["errors"], result["clauses"]
     if type(verdicts) is not dict or type(errors) is not list or type(clauses) is not list:
         raise InconsistentAnswer("the decision's types")
-    allowed = contract.get(policy_input.case.covenant, _NOTHING)
+    requester = policy_input.requester
+    covenant = contract.get(policy_input.case.covenant, _NOTHING)
+    # The plan the Rego picks (authz.rego ``plan``): only with the partner holding the role.
+    plan = (
+        covenant.plans.get(f"{requester.role}|{policy_input.purpose}|{policy_input.case.phase}")
+        if requester.role in covenant.roles.get(requester.partner, ())
+        else None
+    )
     categories: dict[str, CategoryDecision] = {}
     trusted = CategoryDecision.trusted
     cited: set[str] = set()
@@ -196,15 +307,23 @@ def to_decision(
         outcome, answer, ids, reasons = d["outcome"], d["answer"], d["clauses"], d["reasons"]
         if type(ids) is not list or type(reasons) is not list:
             raise InconsistentAnswer("a verdict's types")
+        granted = _UNKNOWN if plan is None else plan.get(name, _UNKNOWN)
         if outcome == "disclose":
-            form, governing = allowed.get(name, _NEVER)
-            if answer != form or not ids or reasons or not governing.issuperset(ids):
-                raise InconsistentAnswer("a disclosure the covenant does not grant so")
+            relations = granted.disclosures.get((answer, tuple(ids)))
+            if relations is None or reasons:
+                raise InconsistentAnswer("a disclosure the policy does not give this request")
+            for relation in relations:
+                if not _RELATIONS[relation](policy_input):
+                    raise InconsistentAnswer("a disclosure bound to a relation that fails")
             cited.update(ids)
         elif outcome != "redact" or answer != "none" or ids or not reasons:
             raise InconsistentAnswer("a redaction")
-        else:
-            "".join(reasons)  # every reason a string, or TypeError
+        elif tuple(reasons) not in granted.redactions and (
+            plan is not None
+            # Without a plan: an invalid request's error, or a valid one's static reasons.
+            or not (reasons == errors if errors else covenant.reasons.issuperset(reasons))
+        ):
+            raise InconsistentAnswer("a redaction's reasons")
         categories[name] = trusted(outcome, answer, ids, reasons)
     allow = result["allow"]
     if allow is not bool(cited):  # a boolean, and true exactly when something is disclosed
@@ -212,7 +331,8 @@ def to_decision(
     if errors:
         if cited:
             raise InconsistentAnswer("request errors with a disclosure")
-        "".join(errors)  # every error a string, or TypeError
+        if not _REQUEST_ERRORS.issuperset(errors):  # an unhashable error: TypeError
+            raise InconsistentAnswer("the decision's errors")
     if clauses != sorted(cited):
         raise InconsistentAnswer("the decision's clauses")
     return Decision.trusted(
@@ -226,10 +346,12 @@ def to_decision(
     )
 
 
-#: A category the covenant never discloses: no answer form, no clause.
-_NEVER: tuple[str, frozenset[str]] = ("", frozenset())
-#: A covenant the bundle does not hold: none of its categories is ever disclosed.
-_NOTHING: dict[str, tuple[str, frozenset[str]]] = {}
+#: A category outside the request's plan, or a request without one: never disclosed;
+#: redacted only as an unknown category (or, without a plan, with the request's error or the
+#: covenant's static reasons: ``CovenantContract.reasons``).
+_UNKNOWN = CategoryContract({}, frozenset({("unknown-category",)}))
+#: A covenant the bundle does not hold: nothing disclosed, redacted only by request errors.
+_NOTHING = CovenantContract({}, {}, frozenset())
 
 
 #: The default time limit of one decision, in seconds (see ``_Engine``); the gateway sets

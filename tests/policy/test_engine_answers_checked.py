@@ -28,6 +28,7 @@ import pytest
 from gateway.exchange.enforcement import answer_form, governing_clauses
 from gateway.policy.engine import (
     ENGINE_FAILURES,
+    CategoryContract,
     OpaServerEngine,
     answer_contract,
 )
@@ -125,6 +126,11 @@ REFUSAL_MUTATIONS: dict[str, Callable[[Answer], None]] = {
     "redacted-without-reason": _set(f"{R}/reasons", []),
     "reasons-not-strings": _set(f"{R}/reasons", [7]),
     "errors-not-strings": _set("errors", [7]),
+    "errors-not-a-request-error": _set("errors", ["om-consent-missing"]),
+    # Reasons the policy cannot give this request (review7a F1): the case's state to an
+    # invalid request, another error than the request's.
+    "reasons-of-the-cases-state": _set(f"{R}/reasons", ["corporation-permission-missing"]),
+    "reasons-another-error": _set(f"{R}/reasons", ["unknown-partner"]),
 }
 
 
@@ -203,21 +209,27 @@ def test_each_engines_real_refusals_are_the_covenants(engine_name: str) -> None:
 
 
 def test_the_contract_is_the_covenants() -> None:
-    """The lookup sets made at load: each category's answer form, and the clauses that name
-    it in the covenant (gateway/exchange/enforcement.py reads the covenant the same way)."""
+    """The lookup sets made at load, per plan: each disclosure a plan can give is in the
+    covenant's answer form for the category and under clauses that name it in the covenant
+    (gateway/exchange/enforcement.py reads the covenant the same way)."""
     contract = answer_contract(BUNDLE)
     assert set(contract) == set(COVENANTS)
     for covenant_id, covenant in COVENANTS.items():
-        expected = {
-            c.id: (answer_form(covenant, c.id), frozenset(governing_clauses(covenant, c.id)))
-            for c in covenant.categories
-            if governing_clauses(covenant, c.id)
-        }
-        assert contract[covenant_id] == expected
-    assert contract["utrecht-extreme-woonoverlast"][REPORTS] == (
-        "detail",
-        frozenset({"U-5.3-meldingen"}),
-    )
+        for plan in contract[covenant_id].plans.values():
+            for category, granted in plan.items():
+                for form, ids in granted.disclosures:
+                    assert form == answer_form(covenant, category)
+                    assert ids
+                    assert set(ids) <= set(governing_clauses(covenant, category))
+    utrecht = contract["utrecht-extreme-woonoverlast"]
+    plan = utrecht.plans["casemanager|case-handling|execution"]
+    assert plan[REPORTS].disclosures == {("detail", ("U-5.3-meldingen",)): ("case-team",)}
+    # No clause names the corporation's woonconsulent for the police's reports.
+    corporation = utrecht.plans.get("woonconsulent|case-handling|execution", {})
+    assert not corporation.get(REPORTS, _NO_CONTRACT).disclosures
+
+
+_NO_CONTRACT = CategoryContract({}, frozenset())
 
 
 # --- inconsistent answers deny -------------------------------------------------------------
@@ -264,7 +276,55 @@ def test_an_inconsistent_answer_is_logged_as_an_engine_failure_without_values(
         decision = _opa(answer).decide(REQUEST)
     [record] = [r for r in caplog.records if r.getMessage() == "policy decision failed closed"]
     assert record.reason == "inconsistent-result"  # type: ignore[attr-defined]
-    assert record.problem == "a disclosure the covenant does not grant so"  # type: ignore[attr-defined]
+    assert record.problem == "a disclosure the policy does not give this request"  # type: ignore[attr-defined]
     assert record.decision_id == decision.decision_id  # type: ignore[attr-defined]
     assert "SECRET-LOOKING-VALUE" not in caplog.text
     assert "inconsistent-result" in ENGINE_FAILURES
+
+
+# --- an answer for another request (review7a, finding 1) -----------------------------------
+
+#: Mitros' woonconsulent asking for the police's reports: no clause names the role for them.
+CORPORATION = utrecht_request(
+    categories=[REPORTS, VIOLENCE], requester__partner="mitros", requester__role="woonconsulent"
+)
+#: The case manager's request on a case whose team no longer holds its partner: same plan,
+#: but the clauses are bound to the case team.
+OUTSIDE_THE_TEAM = utrecht_request(
+    categories=[REPORTS, VIOLENCE], case__team=["politie-midden-nederland", "mitros"]
+)
+#: The case manager's request for a purpose the covenant knows but no clause allows for the
+#: reports (no plan for its role, purpose and phase, or none naming the category).
+OTHER_PURPOSE = utrecht_request(categories=[REPORTS, VIOLENCE], purpose="aftercare")
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+@pytest.mark.parametrize(
+    "request_", [CORPORATION, OUTSIDE_THE_TEAM, OTHER_PURPOSE], ids=["role", "team", "purpose"]
+)
+def test_the_case_managers_answer_to_another_request_discloses_nothing(
+    engine_name: str, request_: PolicyInput, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case manager's real answer (it discloses), given as the answer to a request the
+    policy refuses both categories (a cache or version defect, a wrong bundle under the right
+    revision label): an engine failure on every engine, nothing disclosed."""
+    honest = loaded_engine(engine_name).decide(request_)
+    assert not honest.allow
+    assert not honest.disclosed()
+    assert not ENGINE_FAILURES.intersection(honest.categories[REPORTS].reasons)
+    swapped = _real_answer(engine_name, REQUEST)
+    assert _fails_closed(_decided_with(engine_name, swapped, request_, monkeypatch))
+    assert _fails_closed(_opa(swapped).decide(request_))
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_a_refusal_with_reasons_of_another_request_is_an_engine_failure(
+    engine_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The woonconsulent's real refusal, its reasons swapped for the case's state (told to a
+    requester no clause names): refused. Its real refusal is the covenant's (control)."""
+    answer = _real_answer(engine_name, CORPORATION)
+    control = _decided_with(engine_name, answer, CORPORATION, monkeypatch)
+    assert control.categories[REPORTS].reasons == ["role-not-recipient"]
+    answer["categories"][REPORTS]["reasons"] = ["corporation-permission-missing"]
+    assert _fails_closed(_decided_with(engine_name, answer, CORPORATION, monkeypatch))
