@@ -164,19 +164,31 @@ def measure(full: Any, allow_all: Any, policy_input: PolicyInput, n: int) -> dic
 def allow_all_bundle(bundle: Any) -> Any:
     """``bundle`` with the allow-all policy, and data under which its answer is one the
     gateway accepts (gateway/policy/engine.py, ``to_decision``: every category of every
-    covenant disclosed in detail under the clause "allow-all"): the baseline goes through the
-    same checks as the full covenant's decision, not through the deny path. The allow-all
-    policy reads no data."""
+    plan of every covenant disclosed in detail under the clause "allow-all"): the baseline
+    goes through the same checks as the full covenant's decision, not through the deny path.
+    The allow-all policy reads no data."""
     covenants = {
         covenant_id: {
             "categories": {c: {"answer": "detail"} for c in covenant["categories"]},
+            "partners": covenant["partners"],
+            # The contract is per plan (role|purpose|phase, review7a F1): every plan key of
+            # the covenant, each disclosing every category.
             "plans": {
-                "allow-all": {
+                key: {
                     "categories": {
-                        c: {"": {"": {"outcome": "disclose", "clauses": ["allow-all"]}}}
+                        c: {
+                            "": {
+                                "": {
+                                    "outcome": "disclose",
+                                    "answer": "detail",
+                                    "clauses": ["allow-all"],
+                                }
+                            }
+                        }
                         for c in covenant["categories"]
                     }
                 }
+                for key in covenant["plans"]
             },
         }
         for covenant_id, covenant in bundle.data["ketenpoort"]["covenants"].items()

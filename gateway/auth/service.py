@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import base64
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from gateway.auth.keys import ACCEPTED_ALGORITHMS, PublicKey, TrustStore
 from gateway.auth.models import UsedToken
 from gateway.auth.principal import Principal, RoleGrant
 from gateway.auth.tokens import PARTNER_TOKEN_TYPE
+from gateway.core import json_body
 from gateway.core.errors import Forbidden, Unauthenticated
 from gateway.db import HotStatement, UTCDateTime, transaction
 
@@ -129,13 +130,20 @@ class _StrictClaimsJWT(jwt.PyJWT):
     RFC 8259 does not, and PyJWT takes as a time anything ``int()`` takes (``true`` is 1 and
     ``"1700000000"`` a time). RFC 7519 §2 makes exp, nbf and iat NumericDate: a JSON number.
     ``_decode_payload`` is PyJWT's hook for decoding the payload differently; it runs after
-    the signature verified and before PyJWT's own claim checks."""
+    the signature verified and before PyJWT's own claim checks.
+
+    A claim twice (``"role": "privacy-officer", …, "role": "casemanager"``) is refused
+    (review7a F3): Python's parser keeps the last, a partner's proxy or log reading the first
+    sees another principal. The header is checked the same way (``_check_header_keys``);
+    both with the request bodies' parser (gateway/core/json_body.py)."""
 
     def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
         try:
-            claims = json.loads(
+            claims = json_body.loads(
                 decoded["payload"], parse_constant=_not_json, parse_float=_finite_float
             )
+        except json_body.DuplicateKey:
+            raise _MalformedClaims(_CLAIM_TWICE) from None
         except (ValueError, RecursionError):
             raise _MalformedClaims(
                 "The token's claims are not JSON (RFC 8259: no NaN, Infinity or overflow)."
@@ -151,6 +159,24 @@ class _StrictClaimsJWT(jwt.PyJWT):
                     f"The token's {name!r} must be a NumericDate (a JSON number of seconds)."
                 )
         return claims
+
+
+_CLAIM_TWICE = "The token's claims name a claim twice; each claim may appear once."
+
+
+def _check_header_keys(token: str) -> None:
+    """The token's header (PyJWT parsed it keeping the last of two equal keys, which chose
+    ``kid`` and ``alg``) has each key once; a 401 otherwise. Only called on a token PyJWT
+    read, so the segment is base64url of a JSON object."""
+    segment = token.split(".", 1)[0]
+    try:
+        json_body.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except json_body.DuplicateKey:
+        raise Unauthenticated(
+            "The token's header names a key twice; each key may appear once."
+        ) from None
+    except (ValueError, RecursionError):
+        raise Unauthenticated("The bearer token is not a well-formed JWT.") from None
 
 
 class _MalformedClaims(jwt.DecodeError):
@@ -207,6 +233,7 @@ class TokenVerifier:
         # Unverified: only to find the key (header typ, alg and kid, claim iss) for the one
         # decode that verifies; nothing else of it is used.
         header, claims = unverified["header"], unverified["payload"]
+        _check_header_keys(token)
         _check_type(header.get("typ"))
         algorithm = header.get("alg")
         if algorithm not in ACCEPTED_ALGORITHMS:

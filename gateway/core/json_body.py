@@ -45,9 +45,21 @@ class DuplicateKey(json.JSONDecodeError):
         super().__init__(f"duplicate key {json.dumps(key)}: each key may appear once", "", 0)
 
 
-def loads(body: bytes | str) -> Any:
-    """``json.loads``, refusing an object with a duplicate key (:class:`DuplicateKey`)."""
-    return json.loads(body, object_pairs_hook=_refuse_duplicates)
+def loads(
+    body: bytes | str,
+    *,
+    parse_constant: Callable[[str], Any] | None = None,
+    parse_float: Callable[[str], Any] | None = None,
+) -> Any:
+    """``json.loads``, refusing an object with a duplicate key (:class:`DuplicateKey`). The
+    bearer token's header and claims are parsed with it too (gateway/auth/service.py), with
+    their own constant and float hooks."""
+    return json.loads(
+        body,
+        object_pairs_hook=_refuse_duplicates,
+        parse_constant=parse_constant,
+        parse_float=parse_float,
+    )
 
 
 class StrictJsonRequest(Request):

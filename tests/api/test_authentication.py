@@ -364,3 +364,22 @@ class TestClaimsAtTheEdge:
         _assert_problem(_get_me(client, padded), 401, "longer than 8192 characters")
         fits = _signed(settings, padding="x" * 4000)
         assert _get_me(client, fits).status_code == 200
+
+
+class TestKeyTwice:
+    """A claim or header key twice (review7a F3): a 401 problem, never the last one taken.
+    The same claims with each key once are the positive control."""
+
+    def _token(self, settings: Settings, payload: bytes) -> str:
+        key = load_private_key(dev_key_path(settings, PARTNER))
+        headers = {"typ": PARTNER_TOKEN_TYPE, "kid": key_id(key)}
+        return jwt.api_jws.encode(payload, key, algorithm="EdDSA", headers=headers)
+
+    def test_a_role_claim_twice_is_401(self, client: TestClient, settings: Settings) -> None:
+        once = json.dumps(_claims(settings, role="privacy-officer"))
+        twice = once[:-1] + ', "role": "casemanager"}'
+        response = _get_me(client, self._token(settings, twice.encode()))
+        _assert_problem(response, 401, "claims name a claim twice")
+        control = _get_me(client, self._token(settings, once.encode()))
+        assert control.status_code == 200, control.text
+        assert control.json()["role"] == "privacy-officer"

@@ -381,6 +381,9 @@ _TYP = f"The token's type (typ header) must be {TOKEN_TYPE!r} (RFC 8725 §3.11).
 _SUB = "The token's sub must be a string of at most 200 printable characters."
 _JTI = "The token's jti must be a string of 8 to 200 characters."
 _NOT_JSON = "The token's claims are not JSON (RFC 8259: no NaN, Infinity or overflow)."
+_CLAIM_TWICE = "The token's claims name a claim twice; each claim may appear once."
+_HEADER_TWICE = "The token's header names a key twice; each key may appear once."
+_ROLE_AGAIN = b', "role": "casemanager"}'
 _ROLE = f"The token's role must be a string of 1 to {MAX_ROLE_CHARS} printable characters."
 
 
@@ -481,6 +484,29 @@ NEW_CASES: dict[str, tuple[Callable[[], str], dict[str, Any]]] = {
         _refused(401, _NOT_JSON),
     ),
     "-Infinity nbf": (lambda: _token(_raw_claims(nbf="-Infinity")), _refused(401, _NOT_JSON)),
+    # A key twice (review7a F3): Python's parser keeps the last, a partner's proxy or log
+    # reading the first sees another principal; refused like the request bodies' JSON.
+    "a claim twice (role: privacy-officer, then casemanager)": (
+        lambda: _token(json.dumps(_claims(role="privacy-officer"))[:-1].encode() + _ROLE_AGAIN),
+        _refused(401, _CLAIM_TWICE),
+    ),
+    "a key twice inside a claim nobody reads": (
+        lambda: _token(json.dumps(_claims())[:-1].encode() + b', "x": {"a": 1, "a": 2}}'),
+        _refused(401, _CLAIM_TWICE),
+    ),
+    "a header key twice (kid)": (
+        lambda: _token(
+            header=json.dumps({"alg": "EdDSA", "kid": "another-kid", "typ": TOKEN_TYPE})[
+                :-1
+            ].encode()
+            + f', "kid": "{key_id(ED)}"}}'.encode()
+        ),
+        _refused(401, _HEADER_TWICE),
+    ),
+    "the same claims, each once (positive control)": (
+        lambda: _token(json.dumps(_claims()).encode()),
+        _ACCEPTED,
+    ),
     "NaN in a claim nobody reads": (
         lambda: _token({**_claims(), "x": float("nan")}),
         _refused(401, _NOT_JSON),
@@ -611,6 +637,8 @@ def test_the_cases_reach_every_decision() -> None:
         "The token's algorithm does not match the registered key.",
         "The token's signature does not verify.",
         _NOT_JSON,
+        _CLAIM_TWICE,
+        _HEADER_TWICE,
         *(_numeric_date(name) for name in ("exp", "nbf", "iat")),
         # iss is looked up first: a token without one names no partner (above).
         *(f"The token lacks the required claim {n!r}." for n in REQUIRED_CLAIMS if n != "iss"),
