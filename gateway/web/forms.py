@@ -74,6 +74,28 @@ def request_options(covenant: Any, summary: Any, principal: Principal) -> Reques
     return RequestOptions(purposes=purposes, partners=partners)
 
 
+#: The only form fields a page takes more than once: the information request's categories
+#: (checkboxes ``vraag``, one per partner and category).
+MULTI_VALUED_FIELDS = frozenset({"vraag"})
+
+
+def refuse_repeated_fields(names: list[str]) -> None:
+    """A POSTed form names each single-valued field once; a 422 page otherwise (review7a F4).
+
+    A form is read with ``form.get`` (Starlette's ``FormData`` and FastAPI's ``Form()``
+    parameters take the last of two equal fields): ``vervuiling=nee&vervuiling=ja`` was taken
+    as ja, while a proxy or log reading the first saw nee. Called on every POSTed page form,
+    after its CSRF token checked (``gateway/web/pages.py`` ``_csrf_checked``), so each
+    reader below can take the one value."""
+    if len(names) == len(set(names)):
+        return
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name not in MULTI_VALUED_FIELDS:
+            raise Unprocessable(f"Het formulierveld {name[:40]} staat er meer dan eens in.")
+        seen.add(name)
+
+
 def yes_or_no(form: Mapping[str, Any], name: str, ask: str) -> bool:
     """A required ja/nee choice of a form; anything else is a 422 page saying ``ask``."""
     choice = str(form.get(name) or "")

@@ -30,7 +30,7 @@ from gateway.core.dutch_date import DUTCH_TIME, dutch_date
 from gateway.core.errors import GatewayError
 from gateway.core.json_body import StrictJsonRoute
 from gateway.policy.covenant import Covenant
-from gateway.web import sessions, texts
+from gateway.web import forms, sessions, texts
 from gateway.web.models import WebSession
 from gateway.web.texts import error_title
 
@@ -229,6 +229,8 @@ async def _csrf_checked(request: Request, page: Page) -> PageState:
     form = await request.form()
     submitted = form.get("csrf_token")
     sessions.check_csrf(page.row, submitted if isinstance(submitted, str) else None)
+    # Each single-valued field once (review7a F4): every POSTed page form passes here.
+    forms.refuse_repeated_fields([name for name, _ in form.multi_items()])
     return page
 
 
