@@ -35,7 +35,9 @@ from tests.retention.test_erased_assessment import _erase
 REPLAYED = "Idempotent-Replayed"
 
 
-def _report(client: TestClient, auth: Any, house: int, bsn: str, key: str) -> Any:
+def _report(
+    client: TestClient, auth: Any, house: int, bsn: str, key: str, who: Any = MITROS
+) -> Any:
     return client.post(
         "/v1/reports",
         json={
@@ -48,7 +50,7 @@ def _report(client: TestClient, auth: Any, house: int, bsn: str, key: str) -> An
             "persons": [{"role": "causer", "bsn": bsn}],
             "report": {"channel": "form", "description": "Nachtelijk lawaai."},
         },
-        headers={**auth(*MITROS), "Idempotency-Key": key},
+        headers={**auth(*who), "Idempotency-Key": key},
     )
 
 
@@ -192,23 +194,6 @@ def test_migration_0040_names_the_stored_records_cases_and_deletes_the_erased_on
 OUTSIDER = ("gemeente-utrecht", "gebiedsmanager")  # not in the Utrecht case's team
 
 
-def _outsider_report(client: TestClient, auth: Any, house: int, bsn: str, key: str) -> Any:
-    return client.post(
-        "/v1/reports",
-        json={
-            "dwelling": {
-                "address": {"postcode": "3511 AB", "houseNumber": house},
-                "ownership": "corporation",
-                "corporationId": "mitros",
-                "district": "binnenstad",
-            },
-            "persons": [{"role": "causer", "bsn": bsn}],
-            "report": {"channel": "form", "description": "Nachtelijk lawaai."},
-        },
-        headers={**auth(*OUTSIDER), "Idempotency-Key": key},
-    )
-
-
 def test_a_waiting_report_s_record_goes_with_the_dossier_it_joined(
     client: TestClient, auth: Any, context: GatewayContext
 ) -> None:
@@ -218,10 +203,10 @@ def test_a_waiting_report_s_record_goes_with_the_dossier_it_joined(
     of a case the sweep leaves (legal hold) stays and still replays."""
     erased = open_utrecht_case(client, auth)
     kept = _other_case(client, auth)
-    waiting = _outsider_report(client, auth, 12, "111222333", "waiting-erased")
+    waiting = _report(client, auth, 12, "111222333", "waiting-erased", who=OUTSIDER)
     assert waiting.status_code == 202, waiting.text
     assert (waiting.json()["caseId"], waiting.json()["awaitingLead"]) == (None, True)
-    held = _outsider_report(client, auth, 14, "123456782", "waiting-kept")
+    held = _report(client, auth, 14, "123456782", "waiting-kept", who=OUTSIDER)
     assert held.status_code == 202, held.text
     stored = _records(context)
     assert stored["waiting-erased"][0] == erased.case_id
@@ -232,11 +217,11 @@ def test_a_waiting_report_s_record_goes_with_the_dossier_it_joined(
     after = _records(context)
     assert "waiting-erased" not in after
     assert after["waiting-kept"][0] == kept.case_id
-    retry = _outsider_report(client, auth, 12, "111222333", "waiting-erased")
+    retry = _report(client, auth, 12, "111222333", "waiting-erased", who=OUTSIDER)
     assert retry.headers.get(REPLAYED) is None
     assert retry.status_code == 201, retry.text  # the dossier is gone: a new case
     assert retry.json()["created"] is True
-    again = _outsider_report(client, auth, 14, "123456782", "waiting-kept")
+    again = _report(client, auth, 14, "123456782", "waiting-kept", who=OUTSIDER)
     assert again.status_code == 202, again.text
     assert again.headers.get(REPLAYED) == "true"
     assert again.json() == held.json()
@@ -250,8 +235,8 @@ def test_migration_0044_names_the_stored_waiting_reports_cases(
     before are deleted; a record of another route is left as it was."""
     erased = open_utrecht_case(client, auth)
     kept = _other_case(client, auth)
-    assert _outsider_report(client, auth, 12, "111222333", "waiting-erased").status_code == 202
-    assert _outsider_report(client, auth, 14, "123456782", "waiting-kept").status_code == 202
+    assert _report(client, auth, 12, "111222333", "waiting-erased", who=OUTSIDER).status_code == 202
+    assert _report(client, auth, 14, "123456782", "waiting-kept", who=OUTSIDER).status_code == 202
     before = _records(context)
     context.engine.dispose()
     config = alembic_config(database_url)
