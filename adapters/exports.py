@@ -17,6 +17,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from gateway.core.json_body import DuplicateKey, refuse_duplicates
+
 R = TypeVar("R", bound="ExportRecord")
 
 #: Separator of list values inside one CSV cell ("a | b | c").
@@ -183,7 +185,7 @@ def _json_lines(path: Path, export: Export[Any]) -> Iterator[tuple[int, Any]]:
         if not text.strip():
             continue
         try:
-            yield number, json.loads(text)
+            yield number, json.loads(text, object_pairs_hook=refuse_duplicates)
         except json.JSONDecodeError as exc:
             export.problems.append(ExportProblem(path, number, f"not valid JSON ({exc.msg})"))
 
@@ -195,7 +197,9 @@ def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
     the next begins is then unknowable, so no element of it can be trusted.
     """
     text = _open_text(path)
-    decoder = json.JSONDecoder()
+    # A record with a key twice is refused as Ketenpoort's own API refuses one: which of
+    # the two the partner's system meant is unknowable.
+    decoder = json.JSONDecoder(object_pairs_hook=refuse_duplicates)
 
     # Lines are counted on from the last element, never from the start: linear, not
     # quadratic, in the size of the export.
@@ -223,6 +227,8 @@ def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
     while True:
         try:
             value, end = decoder.raw_decode(text, position)
+        except DuplicateKey as exc:
+            raise ExportError(f"{path}:{line_of(position)}: not valid JSON ({exc.msg})") from None
         except json.JSONDecodeError as exc:
             raise ExportError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
         elements.append((line_of(position), value))

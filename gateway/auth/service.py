@@ -134,7 +134,7 @@ class _StrictClaimsJWT(jwt.PyJWT):
 
     A claim twice (``"role": "privacy-officer", …, "role": "casemanager"``) is refused
     (review7a F3): Python's parser keeps the last, a partner's proxy or log reading the first
-    sees another principal. The header is checked the same way (``_check_header_keys``);
+    sees another principal. The header is checked the same way (``check_header_keys``);
     both with the request bodies' parser (gateway/core/json_body.py)."""
 
     def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +164,7 @@ class _StrictClaimsJWT(jwt.PyJWT):
 _CLAIM_TWICE = "The token's claims name a claim twice; each claim may appear once."
 
 
-def _check_header_keys(token: str) -> None:
+def check_header_keys(token: str) -> None:
     """The token's header (PyJWT parsed it keeping the last of two equal keys, which chose
     ``kid`` and ``alg``) has each key once; a 401 otherwise. Only called on a token PyJWT
     read, so the segment is base64url of a JSON object."""
@@ -195,7 +195,8 @@ def _finite_float(literal: str) -> float:
 
 
 _TIME_CLAIMS = ("exp", "nbf", "iat")
-_JWT = _StrictClaimsJWT()
+#: The strict PyJWT of bearer tokens, and of the web sign-in's ID tokens (gateway/web/oidc.py).
+STRICT_JWT = _StrictClaimsJWT()
 
 
 class TokenVerifier:
@@ -233,7 +234,7 @@ class TokenVerifier:
         # Unverified: only to find the key (header typ, alg and kid, claim iss) for the one
         # decode that verifies; nothing else of it is used.
         header, claims = unverified["header"], unverified["payload"]
-        _check_header_keys(token)
+        check_header_keys(token)
         _check_type(header.get("typ"))
         algorithm = header.get("alg")
         if algorithm not in ACCEPTED_ALGORITHMS:
@@ -272,7 +273,7 @@ class TokenVerifier:
         """The one verifying decode: signature with the registered key's algorithm only, then
         the registered claims (exp, nbf and iat against the leeway, iss, aud)."""
         try:
-            claims: dict[str, Any] = _JWT.decode(
+            claims: dict[str, Any] = STRICT_JWT.decode(
                 token,
                 key,
                 algorithms=[algorithm],

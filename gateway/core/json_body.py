@@ -25,7 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` of a parser that refuses an object with a key twice
+    (:class:`DuplicateKey`); the adapters' JSON exports are read with it too."""
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -56,7 +58,7 @@ def loads(
     their own constant and float hooks."""
     return json.loads(
         body,
-        object_pairs_hook=_refuse_duplicates,
+        object_pairs_hook=refuse_duplicates,
         parse_constant=parse_constant,
         parse_float=parse_float,
     )

@@ -24,6 +24,7 @@ import jwt
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from gateway.auth.service import STRICT_JWT, check_header_keys
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable, Unauthenticated
 from gateway.db import utcnow
@@ -192,6 +193,12 @@ class OidcClient:
     def _verify_id_token(self, id_token: str, *, nonce: str) -> dict[str, Any]:
         metadata = self.metadata()
         jwks = self._get_json(metadata.jwks_uri)
+        # A key twice in the header or the claims is refused, as in a bearer token (review7a
+        # F3): which of the two the identity provider meant is unknowable.
+        try:
+            check_header_keys(id_token)
+        except Unauthenticated:
+            raise OidcSignInFailed("Het ID-token is ongeldig.") from None
         try:
             header = jwt.get_unverified_header(id_token)
             key_set = jwt.PyJWKSet.from_dict(jwks)
@@ -199,7 +206,7 @@ class OidcClient:
             keys = [k for k in key_set.keys if kid is None or k.key_id == kid]
             if not keys:
                 raise OidcSignInFailed("Het ID-token is ondertekend met een onbekende sleutel.")
-            claims: dict[str, Any] = jwt.decode(
+            claims: dict[str, Any] = STRICT_JWT.decode(
                 id_token,
                 key=keys[0],
                 algorithms=ID_TOKEN_ALGORITHMS,

@@ -107,10 +107,30 @@ def test_a_broken_json_line_is_reported_and_the_next_lines_still_read(tmp_path: 
     assert export.problems[0].line == 1
 
 
+def test_a_json_line_naming_a_field_twice_is_reported_and_the_others_are_kept(
+    tmp_path: Path,
+) -> None:
+    """``physicalViolence`` false, then true: which one the partner's system meant is
+    unknowable (Python's parser would keep the last), so the record is skipped and reported,
+    as the gateway's API refuses such a body. Control: the same record once is read."""
+    twice = json.dumps(GOOD)[:-1] + ', "physicalViolence": true}'
+    path = write(tmp_path, "p.jsonl", twice + "\n" + json.dumps(GOOD) + "\n")
+    export = read_export(path, PoliceRecord)
+    assert [row.line for row in export.rows] == [2]
+    [problem] = export.problems
+    assert problem.line == 1
+    assert 'duplicate key "physicalViolence"' in problem.message
+
+
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
         ("p.json", '{"not": "an array"}', "must be an array"),
+        (
+            "p.json",
+            '[{"caseReference": "UTR-2025-AAAAAA"},\n{"reportCount": 1, "reportCount": 2}]',
+            'p.json:2: not valid JSON \\(duplicate key "reportCount"',
+        ),
         ("p.json", '[{"a": 1},\n{"b": }]', "p.json:2: not valid JSON"),
         ("p.json", "[{}] trailing", "text after the array"),
         ("p.xlsx", "", "unknown export format"),

@@ -36,6 +36,8 @@ class FakeIssuer:
     )
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     nonce_override: str | None = None
+    #: A claim the ID token names a second time, after its claims (``(name, value)``).
+    claim_twice: tuple[str, str] | None = None
 
     def authorize(self, url: str) -> tuple[str, str]:
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -70,18 +72,20 @@ class FakeIssuer:
             if challenge != asked["code_challenge"]:
                 return httpx.Response(400, json={"error": "invalid_grant"})
             now = int(time.time())
-            token = jwt.encode(
-                {
-                    "iss": ISSUER,
-                    "aud": CLIENT_ID,
-                    "iat": now,
-                    "exp": now + 300,
-                    "nonce": self.nonce_override or asked["nonce"],
-                    **self.claims,
-                },
-                self.key,
-                algorithm="ES256",
-                headers={"kid": "k1"},
+            claims = {
+                "iss": ISSUER,
+                "aud": CLIENT_ID,
+                "iat": now,
+                "exp": now + 300,
+                "nonce": self.nonce_override or asked["nonce"],
+                **self.claims,
+            }
+            payload = json.dumps(claims)
+            if self.claim_twice is not None:
+                name, value = self.claim_twice
+                payload = payload[:-1] + f", {json.dumps(name)}: {json.dumps(value)}}}"
+            token = jwt.api_jws.encode(
+                payload.encode(), self.key, algorithm="ES256", headers={"kid": "k1"}
             )
             return httpx.Response(200, json={"id_token": token, "token_type": "Bearer"})
         return httpx.Response(404)
@@ -164,3 +168,21 @@ def test_a_role_the_covenant_does_not_give_the_partner_is_refused(
     code, state = start(browser, issuer)
     response = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
     assert response.status_code == 403
+
+
+def test_an_id_token_naming_a_claim_twice_is_refused(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    """The role claim twice (privacy-officer, then casemanager): Python's parser would keep
+    the last and sign in a case manager; the ID token is refused as a bearer token is
+    (review7a F3). Control: the same issuer's token with each claim once signs in."""
+    issuer.claim_twice = ("ketenpoort_role", "casemanager")
+    code, state = start(browser, issuer)
+    refused = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert refused.status_code == 401
+    assert "Het ID-token is ongeldig." in refused.text
+    assert browser.get("/privacy", follow_redirects=False).status_code == 303
+    issuer.claim_twice = None
+    code, state = start(browser, issuer)
+    signed_in = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert signed_in.url.path == "/privacy"
