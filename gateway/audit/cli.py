@@ -398,8 +398,12 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
 def checkpoint(data_dir: DataDir = None) -> None:
     """Sign a checkpoint over every committed entry (for cron; safe next to the server)."""
     from gateway.audit.wiring import open_audit_log
+    from gateway.config import audit_log_origin_problem
 
     with _reporting(), open_database(data_dir) as (settings, factory):
+        problem = audit_log_origin_problem(settings)
+        if problem is not None:  # open_audit_log refuses it: said in one line
+            raise _Failure(problem)
         view = open_audit_log(settings, factory).sign_checkpoint(factory)
     if view is None:
         typer.echo("No new entries since the last checkpoint.")

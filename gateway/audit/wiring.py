@@ -65,7 +65,12 @@ def pinned_log_key(settings: Settings) -> Verifier | None:
 
 def open_audit_log(settings: Settings, session_factory: sessionmaker[Session]) -> AuditLog:
     """The audit log with keys checked against the log (see :mod:`audit.keyguard`) and, when
-    configured, against the pinned log key."""
+    configured, against the pinned log key. Outside demo mode the example origin or a
+    placeholder stops it (``audit_log_origin_problem``, a ValueError): no gateway starts and
+    no checkpoint is signed under a name that is not this log's."""
+    problem = audit_log_origin_problem(settings)
+    if problem is not None:
+        raise ValueError(problem)
     pinned = pinned_log_key(settings)
     directory = key_dir(settings)
     signer, pseudonymiser = open_audit_keys(
@@ -127,9 +132,6 @@ def build(
     """The audit log (its keys missing or not the log's stops the start) and the ``audit``
     readiness check. Without a blind index (no key provider) a data subject cannot be looked
     up: the log says so (503) rather than search by anything else."""
-    problem = audit_log_origin_problem(settings)
-    if problem is not None:
-        raise ValueError(problem)
     service = open_audit_log(settings, session_factory)
     if blind_index is not None:
         service.subject_indexer = BlindIndexSubjects(blind_index, session_factory)

@@ -15,9 +15,12 @@ from gateway.db import transaction
 from tests.audit.builders import disclosure
 
 
-def _ketenpoort(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def _ketenpoort(
+    settings: Settings, *args: str, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KETENPOORT_")}
     env["KETENPOORT_DATABASE_URL"] = settings.resolved_database_url
+    env.update(extra_env)
     return subprocess.run(
         [sys.executable, "-m", "gateway", *args, "--data-dir", str(settings.data_dir)],
         capture_output=True,
@@ -166,3 +169,30 @@ def test_verify_asks_a_real_witness_and_names_a_deleted_tail(
             log.witnessing.close()
         witness.terminate()
         witness.wait(10)
+
+
+def test_the_checkpoint_job_refuses_the_example_origin_outside_demo_mode(
+    context: GatewayContext, settings: Settings
+) -> None:
+    """The scheduled `audit checkpoint` signs under the configured origin: left at the
+    example outside demo mode it would sign the log under a name that is not this log's
+    (review6a F2; the gateway already refused to start). One line, exit 2, nothing signed.
+    Control: the same command in the demo mode the log was made in signs."""
+    _fill(context, 2)
+    with transaction(context.session_factory) as session:  # an entry no checkpoint covers
+        context.audit.append(session=session, entry=disclosure(2))
+
+    def checkpoints() -> int:
+        with context.session_factory() as session:
+            return int(session.execute(text("SELECT count(*) FROM audit_checkpoint")).scalar_one())
+
+    before = checkpoints()
+    refused = _ketenpoort(settings, "audit", "checkpoint")
+    assert refused.returncode == 2, refused.stderr
+    assert "KETENPOORT_AUDIT_LOG_ORIGIN is 'ketenpoort.example/audit-log'" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert checkpoints() == before
+    signed = _ketenpoort(settings, "audit", "checkpoint", KETENPOORT_DEMO_MODE="true")
+    assert signed.returncode == 0, signed.stderr
+    assert "Signed checkpoint: tree size 3" in signed.stdout
+    assert checkpoints() == before + 1
