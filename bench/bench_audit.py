@@ -16,7 +16,11 @@ baseline). Kinds run interleaved, ``--rounds`` times (min/median/max reported), 
 flushes (``pg_stat_wal.wal_sync``) each kind caused: commits per WAL flush is how many commits
 PostgreSQL's own group commit put behind one fsync. A kind suffixed ``+cdN`` (``append+cd100``)
 runs with ``commit_delay = N`` microseconds set on the benchmark's own database (``ALTER
-DATABASE``; the server's setting is not touched).
+DATABASE``; the server's setting is not touched). A kind suffixed ``+nowait`` runs with
+``synchronous_commit = off`` on that database: every commit answers before its WAL flush. The
+gateway never does that for an entry (it answers only after the entry is durable); the figure
+is the ceiling any group commit could reach, since a shared flush can only save the waiting
+that ``+nowait`` skips altogether.
 ``--bulk-rows`` sizes the retention sweeper's bulk path (append_many in one transaction
 against a plain insert). Beyond ``--batched-entries`` the log is filled in the database
 (bodies built and hashed by PostgreSQL) so the 1M measurements take minutes, not an hour.
@@ -246,22 +250,28 @@ def wal_counters(url: str) -> tuple[int, int]:
     return int(syncs[0]), int(commits[0])
 
 
-def set_commit_delay(url: str, microseconds: int) -> None:
-    """``commit_delay`` for new connections to the benchmark's own database only."""
+def set_commit_delay(url: str, microseconds: int, *, wait_for_flush: bool = True) -> None:
+    """``commit_delay`` (and ``synchronous_commit``) for new connections to the benchmark's
+    own database only."""
     name = make_url(url).database
     with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
         if microseconds:
             connection.execute(f'ALTER DATABASE "{name}" SET commit_delay = {int(microseconds)}')
         else:
             connection.execute(f'ALTER DATABASE "{name}" RESET commit_delay')
+        if wait_for_flush:
+            connection.execute(f'ALTER DATABASE "{name}" RESET synchronous_commit')
+        else:
+            connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
 
 
 def run_kind(kind: str, url: str, key_dir: Path, processes: int, threads: int,
              seconds: float) -> dict[str, float]:  # fmt: skip
     """One run of ``kind`` (``append``, ``baseline``, ``raw``, ``pgbench``, each optionally
-    ``+cdN``): rows per second, client CPU per row, and commits per WAL flush."""
+    ``+cdN`` or ``+nowait``): rows per second, client CPU per row, and commits per WAL flush."""
+    kind, nowait, _ = kind.partition("+nowait")
     base, _, delay = kind.partition("+cd")
-    set_commit_delay(url, int(delay or 0))
+    set_commit_delay(url, int(delay or 0), wait_for_flush=not nowait)
     syncs, commits = wal_counters(url)
     if base == "pgbench":
         rate, cpu_us = bench_pgbench(url, processes * threads, seconds)
@@ -552,7 +562,7 @@ def main() -> None:
     parser.add_argument(
         "--kinds", nargs="+", default=["pgbench", "raw", "baseline", "append"],
         help="append, append-connection, baseline, raw, pgbench; +cdN runs with commit_delay "
-        "N µs (append+cd100)",
+        "N µs (append+cd100), +nowait with synchronous_commit off (append+nowait)",
     )  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="runs of each kind (min/median/max)")
     parser.add_argument("--only-single", action="store_true")
