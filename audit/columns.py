@@ -30,7 +30,16 @@ CHECKED_COLUMNS = (
 )  # fmt: skip
 
 
-def _spaced(values: Sequence[str]) -> str:
+class MalformedBody(ValueError):
+    """A body field the search columns copy has the wrong type (no gateway writes that): the
+    body is not a log entry (review8b F3: it raised TypeError out of verification)."""
+
+
+def _spaced(values: Any, field: str) -> str:
+    if values is None:
+        return ""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise MalformedBody(f"{field} is not a list of strings")
     return f" {' '.join(values)} " if values else ""
 
 
@@ -69,8 +78,8 @@ def columns_from_body(body: Mapping[str, Any]) -> dict[str, str | None]:
         "requester_partner": _partner(body.get("requester")),
         "recipient_partner": _partner(body.get("recipient")),
         "purpose": processing.get("purpose"),
-        "clause_ids": _spaced(processing.get("clauseIds") or ()),
-        "data_owners": _spaced(body.get("dataOwners") or ()),
+        "clause_ids": _spaced(processing.get("clauseIds"), "processing.clauseIds"),
+        "data_owners": _spaced(body.get("dataOwners"), "dataOwners"),
         "started_at": body.get("startedAt"),
     }
 
@@ -81,7 +90,10 @@ def subjects_from_body(body: Mapping[str, Any]) -> list[str]:
     subject = body.get("dataSubject")
     if isinstance(subject, Mapping) and isinstance(subject.get("pseudonym"), str):
         named.add(subject["pseudonym"])
-    for item in body.get("dataSubjects") or ():
+    listed = body.get("dataSubjects")
+    if listed is not None and not isinstance(listed, list):
+        raise MalformedBody("dataSubjects is not a list")
+    for item in listed or ():
         if isinstance(item, Mapping) and isinstance(item.get("pseudonym"), str):
             named.add(item["pseudonym"])
     return sorted(named)

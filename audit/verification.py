@@ -19,7 +19,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.anchors import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
-from audit.exportfile import ExportFile
+from audit.exportfile import ExportError, ExportFile
 from audit.keys import public_key_id
 from audit.note import NoteError, Verifier
 from audit.verify import Anchor, StoredCheckpoint, VerificationResult, key_chain, verify_log
@@ -28,6 +28,10 @@ from audit.verify import Anchor, StoredCheckpoint, VerificationResult, key_chain
 class CannotVerify(RuntimeError):
     """Verification could not run (a witness unreachable, a checkpoint file unusable, no
     pinned key): the message says why. Never a pass."""
+
+
+class ExportUnreadable(CannotVerify):
+    """The export file is not a readable export (a line of it, named in the message)."""
 
 
 @dataclass(frozen=True)
@@ -163,15 +167,18 @@ def verify_exported(
     if not trust.pinned:
         raise CannotVerify("no pinned log key (--log-key or --public-key)")
     found, holdings = anchors(trust, exported.checkpoints, http=http, notes=notes)
-    result = verify_log(
-        exported.entries(),
-        exported.checkpoints,
-        trust.pinned,
-        expected_size=exported.tree_size,
-        progress=progress,
-        origin=trust.origin,
-        witnesses=trust.witness_keys,
-        quorum=trust.quorum,
-        anchors=found,
-    )
+    try:
+        result = verify_log(
+            exported.entries(),
+            exported.checkpoints,
+            trust.pinned,
+            expected_size=exported.tree_size,
+            progress=progress,
+            origin=trust.origin,
+            witnesses=trust.witness_keys,
+            quorum=trust.quorum,
+            anchors=found,
+        )
+    except ExportError as exc:  # a line the entry stream could not read: no verdict
+        raise ExportUnreadable(f"cannot read {exported.path}: {exc}") from None
     return checked_result(result, trust, exported.checkpoints, holdings, http is None)

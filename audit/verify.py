@@ -22,7 +22,7 @@ from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.columns import StoredColumns, column_mismatches
+from audit.columns import MalformedBody, StoredColumns, column_mismatches
 from audit.keys import public_key_id, verify_signature
 from audit.merkle import CompactRange, leaf_hash
 from audit.note import (
@@ -288,7 +288,9 @@ def _body_index(body: str) -> int | None:
         end = start
         while end < len(body) and body[end].isdigit():
             end += 1
-        if end > start and body[end] in ",}":
+        # A body that ends in the digits is not canonical JSON (review8b F3: it indexed past
+        # the end); the slow path below names it malformed.
+        if start < end < len(body) and body[end] in ",}":
             return int(body[start:end])
     try:
         value = json.loads(body).get("index")
@@ -297,7 +299,9 @@ def _body_index(body: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _wrong_columns(entry: StoredEntry) -> list[str]:
+def _wrong_columns(entry: StoredEntry) -> list[str] | str:
+    """The search columns that differ from the body; a string: why the body's fields cannot
+    be search columns at all (a field of the wrong type, reported as malformed)."""
     assert entry.columns is not None
     try:
         body = json.loads(entry.body)
@@ -305,7 +309,10 @@ def _wrong_columns(entry: StoredEntry) -> list[str]:
         return []  # reported as malformed
     if not isinstance(body, dict):
         return []
-    return column_mismatches(body, entry.columns)
+    try:
+        return column_mismatches(body, entry.columns)
+    except MalformedBody as exc:
+        return str(exc)
 
 
 def verify_log(
@@ -391,7 +398,10 @@ def verify_log(
             )
         if entry.columns is not None:
             wrong = _wrong_columns(entry)
-            if wrong:
+            if isinstance(wrong, str):
+                detail = f"its body is not a log entry: {wrong}"
+                report(Problem("malformed", detail, index=position))
+            elif wrong:
                 report(
                     Problem(
                         "search-column",

@@ -243,7 +243,7 @@ def verify(
 
     import httpx
 
-    from audit.verification import CannotVerify, verify_exported
+    from audit.verification import CannotVerify, ExportUnreadable, verify_exported
     from gateway.audit.verification import verify_stored
 
     with _reporting():
@@ -298,6 +298,8 @@ def verify(
                                 sized=bar.set_total,
                                 progress=bar.advance,
                             )
+            except ExportUnreadable as exc:
+                raise _Failure(str(exc)) from None
             except CannotVerify as exc:
                 hint = "" if offline else " (pass --offline to skip asking the witnesses)"
                 raise _Failure(f"{exc}{hint}") from None

@@ -151,3 +151,50 @@ def test_a_witness_that_cannot_be_asked_proves_nothing(
     assert "De controle kon niet worden uitgevoerd" in html
     assert witnesses[0].name in html
     assert "Het logboek is intact" not in html
+
+
+def test_a_crafted_entry_body_is_not_intact_rather_than_an_error_page(
+    browser: TestClient,
+    client: TestClient,
+    auth: Auth,
+    context: GatewayContext,
+    witnesses: list[RunningWitness],
+) -> None:
+    """review8b F3: a body cut after its index digits (leaf hash recomputed) raised IndexError
+    out of the verification, and the officer got an error page instead of the finding."""
+    from audit.merkle import leaf_hash
+
+    _seeded(client, auth, context)
+    body = '{"format":1,"index":0'
+    with transaction(context.session_factory) as session:
+        session.execute(
+            text("UPDATE audit_entry SET body = :b, leaf_hash = :h WHERE idx = 0"),
+            {"b": body, "h": leaf_hash(body.encode())},
+        )
+    html = _verify(browser)
+    assert "Het logboek is NIET intact" in html
+    assert "entry 0: malformed" in html
+
+
+def test_a_verification_that_breaks_off_is_not_checked(
+    browser: TestClient,
+    client: TestClient,
+    auth: Auth,
+    context: GatewayContext,
+    witnesses: list[RunningWitness],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Any other failure inside the verification: "niet gecontroleerd", never an error page
+    (and never "intact")."""
+    from gateway.web import privacy_pages
+
+    _seeded(client, auth, context)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(privacy_pages, "verify_stored", broken)
+    html = _verify(browser)
+    assert "Niet gecontroleerd" in html
+    assert "brak af" in html
+    assert "Het logboek is intact" not in html
