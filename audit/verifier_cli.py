@@ -2,15 +2,19 @@
 
     ketenpoort-verify audit-2026-q1.jsonl \\
         --log-key 'ketenpoort.utrecht.nl/audit-log+1a2b3c4d+AXx...' \\
-        --witness-key 'witness.mitros.nl/ketenpoort+9f8e7d6c+BAbc...'
+        --witness 'witness.mitros.nl/ketenpoort+9f8e7d6c+BAbc... https://witness.mitros.nl:8009'
 
 It needs this package only (``pip install ./audit``: the standard library, ``cryptography``,
 ``pydantic`` and ``httpx``), no gateway and no database. It trusts only what it is given: the
 log's first verifier key (later keys only through rotations the log announced with the key
 before), the witness keys and their quorum; ``--witness 'VKEY URL'`` also asks that witness what
 it holds now, ``--checkpoint FILE`` compares with a signed checkpoint seen before (a receipt's).
-Exit code 0 when everything verifies and every entry is witnessed, 1 when something does not
-(or entries are not yet witnessed, unless ``--accept-unwitnessed``), 2 when it cannot run.
+Without either it cannot see an export cut short after its last checkpoint (the header's size
+is the operator's word), so it refuses to run unless told ``--offline`` (with ``--witness-key``
+only), and then says NOT CHECKED about the export's end.
+Exit code 0 when everything verifies and every entry is witnessed (offline: as far as it can
+tell, NOT CHECKED printed), 1 when something does not (or entries are not yet witnessed,
+unless ``--accept-unwitnessed``), 2 when it cannot run.
 """
 
 from __future__ import annotations
@@ -76,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a signed checkpoint seen before (e.g. a receipt's signedNote); repeatable",
     )
     parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="ask no witness what it holds: needed when no --witness 'VKEY URL' and no "
+        "--checkpoint is given; an export cut short after its last checkpoint then looks "
+        "complete, and the output says NOT CHECKED",
+    )
+    parser.add_argument(
         "--accept-unwitnessed",
         action="store_true",
         help="exit 0 even when entries after the last witnessed checkpoint exist",
@@ -116,6 +127,19 @@ def _notes(paths: Sequence[Path]) -> list[tuple[str, str]]:
     return notes
 
 
+def _unasked(args: argparse.Namespace, trust: Trust) -> None:
+    """Refuse to run without anything held outside the export to compare its end with, unless
+    the auditor says ``--offline`` (review8b F1: an export whose witnessed tail was cut off,
+    with its checkpoints and the header's treeSize, said "OK: the log verifies")."""
+    if args.offline or args.checkpoint or trust.endpoints:
+        return
+    raise _Refused(
+        "no witness is asked what it holds (--witness 'VKEY URL') and no --checkpoint is "
+        "given: entries cut off the end of the export, with their checkpoints, could not be "
+        "seen. Pass --offline to verify without that check (the output then says NOT CHECKED)"
+    )
+
+
 def _report(checked: Checked, accept_unwitnessed: bool) -> int:
     result = checked.result
     for holding in checked.holdings:
@@ -133,6 +157,14 @@ def _report(checked: Checked, accept_unwitnessed: bool) -> int:
         f"tree size {result.verified_tree_size}; {witnessed}; {result.anchors} checkpoint(s) "
         "held outside the log compared."
     )
+    if not checked.holdings:
+        offline = " (--offline)" if checked.offline else ""
+        compared = f" beyond the {result.anchors} checkpoint(s) compared" if result.anchors else ""
+        print(
+            f"NOT CHECKED: no witness was asked what it holds{offline}: whether the log had "
+            f"more than these {result.entries} entries (a tail cut off with its checkpoints) "
+            f"cannot be seen from the export{compared}."
+        )
     if not result.ok:
         first = result.first_problem
         print(f"FAILED: first bad {first}", file=sys.stderr)
@@ -149,7 +181,10 @@ def _report(checked: Checked, accept_unwitnessed: bool) -> int:
             print(f"NOT YET WITNESSED: {message}.", file=sys.stderr)
             return 1
         print(f"{message} (accepted).")
-    print("OK: the log verifies.")
+    if not checked.holdings:
+        print("OK (offline): the log verifies, except its end: NOT CHECKED (see above).")
+    else:
+        print("OK: the log verifies.")
     return 0
 
 
@@ -157,16 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         trust = _trust(args)
+        _unasked(args, trust)
         notes = _notes(args.checkpoint)
         try:
             exported = read_export(args.export)
         except (OSError, ValueError) as exc:
             raise _Refused(f"cannot read {args.export}: {exc}") from None
-        endpoints = bool(trust.endpoints)
+        asked = bool(trust.endpoints) and not args.offline
         with httpx.Client(timeout=10.0) as http:
-            checked = verify_exported(
-                exported, trust, http=http if endpoints else None, notes=notes
-            )
+            checked = verify_exported(exported, trust, http=http if asked else None, notes=notes)
     except (_Refused, CannotVerify) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -91,7 +91,8 @@ def _trusted_keys(files: list[Path] | None) -> list[Ed25519PublicKey]:
     return keys
 
 
-def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
+def _report(result: VerificationResult, *, accept_unwitnessed: bool, unasked: bool = False) -> None:
+    """``unasked``: witnesses are configured but were not asked what they hold (--offline)."""
     witnessed = (
         f"cosigned by {plural(result.quorum, 'witness', 'witnesses')} up to tree size "
         f"{result.witnessed_tree_size}"
@@ -104,6 +105,15 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
         f"signed and verified up to tree size {result.verified_tree_size}; {witnessed}; "
         f"{plural(result.anchors, 'checkpoint')} held outside the log compared."
     )
+    if unasked:
+        # Said, never implied by "OK" (review8b F1): the log's own checkpoints cannot show
+        # entries deleted from its end together with them; only what a witness holds can.
+        typer.echo(
+            "NOT CHECKED: the witnesses were not asked what they hold (--offline): entries "
+            f"deleted after these {plural(result.entries, 'entry', 'entries')} together with "
+            "their checkpoints cannot be seen this way.",
+            err=True,
+        )
     if result.ok:
         if result.unwitnessed:
             what = "witnessed" if result.quorum else "in a signed checkpoint"
@@ -121,7 +131,11 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
                 )
                 raise typer.Exit(1)
             typer.echo(f"{message} (accepted).")
-        typer.echo("OK: the log verifies.")
+        typer.echo(
+            "OK (offline): the log verifies, except its end: NOT CHECKED."
+            if unasked
+            else "OK: the log verifies."
+        )
         if not result.quorum:
             # The exit code stays 0 (an operator's deployment without witnesses checks what it
             # can), but no reader can take this for a witnessed log (review6a, noticed).
@@ -130,7 +144,7 @@ def _report(result: VerificationResult, *, accept_unwitnessed: bool) -> None:
                 "--witness was given): the log was checked against its own signatures only, "
                 "and a history rewritten and signed again with the log key would pass too. "
                 "An auditor's check: ketenpoort-verify, which refuses to run without a witness "
-                "unless told --quorum 0.",
+                "unless told --quorum 0 --offline.",
                 err=True,
             )
         return
@@ -311,7 +325,11 @@ def verify(
             f"Followed {checked.rotations} announced key rotation(s) to the current key "
             f"{checked.key_ids[-1][:16]}…"
         )
-    _report(checked.result, accept_unwitnessed=accept_unwitnessed)
+    _report(
+        checked.result,
+        accept_unwitnessed=accept_unwitnessed,
+        unasked=checked.offline and bool(checked.trust.witnesses),
+    )
 
 
 def _echo_trust(trust: Trust) -> None:

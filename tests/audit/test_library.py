@@ -182,10 +182,17 @@ def test_ketenpoort_verify_checks_an_export_without_the_gateway(
 ) -> None:
     path, log, witness = exported
     keys = ["--log-key", log_verifier(log).vkey(), "--witness-key", witness.verifier.vkey()]
+    # No witness to ask here (no network): the auditor must say --offline (review8b F1), and
+    # the output says what that leaves unchecked.
+    unasked = _verify_alone(wheel, tmp_path, str(path), *keys)
+    assert unasked.returncode == 2, unasked.stdout
+    assert "no witness is asked what it holds" in unasked.stderr
+    keys.append("--offline")
     run = _verify_alone(wheel, tmp_path, str(path), *keys)
     assert run.returncode == 0, run.stderr
     assert "6 entries, 1 checkpoints" in run.stdout
-    assert "OK: the log verifies." in run.stdout
+    assert "NOT CHECKED: no witness was asked what it holds (--offline)" in run.stdout
+    assert "OK (offline): the log verifies, except its end" in run.stdout
 
     # A changed byte in an entry: named, exit 1.
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -215,7 +222,7 @@ def test_ketenpoort_verify_without_a_witness_runs_only_when_asked(
     unwitnessed = _verify_alone(wheel, tmp_path, str(path), *log_key)
     assert unwitnessed.returncode == 2, unwitnessed.stdout
     assert "no witness to trust" in unwitnessed.stderr
-    asked = _verify_alone(wheel, tmp_path, str(path), *log_key, "--quorum", "0")
+    asked = _verify_alone(wheel, tmp_path, str(path), *log_key, "--quorum", "0", "--offline")
     assert asked.returncode == 0, asked.stderr
     assert "no witnesses required" in asked.stdout
 
