@@ -9,6 +9,7 @@ arrows point from here to the domains, never back (tests/standards/test_import_g
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,6 +25,7 @@ from gateway.auth.keys import TrustStore
 from gateway.auth.service import PartnerDirectory, TokenVerifier
 from gateway.cases import wiring as cases_wiring
 from gateway.cases.runtime import CaseRuntime
+from gateway.cases.snapshots import keep_state_figures
 from gateway.config import Settings
 from gateway.core.jobs import PeriodicJob
 from gateway.core.readiness import ReadinessCheck, ReadinessChecks
@@ -179,6 +181,8 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
         retention_wiring.guard_write,
         session_factory,
     )
+    if retention is not None:
+        retention.before_erasure = functools.partial(keep_state_figures, session_factory, cases)
     exchange_wiring.build(keys, readiness)
     return GatewayContext(
         settings=settings,

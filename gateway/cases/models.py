@@ -522,3 +522,20 @@ class CaseNotice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     read_by: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class SteeringSnapshot(Base):
+    """The steering report's state figures of a covenant as they stood at the end of a
+    month (``as_of``: 00:00 of the next month's first day, the covenant's time), taken by the
+    retention sweep before it erases anything (gateway/cases/snapshots.py). Counts only, no
+    case: the report suppresses small cells when it shows them, as it does computed ones."""
+
+    __tablename__ = "steering_snapshot"
+
+    covenant_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    #: {state: count} and {district: count} of the cases open at ``as_of``.
+    open_by_phase: Mapped[dict[str, int]] = mapped_column(JSON)
+    open_by_district: Mapped[dict[str, int]] = mapped_column(JSON)
+    overdue_deadlines: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -34,8 +34,9 @@ The corporation's permission (``case_consent``) meets its deadline when it was r
 after the state was entered and before ``at``. The one fact the history needs that erasure
 deletes is that permission (``case_consent`` is ``erasure_delete``): for a case erased since
 ``at`` that sat past a permission deadline at ``at``, the deadline counts as not met (no
-permission on file), which it was if the corporation had not answered. See docs/cases.md for
-why that residual is accepted.
+permission on file), which it was if the corporation had not answered. The retention sweep
+therefore keeps each covenant's figures of the last ended month before it erases anything
+(gateway/cases/snapshots.py), and the report reads a kept month from there.
 """
 
 from __future__ import annotations

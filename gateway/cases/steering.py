@@ -50,9 +50,9 @@ from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar, add_months
 from gateway.cases.deadline_pages import open_in, overdue_count
-from gateway.cases.definition import Period
+from gateway.cases.definition import Period, WorkflowDefinition
 from gateway.cases.due_ranges import DueRule
-from gateway.cases.models import CaseFile, CaseTransition
+from gateway.cases.models import CaseFile, CaseTransition, SteeringSnapshot
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     EvaluationPeriodOut,
@@ -353,7 +353,85 @@ def _legs(rows: list[Any]) -> tuple[int, Counter[str], Counter[str]]:
     return sum(r[2] for r in rows), neighbours, partners
 
 
-def _day_start(calendar: WorkingCalendar, day: date) -> datetime:
+@dataclass(frozen=True)
+class StateFigures:
+    """The covenant's open cases at a moment by phase and by district, and their deadlines
+    overdue then: the steering report's state figures before suppression."""
+
+    open_by_phase: Counter[str]
+    open_by_district: Counter[str]
+    overdue_deadlines: int
+
+    @classmethod
+    def kept(cls, snapshot: SteeringSnapshot) -> StateFigures:
+        return cls(
+            Counter(snapshot.open_by_phase),
+            Counter(snapshot.open_by_district),
+            snapshot.overdue_deadlines,
+        )
+
+
+def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetime) -> Any:
+    """Rows ("open", state, district, count) of the cases open at ``end`` as their rows have
+    them: no step since, not erased (an erased open case is no open work from its erasure
+    on; one erased since is counted as it stood, by :func:`_state_figures`). The others are
+    replayed from their history (gateway/cases/state_at.py). "closed_at IS NULL" and
+    "erased_at IS NULL" read them from ix_case_file_open_live (migration 0042 added
+    opened_at and id to it)."""
+    text = String(100)
+    return (
+        select(
+            literal("open", text),
+            CaseFile.state.cast(text),
+            CaseFile.district.cast(text),
+            func.count(),
+        )
+        .where(
+            *open_in(definition, covenant_id),
+            *unmoved_open_at(covenant_id, end, moved_since(covenant_id, end)),
+        )
+        .group_by(CaseFile.state, CaseFile.district)
+    )
+
+
+def _state_figures(
+    session: Session,
+    runtime: CaseRuntime,
+    covenant_id: str,
+    end: datetime,
+    unmoved: list[tuple[str, str, int]],
+) -> StateFigures:
+    """The state figures at ``end`` from the unmoved cases' counts (:func:`_open_unmoved`),
+    the overdue counts and the moved cases replayed."""
+    definition = runtime.workflow(covenant_id)
+    open_by_phase: Counter[str] = Counter()
+    open_districts: Counter[str] = Counter()
+    for state, district, count in unmoved:
+        open_by_phase[state] += count
+        open_districts[district] += count
+    overdue = overdue_count(session, runtime=runtime, covenant_id=covenant_id, at=end)
+    overdue_at = OverdueAt(definition, runtime.calendar(covenant_id), end)
+    for moved in moved_cases_at(session, definition=definition, covenant_id=covenant_id, at=end):
+        open_by_phase[moved.state] += 1
+        open_districts[moved.district] += 1
+        overdue += overdue_at.count(moved)
+    return StateFigures(open_by_phase, open_districts, overdue)
+
+
+def state_figures_at(
+    session: Session, runtime: CaseRuntime, covenant_id: str, end: datetime
+) -> StateFigures:
+    """The state figures at ``end`` computed from the cases' history (not a kept snapshot)."""
+    unmoved = [
+        (state, district, count)
+        for _, state, district, count in session.execute(
+            _open_unmoved(runtime.workflow(covenant_id), covenant_id, end)
+        )
+    ]
+    return _state_figures(session, runtime, covenant_id, end, unmoved)
+
+
+def day_start(calendar: WorkingCalendar, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=calendar.zone)
 
 
@@ -373,11 +451,12 @@ def steering_report(
     now = now or utcnow()
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
-    start = _day_start(calendar, period_from)
-    end = _day_start(calendar, period_to + timedelta(days=1))
+    start = day_start(calendar, period_from)
+    end = day_start(calendar, period_to + timedelta(days=1))
     in_covenant = CaseFile.covenant_id == covenant_id
+    kept = session.get(SteeringSnapshot, (covenant_id, end))
     spans = [
-        (begin, finish, _day_start(calendar, begin), _day_start(calendar, finish + timedelta(1)))
+        (begin, finish, day_start(calendar, begin), day_start(calendar, finish + timedelta(1)))
         for begin, finish in evaluation_periods(period_from, period_to)
     ]
     # The period's counts by group, each an aggregate over its own index, sent as one UNION
@@ -393,22 +472,9 @@ def steering_report(
         )
         .where(in_covenant, CaseFile.opened_at >= start, CaseFile.opened_at < end)
         .group_by(CaseFile.district),
-        select(
-            literal("open", text),
-            CaseFile.state.cast(text),
-            CaseFile.district.cast(text),
-            func.count(),
-        )
-        # The cases open at the end of the period as their rows have them: no step since,
-        # not erased (an erased open case is no open work from its erasure on; one erased
-        # since is counted as it stood, below). The others are replayed from their history
-        # (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them
-        # from ix_case_file_open_live (migration 0042 added opened_at and id to it).
-        .where(
-            *open_in(definition, covenant_id),
-            *unmoved_open_at(covenant_id, end, moved_since(covenant_id, end)),
-        )
-        .group_by(CaseFile.state, CaseFile.district),
+        # The state figures at the period's end, when no sweep kept them (gateway/cases/
+        # snapshots.py): the cases open then as their rows have them, in the same round trip.
+        *([] if kept is not None else [_open_unmoved(definition, covenant_id, end)]),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.
         select(
@@ -436,26 +502,28 @@ def steering_report(
         ),
     ]
     opened: Counter[str] = Counter()
-    open_by_phase: Counter[str] = Counter()
-    open_districts: Counter[str] = Counter()
+    unmoved: list[tuple[str, str, int]] = []
     transitions: dict[str, int] = {}
     legs: list[list[Any]] = [[] for _ in spans]
     for figure, a, b, count in session.execute(union_all(*parts)):
         if figure == "opened":
             opened[a] += count
         elif figure == "open":
-            open_by_phase[a] += count
-            open_districts[b] += count
+            unmoved.append((a, b, count))
         elif figure == "transition":
             transitions[a] = count
         else:
             legs[int(figure.split(":")[1])].append((a, b, count))
-    overdue = overdue_count(session, runtime=runtime, covenant_id=covenant_id, at=end)
-    overdue_at = OverdueAt(definition, calendar, end)
-    for moved in moved_cases_at(session, definition=definition, covenant_id=covenant_id, at=end):
-        open_by_phase[moved.state] += 1
-        open_districts[moved.district] += 1
-        overdue += overdue_at.count(moved)
+    state = (
+        StateFigures.kept(kept)
+        if kept is not None
+        else _state_figures(session, runtime, covenant_id, end, unmoved)
+    )
+    open_by_phase, open_districts, overdue = (
+        state.open_by_phase,
+        state.open_by_district,
+        state.overdue_deadlines,
+    )
     periods = []
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()

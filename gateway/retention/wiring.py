@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -49,6 +50,10 @@ class RetentionService:
     workers: int = 2
     #: How long an Idempotency-Key replays; the sweep deletes older records (None: kept).
     idempotency_replay: timedelta | None = None
+    #: What a real sweep runs before it erases anything: the cases domain keeps the steering
+    #: figures of the last ended month (gateway/cases/snapshots.py; set by the composition
+    #: root once the cases domain is built).
+    before_erasure: Callable[[], object] | None = None
 
     def sweep(
         self,
@@ -76,6 +81,7 @@ class RetentionService:
             progress=progress,
             fault=fault,
             seam=seam,
+            before_erasure=self.before_erasure,
         )
 
     def register_new_case(self) -> RetentionRegistration:
