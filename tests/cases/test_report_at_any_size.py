@@ -12,15 +12,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from gateway.cases import overview
 from gateway.cases.deadline_pages import decode_cursor
-from gateway.cases.models import CaseFile
+from gateway.cases.models import CaseFile, SteeringSnapshot
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.schemas import DeadlineOut
+from gateway.cases.schemas import DeadlineOut, SteeringReport
 from gateway.context import GatewayContext
+from gateway.db import transaction
 from gateway.retention.models import RetentionCase
 from tests.cases import overview_oracle
 from tests.cases.history import History, seed_history
@@ -386,6 +387,68 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
     # counts); the cases that moved since the period's end with their steps (1; their
     # consents besides where a consent meets a deadline, Utrecht's: not this covenant's).
     assert in_report <= (6 if postgresql else 9), in_report
+
+
+def test_a_kept_month_takes_the_report_fewer_statements(
+    context: GatewayContext, runtime: CaseRuntime, histories: dict[str, History]
+) -> None:
+    """With the period's end's state figures kept by a sweep (gateway/cases/snapshots.py),
+    the report reads them by key instead of counting and replaying: no overdue counts, no
+    moved cases, no open count in the union."""
+    from sqlalchemy import event
+
+    from gateway.cases.steering import day_start, state_figures_at
+
+    covenant = COVENANTS[0]
+    history = histories[covenant]
+    end = day_start(runtime.calendar(covenant), history.period_to + timedelta(days=1))
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    def report() -> tuple[SteeringReport, int]:
+        statements.clear()
+        event.listen(context.engine, "before_cursor_execute", count)
+        try:
+            with context.session_factory() as session:
+                figures = overview.steering_report(
+                    session,
+                    runtime=runtime,
+                    covenant_id=covenant,
+                    period_from=history.period_from,
+                    period_to=history.period_to,
+                    now=NOW,
+                )
+        finally:
+            event.remove(context.engine, "before_cursor_execute", count)
+        return figures, len(statements)
+
+    replayed, replaying = report()
+    with transaction(context.session_factory) as session:
+        figures = state_figures_at(session, runtime, covenant, end)
+        session.add(
+            SteeringSnapshot(
+                covenant_id=covenant,
+                as_of=end,
+                open_by_phase=dict(figures.open_by_phase),
+                open_by_district=dict(figures.open_by_district),
+                overdue_deadlines=figures.overdue_deadlines,
+                taken_at=NOW,
+            )
+        )
+    try:
+        kept, reading = report()
+    finally:
+        with transaction(context.session_factory) as session:
+            session.execute(delete(SteeringSnapshot))
+    assert kept.model_dump(exclude={"generated_at"}) == replayed.model_dump(
+        exclude={"generated_at"}
+    )
+    # The kept month's key probe; the union without the open count; the closed cases'
+    # figures (1 on PostgreSQL, 4 on SQLite): three statements fewer (the overdue counts'
+    # two and the moved cases').
+    assert reading <= replaying - 3, (reading, replaying)
 
 
 def test_the_open_districts_are_those_of_the_partners_open_cases(
