@@ -132,8 +132,11 @@ class Stream:
 
     @property
     def column(self) -> ColumnElement[datetime]:
+        # As gateway.cases.deadlines.start_of has it.
         if self.deadline.start == "first-report":
             return CaseFile.first_report_at.expression
+        if self.deadline.start == "first-registration":
+            return CaseFile.opened_at.expression
         return CaseFile.state_entered_at.expression
 
     def conditions(

@@ -29,8 +29,26 @@ class OpenDeadline:
     responsible_partner_id: str | None
 
 
+def start_of(
+    deadline: Deadline, *, first_report_at: datetime, opened_at: datetime, entered_at: datetime
+) -> datetime:
+    """The moment ``deadline``'s period starts (definition.DeadlineStart): the one rule the
+    live deadlines, the SQL streams (deadline_pages.Stream.column) and the steering report's
+    replay (state_at.OverdueAt) share."""
+    if deadline.start == "first-report":
+        return first_report_at
+    if deadline.start == "first-registration":
+        return opened_at
+    return entered_at
+
+
 def _start(deadline: Deadline, case: CaseFile) -> datetime:
-    return case.first_report_at if deadline.start == "first-report" else case.state_entered_at
+    return start_of(
+        deadline,
+        first_report_at=case.first_report_at,
+        opened_at=case.opened_at,
+        entered_at=case.state_entered_at,
+    )
 
 
 def _met_by_consent(deadline: Deadline, case: CaseFile, consents: list[CaseConsent]) -> bool:

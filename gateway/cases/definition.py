@@ -30,7 +30,13 @@ from gateway.core.errors import GatewayError
 from gateway.policy.layout import covenant_folders, id_mismatch
 
 PeriodUnit = Literal["hours", "calendar-days", "working-days", "weeks", "months"]
-DeadlineStart = Literal["first-report", "state-entered"]
+#: When a deadline's period starts: ``first-report``, the earliest receipt (``receivedAt``) of
+#: the case's reports (R Bijlage D fase 1 "Zodra een melding ... wordt ontvangen"; it moves
+#: back when an older report joins); ``first-registration``, the case's opening, i.e. the
+#: registration of its first report in the gateway, which never moves (U §5.1 "Op het moment
+#: dat een aanmelding binnen komt" at U Centraal; review8a F3); ``state-entered``, the entry
+#: of the state the deadline runs in.
+DeadlineStart = Literal["first-report", "first-registration", "state-entered"]
 Holiday = Literal[
     "new-years-day",
     "good-friday",

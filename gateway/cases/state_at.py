@@ -50,6 +50,7 @@ from sqlalchemy import CTE, ColumnElement, and_, any_, func, or_, select, union
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar
+from gateway.cases.deadlines import start_of
 from gateway.cases.definition import Deadline, WorkflowDefinition
 from gateway.cases.due_ranges import DueRule, StartRange
 from gateway.cases.models import CaseConsent, CaseFile, CaseReport, CaseTransition
@@ -124,6 +125,8 @@ class CaseAt:
     entered_at: datetime
     state_days: int | None
     first_report_at: datetime
+    #: The opening (the first report's registration), which never moves.
+    opened_at: datetime
     #: The kinds of consent recorded since ``entered_at`` and before the moment.
     consents: frozenset[str]
 
@@ -234,6 +237,7 @@ def moved_cases_at(
                 entered_at=entered,
                 state_days=days,
                 first_report_at=row.first_report_at,
+                opened_at=row.opened_at,
                 consents=frozenset(k for k, when in consents[case_id] if when >= entered),
             )
         )
@@ -267,7 +271,12 @@ class OverdueAt:
             amount = case.state_days if deadline.period.amount_from_days else None
             if deadline.period.amount_from_days and amount is None:
                 continue
-            start = case.first_report_at if deadline.start == "first-report" else case.entered_at
+            start = start_of(
+                deadline,
+                first_report_at=case.first_report_at,
+                opened_at=case.opened_at,
+                entered_at=case.entered_at,
+            )
             if any(
                 (r.low is None or start >= r.low) and (r.high is None or start < r.high)
                 for r in self._passed(deadline, amount)

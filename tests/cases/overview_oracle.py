@@ -338,6 +338,7 @@ def steering_report(
                 state_entered_at=entered,
                 state_days=days,
                 first_report_at=first_report.get(c.id, c.first_report_at),
+                opened_at=c.opened_at,
                 lead_partner_id=c.lead_partner_id,
             )
         )

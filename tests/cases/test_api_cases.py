@@ -414,15 +414,16 @@ class TestConsentsAndPolicyFacts:
 
 
 class TestDeadlines:
-    def test_overdue_deadlines_come_first(self, client: TestClient, auth: Auth) -> None:
+    def test_overdue_deadlines_come_first(
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         fresh = _open(client, auth)
-        late = _open(
-            client,
-            auth,
-            postcode="3512 CD",
-            persons=[],
-            received_at=datetime.now(UTC) - timedelta(days=21),
-        )
+        # Registered three weeks ago: U Centraal's five days run from the registration
+        # (review8a F3), not from the reporter's receipt.
+        then = datetime.now(UTC) - timedelta(days=21)
+        with monkeypatch.context() as pinned:
+            pinned.setattr("gateway.cases.intake.utcnow", lambda: then)
+            late = _open(client, auth, postcode="3512 CD", persons=[], received_at=then)
         deadlines = listed_deadlines(client, auth(*CM))
         cases = [d for d in deadlines if d["kind"] == "case"]
         assert [(d["caseId"], d["overdue"]) for d in cases] == [(late, True), (fresh, False)]

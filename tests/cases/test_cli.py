@@ -26,13 +26,17 @@ POLICE = principal(
 
 
 def _late_report(context: GatewayContext) -> str:
-    body = report_body(received_at=datetime.now(UTC) - timedelta(days=14))
+    # Received and registered two weeks ago: U Centraal's five days run from the registration
+    # (review8a F3), so the report must have been registered then to be late now.
+    then = datetime.now(UTC) - timedelta(days=14)
+    body = report_body(received_at=then)
     with transaction(context.session_factory) as session:
         return register_report(
             session,
             runtime=context.cases,
             principal=POLICE,
             request=IntakeRequest.model_validate(body),
+            now=then,
         ).reference
 
 

@@ -5,17 +5,18 @@ they end on a weekend or holiday; and a deadline shows one date everywhere."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.context import GatewayContext
 from gateway.db import transaction
-from tests.cases.builders import report_body
+from tests.cases.builders import listed_deadlines, report_body
 
 Auth = Callable[..., dict[str, str]]
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -23,9 +24,20 @@ CM = ("u-centraal", "casemanager")
 POLICE = ("politie-midden-nederland", "wijkagent")
 
 
-def _intake_deadline(client: TestClient, auth: Auth, received: datetime, **kw: Any) -> Any:
-    body = report_body(received_at=received, **kw)
-    created = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+def _intake_deadline(
+    client: TestClient,
+    auth: Auth,
+    monkeypatch: pytest.MonkeyPatch,
+    registered: datetime,
+    received: datetime | None = None,
+    **kw: Any,
+) -> Any:
+    """The intake decision of a police report registered at ``registered`` (received then,
+    or at ``received``)."""
+    body = report_body(received_at=received or registered, **kw)
+    with monkeypatch.context() as pinned:
+        pinned.setattr("gateway.cases.intake.utcnow", lambda: registered.astimezone(UTC))
+        created = client.post("/v1/reports", json=body, headers=auth(*POLICE))
     assert created.status_code == 201, created.text
     summary = client.get(f"/v1/cases/{created.json()['caseId']}", headers=auth(*CM)).json()
     (deadline,) = [d for d in summary["deadlines"] if d["deadline"] == "intake-decision"]
@@ -34,32 +46,114 @@ def _intake_deadline(client: TestClient, auth: Auth, received: datetime, **kw: A
 
 class TestCalendarDays:
     def test_five_days_ending_on_a_saturday_move_to_monday(
-        self, client: TestClient, auth: Auth
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # Monday 9 March 2026 + 5 calendar days = Saturday 14 March -> Monday 16 March.
-        deadline = _intake_deadline(client, auth, datetime(2026, 3, 9, 10, tzinfo=AMS))
+        deadline = _intake_deadline(client, auth, monkeypatch, datetime(2026, 3, 9, 10, tzinfo=AMS))
         assert deadline["dueOn"] == "2026-03-16"
         assert deadline["source"].startswith('U §5.1 ("binnen vijf dagen")')
 
     def test_five_days_that_end_on_a_working_day_are_not_working_days(
-        self, client: TestClient, auth: Auth
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         # Positive control: Thursday 5 March + 5 = Tuesday 10 March (working days would
         # have given Thursday 12 March).
-        deadline = _intake_deadline(client, auth, datetime(2026, 3, 5, 10, tzinfo=AMS))
+        deadline = _intake_deadline(client, auth, monkeypatch, datetime(2026, 3, 5, 10, tzinfo=AMS))
         assert deadline["dueOn"] == "2026-03-10"
 
     def test_five_days_ending_on_easter_monday_move_to_tuesday(
-        self, client: TestClient, auth: Auth
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        deadline = _intake_deadline(client, auth, datetime(2026, 4, 1, 10, tzinfo=AMS))
+        deadline = _intake_deadline(client, auth, monkeypatch, datetime(2026, 4, 1, 10, tzinfo=AMS))
         assert deadline["dueOn"] == "2026-04-07"
 
     def test_five_days_ending_on_kings_day_move_to_the_next_day(
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        deadline = _intake_deadline(
+            client, auth, monkeypatch, datetime(2026, 4, 22, 10, tzinfo=AMS)
+        )
+        assert deadline["dueOn"] == "2026-04-28"
+
+
+U_CENTRAAL_REPORTER = ("u-centraal", "casemanager")
+
+
+class TestFromTheRegistration:
+    """Review8a F3: U §5.1 "Op het moment dat een aanmelding binnen komt, voert U Centraal ...
+    Binnen vijf dagen een besluit": the five days run from the aanmelding reaching U Centraal
+    (its registration, the case's opening), not from the day the reporter received the
+    complaint (``receivedAt``), and a joining report does not move them."""
+
+    def test_received_six_days_before_it_is_due_five_days_after_the_registration(
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        registered = datetime(2026, 3, 9, 10, tzinfo=AMS)  # Monday
+        received = registered - timedelta(days=6)  # Tuesday 3 March
+        deadline = _intake_deadline(client, auth, monkeypatch, registered, received)
+        # 9 March + 5 = Saturday 14 March -> Monday 16 March (from the receipt: Sunday 8
+        # March -> Monday 9 March, the day it came in).
+        assert deadline["dueOn"] == "2026-03-16"
+        # A report on the same dwelling from U Centraal itself, received a month before,
+        # registered a day later: it joins the dossier and moves nothing.
+        with monkeypatch.context() as pinned:
+            pinned.setattr(
+                "gateway.cases.intake.utcnow",
+                lambda: (registered + timedelta(days=1)).astimezone(UTC),
+            )
+            body = report_body(received_at=registered - timedelta(days=30))
+            joined = client.post("/v1/reports", json=body, headers=auth(*U_CENTRAAL_REPORTER))
+        assert joined.status_code == 200, joined.text
+        assert joined.json()["caseId"] == deadline["caseId"]
+        summary = client.get(f"/v1/cases/{deadline['caseId']}", headers=auth(*CM)).json()
+        (after,) = [d for d in summary["deadlines"] if d["deadline"] == "intake-decision"]
+        assert after["dueOn"] == "2026-03-16"
+
+    def test_a_report_registered_now_with_an_old_receipt_is_not_overdue(
+        self, client: TestClient, auth: Auth, context: GatewayContext
+    ) -> None:
+        now = datetime.now(UTC)
+        body = report_body(received_at=now - timedelta(days=6))
+        created = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+        assert created.status_code == 201, created.text
+        case_id = created.json()["caseId"]
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*CM)).json()
+        (deadline,) = [d for d in summary["deadlines"] if d["deadline"] == "intake-decision"]
+        covenant = "utrecht-extreme-woonoverlast"
+        with context.session_factory() as session:
+            opened = session.get_one(CaseFile, case_id).opened_at
+        (spec,) = [
+            d for d in context.cases.workflow(covenant).all_deadlines if d.id == "intake-decision"
+        ]
+        expected = context.cases.calendar(covenant).due(opened, spec.period)
+        assert deadline["dueOn"] == expected.on.isoformat()
+        assert deadline["overdue"] is False
+        # The deadlines list (the SQL streams) says the same.
+        items = listed_deadlines(client, auth(*CM))
+        (item,) = [d for d in items if d.get("caseId") == case_id]
+        assert (item["dueOn"], item["overdue"]) == (deadline["dueOn"], False)
+
+    def test_rijswijk_weighs_within_48_hours_of_the_receipt(
         self, client: TestClient, auth: Auth
     ) -> None:
-        deadline = _intake_deadline(client, auth, datetime(2026, 4, 22, 10, tzinfo=AMS))
-        assert deadline["dueOn"] == "2026-04-28"
+        """Control: R Bijlage D fase 1 "Zodra een melding ... wordt ontvangen door politie,
+        gemeente of woningcorporatie ... binnen 48 uur": from the receipt."""
+        received = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
+        body = report_body(
+            postcode="2281 AA",
+            corporation="rijswijk-wonen",
+            district="Te Werve",
+            received_at=received,
+        )
+        created = client.post(
+            "/v1/reports", json=body, headers=auth("rijswijk-wonen", "woonconsulent")
+        )
+        assert created.status_code == 201, created.text
+        summary = client.get(
+            f"/v1/cases/{created.json()['caseId']}", headers=auth("rijswijk-wonen", "woonconsulent")
+        ).json()
+        (weigh,) = [d for d in summary["deadlines"] if d["deadline"] == "weigh-report"]
+        assert datetime.fromisoformat(weigh["dueAt"]) == received + timedelta(hours=48)
 
 
 RIJSWIJK_MAYOR = ("gemeente-rijswijk", "casemanager")

@@ -194,11 +194,47 @@ def _month_start() -> datetime:
     return datetime.combine(today.replace(day=1), datetime.min.time(), tzinfo=AMS).astimezone(UTC)
 
 
-def _opened_just_before_the_month(client: TestClient, auth: Auth, context: GatewayContext) -> str:
-    """A Utrecht case in intake, opened (its one report too) an hour before this month
-    began: its intake decision (five days from the first report) not yet due at ``asOf``."""
-    case_id = _open(client, auth, 1, "Oost")
-    opened = _month_start() - timedelta(hours=1)
+RIJSWIJK_LANDLORD = ("rijswijk-wonen", "woonconsulent")
+RIJSWIJK_READER = ("gemeente-rijswijk", "casemanager")
+
+
+def _rijswijk_body(received_at: datetime | None = None) -> dict[str, Any]:
+    """A report the causer's landlord files on its own dwelling (it leads the case)."""
+    report: dict[str, Any] = {"channel": "form", "description": "Overlast."}
+    if received_at is not None:
+        report["receivedAt"] = received_at.isoformat()
+    return {
+        "dwelling": {
+            "address": {"postcode": "2281 AA", "houseNumber": 4},
+            "ownership": "corporation",
+            "corporationId": "rijswijk-wonen",
+            "district": "Te Werve",
+        },
+        "persons": [],
+        "report": report,
+    }
+
+
+def _opened_just_before_the_month(
+    client: TestClient, auth: Auth, context: GatewayContext, *, rijswijk: bool = False
+) -> str:
+    """A case in intake, opened (its one report too) an hour before this month began: its
+    intake deadline (Rijswijk's 48 hours from the first report, Utrecht's five days from the
+    registration) not yet due at ``asOf``."""
+    if rijswijk:
+        response = client.post(
+            "/v1/reports", json=_rijswijk_body(), headers=auth(*RIJSWIJK_LANDLORD)
+        )
+        assert response.status_code == 201, response.text
+        case_id = str(response.json()["caseId"])
+    else:
+        case_id = _open(client, auth, 1, "Oost")
+    _open_at(context, case_id, _month_start() - timedelta(hours=1))
+    return case_id
+
+
+def _open_at(context: GatewayContext, case_id: str, opened: datetime) -> None:
+    """The case and its reports as if opened, received and registered at ``opened``."""
     with transaction(context.session_factory) as session:
         session.execute(
             update(CaseFile.__table__)
@@ -207,75 +243,127 @@ def _opened_just_before_the_month(client: TestClient, auth: Auth, context: Gatew
         )
         for report in session.scalars(select(CaseReport).where(CaseReport.case_id == case_id)):
             report.received_at = report.registered_at = opened
-    return case_id
 
 
-def _backdated_report(client: TestClient, auth: Auth, case_id: str) -> str:
+def _backdated_report(
+    client: TestClient, auth: Auth, case_id: str, *, rijswijk: bool = False
+) -> str:
     """Another report on the case's dwelling, received (it says) twenty days before the end
     of last month: it joins the dossier and takes its first report back to then."""
-    body = report_body(
-        number=1,
-        ownership="private-rental",
-        corporation=None,
-        district="Oost",
-        persons=[],
-        received_at=_month_start() - timedelta(days=20),
-    )
-    response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
+    received = _month_start() - timedelta(days=20)
+    if rijswijk:
+        body = _rijswijk_body(received)
+        response = client.post("/v1/reports", json=body, headers=auth(*RIJSWIJK_LANDLORD))
+    else:
+        body = report_body(
+            number=1,
+            ownership="private-rental",
+            corporation=None,
+            district="Oost",
+            persons=[],
+            received_at=received,
+        )
+        response = client.post("/v1/reports", json=body, headers=auth(*POLICE))
     assert response.status_code == 200, response.text
     assert response.json()["caseId"] == case_id
     return str(response.json()["reportId"])
+
+
+def _rijswijk_state(client: TestClient, auth: Auth) -> dict[str, Any]:
+    response = client.get("/v1/steering-report", headers=auth(*RIJSWIJK_READER))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return {name: body[name] for name in STATE}
+
+
+def _classify(client: TestClient, auth: Auth, case_id: str) -> None:
+    response = client.post(
+        f"/v1/cases/{case_id}/transitions",
+        json={"transition": "classify-simple"},
+        headers=auth(*RIJSWIJK_LANDLORD),
+    )
+    assert response.status_code == 200, response.text
 
 
 def test_a_backdated_report_joined_since_the_end_changes_no_state_figure(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     """Review7b finding 1: the joined report moved the case's first report (no transition),
-    the case counted as unmoved, and the figure as of last month's end went 0 -> 1."""
-    case_id = _opened_just_before_the_month(client, auth, context)
-    before = _state(client, auth)
+    the case counted as unmoved, and the figure as of last month's end went 0 -> 1. On
+    Rijswijk's 48 hours, which run from the first report (R Bijlage D fase 1 "Zodra een
+    melding ... wordt ontvangen"); Utrecht's five days run from the registration since
+    review8a F3, which no joining report moves."""
+    case_id = _opened_just_before_the_month(client, auth, context, rijswijk=True)
+    before = _rijswijk_state(client, auth)
     assert (before["openCases"], before["overdueDeadlines"]) == (1, 0)
-    _backdated_report(client, auth, case_id)
+    _backdated_report(client, auth, case_id, rijswijk=True)
     with context.session_factory() as session:
         first = session.scalar(select(CaseFile.first_report_at).where(CaseFile.id == case_id))
     assert first is not None
     assert first < _month_start() - timedelta(days=19)
-    assert _state(client, auth) == before
+    assert _rijswijk_state(client, auth) == before
 
     # The same with a step since the end (the case is replayed): its first report as it
     # stood then, not the row's.
-    _move(client, auth, case_id, "decline", reason="Geen extreme overlast.")
-    assert _state(client, auth) == before
+    _classify(client, auth, case_id)
+    assert _rijswijk_state(client, auth) == before
 
-    # Control: this month's end knows the report (and the closure).
+    # Control: this month's end knows the report and the step (own-approach: no deadline
+    # but the three-month target, which is no deadline of the count).
     with this_month_ended():
-        after = _state(client, auth)
-    assert (after["openCases"], after["overdueDeadlines"]) == (0, 0)
+        after = _rijswijk_state(client, auth)
+    assert (after["openCases"], after["overdueDeadlines"]) == (1, 0)
+    assert after["openByPhase"] == {"own-approach": 1}
 
 
 def test_a_backdated_report_joined_before_the_end_counts(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     """Positive control of the above: registered before the end, the backdated report's
-    receipt is the case's first report at the end (its decision overdue then), through the
+    receipt is the case's first report at the end (its 48 hours overdue then), through the
     case's row, replayed after a step since, and after the dossier's erasure (the reports'
     rows and times are kept)."""
+    case_id = _opened_just_before_the_month(client, auth, context, rijswijk=True)
+    report_id = _backdated_report(client, auth, case_id, rijswijk=True)
+    with transaction(context.session_factory) as session:
+        report = session.get(CaseReport, report_id)
+        assert report is not None
+        report.registered_at = _month_start() - timedelta(minutes=30)
+    counted = _rijswijk_state(client, auth)
+    assert (counted["openCases"], counted["overdueDeadlines"]) == (1, 1)
+    _classify(client, auth, case_id)
+    assert _rijswijk_state(client, auth) == counted
+    report_ = context.require_retention().sweep(as_of=date(2030, 1, 1))
+    assert report_.redacted >= 1
+    with context.session_factory() as session:
+        assert session.scalar(select(CaseFile.erased_at).where(CaseFile.id == case_id))
+        assert session.get(CaseReport, report_id) is not None
+    assert _rijswijk_state(client, auth) == counted
+
+
+@pytest.mark.parametrize("moved", [False, True], ids=["as-its-row", "replayed"])
+def test_utrecht_intake_decision_as_of_runs_from_the_registration(
+    client: TestClient, auth: Auth, context: GatewayContext, moved: bool
+) -> None:
+    """Review8a F3: U §5.1's five days run from the aanmelding reaching U Centraal (the
+    case's opening). A report received twenty days before the end, joined before it, made
+    the decision overdue at the end; it is not (the case was registered an hour before)."""
     case_id = _opened_just_before_the_month(client, auth, context)
     report_id = _backdated_report(client, auth, case_id)
     with transaction(context.session_factory) as session:
         report = session.get(CaseReport, report_id)
         assert report is not None
         report.registered_at = _month_start() - timedelta(minutes=30)
-    counted = _state(client, auth)
-    assert (counted["openCases"], counted["overdueDeadlines"]) == (1, 1)
-    _move(client, auth, case_id, "decline", reason="Geen extreme overlast.")
-    assert _state(client, auth) == counted
-    report_ = context.require_retention().sweep(as_of=date(2030, 1, 1))
-    assert report_.redacted >= 1
-    with context.session_factory() as session:
-        assert session.scalar(select(CaseFile.erased_at).where(CaseFile.id == case_id))
-        assert session.get(CaseReport, report_id) is not None
-    assert _state(client, auth) == counted
+    if moved:
+        _move(client, auth, case_id, "decline", reason="Geen extreme overlast.")
+    state = _state(client, auth)
+    assert (state["openCases"], state["overdueDeadlines"]) == (1, 0)
+
+    # Control: registered twelve days before the end (five days and any roll), the decision
+    # was overdue at it.
+    _open_at(context, case_id, _month_start() - timedelta(days=12))
+    state = _state(client, auth)
+    assert (state["openCases"], state["overdueDeadlines"]) == (1, 1)
 
 
 # -- the state at the period's end against a history computed by hand ----------------------
