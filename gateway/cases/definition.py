@@ -65,6 +65,7 @@ Fact = Literal[
     "measure",
     "result",
     "adult",
+    "ground",
 ]
 Instrument = Literal[
     "warning",

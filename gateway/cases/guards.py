@@ -222,6 +222,46 @@ def _extension_within_limits(ctx: GuardContext) -> str | None:
     return None
 
 
+def _eviction_term_ended(ctx: GuardContext) -> bool:
+    """Whether the running temporary eviction's term (its days plus every extension, from
+    its start: the state's day-based deadline, as gateway/cases/deadlines.py computes it)
+    has ended."""
+    # Here, not at the top: the calendar reads the definition, which reads GUARDS.
+    from gateway.cases.calendar import WorkingCalendar
+
+    days = ctx.case.state_days
+    if days is None:
+        return False
+    spec = ctx.definition.calendar
+    calendar = WorkingCalendar(spec.timezone, spec.holidays)
+    return any(
+        ctx.now >= calendar.due(ctx.case.state_entered_at, d.period, days).at
+        for d in ctx.definition.all_deadlines
+        if ctx.case.state in d.open_in and d.period.amount_from_days
+    )
+
+
+def _permanent_eviction_ground(ctx: GuardContext) -> str | None:
+    """R Bijlage C: "Verlenging uit huis zetting maximaal 18 dagen ... Houdt de overlast op en
+    zijn er geen ernstige wetsovertredingen? Nee -> Opstarten traject permanente
+    uithuiszetting"; Bijlage E: permanent eviction "Als tijdelijk uithuiszetting niet wordt
+    nageleefd en verplichte deelname hulpverleningstraject niet is opgestart"; Bijlage D
+    fase 4c also for "ernstige wetsovertredingen". A checked ground, as the other rungs
+    have (review8a F8): serious offences at once; the previous steps failed only once the
+    temporary eviction was extended or its term has ended (not on its first day)."""
+    ground = ctx.facts.ground
+    if ground == "serious-offences":
+        return None
+    if ground != "previous-steps-failed":
+        return "a permanent eviction needs its ground: previous-steps-failed or serious-offences"
+    if _instruments(ctx, "temporary-eviction-extension") or _eviction_term_ended(ctx):
+        return None
+    return (
+        "the previous steps have not failed yet: extend the temporary eviction or wait for "
+        "its term to end (or give serious-offences as the ground)"
+    )
+
+
 def _rented_corporation_dwelling(ctx: GuardContext) -> str | None:
     """R §2.3: "Indien deze inzet niet succesvol is bij huurwoningen, neemt de
     woningcorporatie de regie weer over"; Bijlage C: "Bij huurwoning overdracht naar
@@ -300,4 +340,5 @@ GUARDS: dict[str, Guard] = {
     "temporary-eviction-within-limits": _temporary_eviction_within_limits,
     "evictee-adult": _evictee_adult,
     "extension-within-limits": _extension_within_limits,
+    "permanent-eviction-ground": _permanent_eviction_ground,
 }

@@ -165,6 +165,12 @@ class CaseResult(ApiModel):
     aftercare: AftercareDecision
 
 
+#: R Bijlage C ("Verlenging uit huis zetting ... Houdt de overlast op en zijn er geen ernstige
+#: wetsovertredingen? Nee -> Opstarten traject permanente uithuiszetting"), Bijlage D fase 4c,
+#: Bijlage E ("Als tijdelijk uithuiszetting niet wordt nageleefd ..."): review8a F8.
+PermanentEvictionGround = Literal["previous-steps-failed", "serious-offences"]
+
+
 class TransitionFacts(ApiModel):
     """Facts a transition may need; the workflow file says which ones it requires."""
 
@@ -182,6 +188,12 @@ class TransitionFacts(ApiModel):
     adult: bool | None = Field(
         default=None,
         description="R Bijlage D fase 4c: the person evicted temporarily is an adult.",
+    )
+    ground: PermanentEvictionGround | None = Field(
+        default=None,
+        description="The ground of a permanent eviction (R Bijlage C, D fase 4c, E): "
+        "previous-steps-failed (the temporary eviction was extended, or its term ended, and "
+        "the nuisance goes on) or serious-offences (serious offences of the law, at once).",
     )
 
 

@@ -72,6 +72,7 @@ FACT_FIELDS: dict[Fact, str] = {
     "measure": "measure",
     "result": "result",
     "adult": "adult",
+    "ground": "ground",
 }
 
 

@@ -148,6 +148,8 @@ def transition_facts(form: Mapping[str, Any], requires: list[str]) -> dict[str, 
             facts["days"] = _number(form, "dagen")
         elif fact == "adult":
             facts["adult"] = _flag(form, "meerderjarig")
+        elif fact == "ground":
+            facts["ground"] = _text(form, "grond")
         elif fact == "measure":
             facts["measure"] = _text(form, "maatregel")
         elif fact == "result":

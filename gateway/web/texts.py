@@ -128,6 +128,9 @@ GUARD_TEXTS = {
     "vast dat de persoon meerderjarig is",
     "extension-within-limits": "de verlenging blijft binnen het aantal dagen dat het "
     "convenant toestaat",
+    "permanent-eviction-ground": "een permanente uithuiszetting vraagt een grond: ernstige "
+    "wetsovertredingen, of de eerdere stappen hielpen niet (het huisverbod is verlengd of "
+    "afgelopen)",
 }
 
 
@@ -215,6 +218,7 @@ FACTS = {
     "measure": "Maatregel",
     "result": "Resultaat",
     "adult": "Meerderjarig",
+    "ground": "Grond",
 }
 
 JUDGEMENTS = {

@@ -125,6 +125,9 @@ VALID_FACTS: dict[Fact, tuple[str, Any]] = {
     "days": ("days", 5),
     "measure": ("measure", "behavioural-order"),
     "adult": ("adult", True),
+    # At once by the source (R Bijlage D fase 4c); previous-steps-failed needs the
+    # extension or the eviction's term ended (review8a F8).
+    "ground": ("ground", "serious-offences"),
     "result": (
         "result",
         {

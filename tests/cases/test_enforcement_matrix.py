@@ -3,6 +3,7 @@ and just past each bound."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
@@ -150,6 +151,72 @@ def test_only_an_adult_is_evicted_temporarily(rijswijk: Rijswijk) -> None:
     assert rijswijk.move(case_id, "evict-temporarily", days=10, adult=True) == (
         "temporary-eviction"
     )
+
+
+def _evicted(rijswijk: Rijswijk) -> str:
+    """A case on the first day of a temporary eviction of 10 days (R Bijlage E)."""
+    case_id = rijswijk.case_in("behavioural-order")
+    rijswijk.move(case_id, "apply-administrative-enforcement", breachEstablished=True)
+    rijswijk.move(case_id, "evict-temporarily", days=10, adult=True)
+    return case_id
+
+
+def test_permanent_eviction_on_the_first_day_needs_serious_offences(rijswijk: Rijswijk) -> None:
+    """Review8a F8: permanent eviction went ahead the same second as the temporary one, on
+    a free-text reason. R Bijlage C puts the extension first ("Verlenging ... Houdt de
+    overlast op en zijn er geen ernstige wetsovertredingen? Nee -> ... permanente
+    uithuiszetting"); Bijlage D fase 4c allows serious offences at once."""
+    case_id = _evicted(rijswijk)
+    with pytest.raises(MissingFacts):
+        rijswijk.move(case_id, "evict-permanently", reason="Overlast gaat door.")
+    refusal = rijswijk.refused(
+        case_id, "evict-permanently", ground="previous-steps-failed", reason="Gaat door."
+    )
+    assert refusal == "permanent-eviction-ground"
+    # Positive control: serious offences of the law, at once.
+    state = rijswijk.move(
+        case_id, "evict-permanently", ground="serious-offences", reason="Ernstige feiten."
+    )
+    assert state == "permanent-eviction"
+
+
+def test_previous_steps_failed_after_the_extension(rijswijk: Rijswijk) -> None:
+    case_id = _evicted(rijswijk)
+    rijswijk.move(case_id, "extend-temporary-eviction", days=18)
+    state = rijswijk.move(
+        case_id, "evict-permanently", ground="previous-steps-failed", reason="Niet nageleefd."
+    )
+    assert state == "permanent-eviction"
+
+
+def test_previous_steps_failed_once_the_eviction_term_ended(
+    rijswijk: Rijswijk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without an extension, the term of the eviction (10 days from its start, to the end of
+    that day) must have ended; the clock moved: a day before it refused, after it allowed."""
+    case_id = _evicted(rijswijk)
+    started = utcnow()
+    monkeypatch.setattr("gateway.cases.workflow.utcnow", lambda: started + timedelta(days=9))
+    refusal = rijswijk.refused(
+        case_id, "evict-permanently", ground="previous-steps-failed", reason="Gaat door."
+    )
+    assert refusal == "permanent-eviction-ground"
+    monkeypatch.setattr("gateway.cases.workflow.utcnow", lambda: started + timedelta(days=12))
+    state = rijswijk.move(
+        case_id, "evict-permanently", ground="previous-steps-failed", reason="Gaat door."
+    )
+    assert state == "permanent-eviction"
+
+
+def test_the_ground_is_only_a_fact_of_the_permanent_eviction(rijswijk: Rijswijk) -> None:
+    case_id = rijswijk.case_in("behavioural-order")
+    with pytest.raises(MissingFacts):
+        rijswijk.move(
+            case_id,
+            "apply-administrative-enforcement",
+            breachEstablished=True,
+            ground="serious-offences",
+        )
 
 
 def test_a_behavioural_order_comes_only_after_the_intention(rijswijk: Rijswijk) -> None:
