@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from audit.anchors import WitnessEndpoint, anchor_from_note, fetch_witness_anchor
 from audit.exportfile import ExportError, ExportFile
 from audit.keys import public_key_id
+from audit.merkle import EMPTY_ROOT
 from audit.note import NoteError, Verifier
 from audit.verify import Anchor, StoredCheckpoint, VerificationResult, key_chain, verify_log
 
@@ -139,8 +140,11 @@ def anchors(
                 "witness that cannot be asked proves nothing"
             ) from None
         holdings.append(WitnessHolding(endpoint.name, anchor.tree_size if anchor else None))
-        if anchor is not None:
-            found.append(anchor)
+        if anchor is None:
+            # Holding nothing is holding less than any checkpoint it cosigned: compared with
+            # the log's cosignatures like any other holding (review8b F2: it was skipped).
+            anchor = Anchor(0, EMPTY_ROOT, f"witness {endpoint.name}", endpoint.name)
+        found.append(anchor)
     return found, holdings
 
 

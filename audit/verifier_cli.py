@@ -143,8 +143,12 @@ def _unasked(args: argparse.Namespace, trust: Trust) -> None:
 def _report(checked: Checked, accept_unwitnessed: bool) -> int:
     result = checked.result
     for holding in checked.holdings:
-        held = holding.tree_size if holding.tree_size is not None else "nothing"
-        print(f"Witness {holding.name} holds tree size {held}.")
+        held = (
+            f"tree size {holding.tree_size}"
+            if holding.tree_size is not None
+            else "no checkpoint of this log"
+        )
+        print(f"Witness {holding.name} holds {held}.")
     if checked.rotations:
         print(f"Followed {checked.rotations} announced key rotation(s) to the current key.")
     witnessed = (

@@ -88,6 +88,7 @@ class Anchor:
     """A checkpoint held outside the log: the latest one a witness cosigned (fetched from the
     witness), or one a partner kept from a receipt. The log must still contain its tree."""
 
+    #: 0: the witness holds no checkpoint of this log (it answered 404).
     tree_size: int
     root_hash: bytes
     #: Who holds it, in words: "witness w.example/w1", "the checkpoint in receipt.txt".
@@ -338,7 +339,11 @@ def verify_log(
     must still hash to their roots.
     """
     trusted = {public_key_id(key): key for key in trusted_keys}
-    result = VerificationResult(checkpoints=len(checkpoints), quorum=quorum, anchors=len(anchors))
+    result = VerificationResult(
+        checkpoints=len(checkpoints),
+        quorum=quorum,
+        anchors=sum(1 for anchor in anchors if anchor.tree_size),
+    )
     kinds: set[str] = set()
 
     def report(problem: Problem) -> None:
@@ -518,11 +523,16 @@ def _check_anchors_against_log(
             continue
         cosigned = [c.tree_size for c in good if witness.name in witness_cosigners(c, [witness])]
         if cosigned and max(cosigned) > anchor.tree_size:
+            held = (
+                f"now holds tree size {anchor.tree_size}"
+                if anchor.tree_size
+                else "holds no checkpoint of this log"
+            )
             report(
                 Problem(
                     "witness",
-                    f"{anchor.source} now holds tree size {anchor.tree_size} but cosigned "
-                    f"checkpoint {max(cosigned)} before: its state was rolled back",
+                    f"{anchor.source} {held} but cosigned checkpoint {max(cosigned)} before: "
+                    "its state was lost or rolled back",
                     checkpoint=max(cosigned),
                 )
             )

@@ -318,8 +318,12 @@ def verify(
                 hint = "" if offline else " (pass --offline to skip asking the witnesses)"
                 raise _Failure(f"{exc}{hint}") from None
     for holding in checked.holdings:
-        if holding.tree_size is not None:
-            typer.echo(f"Witness {holding.name} holds tree size {holding.tree_size}.")
+        held = (
+            f"tree size {holding.tree_size}"
+            if holding.tree_size is not None
+            else "no checkpoint of this log"
+        )
+        typer.echo(f"Witness {holding.name} holds {held}.")
     if checked.rotations:
         typer.echo(
             f"Followed {checked.rotations} announced key rotation(s) to the current key "

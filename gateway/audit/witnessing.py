@@ -6,7 +6,9 @@ A checkpoint is trusted (receipts carry it, ``audit verify`` counts it as witnes
 has cosignatures from :attr:`Witnessing.quorum` of the configured witnesses. A witness that is
 down is asked again at the next run of the checkpoint job, with the newest checkpoint: it keeps
 only its latest anyway. A witness that answers with a size below one it cosigned before has
-lost or rolled back its state: that is logged as an error (and ``audit verify`` reports it).
+lost or rolled back its state: that is logged as an error, the witness is not fed the log again
+from the smaller size (that would get fresh cosignatures over whatever the log holds then), and
+``audit verify`` reports it.
 """
 
 from __future__ import annotations
@@ -155,12 +157,21 @@ class Witnessing:
                     "entries or checkpoints it had (run 'ketenpoort audit verify')"
                 )
             if held < old:
+                # It provably held more (its cosignature of ``old`` is in the log): feeding
+                # it again from ``held`` would give fresh cosignatures over whatever the log
+                # says now, and 'audit verify' could no longer tell (review8b F2). Refused;
+                # the operator's step is in docs/audit.md ("A witness that lost its state").
                 log.error(
-                    "witness %s holds tree size %d but cosigned %d before: its state was "
-                    "rolled back",
+                    "witness %s holds tree size %d but cosigned %d before: its state was lost "
+                    "or rolled back; it is not fed this log again (docs/audit.md: a witness "
+                    "that lost its state)",
                     witness.name,
                     held,
                     old,
+                )
+                raise WitnessRefused(
+                    f"it holds tree size {held} but cosigned {old} before: its state was lost "
+                    "or rolled back (not fed again from there; see docs/audit.md)"
                 )
             old = held
         raise WitnessRefused("it kept answering 409 Conflict")

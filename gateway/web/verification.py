@@ -20,7 +20,7 @@ PROBLEMS = {
     "malformed": "een regel is onleesbaar",
     "search-column": "een zoekkolom wijkt af van de ondertekende inhoud",
     "missing-checkpoint": "een controlepunt is verwijderd",
-    "witness": "een getuige is teruggezet naar een oudere stand",
+    "witness": "een getuige is zijn stand kwijt of teruggezet naar een oudere stand",
     "key-rotation": "de sleutel van het logboek is vervangen zonder aankondiging",
 }
 

@@ -161,3 +161,22 @@ def test_audit_verify_offline_says_not_checked(
     assert result.exit_code == 0, result.output
     assert "NOT CHECKED: the witnesses were not asked what they hold (--offline)" in result.stderr
     assert "OK (offline): the log verifies, except its end: NOT CHECKED." in result.stdout
+
+
+def test_a_wiped_witness_asked_is_named(
+    deployment: Deployment,  # noqa: F811
+    tmp_path: Path,
+    reachable: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """review8b F2 through the auditor's command: it printed "holds tree size nothing" and
+    OK."""
+    path = _export(deployment, tmp_path)
+    deployment.witnesses[0].state_file().unlink()
+    assert ketenpoort_verify([str(path), *_log_key(deployment), *_witnesses_asked(deployment)]) == 1
+    captured = capsys.readouterr()
+    assert (
+        f"Witness {deployment.witnesses[0].name} holds no checkpoint of this log." in captured.out
+    )
+    assert "FAILED: first bad checkpoint 20: witness:" in captured.err
+    assert "its state was lost or rolled back" in captured.err

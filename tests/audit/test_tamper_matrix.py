@@ -21,17 +21,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from audit.anchors import fetch_witness_anchor
 from audit.keys import PSEUDONYM_KEY_FILE, SIGNING_KEY_FILE
 from audit.merkle import leaf_hash
+from audit.verification import Trust
+from audit.verification import anchors as witness_anchors
 from audit.verify import Anchor, Problem, VerificationResult
 from gateway.audit import AuditLog
-from gateway.audit.export import verify_database
+from gateway.audit.export import db_checkpoints, verify_database
 from gateway.audit.keyguard import AuditKeyError, open_audit_keys
 from gateway.db import transaction
 
 from .builders import disclosure
-from .witnesses import ORIGIN, RunningWitness, log_verifier, start_witness, witnessed
+from .witnesses import ORIGIN, RunningWitness, log_verifier, router, start_witness, witnessed
 
 SIZE = 20
 CHECKPOINTS = (7, 14, 20)
@@ -45,12 +46,14 @@ class Deployment:
     http: httpx.Client
     key_dir: Path
 
-    def anchors(self) -> list[Anchor]:
-        found = []
-        for witness in self.witnesses:
-            anchor = fetch_witness_anchor(witness.endpoint, log_verifier(self.log), self.http)
-            if anchor is not None:
-                found.append(anchor)
+    def anchors(self, witnesses: list[RunningWitness] | None = None) -> list[Anchor]:
+        """What ``audit verify`` compares with, as it fetches it (a witness that holds nothing
+        is an anchor of size 0)."""
+        with self.factory() as session:
+            checkpoints = db_checkpoints(session)
+        asked = self.witnesses if witnesses is None else witnesses
+        trust = Trust(log_key=log_verifier(self.log), witnesses=[w.endpoint for w in asked])
+        found, _ = witness_anchors(trust, checkpoints, http=router(asked))
         return found
 
     def verify(self, log_key: AuditLog | None = None) -> VerificationResult:
@@ -293,7 +296,82 @@ def test_a_rolled_back_witness_is_named(deployment: Deployment, tmp_path: Path) 
     problem = first(deployment.verify())
     assert (problem.kind, problem.checkpoint) == ("witness", 20)
     assert "witness witness.partner-1.test/kp now holds tree size 7" in problem.detail
-    assert "its state was rolled back" in problem.detail
+    assert "its state was lost or rolled back" in problem.detail
+
+
+# -- a witness that lost its state (review8b F2) ----------------------------------------------
+
+
+def test_a_witness_that_lost_its_state_is_named(deployment: Deployment) -> None:
+    """Its state file gone, it answers 404 (holds nothing): that is less than checkpoint 20,
+    which the log carries its cosignature of. It was taken as "holds nothing", no problem."""
+    deployment.witnesses[0].state_file().unlink()
+    result = deployment.verify()
+    problem = first(result)
+    assert (problem.kind, problem.checkpoint) == ("witness", 20)
+    assert (
+        "witness witness.partner-1.test/kp holds no checkpoint of this log but cosigned "
+        "checkpoint 20 before: its state was lost or rolled back"
+    ) in problem.detail
+    assert result.anchors == 1  # the other witness's checkpoint, compared
+
+
+def test_every_witness_wiped_and_the_tail_deleted_is_caught(deployment: Deployment) -> None:
+    """Both witnesses lost their state, then entries 14..19, checkpoint 20 and the head were
+    deleted: a consistent log of 14 that verified OK. Their cosignatures of 7 and 14 remain."""
+    for witness in deployment.witnesses:
+        witness.state_file().unlink()
+    deployment.sql("DELETE FROM audit_entry WHERE idx >= 14")
+    deployment.sql("DELETE FROM audit_note_signature WHERE tree_size = 20")
+    deployment.sql("DELETE FROM audit_checkpoint WHERE tree_size = 20")
+    deployment.sql("UPDATE audit_head SET next_index = 14")
+    problem = first(deployment.verify())
+    assert (problem.kind, problem.checkpoint) == ("witness", 14)
+    assert "holds no checkpoint of this log but cosigned checkpoint 14" in problem.detail
+
+
+def test_a_fresh_witness_of_the_log_that_holds_nothing_is_fine(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """Positive control: a witness the log carries no cosignature of (just added) holds
+    nothing yet, and that is no problem."""
+    fresh = start_witness(tmp_path / "witness-3", "witness.partner-3.test/kp", deployment.log)
+    asked = [*deployment.witnesses, fresh]
+    result = verify_database(
+        deployment.factory,
+        [deployment.log.signer.public_key],
+        origin=ORIGIN,
+        witnesses=[w.verifier for w in asked],
+        quorum=2,
+        anchors=deployment.anchors(asked),
+    )
+    assert result.ok, result.problems
+    assert (result.witnessed_tree_size, result.anchors) == (20, 2)
+
+
+def test_the_gateway_does_not_feed_a_wiped_witness_again(deployment: Deployment) -> None:
+    """The checkpoint job found the witness holding 0 (409) where it had cosigned 20, and fed
+    it the log again from scratch: fresh cosignatures over whatever the log held then, and
+    nothing left for 'audit verify' to notice. Now it refuses and says why; the other witness
+    cosigns as before (control)."""
+    lost, kept = deployment.witnesses
+    lost.state_file().unlink()
+    deployment.append(2, start=SIZE)
+    deployment.log.sign_checkpoint(deployment.factory)
+    problems = deployment.log.witnessing.last_problem  # type: ignore[union-attr]
+    assert "holds tree size 0 but cosigned 20 before" in (problems[lost.name] or "")
+    assert "its state was lost or rolled back" in (problems[lost.name] or "")
+    assert problems[kept.name] is None
+    assert not list((lost.directory / "state").glob("*.json"))  # not fed
+    with deployment.factory() as session:
+        signers = set(
+            session.execute(
+                text("SELECT signer FROM audit_note_signature WHERE tree_size = :s"),
+                {"s": SIZE + 2},
+            ).scalars()
+        )
+    assert kept.name in signers
+    assert lost.name not in signers
 
 
 def _state_at(deployment: Deployment, witness: RunningWitness, size: int, out: Path) -> None:
