@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -47,7 +49,19 @@ ProblemKind = Literal[
     "missing-checkpoint",
     "witness",
     "key-rotation",
+    "backdated",
 ]
+
+#: How much earlier than a witness's cosignature of a checkpoint that does not contain it an
+#: entry's ``recordedAt`` may be before it is reported ``backdated``. The gateway stamps an
+#: entry when it takes its index, and a checkpoint covers only the committed prefix, so an
+#: entry whose transaction was still open while a checkpoint below it was signed and cosigned
+#: is legitimately a little older than that cosignature (a hole is voided once a later entry
+#: has been committed for ``gateway.audit.log.VOID_GRACE_SECONDS``, 10 s; the appender's
+#: transaction can stay open longer when nothing follows it); and the gateway's and the
+#: witnesses' clocks differ. Five minutes covers both with room; an entry claiming to be older
+#: than that was stamped by a clock set back (review8b F4).
+BACKDATE_ALLOWANCE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -253,18 +267,27 @@ def key_chain(
     return keys or list(chain.pinned.values())
 
 
-def witness_cosigners(checkpoint: StoredCheckpoint, witnesses: Sequence[Verifier]) -> set[str]:
-    """The configured witnesses whose valid cosignature the checkpoint carries."""
-    found: set[str] = set()
+def witness_cosignature_times(
+    checkpoint: StoredCheckpoint, witnesses: Sequence[Verifier]
+) -> dict[str, int]:
+    """The configured witnesses whose valid cosignature the checkpoint carries, each with its
+    cosignature's time (seconds since the epoch, the witness's clock; the earliest if more)."""
+    found: dict[str, int] = {}
     for text in checkpoint.signatures:
         try:
             line = parse_signature_line(text)
         except NoteError:
             continue
         for witness in witnesses:
-            if verify_cosignature(checkpoint.note, line, witness) is not None:
-                found.add(witness.name)
+            when = verify_cosignature(checkpoint.note, line, witness)
+            if when is not None:
+                found[witness.name] = min(when, found.get(witness.name, when))
     return found
+
+
+def witness_cosigners(checkpoint: StoredCheckpoint, witnesses: Sequence[Verifier]) -> set[str]:
+    """The configured witnesses whose valid cosignature the checkpoint carries."""
+    return set(witness_cosignature_times(checkpoint, witnesses))
 
 
 def previous_size(checkpoint: StoredCheckpoint) -> int | None:
@@ -300,6 +323,64 @@ def _body_index(body: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+_RECORDED_MARK = '"recordedAt":"'
+_CANONICAL_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+def _recorded_at(body: str) -> str | None:
+    """The body's top-level ``recordedAt``. Fast path: the key occurs once (a key cannot occur
+    inside a JSON string unescaped); otherwise the body is parsed."""
+    at = body.find(_RECORDED_MARK)
+    if at >= 0 and body.find(_RECORDED_MARK, at + 1) < 0:
+        start = at + len(_RECORDED_MARK)
+        end = body.find('"', start)
+        return body[start:end] if end > start else None
+    try:
+        value = json.loads(body).get("recordedAt")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _earlier(recorded: str, bound: _TimeBound) -> bool:
+    """Whether ``recorded`` (the body's spelling) is before ``bound``'s threshold."""
+    if _CANONICAL_TIME.fullmatch(recorded):
+        return recorded < bound.threshold  # one spelling per instant: compared as text
+    try:
+        moment = datetime.fromisoformat(recorded.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return False
+        return moment < datetime.fromisoformat(bound.threshold.replace("Z", "+00:00"))
+    except ValueError:
+        return False  # not a time: nothing to compare (malformed bodies are named otherwise)
+
+
+@dataclass(frozen=True)
+class _TimeBound:
+    """The latest moment a witness vouches that the log had only ``size`` entries."""
+
+    size: int
+    seen_at: int
+    witness: str
+    #: ``seen_at`` minus the allowance, in the entries' spelling.
+    threshold: str
+
+
+def _time_bounds(
+    cosigned: Sequence[tuple[int, dict[str, int]]], allowance: float
+) -> list[_TimeBound]:
+    """Per checkpoint (by size) with a trusted cosignature, the earliest of its witnesses'
+    times (one witness with a fast clock cannot make honest entries look back-dated)."""
+    bounds = []
+    for size, times in sorted(cosigned):
+        witness, seen_at = min(times.items(), key=lambda item: item[1])
+        threshold = datetime.fromtimestamp(seen_at - allowance, UTC)
+        bounds.append(
+            _TimeBound(size, seen_at, witness, threshold.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        )
+    return bounds
+
+
 def _wrong_columns(entry: StoredEntry) -> list[str] | str:
     """The search columns that differ from the body; a string: why the body's fields cannot
     be search columns at all (a field of the wrong type, reported as malformed)."""
@@ -327,6 +408,7 @@ def verify_log(
     witnesses: Sequence[Verifier] = (),
     quorum: int = 0,
     anchors: Sequence[Anchor] = (),
+    backdate_allowance: float = BACKDATE_ALLOWANCE_SECONDS,
 ) -> VerificationResult:
     """Verify ``entries`` (in index order) against ``checkpoints``; see the module docstring.
 
@@ -336,7 +418,9 @@ def verify_log(
     called with the number of entries processed since its previous call. ``witnesses`` and
     ``quorum``: a checkpoint counts as witnessed with cosignatures of ``quorum`` of them.
     ``anchors``: checkpoints held outside the log (by witnesses, from receipts); the entries
-    must still hash to their roots.
+    must still hash to their roots. An entry whose ``recordedAt`` is more than
+    ``backdate_allowance`` seconds before a trusted witness cosigned a checkpoint that does not
+    contain it is ``backdated`` (see :data:`BACKDATE_ALLOWANCE_SECONDS`).
     """
     trusted = {public_key_id(key): key for key in trusted_keys}
     result = VerificationResult(
@@ -353,6 +437,7 @@ def verify_log(
 
     good_checkpoints: list[StoredCheckpoint] = []
     witnessed_sizes: set[int] = set()
+    cosigned: list[tuple[int, dict[str, int]]] = []
     keys = _KeyChain(trusted)
     for checkpoint in sorted(checkpoints, key=lambda c: c.tree_size):
         problem = keys.check(checkpoint, origin)
@@ -360,10 +445,16 @@ def verify_log(
             report(problem)
             continue
         good_checkpoints.append(checkpoint)
-        witnessed = quorum == 0 or len(witness_cosigners(checkpoint, witnesses)) >= quorum
+        times = witness_cosignature_times(checkpoint, witnesses)
+        if times:
+            cosigned.append((checkpoint.tree_size, times))
+        witnessed = quorum == 0 or len(times) >= quorum
         if witnessed:
             witnessed_sizes.add(checkpoint.tree_size)
         keys.advance(checkpoint, witnessed)
+    bounds = _time_bounds(cosigned, backdate_allowance)
+    next_bound = 0
+    bound: _TimeBound | None = None
     _check_chain(good_checkpoints, {c.tree_size for c in checkpoints}, report)
     _check_anchors_against_log(anchors, good_checkpoints, witnesses, report)
     pending: Iterator[StoredCheckpoint] = iter(good_checkpoints)
@@ -387,6 +478,25 @@ def verify_log(
             next_checkpoint = None
             next_anchor = len(held)
             position = entry.index
+        while next_bound < len(bounds) and bounds[next_bound].size <= position:
+            # A checkpoint without this entry (and every later one): the latest time seen.
+            if bound is None or bounds[next_bound].seen_at >= bound.seen_at:
+                bound = bounds[next_bound]
+            next_bound += 1
+        if bound is not None:
+            recorded = _recorded_at(entry.body)
+            if recorded is not None and _earlier(recorded, bound):
+                seen = datetime.fromtimestamp(bound.seen_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                report(
+                    Problem(
+                        "backdated",
+                        f"it says it was recorded at {recorded}, but witness {bound.witness} "
+                        f"cosigned checkpoint {bound.size}, which does not contain it, at "
+                        f"{seen}: more than {backdate_allowance:g} s later; its time was set "
+                        "back (it was appended after that checkpoint)",
+                        index=position,
+                    )
+                )
         leaf = leaf_hash(entry.body.encode("utf-8"))
         if leaf != entry.leaf_hash:
             report(Problem("changed", "its content no longer matches its hash", index=position))

@@ -22,6 +22,8 @@ PROBLEMS = {
     "missing-checkpoint": "een controlepunt is verwijderd",
     "witness": "een getuige is zijn stand kwijt of teruggezet naar een oudere stand",
     "key-rotation": "de sleutel van het logboek is vervangen zonder aankondiging",
+    "backdated": "een regel draagt een tijd van vóór een controlepunt dat hem nog niet bevatte "
+    "(teruggedateerd)",
 }
 
 
