@@ -10,7 +10,6 @@ another replica are seen at the next look (every ``POLL_SECONDS``).
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -26,8 +25,6 @@ from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from gateway.exchange.models import InformationRequest, RequestItem
 from gateway.exchange.schemas import Inbox, InboxItem
-
-log = logging.getLogger("ketenpoort.exchange")
 
 POLL_SECONDS = 1.0
 _TICK_SECONDS = 0.05
@@ -125,92 +122,92 @@ def _permission_items(
     # A privacy officer records no consent (403): not its work.
     if principal.partner_kind != "housing-corporation" or principal.grant.audits:
         return []
-    try:
-        from gateway.cases.consents import CORPORATION_PERMISSION
-        from gateway.cases.deadlines import case_deadlines
-        from gateway.cases.districts import partner_cases
-        from gateway.cases.models import CaseConsent, CaseFile, Dwelling
+    # No catch-all here (review8c F3): a failure while listing them fails the whole inbox
+    # (500, or 503 when the database is unavailable), never a 200 without them, which told
+    # the corporation "no work" while its three days ran; on PostgreSQL the aborted
+    # transaction failed the other sections anyway.
+    from gateway.cases.consents import CORPORATION_PERMISSION
+    from gateway.cases.deadlines import case_deadlines
+    from gateway.cases.districts import partner_cases
+    from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
-        runtime = context.cases
-        # Only the states in which the corporation's answer is due (Utrecht: permission-
-        # requested), from the workflow data: a case in another state has no such deadline
-        # running, and these few are read from an index on (covenant, state) rather than
-        # every open case of the covenant with the corporation's dwellings (issue 20;
-        # docs/performance.md, "The permission inbox").
-        asking = sorted(
-            {
-                state
-                for deadline in runtime.workflow(principal.covenant_id).all_deadlines
-                if deadline.met_by_consent == CORPORATION_PERMISSION
-                and deadline.responsible == "dwelling-corporation"
-                for state in deadline.open_in
-            }
-        )
-        if not asking:
-            return []
-        # As the permission's route checks: the landlord of a corporation dwelling, in the
-        # case's team (a landlord the lead removed from it cannot see the case, 404: outside
-        # the team the case does not exist, U §6; review4), the case open and not erased
-        # under retention (410).
-        waiting = (
-            Dwelling.corporation_id == principal.partner_id,
-            Dwelling.ownership == "corporation",
-            CaseFile.covenant_id == principal.covenant_id,
-            CaseFile.state.in_(asking),
-            CaseFile.closed_at.is_(None),
-            not_erased(CaseFile.id),
-            partner_cases(principal.partner_id),
-        )
-        rows = session.execute(
-            select(CaseFile, Dwelling)
-            .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-            .where(*waiting)
-            .order_by(CaseFile.first_report_at, CaseFile.id)
-        ).all()
-        # The consents of all those cases in one statement (not one per case: issue 20).
-        consents: dict[str, list[CaseConsent]] = {case.id: [] for case, _ in rows}
-        if rows:
-            for consent in session.scalars(
-                select(CaseConsent).where(
-                    CaseConsent.case_id.in_(
-                        select(CaseFile.id)
-                        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-                        .where(*waiting)
+    runtime = context.cases
+    # Only the states in which the corporation's answer is due (Utrecht: permission-
+    # requested), from the workflow data: a case in another state has no such deadline
+    # running, and these few are read from an index on (covenant, state) rather than
+    # every open case of the covenant with the corporation's dwellings (issue 20;
+    # docs/performance.md, "The permission inbox").
+    asking = sorted(
+        {
+            state
+            for deadline in runtime.workflow(principal.covenant_id).all_deadlines
+            if deadline.met_by_consent == CORPORATION_PERMISSION
+            and deadline.responsible == "dwelling-corporation"
+            for state in deadline.open_in
+        }
+    )
+    if not asking:
+        return []
+    # As the permission's route checks: the landlord of a corporation dwelling, in the
+    # case's team (a landlord the lead removed from it cannot see the case, 404: outside
+    # the team the case does not exist, U §6; review4), the case open and not erased
+    # under retention (410).
+    waiting = (
+        Dwelling.corporation_id == principal.partner_id,
+        Dwelling.ownership == "corporation",
+        CaseFile.covenant_id == principal.covenant_id,
+        CaseFile.state.in_(asking),
+        CaseFile.closed_at.is_(None),
+        not_erased(CaseFile.id),
+        partner_cases(principal.partner_id),
+    )
+    rows = session.execute(
+        select(CaseFile, Dwelling)
+        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(*waiting)
+        .order_by(CaseFile.first_report_at, CaseFile.id)
+    ).all()
+    # The consents of all those cases in one statement (not one per case: issue 20).
+    consents: dict[str, list[CaseConsent]] = {case.id: [] for case, _ in rows}
+    if rows:
+        for consent in session.scalars(
+            select(CaseConsent).where(
+                CaseConsent.case_id.in_(
+                    select(CaseFile.id)
+                    .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+                    .where(*waiting)
+                )
+            )
+        ):
+            if consent.case_id in consents:
+                consents[consent.case_id].append(consent)
+    items = []
+    now = utcnow()
+    for case, dwelling in rows:
+        for running in case_deadlines(
+            definition=runtime.workflow(case.covenant_id),
+            calendar=runtime.calendar(case.covenant_id),
+            case=case,
+            dwelling=dwelling,
+            consents=consents[case.id],
+            now=now,
+        ):
+            if (
+                running.responsible_partner_id == principal.partner_id
+                and running.deadline.met_by_consent == CORPORATION_PERMISSION
+            ):
+                items.append(
+                    InboxItem(
+                        kind="permission-request",
+                        case_id=case.id,
+                        case_reference=case.reference,
+                        covenant_id=case.covenant_id,
+                        created_at=case.state_entered_at,
+                        due_at=running.due.at,
+                        due_on=running.due.on,
                     )
                 )
-            ):
-                if consent.case_id in consents:
-                    consents[consent.case_id].append(consent)
-        items = []
-        now = utcnow()
-        for case, dwelling in rows:
-            for running in case_deadlines(
-                definition=runtime.workflow(case.covenant_id),
-                calendar=runtime.calendar(case.covenant_id),
-                case=case,
-                dwelling=dwelling,
-                consents=consents[case.id],
-                now=now,
-            ):
-                if (
-                    running.responsible_partner_id == principal.partner_id
-                    and running.deadline.met_by_consent == CORPORATION_PERMISSION
-                ):
-                    items.append(
-                        InboxItem(
-                            kind="permission-request",
-                            case_id=case.id,
-                            case_reference=case.reference,
-                            covenant_id=case.covenant_id,
-                            created_at=case.state_entered_at,
-                            due_at=running.due.at,
-                            due_on=running.due.on,
-                        )
-                    )
-        return items
-    except Exception:  # noqa: BLE001 - the information requests must still be served
-        log.exception("permission requests could not be listed")
-        return []
+    return items
 
 
 def _reporter_items(
