@@ -36,9 +36,14 @@ async def get_context(request: Request) -> GatewayContext:
 Context = Annotated[GatewayContext, Depends(get_context)]
 
 
-def get_session(context: Context) -> Iterator[Session]:
-    """The request's unit of work: committed before the response is sent, or rolled back."""
+def get_session(request: Request, context: Context) -> Iterator[Session]:
+    """The request's unit of work: committed before the response is sent, or rolled back.
+
+    Kept on ``request.state.db_session`` too: a page route turns its errors into pages
+    inside this dependency's scope, so it ends the unit itself (gateway/web/pages.py
+    ``PageRoute``); what is left here to commit is then nothing."""
     with transaction(context.session_factory) as session:
+        request.state.db_session = session
         yield session
 
 

@@ -145,12 +145,16 @@ class OidcClient:
         return f"{metadata.authorization_endpoint}?{query}"
 
     def complete(self, session: Session, *, state: str, code: str) -> OidcIdentity:
-        """Finish a sign-in: the attempt is used once, the ID token is verified."""
+        """Finish a sign-in: the attempt is used once, the ID token is verified.
+
+        The attempt's deletion is committed at once, in a transaction of its own before the
+        sign-in's work: a completion that fails rolls back what it did (review8d F2), and
+        the state must stay used all the same."""
         attempt = session.get(OidcLoginAttempt, _hash(state)) if state else None
         if attempt is None:
             raise OidcSignInFailed("Deze inlogpoging is onbekend of al gebruikt. Probeer opnieuw.")
         session.delete(attempt)
-        session.flush()
+        session.commit()
         if attempt.expires_at <= utcnow():
             raise OidcSignInFailed("Deze inlogpoging is verlopen. Probeer opnieuw.")
         metadata = self.metadata()

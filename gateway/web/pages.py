@@ -21,7 +21,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context as TemplateContext
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from gateway.auth.deps import Context, DbSession
 from gateway.auth.principal import Principal
@@ -289,7 +291,7 @@ def page_detail(exc: GatewayError) -> str:
     return texts.error_detail(exc.status)
 
 
-def _error_page(request: Request, exc: GatewayError) -> Response:
+def _error_page(request: Request, exc: GatewayError, *, csrf_token: str = "") -> Response:
     page: PageState | None = getattr(request.state, "page", None)
     values = {
         "title": error_title(exc.status),
@@ -299,15 +301,54 @@ def _error_page(request: Request, exc: GatewayError) -> Response:
         "covenant": page.covenant() if page else None,
         "partner_names": page.partner_names() if page else {},
         "demo_mode": False,
-        "csrf_token": page.row.csrf_token if page and page.row else "",
+        "csrf_token": csrf_token,
         "path": request.url.path,
     }
     return TEMPLATES.TemplateResponse(request, "fout.html", values, status_code=exc.status)
 
 
+def _loaded_csrf_token(request: Request) -> str:
+    """The session's form token as loaded, without touching the database (which may be
+    down, and whose rows a rollback expires)."""
+    page: PageState | None = getattr(request.state, "page", None)
+    if page is None or page.row is None:
+        return ""
+    token = inspect(page.row).dict.get("csrf_token")
+    return token if isinstance(token, str) else ""
+
+
+async def _commit(request: Request) -> None:
+    """Commit the request's unit of work here, inside the route: an error of the commit
+    itself is then answered by a page too."""
+    session: Session | None = getattr(request.state, "db_session", None)
+    if session is not None:
+        await run_in_threadpool(session.commit)
+
+
+async def _roll_back(request: Request) -> str:
+    """Roll back everything the request wrote (review8d F2), as the API's unit of work does
+    on any error; returns the session's form token for the error page.
+
+    FastAPI ends the dependencies' scopes after the route handler returns, and a page route
+    answers its errors with a page, not an exception: the session dependency would see a
+    request that went well and commit (a 503 "audit log unavailable" page with the change
+    stored). So the page route rolls back itself, before it renders the error page."""
+    token = _loaded_csrf_token(request)
+    session: Session | None = getattr(request.state, "db_session", None)
+    if session is not None:
+        try:
+            await run_in_threadpool(session.rollback)
+        except Exception as exc:  # a dead connection: the pool discards it
+            log.warning("page rollback failed: %s", type(exc).__name__)
+    return token
+
+
 class PageRoute(StrictJsonRoute):
     """Routes of the web pages: Dutch HTML errors instead of problem+json, a redirect to
-    the sign-in page when there is no session, and the pages' security headers."""
+    the sign-in page when there is no session, and the pages' security headers.
+
+    The route ends the request's unit of work itself: committed when the page was made,
+    rolled back when it fails, whatever the error page then says (fail closed)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -315,21 +356,30 @@ class PageRoute(StrictJsonRoute):
         async def page_handler(request: Request) -> Response:
             committed = False
             try:
-                response = await handle(request)
-                committed = True
-            except sessions.SignInRequired:
-                response = redirect("/inloggen")
+                try:
+                    response = await handle(request)
+                    committed = True
+                except sessions.SignInRequired:
+                    # Not a failure of the work: what the request did to its session (an
+                    # expired or no longer granted session ended) stands.
+                    response = redirect("/inloggen")
+                await _commit(request)
             except GatewayError as exc:
-                # The request's transaction has been rolled back by now.
-                response = _error_page(request, exc)
+                committed = False
+                response = _error_page(request, exc, csrf_token=await _roll_back(request))
             except RequestValidationError:
+                committed = False
                 response = _error_page(
                     request,
                     _unprocessable(
                         "Niet alle velden zijn (goed) ingevuld. Ga terug en "
                         "controleer het formulier."
                     ),
+                    csrf_token=await _roll_back(request),
                 )
+            except BaseException:
+                await _roll_back(request)
+                raise
             _apply_session_cookie(request, response, committed=committed)
             response.headers.update(PAGE_HEADERS)
             return response

@@ -186,3 +186,21 @@ def test_an_id_token_naming_a_claim_twice_is_refused(
     code, state = start(browser, issuer)
     signed_in = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
     assert signed_in.url.path == "/privacy"
+
+
+def test_a_state_stays_used_after_a_failed_completion(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    """A failed completion rolls back what it wrote (review8d F2), but not the use of its
+    state: the attempt's deletion is committed before the sign-in's work. Control: a fresh
+    attempt signs in."""
+    code, state = start(browser, issuer)
+    refused = browser.get(f"/inloggen/oidc/terug?state={state}&code=not-{code}")
+    assert refused.status_code == 401
+    assert "De inlogdienst weigerde de inlogcode." in refused.text
+    replay = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert replay.status_code == 401
+    assert "onbekend of al gebruikt" in replay.text
+    code, state = start(browser, issuer)
+    signed_in = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    assert signed_in.url.path == "/privacy"
