@@ -24,13 +24,15 @@ from jinja2.runtime import Context as TemplateContext
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.auth.deps import Context, DbSession
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
 from gateway.core.dutch_date import DUTCH_TIME, dutch_date
-from gateway.core.errors import GatewayError
+from gateway.core.errors import DatabaseUnavailable, GatewayError
 from gateway.core.json_body import StrictJsonRoute
+from gateway.db import is_outage
 from gateway.policy.covenant import Covenant
 from gateway.web import forms, sessions, texts
 from gateway.web.models import WebSession
@@ -377,6 +379,14 @@ class PageRoute(StrictJsonRoute):
                     ),
                     csrf_token=await _roll_back(request),
                 )
+            except StarletteHTTPException as exc:  # FastAPI's own (a body it cannot parse)
+                committed = False
+                token = await _roll_back(request)
+                response = _error_page(request, _http_error(exc.status_code), csrf_token=token)
+            except Exception as exc:  # a database fault or a bug (review8c F4)
+                committed = False
+                token = await _roll_back(request)
+                response = _error_page(request, _unexpected(exc), csrf_token=token)
             except BaseException:
                 await _roll_back(request)
                 raise
@@ -385,6 +395,29 @@ class PageRoute(StrictJsonRoute):
             return response
 
         return page_handler
+
+
+def _http_error(status: int) -> GatewayError:
+    error = GatewayError(texts.error_detail(status))
+    error.status = status
+    return error
+
+
+def _unexpected(exc: Exception) -> GatewayError:
+    """The page for an error no page expects: a database that is down (503) or anything
+    else (500), in Dutch, with the pages' headers, as the API answers them with a problem
+    (gateway/core/problem.py). Only the error's type is logged: its message may quote data."""
+    if is_outage(exc):
+        log.warning("database unavailable on a page: %s", type(exc).__name__)
+        return DatabaseUnavailable(
+            "De database van de gateway is tijdelijk niet bereikbaar. Er is niets vastgelegd "
+            "of verstrekt. Probeer het later opnieuw."
+        )
+    log.error("unhandled error on a page: %s", type(exc).__name__)
+    return GatewayError(
+        "Er ging iets mis in de gateway. Er is niets vastgelegd of verstrekt. Probeer het "
+        "later opnieuw; blijft het misgaan, meld het dan bij de beheerder."
+    )
 
 
 def _unprocessable(detail: str) -> GatewayError:
