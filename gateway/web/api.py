@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from gateway.core.errors import NotFound
 from gateway.web import case_pages, meeting_pages, privacy_pages, sessions
-from gateway.web.oidc import OidcClient
+from gateway.web.oidc import OidcClient, binding_cookie_name
 from gateway.web.pages import (
     CsrfChecked,
     Page,
@@ -77,8 +77,10 @@ def sign_in_demo(page: CsrfChecked, gebruiker: Annotated[str, Form(max_length=30
 def sign_in_oidc(page: Page) -> Response:
     client = _oidc(page)
     # A plain navigation, not a form post: CSP form-action would block the redirect to the
-    # issuer. The state parameter protects the callback instead.
-    return RedirectResponse(client.begin(page.db), status_code=303)
+    # issuer. The state parameter, bound to this browser by a cookie, protects the callback.
+    begun = client.begin(page.db)
+    page.oidc_binding = begun.browser_binding
+    return RedirectResponse(begun.authorization_url, status_code=303)
 
 
 @router.get("/inloggen/oidc/terug")
@@ -89,9 +91,12 @@ def sign_in_oidc_callback(
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     client = _oidc(page)
+    # Whatever happens next, the attempt is over: its binding cookie goes.
+    page.clear_oidc_binding = True
     if error or not code:
         raise sessions.OidcDeclined("De inlogdienst heeft het inloggen afgebroken.")
-    identity = client.complete(page.db, state=state, code=code)
+    browser = page.request.cookies.get(binding_cookie_name(page.context.settings))
+    identity = client.complete(page.db, state=state, code=code, browser=browser)
     if not identity.partner_id or not identity.role:
         raise sessions.OidcDeclined("De inlogdienst noemt geen partner en rol voor u.")
     settings = page.context.settings

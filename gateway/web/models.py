@@ -34,11 +34,14 @@ class WebSession(Base):
 
 
 class OidcLoginAttempt(Base):
-    """One authorization-code flow in flight: its state (hashed), nonce and PKCE verifier."""
+    """One authorization-code flow in flight: its state (hashed), the browser that began it
+    (its binding cookie, hashed), nonce and PKCE verifier."""
 
     __tablename__ = "web_oidc_login"
 
     state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # SHA-256 of the value of the browser's binding cookie (review8d F3).
+    browser_hash: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(64))
     code_verifier: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,12 +6,19 @@ state and code from the callback, uses the attempt once, exchanges the code at t
 endpoint and verifies the ID token (signature against the issuer's JWKS, issuer, audience,
 expiry, nonce). The partner and role come from configured claims and are checked against
 the covenants by the caller. The HTTP transport is injectable so tests use a fake issuer.
+
+Each attempt is bound to the browser that began it (RFC 6749 §10.12, RFC 9700 §4.7.1;
+review8d F3): ``begin`` returns a random value for a short-lived cookie in that browser and
+stores only its hash with the attempt; ``complete`` refuses a callback that does not carry
+it. Without it, whoever began a sign-in could hand the callback link (their state and code)
+to someone else's browser, which would then be signed in as them (login CSRF).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass
@@ -45,6 +52,20 @@ class ProviderMetadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class BegunSignIn:
+    """Where to send the browser, and the value of the cookie that binds the attempt to it."""
+
+    authorization_url: str
+    browser_binding: str
+
+
+def binding_cookie_name(settings: Settings) -> str:
+    """The cookie that binds a sign-in attempt to its browser; ``__Host-`` as the session's
+    (gateway/web/sessions.py ``cookie_name``): no sibling host can plant one."""
+    return "__Host-ketenpoort-inloggen" if settings.web_cookie_secure else "ketenpoort-inloggen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +133,12 @@ class OidcClient:
                 raise ServiceUnavailable("De inlogdienst mist verplichte gegevens.") from None
         return self._metadata
 
-    def begin(self, session: Session) -> str:
-        """Record a pending sign-in and return the issuer's authorization URL."""
+    def begin(self, session: Session) -> BegunSignIn:
+        """Record a pending sign-in; return the issuer's authorization URL and the value of
+        the cookie that binds the attempt to this browser (only its hash is stored)."""
         metadata = self.metadata()
         state = secrets.token_urlsafe(32)
+        browser = secrets.token_urlsafe(32)
         nonce = secrets.token_urlsafe(32)
         verifier = secrets.token_urlsafe(64)
         now = utcnow()
@@ -123,6 +146,7 @@ class OidcClient:
         session.add(
             OidcLoginAttempt(
                 state_hash=_hash(state),
+                browser_hash=_hash(browser),
                 nonce=nonce,
                 code_verifier=verifier,
                 created_at=now,
@@ -142,9 +166,11 @@ class OidcClient:
                 "code_challenge_method": "S256",
             }
         )
-        return f"{metadata.authorization_endpoint}?{query}"
+        return BegunSignIn(f"{metadata.authorization_endpoint}?{query}", browser)
 
-    def complete(self, session: Session, *, state: str, code: str) -> OidcIdentity:
+    def complete(
+        self, session: Session, *, state: str, code: str, browser: str | None
+    ) -> OidcIdentity:
         """Finish a sign-in: the attempt is used once, the ID token is verified.
 
         The attempt's deletion is committed at once, in a transaction of its own before the
@@ -155,6 +181,14 @@ class OidcClient:
             raise OidcSignInFailed("Deze inlogpoging is onbekend of al gebruikt. Probeer opnieuw.")
         session.delete(attempt)
         session.commit()
+        if not browser or not hmac.compare_digest(
+            _hash(browser).encode(), attempt.browser_hash.encode()
+        ):
+            # The callback came to a browser that did not begin this attempt (review8d F3).
+            raise OidcSignInFailed(
+                "Deze inlogpoging is in een andere browser begonnen. Log opnieuw in vanuit "
+                "deze browser."
+            )
         if attempt.expires_at <= utcnow():
             raise OidcSignInFailed("Deze inlogpoging is verlopen. Probeer opnieuw.")
         metadata = self.metadata()

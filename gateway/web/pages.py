@@ -36,6 +36,7 @@ from gateway.db import is_outage
 from gateway.policy.covenant import Covenant
 from gateway.web import forms, sessions, texts
 from gateway.web.models import WebSession
+from gateway.web.oidc import ATTEMPT_LIFETIME, binding_cookie_name
 from gateway.web.texts import error_title
 
 log = logging.getLogger("ketenpoort.web")
@@ -142,6 +143,10 @@ class PageState:
     # A session issued during this request; its cookie is set on the response.
     issued: sessions.IssuedSession | None = None
     clear_cookie: bool = False
+    # An OIDC sign-in begun in this request: the value of its browser-binding cookie; and
+    # whether the callback ends it (gateway/web/oidc.py, review8d F3).
+    oidc_binding: str | None = None
+    clear_oidc_binding: bool = False
     flash: list[str] = field(default_factory=list)
 
     @property
@@ -244,6 +249,31 @@ CsrfChecked = Annotated[PageState, Depends(_csrf_checked)]
 def redirect(url: str) -> RedirectResponse:
     # 303: after a POST the browser follows with a GET (no re-posting on reload).
     return RedirectResponse(url, status_code=303)
+
+
+def _apply_oidc_binding(request: Request, response: Response, *, committed: bool) -> None:
+    """The cookie binding an OIDC attempt to this browser: set when the attempt was stored
+    (SameSite=Lax: the issuer's redirect back is a cross-site navigation, on which a Strict
+    cookie is not sent), removed by the callback whatever its outcome."""
+    page: PageState | None = getattr(request.state, "page", None)
+    if page is None:
+        return
+    settings = page.context.settings
+    name = binding_cookie_name(settings)
+    if page.oidc_binding is not None and committed:
+        response.set_cookie(
+            name,
+            page.oidc_binding,
+            max_age=int(ATTEMPT_LIFETIME.total_seconds()),
+            httponly=True,
+            secure=settings.web_cookie_secure,
+            samesite="lax",
+            path="/",
+        )
+    elif page.clear_oidc_binding:
+        response.delete_cookie(
+            name, path="/", secure=settings.web_cookie_secure, httponly=True, samesite="lax"
+        )
 
 
 def _apply_session_cookie(request: Request, response: Response, *, committed: bool) -> None:
@@ -391,6 +421,7 @@ class PageRoute(StrictJsonRoute):
                 await _roll_back(request)
                 raise
             _apply_session_cookie(request, response, committed=committed)
+            _apply_oidc_binding(request, response, committed=committed)
             response.headers.update(PAGE_HEADERS)
             return response
 

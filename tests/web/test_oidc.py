@@ -204,3 +204,39 @@ def test_a_state_stays_used_after_a_failed_completion(
     code, state = start(browser, issuer)
     signed_in = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
     assert signed_in.url.path == "/privacy"
+
+
+@pytest.mark.parametrize("victim_began_one", [False, True], ids=["fresh", "own-attempt"])
+def test_a_callback_opened_in_another_browser_is_refused(
+    browser: TestClient, issuer: FakeIssuer, app: Any, victim_began_one: bool
+) -> None:
+    """Login CSRF (review8d F3): the attacker begins a sign-in, authenticates at the issuer
+    as themself and hands the callback link to the victim; the victim's browser, fresh or
+    with a sign-in attempt of its own, must not be signed in as the attacker. Control: the
+    browser that began it signs in (test_code_flow_with_pkce_signs_in_...)."""
+    code, state = start(browser, issuer)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as victim:
+        if victim_began_one:
+            start(victim, issuer)
+        refused = victim.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+        assert refused.status_code == 401
+        assert "in een andere browser begonnen" in refused.text
+        assert "__Host-ketenpoort-sessie" not in refused.headers.get("set-cookie", "")
+        assert victim.get("/privacy", follow_redirects=False).status_code == 303
+    # The attempt is used up: the attacker's own browser cannot finish it either.
+    assert browser.get(f"/inloggen/oidc/terug?state={state}&code={code}").status_code == 401
+
+
+def test_the_binding_cookie_is_short_lived_lax_and_ends_with_the_callback(
+    browser: TestClient, issuer: FakeIssuer
+) -> None:
+    begun = browser.get("/inloggen/oidc", follow_redirects=False)
+    cookie = begun.headers["set-cookie"]
+    assert cookie.startswith("__Host-ketenpoort-inloggen=")
+    for attribute in ("HttpOnly", "Secure", "SameSite=lax", "Max-Age=600", "Path=/"):
+        assert attribute in cookie
+    code, state = issuer.authorize(begun.headers["location"])
+    done = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}", follow_redirects=False)
+    assert done.status_code == 303
+    assert 'ketenpoort-inloggen=""' in done.headers["set-cookie"]
+    assert "__Host-ketenpoort-inloggen" not in browser.cookies

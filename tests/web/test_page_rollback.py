@@ -186,6 +186,7 @@ def _write_then(page: Page, outcome: str) -> Any:
     page.db.add(
         OidcLoginAttempt(
             state_hash=f"proef-{outcome}".ljust(64, "0"),
+            browser_hash="b",
             nonce="n",
             code_verifier="v",
             created_at=utcnow(),
