@@ -31,7 +31,7 @@ import jwt
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from gateway.auth.service import STRICT_JWT, check_header_keys
+from gateway.auth.service import MAX_SUBJECT_CHARS, STRICT_JWT, check_header_keys
 from gateway.config import Settings
 from gateway.core.errors import ServiceUnavailable, Unauthenticated
 from gateway.db import utcnow
@@ -220,10 +220,20 @@ class OidcClient:
         except (KeyError, ValueError):
             raise OidcSignInFailed("De inlogdienst gaf geen ID-token.") from None
         claims = self._verify_id_token(id_token, nonce=attempt.nonce)
+        subject = claims["sub"]
+        # The subject becomes the session's user: stored, logged and audited as the actor.
+        # Bounded and printable as a bearer token's (review8d F7), so no column limit (a
+        # 500 on PostgreSQL) or log line ever sees a hostile one.
+        if (
+            not isinstance(subject, str)
+            or not 0 < len(subject) <= MAX_SUBJECT_CHARS
+            or not subject.isprintable()
+        ):
+            raise OidcSignInFailed("Het ID-token is ongeldig.")
         partner = claims.get(self.partner_claim)
         role = claims.get(self.role_claim)
         return OidcIdentity(
-            subject=str(claims["sub"]),
+            subject=subject,
             partner_id=str(partner) if partner else None,
             role=str(role) if role else None,
         )

@@ -240,3 +240,31 @@ def test_the_binding_cookie_is_short_lived_lax_and_ends_with_the_callback(
     assert done.status_code == 303
     assert 'ketenpoort-inloggen=""' in done.headers["set-cookie"]
     assert "__Host-ketenpoort-inloggen" not in browser.cookies
+
+
+@pytest.mark.parametrize(
+    ("subject", "signed_in"),
+    [
+        ("u" * 200, True),  # control: the longest subject a bearer token may carry
+        ("medewerker-42@idp", True),
+        ("u" * 201, False),  # was a 500 on PostgreSQL (web_session.user is 200 long)
+        ("regel1\nregel2\x1b[31m", False),  # reached log lines and the audit actor
+        ("", False),
+        (42, False),
+    ],
+    ids=["200", "plain", "201", "control-chars", "empty", "number"],
+)
+def test_the_subject_is_bounded_and_printable_as_a_bearer_tokens(
+    browser: TestClient, issuer: FakeIssuer, subject: object, signed_in: bool
+) -> None:
+    """review8d F7: the ID token's sub becomes the session's user (stored, logged, the audit
+    actor): at most 200 printable characters, as a bearer token's sub."""
+    issuer.claims["sub"] = subject
+    code, state = start(browser, issuer)
+    response = browser.get(f"/inloggen/oidc/terug?state={state}&code={code}")
+    if signed_in:
+        assert response.url.path == "/privacy", response.text
+    else:
+        assert response.status_code == 401
+        assert "Het ID-token is ongeldig." in response.text
+        assert browser.get("/privacy", follow_redirects=False).status_code == 303
