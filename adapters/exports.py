@@ -8,8 +8,10 @@ name the field and what is wrong with it, never the value (it may be personal da
 from __future__ import annotations
 
 import csv
+import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -120,6 +122,10 @@ def read_export(path: Path, model: type[R]) -> Export[R]:
             # csv.DictReader files cells beyond the header under the key None.
             export.problems.append(ExportProblem(path, line, "more cells than header columns"))
             continue
+        control = _control_character(raw)
+        if control is not None:
+            export.problems.append(ExportProblem(path, line, control))
+            continue
         try:
             record = model.model_validate(to_input(raw))
         except ValidationError as exc:
@@ -146,6 +152,38 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+#: Characters no field of an export may hold: the C0 and C1 controls and DEL, except tab,
+#: line feed and carriage return (a multi-line text). A vertical tab, form feed or U+0085
+#: ends a line for some readers and not for others, and a NUL or an escape sequence has no
+#: place in a fact a case manager reads.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+
+
+def _control_character(raw: Any, where: str = "") -> str | None:
+    """The first field of ``raw`` holding a control character, as a problem (the field and
+    the character's code point, never the value), or None."""
+    if isinstance(raw, str):
+        for char in raw:
+            if char not in _ALLOWED_CONTROLS and unicodedata.category(char) == "Cc":
+                return f"{where or 'record'}: control character U+{ord(char):04X} is not allowed"
+        return None
+    items: Iterable[tuple[str, Any]]
+    if isinstance(raw, dict):
+        for key in raw:
+            if isinstance(key, str) and _control_character(key) is not None:
+                return f"{where or 'record'}: a field name holds a control character"
+        items = ((str(k), v) for k, v in raw.items())
+    elif isinstance(raw, list):
+        items = ((str(i), v) for i, v in enumerate(raw))
+    else:
+        return None
+    for key, value in items:
+        found = _control_character(value, f"{where}.{key}" if where else key)
+        if found is not None:
+            return found
+    return None
+
+
 def split_list(cell: str | None) -> list[str]:
     if cell is None or not cell.strip():
         return []
@@ -157,17 +195,29 @@ def _identity(value: Any) -> Any:
 
 
 def _open_text(path: Path) -> str:
+    """The export's text exactly as written: no newline translation, so that only the
+    format's own parser decides where a record ends (``newline=''``, as the csv module's
+    documentation asks)."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ExportError(f"{path}: no such export file") from None
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ExportError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
-    text = _open_text(path)
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    """The rows of a CSV export, parsed by the csv module alone.
+
+    Only CR and LF end a line (``newline=''``): ``str.splitlines`` would also end one at a
+    vertical tab, a form feed, U+001C-U+001E, U+0085 or U+2028/U+2029, characters an
+    ordinary CSV writer leaves unquoted in a free-text cell, and the rest of the cell would
+    be read as another record (review8d F1: text typed in one case's cell answered for
+    another case).
+    """
+    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), strict=True)
     start = 2  # line 1 is the header
     while True:
         try:
@@ -181,7 +231,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _json_lines(path: Path, export: Export[Any]) -> Iterator[tuple[int, Any]]:
-    for number, text in enumerate(_open_text(path).splitlines(), start=1):
+    # JSON Lines ends a record at LF only (a CR before it is whitespace): a JSON string may
+    # hold U+2028 or U+0085 unescaped, which ``str.splitlines`` would cut the record at.
+    for number, text in enumerate(_open_text(path).split("\n"), start=1):
         if not text.strip():
             continue
         try:

@@ -241,3 +241,93 @@ def test_a_corporation_decision_becomes_its_permission() -> None:
     # Through 31 January in the Netherlands: its last second, 23:59:59 in Amsterdam.
     assert consent.expires_at.isoformat() == "2099-01-31T22:59:59+00:00"
     assert CorporationAdapter().permission(CorporationRecord(case_id="c")) is None
+
+
+POLICE_CSV_HEADER = (
+    "caseReference,reportCount,reports,physicalViolence,seriousIntimidation,"
+    "nuisanceAntecedents,investigationRunning,policeAction\n"
+)
+LINE_ENDS_OF_SPLITLINES = ["\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85"]
+
+
+@pytest.mark.parametrize(
+    "separator", LINE_ENDS_OF_SPLITLINES, ids=[f"U+{ord(s):04X}" for s in LINE_ENDS_OF_SPLITLINES]
+)
+def test_a_line_separator_in_an_unquoted_cell_never_starts_a_record(
+    tmp_path: Path, separator: str
+) -> None:
+    """Review8d F1: one row whose last cell holds a separator and then a whole forged row
+    is one record of too many cells (reported), never two records."""
+    path = write(
+        tmp_path,
+        "police.csv",
+        POLICE_CSV_HEADER + f"UTR-1,1,a,nee,nee,nee,nee,Gesprek gevoerd{separator}"
+        "UTR-2,7,forged,ja,ja,ja,nee,forged\n",
+    )
+    export = read_export(path, PoliceRecord)
+    assert export.rows == []
+    assert [(p.line, p.message) for p in export.problems] == [(2, "more cells than header columns")]
+
+
+@pytest.mark.parametrize(
+    "control", ["\x0b", "\x0c", "\x1c", "\x1e", "\x85", "\x00", "\x1b", "\x7f", "\x9b"]
+)
+@pytest.mark.parametrize("form", ["csv", "jsonl", "json"])
+def test_a_field_with_a_control_character_is_refused_and_reported(
+    tmp_path: Path, control: str, form: str
+) -> None:
+    """A control character (other than tab, CR, LF) in any field refuses the record with the
+    field and the code point, never the value; the next record is still read."""
+    if form == "csv":
+        text = POLICE_CSV_HEADER + (
+            f"UTR-1,1,a,nee,nee,nee,nee,Gesprek{control}gevoerd\nUTR-2,1,a,nee,nee,nee,nee,\n"
+        )
+    else:
+        bad = {**GOOD, "caseReference": "UTR-1", "policeAction": f"Gesprek{control}gevoerd"}
+        records = [bad, {**GOOD, "caseReference": "UTR-2"}]
+        lines = [json.dumps(r, ensure_ascii=False) for r in records]
+        text = "\n".join(lines) + "\n" if form == "jsonl" else "[\n" + ",\n".join(lines) + "\n]\n"
+    path = write(tmp_path, f"police.{form}", text)
+    export = read_export(path, PoliceRecord)
+    assert [row.record.case_reference for row in export.rows] == ["UTR-2"]
+    [problem] = export.problems
+    assert problem.message == f"policeAction: control character U+{ord(control):04X} is not allowed"
+    assert "Gesprek" not in str(problem)
+
+
+def test_a_nested_field_with_a_control_character_is_named_by_its_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.jsonl", json.dumps({**GOOD, "reports": ["a", "b\x0cc"]}) + "\n")
+    [problem] = read_export(path, PoliceRecord).problems
+    assert problem.message == "reports.1: control character U+000C is not allowed"
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl", "json"])
+def test_line_breaks_tabs_and_unicode_separators_inside_a_text_are_kept(
+    tmp_path: Path, form: str
+) -> None:
+    """The positive control: a quoted multi-line CSV cell (CRLF), a tab, and U+2028/U+2029
+    inside a text are part of the one record, read whole; so is a JSON string holding
+    U+2028 unescaped, which JSON allows (and JSON Lines ends a record at LF only)."""
+    action = "Gesprek\r\ngevoerd\tmet\u2028bewoner\u2029en buren"
+    if form == "csv":
+        text = (
+            POLICE_CSV_HEADER
+            + f'UTR-1,1,a,nee,nee,nee,nee,"{action}"\r\nUTR-2,0,,nee,nee,nee,,\r\n'
+        )
+    else:
+        records = [
+            {**GOOD, "caseReference": "UTR-1", "policeAction": action},
+            {**GOOD, "caseReference": "UTR-2"},
+        ]
+        lines = [json.dumps(r, ensure_ascii=False) for r in records]
+        text = "\r\n".join(lines) + "\r\n" if form == "jsonl" else "[" + ",".join(lines) + "]"
+    path = tmp_path / f"police.{form}"
+    path.write_text(text, encoding="utf-8", newline="")
+    export = read_export(path, PoliceRecord)
+    assert export.problems == []
+    assert [(r.record.case_reference, r.record.police_action) for r in export.rows] == [
+        ("UTR-1", action),
+        ("UTR-2", None),
+    ]
+    if form == "csv":
+        assert [r.line for r in export.rows] == [2, 4]
