@@ -218,6 +218,12 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     another case).
     """
     reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), strict=True)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise ExportError(f"{path}:{reader.line_num}: broken CSV ({exc})") from None
+    if header is not None:
+        _check_header(path, list(header))
     start = 2  # line 1 is the header
     while True:
         try:
@@ -228,6 +234,25 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             raise ExportError(f"{path}:{reader.line_num}: broken CSV ({exc})") from None
         yield start, row
         start = reader.line_num + 1
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """Refuse the whole export when its header names a column twice (also when the two
+    differ only in surrounding spaces) or leaves one unnamed: the csv module would read the
+    LAST of two cells, so a repeated ``caseReference`` moved a record to another case
+    (review8d F6), and which of the two the partner's system meant is unknowable, as for a
+    key twice in a JSON record. An unnamed column's cells would be dropped unseen."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(header, start=1):
+        key = name.strip()
+        if not key:
+            raise ExportError(f"{path}:1: column {column} of the header has no name")
+        if key in seen:
+            raise ExportError(
+                f"{path}:1: the header names column {key!r} twice (columns {seen[key]} and "
+                f"{column}): which of the two cells is meant is unknowable"
+            )
+        seen[key] = column
 
 
 def _json_lines(path: Path, export: Export[Any]) -> Iterator[tuple[int, Any]]:

@@ -331,3 +331,59 @@ def test_line_breaks_tabs_and_unicode_separators_inside_a_text_are_kept(
     ]
     if form == "csv":
         assert [r.line for r in export.rows] == [2, 4]
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "message"),
+    [
+        (
+            "caseReference,reportCount,physicalViolence,seriousIntimidation,"
+            "nuisanceAntecedents,physicalViolence",
+            "UTR-1,1,ja,nee,nee,nee",
+            "police.csv:1: the header names column 'physicalViolence' twice (columns 3 and 6)",
+        ),
+        (
+            "caseReference,reportCount,physicalViolence,seriousIntimidation,"
+            "nuisanceAntecedents,caseReference",
+            "UTR-1,1,ja,nee,nee,UTR-2",
+            "police.csv:1: the header names column 'caseReference' twice (columns 1 and 6)",
+        ),
+        (
+            "caseReference,reportCount,physicalViolence,seriousIntimidation,"
+            "nuisanceAntecedents, caseReference ",
+            "UTR-1,1,ja,nee,nee,UTR-2",
+            "police.csv:1: the header names column 'caseReference' twice (columns 1 and 6)",
+        ),
+        (
+            "caseReference,reportCount,physicalViolence,seriousIntimidation,nuisanceAntecedents,",
+            "UTR-1,1,ja,nee,nee,UTR-2",
+            "police.csv:1: column 6 of the header has no name",
+        ),
+    ],
+)
+def test_a_csv_header_naming_a_column_twice_rejects_the_export_whole(
+    tmp_path: Path, header: str, row: str, message: str
+) -> None:
+    """Review8d F6: the csv module reads the last of two equal columns, so a second
+    ``physicalViolence`` turned yes into no and a second ``caseReference`` moved the record
+    to another case. As a JSON record with a key twice: refused, which was meant is
+    unknowable; here the header is every row's, so the file is refused whole."""
+    path = write(tmp_path, "police.csv", f"{header}\n{row}\n")
+    with pytest.raises(ExportError) as refused:
+        read_export(path, PoliceRecord)
+    assert str(refused.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_a_csv_header_with_distinct_columns_is_read(tmp_path: Path) -> None:
+    """The control: the same columns once each (in any order) are read."""
+    path = write(
+        tmp_path,
+        "police.csv",
+        "physicalViolence,caseReference,reportCount,seriousIntimidation,nuisanceAntecedents\n"
+        "ja,UTR-1,1,nee,nee\n",
+    )
+    export = read_export(path, PoliceRecord)
+    assert export.problems == []
+    assert [(r.record.case_reference, r.record.physical_violence) for r in export.rows] == [
+        ("UTR-1", True)
+    ]
