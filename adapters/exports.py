@@ -80,22 +80,85 @@ class ExportRow(Generic[R]):
     record: R
 
 
+@dataclass(frozen=True, slots=True)
+class CaseLookup(Generic[R]):
+    """What the export says about one case.
+
+    ``record``: the one record to use, or None. ``settled`` is False when the export names
+    the case but none of its records can be used (a refused row names it, two records name
+    it, or a record names it and another case): the adapter then changes nothing about the
+    case at the gateway (no push, no sync, nothing withdrawn) and answers none of its
+    requests until the export changes. ``problems``: why, with file and line.
+    """
+
+    record: R | None
+    settled: bool = True
+    problems: tuple[ExportProblem, ...] = ()
+
+
 @dataclass
 class Export(Generic[R]):
     path: Path
     rows: list[ExportRow[R]] = field(default_factory=list)
     problems: list[ExportProblem] = field(default_factory=list)
+    #: (line, caseId, caseReference) of each refused row that names a case.
+    refused: list[tuple[int, str | None, str | None]] = field(default_factory=list)
 
     def records(self) -> list[R]:
         return [row.record for row in self.rows]
 
+    def lookup(self, *, case_id: str, case_reference: str | None) -> CaseLookup[R]:
+        """The case's one record, or why there is none to use (review8d F4).
+
+        A record whose caseId and caseReference name different cases is used for neither:
+        which of the two it is about is unknowable, and using it for both gave one case
+        another's police data. A case named by two records (or by a refused row) gets
+        neither: the last one winning silently was a guess.
+        """
+        problems: list[ExportProblem] = []
+        matching = [
+            row
+            for row in self.rows
+            if row.record.case_id == case_id
+            or (case_reference is not None and row.record.case_reference == case_reference)
+        ]
+        for row in matching:
+            record = row.record
+            if (record.case_id is not None and record.case_id != case_id) or (
+                record.case_reference is not None and record.case_reference != case_reference
+            ):
+                problems.append(
+                    ExportProblem(
+                        self.path,
+                        row.line,
+                        "caseId and caseReference name different cases: "
+                        "the record is used for neither",
+                    )
+                )
+        refused = [
+            line
+            for line, refused_id, refused_reference in self.refused
+            if refused_id == case_id
+            or (case_reference is not None and refused_reference == case_reference)
+        ]
+        lines = sorted([row.line for row in matching] + refused)
+        if len(lines) > 1:
+            label = case_reference or case_id
+            problems.append(
+                ExportProblem(
+                    self.path,
+                    lines[0],
+                    f"case {label} is named by {len(lines)} records (lines "
+                    f"{', '.join(map(str, lines))}): none of them is used",
+                )
+            )
+        if problems or refused:
+            return CaseLookup(None, settled=False, problems=tuple(problems))
+        return CaseLookup(matching[0].record if matching else None)
+
     def for_case(self, *, case_id: str, case_reference: str | None) -> R | None:
-        """The case's record; the last one wins when a case appears twice."""
-        found: R | None = None
-        for row in self.rows:
-            if row.record.matches(case_id=case_id, case_reference=case_reference):
-                found = row.record
-        return found
+        """The case's record; None when it has none, or none that can be used."""
+        return self.lookup(case_id=case_id, case_reference=case_reference).record
 
 
 def read_export(path: Path, model: type[R]) -> Export[R]:
@@ -115,32 +178,41 @@ def read_export(path: Path, model: type[R]) -> Export[R]:
     else:
         raise ExportError(f"{path}: unknown export format {suffix!r} (use .csv, .json or .jsonl)")
     for line, raw in raw_rows:
-        if not isinstance(raw, dict):
-            export.problems.append(ExportProblem(path, line, "a record must be an object"))
+        problem = _problem_of(raw, model, to_input)
+        if isinstance(problem, str):
+            export.problems.append(ExportProblem(path, line, problem))
+            if isinstance(raw, dict):
+                export.refused.append((line, _named(raw, "caseId"), _named(raw, "caseReference")))
             continue
-        if None in raw:
-            # csv.DictReader files cells beyond the header under the key None.
-            export.problems.append(ExportProblem(path, line, "more cells than header columns"))
-            continue
-        control = _control_character(raw)
-        if control is not None:
-            export.problems.append(ExportProblem(path, line, control))
-            continue
-        try:
-            record = model.model_validate(to_input(raw))
-        except ValidationError as exc:
-            export.problems.append(ExportProblem(path, line, describe_validation_error(exc)))
-            continue
-        except ValueError as exc:
-            export.problems.append(ExportProblem(path, line, str(exc)))
-            continue
-        if record.case_reference is None and record.case_id is None:
-            export.problems.append(
-                ExportProblem(path, line, "names no case: give caseReference or caseId")
-            )
-            continue
-        export.rows.append(ExportRow(line, record))
+        export.rows.append(ExportRow(line, problem))
     return export
+
+
+def _problem_of(raw: Any, model: type[R], to_input: Callable[[Any], Any]) -> R | str:
+    """The validated record, or what is wrong with it (never its values)."""
+    if not isinstance(raw, dict):
+        return "a record must be an object"
+    if None in raw:
+        # csv.DictReader files cells beyond the header under the key None.
+        return "more cells than header columns"
+    control = _control_character(raw)
+    if control is not None:
+        return control
+    try:
+        record = model.model_validate(to_input(raw))
+    except ValidationError as exc:
+        return describe_validation_error(exc)
+    except ValueError as exc:
+        return str(exc)
+    if record.case_reference is None and record.case_id is None:
+        return "names no case: give caseReference or caseId"
+    return record
+
+
+def _named(raw: dict[Any, Any], key: str) -> str | None:
+    """The case a refused row names, if it names one: that case is left as it is."""
+    value = raw.get(key)
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def describe_validation_error(exc: ValidationError) -> str:

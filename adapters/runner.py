@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from adapters.base import PartnerAdapter, consent_idempotency_key, own_consents
-from adapters.exports import Export, ExportError, read_export
+from adapters.exports import CaseLookup, Export, ExportError, ExportProblem, read_export
 from adapters.sdk import (
     ApiError,
     AuthenticationError,
@@ -90,6 +90,9 @@ class AdapterRunner:
         self._parked: set[str] = set()
         self._rejected_pushes: set[tuple[str, str]] = set()
         self._references: dict[str, str] = {}
+        # The problems of the current export already reported (a case's conflicting
+        # records are found when the case is looked up, every cycle).
+        self._reported: set[ExportProblem] = set()
 
     # --- one cycle ---------------------------------------------------------------------
 
@@ -177,6 +180,7 @@ class AdapterRunner:
             + (f", {len(export.problems)} bad row(s) skipped" if export.problems else "")
         )
         self.export, self._export_stamp = export, stamp
+        self._reported.clear()
         # A changed export may resolve what was waiting (a permission decided, a case added).
         self._parked.clear()
 
@@ -185,7 +189,12 @@ class AdapterRunner:
         cases = await self.client.cases(include_closed=False)
         self._references.update((case.id, case.reference) for case in cases)
         for case in cases:
-            record = self.export.for_case(case_id=case.id, case_reference=case.reference)
+            lookup = self._lookup(case.id, case.reference, report)
+            if not lookup.settled:
+                # Refused records name the case: change nothing of it at the gateway (no
+                # push, no sync, and above all no withdrawal as if it left the export).
+                continue
+            record = lookup.record
             try:
                 if record is None:
                     await self._left_export(case.id, case.reference)
@@ -195,6 +204,17 @@ class AdapterRunner:
             except ApiError as exc:
                 report.failed += 1
                 self.warn(f"case {case.reference}: not updated: {exc}")
+
+    def _lookup(self, case_id: str, reference: str | None, report: CycleReport) -> CaseLookup[Any]:
+        """The export's record of a case; its problems reported once per export read."""
+        assert self.export is not None
+        lookup = self.export.lookup(case_id=case_id, case_reference=reference)
+        for problem in lookup.problems:
+            if problem not in self._reported:
+                self._reported.add(problem)
+                report.skipped_rows += 1
+                self.warn(f"skipped {problem}")
+        return lookup
 
     async def _sync(self, case_id: str, record: Any) -> None:
         fingerprint = record.model_dump_json()
@@ -243,12 +263,21 @@ class AdapterRunner:
         assert self.export is not None
         try:
             reference = await self._reference_of(item)
-            record = self.export.for_case(case_id=item.case_id, case_reference=reference)
+            lookup = self._lookup(item.case_id, reference, report)
         except ApiError as exc:
             if exc.status >= 500:
                 raise
-            reference, record = None, None
+            reference, lookup = None, CaseLookup(None)
         label = reference or item.case_id
+        if not lookup.settled:
+            self._park(
+                item,
+                report,
+                f"case {label}: {item.kind} waits: the export's records of the case are "
+                "refused (see above) until the export changes",
+            )
+            return
+        record = lookup.record
         try:
             if item.kind == "information-request" and item.request_id is not None:
                 if record is not None:
