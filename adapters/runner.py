@@ -83,7 +83,10 @@ class AdapterRunner:
         self._export_stamp: tuple[float, int] | None = None
         self._me: Me | None = None
         self._categories: frozenset[str] | None = None
-        self._pushed: set[tuple[str, str, str]] = set()
+        # (case id, category) -> (content, fact id) of the last fact pushed: a push is due
+        # when the export's content differs from the LAST one, not from every one before
+        # (review8d F5: a value going back to an earlier one was never pushed again).
+        self._pushed: dict[tuple[str, str], tuple[str, str]] = {}
         # case id -> the export's record (as JSON) last brought to the gateway, or
         # _LEFT_EXPORT once the gateway was told the export has no record of the case.
         self._synced: dict[str, str] = {}
@@ -235,16 +238,25 @@ class AdapterRunner:
     async def _push_record(self, case_id: str, record: Any, report: CycleReport) -> None:
         for push in self.adapter.pushes(record, self._categories):
             content = push.value if push.value is not None else str(push.yes_no)
-            key = (case_id, push.category, content)
-            if key in self._pushed or (case_id, push.category) in self._rejected_pushes:
+            slot = (case_id, push.category)
+            last = self._pushed.get(slot)
+            if (last is not None and last[0] == content) or slot in self._rejected_pushes:
                 continue
+            # The key names what the push follows: the same content after another fact is
+            # a new request (a value back to an earlier one is stored again), while a repeat
+            # of this very push (a retry, a crash before it was noted) is one request. The
+            # first push of a process follows nothing it knows of: its key is the content's,
+            # as before (a restart replays rather than stores it twice).
+            after = () if last is None else ("after", last[1])
             try:
-                await self.client.push_fact(
+                fact = await self.client.push_fact(
                     case_id,
                     push.category,
                     value=push.value,
                     yes_no=push.yes_no,
-                    idempotency_key=self.client.idempotency_key_for("fact", *key),
+                    idempotency_key=self.client.idempotency_key_for(
+                        "fact", case_id, push.category, content, *after
+                    ),
                 )
             except ApiError as exc:
                 if exc.status >= 500:
@@ -255,7 +267,7 @@ class AdapterRunner:
                 report.failed += 1
                 self.warn(f"case {record.case_label}: {push.category} not pushed: {exc}")
                 continue
-            self._pushed.add(key)
+            self._pushed[slot] = (content, fact.id)
             report.pushed += 1
             self.say(f"case {record.case_label}: pushed {push.category}")
 

@@ -509,3 +509,24 @@ async def test_police_adapter_tells_a_utrecht_case_each_changed_status(
             await runner.run_once()
             assert (await police.case(case.id)).investigation_running is running
     assert sent == {"set_investigation_status": 2}
+
+
+async def test_a_value_back_to_an_earlier_one_is_pushed_again(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Review8d F5: the export says 1 report, then 2, then 1 again. The third is pushed, so
+    the gateway's newest fact is the export's again (it kept serving 2). The control: an
+    export left as it is pushes nothing more."""
+    case = open_utrecht_case(client, auth)
+    export = tmp_path / "police.json"
+    pushed = []
+    async with sdk_client(POLICE) as police:
+        runner = runner_for(PoliceAdapter(), police, export, Lines())
+        for count in (1, 2, 1, 1):
+            write_export(export, police_record(case.reference, reportCount=count, reports=[]))
+            pushed.append((await runner.run_once()).pushed)
+    assert pushed == [1, 1, 1, 0]
+    async with sdk_client("u-centraal", "casemanager", user="cm-1") as manager:
+        facts = await manager.read_facts(case.id, "case-handling", [REPORTS])
+    newest_first = sorted(facts.values, key=lambda v: str(v.recorded_at), reverse=True)
+    assert [v.value for v in newest_first] == ["1 report(s)", "2 report(s)", "1 report(s)"]
