@@ -18,6 +18,7 @@ import typer
 
 from adapters.base import PartnerAdapter
 from adapters.corporation import CorporationAdapter
+from adapters.exports import MAX_EXPORT_BYTES
 from adapters.municipality import MunicipalityAdapter
 from adapters.neighbourhood_team import NeighbourhoodTeamAdapter
 from adapters.police import PoliceAdapter
@@ -79,6 +80,15 @@ WaitOpt = Annotated[
         "--wait", min=0, max=MAX_WAIT_SECONDS, help="Seconds each inbox poll may wait for work."
     ),
 ]
+MaxExportOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-export-mb",
+        envvar="KETENPOORT_EXPORT_MAX_MB",
+        min=1,
+        help="The largest export read, in MiB; a larger one stops the adapter (exit 1).",
+    ),
+]
 AudienceOpt = Annotated[
     str, typer.Option("--audience", help="The JWT audience the gateway accepts.")
 ]
@@ -97,6 +107,7 @@ def _run(
     once: bool,
     wait: float,
     audience: str,
+    max_export_mb: int,
 ) -> None:
     adapter = ADAPTERS[command]()
     partner_id = partner or key.stem
@@ -119,7 +130,14 @@ def _run(
 
     async def main() -> None:
         async with KetenpoortClient(gateway, partner_id, private_key, audience=audience) as client:
-            runner = AdapterRunner(adapter, client, export, say=say, warn=warn)
+            runner = AdapterRunner(
+                adapter,
+                client,
+                export,
+                say=say,
+                warn=warn,
+                max_export_bytes=max_export_mb * 2**20,
+            )
             if once:
                 report = await runner.run_once(wait_seconds=0)
                 say(
@@ -152,8 +170,9 @@ def _register(command: str, summary: str) -> None:
         once: OnceOpt = False,
         wait: WaitOpt = 25.0,
         audience: AudienceOpt = "ketenpoort",
+        max_export_mb: MaxExportOpt = MAX_EXPORT_BYTES // 2**20,
     ) -> None:
-        _run(command, export, gateway, key, partner, once, wait, audience)
+        _run(command, export, gateway, key, partner, once, wait, audience, max_export_mb)
 
     run.__doc__ = summary
     app.command(command)(run)

@@ -23,6 +23,10 @@ from gateway.core.json_body import DuplicateKey, refuse_duplicates
 
 R = TypeVar("R", bound="ExportRecord")
 
+#: The largest export read (64 MiB): some thousands of cases with long texts fit; a runaway
+#: export is refused whole instead of being read into memory at every change.
+MAX_EXPORT_BYTES = 64 * 1024 * 1024
+
 #: Separator of list values inside one CSV cell ("a | b | c").
 CSV_LIST_SEPARATOR = "|"
 
@@ -161,22 +165,26 @@ class Export(Generic[R]):
         return self.lookup(case_id=case_id, case_reference=case_reference).record
 
 
-def read_export(path: Path, model: type[R]) -> Export[R]:
-    """Read and validate every record of ``path``; bad rows become ``problems``."""
+def read_export(path: Path, model: type[R], *, max_bytes: int = MAX_EXPORT_BYTES) -> Export[R]:
+    """Read and validate every record of ``path``; bad rows become ``problems``.
+
+    An export larger than ``max_bytes`` is refused whole (ExportError), before it is read
+    into memory: a runaway export must not take the adapter's host down with it."""
     export: Export[R] = Export(path=path)
     to_input: Callable[[Any], Any]
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".jsonl", ".ndjson", ".json"):
+        raise ExportError(f"{path}: unknown export format {suffix!r} (use .csv, .json or .jsonl)")
+    text = _open_text(path, max_bytes)
     if suffix == ".csv":
-        raw_rows: Iterator[tuple[int, Any]] = _csv_rows(path)
+        raw_rows: Iterator[tuple[int, Any]] = _csv_rows(path, text)
         to_input = model.from_csv_row
-    elif suffix in (".jsonl", ".ndjson"):
-        raw_rows = _json_lines(path, export)
-        to_input = _identity
     elif suffix == ".json":
-        raw_rows = _json_array(path)
+        raw_rows = _json_array(path, text)
         to_input = _identity
     else:
-        raise ExportError(f"{path}: unknown export format {suffix!r} (use .csv, .json or .jsonl)")
+        raw_rows = _json_lines(path, text, export)
+        to_input = _identity
     for line, raw in raw_rows:
         problem = _problem_of(raw, model, to_input)
         if isinstance(problem, str):
@@ -266,21 +274,29 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _open_text(path: Path) -> str:
+def _open_text(path: Path, max_bytes: int) -> str:
     """The export's text exactly as written: no newline translation, so that only the
     format's own parser decides where a record ends (``newline=''``, as the csv module's
-    documentation asks)."""
+    documentation asks). At most ``max_bytes`` are read."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
     except FileNotFoundError:
         raise ExportError(f"{path}: no such export file") from None
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read the export ({exc.strerror})") from None
+    if len(data) > max_bytes:
+        raise ExportError(
+            f"{path}: the export is larger than {max_bytes} bytes, the limit "
+            "(--max-export-mb): refused whole"
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ExportError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """The rows of a CSV export, parsed by the csv module alone.
 
     Only CR and LF end a line (``newline=''``): ``str.splitlines`` would also end one at a
@@ -289,7 +305,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     be read as another record (review8d F1: text typed in one case's cell answered for
     another case).
     """
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), strict=True)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = reader.fieldnames
     except csv.Error as exc:
@@ -327,25 +343,24 @@ def _check_header(path: Path, header: list[str]) -> None:
         seen[key] = column
 
 
-def _json_lines(path: Path, export: Export[Any]) -> Iterator[tuple[int, Any]]:
+def _json_lines(path: Path, text: str, export: Export[Any]) -> Iterator[tuple[int, Any]]:
     # JSON Lines ends a record at LF only (a CR before it is whitespace): a JSON string may
     # hold U+2028 or U+0085 unescaped, which ``str.splitlines`` would cut the record at.
-    for number, text in enumerate(_open_text(path).split("\n"), start=1):
-        if not text.strip():
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
             continue
         try:
-            yield number, json.loads(text, object_pairs_hook=refuse_duplicates)
+            yield number, json.loads(line, object_pairs_hook=refuse_duplicates)
         except json.JSONDecodeError as exc:
             export.problems.append(ExportProblem(path, number, f"not valid JSON ({exc.msg})"))
 
 
-def _json_array(path: Path) -> Iterator[tuple[int, Any]]:
+def _json_array(path: Path, text: str) -> Iterator[tuple[int, Any]]:
     """The elements of a top-level JSON array, each with the line it starts on.
 
     A file that is not a well-formed array is rejected whole: where one element ends and
     the next begins is then unknowable, so no element of it can be trusted.
     """
-    text = _open_text(path)
     # A record with a key twice is refused as Ketenpoort's own API refuses one: which of
     # the two the partner's system meant is unknowable.
     decoder = json.JSONDecoder(object_pairs_hook=refuse_duplicates)

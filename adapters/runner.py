@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from adapters.base import PartnerAdapter, consent_idempotency_key, own_consents
-from adapters.exports import CaseLookup, Export, ExportError, ExportProblem, read_export
+from adapters.exports import (
+    MAX_EXPORT_BYTES,
+    CaseLookup,
+    Export,
+    ExportError,
+    ExportProblem,
+    read_export,
+)
 from adapters.sdk import (
     ApiError,
     AuthenticationError,
@@ -73,8 +80,10 @@ class AdapterRunner:
         *,
         say: Say = print,
         warn: Say = print,
+        max_export_bytes: int = MAX_EXPORT_BYTES,
     ) -> None:
         self.adapter = adapter
+        self.max_export_bytes = max_export_bytes
         self.client = client
         self.export_path = export_path
         self.say = say
@@ -172,7 +181,9 @@ class AdapterRunner:
         if stamp == self._export_stamp and self.export is not None:
             return
         try:
-            export = read_export(self.export_path, self.adapter.record_model)
+            export = read_export(
+                self.export_path, self.adapter.record_model, max_bytes=self.max_export_bytes
+            )
         except ExportError as exc:
             raise AdapterStopped(str(exc)) from exc
         for problem in export.problems:

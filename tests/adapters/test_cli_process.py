@@ -162,3 +162,24 @@ def test_adapter_process_reports_an_unreachable_gateway(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1
     assert "cannot reach the gateway" in done.stderr
+
+
+def test_adapter_process_refuses_an_export_over_the_size_limit(
+    gateway_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Review8d S2: a runaway export is refused whole with a clear line (exit 1), not read
+    into memory; the control: the same export under a limit that fits it is read."""
+    export = tmp_path / "police.json"
+    export.write_text(json.dumps([{"caseReference": "X" * 2**20}]), encoding="utf-8")
+    common = [
+        "--export", str(export),
+        "--gateway", gateway_url,
+        "--key", str(dev_key_path(settings, POLICE)),
+        "--once",
+    ]  # fmt: skip
+    refused = run_adapter("police", *common, "--max-export-mb", "1")
+    assert refused.returncode == 1
+    assert f"cannot run: {export}: the export is larger than 1048576 bytes" in refused.stderr
+    read = run_adapter("police", *common, "--max-export-mb", "2")
+    assert read.returncode == 0, read.stderr
+    assert "1 bad row(s) skipped" in read.stdout

@@ -387,3 +387,14 @@ def test_a_csv_header_with_distinct_columns_is_read(tmp_path: Path) -> None:
     assert [(r.record.case_reference, r.record.physical_violence) for r in export.rows] == [
         ("UTR-1", True)
     ]
+
+
+def test_an_export_over_the_size_limit_is_refused_whole(tmp_path: Path) -> None:
+    """Review8d S2: refused before it is read into memory; the control: at the limit it is
+    read."""
+    text = "\n".join(json.dumps({**GOOD, "caseReference": f"UTR-{i}"}) for i in range(3)) + "\n"
+    path = write(tmp_path, "p.jsonl", text)
+    size = len(text.encode())
+    with pytest.raises(ExportError, match=f"larger than {size - 1} bytes, the limit"):
+        read_export(path, PoliceRecord, max_bytes=size - 1)
+    assert len(read_export(path, PoliceRecord, max_bytes=size).rows) == 3
