@@ -22,7 +22,12 @@ from adapters.exports import MAX_EXPORT_BYTES
 from adapters.municipality import MunicipalityAdapter
 from adapters.neighbourhood_team import NeighbourhoodTeamAdapter
 from adapters.police import PoliceAdapter
-from adapters.runner import AdapterRunner, AdapterStopped, install_stop_signals
+from adapters.runner import (
+    EXPORT_SETTLE_SECONDS,
+    AdapterRunner,
+    AdapterStopped,
+    install_stop_signals,
+)
 from adapters.sdk import MAX_WAIT_SECONDS, KetenpoortClient, KetenpoortError
 from gateway.auth.keys import load_private_key
 
@@ -89,6 +94,15 @@ MaxExportOpt = Annotated[
         help="The largest export read, in MiB; a larger one stops the adapter (exit 1).",
     ),
 ]
+SettleOpt = Annotated[
+    float,
+    typer.Option(
+        "--settle",
+        min=0,
+        max=60,
+        help="Seconds a changed export must stand still before it is read.",
+    ),
+]
 AudienceOpt = Annotated[
     str, typer.Option("--audience", help="The JWT audience the gateway accepts.")
 ]
@@ -108,6 +122,7 @@ def _run(
     wait: float,
     audience: str,
     max_export_mb: int,
+    settle: float,
 ) -> None:
     adapter = ADAPTERS[command]()
     partner_id = partner or key.stem
@@ -137,6 +152,7 @@ def _run(
                 say=say,
                 warn=warn,
                 max_export_bytes=max_export_mb * 2**20,
+                settle_seconds=settle,
             )
             if once:
                 report = await runner.run_once(wait_seconds=0)
@@ -171,8 +187,9 @@ def _register(command: str, summary: str) -> None:
         wait: WaitOpt = 25.0,
         audience: AudienceOpt = "ketenpoort",
         max_export_mb: MaxExportOpt = MAX_EXPORT_BYTES // 2**20,
+        settle: SettleOpt = EXPORT_SETTLE_SECONDS,
     ) -> None:
-        _run(command, export, gateway, key, partner, once, wait, audience, max_export_mb)
+        _run(command, export, gateway, key, partner, once, wait, audience, max_export_mb, settle)
 
     run.__doc__ = summary
     app.command(command)(run)

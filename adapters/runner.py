@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,11 @@ from adapters.sdk import (
 
 Say = Callable[[str], None]
 T = TypeVar("T")
+
+#: How long a changed export must stand still before it is read (seconds), and how many
+#: times the adapter waits for that before it gives up on this cycle.
+EXPORT_SETTLE_SECONDS = 1.0
+_SETTLE_TRIES = 10
 
 #: What ``AdapterRunner._synced`` holds for a case the export has no record of.
 _LEFT_EXPORT = ""
@@ -81,15 +87,17 @@ class AdapterRunner:
         say: Say = print,
         warn: Say = print,
         max_export_bytes: int = MAX_EXPORT_BYTES,
+        settle_seconds: float = EXPORT_SETTLE_SECONDS,
     ) -> None:
         self.adapter = adapter
         self.max_export_bytes = max_export_bytes
+        self.settle_seconds = settle_seconds
         self.client = client
         self.export_path = export_path
         self.say = say
         self.warn = warn
         self.export: Export[Any] | None = None
-        self._export_stamp: tuple[float, int] | None = None
+        self._export_stamp: tuple[int, int] | None = None
         self._me: Me | None = None
         self._categories: frozenset[str] | None = None
         # (case id, category) -> (content, fact id) of the last fact pushed: a push is due
@@ -137,7 +145,7 @@ class AdapterRunner:
 
     async def _prepare(self, report: CycleReport) -> None:
         await self._introduce()
-        self._reload_export(report)
+        await self._reload_export(report)
         await self._push_all(report)
 
     async def _handle_all(self, items: list[InboxItem], report: CycleReport) -> None:
@@ -172,14 +180,45 @@ class AdapterRunner:
             f"at {self.client.gateway_url}"
         )
 
-    def _reload_export(self, report: CycleReport) -> None:
+    def _stamp(self) -> tuple[int, int]:
         try:
             stat = self.export_path.stat()
         except OSError as exc:
             raise AdapterStopped(f"{self.export_path}: cannot read the export ({exc})") from exc
-        stamp = (stat.st_mtime, stat.st_size)
+        return stat.st_mtime_ns, stat.st_size
+
+    async def _settled(self, stamp: tuple[int, int]) -> tuple[int, int] | None:
+        """The export's stamp once the file has stood still for ``settle_seconds``, or None
+        when it keeps changing (review8d S1). A file read while its writer is still at it is
+        a shorter export: every case past the cut would be "not in the export", and the
+        police adapter withdraws their OM consents. A file last written longer ago (or
+        replaced in one step, docs/adapters.md) passes at once."""
+        for _ in range(_SETTLE_TRIES):
+            age = time.time() - stamp[0] / 1e9
+            if age >= self.settle_seconds:
+                return stamp
+            await asyncio.sleep(self.settle_seconds - max(age, 0.0))
+            again = self._stamp()
+            if again == stamp:
+                return stamp
+            stamp = again
+        return None
+
+    async def _reload_export(self, report: CycleReport) -> None:
+        stamp = self._stamp()
         if stamp == self._export_stamp and self.export is not None:
             return
+        settled = await self._settled(stamp)
+        if settled is None:
+            message = (
+                f"{self.export_path}: the export keeps changing; replace it in one step "
+                "(write another file in its directory, then rename it over the export)"
+            )
+            if self.export is None:
+                raise AdapterStopped(message)
+            self.warn(f"{message}; the export read before is used meanwhile")
+            return
+        stamp = settled
         try:
             export = read_export(
                 self.export_path, self.adapter.record_model, max_bytes=self.max_export_bytes

@@ -9,6 +9,10 @@ stop. A corporation's export that says nothing is not its "no" (docs/adapters.md
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -266,3 +270,38 @@ async def test_a_refused_permission_is_not_granted_again_by_the_sync_alone(
         write_export(export, {"caseReference": case.reference, "permission": "granted"})
         await runner.run_once()
         assert await live(mitros, case.id, "corporation-permission") == []
+
+
+async def test_an_export_read_while_being_written_withdraws_no_om_consent(
+    client: TestClient, auth: Auth, sdk_client: ClientFactory, tmp_path: Path
+) -> None:
+    """Review8d S1: the police's system rewrites its export in place; the adapter must not
+    read it half-written (the case not yet in it would lose its OM consent, for good: a
+    consent withdrawn at the gateway is not registered again from the export). A changed
+    export is read once it has stood still for a second. The control: an export that
+    really lost the case, and stays so, withdraws it."""
+    case = open_utrecht_case(client, auth)
+    export = police_export(tmp_path / "police.json", case, om_consent())
+    old = time.time() - 60
+    os.utime(export, (old, old))
+    lines = Lines()
+    async with sdk_client(POLICE) as police:
+        runner = AdapterRunner(
+            PoliceAdapter(), police, export, say=lines.out.append, warn=lines.err.append
+        )
+        await runner.run_once()
+        assert await live_om(police, case.id) == {((ANTECEDENTS,), until(FAR))}
+        full = export.read_text(encoding="utf-8")
+        # The writer has written the first part (here: an export without the case yet)...
+        export.write_text(json.dumps([police_record("UTR-EERDER")]), encoding="utf-8")
+        cycle = asyncio.ensure_future(runner.run_once())
+        await asyncio.sleep(0.3)
+        # ... and finishes the file while the adapter waits for it to stand still.
+        export.write_text(full, encoding="utf-8")
+        await cycle
+        assert await live_om(police, case.id) == {((ANTECEDENTS,), until(FAR))}
+        assert not any("withdrew" in line for line in lines.out)
+
+        export.write_text(json.dumps([police_record("UTR-EERDER")]), encoding="utf-8")
+        await runner.run_once()
+        assert await live_om(police, case.id) == set()

@@ -64,7 +64,10 @@ class Lines:
 def runner_for(
     adapter: PartnerAdapter[Any], client: Any, export: Path, lines: Lines
 ) -> AdapterRunner:
-    return AdapterRunner(adapter, client, export, say=lines.out.append, warn=lines.err.append)
+    """A runner that reads the export as soon as it changed: the tests write it whole."""
+    return AdapterRunner(
+        adapter, client, export, say=lines.out.append, warn=lines.err.append, settle_seconds=0
+    )
 
 
 def values(disclosure: Disclosure) -> dict[str, Any]:
