@@ -30,6 +30,7 @@ from audit.anchors import WitnessEndpoint, witness_endpoint
 from audit.exportfile import read_export
 from audit.note import COSIGNATURE_V1, ED25519, NoteError, Verifier, parse_vkey, vkey_text_or_file
 from audit.verification import CannotVerify, Checked, Trust, verify_exported
+from audit.verify import duplicate_witness_names
 
 
 class _Refused(Exception):
@@ -111,6 +112,11 @@ def _trust(args: argparse.Namespace) -> Trust:
             "no witness to trust: give --witness-key or --witness, or --quorum 0 to check "
             "the log's own signatures only"
         )
+    same = duplicate_witness_names(
+        [w.verifier if isinstance(w, WitnessEndpoint) else w for w in witnesses]
+    )
+    if same:
+        raise _Refused(f"two witnesses have the same name {same[0]}: give each once")
     quorum = args.quorum if args.quorum is not None else 1
     if not 0 <= quorum <= len(witnesses):
         raise _Refused(f"a quorum of {quorum} needs at least {quorum} trusted witnesses")

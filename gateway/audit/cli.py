@@ -188,6 +188,14 @@ def _trust(
         quorum = configured if configured is not None else min(1, len(witnesses))
     if quorum > len(witnesses):
         raise ValueError(f"a quorum of {quorum} needs at least {quorum} trusted witnesses")
+    from audit.anchors import WitnessEndpoint as Endpoint
+    from audit.verify import duplicate_witness_names
+
+    same = duplicate_witness_names(
+        [w.verifier if isinstance(w, Endpoint) else w for w in witnesses]
+    )
+    if same:
+        raise ValueError(f"two witnesses have the same name {same[0]}: give each once")
     return Trust(
         log_key=verifier,
         extra_keys=_trusted_keys(public_key),

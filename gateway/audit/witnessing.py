@@ -30,6 +30,7 @@ from audit.note import (
     parse_signature_line,
     verify_cosignature,
 )
+from audit.verify import duplicate_witness_names
 from gateway.audit.checkpoints import DbNodeReader, latest_checkpoint, note_signatures
 from gateway.audit.models import AuditNoteSignature
 from gateway.db import transaction, utcnow
@@ -59,6 +60,13 @@ class Witnessing:
     ) -> None:
         if not 0 <= quorum <= len(witnesses):
             raise ValueError(f"a quorum of {quorum} needs at least {quorum} witnesses")
+        same = duplicate_witness_names([w.verifier for w in witnesses])
+        if same:
+            raise ValueError(
+                f"two configured witnesses have the same name {same[0]}: cosignatures are "
+                "counted by name, so they would count once (KETENPOORT_AUDIT_WITNESSES; each "
+                "witness needs its own name, 'ketenpoort witness init --name')"
+            )
         self.witnesses = list(witnesses)
         self.quorum = quorum
         self._http = http or httpx.Client(timeout=timeout)

@@ -222,3 +222,36 @@ def test_a_body_field_of_the_wrong_type_is_malformed(
     assert malformed, result.problems
     assert malformed[0].index == 19
     assert "is not a list" in malformed[0].detail
+
+
+# -- low items of review8b ---------------------------------------------------------------------
+
+
+def test_a_duplicated_entry_line_is_named_as_such(
+    deployment: Deployment,  # noqa: F811
+    export: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """It was refused as "entry 20: missing: entries 20..18 are missing"."""
+    crafted = _crafted(export, lambda lines: lines.append(lines[-2]))
+    assert ketenpoort_verify([str(crafted), *_keys(deployment)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "entry 18: reordered: an entry with index 18 follows entry 19: a duplicate or out of order"
+        in err
+    )
+    assert "are missing" not in err
+
+
+def test_two_witnesses_with_the_same_name_are_refused(deployment: Deployment) -> None:  # noqa: F811
+    """Cosignatures are counted by name: with quorum 2 nothing was ever witnessed and the second
+    witness was never asked. Refused at start, and by ketenpoort-verify, with the name."""
+    from gateway.audit.witnessing import Witnessing
+
+    twice = [deployment.witnesses[0].endpoint, deployment.witnesses[0].endpoint]
+    with pytest.raises(ValueError, match="two configured witnesses have the same name"):
+        Witnessing(twice, quorum=2)
+    Witnessing([w.endpoint for w in deployment.witnesses], quorum=2).close()  # control
+    key = deployment.witnesses[0].verifier.vkey()
+    args = ["x.jsonl", "--log-key", log_verifier(deployment.log).vkey(), "--offline"]
+    assert ketenpoort_verify([*args, "--witness-key", key, "--witness-key", key]) == 2
