@@ -3,8 +3,9 @@
 The rules need dated events the workflow already records: mediation ended (a transition out
 of one of the covenant's ``mediationStates``; solved when it went to aftercare/closure,
 failed when it escalated), the sanctions of the enforcement matrix (``enforcement_measure``),
-reports (``case_report``), closure (``case_file.closed_at``) and every transition as the
-case's activity (an open case without activity is due too). Rather than ask every workflow
+reports (``case_report``: received, for the restart), closure (``case_file.closed_at``) and
+every transition and every report's registration as the case's activity (an open case
+without activity is due too). Rather than ask every workflow
 path to call retention, each sweep imports what is new. Idempotent: every imported fact
 carries a unique ``source_ref`` naming the row it came from. Facts the workflow does not record (the
 resident moved out, a court date) are recorded through retention's own API.
@@ -136,6 +137,7 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
     activity_ref = literal("a:") + CaseTransition.id
     measure_ref = literal("m:") + EnforcementMeasure.id
     report_ref = literal("r:") + CaseReport.id
+    registered_ref = literal("g:") + CaseReport.id
     closed_ref = literal("c:") + CaseFile.id
     return [
         select(
@@ -168,6 +170,18 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             CaseReport.received_at.label("at"),
             no_detail.label("detail"),
         ).where(only(CaseReport.case_id), not_imported(report_ref)),
+        # Registering a report is the case's activity on the day it is registered, not on
+        # the day the partner received it: ``receivedAt`` may lie far back (a complaint the
+        # partner first tried to solve itself, docs/cases.md), and a new case dated by it
+        # was due for erasure at intake (review8a F1). The receipt stays the restart's
+        # date (``report-received``: R §3.4 "binnenkomt"); it is never later than this.
+        select(
+            registered_ref.label("ref"),
+            CaseReport.case_id.label("case_id"),
+            literal("case-activity").label("kind"),
+            CaseReport.registered_at.label("at"),
+            no_detail.label("detail"),
+        ).where(only(CaseReport.case_id), not_imported(registered_ref)),
         select(
             closed_ref.label("ref"),
             CaseFile.id.label("case_id"),

@@ -185,12 +185,25 @@ class TestStateFromTheStart:
             assert row.source_date == dutch_date(datetime.now(UTC))
 
 
+def _registered(monkeypatch: pytest.MonkeyPatch, days_ago: int) -> datetime:
+    """Let the intake register the next reports ``days_ago`` days back (its clock), as a
+    case opened then: a report's activity is its registration (review8a F1)."""
+    then = datetime.now(UTC) - timedelta(days=days_ago)
+    monkeypatch.setattr("gateway.cases.intake.utcnow", lambda: then)
+    return then
+
+
 class TestOpenCasesEnd:
     def test_an_open_case_without_activity_for_a_year_is_due_and_erased(
-        self, client: TestClient, auth: Auth, context: GatewayContext
+        self,
+        client: TestClient,
+        auth: Auth,
+        context: GatewayContext,
+        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        old = datetime.now(UTC) - timedelta(days=400)
+        old = _registered(monkeypatch, 400)
         stale = _rijswijk(client, auth, received_at=old)
+        monkeypatch.undo()
         fresh = _report(
             client,
             auth,
@@ -215,17 +228,69 @@ class TestOpenCasesEnd:
         kept = client.get(f"/v1/cases/{fresh}/retention", headers=auth(*RIJSWIJK_CORPORATION))
         assert kept.json()["status"] == "retained"
 
+    @pytest.mark.parametrize("covenant", ["utrecht", "rijswijk"])
+    def test_a_new_case_whose_report_was_received_long_ago_is_kept(
+        self, client: TestClient, auth: Auth, context: GatewayContext, covenant: str
+    ) -> None:
+        """review8a F1: a report registered today with ``receivedAt`` 400 days back (a
+        complaint the partner first tried to solve itself) opened a case that was due at
+        once and erased by the next sweep, its lead's warning overdue on arrival.
+        Registering the report is the case's activity: the year runs from today."""
+        old = datetime.now(UTC) - timedelta(days=400)
+        if covenant == "utrecht":
+            case_id, who, rule = (
+                _report(client, auth, UTRECHT_POLICE, received_at=old),
+                UTRECHT_CM,
+                "U-open-zonder-activiteit",
+            )
+        else:
+            case_id, who, rule = (
+                _rijswijk(client, auth, received_at=old),
+                RIJSWIJK_CORPORATION,
+                "R-open-zonder-activiteit",
+            )
+        today = datetime.now(UTC).date()
+        body = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who)).json()
+        assert (body["status"], body["ruleId"]) == ("retained", rule)
+        assert date.fromisoformat(body["sourceDate"]) in {today, today + timedelta(days=1)}
+        assert date.fromisoformat(body["dueOn"]) > today + timedelta(days=360)
+        assert context.require_retention().sweep().redacted == 0
+        after = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who)).json()
+        assert after["status"] == "retained"
+        summary = client.get(f"/v1/cases/{case_id}", headers=auth(*who)).json()
+        assert summary["erased"] is False
+        assert [d for d in summary["deadlines"] if d["deadline"] == "retention-erasure"] == []
+
+    def test_control_a_case_whose_last_registered_activity_is_13_months_old_is_due(
+        self,
+        client: TestClient,
+        auth: Auth,
+        context: GatewayContext,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Positive control of F1: the report registered (and received) 13 months ago,
+        nothing since: due, and the sweep erases it."""
+        old = _registered(monkeypatch, 400)
+        case_id = _report(client, auth, UTRECHT_POLICE, received_at=old)
+        monkeypatch.undo()
+        body = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()
+        assert (body["status"], body["ruleId"]) == ("due", "U-open-zonder-activiteit")
+        assert context.require_retention().sweep().redacted == 1
+        erased = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()
+        assert erased["status"] == "erased"
+
 
 class TestTheLeadIsWarnedFirst:
     def _warnings(self, body: Any) -> list[Any]:
         return [d for d in body if d["deadline"] == "retention-erasure"]
 
     def test_the_lead_sees_a_deadline_the_day_before_the_erasure(
-        self, client: TestClient, auth: Auth
+        self, client: TestClient, auth: Auth, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        # Reported 350 days ago: due 12 months after the report, within 30 days.
-        old = datetime.now(UTC) - timedelta(days=350)
+        # Registered 350 days ago: due 12 months after the report, within 30 days.
+        old = _registered(monkeypatch, 350)
         case_id = _report(client, auth, UTRECHT_POLICE, received_at=old)
+        monkeypatch.undo()
         state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*UTRECHT_CM)).json()
         erased_on = date.fromisoformat(state["dueOn"])
         summary = client.get(f"/v1/cases/{case_id}", headers=auth(*UTRECHT_CM)).json()

@@ -176,8 +176,11 @@ def test_the_sync_of_every_case_imports_and_marks_as_the_per_case_sync(
     assert ("m:", cases["sanctioned"], "sanction-imposed", date(2024, 4, 3), "penalty") in new
     assert ("c:", cases["closed"], "case-closed", date(2024, 6, 1), None) in new
     assert ("r:", cases["unregistered"], "report-received", date(2024, 1, 2), None) in new
-    # Each transition is also activity ("a:"); the unregistered case's report is new again.
-    assert imported == 2 + 2 + 3 + 1 + 1
+    # Its registration is its activity (review8a F1).
+    assert ("g:", cases["unregistered"], "case-activity", date(2024, 1, 2), None) in new
+    # Each transition is also activity ("a:"); the unregistered case's report is new again
+    # (received and registered).
+    assert imported == 2 + 2 + 3 + 1 + 2
     state = {row[0]: row for row in register}
     stale = {case_id for case_id, *_, is_stale, _ in register if is_stale}
     assert stale == {
