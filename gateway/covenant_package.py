@@ -56,7 +56,7 @@ def load_covenant_package(settings: Settings) -> CovenantPackage:
             unsanctioned_months=settings.retention_unsanctioned_period_months,
             inactive_months=settings.retention_inactive_period_months,
         )
-        problem = retention_mismatch(rules, workflows)
+        problem = retention_mismatch(rules, workflows, covenants)
     except GatewayError as exc:
         rules, problem = None, exc.detail
     if problem is not None:
@@ -85,12 +85,14 @@ def check_workflows(
 
 
 def retention_mismatch(
-    rules: RetentionRules, workflows: dict[str, WorkflowDefinition]
+    rules: RetentionRules,
+    workflows: dict[str, WorkflowDefinition],
+    covenants: dict[str, Covenant] | None = None,
 ) -> str | None:
     """Why the retention rules do not fit the workflows, or ``None``: a mediation state
-    that is not a state of the covenant's workflow, or a sanction instrument the workflow
-    cannot record, would silently never match and keep or erase a dossier on the wrong
-    rule."""
+    that is not a state of the covenant's workflow, a sanction instrument the workflow
+    cannot record, or a sanction event that is not one of the covenant's case events, would
+    silently never match and keep or erase a dossier on the wrong rule."""
     for covenant_id, policy in sorted(rules.policies.items()):
         definition = workflows.get(covenant_id)
         if definition is None:
@@ -107,5 +109,13 @@ def retention_mismatch(
             return (
                 f"{covenant_id}/retention.yaml: sanctionInstruments names unknown instruments: "
                 f"{', '.join(unknown)}"
+            )
+        covenant = covenants.get(covenant_id) if covenants is not None else None
+        events = {e.id for e in covenant.events} if covenant is not None else set()
+        unknown_events = [e for e in policy.sanction_events if e not in events]
+        if unknown_events and covenants is not None:
+            return (
+                f"{covenant_id}/retention.yaml: sanctionEvents names events the covenant does "
+                f"not have: {', '.join(unknown_events)}"
             )
     return None

@@ -2,10 +2,11 @@
 
 The rules need dated events the workflow already records: mediation ended (a transition out
 of one of the covenant's ``mediationStates``; solved when it went to aftercare/closure,
-failed when it escalated), the sanctions of the enforcement matrix (``enforcement_measure``),
-reports (``case_report``: received, for the restart), closure (``case_file.closed_at``) and
-every transition and every report's registration as the case's activity (an open case
-without activity is due too). Rather than ask every workflow
+failed when it escalated), the sanctions of the enforcement matrix (``enforcement_measure``)
+and the landlord's case events the covenant's retention file counts as sanctions
+(``case_event``, ``sanctionEvents``), reports (``case_report``: received, for the restart),
+closure (``case_file.closed_at``) and every transition and every report's registration as
+the case's activity (an open case without activity is due too). Rather than ask every workflow
 path to call retention, each sweep imports what is new. Idempotent: every imported fact
 carries a unique ``source_ref`` naming the row it came from. Facts the workflow does not record (the
 resident moved out, a court date) are recorded through retention's own API.
@@ -14,7 +15,7 @@ resident moved out, a court date) are recorded through retention's own API.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -43,10 +44,18 @@ from sqlalchemy.orm import Session
 from gateway.core.dutch_date import DUTCH_TIME, dutch_date
 from gateway.db import among, utcnow
 from gateway.retention.models import RetentionCase, RetentionFact
-from gateway.retention.rules import RetentionRules
+from gateway.retention.rules import SANCTION_EVENT_PREFIX, RetentionRules
 from gateway.retention.service import lock_cases, refresh_cases
 
-CASE_TABLES = {"case_file", "case_person", "case_report", "case_transition", "enforcement_measure"}
+CASE_TABLES = {
+    "case_file",
+    "case_person",
+    "case_report",
+    "case_transition",
+    "enforcement_measure",
+    "case_event",
+    "dwelling",
+}
 SOLVED_AFTER_MEDIATION = {"aftercare-evaluation", "closed"}
 RECORDED_BY = "system/cases-sync"
 
@@ -68,10 +77,17 @@ def sync_from_cases(
         return column.in_(case_ids) if case_ids is not None else literal(True)
 
     changed = _register_new_cases(session, only)
-    facts: list[tuple[str, str, str, datetime, str | None]] = []
+    facts: list[tuple[str, str, str, date, str | None]] = []
     for source in _fact_sources(rules, only):
         facts.extend(
-            (row.ref, row.case_id, row.kind, row.at, row.detail) for row in session.execute(source)
+            (
+                row.ref,
+                row.case_id,
+                row.kind,
+                row.on if row.on is not None else dutch_date(row.at),
+                row.detail,
+            )
+            for row in session.execute(source)
         )
     _insert_facts(session, facts)
     _mark_changed_stale(session, changed, {case_id for _, case_id, _, _, _ in facts})
@@ -123,9 +139,17 @@ def mediation_endings(
 
 def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
     """One SELECT per kind of fact the cases domain records and retention has not imported
-    yet, each with columns (ref, case_id, kind, at, detail): read into Python (SQLite, one
-    case) or inserted by the server (_sync_all_pg)."""
-    from gateway.cases.models import CaseFile, CaseReport, CaseTransition, EnforcementMeasure
+    yet, each with columns (ref, case_id, kind, at, on, detail): the fact's day is ``on``
+    when it is set (a calendar date the partner gave), else the Dutch date of the moment
+    ``at``. Read into Python (SQLite, one case) or inserted by the server (_sync_all_pg)."""
+    from gateway.cases.models import (
+        CaseEventRecord,
+        CaseFile,
+        CaseReport,
+        CaseTransition,
+        Dwelling,
+        EnforcementMeasure,
+    )
 
     def not_imported(ref: Any) -> Any:
         return ~select(RetentionFact.id).where(RetentionFact.source_ref == ref).exists()
@@ -133,11 +157,13 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
     left_mediation = leaving_mediation(rules)
     outcome = mediation_outcome()
     no_detail = cast(null(), String)
+    no_day = cast(null(), Date).label("on")
     mediation_ref = literal("t:") + CaseTransition.id
     activity_ref = literal("a:") + CaseTransition.id
     measure_ref = literal("m:") + EnforcementMeasure.id
     report_ref = literal("r:") + CaseReport.id
     registered_ref = literal("g:") + CaseReport.id
+    event_ref = literal("e:") + CaseEventRecord.id
     closed_ref = literal("c:") + CaseFile.id
     return [
         select(
@@ -145,6 +171,7 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             CaseTransition.case_id.label("case_id"),
             literal("mediation-ended").label("kind"),
             CaseTransition.at.label("at"),
+            no_day,
             outcome.label("detail"),
         )
         .join(CaseFile, CaseFile.id == CaseTransition.case_id)
@@ -154,6 +181,7 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             CaseTransition.case_id.label("case_id"),
             literal("case-activity").label("kind"),
             CaseTransition.at.label("at"),
+            no_day,
             no_detail.label("detail"),
         ).where(only(CaseTransition.case_id), not_imported(activity_ref)),
         select(
@@ -161,6 +189,7 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             EnforcementMeasure.case_id.label("case_id"),
             literal("sanction-imposed").label("kind"),
             EnforcementMeasure.decided_at.label("at"),
+            no_day,
             EnforcementMeasure.instrument.label("detail"),
         ).where(only(EnforcementMeasure.case_id), not_imported(measure_ref)),
         select(
@@ -168,6 +197,7 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             CaseReport.case_id.label("case_id"),
             literal("report-received").label("kind"),
             CaseReport.received_at.label("at"),
+            no_day,
             no_detail.label("detail"),
         ).where(only(CaseReport.case_id), not_imported(report_ref)),
         # Registering a report is the case's activity on the day it is registered, not on
@@ -180,16 +210,56 @@ def _fact_sources(rules: RetentionRules, only: Any) -> list[Select[Any]]:
             CaseReport.case_id.label("case_id"),
             literal("case-activity").label("kind"),
             CaseReport.registered_at.label("at"),
+            no_day,
             no_detail.label("detail"),
         ).where(only(CaseReport.case_id), not_imported(registered_ref)),
+        # The landlord's case events the covenant's retention file counts as sanctions
+        # (``sanctionEvents``; R Bijlage D fase 4a, Bijlage E and F: the corporation's
+        # behavioural order, last-chance contract, eviction procedure), dated by the day the
+        # landlord gave (``occurredOn``), else by its record (review8a F2). Only those the
+        # dwelling's landlord recorded, as the policy counts an event (authz.rego
+        # ``recorded_events``).
+        select(
+            event_ref.label("ref"),
+            CaseEventRecord.case_id.label("case_id"),
+            literal("sanction-imposed").label("kind"),
+            CaseEventRecord.recorded_at.label("at"),
+            CaseEventRecord.occurred_on.label("on"),
+            (literal(SANCTION_EVENT_PREFIX) + CaseEventRecord.kind).label("detail"),
+        )
+        .join(CaseFile, CaseFile.id == CaseEventRecord.case_id)
+        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(
+            sanction_event_kinds(rules),
+            Dwelling.ownership == "corporation",
+            Dwelling.corporation_id == CaseEventRecord.partner_id,
+            only(CaseEventRecord.case_id),
+            not_imported(event_ref),
+        ),
         select(
             closed_ref.label("ref"),
             CaseFile.id.label("case_id"),
             literal("case-closed").label("kind"),
             CaseFile.closed_at.label("at"),
+            no_day,
             no_detail.label("detail"),
         ).where(CaseFile.closed_at.is_not(None), only(CaseFile.id), not_imported(closed_ref)),
     ]
+
+
+def sanction_event_kinds(rules: RetentionRules) -> ColumnElement[bool]:
+    """A case event of a kind its case's covenant counts as a sanction (``sanctionEvents``).
+    Over ``case_event`` joined to its ``case_file``."""
+    from gateway.cases.models import CaseEventRecord, CaseFile
+
+    return or_(
+        false(),
+        *[
+            (CaseFile.covenant_id == covenant_id) & CaseEventRecord.kind.in_(policy.sanction_events)
+            for covenant_id, policy in rules.policies.items()
+            if policy.sanction_events
+        ],
+    )
 
 
 def _causer() -> Any:
@@ -425,8 +495,8 @@ def _sync_all_pg(session: Session, rules: RetentionRules) -> int:
                     fact.c.ref,
                     fact.c.case_id,
                     fact.c.kind,
-                    # The Dutch date, as dutch_date computes it.
-                    cast(func.timezone(DUTCH_TIME.key, fact.c.at), Date),
+                    # The day given, else the Dutch date, as dutch_date computes it.
+                    func.coalesce(fact.c.on, cast(func.timezone(DUTCH_TIME.key, fact.c.at), Date)),
                     fact.c.detail,
                 ),
             )
@@ -453,7 +523,7 @@ def _sync_all_pg(session: Session, rules: RetentionRules) -> int:
     return imported
 
 
-def _insert_facts(session: Session, facts: list[tuple[str, str, str, datetime, str | None]]) -> int:
+def _insert_facts(session: Session, facts: list[tuple[str, str, str, date, str | None]]) -> int:
     if not facts:
         return 0
     now = utcnow()
@@ -464,12 +534,12 @@ def _insert_facts(session: Session, facts: list[tuple[str, str, str, datetime, s
                 "source_ref": ref,
                 "case_id": case_id,
                 "kind": kind,
-                "occurred_on": dutch_date(at),
+                "occurred_on": on,
                 "detail": detail,
                 "recorded_at": now,
                 "recorded_by": RECORDED_BY,
             }
-            for ref, case_id, kind, at, detail in facts
+            for ref, case_id, kind, on, detail in facts
         ],
     )
     return len(facts)

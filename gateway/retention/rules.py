@@ -151,6 +151,10 @@ class RetentionPolicy(_Model):
     covenant: str
     source: str
     sanction_instruments: list[str] = Field(default_factory=list)
+    #: The covenant's case events (``events`` in covenant.yaml) that are sanctions against
+    #: the causer when the dwelling's landlord records them (R Bijlage D fase 4a, Bijlage E
+    #: and F: the corporation's behavioural order, last-chance contract, eviction procedure).
+    sanction_events: list[str] = Field(default_factory=list)
     #: The workflow states whose end is "the mediation ended" (R §3.4; Bijlage D 2a and
     #: Bijlage F: mediation in the complex and in the simple path).
     mediation_states: list[str] = Field(default_factory=lambda: ["mediation"])
@@ -166,6 +170,23 @@ class RetentionPolicy(_Model):
 
     def rule(self, rule_id: str) -> RetentionRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
+
+    def sanctions(self) -> frozenset[str]:
+        """The ``detail`` of the ``sanction-imposed`` facts that are sanctions: the listed
+        instruments of the enforcement measures and, as ``event:<kind>``, the listed case
+        events (gateway/retention/casefacts.py imports both)."""
+        return frozenset(self.sanction_instruments) | {
+            sanction_event(kind) for kind in self.sanction_events
+        }
+
+
+#: How the ``detail`` of a ``sanction-imposed`` fact imported from a case event begins.
+SANCTION_EVENT_PREFIX = "event:"
+
+
+def sanction_event(kind: str) -> str:
+    """The ``detail`` of a ``sanction-imposed`` fact imported from a case event."""
+    return f"{SANCTION_EVENT_PREFIX}{kind}"
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,7 @@ def _facts_for(
         sanctions = sanctions_of.get(row.covenant_id)
         if sanctions is None:
             policy = rules.policy(row.covenant_id)
-            sanctions = frozenset(policy.sanction_instruments if policy else ())
+            sanctions = policy.sanctions() if policy else frozenset()
             sanctions_of[row.covenant_id] = sanctions
         result[row.case_id] = _case_facts(
             by_case.get(row.case_id, ()),

@@ -15,7 +15,14 @@ import pytest
 from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
-from gateway.cases.models import CaseFile, CasePerson, CaseTransition, EnforcementMeasure
+from gateway.cases.models import (
+    CaseEventRecord,
+    CaseFile,
+    CasePerson,
+    CaseTransition,
+    Dwelling,
+    EnforcementMeasure,
+)
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.retention.casefacts import sync_from_cases
@@ -61,6 +68,8 @@ def _history(context: GatewayContext, seed: Seeder) -> dict[str, str]:
         "causer-later": seed().case_id,
         "unregistered": seed(resident="res-b").case_id,
         "untouched": seed().case_id,
+        "event-sanctioned": seed().case_id,
+        "utrecht-event": seed(covenant_id=UTRECHT).case_id,
     }
     # What was seeded is imported, and every verdict fresh: the snapshot then shows only
     # what the sync does with the history below.
@@ -109,6 +118,34 @@ def _history(context: GatewayContext, seed: Seeder) -> dict[str, str]:
             .where(CasePerson.case_id == cases["causer-later"])
             .values(identifier_index="res-c")
         )
+        # The landlord's own sanctions, recorded as case events (review8a F2): dated by the
+        # day it gave, else by the record (23:30 UTC on 1 May is 2 May in Amsterdam); one
+        # recorded by a partner that is not the dwelling's landlord, and a Utrecht event
+        # (its retention file lists none), are not imported.
+        for case_key in ("event-sanctioned", "utrecht-event"):
+            dwelling_id = session.get_one(CaseFile, cases[case_key]).dwelling_id
+            session.execute(
+                update(Dwelling)
+                .where(Dwelling.id == dwelling_id)
+                .values(ownership="corporation", corporation_id="rijswijk-wonen")
+            )
+        for case_key, kind, partner, on, at in (
+            ("event-sanctioned", "behavioural-order", "rijswijk-wonen", date(2024, 4, 20), None),
+            ("event-sanctioned", "eviction-procedure", "rijswijk-wonen", None, None),
+            ("event-sanctioned", "last-chance-contract", "vidomes", None, None),
+            ("utrecht-event", "behavioural-order", "rijswijk-wonen", None, None),
+        ):
+            session.add(
+                CaseEventRecord(
+                    id=str(uuid.uuid4()),
+                    case_id=cases[case_key],
+                    kind=kind,
+                    partner_id=partner,
+                    occurred_on=on,
+                    recorded_at=at or datetime(2024, 5, 1, 23, 30, tzinfo=UTC),
+                    recorded_by=f"{partner}/woonconsulent",
+                )
+            )
         session.execute(delete(RetentionFact).where(RetentionFact.case_id == cases["unregistered"]))
         session.execute(delete(RetentionCase).where(RetentionCase.case_id == cases["unregistered"]))
     return cases
@@ -178,9 +215,18 @@ def test_the_sync_of_every_case_imports_and_marks_as_the_per_case_sync(
     assert ("r:", cases["unregistered"], "report-received", date(2024, 1, 2), None) in new
     # Its registration is its activity (review8a F1).
     assert ("g:", cases["unregistered"], "case-activity", date(2024, 1, 2), None) in new
+    sanctioned = cases["event-sanctioned"]
+    assert ("e:", sanctioned, "sanction-imposed", date(2024, 4, 20), "event:behavioural-order") in (
+        new
+    )
+    assert ("e:", sanctioned, "sanction-imposed", date(2024, 5, 2), "event:eviction-procedure") in (
+        new
+    )
+    assert not any(detail == "event:last-chance-contract" for *_, detail in new)
+    assert [f for f in new if f[1] == cases["utrecht-event"] and f[0] == "e:"] == []
     # Each transition is also activity ("a:"); the unregistered case's report is new again
-    # (received and registered).
-    assert imported == 2 + 2 + 3 + 1 + 2
+    # (received and registered); the landlord's two sanctions.
+    assert imported == 2 + 2 + 3 + 1 + 2 + 2
     state = {row[0]: row for row in register}
     stale = {case_id for case_id, *_, is_stale, _ in register if is_stale}
     assert stale == {
@@ -194,6 +240,7 @@ def test_the_sync_of_every_case_imports_and_marks_as_the_per_case_sync(
             "complexity",
             "causer-later",
             "unregistered",
+            "event-sanctioned",
         )
     }
     # The positive control of the covenant boundary and of the untouched case.
@@ -254,7 +301,7 @@ def test_the_keyset_refresh_gives_the_verdicts_of_the_per_case_refresh(
 
     with context.session_factory() as session:
         stale = len(list(session.scalars(select(RetentionCase.case_id).where(RetentionCase.stale))))
-    assert stale == 8
+    assert stale == 9
     walked = 0
     last: str | None = ""
     while last is not None:
@@ -264,7 +311,7 @@ def test_the_keyset_refresh_gives_the_verdicts_of_the_per_case_refresh(
 
     with context.session_factory() as session:
         assert set(session.execute(select(*columns)).all()) == expected
-    # Batches of 3 over the 8 stale cases, and one more call that finds none left.
+    # Batches of 3 over the 9 stale cases, and one more call that finds none left.
     assert walked == 3 + 1
 
 
