@@ -439,7 +439,9 @@ def get_retention_due(
     counted = {t.name for t in discover_targets(session.connection()) if t.readers == "case"}
     # A due date that is the resident's move-out day, to an officer not told of the move
     # (review5b p5b; service.shown_verdict).
-    moves = service.moves_withheld(session, principal, [i.case_id for i in mine[:1000]])
+    moves = service.moves_withheld(
+        session, principal, [i.case_id for i in mine[:1000]], moved=report.moved_out
+    )
     return DryRunOut(
         as_of=report.as_of,
         due=len(mine),

@@ -368,11 +368,20 @@ def _rule_verdict(rules: RetentionRules, policy: RetentionPolicy, facts: CaseFac
         period = rules.period(term.period)
         start = _source_date(term, facts)
         label = term.name if term.source_date == "recorded-date" and term.name else term.source_date
-        if start is None:
+        if start is None or (term.source_date == "resident-moved-out" and facts.closed is None):
+            # An open case stays under the open-case rule until it is closed: the move-out
+            # term starts no earlier than the closure (a choice, review8a F5: a move-out
+            # recorded on an open case made it due that day, erased mid-workflow, its
+            # lead's warning overdue on arrival). docs/retention.md, "What a move does".
             waiting.append(label)
             continue
+        why = f"{label} on {start.isoformat()}"
+        moved, closed = term.source_date == "resident-moved-out", facts.closed
+        if moved and closed is not None and closed > start:
+            start = closed
+            why += f", counted from the closure on {start.isoformat()}"
         due = period.after(start)
-        why = f"{label} on {start.isoformat()} + {period.text()}"
+        why += f" + {period.text()}"
         if "report-about-same-resident" in rule.restarted_by:
             start, due, why = _restart(start, due, period, facts.resident_reports, why)
         candidates.append((due, start, why, term))

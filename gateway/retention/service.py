@@ -929,10 +929,18 @@ def move_told_to(session: Unit, case_id: str) -> frozenset[str]:
     return frozenset(told | ({lead} if lead is not None else set()))
 
 
-def moves_withheld(session: Session, reader: Principal, case_ids: Sequence[str]) -> set[str]:
-    """Those of ``case_ids`` whose stored verdict runs from the resident's move-out and whose
+def moves_withheld(
+    session: Session,
+    reader: Principal,
+    case_ids: Sequence[str],
+    moved: Collection[str] = (),
+) -> set[str]:
+    """Those of ``case_ids`` whose verdict runs from the resident's move-out and whose
     move ``reader`` is not told of (:func:`told_of_move`), for a list that shows due dates
-    without the verdicts (the dry run)."""
+    without the verdicts (the dry run). ``moved``: the cases whose verdict, as the list
+    computed it, runs from the move (the dry run's own, fresher than the stored one: a
+    closure imported only by the dry run starts the move's term, review8a F5); the stored
+    verdict's reason counts too (fail closed)."""
     if not case_ids:
         return set()
     rows = session.execute(
@@ -943,7 +951,7 @@ def moves_withheld(session: Session, reader: Principal, case_ids: Sequence[str])
     return {
         case_id
         for case_id, reason in rows
-        if moved_out(reason) and not told_of_move(session, reader, case_id)
+        if (moved_out(reason) or case_id in moved) and not told_of_move(session, reader, case_id)
     }
 
 

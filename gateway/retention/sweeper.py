@@ -62,7 +62,7 @@ from gateway.retention.models import (
     RetentionHold,
     RetentionTombstone,
 )
-from gateway.retention.rules import RetentionRules
+from gateway.retention.rules import RetentionRules, moved_out
 from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
 from gateway.retention.targets import (
     RedactionTarget,
@@ -133,6 +133,10 @@ class SweepReport:
     meetings: int = 0
     #: Idempotency records deleted, their replay window past (a real run only).
     idempotency_purged: int = 0
+    #: A dry run's items whose verdict, as the dry run computed it, runs from the resident's
+    #: move-out: the stored verdict an API reader's session sees may be older (a closure not
+    #: yet imported), and the move's day is told to few (service.moves_withheld).
+    moved_out: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -243,6 +247,15 @@ def _dry_run(
         while batch := _next_batch(session, rules, report.as_of, last, options.batch_size):
             counts = _value_counts(session, targets, [c.case_id for c in batch])
             report.items.extend(_item(case, counts.get(case.case_id, {})) for case in batch)
+            report.moved_out.update(
+                case_id
+                for case_id, reason in session.execute(
+                    select(RetentionCase.case_id, RetentionCase.reason).where(
+                        _among(session, RetentionCase.case_id, [c.case_id for c in batch])
+                    )
+                )
+                if moved_out(reason)
+            )
             last = batch[-1].case_id
         going = [*_due_filter(rules, report.as_of), ~_held()]
         report.meetings = count_due_meetings(session, rules, report.as_of, going=going)

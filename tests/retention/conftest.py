@@ -130,6 +130,19 @@ def seed_case(
     return seeded
 
 
+def close_case(context: GatewayContext, case_id: str, at: datetime) -> None:
+    """Close the case in the cases domain at ``at`` and import the closure, as a read of its
+    retention state or the next sweep does (a move-out term starts no earlier than the
+    closure, review8a F5)."""
+    from gateway.retention.casefacts import sync_case
+
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.state, case.closed_at = "closed", at
+    with transaction(context.session_factory) as session:
+        sync_case(session=session, rules=context.require_retention().rules, case_id=case_id)
+
+
 def add_fact(
     context: GatewayContext, case_id: str, kind: str, on: date, detail: str | None = None
 ) -> None:

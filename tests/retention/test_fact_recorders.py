@@ -7,7 +7,7 @@ bewoner het pand bewoont": due the same day) and the next sweep erased the dossi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +19,7 @@ from gateway.db import transaction
 from gateway.policy.covenant import load_covenants
 from gateway.retention import erasure_of
 from gateway.retention.models import RetentionFact
-from tests.retention.conftest import MUNICIPALITY, RIJSWIJK, Seeder
+from tests.retention.conftest import MUNICIPALITY, RIJSWIJK, Seeder, close_case
 
 Auth = Callable[..., dict[str, str]]
 MOVED_OUT = {"kind": "resident-moved-out", "occurredOn": "2024-06-01"}
@@ -32,15 +32,19 @@ OTHERS = [p.id for p in PARTNERS if p.id not in (MUNICIPALITY, LANDLORD)]
 PARTNERS_BY_ID = {p.id: p.kind for p in PARTNERS}
 
 
-def _case_with_team(context: GatewayContext, seed: Seeder) -> str:
-    """An open case of the municipality whose dwelling the landlord lets, with every partner
-    of the covenant in its team."""
+def _case_with_team(context: GatewayContext, seed: Seeder, *, closed: bool = True) -> str:
+    """A case of the municipality (closed on 1 May 2024 unless ``closed`` is false) whose
+    dwelling the landlord lets, with every partner of the covenant in its team."""
     case_id = seed().case_id
     with transaction(context.session_factory) as session:
         case = session.get_one(CaseFile, case_id)
         session.get_one(Dwelling, case.dwelling_id).corporation_id = LANDLORD
         for partner in [LANDLORD, *OTHERS]:
             session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
+    # Closed before the move (an open case's move-out term waits for its closure, review8a
+    # F5); due 12 months after the closure without a move.
+    if closed:
+        close_case(context, case_id, datetime(2024, 5, 1, 10, tzinfo=UTC))
     return case_id
 
 
@@ -130,7 +134,7 @@ def test_the_landlord_the_lead_corrected_records_the_fact_and_the_claimant_not(
 ) -> None:
     """Review3 finding 3: the landlord is the first report's word until the lead corrects it
     (PUT /v1/cases/{caseId}/dwelling/landlord); the recorders follow the correction at once."""
-    case_id = _case_with_team(context, seed)
+    case_id = _case_with_team(context, seed, closed=False)  # a closed case's landlord stays
     other = next(p for p in OTHERS if PARTNERS_BY_ID[p] == "housing-corporation")
     corrected = client.put(
         f"/v1/cases/{case_id}/dwelling/landlord",

@@ -18,7 +18,7 @@ or a reason naming the move. The positive control: the lead and the landlord rea
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -28,13 +28,14 @@ from fastapi.testclient import TestClient
 from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
 from gateway.context import GatewayContext
 from gateway.db import transaction
-from tests.retention.conftest import MUNICIPALITY, Seeder
+from tests.retention.conftest import MUNICIPALITY, Seeder, close_case
 from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
 LANDLORD = "rijswijk-wonen"
 MOVED_ON = "2024-06-01"
 MOVED_NL = "01-06-2024"
+CLOSED_AT = datetime(2024, 5, 1, 10, tzinfo=UTC)
 LEAD = (MUNICIPALITY, "casemanager")
 LEAD_OFFICER = (MUNICIPALITY, "privacy-officer")
 RECORDER = (LANDLORD, "woonconsulent")
@@ -56,10 +57,13 @@ def browser(app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
-def _case(context: GatewayContext, seed: Seeder, *, lead: str = MUNICIPALITY) -> str:
-    """An open Rijswijk case (opened 2024-01-02, no sanction, no mediation: R-3.4-zonder-
-    sancties) whose dwelling the landlord lets, with the landlord, the police, the GGD and
-    the other corporation in its team."""
+def _case(
+    context: GatewayContext, seed: Seeder, *, lead: str = MUNICIPALITY, closed: bool = True
+) -> str:
+    """A Rijswijk case (opened 2024-01-02, closed 2024-05-01 unless ``closed`` is false, no
+    sanction, no mediation: R-3.4-zonder-sancties) whose dwelling the landlord lets, with
+    the landlord, the police, the GGD and the other corporation in its team. Closed: the
+    move-out term of an open case waits for its closure (review8a F5)."""
     case_id = seed().case_id
     with transaction(context.session_factory) as session:
         case = session.get_one(CaseFile, case_id)
@@ -67,6 +71,8 @@ def _case(context: GatewayContext, seed: Seeder, *, lead: str = MUNICIPALITY) ->
         case.lead_partner_id = lead
         for partner in (LANDLORD, "politie-den-haag", "ggd-haaglanden", "vidomes"):
             session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
+    if closed:
+        close_case(context, case_id, CLOSED_AT)
     return case_id
 
 
@@ -214,20 +220,49 @@ def test_the_privacy_page_says_no_move_to_an_officer_not_told(
         assert "Vernietigen op een datum die u niet wordt getoond." in shown
 
 
-def test_the_summary_warns_of_the_erasure_only_whom_the_move_is_told(
+def test_an_open_case_is_not_due_on_the_move_and_warns_no_one_of_it(
     client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
 ) -> None:
-    """An open case due on its move-out day: the summary's erasure warning (due the day
-    before the erasure) names the day; shown to the lead and the landlord only."""
-    case_id = _case(context, seed)
+    """review8a F5: a move-out recorded on an open case made it due that day (erased by the
+    next sweep, mid-workflow) and its summary warned the lead of an erasure the day before
+    the move, overdue on arrival. Now the move-out term waits for the closure: the open
+    case stays under the open-case rule, and no summary names the move's day."""
+    case_id = _case(context, seed, closed=False)
     _moved(client, auth, case_id, RECORDER)
+    for who in (*TOLD, *OTHERS):
+        state = _state(client, auth, case_id, who)
+        assert MOVED_ON not in str(state), (who, state)
+    lead = _state(client, auth, case_id, LEAD)
+    assert lead["ruleId"] == "R-open-zonder-activiteit", lead
+    assert context.require_retention().sweep(as_of=date(2024, 6, 2)).redacted == 0
 
     def warnings(who: tuple[str, str]) -> list[dict[str, Any]]:
         response = client.get(f"/v1/cases/{case_id}", headers=auth(*who))
         assert response.status_code == 200, (who, response.text)
         return [d for d in response.json()["deadlines"] if d["kind"] == "retention"]
 
-    assert warnings(LEAD), "the lead is warned"
-    assert warnings(RECORDER), "the landlord that recorded the move is warned"
-    assert warnings(POLICE) == []
-    assert warnings(("ggd-haaglanden", "zorgmedewerker")) == []
+    for who in (LEAD, RECORDER, POLICE):
+        assert all(MOVED_ON not in str(w) for w in warnings(who)), who
+
+
+def test_the_dry_run_withholds_a_move_its_own_verdict_runs_from(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """The move recorded while the case was open (its term waits for the closure), then the
+    case closed: the stored verdict is the open case's until a read or a sweep imports the
+    closure, while the dry run imports it and is due on the move. It withholds the day from
+    an officer not told by the dry run's own verdict, not by the older stored one."""
+    case_id = _case(context, seed, closed=False)
+    _moved(client, auth, case_id, RECORDER)
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.state, case.closed_at = "closed", CLOSED_AT
+
+    def due(who: tuple[str, str]) -> Any:
+        response = client.get("/v1/retention/due?asOf=2024-06-02", headers=auth(*who))
+        assert response.status_code == 200, response.text
+        (item,) = [i for i in response.json()["items"] if i["caseId"] == case_id]
+        return item["dueOn"]
+
+    assert due(POLICE_OFFICER) is None
+    assert due(LEAD_OFFICER) == MOVED_ON  # control: the lead's officer is told

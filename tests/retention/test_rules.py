@@ -77,10 +77,39 @@ def test_an_unsanctioned_case_is_kept_while_the_resident_lives_in_the_dwelling()
 
 
 def test_an_unsanctioned_case_is_erased_when_the_resident_moved_out() -> None:
-    facts = CaseFacts(complexity="complex", moved_out=date(2025, 6, 1))
+    facts = CaseFacts(complexity="complex", moved_out=date(2025, 6, 1), closed=date(2025, 5, 1))
     assert evaluate(RULES, R, facts).due_on == date(2025, 6, 1)
     assert not is_due(facts, date(2025, 5, 31))
     assert is_due(facts, date(2025, 6, 2))
+
+
+def test_an_open_case_is_not_due_on_the_move_out() -> None:
+    """review8a F5: the move-out term of an open case waits for its closure; the open case
+    stays under the open-case rule (erased mid-workflow before)."""
+    facts = CaseFacts(
+        complexity="simple", moved_out=date(2025, 6, 1), last_activity=date(2025, 5, 20)
+    )
+    verdict = evaluate(RULES, R, facts)
+    assert (verdict.rule_id, verdict.due_on) == ("R-open-zonder-activiteit", date(2026, 5, 20))
+    assert "2025-06-01" not in verdict.reason
+    # Sanctioned and open: the two-year cap still runs; the move waits.
+    sanctioned = CaseFacts(
+        last_sanction=date(2024, 5, 1), moved_out=date(2024, 8, 1), last_activity=date(2025, 1, 2)
+    )
+    assert evaluate(RULES, R, sanctioned).due_on == date(2026, 1, 2)
+
+
+def test_a_move_before_the_closure_counts_from_the_closure() -> None:
+    facts = CaseFacts(complexity="simple", moved_out=date(2025, 3, 1), closed=date(2025, 6, 1))
+    verdict = evaluate(RULES, R, facts)
+    assert (verdict.rule_id, verdict.source_date, verdict.due_on) == (
+        "R-3.4-zonder-sancties",
+        date(2025, 6, 1),
+        date(2025, 6, 1),
+    )
+    assert "resident-moved-out on 2025-03-01, counted from the closure on 2025-06-01" in (
+        verdict.reason
+    )
 
 
 def test_heavier_case_is_kept_at_most_two_years_after_the_last_sanction() -> None:
@@ -97,7 +126,9 @@ def test_two_year_cap_applies_while_the_resident_still_lives_there() -> None:
 
 
 def test_moving_out_before_the_cap_erases_earlier() -> None:
-    facts = CaseFacts(last_sanction=date(2024, 5, 1), moved_out=date(2024, 8, 1))
+    facts = CaseFacts(
+        last_sanction=date(2024, 5, 1), moved_out=date(2024, 8, 1), closed=date(2024, 7, 1)
+    )
     assert evaluate(RULES, R, facts).due_on == date(2024, 8, 1)
 
 
