@@ -40,7 +40,12 @@ class RequestItem(Base):
     """One category asked of one partner, and what became of it."""
 
     __tablename__ = "information_request_item"
-    __table_args__ = (UniqueConstraint("request_id", "partner_id", "category"),)
+    # Its case is its request's: the erasure reaches it through ``request_id``
+    # (gateway/retention/targets.py ``DependentTarget``; review8a F6).
+    __table_args__ = (
+        UniqueConstraint("request_id", "partner_id", "category"),
+        {"info": {"erasure_via": "request_id"}},
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[str] = mapped_column(ForeignKey("information_request.id"), index=True)
@@ -49,7 +54,10 @@ class RequestItem(Base):
     answer_form: Mapped[str] = mapped_column(String(10))
     # asked | denied | answered | withheld | not-available
     state: Mapped[str] = mapped_column(String(20), index=True)
-    reasons: Mapped[list[str]] = mapped_column(JSON)
+    # The policy's reasons of a refusal ("om-consent-missing": an investigation ran, U
+    # §5.3): emptied with the erased dossier (review8a F6). The state, the clauses and the
+    # answer's moment stay, as the transitions' kinds do.
+    reasons: Mapped[list[str]] = mapped_column(JSON, info={"erasure_empty": True})
     clauses: Mapped[list[str]] = mapped_column(JSON)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fact_id: Mapped[str | None] = mapped_column(String(36))

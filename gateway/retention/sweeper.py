@@ -69,6 +69,7 @@ from gateway.retention.targets import (
     discover_deletions,
     discover_targets,
     drops_keys,
+    empty_dependents,
     pruned_object,
     shred_scopes,
     tombstone_value,
@@ -812,6 +813,7 @@ def _erase_chosen_pg(
             )
         )
     session.execute(text(_PG_HOLD_REASONS), {"erased": ERASED_HOLD_REASON, **among_ids})
+    empty_dependents(session, [case.case_id for case in batch])
     scopes = {"first_scope": bounds.first_scope, "last_scope": bounds.last_scope}
     session.execute(text(_PG_SHRED), {**params, **scopes})
     session.execute(text(_PG_BATCH_TOMBSTONES), params)
@@ -896,6 +898,7 @@ def _erase_batch(
             .execution_options(synchronize_session=False)
         )
     _forget_hold_reasons(session, ids)
+    empty_dependents(session, ids)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.

@@ -143,6 +143,69 @@ def discover_targets(connection: Connection) -> list[RedactionTarget]:
     return targets
 
 
+@dataclass(frozen=True)
+class DependentTarget:
+    """A table without a ``case_id`` whose rows belong to a case through a parent row that
+    has one (``info={"erasure_via": "<foreign key column>"}`` on the table), and the
+    columns of it the erasure empties (``info={"erasure_empty": True}``: a JSON list, set
+    to ``[]``). ``information_request_item.reasons`` (the policy's reasons of a refusal:
+    ``om-consent-missing`` says that a police investigation ran, U §5.3) hangs off its
+    ``information_request`` and outlived the erasure (review8a F6)."""
+
+    table: Table
+    via: Column[Any]
+    parent_key: Column[Any]
+    parent_case: Column[Any]
+    emptied: tuple[Column[Any], ...]
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+    def owned_by(self, session: Session, case_ids: list[str]) -> ColumnElement[bool]:
+        """The rows of this table that belong to ``case_ids``, through the parent."""
+        from sqlalchemy import select
+
+        parents = select(self.parent_key).where(among(session, self.parent_case, case_ids))
+        return self.via.in_(parents)
+
+
+def discover_dependents(connection: Connection) -> list[DependentTarget]:
+    """The tables, among those that exist, that reach their case through a foreign key
+    (``erasure_via``) and have columns to empty. A table without a ``case_id`` that refers
+    to a table with one must say which it is (tests/retention/test_dependent_tables.py)."""
+    import gateway.models  # noqa: F401 - registers every domain's tables on Base.metadata
+    from gateway.db import Base
+
+    existing = set(inspect(connection).get_table_names())
+    found: list[DependentTarget] = []
+    for table in Base.metadata.sorted_tables:
+        via_name = table.info.get("erasure_via")
+        if table.name not in existing or not via_name or "case_id" in table.c:
+            continue
+        via = table.c[via_name]
+        (foreign_key,) = via.foreign_keys
+        parent = foreign_key.column.table
+        emptied = tuple(c for c in table.c if c.info.get("erasure_empty"))
+        if emptied and "case_id" in parent.c:
+            found.append(DependentTarget(table, via, foreign_key.column, parent.c.case_id, emptied))
+    return found
+
+
+def empty_dependents(session: Session, case_ids: list[str]) -> None:
+    """Empty the marked columns of the rows that belong to ``case_ids`` through a parent
+    (``DependentTarget``), in the erasure's transaction (both paths: a batch's ids)."""
+    if not case_ids:
+        return
+    for dependent in discover_dependents(session.connection()):
+        session.execute(
+            update(dependent.table)
+            .where(dependent.owned_by(session, case_ids))
+            .values({column.name: [] for column in dependent.emptied})
+            .execution_options(synchronize_session=False)
+        )
+
+
 def discover_deletions(connection: Connection) -> list[Table]:
     """The tables, among those that exist, whose rows of an erased case the sweep deletes:
     a ``case_id`` column and ``info={"erasure_delete": True}`` on the table."""
