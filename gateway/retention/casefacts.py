@@ -266,13 +266,14 @@ def _causer() -> Any:
     from gateway.cases.models import CaseFile, CasePerson
 
     return (
-        select(CasePerson.identifier_index)
+        # The resident of the restart is one causer, chosen the same way on every database:
+        # the least blind index (LIMIT 1 without an order was whichever row the plan met).
+        select(func.min(CasePerson.identifier_index))
         .where(
             CasePerson.case_id == CaseFile.id,
             CasePerson.role == "causer",
             CasePerson.identifier_index.is_not(None),
         )
-        .limit(1)
         .scalar_subquery()
     )
 
