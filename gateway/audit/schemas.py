@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -80,12 +80,20 @@ class SubjectIdentifier(ApiModel):
     identifier: str = Field(min_length=1, max_length=200)
 
 
+#: What a search compares with a stored id (a case, partner, purpose, clause or activity):
+#: the ids' own characters, no control character, no space (review8c F1: a plain ``str``
+#: took NUL and lone surrogates, which the database driver could not take, a 500).
+SearchId = Annotated[
+    str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+]
+
+
 class EntrySearch(ApiModel):
-    case_id: str | None = None
+    case_id: SearchId | None = None
     data_subject: SubjectIdentifier | None = None
-    partner_id: str | None = Field(default=None, description="Requester or recipient.")
-    purpose: str | None = None
-    clause_id: str | None = None
+    partner_id: SearchId | None = Field(default=None, description="Requester or recipient.")
+    purpose: SearchId | None = None
+    clause_id: SearchId | None = None
     outcome: Outcome | None = None
     refused: bool = Field(
         default=False,
@@ -94,7 +102,7 @@ class EntrySearch(ApiModel):
         "outcome=denied alone misses it). A category the partner has not answered yet is no "
         "refusal.",
     )
-    activity: str | None = None
+    activity: SearchId | None = None
     started_from: Moment | None = Field(default=None, alias="from")
     started_until: Moment | None = Field(default=None, alias="until")
     after_index: int | None = Field(

@@ -5,6 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 
+def encodable(text: str) -> str:
+    """``text`` as UTF-8 can carry it: a lone surrogate (which a JSON escape ``\\ud800`` or a
+    raw byte read as "surrogatepass" makes of a client's input) becomes U+FFFD.
+
+    An error message that quotes what a client sent must still be a message: the response
+    that carries it is UTF-8, and a surrogate in it failed the error handler itself (a 500
+    instead of the 4xx, review8c F1)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
 class GatewayError(Exception):
     """Base class of every error the gateway reports to a client.
 
@@ -24,9 +38,13 @@ class GatewayError(Exception):
         invalid_params: list[dict[str, str]] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
+        detail = encodable(detail)
         super().__init__(detail)
         self.detail = detail
-        self.invalid_params = invalid_params or []
+        self.invalid_params = [
+            {name: encodable(value) for name, value in param.items()}
+            for param in invalid_params or []
+        ]
         self.extra = extra or {}
 
 

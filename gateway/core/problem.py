@@ -15,7 +15,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.core.errors import DatabaseUnavailable, GatewayError, ServiceUnavailable
+from gateway.core.errors import (
+    DatabaseUnavailable,
+    GatewayError,
+    ServiceUnavailable,
+    encodable,
+)
 from gateway.db import is_outage
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -52,10 +57,13 @@ def problem_response(
         "type": PROBLEM_BASE + (problem or title.lower().replace(" ", "-")),
         "title": title,
         "status": status,
-        "detail": detail,
+        # Never what a client sent as it cannot be encoded (gateway/core/errors.encodable).
+        "detail": encodable(detail),
     }
     if invalid_params:
-        body["invalidParams"] = invalid_params
+        body["invalidParams"] = [
+            {name: encodable(value) for name, value in param.items()} for param in invalid_params
+        ]
     if extra:
         body.update(extra)
     return JSONResponse(

@@ -20,11 +20,15 @@ class ApiModel(BaseModel):
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank or only whitespace")
+    if any(c < " " and c not in "\t\n\r" or c == "\x7f" for c in value):
+        raise ValueError("must not hold control characters")
     return value
 
 
 #: A free-text justification (acute override, skip to eviction, legal hold): a reason is a
-#: reason, so blank and whitespace-only text is refused (issue 14.11).
+#: reason, so blank and whitespace-only text is refused (issue 14.11). It is kept as text (a
+#: legal hold's, in the clear): no control character but tab and line breaks (NUL failed
+#: PostgreSQL's text, a 500: review8c F1).
 Reason = Annotated[str, AfterValidator(_not_blank)]
 
 

@@ -47,8 +47,10 @@ from gateway.exchange.schemas import (
     InformationRequestOut,
 )
 
-RequestId = Annotated[str, Path(alias="requestId", max_length=64)]
-DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64)]
+# An id's characters (the gateway's ids are UUIDs): NUL reached PostgreSQL's text and was a
+# 500 (review8c F1, found by tests/api/test_hostile_strings.py).
+RequestId = Annotated[str, Path(alias="requestId", max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+DisclosureId = Annotated[str, Path(alias="disclosureId", max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 
 router = APIRouter(tags=["exchange"], route_class=StrictJsonRoute)
 

@@ -169,7 +169,7 @@ class CategoryAnswerIn(ApiModel):
     """One category's answer: ``value`` for detail, ``yesNo`` for a 'whether' category,
     neither with ``notAvailable=true`` when the partner holds nothing."""
 
-    category: str
+    category: CategoryId
     value: str | None = Field(default=None, min_length=1, max_length=20_000)
     yes_no: bool | None = None
     not_available: bool = False

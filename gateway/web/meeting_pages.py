@@ -88,7 +88,8 @@ def _open_districts(page: PageState) -> list[str]:
 @router.get("/overleggen")
 def meetings_page(
     page: CaseWorkerPage,
-    wijk: Annotated[str | None, Query(max_length=100)] = None,
+    # As the API's ``district`` (review8c F1: NUL failed PostgreSQL, a 500); blank: all.
+    wijk: Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")] = None,
     melding: Annotated[str | None, Query(max_length=40)] = None,
     na: Annotated[str | None, Query(max_length=600, pattern=r"^[a-p]+$")] = None,
 ) -> Response:

@@ -32,7 +32,10 @@ from gateway.web.verification import VerificationView, not_verified, verificatio
 router = APIRouter(route_class=PageRoute)
 logger = logging.getLogger("ketenpoort.web")
 
-Text = Annotated[str | None, Query(max_length=100)]
+#: A search field: as the API's (``EntrySearch``, ``district``), no control character; NUL
+#: reached the database and failed PostgreSQL's text (a 500, review8c F1). Empty is allowed
+#: (a form's blank field: no filter).
+Text = Annotated[str | None, Query(max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 def _latest_checkpoint(page: PageState) -> Any:

@@ -83,6 +83,15 @@ TOO_LONG = _problem(
     "The request has invalid parameters; see invalidParams.",
     invalidParams=[{"name": "requestId", "reason": "String should have at most 64 characters"}],
 )
+NOT_AN_ID = _problem(
+    400,
+    "invalid-parameters",
+    "Bad request",
+    "The request has invalid parameters; see invalidParams.",
+    invalidParams=[
+        {"name": "requestId", "reason": "String should match pattern '^[A-Za-z0-9-]+$'"}
+    ],
+)
 NOT_VISIBLE = _problem(
     404,
     "information-request-not-found",
@@ -204,8 +213,23 @@ TABLE = [
         "a request id of 64 characters, unknown",
         404,
         NOT_VISIBLE,
-        path="/v1/information-requests/" + "%C3%A9" * 64 + "/answers",
+        path="/v1/information-requests/" + "a" * 64 + "/answers",
         head=_problem_head(NOT_VISIBLE),
+    ),
+    Ask(
+        # An id's characters only (review8c F1: NUL in it was a 500 on PostgreSQL).
+        "a request id of 64 characters that are no id's",
+        400,
+        NOT_AN_ID,
+        path="/v1/information-requests/" + "%C3%A9" * 64 + "/answers",
+        head=_problem_head(NOT_AN_ID),
+    ),
+    Ask(
+        "a request id with NUL",
+        400,
+        NOT_AN_ID,
+        path="/v1/information-requests/a%00b/answers",
+        head=_problem_head(NOT_AN_ID),
     ),
     Ask(
         "an unknown request id",
