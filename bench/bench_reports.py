@@ -81,6 +81,7 @@ from gateway.cases.models import (  # noqa: E402
 from gateway.cases.runtime import CaseRuntime  # noqa: E402
 from gateway.cases.seams import UnavailableAudit, UnavailableSealer  # noqa: E402
 from gateway.cases.steering import report_window  # noqa: E402
+from gateway.core import pagination  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, transaction, upgrade_database  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
@@ -343,6 +344,9 @@ def _measure(
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
         sessions = make_sessionmaker(engine)
+        # The gateway derives the cursors' MAC key from its blind-index key; the bench has
+        # no key store, and a fixed key costs the MAC the same.
+        pagination.provide_cursor_key(sessions, lambda _session: b"bench cursor key")
         # The report's default window: the last twelve months that have ended (review5a F1:
         # whole ended months only, gateway/cases/steering.py report_window).
         first, last = report_window(runtime.calendar(COVENANT).local_date(now))
@@ -363,7 +367,7 @@ def _measure(
                     covenant_id=COVENANT,
                     now=now,
                     after=(
-                        decode_cursor(after, covenant_id=COVENANT, partner_id=LEAD)
+                        decode_cursor(session, after, covenant_id=COVENANT, partner_id=LEAD)
                         if after
                         else None
                     ),
@@ -408,7 +412,7 @@ def _measure(
         def reports_page(cursor: str | None) -> Any:
             with transaction(sessions) as session:
                 after = (
-                    case_reports.decode_own_reports_cursor(cursor, principal=principal)
+                    case_reports.decode_own_reports_cursor(session, cursor, principal=principal)
                     if cursor
                     else None
                 )
@@ -454,7 +458,9 @@ def _measure(
         def meetings_page(reader: Principal, cursor: str | None) -> Any:
             with transaction(sessions) as session:
                 after = (
-                    case_meetings.decode_meetings_cursor(cursor, principal=reader, district=None)
+                    case_meetings.decode_meetings_cursor(
+                        session, cursor, principal=reader, district=None
+                    )
                     if cursor
                     else None
                 )
@@ -507,9 +513,10 @@ def _measure(
             if cursor_text is None:
                 after_key = None
                 break
-            after_key = case_service.decode_cases_cursor(
-                cursor_text, principal=principal, include_closed=True
-            )
+            with sessions() as session:
+                after_key = case_service.decode_cases_cursor(
+                    session, cursor_text, principal=principal, include_closed=True
+                )
         cases_tenth_times, _ = (
             _timed(partial(cases_page, after_key), runs) if after_key else ([], None)
         )

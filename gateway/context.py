@@ -27,6 +27,7 @@ from gateway.cases import wiring as cases_wiring
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.snapshots import keep_state_figures
 from gateway.config import Settings
+from gateway.core import pagination
 from gateway.core.jobs import PeriodicJob
 from gateway.core.readiness import ReadinessCheck, ReadinessChecks
 from gateway.covenant_package import load_covenant_package
@@ -156,6 +157,9 @@ def _build_domains(settings: Settings, engine: Engine) -> GatewayContext:
     readiness: ReadinessChecks = {}
     policy = policy_wiring.build(settings, covenants, readiness)
     keys = crypto_wiring.build(settings, session_factory, readiness)
+    if keys is not None:
+        # Page cursors are signed with a key derived from the blind-index key (review8c F2).
+        pagination.provide_cursor_key(session_factory, keys.keys.cursor_key)
     audit = audit_wiring.build(
         settings, session_factory, keys.blind_index if keys else None, readiness
     )

@@ -150,7 +150,9 @@ def get_own_reports(
     limit: Limit = DEFAULT_PAGE,
     cursor: Cursor = None,
 ) -> OwnReportList:
-    after = reports.decode_own_reports_cursor(cursor, principal=principal) if cursor else None
+    after = (
+        reports.decode_own_reports_cursor(session, cursor, principal=principal) if cursor else None
+    )
     page = reports.own_reports_page(session, principal=principal, after=after, limit=limit)
     return OwnReportList(
         embedded=OwnReportsEmbedded(reports=page.items),
@@ -182,7 +184,9 @@ def get_cases(
     cursor: Cursor = None,
 ) -> CaseList:
     after = (
-        service.decode_cases_cursor(cursor, principal=principal, include_closed=include_closed)
+        service.decode_cases_cursor(
+            session, cursor, principal=principal, include_closed=include_closed
+        )
         if cursor
         else None
     )
@@ -462,7 +466,10 @@ def get_deadlines(
         now=utcnow(),
         after=(
             decode_cursor(
-                cursor, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+                session,
+                cursor,
+                covenant_id=principal.covenant_id,
+                partner_id=principal.partner_id,
             )
             if cursor
             else None
@@ -535,7 +542,7 @@ def get_meetings(
     cursor: Cursor = None,
 ) -> MeetingList:
     after = (
-        meetings.decode_meetings_cursor(cursor, principal=principal, district=district)
+        meetings.decode_meetings_cursor(session, cursor, principal=principal, district=district)
         if cursor
         else None
     )

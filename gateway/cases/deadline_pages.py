@@ -102,15 +102,15 @@ def _cursor_query(covenant_id: str, partner_id: str) -> str:
     return f"deadlines|{covenant_id}|{partner_id}"
 
 
-def encode_cursor(key: SortKey, *, covenant_id: str, partner_id: str) -> str:
+def encode_cursor(session: Session, key: SortKey, *, covenant_id: str, partner_id: str) -> str:
     # The due moment as whole microseconds since the epoch: exact, and shorter than ISO.
     micros = (key[0] - _EPOCH) // timedelta(microseconds=1)
     query = _cursor_query(covenant_id, partner_id)
-    return pagination.encode_cursor(query, [str(micros), *key[1:]])
+    return pagination.encode_cursor(session, query, [str(micros), *key[1:]])
 
 
-def decode_cursor(cursor: str, *, covenant_id: str, partner_id: str) -> SortKey:
-    raw = pagination.decode_cursor(_cursor_query(covenant_id, partner_id), cursor, 6)
+def decode_cursor(session: Session, cursor: str, *, covenant_id: str, partner_id: str) -> SortKey:
+    raw = pagination.decode_cursor(session, _cursor_query(covenant_id, partner_id), cursor, 6)
     try:
         due = _EPOCH + timedelta(microseconds=int(raw[0]))
     except (ValueError, OverflowError) as error:
@@ -982,7 +982,10 @@ def deadlines_page(
         items=[item.make(now) for item in shown],
         next_cursor=(
             encode_cursor(
-                _final_key(shown[-1], cases), covenant_id=covenant_id, partner_id=partner_id
+                session,
+                _final_key(shown[-1], cases),
+                covenant_id=covenant_id,
+                partner_id=partner_id,
             )
             if more and shown
             else None

@@ -296,10 +296,10 @@ def _meetings_query(principal: Principal, district: str | None) -> str:
 
 
 def decode_meetings_cursor(
-    cursor: str, *, principal: Principal, district: str | None
+    session: Session, cursor: str, *, principal: Principal, district: str | None
 ) -> MeetingPosition:
     """The position a meetings cursor of this query points after; else 400."""
-    raw = pagination.decode_cursor(_meetings_query(principal, district), cursor, 4)
+    raw = pagination.decode_cursor(session, _meetings_query(principal, district), cursor, 4)
     if raw[1] not in (UPCOMING, PAST):
         raise BadRequest("'cursor' is not a cursor this list gave out.")
     try:
@@ -353,6 +353,7 @@ def meetings_page(
             )
         ]
     shown, cursor = pagination.split_page(
+        session,
         rows,
         limit=limit,
         query=_meetings_query(principal, district),

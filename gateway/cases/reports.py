@@ -181,9 +181,11 @@ def _own_reports_query(principal: Principal) -> str:
     return f"reports|{principal.covenant_id}|{principal.partner_id}"
 
 
-def decode_own_reports_cursor(cursor: str, *, principal: Principal) -> tuple[datetime, str]:
+def decode_own_reports_cursor(
+    session: Session, cursor: str, *, principal: Principal
+) -> tuple[datetime, str]:
     """The (registration moment, report id) an own-reports cursor points after; else 400."""
-    return pagination.decode_moment_cursor(_own_reports_query(principal), cursor)
+    return pagination.decode_moment_cursor(session, _own_reports_query(principal), cursor)
 
 
 def own_reports_page(
@@ -213,6 +215,7 @@ def own_reports_page(
         statement.order_by(CaseReport.registered_at.desc(), CaseReport.id.desc()).limit(limit + 1)
     ).all()
     shown, cursor = pagination.split_page(
+        session,
         rows,
         limit=limit,
         query=_own_reports_query(principal),

@@ -128,10 +128,11 @@ def _cases_query(principal: Principal, include_closed: bool) -> str:
 
 
 def decode_cases_cursor(
-    cursor: str, *, principal: Principal, include_closed: bool
+    session: Session, cursor: str, *, principal: Principal, include_closed: bool
 ) -> tuple[datetime, str]:
     """The (opening moment, case id) a cases cursor of this query points after; else 400."""
-    return pagination.decode_moment_cursor(_cases_query(principal, include_closed), cursor)
+    query = _cases_query(principal, include_closed)
+    return pagination.decode_moment_cursor(session, query, cursor)
 
 
 def cases_page(
@@ -183,6 +184,7 @@ def cases_page(
         )
     )
     shown, cursor = pagination.split_page(
+        session,
         rows,
         limit=limit,
         query=_cases_query(principal, include_closed),

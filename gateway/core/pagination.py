@@ -8,16 +8,24 @@ request's other query parameters.
 
 The cursor's letters are ``a``..``p``, a half-byte each: no digits, so a cursor never holds
 a nine-digit run the URL guard (gateway/core/urls.py) would take for a BSN. It carries the
-sort key as JSON and a short SHA-256 check over the key and the *query* it belongs to (the
-list, and what the caller filtered by: partner, ``includeClosed``). A cursor changed by
+sort key as JSON and an HMAC-SHA256 (96 bits) over the key and the *query* it belongs to
+(the list, and what the caller filtered by: partner, ``includeClosed``). A cursor changed by
 mistake or taken from another list or filter is refused as a 400, not read as some other
-position. The check is not keyed, so it is no signature: every page is filtered by the
-caller's principal, so a forged position shows nothing the caller could not page to.
+position; so is one made outside the gateway. The MAC's key is derived from the gateway's
+blind-index key (gateway/crypto/keystore.DataKeyStore.cursor_key: wrapped by the KEK, the
+same in every replica), handed to the sessions by :func:`provide_cursor_key`; without it a
+list that needs a cursor answers 503 (fail closed).
+
+Before (review8c F2) the check was an unkeyed SHA-256: anyone could build a cursor that
+passed, and a lone surrogate or NUL in its key reached the database (a 500). Every page is
+filtered by the caller's principal, so no forged position showed more; the MAC makes forging
+impossible, and the key's strings are checked as well (printable, encodable text).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -26,10 +34,10 @@ from urllib.parse import parse_qsl, urlencode
 
 from pydantic import Field
 from sqlalchemy import ColumnElement, and_, or_
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, Session, sessionmaker
 from starlette.datastructures import URL
 
-from gateway.core.errors import BadRequest
+from gateway.core.errors import BadRequest, ServiceUnavailable
 from gateway.core.schemas import ApiModel
 
 #: Page sizes every list takes: ``limit`` 1..MAX_PAGE, DEFAULT_PAGE when not given.
@@ -41,43 +49,73 @@ CURSOR_PATTERN = r"^[a-p]+$"
 _NIBBLES = "abcdefghijklmnop"
 _FROM_HEX = str.maketrans("0123456789abcdef", _NIBBLES)
 _TO_HEX = str.maketrans(_NIBBLES, "0123456789abcdef")
-_CHECK = 6  # bytes of SHA-256 at the end of a cursor
+_CHECK = 12  # bytes of HMAC-SHA256 at the end of a cursor
+#: Where a session finds the cursor key (:func:`provide_cursor_key`).
+_KEY_INFO = "ketenpoort.cursor_key"
 
 
-def _check(query: str, payload: bytes) -> bytes:
-    return hashlib.sha256(query.encode() + b"\x00" + payload).digest()[:_CHECK]
+def provide_cursor_key(
+    factory: sessionmaker[Session], cursor_key: Callable[[Session], bytes]
+) -> None:
+    """Sessions of ``factory`` sign and check cursors with ``cursor_key(session)``."""
+    factory.configure(info={_KEY_INFO: cursor_key})
 
 
-def encode_cursor(query: str, key: Sequence[str]) -> str:
+def _key(session: Session) -> bytes:
+    cursor_key = session.info.get(_KEY_INFO)
+    if cursor_key is None:
+        raise ServiceUnavailable(
+            "The key that signs page cursors is unavailable; the first page is, without one."
+        )
+    key: bytes = cursor_key(session)
+    return key
+
+
+def _check(session: Session, query: str, payload: bytes) -> bytes:
+    message = query.encode() + b"\x00" + payload
+    return hmac.new(_key(session), message, hashlib.sha256).digest()[:_CHECK]
+
+
+def encode_cursor(session: Session, query: str, key: Sequence[str]) -> str:
     """A cursor for the sort key ``key`` (strings) of a page's last item in ``query``."""
     payload = json.dumps(list(key), separators=(",", ":")).encode()
-    data = payload + _check(query, payload)
+    data = payload + _check(session, query, payload)
     return data.hex().translate(_FROM_HEX)
 
 
-def decode_cursor(query: str, cursor: str, size: int) -> list[str]:
+def _text(value: object) -> bool:
+    """A sort key's string as the gateway writes them: printable, encodable text (a lone
+    surrogate or NUL failed the database: review8c F2)."""
+    if not isinstance(value, str) or not value.isprintable():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def decode_cursor(session: Session, query: str, cursor: str, size: int) -> list[str]:
     """The sort key of ``cursor`` (``size`` strings) if ``query`` gave it out, else 400."""
     try:
         if len(cursor) % 2 or not set(cursor) <= set(_NIBBLES) or len(cursor) > MAX_CURSOR:
             raise ValueError("not a cursor's letters")
         data = bytes.fromhex(cursor.translate(_TO_HEX))
         payload, check = data[:-_CHECK], data[-_CHECK:]
-        if len(data) <= _CHECK or _check(query, payload) != check:
+        if len(data) <= _CHECK or not hmac.compare_digest(_check(session, query, payload), check):
             raise ValueError("changed, or of another list")
         raw = json.loads(payload.decode())
-        if not (
-            isinstance(raw, list) and len(raw) == size and all(isinstance(v, str) for v in raw)
-        ):
+        if not (isinstance(raw, list) and len(raw) == size and all(_text(v) for v in raw)):
             raise ValueError("not a sort key")
     except (ValueError, UnicodeDecodeError) as error:
         raise BadRequest("'cursor' is not a cursor this list gave out.") from error
     return raw
 
 
-def decode_moment_cursor(query: str, cursor: str) -> tuple[datetime, str]:
+def decode_moment_cursor(session: Session, query: str, cursor: str) -> tuple[datetime, str]:
     """The (moment, id) sort key of a cursor of ``query`` that :func:`moment_key` made; the
     moment an aware UTC datetime. Anything else is a 400."""
-    raw = decode_cursor(query, cursor, 2)
+    raw = decode_cursor(session, query, cursor, 2)
     try:
         moment = datetime.fromisoformat(raw[0])
     except ValueError as error:
@@ -114,13 +152,18 @@ def after_key(
 
 
 def split_page(
-    rows: Sequence[Row], *, limit: int, query: str, key: Callable[[Row], Sequence[str]]
+    session: Session,
+    rows: Sequence[Row],
+    *,
+    limit: int,
+    query: str,
+    key: Callable[[Row], Sequence[str]],
 ) -> tuple[list[Row], str | None]:
     """A page from ``limit + 1`` rows read in keyset order: the first ``limit``, and the cursor
     after the last of them while a row follows (None on the last page)."""
     shown = list(rows[:limit])
     if len(rows) > limit and shown:
-        return shown, encode_cursor(query, key(shown[-1]))
+        return shown, encode_cursor(session, query, key(shown[-1]))
     return shown, None
 
 

@@ -7,6 +7,8 @@ transaction commits, so a rolled-back key can never encrypt a value that outlive
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -30,6 +32,9 @@ log = logging.getLogger("ketenpoort.crypto")
 
 SYSTEM_PREFIX = "system:"
 BLIND_INDEX_SCOPE = "system:blind-index"
+#: What the page cursors' key is derived with from the blind-index key (the index's own
+#: messages start "ketenpoort.blind-index.v1|" and "ketenpoort.fingerprint.v1|").
+CURSOR_KEY_LABEL = b"ketenpoort.cursor-key.v1"
 _SCOPE_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}:[A-Za-z0-9._:-]{1,160}$")
 _PENDING = "ketenpoort.crypto.pending"
 _LISTENING = "ketenpoort.crypto.listening"
@@ -122,6 +127,7 @@ class DataKeyStore:
         self.by_scope: dict[str, _Entry] = {}
         # Gateway-internal keys (the blind-index key): never used for fields, never shredded.
         self._system: dict[str, DataKeyHandle] = {}
+        self._cursor_key: bytes | None = None
         self._lock = threading.Lock()
 
     # -- hot path ------------------------------------------------------------------------
@@ -158,6 +164,19 @@ class DataKeyStore:
         if handle is None:
             handle = _pending(session).get(scope) or self._load_or_create(session, scope)
         return handle.key
+
+    def cursor_key(self, session: Session) -> bytes:
+        """The key of the page cursors' MAC (gateway/core/pagination.py): derived from the
+        blind-index key (HMAC over a label no index message starts with), so it is as managed
+        as that key (wrapped by the KEK, one per database, the same in every replica) and no
+        secret of its own has to be kept."""
+        if self._cursor_key is not None:
+            return self._cursor_key
+        base = self.system_key(session, BLIND_INDEX_SCOPE)
+        derived = hmac.new(base, CURSOR_KEY_LABEL, hashlib.sha256).digest()
+        if BLIND_INDEX_SCOPE in self._system:  # kept once the key is committed, not before
+            self._cursor_key = derived
+        return derived
 
     # -- cache misses --------------------------------------------------------------------
 

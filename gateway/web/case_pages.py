@@ -62,7 +62,7 @@ def my_cases(
     try:
         after = (
             case_overview.decode_cursor(
-                na, covenant_id=principal.covenant_id, partner_id=principal.partner_id
+                page.db, na, covenant_id=principal.covenant_id, partner_id=principal.partner_id
             )
             if na
             else None

@@ -99,7 +99,9 @@ def meetings_page(
     district = wijk or None
     try:
         after = (
-            case_meetings.decode_meetings_cursor(na, principal=principal, district=district)
+            case_meetings.decode_meetings_cursor(
+                page.db, na, principal=principal, district=district
+            )
             if na
             else None
         )

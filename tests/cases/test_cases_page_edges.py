@@ -60,7 +60,7 @@ def _follow(
             return seen
         assert len(page.items) == size
         after = service.decode_cases_cursor(
-            page.next_cursor, principal=principal, include_closed=include_closed
+            session, page.next_cursor, principal=principal, include_closed=include_closed
         )
 
 

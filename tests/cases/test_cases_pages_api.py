@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from gateway.cases.models import CaseFile, CaseTeamMember
 from gateway.cases.runtime import CaseRuntime
 from gateway.context import GatewayContext
-from gateway.core import pagination
+from tests.cases.cursors import signed
 from tests.cases.history import History, seed_history
 
 Auth = Callable[..., dict[str, str]]
@@ -199,17 +199,17 @@ def test_a_tampered_deadlines_cursor_is_refused(
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-def test_a_forged_cursor_with_a_valid_check_still_shows_only_the_callers_own_list(
-    client: TestClient, auth: Auth, history: History
+def test_a_cursor_signed_for_any_position_still_shows_only_the_callers_own_list(
+    client: TestClient, auth: Auth, context: GatewayContext, history: History
 ) -> None:
-    """The cursor's check is not keyed (docs/cases.md): anyone who knows the format can forge
-    a position. What protects the data is that every page is filtered by the caller. A forged
-    cursor pointing before every case gives the police their own first page, nothing else."""
+    """Only the gateway can sign a cursor (review8c F2; tests/cases/test_forged_cursors.py);
+    even so, every page is filtered by the caller: a cursor pointing before every case gives
+    the police their own first page, nothing else."""
     own = client.get("/v1/cases?limit=500", headers=auth(*POLICE)).json()
     own_ids = [case["id"] for case in own["_embedded"]["cases"]]
     assert own_ids  # the control: the police have cases of their own
     query = f"cases|{COVENANT}|{POLICE[0]}|all"
-    forged = pagination.encode_cursor(query, ["1970-01-01T00:00:00+00:00", ""])
+    forged = signed(context, query, ["1970-01-01T00:00:00+00:00", ""])
     response = client.get(f"/v1/cases?limit=500&cursor={forged}", headers=auth(*POLICE))
     assert response.status_code == 200, response.text
     assert [case["id"] for case in response.json()["_embedded"]["cases"]] == own_ids

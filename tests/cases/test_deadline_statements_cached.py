@@ -56,7 +56,7 @@ def _expected(session: Session, args: dict[str, Any]) -> list[str]:
 
 def _page(session: Session, args: dict[str, Any], cursor: str | None) -> Any:
     after = (
-        decode_cursor(cursor, covenant_id=RIJSWIJK, partner_id=args["partner_id"])
+        decode_cursor(session, cursor, covenant_id=RIJSWIJK, partner_id=args["partner_id"])
         if cursor
         else None
     )

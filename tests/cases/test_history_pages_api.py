@@ -28,6 +28,7 @@ from gateway.cases.runtime import CaseRuntime
 from gateway.context import GatewayContext
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_today
+from tests.cases.cursors import signed
 from tests.cases.history import History, seed_history
 
 Auth = Callable[..., dict[str, str]]
@@ -202,7 +203,7 @@ def test_the_reports_tie_falls_on_page_edges(
 
 
 def test_a_reports_cursor_of_another_partner_or_covenant_is_refused(
-    client: TestClient, auth: Auth, history: History
+    client: TestClient, auth: Auth, context: GatewayContext, history: History
 ) -> None:
     cursor = _cursor(client.get("/v1/reports?limit=3", headers=auth(*MAYOR)).json())
     police_cursor = _cursor(client.get("/v1/reports?limit=3", headers=auth(*POLICE)).json())
@@ -211,12 +212,12 @@ def test_a_reports_cursor_of_another_partner_or_covenant_is_refused(
     assert client.get(f"/v1/reports?cursor={cursor}", headers=auth(*MAYOR)).status_code == 200
     own = client.get(f"/v1/reports?cursor={police_cursor}", headers=auth(*POLICE))
     assert own.status_code == 200
-    # A position forged for the mayor's own list is read (the check is not keyed); the same
-    # position bound to another covenant is refused.
+    # A position signed by the gateway for the mayor's own list is read; the same position
+    # bound to another covenant is refused.
     key = pagination.moment_key(TIE, "ffffffff")
-    forged = pagination.encode_cursor(f"reports|{COVENANT}|{MAYOR[0]}", key)
+    forged = signed(context, f"reports|{COVENANT}|{MAYOR[0]}", key)
     assert client.get(f"/v1/reports?cursor={forged}", headers=auth(*MAYOR)).status_code == 200
-    elsewhere = pagination.encode_cursor(f"reports|utrecht-extreme-woonoverlast|{MAYOR[0]}", key)
+    elsewhere = signed(context, f"reports|utrecht-extreme-woonoverlast|{MAYOR[0]}", key)
     refused = {
         "of another partner": f"/v1/reports?cursor={police_cursor}",
         "of another covenant": f"/v1/reports?cursor={elsewhere}",
@@ -379,7 +380,7 @@ def test_meetings_of_one_district_page_through_that_district_only(
 
 
 def test_a_meetings_cursor_of_another_partner_covenant_or_district_is_refused(
-    client: TestClient, auth: Auth, history: History
+    client: TestClient, auth: Auth, context: GatewayContext, history: History
 ) -> None:
     cursor = _cursor(client.get("/v1/meetings?limit=3", headers=auth(*MAYOR)).json())
     police_cursor = _cursor(client.get("/v1/meetings?limit=3", headers=auth(*POLICE)).json())
@@ -396,13 +397,13 @@ def test_a_meetings_cursor_of_another_partner_covenant_or_district_is_refused(
     assert in_district.status_code == 200
     own_list = "meetings|" + json.dumps([COVENANT, MAYOR[0], None])
     key = [dutch_today().isoformat(), "past", TIE_DAY.isoformat(), ""]
-    forged = pagination.encode_cursor(own_list, key)
+    forged = signed(context, own_list, key)
     assert client.get(f"/v1/meetings?cursor={forged}", headers=auth(*MAYOR)).status_code == 200
     other_covenant = ["utrecht-extreme-woonoverlast", MAYOR[0], None]
-    elsewhere = pagination.encode_cursor("meetings|" + json.dumps(other_covenant), key)
-    no_part = pagination.encode_cursor(own_list, [key[0], "later", *key[2:]])
-    no_day = pagination.encode_cursor(own_list, [key[0], "past", "gisteren", ""])
-    old_form = pagination.encode_cursor(own_list, key[2:])  # (date, id): before the two parts
+    elsewhere = signed(context, "meetings|" + json.dumps(other_covenant), key)
+    no_part = signed(context, own_list, [key[0], "later", *key[2:]])
+    no_day = signed(context, own_list, [key[0], "past", "gisteren", ""])
+    old_form = signed(context, own_list, key[2:])  # (date, id): before the two parts
     reports_cursor = _cursor(client.get("/v1/reports?limit=3", headers=auth(*MAYOR)).json())
     refused = {
         "of another partner": f"/v1/meetings?cursor={police_cursor}",
@@ -504,7 +505,7 @@ def test_meetings_followed_across_midnight_keep_the_day_the_list_was_opened(
             if page.next_cursor is None:
                 break
             after = meetings.decode_meetings_cursor(
-                page.next_cursor, principal=principal, district=None
+                session, page.next_cursor, principal=principal, district=None
             )
             day = now + timedelta(days=COMING_IN + 1)  # past the tie to come
     whole = _meetings_oracle(context, today=_today(runtime))

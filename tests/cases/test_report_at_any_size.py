@@ -117,7 +117,7 @@ def _walk(
         after = None
         if cursor is not None:
             after = decode_cursor(
-                cursor, covenant_id=args["covenant_id"], partner_id=args["partner_id"]
+                session, cursor, covenant_id=args["covenant_id"], partner_id=args["partner_id"]
             )
         page = overview.deadlines_page(session, **args, after=after, limit=size)
         read += 1
