@@ -10,8 +10,6 @@ leads), read here case by case as the route reads it (``gateway.cases.access.vis
 
 from __future__ import annotations
 
-import logging
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,8 +18,6 @@ from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from gateway.exchange.inbox import MAX_ITEMS, _information_items, _notice_items
 from gateway.exchange.schemas import Inbox, InboxItem
-
-log = logging.getLogger("ketenpoort.exchange")
 
 
 def _permission_items(
@@ -32,58 +28,53 @@ def _permission_items(
     domain."""
     if principal.partner_kind != "housing-corporation" or principal.grant.audits:
         return []
-    try:
-        from gateway.cases.access import team_ids
-        from gateway.cases.deadlines import case_deadlines
-        from gateway.cases.models import CaseConsent, CaseFile, Dwelling
+    # As the product since review8c F3: a failure here fails the inbox, never "no work".
+    from gateway.cases.access import team_ids
+    from gateway.cases.deadlines import case_deadlines
+    from gateway.cases.models import CaseConsent, CaseFile, Dwelling
 
-        runtime = context.cases
-        rows = session.execute(
-            select(CaseFile, Dwelling)
-            .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-            .where(
-                Dwelling.corporation_id == principal.partner_id,
-                CaseFile.covenant_id == principal.covenant_id,
-                CaseFile.closed_at.is_(None),
-            )
-        ).all()
-        items = []
-        now = utcnow()
-        for case, dwelling in rows:
-            if case.lead_partner_id != principal.partner_id and principal.partner_id not in (
-                team_ids(session, case.id)
+    runtime = context.cases
+    rows = session.execute(
+        select(CaseFile, Dwelling)
+        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(
+            Dwelling.corporation_id == principal.partner_id,
+            CaseFile.covenant_id == principal.covenant_id,
+            CaseFile.closed_at.is_(None),
+        )
+    ).all()
+    items = []
+    now = utcnow()
+    for case, dwelling in rows:
+        if case.lead_partner_id != principal.partner_id and principal.partner_id not in (
+            team_ids(session, case.id)
+        ):
+            continue
+        consents = list(session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id)))
+        for running in case_deadlines(
+            definition=runtime.workflow(case.covenant_id),
+            calendar=runtime.calendar(case.covenant_id),
+            case=case,
+            dwelling=dwelling,
+            consents=consents,
+            now=now,
+        ):
+            if (
+                running.responsible_partner_id == principal.partner_id
+                and running.deadline.met_by_consent == "corporation-permission"
             ):
-                continue
-            consents = list(
-                session.scalars(select(CaseConsent).where(CaseConsent.case_id == case.id))
-            )
-            for running in case_deadlines(
-                definition=runtime.workflow(case.covenant_id),
-                calendar=runtime.calendar(case.covenant_id),
-                case=case,
-                dwelling=dwelling,
-                consents=consents,
-                now=now,
-            ):
-                if (
-                    running.responsible_partner_id == principal.partner_id
-                    and running.deadline.met_by_consent == "corporation-permission"
-                ):
-                    items.append(
-                        InboxItem(
-                            kind="permission-request",
-                            case_id=case.id,
-                            case_reference=case.reference,
-                            covenant_id=case.covenant_id,
-                            created_at=case.state_entered_at,
-                            due_at=running.due.at,
-                            due_on=running.due.on,
-                        )
+                items.append(
+                    InboxItem(
+                        kind="permission-request",
+                        case_id=case.id,
+                        case_reference=case.reference,
+                        covenant_id=case.covenant_id,
+                        created_at=case.state_entered_at,
+                        due_at=running.due.at,
+                        due_on=running.due.on,
                     )
-        return items
-    except Exception:  # noqa: BLE001 - the information requests must still be served
-        log.exception("permission requests could not be listed")
-        return []
+                )
+    return items
 
 
 def _reporter_items(
