@@ -27,7 +27,9 @@ from gateway.cases.models import (
 from gateway.cases.schemas import TransitionFacts
 
 if TYPE_CHECKING:
-    # Only a type: the definition's loader checks guard names against GUARDS.
+    # Only types: the definition's loader checks guard names against GUARDS, and the
+    # calendar reads the definition.
+    from gateway.cases.calendar import WorkingCalendar
     from gateway.cases.definition import WorkflowDefinition
 
 
@@ -48,6 +50,8 @@ class GuardContext:
     #: The dwelling's corporation when it is a housing corporation of the case's covenant;
     #: None for any other dwelling, and for a corporation the covenant does not know.
     covenant_corporation: str | None
+    #: The covenant's calendar (the runtime's), for guards that wait for a term to end.
+    calendar: WorkingCalendar
 
 
 #: The tenures an intake records (gateway.cases.schemas.Ownership). Anything else on a
@@ -226,16 +230,11 @@ def _eviction_term_ended(ctx: GuardContext) -> bool:
     """Whether the running temporary eviction's term (its days plus every extension, from
     its start: the state's day-based deadline, as gateway/cases/deadlines.py computes it)
     has ended."""
-    # Here, not at the top: the calendar reads the definition, which reads GUARDS.
-    from gateway.cases.calendar import WorkingCalendar
-
     days = ctx.case.state_days
     if days is None:
         return False
-    spec = ctx.definition.calendar
-    calendar = WorkingCalendar(spec.timezone, spec.holidays)
     return any(
-        ctx.now >= calendar.due(ctx.case.state_entered_at, d.period, days).at
+        ctx.now >= ctx.calendar.due(ctx.case.state_entered_at, d.period, days).at
         for d in ctx.definition.all_deadlines
         if ctx.case.state in d.open_in and d.period.amount_from_days
     )

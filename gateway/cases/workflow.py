@@ -157,6 +157,7 @@ def _guard_context(
         history=rows(CaseTransition),
         reports=rows(CaseReport),
         covenant_corporation=covenant_corporation(runtime, case.covenant_id, dwelling),
+        calendar=runtime.calendar(case.covenant_id),
     )
 
 
