@@ -104,7 +104,12 @@ SettleOpt = Annotated[
     ),
 ]
 AudienceOpt = Annotated[
-    str, typer.Option("--audience", help="The JWT audience the gateway accepts.")
+    str,
+    typer.Option(
+        "--audience",
+        envvar="KETENPOORT_AUDIENCE",
+        help="The JWT audience the gateway accepts (its KETENPOORT_AUDIENCE).",
+    ),
 ]
 
 

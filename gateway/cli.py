@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import Settings, audit_log_origin_problem
+from gateway.config import Settings, start_problem
 from gateway.core.cli import DataDir, load_settings
 from gateway.core.logs import configure_logging, logging_config
 
@@ -90,7 +90,7 @@ def serve(
         typer.echo(taken, err=True)
         raise typer.Exit(1)
     settings = load_settings(data_dir, demo_mode=demo)
-    problem = audit_log_origin_problem(settings)
+    problem = start_problem(settings)
     if problem is not None:  # before anything starts or migrates (review6a F2)
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)

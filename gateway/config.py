@@ -61,6 +61,8 @@ class SecretFilesSource(PydanticBaseSettingsSource):
 
 #: The example origin of the audit log: the default, kept by demo mode only.
 EXAMPLE_AUDIT_LOG_ORIGIN = "ketenpoort.example/audit-log"
+#: The default token audience: kept by demo mode only.
+EXAMPLE_AUDIENCE = "ketenpoort"
 #: How a deployment file marks a setting the operator must fill in (docker-compose.yml,
 #: deploy/kubernetes): a value the gateway refuses to start with.
 PLACEHOLDER_PREFIX = "replace-with-"
@@ -95,7 +97,11 @@ class Settings(BaseSettings):
         "partners. Never enable in production.",
     )
     audience: str = Field(
-        default="ketenpoort", description="The JWT audience this gateway accepts."
+        default=EXAMPLE_AUDIENCE,
+        description="The JWT audience this gateway accepts (the tokens' 'aud'): a name of "
+        "this deployment, e.g. ketenpoort.utrecht.nl. Outside demo mode the gateway refuses "
+        "to start with the default 'ketenpoort' or a 'replace-with-...' placeholder: two "
+        "deployments at one audience accept each other's tokens.",
     )
     max_token_lifetime_seconds: int = Field(
         default=600,
@@ -439,3 +445,30 @@ def audit_log_origin_problem(settings: Settings) -> str | None:
         + ": set it to a name of this deployment's log, e.g. ketenpoort.utrecht.nl/audit-log, "
         "before the first start (it cannot change afterwards; docs/operations.md)"
     )
+
+
+def token_audience_problem(settings: Settings) -> str | None:
+    """Why the gateway must not accept tokens for this audience, or None.
+
+    A partner's token names the gateway it is for (``aud``). Two deployments left at the
+    default (a partner such as the police is in both covenants, with one key) accept each
+    other's tokens: the jti store that stops a replay is each deployment's own, so a token
+    spent at one is accepted once more at the other. Demo mode keeps the default: its tokens
+    come from its own development issuer."""
+    audience = settings.audience
+    if settings.demo_mode or not (
+        audience == EXAMPLE_AUDIENCE or audience.startswith(PLACEHOLDER_PREFIX)
+    ):
+        return None
+    return (
+        f"KETENPOORT_AUDIENCE is {audience!r}, "
+        + ("the default" if audience == EXAMPLE_AUDIENCE else "a placeholder")
+        + ": set it to a name of this deployment, e.g. ketenpoort.utrecht.nl, the 'aud' its "
+        "partners' tokens carry (docs/operations.md)"
+    )
+
+
+def start_problem(settings: Settings) -> str | None:
+    """The first reason this deployment must not start (its log origin, its token audience),
+    or None."""
+    return audit_log_origin_problem(settings) or token_audience_problem(settings)

@@ -26,7 +26,7 @@ from gateway.auth.service import PartnerDirectory, TokenVerifier
 from gateway.cases import wiring as cases_wiring
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.snapshots import keep_state_figures
-from gateway.config import Settings
+from gateway.config import Settings, token_audience_problem
 from gateway.core import pagination
 from gateway.core.jobs import PeriodicJob
 from gateway.core.readiness import ReadinessCheck, ReadinessChecks
@@ -104,6 +104,9 @@ def partner_directory(covenants: dict[str, Covenant]) -> PartnerDirectory:
 
 
 def token_verifier(settings: Settings, partners: PartnerDirectory) -> TokenVerifier:
+    problem = token_audience_problem(settings)
+    if problem is not None:  # no gateway accepts tokens for the default audience
+        raise ValueError(problem)
     trust = TrustStore(refresh_seconds=settings.jwks_refresh_seconds)
     trust.load_dir(settings.resolved_jwks_dir, partners.ids())
     if settings.demo_mode:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.config import audit_log_origin_problem
+from gateway.config import start_problem
 from gateway.core.cli import (
     DataDir,
     DateOptionError,
@@ -38,9 +38,9 @@ def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[G
         audit_checkpoint_interval_seconds=0,
         retention_batch_size=batch_size,
     )
-    # The gateway would refuse to start on this log origin (a ValueError from its audit
-    # wiring): said in one line, before anything is opened.
-    problem = audit_log_origin_problem(settings)
+    # The gateway would refuse to start on this log origin or token audience (a ValueError
+    # from its wiring): said in one line, before anything is opened.
+    problem = start_problem(settings)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)

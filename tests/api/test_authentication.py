@@ -262,7 +262,11 @@ class TestRejectedToken:
 
         token = _signed(settings)  # the dev key exists from the demo-mode context fixture
         production = settings.model_copy(
-            update={"demo_mode": False, "audit_log_origin": "ketenpoort.test/audit-log"}
+            update={
+                "demo_mode": False,
+                "audit_log_origin": "ketenpoort.test/audit-log",
+                "audience": "ketenpoort.test",
+            }
         )
         ctx = build_context(production)
         try:

@@ -27,6 +27,7 @@ def test_a_dev_token_is_accepted_in_demo_mode_only(
             database_url=database_url,
             demo_mode=demo,
             audit_log_origin="ketenpoort.test/audit-log",
+            audience="ketenpoort.test",
             auto_migrate=False,
             retention_sweep_interval_seconds=0,
             audit_checkpoint_interval_seconds=0,

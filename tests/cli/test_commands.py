@@ -110,8 +110,10 @@ def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: s
         ["serve", "--data-dir", str(tmp_path / "data"), *args],
         env={
             "KETENPOORT_DATABASE_URL": "postgresql+psycopg://gw@db/ketenpoort",
-            # Outside demo mode serve refuses the example origin (review6a F2).
+            # Outside demo mode serve refuses the example origin (review6a F2) and the
+            # default token audience.
             "KETENPOORT_AUDIT_LOG_ORIGIN": "ketenpoort.test/audit-log",
+            "KETENPOORT_AUDIENCE": "ketenpoort.test",
             **env,
         },
     )

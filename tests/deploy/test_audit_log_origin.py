@@ -53,7 +53,11 @@ def test_the_gateway_refuses_to_start_outside_demo_mode_on_the_example_origin(
     assert "docs/operations.md" in str(refused.value)
     # The positive control: this deployment's own name starts.
     named = _settings(
-        tmp_path, database_url, demo_mode=False, audit_log_origin="ketenpoort.utrecht.nl/audit-log"
+        tmp_path,
+        database_url,
+        demo_mode=False,
+        audit_log_origin="ketenpoort.utrecht.nl/audit-log",
+        audience="ketenpoort.utrecht.nl",
     )
     build_context(named).close()
 

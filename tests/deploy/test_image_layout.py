@@ -261,6 +261,7 @@ def test_serve_as_uid_10001_on_postgresql_reaches_ready(
     spec["env"]["KETENPOORT_METRICS_PORT"] = str(metrics_port)  # type: ignore[index]
     # Outside demo mode the log's origin must be this deployment's (review6a F2).
     spec["env"]["KETENPOORT_AUDIT_LOG_ORIGIN"] = "ketenpoort.test/audit-log"  # type: ignore[index]
+    spec["env"]["KETENPOORT_AUDIENCE"] = "ketenpoort.test"  # type: ignore[index]
     scratch = image_tree / HOME / "tmp"  # where serve makes its multi-worker metrics directory
     scratch.mkdir(exist_ok=True)
     os.chown(scratch, APP_UID, APP_UID)

@@ -36,6 +36,7 @@ def gateway(data_dir: Path, sqlite_template: Path) -> Iterator[TestClient]:
         data_dir=data_dir,
         demo_mode=False,
         audit_log_origin="ketenpoort.test/audit-log",
+        audience=AUDIENCE["KETENPOORT_AUDIENCE"],
         auto_migrate=False,
         jwks_refresh_seconds=0,
         audit_checkpoint_interval_seconds=0,
@@ -49,8 +50,13 @@ def gateway(data_dir: Path, sqlite_template: Path) -> Iterator[TestClient]:
         context.close()
 
 
+#: The gateway's audience, as the operator sets it for the commands too (a token for
+#: another audience is refused).
+AUDIENCE = {"KETENPOORT_AUDIENCE": "ketenpoort.test"}
+
+
 def _run(*args: str, stdin: str | None = None) -> str:
-    result = CliRunner().invoke(cli, list(args), input=stdin)
+    result = CliRunner().invoke(cli, list(args), input=stdin, env=AUDIENCE)
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -97,6 +97,7 @@ def settings(settings: Settings) -> Settings:
         update={
             "demo_mode": False,
             "audit_log_origin": "ketenpoort.test/audit-log",
+            "audience": "ketenpoort.test",
             "oidc_issuer": ISSUER,
             "oidc_client_id": CLIENT_ID,
             "oidc_redirect_url": REDIRECT,
