@@ -341,6 +341,10 @@ def test_a_page_and_the_report_take_a_few_statements_whatever_the_streams(
     covenant = COVENANTS[0]
     history = histories[covenant]
     with context.session_factory() as session:
+        # The page cursors' key (review8c F2): loaded once per process from the blind-index
+        # key, then kept; not a statement of every page.
+        context.require_keys().keys.cursor_key(session)
+        session.commit()
         streams = case_streams(
             session,
             definition=runtime.workflow(covenant),
