@@ -426,6 +426,17 @@ class Settings(BaseSettings):
             self.data_dir.chmod(0o700)
 
 
+def _deployment_name_problem(
+    settings: Settings, *, variable: str, value: str, default: str, example: str, why: str
+) -> str | None:
+    """Why a setting that must name this deployment is refused outside demo mode (its
+    shipped default or a ``replace-with-...`` placeholder), or None."""
+    if settings.demo_mode or not (value == default or value.startswith(PLACEHOLDER_PREFIX)):
+        return None
+    kind = "the default" if value == default else "a placeholder"
+    return f"{variable} is {value!r}, {kind}: set it to {example} {why} (docs/operations.md)"
+
+
 def audit_log_origin_problem(settings: Settings) -> str | None:
     """Why the gateway must not start with this log origin (review6a F2), or None.
 
@@ -434,16 +445,13 @@ def audit_log_origin_problem(settings: Settings) -> str | None:
     covenants) keeps its state per origin: it cosigns the first and refuses the second for
     good, and hands the second's auditors the first's checkpoint. Demo mode keeps the
     example: a demo's log is witnessed by its own demo witness only."""
-    origin = settings.audit_log_origin
-    if settings.demo_mode or not (
-        origin == EXAMPLE_AUDIT_LOG_ORIGIN or origin.startswith(PLACEHOLDER_PREFIX)
-    ):
-        return None
-    return (
-        f"KETENPOORT_AUDIT_LOG_ORIGIN is {origin!r}, "
-        + ("the example default" if origin == EXAMPLE_AUDIT_LOG_ORIGIN else "a placeholder")
-        + ": set it to a name of this deployment's log, e.g. ketenpoort.utrecht.nl/audit-log, "
-        "before the first start (it cannot change afterwards; docs/operations.md)"
+    return _deployment_name_problem(
+        settings,
+        variable="KETENPOORT_AUDIT_LOG_ORIGIN",
+        value=settings.audit_log_origin,
+        default=EXAMPLE_AUDIT_LOG_ORIGIN,
+        example="a name of this deployment's log, e.g. ketenpoort.utrecht.nl/audit-log,",
+        why="before the first start (it cannot change afterwards)",
     )
 
 
@@ -455,16 +463,13 @@ def token_audience_problem(settings: Settings) -> str | None:
     other's tokens: the jti store that stops a replay is each deployment's own, so a token
     spent at one is accepted once more at the other. Demo mode keeps the default: its tokens
     come from its own development issuer."""
-    audience = settings.audience
-    if settings.demo_mode or not (
-        audience == EXAMPLE_AUDIENCE or audience.startswith(PLACEHOLDER_PREFIX)
-    ):
-        return None
-    return (
-        f"KETENPOORT_AUDIENCE is {audience!r}, "
-        + ("the default" if audience == EXAMPLE_AUDIENCE else "a placeholder")
-        + ": set it to a name of this deployment, e.g. ketenpoort.utrecht.nl, the 'aud' its "
-        "partners' tokens carry (docs/operations.md)"
+    return _deployment_name_problem(
+        settings,
+        variable="KETENPOORT_AUDIENCE",
+        value=settings.audience,
+        default=EXAMPLE_AUDIENCE,
+        example="a name of this deployment, e.g. ketenpoort.utrecht.nl,",
+        why="the 'aud' its partners' tokens carry",
     )
 
 
