@@ -349,17 +349,20 @@ def _recorded_at(body: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _earlier(recorded: str, bound: _TimeBound) -> bool:
-    """Whether ``recorded`` (the body's spelling) is before ``bound``'s threshold."""
+def _earlier(recorded: str | None, bound: _TimeBound) -> bool | None:
+    """Whether ``recorded`` (the body's spelling) is before ``bound``'s threshold; None when
+    it is no time with a zone (missing, or unreadable), which cannot be placed at all."""
+    if recorded is None:
+        return None
     if _CANONICAL_TIME.fullmatch(recorded):
         return recorded < bound.threshold  # one spelling per instant: compared as text
     try:
         moment = datetime.fromisoformat(recorded.replace("Z", "+00:00"))
-        if moment.tzinfo is None:
-            return False
-        return moment < datetime.fromisoformat(bound.threshold.replace("Z", "+00:00"))
     except ValueError:
-        return False  # not a time: nothing to compare (malformed bodies are named otherwise)
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment < datetime.fromisoformat(bound.threshold.replace("Z", "+00:00"))
 
 
 @dataclass(frozen=True)
@@ -504,8 +507,23 @@ def verify_log(
             next_bound += 1
         if bound is not None:
             recorded = _recorded_at(entry.body)
-            if recorded is not None and _earlier(recorded, bound):
+            earlier = _earlier(recorded, bound)
+            if earlier is not False:
                 seen = datetime.fromtimestamp(bound.seen_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if earlier is None:
+                what = "missing" if recorded is None else "no time with a zone"
+                # Unknown is not "not earlier": a time that cannot be read cannot be shown to
+                # come after the checkpoint that does not contain the entry.
+                report(
+                    Problem(
+                        "malformed",
+                        f"its recordedAt ({what}) cannot be placed after checkpoint "
+                        f"{bound.size}, which witness {bound.witness} cosigned at {seen} "
+                        "without it",
+                        index=position,
+                    )
+                )
+            elif earlier:
                 report(
                     Problem(
                         "backdated",

@@ -8,11 +8,14 @@ here, the same as writing the row with SQL and recomputing its hash).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from audit.merkle import leaf_hash
 from audit.verify import BACKDATE_ALLOWANCE_SECONDS
 from gateway.audit import log as audit_log_module
 from gateway.db import transaction, utcnow
@@ -87,3 +90,39 @@ def test_an_entry_committed_after_a_checkpoint_below_it_verifies(
 
         sizes = session.execute(text("SELECT tree_size FROM audit_checkpoint")).scalars()
         assert SIZE + 1 in set(sizes)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "said"),
+    [(None, "missing"), ('"2026-03-02 09:00"', "no time with a zone"), ('"gisteren"', "no time")],
+)
+def test_an_entry_whose_time_cannot_be_read_is_named_not_passed(
+    deployment: Deployment,  # noqa: F811
+    recorded: str | None,
+    said: str,
+) -> None:
+    """Unknown is not "not earlier": an entry past a witnessed checkpoint whose recordedAt is
+    missing or no time with a zone cannot be placed after it, and is named. The control is
+    the test above: the same entry with its own time verifies."""
+    deployment.append(1, start=SIZE)
+    deployment.log.sign_checkpoint(deployment.factory)
+    with deployment.factory() as session:
+        body = session.execute(
+            text("SELECT body FROM audit_entry WHERE idx = :i"), {"i": SIZE}
+        ).scalar_one()
+    entry = json.loads(body)
+    if recorded is None:
+        del entry["recordedAt"]
+    else:
+        entry["recordedAt"] = json.loads(recorded)
+    crafted = json.dumps(entry, separators=(",", ":"), sort_keys=True)
+    deployment.sql(
+        "UPDATE audit_entry SET body = :b, leaf_hash = :h WHERE idx = :i",
+        b=crafted,
+        h=leaf_hash(crafted.encode()),
+        i=SIZE,
+    )
+    problems = [p for p in deployment.verify().problems if p.index == SIZE]
+    assert any(
+        p.kind == "malformed" and "recordedAt" in p.detail and said in p.detail for p in problems
+    ), problems
