@@ -505,35 +505,6 @@ def verify_log(
             if bound is None or bounds[next_bound].seen_at >= bound.seen_at:
                 bound = bounds[next_bound]
             next_bound += 1
-        if bound is not None:
-            recorded = _recorded_at(entry.body)
-            earlier = _earlier(recorded, bound)
-            if earlier is not False:
-                seen = datetime.fromtimestamp(bound.seen_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            if earlier is None:
-                what = "missing" if recorded is None else "no time with a zone"
-                # Unknown is not "not earlier": a time that cannot be read cannot be shown to
-                # come after the checkpoint that does not contain the entry.
-                report(
-                    Problem(
-                        "malformed",
-                        f"its recordedAt ({what}) cannot be placed after checkpoint "
-                        f"{bound.size}, which witness {bound.witness} cosigned at {seen} "
-                        "without it",
-                        index=position,
-                    )
-                )
-            elif earlier:
-                report(
-                    Problem(
-                        "backdated",
-                        f"it says it was recorded at {recorded}, but witness {bound.witness} "
-                        f"cosigned checkpoint {bound.size}, which does not contain it, at "
-                        f"{seen}: more than {backdate_allowance:g} s later; its time was set "
-                        "back (it was appended after that checkpoint)",
-                        index=position,
-                    )
-                )
         leaf = leaf_hash(entry.body.encode("utf-8"))
         if leaf != entry.leaf_hash:
             report(Problem("changed", "its content no longer matches its hash", index=position))
@@ -559,6 +530,36 @@ def verify_log(
                         "search-column",
                         f"its search column(s) {', '.join(wrong)} differ from its hashed body "
                         "(reports and searches that filter on them give wrong answers)",
+                        index=position,
+                    )
+                )
+        # After the body's own checks: a body that is no log entry is named as that.
+        if bound is not None and body_index is not None:
+            recorded = _recorded_at(entry.body)
+            earlier = _earlier(recorded, bound)
+            if earlier is not False:
+                seen = datetime.fromtimestamp(bound.seen_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if earlier is None:
+                what = "missing" if recorded is None else "no time with a zone"
+                # Unknown is not "not earlier": a time that cannot be read cannot be shown to
+                # come after the checkpoint that does not contain the entry.
+                report(
+                    Problem(
+                        "malformed",
+                        f"its recordedAt ({what}) cannot be placed after checkpoint "
+                        f"{bound.size}, which witness {bound.witness} cosigned at {seen} "
+                        "without it",
+                        index=position,
+                    )
+                )
+            elif earlier:
+                report(
+                    Problem(
+                        "backdated",
+                        f"it says it was recorded at {recorded}, but witness {bound.witness} "
+                        f"cosigned checkpoint {bound.size}, which does not contain it, at "
+                        f"{seen}: more than {backdate_allowance:g} s later; its time was set "
+                        "back (it was appended after that checkpoint)",
                         index=position,
                     )
                 )
