@@ -21,6 +21,7 @@ from typing import Any
 import fastapi.routing as fastapi_routing
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -35,6 +36,7 @@ from gateway.policy import bundle as policy_bundle
 from gateway.policy import compiler as policy_compiler
 from gateway.policy import wiring as policy_wiring
 from gateway.policy.covenant import Covenant
+from tests import start_memos  # noqa: F401 - the start's pure parts, once per process
 
 # The collector's thresholds for the test processes (not the gateway's): a test allocates
 # tens of millions of objects (a gateway's start parses ~0.6 MB of bundle data, pydantic
@@ -174,8 +176,24 @@ def database_url(
     pool.give_back(name)
 
 
+@pytest.fixture(scope="session")
+def data_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """A data directory as a gateway's first start leaves it: the demo partners' keys, the
+    audit log's keys, the key-encryption key, the bundle's signing key. Writing them took
+    0.2-0.3 s of every test's start at load ~10 (tests/start_memos.py); each test's data
+    directory starts as a copy, with its own database, and its gateway still reads, checks
+    and uses every key as at any later start."""
+    scratch = tmp_path_factory.mktemp("data-template")
+    shutil.copy(sqlite_template, scratch / "ketenpoort.db")
+    first = settings_without_jobs(scratch, f"sqlite:///{scratch / 'ketenpoort.db'}")
+    build_context(first).close()
+    shutil.rmtree(first.data_dir / "bundles")  # each gateway writes its own at its start
+    return first.data_dir
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(tmp_path: Path, database_url: str, data_template: Path) -> Settings:
+    shutil.copytree(data_template, tmp_path / "data")
     return Settings(
         data_dir=tmp_path / "data",
         database_url=database_url,
@@ -262,9 +280,10 @@ fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(  # type: ig
 # load ~10, the same work in every test. Two memos, each over a pure function of its key:
 #
 # - the files of a bundle (``data.json``, ``.manifest``, the Rego modules) for the exact
-#   covenant dumps and modules its revision is derived from; each gateway still signs them
-#   with its own key (``bundle._sign``), packs, writes, reads back, verifies the signature
-#   and every file hash, and loads what it read;
+#   covenant dumps and modules its revision is derived from, and their signature by the
+#   public key of the gateway's signing key (ECDSA signs differently each time, and every
+#   test's data directory holds the same key: the ``data_template`` fixture); each gateway
+#   still writes the bundle and loads it (tests/start_memos.py);
 # - ``bundle._file_hash`` by the file's name and the SHA-256 of its bytes, so a changed
 #   byte is hashed afresh (a tampered bundle is still refused: tests/policy).
 #
@@ -273,6 +292,7 @@ fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(  # type: ig
 
 _bundle_files: dict[tuple[bytes, ...], tuple[str, dict[str, Any], dict[str, bytes]]] = {}
 _file_hashes: dict[tuple[str, bytes], str] = {}
+_signatures: dict[tuple[tuple[bytes, ...], bytes], bytes] = {}
 _hash_file = policy_bundle._file_hash
 
 
@@ -300,7 +320,11 @@ def _bundle_compiled_once(
         return built
     revision, data, unsigned = _bundle_files[inputs]
     files = dict(unsigned)
-    files[".signatures.json"] = policy_bundle._sign(files, key)
+    public = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    signature = _signatures.get((inputs, public))
+    if signature is None:
+        signature = _signatures[(inputs, public)] = policy_bundle._sign(files, key)
+    files[".signatures.json"] = signature
     return policy_bundle.Bundle(revision=revision, modules=modules, data=data, files=files)
 
 
