@@ -15,8 +15,20 @@ from gateway.cases.runtime import CaseRuntime
 
 
 def team_ids(session: Session, case_id: str) -> set[str]:
+    """Every member of the case's team, consulted ones included: who may see the case."""
     rows = session.scalars(
         select(CaseTeamMember.partner_id).where(CaseTeamMember.case_id == case_id)
+    )
+    return set(rows)
+
+
+def consulted_ids(session: Session, case_id: str) -> set[str]:
+    """The members the lead added only to be asked (U §5.6 "desgevraagd"), not yet involved
+    (U §6 "de andere partijen die bij de casus zijn betrokken"): review9a F3."""
+    rows = session.scalars(
+        select(CaseTeamMember.partner_id).where(
+            CaseTeamMember.case_id == case_id, CaseTeamMember.consulted.is_(True)
+        )
     )
     return set(rows)
 
@@ -24,17 +36,40 @@ def team_ids(session: Session, case_id: str) -> set[str]:
 def visible_case(
     session: Session, *, case_id: str, principal: Principal, for_update: bool = False
 ) -> tuple[CaseFile, set[str]]:
-    """The case and its team, if ``principal``'s partner may see it; else CaseNotFound."""
+    """The case and its involved team (the members that are not only consulted), if
+    ``principal``'s partner may see it (the lead, or any member, consulted ones too); else
+    CaseNotFound. A consulted member sees the case so as to answer what it is asked, but is
+    no party to the workflow: the team returned decides who takes a step (review9a F3)."""
+    case, involved, _ = visible_case_members(
+        session, case_id=case_id, principal=principal, for_update=for_update
+    )
+    return case, involved
+
+
+def visible_case_members(
+    session: Session, *, case_id: str, principal: Principal, for_update: bool = False
+) -> tuple[CaseFile, set[str], set[str]]:
+    """As :func:`visible_case`, with the consulted members as well (the same one read)."""
     statement = select(CaseFile).where(CaseFile.id == case_id)
     if for_update:
         statement = statement.with_for_update()
     case = session.scalars(statement).one_or_none()
     if case is None or case.covenant_id != principal.covenant_id:
         raise CaseNotFound("No case with this id is visible to your partner.")
-    team = team_ids(session, case_id)
-    if principal.partner_id != case.lead_partner_id and principal.partner_id not in team:
+    members = session.execute(
+        select(CaseTeamMember.partner_id, CaseTeamMember.consulted).where(
+            CaseTeamMember.case_id == case_id
+        )
+    ).all()
+    if principal.partner_id != case.lead_partner_id and principal.partner_id not in {
+        partner for partner, _ in members
+    }:
         raise CaseNotFound("No case with this id is visible to your partner.")
-    return case, team
+    return (
+        case,
+        {partner for partner, consulted in members if not consulted},
+        {partner for partner, consulted in members if consulted},
+    )
 
 
 def writable_case(

@@ -254,7 +254,7 @@ def post_criteria(
 @router.post(
     "/cases/{caseId}/team",
     response_model=list[str],
-    summary="Add a partner to the case team (the lead only)",
+    summary="Add a partner to the case team, involved or only consulted (the lead only)",
 )
 def post_team_member(
     case_id: CaseId,
@@ -270,6 +270,7 @@ def post_team_member(
         principal=principal,
         partner_id=body.partner_id,
         add=True,
+        consulted=body.consulted,
     )
 
 

@@ -185,16 +185,43 @@ def change_team(
     principal: Principal,
     partner_id: str,
     add: bool,
+    consulted: bool = False,
     now: datetime | None = None,
 ) -> list[str]:
-    """The lead decides who is involved: the need-to-know set the policy uses."""
+    """The lead decides who is involved: the need-to-know set the policy uses.
+
+    ``consulted``: the partner is added only to be asked (U §5.6: "Het buurtteam meldt de
+    casemanager desgevraagd of een overlastveroorzaker ... bij het buurtteam bekend is"), not
+    as one of "de andere partijen die bij de casus zijn betrokken" (U §6): it is listed to
+    the lead and to itself only (review9a F3). Adding a consulted member again without
+    ``consulted`` marks it involved; an involved member is never made consulted again (the
+    whole team has read that it is in it)."""
     now = now or utcnow()
     case = _open_case_for_change(session, runtime, case_id, principal)
     _require_lead(case, principal, "changes the case team")
     if runtime.partner_kind(case.covenant_id, partner_id) is None:
         raise InvalidCaseData(f"'{partner_id}' is not a partner of this covenant.")
     if add:
-        _add_to_team(session, runtime, case, partner_id, principal, now)
+        member = session.get(CaseTeamMember, (case.id, partner_id))
+        if member is None:
+            if consulted and partner_id == case.lead_partner_id:
+                raise InvalidCaseData("The lead partner is involved in its own case.")
+            _add_to_team(session, runtime, case, partner_id, principal, now, consulted=consulted)
+        elif member.consulted and not consulted:
+            member.consulted = False
+            session.flush()
+            runtime.record_case_event(
+                session,
+                case,
+                activity="case-team-change",
+                actor=principal,
+                details={"partner": partner_id, "involved": True},
+            )
+        elif consulted and not member.consulted:
+            raise InvalidCaseData(
+                f"'{partner_id}' is involved in the case and listed to its whole team; it "
+                "cannot be made consulted only."
+            )
     else:
         if partner_id == case.lead_partner_id:
             raise InvalidCaseData("The lead partner cannot leave the team.")
@@ -245,12 +272,16 @@ def _add_to_team(
     partner_id: str,
     principal: Principal,
     now: datetime,
+    *,
+    consulted: bool = False,
 ) -> bool:
     """Add ``partner_id`` to the case team, audited; False if it was in it already."""
-    added = add_team_member(session, case, partner_id, now, principal.actor)
+    added = add_team_member(session, case, partner_id, now, principal.actor, consulted=consulted)
     session.flush()
     if added:
-        _team_changed(runtime, session, case, principal, partner_id, added=True)
+        _team_changed(
+            runtime, session, case, principal, partner_id, added=True, consulted=consulted
+        )
     return added
 
 
@@ -262,13 +293,13 @@ def _team_changed(
     partner_id: str,
     *,
     added: bool,
+    consulted: bool = False,
 ) -> None:
+    details: dict[str, AuditValue] = {"partner": partner_id, "added": added}
+    if consulted:
+        details["consulted"] = True
     runtime.record_case_event(
-        session,
-        case,
-        activity="case-team-change",
-        actor=principal,
-        details={"partner": partner_id, "added": added},
+        session, case, activity="case-team-change", actor=principal, details=details
     )
 
 
@@ -471,7 +502,20 @@ def correct_landlord(
         _withdraw_permissions(session, runtime, case, principal, before, now)
     seeds_landlord = "dwelling-corporation" in runtime.workflow(case.covenant_id).intake.team
     if request.corporation_id is not None and seeds_landlord:
-        _add_to_team(session, runtime, case, request.corporation_id, principal, now)
+        member = session.get(CaseTeamMember, (case.id, request.corporation_id))
+        if member is not None and member.consulted:
+            # The landlord is involved as intake puts it in the team (review9a F3).
+            member.consulted = False
+            session.flush()
+            runtime.record_case_event(
+                session,
+                case,
+                activity="case-team-change",
+                actor=principal,
+                details={"partner": request.corporation_id, "involved": True},
+            )
+        else:
+            _add_to_team(session, runtime, case, request.corporation_id, principal, now)
     return request
 
 

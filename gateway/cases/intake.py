@@ -198,13 +198,20 @@ def _lead_for(runtime: CaseRuntime, covenant_id: str, principal: Principal, owne
 
 
 def add_team_member(
-    session: Session, case: CaseFile, partner_id: str, now: datetime, by: str
+    session: Session,
+    case: CaseFile,
+    partner_id: str,
+    now: datetime,
+    by: str,
+    *,
+    consulted: bool = False,
 ) -> bool:
     """Add ``partner_id`` to the case team (the lead's decision); the persons its undecided
-    reports named join the case with it (review3 finding 6)."""
+    reports named join the case with it (review3 finding 6). ``consulted``: only to be asked
+    (U §5.6), not yet involved (gateway/cases/changes.change_team)."""
     if session.get(CaseTeamMember, (case.id, partner_id)) is not None:
         return False
-    session.add(CaseTeamMember.of(case, partner_id, now=now, by=by))
+    session.add(CaseTeamMember.of(case, partner_id, now=now, by=by, consulted=consulted))
     attach_held_persons(session, case, partner_id)
     return True
 

@@ -23,6 +23,7 @@ from gateway.cases.live import not_erased
 from gateway.cases.models import (
     CaseFile,
     CaseMeeting,
+    CaseTeamMember,
     MeetingAction,
     MeetingAgendaItem,
 )
@@ -499,10 +500,20 @@ def add_action(
                 CaseFile.id == request.case_id, partner_cases(request.owner_partner_id)
             )
         )
-        if owners_case is None:
+        # A member the lead only consulted (U §5.6 "desgevraagd") is no party to the case
+        # meeting's work yet: the action would name it, with the case, to every team member
+        # reading the meeting (review9a F3). The lead marks it involved first. One answer for
+        # both refusals, so an organiser that is not the lead learns nothing of who was asked.
+        consulted = session.scalar(
+            select(CaseTeamMember.consulted).where(
+                CaseTeamMember.case_id == request.case_id,
+                CaseTeamMember.partner_id == request.owner_partner_id,
+            )
+        )
+        if owners_case is None or consulted:
             raise InvalidCaseData(
-                f"'{request.owner_partner_id}' is not in the case team; the case lead adds it "
-                "to the team first."
+                f"'{request.owner_partner_id}' is not in the case team, or only consulted by its "
+                "lead; the case lead adds it to the team (involved) first."
             )
         # An action about a case is written to its dossier (the sweep erases it with the
         # case): not to a case retention erased (410), as every write (access.writable_case).

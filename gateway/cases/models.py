@@ -320,9 +320,16 @@ class CaseTeamMember(Base):
     case_opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added_by: Mapped[str] = mapped_column(String(300))
+    #: Added by the lead only to be asked (U §5.6 "desgevraagd"), not yet one of "de andere
+    #: partijen die bij de casus zijn betrokken" (U §6): it sees the case and answers, but is
+    #: listed to the lead and itself only, takes no workflow step and is no team member for
+    #: the policy, until the lead marks it involved (review9a F3; migration 0048).
+    consulted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @classmethod
-    def of(cls, case: CaseFile, partner_id: str, *, now: datetime, by: str) -> CaseTeamMember:
+    def of(
+        cls, case: CaseFile, partner_id: str, *, now: datetime, by: str, consulted: bool = False
+    ) -> CaseTeamMember:
         """A new membership of ``case``'s team, with the case's opening moment."""
         return cls(
             case_id=case.id,
@@ -330,6 +337,7 @@ class CaseTeamMember(Base):
             case_opened_at=case.opened_at,
             added_at=now,
             added_by=by,
+            consulted=consulted,
         )
 
 

@@ -240,6 +240,16 @@ class CriteriaRequest(ApiModel):
 
 class TeamMemberIn(ApiModel):
     partner_id: PartnerId
+    consulted: bool = Field(
+        default=False,
+        description="True: the partner is added only to be asked (U §5.6: the neighbourhood "
+        "team tells the case manager 'desgevraagd' whether it knows the causer), not as one of "
+        "'de andere partijen die bij de casus zijn betrokken' (U §6): it sees the case and "
+        "answers what it is asked, but is listed to the lead and to itself only, takes no "
+        "workflow step and is no team member for the policy. False (the default): involved, "
+        "listed to the whole team; a consulted member added again with false is marked "
+        "involved. An involved member cannot be made consulted (422).",
+    )
 
 
 class ConsentIn(ApiModel):
@@ -418,7 +428,18 @@ class CaseSummary(CaseListItem):
     complexity: str | None
     report_count: int
     person_roles: dict[str, int]
-    team: list[str]
+    team: list[str] = Field(
+        description="The case team as the reader may know it: the lead and the involved "
+        "members; a member the lead only consulted (consultedPartners) is listed to the "
+        "lead's partner and to itself only (U §5.6, U §6; review9a F3)."
+    )
+    consulted_partners: list[str] = Field(
+        default_factory=list,
+        description="The members of team that the lead only consulted (U §5.6 "
+        "'desgevraagd'), not yet involved: all of them for the lead's partner, itself for a "
+        "consulted member; listed in withheld for every reader but the lead's partner, "
+        "whether or not there is one.",
+    )
     pending_reports: list[PendingReportOut] = Field(
         default_factory=list,
         description="Reports from partners outside the team awaiting the lead's decision.",

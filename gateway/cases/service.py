@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, bindparam, null, or_, select, union, union
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.access import visible_case
+from gateway.cases.access import visible_case_members
 from gateway.cases.consents import granted_consents
 from gateway.cases.deadlines import case_deadlines, erasure_deadline
 from gateway.cases.definition import WorkflowDefinition
@@ -300,6 +300,26 @@ def criteria_holding(
     return min(holding, definition.classification.minimum)
 
 
+def consulted_shown(
+    case: CaseFile, consulted: set[str], principal: Principal
+) -> tuple[set[str], list[str]]:
+    """The consulted members ``principal`` may see, and what it is told is withheld.
+
+    U §5.6: "Het buurtteam meldt de casemanager desgevraagd of een overlastveroorzaker en/of
+    klager bij het buurtteam bekend is": the question and its answer are the case manager's,
+    and that the youth-and-family team was asked at all tells that the household may be
+    known to it (covenant file U-5.6-bekend-buurtteam: health data, the case manager only).
+    A partner the lead only consulted is not one of "de andere partijen die bij de casus zijn
+    betrokken" (U §6), so the team list names it to the lead's partner (all of them) and to
+    itself only; every reader but the lead's partner gets ``consultedPartners`` in
+    ``withheld``, whether or not there is one, so the list does not tell it either
+    (review9a F3)."""
+    if principal.partner_id == case.lead_partner_id:
+        return consulted, []
+    # A consulted member reads itself, not the others the lead consulted.
+    return consulted & {principal.partner_id}, ["consultedPartners"]
+
+
 def case_summary(
     session: Session,
     *,
@@ -317,7 +337,8 @@ def case_summary(
     it has no deadlines, no reports awaiting a decision and no transitions to offer
     (``erased``; docs/retention.md)."""
     now = now or utcnow()
-    case, team = visible_case(session, case_id=case_id, principal=principal)
+    case, team, consulted = visible_case_members(session, case_id=case_id, principal=principal)
+    shown_consulted, consulted_withheld = consulted_shown(case, consulted, principal)
     erased = case.erased_at is not None
     definition = runtime.workflow(case.covenant_id)
     dwelling = session.get_one(Dwelling, case.dwelling_id)
@@ -360,7 +381,8 @@ def case_summary(
         complexity=case.complexity,
         report_count=len(rows(CaseReport)),
         person_roles=dict(roles),
-        team=sorted(team | {case.lead_partner_id}),
+        team=sorted(team | shown_consulted | {case.lead_partner_id}),
+        consulted_partners=sorted(shown_consulted),
         pending_reports=[pending_report_out(calendar, r, now) for r in pending],
         # An erased case's consents, measures and notices went with its dossier (the sweep
         # deletes them; review5b P2: an OM consent tells that an investigation ran, as
@@ -437,7 +459,7 @@ def case_summary(
             for t in allowed_transitions(definition, case, principal, team)
         ],
         erased=erased,
-        withheld=reader.withheld,
+        withheld=[*reader.withheld, *consulted_withheld],
         # Not kept there: a null that is nobody's to record, said as such (the police read
         # it too; docs/cases.md, review3).
         not_in_covenant=[]
@@ -464,6 +486,7 @@ _CASE_ROWS = (
         Dwelling.ownership,
         Dwelling.corporation_id,
         CaseTeamMember.partner_id.label("member"),
+        CaseTeamMember.consulted.label("member_consulted"),
         CaseConsent.id.label("consent_id"),
         CaseConsent.kind.label("consent_kind"),
         CaseConsent.partner_id.label("consent_partner_id"),
@@ -504,7 +527,8 @@ _POLICY_FACTS = HotStatement(union_all(_CASE_ROWS, _PERSON_ROWS, _EVENT_ROWS))
 def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
     """The case part of every policy input, shaped like ``gateway.policy.schemas``:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
-    data. Only the grants that are their party's latest answer are listed
+    data. ``case.team`` is the lead and the involved members; ``"consulted"`` the members the
+    lead only consulted (they see the case to answer, but are no team for the policy). Only the grants that are their party's latest answer are listed
     (gateway/cases/consents.py: a later refusal or withdrawal ends a grant); expired ones stay
     in so the policy can say why it redacts ("om-consent-expired").
 
@@ -521,6 +545,11 @@ def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
         raise CaseNotFound("No case with this id.")
     case = case_rows[0]
     team = {row.member for row in case_rows if row.member is not None}
+    # A member the lead only consulted (U §5.6 "desgevraagd") is not one of "de andere
+    # partijen die bij de casus zijn betrokken" (U §6): no team member for the policy (it
+    # receives nothing under case-team, and consulted police are not "actief betrokken" for
+    # the sfeerverslag), only a partner that sees the case to answer (review9a F3).
+    consulted = {row.member for row in case_rows if row.member is not None and row.member_consulted}
     answers = {
         row.consent_id: _ConsentRow(
             id=row.consent_id,
@@ -547,11 +576,12 @@ def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
     dwelling = [("address", case.subject_index)] if case.subject_index else []
     return {
         "subjects": persons + dwelling,
+        "consulted": sorted(consulted - {case.lead_partner_id}),
         "case": {
             "id": case.id,
             "covenant": case.covenant_id,
             "phase": case.state,
-            "team": sorted(team | {case.lead_partner_id}),
+            "team": sorted((team - consulted) | {case.lead_partner_id}),
             "lead": case.lead_partner_id,
             "dwelling": {"ownership": case.ownership, "corporation": case.corporation_id},
             "policeInvestigation": case.investigation_running,

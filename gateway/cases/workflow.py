@@ -152,7 +152,9 @@ def _guard_context(
         criteria=rows(CaseCriterion),
         consents=rows(CaseConsent),
         measures=rows(EnforcementMeasure),
-        team=rows(CaseTeamMember),
+        # The involved members: one the lead only consults (U §5.6) forms no team and is
+        # no landlord in the team (review9a F3).
+        team=[m for m in rows(CaseTeamMember) if not m.consulted],
         now=now,
         history=rows(CaseTransition),
         reports=rows(CaseReport),
@@ -321,6 +323,11 @@ def _move_lead(
     # The new lead joins the team; the persons its own reports named while it was outside
     # the team join the case with it, as when a lead adds it (gateway/cases/held_persons.py).
     add_team_member(session, case, candidates[0], now, by.actor)
+    # A lead is involved in its case: one the former lead only consulted (U §5.6) is listed
+    # to the whole team from now on, as every lead is (review9a F3).
+    member = session.get(CaseTeamMember, (case.id, candidates[0]))
+    if member is not None and member.consulted:
+        member.consulted = False
 
 
 def apply_transition(

@@ -126,6 +126,10 @@ class CaseView:
     #: policy facts, for the audit entry (keyed hashes, never part of the policy input);
     #: ``None``: not read, the entry looks them up.
     subjects: tuple[tuple[str, str], ...] | None = None
+    #: The members the lead only consulted (U §5.6 "desgevraagd"): they see the case to
+    #: answer what they are asked, but are not in ``case.team``, the involved team the
+    #: policy's case-team condition reads (U §6; review9a F3).
+    consulted: frozenset[str] = frozenset()
 
 
 #: ``load_case(erasure=LOOK_UP)``: ask retention whether the case was erased.
@@ -158,7 +162,8 @@ def load_case(
     case = CaseContext.model_validate(facts["case"])
     if case.covenant != principal.covenant_id:
         raise CaseNotFound(NOT_VISIBLE)
-    if team_only and principal.partner_id not in case.team:
+    consulted = frozenset(facts.get("consulted", ()))
+    if team_only and principal.partner_id not in case.team and principal.partner_id not in consulted:
         # U §6: partners exchange with "de andere partijen die bij de casus zijn betrokken".
         # Outside the team a case is indistinguishable from one that does not exist: the
         # same 404 with the same words, before the erasure check and before any decision,
@@ -189,6 +194,7 @@ def load_case(
         covenant=covenant,
         closed=bool(facts["case"].get("closed")),
         subjects=tuple((kind, index) for kind, index in subjects) if subjects is not None else None,
+        consulted=consulted,
     )
 
 
@@ -869,19 +875,27 @@ def _addressed(
     """(partner, category) pairs: explicit recipients, or the case-team partners whose kind
     holds each category. A category nobody could provide is a bad request, not a denial."""
     covenant = view.covenant
+    # Who the requester may address: the involved team, and for the lead's partner also the
+    # members it only consulted (U §5.6: the case manager asks the neighbourhood team). To
+    # any other requester a consulted member is as absent as a partner outside the team (the
+    # same 422 and the same default addressing), so that a request does not tell it that the
+    # lead consulted it (review9a F3).
+    addressable = set(view.case.team)
+    if principal.partner_id == view.case.lead:
+        addressable |= view.consulted
     pairs: list[tuple[str, str]] = []
     for recipient in request.recipients:
         partner = covenant.partner(recipient.partner_id)
         if partner is None:
             raise InvalidRequest(f"'{recipient.partner_id}' is not a partner of this covenant.")
-        if partner.id not in view.case.team:
+        if partner.id not in addressable:
             # U §6: partners exchange with "de andere partijen die bij de casus zijn
             # betrokken"; outside the team the case does not exist, so a request would tell
             # the partner of it. The lead adds the partner to the team first (U §5.6: the
             # case manager asks the neighbourhood team whether it knows the causer).
             raise InvalidRequest(
                 f"'{recipient.partner_id}' is not in the case team; the case lead adds it "
-                "to the team first."
+                "to the team first (with consulted: true to only ask it, U §5.6)."
             )
         for category in recipient.categories:
             found = covenant.category(category)
@@ -897,7 +911,7 @@ def _addressed(
         holders = [
             p.id
             for p in covenant.partners
-            if p.kind == found.owner and p.id in view.case.team and p.id != principal.partner_id
+            if p.kind == found.owner and p.id in addressable and p.id != principal.partner_id
         ]
         if not holders:
             raise InvalidRequest(

@@ -1,0 +1,51 @@
+"""The case page names a partner the lead only consulted (U §5.6 "desgevraagd") to the lead
+and to that partner only, as the summary does (review9a F3; U §6 "de andere partijen die bij
+de casus zijn betrokken"): the wijkagent does not read that the youth-and-family team was
+asked. Control: marked involved, it is on every team member's page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import sign_in
+from tests.web.scenario import POLICE, seed_utrecht_case
+
+Auth = Callable[..., dict[str, str]]
+ASKED = "buurtteam-jeugd-gezin"
+ITS_NAME = "Jeugd en Gezin"
+MARK = "(alleen geraadpleegd)"
+
+
+def test_the_case_page_names_the_consulted_team_to_the_lead_and_itself_only(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    seeded = seed_utrecht_case(client, auth)
+    added = client.post(
+        f"/v1/cases/{seeded.case_id}/team",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"partnerId": ASKED, "consulted": True},
+    )
+    assert added.status_code == 200, added.text
+
+    sign_in(browser, POLICE, "wijkagent")
+    police = browser.get(f"/zaken/{seeded.case_id}")
+    assert police.status_code == 200
+    assert ITS_NAME not in police.text
+    sign_in(browser, "u-centraal", "casemanager")
+    page = browser.get(f"/zaken/{seeded.case_id}").text
+    assert ITS_NAME in page and MARK in page
+    sign_in(browser, ASKED, "buurtteam-medewerker")
+    own = browser.get(f"/zaken/{seeded.case_id}").text
+    assert ITS_NAME in own and MARK in own
+
+    marked = client.post(
+        f"/v1/cases/{seeded.case_id}/team",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"partnerId": ASKED},
+    )
+    assert marked.status_code == 200, marked.text
+    sign_in(browser, POLICE, "wijkagent")
+    police_after = browser.get(f"/zaken/{seeded.case_id}").text
+    assert ITS_NAME in police_after and MARK not in police_after
