@@ -528,9 +528,10 @@ def case_policy_facts(session: Unit, case_id: str) -> dict[str, Any]:
     """The case part of every policy input, shaped like ``gateway.policy.schemas``:
     ``{"case": CaseContext, "consents": [Consent]}`` with camelCase keys. Contains no personal
     data. ``case.team`` is the lead and the involved members; ``"consulted"`` the members the
-    lead only consulted (they see the case to answer, but are no team for the policy). Only the grants that are their party's latest answer are listed
-    (gateway/cases/consents.py: a later refusal or withdrawal ends a grant); expired ones stay
-    in so the policy can say why it redacts ("om-consent-expired").
+    lead only consulted (they see the case to answer, but are no team for the policy). Only
+    the grants that are their party's latest answer are listed (gateway/cases/consents.py: a
+    later refusal or withdrawal ends a grant); expired ones stay in so the policy can say why
+    it redacts ("om-consent-expired").
 
     Also ``"subjects"``: the ``(identifier type, blind index)`` pairs of the case's persons
     with a BSN and of its dwelling, as :func:`gateway.cases.subjects.case_subject_indexes`

@@ -163,7 +163,11 @@ def load_case(
     if case.covenant != principal.covenant_id:
         raise CaseNotFound(NOT_VISIBLE)
     consulted = frozenset(facts.get("consulted", ()))
-    if team_only and principal.partner_id not in case.team and principal.partner_id not in consulted:
+    if (
+        team_only
+        and principal.partner_id not in case.team
+        and principal.partner_id not in consulted
+    ):
         # U §6: partners exchange with "de andere partijen die bij de casus zijn betrokken".
         # Outside the team a case is indistinguishable from one that does not exist: the
         # same 404 with the same words, before the erasure check and before any decision,

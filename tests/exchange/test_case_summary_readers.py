@@ -20,6 +20,9 @@ INVESTIGATION = ["investigationRunning", "omConsents"]
 EVERYTHING = [*INVESTIGATION, *ASSESSMENT]
 #: The landlord's measures: the case manager's (U-6-corporatie), the lead's and the recorder's.
 EVENTS = ["events"]
+#: The members the lead only consulted (U §5.6): named to the lead's partner and to themselves
+#: only, withheld from every other reader whether or not there is one (review9a F3).
+CONSULTED = ["consultedPartners"]
 
 
 def _take_on_with_oggz_check(case: UtrechtCase) -> None:
@@ -106,7 +109,7 @@ def test_team_members_and_privacy_officers_do_not_read_the_investigation_or_the_
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,  # how many hold, which the workflow's guard reads (U §2)
-        "withheld": [*EVERYTHING, *EVENTS],
+        "withheld": [*EVERYTHING, *EVENTS, *([] if who[0] == "u-centraal" else CONSULTED)],
     }
     assert len(audit_activities(context)) == before  # nothing disclosed, nothing to audit
 
@@ -143,7 +146,7 @@ def test_the_police_read_the_investigation_status_they_record_but_not_the_assess
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,
-        "withheld": [*ASSESSMENT, *EVENTS],
+        "withheld": [*ASSESSMENT, *EVENTS, *CONSULTED],
     }
 
 
@@ -164,7 +167,7 @@ def test_a_new_lead_reads_them_and_the_former_lead_no_longer_does(
     assert _summary(utrecht_case, MITROS)["withheld"] == INVESTIGATION
     assert _summary(utrecht_case, MITROS)["investigationRunning"] is None
     assert _summary(utrecht_case, MITROS)["criteria"] != []
-    assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == EVERYTHING
+    assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == [*EVERYTHING, *CONSULTED]
 
 
 def test_the_team_is_told_the_criteria_are_met_not_that_all_six_hold(

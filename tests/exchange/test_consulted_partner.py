@@ -79,14 +79,16 @@ def test_the_consulted_neighbourhood_team_is_listed_to_the_lead_and_itself_only(
     # Positive controls: the lead reads whom it consulted and the answer (U §5.6: "meldt de
     # casemanager"); the consulted team reads itself.
     lead = _summary(case, CASE_MANAGER)
-    assert ASKED in lead["team"] and lead["consultedPartners"] == [ASKED]
+    assert ASKED in lead["team"]
+    assert lead["consultedPartners"] == [ASKED]
     assert "consultedPartners" not in lead["withheld"]
     read = case.read(asked.json()["id"])
     assert [(v["category"], v["outcome"], v["yesNo"]) for v in read["values"]] == [
         (KNOWN, "disclosed", False)
     ], read
     own = _summary(case, ITS_WORKER)
-    assert ASKED in own["team"] and own["consultedPartners"] == [ASKED]
+    assert ASKED in own["team"]
+    assert own["consultedPartners"] == [ASKED]
 
 
 def test_the_withheld_field_does_not_tell_whether_anyone_was_consulted(
