@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.auth.principal import Principal
@@ -226,17 +226,67 @@ def _extension_within_limits(ctx: GuardContext) -> str | None:
     return None
 
 
-def _eviction_term_ended(ctx: GuardContext) -> bool:
-    """Whether the running temporary eviction's term (its days plus every extension, from
-    its start: the state's day-based deadline, as gateway/cases/deadlines.py computes it)
-    has ended."""
-    days = ctx.case.state_days
-    if days is None:
-        return False
-    return any(
-        ctx.now >= ctx.calendar.due(ctx.case.state_entered_at, d.period, days).at
+def _state_term_ends(ctx: GuardContext) -> list[datetime] | None:
+    """When the term of the case's current state ends: the state's day-based deadlines
+    (``amountFromDays``: the days given on entering it, from the moment it was entered, as
+    gateway/cases/deadlines.py computes them live). ``[]`` when the state runs no such
+    deadline; None when it does but no days are on record (unknown, not "ended")."""
+    deadlines = [
+        d
         for d in ctx.definition.all_deadlines
         if ctx.case.state in d.open_in and d.period.amount_from_days
+    ]
+    if not deadlines:
+        return []
+    days = ctx.case.state_days
+    if days is None:
+        return None
+    return [ctx.calendar.due(ctx.case.state_entered_at, d.period, days).at for d in deadlines]
+
+
+def _eviction_term_ended(ctx: GuardContext) -> bool:
+    """Whether the running temporary eviction's term (its days plus every extension, from
+    its start: the state's day-based deadline) has ended."""
+    ends = _state_term_ends(ctx)
+    return any(ctx.now >= end for end in ends or [])
+
+
+def _grace_period_given(ctx: GuardContext) -> str | None:
+    """R Bijlage E (waarschuwing): "Er wordt alleen een begunstigingstermijn gegeven voor
+    wanneer de overlast moet ophouden"; Bijlage C: "Waarschuwing aan overlastgever van de
+    burgemeester met begunstigingstermijn"; Bijlage E (gedragsaanwijzing): "na het
+    voornemen tot het opleggen van een maatregel na een gesteld termijn". The warning and
+    the intention give the resident a term, in days; R names no length, so any whole
+    number of days from one (the request's schema caps it at 366)."""
+    if ctx.facts.days is None or ctx.facts.days < 1:
+        return "give the resident's term (begunstigingstermijn) as a number of days, at least 1"
+    return None
+
+
+def _grace_period_ended(ctx: GuardContext) -> str | None:
+    """R Bijlage E (voornemen): "De overlast houdt niet op na de begunstigingstermijn in de
+    waarschuwing"; (gedragsaanwijzing): "De overlast houdt niet op na het voornemen tot het
+    opleggen van een maatregel na een gesteld termijn"; Bijlage C: after the warning and
+    after the intention "Houdt de overlast op?" comes before the next rung. So the next rung
+    waits until the term the warning or intention gave (the state's ``grace-period-ends``
+    deadline) has ended. From a state without such a term (the integrated approach: R
+    Bijlage C "Is de overlast langdurig en dermate ernstig dat een waarschuwing weinig
+    effect heeft? Ja" goes straight to the intention) there is nothing to wait for. A
+    warning phase without a term on record (entered before the term was asked) is refused:
+    whether it ended cannot be told."""
+    ends = _state_term_ends(ctx)
+    if ends is None:
+        return (
+            "the term given in the warning or the intention is not recorded, so whether it "
+            "has ended cannot be told"
+        )
+    if not ends or all(ctx.now >= end for end in ends):
+        return None
+    last = max(ends) - timedelta(microseconds=1)
+    day = ctx.calendar.local_date(last)
+    return (
+        f"the resident's term (begunstigingstermijn) runs until the end of {day.isoformat()}: "
+        "the next step comes only when the nuisance has not stopped after it"
     )
 
 
@@ -340,4 +390,6 @@ GUARDS: dict[str, Guard] = {
     "evictee-adult": _evictee_adult,
     "extension-within-limits": _extension_within_limits,
     "permanent-eviction-ground": _permanent_eviction_ground,
+    "grace-period-given": _grace_period_given,
+    "grace-period-ended": _grace_period_ended,
 }

@@ -131,6 +131,11 @@ GUARD_TEXTS = {
     "permanent-eviction-ground": "een permanente uithuiszetting vraagt een grond: ernstige "
     "wetsovertredingen, of de eerdere stappen hielpen niet (het huisverbod is verlengd of "
     "afgelopen)",
+    "grace-period-given": "geef de bewoner een begunstigingstermijn: het aantal dagen (ten "
+    "minste 1) waarin de overlast moet ophouden",
+    "grace-period-ended": "de begunstigingstermijn uit de waarschuwing of het voornemen moet "
+    "eerst verstreken zijn (de einddatum staat bij de termijnen van de zaak als 'Einde "
+    "begunstigingstermijn')",
 }
 
 
@@ -255,6 +260,7 @@ DEADLINES = {
     "weigh-complex-report": "Complexe melding wegen",
     "mediation-evaluation": "Bemiddeling evalueren (na 6 weken)",
     "temporary-eviction-ends": "Einde tijdelijke uithuiszetting",
+    "grace-period-ends": "Einde begunstigingstermijn (waarschuwing of voornemen)",
     "three-month-target": "Zaak afsluiten binnen 3 maanden na de eerste melding (streefdoel)",
     "retention-erasure": "Dossier wordt vernietigd (bewaartermijn), tenzij er eerder activiteit is",
     "reporter-decision": "Besluiten of de melder aan het zaakteam wordt toegevoegd",
