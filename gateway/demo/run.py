@@ -67,6 +67,22 @@ class DemoGateway:
     client: httpx.Client
     adapters: dict[str, AdapterProcess] = field(default_factory=dict)
     receipts: list[tuple[str, str, Partner]] = field(default_factory=list)
+    #: The gateway's database, for dating a demo case back past a term the demo cannot wait
+    #: for (gateway/demo/clock.py); None when the demo does not know it.
+    database_url: str | None = None
+
+    def date_case_back(self, case_id: str, days: int) -> None:
+        """Move the demo case's history ``days`` days into the past (R Bijlage E: the
+        resident's term after a warning or intention must end before the next rung, and
+        the demo cannot wait for it)."""
+        if self.database_url is None:
+            raise StepFailed(
+                "the demo needs the gateway's database to let a term pass: run it with the "
+                "gateway's KETENPOORT_DATABASE_URL (or its --data-dir for SQLite)"
+            )
+        from gateway.demo.clock import date_case_back_in
+
+        date_case_back_in(self.database_url, case_id, days)
 
     def call(
         self, who: Partner, method: str, path: str, body: Any = None, expect_status: int = 200
@@ -356,6 +372,9 @@ POLICE_U = Partner("politie-midden-nederland", "wijkagent", "wa-demo")
 ANTECEDENTS = "police-nuisance-antecedents"
 VIOLENCE = "police-physical-violence"
 ATMOSPHERE = "police-atmosphere-report"
+#: The begunstigingstermijn the demo's mayor gives in the warning and the intention (R
+#: Bijlage E names no length).
+GRACE_DAYS = 14
 
 CM_R = Partner("gemeente-rijswijk", "casemanager", "cm-demo")
 RIJSWIJK_WONEN = Partner("rijswijk-wonen", "woonconsulent", "wc-demo")
@@ -764,9 +783,25 @@ def rijswijk() -> Scenario:
         )
 
     def escalation(gw: DemoGateway, s: dict[str, Any]) -> str:
-        _transition(gw, CM_R, s["case"], "issue-warning")
-        _transition(gw, CM_R, s["case"], "announce-intention")
-        _transition(gw, CM_R, s["case"], "impose-behavioural-order", measure="behavioural-order")
+        # R Bijlage E: the warning gives a begunstigingstermijn, and the intention comes only
+        # when the nuisance did not stop after it; the behavioural order only after the
+        # intention's term (review8a F4). The demo shows the refusal within the term, then
+        # dates the case back past it: it cannot wait two weeks.
+        case = s["case"]
+        warned = _transition(gw, CM_R, case, "issue-warning", days=GRACE_DAYS)
+        (term,) = [d for d in warned["deadlines"] if d["deadline"] == "grace-period-ends"]
+        early = gw.call(
+            CM_R,
+            "POST",
+            f"/cases/{case}/transitions",
+            {"transition": "announce-intention", "days": GRACE_DAYS},
+            expect_status=409,
+        )
+        expect(early["guard"] == "grace-period-ended", "no intention within the warning's term")
+        gw.date_case_back(case, GRACE_DAYS + 1)
+        _transition(gw, CM_R, case, "announce-intention", days=GRACE_DAYS)
+        gw.date_case_back(case, GRACE_DAYS + 1)
+        _transition(gw, CM_R, case, "impose-behavioural-order", measure="behavioural-order")
         police = gw.adapters["police-r"]
         early = _sfeerverslag(gw, CM_R, s["case"], police)["items"][0]
         expect(early["state"] == "denied", "phase 4a alone does not unlock the sfeerrapportage")
@@ -787,7 +822,10 @@ def rijswijk() -> Scenario:
         values = _read(gw, CM_R, request["id"])
         expect(values[ATMOSPHERE]["outcome"] == "disclosed", "sfeerrapportage disclosed")
         return (
-            "Warning, intention and behavioural order by the mayor (R Bijlage E); the "
+            f"Warning by the mayor with a {GRACE_DAYS}-day begunstigingstermijn (to "
+            f"{term['dueOn']}); the intention was refused within it (R Bijlage E). The demo "
+            f"cannot wait: it dated the case's history back {GRACE_DAYS + 1} days, twice, "
+            "for the intention and then the behavioural order by the mayor; the "
             f"sfeerrapportage was refused because {refused}, until Rijswijk Wonen recorded "
             "its court procedure for eviction (R Bijlage F); then the police's report went to "
             "the case lead."
@@ -931,10 +969,20 @@ def _interruptible() -> Iterator[None]:
 
 
 def run_demo(
-    *, gateway: str | None, data_dir: Path | None, checkpoint_wait: float, console: Console
+    *,
+    gateway: str | None,
+    data_dir: Path | None,
+    checkpoint_wait: float,
+    console: Console,
+    database_url: str | None = None,
 ) -> int:
     """Play both scenarios with the reference adapters running as their own processes;
-    0 when every step behaved as the covenants say, 1 if not, 130 when interrupted."""
+    0 when every step behaved as the covenants say, 1 if not, 130 when interrupted.
+
+    The demo dates one case's history back past a term it cannot wait for (gateway/demo/
+    clock.py), so it writes to the gateway's database: its own gateway's SQLite file, or for
+    ``gateway`` the ``database_url`` given, else the one the environment and ``data_dir``
+    name (KETENPOORT_DATABASE_URL, as that gateway reads it)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the narration says what happens
     if gateway is not None and data_dir is None:
         console.print("[red]--gateway needs --data-dir of that gateway (its development keys).")
@@ -949,13 +997,16 @@ def run_demo(
                 if gateway is not None:
                     url = gateway.rstrip("/")
                     _wait_ready(url, 30, None)
+                    database = database_url or settings.resolved_database_url
                     failures = _play_with_adapters(
-                        url, settings, Path(exports), client, console, checkpoint_wait
+                        url, settings, Path(exports), client, console, checkpoint_wait, database
                     )
                 else:
+                    # gateway_process: a fresh SQLite database in the data directory.
+                    own = f"sqlite:///{(directory / 'ketenpoort.db').resolve()}"
                     with local_gateway(directory, console) as url:
                         failures = _play_with_adapters(
-                            url, settings, Path(exports), client, console, checkpoint_wait
+                            url, settings, Path(exports), client, console, checkpoint_wait, own
                         )
     except (KeyboardInterrupt, DemoInterrupted):
         console.print("[yellow]Interrupted: the adapters and the gateway have been stopped.")
@@ -977,10 +1028,12 @@ def _play_with_adapters(
     client: httpx.Client,
     console: Console,
     checkpoint_wait: float,
+    database_url: str | None,
 ) -> list[str]:
     try:
         with partner_adapters(url, settings, exports, console) as adapters:
-            return play(DemoGateway(url, settings, client, adapters), console, checkpoint_wait)
+            gw = DemoGateway(url, settings, client, adapters, database_url=database_url)
+            return play(gw, console, checkpoint_wait)
     except StepFailed as exc:  # only the adapters' start: play() reports its own failures
         console.print(f"[red]✗ adapters[/]: {exc}")
         return [f"adapters: {exc}"]

@@ -148,8 +148,10 @@ def seed_history(
                 "address_index": f"bench-{case_id}",
                 "state": state,
                 "state_entered_at": entered,
+                # The states whose deadline runs for the days given on entering them:
+                # the temporary eviction and the warning's or intention's term (review8a F4).
                 "state_days": rng.choice([10, 14, 28, None])
-                if state == "temporary-eviction"
+                if state in ("temporary-eviction", "warning")
                 else None,
                 "opened_at": opened,
                 "first_report_at": first_report,

@@ -10,6 +10,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
+from gateway.db import transaction
+from gateway.demo.clock import date_case_back
 from tests.cases.builders import audit_activities, report_body
 from tests.steering_periods import this_month_ended
 
@@ -80,8 +82,15 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
     summary = client.get(f"/v1/cases/{case_id}", headers=mayor()).json()
     assert "mediation-evaluation" in {d["deadline"] for d in summary["deadlines"]}
     _move(client, mayor(), case_id, "start-integrated-approach")
-    _move(client, mayor(), case_id, "issue-warning")
-    _move(client, mayor(), case_id, "announce-intention")
+    warned = _move(client, mayor(), case_id, "issue-warning", days=14)
+    assert "grace-period-ends" in {d["deadline"] for d in warned["deadlines"]}
+    # R Bijlage C, E: the next rung only after the term (review8a F4); the history is dated
+    # back past it, as the demo does.
+    with transaction(context.session_factory) as session:
+        date_case_back(session, case_id, 15)
+    _move(client, mayor(), case_id, "announce-intention", days=14)
+    with transaction(context.session_factory) as session:
+        date_case_back(session, case_id, 15)
     _move(client, mayor(), case_id, "impose-behavioural-order", measure="behavioural-order")
     for _ in range(5):
         _move(client, mayor(), case_id, "impose-penalty", breachEstablished=True, amountEur=5000)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -17,6 +18,7 @@ from gateway.cases.workflow import apply_transition
 from gateway.cli import app
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.demo.clock import date_case_back
 from tests.cases.builders import principal, report_body
 from tests.steering_periods import this_month_ended
 
@@ -99,14 +101,16 @@ def test_report_prints_the_steering_figures(context: GatewayContext, database_ur
     assert figures["suppressedFigures"] == ["casesOpened"]
 
 
-def _move(context: GatewayContext, case_id: str, who: Principal, transition: str) -> None:
+def _move(
+    context: GatewayContext, case_id: str, who: Principal, transition: str, **facts: Any
+) -> None:
     with transaction(context.session_factory) as session:
         apply_transition(
             session,
             runtime=context.cases,
             case_id=case_id,
             principal=who,
-            request=TransitionRequest.model_validate({"transition": transition}),
+            request=TransitionRequest.model_validate({"transition": transition, **facts}),
         )
 
 
@@ -127,12 +131,17 @@ def test_notices_lists_the_hand_over_to_the_corporation(
             request=IntakeRequest.model_validate(body),
         ).case_id
     assert case_id is not None
-    # Complex (the lead moves to the municipality), then put straight into the warning
-    # phase (the API tests walk the whole path), where the intention is announced.
+    # Complex (the lead moves to the municipality), then put straight into the integrated
+    # approach (the API tests walk the whole path), where the intention is announced; its
+    # term (R Bijlage E) passes before the hand-over (history dated back, review8a F4).
     _move(context, case_id, corporation, "classify-complex")
     with transaction(context.session_factory) as session:
-        session.execute(update(CaseFile).where(CaseFile.id == case_id).values(state="warning"))
-    _move(context, case_id, mayor, "announce-intention")
+        session.execute(
+            update(CaseFile).where(CaseFile.id == case_id).values(state="integrated-approach")
+        )
+    _move(context, case_id, mayor, "announce-intention", days=7)
+    with transaction(context.session_factory) as session:
+        date_case_back(session, case_id, 8)
     _move(context, case_id, corporation, "hand-over-to-corporation")
     env = {"KETENPOORT_DATABASE_URL": database_url}
     result = CliRunner().invoke(

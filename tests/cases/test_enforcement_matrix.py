@@ -19,6 +19,7 @@ from gateway.cases.workflow import apply_transition
 from gateway.context import GatewayContext
 from gateway.core.errors import GatewayError
 from gateway.db import transaction, utcnow
+from gateway.demo.clock import date_case_back
 from tests.cases.builders import principal, report_body
 
 COVENANT = "rijswijk-woonoverlast"
@@ -62,6 +63,12 @@ class Rijswijk:
             return apply_transition(
                 session, runtime=self.runtime, case_id=case_id, principal=actor, request=request
             ).state
+
+    def past_the_term(self, case_id: str, days: int) -> None:
+        """The case's history dated back ``days`` days (past a warning's or intention's
+        term, R Bijlage E; review8a F4)."""
+        with transaction(self.context.session_factory) as session:
+            date_case_back(session, case_id, days)
 
     def refused(self, case_id: str, transition: str, actor: Principal = MAYOR, **facts: Any) -> str:
         """The guard that refused the transition (the case is left as it was)."""
@@ -221,10 +228,12 @@ def test_the_ground_is_only_a_fact_of_the_permanent_eviction(rijswijk: Rijswijk)
 
 def test_a_behavioural_order_comes_only_after_the_intention(rijswijk: Rijswijk) -> None:
     case_id = rijswijk.case_in("integrated-approach")
-    rijswijk.move(case_id, "issue-warning")
+    rijswijk.move(case_id, "issue-warning", days=7)
+    rijswijk.past_the_term(case_id, 8)
     refusal = rijswijk.refused(case_id, "impose-behavioural-order", measure="behavioural-order")
     assert refusal == "previous-instrument-intention"
-    rijswijk.move(case_id, "announce-intention")
+    rijswijk.move(case_id, "announce-intention", days=7)
+    rijswijk.past_the_term(case_id, 8)
     assert rijswijk.move(case_id, "impose-behavioural-order", measure="behavioural-order") == (
         "behavioural-order"
     )
@@ -232,7 +241,8 @@ def test_a_behavioural_order_comes_only_after_the_intention(rijswijk: Rijswijk) 
 
 def test_a_last_chance_contract_is_only_for_corporation_tenants(rijswijk: Rijswijk) -> None:
     case_id = rijswijk.case_in("integrated-approach", ownership="owner-occupied")
-    rijswijk.move(case_id, "announce-intention")
+    rijswijk.move(case_id, "announce-intention", days=7)
+    rijswijk.past_the_term(case_id, 8)
     refusal = rijswijk.refused(case_id, "impose-behavioural-order", measure="last-chance-contract")
     assert refusal == "measure-fits-ownership"
 

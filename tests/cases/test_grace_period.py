@@ -154,7 +154,8 @@ def test_the_hand_over_to_the_corporation_waits_for_the_intention_s_term(
     assert _ok(_move(client, auth, RW, case_id, "hand-over-to-corporation"))["state"] == (
         "corporation-measures"
     )
-    ordered = _move(client, auth, RW, case_id, "impose-behavioural-order", measure="behavioural-order")
+    order = {"measure": "behavioural-order"}
+    ordered = _move(client, auth, RW, case_id, "impose-behavioural-order", **order)
     assert _ok(ordered)["state"] == "behavioural-order"
 
 

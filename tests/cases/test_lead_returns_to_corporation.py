@@ -29,6 +29,7 @@ from gateway.cases.models import CaseFile, CaseNotice, Dwelling
 from gateway.cases.service import case_policy_facts
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.demo.clock import date_case_back
 from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
@@ -38,6 +39,8 @@ RW = ("rijswijk-wonen", "woonconsulent")
 VIDOMES = ("vidomes", "woonconsulent")
 POLICE = ("politie-den-haag", "wijkagent")
 HAND_OVER = "hand-over-to-corporation"
+#: The begunstigingstermijn the mayor gives in these tests' warnings and intentions.
+GRACE_DAYS = 14
 ATMOSPHERE = "police-atmosphere-report"
 _numbers = count(1)
 
@@ -96,10 +99,21 @@ def _case_at_intention(
         assert added.status_code in (200, 201), added.text
     _ok(_move(client, auth(*MAYOR), case_id, "form-team"))
     _ok(_move(client, auth(*MAYOR), case_id, "weigh-serious", bothSidesHeard=True))
-    _ok(_move(client, auth(*MAYOR), case_id, "issue-warning"))
-    case = _ok(_move(client, auth(*MAYOR), case_id, "announce-intention"))
+    _ok(_move(client, auth(*MAYOR), case_id, "issue-warning", days=GRACE_DAYS))
+    past_the_term(client, case_id)
+    case = _ok(_move(client, auth(*MAYOR), case_id, "announce-intention", days=GRACE_DAYS))
     assert (case["state"], case["leadPartnerId"]) == ("warning", "gemeente-rijswijk")
+    # The intention's term has passed and the nuisance did not stop (R Bijlage C, E): the
+    # hand-over and the behavioural order may follow (review8a F4, test_grace_period.py).
+    past_the_term(client, case_id)
     return case_id
+
+
+def past_the_term(client: TestClient, case_id: str, days: int = GRACE_DAYS + 1) -> None:
+    """The case's history dated back past the warning's or the intention's term."""
+    context: GatewayContext = client.app.state.context  # type: ignore[attr-defined]
+    with transaction(context.session_factory) as session:
+        date_case_back(session, case_id, days)
 
 
 def _notices(client: TestClient, auth: Auth, who: tuple[str, str]) -> list[dict[str, Any]]:
@@ -354,11 +368,13 @@ class TestNoHandOverWithoutTheDwellingsCorporation:
         _ok(_move(client, auth(*RW), case_id, "classify-complex"))
         _ok(_move(client, auth(*MAYOR), case_id, "form-team"))
         _ok(_move(client, auth(*MAYOR), case_id, "weigh-serious", bothSidesHeard=True))
-        _ok(_move(client, auth(*MAYOR), case_id, "issue-warning"))
+        _ok(_move(client, auth(*MAYOR), case_id, "issue-warning", days=GRACE_DAYS))
+        past_the_term(client, case_id)
         refused = _move(client, auth(*MAYOR), case_id, HAND_OVER)
         assert refused.status_code == 409
         assert refused.json()["guard"] == "previous-instrument-intention"
-        _ok(_move(client, auth(*MAYOR), case_id, "announce-intention"))
+        _ok(_move(client, auth(*MAYOR), case_id, "announce-intention", days=GRACE_DAYS))
+        past_the_term(client, case_id)
         assert _ok(_move(client, auth(*MAYOR), case_id, HAND_OVER))["state"] == (
             "corporation-measures"
         )

@@ -603,6 +603,56 @@ def test_the_state_at_the_end_of_january_as_computed_by_hand(
     )
 
 
+def test_the_resident_s_term_counts_as_of_the_end_as_it_ran_then(
+    context: GatewayContext, runtime: CaseRuntime
+) -> None:
+    """R Bijlage E (review8a F4): ``grace-period-ends`` runs from the warning or intention
+    for its days; the replay as of the end of January counts it as it ran then, and agrees
+    with the case-by-case oracle."""
+    rijswijk = "rijswijk-woonoverlast"
+    with context.session_factory() as session:
+        # Warned on 10 January for 14 days: over at the end of 24 January, overdue at END.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "warned",
+            district="Noord",
+            opened="2025-12-01",
+            steps=[("issue-warning", "warning", "2026-01-10", {"days": 14})],
+        )
+        # Warned on 25 January for 14 days (to 8 February): not overdue at END, though the
+        # intention announced after it (for 3 days, 10 February) is past by the report's now.
+        _case(
+            session,
+            runtime,
+            rijswijk,
+            "warned-late",
+            district="Zuid",
+            opened="2025-12-01",
+            steps=[
+                ("issue-warning", "warning", "2026-01-25", {"days": 14}),
+                ("announce-intention", "warning", "2026-02-10", {"days": 3}),
+            ],
+        )
+        report = _report(session, runtime, rijswijk)
+        oracle = overview_oracle.steering_report(
+            session,
+            runtime=runtime,
+            covenant_id=rijswijk,
+            period_from=JANUARY[0],
+            period_to=JANUARY[1],
+            now=datetime(2026, 2, 20, tzinfo=UTC),
+        )
+        session.rollback()
+    assert report.open_cases == 2
+    assert report.overdue_deadlines == 1
+    assert (report.open_cases, report.overdue_deadlines) == (
+        oracle.open_cases,
+        oracle.overdue_deadlines,
+    )
+
+
 def test_the_corporation_s_permission_counts_when_recorded_before_the_end(
     context: GatewayContext, runtime: CaseRuntime
 ) -> None:

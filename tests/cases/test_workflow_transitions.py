@@ -5,6 +5,7 @@ state, naming exactly the transitions the workflow allows there."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -58,6 +59,10 @@ def _case_in_state(
         ).case_id
         case = session.get_one(CaseFile, case_id)
         case.state = state
+        # A term given on entering the state (the warning's or intention's, R Bijlage E) has
+        # passed: entered a month ago for a day.
+        case.state_entered_at = now - timedelta(days=30)
+        case.state_days = 1
         for criterion in ("dwelling-related", "several-forms"):
             session.add(
                 CaseCriterion(

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ def gateway(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield url, data_dir
 
 
+def _as_datetime(value: Any) -> datetime:
+    """A timestamp as SQLite (text) or PostgreSQL (datetime) returns it, naive UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=None)
+
+
 def _rows(database_url: str, sql: str) -> list[tuple[Any, ...]]:
     engine = create_engine(database_url)
     try:
@@ -62,9 +69,31 @@ def test_both_covenant_scenarios_behave_and_every_receipt_verifies(
         data_dir=data_dir,
         checkpoint_wait=30,
         console=Console(file=output, width=300),
+        database_url=database_url,
     )
     said = output.getvalue()
     assert code == 0, said
+    # R Bijlage E (review8a F4): the intention is refused within the warning's term; the demo
+    # dates its case back past each term instead of waiting.
+    assert re.search(
+        r"Warning by the mayor with a 14-day begunstigingstermijn \(to \d{4}-\d{2}-\d{2}\); "
+        r"the intention was refused within it \(R Bijlage E\)",
+        said,
+    ), said
+    assert "dated the case's history back 15 days, twice" in said
+    dated = _rows(
+        database_url,
+        "SELECT t.transition, t.at, f.opened_at FROM case_transition t "
+        "JOIN case_file f ON f.id = t.case_id WHERE t.transition = 'issue-warning'",
+    )
+    (warning,) = dated
+    # The warning lies 30 days (two terms of 14 days and a day) before the behavioural order.
+    orders = _rows(
+        database_url,
+        "SELECT at FROM case_transition WHERE transition = 'impose-behavioural-order'",
+    )
+    assert len(orders) == 1
+    assert _as_datetime(orders[0][0]) - _as_datetime(warning[1]) >= timedelta(days=30)
     # Reasons in words first, the code second.
     assert (
         "Antecedents withheld because an investigation is running and the OM has not "
