@@ -182,7 +182,14 @@ class TransitionFacts(ApiModel):
     mediation_screening: MediationScreening | None = None
     breach_established: bool | None = None
     amount_eur: int | None = Field(default=None, ge=0, le=1_000_000)
-    days: int | None = Field(default=None, ge=0, le=366)
+    days: int | None = Field(
+        default=None,
+        ge=0,
+        le=366,
+        description="Days: of a temporary eviction or its extension (R Bijlage E), or the "
+        "resident's term (begunstigingstermijn) a warning or intention gives, at least 1, "
+        "before the next rung may follow (R Bijlage C, E).",
+    )
     measure: Literal["behavioural-order", "last-chance-contract"] | None = None
     result: CaseResult | None = None
     adult: bool | None = Field(

@@ -333,6 +333,8 @@ def transition_form(page: CaseWorkerPage, case_id: CaseId, transition_id: Transi
         transition=allowed,
         description=transition_description(definition, transition_id),
         requires=list(definition.requires),
+        # R Bijlage E: the warning's and the intention's days are the resident's term.
+        grace_period=any(g.name == "grace-period-given" for g in definition.guards),
     )
 
 
