@@ -51,6 +51,25 @@ def _require_organiser(runtime: CaseRuntime, principal: Principal) -> None:
         raise NotPermitted(f"Case meetings are organised by the partner of kind '{kind}'.")
 
 
+def _organisers_meeting(
+    session: Session, runtime: CaseRuntime, meeting_id: str, principal: Principal
+) -> CaseMeeting:
+    """The meeting, locked for a write only its organiser makes (attendance, minutes,
+    actions): the partner that planned it, not any partner of the organiser's kind. U Centraal
+    "draws the agenda and chairs" (U §5.1) its meeting; a covenant may name two partners of
+    that kind (two municipalities of a region), and the other one's minutes replaced the
+    chair's unseen, as they are sealed and never shown again (review9d F2). 403 after the 404:
+    every partner of the covenant reads the meeting and its organiser, so the refusal tells
+    nothing new."""
+    _require_organiser(runtime, principal)
+    meeting = _writable_meeting(session, meeting_id, principal)
+    if meeting.organiser_partner_id != principal.partner_id:
+        raise NotPermitted(
+            "Only the meeting's organiser records its attendance, minutes and actions."
+        )
+    return meeting
+
+
 def _meeting(session: Session, meeting_id: str, principal: Principal) -> CaseMeeting:
     meeting = session.get(CaseMeeting, meeting_id)
     if meeting is None or meeting.covenant_id != principal.covenant_id:
@@ -422,8 +441,7 @@ def record_attendance(
     now: datetime | None = None,
 ) -> MeetingOut:
     now = now or utcnow()
-    _require_organiser(runtime, principal)
-    meeting = _writable_meeting(session, meeting_id, principal)
+    meeting = _organisers_meeting(session, runtime, meeting_id, principal)
     unknown = [
         p for p in request.attendance if runtime.partner_kind(meeting.covenant_id, p) is None
     ]
@@ -447,8 +465,7 @@ def record_minutes(
 ) -> MeetingOut:
     """The organiser takes the minutes (U §5.1); recording them marks the meeting held."""
     now = now or utcnow()
-    _require_organiser(runtime, principal)
-    meeting = _writable_meeting(session, meeting_id, principal)
+    meeting = _organisers_meeting(session, runtime, meeting_id, principal)
     meeting.minutes_sealed = runtime.sealer.seal(
         session,
         scope=record_scope("case_meeting", meeting.id),
@@ -473,8 +490,7 @@ def add_action(
     now: datetime | None = None,
 ) -> ActionOut:
     now = now or utcnow()
-    _require_organiser(runtime, principal)
-    meeting = _writable_meeting(session, meeting_id, principal)
+    meeting = _organisers_meeting(session, runtime, meeting_id, principal)
     if runtime.partner_kind(meeting.covenant_id, request.owner_partner_id) is None:
         raise InvalidCaseData(f"'{request.owner_partner_id}' is not a partner of this covenant.")
     if request.case_id is not None:
