@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import Select, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.crypto.errors import InvalidKeyScope, KeyProviderUnavailable, KeyRotationIncomplete
@@ -38,20 +38,28 @@ class RotationResult:
     passes: int
 
 
-def key_status(*, session: Session, provider: KeyProvider) -> KeyStatus:
-    """KEK versions and how many live data keys each wraps; no key material."""
+def key_status(
+    *, session: Session, provider: KeyProvider, scopes: Select[str] | None = None
+) -> KeyStatus:
+    """KEK versions and how many live and shredded data keys each wraps; no key material.
+
+    ``scopes``: count only the data keys of these key scopes (a privacy officer's: the
+    dossiers its partner is accountable for, gateway/crypto/api.py); None counts every key
+    (the operator's ``ketenpoort keys status``). Gateway-wide counts told every officer when
+    a case of any covenant was opened and how many were erased (review9d F1)."""
     try:
         versions = provider.versions()
         problem = provider.check()
     except KeyProviderUnavailable as exc:
         versions, problem = [], exc.detail
+    counted = [] if scopes is None else [DataKey.scope.in_(scopes.scalar_subquery())]
     counts = session.execute(
         select(DataKey.kek_version, func.count())
-        .where(DataKey.wrapped_key.is_not(None))
+        .where(DataKey.wrapped_key.is_not(None), *counted)
         .group_by(DataKey.kek_version)
     ).all()
     shredded = session.execute(
-        select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None))
+        select(func.count()).select_from(DataKey).where(DataKey.wrapped_key.is_(None), *counted)
     ).scalar_one()
     return KeyStatus(
         provider=provider.name,

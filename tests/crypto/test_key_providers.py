@@ -20,6 +20,7 @@ from gateway.crypto.runtime import build_crypto_services, local_key_file
 from gateway.crypto.wiring import build
 from gateway.db import transaction
 from tests.conftest import TokenFactory
+from tests.web.scenario import seed_utrecht_case
 
 
 @pytest.fixture
@@ -169,7 +170,8 @@ def test_key_status_shows_versions_to_privacy_officers_only(
     client: TestClient,
     auth: Callable[..., dict[str, str]],
 ) -> None:
-    _seal(crypto, context)
+    _seal(crypto, context)  # a key of no case of u-centraal's: not counted (review9d F1)
+    seed_utrecht_case(client, auth)  # a case u-centraal leads: its dossier's key is
     response = client.get("/v1/key-status", headers=auth("u-centraal", "privacy-officer"))
     assert response.status_code == 200
     assert response.json() == {
