@@ -98,8 +98,10 @@ def test_a_second_partner_of_the_organisers_kind_writes_nothing_on_the_meeting(
         assert refused.json()["type"].endswith("not-permitted")
     after = _meeting(client, auth, meeting_id)
     assert after == before
-    assert after["attendance"] == {} and after["heldAt"] is None
-    assert after["hasMinutes"] is False and after["actions"] == []
+    assert after["attendance"] == {}
+    assert after["heldAt"] is None
+    assert after["hasMinutes"] is False
+    assert after["actions"] == []
 
 
 def test_positive_control_the_organiser_writes_and_the_other_completes_nothing(
@@ -118,7 +120,8 @@ def test_positive_control_the_organiser_writes_and_the_other_completes_nothing(
     assert statuses == [200, 200, 201]
     after = _meeting(client, auth, meeting_id)
     assert after["attendance"] == {"u-centraal": False, "mitros": True}
-    assert after["hasMinutes"] is True and after["heldAt"] is not None
+    assert after["hasMinutes"] is True
+    assert after["heldAt"] is not None
     assert [a["id"] for a in after["actions"]] == [action_id]
     # The sibling write, already checked by partner: completing an action is its owner's
     # (mitros) or the meeting's organiser's, not the other partner's of that kind.
@@ -143,7 +146,8 @@ def test_the_page_post_of_another_partner_changes_nothing(
         )
         assert posted.status_code == 403
     after = _meeting(client, auth, meeting_id)
-    assert after["heldAt"] is None and after["hasMinutes"] is False
+    assert after["heldAt"] is None
+    assert after["hasMinutes"] is False
     # Positive control: the organiser's own page POST is taken.
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as own:
         sign_in(own, *ORGANISER)
