@@ -60,7 +60,7 @@ from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS, SALT_F
 from gateway.audit.models import AuditRecord
 from gateway.auth.principal import Principal
 from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
-from gateway.policy.covenant import Covenant
+from gateway.policy.covenant import Covenant, Partner
 
 #: Entries of the exchange (requests, answers, reads): where categories are disclosed or
 #: refused. Other activities (a transition, a team change) disclose nothing.
@@ -162,6 +162,24 @@ def _refused_category(category: str) -> ColumnElement[bool]:
     return AuditRecord.body.contains(spelled, autoescape=True)
 
 
+def _measures(
+    covenant: Covenant, partner: Partner | None, *, relation: str | None
+) -> frozenset[tuple[str, str]]:
+    """The (case event, phase) pairs a clause of the event's category names a role of
+    ``partner`` in, with ``relation`` (None: none): whose measure its officer reads."""
+    if partner is None:
+        return frozenset()
+    return frozenset(
+        (event.id, phase.id)
+        for event in covenant.events
+        for phase in covenant.phases
+        if any(
+            r.role in partner.roles and r.relation == relation
+            for r in covenant.category_recipients(event.category, phase.id)
+        )
+    )
+
+
 @dataclass(frozen=True)
 class LogReader:
     """Who reads the log through a report: a privacy officer (or a case page's user) of one
@@ -182,9 +200,12 @@ class LogReader:
     #: Each of the covenant's clauses and the categories it governs: which clauses of an
     #: entry govern the categories it names for the reader (``ownerCategories``).
     clause_categories: tuple[tuple[str, frozenset[str]], ...] = ()
-    #: The case events (the landlord's measures) whose category a role of the reader's
-    #: partner receives: the measures it reads in a ``case-event`` entry it is no party to.
-    measure_events: frozenset[str] = frozenset()
+    #: The (case event, phase) pairs whose measure the reader reads in a ``case-event``
+    #: entry it is no party to: a clause of the event's category names a role of its
+    #: partner in that phase (``Covenant.category_recipients``, the summary's rule) without
+    #: a relation; ``lead_measures`` those it names bound to the case lead.
+    measures: frozenset[tuple[str, str]] = frozenset()
+    lead_measures: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, covenant: Covenant, partner_id: str, *, covenant_wide: bool) -> LogReader:
@@ -200,12 +221,8 @@ class LogReader:
             own_categories=owned,
             own_clauses=frozenset(c.id for c in covenant.clauses if owned & set(c.categories)),
             clause_categories=tuple((c.id, frozenset(c.categories)) for c in covenant.clauses),
-            measure_events=frozenset(
-                e.id
-                for e in covenant.events
-                if partner is not None
-                and not covenant.category_readers(e.category).isdisjoint(partner.roles)
-            ),
+            measures=_measures(covenant, partner, relation=None),
+            lead_measures=_measures(covenant, partner, relation="case-lead"),
         )
 
     @classmethod
@@ -327,14 +344,17 @@ class LogReader:
 
     def _reads_measure(self, entry: dict[str, Any]) -> bool:
         """Whether the reader reads which measure a ``case-event`` entry records, as the case
-        summary shows ``events`` (one rule, ``Covenant.category_readers``; docs/cases.md,
-        review4 F5): to the partners a role of which receives the event's category, and to the case
-        lead (the lead when it was recorded, ``lead``; an entry written before it names none,
-        and an unknown lead is no lead); the recorder is the entry's requester (a party)."""
+        summary shows ``events`` (one rule, ``Covenant.category_recipients``; docs/cases.md,
+        review4 F5, review9a F2): to the partners a role of which a clause of the event's
+        category names in the phase the case was in when it was recorded (``phase``), a
+        clause binding it to the lead only where the partner then led the case (``lead``).
+        An entry written before the phase was recorded names none, and an unknown phase
+        (or lead) grants nothing (unknown is not no); the recorder is the entry's requester
+        (a party)."""
         attributes = entry.get("attributes") or {}
-        return (
-            attributes.get("event") in self.measure_events
-            or attributes.get("lead") == self.partner_id
+        measure = (attributes.get("event"), attributes.get("phase"))
+        return measure in self.measures or (
+            attributes.get("lead") == self.partner_id and measure in self.lead_measures
         )
 
     @staticmethod

@@ -94,9 +94,11 @@ def record_event(
     details: dict[str, AuditValue] = {
         "event": event.id,
         "occurredOn": request.occurred_on.isoformat() if request.occurred_on else None,
-        # Who reads the measure in the log: the lead among them, as in the summary
-        # (gateway/audit/readers.py ``LogReader._reads_measure``).
+        # Who reads the measure in the log, as in the summary: by the clauses of its
+        # category in the case's phase when it was recorded, the lead where a clause binds
+        # a recipient to it (gateway/audit/readers.py ``LogReader._reads_measure``).
         "lead": case.lead_partner_id,
+        "phase": case.state,
     }
     if told:
         details["informed"] = ",".join(sorted({n.partner_id for n in told}))

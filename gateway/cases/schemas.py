@@ -449,7 +449,11 @@ class CaseSummary(CaseListItem):
     )
     pending_reports: list[PendingReportOut] = Field(
         default_factory=list,
-        description="Reports from partners outside the team awaiting the lead's decision.",
+        description="Reports from partners outside the team awaiting the lead's decision: "
+        "for the case lead's casework and system roles only (which partner reported can tell "
+        "that the household is known to social care, U §5.6; the lead decides who is "
+        "involved, U §5.1), with the reporter-decision entries in deadlines; empty for every "
+        "other reader, and then listed in withheld.",
     )
     consents: list[ConsentOut] = Field(
         description="The consents on record. The OM's (kind om-consent) only to whom "
@@ -478,7 +482,13 @@ class CaseSummary(CaseListItem):
         "the case manager); null for every other reader (a privacy officer included), and "
         "then listed in withheld. Null for an erased case (cleared with the dossier)."
     )
-    events: list[CaseEventOut] = Field(description="Case events on record, e.g. measures.")
+    events: list[CaseEventOut] = Field(
+        description="Case events on record: the landlord's measures (U §5.2, R Bijlage F). "
+        "An event is shown where a clause giving its category (events[].category in the "
+        "covenant file) names your role, its relation holding, and lists the case's current "
+        "phase, as the policy grants the category; the partner that recorded it always reads "
+        "it. events is listed in withheld when you would not be shown every event."
+    )
     notices: list[NoticeOut] = Field(
         default_factory=list,
         description="What the caller's partner is told of in this case (R §2.3), read or not.",
@@ -516,8 +526,10 @@ class CaseSummary(CaseListItem):
         "because nothing is recorded): investigationRunning and omConsents (the consents of "
         "kind om-consent, left out of consents) unless your partner is the police or holds the "
         "case's lead in a role a clause depending on the investigation names; criteria, "
-        "oggzTargetGroup, oggzReferred and dwellingPollution unless it holds the lead; all "
-        "six for a privacy officer. Empty: you see every field.",
+        "oggzTargetGroup, oggzReferred and dwellingPollution unless it holds the lead; "
+        "events unless the clauses give you every event's category in the case's phase; "
+        "pendingReports unless your partner holds the lead (a casework or system role); all "
+        "eight for a privacy officer. Empty: you see every field.",
     )
     not_in_covenant: list[str] = Field(
         default_factory=list,

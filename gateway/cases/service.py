@@ -329,9 +329,10 @@ def case_summary(
     now: datetime | None = None,
 ) -> CaseSummary:
     """The case without personal data: states, dates, partners, counts and deadlines; the
-    police investigation status, the OGGZ check, each criterion and the landlord's measures
-    (case events) only for the readers the sources give them to (gateway/cases/
-    summary_readers.py), the others told they are ``withheld``.
+    police investigation status, the OGGZ check, each criterion, the landlord's measures
+    (case events, by the clauses of their category in the case's phase) and the reports
+    awaiting the lead's decision only for the readers the sources give them to (gateway/
+    cases/summary_readers.py), the others told they are ``withheld``.
 
     A case erased under retention is no open work: its steps and decisions answer 410, so
     it has no deadlines, no reports awaiting a decision and no transitions to offer
@@ -347,7 +348,8 @@ def case_summary(
         statement = select(model).where(model.case_id == case.id)
         return list(session.scalars(statement.order_by(order) if order is not None else statement))
 
-    reader = summary_reader(runtime, case, principal)
+    landlord = dwelling.corporation_id if dwelling.ownership == "corporation" else None
+    reader = summary_reader(runtime, case, principal, landlord=landlord)
     criteria = rows(CaseCriterion, CaseCriterion.criterion)
     consents = rows(CaseConsent, CaseConsent.recorded_at)
     standing = standing_consent_ids(consents, dwelling)
@@ -361,7 +363,9 @@ def case_summary(
         now=now,
     )
     calendar = runtime.calendar(case.covenant_id)
-    pending = [] if erased else pending_reports(session, case)
+    # Which partner outside the team reported is the lead's to know and decide on (U §5.1,
+    # §5.6, §6; summary_readers.py, review9a F1): not read at all for anyone else.
+    pending = [] if erased or not reader.pending_reports else pending_reports(session, case)
     result = None
     if case.neighbours_judgement and case.partners_judgement and case.aftercare_decision:
         result = CaseResult.model_validate(
@@ -447,7 +451,7 @@ def case_summary(
         if erased
         else [
             *(deadline_out(case, d) for d in running),
-            *reporter_deadlines(session, calendar, case, now),
+            *(reporter_deadlines(session, calendar, case, now) if reader.pending_reports else []),
             *erasure_deadlines(
                 session, runtime=runtime, cases=[case], now=now, reader=principal.partner_id
             ),

@@ -33,15 +33,32 @@ them the business of, and withheld (``withheld`` in the summary says which) from
   the criteria that hold would otherwise tell which they are.
 - **The case events** (``events``): the landlord's further measures under tenancy law
   (U §5.2: behavioural order, eviction procedure, last chance, care contract; R Bijlage F),
-  which the covenants give as a category to few: "huurrechtelijke maatregelen" to the case
-  manager (U-6-corporatie), "Meldingen en huurrechtelijke maatregelen van de corporatie" to
-  the case manager and the wijkagent (R-A-corporatie-meldingen). Each event names its
-  category in the covenant file (``events[].category``), and is seen by the roles the
-  clauses of that category name as recipients, by the case lead (who coordinates the
-  approach and is told of the measures, R §2.3), and by the partner that recorded it (its
-  own record, which its adapter reads so as not to record it twice). Which clause applies
-  *when* (purpose, phase) is the policy's; the summary says *who*, as the retention records
-  do (docs/retention.md). Review4, finding 5.
+  which the covenants give as a category to few, and in some phases only: "huurrechtelijke
+  maatregelen" to the case manager (U-6-corporatie), "Meldingen en huurrechtelijke
+  maatregelen van de corporatie" to the case manager and the wijkagent from the weighing to
+  the eviction (R-A-corporatie-meldingen; R §3.4 "Tot de fase van complexe overlast ...
+  blijft eenieder dus verantwoordelijk voor zijn eigen dossier"). Each event names its
+  category in the covenant file (``events[].category``), and is shown by the rule the policy
+  grants that category with (review9a F2): a clause giving the category names the reader's
+  role (a back-office system: a role of its partner) with its relation to the case holding,
+  AND lists the case's current phase (``Covenant.category_recipients``; a closed case is in
+  no clause's phases: "Case closed; no further sharing."). The lead is no reader by leading
+  (in Rijswijk the GGD or the fire brigade can lead a case, and R Bijlage A gives them no
+  corporation's reports); it reads them as a recipient, like anyone else. The partner that
+  recorded an event always reads it (its own record, which its adapter reads so as not to
+  record it twice). The purpose and the clause's other conditions (the team, the
+  corporation's permission) are not checked: the reader is in the team, and the measure is
+  the landlord's own record in the gateway. Review4 F5, review9a F2.
+- **The reports awaiting the lead's decision** (``pendingReports``, and the
+  ``reporter-decision`` entries in ``deadlines``): which partner outside the team reported
+  about the dwelling. A report from the youth-and-family team, the GGD or the Sociaal
+  Wijkteam tells that the household is known to social care, which the covenants give to
+  the case manager only (U §5.6 "meldt de casemanager ... of een overlastveroorzaker ...
+  bij het buurtteam bekend is"; R-A-ggd-acties, R-A-wijkteam-acties to the case lead), and
+  whether the reporter becomes involved at all is the lead's decision (U §5.1 "De
+  casemanager voert de regie"; U §6). So they are shown to the lead's casework roles (who
+  decide) and its back-office system only, as ``GET /v1/deadlines`` and the inbox keep
+  them for the lead. Review9a F1.
 
 Who is who comes from the covenant file: the police are the partner kinds that own its
 criminal-law categories (``categories[].special: criminal``), the lead is the case's
@@ -49,9 +66,10 @@ criminal-law categories (``categories[].special: criminal``), the lead is the ca
 clauses the policy compiles with the OM condition, and an ``audit`` role (the privacy
 officer, "never receives case data") sees none of them, not even for the lead, the police
 or the recorder; it keeps the rest of the summary it audits with (team, consents but the
-OM's, history, deadlines, ``erased``). The recipients of an event's category count as the
-investigation's readers do: a recipient bound to a relation other than ``case-lead`` does
-not (the summary cannot check it), so it fails closed.
+OM's, history, deadlines but the lead's reporter decisions, ``erased``). A recipient of an
+event's category bound to a relation counts where the summary knows the relation (the
+lead, the dwelling's landlord); one bound to ``event-recorder`` does not (fail closed; no
+clause of an event's category binds one).
 """
 
 from __future__ import annotations
@@ -65,7 +83,7 @@ from gateway.cases.consents import OM_CONSENT, ConsentRecord
 from gateway.cases.models import CaseEventRecord, CaseFile
 from gateway.cases.runtime import CaseRuntime
 from gateway.policy.compiler import OM_CONDITION
-from gateway.policy.covenant import Covenant, lead_checkable_roles
+from gateway.policy.covenant import Covenant, Recipient, lead_checkable_roles
 
 #: The summary's fields that are withheld from a reader who may not see them (camelCase,
 #: as on the wire), in the order ``withheld`` lists them. ``omConsents``: the consents of kind
@@ -76,6 +94,9 @@ ASSESSMENT_FIELDS = ("criteria", "oggzTargetGroup", "oggzReferred", "dwellingPol
 #: ``events``: listed for a reader that does not see every event of the covenant, whether or
 #: not one is on file (the name would otherwise tell that the landlord recorded a measure).
 EVENT_FIELDS = ("events",)
+#: ``pendingReports``: listed for every reader but the lead's casework and system roles,
+#: whether or not a report awaits (the reporter-decision deadlines go with it).
+PENDING_FIELDS = ("pendingReports",)
 
 #: The clause condition on the lead's pollution fact (gateway/policy/covenant.py).
 POLLUTION_CONDITION = "dwelling-pollution"
@@ -93,10 +114,14 @@ class SummaryReader:
     #: The lead's assessment: each criterion of U §2, the OGGZ check (U §5.1) and whether
     #: pollution of the dwelling is part of the nuisance (U §5.4).
     assessment: bool
-    #: The case events (their ids) this reader sees whoever recorded them.
+    #: The case events (their ids) this reader sees whoever recorded them: in the case's
+    #: current phase, by the clauses of their category.
     event_kinds: frozenset[str] = frozenset()
     #: Whether ``event_kinds`` are all the covenant's events.
     every_event: bool = False
+    #: Whether the reports awaiting the lead's decision on their reporter are shown (the
+    #: lead's casework and system roles).
+    pending_reports: bool = False
     #: The reader's partner, which sees the events it recorded itself; None for an audit role.
     recorder: str | None = None
 
@@ -114,6 +139,7 @@ class SummaryReader:
             *([] if self.investigation else INVESTIGATION_FIELDS),
             *([] if self.assessment else ASSESSMENT_FIELDS),
             *([] if self.every_event else EVENT_FIELDS),
+            *([] if self.pending_reports else PENDING_FIELDS),
         ]
 
 
@@ -141,21 +167,53 @@ def investigation_readers(covenant: Covenant | None) -> frozenset[str]:
 def _reads(principal: Principal, covenant: Covenant, roles: frozenset[str]) -> bool:
     """The principal's role is one of ``roles``; its partner's back-office system (a
     ``system`` role, which exchanges on the partner's behalf) when one of the partner's is."""
+    return not roles.isdisjoint(_reader_roles(principal, covenant))
+
+
+def _reader_roles(principal: Principal, covenant: Covenant) -> frozenset[str]:
+    """The roles a clause must name for ``principal`` to read: its own; for a back-office
+    system (a ``system`` role) its partner's."""
     if not principal.grant.system:
-        return principal.role in roles
+        return frozenset({principal.role})
     partner = covenant.partner(principal.partner_id)
-    return partner is not None and not roles.isdisjoint(partner.roles)
+    return frozenset(partner.roles) if partner is not None else frozenset()
 
 
-def _event_kinds(covenant: Covenant | None, principal: Principal, lead: bool) -> frozenset[str]:
-    """The case events ``principal`` sees whoever recorded them: every one at the lead, else
-    those of a category its role receives; none in a covenant the gateway has not loaded."""
+def _related(recipient: Recipient, partner_id: str, *, lead: str, landlord: str | None) -> bool:
+    """Whether ``partner_id`` has the recipient's relation to the case, as authz.rego decides
+    ``case-lead`` and ``dwelling-landlord``; ``event-recorder`` (and any relation this does
+    not know, or a landlord not known) is not held: fail closed."""
+    if recipient.relation is None:
+        return True
+    if recipient.relation == "case-lead":
+        return partner_id == lead
+    if recipient.relation == "dwelling-landlord":
+        return landlord is not None and partner_id == landlord
+    return False
+
+
+def _event_kinds(
+    covenant: Covenant | None,
+    principal: Principal,
+    *,
+    phase: str,
+    lead: str,
+    landlord: str | None,
+) -> frozenset[str]:
+    """The case events ``principal`` sees whoever recorded them: those of a category a clause
+    gives its role in ``phase``, its relation holding (``Covenant.category_recipients``, the
+    policy's rule; review9a F2); none in a covenant the gateway has not loaded."""
     if covenant is None:
         return frozenset()
+    roles = _reader_roles(principal, covenant)
     return frozenset(
         event.id
         for event in covenant.events
-        if lead or _reads(principal, covenant, covenant.category_readers(event.category))
+        if any(
+            recipient.role in roles
+            and _related(recipient, principal.partner_id, lead=lead, landlord=landlord)
+            for recipient in covenant.category_recipients(event.category, phase)
+        )
     )
 
 
@@ -180,21 +238,27 @@ def _lead_reads_investigation(covenant: Covenant | None, principal: Principal) -
     return _reads(principal, covenant, investigation_readers(covenant))
 
 
-def summary_reader(runtime: CaseRuntime, case: CaseFile, principal: Principal) -> SummaryReader:
+def summary_reader(
+    runtime: CaseRuntime, case: CaseFile, principal: Principal, *, landlord: str | None = None
+) -> SummaryReader:
     """What ``principal`` (already allowed to see ``case``) sees of its sensitive facts: the
     partner's casework and system roles (its people and its back-office system) alike, an
-    audit role nothing."""
+    audit role nothing. ``landlord``: the dwelling's landlord (a corporation), when the
+    caller knows it; unknown, a clause binding a recipient to it grants nothing here."""
     if principal.grant.audits:
         return SummaryReader(investigation=False, assessment=False)
     covenant = runtime.covenants.get(case.covenant_id)
     lead = principal.partner_id == case.lead_partner_id
     police = principal.partner_kind in criminal_data_holders(runtime, case.covenant_id)
     asks = lead and _lead_reads_investigation(covenant, principal)
-    kinds = _event_kinds(covenant, principal, lead)
+    kinds = _event_kinds(
+        covenant, principal, phase=case.state, lead=case.lead_partner_id, landlord=landlord
+    )
     return SummaryReader(
         investigation=police or asks,
         assessment=lead,
         event_kinds=kinds,
         every_event=covenant is not None and kinds == {e.id for e in covenant.events},
+        pending_reports=lead and (principal.grant.casework or principal.grant.system),
         recorder=principal.partner_id,
     )

@@ -152,9 +152,9 @@ class CaseEvent(_Model):
     )
     category: str = Field(
         description="The data category the event is information of (e.g. the corporation's "
-        "tenancy-law measures): the case summary shows the event to that category's "
-        "recipients, the case lead and the recording partner only "
-        "(gateway/cases/summary_readers.py)."
+        "tenancy-law measures): the case summary and the audit log show the event to the "
+        "roles the category's clauses name in the case's phase, and to the recording "
+        "partner (gateway/cases/summary_readers.py)."
     )
     description: str = ""
 
@@ -278,12 +278,18 @@ class Covenant(_Model):
     def event(self, event_id: str) -> CaseEvent | None:
         return next((e for e in self.events if e.id == event_id), None)
 
-    def category_readers(self, category: str) -> frozenset[str]:
-        """The roles the clauses giving ``category`` name as recipients without a relation
-        or bound to the lead's own (``case-lead``). The case summary's events and the audit
-        log's measures are shown by this one rule; it checks no other relation, so a
-        recipient bound to one does not count (fail closed)."""
-        return lead_checkable_roles(c for c in self.clauses if category in c.categories)
+    def category_recipients(self, category: str, phase: str) -> list[Recipient]:
+        """The recipients the clauses giving ``category`` name in ``phase``: the role, the
+        category and the phase a clause must match for the policy to grant it (the static
+        part of a decision, as ``_grants`` in gateway/policy/compiler.py indexes it). The
+        case summary shows the landlord's measures (case events) by this rule
+        (gateway/cases/summary_readers.py; review9a F2)."""
+        return [
+            recipient
+            for clause in self.clauses
+            if category in clause.categories and phase in clause.phases
+            for recipient in clause.recipients
+        ]
 
     def criminal_data_holders(self) -> frozenset[str]:
         """The partner kinds that own the covenant's criminal-law categories

@@ -60,6 +60,7 @@ def report_body(
 
 #: Rijswijk's causer's landlord, who leads the cases it files (R §3.2.2, ``lead: source-partner``).
 RIJSWIJK_LANDLORD = ("rijswijk-wonen", "woonconsulent")
+RIJSWIJK_MUNICIPALITY = ("gemeente-rijswijk", "casemanager")
 
 
 def rijswijk_case_led_by_the_landlord(
@@ -178,3 +179,19 @@ def file_report(client: Any, auth: Any, who: tuple[str, str]) -> Any:
     response = client.post("/v1/reports", json=body, headers=auth(*who))
     assert response.status_code in (200, 201, 202), response.text
     return response.json()
+
+
+def rijswijk_to_integrated_approach(client: Any, auth: Any, case_id: str) -> None:
+    """Move a Rijswijk case from intake into ``integrated-approach`` (R Bijlage D fase 2b):
+    classified complex by its lead (the lead moves to the municipality, R §3.2.3), then the
+    municipality's case manager forms the team and weighs it serious after hearing both
+    sides. The case needs a team of more than one partner besides the municipality."""
+    steps = [
+        (RIJSWIJK_LANDLORD, {"transition": "classify-complex"}),
+        (RIJSWIJK_MUNICIPALITY, {"transition": "form-team"}),
+        (RIJSWIJK_MUNICIPALITY, {"transition": "weigh-serious", "bothSidesHeard": True}),
+    ]
+    for who, body in steps:
+        moved = client.post(f"/v1/cases/{case_id}/transitions", json=body, headers=auth(*who))
+        assert moved.status_code == 200, moved.text
+    assert moved.json()["state"] == "integrated-approach"

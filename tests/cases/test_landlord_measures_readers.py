@@ -18,7 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.policy.schemas import PolicyInput
-from tests.cases.builders import RIJSWIJK_LANDLORD, rijswijk_case_led_by_the_landlord
+from tests.cases.builders import (
+    RIJSWIJK_LANDLORD,
+    rijswijk_case_led_by_the_landlord,
+    rijswijk_to_integrated_approach,
+)
 from tests.exchange.conftest import (
     CASE_MANAGER,
     MITROS,
@@ -50,7 +54,10 @@ def _told(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) ->
 
 
 def _rijswijk_case_with_eviction_procedure(client: TestClient, auth: Auth) -> str:
+    """A Rijswijk case in integrated-approach (led by the municipality), a phase
+    R-A-corporatie-meldingen lists, with the landlord's eviction procedure on record."""
     case_id = rijswijk_case_led_by_the_landlord(client, auth, team=RIJSWIJK_TEAM)
+    rijswijk_to_integrated_approach(client, auth, case_id)
     recorded = client.post(
         f"/v1/cases/{case_id}/events",
         json={"event": "eviction-procedure", "occurredOn": "2026-11-30"},
@@ -102,20 +109,22 @@ def test_the_team_members_the_covenant_refuses_the_category_are_not_shown_the_me
 @pytest.mark.parametrize(
     "who",
     [
-        MUNICIPALITY,  # a recipient of R-A-corporatie-meldingen
+        MUNICIPALITY,  # a recipient of R-A-corporatie-meldingen, and the lead
         RIJSWIJK_POLICE,  # the other
-        RIJSWIJK_LANDLORD,  # the lead, which recorded it
+        RIJSWIJK_LANDLORD,  # which recorded it
         ("rijswijk-wonen", "adapter"),  # its back-office system reads its own record
     ],
     ids="/".join,
 )
-def test_control_the_recipients_the_lead_and_the_recorder_are_shown_them(
+def test_control_the_recipients_and_the_recorder_are_shown_them(
     client: TestClient, auth: Auth, who: tuple[str, str]
 ) -> None:
     case_id = _rijswijk_case_with_eviction_procedure(client, auth)
-    if who in (MUNICIPALITY, RIJSWIJK_POLICE):
+    recipient = who in (MUNICIPALITY, RIJSWIJK_POLICE)
+    if recipient:
         assert _rijswijk_policy(who) == "disclose"
-    assert _told(client, auth, case_id, who) == (["eviction-procedure"], False)
+    # The recorder, no recipient, reads its own and is told it would not read another's.
+    assert _told(client, auth, case_id, who) == (["eviction-procedure"], not recipient)
 
 
 @pytest.fixture

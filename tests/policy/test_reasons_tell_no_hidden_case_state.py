@@ -198,11 +198,18 @@ class Hidden:
     investigation: bool  # whether one runs, and the OM's consents
 
 
-def _hidden(covenant: Covenant, partner: str, role: str, landlord: str | None) -> Hidden:
+def _hidden(
+    covenant: Covenant, partner: str, role: str, landlord: str | None, phase: str
+) -> Hidden:
     """As gateway/cases/summary_readers.py decides for a casework reader that is not the
-    lead: the events unless its role reads their category (or it recorded them: the landlord
-    records them); the investigation unless it is the police."""
-    readers = {role for e in covenant.events for role in covenant.category_readers(e.category)}
+    lead: the events unless a clause names its role for their category in the phase (or it
+    recorded them: the landlord records them); the investigation unless it is the police."""
+    readers = {
+        r.role
+        for e in covenant.events
+        for r in covenant.category_recipients(e.category, phase)
+        if r.relation is None
+    }
     kind = covenant.partner(partner).kind  # type: ignore[union-attr]
     return Hidden(
         events=role not in readers and partner != landlord,
@@ -279,7 +286,7 @@ class Base:
     def docs(self) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
         dwelling = dict(self.dwelling)
         landlord = dwelling.get("corporation")
-        hidden = _hidden(self.covenant, *self.requester, landlord)
+        hidden = _hidden(self.covenant, *self.requester, landlord, self.phase)
         police = self.covenant.criminal_data_partners()
         team = [p.id for p in self.covenant.partners if self.police_in_team or p.id not in police]
         if self.requester[0] not in team:
