@@ -262,3 +262,26 @@ def summary_reader(
         pending_reports=lead and (principal.grant.casework or principal.grant.system),
         recorder=principal.partner_id,
     )
+
+
+def events_shown_in(
+    runtime: CaseRuntime,
+    case: CaseFile,
+    principal: Principal,
+    *,
+    phase: str,
+    landlord: str | None,
+) -> frozenset[str]:
+    """The case events the summary shows ``principal`` whoever recorded them while ``case``
+    is in ``phase``: the summary's own rule for another phase than the current one (the
+    retention state asks whether a reader was ever shown a measure; gateway/retention/
+    api.py). None for an audit role."""
+    if principal.grant.audits:
+        return frozenset()
+    return _event_kinds(
+        runtime.covenants.get(case.covenant_id),
+        principal,
+        phase=phase,
+        lead=case.lead_partner_id,
+        landlord=landlord,
+    )

@@ -153,15 +153,85 @@ def _brondatum(state: service.RetentionState) -> BrondatumArchiefprocedureOut | 
     summary="The case's retention state: rule, due date, why; or when and why it was erased",
 )
 def get_retention_state(
-    case_id: CaseId, principal: CurrentPrincipal, session: DbSession, retention: Retention
+    case_id: CaseId,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    context: Context,
+    retention: Retention,
 ) -> RetentionStateOut:
     visible_retention_case(session, principal, case_id, retention.rules)
     return _state_out(
         service.retention_state(
-            session=session, rules=retention.rules, case_id=case_id, reader=principal
+            session=session,
+            rules=retention.rules,
+            case_id=case_id,
+            reader=principal,
+            sanctions_withheld=_sanctions_withheld(session, context, principal, case_id),
         ),
         principal,
     )
+
+
+def _sanctions_withheld(
+    session: Session, context: GatewayContext, principal: Principal, case_id: str
+) -> bool:
+    """Whether the case holds a landlord's measure its covenant's retention file counts as
+    a sanction (``sanctionEvents``) that ``principal`` was never shown (review9a F2). Then
+    the retention state may not name the rule that says "sanctioned" (R-3.4-zwaar) nor the
+    last sanction's day (docs/retention.md). Shown: its partner recorded it, or the case
+    summary showed it the measure in a phase the case was in while the measure was on
+    record (gateway/cases/summary_readers.py: a clause of its category names the reader's
+    role in that phase). Who was told keeps knowing that the dossier is kept for it, also
+    once the case closed (no clause lists ``closed``); as fact_readers.py keeps a fact's
+    record listed to its recipients. A case the gateway does not know (a register row
+    without its case) hides nothing here; an audit role was shown no measure."""
+    from sqlalchemy import select
+
+    from gateway.cases.models import CaseEventRecord, CaseFile, CaseTransition, Dwelling
+    from gateway.cases.summary_readers import events_shown_in
+
+    case = session.get(CaseFile, case_id)
+    policy = context.require_retention().rules.policy(case.covenant_id) if case else None
+    if case is None or policy is None or not policy.sanction_events:
+        return False
+    events = [
+        e
+        for e in session.scalars(
+            select(CaseEventRecord).where(
+                CaseEventRecord.case_id == case_id,
+                CaseEventRecord.kind.in_(policy.sanction_events),
+            )
+        )
+        if e.partner_id != principal.partner_id or principal.grant.audits
+    ]
+    if not events:
+        return False
+    dwelling = session.get_one(Dwelling, case.dwelling_id)
+    landlord = dwelling.corporation_id if dwelling.ownership == "corporation" else None
+    transitions = list(
+        session.scalars(
+            select(CaseTransition)
+            .where(CaseTransition.case_id == case_id)
+            .order_by(CaseTransition.at, CaseTransition.id)
+        )
+    )
+    shown: dict[str, frozenset[str]] = {}
+
+    def shown_in(phase: str) -> frozenset[str]:
+        if phase not in shown:
+            shown[phase] = events_shown_in(
+                context.cases, case, principal, phase=phase, landlord=landlord
+            )
+        return shown[phase]
+
+    for event in events:
+        later = [t for t in transitions if t.at > event.recorded_at]
+        # The phases the case was in while the measure was on record: the one it was
+        # recorded in (left by the first later transition, or the current one) and after.
+        phases = {later[0].from_state if later else case.state, *(t.to_state for t in later)}
+        if not any(event.kind in shown_in(phase) for phase in phases):
+            return True
+    return False
 
 
 @router.get(
@@ -185,6 +255,7 @@ def get_record_states(
         readers=readers,
         row_readers=row_readers,
         reader=principal,
+        sanctions_withheld=_sanctions_withheld(session, context, principal, case_id),
     )
     return RecordStatesOut(
         case_id=case_id,
@@ -269,7 +340,11 @@ def post_retention_fact(
     )
     return _state_out(
         service.retention_state(
-            session=session, rules=retention.rules, case_id=case_id, reader=principal
+            session=session,
+            rules=retention.rules,
+            case_id=case_id,
+            reader=principal,
+            sanctions_withheld=_sanctions_withheld(session, context, principal, case_id),
         ),
         principal,
     )

@@ -597,6 +597,35 @@ class RetentionState:
     source_withheld: bool = False
 
 
+#: The reason a reader reads whom the case summary does not show a landlord's measure that
+#: counts as a sanction (retention_state ``sanctions_withheld``; docs/retention.md).
+SANCTION_WITHHELD_REASON = (
+    "Kept under a retention rule; which rule and its dates are not shown: they depend on "
+    "a measure of the landlord you are not shown."
+)
+
+
+def tells_sanctions(rules: RetentionRules, row: RetentionCase) -> bool:
+    """Whether the case's rule says something of its sanctions: it selects on them
+    (``appliesTo.sanctioned``), runs from the last one, or comes after a rule that selects
+    on them (it applies because that one did not). An open case's rule (R-open-...) does
+    not; an unknown rule is taken to (fail closed)."""
+    policy = rules.policy(row.covenant_id)
+    if row.rule_id is None or policy is None:
+        return row.rule_id is not None
+    if policy.open_cases is not None and row.rule_id == policy.open_cases.id:
+        return False
+    for rule in policy.rules:
+        sanctioned = rule.applies_to.sanctioned is not None or any(
+            t.source_date == "last-sanction-imposed" for t in rule.terms
+        )
+        if sanctioned:
+            return True
+        if rule.id == row.rule_id:
+            return False
+    return True
+
+
 def _deciding_term(session: Session, rules: RetentionRules, row: RetentionCase) -> Term | None:
     """The term whose date decides the due date (for the ZGW terms; the stored row keeps only
     the outcome). While no date is known, a rule's only term is the one that will decide."""
@@ -615,10 +644,17 @@ def retention_state(
     case_id: str,
     reader: Principal | None = None,
     today: date | None = None,
+    sanctions_withheld: bool = False,
 ) -> RetentionState:
     """The case's state. With ``reader``, as that reader may see it: a term restarted by a
     report in a case its partner is not in shows no source date and no restart
-    (shown_verdict); None: as stored (the operator's command line, the sweep)."""
+    (shown_verdict); None: as stored (the operator's command line, the sweep).
+
+    ``sanctions_withheld``: the case holds a landlord's measure counted as a sanction
+    (``sanctionEvents``) that the case summary does not show this reader (review9a F2): the
+    rule (R-3.4-zwaar says "sanctioned") and its dates (the last sanction's day) would tell
+    it, so the reader sees that a rule applies and the status, not which rule nor when
+    (:data:`SANCTION_WITHHELD_REASON`). An erased case's state is the team's as before."""
     row = _case(session, case_id)
     if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
@@ -633,6 +669,19 @@ def retention_state(
         status = "on-hold" if hold is not None else ("due" if due else "retained")
         reason = row.reason
         term = _deciding_term(session, rules, row)
+    if sanctions_withheld and row.erased_at is None and tells_sanctions(rules, row):
+        return RetentionState(
+            case_id=row.case_id,
+            covenant_id=row.covenant_id,
+            status=status,
+            rule_id=None,
+            source_date=None,
+            due_on=None,
+            reason=SANCTION_WITHHELD_REASON,
+            hold=hold,
+            erased_at=None,
+            source_withheld=True,
+        )
     shown = shown_verdict(session, reader, row) if reader is not None else None
     if shown is not None and shown.move_withheld:
         # The term is the move-out's: its kind (ZGW's datumkenmerk) and period (P0D) name it.
@@ -692,6 +741,7 @@ def record_states(
     limit: int = 1000,
     reader: Principal | None = None,
     today: date | None = None,
+    sanctions_withheld: bool = False,
 ) -> RecordStates:
     """The case's state and that of every record the sweep erases with it (rows of the
     tables that hold sealed values or blind indexes of the case; see targets.py), at most
@@ -708,7 +758,12 @@ def record_states(
     from gateway.retention.targets import discover_targets, erased_value_count
 
     state = retention_state(
-        session=session, rules=rules, case_id=case_id, reader=reader, today=today
+        session=session,
+        rules=rules,
+        case_id=case_id,
+        reader=reader,
+        today=today,
+        sanctions_withheld=sanctions_withheld,
     )
     if state.status == "erased":
         reason = f"{state.reason} With its case's dossier."

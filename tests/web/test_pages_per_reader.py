@@ -11,7 +11,11 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from gateway.context import GatewayContext
-from tests.cases.builders import RIJSWIJK_LANDLORD, rijswijk_case_led_by_the_landlord
+from tests.cases.builders import (
+    RIJSWIJK_LANDLORD,
+    rijswijk_case_led_by_the_landlord,
+    rijswijk_to_integrated_approach,
+)
 from tests.web.conftest import sign_in
 from tests.web.scenario import POLICE, seed_utrecht_case
 
@@ -214,7 +218,9 @@ def test_the_police_case_page_has_no_investigation_row_where_the_covenant_keeps_
 
 
 EVICTION_PROCEDURE = "Procedure voor ontbinding en ontruiming gestart"
-MEASURES_WITHHELD = "Maatregelen die een andere organisatie vastlegde, ziet alleen de regiehouder"
+MEASURES_WITHHELD = (
+    "Maatregelen die een andere organisatie vastlegde, ziet alleen wie het convenant"
+)
 
 
 def test_the_case_page_shows_the_landlords_measures_only_to_whom_the_covenant_gives_them(
@@ -226,6 +232,8 @@ def test_the_case_page_shows_the_landlords_measures_only_to_whom_the_covenant_gi
     case_id = rijswijk_case_led_by_the_landlord(
         client, auth, team=("gemeente-rijswijk", "ggd-haaglanden")
     )
+    # In a phase the clause lists (review9a F2: the measures follow the clause's phases).
+    rijswijk_to_integrated_approach(client, auth, case_id)
     recorded = client.post(
         f"/v1/cases/{case_id}/events",
         json={"event": "eviction-procedure", "occurredOn": "2026-11-30"},
