@@ -477,8 +477,16 @@ def get_deadlines(
         ),
         limit=limit,
     )
+    # Which partner outside the team reported is for the lead's people and system, who
+    # decide (U §5.1, §5.6; review9a F1): not for its privacy officer, an audit role that
+    # "never receives case data". Left out of the page as read, so its cursor stays valid.
+    items = [
+        d
+        for d in page.items
+        if not (principal.grant.audits and d.deadline == reports.REPORTER_DECISION)
+    ]
     return DeadlineList(
-        embedded=DeadlinesEmbedded(deadlines=page.items),
+        embedded=DeadlinesEmbedded(deadlines=items),
         links=page_links(request.url, next_cursor=page.next_cursor),
     )
 

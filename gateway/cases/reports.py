@@ -35,6 +35,8 @@ from gateway.db import utcnow
 #: in calendar days, for both covenants.
 REPORTER_DECISION_DAYS = 5
 DECISION_SOURCE = "U §6, §5.1; R Bijlage B/C"
+#: The deadline (and inbox item) of the lead's decision on a reporter.
+REPORTER_DECISION = "reporter-decision"
 
 ReporterStatus = Literal["in-team", "awaiting-lead", "joined", "declined"]
 
@@ -87,7 +89,7 @@ def reporter_deadlines(
         out.append(
             DeadlineOut(
                 kind="case",
-                deadline="reporter-decision",
+                deadline=REPORTER_DECISION,
                 description=(
                     f"Decide whether the reporting partner '{report.source_partner_id}' joins "
                     "the case team."

@@ -155,3 +155,25 @@ def test_in_rijswijk_the_police_and_fire_brigade_are_not_told_that_the_ggd_repor
         assert _told(client, auth, case_id, who) == ([], 0, True), who
     # The positive control: the lead (the causer's landlord) is told.
     assert _told(client, auth, case_id, RIJSWIJK_LANDLORD) == (["ggd-haaglanden"], 1, False)
+
+
+def test_the_leads_privacy_officer_reads_no_reporter_decision_in_its_deadlines(
+    utrecht_case_with_a_care_report: tuple[str, str], client: TestClient, auth: Auth
+) -> None:
+    """``GET /v1/deadlines`` keeps the decision for the lead's partner; its privacy officer
+    (an audit role, "never receives case data") is not told who reported either."""
+
+    def decisions(who: tuple[str, str]) -> list[str]:
+        listed = client.get("/v1/deadlines", headers=auth(*who))
+        assert listed.status_code == 200, listed.text
+        return [
+            d["description"]
+            for d in listed.json()["_embedded"]["deadlines"]
+            if d["deadline"] == "reporter-decision"
+        ]
+
+    assert decisions(("u-centraal", "privacy-officer")) == []
+    assert decisions(WIJKAGENT) == []
+    # The positive control: the lead's case manager has it, naming the reporter.
+    [decision] = decisions(CASE_MANAGER)
+    assert "buurtteam-jeugd-gezin" in decision
