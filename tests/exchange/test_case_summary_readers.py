@@ -23,6 +23,8 @@ EVENTS = ["events"]
 #: The members the lead only consulted (U §5.6): named to the lead's partner and to themselves
 #: only, withheld from every other reader whether or not there is one (review9a F3).
 CONSULTED = ["consultedPartners"]
+#: Which partner outside the team reported, awaiting the lead (review9a F1).
+PENDING = ["pendingReports"]
 
 
 def _take_on_with_oggz_check(case: UtrechtCase) -> None:
@@ -109,7 +111,12 @@ def test_team_members_and_privacy_officers_do_not_read_the_investigation_or_the_
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,  # how many hold, which the workflow's guard reads (U §2)
-        "withheld": [*EVERYTHING, *EVENTS, *([] if who[0] == "u-centraal" else CONSULTED)],
+        "withheld": [
+            *EVERYTHING,
+            *EVENTS,
+            *PENDING,
+            *([] if who[0] == "u-centraal" else CONSULTED),
+        ],
     }
     assert len(audit_activities(context)) == before  # nothing disclosed, nothing to audit
 
@@ -146,7 +153,7 @@ def test_the_police_read_the_investigation_status_they_record_but_not_the_assess
         "oggzReferred": None,
         "criteria": {},
         "criteriaHolding": 2,
-        "withheld": [*ASSESSMENT, *EVENTS, *CONSULTED],
+        "withheld": [*ASSESSMENT, *EVENTS, *PENDING, *CONSULTED],
     }
 
 
@@ -164,10 +171,12 @@ def test_a_new_lead_reads_them_and_the_former_lead_no_longer_does(
     with context.session_factory() as session, session.begin():
         case = session.get_one(CaseFile, utrecht_case.case_id)
         case.lead_partner_id = "mitros"
-    assert _summary(utrecht_case, MITROS)["withheld"] == INVESTIGATION
+    # A corporation that leads is no recipient of the landlord's measures (U-6-corporatie
+    # names the case manager; review9a F2): leading is no reason of its own.
+    assert _summary(utrecht_case, MITROS)["withheld"] == [*INVESTIGATION, *EVENTS]
     assert _summary(utrecht_case, MITROS)["investigationRunning"] is None
     assert _summary(utrecht_case, MITROS)["criteria"] != []
-    assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == [*EVERYTHING, *CONSULTED]
+    assert _summary(utrecht_case, CASE_MANAGER)["withheld"] == [*EVERYTHING, *PENDING, *CONSULTED]
 
 
 def test_the_team_is_told_the_criteria_are_met_not_that_all_six_hold(
