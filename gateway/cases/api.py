@@ -497,7 +497,11 @@ def get_deadlines(
     summary="Figures for the steering group, without personal data",
     description="Over whole calendar months that have ended (`from` the first day of a "
     "month, `to` the last day of an ended month; default the last twelve): any other window "
-    "is a 422 problem+json `steering-period-not-accepted` that says what is accepted.",
+    "is a 422 problem+json `steering-period-not-accepted` that says what is accepted. "
+    "Read by the partners the covenant gives the results to (covenant.yaml "
+    "`steering.readers`: Utrecht's steering group of U §8, every partner in Rijswijk, "
+    "R §4.3); any other partner gets a 403 problem+json `steering-report-not-yours`.",
+    responses={403: {"description": "Your partner does not receive the steering report."}},
 )
 def get_steering_report(
     session: DbSession,
@@ -506,6 +510,10 @@ def get_steering_report(
     period_from: Annotated[date | None, Query(alias="from")] = None,
     period_to: Annotated[date | None, Query(alias="to")] = None,
 ) -> SteeringReport:
+    # Who receives the results is the covenant's (review9a F4): U §8 gives them to the
+    # steering group's members, R §4.3 to every partner. Checked before the period, so a
+    # partner that does not receive the report learns nothing of it from a 422.
+    overview.require_steering_reader(runtime, principal.covenant_id, principal.partner_id)
     # Whole ended months only (review5a F1): two free windows a day apart told one case's
     # closing day and duration, or its step, past the suppression of each window.
     period_from, period_to = report_window(

@@ -22,7 +22,13 @@ from gateway.cases.deadline_pages import (
 )
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import DeadlineOut
-from gateway.cases.steering import MIN_GROUP_SIZE, evaluation_periods, steering_report
+from gateway.cases.steering import (
+    MIN_GROUP_SIZE,
+    evaluation_periods,
+    reads_steering_report,
+    require_steering_reader,
+    steering_report,
+)
 from gateway.db import utcnow
 
 __all__ = [
@@ -33,6 +39,8 @@ __all__ = [
     "decode_cursor",
     "evaluation_periods",
     "partner_deadlines",
+    "reads_steering_report",
+    "require_steering_reader",
     "steering_report",
 ]
 

@@ -643,7 +643,8 @@ class LegsOut(ApiModel):
 
 
 class EvaluationPeriodOut(ApiModel):
-    """R §4.3: evaluated half a year after the start, then yearly."""
+    """An evaluation period the covenant sets (R §4.3: half a year after the start, then
+    yearly)."""
 
     period_from: date
     period_to: date
@@ -711,5 +712,16 @@ class SteeringReport(ApiModel):
         "casesClosed, closedWithinTarget, shareClosedWithinTarget, throughput.*). "
         "openCases and overdueDeadlines are the covenant's totals at asOf and stay.",
     )
-    legs: LegsOut
-    evaluation_periods: list[EvaluationPeriodOut]
+    legs: LegsOut = Field(
+        description="U §7: the judgements of the period's closed cases; a count is null when "
+        "1 to minGroupSize - 1, and the smallest others with it until what is left out, "
+        "the cases closed without a judgement included, is at least minGroupSize."
+    )
+    evaluation_periods: list[EvaluationPeriodOut] = Field(
+        description="The covenant's own evaluation periods (covenant.yaml "
+        "steering.evaluationPeriods; Rijswijk R §4.3: half a year from 'from', then a year "
+        "each), empty for a covenant that sets none (Utrecht). Their casesClosed are a "
+        "breakdown of casesClosed (suppressed with the smallest others as a whole); a "
+        "leg's judgements per period are shown only when every period's every judgement "
+        "count, and its cases without one, is 0 or at least minGroupSize, else all null."
+    )

@@ -27,10 +27,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -61,9 +61,12 @@ from gateway.cases.schemas import (
     ThroughputOut,
 )
 from gateway.cases.state_at import OverdueAt, moved_cases_at, moved_since, unmoved_open_at
-from gateway.core.errors import Unprocessable
+from gateway.core.errors import Forbidden, Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST
 from gateway.db import utcnow
+
+if TYPE_CHECKING:
+    from gateway.policy.covenant import Covenant
 
 DEFAULT_TARGET = Period(amount=3, unit="months")
 #: No count under this size leaves the gateway in a breakdown by district, phase, step or
@@ -88,6 +91,34 @@ ACCEPTED = (
 class PeriodNotAccepted(Unprocessable):
     problem = "steering-period-not-accepted"
     title = "The steering report covers whole months that have ended"
+
+
+class SteeringReportNotYours(Forbidden):
+    problem = "steering-report-not-yours"
+    title = "The covenant does not give the steering report to your partner"
+
+
+def reads_steering_report(runtime: CaseRuntime, covenant_id: str, partner_id: str) -> bool:
+    """Whether ``partner_id`` receives the steering report of its covenant: the partners
+    ``steering.readers`` of the covenant's file names (U §8 the steering group, R §4.3
+    "alle ketenpartners"). A covenant that names none gives it to nobody (fail closed)."""
+    covenant = runtime.covenants.get(covenant_id)
+    return covenant is not None and covenant.reads_steering_report(partner_id)
+
+
+def require_steering_reader(runtime: CaseRuntime, covenant_id: str, partner_id: str) -> None:
+    """:class:`SteeringReportNotYours` (403) unless ``partner_id`` receives the report; the
+    detail names who does and the clause, not a figure (review9a F4)."""
+    if reads_steering_report(runtime, covenant_id, partner_id):
+        return
+    covenant = runtime.covenants.get(covenant_id)
+    names = [p.name for p in covenant.steering_readers()] if covenant is not None else []
+    if covenant is None or covenant.steering is None or not names:
+        raise SteeringReportNotYours("The covenant names no partner that receives the report.")
+    raise SteeringReportNotYours(
+        f"The covenant gives the steering report to {', '.join(names)} "
+        f"({covenant.steering.source}); partner {partner_id!r} is not among them."
+    )
 
 
 def report_window(
@@ -130,25 +161,44 @@ def whole_weeks(days: float) -> float:
     return float(round(days / WEEK) * WEEK)
 
 
-def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
-    """R §4.3: "een half jaar na inwerkingtreding tussentijds geëvalueerd ... Vervolgens
-    ... jaarlijks": the first period is half a year from ``start``, then a year each, up
-    to ``until`` (the last one may be cut short)."""
+def evaluation_periods(
+    start: date, until: date, first_months: int = 6, then_months: int = 12
+) -> list[tuple[date, date]]:
+    """The covenant's evaluation periods over ``start`` to ``until`` (its
+    ``steering.evaluationPeriods``; R §4.3: "een half jaar na inwerkingtreding tussentijds
+    geëvalueerd ... Vervolgens ... jaarlijks"): the first is ``first_months`` from
+    ``start``, then ``then_months`` each, up to ``until`` (the last one may be cut short)."""
     periods = []
-    begin, months = start, 6
+    begin, months = start, first_months
     while begin <= until:
         end = add_months(begin, months) - timedelta(days=1)
         periods.append((begin, min(end, until)))
-        begin, months = end + timedelta(days=1), 12
+        begin, months = end + timedelta(days=1), then_months
     return periods
 
 
-def hidden_cells(counts: Mapping[str, int]) -> set[str]:
+def covenant_periods(
+    covenant: Covenant | None, start: date, until: date
+) -> list[tuple[date, date]]:
+    """The evaluation periods the covenant's file sets (``steering.evaluationPeriods``):
+    none when it sets none. Utrecht's U §7/§8 do not ("De stuurgroep ... bespreekt de
+    resultaten"), Rijswijk's R §4.3 does; the periods are the covenant's data, not a rule
+    of one covenant applied to every other (review9a F4)."""
+    rule = covenant.steering.evaluation_periods if covenant and covenant.steering else None
+    if rule is None:
+        return []
+    return evaluation_periods(start, until, rule.first_months, rule.then_months)
+
+
+def hidden_cells(counts: Mapping[str, int], unpublished: Set[str] = frozenset()) -> set[str]:
     """The cells of a breakdown that are not shown: each under MIN_GROUP_SIZE, and then the
     smallest others until what is hidden adds up to none or to at least MIN_GROUP_SIZE.
     The total is published next to the breakdown, so a single small cell left out would be
-    the total minus the cells shown (complementary suppression, as statistics offices do)."""
+    the total minus the cells shown (complementary suppression, as statistics offices do).
+    ``unpublished`` cells are never shown (the cases closed without a judgement): they are
+    part of the total minus the cells shown, so they count as hidden."""
     hidden = {key for key, n in counts.items() if 0 < n < MIN_GROUP_SIZE}
+    hidden |= {key for key in unpublished if counts.get(key, 0) > 0}
     shown = sorted((n, key) for key, n in counts.items() if key not in hidden and n > 0)
     while shown and 0 < sum(counts[key] for key in hidden) < MIN_GROUP_SIZE:
         hidden.add(shown.pop(0)[1])
@@ -168,9 +218,45 @@ def over_enough(n: int) -> int | None:
     return None if hidden_cells({"n": n}) else n
 
 
-def _tally(counts: Counter[str]) -> dict[str, int | None]:
-    hidden = hidden_cells({j: counts[j] for j in JUDGEMENTS})
+#: The cell of the cases closed without a judgement (a decline: nothing was carried out to
+#: judge). Never shown, but the total minus the judgements shown includes it.
+UNJUDGED = "unjudged"
+
+
+def _tally(counts: Counter[str], closed: int | None = None) -> dict[str, int | None]:
+    """The judgements shown of ``closed`` cases (default: the judged ones): those of
+    :func:`hidden_cells`, the unjudged ones a cell that is never shown."""
+    cells = {j: counts[j] for j in JUDGEMENTS}
+    if closed is not None:
+        cells[UNJUDGED] = closed - sum(cells.values())
+    hidden = hidden_cells(cells, {UNJUDGED})
     return {j: (None if j in hidden or not counts[j] else counts[j]) for j in JUDGEMENTS}
+
+
+def period_legs_shown(periods: Sequence[tuple[int, Counter[str]]]) -> bool:
+    """Whether the evaluation periods' judgements of one leg are shown: only when every cell
+    of the table (period x judgement, the unjudged cases included) is 0 or at least
+    MIN_GROUP_SIZE. ``periods`` are each period's cases closed and judgements.
+
+    The periods are a breakdown of the whole report's closed cases, and each period's
+    judgements of the whole report's (review9a F4): suppressed each on its own, "6 closed,
+    judgements hidden" beside "first period: 5 closed, 5 resolved" told that the one case of
+    the last month was not judged resolved. Cell by cell complementary suppression across
+    a table's rows and columns needs a search over the linear combinations of the cells
+    (statistics offices run a solver for it); the periods are a handful of rows, so the
+    rule is all or nothing: with one small cell anywhere every period's judgements of the
+    leg are null, and what is published of the leg is the whole report's judgements (with
+    their own suppression) and the periods' closed counts (a breakdown of their own).
+    Then no count below the minimum follows from any combination: every cell shown is 0 or
+    at least five, the unjudged cells are the counts minus the cells, so 0 or at least
+    five as well, and the periods' counts and the whole judgements meet only in the
+    total."""
+    for closed, counts in periods:
+        cells = [counts[j] for j in JUDGEMENTS]
+        cells.append(closed - sum(cells))
+        if any(0 < n < MIN_GROUP_SIZE for n in cells):
+            return False
+    return True
 
 
 def _days(session: Session) -> ColumnElement[Any]:
@@ -353,6 +439,37 @@ def _legs(rows: list[Any]) -> tuple[int, Counter[str], Counter[str]]:
     return sum(r[2] for r in rows), neighbours, partners
 
 
+def evaluation_periods_out(
+    periods: Sequence[tuple[date, date]],
+    tallied: Sequence[tuple[int, Counter[str], Counter[str]]],
+) -> list[EvaluationPeriodOut]:
+    """The periods as shown: their closed cases a breakdown of the whole report's
+    (:func:`hidden_cells` across the periods), each leg's judgements by
+    :func:`period_legs_shown` (review9a F4)."""
+    hidden = hidden_cells({str(n): count for n, (count, _, _) in enumerate(tallied)})
+    shown = {
+        leg: period_legs_shown([(count, counts[leg]) for count, *counts in tallied])
+        for leg in (0, 1)
+    }
+    nothing = dict.fromkeys(JUDGEMENTS)
+    out = []
+    for n, ((begin, finish), (count, mine, theirs)) in enumerate(
+        zip(periods, tallied, strict=True)
+    ):
+        out.append(
+            EvaluationPeriodOut(
+                period_from=begin,
+                period_to=finish,
+                cases_closed=None if str(n) in hidden else count,
+                legs=LegsOut(
+                    neighbours=_tally(mine, count) if shown[0] else dict(nothing),
+                    partners=_tally(theirs, count) if shown[1] else dict(nothing),
+                ),
+            )
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class StateFigures:
     """The covenant's open cases at a moment by phase and by district, and their deadlines
@@ -455,9 +572,12 @@ def steering_report(
     end = day_start(calendar, period_to + timedelta(days=1))
     in_covenant = CaseFile.covenant_id == covenant_id
     kept = session.get(SteeringSnapshot, (covenant_id, end))
+    # The judgements are counted per evaluation period (the covenant's, if it sets any),
+    # else over the whole report as one span that is not listed as a period.
+    evaluation = covenant_periods(runtime.covenants.get(covenant_id), period_from, period_to)
     spans = [
         (begin, finish, day_start(calendar, begin), day_start(calendar, finish + timedelta(1)))
-        for begin, finish in evaluation_periods(period_from, period_to)
+        for begin, finish in evaluation or [(period_from, period_to)]
     ]
     # The period's counts by group, each an aggregate over its own index, sent as one UNION
     # ALL: rows of (figure, first key, second key, count). On PostgreSQL each statement is a
@@ -524,21 +644,16 @@ def steering_report(
         state.open_by_district,
         state.overdue_deadlines,
     )
-    periods = []
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()
-    for (begin, finish, _, _), rows in zip(spans, legs, strict=True):
-        count, mine, theirs = _legs(rows)
+    tallied = [_legs(rows) for rows in legs]
+    for _, mine, theirs in tallied:
         neighbours += mine
         partners += theirs
-        periods.append(
-            EvaluationPeriodOut(
-                period_from=begin,
-                period_to=finish,
-                cases_closed=count if count >= MIN_GROUP_SIZE else None,
-                legs=LegsOut(neighbours=_tally(mine), partners=_tally(theirs)),
-            )
-        )
+    # The whole report's closed cases, judged or not: the judgements shown are a breakdown
+    # of casesClosed, the unjudged (declined) ones a cell that is never shown.
+    judged_of = sum(count for count, _, _ in tallied)
+    periods = evaluation_periods_out(evaluation, tallied) if evaluation else []
     target = definition.target.period if definition.target else DEFAULT_TARGET
     closed, throughput, within = _Closed(session, covenant_id, start, end).figures(
         DueRule.of(calendar, target)
@@ -603,6 +718,8 @@ def steering_report(
         )
         if (hidden_open or hidden_opened)
         else 0,
-        legs=LegsOut(neighbours=_tally(neighbours), partners=_tally(partners)),
+        legs=LegsOut(
+            neighbours=_tally(neighbours, judged_of), partners=_tally(partners, judged_of)
+        ),
         evaluation_periods=periods,
     )

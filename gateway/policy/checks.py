@@ -81,6 +81,10 @@ def check_covenant(covenant: Covenant, file: Path, lines: LineMap) -> None:
         if officer is None or not audit_roles.intersection(officer.roles):
             raise c.fail(at_coordinating, f"partner '{coordinating}' holds no audit role")
 
+    steering = covenant.steering
+    if steering is not None and steering.readers != "every-partner":
+        c.known(("steering", "readers"), steering.readers, partners, "partner")
+
     owners: dict[str, str] = {}
     for i, category in enumerate(covenant.categories):
         if category.owner not in kinds:

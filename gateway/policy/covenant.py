@@ -230,6 +230,36 @@ class Clause(_Model):
         return [r.label for r in self.recipients]
 
 
+class EvaluationPeriods(_Model):
+    """When the covenant has its approach evaluated (R §4.3: "een half jaar na
+    inwerkingtreding tussentijds geëvalueerd ... Vervolgens ... jaarlijks"): the steering
+    report cuts its closed cases into these periods, the first ``firstMonths`` long from the
+    report's start, then ``thenMonths`` each."""
+
+    source: str = Field(description="Section reference and wording, e.g. 'R §4.3 (...)'.")
+    first_months: int = Field(ge=1, le=120)
+    then_months: int = Field(ge=1, le=120)
+
+
+class Steering(_Model):
+    """Who receives the steering report and how it is cut into evaluation periods: one
+    source for the API, the pages and the tests (review9a F4)."""
+
+    source: str = Field(description="Section reference and wording of who receives results.")
+    readers: list[str] | Literal["every-partner"] = Field(
+        description="The partners whose users read the steering report: a list of partner "
+        "ids, or 'every-partner' when the source gives the results to all partners."
+    )
+    evaluation_periods: EvaluationPeriods | None = Field(
+        default=None,
+        description="The evaluation periods the source sets; none: the report is one period "
+        "and lists no evaluationPeriods.",
+    )
+
+    def reads(self, partner_id: str) -> bool:
+        return self.readers == "every-partner" or partner_id in self.readers
+
+
 class Covenant(_Model):
     id: str
     name: str
@@ -250,6 +280,11 @@ class Covenant(_Model):
         "covenant-wide view of the disclosure log; every other privacy officer sees the "
         "disclosures its own partner is accountable for (source, recipient or requester).",
     )
+    steering: Steering | None = Field(
+        default=None,
+        description="Who reads the steering report and its evaluation periods; without it "
+        "nobody reads the report (fail closed).",
+    )
     # Owned by the workflow (gateway/cases) and retention (gateway/retention) domains;
     # typed loosely here so those domains can tighten them.
     workflow: dict[str, Any] | None = None
@@ -262,6 +297,24 @@ class Covenant(_Model):
         """The role's name from the covenant; an unknown id is shown as it is."""
         role = self.role(role_id)
         return role.name if role is not None else role_id
+
+    def steering_readers(self) -> list[Partner]:
+        """The partners that receive the steering report (``steering.readers``), in the
+        file's order; none without a ``steering`` section."""
+        if self.steering is None:
+            return []
+        if self.steering.readers == "every-partner":
+            return list(self.partners)
+        return [p for p in self.partners if p.id in self.steering.readers]
+
+    def reads_steering_report(self, partner_id: str) -> bool:
+        """Whether ``partner_id``'s users read the steering report (``steering.readers``);
+        a covenant that names no readers gives it to nobody (unknown is not yes)."""
+        return (
+            self.steering is not None
+            and self.partner(partner_id) is not None
+            and self.steering.reads(partner_id)
+        )
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)

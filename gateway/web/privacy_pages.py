@@ -324,12 +324,22 @@ def charts_page(page: PrivacyPage) -> Response:
     # The steering figures over the last twelve months that have ended, as the API's default
     # (review5a F1: whole ended months only, gateway/cases/steering.py).
     period_from, period_to = report_window(page.context.cases.today(principal.covenant_id))
-    figures = case_overview.steering_report(
-        page.db,
-        runtime=page.context.cases,
-        covenant_id=principal.covenant_id,
-        period_from=period_from,
-        period_to=period_to,
+    # The steering figures only for the partners the covenant gives them to (review9a F4:
+    # U §8 the steering group, R §4.3 every partner), as GET /v1/steering-report; the
+    # partner's own requests and denials below are its privacy officer's in any case.
+    steering = case_overview.reads_steering_report(
+        page.context.cases, principal.covenant_id, principal.partner_id
+    )
+    figures = (
+        case_overview.steering_report(
+            page.db,
+            runtime=page.context.cases,
+            covenant_id=principal.covenant_id,
+            period_from=period_from,
+            period_to=period_to,
+        )
+        if steering
+        else None
     )
     per_partner = audit_reports.partner_activity(
         page.db,
@@ -340,8 +350,13 @@ def charts_page(page: PrivacyPage) -> Response:
     )
     return page.render(
         "grafieken.html",
-        phases=charts.bars(dict(figures.open_by_phase), label=texts.phase_label),
+        phases=charts.bars(dict(figures.open_by_phase), label=texts.phase_label)
+        if figures is not None
+        else None,
         figures=figures,
+        stuurgroep=", ".join(
+            p.name for p in page.context.covenants[principal.covenant_id].steering_readers()
+        ),
         periode=f"{month_name(period_from)} tot en met {month_name(period_to)}",
         # The state figures are as of the period's end (figures.as_of), not today.
         stand=month_name(period_to),

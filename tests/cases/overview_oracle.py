@@ -16,7 +16,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.cases import steering
-from gateway.cases.calendar import add_months
 from gateway.cases.deadlines import case_deadlines
 from gateway.cases.definition import Period
 from gateway.cases.meetings import action_out
@@ -34,7 +33,6 @@ from gateway.cases.reports import reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     DeadlineOut,
-    EvaluationPeriodOut,
     LegsOut,
     SteeringReport,
     ThroughputOut,
@@ -62,25 +60,13 @@ def _legs(closed: list[CaseFile]) -> LegsOut:
     """U §7: the neighbours' and the partners' judgement of the closed cases."""
 
     def tally(values: list[str | None]) -> dict[str, int | None]:
-        return steering._tally(Counter(v for v in values if v))
+        # The unjudged (declined) cases are a cell of the breakdown (review9a F4).
+        return steering._tally(Counter(v for v in values if v), len(values))
 
     return LegsOut(
         neighbours=tally([c.neighbours_judgement for c in closed]),
         partners=tally([c.partners_judgement for c in closed]),
     )
-
-
-def evaluation_periods(start: date, until: date) -> list[tuple[date, date]]:
-    """R §4.3: "een half jaar na inwerkingtreding tussentijds geëvalueerd ... Vervolgens
-    ... jaarlijks": the first period is half a year from ``start``, then a year each, up
-    to ``until`` (the last one may be cut short)."""
-    periods = []
-    begin, months = start, 6
-    while begin <= until:
-        end = add_months(begin, months) - timedelta(days=1)
-        periods.append((begin, min(end, until)))
-        begin, months = end + timedelta(days=1), 12
-    return periods
 
 
 def _open_cases(session: Session, runtime: CaseRuntime, covenant_id: str) -> list[CaseFile]:
@@ -375,19 +361,22 @@ def steering_report(
     opened_by_district, hidden_opened = _suppress(Counter(c.district for c in opened))
     open_by_phase, hidden_phases = _suppress(Counter(c.state for c in open_cases))
     shown_transitions, hidden_transitions = _suppress(Counter(transitions))
-    periods = []
-    for begin, finish in evaluation_periods(period_from, period_to):
+    # The covenant's own evaluation periods (review9a F4: none for Utrecht), counted case by
+    # case; what is shown of them is the gateway's rule, as _suppress above.
+    spans = steering.covenant_periods(runtime.covenants.get(covenant_id), period_from, period_to)
+    tallied = []
+    for begin, finish in spans:
         low = datetime.combine(begin, time(0), tzinfo=calendar.zone)
         high = datetime.combine(finish + timedelta(days=1), time(0), tzinfo=calendar.zone)
         in_period = [c for c in closed if c.closed_at is not None and low <= c.closed_at < high]
-        periods.append(
-            EvaluationPeriodOut(
-                period_from=begin,
-                period_to=finish,
-                cases_closed=len(in_period) if len(in_period) >= MIN_GROUP_SIZE else None,
-                legs=_legs(in_period),
+        tallied.append(
+            (
+                len(in_period),
+                Counter(c.neighbours_judgement for c in in_period if c.neighbours_judgement),
+                Counter(c.partners_judgement for c in in_period if c.partners_judgement),
             )
         )
+    periods = steering.evaluation_periods_out(spans, tallied) if spans else []
 
     def small(n: int) -> bool:
         return 0 < n < MIN_GROUP_SIZE

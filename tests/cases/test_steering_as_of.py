@@ -36,7 +36,7 @@ from tests.steering_periods import this_month_ended
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
 POLICE = ("politie-midden-nederland", "wijkagent")
-READER = ("mitros", "woonconsulent")  # any partner of the covenant reads the report
+READER = ("gemeente-utrecht", "gebiedsmanager")  # a member of the steering group (U §8)
 STATE = ("asOf", "openCases", "openByPhase", "openByDistrict", "overdueDeadlines")
 BACK = timedelta(days=40)
 

@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 
 from gateway.cases.models import CaseFile
 from gateway.cases.overview import MIN_GROUP_SIZE, evaluation_periods
-from gateway.cases.steering import hidden_cells
+from gateway.cases.steering import covenant_periods, hidden_cells
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.policy.covenant import load_covenants
 from tests.cases.builders import report_body
 from tests.steering_periods import this_month_ended
 
@@ -31,11 +32,21 @@ def _open(client: TestClient, auth: Auth, number: int, district: str) -> str:
 
 
 def test_r_4_3_evaluates_after_half_a_year_then_yearly() -> None:
-    assert evaluation_periods(date(2026, 1, 1), date(2027, 12, 31)) == [
+    """The periods are the covenant file's (steering.evaluationPeriods): Rijswijk's R §4.3
+    sets them, Utrecht's U §7/§8 do not (review9a F4: Utrecht's report was cut into R §4.3
+    periods by a rule in the code)."""
+    covenants = load_covenants()
+    rijswijk = covenant_periods(
+        covenants["rijswijk-woonoverlast"], date(2026, 1, 1), date(2027, 12, 31)
+    )
+    assert rijswijk == [
         (date(2026, 1, 1), date(2026, 6, 30)),
         (date(2026, 7, 1), date(2027, 6, 30)),
         (date(2027, 7, 1), date(2027, 12, 31)),
     ]
+    assert evaluation_periods(date(2026, 1, 1), date(2027, 12, 31), 6, 12) == rijswijk
+    utrecht = covenants["utrecht-extreme-woonoverlast"]
+    assert covenant_periods(utrecht, date(2026, 1, 1), date(2027, 12, 31)) == []
 
 
 def test_a_small_district_is_left_out_of_the_counts(client: TestClient, auth: Auth) -> None:
@@ -110,12 +121,9 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
         "worse": None,
     }
     assert body["legs"]["partners"]["improved"] == 6
-    first, second = body["evaluationPeriods"]
-    assert (first["periodFrom"], first["periodTo"]) == ("2026-01-01", "2026-06-30")
-    assert first["casesClosed"] == 6
-    assert first["legs"]["neighbours"]["resolved"] is None
-    assert (second["periodFrom"], second["periodTo"]) == ("2026-07-01", "2026-11-30")
-    assert second["casesClosed"] is None  # none closed: under the minimum, not shown as 0
+    # U §7/§8 set no evaluation periods: the report is one period (review9a F4; the R §4.3
+    # periods of Rijswijk are tests/cases/test_steering_period_suppression.py).
+    assert body["evaluationPeriods"] == []
 
 
 def test_the_default_period_ends_with_the_last_month_ended_in_the_netherlands(

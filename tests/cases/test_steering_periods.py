@@ -6,7 +6,7 @@ on 2 March" (review3 finding 9), and ``maxDays`` was the longest case's exact du
 It covers whole calendar months that have ended now (any other window is a 422 that says
 what is accepted), durations are in whole weeks and ``maxDays`` is the fifth longest. Each
 refusal has its control: the same cases over a whole ended month are shown. The report is
-open to every partner of the covenant: the reader here is Mitros' woonconsulent."""
+read by the steering group (U §8): the reader here is the municipality's gebiedsmanager."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
 REPORTER = ("politie-midden-nederland", "wijkagent")
-READER = ("mitros", "woonconsulent")  # any partner of the covenant
+READER = ("gemeente-utrecht", "gebiedsmanager")  # a steering group member (U §8)
 DAY = datetime(2026, 3, 1, 12, tzinfo=UTC)
 NOT_ACCEPTED = PROBLEM_BASE + "steering-period-not-accepted"
 
