@@ -1,5 +1,8 @@
 """The steering group's figures (U §7, §8; R §4.3), counted in SQL over the report's period.
 
+Who reads them and whether they are cut into evaluation periods is the covenant file's
+(``steering`` in covenant.yaml, review9a F4): no rule here names a covenant.
+
 No personal data: counts and durations per phase, district and period, small counts left
 out of every breakdown (districts, phases, steps, judgements). The report reads what its
 period holds, through the indexes on ``opened_at``, ``closed_at`` and the transitions'
@@ -13,7 +16,8 @@ calendar SQL does not have).
 
 Which periods (review5a F1): whole calendar months that have ended, one or a run of them
 (a quarter, a half year, a year), in the covenant's own calendar (:func:`report_window`).
-The report is open to every partner of the covenant; with free ``from``/``to`` two windows
+The report is read by many partners (those the covenant's ``steering.readers`` names: U §8's
+steering group, every partner in Rijswijk, R §4.3); with free ``from``/``to`` two windows
 a day apart differed by "one case closed on 2 March, after 45 days" and "one case took this
 step that day", whatever the suppression of each window did. Whole months make the smallest
 difference a month's worth, the granularity the report publishes. The month in progress is
