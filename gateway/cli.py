@@ -9,7 +9,12 @@ from typing import Annotated
 
 import typer
 
-from gateway.config import Settings, start_problem
+from gateway.config import (
+    Settings,
+    StartRefused,
+    log_origin_problem,
+    token_audience_problem,
+)
 from gateway.core.cli import DataDir, load_settings
 from gateway.core.logs import configure_logging, logging_config
 
@@ -82,7 +87,8 @@ def serve(
 
     import uvicorn
 
-    from gateway.db import upgrade_database
+    from gateway.audit.wiring import log_origins
+    from gateway.db import prepare_database
     from gateway.server import uvicorn_options
 
     taken = port_taken(host, port)
@@ -90,14 +96,23 @@ def serve(
         typer.echo(taken, err=True)
         raise typer.Exit(1)
     settings = load_settings(data_dir, demo_mode=demo)
-    problem = start_problem(settings)
-    if problem is not None:  # before anything starts or migrates (review6a F2)
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(1)
-    settings.ensure_data_dir()
-    if settings.auto_migrate:  # off where a Job migrates once per release (Kubernetes)
-        typer.echo(f"Migrating {_safe_url(settings.resolved_database_url)} ...")
-        upgrade_database(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    try:
+        # Before anything starts, migrates or is created (review6a F2): the log origin
+        # against the names its checkpoints are signed under (review9c F2), and the token
+        # audience.
+        problem = log_origin_problem(settings, log_origins(url)) or token_audience_problem(settings)
+        if problem is not None:
+            raise StartRefused(problem)
+        settings.ensure_data_dir()
+        if settings.auto_migrate:  # off where the pod's init container migrates (Kubernetes)
+            typer.echo(f"Migrating {_safe_url(url)} ...")
+        # The schema at this code's head, or one line: unreachable (review9c F6), empty,
+        # older or newer (review9c F1). The workers check again as they build the gateway.
+        prepare_database(url, migrate=settings.auto_migrate)
+    except StartRefused as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
     os.environ["KETENPOORT_DATA_DIR"] = str(settings.data_dir)
     os.environ["KETENPOORT_DEMO_MODE"] = "true" if settings.demo_mode else "false"
     if settings.demo_mode and "KETENPOORT_AUDIT_CHECKPOINT_INTERVAL_SECONDS" not in os.environ:
@@ -306,19 +321,44 @@ def demo(
 
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
-    """Apply all database migrations (SQLite file in the data dir, or KETENPOORT_DATABASE_URL)."""
-    from gateway.db import current_revisions, upgrade_database
+    """Apply all database migrations (SQLite file in the data dir, or KETENPOORT_DATABASE_URL).
+    Safe to run from several pods at once: each migration takes a lock (docs/operations.md)."""
+    from gateway.db import current_revisions, schema_problem, schema_script, upgrade_database
 
     settings = load_settings(data_dir)
     settings.ensure_data_dir()
     url = settings.resolved_database_url
-    before = current_revisions(url)
+    try:
+        before = current_revisions(url)
+        if before - schema_script().known:  # alembic would fail on it with a traceback
+            raise StartRefused(schema_problem(url, before, schema_script()) or "")
+    except StartRefused as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
     upgrade_database(url)
     after = current_revisions(url)
     typer.echo(
         f"Database {_safe_url(url)} at {', '.join(sorted(after)) or 'empty'}"
         + (" (unchanged)" if before == after else f" (was {', '.join(sorted(before)) or 'empty'})")
     )
+
+
+@db_app.command("check")
+def db_check(data_dir: DataDir = None) -> None:
+    """Whether the database's schema is at this code's migration head; exit code 1 (with the
+    reason) when it is not, or when the database cannot be reached. Changes nothing."""
+    from gateway.db import current_revisions, schema_problem, schema_script
+
+    settings = load_settings(data_dir)
+    url = settings.resolved_database_url
+    try:
+        problem = schema_problem(url, current_revisions(url), schema_script())
+    except StartRefused as refused:
+        problem = str(refused)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Database {_safe_url(url)} at {schema_script().head_text()} (this code's head)")
 
 
 @tokens_app.command("purge")
@@ -329,9 +369,12 @@ def tokens_purge(data_dir: DataDir = None) -> None:
 
     from gateway.auth.service import purge_used_tokens
     from gateway.auth.wiring import PURGE_MARGIN
-    from gateway.db import make_engine, make_sessionmaker, utcnow
+    from gateway.db import make_engine, make_sessionmaker, prepare_database, utcnow
 
     settings = load_settings(data_dir)
+    # One line when the database is unreachable or not at this code's schema (review9c F1,
+    # F6), as the other scheduled commands (gateway.core.cli.open_database).
+    prepare_database(settings.resolved_database_url, migrate=settings.auto_migrate)
     engine = make_engine(settings.resolved_database_url, pool_size=1, max_overflow=0)
     try:
         grace = timedelta(seconds=settings.clock_skew_seconds) + PURGE_MARGIN
@@ -381,9 +424,9 @@ def connection_budget_warning(settings: Settings, workers: int) -> str | None:
 
 def _safe_url(url: str) -> str:
     """The database URL without a password, for messages."""
-    from sqlalchemy.engine import make_url
+    from gateway.db import safe_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return safe_url(url)
 
 
 def main() -> None:
@@ -391,4 +434,8 @@ def main() -> None:
     # the log collector expects.
     log_format = os.environ.get("KETENPOORT_LOG_FORMAT", "text").lower()
     configure_logging("json" if log_format == "json" else "text")
-    app()
+    try:
+        app()
+    except StartRefused as refused:  # any command: one line, not a traceback (review9c F6)
+        typer.echo(f"error: {refused}", err=True)
+        raise SystemExit(1) from None

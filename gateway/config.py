@@ -473,6 +473,36 @@ def token_audience_problem(settings: Settings) -> str | None:
     )
 
 
+class StartRefused(ValueError):
+    """A reason the gateway (or a command) must not start, said in one line without a
+    traceback: the commands print it as ``error: ...`` and exit non-zero."""
+
+
+def log_origin_problem(settings: Settings, signed_under: tuple[str, ...]) -> str | None:
+    """Why the gateway must not run this log under ``KETENPOORT_AUDIT_LOG_ORIGIN``, given the
+    origins its stored checkpoints are signed under (``signed_under``: the oldest's and the
+    newest's; empty while nothing is signed), or None (review9c F2).
+
+    C2SP tlog-checkpoint: the origin is the log's name, the first line of every checkpoint;
+    its verifiers pin a key of that name and its witnesses keep their state by it. A
+    checkpoint signed under another name fails ``audit verify`` against the pinned key and
+    is a log the witnesses have never seen, so the name never changes once a checkpoint is
+    signed. A log already signed under the example origin (a deployment that ran at the
+    default before review6a F2) keeps that name: renaming it would fail its verification,
+    which is worse than the shared name the start check otherwise refuses."""
+    for origin in signed_under:
+        if origin != settings.audit_log_origin:
+            return (
+                f"KETENPOORT_AUDIT_LOG_ORIGIN is {settings.audit_log_origin!r}, but this audit "
+                f"log's checkpoints are signed under {origin!r}: a log keeps its origin (its "
+                f"verifiers and witnesses know it by that name); set "
+                f"KETENPOORT_AUDIT_LOG_ORIGIN={origin} (docs/operations.md)"
+            )
+    if signed_under:
+        return None
+    return audit_log_origin_problem(settings)
+
+
 def start_problem(settings: Settings) -> str | None:
     """The first reason this deployment must not start (its log origin, its token audience),
     or None."""

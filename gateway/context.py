@@ -33,7 +33,7 @@ from gateway.core.readiness import ReadinessCheck, ReadinessChecks
 from gateway.covenant_package import load_covenant_package
 from gateway.crypto import wiring as crypto_wiring
 from gateway.crypto.runtime import CryptoServices
-from gateway.db import make_engine, make_sessionmaker, upgrade_database
+from gateway.db import SchemaScript, make_engine, make_sessionmaker, prepare_database
 from gateway.exchange import wiring as exchange_wiring
 from gateway.policy import wiring as policy_wiring
 from gateway.policy.covenant import Covenant
@@ -73,6 +73,8 @@ class GatewayContext:
     #: on another thread).
     hot_threads: ThreadPoolExecutor
     readiness_checks: ReadinessChecks = field(default_factory=dict)
+    #: This code's migrations: the ``database`` readiness check compares the schema with it.
+    schema: SchemaScript | None = None
     #: Background jobs (checkpoints, retention sweep, token purge): started by
     #: :meth:`start_job`, stopped by :meth:`close`.
     jobs: list[PeriodicJob[GatewayContext]] = field(default_factory=list)
@@ -126,8 +128,9 @@ def build_context(settings: Settings) -> GatewayContext:
     domains that use them; then the jobs."""
     settings.ensure_data_dir()
     url = settings.resolved_database_url
-    if settings.auto_migrate:
-        upgrade_database(url)
+    # Migrated when auto_migrate is on; in any case at this code's head, or a one-line refusal
+    # (review9c F1: on an older schema the gateway said ready and answered 500).
+    schema = prepare_database(url, migrate=settings.auto_migrate)
     engine = make_engine(
         url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
@@ -138,6 +141,7 @@ def build_context(settings: Settings) -> GatewayContext:
         # connections before the error ends the start.
         engine.dispose()
         raise
+    context.schema = schema
     try:
         _start_jobs(context)
     except BaseException:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -11,6 +12,7 @@ import time
 from collections import namedtuple
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from sqlalchemy import (
     exc,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -405,11 +408,136 @@ def upgrade_database(url: str, revision: str = "heads") -> None:
 
 
 def current_revisions(url: str) -> set[str]:
+    """The database's alembic revisions (empty: no schema); an unreachable database is a
+    :class:`~gateway.config.StartRefused` naming it (review9c F6)."""
     from alembic.runtime.migration import MigrationContext
 
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
+        with connect_or_refuse(engine, url) as connection:
             return set(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    """The database URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def connect_or_refuse(engine: Engine, url: str) -> Iterator[Connection]:
+    """A connection of ``engine``; when the database cannot be reached, one line naming it
+    (the URL without its password, and the driver's first line: host, port and why) as a
+    :class:`~gateway.config.StartRefused` instead of a traceback of hundreds of lines
+    (review9c F6). Only the connect is translated: a statement's own error stays itself."""
+    from gateway.config import StartRefused
+
+    try:
+        connection = engine.connect()
+    except (exc.OperationalError, exc.InterfaceError) as error:
+        raise StartRefused(unreachable_message(url, error)) from None
+    with connection:
+        yield connection
+
+
+def unreachable_message(url: str, error: BaseException) -> str:
+    """``cannot reach the database <url without password>: <the driver's first line>``."""
+    from sqlalchemy.engine import make_url
+
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    reason = " ".join(lines[0].split()) if lines else type(cause).__name__
+    password = make_url(url).password
+    if password:  # never echoed, even where a driver quotes its connection string
+        reason = reason.replace(str(password), "***")
+    return f"cannot reach the database {safe_url(url)}: {reason}"
+
+
+@dataclass(frozen=True)
+class SchemaScript:
+    """This code's migrations: the revision the schema must be at (the single head) and
+    every revision it knows (older ones are behind it, any other is a newer release's)."""
+
+    heads: frozenset[str]
+    known: frozenset[str]
+
+    def head_text(self) -> str:
+        return ", ".join(sorted(self.heads))
+
+
+@functools.cache
+def schema_script() -> SchemaScript:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return SchemaScript(
+        heads=frozenset(script.get_heads()),
+        known=frozenset(revision.revision for revision in script.walk_revisions()),
+    )
+
+
+def schema_problem(url: str, current: set[str], script: SchemaScript) -> str | None:
+    """Why this code must not run on a database at ``current``, or None (at the head).
+
+    Code on an older schema fails at its first statement on a table or column a newer
+    migration adds (a 500 while readiness said ok, review9c F1); code on a newer release's
+    schema may write what that schema forbids (0046's NOT NULL column). Both are refused at
+    start, in one line."""
+    if current == script.heads:
+        return None
+    where = safe_url(url)
+    if not current:
+        return (
+            f"the database {where} has no schema yet: run 'ketenpoort db upgrade' first (or "
+            "set KETENPOORT_AUTO_MIGRATE=true) (docs/operations.md)"
+        )
+    at = ", ".join(sorted(current))
+    if current - script.known:
+        return (
+            f"the database {where} is at schema {at}, which this code does not know (a newer "
+            f"release migrated it); this code needs {script.head_text()}: run the release "
+            "that migrated it (docs/operations.md)"
+        )
+    return (
+        f"the database {where} is at schema {at}, this code needs {script.head_text()}: run "
+        "'ketenpoort db upgrade' first (docs/operations.md)"
+    )
+
+
+def prepare_database(url: str, *, migrate: bool) -> SchemaScript:
+    """At start: migrate the database when ``migrate`` (``KETENPOORT_AUTO_MIGRATE``), then
+    require its schema at this code's head, else :class:`~gateway.config.StartRefused` in one
+    line (review9c F1): an unreachable database, no schema, an older one, or a newer release's
+    (which alembic could not upgrade either)."""
+    from gateway.config import StartRefused
+
+    script = schema_script()
+    current = current_revisions(url)
+    if migrate and current != script.heads and not current - script.known:
+        upgrade_database(url)
+        current = current_revisions(url)
+    problem = schema_problem(url, current, script)
+    if problem is not None:
+        raise StartRefused(problem)
+    return script
+
+
+def schema_readiness(connection: Connection, script: SchemaScript | None) -> str | None:
+    """The ``database`` readiness check of a running gateway: one statement on the one-row
+    ``alembic_version`` (the ``SELECT 1`` it replaces cost the same round trip), so a probe
+    every few seconds sees a schema moved under the process. An older schema than this
+    code's head (a downgrade) is not ready, with the reason. A newer release's schema is
+    ready: during a rolling upgrade its migration runs while this release's replicas still
+    serve, and turning them all unready at once would be an outage (the release notes in
+    docs/operations.md say which migrations older code cannot run on)."""
+    if script is None:
+        connection.execute(text("SELECT 1"))
+        return None
+    current = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    if current == script.heads or current - script.known:
+        return None
+    at = ", ".join(sorted(current)) or "no schema"
+    return f"schema at {at}, this code needs {script.head_text()}: run 'ketenpoort db upgrade'"

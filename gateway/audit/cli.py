@@ -430,12 +430,10 @@ def _export_ldv(file: Path, covenant: str | None, data_dir: Path | None) -> None
 def checkpoint(data_dir: DataDir = None) -> None:
     """Sign a checkpoint over every committed entry (for cron; safe next to the server)."""
     from gateway.audit.wiring import open_audit_log
-    from gateway.config import audit_log_origin_problem
 
+    # open_audit_log refuses an origin other than the log's own (review9c F2), the example's
+    # or a placeholder for a new log (review6a F2): said in one line by _reporting.
     with _reporting(), open_database(data_dir) as (settings, factory):
-        problem = audit_log_origin_problem(settings)
-        if problem is not None:  # open_audit_log refuses it: said in one line
-            raise _Failure(problem)
         view = open_audit_log(settings, factory).sign_checkpoint(factory)
     if view is None:
         typer.echo("No new entries since the last checkpoint.")
@@ -455,7 +453,7 @@ def rotate_key(data_dir: DataDir = None) -> None:
     with _reporting(), open_database(data_dir) as (settings, factory):
         pinned = pinned_log_key(settings)
         try:
-            audit = _open_for_rotation(settings)
+            audit = _open_for_rotation(settings, factory)
             result = rotate_signing_key(
                 factory,
                 audit,
@@ -481,13 +479,19 @@ def rotate_key(data_dir: DataDir = None) -> None:
     typer.echo(f"Installed. The new log verifier key (publish it): {result.new_vkey}")
 
 
-def _open_for_rotation(settings: Settings) -> AuditLog:
+def _open_for_rotation(settings: Settings, factory: sessionmaker[Session]) -> AuditLog:
     """The audit log as configured (origin, witnesses), without the start-time key check: the
-    rotation checks the keys itself and may resume an announced rotation."""
+    rotation checks the keys itself and may resume an announced rotation. The origin is
+    checked as at start: the announcement is a checkpoint, signed under the log's own name
+    (review9c F2)."""
     from audit.keys import PSEUDONYM_KEY_FILE, load_or_create_pseudonymiser, load_signer
     from gateway.audit.service import AuditLog
-    from gateway.audit.wiring import key_dir, witnessing
+    from gateway.audit.wiring import checkpoint_origins, key_dir, witnessing
+    from gateway.config import log_origin_problem
 
+    problem = log_origin_problem(settings, checkpoint_origins(factory))
+    if problem is not None:
+        raise _Failure(problem)
     directory = key_dir(settings)
     try:
         signer = load_signer(directory)
@@ -587,11 +591,12 @@ def _reporting() -> Iterator[None]:
     from pydantic import ValidationError
     from sqlalchemy.exc import SQLAlchemyError
 
+    from gateway.config import StartRefused
     from gateway.core.errors import GatewayError
 
     try:
         yield
-    except _Failure as exc:
+    except (_Failure, StartRefused) as exc:
         raise _fail(str(exc)) from None
     except GatewayError as exc:  # details never hold personal data (see GatewayError)
         raise _fail(exc.detail or exc.title) from None

@@ -19,7 +19,7 @@ from gateway.audit.keyguard import open_audit_keys
 from gateway.audit.models import AuditHead
 from gateway.audit.service import AuditLog, BlindIndexSubjects
 from gateway.audit.witnessing import Witnessing
-from gateway.config import Settings, audit_log_origin_problem
+from gateway.config import Settings, StartRefused, log_origin_problem
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto.blind_index import BlindIndex
 
@@ -63,14 +63,58 @@ def pinned_log_key(settings: Settings) -> Verifier | None:
     return verifier
 
 
+def checkpoint_origins(session_factory: sessionmaker[Session]) -> tuple[str, ...]:
+    """The origins the log's oldest and newest checkpoints are signed under (the first line
+    of a signed note), without repeats; empty while nothing is signed. Two rows by primary
+    key, whatever the log's length."""
+    from gateway.audit.models import AuditCheckpoint
+
+    origins: list[str] = []
+    with session_factory() as session:
+        for order in (AuditCheckpoint.tree_size.asc(), AuditCheckpoint.tree_size.desc()):
+            note = session.execute(
+                select(AuditCheckpoint.note).order_by(order).limit(1)
+            ).scalar_one_or_none()
+            origin = None if note is None else note.split("\n", 1)[0]
+            if origin is not None and origin not in origins:
+                origins.append(origin)
+    return tuple(origins)
+
+
+def log_origins(url: str) -> tuple[str, ...]:
+    """:func:`checkpoint_origins` of the database at ``url``, for ``serve`` before it
+    migrates or creates anything: a SQLite file that does not exist yet, or a database
+    without the checkpoint table, has none."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from gateway.db import connect_or_refuse, make_engine, make_sessionmaker
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if not database or database == ":memory:" or not Path(database).exists():
+            return ()
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    try:
+        with connect_or_refuse(engine, url) as connection:
+            if not inspect(connection).has_table("audit_checkpoint"):
+                return ()
+        return checkpoint_origins(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+
+
 def open_audit_log(settings: Settings, session_factory: sessionmaker[Session]) -> AuditLog:
     """The audit log with keys checked against the log (see :mod:`audit.keyguard`) and, when
     configured, against the pinned log key. Outside demo mode the example origin or a
-    placeholder stops it (``audit_log_origin_problem``, a ValueError): no gateway starts and
-    no checkpoint is signed under a name that is not this log's."""
-    problem = audit_log_origin_problem(settings)
+    placeholder stops a new log, and a name other than the one its checkpoints are signed
+    under stops any log (``log_origin_problem``, a :class:`StartRefused`): no gateway starts
+    and no checkpoint is signed under a name that is not this log's (review6a F2, review9c
+    F2)."""
+    problem = log_origin_problem(settings, checkpoint_origins(session_factory))
     if problem is not None:
-        raise ValueError(problem)
+        raise StartRefused(problem)
     pinned = pinned_log_key(settings)
     directory = key_dir(settings)
     signer, pseudonymiser = open_audit_keys(

@@ -74,14 +74,16 @@ def load_settings(data_dir: Path | None, **overrides: object) -> Settings:
 
 @contextmanager
 def open_database(data_dir: Path | None) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    """The deployment's database, migrated when auto_migrate is on, closed afterwards."""
-    from gateway.db import make_engine, make_sessionmaker, upgrade_database
+    """The deployment's database, migrated when auto_migrate is on, closed afterwards. A
+    database that cannot be reached or is not at this code's schema is a one-line
+    :class:`~gateway.config.StartRefused` (review9c F1, F6): a CronJob of a new release that
+    runs before the migration refuses instead of failing on a missing table."""
+    from gateway.db import make_engine, make_sessionmaker, prepare_database
 
     settings = load_settings(data_dir)
     settings.ensure_data_dir()
     url = settings.resolved_database_url
-    if settings.auto_migrate:
-        upgrade_database(url)
+    prepare_database(url, migrate=settings.auto_migrate)
     engine = make_engine(url)
     try:
         yield settings, make_sessionmaker(engine)

@@ -4,12 +4,12 @@ from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
 from gateway.auth.deps import Context
 from gateway.core.json_body import StrictJsonRoute
 from gateway.core.problem import problem_response
 from gateway.core.schemas import ApiModel
+from gateway.db import schema_readiness
 
 router = APIRouter(tags=["health"], route_class=StrictJsonRoute)
 
@@ -35,10 +35,11 @@ def ready(context: Context) -> Health | JSONResponse:
     failures: list[str] = []
     try:
         with context.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+            problem = schema_readiness(connection, context.schema)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        checks["database"] = type(exc).__name__
+        problem = type(exc).__name__
+    checks["database"] = problem or "ok"
+    if problem:
         failures.append("database")
     for name, check in context.readiness_checks.items():
         try:

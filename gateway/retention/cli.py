@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.config import start_problem
+from gateway.config import StartRefused, token_audience_problem
 from gateway.core.cli import (
     DataDir,
     DateOptionError,
@@ -38,13 +38,19 @@ def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[G
         audit_checkpoint_interval_seconds=0,
         retention_batch_size=batch_size,
     )
-    # The gateway would refuse to start on this log origin or token audience (a ValueError
-    # from its wiring): said in one line, before anything is opened.
-    problem = start_problem(settings)
+    # The gateway would refuse to start on this token audience (a ValueError from its
+    # wiring): said in one line, before anything is opened. The log origin is checked against
+    # the log's own checkpoints (review9c F2), the database against this code's schema
+    # (review9c F1): build_context refuses those in one line too.
+    problem = token_audience_problem(settings)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(1)
-    context = build_context(settings)
+    try:
+        context = build_context(settings)
+    except StartRefused as refused:
+        typer.echo(f"error: {refused}", err=True)
+        raise typer.Exit(1) from None
     try:
         yield context
     finally:

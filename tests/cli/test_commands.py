@@ -93,14 +93,25 @@ _SET_BY_SERVE = (
 )
 
 
-def _serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str, **env: str) -> Any:
-    """``ketenpoort serve`` up to where it would start uvicorn (which is stubbed out)."""
+def _serve(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    *args: str,
+    real_database: bool = False,
+    **env: str,
+) -> Any:
+    """``ketenpoort serve`` up to where it would start uvicorn (which is stubbed out). Its
+    database is a name that is never reached (its checks stubbed out) unless
+    ``real_database``: then ``KETENPOORT_DATABASE_URL`` in ``env`` is checked as at start."""
     import uvicorn
 
+    import gateway.audit.wiring
     import gateway.db
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
-    monkeypatch.setattr(gateway.db, "upgrade_database", lambda url: None)
+    if not real_database:
+        monkeypatch.setattr(gateway.db, "prepare_database", lambda url, migrate: None)
+        monkeypatch.setattr(gateway.audit.wiring, "log_origins", lambda url: ())
     for name in _SET_BY_SERVE:  # put back as they were after the test, set or not
         monkeypatch.setenv(name, os.environ.get(name, ""))
         if not os.environ[name]:

@@ -300,7 +300,6 @@ def test_the_gateway_and_its_jobs_reach_only_dns_the_database_and_the_witness() 
     }
     assert {
         "ketenpoort-gateway",
-        "ketenpoort-migrate",
         "ketenpoort-audit-checkpoint",
         "ketenpoort-retention-sweep",
         "ketenpoort-token-purge",
