@@ -175,12 +175,16 @@ def test_the_checkpoint_job_refuses_the_example_origin_outside_demo_mode(
     context: GatewayContext, settings: Settings
 ) -> None:
     """The scheduled `audit checkpoint` signs under the configured origin: left at the
-    example outside demo mode it would sign the log under a name that is not this log's
+    example outside demo mode it would sign a new log under a name that is not this log's
     (review6a F2; the gateway already refused to start). One line, exit 2, nothing signed.
-    Control: the same command in the demo mode the log was made in signs."""
-    _fill(context, 2)
-    with transaction(context.session_factory) as session:  # an entry no checkpoint covers
-        context.audit.append(session=session, entry=disclosure(2))
+    Control: the same command in the demo mode the log was made in signs. Once the log has
+    a checkpoint under the example, that is its name, kept outside demo mode too (review9c
+    F2: renaming it fails its verification; docs/operations.md's upgrade note)."""
+    while context.jobs:  # no checkpoint but the commands' (the fixture's job signs too)
+        context.jobs.pop().stop()
+    for number in range(3):  # entries, no checkpoint yet: a new log
+        with transaction(context.session_factory) as session:
+            context.audit.append(session=session, entry=disclosure(number))
 
     def checkpoints() -> int:
         with context.session_factory() as session:
@@ -196,3 +200,8 @@ def test_the_checkpoint_job_refuses_the_example_origin_outside_demo_mode(
     assert signed.returncode == 0, signed.stderr
     assert "Signed checkpoint: tree size 3" in signed.stdout
     assert checkpoints() == before + 1
+    with transaction(context.session_factory) as session:
+        context.audit.append(session=session, entry=disclosure(3))
+    kept = _ketenpoort(settings, "audit", "checkpoint")
+    assert kept.returncode == 0, kept.stderr
+    assert "Signed checkpoint: tree size 4" in kept.stdout
