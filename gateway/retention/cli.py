@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gateway.config import StartRefused, token_audience_problem
+from gateway.config import StartRefused, log_origin_problem, token_audience_problem
 from gateway.core.cli import (
     DataDir,
     DateOptionError,
@@ -29,6 +29,7 @@ app = typer.Typer(no_args_is_help=True)
 
 @contextmanager
 def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[GatewayContext]:
+    from gateway.audit.wiring import log_origins
     from gateway.context import build_context
 
     # The command is the job: no background jobs in this process.
@@ -38,15 +39,16 @@ def _context(data_dir: Path | None, batch_size: int | None = None) -> Iterator[G
         audit_checkpoint_interval_seconds=0,
         retention_batch_size=batch_size,
     )
-    # The gateway would refuse to start on this token audience (a ValueError from its
-    # wiring): said in one line, before anything is opened. The log origin is checked against
-    # the log's own checkpoints (review9c F2), the database against this code's schema
-    # (review9c F1): build_context refuses those in one line too.
-    problem = token_audience_problem(settings)
-    if problem is not None:
-        typer.echo(f"error: {problem}", err=True)
-        raise typer.Exit(1)
+    # The gateway would refuse to start on this log origin (against the names the log's
+    # checkpoints carry, review9c F2) or token audience: said in one line, before anything is
+    # opened, as serve does. build_context refuses a schema other than this code's (review9c
+    # F1) in one line too.
     try:
+        problem = log_origin_problem(
+            settings, log_origins(settings.resolved_database_url)
+        ) or token_audience_problem(settings)
+        if problem is not None:
+            raise StartRefused(problem)
         context = build_context(settings)
     except StartRefused as refused:
         typer.echo(f"error: {refused}", err=True)
