@@ -7,7 +7,8 @@
 # policeInvestigation (true, false, or null: nobody recorded it), events [{kind, partner}],
 # dwellingPollution (true, false, or null: nobody recorded it)},
 # categories, purpose, consents [{kind, case, partner, categories, grantedAt, expiresAt}]
-# (only each entitled party's latest answer, and only grants), now. Times are Unix seconds.
+# (only each entitled party's latest answer, and only grants), now. Times are Unix seconds;
+# a consent whose times (or `now`) are not numbers does not count (see `expired`).
 #
 # Unknown is not no: every condition holds only on a recorded fact. A missing or null fact
 # (ownership, lead, investigation status, an event) fails the condition that reads it.
@@ -37,20 +38,11 @@
 # members.
 #
 # Portability: the same bundle runs on regorus (interpreter and RVM), rego-cpp (regopy)
-# and OPA, and tests/policy fails on any disagreement. Constructs that the engines here
-# evaluate differently are avoided on purpose:
-# - a function argument used inside a comprehension (rego-cpp 1.5 treats it as unbound
-#   and iterates over everything): there are no comprehensions inside functions;
-# - `else` on functions and `x := a == b` (rego-cpp makes a false comparison undefined);
-# - `every` inside a comprehension (regorus and rego-cpp disagree);
-# - a comprehension without iteration nested in another comprehension (regorus's RVM turns
-#   an empty one into undefined);
-# - `some i, v in xs` inside an array comprehension: rego-cpp 1.5 reads the comma as an
-#   array element separator ("Invalid collection"), and the bundle does not load there;
-# - `x := obj[key]` when the key may be missing: regorus's RVM (0.13) does not fail the
-#   body (an unused x: the body succeeds; a used x: the value "<undefined>" flows on, e.g.
-#   `{k: x | some k in ["a", "b"]; x := data.t[k]}` with t = {"a": 1} gives b too). Such a
-#   lookup is tested on its own first (`obj[key]`), as in `reasons`.
+# and OPA, and tests/policy fails on any disagreement. The constructs the engines here
+# evaluate differently, and the form written instead, are listed in policies/rego/
+# ENGINE-DIFFERENCES.md (each pinned by tests/policy/test_engine_differences.py); this file
+# avoids every one of them. Where a rule below is written around one, its comment names the
+# row as ENGINE-DIFFERENCES.md `<construct>`.
 package ketenpoort.authz
 
 import rego.v1
@@ -106,7 +98,7 @@ plan := p if {
 	cov := covenant
 	cov.partners[input.requester.partner].roles[input.requester.role]
 	key := concat("|", [input.requester.role, input.purpose, input.case.phase])
-	cov.plans[key] # tested first: see "Portability" above
+	cov.plans[key] # tested first: ENGINE-DIFFERENCES.md `assignment-from-a-missing-key`
 	p := cov.plans[key]
 }
 
@@ -148,7 +140,7 @@ unplanned_verdicts[category] := verdict if {
 	request_valid
 	cov := covenant
 	some category in input.categories
-	cov.staticReasons[category] # tested first: see "Portability" above
+	cov.staticReasons[category] # tested first: ENGINE-DIFFERENCES.md `assignment-from-a-missing-key`
 	why := cov.staticReasons[category]
 	reasons := [reason |
 		some reason in [
@@ -196,7 +188,8 @@ allow if {
 
 # The request's state for a planned category, the key of its compiled verdict: the dynamic
 # conditions of the plan that fail (computed once per request), then for a category that
-# needs OM consent unless no investigation runs, how that consent fails.
+# needs OM consent unless no investigation runs, how that consent fails. Sorted before the
+# join: ENGINE-DIFFERENCES.md `concat-over-a-set`.
 plan_failing := concat(",", sort(object.keys(plan.conditionSet) & condition_fails))
 
 # Categories that need OM consent while an investigation runs, or while nobody recorded
@@ -232,10 +225,12 @@ corporation_permission if {
 	covenant.corporations[corporation]
 	case_id := input.case.id
 	now := input.now
+	is_number(now)
 	some consent in input.consents
 	consent.partner == corporation
 	consent.kind == "corporation-permission"
 	consent.case == case_id
+	is_number(consent.grantedAt) # see `expired`: a time that is no number is no time
 	consent.grantedAt <= now
 	not expired(consent) # a permission without expiresAt is open-ended
 }
@@ -268,13 +263,16 @@ recorded_by_the_landlord(event) if {
 }
 
 # An OM consent is recorded by the police for this case and must carry an expiry; an
-# open-ended consent is not accepted.
+# open-ended consent is not accepted. Its times and `now` are numbers (Unix seconds): one
+# that is not is no recorded time, and the consent does not count (see `expired`).
 om_consents contains consent if {
 	partners := covenant.partners
+	is_number(input.now)
 	some consent in input.consents
 	consent.kind == "om-consent"
 	consent.case == input.case.id
 	partners[consent.partner].kind == "police"
+	is_number(consent.grantedAt)
 	is_number(consent.expiresAt)
 }
 
@@ -291,10 +289,19 @@ om_expired contains category if {
 	some category in consent.categories
 }
 
-# A consent has expired once `now` reaches its expiresAt; one without expiresAt has not.
-# Always `not expired(consent)`, never `not consent.expiresAt <= now`: OPA makes that body
-# fail when expiresAt is missing, regorus and rego-cpp make it true (policies/rego/
-# ENGINE-DIFFERENCES.md).
+# A consent has expired once `now` reaches its expiresAt (the second it expires no longer
+# counts: gateway/cases/service.py `consent_out` uses the same `<=`); one without expiresAt
+# has not. Always `not expired(consent)`, never `not consent.expiresAt <= now`: OPA makes
+# that body fail when expiresAt is missing, regorus and rego-cpp make it true
+# (ENGINE-DIFFERENCES.md `not-over-an-undefined-reference`).
+#
+# An expiresAt that is present but no number (a string, null) has expired: unknown is not
+# no. Tested before any comparison: the engines compare a number with a string or null
+# differently (ENGINE-DIFFERENCES.md `comparison-across-types`), so an ISO date never
+# expired on regorus and OPA, and a null one never on rego-cpp (review9b F1). The callers
+# check grantedAt and `now` the same way.
+expired(consent) if not is_number(object.get(consent, "expiresAt", 0))
+
 expired(consent) if consent.expiresAt <= input.now
 
 om_expired_reasons := {category: om_expired_reason | some category in om_expired}
@@ -351,7 +358,7 @@ condition_fails contains "relation:case-lead" if not case_lead
 # OPA's evaluator (the production engine) disclosed with the case team missing when the
 # conditions were written inline (tests/policy/test_missing_facts.py caught it; regorus
 # did not differ). A missing fact leaves the rule undefined, and `not` of it fails the
-# condition on every engine.
+# condition on every engine (ENGINE-DIFFERENCES.md `not-over-an-undefined-reference`).
 
 # Need to know: the requesting partner is in the case team.
 case_team if input.requester.partner in input.case.team

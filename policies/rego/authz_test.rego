@@ -147,6 +147,138 @@ test_corporation_dwelling_with_permission_until_later_shares if {
 	d.categories["police-reports"].outcome == "disclose"
 }
 
+# --- the boundaries of a consent's time window (review9b F4) -----------------------------------
+# A permission or OM consent counts from its grantedAt up to, not including, its expiresAt
+# (`expired`: `now` reaching expiresAt; gateway/cases/service.py `consent_out` alike). The
+# one-second-later requests are the positive controls: with `<` for `<=` in `expired`, the
+# expiring-now requests disclosed on every engine and no test failed.
+
+corporation_request(consent) := object.union(with_case({"dwelling": corporation_dwelling}), {"categories": ["police-reports"], "consents": [consent]})
+
+om_request(consent) := object.union(utrecht, {"consents": [consent]})
+
+test_corporation_permission_expiring_now_no_longer_counts if {
+	request := corporation_request(object.union(permission, {"expiresAt": 1000}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_expiring_a_second_later_still_counts if {
+	request := corporation_request(object.union(permission, {"expiresAt": 1001}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].outcome == "disclose"
+}
+
+test_corporation_permission_granted_a_second_later_does_not_count_yet if {
+	request := corporation_request(object.union(permission, {"grantedAt": 1001}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_granted_now_counts if {
+	request := corporation_request(object.union(permission, {"grantedAt": 1000}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].outcome == "disclose"
+}
+
+test_om_consent_expiring_now_has_expired if {
+	request := om_request(object.union(om, {"expiresAt": 1000}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-expired"]
+}
+
+test_om_consent_expiring_a_second_later_still_counts if {
+	request := om_request(object.union(om, {"expiresAt": 1001}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].outcome == "disclose"
+}
+
+test_om_consent_granted_a_second_later_does_not_count_yet if {
+	request := om_request(object.union(om, {"grantedAt": 1001}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
+test_om_consent_granted_now_counts if {
+	request := om_request(object.union(om, {"grantedAt": 1000}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].outcome == "disclose"
+}
+
+# --- a time that is no number is no time (review9b F1) ----------------------------------------
+# The gateway writes Unix seconds (PolicyInput.document()); another producer of input might
+# write an ISO date or null. The engines compare those with a number differently (policies/
+# rego/ENGINE-DIFFERENCES.md `comparison-across-types`): before the guard, an ISO expiry never
+# expired on regorus and OPA, a null one on rego-cpp, and a null grantedAt counted on regorus
+# and OPA. Unknown is not no: such a permission or consent does not count, on every engine.
+# The positive controls: the permission and the OM consent with numbers (tests above).
+
+test_corporation_permission_with_an_iso_expiry_does_not_count if {
+	request := corporation_request(object.union(permission, {"expiresAt": "2099-01-01T00:00:00Z"}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_with_a_null_expiry_does_not_count if {
+	request := corporation_request(object.union(permission, {"expiresAt": null}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_with_a_null_grant_does_not_count if {
+	request := corporation_request(object.union(permission, {"grantedAt": null}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_with_an_iso_grant_does_not_count if {
+	request := corporation_request(object.union(permission, {"grantedAt": "1970-01-01T00:00:00Z"}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_does_not_count_when_now_is_no_number if {
+	request := object.union(corporation_request(permission), {"now": "1970-01-01T00:16:40Z"})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_corporation_permission_does_not_count_when_now_is_null if {
+	request := object.union(corporation_request(permission), {"now": null})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-reports"].reasons == ["corporation-permission-missing"]
+}
+
+test_om_consent_with_a_null_grant_does_not_count if {
+	request := om_request(object.union(om, {"grantedAt": null}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
+test_om_consent_with_an_iso_grant_does_not_count if {
+	request := om_request(object.union(om, {"grantedAt": "1970-01-01T00:00:00Z"}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
+test_om_consent_with_an_iso_expiry_does_not_count if {
+	request := om_request(object.union(om, {"expiresAt": "2099-01-01T00:00:00Z"}))
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
+test_om_consent_does_not_count_when_now_is_null if {
+	request := object.union(om_request(om), {"now": null})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
+test_om_consent_does_not_count_when_now_is_no_number if {
+	request := object.union(om_request(om), {"now": "1970-01-01T00:16:40Z"})
+	d := data.ketenpoort.authz.decision with input as request
+	d.categories["police-nuisance-antecedents"].reasons == ["om-consent-missing"]
+}
+
 # --- yes/no and the sfeerverslag ------------------------------------------------------------
 
 test_whether_category_is_yes_no if {
