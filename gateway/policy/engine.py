@@ -648,6 +648,15 @@ def _propagate_trace_context(client: Any) -> None:
     client._session.auth = add_trace_context
 
 
+#: Sent with every query to the OPA server (OPA's REST API, data API query parameter
+#: ``strict-builtin-errors``): a builtin that errors (a type error, say) fails the query with
+#: HTTP 500 (``engine-error``: the gateway answers 503, nothing disclosed) instead of making
+#: the expression undefined, where a `not` around it would hold. Without it the server would
+#: decide differently from OPA's Go evaluator in the tests, which evaluates strictly
+#: (``OpaGoEngine``; review9b F2).
+STRICT_BUILTIN_ERRORS = {"strict-builtin-errors": "true"}
+
+
 class StaleBundle(Exception):
     """The OPA server answered from another bundle revision than the gateway expects."""
 
@@ -655,8 +664,9 @@ class StaleBundle(Exception):
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
-    ``query`` is injectable for tests; by default it is ``opa_client``'s ``query_rule``.
-    The server's bundle revision is reported by the policy itself (``revision``).
+    ``query`` is injectable for tests; by default it is ``opa_client``'s ``query_rule``,
+    with strict builtin errors (``STRICT_BUILTIN_ERRORS``). The server's bundle revision is
+    reported by the policy itself (``revision``).
 
     The time limit (``KETENPOORT_POLICY_TIMEOUT_SECONDS``, ``timeout_seconds``) is a
     deadline on the whole call: the query runs on a small thread pool and the deciding
@@ -698,7 +708,10 @@ class OpaServerEngine(_Engine):
 
         def query(document: dict[str, Any]) -> Any:
             return client.query_rule(
-                input_data=document, package_path=_PACKAGE_PATH, rule_name="decision"
+                input_data=document,
+                package_path=_PACKAGE_PATH,
+                rule_name="decision",
+                query_params=STRICT_BUILTIN_ERRORS,
             )
 
         return query

@@ -5,6 +5,12 @@ It answers ``POST /v1/data/ketenpoort/authz/decision`` as OPA's REST API does
 covenants and modules as the gateway's, hence the same revision); or, for the time-limit
 tests, it accepts and never answers (``hang``) or trickles the start of an answer one byte at
 a time (``trickle``). Raw sockets, so the misbehaving answers are exactly that.
+
+OPA's Go evaluator here always evaluates with strict builtin errors: a builtin that errors
+fails the query, which a real server answers with HTTP 500 (as here) only when asked with
+``?strict-builtin-errors=true``; without it the server makes the expression undefined and
+decides on. So the stand-in refuses (400) a query without the parameter: it cannot stand in
+for what the server does then (review9b F2).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from gateway.policy.engine import DECISION_RULE
 from gateway.policy.opa_go import OpaGo, Undefined
@@ -30,11 +37,13 @@ class _Handler(socketserver.BaseRequestHandler):
     def handle(self) -> None:
         connection: socket.socket = self.request
         connection.settimeout(5)
-        body = _read_request(connection)
-        if body is None:
+        request = _read_request(connection)
+        if request is None:
             return
+        target, body = request
         with self.server.lock:
             self.server.requests += 1
+            self.server.targets.append(target)
         if self.server.behaviour == "hang":
             self.server.stop.wait(5)
         elif self.server.behaviour == "trickle":
@@ -45,16 +54,38 @@ class _Handler(socketserver.BaseRequestHandler):
                     connection.sendall(bytes([byte]))
                 except OSError:
                     return  # the client gave up
+        elif not _strict_builtin_errors(target):
+            refusal = {"code": "invalid_parameter", "message": "strict builtin errors only"}
+            _send(connection, "400 Bad Request", refusal)
         else:
-            answer = json.dumps(self.server.decide(json.loads(body)["input"])).encode()
-            connection.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                + f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n".encode()
-                + answer
-            )
+            try:
+                answer = self.server.decide(json.loads(body)["input"])
+            # OpaError: a builtin's error; OPA answers it with 500 under strict builtin errors.
+            except Exception as exc:  # noqa: BLE001 - opa_bindings raises its own OpaError
+                error = {"code": "internal_error", "message": str(exc)}
+                _send(connection, "500 Internal Server Error", error)
+                return
+            _send(connection, "200 OK", answer)
 
 
-def _read_request(connection: socket.socket) -> bytes | None:
+def _strict_builtin_errors(target: str) -> bool:
+    """Whether the query asks for strict builtin errors, as OPA reads it (server.go
+    ``getBoolParam``: a value "true" in any case)."""
+    values = parse_qs(urlsplit(target).query).get("strict-builtin-errors", [])
+    return any(value.lower() == "true" for value in values)
+
+
+def _send(connection: socket.socket, status: str, document: Any) -> None:
+    answer = json.dumps(document).encode()
+    connection.sendall(
+        f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n".encode()
+        + f"Content-Length: {len(answer)}\r\nConnection: close\r\n\r\n".encode()
+        + answer
+    )
+
+
+def _read_request(connection: socket.socket) -> tuple[str, bytes] | None:
+    """The request's target (path and query) and body."""
     received = b""
     while b"\r\n\r\n" not in received:
         chunk = connection.recv(65536)
@@ -75,7 +106,8 @@ def _read_request(connection: socket.socket) -> bytes | None:
         if not chunk:
             return None
         body += chunk
-    return body
+    target = head.split(b"\r\n", 1)[0].split(b" ")[1].decode()
+    return target, body
 
 
 class OpaStandIn(socketserver.ThreadingTCPServer):
@@ -87,6 +119,8 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.behaviour = behaviour
         self.requests = 0
+        #: Each request's target (path and query), in order.
+        self.targets: list[str] = []
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self._opa: OpaGo | None = None
@@ -94,6 +128,9 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         #: make OPA answer something the policy cannot (tests/exchange/
         #: test_engine_answers_checked.py).
         self.change: Callable[[dict[str, Any]], None] | None = None
+        #: Applied to each input document before it is decided: a test's way to make a
+        #: builtin in the policy error (an input the gateway itself never sends).
+        self.change_input: Callable[[dict[str, Any]], None] | None = None
         if behaviour == "answer":
             # Compiled and prepared before the first request, as a running OPA server is.
             self._opa = OpaGo(BUNDLE.modules, BUNDLE.data)
@@ -106,6 +143,8 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
     def decide(self, document: Any) -> dict[str, Any]:
         opa = self._opa
         assert opa is not None
+        if self.change_input is not None and isinstance(document, dict):
+            self.change_input(document)
         try:
             result = opa.rule(DECISION_RULE, document)
         except Undefined:

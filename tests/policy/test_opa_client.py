@@ -139,3 +139,42 @@ def test_readiness_reports_a_stale_opa_until_it_serves_the_gateways_revision(
     engine.load(BUNDLE)  # OPA caught up (here: the gateway's expectation moved back)
     assert readiness["policy"]() is None
     assert engine.decide(REQUEST).allow is True
+
+
+DECISION_PATH = "/v1/data/ketenpoort/authz/decision"
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_opa_server_is_queried_with_strict_builtin_errors(opa: OpaStandIn) -> None:
+    """OPA's Go evaluator in the tests errors where a builtin errors; the production server
+    does so only when asked (review9b F2). The decision is the control: it is allowed."""
+    decision, _ = _decide(_engine_from_settings(opa.url, limit=0.5))
+    assert decision.allow is True
+    assert opa.targets == [f"{DECISION_PATH}?strict-builtin-errors=true"]
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_a_builtin_error_on_the_opa_server_denies(opa: OpaStandIn) -> None:
+    """A builtin that errors in the policy (here: ``concat`` over a null purpose, an input the
+    gateway never sends) is HTTP 500 under strict builtin errors: the decision is an outage
+    (engine-error, 503), not a decision on an undefined expression. The control is the test
+    above: the same request, without the change, allowed."""
+
+    def null_purpose(document: dict[str, Any]) -> None:
+        document["purpose"] = None
+
+    opa.change_input = null_purpose
+    decision, _ = _decide(_engine_from_settings(opa.url, limit=0.5))
+    _assert_nothing_disclosed(decision, "engine-error")
+    assert opa.requests == 1
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_the_stand_in_refuses_a_query_without_strict_builtin_errors(opa: OpaStandIn) -> None:
+    """So no test of the server path passes on a client that forgot the parameter."""
+    import requests
+
+    url = f"{opa.url}{DECISION_PATH}"
+    assert requests.post(url, json={"input": {}}, timeout=5).status_code == 400
+    strict = requests.post(f"{url}?strict-builtin-errors=TRUE", json={"input": {}}, timeout=5)
+    assert strict.status_code == 200  # OPA reads the value in any case
