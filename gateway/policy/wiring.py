@@ -22,7 +22,6 @@ from gateway.config import Settings
 from gateway.core.errors import GatewayError
 from gateway.core.readiness import ReadinessChecks
 from gateway.policy.bundle import (
-    Bundle,
     build_bundle,
     default_key_path,
     load_or_create_signing_key,
@@ -32,12 +31,10 @@ from gateway.policy.bundle import (
 )
 from gateway.policy.covenant import Covenant
 from gateway.policy.engine import (
-    DEFAULT_TIMEOUT_SECONDS,
     OpaServerEngine,
     PolicyEngine,
     RegorusEngine,
 )
-from gateway.policy.schemas import Decision, PolicyInput
 
 log = logging.getLogger("ketenpoort.policy")
 
@@ -54,54 +51,14 @@ def _signing_key(data_dir: Path) -> ec.EllipticCurvePrivateKey:
     return load_or_create_signing_key(path)
 
 
-class ThreadLocalRegorus:
-    """One embedded regorus engine per thread, each loaded from the same verified bundle.
-
-    A regorus ``Engine`` is unsendable (pyo3): touching it, even to clone it, from a thread
-    other than its creator's panics. The server decides on its worker threads, so each
-    thread compiles its own engine on first use (a few milliseconds, once per thread).
-    """
-
-    name = RegorusEngine.name
-
-    def __init__(self, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> None:
-        self.timeout_seconds = timeout_seconds
-        self._bundle: Bundle | None = None
-        self._generation = 0
-        self._local = threading.local()
-
-    @property
-    def revision(self) -> str | None:
-        return self._bundle.revision if self._bundle is not None else None
-
-    def load(self, bundle: Bundle) -> None:
-        RegorusEngine().load(bundle)  # proves it compiles before it replaces anything
-        self._bundle = bundle
-        self._generation += 1
-
-    def _engine(self) -> RegorusEngine:
-        local = self._local
-        if getattr(local, "generation", None) != self._generation:
-            engine = RegorusEngine(self.timeout_seconds)
-            if self._bundle is not None:
-                engine.load(self._bundle)
-            local.engine, local.generation = engine, self._generation
-        engine_here: RegorusEngine = local.engine
-        return engine_here
-
-    def decide(self, policy_input: PolicyInput) -> Decision:
-        # RegorusEngine.decide fails closed itself (no policy loaded, engine error).
-        return self._engine().decide(policy_input)
-
-    def revision_problem(self) -> str | None:
-        return None  # each thread's engine is loaded from this bundle
-
-
 def make_engine(settings: Settings) -> PolicyEngine:
     """The engine the settings ask for, with the one time limit
     (``KETENPOORT_POLICY_TIMEOUT_SECONDS``)."""
     url, limit = settings.opa_url, settings.policy_timeout_seconds
-    return OpaServerEngine(url, timeout_seconds=limit) if url else ThreadLocalRegorus(limit)
+    # RegorusEngine compiles a bundle once and gives each worker thread its own VM from the
+    # compiled program (its engine objects may not cross threads); the wrapper that compiled
+    # the bundle again on every thread is gone (review9b F5).
+    return OpaServerEngine(url, timeout_seconds=limit) if url else RegorusEngine(limit)
 
 
 #: Attempts at start before the gateway starts not-ready; a transient failure (a shared data
