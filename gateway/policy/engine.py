@@ -74,9 +74,9 @@ class PolicyEngine(Protocol):
 
     def decide(self, policy_input: PolicyInput) -> Decision: ...
 
-    def revision_problem(self) -> str | None:
-        """Why the engine decides on another bundle than it loaded (the readiness check);
-        None when it does not."""
+    def readiness_problem(self) -> str | None:
+        """Why the engine cannot decide on the bundle it loaded now (the readiness check):
+        an OPA server that is down or decides on another bundle; None when it can."""
         ...
 
 
@@ -391,7 +391,7 @@ class _Engine(ABC):
         self._expected = (bundle.revision, answer_contract(bundle))
         self._revision = bundle.revision
 
-    def revision_problem(self) -> str | None:
+    def readiness_problem(self) -> str | None:
         # An in-process engine decides on the bundle it loaded; the OPA server may not.
         return None
 
@@ -650,6 +650,15 @@ class RegopyEngine(_Engine):
 
 
 OpaQuery = Callable[[dict[str, Any]], Any]
+#: Whether the OPA server answers its health check.
+OpaHealth = Callable[[], bool]
+
+#: At most one health check of the OPA server per this many seconds (readiness probes come
+#: every few seconds, from every replica); in between the readiness check reports the last.
+OPA_HEALTH_CHECK_SECONDS = 5.0
+#: OPA's health API: 200 once the server is up and its bundles are activated, as the
+#: compose healthcheck and the Kubernetes readinessProbe of the sidecar ask it.
+OPA_HEALTH_QUERY = {"bundles": "true"}
 
 #: Decisions that may wait on the OPA server at once; more wait in line, within their limit.
 OPA_CLIENT_THREADS = 32
@@ -684,9 +693,10 @@ class StaleBundle(Exception):
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
-    ``query`` is injectable for tests; by default it is ``opa_client``'s ``query_rule``,
-    with strict builtin errors (``STRICT_BUILTIN_ERRORS``). The server's bundle revision is
-    reported by the policy itself (``revision``).
+    ``query`` and ``health`` are injectable for tests; by default they are ``opa_client``'s
+    ``query_rule``, with strict builtin errors (``STRICT_BUILTIN_ERRORS``), and
+    ``check_health`` (``OPA_HEALTH_QUERY``). The server's bundle revision is reported by the
+    policy itself (``revision``).
 
     The time limit (``KETENPOORT_POLICY_TIMEOUT_SECONDS``, ``timeout_seconds``) is a
     deadline on the whole call: the query runs on a small thread pool and the deciding
@@ -704,16 +714,26 @@ class OpaServerEngine(_Engine):
         url: str,
         query: OpaQuery | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        health: OpaHealth | None = None,
     ) -> None:
         super().__init__(timeout_seconds)
         #: Why OPA's last answer was refused (another bundle revision), until one is taken.
         self.stale: str | None = None
         self._stale_document: dict[str, Any] | None = None
-        self._query = query if query is not None else self._client_query(url, timeout_seconds)
+        if query is None:
+            query, client_health = self._client(url, timeout_seconds)
+            health = health if health is not None else client_health
+        self._query = query
+        self._health: OpaHealth = health if health is not None else (lambda: True)
+        #: Seconds between two health checks (``OPA_HEALTH_CHECK_SECONDS``).
+        self.health_check_seconds = OPA_HEALTH_CHECK_SECONDS
+        self._health_checked_at = -float("inf")
+        self._unhealthy: str | None = None
+        self._health_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(OPA_CLIENT_THREADS, thread_name_prefix="opa-client")
 
     @staticmethod
-    def _client_query(url: str, timeout_seconds: float) -> OpaQuery:
+    def _client(url: str, timeout_seconds: float) -> tuple[OpaQuery, OpaHealth]:
         from opa_client import OpaClient
 
         parsed = urlparse(url)
@@ -734,25 +754,54 @@ class OpaServerEngine(_Engine):
                 query_params=STRICT_BUILTIN_ERRORS,
             )
 
-        return query
+        def health() -> bool:
+            return bool(client.check_health(query=OPA_HEALTH_QUERY))
+
+        return query, health
 
     def load(self, bundle: Bundle) -> None:
         # The server fetches and verifies the bundle itself; we expect its revision, and
         # check each answer against the covenants of the bundle the gateway built.
         self._expect(bundle)
 
-    def revision_problem(self) -> str | None:
-        """For the readiness check: while OPA's last answer came from another bundle revision
-        than the gateway's, ask it again (the request it was refused for, decided anew and
-        discarded); None once OPA serves the gateway's revision. A replica taken out of
-        service for it receives no requests, so without this it would never learn that OPA
-        caught up."""
+    def readiness_problem(self) -> str | None:
+        """For the readiness check. An OPA server that does not answer its health check: every
+        decision would deny (engine-error, 503), so the replica is not ready; asked at most
+        once per ``health_check_seconds``, the last answer reported in between, and never
+        by two threads at once. Then, while OPA's last answer came from another bundle
+        revision than the gateway's, ask it again (the request it was refused for, decided
+        anew and discarded); None once OPA serves the gateway's revision. A replica taken out
+        of service receives no requests, so without these checks it would never learn that
+        OPA came back or caught up."""
+        unhealthy = self._health_problem()
+        if unhealthy is not None:
+            return unhealthy
         document = self._stale_document
         if self.stale is None or document is None:
             return None
         with contextlib.suppress(Exception):  # still stale, or OPA unreachable: still not ready
             self._evaluate(document)
         return self.stale
+
+    def _health_problem(self) -> str | None:
+        now = time.monotonic()
+        if now - self._health_checked_at >= self.health_check_seconds and (
+            self._health_lock.acquire(blocking=False)
+        ):
+            try:
+                self._health_checked_at = now
+                healthy = False
+                with contextlib.suppress(Exception):  # unreachable: not healthy
+                    healthy = self._health()
+                self._unhealthy = (
+                    None
+                    if healthy
+                    else "the OPA server (KETENPOORT_OPA_URL) does not answer its health "
+                    "check (/health?bundles): every decision is refused"
+                )
+            finally:
+                self._health_lock.release()
+        return self._unhealthy
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
         # In the caller's context: the query carries the request's trace context.

@@ -115,8 +115,9 @@ class _BundleLoader:
             return self.problem
         if self.engine.revision is None:
             return "no policy loaded"
-        # An OPA server deciding on another bundle revision: every decision is refused (503).
-        return self.engine.revision_problem()
+        # An OPA server that is down, or deciding on another bundle revision: every decision
+        # is refused (503).
+        return self.engine.readiness_problem()
 
 
 def build(

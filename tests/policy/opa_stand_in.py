@@ -1,6 +1,6 @@
 """An HTTP server on 127.0.0.1 that stands in for the production OPA server.
 
-It answers ``POST /v1/data/ketenpoort/authz/decision`` as OPA's REST API does
+It answers ``POST /v1/data/ketenpoort/authz/decision`` (and ``GET /health``) as OPA's REST API does
 (``{"result": ...}``), deciding with OPA's own Go evaluator on the test bundle (the same
 covenants and modules as the gateway's, hence the same revision); or, for the time-limit
 tests, it accepts and never answers (``hang``) or trickles the start of an answer one byte at
@@ -54,6 +54,8 @@ class _Handler(socketserver.BaseRequestHandler):
                     connection.sendall(bytes([byte]))
                 except OSError:
                     return  # the client gave up
+        elif urlsplit(target).path == "/health":
+            _send(connection, "200 OK", {})  # as OPA once its bundles are activated
         elif not _strict_builtin_errors(target):
             refusal = {"code": "invalid_parameter", "message": "strict builtin errors only"}
             _send(connection, "400 Bad Request", refusal)

@@ -178,3 +178,40 @@ def test_the_stand_in_refuses_a_query_without_strict_builtin_errors(opa: OpaStan
     assert requests.post(url, json={"input": {}}, timeout=5).status_code == 400
     strict = requests.post(f"{url}?strict-builtin-errors=TRUE", json={"input": {}}, timeout=5)
     assert strict.status_code == 200  # OPA reads the value in any case
+
+
+def _health_checks(opa: OpaStandIn) -> int:
+    return sum(1 for target in opa.targets if target.startswith("/health"))
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_readiness_reports_an_opa_server_that_is_down(opa: OpaStandIn, tmp_path: Path) -> None:
+    """With OPA down every decision denies (engine-error, 503), so the replica is not ready;
+    readiness asks OPA's health API (as the compose healthcheck and the k8s probe do), at most
+    once per interval. The control: ready while OPA answers."""
+    readiness: ReadinessChecks = {}
+    settings = Settings(opa_url=opa.url, data_dir=tmp_path, policy_timeout_seconds=0.5)
+    engine = build(settings, load_covenants(), readiness)
+    assert isinstance(engine, OpaServerEngine)
+    assert readiness["policy"]() is None
+    assert readiness["policy"]() is None
+    assert opa.targets == ["/health?bundles=true"]  # asked once within the interval
+    assert engine.decide(REQUEST).allow is True
+    opa.shutdown()
+    opa.server_close()  # OPA is down: connections are refused
+    _assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")  # fails closed
+    assert readiness["policy"]() is None  # the last answer, until the interval has passed
+    engine.health_check_seconds = 0.0
+    problem = readiness["policy"]()
+    assert problem is not None
+    assert problem.startswith("the OPA server (KETENPOORT_OPA_URL) does not answer its health")
+
+
+@pytest.mark.parametrize("opa", ["hang"], indirect=True)
+def test_readiness_reports_an_opa_server_that_does_not_answer_in_time(opa: OpaStandIn) -> None:
+    engine = OpaServerEngine(opa.url, timeout_seconds=LIMIT)
+    engine.load(BUNDLE)
+    started = time.perf_counter()
+    assert engine.readiness_problem() is not None
+    assert time.perf_counter() - started < OLD_CLIENT_TIMEOUT  # within the client's limit
+    assert _health_checks(opa) == 1
