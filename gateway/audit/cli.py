@@ -1082,14 +1082,23 @@ def witness_public_key(directory: WitnessDir) -> None:
 def witness_serve(
     directory: WitnessDir,
     log: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--log",
             help="A log this witness cosigns: its verifier key (vkey; the name is its origin). "
             "Repeatable.",
             envvar="KETENPOORT_WITNESS_LOGS",
         ),
-    ],
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            help="First start: when --dir is empty, create the witness's key and state under "
+            "this key name first (as 'witness init'). A directory in use is never changed.",
+            envvar="KETENPOORT_WITNESS_NAME",
+        ),
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8009,
 ) -> None:
@@ -1101,18 +1110,38 @@ def witness_serve(
         Witness,
         WitnessSetupError,
         WitnessState,
+        init_witness_if_empty,
         load_cosigner,
         witness_app,
     )
 
     try:
-        cosigner = load_cosigner(directory)
-        logs = [parse_vkey(vkey_text_or_file(text)) for text in log]
+        # A container's first start initialises its own (empty) volume: a manual `witness
+        # init` cannot run in a container whose only process is this one (review9c F3).
+        created = init_witness_if_empty(directory, name) if name else None
+        cosigner = created or load_cosigner(directory)
     except (WitnessSetupError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if created is not None:
+        typer.echo(f"Witness initialised in {directory} (first start)")
+    # Printed before the logs are checked: the operator reads the new vkey from the first
+    # start's output even while the log key is still to be configured.
+    typer.echo(f"Witness {cosigner.verifier.vkey()}")
+    texts = [text for text in log or [] if text.strip()]
+    if not texts:
+        raise _fail(
+            "no log to cosign: set KETENPOORT_WITNESS_LOGS (or --log) to the gateway's log "
+            "key, which 'ketenpoort audit public-key' prints"
+        )
+    try:
+        logs = [parse_vkey(vkey_text_or_file(text)) for text in texts]
+    except ValueError as exc:
+        raise _fail(
+            f"KETENPOORT_WITNESS_LOGS (or --log): {exc}; give the gateway's log key, which "
+            "'ketenpoort audit public-key' prints"
+        ) from None
     if any(key.signature_type != ED25519 for key in logs):
         raise _fail("a log key has type 0x01 (Ed25519 note signature)")
     witness = Witness(cosigner, WitnessState(directory / "state"), logs)
-    typer.echo(f"Witness {cosigner.verifier.vkey()}")
     typer.echo(f"Listening on http://{host}:{port} for {', '.join(k.name for k in logs)}")
     uvicorn.run(witness_app(witness), host=host, port=port, log_level="info")

@@ -84,12 +84,28 @@ def init_witness(directory: Path, name: str) -> Cosigner:
     return load_cosigner(directory)
 
 
+def init_witness_if_empty(directory: Path, name: str) -> Cosigner | None:
+    """At a witness's first start (``witness serve --name``): create its key and state when
+    its directory is missing or empty, as ``witness init`` does; the new cosigner, or None
+    when the directory already holds anything (then :func:`load_cosigner` decides).
+
+    Only an empty directory is initialised. A witness whose state was lost but whose key
+    survived must not start afresh: it would cosign the log again from scratch under the key
+    the gateways and auditors pin (it is refused, see :func:`load_cosigner`). An empty
+    directory gets a new key, which nobody pins yet: its cosignatures count only once its
+    new vkey is configured, so a wiped witness cannot vouch for a rewritten log unseen."""
+    if directory.is_dir() and any(directory.iterdir()):
+        return None
+    return init_witness(directory, name)
+
+
 def load_cosigner(directory: Path) -> Cosigner:
     key_path, name_path = directory / KEY_FILE, directory / NAME_FILE
     if not key_path.exists() or not name_path.exists() or not (directory / STATE_DIR).is_dir():
         raise WitnessSetupError(
-            f"{directory} is not a witness directory (run 'ketenpoort witness init'); "
-            "a witness never creates its key or state at start"
+            f"{directory} is not a witness directory (run 'ketenpoort witness init', or "
+            "start 'witness serve' with --name on an empty directory); a witness never "
+            "recreates a key or state that is missing from a directory in use"
         )
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):

@@ -5,6 +5,7 @@ what an engine would do with it is checked against the image's directory tree
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -28,9 +29,9 @@ RESERVED_FOR_COMMANDS = 10
 SUPERUSER_RESERVED = 3
 
 
-@pytest.fixture(scope="module")
-def resolved() -> dict[str, Any]:
-    """The compose file as `docker-compose config` resolves it (anchors, merges, paths)."""
+def _compose_config(env_file: Path | None = None) -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it (anchors, merges, paths),
+    with the variables of ``env_file`` as an operator's .env gives them."""
     binary = shutil.which("docker-compose")
     if binary is None:
         message = "docker-compose not installed (apt-get install docker-compose)"
@@ -38,6 +39,7 @@ def resolved() -> dict[str, Any]:
             pytest.fail(f"CI=true but {message}; scripts/system-deps.sh installs it")
         pytest.skip(message)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KETENPOORT_", "COMPOSE_"))}
+    extra = ["--env-file", str(env_file)] if env_file is not None else []
     result = subprocess.run(
         [
             binary,
@@ -45,6 +47,7 @@ def resolved() -> dict[str, Any]:
             str(ROOT),
             "-f",
             str(ROOT / "docker-compose.yml"),
+            *extra,
             "config",
         ],
         capture_output=True,
@@ -56,6 +59,12 @@ def resolved() -> dict[str, Any]:
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = yaml.safe_load(result.stdout)
     return data
+
+
+@pytest.fixture(scope="module")
+def resolved() -> dict[str, Any]:
+    """The compose file as `docker-compose config` resolves it, without a .env."""
+    return _compose_config()
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +219,64 @@ def test_opa_and_the_database_are_on_an_internal_network_of_the_gateways_only(
     for gateway in ("gateway-1", "gateway-2"):
         assert _networks(services[gateway]) == {"backend", "frontend"}
         assert services[gateway]["ports"]  # published through the non-internal network
+
+
+def test_every_service_with_the_gateways_settings_gets_the_witnesses_from_env(
+    resolved: dict[str, Any], tmp_path: Path
+) -> None:
+    """KETENPOORT_AUDIT_WITNESSES set in .env reaches the gateways, which sign the checkpoints
+    and ask the witnesses to cosign them, and the one-off commands (review9c F3: it reached
+    none, so the production shape's log stayed unwitnessed). Without it: an empty list."""
+    witnesses = '["witness.partner.example/ketenpoort+1a2b3c4d+BAbc http://witness-partner:8009"]'
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        f"KETENPOORT_AUDIT_WITNESSES={witnesses}\nKETENPOORT_AUDIT_LOG_ORIGIN=x.example/log\n"
+    )
+    configured = _compose_config(env_file)["services"]
+    with_settings = [
+        name
+        for name, service in configured.items()
+        if "KETENPOORT_DATABASE_URL" in service.get("environment", {})
+    ]
+    assert {"gateway-1", "gateway-2", "migrate", "ketenpoort"} <= set(with_settings)
+    for name in with_settings:
+        env = configured[name]["environment"]
+        assert env["KETENPOORT_AUDIT_WITNESSES"] == witnesses, name
+        # Positive control: the .env is read at all (the origin came through before).
+        assert env["KETENPOORT_AUDIT_LOG_ORIGIN"] == "x.example/log", name
+        assert resolved["services"][name]["environment"]["KETENPOORT_AUDIT_WITNESSES"] == "[]"
+    assert Settings(audit_witnesses=json.loads(witnesses)).audit_witnesses  # a value it reads
+
+
+def test_the_witness_starts_without_a_manual_step_and_not_before_its_log_key(
+    resolved: dict[str, Any],
+) -> None:
+    """The witness creates its key and state at its first start (``witness serve --name``, see
+    tests/deploy/test_witness_first_start.py) and is in its own profile: a plain `docker
+    compose up -d` does not start it before the log key exists, where it exited with code 2
+    and restarted forever (review9c F3)."""
+    (witness,) = [s for n, s in resolved["services"].items() if n.startswith("witness-")]
+    assert witness["profiles"] == ["witness"]
+    assert witness["command"][:2] == ["witness", "serve"]
+    env = witness["environment"]
+    assert env["KETENPOORT_WITNESS_NAME"]
+    assert env["KETENPOORT_WITNESS_DIR"] == "/srv/witness"
+    assert "KETENPOORT_WITNESS_LOGS" in env
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "witness init" not in compose  # no manual step left to run
+    assert "--profile witness up" in compose
+
+
+def test_only_services_that_listen_keep_a_healthcheck(resolved: dict[str, Any]) -> None:
+    """The adapters poll the gateway and listen on no port: the image's HEALTHCHECK (port
+    8000) would call them unhealthy forever (review9c F7), so theirs is off. The positive
+    control: the gateways and the witness are still checked on their own ports."""
+    services = resolved["services"]
+    adapters = [name for name in services if name.startswith("adapter-")]
+    assert len(adapters) >= 4
+    for name in adapters:
+        assert services[name]["healthcheck"] in ({"disable": True}, {"test": ["NONE"]}), name
+    for name in ("gateway-1", "gateway-2"):
+        assert "127.0.0.1:8000/v1/health/ready" in " ".join(services[name]["healthcheck"]["test"])
+    (witness,) = [s for n, s in services.items() if n.startswith("witness-")]
+    assert "127.0.0.1:8009" in " ".join(witness["healthcheck"]["test"])
