@@ -59,6 +59,14 @@ def _register_domain_commands() -> None:
 _register_domain_commands()
 
 
+#: How long uvicorn's supervisor waits for a worker to answer its ping before it kills and
+#: replaces the worker (uvicorn's --timeout-worker-healthcheck; its default, 5 s, killed every
+#: worker of a start with 4 workers on a host at load 13 on 2 cores, review9c F8: a worker
+#: importing the gateway for 12 s did not get the CPU to answer). A worker that is truly hung
+#: is replaced this much later; the orchestrator's liveness probe still watches the whole.
+WORKER_TIMEOUT_SECONDS = 60
+
+
 @app.command()
 def serve(
     data_dir: DataDir = None,
@@ -73,6 +81,17 @@ def serve(
             envvar="KETENPOORT_DEMO_MODE",
         ),
     ] = False,
+    worker_timeout: Annotated[
+        int,
+        typer.Option(
+            "--worker-timeout",
+            min=1,
+            help="With several workers: seconds a worker may take to answer the supervisor's "
+            "ping before it is killed and replaced (uvicorn's default of 5 kills workers on "
+            "a busy host).",
+            envvar="KETENPOORT_WORKER_TIMEOUT_SECONDS",
+        ),
+    ] = WORKER_TIMEOUT_SECONDS,
     demo_data: Annotated[
         bool,
         typer.Option(
@@ -89,7 +108,7 @@ def serve(
 
     from gateway.audit.wiring import log_origins
     from gateway.db import prepare_database
-    from gateway.server import uvicorn_options
+    from gateway.server import run_workers, uvicorn_options
 
     taken = port_taken(host, port)
     if taken is not None:
@@ -148,18 +167,22 @@ def serve(
     own_metrics_dir = _serve_metrics(settings, workers)
     if settings.demo_mode and demo_data:
         _seed_when_ready(settings, host, port, data_dir)
+    options = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": "info",
+        # JSON or text lines in every worker; our access line has the route, not the path.
+        "log_config": logging_config(settings.log_format),
+        "access_log": False,
+        "timeout_worker_healthcheck": worker_timeout,
+        **uvicorn_options(),
+    }
     try:
-        uvicorn.run(
-            "gateway.asgi:app",
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="info",
-            # JSON or text lines in every worker; our access line has the route, not the path.
-            log_config=logging_config(settings.log_format),
-            access_log=False,
-            **uvicorn_options(),
-        )
+        if workers > 1:
+            run_workers("gateway.asgi:app", **options)
+        else:
+            uvicorn.run("gateway.asgi:app", **options)
     finally:
         if witness is not None:
             witness.terminate()

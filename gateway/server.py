@@ -13,12 +13,15 @@ nothing, or a head a byte at a time, was held for as long as the client liked).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 from typing import Any
 
 import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
 from gateway.core.headers import API_VERSION
 from gateway.core.problem import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
@@ -41,6 +44,54 @@ LINGER_BYTES = 1024 * 1024
 #: would otherwise hold the server's connections for as long as it likes ("slowloris").
 #: nginx's client_header_timeout is 60 s, Apache's 20 to 40 s.
 HEAD_TIMEOUT_SECONDS = 30.0
+
+
+_log = logging.getLogger("ketenpoort.server")
+
+
+def run_workers(app: str, **options: Any) -> None:
+    """``uvicorn.run(app, workers=n)`` for n > 1, with a supervisor that says why it replaces a
+    worker (uvicorn logs only "Child process [N] died", also for one it killed)."""
+    config = uvicorn.Config(app, **options)
+    sock = config.bind_socket()
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run: Ctrl-C ends it quietly
+        _ExplainingSupervisor(config, sockets=[sock]).run()
+
+
+class _ExplainingSupervisor(Multiprocess):
+    def keep_subprocess_alive(self) -> None:
+        for worker in self.processes:
+            if not isinstance(worker.is_alive, _ExplainedLiveness):
+                worker.is_alive = _ExplainedLiveness(worker)  # type: ignore[method-assign]
+        super().keep_subprocess_alive()
+
+
+class _ExplainedLiveness:
+    """uvicorn's ``Process.is_alive`` (the process runs and answers a ping in time), logging
+    the reason when it does not: the supervisor then kills and replaces the worker."""
+
+    def __init__(self, worker: Process) -> None:
+        self.worker = worker
+
+    def __call__(self, timeout: float = 5) -> bool:
+        process = self.worker.process
+        if not process.is_alive():
+            _log.error(
+                "worker [%s] exited with code %s; a new worker is started",
+                process.pid,
+                process.exitcode,
+            )
+            return False
+        if self.worker.ping(timeout):
+            return True
+        _log.error(
+            "worker [%s] did not answer the supervisor's ping within %g s (hung, or starved of "
+            "CPU on a busy host): it is killed and a new worker is started; a busy host needs "
+            "a longer --worker-timeout (KETENPOORT_WORKER_TIMEOUT_SECONDS)",
+            process.pid,
+            timeout,
+        )
+        return False
 
 
 def uvicorn_options() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -93,6 +94,10 @@ _SET_BY_SERVE = (
 )
 
 
+#: What ``serve`` with several workers would run (``gateway.server.run_workers``, stubbed).
+_WORKER_RUNS: list[tuple[str, dict[str, Any]]] = []
+
+
 def _serve(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -107,8 +112,12 @@ def _serve(
 
     import gateway.audit.wiring
     import gateway.db
+    import gateway.server
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setattr(
+        gateway.server, "run_workers", lambda app, **options: _WORKER_RUNS.append((app, options))
+    )
     if not real_database:
         monkeypatch.setattr(gateway.db, "prepare_database", lambda url, migrate: None)
         monkeypatch.setattr(gateway.audit.wiring, "log_origins", lambda url: ())
@@ -267,3 +276,51 @@ def test_pyproject_license_is_an_spdx_string_with_a_setuptools_that_reads_it() -
     pyproject = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text())
     assert pyproject["project"]["license"] == "EUPL-1.2"
     assert "setuptools>=77" in pyproject["build-system"]["requires"]
+
+
+def test_serve_gives_its_workers_a_minute_to_answer_the_supervisor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """uvicorn's 5 s worker ping killed every worker of a 4-worker start on a busy host, with
+    no reason logged (review9c F8): serve passes a minute, or KETENPOORT_WORKER_TIMEOUT_SECONDS,
+    and runs several workers under the supervisor that logs why it replaces one."""
+    _WORKER_RUNS.clear()
+    for env in ({}, {"KETENPOORT_WORKER_TIMEOUT_SECONDS": "90"}):
+        result = _serve(monkeypatch, tmp_path, "--workers", "2", **env)
+        assert result.exit_code == 0, result.output
+    calls = list(_WORKER_RUNS)
+    assert [(app, o["workers"], o["timeout_worker_healthcheck"]) for app, o in calls] == [
+        ("gateway.asgi:app", 2, 60),
+        ("gateway.asgi:app", 2, 90),
+    ]
+    assert all(o["http"] == "gateway.server:BoundedHttpToolsProtocol" for _, o in calls)
+
+
+class _Worker:
+    """A stand-in for uvicorn's worker Process: its process state and ping answer."""
+
+    def __init__(self, *, alive: bool, answers: bool) -> None:
+        self.process = type("P", (), {"pid": 4242, "exitcode": None if alive else -9})()
+        self.process.is_alive = lambda: alive  # type: ignore[attr-defined]
+        self.answers = answers
+        self.pinged: list[float] = []
+
+    def ping(self, timeout: float = 5) -> bool:
+        self.pinged.append(timeout)
+        return self.answers
+
+
+def test_the_supervisor_logs_why_it_replaces_a_worker(caplog: pytest.LogCaptureFixture) -> None:
+    from gateway.server import _ExplainedLiveness
+
+    with caplog.at_level(logging.INFO, logger="ketenpoort.server"):
+        answering = _Worker(alive=True, answers=True)
+        assert _ExplainedLiveness(answering)(timeout=60)  # type: ignore[arg-type]
+        assert answering.pinged == [60]
+        assert caplog.records == []  # positive control: a live worker is not reported
+        assert not _ExplainedLiveness(_Worker(alive=True, answers=False))(timeout=60)  # type: ignore[arg-type]
+        assert not _ExplainedLiveness(_Worker(alive=False, answers=False))(timeout=60)  # type: ignore[arg-type]
+    hung, exited = (record.getMessage() for record in caplog.records)
+    assert "worker [4242] did not answer the supervisor's ping within 60 s" in hung
+    assert "--worker-timeout" in hung
+    assert exited == "worker [4242] exited with code -9; a new worker is started"
