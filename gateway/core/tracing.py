@@ -41,15 +41,29 @@ from starlette.types import Scope
 
 from gateway.core import metrics
 from gateway.core.logs import request_id_var
+from gateway.crypto.blind_index import is_valid_bsn
 
 if TYPE_CHECKING:
     from gateway.config import Settings
 
 _log = logging.getLogger("ketenpoort.access")
 _propagator = TraceContextTextMapPropagator()
-# An incoming X-Request-Id (set by the ingress) is kept only when it cannot carry anything
-# but an id; otherwise the gateway makes its own.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+# An incoming X-Request-Id (an ingress's: Envoy's UUID, nginx's $request_id or a W3C trace
+# id, 32 hex digits) is kept only in those shapes, which hold no letters beyond a-f (no
+# name), and only without nine digits in a row that pass the BSN eleven-test (dashes
+# ignored): it goes into every log line of the request, and the logs carry no personal
+# data (README; review9c F5: a bare BSN sent as the id was logged). Otherwise the gateway
+# makes its own. A random id holds such a run about once in 30; it is then replaced too.
+_REQUEST_ID = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}"
+)
+
+
+def _kept_request_id(offered: str) -> bool:
+    if not _REQUEST_ID.fullmatch(offered):
+        return False
+    digits = offered.replace("-", "")
+    return not any(is_valid_bsn(digits[i : i + 9]) for i in range(len(digits) - 8))
 
 
 def tracer_provider(
@@ -126,7 +140,8 @@ class RequestObservation:
                 offered = value.decode("latin-1")
             elif name == b"traceparent":
                 caller = value.decode("latin-1")
-        self.request_id = offered if _REQUEST_ID.fullmatch(offered) else secrets.token_hex(16)
+        kept = _kept_request_id(offered)
+        self.request_id = offered if kept else secrets.token_hex(16)
         self.method: str = scope["method"]
         self._started = time.perf_counter()
         span: trace.Span
@@ -150,6 +165,13 @@ class RequestObservation:
         if tracer is not None:
             self.traceparent = current_traceparent() or ""
         self._id = request_id_var.set(self.request_id)
+        if offered and not kept:
+            # Said without the value, under the request's own id and trace.
+            _log.info(
+                "X-Request-Id replaced by the gateway's own: not a UUID or 32 hex digits, or "
+                "it holds nine digits passing the BSN eleven-test",
+                extra={"event": "request-id-replaced"},
+            )
 
     def end(self, scope: Scope, status: int, error: BaseException | None = None) -> None:
         """The span's name and attributes, the request metrics and the access log line (in

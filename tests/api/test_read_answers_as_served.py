@@ -34,7 +34,7 @@ from tests.exchange.conftest import CASE_MANAGER, POLICE, Auth, UtrechtCase, ope
 ROUTE = "/v1/information-requests/{requestId}/answers"
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
-OFFERED_ID = "ingress-0123456789"
+OFFERED_ID = "3f2a9c0e-5b7d-4e1f-a0b1-c2d3e4f5a6b7"
 TRACEPARENT = re.compile(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01")
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 PROBLEM = "application/problem+json"

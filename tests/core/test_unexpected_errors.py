@@ -52,7 +52,9 @@ def test_an_unhandled_exception_is_a_500_problem_with_every_header_and_no_messag
     with TestClient(_with_buggy_routes(app), raise_server_exceptions=False) as client:
         works = client.get("/v1/test-only/works")  # positive control
         with caplog.at_level(logging.INFO):
-            response = client.get("/v1/test-only/fails", headers={"X-Request-Id": "req-12345678"})
+            response = client.get(
+                "/v1/test-only/fails", headers={"X-Request-Id": "0f8e2d4c6b7a49e1a3c5d7e9f1b2c4d6"}
+            )
     assert works.status_code == 200
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
@@ -62,7 +64,7 @@ def test_an_unhandled_exception_is_a_500_problem_with_every_header_and_no_messag
         assert answered.headers["cache-control"] == "no-store"
         assert answered.headers["x-content-type-options"] == "nosniff"
         assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-01", answered.headers["traceparent"])
-    assert response.headers["x-request-id"] == "req-12345678"
+    assert response.headers["x-request-id"] == "0f8e2d4c6b7a49e1a3c5d7e9f1b2c4d6"
     assert "_Bug" in caplog.text
     assert "111222333" not in caplog.text
     assert "Nachtelijk" not in caplog.text

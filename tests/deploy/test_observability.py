@@ -373,3 +373,51 @@ def test_api_docs_load_from_the_gateway_itself(client: TestClient) -> None:
         assert asset.startswith("/v1/docs/assets/"), asset
         assert client.get(asset).status_code == 200, asset
     assert "/v1/openapi.json" in page.text
+
+
+@pytest.mark.parametrize(
+    "offered",
+    [
+        "111222333",  # a bare BSN (review9c F5: logged in every line of the request)
+        "111222333-Ingrid-Reqid",  # a BSN and a first name
+        "00000000-0000-0000-0000-000111222333",  # a BSN inside a UUID's shape
+        "11122233-3abc-4def-8abc-abcdefabcdef",  # one split by a dash
+        "ingress-0123456789",  # no id shape an ingress makes
+    ],
+)
+def test_a_request_id_that_could_carry_personal_data_is_replaced_and_never_logged(
+    gateway: TestClient, auth: Auth, log_lines: io.StringIO, offered: str
+) -> None:
+    response = gateway.get(
+        "/v1/me", headers={**auth("mitros", "woonconsulent"), "X-Request-Id": offered}
+    )
+    assert response.status_code == 200
+    ours = response.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", ours)
+    text = log_lines.getvalue()
+    assert offered not in text
+    assert "111222333" not in text
+    assert "Ingrid" not in text
+    events = [json.loads(line) for line in text.splitlines()]
+    replaced = [e for e in events if e.get("event") == "request-id-replaced"]
+    assert [e["request_id"] for e in replaced] == [ours]
+    access = [e for e in events if e.get("event") == "access"]
+    assert [e["request_id"] for e in access] == [ours]
+
+
+@pytest.mark.parametrize(
+    "offered",
+    ["3f2a9c0e-5b7d-4e1f-a0b1-c2d3e4f5a6b7", "3f2a9c0e5b7d4e1fa0b1c2d3e4f5a6b7"],
+)
+def test_an_ingress_request_id_is_kept_echoed_and_logged(
+    gateway: TestClient, auth: Auth, log_lines: io.StringIO, offered: str
+) -> None:
+    """The positive control: a UUID (Envoy) or 32 hex digits (nginx, a W3C trace id)."""
+    response = gateway.get(
+        "/v1/me", headers={**auth("mitros", "woonconsulent"), "X-Request-Id": offered}
+    )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == offered
+    events = [json.loads(line) for line in log_lines.getvalue().splitlines()]
+    assert not [e for e in events if e.get("event") == "request-id-replaced"]
+    assert [e["request_id"] for e in events if e.get("event") == "access"] == [offered]
