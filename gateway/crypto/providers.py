@@ -117,11 +117,24 @@ class LocalKeyFileProvider(KeyProvider):
         self._stamp: tuple[int, int] | None = None
 
     def create_if_missing(self) -> bool:
-        """Create the key file with a first KEK version; True when it was created."""
+        """Create the key file with a first KEK version; True when it was created.
+
+        Exclusive across processes (every worker of every replica sharing the key volume
+        runs this at its first start): the complete file is linked into place, which fails
+        when the file exists, so exactly one is created and the others read it. A check and
+        a replace let the last writer win, after an earlier worker had read its own key
+        (review9c F4)."""
         with self._lock:
             if self.path.exists():
                 return False
-            self._write({1: os.urandom(KEY_BYTES)}, {1: _now()})
+            tmp = self._written_aside({1: os.urandom(KEY_BYTES)}, {1: _now()})
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                return False
+            finally:
+                tmp.unlink(missing_ok=True)
+            self._stamp = None  # read afresh
             log.info("created local KEK file %s (version 1)", self.path)
             return True
 
@@ -192,6 +205,16 @@ class LocalKeyFileProvider(KeyProvider):
         return keys, created
 
     def _write(self, keys: dict[int, bytes], created: dict[int, str]) -> None:
+        tmp = self._written_aside(keys, created)
+        try:
+            # The rename is atomic, so a reader never sees half a key file.
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def _written_aside(self, keys: dict[int, bytes], created: dict[int, str]) -> Path:
+        """The complete key file, written and synced under a temporary name beside it."""
         document = {
             "format": self.FORMAT,
             "versions": {
@@ -200,18 +223,17 @@ class LocalKeyFileProvider(KeyProvider):
             },
         }
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # mkstemp creates the file 0600 before a byte is written; the rename is atomic, so a
-        # reader never sees half a key file.
+        # mkstemp creates the file 0600 before a byte is written.
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".kek-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w") as handle:
                 json.dump(document, handle, indent=2)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return Path(tmp)
 
 
 def _now() -> str:

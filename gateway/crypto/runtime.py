@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.config import Settings
@@ -65,6 +66,10 @@ def build_crypto_services(
     )
 
 
+#: pg_advisory_xact_lock key of the first KEK's creation (any fixed number no other lock uses).
+FIRST_KEK_LOCK_KEY = 0x6B70_6B31  # "kpk1"
+
+
 def create_first_kek(provider: KeyProvider, session_factory: sessionmaker[Session]) -> bool:
     """At first start (no data keys yet) create KEK version 1; True when created.
 
@@ -72,6 +77,12 @@ def create_first_kek(provider: KeyProvider, session_factory: sessionmaker[Sessio
     a new KEK would silently orphan every stored value.
     """
     with transaction(session_factory) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Every worker of every replica runs this at its first start, at once: without
+            # the lock each saw an empty token and created its own version 1, leaving several
+            # (the provider then refused them all, review9c F4). Held until the transaction
+            # ends, after the creation, so the next one finds it. SQLite serves one worker.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FIRST_KEK_LOCK_KEY})
         if count_data_keys(session) > 0:
             return False
-    return provider.create_if_missing()
+        return provider.create_if_missing()

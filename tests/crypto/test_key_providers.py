@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter
@@ -16,10 +17,12 @@ from gateway.context import GatewayContext
 from gateway.core.readiness import ReadinessChecks
 from gateway.crypto import CryptoServices, KeyProviderUnavailable, case_scope
 from gateway.crypto.deps import FieldCipherDep
+from gateway.crypto.providers import LocalKeyFileProvider
 from gateway.crypto.runtime import build_crypto_services, local_key_file
 from gateway.crypto.wiring import build
 from gateway.db import transaction
 from tests.conftest import TokenFactory
+from tests.crypto.kek_race import create_local_key_file, race
 from tests.web.scenario import seed_utrecht_case
 
 
@@ -192,3 +195,22 @@ def test_malformed_kek_file_makes_the_provider_unavailable(
     local_key_file(context.settings).write_text('{"format": "something-else"}')
     problem = crypto.provider.check()
     assert problem == "The local KEK file is malformed."
+
+
+def test_the_first_key_file_is_created_once_when_processes_race(tmp_path: Path) -> None:
+    """Every worker of every replica creates the key file at its first start: one creates it
+    and all read that one key (review9c F4: each wrote its own, the last one stayed, and a
+    worker could wrap a data key under a KEK that was then gone)."""
+    path = tmp_path / "keys" / "kek.json"
+    results = race(create_local_key_file, str(path))
+    assert sorted(created for created, _ in results) == [False, False, False, True]
+    assert len({key for _, key in results}) == 1
+    (only,) = {key for _, key in results}
+    assert LocalKeyFileProvider(path)._read_raw()[0] == {1: bytes.fromhex(only)}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["kek.json"]  # no temporary left
+    # Positive control: alone, it creates the file; again, it does not.
+    alone = LocalKeyFileProvider(tmp_path / "alone.json")
+    assert alone.create_if_missing()
+    assert not alone.create_if_missing()
+    assert alone.check() is None

@@ -23,6 +23,7 @@ from gateway.crypto.pkcs11_provider import Pkcs11KeyProvider
 from gateway.crypto.runtime import build_crypto_services, create_first_kek
 from gateway.crypto.service import retire_old_keks, rotate_kek
 from gateway.db import transaction
+from tests.crypto.kek_race import create_first_kek_on_token, race
 
 pytestmark = pytest.mark.hsm
 
@@ -166,3 +167,25 @@ def test_gateway_on_an_hsm_encrypts_rotates_and_retires(
         assert value == "in the hsm"
     finally:
         crypto.close()
+
+
+def test_the_first_kek_is_created_once_when_workers_race(
+    softhsm: str, key_label: str, database_url: str
+) -> None:
+    """Every worker of every replica runs create_first_kek at its first start: one generates
+    version 1 on the token and the others find it (review9c F4: all four generated one, and
+    the provider refused the four objects labelled v1, so the keys stayed unavailable)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("serialised by PostgreSQL's advisory lock; SQLite serves one worker")
+    results = race(create_first_kek_on_token, softhsm, TOKEN_LABEL, PIN, key_label, database_url)
+    assert sorted(results) == [False, False, False, True]
+    provider = Pkcs11KeyProvider(
+        module=softhsm, token_label=TOKEN_LABEL, pin=PIN, key_label=key_label
+    )
+    try:
+        assert provider.versions() == [1]
+        assert provider.check() is None
+        wrapped = provider.wrap(1, b"k" * 32, b"scope")
+        assert provider.unwrap(1, wrapped, b"scope") == b"k" * 32
+    finally:
+        provider.close()
