@@ -208,15 +208,7 @@ def change_team(
                 raise InvalidCaseData("The lead partner is involved in its own case.")
             _add_to_team(session, runtime, case, partner_id, principal, now, consulted=consulted)
         elif member.consulted and not consulted:
-            member.consulted = False
-            session.flush()
-            runtime.record_case_event(
-                session,
-                case,
-                activity="case-team-change",
-                actor=principal,
-                details={"partner": partner_id, "involved": True},
-            )
+            _mark_involved(session, runtime, case, member, principal)
         elif consulted and not member.consulted:
             raise InvalidCaseData(
                 f"'{partner_id}' is involved in the case and listed to its whole team; it "
@@ -283,6 +275,26 @@ def _add_to_team(
             runtime, session, case, principal, partner_id, added=True, consulted=consulted
         )
     return added
+
+
+def _mark_involved(
+    session: Session,
+    runtime: CaseRuntime,
+    case: CaseFile,
+    member: CaseTeamMember,
+    principal: Principal,
+) -> None:
+    """A member the lead only consulted becomes involved, listed to the whole team; audited
+    (review9a F3)."""
+    member.consulted = False
+    session.flush()
+    runtime.record_case_event(
+        session,
+        case,
+        activity="case-team-change",
+        actor=principal,
+        details={"partner": member.partner_id, "involved": True},
+    )
 
 
 def _team_changed(
@@ -505,15 +517,7 @@ def correct_landlord(
         member = session.get(CaseTeamMember, (case.id, request.corporation_id))
         if member is not None and member.consulted:
             # The landlord is involved as intake puts it in the team (review9a F3).
-            member.consulted = False
-            session.flush()
-            runtime.record_case_event(
-                session,
-                case,
-                activity="case-team-change",
-                actor=principal,
-                details={"partner": request.corporation_id, "involved": True},
-            )
+            _mark_involved(session, runtime, case, member, principal)
         else:
             _add_to_team(session, runtime, case, request.corporation_id, principal, now)
     return request
