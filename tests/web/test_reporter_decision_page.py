@@ -66,7 +66,9 @@ def test_a_team_member_who_is_not_the_lead_gets_no_form_and_cannot_decide(
     report_id = _outside_report(client, auth)
     sign_in(browser, "politie-midden-nederland", "wijkagent")  # in the team, not the lead
     page = browser.get(f"/zaken/{seeded.case_id}").text
-    assert HEADING in page
+    # Which partner reported is the lead's to know until it decides (review9a F1): the block
+    # is not shown to another team member at all.
+    assert HEADING not in page
     assert f"/meldingen/{report_id}/besluit" not in page
     refused = browser.post(
         f"/zaken/{seeded.case_id}/meldingen/{report_id}/besluit",
