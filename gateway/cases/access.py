@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.errors import CaseNotFound
+from gateway.cases.errors import CaseNotFound, ConsultedOnly
 from gateway.cases.models import CaseFile, CaseTeamMember
 from gateway.cases.runtime import CaseRuntime
 
@@ -72,8 +72,29 @@ def visible_case_members(
     )
 
 
+#: What :class:`ConsultedOnly` tells a consulted member (the exchange says the same).
+CONSULTED_ONLY = (
+    "Your partner is only consulted on this case by its lead (U §5.6): it answers the lead's "
+    "requests; it pushes, asks, queries and records nothing until the lead marks it involved "
+    "(U §6)."
+)
+
+
+def require_involved(case: CaseFile, involved: set[str], principal: Principal) -> None:
+    """Refuse a member the lead only consulted (review10 F2): what it wrote would name it,
+    with the case, to the involved team (a fact's ``partnerId``, a consent, an event), which
+    may not know that it was asked (U §6; service.consulted_shown)."""
+    if principal.partner_id != case.lead_partner_id and principal.partner_id not in involved:
+        raise ConsultedOnly(CONSULTED_ONLY)
+
+
 def writable_case(
-    session: Session, *, runtime: CaseRuntime, case_id: str, principal: Principal
+    session: Session,
+    *,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    involved: bool = False,
 ) -> tuple[CaseFile, set[str]]:
     """The case and its team for a write: locked against concurrent changes, visible to
     ``principal`` (else CaseNotFound) and not erased under retention (else the retention
@@ -84,8 +105,13 @@ def writable_case(
     rows are locked (the guard) before the case row, the order in which the retention sweep
     takes them, so a write and the erasure of the same case cannot deadlock: either the
     sweep skips the case this write holds, or the write waits for the sweep's commit and
-    sees the erasure."""
-    visible_case(session, case_id=case_id, principal=principal)
+    sees the erasure.
+
+    ``involved``: a member the lead only consulted is refused (403 ``consulted-only``), before
+    any lock, as for a write of its own rather than an answer to the lead (review10 F2)."""
+    case, team = visible_case(session, case_id=case_id, principal=principal)
+    if involved:
+        require_involved(case, team, principal)
     refusal = runtime.guard_write(session, case_id=case_id) if runtime.guard_write else None
     if refusal is not None:
         raise refusal

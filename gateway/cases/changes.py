@@ -67,10 +67,18 @@ def _require_open(runtime: CaseRuntime, case: CaseFile) -> None:
 
 
 def _open_case_for_change(
-    session: Session, runtime: CaseRuntime, case_id: str, principal: Principal
+    session: Session,
+    runtime: CaseRuntime,
+    case_id: str,
+    principal: Principal,
+    *,
+    involved: bool = False,
 ) -> CaseFile:
-    """The case, if visible to ``principal``, locked against concurrent changes and open."""
-    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
+    """The case, if visible to ``principal``, locked against concurrent changes and open;
+    ``involved``: not to a member the lead only consulted (access.writable_case)."""
+    case, _ = writable_case(
+        session, runtime=runtime, case_id=case_id, principal=principal, involved=involved
+    )
     _require_open(runtime, case)
     return case
 
@@ -327,7 +335,10 @@ def record_consent(
     """The corporation's permission (by the dwelling's corporation, U §5.1-5.2) or the OM's
     consent (registered by the police, with scope and expiry, U §5.3)."""
     now = now or utcnow()
-    case = _open_case_for_change(session, runtime, case_id, principal)
+    # A consulted member records none (review10 F2): a consent names its partner on the case
+    # page of every member the summary shows it to, and the police's OM consent says that
+    # the police are one of "de andere partijen die bij de casus zijn betrokken" (U §6).
+    case = _open_case_for_change(session, runtime, case_id, principal, involved=True)
     if principal.grant.audits:
         raise NotPermitted("A privacy officer does not record consents.")
     if request.kind == CORPORATION_PERMISSION:
@@ -437,7 +448,9 @@ def set_investigation_status(
 ) -> bool | None:
     """U §5.3: the police say whether an investigation runs (then antecedents need OM consent);
     None takes it back to "not recorded", which the policy treats as running (fail closed)."""
-    case = _open_case_for_change(session, runtime, case_id, principal)
+    # Police the lead only consulted take no part in the case's work (review10 F2): the
+    # status decides what the involved team is told (U §5.3).
+    case = _open_case_for_change(session, runtime, case_id, principal, involved=True)
     police = criminal_data_holders(runtime, case.covenant_id)
     if principal.partner_kind not in police or principal.grant.audits:
         raise NotPermitted("Only the police record whether an investigation runs.")

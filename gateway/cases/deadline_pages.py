@@ -841,6 +841,9 @@ def _district_meeting_items(
         live=live,
         states=[state.id for state in definition.states if not state.final],
         with_last_meeting=True,
+        # A case whose lead only consulted the organiser (U §5.6) is no work of its own:
+        # it asks for no meeting (review10 F2).
+        involved=True,
     ):
         district = found.district
         held, since = found.last_held_at, found.first_opened_at

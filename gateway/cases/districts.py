@@ -25,19 +25,21 @@ from sqlalchemy.orm import Session
 from gateway.cases.models import CaseFile, CaseMeeting, CaseTeamMember
 
 
-def partner_cases(partner_id: str | ColumnElement[str]) -> ColumnElement[bool]:
+def partner_cases(
+    partner_id: str | ColumnElement[str], *, involved: bool = False
+) -> ColumnElement[bool]:
     """The partner leads the case or is in its team: one primary-key lookup per row read,
     rather than ``id IN (the partner's cases)``, which builds the list of every case the
     partner was ever in before the first row. ``partner_id`` a value or a bound parameter
-    (a statement built once and bound per page, gateway/cases/deadline_pages.py)."""
+    (a statement built once and bound per page, gateway/cases/deadline_pages.py).
+    ``involved``: not a case whose lead only consulted the partner (review10 F2)."""
     # A scalar subquery, not EXISTS: PostgreSQL turns an EXISTS under OR into a "hashed
     # SubPlan" over every team the partner was ever in (its whole history) even when the
     # page needs a few rows; a scalar subquery is looked up per row read.
-    member = (
-        select(CaseTeamMember.partner_id)
-        .where(CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id)
-        .scalar_subquery()
-    )
+    found = [CaseTeamMember.case_id == CaseFile.id, CaseTeamMember.partner_id == partner_id]
+    if involved:
+        found.append(CaseTeamMember.consulted.is_(False))
+    member = select(CaseTeamMember.partner_id).where(*found).scalar_subquery()
     return or_(CaseFile.lead_partner_id == partner_id, member.is_not(None))
 
 
@@ -58,11 +60,13 @@ def district_openings(
     live: ColumnElement[bool],
     states: Sequence[str] | None = None,
     with_last_meeting: bool = False,
+    involved: bool = False,
 ) -> list[DistrictOpening]:
     """Per district (in order) with an open case the partner leads or is in the team of (in
     one of ``states`` when given) and ``live`` holds for (the cases domain's "not erased
     under retention", ``live.not_erased``), the first opening of one, in one statement;
-    with each district's last meeting held when ``with_last_meeting``."""
+    with each district's last meeting held when ``with_last_meeting``. ``involved``: not the
+    cases whose lead only consulted the partner (partner_cases)."""
     # "Open" as the index has it (closed_at unset), and the states on top when given: the
     # workflow sets closed_at exactly when a case enters a final state (workflow.py).
     open_case = [CaseFile.covenant_id == covenant_id, CaseFile.closed_at.is_(None)]
@@ -74,7 +78,12 @@ def district_openings(
         .scalar_subquery()
     )
     districts = districts.union_all(select(following).where(districts.c.district.is_not(None)))
-    mine = [*open_case, CaseFile.district == districts.c.district, partner_cases(partner_id), live]
+    mine = [
+        *open_case,
+        CaseFile.district == districts.c.district,
+        partner_cases(partner_id, involved=involved),
+        live,
+    ]
     if states is not None:
         mine.append(CaseFile.state.in_(sorted(states)))
     opened = (

@@ -41,6 +41,17 @@ class NotPermitted(Forbidden):
     title = "Not permitted for this partner or role"
 
 
+class ConsultedOnly(Forbidden):
+    """The caller's partner is a member the lead only consulted (U §5.6 "desgevraagd"): it
+    reads the case and answers the lead's requests, but is not one of "de andere partijen
+    die bij de casus zijn betrokken" (U §6) until the lead marks it involved, so it pushes,
+    asks, queries and records nothing on the case (review10 F2). The caller knows that it
+    was consulted (it reads the case), so the 403 tells it nothing new."""
+
+    problem = "consulted-only"
+    title = "Only consulted on this case"
+
+
 class InvalidCaseData(Unprocessable):
     problem = "invalid-case-data"
     title = "Invalid case data"

@@ -53,7 +53,11 @@ def record_event(
     """Record that ``request.event`` happened in the case, by the partner the covenant lets
     record it, audited in the same transaction."""
     now = now or utcnow()
-    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
+    # Not by a member the lead only consulted (review10 F2): the event names its recorder to
+    # the readers of its category and tells them of the case.
+    case, _ = writable_case(
+        session, runtime=runtime, case_id=case_id, principal=principal, involved=True
+    )
     if case.state in runtime.workflow(case.covenant_id).final_states:
         raise CaseClosed("The case is closed; its events can no longer change.")
     covenant = runtime.covenants.get(case.covenant_id)

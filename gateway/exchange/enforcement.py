@@ -48,7 +48,8 @@ from gateway.audit import (
     leaf_withheld,
 )
 from gateway.auth.principal import Principal
-from gateway.cases.errors import CaseNotFound
+from gateway.cases.access import CONSULTED_ONLY
+from gateway.cases.errors import CaseNotFound, ConsultedOnly
 from gateway.cases.subjects import case_data_subjects
 from gateway.core import metrics
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -139,6 +140,11 @@ LOOK_UP: Final = "look-up"
 #: ``lock_for_write``: the sweep skips a case a write holds, a write that waited for the
 #: sweep sees the erasure), then ask.
 FOR_WRITE: Final = "for-write"
+#: ``load_case(team_only=INVOLVED)``: the principal's partner must lead the case or be an
+#: involved member; one the lead only consulted is refused (403 ``consulted-only``). Its
+#: own pushes, requests and queries (review10 F2): a fact it pushed names it (``partnerId``)
+#: to every reader of the category, whom the lead never told that it was asked (U §6).
+INVOLVED: Final = "involved"
 
 
 def load_case(
@@ -148,13 +154,15 @@ def load_case(
     case_id: str,
     principal: Principal,
     erasure: Erasure | None | Literal["look-up", "for-write"] = LOOK_UP,
-    team_only: bool = False,
+    team_only: bool | Literal["involved"] = False,
 ) -> CaseView:
     """The case's policy facts; a case of another covenant is reported as not found, a case
     erased under retention as gone (410, naming the rule and the date). A caller that read
     the case's erasure in one of its own queries passes it (``None``: not erased) and saves
-    the look-up. ``team_only``: the principal's partner must be in the case team, else the
-    case is not found either (the requester's side: asking, querying, pushing)."""
+    the look-up. ``team_only``: the principal's partner must be in the case team (a member
+    the lead only consulted included: it answers the lead), else the case is not found
+    either; :data:`INVOLVED`: and not only consulted (the requester's side: asking,
+    querying, pushing)."""
     try:
         facts = exchange.case_facts(session, case_id)
     except CaseNotFound:
@@ -174,6 +182,11 @@ def load_case(
         # whose reasons (not-in-case-team per addressed partner) would show that the case
         # exists and who is in it.
         raise CaseNotFound(NOT_VISIBLE)
+    if team_only == INVOLVED and principal.partner_id in consulted:
+        # The lead is never consulted (cases.changes.change_team). Before the erasure check
+        # and any decision: nothing is written, the audit log included, so no entry of a
+        # refused write names it to another partner's privacy officer either.
+        raise ConsultedOnly(CONSULTED_ONLY)
     # After the covenant and team checks, so that another covenant or an outsider does not
     # learn of the erasure; before any decision, so an erased case is neither disclosed (as
     # redactions) nor written to (its key scope is shredded).
@@ -820,8 +833,9 @@ def disclose_answers(
         raise RequestNotFound("No information request with this id is visible to your partner.")
     # As the status read: only while the requester is in the case team (removed from it, it
     # is told nothing more of the case, U §6: not whether the partner answered since, not
-    # that the case was erased); the team check comes before the erasure's 410.
-    view = _in_team(session, exchange, row.case_id, principal, erasure)
+    # that the case was erased); the team check comes before the erasure's 410. A member the
+    # lead only consulted asks nothing, so it reads no answers either (review10 F2).
+    view = _in_team(session, exchange, row.case_id, principal, erasure, involved=True)
     return disclose(
         session=session,
         exchange=exchange,
@@ -850,7 +864,9 @@ def disclose_case_facts(
     requester; re-use for another purpose is a new request (purpose binding).
     """
     _exchanging(principal)
-    view = load_case(session, exchange, case_id=query.case_id, principal=principal, team_only=True)
+    view = load_case(
+        session, exchange, case_id=query.case_id, principal=principal, team_only=INVOLVED
+    )
     for category in query.categories:
         # As a request refuses it (_addressed): a category the covenant does not have is a
         # bad query, not a denial to write into the log (review2 #9: the log is forever).
@@ -1040,7 +1056,7 @@ def create_information_request(
         exchange,
         case_id=request.case_id,
         principal=principal,
-        team_only=True,
+        team_only=INVOLVED,
         erasure=FOR_WRITE,
     )
     pairs = _addressed(view, request, principal)
@@ -1143,8 +1159,16 @@ def information_request_status(
     if principal.partner_id not in involved or principal.covenant_id != row.covenant_id:
         raise RequestNotFound("No information request with this id is visible to your partner.")
     # Only while the partner is in the case team (a partner removed from it is told nothing
-    # more of the case, U §6); the team check comes before the erasure's 410.
-    view = _in_team(session, exchange, row.case_id, principal, erasure)
+    # more of the case, U §6); the team check comes before the erasure's 410. A member the
+    # lead only consulted reads the lead's requests to it (it answers them), none of its own.
+    view = _in_team(
+        session,
+        exchange,
+        row.case_id,
+        principal,
+        erasure,
+        involved=principal.partner_id == row.requester_partner_id,
+    )
     if principal.partner_id != row.requester_partner_id or not items:
         # An addressed partner reads its own items: the answers it gave.
         items = [i for i in items if i.partner_id == principal.partner_id] if items else items
@@ -1179,12 +1203,20 @@ def _in_team(
     case_id: str,
     principal: Principal,
     erasure: Erasure | None | Literal["look-up", "for-write"],
+    *,
+    involved: bool = False,
 ) -> CaseView:
     """The case, if the principal's partner is in its team now; else the request is not
-    visible (the same 404 as an unknown request)."""
+    visible (the same 404 as an unknown request). ``involved``: a member the lead only
+    consulted is refused (403 ``consulted-only``, load_case's :data:`INVOLVED`)."""
     try:
         return load_case(
-            session, exchange, case_id=case_id, principal=principal, erasure=erasure, team_only=True
+            session,
+            exchange,
+            case_id=case_id,
+            principal=principal,
+            erasure=erasure,
+            team_only=INVOLVED if involved else True,
         )
     except CaseNotFound:
         raise RequestNotFound(
@@ -1399,7 +1431,9 @@ def push_case_fact(
     traceparent: str | None = None,
 ) -> CaseFactOut:
     """A case-team partner adds a fact in a category its kind holds (police registrations,
-    tenancy facts, "known to the neighbourhood team"), stored encrypted under the case."""
+    tenancy facts, "known to the neighbourhood team"), stored encrypted under the case. An
+    involved one: a member the lead only consulted answers the lead's requests, and pushes
+    nothing (review10 F2: the fact's ``partnerId`` named it to every reader)."""
     started = utcnow()
     _exchanging(principal)
     view = load_case(
@@ -1407,7 +1441,7 @@ def push_case_fact(
         exchange,
         case_id=fact.case_id,
         principal=principal,
-        team_only=True,
+        team_only=INVOLVED,
         erasure=FOR_WRITE,
     )
     if view.closed:

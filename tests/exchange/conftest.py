@@ -165,7 +165,11 @@ class UtrechtCase:
             assert response.status_code == 200, response.text
 
 
-def open_utrecht_case(client: TestClient, auth: Auth) -> UtrechtCase:
+def open_utrecht_case(
+    client: TestClient, auth: Auth, *, police_consulted: bool = False
+) -> UtrechtCase:
+    """The corporation's case with its permission and the police in the team (involved, or
+    with ``police_consulted`` only consulted by the lead, U §5.6)."""
     report = client.post(
         "/v1/reports",
         json={
@@ -184,7 +188,7 @@ def open_utrecht_case(client: TestClient, auth: Auth) -> UtrechtCase:
     case_id = report.json()["caseId"]
     team = client.post(
         f"/v1/cases/{case_id}/team",
-        json={"partnerId": "politie-midden-nederland"},
+        json={"partnerId": "politie-midden-nederland", "consulted": police_consulted},
         headers=auth(*CASE_MANAGER),
     )
     assert team.status_code in (200, 201), team.text

@@ -156,7 +156,8 @@ def test_a_consulted_member_receives_nothing_under_the_case_team_condition(
     """Being asked is not being involved (U §6): the policy's case team is the involved one,
     so the wijkagent's risk assessment (U-5.3-risico, "de casemanager en andere
     betrokkenen") is refused to a consulted neighbourhood team and given once it is
-    involved (control)."""
+    involved (control). Since review10 F2 its query is refused before the policy decides
+    (403 ``consulted-only``): it queries nothing of its own."""
     case = utrecht_case
     pushed = case.client.post(
         "/v1/case-facts",
@@ -166,24 +167,22 @@ def test_a_consulted_member_receives_nothing_under_the_case_team_condition(
     assert pushed.status_code == 201, pushed.text
     assert _team(case, ASKED, consulted=True).status_code == 200
 
-    def query() -> dict[str, Any]:
-        response = case.client.post(
+    def query() -> Any:
+        return case.client.post(
             "/v1/case-facts/queries",
             json={"caseId": case.case_id, "purpose": "safety", "categories": [RISK]},
             headers=case.as_(ITS_WORKER, "bt-1"),
         )
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
 
     refused = query()
-    assert [(v["outcome"], v["reasons"]) for v in refused["values"]] == [
-        ("redacted", ["not-in-case-team"])
-    ], refused
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"].endswith("/consulted-only")
     assert _team(case, ASKED).status_code == 200
     allowed = query()
-    assert [(v["outcome"], v["value"]) for v in allowed["values"]] == [
+    assert allowed.status_code == 200, allowed.text
+    assert [(v["outcome"], v["value"]) for v in allowed.json()["values"]] == [
         ("disclosed", "Agressie bij huisbezoek.")
-    ], allowed
+    ], allowed.json()
 
 
 def test_the_consulted_member_can_be_removed_and_then_sees_nothing(
