@@ -122,6 +122,10 @@ CASES_SQL = [
          'gemeente-rijswijk', 'casemanager', '{{}}'
        FROM {series}""",
 ]
+#: What the sync imports for one seeded case (gateway/retention/casefacts.py): the failed
+#: mediation's end, the closing transition's activity, the report's receipt and its
+#: registration's activity (since b5f2364, review8a F1), and the closing.
+FACTS_PER_CASE = 5
 # --shape synced: the register and its facts as the sync leaves them.
 SYNCED_SQL = [
     """INSERT INTO retention_case (case_id, covenant_id, scope, resident_key, rule_id,
@@ -336,8 +340,8 @@ def run_once(
             facts = connection.execute(text("SELECT count(*) FROM retention_fact")).scalar_one()
         if (report.redacted, left, audited) != (n, 0, n):
             raise RuntimeError(f"sweep incomplete: {(report.redacted, left, audited)}")
-        if shape == "sync" and facts != 4 * n:
-            raise RuntimeError(f"sync imported {facts} facts, not {4 * n}")
+        if shape == "sync" and facts != FACTS_PER_CASE * n:
+            raise RuntimeError(f"sync imported {facts} facts, not {FACTS_PER_CASE * n}")
         baseline = _baseline(engine, n)
         engine.dispose()
         result: dict[str, Any] = {
