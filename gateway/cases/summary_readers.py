@@ -199,13 +199,15 @@ def _event_kinds(
     phase: str,
     lead: str,
     landlord: str | None,
+    roles: frozenset[str] | None = None,
 ) -> frozenset[str]:
     """The case events ``principal`` sees whoever recorded them: those of a category a clause
     gives its role in ``phase``, its relation holding (``Covenant.category_recipients``, the
-    policy's rule; review9a F2); none in a covenant the gateway has not loaded."""
+    policy's rule; review9a F2); none in a covenant the gateway has not loaded. ``roles``:
+    the roles to read as (None: the principal's, ``_reader_roles``)."""
     if covenant is None:
         return frozenset()
-    roles = _reader_roles(principal, covenant)
+    roles = _reader_roles(principal, covenant) if roles is None else roles
     return frozenset(
         event.id
         for event in covenant.events
@@ -275,13 +277,18 @@ def events_shown_in(
     """The case events the summary shows ``principal`` whoever recorded them while ``case``
     is in ``phase``: the summary's own rule for another phase than the current one (the
     retention state asks whether a reader was ever shown a measure; gateway/retention/
-    api.py). None for an audit role."""
-    if principal.grant.audits:
-        return frozenset()
+    sanctions.py). An audit role (the privacy officer), which reads no summary, as its
+    partner's roles: what its partner was shown, as the audit log tells its officer the
+    measure (gateway/audit/readers.py ``LogReader._reads_measure``; review10 F1)."""
+    covenant = runtime.covenants.get(case.covenant_id)
+    partner = covenant.partner(principal.partner_id) if covenant is not None else None
     return _event_kinds(
-        runtime.covenants.get(case.covenant_id),
+        covenant,
         principal,
         phase=phase,
         lead=case.lead_partner_id,
         landlord=landlord,
+        roles=(frozenset(partner.roles) if partner else frozenset())
+        if principal.grant.audits
+        else None,
     )

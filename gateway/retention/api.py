@@ -14,11 +14,12 @@ from gateway.audit.reports import accountable_partner
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
 from gateway.context import GatewayContext
+from gateway.core.dutch_date import dutch_today
 from gateway.core.errors import Forbidden
 from gateway.core.json_body import StrictJsonRoute
 from gateway.core.paths import CaseId
 from gateway.core.schemas import Day
-from gateway.retention import facts, runs, service, zgw
+from gateway.retention import facts, runs, sanctions, service, zgw
 from gateway.retention.casefacts import case_covenant, sync_case
 from gateway.retention.errors import RetentionCaseNotFound
 from gateway.retention.models import RetentionCase, RetentionHold
@@ -175,63 +176,15 @@ def get_retention_state(
 def _sanctions_withheld(
     session: Session, context: GatewayContext, principal: Principal, case_id: str
 ) -> bool:
-    """Whether the case holds a landlord's measure its covenant's retention file counts as
-    a sanction (``sanctionEvents``) that ``principal`` was never shown (review9a F2). Then
-    the retention state may not name the rule that says "sanctioned" (R-3.4-zwaar) nor the
-    last sanction's day (docs/retention.md). Shown: its partner recorded it, or the case
-    summary showed it the measure in a phase the case was in while the measure was on
-    record (gateway/cases/summary_readers.py: a clause of its category names the reader's
-    role in that phase). Who was told keeps knowing that the dossier is kept for it, also
-    once the case closed (no clause lists ``closed``); as fact_readers.py keeps a fact's
-    record listed to its recipients. A case the gateway does not know (a register row
-    without its case) hides nothing here; an audit role was shown no measure."""
-    from sqlalchemy import select
-
-    from gateway.cases.models import CaseEventRecord, CaseFile, CaseTransition, Dwelling
-    from gateway.cases.summary_readers import events_shown_in
-
-    case = session.get(CaseFile, case_id)
-    policy = context.require_retention().rules.policy(case.covenant_id) if case else None
-    if case is None or policy is None or not policy.sanction_events:
-        return False
-    events = [
-        e
-        for e in session.scalars(
-            select(CaseEventRecord).where(
-                CaseEventRecord.case_id == case_id,
-                CaseEventRecord.kind.in_(policy.sanction_events),
-            )
-        )
-        if e.partner_id != principal.partner_id or principal.grant.audits
-    ]
-    if not events:
-        return False
-    dwelling = session.get_one(Dwelling, case.dwelling_id)
-    landlord = dwelling.corporation_id if dwelling.ownership == "corporation" else None
-    transitions = list(
-        session.scalars(
-            select(CaseTransition)
-            .where(CaseTransition.case_id == case_id)
-            .order_by(CaseTransition.at, CaseTransition.id)
-        )
+    """Whether the case holds a landlord's measure counted as a sanction that ``principal``
+    was never shown: the one rule of every channel (gateway/retention/sanctions.py)."""
+    return sanctions.measure_withheld(
+        session,
+        rules=context.require_retention().rules,
+        runtime=context.cases,
+        reader=principal,
+        case_id=case_id,
     )
-    shown: dict[str, frozenset[str]] = {}
-
-    def shown_in(phase: str) -> frozenset[str]:
-        if phase not in shown:
-            shown[phase] = events_shown_in(
-                context.cases, case, principal, phase=phase, landlord=landlord
-            )
-        return shown[phase]
-
-    for event in events:
-        later = [t for t in transitions if t.at > event.recorded_at]
-        # The phases the case was in while the measure was on record: the one it was
-        # recorded in (left by the first later transition, or the current one) and after.
-        phases = {later[0].from_state if later else case.state, *(t.to_state for t in later)}
-        if not any(event.kind in shown_in(phase) for phase in phases):
-            return True
-    return False
 
 
 @router.get(
@@ -493,6 +446,7 @@ def get_retention_rules(principal: CurrentPrincipal, retention: Retention) -> Ru
 def get_retention_due(
     principal: PrivacyOfficer,
     session: DbSession,
+    context: Context,
     retention: Retention,
     as_of: Annotated[Day | None, Query(alias="asOf")] = None,
 ) -> DryRunOut:
@@ -506,6 +460,24 @@ def get_retention_due(
         session, principal=principal, case_ids={i.case_id for i in mine} | set(held)
     )
     mine = [item for item in mine if item.case_id in shown]
+    # A rule that tells of a landlord's measure the officer was never shown: neither the
+    # rule nor the due date (the case's own state's rule; review10 F1). Nor is such a case
+    # listed by a dry run as of another day than today, or not yet due today: being listed
+    # as of a day says it is due by then, and a few asOf days would find the last
+    # sanction's day. Due today, it is listed as the case's own state says "due".
+    withheld = sanctions.rules_withheld(
+        session,
+        rules=retention.rules,
+        runtime=context.cases,
+        reader=principal,
+        verdicts={i.case_id: (i.covenant_id, i.rule_id) for i in mine},
+    )
+    today = dutch_today()
+    mine = [
+        i
+        for i in mine
+        if i.case_id not in withheld or (report.as_of == today and i.due_on <= today)
+    ]
     # A count per table tells what the records list would (``record_readers``, targets.py):
     # how many criteria the lead recorded, that a fact was stored. An officer (an audit
     # role) is shown neither the lead's assessment nor the investigation, and reads no
@@ -524,8 +496,8 @@ def get_retention_due(
         items=[
             DueItemOut(
                 case_id=i.case_id,
-                rule_id=i.rule_id,
-                due_on=None if i.case_id in moves else i.due_on,
+                rule_id=None if i.case_id in withheld else i.rule_id,
+                due_on=None if i.case_id in moves or i.case_id in withheld else i.due_on,
                 key_scope=i.key_scope,
                 values={table: n for table, n in i.values.items() if table in counted},
             )

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.audit import Actor, AuditEntry, AuditLog, ProcessingActivity
 from gateway.audit.reports import accountable_partner
 from gateway.auth.principal import Principal
+from gateway.cases.runtime import CaseRuntime
 from gateway.cases.seams import ErasureWarning
 from gateway.core import pagination
 from gateway.core.dutch_date import dutch_date, dutch_today
@@ -46,6 +47,11 @@ from gateway.retention.rules import (
     moved_out,
     restarted,
     warning_starts,
+)
+from gateway.retention.sanctions import (
+    SANCTION_WITHHELD_REASON,
+    rule_tells_sanctions,
+    rules_withheld,
 )
 
 FACT_KINDS = frozenset(
@@ -597,35 +603,6 @@ class RetentionState:
     source_withheld: bool = False
 
 
-#: The reason a reader reads whom the case summary does not show a landlord's measure that
-#: counts as a sanction (retention_state ``sanctions_withheld``; docs/retention.md).
-SANCTION_WITHHELD_REASON = (
-    "Kept under a retention rule; which rule and its dates are not shown: they depend on "
-    "a measure of the landlord you are not shown."
-)
-
-
-def tells_sanctions(rules: RetentionRules, row: RetentionCase) -> bool:
-    """Whether the case's rule says something of its sanctions: it selects on them
-    (``appliesTo.sanctioned``), runs from the last one, or comes after a rule that selects
-    on them (it applies because that one did not). An open case's rule (R-open-...) does
-    not; an unknown rule is taken to (fail closed)."""
-    policy = rules.policy(row.covenant_id)
-    if row.rule_id is None or policy is None:
-        return row.rule_id is not None
-    if policy.open_cases is not None and row.rule_id == policy.open_cases.id:
-        return False
-    for rule in policy.rules:
-        sanctioned = rule.applies_to.sanctioned is not None or any(
-            t.source_date == "last-sanction-imposed" for t in rule.terms
-        )
-        if sanctioned:
-            return True
-        if rule.id == row.rule_id:
-            return False
-    return True
-
-
 def _deciding_term(session: Session, rules: RetentionRules, row: RetentionCase) -> Term | None:
     """The term whose date decides the due date (for the ZGW terms; the stored row keeps only
     the outcome). While no date is known, a rule's only term is the one that will decide."""
@@ -651,7 +628,8 @@ def retention_state(
     (shown_verdict); None: as stored (the operator's command line, the sweep).
 
     ``sanctions_withheld``: the case holds a landlord's measure counted as a sanction
-    (``sanctionEvents``) that the case summary does not show this reader (review9a F2): the
+    (``sanctionEvents``) this reader was never shown (sanctions.measure_withheld, the
+    rule the overview and the dry run use too; review9a F2, review10 F1): the
     rule (R-3.4-zwaar says "sanctioned") and its dates (the last sanction's day) would tell
     it, so the reader sees that a rule applies and the status, not which rule nor when
     (:data:`SANCTION_WITHHELD_REASON`). An erased case's state is the team's as before."""
@@ -669,7 +647,11 @@ def retention_state(
         status = "on-hold" if hold is not None else ("due" if due else "retained")
         reason = row.reason
         term = _deciding_term(session, rules, row)
-    if sanctions_withheld and row.erased_at is None and tells_sanctions(rules, row):
+    if (
+        sanctions_withheld
+        and row.erased_at is None
+        and rule_tells_sanctions(rules, row.covenant_id, row.rule_id)
+    ):
         return RetentionState(
             case_id=row.case_id,
             covenant_id=row.covenant_id,
@@ -879,6 +861,9 @@ class OverviewCase:
     #: The due date is the resident's move-out day and the reader is not told of the move
     #: (shown_verdict): ``due_on`` and ``source_date`` are None.
     due_withheld: bool = False
+    #: The rule tells of a landlord's measure this reader was never shown
+    #: (sanctions.rules_withheld): ``rule``, ``due_on`` and ``source_date`` are None.
+    rule_withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -1088,7 +1073,13 @@ def _reported_on(session: Session, case_id: str, day: date) -> bool:
 
 
 def retention_overview(
-    *, session: Session, principal: Principal, limit: int = 200, today: date | None = None
+    *,
+    session: Session,
+    principal: Principal,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
+    limit: int = 200,
+    today: date | None = None,
 ) -> RetentionOverview:
     """For the principal's covenant: the cases that are not erased and have a due date
     (earliest first, at most ``limit``) with their rule, due date and why, and every active
@@ -1100,7 +1091,12 @@ def retention_overview(
     the cases its partner leads or is in the team of, the counts included, as the audit
     reports limit it to what its partner is accountable for (gateway/audit/reports.py).
     Before (review2 finding 12), every officer of the covenant read every case's due date
-    and every hold's reason, also of cases its partner had no part in."""
+    and every hold's reason, also of cases its partner had no part in.
+
+    A case whose rule tells of a landlord's measure the officer was never shown is listed
+    with neither its rule nor its dates (``rule_withheld``; sanctions.rules_withheld, the
+    rule of the case's own state; review10 F1). ``rules``: None when they did not load
+    (fail closed there)."""
     covenant_id = principal.covenant_id
     partner_id = accountable_partner(principal)
     today = today or dutch_today()
@@ -1142,10 +1138,32 @@ def retention_overview(
         ).scalar_one()
     )
     references = _references(session, {row.case_id for row in rows} | held)
+    sanctions = rules_withheld(
+        session,
+        rules=rules,
+        runtime=runtime,
+        reader=principal,
+        verdicts={row.case_id: (row.covenant_id, row.rule_id) for row in rows},
+    )
     cases = []
     for row in rows:
         on_hold = row.case_id in held
         due = row.due_on is not None and row.due_on <= today
+        status = "on-hold" if on_hold else ("due" if due else "retained")
+        if row.case_id in sanctions:
+            cases.append(
+                OverviewCase(
+                    case_id=row.case_id,
+                    reference=references.get(row.case_id),
+                    rule=None,
+                    due_on=None,
+                    reason=SANCTION_WITHHELD_REASON,
+                    status=status,
+                    on_hold=on_hold,
+                    rule_withheld=True,
+                )
+            )
+            continue
         shown = shown_verdict(session, principal, row)
         cases.append(
             OverviewCase(
@@ -1154,7 +1172,7 @@ def retention_overview(
                 rule=row.rule_id,
                 due_on=shown.due_on,
                 reason=shown.reason,
-                status="on-hold" if on_hold else ("due" if due else "retained"),
+                status=status,
                 on_hold=on_hold,
                 source_date=shown.source_date,
                 restarted=shown.restarted,

@@ -290,7 +290,13 @@ def access_report(
 
 @router.get("/privacy/bewaartermijnen")
 def retention_page(page: PrivacyPage) -> Response:
-    overview = retention_overview(session=page.db, principal=page.require_principal())
+    retention = page.context.retention
+    overview = retention_overview(
+        session=page.db,
+        principal=page.require_principal(),
+        rules=retention.rules if retention is not None else None,
+        runtime=page.context.cases,
+    )
     rows = retention_rows(page.context, page.require_principal().covenant_id, overview)
     return page.render("bewaartermijnen.html", overview=overview, rows=rows)
 

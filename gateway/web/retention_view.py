@@ -21,6 +21,13 @@ SOURCE_DATES = {
 }
 
 
+#: Why a row shows neither the rule nor its dates (``OverviewCase.rule_withheld``).
+SANCTION_WITHHELD = (
+    "Bewaard onder een bewaarregel; welke regel en de datums ervan ziet u niet: ze hangen "
+    "af van een maatregel van de verhuurder die u niet wordt getoond."
+)
+
+
 @dataclass(frozen=True)
 class RetentionRow:
     case: Any
@@ -60,6 +67,10 @@ def explain(rules: Any, covenant_id: str, case: Any) -> RetentionRow:
             "vernietigd, tenzij er eerder weer activiteit is."
         )
         return RetentionRow(case=case, rule_name=open_rule.name or open_rule.id, why=why)
+    if case.rule_withheld:
+        # The rule and its dates tell of a landlord's measure (a sanction) this officer's
+        # partner was never shown (review10 F1; gateway/retention/sanctions.py).
+        return RetentionRow(case=case, rule_name="—", why=SANCTION_WITHHELD)
     if case.due_withheld:
         # The day is the resident's move-out, told to the lead and the partner that recorded
         # it only (review5b p5b): no word of a move, no date.

@@ -82,7 +82,12 @@ class TestStateFromTheStart:
                 False,
                 context.require_retention().rules.revision,
             )
-            overview = retention_overview(session=session, principal=_officer())
+            overview = retention_overview(
+                session=session,
+                rules=context.require_retention().rules,
+                runtime=context.cases,
+                principal=_officer(),
+            )
         listed = {c.case_id: c for c in overview.due}
         assert case_id in listed
         assert listed[case_id].rule == "R-open-zonder-activiteit"

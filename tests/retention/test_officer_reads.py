@@ -160,8 +160,18 @@ def test_the_overviews_counts_are_of_the_partners_cases_too(
     """Rijswijk: the seeded cases are led by the municipality, the coordinating partner."""
     case = seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
     with context.session_factory() as session:
-        outsider = retention_overview(session=session, principal=_officer("vidomes"))
-        coordinating = retention_overview(session=session, principal=_officer("gemeente-rijswijk"))
+        outsider = retention_overview(
+            session=session,
+            rules=context.require_retention().rules,
+            runtime=context.cases,
+            principal=_officer("vidomes"),
+        )
+        coordinating = retention_overview(
+            session=session,
+            rules=context.require_retention().rules,
+            runtime=context.cases,
+            principal=_officer("gemeente-rijswijk"),
+        )
     assert (outsider.due, outsider.holds, outsider.with_due_date, outsider.erased) == ([], [], 0, 0)
     assert [row.case_id for row in coordinating.due] == [case.case_id]  # the control
     assert coordinating.with_due_date == 1

@@ -45,7 +45,13 @@ def test_overview_lists_rule_due_date_reason_and_holds_of_the_own_covenant(
     assert hold.status_code == 201, hold.text
 
     with context.session_factory() as session:
-        overview = retention_overview(session=session, principal=officer(), today=date(2025, 2, 1))
+        overview = retention_overview(
+            session=session,
+            rules=context.require_retention().rules,
+            runtime=context.cases,
+            principal=officer(),
+            today=date(2025, 2, 1),
+        )
 
     assert [row.case_id for row in overview.due] == [held.case_id, light.case_id]
     first, second = overview.due
@@ -76,7 +82,12 @@ def test_overview_of_another_covenant_shows_none_of_these_cases(
 ) -> None:
     seed(facts=[("mediation-ended", date(2024, 3, 10), "solved")])
     with context.session_factory() as session:
-        overview = retention_overview(session=session, principal=officer(UTRECHT))
+        overview = retention_overview(
+            session=session,
+            rules=context.require_retention().rules,
+            runtime=context.cases,
+            principal=officer(UTRECHT),
+        )
     assert (overview.due, overview.holds, overview.with_due_date) == ([], [], 0)
 
 
