@@ -223,6 +223,9 @@ def main() -> None:
             data_dir=Path(tmp),
             database_url=args.database_url,
             auto_migrate=True,
+            # The demo's partners and keys; outside demo mode the gateway refuses the
+            # example audit log origin and token audience (docs/operations.md).
+            demo_mode=True,
             audit_checkpoint_interval_seconds=0,
         )
         context = build_context(settings)
