@@ -150,7 +150,9 @@ class TraceContext(_Part):
         Logboek Dataverwerkingen (component Applicatie): every processing starts its own
         trace, and trace context received from another organisation is recorded as
         ``foreign_operation``, not as a parent in our trace. A missing or malformed header
-        leaves no foreign operation."""
+        leaves no foreign operation. The ids are the caller's choice and are kept as long
+        as the log: the gateway passes only a header whose ids hold no BSN
+        (gateway.core.tracing.partner_traceparent, review10 F3)."""
         own = cls.new()
         if header:
             parts = header.strip().lower().split("-")

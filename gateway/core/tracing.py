@@ -6,7 +6,8 @@ Each request is a trace of the gateway's own, as Logboek Dataverwerkingen asks o
 processing: a partner's ``traceparent`` (parsed by OpenTelemetry's own propagator) is
 honoured as a span *link* to the partner's operation and recorded in the audit entry as its
 ``foreign_operation`` (audit/entry.py), not continued as our parent, since the partner's
-trace belongs to another organisation. The response carries ``traceparent`` naming the
+trace belongs to another organisation; one whose ids hold a BSN is dropped
+(:func:`partner_traceparent`). The response carries ``traceparent`` naming the
 gateway's span, so a partner can quote it; the OPA query (:func:`inject_trace_context`) and
 the audit entry (:func:`current_span_ids`) are children of that span, and every log line of
 the request carries its trace id. Span ids are always made (logs and audit entries need
@@ -41,7 +42,7 @@ from starlette.types import Scope
 
 from gateway.core import metrics
 from gateway.core.logs import request_id_var
-from gateway.crypto.blind_index import is_valid_bsn
+from gateway.crypto.blind_index import holds_bsn
 
 if TYPE_CHECKING:
     from gateway.config import Settings
@@ -50,20 +51,33 @@ _log = logging.getLogger("ketenpoort.access")
 _propagator = TraceContextTextMapPropagator()
 # An incoming X-Request-Id (an ingress's: Envoy's UUID, nginx's $request_id or a W3C trace
 # id, 32 hex digits) is kept only in those shapes, which hold no letters beyond a-f (no
-# name), and only without nine digits in a row that pass the BSN eleven-test (dashes
-# ignored): it goes into every log line of the request, and the logs carry no personal
-# data (README; review9c F5: a bare BSN sent as the id was logged). Otherwise the gateway
-# makes its own. A random id holds such a run about once in 30; it is then replaced too.
+# name), and only when it holds no BSN (dashes ignored; gateway.crypto.blind_index.holds_bsn:
+# nine digits in a row passing the eleven-test, or a run of exactly eight that passes with
+# its leading zero restored, review10 F4): it goes into every log line of the request, and
+# the logs carry no personal data (README; review9c F5: a bare BSN sent as the id was
+# logged). Otherwise the gateway makes its own. About one random id in 27 holds such a run;
+# it is then replaced too.
 _REQUEST_ID = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}"
 )
 
 
 def _kept_request_id(offered: str) -> bool:
-    if not _REQUEST_ID.fullmatch(offered):
-        return False
-    digits = offered.replace("-", "")
-    return not any(is_valid_bsn(digits[i : i + 9]) for i in range(len(digits) - 8))
+    return bool(_REQUEST_ID.fullmatch(offered)) and not holds_bsn(offered.replace("-", ""))
+
+
+def partner_traceparent(header: str | None) -> str | None:
+    """The caller's ``traceparent`` as the gateway may keep it: None when any of its fields
+    (the trace id and the span id above all) holds a BSN, by the same test as a request id.
+
+    The partner's trace and span ids are written into the audit entry, for ever, as its
+    foreign operation (audit/entry.py) and exported as a span link (review10 F3: a BSN sent
+    as the trace id was stored). Then the gateway keeps no trace of the partner's operation
+    at all: the request is still served, under the gateway's own trace. A malformed header
+    passes through unchanged; its readers drop it."""
+    if header is None or any(holds_bsn(field) for field in header.split("-")):
+        return None
+    return header
 
 
 def tracer_provider(
@@ -142,6 +156,7 @@ class RequestObservation:
                 caller = value.decode("latin-1")
         kept = _kept_request_id(offered)
         self.request_id = offered if kept else secrets.token_hex(16)
+        partner = partner_traceparent(caller) if caller else None
         self.method: str = scope["method"]
         self._started = time.perf_counter()
         span: trace.Span
@@ -152,13 +167,13 @@ class RequestObservation:
             )
             self.traceparent = f"00-{trace_id:032x}-{span_id:016x}-01"
         else:
-            linked = _propagator.extract({"traceparent": caller}) if caller else None
-            partner = trace.get_current_span(linked).get_span_context()
+            linked = _propagator.extract({"traceparent": partner}) if partner else None
+            operation = trace.get_current_span(linked).get_span_context()
             span = tracer.start_span(
                 self.method,
                 context=otel_context.Context(),
                 kind=trace.SpanKind.SERVER,
-                links=[trace.Link(partner)] if partner.is_valid else [],
+                links=[trace.Link(operation)] if operation.is_valid else [],
             )
         self._span = span
         self._context = otel_context.attach(trace.set_span_in_context(span))
@@ -169,8 +184,16 @@ class RequestObservation:
             # Said without the value, under the request's own id and trace.
             _log.info(
                 "X-Request-Id replaced by the gateway's own: not a UUID or 32 hex digits, or "
-                "it holds nine digits passing the BSN eleven-test",
+                "it holds nine digits passing the BSN eleven-test (or eight with the leading "
+                "zero)",
                 extra={"event": "request-id-replaced"},
+            )
+        if caller and partner is None:
+            _log.info(
+                "traceparent dropped: a field of it holds nine digits passing the BSN "
+                "eleven-test (or eight with the leading zero); the partner's operation is "
+                "neither linked nor audited",
+                extra={"event": "traceparent-dropped"},
             )
 
     def end(self, scope: Scope, status: int, error: BaseException | None = None) -> None:

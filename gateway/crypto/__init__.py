@@ -13,6 +13,7 @@ Other domains use (see docs/crypto.md):
 
 from gateway.crypto.blind_index import (
     BlindIndex,
+    holds_bsn,
     is_valid_bsn,
     normalise_address,
     normalise_bsn,
@@ -54,6 +55,7 @@ __all__ = [
     "blind_index_column",
     "case_scope",
     "encrypted_column",
+    "holds_bsn",
     "is_valid_bsn",
     "normalise_address",
     "normalise_bsn",

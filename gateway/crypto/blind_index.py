@@ -22,6 +22,8 @@ from gateway.crypto.errors import InvalidIdentifier
 from gateway.crypto.keystore import BLIND_INDEX_SCOPE, DataKeyStore
 
 _BSN_SEPARATORS = re.compile(r"[\s.\-]")
+#: A maximal run of eight or more ASCII digits (an 8-digit BSN is one without its leading zero).
+_DIGIT_RUN = re.compile(r"[0-9]{8,}")
 _POSTCODE = re.compile(r"^[1-9][0-9]{3}[A-Z]{2}$")
 _UNUSED_POSTCODE_LETTERS = {"SA", "SD", "SS"}
 _HOUSE_NUMBER = re.compile(r"^(\d{1,5})\s*[-\s]?\s*([A-Za-z0-9]*)$")
@@ -38,14 +40,35 @@ def is_valid_bsn(value: str) -> bool:
     return total % 11 == 0
 
 
+def _restore_leading_zero(digits: str) -> str:
+    """A BSN below 100000000 is often written with 8 digits (kept as a number, its leading
+    zero dropped): those 8 digits with the zero put back; anything else as it is."""
+    return "0" + digits if len(digits) == 8 and digits.isdigit() else digits
+
+
 def normalise_bsn(value: str) -> str:
     """Strip spaces, dots and dashes; pad an 8-digit BSN with a leading zero; 11-check."""
-    cleaned = _BSN_SEPARATORS.sub("", value)
-    if len(cleaned) == 8 and cleaned.isdigit():
-        cleaned = "0" + cleaned
+    cleaned = _restore_leading_zero(_BSN_SEPARATORS.sub("", value))
     if not is_valid_bsn(cleaned):
         raise InvalidIdentifier("A BSN has 9 digits and passes the 11-check.")
     return cleaned
+
+
+def holds_bsn(text: str) -> bool:
+    """Whether ``text`` holds a BSN in a run of digits, as :func:`normalise_bsn` would read
+    one: any nine digits in a row that pass the 11-check, or a run of exactly eight digits
+    that passes with its leading zero restored. For values a client chooses that the
+    gateway writes where no personal data may go (a request id or a partner's trace id in
+    log lines, audit entries and response headers; gateway/core/tracing.py). Eight digits
+    inside a longer run are read as part of that run, whose nine-digit windows are tested.
+    """
+    for match in _DIGIT_RUN.finditer(text):
+        run = match.group()
+        if is_valid_bsn(_restore_leading_zero(run)):
+            return True
+        if any(is_valid_bsn(run[i : i + 9]) for i in range(len(run) - 8)):
+            return True
+    return False
 
 
 def normalise_address(postcode: str, house_number: int | str, addition: str | None = None) -> str:

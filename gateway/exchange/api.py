@@ -60,7 +60,8 @@ async def _traceparent(request: Request) -> str | None:
     return request.headers.get("traceparent")
 
 
-#: The caller's W3C trace context (``traceparent`` header), carried into the audit entry.
+#: The caller's W3C trace context (``traceparent`` header), carried into the audit entry
+#: unless its ids hold a BSN (enforcement._trace asks gateway.core.tracing.partner_traceparent).
 Traceparent = Annotated[str | None, Depends(_traceparent)]
 
 

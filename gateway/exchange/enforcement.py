@@ -53,7 +53,7 @@ from gateway.cases.errors import CaseNotFound, ConsultedOnly
 from gateway.cases.subjects import case_data_subjects
 from gateway.core import metrics
 from gateway.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from gateway.core.tracing import current_span_ids
+from gateway.core.tracing import current_span_ids, partner_traceparent
 from gateway.crypto.fields import case_scope
 from gateway.crypto.keystore import Erased
 from gateway.db import HotStatement, Unit, unit_connection, utcnow
@@ -624,8 +624,9 @@ def record(
 
 def _trace(traceparent: str | None, *, partner_id: str) -> TraceContext:
     """The entry's own span in the request's trace (the one its log lines carry), under the
-    request's span; the partner's traceparent stays its foreign operation."""
-    trace = TraceContext.from_traceparent(traceparent, partner_id=partner_id)
+    request's span; the partner's traceparent stays its foreign operation, unless its ids
+    hold a BSN (an audit entry is kept for years and holds no plaintext personal data)."""
+    trace = TraceContext.from_traceparent(partner_traceparent(traceparent), partner_id=partner_id)
     request = current_span_ids()
     if request is None:
         return trace

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from gateway.context import GatewayContext
 from gateway.crypto import (
     CryptoServices,
     InvalidIdentifier,
+    holds_bsn,
     is_valid_bsn,
     normalise_address,
     normalise_bsn,
@@ -41,6 +43,49 @@ def test_bsn_spacing_and_separators_are_ignored(written: str) -> None:
 
 def test_eight_digit_bsn_gets_its_leading_zero() -> None:
     assert normalise_bsn("12345672") == normalise_bsn("012345672") == "012345672"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "111222333",  # a BSN
+        "f11122237fffffffffffffffffffffff",  # 011122237 without its leading zero (review10 F4)
+        "abc11122237",  # eight digits at the end
+        "11122237",  # eight digits alone, as normalise_bsn takes them
+        "9111222333",  # nine digits inside a longer run
+        "0000000111222333",  # a span id's worth of digits
+    ],
+)
+def test_a_bsn_in_a_run_of_digits_is_found(text: str) -> None:
+    assert holds_bsn(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "4bf92f3577b34da6a3ce929d0e0e4736",  # a W3C example trace id
+        "00f067aa0ba902b7",  # its span id
+        "f11122238fffffffffffffffffffffff",  # eight digits that fail the 11-check padded
+        "a1112223b",  # seven digits
+        "511122237",  # eight digits of a BSN inside a nine-digit run that is none
+        "",
+    ],
+)
+def test_digits_that_hold_no_bsn_are_not_taken_for_one(text: str) -> None:
+    assert not holds_bsn(text)
+
+
+def test_an_eight_digit_run_is_a_bsn_exactly_when_normalise_bsn_takes_it() -> None:
+    """One definition of a BSN: holds_bsn reads eight digits as normalise_bsn does."""
+    draw = random.Random(10)
+    for _ in range(2000):
+        digits = f"{draw.randrange(10**8):08d}"
+        try:
+            normalise_bsn(digits)
+            accepted = True
+        except InvalidIdentifier:
+            accepted = False
+        assert holds_bsn(f"x{digits}x") is accepted, digits
 
 
 def test_rejected_bsn_error_does_not_echo_the_value() -> None:

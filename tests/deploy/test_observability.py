@@ -281,6 +281,52 @@ def test_traceparent_is_honoured_echoed_and_recorded_in_the_audit_entry(
     assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-0[13]", fresh.headers["traceparent"])
 
 
+# A BSN as a partner's trace or span id (review10 F3): 111222333, and 011122237 without its
+# leading zero.
+TRACEPARENTS_WITH_A_BSN = [
+    f"00-11122233300000000000000000000a00-{CALLER_SPAN}-01",
+    f"00-f11122237fffffffffffffffffffffff-{CALLER_SPAN}-01",
+    f"00-{CALLER_TRACE}-0000000111222333-01",
+]
+
+
+def _trace_of_the_entry(context: GatewayContext, trace_id: str) -> dict[str, Any]:
+    with context.session_factory() as session:
+        bodies = [json.loads(b) for b in session.scalars(select(AuditRecord.body))]
+    (traced,) = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == trace_id]
+    assert isinstance(traced, dict)
+    return traced
+
+
+@pytest.mark.parametrize("caller", TRACEPARENTS_WITH_A_BSN)
+def test_a_traceparent_whose_ids_hold_a_bsn_is_dropped_from_the_audit_entry_and_the_logs(
+    gateway: TestClient, auth: Auth, context: GatewayContext, log_lines: io.StringIO, caller: str
+) -> None:
+    """The request is served under the gateway's own trace; the partner's operation is not
+    recorded, since an audit entry is kept for years (review10 F3: the BSN was its
+    foreignOperation.traceId). The positive control is the test above."""
+    case = open_utrecht_case(gateway, auth)
+    response = gateway.post(
+        "/v1/information-requests",
+        json={"caseId": case.case_id, "purpose": "case-handling", "categories": [VIOLENCE]},
+        headers={**case.as_(("u-centraal", "casemanager"), "cm-1"), "traceparent": caller},
+    )
+    assert response.status_code == 201, response.text
+    _, trace_id, span_id, _ = response.headers["traceparent"].split("-")
+    traced = _trace_of_the_entry(context, trace_id)
+    assert traced["parentSpanId"] == span_id
+    assert traced.get("foreignOperation") is None
+    _, their_trace, their_span, _ = caller.split("-")
+    text = log_lines.getvalue()
+    for value in ("111222333", "11122237", their_trace, their_span):
+        assert value not in text
+        assert value not in str(response.headers)
+    events = [json.loads(line) for line in text.splitlines()]
+    dropped = [e for e in events if e.get("event") == "traceparent-dropped"]
+    assert [e["request_id"] for e in dropped] == [response.headers["x-request-id"]]
+    assert [e["trace_id"] for e in dropped] == [trace_id]
+
+
 def test_with_an_exporter_each_request_is_an_exported_span_with_the_same_ids(
     settings: Settings, context: GatewayContext, auth: Auth, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -320,6 +366,39 @@ def test_with_an_exporter_each_request_is_an_exported_span_with_the_same_ids(
         bodies = [json.loads(b) for b in session.scalars(select(AuditRecord.body))]
     traced_entries = [b["trace"] for b in bodies if b.get("trace", {}).get("traceId") == trace_id]
     assert [entry["parentSpanId"] for entry in traced_entries] == [span_id]
+
+
+def test_with_an_exporter_a_traceparent_whose_ids_hold_a_bsn_is_not_linked(
+    settings: Settings, context: GatewayContext, auth: Auth, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A span leaves the gateway for a tracing backend: no link to an operation whose id is
+    a BSN (review10 F3). The positive control is the test above (its link is exported)."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    import gateway.app
+    from gateway.core.tracing import tracer_provider
+
+    exported = InMemorySpanExporter()
+    monkeypatch.setattr(
+        gateway.app, "tracer_provider", lambda s: tracer_provider(s, exporter=exported)
+    )
+    with TestClient(create_app(settings, context), raise_server_exceptions=False) as traced:
+        case = open_utrecht_case(traced, auth)
+        response = traced.post(
+            "/v1/information-requests",
+            json={"caseId": case.case_id, "purpose": "case-handling", "categories": [VIOLENCE]},
+            headers={
+                **case.as_(("u-centraal", "casemanager"), "cm-1"),
+                "traceparent": TRACEPARENTS_WITH_A_BSN[0],
+            },
+        )
+        assert response.status_code == 201, response.text
+    _, trace_id, _, _ = response.headers["traceparent"].split("-")
+    spans = {span.name: span for span in exported.get_finished_spans()}
+    span = spans["POST /v1/information-requests"]
+    assert f"{span.context.trace_id:032x}" == trace_id
+    assert list(span.links) == []
+    assert _trace_of_the_entry(context, trace_id).get("foreignOperation") is None
 
 
 class _FakeOpa(BaseHTTPRequestHandler):
@@ -383,6 +462,10 @@ def test_api_docs_load_from_the_gateway_itself(client: TestClient) -> None:
         "00000000-0000-0000-0000-000111222333",  # a BSN inside a UUID's shape
         "11122233-3abc-4def-8abc-abcdefabcdef",  # one split by a dash
         "ingress-0123456789",  # no id shape an ingress makes
+        # 011122237 without its leading zero, as a system keeping BSNs as numbers writes it
+        # (review10 F4: only nine-digit runs were tested).
+        "f11122237fffffffffffffffffffffff",
+        "3f2a9c0e-5b7d-4e1f-a0b1-c11122237abc",
     ],
 )
 def test_a_request_id_that_could_carry_personal_data_is_replaced_and_never_logged(
@@ -397,6 +480,7 @@ def test_a_request_id_that_could_carry_personal_data_is_replaced_and_never_logge
     text = log_lines.getvalue()
     assert offered not in text
     assert "111222333" not in text
+    assert "11122237" not in text
     assert "Ingrid" not in text
     events = [json.loads(line) for line in text.splitlines()]
     replaced = [e for e in events if e.get("event") == "request-id-replaced"]
