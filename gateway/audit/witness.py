@@ -61,6 +61,10 @@ MAX_PROOF_LINES = 63
 MAX_BODY = 64 * 1024
 
 
+#: What a fresh ext2/3/4 filesystem holds at its root, kept for fsck (mkfs makes it).
+FILESYSTEM_OWN = "lost+found"
+
+
 class WitnessSetupError(RuntimeError):
     """The witness directory is missing or incomplete."""
 
@@ -93,8 +97,13 @@ def init_witness_if_empty(directory: Path, name: str) -> Cosigner | None:
     survived must not start afresh: it would cosign the log again from scratch under the key
     the gateways and auditors pin (it is refused, see :func:`load_cosigner`). An empty
     directory gets a new key, which nobody pins yet: its cosignatures count only once its
-    new vkey is configured, so a wiped witness cannot vouch for a rewritten log unseen."""
-    if directory.is_dir() and any(directory.iterdir()):
+    new vkey is configured, so a wiped witness cannot vouch for a rewritten log unseen.
+
+    ``lost+found`` does not count: ext4 and ext3 make it at the root of every volume, and a
+    Kubernetes volume is mounted at its root (deploy/kubernetes/witness.yaml), so the
+    witness never started on a fresh volume (review10 F5). Nothing else is ignored, dotfiles
+    neither: a directory holding anything of its own is not a new witness's."""
+    if directory.is_dir() and any(p.name != FILESYSTEM_OWN for p in directory.iterdir()):
         return None
     return init_witness(directory, name)
 

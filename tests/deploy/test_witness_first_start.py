@@ -98,3 +98,37 @@ def test_without_the_log_key_it_says_so_in_one_line_after_printing_its_vkey(
     assert "Traceback" not in result.output
     assert f"Witness {load_cosigner(directory).verifier.vkey()}" in result.output
     assert served == []
+
+
+def test_the_first_start_on_a_fresh_ext4_volume_ignores_its_lost_and_found(
+    tmp_path: Path, served: list[dict[str, Any]]
+) -> None:
+    """A Kubernetes volume is mounted at its root, where ext4 keeps ``lost+found``
+    (review10 F5: the directory was not empty, so the witness never started)."""
+    directory = tmp_path / "witness"
+    (directory / "lost+found").mkdir(parents=True, mode=0o700)
+    result = _serve(directory, KETENPOORT_WITNESS_NAME=NAME, KETENPOORT_WITNESS_LOGS=_log_key())
+    assert result.exit_code == 0, result.output
+    assert load_cosigner(directory).verifier.vkey().startswith(NAME + "+")
+    assert (directory / "lost+found").is_dir()
+    assert len(served) == 1
+
+
+@pytest.mark.parametrize("beside", [(), ("lost+found",)])
+def test_a_directory_holding_only_a_witness_key_is_refused(
+    tmp_path: Path, served: list[dict[str, Any]], beside: tuple[str, ...]
+) -> None:
+    """The positive control of the above: only lost+found is ignored; a key left behind
+    (its name and state lost) is never joined by a new name and state."""
+    directory = tmp_path / "witness"
+    directory.mkdir()
+    for name in beside:
+        (directory / name).mkdir()
+    key = directory / KEY_FILE
+    key.write_bytes(b"the key the gateways pin")
+    result = _serve(directory, KETENPOORT_WITNESS_NAME=NAME, KETENPOORT_WITNESS_LOGS=_log_key())
+    assert result.exit_code == 2
+    assert "not a witness directory" in result.output
+    assert key.read_bytes() == b"the key the gateways pin"
+    assert sorted(p.name for p in directory.iterdir()) == sorted([KEY_FILE, *beside])
+    assert served == []
