@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,20 +124,67 @@ class LocalKeyFileProvider(KeyProvider):
         runs this at its first start): the complete file is linked into place, which fails
         when the file exists, so exactly one is created and the others read it. A check and
         a replace let the last writer win, after an earlier worker had read its own key
-        (review9c F4)."""
+        (review9c F4). Where the filesystem has no hard links (SMB and Azure Files, some
+        FUSE mounts: EPERM, ENOTSUP, ...) the file is created exclusively in place instead
+        (review10 F6: the start died with a traceback); any other failure is a
+        :class:`KeyProviderUnavailable` in one line."""
         with self._lock:
-            if self.path.exists():
-                return False
-            tmp = self._written_aside({1: os.urandom(KEY_BYTES)}, {1: _now()})
+            if not self.path.exists() and self._create_first():
+                self._stamp = None  # read afresh
+                log.info("created local KEK file %s (version 1)", self.path)
+                return True
+            self._await_complete()
+            return False
+
+    def _create_first(self) -> bool:
+        """The file with KEK version 1, unless it exists; True when this call made it."""
+        document = self._serialised({1: os.urandom(KEY_BYTES)}, {1: _now()})
+        try:
+            tmp = self._written_aside(document)
+        except OSError as exc:
+            raise _unwritable(exc) from None
+        try:
+            os.link(tmp, self.path)
+        except FileExistsError:
+            return False
+        except OSError:
+            return self._create_in_place(document)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
+
+    def _create_in_place(self, document: bytes) -> bool:
+        """Where a link cannot be made: O_EXCL still lets one process create the file, which
+        the others may see before its content is written (:meth:`_await_complete`). A failed
+        write leaves the file as it is, for an operator to look at: another worker may have
+        read it whole already, so removing it could lose a KEK in use."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            raise _unwritable(exc) from None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(document)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise _unwritable(exc) from None
+        return True
+
+    def _await_complete(self) -> None:
+        """Wait (briefly) while the key file does not parse: a worker that created it in place
+        may not have written it yet. A file still incomplete after that is reported by the
+        readers (malformed)."""
+        for _ in range(_COMPLETE_POLLS):
             try:
-                os.link(tmp, self.path)
-            except FileExistsError:
-                return False
-            finally:
-                tmp.unlink(missing_ok=True)
-            self._stamp = None  # read afresh
-            log.info("created local KEK file %s (version 1)", self.path)
-            return True
+                json.loads(self.path.read_bytes())
+                return
+            except OSError:
+                return  # missing or unreadable: the readers say so
+            except ValueError:
+                time.sleep(_COMPLETE_POLL_SECONDS)
 
     def versions(self) -> list[int]:
         with self._lock:
@@ -205,7 +253,7 @@ class LocalKeyFileProvider(KeyProvider):
         return keys, created
 
     def _write(self, keys: dict[int, bytes], created: dict[int, str]) -> None:
-        tmp = self._written_aside(keys, created)
+        tmp = self._written_aside(self._serialised(keys, created))
         try:
             # The rename is atomic, so a reader never sees half a key file.
             os.replace(tmp, self.path)
@@ -213,8 +261,7 @@ class LocalKeyFileProvider(KeyProvider):
             tmp.unlink(missing_ok=True)
             raise
 
-    def _written_aside(self, keys: dict[int, bytes], created: dict[int, str]) -> Path:
-        """The complete key file, written and synced under a temporary name beside it."""
+    def _serialised(self, keys: dict[int, bytes], created: dict[int, str]) -> bytes:
         document = {
             "format": self.FORMAT,
             "versions": {
@@ -222,18 +269,35 @@ class LocalKeyFileProvider(KeyProvider):
                 for v, k in sorted(keys.items())
             },
         }
+        return json.dumps(document, indent=2).encode()
+
+    def _written_aside(self, document: bytes) -> Path:
+        """The complete key file, written and synced under a temporary name beside it."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # mkstemp creates the file 0600 before a byte is written.
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".kek-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(document, handle, indent=2)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(document)
                 handle.flush()
                 os.fsync(handle.fileno())
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return Path(tmp)
+
+
+#: How long a worker waits for the key file another one created in place: 2 s.
+_COMPLETE_POLLS = 40
+_COMPLETE_POLL_SECONDS = 0.05
+
+
+def _unwritable(exc: OSError) -> KeyProviderUnavailable:
+    # The OS's reason only (strerror): the path is in the configuration, not a secret, but a
+    # problem detail says what went wrong, not where.
+    return KeyProviderUnavailable(
+        f"The local KEK file could not be created: {exc.strerror or type(exc).__name__}."
+    )
 
 
 def _now() -> str:

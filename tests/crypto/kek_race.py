@@ -39,6 +39,19 @@ def create_local_key_file(path: str, barrier: Barrier, results: Any) -> None:
     results.put((created, keys[1].hex()))
 
 
+def create_local_key_file_without_links(path: str, barrier: Barrier, results: Any) -> None:
+    """As :func:`create_local_key_file`, on a filesystem without hard links (SMB, Azure
+    Files): ``os.link`` fails with EPERM, as there (review10 F6)."""
+    import errno
+    import os
+
+    def no_links(*args: Any, **kwargs: Any) -> None:
+        raise PermissionError(errno.EPERM, "Operation not permitted")
+
+    os.link = no_links
+    create_local_key_file(path, barrier, results)
+
+
 def create_first_kek_on_token(
     module: str, token: str, pin: str, label: str, url: str, barrier: Barrier, results: Any
 ) -> None:

@@ -3,7 +3,11 @@ disclosed or written, requests get a 503 problem and the gateway reports not-rea
 
 from __future__ import annotations
 
+import errno
+import os
 import stat
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,7 +26,11 @@ from gateway.crypto.runtime import build_crypto_services, local_key_file
 from gateway.crypto.wiring import build
 from gateway.db import transaction
 from tests.conftest import TokenFactory
-from tests.crypto.kek_race import create_local_key_file, race
+from tests.crypto.kek_race import (
+    create_local_key_file,
+    create_local_key_file_without_links,
+    race,
+)
 from tests.web.scenario import seed_utrecht_case
 
 
@@ -214,3 +222,81 @@ def test_the_first_key_file_is_created_once_when_processes_race(tmp_path: Path) 
     assert alone.create_if_missing()
     assert not alone.create_if_missing()
     assert alone.check() is None
+
+
+def _without_hard_links(monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    def no_links(*args: object, **kwargs: object) -> None:
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "link", no_links)
+
+
+@pytest.mark.parametrize("code", [errno.EPERM, errno.ENOTSUP, errno.EXDEV])
+def test_without_hard_links_the_first_key_file_is_created_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
+) -> None:
+    """SMB and Azure Files, some FUSE mounts: no hard links (review10 F6: the first start
+    died with an OSError traceback). The file is created exclusively in place, 0600."""
+    _without_hard_links(monkeypatch, code)
+    path = tmp_path / "keys" / "kek.json"
+    provider = LocalKeyFileProvider(path)
+    assert provider.create_if_missing()
+    assert not provider.create_if_missing()
+    assert provider.check() is None
+    assert provider.versions() == [1]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["kek.json"]  # no temporary left
+
+
+def test_without_hard_links_racing_processes_still_create_one_key_file(tmp_path: Path) -> None:
+    """The exclusive create in place is exclusive too: one version 1, read by all, even by
+    those that find the file before its one write has landed."""
+    path = tmp_path / "keys" / "kek.json"
+    results = race(create_local_key_file_without_links, str(path))
+    assert sorted(created for created, _ in results) == [False, False, False, True]
+    assert len({key for _, key in results}) == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["kek.json"]
+
+
+def test_a_key_file_created_in_place_is_read_once_its_write_lands(tmp_path: Path) -> None:
+    """Another worker created the file in place and has not written it yet: this one waits
+    for it rather than report a malformed file (or make a key of its own)."""
+    writer = LocalKeyFileProvider(tmp_path / "theirs.json")
+    assert writer.create_if_missing()
+    written = writer.path.read_bytes()
+    path = tmp_path / "kek.json"
+    path.touch(mode=0o600)
+
+    def land() -> None:
+        time.sleep(0.3)
+        (tmp_path / "landing").write_bytes(written)
+        os.replace(tmp_path / "landing", path)  # all at once, so this test cannot flake
+
+    landing = threading.Thread(target=land)
+    landing.start()
+    try:
+        reader = LocalKeyFileProvider(path)
+        assert not reader.create_if_missing()
+        assert reader._read_raw() == writer._read_raw()
+    finally:
+        landing.join()
+
+
+def test_a_key_file_that_cannot_be_created_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _without_hard_links(monkeypatch, errno.EPERM)
+    real_open = os.open
+
+    def refused(path: str, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_EXCL and str(path).endswith("kek.json"):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", refused)
+    provider = LocalKeyFileProvider(tmp_path / "kek.json")
+    with pytest.raises(KeyProviderUnavailable) as caught:
+        provider.create_if_missing()
+    assert caught.value.detail == "The local KEK file could not be created: Permission denied."
+    assert not provider.path.exists()
