@@ -1,9 +1,10 @@
 """No personal identifiers in URLs (NL API Design Rules; issue 14.10).
 
 A URL ends up where request bodies do not: access logs, proxies' logs, browser history,
-``Referer`` headers. A BSN-shaped value (nine digits passing the eleven-test) anywhere in the
-path or the query string is refused with 400 problem+json before routing, and the access log
-never carries query strings (nor a BSN-shaped path segment) at all.
+``Referer`` headers. A BSN-shaped value (nine digits passing the eleven-test, or eight that
+pass it with the leading zero a number drops put back, as ``normalise_bsn`` reads them)
+anywhere in the path or the query string is refused with 400 problem+json before routing,
+and the access log never carries query strings (nor a BSN-shaped path segment) at all.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from urllib.parse import parse_qsl, unquote
 from starlette.responses import Response
 from starlette.types import Scope
 
-from gateway.crypto.blind_index import is_valid_bsn
+from gateway.crypto.blind_index import is_valid_bsn, restore_leading_zero
 
-#: Nine digits not part of a longer run of digits.
-_NINE_DIGITS = re.compile(r"(?<![0-9])[0-9]{9}(?![0-9])")
+#: Nine digits, or eight (a BSN below 100000000 written as a number), not part of a longer
+#: run of digits (review10: the request id's filter read eight, this one did not).
+_BSN_DIGITS = re.compile(r"(?<![0-9])[0-9]{8,9}(?![0-9])")
 #: The gateway's own identifiers in URLs, in exactly their shapes: UUIDs (cases, meetings,
 #: requests; with or without dashes) and SHA-256 hex digests (audit entries, checkpoints).
 #: A random UUID holds a nine-digit run passing the eleven-test about once in 250; that run
@@ -38,9 +40,13 @@ _MASK = "*********"
 
 
 def _bsn_runs(text: str) -> list[re.Match[str]]:
-    """The nine-digit runs of ``text`` outside identifiers, and the BSN-formatted groups,
-    that pass the eleven-test; in the order they occur."""
-    plain = [match for match in _NINE_DIGITS.finditer(text) if is_valid_bsn(match.group())]
+    """The eight- and nine-digit runs of ``text`` outside identifiers, and the BSN-formatted
+    groups, that pass the eleven-test; in the order they occur."""
+    plain = [
+        match
+        for match in _BSN_DIGITS.finditer(text)
+        if is_valid_bsn(restore_leading_zero(match.group()))
+    ]
     if plain:  # only then does it matter where the identifiers are
         identifiers = [match.span() for match in _IDENTIFIER.finditer(text)]
         plain = [

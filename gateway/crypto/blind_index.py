@@ -40,7 +40,7 @@ def is_valid_bsn(value: str) -> bool:
     return total % 11 == 0
 
 
-def _restore_leading_zero(digits: str) -> str:
+def restore_leading_zero(digits: str) -> str:
     """A BSN below 100000000 is often written with 8 digits (kept as a number, its leading
     zero dropped): those 8 digits with the zero put back; anything else as it is."""
     return "0" + digits if len(digits) == 8 and digits.isdigit() else digits
@@ -48,7 +48,7 @@ def _restore_leading_zero(digits: str) -> str:
 
 def normalise_bsn(value: str) -> str:
     """Strip spaces, dots and dashes; pad an 8-digit BSN with a leading zero; 11-check."""
-    cleaned = _restore_leading_zero(_BSN_SEPARATORS.sub("", value))
+    cleaned = restore_leading_zero(_BSN_SEPARATORS.sub("", value))
     if not is_valid_bsn(cleaned):
         raise InvalidIdentifier("A BSN has 9 digits and passes the 11-check.")
     return cleaned
@@ -64,7 +64,7 @@ def holds_bsn(text: str) -> bool:
     """
     for match in _DIGIT_RUN.finditer(text):
         run = match.group()
-        if is_valid_bsn(_restore_leading_zero(run)):
+        if is_valid_bsn(restore_leading_zero(run)):
             return True
         if any(is_valid_bsn(run[i : i + 9]) for i in range(len(run) - 8)):
             return True

@@ -137,3 +137,44 @@ def test_the_access_log_masks_a_formatted_bsn() -> None:
 
     assert redact_url("/zaken/111.222.333/x") == "/zaken/*********/x"
     assert redact_url("/zaken/111%20222%20333") == "/zaken/*********"
+
+
+BSN_WITHOUT_ITS_ZERO = "11122237"  # 011122237 passes the eleven-test: kept as a number
+EIGHT_FAILING = "11122238"  # 011122238 fails it
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/cases/{BSN_WITHOUT_ITS_ZERO}",
+        f"/v1/audit/entries?subject={BSN_WITHOUT_ITS_ZERO}",
+        f"/zaken/x-{BSN_WITHOUT_ITS_ZERO}",
+    ],
+    ids=["path", "query-value", "page"],
+)
+def test_a_bsn_written_without_its_leading_zero_is_refused_too(
+    client: TestClient, auth: Auth, url: str
+) -> None:
+    """Eight digits are a BSN below 100000000 as a spreadsheet keeps it, and the gateway
+    reads them so everywhere else (``normalise_bsn``, the request id's filter: review10)."""
+    assert _refused_as_identifier(client, auth, url), url
+
+
+def test_eight_digits_that_are_no_bsn_or_part_of_a_longer_run_are_routed(
+    client: TestClient, auth: Auth
+) -> None:
+    """Positive controls: eight digits failing the eleven-test with the zero put back, and
+    the same eight digits inside a ten-digit run (a time stamp), reach the routes."""
+    for url in (
+        f"/v1/cases/{EIGHT_FAILING}",
+        f"/v1/audit/entries?q={EIGHT_FAILING}",
+        f"/v1/audit/entries?since=17{BSN_WITHOUT_ITS_ZERO}",
+    ):
+        assert not _refused_as_identifier(client, auth, url), url
+
+
+def test_the_access_log_masks_a_bsn_without_its_leading_zero() -> None:
+    from gateway.core.urls import redact_url
+
+    assert redact_url(f"/zaken/{BSN_WITHOUT_ITS_ZERO}/x") == "/zaken/*********/x"
+    assert redact_url(f"/zaken/{EIGHT_FAILING}/x") == f"/zaken/{EIGHT_FAILING}/x"
