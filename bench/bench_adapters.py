@@ -8,7 +8,8 @@
    CSV, validated into records with line numbers, against plain ``json.loads`` of the same
    JSON file (baseline).
 
-Writes bench/results/adapters.json. Run: .venv/bin/python bench/bench_adapters.py [--rows N]
+Writes adapters.json to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Run: .venv/bin/python bench/bench_adapters.py [--rows N]
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from goals import results_path  # noqa: E402
 
 from adapters.exports import read_export  # noqa: E402
 from adapters.police import PoliceRecord  # noqa: E402
@@ -157,8 +161,7 @@ def main() -> None:
             reading[f"{fmt}_ratio_to_baseline"] = round(baseline / took, 3)
         results["export_reading"] = reading
 
-    out = Path(__file__).parent / "results" / "adapters.json"
-    out.parent.mkdir(exist_ok=True)
+    out = results_path("adapters.json")
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results, indent=2))
 

@@ -5,7 +5,8 @@ appends, verification speed, checkpoint signing and inclusion-proof time at the 
     .venv/bin/python bench/bench_audit.py --only-single                  # appends only
     .venv/bin/python bench/bench_audit.py --skip-single --entries 1000000  # the 1M figures
 
-Writes bench/results/audit.json (``--out``). Single appends are compared, in the same run and
+Writes audit.json (``--out``) to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Single appends are compared, in the same run and
 the same processes x threads, with two baselines: ``baseline``, the same row by a plain
 INSERT in the same kind of session transaction (what the disclosure's transaction costs
 without any index reservation), and ``raw``, the same row by a prepared INSERT + COMMIT on a
@@ -34,7 +35,6 @@ import multiprocessing
 import os
 import random
 import resource
-import secrets
 import socket
 import statistics
 import subprocess
@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from goals import goal, host, spread  # noqa: E402
+from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 from audit.entry import (  # noqa: E402
     AuditEntry,
@@ -572,7 +572,9 @@ def main() -> None:
         "--batched-entries", type=int, default=100_000,
         help="entries written through append_many (the rest up to --entries in the database)",
     )  # fmt: skip
-    parser.add_argument("--out", default="audit.json", help="file name in bench/results/")
+    parser.add_argument(
+        "--out", default="audit.json", help="file name in $KETENPOORT_BENCH_RESULTS (bench/results)"
+    )
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--bulk-rows", type=int, default=10_000)
@@ -585,18 +587,19 @@ def main() -> None:
     args = parser.parse_args()
 
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"kp_bench_{secrets.token_hex(4)}"
+    name = database_name("audit")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     results: dict[str, object] = {"entries": args.entries, "database": "postgresql"}
+    scratch = tempfile.TemporaryDirectory(prefix="kp-bench-audit-")
     try:
         upgrade_database(url)
         with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
             connection.execute("CREATE SEQUENCE bench_pgbench_seq")
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
-        key_dir = Path(tempfile.mkdtemp()) / "keys"
+        key_dir = Path(scratch.name) / "keys"
         log = AuditLog.from_key_dir(key_dir)
 
         results["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
@@ -759,6 +762,7 @@ def main() -> None:
               f"{results['inclusion_proof_verify_us_median']} us")  # fmt: skip
         engine.dispose()
     finally:
+        scratch.cleanup()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
@@ -766,8 +770,7 @@ def main() -> None:
 
 
 def _write_results(results: dict[str, object], name: str) -> None:
-    out = Path(__file__).parent / "results" / name
-    out.parent.mkdir(exist_ok=True)
+    out = results_path(name)
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out}")
 

@@ -11,7 +11,8 @@ cost per operation, against plain SQL doing the bare minimum in the same databas
 
 Each operation runs in its own committed transaction, as a request would. Default: 300 cases
 on SQLite in a temporary directory (``--rows`` for more, ``--database-url`` for PostgreSQL).
-Writes bench/results/cases.json. Run: .venv/bin/python bench/bench_cases.py [--rows N]
+Writes cases.json to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Run: .venv/bin/python bench/bench_cases.py [--rows N]
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from goals import results_path  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from gateway.auth.principal import Principal  # noqa: E402
@@ -44,7 +47,6 @@ from gateway.db import transaction  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 
 COVENANT = "rijswijk-woonoverlast"
-RESULTS = Path(__file__).parent / "results" / "cases.json"
 
 
 def _principal(partner: str, kind: str, role: str) -> Principal:
@@ -247,8 +249,7 @@ def main() -> None:
         "transitions": transitions,
         "overview": overview,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results_path("cases.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

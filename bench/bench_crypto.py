@@ -8,7 +8,8 @@
    of the lookup (must be an index scan) and the time per lookup including normalisation
    and HMAC.
 
-Writes bench/results/crypto.json. Run: .venv/bin/python bench/bench_crypto.py [--rows N]
+Writes crypto.json to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Run: .venv/bin/python bench/bench_crypto.py [--rows N]
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import io
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from goals import goal, host, spread  # noqa: E402
+from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 from gateway.config import Settings  # noqa: E402
 from gateway.crypto import case_scope  # noqa: E402
@@ -182,7 +182,7 @@ def valid_bsns(count: int, seed: int = 7) -> list[str]:
 
 def bench_blind_index(crypto: CryptoServices, rows: int, lookups: int) -> dict[str, Any]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"kp_bench_{secrets.token_hex(4)}"
+    name = database_name("crypto")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
@@ -199,9 +199,10 @@ def _blind_index_on(url: str, crypto: CryptoServices, rows: int, lookups: int) -
     engine = make_engine(url)
     factory = make_sessionmaker(engine)
     # The blind-index and field keys live in this database, like in production.
-    pg_crypto = build_crypto_services(
-        Settings(data_dir=Path(tempfile.mkdtemp()), database_url=url), crypto.provider
-    )
+    with tempfile.TemporaryDirectory(prefix="kp-bench-crypto-") as data_dir:
+        pg_crypto = build_crypto_services(
+            Settings(data_dir=Path(data_dir), database_url=url), crypto.provider
+        )
     bsns = valid_bsns(rows)
     started = time.perf_counter()
     buffer = io.StringIO()
@@ -319,8 +320,7 @@ def main() -> None:
             print(json.dumps(result["blind_index_postgresql"], indent=2))
         engine.dispose()
     result["load_average_at_end"] = os.getloadavg()
-    out = Path(__file__).parent / "results" / "crypto.json"
-    out.parent.mkdir(exist_ok=True)
+    out = results_path("crypto.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {out}")
 

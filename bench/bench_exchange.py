@@ -33,7 +33,8 @@ Phases, both paths each, baseline and mediated alternating (``--rounds``):
 A mediated answer with any category not disclosed (for example a decision that failed
 closed on the engine's timeout) counts as an error, like any non-200 status.
 
-Writes bench/results/exchange.json. Run: .venv/bin/python bench/bench_exchange.py
+Writes exchange.json to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Run: .venv/bin/python bench/bench_exchange.py
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ import gc
 import json
 import math
 import os
-import secrets
 import shutil
 import signal
 import statistics
@@ -71,7 +71,7 @@ from gateway.auth.principal import Principal  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from goals import goal, host, spread  # noqa: E402
+from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 PG_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -694,7 +694,7 @@ def _stop(server: subprocess.Popen[bytes]) -> None:
 
 def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"kp_bench_exchange_{secrets.token_hex(4)}"
+    name = database_name("exchange")
     with admin.connect() as connection:
         max_connections = int(connection.execute(text("SHOW max_connections")).scalar_one())
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -1002,8 +1002,7 @@ def main() -> None:
             unit="ms",
         ),
     ]
-    out = ROOT / "bench" / "results" / "exchange.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = results_path("exchange.json")
     out.write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 

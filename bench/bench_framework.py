@@ -12,12 +12,15 @@ Three probes, CPU µs per request, min / median / max over 7 batches:
   (stubbed, so no dependency or endpoint runs), for the mediated read and three others.
 
 No database, no server: run it in a worktree to compare two versions of the code one after
-the other (``N`` requests per batch, default 10,000).
+the other (``--requests`` per batch, default ``$N`` or 10,000). Writes framework.json to
+bench/results (``$KETENPOORT_BENCH_RESULTS``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import json
 import os
 import statistics
 import sys
@@ -27,15 +30,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fastapi.routing import APIRoute  # noqa: E402
+from goals import host, results_path, spread  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
 from gateway.app import create_app  # noqa: E402
 from gateway.auth.deps import UnitOfWork  # noqa: E402
 from gateway.config import Settings  # noqa: E402
 
-N = int(os.environ.get("N", "10000"))
+N = int(os.environ.get("N", "10000"))  # the default of --requests
 READ = "/v1/information-requests/0b6c3a0e-1a4f-4f63-9d7e-2a4c1f0e9b11/answers"
 PATHS = (READ, "/v1/health/live", "/v1/cases/0b6c3a0e-1a4f-4f63-9d7e-2a4c1f0e9b11", "/zaken")
 HEADERS = [
@@ -71,7 +76,7 @@ async def _stub(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"{}"})
 
 
-def _probe(name: str, one: Callable[[], Awaitable[None]]) -> None:
+def _probe(name: str, one: Callable[[], Awaitable[None]], requests: int) -> list[float]:
     async def batch(n: int) -> None:
         for _ in range(n):
             await one()
@@ -81,13 +86,14 @@ def _probe(name: str, one: Callable[[], Awaitable[None]]) -> None:
     runs = []
     for _ in range(7):
         started = time.process_time()
-        loop.run_until_complete(batch(N))
-        runs.append((time.process_time() - started) / N * 1e6)
+        loop.run_until_complete(batch(requests))
+        runs.append((time.process_time() - started) / requests * 1e6)
     print(
         f"{name}: min {min(runs):.1f} median {statistics.median(runs):.1f} "
         f"max {max(runs):.1f} us/request (CPU)"
     )
     loop.close()
+    return runs
 
 
 async def _answered(self: UnitOfWork, work: Any) -> bytes:
@@ -95,6 +101,9 @@ async def _answered(self: UnitOfWork, work: Any) -> bytes:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=N, help="requests per batch")
+    requests = parser.parse_args().requests
     app = create_app(Settings())
     sent: list[int] = []
 
@@ -103,13 +112,18 @@ def main() -> None:
             sent.append(message["status"])
 
     UnitOfWork.run = _answered  # type: ignore[method-assign,assignment]
-    _probe("read", lambda: app({**_scope(READ), "app": app}, _receive, record))
+    probes: dict[str, list[float]] = {}
+    probes["read"] = _probe(
+        "read", lambda: app({**_scope(READ), "app": app}, _receive, record), requests
+    )
     assert set(sent) == {200}, set(sent)
     stack: Any = _stub
     for cls, args, kwargs in reversed(app.user_middleware):
         stack = cls(stack, *args, **kwargs)
     print("middlewares:", ", ".join(m.cls.__name__ for m in app.user_middleware))
-    _probe("middleware", lambda: stack(_scope(READ), _receive, _send))
+    probes["middleware"] = _probe(
+        "middleware", lambda: stack(_scope(READ), _receive, _send), requests
+    )
 
     matched: list[str] = []
 
@@ -119,11 +133,22 @@ def main() -> None:
     APIRoute.handle = handle  # type: ignore[method-assign]
     Route.handle = handle  # type: ignore[method-assign]  # a plain route (the read's)
     for path in PATHS:
-        _probe(
+        probes[f"routing {path}"] = _probe(
             f"routing {path[:48]}",
             lambda path=path: app.router.app({**_scope(path), "app": app}, _receive, _send),
+            requests,
         )
         print(f"  -> {matched[-1]}")
+    results = {
+        "benchmark": "framework",
+        "requests_per_batch": requests,
+        "cpu_us_per_request": {name: spread(runs, 1) for name, runs in probes.items()},
+        "middlewares": [m.cls.__name__ for m in app.user_middleware],
+        "host": host(),
+    }
+    out = results_path("framework.json")
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ Same engine class, same process, same input; the two are measured interleaved (o
 decision of each in turn) so that load from other processes on a shared machine hits
 both alike, and the ratio stays meaningful when the absolute figures do not. The engines
 are measured one after the other in one run; their ratios to regorus's RVM are reported.
-Writes bench/results/policy.json.
+Writes policy.json to bench/results (``$KETENPOORT_BENCH_RESULTS``).
 
 The baseline of issue 20's goal: an OPA sidecar. ``OpaServerEngine`` (the gateway's own OPA
 HTTP engine: its thread pool and the ``opa-python-client`` library over a keep-alive
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from goals import goal, host, spread  # noqa: E402
+from goals import goal, host, results_path, spread  # noqa: E402
 
 from gateway.policy import opa_go  # noqa: E402
 from gateway.policy.bundle import build_bundle  # noqa: E402
@@ -391,8 +391,7 @@ def main() -> dict[str, Any]:
         "goals": goals,
     }
     result["load_average_at_end"] = round(os.getloadavg()[0], 2)
-    out = Path(__file__).parent / "results" / "policy.json"
-    out.parent.mkdir(exist_ok=True)
+    out = results_path("policy.json")
     out.write_text(json.dumps(result, indent=2) + "\n")
     summary = {
         "engines": {

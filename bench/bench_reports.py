@@ -35,7 +35,8 @@ PostgreSQL is measured after ``VACUUM ANALYZE``, the state autovacuum keeps a da
 freshly bulk-loaded table without it is not what a running covenant looks like. SQLite is
 measured as the gateway leaves it (no ANALYZE).
 
-Writes bench/results/reports.json. Run (about 15 minutes on a shared 2-core machine):
+Writes reports.json to bench/results (``$KETENPOORT_BENCH_RESULTS``). Run (about 15 minutes on a
+shared 2-core machine):
 flock /tmp/bench.lock .venv/bin/python bench/bench_reports.py [--sizes ...] [--shapes ...]
 """
 
@@ -46,7 +47,6 @@ import bisect
 import json
 import os
 import random
-import secrets
 import signal
 import statistics
 import sys
@@ -90,12 +90,11 @@ from tests.cases import overview_oracle  # noqa: E402
 from tests.cases.history import PARTNERS, seed_history  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from goals import goal, host, spread  # noqa: E402
+from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 COVENANT = "rijswijk-woonoverlast"
 LEAD, LEAD_KIND = "gemeente-rijswijk", "municipality"
 POLICE = "politie-den-haag"
-RESULTS = Path(__file__).parent / "results" / "reports.json"
 PG_URL = os.environ.get(
     "KETENPOORT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -180,7 +179,7 @@ def _postgres() -> Iterator[str | None]:
         admin.dispose()
         yield None
         return
-    name = f"kp_bench_reports_{os.getpid()}_{secrets.token_hex(3)}"
+    name = database_name("reports")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -769,8 +768,7 @@ def main() -> None:
         "host": {"before": host_before, "after": host()},
         "goals": _goal_rows(rows),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    results_path("reports.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
 
 

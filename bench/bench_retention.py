@@ -16,7 +16,8 @@ plain ``UPDATE`` of the same N register rows (every row touched once, no Python)
 smallest size for linearity.
 
 Goal (issue 20): 1M due cases swept, fact sync included, in under 2 minutes on PostgreSQL.
-Writes bench/results/retention.json (``--backend sqlite``: retention_sqlite.json).
+Writes retention.json (``--backend sqlite``: retention_sqlite.json) to bench/results
+(``$KETENPOORT_BENCH_RESULTS``).
 Run: flock /tmp/bench.lock .venv/bin/python bench/bench_retention.py [--rows 100000,1000000]
      [--runs 3] [--backend postgresql|sqlite] [--shape sync|synced] [--batch-size 10000]
 """
@@ -29,7 +30,6 @@ import io
 import json
 import os
 import pstats
-import secrets
 import sys
 import tempfile
 import threading
@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from goals import goal, host, spread  # noqa: E402
+from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 from gateway.audit.service import AuditLog  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
@@ -53,9 +53,6 @@ from gateway.retention.sweeper import SweepOptions, run_sweep  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "KETENPOORT_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-RESULTS_DIR = Path(
-    os.environ.get("KETENPOORT_BENCH_RESULTS_DIR", Path(__file__).parent / "results")
 )
 COVENANT = "rijswijk-woonoverlast"
 RULE = "R-3.4-zonder-sancties"
@@ -275,7 +272,7 @@ def run_once(
     workers: int,
     profile: bool,
 ) -> dict[str, Any]:
-    name = f"kp_retention_bench_{n}_{secrets.token_hex(3)}"
+    name = database_name(f"retention_{n}")
     sqlite_dir = None
     if backend == "postgresql":
         url = _database(name)
@@ -505,8 +502,7 @@ def main() -> None:
     name = "retention.json" if args.backend == "postgresql" else "retention_sqlite.json"
     if args.shape != "sync":
         name = name.replace(".json", f"_{args.shape}.json")
-    out = Path(os.environ.get("KETENPOORT_BENCH_RESULTS", RESULTS_DIR / name))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    out = results_path(name)
     out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(json.dumps({k: v for k, v in summary.items() if k != "sizes"}, indent=2))
 

@@ -6,7 +6,8 @@ does not verify, and an oversized one (refused by its length alone). The baselin
 same run is the signature check alone with ``cryptography`` (the floor no verifier can go
 under), so the ratio says what parsing and checks add on this machine today.
 
-Writes bench/results/tokens.json. Run: .venv/bin/python bench/bench_tokens.py [--rounds N]
+Writes tokens.json (``--out``) to bench/results (``$KETENPOORT_BENCH_RESULTS``).
+Run: .venv/bin/python bench/bench_tokens.py [--rounds N]
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from goals import results_path  # noqa: E402
 
 from gateway.auth.keys import TrustStore, key_id, public_jwk  # noqa: E402
 from gateway.auth.principal import RoleGrant  # noqa: E402
@@ -86,7 +90,9 @@ def _refused(verifier: TokenVerifier, token: str) -> Callable[[], object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="batches of 200 per measurement")
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results/tokens.json")
+    parser.add_argument(
+        "--out", default="tokens.json", help="file name in $KETENPOORT_BENCH_RESULTS"
+    )
     args = parser.parse_args()
 
     ed = ed25519.Ed25519PrivateKey.generate()
@@ -144,8 +150,7 @@ def main() -> None:
     )
     results["load_average"] = round(os.getloadavg()[0], 2)
     print(json.dumps(results, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    results_path(args.out).write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,12 @@
 
 Every ``bench_*.py`` adds to its JSON result a ``"goals"`` list built with :func:`goal` (one
 row per figure an issue sets a goal for) and a ``"host"`` block from :func:`host`. Runs of a
-figure are summarised by :func:`spread` (min/median/max over at least three runs). After the
-benchmarks, ``python bench/goals.py`` reads every ``bench/results/*.json`` and prints each
-figure next to its goal:
+figure are summarised by :func:`spread` (min/median/max over at least three runs). Every
+bench writes its JSON to :func:`results_path`: the directory ``$KETENPOORT_BENCH_RESULTS``,
+by default ``bench/results``. After the benchmarks, ``python bench/goals.py`` reads every
+``*.json`` there and prints each figure next to its goal:
 
-    .venv/bin/python bench/goals.py [--results bench/results]
+    .venv/bin/python bench/goals.py [--results DIR]
 
 It exits 0 whether or not goals are met: a missed goal is a finding, not a failure.
 """
@@ -17,6 +18,7 @@ import argparse
 import json
 import operator
 import os
+import secrets
 import statistics
 import sys
 from collections.abc import Sequence
@@ -24,8 +26,30 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: The one setting of where the benches write (tests/bench runs them into a temporary directory).
+RESULTS_ENV = "KETENPOORT_BENCH_RESULTS"
 
 _COMPARE = {"<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+
+
+def results_dir() -> Path:
+    """``$KETENPOORT_BENCH_RESULTS`` when set, else ``bench/results``."""
+    return Path(os.environ.get(RESULTS_ENV) or RESULTS)
+
+
+def results_path(name: str | Path) -> Path:
+    """Where a bench writes its result ``name`` (``"audit.json"``): in :func:`results_dir`,
+    which is created if missing. An absolute ``name`` is used as it is."""
+    path = results_dir() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_name(bench: str) -> str:
+    """A name for a PostgreSQL database a bench creates and drops again: ``kp_bench_``, the
+    bench, this process's id and a random part, so a database left behind names the bench
+    and process that made it (tests/bench checks that none is)."""
+    return f"kp_bench_{bench}_{os.getpid()}_{secrets.token_hex(3)}"
 
 
 def spread(values: Sequence[float], digits: int = 3) -> dict[str, Any]:
@@ -84,7 +108,7 @@ def rows(results: Path) -> list[tuple[str, dict[str, Any]]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--results", type=Path, default=results_dir())
     args = parser.parse_args(argv)
     found = rows(args.results)
     if not found:
