@@ -178,3 +178,47 @@ def test_the_access_log_masks_a_bsn_without_its_leading_zero() -> None:
 
     assert redact_url(f"/zaken/{BSN_WITHOUT_ITS_ZERO}/x") == "/zaken/*********/x"
     assert redact_url(f"/zaken/{EIGHT_FAILING}/x") == f"/zaken/{EIGHT_FAILING}/x"
+
+
+LOG_POSITION = "10000008"  # an entry index / tree size whose digits pass the eleven-test
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/audit/receipts/{LOG_POSITION}",
+        f"/v1/audit/receipts/{BSN}",
+        f"/v1/audit/consistency-proof?first=1&second={LOG_POSITION}",
+        f"/v1/audit/consistency-proof?first={BSN}&second={BSN}",
+        f"/privacy/verstrekkingen?ouder={LOG_POSITION}",
+        f"/privacy/weigeringen?nieuwer={BSN}&ouder=-1",
+    ],
+    ids=["receipt-8", "receipt-9", "proof-8", "proof-9", "page-older", "page-newer"],
+)
+def test_a_position_in_the_audit_log_is_routed_whatever_its_digits(
+    client: TestClient, auth: Auth, url: str
+) -> None:
+    """A log of tens of millions of entries has indices and tree sizes of eight and nine
+    digits, one in eleven passing the eleven-test: a receipt or a proof is never refused for
+    them (review11 N2). The route answers for itself (a 404 for an entry not in the log)."""
+    assert not _refused_as_identifier(client, auth, url), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/v1/audit/receipts/x{BSN}",
+        f"/v1/audit/receipts/{BSN}/{BSN}",
+        f"/v1/audit/consistency-proof?first=1&second=1&q={BSN}",
+        f"/v1/audit/consistency-proof?first=1&second={BSN_WITHOUT_ITS_ZERO}x",
+        f"/v1/audit/entries?first={BSN}",
+        f"/privacy/verstrekkingen?ouder=1&partner={BSN}",
+        f"/v1/cases/{LOG_POSITION}",
+    ],
+)
+def test_a_bsn_beside_or_outside_a_log_position_is_still_refused(
+    client: TestClient, auth: Auth, url: str
+) -> None:
+    """Positive controls: only the log positions themselves, and only as plain numbers, are
+    taken out before the check."""
+    assert _refused_as_identifier(client, auth, url), url
