@@ -411,7 +411,11 @@ def withdraw_consent(
     now: datetime | None = None,
 ) -> ConsentOut:
     now = now or utcnow()
-    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
+    # A member the lead only consulted answers the lead and does nothing of its own
+    # (review10 F2, review11).
+    case, _ = writable_case(
+        session, runtime=runtime, case_id=case_id, principal=principal, involved=True
+    )
     consent = session.get(CaseConsent, consent_id)
     # An OM consent the summary does not show this reader is as absent as any other: a 403
     # would confirm that one is on file, and with it the investigation (U §5.3).

@@ -100,7 +100,11 @@ def mark_read(
 ) -> NoticeOut:
     """The addressee marks a notice read (once; a second time changes nothing); audited."""
     now = now or utcnow()
-    case, _ = writable_case(session, runtime=runtime, case_id=case_id, principal=principal)
+    # A member the lead only consulted answers the lead and does nothing of its own
+    # (review10 F2, review11).
+    case, _ = writable_case(
+        session, runtime=runtime, case_id=case_id, principal=principal, involved=True
+    )
     if principal.grant.audits:
         raise NotPermitted("A privacy officer does not read a case's notices.")
     notice = session.get(CaseNotice, notice_id)

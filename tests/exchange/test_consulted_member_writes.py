@@ -244,3 +244,72 @@ def test_a_case_the_organiser_is_only_consulted_in_asks_it_for_no_district_meeti
     )
     assert marked.status_code == 200, marked.text
     assert meetings() == ["Te Werve"]
+
+
+def _consulted(client: TestClient, case_id: str, partner: str) -> None:
+    """``partner``, involved, is now only consulted, as a member the lead added consulted
+    before review10 F2 stopped it recording (the API turns no involved member into a
+    consulted one): set in the database."""
+    from gateway.cases.models import CaseTeamMember
+    from gateway.db import transaction
+
+    context = client.app.state.context  # type: ignore[attr-defined]
+    with transaction(context.session_factory) as session:
+        session.get_one(CaseTeamMember, (case_id, partner)).consulted = True
+
+
+def _involved(client: TestClient, auth: Auth, case_id: str, partner: str, lead: Any) -> None:
+    """The lead marks the consulted ``partner`` involved (the control)."""
+    marked = client.post(f"/v1/cases/{case_id}/team", json={"partnerId": partner}, headers=lead)
+    assert marked.status_code == 200, marked.text
+
+
+def test_a_consulted_member_withdraws_no_consent_of_its_own(
+    exchange_client: TestClient, auth: Auth
+) -> None:
+    """Utrecht: the police record an OM consent while involved, and are then only
+    consulted. Withdrawing it is a change of their own to the case (review10 F2's sibling):
+    403 ``consulted-only``, the consent stays. Control: involved again, they do."""
+    case = open_utrecht_case(exchange_client, auth)
+    client, case_id = case.client, case.case_id
+    consent = {"kind": "om-consent", "scope": [ANTECEDENTS], "expiresAt": "2099-01-01T00:00:00Z"}
+    recorded = client.post(f"/v1/cases/{case_id}/consents", json=consent, headers=auth(*WIJKAGENT))
+    assert recorded.status_code == 201, recorded.text
+    consent_id = recorded.json()["id"]
+    lead = auth(*CASE_MANAGER)
+    _consulted(client, case_id, POLICE_ID)
+    withdrawal = f"/v1/cases/{case_id}/consents/{consent_id}/withdrawal"
+    _consulted_only(client.post(withdrawal, headers=auth(*WIJKAGENT)))
+    kept = client.get(f"/v1/cases/{case_id}", headers=auth(*WIJKAGENT)).json()["consents"]
+    assert [c["withdrawnAt"] for c in kept if c["id"] == consent_id] == [None]
+    _involved(client, auth, case_id, POLICE_ID, lead)
+    withdrawn = client.post(withdrawal, headers=auth(*WIJKAGENT))
+    assert withdrawn.status_code == 200, withdrawn.text
+
+
+def test_a_consulted_member_marks_no_notice_read(client: TestClient, auth: Auth) -> None:
+    """Rijswijk: after the hand-over the corporation leads and tells the municipality of its
+    legal measures (R §2.3, a notice). Once the municipality is only consulted, marking the
+    notice read (audited) is refused: 403 ``consulted-only``. Control: involved again, it
+    marks it read."""
+    from tests.cases.test_lead_returns_to_corporation import (
+        HAND_OVER,
+        MAYOR,
+        RW,
+        _case_at_intention,
+        _move,
+        _notices,
+        _ok,
+    )
+
+    case_id = _case_at_intention(client, auth)
+    _ok(_move(client, auth(*RW), case_id, HAND_OVER))
+    (notice,) = _notices(client, auth, MAYOR)
+    lead = auth(*RW)
+    _consulted(client, case_id, "gemeente-rijswijk")
+    read = f"/v1/cases/{case_id}/notices/{notice['requestId']}/acknowledgement"
+    _consulted_only(client.post(read, headers=auth(*MAYOR)))
+    _involved(client, auth, case_id, "gemeente-rijswijk", lead)
+    marked = client.post(read, headers=auth(*MAYOR))
+    assert marked.status_code == 200, marked.text
+    assert marked.json()["readAt"] is not None
