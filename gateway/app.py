@@ -20,6 +20,7 @@ from gateway.core.operator_routes import install_operator_routes
 from gateway.core.problem import COMMON_RESPONSES, install_problem_handlers
 from gateway.core.tracing import tracer_provider
 from gateway.core.urls import redact_access_log
+from gateway.retention import problems as retention_problems
 
 API_PREFIX = "/v1"
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
     app.state.settings = settings
     install_openapi(app, base_path=API_PREFIX, path_order=documented_paths())
     install_problem_handlers(app, middleware=False)  # GatewayMiddleware answers the unexpected
+    retention_problems.install(app)  # a 410 case-erased as its reader may read it
     redact_access_log()
     # One layer for every request, whatever the route: request id and trace span around
     # everything, response headers, the body limit and no BSN in the URL before routing.

@@ -199,7 +199,7 @@ def load_case(
     elif erasure == LOOK_UP:
         ensure_not_erased(session=session, case_id=case_id)
     elif isinstance(erasure, Erasure):
-        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+        raise CaseErased(case_id=case_id, rule_id=erasure.rule_id, erased_at=erasure.erased_at)
     covenant = exchange.covenants.get(case.covenant)
     if covenant is None:
         raise PolicyUnavailable("The case's covenant is not loaded; nothing can be disclosed.")

@@ -176,9 +176,10 @@ def get_retention_state(
 def _sanctions_withheld(
     session: Session, context: GatewayContext, principal: Principal, case_id: str
 ) -> bool:
-    """Whether the case holds a landlord's measure counted as a sanction that ``principal``
-    was never shown: the one rule of every channel (gateway/retention/sanctions.py)."""
-    return sanctions.measure_withheld(
+    """Whether ``principal`` could not be shown the landlord's measures in the case, so a
+    rule chosen by sanctions and its dates are withheld from it: the one rule of every
+    channel (gateway/retention/sanctions.py)."""
+    return sanctions.sanctions_hidden_in(
         session,
         rules=context.require_retention().rules,
         runtime=context.cases,
@@ -460,11 +461,13 @@ def get_retention_due(
         session, principal=principal, case_ids={i.case_id for i in mine} | set(held)
     )
     mine = [item for item in mine if item.case_id in shown]
-    # A rule that tells of a landlord's measure the officer was never shown: neither the
-    # rule nor the due date (the case's own state's rule; review10 F1). Nor is such a case
-    # listed by a dry run as of another day than today, or not yet due today: being listed
-    # as of a day says it is due by then, and a few asOf days would find the last
-    # sanction's day. Due today, it is listed as the case's own state says "due".
+    # A rule chosen by sanctions the officer could not be shown the landlord's measures of:
+    # neither the rule nor the due date (the case's own state's rule; review10 F1, review11
+    # N1). A due date that is the resident's move-out day, to an officer not told of the
+    # move (review5b p5b; service.shown_verdict): no due date. Nor is either listed by a dry
+    # run as of another day than today: being listed as of a day says it is due by then,
+    # and a few asOf days would find the last sanction's day or the day of the move. Due
+    # today, it is listed as the case's own state says "due".
     withheld = sanctions.rules_withheld(
         session,
         rules=retention.rules,
@@ -473,19 +476,18 @@ def get_retention_due(
         verdicts={i.case_id: (i.covenant_id, i.rule_id) for i in mine},
     )
     today = dutch_today()
-    mine = [
-        i
-        for i in mine
-        if i.case_id not in withheld or (report.as_of == today and i.due_on <= today)
-    ]
+    if report.as_of != today:
+        hidden = withheld | service.moves_withheld(
+            session, principal, [i.case_id for i in mine], moved=report.moved_out
+        )
+        mine = [i for i in mine if i.case_id not in hidden]
+    mine = [i for i in mine if i.case_id not in withheld or i.due_on <= today]
     # A count per table tells what the records list would (``record_readers``, targets.py):
     # how many criteria the lead recorded, that a fact was stored. An officer (an audit
     # role) is shown neither the lead's assessment nor the investigation, and reads no
     # stored fact, so it gets the counts of the tables every reader of the case may learn
     # of (review3 finding 10; the CLI's dry run, the operator's, counts every table).
     counted = {t.name for t in discover_targets(session.connection()) if t.readers == "case"}
-    # A due date that is the resident's move-out day, to an officer not told of the move
-    # (review5b p5b; service.shown_verdict).
     moves = service.moves_withheld(
         session, principal, [i.case_id for i in mine[:1000]], moved=report.moved_out
     )

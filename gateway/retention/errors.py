@@ -14,19 +14,22 @@ class RetentionCaseNotFound(NotFound):
 
 class CaseErased(GatewayError):
     """The case's dossier was erased under a retention rule: 410 with rule and date, so a
-    client learns *that* and *why* it is gone, never what it held."""
+    client learns *that* and *why* it is gone, never what it held. Rendered per reader
+    (gateway/retention/problems.py): a rule chosen by sanctions whose landlord's measures
+    the reader could not be shown is named to it neither with its day (review11 N1)."""
 
     status = 410
     problem = "case-erased"
     title = "Erased under a retention rule"
 
-    def __init__(self, *, rule_id: str, erased_at: datetime) -> None:
+    def __init__(self, *, case_id: str, rule_id: str, erased_at: datetime) -> None:
         # The Dutch date, as the case's retention state says it: erased_at is UTC, whose
         # date is yesterday's in the hour(s) after midnight in Amsterdam.
         super().__init__(
             f"Erased under rule {rule_id} on {dutch_date(erased_at).isoformat()}.",
             extra={"ruleId": rule_id, "erasedAt": erased_at.isoformat()},
         )
+        self.case_id = case_id
         self.rule_id = rule_id
         self.erased_at = erased_at
 

@@ -1,14 +1,17 @@
-"""What a reader is told of the landlord's sanctions in a case's retention (docs/retention.md,
-"What a reader is told of the landlord's sanctions"): one rule for every channel that shows a
-case's rule and dates (the case's state, its records, the fact route, the privacy officers'
-overview and the dry run; review9a F2, review10 F1).
+"""What a reader is told of a case's retention when its rule is chosen by sanctions that
+count the landlord's measures (docs/retention.md, "What a reader is told of the landlord's
+sanctions"): one rule for every channel that shows a case's rule and dates (the case's
+state, its records, the fact route, the privacy officers' overview, the dry run, and an
+erased case's state and 410; review9a F2, review10 F1, review11 N1).
 
 R §3.4 keeps a dossier with sanctions "maximaal twee jaar nadat eventuele sancties tegen de
 overlastgever zijn ingezet", and the corporation's own measures count (``sanctionEvents``).
-The rule that says "sanctioned" (R-3.4-zwaar) and the last sanction's day tell that the
-landlord imposed a measure, and when; the case summary shows such a measure only by the
-clauses of its category (R-A-corporatie-meldingen: the case manager and the wijkagent). So
-a reader never shown one of the case's measures reads neither the rule nor its dates.
+So which of the covenant's closed-case rules applies (R-3.4-zwaar, R-3.4-zonder-sancties,
+R-3.4-licht-bemiddeld: each selects on ``sanctioned``) and its dates (the last sanction's
+day) tell whether, and when, the landlord imposed a measure; the case summary shows such a
+measure only by the clauses of its category (R-A-corporatie-meldingen: the case manager and
+the wijkagent). A reader who could never be shown one reads none of these rules nor their
+dates, whether the case holds a measure or not.
 """
 
 from __future__ import annotations
@@ -20,17 +23,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
-from gateway.cases.models import CaseEventRecord, CaseFile, CaseTransition, Dwelling
+from gateway.cases.models import CaseFile, CaseTransition, Dwelling
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.summary_readers import events_shown_in
 from gateway.db import among
 from gateway.retention.rules import RetentionRules
 
-#: The reason a reader reads whom the case summary does not show a landlord's measure that
-#: counts as a sanction (docs/retention.md).
+#: The reason read by a reader who could not be shown the landlord's measures, for every
+#: rule chosen by sanctions (docs/retention.md). It names no measure: the same words whether
+#: the case holds one or not.
 SANCTION_WITHHELD_REASON = (
-    "Kept under a retention rule; which rule and its dates are not shown: they depend on "
-    "a measure of the landlord you are not shown."
+    "Kept under a retention rule; which rule and its dates are not shown: which rule "
+    "applies depends on information you are not shown."
+)
+#: The same for an erased case: neither the rule nor the day (the day of the erasure is
+#: the due date's, which the rule's dates decide).
+ERASURE_WITHHELD_REASON = (
+    "Erased under a retention rule; which rule and when are not shown: which rule applied "
+    "depends on information you are not shown."
 )
 
 
@@ -67,18 +77,18 @@ def rules_withheld(
 ) -> set[str]:
     """Those of the cases (``verdicts``: case id to its covenant and rule) whose rule and
     dates ``reader`` may not read: the rule tells of sanctions (:func:`rule_tells_sanctions`)
-    and the case holds a measure counted as one that ``reader`` was never shown
-    (:func:`measures_withheld`). For a list (the overview, the dry run): a fixed number of
+    and ``reader`` could not be shown the landlord's measures in the case
+    (:func:`sanctions_hidden`). For a list (the overview, the dry run): a fixed number of
     queries, whatever the number of cases."""
     telling = [
         case_id
         for case_id, (covenant_id, rule_id) in verdicts.items()
         if rule_tells_sanctions(rules, covenant_id, rule_id)
     ]
-    return measures_withheld(session, rules=rules, runtime=runtime, reader=reader, case_ids=telling)
+    return sanctions_hidden(session, rules=rules, runtime=runtime, reader=reader, case_ids=telling)
 
 
-def measures_withheld(
+def sanctions_hidden(
     session: Session,
     *,
     rules: RetentionRules | None,
@@ -86,81 +96,86 @@ def measures_withheld(
     reader: Principal,
     case_ids: Collection[str],
 ) -> set[str]:
-    """Those of ``case_ids`` that hold a landlord's measure their covenant's retention file
-    counts as a sanction (``sanctionEvents``) that ``reader`` was never shown (review9a F2).
+    """Those of ``case_ids`` whose retention rules choose by sanctions that count the
+    landlord's measures (``sanctionEvents``) while ``reader`` could never be shown such a
+    measure in them (review9a F2, review10 F1, review11 N1).
 
-    Shown: its partner recorded it, or the case summary showed it the measure in a phase
-    the case was in while the measure was on record (gateway/cases/summary_readers.py: a
-    clause of its category names the reader's role in that phase). Who was told keeps
-    knowing that the dossier is kept for it, also once the case closed (no clause lists
-    ``closed``), as fact_readers.py keeps a fact's record listed to its recipients. A
-    privacy officer (an audit role, which reads no summary) reads what its partner's roles
-    were shown (``events_shown_in``), as the audit log tells it the measure
-    (gateway/audit/readers.py ``LogReader._reads_measure``, review10 F1): the GGD's officer
-    is not told, the municipality's is. A case the gateway does not know (a register row
-    without its case) hides nothing here. Rules that did not load count every event of the
-    covenant file (fail closed)."""
+    Decided by the reader and the case, never by whether a measure is on record: "no rule"
+    only for a case with a measure would tell that the landlord recorded one, as the case
+    summary lists ``events`` as withheld whether or not one is on file
+    (summary_readers.EVENT_FIELDS). The reader could be shown them when its partner holds
+    the relation that records them (``events[].recordedBy``: the dwelling's landlord), or
+    the case summary gives it their category in a phase the case was in
+    (``events_shown_in``: a clause names the reader's role in that phase, R-A-corporatie-
+    meldingen the case manager and the wijkagent from the weighing on). A privacy officer
+    (an audit role) reads as its partner's roles, as the audit log tells it the measure
+    (gateway/audit/readers.py ``LogReader._reads_measure``). Who could be shown them keeps
+    knowing why the dossier is kept once the case closed, or was erased (the case and its
+    transitions stay; no clause lists ``closed``).
+
+    Fail closed: rules that did not load, a covenant without retention rules or not
+    loaded, a case the gateway does not know (no phase history), a partner the covenant
+    does not name (no roles) hide. A covenant that counts no landlord's measure (Utrecht)
+    hides nothing: its rules' choice depends on nothing the team is not shown."""
     if not case_ids:
         return set()
-    events = session.execute(
-        select(
-            CaseEventRecord.case_id,
-            CaseEventRecord.kind,
-            CaseEventRecord.partner_id,
-            CaseEventRecord.recorded_at,
-        ).where(
-            among(session, CaseEventRecord.case_id, case_ids),
-            *(
-                [CaseEventRecord.kind.in_(_counted(rules))]
-                if rules is not None
-                else []  # every event of the covenant counts (fail closed; below)
-            ),
-        )
-    ).all()
-    others = [e for e in events if e.partner_id != reader.partner_id]
-    if not others:
-        return set()
+    if rules is None:
+        return set(case_ids)
     cases: dict[str, tuple[CaseFile, str | None]] = {}
     for case, ownership, corporation in session.execute(
         select(CaseFile, Dwelling.ownership, Dwelling.corporation_id)
-        .join(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-        .where(among(session, CaseFile.id, {e.case_id for e in others}))
+        .outerjoin(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+        .where(among(session, CaseFile.id, case_ids))
     ).all():
         cases[case.id] = (case, corporation if ownership == "corporation" else None)
-    measures = defaultdict(list)
-    for event in others:
-        known = cases.get(event.case_id)
-        if known is not None and event.kind in _sanction_events(rules, runtime, known[0]):
-            measures[event.case_id].append(event)
-    if not measures:
-        return set()
-    transitions = defaultdict(list)
-    for transition in session.scalars(
-        select(CaseTransition)
-        .where(among(session, CaseTransition.case_id, list(measures)))
-        .order_by(CaseTransition.at, CaseTransition.id)
-    ):
-        transitions[transition.case_id].append(transition)
-    withheld = set()
-    for case_id, recorded in measures.items():
+    hidden = set(case_ids) - cases.keys()
+    asked: dict[str, frozenset[str]] = {}
+    for case_id, (case, _) in cases.items():
+        policy = rules.policy(case.covenant_id)
+        if policy is None:
+            hidden.add(case_id)
+        elif policy.sanction_events:
+            asked[case_id] = frozenset(policy.sanction_events)
+    phases: dict[str, set[str]] = defaultdict(set)
+    for case_id, before, after in session.execute(
+        select(CaseTransition.case_id, CaseTransition.from_state, CaseTransition.to_state).where(
+            among(session, CaseTransition.case_id, list(asked))
+        )
+    ).all():
+        phases[case_id] |= {before, after}
+    for case_id, counted in asked.items():
         case, landlord = cases[case_id]
-        shown: dict[str, frozenset[str]] = {}
-        for event in recorded:
-            later = [t for t in transitions[case_id] if t.at > event.recorded_at]
-            # The phases the case was in while the measure was on record: the one it was
-            # recorded in (left by the first later transition, or the current one) and after.
-            phases = {later[0].from_state if later else case.state, *(t.to_state for t in later)}
-            for phase in phases - shown.keys():
-                shown[phase] = events_shown_in(
-                    runtime, case, reader, phase=phase, landlord=landlord
-                )
-            if not any(event.kind in shown[phase] for phase in phases):
-                withheld.add(case_id)
-                break
-    return withheld
+        if not _could_be_shown(
+            runtime, case, reader, counted, landlord, phases[case_id] | {case.state}
+        ):
+            hidden.add(case_id)
+    return hidden
 
 
-def measure_withheld(
+def _could_be_shown(
+    runtime: CaseRuntime,
+    case: CaseFile,
+    reader: Principal,
+    counted: frozenset[str],
+    landlord: str | None,
+    phases: set[str],
+) -> bool:
+    """Whether ``reader`` records, or could be shown in one of ``phases``, an event of the
+    case's covenant that counts as a sanction (:func:`sanctions_hidden`)."""
+    covenant = runtime.covenants.get(case.covenant_id)
+    if covenant is None:
+        return False
+    if landlord is not None and landlord == reader.partner_id:
+        recorded = {e.id for e in covenant.events if e.recorded_by == "dwelling-landlord"}
+        if counted & recorded:
+            return True
+    return any(
+        counted & events_shown_in(runtime, case, reader, phase=phase, landlord=landlord)
+        for phase in sorted(phases)
+    )
+
+
+def sanctions_hidden_in(
     session: Session,
     *,
     rules: RetentionRules | None,
@@ -168,24 +183,35 @@ def measure_withheld(
     reader: Principal,
     case_id: str,
 ) -> bool:
-    """:func:`measures_withheld` for one case (its state, its records, the fact route)."""
+    """:func:`sanctions_hidden` for one case (its state, its records, the fact route, the
+    410 of an erased case)."""
     return bool(
-        measures_withheld(session, rules=rules, runtime=runtime, reader=reader, case_ids=[case_id])
+        sanctions_hidden(session, rules=rules, runtime=runtime, reader=reader, case_ids=[case_id])
     )
 
 
-def _sanction_events(
-    rules: RetentionRules | None, runtime: CaseRuntime, case: CaseFile
-) -> frozenset[str]:
-    policy = rules.policy(case.covenant_id) if rules is not None else None
-    if policy is not None:
-        return frozenset(policy.sanction_events)
-    if rules is not None:  # rules loaded, none for this covenant: it counts no sanctions
-        return frozenset()
-    covenant = runtime.covenants.get(case.covenant_id)
-    return frozenset(e.id for e in covenant.events) if covenant is not None else frozenset()
-
-
-def _counted(rules: RetentionRules) -> list[str]:
-    """Every covenant's sanction events: the events worth reading at all."""
-    return sorted({kind for policy in rules.policies.values() for kind in policy.sanction_events})
+def erased_rule_withheld(
+    session: Session,
+    *,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
+    reader: Principal,
+    case_id: str,
+    rule_id: str,
+) -> bool:
+    """Whether the rule an erased case went under, and the day of its erasure, are withheld
+    from ``reader`` (the 410 ``case-erased``; gateway/retention/problems.py): the rule
+    :func:`rules_withheld` withholds while the case is kept. A case the gateway does not
+    know withholds (fail closed)."""
+    covenant_id = session.scalar(select(CaseFile.covenant_id).where(CaseFile.id == case_id))
+    if covenant_id is None:
+        return True
+    return bool(
+        rules_withheld(
+            session,
+            rules=rules,
+            runtime=runtime,
+            reader=reader,
+            verdicts={case_id: (covenant_id, rule_id)},
+        )
+    )

@@ -129,13 +129,14 @@ class RulesOut(ApiModel):
 class DueItemOut(ApiModel):
     case_id: str
     rule_id: str | None = Field(
-        description="The rule; null when it tells of a landlord's measure (a sanction) your "
-        "partner was never shown (then the case is listed only in a dry run as of today)."
+        description="The rule; null when it is chosen by sanctions whose landlord's measures "
+        "your partner could not be shown (then the case is listed only in a dry run as of "
+        "today)."
     )
     due_on: date | None = Field(
         description="The due date; null when it is the day the resident moved out and your "
-        "partner is neither the case's lead nor the partner that recorded the move, or when "
-        "the rule is not shown."
+        "partner is neither the case's lead nor the partner that recorded the move (then the "
+        "case is listed only in a dry run as of today), or when the rule is not shown."
     )
     key_scope: str
     values: dict[str, int] = Field(

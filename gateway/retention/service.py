@@ -49,6 +49,7 @@ from gateway.retention.rules import (
     warning_starts,
 )
 from gateway.retention.sanctions import (
+    ERASURE_WITHHELD_REASON,
     SANCTION_WITHHELD_REASON,
     rule_tells_sanctions,
     rules_withheld,
@@ -178,7 +179,7 @@ def store_fact(
     )
     if row.erased_at is not None:
         assert row.erased_rule_id is not None
-        raise CaseErased(rule_id=row.erased_rule_id, erased_at=row.erased_at)
+        raise CaseErased(case_id=case_id, rule_id=row.erased_rule_id, erased_at=row.erased_at)
     fact = RetentionFact(
         case_id=case_id,
         kind=kind,
@@ -627,12 +628,13 @@ def retention_state(
     report in a case its partner is not in shows no source date and no restart
     (shown_verdict); None: as stored (the operator's command line, the sweep).
 
-    ``sanctions_withheld``: the case holds a landlord's measure counted as a sanction
-    (``sanctionEvents``) this reader was never shown (sanctions.measure_withheld, the
-    rule the overview and the dry run use too; review9a F2, review10 F1): the
-    rule (R-3.4-zwaar says "sanctioned") and its dates (the last sanction's day) would tell
-    it, so the reader sees that a rule applies and the status, not which rule nor when
-    (:data:`SANCTION_WITHHELD_REASON`). An erased case's state is the team's as before."""
+    ``sanctions_withheld``: this reader could not be shown the landlord's measures in the
+    case (sanctions.sanctions_hidden, the rule the overview, the dry run and the 410 use
+    too; review9a F2, review10 F1, review11 N1): a rule chosen by sanctions (R-3.4-zwaar,
+    R-3.4-zonder-sancties, R-3.4-licht-bemiddeld) and its dates would tell whether and when
+    the landlord imposed one, so the reader sees that a rule applies and the status, not
+    which rule nor when (:data:`SANCTION_WITHHELD_REASON`); an erased case's state names
+    neither the rule nor the day of the erasure (:data:`ERASURE_WITHHELD_REASON`)."""
     row = _case(session, case_id)
     if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
@@ -647,11 +649,10 @@ def retention_state(
         status = "on-hold" if hold is not None else ("due" if due else "retained")
         reason = row.reason
         term = _deciding_term(session, rules, row)
-    if (
-        sanctions_withheld
-        and row.erased_at is None
-        and rule_tells_sanctions(rules, row.covenant_id, row.rule_id)
+    if sanctions_withheld and rule_tells_sanctions(
+        rules, row.covenant_id, row.erased_rule_id or row.rule_id
     ):
+        erased = row.erased_at is not None
         return RetentionState(
             case_id=row.case_id,
             covenant_id=row.covenant_id,
@@ -659,7 +660,7 @@ def retention_state(
             rule_id=None,
             source_date=None,
             due_on=None,
-            reason=SANCTION_WITHHELD_REASON,
+            reason=ERASURE_WITHHELD_REASON if erased else SANCTION_WITHHELD_REASON,
             hold=hold,
             erased_at=None,
             source_withheld=True,
@@ -810,7 +811,7 @@ def ensure_not_erased(*, session: Unit, case_id: str) -> None:
     """Raise CaseErased (410: "erased under rule X on date") for an erased case."""
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is not None:
-        raise CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+        raise CaseErased(case_id=case_id, rule_id=erasure.rule_id, erased_at=erasure.erased_at)
 
 
 def lock_for_write(session: Session, *, case_id: str) -> CaseErased | None:
@@ -838,7 +839,7 @@ def lock_for_write(session: Session, *, case_id: str) -> CaseErased | None:
     erasure = erasure_of(session=session, case_id=case_id)
     if erasure is None:
         return None
-    return CaseErased(rule_id=erasure.rule_id, erased_at=erasure.erased_at)
+    return CaseErased(case_id=case_id, rule_id=erasure.rule_id, erased_at=erasure.erased_at)
 
 
 # -- the privacy officer's overview -------------------------------------------------------
@@ -861,8 +862,8 @@ class OverviewCase:
     #: The due date is the resident's move-out day and the reader is not told of the move
     #: (shown_verdict): ``due_on`` and ``source_date`` are None.
     due_withheld: bool = False
-    #: The rule tells of a landlord's measure this reader was never shown
-    #: (sanctions.rules_withheld): ``rule``, ``due_on`` and ``source_date`` are None.
+    #: The rule is chosen by sanctions whose landlord's measures this reader could not be
+    #: shown (sanctions.rules_withheld): ``rule``, ``due_on`` and ``source_date`` are None.
     rule_withheld: bool = False
 
 
@@ -1093,10 +1094,10 @@ def retention_overview(
     Before (review2 finding 12), every officer of the covenant read every case's due date
     and every hold's reason, also of cases its partner had no part in.
 
-    A case whose rule tells of a landlord's measure the officer was never shown is listed
-    with neither its rule nor its dates (``rule_withheld``; sanctions.rules_withheld, the
-    rule of the case's own state; review10 F1). ``rules``: None when they did not load
-    (fail closed there)."""
+    A case whose rule is chosen by sanctions whose landlord's measures the officer could not
+    be shown is listed with neither its rule nor its dates (``rule_withheld``;
+    sanctions.rules_withheld, the rule of the case's own state; review10 F1, review11 N1).
+    ``rules``: None when they did not load (fail closed there)."""
     covenant_id = principal.covenant_id
     partner_id = accountable_partner(principal)
     today = today or dutch_today()
@@ -1291,7 +1292,7 @@ def _lock_for_hold(session: Session, case_id: str, *, on_hold: bool) -> Retentio
     ).scalar_one()
     if not changed or row.erased_at is not None:
         assert row.erased_at is not None
-        raise CaseErased(rule_id=row.erased_rule_id or "", erased_at=row.erased_at)
+        raise CaseErased(case_id=case_id, rule_id=row.erased_rule_id or "", erased_at=row.erased_at)
     return row
 
 

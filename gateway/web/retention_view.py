@@ -23,8 +23,8 @@ SOURCE_DATES = {
 
 #: Why a row shows neither the rule nor its dates (``OverviewCase.rule_withheld``).
 SANCTION_WITHHELD = (
-    "Bewaard onder een bewaarregel; welke regel en de datums ervan ziet u niet: ze hangen "
-    "af van een maatregel van de verhuurder die u niet wordt getoond."
+    "Bewaard onder een bewaarregel; welke regel en de datums ervan ziet u niet: welke "
+    "regel geldt, hangt af van gegevens die u niet worden getoond."
 )
 
 
@@ -68,8 +68,9 @@ def explain(rules: Any, covenant_id: str, case: Any) -> RetentionRow:
         )
         return RetentionRow(case=case, rule_name=open_rule.name or open_rule.id, why=why)
     if case.rule_withheld:
-        # The rule and its dates tell of a landlord's measure (a sanction) this officer's
-        # partner was never shown (review10 F1; gateway/retention/sanctions.py).
+        # The rule is chosen by sanctions whose landlord's measures this officer's partner
+        # could not be shown (review10 F1, review11 N1; gateway/retention/sanctions.py): the
+        # same words whether the case holds a measure or not.
         return RetentionRow(case=case, rule_name="—", why=SANCTION_WITHHELD)
     if case.due_withheld:
         # The day is the resident's move-out, told to the lead and the partner that recorded

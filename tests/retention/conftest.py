@@ -15,7 +15,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from gateway.audit.models import AuditRecord
-from gateway.cases.models import CaseFile, CasePerson, CaseReport, CaseTeamMember, Dwelling
+from gateway.cases.models import (
+    CaseFile,
+    CasePerson,
+    CaseReport,
+    CaseTeamMember,
+    CaseTransition,
+    Dwelling,
+)
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope
@@ -48,9 +55,13 @@ def seed_case(
     resident: str | None = None,
     facts: list[tuple[str, date, str | None]] = (),  # type: ignore[assignment]
     address_index: str | None = None,
+    weighed: bool = True,
 ) -> SeededCase:
     """A case with one sealed report (holding ``canary``), a causer, a team, and ``facts``;
-    its address's blind index is ``address_index`` (else a random one)."""
+    its address's blind index is ``address_index`` (else a random one). ``weighed``: moved
+    into the weighing on the day it opened (:func:`weigh`), so its lead's case manager
+    could be shown the landlord's measures and reads a rule chosen by sanctions; else in
+    intake, where no one could (review11 N1)."""
     fields = context.require_keys().fields
     case_id = str(uuid.uuid4())
     seeded = SeededCase(case_id)
@@ -125,6 +136,8 @@ def seed_case(
         register_case(
             session=session, case_id=case_id, covenant_id=covenant_id, resident_key=resident
         )
+    if weighed:
+        weigh(context, case_id)
     for kind, on, detail in facts:
         add_fact(context, case_id, kind, on, detail)
     return seeded
@@ -141,6 +154,33 @@ def close_case(context: GatewayContext, case_id: str, at: datetime) -> None:
         case.state, case.closed_at = "closed", at
     with transaction(context.session_factory) as session:
         sync_case(session=session, rules=context.require_retention().rules, case_id=case_id)
+
+
+def weigh(context: GatewayContext, case_id: str) -> None:
+    """The seeded case moved from intake into the weighing (R Bijlage D fase 1) on the day
+    it opened, by its lead: from then on the case manager and the wijkagent could be shown
+    the landlord's measures (R-A-corporatie-meldingen), so their partners read a rule chosen
+    by sanctions (gateway/retention/sanctions.py; review11 N1). A case never out of intake
+    shows it to no one, and such a rule is withheld from all but the landlord."""
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        session.add(
+            CaseTransition(
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                covenant_id=case.covenant_id,
+                transition="weigh-report",
+                from_state="intake",
+                to_state="weighing",
+                at=case.opened_at,
+                actor_partner_id=case.lead_partner_id,
+                actor_role="casemanager",
+                actor_user=None,
+                facts={},
+            )
+        )
+        if case.state == "intake":
+            case.state = "weighing"
 
 
 def add_fact(

@@ -28,6 +28,8 @@ from fastapi.testclient import TestClient
 from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, SANCTION_WITHHELD_REASON
+from gateway.web.retention_view import SANCTION_WITHHELD
 from tests.retention.conftest import MUNICIPALITY, Seeder, close_case
 from tests.web.conftest import sign_in
 
@@ -49,6 +51,7 @@ OTHERS = (
     ("vidomes", "privacy-officer"),
 )
 TOLD = (LEAD, LEAD_OFFICER, RECORDER, RECORDER_OFFICER)
+NOT_LISTED = "not listed"
 
 
 @pytest.fixture
@@ -71,6 +74,9 @@ def _case(
         case.lead_partner_id = lead
         for partner in (LANDLORD, "politie-den-haag", "ggd-haaglanden", "vidomes"):
             session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
+    # Seeded weighed: the case manager and the wijkagent could be shown the landlord's
+    # measures, so they and their officers read the rule chosen by sanctions (review11 N1);
+    # the GGD and the other corporation do not.
     if closed:
         close_case(context, case_id, CLOSED_AT)
     return case_id
@@ -90,6 +96,13 @@ def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -
     assert response.status_code == 200, (who, response.text)
     state: dict[str, Any] = response.json()
     return state
+
+
+def _rule_shown(who: tuple[str, str]) -> str | None:
+    """The rule chosen by sanctions, read by the partners whose roles could be shown the
+    landlord's measures in the weighing (the police's wijkagent; review11 N1); the GGD and
+    the other corporation read no rule (gateway/retention/sanctions.py)."""
+    return "R-3.4-zonder-sancties" if who[0] == "politie-den-haag" else None
 
 
 def _records(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> str:
@@ -123,7 +136,7 @@ def test_another_team_member_and_its_officer_are_not_told_of_the_move(
         response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
         assert response.status_code == 200, (who, response.text)
         state = response.json()
-        assert state["ruleId"] == "R-3.4-zonder-sancties"
+        assert state["ruleId"] == _rule_shown(who), (who, state)
         assert state["status"] == "due"
         assert (state["sourceDate"], state["dueOn"], state["archiefactiedatum"]) == (
             None,
@@ -131,7 +144,11 @@ def test_another_team_member_and_its_officer_are_not_told_of_the_move(
             None,
         ), (who, state)
         assert state["brondatumArchiefprocedure"] is None, (who, state)
-        assert state["reason"] == "R-3.4-zonder-sancties: kept; its due date is not shown."
+        assert state["reason"] == (
+            "R-3.4-zonder-sancties: kept; its due date is not shown."
+            if _rule_shown(who)
+            else SANCTION_WITHHELD_REASON
+        ), who
         assert MOVED_ON not in response.text, who
         assert "moved" not in response.text, who
         records = _records(client, auth, case_id, who)
@@ -151,8 +168,11 @@ def test_the_erased_case_tells_the_team_of_its_erasure_not_of_the_move(
         response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
         state = response.json()
         assert state["status"] == "erased", (who, state)
-        assert state["erasedAt"] is not None
-        assert state["reason"].startswith("Erased under rule R-3.4-zonder-sancties on ")
+        if _rule_shown(who):
+            assert state["erasedAt"] is not None
+            assert state["reason"].startswith("Erased under rule R-3.4-zonder-sancties on ")
+        else:
+            assert (state["erasedAt"], state["reason"]) == (None, ERASURE_WITHHELD_REASON)
         assert (state["sourceDate"], state["dueOn"]) == (None, None), (who, state)
         assert MOVED_ON not in response.text, who
         assert MOVED_ON not in _records(client, auth, case_id, who), who
@@ -184,15 +204,12 @@ def test_the_dry_run_shows_an_officer_not_told_no_due_date(
     case_id = _case(context, seed)
     _moved(client, auth, case_id, RECORDER)
 
-    def due(who: tuple[str, str]) -> Any:
-        response = client.get("/v1/retention/due?asOf=2024-06-02", headers=auth(*who))
-        assert response.status_code == 200, response.text
-        (item,) = [i for i in response.json()["items"] if i["caseId"] == case_id]
-        return item["dueOn"]
+    def due(who: tuple[str, str], as_of: str | None = "2024-06-02") -> Any:
+        return _due(client, auth, case_id, who, as_of)
 
     assert due(LEAD_OFFICER) == MOVED_ON
     assert due(RECORDER_OFFICER) == MOVED_ON
-    assert due(POLICE_OFFICER) is None
+    _not_told_in_the_dry_run(client, auth, case_id)
 
 
 def test_the_privacy_page_says_no_move_to_an_officer_not_told(
@@ -217,7 +234,9 @@ def test_the_privacy_page_says_no_move_to_an_officer_not_told(
         shown = page(who)
         assert "verhuisd" not in shown, who
         assert MOVED_NL not in shown, who
-        assert "Vernietigen op een datum die u niet wordt getoond." in shown
+    assert "Vernietigen op een datum die u niet wordt getoond." in page(POLICE_OFFICER)
+    # The other corporation could not be shown the landlord's measures: no rule either.
+    assert SANCTION_WITHHELD in page(("vidomes", "privacy-officer"))
 
 
 def test_an_open_case_is_not_due_on_the_move_and_warns_no_one_of_it(
@@ -258,11 +277,29 @@ def test_the_dry_run_withholds_a_move_its_own_verdict_runs_from(
         case = session.get_one(CaseFile, case_id)
         case.state, case.closed_at = "closed", CLOSED_AT
 
-    def due(who: tuple[str, str]) -> Any:
-        response = client.get("/v1/retention/due?asOf=2024-06-02", headers=auth(*who))
-        assert response.status_code == 200, response.text
-        (item,) = [i for i in response.json()["items"] if i["caseId"] == case_id]
-        return item["dueOn"]
+    def due(who: tuple[str, str], as_of: str | None = "2024-06-02") -> Any:
+        return _due(client, auth, case_id, who, as_of)
 
-    assert due(POLICE_OFFICER) is None
+    _not_told_in_the_dry_run(client, auth, case_id)
     assert due(LEAD_OFFICER) == MOVED_ON  # control: the lead's officer is told
+
+
+def _due(
+    client: TestClient, auth: Auth, case_id: str, who: tuple[str, str], as_of: str | None
+) -> Any:
+    """The case's ``dueOn`` in ``who``'s dry run as of ``as_of`` (None: today); ``NOT_LISTED``
+    when the case is not listed."""
+    params = {"asOf": as_of} if as_of else {}
+    response = client.get("/v1/retention/due", params=params, headers=auth(*who))
+    assert response.status_code == 200, response.text
+    items = [i for i in response.json()["items"] if i["caseId"] == case_id]
+    return items[0]["dueOn"] if items else NOT_LISTED
+
+
+def _not_told_in_the_dry_run(client: TestClient, auth: Auth, case_id: str) -> None:
+    """The police's officer, not told of the move: listed as of today with no due date (its
+    own state says "due"), and not listed as of any other day, where being listed (due by
+    then) would let a few ``asOf`` days find the day of the move (review11 N1)."""
+    assert _due(client, auth, case_id, POLICE_OFFICER, None) is None
+    for as_of in ("2024-06-01", "2024-06-02", "2024-05-31", "2030-01-01"):
+        assert _due(client, auth, case_id, POLICE_OFFICER, as_of) == NOT_LISTED, as_of

@@ -1,0 +1,65 @@
+"""The 410 ``case-erased`` as each reader may read it (review11 N1).
+
+An erased case answers 410 on every route that reaches it (the exchange, the cases domain's
+writes, retention's own), raised where the erasure is found, which is not where the reader
+and the rules are known (``lock_for_write``, the exchange's hot loaders). So it is rendered
+here, once for all of them: the rule it went under, and the day, unless the rule is chosen
+by sanctions whose landlord's measures the reader could not be shown
+(gateway/retention/sanctions.py, the rule the case's retention state uses). Then the body
+names neither (``ruleId`` and ``erasedAt`` null), the same whether the case held a measure
+or not. Fail closed: no principal on the request, or the check failing, withholds.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.context import GatewayContext
+from gateway.core.problem import problem_response
+from gateway.retention.errors import CaseErased
+from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, erased_rule_withheld
+
+log = logging.getLogger("ketenpoort.retention")
+
+
+def _withheld(request: Request, exc: CaseErased) -> bool:
+    principal = getattr(request.state, "principal", None)
+    context: GatewayContext | None = getattr(request.app.state, "context", None)
+    if principal is None or context is None:
+        return True
+    retention = context.retention
+    try:
+        with context.session_factory() as session:
+            return erased_rule_withheld(
+                session,
+                rules=retention.rules if retention is not None else None,
+                runtime=context.cases,
+                reader=principal,
+                case_id=exc.case_id,
+                rule_id=exc.rule_id,
+            )
+    except SQLAlchemyError:
+        log.warning("case-erased: the reader's view could not be read; rule withheld")
+        return True
+
+
+def case_erased(request: Request, exc: Exception) -> JSONResponse:
+    """Sync: Starlette runs it in a worker thread, as it reads the database."""
+    assert isinstance(exc, CaseErased)
+    withheld = _withheld(request, exc)
+    return problem_response(
+        exc.status,
+        exc.title,
+        ERASURE_WITHHELD_REASON if withheld else exc.detail,
+        problem=exc.problem,
+        extra={"ruleId": None, "erasedAt": None} if withheld else exc.extra,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Before any route raises it: the most specific handler answers (Starlette's MRO)."""
+    app.add_exception_handler(CaseErased, case_erased)

@@ -1,0 +1,223 @@
+"""A reader who could not be shown the landlord's measures reads a case with a measure and
+one without alike, on every channel (review11 N1; docs/retention.md "What a reader is told
+of the landlord's sanctions").
+
+Review10 F1 withheld the rule only where a hidden measure existed: the GGD (its zorgmedewerker
+and its privacy officer) read "no rule" for a closed Rijswijk case with the landlord's
+last-chance contract, and R-3.4-zonder-sancties with its date for one without, so "no rule"
+meant "the landlord recorded a sanction"; after the sweep it read "Erased under rule
+R-3.4-zwaar on ..." and the exchange's 410 carried ``ruleId: R-3.4-zwaar``. Now the rule is
+withheld by who the reader is (its roles in the case's phases: R-A-corporatie-meldingen gives
+the measures to the case manager and the wijkagent only), for every rule chosen by sanctions.
+Positive controls: the municipality's case manager and officer and the landlord and its
+officer read R-3.4-zwaar and R-3.4-zonder-sancties with their dates; the GGD reads the
+open-case rule of an open case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gateway.cases.models import CaseFile
+from gateway.context import GatewayContext
+from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, SANCTION_WITHHELD_REASON
+from gateway.web.retention_view import SANCTION_WITHHELD
+from tests.cases.builders import (
+    RIJSWIJK_LANDLORD,
+    RIJSWIJK_MUNICIPALITY,
+    rijswijk_case_led_by_the_landlord,
+    rijswijk_to_integrated_approach,
+)
+from tests.web.conftest import sign_in
+
+Auth = Callable[..., dict[str, str]]
+GGD = ("ggd-haaglanden", "zorgmedewerker")
+GGD_OFFICER = ("ggd-haaglanden", "privacy-officer")
+NOT_SHOWN = (GGD, GGD_OFFICER)
+SHOWN = (
+    RIJSWIJK_MUNICIPALITY,
+    ("gemeente-rijswijk", "privacy-officer"),
+    RIJSWIJK_LANDLORD,
+    ("rijswijk-wonen", "privacy-officer"),
+)
+RESULT = {"neighboursJudgement": "resolved", "partnersJudgement": "improved", "aftercare": "none"}
+HEAVY, UNSANCTIONED = "R-3.4-zwaar", "R-3.4-zonder-sancties"
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        yield client
+
+
+def _case(client: TestClient, auth: Auth, *, measure: bool, closed: bool = True) -> str:
+    """A Rijswijk case with the GGD and the police in its team, in integrated-approach, with
+    the landlord's last-chance contract (30-11-2026) or without; closed unless not."""
+    case_id = rijswijk_case_led_by_the_landlord(
+        client, auth, team=("gemeente-rijswijk", "ggd-haaglanden", "politie-den-haag")
+    )
+    rijswijk_to_integrated_approach(client, auth, case_id)
+    if measure:
+        recorded = client.post(
+            f"/v1/cases/{case_id}/events",
+            json={"event": "last-chance-contract", "occurredOn": "2026-11-30"},
+            headers=auth(*RIJSWIJK_LANDLORD),
+        )
+        assert recorded.status_code == 201, recorded.text
+    if closed:
+        for body in ({"transition": "nuisance-stopped"}, {"transition": "close", "result": RESULT}):
+            moved = client.post(
+                f"/v1/cases/{case_id}/transitions", json=body, headers=auth(*RIJSWIJK_MUNICIPALITY)
+            )
+            assert moved.status_code == 200, moved.text
+    return case_id
+
+
+def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
+    response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+    assert response.status_code == 200, response.text
+    state = response.json()
+    del state["caseId"]
+    return state
+
+
+def _records(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
+    response = client.get(f"/v1/cases/{case_id}/retention/records", headers=auth(*who))
+    assert response.status_code == 200, response.text
+    listed = response.json()
+    return (
+        listed["status"],
+        listed["withheld"],
+        sorted(
+            {
+                (r["kind"], r["status"], r["ruleId"], r["dueOn"], r["reason"])
+                for r in listed["records"]
+            }
+        ),
+    )
+
+
+def _dry_run(client: TestClient, auth: Auth, who: tuple[str, str], as_of: str | None) -> Any:
+    params = {"asOf": as_of} if as_of else {}
+    response = client.get("/v1/retention/due", params=params, headers=auth(*who))
+    assert response.status_code == 200, response.text
+    return {i["caseId"]: i for i in response.json()["items"]}
+
+
+def _row(page: str, reference: str) -> str:
+    return page[page.index(reference) :].split("</tr>", 1)[0].replace(reference, "REF")
+
+
+def _reference(context: GatewayContext, case_id: str) -> str:
+    with context.session_factory() as session:
+        return session.get_one(CaseFile, case_id).reference
+
+
+def test_a_case_with_a_measure_and_one_without_read_alike_to_whom_the_measures_are_not_shown(
+    client: TestClient, auth: Auth
+) -> None:
+    heavy = _case(client, auth, measure=True)
+    light = _case(client, auth, measure=False)
+    for who in NOT_SHOWN:
+        state = _state(client, auth, heavy, who)
+        assert state == _state(client, auth, light, who), who
+        assert (state["ruleId"], state["sourceDate"], state["dueOn"]) == (None, None, None)
+        assert state["reason"] == SANCTION_WITHHELD_REASON
+        assert "measure" not in state["reason"]
+        assert _records(client, auth, heavy, who) == _records(client, auth, light, who), who
+    # The dry run lists neither as of another day (nor today: neither is due).
+    for as_of in (None, "2027-12-31", "2028-11-30", "2030-01-01"):
+        listed = _dry_run(client, auth, GGD_OFFICER, as_of)
+        assert {heavy, light}.isdisjoint(listed), as_of
+    # The positive controls: on the state and in the dry run.
+    for who in SHOWN:
+        assert _state(client, auth, heavy, who)["ruleId"] == HEAVY, who
+        assert _state(client, auth, heavy, who)["dueOn"] == "2028-11-30", who
+        state = _state(client, auth, light, who)
+        assert state["ruleId"] == UNSANCTIONED, who
+        assert state["dueOn"] is not None, who
+    for who in SHOWN[1::2]:
+        listed = _dry_run(client, auth, who, "2030-01-01")
+        assert (listed[heavy]["ruleId"], listed[heavy]["dueOn"]) == (HEAVY, "2028-11-30"), who
+        assert listed[light]["ruleId"] == UNSANCTIONED, who
+
+
+def test_the_privacy_page_rows_read_alike_to_the_ggds_officer(
+    browser: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    heavy = _case(browser, auth, measure=True)
+    light = _case(browser, auth, measure=False)
+    refs = (_reference(context, heavy), _reference(context, light))
+    sign_in(browser, *GGD_OFFICER)
+    page = browser.get("/privacy/bewaartermijnen").text
+    rows = [_row(page, ref) for ref in refs]
+    assert rows[0] == rows[1]
+    assert SANCTION_WITHHELD in rows[0]
+    assert "maatregel" not in rows[0]
+    sign_in(browser, "gemeente-rijswijk", "privacy-officer")
+    page = browser.get("/privacy/bewaartermijnen").text
+    assert "Zwaardere overlast met sancties" in _row(page, refs[0])
+    assert "Zonder sancties" in _row(page, refs[1])
+
+
+def test_the_erased_state_and_the_410_read_alike_to_whom_the_measures_are_not_shown(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    heavy = _case(client, auth, measure=True)
+    light = _case(client, auth, measure=False)
+    assert context.require_retention().sweep(as_of=date(2030, 1, 1)).redacted == 2
+    for who in NOT_SHOWN:
+        state = _state(client, auth, heavy, who)
+        assert state == _state(client, auth, light, who), who
+        assert (state["status"], state["ruleId"], state["erasedAt"]) == ("erased", None, None)
+        assert state["reason"] == ERASURE_WITHHELD_REASON
+    refused = {case_id: _ask(client, auth, case_id, GGD) for case_id in (heavy, light)}
+    assert refused[heavy] == refused[light]
+    assert (refused[heavy]["ruleId"], refused[heavy]["erasedAt"]) == (None, None)
+    assert refused[heavy]["detail"] == ERASURE_WITHHELD_REASON
+    # The positive controls: the state and the 410 name the rule and the day.
+    for who in SHOWN:
+        for case_id, rule in ((heavy, HEAVY), (light, UNSANCTIONED)):
+            state = _state(client, auth, case_id, who)
+            assert (state["status"], state["ruleId"]) == ("erased", rule), who
+            assert state["erasedAt"] is not None, who
+            assert state["reason"].startswith(f"Erased under rule {rule} on "), who
+    for case_id, rule in ((heavy, HEAVY), (light, UNSANCTIONED)):
+        told = _ask(client, auth, case_id, RIJSWIJK_MUNICIPALITY)
+        assert told["ruleId"] == rule
+        assert told["erasedAt"] is not None
+
+
+def _ask(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
+    """An information request on the erased case: 410 ``case-erased``."""
+    response = client.post(
+        "/v1/information-requests",
+        json={
+            "caseId": case_id,
+            "purpose": "integrated-approach",
+            "recipients": [
+                {"partnerId": "politie-den-haag", "categories": ["police-registrations"]}
+            ],
+        },
+        headers=auth(*who, user="u-1"),
+    )
+    assert response.status_code == 410, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"].endswith("/case-erased"), body
+    return body
+
+
+def test_the_ggd_reads_the_open_case_rule_of_an_open_case(client: TestClient, auth: Auth) -> None:
+    """The open-case rule is chosen by no sanction: the same for everyone (control)."""
+    case_id = _case(client, auth, measure=True, closed=False)
+    for who in (*NOT_SHOWN, *SHOWN):
+        state = _state(client, auth, case_id, who)
+        assert state["ruleId"] == "R-open-zonder-activiteit", who
+        assert state["dueOn"] is not None, who
