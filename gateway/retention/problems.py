@@ -16,7 +16,6 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.context import GatewayContext
 from gateway.core.problem import problem_response
@@ -42,7 +41,9 @@ def _withheld(request: Request, exc: CaseErased) -> bool:
                 case_id=exc.case_id,
                 rule_id=exc.rule_id,
             )
-    except SQLAlchemyError:
+    except Exception:  # noqa: BLE001 - any failure of the check withholds (fail closed)
+        # Not only the database: a rule file or case runtime that does not answer the
+        # question would otherwise turn the 410 into a 500 (review of d08e9a0).
         log.warning("case-erased: the reader's view could not be read; rule withheld")
         return True
 

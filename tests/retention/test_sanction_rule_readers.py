@@ -221,3 +221,23 @@ def test_the_ggd_reads_the_open_case_rule_of_an_open_case(client: TestClient, au
         state = _state(client, auth, case_id, who)
         assert state["ruleId"] == "R-open-zonder-activiteit", who
         assert state["dueOn"] is not None, who
+
+
+def test_the_410_withholds_the_rule_when_its_check_fails(
+    client: TestClient, auth: Auth, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fail closed: a check that raises (here not the database: a rule file that does not
+    answer) withholds the rule and the day from the 410 and keeps it a 410, where it had
+    been a 500. Its positive control is the municipality's 410 in the test above."""
+    import gateway.retention.problems as problems
+
+    heavy = _case(client, auth, measure=True)
+    assert context.require_retention().sweep(as_of=date(2030, 1, 1)).redacted == 1
+
+    def broken(*args: Any, **kwargs: Any) -> bool:
+        raise KeyError("a rule the file does not have")
+
+    monkeypatch.setattr(problems, "erased_rule_withheld", broken)
+    told = _ask(client, auth, heavy, RIJSWIJK_MUNICIPALITY)
+    assert (told["ruleId"], told["erasedAt"]) == (None, None)
+    assert told["detail"] == ERASURE_WITHHELD_REASON
