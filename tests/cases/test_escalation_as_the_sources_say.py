@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from gateway.cases.models import CaseFile
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.retention.sanctions import SANCTION_WITHHELD_REASON
 from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
@@ -60,9 +61,16 @@ class TestSimplePathMediation:
         assert _move(client, auth(*CORPORATION), case_id, "nuisance-stopped").status_code == 200
         closed = _move(client, auth(*CORPORATION), case_id, "close", result=RESULT)
         assert closed.status_code == 200
-        state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*POLICE)).json()
+        # The landlord, who records its own measures, reads the rule the mediation chose. The
+        # wijkagent was never shown the landlord's measures in this case (own approach and
+        # mediation: R-A-corporatie-meldingen gives them from the weighing on), so the rule,
+        # chosen by sanctions, is withheld from it (review11 N1, docs/retention.md).
+        state = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*CORPORATION)).json()
         assert state["ruleId"] == "R-3.4-licht-bemiddeld"
         assert "mediation-ended on" in state["reason"]
+        told = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*POLICE)).json()
+        assert (told["ruleId"], told["dueOn"]) == (None, None)
+        assert told["reason"] == SANCTION_WITHHELD_REASON
 
     def test_a_stuck_simple_mediation_goes_to_the_municipality_not_to_the_integrated_approach(
         self, client: TestClient, auth: Auth

@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 
 from gateway.cases.calendar import add_months
+from gateway.context import GatewayContext
+from gateway.retention.models import RetentionCase
+from gateway.retention.sanctions import SANCTION_WITHHELD_REASON
 from tests.cases.builders import report_body
 
 Auth = Callable[..., dict[str, str]]
@@ -58,7 +61,7 @@ def _decline(
 
 
 def test_the_lead_declines_an_out_of_scope_report_and_the_dossier_closes(
-    client: TestClient, auth: Auth
+    client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
     case_id = _report(client, auth, MAYOR, "owner-occupied")
     case = client.get(f"/v1/cases/{case_id}", headers=auth(*MAYOR)).json()
@@ -74,13 +77,21 @@ def test_the_lead_declines_an_out_of_scope_report_and_the_dossier_closes(
     assert declined.json()["state"] == "closed"
     # Closed, with a closing moment, no U §7 judgement, and retention dated from the closure:
     # the unsanctioned rule (closure + the configurable 12 months), not the open-case rule.
+    # The lead's case manager reads neither: the closed-case rules choose by sanctions, and
+    # in a case declined at intake no clause ever showed it the landlord's measures (review11
+    # N1, docs/retention.md); the register holds the rule and its dates.
     retention = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*MAYOR))
     assert retention.status_code == 200, retention.text
     body = retention.json()
+    assert (body["ruleId"], body["sourceDate"], body["dueOn"]) == (None, None, None)
+    assert body["reason"] == SANCTION_WITHHELD_REASON
     today = datetime.now(AMS).date()
-    assert body["ruleId"] == "R-3.4-zonder-sancties"
-    assert body["sourceDate"] == today.isoformat()
-    assert body["dueOn"] == add_months(today, 12).isoformat()
+    with context.session_factory() as session:
+        kept = session.get(RetentionCase, case_id)
+        assert kept is not None
+        assert kept.rule_id == "R-3.4-zonder-sancties"
+        assert kept.source_date == today
+        assert kept.due_on == add_months(today, 12)
     # Nothing more happens to it.
     again = client.post(
         f"/v1/cases/{case_id}/transitions",
