@@ -27,19 +27,14 @@ from gateway.context import GatewayContext
 from gateway.core.dutch_date import dutch_today
 from gateway.retention.service import SANCTION_WITHHELD_REASON
 from gateway.web.retention_view import SANCTION_WITHHELD
-from tests.cases.builders import (
-    RIJSWIJK_LANDLORD,
-    RIJSWIJK_MUNICIPALITY,
-    rijswijk_case_led_by_the_landlord,
-    rijswijk_to_integrated_approach,
-)
+from tests.cases.builders import RIJSWIJK_MUNICIPALITY
+from tests.retention.sanction_cases import rijswijk_case_with_the_ggd
 from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
 GGD_OFFICER = ("ggd-haaglanden", "privacy-officer")
 COORDINATING_OFFICER = ("gemeente-rijswijk", "privacy-officer")
 LANDLORD_OFFICER = ("rijswijk-wonen", "privacy-officer")
-RESULT = {"neighboursJudgement": "resolved", "partnersJudgement": "improved", "aftercare": "none"}
 HEAVY_RULE = "Zwaardere overlast met sancties"
 
 
@@ -47,25 +42,6 @@ HEAVY_RULE = "Zwaardere overlast met sancties"
 def browser(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client
-
-
-def _closed_case_with_a_measure(client: TestClient, auth: Auth, occurred_on: str) -> str:
-    case_id = rijswijk_case_led_by_the_landlord(
-        client, auth, team=("gemeente-rijswijk", "ggd-haaglanden", "politie-den-haag")
-    )
-    rijswijk_to_integrated_approach(client, auth, case_id)
-    recorded = client.post(
-        f"/v1/cases/{case_id}/events",
-        json={"event": "last-chance-contract", "occurredOn": occurred_on},
-        headers=auth(*RIJSWIJK_LANDLORD),
-    )
-    assert recorded.status_code == 201, recorded.text
-    for body in ({"transition": "nuisance-stopped"}, {"transition": "close", "result": RESULT}):
-        moved = client.post(
-            f"/v1/cases/{case_id}/transitions", json=body, headers=auth(*RIJSWIJK_MUNICIPALITY)
-        )
-        assert moved.status_code == 200, moved.text
-    return case_id
 
 
 def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
@@ -95,7 +71,7 @@ def _page(browser: TestClient, who: tuple[str, str]) -> str:
 def test_the_dry_run_names_the_sanction_rule_and_date_only_to_whom_the_state_does(
     client: TestClient, auth: Auth
 ) -> None:
-    case_id = _closed_case_with_a_measure(client, auth, "2026-11-30")
+    case_id = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30")
     # The probe: as of the due date, the GGD's officer read R-3.4-zwaar and 2028-11-30. Now
     # the case is not listed to it as of any day before it is due today (a listing as of a
     # day says it is due by then), and its own state says no more.
@@ -126,7 +102,7 @@ def test_a_case_due_today_is_listed_without_its_rule_nor_its_date(
     client: TestClient, auth: Auth
 ) -> None:
     """Due today, its own state tells the officer "due": the dry run lists it, blank."""
-    case_id = _closed_case_with_a_measure(client, auth, "2024-06-01")
+    case_id = rijswijk_case_with_the_ggd(client, auth, measure_on="2024-06-01")
     assert _state(client, auth, case_id, GGD_OFFICER)["status"] == "due"
     for as_of in (None, dutch_today().isoformat()):
         item = _dry_run(client, auth, case_id, GGD_OFFICER, as_of)
@@ -143,7 +119,7 @@ def test_a_case_due_today_is_listed_without_its_rule_nor_its_date(
 def test_the_privacy_page_names_the_sanction_rule_and_date_only_to_whom_the_state_does(
     browser: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
-    case_id = _closed_case_with_a_measure(browser, auth, "2026-11-30")
+    case_id = rijswijk_case_with_the_ggd(browser, auth, measure_on="2026-11-30")
     from gateway.cases.models import CaseFile
 
     with context.session_factory() as session:

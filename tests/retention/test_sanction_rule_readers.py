@@ -28,12 +28,8 @@ from gateway.cases.models import CaseFile
 from gateway.context import GatewayContext
 from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, SANCTION_WITHHELD_REASON
 from gateway.web.retention_view import SANCTION_WITHHELD
-from tests.cases.builders import (
-    RIJSWIJK_LANDLORD,
-    RIJSWIJK_MUNICIPALITY,
-    rijswijk_case_led_by_the_landlord,
-    rijswijk_to_integrated_approach,
-)
+from tests.cases.builders import RIJSWIJK_LANDLORD, RIJSWIJK_MUNICIPALITY
+from tests.retention.sanction_cases import rijswijk_case_with_the_ggd
 from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
@@ -46,7 +42,6 @@ SHOWN = (
     RIJSWIJK_LANDLORD,
     ("rijswijk-wonen", "privacy-officer"),
 )
-RESULT = {"neighboursJudgement": "resolved", "partnersJudgement": "improved", "aftercare": "none"}
 HEAVY, UNSANCTIONED = "R-3.4-zwaar", "R-3.4-zonder-sancties"
 
 
@@ -54,29 +49,6 @@ HEAVY, UNSANCTIONED = "R-3.4-zwaar", "R-3.4-zonder-sancties"
 def browser(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
         yield client
-
-
-def _case(client: TestClient, auth: Auth, *, measure: bool, closed: bool = True) -> str:
-    """A Rijswijk case with the GGD and the police in its team, in integrated-approach, with
-    the landlord's last-chance contract (30-11-2026) or without; closed unless not."""
-    case_id = rijswijk_case_led_by_the_landlord(
-        client, auth, team=("gemeente-rijswijk", "ggd-haaglanden", "politie-den-haag")
-    )
-    rijswijk_to_integrated_approach(client, auth, case_id)
-    if measure:
-        recorded = client.post(
-            f"/v1/cases/{case_id}/events",
-            json={"event": "last-chance-contract", "occurredOn": "2026-11-30"},
-            headers=auth(*RIJSWIJK_LANDLORD),
-        )
-        assert recorded.status_code == 201, recorded.text
-    if closed:
-        for body in ({"transition": "nuisance-stopped"}, {"transition": "close", "result": RESULT}):
-            moved = client.post(
-                f"/v1/cases/{case_id}/transitions", json=body, headers=auth(*RIJSWIJK_MUNICIPALITY)
-            )
-            assert moved.status_code == 200, moved.text
-    return case_id
 
 
 def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
@@ -122,8 +94,8 @@ def _reference(context: GatewayContext, case_id: str) -> str:
 def test_a_case_with_a_measure_and_one_without_read_alike_to_whom_the_measures_are_not_shown(
     client: TestClient, auth: Auth
 ) -> None:
-    heavy = _case(client, auth, measure=True)
-    light = _case(client, auth, measure=False)
+    heavy = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30")
+    light = rijswijk_case_with_the_ggd(client, auth, measure_on=None)
     for who in NOT_SHOWN:
         state = _state(client, auth, heavy, who)
         assert state == _state(client, auth, light, who), who
@@ -151,8 +123,8 @@ def test_a_case_with_a_measure_and_one_without_read_alike_to_whom_the_measures_a
 def test_the_privacy_page_rows_read_alike_to_the_ggds_officer(
     browser: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
-    heavy = _case(browser, auth, measure=True)
-    light = _case(browser, auth, measure=False)
+    heavy = rijswijk_case_with_the_ggd(browser, auth, measure_on="2026-11-30")
+    light = rijswijk_case_with_the_ggd(browser, auth, measure_on=None)
     refs = (_reference(context, heavy), _reference(context, light))
     sign_in(browser, *GGD_OFFICER)
     page = browser.get("/privacy/bewaartermijnen").text
@@ -169,8 +141,8 @@ def test_the_privacy_page_rows_read_alike_to_the_ggds_officer(
 def test_the_erased_state_and_the_410_read_alike_to_whom_the_measures_are_not_shown(
     client: TestClient, auth: Auth, context: GatewayContext
 ) -> None:
-    heavy = _case(client, auth, measure=True)
-    light = _case(client, auth, measure=False)
+    heavy = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30")
+    light = rijswijk_case_with_the_ggd(client, auth, measure_on=None)
     assert context.require_retention().sweep(as_of=date(2030, 1, 1)).redacted == 2
     for who in NOT_SHOWN:
         state = _state(client, auth, heavy, who)
@@ -216,7 +188,7 @@ def _ask(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> 
 
 def test_the_ggd_reads_the_open_case_rule_of_an_open_case(client: TestClient, auth: Auth) -> None:
     """The open-case rule is chosen by no sanction: the same for everyone (control)."""
-    case_id = _case(client, auth, measure=True, closed=False)
+    case_id = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30", closed=False)
     for who in (*NOT_SHOWN, *SHOWN):
         state = _state(client, auth, case_id, who)
         assert state["ruleId"] == "R-open-zonder-activiteit", who
@@ -231,7 +203,7 @@ def test_the_410_withholds_the_rule_when_its_check_fails(
     been a 500. Its positive control is the municipality's 410 in the test above."""
     import gateway.retention.problems as problems
 
-    heavy = _case(client, auth, measure=True)
+    heavy = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30")
     assert context.require_retention().sweep(as_of=date(2030, 1, 1)).redacted == 1
 
     def broken(*args: Any, **kwargs: Any) -> bool:
