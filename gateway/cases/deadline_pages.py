@@ -146,7 +146,8 @@ class Stream:
         *,
         consents_before: datetime | None = None,
     ) -> list[ColumnElement[bool]]:
-        """The cases of the stream, optionally those a partner leads or is in the team of
+        """The cases of the stream, optionally those a partner leads or is involved in (not
+        those whose lead only consulted it: it does nothing of its own there, review10 F2)
         (values, or the parameters a page binds: :func:`_page_statements`); with
         ``consents_before``, a consent meets the deadline only when recorded before it (the
         steering report's state as of a moment, gateway/cases/state_at.py)."""
@@ -157,7 +158,7 @@ class Stream:
         if self.state_days is not None:
             where.append(CaseFile.state_days == self.state_days)
         if partner_id is not None:
-            where.append(partner_cases(partner_id))
+            where.append(partner_cases(partner_id, involved=True))
         if self.deadline.met_by_consent is not None:
             # Met by a consent of the kind recorded since the state was entered (as
             # gateway.cases.deadlines._met_by_consent): withdrawn or not, it answered.

@@ -24,6 +24,7 @@ from gateway.cases import schemas as case_schemas
 from gateway.cases import service as case_service
 from gateway.cases import summary_readers
 from gateway.cases import workflow as case_workflow
+from gateway.cases.errors import ConsultedOnly
 from gateway.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from gateway.exchange import enforcement
 from gateway.exchange import schemas as exchange_schemas
@@ -192,6 +193,7 @@ def case_page(
     landlord = summary.ownership == "corporation" and summary.corporation_id == (
         principal.partner_id
     )
+    consulted = _only_consulted(summary, principal.partner_id)
     # R §2.3: what this partner is told of (the hand-over, the corporation's measures), in
     # the words of the workflow and covenant files.
     notice_labels = {}
@@ -215,8 +217,11 @@ def case_page(
         event_names=event_names,
         notice_labels=notice_labels,
         recordable_events=covenant.events
-        if landlord and summary.closed_at is None and not summary.erased
+        if landlord and not consulted and summary.closed_at is None and not summary.erased
         else [],
+        # review10 F2: a member the lead only consulted answers the lead's requests and does
+        # nothing of its own (no request, event or notice marked read): no form it cannot use.
+        only_consulted=consulted,
         timeline=_timeline(page, summary, meetings),
         notice=_NOTICES.get(melding or ""),
         is_lead=summary.lead_partner_id == page.require_principal().partner_id,
@@ -383,6 +388,26 @@ async def decide_on_reporter(
     return redirect(f"/zaken/{case_id}?melding={notice}")
 
 
+#: The page's words for the exchange's ``access.CONSULTED_ONLY``.
+ONLY_CONSULTED_NL = (
+    "De regiehouder heeft uw organisatie bij deze zaak alleen geraadpleegd (U §5.6): u "
+    "beantwoordt zijn vragen, maar vraagt zelf niets op en legt niets vast tot de regiehouder "
+    "u bij de zaak betrekt (U §6)."
+)
+
+
+def _only_consulted(summary: Any, partner_id: str) -> bool:
+    """Whether ``partner_id`` is a member the lead only consulted (U §5.6 "desgevraagd"):
+    the summary names the consulted members to the lead and to each of them itself only."""
+    return partner_id != summary.lead_partner_id and partner_id in summary.consulted_partners
+
+
+def _require_involved(summary: Any, page: PageState) -> None:
+    """The page's form of the exchange's 403 ``consulted-only`` (access.require_involved)."""
+    if _only_consulted(summary, page.require_principal().partner_id):
+        raise ConsultedOnly(ONLY_CONSULTED_NL)
+
+
 def _require_case_worker(page: PageState) -> None:
     if not page.require_principal().grant.casework:
         raise Forbidden("Deze pagina is voor medewerkers die aan zaken werken.")
@@ -391,6 +416,7 @@ def _require_case_worker(page: PageState) -> None:
 @router.get("/zaken/{caseId}/informatieverzoek")
 def information_request_form(page: CaseWorkerPage, case_id: CaseId) -> Response:
     summary = _summary(page, case_id)
+    _require_involved(summary, page)
     options = request_options(page.covenant(), summary, page.require_principal())
     return page.render("verzoek.html", case=summary, options=options)
 

@@ -52,3 +52,41 @@ def test_the_case_page_names_the_consulted_team_to_the_lead_and_itself_only(
     police_after = browser.get(f"/zaken/{seeded.case_id}").text
     assert ITS_NAME in police_after
     assert MARK not in police_after
+
+
+REQUEST_LINK = '/informatieverzoek">Informatie opvragen'
+
+
+def test_a_consulted_member_gets_no_request_form_until_the_lead_marks_it_involved(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """review10 F2 made the exchange refuse a consulted member's own request (403
+    ``consulted-only``); the page no longer offers it the form. Control: marked involved,
+    the same member gets the link and the form."""
+    seeded = seed_utrecht_case(client, auth)
+    added = client.post(
+        f"/v1/cases/{seeded.case_id}/team",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"partnerId": ASKED, "consulted": True},
+    )
+    assert added.status_code == 200, added.text
+
+    sign_in(browser, ASKED, "buurtteam-medewerker")
+    page = browser.get(f"/zaken/{seeded.case_id}")
+    assert page.status_code == 200
+    assert REQUEST_LINK not in page.text
+    assert "alleen geraadpleegd: u beantwoordt zijn vragen" in page.text
+    form = browser.get(f"/zaken/{seeded.case_id}/informatieverzoek")
+    assert form.status_code == 403
+    assert "alleen geraadpleegd" in form.text
+
+    marked = client.post(
+        f"/v1/cases/{seeded.case_id}/team",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json={"partnerId": ASKED},
+    )
+    assert marked.status_code == 200, marked.text
+    involved = browser.get(f"/zaken/{seeded.case_id}")
+    assert REQUEST_LINK in involved.text
+    assert "alleen geraadpleegd: u beantwoordt" not in involved.text
+    assert browser.get(f"/zaken/{seeded.case_id}/informatieverzoek").status_code == 200
