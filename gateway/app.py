@@ -121,6 +121,7 @@ def create_app(settings: Settings | None = None, context: GatewayContext | None 
         GatewayMiddleware,
         max_body_bytes=settings.max_request_body_bytes,
         provider=tracer_provider(settings),
+        routes=app.router.routes,  # read when the layer is built, every route included
     )
     install_operator_routes(app, api_prefix=API_PREFIX)
     for router in api_routers(hot_first=True):

@@ -36,11 +36,14 @@ from gateway.context import GatewayContext
 from gateway.core.errors import NotFound
 from gateway.core.json_body import StrictJsonRoute
 from gateway.core.schemas import Moment
+from gateway.core.urls import LOG_POSITION
 from gateway.db import utcnow
 
 # Database integers are 64-bit; larger numbers are bad input, not a server error.
 MAX_TREE_SIZE = 2**62
-LogIndex = Annotated[int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry.")]
+LogIndex = Annotated[
+    int, Path(ge=0, le=MAX_TREE_SIZE, description="Log index of the entry."), LOG_POSITION
+]
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=StrictJsonRoute)
 
@@ -109,10 +112,14 @@ def get_consistency_proof(
     session: DbSession,
     principal: CurrentPrincipal,
     first: Annotated[
-        int, Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the older checkpoint.")
+        int,
+        Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the older checkpoint."),
+        LOG_POSITION,
     ],
     second: Annotated[
-        int, Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the newer checkpoint.")
+        int,
+        Query(ge=1, le=MAX_TREE_SIZE, description="Tree size of the newer checkpoint."),
+        LOG_POSITION,
     ],
 ) -> ConsistencyProofView:
     """Proof that the older checkpoint's log is a prefix of the newer one (RFC 9162)."""

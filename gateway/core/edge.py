@@ -17,19 +17,33 @@ stack was ~20% of the event loop's time per read), with one send wrapper:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from opentelemetry.sdk.trace import TracerProvider
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.core.body_limit import BodyLimit
 from gateway.core.headers import with_response_headers
 from gateway.core.problem import answer_unexpected
 from gateway.core.tracing import RequestObservation
-from gateway.core.urls import refuse_identifier_in_url
+from gateway.core.urls import LogPositions, refuse_identifier_in_url
 
 
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, provider: TracerProvider | None):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        provider: TracerProvider | None,
+        routes: Iterable[BaseRoute] = (),
+    ):
+        """``routes``: the app's, read when Starlette builds this layer (at the first
+        request or the lifespan's start, every route included by then) for the positions in
+        the audit log their URLs carry (urls.LOG_POSITION)."""
         self.app = app
+        self.log_positions = LogPositions.of_routes(routes)
         self.body_limit = BodyLimit(max_body_bytes)
         self.tracer = provider.get_tracer("gateway") if provider is not None else None
 
@@ -60,7 +74,9 @@ class GatewayMiddleware:
                 if name == b"content-length":
                     declared = value.decode("latin-1")
                     break
-            refusal = self.body_limit.refuse_declared(declared) or refuse_identifier_in_url(scope)
+            refusal = self.body_limit.refuse_declared(declared) or refuse_identifier_in_url(
+                scope, self.log_positions
+            )
             if refusal is not None:
                 await refusal(scope, receive, send_with_headers)
                 return

@@ -9,11 +9,17 @@ and the access log never carries query strings (nor a BSN-shaped path segment) a
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from fastapi import params
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, compile_path
 from starlette.types import Scope
 
 from gateway.crypto.blind_index import is_valid_bsn, restore_leading_zero
@@ -66,40 +72,102 @@ def carries_bsn(text: str) -> bool:
     return bool(_bsn_runs(text))
 
 
-#: Where a URL carries a position in the audit log, a count that reaches eight and nine
-#: digits in a log of tens of millions of entries and passes the eleven-test about once in
-#: eleven, as a BSN's digits do (review11 N2): the receipt's entry index in its path, the
-#: tree sizes of a consistency proof and the privacy pages' cursors in their query strings.
-#: Only digits (a cursor may be -1) count as such a position; anything else is checked.
-_LOG_POSITION_PATH = re.compile(r"^(/v1/audit/receipts/)([0-9]+)(/?)$")
-_LOG_POSITION_QUERY: dict[str, frozenset[str]] = {
-    "/v1/audit/consistency-proof": frozenset({"first", "second"}),
-    "/privacy/verstrekkingen": frozenset({"ouder", "nieuwer"}),
-    "/privacy/weigeringen": frozenset({"ouder", "nieuwer"}),
-}
+class LogPosition:
+    """The mark of a route parameter that holds a position in the audit log:
+    ``Annotated[int, Path(...) or Query(...), LOG_POSITION]``. Such a count reaches eight
+    and nine digits in a log of tens of millions of entries and passes the eleven-test about
+    once in eleven, as a BSN's digits do (review11 N2): the receipt's entry index, the tree
+    sizes of a consistency proof, the privacy pages' cursors. The URL guard takes exactly
+    the parameters so marked out before its check (:class:`LogPositions`, read from the
+    app's routes): a new route with a position in its URL marks it, nothing else lists it."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "LOG_POSITION"
+
+
+LOG_POSITION = LogPosition()
+
+#: Only digits (a cursor may be -1) count as a position; anything else is checked.
 _LOG_POSITION = re.compile(r"-?[0-9]+")
 
 
-def _without_log_positions(path: str, query: str) -> tuple[str, str]:
-    """``path`` and ``query`` with the audit log positions they carry taken out."""
-    receipt = _LOG_POSITION_PATH.match(path)
-    positions = _LOG_POSITION_QUERY.get(path.rstrip("/"), frozenset())
-    if receipt is not None:
-        path = receipt.group(1) + receipt.group(3)
-    if positions and query:
-        query = "&".join(
-            part
-            for part in query.split("&")
-            if not (
-                unquote(part.partition("=")[0]) in positions
-                and _LOG_POSITION.fullmatch(unquote(part.partition("=")[2]))
+@dataclass(frozen=True)
+class LogPositions:
+    """Where the app's URLs carry a position in the audit log: per route with a marked path
+    parameter, its path pattern and the parameter; per path, the marked query parameters."""
+
+    paths: tuple[tuple[re.Pattern[str], str], ...] = ()
+    queries: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of_routes(cls, routes: Iterable[BaseRoute]) -> LogPositions:
+        """The parameters marked :data:`LOG_POSITION` in the routes' endpoints."""
+        paths: list[tuple[re.Pattern[str], str]] = []
+        queries: dict[str, frozenset[str]] = {}
+        for path, endpoint in _endpoints(routes):
+            marked = _marked_parameters(endpoint)
+            paths += [(compile_path(path)[0], name) for kind, name in marked if kind == "path"]
+            in_query = frozenset(name for kind, name in marked if kind == "query")
+            if in_query:
+                key = path.rstrip("/")
+                queries[key] = queries.get(key, frozenset()) | in_query
+        return cls(paths=tuple(paths), queries=queries)
+
+    def without(self, path: str, query: str) -> tuple[str, str]:
+        """``path`` and ``query`` with the audit log positions they carry taken out."""
+        trimmed = path.rstrip("/") or path
+        for pattern, name in self.paths:
+            match = pattern.match(trimmed)
+            if match is not None and _LOG_POSITION.fullmatch(match.group(name)):
+                start, end = match.span(name)
+                path = trimmed[:start] + trimmed[end:] + path[len(trimmed) :]
+                break
+        positions = self.queries.get(trimmed, frozenset())
+        if positions and query:
+            query = "&".join(
+                part
+                for part in query.split("&")
+                if not (
+                    unquote(part.partition("=")[0]) in positions
+                    and _LOG_POSITION.fullmatch(unquote(part.partition("=")[2]))
+                )
             )
-        )
-    return path, query
+        return path, query
 
 
-def _url_carries_bsn(path: str, query: str) -> bool:
-    path, query = _without_log_positions(path, query)
+def _endpoints(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Each route's full path and endpoint, through the routers FastAPI includes (whose
+    routes it builds only at the first request) and their prefixes."""
+    for route in routes:
+        included = getattr(route, "include_context", None)
+        if included is not None:
+            yield from _endpoints(included.included_router.routes, prefix + included.prefix)
+        elif isinstance(route, Route):
+            yield prefix + route.path, route.endpoint
+
+
+def _marked_parameters(endpoint: Callable[..., Any]) -> list[tuple[str, str]]:
+    """``(kind, name)`` of the endpoint's parameters marked :data:`LOG_POSITION`: ``path``
+    or ``query``, by the FastAPI parameter beside the mark, and the name the URL uses."""
+    found: list[tuple[str, str]] = []
+    for name, parameter in inspect.signature(endpoint, eval_str=True).parameters.items():
+        metadata = getattr(parameter.annotation, "__metadata__", ())
+        if not any(isinstance(item, LogPosition) for item in metadata):
+            continue
+        where = [item for item in metadata if isinstance(item, params.Path | params.Query)]
+        if len(where) != 1:
+            raise TypeError(
+                f"{endpoint.__qualname__}.{name}: LOG_POSITION marks a Path or Query parameter"
+            )
+        kind = "path" if isinstance(where[0], params.Path) else "query"
+        found.append((kind, where[0].alias or name))
+    return found
+
+
+def _url_carries_bsn(path: str, query: str, positions: LogPositions) -> bool:
+    path, query = positions.without(path, query)
     if carries_bsn(path):
         return True
     if not query:
@@ -110,11 +178,11 @@ def _url_carries_bsn(path: str, query: str) -> bool:
     )
 
 
-def refuse_identifier_in_url(scope: Scope) -> Response | None:
+def refuse_identifier_in_url(scope: Scope, positions: LogPositions) -> Response | None:
     """The 400 problem for a request whose path or query string carries a BSN, before routing
     (the gateway's one middleware, gateway/core/edge.py, asks); None for any other."""
     query = scope.get("query_string", b"").decode("latin-1")
-    if not _url_carries_bsn(scope.get("path", ""), query):
+    if not _url_carries_bsn(scope.get("path", ""), query, positions):
         return None
     from gateway.core.problem import problem_response
 

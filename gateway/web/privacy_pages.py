@@ -21,6 +21,7 @@ from gateway.cases.steering import report_window
 from gateway.core.dutch_date import DUTCH_TIME, dutch_today
 from gateway.core.errors import Forbidden, Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST, check_date
+from gateway.core.urls import LOG_POSITION
 from gateway.db import utcnow
 from gateway.retention.service import retention_overview
 from gateway.web import charts, texts
@@ -155,7 +156,7 @@ def _case_id(page: PageState, zaak: str | None) -> str | None:
     return found or zaak.strip()
 
 
-Cursor = Annotated[int | None, Query(ge=-1, le=2**62)]
+Cursor = Annotated[int | None, Query(ge=-1, le=2**62), LOG_POSITION]
 
 
 def _list_page(

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Annotated
 from urllib.parse import quote
 
 import pytest
+from fastapi import APIRouter, FastAPI, Path, Query
 from fastapi.testclient import TestClient
 
-from gateway.core.urls import AccessLogRedaction
+from gateway.core import urls
+from gateway.core.urls import AccessLogRedaction, LogPositions
 
 Auth = Callable[..., dict[str, str]]
 BSN = "111222333"  # passes the eleven-test; a test identity
@@ -222,3 +225,39 @@ def test_a_bsn_beside_or_outside_a_log_position_is_still_refused(
     """Positive controls: only the log positions themselves, and only as plain numbers, are
     taken out before the check."""
     assert _refused_as_identifier(client, auth, url), url
+
+
+def test_the_exempt_positions_are_the_routes_marked_ones() -> None:
+    """One source of truth: the guard reads the positions from the routes' ``LOG_POSITION``
+    marks (a route added with a marked parameter is exempt, nothing else lists it), through
+    FastAPI's included routers and their prefixes; an unmarked integer is checked."""
+    outer = APIRouter()
+    inner = APIRouter()
+
+    @inner.get("/entries/{index}")
+    def entry(index: Annotated[int, Path(), urls.LOG_POSITION]) -> None: ...
+
+    @inner.get("/pages")
+    def pages(
+        before: Annotated[int | None, Query(alias="voor"), urls.LOG_POSITION] = None,
+        size: Annotated[int | None, Query()] = None,
+    ) -> None: ...
+
+    outer.include_router(inner, prefix="/log")
+    app = FastAPI()
+    app.include_router(outer, prefix="/v9")
+    positions = LogPositions.of_routes(app.router.routes)
+    assert positions.without(f"/v9/log/entries/{BSN}", "") == ("/v9/log/entries/", "")
+    assert positions.without(f"/v9/log/entries/{BSN}/", "") == ("/v9/log/entries//", "")
+    assert positions.without(f"/v9/log/entries/x{BSN}", "")[0].endswith(BSN)
+    assert positions.without("/v9/log/pages", f"voor={BSN}&size={BSN}") == (
+        "/v9/log/pages",
+        f"size={BSN}",
+    )
+    assert positions.without("/v9/log/pages", f"before={BSN}")[1] == f"before={BSN}"
+    assert LogPositions.of_routes(FastAPI().router.routes).without(
+        f"/v9/log/entries/{BSN}", ""
+    ) == (
+        f"/v9/log/entries/{BSN}",
+        "",
+    )
