@@ -64,6 +64,11 @@ class ErasureWarning:
     #: partners told of the move (its lead and the partners that recorded it), to whom
     #: alone the warning is shown (review5b p5b). None: the day tells nothing of a move.
     told: frozenset[str] | None = None
+    #: The erasure day (or the rule) can tell of a landlord's measure that the ``reader``
+    #: the warnings were asked for could not be shown (an open case's last activity may be
+    #: such a measure; gateway/retention/sanctions.py): shown to the case's lead only, who is
+    #: warned before any erasure. False when no reader was given.
+    withheld: bool = False
 
 
 class ErasureWarnings(Protocol):
@@ -72,7 +77,8 @@ class ErasureWarnings(Protocol):
     thousands of open cases pass a subquery, not a list past SQLite's bound-variable limit.
     With ``limit``: at most that many, of ``covenant_id``, in (``erased_on``, ``case_id``)
     order after ``after`` (keyset reading, a deadlines page at a time); every row read is a
-    warning."""
+    warning. With ``reader`` and ``runtime`` (the cases domain's), each warning says whether
+    it is ``withheld`` from that reader."""
 
     def __call__(
         self,
@@ -83,6 +89,8 @@ class ErasureWarnings(Protocol):
         covenant_id: str | None = None,
         after: tuple[date, str] | None = None,
         limit: int | None = None,
+        reader: Principal | None = None,
+        runtime: Any = None,
     ) -> list[ErasureWarning]: ...
 
 

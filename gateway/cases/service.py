@@ -238,6 +238,7 @@ def erasure_deadlines(
     cases: list[CaseFile],
     now: datetime,
     reader: str | None = None,
+    principal: Principal | None = None,
 ) -> list[DeadlineOut]:
     """The lead's warning before an open case's dossier is erased (no case is kept without
     an end, but none disappears unannounced): due the day before the erasure; any activity
@@ -245,17 +246,26 @@ def erasure_deadlines(
 
     ``reader``: the reading partner; a warning whose day is the resident's move-out is
     left out unless that partner is told of the move (its lead, the partner that recorded
-    it; review5b p5b, docs/retention.md "What a reader is told of a move")."""
+    it; review5b p5b, docs/retention.md "What a reader is told of a move"). ``principal``:
+    the reading principal; a warning whose day or rule can tell of a landlord's measure it
+    could not be shown is left out unless its partner leads the case (the lead is warned
+    before any erasure; docs/retention.md "What a reader is told of the landlord's
+    sanctions")."""
     open_cases = {case.id: case for case in cases if case.closed_at is None}
     if runtime.erasure_warnings is None or not open_cases:
         return []
     # The retention register's dates are Dutch calendar dates.
     today = dutch_date(now)
     out = []
-    for warning in runtime.erasure_warnings(session, case_ids=sorted(open_cases), today=today):
+    warnings = runtime.erasure_warnings(
+        session, case_ids=sorted(open_cases), today=today, reader=principal, runtime=runtime
+    )
+    for warning in warnings:
         if warning.told is not None and reader not in warning.told:
             continue
         case = open_cases[warning.case_id]
+        if warning.withheld and reader != case.lead_partner_id:
+            continue
         out.append(
             erasure_deadline(
                 warning,
@@ -453,7 +463,12 @@ def case_summary(
             *(deadline_out(case, d) for d in running),
             *(reporter_deadlines(session, calendar, case, now) if reader.pending_reports else []),
             *erasure_deadlines(
-                session, runtime=runtime, cases=[case], now=now, reader=principal.partner_id
+                session,
+                runtime=runtime,
+                cases=[case],
+                now=now,
+                reader=principal.partner_id,
+                principal=principal,
             ),
         ],
         allowed_transitions=[]

@@ -467,21 +467,24 @@ def get_retention_due(
     # move (review5b p5b; service.shown_verdict): no due date. Nor is either listed by a dry
     # run as of another day than today: being listed as of a day says it is due by then,
     # and a few asOf days would find the last sanction's day or the day of the move. Due
-    # today, it is listed as the case's own state says "due".
-    withheld = sanctions.rules_withheld(
+    # today, it is listed as the case's own state says "due". An open case's rule (everyone's)
+    # to such an officer: the rule, not the due date, which is its last activity's, and that
+    # can be a landlord's measure (residual (b)); listed as of today only, as a move.
+    views = sanctions.withheld_from(
         session,
         rules=retention.rules,
         runtime=context.cases,
         reader=principal,
         verdicts={i.case_id: (i.covenant_id, i.rule_id) for i in mine},
     )
+    withheld, undated = views.rules, views.rules | views.dates
     today = dutch_today()
     if report.as_of != today:
-        hidden = withheld | service.moves_withheld(
+        hidden = undated | service.moves_withheld(
             session, principal, [i.case_id for i in mine], moved=report.moved_out
         )
         mine = [i for i in mine if i.case_id not in hidden]
-    mine = [i for i in mine if i.case_id not in withheld or i.due_on <= today]
+    mine = [i for i in mine if i.case_id not in undated or i.due_on <= today]
     # A count per table tells what the records list would (``record_readers``, targets.py):
     # how many criteria the lead recorded, that a fact was stored. An officer (an audit
     # role) is shown neither the lead's assessment nor the investigation, and reads no
@@ -499,7 +502,7 @@ def get_retention_due(
             DueItemOut(
                 case_id=i.case_id,
                 rule_id=None if i.case_id in withheld else i.rule_id,
-                due_on=None if i.case_id in moves or i.case_id in withheld else i.due_on,
+                due_on=None if i.case_id in moves or i.case_id in undated else i.due_on,
                 key_scope=i.key_scope,
                 values={table: n for table, n in i.values.items() if table in counted},
             )

@@ -7,12 +7,16 @@ here, once for all of them: the rule it went under, and the day, unless the rule
 by sanctions whose landlord's measures the reader could not be shown
 (gateway/retention/sanctions.py, the rule the case's retention state uses). Then the body
 names neither (``ruleId`` and ``erasedAt`` null), the same whether the case held a measure
-or not. Fail closed: no principal on the request, or the check failing, withholds.
+or not. The open-case rule of a covenant that counts the landlord's measures is named to
+such a reader without the day (``erasedAt`` null): the erasure came with the first sweep
+from its due date, a year after the last activity, which can be a measure. Fail closed: no
+principal on the request, or the check failing, withholds.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -20,45 +24,68 @@ from fastapi.responses import JSONResponse
 from gateway.context import GatewayContext
 from gateway.core.problem import problem_response
 from gateway.retention.errors import CaseErased
-from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, erased_rule_withheld
+from gateway.retention.sanctions import (
+    ERASURE_WITHHELD_REASON,
+    erased_day_withheld,
+    erased_day_withheld_reason,
+    erased_rule_withheld,
+)
 
 log = logging.getLogger("ketenpoort.retention")
 
 
-def _withheld(request: Request, exc: CaseErased) -> bool:
+#: What a reader is not told of an erasure: nothing, the day (the open-case rule's, whose
+#: dates are withheld from it), or the rule and the day.
+Withheld = Literal["nothing", "day", "rule"]
+
+
+def _withheld(request: Request, exc: CaseErased) -> Withheld:
     principal = getattr(request.state, "principal", None)
     context: GatewayContext | None = getattr(request.app.state, "context", None)
     if principal is None or context is None:
-        return True
+        return "rule"
     retention = context.retention
     try:
         with context.session_factory() as session:
-            return erased_rule_withheld(
+            rules = retention.rules if retention is not None else None
+            if erased_rule_withheld(
                 session,
-                rules=retention.rules if retention is not None else None,
+                rules=rules,
+                runtime=context.cases,
+                reader=principal,
+                case_id=exc.case_id,
+                rule_id=exc.rule_id,
+            ):
+                return "rule"
+            day = erased_day_withheld(
+                session,
+                rules=rules,
                 runtime=context.cases,
                 reader=principal,
                 case_id=exc.case_id,
                 rule_id=exc.rule_id,
             )
+            return "day" if day else "nothing"
     except Exception:  # noqa: BLE001 - any failure of the check withholds (fail closed)
         # Not only the database: a rule file or case runtime that does not answer the
         # question would otherwise turn the 410 into a 500 (review of d08e9a0).
         log.warning("case-erased: the reader's view could not be read; rule withheld")
-        return True
+        return "rule"
 
 
 def case_erased(request: Request, exc: Exception) -> JSONResponse:
     """Sync: Starlette runs it in a worker thread, as it reads the database."""
     assert isinstance(exc, CaseErased)
     withheld = _withheld(request, exc)
-    return problem_response(
-        exc.status,
-        exc.title,
-        ERASURE_WITHHELD_REASON if withheld else exc.detail,
-        problem=exc.problem,
-        extra={"ruleId": None, "erasedAt": None} if withheld else exc.extra,
-    )
+    extra: dict[str, Any]
+    if withheld == "rule":
+        detail, extra = ERASURE_WITHHELD_REASON, {"ruleId": None, "erasedAt": None}
+    elif withheld == "day":
+        detail = erased_day_withheld_reason(exc.rule_id)
+        extra = {"ruleId": exc.rule_id, "erasedAt": None}
+    else:
+        detail, extra = exc.detail, exc.extra
+    return problem_response(exc.status, exc.title, detail, problem=exc.problem, extra=extra)
 
 
 def install(app: FastAPI) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,6 +68,77 @@ def rule_tells_sanctions(
     return True
 
 
+def dates_tell_sanctions(
+    rules: RetentionRules | None, covenant_id: str, rule_id: str | None
+) -> bool:
+    """Whether the dates of ``rule_id`` say something of the case's sanctions: every rule
+    that :func:`rule_tells_sanctions`, and the open-case rule (R-open-...) of a covenant whose
+    retention file counts the landlord's measures (``sanctionEvents``). That rule is chosen by
+    no sanction, but its source date is the case's last activity and a measure is an activity
+    (service.ACTIVITY_KINDS: ``sanction-imposed``), so its ``sourceDate`` and due date can be
+    the day of a measure (docs/retention.md, residual (b)). Fail closed as
+    :func:`rule_tells_sanctions`."""
+    if rule_tells_sanctions(rules, covenant_id, rule_id):
+        return True
+    policy = rules.policy(covenant_id) if rules is not None else None
+    return (
+        policy is not None
+        and policy.open_cases is not None
+        and rule_id == policy.open_cases.id
+        and bool(policy.sanction_events)
+    )
+
+
+def erased_day_withheld_reason(rule_id: str | None) -> str:
+    """An erased case's reason to a reader from whom its rule's dates were withheld (the
+    open-case rule, :func:`dates_tell_sanctions`): the erasure came on the first sweep from
+    the due date, so its day would give the last activity's."""
+    return f"Erased under rule {rule_id}; its day is not shown."
+
+
+def dates_withheld_reason(rule_id: str | None) -> str:
+    """The reason read by a reader from whom an open case's dates are withheld (the
+    open-case rule's last activity can be a landlord's measure it could not be shown): the
+    rule, not its dates, in the words a withheld move-out uses (service.shown_verdict)."""
+    return f"{rule_id}: kept; its due date is not shown."
+
+
+class Withheld(NamedTuple):
+    """What one reader may not read of a list of cases (:func:`withheld_from`)."""
+
+    #: Neither the rule nor its dates (a rule chosen by sanctions).
+    rules: set[str]
+    #: The rule, not its dates (the open-case rule, whose last activity may be a measure).
+    dates: set[str]
+
+
+def withheld_from(
+    session: Session,
+    *,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
+    reader: Principal,
+    verdicts: Mapping[str, tuple[str, str | None]],
+) -> Withheld:
+    """Those of the cases (``verdicts``: case id to its covenant and rule) whose rule and
+    dates (``rules``), or whose dates only (``dates``), ``reader`` may not read: the rule or
+    its dates tell of sanctions (:func:`rule_tells_sanctions`, :func:`dates_tell_sanctions`)
+    and ``reader`` could not be shown the landlord's measures in the case
+    (:func:`sanctions_hidden`), whether the case holds a measure or not. For a list (the
+    overview, the dry run, the summary's erasure warnings): a fixed number of queries,
+    whatever the number of cases."""
+    telling = [
+        case_id
+        for case_id, (covenant_id, rule_id) in verdicts.items()
+        if dates_tell_sanctions(rules, covenant_id, rule_id)
+    ]
+    hidden = sanctions_hidden(
+        session, rules=rules, runtime=runtime, reader=reader, case_ids=telling
+    )
+    named = {case_id for case_id in hidden if rule_tells_sanctions(rules, *verdicts[case_id])}
+    return Withheld(rules=named, dates=hidden - named)
+
+
 def rules_withheld(
     session: Session,
     *,
@@ -78,8 +150,8 @@ def rules_withheld(
     """Those of the cases (``verdicts``: case id to its covenant and rule) whose rule and
     dates ``reader`` may not read: the rule tells of sanctions (:func:`rule_tells_sanctions`)
     and ``reader`` could not be shown the landlord's measures in the case
-    (:func:`sanctions_hidden`). For a list (the overview, the dry run): a fixed number of
-    queries, whatever the number of cases."""
+    (:func:`sanctions_hidden`). For a list: a fixed number of queries, whatever the number
+    of cases (:func:`withheld_from` also gives the cases whose dates only are withheld)."""
     telling = [
         case_id
         for case_id, (covenant_id, rule_id) in verdicts.items()
@@ -215,3 +287,29 @@ def erased_rule_withheld(
             verdicts={case_id: (covenant_id, rule_id)},
         )
     )
+
+
+def erased_day_withheld(
+    session: Session,
+    *,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
+    reader: Principal,
+    case_id: str,
+    rule_id: str,
+) -> bool:
+    """Whether the day an erased case was erased is withheld from ``reader`` while its rule
+    is named (the 410 ``case-erased``): the open-case rule whose dates :func:`withheld_from`
+    withholds while the case is kept. Also true where :func:`erased_rule_withheld` is; a
+    case the gateway does not know withholds (fail closed)."""
+    covenant_id = session.scalar(select(CaseFile.covenant_id).where(CaseFile.id == case_id))
+    if covenant_id is None:
+        return True
+    views = withheld_from(
+        session,
+        rules=rules,
+        runtime=runtime,
+        reader=reader,
+        verdicts={case_id: (covenant_id, rule_id)},
+    )
+    return case_id in views.rules | views.dates

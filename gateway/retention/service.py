@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -51,8 +51,11 @@ from gateway.retention.rules import (
 from gateway.retention.sanctions import (
     ERASURE_WITHHELD_REASON,
     SANCTION_WITHHELD_REASON,
+    dates_tell_sanctions,
+    dates_withheld_reason,
+    erased_day_withheld_reason,
     rule_tells_sanctions,
-    rules_withheld,
+    withheld_from,
 )
 
 FACT_KINDS = frozenset(
@@ -634,7 +637,9 @@ def retention_state(
     R-3.4-zonder-sancties, R-3.4-licht-bemiddeld) and its dates would tell whether and when
     the landlord imposed one, so the reader sees that a rule applies and the status, not
     which rule nor when (:data:`SANCTION_WITHHELD_REASON`); an erased case's state names
-    neither the rule nor the day of the erasure (:data:`ERASURE_WITHHELD_REASON`)."""
+    neither the rule nor the day of the erasure (:data:`ERASURE_WITHHELD_REASON`). The
+    open-case rule of a covenant that counts the landlord's measures is named to that reader
+    without its dates (sanctions.dates_tell_sanctions: its last activity may be a measure)."""
     row = _case(session, case_id)
     if row.erased_at is None and (row.stale or row.rules_revision != rules.revision):
         refresh_cases(session=session, rules=rules, case_ids=[case_id])
@@ -661,6 +666,45 @@ def retention_state(
             source_date=None,
             due_on=None,
             reason=ERASURE_WITHHELD_REASON if erased else SANCTION_WITHHELD_REASON,
+            hold=hold,
+            erased_at=None,
+            source_withheld=True,
+        )
+    if (
+        sanctions_withheld
+        and row.erased_at is not None
+        and dates_tell_sanctions(rules, row.covenant_id, row.erased_rule_id)
+    ):
+        # The erasure came with the first sweep from the due date: its day is the date's.
+        return RetentionState(
+            case_id=row.case_id,
+            covenant_id=row.covenant_id,
+            status=status,
+            rule_id=row.erased_rule_id,
+            source_date=None,
+            due_on=None,
+            reason=erased_day_withheld_reason(row.erased_rule_id),
+            hold=hold,
+            erased_at=None,
+            source_withheld=True,
+        )
+    if (
+        sanctions_withheld
+        and row.erased_at is None
+        and dates_tell_sanctions(rules, row.covenant_id, row.rule_id)
+    ):
+        # The open-case rule is everyone's, but its source date is the last activity, which
+        # can be the day of a landlord's measure this reader could not be shown (residual
+        # (b) of review11 N1): the rule, not its dates, whatever the last activity was. The
+        # term goes too, as for a withheld move: nothing here is the reader's to date.
+        return RetentionState(
+            case_id=row.case_id,
+            covenant_id=row.covenant_id,
+            status=status,
+            rule_id=row.rule_id,
+            source_date=None,
+            due_on=None,
+            reason=dates_withheld_reason(row.rule_id),
             hold=hold,
             erased_at=None,
             source_withheld=True,
@@ -854,7 +898,9 @@ class OverviewCase:
     rule: str | None
     due_on: date | None
     reason: str
-    status: str  # retained | due | on-hold
+    #: retained | due | on-hold; ``withheld`` when the due date is not shown (it would say on
+    #: which side of today the date falls).
+    status: str
     on_hold: bool
     #: The day the term started ("brondatum"), and whether a new report restarted it.
     source_date: date | None = None
@@ -1096,8 +1142,14 @@ def retention_overview(
 
     A case whose rule is chosen by sanctions whose landlord's measures the officer could not
     be shown is listed with neither its rule nor its dates (``rule_withheld``;
-    sanctions.rules_withheld, the rule of the case's own state; review10 F1, review11 N1).
-    ``rules``: None when they did not load (fail closed there)."""
+    sanctions.rules_withheld, the rule of the case's own state; review10 F1, review11 N1);
+    the open-case rule of a covenant that counts the landlord's measures, to such an
+    officer, with its rule and without its dates (``due_withheld``; its last activity may be
+    a measure). A row whose due date is withheld (these, and a move-out's) says nothing of
+    that date: its status is :data:`WITHHELD_STATUS` (``on-hold`` under a hold), and it is
+    listed after every dated row, in case id order, only when fewer than ``limit`` dated
+    rows leave room (residual (d)). ``rules``: None when they did not load (fail closed
+    there)."""
     covenant_id = principal.covenant_id
     partner_id = accountable_partner(principal)
     today = today or dutch_today()
@@ -1117,13 +1169,38 @@ def retention_overview(
         RetentionCase.erased_at.is_(None),
         RetentionCase.due_on.is_not(None),
     )
-    rows = list(
-        session.scalars(
-            _partner_cases(select(RetentionCase).where(*live), partner_id)
-            .order_by(RetentionCase.due_on, RetentionCase.case_id)
-            .limit(limit)
-        )
-    )
+    live_in_view = _partner_cases(select(RetentionCase).where(*live), partner_id)
+    dated: list[OverviewCase] = []
+    withheld: list[OverviewCase] = []
+    complete = False
+    after: tuple[date, str] | None = None
+    batch = max(limit, OVERVIEW_BATCH)
+    # Dated rows in due order until ``limit`` of them; a row whose date this officer is not
+    # shown is set aside (residual (d)): listed after every dated row, in case id order, and
+    # only when the dated rows leave room, which is decided by the dated rows alone. Among
+    # the dated ones, or picked by the first ``limit`` due dates, its place would say
+    # between which two days its hidden date falls.
+    while len(dated) < limit:
+        query = live_in_view.order_by(RetentionCase.due_on, RetentionCase.case_id).limit(batch)
+        if after is not None:
+            query = query.where(
+                pagination.after_key(RetentionCase.due_on, RetentionCase.case_id, after)
+            )
+        rows = list(session.scalars(query))
+        if rows:
+            last = rows[-1]
+            assert last.due_on is not None  # ``live`` selects cases with a due date
+            after = (last.due_on, last.case_id)
+            for case in _overview_cases(
+                session, principal, rules, runtime, rows, held=held, today=today
+            ):
+                (withheld if _withheld(case) else dated).append(case)
+        if len(rows) < batch:
+            complete = True
+            break
+    shown = dated[:limit]
+    if complete:
+        shown += sorted(withheld, key=lambda case: case.case_id)[: limit - len(shown)]
     counted = select(func.count()).select_from(RetentionCase)
     with_due_date = int(
         session.execute(_partner_cases(counted.where(*live), partner_id)).scalar_one()
@@ -1138,8 +1215,43 @@ def retention_overview(
             )
         ).scalar_one()
     )
-    references = _references(session, {row.case_id for row in rows} | held)
-    sanctions = rules_withheld(
+    references = _references(session, {case.case_id for case in shown} | held)
+    cases = [replace(case, reference=references.get(case.case_id)) for case in shown]
+    return RetentionOverview(
+        covenant_id=covenant_id,
+        as_of=today,
+        due=cases,
+        holds=[_overview_hold(hold, references.get(hold.case_id), principal) for hold in holds],
+        with_due_date=with_due_date,
+        erased=erased,
+    )
+
+
+#: How many verdicts the overview reads at a time while it looks for dated rows.
+OVERVIEW_BATCH = 500
+#: The overview's status of a row whose due date the officer is not shown (residual (d)):
+#: ``due`` or ``retained`` would say on which side of today the hidden date falls. A legal
+#: hold is shown as ``on-hold`` still: it does not depend on the date.
+WITHHELD_STATUS = "withheld"
+
+
+def _withheld(case: OverviewCase) -> bool:
+    return case.rule_withheld or case.due_withheld
+
+
+def _overview_cases(
+    session: Session,
+    principal: Principal,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
+    rows: Sequence[RetentionCase],
+    *,
+    held: set[str],
+    today: date,
+) -> list[OverviewCase]:
+    """``rows`` as the overview lists them to ``principal`` (their references are filled in
+    later, for the rows shown)."""
+    views = withheld_from(
         session,
         rules=rules,
         runtime=runtime,
@@ -1151,17 +1263,32 @@ def retention_overview(
         on_hold = row.case_id in held
         due = row.due_on is not None and row.due_on <= today
         status = "on-hold" if on_hold else ("due" if due else "retained")
-        if row.case_id in sanctions:
+        hidden = "on-hold" if on_hold else WITHHELD_STATUS
+        if row.case_id in views.rules:
             cases.append(
                 OverviewCase(
                     case_id=row.case_id,
-                    reference=references.get(row.case_id),
+                    reference=None,
                     rule=None,
                     due_on=None,
                     reason=SANCTION_WITHHELD_REASON,
-                    status=status,
+                    status=hidden,
                     on_hold=on_hold,
                     rule_withheld=True,
+                )
+            )
+            continue
+        if row.case_id in views.dates:
+            cases.append(
+                OverviewCase(
+                    case_id=row.case_id,
+                    reference=None,
+                    rule=row.rule_id,
+                    due_on=None,
+                    reason=dates_withheld_reason(row.rule_id),
+                    status=hidden,
+                    on_hold=on_hold,
+                    due_withheld=True,
                 )
             )
             continue
@@ -1169,25 +1296,18 @@ def retention_overview(
         cases.append(
             OverviewCase(
                 case_id=row.case_id,
-                reference=references.get(row.case_id),
+                reference=None,
                 rule=row.rule_id,
                 due_on=shown.due_on,
                 reason=shown.reason,
-                status=status,
+                status=hidden if shown.move_withheld else status,
                 on_hold=on_hold,
                 source_date=shown.source_date,
                 restarted=shown.restarted,
                 due_withheld=shown.move_withheld,
             )
         )
-    return RetentionOverview(
-        covenant_id=covenant_id,
-        as_of=today,
-        due=cases,
-        holds=[_overview_hold(hold, references.get(hold.case_id), principal) for hold in holds],
-        with_due_date=with_due_date,
-        erased=erased,
-    )
+    return cases
 
 
 def _overview_hold(hold: RetentionHold, reference: str | None, reader: Principal) -> OverviewHold:
@@ -1425,6 +1545,8 @@ def erasure_warnings(
     covenant_id: str | None = None,
     after: tuple[date, str] | None = None,
     limit: int | None = None,
+    reader: Principal | None = None,
+    runtime: CaseRuntime | None = None,
 ) -> list[ErasureWarning]:
     """The cases of ``case_ids`` (the caller passes open ones) whose stored due date falls
     within their covenant's ``openCases.warnBefore`` from ``today``, not on hold: their lead
@@ -1435,7 +1557,12 @@ def erasure_warnings(
     A page of them (a deadlines page): with ``limit``, at most that many in (erasure day,
     case id) order after ``after``, read from ``ix_retention_case_live`` when ``covenant_id``
     names the one covenant they are of; so a page does not read every warning of a lead with
-    tens of thousands of open cases."""
+    tens of thousands of open cases.
+
+    With ``reader`` and ``runtime``: a warning whose day or rule tells of the landlord's
+    measures that ``reader`` could not be shown (sanctions.withheld_from, the rule of the
+    case's retention state) is marked ``withheld``; the case summary shows it to the lead
+    only (residual (b))."""
     if isinstance(case_ids, Sequence) and not case_ids:
         return []
     # Only the verdicts whose warning has started, in SQL: the rest of the open cases'
@@ -1479,7 +1606,19 @@ def erasure_warnings(
     if limit is not None:
         query = query.order_by(RetentionCase.due_on, RetentionCase.case_id).limit(limit)
     warnings = []
-    for case_id, covenant, rule_id, due_on, reason in session.execute(query).all():
+    found = session.execute(query).all()
+    views = (
+        withheld_from(
+            session,
+            rules=rules,
+            runtime=runtime,
+            reader=reader,
+            verdicts={case_id: (covenant, rule_id) for case_id, covenant, rule_id, _, _ in found},
+        )
+        if reader is not None and runtime is not None
+        else None
+    )
+    for case_id, covenant, rule_id, due_on, reason in found:
         assert due_on is not None  # the query selects cases with a due date
         policy = rules.policy(covenant)
         rule = policy.rule(rule_id) if policy and rule_id else None
@@ -1498,6 +1637,7 @@ def erasure_warnings(
                 rule_id=rule_id or "",
                 source=source,
                 told=told,
+                withheld=views is not None and case_id in views.rules | views.dates,
             )
         )
     return warnings

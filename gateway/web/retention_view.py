@@ -28,6 +28,10 @@ SANCTION_WITHHELD = (
 )
 
 
+#: Why a row shows no date (``OverviewCase.due_withheld``).
+DATE_WITHHELD = "Vernietigen op een datum die u niet wordt getoond."
+
+
 @dataclass(frozen=True)
 class RetentionRow:
     case: Any
@@ -60,6 +64,16 @@ def explain(rules: Any, covenant_id: str, case: Any) -> RetentionRow:
     rule = policy.rule(case.rule) if policy is not None and case.rule else None
     open_rule = policy.open_cases if policy is not None else None
     start, due = case.source_date, case.due_on
+    if case.due_withheld:
+        # The day is the resident's move-out, told to the lead and the partner that recorded
+        # it only (review5b p5b), or an open case's last activity, which can be a landlord's
+        # measure this officer's partner could not be shown: no word of either, no date.
+        name = open_rule.name if open_rule is not None and case.rule == open_rule.id else None
+        return RetentionRow(
+            case=case,
+            rule_name=name or ((rule.name or rule.id) if rule is not None else (case.rule or "—")),
+            why=DATE_WITHHELD,
+        )
     if open_rule is not None and case.rule == open_rule.id:
         period = period_text(rules.period(open_rule.period))
         why = (
@@ -72,14 +86,6 @@ def explain(rules: Any, covenant_id: str, case: Any) -> RetentionRow:
         # could not be shown (review10 F1, review11 N1; gateway/retention/sanctions.py): the
         # same words whether the case holds a measure or not.
         return RetentionRow(case=case, rule_name="—", why=SANCTION_WITHHELD)
-    if case.due_withheld:
-        # The day is the resident's move-out, told to the lead and the partner that recorded
-        # it only (review5b p5b): no word of a move, no date.
-        return RetentionRow(
-            case=case,
-            rule_name=(rule.name or rule.id) if rule is not None else (case.rule or "—"),
-            why="Vernietigen op een datum die u niet wordt getoond.",
-        )
     if rule is None or start is None or due is None:
         return RetentionRow(
             case=case,

@@ -13,8 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from gateway.auth.principal import Principal
+from gateway.auth.service import PartnerDirectory
 from gateway.context import GatewayContext
 from gateway.core.dutch_date import dutch_date
+from gateway.policy.covenant import load_covenants
 from gateway.retention.models import RetentionCase
 from gateway.retention.service import retention_overview
 from tests.cases.builders import listed_deadlines, report_body
@@ -25,6 +28,16 @@ Auth = Callable[..., dict[str, str]]
 UTRECHT_CM = ("u-centraal", "casemanager")
 UTRECHT_POLICE = ("politie-midden-nederland", "wijkagent")
 RIJSWIJK_CORPORATION = ("rijswijk-wonen", "woonconsulent")
+
+
+def _landlords_officer() -> Principal:
+    return PartnerDirectory.from_covenants(load_covenants().values()).principal(
+        partner_id="rijswijk-wonen",
+        role="privacy-officer",
+        user=None,
+        token_id="t",
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+    )
 
 
 def _report(client: TestClient, auth: Auth, who: tuple[str, str], **kw: Any) -> str:
@@ -88,11 +101,22 @@ class TestStateFromTheStart:
                 runtime=context.cases,
                 principal=_officer(),
             )
+            landlords = retention_overview(
+                session=session,
+                rules=context.require_retention().rules,
+                runtime=context.cases,
+                principal=_landlords_officer(),
+            )
         listed = {c.case_id: c for c in overview.due}
         assert case_id in listed
         assert listed[case_id].rule == "R-open-zonder-activiteit"
-        assert listed[case_id].due_on == row.due_on
+        # The case is in intake, where no one but the landlord could be shown its measures,
+        # and its last activity could be one: the municipality's officer reads the rule, not
+        # the date (docs/retention.md, residual (b)); the landlord's officer reads both.
+        assert (listed[case_id].due_on, listed[case_id].due_withheld) == (None, True)
         assert listed[case_id].reason
+        told = {c.case_id: c for c in landlords.due}[case_id]
+        assert (told.rule, told.due_on) == ("R-open-zonder-activiteit", row.due_on)
         browser = TestClient(client.app, base_url="https://testserver")
         with browser:
             sign_in(browser, "gemeente-rijswijk", "privacy-officer")
