@@ -32,6 +32,7 @@ from gateway.audit.schemas import (
 from gateway.audit.service import consistency_between, leaf_withheld
 from gateway.auth.deps import Context, CurrentPrincipal, DbSession, PrivacyOfficer
 from gateway.auth.principal import Principal
+from gateway.cases.subjects import subject_roles
 from gateway.context import GatewayContext
 from gateway.core.errors import NotFound
 from gateway.core.json_body import StrictJsonRoute
@@ -220,11 +221,14 @@ def create_access_report(
     data_subject = log.data_subject(
         identifier_type=subject.identifier_type, identifier=subject.identifier, session=session
     )
+    reader = _reader(context, officer)
     report = reports.access_report(
         session,
-        reader=_reader(context, officer),
+        reader=reader,
+        covenant=context.covenants[officer.covenant_id],
         subject_pseudonym=data_subject.pseudonym,
         identifier_type=subject.identifier_type,
+        subject_roles=subject_roles(session, log, data_subject),
     )
     log.append(
         session=session,

@@ -678,6 +678,16 @@ class _Officer:
         self._closing = closing
         self.log: Any = None
 
+    def subject_roles(self, identifier_type: str, pseudonym: str) -> reports.SubjectRoles:
+        """What the subject is in each case, as the API finds it (after :meth:`pseudonym`,
+        which opened the log): the access report names a category only to a subject it
+        concerns."""
+        from audit.entry import DataSubject
+        from gateway.cases.subjects import subject_roles
+
+        subject = DataSubject(pseudonym=pseudonym, identifier_type=identifier_type)
+        return subject_roles(self.session, self.log, subject)
+
     def record_access_report(
         self,
         partner_id: str,
@@ -946,8 +956,10 @@ def access_report(
             report = reports.access_report(
                 officer.session,
                 reader=officer.reader(as_partner),
+                covenant=officer.covenant,
                 subject_pseudonym=pseudonym,
                 identifier_type=subject.identifier_type,
+                subject_roles=officer.subject_roles(subject.identifier_type, pseudonym),
             )
             officer.record_access_report(partner_id, subject, pseudonym, report, started)
         columns = [field.alias or name for name, field in AccessReportLine.model_fields.items()]

@@ -21,7 +21,7 @@ import json
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -29,7 +29,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from audit.entry import Actor, AuditEntry, DataSubject, ProcessingActivity
+from audit.entry import DENIAL, DISCLOSURE, Actor, AuditEntry, DataSubject, ProcessingActivity
 from audit.ldv import activity_id
 from gateway.audit.models import AuditRecord, AuditSubject
 from gateway.audit.readers import LogReader, investigation_condition
@@ -314,12 +314,20 @@ def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+#: What a subject is in each of the given cases (gateway/cases/subjects.py
+#: ``subject_roles``): a person's roles (``case_person.role``), or ``dwelling`` for the case's
+#: address; a case the subject is none of these in is absent.
+SubjectRoles = Callable[[Collection[str]], Mapping[str, frozenset[str]]]
+
+
 def access_report(
     session: Session,
     *,
     reader: LogReader,
+    covenant: Covenant,
     subject_pseudonym: str,
     identifier_type: str,
+    subject_roles: SubjectRoles,
 ) -> AccessReport:
     """GDPR art. 15: every processing recorded about one person in this covenant that the
     reader's partner is accountable for (the coordinating officer: the whole covenant). The
@@ -329,30 +337,58 @@ def access_report(
     for no reader, the police's own officer included: the report is made to be handed to the
     person, and telling a person that an investigation runs (or ran) about them is a
     restriction decision a human takes (UAVG art. 41), not the report's. The police's
-    officer finds those entries by searching the person (docs/audit.md)."""
+    officer finds those entries by searching the person (docs/audit.md).
+
+    Of each entry only what concerns the person (review12 F1): an entry about a case names
+    every person of the case and its dwelling, but the categories it disclosed or refused
+    are each about some of them (``categories[].concerns`` in the covenant file). A line
+    keeps the categories that concern one of the subject's roles in the entry's case
+    (``subject_roles``), the clauses governing such a category, and, for a read, the
+    outcome of what it kept (:func:`_concerning`). A line that had categories and keeps none
+    is left out, and so is one about categories it does not list (a partner's answer, through
+    its clauses; a pushed fact, its ``category`` attribute) none of which concerns the subject
+    (AVG art. 15(4): the complainant's report does not tell the causer's police file). A
+    subject whose role in the case is unknown (erased, not matched, another identifier type)
+    keeps none. A line about no category (intake, a transition, a team change, an erasure
+    under a retention rule) is listed as it is."""
     search = EntrySearch()
-    lines = [
-        AccessReportLine(
-            index=entry["index"],
-            when=datetime.fromisoformat(entry["startedAt"].replace("Z", "+00:00")),
-            activity=entry["activity"],
-            outcome=entry["outcome"],
-            recipient=entry.get("recipient", {}).get("partnerId"),
-            requester=entry.get("requester", {}).get("partnerId"),
-            categories_disclosed=entry.get("disclosed", []),
-            categories_redacted=[r["category"] for r in entry.get("redacted", [])],
-            purpose=entry["processing"].get("purpose"),
-            clause_ids=entry["processing"].get("clauseIds", []),
-            covenant_id=entry["processing"]["covenantId"],
-        )
-        for entry in iter_entries(
+    entries = list(
+        iter_entries(
             session,
             reader=reader,
             search=search,
             subject_pseudonym=subject_pseudonym,
             extra=[~investigation_condition(reader.police)],
         )
-    ]
+    )
+    roles = subject_roles({e["caseId"] for e in entries if e.get("caseId")})
+    concerns = {c.id: frozenset(c.concerns) for c in covenant.categories}
+    clause_categories = {c.id: frozenset(c.categories) for c in covenant.clauses}
+    lines: list[AccessReportLine] = []
+    for stored in entries:
+        entry = _concerning(
+            stored,
+            roles.get(stored.get("caseId") or "", frozenset()),
+            concerns,
+            clause_categories,
+        )
+        if entry is None:
+            continue
+        lines.append(
+            AccessReportLine(
+                index=entry["index"],
+                when=datetime.fromisoformat(entry["startedAt"].replace("Z", "+00:00")),
+                activity=entry["activity"],
+                outcome=entry["outcome"],
+                recipient=entry.get("recipient", {}).get("partnerId"),
+                requester=entry.get("requester", {}).get("partnerId"),
+                categories_disclosed=entry.get("disclosed", []),
+                categories_redacted=[r["category"] for r in entry.get("redacted", [])],
+                purpose=entry["processing"].get("purpose"),
+                clause_ids=entry["processing"].get("clauseIds", []),
+                covenant_id=entry["processing"]["covenantId"],
+            )
+        )
     return AccessReport(
         identifier_type=identifier_type,
         generated_at=utcnow(),
@@ -360,6 +396,56 @@ def access_report(
         partner_id=reader.accountable,
         lines=lines,
     )
+
+
+def _concerning(
+    entry: dict[str, Any],
+    roles: frozenset[str],
+    concerns: Mapping[str, frozenset[str]],
+    clause_categories: Mapping[str, frozenset[str]],
+) -> dict[str, Any] | None:
+    """``entry`` (as the reader reads it) as it concerns a subject with ``roles`` in its case:
+    the categories concerning one of them (a category the covenant does not know concerns
+    nobody), of the covenant's clauses those governing such a category (a clause naming only
+    removed categories would name them; another id, a retention rule's, names no category
+    and stays), and a read's outcome and activity as the exchange records a read of the
+    kept categories alone.
+
+    None: the entry had categories and keeps none, or, without categories, was about some
+    (its covenant clauses: a partner's answer does not list the facts it stored; or the
+    ``category`` attribute of a pushed fact) of which none concerns the subject."""
+    mine = {c for c, whom in concerns.items() if whom & roles}
+    disclosed = list(entry.get("disclosed") or [])
+    redacted = list(entry.get("redacted") or [])
+    processing = entry.get("processing") or {}
+    clauses = list(processing.get("clauseIds") or [])
+    covenant_clauses = [c for c in clauses if c in clause_categories]
+    kept_disclosed = [c for c in disclosed if c in mine]
+    kept_redacted = [r for r in redacted if r.get("category") in mine]
+    kept_clauses = [c for c in clauses if c not in clause_categories or clause_categories[c] & mine]
+    if disclosed or redacted:
+        if not (kept_disclosed or kept_redacted):
+            return None
+    else:
+        attribute = (entry.get("attributes") or {}).get("category")
+        about = {k for c in covenant_clauses for k in clause_categories[c]}
+        if isinstance(attribute, str):
+            about.add(attribute)
+        if about and not about & mine:
+            return None
+    shown = {**entry, "processing": {**processing, "clauseIds": kept_clauses}}
+    if not (disclosed or redacted):
+        return shown
+    shown["disclosed"], shown["redacted"] = kept_disclosed, kept_redacted
+    if entry.get("activity") == DISCLOSURE:
+        # As gateway/exchange's entry_outcome: a read that disclosed none of the kept is a
+        # denial of them, not a disclosure of something else's.
+        shown["activity"], shown["outcome"] = (
+            (DISCLOSURE, "partially-disclosed" if kept_redacted else "disclosed")
+            if kept_disclosed
+            else (DENIAL, "denied")
+        )
+    return shown
 
 
 def access_report_entry(

@@ -16,9 +16,11 @@ from pydantic import Field, StrictBool, field_validator
 
 from gateway.core.pagination import PageLinks
 from gateway.core.schemas import ApiModel, Reason, check_date
+from gateway.policy.covenant import PersonRole as PersonRole
 
 Ownership = Literal["corporation", "private-rental", "owner-occupied"]
-PersonRole = Literal["causer", "complainant", "neighbour"]
+# PersonRole (causer, complainant, neighbour) is the covenant model's: a category of a
+# covenant file names the roles it concerns (``categories[].concerns``).
 Channel = Literal["form", "phone", "email", "letter", "social-media", "in-person", "other"]
 Judgement = Literal["resolved", "improved", "unchanged", "worse"]
 AftercareDecision = Literal["none", "aftercare-plan"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -45,6 +45,15 @@ Condition = Literal[
 Relation = Literal["dwelling-landlord", "case-lead", "event-recorder"]
 
 RoleKind = Literal["casework", "audit", "system"]
+
+#: The persons of a case (``case_person.role``; the cases domain's ``PersonRole`` is this).
+PersonRole = Literal["causer", "complainant", "neighbour"]
+#: The case's dwelling, as a data subject (its address: ``case_file.address_index``).
+DWELLING: Final = "dwelling"
+#: Whom a category's data concerns (``categories[].concerns``): a person of the case by its
+#: role, or the dwelling. The GDPR art. 15 access report names a category only to a subject
+#: it concerns (gateway/audit/reports.py ``access_report``; docs/audit.md).
+Concern = Literal[PersonRole, "dwelling"]
 
 
 class _Model(BaseModel):
@@ -138,6 +147,21 @@ class DataCategory(_Model):
     answer: AnswerForm = Field(
         default="detail", description="'yes-no' for categories the source phrases as 'whether'."
     )
+    concerns: list[Concern] = Field(
+        min_length=1,
+        description="Whom the data concerns: the case's persons by role (causer, complainant, "
+        "neighbour) and/or the dwelling. Required: the access report (GDPR art. 15) names the "
+        "category only to a subject it concerns, and a category without it would be shown to "
+        "nobody or to everybody.",
+    )
+
+    @field_validator("concerns")
+    @classmethod
+    def _concerns_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({c for c in value if value.count(c) > 1})
+        if twice:
+            raise ValueError(f"names {', '.join(twice)} more than once")
+        return value
 
 
 class CaseEvent(_Model):

@@ -18,6 +18,7 @@ from gateway.audit.verification import verify_stored
 from gateway.cases import overview as case_overview
 from gateway.cases import references
 from gateway.cases.steering import report_window
+from gateway.cases.subjects import subject_roles
 from gateway.core.dutch_date import DUTCH_TIME, dutch_today
 from gateway.core.errors import Forbidden, Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST, check_date
@@ -263,11 +264,14 @@ def access_report(
     started = utcnow()
     # Only the keyed pseudonym reaches the query; the identifier is not kept or logged.
     subject = log.data_subject(identifier_type=soort, identifier=nummer.strip())
+    reader = log_reader(page)
     report = audit_reports.access_report(
         page.db,
-        reader=log_reader(page),
+        reader=reader,
+        covenant=page.context.covenants[officer.covenant_id],
         subject_pseudonym=subject.pseudonym,
         identifier_type=soort,
+        subject_roles=subject_roles(page.db, log, subject),
     )
     # Audited like the API's: no entry, no report (an audit failure rolls back).
     log.append(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.audit import Actor, AuditLog
+from gateway.audit import Actor, AuditLog, ProcessingActivity
 from gateway.context import GatewayContext
 from gateway.db import transaction
 
@@ -129,7 +129,12 @@ class TestReports:
     def test_access_report_lists_every_disclosure_about_the_person(
         self, client: TestClient, context: GatewayContext, auth: Auth
     ) -> None:
-        record(context, 2)
+        # Without categories or clauses: which of those a line names to the person is
+        # tests/audit/test_access_report_concerns.py's (there is no case here).
+        processing = ProcessingActivity(
+            covenant_id="utrecht-extreme-woonoverlast", purpose="case-handling"
+        )
+        record(context, 2, disclosed=(), redacted=(), processing=processing)
         response = client.post(
             "/v1/audit/access-report",
             json={"identifierType": "bsn", "identifier": BSN},
@@ -139,8 +144,30 @@ class TestReports:
         lines = response.json()["lines"]
         assert len(lines) == 2
         assert lines[0]["recipient"] == "u-centraal"
-        assert lines[0]["clauseIds"] == ["U-5.3-geweld"]
-        assert lines[0]["categoriesRedacted"] == ["antecedenten"]
+        assert lines[0]["purpose"] == "case-handling"
+
+    def test_an_entry_whose_case_does_not_know_the_person_names_none_of_its_categories(
+        self, client: TestClient, context: GatewayContext, auth: Auth
+    ) -> None:
+        """Unknown is not no: the entries name the person, but no case says what the person
+        is in it (erased, or never one of its persons), so no category of them concerns the
+        person, and a line whose categories are all left out is left out (review12 F1)."""
+        record(context, 2)
+        response = client.post(
+            "/v1/audit/access-report",
+            json={"identifierType": "bsn", "identifier": BSN},
+            headers=auth("gemeente-utrecht", "privacy-officer"),
+        )
+        assert response.status_code == 200
+        assert response.json()["lines"] == []
+        # The entries are about the person: the officer's search finds them.
+        found = client.post(
+            "/v1/audit/entries/search",
+            json={"dataSubject": {"identifierType": "bsn", "identifier": BSN}},
+            headers=auth("gemeente-utrecht", "privacy-officer"),
+        )
+        entries = found.json()["entries"]
+        assert [e["index"] for e in entries if e["activity"] != "access-report"] == [0, 1]
 
     def test_processing_register_comes_from_the_covenant(
         self, client: TestClient, context: GatewayContext, auth: Auth

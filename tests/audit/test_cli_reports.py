@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
-from gateway.audit import Actor
+from gateway.audit import Actor, ProcessingActivity
 from gateway.audit.cli import read_identifier
 from gateway.cli import app
 from gateway.config import Settings
@@ -23,11 +23,22 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 
 from .builders import disclosure
+from .concerning_case import CAUSER, concerning_case
 
 Auth = Callable[..., dict[str, str]]
 COVENANT = "utrecht-extreme-woonoverlast"
 BSN = "123456782"
 OTHER_BSN = "999999990"
+
+
+#: An entry without categories or clauses: of those the access report names only what
+#: concerns the person's role in the entry's case, and these entries have no case
+#: (tests/audit/test_access_report_concerns.py has the CLI's report of a real case).
+BARE: dict[str, object] = {
+    "disclosed": (),
+    "redacted": (),
+    "processing": ProcessingActivity(covenant_id=COVENANT, purpose="case-handling"),
+}
 
 
 def _record(context: GatewayContext, count: int, bsn: str = BSN, **overrides: object) -> None:
@@ -52,8 +63,8 @@ class TestAccessReport:
     def test_lists_every_processing_about_the_person_read_from_stdin(
         self, context: GatewayContext, settings: Settings
     ) -> None:
-        _record(context, 2)
-        _record(context, 1, bsn=OTHER_BSN)
+        _record(context, 2, **BARE)
+        _record(context, 1, bsn=OTHER_BSN, **BARE)
 
         result = _cli(settings, "access-report", "--covenant", COVENANT, stdin=f"{BSN}\n")
 
@@ -63,8 +74,8 @@ class TestAccessReport:
         assert report["covenantId"] == COVENANT
         assert report["identifierType"] == "bsn"
         assert [line["index"] for line in report["lines"]] == [0, 1]
-        assert report["lines"][0]["clauseIds"] == ["U-5.3-geweld"]
-        assert report["lines"][0]["categoriesRedacted"] == ["antecedenten"]
+        assert report["lines"][0]["purpose"] == "case-handling"
+        assert report["lines"][0]["recipient"] == "u-centraal"
         # Written as people write it, the same person.
         spaced = _cli(settings, "access-report", "--covenant", COVENANT, stdin="1234 56 782\n")
         again = json.loads(spaced.stdout)["lines"]
@@ -76,7 +87,7 @@ class TestAccessReport:
     def test_gives_the_same_lines_as_the_api(
         self, context: GatewayContext, settings: Settings, client: TestClient, auth: Auth
     ) -> None:
-        _record(context, 3)
+        _record(context, 3, **BARE)
         api = client.post(
             "/v1/audit/access-report",
             json={"identifierType": "bsn", "identifier": BSN},
@@ -88,16 +99,27 @@ class TestAccessReport:
         # The API's report was audited, so the CLI's (made after it) lists it.
         assert [line["activity"] for line in cli["lines"][3:]] == ["access-report"]
 
-    def test_csv_has_one_row_per_line(self, context: GatewayContext, settings: Settings) -> None:
-        _record(context, 2)
+    def test_csv_has_one_row_per_line(
+        self, context: GatewayContext, settings: Settings, client: TestClient, auth: Auth
+    ) -> None:
+        concerning_case(client, auth)  # the causer's case: the police's items concern them
+        api = client.post(
+            "/v1/audit/access-report",
+            json={"identifierType": "bsn", "identifier": CAUSER},
+            headers=auth("gemeente-utrecht", "privacy-officer"),
+        ).json()
         result = _cli(
-            settings, "access-report", "--covenant", COVENANT, "--format", "csv", stdin=BSN
+            settings, "access-report", "--covenant", COVENANT, "--format", "csv", stdin=CAUSER
         )
         assert result.exit_code == 0, result.output
         rows = list(csv.DictReader(io.StringIO(result.stdout)))
-        assert [row["index"] for row in rows] == ["0", "1"]
-        assert rows[0]["recipient"] == "u-centraal"
-        assert rows[0]["categoriesDisclosed"] == "geweldsincidenten"
+        assert [row["index"] for row in rows][: len(api["lines"])] == [
+            str(line["index"]) for line in api["lines"]
+        ]
+        [read] = [row for row in rows if row["activity"] == "disclosure"]
+        assert read["recipient"] == "u-centraal"
+        assert read["categoriesDisclosed"] == "police-reports"
+        assert read["categoriesRedacted"] == "police-nuisance-antecedents"
 
     def test_an_invalid_bsn_is_refused_without_echoing_it(
         self, context: GatewayContext, settings: Settings

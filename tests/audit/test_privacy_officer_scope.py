@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.audit import Actor
+from gateway.audit import Actor, ProcessingActivity
 from gateway.audit.models import AuditRecord
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -36,11 +36,18 @@ OTHER_CORPORATION_OFFICER = ("portaal", "privacy-officer")
 
 def _record(context: GatewayContext) -> None:
     """Entry 0: the police disclosed to U Centraal. Entry 1: Mitros asked and was denied.
-    Both about the same person."""
+    Both about the same person. Without categories or clauses: of an entry's categories the
+    access report names those that concern the person's role in the case (there is no case
+    here; tests/audit/test_access_report_concerns.py), this file is about whose entries."""
     log = context.audit
     subject = log.data_subject(identifier_type="bsn", identifier=BSN)
+    bare: dict[str, Any] = {
+        "disclosed": (),
+        "redacted": (),
+        "processing": ProcessingActivity(covenant_id="utrecht-extreme-woonoverlast"),
+    }
     with transaction(context.session_factory) as session:
-        log.append(session=session, entry=disclosure(0, data_subject=subject))
+        log.append(session=session, entry=disclosure(0, data_subject=subject, **bare))
         log.append(
             session=session,
             entry=disclosure(
@@ -50,7 +57,7 @@ def _record(context: GatewayContext) -> None:
                 requester=Actor(partner_id="mitros", role="woonconsulent"),
                 recipient=None,
                 data_owners=(),
-                disclosed=(),
+                **bare,
             ),
         )
 

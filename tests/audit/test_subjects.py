@@ -12,17 +12,19 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from audit.entry import canonical_json, entry_body
-from gateway.audit import AuditLog, AuditUnavailable
+from gateway.audit import AuditLog, AuditUnavailable, ProcessingActivity
 from gateway.audit.log import COPY_THRESHOLD
 from gateway.audit.models import AuditRecord, AuditSubject
 from gateway.audit.readers import LogReader
 from gateway.audit.reports import access_report
 from gateway.db import transaction
+from gateway.policy.covenant import load_covenants
 
 from .builders import disclosure
 from .conftest import fake_blind_index
 
 #: The whole covenant's log as stored (the operator's view).
+COVENANT = load_covenants()["utrecht-extreme-woonoverlast"]
 WHOLE_LOG = LogReader("utrecht-extreme-woonoverlast", None, covenant_wide=True, police=frozenset())
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -80,8 +82,18 @@ def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_
     alone = audit_log.data_subject(identifier_type="bsn", identifier="123456782")
     listed = audit_log.data_subject(identifier_type="bsn", identifier="111222333")
     other = audit_log.data_subject(identifier_type="bsn", identifier="999999990")
+    # Without categories or clauses: of those the report names only what concerns the
+    # subject's role in the entry's case (tests/audit/test_access_report_concerns.py).
+    bare = ProcessingActivity(covenant_id=COVENANT.id)
     entries = [
-        disclosure(n, data_subject=alone, data_subjects=(listed,) if n % 2 else ())
+        disclosure(
+            n,
+            data_subject=alone,
+            data_subjects=(listed,) if n % 2 else (),
+            disclosed=(),
+            redacted=(),
+            processing=bare,
+        )
         for n in range(batch)
     ]
     with transaction(factory) as session:
@@ -96,8 +108,10 @@ def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_
                 for line in access_report(
                     session,
                     reader=WHOLE_LOG,
+                    covenant=COVENANT,
                     subject_pseudonym=subject.pseudonym,
                     identifier_type="bsn",
+                    subject_roles=lambda case_ids: {},
                 ).lines
             ]
             for subject in (alone, listed, other)

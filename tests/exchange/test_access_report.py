@@ -73,7 +73,7 @@ def test_access_report_for_another_bsn_is_empty(utrecht_case: UtrechtCase) -> No
     assert _report(utrecht_case, STRANGER_BSN)["lines"] == []
 
 
-def test_every_person_of_the_case_and_its_address_find_the_disclosure(
+def test_every_person_of_the_case_and_its_address_is_a_subject_of_the_disclosure(
     utrecht_case: UtrechtCase,
 ) -> None:
     # A second report at the same dwelling joins the open dossier and names a complainant.
@@ -96,13 +96,28 @@ def test_every_person_of_the_case_and_its_address_find_the_disclosure(
     disclosure = _read_disclosure(utrecht_case)
     index = disclosure["receipt"]["index"]
 
+    # Every person and the dwelling are data subjects of the read: the officer's search by
+    # subject finds it for each.
     for identifier, kind in (
         (CAUSER_BSN, "bsn"),
         (COMPLAINANT_BSN, "bsn"),
         ("3511AB 12", "address"),
     ):
+        found = utrecht_case.client.post(
+            "/v1/audit/entries/search",
+            json={"dataSubject": {"identifierType": kind, "identifier": identifier}},
+            headers=utrecht_case.as_(OFFICER),
+        )
+        assert found.status_code == 200, found.text
+        assert index in [entry["index"] for entry in found.json()["entries"]], kind
+    # But the access report, made to be handed to the person, names the police's items
+    # (U §5.3: the causer's) to the causer alone (review12 F1;
+    # tests/audit/test_access_report_concerns.py).
+    assert index in [line["index"] for line in _report(utrecht_case, CAUSER_BSN)["lines"]]
+    for identifier, kind in ((COMPLAINANT_BSN, "bsn"), ("3511AB 12", "address")):
         lines = _report(utrecht_case, identifier, kind)["lines"]
-        assert index in [line["index"] for line in lines], (kind, lines)
+        assert index not in [line["index"] for line in lines], (kind, lines)
+        assert "case-intake" in {line["activity"] for line in lines}
 
 
 def test_a_denial_is_in_the_access_report(utrecht_case: UtrechtCase) -> None:

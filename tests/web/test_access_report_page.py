@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from tests.audit.concerning_case import ANTECEDENTS_NAME, CAUSER, COMPLAINANT, concerning_case
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import CAUSER_BSN, answer_police_reports, seed_utrecht_case
 
@@ -65,3 +66,26 @@ def test_access_report_page_shows_only_what_the_officers_partner_is_accountable_
     sign_in(browser, "gemeente-utrecht", "privacy-officer")
     html = _report_page(browser, CAUSER_BSN)
     assert "U-5.3-meldingen" in html
+
+
+def test_the_complainants_page_names_none_of_the_causers_police_items(
+    browser: TestClient, client: TestClient, auth: Auth
+) -> None:
+    """review12 F1: the complainant's report listed "Geweigerd: Het feit of de veroorzaker
+    bekend staat vanwege overlastantecedenten" and the police reports disclosed to the case
+    manager, line for line the causer's (U §5.3: the causer's, to the case manager only)."""
+    concerning_case(client, auth)
+    sign_in(browser, "gemeente-utrecht", "privacy-officer")
+    police_reports = "Aard, omvang en constatering van meldingen en politie-inzet"
+
+    html = _report_page(browser, COMPLAINANT)
+
+    assert EMPTY not in html  # its intake is listed
+    assert ANTECEDENTS_NAME not in html
+    assert police_reports not in html
+    assert "U-5.3" not in html
+    # Positive control: the causer's page names both, with the clause.
+    causer = _report_page(browser, CAUSER)
+    assert ANTECEDENTS_NAME in causer
+    assert police_reports in causer
+    assert "U-5.3-meldingen" in causer
