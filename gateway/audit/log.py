@@ -58,6 +58,7 @@ from gateway.audit.models import AuditHead, AuditRecord, AuditSubject
 from gateway.db import (
     HotStatement,
     Unit,
+    hot_cursor,
     invalidate_if_disconnected,
     is_outage,
     unit_connection,
@@ -538,11 +539,12 @@ def _append_one(
     raw = connection.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
         raise AuditUnavailable("The single-append path needs a psycopg connection.")
+    cursor = hot_cursor(connection)  # the connection's one cursor for hot statements
     if companion is None:
-        row = raw.execute(_ONE_STATEMENT, params, prepare=True).fetchone()
+        row = cursor.execute(_ONE_STATEMENT, params, prepare=True).fetchone()
     else:
         joined = _joined(companion, connection.dialect)
-        row = raw.execute(
+        row = cursor.execute(
             joined.sql, params + joined.parameters(companion), prepare=True
         ).fetchone()
     if row is None:

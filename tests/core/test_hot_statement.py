@@ -129,3 +129,58 @@ def test_a_dropped_connection_is_invalidated(database_url: str) -> None:
             assert conn.invalidated
     finally:
         engine.dispose()
+
+
+def test_the_hot_statements_of_a_pooled_connection_share_one_cursor(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL one psycopg cursor serves every hot statement of a pooled connection,
+    across checkouts (a cursor per statement started with empty type caches each time: issue
+    20), and each statement still gets its own rows; a connection replaced after a disconnect
+    gets a cursor of its own, whose rows are right too."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("the cursor is kept for psycopg connections only")
+    import psycopg
+
+    made: list[object] = []
+    cursor = psycopg.Connection.cursor
+
+    def counting(self: psycopg.Connection[object], *args: object, **kwargs: object) -> object:
+        made.append(self)
+        return cursor(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    other = create_engine(database_url)
+    metadata.create_all(engine)
+    try:
+        with engine.connect() as conn:
+            conn.execute(insert(sample), [{**row, "note": None} for row in ROWS])
+            conn.commit()
+        hot = HotStatement(_BY_ID)
+        monkeypatch.setattr(psycopg.Connection, "cursor", counting)
+        with engine.connect() as conn:
+            assert [r.n for r in hot.rows(conn, {"id": "a"})] == [1]
+            assert [r.n for r in hot.rows(conn, {"id": "b"})] == [2]
+            assert hot.rows(conn, {"id": "missing"}) == []
+            first = conn.connection.driver_connection
+        with engine.connect() as conn:
+            assert conn.connection.driver_connection is first
+            assert [r.n for r in hot.rows(conn, {"id": "b"})] == [2]
+        assert made == [first]
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.rollback()
+            with other.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            with pytest.raises(exc.DBAPIError):
+                hot.rows(conn, {"id": "a"})
+        made.clear()
+        with engine.connect() as conn:
+            assert [r.n for r in hot.rows(conn, {"id": "a"})] == [1]
+            assert [r.n for r in hot.rows(conn, {"id": "b"})] == [2]
+            replaced = conn.connection.driver_connection
+        assert replaced is not first
+        assert made == [replaced]
+    finally:
+        engine.dispose()
+        other.dispose()
