@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import math
-import threading
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -125,59 +123,6 @@ class PartnerDirectory:
         )
 
 
-class _OnceLoadedJWS(jwt.PyJWS):
-    """PyJWS that, inside :meth:`loading_once`, loads a token once for both of the verifier's
-    decodes (the unverified one that finds the key and the one that verifies).
-
-    PyJWS's ``_load`` splits the compact token and checks and decodes its three base64url
-    segments (a Python loop over every character: ~30 µs of a partner token's ~270 µs, the
-    signature ~120) and parses the header; it is a function of the token's text alone, so the
-    second decode of the same text may take the first's result. Every check after it runs on
-    each decode as before; all parsing is still PyJWT's. Outside :meth:`loading_once` (the web
-    sign-in's ID tokens) nothing is kept. Per thread, and forgotten when the block ends, so
-    no token outlives its verification here. ``_load`` is PyJWT's private method: were it
-    renamed, the override would never run and both decodes would load the token again, as
-    before (tests/api/test_token_verifier.py counts the loads and would fail)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._kept = threading.local()
-
-    @contextmanager
-    def loading_once(self) -> Iterator[None]:
-        self._kept.active, self._kept.loaded = True, None
-        try:
-            yield
-        finally:
-            self._kept.active, self._kept.loaded = False, None
-
-    def _load(self, jwt: str | bytes) -> tuple[bytes, bytes, dict[str, Any], bytes]:
-        kept = self._kept
-        if not getattr(kept, "active", False):
-            return super()._load(jwt)
-        loaded = kept.loaded
-        if loaded is not None and loaded[0] == jwt:
-            payload, signing_input, header, signature = loaded[1]
-            return payload, signing_input, dict(header), signature
-        result = super()._load(jwt)
-        payload, signing_input, header, signature = result
-        kept.loaded = (jwt, (payload, signing_input, dict(header), signature))
-        return result
-
-
-#: The one PyJWS of both decodes of a bearer token (and of the web sign-in's ID tokens).
-_JWS = _OnceLoadedJWS()
-
-
-class _PlainJWT(jwt.PyJWT):
-    """PyJWT as ``jwt.decode_complete`` is, on :data:`_JWS`: the unverified decode that only
-    finds the key."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._jws = _JWS
-
-
 class _StrictClaimsJWT(jwt.PyJWT):
     """PyJWT whose claims are strict JSON with NumericDate times (after the signature).
 
@@ -191,10 +136,6 @@ class _StrictClaimsJWT(jwt.PyJWT):
     (review7a F3): Python's parser keeps the last, a partner's proxy or log reading the first
     sees another principal. The header is checked the same way (``check_header_keys``);
     both with the request bodies' parser (gateway/core/json_body.py)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._jws = _JWS
 
     def _decode_payload(self, decoded: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -256,7 +197,6 @@ def _finite_float(literal: str) -> float:
 _TIME_CLAIMS = ("exp", "nbf", "iat")
 #: The strict PyJWT of bearer tokens, and of the web sign-in's ID tokens (gateway/web/oidc.py).
 STRICT_JWT = _StrictClaimsJWT()
-_UNVERIFIED_JWT = _PlainJWT()
 
 
 class TokenVerifier:
@@ -287,13 +227,8 @@ class TokenVerifier:
         is used before it did."""
         if len(token) > MAX_TOKEN_CHARS:
             raise Unauthenticated(f"The bearer token is longer than {MAX_TOKEN_CHARS} characters.")
-        # Both decodes below take the token as PyJWT loaded it once (_OnceLoadedJWS).
-        with _JWS.loading_once():
-            return self._verify(token)
-
-    def _verify(self, token: str) -> Principal:
         try:
-            unverified = _UNVERIFIED_JWT.decode_complete(token, options={"verify_signature": False})
+            unverified = jwt.decode_complete(token, options={"verify_signature": False})
         except (jwt.PyJWTError, UnicodeError):
             raise Unauthenticated("The bearer token is not a well-formed JWT.") from None
         # Unverified: only to find the key (header typ, alg and kid, claim iss) for the one
