@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 import unicodedata
@@ -155,10 +156,6 @@ def load_public_key(key_dir: Path) -> Ed25519PublicKey:
     return _load_private_key(path).public_key()
 
 
-#: SHA-256's block size, RFC 2104's B: a longer key is hashed first, a shorter one padded.
-_BLOCK = 64
-
-
 class Pseudonymiser:
     """Keyed pseudonyms (HMAC-SHA256) for data subjects and users.
 
@@ -170,23 +167,19 @@ class Pseudonymiser:
         if len(key) < 32:
             raise ValueError("the pseudonym key must be at least 32 bytes")
         self._key = key
-        # HMAC-SHA256 as RFC 2104 defines it, with the key's inner and outer pads hashed once
-        # here: each pseudonym then costs two copies of these and two short updates, where
-        # ``hmac.digest`` set up both pads from the key again (2.3 of the 6.8 us of a BSN
-        # subject; the retention sweep names two subjects per erased case, a million at 1M).
-        # tests/audit/test_pseudonym_hmac.py checks it against ``hmac`` for every key length.
-        block = (hashlib.sha256(key).digest() if len(key) > _BLOCK else key).ljust(_BLOCK, b"\0")
-        self._inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block))
-        self._outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block))
+        # The key's HMAC state, set up once and copied per pseudonym (``HMAC.copy``, the
+        # library's own way to reuse a key): ``hmac.digest`` set up both of the key's pads
+        # again for every one (3.7 against 2.5 us a pseudonym; the retention sweep names two
+        # subjects per erased case, a million at 1M). A hand-written RFC 2104 over hashlib's
+        # states was 1.1 us faster still: not worth cryptography of our own.
+        self._keyed = hmac.new(key, digestmod="sha256")
 
     def _hmac(self, message: bytes) -> str:
-        """HMAC-SHA256 of ``message`` under the key, hex (the pads' hashes are only copied,
+        """HMAC-SHA256 of ``message`` under the key, hex (the key's state is only copied,
         never updated, so threads may share one Pseudonymiser)."""
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        keyed = self._keyed.copy()
+        keyed.update(message)
+        return keyed.hexdigest()
 
     def subject(self, identifier_type: str, identifier: str) -> str:
         # An ASCII string is its own NFC form (a blind index is hex: every sweep's subject).

@@ -2,7 +2,7 @@
 module computes it, for every key length (RFC 2104: a key longer than the hash's 64-byte
 block is hashed first, a shorter one padded).
 
-``audit.keys.Pseudonymiser`` hashes the key's padded halves once and copies them per
+``audit.keys.Pseudonymiser`` sets the key's HMAC state up once and copies it per
 pseudonym (issue 20: the retention sweep names two subjects per erased case). A pseudonym
 that changed would no longer find a person's earlier entries in the access report, so the
 expected values here are computed the way the pseudonyms were computed before, with
