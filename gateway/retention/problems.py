@@ -26,20 +26,14 @@ from gateway.core.problem import problem_response
 from gateway.retention.errors import CaseErased
 from gateway.retention.sanctions import (
     ERASURE_WITHHELD_REASON,
-    erased_day_withheld,
     erased_day_withheld_reason,
-    erased_rule_withheld,
+    erased_withheld,
 )
 
 log = logging.getLogger("ketenpoort.retention")
 
 
-#: What a reader is not told of an erasure: nothing, the day (the open-case rule's, whose
-#: dates are withheld from it), or the rule and the day.
-Withheld = Literal["nothing", "day", "rule"]
-
-
-def _withheld(request: Request, exc: CaseErased) -> Withheld:
+def _withheld(request: Request, exc: CaseErased) -> Literal["nothing", "day", "rule"]:
     principal = getattr(request.state, "principal", None)
     context: GatewayContext | None = getattr(request.app.state, "context", None)
     if principal is None or context is None:
@@ -47,25 +41,14 @@ def _withheld(request: Request, exc: CaseErased) -> Withheld:
     retention = context.retention
     try:
         with context.session_factory() as session:
-            rules = retention.rules if retention is not None else None
-            if erased_rule_withheld(
+            return erased_withheld(
                 session,
-                rules=rules,
-                runtime=context.cases,
-                reader=principal,
-                case_id=exc.case_id,
-                rule_id=exc.rule_id,
-            ):
-                return "rule"
-            day = erased_day_withheld(
-                session,
-                rules=rules,
+                rules=retention.rules if retention is not None else None,
                 runtime=context.cases,
                 reader=principal,
                 case_id=exc.case_id,
                 rule_id=exc.rule_id,
             )
-            return "day" if day else "nothing"
     except Exception:  # noqa: BLE001 - any failure of the check withholds (fail closed)
         # Not only the database: a rule file or case runtime that does not answer the
         # question would otherwise turn the 410 into a 500 (review of d08e9a0).

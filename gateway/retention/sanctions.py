@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -262,7 +262,7 @@ def sanctions_hidden_in(
     )
 
 
-def erased_rule_withheld(
+def erased_withheld(
     session: Session,
     *,
     rules: RetentionRules | None,
@@ -270,41 +270,15 @@ def erased_rule_withheld(
     reader: Principal,
     case_id: str,
     rule_id: str,
-) -> bool:
-    """Whether the rule an erased case went under, and the day of its erasure, are withheld
-    from ``reader`` (the 410 ``case-erased``; gateway/retention/problems.py): the rule
-    :func:`rules_withheld` withholds while the case is kept. A case the gateway does not
-    know withholds (fail closed)."""
+) -> Literal["nothing", "day", "rule"]:
+    """What ``reader`` is not told of an erased case (the 410 ``case-erased``;
+    gateway/retention/problems.py): the rule and the day of its erasure where
+    :func:`withheld_from` withholds the rule while the case is kept, the day alone where it
+    withholds the rule's dates (the open-case rule), else nothing. A case the gateway does
+    not know withholds the rule (fail closed)."""
     covenant_id = session.scalar(select(CaseFile.covenant_id).where(CaseFile.id == case_id))
     if covenant_id is None:
-        return True
-    return bool(
-        rules_withheld(
-            session,
-            rules=rules,
-            runtime=runtime,
-            reader=reader,
-            verdicts={case_id: (covenant_id, rule_id)},
-        )
-    )
-
-
-def erased_day_withheld(
-    session: Session,
-    *,
-    rules: RetentionRules | None,
-    runtime: CaseRuntime,
-    reader: Principal,
-    case_id: str,
-    rule_id: str,
-) -> bool:
-    """Whether the day an erased case was erased is withheld from ``reader`` while its rule
-    is named (the 410 ``case-erased``): the open-case rule whose dates :func:`withheld_from`
-    withholds while the case is kept. Also true where :func:`erased_rule_withheld` is; a
-    case the gateway does not know withholds (fail closed)."""
-    covenant_id = session.scalar(select(CaseFile.covenant_id).where(CaseFile.id == case_id))
-    if covenant_id is None:
-        return True
+        return "rule"
     views = withheld_from(
         session,
         rules=rules,
@@ -312,4 +286,6 @@ def erased_day_withheld(
         reader=reader,
         verdicts={case_id: (covenant_id, rule_id)},
     )
-    return case_id in views.rules | views.dates
+    if case_id in views.rules:
+        return "rule"
+    return "day" if case_id in views.dates else "nothing"

@@ -208,10 +208,10 @@ def test_the_410_withholds_the_rule_when_its_check_fails(
     heavy = rijswijk_case_with_the_ggd(client, auth, measure_on="2026-11-30")
     assert context.require_retention().sweep(as_of=date(2030, 1, 1)).redacted == 1
 
-    def broken(*args: Any, **kwargs: Any) -> bool:
+    def broken(*args: Any, **kwargs: Any) -> str:
         raise KeyError("a rule the file does not have")
 
-    monkeypatch.setattr(problems, "erased_rule_withheld", broken)
+    monkeypatch.setattr(problems, "erased_withheld", broken)
     told = _ask(client, auth, heavy, RIJSWIJK_MUNICIPALITY)
     assert (told["ruleId"], told["erasedAt"]) == (None, None)
     assert told["detail"] == ERASURE_WITHHELD_REASON
