@@ -670,41 +670,23 @@ def retention_state(
             erased_at=None,
             source_withheld=True,
         )
-    if (
-        sanctions_withheld
-        and row.erased_at is not None
-        and dates_tell_sanctions(rules, row.covenant_id, row.erased_rule_id)
-    ):
-        # The erasure came with the first sweep from the due date: its day is the date's.
-        return RetentionState(
-            case_id=row.case_id,
-            covenant_id=row.covenant_id,
-            status=status,
-            rule_id=row.erased_rule_id,
-            source_date=None,
-            due_on=None,
-            reason=erased_day_withheld_reason(row.erased_rule_id),
-            hold=hold,
-            erased_at=None,
-            source_withheld=True,
-        )
-    if (
-        sanctions_withheld
-        and row.erased_at is None
-        and dates_tell_sanctions(rules, row.covenant_id, row.rule_id)
-    ):
+    dated_rule = row.erased_rule_id if row.erased_at is not None else row.rule_id
+    if sanctions_withheld and dates_tell_sanctions(rules, row.covenant_id, dated_rule):
         # The open-case rule is everyone's, but its source date is the last activity, which
         # can be the day of a landlord's measure this reader could not be shown (residual
         # (b) of review11 N1): the rule, not its dates, whatever the last activity was. The
-        # term goes too, as for a withheld move: nothing here is the reader's to date.
+        # term goes too, as for a withheld move: nothing here is the reader's to date. An
+        # erasure came with the first sweep from the due date: its day is the date's.
         return RetentionState(
             case_id=row.case_id,
             covenant_id=row.covenant_id,
             status=status,
-            rule_id=row.rule_id,
+            rule_id=dated_rule,
             source_date=None,
             due_on=None,
-            reason=dates_withheld_reason(row.rule_id),
+            reason=erased_day_withheld_reason(dated_rule)
+            if row.erased_at is not None
+            else dates_withheld_reason(dated_rule),
             hold=hold,
             erased_at=None,
             source_withheld=True,

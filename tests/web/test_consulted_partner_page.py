@@ -18,16 +18,23 @@ ITS_NAME = "Jeugd en Gezin"
 MARK = "(alleen geraadpleegd)"
 
 
+def _add_to_team(client: TestClient, auth: Auth, case_id: str, *, consulted: bool) -> None:
+    """The lead adds the youth-and-family team, only consulted or involved (which marks a
+    consulted member involved)."""
+    body = {"partnerId": ASKED, "consulted": True} if consulted else {"partnerId": ASKED}
+    added = client.post(
+        f"/v1/cases/{case_id}/team",
+        headers=auth("u-centraal", "casemanager", user="cm-1"),
+        json=body,
+    )
+    assert added.status_code == 200, added.text
+
+
 def test_the_case_page_names_the_consulted_team_to_the_lead_and_itself_only(
     browser: TestClient, client: TestClient, auth: Auth
 ) -> None:
     seeded = seed_utrecht_case(client, auth)
-    added = client.post(
-        f"/v1/cases/{seeded.case_id}/team",
-        headers=auth("u-centraal", "casemanager", user="cm-1"),
-        json={"partnerId": ASKED, "consulted": True},
-    )
-    assert added.status_code == 200, added.text
+    _add_to_team(client, auth, seeded.case_id, consulted=True)
 
     sign_in(browser, POLICE, "wijkagent")
     police = browser.get(f"/zaken/{seeded.case_id}")
@@ -42,12 +49,7 @@ def test_the_case_page_names_the_consulted_team_to_the_lead_and_itself_only(
     assert ITS_NAME in own
     assert MARK in own
 
-    marked = client.post(
-        f"/v1/cases/{seeded.case_id}/team",
-        headers=auth("u-centraal", "casemanager", user="cm-1"),
-        json={"partnerId": ASKED},
-    )
-    assert marked.status_code == 200, marked.text
+    _add_to_team(client, auth, seeded.case_id, consulted=False)
     sign_in(browser, POLICE, "wijkagent")
     police_after = browser.get(f"/zaken/{seeded.case_id}").text
     assert ITS_NAME in police_after
@@ -64,12 +66,7 @@ def test_a_consulted_member_gets_no_request_form_until_the_lead_marks_it_involve
     ``consulted-only``); the page no longer offers it the form. Control: marked involved,
     the same member gets the link and the form."""
     seeded = seed_utrecht_case(client, auth)
-    added = client.post(
-        f"/v1/cases/{seeded.case_id}/team",
-        headers=auth("u-centraal", "casemanager", user="cm-1"),
-        json={"partnerId": ASKED, "consulted": True},
-    )
-    assert added.status_code == 200, added.text
+    _add_to_team(client, auth, seeded.case_id, consulted=True)
 
     sign_in(browser, ASKED, "buurtteam-medewerker")
     page = browser.get(f"/zaken/{seeded.case_id}")
@@ -80,12 +77,7 @@ def test_a_consulted_member_gets_no_request_form_until_the_lead_marks_it_involve
     assert form.status_code == 403
     assert "alleen geraadpleegd" in form.text
 
-    marked = client.post(
-        f"/v1/cases/{seeded.case_id}/team",
-        headers=auth("u-centraal", "casemanager", user="cm-1"),
-        json={"partnerId": ASKED},
-    )
-    assert marked.status_code == 200, marked.text
+    _add_to_team(client, auth, seeded.case_id, consulted=False)
     involved = browser.get(f"/zaken/{seeded.case_id}")
     assert REQUEST_LINK in involved.text
     assert "alleen geraadpleegd: u beantwoordt" not in involved.text
