@@ -133,8 +133,10 @@ def meetings_out(
     actions: dict[str, list[ActionOut]] = {meeting_id: [] for meeting_id in ids}
     partner = reader.partner_id
     if ids:
-        # The reference is read only for the reader's cases (NULL for the others: a reference
-        # is never NULL), one look-up by the case's key per agenda row. A join of case_file
+        # The reference is read only for the reader's cases, those it leads or is involved in
+        # (NULL for the others: a reference is never NULL; a member the lead only consulted is
+        # no party to the meeting's work on the case, review14 F3, as add_action has it), one
+        # look-up by the case's key per agenda row. A join of case_file
         # was planned on PostgreSQL as a hash of the whole table (a sequential scan of every
         # case, 25-50 ms at 50,000) for the few thousand agenda rows of a page; a scalar
         # subquery is looked up per row, never hashed. Columns, not MeetingAgendaItem
@@ -142,7 +144,7 @@ def meetings_out(
         # "The meetings page with real agendas").
         readers_reference = (
             select(CaseFile.reference)
-            .where(CaseFile.id == MeetingAgendaItem.case_id, partner_cases(partner))
+            .where(CaseFile.id == MeetingAgendaItem.case_id, partner_cases(partner, involved=True))
             .scalar_subquery()
         )
         for meeting_id, case_id, state_at_agenda, reference in session.execute(
@@ -163,7 +165,7 @@ def meetings_out(
         # The same look-up for an action's case: its id when it is one of the reader's.
         readers_case = (
             select(CaseFile.id)
-            .where(CaseFile.id == MeetingAction.case_id, partner_cases(partner))
+            .where(CaseFile.id == MeetingAction.case_id, partner_cases(partner, involved=True))
             .scalar_subquery()
         )
         for action, readers in session.execute(
@@ -402,6 +404,13 @@ def case_meetings(
     caller has checked the case is visible): read by ``ix_meeting_agenda_item_case``, so it
     grows with the case's meetings, not the district's."""
     now = now or utcnow()
+    involved = select(CaseFile.id).where(
+        CaseFile.id == case_id, partner_cases(principal.partner_id, involved=True)
+    )
+    if session.scalar(involved) is None:
+        # A member the lead only consulted: the meetings' work on the case is not its
+        # (review14 F3); that the case was on an agenda would be all it read of them.
+        return []
     found = session.scalars(
         select(CaseMeeting)
         .join(MeetingAgendaItem, MeetingAgendaItem.meeting_id == CaseMeeting.id)
