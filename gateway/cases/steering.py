@@ -20,7 +20,11 @@ The report is read by many partners (those the covenant's ``steering.readers`` n
 steering group, every partner in Rijswijk, R §4.3); with free ``from``/``to`` two windows
 a day apart differed by "one case closed on 2 March, after 45 days" and "one case took this
 step that day", whatever the suppression of each window did. Whole months make the smallest
-difference a month's worth, the granularity the report publishes. The month in progress is
+difference a month's worth. **That does not protect a month's own suppressed figures**
+(review14 F1, F2, open): January-February subtracted from January-March gives March's hidden
+step, closure, judgement and (roughly) duration, and the month-end open totals with the
+month's closures give its hidden openings, per district too (docs/cases.md, "Known open:
+differences of windows"). The month in progress is
 not reported at all: up to "yesterday" it would move day by day, and rounding does not stop
 a difference of one. The durations are whole weeks, and the longest is the fifth longest
 (``MIN_GROUP_SIZE``): the longest case's own duration was one case's exact figure.
