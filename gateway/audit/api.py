@@ -229,6 +229,11 @@ def create_access_report(
         subject_pseudonym=data_subject.pseudonym,
         identifier_type=subject.identifier_type,
         subject_roles=subject_roles(session, log, data_subject),
+        retention_rule_ids=(
+            context.retention.rules.rule_ids(officer.covenant_id)
+            if context.retention is not None
+            else frozenset()
+        ),
     )
     log.append(
         session=session,

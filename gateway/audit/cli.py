@@ -688,6 +688,18 @@ class _Officer:
         subject = DataSubject(pseudonym=pseudonym, identifier_type=identifier_type)
         return subject_roles(self.session, self.log, subject)
 
+    def retention_rule_ids(self) -> frozenset[str]:
+        """The covenant's retention rule ids, as the API reads them from the loaded rules;
+        none when the rules do not load (an erasure's line is then left out of the access
+        report: what its clause names is unknown)."""
+        from gateway.core.errors import GatewayError
+        from gateway.retention.rules import load_rules
+
+        try:
+            return load_rules(self.settings.covenant_dir).rule_ids(self.covenant.id)
+        except GatewayError:
+            return frozenset()
+
     def record_access_report(
         self,
         partner_id: str,
@@ -960,6 +972,7 @@ def access_report(
                 subject_pseudonym=pseudonym,
                 identifier_type=subject.identifier_type,
                 subject_roles=officer.subject_roles(subject.identifier_type, pseudonym),
+                retention_rule_ids=officer.retention_rule_ids(),
             )
             officer.record_access_report(partner_id, subject, pseudonym, report, started)
         columns = [field.alias or name for name, field in AccessReportLine.model_fields.items()]

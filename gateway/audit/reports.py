@@ -319,6 +319,63 @@ def as_csv(entries: Iterable[dict[str, Any]]) -> Iterator[str]:
 #: address; a case the subject is none of these in is absent.
 SubjectRoles = Callable[[Collection[str]], Mapping[str, frozenset[str]]]
 
+#: A read's entry (gateway/exchange/enforcement.py ``entry_outcome``) that disclosed and
+#: refused nothing: answers still awaited, nothing held.
+_NOTHING_TO_DISCLOSE = "information-read"
+
+#: The landlord's measure (gateway/cases/events.py ``CASE_EVENT``): its ``event`` attribute
+#: names one of the covenant's events, each information of one category.
+_CASE_EVENT = "case-event"
+
+
+@dataclass(frozen=True)
+class Concerns:
+    """What an entry's parts are about, from the covenant file: whom each category concerns
+    (``categories[].concerns``), the categories each clause governs, each case event's
+    category (``events[].category``), and the ids an entry may cite as its clause that name
+    no category (the covenant's retention rules, which an erasure cites)."""
+
+    categories: Mapping[str, frozenset[str]]
+    clauses: Mapping[str, frozenset[str]]
+    events: Mapping[str, str]
+    no_category: frozenset[str]
+
+    @classmethod
+    def of(cls, covenant: Covenant, retention_rule_ids: Collection[str]) -> Concerns:
+        return cls(
+            categories={c.id: frozenset(c.concerns) for c in covenant.categories},
+            clauses={c.id: frozenset(c.categories) for c in covenant.clauses},
+            events={e.id: e.category for e in covenant.events},
+            no_category=frozenset(retention_rule_ids) - {c.id for c in covenant.clauses},
+        )
+
+    def about(self, entry: dict[str, Any], stored: dict[str, Any]) -> frozenset[str] | None:
+        """The categories ``entry`` (as read) is about: those it disclosed or refused, those
+        its clauses govern, a pushed fact's ``category`` attribute, and a landlord's measure's
+        category, read from the ``stored`` entry (a reader's view may leave the measure out,
+        LogReader._without_measure). None when that is unknown: a clause id the covenant
+        does not know that is no retention rule's (a clause renamed in a later revision still
+        names its category to whoever reads the id), or a measure the covenant does not know
+        or an entry that names none (review13 F1, F5)."""
+        processing = entry.get("processing") or {}
+        about = set(entry.get("disclosed") or [])
+        about.update(r.get("category") for r in entry.get("redacted") or [])
+        for clause in processing.get("clauseIds") or []:
+            if clause in self.clauses:
+                about.update(self.clauses[clause])
+            elif clause not in self.no_category:
+                return None
+        attribute = (entry.get("attributes") or {}).get("category")
+        if isinstance(attribute, str):
+            about.add(attribute)
+        if stored.get("activity") == _CASE_EVENT:
+            event = (stored.get("attributes") or {}).get("event")
+            category = self.events.get(event) if isinstance(event, str) else None
+            if category is None:
+                return None
+            about.add(category)
+        return frozenset(c for c in about if isinstance(c, str))
+
 
 def access_report(
     session: Session,
@@ -328,6 +385,7 @@ def access_report(
     subject_pseudonym: str,
     identifier_type: str,
     subject_roles: SubjectRoles,
+    retention_rule_ids: Collection[str],
 ) -> AccessReport:
     """GDPR art. 15: every processing recorded about one person in this covenant that the
     reader's partner is accountable for (the coordinating officer: the whole covenant). The
@@ -339,38 +397,37 @@ def access_report(
     restriction decision a human takes (UAVG art. 41), not the report's. The police's
     officer finds those entries by searching the person (docs/audit.md).
 
-    Of each entry only what concerns the person (review12 F1): an entry about a case names
-    every person of the case and its dwelling, but the categories it disclosed or refused
-    are each about some of them (``categories[].concerns`` in the covenant file). A line
-    keeps the categories that concern one of the subject's roles in the entry's case
-    (``subject_roles``), the clauses governing such a category, and, for a read, the
-    outcome of what it kept (:func:`_concerning`). A line that had categories and keeps none
-    is left out, and so is one about categories it does not list (a partner's answer, through
-    its clauses; a pushed fact, its ``category`` attribute) none of which concerns the subject
-    (AVG art. 15(4): the complainant's report does not tell the causer's police file). A
-    subject whose role in the case is unknown (erased, not matched, another identifier type)
-    keeps none. A line about no category (intake, a transition, a team change, an erasure
-    under a retention rule) is listed as it is."""
-    search = EntrySearch()
-    entries = list(
-        iter_entries(
+    Of each entry only what concerns the person (review12 F1, review13): an entry about a
+    case names every person of the case and its dwelling, but the categories it is about
+    are each about some of them (``categories[].concerns`` in the covenant file). A line is
+    about the categories it disclosed or refused, those its covenant clauses govern, a
+    pushed fact's ``category`` and a landlord's measure's category (:meth:`Concerns.about`);
+    it is listed only when one of those concerns one of the subject's roles in the entry's
+    case (``subject_roles``), and then keeps the categories and clauses concerning them and,
+    for a read, the outcome of what it kept (:func:`_concerning`). A line whose subject is
+    unknown (a clause id the covenant does not know that is no ``retention_rule_ids``, a
+    measure it does not know) is left out, and so is every line about categories for a
+    subject whose role in the case is unknown (erased, not matched, another identifier type;
+    AVG art. 15(4): the complainant's report does not tell the causer's police file). A line
+    about no category (intake, a transition, a team change, an erasure under a retention
+    rule) is listed as it is."""
+    stored_entries = list(
+        _stored_entries(
             session,
             reader=reader,
-            search=search,
             subject_pseudonym=subject_pseudonym,
             extra=[~investigation_condition(reader.police)],
         )
     )
-    roles = subject_roles({e["caseId"] for e in entries if e.get("caseId")})
-    concerns = {c.id: frozenset(c.concerns) for c in covenant.categories}
-    clause_categories = {c.id: frozenset(c.categories) for c in covenant.clauses}
+    roles = subject_roles({e["caseId"] for e in stored_entries if e.get("caseId")})
+    concerns = Concerns.of(covenant, retention_rule_ids)
     lines: list[AccessReportLine] = []
-    for stored in entries:
+    for stored in stored_entries:
         entry = _concerning(
+            reader.shown(stored),
             stored,
             roles.get(stored.get("caseId") or "", frozenset()),
             concerns,
-            clause_categories,
         )
         if entry is None:
             continue
@@ -398,53 +455,81 @@ def access_report(
     )
 
 
+def _stored_entries(
+    session: Session,
+    *,
+    reader: LogReader,
+    subject_pseudonym: str,
+    extra: Sequence[ColumnElement[bool]],
+) -> Iterator[dict[str, Any]]:
+    """Every entry ``reader`` finds about the subject, as stored (index order, paged): the
+    report reads what a line is about from the stored entry and shows it as the reader reads
+    it."""
+    conditions = [
+        *_conditions(reader=reader, search=EntrySearch(), subject_pseudonym=subject_pseudonym),
+        *extra,
+    ]
+    after: int | None = None
+    while True:
+        query = select(AuditRecord.index, AuditRecord.body).where(*conditions)
+        if after is not None:
+            query = query.where(AuditRecord.index > after)
+        rows = session.execute(query.order_by(AuditRecord.index).limit(1000)).all()
+        for _, body in rows:
+            yield json.loads(body)
+        if len(rows) < 1000:
+            return
+        after = rows[-1][0]
+
+
 def _concerning(
     entry: dict[str, Any],
+    stored: dict[str, Any],
     roles: frozenset[str],
-    concerns: Mapping[str, frozenset[str]],
-    clause_categories: Mapping[str, frozenset[str]],
+    concerns: Concerns,
 ) -> dict[str, Any] | None:
-    """``entry`` (as the reader reads it) as it concerns a subject with ``roles`` in its case:
-    the categories concerning one of them (a category the covenant does not know concerns
-    nobody), of the covenant's clauses those governing such a category (a clause naming only
-    removed categories would name them; another id, a retention rule's, names no category
-    and stays), and a read's outcome and activity as the exchange records a read of the
-    kept categories alone.
+    """``entry`` (``stored`` as the reader reads it) as it concerns a subject with ``roles``
+    in its case: the categories concerning one of them (a category the covenant does not
+    know concerns nobody), of its clauses those governing such a category or naming none (a
+    retention rule's), and a read's outcome and activity as the exchange records a read of
+    the kept categories alone.
 
-    None: the entry had categories and keeps none, or, without categories, was about some
-    (its covenant clauses: a partner's answer does not list the facts it stored; or the
-    ``category`` attribute of a pushed fact) of which none concerns the subject."""
-    mine = {c for c, whom in concerns.items() if whom & roles}
+    None: what the entry is about is unknown (:meth:`Concerns.about`), or it is about
+    categories none of which concerns the subject (review13 F2: a request that concerned the
+    subject is listed even when all that it disclosed or refused was another's), or the
+    stored entry was about categories of which the reader reads none."""
+    about = concerns.about(entry, stored)
+    stored_about = concerns.about(stored, stored)
+    if about is None or stored_about is None or (stored_about and not about):
+        return None
+    mine = {c for c, whom in concerns.categories.items() if whom & roles}
+    if about and not about & mine:
+        return None
     disclosed = list(entry.get("disclosed") or [])
     redacted = list(entry.get("redacted") or [])
     processing = entry.get("processing") or {}
-    clauses = list(processing.get("clauseIds") or [])
-    covenant_clauses = [c for c in clauses if c in clause_categories]
+    kept_clauses = [
+        c
+        for c in processing.get("clauseIds") or []
+        if c in concerns.no_category or concerns.clauses.get(c, frozenset()) & mine
+    ]
     kept_disclosed = [c for c in disclosed if c in mine]
     kept_redacted = [r for r in redacted if r.get("category") in mine]
-    kept_clauses = [c for c in clauses if c not in clause_categories or clause_categories[c] & mine]
-    if disclosed or redacted:
-        if not (kept_disclosed or kept_redacted):
-            return None
-    else:
-        attribute = (entry.get("attributes") or {}).get("category")
-        about = {k for c in covenant_clauses for k in clause_categories[c]}
-        if isinstance(attribute, str):
-            about.add(attribute)
-        if about and not about & mine:
-            return None
     shown = {**entry, "processing": {**processing, "clauseIds": kept_clauses}}
-    if not (disclosed or redacted):
-        return shown
-    shown["disclosed"], shown["redacted"] = kept_disclosed, kept_redacted
-    if entry.get("activity") == DISCLOSURE:
+    if "disclosed" in entry or disclosed:
+        shown["disclosed"] = kept_disclosed
+    if "redacted" in entry or redacted:
+        shown["redacted"] = kept_redacted
+    if entry.get("activity") in (DISCLOSURE, DENIAL):
         # As gateway/exchange's entry_outcome: a read that disclosed none of the kept is a
-        # denial of them, not a disclosure of something else's.
-        shown["activity"], shown["outcome"] = (
-            (DISCLOSURE, "partially-disclosed" if kept_redacted else "disclosed")
-            if kept_disclosed
-            else (DENIAL, "denied")
-        )
+        # denial of them, or, refusing none of them either, a read with nothing to disclose.
+        if kept_disclosed:
+            shown["activity"] = DISCLOSURE
+            shown["outcome"] = "partially-disclosed" if kept_redacted else "disclosed"
+        elif kept_redacted:
+            shown["activity"], shown["outcome"] = DENIAL, "denied"
+        else:
+            shown["activity"], shown["outcome"] = _NOTHING_TO_DISCLOSE, "recorded"
     return shown
 
 

@@ -203,6 +203,18 @@ class RetentionRules:
     def policy(self, covenant_id: str) -> RetentionPolicy | None:
         return self.policies.get(covenant_id)
 
+    def rule_ids(self, covenant_id: str) -> frozenset[str]:
+        """The ids of ``covenant_id``'s retention rules (its open cases' included): what an
+        erasure's audit entry cites as its clause (gateway/retention/sweeper.py), no category
+        of the covenant. Empty for a covenant without a policy."""
+        policy = self.policies.get(covenant_id)
+        if policy is None:
+            return frozenset()
+        ids = {rule.id for rule in policy.rules}
+        if policy.open_cases is not None:
+            ids.add(policy.open_cases.id)
+        return frozenset(ids)
+
     def period(self, period: Period | str) -> Period:
         if isinstance(period, Period):
             return period

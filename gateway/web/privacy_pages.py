@@ -272,6 +272,11 @@ def access_report(
         subject_pseudonym=subject.pseudonym,
         identifier_type=soort,
         subject_roles=subject_roles(page.db, log, subject),
+        retention_rule_ids=(
+            page.context.retention.rules.rule_ids(officer.covenant_id)
+            if page.context.retention is not None
+            else frozenset()
+        ),
     )
     # Audited like the API's: no entry, no report (an audit failure rolls back).
     log.append(

@@ -39,23 +39,30 @@ class ConcerningCase(NamedTuple):
     request_id: str
 
 
-def concerning_case(client: TestClient, auth: Auth) -> ConcerningCase:
-    """The case, with the police's reports read and the antecedents refused, and the
-    request (the buurtteam has not answered it)."""
+def _ok(response: object, *codes: int) -> None:
+    status = getattr(response, "status_code", None)
+    assert status in (codes or (200, 201)), getattr(response, "text", response)
 
-    def manager() -> dict[str, str]:  # tokens are single-use (jti)
-        return auth(*CASE_MANAGER, user="cm-1")
 
-    def ok(response: object, *codes: int) -> None:
-        status = getattr(response, "status_code", None)
-        assert status in (codes or (200, 201)), getattr(response, "text", response)
+def manager(auth: Auth) -> dict[str, str]:
+    """The case manager's headers (tokens are single-use: jti)."""
+    return auth(*CASE_MANAGER, user="cm-1")
 
+
+def team_case(client: TestClient, auth: Auth) -> str:
+    """The case: reported by Mitros, the police and buurtteam-sociaal in the team, Mitros's
+    permission given, an investigation running (so the antecedents are refused at request
+    time: the OM has not consented)."""
     report = client.post("/v1/reports", json=report_body(), headers=auth(*MITROS))
-    ok(report, 201)
+    _ok(report, 201)
     case_id = str(report.json()["caseId"])
     for partner in (POLICE, BUURTTEAM):
-        ok(client.post(f"/v1/cases/{case_id}/team", json={"partnerId": partner}, headers=manager()))
-    ok(
+        _ok(
+            client.post(
+                f"/v1/cases/{case_id}/team", json={"partnerId": partner}, headers=manager(auth)
+            )
+        )
+    _ok(
         client.post(
             f"/v1/cases/{case_id}/consents",
             json={"kind": "corporation-permission"},
@@ -63,36 +70,48 @@ def concerning_case(client: TestClient, auth: Auth) -> ConcerningCase:
         ),
         201,
     )
-    ok(
+    _ok(
         client.put(
             f"/v1/cases/{case_id}/investigation-status",
             json={"running": True},
             headers=auth(POLICE, "wijkagent", user="wa-1"),
         )
     )
+    return case_id
+
+
+def ask(client: TestClient, auth: Auth, case_id: str, recipients: dict[str, list[str]]) -> str:
+    """The case manager asks each partner for its categories; the request's id."""
     asked = client.post(
         "/v1/information-requests",
         json={
             "caseId": case_id,
             "purpose": "case-handling",
             "recipients": [
-                {"partnerId": POLICE, "categories": [REPORTS, ANTECEDENTS]},
-                {"partnerId": BUURTTEAM, "categories": [KNOWN]},
+                {"partnerId": partner, "categories": categories}
+                for partner, categories in recipients.items()
             ],
         },
-        headers=manager(),
+        headers=manager(auth),
     )
-    ok(asked, 201)
-    request_id = asked.json()["id"]
-    ok(
+    _ok(asked, 201)
+    return str(asked.json()["id"])
+
+
+def concerning_case(client: TestClient, auth: Auth) -> ConcerningCase:
+    """The case, with the police's reports read and the antecedents refused, and the
+    request (the buurtteam has not answered it)."""
+    case_id = team_case(client, auth)
+    request_id = ask(client, auth, case_id, {POLICE: [REPORTS, ANTECEDENTS], BUURTTEAM: [KNOWN]})
+    _ok(
         client.post(
             f"/v1/information-requests/{request_id}/answers",
             json={"answers": [{"category": REPORTS, "value": "3 meldingen geluidsoverlast"}]},
             headers=auth(POLICE, "adapter"),
         )
     )
-    ok(client.get(f"/v1/information-requests/{request_id}/answers", headers=manager()))
-    return ConcerningCase(case_id, str(request_id))
+    _ok(client.get(f"/v1/information-requests/{request_id}/answers", headers=manager(auth)))
+    return ConcerningCase(case_id, request_id)
 
 
 def api_report(

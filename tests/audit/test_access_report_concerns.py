@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from gateway.audit.reports import _concerning
+from gateway.audit.reports import Concerns, _concerning
 from gateway.cli import app
 from gateway.config import Settings
 from gateway.policy.covenant import load_covenant, parse_covenant
@@ -68,11 +68,20 @@ def test_the_complainants_and_the_dwellings_report_name_none_of_the_polices_item
     # Nor that the police answered or the lead read them (the answer names its categories
     # only through its clause).
     assert {line["activity"] for line in report["lines"]} & {
-        "information-request",
         "information-answer",
         "disclosure",
         "denial",
     } == set()
+    # The request also asked the buurtteam whether it knows the causer and/or complainant
+    # (U §5.6): the complainant's report lists it by that clause alone (review13 F2), the
+    # dwelling's not at all.
+    requests = [line for line in report["lines"] if line["activity"] == "information-request"]
+    if kind == "bsn":
+        [asked] = requests
+        assert asked["clauseIds"] == ["U-5.6-bekend-buurtteam"]
+        assert asked["categoriesDisclosed"] == asked["categoriesRedacted"] == []
+    else:
+        assert requests == []
     # Positive control: the case's intake is a processing about them, listed as it is.
     assert "case-intake" in {line["activity"] for line in report["lines"]}
 
@@ -193,20 +202,22 @@ def _line(**fields: Any) -> dict[str, Any]:
     }
 
 
+def _concerns() -> Concerns:
+    return Concerns.of(parse_covenant(_utrecht_text()), ["U-retention-closed"])
+
+
 def test_a_pushed_fact_is_listed_only_to_whom_its_category_concerns() -> None:
     """A pushed fact's entry lists no categories: its ``category`` attribute says what it is
     about, and a police item's push is the causer's alone."""
-    covenant = parse_covenant(_utrecht_text())
-    concerns = {c.id: frozenset(c.concerns) for c in covenant.categories}
-    clauses = {c.id: frozenset(c.categories) for c in covenant.clauses}
+    concerns = _concerns()
     pushed = _line(attributes={"category": ANTECEDENTS, "fact-id": "f-1"})
-    assert _concerning(pushed, frozenset({"complainant"}), concerns, clauses) is None
-    assert _concerning(pushed, frozenset(), concerns, clauses) is None  # unknown role
-    assert _concerning(pushed, frozenset({"causer"}), concerns, clauses) == pushed
+    assert _concerning(pushed, pushed, frozenset({"complainant"}), concerns) is None
+    assert _concerning(pushed, pushed, frozenset(), concerns) is None  # unknown role
+    assert _concerning(pushed, pushed, frozenset({"causer"}), concerns) == pushed
     # An erasure cites a retention rule, no clause of the covenant: about no category, it is
     # listed as it is to everyone.
     erased = _line(
         activity="retention-redaction",
         processing={"covenantId": COVENANT, "clauseIds": ["U-retention-closed"]},
     )
-    assert _concerning(erased, frozenset(), concerns, clauses) == erased
+    assert _concerning(erased, erased, frozenset(), concerns) == erased

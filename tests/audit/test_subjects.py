@@ -112,6 +112,7 @@ def test_every_named_subject_is_found_by_the_access_report_whichever_way_it_was_
                     subject_pseudonym=subject.pseudonym,
                     identifier_type="bsn",
                     subject_roles=lambda case_ids: {},
+                    retention_rule_ids=(),
                 ).lines
             ]
             for subject in (alone, listed, other)
