@@ -26,7 +26,11 @@ The rules, each from the covenant file (never a hand-listed partner or category)
   asked of the other. An older entry names none and is read by the partner's kind.
 - The landlord's measure in a ``case-event`` entry (``event``, ``occurredOn``) is read only
   by the partners the case summary shows the event to (a role receiving its category, the
-  lead when it was recorded; the recorder is a party); others read it without (review4 F5).
+  lead when it was recorded; the recorder is a party, review4 F5). Any other reader does not
+  find the entry at all (review13 F4): every covenant event is a landlord's measure, so the
+  entry's being there tells that one was taken, and its moment the day; the case's
+  retention withholds both from such a reader. Read without the measure
+  (:meth:`LogReader.shown`) only if it reached a reader by another way than the conditions.
 - A refusal's reason that tells how the OM consent fails is read as told only by the
   partners told it (requester, recipient) and the police; any other reader reads
   ``om-consent-condition-not-met`` (review3 finding 1).
@@ -54,7 +58,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, false, func, or_
+from sqlalchemy import ColumnElement, and_, false, func, or_, true
 
 from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS, SALT_FIELD
 from gateway.audit.models import AuditRecord
@@ -162,6 +166,33 @@ def _refused_category(category: str) -> ColumnElement[bool]:
     return AuditRecord.body.contains(spelled, autoescape=True)
 
 
+def _attribute(key: str, value: str) -> ColumnElement[bool]:
+    """Entries whose attributes hold ``key`` with the string ``value`` (canonical JSON:
+    ``"key":"value"``; a string holding it would be escaped, ``\\"key\\":``). Only for keys
+    no other part of an entry has (``event``, ``phase``, ``lead``: audit.entry)."""
+    spelled = json.dumps(key, ensure_ascii=False) + ":" + json.dumps(value, ensure_ascii=False)
+    return AuditRecord.body.contains(spelled, autoescape=True)
+
+
+def _measure_condition(pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:
+    """``case-event`` entries recording one of the (event, phase) ``pairs``: the event in
+    that phase (:meth:`LogReader._reads_measure` in SQL). No pairs: no entry; an entry without
+    a ``phase`` matches none (unknown is not no)."""
+    phases: dict[str, set[str]] = {}
+    for event, phase in pairs:
+        phases.setdefault(event, set()).add(phase)
+    return or_(
+        false(),
+        *(
+            and_(
+                _attribute("event", event),
+                or_(*(_attribute("phase", phase) for phase in sorted(phases[event]))),
+            )
+            for event in sorted(phases)
+        ),
+    )
+
+
 def _measures(
     covenant: Covenant, partner: Partner | None, *, relation: str | None
 ) -> frozenset[tuple[str, str]]:
@@ -245,11 +276,20 @@ class LogReader:
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """The entries this reader finds: its covenant's, those its partner is accountable
-        for, and of the police's entries about an investigation only its partner's own."""
+        for, of the police's entries about an investigation only its partner's own, and of
+        the landlord's ``case-event`` entries only those it is a party to or whose measure it
+        reads (:meth:`measure_condition`)."""
         found: list[ColumnElement[bool]] = [AuditRecord.covenant_id == self.covenant_id]
         if self.accountable is not None:
             found.append(partner_condition(self.accountable))
         if self.partner_id is not None:
+            found.append(
+                or_(
+                    AuditRecord.activity != CASE_EVENT,
+                    party_condition(self.partner_id),
+                    self.measure_condition(),
+                )
+            )
             found.append(
                 or_(
                     ~investigation_condition(self.police),
@@ -262,6 +302,25 @@ class LogReader:
                 )
             )
         return found
+
+    def measure_condition(self) -> ColumnElement[bool]:
+        """``case-event`` entries whose measure the reader reads (:meth:`_reads_measure`, the
+        same rule in SQL so that pages and counts agree with what is shown): the event in a
+        phase of :attr:`measures`, or of :attr:`lead_measures` with the entry's ``lead`` its
+        partner. An entry whose measure it may not read is not found at all (review13 F4):
+        every covenant event is a landlord's measure, so the entry's being there says that
+        the landlord took one, and its moment is the measure's day (or the day it was
+        recorded), which the case's retention withholds from the same reader
+        (gateway/retention/sanctions.py ``sanctions_hidden``)."""
+        if self.partner_id is None:
+            return true()
+        return or_(
+            _measure_condition(self.measures),
+            and_(
+                _attribute("lead", self.partner_id),
+                _measure_condition(self.lead_measures),
+            ),
+        )
 
     def clause_condition(self, clause_id: str) -> ColumnElement[bool]:
         """Entries that read as citing ``clause_id``: a clause not governing the reader's
