@@ -286,8 +286,9 @@ def hot_cursor(connection: Connection) -> psycopg.Cursor[Any]:
 
     A cursor made per statement costs the read more than making it: a fresh cursor starts
     with an empty cache of the loaders of the result's types and the dumpers of the
-    parameters' types, which psycopg then works out again on each statement (measured on
-    this host: 25–70 µs of client CPU per statement, the same messages and round trips).
+    parameters' types, which psycopg then works out again on each statement (measured in
+    process: about 7 µs of client CPU per statement, the same messages and round trips;
+    docs/performance.md, "Issue 20: one token load, one cursor").
     Kept in the pool record's ``info`` (cleared when SQLAlchemy invalidates or closes the
     connection) and checked against the driver connection it belongs to, so a cursor never
     outlives its connection or serves another. One thread at a time uses a checked-out

@@ -185,9 +185,11 @@ def search_entries(
     search: EntrySearch,
     subject_pseudonym: str | None,
     extra: Sequence[ColumnElement[bool]] = (),
+    as_stored: bool = False,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """One page of entries (their stored bodies, as ``reader`` reads them) and the index to
-    continue after, if any."""
+    """One page of entries (their stored bodies, as ``reader`` reads them; ``as_stored``:
+    as stored, for a caller that shows them through ``reader.shown`` itself) and the index
+    to continue after, if any."""
     conditions = [
         *_conditions(reader=reader, search=search, subject_pseudonym=subject_pseudonym),
         *extra,
@@ -200,7 +202,9 @@ def search_entries(
     ).all()
     more = len(rows) > search.limit
     rows = rows[: search.limit]
-    entries = [reader.shown(json.loads(body)) for _, body in rows]
+    entries = [json.loads(body) for _, body in rows]
+    if not as_stored:
+        entries = [reader.shown(entry) for entry in entries]
     return entries, (rows[-1][0] if more and rows else None)
 
 
@@ -211,8 +215,10 @@ def iter_entries(
     search: EntrySearch,
     subject_pseudonym: str | None,
     extra: Sequence[ColumnElement[bool]] = (),
+    as_stored: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Every matching entry, paged through (for exports)."""
+    """Every matching entry, paged through (for exports; ``as_stored`` as
+    :func:`search_entries`)."""
     after = search.after_index
     while True:
         page = search.model_copy(update={"after_index": after, "limit": 1000})
@@ -222,6 +228,7 @@ def iter_entries(
             search=page,
             subject_pseudonym=subject_pseudonym,
             extra=extra,
+            as_stored=as_stored,
         )
         yield from entries
         if after is None:
@@ -412,11 +419,13 @@ def access_report(
     about no category (intake, a transition, a team change, an erasure under a retention
     rule) is listed as it is."""
     stored_entries = list(
-        _stored_entries(
+        iter_entries(
             session,
             reader=reader,
+            search=EntrySearch(),
             subject_pseudonym=subject_pseudonym,
             extra=[~investigation_condition(reader.police)],
+            as_stored=True,  # what a line is about is read from the stored entry
         )
     )
     roles = subject_roles({e["caseId"] for e in stored_entries if e.get("caseId")})
@@ -453,33 +462,6 @@ def access_report(
         partner_id=reader.accountable,
         lines=lines,
     )
-
-
-def _stored_entries(
-    session: Session,
-    *,
-    reader: LogReader,
-    subject_pseudonym: str,
-    extra: Sequence[ColumnElement[bool]],
-) -> Iterator[dict[str, Any]]:
-    """Every entry ``reader`` finds about the subject, as stored (index order, paged): the
-    report reads what a line is about from the stored entry and shows it as the reader reads
-    it."""
-    conditions = [
-        *_conditions(reader=reader, search=EntrySearch(), subject_pseudonym=subject_pseudonym),
-        *extra,
-    ]
-    after: int | None = None
-    while True:
-        query = select(AuditRecord.index, AuditRecord.body).where(*conditions)
-        if after is not None:
-            query = query.where(AuditRecord.index > after)
-        rows = session.execute(query.order_by(AuditRecord.index).limit(1000)).all()
-        for _, body in rows:
-            yield json.loads(body)
-        if len(rows) < 1000:
-            return
-        after = rows[-1][0]
 
 
 def _concerning(

@@ -9,6 +9,7 @@ and the access log never carries query strings (nor a BSN-shaped path segment) a
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import re
@@ -148,7 +149,8 @@ def _endpoints(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[
             yield prefix + route.path, route.endpoint
 
 
-def _marked_parameters(endpoint: Callable[..., Any]) -> list[tuple[str, str]]:
+@functools.cache
+def _marked_parameters(endpoint: Callable[..., Any]) -> tuple[tuple[str, str], ...]:
     """``(kind, name)`` of the endpoint's parameters marked :data:`LOG_POSITION`: ``path``
     or ``query``, by the FastAPI parameter beside the mark, and the name the URL uses."""
     found: list[tuple[str, str]] = []
@@ -163,7 +165,7 @@ def _marked_parameters(endpoint: Callable[..., Any]) -> list[tuple[str, str]]:
             )
         kind = "path" if isinstance(where[0], params.Path) else "query"
         found.append((kind, where[0].alias or name))
-    return found
+    return tuple(found)
 
 
 def _url_carries_bsn(path: str, query: str, positions: LogPositions) -> bool:

@@ -6,6 +6,7 @@ and the GGD is not."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -43,3 +44,23 @@ def rijswijk_case_with_the_ggd(
             )
             assert moved.status_code == 200, moved.text
     return case_id
+
+
+def ask_erased(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
+    """An information request on the erased case: its 410 ``case-erased`` problem."""
+    response = client.post(
+        "/v1/information-requests",
+        json={
+            "caseId": case_id,
+            "purpose": "integrated-approach",
+            "recipients": [
+                {"partnerId": "politie-den-haag", "categories": ["police-registrations"]}
+            ],
+        },
+        headers=auth(*who, user="u-1"),
+    )
+    assert response.status_code == 410, (who, response.text)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"].endswith("/case-erased"), body
+    return body

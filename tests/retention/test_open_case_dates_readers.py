@@ -28,6 +28,7 @@ from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.retention.conftest import MUNICIPALITY, UTRECHT, Seeder, add_fact
+from tests.retention.sanction_cases import ask_erased
 from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
@@ -271,7 +272,7 @@ def test_the_erased_open_case_names_its_rule_and_not_its_day_to_the_ggd(
                 None,
             ), (who, state)
             assert state["reason"] == ERASED_DAY_WITHHELD, (who, state)
-        refused = _ask(client, auth, case_id, GGD)
+        refused = ask_erased(client, auth, case_id, GGD)
         assert (refused["ruleId"], refused["erasedAt"]) == (OPEN, None), refused
         assert refused["detail"] == ERASED_DAY_WITHHELD
         # The positive controls: the lead and the wijkagent read the day.
@@ -279,24 +280,5 @@ def test_the_erased_open_case_names_its_rule_and_not_its_day_to_the_ggd(
             state = _state(client, auth, case_id, who)
             assert state["erasedAt"] is not None, who
             assert state["reason"].startswith(f"Erased under rule {OPEN} on "), who
-        told = _ask(client, auth, case_id, (MUNICIPALITY, "casemanager"))
+        told = ask_erased(client, auth, case_id, (MUNICIPALITY, "casemanager"))
         assert (told["ruleId"], told["erasedAt"] is not None) == (OPEN, True)
-
-
-def _ask(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
-    """An information request on the erased case: 410 ``case-erased``."""
-    response = client.post(
-        "/v1/information-requests",
-        json={
-            "caseId": case_id,
-            "purpose": "integrated-approach",
-            "recipients": [
-                {"partnerId": "politie-den-haag", "categories": ["police-registrations"]}
-            ],
-        },
-        headers=auth(*who, user="u-1"),
-    )
-    assert response.status_code == 410, (who, response.text)
-    body = response.json()
-    assert body["type"].endswith("/case-erased"), body
-    return body

@@ -29,7 +29,7 @@ from gateway.context import GatewayContext
 from gateway.retention.sanctions import ERASURE_WITHHELD_REASON, SANCTION_WITHHELD_REASON
 from gateway.web.retention_view import SANCTION_WITHHELD
 from tests.cases.builders import RIJSWIJK_LANDLORD, RIJSWIJK_MUNICIPALITY
-from tests.retention.sanction_cases import rijswijk_case_with_the_ggd
+from tests.retention.sanction_cases import ask_erased, rijswijk_case_with_the_ggd
 from tests.web.conftest import sign_in
 
 Auth = Callable[..., dict[str, str]]
@@ -149,7 +149,7 @@ def test_the_erased_state_and_the_410_read_alike_to_whom_the_measures_are_not_sh
         assert state == _state(client, auth, light, who), who
         assert (state["status"], state["ruleId"], state["erasedAt"]) == ("erased", None, None)
         assert state["reason"] == ERASURE_WITHHELD_REASON
-    refused = {case_id: _ask(client, auth, case_id, GGD) for case_id in (heavy, light)}
+    refused = {case_id: ask_erased(client, auth, case_id, GGD) for case_id in (heavy, light)}
     assert refused[heavy] == refused[light]
     assert (refused[heavy]["ruleId"], refused[heavy]["erasedAt"]) == (None, None)
     assert refused[heavy]["detail"] == ERASURE_WITHHELD_REASON
@@ -161,29 +161,9 @@ def test_the_erased_state_and_the_410_read_alike_to_whom_the_measures_are_not_sh
             assert state["erasedAt"] is not None, who
             assert state["reason"].startswith(f"Erased under rule {rule} on "), who
     for case_id, rule in ((heavy, HEAVY), (light, UNSANCTIONED)):
-        told = _ask(client, auth, case_id, RIJSWIJK_MUNICIPALITY)
+        told = ask_erased(client, auth, case_id, RIJSWIJK_MUNICIPALITY)
         assert told["ruleId"] == rule
         assert told["erasedAt"] is not None
-
-
-def _ask(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
-    """An information request on the erased case: 410 ``case-erased``."""
-    response = client.post(
-        "/v1/information-requests",
-        json={
-            "caseId": case_id,
-            "purpose": "integrated-approach",
-            "recipients": [
-                {"partnerId": "politie-den-haag", "categories": ["police-registrations"]}
-            ],
-        },
-        headers=auth(*who, user="u-1"),
-    )
-    assert response.status_code == 410, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["type"].endswith("/case-erased"), body
-    return body
 
 
 def test_the_ggd_reads_the_open_case_rule_of_an_open_case(client: TestClient, auth: Auth) -> None:
@@ -212,6 +192,6 @@ def test_the_410_withholds_the_rule_when_its_check_fails(
         raise KeyError("a rule the file does not have")
 
     monkeypatch.setattr(problems, "erased_withheld", broken)
-    told = _ask(client, auth, heavy, RIJSWIJK_MUNICIPALITY)
+    told = ask_erased(client, auth, heavy, RIJSWIJK_MUNICIPALITY)
     assert (told["ruleId"], told["erasedAt"]) == (None, None)
     assert told["detail"] == ERASURE_WITHHELD_REASON
