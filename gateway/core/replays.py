@@ -1,10 +1,12 @@
 """The end of an idempotency record: it replays a POST's first response for a window only.
 
-A record holds the first response (ids, states, receipts) and a keyed fingerprint of the
-request body, which can hold a BSN or an address: a pseudonym of personal data. Kept for
-ever, it outlived the dossiers it was about (storage limitation, AVG art. 5(1)(e)). The
-retention sweep deletes the records older than the replay window
-(``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``); a retry after it is a new request. Apart from
+A record holds the first response (ids, states, receipts; sealed, or in plaintext on a
+legacy record stored before migration 0049) and a keyed fingerprint of the request body,
+which can hold a BSN or an address: a pseudonym of personal data. Kept for ever, it
+outlived the dossiers it was about (storage limitation, AVG art. 5(1)(e)). The retention
+sweep deletes the records older than the replay window
+(``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``); a retry after it is a new request, and a legacy
+record is gone at most one window after the upgrade. Apart from
 gateway/core/idempotency.py so that the sweep needs none of the request machinery.
 """
 

@@ -1,5 +1,6 @@
-"""What an idempotent POST stores as its replayable response, in plaintext JSON
-(``idempotency_record.response``): the route's response model, whole. The docstring of
+"""What an idempotent POST stores as its replayable response, JSON sealed with the field
+cipher (``idempotency_record.response_sealed`` since migration 0049; in plaintext before,
+tests/core/test_idempotency_sealed.py): the route's response model, whole. The docstring of
 gateway/core/idempotency.py lists it per route; it said stored responses "never hold case
 data", while a consent's 201 (kind, scope, expiry: an OM consent tells an investigation runs)
 and a case event's (the landlord's measure) are stored. This test pins the routes and the

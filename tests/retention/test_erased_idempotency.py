@@ -12,6 +12,7 @@ deletes those of cases erased before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic import command
@@ -21,6 +22,7 @@ from sqlalchemy import select, text
 from gateway.context import GatewayContext
 from gateway.core.models import IdempotencyRecord
 from gateway.db import alembic_config
+from tests.core.idempotency_records import make_legacy, names_by_stored_key, opened_responses
 from tests.exchange.conftest import (
     CASE_MANAGER,
     MITROS,
@@ -95,12 +97,38 @@ def _case_with_every_kind_of_record(client: TestClient, auth: Any, prefix: str) 
 ROUTES = ("report", "consent", "event", "request", "answer", "fact")
 
 
+#: Every Idempotency-Key this module sends.
+KEYS = [
+    *(f"erased-{route}" for route in ROUTES),
+    "kept-report",
+    "kept-consent",
+    "waiting-report",
+    "waiting-erased",
+    "waiting-kept",
+]
+
+
 def _records(context: GatewayContext) -> dict[str, tuple[str | None, str]]:
-    """Every record: key -> (its case, its stored response as text)."""
+    """Every record: key -> (its case, its stored response as text). A record stores its
+    key's digest (a legacy one the key as sent) and its response sealed (a legacy one in
+    plaintext): both read back."""
+    names = names_by_stored_key(context, KEYS)
+    responses = opened_responses(context)
     with context.session_factory() as session:
         return {
-            r.key: (r.case_id, str(r.response)) for r in session.scalars(select(IdempotencyRecord))
+            names[r.key]: (r.case_id, str(responses[r.id]))
+            for r in session.scalars(select(IdempotencyRecord))
         }
+
+
+def _as_legacy(context: GatewayContext) -> Callable[[], None]:
+    """Read every record before a downgrade below 0049; what makes them the legacy records
+    the code before stored (the key as sent, the response in plaintext) after it."""
+    names = names_by_stored_key(context, KEYS)
+    responses = opened_responses(context)
+    with context.session_factory() as session:
+        keys = {r.id: names[r.key] for r in session.scalars(select(IdempotencyRecord))}
+    return lambda: make_legacy(context, responses, keys)
 
 
 def _other_case(client: TestClient, auth: Any) -> UtrechtCase:
@@ -169,9 +197,11 @@ def test_migration_0040_names_the_stored_records_cases_and_deletes_the_erased_on
     waiting = _report(client, auth, 16, "222333443", "waiting-report")
     assert waiting.status_code in (200, 201), waiting.text
     before = _records(context)
+    legacy = _as_legacy(context)
     context.engine.dispose()
     config = alembic_config(database_url)
     command.downgrade(config, "0039_case_dwelling_pollution")
+    legacy()
     with context.engine.begin() as connection:
         connection.execute(
             text("UPDATE case_file SET erased_at = CURRENT_TIMESTAMP WHERE id = :id"),
@@ -238,9 +268,11 @@ def test_migration_0044_names_the_stored_waiting_reports_cases(
     assert _report(client, auth, 12, "111222333", "waiting-erased", who=OUTSIDER).status_code == 202
     assert _report(client, auth, 14, "123456782", "waiting-kept", who=OUTSIDER).status_code == 202
     before = _records(context)
+    legacy = _as_legacy(context)
     context.engine.dispose()
     config = alembic_config(database_url)
     command.downgrade(config, "0043_case_report_registered")
+    legacy()
     with context.engine.begin() as connection:
         connection.execute(
             text("UPDATE idempotency_record SET case_id = NULL WHERE key LIKE 'waiting-%'")

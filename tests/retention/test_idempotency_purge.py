@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 from gateway.context import GatewayContext
 from gateway.core.models import IdempotencyRecord
 from gateway.db import transaction, utcnow
+from tests.core.idempotency_records import stored_key_of
 from tests.exchange.conftest import CASE_MANAGER, MITROS, open_utrecht_case
 
 REPLAYED = "Idempotent-Replayed"
@@ -35,14 +36,17 @@ def _aged(context: GatewayContext, key: str, age: timedelta) -> None:
     with transaction(context.session_factory) as session:
         session.execute(
             update(IdempotencyRecord)
-            .where(IdempotencyRecord.key == key)
+            .where(IdempotencyRecord.key == stored_key_of(context, key))
             .values(created_at=utcnow() - age)
         )
 
 
 def _keys(context: GatewayContext) -> set[str]:
+    """The Idempotency-Keys of the stored records (each stored as its keyed digest)."""
     with context.session_factory() as session:
-        return set(session.scalars(select(IdempotencyRecord.key)))
+        stored = set(session.scalars(select(IdempotencyRecord.key)))
+    sent = ("consent-key-old", "consent-key-new", "consent-key-dry")
+    return {key for key in sent if stored_key_of(context, key) in stored}
 
 
 def test_the_sweep_deletes_records_past_the_replay_window(
