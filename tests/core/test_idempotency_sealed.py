@@ -23,6 +23,7 @@ from sqlalchemy import text
 
 from gateway.context import GatewayContext
 from gateway.crypto import case_scope, shred_scope
+from gateway.crypto.runtime import local_key_file
 from gateway.db import alembic_config, transaction
 from tests.core.idempotency_records import make_legacy, opened_responses, stored_key_of
 from tests.exchange.conftest import MITROS, open_utrecht_case
@@ -195,6 +196,33 @@ def test_after_the_case_key_is_shredded_the_record_does_not_open(
         shred_scope(session=session, keys=keys.keys, scope=case_scope(case.case_id), reason="t")
     _unreadable(_consent(client, auth, case.case_id, KEY))
     assert _raw(context) == stored
+
+
+def test_while_the_key_provider_is_down_a_retry_is_503_and_runs_nothing(
+    client: TestClient, auth: Any, context: GatewayContext
+) -> None:
+    """No key, no replay and no second run: the usual 503 (retry later), nothing stored
+    changes; the control: with the KEK back the same retry is replayed."""
+    case = open_utrecht_case(client, auth)
+    first = _consent(client, auth, case.case_id, KEY)
+    assert first.status_code == 201, first.text
+    stored = _raw(context)
+    consents = _count(context, "case_consent", case.case_id)
+    kek = local_key_file(context.settings)
+    away = kek.with_name("kek.json.away")
+    kek.rename(away)
+    try:
+        context.require_keys().keys.clear()  # as after a failed readiness probe or the TTL
+        down = _consent(client, auth, case.case_id, KEY)
+    finally:
+        away.rename(kek)
+    assert down.status_code == 503, down.text
+    assert down.json()["type"].endswith("key-provider-unavailable")
+    assert REPLAYED not in down.headers
+    assert _raw(context) == stored
+    assert _count(context, "case_consent", case.case_id) == consents
+    back = _consent(client, auth, case.case_id, KEY)
+    assert (back.headers.get(REPLAYED), back.content) == ("true", first.content)
 
 
 def test_a_legacy_plaintext_record_is_still_replayed(

@@ -1,7 +1,8 @@
 """An erased case's stored idempotent responses go with its dossier.
 
-A stored response holds the case's data in plaintext (gateway/core/idempotency.py lists it
-per route: an OM consent's kind and scope, the landlord's measure, the policy's reasons).
+A stored response holds the case's data (sealed since migration 0049, in plaintext before;
+gateway/core/idempotency.py lists it per route: an OM consent's kind and scope, the
+landlord's measure, the policy's reasons).
 The sweep deleted a record only after the replay window, so an erased case's responses
 outlived the erasure by up to 7 days. Now each record names its case (migration 0040) and
 the erasure deletes them in its transaction; the control: a case the sweep leaves alone (on
