@@ -1,8 +1,9 @@
 """Shared fixtures: a fresh, migrated database per test on SQLite and (when reachable) PostgreSQL.
 
 The PostgreSQL run uses KETENPOORT_TEST_POSTGRES_URL (default: the local server with trust
-auth, database ``test``). Each test gets its own database cloned from a migrated template,
-so tests can run in parallel and never see each other's rows.
+auth, database ``test``). Each test gets a database of its own, as the migrated template is:
+cloned from it, or one an earlier test of the same process used, made like the template
+again (tests/databases.py), so tests can run in parallel and never see each other's rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from gateway.policy import compiler as policy_compiler
 from gateway.policy import wiring as policy_wiring
 from gateway.policy.covenant import Covenant
 from tests import start_memos  # noqa: F401 - the start's pure parts, once per process
+from tests.databases import DatabasePool
 
 # The collector's thresholds for the test processes (not the gateway's): a test allocates
 # tens of millions of objects (a gateway's start parses ~0.6 MB of bundle data, pydantic
@@ -84,70 +85,9 @@ def postgres_template() -> Iterator[str]:
     engine.dispose()
 
 
-class _DatabasePool:
-    """Databases cloned from the template one test ahead on one thread, and dropped after
-    their test on threads of their own, so that a test waits for neither.
-
-    A clone costs the server about 0.1 s. A drop costs a checkpoint (``DROP DATABASE`` waits
-    for one, PostgreSQL 15), 2-6 s at load ~7 while other work writes: dropped one at a time
-    on the clone's thread, the drops held up the clones, and the median PostgreSQL test waited
-    3.3 s in its setup. Drops that wait at the same time share a checkpoint (four at once:
-    2.2 s in all), so up to ``_DROPS_AT_ONCE`` wait together.
-
-    A clone that failed raises in the test that takes it; a drop that failed is raised when
-    the session ends (the database left behind is named in the error)."""
-
-    _DROPS_AT_ONCE = 16
-
-    def __init__(self, template: str) -> None:
-        self._template = template
-        self._engine = create_engine(
-            PG_URL,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"connect_timeout": 5},
-            pool_size=self._DROPS_AT_ONCE + 1,
-        )
-        self._cloner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kp-db-clone")
-        self._dropper = ThreadPoolExecutor(self._DROPS_AT_ONCE, thread_name_prefix="kp-db-drop")
-        self._next: Future[str] = self._cloner.submit(self._clone)
-        self._drops: dict[str, Future[None]] = {}
-
-    def _clone(self) -> str:
-        name = f"kp_{secrets.token_hex(6)}"
-        with self._engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"'))
-        return name
-
-    def _drop(self, name: str) -> None:
-        with self._engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def take(self) -> str:
-        ready, self._next = self._next, self._cloner.submit(self._clone)
-        return ready.result()
-
-    def give_back(self, name: str) -> None:
-        self._drops[name] = self._dropper.submit(self._drop, name)
-
-    def close(self) -> None:
-        try:
-            self.give_back(self._next.result())
-        finally:
-            self._cloner.shutdown(wait=True)
-            self._dropper.shutdown(wait=True)
-            self._engine.dispose()
-        failed = [
-            f"{name}: {drop.exception()!r}"
-            for name, drop in self._drops.items()
-            if drop.exception() is not None
-        ]
-        if failed:
-            raise RuntimeError("databases not dropped: " + "; ".join(failed))
-
-
 @pytest.fixture(scope="session")
-def postgres_pool(postgres_template: str) -> Iterator[_DatabasePool]:
-    pool = _DatabasePool(make_url(postgres_template).database or "")
+def postgres_pool(postgres_template: str) -> Iterator[DatabasePool]:
+    pool = DatabasePool(PG_URL, make_url(postgres_template).database or "")
     yield pool
     pool.close()
 
@@ -170,7 +110,7 @@ def database_url(
         yield f"sqlite:///{path}"
         return
     template_url: str = request.getfixturevalue("postgres_template")
-    pool: _DatabasePool = request.getfixturevalue("postgres_pool")
+    pool: DatabasePool = request.getfixturevalue("postgres_pool")
     name = pool.take()
     yield make_url(template_url).set(database=name).render_as_string(hide_password=False)
     pool.give_back(name)
