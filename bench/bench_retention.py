@@ -48,6 +48,7 @@ from goals import database_name, goal, host, results_path, spread  # noqa: E402
 
 from gateway.audit.service import AuditLog  # noqa: E402
 from gateway.db import make_engine, make_sessionmaker, upgrade_database  # noqa: E402
+from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.retention.rules import load_rules  # noqa: E402
 from gateway.retention.sweeper import SweepOptions, run_sweep  # noqa: E402
 
@@ -282,6 +283,7 @@ def run_once(
     try:
         upgrade_database(url)
         rules = load_rules()
+        covenants = load_covenants()
         engine = make_engine(url)
         seed_started = time.perf_counter()
         _seed(engine, backend, n, shape, rules.revision)
@@ -306,6 +308,7 @@ def run_once(
         report = run_sweep(
             session_factory=make_sessionmaker(engine),
             rules=rules,
+            covenants=covenants,
             audit=audit,
             keys=None,
             options=SweepOptions(

@@ -31,6 +31,12 @@ The rules, each from the covenant file (never a hand-listed partner or category)
   entry's being there tells that one was taken, and its moment the day; the case's
   retention withholds both from such a reader. Read without the measure
   (:meth:`LogReader.shown`) only if it reached a reader by another way than the conditions.
+- The retention sweep's ``retention-redaction`` entry of an erased case (its rule, due date
+  and, by its moment, the erasure's day) is found only by the officers of the partners it
+  names (:func:`erasure_readers`, written since 7 December 2026): those the case's retention
+  tells the rule and its dates (gateway/retention/sanctions.py ``officers_told``), or every
+  officer where they are withheld from none. An entry written before names none: found by
+  the operator alone (unknown is not no; docs/retention.md, residual (c)).
 - A refusal's reason that tells how the OM consent fails is read as told only by the
   partners told it (requester, recipient) and the police; any other reader reads
   ``om-consent-condition-not-met`` (review3 finding 1).
@@ -60,7 +66,14 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, true
 
-from audit.entry import CONSENT_CHANGE, DISCLOSURE, INVESTIGATION_STATUS, SALT_FIELD
+from audit.entry import (
+    CONSENT_CHANGE,
+    DISCLOSURE,
+    INVESTIGATION_STATUS,
+    RETENTION_REDACTION,
+    SALT_FIELD,
+    is_slug,
+)
 from gateway.audit.models import AuditRecord
 from gateway.auth.principal import Principal
 from gateway.policy.compiler import OM_CONDITION_UNMET, tells_investigation
@@ -84,6 +97,34 @@ OWNER_ATTRIBUTES: Final = frozenset({"request-id"})
 #: readers the case summary shows the event to (:meth:`LogReader._reads_measure`).
 CASE_EVENT: Final = "case-event"
 MEASURE_ATTRIBUTES: Final = frozenset({"event", "occurredOn"})
+
+#: The attributes of the retention sweep's entry of an erased case (``RETENTION_REDACTION``)
+#: that say which officers find it (:func:`erasure_readers`): ``readers`` is
+#: ``all`` (the case's retention withholds its rule and dates from no reader) or ``named``,
+#: and then each partner whose officer finds it has a ``reader:<partner>`` attribute.
+ERASURE_READERS: Final = "readers"
+ERASURE_READERS_ALL: Final = "all"
+ERASURE_READERS_NAMED: Final = "named"
+ERASURE_READER: Final = "reader:"
+#: What an officer who does not find such an entry would read in it that the retention views
+#: withhold from it: the rule and its due date (the moment, the erasure's day, is the
+#: entry's own, so it is not found at all; :meth:`LogReader.shown` strips these should it
+#: reach such a reader some other way).
+ERASURE_ATTRIBUTES: Final = frozenset({"rule", "due-on"})
+
+
+def erasure_readers(readers: Collection[str] | None) -> dict[str, str | bool]:
+    """The attributes of a ``retention-redaction`` entry that say who finds it: every officer
+    (``readers`` None), or the officers of the partners in ``readers`` (none: the operator
+    alone). A partner whose id does not make an attribute key (a slug) is left out: its
+    officer does not find the entry (fail closed)."""
+    if readers is None:
+        return {ERASURE_READERS: ERASURE_READERS_ALL}
+    named: dict[str, str | bool] = {ERASURE_READERS: ERASURE_READERS_NAMED}
+    for partner in sorted(readers):
+        if is_slug(ERASURE_READER + partner):
+            named[ERASURE_READER + partner] = True
+    return named
 
 
 def partner_condition(partner_id: str) -> ColumnElement[bool]:
@@ -172,6 +213,12 @@ def _attribute(key: str, value: str) -> ColumnElement[bool]:
     no other part of an entry has (``event``, ``phase``, ``lead``: audit.entry)."""
     spelled = json.dumps(key, ensure_ascii=False) + ":" + json.dumps(value, ensure_ascii=False)
     return AuditRecord.body.contains(spelled, autoescape=True)
+
+
+def _flag(key: str) -> ColumnElement[bool]:
+    """Entries whose attributes hold ``key`` with the value ``true`` (canonical JSON:
+    ``"key":true``; a string holding it would be escaped)."""
+    return AuditRecord.body.contains(json.dumps(key, ensure_ascii=False) + ":true", autoescape=True)
 
 
 def _measure_condition(pairs: Collection[tuple[str, str]]) -> ColumnElement[bool]:
@@ -278,7 +325,8 @@ class LogReader:
         """The entries this reader finds: its covenant's, those its partner is accountable
         for, of the police's entries about an investigation only its partner's own, and of
         the landlord's ``case-event`` entries only those it is a party to or whose measure it
-        reads (:meth:`measure_condition`)."""
+        reads (:meth:`measure_condition`), and of the retention sweep's entries only those
+        naming it (:meth:`erasure_condition`)."""
         found: list[ColumnElement[bool]] = [AuditRecord.covenant_id == self.covenant_id]
         if self.accountable is not None:
             found.append(partner_condition(self.accountable))
@@ -290,6 +338,7 @@ class LogReader:
                     self.measure_condition(),
                 )
             )
+            found.append(or_(AuditRecord.activity != RETENTION_REDACTION, self.erasure_condition()))
             found.append(
                 or_(
                     ~investigation_condition(self.police),
@@ -320,6 +369,21 @@ class LogReader:
                 _attribute("lead", self.partner_id),
                 _measure_condition(self.lead_measures),
             ),
+        )
+
+    def erasure_condition(self) -> ColumnElement[bool]:
+        """``retention-redaction`` entries the reader finds (:func:`erasure_readers`): those
+        for every officer, and those naming its partner. The entry tells the case's rule,
+        its due date and, by its moment, the day of the erasure; the case's state and its
+        410 withhold them from an officer who could not be shown the landlord's measures in
+        it (gateway/retention/sanctions.py ``erased_withheld``), so such an officer does not
+        find the entry at all: its moment cannot be withheld from a search by time. An entry
+        naming no readers (written before they were recorded) is the operator's alone."""
+        if self.partner_id is None:
+            return true()
+        return or_(
+            _attribute(ERASURE_READERS, ERASURE_READERS_ALL),
+            _flag(ERASURE_READER + self.partner_id),
         )
 
     def clause_condition(self, clause_id: str) -> ColumnElement[bool]:
@@ -397,6 +461,8 @@ class LogReader:
             return entry
         if entry.get("activity") == CASE_EVENT and not self._reads_measure(entry):
             entry = self._without_measure(entry)
+        if entry.get("activity") == RETENTION_REDACTION and not self._reads_erasure(entry):
+            entry = self._without_rule(entry)
         if not self.covenant_wide:
             entry = self._as_data_owner(entry)
         return self._om_reasons(entry)
@@ -415,6 +481,28 @@ class LogReader:
         return measure in self.measures or (
             attributes.get("lead") == self.partner_id and measure in self.lead_measures
         )
+
+    def _reads_erasure(self, entry: dict[str, Any]) -> bool:
+        """Whether the reader reads a ``retention-redaction`` entry's rule and due date
+        (:meth:`erasure_condition` in Python)."""
+        attributes = entry.get("attributes") or {}
+        return (
+            attributes.get(ERASURE_READERS) == ERASURE_READERS_ALL
+            or attributes.get(ERASURE_READER + str(self.partner_id)) is True
+        )
+
+    @staticmethod
+    def _without_rule(entry: dict[str, Any]) -> dict[str, Any]:
+        """A ``retention-redaction`` entry without its rule (the attribute and the clause it
+        cites), its due date and its salt; only if it reached a reader some other way than
+        the conditions, which leave it out."""
+        shown = {key: value for key, value in entry.items() if key != SALT_FIELD}
+        shown["attributes"] = {
+            k: v for k, v in (entry.get("attributes") or {}).items() if k not in ERASURE_ATTRIBUTES
+        }
+        if "processing" in entry:
+            shown["processing"] = {**(entry["processing"] or {}), "clauseIds": []}
+        return shown
 
     @staticmethod
     def _without_measure(entry: dict[str, Any]) -> dict[str, Any]:

@@ -267,26 +267,27 @@ def summary_reader(
 
 
 def events_shown_in(
-    runtime: CaseRuntime,
-    case: CaseFile,
+    covenant: Covenant | None,
     principal: Principal,
     *,
     phase: str,
+    lead: str,
     landlord: str | None,
 ) -> frozenset[str]:
-    """The case events the summary shows ``principal`` whoever recorded them while ``case``
-    is in ``phase``: the summary's own rule for another phase than the current one (the
-    retention state asks whether a reader was ever shown a measure; gateway/retention/
-    sanctions.py). An audit role (the privacy officer), which reads no summary, as its
-    partner's roles: what its partner was shown, as the audit log tells its officer the
-    measure (gateway/audit/readers.py ``LogReader._reads_measure``; review10 F1)."""
-    covenant = runtime.covenants.get(case.covenant_id)
+    """The case events the summary shows ``principal`` whoever recorded them while a case of
+    ``covenant`` led by ``lead`` is in ``phase``: the summary's own rule for another phase
+    than the current one (the retention state asks whether a reader was ever shown a
+    measure; gateway/retention/sanctions.py). An audit role (the privacy officer), which
+    reads no summary, as its partner's roles: what its partner was shown, as the audit log
+    tells its officer the measure (gateway/audit/readers.py ``LogReader._reads_measure``;
+    review10 F1).
+    ``covenant`` None (not loaded): nothing is shown."""
     partner = covenant.partner(principal.partner_id) if covenant is not None else None
     return _event_kinds(
         covenant,
         principal,
         phase=phase,
-        lead=case.lead_partner_id,
+        lead=lead,
         landlord=landlord,
         roles=(frozenset(partner.roles) if partner else frozenset())
         if principal.grant.audits

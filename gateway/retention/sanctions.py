@@ -1,8 +1,9 @@
 """What a reader is told of a case's retention when its rule is chosen by sanctions that
 count the landlord's measures (docs/retention.md, "What a reader is told of the landlord's
 sanctions"): one rule for every channel that shows a case's rule and dates (the case's
-state, its records, the fact route, the privacy officers' overview, the dry run, and an
-erased case's state and 410; review9a F2, review10 F1, review11 N1).
+state, its records, the fact route, the privacy officers' overview, the dry run, an erased
+case's state and 410, and who finds the sweep's audit entry of its erasure; review9a F2,
+review10 F1, review11 N1, review13 F4).
 
 R §3.4 keeps a dossier with sanctions "maximaal twee jaar nadat eventuele sancties tegen de
 overlastgever zijn ingezet", and the corporation's own measures count (``sanctionEvents``).
@@ -18,16 +19,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
 from typing import Literal, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.auth.principal import Principal
+from gateway.auth.service import PartnerDirectory
 from gateway.cases.models import CaseFile, CaseTransition, Dwelling
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.summary_readers import events_shown_in
 from gateway.db import among
+from gateway.policy.covenant import Covenant
 from gateway.retention.rules import RetentionRules
 
 #: The reason read by a reader who could not be shown the landlord's measures, for every
@@ -189,20 +193,58 @@ def sanctions_hidden(
     loaded, a case the gateway does not know (no phase history), a partner the covenant
     does not name (no roles) hide. A covenant that counts no landlord's measure (Utrecht)
     hides nothing: its rules' choice depends on nothing the team is not shown."""
+    hidden, asked = _sanction_views(session, rules=rules, case_ids=case_ids)
+    return hidden | {
+        case_id
+        for case_id, view in asked.items()
+        if not _could_be_shown(runtime.covenants, view, reader)
+    }
+
+
+class _SanctionView(NamedTuple):
+    """What decides whether a reader could be shown the landlord's measures in a case
+    (:func:`_could_be_shown`)."""
+
+    covenant_id: str
+    #: The case's lead (``lead_partner_id``): a clause may bind a recipient to it.
+    lead: str
+    #: The events the case's covenant counts as sanctions (``sanctionEvents``).
+    counted: frozenset[str]
+    #: The dwelling's landlord (a corporation), None for another dwelling.
+    landlord: str | None
+    #: Every phase the case was in, its current one too.
+    phases: frozenset[str]
+
+
+def _sanction_views(
+    session: Session, *, rules: RetentionRules | None, case_ids: Collection[str]
+) -> tuple[set[str], dict[str, _SanctionView]]:
+    """Of ``case_ids``: those hidden from every reader (fail closed, :func:`sanctions_hidden`)
+    and, for those whose covenant counts the landlord's measures, what decides it per reader.
+    A case in neither is hidden from none. Two queries, whatever the number of cases."""
     if not case_ids:
-        return set()
+        return set(), {}
     if rules is None:
-        return set(case_ids)
-    cases: dict[str, tuple[CaseFile, str | None]] = {}
-    for case, ownership, corporation in session.execute(
-        select(CaseFile, Dwelling.ownership, Dwelling.corporation_id)
-        .outerjoin(Dwelling, Dwelling.id == CaseFile.dwelling_id)
-        .where(among(session, CaseFile.id, case_ids))
-    ).all():
-        cases[case.id] = (case, corporation if ownership == "corporation" else None)
+        return set(case_ids), {}
+    # The columns, not the ORM objects: the sweep asks this of every batch it erases.
+    cases = {
+        case.id: case
+        for case in session.execute(
+            select(
+                CaseFile.id,
+                CaseFile.covenant_id,
+                CaseFile.lead_partner_id,
+                CaseFile.state,
+                Dwelling.ownership,
+                Dwelling.corporation_id,
+            )
+            .outerjoin(Dwelling, Dwelling.id == CaseFile.dwelling_id)
+            .where(among(session, CaseFile.id, case_ids))
+        ).all()
+    }
     hidden = set(case_ids) - cases.keys()
     asked: dict[str, frozenset[str]] = {}
-    for case_id, (case, _) in cases.items():
+    for case_id, case in cases.items():
         policy = rules.policy(case.covenant_id)
         if policy is None:
             hidden.add(case_id)
@@ -215,26 +257,27 @@ def sanctions_hidden(
         )
     ).all():
         phases[case_id] |= {before, after}
-    for case_id, counted in asked.items():
-        case, landlord = cases[case_id]
-        if not _could_be_shown(
-            runtime, case, reader, counted, landlord, phases[case_id] | {case.state}
-        ):
-            hidden.add(case_id)
-    return hidden
+    views = {
+        case_id: _SanctionView(
+            covenant_id=case.covenant_id,
+            lead=case.lead_partner_id,
+            counted=counted,
+            landlord=case.corporation_id if case.ownership == "corporation" else None,
+            phases=frozenset(phases[case_id] | {case.state}),
+        )
+        for case_id, counted in asked.items()
+        for case in (cases[case_id],)
+    }
+    return hidden, views
 
 
 def _could_be_shown(
-    runtime: CaseRuntime,
-    case: CaseFile,
-    reader: Principal,
-    counted: frozenset[str],
-    landlord: str | None,
-    phases: set[str],
+    covenants: Mapping[str, Covenant], view: _SanctionView, reader: Principal
 ) -> bool:
-    """Whether ``reader`` records, or could be shown in one of ``phases``, an event of the
-    case's covenant that counts as a sanction (:func:`sanctions_hidden`)."""
-    covenant = runtime.covenants.get(case.covenant_id)
+    """Whether ``reader`` records, or could be shown in one of the case's phases, an event of
+    the case's covenant that counts as a sanction (:func:`sanctions_hidden`)."""
+    counted, landlord = view.counted, view.landlord
+    covenant = covenants.get(view.covenant_id)
     if covenant is None:
         return False
     if landlord is not None and landlord == reader.partner_id:
@@ -242,8 +285,8 @@ def _could_be_shown(
         if counted & recorded:
             return True
     return any(
-        counted & events_shown_in(runtime, case, reader, phase=phase, landlord=landlord)
-        for phase in sorted(phases)
+        counted & events_shown_in(covenant, reader, phase=phase, lead=view.lead, landlord=landlord)
+        for phase in sorted(view.phases)
     )
 
 
@@ -260,6 +303,71 @@ def sanctions_hidden_in(
     return bool(
         sanctions_hidden(session, rules=rules, runtime=runtime, reader=reader, case_ids=[case_id])
     )
+
+
+def officers_told(
+    session: Session,
+    *,
+    rules: RetentionRules | None,
+    covenants: Mapping[str, Covenant],
+    verdicts: Mapping[str, tuple[str, str | None]],
+) -> dict[str, frozenset[str] | None]:
+    """Of each case (``verdicts``: case id to its covenant and rule, as :func:`withheld_from`
+    takes them) the partners whose privacy officers :func:`withheld_from` withholds neither
+    its rule nor its dates from: the same rule, asked of each partner's officer (an audit
+    role, read as its partner's roles). None where the rule's dates tell no sanction, or its
+    covenant counts no landlord's measure: withheld from no reader, whoever it is. An empty
+    set: no officer (fail closed, as :func:`sanctions_hidden`: rules that did not load, a
+    case the gateway does not know, a covenant not loaded). For the retention sweep's audit
+    entry of an erased case (docs/retention.md, residual (c)): what it names is the rule and
+    the day of the erasure, which :func:`erased_withheld` keeps from the same officers. A
+    fixed number of queries, whatever the number of cases."""
+    telling = [
+        case_id
+        for case_id, (covenant_id, rule_id) in verdicts.items()
+        if dates_tell_sanctions(rules, covenant_id, rule_id)
+    ]
+    hidden, asked = _sanction_views(session, rules=rules, case_ids=telling)
+    told: dict[str, frozenset[str] | None] = dict.fromkeys(verdicts)
+    for case_id in hidden:
+        told[case_id] = frozenset()
+    # A sweep's thousands of cases share a handful of views: each decided once.
+    decided: dict[_SanctionView, frozenset[str]] = {}
+    for case_id, view in asked.items():
+        if view not in decided:
+            decided[view] = frozenset(
+                officer.partner_id
+                for officer in _officers(covenants.get(view.covenant_id))
+                if _could_be_shown(covenants, view, officer)
+            )
+        told[case_id] = decided[view]
+    return told
+
+
+def _officers(covenant: Covenant | None) -> list[Principal]:
+    """Each partner's privacy officer (its first ``audit`` role) in ``covenant``, as the
+    covenant file grants it (gateway/auth/service.py ``PartnerDirectory``); none for a
+    covenant not loaded."""
+    if covenant is None:
+        return []
+    directory = PartnerDirectory.from_covenants([covenant])
+    officers: list[Principal] = []
+    for partner in covenant.partners:
+        role = next(
+            (r for r in partner.roles if (g := directory.grant(partner.id, r)) and g.audits),
+            None,
+        )
+        if role is not None:
+            officers.append(
+                directory.principal(
+                    partner_id=partner.id,
+                    role=role,
+                    user=None,
+                    token_id="retention-sweep",
+                    expires_at=datetime.max.replace(tzinfo=UTC),
+                )
+            )
+    return officers
 
 
 def erased_withheld(

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -40,7 +40,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 
-from audit.entry import MAX_SUBJECTS
+from audit.entry import MAX_ATTRIBUTES, MAX_SUBJECTS
 from gateway.audit import (
     RETENTION_REDACTION,
     AuditEntry,
@@ -49,10 +49,12 @@ from gateway.audit import (
     EntryCopy,
     ProcessingActivity,
 )
+from gateway.audit.readers import erasure_readers
 from gateway.core.dutch_date import dutch_today
 from gateway.core.replays import purge_replays
 from gateway.crypto import DataKeyStore
 from gateway.db import among, driver_rows, transaction, utcnow
+from gateway.policy.covenant import Covenant
 from gateway.retention import runs
 from gateway.retention.casefacts import sync_from_cases
 from gateway.retention.lock import SweepLock
@@ -63,6 +65,7 @@ from gateway.retention.models import (
     RetentionTombstone,
 )
 from gateway.retention.rules import RetentionRules, moved_out
+from gateway.retention.sanctions import officers_told
 from gateway.retention.service import pick_stale, refresh_stale, write_verdicts
 from gateway.retention.targets import (
     RedactionTarget,
@@ -160,6 +163,7 @@ def run_sweep(
     *,
     session_factory: sessionmaker[Session],
     rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
     audit: AuditLog | None,
     keys: DataKeyStore | None,
     options: SweepOptions,
@@ -172,7 +176,9 @@ def run_sweep(
     """Run one sweep (see the module docstring). Raises SweepAlreadyRunning when another
     process holds the lock; a real run without an audit log refuses (fail closed).
     ``before_erasure`` runs first in a real run, under the lock: the cases domain keeps the
-    steering figures of the last ended month there (gateway/cases/snapshots.py)."""
+    steering figures of the last ended month there (gateway/cases/snapshots.py).
+    ``covenants``: whose privacy officers find each erased case's audit entry
+    (sanctions.officers_told)."""
     started = time.perf_counter()
     as_of = options.as_of or dutch_today()
     report = SweepReport(run_id=str(uuid.uuid4()), dry_run=options.dry_run, as_of=as_of)
@@ -190,6 +196,7 @@ def run_sweep(
             _real_run(
                 session_factory,
                 rules,
+                covenants,
                 audit,
                 keys,
                 options,
@@ -268,6 +275,7 @@ def _dry_run(
 def _real_run(
     factory: sessionmaker[Session],
     rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
     audit: AuditLog,
     keys: DataKeyStore | None,
     options: SweepOptions,
@@ -288,7 +296,18 @@ def _real_run(
         log.warning("retention sweep %s had died; closed with the cases it erased", run_id)
     try:
         _sync_refresh_and_erase(
-            factory, rules, audit, keys, options, report, lock, progress, fault, seam, phase
+            factory,
+            rules,
+            covenants,
+            audit,
+            keys,
+            options,
+            report,
+            lock,
+            progress,
+            fault,
+            seam,
+            phase,
         )
     except BaseException:
         try:
@@ -305,6 +324,7 @@ def _real_run(
 def _sync_refresh_and_erase(
     factory: sessionmaker[Session],
     rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
     audit: AuditLog,
     keys: DataKeyStore | None,
     options: SweepOptions,
@@ -344,7 +364,18 @@ def _sync_refresh_and_erase(
     if progress is not None:
         progress(0, report.due)
     batches = _Batches(
-        factory, rules, audit, keys, targets, options, report, lock, progress, fault, seam
+        factory,
+        rules,
+        covenants,
+        audit,
+        keys,
+        targets,
+        options,
+        report,
+        lock,
+        progress,
+        fault,
+        seam,
     )
     batches.deletions = deletions
     _run_workers(batches.erase_next, batches.stop, workers)
@@ -388,6 +419,7 @@ class _Batches:
 
     factory: sessionmaker[Session]
     rules: RetentionRules
+    covenants: Mapping[str, Covenant]
     audit: AuditLog
     keys: DataKeyStore | None
     targets: list[RedactionTarget]
@@ -437,6 +469,7 @@ class _Batches:
                     batch,
                     bounds,
                     self.rules,
+                    self.covenants,
                     self.report,
                     self.seam,
                     self.deletions,
@@ -448,6 +481,7 @@ class _Batches:
                     self.targets,
                     batch,
                     self.rules,
+                    self.covenants,
                     self.report,
                     self.seam,
                     self.deletions,
@@ -783,6 +817,7 @@ def _erase_chosen_pg(
     batch: list[DueCase],
     bounds: _Bounds,
     rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
     report: SweepReport,
     seam: Seam | None,
     deletions: Sequence[Table] = (),
@@ -800,8 +835,10 @@ def _erase_chosen_pg(
         batch = [case for case in batch if case.case_id not in dropped]
     if seam is not None:
         seam("locked", [case.case_id for case in batch])
-    # Before the overwrite: it clears the persons' blind indexes the subjects come from.
+    # Before the overwrite: it clears the persons' blind indexes the subjects come from,
+    # and the readers are decided on the case as it stands.
     subjects = _subjects(audit, _plain_rows(session, _PG_SUBJECTS, among_ids))
+    readers = _readers(session, rules, covenants, batch)
     for target in targets:
         _pg_overwrite(session, target, bounds, now)
     batch_table = table("retention_batch", column("case_id"))
@@ -824,7 +861,7 @@ def _erase_chosen_pg(
         counts[case_id][name] = int(n)
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     # Last, as every audited write: the entries commit with the erasure or not at all.
-    entries = _entries(items, report.run_id, now, subjects)
+    entries = _entries(items, report.run_id, now, subjects, readers)
     audit.record_copies(session=session, copies=entries)
     return batch, items
 
@@ -842,6 +879,7 @@ def _erase_batch(
     targets: list[RedactionTarget],
     batch: list[DueCase],
     rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
     report: SweepReport,
     seam: Seam | None,
     deletions: Sequence[Table] = (),
@@ -883,6 +921,7 @@ def _erase_batch(
         seam("locked", [case.case_id for case in batch])
     ids = [case.case_id for case in batch]
     subjects = _subjects(audit, session.execute(_subject_indexes(session, ids)).all())
+    readers = _readers(session, rules, covenants, batch)
     counts = _value_counts(session, targets, ids)
     _shred_keys(session, batch, now)
     for target in targets:
@@ -902,7 +941,7 @@ def _erase_batch(
     items = [_item(case, counts.get(case.case_id, {})) for case in batch]
     _insert_tombstones(session, items, now, run_id)
     # Last: the append holds the audit log's lock until this transaction commits.
-    audit.record_copies(session=session, copies=_entries(items, run_id, now, subjects))
+    audit.record_copies(session=session, copies=_entries(items, run_id, now, subjects, readers))
     return batch, items
 
 
@@ -1029,6 +1068,7 @@ def _entries(
     run_id: str,
     now: datetime,
     subjects: dict[str, tuple[tuple[str, str], ...]],
+    readers: dict[str, frozenset[str] | None],
 ) -> list[EntryCopy]:
     """One ``retention-redaction`` entry per case, naming the case's data subjects.
     Validating a pydantic model per case was a fifth of the sweep (about 100 µs each), and
@@ -1036,31 +1076,66 @@ def _entries(
     rule) is built and validated in full, and each case's entry is a copy of it that differs
     only in the case id, the attributes and the subjects (gateway.audit.EntryCopy: the audit
     log checks those three fields as AuditEntry would and serialises the template once).
-    The batch shares one trace."""
+    The batch shares one trace. ``readers``: each case's :func:`_readers` (a case not
+    in it names none: fail closed)."""
     templates: dict[tuple[str, str], AuditEntry] = {}
     entries: list[EntryCopy] = []
     for item in items:
         named = subjects.get(item.case_id, ())
+        attributes = _attributes(item, run_id, readers.get(item.case_id, frozenset()))
         template = templates.get((item.covenant_id, item.rule_id))
         if template is None:
-            template = _entry(item, run_id, now, named)
+            template = _entry(item, run_id, now, named, attributes)
             templates[(item.covenant_id, item.rule_id)] = template
-        entries.append(EntryCopy(template, item.case_id, _attributes(item, run_id), named))
+        entries.append(EntryCopy(template, item.case_id, attributes, named))
     return entries
 
 
-def _attributes(item: SweepItem, run_id: str) -> dict[str, str | int | bool]:
-    return {
+def _readers(
+    session: Session,
+    rules: RetentionRules,
+    covenants: Mapping[str, Covenant],
+    batch: list[DueCase],
+) -> dict[str, frozenset[str] | None]:
+    """Whose privacy officers may find each case's entry (sanctions.officers_told: those
+    the retention views tell the rule and its dates; None: every reader). The entry names
+    the rule, its due date and, by its moment, the day of the erasure, which the case's
+    state and its 410 withhold from the others (docs/retention.md, residual (c))."""
+    return officers_told(
+        session,
+        rules=rules,
+        covenants=covenants,
+        verdicts={case.case_id: (case.covenant_id, case.rule_id) for case in batch},
+    )
+
+
+def _attributes(
+    item: SweepItem, run_id: str, readers: frozenset[str] | None
+) -> dict[str, str | int | bool]:
+    """The entry's attributes, its readers' among them (gateway.audit.readers
+    ``erasure_readers``)."""
+    attributes: dict[str, str | int | bool] = {
         "rule": item.rule_id,
         "due-on": item.due_on.isoformat(),
         "run": run_id,
         "key-scope": item.key_scope,
         "values": sum(item.values.values()),
     }
+    if readers is not None and len(attributes) + 1 + len(readers) > MAX_ATTRIBUTES:
+        # Fail closed: the entry is still written (the erasure is a duty), found by the
+        # operator alone rather than by an officer it may not tell.
+        log.warning("retention: case %s has too many readers to name", item.case_id)
+        readers = frozenset()
+    attributes.update(erasure_readers(readers))
+    return attributes
 
 
 def _entry(
-    item: SweepItem, run_id: str, now: datetime, subjects: tuple[tuple[str, str], ...]
+    item: SweepItem,
+    run_id: str,
+    now: datetime,
+    subjects: tuple[tuple[str, str], ...],
+    attributes: dict[str, str | int | bool],
 ) -> AuditEntry:
     return AuditEntry(
         activity=RETENTION_REDACTION,
@@ -1074,7 +1149,7 @@ def _entry(
         data_subjects=tuple(
             DataSubject(identifier_type=kind, pseudonym=pseudonym) for kind, pseudonym in subjects
         ),
-        attributes=_attributes(item, run_id),
+        attributes=attributes,
     )
 
 

@@ -41,6 +41,9 @@ class RetentionService:
     """What other domains and the API use: the loaded rules and the sweep."""
 
     rules: RetentionRules
+    #: The covenants: whose privacy officers find an erased case's audit entry
+    #: (sanctions.officers_told).
+    covenants: dict[str, Covenant]
     batch_size: int
     session_factory: sessionmaker[Session]
     audit: AuditLog
@@ -68,6 +71,7 @@ class RetentionService:
         return run_sweep(
             session_factory=self.session_factory,
             rules=self.rules,
+            covenants=self.covenants,
             audit=self.audit,
             keys=self.keys,
             options=SweepOptions(
@@ -136,6 +140,7 @@ def build(
     readiness["retention"] = ready
     return RetentionService(
         rules=rules,
+        covenants=covenants,
         batch_size=settings.retention_batch_size,
         session_factory=session_factory,
         audit=audit,

@@ -1,0 +1,436 @@
+"""The retention sweep's ``retention-redaction`` entry of an erased case is found only by the
+officers the case's retention tells its rule and dates (review13 F4; docs/retention.md,
+residual (c)).
+
+The probe: two Rijswijk cases that never left intake, about the same causer, the landlord's
+dwelling: one whose mediation solved it (erased under R-3.4-licht-bemiddeld, a rule chosen
+by sanctions), one left open (erased under R-open-zonder-activiteit, whose dates may be a
+measure's). In intake no clause shows the municipality the landlord's measures, so the
+case's state and its 410 withhold from the covenant's coordinating officer (the
+municipality's) the first case's rule and day and the second's day (sanctions.
+erased_withheld). Before, the same officer's log search, exports, access report (API and
+page) and receipts gave it both entries whole: the rule, ``due-on``, the clause cited and,
+by the entry's moment, the erasure's day. Now no channel reading through ``LogReader``
+finds them, and the lists' counts agree.
+
+Positive controls: the same cases weighed (the municipality's case manager is shown the
+measures from the weighing on, R-A-corporatie-meldingen): the coordinating officer finds
+both entries whole on every channel. Utrecht counts no landlord's measure: its entries are
+every officer's. The landlord's officer is named as a reader (its partner records the
+measures), but it finds no such entry, as before: the entry names no requester, recipient
+or data owner, and a partner's officer finds only what its partner is accountable for.
+
+Fail closed: a case whose readers the sweep cannot establish (its covenant not loaded, the
+case unknown, rules not loaded) names none: the operator alone reads its entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.entry import MAX_ATTRIBUTES, AuditEntry, ProcessingActivity
+from gateway.audit import reports
+from gateway.audit.models import AuditRecord
+from gateway.audit.readers import ERASURE_ATTRIBUTES, LogReader, erasure_readers
+from gateway.audit.schemas import EntrySearch
+from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from gateway.retention.sanctions import officers_told
+from gateway.retention.sweeper import SweepItem, _attributes
+from tests.retention.conftest import UTRECHT, Seeder
+from tests.web.conftest import csrf_of, sign_in
+
+Auth = Callable[..., dict[str, str]]
+RIJSWIJK = "rijswijk-woonoverlast"
+COORDINATOR = ("gemeente-rijswijk", "privacy-officer")
+UTRECHT_COORDINATOR = ("gemeente-utrecht", "privacy-officer")
+LANDLORD = "rijswijk-wonen"
+LANDLORD_OFFICER = (LANDLORD, "privacy-officer")
+ERASURE = "retention-redaction"
+MEDIATED = "R-3.4-licht-bemiddeld"
+OPEN = "R-open-zonder-activiteit"
+BSN = "111222333"
+#: How the page names the activity (gateway/web/texts.py), spelled out so the test fails,
+#: rather than errs, on the code before it.
+ERASURE_LABEL = "Vernietigd (bewaartermijn)"
+SWEPT_ON = date(2025, 4, 1)
+
+
+@pytest.fixture
+def browser(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as client:
+        yield client
+
+
+def _blind_index(context: GatewayContext) -> str:
+    indexer = context.audit.subject_indexer
+    assert indexer is not None
+    return indexer(session=None, identifier_type="bsn", identifier=BSN)
+
+
+def _cases(context: GatewayContext, seed: Seeder, *, weighed: bool) -> dict[str, str]:
+    """The two Rijswijk cases (opened 2024-01-02), the landlord's dwelling, the landlord and
+    the GGD in the team: rule id to case id."""
+    resident = _blind_index(context)
+    cases = {
+        MEDIATED: seed(
+            resident=resident,
+            weighed=weighed,
+            facts=[("mediation-ended", date(2024, 3, 10), "solved")],
+        ).case_id,
+        OPEN: seed(resident=resident, weighed=weighed).case_id,
+    }
+    with transaction(context.session_factory) as session:
+        for case_id in cases.values():
+            case = session.get_one(CaseFile, case_id)
+            session.get_one(Dwelling, case.dwelling_id).corporation_id = LANDLORD
+            for partner in (LANDLORD, "ggd-haaglanden"):
+                session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
+    return cases
+
+
+def _sweep(context: GatewayContext, cases: dict[str, str]) -> None:
+    assert context.require_retention().sweep(as_of=SWEPT_ON).redacted == len(cases)
+
+
+def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
+    response = client.get(f"/v1/cases/{case_id}/retention", headers=auth(*who))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _search(
+    client: TestClient, auth: Auth, who: tuple[str, str], **search: Any
+) -> list[dict[str, Any]]:
+    found = client.post("/v1/audit/entries/search", json=search, headers=auth(*who))
+    assert found.status_code == 200, found.text
+    return found.json()["entries"]  # type: ignore[no-any-return]
+
+
+def _export(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, fmt: str) -> str:
+    response = client.post(
+        "/v1/audit/entries/export",
+        params={"format": fmt},
+        json={"caseId": case_id},
+        headers=auth(*who),
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _erasures(
+    client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, index: int
+) -> Any:
+    """The case's ``retention-redaction`` entries as each channel gives them to ``who``: the
+    search's and the exports' (rule attribute and clauses), the LDV's activity names, the
+    access report's lines (clauses; the entry at ``index``: both cases are the causer's)."""
+    jsonl = [json.loads(line) for line in _export(client, auth, who, case_id, "jsonl").splitlines()]
+    table = list(csv.DictReader(io.StringIO(_export(client, auth, who, case_id, "csv"))))
+    ldv = [json.loads(line) for line in _export(client, auth, who, case_id, "ldv").splitlines()]
+    report = client.post(
+        "/v1/audit/access-report",
+        json={"identifierType": "bsn", "identifier": BSN},
+        headers=auth(*who),
+    )
+    assert report.status_code == 200, report.text
+    return {
+        "search": [
+            (e["attributes"]["rule"], e["attributes"]["due-on"], e["processing"]["clauseIds"])
+            for e in _search(client, auth, who, caseId=case_id, activity=ERASURE)
+        ],
+        "jsonl": [
+            (e["attributes"]["rule"], e["attributes"]["due-on"], e["processing"]["clauseIds"])
+            for e in jsonl
+            if e["activity"] == ERASURE
+        ],
+        "csv": [row["activity"] for row in table if row["activity"] == ERASURE],
+        "ldv": sorted({r["name"] for r in ldv} & {ERASURE}),
+        "access-report": [
+            line["clauseIds"]
+            for line in report.json()["lines"]
+            if line["activity"] == ERASURE and line["index"] == index
+        ],
+    }
+
+
+def _receipt(client: TestClient, auth: Auth, who: tuple[str, str], index: int) -> int:
+    return client.get(f"/v1/audit/receipts/{index}", headers=auth(*who)).status_code
+
+
+def _report_page(browser: TestClient, who: tuple[str, str]) -> str:
+    sign_in(browser, *who)
+    form = browser.get("/privacy/inzage")
+    response = browser.post(
+        "/privacy/inzage", data={"csrf_token": csrf_of(form.text), "nummer": BSN}
+    )
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def _window(
+    context: GatewayContext, reader: LogReader, case_id: str
+) -> tuple[list[Any], reports.EntryWindow]:
+    """Every entry of the case the reader's list gives, and its first page with its count
+    (the privacy pages' list, gateway/web/logbook.py)."""
+    with context.session_factory() as session:
+        shown = list(
+            reports.iter_entries(
+                session, reader=reader, search=EntrySearch(caseId=case_id), subject_pseudonym=None
+            )
+        )
+        window = reports.entry_window(
+            session, reader=reader, search=EntrySearch(caseId=case_id, limit=2)
+        )
+    return shown, window
+
+
+def _stored(context: GatewayContext, case_id: str) -> dict[str, Any]:
+    """The case's entry as stored (the operator's export, ``ketenpoort audit export``)."""
+    with context.session_factory() as session:
+        [body] = session.scalars(
+            select(AuditRecord.body).where(
+                AuditRecord.case_id == case_id, AuditRecord.activity == ERASURE
+            )
+        )
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+def _readers(attributes: dict[str, Any]) -> tuple[Any, set[str]]:
+    named = {key.removeprefix("reader:") for key in attributes if key.startswith("reader:")}
+    return attributes.get("readers"), named
+
+
+def _officer(context: GatewayContext, who: tuple[str, str]) -> LogReader:
+    partner = who[0]
+    covenant = next(c for c in context.covenants.values() if c.partner(partner) is not None)
+    return LogReader.of(
+        covenant, partner, covenant_wide=covenant.coordinating_privacy_officer == partner
+    )
+
+
+def test_the_coordinating_officer_not_shown_the_measures_finds_no_erasure_entry(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder, browser: TestClient
+) -> None:
+    """Failed before: the search, the three exports, the access report and its page gave
+    the coordinating officer both cases' entries, rule and due date, and their receipts
+    answered."""
+    cases = _cases(context, seed, weighed=False)
+    _sweep(context, cases)
+    # What the retention views withhold from this officer: the first case's rule and day,
+    # the second's day.
+    mediated = _state(client, auth, cases[MEDIATED], COORDINATOR)
+    assert (mediated["status"], mediated["ruleId"], mediated["erasedAt"]) == (
+        "erased",
+        None,
+        None,
+    ), mediated
+    opened = _state(client, auth, cases[OPEN], COORDINATOR)
+    assert (opened["status"], opened["ruleId"], opened["erasedAt"]) == ("erased", OPEN, None)
+
+    coordinator = _officer(context, COORDINATOR)
+    for rule, case_id in cases.items():
+        # The entry is written, and names the landlord (its partner records the measures)
+        # as the one reader: the operator's export holds it whole.
+        stored = _stored(context, case_id)
+        assert stored["attributes"]["rule"] == rule
+        assert _readers(stored["attributes"]) == ("named", {LANDLORD})
+
+        seen = _erasures(client, auth, COORDINATOR, case_id, stored["index"])
+        assert seen == dict.fromkeys(seen, []), (rule, seen)
+        assert _receipt(client, auth, COORDINATOR, stored["index"]) == 404
+        # The list's pages and count agree (none counted; the control counts them).
+        shown, window = _window(context, coordinator, case_id)
+        assert ERASURE not in [e["activity"] for e in shown]
+        assert window.total == len(shown)
+    assert ERASURE_LABEL not in _report_page(browser, COORDINATOR)
+
+
+def test_control_the_coordinating_officer_shown_the_measures_finds_the_entries_whole(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder, browser: TestClient
+) -> None:
+    """Weighed on the day they opened, the municipality's case manager could be shown the
+    landlord's measures: its officer reads the rule and the day on the state, and finds
+    both entries whole, with their receipts, on every channel."""
+    cases = _cases(context, seed, weighed=True)
+    _sweep(context, cases)
+    coordinator = _officer(context, COORDINATOR)
+    for rule, case_id in cases.items():
+        state = _state(client, auth, case_id, COORDINATOR)
+        assert (state["ruleId"], state["erasedAt"] is not None) == (rule, True), state
+        stored = _stored(context, case_id)
+        assert _readers(stored["attributes"]) == (
+            "named",
+            {"gemeente-rijswijk", "politie-den-haag", LANDLORD},
+        )
+        whole = (rule, stored["attributes"]["due-on"], [rule])
+        seen = _erasures(client, auth, COORDINATOR, case_id, stored["index"])
+        assert seen == {
+            "search": [whole],
+            "jsonl": [whole],
+            "csv": [ERASURE],
+            "ldv": [ERASURE],
+            "access-report": [[rule]],
+        }, seen
+        assert _receipt(client, auth, COORDINATOR, stored["index"]) == 200
+        shown, window = _window(context, coordinator, case_id)
+        assert [e for e in shown if e["activity"] == ERASURE] == [stored]
+        assert window.total == len(shown)
+    assert _report_page(browser, COORDINATOR).count(ERASURE_LABEL) == 2
+
+
+def test_the_landlords_officer_is_named_and_finds_no_entry_of_no_partner(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """The entry names the landlord as a reader (it could be shown, as it records, the
+    measures), but its officer sees only what its partner is accountable for, and the entry
+    names no requester, recipient or data owner: as before, it finds none. Its own log still
+    answers (the control that the search itself works for it)."""
+    cases = _cases(context, seed, weighed=False)
+    _sweep(context, cases)
+    for case_id in cases.values():
+        assert LANDLORD in _readers(_stored(context, case_id)["attributes"])[1]
+        assert _search(client, auth, LANDLORD_OFFICER, caseId=case_id, activity=ERASURE) == []
+    # As the coordinating officer (a covenant where it were one) it would find them whole.
+    landlord = dataclasses.replace(_officer(context, LANDLORD_OFFICER), covenant_wide=True)
+    for rule, case_id in cases.items():
+        shown, _ = _window(context, landlord, case_id)
+        [entry] = [e for e in shown if e["activity"] == ERASURE]
+        assert entry["attributes"]["rule"] == rule
+
+
+def test_utrecht_counts_no_landlords_measure_and_its_entries_are_every_officers(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Utrecht's retention file counts no landlord's measure (``sanctionEvents: []``): its
+    views withhold no rule and no day, and its entries name every officer (``all``)."""
+    case_id = seed(covenant_id=UTRECHT, resident=_blind_index(context)).case_id
+    assert context.require_retention().sweep(as_of=SWEPT_ON).redacted == 1
+    stored = _stored(context, case_id)
+    assert _readers(stored["attributes"]) == ("all", set())
+    [entry] = _search(client, auth, UTRECHT_COORDINATOR, caseId=case_id, activity=ERASURE)
+    assert entry["attributes"]["rule"] == stored["attributes"]["rule"]
+    assert entry["attributes"]["due-on"] == stored["attributes"]["due-on"]
+    assert _receipt(client, auth, UTRECHT_COORDINATOR, stored["index"]) == 200
+
+
+def test_a_case_whose_readers_are_unknown_is_the_operators_alone(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Unknown is not no: a sweep that does not know the case's covenant (not given it)
+    cannot ask who was shown the measures, and names no reader; the weighed case's
+    coordinating officer, who finds such an entry from a sweep that knows it (the control
+    above), finds none. A case the gateway does not know and rules that did not load name
+    none either."""
+    case_id = seed(resident=_blind_index(context), weighed=True).case_id
+    service = dataclasses.replace(context.require_retention(), covenants={})
+    assert service.sweep(as_of=SWEPT_ON).redacted == 1
+    stored = _stored(context, case_id)
+    assert _readers(stored["attributes"]) == ("named", set())
+    assert _search(client, auth, COORDINATOR, caseId=case_id, activity=ERASURE) == []
+    assert _receipt(client, auth, COORDINATOR, stored["index"]) == 404
+
+    rules = context.require_retention().rules
+    with context.session_factory() as session:
+        verdict = {"no-such-case": (RIJSWIJK, MEDIATED)}
+        told = officers_told(session, rules=rules, covenants=context.covenants, verdicts=verdict)
+        assert told == {"no-such-case": frozenset()}
+        known = {case_id: (RIJSWIJK, MEDIATED)}
+        assert officers_told(session, rules=None, covenants=context.covenants, verdicts=known) == {
+            case_id: frozenset()
+        }
+        # Control: the same case, rules and covenants given.
+        told = officers_told(session, rules=rules, covenants=context.covenants, verdicts=known)
+        assert told == {case_id: frozenset({"gemeente-rijswijk", "politie-den-haag"})}
+
+
+def test_the_sql_condition_and_the_shown_rule_agree(context: GatewayContext) -> None:
+    """One rule in two forms: every officer of every covenant finds a ``retention-redaction``
+    entry (``LogReader.conditions``) exactly when it reads its rule and due date
+    (``LogReader.shown``): entries for every officer, naming each partner, naming none, and
+    one written before readers were recorded (found by none). Run against the stored
+    bodies, so the condition's spelling of the canonical JSON is checked, not assumed."""
+    log = context.audit
+    now = datetime.now(UTC)
+    checked = 0
+    for covenant in context.covenants.values():
+        partners = [p.id for p in covenant.partners]
+        kinds: list[dict[str, str | int | bool]] = [
+            {},
+            dict(erasure_readers(None)),
+            dict(erasure_readers(())),
+            *(dict(erasure_readers({partner})) for partner in partners),
+            dict(erasure_readers(partners[:2])),
+        ]
+        indexes: list[int] = []
+        with transaction(context.session_factory) as session:
+            for readers in kinds:
+                receipt = log.append(
+                    session=session,
+                    entry=AuditEntry(
+                        activity=ERASURE,
+                        outcome="recorded",
+                        started_at=now,
+                        ended_at=now,
+                        processing=ProcessingActivity(
+                            covenant_id=covenant.id, clause_ids=("R-x",), purpose="retention"
+                        ),
+                        case_id="case-1",
+                        attributes={"rule": "R-x", "due-on": "2025-01-01", **readers},
+                    ),
+                )
+                indexes.append(receipt.index)
+        with context.session_factory() as session:
+            for partner in partners:
+                reader = LogReader.of(covenant, partner, covenant_wide=True)
+                checked += _agree(session, reader, indexes)
+    assert checked > 0
+
+
+def _agree(session: Session, reader: LogReader, indexes: list[int]) -> int:
+    """Whether the reader's conditions find exactly the entries whose rule it reads; how
+    many it reads."""
+    bodies = {
+        index: json.loads(body)
+        for index, body in session.execute(
+            select(AuditRecord.index, AuditRecord.body).where(AuditRecord.index.in_(indexes))
+        )
+    }
+    found = set(
+        session.scalars(
+            select(AuditRecord.index).where(AuditRecord.index.in_(indexes), *reader.conditions())
+        )
+    )
+    reads = 0
+    for index, body in bodies.items():
+        shown = reader.shown(body)
+        whole = shown["attributes"].keys() >= ERASURE_ATTRIBUTES and shown["processing"][
+            "clauseIds"
+        ] == ["R-x"]
+        assert (index in found) == whole, (reader.partner_id, body["attributes"])
+        reads += whole
+    return reads
+
+
+def test_more_readers_than_an_entry_can_name_name_none() -> None:
+    """An entry holds at most MAX_ATTRIBUTES attributes: a case with more readers than fit
+    names none (fail closed: the operator's alone) rather than failing the erasure or naming
+    some; the control names them all where they fit."""
+    item = SweepItem("case-1", RIJSWIJK, MEDIATED, date(2025, 1, 1), "case:case-1", {"x": 1})
+    many = frozenset(f"partner-{n:02}" for n in range(MAX_ATTRIBUTES))
+    assert _readers(_attributes(item, "run-1", many)) == ("named", set())
+    few = frozenset(sorted(many)[:3])
+    assert _readers(_attributes(item, "run-1", few)) == ("named", set(few))
+    assert _readers(_attributes(item, "run-1", None)) == ("all", set())
