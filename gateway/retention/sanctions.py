@@ -17,7 +17,6 @@ dates, whether the case holds a measure or not.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Literal, NamedTuple
@@ -226,10 +225,11 @@ def _sanction_views(
         return set(), {}
     if rules is None:
         return set(case_ids), {}
-    # The columns, not the ORM objects: the sweep asks this of every batch it erases.
-    cases = {
-        case.id: case
-        for case in session.execute(
+    # Plain columns, not ORM objects, and each view made once: the sweep asks this of every
+    # batch it erases (10,000 cases), and its cases share a handful of views.
+    cases: dict[str, tuple[str, str, str, str | None]] = {
+        case_id: (covenant_id, lead, state, corporation if ownership == "corporation" else None)
+        for case_id, covenant_id, lead, state, ownership, corporation in session.execute(
             select(
                 CaseFile.id,
                 CaseFile.covenant_id,
@@ -240,34 +240,38 @@ def _sanction_views(
             )
             .outerjoin(Dwelling, Dwelling.id == CaseFile.dwelling_id)
             .where(among(session, CaseFile.id, case_ids))
-        ).all()
+        )
     }
     hidden = set(case_ids) - cases.keys()
+    counted_in: dict[str, frozenset[str] | None] = {}
     asked: dict[str, frozenset[str]] = {}
-    for case_id, case in cases.items():
-        policy = rules.policy(case.covenant_id)
-        if policy is None:
+    for case_id, (covenant_id, *_) in cases.items():
+        if covenant_id not in counted_in:
+            policy = rules.policy(covenant_id)
+            counted_in[covenant_id] = None if policy is None else frozenset(policy.sanction_events)
+        counted = counted_in[covenant_id]
+        if counted is None:
             hidden.add(case_id)
-        elif policy.sanction_events:
-            asked[case_id] = frozenset(policy.sanction_events)
-    phases: dict[str, set[str]] = defaultdict(set)
+        elif counted:
+            asked[case_id] = counted
+    phases = {case_id: {cases[case_id][2]} for case_id in asked}
     for case_id, before, after in session.execute(
         select(CaseTransition.case_id, CaseTransition.from_state, CaseTransition.to_state).where(
             among(session, CaseTransition.case_id, list(asked))
         )
-    ).all():
-        phases[case_id] |= {before, after}
-    views = {
-        case_id: _SanctionView(
-            covenant_id=case.covenant_id,
-            lead=case.lead_partner_id,
-            counted=counted,
-            landlord=case.corporation_id if case.ownership == "corporation" else None,
-            phases=frozenset(phases[case_id] | {case.state}),
-        )
-        for case_id, counted in asked.items()
-        for case in (cases[case_id],)
-    }
+    ):
+        seen = phases[case_id]
+        seen.add(before)
+        seen.add(after)
+    made: dict[tuple[str, str, str | None, frozenset[str]], _SanctionView] = {}
+    views: dict[str, _SanctionView] = {}
+    for case_id, counted in asked.items():
+        covenant_id, lead, _, landlord = cases[case_id]
+        key = (covenant_id, lead, landlord, frozenset(phases[case_id]))
+        view = made.get(key)
+        if view is None:
+            view = made[key] = _SanctionView(covenant_id, lead, counted, landlord, key[3])
+        views[case_id] = view
     return hidden, views
 
 
