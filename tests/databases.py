@@ -41,8 +41,9 @@ SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
     FROM information_schema.columns
    WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
   UNION ALL
-  SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || ' ' || c.relpersistence::text
-         || ' ' || coalesce(c.relacl::text, '') || ' ' || c.relrowsecurity::text
+  SELECT 'relation ' || c.oid::regclass::text || ' ' || c.relkind::text || ' '
+         || c.relpersistence::text || ' ' || coalesce(c.relacl::text, '') || ' '
+         || c.relrowsecurity::text
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
      AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
