@@ -495,9 +495,12 @@ def get_deadlines(
     "/steering-report",
     response_model=SteeringReport,
     summary="Figures for the steering group, without personal data",
-    description="Over whole calendar months that have ended (`from` the first day of a "
-    "month, `to` the last day of an ended month; default the last twelve): any other window "
-    "is a 422 problem+json `steering-period-not-accepted` that says what is accepted. "
+    description="Over one calendar month, quarter or year that has ended (`from` its first "
+    "day, `to` its last, both or neither; default the last ended month): any other window "
+    "is a 422 problem+json `steering-period-not-accepted` that says what is accepted. Every "
+    "count is perturbed by the cell-key method (`perturbed`, `noiseBound`: each count within "
+    "2 of the truth, the same for the same cases in every report), so that no difference of "
+    "reports gives back a count the suppression hid (review14). "
     "Read by the partners the covenant gives the results to (covenant.yaml "
     "`steering.readers`: Utrecht's steering group of U §8, every partner in Rijswijk, "
     "R §4.3); any other partner gets a 403 problem+json `steering-report-not-yours`.",
@@ -514,8 +517,10 @@ def get_steering_report(
     # steering group's members, R §4.3 to every partner. Checked before the period, so a
     # partner that does not receive the report learns nothing of it from a 422.
     overview.require_steering_reader(runtime, principal.covenant_id, principal.partner_id)
-    # Whole ended months only (review5a F1): two free windows a day apart told one case's
-    # closing day and duration, or its step, past the suppression of each window.
+    # A month, a quarter or a year that has ended (review5a F1, review14): two free windows
+    # a day apart told one case's closing day and duration, or its step, past the
+    # suppression of each window; runs of months gave a month's count as the average of
+    # many differences. The figures are perturbed (steering_report's default).
     period_from, period_to = report_window(
         runtime.today(principal.covenant_id), period_from, period_to
     )

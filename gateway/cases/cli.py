@@ -154,16 +154,18 @@ def report(
     period_from: Annotated[
         str | None,
         typer.Option(
-            "--from", help="First day of a month (YYYY-MM-01); default: 12 months before --to."
+            "--from",
+            help="First day of a month, quarter or year; default: the last ended month's.",
         ),
     ] = None,
     period_to: Annotated[
         str | None,
-        typer.Option("--to", help="Last day of a month that has ended; default: last month's."),
+        typer.Option("--to", help="Last day of that month, quarter or year (ended), with --from."),
     ] = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """The steering group's figures (JSON): throughput, phases, districts, 3-month share."""
+    """The steering group's figures (JSON): throughput, phases, districts, 3-month share.
+    Exact (``perturbed: false``): the partners' API and charts page perturb every count."""
     from gateway.cases.overview import steering_report
     from gateway.cases.steering import PeriodNotAccepted, report_window
     from gateway.db import make_engine, make_sessionmaker
@@ -186,8 +188,16 @@ def report(
     engine = make_engine(settings.resolved_database_url)
     try:
         with make_sessionmaker(engine)() as session:
+            # Exact figures (perturbed false): the operator reads the database itself and
+            # needs the true counts to check the report; every partner's channel (the API,
+            # the charts page) gets the perturbed ones (review14 F1, F2).
             figures = steering_report(
-                session, runtime=runtime, covenant_id=covenant, period_from=start, period_to=end
+                session,
+                runtime=runtime,
+                covenant_id=covenant,
+                period_from=start,
+                period_to=end,
+                perturb=False,
             )
     finally:
         engine.dispose()

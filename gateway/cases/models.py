@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from gateway.cases.cell_key import new_record_key
 from gateway.cases.schemas import FACTS_KEPT_AFTER_ERASURE
 from gateway.db import Base, UTCDateTime
 
@@ -76,7 +77,7 @@ class CaseFile(Base):
     # both indexed), so each full index here costs an entry per erased case: add one only
     # for a read that needs it (docs/performance.md, the retention sweep's sixth round).
     __table_args__ = (
-        Index("ix_case_file_opened_district", "covenant_id", "opened_at", "district"),
+        Index("ix_case_file_opened_district", "covenant_id", "opened_at", "district", "record_key"),
         Index("ix_case_file_state_district", "covenant_id", "state", "district"),
         Index(
             "ix_case_file_closed_cover",
@@ -86,6 +87,7 @@ class CaseFile(Base):
             "neighbours_judgement",
             "partners_judgement",
             "id",  # the median's tie-break (migration 0026)
+            "record_key",  # the cell keys (migration 0050)
         ),
         # The deadline streams (cases/deadline_pages.py) of the cases not erased: every read
         # leaves an erased case out, from the index alone (migration 0028); the opening too,
@@ -142,6 +144,7 @@ class CaseFile(Base):
             "district",
             "opened_at",
             "id",
+            "record_key",
             postgresql_where=text("closed_at IS NULL AND erased_at IS NULL"),
             sqlite_where=text("closed_at IS NULL AND erased_at IS NULL"),
         ),
@@ -172,6 +175,11 @@ class CaseFile(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
+    #: The steering report's record key (gateway/cases/cell_key.py, migration 0050): a fixed
+    #: random number, never shown, that the report's cell-key perturbation sums per count.
+    record_key: Mapped[int] = mapped_column(
+        Integer, default=new_record_key, server_default=text("0")
+    )
     covenant_id: Mapped[str] = mapped_column(String(100))
     dwelling_id: Mapped[str] = mapped_column(ForeignKey("dwelling.id"), index=True)
     district: Mapped[str] = mapped_column(String(100))
@@ -411,7 +419,14 @@ class CaseTransition(Base):
     # The summary's ``history`` shows every reader each transition and whether it has a
     # reason (``hasReason``), which is what an erased record's count of values tells.
     __table_args__ = (
-        Index("ix_case_transition_covenant_at", "covenant_id", "at", "transition", "case_id"),
+        Index(
+            "ix_case_transition_covenant_at",
+            "covenant_id",
+            "at",
+            "transition",
+            "case_id",
+            "record_key",
+        ),
         {"info": {"record_readers": "case"}},
     )
 
@@ -431,6 +446,11 @@ class CaseTransition(Base):
         JSON, info={"erasure_keep_keys": FACTS_KEPT_AFTER_ERASURE}
     )
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The steering report's record key (gateway/cases/cell_key.py, migration 0050): a fixed
+    #: random number, never shown, that the report's cell-key perturbation sums per count.
+    record_key: Mapped[int] = mapped_column(
+        Integer, default=new_record_key, server_default=text("0")
+    )
 
 
 class EnforcementMeasure(Base):
@@ -547,3 +567,7 @@ class SteeringSnapshot(Base):
     open_by_district: Mapped[dict[str, int]] = mapped_column(JSON)
     overdue_deadlines: Mapped[int] = mapped_column(Integer)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: {"phase": {state: key}, "district": {district: key}}: each cell's key (the sum of its
+    #: cases' record keys, gateway/cases/cell_key.py; migration 0050). None for a month kept
+    #: before it.
+    cell_keys: Mapped[dict[str, dict[str, int]] | None] = mapped_column(JSON, nullable=True)

@@ -665,6 +665,22 @@ class SteeringReport(ApiModel):
         "change only when another month has ended, never between two reads in one month."
     )
     generated_at: datetime
+    perturbed: bool = Field(
+        description="Whether every count in this report is perturbed (the cell-key method, "
+        "review14 F1, F2; docs/cases.md 'Differences of windows'): each count, the state "
+        "figures included, is the true count plus a small noise that is fixed by the set of "
+        "cases it counts (the same cases always give the same figure, so asking again "
+        "averages nothing away) and is independent between different sets (so a difference "
+        "of two reports is the true difference plus noise). A 0 is exact, a count of 1 or "
+        "more is never shown as 0, and breakdowns need not add up to their totals. True for "
+        "every partner; false only in the operator's CLI."
+    )
+    noise_bound: int = Field(
+        description="No count is further than this from the true count (2; 0 when not "
+        "perturbed). closedWithinTarget is at most casesClosed and shareClosedWithinTarget "
+        "is their quotient; meanDays carries noise of its own, up to the median duration "
+        "divided by the closed cases, before it is rounded to whole weeks."
+    )
     cases_opened: int | None = Field(
         description="Cases opened in the period; null when 1 to minGroupSize - 1."
     )

@@ -57,6 +57,7 @@ def keep_state_figures(
                     open_by_phase=dict(sorted(figures.open_by_phase.items())),
                     open_by_district=dict(sorted(figures.open_by_district.items())),
                     overdue_deadlines=figures.overdue_deadlines,
+                    cell_keys=figures.cell_keys,
                     taken_at=now,
                 )
             )

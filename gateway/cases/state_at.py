@@ -129,6 +129,8 @@ class CaseAt:
     opened_at: datetime
     #: The kinds of consent recorded since ``entered_at`` and before the moment.
     consents: frozenset[str]
+    #: The case's record key (the steering report's cell keys, gateway/cases/cell_key.py).
+    record_key: int = 0
 
 
 def replay(
@@ -184,6 +186,7 @@ def moved_cases_at(
             CaseFile.id,
             CaseFile.district,
             CaseFile.opened_at,
+            CaseFile.record_key,
             first_report.label("first_report_at"),
             CaseTransition.id.label("step"),
             CaseTransition.transition,
@@ -239,6 +242,7 @@ def moved_cases_at(
                 first_report_at=row.first_report_at,
                 opened_at=row.opened_at,
                 consents=frozenset(k for k, when in consents[case_id] if when >= entered),
+                record_key=row.record_key,
             )
         )
     return out

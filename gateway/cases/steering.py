@@ -14,17 +14,21 @@ must be exact to the microsecond: the median and the fifth longest case, and the
 duration lies within a day or two of the target (the target falls on a working-day
 calendar SQL does not have).
 
-Which periods (review5a F1): whole calendar months that have ended, one or a run of them
-(a quarter, a half year, a year), in the covenant's own calendar (:func:`report_window`).
-The report is read by many partners (those the covenant's ``steering.readers`` names: U §8's
-steering group, every partner in Rijswijk, R §4.3); with free ``from``/``to`` two windows
-a day apart differed by "one case closed on 2 March, after 45 days" and "one case took this
-step that day", whatever the suppression of each window did. Whole months make the smallest
-difference a month's worth. **That does not protect a month's own suppressed figures**
-(review14 F1, F2, open): January-February subtracted from January-March gives March's hidden
-step, closure, judgement and (roughly) duration, and the month-end open totals with the
-month's closures give its hidden openings, per district too (docs/cases.md, "Known open:
-differences of windows"). The month in progress is
+Which periods (review5a F1, review14): one calendar month, quarter or year that has ended,
+in the covenant's own calendar (:func:`report_window`). The report is read by many partners
+(those the covenant's ``steering.readers`` names: U §8's steering group, every partner in
+Rijswijk, R §4.3); with free ``from``/``to`` two windows a day apart differed by "one case
+closed on 2 March, after 45 days" and "one case took this step that day", whatever the
+suppression of each window did. Whole months alone did not protect a month's own suppressed
+figures (review14 F1, F2): January-February subtracted from January-March gave March's
+hidden step, closure, judgement and (roughly) duration, and the month-end open totals with
+the month's closures gave its hidden openings, per district too. So every count is now
+perturbed by the cell-key method (gateway/cases/cell_key.py: noise fixed by the set of cases
+counted, bounded by 2, summed from each record's random key in SQL), the mean duration's sum
+of days gets noise of its own, and the windows are a fixed set, so that a month's count is
+not the average of a dozen differences of runs of months (docs/cases.md, "Differences of
+windows"). Which cells are left out is still decided on the true counts. The operator's CLI
+reads the exact figures (``perturb=False``). The month in progress is
 not reported at all: up to "yesterday" it would move day by day, and rounding does not stop
 a difference of one. The durations are whole weeks, and the longest is the fifth longest
 (``MIN_GROUP_SIZE``): the longest case's own duration was one case's exact figure.
@@ -35,10 +39,10 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -57,6 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from gateway.cases.calendar import WorkingCalendar, add_months
+from gateway.cases.cell_key import BOUND, KEY_MODULUS, Cell, derived_key, perturbed, sum_noise
 from gateway.cases.deadline_pages import open_in, overdue_count
 from gateway.cases.definition import Period, WorkflowDefinition
 from gateway.cases.due_ranges import DueRule
@@ -85,14 +90,14 @@ MIN_GROUP_SIZE = 5
 JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
 #: Durations are shown in whole weeks (as a number of days, a multiple of 7).
 WEEK = 7
-#: The default report: the last twelve months that have ended.
-DEFAULT_MONTHS = 12
+#: A report covers one of these (months), starting on a month that is a multiple of it
+#: from January: a month, a calendar quarter, a calendar year (:func:`report_window`).
+WINDOW_MONTHS = (1, 3, 12)
 ACCEPTED = (
-    "The steering report covers whole calendar months that have ended: 'from' is the first "
-    "day of a month, 'to' the last day of a month before the current one, 'from' not after "
-    "'to' (e.g. from=2026-01-01&to=2026-03-31 for a quarter). Without them: the last "
-    f"{DEFAULT_MONTHS} months that have ended; with one of them, {DEFAULT_MONTHS} months "
-    "from or to it."
+    "The steering report covers one calendar month, one calendar quarter or one calendar "
+    "year that has ended: 'from' its first day and 'to' its last (from=2026-03-01&to=2026-"
+    "03-31, from=2026-01-01&to=2026-03-31, from=2025-01-01&to=2025-12-31), both or neither. "
+    "Without them: the last month that has ended."
 )
 
 
@@ -132,10 +137,16 @@ def require_steering_reader(runtime: CaseRuntime, covenant_id: str, partner_id: 
 def report_window(
     today: date, period_from: date | None = None, period_to: date | None = None
 ) -> tuple[date, date]:
-    """The report's period: whole months that have ended by ``today`` (the covenant's own
-    date), or :class:`PeriodNotAccepted` (422) that says what is accepted. Two windows then
-    differ by whole months at least, and an ended month's figures no longer change (but for
-    cases erased since, which only leave the counts)."""
+    """The report's period: a calendar month, quarter or year that has ended by ``today``
+    (the covenant's own date), or :class:`PeriodNotAccepted` (422) that says what is
+    accepted. Without both: the last month that has ended (its state figures as of this
+    month's start: the cases that moved since are few to replay, gateway/cases/state_at.py).
+
+    A fixed set of windows, not any run of months (review14 F1, F2): the counts are
+    perturbed (gateway/cases/cell_key.py), and with free runs of months a month's count
+    was the difference of a dozen pairs of windows (December-March minus December-February,
+    November-March minus November-February, ...), each with noise of its own, whose average
+    is the count. A month is in one quarter and one year only."""
     last_ended = today.replace(day=1) - timedelta(days=1)
     problems: list[dict[str, str]] = []
     # Out of EARLIEST..LATEST first: at the calendar's ends the arithmetic below overflowed
@@ -148,17 +159,15 @@ def report_window(
         problems.append({"name": "to", "reason": "the last day of a month"})
     elif period_to is not None and period_to > last_ended:
         problems.append({"name": "to", "reason": f"a month that has ended: {last_ended} or before"})
-    if not problems:
-        if period_to is None:
-            period_to = (
-                last_ended
-                if period_from is None
-                else min(last_ended, add_months(period_from, DEFAULT_MONTHS) - timedelta(days=1))
-            )
-        if period_from is None:
-            period_from = max(EARLIEST, add_months(period_to.replace(day=1), 1 - DEFAULT_MONTHS))
-        if period_from > period_to:
-            problems.append({"name": "from", "reason": "not after 'to'"})
+    if (period_from is None) != (period_to is None):
+        missing = "to" if period_to is None else "from"
+        problems.append({"name": missing, "reason": "given with the other, or neither"})
+    if not problems and period_from is None:
+        period_to, period_from = last_ended, last_ended.replace(day=1)
+    if not problems and period_from is not None and period_to is not None:
+        months = (period_to.year - period_from.year) * 12 + period_to.month - period_from.month + 1
+        if months not in WINDOW_MONTHS or (period_from.month - 1) % months:
+            problems.append({"name": "from", "reason": "a month, a calendar quarter or a year"})
     if problems or period_from is None or period_to is None:
         raise PeriodNotAccepted(ACCEPTED, invalid_params=problems)
     return period_from, period_to
@@ -231,14 +240,34 @@ def over_enough(n: int) -> int | None:
 UNJUDGED = "unjudged"
 
 
-def _tally(counts: Counter[str], closed: int | None = None) -> dict[str, int | None]:
+#: How a count is published: exactly (the operator's CLI, the tests' oracle) or perturbed
+#: (:func:`gateway.cases.cell_key.perturbed`: every partner's channel).
+Show = Callable[[Cell], int]
+
+
+def exact(cell: Cell) -> int:
+    return cell.count
+
+
+def _tally(
+    counts: Counter[str],
+    closed: int | None = None,
+    keyed: Mapping[str, Cell] | None = None,
+    show: Show = exact,
+) -> dict[str, int | None]:
     """The judgements shown of ``closed`` cases (default: the judged ones): those of
-    :func:`hidden_cells`, the unjudged ones a cell that is never shown."""
+    :func:`hidden_cells`, the unjudged ones a cell that is never shown. Which are shown is
+    decided on the true counts; a count shown is ``show`` of its cell in ``keyed``."""
     cells = {j: counts[j] for j in JUDGEMENTS}
     if closed is not None:
         cells[UNJUDGED] = closed - sum(cells.values())
     hidden = hidden_cells(cells, {UNJUDGED})
-    return {j: (None if j in hidden or not counts[j] else counts[j]) for j in JUDGEMENTS}
+    return {
+        j: (
+            None if j in hidden or not counts[j] else counts[j] if keyed is None else show(keyed[j])
+        )
+        for j in JUDGEMENTS
+    }
 
 
 def period_legs_shown(periods: Sequence[tuple[int, Counter[str]]]) -> bool:
@@ -291,8 +320,21 @@ class _Figures:
     #: None with fewer than MIN_GROUP_SIZE closed (every figure is suppressed then).
     fifth_longest: Any
     between: list[Any]
-    #: Closed more than a day before the shortest the target can be.
+    #: Closed more than a day before the shortest the target can be, and their keys' sum.
     sure: int
+    sure_key: int
+
+
+class ClosedFigures(NamedTuple):
+    """The period's closed cases: how many, their throughput (exact), the cases closed
+    within the target as a cell, and the exact sum and median of their durations in days
+    (for the mean's noise, gateway/cases/cell_key.py ``sum_noise``)."""
+
+    closed: int
+    throughput: ThroughputOut
+    within: Cell
+    total_days: float
+    median_days: float
 
 
 class _Closed:
@@ -310,8 +352,9 @@ class _Closed:
     def _rows(self, query: Any) -> list[Any]:
         return list(self.session.execute(query).all())
 
-    def figures(self, rule: DueRule) -> tuple[int, ThroughputOut, int]:
-        """How many, their throughput, and how many closed before the target fell.
+    def figures(self, rule: DueRule) -> ClosedFigures:
+        """How many, their throughput, and how many closed before the target fell (and
+        those cases' cell, gateway/cases/cell_key.py).
 
         The count and the sum, and how many closed more than a day before the shortest the
         target can be (sure within it), are counted in SQL; the cases up to a day past the
@@ -331,21 +374,25 @@ class _Closed:
             found = self._in_four_reads(low, high)
         if found is None:
             empty = ThroughputOut(closed_cases=0, median_days=None, mean_days=None, max_days=None)
-            return 0, empty, 0
-        within = found.sure + sum(
-            1 for r in found.between if r.closed_at < rule.due_at(r.first_report_at)
+            return ClosedFigures(0, empty, Cell(), 0.0, 0.0)
+        inside = [r for r in found.between if r.closed_at < rule.due_at(r.first_report_at)]
+        within = Cell.of(found.sure, found.sure_key) + Cell.of(
+            len(inside), sum(r.record_key for r in inside)
         )
-        return (
+        median = statistics.fmean(_exact_days(r) for r in found.middle)
+        return ClosedFigures(
             found.count,
             ThroughputOut(
                 closed_cases=found.count,
-                median_days=whole_weeks(statistics.fmean(_exact_days(r) for r in found.middle)),
+                median_days=whole_weeks(median),
                 mean_days=whole_weeks(float(found.total) / found.count),
                 max_days=None
                 if found.fifth_longest is None
                 else float(math.floor(_exact_days(found.fifth_longest) / WEEK) * WEEK),
             ),
             within,
+            float(found.total),
+            median,
         )
 
     def _in_one_read(self, low: float, high: float) -> _Figures | None:
@@ -358,11 +405,15 @@ class _Closed:
             select(
                 CaseFile.closed_at.label("closed_at"),
                 CaseFile.first_report_at.label("first_report_at"),
+                CaseFile.record_key.label("record_key"),
                 days.label("days"),
                 func.row_number().over(order_by=(days, CaseFile.id)).label("n"),
                 func.count().over().label("closed"),
                 func.sum(days).over().label("total"),
                 func.sum(case((days < literal(low), 1), else_=0)).over().label("sure"),
+                func.sum(case((days < literal(low), CaseFile.record_key), else_=0))
+                .over()
+                .label("sure_key"),
             )
             .where(*self.where)
             .subquery()
@@ -388,6 +439,7 @@ class _Closed:
             fifth_longest=next((r for r in rows if r.n == count - (MIN_GROUP_SIZE - 1)), None),
             between=[r for r in rows if low <= r.days <= high],
             sure=int(rows[0].sure or 0),
+            sure_key=int(rows[0].sure_key or 0),
         )
 
     def _in_four_reads(self, low: float, high: float) -> _Figures | None:
@@ -396,18 +448,21 @@ class _Closed:
         and its window functions buffer and sort every row: measured at 50,000 cases, the
         one read above took twice as long there as these four."""
         days = self.days
-        closed, total, sure = self.session.execute(
+        closed, total, sure, sure_key = self.session.execute(
             select(
                 func.count(),
                 func.sum(days),
                 func.sum(case((days < literal(low), 1), else_=0)),
+                func.sum(case((days < literal(low), CaseFile.record_key), else_=0)),
             ).where(*self.where)
         ).one()
         if not closed:
             return None
         pair = (CaseFile.closed_at, CaseFile.first_report_at)
         between = self._rows(
-            select(*pair).where(*self.where, days >= literal(low), days <= literal(high))
+            select(*pair, CaseFile.record_key).where(
+                *self.where, days >= literal(low), days <= literal(high)
+            )
         )
         middle = self._rows(
             select(*pair)
@@ -431,6 +486,7 @@ class _Closed:
             fifth_longest=fifth[0] if fifth else None,
             between=between,
             sure=int(sure or 0),
+            sure_key=int(sure_key or 0),
         )
 
 
@@ -439,7 +495,7 @@ def _legs(rows: list[Any]) -> tuple[int, Counter[str], Counter[str]]:
     counts per (neighbours' judgement, partners' judgement)."""
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()
-    for mine, theirs, count in rows:
+    for mine, theirs, count, *_ in rows:
         if mine:
             neighbours[mine] += count
         if theirs:
@@ -447,13 +503,35 @@ def _legs(rows: list[Any]) -> tuple[int, Counter[str], Counter[str]]:
     return sum(r[2] for r in rows), neighbours, partners
 
 
+#: A span's closed cases as cells: all of them, by the neighbours' and the partners' judgement.
+LegCells = tuple[Cell, dict[str, Cell], dict[str, Cell]]
+
+
+def _leg_cells(rows: list[Any]) -> LegCells:
+    """The cells of :func:`_legs`, from rows (neighbours', partners', count, key sum)."""
+    everything = Cell()
+    neighbours: dict[str, Cell] = {j: Cell() for j in JUDGEMENTS}
+    partners: dict[str, Cell] = {j: Cell() for j in JUDGEMENTS}
+    for mine, theirs, count, key in rows:
+        cell = Cell.of(count, key)
+        everything += cell
+        if mine:
+            neighbours[mine] = neighbours.get(mine, Cell()) + cell
+        if theirs:
+            partners[theirs] = partners.get(theirs, Cell()) + cell
+    return everything, neighbours, partners
+
+
 def evaluation_periods_out(
     periods: Sequence[tuple[date, date]],
     tallied: Sequence[tuple[int, Counter[str], Counter[str]]],
+    keyed: Sequence[LegCells] | None = None,
+    show: Show = exact,
 ) -> list[EvaluationPeriodOut]:
     """The periods as shown: their closed cases a breakdown of the whole report's
     (:func:`hidden_cells` across the periods), each leg's judgements by
-    :func:`period_legs_shown` (review9a F4)."""
+    :func:`period_legs_shown` (review9a F4); which are shown decided on the true counts,
+    each count shown ``show`` of its cell in ``keyed``."""
     hidden = hidden_cells({str(n): count for n, (count, _, _) in enumerate(tallied)})
     shown = {
         leg: period_legs_shown([(count, counts[leg]) for count, *counts in tallied])
@@ -464,14 +542,23 @@ def evaluation_periods_out(
     for n, ((begin, finish), (count, mine, theirs)) in enumerate(
         zip(periods, tallied, strict=True)
     ):
+        cells = keyed[n] if keyed is not None else None
         out.append(
             EvaluationPeriodOut(
                 period_from=begin,
                 period_to=finish,
-                cases_closed=None if str(n) in hidden else count,
+                cases_closed=None
+                if str(n) in hidden
+                else count
+                if cells is None
+                else show(cells[0]),
                 legs=LegsOut(
-                    neighbours=_tally(mine, count) if shown[0] else dict(nothing),
-                    partners=_tally(theirs, count) if shown[1] else dict(nothing),
+                    neighbours=_tally(mine, count, cells and cells[1], show)
+                    if shown[0]
+                    else dict(nothing),
+                    partners=_tally(theirs, count, cells and cells[2], show)
+                    if shown[1]
+                    else dict(nothing),
                 ),
             )
         )
@@ -486,19 +573,34 @@ class StateFigures:
     open_by_phase: Counter[str]
     open_by_district: Counter[str]
     overdue_deadlines: int
+    #: The key sums of the phases' and the districts' cells (gateway/cases/cell_key.py):
+    #: {"phase": {state: key}, "district": {district: key}}.
+    cell_keys: dict[str, dict[str, int]]
 
     @classmethod
-    def kept(cls, snapshot: SteeringSnapshot) -> StateFigures:
+    def kept(cls, snapshot: SteeringSnapshot, computed: StateFigures | None) -> StateFigures:
+        """The kept figures; the cells' keys kept with them, or (a month kept before
+        migration 0050) those of the ``computed`` figures: the same open cases by phase and
+        district (replaying changes only the overdue count, which is the kept one)."""
+        keys = snapshot.cell_keys or (computed.cell_keys if computed else None)
+        if keys is None:
+            raise ValueError("a snapshot without cell keys needs the computed figures")
         return cls(
             Counter(snapshot.open_by_phase),
             Counter(snapshot.open_by_district),
             snapshot.overdue_deadlines,
+            keys,
         )
+
+    def cells(self, by: str) -> dict[str, Cell]:
+        counts = self.open_by_phase if by == "phase" else self.open_by_district
+        keys = self.cell_keys.get(by, {})
+        return {name: Cell.of(n, keys.get(name, 0)) for name, n in counts.items()}
 
 
 def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetime) -> Any:
-    """Rows ("open", state, district, count) of the cases open at ``end`` as their rows have
-    them: no step since, not erased (an erased open case is no open work from its erasure
+    """Rows ("open", state, district, count, key sum) of the cases open at ``end`` as their
+    rows have them: no step since, not erased (an erased open case is no open work from its erasure
     on; one erased since is counted as it stood, by :func:`_state_figures`). The others are
     replayed from their history (gateway/cases/state_at.py). "closed_at IS NULL" and
     "erased_at IS NULL" read them from ix_case_file_open_live (migration 0042 added
@@ -510,6 +612,7 @@ def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetim
             CaseFile.state.cast(text),
             CaseFile.district.cast(text),
             func.count(),
+            func.sum(CaseFile.record_key),
         )
         .where(
             *open_in(definition, covenant_id),
@@ -524,23 +627,33 @@ def _state_figures(
     runtime: CaseRuntime,
     covenant_id: str,
     end: datetime,
-    unmoved: list[tuple[str, str, int]],
+    unmoved: list[tuple[str, str, int, int]],
 ) -> StateFigures:
     """The state figures at ``end`` from the unmoved cases' counts (:func:`_open_unmoved`),
     the overdue counts and the moved cases replayed."""
     definition = runtime.workflow(covenant_id)
     open_by_phase: Counter[str] = Counter()
     open_districts: Counter[str] = Counter()
-    for state, district, count in unmoved:
+    keys: dict[str, Counter[str]] = {"phase": Counter(), "district": Counter()}
+    for state, district, count, key in unmoved:
         open_by_phase[state] += count
         open_districts[district] += count
+        keys["phase"][state] += int(key or 0)
+        keys["district"][district] += int(key or 0)
     overdue = overdue_count(session, runtime=runtime, covenant_id=covenant_id, at=end)
     overdue_at = OverdueAt(definition, runtime.calendar(covenant_id), end)
     for moved in moved_cases_at(session, definition=definition, covenant_id=covenant_id, at=end):
         open_by_phase[moved.state] += 1
         open_districts[moved.district] += 1
+        keys["phase"][moved.state] += moved.record_key
+        keys["district"][moved.district] += moved.record_key
         overdue += overdue_at.count(moved)
-    return StateFigures(open_by_phase, open_districts, overdue)
+    return StateFigures(
+        open_by_phase,
+        open_districts,
+        overdue,
+        {by: {name: k % KEY_MODULUS for name, k in sorted(ks.items())} for by, ks in keys.items()},
+    )
 
 
 def state_figures_at(
@@ -548,8 +661,8 @@ def state_figures_at(
 ) -> StateFigures:
     """The state figures at ``end`` computed from the cases' history (not a kept snapshot)."""
     unmoved = [
-        (state, district, count)
-        for _, state, district, count in session.execute(
+        (state, district, count, key)
+        for _, state, district, count, key in session.execute(
             _open_unmoved(runtime.workflow(covenant_id), covenant_id, end)
         )
     ]
@@ -568,12 +681,17 @@ def steering_report(
     period_from: date,
     period_to: date,
     now: datetime | None = None,
+    perturb: bool = True,
 ) -> SteeringReport:
     """Figures for the steering group over ``period_from`` to ``period_to`` (local days).
 
     Any days are counted here (the tests compare them with the oracle); what a reader may
-    ask for is :func:`report_window`'s whole ended months (the API, the page, the CLI)."""
+    ask for is :func:`report_window`'s month, quarter or year (the API, the page, the CLI).
+    Every count is perturbed by the cell-key method (gateway/cases/cell_key.py) unless
+    ``perturb`` is false: only the operator's CLI and the tests' oracle ask for the exact
+    figures; every partner's channel gets the perturbed ones (review14 F1, F2)."""
     now = now or utcnow()
+    show: Show = perturbed if perturb else exact
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     start = day_start(calendar, period_from)
@@ -588,8 +706,9 @@ def steering_report(
         for begin, finish in evaluation or [(period_from, period_to)]
     ]
     # The period's counts by group, each an aggregate over its own index, sent as one UNION
-    # ALL: rows of (figure, first key, second key, count). On PostgreSQL each statement is a
-    # round trip; these five kinds of figure were five or more statements.
+    # ALL: rows of (figure, first key, second key, count, sum of the record keys). On
+    # PostgreSQL each statement is a round trip; these five kinds of figure were five or
+    # more statements. The record keys are in the covering indexes (migration 0050).
     text = String(100)
     parts: list[Any] = [
         select(
@@ -597,12 +716,18 @@ def steering_report(
             CaseFile.district.label("a"),
             null().cast(text).label("b"),
             func.count().label("n"),
+            func.sum(CaseFile.record_key).label("k"),
         )
         .where(in_covenant, CaseFile.opened_at >= start, CaseFile.opened_at < end)
         .group_by(CaseFile.district),
         # The state figures at the period's end, when no sweep kept them (gateway/cases/
         # snapshots.py): the cases open then as their rows have them, in the same round trip.
-        *([] if kept is not None else [_open_unmoved(definition, covenant_id, end)]),
+        # For a month kept without its cells' keys (before migration 0050), for those.
+        *(
+            []
+            if kept is not None and kept.cell_keys is not None
+            else [_open_unmoved(definition, covenant_id, end)]
+        ),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.
         select(
@@ -610,6 +735,7 @@ def steering_report(
             CaseTransition.transition.cast(text),
             null().cast(text),
             func.count(),
+            func.sum(CaseTransition.record_key),
         )
         .where(
             CaseTransition.covenant_id == covenant_id,
@@ -623,6 +749,7 @@ def steering_report(
                 CaseFile.neighbours_judgement.cast(text),
                 CaseFile.partners_judgement.cast(text),
                 func.count(),
+                func.sum(CaseFile.record_key),
             )
             .where(in_covenant, CaseFile.closed_at >= low, CaseFile.closed_at < high)
             .group_by(CaseFile.neighbours_judgement, CaseFile.partners_judgement)
@@ -630,42 +757,57 @@ def steering_report(
         ),
     ]
     opened: Counter[str] = Counter()
-    unmoved: list[tuple[str, str, int]] = []
+    opened_cells: dict[str, Cell] = {}
+    unmoved: list[tuple[str, str, int, int]] = []
     transitions: dict[str, int] = {}
+    transition_cells: dict[str, Cell] = {}
     legs: list[list[Any]] = [[] for _ in spans]
-    for figure, a, b, count in session.execute(union_all(*parts)):
+    for figure, a, b, count, key in session.execute(union_all(*parts)):
         if figure == "opened":
             opened[a] += count
+            opened_cells[a] = opened_cells.get(a, Cell()) + Cell.of(count, key)
         elif figure == "open":
-            unmoved.append((a, b, count))
+            unmoved.append((a, b, count, key))
         elif figure == "transition":
             transitions[a] = count
+            transition_cells[a] = Cell.of(count, key)
         else:
-            legs[int(figure.split(":")[1])].append((a, b, count))
-    state = (
-        StateFigures.kept(kept)
-        if kept is not None
-        else _state_figures(session, runtime, covenant_id, end, unmoved)
-    )
+            legs[int(figure.split(":")[1])].append((a, b, count, key))
+    if kept is not None:
+        computed = (
+            None
+            if kept.cell_keys is not None
+            else _state_figures(session, runtime, covenant_id, end, unmoved)
+        )
+        state = StateFigures.kept(kept, computed)
+    else:
+        state = _state_figures(session, runtime, covenant_id, end, unmoved)
     open_by_phase, open_districts, overdue = (
         state.open_by_phase,
         state.open_by_district,
         state.overdue_deadlines,
     )
+    phase_cells, district_cells = state.cells("phase"), state.cells("district")
+    open_total = sum(phase_cells.values(), Cell())
     neighbours: Counter[str] = Counter()
     partners: Counter[str] = Counter()
     tallied = [_legs(rows) for rows in legs]
+    keyed = [_leg_cells(rows) for rows in legs]
     for _, mine, theirs in tallied:
         neighbours += mine
         partners += theirs
+    closed_cell = sum((cells[0] for cells in keyed), Cell())
+    neighbour_cells = {j: sum((c[1][j] for c in keyed), Cell()) for j in JUDGEMENTS}
+    partner_cells = {j: sum((c[2][j] for c in keyed), Cell()) for j in JUDGEMENTS}
     # The whole report's closed cases, judged or not: the judgements shown are a breakdown
     # of casesClosed, the unjudged (declined) ones a cell that is never shown.
     judged_of = sum(count for count, _, _ in tallied)
-    periods = evaluation_periods_out(evaluation, tallied) if evaluation else []
+    periods = evaluation_periods_out(evaluation, tallied, keyed, show) if evaluation else []
     target = definition.target.period if definition.target else DEFAULT_TARGET
-    closed, throughput, within = _Closed(session, covenant_id, start, end).figures(
-        DueRule.of(calendar, target)
-    )
+    found = _Closed(session, covenant_id, start, end).figures(DueRule.of(calendar, target))
+    closed, throughput, within = found.closed, found.throughput, found.within.count
+    # Which cells are shown is decided on the true counts, as before (review3 finding 9,
+    # review5a F1, review9a F4); what is shown of a count is its perturbed value.
     open_by_district, hidden_open = _suppress(open_districts)
     opened_by_district, hidden_opened = _suppress(opened)
     # Phases and steps as districts (review3 finding 9): a period of a day or two made
@@ -680,8 +822,20 @@ def steering_report(
     cases_opened = over_enough(sum(opened.values()))
     if cases_opened is None:
         suppressed.append("casesOpened")
-    share = round(within / closed, 3) if closed else None
-    within_shown: int | None = within
+    else:
+        cases_opened = show(sum(opened_cells.values(), Cell()))
+    closed_shown = show(closed_cell) if perturb else closed
+    if perturb and closed:
+        # The mean's sum of days gets noise of its own, as large as the cell's median
+        # duration: otherwise the mean times the count was the sum, and two windows' sums
+        # gave one case's duration (review14 F1: ~77 of its 80 days).
+        days = found.total_days + sum_noise(closed_cell, max(found.median_days, WEEK))
+        throughput = throughput.model_copy(
+            update={"closed_cases": closed_shown, "mean_days": whole_weeks(max(days, 0) / closed)}
+        )
+    within_perturbed = min(show(found.within), closed_shown)
+    within_shown: int | None = within_perturbed
+    share = round(within_perturbed / closed_shown, 3) if closed_shown else None
     if over_enough(closed) is None:
         throughput = ThroughputOut(
             closed_cases=None, median_days=None, mean_days=None, max_days=None
@@ -705,18 +859,20 @@ def steering_report(
         period_to=period_to,
         as_of=end,
         generated_at=now,
+        perturbed=perturb,
+        noise_bound=BOUND if perturb else 0,
         cases_opened=cases_opened,
         cases_closed=throughput.closed_cases,
-        open_cases=sum(open_by_phase.values()),
+        open_cases=show(open_total),
         throughput=throughput,
         target_months=target.amount or 3,
         closed_within_target=within_shown,
         share_closed_within_target=share,
-        open_by_phase=shown_phases,
-        open_by_district=open_by_district,
-        opened_by_district=opened_by_district,
-        overdue_deadlines=overdue,
-        transitions=shown_transitions,
+        open_by_phase={name: show(phase_cells[name]) for name in shown_phases},
+        open_by_district={name: show(district_cells[name]) for name in open_by_district},
+        opened_by_district={name: show(opened_cells[name]) for name in opened_by_district},
+        overdue_deadlines=show(Cell(overdue, derived_key(open_total, "overdue"))),
+        transitions={name: show(transition_cells[name]) for name in shown_transitions},
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,
         suppressed_transitions=hidden_transitions,
@@ -727,7 +883,8 @@ def steering_report(
         if (hidden_open or hidden_opened)
         else 0,
         legs=LegsOut(
-            neighbours=_tally(neighbours, judged_of), partners=_tally(partners, judged_of)
+            neighbours=_tally(neighbours, judged_of, neighbour_cells, show),
+            partners=_tally(partners, judged_of, partner_cells, show),
         ),
         evaluation_periods=periods,
     )

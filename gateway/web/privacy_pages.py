@@ -337,8 +337,9 @@ def charts_page(page: PrivacyPage) -> Response:
     principal = page.require_principal()
     today = dutch_today()
     year_ago = today - timedelta(days=365)
-    # The steering figures over the last twelve months that have ended, as the API's default
-    # (review5a F1: whole ended months only, gateway/cases/steering.py).
+    # The steering figures over the last month that has ended, as the API's default
+    # (review5a F1, review14: a month, quarter or year, gateway/cases/steering.py), perturbed
+    # as the API's (a privacy officer of a reading partner is a partner's reader too).
     period_from, period_to = report_window(page.context.cases.today(principal.covenant_id))
     # The steering figures only for the partners the covenant gives them to (review9a F4:
     # U §8 the steering group, R §4.3 every partner), as GET /v1/steering-report; the

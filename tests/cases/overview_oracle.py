@@ -249,8 +249,12 @@ def steering_report(
     period_from: date,
     period_to: date,
     now: datetime | None = None,
+    perturb: bool = False,
 ) -> SteeringReport:
-    """Figures for the steering group, without personal data."""
+    """Figures for the steering group, without personal data: the exact ones (the oracle
+    of the gateway's ``perturb=False``; the perturbation is tests/cases/
+    test_steering_differences.py's)."""
+    assert not perturb, "the oracle counts exactly"
     now = now or utcnow()
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
@@ -410,6 +414,8 @@ def steering_report(
         period_to=period_to,
         as_of=end,
         generated_at=now,
+        perturbed=False,
+        noise_bound=0,
         cases_opened=None if small(len(opened)) else len(opened),
         cases_closed=throughput.closed_cases,
         open_cases=len(open_cases),

@@ -27,7 +27,7 @@ from tests.cases.builders import (
     listed_deadlines,
     report_body,
 )
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import near, this_month_ended
 
 HEX_IDENTIFIER = re.compile(r"[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[0-9a-f]{32,}")
 
@@ -504,7 +504,7 @@ class TestSteeringReport:
         assert report.status_code == 200
         body = report.json()
         assert body["casesOpened"] is None  # two: under the minimum group size
-        assert body["openCases"] == 2
+        assert near(body["openCases"], 2)  # perturbed (review14)
         # Two cases in intake, one per district: under the minimum group size, so left out
         # (review3 finding 9: phases as districts; tests/cases/test_steering_figures.py).
         assert (body["openByPhase"], body["suppressedPhases"]) == ({}, 1)
@@ -517,7 +517,9 @@ class TestSteeringReport:
             "/v1/steering-report?from=2026-11-01&to=2026-01-31", headers=auth(*CM)
         )
         assert response.status_code == 422
-        assert response.json()["invalidParams"] == [{"name": "from", "reason": "not after 'to'"}]
+        assert response.json()["invalidParams"] == [
+            {"name": "from", "reason": "a month, a calendar quarter or a year"}
+        ]
 
 
 class TestIdempotencyKeys:

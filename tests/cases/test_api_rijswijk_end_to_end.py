@@ -13,7 +13,7 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.demo.clock import date_case_back
 from tests.cases.builders import audit_activities, report_body
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import near, this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 MAYOR = ("gemeente-rijswijk", "casemanager")
@@ -141,4 +141,4 @@ def test_rijswijk_case_runs_from_first_report_to_closure(
     assert "casesClosed" in report["suppressedFigures"]
     assert report["targetMonths"] == 3
     assert report["openByPhase"] == {}
-    assert report["transitions"]["impose-penalty"] == 5
+    assert near(report["transitions"]["impose-penalty"], 5)  # perturbed (review14)

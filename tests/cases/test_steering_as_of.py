@@ -13,7 +13,7 @@ month in progress, after ``asOf``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +31,7 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases import overview_oracle
 from tests.cases.builders import report_body
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import ended_month_query, exact_counts, this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 CM = ("u-centraal", "casemanager")
@@ -39,6 +39,14 @@ POLICE = ("politie-midden-nederland", "wijkagent")
 READER = ("gemeente-utrecht", "gebiedsmanager")  # a member of the steering group (U §8)
 STATE = ("asOf", "openCases", "openByPhase", "openByDistrict", "overdueDeadlines")
 BACK = timedelta(days=40)
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts() -> Iterator[None]:
+    """The true counts in every report of this file: what it tests is not the noise (the
+    cell-key method, review14; tests/cases/test_steering_differences.py)."""
+    with exact_counts():
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +121,7 @@ def _move_back(context: GatewayContext) -> None:
 
 
 def _state(client: TestClient, auth: Auth) -> dict[str, Any]:
-    response = client.get("/v1/steering-report", headers=auth(*READER))
+    response = client.get(f"/v1/steering-report?{ended_month_query()}", headers=auth(*READER))
     assert response.status_code == 200, response.text
     body = response.json()
     return {name: body[name] for name in STATE}
@@ -270,7 +278,9 @@ def _backdated_report(
 
 
 def _rijswijk_state(client: TestClient, auth: Auth) -> dict[str, Any]:
-    response = client.get("/v1/steering-report", headers=auth(*RIJSWIJK_READER))
+    response = client.get(
+        f"/v1/steering-report?{ended_month_query()}", headers=auth(*RIJSWIJK_READER)
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     return {name: body[name] for name in STATE}
@@ -475,6 +485,7 @@ def _report(session: Session, runtime: CaseRuntime, covenant: str) -> SteeringRe
         period_from=JANUARY[0],
         period_to=JANUARY[1],
         now=datetime(2026, 2, 20, tzinfo=UTC),
+        perturb=False,  # the exact figures, as the oracle counts them
     )
 
 

@@ -3,7 +3,7 @@ then yearly) and no count under the minimum group size by district or judgement.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -16,11 +16,19 @@ from gateway.context import GatewayContext
 from gateway.db import transaction
 from gateway.policy.covenant import load_covenants
 from tests.cases.builders import report_body
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import exact_counts, this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 POLICE = ("politie-midden-nederland", "wijkagent")
 OFFICER = ("u-centraal", "privacy-officer")
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts() -> Iterator[None]:
+    """The true counts in every report of this file: what it tests is not the noise (the
+    cell-key method, review14; tests/cases/test_steering_differences.py)."""
+    with exact_counts():
+        yield
 
 
 def _open(client: TestClient, auth: Auth, number: int, district: str) -> str:
@@ -110,7 +118,7 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
             case.partners_judgement = "improved"
             case.aftercare_decision = "none"
     body = client.get(
-        "/v1/steering-report?from=2026-01-01&to=2026-11-30", headers=auth(*OFFICER)
+        "/v1/steering-report?from=2026-01-01&to=2026-03-31", headers=auth(*OFFICER)
     ).json()
     # One "worse" is left out, and with it "resolved": 6 closed cases minus 5 resolved
     # would tell that one was judged worse.
@@ -126,21 +134,22 @@ def test_the_two_legs_per_period_with_small_counts_suppressed(
     assert body["evaluationPeriods"] == []
 
 
-def test_the_default_period_ends_with_the_last_month_ended_in_the_netherlands(
+def test_the_default_period_is_the_last_month_ended_in_the_netherlands(
     client: TestClient, auth: Auth, context: GatewayContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Between midnight in the Netherlands and midnight UTC the server's date is yesterday's:
     the default period followed the server's date (seen at 23:05 UTC). It follows the
-    covenant's own date: the twelve months that have ended by then (review5a F1). The
-    control: at noon both agree, and November has not ended."""
+    covenant's own date: the last month that has ended by then (review5a F1; one month
+    since review14, not twelve). The control: at noon both agree, and November has not
+    ended."""
     late = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # 00:30 on 1 December in Amsterdam
     monkeypatch.setattr("gateway.db.utcnow", lambda: late)
     assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 12, 1)
-    assert _period(client, auth) == ("2025-12-01", "2026-11-30")
+    assert _period(client, auth) == ("2026-11-01", "2026-11-30")
     noon = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     monkeypatch.setattr("gateway.db.utcnow", lambda: noon)
     assert context.cases.today("utrecht-extreme-woonoverlast") == date(2026, 11, 30)
-    assert _period(client, auth) == ("2025-11-01", "2026-10-31")
+    assert _period(client, auth) == ("2026-10-01", "2026-10-31")
 
 
 def _period(client: TestClient, auth: Auth) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from gateway.cases.steering import JUDGEMENTS, MIN_GROUP_SIZE
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
+from tests.steering_periods import exact_counts
 
 Auth = Callable[..., dict[str, str]]
 LEGS = ("neighbours", "partners")
@@ -51,16 +52,25 @@ UTRECHT_READER = ("u-centraal", "casemanager")
 RIJSWIJK_REPORTER = ("rijswijk-wonen", "woonconsulent")
 #: R §4.3: "De resultaten van de evaluatie worden gecommuniceerd naar alle ketenpartners".
 RIJSWIJK_READER = ("politie-den-haag", "wijkagent")
-#: from=2026-05-01: May-October is the first half year, November the start of the next.
-WINDOW = "from=2026-05-01&to=2026-11-30"
-PERIOD_DAYS = (datetime(2026, 7, 10, 12, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC))
+#: The year 2026 (a report is a month, a quarter or a year since review14): January-June is
+#: the first half year, July-December the start of the next.
+WINDOW = "from=2026-01-01&to=2026-12-31"
+PERIOD_DAYS = (datetime(2026, 3, 10, 12, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC))
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts() -> Iterator[None]:
+    """The true counts in every report of this file: what it tests is not the noise (the
+    cell-key method, review14; tests/cases/test_steering_differences.py)."""
+    with exact_counts():
+        yield
 
 
 @pytest.fixture(autouse=True)
 def _in_december(monkeypatch: pytest.MonkeyPatch) -> None:
-    """November 2026 has ended for the report (its "today" is 15 December 2026)."""
+    """2026 has ended for the report (its "today" is 15 January 2027)."""
     monkeypatch.setattr(
-        "gateway.cases.runtime.CaseRuntime.today", lambda self, covenant_id: date(2026, 12, 15)
+        "gateway.cases.runtime.CaseRuntime.today", lambda self, covenant_id: date(2027, 1, 15)
     )
 
 
@@ -330,7 +340,7 @@ def test_the_periods_give_away_no_count_under_five_in_rijswijk(
     _close(client, auth, context, "rijswijk", cases)
     body = _report(client, auth, "rijswijk")
     periods = [(p["periodFrom"], p["periodTo"]) for p in body["evaluationPeriods"]]
-    assert periods == [("2026-05-01", "2026-10-31"), ("2026-11-01", "2026-11-30")]
+    assert periods == [("2026-01-01", "2026-06-30"), ("2026-07-01", "2026-12-31")]
     assert body["casesClosed"] == len(cases)
     assert leaks(body, cases) == [], body
 

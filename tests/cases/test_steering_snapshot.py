@@ -11,7 +11,7 @@ still does that; the snapshot taken by the sweep keeps the figure."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -25,9 +25,18 @@ from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from tests.cases.builders import report_body
 from tests.cases.test_steering_as_of import CM, POLICE, _move, _move_back, _state
+from tests.steering_periods import exact_counts
 
 Auth = Callable[..., dict[str, str]]
 COVENANT = "utrecht-extreme-woonoverlast"
+
+
+@pytest.fixture(autouse=True)
+def _exact_counts() -> Iterator[None]:
+    """The true counts in every report of this file: what it tests is not the noise (the
+    cell-key method, review14; tests/cases/test_steering_differences.py)."""
+    with exact_counts():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from gateway.db import transaction
 from gateway.retention.models import RetentionCase
 from tests.cases.builders import BSN_CAUSER, listed_deadlines, report_body
 from tests.retention.conftest import RIJSWIJK, UTRECHT, Seeder
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import near, this_month_ended
 
 Auth = Callable[..., dict[str, str]]
 RESIDENT = "blind-index-of-the-same-causer"
@@ -214,5 +214,6 @@ def test_the_steering_figures_count_their_own_covenant_only(client: TestClient, 
     # One and two cases opened: under the minimum group size, left out in both.
     assert rijswijk["casesOpened"] is None
     assert utrecht["casesOpened"] is None
-    assert rijswijk["openCases"] == 1
-    assert utrecht["openCases"] == 2
+    # Perturbed (review14): within the bound of one and two, and never 0.
+    assert near(rijswijk["openCases"], 1)
+    assert near(utrecht["openCases"], 2)

@@ -18,7 +18,7 @@ from gateway.context import GatewayContext
 from gateway.db import transaction, utcnow
 from gateway.web.models import WebSession
 from gateway.web.texts import transition_description
-from tests.steering_periods import this_month_ended
+from tests.steering_periods import near, this_month_ended
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.scenario import CAUSER_BSN, seed_utrecht_case
 
@@ -390,7 +390,8 @@ class TestPrivacyPages:
         with this_month_ended():
             html = browser.get("/privacy/grafieken").text
         assert "Aanmelding</text>" not in html
-        assert "1 open zaak; geen fase telt er genoeg om te tonen." in html
+        # One open case, perturbed (1 to 3; never 0).
+        assert re.search(r"[123] open (zaak|zaken); geen fase telt er genoeg om te tonen.", html)
         assert "Fasen met minder dan 5 open zaken zijn weggelaten (1)" in html
 
     @pytest.mark.parametrize("closed", [1, MIN_GROUP_SIZE])
@@ -405,25 +406,34 @@ class TestPrivacyPages:
         """The follow-up to review3 finding 9 on the page: one closed case's share and count
         are null in the report and the page says why, not "no case closed" (1); five are
         charted (the control)."""
-        yesterday = utcnow() - timedelta(days=1)
+        # Closed a minute ago: in this month, the page's period once it has ended (one month
+        # since review14; yesterday was last month on the first of a month).
+        just_now = utcnow() - timedelta(minutes=1)
         for number in range(12, 12 + closed):
             seeded = seed_utrecht_case(client, auth, house_number=number, causer_bsn=None)
             with transaction(context.session_factory) as session:
                 case = session.get_one(CaseFile, seeded.case_id)
-                case.state, case.closed_at = "closed", yesterday
-                case.first_report_at = yesterday - timedelta(days=30)
+                case.state, case.closed_at = "closed", just_now
+                case.first_report_at = just_now - timedelta(days=30)
         sign_in(browser, "u-centraal", "privacy-officer")
         with this_month_ended():
             html = browser.get("/privacy/grafieken").text
         assert "nog geen zaak afgesloten" not in html
-        # Whole months that have ended only (review5a F1), named on the page.
-        assert "Over hele maanden die voorbij zijn (" in html
+        # The last month that has ended (review5a F1, review14), named on the page, and
+        # that every count is perturbed.
+        assert "Over de laatste maand die voorbij is (" in html
+        assert "wijkt met opzet hoogstens 2 af van het werkelijke aantal" in html
         if closed < MIN_GROUP_SIZE:
             assert "minder dan 5 zaken afgesloten: te weinig om" in html
             assert "procent binnen de termijn" not in html
         else:
+            # The cases within the target are the closed ones: the same cases, the same
+            # perturbed count (gateway/cases/cell_key.py), so 100 percent, n of n.
             assert 'aria-label="100 procent binnen de termijn afgesloten"' in html
-            assert "5 van 5 zaken die van " in html
+            shown = re.search(r"(\d+) van (\d+) zaken die van ", html)
+            assert shown is not None
+            assert shown[1] == shown[2]
+            assert near(int(shown[1]), MIN_GROUP_SIZE)
 
     @pytest.mark.parametrize(
         "path", ["/privacy/verstrekkingen", "/privacy/weigeringen", "/privacy/bewaartermijnen"]

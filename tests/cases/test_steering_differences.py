@@ -1,0 +1,437 @@
+"""review14 F1, F2: the difference of two steering reports gave back a month's suppressed
+figures. The report suppressed counts of 1 to 4 in each response, but
+
+- F1: with five ``start-evaluation`` steps and five closures (judged ``worse``) in February
+  and one of each in March, the March report hid them, yet January-March minus January-
+  February published 1 step, 1 closure, 1 ``worse`` and a mean duration that gave ~77 of the
+  case's 80 days;
+- F2: ``openCases`` (and ``openByDistrict``) at the end of March minus that at the end of
+  February, plus March's ``casesClosed``, gave March's hidden ``casesOpened``.
+
+Every count is now perturbed by the cell-key method (gateway/cases/cell_key.py) and a report
+covers a month, a quarter or a year (gateway/cases/steering.py ``report_window``): January-
+February is no window, and the quarter minus February (January has none) is the true
+difference plus two independent noises. The attack cannot be shown to fail "always": which
+noise a cell gets depends on its cases' random record keys. So each test below draws the
+record keys again and again (seeded: the test is deterministic) and reports how often the
+attack gives the hidden figure, and how often the figures leave a single possible value
+(the attacker then knows it): both measured, printed and bounded. The controls: without the
+noise the same attack gives the figure every time; with it each figure is within the bound
+of the truth, the same request twice gives the same answer, and the same cases give the
+same figure in every report.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from gateway.cases.cell_key import BOUND, KEY_MODULUS, PTABLE, Cell, perturbed
+from gateway.cases.models import CaseFile, CaseTransition
+from gateway.context import GatewayContext
+from gateway.db import transaction
+from tests.cases.builders import report_body
+from tests.steering_periods import exact_counts, near
+
+Auth = Callable[..., dict[str, str]]
+REPORTER = ("politie-midden-nederland", "wijkagent")
+READER = ("gemeente-utrecht", "gebiedsmanager")  # a steering group member (U §8)
+COVENANT = "utrecht-extreme-woonoverlast"
+JANUARY = "from=2026-01-01&to=2026-01-31"
+FEBRUARY = "from=2026-02-01&to=2026-02-28"
+MARCH = "from=2026-03-01&to=2026-03-31"
+QUARTER = "from=2026-01-01&to=2026-03-31"
+#: How many times the record keys are drawn again for one history.
+DRAWS = 40
+
+
+@pytest.fixture(autouse=True)
+def _in_april(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report's "today" is 15 April 2026: January to March have ended."""
+    monkeypatch.setattr(
+        "gateway.cases.runtime.CaseRuntime.today", lambda self, covenant_id: date(2026, 4, 15)
+    )
+
+
+def _open(client: TestClient, auth: Auth, number: int, district: str = "Oost") -> str:
+    body = report_body(postcode="3511 AB", number=number, district=district, persons=[])
+    response = client.post("/v1/reports", json=body, headers=auth(*REPORTER))
+    assert response.status_code == 201, response.text
+    return str(response.json()["caseId"])
+
+
+def _opened_on(context: GatewayContext, case_id: str, at: datetime) -> None:
+    """The case opened (and first reported) at ``at``, its creation's steps with it."""
+    with transaction(context.session_factory) as session:
+        session.execute(
+            update(CaseFile.__table__)
+            .where(CaseFile.__table__.c.id == case_id)
+            .values(opened_at=at, first_report_at=at, state_entered_at=at)
+        )
+        session.execute(
+            update(CaseTransition.__table__)
+            .where(CaseTransition.__table__.c.case_id == case_id)
+            .values(at=at)
+        )
+
+
+def _close(context: GatewayContext, case_id: str, first: datetime, closed: datetime) -> None:
+    with transaction(context.session_factory) as session:
+        case = session.get_one(CaseFile, case_id)
+        case.state, case.first_report_at, case.closed_at = "closed", first, closed
+        case.neighbours_judgement = "worse"
+        case.partners_judgement = "worse"
+        case.aftercare_decision = "none"
+
+
+def _step(context: GatewayContext, case_id: str, at: datetime) -> None:
+    with transaction(context.session_factory) as session:
+        session.add(
+            CaseTransition(
+                id=str(uuid.uuid4()),
+                case_id=case_id,
+                covenant_id=COVENANT,
+                transition="start-evaluation",
+                from_state="execution",
+                to_state="evaluation",
+                at=at,
+                actor_partner_id="u-centraal",
+                actor_role="casemanager",
+                actor_user=None,
+                facts={},
+            )
+        )
+
+
+def _get(client: TestClient, auth: Auth, query: str) -> dict[str, Any]:
+    response = client.get(f"/v1/steering-report?{query}", headers=auth(*READER))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _draw_keys(context: GatewayContext, seed: int) -> None:
+    """Every case's and step's record key drawn again (as migration 0050 drew them)."""
+    rng = random.Random(seed)
+    with transaction(context.session_factory) as session:
+        for table in (CaseFile.__table__, CaseTransition.__table__):
+            for (row_id,) in session.execute(select(table.c.id).order_by(table.c.id)).all():
+                session.execute(
+                    update(table)
+                    .where(table.c.id == row_id)
+                    .values(record_key=rng.randrange(KEY_MODULUS))
+                )
+
+
+def possible(estimate: int, noises: int, hidden: range = range(1, 5)) -> list[int]:
+    """The hidden values an estimate with ``noises`` bounded noises in it can be of."""
+    return [m for m in hidden if abs(estimate - m) <= noises * BOUND]
+
+
+# -- F1 ----------------------------------------------------------------------------------
+
+FEB = datetime(2026, 2, 10, 12, tzinfo=UTC)
+MAR = datetime(2026, 3, 10, 12, tzinfo=UTC)
+
+
+def _f1(client: TestClient, auth: Auth, context: GatewayContext) -> None:
+    """Five steps and five closures (30 days each, judged worse) in February, one of each in
+    March (the closure after 80 days)."""
+    for n in range(5):
+        case_id = _open(client, auth, n + 1)
+        _step(context, case_id, FEB)
+        _close(context, case_id, FEB - timedelta(days=30), FEB)
+    one = _open(client, auth, 99)
+    _step(context, one, MAR)
+    _close(context, one, MAR - timedelta(days=80), MAR)
+
+
+def _f1_attack(client: TestClient, auth: Auth) -> dict[str, Any]:
+    """The best differencing the windows allow: the quarter minus February (January holds
+    none of these: 0, which is exact)."""
+    january, february, quarter = (_get(client, auth, q) for q in (JANUARY, FEBRUARY, QUARTER))
+    assert (january["casesClosed"], january["transitions"]) == (0, {})
+    closed = quarter["casesClosed"] - february["casesClosed"]
+    days = (
+        quarter["throughput"]["meanDays"] * quarter["casesClosed"]
+        - february["throughput"]["meanDays"] * february["casesClosed"]
+    )
+    return {
+        "step": quarter["transitions"]["start-evaluation"]
+        - february["transitions"]["start-evaluation"],
+        "closed": closed,
+        "worse": quarter["legs"]["neighbours"]["worse"] - february["legs"]["neighbours"]["worse"],
+        "days": days,
+    }
+
+
+def test_f1_march_is_hidden_and_the_reviewers_windows_are_not_accepted(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    _f1(client, auth, context)
+    march = _get(client, auth, MARCH)
+    assert march["casesClosed"] is None
+    assert march["suppressedTransitions"] == 1
+    assert march["legs"]["neighbours"]["worse"] is None
+    # January-February, the reviewer's second window, is no month, quarter or year.
+    response = client.get(
+        "/v1/steering-report?from=2026-01-01&to=2026-02-28", headers=auth(*READER)
+    )
+    assert response.status_code == 422, response.text
+
+
+def test_f1_the_difference_of_the_quarter_and_february_no_longer_gives_march(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    _f1(client, auth, context)
+    # The control: without the noise the attack gives March's figures every time.
+    with exact_counts():
+        exact = _f1_attack(client, auth)
+    assert (exact["step"], exact["closed"], exact["worse"]) == (1, 1, 1)
+    assert abs(exact["days"] - 80) <= 40  # whole weeks: 6 x 35 - 5 x 28 = 70
+    hits: Counter[str] = Counter()
+    certain: Counter[str] = Counter()
+    for seed in range(DRAWS):
+        _draw_keys(context, seed)
+        quarter = _get(client, auth, QUARTER)
+        # Controls: within the bound of the truth, the same answer twice, consistent.
+        again = _get(client, auth, QUARTER)
+        assert {**again, "generatedAt": None} == {**quarter, "generatedAt": None}
+        assert near(quarter["casesClosed"], 6)
+        assert near(quarter["transitions"]["start-evaluation"], 6)
+        assert near(quarter["legs"]["neighbours"]["worse"], 6)
+        assert quarter["throughput"]["closedCases"] == quarter["casesClosed"]
+        attack = _f1_attack(client, auth)
+        for figure in ("step", "closed", "worse"):
+            hits[figure] += attack[figure] == 1
+            certain[figure] += possible(attack[figure], 2) == [1]
+        hits["days"] += abs(attack["days"] - 80) <= 7
+    print(f"F1 over {DRAWS} draws of the record keys: the difference gave the hidden figure")
+    for figure in ("step", "closed", "worse"):
+        print(f"  {figure}: exactly {hits[figure]} times, with certainty {certain[figure]}")
+    print(f"  the duration within a week of its 80 days: {hits['days']} times")
+    # Two independent noises of -2..2 are equal one time in five; a difference of -4 (the
+    # only one that leaves 1 as the one value possible) one time in 25.
+    for figure in ("step", "closed", "worse"):
+        assert hits[figure] <= DRAWS * 0.45, hits
+        assert certain[figure] <= DRAWS * 0.15, certain
+    assert hits["days"] <= DRAWS * 0.5, hits
+
+
+# -- F2 ----------------------------------------------------------------------------------
+
+
+def _f2(client: TestClient, auth: Auth, context: GatewayContext) -> None:
+    """Five cases opened in January in Oost and five in Noord, open since; one opened in
+    March in Oost; none closed."""
+    for n in range(5):
+        _opened_on(context, _open(client, auth, n + 1), datetime(2026, 1, 10, tzinfo=UTC))
+        _opened_on(context, _open(client, auth, n + 50, "Noord"), datetime(2026, 1, 10, tzinfo=UTC))
+    _opened_on(context, _open(client, auth, 99), MAR)
+
+
+def _f2_attack(client: TestClient, auth: Auth) -> tuple[int, int]:
+    february, march = _get(client, auth, FEBRUARY), _get(client, auth, MARCH)
+    assert march["casesOpened"] is None  # hidden
+    assert march["casesClosed"] == 0
+    return (
+        march["openCases"] - february["openCases"] + march["casesClosed"],
+        march["openByDistrict"]["Oost"] - february["openByDistrict"]["Oost"],
+    )
+
+
+def test_f2_the_difference_of_two_month_ends_no_longer_gives_a_months_openings(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    _f2(client, auth, context)
+    with exact_counts():
+        assert _f2_attack(client, auth) == (1, 1)  # the control: the attack as it was
+    hits = certain = district_hits = 0
+    for seed in range(DRAWS):
+        _draw_keys(context, 1000 + seed)
+        march = _get(client, auth, MARCH)
+        assert near(march["openCases"], 11)
+        assert near(march["openByDistrict"]["Oost"], 6)
+        assert near(march["openByDistrict"]["Noord"], 5)
+        total, oost = _f2_attack(client, auth)
+        hits += total == 1
+        certain += possible(total, 2) == [1]
+        district_hits += oost == 1
+    print(
+        f"F2 over {DRAWS} draws: March's one opening from the month-ends {hits} times exactly "
+        f"({certain} with certainty), per district {district_hits} times"
+    )
+    assert hits <= DRAWS * 0.45
+    assert district_hits <= DRAWS * 0.45
+    assert certain <= DRAWS * 0.15
+
+
+def test_the_same_cases_give_the_same_figure_in_every_report(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """The cell key is the set's: six cases closed in March are the same six in March, the
+    quarter and the year's first quarter read twice, so no report gives another draw of the
+    noise to average (and 0 stays exact in January)."""
+    for n in range(6):
+        _close(context, _open(client, auth, n + 1), MAR - timedelta(days=20 + n), MAR)
+    march, quarter = _get(client, auth, MARCH), _get(client, auth, QUARTER)
+    assert near(march["casesClosed"], 6)
+    assert march["casesClosed"] == quarter["casesClosed"]
+    assert march["legs"] == quarter["legs"]
+    assert march["throughput"] == quarter["throughput"]
+    assert march["openCases"] == quarter["openCases"]  # the same asOf
+    assert _get(client, auth, JANUARY)["casesClosed"] == 0
+    within, closed = march["closedWithinTarget"], march["casesClosed"]
+    assert within <= closed
+    assert march["shareClosedWithinTarget"] == round(within / closed, 3)
+
+
+# -- the rule alone, over generated years ------------------------------------------------
+
+
+def _year(rng: random.Random) -> list[list[int]]:
+    """One cell's records (their keys) per month of a year: most months busy, some quiet."""
+    return [
+        [rng.randrange(KEY_MODULUS) for _ in range(rng.choice((0, 1, 2, 3, 4, 5, 7, 9, 12)))]
+        for _ in range(12)
+    ]
+
+
+def _published(cells: list[Cell], show: Callable[[Cell], int]) -> int | None:
+    """A window's count as the report shows it: null when 1 to 4, else ``show``."""
+    cell = sum(cells, Cell())
+    return None if 0 < cell.count < 5 else show(cell)
+
+
+def best_attack(
+    months: list[list[int]], hidden: int, show: Callable[[Cell], int], bound: int = BOUND
+) -> tuple[int | None, list[int]]:
+    """Every estimate of month ``hidden``'s count the accepted windows give (its quarter
+    minus the other months of it, the year minus the other quarters and the other months of
+    its quarter), each with the number of noises in it; the best guess (the most likely
+    value of 1..4, each noise uniform over -2..2) and the values no estimate rules out."""
+    cells = [Cell(len(keys), sum(keys) % KEY_MODULUS) for keys in months]
+    month = [_published([c], show) for c in cells]
+    q = hidden // 3
+    quarters = [_published(cells[3 * i : 3 * i + 3], show) for i in range(4)]
+    year = _published(cells, show)
+    others = [3 * q + i for i in range(3) if 3 * q + i != hidden]
+    estimates: list[tuple[int, int]] = []
+    if quarters[q] is not None and all(month[i] is not None for i in others):
+        estimates.append((quarters[q] - sum(month[i] or 0 for i in others), 1 + len(others)))
+    rest = [i for i in range(4) if i != q]
+    if (
+        year is not None
+        and all(quarters[i] is not None for i in rest)
+        and all(month[i] is not None for i in others)
+    ):
+        value = year - sum(quarters[i] or 0 for i in rest) - sum(month[i] or 0 for i in others)
+        estimates.append((value, 1 + len(rest) + len(others)))
+    if not estimates:
+        return None, list(range(1, 5))
+    left = [m for m in range(1, 5) if all(abs(e - m) <= n * bound for e, n in estimates)]
+    spreads = {n: _convolved(n) for _, n in estimates}
+    guess = max(
+        range(1, 5),
+        key=lambda m: _product(spreads[n].get(e - m, 0.0) for e, n in estimates),
+    )
+    return guess, left
+
+
+def _convolved(n: int) -> dict[int, float]:
+    """The distribution of the sum of ``n`` noises uniform over -2..2 (PTABLE's row from 3
+    up, the one every shown count of 5 or more has)."""
+    row = PTABLE[3]
+    spread = {0: 1.0}
+    for _ in range(n):
+        nxt: dict[int, float] = {}
+        for a, p in spread.items():
+            for b in row:
+                nxt[a + b] = nxt.get(a + b, 0.0) + p / len(row)
+        spread = nxt
+    return spread
+
+
+def _product(values: Any) -> float:
+    out = 1.0
+    for v in values:
+        out *= v
+    return out
+
+
+def test_generated_years_the_best_differencing_rarely_pins_a_hidden_month() -> None:
+    """Over generated years of one count (a step, a closure), every month of 1 to 4 is
+    attacked through the quarter and the year. Reported: how many years had one, how often
+    the best guess is right (against guessing without the report: the most common hidden
+    value), and how often the figures leave a single value possible."""
+    rng = random.Random(14)
+    years = attacked = guessed = pinned = estimated = 0
+    exact_pinned = exact_attacked = 0
+    prior: Counter[int] = Counter()
+    for _ in range(300):
+        months = _year(rng)
+        years += 1
+        for hidden in range(12):
+            count = len(months[hidden])
+            if not 0 < count < 5:
+                continue
+            attacked += 1
+            guess, left = best_attack(months, hidden, perturbed)
+            if guess is not None:
+                estimated += 1
+                prior[count] += 1
+                guessed += guess == count
+            pinned += left == [count]
+            assert count in left  # the bound is sound: the truth is never ruled out
+            # The control: the same attack on exact figures.
+            exact_guess, exact_left = best_attack(months, hidden, lambda c: c.count, bound=0)
+            if exact_guess is not None:
+                exact_attacked += 1
+                exact_pinned += exact_left == [count]
+    baseline = max(prior.values()) / estimated
+    print(
+        f"{years} generated years, {attacked} hidden months (1 to 4), {estimated} with an "
+        f"estimate from the quarter or the year (the others' quarters hide a month too); of "
+        f"those the best guess right {guessed} times ({guessed / estimated:.0%}; the most "
+        f"common hidden value, guessed without the report, {baseline:.0%}), a single value "
+        f"left {pinned} times ({pinned / attacked:.1%}). Without the noise the same attack "
+        f"gave the figure in {exact_pinned} of the {exact_attacked} it could reach."
+    )
+    assert attacked >= 500
+    assert exact_pinned == exact_attacked > 200  # the attack works on exact figures
+    assert estimated == exact_attacked
+    assert pinned / attacked <= 0.05
+    assert guessed / estimated <= baseline + 0.25
+
+
+def test_the_perturbation_table_keeps_its_promises() -> None:
+    """Every count within the bound, never negative, 0 exactly for 0 and never for more,
+    zero mean from 2 up; and a published small value never tells the count."""
+    rng = random.Random(7)
+    seen: dict[int, set[int]] = {}
+    for count in range(40):
+        noise = [perturbed(Cell(count, rng.randrange(KEY_MODULUS))) - count for _ in range(2000)]
+        assert all(abs(n) <= BOUND for n in noise)
+        assert all(count + n >= (1 if count else 0) for n in noise)
+        if count >= 2:
+            assert abs(sum(noise) / len(noise)) < 0.1, count
+        for n in noise:
+            seen.setdefault(count + n, set()).add(count)
+    assert seen[0] == {0}
+    for value in (1, 2, 3, 4, 5, 6):
+        assert len(seen[value]) >= 2, (value, seen[value])
+    # The same cell, the same noise; keys that differ by one record's key, other noise.
+    cell = Cell(7, 12345)
+    assert perturbed(cell) == perturbed(Cell(7, 12345))
+    drawn = {
+        perturbed(Cell(7, (12345 + rng.randrange(KEY_MODULUS)) % KEY_MODULUS)) for _ in range(50)
+    }
+    assert drawn == {5, 6, 7, 8, 9}
