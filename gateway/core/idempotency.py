@@ -25,8 +25,8 @@ is the usual 503 ``key-provider-unavailable`` (retry later).
 **Legacy records** (stored before migration 0049) hold the response in plaintext
 (``response``) and the key as sent; a migration cannot reach the key provider to seal them,
 so they are read as they are (a retry that spans the upgrade is still replayed) until the
-replay window below deletes them, at most ``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS`` after the
-upgrade.
+replay window below deletes them: one ``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS`` after the last
+replica older than 0049 stopped (an older replica still writes them), once a sweep has run.
 
 The response holds no BSN, address, free text or answer value (those travel in request
 bodies, of which only a keyed digest is kept, or stay encrypted), but it does hold case
@@ -216,7 +216,7 @@ def open_response(cipher: FieldCipher, session: Session, record: IdempotencyReco
             ciphertext=record.response_sealed,
         )
     except UndecryptableValue:
-        raise _unreadable(record, "integrity check failed") from None
+        raise _unreadable(record, "cannot be opened (see the field cipher's line)") from None
     if isinstance(opened, Erased):
         raise _unreadable(record, "data key shredded")
     return opened

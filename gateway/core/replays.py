@@ -6,8 +6,9 @@ which can hold a BSN or an address: a pseudonym of personal data. Kept for ever,
 outlived the dossiers it was about (storage limitation, AVG art. 5(1)(e)). The retention
 sweep deletes the records older than the replay window
 (``KETENPOORT_IDEMPOTENCY_REPLAY_HOURS``); a retry after it is a new request, and a legacy
-record is gone at most one window after the upgrade. Apart from
-gateway/core/idempotency.py so that the sweep needs none of the request machinery.
+record is gone one window after the last replica older than 0049 stopped (and a sweep
+ran). Apart from gateway/core/idempotency.py so that the sweep needs none of the request
+machinery.
 """
 
 from __future__ import annotations

@@ -297,3 +297,50 @@ def test_migration_0049_keeps_legacy_records_replaying_and_parks_sealed_ones(
         assert retry.content == first.content, key
     assert _count(context, "case_consent", case.case_id) == consents
     assert len(_raw(context)) == 2
+
+
+REPORT = {
+    "dwelling": {
+        "address": {"postcode": "3511 AB", "houseNumber": 14},
+        "ownership": "corporation",
+        "corporationId": "mitros",
+        "district": "binnenstad",
+    },
+    "persons": [{"role": "causer", "bsn": "111222333"}],
+    "report": {"channel": "form", "description": "Lawaai."},
+}
+
+
+def test_a_sealed_record_taken_below_0040_and_back_keeps_its_case_and_replays(
+    client: TestClient, auth: Any, context: GatewayContext, database_url: str
+) -> None:
+    """A report's record names its case only in its response's ``caseId`` for migration 0040,
+    which drops ``case_id`` on its way down and reads it back from the response on its way
+    up. A parked response keeps the case id beside the sealed bytes (review of 0049, F2):
+    without it the record came back without its case, did not open under the no-case scope
+    (a 409 on the retry) and was no longer deleted with the case's dossier."""
+    first = client.post(
+        "/v1/reports", json=REPORT, headers={**auth(*MITROS, user="wc-1"), "Idempotency-Key": KEY}
+    )
+    assert first.status_code == 201, first.text
+    case_id = first.json()["caseId"]
+    (row,) = [r for r in _raw(context) if r["key"] == stored_key_of(context, KEY)]
+    assert row["case_id"] == case_id
+    context.engine.dispose()
+    config = alembic_config(database_url)
+
+    command.downgrade(config, "0039_case_dwelling_pollution")
+    parked = {r["id"]: r for r in _raw(context)}[row["id"]]
+    assert "case_id" not in parked
+    for needle in (KEY, "Lawaai", "111222333"):
+        assert not _holds(parked, needle), needle
+    context.engine.dispose()
+    command.upgrade(config, "head")
+
+    after = {r["id"]: r for r in _raw(context)}[row["id"]]
+    assert after == row  # its case, its digest, its sealed bytes: as it was
+    retry = client.post(
+        "/v1/reports", json=REPORT, headers={**auth(*MITROS, user="wc-1"), "Idempotency-Key": KEY}
+    )
+    assert (retry.status_code, retry.headers.get(REPLAYED)) == (201, "true")
+    assert retry.content == first.content

@@ -14,9 +14,12 @@ after the replay window (gateway/core/replays.py). ``response`` becomes nullable
 every record since.
 
 The downgrade cannot open the sealed responses either. It keeps such a record, parked:
-``response`` holds ``{"ketenpoort.sealed.v1": "<base64 of the sealed bytes>"}`` (no
-plaintext) and ``key`` the digest, so that the older code matches no client's key with it
-(a retry that spans the downgrade runs again) and the upgrade restores it as it was.
+``response`` holds ``{"ketenpoort.sealed.v1": "<base64 of the sealed bytes>", "caseId":
+"<its case>"}`` (no plaintext; the case id is the record's own ``case_id`` column, kept
+there so that migration 0040's upgrade, which reads a record's case from its response's
+``caseId``, gives a record taken below 0040 and back its case again) and ``key`` the
+digest, so that the older code matches no client's key with it (a retry that spans the
+downgrade runs again) and the upgrade restores it as it was.
 
 Revision ID: 0049_idempotency_sealed
 Revises: 0048_team_consulted
@@ -36,8 +39,10 @@ down_revision: str | Sequence[str] | None = "0048_team_consulted"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-#: The one key of a parked record's ``response`` (a route's response has other keys).
+#: The key of a parked record's ``response`` (a route's response has other keys), beside
+#: at most its case's id.
 PARKED = "ketenpoort.sealed.v1"
+CASE = "caseId"
 CHUNK = 500
 
 _records = sa.table(
@@ -45,11 +50,12 @@ _records = sa.table(
     sa.column("id", sa.Integer()),
     sa.column("response", sa.JSON()),
     sa.column("response_sealed", sa.LargeBinary()),
+    sa.column("case_id", sa.String(36)),
 )
 
 
 def _parked(response: object) -> bytes | None:
-    if isinstance(response, dict) and set(response) == {PARKED}:
+    if isinstance(response, dict) and set(response) in ({PARKED}, {PARKED, CASE}):
         value = response[PARKED]
         if isinstance(value, str):
             return base64.b64decode(value, validate=True)
@@ -68,10 +74,14 @@ def _restore(bind: sa.Connection, sealed: dict[int, bytes]) -> None:
         )
 
 
-def _park(bind: sa.Connection, sealed: dict[int, bytes]) -> None:
+def _park(bind: sa.Connection, sealed: dict[int, tuple[bytes, str | None]]) -> None:
     rows = [
-        {"rid": rid, "parked": {PARKED: base64.b64encode(value).decode()}}
-        for rid, value in sorted(sealed.items())
+        {
+            "rid": rid,
+            "parked": {PARKED: base64.b64encode(value).decode()}
+            | ({CASE: case_id} if case_id is not None else {}),
+        }
+        for rid, (value, case_id) in sorted(sealed.items())
     ]
     for start in range(0, len(rows), CHUNK):
         bind.execute(
@@ -100,11 +110,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     rows = bind.execute(
-        sa.select(_records.c.id, _records.c.response_sealed).where(
+        sa.select(_records.c.id, _records.c.response_sealed, _records.c.case_id).where(
             _records.c.response_sealed.is_not(None)
         )
     ).all()
-    _park(bind, {rid: bytes(value) for rid, value in rows})
+    _park(bind, {rid: (bytes(value), case_id) for rid, value, case_id in rows})
     # A claim in flight (neither set) is never committed: the claim and its response are.
     op.execute("DELETE FROM idempotency_record WHERE response IS NULL")
     with op.batch_alter_table("idempotency_record") as batch:
