@@ -435,3 +435,42 @@ def test_the_perturbation_table_keeps_its_promises() -> None:
         perturbed(Cell(7, (12345 + rng.randrange(KEY_MODULUS)) % KEY_MODULUS)) for _ in range(50)
     }
     assert drawn == {5, 6, 7, 8, 9}
+
+
+@pytest.mark.parametrize("keys_kept", [True, False], ids=["keys-kept", "kept-before-0050"])
+def test_a_kept_month_gives_the_same_perturbed_figures(
+    client: TestClient, auth: Auth, context: GatewayContext, keys_kept: bool
+) -> None:
+    """A month the retention sweep kept (gateway/cases/snapshots.py) is read from its
+    snapshot: with its cells' keys kept beside the counts (since migration 0050) or, for a
+    month kept before, with the keys of the replay, it shows the same perturbed state
+    figures as the month computed (an erasure since changes no noise either)."""
+    from gateway.cases.models import SteeringSnapshot
+    from gateway.cases.steering import day_start, state_figures_at
+
+    for n in range(6):
+        _opened_on(context, _open(client, auth, n + 1), MAR)
+    for n in range(5):
+        _opened_on(context, _open(client, auth, n + 50, "Noord"), MAR)
+    computed = _get(client, auth, MARCH)
+    runtime = context.cases
+    end = day_start(runtime.calendar(COVENANT), date(2026, 4, 1))
+    with transaction(context.session_factory) as session:
+        figures = state_figures_at(session, runtime, COVENANT, end)
+        session.add(
+            SteeringSnapshot(
+                covenant_id=COVENANT,
+                as_of=end,
+                open_by_phase=dict(figures.open_by_phase),
+                open_by_district=dict(figures.open_by_district),
+                overdue_deadlines=figures.overdue_deadlines,
+                cell_keys=figures.cell_keys if keys_kept else None,
+                taken_at=MAR,
+            )
+        )
+    kept = _get(client, auth, MARCH)
+    state = ("openCases", "openByPhase", "openByDistrict", "overdueDeadlines")
+    assert {k: kept[k] for k in state} == {k: computed[k] for k in state}
+    assert near(kept["openCases"], 11)
+    assert near(kept["openByDistrict"]["Oost"], 6)
+    assert near(kept["openByDistrict"]["Noord"], 5)
