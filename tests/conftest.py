@@ -220,7 +220,8 @@ fastapi_routing._EffectiveRouteContext.from_api_route = classmethod(  # type: ig
 # load ~10, the same work in every test. Two memos, each over a pure function of its key:
 #
 # - the files of a bundle (``data.json``, ``.manifest``, the Rego modules) for the exact
-#   covenant dumps and modules its revision is derived from, and their signature by the
+#   covenant dumps and modules it is compiled from (one compiler per test session, so
+#   the same inputs give the same content and revision), and their signature by the
 #   public key of the gateway's signing key (ECDSA signs differently each time, and every
 #   test's data directory holds the same key: the ``data_template`` fixture); each gateway
 #   still writes the bundle and loads it (tests/start_memos.py);

@@ -31,7 +31,6 @@ from gateway.policy.compiler import (
     canonical_json,
     compile_data,
     rego_modules,
-    revision_of,
 )
 from gateway.policy.covenant import Covenant
 from gateway.policy.errors import BundleError
@@ -129,8 +128,8 @@ def build_bundle(
 ) -> Bundle:
     """Compile covenants and Rego modules into a signed bundle (not yet packed)."""
     modules = dict(modules) if modules is not None else rego_modules()
-    revision = revision_of(covenants, modules)
-    data = compile_data(covenants, revision)
+    data = compile_data(covenants, modules)
+    revision = str(data[DATA_ROOT]["revision"])
     manifest = {"revision": revision, "roots": [DATA_ROOT]}
     files: dict[str, bytes] = {
         ".manifest": json.dumps(manifest, indent=1).encode(),
@@ -258,8 +257,8 @@ def read_bundle(blob: bytes, public_key: ec.EllipticCurvePublicKey) -> Bundle:
 def gateway_bundle(covenant_dir: Path | None, data_dir: Path) -> Bundle:
     """The bundle a gateway with these settings loads at start, read back and verified.
 
-    Built from the same covenant directory with the gateway's own signing key, so its
-    revision (derived from the inputs) equals the running gateway's. Raises
+    Built from the same covenant directory and Rego modules by the same compiler, so its
+    content, hence its revision (a digest of the content), is the running gateway's. Raises
     :class:`~gateway.policy.errors.CovenantError` or :class:`BundleError`.
     """
     from gateway.policy.covenant import load_covenants

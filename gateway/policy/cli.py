@@ -139,9 +139,10 @@ def explain(
 ) -> None:
     """Print the decision for one request with the clauses and reasons per category.
 
-    Uses the bundle the gateway loads at start (same covenant directory, same signing
-    key, hence the same revision), or --bundle. Example input (the police asked while an
-    investigation runs without OM consent): policies/examples/explain-om-consent-missing.json.
+    Uses the bundle the gateway loads at start (same covenant directory, modules and
+    compiler, hence the same content and revision), or --bundle. Example input (the police
+    asked while an investigation runs without OM consent):
+    policies/examples/explain-om-consent-missing.json.
     A file that is not a policy input is refused with every problem listed.
     """
     request = read_json_model(

@@ -410,21 +410,29 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def revision_of(covenants: Mapping[str, Covenant], modules: Mapping[str, str]) -> str:
-    """A revision derived from the inputs only: same covenants and modules, same revision."""
-    digest = hashlib.sha256()
-    for covenant_id in sorted(covenants):
-        digest.update(canonical_json(covenants[covenant_id].model_dump(mode="json")))
-    for name in sorted(modules):
-        digest.update(name.encode() + b"\0" + modules[name].encode() + b"\0")
-    return digest.hexdigest()[:20]
+#: Changes when what the revision is a digest of changes (not with the bundle's content).
+_REVISION_SCHEME = b"ketenpoort-bundle-content/2\0"
 
 
-def compile_data(covenants: Mapping[str, Covenant], revision: str) -> dict[str, Any]:
-    """The whole ``data.json`` document of a bundle."""
-    return {
-        DATA_ROOT: {
-            "revision": revision,
-            "covenants": {cid: compile_covenant(covenants[cid]) for cid in sorted(covenants)},
-        }
-    }
+def revision_of(data: Mapping[str, Any], modules: Mapping[str, str]) -> str:
+    """The bundle's revision: a digest of its content, the Rego modules (by bundle path) and
+    ``data.json`` without its own ``revision`` field, in canonical JSON.
+
+    A digest of the content, not of the compiler's inputs: a change to the compiler alone
+    changes ``data.json`` and so the revision, and an OPA server still serving the older
+    bundle is refused as serving another revision (the revision was a hash of the covenants
+    and modules only, so a compiler fix kept it: review of the OPA path, H1). Deterministic:
+    the same content gives the same revision in any process.
+    """
+    root = {key: value for key, value in data[DATA_ROOT].items() if key != "revision"}
+    content = {"data": {**data, DATA_ROOT: root}, "modules": dict(modules), "roots": [DATA_ROOT]}
+    return hashlib.sha256(_REVISION_SCHEME + canonical_json(content)).hexdigest()[:20]
+
+
+def compile_data(covenants: Mapping[str, Covenant], modules: Mapping[str, str]) -> dict[str, Any]:
+    """The whole ``data.json`` document of a bundle with these Rego modules, its revision
+    (``data.ketenpoort.revision``, :func:`revision_of`) included."""
+    compiled = {cid: compile_covenant(covenants[cid]) for cid in sorted(covenants)}
+    data: dict[str, Any] = {DATA_ROOT: {"covenants": compiled}}
+    data[DATA_ROOT]["revision"] = revision_of(data, modules)
+    return data

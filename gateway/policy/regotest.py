@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from gateway.policy.compiler import compile_data, rego_modules, revision_of
+from gateway.policy.compiler import compile_data, rego_modules
 from gateway.policy.covenant import Covenant, load_covenants
 from gateway.policy.layout import default_package_dir
 
@@ -622,7 +622,7 @@ def run_rego_tests(
     specs = specs if specs is not None else ENGINES
     covenants = covenants if covenants is not None else load_covenants()
     policy = rego_modules()
-    data: Any = compile_data(covenants, revision_of(covenants, policy))
+    data: Any = compile_data(covenants, policy)
     tests = rego_test_modules(root)
     rules = rego_test_rules(tests)
     report = RegoTestReport()

@@ -2,7 +2,8 @@
 
 It answers ``POST /v1/data/ketenpoort/authz/decision`` (and ``GET /health``) as OPA's REST API does
 (``{"result": ...}``), deciding with OPA's own Go evaluator on the test bundle (the same
-covenants and modules as the gateway's, hence the same revision); or, for the time-limit
+covenants, modules and compiler as the gateway's, hence the same content and revision), or
+on another bundle a test gives it (an older one OPA still serves); or, for the time-limit
 tests, it accepts and never answers (``hang``) or trickles the start of an answer one byte at
 a time (``trickle``). Raw sockets, so the misbehaving answers are exactly that.
 
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from gateway.policy.bundle import Bundle
 from gateway.policy.engine import DECISION_RULE
 from gateway.policy.opa_go import OpaGo, Undefined
 from tests.policy.conftest import BUNDLE, require_engine
@@ -116,7 +118,7 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, behaviour: str) -> None:
+    def __init__(self, behaviour: str, bundle: Bundle = BUNDLE) -> None:
         assert behaviour in BEHAVIOURS
         super().__init__(("127.0.0.1", 0), _Handler)
         self.behaviour = behaviour
@@ -135,7 +137,7 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         self.change_input: Callable[[dict[str, Any]], None] | None = None
         if behaviour == "answer":
             # Compiled and prepared before the first request, as a running OPA server is.
-            self._opa = OpaGo(BUNDLE.modules, BUNDLE.data)
+            self._opa = OpaGo(bundle.modules, bundle.data)
             self._opa.rule(DECISION_RULE, {})
 
     @property
@@ -158,10 +160,12 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
 
 
 @contextmanager
-def opa_stand_in(behaviour: str) -> Iterator[OpaStandIn]:
+def opa_stand_in(behaviour: str, bundle: Bundle = BUNDLE) -> Iterator[OpaStandIn]:
+    """A stand-in serving ``bundle`` (the test bundle unless another is given: an OPA that
+    still serves an older bundle, say)."""
     if behaviour == "answer":
         require_engine("opa-go")
-    server = OpaStandIn(behaviour)
+    server = OpaStandIn(behaviour, bundle)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
