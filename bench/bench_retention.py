@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -343,6 +343,7 @@ def run_once(
         if shape == "sync" and facts != FACTS_PER_CASE * n:
             raise RuntimeError(f"sync imported {facts} facts, not {FACTS_PER_CASE * n}")
         baseline = _baseline(engine, n)
+        sweeps_view = _sweeps_view(engine, rules, covenants, str(report.run_id), n)
         engine.dispose()
         result: dict[str, Any] = {
             "rows": n,
@@ -350,6 +351,9 @@ def run_once(
             "sweepSeconds": round(seconds, 2),
             "phases": {k: round(v, 2) for k, v in report.phases.items()},
             "baselineUpdateSeconds": round(baseline, 3),
+            # GET /v1/retention/sweeps for the coordinating officer: each of the run's cases
+            # (erased under a rule chosen by sanctions) decided (runs.erased_in_view).
+            "sweepsViewSeconds": round(sweeps_view, 3),
             "casesPerSecond": round(n / seconds),
             "microsecondsPerCase": round(seconds / n * 1e6, 1),
             "batches": report.batches,
@@ -370,6 +374,46 @@ def run_once(
             _drop(name)
         elif sqlite_dir is not None:
             sqlite_dir.cleanup()
+
+
+def _sweeps_view(engine: Any, rules: Any, covenants: dict[str, Any], run_id: str, n: int) -> float:
+    """Seconds the sweeps view's count (runs.erased_in_view) takes for the covenant's
+    coordinating officer over the run, every case under a rule chosen by sanctions, so each
+    is read and decided (the cases, closed out of mediation, withhold it from that officer:
+    it counts none); checked against what the sweep's entries name (officers_told).
+    """
+    from types import SimpleNamespace
+
+    from gateway.auth.service import PartnerDirectory
+    from gateway.retention.runs import erased_in_view
+    from gateway.retention.sanctions import officers_told
+
+    covenant = covenants[COVENANT]
+    officer = PartnerDirectory.from_covenants([covenant]).principal(
+        partner_id=covenant.coordinating_privacy_officer,
+        role="privacy-officer",
+        user=None,
+        token_id="bench",
+        expires_at=datetime.max.replace(tzinfo=UTC),
+    )
+    runtime = SimpleNamespace(covenants=covenants)
+    with make_sessionmaker(engine)() as session:
+        started = time.perf_counter()
+        counted = erased_in_view(
+            session, run_ids=[run_id], reader=officer, rules=rules, runtime=runtime
+        )
+        seconds = time.perf_counter() - started
+        [sample] = session.scalars(
+            text("SELECT case_id FROM retention_case WHERE erased_run_id = :run LIMIT 1"),
+            {"run": run_id},
+        )
+        told = officers_told(
+            session, rules=rules, covenants=covenants, verdicts={sample: (COVENANT, RULE)}
+        )[sample]
+    expected = n if told is None or officer.partner_id in told else 0
+    if counted.get(run_id, 0) != expected:
+        raise RuntimeError(f"sweeps view counted {counted}, not {expected}")
+    return seconds
 
 
 def _phase_cpu(

@@ -23,8 +23,9 @@ router = APIRouter(tags=["keys"], route_class=StrictJsonRoute)
 def officers_scopes(officer: Principal) -> Select[str]:
     """The key scopes of the case dossiers ``officer`` is accountable for: its covenant's
     cases, and for another partner's officer than the coordinating one those its partner
-    leads or is in the team of (as the retention overview and sweeps count erasures,
-    gateway/retention/runs.py ``erased_in_view``). Gateway-wide counts told every officer, by
+    leads or is in the team of (as the retention overview counts erasures; the sweeps view,
+    gateway/retention/runs.py ``erased_in_view``, counts of those only the erasures whose
+    day the officer is told). Gateway-wide counts told every officer, by
     reading twice, that a case of the other covenant (or of another partner's) was opened,
     and how many were erased by retention (review9d F1; review5 F4 for the sweeps). Meeting
     keys are not counted: one is made with a meeting's first minutes or action, and an

@@ -7,6 +7,7 @@ so a broken covenant never replaces a working one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -109,6 +110,14 @@ class Role(_Model):
 #: operator's command line writes (gateway/retention/service.py ``OPERATOR_PARTNER``), and a
 #: partner of that name would find them as its own.
 RESERVED_PARTNER_IDS = frozenset({"operator"})
+#: A partner id: lowercase letters, digits and hyphens, at most 63 characters. The audit log
+#: and its readers spell it into stored text and compare it there: a space-delimited list
+#: (``dataOwners``), an attribute key (``reader:<partner>`` of the retention sweep's entries,
+#: gateway/audit/readers.py ``erasure_readers``, which must be a slug of at most 100
+#: characters), and SQL ``LIKE`` conditions, which SQLite compares case-insensitively while
+#: Python compares exactly. An id with a capital, a space or a colon would make the two
+#: disagree, or be left out of the entry's readers without a word (review of c85d928, F3).
+PARTNER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
 
 
 class Partner(_Model):
@@ -120,6 +129,11 @@ class Partner(_Model):
     @field_validator("id")
     @classmethod
     def _not_reserved(cls, value: str) -> str:
+        if PARTNER_ID.fullmatch(value) is None:
+            raise ValueError(
+                f"partner id {value!r} is not a lowercase slug: lowercase letters, digits "
+                "and hyphens, starting with a letter or digit, at most 63 characters"
+            )
         if value in RESERVED_PARTNER_IDS:
             raise ValueError(f"partner id {value!r} is reserved for the gateway's operator")
         return value

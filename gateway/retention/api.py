@@ -472,7 +472,7 @@ def get_retention_due(
     # can be a landlord's measure (residual (b)); listed as of today only, as a move.
     views = sanctions.withheld_from(
         session,
-        rules=retention.rules,
+        rules=None if context.retention is None else context.retention.rules,
         runtime=context.cases,
         reader=principal,
         verdicts={i.case_id: (i.covenant_id, i.rule_id) for i in mine},
@@ -516,19 +516,28 @@ def get_retention_due(
     response_model=SweepRunsOut,
     summary="The latest retention sweeps: finished, failed, or interrupted (privacy officer)",
 )
-def get_retention_sweeps(principal: PrivacyOfficer, session: DbSession) -> SweepRunsOut:
+def get_retention_sweeps(
+    principal: PrivacyOfficer, session: DbSession, context: Context
+) -> SweepRunsOut:
     """Sweeps run over every covenant: their times, status and ``failing`` are the same for
-    every officer, but ``erased`` counts the officer's own covenant's cases only, and for
+    every officer, but ``erased`` counts the officer's own covenant's cases only, for
     another partner's officer than the coordinating one the cases its partner leads or is
-    in the team of (runs.erased_in_view; review5 F4: the run's total told Utrecht's officer
-    how many Rijswijk cases went)."""
+    in the team of (review5 F4: the run's total told Utrecht's officer how many Rijswijk
+    cases went), and only the cases whose erasure's day the officer is told (the run's
+    moment is that day; the case's state and 410 withhold it where its rule or its dates
+    tell of the landlord's measures the officer could not be shown; runs.erased_in_view).
+    A run that erased none the officer is told of is listed with ``erased`` 0: its moment
+    and status are every officer's. Answered while the rules are not loaded too (no sweep
+    runs then, and the runs before are still shown): a case whose rule may tell of
+    sanctions is then counted for no one (fail closed, sanctions.sanctions_hidden)."""
     latest = runs.recent_runs(session)
     failed = runs.failures_in_a_row(latest)
     erased = runs.erased_in_view(
         session,
         run_ids=[r.run_id for r in latest],
-        covenant_id=principal.covenant_id,
-        partner_id=accountable_partner(principal),
+        reader=principal,
+        rules=None if context.retention is None else context.retention.rules,
+        runtime=context.cases,
     )
     return SweepRunsOut(
         failing=failed >= runs.FAILING_AFTER,

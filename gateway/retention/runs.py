@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from gateway.audit.reports import accountable_partner
+from gateway.auth.principal import Principal
+from gateway.cases.districts import partner_cases
+from gateway.cases.models import CaseFile
+from gateway.cases.runtime import CaseRuntime
 from gateway.db import utcnow
 from gateway.retention.models import RetentionCase, RetentionRun
+from gateway.retention.rules import RetentionRules
+from gateway.retention.sanctions import dates_tell_sanctions, withheld_from
+
+#: A select statement over the retention cases (erased_in_view).
+_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
 
 RUNNING = "running"
 FINISHED = "finished"
@@ -39,30 +50,85 @@ def erased_by(session: Session, run_id: str) -> int:
 
 
 def erased_in_view(
-    session: Session, *, run_ids: list[str], covenant_id: str, partner_id: str | None
+    session: Session,
+    *,
+    run_ids: list[str],
+    reader: Principal,
+    rules: RetentionRules | None,
+    runtime: CaseRuntime,
 ) -> dict[str, int]:
-    """How many cases of ``covenant_id`` each of ``run_ids`` erased, for one covenant's
-    reader (review5 F4): a run sweeps every covenant, and its total told one covenant's
-    privacy officers how many of the other's cases went, and when. With ``partner_id``, only
-    the cases that partner leads or is in the team of (the officer's retention view, as the
-    overview's ``erased`` count; None: the coordinating privacy officer's, the whole
-    covenant). Counted from the cases (``erased_run_id``), so it holds for the runs before
-    this count was shown too, and for a run still going (what its committed batches erased).
-    Runs that erased none of these cases are absent."""
+    """How many cases each of ``run_ids`` erased, as ``reader`` (a privacy officer) is told:
+    of its own covenant only (review5 F4: a run sweeps every covenant, and its total told one
+    covenant's privacy officers how many of the other's cases went, and when); for another
+    partner's officer than the coordinating one, the cases its partner leads or is in the
+    team of (the officer's retention view, as the overview's ``erased`` count); and only the
+    cases whose erasure's day the reader is told. A run's moment is the day of each erasure it
+    counts: a case whose state and 410 withhold that day (its rule chosen by sanctions, or
+    the open-case rule's dates, from an officer who could not be shown the landlord's
+    measures; sanctions.erased_withheld) is counted by no run for that reader (review of
+    c85d928, F1/F2: the count of a run, next to the sweep's entries the officer finds, gave
+    the day of the erasure hidden from it). Decided by ``sanctions.withheld_from`` over the
+    case's erased rule, as the 410 decides it. Counted from the cases (``erased_run_id``),
+    so it holds for the runs before this count was shown too, and for a run still going
+    (what its committed batches erased). Runs that erased none of these cases are absent.
+
+    Cases erased under a rule whose dates tell nothing of sanctions
+    (``sanctions.dates_tell_sanctions``) are counted in SQL; only those under a rule that
+    may (a handful of rules) are read and decided one by one, in a fixed number of queries."""
     if not run_ids:
         return {}
-    statement = select(RetentionCase.erased_run_id, func.count()).where(
-        RetentionCase.erased_run_id.in_(run_ids), RetentionCase.covenant_id == covenant_id
-    )
-    if partner_id is not None:
-        from gateway.cases.districts import partner_cases
-        from gateway.cases.models import CaseFile
+    covenant_id = reader.covenant_id
+    partner_id = accountable_partner(reader)
+    in_view = [RetentionCase.erased_run_id.in_(run_ids), RetentionCase.covenant_id == covenant_id]
 
-        statement = statement.join(CaseFile, CaseFile.id == RetentionCase.case_id).where(
-            partner_cases(partner_id)
+    def mine(statement: _Select) -> _Select:
+        if partner_id is None:
+            return statement.where(*in_view)
+        return statement.join(CaseFile, CaseFile.id == RetentionCase.case_id).where(
+            *in_view, partner_cases(partner_id)
         )
-    counted = session.execute(statement.group_by(RetentionCase.erased_run_id))
-    return {str(run_id): int(n) for run_id, n in counted}
+
+    counted: dict[str, int] = {}
+    telling: set[str | None] = set()
+    for run_id, rule_id, n in session.execute(
+        mine(
+            select(RetentionCase.erased_run_id, RetentionCase.erased_rule_id, func.count())
+        ).group_by(RetentionCase.erased_run_id, RetentionCase.erased_rule_id)
+    ):
+        # An erased case without a rule reads as the 410 reads it (service.erasure_of: "").
+        if dates_tell_sanctions(rules, covenant_id, rule_id or ""):
+            telling.add(rule_id)
+        else:
+            counted[str(run_id)] = counted.get(str(run_id), 0) + int(n)
+    if telling:
+        erased = {
+            str(case_id): (str(run_id), rule_id or "")
+            for case_id, run_id, rule_id in session.execute(
+                mine(
+                    select(
+                        RetentionCase.case_id,
+                        RetentionCase.erased_run_id,
+                        RetentionCase.erased_rule_id,
+                    )
+                ).where(
+                    or_(
+                        RetentionCase.erased_rule_id.in_(sorted(r for r in telling if r)),
+                        RetentionCase.erased_rule_id.is_(None) if None in telling else false(),
+                    ),
+                )
+            )
+        }
+        withheld = withheld_from(
+            session,
+            rules=rules,
+            runtime=runtime,
+            reader=reader,
+            verdicts={case_id: (covenant_id, rule) for case_id, (_, rule) in erased.items()},
+        )
+        for case_id, (run_id, _) in erased.items():
+            if case_id not in withheld.rules and case_id not in withheld.dates:
+                counted[run_id] = counted.get(run_id, 0) + 1
+    return counted
 
 
 def open_run(session: Session, *, run_id: str, as_of: date, started_by: str) -> list[str]:

@@ -193,11 +193,16 @@ def sanctions_hidden(
     does not name (no roles) hide. A covenant that counts no landlord's measure (Utrecht)
     hides nothing: its rules' choice depends on nothing the team is not shown."""
     hidden, asked = _sanction_views(session, rules=rules, case_ids=case_ids)
-    return hidden | {
-        case_id
-        for case_id, view in asked.items()
-        if not _could_be_shown(runtime.covenants, view, reader)
-    }
+    # The cases share a handful of views: each decided once (the sweeps view asks this of
+    # every case a run erased under a rule chosen by sanctions).
+    decided: dict[_SanctionView, bool] = {}
+    for case_id, view in asked.items():
+        shown = decided.get(view)
+        if shown is None:
+            shown = decided[view] = _could_be_shown(runtime.covenants, view, reader)
+        if not shown:
+            hidden.add(case_id)
+    return hidden
 
 
 class _SanctionView(NamedTuple):

@@ -30,8 +30,9 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,9 +49,11 @@ from gateway.audit.schemas import EntrySearch
 from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from gateway.policy.covenant import load_covenants, parse_covenant
+from gateway.policy.errors import CovenantError
 from gateway.retention.sanctions import officers_told
-from gateway.retention.sweeper import SweepItem, _attributes
-from tests.retention.conftest import UTRECHT, Seeder
+from gateway.retention.sweeper import SweepItem, _attributes, _entries
+from tests.retention.conftest import UTRECHT, Seeder, weigh
 from tests.web.conftest import csrf_of, sign_in
 
 Auth = Callable[..., dict[str, str]]
@@ -59,6 +62,8 @@ COORDINATOR = ("gemeente-rijswijk", "privacy-officer")
 UTRECHT_COORDINATOR = ("gemeente-utrecht", "privacy-officer")
 LANDLORD = "rijswijk-wonen"
 LANDLORD_OFFICER = (LANDLORD, "privacy-officer")
+GGD = "ggd-haaglanden"
+GGD_OFFICER = (GGD, "privacy-officer")
 ERASURE = "retention-redaction"
 MEDIATED = "R-3.4-licht-bemiddeld"
 OPEN = "R-open-zonder-activiteit"
@@ -93,17 +98,29 @@ def _cases(context: GatewayContext, seed: Seeder, *, weighed: bool) -> dict[str,
         ).case_id,
         OPEN: seed(resident=resident, weighed=weighed).case_id,
     }
+    _landlords_dwelling(context, cases.values())
+    return cases
+
+
+def _landlords_dwelling(context: GatewayContext, case_ids: Iterable[str]) -> None:
+    """The cases' dwellings the landlord's, the landlord and the GGD in their teams."""
     with transaction(context.session_factory) as session:
-        for case_id in cases.values():
+        for case_id in case_ids:
             case = session.get_one(CaseFile, case_id)
             session.get_one(Dwelling, case.dwelling_id).corporation_id = LANDLORD
-            for partner in (LANDLORD, "ggd-haaglanden"):
+            for partner in (LANDLORD, GGD):
                 session.add(CaseTeamMember.of(case, partner, now=case.opened_at, by="t"))
-    return cases
 
 
 def _sweep(context: GatewayContext, cases: dict[str, str]) -> None:
     assert context.require_retention().sweep(as_of=SWEPT_ON).redacted == len(cases)
+
+
+def _erased_per_run(client: TestClient, auth: Auth, who: tuple[str, str]) -> list[int]:
+    """``erased`` of each run ``GET /v1/retention/sweeps`` lists to ``who`` (latest first)."""
+    response = client.get("/v1/retention/sweeps", headers=auth(*who))
+    assert response.status_code == 200, response.text
+    return [run["erased"] for run in response.json()["runs"]]
 
 
 def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -> Any:
@@ -256,6 +273,10 @@ def test_the_coordinating_officer_not_shown_the_measures_finds_no_erasure_entry(
         assert ERASURE not in [e["activity"] for e in shown]
         assert window.total == len(shown)
     assert ERASURE_LABEL not in _report_page(browser, COORDINATOR)
+    # Nor does the run's count tell the day: it counts neither (it counted both before);
+    # the landlord's officer, told both rules and days, reads both (the control).
+    assert _erased_per_run(client, auth, COORDINATOR) == [0]
+    assert _erased_per_run(client, auth, LANDLORD_OFFICER) == [2]
 
 
 def test_control_the_coordinating_officer_shown_the_measures_finds_the_entries_whole(
@@ -289,6 +310,7 @@ def test_control_the_coordinating_officer_shown_the_measures_finds_the_entries_w
         assert [e for e in shown if e["activity"] == ERASURE] == [stored]
         assert window.total == len(shown)
     assert _report_page(browser, COORDINATOR).count(ERASURE_LABEL) == 2
+    assert _erased_per_run(client, auth, COORDINATOR) == [2]
 
 
 def test_the_landlords_officer_is_named_and_finds_no_entry_of_no_partner(
@@ -324,6 +346,7 @@ def test_utrecht_counts_no_landlords_measure_and_its_entries_are_every_officers(
     assert entry["attributes"]["rule"] == stored["attributes"]["rule"]
     assert entry["attributes"]["due-on"] == stored["attributes"]["due-on"]
     assert _receipt(client, auth, UTRECHT_COORDINATOR, stored["index"]) == 200
+    assert _erased_per_run(client, auth, UTRECHT_COORDINATOR) == [1]
 
 
 def test_a_case_whose_readers_are_unknown_is_the_operators_alone(
@@ -434,3 +457,97 @@ def test_more_readers_than_an_entry_can_name_name_none() -> None:
     few = frozenset(sorted(many)[:3])
     assert _readers(_attributes(item, "run-1", few)) == ("named", set(few))
     assert _readers(_attributes(item, "run-1", None)) == ("all", set())
+
+
+def test_a_run_tells_no_officer_the_day_of_an_erasure_withheld_from_it(
+    client: TestClient, auth: Auth, context: GatewayContext, seed: Seeder
+) -> None:
+    """Review of c85d928, F1 and F2. One run erases three cases in case id order, the middle
+    one never weighed: its state withholds from the coordinating officer its rule and the
+    erasure's day. Before, the run's count told that officer 3, and the two entries it
+    finds sat at indexes i and i+2 of the run: the case between them (by id) was erased
+    that day. The GGD's officer, in the team of all three and told none of their days,
+    read the run's moment with a count of 3. Now each officer's count is of the erasures
+    whose day it is told, and the entries are appended grouped by who finds them, so none
+    it does not find sits between two it does. Controls: the landlord's officer, told all
+    three, counts 3; the coordinating officer counts and finds the two weighed ones."""
+    mediated = [("mediation-ended", date(2024, 3, 10), "solved")]
+    ids = sorted(seed(weighed=False, facts=mediated).case_id for _ in range(3))
+    _landlords_dwelling(context, ids)
+    first, hidden, last = ids
+    weigh(context, first)
+    weigh(context, last)
+    assert context.require_retention().sweep(as_of=SWEPT_ON).redacted == 3
+
+    withheld = _state(client, auth, hidden, COORDINATOR)
+    assert (withheld["status"], withheld["ruleId"], withheld["erasedAt"]) == ("erased", None, None)
+    for case_id in (first, last):
+        told = _state(client, auth, case_id, COORDINATOR)
+        assert (told["ruleId"], told["erasedAt"] is not None) == (MEDIATED, True), told
+    assert _erased_per_run(client, auth, COORDINATOR) == [2]
+    assert _erased_per_run(client, auth, LANDLORD_OFFICER) == [3]
+    # The run is still listed to the GGD's officer (its moment and status are every
+    # officer's), with none of its erasures.
+    assert _erased_per_run(client, auth, GGD_OFFICER) == [0]
+
+    index = {case_id: _stored(context, case_id)["index"] for case_id in ids}
+    found = sorted(e["index"] for e in _search(client, auth, COORDINATOR, activity=ERASURE))
+    assert found == sorted([index[first], index[last]])
+    # Contiguous: the entry it does not find is not between them (it was, by case id).
+    assert found[1] - found[0] == 1
+    assert index[hidden] not in range(found[0], found[1] + 1)
+
+
+def test_a_batchs_entries_are_grouped_by_who_finds_them() -> None:
+    """The sweep appends a batch's entries grouped by their readers (every officer's, then
+    each named set, the operator's alone last), each group in case id order; before, in case
+    id order alone. The coordinating officer's entries (every officer's and those naming
+    it) come first and together, whatever the case ids."""
+    municipality, landlord = "gemeente-rijswijk", LANDLORD
+    readers: dict[str, frozenset[str] | None] = {
+        "case-1": frozenset({municipality, landlord}),
+        "case-2": frozenset({landlord}),
+        "case-3": frozenset({municipality, landlord}),
+        "case-4": None,
+        "case-5": frozenset(),
+        "case-6": frozenset({landlord}),
+    }
+    items = [
+        SweepItem(case_id, RIJSWIJK, MEDIATED, date(2025, 1, 1), f"case:{case_id}", {"x": 1})
+        for case_id in sorted(readers)
+    ]
+    entries = _entries(items, "run-1", datetime.now(UTC), {}, readers)
+    order = [entry.case_id for entry in entries]
+    assert order == ["case-4", "case-1", "case-3", "case-2", "case-6", "case-5"]
+    # Each entry keeps its own readers (the order moved the copies, not their attributes).
+    for entry in entries:
+        assert _readers(entry.attributes) == _readers(erasure_readers(readers[entry.case_id])), (
+            entry.case_id
+        )
+
+
+@pytest.mark.parametrize(
+    "spelled", ["Gemeente-Rijswijk", "gemeente rijswijk", "gemeente:rijswijk", "g" * 64]
+)
+def test_a_covenant_whose_partner_id_is_no_lowercase_slug_does_not_load(spelled: str) -> None:
+    """Review of c85d928, F3: a partner id is spelled into the sweep's entry as an attribute
+    key (``reader:<partner>``), which must be a lowercase slug (``erasure_readers`` left a
+    partner that made none out without a word: its officer found nothing), and compared in
+    SQL with ``LIKE``, case-insensitive on SQLite, where Python compares exactly. Such an id
+    is now refused where the covenant loads, naming the line. Control: the file as it is
+    loads, and every partner of both covenants makes a reader key."""
+    path = Path("policies/rijswijk-woonoverlast/covenant.yaml")
+    original = path.read_text()
+    text = original.replace("  - id: gemeente-rijswijk\n", f"  - id: {spelled}\n", 1)
+    assert text != original
+    with pytest.raises(CovenantError) as refused:
+        parse_covenant(text, path)
+    assert "is not a lowercase slug" in refused.value.detail
+    assert refused.value.line is not None
+    assert parse_covenant(original, path).partner("gemeente-rijswijk") is not None
+    for covenant in load_covenants().values():
+        for partner in covenant.partners:
+            assert erasure_readers({partner.id}) == {
+                "readers": "named",
+                f"reader:{partner.id}": True,
+            }, partner.id

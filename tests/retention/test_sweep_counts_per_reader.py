@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.cases.models import CaseFile, CaseTeamMember
+from gateway.cases.models import CaseFile, CaseTeamMember, Dwelling
 from gateway.config import Settings
 from gateway.context import GatewayContext
 from gateway.db import transaction
@@ -41,12 +41,16 @@ def _runs(client: TestClient, auth: Auth, who: tuple[str, str]) -> Any:
 
 def _erase_two_rijswijk_cases(context: GatewayContext) -> str:
     """Two Rijswijk cases erased by one run (R §3.4: one year after solved mediation), the
-    second with the corporation Vidomes in its team; returns the run's id."""
+    second with the corporation Vidomes in its team, its dwelling's landlord (so its
+    officer is told the rule chosen by sanctions and the erasure's day: it records the
+    measures; tests/retention/test_erasure_entry_readers.py withholds them from an officer
+    not told them); returns the run's id."""
     seed_case(context, facts=[("mediation-ended", date(2024, 3, 10), "solved")])
     teamed = seed_case(context, facts=[("mediation-ended", date(2024, 3, 11), "solved")])
     with transaction(context.session_factory) as session:
         case = session.get(CaseFile, teamed.case_id)
         assert case is not None
+        session.get_one(Dwelling, case.dwelling_id).corporation_id = RIJSWIJK_CORPORATION[0]
         session.add(CaseTeamMember.of(case, RIJSWIJK_CORPORATION[0], now=case.opened_at, by="t"))
     report = context.require_retention().sweep(as_of=date(2025, 3, 11))
     assert report.redacted == 2
