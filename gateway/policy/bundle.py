@@ -39,9 +39,12 @@ SIGNING_ALGORITHM = "ES256"
 #: The key id in the signature; an OPA server must register the verification key under the
 #: same id (docker-compose.yml: ``--verification-key-id=ketenpoort``).
 KEY_ID = "ketenpoort"
-#: Written next to ``bundle.tar.gz`` by ``ketenpoort policy build`` for the OPA server
-#: (docker-compose.yml: ``--verification-key=/bundles/bundle-verification.pem``).
+#: Written by ``ketenpoort policy build`` into the volume the OPA server reads.
 BUNDLE_FILE = "bundle.tar.gz"
+#: The public key's file name: written once at install by ``ketenpoort policy public-key``
+#: to where the bundle writer cannot change it (docker-compose.yml: the config
+#: ``policy-bundle-verification-key``; Kubernetes: the ConfigMap of that name), never into
+#: the bundle's volume: whoever writes the bundle could then replace the key with its own.
 VERIFICATION_KEY_FILE = "bundle-verification.pem"
 _STRUCTURED = frozenset({"data.json", ".manifest"})
 _MAX_BUNDLE_BYTES = 16 * 1024 * 1024
@@ -182,10 +185,9 @@ def write_bundle(bundle: Bundle, out_dir: Path) -> Path:
     return target
 
 
-def write_verification_key(key: ec.EllipticCurvePrivateKey, out_dir: Path) -> Path:
+def write_verification_key(key: ec.EllipticCurvePrivateKey, target: Path) -> Path:
     """The public key (PEM) a reader, e.g. an OPA server, verifies the bundle with."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / VERIFICATION_KEY_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
     _write_atomically(target, public_key_pem(key).encode())
     return target
 

@@ -13,12 +13,13 @@ from gateway.policy.bundle import (
     default_key_path,
     gateway_bundle,
     load_or_create_signing_key,
+    public_key_pem,
     read_bundle_file,
     write_bundle,
     write_verification_key,
 )
 from gateway.policy.covenant import load_covenant, load_covenants
-from gateway.policy.engine import RegorusEngine
+from gateway.policy.engine import PolicyEngine, RegorusEngine
 from gateway.policy.errors import BundleError, CovenantError
 from gateway.policy.reasons import reason_in_words, reasons_in_words
 from gateway.policy.schemas import PolicyInput
@@ -34,6 +35,15 @@ def _settings_dirs() -> tuple[Path | None, Path]:
     return settings.covenant_dir, settings.data_dir
 
 
+def _explaining_engine(bundle_given: bool) -> PolicyEngine:
+    """The engine the gateway decides with (KETENPOORT_OPA_URL set: the OPA server, as a
+    replica asks it), or embedded regorus for a --bundle file, which no server serves."""
+    from gateway.config import Settings
+    from gateway.policy.wiring import make_engine
+
+    return RegorusEngine() if bundle_given else make_engine(Settings())
+
+
 @app.command()
 def build(
     covenant: Annotated[
@@ -41,10 +51,11 @@ def build(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
 ) -> None:
-    """Compile the covenant(s) into a signed bundle.tar.gz, with its verification key.
+    """Compile the covenant(s) into a signed bundle.tar.gz in the output directory.
 
-    Writes bundle.tar.gz and bundle-verification.pem (the public key an OPA server
-    verifies the bundle with, key id "ketenpoort") to the output directory.
+    Only the bundle: the public key an OPA server verifies it with (key id "ketenpoort")
+    comes from `ketenpoort policy public-key`, written once at install where the bundle
+    writer cannot change it (docs/policy.md).
     """
     covenant_dir, data_dir = _settings_dirs()
     try:
@@ -60,9 +71,32 @@ def build(
         raise typer.Exit(1) from None
     out_dir = out if out is not None else data_dir / "bundles"
     target = write_bundle(bundle, out_dir)
-    pem = write_verification_key(key, out_dir)
     typer.echo(f"built {target} revision {bundle.revision} ({', '.join(sorted(covenants))})")
-    typer.echo(f"verification key {pem}")
+
+
+@app.command("public-key")
+def public_key(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the PEM to this file instead of printing it.")
+    ] = None,
+) -> None:
+    """Print the public key (PEM, ES256, key id "ketenpoort") that verifies the bundles.
+
+    Run once at install, and again only when the signing key changes; give it to OPA
+    read-only from a place the bundle writer (`policy build`) cannot write: compose's
+    config `policy-bundle-verification-key`, Kubernetes's ConfigMap of that name
+    (docs/operations.md). Creates the signing key if the data directory has none.
+    """
+    _, data_dir = _settings_dirs()
+    try:
+        key = load_or_create_signing_key(default_key_path(data_dir))
+    except BundleError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from None
+    if out is None:
+        typer.echo(public_key_pem(key), nl=False)
+    else:
+        typer.echo(f"verification key {write_verification_key(key, out)}")
 
 
 @app.command("test")
@@ -140,8 +174,10 @@ def explain(
     """Print the decision for one request with the clauses and reasons per category.
 
     Uses the bundle the gateway loads at start (same covenant directory, modules and
-    compiler, hence the same content and revision), or --bundle. Example input (the police
-    asked while an investigation runs without OM consent):
+    compiler, hence the same content and revision) on the gateway's engine (with
+    KETENPOORT_OPA_URL set, the OPA server: an OPA serving another revision is refused, as
+    in the gateway), or --bundle on embedded regorus; the engine is printed. Example input
+    (the police asked while an investigation runs without OM consent):
     policies/examples/explain-om-consent-missing.json.
     A file that is not a policy input is refused with every problem listed.
     """
@@ -154,13 +190,16 @@ def explain(
             bundle = read_bundle_file(bundle_file, data_dir)
         else:
             bundle = gateway_bundle(covenant_dir, data_dir)
-        engine = RegorusEngine()
+        engine = _explaining_engine(bundle_file is not None)
         engine.load(bundle)
     except (CovenantError, BundleError) as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(1) from None
     decision = engine.decide(request)
-    typer.echo(f"allow: {decision.allow}   revision: {decision.bundle_revision}")
+    typer.echo(
+        f"allow: {decision.allow}   revision: {decision.bundle_revision}   "
+        f"engine: {decision.engine}"
+    )
     for error in decision.errors:
         typer.echo(f"request error: {reason_in_words(error)}")
     for category, d in decision.categories.items():

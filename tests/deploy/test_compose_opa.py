@@ -11,7 +11,7 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jwt
@@ -28,6 +28,7 @@ from gateway.policy.bundle import (
     build_bundle,
 )
 from gateway.policy.covenant import load_covenants
+from tests.deploy.test_compose import without_dependency_restarts
 from tests.policy.conftest import require_engine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +117,7 @@ def test_opa_verifies_the_bundle_as_the_gateway_signs_it(opa_service: dict[str, 
     assert claims["keyid"] == options["--verification-key-id"]
 
 
-def test_opa_reads_the_files_policy_build_writes(compose: dict[str, Any]) -> None:
+def test_opa_reads_the_bundle_policy_build_writes(compose: dict[str, Any]) -> None:
     services = compose["services"]
     options, positional = _options(services["opa"]["command"][1:])
     assert "--bundle" in options  # verification needs bundle mode
@@ -124,15 +125,60 @@ def test_opa_reads_the_files_policy_build_writes(compose: dict[str, Any]) -> Non
     assert mount.endswith(":ro")
     opa_dir = mount.split(":")[1]
     assert positional == [f"{opa_dir}/{BUNDLE_FILE}"]
-    assert options["--verification-key"] == f"{opa_dir}/{VERIFICATION_KEY_FILE}"
-    # `ketenpoort policy build --out <dir>` writes both files into the same volume.
+    # `ketenpoort policy build --out <dir>` writes the bundle into that volume.
     builder = services["policy-bundle"]
     out = builder["command"][builder["command"].index("--out") + 1]
     assert _mount(builder, "bundles").split(":")[1] == out
     assert builder["command"][:2] == ["policy", "build"]
-    assert services["opa"]["depends_on"]["policy-bundle"]["condition"] == (
-        "service_completed_successfully"
-    )
+
+
+def test_opas_verification_key_is_out_of_the_bundle_writers_reach(
+    compose: dict[str, Any],
+) -> None:
+    """OPA's key is a config from a host file written once at install, mounted read-only,
+    not a file in the `bundles` volume: whoever wrote that volume replaced the bundle and
+    the key together (OPA path review M1: a tampered policy verified with a key placed
+    beside it). No service mounts the config but OPA, and the key file is git-ignored."""
+    services = compose["services"]
+    options, _ = _options(services["opa"]["command"][1:])
+    key_path = options["--verification-key"] or ""
+    (config,) = services["opa"]["configs"]
+    assert key_path == config["target"]
+    assert PurePosixPath(key_path).name == VERIFICATION_KEY_FILE
+    source = compose["configs"][config["source"]]
+    assert set(source) == {"file"}  # a host file, not one a container writes
+    assert source["file"].startswith("./deploy/secrets/")
+    assert "deploy/secrets/" in (ROOT / ".gitignore").read_text()
+    # No volume of OPA holds the key: its volumes are read-only, and the key is not under
+    # any of their mount points.
+    for mount in services["opa"]["volumes"]:
+        assert mount.endswith(":ro")
+        target = PurePosixPath(mount.split(":")[1])
+        assert target not in PurePosixPath(key_path).parents
+    for name, service in services.items():
+        if name != "opa":
+            assert "configs" not in service, name
+
+
+def test_opa_restarts_when_compose_reruns_the_bundle_job(compose: dict[str, Any]) -> None:
+    """OPA reads its bundle only at start. Without `restart: true` a `docker compose up -d`
+    that re-ran `policy-bundle` (a new image) left OPA on the old bundle: every decision 503
+    until someone restarted it (OPA path review H1/M2). No --watch instead: OPA's file
+    watcher reloads a changed bundle without verifying its signature."""
+    dependency = compose["services"]["opa"]["depends_on"]["policy-bundle"]
+    assert dependency == {"condition": "service_completed_successfully", "restart": True}
+    options, _ = _options(compose["services"]["opa"]["command"][1:])
+    assert "--watch" not in options
+
+
+def test_only_the_opa_dependency_carries_an_option_docker_compose_1_cannot_read(
+    compose: dict[str, Any],
+) -> None:
+    """tests/deploy/test_compose.py resolves the file without `restart` in `depends_on`
+    (docker-compose 1.29 refuses it): that is all it takes out."""
+    copy = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert without_dependency_restarts(copy) == [("opa", "policy-bundle")]
+    assert "restart" not in copy["services"]["opa"]["depends_on"]["policy-bundle"]
 
 
 def _mount(service: dict[str, Any], volume: str) -> str:
@@ -168,15 +214,53 @@ def test_the_kubernetes_sidecar_runs_as_compose_does_without_telemetry(
     opa_service: dict[str, Any],
 ) -> None:
     """The same ``opa run`` options (every one documented), telemetry off in both; only the
-    bundle's directory differs."""
+    addresses differ: the sidecar's API listens on the pod's loopback (the gateway's
+    KETENPOORT_OPA_URL), its probes ask a read-only diagnostic listener (OPA path review L3:
+    the API listened on 0.0.0.0)."""
     sidecar, _ = _options(_kubernetes_opa()["args"][1:])
     composed, _ = _options(opa_service["command"][1:])
     assert set(sidecar) <= set(OPA_RUN_OPTIONS)
     assert "--disable-telemetry" in sidecar
     assert "--disable-telemetry" in composed
-    assert {k: v for k, v in sidecar.items() if k != "--verification-key"} == {
-        k: v for k, v in composed.items() if k != "--verification-key"
+    addresses = {"--addr", "--diagnostic-addr"}
+    assert {k: v for k, v in sidecar.items() if k not in addresses} == {
+        k: v for k, v in composed.items() if k not in addresses
     }
+    assert sidecar["--addr"] == "127.0.0.1:8181"
+    assert _kubernetes_setting("KETENPOORT_OPA_URL") == "http://127.0.0.1:8181"
+    health_port = int((sidecar["--diagnostic-addr"] or "").rsplit(":", 1)[1])
+    probes = [_kubernetes_opa()[probe]["httpGet"] for probe in ("readinessProbe", "livenessProbe")]
+    ports = {p["name"]: p["containerPort"] for p in _kubernetes_opa()["ports"]}
+    assert [ports[probe["port"]] for probe in probes] == [health_port, health_port]
+    assert 8181 not in ports.values()  # nothing outside the pod asks the API
+
+
+def _kubernetes_setting(name: str) -> str:
+    documents = yaml.safe_load_all((ROOT / "deploy/kubernetes/configmap.yaml").read_text())
+    (settings,) = [d for d in documents if d and d["metadata"]["name"] == "ketenpoort-settings"]
+    return str(settings["data"][name])
+
+
+def test_the_kubernetes_sidecar_takes_its_key_from_a_configmap_not_the_bundle_volume() -> None:
+    """As in compose (M1): the init container writes the bundle into the `bundles` emptyDir;
+    the key comes from a ConfigMap made once at install, which the pod cannot write."""
+    sidecar = _kubernetes_opa()
+    options, positional = _options(sidecar["args"][1:])
+    key_path = PurePosixPath(options["--verification-key"] or "")
+    mounts = {m["name"]: m for m in sidecar["volumeMounts"]}
+    assert all(m.get("readOnly") is True for m in mounts.values())
+    (holding,) = [m for m in mounts.values() if PurePosixPath(m["mountPath"]) in key_path.parents]
+    assert holding["name"] != "bundles"
+    assert PurePosixPath(positional[0]).parent == PurePosixPath(mounts["bundles"]["mountPath"])
+    documents = yaml.safe_load_all((ROOT / "deploy/kubernetes/gateway.yaml").read_text())
+    (deployment,) = [d for d in documents if d and d["kind"] == "Deployment"]
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    config_map = volumes[holding["name"]]["configMap"]
+    assert config_map["name"] == "ketenpoort-policy-bundle-verification-key"
+    assert config_map["items"] == [{"key": VERIFICATION_KEY_FILE, "path": key_path.name}]
+    # The init container that builds the bundle does not mount it.
+    init = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["initContainers"]}
+    assert holding["name"] not in {m["name"] for m in init["policy-bundle"]["volumeMounts"]}
 
 
 def test_opa_api_is_not_reachable_from_outside_the_compose_network(

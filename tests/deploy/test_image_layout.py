@@ -334,4 +334,5 @@ def test_policy_build_writes_the_bundle_into_its_volume_as_uid_10001(
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert (bundles / "bundle.tar.gz").stat().st_uid == APP_UID
-    assert (bundles / "bundle-verification.pem").exists()
+    # Only the bundle: OPA's key comes from `policy public-key`, kept out of this volume.
+    assert sorted(p.name for p in bundles.iterdir()) == ["bundle.tar.gz"]

@@ -247,6 +247,7 @@ def test_network_policies_keep_opa_and_the_database_internal() -> None:
         for port in rule.get("ports", [])
     }
     assert 8181 not in opened  # OPA: only its own pod's gateway reaches it
+    assert 8282 not in opened  # OPA's health listener: the kubelet's probes only
     database = next(
         p
         for p in policies

@@ -411,9 +411,12 @@ def test_each_thread_gets_its_own_engine(engine: RegorusEngine) -> None:
 # --- CLI ------------------------------------------------------------------------------------
 
 
-def test_policy_build_writes_bundle_and_verification_key_opa_can_use(
+def test_policy_build_writes_only_the_bundle_and_public_key_gives_the_key_opa_verifies_with(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`policy build` writes the bundle alone (its volume holds no key an attacker of that
+    volume could replace, OPA path review M1); `policy public-key` prints, or writes, the
+    key that verifies it, once, at install."""
     import json
 
     import jwt
@@ -425,12 +428,24 @@ def test_policy_build_writes_bundle_and_verification_key_opa_can_use(
     monkeypatch.setenv("KETENPOORT_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(app, ["build", "--out", str(tmp_path / "bundles")])
     assert result.exit_code == 0, result.output
-    public = load_pem_public_key((tmp_path / "bundles" / "bundle-verification.pem").read_bytes())
+    assert sorted(p.name for p in (tmp_path / "bundles").iterdir()) == ["bundle.tar.gz"]
+    printed = CliRunner().invoke(app, ["public-key"])
+    assert printed.exit_code == 0, printed.output
+    public = load_pem_public_key(printed.stdout.encode())
     assert isinstance(public, ec.EllipticCurvePublicKey)
     bundle = read_bundle((tmp_path / "bundles" / "bundle.tar.gz").read_bytes(), public)
     token = json.loads(bundle.files[".signatures.json"])["signatures"][0]
     # docker-compose.yml runs OPA with --verification-key-id=ketenpoort
     assert jwt.get_unverified_header(token)["kid"] == "ketenpoort"
+    written = CliRunner().invoke(app, ["public-key", "--out", str(tmp_path / "opa" / "k.pem")])
+    assert written.exit_code == 0, written.output
+    assert (tmp_path / "opa" / "k.pem").read_text() == printed.stdout
+    # Another data directory, another signing key: its key does not verify this bundle.
+    monkeypatch.setenv("KETENPOORT_DATA_DIR", str(tmp_path / "other"))
+    other = load_pem_public_key(CliRunner().invoke(app, ["public-key"]).stdout.encode())
+    assert isinstance(other, ec.EllipticCurvePublicKey)
+    with pytest.raises(BundleError, match="does not verify"):
+        read_bundle((tmp_path / "bundles" / "bundle.tar.gz").read_bytes(), other)
 
 
 def test_policy_explain_uses_the_bundle_the_gateway_loads(

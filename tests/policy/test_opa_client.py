@@ -215,3 +215,37 @@ def test_readiness_reports_an_opa_server_that_does_not_answer_in_time(opa: OpaSt
     assert engine.readiness_problem() is not None
     assert time.perf_counter() - started < OLD_CLIENT_TIMEOUT  # within the client's limit
     assert _health_checks(opa) == 1
+
+
+def _explain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, opa_url: str | None) -> str:
+    from typer.testing import CliRunner
+
+    from gateway.policy.cli import app
+
+    monkeypatch.setenv("KETENPOORT_DATA_DIR", str(tmp_path))
+    if opa_url is None:
+        monkeypatch.delenv("KETENPOORT_OPA_URL", raising=False)
+    else:
+        monkeypatch.setenv("KETENPOORT_OPA_URL", opa_url)
+    request_file = tmp_path / "request.json"
+    request_file.write_text(REQUEST.model_dump_json())
+    result = CliRunner().invoke(app, ["explain", "--input", str(request_file)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("opa", ["answer"], indirect=True)
+def test_policy_explain_asks_the_opa_server_a_gateway_with_opa_asks(
+    opa: OpaStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ketenpoort policy explain` decided on embedded regorus even in an OPA deployment
+    (OPA path review L2): it now asks the engine the settings name, and says which."""
+    output = _explain(tmp_path, monkeypatch, opa.url)
+    assert f"revision: {BUNDLE.revision}   engine: opa" in output
+    assert opa.requests == 1
+    assert "police-reports: disclose" in output
+    # The control: without KETENPOORT_OPA_URL, embedded regorus decides the same.
+    embedded = _explain(tmp_path, monkeypatch, None)
+    assert f"revision: {BUNDLE.revision}   engine: regorus" in embedded
+    assert opa.requests == 1
+    assert embedded.replace("engine: regorus", "engine: opa") == output
