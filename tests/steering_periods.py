@@ -67,5 +67,6 @@ def exact_counts() -> Iterator[None]:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(steering, "perturbed", steering.exact)
+        patch.setattr(steering, "published", steering.exact)
         patch.setattr(steering, "sum_noise", lambda cell, scale: 0.0)
         yield

@@ -249,6 +249,26 @@ def exact(cell: Cell) -> int:
     return cell.count
 
 
+#: The least a shown non-zero count of a cell that can be suppressed is published as
+#: (review of the cell-key change, finding 1): such a count is 0 or at least MIN_GROUP_SIZE,
+#: so published as plain ``perturbed`` a value p told "the truth is in [max(5, p - 2),
+#: p + 2]", a 5 or a 6 a tighter range than the noise gave, and "quarter 4 (<= 6), February
+#: shown (>= 5)" left March exactly 1. From MIN_GROUP_SIZE + BOUND up, "shown, so at least
+#: 5" adds nothing to [p - 2, p + 2].
+SHOWN_AT_LEAST = MIN_GROUP_SIZE + BOUND
+
+
+def published(cell: Cell) -> int:
+    """A count of a cell that is shown only at 0 or MIN_GROUP_SIZE and up (a district, a
+    phase, a step, a judgement, the period's totals): its perturbed value, and at least
+    :data:`SHOWN_AT_LEAST` when it is not 0; a 0 stays exact. Still within BOUND of the
+    truth (5 and 6 are published as 7). The totals that are never suppressed
+    (``openCases``, ``overdueDeadlines``) are plain ``perturbed``: their true count can be
+    1 to 4, and a floor for 5 and up there would make a published 5 or 6 one of 3 or 4."""
+    value = perturbed(cell)
+    return max(value, SHOWN_AT_LEAST) if cell.count >= MIN_GROUP_SIZE else value
+
+
 def _tally(
     counts: Counter[str],
     closed: int | None = None,
@@ -691,7 +711,10 @@ def steering_report(
     ``perturb`` is false: only the operator's CLI and the tests' oracle ask for the exact
     figures; every partner's channel gets the perturbed ones (review14 F1, F2)."""
     now = now or utcnow()
-    show: Show = perturbed if perturb else exact
+    # The cells shown only at 0 or from MIN_GROUP_SIZE (``published``, at least 7 when not
+    # 0), and the two totals never suppressed (plain ``perturbed``).
+    show: Show = published if perturb else exact
+    show_total: Show = perturbed if perturb else exact
     definition = runtime.workflow(covenant_id)
     calendar = runtime.calendar(covenant_id)
     start = day_start(calendar, period_from)
@@ -863,7 +886,7 @@ def steering_report(
         noise_bound=BOUND if perturb else 0,
         cases_opened=cases_opened,
         cases_closed=throughput.closed_cases,
-        open_cases=show(open_total),
+        open_cases=show_total(open_total),
         throughput=throughput,
         target_months=target.amount or 3,
         closed_within_target=within_shown,
@@ -871,7 +894,7 @@ def steering_report(
         open_by_phase={name: show(phase_cells[name]) for name in shown_phases},
         open_by_district={name: show(district_cells[name]) for name in open_by_district},
         opened_by_district={name: show(opened_cells[name]) for name in opened_by_district},
-        overdue_deadlines=show(Cell(overdue, derived_key(open_total, "overdue"))),
+        overdue_deadlines=show_total(Cell(overdue, derived_key(open_total, "overdue"))),
         transitions={name: show(transition_cells[name]) for name in shown_transitions},
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,

@@ -34,6 +34,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from gateway.cases import steering
 from gateway.cases.cell_key import BOUND, KEY_MODULUS, PTABLE, Cell, perturbed
 from gateway.cases.models import CaseFile, CaseTransition
 from gateway.context import GatewayContext
@@ -435,6 +436,64 @@ def test_the_perturbation_table_keeps_its_promises() -> None:
         perturbed(Cell(7, (12345 + rng.randrange(KEY_MODULUS)) % KEY_MODULUS)) for _ in range(50)
     }
     assert drawn == {5, 6, 7, 8, 9}
+
+
+def test_a_shown_count_is_published_as_zero_or_at_least_seven() -> None:
+    """Review of the cell-key change, finding 1: a count shown only at 0 or from 5 is
+    published at least 7 when not 0 (so "shown, so at least 5" adds nothing to the noise's
+    [p - 2, p + 2]), still within the bound of the truth; 0 stays exact. The control: the
+    plain perturbation (the never-suppressed totals) does publish 5s and 6s, and 3s and 4s
+    of a small true count."""
+    rng = random.Random(11)
+    floored: dict[int, set[int]] = {}
+    plain: set[int] = set()
+    for count in range(5, 30):
+        for _ in range(300):
+            cell = Cell(count, rng.randrange(KEY_MODULUS))
+            shown = steering.published(cell)
+            assert shown >= steering.SHOWN_AT_LEAST == 7
+            assert abs(shown - count) <= BOUND
+            assert shown == max(perturbed(cell), 7)
+            floored.setdefault(count, set()).add(shown)
+            plain.add(perturbed(cell))
+    assert floored[5] == {7}
+    assert floored[6] == {7, 8}
+    assert floored[7] == {7, 8, 9}
+    assert floored[9] == {7, 8, 9, 10, 11}
+    assert {3, 4, 5, 6} <= plain
+    assert steering.published(Cell(0, 12345)) == 0
+    # A total that is never suppressed keeps the plain value when its truth is 1 to 4.
+    assert {steering.published(Cell(4, rng.randrange(KEY_MODULUS))) for _ in range(200)} == {
+        2,
+        3,
+        4,
+        5,
+        6,
+    }
+
+
+def test_the_reviewers_five_february_closures_read_as_at_least_seven(
+    client: TestClient, auth: Auth, context: GatewayContext
+) -> None:
+    """F1's February (5 closures, 5 steps, 5 judged worse) through the API over the key
+    draws: never under 7, so the quarter's published value and February's together no
+    longer leave March's one closure as the only value through "shown, so at least 5"."""
+    _f1(client, auth, context)
+    for seed in range(10):
+        _draw_keys(context, 500 + seed)
+        february = _get(client, auth, FEBRUARY)
+        quarter = _get(client, auth, QUARTER)
+        for report in (february, quarter):
+            assert report["casesClosed"] >= 7
+            assert report["transitions"]["start-evaluation"] >= 7
+            assert report["legs"]["neighbours"]["worse"] >= 7
+            assert report["closedWithinTarget"] is None or (
+                report["closedWithinTarget"] <= report["casesClosed"]
+            )
+        assert near(february["casesClosed"], 5)
+        assert near(quarter["casesClosed"], 6)
+        # The control: January's 0 is exact, not 7.
+        assert _get(client, auth, JANUARY)["casesClosed"] == 0
 
 
 @pytest.mark.parametrize("keys_kept", [True, False], ids=["keys-kept", "kept-before-0050"])
