@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import logging
 import os
 import threading
@@ -32,7 +33,7 @@ import orjson
 
 from gateway.config import POLICY_TIME_LIMIT_SECONDS
 from gateway.policy.bundle import Bundle
-from gateway.policy.compiler import DATA_ROOT
+from gateway.policy.compiler import DATA_ROOT, canonical_json
 from gateway.policy.errors import BundleError
 from gateway.policy.schemas import CategoryDecision, Decision, PolicyInput, new_decision_id
 
@@ -652,6 +653,14 @@ class RegopyEngine(_Engine):
 OpaQuery = Callable[[dict[str, Any]], Any]
 #: Whether the OPA server answers its health check.
 OpaHealth = Callable[[], bool]
+#: What the OPA server serves: the text of every policy module it holds (``GET
+#: /v1/policies``, each one's ``raw``) and its ``data.ketenpoort.covenants``.
+OpaContent = Callable[[], tuple[list[str], Any]]
+
+#: At most one check of what the OPA server serves per this many seconds (a read of its
+#: modules and ~0.5 MB of data), and the time limit of that read (not a decision's).
+OPA_CONTENT_CHECK_SECONDS = 60.0
+OPA_CONTENT_TIMEOUT_SECONDS = 5.0
 
 #: At most one health check of the OPA server per this many seconds (readiness probes come
 #: every few seconds, from every replica); in between the readiness check reports the last.
@@ -690,6 +699,20 @@ class StaleBundle(Exception):
     """The OPA server answered from another bundle revision than the gateway expects."""
 
 
+class ForeignPolicy(Exception):
+    """The OPA server's modules or data are not those of the gateway's bundle."""
+
+
+def _content_digest(modules: list[str], covenants: Any) -> str:
+    """A digest of a policy's module texts (in any order, without their names: OPA names a
+    bundle's modules after its own paths) and its compiled covenants."""
+    digest = hashlib.sha256()
+    for text in sorted(modules):
+        digest.update(hashlib.sha256(text.encode()).digest())
+    digest.update(canonical_json(covenants))
+    return digest.hexdigest()
+
+
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
@@ -715,16 +738,29 @@ class OpaServerEngine(_Engine):
         query: OpaQuery | None = None,
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         health: OpaHealth | None = None,
+        content: OpaContent | None = None,
     ) -> None:
         super().__init__(timeout_seconds)
         #: Why OPA's last answer was refused (another bundle revision), until one is taken.
         self.stale: str | None = None
         self._stale_document: dict[str, Any] | None = None
         if query is None:
-            query, client_health = self._client(url, timeout_seconds)
+            query, client_health, client_content = self._client(url, timeout_seconds)
             health = health if health is not None else client_health
+            content = content if content is not None else client_content
         self._query = query
         self._health: OpaHealth = health if health is not None else (lambda: True)
+        #: None: what OPA serves is not checked (a test's injected query alone).
+        self._content: OpaContent | None = content
+        #: Seconds between two checks of what OPA serves (``OPA_CONTENT_CHECK_SECONDS``).
+        self.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
+        self._content_checked_at = -float("inf")
+        self._expected_content: str | None = None
+        #: Why what OPA serves is not known to be the gateway's bundle (None: it is).
+        self._content_unknown: str | None = "what the OPA server serves is not checked yet"
+        #: Set while OPA serves modules or data other than the bundle's: decisions refused.
+        self.foreign: str | None = None
+        self._content_lock = threading.Lock()
         #: Seconds between two health checks (``OPA_HEALTH_CHECK_SECONDS``).
         self.health_check_seconds = OPA_HEALTH_CHECK_SECONDS
         self._health_checked_at = -float("inf")
@@ -733,7 +769,7 @@ class OpaServerEngine(_Engine):
         self._pool = ThreadPoolExecutor(OPA_CLIENT_THREADS, thread_name_prefix="opa-client")
 
     @staticmethod
-    def _client(url: str, timeout_seconds: float) -> tuple[OpaQuery, OpaHealth]:
+    def _client(url: str, timeout_seconds: float) -> tuple[OpaQuery, OpaHealth, OpaContent]:
         from opa_client import OpaClient
 
         parsed = urlparse(url)
@@ -757,12 +793,32 @@ class OpaServerEngine(_Engine):
         def health() -> bool:
             return bool(client.check_health(query=OPA_HEALTH_QUERY))
 
-        return query, health
+        def content() -> tuple[list[str], Any]:
+            # OPA's REST API: GET /v1/policies (every module, with its text as `raw`) and
+            # GET /v1/data/ketenpoort/covenants (a base document: nothing is evaluated).
+            base = client.root_url
+            session, limit = client._session, OPA_CONTENT_TIMEOUT_SECONDS
+            policies = session.get(f"{base}/policies", timeout=limit)
+            policies.raise_for_status()
+            data = session.get(f"{base}/data/{DATA_ROOT}/covenants", timeout=limit)
+            data.raise_for_status()
+            modules = [str(module["raw"]) for module in policies.json()["result"]]
+            return modules, data.json()["result"]
+
+        return query, health, content
 
     def load(self, bundle: Bundle) -> None:
         # The server fetches and verifies the bundle itself; we expect its revision, and
         # check each answer against the covenants of the bundle the gateway built.
         self._expect(bundle)
+        expected = _content_digest(
+            list(bundle.modules.values()), bundle.data[DATA_ROOT]["covenants"]
+        )
+        with self._content_lock:
+            if expected != self._expected_content:
+                self._expected_content = expected
+                self._content_checked_at = -float("inf")  # check the new bundle at once
+                self._content_unknown = "what the OPA server serves is not checked yet"
 
     def readiness_problem(self) -> str | None:
         """For the readiness check. An OPA server that does not answer its health check: every
@@ -776,6 +832,9 @@ class OpaServerEngine(_Engine):
         unhealthy = self._health_problem()
         if unhealthy is not None:
             return unhealthy
+        unchecked = self._content_problem()
+        if unchecked is not None:
+            return unchecked
         document = self._stale_document
         if self.stale is None or document is None:
             return None
@@ -803,7 +862,49 @@ class OpaServerEngine(_Engine):
                 self._health_lock.release()
         return self._unhealthy
 
+    def _content_problem(self) -> str | None:
+        """Whether OPA serves the gateway's bundle itself, not only its revision label: its
+        modules' texts and its compiled covenants against the bundle's (at most once per
+        ``content_check_seconds``, never by two threads at once). A bundle signed with the
+        gateway's key but not built by this gateway (whoever holds the key can sign one,
+        under any revision label), or a policy OPA was given some other way, makes every
+        decision refused (``foreign``) until OPA serves the bundle again. A check that could
+        not read what OPA serves leaves the replica not ready, decisions as they were."""
+        if self._content is None:
+            return None
+        now = time.monotonic()
+        if now - self._content_checked_at >= self.content_check_seconds and (
+            self._content_lock.acquire(blocking=False)
+        ):
+            try:
+                self._content_checked_at = now
+                expected, revision = self._expected_content, self._revision
+                try:
+                    served = _content_digest(*self._content())
+                except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable
+                    self._content_unknown = (
+                        "cannot read the policy the OPA server serves "
+                        f"({type(exc).__name__}): it is not known to be the gateway's bundle"
+                    )
+                else:
+                    if served == expected:
+                        self.foreign = self._content_unknown = None
+                    else:
+                        self.foreign = self._content_unknown = (
+                            "the OPA server serves other policy modules or data than the "
+                            f"gateway's bundle {revision}: every decision is refused"
+                        )
+                        log.error(
+                            "OPA serves another policy than the gateway's bundle",
+                            extra={"expected_revision": revision},
+                        )
+            finally:
+                self._content_lock.release()
+        return self._content_unknown
+
     def _evaluate(self, document: dict[str, Any]) -> Any:
+        if self.foreign is not None:
+            raise ForeignPolicy(self.foreign)
         # In the caller's context: the query carries the request's trace context.
         future = self._pool.submit(contextvars.copy_context().run, self._query, document)
         try:

@@ -1,9 +1,11 @@
 """An HTTP server on 127.0.0.1 that stands in for the production OPA server.
 
-It answers ``POST /v1/data/ketenpoort/authz/decision`` (and ``GET /health``) as OPA's REST API does
-(``{"result": ...}``), deciding with OPA's own Go evaluator on the test bundle (the same
-covenants, modules and compiler as the gateway's, hence the same content and revision), or
-on another bundle a test gives it (an older one OPA still serves); or, for the time-limit
+It answers ``POST /v1/data/ketenpoort/authz/decision`` (and ``GET /health``) as OPA's REST API
+does (``{"result": ...}``), and ``GET /v1/policies`` and ``GET /v1/data/ketenpoort/covenants``
+(what the gateway's readiness check reads), deciding with OPA's own Go evaluator on the test
+bundle (the same covenants, modules and compiler as the gateway's, hence the same content and
+revision), or on another bundle a test gives it (an older one OPA still serves, a tampered
+one); or, for the time-limit
 tests, it accepts and never answers (``hang``) or trickles the start of an answer one byte at
 a time (``trickle``). Raw sockets, so the misbehaving answers are exactly that.
 
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from gateway.policy.bundle import Bundle
+from gateway.policy.compiler import DATA_ROOT
 from gateway.policy.engine import DECISION_RULE
 from gateway.policy.opa_go import OpaGo, Undefined
 from tests.policy.conftest import BUNDLE, require_engine
@@ -58,6 +61,8 @@ class _Handler(socketserver.BaseRequestHandler):
                     return  # the client gave up
         elif urlsplit(target).path == "/health":
             _send(connection, "200 OK", {})  # as OPA once its bundles are activated
+        elif urlsplit(target).path in self.server.documents:
+            _send(connection, "200 OK", {"result": self.server.documents[urlsplit(target).path]})
         elif not _strict_builtin_errors(target):
             refusal = {"code": "invalid_parameter", "message": "strict builtin errors only"}
             _send(connection, "400 Bad Request", refusal)
@@ -114,6 +119,18 @@ def _read_request(connection: socket.socket) -> tuple[str, bytes] | None:
     return target, body
 
 
+def served_documents(bundle: Bundle) -> dict[str, Any]:
+    """What OPA's REST API reads out of ``bundle`` (GET): the modules with their text, named
+    as OPA names a bundle's modules (after the bundle's path), and the compiled covenants."""
+    return {
+        "/v1/policies": [
+            {"id": f"/bundles/bundle.tar.gz/{name}", "raw": text}
+            for name, text in sorted(bundle.modules.items())
+        ],
+        f"/v1/data/{DATA_ROOT}/covenants": bundle.data[DATA_ROOT]["covenants"],
+    }
+
+
 class OpaStandIn(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -135,6 +152,7 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
         #: Applied to each input document before it is decided: a test's way to make a
         #: builtin in the policy error (an input the gateway itself never sends).
         self.change_input: Callable[[dict[str, Any]], None] | None = None
+        self.documents = served_documents(bundle)
         if behaviour == "answer":
             # Compiled and prepared before the first request, as a running OPA server is.
             self._opa = OpaGo(bundle.modules, bundle.data)

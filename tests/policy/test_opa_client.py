@@ -7,6 +7,7 @@ OPA's own Go evaluator, tests/policy/opa_stand_in.py)."""
 
 from __future__ import annotations
 
+import copy
 import socket
 import time
 from collections.abc import Iterator
@@ -19,11 +20,12 @@ from pydantic import ValidationError
 
 from gateway.config import Settings
 from gateway.core.readiness import ReadinessChecks
+from gateway.policy.bundle import Bundle
 from gateway.policy.covenant import load_covenants
 from gateway.policy.engine import OpaServerEngine
 from gateway.policy.wiring import build, make_engine
 from tests.policy.conftest import BUNDLE
-from tests.policy.opa_stand_in import OpaStandIn, opa_stand_in
+from tests.policy.opa_stand_in import OpaStandIn, opa_stand_in, served_documents
 from tests.policy.test_decisions import utrecht_request
 
 REQUEST = utrecht_request(categories=["police-reports", "police-physical-violence"])
@@ -195,7 +197,8 @@ def test_readiness_reports_an_opa_server_that_is_down(opa: OpaStandIn, tmp_path:
     assert isinstance(engine, OpaServerEngine)
     assert readiness["policy"]() is None
     assert readiness["policy"]() is None
-    assert opa.targets == ["/health?bundles=true"]  # asked once within the interval
+    # Asked once within the interval; what it serves read once too (the control below).
+    assert opa.targets == ["/health?bundles=true", "/v1/policies", "/v1/data/ketenpoort/covenants"]
     assert engine.decide(REQUEST).allow is True
     opa.shutdown()
     opa.server_close()  # OPA is down: connections are refused
@@ -249,3 +252,95 @@ def test_policy_explain_asks_the_opa_server_a_gateway_with_opa_asks(
     assert f"revision: {BUNDLE.revision}   engine: regorus" in embedded
     assert opa.requests == 1
     assert embedded.replace("engine: regorus", "engine: opa") == output
+
+
+#: The reviewer's tampered policy (OPA path review M1): the OM consent never fails.
+_OM_RULE = "om_failures := {} if {\n\tinput.case.policeInvestigation == false\n}"
+_TAMPERED_RULE = "om_failures := {} if {\n\ttrue\n}"
+#: The case manager asks the police's antecedents while an investigation runs, without OM
+#: consent: withheld (om-consent-missing) by the gateway's bundle.
+ANTECEDENTS = utrecht_request(
+    case__policeInvestigation=True, categories=["police-nuisance-antecedents"]
+)
+
+
+def _tampered_modules() -> Bundle:
+    modules = {
+        name: text.replace(_OM_RULE, _TAMPERED_RULE) for name, text in BUNDLE.modules.items()
+    }
+    assert modules != BUNDLE.modules
+    # Signed with the gateway's key by whoever holds it, under the gateway's revision label.
+    return replace(BUNDLE, modules=modules)
+
+
+def _tampered_data() -> Bundle:
+    """The compiled covenants changed under the same revision label (here only a covenant's
+    name: any change of the data counts)."""
+    data = copy.deepcopy(BUNDLE.data)
+    covenants = data["ketenpoort"]["covenants"]
+    covenants["utrecht-extreme-woonoverlast"]["name"] += " (tampered)"
+    return replace(BUNDLE, data=data)
+
+
+def _antecedents(decision: Any) -> tuple[str, list[str]]:
+    verdict = decision.categories["police-nuisance-antecedents"]
+    return verdict.outcome, verdict.reasons
+
+
+def test_an_opa_serving_a_tampered_policy_under_the_gateways_revision_is_refused() -> None:
+    """OPA's answers carry only a revision label; whoever holds the signing key can sign a
+    policy of their own under the gateway's revision. The readiness check reads what OPA
+    serves (its modules' texts, its compiled covenants) and compares it with the gateway's
+    bundle: another policy makes the replica not ready and refuses every decision."""
+    with opa_stand_in("answer", _tampered_modules()) as opa:
+        engine = _engine_from_settings(opa.url)
+        # What the review reproduced: the label matches and the tampered policy discloses.
+        assert _antecedents(engine.decide(ANTECEDENTS)) == ("disclose", [])
+        problem = engine.readiness_problem()
+        assert problem == (
+            "the OPA server serves other policy modules or data than the gateway's bundle "
+            f"{BUNDLE.revision}: every decision is refused"
+        )
+        asked = opa.requests
+        _assert_nothing_disclosed(engine.decide(ANTECEDENTS), "engine-error")
+        assert opa.requests == asked  # refused before asking OPA
+
+
+def test_an_opa_serving_tampered_data_under_the_gateways_revision_is_refused() -> None:
+    with opa_stand_in("answer", _tampered_data()) as opa:
+        engine = _engine_from_settings(opa.url)
+        assert engine.readiness_problem() is not None
+        _assert_nothing_disclosed(engine.decide(ANTECEDENTS), "engine-error")
+
+
+def test_an_opa_serving_the_gateways_bundle_is_ready_and_decides() -> None:
+    """The positive control of the two above: the same checks, OPA serving the bundle."""
+    with opa_stand_in("answer", BUNDLE) as opa:
+        engine = _engine_from_settings(opa.url)
+        assert engine.readiness_problem() is None
+        assert _antecedents(engine.decide(ANTECEDENTS)) == ("redact", ["om-consent-missing"])
+        assert engine.decide(REQUEST).allow is True
+
+
+def test_a_replica_whose_opa_serves_its_bundle_again_decides_again() -> None:
+    tampered = _tampered_modules()
+    with opa_stand_in("answer", tampered) as opa:
+        engine = _engine_from_settings(opa.url)
+        engine.content_check_seconds = 0.0
+        assert engine.readiness_problem() is not None
+        opa.documents = served_documents(BUNDLE)  # OPA restarted on the bundle
+        assert engine.readiness_problem() is None
+        assert engine.foreign is None
+        assert engine.decide(REQUEST).allow is True  # (the stand-in still decides as before)
+
+
+def test_what_opa_serves_unreadable_leaves_the_replica_not_ready_decisions_as_they_were() -> None:
+    """Unknown is not "the gateway's bundle": not ready; but one failed read is not a foreign
+    policy either, so decisions go on (a slow read under load must not stop the exchange)."""
+    with opa_stand_in("answer", BUNDLE) as opa:
+        del opa.documents["/v1/policies"]  # answered 400, as a query without its parameters
+        engine = _engine_from_settings(opa.url)
+        problem = engine.readiness_problem()
+        assert problem is not None
+        assert problem.startswith("cannot read the policy the OPA server serves (HTTPError)")
+        assert engine.decide(REQUEST).allow is True
