@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.engine import make_url
 
 from gateway.db import HotStatement, UTCDateTime
 
@@ -144,9 +145,13 @@ def test_the_hot_statements_of_a_pooled_connection_share_one_cursor(
 
     made: list[object] = []
     cursor = psycopg.Connection.cursor
+    database = make_url(database_url).database
 
     def counting(self: psycopg.Connection[object], *args: object, **kwargs: object) -> object:
-        made.append(self)
+        # The cursors of this test's database only: the test databases of other tests are
+        # recycled on a thread of their own meanwhile (tests/databases.py), through psycopg too.
+        if self.info.dbname == database:
+            made.append(self)
         return cursor(self, *args, **kwargs)  # type: ignore[call-overload]
 
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
