@@ -872,6 +872,8 @@ class OpaServerEngine(_Engine):
         not read what OPA serves leaves the replica not ready, decisions as they were."""
         if self._content is None:
             return None
+        if self._expected_content is None:
+            return self._content_unknown  # no bundle loaded: nothing to compare with yet
         now = time.monotonic()
         if now - self._content_checked_at >= self.content_check_seconds and (
             self._content_lock.acquire(blocking=False)

@@ -322,6 +322,18 @@ def test_an_opa_serving_the_gateways_bundle_is_ready_and_decides() -> None:
         assert engine.decide(REQUEST).allow is True
 
 
+def test_before_a_bundle_is_loaded_what_opa_serves_is_not_judged() -> None:
+    """No bundle of its own yet: the replica is not ready, and no policy is called foreign
+    (the control: once the bundle is loaded, the same OPA is found to serve it)."""
+    with opa_stand_in("answer", BUNDLE) as opa:
+        engine = OpaServerEngine(opa.url, timeout_seconds=LIMIT)
+        assert engine.readiness_problem() == "what the OPA server serves is not checked yet"
+        assert engine.foreign is None
+        assert opa.targets == ["/health?bundles=true"]
+        engine.load(BUNDLE)
+        assert engine.readiness_problem() is None
+
+
 def test_a_replica_whose_opa_serves_its_bundle_again_decides_again() -> None:
     tampered = _tampered_modules()
     with opa_stand_in("answer", tampered) as opa:
