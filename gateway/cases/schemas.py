@@ -628,7 +628,9 @@ class DeadlineList(ApiModel):
 
 class ThroughputOut(ApiModel):
     """The period's closed cases; every figure is null when fewer than the minimum group
-    size closed (see ``SteeringReport.suppressed_figures``)."""
+    size closed (see ``SteeringReport.suppressed_figures``). In a quarter or a year,
+    medianDays and maxDays (not perturbed) are null as well when a month of it closed 1 to
+    minGroupSize - 1 cases (that month's own report hides them)."""
 
     closed_cases: int | None
     median_days: float | None

@@ -693,6 +693,18 @@ def day_start(calendar: WorkingCalendar, day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=calendar.zone)
 
 
+def whole_months(period_from: date, period_to: date) -> list[date]:
+    """The first days of the calendar months ``period_from`` to ``period_to`` covers, when
+    it is a run of whole months (a quarter, a year); else none."""
+    if period_from.day != 1 or (period_to + timedelta(days=1)).day != 1:
+        return []
+    months, month = [], period_from
+    while month <= period_to:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
 def steering_report(
     session: Session,
     *,
@@ -733,6 +745,12 @@ def steering_report(
     # PostgreSQL each statement is a round trip; these five kinds of figure were five or
     # more statements. The record keys are in the covering indexes (migration 0050).
     text = String(100)
+    months = whole_months(period_from, period_to)
+    month_starts = (
+        [day_start(calendar, m) for m in [*months, add_months(months[-1], 1)]]
+        if len(months) > 1
+        else []
+    )
     parts: list[Any] = [
         select(
             literal("opened", text).label("figure"),
@@ -766,6 +784,18 @@ def steering_report(
             CaseTransition.at < end,
         )
         .group_by(CaseTransition.transition),
+        # How many closed in each month of a quarter or a year (below: its medianDays and
+        # maxDays), in the same round trip.
+        *(
+            select(
+                literal(f"month:{n}", text),
+                null().cast(text),
+                null().cast(text),
+                func.count(),
+                func.sum(CaseFile.record_key),
+            ).where(in_covenant, CaseFile.closed_at >= low, CaseFile.closed_at < high)
+            for n, (low, high) in enumerate(zip(month_starts, month_starts[1:], strict=False))
+        ),
         *(
             select(
                 literal(f"legs:{n}", text),
@@ -784,6 +814,7 @@ def steering_report(
     unmoved: list[tuple[str, str, int, int]] = []
     transitions: dict[str, int] = {}
     transition_cells: dict[str, Cell] = {}
+    month_closed: dict[str, int] = {}
     legs: list[list[Any]] = [[] for _ in spans]
     for figure, a, b, count, key in session.execute(union_all(*parts)):
         if figure == "opened":
@@ -791,6 +822,8 @@ def steering_report(
             opened_cells[a] = opened_cells.get(a, Cell()) + Cell.of(count, key)
         elif figure == "open":
             unmoved.append((a, b, count, key))
+        elif figure.startswith("month:"):
+            month_closed[figure] = count
         elif figure == "transition":
             transitions[a] = count
             transition_cells[a] = Cell.of(count, key)
@@ -876,6 +909,15 @@ def steering_report(
     elif hidden_cells({"within": within, "beyond": closed - within}):
         within_shown = share = None
         suppressed += ["closedWithinTarget", "shareClosedWithinTarget"]
+    # A quarter's or a year's order statistics (not perturbed) when a month of it hides its
+    # closures (1 to 4, public through the month's own report; review of the cell-key
+    # change, finding 2): February's 5 closures (4 of 200 days, 1 of 30) and March's hidden
+    # one of 150 gave the quarter a fifth longest of 147 days, which could only be March's.
+    if throughput.closed_cases is not None and any(
+        over_enough(n) is None for n in month_closed.values()
+    ):
+        throughput = throughput.model_copy(update={"median_days": None, "max_days": None})
+        suppressed += ["throughput.medianDays", "throughput.maxDays"]
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,

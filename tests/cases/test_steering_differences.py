@@ -227,6 +227,49 @@ def test_f1_the_difference_of_the_quarter_and_february_no_longer_gives_march(
     assert hits["days"] <= DRAWS * 0.5, hits
 
 
+# -- the order statistics of a quarter (review of the cell-key change, finding 2) ---------
+
+
+def _feb_closures(client: TestClient, auth: Auth, context: GatewayContext) -> None:
+    """The reviewer's February: five closures, four after 200 days and one after 30."""
+    for n, days in enumerate((200, 200, 200, 200, 30)):
+        _close(context, _open(client, auth, n + 1), FEB - timedelta(days=days), FEB)
+
+
+@pytest.mark.parametrize("march_closures", [1, 5], ids=["march-hidden", "march-shown"])
+def test_a_quarter_with_a_hidden_months_closures_gives_no_median_or_longest(
+    client: TestClient, auth: Auth, context: GatewayContext, march_closures: int
+) -> None:
+    """February's five closures (4 of 200 days, 1 of 30) and March's one of 150 (hidden in
+    March's report) gave the quarter a ``maxDays`` of 147: a fifth case of at least 147 days,
+    which could only be March's. A month of the quarter with 1 to 4 closures (public through
+    that month's own report) now nulls the quarter's ``medianDays`` and ``maxDays``. The
+    positive control: March with five closures (every month 0 or shown) keeps them."""
+    _feb_closures(client, auth, context)
+    for n in range(march_closures):
+        _close(context, _open(client, auth, 50 + n), MAR - timedelta(days=150 - n), MAR)
+    march = _get(client, auth, MARCH)
+    quarter = _get(client, auth, QUARTER)
+    february = _get(client, auth, FEBRUARY)
+    # February is a month: its own figures are there either way (28: the fifth longest).
+    assert february["throughput"]["maxDays"] == 28
+    assert february["throughput"]["medianDays"] is not None
+    assert quarter["casesClosed"] is not None
+    assert quarter["throughput"]["meanDays"] is not None
+    if march_closures == 1:
+        assert march["casesClosed"] is None
+        assert quarter["throughput"]["maxDays"] is None
+        assert quarter["throughput"]["medianDays"] is None
+        assert {"throughput.medianDays", "throughput.maxDays"} <= set(quarter["suppressedFigures"])
+        with exact_counts():  # the operator's figures follow the same rule
+            assert _get(client, auth, QUARTER)["throughput"]["maxDays"] is None
+    else:
+        assert march["casesClosed"] is not None
+        assert quarter["throughput"]["maxDays"] == 147
+        assert quarter["throughput"]["medianDays"] is not None
+        assert "throughput.maxDays" not in quarter["suppressedFigures"]
+
+
 # -- F2 ----------------------------------------------------------------------------------
 
 
