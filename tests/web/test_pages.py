@@ -377,7 +377,7 @@ class TestPrivacyPages:
         assert "Open zaken per fase" in html
         assert "<svg" in html
         assert "Aanmelding</text>" in html  # five cases in the phase: charted
-        assert "weggelaten" not in html
+        assert "Fasen met minder dan" not in html  # no phase left out
         assert "<script" not in html
 
     def test_a_phase_with_fewer_cases_than_the_minimum_is_not_charted(
