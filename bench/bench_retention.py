@@ -73,6 +73,9 @@ _PG = {
     "day": "(TIMESTAMPTZ '2023-01-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
     "earlier": "(TIMESTAMPTZ '2022-06-01 10:00+00' + (g % 300) * INTERVAL '1 day')",
     "bool": "{v}",
+    # A record key (gateway/cases/cell_key.py): the column has no default since migration
+    # 0050's review (an insert that left it out wrote 0 for every row).
+    "key": "(('x' || encode(gen_random_bytes(4), 'hex'))::bit(32)::bigint % 2147483648)::integer",
 }
 _SQLITE = {
     "id": "'c' || printf('%08d', g.n)",
@@ -87,6 +90,7 @@ _SQLITE = {
         "strftime('%Y-%m-%d %H:%M:%S', '2022-06-01 10:00:00', '+' || (g.n % 300) || ' days')"
     ),
     "bool": "{v}",
+    "key": "abs(random() % 2147483648)",
 }
 _SQLITE_SERIES = "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < :n) "
 
@@ -97,10 +101,11 @@ CASES_SQL = [
        SELECT 'case:' || {id}, 1, {bytes60}, :now FROM {series}""",
     """INSERT INTO case_file (id, reference, covenant_id, dwelling_id, district, address_sealed,
          address_index, state, state_entered_at, opened_at, first_report_at, closed_at,
-         lead_partner_id, acute_override, both_sides_heard, investigation_running, version)
+         lead_partner_id, acute_override, both_sides_heard, investigation_running, version,
+         record_key)
        SELECT {id}, 'R-' || {num}, :covenant, 'bench-dwelling', 'Centrum', {sealed60},
          {address}, 'closed', {day}, {earlier}, {earlier}, {day}, 'gemeente-rijswijk',
-         {false}, {false}, {false}, 1
+         {false}, {false}, {false}, 1, {key}
        FROM {series}""",
     """INSERT INTO case_report (id, case_id, source_partner_id, channel, received_at,
          registered_at, description_sealed)
@@ -115,9 +120,9 @@ CASES_SQL = [
     # Out of mediation into closure: a failed mediation (it did not go to aftercare), so the
     # unsanctioned rule applies: due a year after the closing.
     """INSERT INTO case_transition (id, case_id, covenant_id, transition, from_state,
-         to_state, at, actor_partner_id, actor_role, facts)
+         to_state, at, actor_partner_id, actor_role, facts, record_key)
        SELECT 't' || {num}, {id}, :covenant, 'close', 'mediation', 'closed', {day},
-         'gemeente-rijswijk', 'casemanager', '{{}}'
+         'gemeente-rijswijk', 'casemanager', '{{}}', {key}
        FROM {series}""",
 ]
 #: What the sync imports for one seeded case (gateway/retention/casefacts.py): the failed
@@ -149,6 +154,7 @@ def _sql(statement: str, backend: str) -> str:
         day=words["day"],
         earlier=words["earlier"],
         false="false" if backend == "postgresql" else "0",
+        key=words["key"],
     )
     if backend == "sqlite" and "{series}" in statement:
         filled = _SQLITE_SERIES + filled

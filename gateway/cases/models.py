@@ -177,9 +177,7 @@ class CaseFile(Base):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     #: The steering report's record key (gateway/cases/cell_key.py, migration 0050): a fixed
     #: random number, never shown, that the report's cell-key perturbation sums per count.
-    record_key: Mapped[int] = mapped_column(
-        Integer, default=new_record_key, server_default=text("0")
-    )
+    record_key: Mapped[int] = mapped_column(Integer, default=new_record_key)
     covenant_id: Mapped[str] = mapped_column(String(100))
     dwelling_id: Mapped[str] = mapped_column(ForeignKey("dwelling.id"), index=True)
     district: Mapped[str] = mapped_column(String(100))
@@ -448,9 +446,7 @@ class CaseTransition(Base):
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: The steering report's record key (gateway/cases/cell_key.py, migration 0050): a fixed
     #: random number, never shown, that the report's cell-key perturbation sums per count.
-    record_key: Mapped[int] = mapped_column(
-        Integer, default=new_record_key, server_default=text("0")
-    )
+    record_key: Mapped[int] = mapped_column(Integer, default=new_record_key)
 
 
 class EnforcementMeasure(Base):

@@ -36,6 +36,10 @@ def clone_closed_cases(context: GatewayContext, template_id: str, count: int) ->
             "id": "'bulk-' || CAST(g.n AS TEXT)",
             "reference": "'B-' || CAST(g.n AS TEXT)",
             "closed_at": "t.opened_at",
+            # Each clone a record key of its own (the column has no default since migration
+            # 0050's review; copying the template's gave every clone the same key). Spread
+            # by a multiplicative hash: test data, not the CSPRNG the gateway draws from.
+            "record_key": "CAST((g.n * 2654435761) % 2147483648 AS INTEGER)",
         }
         values = ", ".join(generated.get(name, f"t.{name}") for name in columns)
         session.execute(

@@ -8,7 +8,9 @@ noise and two different sets independent-looking noise. The keys are summed in S
 join the covering indexes the report reads (migrations 0021, 0025, 0026, 0042) and it still
 reads them from the index alone. Existing rows get a random key here. The state figures a
 retention sweep keeps per month (``steering_snapshot``, migration 0045) keep their cells'
-keys too (``cell_keys``). The downgrade drops the columns and restores the indexes.
+keys too (``cell_keys``). The keys are drawn from the CSPRNG and the columns keep no
+default (review of the cell-key change, findings 3 and 4). The downgrade drops the columns
+and restores the indexes.
 
 Revision ID: 0050_steering_record_keys
 Revises: 0049_idempotency_sealed
@@ -17,6 +19,7 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -28,6 +31,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 OPEN_LIVE = "closed_at IS NULL AND erased_at IS NULL"
+#: Record keys are in 0 .. KEY_MODULUS - 1 (gateway/cases/cell_key.py; a migration keeps its
+#: own copy of what it needs).
+KEY_MODULUS = 2**31
 #: (index, table, columns before, partial condition)
 INDEXES = [
     ("ix_case_file_opened_district", "case_file", ["covenant_id", "opened_at", "district"], None),
@@ -68,26 +74,81 @@ def _index(name: str, table: str, columns: list[str], where: str | None) -> None
         )
 
 
+#: Rows given their keys per statement (an executemany of UPDATEs by primary key).
+BATCH = 5000
+
+
+def _draw_keys(table: str) -> None:
+    """A random key in 0 .. 2^31 - 1 for every existing row, from the system's CSPRNG
+    (``secrets.randbelow``, as gateway/cases/cell_key.py ``new_record_key``; SQL's
+    ``random()`` is no CSPRNG: review of the cell-key change, finding 4), in batches."""
+    bind = op.get_bind()
+    rows = sa.table(table, sa.column("id", sa.String()), sa.column("record_key", sa.Integer()))
+    update = (
+        sa.update(rows)
+        .where(rows.c.id == sa.bindparam("row_id"))
+        .values(record_key=sa.bindparam("key"))
+    )
+    ids = [row_id for (row_id,) in bind.execute(sa.select(rows.c.id))]
+    for start in range(0, len(ids), BATCH):
+        bind.execute(
+            update,
+            [
+                {"row_id": row_id, "key": secrets.randbelow(KEY_MODULUS)}
+                for row_id in ids[start : start + BATCH]
+            ],
+        )
+
+
 def upgrade() -> None:
     postgresql = op.get_bind().dialect.name == "postgresql"
     for table in ("case_file", "case_transition"):
-        # NOT NULL with a default of 0, so SQLite adds it without rebuilding the table (and
-        # its partial indexes); the model gives every new row a random key.
+        # NOT NULL with a default of 0 to add it to the existing rows, which then get their
+        # random keys; the default is dropped again (review of the cell-key change, finding
+        # 3): an insert that left the column out wrote key 0, and a set of cases plus 0-key
+        # records kept its cell key, so its noise, and the difference was exact. Without a
+        # default such an insert fails; the model gives every new row a random key.
         op.add_column(
             table,
             sa.Column("record_key", sa.Integer(), nullable=False, server_default=sa.text("0")),
         )
-        # A random key in 0 .. 2^31 - 1 for every existing row (gateway/cases/cell_key.py).
+        _draw_keys(table)
         if postgresql:
-            op.execute(f"UPDATE {table} SET record_key = floor(random() * 2147483648)::integer")
+            op.alter_column(table, "record_key", existing_type=sa.Integer(), server_default=None)
         else:
-            op.execute(f"UPDATE {table} SET record_key = abs(random() % 2147483648)")
+            _drop_sqlite_default(table)
     for name, table, columns, where in INDEXES:
         op.drop_index(name, table_name=table)
         _index(name, table, [*columns, "record_key"], where)
     # The kept state figures' cell keys beside their counts (gateway/cases/snapshots.py);
     # none for a month kept before this revision (the report then keys them by the month).
     op.add_column("steering_snapshot", sa.Column("cell_keys", sa.JSON(), nullable=True))
+
+
+def _drop_sqlite_default(table: str) -> None:
+    """SQLite: the column's default dropped from the table's definition, as SQLite's own
+    documentation does it for "adding, removing, or changing default values on a column"
+    (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema
+    Changes": the definition in the schema table, the schema's version one up). Rebuilding
+    the table (Alembic's batch mode) drops case_file under its children's foreign keys,
+    which fails with them on, and they cannot be switched off inside the migration's
+    transaction. The rows are as they are: every one was written again with its key above,
+    so none falls back on the default."""
+    bind = op.get_bind()
+    create = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar_one()
+    column = "record_key INTEGER DEFAULT 0 NOT NULL"
+    if create.count(column) != 1:
+        raise RuntimeError(f"{table}: expected {column!r} once in {create!r}")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql(
+        "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?",
+        (create.replace(column, "record_key INTEGER NOT NULL"), table),
+    )
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
 
 
 def downgrade() -> None:
