@@ -674,7 +674,10 @@ class SteeringReport(ApiModel):
         "cases it counts (the same cases always give the same figure, so asking again "
         "averages nothing away) and is independent between different sets (so a difference "
         "of two reports is the true difference plus noise). A 0 is exact, a count of 1 or "
-        "more is never shown as 0, and breakdowns need not add up to their totals. True for "
+        "more is never shown as 0, a shown count of a cell that is suppressed at 1 to "
+        "minGroupSize - 1 (everything but openCases and overdueDeadlines) is at least "
+        "minGroupSize + noiseBound (7), and breakdowns need not add up to their totals. "
+        "True for "
         "every partner; false only in the operator's CLI."
     )
     noise_bound: int = Field(
