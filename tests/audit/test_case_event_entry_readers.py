@@ -38,13 +38,13 @@ from gateway.audit.readers import MEASURE_ATTRIBUTES, LogReader
 from gateway.audit.schemas import EntrySearch
 from gateway.context import GatewayContext
 from gateway.db import transaction
+from tests.audit import channels
 from tests.cases.builders import (
     BSN_CAUSER,
     RIJSWIJK_LANDLORD,
     rijswijk_case_led_by_the_landlord,
     rijswijk_to_integrated_approach,
 )
-from tests.web.conftest import csrf_of, sign_in
 
 Auth = Callable[..., dict[str, str]]
 COORDINATOR = ("gemeente-rijswijk", "privacy-officer")
@@ -70,30 +70,16 @@ def _record_measure(client: TestClient, auth: Auth, case_id: str) -> None:
     assert recorded.status_code == 201, recorded.text
 
 
-def _search(
-    client: TestClient, auth: Auth, who: tuple[str, str], **search: Any
-) -> list[dict[str, Any]]:
-    found = client.post("/v1/audit/entries/search", json=search, headers=auth(*who))
-    assert found.status_code == 200, found.text
-    return found.json()["entries"]  # type: ignore[no-any-return]
-
-
-def _export(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, fmt: str) -> str:
-    response = client.post(
-        "/v1/audit/entries/export",
-        params={"format": fmt},
-        json={"caseId": case_id},
-        headers=auth(*who),
-    )
-    assert response.status_code == 200, response.text
-    return response.text
-
-
 def _activities(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str) -> Any:
     """The activities of the case's entries as each channel gives them to ``who``."""
-    jsonl = [json.loads(line) for line in _export(client, auth, who, case_id, "jsonl").splitlines()]
-    table = list(csv.DictReader(io.StringIO(_export(client, auth, who, case_id, "csv"))))
-    ldv = [json.loads(line) for line in _export(client, auth, who, case_id, "ldv").splitlines()]
+    jsonl = [
+        json.loads(line)
+        for line in channels.export(client, auth, who, case_id, "jsonl").splitlines()
+    ]
+    table = list(csv.DictReader(io.StringIO(channels.export(client, auth, who, case_id, "csv"))))
+    ldv = [
+        json.loads(line) for line in channels.export(client, auth, who, case_id, "ldv").splitlines()
+    ]
     report = client.post(
         "/v1/audit/access-report",
         json={"identifierType": "bsn", "identifier": BSN_CAUSER},
@@ -101,26 +87,12 @@ def _activities(client: TestClient, auth: Auth, who: tuple[str, str], case_id: s
     )
     assert report.status_code == 200, report.text
     return {
-        "search": [e["activity"] for e in _search(client, auth, who, caseId=case_id)],
+        "search": [e["activity"] for e in channels.search(client, auth, who, caseId=case_id)],
         "jsonl": [e["activity"] for e in jsonl],
         "csv": [row["activity"] for row in table],
         "ldv": sorted({r["name"] for r in ldv}),
         "access-report": [line["activity"] for line in report.json()["lines"]],
     }
-
-
-def _receipt(client: TestClient, auth: Auth, who: tuple[str, str], index: int) -> int:
-    return client.get(f"/v1/audit/receipts/{index}", headers=auth(*who)).status_code
-
-
-def _report_page(browser: TestClient, who: tuple[str, str]) -> str:
-    sign_in(browser, *who)
-    form = browser.get("/privacy/inzage")
-    response = browser.post(
-        "/privacy/inzage", data={"csrf_token": csrf_of(form.text), "nummer": BSN_CAUSER}
-    )
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def _window(context: GatewayContext, case_id: str, partner: str) -> reports.EntryWindow:
@@ -164,29 +136,32 @@ def test_the_coordinating_officer_not_shown_the_measure_finds_no_case_event_entr
     assert (state.json()["sourceDate"], state.json()["dueOn"]) == (None, None), state.json()
 
     # Control: the landlord's officer (the recorder) finds its entry whole, on every channel.
-    [own] = _search(client, auth, LANDLORD_OFFICER, caseId=case_id, activity=CASE_EVENT)
+    [own] = channels.search(client, auth, LANDLORD_OFFICER, caseId=case_id, activity=CASE_EVENT)
     assert own["attributes"]["event"] == "last-chance-contract"
     assert own["attributes"]["phase"] == "intake"
     landlords = _activities(client, auth, LANDLORD_OFFICER, case_id)
     for channel, activities in landlords.items():
         assert CASE_EVENT in activities, (channel, landlords)
-    assert _receipt(client, auth, LANDLORD_OFFICER, own["index"]) == 200
+    assert channels.receipt_status(client, auth, LANDLORD_OFFICER, own["index"]) == 200
 
     # The coordinating officer finds the case's other entries (its intake, the team), not it.
     seen = _activities(client, auth, COORDINATOR, case_id)
     for channel, activities in seen.items():
         assert CASE_EVENT not in activities, (channel, seen)
     assert seen["search"], seen
-    assert _search(client, auth, COORDINATOR, caseId=case_id, activity=CASE_EVENT) == []
-    assert _receipt(client, auth, COORDINATOR, own["index"]) == 404
+    assert channels.search(client, auth, COORDINATOR, caseId=case_id, activity=CASE_EVENT) == []
+    assert channels.receipt_status(client, auth, COORDINATOR, own["index"]) == 404
     # The list's pages and count agree with what it shows (none counted and not shown).
     shown = _all_window_entries(context, case_id, "gemeente-rijswijk")
     assert CASE_EVENT not in [e["activity"] for e in shown]
     assert _window(context, case_id, "gemeente-rijswijk").total == len(shown)
     # The access report's page.
-    page = _report_page(browser, COORDINATOR)
+    page = channels.access_report_page(browser, COORDINATOR, BSN_CAUSER)
     assert CASE_EVENT_LABEL not in page
-    assert _report_page(browser, LANDLORD_OFFICER).count(CASE_EVENT_LABEL) == 1
+    assert (
+        channels.access_report_page(browser, LANDLORD_OFFICER, BSN_CAUSER).count(CASE_EVENT_LABEL)
+        == 1
+    )
 
 
 def test_control_the_municipalitys_officer_shown_the_measure_finds_the_entry(
@@ -199,17 +174,19 @@ def test_control_the_municipalitys_officer_shown_the_measure_finds_the_entry(
     )
     rijswijk_to_integrated_approach(client, auth, case_id)
     _record_measure(client, auth, case_id)
-    [entry] = _search(client, auth, COORDINATOR, caseId=case_id, activity=CASE_EVENT)
+    [entry] = channels.search(client, auth, COORDINATOR, caseId=case_id, activity=CASE_EVENT)
     assert entry["attributes"]["event"] == "last-chance-contract"
     assert entry["attributes"]["phase"] == "integrated-approach"
     seen = _activities(client, auth, COORDINATOR, case_id)
     for channel, activities in seen.items():
         assert CASE_EVENT in activities, (channel, seen)
-    assert _receipt(client, auth, COORDINATOR, entry["index"]) == 200
+    assert channels.receipt_status(client, auth, COORDINATOR, entry["index"]) == 200
     shown = _all_window_entries(context, case_id, "gemeente-rijswijk")
     assert CASE_EVENT in [e["activity"] for e in shown]
     assert _window(context, case_id, "gemeente-rijswijk").total == len(shown)
-    assert _report_page(browser, COORDINATOR).count(CASE_EVENT_LABEL) == 1
+    assert (
+        channels.access_report_page(browser, COORDINATOR, BSN_CAUSER).count(CASE_EVENT_LABEL) == 1
+    )
 
 
 def test_the_sql_condition_and_the_shown_measure_agree(context: GatewayContext) -> None:

@@ -53,8 +53,8 @@ from gateway.policy.covenant import load_covenants, parse_covenant
 from gateway.policy.errors import CovenantError
 from gateway.retention.sanctions import officers_told
 from gateway.retention.sweeper import SweepItem, _attributes, _entries
+from tests.audit import channels
 from tests.retention.conftest import UTRECHT, Seeder, weigh
-from tests.web.conftest import csrf_of, sign_in
 
 Auth = Callable[..., dict[str, str]]
 RIJSWIJK = "rijswijk-woonoverlast"
@@ -129,34 +129,20 @@ def _state(client: TestClient, auth: Auth, case_id: str, who: tuple[str, str]) -
     return response.json()
 
 
-def _search(
-    client: TestClient, auth: Auth, who: tuple[str, str], **search: Any
-) -> list[dict[str, Any]]:
-    found = client.post("/v1/audit/entries/search", json=search, headers=auth(*who))
-    assert found.status_code == 200, found.text
-    return found.json()["entries"]  # type: ignore[no-any-return]
-
-
-def _export(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, fmt: str) -> str:
-    response = client.post(
-        "/v1/audit/entries/export",
-        params={"format": fmt},
-        json={"caseId": case_id},
-        headers=auth(*who),
-    )
-    assert response.status_code == 200, response.text
-    return response.text
-
-
 def _erasures(
     client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, index: int
 ) -> Any:
     """The case's ``retention-redaction`` entries as each channel gives them to ``who``: the
     search's and the exports' (rule attribute and clauses), the LDV's activity names, the
     access report's lines (clauses; the entry at ``index``: both cases are the causer's)."""
-    jsonl = [json.loads(line) for line in _export(client, auth, who, case_id, "jsonl").splitlines()]
-    table = list(csv.DictReader(io.StringIO(_export(client, auth, who, case_id, "csv"))))
-    ldv = [json.loads(line) for line in _export(client, auth, who, case_id, "ldv").splitlines()]
+    jsonl = [
+        json.loads(line)
+        for line in channels.export(client, auth, who, case_id, "jsonl").splitlines()
+    ]
+    table = list(csv.DictReader(io.StringIO(channels.export(client, auth, who, case_id, "csv"))))
+    ldv = [
+        json.loads(line) for line in channels.export(client, auth, who, case_id, "ldv").splitlines()
+    ]
     report = client.post(
         "/v1/audit/access-report",
         json={"identifierType": "bsn", "identifier": BSN},
@@ -166,7 +152,7 @@ def _erasures(
     return {
         "search": [
             (e["attributes"]["rule"], e["attributes"]["due-on"], e["processing"]["clauseIds"])
-            for e in _search(client, auth, who, caseId=case_id, activity=ERASURE)
+            for e in channels.search(client, auth, who, caseId=case_id, activity=ERASURE)
         ],
         "jsonl": [
             (e["attributes"]["rule"], e["attributes"]["due-on"], e["processing"]["clauseIds"])
@@ -181,20 +167,6 @@ def _erasures(
             if line["activity"] == ERASURE and line["index"] == index
         ],
     }
-
-
-def _receipt(client: TestClient, auth: Auth, who: tuple[str, str], index: int) -> int:
-    return client.get(f"/v1/audit/receipts/{index}", headers=auth(*who)).status_code
-
-
-def _report_page(browser: TestClient, who: tuple[str, str]) -> str:
-    sign_in(browser, *who)
-    form = browser.get("/privacy/inzage")
-    response = browser.post(
-        "/privacy/inzage", data={"csrf_token": csrf_of(form.text), "nummer": BSN}
-    )
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def _window(
@@ -267,12 +239,12 @@ def test_the_coordinating_officer_not_shown_the_measures_finds_no_erasure_entry(
 
         seen = _erasures(client, auth, COORDINATOR, case_id, stored["index"])
         assert seen == dict.fromkeys(seen, []), (rule, seen)
-        assert _receipt(client, auth, COORDINATOR, stored["index"]) == 404
+        assert channels.receipt_status(client, auth, COORDINATOR, stored["index"]) == 404
         # The list's pages and count agree (none counted; the control counts them).
         shown, window = _window(context, coordinator, case_id)
         assert ERASURE not in [e["activity"] for e in shown]
         assert window.total == len(shown)
-    assert ERASURE_LABEL not in _report_page(browser, COORDINATOR)
+    assert ERASURE_LABEL not in channels.access_report_page(browser, COORDINATOR, BSN)
     # Nor does the run's count tell the day: it counts neither (it counted both before);
     # the landlord's officer, told both rules and days, reads both (the control).
     assert _erased_per_run(client, auth, COORDINATOR) == [0]
@@ -305,11 +277,11 @@ def test_control_the_coordinating_officer_shown_the_measures_finds_the_entries_w
             "ldv": [ERASURE],
             "access-report": [[rule]],
         }, seen
-        assert _receipt(client, auth, COORDINATOR, stored["index"]) == 200
+        assert channels.receipt_status(client, auth, COORDINATOR, stored["index"]) == 200
         shown, window = _window(context, coordinator, case_id)
         assert [e for e in shown if e["activity"] == ERASURE] == [stored]
         assert window.total == len(shown)
-    assert _report_page(browser, COORDINATOR).count(ERASURE_LABEL) == 2
+    assert channels.access_report_page(browser, COORDINATOR, BSN).count(ERASURE_LABEL) == 2
     assert _erased_per_run(client, auth, COORDINATOR) == [2]
 
 
@@ -324,7 +296,9 @@ def test_the_landlords_officer_is_named_and_finds_no_entry_of_no_partner(
     _sweep(context, cases)
     for case_id in cases.values():
         assert LANDLORD in _readers(_stored(context, case_id)["attributes"])[1]
-        assert _search(client, auth, LANDLORD_OFFICER, caseId=case_id, activity=ERASURE) == []
+        assert (
+            channels.search(client, auth, LANDLORD_OFFICER, caseId=case_id, activity=ERASURE) == []
+        )
     # As the coordinating officer (a covenant where it were one) it would find them whole.
     landlord = dataclasses.replace(_officer(context, LANDLORD_OFFICER), covenant_wide=True)
     for rule, case_id in cases.items():
@@ -342,10 +316,10 @@ def test_utrecht_counts_no_landlords_measure_and_its_entries_are_every_officers(
     assert context.require_retention().sweep(as_of=SWEPT_ON).redacted == 1
     stored = _stored(context, case_id)
     assert _readers(stored["attributes"]) == ("all", set())
-    [entry] = _search(client, auth, UTRECHT_COORDINATOR, caseId=case_id, activity=ERASURE)
+    [entry] = channels.search(client, auth, UTRECHT_COORDINATOR, caseId=case_id, activity=ERASURE)
     assert entry["attributes"]["rule"] == stored["attributes"]["rule"]
     assert entry["attributes"]["due-on"] == stored["attributes"]["due-on"]
-    assert _receipt(client, auth, UTRECHT_COORDINATOR, stored["index"]) == 200
+    assert channels.receipt_status(client, auth, UTRECHT_COORDINATOR, stored["index"]) == 200
     assert _erased_per_run(client, auth, UTRECHT_COORDINATOR) == [1]
 
 
@@ -362,8 +336,8 @@ def test_a_case_whose_readers_are_unknown_is_the_operators_alone(
     assert service.sweep(as_of=SWEPT_ON).redacted == 1
     stored = _stored(context, case_id)
     assert _readers(stored["attributes"]) == ("named", set())
-    assert _search(client, auth, COORDINATOR, caseId=case_id, activity=ERASURE) == []
-    assert _receipt(client, auth, COORDINATOR, stored["index"]) == 404
+    assert channels.search(client, auth, COORDINATOR, caseId=case_id, activity=ERASURE) == []
+    assert channels.receipt_status(client, auth, COORDINATOR, stored["index"]) == 404
 
     rules = context.require_retention().rules
     with context.session_factory() as session:
@@ -491,7 +465,7 @@ def test_a_run_tells_no_officer_the_day_of_an_erasure_withheld_from_it(
     assert _erased_per_run(client, auth, GGD_OFFICER) == [0]
 
     index = {case_id: _stored(context, case_id)["index"] for case_id in ids}
-    found = sorted(e["index"] for e in _search(client, auth, COORDINATOR, activity=ERASURE))
+    found = sorted(e["index"] for e in channels.search(client, auth, COORDINATOR, activity=ERASURE))
     assert found == sorted([index[first], index[last]])
     # Contiguous: the entry it does not find is not between them (it was, by case id).
     assert found[1] - found[0] == 1
