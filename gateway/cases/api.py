@@ -501,9 +501,10 @@ def get_deadlines(
     "count is perturbed by the cell-key method (`perturbed`, `noiseBound`: each count within "
     "2 of the truth, the same for the same cases in every report; a shown count of a cell "
     "that is suppressed at 1 to 4 is 0 or at least 7), so that a difference of reports "
-    "mostly gives a count the suppression hid as a range, not as a value; when the noises "
-    "of two windows fall at opposite ends (about 1 in 25 per pair) it still pins one "
-    "(review14; docs/cases.md 'Differences of windows'). "
+    "often gives a count the suppression hid as a range, not as a value, but not always: "
+    "where a total's shown breakdown bounds it from below (5 per shown cell) one noise at "
+    "its end pins it, about 1 in 5 such windows (known open; docs/cases.md 'Differences of "
+    "windows'). "
     "Read by the partners the covenant gives the results to (covenant.yaml "
     "`steering.readers`: Utrecht's steering group of U §8, every partner in Rijswijk, "
     "R §4.3); any other partner gets a 403 problem+json `steering-report-not-yours`.",

@@ -38,7 +38,9 @@ KEY_MODULUS = 2**31
 #: No published count is further than this from the true one.
 BOUND = 2
 #: The noise of a count, each equally likely, by the true count (3 and up: the last row):
-#: zero mean from 2 up, never a negative result, never 0 for a count of 1 or more.
+#: zero mean from 2 up (before the floor of a suppressible cell: a shown 5 or 6 is
+#: published as at least 7, so there the mean is above the truth), never a negative result,
+#: never 0 for a count of 1 or more.
 PTABLE: dict[int, tuple[int, ...]] = {
     0: (0,),
     1: (0, 1, 2),
