@@ -4,6 +4,9 @@ entries, the sweep's erasure entries)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -28,6 +31,29 @@ def export(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str, f
     )
     assert response.status_code == 200, response.text
     return response.text
+
+
+def exports(
+    client: TestClient, auth: Auth, who: tuple[str, str], case_id: str
+) -> tuple[list[Any], list[dict[str, str]], list[Any]]:
+    """The case's entries as the jsonl, csv and LDV exports give them to ``who``, parsed."""
+    jsonl = [json.loads(line) for line in export(client, auth, who, case_id, "jsonl").splitlines()]
+    table = list(csv.DictReader(io.StringIO(export(client, auth, who, case_id, "csv"))))
+    ldv = [json.loads(line) for line in export(client, auth, who, case_id, "ldv").splitlines()]
+    return jsonl, table, ldv
+
+
+def access_report_lines(
+    client: TestClient, auth: Auth, who: tuple[str, str], bsn: str
+) -> list[Any]:
+    """The lines of the GDPR access report for ``bsn`` as ``who`` asks it through the API."""
+    report = client.post(
+        "/v1/audit/access-report",
+        json={"identifierType": "bsn", "identifier": bsn},
+        headers=auth(*who),
+    )
+    assert report.status_code == 200, report.text
+    return report.json()["lines"]  # type: ignore[no-any-return]
 
 
 def receipt_status(client: TestClient, auth: Auth, who: tuple[str, str], index: int) -> int:

@@ -17,8 +17,6 @@ approach, a phase whose clause (R-A-corporatie-meldingen) gives it the event's c
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -72,26 +70,14 @@ def _record_measure(client: TestClient, auth: Auth, case_id: str) -> None:
 
 def _activities(client: TestClient, auth: Auth, who: tuple[str, str], case_id: str) -> Any:
     """The activities of the case's entries as each channel gives them to ``who``."""
-    jsonl = [
-        json.loads(line)
-        for line in channels.export(client, auth, who, case_id, "jsonl").splitlines()
-    ]
-    table = list(csv.DictReader(io.StringIO(channels.export(client, auth, who, case_id, "csv"))))
-    ldv = [
-        json.loads(line) for line in channels.export(client, auth, who, case_id, "ldv").splitlines()
-    ]
-    report = client.post(
-        "/v1/audit/access-report",
-        json={"identifierType": "bsn", "identifier": BSN_CAUSER},
-        headers=auth(*who),
-    )
-    assert report.status_code == 200, report.text
+    jsonl, table, ldv = channels.exports(client, auth, who, case_id)
+    lines = channels.access_report_lines(client, auth, who, BSN_CAUSER)
     return {
         "search": [e["activity"] for e in channels.search(client, auth, who, caseId=case_id)],
         "jsonl": [e["activity"] for e in jsonl],
         "csv": [row["activity"] for row in table],
         "ldv": sorted({r["name"] for r in ldv}),
-        "access-report": [line["activity"] for line in report.json()["lines"]],
+        "access-report": [line["activity"] for line in lines],
     }
 
 

@@ -26,9 +26,7 @@ case unknown, rules not loaded) names none: the operator alone reads its entry.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -135,20 +133,8 @@ def _erasures(
     """The case's ``retention-redaction`` entries as each channel gives them to ``who``: the
     search's and the exports' (rule attribute and clauses), the LDV's activity names, the
     access report's lines (clauses; the entry at ``index``: both cases are the causer's)."""
-    jsonl = [
-        json.loads(line)
-        for line in channels.export(client, auth, who, case_id, "jsonl").splitlines()
-    ]
-    table = list(csv.DictReader(io.StringIO(channels.export(client, auth, who, case_id, "csv"))))
-    ldv = [
-        json.loads(line) for line in channels.export(client, auth, who, case_id, "ldv").splitlines()
-    ]
-    report = client.post(
-        "/v1/audit/access-report",
-        json={"identifierType": "bsn", "identifier": BSN},
-        headers=auth(*who),
-    )
-    assert report.status_code == 200, report.text
+    jsonl, table, ldv = channels.exports(client, auth, who, case_id)
+    lines = channels.access_report_lines(client, auth, who, BSN)
     return {
         "search": [
             (e["attributes"]["rule"], e["attributes"]["due-on"], e["processing"]["clauseIds"])
@@ -163,7 +149,7 @@ def _erasures(
         "ldv": sorted({r["name"] for r in ldv} & {ERASURE}),
         "access-report": [
             line["clauseIds"]
-            for line in report.json()["lines"]
+            for line in lines
             if line["activity"] == ERASURE and line["index"] == index
         ],
     }
