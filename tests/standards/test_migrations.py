@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -43,14 +44,19 @@ def test_migration_history_has_a_single_head() -> None:
     )
 
 
-def test_models_and_migrations_agree(database_url: str) -> None:
+def model_differences(database_url: str) -> list[Any]:
+    """What Alembic's autogenerate finds between the schema of ``database_url`` and the
+    models (also for the tests of one migration's upgrade)."""
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection)
-            differences = compare_metadata(context, Base.metadata)
+            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
     finally:
         engine.dispose()
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    differences = model_differences(database_url)
     assert differences == [], (
         "the migrated schema differs from gateway/models.py (a model without a migration, or a "
         f"model module gateway/models.py does not import): {differences}"
