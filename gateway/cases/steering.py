@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -47,12 +48,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     String,
     and_,
     case,
     cast,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -74,6 +77,18 @@ from gateway.cases.schemas import (
     ThroughputOut,
 )
 from gateway.cases.state_at import OverdueAt, moved_cases_at, moved_since, unmoved_open_at
+from gateway.cases.window_figures import (
+    CLOSED,
+    LEGS,
+    OPENED,
+    TRANSITION,
+    WITHIN,
+    Bucket,
+    Rules,
+    Window,
+    WindowFigures,
+    held_least,
+)
 from gateway.core.errors import Forbidden, Unprocessable
 from gateway.core.schemas import EARLIEST, LATEST
 from gateway.db import utcnow
@@ -235,11 +250,6 @@ def over_enough(n: int) -> int | None:
     return None if hidden_cells({"n": n}) else n
 
 
-#: The cell of the cases closed without a judgement (a decline: nothing was carried out to
-#: judge). Never shown, but the total minus the judgements shown includes it.
-UNJUDGED = "unjudged"
-
-
 #: How a count is published: exactly (the operator's CLI, the tests' oracle) or perturbed
 #: (:func:`gateway.cases.cell_key.perturbed`: every partner's channel).
 Show = Callable[[Cell], int]
@@ -258,6 +268,11 @@ def exact(cell: Cell) -> int:
 SHOWN_AT_LEAST = MIN_GROUP_SIZE + BOUND
 
 
+#: Whether a count is published at least what its parts hold (gateway/cases/window_figures.py);
+#: off only in the tests' controls, to measure the rule before it.
+FLOOR_BY_PARTS = True
+
+
 def published(cell: Cell) -> int:
     """A count of a cell that is shown only at 0 or MIN_GROUP_SIZE and up (a district, a
     phase, a step, a judgement, the period's totals): its perturbed value, and at least
@@ -267,27 +282,6 @@ def published(cell: Cell) -> int:
     1 to 4, and a floor for 5 and up there would make a published 5 or 6 one of 3 or 4."""
     value = perturbed(cell)
     return max(value, SHOWN_AT_LEAST) if cell.count >= MIN_GROUP_SIZE else value
-
-
-def _tally(
-    counts: Counter[str],
-    closed: int | None = None,
-    keyed: Mapping[str, Cell] | None = None,
-    show: Show = exact,
-) -> dict[str, int | None]:
-    """The judgements shown of ``closed`` cases (default: the judged ones): those of
-    :func:`hidden_cells`, the unjudged ones a cell that is never shown. Which are shown is
-    decided on the true counts; a count shown is ``show`` of its cell in ``keyed``."""
-    cells = {j: counts[j] for j in JUDGEMENTS}
-    if closed is not None:
-        cells[UNJUDGED] = closed - sum(cells.values())
-    hidden = hidden_cells(cells, {UNJUDGED})
-    return {
-        j: (
-            None if j in hidden or not counts[j] else counts[j] if keyed is None else show(keyed[j])
-        )
-        for j in JUDGEMENTS
-    }
 
 
 def period_legs_shown(periods: Sequence[tuple[int, Counter[str]]]) -> bool:
@@ -355,6 +349,22 @@ class ClosedFigures(NamedTuple):
     within: Cell
     total_days: float
     median_days: float
+    #: The cases near the target that closed within it: (closed_at, record key) each.
+    inside: list[tuple[datetime, int]]
+
+
+def _near_target(rule: DueRule) -> tuple[float, float]:
+    """The durations in days between which a case is put to the calendar: from a day before
+    the shortest the target can be to a day after the longest (sure within it below)."""
+    if rule.unit == "hours":
+        shortest = longest = rule.count / 24
+    else:
+        shortest, longest = rule.min_span, rule.max_span + 1
+    return shortest - 1.0, longest + 1.0
+
+
+def _sure_below(rule: DueRule) -> float:
+    return _near_target(rule)[0]
 
 
 class _Closed:
@@ -383,18 +393,14 @@ class _Closed:
         shown in whole weeks: the median and mean to the nearest, ``maxDays`` (the longest
         duration at least MIN_GROUP_SIZE cases reached) rounded down, so that no figure is
         one case's duration (review5a F1)."""
-        if rule.unit == "hours":
-            shortest = longest = rule.count / 24
-        else:
-            shortest, longest = rule.min_span, rule.max_span + 1
-        low, high = shortest - 1.0, longest + 1.0
+        low, high = _near_target(rule)
         if self.session.get_bind().dialect.name == "postgresql":
             found = self._in_one_read(low, high)
         else:
             found = self._in_four_reads(low, high)
         if found is None:
             empty = ThroughputOut(closed_cases=0, median_days=None, mean_days=None, max_days=None)
-            return ClosedFigures(0, empty, Cell(), 0.0, 0.0)
+            return ClosedFigures(0, empty, Cell(), 0.0, 0.0, [])
         inside = [r for r in found.between if r.closed_at < rule.due_at(r.first_report_at)]
         within = Cell.of(found.sure, found.sure_key) + Cell.of(
             len(inside), sum(r.record_key for r in inside)
@@ -413,6 +419,7 @@ class _Closed:
             within,
             float(found.total),
             median,
+            [(r.closed_at, int(r.record_key)) for r in inside],
         )
 
     def _in_one_read(self, low: float, high: float) -> _Figures | None:
@@ -510,81 +517,6 @@ class _Closed:
         )
 
 
-def _legs(rows: list[Any]) -> tuple[int, Counter[str], Counter[str]]:
-    """How many closed, and the neighbours' and partners' judgements (U §7), from the
-    counts per (neighbours' judgement, partners' judgement)."""
-    neighbours: Counter[str] = Counter()
-    partners: Counter[str] = Counter()
-    for mine, theirs, count, *_ in rows:
-        if mine:
-            neighbours[mine] += count
-        if theirs:
-            partners[theirs] += count
-    return sum(r[2] for r in rows), neighbours, partners
-
-
-#: A span's closed cases as cells: all of them, by the neighbours' and the partners' judgement.
-LegCells = tuple[Cell, dict[str, Cell], dict[str, Cell]]
-
-
-def _leg_cells(rows: list[Any]) -> LegCells:
-    """The cells of :func:`_legs`, from rows (neighbours', partners', count, key sum)."""
-    everything = Cell()
-    neighbours: dict[str, Cell] = {j: Cell() for j in JUDGEMENTS}
-    partners: dict[str, Cell] = {j: Cell() for j in JUDGEMENTS}
-    for mine, theirs, count, key in rows:
-        cell = Cell.of(count, key)
-        everything += cell
-        if mine:
-            neighbours[mine] = neighbours.get(mine, Cell()) + cell
-        if theirs:
-            partners[theirs] = partners.get(theirs, Cell()) + cell
-    return everything, neighbours, partners
-
-
-def evaluation_periods_out(
-    periods: Sequence[tuple[date, date]],
-    tallied: Sequence[tuple[int, Counter[str], Counter[str]]],
-    keyed: Sequence[LegCells] | None = None,
-    show: Show = exact,
-) -> list[EvaluationPeriodOut]:
-    """The periods as shown: their closed cases a breakdown of the whole report's
-    (:func:`hidden_cells` across the periods), each leg's judgements by
-    :func:`period_legs_shown` (review9a F4); which are shown decided on the true counts,
-    each count shown ``show`` of its cell in ``keyed``."""
-    hidden = hidden_cells({str(n): count for n, (count, _, _) in enumerate(tallied)})
-    shown = {
-        leg: period_legs_shown([(count, counts[leg]) for count, *counts in tallied])
-        for leg in (0, 1)
-    }
-    nothing = dict.fromkeys(JUDGEMENTS)
-    out = []
-    for n, ((begin, finish), (count, mine, theirs)) in enumerate(
-        zip(periods, tallied, strict=True)
-    ):
-        cells = keyed[n] if keyed is not None else None
-        out.append(
-            EvaluationPeriodOut(
-                period_from=begin,
-                period_to=finish,
-                cases_closed=None
-                if str(n) in hidden
-                else count
-                if cells is None
-                else show(cells[0]),
-                legs=LegsOut(
-                    neighbours=_tally(mine, count, cells and cells[1], show)
-                    if shown[0]
-                    else dict(nothing),
-                    partners=_tally(theirs, count, cells and cells[2], show)
-                    if shown[1]
-                    else dict(nothing),
-                ),
-            )
-        )
-    return out
-
-
 @dataclass(frozen=True)
 class StateFigures:
     """The covenant's open cases at a moment by phase and by district, and their deadlines
@@ -619,11 +551,11 @@ class StateFigures:
 
 
 def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetime) -> Any:
-    """Rows ("open", state, district, count, key sum) of the cases open at ``end`` as their
-    rows have them: no step since, not erased (an erased open case is no open work from its erasure
-    on; one erased since is counted as it stood, by :func:`_state_figures`). The others are
-    replayed from their history (gateway/cases/state_at.py). "closed_at IS NULL" and
-    "erased_at IS NULL" read them from ix_case_file_open_live (migration 0042 added
+    """Rows ("open", state, district, no bucket, count, key sum) of the cases open at ``end``
+    as their rows have them: no step since, not erased (an erased open case is no open work
+    from its erasure on; one erased since is counted as it stood, by
+    :func:`_state_figures`). The others are replayed from their history
+    (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them from ix_case_file_open_live (migration 0042 added
     opened_at and id to it)."""
     text = String(100)
     return (
@@ -631,6 +563,7 @@ def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetim
             literal("open", text),
             CaseFile.state.cast(text),
             CaseFile.district.cast(text),
+            null().cast(Integer),
             func.count(),
             func.sum(CaseFile.record_key),
         )
@@ -682,7 +615,7 @@ def state_figures_at(
     """The state figures at ``end`` computed from the cases' history (not a kept snapshot)."""
     unmoved = [
         (state, district, count, key)
-        for _, state, district, count, key in session.execute(
+        for _, state, district, _, count, key in session.execute(
             _open_unmoved(runtime.workflow(covenant_id), covenant_id, end)
         )
     ]
@@ -740,27 +673,43 @@ def steering_report(
         (begin, finish, day_start(calendar, begin), day_start(calendar, finish + timedelta(1)))
         for begin, finish in evaluation or [(period_from, period_to)]
     ]
-    # The period's counts by group, each an aggregate over its own index, sent as one UNION
-    # ALL: rows of (figure, first key, second key, count, sum of the record keys). On
-    # PostgreSQL each statement is a round trip; these five kinds of figure were five or
-    # more statements. The record keys are in the covering indexes (migration 0050).
-    text = String(100)
+    target = definition.target.period if definition.target else DEFAULT_TARGET
+    rule = DueRule.of(calendar, target)
+    # The report's buckets: its calendar months (a quarter or a year is published at least
+    # what its months are, gateway/cases/window_figures.py), else its evaluation periods
+    # (days asked for by the tests alone). Every flow is counted per bucket.
     months = whole_months(period_from, period_to)
-    month_starts = (
-        [day_start(calendar, m) for m in [*months, add_months(months[-1], 1)]]
-        if len(months) > 1
-        else []
+    starts = months or [begin for begin, *_ in spans]
+    bounds = [day_start(calendar, first) for first in starts[1:]]
+    # The period's counts by group and bucket, each an aggregate over its own index, sent as
+    # one UNION ALL: rows of (figure, first key, second key, bucket, count, sum of the record
+    # keys). On PostgreSQL each statement is a round trip; these were five or more. The
+    # record keys are in the covering indexes (migration 0050).
+    text = String(100)
+    opened_rows = _bucketed(
+        CaseFile.opened_at, bounds, CaseFile.district, null().cast(text), CaseFile.record_key
+    ).where(in_covenant, CaseFile.opened_at >= start, CaseFile.opened_at < end)
+    transition_rows = _bucketed(
+        CaseTransition.at,
+        bounds,
+        CaseTransition.transition.cast(text),
+        null().cast(text),
+        CaseTransition.record_key,
+    ).where(
+        CaseTransition.covenant_id == covenant_id,
+        CaseTransition.at >= start,
+        CaseTransition.at < end,
     )
+    closed_rows = _bucketed(
+        CaseFile.closed_at,
+        bounds,
+        CaseFile.neighbours_judgement.cast(text),
+        CaseFile.partners_judgement.cast(text),
+        CaseFile.record_key,
+        sure=_days(session) < literal(_sure_below(rule)),
+    ).where(in_covenant, CaseFile.closed_at >= start, CaseFile.closed_at < end)
     parts: list[Any] = [
-        select(
-            literal("opened", text).label("figure"),
-            CaseFile.district.label("a"),
-            null().cast(text).label("b"),
-            func.count().label("n"),
-            func.sum(CaseFile.record_key).label("k"),
-        )
-        .where(in_covenant, CaseFile.opened_at >= start, CaseFile.opened_at < end)
-        .group_by(CaseFile.district),
+        _grouped_rows("opened", opened_rows.subquery()),
         # The state figures at the period's end, when no sweep kept them (gateway/cases/
         # snapshots.py): the cases open then as their rows have them, in the same round trip.
         # For a month kept without its cells' keys (before migration 0050), for those.
@@ -771,64 +720,37 @@ def steering_report(
         ),
         # The transition's own covenant (migration 0025): the period's transitions of the
         # covenant are one range of ix_case_transition_covenant_at, read from the index alone.
+        _grouped_rows("transition", transition_rows.subquery()),
+        _grouped_rows("legs", closed := closed_rows.subquery()),
+        # The cases closed more than a day before the shortest the target can be, per bucket
+        # (the others near it are put to the calendar below).
         select(
-            literal("transition", text),
-            CaseTransition.transition.cast(text),
+            literal("sure", text),
             null().cast(text),
-            func.count(),
-            func.sum(CaseTransition.record_key),
-        )
-        .where(
-            CaseTransition.covenant_id == covenant_id,
-            CaseTransition.at >= start,
-            CaseTransition.at < end,
-        )
-        .group_by(CaseTransition.transition),
-        # How many closed in each month of a quarter or a year (below: its medianDays and
-        # maxDays), in the same round trip.
-        *(
-            select(
-                literal(f"month:{n}", text),
-                null().cast(text),
-                null().cast(text),
-                func.count(),
-                func.sum(CaseFile.record_key),
-            ).where(in_covenant, CaseFile.closed_at >= low, CaseFile.closed_at < high)
-            for n, (low, high) in enumerate(zip(month_starts, month_starts[1:], strict=False))
-        ),
-        *(
-            select(
-                literal(f"legs:{n}", text),
-                CaseFile.neighbours_judgement.cast(text),
-                CaseFile.partners_judgement.cast(text),
-                func.count(),
-                func.sum(CaseFile.record_key),
-            )
-            .where(in_covenant, CaseFile.closed_at >= low, CaseFile.closed_at < high)
-            .group_by(CaseFile.neighbours_judgement, CaseFile.partners_judgement)
-            for n, (_, _, low, high) in enumerate(spans)
-        ),
+            null().cast(text),
+            closed.c.m,
+            func.sum(closed.c.sure),
+            func.sum(case((closed.c.sure == 1, closed.c.k), else_=0)),
+        ).group_by(closed.c.m),
     ]
-    opened: Counter[str] = Counter()
-    opened_cells: dict[str, Cell] = {}
+    buckets = [Bucket() for _ in starts]
     unmoved: list[tuple[str, str, int, int]] = []
-    transitions: dict[str, int] = {}
-    transition_cells: dict[str, Cell] = {}
-    month_closed: dict[str, int] = {}
-    legs: list[list[Any]] = [[] for _ in spans]
-    for figure, a, b, count, key in session.execute(union_all(*parts)):
-        if figure == "opened":
-            opened[a] += count
-            opened_cells[a] = opened_cells.get(a, Cell()) + Cell.of(count, key)
-        elif figure == "open":
+    for figure, a, b, m, count, key in session.execute(union_all(*parts)):
+        cell = Cell.of(count, key)
+        if figure == "open":
             unmoved.append((a, b, count, key))
-        elif figure.startswith("month:"):
-            month_closed[figure] = count
+        elif figure == "opened":
+            buckets[m].add(buckets[m].opened, a, cell)
         elif figure == "transition":
-            transitions[a] = count
-            transition_cells[a] = Cell.of(count, key)
+            buckets[m].add(buckets[m].transitions, a, cell)
+        elif figure == "sure":
+            buckets[m].within += cell
         else:
-            legs[int(figure.split(":")[1])].append((a, b, count, key))
+            pair = (a, b)
+            buckets[m].legs[pair] = buckets[m].legs.get(pair, Cell()) + cell
+    found = _Closed(session, covenant_id, start, end).figures(rule)
+    for closed_at, record_key in found.inside:
+        buckets[bisect_right(bounds, closed_at)].within += Cell(1, record_key)
     if kept is not None:
         computed = (
             None
@@ -845,58 +767,67 @@ def steering_report(
     )
     phase_cells, district_cells = state.cells("phase"), state.cells("district")
     open_total = sum(phase_cells.values(), Cell())
-    neighbours: Counter[str] = Counter()
-    partners: Counter[str] = Counter()
-    tallied = [_legs(rows) for rows in legs]
-    keyed = [_leg_cells(rows) for rows in legs]
-    for _, mine, theirs in tallied:
-        neighbours += mine
-        partners += theirs
-    closed_cell = sum((cells[0] for cells in keyed), Cell())
-    neighbour_cells = {j: sum((c[1][j] for c in keyed), Cell()) for j in JUDGEMENTS}
-    partner_cells = {j: sum((c[2][j] for c in keyed), Cell()) for j in JUDGEMENTS}
-    # The whole report's closed cases, judged or not: the judgements shown are a breakdown
-    # of casesClosed, the unjudged (declined) ones a cell that is never shown.
-    judged_of = sum(count for count, _, _ in tallied)
-    periods = evaluation_periods_out(evaluation, tallied, keyed, show) if evaluation else []
-    target = definition.target.period if definition.target else DEFAULT_TARGET
-    found = _Closed(session, covenant_id, start, end).figures(DueRule.of(calendar, target))
-    closed, throughput, within = found.closed, found.throughput, found.within.count
+    noisy = show is not exact
+    figures = WindowFigures(
+        buckets,
+        starts,
+        period_to + timedelta(days=1),
+        months=bool(months),
+        rules=Rules(
+            min_group_size=MIN_GROUP_SIZE,
+            judgements=JUDGEMENTS,
+            hidden_cells=hidden_cells,
+            show=show,
+            bound=BOUND if noisy else 0,
+            floors=FLOOR_BY_PARTS,
+            periods=lambda first, last: covenant_periods(
+                runtime.covenants.get(covenant_id), first, last
+            ),
+        ),
+    )
+    whole = (0, len(buckets) - 1)
+    closed, throughput = found.closed, found.throughput
     # Which cells are shown is decided on the true counts, as before (review3 finding 9,
-    # review5a F1, review9a F4); what is shown of a count is its perturbed value.
-    open_by_district, hidden_open = _suppress(open_districts)
-    opened_by_district, hidden_opened = _suppress(opened)
+    # review5a F1, review9a F4); what is shown of a count is its perturbed value, at least
+    # what its shown parts hold (gateway/cases/window_figures.py).
+    shown_open_districts, hidden_open = _suppress(open_districts)
+    opened_districts = {
+        d: figures.cell(whole, (OPENED, d)).count for d in figures.keys(whole, OPENED)
+    }
+    hidden_opened = len(
+        figures.hidden(whole, OPENED) & {d for d, n in opened_districts.items() if n}
+    )
     # Phases and steps as districts (review3 finding 9): a period of a day or two made
     # "one case moved to temporary-eviction on day X" of a count of one.
     shown_phases, hidden_phases = _suppress(open_by_phase)
-    shown_transitions, hidden_transitions = _suppress(Counter(transitions))
+    steps = figures.keys(whole, TRANSITION)
+    hidden_steps = figures.hidden(whole, TRANSITION)
     # The period's own totals and durations as cells (follow-up to finding 9): over a day
     # or two, "1 closed, after 41.2 days" described one case. A total under the minimum is
     # null, and so is every figure over the closed cases then; of five or more, the within
     # and beyond the target counts are a breakdown of two cells.
     suppressed: list[str] = []
-    cases_opened = over_enough(sum(opened.values()))
+    cases_opened = figures.value(whole, (OPENED, None))
     if cases_opened is None:
         suppressed.append("casesOpened")
-    else:
-        cases_opened = show(sum(opened_cells.values(), Cell()))
-    closed_shown = show(closed_cell) if perturb else closed
-    if perturb and closed:
+    closed_shown = figures.value(whole, (CLOSED, None))
+    if noisy and closed:
         # The mean's sum of days gets noise of its own, as large as the cell's median
         # duration: otherwise the mean times the count was the sum, and two windows' sums
         # gave one case's duration (review14 F1: ~77 of its 80 days).
+        closed_cell = figures.cell(whole, (CLOSED, None))
         days = found.total_days + sum_noise(closed_cell, max(found.median_days, WEEK))
         throughput = throughput.model_copy(
             update={"closed_cases": closed_shown, "mean_days": whole_weeks(max(days, 0) / closed)}
         )
-    within_perturbed = min(show(found.within), closed_shown)
-    within_shown: int | None = within_perturbed
-    share = round(within_perturbed / closed_shown, 3) if closed_shown else None
-    if over_enough(closed) is None:
+    within_shown = figures.value(whole, (WITHIN, None))
+    share = (
+        round(within_shown / closed_shown, 3) if within_shown is not None and closed_shown else None
+    )
+    if closed_shown is None:
         throughput = ThroughputOut(
             closed_cases=None, median_days=None, mean_days=None, max_days=None
         )
-        within_shown = share = None
         suppressed += [
             "casesClosed",
             "closedWithinTarget",
@@ -906,18 +837,34 @@ def steering_report(
             "throughput.meanDays",
             "throughput.maxDays",
         ]
-    elif hidden_cells({"within": within, "beyond": closed - within}):
-        within_shown = share = None
+    elif within_shown is None:
         suppressed += ["closedWithinTarget", "shareClosedWithinTarget"]
     # A quarter's or a year's order statistics (not perturbed) when a month of it hides its
     # closures (1 to 4, public through the month's own report; review of the cell-key
     # change, finding 2): February's 5 closures (4 of 200 days, 1 of 30) and March's hidden
     # one of 150 gave the quarter a fifth longest of 147 days, which could only be March's.
-    if throughput.closed_cases is not None and any(
-        over_enough(n) is None for n in month_closed.values()
+    if (
+        throughput.closed_cases is not None
+        and len(months) > 1
+        and any(not figures.shown((m, m), (CLOSED, None)) for m in range(len(months)))
     ):
         throughput = throughput.model_copy(update={"median_days": None, "max_days": None})
         suppressed += ["throughput.medianDays", "throughput.maxDays"]
+    periods = _periods_out(figures, whole, spans) if evaluation else []
+    # The open cases at the period's end: each shown phase or district at least 5, so the
+    # total at least what they hold (gateway/cases/window_figures.py, as for the flows).
+    open_cases = show_total(open_total)
+    if noisy and FLOOR_BY_PARTS and open_total.count:
+        open_cases = max(
+            open_cases,
+            BOUND + _state_least(phase_cells, shown_phases, show),
+            BOUND + _state_least(district_cells, shown_open_districts, show),
+        )
+    opened_by_district = {
+        d: figures.value(whole, (OPENED, d))
+        for d, n in opened_districts.items()
+        if n and figures.shown(whole, (OPENED, d))
+    }
     return SteeringReport(
         covenant_id=covenant_id,
         period_from=period_from,
@@ -928,28 +875,127 @@ def steering_report(
         noise_bound=BOUND if perturb else 0,
         cases_opened=cases_opened,
         cases_closed=throughput.closed_cases,
-        open_cases=show_total(open_total),
+        open_cases=open_cases,
         throughput=throughput,
         target_months=target.amount or 3,
         closed_within_target=within_shown,
         share_closed_within_target=share,
         open_by_phase={name: show(phase_cells[name]) for name in shown_phases},
-        open_by_district={name: show(district_cells[name]) for name in open_by_district},
-        opened_by_district={name: show(opened_cells[name]) for name in opened_by_district},
+        open_by_district={name: show(district_cells[name]) for name in shown_open_districts},
+        opened_by_district=opened_by_district,
         overdue_deadlines=show_total(Cell(overdue, derived_key(open_total, "overdue"))),
-        transitions={name: show(transition_cells[name]) for name in shown_transitions},
+        transitions={
+            step: figures.value(whole, (TRANSITION, step))
+            for step in steps
+            if step not in hidden_steps and figures.cell(whole, (TRANSITION, step)).count
+        },
         min_group_size=MIN_GROUP_SIZE,
         suppressed_phases=hidden_phases,
-        suppressed_transitions=hidden_transitions,
+        suppressed_transitions=sum(
+            1
+            for step in steps
+            if step in hidden_steps and figures.cell(whole, (TRANSITION, step)).count
+        ),
         suppressed_figures=suppressed,
         suppressed_districts=len(
-            (set(open_districts) | set(opened)) - set(open_by_district) - set(opened_by_district)
+            (set(open_districts) | set(opened_districts))
+            - set(shown_open_districts)
+            - set(opened_by_district)
         )
         if (hidden_open or hidden_opened)
         else 0,
-        legs=LegsOut(
-            neighbours=_tally(neighbours, judged_of, neighbour_cells, show),
-            partners=_tally(partners, judged_of, partner_cells, show),
-        ),
+        legs=LegsOut(**{leg: _judgements(figures, whole, leg) for leg in LEGS}),
         evaluation_periods=periods,
     )
+
+
+def _judgements(figures: WindowFigures, window: Window, leg: str) -> dict[str, int | None]:
+    """One leg's judgements as the window's report shows them (U §7)."""
+    return {j: figures.value(window, (leg, j)) for j in JUDGEMENTS}
+
+
+def _periods_out(
+    figures: WindowFigures, whole: Window, spans: Sequence[tuple[date, date, Any, Any]]
+) -> list[EvaluationPeriodOut]:
+    """The evaluation periods as shown: their closed cases a breakdown of the whole
+    report's (:func:`hidden_cells` across the periods), each leg's judgements by
+    :func:`period_legs_shown` (review9a F4); which are shown decided on the true counts,
+    each count as a report over the period publishes it (gateway/cases/window_figures.py)."""
+    windows = figures.periods(whole)
+    if len(windows) != len(spans):
+        raise ValueError("the evaluation periods are not whole buckets of the report")
+    closed = [figures.cell(w, (CLOSED, None)).count for w in windows]
+    hidden = hidden_cells({str(n): count for n, count in enumerate(closed)})
+    shown = {
+        leg: period_legs_shown(
+            [
+                (count, Counter({j: figures.cell(w, (leg, j)).count for j in JUDGEMENTS}))
+                for count, w in zip(closed, windows, strict=True)
+            ]
+        )
+        for leg in LEGS
+    }
+    return [
+        EvaluationPeriodOut(
+            period_from=begin,
+            period_to=finish,
+            cases_closed=None if str(n) in hidden else figures.value(w, (CLOSED, None)),
+            legs=LegsOut(
+                **{
+                    leg: _judgements(figures, w, leg) if shown[leg] else dict.fromkeys(JUDGEMENTS)
+                    for leg in LEGS
+                }
+            ),
+        )
+        for n, (w, (begin, finish, _, _)) in enumerate(zip(windows, spans, strict=True))
+    ]
+
+
+def _state_least(cells: Mapping[str, Cell], shown: Mapping[str, int], show: Show) -> int:
+    """What a state breakdown's parts hold (phases or districts of the open cases): each
+    shown one its published value minus the bound, the hidden ones as :func:`held_least`."""
+    names = sorted(cells)
+    return held_least(
+        [
+            (
+                cells[name].count,
+                show(cells[name]) - BOUND if name in shown else min(cells[name].count, 1),
+            )
+            for name in names
+        ],
+        {name for name in names if name not in shown},
+        names,
+        MIN_GROUP_SIZE,
+    )
+
+
+def _bucketed(
+    moment: Any, bounds: Sequence[datetime], a: Any, b: Any, key: Any, sure: Any = None
+) -> Any:
+    """The rows of a flow with their bucket (``m``: how many ``bounds`` fall at or before
+    ``moment``), as a select to restrict and group (:func:`_grouped_rows`)."""
+    integer = Integer()
+    bucket = (
+        case(
+            *((moment < bound, literal_column(str(n), integer)) for n, bound in enumerate(bounds)),
+            else_=literal_column(str(len(bounds)), integer),
+        )
+        if bounds
+        else literal_column("0", integer)
+    )
+    columns = [a.label("a"), b.label("b"), key.label("k"), bucket.label("m")]
+    if sure is not None:
+        columns.append(case((sure, 1), else_=0).label("sure"))
+    return select(*columns)
+
+
+def _grouped_rows(figure: str, rows: Any) -> Any:
+    """(figure, a, b, bucket, count, sum of the record keys) of :func:`_bucketed` rows."""
+    return select(
+        literal(figure, String(100)),
+        rows.c.a,
+        rows.c.b,
+        rows.c.m,
+        func.count(),
+        func.sum(rows.c.k),
+    ).group_by(rows.c.a, rows.c.b, rows.c.m)

@@ -33,6 +33,7 @@ from gateway.cases.reports import reporter_deadlines
 from gateway.cases.runtime import CaseRuntime
 from gateway.cases.schemas import (
     DeadlineOut,
+    EvaluationPeriodOut,
     LegsOut,
     SteeringReport,
     ThroughputOut,
@@ -51,6 +52,46 @@ JUDGEMENTS = ("resolved", "improved", "unchanged", "worse")
 # What is shown of the counts is the gateway's rule (complementary suppression since
 # 6 December 2026); this oracle checks the counting, so it applies the same rule.
 _suppress = steering._suppress
+UNJUDGED = "unjudged"
+
+
+def _tally(counts: Counter[str], closed: int | None = None) -> dict[str, int | None]:
+    """The judgements shown of ``closed`` cases (default: the judged ones): those of
+    ``hidden_cells``, the unjudged ones a cell that is never shown (review9a F4)."""
+    cells = {j: counts[j] for j in JUDGEMENTS}
+    if closed is not None:
+        cells[UNJUDGED] = closed - sum(cells.values())
+    hidden = steering.hidden_cells(cells, {UNJUDGED})
+    return {j: None if j in hidden or not counts[j] else counts[j] for j in JUDGEMENTS}
+
+
+def evaluation_periods_out(
+    periods: list[tuple[date, date]],
+    tallied: list[tuple[int, Counter[str], Counter[str]]],
+) -> list[EvaluationPeriodOut]:
+    """The periods as shown: their closed cases a breakdown of the whole report's, each
+    leg's judgements all or nothing (``steering.period_legs_shown``, review9a F4)."""
+    hidden = steering.hidden_cells({str(n): count for n, (count, _, _) in enumerate(tallied)})
+    shown = [
+        steering.period_legs_shown([(count, counts[leg]) for count, *counts in tallied])
+        for leg in (0, 1)
+    ]
+    return [
+        EvaluationPeriodOut(
+            period_from=begin,
+            period_to=finish,
+            cases_closed=None if str(n) in hidden else count,
+            legs=LegsOut(
+                neighbours=_tally(mine, count) if shown[0] else dict.fromkeys(JUDGEMENTS),
+                partners=_tally(theirs, count) if shown[1] else dict.fromkeys(JUDGEMENTS),
+            ),
+        )
+        for n, ((begin, finish), (count, mine, theirs)) in enumerate(
+            zip(periods, tallied, strict=True)
+        )
+    ]
+
+
 # Likewise the rounding of durations to whole weeks (review5a F1).
 whole_weeks = steering.whole_weeks
 WEEK = steering.WEEK
@@ -61,7 +102,7 @@ def _legs(closed: list[CaseFile]) -> LegsOut:
 
     def tally(values: list[str | None]) -> dict[str, int | None]:
         # The unjudged (declined) cases are a cell of the breakdown (review9a F4).
-        return steering._tally(Counter(v for v in values if v), len(values))
+        return _tally(Counter(v for v in values if v), len(values))
 
     return LegsOut(
         neighbours=tally([c.neighbours_judgement for c in closed]),
@@ -380,7 +421,7 @@ def steering_report(
                 Counter(c.partners_judgement for c in in_period if c.partners_judgement),
             )
         )
-    periods = steering.evaluation_periods_out(spans, tallied) if spans else []
+    periods = evaluation_periods_out(spans, tallied) if spans else []
 
     def small(n: int) -> bool:
         return 0 < n < MIN_GROUP_SIZE

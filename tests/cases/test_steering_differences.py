@@ -43,6 +43,7 @@ from sqlalchemy import select, update
 from gateway.cases import steering
 from gateway.cases.cell_key import BOUND, KEY_MODULUS, PTABLE, Cell, perturbed
 from gateway.cases.models import CaseFile, CaseTransition
+from gateway.cases.window_figures import TRANSITION, Bucket, Rules, WindowFigures
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
@@ -258,6 +259,7 @@ def test_f1_the_difference_of_the_quarter_and_february_no_longer_gives_march(
         # count published as its plain perturbed value) it pins March (the review's ~24%).
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(steering, "published", steering.perturbed)
+            patch.setattr(steering, "FLOOR_BY_PARTS", False)
             before = _f1_attack(client, auth)
         for figure in ("step", "closed", "worse"):
             pinned[f"{figure} before the floor"] += before[f"{figure}-left"] == [1]
@@ -277,7 +279,6 @@ def test_f1_the_difference_of_the_quarter_and_february_no_longer_gives_march(
     # Two independent noises of -2..2 are equal one time in five; a difference of -4 (the
     # only one that leaves 1 as the one value possible) one time in 25.
     for figure in ("step", "closed", "worse"):
-        assert hits[figure] <= DRAWS * 0.45, hits
         assert certain[figure] <= DRAWS * 0.15, certain
     assert hits["days"] <= DRAWS * 0.5, hits
 
@@ -337,6 +338,15 @@ def _f2(client: TestClient, auth: Auth, context: GatewayContext) -> None:
     _opened_on(context, _open(client, auth, 99), MAR)
 
 
+def open_truths(report: dict[str, Any]) -> range:
+    """The true ``openCases`` the report leaves: its own truths, and at least what its shown
+    districts hold (each at least 5 and within the bound; the second review of the cell-key
+    change: this sum pinned a hidden count in about 1 in 5 windows)."""
+    own = truths(report["openCases"], suppressible=False)
+    held = sum(truths(n)[0] for n in report["openByDistrict"].values())
+    return range(max(own[0], held), own[-1] + 1)
+
+
 def _f2_attack(client: TestClient, auth: Auth) -> tuple[int, int, list[int]]:
     """The differences of the month-ends (total, Oost), and the March openings every
     constraint leaves (the stronger attacker): the totals' truths (openCases is never
@@ -345,10 +355,7 @@ def _f2_attack(client: TestClient, auth: Auth) -> tuple[int, int, list[int]]:
     february, march = _get(client, auth, FEBRUARY), _get(client, auth, MARCH)
     assert march["casesOpened"] is None  # hidden
     assert march["casesClosed"] == 0
-    total = difference(
-        truths(march["openCases"], suppressible=False),
-        truths(february["openCases"], suppressible=False),
-    )
+    total = difference(open_truths(march), open_truths(february))
     growth = [
         difference(
             truths(march["openByDistrict"].get(d)),
@@ -371,9 +378,13 @@ def test_f2_the_difference_of_two_month_ends_no_longer_gives_a_months_openings(
     _f2(client, auth, context)
     with exact_counts():
         assert _f2_attack(client, auth)[:2] == (1, 1)  # the control: the attack as it was
-    hits = certain = district_hits = pinned = 0
+    hits = certain = district_hits = pinned = pinned_before = 0
     for seed in range(DRAWS):
         _draw_keys(context, 1000 + seed)
+        # The control: the rule before the totals were raised to what their parts hold.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(steering, "FLOOR_BY_PARTS", False)
+            pinned_before += _f2_attack(client, auth)[2] == [1]
         march = _get(client, auth, MARCH)
         assert near(march["openCases"], 11)
         assert near(march["openByDistrict"]["Oost"], 6)
@@ -387,9 +398,11 @@ def test_f2_the_difference_of_two_month_ends_no_longer_gives_a_months_openings(
     print(
         f"F2 over {DRAWS} draws: March's one opening from the month-ends {hits} times exactly "
         f"({certain} with certainty from the difference alone, {pinned} with every "
-        f"constraint), per district {district_hits} times"
+        f"constraint, {pinned_before} on the rule before the totals' floor), per district "
+        f"{district_hits} times"
     )
-    assert pinned <= DRAWS * 0.15
+    assert pinned_before >= DRAWS * 0.1  # the attack works on the rule before
+    assert pinned <= DRAWS * 0.05
     assert hits <= DRAWS * 0.45
     assert district_hits <= DRAWS * 0.45
     assert certain <= DRAWS * 0.15
@@ -426,24 +439,52 @@ def _year(rng: random.Random) -> list[list[int]]:
     ]
 
 
-def _published(cells: list[Cell], show: Callable[[Cell], int]) -> int | None:
-    """A window's count as the report shows it: null when 1 to 4, else ``show``."""
-    cell = sum(cells, Cell())
-    return None if 0 < cell.count < 5 else show(cell)
+def year_figures(
+    months: list[list[int]], show: Callable[[Cell], int], bound: int = BOUND, floors: bool = True
+) -> WindowFigures:
+    """A year of one count (a step) by month, published as the report publishes it
+    (gateway/cases/window_figures.py): each window's value at least what its months, and a
+    year's quarters, hold."""
+    buckets = [Bucket() for _ in months]
+    for bucket, keys in zip(buckets, months, strict=True):
+        if keys:
+            bucket.transitions["step"] = Cell(len(keys), sum(keys) % KEY_MODULUS)
+    return WindowFigures(
+        buckets,
+        [date(2026, m, 1) for m in range(1, 13)],
+        date(2027, 1, 1),
+        months=True,
+        rules=Rules(
+            min_group_size=steering.MIN_GROUP_SIZE,
+            judgements=steering.JUDGEMENTS,
+            hidden_cells=steering.hidden_cells,
+            show=show,
+            bound=bound,
+            periods=lambda first, last: [],
+            floors=floors,
+        ),
+    )
+
+
+STEP = (TRANSITION, "step")
 
 
 def best_attack(
-    months: list[list[int]], hidden: int, show: Callable[[Cell], int], bound: int = BOUND
+    months: list[list[int]],
+    hidden: int,
+    show: Callable[[Cell], int],
+    bound: int = BOUND,
+    floors: bool = True,
 ) -> tuple[int | None, list[int]]:
     """Every estimate of month ``hidden``'s count the accepted windows give (its quarter
     minus the other months of it, the year minus the other quarters and the other months of
     its quarter), each with the number of noises in it; the best guess (the most likely
     value of 1..4, each noise uniform over -2..2) and the values no estimate rules out."""
-    cells = [Cell(len(keys), sum(keys) % KEY_MODULUS) for keys in months]
-    month = [_published([c], show) for c in cells]
+    figures = year_figures(months, show, bound, floors)
+    month = [figures.value((m, m), STEP) for m in range(12)]
     q = hidden // 3
-    quarters = [_published(cells[3 * i : 3 * i + 3], show) for i in range(4)]
-    year = _published(cells, show)
+    quarters = [figures.value((3 * i, 3 * i + 2), STEP) for i in range(4)]
+    year = figures.value((0, 11), STEP)
     others = [3 * q + i for i in range(3) if 3 * q + i != hidden]
     estimates: list[tuple[int, int]] = []
     if quarters[q] is not None and all(month[i] is not None for i in others):
@@ -539,7 +580,7 @@ def test_generated_years_the_best_differencing_rarely_pins_a_hidden_month() -> N
             assert count in left  # the bound is sound: the truth is never ruled out
             # The control for the stronger attacker: the rule before the floor (a shown
             # count published as its plain perturbed value).
-            before_floor += best_attack(months, hidden, perturbed)[1] == [count]
+            before_floor += best_attack(months, hidden, perturbed, floors=False)[1] == [count]
             # The control: the same attack on exact figures.
             exact_guess, exact_left = best_attack(months, hidden, lambda c: c.count, bound=0)
             if exact_guess is not None:
@@ -684,3 +725,44 @@ def test_a_kept_month_gives_the_same_perturbed_figures(
     assert near(kept["openCases"], 11)
     assert near(kept["openByDistrict"]["Oost"], 6)
     assert near(kept["openByDistrict"]["Noord"], 5)
+
+
+def test_raising_a_total_to_its_parts_tells_a_bayesian_reader_no_more() -> None:
+    """F1's history in the rule alone: February 5 steps, March M (hidden, 1 to 4). Raised to
+    what its months hold, the quarter is now at least February's published value plus 1
+    (February's least, 5, and March's, 1, plus the bound), so with February at 5 the naive
+    difference "quarter minus February" is 1 in every draw when M is 1 (the API test above
+    counts it 40 of 40). That alone tells nothing: it is 1 for M = 2 in most draws too. The
+    measure is the best reader's: the most likely M for each published pair, against the
+    truth, over many key draws of each M (a uniform prior). It must not be better than on
+    the rule before the floor (the pair then told M = 1 at the floor of 7 as often)."""
+    rng = random.Random(21)
+    draws = 3000
+
+    def success(show: Callable[[Cell], int], floors: bool) -> tuple[float, float]:
+        seen: dict[tuple[int | None, int | None], Counter[int]] = {}
+        naive = 0
+        for m in range(1, 5):
+            for _ in range(draws):
+                months = [[] for _ in range(12)]
+                months[1] = [rng.randrange(KEY_MODULUS) for _ in range(5)]
+                months[2] = [rng.randrange(KEY_MODULUS) for _ in range(m)]
+                figures = year_figures(months, show, floors=floors)
+                quarter, february = figures.value((0, 2), STEP), figures.value((1, 1), STEP)
+                assert figures.value((2, 2), STEP) is None  # March is hidden
+                seen.setdefault((quarter, february), Counter())[m] += 1
+                naive += quarter is not None and february is not None and quarter - february == m
+        best = sum(max(counts.values()) for counts in seen.values())
+        return best / (4 * draws), naive / (4 * draws)
+
+    now, naive_now = success(steering.published, floors=True)
+    before, naive_before = success(steering.published, floors=False)
+    plain, naive_plain = success(perturbed, floors=False)
+    print(
+        f"F1 in the rule alone, {draws} key draws per March count: the best reader names March "
+        f"right {now:.1%} (the naive difference {naive_now:.1%}); on the rule before the "
+        f"totals' floor {before:.1%} ({naive_before:.1%}); plain perturbation {plain:.1%} "
+        f"({naive_plain:.1%}); guessing blind 25%"
+    )
+    assert now <= before + 0.03
+    assert before <= plain + 0.03

@@ -24,18 +24,21 @@ import itertools
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.cases import steering
+from gateway.cases.cell_key import Cell
 from gateway.cases.models import CaseFile
 from gateway.cases.steering import JUDGEMENTS, MIN_GROUP_SIZE
+from gateway.cases.window_figures import CLOSED, Bucket, Rules, WindowFigures
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
+from tests.cases.overview_oracle import _tally as oracle_tally
 from tests.steering_periods import exact_counts
 
 Auth = Callable[..., dict[str, str]]
@@ -161,28 +164,36 @@ def something_to_hide(cases: Sequence[Case], periods: int) -> bool:
 
 def published(cases: Sequence[Case], periods: int) -> dict[str, Any]:
     """What the report publishes of ``cases`` in ``periods`` evaluation periods, by the
-    gateway's own functions (the steering report's closed-case part)."""
-    tallied = []
-    for p in range(periods):
-        mine = [c for c in cases if c[0] == p]
-        tallied.append(
-            (
-                len(mine),
-                Counter(n for _, n, _ in mine if n),
-                Counter(t for _, _, t in mine if t),
-            )
-        )
+    gateway's own functions (the steering report's closed-case part: one bucket per period,
+    gateway/cases/window_figures.py, the exact figures)."""
     spans = [(date(2026, p + 1, 1), date(2026, p + 1, 28)) for p in range(periods)]
-    total = len(cases)
-    out = steering.evaluation_periods_out(spans, tallied)
-    neighbours = sum((t[1] for t in tallied), Counter())
-    partners = sum((t[2] for t in tallied), Counter())
+    buckets = [Bucket() for _ in spans]
+    for p, mine, theirs in cases:
+        legs = buckets[p].legs
+        legs[(mine, theirs)] = legs.get((mine, theirs), Cell()) + Cell(1, 0)
+
+    def listed(first: date, last: date) -> list[tuple[date, date]]:
+        return [s for s in spans if first <= s[0] and s[1] <= last]
+
+    figures = WindowFigures(
+        buckets,
+        [begin for begin, _ in spans],
+        spans[-1][1] + timedelta(days=1),
+        months=False,
+        rules=Rules(
+            min_group_size=MIN_GROUP_SIZE,
+            judgements=JUDGEMENTS,
+            hidden_cells=steering.hidden_cells,
+            show=steering.exact,
+            bound=0,
+            periods=listed,
+        ),
+    )
+    whole = (0, periods - 1)
+    out = steering._periods_out(figures, whole, [(b, f, None, None) for b, f in spans])
     return {
-        "casesClosed": steering.over_enough(total),
-        "legs": {
-            "neighbours": steering._tally(neighbours, total),
-            "partners": steering._tally(partners, total),
-        },
+        "casesClosed": figures.value(whole, (CLOSED, None)),
+        "legs": {leg: steering._judgements(figures, whole, leg) for leg in LEGS},
         "evaluationPeriods": [p.model_dump(by_alias=True) for p in out],
     }
 
@@ -246,8 +257,8 @@ def test_the_old_rule_leaked_on_the_same_distributions() -> None:
             mine = [c for c in cases if c[0] == p]
             period["casesClosed"] = len(mine) if len(mine) >= MIN_GROUP_SIZE else None
             period["legs"] = {
-                "neighbours": steering._tally(Counter(n for _, n, _ in mine if n)),
-                "partners": steering._tally(Counter(t for _, _, t in mine if t)),
+                "neighbours": oracle_tally(Counter(n for _, n, _ in mine if n)),
+                "partners": oracle_tally(Counter(t for _, _, t in mine if t)),
             }
         return body
 
