@@ -22,9 +22,12 @@ same figure in every report.
 
 Since the review of the cell-key change (finding 5) the attacker uses every constraint of the
 rule (``truths``: shown is at least 5, hidden is 1 to 4, 0 is exact, within the bound), not
-only the difference. Measured with it, after the floor of 7 (finding 1): F1 pinned in 0 of 40
-draws (9 to 10 of 40 on the rule before the floor, the control), F2 in 3 of 40 (openCases has
-no floor: it is never suppressed), the generated years in 4 of 1,578 hidden months (0.3%).
+only the difference; since the second review, F2's attacker also the sum of a total's shown
+districts (``open_truths``). Measured with it: F1 pinned in 0 of 40 draws (9 to 10 of 40 on
+the rule before the floor of 7, the control), F2 in 0 of 40 (9 of 40 before every count was
+raised to what its parts hold, gateway/cases/window_figures.py), the generated years in 4 of
+1,578 hidden months (0.3%). Raising a total makes the naive difference right more often (F1:
+every draw), but not the best reader's guess (``test_raising_a_total_...``).
 """
 
 from __future__ import annotations
