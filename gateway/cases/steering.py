@@ -555,8 +555,8 @@ def _open_unmoved(definition: WorkflowDefinition, covenant_id: str, end: datetim
     as their rows have them: no step since, not erased (an erased open case is no open work
     from its erasure on; one erased since is counted as it stood, by
     :func:`_state_figures`). The others are replayed from their history
-    (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them from ix_case_file_open_live (migration 0042 added
-    opened_at and id to it)."""
+    (gateway/cases/state_at.py). "closed_at IS NULL" and "erased_at IS NULL" read them from
+    ix_case_file_open_live (migration 0042 added opened_at and id to it)."""
     text = String(100)
     return (
         select(
