@@ -23,7 +23,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -89,7 +89,8 @@ def deny(
     problem: str | None = None,
 ) -> Decision:
     """The fail-closed decision: nothing is disclosed. ``problem``: what was wrong with the
-    engine's answer (``InconsistentAnswer``: which check failed, never a value)."""
+    engine's answer (``InconsistentAnswer``: which check failed, never a value), or why the
+    engine was not trusted to answer (``UntrustedPolicy``)."""
     decision_id = new_decision_id()
     log.warning(
         "policy decision failed closed",
@@ -182,6 +183,12 @@ _RELATIONS: dict[str, Callable[[PolicyInput], bool]] = {
 
 class InconsistentAnswer(ValueError):
     """The engine's answer contradicts itself or the covenants of the loaded bundle."""
+
+
+class UntrustedPolicy(Exception):
+    """The OPA server is not known to decide by the gateway's bundle, so its answer is not
+    asked for or not taken: the decision denies (``engine-error``, 503, nothing disclosed).
+    The message says why (revisions, an error's type), never anything of the input."""
 
 
 def _strings(tree: Any) -> set[str]:
@@ -424,11 +431,12 @@ class _Engine(ABC):
         # BaseException: a Rust panic inside an engine binding surfaces as pyo3's
         # PanicException, which is not an Exception. Any engine failure must deny; one that
         # failed after the time limit (the OPA client giving up) is a timeout.
-        except BaseException:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001
             reason = (
                 "engine-timeout" if self._timed_out(wall_started, cpu_started) else ("engine-error")
             )
-            return deny(policy_input, reason, self.name, revision)
+            problem = str(exc) if isinstance(exc, UntrustedPolicy) else None
+            return deny(policy_input, reason, self.name, revision, problem)
         try:
             decision = to_decision(result, self.name, revision, contract, policy_input)
         except Exception as exc:  # noqa: BLE001 - any answer that does not read is refused
@@ -654,13 +662,23 @@ OpaQuery = Callable[[dict[str, Any]], Any]
 #: Whether the OPA server answers its health check.
 OpaHealth = Callable[[], bool]
 #: What the OPA server serves: the text of every policy module it holds (``GET
-#: /v1/policies``, each one's ``raw``) and its ``data.ketenpoort.covenants``.
-OpaContent = Callable[[], tuple[list[str], Any]]
+#: /v1/policies``, each one's ``raw``), its ``data.ketenpoort.covenants`` and the revision
+#: label of its bundle (``data.ketenpoort.revision``).
+OpaContent = Callable[[], tuple[list[str], Any, Any]]
 
-#: At most one check of what the OPA server serves per this many seconds (a read of its
-#: modules and ~0.5 MB of data), and the time limit of that read (not a decision's).
+#: Once what the OPA server serves is known to be the gateway's bundle, it is read again at
+#: most once per this many seconds (its modules, ~0.5 MB of data and the revision label);
+#: the time limit of each of the three reads (not a decision's).
 OPA_CONTENT_CHECK_SECONDS = 60.0
 OPA_CONTENT_TIMEOUT_SECONDS = 5.0
+#: The reads of one check (modules, covenants, revision): the readiness probe waits for the
+#: check at most their time limits together.
+_CONTENT_READS = 3
+#: While it is not known (not read yet since the bundle was loaded, the last read failed or
+#: found another policy) every decision is refused, and a decision or readiness probe reads
+#: it again at most once per this many seconds: soon enough that a replica decides again
+#: within a second of OPA serving the bundle, rarely enough not to hammer an OPA that fails.
+OPA_CONTENT_RETRY_SECONDS = 1.0
 
 #: At most one health check of the OPA server per this many seconds (readiness probes come
 #: every few seconds, from every replica); in between the readiness check reports the last.
@@ -695,12 +713,23 @@ def _propagate_trace_context(client: Any) -> None:
 STRICT_BUILTIN_ERRORS = {"strict-builtin-errors": "true"}
 
 
-class StaleBundle(Exception):
+class StaleBundle(UntrustedPolicy):
     """The OPA server answered from another bundle revision than the gateway expects."""
 
 
-class ForeignPolicy(Exception):
-    """The OPA server's modules or data are not those of the gateway's bundle."""
+class UnverifiedPolicy(UntrustedPolicy):
+    """What the OPA server serves is not known to be the gateway's bundle: not read since
+    the bundle was loaded, the last read failed, or it found another bundle revision."""
+
+
+class ForeignPolicy(UnverifiedPolicy):
+    """The OPA server's modules or data are not those of the gateway's bundle, under that
+    bundle's revision label."""
+
+
+#: Why decisions are refused before the first read of what OPA serves since a bundle was
+#: loaded (and why the replica is not ready before a bundle is loaded at all).
+_NOT_CHECKED = "what the OPA server serves is not checked yet"
 
 
 def _content_digest(modules: list[str], covenants: Any) -> str:
@@ -716,10 +745,19 @@ def _content_digest(modules: list[str], covenants: Any) -> str:
 class OpaServerEngine(_Engine):
     """An OPA server (``KETENPOORT_OPA_URL``) that loads the same signed bundle itself.
 
-    ``query`` and ``health`` are injectable for tests; by default they are ``opa_client``'s
-    ``query_rule``, with strict builtin errors (``STRICT_BUILTIN_ERRORS``), and
-    ``check_health`` (``OPA_HEALTH_QUERY``). The server's bundle revision is reported by the
-    policy itself (``revision``).
+    ``query``, ``health`` and ``content`` are injectable for tests; by default they are
+    ``opa_client``'s ``query_rule``, with strict builtin errors (``STRICT_BUILTIN_ERRORS``),
+    ``check_health`` (``OPA_HEALTH_QUERY``) and three reads of OPA's REST API. The server's
+    bundle revision is reported by the policy itself (``revision``).
+
+    Fail closed on what OPA serves: a decision is asked of OPA only while OPA is known to
+    serve the gateway's bundle itself (its modules' texts and compiled covenants, read
+    back: ``_check_content``), not only a bundle under its revision label. Until the
+    first read after a bundle is loaded has found it, after a read that failed and after
+    one that found another policy, every decision is refused (``UnverifiedPolicy``,
+    ``ForeignPolicy``: ``engine-error``, 503, nothing disclosed); the decision itself starts
+    the read that is due and waits for it, at most its time limit (``_await_content``).
+    With only an injected ``query`` nothing is read, and nothing refused for it.
 
     The time limit (``KETENPOORT_POLICY_TIMEOUT_SECONDS``, ``timeout_seconds``) is a
     deadline on the whole call: the query runs on a small thread pool and the deciding
@@ -752,14 +790,22 @@ class OpaServerEngine(_Engine):
         self._health: OpaHealth = health if health is not None else (lambda: True)
         #: None: what OPA serves is not checked (a test's injected query alone).
         self._content: OpaContent | None = content
-        #: Seconds between two checks of what OPA serves (``OPA_CONTENT_CHECK_SECONDS``).
+        #: Seconds between two reads of what OPA serves: once it is known to be the bundle
+        #: (``OPA_CONTENT_CHECK_SECONDS``), and while it is not (``OPA_CONTENT_RETRY_SECONDS``).
         self.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
+        self.content_retry_seconds = OPA_CONTENT_RETRY_SECONDS
+        #: When the last read began, then ended (``time.monotonic``); the read in flight.
         self._content_checked_at = -float("inf")
-        self._expected_content: str | None = None
-        #: Why what OPA serves is not known to be the gateway's bundle (None: it is).
-        self._content_unknown: str | None = "what the OPA server serves is not checked yet"
-        #: Set while OPA serves modules or data other than the bundle's: decisions refused.
+        self._content_check: Future[None] | None = None
+        #: The loaded bundle's content digest (``_content_digest``) and its revision.
+        self._expected_content: tuple[str, str] | None = None
+        #: Why what OPA serves is not known to be the gateway's bundle (None: it is): while
+        #: set, every decision is refused before OPA is asked.
+        self._content_unknown: str | None = _NOT_CHECKED
+        #: Set (to the same reason) while OPA serves other modules or data than the bundle's
+        #: under the bundle's revision label (``ForeignPolicy``).
         self.foreign: str | None = None
+        #: Guards the fields above; held only to read or swap them, never during a read.
         self._content_lock = threading.Lock()
         #: Seconds between two health checks (``OPA_HEALTH_CHECK_SECONDS``).
         self.health_check_seconds = OPA_HEALTH_CHECK_SECONDS
@@ -793,42 +839,49 @@ class OpaServerEngine(_Engine):
         def health() -> bool:
             return bool(client.check_health(query=OPA_HEALTH_QUERY))
 
-        def content() -> tuple[list[str], Any]:
-            # OPA's REST API: GET /v1/policies (every module, with its text as `raw`) and
-            # GET /v1/data/ketenpoort/covenants (a base document: nothing is evaluated).
+        def content() -> tuple[list[str], Any, Any]:
+            # OPA's REST API: GET /v1/policies (every module, with its text as `raw`), GET
+            # /v1/data/ketenpoort/covenants and .../revision (base documents: nothing is
+            # evaluated).
             base = client.root_url
             session, limit = client._session, OPA_CONTENT_TIMEOUT_SECONDS
-            policies = session.get(f"{base}/policies", timeout=limit)
-            policies.raise_for_status()
-            data = session.get(f"{base}/data/{DATA_ROOT}/covenants", timeout=limit)
-            data.raise_for_status()
-            modules = [str(module["raw"]) for module in policies.json()["result"]]
-            return modules, data.json()["result"]
+
+            def read(path: str) -> Any:
+                response = session.get(f"{base}/{path}", timeout=limit)
+                response.raise_for_status()
+                return response.json()["result"]
+
+            modules = [str(module["raw"]) for module in read("policies")]
+            covenants = read(f"data/{DATA_ROOT}/covenants")
+            return modules, covenants, read(f"data/{DATA_ROOT}/revision")
 
         return query, health, content
 
     def load(self, bundle: Bundle) -> None:
-        # The server fetches and verifies the bundle itself; we expect its revision, and
-        # check each answer against the covenants of the bundle the gateway built.
-        self._expect(bundle)
-        expected = _content_digest(
-            list(bundle.modules.values()), bundle.data[DATA_ROOT]["covenants"]
-        )
+        # The server fetches and verifies the bundle itself; we expect its revision, check
+        # each answer against the covenants of the bundle the gateway built, and what the
+        # server serves against the bundle. The content first: a decision that already
+        # expects the new revision never passes on the last bundle's verdict.
+        digest = _content_digest(list(bundle.modules.values()), bundle.data[DATA_ROOT]["covenants"])
         with self._content_lock:
-            if expected != self._expected_content:
-                self._expected_content = expected
-                self._content_checked_at = -float("inf")  # check the new bundle at once
-                self._content_unknown = "what the OPA server serves is not checked yet"
+            loaded = self._expected_content
+            self._expected_content = (digest, bundle.revision)
+            if loaded is None or loaded[0] != digest:
+                self._content_checked_at = -float("inf")  # read it at once
+                self._content_unknown, self.foreign = _NOT_CHECKED, None
+        self._expect(bundle)
 
     def readiness_problem(self) -> str | None:
         """For the readiness check. An OPA server that does not answer its health check: every
         decision would deny (engine-error, 503), so the replica is not ready; asked at most
         once per ``health_check_seconds``, the last answer reported in between, and never
-        by two threads at once. Then, while OPA's last answer came from another bundle
-        revision than the gateway's, ask it again (the request it was refused for, decided
-        anew and discarded); None once OPA serves the gateway's revision. A replica taken out
-        of service receives no requests, so without these checks it would never learn that
-        OPA came back or caught up."""
+        by two threads at once. Then whether what OPA serves is known to be the gateway's
+        bundle (``_content_problem``: every decision is refused while it is not). Then,
+        while OPA's last answer came from another bundle revision than the gateway's, ask
+        it again (the request it was refused for, decided anew and discarded); None once
+        OPA serves the gateway's revision. A replica taken out of service receives no
+        requests, so without these checks it would never learn that OPA came back or
+        caught up."""
         unhealthy = self._health_problem()
         if unhealthy is not None:
             return unhealthy
@@ -863,50 +916,133 @@ class OpaServerEngine(_Engine):
         return self._unhealthy
 
     def _content_problem(self) -> str | None:
-        """Whether OPA serves the gateway's bundle itself, not only its revision label: its
-        modules' texts and its compiled covenants against the bundle's (at most once per
-        ``content_check_seconds``, never by two threads at once). A bundle signed with the
-        gateway's key but not built by this gateway (whoever holds the key can sign one,
-        under any revision label), or a policy OPA was given some other way, makes every
-        decision refused (``foreign``) until OPA serves the bundle again. A check that could
-        not read what OPA serves leaves the replica not ready, decisions as they were."""
+        """Why what OPA serves is not known to be the gateway's bundle (None: it is), after
+        the read that is due (``_due_content_check``), waited for: the readiness check
+        reports what it found."""
         if self._content is None:
             return None
-        if self._expected_content is None:
-            return self._content_unknown  # no bundle loaded: nothing to compare with yet
-        now = time.monotonic()
-        if now - self._content_checked_at >= self.content_check_seconds and (
-            self._content_lock.acquire(blocking=False)
-        ):
-            try:
-                self._content_checked_at = now
-                expected, revision = self._expected_content, self._revision
-                try:
-                    served = _content_digest(*self._content())
-                except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable
-                    self._content_unknown = (
-                        "cannot read the policy the OPA server serves "
-                        f"({type(exc).__name__}): it is not known to be the gateway's bundle"
-                    )
-                else:
-                    if served == expected:
-                        self.foreign = self._content_unknown = None
-                    else:
-                        self.foreign = self._content_unknown = (
-                            "the OPA server serves other policy modules or data than the "
-                            f"gateway's bundle {revision}: every decision is refused"
-                        )
-                        log.error(
-                            "OPA serves another policy than the gateway's bundle",
-                            extra={"expected_revision": revision},
-                        )
-            finally:
-                self._content_lock.release()
+        check = self._due_content_check()
+        if check is not None:
+            wait([check], timeout=_CONTENT_READS * OPA_CONTENT_TIMEOUT_SECONDS)
         return self._content_unknown
 
+    def _due_content_check(self) -> Future[None] | None:
+        """The read of what OPA serves that is in flight, started now if one is due; None if
+        none is (or no bundle is loaded: nothing to compare with). Never two at once, and
+        one per ``content_check_seconds`` while OPA is known to serve the bundle, one per
+        ``content_retry_seconds`` while it is not (OPA down or refusing the read is asked
+        once a second, not on every request)."""
+        with self._content_lock:
+            expected, running = self._expected_content, self._content_check
+            if expected is None:
+                return None
+            if running is not None and not running.done():
+                return running
+            now = time.monotonic()
+            verified = self._content_unknown is None
+            interval = self.content_check_seconds if verified else self.content_retry_seconds
+            if now - self._content_checked_at < interval:
+                return None
+            self._content_checked_at = now
+            # On the client's pool: a decision waits for it at most its time limit, and a
+            # read it gave up on still finishes and gives its verdict to the next ones.
+            check = self._content_check = self._pool.submit(self._check_content, expected)
+            return check
+
+    def _check_content(self, expected: tuple[str, str]) -> None:
+        """Whether OPA serves the gateway's bundle itself, not only its revision label: its
+        modules' texts and its compiled covenants against ``expected`` (the digest and
+        revision of the bundle loaded when the read began). A bundle signed with the
+        gateway's key but not built by this gateway (whoever holds the key can sign one,
+        under any revision label), or a policy OPA was given some other way, makes every
+        decision refused (``foreign``) until OPA serves the bundle again. Another policy
+        under another label (mostly the last bundle, OPA not restarted yet) is refused as
+        such, without alarm: OPA's every answer would carry that label and be refused
+        (``StaleBundle``). A read that fails refuses them too: OPA not known to serve the
+        bundle is not trusted with a decision. The verdict is dropped if another bundle was
+        loaded meanwhile."""
+        assert self._content is not None
+        digest, revision = expected
+        foreign: str | None = None
+        unknown: str | None = None
+        # What is logged when the verdict changes (not at every read): level, message, fields.
+        said: tuple[int, str, dict[str, Any]]
+        try:
+            modules, covenants, label = self._content()
+            served = _content_digest(modules, covenants)
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable
+            error = type(exc).__name__
+            unknown = (
+                f"cannot read the policy the OPA server serves ({error}): it is not "
+                f"known to be the gateway's bundle {revision}: every decision is refused"
+            )
+            said = (
+                logging.WARNING,
+                "cannot read the policy the OPA server serves",
+                {"problem": error},
+            )
+        else:
+            if served == digest:
+                said = (logging.INFO, "OPA serves the gateway's bundle", {})
+            elif label != revision:
+                unknown = f"OPA serves bundle revision {label}, the gateway loaded {revision}"
+                said = (
+                    logging.WARNING,
+                    "OPA serves another bundle revision than the gateway loaded",
+                    {"served_revision": label},
+                )
+            else:
+                foreign = unknown = (
+                    "the OPA server serves other policy modules or data than the "
+                    f"gateway's bundle {revision}, under that bundle's revision label: every "
+                    "decision is refused"
+                )
+                said = (logging.ERROR, "OPA serves another policy than the gateway's bundle", {})
+        with self._content_lock:
+            if self._expected_content != expected:
+                return  # read for the last bundle: the loaded one's own read decides
+            self._content_checked_at = time.monotonic()  # the next read a full interval on
+            changed = unknown != self._content_unknown
+            self._content_unknown, self.foreign = unknown, foreign
+        if changed:
+            level, message, fields = said
+            log.log(level, message, extra={**fields, "expected_revision": revision})
+
+    def decide(self, policy_input: PolicyInput) -> Decision:
+        # The read of what OPA serves is waited for before the decision's clock starts, as
+        # an embedded engine builds its thread's VM (_PerThread.decide): a cost once per
+        # bundle (and after a failed read), not the decision's.
+        self._await_content(self.timeout_seconds)
+        return super().decide(policy_input)
+
+    def _await_content(self, seconds: float) -> None:
+        """Start the read of what OPA serves if one is due (``_due_content_check``) and, while
+        OPA is not known to serve the gateway's bundle, wait for it at most ``seconds``. So
+        the first decision after a bundle is loaded is decided as soon as the read finds
+        the bundle, not after the next readiness probe, and the decisions that arrive
+        during the read wait for that same read (one read, however many requests; each at
+        most its time limit, then refused: 503, and may be tried again). Once known, a read
+        that is due is started and not waited for: this decision is made under the last
+        read's verdict, the ones after the new read under its own."""
+        if self._content is None:
+            return  # a test's injected query alone: nothing to read
+        check = self._due_content_check()
+        if check is not None and self._content_unknown is not None:
+            wait([check], timeout=seconds)
+
+    def _require_content(self) -> None:
+        """Refuse to ask OPA (``UnverifiedPolicy``, or ``ForeignPolicy``) unless what it serves
+        is known to be the gateway's bundle."""
+        if self._content is None:
+            return
+        foreign, unknown = self.foreign, self._content_unknown
+        if foreign is not None:
+            raise ForeignPolicy(foreign)
+        if unknown is not None:
+            raise UnverifiedPolicy(unknown)
+
     def _evaluate(self, document: dict[str, Any]) -> Any:
-        if self.foreign is not None:
-            raise ForeignPolicy(self.foreign)
+        self._require_content()
         # In the caller's context: the query carries the request's trace context.
         future = self._pool.submit(contextvars.copy_context().run, self._query, document)
         try:

@@ -422,17 +422,26 @@ def test_the_query_to_opa_carries_the_requests_trace_context() -> None:
     from opentelemetry.sdk.trace import TracerProvider
 
     from gateway.policy.engine import OpaServerEngine
+    from tests.policy.conftest import BUNDLE
+    from tests.policy.test_decisions import utrecht_request
 
     server = HTTPServer(("127.0.0.1", 0), _FakeOpa)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        engine = OpaServerEngine(f"http://127.0.0.1:{server.server_port}", timeout_seconds=5)
+        # What it serves is the bundle (read here without a server): the query is sent.
+        root = BUNDLE.data["ketenpoort"]
+        engine = OpaServerEngine(
+            f"http://127.0.0.1:{server.server_port}",
+            timeout_seconds=5,
+            content=lambda: (list(BUNDLE.modules.values()), root["covenants"], root["revision"]),
+        )
+        engine.load(BUNDLE)
         tracer = TracerProvider().get_tracer("test")
         with tracer.start_as_current_span("request") as span:
-            engine._evaluate({"input": "document"})
+            engine.decide(utrecht_request())
             context = span.get_span_context()
-        engine._evaluate({"input": "outside any span"})
+        engine.decide(utrecht_request())
     finally:
         server.shutdown()
         server.server_close()

@@ -1,13 +1,15 @@
 """An HTTP server on 127.0.0.1 that stands in for the production OPA server.
 
 It answers ``POST /v1/data/ketenpoort/authz/decision`` (and ``GET /health``) as OPA's REST API
-does (``{"result": ...}``), and ``GET /v1/policies`` and ``GET /v1/data/ketenpoort/covenants``
-(what the gateway's readiness check reads), deciding with OPA's own Go evaluator on the test
-bundle (the same covenants, modules and compiler as the gateway's, hence the same content and
-revision), or on another bundle a test gives it (an older one OPA still serves, a tampered
-one); or, for the time-limit
-tests, it accepts and never answers (``hang``) or trickles the start of an answer one byte at
-a time (``trickle``). Raw sockets, so the misbehaving answers are exactly that.
+does (``{"result": ...}``), and ``GET /v1/policies``, ``GET /v1/data/ketenpoort/covenants`` and
+``GET /v1/data/ketenpoort/revision`` (what the gateway reads to know that OPA serves its
+bundle), deciding with OPA's own Go evaluator on the test bundle (the same covenants, modules
+and compiler as the gateway's, hence the same content and revision), or on another bundle a
+test gives it (an older one OPA still serves, a tampered one); or, for the time-limit tests,
+it accepts and never answers (``hang``) or trickles the start of an answer one byte at a time
+(``trickle``): a decision or a health check, while those reads are answered in every
+behaviour (so a decision that times out is one whose query hung, not one refused before it
+was asked). Raw sockets, so the misbehaving answers are exactly that.
 
 OPA's Go evaluator here always evaluates with strict builtin errors: a builtin that errors
 fails the query, which a real server answers with HTTP 500 (as here) only when asked with
@@ -49,7 +51,11 @@ class _Handler(socketserver.BaseRequestHandler):
         with self.server.lock:
             self.server.requests += 1
             self.server.targets.append(target)
-        if self.server.behaviour == "hang":
+        path = urlsplit(target).path
+        documents = self.server.documents  # a test may replace them while others read
+        if path in documents:
+            _send(connection, "200 OK", {"result": documents[path]})
+        elif self.server.behaviour == "hang":
             self.server.stop.wait(5)
         elif self.server.behaviour == "trickle":
             for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n":
@@ -59,10 +65,8 @@ class _Handler(socketserver.BaseRequestHandler):
                     connection.sendall(bytes([byte]))
                 except OSError:
                     return  # the client gave up
-        elif urlsplit(target).path == "/health":
+        elif path == "/health":
             _send(connection, "200 OK", {})  # as OPA once its bundles are activated
-        elif urlsplit(target).path in self.server.documents:
-            _send(connection, "200 OK", {"result": self.server.documents[urlsplit(target).path]})
         elif not _strict_builtin_errors(target):
             refusal = {"code": "invalid_parameter", "message": "strict builtin errors only"}
             _send(connection, "400 Bad Request", refusal)
@@ -121,13 +125,15 @@ def _read_request(connection: socket.socket) -> tuple[str, bytes] | None:
 
 def served_documents(bundle: Bundle) -> dict[str, Any]:
     """What OPA's REST API reads out of ``bundle`` (GET): the modules with their text, named
-    as OPA names a bundle's modules (after the bundle's path), and the compiled covenants."""
+    as OPA names a bundle's modules (after the bundle's path), the compiled covenants and
+    the revision label."""
     return {
         "/v1/policies": [
             {"id": f"/bundles/bundle.tar.gz/{name}", "raw": text}
             for name, text in sorted(bundle.modules.items())
         ],
         f"/v1/data/{DATA_ROOT}/covenants": bundle.data[DATA_ROOT]["covenants"],
+        f"/v1/data/{DATA_ROOT}/revision": bundle.data[DATA_ROOT]["revision"],
     }
 
 

@@ -31,6 +31,7 @@ from gateway.policy.wiring import make_engine
 from tests.policy.conftest import BUNDLE, COVENANTS
 from tests.policy.opa_stand_in import opa_stand_in
 from tests.policy.test_decisions import utrecht_request
+from tests.policy.test_opa_client import decisions_asked
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The reason the compiler before 6a96054 also gave a requester that every clause refuses by
@@ -162,14 +163,17 @@ def test_an_opa_still_serving_the_older_compilers_bundle_is_refused(
 ) -> None:
     """The review's reproduction: the gateway upgraded (a compiler fix, covenants and
     modules unchanged) while its OPA still serves the bundle the older compiler built.
-    That OPA's answers now carry another revision: every decision fails closed (503)."""
+    That OPA serves another revision: every decision fails closed (503), found by the
+    read of what OPA serves before OPA is asked (tests/policy/test_opa_content_check.py);
+    were it asked, its answer would carry that revision and be refused too
+    (tests/policy/test_opa_client.py)."""
     older = _older_bundle(monkeypatch)
     with opa_stand_in("answer", older) as opa:
         decision = _gateway_engine(opa.url).decide(_request())
-        assert opa.requests == 1
+        assert decisions_asked(opa) == 0
     assert decision.allow is False
     assert decision.errors == ["engine-error"]
-    stale = [r for r in caplog.records if r.getMessage().startswith("OPA decided on another")]
+    stale = [r for r in caplog.records if r.getMessage().startswith("OPA serves another bundle")]
     assert [(r.served_revision, r.expected_revision) for r in stale] == [  # type: ignore[attr-defined]
         (older.revision, BUNDLE.revision)
     ]
