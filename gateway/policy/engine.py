@@ -870,6 +870,10 @@ class OpaServerEngine(_Engine):
                 self._content_checked_at = -float("inf")  # read it at once
                 self._content_unknown, self.foreign = _NOT_CHECKED, None
         self._expect(bundle)
+        # Read now, not waited for: the first request (or probe) finds the read under way or
+        # done, rather than starting it and waiting out its whole time.
+        if self._content is not None:
+            self._due_content_check()
 
     def readiness_problem(self) -> str | None:
         """For the readiness check. An OPA server that does not answer its health check: every
@@ -952,15 +956,15 @@ class OpaServerEngine(_Engine):
     def _check_content(self, expected: tuple[str, str]) -> None:
         """Whether OPA serves the gateway's bundle itself, not only its revision label: its
         modules' texts and its compiled covenants against ``expected`` (the digest and
-        revision of the bundle loaded when the read began). A bundle signed with the
+        revision of the bundle loaded when the read began; the verdict is dropped if the
+        gateway has loaded other content since). A bundle signed with the
         gateway's key but not built by this gateway (whoever holds the key can sign one,
         under any revision label), or a policy OPA was given some other way, makes every
         decision refused (``foreign``) until OPA serves the bundle again. Another policy
         under another label (mostly the last bundle, OPA not restarted yet) is refused as
         such, without alarm: OPA's every answer would carry that label and be refused
         (``StaleBundle``). A read that fails refuses them too: OPA not known to serve the
-        bundle is not trusted with a decision. The verdict is dropped if another bundle was
-        loaded meanwhile."""
+        bundle is not trusted with a decision."""
         assert self._content is not None
         digest, revision = expected
         foreign: str | None = None
@@ -999,8 +1003,9 @@ class OpaServerEngine(_Engine):
                 )
                 said = (logging.ERROR, "OPA serves another policy than the gateway's bundle", {})
         with self._content_lock:
-            if self._expected_content != expected:
-                return  # read for the last bundle: the loaded one's own read decides
+            loaded = self._expected_content
+            if loaded is None or loaded[0] != digest:
+                return  # read for other content: the loaded bundle's own read decides
             self._content_checked_at = time.monotonic()  # the next read a full interval on
             changed = unknown != self._content_unknown
             self._content_unknown, self.foreign = unknown, foreign

@@ -248,11 +248,21 @@ def opa() -> _Opa:
 
 @pytest.fixture
 def engine(opa: _Opa) -> Iterator[OpaServerEngine]:
-    engine = OpaServerEngine("http://opa.invalid", query=opa.query, content=opa.read)
-    engine.load(BUNDLE)
-    yield engine
+    """The engine on the injected OPA, before its bundle is loaded (the read starts then)."""
+    yield OpaServerEngine("http://opa.invalid", query=opa.query, content=opa.read)
     if opa.gate is not None:
         opa.gate.set()
+
+
+def test_the_read_starts_when_the_bundle_is_loaded(opa: _Opa, engine: OpaServerEngine) -> None:
+    """Not at the first request: that one finds the read under way or done."""
+    engine.load(BUNDLE)
+    deadline = time.monotonic() + 5
+    while opa.reads == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert opa.reads == 1
+    assert engine.decide(REQUEST).allow is True
+    assert (opa.reads, opa.queries) == (1, 1)
 
 
 def test_while_reads_fail_opa_is_read_at_most_once_a_second(
@@ -265,6 +275,7 @@ def test_while_reads_fail_opa_is_read_at_most_once_a_second(
     assert OPA_CONTENT_RETRY_SECONDS == 1.0
     opa.failing = True
     started = time.monotonic()
+    engine.load(BUNDLE)
     for _ in range(40):
         assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
     elapsed = time.monotonic() - started
@@ -280,19 +291,20 @@ def test_while_reads_fail_opa_is_read_at_most_once_a_second(
 def test_once_verified_opa_is_read_again_only_after_the_interval(
     opa: _Opa, engine: OpaServerEngine
 ) -> None:
+    engine.load(BUNDLE)
     for _ in range(20):
         assert engine.decide(REQUEST).allow is True
     assert (opa.reads, opa.queries) == (1, 20)
 
 
-def test_requests_during_the_first_read_wait_for_it_and_are_decided(opa: _Opa) -> None:
+def test_requests_during_the_first_read_wait_for_it_and_are_decided(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
     """Requests that arrive while the first read runs wait for that same read (one read,
     however many requests) and are decided once it finds the bundle."""
-    engine = OpaServerEngine(
-        "http://opa.invalid", query=opa.query, content=opa.read, timeout_seconds=2.0
-    )
-    engine.load(BUNDLE)
+    engine.timeout_seconds = 2.0  # each request's wait: room for a loaded machine
     opa.gate = threading.Event()
+    engine.load(BUNDLE)
     decisions: list[Any] = []
     threads = [
         threading.Thread(target=lambda: decisions.append(engine.decide(REQUEST))) for _ in range(8)
@@ -307,15 +319,15 @@ def test_requests_during_the_first_read_wait_for_it_and_are_decided(opa: _Opa) -
     assert (opa.reads, opa.queries) == (1, 8)
 
 
-def test_a_read_that_hangs_refuses_the_decision_at_its_time_limit(opa: _Opa) -> None:
+def test_a_read_that_hangs_refuses_the_decision_at_its_time_limit(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
     """The read is waited for at most the decision's time limit: a hanging OPA answers 503
     at the limit, not after the read's own timeout (5 s a read); the read goes on, and once
     it finds the bundle the next request is decided without reading again."""
-    engine = OpaServerEngine(
-        "http://opa.invalid", query=opa.query, content=opa.read, timeout_seconds=LIMIT
-    )
-    engine.load(BUNDLE)
+    engine.timeout_seconds = LIMIT
     gate = opa.gate = threading.Event()
+    engine.load(BUNDLE)
     started = time.perf_counter()
     assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
     assert LIMIT <= time.perf_counter() - started < 1.0
@@ -331,6 +343,7 @@ def test_decisions_alone_notice_a_read_that_starts_failing(
     """Without a readiness probe: once the interval has passed a decision reads again (not
     waiting for it); when that read fails, the requests after it are refused. The control:
     once reads succeed again, they are decided."""
+    engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
     engine.content_check_seconds = 0.0
     opa.failing = True
@@ -349,6 +362,7 @@ def test_a_bundle_loaded_with_other_content_is_read_again_before_opa_decides(
     """A verdict on the last bundle is not carried to the next: the gateway loads other
     content (OPA still serves the first) and refuses until a read finds it; the control:
     the first bundle loaded again is read again and decided."""
+    engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
     engine.load(_tampered_data())
     assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
@@ -358,15 +372,6 @@ def test_a_bundle_loaded_with_other_content_is_read_again_before_opa_decides(
     assert (opa.reads, opa.queries) == (3, 2)
 
 
-def test_an_injected_query_alone_reads_nothing_and_decides() -> None:
-    """The engines of the other tests (an injected query, no read): as before."""
-    answer = {"result": loaded_engine("regorus")._evaluate(REQUEST.document())}
-    engine = OpaServerEngine("http://opa.invalid", query=lambda _document: answer)
-    engine.load(BUNDLE)
-    assert engine.decide(REQUEST).allow is True
-    assert engine.readiness_problem() is None
-
-
 def test_a_read_begun_for_the_last_bundle_does_not_vouch_for_the_next(
     opa: _Opa, engine: OpaServerEngine
 ) -> None:
@@ -374,9 +379,19 @@ def test_a_read_begun_for_the_last_bundle_does_not_vouch_for_the_next(
     its verdict is dropped, and the request after it is refused. The control: the first
     bundle loaded again is read and decided."""
     gate = opa.gate = threading.Event()
+    engine.load(BUNDLE)
     assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")  # the read hangs
     engine.load(_tampered_data())  # while the read for the first bundle runs
     gate.set()
     assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
     engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
+
+
+def test_an_injected_query_alone_reads_nothing_and_decides() -> None:
+    """The engines of the other tests (an injected query, no read): as before."""
+    answer = {"result": loaded_engine("regorus")._evaluate(REQUEST.document())}
+    engine = OpaServerEngine("http://opa.invalid", query=lambda _document: answer)
+    engine.load(BUNDLE)
+    assert engine.decide(REQUEST).allow is True
+    assert engine.readiness_problem() is None
