@@ -740,7 +740,7 @@ def test_raising_a_total_to_its_parts_tells_a_bayesian_reader_no_more() -> None:
     truth, over many key draws of each M (a uniform prior). It must not be better than on
     the rule before the floor (the pair then told M = 1 at the floor of 7 as often)."""
     rng = random.Random(21)
-    draws = 3000
+    draws = 1500
 
     def success(show: Callable[[Cell], int], floors: bool) -> tuple[float, float]:
         seen: dict[tuple[int | None, int | None], Counter[int]] = {}
