@@ -779,6 +779,9 @@ def steering_report(
             hidden_cells=hidden_cells,
             show=show,
             bound=BOUND if noisy else 0,
+            period_legs_shown=lambda periods: period_legs_shown(
+                [(closed, Counter(judged)) for closed, judged in periods]
+            ),
             floors=FLOOR_BY_PARTS,
             periods=lambda first, last: covenant_periods(
                 runtime.covenants.get(covenant_id), first, last
@@ -851,15 +854,17 @@ def steering_report(
         throughput = throughput.model_copy(update={"median_days": None, "max_days": None})
         suppressed += ["throughput.medianDays", "throughput.maxDays"]
     periods = _periods_out(figures, whole, spans) if evaluation else []
-    # The open cases at the period's end: each shown phase or district at least 5, so the
-    # total at least what they hold (gateway/cases/window_figures.py, as for the flows).
-    open_cases = show_total(open_total)
-    if noisy and FLOOR_BY_PARTS and open_total.count:
-        open_cases = max(
-            open_cases,
-            BOUND + _state_least(phase_cells, shown_phases, show),
-            BOUND + _state_least(district_cells, shown_open_districts, show),
-        )
+    # The open cases at the period's end: at least what its shown phases and districts hold
+    # (gateway/cases/window_figures.py, as for the flows).
+    open_cases = open_cases_published(
+        open_total,
+        [
+            (phase_cells, set(shown_phases), True),
+            (district_cells, set(shown_open_districts), False),
+        ],
+        show,
+        show_total,
+    )
     opened_by_district = {
         d: figures.value(whole, (OPENED, d))
         for d, n in opened_districts.items()
@@ -951,22 +956,30 @@ def _periods_out(
     ]
 
 
-def _state_least(cells: Mapping[str, Cell], shown: Mapping[str, int], show: Show) -> int:
-    """What a state breakdown's parts hold (phases or districts of the open cases): each
-    shown one its published value minus the bound, the hidden ones as :func:`held_least`."""
-    names = sorted(cells)
-    return held_least(
-        [
-            (
-                cells[name].count,
-                show(cells[name]) - BOUND if name in shown else min(cells[name].count, 1),
-            )
-            for name in names
-        ],
-        {name for name in names if name not in shown},
-        names,
-        MIN_GROUP_SIZE,
-    )
+def open_cases_published(
+    total: Cell,
+    breakdowns: Sequence[tuple[Mapping[str, Cell], Set[str], bool]],
+    show: Show,
+    show_total: Show,
+) -> int:
+    """``openCases`` as published: its perturbed value (never suppressed: no floor of 7),
+    at least what each of its breakdowns holds by what is published, plus the bound
+    (gateway/cases/window_figures.py). A breakdown is its cells, the names shown, and
+    whether the report says how many are hidden (the phases: ``suppressedPhases``; the
+    districts' ``suppressedDistricts`` counts the openings' too, so a district left out is
+    0 or hidden, which the reader cannot tell apart)."""
+    value = show_total(total)
+    if show is exact or not FLOOR_BY_PARTS or not total.count:
+        return value
+    for cells, shown, counted in breakdowns:
+        hidden = [1 for name, cell in cells.items() if name not in shown and cell.count]
+        least = held_least(
+            [show(cells[name]) - BOUND for name in shown],
+            hidden if counted else [],
+            MIN_GROUP_SIZE,
+        )
+        value = max(value, least + BOUND)
+    return value
 
 
 def _bucketed(

@@ -2,34 +2,38 @@
 
 Every published count is perturbed (gateway/cases/cell_key.py) and a count of 1 to 4 is
 suppressed. A total beside its parts then had a lower bound the noise did not cover (the
-second review of the cell-key change): each part shown has at least MIN_GROUP_SIZE cases and
-each hidden one at least one, so with five Oost cases and one Noord case open, ``openCases``
-published as 4 (a noise of -2 on 6) left 6 as its only possible value, and Noord's hidden
-count 1 (about one window in five: 20.4% of 20,000 key draws). The same held for a quarter
-beside its months (March's hidden openings from the quarter and February, 20.2%), for
-``casesClosed`` beside its judgements and for a year beside its evaluation periods.
+second review of the cell-key change): each part shown holds at least MIN_GROUP_SIZE cases,
+so with 5 cases open in Oost and 5 in Noord at the end of February (``openCases`` at least
+10), a published ``openCases`` of 8 (a noise of -2) left 10 as its only value, and with
+March's month-end the same way March's one hidden opening (about one window in five: 20.4%
+of 20,000 key draws). The same held for a quarter beside its months (March's hidden
+openings from the quarter and February, 20.2%), for ``casesClosed`` beside its judgements
+and for a year beside its evaluation periods.
 
-So every published count is at least what its parts are known to hold, plus the noise bound:
-for each way the report or a smaller window splits it (a total into its districts, phases or
-judgements; a quarter or a year into its months; a year into its quarters; a window into its
-evaluation periods), the sum of each part's known least (:meth:`WindowFigures.lower`: a
-shown part's published value minus the bound, a suppressed one's 1, a group of suppressed
-parts at least MIN_GROUP_SIZE as :func:`gateway.cases.steering.hidden_cells` keeps it, 0
-exactly), plus BOUND. The truth is then never pinned at the least its parts allow: the total
-can be read as up to BOUND + 2 more, so a suppressed part as up to 4 more than its least.
-The least is never above the truth (each part's least is at most its truth), so the count
-stays within BOUND of it. A part's published value is the one its own window's report
-publishes (the same function, the same cell keys), so the bound holds across reports too.
+So every published count is at least what each split of it a reader sees holds, plus the
+noise bound: a total into its districts, phases or judgements; a quarter or a year into its
+months; a year (or a half-year period) into its quarters; a window into its evaluation
+periods. What a split holds is read from published values only (:meth:`WindowFigures.lower`):
+a shown part's value minus the bound, a 0 exactly, a null total (``casesOpened``,
+``casesClosed``: hidden, so 1 to 4) at least 1, a null judgement or a district or step left
+out nothing (it is 0 or hidden, and the reader cannot tell which: a least that counted its
+truth made the total tell the two apart), and parts published as hidden beside a shown one
+together at least MIN_GROUP_SIZE (:func:`held_least`). The truth can then be up to twice the
+bound above what a split holds, so no split pins a hidden part. Each part's least is at most
+its truth, so the count stays within the bound of it; and a part's value is the one its own
+window's report publishes (the same function over the same cell keys).
 
 What this leaves (docs/cases.md, "Differences of windows"): noises at opposite ends still
-pin a figure now and then (a total at -2 and every part at +2); and a total is published
-above its unperturbed value more often than below (the floor adds to its noise's mean).
+pin a figure now and then (a total at -2 and every part at +2); the month-end state figures
+against the month's flows (``openCases`` against ``casesOpened`` and ``casesClosed``) are no
+split of each other; and a raised total is published above its unperturbed value more often
+than below.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence, Set
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -67,20 +71,16 @@ def _sum(cells: Iterable[Cell]) -> Cell:
     return sum(cells, Cell())
 
 
-def held_least(
-    parts: Sequence[tuple[int, int]], hidden: Set[str], names: Sequence[str], min_group: int
-) -> int:
-    """What a breakdown's parts hold by what is published: each shown part's least, and the
-    hidden ones (true count, least each) together at least ``min_group`` when they hold
-    that many (:func:`gateway.cases.steering.hidden_cells` hides parts until they do, so a
-    reader knows it), else one each that holds any."""
-    named = list(zip(names, parts, strict=True))
-    shown = sum(least for name, (_, least) in named if name not in hidden)
-    held = [part for name, part in named if name in hidden]
-    nonzero = sum(1 for count, _ in held if count)
-    enough = sum(count for count, _ in held) >= min_group
-    structural = max(nonzero, min_group) if enough else nonzero
-    return shown + max(structural, sum(least for _, least in held))
+def held_least(shown: Sequence[int], hidden: Sequence[int], min_group: int) -> int:
+    """What a breakdown's parts hold by what is published: each shown part's least, and
+    each part published as hidden (so not 0) its own least; beside a shown part the hidden
+    ones together at least ``min_group`` (:func:`gateway.cases.steering.hidden_cells` hides
+    parts until they do, when it can; with every part hidden it cannot, the second review
+    of this change, A: "at least 5" there made a never-suppressed total of 5 read as 7)."""
+    held = sum(hidden)
+    if shown and hidden:
+        held = max(held, min_group)
+    return sum(shown) + held
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class Rules:
     bound: int
     #: The evaluation periods a report over first day..last day lists (none: none).
     periods: Callable[[date, date], list[tuple[date, date]]]
+    #: Whether the period judgements of one leg are shown (``period_legs_shown``).
+    period_legs_shown: Callable[[list[tuple[int, dict[str, int]]]], bool] = lambda _: False
     #: Whether a count is raised to what its parts hold (off: the tests' controls).
     floors: bool = True
 
@@ -205,73 +207,73 @@ class WindowFigures:
 
     def _lower(self, window: Window, figure: Figure) -> int:
         """The least the figure's true count can be by what the reports publish (never more
-        than the truth): a shown value minus the bound, else 1 when not 0, or what its
-        parts hold (:meth:`parts_least`)."""
-        count = self.cell(window, figure).count
-        if count == 0:
-            return 0
+        than the truth, and a function of published values alone): a shown value minus the
+        bound, 0 for a 0; a null total (``casesOpened``, ``casesClosed``: hidden, so 1 to 4)
+        at least 1; else what its splits hold. A null judgement or a district or step left
+        out is 0 or hidden, which the reader cannot tell apart, so it holds nothing more."""
         value = self.value(window, figure)
         if value is not None:
-            return value - self.rules.bound
-        return max(1, self.parts_least(window, figure))
+            return max(value - self.rules.bound, 0)
+        known = 1 if figure in ((OPENED, None), (CLOSED, None)) else 0
+        return max(known, self.parts_least(window, figure))
 
     def parts_least(self, window: Window, figure: Figure) -> int:
         """The most that any split of the figure into published parts says it holds."""
         return max((least for least in self._splits(window, figure)), default=0)
 
     def _splits(self, window: Window, figure: Figure) -> Iterable[int]:
+        """The least of the figure by each split of it a reader sees, from what is published
+        only (the second review of this change, B: a least that counted a hidden part's
+        truth, "1 when it holds any", made the total tell a null part's 0 from its 1)."""
         family, key = figure
         for parts in self._smaller(window):
             yield sum(self.lower(part, figure) for part in parts)
         periods = self.periods(window) if family in (CLOSED, *LEGS) else []
-        if len(periods) > 1 and key is None:
-            yield held_least(
-                [(self.cell(p, figure).count, self.lower(p, figure)) for p in periods],
-                self.rules.hidden_cells(
-                    {str(n): self.cell(p, figure).count for n, p in enumerate(periods)}
-                ),
-                [str(n) for n in range(len(periods))],
-                self.rules.min_group_size,
-            )
-        elif len(periods) > 1:
-            yield sum(self.lower(p, figure) for p in periods)
+        if len(periods) > 1:
+            yield self._periods_least(window, periods, figure)
         if key is not None:
             return
         if family == OPENED:
-            districts = self.keys(window, OPENED)
-            yield held_least(
-                [
-                    (self.cell(window, (OPENED, d)).count, self.lower(window, (OPENED, d)))
-                    for d in districts
-                ],
-                self.hidden(window, OPENED),
-                districts,
-                self.rules.min_group_size,
-            )
+            # A district left out is 0 or hidden: the reader cannot tell which.
+            yield sum(self.lower(window, (OPENED, d)) for d in self.keys(window, OPENED))
         if family == CLOSED:
+            # A null judgement is 0 or hidden, the unjudged cases and those beyond the target
+            # are never published: each counts what its own splits say, else nothing.
             for leg in LEGS:
-                names = [*self.rules.judgements, UNJUDGED]
-                counts = self._counts(window, leg)
-                yield held_least(
-                    [
-                        (counts[name], self._leg_least(window, leg, name, counts[name]))
-                        for name in names
-                    ],
-                    self.hidden(window, leg),
-                    names,
-                    self.rules.min_group_size,
-                )
-            if self.shown(window, (WITHIN, None)):
-                beyond = self._counts(window, WITHIN)["beyond"]
-                yield self.lower(window, (WITHIN, None)) + (
-                    self.rules.min_group_size if beyond else 0
-                )
+                yield sum(self.lower(window, (leg, j)) for j in self.rules.judgements)
+            yield self.lower(window, (WITHIN, None))
 
-    def _leg_least(self, window: Window, leg: str, name: str, count: int) -> int:
-        """A judgement's least; the unjudged cell is never shown: 1 when it holds any."""
-        if name == UNJUDGED:
-            return min(count, 1)
-        return self.lower(window, (leg, name))
+    def _periods_least(self, window: Window, periods: list[Window], figure: Figure) -> int:
+        """What the window's evaluation periods hold, as its report publishes them: each
+        period's ``casesClosed`` (null: hidden, so 1 to 4 or, beside a shown period, the
+        hidden ones together at least MIN_GROUP_SIZE), a leg's judgements only where the
+        report shows them (``period_legs_shown``), else what their months hold."""
+        family, key = figure
+        if key is None:
+            counts = {str(n): self.cell(p, figure).count for n, p in enumerate(periods)}
+            hidden = self.rules.hidden_cells(counts)
+            shown = [self.lower(p, figure) for n, p in enumerate(periods) if str(n) not in hidden]
+            held = [
+                max(1, self.parts_least(p, figure))
+                for n, p in enumerate(periods)
+                if str(n) in hidden
+            ]
+            return held_least(shown, held, self.rules.min_group_size)
+        if self.period_legs_shown(periods, family):
+            return sum(self.lower(p, figure) for p in periods)
+        return sum(self.parts_least(p, figure) for p in periods)
+
+    def period_legs_shown(self, periods: list[Window], leg: str) -> bool:
+        """Whether the report over the periods shows a leg's judgements per period."""
+        return self.rules.period_legs_shown(
+            [
+                (
+                    self.cell(p, (CLOSED, None)).count,
+                    {j: self.cell(p, (leg, j)).count for j in self.rules.judgements},
+                )
+                for p in periods
+            ]
+        )
 
     # -- the windows a window splits into -------------------------------------------------
 

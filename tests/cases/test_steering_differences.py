@@ -130,11 +130,29 @@ def _get(client: TestClient, auth: Auth, query: str) -> dict[str, Any]:
 
 
 def _draw_keys(context: GatewayContext, seed: int) -> None:
-    """Every case's and step's record key drawn again (as migration 0050 drew them)."""
+    """Every case's and step's record key drawn again (as migration 0050 drew them), in an
+    order fixed by what the report counts (when, where, which state or step), not by the
+    random ids and references: cases alike in all of it are in the same cells in every
+    report, so which of them gets which key changes no figure, and the same seed gives the
+    same figures in every run."""
     rng = random.Random(seed)
+    cases, steps = CaseFile.__table__, CaseTransition.__table__
+    alike = (
+        cases.c.opened_at,
+        cases.c.district,
+        cases.c.state,
+        cases.c.closed_at,
+        cases.c.first_report_at,
+    )
+    ordered = [
+        select(cases.c.id).order_by(*alike),
+        select(steps.c.id)
+        .join(cases, cases.c.id == steps.c.case_id)
+        .order_by(steps.c.at, steps.c.transition, steps.c.to_state, *alike),
+    ]
     with transaction(context.session_factory) as session:
-        for table in (CaseFile.__table__, CaseTransition.__table__):
-            for (row_id,) in session.execute(select(table.c.id).order_by(table.c.id)).all():
+        for table, query in zip((cases, steps), ordered, strict=True):
+            for (row_id,) in session.execute(query).all():
                 session.execute(
                     update(table)
                     .where(table.c.id == row_id)
@@ -406,7 +424,10 @@ def test_f2_the_difference_of_two_month_ends_no_longer_gives_a_months_openings(
     )
     assert pinned_before >= DRAWS * 0.1  # the attack works on the rule before
     assert pinned <= DRAWS * 0.05
-    assert hits <= DRAWS * 0.45
+    # The naive difference is right more often since the totals' floor (about 36% in the
+    # second review's 20,000 draws, 20% before) without telling the best reader more (its
+    # odds 53.7% against 53.6%): the bound is set from that rate, with room.
+    assert hits <= DRAWS * 0.6
     assert district_hits <= DRAWS * 0.45
     assert certain <= DRAWS * 0.15
 

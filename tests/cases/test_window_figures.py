@@ -7,10 +7,11 @@ are the true counts, and on the rule before (no floor) the splits do pin counts.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date
 
 from gateway.cases import steering
-from gateway.cases.cell_key import BOUND, KEY_MODULUS, Cell
+from gateway.cases.cell_key import BOUND, KEY_MODULUS, Cell, perturbed
 from gateway.cases.window_figures import (
     CLOSED,
     LEGS,
@@ -68,6 +69,9 @@ def _figures(buckets: list[Bucket], *, exact: bool = False, floors: bool = True)
             bound=0 if exact else BOUND,
             # Rijswijk's half-year and then yearly periods (R §4.3).
             periods=lambda first, last: steering.evaluation_periods(first, last, 6, 12),
+            period_legs_shown=lambda periods: steering.period_legs_shown(
+                [(closed, Counter(judged)) for closed, judged in periods]
+            ),
             floors=floors,
         ),
     )
@@ -85,43 +89,55 @@ def _all_figures(figures: WindowFigures, window: Window) -> list[Figure]:
     return out
 
 
+def _least(value: int | None, total: bool = False) -> int:
+    """What a reader knows of a count from its published value alone: a shown value minus
+    the bound, a 0 exactly, a null total (casesOpened, casesClosed) 1 to 4, a null or
+    missing breakdown cell nothing (0 or hidden)."""
+    if value is None:
+        return 1 if total else 0
+    return max(value - BOUND, 0)
+
+
 def _splits(figures: WindowFigures, window: Window, figure: Figure) -> list[int]:
-    """What each split a reader sees says the figure holds at least: its months, a year's
-    or half-year's quarters, the year's two periods; a total's shown parts at least 5 each
-    and each hidden one at least 1."""
+    """What each split a reader sees says the figure holds at least, from the published
+    values alone (not from the implementation's own leasts): its months, a year's or a
+    half-year's quarters, the year's two periods as the year's report publishes them; a
+    total's published parts."""
     first, last = window
+    total = figure in ((OPENED, None), (CLOSED, None))
     out = []
     if last > first:
-        out.append(sum(figures.lower((m, m), figure) for m in range(first, last + 1)))
-    if (last - first + 1) % 3 == 0 and last - first + 1 > 3:
-        out.append(sum(figures.lower((q, q + 2), figure) for q in range(first, last + 1, 3)))
-    if window == (0, 11) and figure[0] in (CLOSED, *LEGS):  # what the periods publish
-        out.append(figures.lower((0, 5), figure) + figures.lower((6, 11), figure))
-    if figure == (OPENED, None):
-        parts = [figures.cell(window, (OPENED, d)).count for d in figures.keys(window, OPENED)]
-        hidden = figures.hidden(window, OPENED)
-        shown = [figures.value(window, (OPENED, d)) for d in figures.keys(window, OPENED)]
         out.append(
-            sum(
-                (v or 0) - BOUND
-                for d, v in zip(figures.keys(window, OPENED), shown, strict=True)
-                if d not in hidden and v
-            )
-            + sum(
-                1
-                for d, n in zip(figures.keys(window, OPENED), parts, strict=True)
-                if d in hidden and n
-            )
+            sum(_least(figures.value((m, m), figure), total) for m in range(first, last + 1))
+        )
+    if (last - first + 1) % 3 == 0 and last - first + 1 > 3:
+        out.append(
+            sum(_least(figures.value((q, q + 2), figure), total) for q in range(first, last + 1, 3))
+        )
+    if window == (0, 11) and figure == (CLOSED, None):  # the periods' casesClosed
+        periods = figures.periods(window)
+        hidden = steering.hidden_cells(
+            {str(n): figures.cell(p, figure).count for n, p in enumerate(periods)}
+        )
+        shown = [
+            _least(figures.value(p, figure)) for n, p in enumerate(periods) if str(n) not in hidden
+        ]
+        held = sum(1 for n in range(len(periods)) if str(n) in hidden)
+        out.append(sum(shown) + (max(held, 5) if shown and held else held))
+    if (
+        window == (0, 11)
+        and figure[0] in LEGS
+        and figures.period_legs_shown(figures.periods(window), figure[0])
+    ):
+        out.append(sum(_least(figures.value(p, figure)) for p in figures.periods(window)))
+    if figure == (OPENED, None):
+        out.append(
+            sum(_least(figures.value(window, (OPENED, d))) for d in figures.keys(window, OPENED))
         )
     if figure == (CLOSED, None):
         for leg in LEGS:
-            out.append(
-                sum(
-                    v - BOUND
-                    for j in steering.JUDGEMENTS
-                    if (v := figures.value(window, (leg, j))) is not None
-                )
-            )
+            out.append(sum(_least(figures.value(window, (leg, j))) for j in steering.JUDGEMENTS))
+        out.append(_least(figures.value(window, (WITHIN, None))))
     return out
 
 
@@ -176,3 +192,62 @@ def test_on_the_rule_before_a_split_pins_counts() -> None:
                     )
     print(f"on the rule before, {below} published counts below a split's least plus the bound")
     assert below > 100
+
+
+def test_a_null_judgement_still_reads_as_0_or_hidden() -> None:
+    """The second review of this change, B: January none, February 6 judged worse (shown),
+    March 0 or 1 (null either way). With March 0 the quarter is February's cases, so it
+    publishes February's value; with a least that counted March's hidden 1 the quarter then
+    never did (0 of 2,000 draws), so the quarter told March's null apart. Now the quarter
+    equals February in a good share of the draws with March at 1 too."""
+    rng = random.Random(8)
+    same = {0: 0, 1: 0}
+    draws = 2000
+    for march in (0, 1):
+        for _ in range(draws):
+            buckets = [Bucket() for _ in range(12)]
+            for month, n in ((1, 6), (2, march)):
+                for _ in range(n):
+                    pair = ("worse", "worse")
+                    cell = _key(rng)
+                    buckets[month].legs[pair] = buckets[month].legs.get(pair, Cell()) + cell
+            figures = _figures(buckets)
+            worse = ("neighbours", "worse")
+            assert figures.value((2, 2), worse) is None
+            same[march] += figures.value((0, 2), worse) == figures.value((1, 1), worse)
+    print(f"the quarter equals February: March 0 in {same[0]}, March 1 in {same[1]} of {draws}")
+    assert same[0] == draws  # the control: the same cases, the same figure
+    assert same[1] >= draws * 0.3
+
+
+def _open_state(rng: random.Random, phases: dict[str, int]) -> tuple[Cell, dict[str, Cell]]:
+    cells = {
+        name: Cell(n, sum(rng.randrange(KEY_MODULUS) for _ in range(n)) % KEY_MODULUS)
+        for name, n in phases.items()
+    }
+    return sum(cells.values(), Cell()), cells
+
+
+def test_open_cases_with_every_phase_hidden_keeps_its_noise() -> None:
+    """The second review of this change, A: with every phase hidden, "the hidden ones
+    together at least 5" is not something a reader knows, and counting it made every true
+    total of 5 or more read as 7 or more (and a 6 a sure 4). Now a true 4 and a true 5
+    (every part hidden) share published values, and every value stays within the bound; the
+    control: beside a shown phase the hidden ones do count as at least 5."""
+    rng = random.Random(3)
+    seen: dict[int, set[int]] = {4: set(), 5: set()}
+    for truth, phases in ((4, {"intake": 2, "execution": 2}), (5, {"intake": 3, "execution": 2})):
+        for _ in range(500):
+            total, cells = _open_state(rng, phases)
+            value = steering.open_cases_published(
+                total, [(cells, set(), True)], steering.published, perturbed
+            )
+            assert abs(value - truth) <= BOUND
+            seen[truth].add(value)
+    print(f"openCases with every phase hidden: a true 4 reads {seen[4]}, a true 5 {seen[5]}")
+    assert len(seen[4] & seen[5]) >= 3
+    total, cells = _open_state(rng, {"intake": 9, "execution": 2, "evaluation": 3})
+    value = steering.open_cases_published(
+        total, [(cells, {"intake"}, True)], steering.published, perturbed
+    )
+    assert value >= steering.published(cells["intake"]) - BOUND + 5 + BOUND
