@@ -17,6 +17,7 @@ import pytest
 
 from gateway.cases.calendar import add_months
 from gateway.cases.runtime import CaseRuntime
+from gateway.cases.window_figures import Bucket, Rules, WindowFigures
 
 _MONTH_ENDED = [False]
 
@@ -70,3 +71,14 @@ def exact_counts() -> Iterator[None]:
         patch.setattr(steering, "published", steering.exact)
         patch.setattr(steering, "sum_noise", lambda cell, scale: 0.0)
         yield
+
+
+def year_2026(buckets: list[Bucket], rules: Rules) -> WindowFigures:
+    """gateway/cases/window_figures.py's figures of 2026's twelve months (``buckets``)."""
+    return WindowFigures(
+        buckets,
+        [date(2026, m, 1) for m in range(1, 13)],
+        date(2027, 1, 1),
+        months=True,
+        rules=rules,
+    )

@@ -773,19 +773,9 @@ def steering_report(
         starts,
         period_to + timedelta(days=1),
         months=bool(months),
-        rules=Rules(
-            min_group_size=MIN_GROUP_SIZE,
-            judgements=JUDGEMENTS,
-            hidden_cells=hidden_cells,
-            show=show,
-            bound=BOUND if noisy else 0,
-            period_legs_shown=lambda periods: period_legs_shown(
-                [(closed, Counter(judged)) for closed, judged in periods]
-            ),
-            floors=FLOOR_BY_PARTS,
-            periods=lambda first, last: covenant_periods(
-                runtime.covenants.get(covenant_id), first, last
-            ),
+        rules=figure_rules(
+            show,
+            lambda first, last: covenant_periods(runtime.covenants.get(covenant_id), first, last),
         ),
     )
     whole = (0, len(buckets) - 1)
@@ -954,6 +944,29 @@ def _periods_out(
         )
         for n, (w, (begin, finish, _, _)) in enumerate(zip(windows, spans, strict=True))
     ]
+
+
+def figure_rules(
+    show: Show,
+    periods: Callable[[date, date], list[tuple[date, date]]],
+    *,
+    bound: int | None = None,
+    floors: bool | None = None,
+) -> Rules:
+    """The report's rules for its window figures (gateway/cases/window_figures.py): shown
+    by ``show`` (no floor for the exact figures), the evaluation periods by ``periods``."""
+    return Rules(
+        min_group_size=MIN_GROUP_SIZE,
+        judgements=JUDGEMENTS,
+        hidden_cells=hidden_cells,
+        show=show,
+        bound=(0 if show is exact else BOUND) if bound is None else bound,
+        periods=periods,
+        period_legs_shown=lambda spans: period_legs_shown(
+            [(closed, Counter(judged)) for closed, judged in spans]
+        ),
+        floors=FLOOR_BY_PARTS if floors is None else floors,
+    )
 
 
 def open_cases_published(

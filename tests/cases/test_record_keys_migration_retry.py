@@ -30,13 +30,13 @@ import pytest
 from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, text
-from sqlalchemy.exc import IntegrityError
 
 from gateway.cases.cell_key import KEY_MODULUS
 from gateway.config import StartRefused
 from gateway.context import GatewayContext
 from gateway.db import alembic_config, make_engine
 from tests.cases.test_steering_differences import MAR, _open, _step
+from tests.cases.test_steering_record_keys import a_step_needs_its_key
 from tests.sqlite_defensive import defensive_sqlite
 from tests.standards.test_migrations import model_differences
 
@@ -129,23 +129,7 @@ def _assert_migrated(url: str) -> None:
     # No default: a step inserted without its key fails; the positive control has one.
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            row = connection.execute(text("SELECT * FROM case_transition ORDER BY id LIMIT 1"))
-            model = row.mappings().one()
-        columns = ", ".join(c for c in model if c not in ("id", "record_key"))
-        copy = (
-            f"INSERT INTO case_transition (id, {columns}{{key}}) "
-            f"SELECT :new, {columns}{{value}} FROM case_transition WHERE id = :id"
-        )
-        with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(
-                text(copy.format(key="", value="")), {"new": "no-key", "id": model["id"]}
-            )
-        with engine.begin() as connection:
-            connection.execute(
-                text(copy.format(key=", record_key", value=", 7")),
-                {"new": "with-key", "id": model["id"]},
-            )
+        a_step_needs_its_key(engine, 7)
     finally:
         engine.dispose()
 

@@ -46,11 +46,11 @@ from sqlalchemy import select, update
 from gateway.cases import steering
 from gateway.cases.cell_key import BOUND, KEY_MODULUS, PTABLE, Cell, perturbed
 from gateway.cases.models import CaseFile, CaseTransition
-from gateway.cases.window_figures import TRANSITION, Bucket, Rules, WindowFigures
+from gateway.cases.window_figures import TRANSITION, Bucket, WindowFigures
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
-from tests.steering_periods import exact_counts, near
+from tests.steering_periods import exact_counts, near, year_2026
 
 Auth = Callable[..., dict[str, str]]
 REPORTER = ("politie-midden-nederland", "wijkagent")
@@ -473,21 +473,8 @@ def year_figures(
     for bucket, keys in zip(buckets, months, strict=True):
         if keys:
             bucket.transitions["step"] = Cell(len(keys), sum(keys) % KEY_MODULUS)
-    return WindowFigures(
-        buckets,
-        [date(2026, m, 1) for m in range(1, 13)],
-        date(2027, 1, 1),
-        months=True,
-        rules=Rules(
-            min_group_size=steering.MIN_GROUP_SIZE,
-            judgements=steering.JUDGEMENTS,
-            hidden_cells=steering.hidden_cells,
-            show=show,
-            bound=bound,
-            periods=lambda first, last: [],
-            floors=floors,
-        ),
-    )
+    rules = steering.figure_rules(show, lambda first, last: [], bound=bound, floors=floors)
+    return year_2026(buckets, rules)
 
 
 STEP = (TRANSITION, "step")

@@ -34,7 +34,7 @@ from gateway.cases import steering
 from gateway.cases.cell_key import Cell
 from gateway.cases.models import CaseFile
 from gateway.cases.steering import JUDGEMENTS, MIN_GROUP_SIZE
-from gateway.cases.window_figures import CLOSED, Bucket, Rules, WindowFigures
+from gateway.cases.window_figures import CLOSED, Bucket, WindowFigures
 from gateway.context import GatewayContext
 from gateway.db import transaction
 from tests.cases.builders import report_body
@@ -180,14 +180,7 @@ def published(cases: Sequence[Case], periods: int) -> dict[str, Any]:
         [begin for begin, _ in spans],
         spans[-1][1] + timedelta(days=1),
         months=False,
-        rules=Rules(
-            min_group_size=MIN_GROUP_SIZE,
-            judgements=JUDGEMENTS,
-            hidden_cells=steering.hidden_cells,
-            show=steering.exact,
-            bound=0,
-            periods=listed,
-        ),
+        rules=steering.figure_rules(steering.exact, listed),
     )
     whole = (0, periods - 1)
     out = steering._periods_out(figures, whole, [(b, f, None, None) for b, f in spans])

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
 from gateway.cases.cell_key import KEY_MODULUS
@@ -77,7 +77,14 @@ def test_0050_draws_every_rows_key_and_leaves_no_default(
             assert connection.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
             assert not connection.execute(text("PRAGMA foreign_key_check")).all()
     # No default: an insert that leaves the key out fails; with a key it is taken.
-    with context.engine.connect() as connection:
+    a_step_needs_its_key(context.engine, 12345)
+    assert 12345 in _keys(context, "case_transition")
+
+
+def a_step_needs_its_key(engine: Engine, key: int) -> None:
+    """A copy of a step inserted without its record key fails (no default); the positive
+    control: the same copy with ``key`` is taken."""
+    with engine.connect() as connection:
         row = connection.execute(text("SELECT * FROM case_transition ORDER BY id LIMIT 1"))
         model = row.mappings().one()
     columns = ", ".join(c for c in model if c not in ("id", "record_key"))
@@ -85,13 +92,12 @@ def test_0050_draws_every_rows_key_and_leaves_no_default(
         f"INSERT INTO case_transition (id, {columns}{{key}}) "
         f"SELECT :new, {columns}{{value}} FROM case_transition WHERE id = :id"
     )
-    with pytest.raises(IntegrityError), context.engine.begin() as connection:
+    with pytest.raises(IntegrityError), engine.begin() as connection:
         connection.execute(
             text(copy.format(key="", value="")), {"new": "no-key", "id": model["id"]}
         )
-    with context.engine.begin() as connection:
+    with engine.begin() as connection:
         connection.execute(
-            text(copy.format(key=", record_key", value=", 12345")),
+            text(copy.format(key=", record_key", value=f", {int(key)}")),
             {"new": "with-key", "id": model["id"]},
         )
-    assert 12345 in _keys(context, "case_transition")

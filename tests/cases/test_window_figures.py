@@ -7,8 +7,6 @@ are the true counts, and on the rule before (no floor) the splits do pin counts.
 from __future__ import annotations
 
 import random
-from collections import Counter
-from datetime import date
 
 from gateway.cases import steering
 from gateway.cases.cell_key import BOUND, KEY_MODULUS, Cell, perturbed
@@ -20,10 +18,10 @@ from gateway.cases.window_figures import (
     WITHIN,
     Bucket,
     Figure,
-    Rules,
     Window,
     WindowFigures,
 )
+from tests.steering_periods import year_2026
 
 DISTRICTS = ("Noord", "Oost", "West")
 JUDGED = (*steering.JUDGEMENTS, None)
@@ -56,25 +54,13 @@ def _year(rng: random.Random) -> list[Bucket]:
 
 
 def _figures(buckets: list[Bucket], *, exact: bool = False, floors: bool = True) -> WindowFigures:
-    return WindowFigures(
-        buckets,
-        [date(2026, m, 1) for m in range(1, 13)],
-        date(2027, 1, 1),
-        months=True,
-        rules=Rules(
-            min_group_size=steering.MIN_GROUP_SIZE,
-            judgements=steering.JUDGEMENTS,
-            hidden_cells=steering.hidden_cells,
-            show=steering.exact if exact else steering.published,
-            bound=0 if exact else BOUND,
-            # Rijswijk's half-year and then yearly periods (R §4.3).
-            periods=lambda first, last: steering.evaluation_periods(first, last, 6, 12),
-            period_legs_shown=lambda periods: steering.period_legs_shown(
-                [(closed, Counter(judged)) for closed, judged in periods]
-            ),
-            floors=floors,
-        ),
+    # Rijswijk's half-year and then yearly periods (R §4.3).
+    rules = steering.figure_rules(
+        steering.exact if exact else steering.published,
+        lambda first, last: steering.evaluation_periods(first, last, 6, 12),
+        floors=floors,
     )
+    return year_2026(buckets, rules)
 
 
 WINDOWS: list[Window] = [(m, m) for m in range(12)] + [(q, q + 2) for q in range(0, 12, 3)]
