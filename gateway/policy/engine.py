@@ -668,12 +668,19 @@ OpaContent = Callable[[], tuple[list[str], Any, Any]]
 
 #: Once what the OPA server serves is known to be the gateway's bundle, it is read again at
 #: most once per this many seconds (its modules, ~0.5 MB of data and the revision label);
-#: the time limit of each of the three reads (not a decision's).
+#: the time limit of each socket wait of the three reads (not of a read as a whole, nor a
+#: decision's).
 OPA_CONTENT_CHECK_SECONDS = 60.0
 OPA_CONTENT_TIMEOUT_SECONDS = 5.0
-#: The reads of one check (modules, covenants, revision): the readiness probe waits for the
-#: check at most their time limits together.
-_CONTENT_READS = 3
+#: A read that found the bundle vouches for it this long after ``OPA_CONTENT_CHECK_SECONDS``,
+#: counted from when that read began: the time the next read has to finish. After that the
+#: verdict has expired, even while a read hangs, and every decision waits for a read (at
+#: most its time limit) as before the first. So a policy OPA swapped to after a read began
+#: decides at most check + grace seconds (65 s) after it was last found serving the bundle.
+OPA_CONTENT_GRACE_SECONDS = OPA_CONTENT_TIMEOUT_SECONDS
+#: The readiness probe waits at most this long for a read (Kubernetes gives the probe 3 s,
+#: compose 2 to 3 s), then reports what is known: a probe never holds a worker for a read.
+OPA_PROBE_WAIT_SECONDS = 1.0
 #: While it is not known (not read yet since the bundle was loaded, the last read failed or
 #: found another policy) every decision is refused, and a decision or readiness probe reads
 #: it again at most once per this many seconds: soon enough that a replica decides again
@@ -727,6 +734,13 @@ class ForeignPolicy(UnverifiedPolicy):
     bundle's revision label."""
 
 
+class OpaQueryFailed(Exception):
+    """A decision query the OPA server refused the connection to or answered with an HTTP
+    error (``requests``' errors, translated where the client makes them): OPA may be
+    restarting, perhaps on another policy, so what it serves is read again before it
+    decides."""
+
+
 #: Why decisions are refused before the first read of what OPA serves since a bundle was
 #: loaded (and why the replica is not ready before a bundle is loaded at all).
 _NOT_CHECKED = "what the OPA server serves is not checked yet"
@@ -757,7 +771,13 @@ class OpaServerEngine(_Engine):
     one that found another policy, every decision is refused (``UnverifiedPolicy``,
     ``ForeignPolicy``: ``engine-error``, 503, nothing disclosed); the decision itself starts
     the read that is due and waits for it, at most its time limit (``_await_content``).
-    With only an injected ``query`` nothing is read, and nothing refused for it.
+    A read that found the bundle vouches for it for ``content_check_seconds +
+    content_grace_seconds`` from when it began (65 s), not until the next read ends: a read
+    that hangs does not keep it, and a decision query or health check that fails (OPA
+    restarting, perhaps on another policy) drops it at once. Between two reads OPA could
+    swap its policy, and decides by the new one until the next read or the expiry: the
+    check bounds that window, it cannot close it. With only an injected ``query`` nothing
+    is read, and nothing refused for it.
 
     The time limit (``KETENPOORT_POLICY_TIMEOUT_SECONDS``, ``timeout_seconds``) is a
     deadline on the whole call: the query runs on a small thread pool and the deciding
@@ -794,9 +814,20 @@ class OpaServerEngine(_Engine):
         #: (``OPA_CONTENT_CHECK_SECONDS``), and while it is not (``OPA_CONTENT_RETRY_SECONDS``).
         self.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
         self.content_retry_seconds = OPA_CONTENT_RETRY_SECONDS
+        #: How long after ``content_check_seconds`` a verdict that OPA serves the bundle
+        #: still stands (``OPA_CONTENT_GRACE_SECONDS``); how long a readiness probe waits
+        #: for a read (``OPA_PROBE_WAIT_SECONDS``).
+        self.content_grace_seconds = OPA_CONTENT_GRACE_SECONDS
+        self.probe_wait_seconds = OPA_PROBE_WAIT_SECONDS
         #: When the last read began, then ended (``time.monotonic``); the read in flight.
         self._content_checked_at = -float("inf")
         self._content_check: Future[None] | None = None
+        #: When the last read that found the bundle began: its verdict expires
+        #: ``content_check_seconds + content_grace_seconds`` later.
+        self._verified_at = -float("inf")
+        #: Counts what makes a read's verdict moot: a bundle with other content loaded, a
+        #: query or health check that failed. A read that began before is dropped.
+        self._content_epoch = 0
         #: The loaded bundle's content digest (``_content_digest``) and its revision.
         self._expected_content: tuple[str, str] | None = None
         #: Why what OPA serves is not known to be the gateway's bundle (None: it is): while
@@ -816,6 +847,7 @@ class OpaServerEngine(_Engine):
 
     @staticmethod
     def _client(url: str, timeout_seconds: float) -> tuple[OpaQuery, OpaHealth, OpaContent]:
+        import requests
         from opa_client import OpaClient
 
         parsed = urlparse(url)
@@ -829,12 +861,15 @@ class OpaServerEngine(_Engine):
         _propagate_trace_context(client)
 
         def query(document: dict[str, Any]) -> Any:
-            return client.query_rule(
-                input_data=document,
-                package_path=_PACKAGE_PATH,
-                rule_name="decision",
-                query_params=STRICT_BUILTIN_ERRORS,
-            )
+            try:
+                return client.query_rule(
+                    input_data=document,
+                    package_path=_PACKAGE_PATH,
+                    rule_name="decision",
+                    query_params=STRICT_BUILTIN_ERRORS,
+                )
+            except (requests.ConnectionError, requests.HTTPError) as exc:
+                raise OpaQueryFailed(type(exc).__name__) from exc
 
         def health() -> bool:
             return bool(client.check_health(query=OPA_HEALTH_QUERY))
@@ -867,8 +902,8 @@ class OpaServerEngine(_Engine):
             loaded = self._expected_content
             self._expected_content = (digest, bundle.revision)
             if loaded is None or loaded[0] != digest:
-                self._content_checked_at = -float("inf")  # read it at once
-                self._content_unknown, self.foreign = _NOT_CHECKED, None
+                self._forget_content(_NOT_CHECKED)
+                self.foreign = None
         self._expect(bundle)
         # Read now, not waited for: the first request (or probe) finds the read under way or
         # done, rather than starting it and waiting out its whole time.
@@ -885,7 +920,8 @@ class OpaServerEngine(_Engine):
         it again (the request it was refused for, decided anew and discarded); None once
         OPA serves the gateway's revision. A replica taken out of service receives no
         requests, so without these checks it would never learn that OPA came back or
-        caught up."""
+        caught up. At most the policy time limit for each question to OPA and
+        ``probe_wait_seconds`` for the read: within a probe's timeout."""
         unhealthy = self._health_problem()
         if unhealthy is not None:
             return unhealthy
@@ -917,25 +953,82 @@ class OpaServerEngine(_Engine):
                 )
             finally:
                 self._health_lock.release()
+            if not healthy:  # it may come back on another policy: read it before it decides
+                self._distrust_content("the OPA server failed its health check")
         return self._unhealthy
 
     def _content_problem(self) -> str | None:
         """Why what OPA serves is not known to be the gateway's bundle (None: it is), after
-        the read that is due (``_due_content_check``), waited for: the readiness check
-        reports what it found."""
+        the read that is due (``_due_content_check``), waited for at most
+        ``probe_wait_seconds``: the readiness probe reports what is known then, and that a
+        read is still under way if it is and its verdict is needed."""
         if self._content is None:
             return None
         check = self._due_content_check()
         if check is not None:
-            wait([check], timeout=_CONTENT_READS * OPA_CONTENT_TIMEOUT_SECONDS)
-        return self._content_unknown
+            wait([check], timeout=self.probe_wait_seconds)
+        problem = self._distrust()
+        if problem is None:
+            return None
+        if check is not None and not check.done():
+            return f"a check of what the OPA server serves is in progress; until it ends: {problem}"
+        return str(problem)
+
+    def _verdict_stands(self, now: float) -> bool:
+        """Whether the last read found the bundle and its verdict has not expired (held
+        under ``_content_lock``)."""
+        expires = self._verified_at + self.content_check_seconds + self.content_grace_seconds
+        return self._content_unknown is None and now < expires
+
+    def _forget_content(self, reason: str) -> None:
+        """What OPA serves is not known from now on (held under ``_content_lock``): a read
+        in flight is dropped when it ends, and the next is due at once."""
+        self._content_unknown, self._verified_at = reason, -float("inf")
+        self._content_epoch += 1
+        self._content_checked_at = -float("inf")
+
+    def _distrust_content(self, why: str) -> None:
+        """A failed decision query or health check: OPA may be restarting, perhaps on another
+        policy, so the verdict that it serves the bundle is dropped and the next decision
+        waits for a read, as after a load."""
+        with self._content_lock:
+            if self._expected_content is None or self._content_unknown is not None:
+                return
+            revision = self._expected_content[1]
+            self._forget_content(
+                f"{why}: what it serves is not known to be the gateway's bundle {revision} "
+                "until it is read again: every decision is refused"
+            )
+        log.warning(
+            "what the OPA server serves is read again before it decides",
+            extra={"problem": why, "expected_revision": revision},
+        )
+
+    def _distrust(self) -> UntrustedPolicy | None:
+        """Why OPA is not to be asked now (``ForeignPolicy``, ``UnverifiedPolicy``), None
+        while the last read found the bundle and its verdict has not expired."""
+        with self._content_lock:
+            if self._verdict_stands(time.monotonic()):
+                return None
+            foreign, unknown, expected = self.foreign, self._content_unknown, self._expected_content
+        if foreign is not None:
+            return ForeignPolicy(foreign)
+        if unknown is not None:
+            return UnverifiedPolicy(unknown)
+        stands = self.content_check_seconds + self.content_grace_seconds
+        revision = expected[1] if expected is not None else None
+        return UnverifiedPolicy(
+            f"the last read that found the gateway's bundle {revision} in the OPA server "
+            f"began over {stands:g} s ago: what it serves is not known to be that bundle "
+            "now: every decision is refused until a read finds it"
+        )
 
     def _due_content_check(self) -> Future[None] | None:
         """The read of what OPA serves that is in flight, started now if one is due; None if
         none is (or no bundle is loaded: nothing to compare with). Never two at once, and
         one per ``content_check_seconds`` while OPA is known to serve the bundle, one per
-        ``content_retry_seconds`` while it is not (OPA down or refusing the read is asked
-        once a second, not on every request)."""
+        ``content_retry_seconds`` while it is not, or the verdict expired (OPA down or
+        refusing the read is asked once a second, not on every request)."""
         with self._content_lock:
             expected, running = self._expected_content, self._content_check
             if expected is None:
@@ -943,37 +1036,56 @@ class OpaServerEngine(_Engine):
             if running is not None and not running.done():
                 return running
             now = time.monotonic()
-            verified = self._content_unknown is None
+            verified = self._verdict_stands(now)
             interval = self.content_check_seconds if verified else self.content_retry_seconds
             if now - self._content_checked_at < interval:
                 return None
             self._content_checked_at = now
+            # A read from a state that found the bundle tries once more before failing: one
+            # lost connection does not refuse every decision for a second.
+            retry = self._content_unknown is None
             # On the client's pool: a decision waits for it at most its time limit, and a
             # read it gave up on still finishes and gives its verdict to the next ones.
-            check = self._content_check = self._pool.submit(self._check_content, expected)
+            check = self._content_check = self._pool.submit(
+                self._check_content, expected, self._content_epoch, now, retry
+            )
             return check
 
-    def _check_content(self, expected: tuple[str, str]) -> None:
+    def _read_content(self, retry: bool) -> tuple[str, Any]:
+        """The digest of what OPA serves (``_content_digest``) and its revision label; read
+        twice before failing if ``retry``."""
+        assert self._content is not None
+        try:
+            modules, covenants, label = self._content()
+        except Exception:
+            if not retry:
+                raise
+            modules, covenants, label = self._content()
+        return _content_digest(modules, covenants), label
+
+    def _check_content(
+        self, expected: tuple[str, str], epoch: int, started: float, retry: bool
+    ) -> None:
         """Whether OPA serves the gateway's bundle itself, not only its revision label: its
         modules' texts and its compiled covenants against ``expected`` (the digest and
-        revision of the bundle loaded when the read began; the verdict is dropped if the
-        gateway has loaded other content since). A bundle signed with the
-        gateway's key but not built by this gateway (whoever holds the key can sign one,
-        under any revision label), or a policy OPA was given some other way, makes every
-        decision refused (``foreign``) until OPA serves the bundle again. Another policy
-        under another label (mostly the last bundle, OPA not restarted yet) is refused as
-        such, without alarm: OPA's every answer would carry that label and be refused
-        (``StaleBundle``). A read that fails refuses them too: OPA not known to serve the
-        bundle is not trusted with a decision."""
-        assert self._content is not None
+        revision of the bundle loaded when the read began, at ``started``; the verdict is
+        dropped if the gateway has loaded other content since, or a query or health check
+        failed: ``epoch``). A bundle signed with the gateway's key but not built by this
+        gateway (whoever holds the key can sign one, under any revision label), or a
+        policy OPA was given some other way, makes every decision refused (``foreign``)
+        until OPA serves the bundle again. Another policy under another label (mostly the
+        last bundle, OPA not restarted yet) is refused as such, without alarm: OPA's every
+        answer would carry that label and be refused (``StaleBundle``). A read that fails
+        (twice, if ``retry``) refuses them too: OPA not known to serve the bundle is not
+        trusted with a decision. A read that finds the bundle vouches for it until
+        ``content_check_seconds + content_grace_seconds`` after ``started``."""
         digest, revision = expected
         foreign: str | None = None
         unknown: str | None = None
         # What is logged when the verdict changes (not at every read): level, message, fields.
         said: tuple[int, str, dict[str, Any]]
         try:
-            modules, covenants, label = self._content()
-            served = _content_digest(modules, covenants)
+            served, label = self._read_content(retry)
         except Exception as exc:  # noqa: BLE001 - unreachable, refused, unreadable
             error = type(exc).__name__
             unknown = (
@@ -1003,12 +1115,12 @@ class OpaServerEngine(_Engine):
                 )
                 said = (logging.ERROR, "OPA serves another policy than the gateway's bundle", {})
         with self._content_lock:
-            loaded = self._expected_content
-            if loaded is None or loaded[0] != digest:
-                return  # read for other content: the loaded bundle's own read decides
+            if self._content_epoch != epoch:
+                return  # other content loaded, or OPA failed since: the next read decides
             self._content_checked_at = time.monotonic()  # the next read a full interval on
             changed = unknown != self._content_unknown
             self._content_unknown, self.foreign = unknown, foreign
+            self._verified_at = started if unknown is None else -float("inf")
         if changed:
             level, message, fields = said
             log.log(level, message, extra={**fields, "expected_revision": revision})
@@ -1016,7 +1128,8 @@ class OpaServerEngine(_Engine):
     def decide(self, policy_input: PolicyInput) -> Decision:
         # The read of what OPA serves is waited for before the decision's clock starts, as
         # an embedded engine builds its thread's VM (_PerThread.decide): a cost once per
-        # bundle (and after a failed read), not the decision's.
+        # bundle (and after a failed read or query, or an expired verdict), not the
+        # decision's.
         self._await_content(self.timeout_seconds)
         return super().decide(policy_input)
 
@@ -1026,25 +1139,24 @@ class OpaServerEngine(_Engine):
         the first decision after a bundle is loaded is decided as soon as the read finds
         the bundle, not after the next readiness probe, and the decisions that arrive
         during the read wait for that same read (one read, however many requests; each at
-        most its time limit, then refused: 503, and may be tried again). Once known, a read
-        that is due is started and not waited for: this decision is made under the last
-        read's verdict, the ones after the new read under its own."""
+        most its time limit, then refused: 503, and may be tried again). While the last
+        read's verdict stands, a read that is due is started and not waited for: this
+        decision is made under that verdict, the ones after the new read under its own;
+        once the verdict has expired, the decision waits as for the first read."""
         if self._content is None:
             return  # a test's injected query alone: nothing to read
         check = self._due_content_check()
-        if check is not None and self._content_unknown is not None:
+        if check is not None and self._distrust() is not None:
             wait([check], timeout=seconds)
 
     def _require_content(self) -> None:
         """Refuse to ask OPA (``UnverifiedPolicy``, or ``ForeignPolicy``) unless what it serves
-        is known to be the gateway's bundle."""
+        is known to be the gateway's bundle, by a read whose verdict has not expired."""
         if self._content is None:
             return
-        foreign, unknown = self.foreign, self._content_unknown
-        if foreign is not None:
-            raise ForeignPolicy(foreign)
-        if unknown is not None:
-            raise UnverifiedPolicy(unknown)
+        problem = self._distrust()
+        if problem is not None:
+            raise problem
 
     def _evaluate(self, document: dict[str, Any]) -> Any:
         self._require_content()
@@ -1054,6 +1166,10 @@ class OpaServerEngine(_Engine):
             response = future.result(timeout=self.timeout_seconds)
         except FutureTimeout:
             future.cancel()  # still waiting in line: never sent
+            raise
+        except (ConnectionError, OpaQueryFailed) as exc:
+            problem = str(exc) if isinstance(exc, OpaQueryFailed) else type(exc).__name__
+            self._distrust_content(f"a decision query to the OPA server failed ({problem})")
             raise
         if not isinstance(response, dict) or "result" not in response:
             return None  # OPA omits "result" when the rule is undefined

@@ -164,6 +164,13 @@ class OpaStandIn(socketserver.ThreadingTCPServer):
             self._opa = OpaGo(bundle.modules, bundle.data)
             self._opa.rule(DECISION_RULE, {})
 
+    def serve(self, bundle: Bundle) -> None:
+        """From now on serve and decide by ``bundle``: OPA swapped its policy (restarted on
+        another, say) between two of the gateway's reads."""
+        opa = OpaGo(bundle.modules, bundle.data)
+        opa.rule(DECISION_RULE, {})
+        self._opa, self.documents = opa, served_documents(bundle)
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"

@@ -8,6 +8,10 @@ after a read that failed, and after one that found another policy, every decisio
 refused (engine-error: 503, nothing disclosed) before OPA is asked, so the request's input
 never reaches it. The decision itself starts the read, so the first request after a load
 decides as soon as OPA is found to serve the bundle, without waiting for a readiness probe.
+A read that found the bundle vouches for it for a bounded time (the check's interval and a
+grace, from when it began), not until the next read ends, and a failed query or health
+check drops it at once. Between two reads OPA could swap its policy and is obeyed until the
+verdict expires: the tests show that window as well as its end.
 
 End to end against the OPA stand-in (OPA's Go evaluator behind its REST API), and with an
 injected query and read where the test needs to count, hold or fail them.
@@ -27,7 +31,13 @@ import pytest
 
 from gateway.policy.bundle import Bundle
 from gateway.policy.compiler import DATA_ROOT
-from gateway.policy.engine import OPA_CONTENT_RETRY_SECONDS, OpaServerEngine
+from gateway.policy.engine import (
+    OPA_CONTENT_CHECK_SECONDS,
+    OPA_CONTENT_GRACE_SECONDS,
+    OPA_CONTENT_RETRY_SECONDS,
+    OPA_PROBE_WAIT_SECONDS,
+    OpaServerEngine,
+)
 from tests.policy.conftest import BUNDLE, loaded_engine
 from tests.policy.opa_stand_in import opa_stand_in, served_documents
 from tests.policy.test_decisions import utrecht_request
@@ -210,33 +220,61 @@ def test_a_read_that_starts_failing_once_verified_refuses_decisions_until_one_su
         assert engine.decide(REQUEST).allow is True
 
 
+def test_opa_swapping_to_a_tampered_policy_decides_by_it_only_until_the_verdict_expires() -> None:
+    """Time of check against time of use: OPA swaps to the review's tampered policy (under
+    the gateway's revision label) after a read found the bundle. Until that read's verdict
+    expires (60 s and a 5 s grace from when it began) or the next read ends, OPA's
+    decisions are the tampered policy's: here the first one after the swap discloses what
+    the covenant withholds. The check bounds that window, it cannot close it. Once the
+    verdict has expired, the decision waits for a read, which finds the tampered policy:
+    refused, and OPA not asked."""
+    with opa_stand_in("answer", BUNDLE) as opa:
+        engine = engine_from_settings(opa.url, limit=0.5)
+        assert _antecedents(engine.decide(ANTECEDENTS)) == ("redact", ["om-consent-missing"])
+        opa.serve(_tampered_modules())
+        assert _antecedents(engine.decide(ANTECEDENTS)) == ("disclose", [])  # the window
+        asked = decisions_asked(opa)
+        # The verdict's 65 s have passed (and a second since the last read).
+        engine.content_check_seconds = engine.content_grace_seconds = 0.0
+        engine.content_retry_seconds = 0.0
+        assert_nothing_disclosed(engine.decide(ANTECEDENTS), "engine-error")
+        assert decisions_asked(opa) == asked
+        assert engine.readiness_problem() == FOREIGN
+
+
 # --- with an injected query and read -----------------------------------------------------
 
 
 class _Opa:
     """An injected OPA: its query answers REQUEST as the bundle does (decided beforehand
-    by regorus, on the test's thread), its read of what it serves returns the bundle's
-    content, fails while ``failing``, or waits for ``gate`` first. Both count their calls."""
+    by regorus, on the test's thread), or is refused while ``query_failing``; its read of
+    what it serves returns the bundle's content, fails while ``failing`` and for the next
+    ``failures`` reads, or waits for ``gate`` first. Both count their calls."""
 
     def __init__(self) -> None:
         self.answer = {"result": loaded_engine("regorus")._evaluate(REQUEST.document())}
         self.queries = 0
         self.reads = 0
+        self.query_failing = False
         self.failing = False
+        self.failures = 0
         self.gate: threading.Event | None = None
         self._lock = threading.Lock()
 
     def query(self, _document: dict[str, Any]) -> Any:
         with self._lock:
             self.queries += 1
+        if self.query_failing:
+            raise ConnectionError("connection refused")
         return self.answer
 
     def read(self) -> tuple[list[str], Any, Any]:
         with self._lock:
             self.reads += 1
+            failing, self.failures = self.failing or self.failures > 0, max(0, self.failures - 1)
         if self.gate is not None:
             self.gate.wait(5)
-        if self.failing:
+        if failing:
             raise ConnectionError("connection refused")
         return _served(BUNDLE)
 
@@ -364,9 +402,13 @@ def test_a_bundle_loaded_with_other_content_is_read_again_before_opa_decides(
     the first bundle loaded again is read again and decided."""
     engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
-    engine.load(_tampered_data())
-    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
-    assert engine.foreign is not None
+    gate = opa.gate = threading.Event()
+    engine.load(_tampered_data())  # its read (OPA still serves the first bundle) held
+    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")  # not read yet
+    assert engine.foreign is None
+    gate.set()
+    assert engine.readiness_problem() == FOREIGN  # the held read, ended
+    opa.gate = None
     engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
     assert (opa.reads, opa.queries) == (3, 2)
@@ -395,3 +437,135 @@ def test_an_injected_query_alone_reads_nothing_and_decides() -> None:
     engine.load(BUNDLE)
     assert engine.decide(REQUEST).allow is True
     assert engine.readiness_problem() is None
+
+
+def test_a_read_that_hangs_once_verified_keeps_the_verdict_only_until_it_expires(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
+    """The read after the interval hangs (the reads' time limit is per socket wait, so one
+    may never end). The last read's verdict still stands for its grace, so decisions go on
+    (the control); once it has expired they wait for the hanging read at most their time
+    limit and are refused, OPA not asked, and the probe says a read is under way. When the
+    read ends, having found the bundle, they are decided again."""
+    engine.timeout_seconds = LIMIT
+    engine.load(BUNDLE)
+    assert engine.decide(REQUEST).allow is True
+    gate = opa.gate = threading.Event()
+    engine.content_check_seconds = 0.0  # the next read is due
+    assert engine.decide(REQUEST).allow is True  # starts it, not waited for: the verdict stands
+    engine.content_grace_seconds = 0.0  # the verdict's time is up, the read still hangs
+    started = time.perf_counter()
+    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
+    assert LIMIT <= time.perf_counter() - started < 1.0
+    assert opa.queries == 2
+    problem = engine.readiness_problem()
+    assert problem is not None
+    assert problem.startswith(
+        "a check of what the OPA server serves is in progress; until it ends: the last read "
+        "that found the gateway's bundle"
+    )
+    engine.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
+    engine.content_grace_seconds = OPA_CONTENT_GRACE_SECONDS
+    gate.set()
+    assert engine.readiness_problem() is None
+    assert engine.decide(REQUEST).allow is True
+    assert (opa.reads, opa.queries) == (2, 3)
+
+
+def test_the_readiness_probe_waits_for_a_hanging_read_at_most_a_second(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
+    """Within a probe's timeout (3 s in Kubernetes, 2 to 3 s in compose), and holding a
+    worker no longer: it reports that a read is under way (not ready). The control: once
+    the read ends, having found the bundle, the replica is ready."""
+    gate = opa.gate = threading.Event()
+    engine.load(BUNDLE)
+    started = time.perf_counter()
+    problem = engine.readiness_problem()
+    assert OPA_PROBE_WAIT_SECONDS <= time.perf_counter() - started < OPA_PROBE_WAIT_SECONDS + 0.5
+    assert problem == (
+        "a check of what the OPA server serves is in progress; until it ends: what the OPA "
+        "server serves is not checked yet"
+    )
+    gate.set()
+    assert engine.readiness_problem() is None
+
+
+def test_a_failed_query_drops_the_verdict_and_opa_is_read_before_it_decides_again(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
+    """A query whose connection is refused (OPA restarting, perhaps on another policy): that
+    decision fails closed, and the next waits for a read (held here: refused, OPA not
+    asked); once the read finds the bundle, decided. The control: without a failed query,
+    20 decisions read OPA once (test_once_verified_opa_is_read_again_only_after_the_interval)."""
+    engine.timeout_seconds = LIMIT
+    engine.load(BUNDLE)
+    assert engine.decide(REQUEST).allow is True
+    opa.query_failing = True
+    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
+    opa.query_failing = False
+    gate = opa.gate = threading.Event()
+    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
+    assert opa.queries == 2  # the refused decision was not asked
+    problem = engine.readiness_problem()
+    assert problem is not None
+    assert "a decision query to the OPA server failed (ConnectionError)" in problem
+    gate.set()
+    assert engine.readiness_problem() is None
+    assert engine.decide(REQUEST).allow is True
+    assert (opa.reads, opa.queries) == (2, 3)
+
+
+def test_a_failed_health_check_drops_the_verdict(opa: _Opa) -> None:
+    """OPA failing its health check may come back on another policy: the next decision
+    waits for a read (held here: refused); once it finds the bundle, decided."""
+    healthy = threading.Event()
+    healthy.set()
+    engine = OpaServerEngine(
+        "http://opa.invalid", query=opa.query, content=opa.read, health=healthy.is_set
+    )
+    engine.timeout_seconds = LIMIT
+    engine.load(BUNDLE)
+    assert engine.decide(REQUEST).allow is True
+    assert engine.readiness_problem() is None  # healthy: the verdict stands (the control)
+    healthy.clear()
+    engine.health_check_seconds = 0.0
+    problem = engine.readiness_problem()
+    assert problem is not None
+    assert problem.startswith("the OPA server (KETENPOORT_OPA_URL) does not answer its health")
+    gate = opa.gate = threading.Event()
+    try:
+        assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
+        assert opa.queries == 1
+    finally:
+        gate.set()
+    healthy.set()
+    assert engine.readiness_problem() is None
+    assert engine.decide(REQUEST).allow is True
+    assert opa.reads == 2
+
+
+def test_one_failed_read_once_verified_is_tried_again_at_once(
+    opa: _Opa, engine: OpaServerEngine
+) -> None:
+    """One lost connection does not refuse every decision for a second: from a verdict
+    that found the bundle, a read that fails is tried again at once in the same check.
+    The control: two failures in a row refuse."""
+    engine.load(BUNDLE)
+    assert engine.decide(REQUEST).allow is True
+    opa.failures = 1
+    engine.content_check_seconds = 0.0  # the next read is due
+    assert engine.decide(REQUEST).allow is True  # starts it
+    engine.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
+    assert engine.readiness_problem() is None  # waits for it: failed, tried again, found
+    assert opa.reads == 3
+    assert engine.decide(REQUEST).allow is True
+    opa.failures = 2
+    engine.content_check_seconds = 0.0
+    assert engine.decide(REQUEST).allow is True  # starts it
+    engine.content_check_seconds = OPA_CONTENT_CHECK_SECONDS
+    problem = engine.readiness_problem()
+    assert problem is not None
+    assert problem.startswith("cannot read the policy the OPA server serves (ConnectionError)")
+    assert opa.reads == 5
+    assert_nothing_disclosed(engine.decide(REQUEST), "engine-error")
