@@ -59,6 +59,7 @@ from gateway.policy.engine import (  # noqa: E402
 )
 from gateway.policy.opa_go import OpaGoEngine  # noqa: E402
 from gateway.policy.schemas import PolicyInput  # noqa: E402
+from tests.policy.opa_stand_in import served_documents  # noqa: E402
 
 ENGINES: dict[str, Callable[[], Any]] = {
     "regorus": RegorusEngine,
@@ -229,9 +230,13 @@ def measure_engine(name: str, bundle: Any, decisions: int, runs: int) -> dict[st
 # --- the OPA sidecar baseline -----------------------------------------------------------
 
 
-def _serve_fixed_answers(answers: dict[str, bytes], port: Any, ready: Any) -> None:
+def _serve_fixed_answers(
+    answers: dict[str, bytes], documents: dict[str, bytes], port: Any, ready: Any
+) -> None:
     """A keep-alive HTTP/1.1 server on 127.0.0.1 answering every POST at once with the
-    fixed ``{"result": ...}`` body of the query's categories (in another process)."""
+    fixed ``{"result": ...}`` body of the query's categories, and the GETs of what it
+    serves (the engine decides only once it has read them: docs/policy.md) with the
+    bundle's own documents (in another process)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
@@ -248,6 +253,19 @@ def _serve_fixed_answers(answers: dict[str, bytes], port: Any, ready: Any) -> No
             self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
             self.wfile.write(answer)
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            document = documents.get(self.path.split("?", 1)[0])
+            if document is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             pass
@@ -289,7 +307,13 @@ def measure_sidecar(bundle: Any, decisions: int, runs: int) -> dict[str, Any]:
         answers[",".join(policy_input.categories)] = json.dumps({"result": document}).encode()
     context = multiprocessing.get_context("fork")
     port, ready = context.Value("i", 0), context.Event()
-    server = context.Process(target=_serve_fixed_answers, args=(answers, port, ready), daemon=True)
+    documents = {
+        path: json.dumps({"result": document}).encode()
+        for path, document in served_documents(bundle).items()
+    }
+    server = context.Process(
+        target=_serve_fixed_answers, args=(answers, documents, port, ready), daemon=True
+    )
     server.start()
     try:
         if not ready.wait(10):
