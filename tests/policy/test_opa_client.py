@@ -55,6 +55,16 @@ def engine_from_settings(url: str, limit: float = LIMIT) -> OpaServerEngine:
     return engine
 
 
+def await_content_read(engine: OpaServerEngine) -> None:
+    """Wait (at most 5 s) until the read of what OPA serves, started by the load, has found
+    the bundle: a test of the decision's own time limit does not race it (the decision
+    waits for the read at most the limit, 0.2 s here, and under load it can take longer)."""
+    deadline = time.monotonic() + 5
+    while engine._distrust() is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert engine._distrust() is None
+
+
 def _decide(engine: OpaServerEngine) -> tuple[Any, float]:
     started = time.perf_counter()
     decision = engine.decide(REQUEST)
@@ -87,7 +97,9 @@ def test_opa_server_that_answers_within_the_limit_decides(opa: OpaStandIn) -> No
 def test_opa_server_that_does_not_answer_in_time_denies_at_the_limit(
     opa: OpaStandIn,
 ) -> None:
-    decision, elapsed = _decide(engine_from_settings(opa.url))
+    engine = engine_from_settings(opa.url)
+    await_content_read(engine)
+    decision, elapsed = _decide(engine)
     assert_nothing_disclosed(decision, "engine-timeout")
     assert decisions_asked(opa) == 1  # it was asked, once: no retry
     assert LIMIT <= elapsed < OLD_CLIENT_TIMEOUT
