@@ -23,10 +23,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.cases.models import SteeringSnapshot
 from gateway.cases.runtime import CaseRuntime
-from gateway.cases.steering import day_start, state_figures_at
+from gateway.cases.steering import StateFigures, day_start, state_figures_at
 from gateway.db import utcnow
 
 log = logging.getLogger("ketenpoort.cases")
+
+
+def snapshot_of(
+    figures: StateFigures, covenant_id: str, as_of: datetime, taken_at: datetime
+) -> SteeringSnapshot:
+    """The state figures as kept: counts only, unsuppressed, with their cells' keys."""
+    return SteeringSnapshot(
+        covenant_id=covenant_id,
+        as_of=as_of,
+        open_by_phase=dict(sorted(figures.open_by_phase.items())),
+        open_by_district=dict(sorted(figures.open_by_district.items())),
+        overdue_deadlines=figures.overdue_deadlines,
+        cell_keys=figures.cell_keys,
+        taken_at=taken_at,
+    )
 
 
 def last_month_end(runtime: CaseRuntime, covenant_id: str, now: datetime) -> datetime:
@@ -50,17 +65,7 @@ def keep_state_figures(
             if session.get(SteeringSnapshot, (covenant_id, as_of)) is not None:
                 continue
             figures = state_figures_at(session, runtime, covenant_id, as_of)
-            session.add(
-                SteeringSnapshot(
-                    covenant_id=covenant_id,
-                    as_of=as_of,
-                    open_by_phase=dict(sorted(figures.open_by_phase.items())),
-                    open_by_district=dict(sorted(figures.open_by_district.items())),
-                    overdue_deadlines=figures.overdue_deadlines,
-                    cell_keys=figures.cell_keys,
-                    taken_at=now,
-                )
-            )
+            session.add(snapshot_of(figures, covenant_id, as_of, now))
             try:
                 session.commit()
             except IntegrityError:

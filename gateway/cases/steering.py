@@ -363,10 +363,6 @@ def _near_target(rule: DueRule) -> tuple[float, float]:
     return shortest - 1.0, longest + 1.0
 
 
-def _sure_below(rule: DueRule) -> float:
-    return _near_target(rule)[0]
-
-
 class _Closed:
     """The cases closed in ``[low, high)`` of one covenant."""
 
@@ -706,7 +702,7 @@ def steering_report(
         CaseFile.neighbours_judgement.cast(text),
         CaseFile.partners_judgement.cast(text),
         CaseFile.record_key,
-        sure=_days(session) < literal(_sure_below(rule)),
+        sure=_days(session) < literal(_near_target(rule)[0]),
     ).where(in_covenant, CaseFile.closed_at >= start, CaseFile.closed_at < end)
     parts: list[Any] = [
         _grouped_rows("opened", opened_rows.subquery()),
@@ -746,8 +742,7 @@ def steering_report(
         elif figure == "sure":
             buckets[m].within += cell
         else:
-            pair = (a, b)
-            buckets[m].legs[pair] = buckets[m].legs.get(pair, Cell()) + cell
+            buckets[m].add(buckets[m].legs, (a, b), cell)
     found = _Closed(session, covenant_id, start, end).figures(rule)
     for closed_at, record_key in found.inside:
         buckets[bisect_right(bounds, closed_at)].within += Cell(1, record_key)

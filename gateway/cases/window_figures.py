@@ -37,8 +37,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
+from typing import TypeVar
 
 from gateway.cases.cell_key import Cell
+
+K = TypeVar("K")
 
 #: A window of the report: its first and its last bucket (inclusive).
 Window = tuple[int, int]
@@ -63,7 +66,9 @@ class Bucket:
     legs: dict[tuple[str | None, str | None], Cell] = field(default_factory=dict)
     within: Cell = field(default_factory=Cell)
 
-    def add(self, table: dict[str, Cell], key: str, cell: Cell) -> None:
+    @staticmethod
+    def add(table: dict[K, Cell], key: K, cell: Cell) -> None:
+        """Add ``cell`` to the table's cell of ``key`` (districts, steps or judgements)."""
         table[key] = table.get(key, Cell()) + cell
 
 

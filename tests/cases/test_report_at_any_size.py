@@ -405,6 +405,7 @@ def test_a_kept_month_takes_the_report_fewer_statements(
     moved cases, no open count in the union."""
     from sqlalchemy import event
 
+    from gateway.cases.snapshots import snapshot_of
     from gateway.cases.steering import day_start, state_figures_at
 
     covenant = COVENANTS[0]
@@ -434,17 +435,8 @@ def test_a_kept_month_takes_the_report_fewer_statements(
 
     replayed, replaying = report()
     with transaction(context.session_factory) as session:
-        figures = state_figures_at(session, runtime, covenant, end)
         session.add(
-            SteeringSnapshot(
-                covenant_id=covenant,
-                as_of=end,
-                open_by_phase=dict(figures.open_by_phase),
-                open_by_district=dict(figures.open_by_district),
-                overdue_deadlines=figures.overdue_deadlines,
-                cell_keys=figures.cell_keys,
-                taken_at=NOW,
-            )
+            snapshot_of(state_figures_at(session, runtime, covenant, end), covenant, end, NOW)
         )
     try:
         kept, reading = report()

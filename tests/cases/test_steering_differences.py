@@ -707,7 +707,7 @@ def test_a_kept_month_gives_the_same_perturbed_figures(
     snapshot: with its cells' keys kept beside the counts (since migration 0050) or, for a
     month kept before, with the keys of the replay, it shows the same perturbed state
     figures as the month computed (an erasure since changes no noise either)."""
-    from gateway.cases.models import SteeringSnapshot
+    from gateway.cases.snapshots import snapshot_of
     from gateway.cases.steering import day_start, state_figures_at
 
     for n in range(6):
@@ -718,18 +718,10 @@ def test_a_kept_month_gives_the_same_perturbed_figures(
     runtime = context.cases
     end = day_start(runtime.calendar(COVENANT), date(2026, 4, 1))
     with transaction(context.session_factory) as session:
-        figures = state_figures_at(session, runtime, COVENANT, end)
-        session.add(
-            SteeringSnapshot(
-                covenant_id=COVENANT,
-                as_of=end,
-                open_by_phase=dict(figures.open_by_phase),
-                open_by_district=dict(figures.open_by_district),
-                overdue_deadlines=figures.overdue_deadlines,
-                cell_keys=figures.cell_keys if keys_kept else None,
-                taken_at=MAR,
-            )
-        )
+        kept = snapshot_of(state_figures_at(session, runtime, COVENANT, end), COVENANT, end, MAR)
+        if not keys_kept:
+            kept.cell_keys = None  # a month kept before migration 0050
+        session.add(kept)
     kept = _get(client, auth, MARCH)
     state = ("openCases", "openByPhase", "openByDistrict", "overdueDeadlines")
     assert {k: kept[k] for k in state} == {k: computed[k] for k in state}

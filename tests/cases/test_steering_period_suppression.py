@@ -169,8 +169,7 @@ def published(cases: Sequence[Case], periods: int) -> dict[str, Any]:
     spans = [(date(2026, p + 1, 1), date(2026, p + 1, 28)) for p in range(periods)]
     buckets = [Bucket() for _ in spans]
     for p, mine, theirs in cases:
-        legs = buckets[p].legs
-        legs[(mine, theirs)] = legs.get((mine, theirs), Cell()) + Cell(1, 0)
+        buckets[p].add(buckets[p].legs, (mine, theirs), Cell(1, 0))
 
     def listed(first: date, last: date) -> list[tuple[date, date]]:
         return [s for s in spans if first <= s[0] and s[1] <= last]

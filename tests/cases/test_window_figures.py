@@ -46,7 +46,7 @@ def _year(rng: random.Random) -> list[Bucket]:
             cell = _key(rng)
             mine = rng.choice(JUDGED)
             pair = (mine, None if mine is None else rng.choice(steering.JUDGEMENTS))
-            bucket.legs[pair] = bucket.legs.get(pair, Cell()) + cell
+            bucket.add(bucket.legs, pair, cell)
             if rng.random() < 0.6:
                 bucket.within += cell
         buckets.append(bucket)
@@ -196,7 +196,7 @@ def test_a_null_judgement_still_reads_as_0_or_hidden() -> None:
                 for _ in range(n):
                     pair = ("worse", "worse")
                     cell = _key(rng)
-                    buckets[month].legs[pair] = buckets[month].legs.get(pair, Cell()) + cell
+                    buckets[month].add(buckets[month].legs, pair, cell)
             figures = _figures(buckets)
             worse = ("neighbours", "worse")
             assert figures.value((2, 2), worse) is None
