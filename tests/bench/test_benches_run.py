@@ -80,8 +80,11 @@ def _reports_goals(backends: set[str]) -> Callable[[dict[str, Any]], None]:
         goals = _bench_module("bench_reports")._goal_rows(
             [{**row, "cases": 50000} for row in result["rows"]]
         )
-        # The report and five first pages per row; tenth pages need more than 1,000 cases.
-        assert len(goals) == 6 * len(result["rows"])
+        # The report, its quarter and year replayed and with the months kept, and five first
+        # pages per row; tenth pages need more than 1,000 cases.
+        assert len(goals) == 10 * len(result["rows"])
+        # The kept months publish what the replay publishes.
+        assert all(row["steering_report_months_kept_equal_replayed"] for row in result["rows"])
         _assert_goals(goals)
 
     return check
