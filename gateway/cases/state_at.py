@@ -61,12 +61,13 @@ def moved_since(covenant_id: str, at: datetime) -> CTE:
     at ``at``: those with a transition at or after it (from ix_case_transition_covenant_at
     alone, which holds the case id since migration 0042: the transitions since ``at``, a
     month's at the report's default end), the open ones erased at or after it
-    (ix_case_file_erased_open, 0042: only erased open cases), and those whose first-report
-    moment a report registered at or after it set (its ``received_at`` is the row's
-    ``first_report_at``: a later report received earlier than the dossier's first,
-    gateway/cases/intake.py; the reports since ``at`` from ix_case_report_registered alone,
-    migration 0043, each case by its key). A CTE: a statement that tests it many times (a
-    count per deadline stream) reads it once."""
+    (ix_case_file_erased_open, 0042: only erased open cases), and, of the cases opened
+    before it (the only ones a caller counts), those whose first-report moment a report
+    registered at or after it set (its ``received_at`` is the row's ``first_report_at``: a
+    later report received earlier than the dossier's first, gateway/cases/intake.py; the
+    reports since ``at`` received before it from ix_case_report_registered alone, migration
+    0043, each case by its key). A CTE: a statement that tests it many times (a count per
+    deadline stream) reads it once."""
     return union(
         select(CaseTransition.case_id).where(
             CaseTransition.covenant_id == covenant_id, CaseTransition.at >= at
@@ -82,6 +83,13 @@ def moved_since(covenant_id: str, at: datetime) -> CTE:
         # SQLite read every case of the covenant and probed its reports.
         select(CaseReport.case_id).where(
             CaseReport.registered_at >= at,
+            # Only a report received before ``at`` can be the minimum of a case open then
+            # (every caller counts only cases opened before ``at``): such a case's first
+            # report was received no later than it was registered, the opening, so before
+            # ``at`` (gateway/cases/intake.py refuses a receipt after the registration). The
+            # others, in a year's report most of the reports since (the cases opened since),
+            # now skip their case's probe: ix_case_report_registered holds received_at.
+            CaseReport.received_at < at,
             CaseReport.received_at
             <= select(CaseFile.first_report_at)
             .where(CaseFile.id == CaseReport.case_id, CaseFile.covenant_id == covenant_id)
