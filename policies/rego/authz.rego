@@ -21,7 +21,7 @@
 # events) and, per category a clause may grant, the category's whole verdict (outcome,
 # answer, clause ids, reasons) in every state a request can be in: which of those
 # conditions fail (`plan_failing`, computed once per request: the plan's `conditionSet`
-# intersected with the failing ones, joined in name order) and how the category's OM
+# less the ones that hold, joined in name order) and how the category's OM
 # consent fails (`om_failures`, unless the police recorded that no investigation runs). A
 # category is then a few lookups. A known category no clause grants here is redacted with
 # its static reasons alone (role, purpose, phase: compiled into the plan as `unplanned`, or
@@ -103,10 +103,29 @@ plan := p if {
 }
 
 # category -> verdict. Without a category outside the plan (the common case) the verdicts
-# are `planned` alone and `unplanned_verdicts` is never evaluated.
+# are `planned` alone; with known ones outside it, `with_unplanned`. `unplanned_verdicts`
+# (four definitions) is evaluated only for a request with no plan, an unknown or a repeated
+# category.
 verdicts := planned if {
 	count(planned) == count(input.categories) # a repeated category only takes the else
+} else := with_unplanned if {
+	count(with_unplanned) == count(input.categories)
 } else := object.union(planned, unplanned_verdicts)
+
+# The planned verdicts with those of the other requested categories of the plan's
+# `unplanned` (as its first definition of `unplanned_verdicts` builds them). With as many
+# as the request names categories, every one is known and none repeated, so
+# `unplanned_verdicts` would give exactly these (its other definitions need no plan, an
+# unknown category, or an invalid request): it is not evaluated. The verdicts are built
+# here, not compiled whole into `unplanned`: that saved ~9,000 instructions more (~2.6%)
+# but grew the data 30% (561 -> 727 kB), which each thread parses and the OPA content check
+# reads (docs/performance.md, issue 20's fourth look).
+with_unplanned := object.union(planned, {category: verdict |
+	static_reasons := object.filter(plan.unplanned, input.categories)
+	some category
+	reasons := static_reasons[category]
+	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
+})
 
 # A category a clause may grant: its verdict in this request's state, compiled.
 planned := {category: verdict |
@@ -125,8 +144,8 @@ planned := {category: verdict |
 # gateway/cases/summary_readers.py); a requester the covenant does not name for a category
 # learns nothing more of the case from asking for it (review2, finding 1). With a plan the
 # static reasons are compiled into it (`unplanned`); without one (a request with a role,
-# purpose or phase the covenant's clauses never combine) they are looked up per kind in the
-# category's `staticReasons`.
+# purpose or phase the covenant's clauses never combine) its static reasons are looked up per
+# kind in the category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
 	static_reasons := object.filter(plan.unplanned, input.categories)
 	some category
@@ -187,10 +206,11 @@ allow if {
 }
 
 # The request's state for a planned category, the key of its compiled verdict: the dynamic
-# conditions of the plan that fail (computed once per request), then for a category that
+# conditions of the plan that fail, i.e. do not hold (computed once per request; a condition
+# of the plan that no definition of `condition_holds` names fails), then for a category that
 # needs OM consent unless no investigation runs, how that consent fails. Sorted before the
 # join: ENGINE-DIFFERENCES.md `concat-over-a-set`.
-plan_failing := concat(",", sort(object.keys(plan.conditionSet) & condition_fails))
+plan_failing := concat(",", sort(object.keys(plan.conditionSet) - condition_holds))
 
 # Categories that need OM consent while an investigation runs, or while nobody recorded
 # whether one runs (U §5.3: only the police know; unknown is not no), and lack it: how it
@@ -215,29 +235,6 @@ om_consents_missing := {category: om_missing_reason |
 }
 
 # --- conditions ---------------------------------------------------------------------------------
-
-# U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
-# Named positively: a dwelling whose ownership is not recorded needs the permission too.
-corporation_permission if {
-	dwelling := input.case.dwelling
-	dwelling.ownership == "corporation"
-	corporation := dwelling.corporation
-	covenant.corporations[corporation]
-	case_id := input.case.id
-	now := input.now
-	is_number(now)
-	some consent in input.consents
-	consent.partner == corporation
-	consent.kind == "corporation-permission"
-	consent.case == case_id
-	is_number(consent.grantedAt) # see `expired`: a time that is no number is no time
-	consent.grantedAt <= now
-	not expired(consent) # a permission without expiresAt is open-ended
-}
-
-# After the corporation's definition: a rule's first definition that holds ends its
-# evaluation on the RVM, and corporation dwellings are the common case.
-corporation_permission if input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
 
 # Case events recorded on the case (e.g. the landlord's eviction procedure, U §5.2, §5.3),
 # and those the requester's partner recorded. An event counts only while its recorder holds
@@ -339,60 +336,75 @@ request_failures contains "unknown-purpose" if not covenant.purposes[input.purpo
 
 request_failures contains "unknown-phase" if not covenant.phases[input.case.phase]
 
-# The dynamic conditions that fail. A missing fact fails its condition: the condition's rule
-# is then undefined, and `not` of it is true. Relations of the requester to the case (a
-# recipient bound to one) are conditions too (DESIGN.md "Conditions and recipients").
-condition_fails contains "case-team" if not case_team
-
-condition_fails contains "corporation-permission" if not corporation_permission
-
-condition_fails contains "police-in-case-team" if not police_in_case_team
-
-condition_fails contains "dwelling-pollution" if not dwelling_pollution
-
-condition_fails contains "relation:dwelling-landlord" if not dwelling_landlord
-
-condition_fails contains "relation:case-lead" if not case_lead
-
-# Each condition positively, in a rule of its own, negated above. Not inlined as `not <expr>`:
-# OPA's evaluator (the production engine) disclosed with the case team missing when the
-# conditions were written inline (tests/policy/test_missing_facts.py caught it; regorus
-# did not differ). A missing fact leaves the rule undefined, and `not` of it fails the
-# condition on every engine (ENGINE-DIFFERENCES.md `not-over-an-undefined-reference`).
+# The dynamic conditions that hold, each only on a recorded fact: a missing fact leaves its
+# definition's body undefined, and the condition is not in the set, so it fails (see
+# `plan_failing`). Relations of the requester to the case (a recipient bound to one) are
+# conditions too (DESIGN.md "Conditions and recipients"). Each check is written into the
+# definition that names it, positively, with no `not`: a rule of its own, negated in a set
+# of failing conditions, cost a rule evaluation more per condition (issue 20), and written
+# inline as `not <expression>` OPA's evaluator disclosed with the case team missing
+# (ENGINE-DIFFERENCES.md `not-over-an-undefined-reference`; tests/policy/
+# test_missing_facts.py takes every fact away in turn on regorus and OPA).
 
 # Need to know: the requesting partner is in the case team.
-case_team if input.requester.partner in input.case.team
+condition_holds contains "case-team" if input.requester.partner in input.case.team
+
+# U §5.1: a corporation dwelling needs the corporation's permission; other dwellings do not.
+# Named positively: a dwelling whose ownership is not recorded needs the permission too.
+condition_holds contains "corporation-permission" if {
+	dwelling := input.case.dwelling
+	dwelling.ownership == "corporation"
+	corporation := dwelling.corporation
+	covenant.corporations[corporation]
+	case_id := input.case.id
+	now := input.now
+	is_number(now)
+	some consent in input.consents
+	consent.partner == corporation
+	consent.kind == "corporation-permission"
+	consent.case == case_id
+	is_number(consent.grantedAt) # see `expired`: a time that is no number is no time
+	consent.grantedAt <= now
+	not expired(consent) # a permission without expiresAt is open-ended
+}
+
+condition_holds contains "corporation-permission" if {
+	input.case.dwelling.ownership in {"private-rental", "owner-occupied"}
+}
 
 # U §5.3 sfeerverslag: the community officer was actively involved in the case (a police
 # partner is in the team).
-police_in_case_team if {
+condition_holds contains "police-in-case-team" if {
 	police := covenant.police
 	some partner in input.case.team
 	police[partner]
 }
 
+# U §5.4: Volksgezondheid supports the case manager "als vervuiling van de woning onderdeel
+# is van de overlast". Only a recorded `true` holds: `false`, null or a missing field fails.
+condition_holds contains "dwelling-pollution" if input.case.dwellingPollution == true
+
 # The dwelling's landlord: the corporation that owns it (U §5.3 "de verhuurder"); an
 # owner-occupied or privately rented dwelling has no landlord among the partners.
-dwelling_landlord if {
+condition_holds contains "relation:dwelling-landlord" if {
 	input.case.dwelling.ownership == "corporation"
 	input.case.dwelling.corporation == input.requester.partner
 }
 
-# U §5.4: Volksgezondheid supports the case manager "als vervuiling van de woning onderdeel
-# is van de overlast". Only a recorded `true` holds: `false`, null or a missing field fails.
-dwelling_pollution if input.case.dwellingPollution == true
-
 # The partner holding the case's lead (regie: U §5.1; R §2.3).
-case_lead if input.case.lead == input.requester.partner
+condition_holds contains "relation:case-lead" if input.case.lead == input.requester.partner
 
-condition_fails contains condition if {
+# `event in recorded_events`, not `recorded_events[event]`: rego-cpp (regopy 1.5.2) crashes
+# the process on that lookup here (a segmentation fault; ENGINE-DIFFERENCES.md, below the
+# table).
+condition_holds contains condition if {
 	some condition
 	event := covenant.eventConditions[condition]
-	not recorded_events[event]
+	event in recorded_events
 }
 
-condition_fails contains condition if {
+condition_holds contains condition if {
 	some condition
 	event := covenant.recorderConditions[condition]
-	not recorded_by_requester[event]
+	event in recorded_by_requester
 }
