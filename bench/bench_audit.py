@@ -234,11 +234,12 @@ def bench_pgbench(url: str, clients: int, seconds: float) -> tuple[float, float]
     return rate, cpu / rows * 1e6
 
 
-def wal_counters(url: str) -> tuple[int, int]:
+def wal_counters(url: str, pause: float) -> tuple[int, int]:
     """(``pg_stat_wal.wal_sync``, committed transactions of this database): WAL flushes of
     the whole server (other databases' commits count too: the machine is shared) and this
-    database's commits. Read after a pause, since backends report them about once a second."""
-    time.sleep(1.2)
+    database's commits. Read after ``pause`` seconds, since backends report them about once
+    a second (1.2 s by default; the test suite's smoke run, which reads no figure, less)."""
+    time.sleep(pause)
     parsed = make_url(url)
     with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
         syncs = connection.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()
@@ -266,18 +267,18 @@ def set_commit_delay(url: str, microseconds: int, *, wait_for_flush: bool = True
 
 
 def run_kind(kind: str, url: str, key_dir: Path, processes: int, threads: int,
-             seconds: float) -> dict[str, float]:  # fmt: skip
+             seconds: float, stats_pause: float) -> dict[str, float]:  # fmt: skip
     """One run of ``kind`` (``append``, ``baseline``, ``raw``, ``pgbench``, each optionally
     ``+cdN`` or ``+nowait``): rows per second, client CPU per row, and commits per WAL flush."""
     kind, nowait, _ = kind.partition("+nowait")
     base, _, delay = kind.partition("+cd")
     set_commit_delay(url, int(delay or 0), wait_for_flush=not nowait)
-    syncs, commits = wal_counters(url)
+    syncs, commits = wal_counters(url, stats_pause)
     if base == "pgbench":
         rate, cpu_us = bench_pgbench(url, processes * threads, seconds)
     else:
         rate, cpu_us = bench_writers(base, url, key_dir, processes, threads, seconds)
-    syncs_after, commits_after = wal_counters(url)
+    syncs_after, commits_after = wal_counters(url, stats_pause)
     set_commit_delay(url, 0)
     if base == "pgbench":
         with psycopg.connect(_libpq_url(url), autocommit=True) as connection:
@@ -576,6 +577,14 @@ def main() -> None:
         "--out", default="audit.json", help="file name in $KETENPOORT_BENCH_RESULTS (bench/results)"
     )
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--entry-builds", type=int, default=20_000,
+        help="entries built per repeat when timing one entry's construction",
+    )  # fmt: skip
+    parser.add_argument(
+        "--stats-pause", type=float, default=1.2,
+        help="seconds to wait for the server's WAL and commit counters before and after a kind",
+    )  # fmt: skip
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--bulk-rows", type=int, default=10_000)
     parser.add_argument(
@@ -630,7 +639,9 @@ def main() -> None:
             }
             for _ in range(args.rounds):  # kinds interleaved: the machine's load drifts
                 for kind in args.kinds:
-                    run = run_kind(kind, url, key_dir, processes, threads, args.seconds)
+                    run = run_kind(
+                        kind, url, key_dir, processes, threads, args.seconds, args.stats_pause
+                    )
                     for figure, value in run.items():
                         found[kind][figure].append(value)
             rates: dict[str, object] = {}
@@ -675,7 +686,7 @@ def main() -> None:
             print(f"{processes} processes x {threads} threads, one entry per transaction: "
                   f"{json.dumps(rates)}")  # fmt: skip
         if not args.skip_single:
-            results.update(bench_entry_build())
+            results.update(bench_entry_build(args.entry_builds))
             print(f"building one entry: validated {results['entry_build_validated_us']} us, "
                   f"from a template {results['entry_build_template_us']} us")  # fmt: skip
         if goals:
