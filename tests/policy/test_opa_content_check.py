@@ -42,6 +42,7 @@ from tests.policy.conftest import BUNDLE, loaded_engine
 from tests.policy.opa_stand_in import opa_stand_in, served_documents
 from tests.policy.test_decisions import utrecht_request
 from tests.policy.test_opa_client import (
+    ANSWERING,
     CONTENT_READS,
     LIMIT,
     REQUEST,
@@ -134,7 +135,9 @@ def test_the_tampered_policy_discloses_when_its_content_is_not_read() -> None:
     """Why the read matters (the review's reproduction): the same OPA, with a read that
     claims the gateway's bundle, is asked and discloses what the covenant withholds."""
     with opa_stand_in("answer", _tampered_modules()) as opa:
-        engine = OpaServerEngine(opa.url, timeout_seconds=LIMIT, content=lambda: _served(BUNDLE))
+        engine = OpaServerEngine(
+            opa.url, timeout_seconds=ANSWERING, content=lambda: _served(BUNDLE)
+        )
         engine.load(BUNDLE)
         assert _antecedents(engine.decide(ANTECEDENTS)) == ("disclose", [])
 
@@ -229,7 +232,7 @@ def test_opa_swapping_to_a_tampered_policy_decides_by_it_only_until_the_verdict_
     verdict has expired, the decision waits for a read, which finds the tampered policy:
     refused, and OPA not asked."""
     with opa_stand_in("answer", BUNDLE) as opa:
-        engine = engine_from_settings(opa.url, limit=0.5)
+        engine = engine_from_settings(opa.url)
         assert _antecedents(engine.decide(ANTECEDENTS)) == ("redact", ["om-consent-missing"])
         opa.serve(_tampered_modules())
         assert _antecedents(engine.decide(ANTECEDENTS)) == ("disclose", [])  # the window
