@@ -86,9 +86,13 @@ def moved_since(covenant_id: str, at: datetime) -> CTE:
             # Only a report received before ``at`` can be the minimum of a case open then
             # (every caller counts only cases opened before ``at``): such a case's first
             # report was received no later than it was registered, the opening, so before
-            # ``at`` (gateway/cases/intake.py refuses a receipt after the registration). The
-            # others, in a year's report most of the reports since (the cases opened since),
-            # now skip their case's probe: ix_case_report_registered holds received_at.
+            # ``at`` (gateway/cases/intake.py refuses a receipt after the registration;
+            # tests/cases/test_deadline_dates.py). Even without that refusal nothing would
+            # change: a case whose minimum is at or after ``at`` reads the same phase and
+            # district from its row, and no deadline from its first report (each at least a
+            # day or an hour long) is overdue at ``at`` by either date (review of 58bd037).
+            # The others, in a year's report most of the reports since (the cases opened
+            # since), skip their case's probe: ix_case_report_registered holds received_at.
             CaseReport.received_at < at,
             CaseReport.received_at
             <= select(CaseFile.first_report_at)

@@ -109,6 +109,39 @@ class TestFromTheRegistration:
         (after,) = [d for d in summary["deadlines"] if d["deadline"] == "intake-decision"]
         assert after["dueOn"] == "2026-03-16"
 
+    def test_a_receipt_after_the_registration_is_refused_and_stores_nothing(
+        self,
+        client: TestClient,
+        auth: Auth,
+        monkeypatch: pytest.MonkeyPatch,
+        context: GatewayContext,
+    ) -> None:
+        """A case's first report is never received after the case opened: the steering
+        report's state as of a past day counts on it (state_at.moved_since skips the reports
+        received since that day). The control: the same report received at the minute of its
+        registration is taken."""
+        registered = datetime(2026, 3, 9, 10, tzinfo=AMS)
+
+        def post(received: datetime) -> Any:
+            with monkeypatch.context() as pinned:
+                pinned.setattr("gateway.cases.intake.utcnow", lambda: registered.astimezone(UTC))
+                body = report_body(received_at=received)
+                return client.post("/v1/reports", json=body, headers=auth(*POLICE))
+
+        def cases() -> int:
+            with context.session_factory() as session:
+                return len(session.scalars(select(CaseFile.case_id)).all())
+
+        before = cases()
+        refused = post(registered + timedelta(minutes=1))
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "receivedAt lies in the future" in refused.json()["detail"]
+        assert cases() == before
+        taken = post(registered)
+        assert taken.status_code == 201, taken.text
+        assert cases() == before + 1
+
     def test_a_report_registered_now_with_an_old_receipt_is_not_overdue(
         self, client: TestClient, auth: Auth, context: GatewayContext
     ) -> None:
