@@ -130,7 +130,7 @@ class TestFromTheRegistration:
 
         def cases() -> int:
             with context.session_factory() as session:
-                return len(session.scalars(select(CaseFile.case_id)).all())
+                return len(session.scalars(select(CaseFile.id)).all())
 
         before = cases()
         refused = post(registered + timedelta(minutes=1))
