@@ -52,12 +52,12 @@ from gateway.policy import opa_go  # noqa: E402
 from gateway.policy.bundle import build_bundle  # noqa: E402
 from gateway.policy.covenant import load_covenants  # noqa: E402
 from gateway.policy.engine import (  # noqa: E402
-    OpaServerEngine,
     RegopyEngine,
     RegorusEngine,
     RegorusInterpreterEngine,
 )
 from gateway.policy.opa_go import OpaGoEngine  # noqa: E402
+from gateway.policy.opa_server import OpaServerEngine  # noqa: E402
 from gateway.policy.schemas import PolicyInput  # noqa: E402
 from tests.policy.opa_stand_in import served_documents  # noqa: E402
 

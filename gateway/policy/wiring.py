@@ -31,10 +31,10 @@ from gateway.policy.bundle import (
 )
 from gateway.policy.covenant import Covenant
 from gateway.policy.engine import (
-    OpaServerEngine,
     PolicyEngine,
     RegorusEngine,
 )
+from gateway.policy.opa_server import OpaServerEngine
 
 log = logging.getLogger("ketenpoort.policy")
 

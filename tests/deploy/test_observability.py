@@ -421,7 +421,7 @@ class _FakeOpa(BaseHTTPRequestHandler):
 def test_the_query_to_opa_carries_the_requests_trace_context() -> None:
     from opentelemetry.sdk.trace import TracerProvider
 
-    from gateway.policy.engine import OpaServerEngine
+    from gateway.policy.opa_server import OpaServerEngine
     from tests.policy.conftest import BUNDLE
     from tests.policy.test_decisions import utrecht_request
 

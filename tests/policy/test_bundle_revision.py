@@ -26,7 +26,7 @@ from gateway.config import Settings
 from gateway.policy import compiler
 from gateway.policy.bundle import Bundle, build_bundle, pack, read_bundle
 from gateway.policy.compiler import DATA_ROOT, compile_data, rego_modules, revision_of
-from gateway.policy.engine import OpaServerEngine
+from gateway.policy.opa_server import OpaServerEngine
 from gateway.policy.wiring import make_engine
 from tests.policy.conftest import BUNDLE, COVENANTS
 from tests.policy.opa_stand_in import opa_stand_in

@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from gateway.policy.bundle import build_bundle, pack, read_bundle
 from gateway.policy.covenant import load_covenants, parse_covenant
-from gateway.policy.engine import OpaServerEngine, RegopyEngine, RegorusEngine
+from gateway.policy.engine import RegopyEngine, RegorusEngine
 from gateway.policy.errors import BundleError, CovenantError
+from gateway.policy.opa_server import OpaServerEngine
 from gateway.policy.schemas import PolicyInput
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

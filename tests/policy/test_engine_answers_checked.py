@@ -29,9 +29,9 @@ from gateway.exchange.enforcement import answer_form, governing_clauses
 from gateway.policy.engine import (
     ENGINE_FAILURES,
     CategoryContract,
-    OpaServerEngine,
     answer_contract,
 )
+from gateway.policy.opa_server import OpaServerEngine
 from gateway.policy.schemas import Decision, PolicyInput
 from tests.policy.conftest import BUNDLE, COVENANTS, ENGINE_CLASSES, loaded_engine
 from tests.policy.test_decisions import utrecht_request

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from gateway.config import POLICY_TIME_LIMIT_SECONDS, Settings
 from gateway.core.readiness import ReadinessChecks
 from gateway.policy.covenant import load_covenants
-from gateway.policy.engine import OpaServerEngine
+from gateway.policy.opa_server import OpaServerEngine
 from gateway.policy.wiring import build, make_engine
 from tests.policy.conftest import BUNDLE
 from tests.policy.opa_stand_in import OpaStandIn, opa_stand_in

@@ -31,7 +31,7 @@ import pytest
 
 from gateway.policy.bundle import Bundle
 from gateway.policy.compiler import DATA_ROOT
-from gateway.policy.engine import (
+from gateway.policy.opa_server import (
     OPA_CONTENT_CHECK_SECONDS,
     OPA_CONTENT_GRACE_SECONDS,
     OPA_CONTENT_RETRY_SECONDS,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from gateway.policy.engine import OpaServerEngine, RegorusEngine
+from gateway.policy.engine import RegorusEngine
+from gateway.policy.opa_server import OpaServerEngine
 from tests.policy.conftest import BUNDLE
 from tests.policy.test_decisions import utrecht_request
 
