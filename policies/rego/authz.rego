@@ -345,6 +345,11 @@ request_failures contains "unknown-phase" if not covenant.phases[input.case.phas
 # inline as `not <expression>` OPA's evaluator disclosed with the case team missing
 # (ENGINE-DIFFERENCES.md `not-over-an-undefined-reference`; tests/policy/
 # test_missing_facts.py takes every fact away in turn on regorus and OPA).
+# Two definitions of one name hold if either holds (OR): a second definition of a name
+# that has one LOOSENS that condition (in the set of failing conditions before, it
+# tightened it). Only `corporation-permission` has two, on purpose: its two ways to hold.
+# authz_test.rego pairs each condition's denial with its allowed control; making any one
+# condition always hold fails it (checked for six of them, 7 December 2026).
 
 # Need to know: the requesting partner is in the case team.
 condition_holds contains "case-team" if input.requester.partner in input.case.team
