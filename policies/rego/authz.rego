@@ -113,19 +113,23 @@ verdicts := planned if {
 } else := object.union(planned, unplanned_verdicts)
 
 # The planned verdicts with those of the other requested categories of the plan's
-# `unplanned` (as its first definition of `unplanned_verdicts` builds them). With as many
-# as the request names categories, every one is known and none repeated, so
+# `unplanned` (`plan_unplanned`, also the first definition of `unplanned_verdicts`). With
+# as many as the request names categories, every one is known and none repeated, so
 # `unplanned_verdicts` would give exactly these (its other definitions need no plan, an
 # unknown category, or an invalid request): it is not evaluated. The verdicts are built
 # here, not compiled whole into `unplanned`: that saved ~9,000 instructions more (~2.6%)
 # but grew the data 30% (561 -> 727 kB), which each thread parses and the OPA content check
 # reads (docs/performance.md, issue 20's fourth look).
-with_unplanned := object.union(planned, {category: verdict |
+with_unplanned := object.union(planned, plan_unplanned)
+
+# The requested categories of the plan's `unplanned`: redacted with their compiled static
+# reasons (empty without a plan).
+plan_unplanned := {category: verdict |
 	static_reasons := object.filter(plan.unplanned, input.categories)
 	some category
 	reasons := static_reasons[category]
 	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
-})
+}
 
 # A category a clause may grant: its verdict in this request's state, compiled.
 planned := {category: verdict |
@@ -147,10 +151,8 @@ planned := {category: verdict |
 # purpose or phase the covenant's clauses never combine) its static reasons are looked up per
 # kind in the category's `staticReasons`.
 unplanned_verdicts[category] := verdict if {
-	static_reasons := object.filter(plan.unplanned, input.categories)
 	some category
-	reasons := static_reasons[category]
-	verdict := {"outcome": "redact", "answer": "none", "clauses": [], "reasons": reasons}
+	verdict := plan_unplanned[category]
 }
 
 # Without a plan no category is planned: each requested one is looked up here.
